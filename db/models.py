@@ -1,0 +1,447 @@
+"""Typed SQLAlchemy models for every entity in DOMAIN.md.
+
+Conventions: quantities are whole units (Integer) and never negative; dates are
+calendar dates (Date); timestamps are naive UTC (DateTime), the same on SQLite and
+PostgreSQL. Enumerations are stored as their string values with a CHECK constraint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from db.base import Base
+from portal.core.domain import (
+    AlertStatus,
+    BackorderStatus,
+    LineStatus,
+    PromiseStatus,
+    Role,
+    Severity,
+    SubjectType,
+)
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC now: what every timestamp column stores."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _enum(kind: type[StrEnum], name: str) -> Enum:
+    """A portable enum column: VARCHAR of the values, kept honest by a CHECK."""
+    return Enum(
+        kind,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Supplier(Base):
+    __tablename__ = "suppliers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(2))
+    #: numpy weekmask, Monday first: "1111100" is Monday to Friday.
+    working_weekdays: Mapped[str] = mapped_column(String(7), default="1111100", server_default="1111100")
+    transit_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    capacity_per_day: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    contacts: Mapped[list[SupplierContact]] = relationship(
+        back_populates="supplier", cascade="all, delete-orphan", order_by="SupplierContact.id"
+    )
+    closures: Mapped[list[SupplierClosure]] = relationship(
+        back_populates="supplier", cascade="all, delete-orphan", order_by="SupplierClosure.closure_date"
+    )
+
+    __table_args__ = (
+        CheckConstraint("transit_days >= 0", name="transit_days_non_negative"),
+        CheckConstraint("capacity_per_day IS NULL OR capacity_per_day > 0", name="capacity_positive"),
+        CheckConstraint("length(working_weekdays) = 7", name="weekmask_length"),
+    )
+
+
+class SupplierContact(Base):
+    __tablename__ = "supplier_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str | None] = mapped_column(String(200))
+
+    supplier: Mapped[Supplier] = relationship(back_populates="contacts")
+
+    __table_args__ = (UniqueConstraint("supplier_id", "email"),)
+
+
+class SupplierClosure(Base):
+    """A date the supplier's factory does not work (holiday shutdown, maintenance)."""
+
+    __tablename__ = "supplier_closures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id", ondelete="CASCADE"))
+    closure_date: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(String(200))
+
+    supplier: Mapped[Supplier] = relationship(back_populates="closures")
+
+    __table_args__ = (UniqueConstraint("supplier_id", "closure_date"),)
+
+
+class Item(Base):
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(60), unique=True)
+    description: Mapped[str] = mapped_column(String(300))
+    on_hand: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    __table_args__ = (CheckConstraint("on_hand >= 0", name="on_hand_non_negative"),)
+
+
+class PoLine(Base):
+    """One purchase-order line: what a supplier makes for us, and by when."""
+
+    __tablename__ = "po_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    po_number: Mapped[str] = mapped_column(String(60))
+    line: Mapped[int] = mapped_column(Integer)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    order_date: Mapped[dt.date | None] = mapped_column(Date)
+    need_by_date: Mapped[dt.date] = mapped_column(Date)
+    promised_date: Mapped[dt.date | None] = mapped_column(Date)
+    #: None: the supplier's default transit days apply.
+    transit_days: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[LineStatus] = mapped_column(
+        _enum(LineStatus, "line_status"), default=LineStatus.OPEN, server_default=LineStatus.OPEN.value
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    supplier: Mapped[Supplier] = relationship()
+    item: Mapped[Item] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("po_number", "line"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("line > 0", name="line_positive"),
+        CheckConstraint("transit_days IS NULL OR transit_days >= 0", name="transit_days_non_negative"),
+        Index("ix_po_lines_supplier_status", "supplier_id", "status"),
+        Index("ix_po_lines_item_status", "item_id", "status"),
+        Index("ix_po_lines_status_need_by", "status", "need_by_date"),
+    )
+
+    @property
+    def label(self) -> str:
+        """How people name a line: PO-1042/3."""
+        return f"{self.po_number}/{self.line}"
+
+
+class ProductionSchedule(Base):
+    """One revision of a supplier's plan for a line. Revisions are never overwritten."""
+
+    __tablename__ = "production_schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    po_line_id: Mapped[int] = mapped_column(ForeignKey("po_lines.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    daily_output: Mapped[int] = mapped_column(Integer)
+    estimated_end_date: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("po_line_id", "revision"),
+        CheckConstraint("revision > 0", name="revision_positive"),
+        CheckConstraint("daily_output > 0", name="daily_output_positive"),
+        CheckConstraint("estimated_end_date >= start_date", name="dates_in_order"),
+    )
+
+
+class ProductionReport(Base):
+    """Output of one line on one working day. A correction is a new revision; the old stays."""
+
+    __tablename__ = "production_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    po_line_id: Mapped[int] = mapped_column(ForeignKey("po_lines.id", ondelete="CASCADE"))
+    report_date: Mapped[dt.date] = mapped_column(Date)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    good_qty: Mapped[int] = mapped_column(Integer)
+    rejected_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    note: Mapped[str | None] = mapped_column(Text)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("po_line_id", "report_date", "revision"),
+        CheckConstraint("good_qty >= 0", name="good_qty_non_negative"),
+        CheckConstraint("rejected_qty >= 0", name="rejected_qty_non_negative"),
+        CheckConstraint("revision > 0", name="revision_positive"),
+        # At most one current report per line and day, whatever happens concurrently.
+        Index(
+            "uq_production_reports_current",
+            "po_line_id",
+            "report_date",
+            unique=True,
+            sqlite_where=text("is_current"),
+            postgresql_where=text("is_current"),
+        ),
+    )
+
+
+class Receipt(Base):
+    """Goods received at the warehouse for a line."""
+
+    __tablename__ = "receipts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    po_line_id: Mapped[int] = mapped_column(ForeignKey("po_lines.id", ondelete="CASCADE"))
+    received_date: Mapped[dt.date] = mapped_column(Date)
+    quantity: Mapped[int] = mapped_column(Integer)
+    rejected_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("quantity >= 0", name="quantity_non_negative"),
+        CheckConstraint("rejected_qty >= 0 AND rejected_qty <= quantity", name="rejected_within_quantity"),
+        Index("ix_receipts_line_date", "po_line_id", "received_date"),
+    )
+
+
+class Backorder(Base):
+    """A customer order waiting for stock, with the date the portal promises."""
+
+    __tablename__ = "backorders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_ref: Mapped[str] = mapped_column(String(60), unique=True)
+    customer: Mapped[str | None] = mapped_column(String(200))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    order_date: Mapped[dt.date] = mapped_column(Date)
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    status: Mapped[BackorderStatus] = mapped_column(
+        _enum(BackorderStatus, "backorder_status"),
+        default=BackorderStatus.WAITING,
+        server_default=BackorderStatus.WAITING.value,
+    )
+    promise_date: Mapped[dt.date | None] = mapped_column(Date)
+    promise_status: Mapped[PromiseStatus | None] = mapped_column(_enum(PromiseStatus, "promise_status"))
+    promise_computed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    communicated_date: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    item: Mapped[Item] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        Index("ix_backorders_item_status", "item_id", "status"),
+    )
+
+
+class BackorderAllocation(Base):
+    """Which supply (on-hand stock, or an open line) the promise of a backorder counts on."""
+
+    __tablename__ = "backorder_allocations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    backorder_id: Mapped[int] = mapped_column(ForeignKey("backorders.id", ondelete="CASCADE"), index=True)
+    #: None: on-hand stock.
+    po_line_id: Mapped[int | None] = mapped_column(ForeignKey("po_lines.id", ondelete="CASCADE"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    available_date: Mapped[dt.date] = mapped_column(Date)
+
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+
+class LineForecast(Base):
+    """The latest forecast of an open line, stored by the engine so pages read it as is."""
+
+    __tablename__ = "line_forecasts"
+
+    po_line_id: Mapped[int] = mapped_column(ForeignKey("po_lines.id", ondelete="CASCADE"), primary_key=True)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    produced: Mapped[int] = mapped_column(Integer)
+    remaining: Mapped[int] = mapped_column(Integer)
+    rate: Mapped[float | None] = mapped_column(Float)
+    rate_source: Mapped[str] = mapped_column(String(20))
+    completion_p50: Mapped[dt.date | None] = mapped_column(Date)
+    completion_p90: Mapped[dt.date | None] = mapped_column(Date)
+    arrival_p50: Mapped[dt.date | None] = mapped_column(Date)
+    arrival_p90: Mapped[dt.date | None] = mapped_column(Date)
+    days_late_p50: Mapped[int | None] = mapped_column(Integer)
+    days_late_p90: Mapped[int | None] = mapped_column(Integer)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SupplierStats(Base):
+    """What the engine learned from a supplier's history: its buffer, lead time, capacity."""
+
+    __tablename__ = "supplier_stats"
+
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id", ondelete="CASCADE"), primary_key=True)
+    buffer_days: Mapped[int] = mapped_column(Integer, default=0)
+    deliveries: Mapped[int] = mapped_column(Integer, default=0)
+    median_lead_time_days: Mapped[float | None] = mapped_column(Float)
+    observed_capacity_p90: Mapped[float | None] = mapped_column(Float)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Alert(Base):
+    """A condition a person must look at, keyed by (rule, subject)."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule: Mapped[str] = mapped_column(String(40))
+    subject_type: Mapped[SubjectType] = mapped_column(_enum(SubjectType, "subject_type"))
+    #: "line:12", "backorder:7", "supplier:3": the lifecycle key together with rule.
+    subject_key: Mapped[str] = mapped_column(String(60))
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id", ondelete="CASCADE"))
+    po_line_id: Mapped[int | None] = mapped_column(ForeignKey("po_lines.id", ondelete="CASCADE"))
+    backorder_id: Mapped[int | None] = mapped_column(ForeignKey("backorders.id", ondelete="CASCADE"))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    severity: Mapped[Severity] = mapped_column(_enum(Severity, "severity"))
+    status: Mapped[AlertStatus] = mapped_column(
+        _enum(AlertStatus, "alert_status"), default=AlertStatus.OPEN, server_default=AlertStatus.OPEN.value
+    )
+    message: Mapped[str] = mapped_column(Text)
+    days_late: Mapped[int | None] = mapped_column(Integer)
+    first_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    snoozed_until: Mapped[dt.date | None] = mapped_column(Date)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    comments: Mapped[list[AlertComment]] = relationship(
+        back_populates="alert", cascade="all, delete-orphan", order_by="AlertComment.created_at"
+    )
+
+    __table_args__ = (
+        # One live alert per (rule, subject): updated while the condition holds, never duplicated.
+        Index(
+            "uq_alerts_live_rule_subject",
+            "rule",
+            "subject_key",
+            unique=True,
+            sqlite_where=text("status <> 'resolved'"),
+            postgresql_where=text("status <> 'resolved'"),
+        ),
+        Index("ix_alerts_status_severity", "status", "severity"),
+        Index("ix_alerts_supplier_status", "supplier_id", "status"),
+        Index("ix_alerts_po_line_id", "po_line_id"),
+        Index("ix_alerts_backorder_id", "backorder_id"),
+    )
+
+
+class AlertComment(Base):
+    __tablename__ = "alert_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    author_name: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    alert: Mapped[Alert] = relationship(back_populates="comments")
+
+
+class AuditEvent(Base):
+    """Who changed what, when, with the values before and after."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_name: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(60))
+    entity: Mapped[str] = mapped_column(String(60))
+    entity_id: Mapped[str | None] = mapped_column(String(60))
+    #: The line this event concerns, if any, so a line's audit trail is one indexed query.
+    po_line_id: Mapped[int | None] = mapped_column(ForeignKey("po_lines.id", ondelete="SET NULL"), index=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_audit_events_entity", "entity", "entity_id"),)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    #: When the user last opened the alert inbox: "new since my last visit".
+    alerts_seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    supplier: Mapped[Supplier | None] = relationship()
+
+    __table_args__ = (
+        # A supplier user belongs to exactly one supplier; nobody else belongs to one.
+        CheckConstraint(
+            "(role = 'supplier' AND supplier_id IS NOT NULL) OR (role <> 'supplier' AND supplier_id IS NULL)",
+            name="supplier_user_has_supplier",
+        ),
+        CheckConstraint("failed_logins >= 0", name="failed_logins_non_negative"),
+    )
+
+
+class Setting(Base):
+    """An admin-set value (threshold, weight, buffer quantile) that overrides its default."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,1 @@
+"""Supplier production-tracking portal: production plans, forecasts, promises, alerts, scorecards."""

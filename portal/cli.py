@@ -1,0 +1,214 @@
+"""The command line: ``python -m portal ...`` on the database DATABASE_URL names.
+
+Errors go to stderr with a non-zero exit: 1 for refused input (bad rows, bad values),
+2 for a wrong command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from portal.config import load_config
+from portal.core.domain import PortalError, Role
+
+EXIT_OK = 0
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
+
+
+def _period(text: str) -> str:
+    try:
+        dt.date.fromisoformat(text + "-01")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a month (YYYY-MM)") from None
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from portal.core.fileformats import IMPORT_KINDS
+    from portal.queries.exports import EXPORT_KINDS
+
+    parser = argparse.ArgumentParser(prog="python -m portal", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="migrate the database to the newest schema")
+
+    user = sub.add_parser("user", help="logins").add_subparsers(dest="user_command", required=True)
+    add = user.add_parser("add", help="create a login (the password is asked, or read from stdin)")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--supplier", help="supplier code (required for --role supplier)")
+    add.add_argument("--name", help="display name")
+    add.add_argument("--email")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+
+    imp = sub.add_parser("import", help="import a CSV or .xlsx file: every row or none")
+    imp.add_argument("kind", choices=IMPORT_KINDS)
+    imp.add_argument("file", type=Path)
+
+    exp = sub.add_parser("export", help="export as CSV (stdout or --out; .xlsx for Excel)")
+    exp.add_argument("kind", choices=EXPORT_KINDS)
+    exp.add_argument("--out", type=Path)
+    exp.add_argument("--period", type=_period, help="YYYY-MM (scorecards)")
+
+    demo = sub.add_parser("demo", help="demo data").add_subparsers(dest="demo_command", required=True)
+    load = demo.add_parser("load", help="load a believable demo world (or the SCMS history) and print logins")
+    load.add_argument("--seed", type=int, default=7)
+    load.add_argument("--scms", type=Path, help="load the real SCMS delivery history CSV instead")
+    load.add_argument("--as-of", type=_date, help="the demo's 'today' (default: today)")
+    load.add_argument("--if-empty", action="store_true", help="do nothing when the database already has data")
+
+    sweep = sub.add_parser("sweep", help="recompute forecasts, promises and alerts")
+    sweep.add_argument("--as-of", type=_date)
+
+    bt = sub.add_parser("backtest", help="replay a delivery history and report promises kept and padding")
+    bt.add_argument("file", nargs="?", type=Path, help="an SCMS-format CSV (default: the history in the database)")
+    bt.add_argument("--horizon", type=int, default=30, help="days before the due date a promise is made")
+    bt.add_argument("--format", choices=["text", "json"], default="text")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _dispatch(args)
+    except PortalError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    except FileNotFoundError as exc:
+        print(f"error: no such file: {exc.filename}", file=sys.stderr)
+        return EXIT_REFUSED
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _db():  # type: ignore[no-untyped-def]
+    from portal.bootstrap import open_configured_database
+
+    return open_configured_database()
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from portal.services.access import Actor
+
+    cli = Actor.system("cli")
+    if args.command == "db":
+        from db.migrate import upgrade_to_head
+
+        config = load_config()
+        upgrade_to_head(config.database_url)
+        print(f"Database at the newest schema ({config.database_url.split('@')[-1]}).")
+        return EXIT_OK
+    if args.command == "user":
+        return _user_add(args, cli)
+    if args.command == "import":
+        return _import(args, cli)
+    if args.command == "export":
+        return _export(args, cli)
+    if args.command == "demo":
+        return _demo(args, cli)
+    if args.command == "sweep":
+        from portal.services.planning import sweep
+
+        result = sweep(_db(), cli, args.as_of)
+        print(result.summary())
+        print("Timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items()))
+        return EXIT_OK
+    if args.command == "backtest":
+        return _backtest(args)
+    raise AssertionError(args.command)
+
+
+def _user_add(args: argparse.Namespace, cli) -> int:  # type: ignore[no-untyped-def]
+    from portal.services.users import create_user
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat password: ") != password:
+            print("error: the passwords differ", file=sys.stderr)
+            return EXIT_REFUSED
+    user_id = create_user(
+        _db(), cli, args.username, password, args.role, supplier_code=args.supplier, display_name=args.name,
+        email=args.email,
+    )
+    print(f"Created {args.role} user '{args.username.lower()}' (id {user_id}).")
+    return EXIT_OK
+
+
+def _import(args: argparse.Namespace, cli) -> int:  # type: ignore[no-untyped-def]
+    from portal.core.fileformats import describe_errors
+    from portal.services.imports import import_table, read_upload
+
+    data = args.file.read_bytes()
+    table = read_upload(data, args.file.name, args.kind)
+    result = import_table(_db(), cli, table, filename=args.file.name)
+    if not result.ok:
+        print(f"error: {args.file.name}: {result.summary()}", file=sys.stderr)
+        print(describe_errors(result.errors), file=sys.stderr)
+        return EXIT_REFUSED
+    print(result.summary())
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace, cli) -> int:  # type: ignore[no-untyped-def]
+    from portal.queries.exports import export_frame, write_export
+
+    frame = export_frame(_db(), cli, args.kind, period=args.period)
+    data = write_export(frame, args.out)
+    if args.out:
+        args.out.write_bytes(data)
+        print(f"Wrote {len(frame)} {args.kind} row(s) to {args.out}.", file=sys.stderr)
+    else:
+        sys.stdout.write(data.decode("utf-8"))
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace, cli) -> int:  # type: ignore[no-untyped-def]
+    from portal.demo.load import database_is_empty, load_demo_world, load_scms, print_logins
+
+    db = _db()
+    if args.if_empty and not database_is_empty(db):
+        print("The database already has data: demo not loaded.")
+        print_logins(db)
+        return EXIT_OK
+    if args.scms:
+        report = load_scms(db, cli, args.scms, progress=lambda m: print(m, file=sys.stderr))
+    else:
+        report = load_demo_world(db, cli, seed=args.seed, today=args.as_of,
+                                 progress=lambda m: print(m, file=sys.stderr))
+    print(report)
+    print_logins(db)
+    return EXIT_OK
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    from portal.core.backtest import format_table
+    from portal.services.history import backtest_database, backtest_file
+
+    if args.file:
+        result = backtest_file(args.file, horizon_days=args.horizon)
+    else:
+        result = backtest_database(_db(), horizon_days=args.horizon)
+    if args.format == "json":
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(format_table(result))
+    return EXIT_OK

@@ -1,0 +1,103 @@
+"""The domain's vocabulary: roles, statuses, alert rules and severities, errors."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    SUPPLIER = "supplier"
+    BUYER = "buyer"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+class LineStatus(StrEnum):
+    OPEN = "open"
+    IN_PRODUCTION = "in_production"
+    SHIPPED = "shipped"
+    RECEIVED = "received"
+    CANCELLED = "cancelled"
+
+
+#: Lines that still await goods: they get forecasts, supply promises and alerts.
+OPEN_LINE_STATUSES: tuple[LineStatus, ...] = (
+    LineStatus.OPEN,
+    LineStatus.IN_PRODUCTION,
+    LineStatus.SHIPPED,
+)
+
+
+class BackorderStatus(StrEnum):
+    WAITING = "waiting"
+    FULFILLED = "fulfilled"
+    CANCELLED = "cancelled"
+
+
+class PromiseStatus(StrEnum):
+    PROMISED = "promised"
+    UNPROMISABLE = "unpromisable"
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return {"info": 0, "warning": 1, "critical": 2}[self.value]
+
+
+class AlertStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class AlertRule(StrEnum):
+    LATE_START = "LATE_START"
+    BEHIND_PLAN = "BEHIND_PLAN"
+    PROJECTED_LATE = "PROJECTED_LATE"
+    AT_RISK = "AT_RISK"
+    STALE_UPDATE = "STALE_UPDATE"
+    DATE_SLIPPED = "DATE_SLIPPED"
+    UNREALISTIC_ESTIMATE = "UNREALISTIC_ESTIMATE"
+    CAPACITY_OVERLOAD = "CAPACITY_OVERLOAD"
+    SHORT_LEAD_TIME = "SHORT_LEAD_TIME"
+    QUALITY = "QUALITY"
+    UNPROMISABLE = "UNPROMISABLE"
+    PROMISE_SLIPPED = "PROMISE_SLIPPED"
+
+
+class SubjectType(StrEnum):
+    LINE = "line"
+    BACKORDER = "backorder"
+    SUPPLIER = "supplier"
+
+
+class PortalError(Exception):
+    """An error a user can act on; its message is shown as is."""
+
+
+class ValidationError(PortalError):
+    """Input that breaks a rule: a form field, a date, a quantity."""
+
+
+class PermissionDenied(PortalError):
+    """The user may not do this, or may not see this object."""
+
+
+class NotFound(PortalError):
+    """The object does not exist (or is not visible to this user)."""
+
+
+class ConflictError(PortalError):
+    """Someone else changed the object since it was read."""
+
+
+class AuthenticationError(PortalError):
+    """Login failed. One message for every cause, so nothing is revealed."""
+
+    def __init__(self) -> None:
+        super().__init__("Invalid username or password, or the account is locked. Try again later.")

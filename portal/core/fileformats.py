@@ -1,0 +1,467 @@
+"""The file formats of DOMAIN.md: reading CSV/XLSX, and checking every row before anything is written.
+
+Reading turns bytes into a table of text cells (any encoding problem, an unknown file
+type, an empty file is a :class:`FileFormatError` with a clear message). Checking is
+vectorized per column and reports every bad cell as a :class:`RowError` naming the row
+(as a spreadsheet shows it: the header is row 1, the first data row is row 2), the
+column, the value and the reason. The same functions serve the command line, the
+browser import and the single-row forms, so a rule is written once.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import io
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from portal.core.domain import PortalError
+
+CellKind = Literal["str", "int", "date", "country", "email"]
+
+#: A hard limit on cell length, whatever the column, so a huge cell cannot bloat the database.
+MAX_CELL_LENGTH = 2000
+
+
+class FileFormatError(PortalError):
+    """The file as a whole cannot be read: wrong type, encoding, empty, missing columns."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a file format."""
+
+    name: str
+    kind: CellKind
+    required: bool = True
+    minimum: int | None = None
+    max_length: int = 200
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    """A kind of file: its columns and the key that must be unique within the file."""
+
+    kind: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+
+_LINE = (Column("po_number", "str", max_length=60), Column("line", "int", minimum=1))
+
+FORMATS: dict[str, FileFormat] = {
+    "suppliers": FileFormat(
+        "suppliers",
+        (
+            Column("code", "str", max_length=40),
+            Column("name", "str", max_length=200),
+            Column("country", "country", required=False),
+            Column("transit_days", "int", required=False, minimum=0),
+            Column("capacity_per_day", "int", required=False, minimum=1),
+            Column("email", "email", required=False, max_length=1000),
+        ),
+        key=("code",),
+    ),
+    "items": FileFormat(
+        "items",
+        (
+            Column("sku", "str", max_length=60),
+            Column("description", "str", max_length=300),
+            Column("on_hand", "int", required=False, minimum=0),
+        ),
+        key=("sku",),
+    ),
+    "pos": FileFormat(
+        "pos",
+        (
+            *_LINE,
+            Column("supplier_code", "str", max_length=40),
+            Column("sku", "str", max_length=60),
+            Column("quantity", "int", minimum=1),
+            Column("order_date", "date", required=False),
+            Column("need_by_date", "date"),
+            Column("promised_date", "date", required=False),
+            Column("transit_days", "int", required=False, minimum=0),
+        ),
+        key=("po_number", "line"),
+    ),
+    "schedules": FileFormat(
+        "schedules",
+        (
+            *_LINE,
+            Column("start_date", "date"),
+            Column("daily_output", "int", minimum=1),
+            Column("estimated_end_date", "date"),
+            Column("reason", "str", required=False, max_length=MAX_CELL_LENGTH),
+        ),
+        key=("po_number", "line"),
+    ),
+    "reports": FileFormat(
+        "reports",
+        (
+            *_LINE,
+            Column("date", "date"),
+            Column("good_qty", "int", minimum=0),
+            Column("rejected_qty", "int", required=False, minimum=0),
+            Column("note", "str", required=False, max_length=MAX_CELL_LENGTH),
+        ),
+        key=("po_number", "line", "date"),
+    ),
+    "receipts": FileFormat(
+        "receipts",
+        (
+            *_LINE,
+            Column("received_date", "date"),
+            Column("quantity", "int", minimum=1),
+            Column("rejected_qty", "int", required=False, minimum=0),
+        ),
+    ),
+    "backorders": FileFormat(
+        "backorders",
+        (
+            Column("order_ref", "str", max_length=60),
+            Column("customer", "str", required=False, max_length=200),
+            Column("sku", "str", max_length=60),
+            Column("quantity", "int", minimum=1),
+            Column("order_date", "date"),
+            Column("priority", "int", required=False),
+            Column("communicated_date", "date", required=False),
+        ),
+        key=("order_ref",),
+    ),
+}
+
+IMPORT_KINDS: tuple[str, ...] = tuple(FORMATS)
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One bad cell or row: where it is, what it holds, and why it is refused."""
+
+    row: int
+    column: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"Row {self.row}" + (f", column {self.column}" if self.column else "")
+        shown = self.value if len(self.value) <= 60 else self.value[:57] + "..."
+        value = f" (value '{shown}')" if self.value != "" else ""
+        return f"{where}{value}: {self.reason}"
+
+
+@dataclass
+class CheckedTable:
+    """Typed rows of a file and every error found; write only when ``errors`` is empty."""
+
+    kind: str
+    rows: pd.DataFrame
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def add(self, mask: pd.Series | np.ndarray, column: str, reason: str, values: pd.Series | None = None) -> None:
+        """Record ``reason`` for every row where ``mask`` holds."""
+        if isinstance(mask, pd.Series):
+            mask = mask.astype("boolean").fillna(False)
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        index = self.rows.index[mask]
+        source = values if values is not None else self.rows.get(column)
+        for idx in index:
+            value = "" if source is None else _as_text(source.loc[idx])
+            self.errors.append(RowError(int(self.rows.at[idx, "_row"]), column, value, reason))
+
+    def sorted_errors(self) -> list[RowError]:
+        return sorted(self.errors, key=lambda e: (e.row, e.column))
+
+    def bad_rows(self) -> set[int]:
+        return {e.row for e in self.errors}
+
+
+def _as_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+        return ""
+    if isinstance(value, pd.Timestamp | dt.date):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def normalize_header(name: object) -> str:
+    """'Need-by Date ' -> 'need_by_date': how headers are compared."""
+    text = str(name).replace("\ufeff", "").strip().lower()
+    return re.sub(r"[^0-9a-z]+", "_", text).strip("_")
+
+
+def _decode(data: bytes) -> str:
+    if b"\x00" in data[:4096]:
+        raise FileFormatError("The file is not a CSV or XLSX file (it contains binary data).")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise FileFormatError("The file's text encoding is not UTF-8: save it as 'CSV UTF-8' and try again.")
+
+
+def _read_csv(data: bytes) -> pd.DataFrame:
+    text = _decode(data)
+    if not text.strip():
+        raise FileFormatError("The file is empty.")
+    sample = "\n".join(text.splitlines()[:20])
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        delimiter = ","
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=True,
+            engine="python",
+        )
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise FileFormatError(f"The CSV file cannot be read: {exc}") from None
+    except pd.errors.EmptyDataError:
+        raise FileFormatError("The file is empty.") from None
+    return frame
+
+
+def _excel_cell(value: object) -> str:
+    """An Excel cell as the text a CSV would hold (dates as ISO, 12.0 as 12)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_xlsx(data: bytes, kind: str | None) -> pd.DataFrame:
+    try:
+        sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, header=None, dtype=object, engine="openpyxl")
+    except Exception as exc:  # openpyxl raises many types for a damaged file
+        raise FileFormatError(f"The Excel file cannot be read ({type(exc).__name__}).") from None
+    non_empty = {name: df for name, df in sheets.items() if not df.dropna(how="all").empty}
+    if not non_empty:
+        raise FileFormatError("The Excel file has no data.")
+    # A workbook with several sheets: take the one named after the kind, else the first with data.
+    chosen = next((df for name, df in non_empty.items() if kind and normalize_header(name) == kind), None)
+    if chosen is None:
+        chosen = next(iter(non_empty.values()))
+    chosen = chosen.dropna(how="all").dropna(axis=1, how="all")
+    cells = chosen.map(_excel_cell)
+    header = [str(h) for h in cells.iloc[0].tolist()]
+    frame = pd.DataFrame(cells.iloc[1:].to_numpy(), columns=header)
+    return frame
+
+
+def read_table(data: bytes, filename: str = "", kind: str | None = None) -> pd.DataFrame:
+    """Read a CSV or XLSX file into text cells; the header row gives the column names."""
+    if not data:
+        raise FileFormatError("The file is empty.")
+    suffix = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
+    is_zip = data[:4] == b"PK\x03\x04"
+    if suffix in ("xlsx", "xlsm") or (is_zip and suffix not in ("csv", "txt")):
+        if not is_zip:
+            raise FileFormatError("The file is named .xlsx but is not an Excel workbook.")
+        frame = _read_xlsx(data, kind)
+    elif suffix in ("csv", "txt", "tsv", ""):
+        if is_zip:
+            raise FileFormatError("The file is named .csv but is an Excel workbook or a zip archive.")
+        frame = _read_csv(data)
+    else:
+        raise FileFormatError(f"'{filename}' is not a CSV or XLSX file: upload a .csv or .xlsx file.")
+    frame = frame.astype(str).apply(lambda s: s.str.strip())
+    if frame.empty:
+        raise FileFormatError("The file has a header but no rows.")
+    return frame
+
+
+# ---------------------------------------------------------------------------- checking
+
+
+def check_columns(frame: pd.DataFrame, fmt: FileFormat, mapping: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Rename columns (``mapping``: file header -> our column), and refuse missing or unknown ones."""
+    renamed = {}
+    for col in frame.columns:
+        target = (mapping or {}).get(str(col))
+        renamed[col] = target if target else normalize_header(col)
+    frame = frame.rename(columns=renamed)
+    seen = [c for c in frame.columns if c]
+    duplicates = sorted({c for c in seen if seen.count(c) > 1})
+    if duplicates:
+        raise FileFormatError(f"Column(s) appear twice: {', '.join(duplicates)}.")
+    missing = [c for c in fmt.required if c not in frame.columns]
+    unknown = [c for c in frame.columns if c not in fmt.names]
+    problems = []
+    if missing:
+        problems.append("missing column(s): " + ", ".join(missing))
+    for col in unknown:
+        guess = difflib.get_close_matches(col, fmt.names, n=1, cutoff=0.6)
+        hint = f" (did you mean '{guess[0]}'?)" if guess else ""
+        problems.append(f"unknown column '{col}'{hint}")
+    if problems:
+        expected = ", ".join(c.name if c.required else f"[{c.name}]" for c in fmt.columns)
+        raise FileFormatError(f"The {fmt.kind} file has {'; '.join(problems)}. Expected columns: {expected}.")
+    for col in fmt.names:
+        if col not in frame.columns:
+            frame[col] = ""
+    return frame[fmt.names]
+
+
+_INT_RE = re.compile(r"^[+-]?\d+(\.0*)?$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_EMAIL_RE = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
+
+
+def check_rows(frame: pd.DataFrame, kind: str, mapping: Mapping[str, str] | None = None) -> CheckedTable:
+    """Check every cell of a ``kind`` file; returns typed rows and every error found."""
+    fmt = FORMATS[kind]
+    text = check_columns(frame, fmt, mapping).reset_index(drop=True)
+    rows = pd.DataFrame({"_row": np.arange(len(text), dtype=np.int64) + 2})
+    table = CheckedTable(kind=kind, rows=rows)
+    for column in fmt.columns:
+        raw = text[column.name].astype(str)
+        table.rows[column.name] = _parse_column(table, column, raw)
+    _check_key(table, fmt)
+    _check_rules(table)
+    return table
+
+
+def _parse_column(table: CheckedTable, column: Column, raw: pd.Series) -> pd.Series:
+    empty = raw == ""
+    if column.required:
+        table.add(empty, column.name, "is required", raw)
+    too_long = raw.str.len() > min(column.max_length, MAX_CELL_LENGTH)
+    table.add(too_long, column.name, f"is longer than {min(column.max_length, MAX_CELL_LENGTH)} characters", raw)
+    present = ~empty & ~too_long
+    if column.kind == "str":
+        return raw.where(~empty, None)
+    if column.kind == "int":
+        looks_int = raw.str.match(_INT_RE)
+        table.add(present & ~looks_int, column.name, "must be a whole number", raw)
+        values = pd.to_numeric(raw.where(present & looks_int), errors="coerce")
+        if column.minimum is not None:
+            table.add(values < column.minimum, column.name, f"must be a whole number >= {column.minimum}", raw)
+        # Integers beyond 32 bits are refused: no quantity in a factory is that large.
+        table.add(values.abs() > 2**31 - 1, column.name, "is too large", raw)
+        return values.astype("Int64")
+    if column.kind == "date":
+        looks_date = raw.str.match(_DATE_RE)
+        parsed = pd.to_datetime(raw.where(present & looks_date), format="%Y-%m-%d", errors="coerce")
+        table.add(present & parsed.isna(), column.name, "is not a valid date (YYYY-MM-DD)", raw)
+        # Dates far outside business reality are typos (year 2206, 1926).
+        out_of_range = parsed.notna() & ((parsed.dt.year < 1990) | (parsed.dt.year > 2100))
+        table.add(out_of_range, column.name, "is not a plausible date (years 1990-2100)", raw)
+        return parsed.where(~out_of_range)
+    if column.kind == "country":
+        ok = raw.str.fullmatch(r"[A-Za-z]{2}")
+        table.add(present & ~ok, column.name, "must be a two-letter ISO country code (e.g. DE)", raw)
+        return raw.str.upper().where(present & ok, None)
+    if column.kind == "email":
+        parts = raw.str.split(r"[;,]\s*", regex=True)
+        bad = parts.map(lambda ps: any(p and not _EMAIL_RE.match(p) for p in ps))
+        table.add(present & bad, column.name, "is not a valid e-mail address (separate several with ;)", raw)
+        return raw.where(~empty, None)
+    raise AssertionError(column.kind)
+
+
+def _check_key(table: CheckedTable, fmt: FileFormat) -> None:
+    if not fmt.key:
+        return
+    key = table.rows[list(fmt.key)]
+    complete = key.notna().all(axis=1)
+    dup = key.duplicated(keep="first") & complete
+    if dup.any():
+        first_row = (
+            table.rows.loc[complete]
+            .groupby(list(fmt.key), dropna=True, sort=False)["_row"]
+            .transform("min")
+            .reindex(table.rows.index)
+        )
+        for idx in table.rows.index[dup.to_numpy()]:
+            table.errors.append(
+                RowError(
+                    int(table.rows.at[idx, "_row"]),
+                    "+".join(fmt.key),
+                    " / ".join(_as_text(v) for v in key.loc[idx]),
+                    f"duplicates row {int(first_row.loc[idx])} of this file",
+                )
+            )
+
+
+def _check_rules(table: CheckedTable) -> None:
+    """Rules between columns of one row."""
+    r = table.rows
+    if table.kind == "pos":
+        table.add(r["need_by_date"] < r["order_date"], "need_by_date", "is before order_date")
+        table.add(r["promised_date"] < r["order_date"], "promised_date", "is before order_date")
+    elif table.kind == "schedules":
+        table.add(r["estimated_end_date"] < r["start_date"], "estimated_end_date", "is before start_date")
+    elif table.kind == "receipts":
+        table.add(r["rejected_qty"] > r["quantity"], "rejected_qty", "is more than the quantity received")
+
+
+# ---------------------------------------------------------------------------- references
+
+
+def check_known(
+    table: CheckedTable, column: str, known: Iterable[object], reason: str, *, values: pd.Series | None = None
+) -> pd.Series:
+    """Errors for values of ``column`` (or ``values``) not in ``known``; returns the 'found' mask."""
+    series = values if values is not None else table.rows[column]
+    found = series.isin(list(known)) | series.isna()
+    table.add(~found.to_numpy(), column, reason, series)
+    return found
+
+
+def check_new(table: CheckedTable, column: str, existing: Iterable[object], reason: str) -> None:
+    """Errors for values of ``column`` that already exist (a duplicate against the database)."""
+    series = table.rows[column]
+    table.add(series.isin(list(existing)).to_numpy() & series.notna().to_numpy(), column, reason)
+
+
+def line_keys(rows: pd.DataFrame) -> pd.Series:
+    """'PO-1042/3' labels for the po_number and line columns (None where either is missing)."""
+    ok = rows["po_number"].notna() & rows["line"].notna()
+    labels = rows["po_number"].astype(str) + "/" + rows["line"].astype("Int64").astype(str)
+    return labels.where(ok, None)
+
+
+def describe_errors(errors: Iterable[RowError], limit: int | None = None) -> str:
+    """Every error on its own line (``limit``: at most that many, then a count of the rest)."""
+    errors = sorted(errors, key=lambda e: (e.row, e.column))
+    shown = errors if limit is None else errors[:limit]
+    text = "\n".join(str(e) for e in shown)
+    if limit is not None and len(errors) > limit:
+        text += f"\n... and {len(errors) - limit} more"
+    return text

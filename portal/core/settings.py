@@ -1,0 +1,242 @@
+"""Admin-set settings: every threshold, weight and buffer, with its default and its bounds.
+
+The defaults are DOMAIN.md's. The database holds only overrides; :func:`resolve`
+merges them over the defaults and validates every value, so the engine always gets
+a complete, checked :class:`Settings`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from portal.core.domain import ValidationError
+
+#: The scorecard metrics that take a weight, in display order.
+SCORE_METRICS: tuple[str, ...] = (
+    "otd",
+    "otif",
+    "schedule_adherence",
+    "promise_reliability",
+    "quality",
+    "responsiveness",
+)
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """What a setting means, its unit and its allowed range."""
+
+    label: str
+    help: str
+    minimum: float
+    maximum: float
+    group: str
+    integer: bool = False
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of the engine, with DOMAIN.md's defaults."""
+
+    # Alerts
+    late_start_grace_days: int = 1
+    behind_plan_tolerance: float = 0.10
+    stale_update_days: int = 3
+    unrealistic_estimate_days: int = 2
+    quality_reject_threshold: float = 0.05
+    capacity_percentile: float = 0.90
+    # Forecast
+    forecast_min_reported_days: int = 5
+    forecast_ewm_span: int = 10
+    forecast_default_cv: float = 0.3
+    # Promises
+    buffer_quantile: float = 0.95
+    buffer_min_history: int = 10
+    safety_buffer_days: int = 0
+    # Scorecards
+    on_time_tolerance_days: int = 0
+    in_full_threshold: float = 0.98
+    min_lines_for_score: int = 5
+    weight_otd: int = 25
+    weight_otif: int = 25
+    weight_schedule_adherence: int = 10
+    weight_promise_reliability: int = 15
+    weight_quality: int = 15
+    weight_responsiveness: int = 10
+
+    def weights(self) -> dict[str, int]:
+        """Scorecard weights by metric name; they sum to 100."""
+        return {m: getattr(self, f"weight_{m}") for m in SCORE_METRICS}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+SPECS: dict[str, SettingSpec] = {
+    "late_start_grace_days": SettingSpec(
+        "Late start grace (working days)",
+        "LATE_START fires when the as-of date is more than this many working days after the "
+        "scheduled start and no good output is reported.",
+        0,
+        30,
+        "Alerts",
+        integer=True,
+    ),
+    "behind_plan_tolerance": SettingSpec(
+        "Behind-plan tolerance (fraction)",
+        "BEHIND_PLAN fires when cumulative good output is below planned output x (1 - this).",
+        0,
+        1,
+        "Alerts",
+    ),
+    "stale_update_days": SettingSpec(
+        "Stale update (working days)",
+        "STALE_UPDATE fires when an in-production line has had no report for this many working days.",
+        1,
+        30,
+        "Alerts",
+        integer=True,
+    ),
+    "unrealistic_estimate_days": SettingSpec(
+        "Unrealistic estimate margin (working days)",
+        "UNREALISTIC_ESTIMATE fires when the supplier's estimated end date is more than this many "
+        "working days before the forecast completion p90.",
+        0,
+        60,
+        "Alerts",
+        integer=True,
+    ),
+    "quality_reject_threshold": SettingSpec(
+        "Reject rate threshold (fraction)",
+        "QUALITY fires when a line's rejected / (good + rejected) is above this.",
+        0,
+        1,
+        "Alerts",
+    ),
+    "capacity_percentile": SettingSpec(
+        "Observed capacity percentile",
+        "Without a declared capacity, a supplier's capacity is this percentile of its total daily output.",
+        0.5,
+        1,
+        "Alerts",
+    ),
+    "forecast_min_reported_days": SettingSpec(
+        "Reported days before the observed rate is used",
+        "With fewer reported days the forecast uses the schedule's planned daily output.",
+        1,
+        60,
+        "Forecast",
+        integer=True,
+    ),
+    "forecast_ewm_span": SettingSpec(
+        "Smoothing span (reported days)",
+        "Span of the exponentially weighted mean of daily good output.",
+        1,
+        120,
+        "Forecast",
+        integer=True,
+    ),
+    "forecast_default_cv": SettingSpec(
+        "Default coefficient of variation",
+        "Spread of daily output assumed when a line has too few reported days to measure it.",
+        0,
+        3,
+        "Forecast",
+    ),
+    "buffer_quantile": SettingSpec(
+        "Supplier buffer quantile",
+        "The supplier buffer is this quantile of its recent delivery slips (days late).",
+        0.5,
+        1,
+        "Promises",
+    ),
+    "buffer_min_history": SettingSpec(
+        "Deliveries before a supplier's own buffer is trusted",
+        "Below this many deliveries the buffer is blended toward all suppliers' slips.",
+        1,
+        1000,
+        "Promises",
+        integer=True,
+    ),
+    "safety_buffer_days": SettingSpec(
+        "Global safety buffer (days)",
+        "Calendar days added to every backorder promise date.",
+        0,
+        120,
+        "Promises",
+        integer=True,
+    ),
+    "on_time_tolerance_days": SettingSpec(
+        "On-time tolerance (days)",
+        "A receipt up to this many days after its due date still counts as on time.",
+        0,
+        60,
+        "Scorecards",
+        integer=True,
+    ),
+    "in_full_threshold": SettingSpec(
+        "In-full threshold (fraction of ordered)",
+        "A line is delivered in full when cumulative good received reaches this share of the order.",
+        0.5,
+        1,
+        "Scorecards",
+    ),
+    "min_lines_for_score": SettingSpec(
+        "Lines needed for a score",
+        "With fewer lines in the period the scorecard says 'not enough data'.",
+        1,
+        1000,
+        "Scorecards",
+        integer=True,
+    ),
+    **{
+        f"weight_{m}": SettingSpec(
+            f"Weight: {m.replace('_', ' ')}",
+            "Share of the score (all weights sum to 100).",
+            0,
+            100,
+            "Scorecard weights",
+            integer=True,
+        )
+        for m in SCORE_METRICS
+    },
+}
+
+
+def _coerce(key: str, value: Any) -> int | float:
+    spec = SPECS[key]
+    if isinstance(value, bool) or value is None or value == "":
+        raise ValidationError(f"{spec.label}: a number is required")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValidationError(f"{spec.label}: '{value}' is not a number") from None
+    if spec.integer:
+        if number != int(number):
+            raise ValidationError(f"{spec.label}: must be a whole number, got {value}")
+        number = int(number)
+    if not spec.minimum <= number <= spec.maximum:
+        raise ValidationError(
+            f"{spec.label}: must be between {spec.minimum:g} and {spec.maximum:g}, got {value}"
+        )
+    return number
+
+
+def resolve(overrides: Mapping[str, Any]) -> Settings:
+    """Defaults with ``overrides`` applied; raises ValidationError naming the bad setting."""
+    unknown = sorted(set(overrides) - set(SPECS))
+    if unknown:
+        raise ValidationError(f"Unknown setting(s): {', '.join(unknown)}")
+    values = {key: _coerce(key, value) for key, value in overrides.items()}
+    settings = replace(Settings(), **values)
+    total = sum(settings.weights().values())
+    if total != 100:
+        raise ValidationError(f"Scorecard weights must sum to 100, they sum to {total}")
+    return settings
+
+
+def resolve_lenient(overrides: Mapping[str, Any]) -> Settings:
+    """Like :func:`resolve` but ignores unknown keys (settings of a newer or older version)."""
+    return resolve({k: v for k, v in overrides.items() if k in SPECS})

@@ -1,0 +1,1 @@
+"""Reads: select() statements turned into DataFrames for pages and exports, scoped to the actor."""

@@ -1,0 +1,285 @@
+"""Exports: every kind as a DataFrame with exactly DOMAIN.md's columns, and writing it as CSV or Excel.
+
+Supplier users export only their own supplier's lines (and what hangs off them); the
+kinds that show other suppliers or customers are refused to them.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, aliased
+
+from db.engine import Database
+from db.models import (
+    Alert,
+    Backorder,
+    Item,
+    LineForecast,
+    PoLine,
+    ProductionReport,
+    ProductionSchedule,
+    Receipt,
+    Supplier,
+    SupplierContact,
+)
+from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, BackorderStatus, PermissionDenied
+from portal.core.fileformats import FORMATS
+from portal.services.access import ALL_ROLES, Actor, scope_to_actor, service
+
+EXPORT_COLUMNS: dict[str, list[str]] = {
+    **{kind: fmt.names for kind, fmt in FORMATS.items()},
+    "forecasts": [
+        "po_number", "line", "supplier_code", "sku", "quantity", "produced", "remaining", "rate",
+        "completion_p50", "completion_p90", "arrival_p50", "arrival_p90", "need_by_date",
+        "estimated_end_date", "days_late_p50",
+    ],
+    "promises": ["order_ref", "sku", "quantity", "priority", "promise_date", "status", "communicated_date"],
+    "alerts": [
+        "rule", "severity", "status", "supplier_code", "po_number", "line", "order_ref", "message",
+        "first_seen", "last_seen",
+    ],
+    "scorecards": [
+        "supplier_code", "period", "lines", "otd", "otif", "avg_days_late", "schedule_adherence",
+        "promise_reliability", "quality", "responsiveness", "score", "grade",
+    ],
+}
+EXPORT_KINDS: tuple[str, ...] = tuple(EXPORT_COLUMNS)
+#: Kinds that name other suppliers or customers: never for supplier users.
+STAFF_ONLY_KINDS = frozenset({"suppliers", "items", "backorders", "promises"})
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe.
+
+    Only text columns are touched: a negative number stays a number.
+    """
+    out = frame.copy()
+    for col in out.columns:
+        series = out[col]
+        if series.dtype == object or pd.api.types.is_string_dtype(series):
+            text = series.astype("string")
+            risky = text.str.startswith(_FORMULA_START).fillna(False)
+            if risky.any():
+                out[col] = series.where(~risky, "'" + text)
+    return out
+
+
+def _frame(session: Session, stmt: Select[Any], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(session.execute(stmt).all(), columns=columns)
+
+
+def _suppliers(session: Session, actor: Actor) -> pd.DataFrame:
+    emails = (
+        select(SupplierContact.supplier_id, SupplierContact.email).order_by(SupplierContact.id)
+    )
+    contacts = _frame(session, emails, ["supplier_id", "email"])
+    joined = contacts.groupby("supplier_id")["email"].agg(";".join) if len(contacts) else pd.Series(dtype=object)
+    stmt = select(Supplier.id, Supplier.code, Supplier.name, Supplier.country, Supplier.transit_days,
+                  Supplier.capacity_per_day).order_by(Supplier.code)
+    frame = _frame(session, stmt, ["id", "code", "name", "country", "transit_days", "capacity_per_day"])
+    frame["email"] = joined.reindex(frame["id"]).to_numpy() if len(frame) else []
+    frame["capacity_per_day"] = frame["capacity_per_day"].astype("Int64")
+    return frame
+
+
+def _items(session: Session, actor: Actor) -> pd.DataFrame:
+    stmt = select(Item.sku, Item.description, Item.on_hand).order_by(Item.sku)
+    return _frame(session, stmt, ["sku", "description", "on_hand"])
+
+
+def _pos(session: Session, actor: Actor) -> pd.DataFrame:
+    stmt = (
+        select(PoLine.po_number, PoLine.line, Supplier.code, Item.sku, PoLine.quantity, PoLine.order_date,
+               PoLine.need_by_date, PoLine.promised_date, PoLine.transit_days)
+        .join(Supplier, Supplier.id == PoLine.supplier_id)
+        .join(Item, Item.id == PoLine.item_id)
+        .order_by(PoLine.po_number, PoLine.line)
+    )
+    frame = _frame(session, scope_to_actor(stmt, PoLine.supplier_id, actor), EXPORT_COLUMNS["pos"])
+    frame["transit_days"] = frame["transit_days"].astype("Int64")
+    return frame
+
+
+def _schedules(session: Session, actor: Actor) -> pd.DataFrame:
+    latest = (
+        select(ProductionSchedule.po_line_id, func.max(ProductionSchedule.revision).label("revision"))
+        .group_by(ProductionSchedule.po_line_id)
+        .subquery()
+    )
+    stmt = (
+        select(PoLine.po_number, PoLine.line, ProductionSchedule.start_date, ProductionSchedule.daily_output,
+               ProductionSchedule.estimated_end_date, ProductionSchedule.reason)
+        .join(latest, (latest.c.po_line_id == ProductionSchedule.po_line_id)
+              & (latest.c.revision == ProductionSchedule.revision))
+        .join(PoLine, PoLine.id == ProductionSchedule.po_line_id)
+        .order_by(PoLine.po_number, PoLine.line)
+    )
+    return _frame(session, scope_to_actor(stmt, PoLine.supplier_id, actor), EXPORT_COLUMNS["schedules"])
+
+
+def _reports(session: Session, actor: Actor) -> pd.DataFrame:
+    stmt = (
+        select(PoLine.po_number, PoLine.line, ProductionReport.report_date, ProductionReport.good_qty,
+               ProductionReport.rejected_qty, ProductionReport.note)
+        .join(PoLine, PoLine.id == ProductionReport.po_line_id)
+        .where(ProductionReport.is_current)
+        .order_by(PoLine.po_number, PoLine.line, ProductionReport.report_date)
+    )
+    return _frame(session, scope_to_actor(stmt, PoLine.supplier_id, actor), EXPORT_COLUMNS["reports"])
+
+
+def _receipts(session: Session, actor: Actor) -> pd.DataFrame:
+    stmt = (
+        select(PoLine.po_number, PoLine.line, Receipt.received_date, Receipt.quantity, Receipt.rejected_qty)
+        .join(PoLine, PoLine.id == Receipt.po_line_id)
+        .order_by(PoLine.po_number, PoLine.line, Receipt.received_date, Receipt.id)
+    )
+    return _frame(session, scope_to_actor(stmt, PoLine.supplier_id, actor), EXPORT_COLUMNS["receipts"])
+
+
+def _backorders(session: Session, actor: Actor) -> pd.DataFrame:
+    stmt = (
+        select(Backorder.order_ref, Backorder.customer, Item.sku, Backorder.quantity, Backorder.order_date,
+               Backorder.priority, Backorder.communicated_date)
+        .join(Item, Item.id == Backorder.item_id)
+        .where(Backorder.status == BackorderStatus.WAITING)
+        .order_by(Backorder.order_ref)
+    )
+    return _frame(session, stmt, EXPORT_COLUMNS["backorders"])
+
+
+def _forecasts(session: Session, actor: Actor) -> pd.DataFrame:
+    latest = (
+        select(ProductionSchedule.po_line_id, func.max(ProductionSchedule.revision).label("revision"))
+        .group_by(ProductionSchedule.po_line_id)
+        .subquery()
+    )
+    current = aliased(ProductionSchedule)
+    stmt = (
+        select(PoLine.po_number, PoLine.line, Supplier.code, Item.sku, PoLine.quantity, LineForecast.produced,
+               LineForecast.remaining, LineForecast.rate, LineForecast.completion_p50, LineForecast.completion_p90,
+               LineForecast.arrival_p50, LineForecast.arrival_p90, PoLine.need_by_date,
+               current.estimated_end_date, LineForecast.days_late_p50)
+        .join(LineForecast, LineForecast.po_line_id == PoLine.id)
+        .join(Supplier, Supplier.id == PoLine.supplier_id)
+        .join(Item, Item.id == PoLine.item_id)
+        .outerjoin(latest, latest.c.po_line_id == PoLine.id)
+        .outerjoin(current, (current.po_line_id == PoLine.id) & (current.revision == latest.c.revision))
+        .where(PoLine.status.in_(OPEN_LINE_STATUSES))
+        .order_by(PoLine.po_number, PoLine.line)
+    )
+    frame = _frame(session, scope_to_actor(stmt, PoLine.supplier_id, actor), EXPORT_COLUMNS["forecasts"])
+    frame["rate"] = frame["rate"].astype("float64").round(2)
+    frame["days_late_p50"] = frame["days_late_p50"].astype("Int64")
+    return frame
+
+
+def _promises(session: Session, actor: Actor) -> pd.DataFrame:
+    stmt = (
+        select(Backorder.order_ref, Item.sku, Backorder.quantity, Backorder.priority, Backorder.promise_date,
+               Backorder.promise_status, Backorder.communicated_date)
+        .join(Item, Item.id == Backorder.item_id)
+        .where(Backorder.status == BackorderStatus.WAITING)
+        .order_by(Backorder.order_ref)
+    )
+    frame = _frame(session, stmt, EXPORT_COLUMNS["promises"])
+    frame["status"] = frame["status"].map(lambda v: getattr(v, "value", v))
+    return frame
+
+
+def _alerts(session: Session, actor: Actor) -> pd.DataFrame:
+    stmt = (
+        select(Alert.rule, Alert.severity, Alert.status, Supplier.code, PoLine.po_number, PoLine.line,
+               Backorder.order_ref, Alert.message, Alert.first_seen, Alert.last_seen)
+        .outerjoin(Supplier, Supplier.id == Alert.supplier_id)
+        .outerjoin(PoLine, PoLine.id == Alert.po_line_id)
+        .outerjoin(Backorder, Backorder.id == Alert.backorder_id)
+        .where(Alert.status != AlertStatus.RESOLVED)
+        .order_by(Alert.first_seen, Alert.id)
+    )
+    if actor.is_supplier:
+        # Backorder alerts name customers: a supplier only sees alerts about its own lines and itself.
+        stmt = stmt.where(Alert.supplier_id == actor.supplier_id, Alert.backorder_id.is_(None))
+    frame = _frame(session, stmt, EXPORT_COLUMNS["alerts"])
+    for col in ("severity", "status"):
+        frame[col] = frame[col].map(lambda v: getattr(v, "value", v))
+    frame["line"] = frame["line"].astype("Int64")
+    return frame
+
+
+def _scorecards(session: Session, actor: Actor, period: str | None = None) -> pd.DataFrame:
+    from portal.queries.scorecards import scorecard_export
+
+    return scorecard_export(session, actor, period)
+
+
+_EXPORTERS: dict[str, Callable[..., pd.DataFrame]] = {
+    "suppliers": _suppliers,
+    "items": _items,
+    "pos": _pos,
+    "schedules": _schedules,
+    "reports": _reports,
+    "receipts": _receipts,
+    "backorders": _backorders,
+    "forecasts": _forecasts,
+    "promises": _promises,
+    "alerts": _alerts,
+}
+
+
+@service(*ALL_ROLES, writes=False)
+def export_frame(db: Database, actor: Actor, kind: str, period: str | None = None) -> pd.DataFrame:
+    """The rows of an export ``kind`` with exactly its columns, as the actor may see them."""
+    if kind not in EXPORT_COLUMNS:
+        raise ValueError(f"Unknown export kind '{kind}'. Kinds: {', '.join(EXPORT_KINDS)}")
+    if actor.is_supplier and kind in STAFF_ONLY_KINDS:
+        raise PermissionDenied(f"Supplier users cannot export {kind}.")
+    with db.read() as session:
+        if kind == "scorecards":
+            frame = _scorecards(session, actor, period)
+        else:
+            frame = _EXPORTERS[kind](session, actor)
+    return frame[EXPORT_COLUMNS[kind]]
+
+
+def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV (UTF-8, ISO dates, formulas neutralized) as bytes."""
+    return neutralize_formulas(_iso_dates(frame)).to_csv(index=False).encode("utf-8")
+
+
+def to_xlsx_bytes(frame: pd.DataFrame, sheet: str = "export") -> bytes:
+    """An Excel workbook with one sheet (formulas neutralized) as bytes."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        neutralize_formulas(_iso_dates(frame)).to_excel(writer, index=False, sheet_name=sheet[:31])
+    return buffer.getvalue()
+
+
+def write_export(frame: pd.DataFrame, out: Path | None) -> bytes:
+    """Bytes of the export: Excel when ``out`` ends in .xlsx, else CSV."""
+    if out is not None and out.suffix.lower() == ".xlsx":
+        return to_xlsx_bytes(frame, out.stem)
+    return to_csv_bytes(frame)
+
+
+def _iso_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Date and timestamp columns as ISO text, so CSV and Excel both show YYYY-MM-DD."""
+    out = frame.copy()
+    for col in out.columns:
+        series = out[col]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            out[col] = series.dt.strftime("%Y-%m-%d").where(series.notna(), None)
+        elif series.dtype == object:
+            sample = series.dropna()
+            if len(sample) and all(hasattr(v, "isoformat") for v in sample.head(20)):
+                out[col] = series.map(lambda v: None if v is None else v.isoformat(sep=" ", timespec="seconds") if hasattr(v, "hour")
+                                      else v.isoformat())
+    return out

@@ -1,0 +1,174 @@
+"""Reads about PO lines: the open-lines tables of suppliers and buyers, and one line's detail."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Select, String, and_, case, cast, func, literal, select
+from sqlalchemy.orm import aliased
+
+from db.engine import Database
+from db.models import (
+    Alert,
+    Backorder,
+    BackorderAllocation,
+    Item,
+    LineForecast,
+    PoLine,
+    ProductionSchedule,
+    Supplier,
+)
+from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, BackorderStatus, Severity
+from portal.services.access import ALL_ROLES, Actor, scope_to_actor, service
+
+OPEN_LINE_COLUMNS = [
+    "line_id", "line", "supplier_code", "supplier_name", "sku", "item", "quantity", "status", "need_by_date",
+    "promised_date", "estimated_end_date", "produced", "remaining", "rate", "completion_p50", "completion_p90",
+    "arrival_p50", "arrival_p90", "days_late_p50", "days_late_p90", "open_alerts", "worst_severity",
+    "backorders_waiting", "backorder_qty",
+]
+
+_SEVERITY_RANK = case(
+    (Alert.severity == Severity.CRITICAL, 2), (Alert.severity == Severity.WARNING, 1), else_=0
+)
+
+
+def current_schedule_subquery() -> Any:
+    """Per line, its current (highest) schedule revision's row."""
+    latest = (
+        select(ProductionSchedule.po_line_id, func.max(ProductionSchedule.revision).label("revision"))
+        .group_by(ProductionSchedule.po_line_id)
+        .subquery("latest_revision")
+    )
+    current = aliased(ProductionSchedule, name="current_schedule")
+    return (
+        select(current.po_line_id, current.revision, current.start_date, current.daily_output,
+               current.estimated_end_date)
+        .join(latest, and_(latest.c.po_line_id == current.po_line_id, latest.c.revision == current.revision))
+        .subquery("current_schedule")
+    )
+
+
+@dataclass(frozen=True)
+class LineFilter:
+    """What the open-lines tables can be narrowed to; all optional."""
+
+    supplier_ids: tuple[int, ...] = ()
+    statuses: tuple[str, ...] = ()
+    item_ids: tuple[int, ...] = ()
+    late_only: bool = False
+    text: str = ""
+
+
+def _open_lines_stmt(actor: Actor, filters: LineFilter) -> Select[Any]:
+    sched = current_schedule_subquery()
+    alerts = (
+        select(Alert.po_line_id, func.count(Alert.id).label("n"), func.max(_SEVERITY_RANK).label("worst"))
+        .where(Alert.status != AlertStatus.RESOLVED, Alert.po_line_id.is_not(None))
+        .group_by(Alert.po_line_id)
+        .subquery("line_alerts")
+    )
+    waiting = (
+        select(
+            BackorderAllocation.po_line_id,
+            func.count(func.distinct(BackorderAllocation.backorder_id)).label("n"),
+            func.sum(BackorderAllocation.quantity).label("qty"),
+        )
+        .join(Backorder, Backorder.id == BackorderAllocation.backorder_id)
+        .where(Backorder.status == BackorderStatus.WAITING, BackorderAllocation.po_line_id.is_not(None))
+        .group_by(BackorderAllocation.po_line_id)
+        .subquery("line_backorders")
+    )
+    stmt = (
+        select(
+            PoLine.id,
+            (PoLine.po_number + literal("/") + cast(PoLine.line, String)).label("label"),
+            Supplier.code, Supplier.name, Item.sku, Item.description, PoLine.quantity, PoLine.status,
+            PoLine.need_by_date, PoLine.promised_date, sched.c.estimated_end_date,
+            LineForecast.produced, LineForecast.remaining, LineForecast.rate, LineForecast.completion_p50,
+            LineForecast.completion_p90, LineForecast.arrival_p50, LineForecast.arrival_p90,
+            LineForecast.days_late_p50, LineForecast.days_late_p90,
+            func.coalesce(alerts.c.n, 0), alerts.c.worst,
+            func.coalesce(waiting.c.n, 0), func.coalesce(waiting.c.qty, 0),
+        )
+        .join(Supplier, Supplier.id == PoLine.supplier_id)
+        .join(Item, Item.id == PoLine.item_id)
+        .outerjoin(sched, sched.c.po_line_id == PoLine.id)
+        .outerjoin(LineForecast, LineForecast.po_line_id == PoLine.id)
+        .outerjoin(alerts, alerts.c.po_line_id == PoLine.id)
+        .outerjoin(waiting, waiting.c.po_line_id == PoLine.id)
+        .where(PoLine.status.in_(filters.statuses or OPEN_LINE_STATUSES))
+    )
+    stmt = scope_to_actor(stmt, PoLine.supplier_id, actor)
+    if filters.supplier_ids:
+        stmt = stmt.where(PoLine.supplier_id.in_(filters.supplier_ids))
+    if filters.item_ids:
+        stmt = stmt.where(PoLine.item_id.in_(filters.item_ids))
+    if filters.late_only:
+        stmt = stmt.where(LineForecast.days_late_p90 > 0)
+    if filters.text:
+        like = f"%{filters.text.strip().lower()}%"
+        stmt = stmt.where(
+            func.lower(PoLine.po_number).like(like) | func.lower(Item.sku).like(like)
+            | func.lower(Supplier.code).like(like)
+        )
+    return stmt
+
+
+_SEVERITY_NAMES = {2: "critical", 1: "warning", 0: "info"}
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    for col in ("need_by_date", "promised_date", "estimated_end_date", "completion_p50", "completion_p90",
+                "arrival_p50", "arrival_p90"):
+        frame[col] = pd.to_datetime(frame[col])
+    frame["status"] = frame["status"].map(lambda v: getattr(v, "value", v))
+    frame["worst_severity"] = frame["worst_severity"].map(lambda v: _SEVERITY_NAMES.get(v) if pd.notna(v) else None)
+    for col in ("produced", "remaining", "days_late_p50", "days_late_p90"):
+        frame[col] = frame[col].astype("Int64")
+    frame["rate"] = frame["rate"].astype("float64")
+    return frame
+
+
+@service(*ALL_ROLES, writes=False)
+def open_lines(
+    db: Database, actor: Actor, filters: LineFilter = LineFilter(), *, limit: int = 500, offset: int = 0
+) -> tuple[pd.DataFrame, int]:
+    """Open lines the actor may see, most urgent first (by days late p90, then need-by), and the total count."""
+    stmt = _open_lines_stmt(actor, filters)
+    urgency = func.coalesce(LineForecast.days_late_p90, -10_000)
+    page = stmt.order_by(urgency.desc(), PoLine.need_by_date, PoLine.id).limit(limit).offset(offset)
+    count_stmt = select(func.count()).select_from(stmt.with_only_columns(PoLine.id).subquery())
+    with db.read() as session:
+        frame = pd.DataFrame(session.execute(page).all(), columns=OPEN_LINE_COLUMNS)
+        total = int(session.scalar(count_stmt) or 0)
+    return _typed(frame), total
+
+
+@service(*ALL_ROLES, writes=False)
+def line_choices(db: Database, actor: Actor, *, open_only: bool = True) -> pd.DataFrame:
+    """(line_id, label, sku, status) of the lines the actor may pick in a form."""
+    stmt = (
+        select(PoLine.id, PoLine.po_number, PoLine.line, Item.sku, PoLine.status, PoLine.supplier_id)
+        .join(Item, Item.id == PoLine.item_id)
+        .order_by(PoLine.po_number, PoLine.line)
+    )
+    if open_only:
+        stmt = stmt.where(PoLine.status.in_(OPEN_LINE_STATUSES))
+    stmt = scope_to_actor(stmt, PoLine.supplier_id, actor)
+    with db.read() as session:
+        frame = pd.DataFrame(session.execute(stmt).all(),
+                             columns=["line_id", "po_number", "line", "sku", "status", "supplier_id"])
+    frame["label"] = frame["po_number"] + "/" + frame["line"].astype(str)
+    frame["status"] = frame["status"].map(lambda v: getattr(v, "value", v))
+    return frame
+
+
+def days_between(later: dt.date | None, earlier: dt.date | None) -> int | None:
+    """Calendar days from ``earlier`` to ``later`` (None when either is unknown)."""
+    if later is None or earlier is None:
+        return None
+    return (later - earlier).days

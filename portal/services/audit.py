@@ -1,0 +1,52 @@
+"""The audit trail: every write by a person or an import records who, what, before and after."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from db.models import AuditEvent
+from portal.services.access import Actor
+
+
+def _jsonable(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Dates and enums as strings, so the event stores the same on every database."""
+    if values is None:
+        return None
+    return json.loads(json.dumps(dict(values), default=_default))
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: object | None = None,
+    *,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    po_line_id: int | None = None,
+) -> AuditEvent:
+    """Add an audit event to the session's transaction (it commits with the change)."""
+    event = AuditEvent(
+        actor_id=actor.user_id,
+        actor_name=actor.name,
+        action=action,
+        entity=entity,
+        entity_id=None if entity_id is None else str(entity_id),
+        po_line_id=po_line_id,
+        before=_jsonable(before),
+        after=_jsonable(after),
+    )
+    session.add(event)
+    return event

@@ -1,0 +1,572 @@
+"""Importing files of every kind: check every row against the database, then write all rows or none.
+
+The command line and the browser both call :func:`import_table`; the browser first calls
+it with ``dry_run=True`` for its preview. Checks that need the database (unknown
+supplier, item or line; a key that already exists; a report on a non-working day; a
+line of another supplier) run here on whole columns, after the per-cell checks of
+:mod:`portal.core.fileformats`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from db.engine import Database
+from db.models import (
+    Backorder,
+    Item,
+    PoLine,
+    ProductionReport,
+    ProductionSchedule,
+    Receipt,
+    Supplier,
+    SupplierContact,
+    utcnow,
+)
+from portal.core.domain import LineStatus, PermissionDenied, Role
+from portal.core.fileformats import (
+    FORMATS,
+    CheckedTable,
+    RowError,
+    check_known,
+    check_new,
+    check_rows,
+    line_keys,
+    read_table,
+)
+from portal.services import audit
+from portal.services.access import Actor, service
+from portal.services.calendars import load_calendars
+
+#: Which roles may import which kinds. Supplier users only ever touch their own lines.
+KIND_ROLES: dict[str, frozenset[Role]] = {
+    "suppliers": frozenset({Role.BUYER, Role.ADMIN}),
+    "items": frozenset({Role.BUYER, Role.ADMIN}),
+    "pos": frozenset({Role.BUYER, Role.ADMIN}),
+    "receipts": frozenset({Role.BUYER, Role.ADMIN}),
+    "backorders": frozenset({Role.BUYER, Role.ADMIN}),
+    "schedules": frozenset({Role.SUPPLIER, Role.BUYER, Role.ADMIN}),
+    "reports": frozenset({Role.SUPPLIER, Role.BUYER, Role.ADMIN}),
+}
+
+
+@dataclass
+class ImportResult:
+    """What an import did (or, with errors, would not do)."""
+
+    kind: str
+    rows: int
+    errors: list[RowError] = field(default_factory=list)
+    created: int = 0
+    corrected: int = 0
+    line_ids: set[int] = field(default_factory=set)
+    item_ids: set[int] = field(default_factory=set)
+    warnings: list[str] = field(default_factory=list)
+    preview: pd.DataFrame | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        if not self.ok:
+            return f"{len(self.errors)} error(s) in {len({e.row for e in self.errors})} row(s); nothing was written."
+        extra = f", {self.corrected} correction(s)" if self.corrected else ""
+        return f"{self.created} {self.kind} row(s) imported{extra}."
+
+
+def read_upload(data: bytes, filename: str, kind: str, mapping: Mapping[str, str] | None = None) -> CheckedTable:
+    """Read and check the cells of an uploaded file (no database needed)."""
+    if kind not in FORMATS:
+        raise ValueError(f"Unknown kind '{kind}'")
+    return check_rows(read_table(data, filename, kind), kind, mapping)
+
+
+@service(Role.SUPPLIER, Role.BUYER, Role.ADMIN)
+def import_table(
+    db: Database,
+    actor: Actor,
+    table: CheckedTable,
+    *,
+    filename: str = "",
+    today: dt.date | None = None,
+    dry_run: bool = False,
+    recompute: bool = True,
+) -> ImportResult:
+    """Check ``table`` against the database and write every row, or none when any row is bad."""
+    kind = table.kind
+    if actor.role not in KIND_ROLES[kind]:
+        raise PermissionDenied(f"A {actor.role.value} user cannot import {kind}.")
+    today = today or dt.date.today()
+    with db.write() as session:
+        result = ImportResult(kind=kind, rows=len(table.rows))
+        _WRITERS[kind](session, actor, table, result, today, dry_run or bool(table.errors))
+        result.errors = table.sorted_errors()
+        if result.errors or dry_run:
+            session.rollback()
+            result.created = len(table.rows) if dry_run and not result.errors else 0
+            return result
+        audit.record(
+            session,
+            actor,
+            "import",
+            kind,
+            after={"file": filename, "rows": result.rows, "created": result.created, "corrected": result.corrected},
+        )
+        if recompute and (result.line_ids or result.item_ids):
+            from portal.services.planning import recompute_affected
+
+            recompute_affected(session, line_ids=result.line_ids, item_ids=result.item_ids, as_of=today)
+        session.commit()
+    return result
+
+
+# --------------------------------------------------------------------------- lookups
+
+
+def _supplier_codes(session: Session) -> dict[str, int]:
+    return dict(session.execute(select(Supplier.code, Supplier.id)).all())
+
+
+def _skus(session: Session, skus: list[str]) -> dict[str, int]:
+    if not skus:
+        return {}
+    found: dict[str, int] = {}
+    for chunk in _chunks(skus):
+        found.update(session.execute(select(Item.sku, Item.id).where(Item.sku.in_(chunk))).all())
+    return found
+
+
+def _chunks(values: list, size: int = 5000) -> list[list]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def _lines(session: Session, rows: pd.DataFrame) -> pd.DataFrame:
+    """The database's lines named by the file's po_number/line columns."""
+    po_numbers = sorted({p for p in rows["po_number"].dropna().unique()})
+    cols = ["id", "po_number", "line", "supplier_id", "item_id", "quantity", "order_date", "status"]
+    if not po_numbers:
+        return pd.DataFrame(columns=[*cols, "label"])
+    frames = []
+    for chunk in _chunks(po_numbers):
+        stmt = select(
+            PoLine.id,
+            PoLine.po_number,
+            PoLine.line,
+            PoLine.supplier_id,
+            PoLine.item_id,
+            PoLine.quantity,
+            PoLine.order_date,
+            PoLine.status,
+        ).where(PoLine.po_number.in_(chunk))
+        frames.append(pd.DataFrame(session.execute(stmt).all(), columns=cols))
+    found = pd.concat(frames, ignore_index=True)
+    found["label"] = found["po_number"].astype(str) + "/" + found["line"].astype(str)
+    return found
+
+
+def _attach_lines(session: Session, actor: Actor, table: CheckedTable) -> pd.DataFrame:
+    """Each row's line (id, supplier, ...), with errors for unknown lines and other suppliers' lines."""
+    rows = table.rows
+    labels = line_keys(rows)
+    lines = _lines(session, rows).set_index("label")
+    known = check_known(table, "line", lines.index, "no such PO line (po_number/line)", values=labels)
+    matched = lines.reindex(labels.where(known))
+    matched.index = rows.index
+    if actor.is_supplier:
+        other = matched["supplier_id"].notna() & (matched["supplier_id"] != actor.supplier_id)
+        table.add(other.to_numpy(), "line", "is not one of your supplier's lines", labels)
+    cancelled = matched["status"] == LineStatus.CANCELLED
+    table.add(cancelled.fillna(False).to_numpy(), "line", "is cancelled", labels)
+    return matched
+
+
+def _ints(series: pd.Series, default: int | None = None) -> list[int | None]:
+    """Nullable integers as Python ints/None, for inserts."""
+    values = series.astype("Int64")
+    if default is not None:
+        values = values.fillna(default)
+    return [None if pd.isna(v) else int(v) for v in values]
+
+
+def _dates(series: pd.Series) -> list[dt.date | None]:
+    return [None if pd.isna(v) else v.date() for v in series]
+
+
+def _texts(series: pd.Series) -> list[str | None]:
+    return [None if (v is None or (isinstance(v, float) and np.isnan(v))) else str(v) for v in series]
+
+
+# --------------------------------------------------------------------------- writers
+
+
+def _write_suppliers(session, actor, table, result, today, dry_run) -> None:  # type: ignore[no-untyped-def]
+    rows = table.rows
+    check_new(table, "code", _supplier_codes(session), "a supplier with this code already exists")
+    if dry_run or table.errors:
+        return
+    values = [
+        {
+            "code": code,
+            "name": name,
+            "country": country,
+            "transit_days": transit if transit is not None else 0,
+            "capacity_per_day": capacity,
+        }
+        for code, name, country, transit, capacity in zip(
+            rows["code"],
+            rows["name"],
+            _texts(rows["country"]),
+            _ints(rows["transit_days"]),
+            _ints(rows["capacity_per_day"]),
+            strict=True,
+        )
+    ]
+    session.execute(insert(Supplier), values)
+    ids = _supplier_codes(session)
+    contacts = [
+        {"supplier_id": ids[code], "email": email.strip()}
+        for code, emails in zip(rows["code"], _texts(rows["email"]), strict=True)
+        if emails
+        for email in dict.fromkeys(e for e in emails.replace(",", ";").split(";") if e.strip())
+    ]
+    if contacts:
+        session.execute(insert(SupplierContact), contacts)
+    result.created = len(values)
+
+
+def _write_items(session, actor, table, result, today, dry_run) -> None:  # type: ignore[no-untyped-def]
+    rows = table.rows
+    existing = _skus(session, rows["sku"].dropna().tolist())
+    check_new(table, "sku", existing, "an item with this sku already exists")
+    if dry_run or table.errors:
+        return
+    values = [
+        {"sku": sku, "description": desc, "on_hand": on_hand}
+        for sku, desc, on_hand in zip(rows["sku"], rows["description"], _ints(rows["on_hand"], 0), strict=True)
+    ]
+    session.execute(insert(Item), values)
+    result.created = len(values)
+
+
+def _write_pos(session, actor, table, result, today, dry_run) -> None:  # type: ignore[no-untyped-def]
+    rows = table.rows
+    suppliers = _supplier_codes(session)
+    skus = _skus(session, rows["sku"].dropna().unique().tolist())
+    check_known(table, "supplier_code", suppliers, "no supplier with this code")
+    check_known(table, "sku", skus, "no item with this sku")
+    existing = _lines(session, rows)
+    labels = line_keys(rows)
+    table.add(labels.isin(existing["label"]).to_numpy(), "line", "this PO line already exists", labels)
+    if dry_run or table.errors:
+        return
+    now = utcnow()
+    values = [
+        {
+            "po_number": po,
+            "line": line,
+            "supplier_id": suppliers[code],
+            "item_id": skus[sku],
+            "quantity": qty,
+            "order_date": order,
+            "need_by_date": need_by,
+            "promised_date": promised,
+            "transit_days": transit,
+            "status": LineStatus.OPEN,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for po, line, code, sku, qty, order, need_by, promised, transit in zip(
+            rows["po_number"],
+            _ints(rows["line"]),
+            rows["supplier_code"],
+            rows["sku"],
+            _ints(rows["quantity"]),
+            _dates(rows["order_date"]),
+            _dates(rows["need_by_date"]),
+            _dates(rows["promised_date"]),
+            _ints(rows["transit_days"]),
+            strict=True,
+        )
+    ]
+    session.execute(insert(PoLine), values)
+    created = _lines(session, rows)
+    result.line_ids = set(created.loc[created["label"].isin(labels), "id"].astype(int))
+    result.item_ids = {skus[s] for s in rows["sku"]}
+    result.created = len(values)
+
+
+def _current_schedules(session: Session, line_ids: list[int]) -> pd.DataFrame:
+    cols = ["po_line_id", "revision", "estimated_end_date"]
+    if not line_ids:
+        return pd.DataFrame(columns=cols)
+    latest = (
+        select(ProductionSchedule.po_line_id, func.max(ProductionSchedule.revision).label("revision"))
+        .where(ProductionSchedule.po_line_id.in_(line_ids))
+        .group_by(ProductionSchedule.po_line_id)
+        .subquery()
+    )
+    stmt = select(
+        ProductionSchedule.po_line_id, ProductionSchedule.revision, ProductionSchedule.estimated_end_date
+    ).join(
+        latest,
+        (latest.c.po_line_id == ProductionSchedule.po_line_id) & (latest.c.revision == ProductionSchedule.revision),
+    )
+    return pd.DataFrame(session.execute(stmt).all(), columns=cols)
+
+
+def _write_schedules(session, actor, table, result, today, dry_run) -> None:  # type: ignore[no-untyped-def]
+    rows = table.rows
+    lines = _attach_lines(session, actor, table)
+    order_date = pd.to_datetime(lines["order_date"])
+    table.add((rows["start_date"] < order_date).to_numpy(), "start_date", "is before the line's order_date")
+    line_ids = [int(i) for i in lines["id"].dropna().unique()]
+    current = _current_schedules(session, line_ids).set_index("po_line_id")
+    prev_end = pd.to_datetime(current["estimated_end_date"].reindex(lines["id"]).to_numpy())
+    moves_later = rows["estimated_end_date"].to_numpy() > prev_end
+    no_reason = rows["reason"].isna().to_numpy()
+    table.add(
+        moves_later & no_reason,
+        "reason",
+        "is required when the estimated_end_date moves later than the current schedule",
+    )
+    if dry_run or table.errors:
+        return
+    revisions = current["revision"].reindex(lines["id"]).fillna(0).astype(int).to_numpy() + 1
+    now = utcnow()
+    values = [
+        {
+            "po_line_id": int(line_id),
+            "revision": int(rev),
+            "start_date": start,
+            "daily_output": output,
+            "estimated_end_date": end,
+            "reason": reason,
+            "created_by_id": actor.user_id,
+            "created_by_name": actor.name,
+            "created_at": now,
+        }
+        for line_id, rev, start, output, end, reason in zip(
+            lines["id"],
+            revisions,
+            _dates(rows["start_date"]),
+            _ints(rows["daily_output"]),
+            _dates(rows["estimated_end_date"]),
+            _texts(rows["reason"]),
+            strict=True,
+        )
+    ]
+    session.execute(insert(ProductionSchedule), values)
+    result.line_ids = set(lines["id"].astype(int))
+    result.created = len(values)
+
+
+def check_report_days(
+    session: Session, table: CheckedTable, lines: pd.DataFrame, today: dt.date, column: str = "date"
+) -> None:
+    """Refuse report dates in the future and on the supplier's non-working days."""
+    rows = table.rows
+    future = (rows[column] > pd.Timestamp(today)).fillna(False).to_numpy()
+    table.add(future, column, f"is in the future (today is {today.isoformat()})")
+    ok = lines["supplier_id"].notna().to_numpy() & rows[column].notna().to_numpy() & ~future
+    if ok.any():
+        supplier_ids = lines["supplier_id"].to_numpy()[ok].astype(int)
+        calendars = load_calendars(session, set(supplier_ids.tolist()))
+        days = rows[column].to_numpy()[ok].astype("datetime64[D]")
+        working = calendars.is_working_day(days, supplier_ids)
+        mask = np.zeros(len(rows), dtype=bool)
+        mask[np.flatnonzero(ok)[~working]] = True
+        table.add(mask, column, "is not a working day for this supplier (weekend, public holiday or closure)")
+
+
+def _current_reports(session: Session, line_ids: list[int], dates: pd.Series) -> pd.DataFrame:
+    cols = ["id", "po_line_id", "report_date", "revision"]
+    if not line_ids or dates.dropna().empty:
+        return pd.DataFrame(columns=cols)
+    frames = []
+    for chunk in _chunks(line_ids, 2000):
+        stmt = select(
+            ProductionReport.id, ProductionReport.po_line_id, ProductionReport.report_date, ProductionReport.revision
+        ).where(
+            ProductionReport.is_current,
+            ProductionReport.po_line_id.in_(chunk),
+            ProductionReport.report_date >= dates.min().date(),
+            ProductionReport.report_date <= dates.max().date(),
+        )
+        frames.append(pd.DataFrame(session.execute(stmt).all(), columns=cols))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _write_reports(session, actor, table, result, today, dry_run) -> None:  # type: ignore[no-untyped-def]
+    rows = table.rows
+    lines = _attach_lines(session, actor, table)
+    check_report_days(session, table, lines, today)
+    if dry_run or table.errors:
+        # A preview still says which rows are corrections of an existing report.
+        if not table.errors:
+            result.corrected = _count_corrections(session, lines, rows)
+        return
+    line_ids = [int(i) for i in lines["id"].unique()]
+    current = _current_reports(session, line_ids, rows["date"])
+    current["report_date"] = pd.to_datetime(current["report_date"])
+    key = pd.DataFrame({"po_line_id": lines["id"].astype(int).to_numpy(), "report_date": rows["date"].to_numpy()})
+    merged = key.merge(current, on=["po_line_id", "report_date"], how="left")
+    if merged["id"].notna().any():
+        old_ids = [int(i) for i in merged["id"].dropna()]
+        for chunk in _chunks(old_ids):
+            session.execute(
+                update(ProductionReport).where(ProductionReport.id.in_(chunk)).values(is_current=False)
+            )
+    revisions = merged["revision"].fillna(0).astype(int).to_numpy() + 1
+    now = utcnow()
+    values = [
+        {
+            "po_line_id": int(line_id),
+            "report_date": day,
+            "revision": int(rev),
+            "good_qty": good,
+            "rejected_qty": rejected,
+            "note": note,
+            "is_current": True,
+            "created_by_id": actor.user_id,
+            "created_by_name": actor.name,
+            "created_at": now,
+        }
+        for line_id, day, rev, good, rejected, note in zip(
+            key["po_line_id"],
+            _dates(rows["date"]),
+            revisions,
+            _ints(rows["good_qty"]),
+            _ints(rows["rejected_qty"], 0),
+            _texts(rows["note"]),
+            strict=True,
+        )
+    ]
+    session.execute(insert(ProductionReport), values)
+    mark_in_production(session, key["po_line_id"].unique().tolist())
+    result.line_ids = set(key["po_line_id"].astype(int))
+    result.created = len(values)
+    result.corrected = int(merged["id"].notna().sum())
+
+
+def _count_corrections(session: Session, lines: pd.DataFrame, rows: pd.DataFrame) -> int:
+    line_ids = [int(i) for i in lines["id"].dropna().unique()]
+    current = _current_reports(session, line_ids, rows["date"])
+    if current.empty:
+        return 0
+    current["report_date"] = pd.to_datetime(current["report_date"])
+    key = pd.DataFrame({"po_line_id": lines["id"].to_numpy(), "report_date": rows["date"].to_numpy()})
+    return int(len(key.merge(current, on=["po_line_id", "report_date"], how="inner")))
+
+
+def mark_in_production(session: Session, line_ids: list[int]) -> None:
+    """Open lines with output reported are in production."""
+    for chunk in _chunks([int(i) for i in line_ids]):
+        session.execute(
+            update(PoLine)
+            .where(PoLine.id.in_(chunk), PoLine.status == LineStatus.OPEN)
+            .values(status=LineStatus.IN_PRODUCTION, updated_at=utcnow())
+        )
+
+
+def _write_receipts(session, actor, table, result, today, dry_run) -> None:  # type: ignore[no-untyped-def]
+    rows = table.rows
+    lines = _attach_lines(session, actor, table)
+    future = (rows["received_date"] > pd.Timestamp(today)).fillna(False).to_numpy()
+    table.add(future, "received_date", f"is in the future (today is {today.isoformat()})")
+    if dry_run or table.errors:
+        return
+    now = utcnow()
+    values = [
+        {"po_line_id": int(line_id), "received_date": day, "quantity": qty, "rejected_qty": rejected, "created_at": now}
+        for line_id, day, qty, rejected in zip(
+            lines["id"],
+            _dates(rows["received_date"]),
+            _ints(rows["quantity"]),
+            _ints(rows["rejected_qty"], 0),
+            strict=True,
+        )
+    ]
+    session.execute(insert(Receipt), values)
+    line_ids = [int(i) for i in lines["id"].unique()]
+    mark_received(session, line_ids)
+    result.line_ids = set(line_ids)
+    result.item_ids = {int(i) for i in lines["item_id"].unique()}
+    result.created = len(values)
+
+
+def mark_received(session: Session, line_ids: list[int], in_full: float = 0.98) -> None:
+    """Lines whose good received quantity reaches ``in_full`` of the order become received."""
+    for chunk in _chunks(line_ids):
+        good = (
+            select(Receipt.po_line_id, func.sum(Receipt.quantity - Receipt.rejected_qty).label("good"))
+            .where(Receipt.po_line_id.in_(chunk))
+            .group_by(Receipt.po_line_id)
+            .subquery()
+        )
+        full = select(PoLine.id).join(good, good.c.po_line_id == PoLine.id).where(
+            good.c.good >= PoLine.quantity * in_full,
+            PoLine.status.in_([LineStatus.OPEN, LineStatus.IN_PRODUCTION, LineStatus.SHIPPED]),
+        )
+        ids = list(session.scalars(full))
+        if ids:
+            session.execute(
+                update(PoLine).where(PoLine.id.in_(ids)).values(status=LineStatus.RECEIVED, updated_at=utcnow())
+            )
+
+
+def _write_backorders(session, actor, table, result, today, dry_run) -> None:  # type: ignore[no-untyped-def]
+    rows = table.rows
+    skus = _skus(session, rows["sku"].dropna().unique().tolist())
+    check_known(table, "sku", skus, "no item with this sku")
+    refs = rows["order_ref"].dropna().tolist()
+    existing = set()
+    for chunk in _chunks(refs):
+        existing.update(session.scalars(select(Backorder.order_ref).where(Backorder.order_ref.in_(chunk))))
+    check_new(table, "order_ref", existing, "a backorder with this order_ref already exists")
+    if dry_run or table.errors:
+        return
+    now = utcnow()
+    values = [
+        {
+            "order_ref": ref,
+            "customer": customer,
+            "item_id": skus[sku],
+            "quantity": qty,
+            "order_date": order,
+            "priority": priority,
+            "communicated_date": communicated,
+            "created_at": now,
+        }
+        for ref, customer, sku, qty, order, priority, communicated in zip(
+            rows["order_ref"],
+            _texts(rows["customer"]),
+            rows["sku"],
+            _ints(rows["quantity"]),
+            _dates(rows["order_date"]),
+            _ints(rows["priority"], 0),
+            _dates(rows["communicated_date"]),
+            strict=True,
+        )
+    ]
+    session.execute(insert(Backorder), values)
+    result.item_ids = {skus[s] for s in rows["sku"]}
+    result.created = len(values)
+
+
+_WRITERS = {
+    "suppliers": _write_suppliers,
+    "items": _write_items,
+    "pos": _write_pos,
+    "schedules": _write_schedules,
+    "reports": _write_reports,
+    "receipts": _write_receipts,
+    "backorders": _write_backorders,
+}

@@ -1,0 +1,583 @@
+"""The planning engine's service: load inputs, run the pure core, store forecasts, promises and alerts.
+
+Two entry points share one pipeline:
+
+* :func:`sweep` recomputes everything as of a date (the command line, cron, the admin page);
+* :func:`recompute_affected` runs inside a write service's transaction after a supplier's
+  schedule or report, or an import, for just the lines touched, the promises of their
+  items and the alerts of both, so nobody looks at a stale forecast.
+
+Every input is read with one query per table (never one per line), and every result is
+written in bulk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from db.engine import Database
+from db.models import (
+    Alert,
+    Backorder,
+    BackorderAllocation,
+    Item,
+    LineForecast,
+    PoLine,
+    ProductionReport,
+    ProductionSchedule,
+    Receipt,
+    Supplier,
+    SupplierStats,
+    utcnow,
+)
+from portal.core import alerts as alert_rules
+from portal.core import buffers as buffer_rules
+from portal.core import history
+from portal.core import promise as promise_rules
+from portal.core.calendar import CalendarSet, to_date
+from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, BackorderStatus, LineStatus, Role
+from portal.core.forecast import forecast_lines
+from portal.core.settings import Settings
+from portal.services import audit
+from portal.services.access import Actor, service
+from portal.services.calendars import load_calendars
+from portal.services.settings import load_settings
+
+CHUNK = 5000
+
+
+@dataclass
+class SweepResult:
+    """What a sweep computed and how long each step took."""
+
+    as_of: dt.date
+    lines: int = 0
+    backorders: int = 0
+    unpromisable: int = 0
+    alerts_opened: int = 0
+    alerts_updated: int = 0
+    alerts_resolved: int = 0
+    alerts_raised: int = 0
+    new_alert_ids: list[int] = field(default_factory=list)
+    raised_alert_ids: list[int] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        return (
+            f"Sweep as of {self.as_of}: {self.lines} open lines forecast, {self.backorders} backorders "
+            f"({self.unpromisable} unpromisable), alerts: {self.alerts_opened} new, {self.alerts_updated} updated, "
+            f"{self.alerts_resolved} resolved."
+        )
+
+
+class _Timer:
+    def __init__(self, result: SweepResult) -> None:
+        self.result = result
+        self.last = time.perf_counter()
+
+    def mark(self, step: str) -> None:
+        now = time.perf_counter()
+        self.result.timings[step] = round(now - self.last, 4)
+        self.last = now
+
+
+# ------------------------------------------------------------------------- reading
+
+
+def _frame(session: Session, stmt: Select[Any], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(session.execute(stmt).all(), columns=columns)
+
+
+def _chunked(values: Collection[int]) -> Iterable[list[int]]:
+    ordered = sorted(int(v) for v in values)
+    for i in range(0, len(ordered), CHUNK):
+        yield ordered[i : i + CHUNK]
+
+
+def _by_ids(session: Session, stmt: Select[Any], column: Any, ids: Collection[int] | None, cols: list[str]):
+    """Run ``stmt`` for all rows (ids None) or for ``ids`` in chunks; one frame."""
+    if ids is None:
+        return _frame(session, stmt, cols)
+    frames = [_frame(session, stmt.where(column.in_(chunk)), cols) for chunk in _chunked(ids)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+
+
+LINE_COLS = [
+    "line_id", "po_number", "line", "supplier_id", "supplier_code", "item_id", "quantity", "status",
+    "order_date", "need_by_date", "promised_date", "transit_days",
+]
+
+
+def load_open_lines(session: Session, line_ids: Collection[int] | None = None, *,
+                    supplier_ids: Collection[int] | None = None,
+                    item_ids: Collection[int] | None = None) -> pd.DataFrame:
+    """Open lines (optionally only these ids / suppliers / items) with effective transit days."""
+    stmt = (
+        select(
+            PoLine.id, PoLine.po_number, PoLine.line, PoLine.supplier_id, Supplier.code, PoLine.item_id,
+            PoLine.quantity, PoLine.status, PoLine.order_date, PoLine.need_by_date, PoLine.promised_date,
+            func.coalesce(PoLine.transit_days, Supplier.transit_days),
+        )
+        .join(Supplier, Supplier.id == PoLine.supplier_id)
+        .where(PoLine.status.in_(OPEN_LINE_STATUSES))
+    )
+    if supplier_ids is not None:
+        frame = _by_ids(session, stmt, PoLine.supplier_id, supplier_ids, LINE_COLS)
+    elif item_ids is not None:
+        frame = _by_ids(session, stmt, PoLine.item_id, item_ids, LINE_COLS)
+    else:
+        frame = _by_ids(session, stmt, PoLine.id, line_ids, LINE_COLS)
+    frame["label"] = frame["po_number"].astype(str) + "/" + frame["line"].astype(str)
+    frame["status"] = frame["status"].astype(str).str.replace("LineStatus.", "", regex=False).str.lower()
+    for col in ("order_date", "need_by_date", "promised_date"):
+        frame[col] = pd.to_datetime(frame[col])
+    frame["transit_days"] = frame["transit_days"].fillna(0).astype("int64")
+    return frame
+
+
+def load_schedules(session: Session, line_ids: Collection[int]) -> pd.DataFrame:
+    """Current schedule per line with the end date of the revision before it."""
+    cols = ["line_id", "schedule_revision", "start_date", "daily_output", "estimated_end_date"]
+    stmt = select(
+        ProductionSchedule.po_line_id,
+        ProductionSchedule.revision,
+        ProductionSchedule.start_date,
+        ProductionSchedule.daily_output,
+        ProductionSchedule.estimated_end_date,
+    )
+    frame = _by_ids(session, stmt, ProductionSchedule.po_line_id, line_ids, cols)
+    out_cols = [*cols, "previous_estimated_end_date"]
+    if frame.empty:
+        return pd.DataFrame(columns=out_cols)
+    frame = frame.sort_values(["line_id", "schedule_revision"])
+    frame["previous_estimated_end_date"] = frame.groupby("line_id")["estimated_end_date"].shift(1)
+    current = frame.groupby("line_id").tail(1)
+    for col in ("start_date", "estimated_end_date", "previous_estimated_end_date"):
+        current[col] = pd.to_datetime(current[col])
+    return current[out_cols].reset_index(drop=True)
+
+
+def load_reports(session: Session, line_ids: Collection[int] | None, as_of: dt.date | None = None) -> pd.DataFrame:
+    """Current reports (one per line and day) of these lines."""
+    cols = ["line_id", "report_date", "good_qty", "rejected_qty"]
+    stmt = select(
+        ProductionReport.po_line_id, ProductionReport.report_date, ProductionReport.good_qty,
+        ProductionReport.rejected_qty,
+    ).where(ProductionReport.is_current)
+    if as_of is not None:
+        stmt = stmt.where(ProductionReport.report_date <= as_of)
+    frame = _by_ids(session, stmt, ProductionReport.po_line_id, line_ids, cols)
+    frame["report_date"] = pd.to_datetime(frame["report_date"])
+    return frame
+
+
+def load_receipts(session: Session, line_ids: Collection[int] | None = None) -> pd.DataFrame:
+    cols = ["po_line_id", "received_date", "quantity", "rejected_qty"]
+    stmt = select(Receipt.po_line_id, Receipt.received_date, Receipt.quantity, Receipt.rejected_qty)
+    frame = _by_ids(session, stmt, Receipt.po_line_id, line_ids, cols)
+    frame["received_date"] = pd.to_datetime(frame["received_date"])
+    return frame
+
+
+def load_history_lines(session: Session) -> pd.DataFrame:
+    """Every line that has a receipt: the delivery history the engine learns from."""
+    cols = ["line_id", "supplier_id", "item_id", "quantity", "order_date", "need_by_date", "promised_date"]
+    has_receipt = select(Receipt.po_line_id).distinct()
+    stmt = select(
+        PoLine.id, PoLine.supplier_id, PoLine.item_id, PoLine.quantity, PoLine.order_date, PoLine.need_by_date,
+        PoLine.promised_date,
+    ).where(PoLine.id.in_(has_receipt))
+    return _frame(session, stmt, cols)
+
+
+def load_supplier_stats(session: Session) -> pd.DataFrame:
+    cols = ["supplier_id", "buffer_days", "deliveries", "median_lead_time_days", "observed_capacity_p90"]
+    stmt = select(
+        SupplierStats.supplier_id, SupplierStats.buffer_days, SupplierStats.deliveries,
+        SupplierStats.median_lead_time_days, SupplierStats.observed_capacity_p90,
+    )
+    return _frame(session, stmt, cols)
+
+
+def load_stored_forecasts(session: Session, line_ids: Collection[int]) -> pd.DataFrame:
+    cols = ["line_id", "remaining", "arrival_p90", "completion_p90"]
+    stmt = select(LineForecast.po_line_id, LineForecast.remaining, LineForecast.arrival_p90,
+                  LineForecast.completion_p90)
+    frame = _by_ids(session, stmt, LineForecast.po_line_id, line_ids, cols)
+    for col in ("arrival_p90", "completion_p90"):
+        frame[col] = pd.to_datetime(frame[col])
+    return frame
+
+
+# ------------------------------------------------------------------------- steps
+
+
+def supplier_statistics(session: Session, settings: Settings) -> pd.DataFrame:
+    """Learn each supplier's buffer, median lead time and observed capacity from its history."""
+    lines = load_history_lines(session)
+    receipts = load_receipts(session, None) if not lines.empty else load_receipts(session, [])
+    delivered = history.delivered_history(lines, receipts, settings.in_full_threshold)
+    buffers = buffer_rules.supplier_buffers(
+        delivered[["supplier_id", "due_date", "delivered_date", "order_date", "quantity", "item_id"]],
+        quantile=settings.buffer_quantile,
+        min_history=settings.buffer_min_history,
+    )
+    lead = history.median_lead_times(delivered)
+    suppliers = _frame(session, select(Supplier.id), ["supplier_id"])
+    # Observed capacity: the chosen percentile of each supplier's total good output per day.
+    daily = _frame(
+        session,
+        select(PoLine.supplier_id, ProductionReport.report_date, func.sum(ProductionReport.good_qty))
+        .join(PoLine, PoLine.id == ProductionReport.po_line_id)
+        .where(ProductionReport.is_current)
+        .group_by(PoLine.supplier_id, ProductionReport.report_date),
+        ["supplier_id", "report_date", "good_qty"],
+    )
+    capacity = history.observed_capacity(daily, settings.capacity_percentile)
+    stats = suppliers.merge(buffers, on="supplier_id", how="left").merge(lead, on="supplier_id", how="left")
+    stats["observed_capacity_p90"] = capacity.reindex(stats["supplier_id"]).to_numpy()
+    fallback = int(buffer_rules.buffer_for(buffers, np.array([-1]))[0]) if len(buffers) else 0
+    stats["buffer_days"] = stats["buffer_days"].fillna(fallback).astype("int64")
+    stats["deliveries"] = stats["deliveries"].fillna(0).astype("int64")
+    return stats
+
+
+def store_supplier_stats(session: Session, stats: pd.DataFrame) -> None:
+    session.execute(delete(SupplierStats))
+    now = utcnow()
+    rows = [
+        {
+            "supplier_id": int(r.supplier_id),
+            "buffer_days": int(r.buffer_days),
+            "deliveries": int(r.deliveries),
+            "median_lead_time_days": None if pd.isna(r.median_lead_time_days) else float(r.median_lead_time_days),
+            "observed_capacity_p90": None if pd.isna(r.observed_capacity_p90) else float(r.observed_capacity_p90),
+            "computed_at": now,
+        }
+        for r in stats.itertuples(index=False)
+    ]
+    if rows:
+        session.execute(insert(SupplierStats), rows)
+
+
+def _py_date(value: Any) -> dt.date | None:
+    return to_date(value)
+
+
+def _py_int(value: Any) -> int | None:
+    return None if pd.isna(value) else int(value)
+
+
+def store_forecasts(session: Session, forecast: pd.DataFrame, as_of: dt.date, line_ids: Collection[int] | None) -> None:
+    """Replace the stored forecasts of these lines (all when ``line_ids`` is None)."""
+    if line_ids is None:
+        session.execute(delete(LineForecast))
+    else:
+        for chunk in _chunked(line_ids):
+            session.execute(delete(LineForecast).where(LineForecast.po_line_id.in_(chunk)))
+    if forecast.empty:
+        return
+    now = utcnow()
+    f = forecast
+    date_cols = {c: [_py_date(v) for v in f[c]] for c in
+                 ("completion_p50", "completion_p90", "arrival_p50", "arrival_p90")}
+    rows = [
+        {
+            "po_line_id": int(f["line_id"].iat[i]),
+            "as_of": as_of,
+            "produced": int(f["produced"].iat[i]),
+            "remaining": int(f["remaining"].iat[i]),
+            "rate": None if not np.isfinite(f["rate"].iat[i]) else float(f["rate"].iat[i]),
+            "rate_source": str(f["rate_source"].iat[i]),
+            "completion_p50": date_cols["completion_p50"][i],
+            "completion_p90": date_cols["completion_p90"][i],
+            "arrival_p50": date_cols["arrival_p50"][i],
+            "arrival_p90": date_cols["arrival_p90"][i],
+            "days_late_p50": _py_int(f["days_late_p50"].iat[i]),
+            "days_late_p90": _py_int(f["days_late_p90"].iat[i]),
+            "computed_at": now,
+        }
+        for i in range(len(f))
+    ]
+    for i in range(0, len(rows), CHUNK):
+        session.execute(insert(LineForecast), rows[i : i + CHUNK])
+
+
+def _forecast(session: Session, lines: pd.DataFrame, calendars: CalendarSet, as_of: dt.date,
+              settings: Settings) -> pd.DataFrame:
+    """Lines joined with their current schedule and forecast: the frame alert rules read."""
+    ids = lines["line_id"].tolist()
+    schedules = load_schedules(session, ids if len(ids) < 50_000 else None)
+    lines = lines.merge(schedules, on="line_id", how="left")
+    reports = load_reports(session, ids if len(ids) < 50_000 else None, as_of)
+    if len(ids) >= 50_000:
+        reports = reports[reports["line_id"].isin(ids)]
+    forecast = forecast_lines(lines, reports, calendars, as_of, settings)
+    return lines.merge(forecast, on="line_id", how="left")
+
+
+def _promises(session: Session, as_of: dt.date, settings: Settings, item_ids: Collection[int] | None,
+              fresh: pd.DataFrame, stats: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Allocate supply to the waiting backorders of these items (all when None)."""
+    bo_cols = ["backorder_id", "order_ref", "item_id", "sku", "quantity", "priority", "order_date",
+               "communicated_date", "previous_promise_date"]
+    stmt = (
+        select(Backorder.id, Backorder.order_ref, Backorder.item_id, Item.sku, Backorder.quantity,
+               Backorder.priority, Backorder.order_date, Backorder.communicated_date, Backorder.promise_date)
+        .join(Item, Item.id == Backorder.item_id)
+        .where(Backorder.status == BackorderStatus.WAITING)
+    )
+    demand = _by_ids(session, stmt, Backorder.item_id, item_ids, bo_cols)
+    for col in ("order_date", "communicated_date", "previous_promise_date"):
+        demand[col] = pd.to_datetime(demand[col])
+    if demand.empty:
+        empty = pd.DataFrame(columns=["backorder_id", "promise_date", "status"])
+        return demand, empty, pd.DataFrame(columns=["backorder_id", "po_line_id", "quantity", "available_date"])
+    items_in_play = sorted(set(demand["item_id"].astype(int)))
+    on_hand = _by_ids(session, select(Item.id, Item.on_hand), Item.id, items_in_play, ["item_id", "on_hand"])
+    # Supply lines: open lines of these items, with the freshest forecast we have.
+    supply_lines = load_open_lines(session, item_ids=items_in_play)
+    stored = load_stored_forecasts(session, supply_lines["line_id"].tolist())
+    arrival = stored.set_index("line_id")["arrival_p90"]
+    if not fresh.empty:
+        arrival = pd.concat([arrival[~arrival.index.isin(fresh["line_id"])],
+                             fresh.set_index("line_id")["arrival_p90"]])
+    supply_lines["arrival_p90"] = pd.to_datetime(arrival.reindex(supply_lines["line_id"]).to_numpy())
+    receipts = load_receipts(session, supply_lines["line_id"].tolist())
+    supply_lines["outstanding_qty"] = history.outstanding_quantities(supply_lines, receipts).to_numpy()
+    supply_lines["due_date"] = history.due_dates(supply_lines).to_numpy()
+    supply = promise_rules.build_supply(
+        on_hand,
+        supply_lines.rename(columns={"line_id": "po_line_id"})[
+            ["po_line_id", "item_id", "supplier_id", "outstanding_qty", "arrival_p90", "due_date"]
+        ],
+        stats[["supplier_id", "buffer_days"]],
+        as_of,
+    )
+    promises, allocations = promise_rules.allocate(
+        supply, demand[["backorder_id", "item_id", "quantity", "priority", "order_date", "order_ref"]],
+        settings.safety_buffer_days,
+    )
+    return demand, promises, allocations
+
+
+def store_promises(session: Session, demand: pd.DataFrame, promises: pd.DataFrame,
+                   allocations: pd.DataFrame) -> None:
+    """Write promise dates and statuses, and replace the allocations of these backorders."""
+    if demand.empty:
+        return
+    now = utcnow()
+    ids = demand["backorder_id"].astype(int).tolist()
+    for chunk in _chunked(ids):
+        session.execute(delete(BackorderAllocation).where(BackorderAllocation.backorder_id.in_(chunk)))
+    updates = [
+        {"id": int(r.backorder_id), "promise_date": _py_date(r.promise_date), "promise_status": str(r.status),
+         "promise_computed_at": now}
+        for r in promises.itertuples(index=False)
+    ]
+    for i in range(0, len(updates), CHUNK):
+        session.execute(update(Backorder), updates[i : i + CHUNK])
+    rows = [
+        {"backorder_id": int(r.backorder_id), "po_line_id": _py_int(r.po_line_id), "quantity": int(r.quantity),
+         "available_date": _py_date(r.available_date)}
+        for r in allocations.itertuples(index=False)
+    ]
+    for i in range(0, len(rows), CHUNK):
+        session.execute(insert(BackorderAllocation), rows[i : i + CHUNK])
+
+
+def _live_alerts(session: Session, keys: Collection[str] | None) -> pd.DataFrame:
+    cols = ["id", "rule", "subject_key", "severity", "status", "snoozed_until"]
+    stmt = select(Alert.id, Alert.rule, Alert.subject_key, Alert.severity, Alert.status, Alert.snoozed_until).where(
+        Alert.status != AlertStatus.RESOLVED
+    )
+    if keys is None:
+        frame = _frame(session, stmt, cols)
+    else:
+        keys = sorted(keys)
+        frames = [_frame(session, stmt.where(Alert.subject_key.in_(keys[i : i + CHUNK])), cols)
+                  for i in range(0, len(keys), CHUNK)]
+        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+    for col in ("severity", "status"):
+        frame[col] = frame[col].map(lambda v: getattr(v, "value", v))
+    return frame
+
+
+def apply_alert_plan(session: Session, plan: alert_rules.ReconcilePlan, as_of: dt.date,
+                     now: dt.datetime, result: SweepResult) -> None:
+    """Insert new alerts, update live ones, resolve cleared ones."""
+    ins = plan.inserts
+    if len(ins):
+        rows = [
+            {
+                "rule": r.rule, "severity": r.severity, "subject_type": r.subject_type,
+                "subject_key": r.subject_key, "supplier_id": _py_int(r.supplier_id),
+                "po_line_id": _py_int(r.po_line_id), "backorder_id": _py_int(r.backorder_id),
+                "item_id": _py_int(r.item_id), "message": r.message, "days_late": _py_int(r.days_late),
+                "status": AlertStatus.OPEN.value, "first_seen": now, "last_seen": now, "as_of": as_of,
+            }
+            for r in ins.itertuples(index=False)
+        ]
+        for i in range(0, len(rows), CHUNK):
+            new_ids = session.scalars(insert(Alert).returning(Alert.id), rows[i : i + CHUNK]).all()
+            result.new_alert_ids.extend(int(x) for x in new_ids)
+    upd = plan.updates
+    if len(upd):
+        rows = [
+            {"id": int(r.id), "severity": r.severity, "message": r.message, "days_late": _py_int(r.days_late),
+             "last_seen": now, "as_of": as_of, "status": r.status}
+            for r in upd.itertuples(index=False)
+        ]
+        for i in range(0, len(rows), CHUNK):
+            session.execute(update(Alert), rows[i : i + CHUNK])
+        raised = upd.loc[upd["raised"].astype(bool), "id"].astype(int).tolist()
+        result.raised_alert_ids.extend(raised)
+        result.alerts_raised += len(raised)
+    if plan.resolves:
+        for chunk in _chunked(plan.resolves):
+            session.execute(
+                update(Alert).where(Alert.id.in_(chunk)).values(status=AlertStatus.RESOLVED, resolved_at=now)
+            )
+    result.alerts_opened += len(ins)
+    result.alerts_updated += len(upd)
+    result.alerts_resolved += len(plan.resolves)
+
+
+def _supplier_frame(session: Session, supplier_ids: Collection[int] | None, stats: pd.DataFrame) -> pd.DataFrame:
+    cols = ["supplier_id", "supplier_code", "capacity_per_day"]
+    frame = _by_ids(session, select(Supplier.id, Supplier.code, Supplier.capacity_per_day), Supplier.id,
+                    supplier_ids, cols)
+    frame["capacity_per_day"] = pd.to_numeric(frame["capacity_per_day"], errors="coerce").astype("float64")
+    obs = stats.set_index("supplier_id")["observed_capacity_p90"] if len(stats) else pd.Series(dtype="float64")
+    frame["observed_capacity"] = pd.to_numeric(obs.reindex(frame["supplier_id"]), errors="coerce").to_numpy()
+    return frame
+
+
+def _run(session: Session, as_of: dt.date, settings: Settings, *, line_ids: Collection[int] | None,
+         item_ids: Collection[int] | None, stats: pd.DataFrame, result: SweepResult) -> None:
+    """The pipeline: forecasts -> promises -> alerts, for everything (ids None) or a scope."""
+    timer = _Timer(result)
+    now = utcnow()
+    full = line_ids is None
+    lines = load_open_lines(session, line_ids)
+    calendars = load_calendars(session, None if full else set(lines["supplier_id"].astype(int)))
+    timer.mark("load_lines")
+    frame = _forecast(session, lines, calendars, as_of, settings)
+    timer.mark("forecast")
+    store_forecasts(session, frame, as_of, line_ids)
+    result.lines = len(frame)
+    timer.mark("store_forecasts")
+
+    scope_items = None if full else set(item_ids or ()) | set(frame["item_id"].astype(int))
+    demand, promises, allocations = _promises(session, as_of, settings, scope_items, frame, stats)
+    store_promises(session, demand, promises, allocations)
+    result.backorders = len(demand)
+    result.unpromisable = int((promises["status"] == "unpromisable").sum()) if len(promises) else 0
+    timer.mark("promises")
+
+    # Alerts: line rules for the recomputed lines, supplier rules for their suppliers,
+    # backorder rules for the backorders whose promises were recomputed.
+    lead = stats[["supplier_id", "median_lead_time_days"]] if len(stats) else None
+    line_cond = alert_rules.line_conditions(frame, as_of, calendars, settings, lead_times=lead)
+    supplier_ids = None if full else set(frame["supplier_id"].astype(int))
+    supplier_lines = frame if full else _forecast_frame_for_suppliers(session, supplier_ids, frame)
+    suppliers = _supplier_frame(session, supplier_ids, stats)
+    supplier_cond = alert_rules.supplier_conditions(supplier_lines, suppliers, as_of, calendars, settings)
+    bo = demand.merge(promises, on="backorder_id", how="left") if len(demand) else demand
+    backorder_cond = alert_rules.backorder_conditions(bo)
+    current = pd.concat([line_cond, supplier_cond, backorder_cond], ignore_index=True)
+    if full:
+        scope = None
+    else:
+        all_line_ids = set(int(i) for i in (line_ids or ()))
+        scope = pd.Series(
+            [f"line:{i}" for i in sorted(all_line_ids | set(frame["line_id"].astype(int)))]
+            + [f"supplier:{i}" for i in sorted(supplier_ids or ())]
+            + [f"backorder:{int(i)}" for i in demand["backorder_id"]],
+            dtype="object",
+        )
+    live = _live_alerts(session, None if full else scope.tolist())
+    plan = alert_rules.reconcile(live, current, now, scope)
+    apply_alert_plan(session, plan, as_of, now, result)
+    timer.mark("alerts")
+
+
+def _forecast_frame_for_suppliers(session: Session, supplier_ids: Collection[int], fresh: pd.DataFrame) -> pd.DataFrame:
+    """All open lines of these suppliers with remaining quantity: fresh where recomputed, else stored."""
+    lines = load_open_lines(session, supplier_ids=supplier_ids)
+    stored = load_stored_forecasts(session, lines["line_id"].tolist()).set_index("line_id")
+    lines["remaining"] = stored["remaining"].reindex(lines["line_id"]).to_numpy()
+    lines["completion_p90"] = stored["completion_p90"].reindex(lines["line_id"]).to_numpy()
+    fresh_idx = fresh.set_index("line_id")
+    is_fresh = lines["line_id"].isin(fresh_idx.index)
+    lines.loc[is_fresh, "remaining"] = fresh_idx["remaining"].reindex(lines.loc[is_fresh, "line_id"]).to_numpy()
+    lines["remaining"] = pd.to_numeric(lines["remaining"], errors="coerce").fillna(lines["quantity"])
+    return lines
+
+
+def recompute_affected(session: Session, *, line_ids: Collection[int] = (), item_ids: Collection[int] = (),
+                       as_of: dt.date | None = None) -> SweepResult:
+    """Recompute these lines, the promises of their items, and both's alerts, in the caller's transaction."""
+    as_of = as_of or dt.date.today()
+    result = SweepResult(as_of=as_of)
+    if not line_ids and not item_ids:
+        return result
+    settings = load_settings(session)
+    _lock_scope(session, line_ids, item_ids)
+    stats = load_supplier_stats(session)
+    _run(session, as_of, settings, line_ids=set(line_ids), item_ids=set(item_ids), stats=stats, result=result)
+    return result
+
+
+def _lock_scope(session: Session, line_ids: Collection[int], item_ids: Collection[int]) -> None:
+    """On PostgreSQL, serialize recomputes that share a supplier or an item (SQLite has one writer anyway).
+
+    Two recomputes of the same item would otherwise both insert the same new alert and
+    one would fail on the live-alert unique index. Locks are taken in id order, suppliers
+    before items, so two transactions never wait on each other in a cycle.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    ids = sorted(int(i) for i in line_ids)
+    suppliers: set[int] = set()
+    items: set[int] = set(int(i) for i in item_ids)
+    for chunk in _chunked(ids):
+        for sid, iid in session.execute(select(PoLine.supplier_id, PoLine.item_id).where(PoLine.id.in_(chunk))):
+            suppliers.add(int(sid))
+            items.add(int(iid))
+    if suppliers:
+        session.execute(select(Supplier.id).where(Supplier.id.in_(sorted(suppliers))).order_by(Supplier.id)
+                        .with_for_update()).all()
+    if items:
+        session.execute(select(Item.id).where(Item.id.in_(sorted(items))).order_by(Item.id).with_for_update()).all()
+
+
+@service(Role.ADMIN, Role.BUYER)
+def sweep(db: Database, actor: Actor, as_of: dt.date | None = None) -> SweepResult:
+    """Recompute forecasts, supplier statistics, promises and alerts for everything as of ``as_of``."""
+    as_of = as_of or dt.date.today()
+    result = SweepResult(as_of=as_of)
+    with db.write() as session:
+        start = time.perf_counter()
+        settings = load_settings(session)
+        stats = supplier_statistics(session, settings)
+        store_supplier_stats(session, stats)
+        result.timings["supplier_stats"] = round(time.perf_counter() - start, 4)
+        _run(session, as_of, settings, line_ids=None, item_ids=None, stats=stats, result=result)
+        audit.record(session, actor, "sweep", "planning", after={"as_of": as_of, "lines": result.lines,
+                                                                  "backorders": result.backorders})
+        session.commit()
+    result.timings["total"] = round(time.perf_counter() - start, 4)
+    return result
+
+
+__all__ = ["SweepResult", "recompute_affected", "sweep", "LineStatus"]

@@ -1,0 +1,136 @@
+"""User administration: create, deactivate, reactivate, reset password (admins only)."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.engine import Database
+from db.models import Supplier, User
+from portal.core.domain import NotFound, Role, ValidationError
+from portal.services import audit
+from portal.services.access import Actor, service
+from portal.services.auth import hash_password
+
+_USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,79}$")
+
+
+def _check_new_user(session: Session, username: str, role: Role, supplier_code: str | None) -> int | None:
+    if not _USERNAME_RE.match(username):
+        raise ValidationError(
+            "Username: 2-80 characters, lower-case letters, digits and . _ @ - (starting with a letter or digit)."
+        )
+    if session.scalar(select(User.id).where(func.lower(User.username) == username)) is not None:
+        raise ValidationError(f"Username '{username}' is taken.")
+    if role is Role.SUPPLIER:
+        if not supplier_code:
+            raise ValidationError("A supplier user must belong to a supplier: give its supplier code.")
+        supplier_id = session.scalar(select(Supplier.id).where(Supplier.code == supplier_code))
+        if supplier_id is None:
+            raise ValidationError(f"No supplier with code '{supplier_code}'.")
+        return supplier_id
+    if supplier_code:
+        raise ValidationError(f"Only supplier users belong to a supplier, not a {role.value} user.")
+    return None
+
+
+def create_user_unchecked(
+    session: Session,
+    actor: Actor,
+    username: str,
+    password: str,
+    role: Role,
+    *,
+    supplier_code: str | None = None,
+    display_name: str | None = None,
+    email: str | None = None,
+) -> User:
+    """Create a user in an open transaction (used by :func:`create_user` and the demo loader)."""
+    username = username.strip().lower()
+    role = Role(role)
+    supplier_id = _check_new_user(session, username, role, supplier_code)
+    user = User(
+        username=username,
+        display_name=(display_name or username).strip(),
+        email=email,
+        password_hash=hash_password(password),
+        role=role,
+        supplier_id=supplier_id,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "user.created",
+        "user",
+        user.id,
+        after={"username": username, "role": role.value, "supplier": supplier_code},
+    )
+    return user
+
+
+@service(Role.ADMIN)
+def create_user(
+    db: Database,
+    actor: Actor,
+    username: str,
+    password: str,
+    role: Role | str,
+    *,
+    supplier_code: str | None = None,
+    display_name: str | None = None,
+    email: str | None = None,
+) -> int:
+    """Create a login; a supplier user is bound to exactly one supplier. Returns the user id."""
+    with db.write() as session:
+        user = create_user_unchecked(
+            session,
+            actor,
+            username,
+            password,
+            Role(role),
+            supplier_code=supplier_code,
+            display_name=display_name,
+            email=email,
+        )
+        session.commit()
+        return user.id
+
+
+def _get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"No user with id {user_id}.")
+    return user
+
+
+@service(Role.ADMIN)
+def set_user_active(db: Database, actor: Actor, user_id: int, active: bool) -> None:
+    """Deactivate (or reactivate) a login; a deactivated user cannot log in."""
+    if user_id == actor.user_id and not active:
+        raise ValidationError("You cannot deactivate your own account.")
+    with db.write() as session:
+        user = _get_user(session, user_id)
+        before = {"active": user.active}
+        user.active = active
+        if active:
+            user.failed_logins = 0
+            user.locked_until = None
+        audit.record(session, actor, "user.activated" if active else "user.deactivated", "user", user_id,
+                     before=before, after={"active": active})
+        session.commit()
+
+
+@service(Role.ADMIN)
+def reset_password(db: Database, actor: Actor, user_id: int, new_password: str) -> None:
+    """Set a new password for a user and lift any lockout."""
+    with db.write() as session:
+        user = _get_user(session, user_id)
+        user.password_hash = hash_password(new_password)
+        user.failed_logins = 0
+        user.locked_until = None
+        audit.record(session, actor, "user.password_reset", "user", user_id, after={"username": user.username})
+        session.commit()

@@ -1,0 +1,68 @@
+"""What every page needs: the database, the logged-in actor, calling services, and caches.
+
+Caching lives only here, in the UI layer: query results are cached per actor with a
+short ttl, and every successful write clears them so the next render shows the change.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from db.engine import Database
+from portal.bootstrap import open_configured_database
+from portal.core.domain import PortalError
+from portal.services.access import Actor
+
+T = TypeVar("T")
+ACTOR_KEY = "auth.actor"
+log = logging.getLogger("portal.ui")
+
+
+@st.cache_resource(show_spinner=False)
+def get_db() -> Database:
+    """The configured database (migrated on first use when it is the embedded SQLite)."""
+    return open_configured_database()
+
+
+def current_actor() -> Actor | None:
+    value = st.session_state.get(ACTOR_KEY)
+    return value if isinstance(value, Actor) else None
+
+
+def actor() -> Actor:
+    """The logged-in actor; stops the page when nobody is logged in."""
+    value = current_actor()
+    if value is None:
+        st.warning("Please log in.")
+        st.stop()
+    return value  # type: ignore[return-value]
+
+
+def call(fn: Callable[..., T], *args: Any, success: str | None = None, **kwargs: Any) -> T | None:
+    """Call a service for the current actor; show its refusal as an error, and success as a toast.
+
+    Writes clear the cached queries so every table shows the new state.
+    """
+    try:
+        result = fn(get_db(), actor(), *args, **kwargs)
+    except PortalError as exc:
+        st.error(str(exc))
+        return None
+    st.cache_data.clear()
+    if success:
+        st.toast(success, icon=":material/check_circle:")
+    return result
+
+
+def read(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Call a query for the current actor, cached for a minute per actor and arguments."""
+    return _cached_read(fn.__module__ + "." + fn.__qualname__, fn, actor(), args, tuple(sorted(kwargs.items())))
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=500)
+def _cached_read(name: str, _fn: Callable[..., Any], who: Actor, args: tuple, kwargs: tuple) -> Any:
+    return _fn(get_db(), who, *args, **dict(kwargs))

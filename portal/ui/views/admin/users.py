@@ -1,0 +1,71 @@
+"""An admin's home: the users (create, deactivate, reset password) and the suppliers."""
+
+import streamlit as st
+
+from portal.core.domain import Role
+from portal.queries.directory import list_users, supplier_overview
+from portal.services.users import create_user, reset_password, set_user_active
+from portal.ui.context import actor, call, read
+
+me = actor()
+st.title("Users and suppliers")
+users_tab, suppliers_tab = st.tabs(["Users", "Suppliers"])
+
+with users_tab:
+    users = read(list_users)
+    st.dataframe(
+        users[["username", "display_name", "role", "supplier_code", "active", "locked_until", "last_login_at"]],
+        hide_index=True,
+        use_container_width=True,
+        column_config={
+            "username": "Username", "display_name": "Name", "role": "Role", "supplier_code": "Supplier",
+            "active": st.column_config.CheckboxColumn("Active"),
+            "locked_until": st.column_config.DatetimeColumn("Locked until (UTC)", format="YYYY-MM-DD HH:mm"),
+            "last_login_at": st.column_config.DatetimeColumn("Last login (UTC)", format="YYYY-MM-DD HH:mm"),
+        },
+    )
+    suppliers = read(supplier_overview)
+    create_col, manage_col = st.columns(2)
+    with create_col, st.form("admin.create_user", clear_on_submit=True):
+        st.subheader("Create a user")
+        username = st.text_input("Username")
+        display_name = st.text_input("Name")
+        email = st.text_input("E-mail (optional)")
+        role = st.selectbox("Role", [r.value for r in Role])
+        supplier = st.selectbox("Supplier (supplier users only)", [None, *suppliers["code"].tolist()],
+                                format_func=lambda c: "—" if c is None else c)
+        password = st.text_input("Initial password (at least 10 characters)", type="password")
+        if st.form_submit_button("Create user", type="primary"):
+            call(create_user, username, password, role, supplier_code=supplier, display_name=display_name or None,
+                 email=email or None, success=f"User {username} created.")
+    with manage_col:
+        st.subheader("Manage a user")
+        labels = dict(zip(users["user_id"], users["username"] + " (" + users["role"] + ")", strict=True))
+        chosen = st.selectbox("User", list(labels), format_func=labels.get, key="admin.user")
+        if chosen is not None:
+            row = users.set_index("user_id").loc[chosen]
+            if row["active"]:
+                if st.button("Deactivate", key="admin.deactivate", disabled=chosen == me.user_id):
+                    call(set_user_active, int(chosen), False, success=f"{row['username']} deactivated.")
+                    st.rerun()
+            elif st.button("Reactivate", key="admin.reactivate"):
+                call(set_user_active, int(chosen), True, success=f"{row['username']} reactivated.")
+                st.rerun()
+            with st.form("admin.reset", clear_on_submit=True):
+                new_password = st.text_input("New password", type="password")
+                if st.form_submit_button("Reset password"):
+                    call(reset_password, int(chosen), new_password, success="Password reset; lockout lifted.")
+
+with suppliers_tab:
+    st.dataframe(
+        suppliers[["code", "name", "country", "working_weekdays", "transit_days", "capacity_per_day", "contacts",
+                   "open_lines", "late_lines", "received_lines"]],
+        hide_index=True,
+        use_container_width=True,
+        column_config={
+            "code": "Code", "name": "Name", "country": "Country",
+            "working_weekdays": st.column_config.TextColumn("Working days", help="Mon..Sun, 1 = working"),
+            "transit_days": "Transit days", "capacity_per_day": "Capacity/day", "contacts": "Contacts",
+            "open_lines": "Open lines", "late_lines": "Late", "received_lines": "Received",
+        },
+    )

@@ -1,0 +1,5 @@
+"""Streamlit entry point: `streamlit run streamlit_app.py`."""
+
+from portal.ui.app import main
+
+main()

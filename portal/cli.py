@@ -76,7 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--as-of", type=_date)
 
     bt = sub.add_parser("backtest", help="replay a delivery history and report promises kept and padding")
-    bt.add_argument("file", nargs="?", type=Path, help="an SCMS-format CSV (default: the history in the database)")
+    bt.add_argument(
+        "file", nargs="?", type=Path, help="an SCMS-format CSV (default: the history in the database)"
+    )
     bt.add_argument("--horizon", type=int, default=30, help="days before the due date a promise is made")
     bt.add_argument("--format", choices=["text", "json"], default="text")
     return parser
@@ -146,7 +148,13 @@ def _user_add(args: argparse.Namespace, cli) -> int:  # type: ignore[no-untyped-
             print("error: the passwords differ", file=sys.stderr)
             return EXIT_REFUSED
     user_id = create_user(
-        _db(), cli, args.username, password, args.role, supplier_code=args.supplier, display_name=args.name,
+        _db(),
+        cli,
+        args.username,
+        password,
+        args.role,
+        supplier_code=args.supplier,
+        display_name=args.name,
         email=args.email,
     )
     print(f"Created {args.role} user '{args.username.lower()}' (id {user_id}).")
@@ -192,8 +200,9 @@ def _demo(args: argparse.Namespace, cli) -> int:  # type: ignore[no-untyped-def]
     if args.scms:
         report = load_scms(db, cli, args.scms, progress=lambda m: print(m, file=sys.stderr))
     else:
-        report = load_demo_world(db, cli, seed=args.seed, today=args.as_of,
-                                 progress=lambda m: print(m, file=sys.stderr))
+        report = load_demo_world(
+            db, cli, seed=args.seed, today=args.as_of, progress=lambda m: print(m, file=sys.stderr)
+        )
     print(report)
     print_logins(db)
     return EXIT_OK

@@ -67,7 +67,8 @@ def _postgres_available() -> str | None:
         engine.dispose()
         return None
     except Exception as exc:  # any connection failure means: no server here
-        return f"PostgreSQL is not reachable at {make_url(POSTGRES_ADMIN_URL).render_as_string()} ({type(exc).__name__})"
+        where = make_url(POSTGRES_ADMIN_URL).render_as_string()
+        return f"PostgreSQL is not reachable at {where} ({type(exc).__name__}); set TEST_POSTGRES_URL"
 
 
 @pytest.fixture(scope="session")

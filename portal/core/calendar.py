@@ -37,7 +37,7 @@ def to_days(values: pd.Series | np.ndarray | Iterable[object]) -> np.ndarray:
 
 def to_date(value: np.datetime64 | pd.Timestamp | dt.date | None) -> dt.date | None:
     """One datetime64/Timestamp/date as a ``datetime.date``; NaT and None as None."""
-    if value is None:
+    if value is None or value is pd.NaT or (isinstance(value, np.datetime64) and np.isnat(value)):
         return None
     if isinstance(value, dt.datetime):
         return value.date()

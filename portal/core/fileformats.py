@@ -177,7 +177,9 @@ class CheckedTable:
     def ok(self) -> bool:
         return not self.errors
 
-    def add(self, mask: pd.Series | np.ndarray, column: str, reason: str, values: pd.Series | None = None) -> None:
+    def add(
+        self, mask: pd.Series | np.ndarray, column: str, reason: str, values: pd.Series | None = None
+    ) -> None:
         """Record ``reason`` for every row where ``mask`` holds."""
         if isinstance(mask, pd.Series):
             mask = mask.astype("boolean").fillna(False)
@@ -267,7 +269,9 @@ def _excel_cell(value: object) -> str:
 
 def _read_xlsx(data: bytes, kind: str | None) -> pd.DataFrame:
     try:
-        sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, header=None, dtype=object, engine="openpyxl")
+        sheets = pd.read_excel(
+            io.BytesIO(data), sheet_name=None, header=None, dtype=object, engine="openpyxl"
+        )
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise FileFormatError(f"The Excel file cannot be read ({type(exc).__name__}).") from None
     non_empty = {name: df for name, df in sheets.items() if not df.dropna(how="all").empty}
@@ -309,7 +313,9 @@ def read_table(data: bytes, filename: str = "", kind: str | None = None) -> pd.D
 # ---------------------------------------------------------------------------- checking
 
 
-def check_columns(frame: pd.DataFrame, fmt: FileFormat, mapping: Mapping[str, str] | None = None) -> pd.DataFrame:
+def check_columns(
+    frame: pd.DataFrame, fmt: FileFormat, mapping: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """Rename columns (``mapping``: file header -> our column), and refuse missing or unknown ones."""
     renamed = {}
     for col in frame.columns:
@@ -362,7 +368,9 @@ def _parse_column(table: CheckedTable, column: Column, raw: pd.Series) -> pd.Ser
     if column.required:
         table.add(empty, column.name, "is required", raw)
     too_long = raw.str.len() > min(column.max_length, MAX_CELL_LENGTH)
-    table.add(too_long, column.name, f"is longer than {min(column.max_length, MAX_CELL_LENGTH)} characters", raw)
+    table.add(
+        too_long, column.name, f"is longer than {min(column.max_length, MAX_CELL_LENGTH)} characters", raw
+    )
     present = ~empty & ~too_long
     if column.kind == "str":
         return raw.where(~empty, None)
@@ -371,7 +379,9 @@ def _parse_column(table: CheckedTable, column: Column, raw: pd.Series) -> pd.Ser
         table.add(present & ~looks_int, column.name, "must be a whole number", raw)
         values = pd.to_numeric(raw.where(present & looks_int), errors="coerce")
         if column.minimum is not None:
-            table.add(values < column.minimum, column.name, f"must be a whole number >= {column.minimum}", raw)
+            table.add(
+                values < column.minimum, column.name, f"must be a whole number >= {column.minimum}", raw
+            )
         # Integers beyond 32 bits are refused: no quantity in a factory is that large.
         table.add(values.abs() > 2**31 - 1, column.name, "is too large", raw)
         return values.astype("Int64")

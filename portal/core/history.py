@@ -65,7 +65,11 @@ def supplier_daily_output(reports: pd.DataFrame, line_suppliers: pd.Series) -> p
         return pd.DataFrame({"supplier_id": [], "report_date": [], "good_qty": []})
     sid = line_suppliers.reindex(reports[line_col]).to_numpy()
     frame = pd.DataFrame(
-        {"supplier_id": sid, "report_date": pd.to_datetime(reports["report_date"]), "good_qty": reports["good_qty"]}
+        {
+            "supplier_id": sid,
+            "report_date": pd.to_datetime(reports["report_date"]),
+            "good_qty": reports["good_qty"],
+        }
     )
     frame = frame[~pd.isna(frame["supplier_id"])]
     return frame.groupby(["supplier_id", "report_date"], as_index=False)["good_qty"].sum()
@@ -75,7 +79,9 @@ def observed_capacity(daily_output: pd.DataFrame, percentile: float = 0.9) -> pd
     """Per supplier: the ``percentile`` of its total daily good output."""
     if daily_output.empty:
         return pd.Series(dtype="float64", name="observed_capacity_p90")
-    return daily_output.groupby("supplier_id")["good_qty"].quantile(percentile).rename("observed_capacity_p90")
+    return (
+        daily_output.groupby("supplier_id")["good_qty"].quantile(percentile).rename("observed_capacity_p90")
+    )
 
 
 def outstanding_quantities(lines: pd.DataFrame, receipts: pd.DataFrame) -> pd.Series:

@@ -146,8 +146,9 @@ SPECS: dict[str, SettingSpec] = {
         "Forecast",
     ),
     "buffer_quantile": SettingSpec(
-        "Supplier buffer quantile",
-        "The supplier buffer is this quantile of its recent delivery slips (days late).",
+        "Supplier buffer coverage",
+        "Target share of a supplier's recent deliveries (recency-weighted) that its buffer covers; "
+        "suppliers with a long tail of very late deliveries get less, see portal/core/buffers.py.",
         0.5,
         1,
         "Promises",

@@ -11,8 +11,19 @@ from portal.core.domain import OPEN_LINE_STATUSES, LineStatus, Role
 from portal.services.access import STAFF, Actor, service
 
 SUPPLIER_OVERVIEW_COLUMNS = [
-    "supplier_id", "code", "name", "country", "working_weekdays", "transit_days", "capacity_per_day",
-    "contacts", "lines", "open_lines", "late_lines", "received_lines", "cancelled_lines",
+    "supplier_id",
+    "code",
+    "name",
+    "country",
+    "working_weekdays",
+    "transit_days",
+    "capacity_per_day",
+    "contacts",
+    "lines",
+    "open_lines",
+    "late_lines",
+    "received_lines",
+    "cancelled_lines",
 ]
 
 
@@ -35,10 +46,18 @@ def supplier_overview(db: Database, actor: Actor) -> pd.DataFrame:
     )
     stmt = (
         select(
-            Supplier.id, Supplier.code, Supplier.name, Supplier.country, Supplier.working_weekdays,
-            Supplier.transit_days, Supplier.capacity_per_day,
-            func.coalesce(counts.c.lines, 0), func.coalesce(counts.c.open, 0), func.coalesce(counts.c.late, 0),
-            func.coalesce(counts.c.received, 0), func.coalesce(counts.c.cancelled, 0),
+            Supplier.id,
+            Supplier.code,
+            Supplier.name,
+            Supplier.country,
+            Supplier.working_weekdays,
+            Supplier.transit_days,
+            Supplier.capacity_per_day,
+            func.coalesce(counts.c.lines, 0),
+            func.coalesce(counts.c.open, 0),
+            func.coalesce(counts.c.late, 0),
+            func.coalesce(counts.c.received, 0),
+            func.coalesce(counts.c.cancelled, 0),
         )
         .outerjoin(counts, counts.c.supplier_id == Supplier.id)
         .order_by(Supplier.code)
@@ -51,7 +70,9 @@ def supplier_overview(db: Database, actor: Actor) -> pd.DataFrame:
         )
     cols = [c for c in SUPPLIER_OVERVIEW_COLUMNS if c != "contacts"]
     frame = pd.DataFrame(rows, columns=cols)
-    joined = contacts.groupby("supplier_id")["email"].agg(", ".join) if len(contacts) else pd.Series(dtype=object)
+    joined = (
+        contacts.groupby("supplier_id")["email"].agg(", ".join) if len(contacts) else pd.Series(dtype=object)
+    )
     frame.insert(7, "contacts", joined.reindex(frame["supplier_id"]).to_numpy() if len(frame) else [])
     frame["capacity_per_day"] = frame["capacity_per_day"].astype("Int64")
     return frame
@@ -61,16 +82,34 @@ def supplier_overview(db: Database, actor: Actor) -> pd.DataFrame:
 def list_users(db: Database, actor: Actor) -> pd.DataFrame:
     """Every login with its role, supplier, state and last login."""
     stmt = (
-        select(User.id, User.username, User.display_name, User.role, Supplier.code, User.active,
-               User.locked_until, User.last_login_at, User.email)
+        select(
+            User.id,
+            User.username,
+            User.display_name,
+            User.role,
+            Supplier.code,
+            User.active,
+            User.locked_until,
+            User.last_login_at,
+            User.email,
+        )
         .outerjoin(Supplier, Supplier.id == User.supplier_id)
         .order_by(User.role, User.username)
     )
     with db.read() as session:
         frame = pd.DataFrame(
             session.execute(stmt).all(),
-            columns=["user_id", "username", "display_name", "role", "supplier_code", "active", "locked_until",
-                     "last_login_at", "email"],
+            columns=[
+                "user_id",
+                "username",
+                "display_name",
+                "role",
+                "supplier_code",
+                "active",
+                "locked_until",
+                "last_login_at",
+                "email",
+            ],
         )
     frame["role"] = frame["role"].map(lambda v: getattr(v, "value", v))
     return frame
@@ -80,6 +119,7 @@ def list_users(db: Database, actor: Actor) -> pd.DataFrame:
 def supplier_codes(db: Database, actor: Actor) -> pd.DataFrame:
     """(supplier_id, code, name) of every supplier, for pickers."""
     with db.read() as session:
-        return pd.DataFrame(session.execute(select(Supplier.id, Supplier.code, Supplier.name)
-                                            .order_by(Supplier.code)).all(),
-                            columns=["supplier_id", "code", "name"])
+        return pd.DataFrame(
+            session.execute(select(Supplier.id, Supplier.code, Supplier.name).order_by(Supplier.code)).all(),
+            columns=["supplier_id", "code", "name"],
+        )

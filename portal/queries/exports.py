@@ -35,18 +35,48 @@ from portal.services.access import ALL_ROLES, Actor, scope_to_actor, service
 EXPORT_COLUMNS: dict[str, list[str]] = {
     **{kind: fmt.names for kind, fmt in FORMATS.items()},
     "forecasts": [
-        "po_number", "line", "supplier_code", "sku", "quantity", "produced", "remaining", "rate",
-        "completion_p50", "completion_p90", "arrival_p50", "arrival_p90", "need_by_date",
-        "estimated_end_date", "days_late_p50",
+        "po_number",
+        "line",
+        "supplier_code",
+        "sku",
+        "quantity",
+        "produced",
+        "remaining",
+        "rate",
+        "completion_p50",
+        "completion_p90",
+        "arrival_p50",
+        "arrival_p90",
+        "need_by_date",
+        "estimated_end_date",
+        "days_late_p50",
     ],
     "promises": ["order_ref", "sku", "quantity", "priority", "promise_date", "status", "communicated_date"],
     "alerts": [
-        "rule", "severity", "status", "supplier_code", "po_number", "line", "order_ref", "message",
-        "first_seen", "last_seen",
+        "rule",
+        "severity",
+        "status",
+        "supplier_code",
+        "po_number",
+        "line",
+        "order_ref",
+        "message",
+        "first_seen",
+        "last_seen",
     ],
     "scorecards": [
-        "supplier_code", "period", "lines", "otd", "otif", "avg_days_late", "schedule_adherence",
-        "promise_reliability", "quality", "responsiveness", "score", "grade",
+        "supplier_code",
+        "period",
+        "lines",
+        "otd",
+        "otif",
+        "avg_days_late",
+        "schedule_adherence",
+        "promise_reliability",
+        "quality",
+        "responsiveness",
+        "score",
+        "grade",
     ],
 }
 EXPORT_KINDS: tuple[str, ...] = tuple(EXPORT_COLUMNS)
@@ -77,13 +107,19 @@ def _frame(session: Session, stmt: Select[Any], columns: list[str]) -> pd.DataFr
 
 
 def _suppliers(session: Session, actor: Actor) -> pd.DataFrame:
-    emails = (
-        select(SupplierContact.supplier_id, SupplierContact.email).order_by(SupplierContact.id)
-    )
+    emails = select(SupplierContact.supplier_id, SupplierContact.email).order_by(SupplierContact.id)
     contacts = _frame(session, emails, ["supplier_id", "email"])
-    joined = contacts.groupby("supplier_id")["email"].agg(";".join) if len(contacts) else pd.Series(dtype=object)
-    stmt = select(Supplier.id, Supplier.code, Supplier.name, Supplier.country, Supplier.transit_days,
-                  Supplier.capacity_per_day).order_by(Supplier.code)
+    joined = (
+        contacts.groupby("supplier_id")["email"].agg(";".join) if len(contacts) else pd.Series(dtype=object)
+    )
+    stmt = select(
+        Supplier.id,
+        Supplier.code,
+        Supplier.name,
+        Supplier.country,
+        Supplier.transit_days,
+        Supplier.capacity_per_day,
+    ).order_by(Supplier.code)
     frame = _frame(session, stmt, ["id", "code", "name", "country", "transit_days", "capacity_per_day"])
     frame["email"] = joined.reindex(frame["id"]).to_numpy() if len(frame) else []
     frame["capacity_per_day"] = frame["capacity_per_day"].astype("Int64")
@@ -97,8 +133,17 @@ def _items(session: Session, actor: Actor) -> pd.DataFrame:
 
 def _pos(session: Session, actor: Actor) -> pd.DataFrame:
     stmt = (
-        select(PoLine.po_number, PoLine.line, Supplier.code, Item.sku, PoLine.quantity, PoLine.order_date,
-               PoLine.need_by_date, PoLine.promised_date, PoLine.transit_days)
+        select(
+            PoLine.po_number,
+            PoLine.line,
+            Supplier.code,
+            Item.sku,
+            PoLine.quantity,
+            PoLine.order_date,
+            PoLine.need_by_date,
+            PoLine.promised_date,
+            PoLine.transit_days,
+        )
         .join(Supplier, Supplier.id == PoLine.supplier_id)
         .join(Item, Item.id == PoLine.item_id)
         .order_by(PoLine.po_number, PoLine.line)
@@ -115,10 +160,19 @@ def _schedules(session: Session, actor: Actor) -> pd.DataFrame:
         .subquery()
     )
     stmt = (
-        select(PoLine.po_number, PoLine.line, ProductionSchedule.start_date, ProductionSchedule.daily_output,
-               ProductionSchedule.estimated_end_date, ProductionSchedule.reason)
-        .join(latest, (latest.c.po_line_id == ProductionSchedule.po_line_id)
-              & (latest.c.revision == ProductionSchedule.revision))
+        select(
+            PoLine.po_number,
+            PoLine.line,
+            ProductionSchedule.start_date,
+            ProductionSchedule.daily_output,
+            ProductionSchedule.estimated_end_date,
+            ProductionSchedule.reason,
+        )
+        .join(
+            latest,
+            (latest.c.po_line_id == ProductionSchedule.po_line_id)
+            & (latest.c.revision == ProductionSchedule.revision),
+        )
         .join(PoLine, PoLine.id == ProductionSchedule.po_line_id)
         .order_by(PoLine.po_number, PoLine.line)
     )
@@ -127,8 +181,14 @@ def _schedules(session: Session, actor: Actor) -> pd.DataFrame:
 
 def _reports(session: Session, actor: Actor) -> pd.DataFrame:
     stmt = (
-        select(PoLine.po_number, PoLine.line, ProductionReport.report_date, ProductionReport.good_qty,
-               ProductionReport.rejected_qty, ProductionReport.note)
+        select(
+            PoLine.po_number,
+            PoLine.line,
+            ProductionReport.report_date,
+            ProductionReport.good_qty,
+            ProductionReport.rejected_qty,
+            ProductionReport.note,
+        )
         .join(PoLine, PoLine.id == ProductionReport.po_line_id)
         .where(ProductionReport.is_current)
         .order_by(PoLine.po_number, PoLine.line, ProductionReport.report_date)
@@ -147,8 +207,15 @@ def _receipts(session: Session, actor: Actor) -> pd.DataFrame:
 
 def _backorders(session: Session, actor: Actor) -> pd.DataFrame:
     stmt = (
-        select(Backorder.order_ref, Backorder.customer, Item.sku, Backorder.quantity, Backorder.order_date,
-               Backorder.priority, Backorder.communicated_date)
+        select(
+            Backorder.order_ref,
+            Backorder.customer,
+            Item.sku,
+            Backorder.quantity,
+            Backorder.order_date,
+            Backorder.priority,
+            Backorder.communicated_date,
+        )
         .join(Item, Item.id == Backorder.item_id)
         .where(Backorder.status == BackorderStatus.WAITING)
         .order_by(Backorder.order_ref)
@@ -164,10 +231,23 @@ def _forecasts(session: Session, actor: Actor) -> pd.DataFrame:
     )
     current = aliased(ProductionSchedule)
     stmt = (
-        select(PoLine.po_number, PoLine.line, Supplier.code, Item.sku, PoLine.quantity, LineForecast.produced,
-               LineForecast.remaining, LineForecast.rate, LineForecast.completion_p50, LineForecast.completion_p90,
-               LineForecast.arrival_p50, LineForecast.arrival_p90, PoLine.need_by_date,
-               current.estimated_end_date, LineForecast.days_late_p50)
+        select(
+            PoLine.po_number,
+            PoLine.line,
+            Supplier.code,
+            Item.sku,
+            PoLine.quantity,
+            LineForecast.produced,
+            LineForecast.remaining,
+            LineForecast.rate,
+            LineForecast.completion_p50,
+            LineForecast.completion_p90,
+            LineForecast.arrival_p50,
+            LineForecast.arrival_p90,
+            PoLine.need_by_date,
+            current.estimated_end_date,
+            LineForecast.days_late_p50,
+        )
         .join(LineForecast, LineForecast.po_line_id == PoLine.id)
         .join(Supplier, Supplier.id == PoLine.supplier_id)
         .join(Item, Item.id == PoLine.item_id)
@@ -184,8 +264,15 @@ def _forecasts(session: Session, actor: Actor) -> pd.DataFrame:
 
 def _promises(session: Session, actor: Actor) -> pd.DataFrame:
     stmt = (
-        select(Backorder.order_ref, Item.sku, Backorder.quantity, Backorder.priority, Backorder.promise_date,
-               Backorder.promise_status, Backorder.communicated_date)
+        select(
+            Backorder.order_ref,
+            Item.sku,
+            Backorder.quantity,
+            Backorder.priority,
+            Backorder.promise_date,
+            Backorder.promise_status,
+            Backorder.communicated_date,
+        )
         .join(Item, Item.id == Backorder.item_id)
         .where(Backorder.status == BackorderStatus.WAITING)
         .order_by(Backorder.order_ref)
@@ -197,8 +284,18 @@ def _promises(session: Session, actor: Actor) -> pd.DataFrame:
 
 def _alerts(session: Session, actor: Actor) -> pd.DataFrame:
     stmt = (
-        select(Alert.rule, Alert.severity, Alert.status, Supplier.code, PoLine.po_number, PoLine.line,
-               Backorder.order_ref, Alert.message, Alert.first_seen, Alert.last_seen)
+        select(
+            Alert.rule,
+            Alert.severity,
+            Alert.status,
+            Supplier.code,
+            PoLine.po_number,
+            PoLine.line,
+            Backorder.order_ref,
+            Alert.message,
+            Alert.first_seen,
+            Alert.last_seen,
+        )
         .outerjoin(Supplier, Supplier.id == Alert.supplier_id)
         .outerjoin(PoLine, PoLine.id == Alert.po_line_id)
         .outerjoin(Backorder, Backorder.id == Alert.backorder_id)
@@ -280,6 +377,13 @@ def _iso_dates(frame: pd.DataFrame) -> pd.DataFrame:
         elif series.dtype == object:
             sample = series.dropna()
             if len(sample) and all(hasattr(v, "isoformat") for v in sample.head(20)):
-                out[col] = series.map(lambda v: None if v is None else v.isoformat(sep=" ", timespec="seconds") if hasattr(v, "hour")
-                                      else v.isoformat())
+                out[col] = series.map(
+                    lambda v: (
+                        None
+                        if v is None
+                        else v.isoformat(sep=" ", timespec="seconds")
+                        if hasattr(v, "hour")
+                        else v.isoformat()
+                    )
+                )
     return out

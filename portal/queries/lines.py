@@ -25,10 +25,30 @@ from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, BackorderStatus,
 from portal.services.access import ALL_ROLES, Actor, scope_to_actor, service
 
 OPEN_LINE_COLUMNS = [
-    "line_id", "line", "supplier_code", "supplier_name", "sku", "item", "quantity", "status", "need_by_date",
-    "promised_date", "estimated_end_date", "produced", "remaining", "rate", "completion_p50", "completion_p90",
-    "arrival_p50", "arrival_p90", "days_late_p50", "days_late_p90", "open_alerts", "worst_severity",
-    "backorders_waiting", "backorder_qty",
+    "line_id",
+    "line",
+    "supplier_code",
+    "supplier_name",
+    "sku",
+    "item",
+    "quantity",
+    "status",
+    "need_by_date",
+    "promised_date",
+    "estimated_end_date",
+    "produced",
+    "remaining",
+    "rate",
+    "completion_p50",
+    "completion_p90",
+    "arrival_p50",
+    "arrival_p90",
+    "days_late_p50",
+    "days_late_p90",
+    "open_alerts",
+    "worst_severity",
+    "backorders_waiting",
+    "backorder_qty",
 ]
 
 _SEVERITY_RANK = case(
@@ -45,8 +65,13 @@ def current_schedule_subquery() -> Any:
     )
     current = aliased(ProductionSchedule, name="current_schedule")
     return (
-        select(current.po_line_id, current.revision, current.start_date, current.daily_output,
-               current.estimated_end_date)
+        select(
+            current.po_line_id,
+            current.revision,
+            current.start_date,
+            current.daily_output,
+            current.estimated_end_date,
+        )
         .join(latest, and_(latest.c.po_line_id == current.po_line_id, latest.c.revision == current.revision))
         .subquery("current_schedule")
     )
@@ -86,13 +111,28 @@ def _open_lines_stmt(actor: Actor, filters: LineFilter) -> Select[Any]:
         select(
             PoLine.id,
             (PoLine.po_number + literal("/") + cast(PoLine.line, String)).label("label"),
-            Supplier.code, Supplier.name, Item.sku, Item.description, PoLine.quantity, PoLine.status,
-            PoLine.need_by_date, PoLine.promised_date, sched.c.estimated_end_date,
-            LineForecast.produced, LineForecast.remaining, LineForecast.rate, LineForecast.completion_p50,
-            LineForecast.completion_p90, LineForecast.arrival_p50, LineForecast.arrival_p90,
-            LineForecast.days_late_p50, LineForecast.days_late_p90,
-            func.coalesce(alerts.c.n, 0), alerts.c.worst,
-            func.coalesce(waiting.c.n, 0), func.coalesce(waiting.c.qty, 0),
+            Supplier.code,
+            Supplier.name,
+            Item.sku,
+            Item.description,
+            PoLine.quantity,
+            PoLine.status,
+            PoLine.need_by_date,
+            PoLine.promised_date,
+            sched.c.estimated_end_date,
+            LineForecast.produced,
+            LineForecast.remaining,
+            LineForecast.rate,
+            LineForecast.completion_p50,
+            LineForecast.completion_p90,
+            LineForecast.arrival_p50,
+            LineForecast.arrival_p90,
+            LineForecast.days_late_p50,
+            LineForecast.days_late_p90,
+            func.coalesce(alerts.c.n, 0),
+            alerts.c.worst,
+            func.coalesce(waiting.c.n, 0),
+            func.coalesce(waiting.c.qty, 0),
         )
         .join(Supplier, Supplier.id == PoLine.supplier_id)
         .join(Item, Item.id == PoLine.item_id)
@@ -112,7 +152,8 @@ def _open_lines_stmt(actor: Actor, filters: LineFilter) -> Select[Any]:
     if filters.text:
         like = f"%{filters.text.strip().lower()}%"
         stmt = stmt.where(
-            func.lower(PoLine.po_number).like(like) | func.lower(Item.sku).like(like)
+            func.lower(PoLine.po_number).like(like)
+            | func.lower(Item.sku).like(like)
             | func.lower(Supplier.code).like(like)
         )
     return stmt
@@ -122,11 +163,20 @@ _SEVERITY_NAMES = {2: "critical", 1: "warning", 0: "info"}
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
-    for col in ("need_by_date", "promised_date", "estimated_end_date", "completion_p50", "completion_p90",
-                "arrival_p50", "arrival_p90"):
+    for col in (
+        "need_by_date",
+        "promised_date",
+        "estimated_end_date",
+        "completion_p50",
+        "completion_p90",
+        "arrival_p50",
+        "arrival_p90",
+    ):
         frame[col] = pd.to_datetime(frame[col])
     frame["status"] = frame["status"].map(lambda v: getattr(v, "value", v))
-    frame["worst_severity"] = frame["worst_severity"].map(lambda v: _SEVERITY_NAMES.get(v) if pd.notna(v) else None)
+    frame["worst_severity"] = frame["worst_severity"].map(
+        lambda v: _SEVERITY_NAMES.get(v) if pd.notna(v) else None
+    )
     for col in ("produced", "remaining", "days_late_p50", "days_late_p90"):
         frame[col] = frame[col].astype("Int64")
     frame["rate"] = frame["rate"].astype("float64")
@@ -137,7 +187,7 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
 def open_lines(
     db: Database, actor: Actor, filters: LineFilter = LineFilter(), *, limit: int = 500, offset: int = 0
 ) -> tuple[pd.DataFrame, int]:
-    """Open lines the actor may see, most urgent first (by days late p90, then need-by), and the total count."""
+    """Open lines the actor may see, most urgent first (days late p90, then need-by), and their count."""
     stmt = _open_lines_stmt(actor, filters)
     urgency = func.coalesce(LineForecast.days_late_p90, -10_000)
     page = stmt.order_by(urgency.desc(), PoLine.need_by_date, PoLine.id).limit(limit).offset(offset)
@@ -160,8 +210,10 @@ def line_choices(db: Database, actor: Actor, *, open_only: bool = True) -> pd.Da
         stmt = stmt.where(PoLine.status.in_(OPEN_LINE_STATUSES))
     stmt = scope_to_actor(stmt, PoLine.supplier_id, actor)
     with db.read() as session:
-        frame = pd.DataFrame(session.execute(stmt).all(),
-                             columns=["line_id", "po_number", "line", "sku", "status", "supplier_id"])
+        frame = pd.DataFrame(
+            session.execute(stmt).all(),
+            columns=["line_id", "po_number", "line", "sku", "status", "supplier_id"],
+        )
     frame["label"] = frame["po_number"] + "/" + frame["line"].astype(str)
     frame["status"] = frame["status"].map(lambda v: getattr(v, "value", v))
     return frame

@@ -120,4 +120,6 @@ def current_user_still_valid(db: Database, actor: Actor) -> bool:
         return True
     with db.read() as session:
         user = session.get(User, actor.user_id)
-        return bool(user and user.active and user.role == actor.role and user.supplier_id == actor.supplier_id)
+        return bool(
+            user and user.active and user.role == actor.role and user.supplier_id == actor.supplier_id
+        )

@@ -20,6 +20,8 @@ def load_calendars(session: Session, supplier_ids: Collection[int] | None = None
         ids = sorted({int(s) for s in supplier_ids})
         sup = sup.where(Supplier.id.in_(ids))
         clo = clo.where(SupplierClosure.supplier_id.in_(ids))
-    suppliers = pd.DataFrame(session.execute(sup).all(), columns=["supplier_id", "country", "working_weekdays"])
+    suppliers = pd.DataFrame(
+        session.execute(sup).all(), columns=["supplier_id", "country", "working_weekdays"]
+    )
     closures = pd.DataFrame(session.execute(clo).all(), columns=["supplier_id", "closure_date"])
     return CalendarSet.from_frames(suppliers, closures)

@@ -77,12 +77,15 @@ class ImportResult:
 
     def summary(self) -> str:
         if not self.ok:
-            return f"{len(self.errors)} error(s) in {len({e.row for e in self.errors})} row(s); nothing was written."
+            rows = len({e.row for e in self.errors})
+            return f"{len(self.errors)} error(s) in {rows} row(s); nothing was written."
         extra = f", {self.corrected} correction(s)" if self.corrected else ""
         return f"{self.created} {self.kind} row(s) imported{extra}."
 
 
-def read_upload(data: bytes, filename: str, kind: str, mapping: Mapping[str, str] | None = None) -> CheckedTable:
+def read_upload(
+    data: bytes, filename: str, kind: str, mapping: Mapping[str, str] | None = None
+) -> CheckedTable:
     """Read and check the cells of an uploaded file (no database needed)."""
     if kind not in FORMATS:
         raise ValueError(f"Unknown kind '{kind}'")
@@ -118,7 +121,12 @@ def import_table(
             actor,
             "import",
             kind,
-            after={"file": filename, "rows": result.rows, "created": result.created, "corrected": result.corrected},
+            after={
+                "file": filename,
+                "rows": result.rows,
+                "created": result.created,
+                "corrected": result.corrected,
+            },
         )
         if recompute and (result.line_ids or result.item_ids):
             from portal.services.planning import recompute_affected
@@ -150,7 +158,7 @@ def _chunks(values: list, size: int = 5000) -> list[list]:
 
 def _lines(session: Session, rows: pd.DataFrame) -> pd.DataFrame:
     """The database's lines named by the file's po_number/line columns."""
-    po_numbers = sorted({p for p in rows["po_number"].dropna().unique()})
+    po_numbers = sorted(set(rows["po_number"].dropna().unique()))
     cols = ["id", "po_number", "line", "supplier_id", "item_id", "quantity", "order_date", "status"]
     if not po_numbers:
         return pd.DataFrame(columns=[*cols, "label"])
@@ -250,7 +258,9 @@ def _write_items(session, actor, table, result, today, dry_run) -> None:  # type
         return
     values = [
         {"sku": sku, "description": desc, "on_hand": on_hand}
-        for sku, desc, on_hand in zip(rows["sku"], rows["description"], _ints(rows["on_hand"], 0), strict=True)
+        for sku, desc, on_hand in zip(
+            rows["sku"], rows["description"], _ints(rows["on_hand"], 0), strict=True
+        )
     ]
     session.execute(insert(Item), values)
     result.created = len(values)
@@ -317,7 +327,8 @@ def _current_schedules(session: Session, line_ids: list[int]) -> pd.DataFrame:
         ProductionSchedule.po_line_id, ProductionSchedule.revision, ProductionSchedule.estimated_end_date
     ).join(
         latest,
-        (latest.c.po_line_id == ProductionSchedule.po_line_id) & (latest.c.revision == ProductionSchedule.revision),
+        (latest.c.po_line_id == ProductionSchedule.po_line_id)
+        & (latest.c.revision == ProductionSchedule.revision),
     )
     return pd.DataFrame(session.execute(stmt).all(), columns=cols)
 
@@ -393,7 +404,10 @@ def _current_reports(session: Session, line_ids: list[int], dates: pd.Series) ->
     frames = []
     for chunk in _chunks(line_ids, 2000):
         stmt = select(
-            ProductionReport.id, ProductionReport.po_line_id, ProductionReport.report_date, ProductionReport.revision
+            ProductionReport.id,
+            ProductionReport.po_line_id,
+            ProductionReport.report_date,
+            ProductionReport.revision,
         ).where(
             ProductionReport.is_current,
             ProductionReport.po_line_id.in_(chunk),
@@ -416,7 +430,9 @@ def _write_reports(session, actor, table, result, today, dry_run) -> None:  # ty
     line_ids = [int(i) for i in lines["id"].unique()]
     current = _current_reports(session, line_ids, rows["date"])
     current["report_date"] = pd.to_datetime(current["report_date"])
-    key = pd.DataFrame({"po_line_id": lines["id"].astype(int).to_numpy(), "report_date": rows["date"].to_numpy()})
+    key = pd.DataFrame(
+        {"po_line_id": lines["id"].astype(int).to_numpy(), "report_date": rows["date"].to_numpy()}
+    )
     merged = key.merge(current, on=["po_line_id", "report_date"], how="left")
     if merged["id"].notna().any():
         old_ids = [int(i) for i in merged["id"].dropna()]
@@ -463,7 +479,7 @@ def _count_corrections(session: Session, lines: pd.DataFrame, rows: pd.DataFrame
         return 0
     current["report_date"] = pd.to_datetime(current["report_date"])
     key = pd.DataFrame({"po_line_id": lines["id"].to_numpy(), "report_date": rows["date"].to_numpy()})
-    return int(len(key.merge(current, on=["po_line_id", "report_date"], how="inner")))
+    return len(key.merge(current, on=["po_line_id", "report_date"], how="inner"))
 
 
 def mark_in_production(session: Session, line_ids: list[int]) -> None:
@@ -485,7 +501,13 @@ def _write_receipts(session, actor, table, result, today, dry_run) -> None:  # t
         return
     now = utcnow()
     values = [
-        {"po_line_id": int(line_id), "received_date": day, "quantity": qty, "rejected_qty": rejected, "created_at": now}
+        {
+            "po_line_id": int(line_id),
+            "received_date": day,
+            "quantity": qty,
+            "rejected_qty": rejected,
+            "created_at": now,
+        }
         for line_id, day, qty, rejected in zip(
             lines["id"],
             _dates(rows["received_date"]),
@@ -511,14 +533,20 @@ def mark_received(session: Session, line_ids: list[int], in_full: float = 0.98) 
             .group_by(Receipt.po_line_id)
             .subquery()
         )
-        full = select(PoLine.id).join(good, good.c.po_line_id == PoLine.id).where(
-            good.c.good >= PoLine.quantity * in_full,
-            PoLine.status.in_([LineStatus.OPEN, LineStatus.IN_PRODUCTION, LineStatus.SHIPPED]),
+        full = (
+            select(PoLine.id)
+            .join(good, good.c.po_line_id == PoLine.id)
+            .where(
+                good.c.good >= PoLine.quantity * in_full,
+                PoLine.status.in_([LineStatus.OPEN, LineStatus.IN_PRODUCTION, LineStatus.SHIPPED]),
+            )
         )
         ids = list(session.scalars(full))
         if ids:
             session.execute(
-                update(PoLine).where(PoLine.id.in_(ids)).values(status=LineStatus.RECEIVED, updated_at=utcnow())
+                update(PoLine)
+                .where(PoLine.id.in_(ids))
+                .values(status=LineStatus.RECEIVED, updated_at=utcnow())
             )
 
 

@@ -74,7 +74,8 @@ class SweepResult:
     def summary(self) -> str:
         return (
             f"Sweep as of {self.as_of}: {self.lines} open lines forecast, {self.backorders} backorders "
-            f"({self.unpromisable} unpromisable), alerts: {self.alerts_opened} new, {self.alerts_updated} updated, "
+            f"({self.unpromisable} unpromisable), alerts: {self.alerts_opened} new, "
+            f"{self.alerts_updated} updated, "
             f"{self.alerts_resolved} resolved."
         )
 
@@ -112,19 +113,42 @@ def _by_ids(session: Session, stmt: Select[Any], column: Any, ids: Collection[in
 
 
 LINE_COLS = [
-    "line_id", "po_number", "line", "supplier_id", "supplier_code", "item_id", "quantity", "status",
-    "order_date", "need_by_date", "promised_date", "transit_days",
+    "line_id",
+    "po_number",
+    "line",
+    "supplier_id",
+    "supplier_code",
+    "item_id",
+    "quantity",
+    "status",
+    "order_date",
+    "need_by_date",
+    "promised_date",
+    "transit_days",
 ]
 
 
-def load_open_lines(session: Session, line_ids: Collection[int] | None = None, *,
-                    supplier_ids: Collection[int] | None = None,
-                    item_ids: Collection[int] | None = None) -> pd.DataFrame:
+def load_open_lines(
+    session: Session,
+    line_ids: Collection[int] | None = None,
+    *,
+    supplier_ids: Collection[int] | None = None,
+    item_ids: Collection[int] | None = None,
+) -> pd.DataFrame:
     """Open lines (optionally only these ids / suppliers / items) with effective transit days."""
     stmt = (
         select(
-            PoLine.id, PoLine.po_number, PoLine.line, PoLine.supplier_id, Supplier.code, PoLine.item_id,
-            PoLine.quantity, PoLine.status, PoLine.order_date, PoLine.need_by_date, PoLine.promised_date,
+            PoLine.id,
+            PoLine.po_number,
+            PoLine.line,
+            PoLine.supplier_id,
+            Supplier.code,
+            PoLine.item_id,
+            PoLine.quantity,
+            PoLine.status,
+            PoLine.order_date,
+            PoLine.need_by_date,
+            PoLine.promised_date,
             func.coalesce(PoLine.transit_days, Supplier.transit_days),
         )
         .join(Supplier, Supplier.id == PoLine.supplier_id)
@@ -166,11 +190,15 @@ def load_schedules(session: Session, line_ids: Collection[int]) -> pd.DataFrame:
     return current[out_cols].reset_index(drop=True)
 
 
-def load_reports(session: Session, line_ids: Collection[int] | None, as_of: dt.date | None = None) -> pd.DataFrame:
+def load_reports(
+    session: Session, line_ids: Collection[int] | None, as_of: dt.date | None = None
+) -> pd.DataFrame:
     """Current reports (one per line and day) of these lines."""
     cols = ["line_id", "report_date", "good_qty", "rejected_qty"]
     stmt = select(
-        ProductionReport.po_line_id, ProductionReport.report_date, ProductionReport.good_qty,
+        ProductionReport.po_line_id,
+        ProductionReport.report_date,
+        ProductionReport.good_qty,
         ProductionReport.rejected_qty,
     ).where(ProductionReport.is_current)
     if as_of is not None:
@@ -193,7 +221,12 @@ def load_history_lines(session: Session) -> pd.DataFrame:
     cols = ["line_id", "supplier_id", "item_id", "quantity", "order_date", "need_by_date", "promised_date"]
     has_receipt = select(Receipt.po_line_id).distinct()
     stmt = select(
-        PoLine.id, PoLine.supplier_id, PoLine.item_id, PoLine.quantity, PoLine.order_date, PoLine.need_by_date,
+        PoLine.id,
+        PoLine.supplier_id,
+        PoLine.item_id,
+        PoLine.quantity,
+        PoLine.order_date,
+        PoLine.need_by_date,
         PoLine.promised_date,
     ).where(PoLine.id.in_(has_receipt))
     return _frame(session, stmt, cols)
@@ -202,16 +235,20 @@ def load_history_lines(session: Session) -> pd.DataFrame:
 def load_supplier_stats(session: Session) -> pd.DataFrame:
     cols = ["supplier_id", "buffer_days", "deliveries", "median_lead_time_days", "observed_capacity_p90"]
     stmt = select(
-        SupplierStats.supplier_id, SupplierStats.buffer_days, SupplierStats.deliveries,
-        SupplierStats.median_lead_time_days, SupplierStats.observed_capacity_p90,
+        SupplierStats.supplier_id,
+        SupplierStats.buffer_days,
+        SupplierStats.deliveries,
+        SupplierStats.median_lead_time_days,
+        SupplierStats.observed_capacity_p90,
     )
     return _frame(session, stmt, cols)
 
 
 def load_stored_forecasts(session: Session, line_ids: Collection[int]) -> pd.DataFrame:
     cols = ["line_id", "remaining", "arrival_p90", "completion_p90"]
-    stmt = select(LineForecast.po_line_id, LineForecast.remaining, LineForecast.arrival_p90,
-                  LineForecast.completion_p90)
+    stmt = select(
+        LineForecast.po_line_id, LineForecast.remaining, LineForecast.arrival_p90, LineForecast.completion_p90
+    )
     frame = _by_ids(session, stmt, LineForecast.po_line_id, line_ids, cols)
     for col in ("arrival_p90", "completion_p90"):
         frame[col] = pd.to_datetime(frame[col])
@@ -259,8 +296,12 @@ def store_supplier_stats(session: Session, stats: pd.DataFrame) -> None:
             "supplier_id": int(r.supplier_id),
             "buffer_days": int(r.buffer_days),
             "deliveries": int(r.deliveries),
-            "median_lead_time_days": None if pd.isna(r.median_lead_time_days) else float(r.median_lead_time_days),
-            "observed_capacity_p90": None if pd.isna(r.observed_capacity_p90) else float(r.observed_capacity_p90),
+            "median_lead_time_days": None
+            if pd.isna(r.median_lead_time_days)
+            else float(r.median_lead_time_days),
+            "observed_capacity_p90": None
+            if pd.isna(r.observed_capacity_p90)
+            else float(r.observed_capacity_p90),
             "computed_at": now,
         }
         for r in stats.itertuples(index=False)
@@ -277,7 +318,9 @@ def _py_int(value: Any) -> int | None:
     return None if pd.isna(value) else int(value)
 
 
-def store_forecasts(session: Session, forecast: pd.DataFrame, as_of: dt.date, line_ids: Collection[int] | None) -> None:
+def store_forecasts(
+    session: Session, forecast: pd.DataFrame, as_of: dt.date, line_ids: Collection[int] | None
+) -> None:
     """Replace the stored forecasts of these lines (all when ``line_ids`` is None)."""
     if line_ids is None:
         session.execute(delete(LineForecast))
@@ -288,8 +331,10 @@ def store_forecasts(session: Session, forecast: pd.DataFrame, as_of: dt.date, li
         return
     now = utcnow()
     f = forecast
-    date_cols = {c: [_py_date(v) for v in f[c]] for c in
-                 ("completion_p50", "completion_p90", "arrival_p50", "arrival_p90")}
+    date_cols = {
+        c: [_py_date(v) for v in f[c]]
+        for c in ("completion_p50", "completion_p90", "arrival_p50", "arrival_p90")
+    }
     rows = [
         {
             "po_line_id": int(f["line_id"].iat[i]),
@@ -312,8 +357,9 @@ def store_forecasts(session: Session, forecast: pd.DataFrame, as_of: dt.date, li
         session.execute(insert(LineForecast), rows[i : i + CHUNK])
 
 
-def _forecast(session: Session, lines: pd.DataFrame, calendars: CalendarSet, as_of: dt.date,
-              settings: Settings) -> pd.DataFrame:
+def _forecast(
+    session: Session, lines: pd.DataFrame, calendars: CalendarSet, as_of: dt.date, settings: Settings
+) -> pd.DataFrame:
     """Lines joined with their current schedule and forecast: the frame alert rules read."""
     ids = lines["line_id"].tolist()
     schedules = load_schedules(session, ids if len(ids) < 50_000 else None)
@@ -325,14 +371,38 @@ def _forecast(session: Session, lines: pd.DataFrame, calendars: CalendarSet, as_
     return lines.merge(forecast, on="line_id", how="left")
 
 
-def _promises(session: Session, as_of: dt.date, settings: Settings, item_ids: Collection[int] | None,
-              fresh: pd.DataFrame, stats: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _promises(
+    session: Session,
+    as_of: dt.date,
+    settings: Settings,
+    item_ids: Collection[int] | None,
+    fresh: pd.DataFrame,
+    stats: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Allocate supply to the waiting backorders of these items (all when None)."""
-    bo_cols = ["backorder_id", "order_ref", "item_id", "sku", "quantity", "priority", "order_date",
-               "communicated_date", "previous_promise_date"]
+    bo_cols = [
+        "backorder_id",
+        "order_ref",
+        "item_id",
+        "sku",
+        "quantity",
+        "priority",
+        "order_date",
+        "communicated_date",
+        "previous_promise_date",
+    ]
     stmt = (
-        select(Backorder.id, Backorder.order_ref, Backorder.item_id, Item.sku, Backorder.quantity,
-               Backorder.priority, Backorder.order_date, Backorder.communicated_date, Backorder.promise_date)
+        select(
+            Backorder.id,
+            Backorder.order_ref,
+            Backorder.item_id,
+            Item.sku,
+            Backorder.quantity,
+            Backorder.priority,
+            Backorder.order_date,
+            Backorder.communicated_date,
+            Backorder.promise_date,
+        )
         .join(Item, Item.id == Backorder.item_id)
         .where(Backorder.status == BackorderStatus.WAITING)
     )
@@ -341,7 +411,11 @@ def _promises(session: Session, as_of: dt.date, settings: Settings, item_ids: Co
         demand[col] = pd.to_datetime(demand[col])
     if demand.empty:
         empty = pd.DataFrame(columns=["backorder_id", "promise_date", "status"])
-        return demand, empty, pd.DataFrame(columns=["backorder_id", "po_line_id", "quantity", "available_date"])
+        return (
+            demand,
+            empty,
+            pd.DataFrame(columns=["backorder_id", "po_line_id", "quantity", "available_date"]),
+        )
     items_in_play = sorted(set(demand["item_id"].astype(int)))
     on_hand = _by_ids(session, select(Item.id, Item.on_hand), Item.id, items_in_play, ["item_id", "on_hand"])
     # Supply lines: open lines of these items, with the freshest forecast we have.
@@ -349,8 +423,9 @@ def _promises(session: Session, as_of: dt.date, settings: Settings, item_ids: Co
     stored = load_stored_forecasts(session, supply_lines["line_id"].tolist())
     arrival = stored.set_index("line_id")["arrival_p90"]
     if not fresh.empty:
-        arrival = pd.concat([arrival[~arrival.index.isin(fresh["line_id"])],
-                             fresh.set_index("line_id")["arrival_p90"]])
+        arrival = pd.concat(
+            [arrival[~arrival.index.isin(fresh["line_id"])], fresh.set_index("line_id")["arrival_p90"]]
+        )
     supply_lines["arrival_p90"] = pd.to_datetime(arrival.reindex(supply_lines["line_id"]).to_numpy())
     receipts = load_receipts(session, supply_lines["line_id"].tolist())
     supply_lines["outstanding_qty"] = history.outstanding_quantities(supply_lines, receipts).to_numpy()
@@ -364,14 +439,16 @@ def _promises(session: Session, as_of: dt.date, settings: Settings, item_ids: Co
         as_of,
     )
     promises, allocations = promise_rules.allocate(
-        supply, demand[["backorder_id", "item_id", "quantity", "priority", "order_date", "order_ref"]],
+        supply,
+        demand[["backorder_id", "item_id", "quantity", "priority", "order_date", "order_ref"]],
         settings.safety_buffer_days,
     )
     return demand, promises, allocations
 
 
-def store_promises(session: Session, demand: pd.DataFrame, promises: pd.DataFrame,
-                   allocations: pd.DataFrame) -> None:
+def store_promises(
+    session: Session, demand: pd.DataFrame, promises: pd.DataFrame, allocations: pd.DataFrame
+) -> None:
     """Write promise dates and statuses, and replace the allocations of these backorders."""
     if demand.empty:
         return
@@ -380,15 +457,23 @@ def store_promises(session: Session, demand: pd.DataFrame, promises: pd.DataFram
     for chunk in _chunked(ids):
         session.execute(delete(BackorderAllocation).where(BackorderAllocation.backorder_id.in_(chunk)))
     updates = [
-        {"id": int(r.backorder_id), "promise_date": _py_date(r.promise_date), "promise_status": str(r.status),
-         "promise_computed_at": now}
+        {
+            "id": int(r.backorder_id),
+            "promise_date": _py_date(r.promise_date),
+            "promise_status": str(r.status),
+            "promise_computed_at": now,
+        }
         for r in promises.itertuples(index=False)
     ]
     for i in range(0, len(updates), CHUNK):
         session.execute(update(Backorder), updates[i : i + CHUNK])
     rows = [
-        {"backorder_id": int(r.backorder_id), "po_line_id": _py_int(r.po_line_id), "quantity": int(r.quantity),
-         "available_date": _py_date(r.available_date)}
+        {
+            "backorder_id": int(r.backorder_id),
+            "po_line_id": _py_int(r.po_line_id),
+            "quantity": int(r.quantity),
+            "available_date": _py_date(r.available_date),
+        }
         for r in allocations.itertuples(index=False)
     ]
     for i in range(0, len(rows), CHUNK):
@@ -397,33 +482,45 @@ def store_promises(session: Session, demand: pd.DataFrame, promises: pd.DataFram
 
 def _live_alerts(session: Session, keys: Collection[str] | None) -> pd.DataFrame:
     cols = ["id", "rule", "subject_key", "severity", "status", "snoozed_until"]
-    stmt = select(Alert.id, Alert.rule, Alert.subject_key, Alert.severity, Alert.status, Alert.snoozed_until).where(
-        Alert.status != AlertStatus.RESOLVED
-    )
+    stmt = select(
+        Alert.id, Alert.rule, Alert.subject_key, Alert.severity, Alert.status, Alert.snoozed_until
+    ).where(Alert.status != AlertStatus.RESOLVED)
     if keys is None:
         frame = _frame(session, stmt, cols)
     else:
         keys = sorted(keys)
-        frames = [_frame(session, stmt.where(Alert.subject_key.in_(keys[i : i + CHUNK])), cols)
-                  for i in range(0, len(keys), CHUNK)]
+        frames = [
+            _frame(session, stmt.where(Alert.subject_key.in_(keys[i : i + CHUNK])), cols)
+            for i in range(0, len(keys), CHUNK)
+        ]
         frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
     for col in ("severity", "status"):
         frame[col] = frame[col].map(lambda v: getattr(v, "value", v))
     return frame
 
 
-def apply_alert_plan(session: Session, plan: alert_rules.ReconcilePlan, as_of: dt.date,
-                     now: dt.datetime, result: SweepResult) -> None:
+def apply_alert_plan(
+    session: Session, plan: alert_rules.ReconcilePlan, as_of: dt.date, now: dt.datetime, result: SweepResult
+) -> None:
     """Insert new alerts, update live ones, resolve cleared ones."""
     ins = plan.inserts
     if len(ins):
         rows = [
             {
-                "rule": r.rule, "severity": r.severity, "subject_type": r.subject_type,
-                "subject_key": r.subject_key, "supplier_id": _py_int(r.supplier_id),
-                "po_line_id": _py_int(r.po_line_id), "backorder_id": _py_int(r.backorder_id),
-                "item_id": _py_int(r.item_id), "message": r.message, "days_late": _py_int(r.days_late),
-                "status": AlertStatus.OPEN.value, "first_seen": now, "last_seen": now, "as_of": as_of,
+                "rule": r.rule,
+                "severity": r.severity,
+                "subject_type": r.subject_type,
+                "subject_key": r.subject_key,
+                "supplier_id": _py_int(r.supplier_id),
+                "po_line_id": _py_int(r.po_line_id),
+                "backorder_id": _py_int(r.backorder_id),
+                "item_id": _py_int(r.item_id),
+                "message": r.message,
+                "days_late": _py_int(r.days_late),
+                "status": AlertStatus.OPEN.value,
+                "first_seen": now,
+                "last_seen": now,
+                "as_of": as_of,
             }
             for r in ins.itertuples(index=False)
         ]
@@ -433,8 +530,15 @@ def apply_alert_plan(session: Session, plan: alert_rules.ReconcilePlan, as_of: d
     upd = plan.updates
     if len(upd):
         rows = [
-            {"id": int(r.id), "severity": r.severity, "message": r.message, "days_late": _py_int(r.days_late),
-             "last_seen": now, "as_of": as_of, "status": r.status}
+            {
+                "id": int(r.id),
+                "severity": r.severity,
+                "message": r.message,
+                "days_late": _py_int(r.days_late),
+                "last_seen": now,
+                "as_of": as_of,
+                "status": r.status,
+            }
             for r in upd.itertuples(index=False)
         ]
         for i in range(0, len(rows), CHUNK):
@@ -452,18 +556,35 @@ def apply_alert_plan(session: Session, plan: alert_rules.ReconcilePlan, as_of: d
     result.alerts_resolved += len(plan.resolves)
 
 
-def _supplier_frame(session: Session, supplier_ids: Collection[int] | None, stats: pd.DataFrame) -> pd.DataFrame:
+def _supplier_frame(
+    session: Session, supplier_ids: Collection[int] | None, stats: pd.DataFrame
+) -> pd.DataFrame:
     cols = ["supplier_id", "supplier_code", "capacity_per_day"]
-    frame = _by_ids(session, select(Supplier.id, Supplier.code, Supplier.capacity_per_day), Supplier.id,
-                    supplier_ids, cols)
+    frame = _by_ids(
+        session,
+        select(Supplier.id, Supplier.code, Supplier.capacity_per_day),
+        Supplier.id,
+        supplier_ids,
+        cols,
+    )
     frame["capacity_per_day"] = pd.to_numeric(frame["capacity_per_day"], errors="coerce").astype("float64")
-    obs = stats.set_index("supplier_id")["observed_capacity_p90"] if len(stats) else pd.Series(dtype="float64")
+    obs = (
+        stats.set_index("supplier_id")["observed_capacity_p90"] if len(stats) else pd.Series(dtype="float64")
+    )
     frame["observed_capacity"] = pd.to_numeric(obs.reindex(frame["supplier_id"]), errors="coerce").to_numpy()
     return frame
 
 
-def _run(session: Session, as_of: dt.date, settings: Settings, *, line_ids: Collection[int] | None,
-         item_ids: Collection[int] | None, stats: pd.DataFrame, result: SweepResult) -> None:
+def _run(
+    session: Session,
+    as_of: dt.date,
+    settings: Settings,
+    *,
+    line_ids: Collection[int] | None,
+    item_ids: Collection[int] | None,
+    stats: pd.DataFrame,
+    result: SweepResult,
+) -> None:
     """The pipeline: forecasts -> promises -> alerts, for everything (ids None) or a scope."""
     timer = _Timer(result)
     now = utcnow()
@@ -491,14 +612,20 @@ def _run(session: Session, as_of: dt.date, settings: Settings, *, line_ids: Coll
     supplier_ids = None if full else set(frame["supplier_id"].astype(int))
     supplier_lines = frame if full else _forecast_frame_for_suppliers(session, supplier_ids, frame)
     suppliers = _supplier_frame(session, supplier_ids, stats)
-    supplier_cond = alert_rules.supplier_conditions(supplier_lines, suppliers, as_of, calendars, settings)
-    bo = demand.merge(promises, on="backorder_id", how="left") if len(demand) else demand
-    backorder_cond = alert_rules.backorder_conditions(bo)
+    supplier_cond = alert_rules.supplier_conditions(
+        supplier_lines, suppliers, None, as_of, calendars, settings
+    )
+    if len(demand):
+        backorder_cond = alert_rules.backorder_conditions(
+            demand.merge(promises, on="backorder_id", how="left")
+        )
+    else:
+        backorder_cond = alert_rules.empty_conditions()
     current = pd.concat([line_cond, supplier_cond, backorder_cond], ignore_index=True)
     if full:
         scope = None
     else:
-        all_line_ids = set(int(i) for i in (line_ids or ()))
+        all_line_ids = {int(i) for i in (line_ids or ())}
         scope = pd.Series(
             [f"line:{i}" for i in sorted(all_line_ids | set(frame["line_id"].astype(int)))]
             + [f"supplier:{i}" for i in sorted(supplier_ids or ())]
@@ -511,7 +638,9 @@ def _run(session: Session, as_of: dt.date, settings: Settings, *, line_ids: Coll
     timer.mark("alerts")
 
 
-def _forecast_frame_for_suppliers(session: Session, supplier_ids: Collection[int], fresh: pd.DataFrame) -> pd.DataFrame:
+def _forecast_frame_for_suppliers(
+    session: Session, supplier_ids: Collection[int], fresh: pd.DataFrame
+) -> pd.DataFrame:
     """All open lines of these suppliers with remaining quantity: fresh where recomputed, else stored."""
     lines = load_open_lines(session, supplier_ids=supplier_ids)
     stored = load_stored_forecasts(session, lines["line_id"].tolist()).set_index("line_id")
@@ -519,13 +648,20 @@ def _forecast_frame_for_suppliers(session: Session, supplier_ids: Collection[int
     lines["completion_p90"] = stored["completion_p90"].reindex(lines["line_id"]).to_numpy()
     fresh_idx = fresh.set_index("line_id")
     is_fresh = lines["line_id"].isin(fresh_idx.index)
-    lines.loc[is_fresh, "remaining"] = fresh_idx["remaining"].reindex(lines.loc[is_fresh, "line_id"]).to_numpy()
+    lines.loc[is_fresh, "remaining"] = (
+        fresh_idx["remaining"].reindex(lines.loc[is_fresh, "line_id"]).to_numpy()
+    )
     lines["remaining"] = pd.to_numeric(lines["remaining"], errors="coerce").fillna(lines["quantity"])
     return lines
 
 
-def recompute_affected(session: Session, *, line_ids: Collection[int] = (), item_ids: Collection[int] = (),
-                       as_of: dt.date | None = None) -> SweepResult:
+def recompute_affected(
+    session: Session,
+    *,
+    line_ids: Collection[int] = (),
+    item_ids: Collection[int] = (),
+    as_of: dt.date | None = None,
+) -> SweepResult:
     """Recompute these lines, the promises of their items, and both's alerts, in the caller's transaction."""
     as_of = as_of or dt.date.today()
     result = SweepResult(as_of=as_of)
@@ -549,16 +685,24 @@ def _lock_scope(session: Session, line_ids: Collection[int], item_ids: Collectio
         return
     ids = sorted(int(i) for i in line_ids)
     suppliers: set[int] = set()
-    items: set[int] = set(int(i) for i in item_ids)
+    items: set[int] = {int(i) for i in item_ids}
     for chunk in _chunked(ids):
-        for sid, iid in session.execute(select(PoLine.supplier_id, PoLine.item_id).where(PoLine.id.in_(chunk))):
+        for sid, iid in session.execute(
+            select(PoLine.supplier_id, PoLine.item_id).where(PoLine.id.in_(chunk))
+        ):
             suppliers.add(int(sid))
             items.add(int(iid))
     if suppliers:
-        session.execute(select(Supplier.id).where(Supplier.id.in_(sorted(suppliers))).order_by(Supplier.id)
-                        .with_for_update()).all()
+        session.execute(
+            select(Supplier.id)
+            .where(Supplier.id.in_(sorted(suppliers)))
+            .order_by(Supplier.id)
+            .with_for_update()
+        ).all()
     if items:
-        session.execute(select(Item.id).where(Item.id.in_(sorted(items))).order_by(Item.id).with_for_update()).all()
+        session.execute(
+            select(Item.id).where(Item.id.in_(sorted(items))).order_by(Item.id).with_for_update()
+        ).all()
 
 
 @service(Role.ADMIN, Role.BUYER)
@@ -573,11 +717,16 @@ def sweep(db: Database, actor: Actor, as_of: dt.date | None = None) -> SweepResu
         store_supplier_stats(session, stats)
         result.timings["supplier_stats"] = round(time.perf_counter() - start, 4)
         _run(session, as_of, settings, line_ids=None, item_ids=None, stats=stats, result=result)
-        audit.record(session, actor, "sweep", "planning", after={"as_of": as_of, "lines": result.lines,
-                                                                  "backorders": result.backorders})
+        audit.record(
+            session,
+            actor,
+            "sweep",
+            "planning",
+            after={"as_of": as_of, "lines": result.lines, "backorders": result.backorders},
+        )
         session.commit()
     result.timings["total"] = round(time.perf_counter() - start, 4)
     return result
 
 
-__all__ = ["SweepResult", "recompute_affected", "sweep", "LineStatus"]
+__all__ = ["LineStatus", "SweepResult", "recompute_affected", "sweep"]

@@ -35,7 +35,9 @@ def update_settings(db: Database, actor: Actor, changes: Mapping[str, Any]) -> S
     with db.write() as session:
         stored = {s.key: s for s in session.scalars(select(Setting))}
         current = {k: s.value for k, s in stored.items()}
-        merged = resolve({**{k: v for k, v in current.items() if k in Settings.__dataclass_fields__}, **changes})
+        merged = resolve(
+            {**{k: v for k, v in current.items() if k in Settings.__dataclass_fields__}, **changes}
+        )
         defaults = Settings().as_dict()
         for key in changes:
             value = getattr(merged, key)
@@ -47,7 +49,14 @@ def update_settings(db: Database, actor: Actor, changes: Mapping[str, Any]) -> S
                 stored[key].updated_by_id = actor.user_id
             else:
                 session.add(Setting(key=key, value=value, updated_by_id=actor.user_id))
-            audit.record(session, actor, "setting.changed", "setting", key, before={"value": before},
-                         after={"value": value})
+            audit.record(
+                session,
+                actor,
+                "setting.changed",
+                "setting",
+                key,
+                before={"value": before},
+                after={"value": value},
+            )
         session.commit()
         return merged

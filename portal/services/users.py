@@ -20,7 +20,8 @@ _USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,79}$")
 def _check_new_user(session: Session, username: str, role: Role, supplier_code: str | None) -> int | None:
     if not _USERNAME_RE.match(username):
         raise ValidationError(
-            "Username: 2-80 characters, lower-case letters, digits and . _ @ - (starting with a letter or digit)."
+            "Username: 2-80 characters, lower-case letters, digits and . _ @ -, "
+            "starting with a letter or digit."
         )
     if session.scalar(select(User.id).where(func.lower(User.username) == username)) is not None:
         raise ValidationError(f"Username '{username}' is taken.")
@@ -119,8 +120,15 @@ def set_user_active(db: Database, actor: Actor, user_id: int, active: bool) -> N
         if active:
             user.failed_logins = 0
             user.locked_until = None
-        audit.record(session, actor, "user.activated" if active else "user.deactivated", "user", user_id,
-                     before=before, after={"active": active})
+        audit.record(
+            session,
+            actor,
+            "user.activated" if active else "user.deactivated",
+            "user",
+            user_id,
+            before=before,
+            after={"active": active},
+        )
         session.commit()
 
 
@@ -132,5 +140,7 @@ def reset_password(db: Database, actor: Actor, user_id: int, new_password: str) 
         user.password_hash = hash_password(new_password)
         user.failed_logins = 0
         user.locked_until = None
-        audit.record(session, actor, "user.password_reset", "user", user_id, after={"username": user.username})
+        audit.record(
+            session, actor, "user.password_reset", "user", user_id, after={"username": user.username}
+        )
         session.commit()

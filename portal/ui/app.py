@@ -57,12 +57,14 @@ def _sidebar(actor_name: str, role: Role, supplier_note: str) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Supplier Portal", page_icon=":material/precision_manufacturing:",
-                       layout="wide")
+    st.set_page_config(
+        page_title="Supplier Portal", page_icon=":material/precision_manufacturing:", layout="wide"
+    )
     actor = current_actor()
     if actor is None:
-        st.navigation([st.Page(f"{VIEWS}/login.py", title="Log in", icon=":material/login:")],
-                      position="hidden").run()
+        st.navigation(
+            [st.Page(f"{VIEWS}/login.py", title="Log in", icon=":material/login:")], position="hidden"
+        ).run()
         return
     from portal.services.auth import current_user_still_valid
     from portal.ui.context import get_db

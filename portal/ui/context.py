@@ -60,7 +60,9 @@ def call(fn: Callable[..., T], *args: Any, success: str | None = None, **kwargs:
 
 def read(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Call a query for the current actor, cached for a minute per actor and arguments."""
-    return _cached_read(fn.__module__ + "." + fn.__qualname__, fn, actor(), args, tuple(sorted(kwargs.items())))
+    return _cached_read(
+        fn.__module__ + "." + fn.__qualname__, fn, actor(), args, tuple(sorted(kwargs.items()))
+    )
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=500)

@@ -21,9 +21,22 @@ def lines_table(frame: pd.DataFrame, *, show_supplier: bool, key: str) -> None:
     view["status"] = view["status"].map(STATUS_LABELS).fillna(view["status"])
     view["worst_severity"] = view["worst_severity"].map(SEVERITY_ICONS)
     view["progress"] = (view["produced"].astype("float64") / view["quantity"].astype("float64")).clip(0, 1)
-    columns = ["line", *(["supplier_code"] if show_supplier else []), "sku", "item", "status", "quantity",
-               "progress", "need_by_date", "estimated_end_date", "arrival_p50", "arrival_p90", "days_late_p50",
-               "open_alerts", "worst_severity"]
+    columns = [
+        "line",
+        *(["supplier_code"] if show_supplier else []),
+        "sku",
+        "item",
+        "status",
+        "quantity",
+        "progress",
+        "need_by_date",
+        "estimated_end_date",
+        "arrival_p50",
+        "arrival_p90",
+        "days_late_p50",
+        "open_alerts",
+        "worst_severity",
+    ]
     if show_supplier:
         columns += ["backorders_waiting", "backorder_qty"]
     st.dataframe(
@@ -38,21 +51,31 @@ def lines_table(frame: pd.DataFrame, *, show_supplier: bool, key: str) -> None:
             "item": st.column_config.TextColumn("Item", width="medium"),
             "status": st.column_config.TextColumn("Status"),
             "quantity": st.column_config.NumberColumn("Ordered", format="localized"),
-            "progress": st.column_config.ProgressColumn("Produced", format="percent", min_value=0, max_value=1,
-                                                        help="Good output reported / ordered quantity"),
+            "progress": st.column_config.ProgressColumn(
+                "Produced",
+                format="percent",
+                min_value=0,
+                max_value=1,
+                help="Good output reported / ordered quantity",
+            ),
             "need_by_date": st.column_config.DateColumn("Need by", format="YYYY-MM-DD"),
             "estimated_end_date": st.column_config.DateColumn(
-                "Supplier's estimate", format="YYYY-MM-DD", help="The supplier's own estimated end date"),
+                "Supplier's estimate", format="YYYY-MM-DD", help="The supplier's own estimated end date"
+            ),
             "arrival_p50": st.column_config.DateColumn(
-                "Arrival p50", format="YYYY-MM-DD", help="Forecast arrival: 50% chance to arrive by then"),
+                "Arrival p50", format="YYYY-MM-DD", help="Forecast arrival: 50% chance to arrive by then"
+            ),
             "arrival_p90": st.column_config.DateColumn(
-                "Arrival p90", format="YYYY-MM-DD", help="Forecast arrival: 90% chance to arrive by then"),
+                "Arrival p90", format="YYYY-MM-DD", help="Forecast arrival: 90% chance to arrive by then"
+            ),
             "days_late_p50": st.column_config.NumberColumn(
-                "Days late (p50)", help="Forecast arrival p50 minus need-by, in days (negative: early)"),
+                "Days late (p50)", help="Forecast arrival p50 minus need-by, in days (negative: early)"
+            ),
             "open_alerts": st.column_config.NumberColumn("Alerts"),
             "worst_severity": st.column_config.TextColumn("Worst alert"),
-            "backorders_waiting": st.column_config.NumberColumn("Backorders", help="Customer backorders "
-                                                                "counting on this line"),
+            "backorders_waiting": st.column_config.NumberColumn(
+                "Backorders", help="Customer backorders counting on this line"
+            ),
             "backorder_qty": st.column_config.NumberColumn("Backordered qty"),
         },
     )

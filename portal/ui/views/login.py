@@ -12,8 +12,9 @@ with middle:
     st.caption("Production plans, daily output, forecasts and promise dates, shared by suppliers and buyers.")
     with st.form("login.form"):
         username = st.text_input("Username", key="login.username", autocomplete="username")
-        password = st.text_input("Password", type="password", key="login.password",
-                                 autocomplete="current-password")
+        password = st.text_input(
+            "Password", type="password", key="login.password", autocomplete="current-password"
+        )
         submitted = st.form_submit_button("Log in", type="primary", use_container_width=True)
     if submitted:
         try:

@@ -14,11 +14,16 @@ users_tab, suppliers_tab = st.tabs(["Users", "Suppliers"])
 with users_tab:
     users = read(list_users)
     st.dataframe(
-        users[["username", "display_name", "role", "supplier_code", "active", "locked_until", "last_login_at"]],
+        users[
+            ["username", "display_name", "role", "supplier_code", "active", "locked_until", "last_login_at"]
+        ],
         hide_index=True,
         use_container_width=True,
         column_config={
-            "username": "Username", "display_name": "Name", "role": "Role", "supplier_code": "Supplier",
+            "username": "Username",
+            "display_name": "Name",
+            "role": "Role",
+            "supplier_code": "Supplier",
             "active": st.column_config.CheckboxColumn("Active"),
             "locked_until": st.column_config.DatetimeColumn("Locked until (UTC)", format="YYYY-MM-DD HH:mm"),
             "last_login_at": st.column_config.DatetimeColumn("Last login (UTC)", format="YYYY-MM-DD HH:mm"),
@@ -32,12 +37,23 @@ with users_tab:
         display_name = st.text_input("Name")
         email = st.text_input("E-mail (optional)")
         role = st.selectbox("Role", [r.value for r in Role])
-        supplier = st.selectbox("Supplier (supplier users only)", [None, *suppliers["code"].tolist()],
-                                format_func=lambda c: "—" if c is None else c)
+        supplier = st.selectbox(
+            "Supplier (supplier users only)",
+            [None, *suppliers["code"].tolist()],
+            format_func=lambda c: "—" if c is None else c,
+        )
         password = st.text_input("Initial password (at least 10 characters)", type="password")
         if st.form_submit_button("Create user", type="primary"):
-            call(create_user, username, password, role, supplier_code=supplier, display_name=display_name or None,
-                 email=email or None, success=f"User {username} created.")
+            call(
+                create_user,
+                username,
+                password,
+                role,
+                supplier_code=supplier,
+                display_name=display_name or None,
+                email=email or None,
+                success=f"User {username} created.",
+            )
     with manage_col:
         st.subheader("Manage a user")
         labels = dict(zip(users["user_id"], users["username"] + " (" + users["role"] + ")", strict=True))
@@ -58,14 +74,32 @@ with users_tab:
 
 with suppliers_tab:
     st.dataframe(
-        suppliers[["code", "name", "country", "working_weekdays", "transit_days", "capacity_per_day", "contacts",
-                   "open_lines", "late_lines", "received_lines"]],
+        suppliers[
+            [
+                "code",
+                "name",
+                "country",
+                "working_weekdays",
+                "transit_days",
+                "capacity_per_day",
+                "contacts",
+                "open_lines",
+                "late_lines",
+                "received_lines",
+            ]
+        ],
         hide_index=True,
         use_container_width=True,
         column_config={
-            "code": "Code", "name": "Name", "country": "Country",
+            "code": "Code",
+            "name": "Name",
+            "country": "Country",
             "working_weekdays": st.column_config.TextColumn("Working days", help="Mon..Sun, 1 = working"),
-            "transit_days": "Transit days", "capacity_per_day": "Capacity/day", "contacts": "Contacts",
-            "open_lines": "Open lines", "late_lines": "Late", "received_lines": "Received",
+            "transit_days": "Transit days",
+            "capacity_per_day": "Capacity/day",
+            "contacts": "Contacts",
+            "open_lines": "Open lines",
+            "late_lines": "Late",
+            "received_lines": "Received",
         },
     )

@@ -10,7 +10,10 @@ st.title("Suppliers")
 st.caption("Every supplier with its open, late and received lines.")
 frame = read(supplier_overview)
 if frame.empty:
-    st.info("No suppliers yet: a buyer or admin imports them (Imports page, or `python -m portal import suppliers`).")
+    st.info(
+        "No suppliers yet: a buyer or admin imports them "
+        "(Imports page, or `python -m portal import suppliers`)."
+    )
 else:
     cols = st.columns(4)
     cols[0].metric("Suppliers", len(frame))
@@ -18,13 +21,30 @@ else:
     cols[2].metric("Late lines (p50)", int(frame["late_lines"].sum()))
     cols[3].metric("Received lines", int(frame["received_lines"].sum()))
     st.dataframe(
-        frame[["code", "name", "country", "lines", "open_lines", "late_lines", "received_lines", "cancelled_lines"]],
+        frame[
+            [
+                "code",
+                "name",
+                "country",
+                "lines",
+                "open_lines",
+                "late_lines",
+                "received_lines",
+                "cancelled_lines",
+            ]
+        ],
         hide_index=True,
         use_container_width=True,
         column_config={
-            "code": "Code", "name": "Supplier", "country": "Country", "lines": "Lines",
-            "open_lines": "Open", "late_lines": st.column_config.NumberColumn(
-                "Late", help="Open lines whose forecast arrival p50 is after need-by"),
-            "received_lines": "Received", "cancelled_lines": "Cancelled",
+            "code": "Code",
+            "name": "Supplier",
+            "country": "Country",
+            "lines": "Lines",
+            "open_lines": "Open",
+            "late_lines": st.column_config.NumberColumn(
+                "Late", help="Open lines whose forecast arrival p50 is after need-by"
+            ),
+            "received_lines": "Received",
+            "cancelled_lines": "Cancelled",
         },
     )

@@ -8,7 +8,9 @@ from portal.ui.widgets import STATUS_LABELS, lines_table, page_offset, pager
 
 me = actor()
 st.title("My lines")
-st.caption("Your open purchase-order lines, most urgent first: the portal's forecast beside your own estimate.")
+st.caption(
+    "Your open purchase-order lines, most urgent first: the portal's forecast beside your own estimate."
+)
 
 left, right = st.columns([2, 2])
 statuses = left.multiselect(

@@ -1,0 +1,714 @@
+"""Alert rules: which conditions hold as of a date, and how live alerts follow them.
+
+Pure pandas/numpy. The ``*_conditions`` functions turn the forecast frame (one row per open
+line), suppliers and backorders into condition rows, one per (rule, subject) that holds as
+of D, each with a plain-words message. :func:`reconcile` compares those conditions with the
+live alerts and returns what to insert, update and resolve; the database side applies it.
+Every rule runs over all rows at once: masks over columns, messages from vectorized string ops.
+
+Conventions shared by the rules:
+- Dates are compared as days (``datetime64[D]``); a missing date (NaT) never fires a rule.
+- "Working days in (a, b]" counts the supplier's working days after ``a`` up to and including
+  ``b`` (its weekmask, country holidays and closures, via :class:`CalendarSet`).
+- A threshold compares with a tiny tolerance, so a value exactly at the boundary (90% of plan,
+  5% rejects) stays on the quiet side despite float rounding.
+- Shipped lines are past production: the rules that watch production (LATE_START, BEHIND_PLAN,
+  STALE_UPDATE, UNREALISTIC_ESTIMATE, CAPACITY_OVERLOAD) skip them; the arrival rules do not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from portal.core import history
+from portal.core.calendar import CalendarSet, to_date, to_days
+from portal.core.domain import AlertRule, AlertStatus, LineStatus, PromiseStatus, Severity, SubjectType
+from portal.core.settings import Settings
+
+CONDITION_COLUMNS = [
+    "rule",
+    "severity",
+    "subject_type",
+    "subject_key",
+    "supplier_id",
+    "po_line_id",
+    "backorder_id",
+    "item_id",
+    "message",
+    "days_late",
+]
+#: Ids and days_late are nullable integers: a backorder's condition has no supplier, and so on.
+CONDITION_DTYPES = {
+    "rule": "str",
+    "severity": "str",
+    "subject_type": "str",
+    "subject_key": "str",
+    "supplier_id": "Int64",
+    "po_line_id": "Int64",
+    "backorder_id": "Int64",
+    "item_id": "Int64",
+    "message": "str",
+    "days_late": "Int64",
+}
+INSERT_COLUMNS = [*CONDITION_COLUMNS, "status", "first_seen", "last_seen"]
+UPDATE_COLUMNS = ["id", "severity", "message", "days_late", "last_seen", "status", "raised"]
+
+ONE_DAY = np.timedelta64(1, "D")
+_NO_DAY = np.datetime64("NaT", "D")
+_SEVERITY_RANK = {s.value: s.rank for s in Severity}
+
+
+# --- text (vectorized) --------------------------------------------------------------------------
+
+
+def _fill(template: str, **values: pd.Series | str) -> pd.Series:
+    """``template`` filled from columns: one string concatenation per field, never one per row."""
+    index = next(v.index for v in values.values() if isinstance(v, pd.Series))
+    out = pd.Series("", index=index, dtype="str")
+    for literal, field, _, _ in string.Formatter().parse(template):
+        out = out + literal
+        if field is not None:
+            out = out + values[field]
+    return out
+
+
+def _num(values: pd.Series) -> pd.Series:
+    """Numbers as text: whole from 10 up, one decimal below, thousands separated ("1,240", "2.5")."""
+    x = values.astype(float)
+    rounded = x.round(0).where(x.abs() >= 10, x.round(1))
+    text = rounded.astype(str).str.replace(r"\.0$", "", regex=True)
+    return text.str.replace(r"(\d)(?=(\d{3})+(?:\.|$))", r"\1,", regex=True)
+
+
+def _count(values: pd.Series, unit: str) -> pd.Series:
+    """``"1 day"``, ``"3 days"``."""
+    plural = pd.Series("s", index=values.index).where(values.astype(float) != 1, "")
+    return _num(values) + f" {unit}" + plural
+
+
+def _pct(fraction: pd.Series, decimals: int = 0) -> pd.Series:
+    return _num((fraction.astype(float) * 100).round(decimals)) + "%"
+
+
+def _iso(values: pd.Series) -> pd.Series:
+    """Dates as ISO ``YYYY-MM-DD`` text, keeping the index."""
+    return pd.Series(np.datetime_as_string(to_days(values), unit="D"), index=values.index, dtype="str")
+
+
+def _ordinal(n: float) -> str:
+    if not float(n).is_integer():
+        return f"{n:g}th"
+    k = int(n)
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
+
+
+# --- comparisons and rows -----------------------------------------------------------------------
+
+
+def _exceeds(a: np.ndarray | pd.Series, b: np.ndarray | pd.Series) -> np.ndarray:
+    """a > b, but not when they are equal up to float rounding (a boundary value does not fire)."""
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    return (a > b) & ~np.isclose(a, b, rtol=1e-9, atol=1e-9)
+
+
+def _days_between(later: np.ndarray, earlier: np.ndarray) -> np.ndarray:
+    """Calendar days ``later - earlier`` as float (NaN where a date is missing)."""
+    return (later - earlier) / ONE_DAY
+
+
+def _as_day(value: dt.date | pd.Timestamp | np.datetime64) -> np.datetime64:
+    return np.datetime64(to_date(value), "D")
+
+
+def empty_conditions() -> pd.DataFrame:
+    """A condition frame with no rows and the right dtypes."""
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in CONDITION_DTYPES.items()})
+
+
+def _rows(
+    rule: AlertRule,
+    severity: Severity,
+    subject_type: SubjectType,
+    subject_ids: pd.Series,
+    message: pd.Series,
+    **columns: pd.Series | np.ndarray | None,
+) -> pd.DataFrame:
+    """Condition rows for the subjects given; ``columns`` fills the id columns and days_late."""
+    n = len(subject_ids)
+    key = f"{subject_type.value}:" + subject_ids.astype("Int64").astype(str)
+    data: dict[str, object] = {
+        "rule": np.full(n, rule.value, dtype=object),
+        "severity": np.full(n, severity.value, dtype=object),
+        "subject_type": np.full(n, subject_type.value, dtype=object),
+        "subject_key": key.to_numpy(dtype=object),
+        "message": message.to_numpy(dtype=object),
+    }
+    for name in ("supplier_id", "po_line_id", "backorder_id", "item_id", "days_late"):
+        value = columns.get(name)
+        value = np.full(n, np.nan) if value is None else value
+        # Through float, so a missing value (NaN) becomes <NA> in the nullable integer column.
+        data[name] = pd.Series(value).to_numpy(float, na_value=np.nan)
+    return pd.DataFrame(data, columns=CONDITION_COLUMNS).astype(CONDITION_DTYPES)
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else empty_conditions()
+
+
+# --- line rules ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Lines:
+    """The lines being evaluated, with D, the calendars and the settings the rules need."""
+
+    frame: pd.DataFrame
+    as_of: np.datetime64
+    calendars: CalendarSet
+    settings: Settings
+
+    @property
+    def as_of_text(self) -> str:
+        return str(self.as_of)
+
+    def day(self, column: str) -> np.ndarray:
+        return to_days(self.frame[column])
+
+    def num(self, column: str) -> np.ndarray:
+        return self.frame[column].to_numpy(dtype=float, na_value=np.nan)
+
+    def working_days_after(self, start: np.ndarray, end: np.ndarray | None = None) -> np.ndarray:
+        """Working days in (start, end] per line (end defaults to D); NaN where a date is missing."""
+        end = np.full(len(start), self.as_of) if end is None else end
+        return self.calendars.count(start + ONE_DAY, end + ONE_DAY, self.frame["supplier_id"].to_numpy())
+
+    def producing(self) -> np.ndarray:
+        """Lines not yet shipped, whose production the production rules still watch."""
+        return (self.frame["status"] != LineStatus.SHIPPED.value).to_numpy()
+
+    def stalled(self) -> np.ndarray:
+        """Lines whose observed rate is zero after enough reported days: at that rate they never finish.
+
+        The forecast also calls the mean of a few days "observed" when there is no plan; a few
+        zero days are not enough to call a line stalled, so the reported days are checked too.
+        """
+        observed = (self.frame["rate_source"] == "observed").to_numpy()
+        enough = self.num("reported_days") >= self.settings.forecast_min_reported_days
+        return (self.num("remaining") > 0) & (self.num("rate") == 0) & observed & enough
+
+    def rows(
+        self,
+        rule: AlertRule,
+        severity: Severity,
+        fires: np.ndarray,
+        message: Callable[[pd.DataFrame], pd.Series],
+        days_late: np.ndarray | None = None,
+        **derived: np.ndarray,
+    ) -> pd.DataFrame:
+        """Condition rows for the lines where ``fires``; ``message`` gets those lines' frame,
+        with the ``derived`` per-line arrays added as columns."""
+        if not fires.any():
+            return empty_conditions()
+        sub = self.frame.loc[fires].assign(**{name: values[fires] for name, values in derived.items()})
+        return _rows(
+            rule,
+            severity,
+            SubjectType.LINE,
+            sub["line_id"],
+            message(sub),
+            supplier_id=sub["supplier_id"],
+            po_line_id=sub["line_id"],
+            item_id=sub["item_id"],
+            days_late=None if days_late is None else days_late[fires],
+        )
+
+
+def _rate_phrase(s: pd.DataFrame) -> pd.Series:
+    """The forecast's rate: ", at 50/day against a plan of 100/day", or ", at the planned 100/day"."""
+    rate = ", at " + _num(s["rate"]) + "/day"
+    observed = rate.where(
+        s["daily_output"].isna(), rate + " against a plan of " + _num(s["daily_output"]) + "/day"
+    )
+    planned = ", at the planned " + _num(s["rate"]) + "/day"
+    phrase = observed.where(s["rate_source"] == "observed", "").mask(s["rate_source"] == "plan", planned)
+    return phrase.where(s["rate"].notna(), "")
+
+
+def _late_start(x: _Lines) -> pd.DataFrame:
+    """LATE_START: a schedule, more than the grace in working days in (start_date, D], no good output."""
+    since = x.working_days_after(x.day("start_date"))
+    fires = x.producing() & (since > x.settings.late_start_grace_days) & (x.num("produced") == 0)
+
+    def message(s: pd.DataFrame) -> pd.Series:
+        return _fill(
+            "{label} has not started: production was scheduled to start {start}, {since} before {as_of},"
+            " and no good output is reported",
+            label=s["label"],
+            start=_iso(s["start_date"]),
+            since=_count(s["since"], "working day"),
+            as_of=x.as_of_text,
+        )
+
+    return x.rows(AlertRule.LATE_START, Severity.WARNING, fires, message, since=since)
+
+
+def _behind_plan(x: _Lines) -> pd.DataFrame:
+    """BEHIND_PLAN: produced < planned x (1 - tolerance), planned = daily_output x working days in
+    [start_date, D] (D's output counts as reported), capped at the quantity, and planned > 0."""
+    elapsed = x.working_days_after(x.day("start_date") - ONE_DAY)
+    planned = np.minimum(x.num("daily_output") * elapsed, x.num("quantity"))
+    floor = planned * (1 - x.settings.behind_plan_tolerance)
+    fires = x.producing() & (planned > 0) & _exceeds(floor, x.num("produced"))
+
+    def message(s: pd.DataFrame) -> pd.Series:
+        return _fill(
+            "{label} has produced {produced} of a planned {planned} by {as_of} ({share})",
+            label=s["label"],
+            produced=_num(s["produced"]),
+            planned=_num(s["planned"]),
+            as_of=x.as_of_text,
+            share=_pct(s["produced"] / s["planned"]),
+        )
+
+    return x.rows(AlertRule.BEHIND_PLAN, Severity.WARNING, fires, message, planned=planned)
+
+
+def _projected_late(x: _Lines) -> pd.DataFrame:
+    """PROJECTED_LATE: arrival_p50 > need_by_date; or stalled (an observed rate of zero with units
+    remaining), which has no arrival date and so no days_late."""
+    late_days = _days_between(x.day("arrival_p50"), x.day("need_by_date"))
+    stalled = x.stalled()
+    late = (late_days > 0) & ~stalled
+
+    def message(s: pd.DataFrame) -> pd.Series:
+        need_by = _iso(s["need_by_date"])
+        on_dates = _fill(
+            "{label} will arrive {arrival}, {late} after need-by {need_by}{rate}",
+            label=s["label"],
+            arrival=_iso(s["arrival_p50"]),
+            late=_count(s["late_days"], "day"),
+            need_by=need_by,
+            rate=_rate_phrase(s),
+        )
+        # An observed rate of zero may come from recent days only: say so when some output exists.
+        why = ("no good output reported in " + _count(s["reported_days"], "reported day")).where(
+            s["produced"] == 0,
+            _fill(
+                "no good output in its recent reports ({produced} of {quantity} made so far)",
+                produced=_num(s["produced"]),
+                quantity=_num(s["quantity"]),
+            ),
+        )
+        halted = _fill(
+            "{label} has stalled: {why}; it cannot meet need-by {need_by}",
+            label=s["label"],
+            why=why,
+            need_by=need_by,
+        )
+        return on_dates.where(~s["stalled"], halted)
+
+    days_late = np.where(late, late_days, np.nan)
+    return x.rows(
+        AlertRule.PROJECTED_LATE,
+        Severity.CRITICAL,
+        late | stalled,
+        message,
+        days_late,
+        late_days=late_days,
+        stalled=stalled,
+    )
+
+
+def _at_risk(x: _Lines) -> pd.DataFrame:
+    """AT_RISK: arrival_p90 > need_by_date >= arrival_p50 (never together with PROJECTED_LATE)."""
+    need_by = x.day("need_by_date")
+    p90_late = _days_between(x.day("arrival_p90"), need_by)
+    p50_late = _days_between(x.day("arrival_p50"), need_by)
+    fires = (p90_late > 0) & (p50_late <= 0) & ~x.stalled()
+
+    def message(s: pd.DataFrame) -> pd.Series:
+        return _fill(
+            "{label} is at risk: expected {p50}, but it may arrive as late as {p90} (90% sure by then),"
+            " {late} after need-by {need_by}",
+            label=s["label"],
+            p50=_iso(s["arrival_p50"]),
+            p90=_iso(s["arrival_p90"]),
+            late=_count(s["p90_late"], "day"),
+            need_by=_iso(s["need_by_date"]),
+        )
+
+    return x.rows(AlertRule.AT_RISK, Severity.WARNING, fires, message, p90_late, p90_late=p90_late)
+
+
+def _stale_update(x: _Lines) -> pd.DataFrame:
+    """STALE_UPDATE: a line in production (status in_production, or any report while not shipped)
+    with at least stale_update_days working days in (last report, D]; without a report, counted
+    from start_date when it is before D (a line that never reported and has not started is not due)."""
+    last = x.day("last_report_date")
+    start = x.day("start_date")
+    has_reports = ~np.isnat(last) | (x.num("produced") > 0) | (x.num("reported_days") > 0)
+    in_production = (x.frame["status"] == LineStatus.IN_PRODUCTION.value).to_numpy()
+    since = np.where(~np.isnat(last), last, np.where(start < x.as_of, start, _NO_DAY))
+    quiet = x.working_days_after(since)
+    fires = x.producing() & (in_production | has_reports) & (quiet >= x.settings.stale_update_days)
+
+    def message(s: pd.DataFrame) -> pd.Series:
+        since_text = ("last report " + _iso(s["last_report_date"])).where(
+            s["last_report_date"].notna(), "none since the scheduled start " + _iso(s["start_date"])
+        )
+        return _fill(
+            "{label} has had no production report for {quiet} up to {as_of} ({since})",
+            label=s["label"],
+            quiet=_count(s["quiet"], "working day"),
+            as_of=x.as_of_text,
+            since=since_text,
+        )
+
+    return x.rows(AlertRule.STALE_UPDATE, Severity.WARNING, fires, message, quiet=quiet)
+
+
+def _date_slipped(x: _Lines) -> pd.DataFrame:
+    """DATE_SLIPPED: the current revision's estimated_end_date is later than the previous revision's."""
+    end = x.day("estimated_end_date")
+    previous = x.day("previous_estimated_end_date")
+    slip = _days_between(end, previous)
+
+    def message(s: pd.DataFrame) -> pd.Series:
+        return _fill(
+            "{label}: {revision} moved the estimated end from {previous} to {end}, {slip} later ({working})",
+            label=s["label"],
+            revision=("schedule revision " + _num(s["schedule_revision"])).fillna("the schedule"),
+            previous=_iso(s["previous_estimated_end_date"]),
+            end=_iso(s["estimated_end_date"]),
+            slip=_count(s["slip"], "day"),
+            working=_count(s["slip_working"], "working day"),
+        )
+
+    return x.rows(
+        AlertRule.DATE_SLIPPED,
+        Severity.WARNING,
+        slip > 0,
+        message,
+        slip=slip,
+        slip_working=x.working_days_after(previous, end),
+    )
+
+
+def _unrealistic_estimate(x: _Lines) -> pd.DataFrame:
+    """UNREALISTIC_ESTIMATE: more than unrealistic_estimate_days working days in
+    (estimated_end_date, completion_p90], on a line with units still to make."""
+    gap = x.working_days_after(x.day("estimated_end_date"), x.day("completion_p90"))
+    fires = x.producing() & (x.num("remaining") > 0) & (gap > x.settings.unrealistic_estimate_days)
+
+    def message(s: pd.DataFrame) -> pd.Series:
+        return _fill(
+            "{label}: the supplier's estimated end {end} is {gap} before the forecast,"
+            " which is 90% sure to finish by {p90}{rate}",
+            label=s["label"],
+            end=_iso(s["estimated_end_date"]),
+            gap=_count(s["gap"], "working day"),
+            p90=_iso(s["completion_p90"]),
+            rate=_rate_phrase(s),
+        )
+
+    return x.rows(AlertRule.UNREALISTIC_ESTIMATE, Severity.WARNING, fires, message, gap=gap)
+
+
+def _short_lead_time(x: _Lines, lead_times: pd.DataFrame | None) -> pd.DataFrame:
+    """SHORT_LEAD_TIME: need_by_date - order_date (calendar days) < the supplier's median lead time;
+    silent without an order_date or without a median for the supplier."""
+    if lead_times is None or lead_times.empty:
+        return empty_conditions()
+    medians = lead_times.set_index("supplier_id")["median_lead_time_days"]
+    median = x.frame["supplier_id"].map(medians).to_numpy(dtype=float, na_value=np.nan)
+    given = _days_between(x.day("need_by_date"), x.day("order_date"))
+
+    def message(s: pd.DataFrame) -> pd.Series:
+        return _fill(
+            "{label} was ordered {ordered} for need-by {need_by}: {given} of lead time,"
+            " under {supplier}'s median of {median}",
+            label=s["label"],
+            ordered=_iso(s["order_date"]),
+            need_by=_iso(s["need_by_date"]),
+            given=_count(s["given"], "day"),
+            supplier=s["supplier_code"],
+            median=_count(s["median"], "day"),
+        )
+
+    return x.rows(
+        AlertRule.SHORT_LEAD_TIME, Severity.INFO, given < median, message, given=given, median=median
+    )
+
+
+def _quality(x: _Lines) -> pd.DataFrame:
+    """QUALITY: rejected / (produced + rejected) > quality_reject_threshold, when anything was made."""
+    rejected = x.num("rejected")
+    made = x.num("produced") + rejected
+    threshold = x.settings.quality_reject_threshold
+    fires = (made > 0) & _exceeds(rejected, threshold * made)
+
+    def message(s: pd.DataFrame) -> pd.Series:
+        return _fill(
+            "{label} has rejected {rejected} of {made} units made ({share}), above the {limit} limit",
+            label=s["label"],
+            rejected=_num(s["rejected"]),
+            made=_num(s["made"]),
+            share=_pct(s["rejected"] / s["made"], 1),
+            limit=f"{threshold * 100:g}%",
+        )
+
+    return x.rows(AlertRule.QUALITY, Severity.WARNING, fires, message, made=made)
+
+
+_LINE_RULES = (
+    _late_start,
+    _behind_plan,
+    _projected_late,
+    _at_risk,
+    _stale_update,
+    _date_slipped,
+    _unrealistic_estimate,
+    _quality,
+)
+
+
+def line_conditions(
+    lines: pd.DataFrame,
+    as_of: dt.date,
+    calendars: CalendarSet,
+    settings: Settings,
+    *,
+    lead_times: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The line rules that hold as of ``as_of``: one row per (rule, line)."""
+    x = _Lines(lines.reset_index(drop=True), _as_day(as_of), calendars, settings)
+    return _concat([rule(x) for rule in _LINE_RULES] + [_short_lead_time(x, lead_times)])
+
+
+# --- supplier rules -----------------------------------------------------------------------------
+
+
+def _capacity(
+    suppliers: pd.DataFrame, daily_output: pd.DataFrame | None, as_of: dt.date, percentile: float
+) -> pd.DataFrame:
+    """supplier_id, capacity, declared: the declared capacity, else the percentile of the supplier's
+    total daily good output reported up to ``as_of`` (or the given ``observed_capacity`` column);
+    suppliers with neither are left out."""
+    declared = suppliers["capacity_per_day"].astype(float)
+    # The engine stores each supplier's observed capacity at the sweep; an incremental
+    # recompute passes it in that column instead of the whole output history.
+    if "observed_capacity" in suppliers:
+        observed = suppliers["observed_capacity"].astype(float)
+    else:
+        observed = pd.Series(np.nan, index=suppliers.index)
+    if daily_output is not None:
+        # Only output known on D, so a sweep as of a past date sees what was known then.
+        known = daily_output[to_days(daily_output["report_date"]) <= _as_day(as_of)]
+        observed = suppliers["supplier_id"].map(history.observed_capacity(known, percentile)).astype(float)
+    capacity = pd.DataFrame(
+        {
+            "supplier_id": suppliers["supplier_id"],
+            "capacity": declared.fillna(observed),
+            "declared": declared.notna(),
+        }
+    )
+    return capacity.dropna(subset=["capacity"])
+
+
+def supplier_conditions(
+    lines: pd.DataFrame,
+    suppliers: pd.DataFrame,
+    daily_output: pd.DataFrame | None,
+    as_of: dt.date,
+    calendars: CalendarSet,
+    settings: Settings,
+) -> pd.DataFrame:
+    """CAPACITY_OVERLOAD: suppliers whose unshipped lines need more output per day than their capacity."""
+    after_as_of = _as_day(as_of) + ONE_DAY
+    todo = lines[(lines["status"] != LineStatus.SHIPPED.value) & (lines["remaining"] > 0)]
+    # A line must be made by need_by - transit_days (calendar days), in the working days of
+    # (D, that deadline]. A line whose deadline has already passed cannot be on time whatever
+    # the capacity (PROJECTED_LATE says so): counting it as "all it lacks in one day" would
+    # flag every supplier with one late line, so it is left out of the load and named apart.
+    deadline = to_days(todo["need_by_date"]) - todo["transit_days"].to_numpy(dtype="int64") * ONE_DAY
+    days_left = calendars.count(
+        np.full(len(todo), after_as_of), deadline + ONE_DAY, todo["supplier_id"].to_numpy()
+    )
+    overdue = ~(days_left >= 1)
+    # The load test of earliest-deadline-first scheduling: taking lines in deadline order,
+    # everything due by each deadline must fit in the working days up to it; the supplier
+    # needs the largest of those cumulative rates.
+    load = todo.assign(
+        remaining_on_time=np.where(overdue, 0.0, todo["remaining"].to_numpy(dtype=float)),
+        days_left=np.where(overdue, np.nan, days_left),
+        on_time=~overdue,
+        overdue=overdue,
+    ).sort_values(["supplier_id", "days_left"], kind="stable")
+    cumulative = load.groupby("supplier_id")["remaining_on_time"].cumsum()
+    load["required"] = (cumulative / load["days_left"]).fillna(0.0)
+    need = (
+        load.groupby("supplier_id", as_index=False)
+        .agg(
+            supplier_code=("supplier_code", "first"),
+            required=("required", "max"),
+            lines=("on_time", "sum"),
+            overdue=("overdue", "sum"),
+        )
+        .merge(_capacity(suppliers, daily_output, as_of, settings.capacity_percentile), on="supplier_id")
+    )
+    s = need.loc[_exceeds(need["required"], need["capacity"]) & (need["lines"] > 0)]
+    observed = f"observed: {_ordinal(settings.capacity_percentile * 100)} percentile of its daily output"
+    overdue_note = pd.Series("", index=s.index, dtype="str").where(
+        s["overdue"] == 0, "; " + _count(s["overdue"], "more line") + " already past the ship-by date"
+    )
+    message = _fill(
+        "Supplier {supplier} needs {required}/day to finish {lines} on time,"
+        " capacity {capacity}/day ({source}){overdue}",
+        supplier=s["supplier_code"],
+        required=_num(s["required"]),
+        lines=_count(s["lines"], "open line"),
+        capacity=_num(s["capacity"]),
+        source=pd.Series("declared", index=s.index, dtype="str").where(s["declared"], observed),
+        overdue=overdue_note,
+    )
+    return _rows(
+        AlertRule.CAPACITY_OVERLOAD,
+        Severity.WARNING,
+        SubjectType.SUPPLIER,
+        s["supplier_id"],
+        message,
+        supplier_id=s["supplier_id"],
+    )
+
+
+# --- backorder rules ----------------------------------------------------------------------------
+
+
+def backorder_conditions(backorders: pd.DataFrame) -> pd.DataFrame:
+    """UNPROMISABLE (status unpromisable) and PROMISE_SLIPPED (promise_date > communicated_date)."""
+    slip = pd.Series(
+        _days_between(to_days(backorders["promise_date"]), to_days(backorders["communicated_date"])),
+        index=backorders.index,
+    )
+    unpromisable = backorders.loc[backorders["status"] == PromiseStatus.UNPROMISABLE.value]
+    slipped = backorders.assign(slip=slip).loc[slip > 0]
+
+    def what(b: pd.DataFrame) -> pd.Series:
+        return _fill(
+            "Backorder {ref} ({qty} x {sku})", ref=b["order_ref"], qty=_num(b["quantity"]), sku=b["sku"]
+        )
+
+    def rows(
+        rule: AlertRule, b: pd.DataFrame, message: pd.Series, days_late: pd.Series | None
+    ) -> pd.DataFrame:
+        return _rows(
+            rule,
+            Severity.CRITICAL,
+            SubjectType.BACKORDER,
+            b["backorder_id"],
+            message,
+            backorder_id=b["backorder_id"],
+            item_id=b["item_id"],
+            days_late=days_late,
+        )
+
+    frames = []
+    if len(unpromisable):
+        message = what(unpromisable) + " cannot be covered by stock or open lines"
+        frames.append(rows(AlertRule.UNPROMISABLE, unpromisable, message, None))
+    if len(slipped):
+        message = _fill(
+            "{what} is now promised for {promise}, {slip} after the {told} told to the customer",
+            what=what(slipped),
+            promise=_iso(slipped["promise_date"]),
+            slip=_count(slipped["slip"], "day"),
+            told=_iso(slipped["communicated_date"]),
+        )
+        frames.append(rows(AlertRule.PROMISE_SLIPPED, slipped, message, slipped["slip"]))
+    return _concat(frames)
+
+
+def evaluate_all(
+    lines: pd.DataFrame,
+    as_of: dt.date,
+    calendars: CalendarSet,
+    settings: Settings,
+    *,
+    suppliers: pd.DataFrame | None = None,
+    daily_output: pd.DataFrame | None = None,
+    lead_times: pd.DataFrame | None = None,
+    backorders: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Every condition that holds as of ``as_of``: one row per (rule, subject_key)."""
+    frames = [line_conditions(lines, as_of, calendars, settings, lead_times=lead_times)]
+    if suppliers is not None:
+        frames.append(supplier_conditions(lines, suppliers, daily_output, as_of, calendars, settings))
+    if backorders is not None:
+        frames.append(backorder_conditions(backorders))
+    return _concat(frames)
+
+
+# --- lifecycle ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ReconcilePlan:
+    """What to write so that the stored alerts follow the conditions that hold now."""
+
+    inserts: pd.DataFrame  # INSERT_COLUMNS: new alerts, open, first_seen = last_seen = now
+    updates: pd.DataFrame  # UPDATE_COLUMNS: live alerts whose condition still holds
+    resolves: list[int]  # ids of live alerts whose condition cleared
+
+
+def reconcile(
+    live: pd.DataFrame, current: pd.DataFrame, now: dt.datetime, scope: pd.Series | None = None
+) -> ReconcilePlan:
+    """Match conditions to live alerts by (rule, subject_key): update, insert or resolve.
+
+    ``live`` holds the non-resolved alerts (id, rule, subject_key, severity, status,
+    snoozed_until); snoozed_until is left as is. ``scope``, when given, holds the subject_keys
+    that were re-evaluated: only their alerts may resolve, so recomputing one line leaves the
+    other lines' alerts alone.
+    """
+    key = ["rule", "subject_key"]
+    # A resolved alert is never revived: its condition coming back inserts a new alert.
+    live = live.loc[live["status"] != AlertStatus.RESOLVED.value, ["id", *key, "severity", "status"]]
+    merged = current.merge(
+        live.rename(columns={"severity": "was_severity", "status": "was_status"}), on=key, how="left"
+    )
+    found = merged["id"].notna()
+
+    new = merged.loc[~found, CONDITION_COLUMNS].reset_index(drop=True)
+    inserts = new.assign(status=AlertStatus.OPEN.value, first_seen=now, last_seen=now)
+
+    held = merged.loc[found]
+    rank = {column: held[column].map(_SEVERITY_RANK).astype(float) for column in ("severity", "was_severity")}
+    raised = rank["severity"] > rank["was_severity"]
+    # Acknowledged stays acknowledged while the condition holds, unless it got worse.
+    reopen = raised & (held["was_status"] == AlertStatus.ACKNOWLEDGED.value)
+    updates = pd.DataFrame(
+        {
+            "id": held["id"].astype("int64"),
+            "severity": held["severity"],
+            "message": held["message"],
+            "days_late": held["days_late"],
+            "last_seen": now,
+            "status": held["was_status"].where(~reopen, AlertStatus.OPEN.value),
+            "raised": raised.astype(bool),
+        },
+        columns=UPDATE_COLUMNS,
+    ).reset_index(drop=True)
+
+    cleared = ~pd.MultiIndex.from_frame(live[key]).isin(pd.MultiIndex.from_frame(current[key]))
+    if scope is not None:
+        cleared &= live["subject_key"].isin(scope).to_numpy()
+    return ReconcilePlan(inserts=inserts, updates=updates, resolves=[int(i) for i in live.loc[cleared, "id"]])

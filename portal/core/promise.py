@@ -1,0 +1,138 @@
+"""Available-to-promise: dates for backorders from on-hand stock and open PO lines.
+
+Supply of an item is its on-hand stock (available on the as-of date) plus each open line's
+outstanding quantity, available on its ``arrival_p90`` plus the supplier's buffer. Demand is
+the backorders, in order: priority (high first), order_date, order_ref. Allocation is greedy
+first-in first-out on cumulative quantities: backorder i needs the units
+``(cumD[i-1], cumD[i]]`` of its item, and its promise date is the availability date of supply
+unit ``cumD[i]`` plus the safety days. Ship-complete: a backorder is promised only in full.
+
+**Strict queue.** A backorder whose units run past the item's supply is unpromisable, and so is
+every backorder behind it in the same item's queue, even a small one that the leftover stock
+could cover. Letting it jump ahead would hand stock to a later (or lower-priority) order that
+an earlier one is waiting for, and the earlier one's date would then depend on supply that is
+not there yet. The queue is also what keeps promises monotone: a higher-priority backorder
+never gets a later date than a lower-priority one of the same item.
+
+Everything is computed for all items at once: each item gets a rank, and the keys
+``rank * BIG + cumulative quantity`` (int64) sort supply and demand of all items on one line,
+so ``np.searchsorted`` finds every backorder's last unit in one call.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from portal.core.buffers import buffer_for
+from portal.core.calendar import to_days
+from portal.core.domain import PromiseStatus, ValidationError
+
+
+def build_supply(
+    on_hand: pd.DataFrame, lines: pd.DataFrame, buffers: pd.DataFrame, as_of: date
+) -> pd.DataFrame:
+    """Supply rows (item_id, po_line_id <NA> for on-hand, quantity, available_date) as of ``as_of``."""
+    today = np.datetime64(as_of, "D")
+    stock = on_hand[on_hand["on_hand"].to_numpy() > 0]
+    open_lines = lines[lines["outstanding_qty"].to_numpy() > 0]
+    # A line without a forecast yet is expected on its due date.
+    expected = to_days(open_lines["arrival_p90"])
+    expected = np.where(np.isnat(expected), to_days(open_lines["due_date"]), expected)
+    available = expected + buffer_for(buffers, open_lines["supplier_id"].to_numpy()).astype("timedelta64[D]")
+    dated = ~np.isnat(available)  # a line with no date at all cannot be promised against
+    line_ids = np.concatenate(
+        [np.full(len(stock), None, dtype=object), open_lines["po_line_id"].to_numpy()[dated]]
+    )
+    quantity = np.concatenate([stock["on_hand"].to_numpy(), open_lines["outstanding_qty"].to_numpy()[dated]])
+    available = np.concatenate([np.full(len(stock), today), available[dated]])
+    return pd.DataFrame(
+        {
+            "item_id": np.concatenate([stock["item_id"].to_numpy(), open_lines["item_id"].to_numpy()[dated]]),
+            "po_line_id": pd.array(line_ids, dtype="Int64"),
+            "quantity": quantity.astype(np.int64),
+            "available_date": np.maximum(available, today),
+        }
+    )
+
+
+def allocate(
+    supply: pd.DataFrame, demand: pd.DataFrame, safety_days: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Promise dates for ``demand`` (one row per backorder, input order) and the supply each promise uses."""
+    demand_qty = demand["quantity"].to_numpy(dtype=np.int64)
+    if (demand_qty <= 0).any():
+        bad = demand["backorder_id"].to_numpy()[demand_qty <= 0][0]
+        raise ValidationError(f"Backorder {bad}: quantity must be a whole number > 0")
+    supply = supply[supply["quantity"].to_numpy() > 0]
+    supply_qty = supply["quantity"].to_numpy(dtype=np.int64)
+
+    codes, items = pd.factorize(np.concatenate([supply["item_id"].to_numpy(), demand["item_id"].to_numpy()]))
+    supply_item, demand_item = codes[: len(supply)], codes[len(supply) :]
+
+    # Supply order per item: earliest first, on-hand before a line arriving the same day, then line id.
+    supply_days = to_days(supply["available_date"]).astype(np.int64)
+    line_ids = supply["po_line_id"].astype("Int64")
+    on_hand_last = line_ids.notna().to_numpy()
+    s_order = np.lexsort(
+        (line_ids.fillna(-1).to_numpy(dtype=np.int64), on_hand_last, supply_days, supply_item)
+    )
+    # Demand order per item: priority high first, then order_date, then order_ref.
+    priority = pd.to_numeric(demand["priority"]).fillna(0).to_numpy(dtype=float)
+    order_days = to_days(demand["order_date"])
+    order_days = np.where(np.isnat(order_days), np.datetime64("9999-12-31"), order_days).astype(np.int64)
+    refs = demand["order_ref"].astype(str).to_numpy()
+    d_order = np.lexsort((refs, order_days, -priority, demand_item))
+
+    s_item, s_qty = supply_item[s_order], supply_qty[s_order]
+    d_item, d_qty = demand_item[d_order], demand_qty[d_order]
+    s_cum = _cumsum_within(s_item, s_qty, len(items))
+    d_cum = _cumsum_within(d_item, d_qty, len(items))
+    supply_total = np.bincount(s_item, weights=s_qty, minlength=len(items)).astype(np.int64)
+
+    # One key line for all items: item rank * big + cumulative quantity, big beyond any item's total.
+    big = int(max(s_cum.max(initial=0), d_cum.max(initial=0))) + 1
+    if len(items) * big >= np.iinfo(np.int64).max:
+        raise ValidationError("Quantities are too large to allocate")
+    s_key = s_item * big + s_cum
+    d_key = d_item * big + d_cum
+    # Cumulative demand only grows along an item's queue, so "fits" is a prefix: the strict queue.
+    promised = d_cum <= supply_total[d_item]
+    last_unit = np.searchsorted(s_key, d_key[promised], side="left")
+    s_dates = to_days(supply["available_date"])[s_order]
+
+    promise_date = np.full(len(demand), np.datetime64("NaT"), dtype="datetime64[D]")
+    promise_date[d_order[promised]] = s_dates[last_unit] + np.timedelta64(int(safety_days), "D")
+    status = np.where(np.isnat(promise_date), PromiseStatus.UNPROMISABLE.value, PromiseStatus.PROMISED.value)
+    promises = pd.DataFrame(
+        {"backorder_id": demand["backorder_id"].to_numpy(), "promise_date": promise_date, "status": status}
+    )
+
+    # The supply rows each promised backorder draws from: from the row holding its first unit
+    # (first cumS > cumD[i-1]) to the row holding its last (first cumS >= cumD[i]).
+    first_unit = np.searchsorted(s_key, (d_key - d_qty)[promised], side="right")
+    spans = last_unit - first_unit + 1
+    owner = np.repeat(np.flatnonzero(promised), spans)
+    row = np.repeat(first_unit - np.cumsum(spans) + spans, spans) + np.arange(spans.sum())
+    upper = np.minimum(s_cum[row], d_cum[owner])
+    lower = np.maximum(s_cum[row] - s_qty[row], d_cum[owner] - d_qty[owner])
+    allocations = pd.DataFrame(
+        {
+            "backorder_id": demand["backorder_id"].to_numpy()[d_order[owner]],
+            "po_line_id": line_ids.array[s_order[row]],
+            "quantity": (upper - lower).astype(np.int64),
+            "available_date": s_dates[row],
+        }
+    )
+    return promises, allocations
+
+
+def _cumsum_within(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """Cumulative sum restarting at each group (rows sorted by group)."""
+    total = np.cumsum(values)
+    before_group = np.r_[
+        0, np.cumsum(np.bincount(group, weights=values, minlength=n_groups).astype(np.int64))
+    ]
+    return total - before_group[group]

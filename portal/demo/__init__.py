@@ -1,0 +1,1 @@
+"""Demo data: real and synthetic histories mapped into the portal's import formats."""

@@ -1,0 +1,114 @@
+"""Small builders for test data: files as text, imported through the real import service."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from db.engine import Database
+from db.models import PoLine, Supplier, User
+from portal.core.domain import Role
+from portal.services.access import Actor
+from portal.services.imports import ImportResult, import_table, read_upload
+from portal.services.users import create_user
+
+TODAY = dt.date(2026, 3, 6)  # a Friday
+
+SUPPLIERS_CSV = """code,name,country,transit_days,capacity_per_day,email
+ACME,Acme Plastics,DE,3,,planner@acme.example
+BOLT,Bolt Works,US,5,500,ops@bolt.example;boss@bolt.example
+"""
+ITEMS_CSV = """sku,description,on_hand
+SKU-1,Storage box,0
+SKU-2,Steel bolt,40
+"""
+POS_CSV = """po_number,line,supplier_code,sku,quantity,order_date,need_by_date,promised_date,transit_days
+PO-1,1,ACME,SKU-1,1000,2026-02-01,2026-03-20,,
+PO-1,2,ACME,SKU-2,300,2026-02-01,2026-03-27,,
+PO-2,1,BOLT,SKU-1,800,2026-02-10,2026-04-10,,
+"""
+SCHEDULES_CSV = """po_number,line,start_date,daily_output,estimated_end_date,reason
+PO-1,1,2026-03-02,100,2026-03-13,
+PO-2,1,2026-03-09,80,2026-03-20,
+"""
+REPORTS_CSV = """po_number,line,date,good_qty,rejected_qty,note
+PO-1,1,2026-03-02,100,0,
+PO-1,1,2026-03-03,100,0,
+PO-1,1,2026-03-04,100,2,
+PO-1,1,2026-03-05,100,0,
+PO-1,1,2026-03-06,100,0,
+"""
+BACKORDERS_CSV = """order_ref,customer,sku,quantity,order_date,priority,communicated_date
+SO-1,Ann,SKU-1,50,2026-02-20,0,
+SO-2,Ben,SKU-1,20,2026-02-21,1,2026-03-10
+"""
+
+
+def load(
+    db: Database, actor: Actor, kind: str, text: str, *, today: dt.date = TODAY, recompute: bool = True
+) -> ImportResult:
+    """Import ``text`` as a ``kind`` CSV file through the real service."""
+    table = read_upload(text.encode("utf-8"), f"{kind}.csv", kind)
+    return import_table(db, actor, table, filename=f"{kind}.csv", today=today, recompute=recompute)
+
+
+@dataclass
+class SmallWorld:
+    """Two suppliers, two items, three lines (two of ACME, one of BOLT), users of every role."""
+
+    admin: Actor
+    buyer: Actor
+    manager: Actor
+    acme_user: Actor
+    bolt_user: Actor
+    acme_id: int
+    bolt_id: int
+    line_ids: dict[str, int]
+
+
+def actor_of(db: Database, username: str) -> Actor:
+    with db.read() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        assert user is not None
+        return Actor(user.id, user.username, user.role, user.supplier_id, user.display_name)
+
+
+def small_world(db: Database, *, recompute: bool = True) -> SmallWorld:
+    """Load the small world through the import service, as a buyer would."""
+    system = Actor.system("test")
+    for kind, text in (
+        ("suppliers", SUPPLIERS_CSV),
+        ("items", ITEMS_CSV),
+        ("pos", POS_CSV),
+        ("schedules", SCHEDULES_CSV),
+        ("reports", REPORTS_CSV),
+        ("backorders", BACKORDERS_CSV),
+    ):
+        result = load(db, system, kind, text, recompute=recompute)
+        assert result.ok, result.errors
+    for username, role, supplier in (
+        ("admin", Role.ADMIN, None),
+        ("buyer", Role.BUYER, None),
+        ("manager", Role.MANAGER, None),
+        ("acme", Role.SUPPLIER, "ACME"),
+        ("bolt", Role.SUPPLIER, "BOLT"),
+    ):
+        create_user(db, system, username, f"{username}-password-1", role, supplier_code=supplier)
+    with db.read() as session:
+        ids = dict(session.execute(select(Supplier.code, Supplier.id)).all())
+        lines = {
+            f"{po}/{ln}": lid
+            for po, ln, lid in session.execute(select(PoLine.po_number, PoLine.line, PoLine.id))
+        }
+    return SmallWorld(
+        admin=actor_of(db, "admin"),
+        buyer=actor_of(db, "buyer"),
+        manager=actor_of(db, "manager"),
+        acme_user=actor_of(db, "acme"),
+        bolt_user=actor_of(db, "bolt"),
+        acme_id=ids["ACME"],
+        bolt_id=ids["BOLT"],
+        line_ids=lines,
+    )

@@ -1,0 +1,192 @@
+"""Imports on SQLite and PostgreSQL: every row or none, every bad row named, corrections kept."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from db.models import Backorder, Item, PoLine, ProductionReport, ProductionSchedule, Supplier, SupplierContact
+from portal.core.domain import LineStatus, PermissionDenied
+from portal.services.access import Actor
+from tests.builders import (
+    ITEMS_CSV,
+    POS_CSV,
+    SUPPLIERS_CSV,
+    TODAY,
+    load,
+    small_world,
+)
+
+SYSTEM = Actor.system("test")
+
+
+def count(db, model) -> int:  # type: ignore[no-untyped-def]
+    with db.read() as session:
+        return int(session.scalar(select(func.count()).select_from(model)))
+
+
+def test_suppliers_import_with_contacts(db) -> None:  # type: ignore[no-untyped-def]
+    result = load(db, SYSTEM, "suppliers", SUPPLIERS_CSV)
+    assert result.ok and result.created == 2
+    with db.read() as session:
+        emails = sorted(session.scalars(select(SupplierContact.email)))
+    assert emails == ["boss@bolt.example", "ops@bolt.example", "planner@acme.example"]
+
+
+def test_a_file_with_one_bad_row_writes_nothing_and_names_the_row(db) -> None:  # type: ignore[no-untyped-def]
+    load(db, SYSTEM, "suppliers", SUPPLIERS_CSV)
+    load(db, SYSTEM, "items", ITEMS_CSV)
+    bad = POS_CSV + "PO-3,1,NOPE,SKU-1,10,2026-02-01,2026-03-20,,\n"
+    result = load(db, SYSTEM, "pos", bad)
+    assert not result.ok
+    [error] = result.errors
+    assert (error.row, error.column, error.value) == (5, "supplier_code", "NOPE")
+    assert "no supplier with this code" in error.reason
+    assert count(db, PoLine) == 0
+
+
+def test_every_reference_problem_is_reported_at_once(db) -> None:  # type: ignore[no-untyped-def]
+    load(db, SYSTEM, "suppliers", SUPPLIERS_CSV)
+    load(db, SYSTEM, "items", ITEMS_CSV)
+    bad = (
+        POS_CSV
+        + "PO-3,1,NOPE,SKU-X,10,2026-02-01,2026-03-20,,\nPO-4,1,ACME,SKU-1,-1,2026-02-01,2026-03-20,,\n"
+    )
+    result = load(db, SYSTEM, "pos", bad)
+    assert sorted((e.row, e.column) for e in result.errors) == [
+        (5, "sku"),
+        (5, "supplier_code"),
+        (6, "quantity"),
+    ]
+
+
+def test_a_duplicate_against_the_database_is_refused(db) -> None:  # type: ignore[no-untyped-def]
+    load(db, SYSTEM, "suppliers", SUPPLIERS_CSV)
+    load(db, SYSTEM, "items", ITEMS_CSV)
+    assert load(db, SYSTEM, "pos", POS_CSV).ok
+    again = load(db, SYSTEM, "pos", POS_CSV)
+    assert [e.reason for e in again.errors] == ["this PO line already exists"] * 3
+    assert count(db, PoLine) == 3
+    items_again = load(db, SYSTEM, "items", ITEMS_CSV)
+    assert {e.column for e in items_again.errors} == {"sku"}
+    assert count(db, Item) == 2
+
+
+def test_the_small_world_imports_with_forecasts(db) -> None:  # type: ignore[no-untyped-def]
+    world = small_world(db)
+    with db.read() as session:
+        status = session.scalar(select(PoLine.status).where(PoLine.id == world.line_ids["PO-1/1"]))
+    assert status == LineStatus.IN_PRODUCTION
+    assert count(db, Backorder) == 2
+    assert count(db, Supplier) == 2
+
+
+def test_a_report_for_a_day_already_reported_is_a_correction_that_keeps_the_old_one(db) -> None:  # type: ignore[no-untyped-def]
+    world = small_world(db)
+    result = load(db, SYSTEM, "reports", "po_number,line,date,good_qty\nPO-1,1,2026-03-06,80\n")
+    assert result.ok and result.corrected == 1
+    with db.read() as session:
+        rows = session.execute(
+            select(ProductionReport.revision, ProductionReport.good_qty, ProductionReport.is_current)
+            .where(
+                ProductionReport.po_line_id == world.line_ids["PO-1/1"], ProductionReport.report_date == TODAY
+            )
+            .order_by(ProductionReport.revision)
+        ).all()
+    assert [tuple(r) for r in rows] == [(1, 100, False), (2, 80, True)]
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        ("PO-1,1,2026-03-09,10", "in the future"),
+        ("PO-1,1,2026-02-28,10", "not a working day"),  # a Saturday
+        ("PO-9,1,2026-03-05,10", "no such PO line"),
+    ],
+)
+def test_reports_on_future_or_non_working_days_or_unknown_lines_are_refused(
+    db, row: str, reason: str
+) -> None:  # type: ignore[no-untyped-def]
+    small_world(db)
+    before = count(db, ProductionReport)
+    result = load(db, SYSTEM, "reports", f"po_number,line,date,good_qty\n{row}\n")
+    assert [reason in e.reason for e in result.errors] == [True]
+    assert count(db, ProductionReport) == before
+
+
+def test_a_german_supplier_cannot_report_on_good_friday(db) -> None:  # type: ignore[no-untyped-def]
+    small_world(db)
+    result = load(
+        db,
+        SYSTEM,
+        "reports",
+        "po_number,line,date,good_qty\nPO-1,1,2026-04-03,10\n",
+        today=TODAY.replace(month=4, day=10),
+    )
+    assert "not a working day" in result.errors[0].reason
+
+
+def test_a_supplier_user_cannot_import_reports_for_another_suppliers_line(db) -> None:  # type: ignore[no-untyped-def]
+    world = small_world(db)
+    before = count(db, ProductionReport)
+    result = load(db, world.bolt_user, "reports", "po_number,line,date,good_qty\nPO-1,1,2026-03-05,10\n")
+    assert "not one of your supplier's lines" in result.errors[0].reason
+    assert count(db, ProductionReport) == before
+
+
+def test_a_supplier_user_cannot_import_purchase_orders(db) -> None:  # type: ignore[no-untyped-def]
+    world = small_world(db)
+    with pytest.raises(PermissionDenied):
+        load(db, world.acme_user, "pos", POS_CSV)
+
+
+def test_a_schedule_moving_the_end_later_needs_a_reason(db) -> None:  # type: ignore[no-untyped-def]
+    small_world(db)
+    header = "po_number,line,start_date,daily_output,estimated_end_date,reason\n"
+    refused = load(db, SYSTEM, "schedules", header + "PO-1,1,2026-03-02,80,2026-03-18,\n")
+    assert [e.column for e in refused.errors] == ["reason"]
+    accepted = load(db, SYSTEM, "schedules", header + "PO-1,1,2026-03-02,80,2026-03-18,Resin shortage\n")
+    assert accepted.ok
+    with db.read() as session:
+        revisions = session.scalars(
+            select(ProductionSchedule.revision)
+            .join(PoLine)
+            .where(PoLine.po_number == "PO-1", PoLine.line == 1)
+            .order_by(ProductionSchedule.revision)
+        ).all()
+    assert revisions == [1, 2]
+
+
+def test_a_schedule_cannot_start_before_the_order_date(db) -> None:  # type: ignore[no-untyped-def]
+    small_world(db)
+    result = load(
+        db,
+        SYSTEM,
+        "schedules",
+        "po_number,line,start_date,daily_output,estimated_end_date\nPO-1,2,2026-01-15,10,2026-02-20\n",
+    )
+    assert [e.column for e in result.errors] == ["start_date"]
+
+
+def test_receipts_in_full_mark_the_line_received(db) -> None:  # type: ignore[no-untyped-def]
+    world = small_world(db)
+    result = load(
+        db,
+        SYSTEM,
+        "receipts",
+        "po_number,line,received_date,quantity,rejected_qty\nPO-1,2,2026-03-02,200,0\nPO-1,2,2026-03-05,100,6\n",
+    )
+    assert result.ok
+    with db.read() as session:
+        status = session.scalar(select(PoLine.status).where(PoLine.id == world.line_ids["PO-1/2"]))
+    # 294 good of 300 = 98%: in full
+    assert status == LineStatus.RECEIVED
+
+
+def test_a_dry_run_checks_everything_and_writes_nothing(db) -> None:  # type: ignore[no-untyped-def]
+    from portal.services.imports import import_table, read_upload
+
+    table = read_upload(SUPPLIERS_CSV.encode(), "s.csv", "suppliers")
+    result = import_table(db, SYSTEM, table, dry_run=True)
+    assert result.ok and result.created == 2
+    assert count(db, Supplier) == 0

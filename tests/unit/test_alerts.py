@@ -1,0 +1,773 @@
+"""Alert rules at their boundaries, their messages, and the alert lifecycle across sweeps."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
+
+from portal.core import alerts
+from portal.core.alerts import (
+    CONDITION_COLUMNS,
+    ReconcilePlan,
+    backorder_conditions,
+    evaluate_all,
+    line_conditions,
+    reconcile,
+    supplier_conditions,
+)
+from portal.core.calendar import CalendarSet
+from portal.core.settings import Settings
+
+# Supplier 1 works Monday-Friday in Germany: Good Friday 2026-04-03 and Easter Monday
+# 2026-04-06 are holidays, so Thu 2 April is followed by the working day Tue 7 April.
+GERMANY = CalendarSet.from_frames(
+    pd.DataFrame({"supplier_id": [1], "country": ["DE"], "working_weekdays": ["1111100"]}), years=(2025, 2027)
+)
+D = dt.date(2026, 3, 6)  # a Friday; the default line started Monday 2 March at 100/day
+SETTINGS = Settings()
+NOW = dt.datetime(2026, 3, 6, 18, 0)
+
+DATE_COLUMNS = [
+    "order_date",
+    "need_by_date",
+    "start_date",
+    "estimated_end_date",
+    "previous_estimated_end_date",
+    "last_report_date",
+    "completion_p50",
+    "completion_p90",
+    "arrival_p50",
+    "arrival_p90",
+]
+
+# A healthy line: on plan, reporting daily, forecast to arrive before need-by.
+LINE_DEFAULTS: dict[str, Any] = {
+    "supplier_id": 1,
+    "supplier_code": "ACME",
+    "item_id": 10,
+    "quantity": 1000,
+    "status": "in_production",
+    "order_date": "2026-01-05",
+    "need_by_date": "2026-03-20",
+    "start_date": "2026-03-02",
+    "daily_output": 100.0,
+    "estimated_end_date": "2026-03-13",
+    "previous_estimated_end_date": None,
+    "schedule_revision": 1,
+    "produced": 500,
+    "rejected": 0,
+    "reported_days": 5,
+    "last_report_date": "2026-03-06",
+    "rate": 100.0,
+    "rate_source": "observed",
+    "completion_p50": "2026-03-13",
+    "completion_p90": "2026-03-13",
+    "arrival_p50": "2026-03-16",
+    "arrival_p90": "2026-03-16",
+    "transit_days": 3,
+}
+
+
+def make_lines(*overrides: dict[str, Any]) -> pd.DataFrame:
+    """Lines built from the healthy default, one per overrides dict; remaining follows produced."""
+    rows = []
+    for i, override in enumerate(overrides or ({},), start=1):
+        row = {**LINE_DEFAULTS, "line_id": i, "label": f"PO-{i}/1", **override}
+        row.setdefault("remaining", max(0, row["quantity"] - row["produced"]))
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    for column in DATE_COLUMNS:
+        frame[column] = pd.to_datetime(frame[column])
+    return frame
+
+
+def line(**override: Any) -> pd.DataFrame:
+    return make_lines(override)
+
+
+def not_started(**override: Any) -> pd.DataFrame:
+    """A line scheduled to start Thursday 2 April, before Easter, with nothing reported."""
+    nothing_yet = {"produced": 0, "reported_days": 0, "last_report_date": None, "rate_source": "plan"}
+    return line(**{"status": "open", "start_date": "2026-04-02", **nothing_yet, **override})
+
+
+def conditions(lines: pd.DataFrame, as_of: dt.date = D, **kwargs: Any) -> pd.DataFrame:
+    return line_conditions(lines, as_of, GERMANY, SETTINGS, **kwargs)
+
+
+def rules(lines: pd.DataFrame, as_of: dt.date = D, **kwargs: Any) -> set[str]:
+    return set(conditions(lines, as_of, **kwargs)["rule"])
+
+
+def only(frame: pd.DataFrame, rule: str) -> pd.Series:
+    """The single condition row of ``rule``."""
+    rows = frame[frame["rule"] == rule]
+    assert len(rows) == 1, frame
+    return rows.iloc[0]
+
+
+def test_a_line_on_plan_raises_no_alert() -> None:
+    assert rules(line()) == set()
+
+
+def test_conditions_have_the_agreed_columns_even_when_nothing_fires() -> None:
+    assert list(conditions(line()).columns) == CONDITION_COLUMNS
+    assert list(conditions(line().iloc[:0]).columns) == CONDITION_COLUMNS
+
+
+def test_the_alert_rules_load_no_database_or_ui_library() -> None:
+    code = "import sys, portal.core.alerts; print(sorted({m.split('.')[0] for m in sys.modules}))"
+    root = Path(__file__).resolve().parents[2]
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert "sqlalchemy" not in loaded.stdout and "streamlit" not in loaded.stdout
+
+
+# --- LATE_START ---------------------------------------------------------------------------------
+
+
+def test_late_start_is_quiet_one_working_day_after_start_across_easter() -> None:
+    # (Thu 2 Apr, Tue 7 Apr] holds Good Friday, a weekend and Easter Monday: one working day.
+    assert "LATE_START" not in rules(not_started(), dt.date(2026, 4, 7))
+
+
+def test_late_start_fires_two_working_days_after_start_without_good_output() -> None:
+    found = only(conditions(not_started(), dt.date(2026, 4, 8)), "LATE_START")
+    assert found["severity"] == "warning"
+    assert found["subject_key"] == "line:1"
+    assert found["message"] == (
+        "PO-1/1 has not started: production was scheduled to start 2026-04-02, 2 working days before "
+        "2026-04-08, and no good output is reported"
+    )
+
+
+def test_late_start_is_quiet_once_good_output_is_reported() -> None:
+    assert "LATE_START" not in rules(not_started(produced=10), dt.date(2026, 4, 8))
+
+
+def test_late_start_counts_a_line_with_only_rejects_as_not_started() -> None:
+    assert "LATE_START" in rules(not_started(rejected=10), dt.date(2026, 4, 8))
+
+
+def test_late_start_needs_a_schedule() -> None:
+    assert "LATE_START" not in rules(not_started(start_date=None, daily_output=np.nan), dt.date(2026, 4, 8))
+
+
+def test_late_start_follows_the_grace_setting() -> None:
+    strict = Settings(late_start_grace_days=0)
+    found = line_conditions(not_started(), dt.date(2026, 4, 7), GERMANY, strict)
+    assert "LATE_START" in set(found["rule"])
+
+
+# --- BEHIND_PLAN --------------------------------------------------------------------------------
+
+
+def test_behind_plan_is_quiet_at_exactly_ninety_percent_of_plan() -> None:
+    assert "BEHIND_PLAN" not in rules(line(produced=450))
+
+
+def test_behind_plan_fires_just_below_ninety_percent_of_plan() -> None:
+    assert "BEHIND_PLAN" in rules(line(produced=449))
+
+
+def test_behind_plan_message_gives_produced_planned_and_share() -> None:
+    found = only(conditions(line(daily_output=104.0, produced=300)), "BEHIND_PLAN")
+    assert found["message"] == "PO-1/1 has produced 300 of a planned 520 by 2026-03-06 (58%)"
+    assert pd.isna(found["days_late"])
+
+
+def test_behind_plan_counts_only_working_days_so_easter_lowers_the_plan() -> None:
+    # [Wed 1 Apr, Tue 7 Apr] has 3 German working days: planned 300, 90% of it is 270.
+    easter = {"start_date": "2026-04-01", "last_report_date": "2026-04-07"}
+    assert "BEHIND_PLAN" not in rules(line(produced=270, **easter), dt.date(2026, 4, 7))
+    assert "BEHIND_PLAN" in rules(line(produced=269, **easter), dt.date(2026, 4, 7))
+
+
+def test_behind_plan_caps_the_plan_at_the_ordered_quantity() -> None:
+    assert "BEHIND_PLAN" not in rules(line(quantity=300, produced=270))
+
+
+def test_behind_plan_is_quiet_before_the_scheduled_start() -> None:
+    assert "BEHIND_PLAN" not in rules(line(start_date="2026-03-09", produced=0))
+
+
+def test_behind_plan_is_quiet_for_a_shipped_line() -> None:
+    assert "BEHIND_PLAN" not in rules(line(status="shipped", produced=100))
+
+
+# --- PROJECTED_LATE and AT_RISK -----------------------------------------------------------------
+
+
+def test_projected_late_is_quiet_when_arrival_is_on_the_need_by_date() -> None:
+    assert rules(line(arrival_p50="2026-03-20", arrival_p90="2026-03-20")) == set()
+
+
+def test_projected_late_fires_one_day_after_need_by_as_critical() -> None:
+    found = only(conditions(line(arrival_p50="2026-03-21", arrival_p90="2026-03-23")), "PROJECTED_LATE")
+    assert found["severity"] == "critical"
+    assert found["days_late"] == 1
+
+
+def test_projected_late_message_names_arrival_lateness_and_rates() -> None:
+    late = line(
+        label="PO-1042/3",
+        need_by_date="2026-03-13",
+        arrival_p50="2026-03-30",
+        arrival_p90="2026-04-02",
+        rate=50.0,
+    )
+    found = only(conditions(late), "PROJECTED_LATE")
+    assert found["message"] == (
+        "PO-1042/3 will arrive 2026-03-30, 17 days after need-by 2026-03-13, "
+        "at 50/day against a plan of 100/day"
+    )
+    assert found["days_late"] == 17
+
+
+def test_projected_late_message_says_when_the_rate_is_the_plan() -> None:
+    found = only(
+        conditions(line(arrival_p50="2026-03-21", arrival_p90="2026-03-21", rate_source="plan")),
+        "PROJECTED_LATE",
+    )
+    assert found["message"].endswith("1 day after need-by 2026-03-20, at the planned 100/day")
+
+
+def test_projected_late_fires_for_a_stalled_line_and_says_why() -> None:
+    stalled = line(produced=0, rate=0.0, reported_days=6, arrival_p50=None, arrival_p90=None)
+    found = only(conditions(stalled), "PROJECTED_LATE")
+    assert found["message"] == (
+        "PO-1/1 has stalled: no good output reported in 6 reported days; it cannot meet need-by 2026-03-20"
+    )
+    assert pd.isna(found["days_late"])
+
+
+def test_a_few_reported_days_without_output_are_not_yet_called_stalled() -> None:
+    # Without a plan the forecast calls the mean of a few days "observed"; 4 days are below the threshold.
+    few = line(produced=0, rate=0.0, reported_days=4, daily_output=np.nan, arrival_p50=None, arrival_p90=None)
+    assert "PROJECTED_LATE" not in rules(few)
+
+
+def test_a_plan_rate_of_zero_is_not_called_stalled() -> None:
+    assert "PROJECTED_LATE" not in rules(
+        line(rate=0.0, rate_source="plan", arrival_p50=None, arrival_p90=None)
+    )
+
+
+def test_at_risk_fires_when_only_p90_arrives_after_need_by() -> None:
+    found = only(conditions(line(arrival_p50="2026-03-20", arrival_p90="2026-03-23")), "AT_RISK")
+    assert found["severity"] == "warning"
+    assert found["days_late"] == 3
+    assert found["message"] == (
+        "PO-1/1 is at risk: expected 2026-03-20, but it may arrive as late as 2026-03-23 (90% sure by then), "
+        "3 days after need-by 2026-03-20"
+    )
+
+
+def test_at_risk_is_quiet_when_p90_arrives_on_need_by() -> None:
+    assert "AT_RISK" not in rules(line(arrival_p50="2026-03-18", arrival_p90="2026-03-20"))
+
+
+def test_at_risk_gives_way_to_projected_late() -> None:
+    assert rules(line(arrival_p50="2026-03-21", arrival_p90="2026-03-25")) == {"PROJECTED_LATE"}
+
+
+def test_a_shipped_line_can_still_be_projected_late() -> None:
+    assert "PROJECTED_LATE" in rules(
+        line(status="shipped", arrival_p50="2026-03-21", arrival_p90="2026-03-21")
+    )
+
+
+# --- STALE_UPDATE -------------------------------------------------------------------------------
+
+
+def stale(**override: Any) -> pd.DataFrame:
+    # The last report was Wed 1 April, the day before Easter.
+    return line(start_date="2026-03-02", last_report_date="2026-04-01", **override)
+
+
+def test_stale_update_is_quiet_two_working_days_after_the_last_report_across_easter() -> None:
+    assert "STALE_UPDATE" not in rules(stale(), dt.date(2026, 4, 7))
+
+
+def test_stale_update_fires_three_working_days_after_the_last_report() -> None:
+    found = only(conditions(stale(), dt.date(2026, 4, 8)), "STALE_UPDATE")
+    assert found["message"] == (
+        "PO-1/1 has had no production report for 3 working days up to 2026-04-08 (last report 2026-04-01)"
+    )
+
+
+def test_stale_update_counts_from_the_start_when_a_line_in_production_never_reported() -> None:
+    never = {"produced": 0, "reported_days": 0, "last_report_date": None}
+    assert "STALE_UPDATE" not in rules(line(**never), dt.date(2026, 3, 4))
+    found = only(conditions(line(**never), dt.date(2026, 3, 5)), "STALE_UPDATE")
+    assert found["message"].endswith("(none since the scheduled start 2026-03-02)")
+
+
+def test_stale_update_ignores_an_open_line_that_never_reported() -> None:
+    assert "STALE_UPDATE" not in rules(not_started(), dt.date(2026, 4, 30))
+
+
+def test_stale_update_ignores_a_shipped_line() -> None:
+    assert "STALE_UPDATE" not in rules(stale(status="shipped"), dt.date(2026, 4, 8))
+
+
+# --- DATE_SLIPPED and UNREALISTIC_ESTIMATE ------------------------------------------------------
+
+
+def test_date_slipped_fires_when_the_new_revision_moves_the_end_later() -> None:
+    slipped = line(
+        previous_estimated_end_date="2026-03-13", estimated_end_date="2026-03-20", schedule_revision=2
+    )
+    found = only(conditions(slipped), "DATE_SLIPPED")
+    assert found["message"] == (
+        "PO-1/1: schedule revision 2 moved the estimated end from 2026-03-13 to 2026-03-20, "
+        "7 days later (5 working days)"
+    )
+
+
+@pytest.mark.parametrize("previous", ["2026-03-13", "2026-03-16", None])
+def test_date_slipped_is_quiet_when_the_end_stays_or_moves_earlier(previous: str | None) -> None:
+    assert "DATE_SLIPPED" not in rules(line(previous_estimated_end_date=previous))
+
+
+def test_unrealistic_estimate_is_quiet_two_working_days_before_p90_across_easter() -> None:
+    # (Thu 2 Apr, Wed 8 Apr] holds two German working days: 7 and 8 April.
+    assert "UNREALISTIC_ESTIMATE" not in rules(
+        line(estimated_end_date="2026-04-02", completion_p90="2026-04-08")
+    )
+
+
+def test_unrealistic_estimate_fires_three_working_days_before_p90() -> None:
+    found = only(
+        conditions(line(estimated_end_date="2026-04-02", completion_p90="2026-04-09")), "UNREALISTIC_ESTIMATE"
+    )
+    assert found["message"] == (
+        "PO-1/1: the supplier's estimated end 2026-04-02 is 3 working days before the forecast, "
+        "which is 90% sure to finish by 2026-04-09, at 100/day against a plan of 100/day"
+    )
+
+
+def test_unrealistic_estimate_is_quiet_when_nothing_remains() -> None:
+    finished = line(produced=1000, estimated_end_date="2026-04-02", completion_p90="2026-04-09")
+    assert "UNREALISTIC_ESTIMATE" not in rules(finished)
+
+
+# --- SHORT_LEAD_TIME and QUALITY ----------------------------------------------------------------
+
+
+def lead_times(days: float) -> pd.DataFrame:
+    return pd.DataFrame({"supplier_id": [1], "median_lead_time_days": [days]})
+
+
+def test_short_lead_time_is_quiet_when_the_lead_time_equals_the_median() -> None:
+    # 5 January to 20 March is 74 calendar days.
+    assert "SHORT_LEAD_TIME" not in rules(line(), lead_times=lead_times(74))
+
+
+def test_short_lead_time_fires_as_info_when_shorter_than_the_median() -> None:
+    found = only(conditions(line(), lead_times=lead_times(75)), "SHORT_LEAD_TIME")
+    assert found["severity"] == "info"
+    assert found["message"] == (
+        "PO-1/1 was ordered 2026-01-05 for need-by 2026-03-20: 74 days of lead time, "
+        "under ACME's median of 75 days"
+    )
+
+
+def test_short_lead_time_is_silent_without_an_order_date_or_a_median() -> None:
+    assert "SHORT_LEAD_TIME" not in rules(line(order_date=None), lead_times=lead_times(75))
+    assert "SHORT_LEAD_TIME" not in rules(line(supplier_id=2), lead_times=lead_times(75))
+    assert "SHORT_LEAD_TIME" not in rules(line())
+
+
+def test_quality_is_quiet_at_exactly_five_percent_rejects() -> None:
+    assert "QUALITY" not in rules(line(produced=475, rejected=25))
+
+
+def test_quality_fires_above_five_percent_rejects() -> None:
+    found = only(conditions(line(produced=470, rejected=30)), "QUALITY")
+    assert found["message"] == "PO-1/1 has rejected 30 of 500 units made (6%), above the 5% limit"
+
+
+def test_quality_is_quiet_when_nothing_was_made() -> None:
+    assert "QUALITY" not in rules(not_started(), dt.date(2026, 3, 6))
+
+
+# --- CAPACITY_OVERLOAD --------------------------------------------------------------------------
+
+
+def suppliers(capacity: float) -> pd.DataFrame:
+    return pd.DataFrame({"supplier_id": [1], "supplier_code": ["ACME"], "capacity_per_day": [capacity]})
+
+
+NO_OUTPUT = pd.DataFrame({"supplier_id": [], "report_date": pd.to_datetime([]), "good_qty": []})
+
+
+def two_lines_needing_100_a_day() -> pd.DataFrame:
+    # Due at the warehouse Mon 16 March with no transit: 6 working days in (Fri 6, Mon 16 March].
+    due = {"need_by_date": "2026-03-16", "transit_days": 0, "produced": 700}
+    return make_lines(due, due)
+
+
+def capacity(
+    lines: pd.DataFrame, supplier_frame: pd.DataFrame, output: pd.DataFrame = NO_OUTPUT, as_of: dt.date = D
+) -> pd.DataFrame:
+    return supplier_conditions(lines, supplier_frame, output, as_of, GERMANY, SETTINGS)
+
+
+def test_capacity_overload_is_quiet_when_the_need_equals_declared_capacity() -> None:
+    assert capacity(two_lines_needing_100_a_day(), suppliers(100)).empty
+
+
+def test_capacity_overload_fires_when_the_need_exceeds_declared_capacity() -> None:
+    found = only(capacity(two_lines_needing_100_a_day(), suppliers(99)), "CAPACITY_OVERLOAD")
+    assert found["subject_key"] == "supplier:1"
+    assert found["supplier_id"] == 1 and pd.isna(found["po_line_id"])
+    assert (
+        found["message"]
+        == "Supplier ACME needs 100/day to finish 2 open lines on time, capacity 99/day (declared)"
+    )
+
+
+def test_capacity_overload_counts_working_days_before_need_by_less_transit() -> None:
+    # Need-by Thu 9 April less 1 transit day is Wed 8 April: (Wed 1, Wed 8 April] has 3 working days.
+    easter = line(need_by_date="2026-04-09", transit_days=1, produced=700)
+    assert capacity(easter, suppliers(100), as_of=dt.date(2026, 4, 1)).empty
+    assert not capacity(easter, suppliers(99), as_of=dt.date(2026, 4, 1)).empty
+
+
+def test_capacity_overload_uses_the_percentile_of_observed_daily_output_without_a_declared_capacity() -> None:
+    output = pd.DataFrame(
+        {
+            "supplier_id": [1] * 6,
+            "report_date": pd.to_datetime(
+                ["2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05", "2026-03-06", "2026-03-09"]
+            ),
+            "good_qty": [80, 90, 100, 110, 120, 5000],  # the last is after D and unknown yet
+        }
+    )
+    needing_120 = line(need_by_date="2026-03-16", transit_days=0, produced=280)  # 720 over 6 days
+    found = only(capacity(needing_120, suppliers(np.nan), output), "CAPACITY_OVERLOAD")
+    assert found["message"] == (
+        "Supplier ACME needs 120/day to finish 1 open line on time, "
+        "capacity 116/day (observed: 90th percentile of its daily output)"
+    )
+
+
+def test_capacity_overload_is_silent_without_any_capacity() -> None:
+    assert capacity(two_lines_needing_100_a_day(), suppliers(np.nan)).empty
+
+
+def test_capacity_overload_leaves_out_a_line_already_past_its_ship_by_date() -> None:
+    overdue = line(need_by_date="2026-03-06", transit_days=3, produced=500)
+    assert capacity(overdue, suppliers(400)).empty
+
+
+def test_capacity_overload_names_overdue_lines_apart_from_the_load() -> None:
+    lines = make_lines(
+        {"line_id": 1, "need_by_date": "2026-03-06", "transit_days": 3, "produced": 500},
+        {"line_id": 2, "need_by_date": "2026-03-16", "transit_days": 0, "produced": 280},
+    )
+    found = only(capacity(lines, suppliers(100)), "CAPACITY_OVERLOAD")
+    assert found["message"] == (
+        "Supplier ACME needs 120/day to finish 1 open line on time, capacity 100/day (declared);"
+        " 1 more line already past the ship-by date"
+    )
+
+
+def test_capacity_overload_takes_lines_in_deadline_order() -> None:
+    # 100 due in 1 working day and 100 more in 10: earliest-deadline-first needs 100/day, not 110.
+    lines = make_lines(
+        {"line_id": 1, "need_by_date": "2026-03-09", "transit_days": 0, "quantity": 100, "produced": 0},
+        {"line_id": 2, "need_by_date": "2026-03-20", "transit_days": 0, "quantity": 100, "produced": 0},
+    )
+    assert capacity(lines, suppliers(100)).empty
+    assert "needs 100/day" in only(capacity(lines, suppliers(99)), "CAPACITY_OVERLOAD")["message"]
+
+
+def test_capacity_overload_ignores_shipped_and_finished_lines() -> None:
+    lines = make_lines({"status": "shipped", "produced": 0}, {"produced": 1000})
+    assert capacity(lines, suppliers(1)).empty
+
+
+# --- backorders ---------------------------------------------------------------------------------
+
+
+def backorders(**override: Any) -> pd.DataFrame:
+    row = {
+        "backorder_id": 7,
+        "order_ref": "SO-88",
+        "item_id": 10,
+        "sku": "SKU-1",
+        "quantity": 20,
+        "promise_date": "2026-04-10",
+        "status": "promised",
+        "communicated_date": "2026-04-10",
+        **override,
+    }
+    frame = pd.DataFrame([row])
+    frame["promise_date"] = pd.to_datetime(frame["promise_date"])
+    frame["communicated_date"] = pd.to_datetime(frame["communicated_date"])
+    return frame
+
+
+def test_a_kept_promise_raises_no_alert() -> None:
+    assert backorder_conditions(backorders()).empty
+
+
+def test_an_unpromisable_backorder_raises_a_critical_alert() -> None:
+    found = only(backorder_conditions(backorders(status="unpromisable", promise_date=None)), "UNPROMISABLE")
+    assert found["severity"] == "critical"
+    assert found["subject_key"] == "backorder:7"
+    assert found["message"] == "Backorder SO-88 (20 x SKU-1) cannot be covered by stock or open lines"
+
+
+def test_promise_slipped_fires_when_the_promise_is_later_than_what_the_customer_was_told() -> None:
+    found = only(backorder_conditions(backorders(communicated_date="2026-04-05")), "PROMISE_SLIPPED")
+    assert found["days_late"] == 5
+    assert found["message"] == (
+        "Backorder SO-88 (20 x SKU-1) is now promised for 2026-04-10, "
+        "5 days after the 2026-04-05 told to the customer"
+    )
+
+
+@pytest.mark.parametrize("told", ["2026-04-12", None])
+def test_promise_slipped_is_quiet_for_an_earlier_promise_or_when_nothing_was_told(told: str | None) -> None:
+    assert backorder_conditions(backorders(communicated_date=told)).empty
+
+
+def test_evaluate_all_gathers_line_supplier_and_backorder_conditions() -> None:
+    found = evaluate_all(
+        make_lines({"produced": 449}, {"need_by_date": "2026-03-16", "transit_days": 0, "produced": 700}),
+        D,
+        GERMANY,
+        SETTINGS,
+        suppliers=suppliers(50),
+        daily_output=NO_OUTPUT,
+        backorders=backorders(status="unpromisable", promise_date=None),
+    )
+    assert list(found.columns) == CONDITION_COLUMNS
+    assert set(zip(found["rule"], found["subject_key"], strict=True)) == {
+        ("BEHIND_PLAN", "line:1"),
+        ("CAPACITY_OVERLOAD", "supplier:1"),
+        ("UNPROMISABLE", "backorder:7"),
+    }
+
+
+# --- lifecycle ----------------------------------------------------------------------------------
+
+
+class AlertStore:
+    """The alerts table in memory: applies reconcile plans the way the database side will."""
+
+    LIVE_COLUMNS: ClassVar[list[str]] = ["id", "rule", "subject_key", "severity", "status", "snoozed_until"]
+
+    def __init__(self) -> None:
+        self.alerts: dict[int, dict[str, Any]] = {}
+
+    def live(self) -> pd.DataFrame:
+        rows = [a for a in self.alerts.values() if a["status"] != "resolved"]
+        return pd.DataFrame(rows, columns=self.LIVE_COLUMNS)
+
+    def sweep(
+        self, current: pd.DataFrame, now: dt.datetime = NOW, scope: list[str] | None = None
+    ) -> ReconcilePlan:
+        plan = reconcile(self.live(), current, now, None if scope is None else pd.Series(scope))
+        for row in plan.inserts.to_dict("records"):
+            new_id = len(self.alerts) + 1
+            self.alerts[new_id] = {**row, "id": new_id, "snoozed_until": None}
+        for row in plan.updates.to_dict("records"):
+            self.alerts[row["id"]].update({k: v for k, v in row.items() if k != "raised"})
+        for alert_id in plan.resolves:
+            self.alerts[alert_id]["status"] = "resolved"
+        return plan
+
+    def of(self, subject_key: str) -> list[dict[str, Any]]:
+        return [a for a in self.alerts.values() if a["subject_key"] == subject_key]
+
+
+def condition(
+    subject_key: str, rule: str = "BEHIND_PLAN", severity: str = "warning", message: str = "m"
+) -> dict:
+    kind, _, subject_id = subject_key.partition(":")
+    return {
+        "rule": rule,
+        "severity": severity,
+        "subject_type": kind,
+        "subject_key": subject_key,
+        "supplier_id": 1,
+        "po_line_id": int(subject_id) if kind == "line" else None,
+        "backorder_id": None,
+        "item_id": 10,
+        "message": message,
+        "days_late": None,
+    }
+
+
+def current(*rows: dict) -> pd.DataFrame:
+    return pd.DataFrame(list(rows), columns=CONDITION_COLUMNS).astype(alerts.CONDITION_DTYPES)
+
+
+def test_a_new_condition_opens_an_alert_seen_now() -> None:
+    plan = AlertStore().sweep(current(condition("line:1")))
+    assert len(plan.inserts) == 1 and plan.updates.empty and plan.resolves == []
+    new = plan.inserts.iloc[0]
+    assert (new["status"], new["first_seen"], new["last_seen"]) == ("open", NOW, NOW)
+
+
+def test_the_same_condition_twice_updates_one_alert_and_inserts_none() -> None:
+    store = AlertStore()
+    store.sweep(current(condition("line:1", message="first")))
+    later = NOW + dt.timedelta(days=1)
+    plan = store.sweep(current(condition("line:1", message="second")), later)
+    assert plan.inserts.empty and plan.resolves == []
+    assert plan.updates[["id", "message", "status", "raised"]].to_dict("records") == [
+        {"id": 1, "message": "second", "status": "open", "raised": False}
+    ]
+    [alert] = store.of("line:1")
+    assert (alert["first_seen"], alert["last_seen"]) == (NOW, later)
+
+
+def test_an_alert_resolves_when_its_condition_clears() -> None:
+    store = AlertStore()
+    store.sweep(current(condition("line:1")))
+    plan = store.sweep(current())
+    assert plan.resolves == [1]
+    assert store.of("line:1")[0]["status"] == "resolved"
+
+
+def test_a_condition_that_comes_back_after_resolving_opens_a_new_alert() -> None:
+    store = AlertStore()
+    store.sweep(current(condition("line:1")))
+    store.sweep(current())
+    plan = store.sweep(current(condition("line:1")))
+    assert len(plan.inserts) == 1 and plan.updates.empty
+    assert [a["status"] for a in store.of("line:1")] == ["resolved", "open"]
+
+
+def test_an_acknowledged_alert_stays_acknowledged_while_its_condition_holds() -> None:
+    store = AlertStore()
+    store.sweep(current(condition("line:1")))
+    store.alerts[1]["status"] = "acknowledged"
+    plan = store.sweep(current(condition("line:1")))
+    assert plan.updates.loc[0, "status"] == "acknowledged"
+    assert not plan.updates.loc[0, "raised"]
+
+
+def test_an_acknowledged_alert_reopens_when_its_severity_rises() -> None:
+    store = AlertStore()
+    store.sweep(current(condition("line:1", severity="warning")))
+    store.alerts[1]["status"] = "acknowledged"
+    plan = store.sweep(current(condition("line:1", severity="critical")))
+    assert plan.updates[["id", "severity", "status", "raised"]].to_dict("records") == [
+        {"id": 1, "severity": "critical", "status": "open", "raised": True}
+    ]
+
+
+def test_a_falling_severity_keeps_the_acknowledgement_and_raises_nothing() -> None:
+    store = AlertStore()
+    store.sweep(current(condition("line:1", severity="critical")))
+    store.alerts[1]["status"] = "acknowledged"
+    plan = store.sweep(current(condition("line:1", severity="warning")))
+    assert (plan.updates.loc[0, "status"], plan.updates.loc[0, "raised"]) == ("acknowledged", False)
+
+
+def test_a_snoozed_alert_keeps_its_snooze_while_updated() -> None:
+    store = AlertStore()
+    store.sweep(current(condition("line:1")))
+    store.alerts[1]["snoozed_until"] = dt.date(2026, 3, 20)
+    plan = store.sweep(current(condition("line:1", severity="critical")))
+    assert "snoozed_until" not in plan.updates.columns
+    assert store.alerts[1]["snoozed_until"] == dt.date(2026, 3, 20)
+
+
+def test_the_same_subject_keeps_one_alert_per_rule() -> None:
+    store = AlertStore()
+    both = current(condition("line:1", rule="BEHIND_PLAN"), condition("line:1", rule="QUALITY"))
+    store.sweep(both)
+    plan = store.sweep(current(condition("line:1", rule="QUALITY")))
+    assert plan.resolves == [1] and plan.updates["id"].tolist() == [2]
+
+
+def test_a_scoped_recompute_leaves_alerts_of_other_subjects_alone() -> None:
+    store = AlertStore()
+    store.sweep(current(condition("line:1"), condition("line:2")))
+    plan = store.sweep(current(), scope=["line:2"])
+    assert plan.resolves == [2]
+    assert store.of("line:1")[0]["status"] == "open"
+
+
+def test_a_scoped_recompute_still_updates_and_inserts_its_own_subjects() -> None:
+    store = AlertStore()
+    store.sweep(current(condition("line:1")))
+    plan = store.sweep(current(condition("line:1"), condition("line:3")), scope=["line:1", "line:3"])
+    assert plan.updates["id"].tolist() == [1]
+    assert plan.inserts["subject_key"].tolist() == ["line:3"]
+
+
+# --- properties ---------------------------------------------------------------------------------
+
+day_offsets = st.one_of(st.none(), st.integers(min_value=-20, max_value=40))
+
+
+def _date(offset: int | None) -> str | None:
+    return None if offset is None else str(np.datetime64("2026-03-20") + offset)
+
+
+@st.composite
+def random_lines(draw: st.DrawFn) -> pd.DataFrame:
+    rows = []
+    for _ in range(draw(st.integers(min_value=0, max_value=8))):
+        quantity = draw(st.integers(min_value=1, max_value=2000))
+        p50 = draw(day_offsets)
+        p90 = None if p50 is None else p50 + draw(st.integers(min_value=0, max_value=10))
+        rows.append(
+            {
+                "quantity": quantity,
+                "produced": draw(st.integers(min_value=0, max_value=quantity)),
+                "rejected": draw(st.integers(min_value=0, max_value=100)),
+                "status": draw(st.sampled_from(["open", "in_production", "shipped"])),
+                "rate": draw(st.sampled_from([0.0, 50.0, 100.0, np.nan])),
+                "rate_source": draw(st.sampled_from(["observed", "plan", "none"])),
+                "start_date": _date(draw(day_offsets)),
+                "last_report_date": _date(draw(day_offsets)),
+                "previous_estimated_end_date": _date(draw(day_offsets)),
+                "completion_p90": _date(draw(day_offsets)),
+                "arrival_p50": _date(p50),
+                "arrival_p90": _date(p90),
+            }
+        )
+    return make_lines(*rows) if rows else make_lines().iloc[:0]
+
+
+@hyp_settings(max_examples=30, deadline=None)
+@given(lines=random_lines(), as_of=st.dates(min_value=dt.date(2026, 2, 1), max_value=dt.date(2026, 5, 1)))
+def test_conditions_are_unique_per_rule_and_subject_and_never_both_late_and_at_risk(
+    lines: pd.DataFrame, as_of: dt.date
+) -> None:
+    found = evaluate_all(lines, as_of, GERMANY, SETTINGS, suppliers=suppliers(100), daily_output=NO_OUTPUT)
+    assert not found.duplicated(["rule", "subject_key"]).any()
+    per_line = found.groupby("subject_key")["rule"].agg(set)
+    assert not any({"PROJECTED_LATE", "AT_RISK"} <= r for r in per_line)
+    assert found["message"].notna().all() and not found["message"].str.contains("nan|NaT|<NA>").any()
+
+
+@hyp_settings(max_examples=30, deadline=None)
+@given(lines=random_lines())
+def test_sweeping_the_same_conditions_again_changes_only_last_seen(lines: pd.DataFrame) -> None:
+    store = AlertStore()
+    found = line_conditions(lines, D, GERMANY, SETTINGS)
+    store.sweep(found)
+    plan = store.sweep(found)
+    assert plan.inserts.empty and plan.resolves == []
+    assert len(plan.updates) == len(found) and not plan.updates["raised"].any()

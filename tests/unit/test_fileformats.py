@@ -1,0 +1,165 @@
+"""Reading CSV/XLSX files and checking every cell: each bad input gets a clear, located message."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+
+from portal.core.fileformats import FileFormatError, check_rows, read_table
+
+POS_HEADER = "po_number,line,supplier_code,sku,quantity,order_date,need_by_date,promised_date,transit_days"
+GOOD_POS_ROW = "PO-1,1,ACME,SKU-1,100,2026-01-05,2026-03-01,,"
+
+
+def check(kind: str, csv_text: str, filename: str = "file.csv"):  # type: ignore[no-untyped-def]
+    return check_rows(read_table(csv_text.encode("utf-8"), filename, kind), kind)
+
+
+def test_a_clean_pos_file_has_typed_rows_and_no_errors() -> None:
+    table = check("pos", f"{POS_HEADER}\n{GOOD_POS_ROW}\n")
+    assert table.ok
+    row = table.rows.iloc[0]
+    assert row["quantity"] == 100
+    assert row["need_by_date"] == pd.Timestamp("2026-03-01")
+    assert pd.isna(row["promised_date"])
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "reason"),
+    [
+        ("PO-1,1,ACME,SKU-1,100,2026-01-05,2026-02-30,,", "need_by_date", "not a valid date"),
+        ("PO-1,1,ACME,SKU-1,100,2026-01-05,03/01/2026,,", "need_by_date", "not a valid date"),
+        ("PO-1,1,ACME,SKU-1,-5,2026-01-05,2026-03-01,,", "quantity", ">= 1"),
+        ("PO-1,1,ACME,SKU-1,ten,2026-01-05,2026-03-01,,", "quantity", "whole number"),
+        ("PO-1,1,ACME,SKU-1,12.5,2026-01-05,2026-03-01,,", "quantity", "whole number"),
+        ("PO-1,1,,SKU-1,100,2026-01-05,2026-03-01,,", "supplier_code", "is required"),
+        ("PO-1,0,ACME,SKU-1,100,2026-01-05,2026-03-01,,", "line", ">= 1"),
+        ("PO-1,1,ACME,SKU-1,100,2026-04-05,2026-03-01,,", "need_by_date", "before order_date"),
+        ("PO-1,1,ACME,SKU-1,100,2026-01-05,2026-03-01,,-2", "transit_days", ">= 0"),
+        ("PO-1,1,ACME,SKU-1,100,2026-01-05,2206-03-01,,", "need_by_date", "plausible"),
+    ],
+)
+def test_a_bad_cell_is_reported_with_row_column_value_and_reason(row: str, column: str, reason: str) -> None:
+    table = check("pos", f"{POS_HEADER}\n{GOOD_POS_ROW.replace('PO-1', 'PO-0')}\n{row}\n")
+    assert not table.ok
+    [error] = table.errors
+    assert error.row == 3  # header is row 1, the good row is row 2
+    assert error.column == column
+    assert reason in error.reason
+    assert f"Row 3, column {column}" in str(error)
+
+
+def test_every_bad_row_is_reported_not_only_the_first() -> None:
+    rows = "\n".join(
+        [
+            "PO-1,1,ACME,SKU-1,x,2026-01-05,2026-03-01,,",
+            GOOD_POS_ROW.replace("PO-1", "PO-2"),
+            "PO-3,1,ACME,SKU-1,5,2026-01-05,nope,,",
+        ]
+    )
+    table = check("pos", f"{POS_HEADER}\n{rows}\n")
+    assert sorted((e.row, e.column) for e in table.errors) == [(2, "quantity"), (4, "need_by_date")]
+
+
+def test_a_duplicate_key_inside_the_file_names_the_first_row() -> None:
+    table = check("pos", f"{POS_HEADER}\n{GOOD_POS_ROW}\n{GOOD_POS_ROW}\n")
+    [error] = table.errors
+    assert error.row == 3
+    assert "duplicates row 2" in error.reason
+
+
+def test_a_missing_column_is_named_and_the_expected_columns_listed() -> None:
+    header = POS_HEADER.replace(",need_by_date", "")
+    with pytest.raises(FileFormatError, match="missing column\\(s\\): need_by_date"):
+        check("pos", f"{header}\nPO-1,1,ACME,SKU-1,100,2026-01-05,,\n")
+
+
+def test_a_misspelled_column_gets_a_suggestion() -> None:
+    header = POS_HEADER.replace("need_by_date", "need_by_dat")
+    with pytest.raises(FileFormatError, match="did you mean 'need_by_date'"):
+        check("pos", f"{header}\n{GOOD_POS_ROW}\n")
+
+
+def test_headers_are_matched_whatever_their_case_and_spacing() -> None:
+    header = "PO Number;Line;Supplier Code;SKU;Quantity;Order Date;Need-by Date;Promised Date;Transit Days"
+    table = check("pos", f"{header}\n{GOOD_POS_ROW.replace(',', ';')}\n")
+    assert table.ok
+
+
+def test_a_semicolon_separated_file_with_a_bom_is_read() -> None:
+    data = ("\ufeff" + POS_HEADER.replace(",", ";") + "\n" + GOOD_POS_ROW.replace(",", ";") + "\n").encode()
+    table = check_rows(read_table(data, "pos.csv", "pos"), "pos")
+    assert table.ok
+    assert table.rows.iloc[0]["po_number"] == "PO-1"
+
+
+def test_a_windows_1252_file_is_read() -> None:
+    data = "sku,description\nSKU-1,Caf\xe9 cups\n".encode("cp1252")
+    table = check_rows(read_table(data, "items.csv", "items"), "items")
+    assert table.rows.iloc[0]["description"] == "Café cups"
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "message"),
+    [
+        (b"", "x.csv", "empty"),
+        (b"   \n\n", "x.csv", "empty"),
+        (b"sku,description\n", "x.csv", "no rows"),
+        (b"%PDF-1.4 binary\x00\x01", "x.pdf", "not a CSV or XLSX"),
+        (b"\x00\x01\x02garbage", "x.csv", "binary"),
+        (b"PK\x03\x04 not really", "x.csv", "Excel workbook or a zip"),
+        (b"plain text", "x.xlsx", "not an Excel workbook"),
+    ],
+)
+def test_unreadable_files_are_refused_with_a_clear_message(data: bytes, filename: str, message: str) -> None:
+    with pytest.raises(FileFormatError, match=message):
+        read_table(data, filename, "items")
+
+
+def _xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name, index=False)
+    return buffer.getvalue()
+
+
+def test_an_excel_file_with_real_dates_and_numbers_is_read_like_csv() -> None:
+    frame = pd.DataFrame(
+        {
+            "order_ref": ["SO-1"],
+            "sku": ["SKU-1"],
+            "quantity": [5.0],
+            "order_date": [pd.Timestamp("2026-02-01")],
+        }
+    )
+    table = check_rows(read_table(_xlsx({"Sheet1": frame}), "b.xlsx", "backorders"), "backorders")
+    assert table.ok, table.errors
+    assert table.rows.iloc[0]["quantity"] == 5
+    assert table.rows.iloc[0]["order_date"] == pd.Timestamp("2026-02-01")
+
+
+def test_an_excel_workbook_with_several_sheets_uses_the_sheet_named_after_the_kind() -> None:
+    notes = pd.DataFrame({"anything": ["ignored"]})
+    items = pd.DataFrame({"sku": ["SKU-9"], "description": ["Bolt"]})
+    table = check_rows(read_table(_xlsx({"Notes": notes, "Items": items}), "b.xlsx", "items"), "items")
+    assert table.ok
+    assert table.rows.iloc[0]["sku"] == "SKU-9"
+
+
+def test_a_huge_cell_is_refused_not_stored() -> None:
+    table = check("items", f"sku,description\nSKU-1,{'x' * 5000}\n")
+    assert [e.column for e in table.errors] == ["description"]
+    assert "longer than" in table.errors[0].reason
+
+
+def test_a_receipt_cannot_reject_more_than_it_received() -> None:
+    table = check("receipts", "po_number,line,received_date,quantity,rejected_qty\nPO-1,1,2026-01-05,10,11\n")
+    assert [e.column for e in table.errors] == ["rejected_qty"]
+
+
+def test_a_supplier_email_list_and_country_are_checked() -> None:
+    table = check("suppliers", "code,name,country,email\nA,Acme,Germany,a@x.com;bad\n")
+    assert sorted(e.column for e in table.errors) == ["country", "email"]

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import streamlit as st
 
 from db.engine import Database
 from portal.bootstrap import open_configured_database
+from portal.config import load_config
 from portal.core.domain import PortalError
 from portal.services.access import Actor
 
@@ -22,10 +24,15 @@ ACTOR_KEY = "auth.actor"
 log = logging.getLogger("portal.ui")
 
 
-@st.cache_resource(show_spinner=False)
 def get_db() -> Database:
     """The configured database (migrated on first use when it is the embedded SQLite)."""
-    return open_configured_database()
+    return _open(load_config().database_url)
+
+
+@st.cache_resource(show_spinner=False)
+def _open(url: str) -> Database:
+    # Keyed by URL: one engine (and pool) per database per process.
+    return open_configured_database(replace(load_config(), database_url=url))
 
 
 def current_actor() -> Actor | None:

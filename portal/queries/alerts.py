@@ -1,0 +1,166 @@
+"""Reads about alerts: the inbox with filters, and one alert's comments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import String, case, cast, func, literal, select
+
+from db.engine import Database
+from db.models import Alert, AlertComment, Backorder, Item, PoLine, Supplier, User
+from portal.core.domain import AlertStatus, Severity
+from portal.services.access import ALL_ROLES, Actor, service
+
+INBOX_COLUMNS = [
+    "alert_id",
+    "rule",
+    "severity",
+    "status",
+    "supplier_code",
+    "line",
+    "po_line_id",
+    "order_ref",
+    "sku",
+    "message",
+    "days_late",
+    "first_seen",
+    "last_seen",
+    "snoozed_until",
+    "comments",
+    "is_new",
+]
+
+SEVERITY_ORDER = case(
+    (Alert.severity == Severity.CRITICAL, 2), (Alert.severity == Severity.WARNING, 1), else_=0
+)
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    """What the inbox can be narrowed to; all optional."""
+
+    supplier_ids: tuple[int, ...] = ()
+    rules: tuple[str, ...] = ()
+    severities: tuple[str, ...] = ()
+    item_ids: tuple[int, ...] = ()
+    min_age_days: int | None = None
+    statuses: tuple[str, ...] = ("open", "acknowledged")
+    include_snoozed: bool = False
+    po_line_id: int | None = None
+
+
+def _seen_at(session, actor: Actor) -> dt.datetime | None:  # type: ignore[no-untyped-def]
+    if actor.user_id is None:
+        return None
+    return session.scalar(select(User.alerts_seen_at).where(User.id == actor.user_id))
+
+
+@service(*ALL_ROLES, writes=False)
+def alert_inbox(
+    db: Database,
+    actor: Actor,
+    filters: AlertFilter = AlertFilter(),
+    *,
+    today: dt.date | None = None,
+    limit: int = 500,
+    offset: int = 0,
+) -> tuple[pd.DataFrame, int, int]:
+    """Alerts sorted by severity then days late; returns (page, total, new since my last visit)."""
+    today = today or dt.date.today()
+    comments = (
+        select(AlertComment.alert_id, func.count(AlertComment.id).label("n"))
+        .group_by(AlertComment.alert_id)
+        .subquery()
+    )
+    label = case(
+        (PoLine.id.is_not(None), PoLine.po_number + literal("/") + cast(PoLine.line, String)), else_=None
+    )
+    stmt = (
+        select(
+            Alert.id,
+            Alert.rule,
+            Alert.severity,
+            Alert.status,
+            Supplier.code,
+            label,
+            Alert.po_line_id,
+            Backorder.order_ref,
+            Item.sku,
+            Alert.message,
+            Alert.days_late,
+            Alert.first_seen,
+            Alert.last_seen,
+            Alert.snoozed_until,
+            func.coalesce(comments.c.n, 0),
+        )
+        .outerjoin(Supplier, Supplier.id == Alert.supplier_id)
+        .outerjoin(PoLine, PoLine.id == Alert.po_line_id)
+        .outerjoin(Backorder, Backorder.id == Alert.backorder_id)
+        .outerjoin(Item, Item.id == func.coalesce(Alert.item_id, PoLine.item_id))
+        .outerjoin(comments, comments.c.alert_id == Alert.id)
+    )
+    if actor.is_supplier:
+        stmt = stmt.where(Alert.supplier_id == actor.supplier_id, Alert.backorder_id.is_(None))
+    if filters.statuses:
+        stmt = stmt.where(Alert.status.in_([AlertStatus(s) for s in filters.statuses]))
+    if not filters.include_snoozed:
+        stmt = stmt.where((Alert.snoozed_until.is_(None)) | (Alert.snoozed_until <= today))
+    if filters.supplier_ids:
+        stmt = stmt.where(Alert.supplier_id.in_(filters.supplier_ids))
+    if filters.rules:
+        stmt = stmt.where(Alert.rule.in_(filters.rules))
+    if filters.severities:
+        stmt = stmt.where(Alert.severity.in_([Severity(s) for s in filters.severities]))
+    if filters.item_ids:
+        stmt = stmt.where(func.coalesce(Alert.item_id, PoLine.item_id).in_(filters.item_ids))
+    if filters.min_age_days is not None:
+        cutoff = dt.datetime.combine(today - dt.timedelta(days=filters.min_age_days), dt.time.max)
+        stmt = stmt.where(Alert.first_seen <= cutoff)
+    if filters.po_line_id is not None:
+        stmt = stmt.where(Alert.po_line_id == filters.po_line_id)
+    ordered = stmt.order_by(
+        SEVERITY_ORDER.desc(),
+        func.coalesce(Alert.days_late, -100_000).desc(),
+        Alert.first_seen.desc(),
+        Alert.id,
+    )
+    count_stmt = select(func.count()).select_from(stmt.with_only_columns(Alert.id).subquery())
+    with db.read() as session:
+        seen = _seen_at(session, actor)
+        rows = session.execute(ordered.limit(limit).offset(offset)).all()
+        total = int(session.scalar(count_stmt) or 0)
+        new_stmt = select(func.count()).select_from(stmt.with_only_columns(Alert.id).subquery())
+        if seen is not None:
+            new_stmt = select(func.count()).select_from(
+                stmt.where(Alert.first_seen > seen).with_only_columns(Alert.id).subquery()
+            )
+        new = int(session.scalar(new_stmt) or 0)
+    frame = pd.DataFrame([(*r, False) for r in rows], columns=INBOX_COLUMNS)
+    for col in ("severity", "status"):
+        frame[col] = frame[col].map(lambda v: getattr(v, "value", v))
+    frame["is_new"] = frame["first_seen"].map(lambda t: seen is None or t > seen) if len(frame) else []
+    frame["days_late"] = frame["days_late"].astype("Int64")
+    frame["po_line_id"] = frame["po_line_id"].astype("Int64")
+    return frame, total, new
+
+
+@service(*ALL_ROLES, writes=False)
+def alert_comments(db: Database, actor: Actor, alert_id: int) -> pd.DataFrame:
+    """The comments of one alert, oldest first (a supplier only for its own line alerts)."""
+    from portal.services.alerts import check_alert_visible
+
+    with db.read() as session:
+        alert = session.get(Alert, alert_id)
+        if alert is None:
+            from portal.core.domain import NotFound
+
+            raise NotFound(f"No alert with id {alert_id}.")
+        check_alert_visible(actor, alert)
+        rows = session.execute(
+            select(AlertComment.author_name, AlertComment.body, AlertComment.created_at)
+            .where(AlertComment.alert_id == alert_id)
+            .order_by(AlertComment.created_at, AlertComment.id)
+        ).all()
+    return pd.DataFrame(rows, columns=["author", "body", "created_at"])

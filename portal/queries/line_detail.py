@@ -1,0 +1,257 @@
+"""Everything about one line: header, forecast, schedule revisions, reports, receipts, alerts, audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+
+from db.engine import Database
+from db.models import (
+    Alert,
+    AlertComment,
+    AuditEvent,
+    Item,
+    LineForecast,
+    PoLine,
+    ProductionReport,
+    ProductionSchedule,
+    Receipt,
+    Supplier,
+    SupplierClosure,
+)
+from portal.core.calendar import WorkCalendar
+from portal.core.domain import NotFound
+from portal.services.access import ALL_ROLES, Actor, require_supplier_access, service
+
+
+@dataclass
+class LineDetail:
+    """One line as its pages show it."""
+
+    header: dict[str, Any]
+    forecast: dict[str, Any] | None
+    schedules: pd.DataFrame
+    reports: pd.DataFrame
+    receipts: pd.DataFrame
+    alerts: pd.DataFrame
+    comments: pd.DataFrame
+    audit: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def current_schedule(self) -> dict[str, Any] | None:
+        if self.schedules.empty:
+            return None
+        return self.schedules.iloc[-1].to_dict()
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        """The supplier's working calendar (built on demand: the detail itself stays picklable)."""
+        return WorkCalendar.for_supplier(
+            self.header["country"], self.header["working_weekdays"], self.header["closures"]
+        )
+
+    @property
+    def current_reports(self) -> pd.DataFrame:
+        return self.reports[self.reports["is_current"]].sort_values("report_date")
+
+
+def _frame(session, stmt, columns: list[str]) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    return pd.DataFrame(session.execute(stmt).all(), columns=columns)
+
+
+@service(*ALL_ROLES, writes=False)
+def line_detail(db: Database, actor: Actor, line_id: int) -> LineDetail:
+    """One line's whole story; a supplier user only for its own lines. Staff also get the audit trail."""
+    with db.read() as session:
+        row = session.execute(
+            select(
+                PoLine,
+                Supplier.code,
+                Supplier.name,
+                Supplier.transit_days,
+                Supplier.country,
+                Supplier.working_weekdays,
+                Item.sku,
+                Item.description,
+            )
+            .join(Supplier, Supplier.id == PoLine.supplier_id)
+            .join(Item, Item.id == PoLine.item_id)
+            .where(PoLine.id == line_id)
+        ).first()
+        if row is None:
+            raise NotFound(f"No PO line with id {line_id}.")
+        line, code, name, supplier_transit, country, weekmask, sku, description = row
+        require_supplier_access(actor, line.supplier_id, f"Line {line.label}")
+        header = {
+            "line_id": line.id,
+            "label": line.label,
+            "po_number": line.po_number,
+            "line": line.line,
+            "supplier_id": line.supplier_id,
+            "supplier_code": code,
+            "supplier_name": name,
+            "item_id": line.item_id,
+            "sku": sku,
+            "item": description,
+            "quantity": line.quantity,
+            "status": line.status.value,
+            "order_date": line.order_date,
+            "need_by_date": line.need_by_date,
+            "promised_date": line.promised_date,
+            "transit_days": line.transit_days if line.transit_days is not None else supplier_transit,
+            "updated_at": line.updated_at,
+            "country": country,
+            "working_weekdays": weekmask,
+            "closures": tuple(
+                session.scalars(
+                    select(SupplierClosure.closure_date).where(
+                        SupplierClosure.supplier_id == line.supplier_id
+                    )
+                )
+            ),
+        }
+        fc = session.get(LineForecast, line_id)
+        forecast = None
+        if fc is not None:
+            forecast = {
+                c: getattr(fc, c)
+                for c in (
+                    "as_of",
+                    "produced",
+                    "remaining",
+                    "rate",
+                    "rate_source",
+                    "completion_p50",
+                    "completion_p90",
+                    "arrival_p50",
+                    "arrival_p90",
+                    "days_late_p50",
+                    "days_late_p90",
+                    "computed_at",
+                )
+            }
+        schedules = _frame(
+            session,
+            select(
+                ProductionSchedule.revision,
+                ProductionSchedule.start_date,
+                ProductionSchedule.daily_output,
+                ProductionSchedule.estimated_end_date,
+                ProductionSchedule.reason,
+                ProductionSchedule.created_by_name,
+                ProductionSchedule.created_at,
+            )
+            .where(ProductionSchedule.po_line_id == line_id)
+            .order_by(ProductionSchedule.revision),
+            [
+                "revision",
+                "start_date",
+                "daily_output",
+                "estimated_end_date",
+                "reason",
+                "created_by",
+                "created_at",
+            ],
+        )
+        schedules["previous_end_date"] = schedules["estimated_end_date"].shift(1)
+        reports = _frame(
+            session,
+            select(
+                ProductionReport.report_date,
+                ProductionReport.revision,
+                ProductionReport.good_qty,
+                ProductionReport.rejected_qty,
+                ProductionReport.note,
+                ProductionReport.is_current,
+                ProductionReport.created_by_name,
+                ProductionReport.created_at,
+            )
+            .where(ProductionReport.po_line_id == line_id)
+            .order_by(ProductionReport.report_date, ProductionReport.revision),
+            [
+                "report_date",
+                "revision",
+                "good_qty",
+                "rejected_qty",
+                "note",
+                "is_current",
+                "created_by",
+                "created_at",
+            ],
+        )
+        reports["is_current"] = reports["is_current"].astype(bool)
+        receipts = _frame(
+            session,
+            select(Receipt.received_date, Receipt.quantity, Receipt.rejected_qty)
+            .where(Receipt.po_line_id == line_id)
+            .order_by(Receipt.received_date, Receipt.id),
+            ["received_date", "quantity", "rejected_qty"],
+        )
+        alerts = _frame(
+            session,
+            select(
+                Alert.id,
+                Alert.rule,
+                Alert.severity,
+                Alert.status,
+                Alert.message,
+                Alert.first_seen,
+                Alert.last_seen,
+                Alert.snoozed_until,
+            )
+            .where(Alert.po_line_id == line_id)
+            .order_by(Alert.status, Alert.first_seen.desc()),
+            ["alert_id", "rule", "severity", "status", "message", "first_seen", "last_seen", "snoozed_until"],
+        )
+        for col in ("severity", "status"):
+            alerts[col] = alerts[col].map(lambda v: getattr(v, "value", v))
+        comments = _frame(
+            session,
+            select(
+                AlertComment.alert_id, AlertComment.author_name, AlertComment.body, AlertComment.created_at
+            )
+            .join(Alert, Alert.id == AlertComment.alert_id)
+            .where(Alert.po_line_id == line_id)
+            .order_by(AlertComment.created_at, AlertComment.id),
+            ["alert_id", "author", "body", "created_at"],
+        )
+        audit = pd.DataFrame()
+        if not actor.is_supplier:
+            audit = _frame(
+                session,
+                select(
+                    AuditEvent.at,
+                    AuditEvent.actor_name,
+                    AuditEvent.action,
+                    AuditEvent.entity,
+                    AuditEvent.entity_id,
+                    AuditEvent.before,
+                    AuditEvent.after,
+                )
+                .where(AuditEvent.po_line_id == line_id)
+                .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()),
+                ["at", "who", "action", "entity", "entity_id", "before", "after"],
+            )
+    return LineDetail(
+        header=header,
+        forecast=forecast,
+        schedules=schedules,
+        reports=reports,
+        receipts=receipts,
+        alerts=alerts,
+        comments=comments,
+        audit=audit,
+    )
+
+
+def as_date(value: Any) -> dt.date | None:
+    """A date from a date, Timestamp or None."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    return value

@@ -1,0 +1,199 @@
+"""Working alerts: acknowledge, snooze until a date, resolve, comment (one at a time or in bulk).
+
+Buyers and admins work every alert. A supplier user may read and reply on the alerts of
+its own supplier's lines (the "communicate regularly" loop), never on backorder alerts,
+which name customers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.engine import Database
+from db.models import Alert, AlertComment, User, utcnow
+from portal.core.domain import AlertStatus, NotFound, PermissionDenied, Role, ValidationError
+from portal.services import audit
+from portal.services.access import Actor, service
+
+MAX_COMMENT_LENGTH = 4000
+MAX_BULK = 1000
+
+
+def _load(session: Session, actor: Actor, alert_ids: Collection[int]) -> list[Alert]:
+    ids = sorted({int(i) for i in alert_ids})
+    if not ids:
+        raise ValidationError("Choose at least one alert.")
+    if len(ids) > MAX_BULK:
+        raise ValidationError(f"At most {MAX_BULK} alerts at once.")
+    alerts = list(
+        session.scalars(select(Alert).where(Alert.id.in_(ids)).order_by(Alert.id).with_for_update())
+    )
+    missing = set(ids) - {a.id for a in alerts}
+    if missing:
+        raise NotFound(f"No alert with id {', '.join(map(str, sorted(missing)))}.")
+    for alert in alerts:
+        check_alert_visible(actor, alert)
+    return alerts
+
+
+def check_alert_visible(actor: Actor, alert: Alert) -> None:
+    """Refuse a supplier user an alert about another supplier or about a customer backorder."""
+    if actor.is_supplier and (alert.supplier_id != actor.supplier_id or alert.backorder_id is not None):
+        raise PermissionDenied("This alert belongs to another supplier.")
+
+
+def _state(alert: Alert) -> dict[str, object]:
+    return {"status": alert.status.value, "snoozed_until": alert.snoozed_until}
+
+
+@service(Role.BUYER, Role.ADMIN)
+def acknowledge_alerts(db: Database, actor: Actor, alert_ids: Collection[int]) -> int:
+    """Acknowledge open alerts ("I have seen it and I am on it"); returns how many changed."""
+    with db.write() as session:
+        changed = 0
+        for alert in _load(session, actor, alert_ids):
+            if alert.status is not AlertStatus.OPEN:
+                continue
+            before = _state(alert)
+            alert.status = AlertStatus.ACKNOWLEDGED
+            alert.acknowledged_by_id = actor.user_id
+            alert.acknowledged_at = utcnow()
+            audit.record(
+                session,
+                actor,
+                "alert.acknowledged",
+                "alert",
+                alert.id,
+                before=before,
+                after=_state(alert),
+                po_line_id=alert.po_line_id,
+            )
+            changed += 1
+        session.commit()
+        return changed
+
+
+@service(Role.BUYER, Role.ADMIN)
+def snooze_alerts(
+    db: Database, actor: Actor, alert_ids: Collection[int], until: dt.date, today: dt.date | None = None
+) -> int:
+    """Hide live alerts from the inbox until ``until`` (they keep being updated meanwhile)."""
+    today = today or dt.date.today()
+    if until <= today:
+        raise ValidationError(f"Snooze until a date after today ({today.isoformat()}).")
+    if until > today + dt.timedelta(days=366):
+        raise ValidationError("Snooze for at most a year.")
+    with db.write() as session:
+        changed = 0
+        for alert in _load(session, actor, alert_ids):
+            if alert.status is AlertStatus.RESOLVED:
+                continue
+            before = _state(alert)
+            alert.snoozed_until = until
+            audit.record(
+                session,
+                actor,
+                "alert.snoozed",
+                "alert",
+                alert.id,
+                before=before,
+                after=_state(alert),
+                po_line_id=alert.po_line_id,
+            )
+            changed += 1
+        session.commit()
+        return changed
+
+
+@service(Role.BUYER, Role.ADMIN)
+def unsnooze_alerts(db: Database, actor: Actor, alert_ids: Collection[int]) -> int:
+    """Show snoozed alerts again now."""
+    with db.write() as session:
+        changed = 0
+        for alert in _load(session, actor, alert_ids):
+            if alert.snoozed_until is None:
+                continue
+            before = _state(alert)
+            alert.snoozed_until = None
+            audit.record(
+                session,
+                actor,
+                "alert.unsnoozed",
+                "alert",
+                alert.id,
+                before=before,
+                after=_state(alert),
+                po_line_id=alert.po_line_id,
+            )
+            changed += 1
+        session.commit()
+        return changed
+
+
+@service(Role.BUYER, Role.ADMIN)
+def resolve_alerts(db: Database, actor: Actor, alert_ids: Collection[int]) -> int:
+    """Resolve alerts by hand. If the condition still holds at the next recompute, a new alert opens."""
+    with db.write() as session:
+        changed = 0
+        for alert in _load(session, actor, alert_ids):
+            if alert.status is AlertStatus.RESOLVED:
+                continue
+            before = _state(alert)
+            alert.status = AlertStatus.RESOLVED
+            alert.resolved_by_id = actor.user_id
+            alert.resolved_at = utcnow()
+            audit.record(
+                session,
+                actor,
+                "alert.resolved",
+                "alert",
+                alert.id,
+                before=before,
+                after=_state(alert),
+                po_line_id=alert.po_line_id,
+            )
+            changed += 1
+        session.commit()
+        return changed
+
+
+@service(Role.SUPPLIER, Role.BUYER, Role.ADMIN)
+def comment_on_alert(db: Database, actor: Actor, alert_id: int, body: str) -> int:
+    """Add a comment (a buyer's note, or a supplier's reply) to an alert; returns the comment id."""
+    text = (body or "").strip()
+    if not text:
+        raise ValidationError("Write a comment first.")
+    if len(text) > MAX_COMMENT_LENGTH:
+        raise ValidationError(f"A comment has at most {MAX_COMMENT_LENGTH} characters ({len(text)} given).")
+    with db.write() as session:
+        [alert] = _load(session, actor, [alert_id])
+        comment = AlertComment(alert_id=alert.id, author_id=actor.user_id, author_name=actor.name, body=text)
+        session.add(comment)
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "alert.commented",
+            "alert",
+            alert.id,
+            after={"comment": text},
+            po_line_id=alert.po_line_id,
+        )
+        session.commit()
+        return comment.id
+
+
+@service(Role.BUYER, Role.ADMIN, Role.MANAGER, Role.SUPPLIER)
+def mark_alerts_seen(db: Database, actor: Actor, at: dt.datetime | None = None) -> None:
+    """Remember when the user last looked at its alerts ("new since my last visit")."""
+    if actor.user_id is None:
+        return
+    with db.write() as session:
+        user = session.get(User, actor.user_id)
+        if user is not None:
+            user.alerts_seen_at = at or utcnow()
+        session.commit()

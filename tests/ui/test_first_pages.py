@@ -1,0 +1,95 @@
+"""AppTest of the login page and each role's first page, on a small world."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.apptest import app_as, texts
+from tests.builders import small_world
+
+
+@pytest.fixture
+def world(sqlite_db):  # type: ignore[no-untyped-def]
+    return small_world(sqlite_db)
+
+
+def test_login_page_logs_a_buyer_in(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+    at = app_as(monkeypatch, sqlite_url)
+    at.text_input(key="login.username").input("buyer")
+    at.text_input(key="login.password").input("buyer-password-1")
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.title[0].value == "Open lines"
+
+
+@pytest.mark.parametrize("username", ["buyer", "nobody"])
+def test_a_failed_login_shows_one_generic_message(monkeypatch, sqlite_url, world, username) -> None:  # type: ignore[no-untyped-def]
+    at = app_as(monkeypatch, sqlite_url)
+    at.text_input(key="login.username").input(username)
+    at.text_input(key="login.password").input("wrong-password-x")
+    at.button[0].click().run()
+    assert [e.value for e in at.error] == [
+        "Invalid username or password, or the account is locked. Try again later."
+    ]
+
+
+def test_supplier_home_shows_its_own_lines_only(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+    at = app_as(monkeypatch, sqlite_url, world.acme_user)
+    assert at.title[0].value == "My lines"
+    table = at.dataframe[0].value
+    assert sorted(table["line"]) == ["PO-1/1", "PO-1/2"]
+    assert "PO-2/1" not in set(table["line"])
+
+
+def test_buyer_home_shows_every_open_line_with_its_supplier(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+    at = app_as(monkeypatch, sqlite_url, world.buyer)
+    assert at.title[0].value == "Open lines"
+    table = at.dataframe[0].value
+    assert sorted(zip(table["line"], table["supplier_code"], strict=True)) == [
+        ("PO-1/1", "ACME"),
+        ("PO-1/2", "ACME"),
+        ("PO-2/1", "BOLT"),
+    ]
+
+
+def test_manager_home_shows_suppliers_with_line_counts(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+    at = app_as(monkeypatch, sqlite_url, world.manager)
+    assert at.title[0].value == "Suppliers"
+    table = at.dataframe[0].value.set_index("code")
+    assert table.loc["ACME", "open_lines"] == 2
+    assert table.loc["BOLT", "open_lines"] == 1
+
+
+def test_admin_home_lists_users_and_suppliers(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+    at = app_as(monkeypatch, sqlite_url, world.admin)
+    assert at.title[0].value == "Users and suppliers"
+    users = at.dataframe[0].value
+    assert {"admin", "buyer", "manager", "acme", "bolt"} <= set(users["username"])
+    suppliers = at.dataframe[1].value
+    assert sorted(suppliers["code"]) == ["ACME", "BOLT"]
+
+
+def test_admin_creates_a_supplier_user_bound_to_its_supplier(
+    monkeypatch, sqlite_url, sqlite_db, world
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.builders import actor_of
+
+    at = app_as(monkeypatch, sqlite_url, world.admin)
+    form = at.get("form")[0] if at.get("form") else None
+    assert form is not None
+    at.text_input[0].input("newplanner")
+    at.text_input[1].input("New Planner")
+    at.selectbox[0].select("supplier")
+    at.selectbox[1].select("BOLT")
+    at.text_input[3].input("a-long-password-1")
+    at.button(key="FormSubmitter:admin.create_user-Create user").click().run()
+    assert not at.error, [e.value for e in at.error]
+    created = actor_of(sqlite_db, "newplanner")
+    assert created.supplier_id == world.bolt_id
+
+
+def test_logout_returns_to_the_login_page(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+    at = app_as(monkeypatch, sqlite_url, world.buyer)
+    at.button(key="auth.logout").click().run()
+    assert "Supplier Portal" in texts(at)
+    assert at.text_input(key="login.username") is not None

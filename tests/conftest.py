@@ -20,6 +20,10 @@ from db.base import Base
 from db.engine import Database, open_database
 from db.migrate import upgrade_to_head
 
+# Cheap password hashes in tests (argon2's defaults cost ~0.3 s per hash on a busy 2-core box).
+os.environ.setdefault("PORTAL_ARGON2_TIME_COST", "1")
+os.environ.setdefault("PORTAL_ARGON2_MEMORY_KIB", "1024")
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

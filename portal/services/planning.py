@@ -280,7 +280,11 @@ def supplier_statistics(session: Session, settings: Settings) -> pd.DataFrame:
         ["supplier_id", "report_date", "good_qty"],
     )
     capacity = history.observed_capacity(daily, settings.capacity_percentile)
-    stats = suppliers.merge(buffers, on="supplier_id", how="left").merge(lead, on="supplier_id", how="left")
+    # Keys as nullable ints on every side: an empty history gives object-typed frames.
+    suppliers["supplier_id"] = suppliers["supplier_id"].astype("Int64")
+    own = buffers[buffers["supplier_id"].notna()].astype({"supplier_id": "Int64"})
+    lead = lead.astype({"supplier_id": "Int64"})
+    stats = suppliers.merge(own, on="supplier_id", how="left").merge(lead, on="supplier_id", how="left")
     stats["observed_capacity_p90"] = capacity.reindex(stats["supplier_id"]).to_numpy()
     fallback = int(buffer_rules.buffer_for(buffers, np.array([-1]))[0]) if len(buffers) else 0
     stats["buffer_days"] = stats["buffer_days"].fillna(fallback).astype("int64")

@@ -1,0 +1,174 @@
+"""The command line: imports refused with every bad row and exit 1, exports, users, demo, sweep, backtest."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from portal.cli import main
+from tests.builders import ITEMS_CSV, POS_CSV, SUPPLIERS_CSV
+
+ROOT = Path(__file__).resolve().parents[2]
+SCMS = ROOT.parent / "shared" / "data" / "scms_delivery_history.csv"
+
+
+@pytest.fixture
+def cli(monkeypatch, sqlite_url, tmp_path):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+
+    def run(*args: str, stdin: str = "") -> int:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        return main(list(args))
+
+    return run
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_import_and_export_round_trip(cli, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert cli("import", "suppliers", write(tmp_path, "s.csv", SUPPLIERS_CSV)) == 0
+    assert cli("import", "items", write(tmp_path, "i.csv", ITEMS_CSV)) == 0
+    assert cli("import", "pos", write(tmp_path, "p.csv", POS_CSV)) == 0
+    capsys.readouterr()
+    assert cli("export", "pos") == 0
+    exported = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert list(exported.columns) == [
+        "po_number",
+        "line",
+        "supplier_code",
+        "sku",
+        "quantity",
+        "order_date",
+        "need_by_date",
+        "promised_date",
+        "transit_days",
+    ]
+    assert sorted(exported["po_number"] + "/" + exported["line"].astype(str)) == [
+        "PO-1/1",
+        "PO-1/2",
+        "PO-2/1",
+    ]
+
+
+def test_a_bad_import_reports_every_bad_row_on_stderr_and_exits_1(cli, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    cli("import", "suppliers", write(tmp_path, "s.csv", SUPPLIERS_CSV))
+    bad = "code,name,country\nNEW,New one,XX1\nACME,Again,DE\n"
+    assert cli("import", "suppliers", write(tmp_path, "bad.csv", bad)) == 1
+    err = capsys.readouterr().err
+    assert "Row 2, column country (value 'XX1')" in err
+    assert "Row 3, column code (value 'ACME'): a supplier with this code already exists" in err
+    assert "nothing was written" in err
+
+
+def test_an_unreadable_file_exits_1_with_a_message(cli, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "x.pdf"
+    path.write_bytes(b"%PDF-1.4")
+    assert cli("import", "items", str(path)) == 1
+    assert "not a CSV or XLSX" in capsys.readouterr().err
+
+
+def test_user_add_reads_the_password_from_stdin(cli, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert cli("user", "add", "ops", "--role", "admin", "--password-stdin", stdin="a-long-password-1\n") == 0
+    assert "Created admin user 'ops'" in capsys.readouterr().out
+    assert (
+        cli("user", "add", "ops2", "--role", "supplier", "--password-stdin", stdin="a-long-password-1\n") == 1
+    )
+    assert "must belong to a supplier" in capsys.readouterr().err
+
+
+def test_demo_load_prints_the_logins_and_export_forecasts_has_domain_columns(cli, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert cli("demo", "load", "--seed", "3") == 0
+    out = capsys.readouterr().out
+    assert "buyer" in out and "buyer-demo-3" in out
+    for kind, columns in {
+        "forecasts": [
+            "po_number",
+            "line",
+            "supplier_code",
+            "sku",
+            "quantity",
+            "produced",
+            "remaining",
+            "rate",
+            "completion_p50",
+            "completion_p90",
+            "arrival_p50",
+            "arrival_p90",
+            "need_by_date",
+            "estimated_end_date",
+            "days_late_p50",
+        ],
+        "promises": [
+            "order_ref",
+            "sku",
+            "quantity",
+            "priority",
+            "promise_date",
+            "status",
+            "communicated_date",
+        ],
+        "alerts": [
+            "rule",
+            "severity",
+            "status",
+            "supplier_code",
+            "po_number",
+            "line",
+            "order_ref",
+            "message",
+            "first_seen",
+            "last_seen",
+        ],
+    }.items():
+        assert cli("export", kind) == 0
+        frame = pd.read_csv(io.StringIO(capsys.readouterr().out))
+        assert list(frame.columns) == columns
+        assert len(frame) > 0
+    assert cli("demo", "load", "--if-empty") == 0
+    assert "already has data" in capsys.readouterr().out
+
+
+def test_sweep_with_a_date(cli, capsys) -> None:  # type: ignore[no-untyped-def]
+    cli("demo", "load", "--seed", "3")
+    capsys.readouterr()
+    assert cli("sweep", "--as-of", "2026-12-01") == 0
+    assert "Sweep as of 2026-12-01" in capsys.readouterr().out
+
+
+def test_a_bad_date_is_a_usage_error(cli) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit) as exit_info:
+        cli("sweep", "--as-of", "2026-13-01")
+    assert exit_info.value.code == 2
+
+
+@pytest.mark.skipif(not SCMS.exists(), reason="the SCMS history is not beside the project")
+def test_backtest_of_the_scms_file_as_json(cli, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert cli("backtest", str(SCMS), "--format", "json") == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["deliveries"] == 10324
+    policies = {p["name"]: p for p in result["policies"]}
+    assert policies["due_date"]["kept"] == pytest.approx(0.885, abs=0.001)
+    assert policies["portal"]["kept"] >= 0.95
+    assert policies["portal"]["mean_padding_days"] <= 9
+
+
+def test_python_dash_m_portal_runs_as_a_program(sqlite_url) -> None:  # type: ignore[no-untyped-def]
+    done = subprocess.run(
+        [sys.executable, "-m", "portal", "export", "items"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "DATABASE_URL": sqlite_url},
+    )
+    assert done.returncode == 0
+    assert done.stdout.strip() == "sku,description,on_hand"

@@ -1,4 +1,4 @@
-"""The planning engine on a database: sweep, stored forecasts, promises, alert lifecycle, incremental recompute."""
+"""The planning engine on a database: sweep, forecasts, promises, alert lifecycle, incremental recompute."""
 
 from __future__ import annotations
 

@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--scms", type=Path, help="load the real SCMS delivery history CSV instead")
     load.add_argument("--as-of", type=_date, help="the demo's 'today' (default: today)")
     load.add_argument("--if-empty", action="store_true", help="do nothing when the database already has data")
+    load.add_argument("--scale", choices=["S", "M", "L"], help="a large synthetic world for performance work")
 
     sweep = sub.add_parser("sweep", help="recompute forecasts, promises and alerts")
     sweep.add_argument("--as-of", type=_date)
@@ -197,7 +198,13 @@ def _demo(args: argparse.Namespace, cli) -> int:  # type: ignore[no-untyped-def]
         print("The database already has data: demo not loaded.")
         print_logins(db)
         return EXIT_OK
-    if args.scms:
+    if args.scale:
+        from portal.demo.scale import load_scale
+
+        timings = load_scale(db, cli, args.scale, seed=args.seed, today=args.as_of,
+                             progress=lambda m: print(m, file=sys.stderr))
+        report = f"Scale {args.scale} loaded: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
+    elif args.scms:
         report = load_scms(db, cli, args.scms, progress=lambda m: print(m, file=sys.stderr))
     else:
         report = load_demo_world(

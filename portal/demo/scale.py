@@ -1,0 +1,343 @@
+"""A large synthetic world for performance work: `python -m portal demo load --scale L`.
+
+Scale L is a big buyer's world: 1,000 suppliers, 5,000 items, 100,000 open PO lines,
+about 3,000,000 daily reports, 150,000 delivered lines with 200,000 receipts, 50,000
+backorders. Everything is generated with numpy (vectorized, seeded) and written with the
+database's bulk path (SQLite executemany on the raw connection, PostgreSQL COPY), never
+as ORM objects row by row. Explicit ids let every foreign key be known without round trips.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import text
+
+from db.engine import Database
+from db.models import utcnow
+from portal.core.calendar import CalendarSet
+from portal.core.domain import PortalError, Role
+from portal.services import audit
+from portal.services.access import Actor, service
+from portal.services.users import create_user_unchecked
+
+Progress = Callable[[str], None]
+
+COUNTRIES = ("DE", "FR", "IT", "PL", "CN", "VN", "IN", "MX", "US", "TR", "PT", "GB", "ES", "NL", "CZ", "TH")
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How big a synthetic world is."""
+
+    suppliers: int
+    items: int
+    open_lines: int
+    history_lines: int
+    receipts: int
+    backorders: int
+    #: Working days of production reported per in-production line, on average.
+    reported_days: int
+
+
+SCALES: dict[str, Scale] = {
+    "S": Scale(suppliers=50, items=250, open_lines=5_000, history_lines=7_500, receipts=10_000, backorders=2_500,
+               reported_days=30),
+    "M": Scale(suppliers=250, items=1_250, open_lines=25_000, history_lines=37_500, receipts=50_000,
+               backorders=12_500, reported_days=30),
+    "L": Scale(suppliers=1_000, items=5_000, open_lines=100_000, history_lines=150_000, receipts=200_000,
+               backorders=50_000, reported_days=37),
+}
+
+
+def _days(values: np.ndarray) -> np.ndarray:
+    return values.astype("datetime64[D]")
+
+
+class _Writer:
+    """Bulk inserts with explicit ids: executemany on SQLite, COPY on PostgreSQL."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def write(self, table: str, frame: pd.DataFrame) -> None:
+        if frame.empty:
+            return
+        columns = list(frame.columns)
+        with self.db.engine.begin() as conn:
+            raw = conn.connection.driver_connection
+            if self.db.is_sqlite:
+                # sqlite3 binds str, int, float, date and datetime; pandas timestamps become the
+                # text SQLAlchemy itself stores.
+                frame = frame.copy()
+                for col in frame.columns:
+                    if pd.api.types.is_datetime64_any_dtype(frame[col]):
+                        frame[col] = frame[col].dt.strftime("%Y-%m-%d %H:%M:%S.%f")
+                marks = ", ".join("?" for _ in columns)
+                sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 (names are ours)
+                cursor = raw.cursor()
+                for start in range(0, len(frame), 200_000):
+                    chunk = frame.iloc[start : start + 200_000]
+                    cursor.executemany(sql, chunk.astype(object).where(chunk.notna(), None).itertuples(
+                        index=False, name=None))
+            else:
+                buffer = io.StringIO()
+                frame.to_csv(buffer, index=False, header=False, na_rep="\\N")
+                buffer.seek(0)
+                with raw.cursor() as cursor, cursor.copy(
+                    f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+                ) as copy:
+                    while chunk := buffer.read(1 << 20):
+                        copy.write(chunk)
+
+    def reset_sequences(self, tables: Sequence[str]) -> None:
+        """After explicit ids, PostgreSQL's sequences must continue after the largest id."""
+        if self.db.is_sqlite:
+            return
+        with self.db.engine.begin() as conn:
+            for table in tables:
+                conn.execute(text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                    f"COALESCE((SELECT MAX(id) FROM {table}), 1))"
+                ))
+
+
+def generate(scale: Scale, seed: int, today: dt.date) -> dict[str, pd.DataFrame]:
+    """Every table's rows for ``scale``, as frames with explicit ids (pure numpy/pandas)."""
+    rng = np.random.default_rng(seed)
+    now = utcnow()
+    d = np.datetime64(today, "D")
+    n_sup, n_items = scale.suppliers, scale.items
+
+    suppliers = pd.DataFrame({
+        "id": np.arange(1, n_sup + 1),
+        "code": [f"S{i:05d}" for i in range(1, n_sup + 1)],
+        "name": [f"Factory {i:05d}" for i in range(1, n_sup + 1)],
+        "country": np.array(COUNTRIES)[rng.integers(0, len(COUNTRIES), n_sup)],
+        "working_weekdays": np.where(rng.random(n_sup) < 0.2, "1111110", "1111100"),
+        "transit_days": rng.integers(2, 35, n_sup),
+        "capacity_per_day": np.where(rng.random(n_sup) < 0.4, rng.integers(2_000, 20_000, n_sup), None),
+        "active": True,
+        "created_at": now,
+    })
+    calendars = CalendarSet.from_frames(
+        suppliers.rename(columns={"id": "supplier_id"})[["supplier_id", "country", "working_weekdays"]],
+        years=(today.year - 3, today.year + 2),
+    )
+    items = pd.DataFrame({
+        "id": np.arange(1, n_items + 1),
+        "sku": [f"SKU-{i:06d}" for i in range(1, n_items + 1)],
+        "description": [f"Item {i:06d}" for i in range(1, n_items + 1)],
+        "on_hand": np.where(rng.random(n_items) < 0.3, rng.integers(0, 500, n_items), 0),
+    })
+
+    # Suppliers get skewed shares of the lines (a few big ones, a long tail).
+    weights = rng.pareto(1.2, n_sup) + 0.2
+    weights /= weights.sum()
+
+    # --- open lines ----------------------------------------------------------------------
+    n_open = scale.open_lines
+    open_sup = rng.choice(n_sup, n_open, p=weights) + 1
+    quantity = rng.integers(20, 200, n_open) * 50
+    daily = np.maximum(10, (quantity / rng.integers(15, 70, n_open)).round()).astype(np.int64)
+    state = rng.choice(["in_production", "open", "shipped"], n_open, p=[0.85, 0.1, 0.05])
+    worked = np.where(state == "in_production", rng.integers(5, 2 * scale.reported_days - 3, n_open),
+                      np.where(state == "shipped", np.ceil(quantity / daily).astype(np.int64), 0))
+    start = calendars.offset(np.full(n_open, d), -worked, open_sup, roll="backward")
+    future = state == "open"
+    start = np.where(future, calendars.offset(np.full(n_open, d), rng.integers(-3, 25, n_open), open_sup),
+                     start)
+    duration = np.ceil(quantity / daily).astype(np.int64)
+    est_end = calendars.offset(start, duration - 1, open_sup)
+    order = start - rng.integers(10, 60, n_open).astype("timedelta64[D]")
+    need_by = est_end + rng.integers(-10, 40, n_open).astype("timedelta64[D]") + \
+        suppliers["transit_days"].to_numpy()[open_sup - 1].astype("timedelta64[D]")
+    open_lines = pd.DataFrame({
+        "id": np.arange(1, n_open + 1),
+        "po_number": [f"PO-{7_000_000 + i // 4}" for i in range(n_open)],
+        "line": np.arange(n_open) % 4 + 1,
+        "supplier_id": open_sup,
+        "item_id": rng.integers(1, n_items + 1, n_open),
+        "quantity": quantity,
+        "order_date": pd.to_datetime(order).date,
+        "need_by_date": pd.to_datetime(need_by).date,
+        "status": state,
+    })
+
+    # --- delivered history ---------------------------------------------------------------
+    n_hist = scale.history_lines
+    hist_sup = rng.choice(n_sup, n_hist, p=weights) + 1
+    hist_qty = rng.integers(20, 200, n_hist) * 50
+    due = d - rng.integers(20, 730, n_hist).astype("timedelta64[D]")
+    supplier_slip = rng.gamma(1.0, 3.0, n_sup)  # some suppliers are habitually late
+    slip = np.round(rng.normal(0, 2, n_hist) + rng.exponential(supplier_slip[hist_sup - 1]) - 2).astype(np.int64)
+    delivered = np.minimum(due + slip.astype("timedelta64[D]"), d - np.timedelta64(1, "D"))
+    hist_order = due - rng.integers(30, 120, n_hist).astype("timedelta64[D]")
+    history = pd.DataFrame({
+        "id": np.arange(n_open + 1, n_open + n_hist + 1),
+        "po_number": [f"PO-{6_000_000 + i // 4}" for i in range(n_hist)],
+        "line": np.arange(n_hist) % 4 + 1,
+        "supplier_id": hist_sup,
+        "item_id": rng.integers(1, n_items + 1, n_hist),
+        "quantity": hist_qty,
+        "order_date": pd.to_datetime(hist_order).date,
+        "need_by_date": pd.to_datetime(due).date,
+        "status": "received",
+    })
+    lines = pd.concat([open_lines, history], ignore_index=True)
+    lines["promised_date"] = None
+    lines["transit_days"] = None
+    lines["created_at"] = now
+    lines["updated_at"] = now
+
+    # Receipts: one per delivered line, plus split deliveries (an early part, then the rest).
+    n_split = max(0, scale.receipts - n_hist)
+    split_rows = rng.choice(n_hist, n_split, replace=False)
+    first_part = (hist_qty[split_rows] * rng.uniform(0.3, 0.7, n_split)).astype(np.int64)
+    receipt_line = np.concatenate([history["id"].to_numpy(), history["id"].to_numpy()[split_rows]])
+    receipt_qty = hist_qty.copy()
+    receipt_qty[split_rows] -= first_part
+    receipts = pd.DataFrame({
+        "id": np.arange(1, n_hist + n_split + 1),
+        "po_line_id": receipt_line,
+        "received_date": pd.to_datetime(np.concatenate([
+            delivered, delivered[split_rows] - rng.integers(3, 20, n_split).astype("timedelta64[D]")])).date,
+        "quantity": np.concatenate([receipt_qty, first_part]),
+        "rejected_qty": 0,
+        "created_at": now,
+    })
+
+    # --- schedules: revision 1 for every open line with a plan, a slipped revision 2 for some
+    has_plan = ~(future & (rng.random(n_open) < 0.3))
+    sched_lines = open_lines.loc[has_plan, "id"].to_numpy()
+    rev1_end = est_end[has_plan] - rng.integers(0, 6, has_plan.sum()).astype("timedelta64[D]")
+    rev1_end = np.maximum(rev1_end, start[has_plan])
+    schedules = pd.DataFrame({
+        "po_line_id": sched_lines,
+        "revision": 1,
+        "start_date": pd.to_datetime(start[has_plan]).date,
+        "daily_output": daily[has_plan],
+        "estimated_end_date": pd.to_datetime(rev1_end).date,
+        "reason": None,
+    })
+    slipped = has_plan & (rng.random(n_open) < 0.2)
+    revised = pd.DataFrame({
+        "po_line_id": open_lines.loc[slipped, "id"].to_numpy(),
+        "revision": 2,
+        "start_date": pd.to_datetime(start[slipped]).date,
+        "daily_output": daily[slipped],
+        "estimated_end_date": pd.to_datetime(est_end[slipped] + np.timedelta64(5, "D")).date,
+        "reason": "Raw material arrived late",
+    })
+    schedules = pd.concat([schedules, revised], ignore_index=True)
+    schedules.insert(0, "id", np.arange(1, len(schedules) + 1))
+    schedules["created_by_name"] = "scale-generator"
+    schedules["created_at"] = now
+
+    # --- reports: every working day from start to today (stale lines stop some days ago) ----
+    reporting = state == "in_production"
+    stale = reporting & (rng.random(n_open) < 0.05)
+    last_offset = np.where(stale, rng.integers(4, 9, n_open), 0)
+    n_days = np.maximum(0, worked - last_offset) * reporting
+    rep_line_idx = np.repeat(np.arange(n_open), n_days)
+    day_no = np.arange(n_days.sum()) - np.repeat(np.cumsum(n_days) - n_days, n_days)
+    rep_dates = calendars.offset(start[rep_line_idx], day_no, open_sup[rep_line_idx])
+    pace = rng.choice([1.0, 0.6], n_open, p=[0.8, 0.2])  # a fifth of the lines run slow
+    good = np.maximum(0, rng.normal(daily[rep_line_idx] * pace[rep_line_idx], daily[rep_line_idx] * 0.15))
+    good = good.round().astype(np.int64)
+    rejected = np.where(rng.random(len(good)) < 0.05, rng.integers(1, 20, len(good)), 0)
+    reports = pd.DataFrame({
+        "id": np.arange(1, len(rep_line_idx) + 1),
+        "po_line_id": rep_line_idx + 1,
+        "report_date": pd.to_datetime(rep_dates).date,
+        "revision": 1,
+        "good_qty": good,
+        "rejected_qty": rejected,
+        "note": None,
+        "is_current": True,
+        "created_by_name": "scale-generator",
+        "created_at": pd.to_datetime(rep_dates) + pd.Timedelta(hours=17),
+    })
+
+    # --- backorders ------------------------------------------------------------------------
+    n_bo = scale.backorders
+    backorders = pd.DataFrame({
+        "id": np.arange(1, n_bo + 1),
+        "order_ref": [f"SO-{9_000_000 + i}" for i in range(n_bo)],
+        "customer": [f"Customer {i % 20_000}" for i in range(n_bo)],
+        "item_id": rng.integers(1, n_items + 1, n_bo),
+        "quantity": rng.integers(1, 300, n_bo),
+        "order_date": pd.to_datetime(d - rng.integers(0, 60, n_bo).astype("timedelta64[D]")).date,
+        "priority": rng.choice([0, 0, 0, 1, 2], n_bo),
+        "status": "waiting",
+        "communicated_date": np.where(
+            rng.random(n_bo) < 0.3, pd.to_datetime(d + rng.integers(5, 60, n_bo).astype("timedelta64[D]")).date,
+            None),
+        "created_at": now,
+    })
+    return {
+        "suppliers": suppliers, "items": items, "po_lines": lines, "receipts": receipts,
+        "production_schedules": schedules, "production_reports": reports, "backorders": backorders,
+    }
+
+
+TABLE_ORDER = ("suppliers", "items", "po_lines", "receipts", "production_schedules", "production_reports",
+               "backorders")
+
+
+@service(Role.ADMIN)
+def load_scale(db: Database, actor: Actor, scale: str = "L", *, seed: int = 7, today: dt.date | None = None,
+               progress: Progress = print, run_sweep: bool = True) -> dict[str, float]:
+    """Generate and bulk-load a synthetic world of ``scale`` into an empty database; returns timings (s)."""
+    if scale not in SCALES:
+        raise PortalError(f"Unknown scale '{scale}': choose one of {', '.join(SCALES)}.")
+    with db.read() as session:
+        if session.execute(text("SELECT 1 FROM suppliers LIMIT 1")).first() is not None:
+            raise PortalError("The database already has suppliers: load a scale world into an empty database.")
+    today = today or dt.date.today()
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    frames = generate(SCALES[scale], seed, today)
+    timings["generate"] = time.perf_counter() - t0
+    progress(f"Generated scale {scale} in {timings['generate']:.1f} s: "
+             + ", ".join(f"{len(frames[t]):,} {t}" for t in TABLE_ORDER))
+    writer = _Writer(db)
+    t1 = time.perf_counter()
+    for table in TABLE_ORDER:
+        start = time.perf_counter()
+        writer.write(table, frames[table])
+        progress(f"  {table}: {len(frames[table]):,} rows in {time.perf_counter() - start:.1f} s")
+    writer.reset_sequences(TABLE_ORDER)
+    timings["insert"] = time.perf_counter() - t1
+    from portal.demo.world import DEMO_USERS
+
+    with db.write() as session:
+        for user in DEMO_USERS:
+            if user.username == "supplier2":
+                continue
+            create_user_unchecked(session, actor, user.username, user.password, Role(user.role),
+                                  supplier_code="S00001" if user.role == "supplier" else None,
+                                  display_name=user.display_name, email=user.email)
+        audit.record(session, actor, "demo.scale", "database", after={"scale": scale, "seed": seed})
+        session.commit()
+    if db.is_sqlite:
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    else:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")
+    timings["load_total"] = time.perf_counter() - t0
+    if run_sweep:
+        from portal.services.planning import sweep
+
+        t2 = time.perf_counter()
+        result = sweep(db, actor, today)
+        timings["sweep"] = time.perf_counter() - t2
+        progress(result.summary())
+    return timings

@@ -70,55 +70,70 @@ FORECAST_COLUMNS = (
 
 
 def _report_stats(lines: pd.DataFrame, reports: pd.DataFrame, as_of: dt.date, span: int) -> pd.DataFrame:
-    """Per line: produced, rejected, reported_days, last report, EWM rate, sd, completing date."""
+    """Per line: produced, rejected, reported_days, last report, EWM rate, sd, completing date.
+
+    Sorted numpy arrays and ``reduceat`` over each line's run of reports: a few passes over
+    millions of reports, no groupby objects.
+    """
     line_ids = lines["line_id"].to_numpy()
-    known = reports[
-        (to_days(reports["report_date"]) <= np.datetime64(as_of, "D")) & reports["line_id"].isin(line_ids)
-    ]
-    stats = pd.DataFrame(index=pd.Index(line_ids, name="line_id"))
-    if known.empty:
+    report_line = reports["line_id"].to_numpy()
+    report_day = to_days(reports["report_date"])
+    keep = (report_day <= np.datetime64(as_of, "D")) & np.isin(report_line, line_ids)
+    stats = pd.DataFrame({"line_id": line_ids})
+    if not keep.any():
         for col in ("produced", "rejected", "reported_days"):
             stats[col] = 0
         for col in ("ewm_rate", "mean_rate", "rate_sd"):
             stats[col] = np.nan
         stats["last_report_date"] = pd.NaT
         stats["completed_on"] = pd.NaT
-        return stats.reset_index()
+        return stats
 
-    known = known.assign(report_day=to_days(known["report_date"])).sort_values(
-        ["line_id", "report_day"], kind="stable"
-    )
-    good = known["good_qty"].astype("float64")
-    grouped = good.groupby(known["line_id"], sort=False)
-    # EWM (adjust=True) at the last observation, in closed form: weight (1-alpha)^k,
+    day = report_day[keep].astype(np.int64)
+    line = report_line[keep]
+    order = np.lexsort((day, line))
+    line, day = line[order], day[order]
+    good = reports["good_qty"].to_numpy(dtype="float64")[keep][order]
+    rejected = reports["rejected_qty"].to_numpy(dtype="float64")[keep][order]
+    starts = np.flatnonzero(np.r_[True, line[1:] != line[:-1]])
+    ends = np.r_[starts[1:], len(line)]
+    count = ends - starts
+
+    produced = np.add.reduceat(good, starts)
+    mean = produced / count
+    # Sample standard deviation (ddof=1) from each report's deviation from its line's mean.
+    deviation = good - np.repeat(mean, count)
+    variance = np.add.reduceat(deviation * deviation, starts) / np.maximum(count - 1, 1)
+    sd = np.where(count > 1, np.sqrt(variance), np.nan)
+    # EWM (pandas adjust=True) at the last observation, in closed form: weight (1-alpha)^k,
     # k = number of reports after this one in the same line.
     alpha = 2.0 / (span + 1.0)
-    k = known.groupby("line_id", sort=False).cumcount(ascending=False).to_numpy()
+    k = np.repeat(ends, count) - 1 - np.arange(len(line))
     weights = np.power(1.0 - alpha, k)
-    weighted = pd.DataFrame(
-        {"line_id": known["line_id"].to_numpy(), "wx": weights * good.to_numpy(), "w": weights}
-    )
-    sums = weighted.groupby("line_id", sort=False)[["wx", "w"]].sum()
+    ewm = np.add.reduceat(weights * good, starts) / np.add.reduceat(weights, starts)
+    # The report that completed the line: first day cumulative good reaches the quantity.
+    quantity = pd.Series(lines["quantity"].to_numpy(dtype="float64"), index=line_ids)
+    before = np.r_[0.0, np.cumsum(good)][starts]
+    cumulative = np.cumsum(good) - np.repeat(before, count)
+    reached = cumulative >= quantity.reindex(line[starts]).to_numpy().repeat(count)
+    never = np.iinfo(np.int64).max
+    completed = np.minimum.reduceat(np.where(reached, day, never), starts)
 
     agg = pd.DataFrame(
         {
-            "produced": grouped.sum(),
-            "rejected": known["rejected_qty"].astype("float64").groupby(known["line_id"], sort=False).sum(),
-            "reported_days": grouped.size(),
-            "mean_rate": grouped.mean(),
-            "rate_sd": grouped.std(ddof=1),
-            "last_report_date": known.groupby("line_id", sort=False)["report_day"].max(),
-            "ewm_rate": sums["wx"] / sums["w"],
-        }
+            "produced": produced,
+            "rejected": np.add.reduceat(rejected, starts),
+            "reported_days": count,
+            "mean_rate": mean,
+            "rate_sd": sd,
+            "last_report_date": day[ends - 1].astype("datetime64[D]"),
+            "ewm_rate": ewm,
+            "completed_on": np.where(completed == never, np.datetime64("NaT"),
+                                     completed.astype("datetime64[D]")),
+        },
+        index=pd.Index(line[starts], name="line_id"),
     )
-    # The report that completed the line: first day cumulative good reaches the quantity.
-    quantity = lines.set_index("line_id")["quantity"]
-    cum = grouped.cumsum()
-    reached = cum.to_numpy() >= quantity.reindex(known["line_id"]).to_numpy()
-    completed = known.loc[reached].groupby("line_id", sort=False)["report_day"].min()
-    agg["completed_on"] = completed
-
-    stats = stats.join(agg, how="left")
+    stats = stats.set_index("line_id").join(agg, how="left")
     for col in ("produced", "rejected", "reported_days"):
         stats[col] = stats[col].fillna(0).astype("int64")
     return stats.reset_index()

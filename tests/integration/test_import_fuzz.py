@@ -65,7 +65,7 @@ def base(sqlite_db):  # type: ignore[no-untyped-def]
 @given(data=st.binary(max_size=2000), name=st.sampled_from(["f.csv", "f.xlsx", "f.txt", "f", "f.pdf"]))
 def test_random_bytes_are_refused_or_imported_never_a_crash(base, data: bytes, name: str) -> None:
     before = count(base, Item)
-    outcome, written = try_import(base, data, name, "items")
+    _outcome, written = try_import(base, data, name, "items")
     assert count(base, Item) == before + written
 
 
@@ -111,7 +111,7 @@ def test_every_pos_file_is_written_whole_or_not_at_all(
     text = frame.to_csv(index=False, sep=sep)
     data = (("\ufeff" if bom else "") + text).encode("utf-8")
     before = count(base, PoLine)
-    outcome, written = try_import(base, data, "pos.csv", "pos")
+    _outcome, written = try_import(base, data, "pos.csv", "pos")
     after = count(base, PoLine)
     assert after in (before, before + len(rows))
     assert after == before + written
@@ -135,7 +135,7 @@ def test_a_huge_cell_is_refused_and_nothing_written(base) -> None:  # type: igno
 
 
 def test_formula_cells_are_stored_as_plain_text(base) -> None:  # type: ignore[no-untyped-def]
-    data = 'sku,description\nSKU-F,"=HYPERLINK(""http://evil"",""click"")"\n'.encode()
+    data = b'sku,description\nSKU-F,"=HYPERLINK(""http://evil"",""click"")"\n'
     assert try_import(base, data, "items.csv", "items") == ("ok", 1)
     with base.read() as session:
         assert session.scalar(select(Item.description).where(Item.sku == "SKU-F")).startswith("=HYPERLINK")
@@ -200,7 +200,7 @@ def test_an_empty_workbook_is_refused(base) -> None:  # type: ignore[no-untyped-
 def test_random_text_as_csv_never_crashes(base, text: str) -> None:
     before = count(base, Item)
     try:
-        outcome, written = try_import(base, text.encode("utf-8"), "items.csv", "items")
+        _outcome, written = try_import(base, text.encode("utf-8"), "items.csv", "items")
     except PortalError as exc:  # any refusal must be a portal error with a message
         assert str(exc)
         written = 0

@@ -1,0 +1,86 @@
+"""Backups of the embedded SQLite database with SQLite's online backup API (safe while the app runs).
+
+PostgreSQL deployments use pg_dump / pg_restore (see the README); these commands refuse
+to act on a PostgreSQL URL rather than pretend.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from db.migrate import upgrade_to_head
+from portal.core.domain import PortalError
+
+
+def _sqlite_path(database_url: str) -> Path:
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        raise PortalError(
+            "backup and restore work on the embedded SQLite file; for PostgreSQL use pg_dump and pg_restore "
+            "(see the README)."
+        )
+    return Path(url.database)
+
+
+def backup(database_url: str, out: Path | None = None, *, now: dt.datetime | None = None) -> Path:
+    """Copy the live database to ``out`` (default: data/backups/portal-YYYYmmdd-HHMMSS.db) consistently."""
+    source_path = _sqlite_path(database_url)
+    if not source_path.exists():
+        raise PortalError(f"There is no database at {source_path} to back up.")
+    stamp = (now or dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
+    target = out or source_path.parent / "backups" / f"portal-{stamp}.db"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        raise PortalError(f"{target} exists already: choose another file.")
+    source = sqlite3.connect(source_path, timeout=30)
+    destination = sqlite3.connect(target)
+    try:
+        # The backup API copies page by page and restarts if a writer changes the source,
+        # so the copy is a consistent snapshot even while the portal is writing.
+        source.backup(destination, pages=1024)
+        destination.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        destination.close()
+        source.close()
+    _check(target)
+    return target
+
+
+def _check(path: Path) -> None:
+    """Refuse a file that is not an intact portal database."""
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            integrity = connection.execute("PRAGMA integrity_check").fetchone()[0]
+            version = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as exc:
+        raise PortalError(f"{path} is not a portal database ({exc}).") from None
+    if integrity != "ok" or version is None:
+        raise PortalError(f"{path} is not an intact portal database (integrity: {integrity}).")
+
+
+def restore(database_url: str, source: Path) -> Path:
+    """Replace the live database's contents with a backup, then migrate it to the newest schema.
+
+    Stop the portal first: sessions open during a restore would keep reading the old data.
+    """
+    target = _sqlite_path(database_url)
+    if not source.exists():
+        raise PortalError(f"There is no backup at {source}.")
+    _check(source)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    from_backup = sqlite3.connect(source)
+    live = sqlite3.connect(target, timeout=30)
+    try:
+        from_backup.backup(live)
+    finally:
+        live.close()
+        from_backup.close()
+    upgrade_to_head(database_url)
+    return target

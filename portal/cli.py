@@ -37,6 +37,16 @@ def _period(text: str) -> str:
     return text
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds >= 0") from None
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     from portal.core.fileformats import IMPORT_KINDS
     from portal.queries.exports import EXPORT_KINDS
@@ -75,6 +85,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     sweep = sub.add_parser("sweep", help="recompute forecasts, promises and alerts")
     sweep.add_argument("--as-of", type=_date)
+    sweep.add_argument(
+        "--notify",
+        action="store_true",
+        help="under the sweep lock, then plan and send notifications (e-mail digests, reminders, webhooks)",
+    )
+    sweep.add_argument(
+        "--lock-wait",
+        type=_seconds,
+        default=None,
+        help="with --notify: seconds to wait for a running sweep (default: wait until it ends)",
+    )
+
+    sched = sub.add_parser("scheduler", help="run sweep --notify every N minutes until stopped")
+    sched.add_argument(
+        "--every", type=int, help="minutes between runs (default: PORTAL_SCHEDULER_MINUTES, else 15)"
+    )
+    sched.add_argument("--no-run-now", action="store_true", help="wait one interval before the first run")
+
+    bk = sub.add_parser(
+        "backup", help="copy the embedded SQLite database consistently, even while the app runs"
+    )
+    bk.add_argument("--out", type=Path, help="the backup file (default: data/backups/portal-DATE-TIME.db)")
+    rs = sub.add_parser(
+        "restore", help="replace the embedded SQLite database with a backup (stop the app first)"
+    )
+    rs.add_argument("file", type=Path)
 
     bt = sub.add_parser("backtest", help="replay a delivery history and report promises kept and padding")
     bt.add_argument(
@@ -126,6 +162,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _export(args, cli)
     if args.command == "demo":
         return _demo(args, cli)
+    if args.command == "sweep" and args.notify:
+        return _sweep_notify(args, cli)
+    if args.command == "scheduler":
+        return _scheduler(args)
     if args.command == "sweep":
         from portal.services.planning import sweep
 
@@ -135,6 +175,15 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command == "backtest":
         return _backtest(args)
+    if args.command in ("backup", "restore"):
+        from portal import backup as backups
+
+        url = load_config().database_url
+        if args.command == "backup":
+            print(f"Backed up to {backups.backup(url, args.out)}.")
+        else:
+            print(f"Restored {args.file} into {backups.restore(url, args.file)}.")
+        return EXIT_OK
     raise AssertionError(args.command)
 
 
@@ -201,8 +250,14 @@ def _demo(args: argparse.Namespace, cli) -> int:  # type: ignore[no-untyped-def]
     if args.scale:
         from portal.demo.scale import load_scale
 
-        timings = load_scale(db, cli, args.scale, seed=args.seed, today=args.as_of,
-                             progress=lambda m: print(m, file=sys.stderr))
+        timings = load_scale(
+            db,
+            cli,
+            args.scale,
+            seed=args.seed,
+            today=args.as_of,
+            progress=lambda m: print(m, file=sys.stderr),
+        )
         report = f"Scale {args.scale} loaded: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
     elif args.scms:
         report = load_scms(db, cli, args.scms, progress=lambda m: print(m, file=sys.stderr))
@@ -212,6 +267,36 @@ def _demo(args: argparse.Namespace, cli) -> int:  # type: ignore[no-untyped-def]
         )
     print(report)
     print_logins(db)
+    return EXIT_OK
+
+
+def _sweep_notify(args: argparse.Namespace, cli) -> int:  # type: ignore[no-untyped-def]
+    from portal.services.notifications import sweep_and_notify
+
+    run = sweep_and_notify(_db(), cli, args.as_of, lock_wait=args.lock_wait)
+    print(run.summary())
+    # Delivery failures are retried by the next run; only a failed plan needs a person now.
+    planning_failed = run.plan is None
+    if planning_failed:
+        print(
+            "error: notifications could not be planned (see above); the sweep itself is saved",
+            file=sys.stderr,
+        )
+    return EXIT_REFUSED if planning_failed else EXIT_OK
+
+
+def _scheduler(args: argparse.Namespace) -> int:
+    import logging
+
+    from portal.services.scheduler import minutes_from_env, run_forever
+
+    minutes = args.every if args.every is not None else minutes_from_env()
+    db = _db()
+    # The schedule reports each run through logging: show the portal's on the console.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("portal").setLevel(logging.INFO)
+    print(f"Running sweep --notify every {minutes} minute(s); Ctrl-C stops.", file=sys.stderr)
+    run_forever(lambda: db, minutes, run_now=not args.no_run_now)
     return EXIT_OK
 
 

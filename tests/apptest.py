@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from portal.services.access import Actor
@@ -19,6 +20,8 @@ def app_as(
     """The app on ``database_url``, logged in as ``actor``, run once (on ``page`` when given,
     a path like "portal/ui/views/buyer/open_lines.py")."""
     monkeypatch.setenv("DATABASE_URL", database_url)
+    # Cached reads are keyed by actor and arguments, not by database: start every test clean.
+    st.cache_data.clear()
     at = AppTest.from_file(str(APP), default_timeout=60)
     if actor is not None:
         at.session_state[ACTOR_KEY] = actor

@@ -68,10 +68,11 @@ def call(fn: Callable[..., T], *args: Any, success: str | None = None, **kwargs:
 def read(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Call a query for the current actor, cached for a minute per actor and arguments."""
     return _cached_read(
-        fn.__module__ + "." + fn.__qualname__, fn, actor(), args, tuple(sorted(kwargs.items()))
+        load_config().database_url, fn.__module__ + "." + fn.__qualname__, fn, actor(), args,
+        tuple(sorted(kwargs.items())),
     )
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=500)
-def _cached_read(name: str, _fn: Callable[..., Any], who: Actor, args: tuple, kwargs: tuple) -> Any:
-    return _fn(get_db(), who, *args, **dict(kwargs))
+def _cached_read(url: str, name: str, _fn: Callable[..., Any], who: Actor, args: tuple, kwargs: tuple) -> Any:
+    return _fn(_open(url), who, *args, **dict(kwargs))

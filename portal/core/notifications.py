@@ -1,0 +1,573 @@
+"""Notifications from plain values: the settings they need, digests, reminders and Slack posts.
+
+Everything here is pure: the service layer reads the database, passes plain values in and
+stores what comes out. E-mail bodies are rendered with Jinja2, the HTML part with autoescape
+on, so an alert message or a supplier name can never inject markup into a buyer's mailbox.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from email.utils import parseaddr
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from jinja2 import Environment, StrictUndefined
+
+from portal.core.domain import ValidationError
+
+# --- kinds ---------------------------------------------------------------------------------------
+
+ALERT_DIGEST = "alert_digest"
+SUPPLIER_REMINDER = "supplier_reminder"
+CRITICAL_WEBHOOK = "critical_webhook"
+TEST_EMAIL = "test_email"
+
+#: The kinds a person can turn off on their account page, with the role that receives each.
+USER_KINDS: dict[str, tuple[str, str, str]] = {
+    ALERT_DIGEST: (
+        "buyer",
+        "Alert digest",
+        "One e-mail after a sweep with the alerts that are new or rose in severity"
+        " for the suppliers you follow.",
+    ),
+    SUPPLIER_REMINDER: (
+        "supplier",
+        "Reporting reminders",
+        "One e-mail a day listing your lines with no production report for a few working days"
+        " or with a late start.",
+    ),
+}
+
+SEVERITY_ORDER: tuple[str, ...] = ("critical", "warning", "info")
+SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
+_SEVERITY_TITLE = {"critical": "Critical", "warning": "Warning", "info": "Info"}
+_SEVERITY_COLOR = {"critical": "#b42318", "warning": "#b54708", "info": "#175cd3"}
+
+#: Delivery states of a notification row.
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+
+MAX_BACKOFF = dt.timedelta(hours=6)
+
+
+# --- settings ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NotifySettingSpec:
+    """One notification setting: where it comes from, its default and how it is checked."""
+
+    label: str
+    env: str
+    default: Any
+    kind: str  # host | int | choice | text | secret | address | url
+    help: str
+    minimum: int = 0
+    maximum: int = 0
+    choices: tuple[str, ...] = ()
+
+
+NOTIFY_SPECS: dict[str, NotifySettingSpec] = {
+    "smtp.host": NotifySettingSpec(
+        "SMTP host", "PORTAL_SMTP_HOST", "", "host", "Mail server name; empty turns e-mail off."
+    ),
+    "smtp.port": NotifySettingSpec(
+        "SMTP port", "PORTAL_SMTP_PORT", 587, "int", "587 for STARTTLS, 465 for TLS, 25 plain.", 1, 65535
+    ),
+    "smtp.security": NotifySettingSpec(
+        "Connection security",
+        "PORTAL_SMTP_SECURITY",
+        "starttls",
+        "choice",
+        "starttls: upgrade a plain connection; tls: TLS from the start (SMTPS); none: plain text.",
+        choices=("starttls", "tls", "none"),
+    ),
+    "smtp.user": NotifySettingSpec(
+        "SMTP user", "PORTAL_SMTP_USER", "", "text", "Login name; empty: no login."
+    ),
+    "smtp.password": NotifySettingSpec(
+        "SMTP password", "PORTAL_SMTP_PASSWORD", "", "secret", "Never shown back once saved."
+    ),
+    "smtp.from": NotifySettingSpec(
+        "From address",
+        "PORTAL_SMTP_FROM",
+        "",
+        "address",
+        'The sender, e.g. "Supplier portal <portal@example.com>".',
+    ),
+    "notify.base_url": NotifySettingSpec(
+        "Portal base URL",
+        "PORTAL_BASE_URL",
+        "http://localhost:8501",
+        "url",
+        "Where people open the portal: the links in every e-mail start with it.",
+    ),
+    "notify.max_attempts": NotifySettingSpec(
+        "Attempts before giving up",
+        "PORTAL_NOTIFY_MAX_ATTEMPTS",
+        5,
+        "int",
+        "A message that failed this many times is marked failed and shown to admins.",
+        1,
+        20,
+    ),
+    "notify.backoff_seconds": NotifySettingSpec(
+        "First retry after (seconds)",
+        "PORTAL_NOTIFY_BACKOFF_SECONDS",
+        60,
+        "int",
+        "Each further retry waits twice as long (at most 6 hours).",
+        0,
+        86_400,
+    ),
+    "notify.timeout_seconds": NotifySettingSpec(
+        "Network timeout (seconds)",
+        "PORTAL_NOTIFY_TIMEOUT_SECONDS",
+        30,
+        "int",
+        "How long one SMTP or webhook call may take.",
+        1,
+        300,
+    ),
+}
+
+_HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$|^\[[0-9A-Fa-f:.]+\]$")
+_EMAIL_RE = re.compile(r"^[^@\s<>\"',;]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+
+
+def is_email_address(text: str) -> bool:
+    """A plain address like name@example.com (no display name, no header tricks)."""
+    return bool(_EMAIL_RE.match(text or "")) and len(text) <= 254
+
+
+def validate_notify_setting(key: str, value: Any) -> Any:
+    """The checked value of one notification setting; raises ValidationError with the field's label."""
+    spec = NOTIFY_SPECS.get(key)
+    if spec is None:
+        raise ValidationError(f"Unknown notification setting '{key}'.")
+    text = "" if value is None else str(value)
+    if "\r" in text or "\n" in text:
+        raise ValidationError(f"{spec.label}: must be one line.")
+    text = text.strip()
+    if spec.kind == "int":
+        try:
+            number = int(text)
+        except ValueError:
+            raise ValidationError(f"{spec.label}: must be a whole number, not '{text}'.") from None
+        if not spec.minimum <= number <= spec.maximum:
+            raise ValidationError(f"{spec.label}: must be between {spec.minimum} and {spec.maximum}.")
+        return number
+    if spec.kind == "choice":
+        if text.lower() not in spec.choices:
+            raise ValidationError(f"{spec.label}: must be one of {', '.join(spec.choices)}, not '{text}'.")
+        return text.lower()
+    if spec.kind == "host":
+        if text and not _HOST_RE.match(text):
+            raise ValidationError(f"{spec.label}: '{text}' is not a host name.")
+        return text
+    if spec.kind == "address":
+        if text:
+            _name, address = parseaddr(text)
+            if not is_email_address(address):
+                raise ValidationError(f"{spec.label}: '{text}' is not an e-mail address.")
+        return text
+    if spec.kind == "url":
+        parts = urlsplit(text)
+        # Only web links: the URL ends up in every e-mail's href.
+        if parts.scheme not in ("http", "https") or not parts.netloc or " " in text:
+            raise ValidationError(f"{spec.label}: must start with http:// or https://, not '{text}'.")
+        return text.rstrip("/")
+    if len(text) > 500:
+        raise ValidationError(f"{spec.label}: at most 500 characters.")
+    # A password keeps its spaces: only line breaks are refused above.
+    return str(value) if spec.kind == "secret" and value is not None else text
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """The effective notification settings (stored overrides over environment over defaults)."""
+
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = ""
+    base_url: str = "http://localhost:8501"
+    max_attempts: int = 5
+    backoff_seconds: int = 60
+    timeout_seconds: int = 30
+
+    @property
+    def email_enabled(self) -> bool:
+        """E-mail is on once an SMTP host and a from address are set."""
+        return bool(self.smtp_host and self.smtp_from)
+
+    @property
+    def sender_domain(self) -> str:
+        """The domain of the from address, for Message-IDs."""
+        address = parseaddr(self.smtp_from)[1]
+        return address.rpartition("@")[2] or "supplier-portal.invalid"
+
+
+#: Setting key -> NotifySettings field: "smtp.host" -> smtp_host, "notify.base_url" -> base_url.
+SETTING_FIELDS = {
+    k: k.replace(".", "_") if k.startswith("smtp.") else k.removeprefix("notify.") for k in NOTIFY_SPECS
+}
+
+
+@dataclass(frozen=True)
+class ResolvedNotifySettings:
+    """The effective settings, where each value came from, and the values that were refused."""
+
+    settings: NotifySettings
+    sources: dict[str, str]  # key -> "settings page" | "environment" | "default"
+    problems: list[str]
+
+
+def resolve_notify_settings(stored: Mapping[str, Any], env: Mapping[str, str]) -> ResolvedNotifySettings:
+    """Stored overrides win over environment variables, which win over defaults; bad values are skipped."""
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    problems: list[str] = []
+    for key, spec in NOTIFY_SPECS.items():
+        values[key], sources[key] = spec.default, "default"
+        candidates = ((env.get(spec.env), "environment"), (stored.get(key), "settings page"))
+        for raw, source in candidates:
+            # Empty means unset (an empty password is no password): the next source down applies.
+            if raw is None or str(raw).strip() == "":
+                continue
+            try:
+                values[key], sources[key] = validate_notify_setting(key, raw), source
+            except ValidationError as exc:
+                where = spec.env if source == "environment" else f"the stored setting {key}"
+                problems.append(f"{where}: {exc}")
+    settings = NotifySettings(**{SETTING_FIELDS[k]: v for k, v in values.items()})
+    return ResolvedNotifySettings(settings, sources, problems)
+
+
+# --- links, keys, backoff ------------------------------------------------------------------------
+
+
+def page_link(base_url: str, page: str = "", **params: Any) -> str:
+    """A link into the portal: st.navigation serves a page file at /<file name without .py>."""
+    url = f"{base_url.rstrip('/')}/{page}"
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def line_link(base_url: str, po_line_id: int) -> str:
+    """The buyer's line detail page of one line (portal/ui/views/buyer/line_detail.py)."""
+    return page_link(base_url, "line_detail", line=po_line_id)
+
+
+def _digest_of(text: str, length: int = 24) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
+
+
+def digest_key(user_id: int, items: Iterable[AlertItem]) -> str:
+    """A digest is unique by its recipient and the (alert, severity) pairs it announces."""
+    pairs = ",".join(f"{i.alert_id}:{i.severity}" for i in sorted(items, key=lambda i: i.alert_id))
+    return f"digest:user:{user_id}:{_digest_of(pairs)}"
+
+
+def reminder_key(supplier_id: int, email: str, day: dt.date) -> str:
+    """At most one reminder per supplier, address and day."""
+    return f"reminder:supplier:{supplier_id}:{_digest_of(email.lower(), 16)}:{day.isoformat()}"
+
+
+def webhook_key(webhook_id: int, alert_id: int, severity: str) -> str:
+    """Each alert is posted to a team's webhook once at each severity."""
+    return f"webhook:{webhook_id}:alert:{alert_id}:{severity}"
+
+
+def message_id(dedup_key: str, domain: str) -> str:
+    """A Message-ID derived from the dedup key: a resent copy is recognisably the same message."""
+    return f"<{_digest_of(dedup_key, 32)}@{domain}>"
+
+
+def backoff_delay(attempts: int, base_seconds: int) -> dt.timedelta:
+    """Wait before the next attempt after ``attempts`` failures: doubling, at most 6 hours."""
+    seconds = base_seconds * 2 ** max(0, min(attempts - 1, 30))
+    return min(dt.timedelta(seconds=seconds), MAX_BACKOFF)
+
+
+# --- messages ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AlertItem:
+    """One alert as a message shows it."""
+
+    alert_id: int
+    rule: str
+    severity: str
+    message: str
+    subject: str  # "PO-1/1", "SO-2" or the supplier code
+    link: str
+    supplier_code: str | None = None
+    previous_severity: str | None = None  # the highest severity already announced, if any
+
+    @property
+    def where(self) -> str:
+        """' (ACME)' after the subject, when the alert has a supplier that is not its subject."""
+        return f" ({self.supplier_code})" if self.supplier_code and self.supplier_code != self.subject else ""
+
+    @property
+    def change(self) -> str:
+        """'new', or 'now critical (was warning)' for a rise in severity."""
+        if self.previous_severity is None:
+            return "new"
+        return f"now {self.severity} (was {self.previous_severity})"
+
+
+@dataclass(frozen=True)
+class EmailContent:
+    """A rendered e-mail: subject, plain text and HTML."""
+
+    subject: str
+    text: str
+    html: str
+
+
+_HTML = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+# Plain text is not HTML: escaping it would show "&amp;" to the reader.
+_TEXT = Environment(autoescape=False, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+_DIGEST_TEXT = _TEXT.from_string(
+    """Hello {{ name }},
+
+{{ intro }}
+{% for group in groups %}
+
+{{ group.title|upper }} ({{ group.alerts|length }})
+{% for item in group.alerts %}
+- {{ item.subject }}{{ item.where }} · {{ item.rule }} · {{ item.change }}
+  {{ item.message }}
+  {{ item.link }}
+{% endfor %}
+{% endfor %}
+{% if left_out %}
+
+... and {{ left_out }} more, in the alert inbox.
+{% endif %}
+
+Open the portal: {{ home }}
+You receive this digest as a buyer. To stop it, untick "Alert digest" on your account page: {{ account }}
+"""
+)
+
+_DIGEST_HTML = _HTML.from_string(
+    """<!DOCTYPE html>
+<html><body style="font-family: Arial, Helvetica, sans-serif; color: #1d2939; font-size: 14px;">
+<p>Hello {{ name }},</p>
+<p>{{ intro }}</p>
+{% for group in groups %}
+<h3 style="color: {{ group.color }}; margin-bottom: 4px;">{{ group.title }} ({{ group.alerts|length }})</h3>
+<ul style="margin-top: 0;">
+{% for item in group.alerts %}
+<li style="margin-bottom: 6px;"><a href="{{ item.link }}">{{ item.subject }}</a>
+{{ item.where }} · {{ item.rule }} ·
+<strong>{{ item.change }}</strong><br>{{ item.message }}</li>
+{% endfor %}
+</ul>
+{% endfor %}
+{% if left_out %}
+<p>… and {{ left_out }} more, in the alert inbox.</p>
+{% endif %}
+<p><a href="{{ home }}">Open the portal</a></p>
+<p style="color: #667085; font-size: 12px;">You receive this digest as a buyer.
+To stop it, untick "Alert digest" on <a href="{{ account }}">your account page</a>.</p>
+</body></html>
+"""
+)
+
+_REMINDER_TEXT = _TEXT.from_string(
+    """Hello {{ supplier }},
+
+As of {{ as_of }}, the portal is missing production news on {{ count }}:
+{% for section in sections %}
+
+{{ section.title }}
+{% for item in section.alerts %}
+- {{ item.subject }}: {{ item.message }}
+{% endfor %}
+{% endfor %}
+
+Please post your daily output (or a revised schedule) here: {{ link }}
+Regular reports let the buyer keep promises to customers. Thank you.
+
+To stop these reminders, untick "Reporting reminders" on your account page: {{ account }}
+"""
+)
+
+_REMINDER_HTML = _HTML.from_string(
+    """<!DOCTYPE html>
+<html><body style="font-family: Arial, Helvetica, sans-serif; color: #1d2939; font-size: 14px;">
+<p>Hello {{ supplier }},</p>
+<p>As of {{ as_of }}, the portal is missing production news on {{ count }}:</p>
+{% for section in sections %}
+<h3 style="margin-bottom: 4px;">{{ section.title }}</h3>
+<ul style="margin-top: 0;">
+{% for item in section.alerts %}
+<li><strong>{{ item.subject }}</strong>: {{ item.message }}</li>
+{% endfor %}
+</ul>
+{% endfor %}
+<p><a href="{{ link }}">Post your daily output</a> (or a revised schedule).
+Regular reports let the buyer keep promises to customers. Thank you.</p>
+<p style="color: #667085; font-size: 12px;">To stop these reminders, untick "Reporting reminders"
+on <a href="{{ account }}">your account page</a>.</p>
+</body></html>
+"""
+)
+
+_TEST_TEXT = _TEXT.from_string(
+    """This is a test message from the supplier portal at {{ home }}.
+If you can read it, e-mail notifications work.
+"""
+)
+_TEST_HTML = _HTML.from_string(
+    """<!DOCTYPE html>
+<html><body style="font-family: Arial, Helvetica, sans-serif;">
+<p>This is a test message from the supplier portal at <a href="{{ home }}">{{ home }}</a>.</p>
+<p>If you can read it, e-mail notifications work.</p>
+</body></html>
+"""
+)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def group_by_severity(items: Iterable[AlertItem]) -> list[tuple[str, list[AlertItem]]]:
+    """Items grouped critical first, then warning, then info; within a group by supplier, rule, subject."""
+    ordered = sorted(
+        items,
+        key=lambda i: (-SEVERITY_RANK.get(i.severity, -1), i.supplier_code or "", i.rule, i.subject),
+    )
+    groups = []
+    for severity in (*SEVERITY_ORDER, *sorted({i.severity for i in ordered} - set(SEVERITY_ORDER))):
+        members = [i for i in ordered if i.severity == severity]
+        if members:
+            groups.append((severity, members))
+    return groups
+
+
+def digest_email(
+    name: str, items: Sequence[AlertItem], *, as_of: dt.date, base_url: str, limit: int | None = None
+) -> EmailContent:
+    """The buyer digest: the alerts new or risen in severity, grouped by severity, each with its link.
+
+    With more than ``limit`` alerts, the most severe ``limit`` are listed and the rest counted.
+    """
+    groups = group_by_severity(items)
+    counts = ", ".join(f"{len(members)} {severity}" for severity, members in groups)
+    left_out = 0
+    if limit is not None and len(items) > limit:
+        kept = {i.alert_id for i in [m for _s, members in groups for m in members][:limit]}
+        left_out = len(items) - limit
+        groups = [(s, [m for m in members if m.alert_id in kept]) for s, members in groups]
+        groups = [(s, members) for s, members in groups if members]
+    risen = sum(1 for i in items if i.previous_severity is not None)
+    intro = (
+        f"As of {as_of.isoformat()}, {_plural(len(items), 'alert')} "
+        + ("is" if len(items) == 1 else "are")
+        + " new"
+        + (f" or rose in severity ({risen} rose)" if risen else "")
+        + "."
+    )
+    context = {
+        "name": name,
+        "intro": intro,
+        "groups": [
+            {"title": _SEVERITY_TITLE.get(s, s), "color": _SEVERITY_COLOR.get(s, "#1d2939"), "alerts": m}
+            for s, m in groups
+        ],
+        "home": page_link(base_url),
+        "account": page_link(base_url, "account"),
+        "left_out": left_out,
+    }
+    return EmailContent(
+        subject=f"Supplier portal alerts as of {as_of.isoformat()}: {counts}",
+        text=_DIGEST_TEXT.render(context),
+        html=_DIGEST_HTML.render(context),
+    )
+
+
+def reminder_email(
+    supplier_name: str,
+    stale: Sequence[AlertItem],
+    late_start: Sequence[AlertItem],
+    *,
+    as_of: dt.date,
+    base_url: str,
+) -> EmailContent:
+    """The supplier reminder: lines with no recent report, and lines whose production has not started."""
+    sections = [
+        {"title": title, "alerts": sorted(items, key=lambda i: i.subject)}
+        for title, items in (
+            ("No production report for several working days", stale),
+            ("Production has not started on schedule", late_start),
+        )
+        if items
+    ]
+    lines = len({i.subject for i in (*stale, *late_start)})
+    context = {
+        "supplier": supplier_name,
+        "as_of": as_of.isoformat(),
+        "count": _plural(lines, "line"),
+        "sections": sections,
+        "link": page_link(base_url, "daily_output"),
+        "account": page_link(base_url, "account"),
+    }
+    return EmailContent(
+        subject=f"Production update needed on {_plural(lines, 'line')} (as of {as_of.isoformat()})",
+        text=_REMINDER_TEXT.render(context),
+        html=_REMINDER_HTML.render(context),
+    )
+
+
+def trial_email(base_url: str) -> EmailContent:
+    """The admin's 'send a test e-mail' message."""
+    context = {"home": page_link(base_url)}
+    return EmailContent(
+        subject="Supplier portal: test message",
+        text=_TEST_TEXT.render(context),
+        html=_TEST_HTML.render(context),
+    )
+
+
+def _slack_escape(text: str) -> str:
+    """Slack's mrkdwn gives &, < and > a meaning; they must be escaped in user text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_post(item: AlertItem, *, as_of: dt.date, team: str) -> dict[str, Any]:
+    """A Slack-compatible webhook body for one critical alert: a fallback text and Block Kit blocks."""
+    where = f" ({item.supplier_code})" if item.supplier_code else ""
+    headline = f"{_SEVERITY_TITLE.get(item.severity, item.severity)} alert {item.rule}: {item.subject}{where}"
+    link = f"<{_slack_escape(item.link)}|{_slack_escape(item.subject)}>"
+    return {
+        "text": f"{headline}: {item.message}",
+        "blocks": [
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": f":rotating_light: *{_slack_escape(headline)}* ({item.change})\n"
+                    f"{link}: {_slack_escape(item.message)}",
+                },
+            },
+            {
+                "type": "context",
+                "elements": [
+                    {"type": "mrkdwn", "text": _slack_escape(f"As of {as_of.isoformat()} · for {team}")}
+                ],
+            },
+        ],
+    }

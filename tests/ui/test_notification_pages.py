@@ -1,0 +1,231 @@
+"""AppTest of the admin's notifications page and the notification choices on My account."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import streamlit as st
+from sqlalchemy import update
+from streamlit.source_util import page_icon_and_name
+from streamlit.testing.v1 import AppTest
+
+from db.models import User
+from portal.services import notifications as notify
+from portal.services.access import Actor
+from tests.apptest import app_as, texts
+from tests.builders import SmallWorld, actor_of, small_world
+from tests.local_servers import Mailbox, smtp_server
+
+ADMIN_PAGE = "portal/ui/views/admin/notifications.py"
+ACCOUNT_PAGE = "portal/ui/views/account.py"
+LINE_DETAIL = "portal/ui/views/buyer/line_detail.py"
+BUYER = "buyer@example.com"
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches() -> None:
+    # Cached reads are keyed by actor, and every test's admin is user 1: start each test cold.
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    with smtp_server() as box:
+        yield box
+
+
+@pytest.fixture
+def world(sqlite_db) -> SmallWorld:  # type: ignore[no-untyped-def]
+    w = small_world(sqlite_db)
+    with sqlite_db.write() as session:
+        session.execute(update(User).where(User.username == "buyer").values(email=BUYER))
+        session.commit()
+    return w
+
+
+def configure(db, world: SmallWorld, mailbox: Mailbox) -> None:  # type: ignore[no-untyped-def]
+    notify.update_notify_settings(
+        db,
+        world.admin,
+        {
+            "smtp.host": "127.0.0.1",
+            "smtp.port": mailbox.port,
+            "smtp.security": "none",
+            "smtp.from": "portal@example.com",
+        },
+    )
+
+
+def page(monkeypatch, url: str, who: Actor, path: str) -> AppTest:  # type: ignore[no-untyped-def]
+    at = app_as(monkeypatch, url, who, page=path)
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def by_label(widgets, label: str):  # type: ignore[no-untyped-def]
+    return next(w for w in widgets if w.label == label)
+
+
+def rerun(target) -> AppTest:  # type: ignore[no-untyped-def]
+    """Run the app again (after a widget change or a click), as the browser would."""
+    at = target.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+# ------------------------------------------------------------------------------ admin page
+
+
+def test_the_log_shows_a_failed_message_and_retry_now_delivers_it(
+    monkeypatch, sqlite_url, sqlite_db, world, mailbox
+) -> None:  # type: ignore[no-untyped-def]
+    configure(sqlite_db, world, mailbox)
+    mailbox.unknown = {BUYER}
+    notify.sweep_and_notify(sqlite_db, Actor.system("test"), dt.date(2026, 3, 12))
+    [failed_id] = notify.notification_log(sqlite_db, world.admin, "failed")["id"].tolist()
+
+    at = page(monkeypatch, sqlite_url, world.admin, ADMIN_PAGE)
+    assert at.title[0].value == "Notifications"
+    assert by_label(at.metric, "Failed").value == "1"
+    log = at.dataframe[0].value.set_index("id")
+    assert log.loc[failed_id, "status"] == "failed" and "550" in log.loc[failed_id, "last_error"]
+    assert "1 message(s) failed" in texts(at)
+
+    mailbox.unknown = set()
+    at.multiselect(key="admin_notify.retry_ids").select(failed_id)
+    at = rerun(at)  # choosing enables the button, as in the browser
+    at = rerun(at.button(key="admin_notify.retry").click())
+
+    assert "Delivered 1, retrying 0, failed 0." in texts(at)
+    assert by_label(at.metric, "Failed").value == "0"
+    assert len(mailbox.to(BUYER)) == 1
+
+
+def test_saving_mail_settings_stores_them_and_never_shows_the_password_back(
+    monkeypatch, sqlite_url, sqlite_db, world
+) -> None:  # type: ignore[no-untyped-def]
+    at = page(monkeypatch, sqlite_url, world.admin, ADMIN_PAGE)
+    assert "E-mail is off" in texts(at)
+    by_label(at.text_input, "SMTP host").input("smtp.example.com")
+    by_label(at.number_input, "SMTP port").set_value(465)
+    by_label(at.selectbox, "Connection security").select("tls")
+    by_label(at.text_input, "SMTP user").input("portal")
+    by_label(at.text_input, "SMTP password").input("s3cret-Pa55word")
+    by_label(at.text_input, "From address").input("Portal <portal@example.com>")
+    at = rerun(by_label(at.button, "Save settings").click())
+
+    assert "Notification settings saved." in texts(at)
+    view = notify.get_notify_settings(sqlite_db, world.admin)
+    assert view.values["smtp.host"] == "smtp.example.com" and view.values["smtp.port"] == 465
+    assert view.sources["smtp.security"] == "settings page" and view.password_set
+    assert view.sources["notify.max_attempts"] == "default"  # untouched fields are not stored
+    password = by_label(at.text_input, "SMTP password")
+    assert password.value == "" and password.placeholder == "(unchanged: a password is set)"
+    assert all("s3cret" not in str(w.value) for w in at.text_input)
+    assert "E-mail is off" not in texts(at)
+
+
+def test_a_bad_setting_is_refused_with_the_field_named(monkeypatch, sqlite_url, sqlite_db, world) -> None:  # type: ignore[no-untyped-def]
+    at = page(monkeypatch, sqlite_url, world.admin, ADMIN_PAGE)
+    by_label(at.text_input, "Portal base URL").input("ftp://portal")
+    at = rerun(by_label(at.button, "Save settings").click())
+
+    assert [e.value for e in at.error] == [
+        "Portal base URL: must start with http:// or https://, not 'ftp://portal'."
+    ]
+    assert notify.get_notify_settings(sqlite_db, world.admin).sources["notify.base_url"] != "settings page"
+
+
+def test_the_test_email_button_sends_one_message(monkeypatch, sqlite_url, sqlite_db, world, mailbox) -> None:  # type: ignore[no-untyped-def]
+    configure(sqlite_db, world, mailbox)
+    at = page(monkeypatch, sqlite_url, world.admin, ADMIN_PAGE)
+
+    by_label(at.text_input, "To").input("admin@example.com")
+    at = rerun(by_label(at.button, "Send a test e-mail").click())
+
+    assert "Test e-mail sent to admin@example.com." in texts(at)
+    assert len(mailbox.to("admin@example.com")) == 1
+
+
+def test_an_admin_adds_a_webhook_sees_it_masked_and_disables_it(
+    monkeypatch, sqlite_url, sqlite_db, world
+) -> None:  # type: ignore[no-untyped-def]
+    at = page(monkeypatch, sqlite_url, world.admin, ADMIN_PAGE)
+    by_label(at.text_input, "Team").input("Purchasing")
+    by_label(at.text_input, "Webhook URL").input("https://hooks.example.com/services/T0/B0/abcdSECRETwxyz")
+    at = rerun(by_label(at.button, "Add webhook").click())
+
+    assert "Webhook for Purchasing added." in texts(at)
+    hooks = at.dataframe[1].value
+    assert hooks["team"].tolist() == ["Purchasing"]
+    assert hooks["url"].tolist() == ["https://hooks.example.com/…wxyz"]
+
+    at = rerun(at.button(key="admin_notify.toggle_hook").click())
+
+    assert notify.list_webhooks(sqlite_db, world.admin)["active"].tolist() == [False]
+    assert at.button(key="admin_notify.toggle_hook").label == "Enable"
+
+
+def test_the_line_link_of_a_digest_opens_that_line_in_the_buyers_line_detail(
+    monkeypatch, sqlite_url, sqlite_db, world, mailbox
+) -> None:  # type: ignore[no-untyped-def]
+    configure(sqlite_db, world, mailbox)
+    notify.sweep_and_notify(sqlite_db, Actor.system("test"), dt.date(2026, 3, 12))
+    [digest] = mailbox.to(BUYER)
+    link = next(w for w in digest.text.split() if "line=" + str(world.line_ids["PO-1/1"]) in w)
+    parts = urlsplit(link)
+
+    # st.navigation serves a page file at /<its file name>: the link must use that name.
+    assert parts.path.strip("/") == page_icon_and_name(Path(LINE_DETAIL))[1]
+    at = app_as(monkeypatch, sqlite_url, world.buyer)
+    at.switch_page(LINE_DETAIL)
+    at.query_params.update(parse_qs(parts.query))
+    at = rerun(at)
+    assert at.title[0].value == "Line PO-1/1"
+
+
+# ------------------------------------------------------------------------------ my account
+
+
+def test_a_buyer_turns_the_digest_off_and_follows_one_supplier(
+    monkeypatch, sqlite_url, sqlite_db, world
+) -> None:  # type: ignore[no-untyped-def]
+    at = page(monkeypatch, sqlite_url, world.buyer, ACCOUNT_PAGE)
+    assert f"E-mails go to {BUYER}." in texts(at)
+    digest = at.checkbox(key="account.notify.alert_digest")
+    assert digest.label == "Alert digest" and digest.value is True
+
+    digest.uncheck()
+    at.multiselect(key="account.notify.follows").select(world.bolt_id)
+    at = rerun(by_label(at.button, "Save notification choices").click())
+
+    assert notify.my_notifications(sqlite_db, world.buyer).kinds == {"alert_digest": False}
+    assert notify.follow_choices(sqlite_db, world.buyer)[1] == [world.bolt_id]
+    at = page(monkeypatch, sqlite_url, world.buyer, ACCOUNT_PAGE)
+    assert at.checkbox(key="account.notify.alert_digest").value is False
+    assert at.multiselect(key="account.notify.follows").value == [world.bolt_id]
+
+
+def test_a_supplier_user_sees_reminders_and_is_told_when_no_address_is_on_file(
+    monkeypatch, sqlite_url, sqlite_db, world
+) -> None:  # type: ignore[no-untyped-def]
+    acme = actor_of(sqlite_db, "acme")
+    at = page(monkeypatch, sqlite_url, acme, ACCOUNT_PAGE)
+
+    assert at.checkbox(key="account.notify.supplier_reminder").label == "Reporting reminders"
+    assert "There is no e-mail address on your account" in texts(at)
+    assert not [m for m in at.multiselect if m.key == "account.notify.follows"]
+
+    at.checkbox(key="account.notify.supplier_reminder").uncheck()
+    at = rerun(by_label(at.button, "Save notification choices").click())
+    assert notify.my_notifications(sqlite_db, acme).kinds == {"supplier_reminder": False}
+
+
+def test_a_manager_is_told_no_notifications_are_sent_to_the_role(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+    at = page(monkeypatch, sqlite_url, world.manager, ACCOUNT_PAGE)
+    assert "The portal sends no e-mail notifications to your role." in texts(at)
+    assert not at.checkbox

@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--lock-wait",
         type=_seconds,
         default=None,
-        help="with --notify: seconds to wait for a running sweep (default: wait until it ends)",
+        help="seconds to wait for a sweep already running (default: wait until it ends)",
     )
 
     sched = sub.add_parser("scheduler", help="run sweep --notify every N minutes until stopped")
@@ -167,9 +167,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "scheduler":
         return _scheduler(args)
     if args.command == "sweep":
+        from portal.services.locks import SWEEP_LOCK, job_lock
         from portal.services.planning import sweep
 
-        result = sweep(_db(), cli, args.as_of)
+        db = _db()
+        # The same lock as `sweep --notify` and the scheduler: one sweep at a time.
+        with job_lock(db, SWEEP_LOCK, wait=args.lock_wait):
+            result = sweep(db, cli, args.as_of)
         print(result.summary())
         print("Timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items()))
         return EXIT_OK

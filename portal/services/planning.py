@@ -21,10 +21,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from db.bulk import bulk_insert, bulk_update
 from db.engine import Database
+from db.frames import read_frame
 from db.models import (
     Alert,
     Backorder,
@@ -67,7 +69,6 @@ class SweepResult:
     alerts_updated: int = 0
     alerts_resolved: int = 0
     alerts_raised: int = 0
-    new_alert_ids: list[int] = field(default_factory=list)
     raised_alert_ids: list[int] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -95,7 +96,9 @@ class _Timer:
 
 
 def _frame(session: Session, stmt: Select[Any], columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(session.execute(stmt).all(), columns=columns)
+    # Raw driver rows: dates as ISO text (SQLite) or date objects (PostgreSQL), enums as their
+    # values; every loader converts its date columns with pd.to_datetime.
+    return read_frame(session, stmt, columns)
 
 
 def _chunked(values: Collection[int]) -> Iterable[list[int]]:
@@ -294,28 +297,27 @@ def supplier_statistics(session: Session, settings: Settings) -> pd.DataFrame:
 
 def store_supplier_stats(session: Session, stats: pd.DataFrame) -> None:
     session.execute(delete(SupplierStats))
-    now = utcnow()
-    rows = [
+    columns = ["supplier_id", "buffer_days", "deliveries", "median_lead_time_days", "observed_capacity_p90"]
+    frame = stats[columns].astype(
         {
-            "supplier_id": int(r.supplier_id),
-            "buffer_days": int(r.buffer_days),
-            "deliveries": int(r.deliveries),
-            "median_lead_time_days": None
-            if pd.isna(r.median_lead_time_days)
-            else float(r.median_lead_time_days),
-            "observed_capacity_p90": None
-            if pd.isna(r.observed_capacity_p90)
-            else float(r.observed_capacity_p90),
-            "computed_at": now,
+            "supplier_id": "int64",
+            "buffer_days": "int64",
+            "deliveries": "int64",
+            "median_lead_time_days": "float64",
+            "observed_capacity_p90": "float64",
         }
-        for r in stats.itertuples(index=False)
-    ]
-    if rows:
-        session.execute(insert(SupplierStats), rows)
+    )
+    bulk_insert(session, SupplierStats.__tablename__, frame.assign(computed_at=utcnow()))
 
 
 def _py_date(value: Any) -> dt.date | None:
     return to_date(value)
+
+
+def _dates(series: pd.Series) -> pd.Series:
+    """A datetime64 column as ``datetime.date`` objects (None where NaT), for DATE columns."""
+    values = pd.to_datetime(series)
+    return pd.Series([None if pd.isna(v) else v for v in values.dt.date], dtype=object, index=series.index)
 
 
 def _py_int(value: Any) -> int | None:
@@ -333,32 +335,22 @@ def store_forecasts(
             session.execute(delete(LineForecast).where(LineForecast.po_line_id.in_(chunk)))
     if forecast.empty:
         return
-    now = utcnow()
     f = forecast
-    date_cols = {
-        c: [_py_date(v) for v in f[c]]
-        for c in ("completion_p50", "completion_p90", "arrival_p50", "arrival_p90")
-    }
-    rows = [
+    rows = pd.DataFrame(
         {
-            "po_line_id": int(f["line_id"].iat[i]),
+            "po_line_id": f["line_id"].astype("int64").to_numpy(),
             "as_of": as_of,
-            "produced": int(f["produced"].iat[i]),
-            "remaining": int(f["remaining"].iat[i]),
-            "rate": None if not np.isfinite(f["rate"].iat[i]) else float(f["rate"].iat[i]),
-            "rate_source": str(f["rate_source"].iat[i]),
-            "completion_p50": date_cols["completion_p50"][i],
-            "completion_p90": date_cols["completion_p90"][i],
-            "arrival_p50": date_cols["arrival_p50"][i],
-            "arrival_p90": date_cols["arrival_p90"][i],
-            "days_late_p50": _py_int(f["days_late_p50"].iat[i]),
-            "days_late_p90": _py_int(f["days_late_p90"].iat[i]),
-            "computed_at": now,
+            "produced": f["produced"].astype("int64").to_numpy(),
+            "remaining": f["remaining"].astype("int64").to_numpy(),
+            "rate": f["rate"].astype("float64").to_numpy(),
+            "rate_source": f["rate_source"].astype(str).to_numpy(),
+            **{c: _dates(f[c]) for c in ("completion_p50", "completion_p90", "arrival_p50", "arrival_p90")},
+            "days_late_p50": f["days_late_p50"].astype("Float64").astype("Int64").array,
+            "days_late_p90": f["days_late_p90"].astype("Float64").astype("Int64").array,
+            "computed_at": utcnow(),
         }
-        for i in range(len(f))
-    ]
-    for i in range(0, len(rows), CHUNK):
-        session.execute(insert(LineForecast), rows[i : i + CHUNK])
+    )
+    bulk_insert(session, LineForecast.__tablename__, rows)
 
 
 def _forecast(
@@ -456,32 +448,40 @@ def store_promises(
     """Write promise dates and statuses, and replace the allocations of these backorders."""
     if demand.empty:
         return
-    now = utcnow()
     ids = demand["backorder_id"].astype(int).tolist()
-    for chunk in _chunked(ids):
-        session.execute(delete(BackorderAllocation).where(BackorderAllocation.backorder_id.in_(chunk)))
-    updates = [
-        {
-            "id": int(r.backorder_id),
-            "promise_date": _py_date(r.promise_date),
-            "promise_status": str(r.status),
-            "promise_computed_at": now,
-        }
-        for r in promises.itertuples(index=False)
-    ]
-    for i in range(0, len(updates), CHUNK):
-        session.execute(update(Backorder), updates[i : i + CHUNK])
-    rows = [
-        {
-            "backorder_id": int(r.backorder_id),
-            "po_line_id": _py_int(r.po_line_id),
-            "quantity": int(r.quantity),
-            "available_date": _py_date(r.available_date),
-        }
-        for r in allocations.itertuples(index=False)
-    ]
-    for i in range(0, len(rows), CHUNK):
-        session.execute(insert(BackorderAllocation), rows[i : i + CHUNK])
+    if len(ids) == _count(session, Backorder, Backorder.status == BackorderStatus.WAITING):
+        session.execute(delete(BackorderAllocation))  # every waiting backorder is recomputed: one statement
+    else:
+        for chunk in _chunked(ids):
+            session.execute(delete(BackorderAllocation).where(BackorderAllocation.backorder_id.in_(chunk)))
+    bulk_update(
+        session,
+        Backorder.__tablename__,
+        pd.DataFrame(
+            {
+                "id": promises["backorder_id"].astype("int64").to_numpy(),
+                "promise_date": _dates(promises["promise_date"]).to_numpy(),
+                "promise_status": promises["status"].astype(str).to_numpy(),
+                "promise_computed_at": utcnow(),
+            }
+        ),
+    )
+    bulk_insert(
+        session,
+        BackorderAllocation.__tablename__,
+        pd.DataFrame(
+            {
+                "backorder_id": allocations["backorder_id"].astype("int64").to_numpy(),
+                "po_line_id": allocations["po_line_id"].astype("Int64").array,
+                "quantity": allocations["quantity"].astype("int64").to_numpy(),
+                "available_date": _dates(allocations["available_date"]).to_numpy(),
+            }
+        ),
+    )
+
+
+def _count(session: Session, model: Any, *where: Any) -> int:
+    return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
 def _live_alerts(session: Session, keys: Collection[str] | None) -> pd.DataFrame:
@@ -509,44 +509,43 @@ def apply_alert_plan(
     """Insert new alerts, update live ones, resolve cleared ones."""
     ins = plan.inserts
     if len(ins):
-        rows = [
-            {
-                "rule": r.rule,
-                "severity": r.severity,
-                "subject_type": r.subject_type,
-                "subject_key": r.subject_key,
-                "supplier_id": _py_int(r.supplier_id),
-                "po_line_id": _py_int(r.po_line_id),
-                "backorder_id": _py_int(r.backorder_id),
-                "item_id": _py_int(r.item_id),
-                "message": r.message,
-                "days_late": _py_int(r.days_late),
-                "status": AlertStatus.OPEN.value,
-                "first_seen": now,
-                "last_seen": now,
-                "as_of": as_of,
-            }
-            for r in ins.itertuples(index=False)
+        columns = [
+            "rule",
+            "severity",
+            "subject_type",
+            "subject_key",
+            "supplier_id",
+            "po_line_id",
+            "backorder_id",
+            "item_id",
+            "message",
+            "days_late",
         ]
-        for i in range(0, len(rows), CHUNK):
-            new_ids = session.scalars(insert(Alert).returning(Alert.id), rows[i : i + CHUNK]).all()
-            result.new_alert_ids.extend(int(x) for x in new_ids)
+        rows = (
+            ins[columns]
+            .astype(
+                dict.fromkeys(("supplier_id", "po_line_id", "backorder_id", "item_id", "days_late"), "Int64")
+            )
+            .assign(status=AlertStatus.OPEN.value, first_seen=now, last_seen=now, as_of=as_of)
+        )
+        bulk_insert(session, Alert.__tablename__, rows)
     upd = plan.updates
     if len(upd):
-        rows = [
-            {
-                "id": int(r.id),
-                "severity": r.severity,
-                "message": r.message,
-                "days_late": _py_int(r.days_late),
-                "last_seen": now,
-                "as_of": as_of,
-                "status": r.status,
-            }
-            for r in upd.itertuples(index=False)
-        ]
-        for i in range(0, len(rows), CHUNK):
-            session.execute(update(Alert), rows[i : i + CHUNK])
+        bulk_update(
+            session,
+            Alert.__tablename__,
+            pd.DataFrame(
+                {
+                    "id": upd["id"].astype("int64").to_numpy(),
+                    "severity": upd["severity"].astype(str).to_numpy(),
+                    "message": upd["message"].astype(str).to_numpy(),
+                    "days_late": upd["days_late"].astype("Float64").astype("Int64").array,
+                    "last_seen": now,
+                    "as_of": as_of,
+                    "status": upd["status"].astype(str).to_numpy(),
+                }
+            ),
+        )
         raised = upd.loc[upd["raised"].astype(bool), "id"].astype(int).tolist()
         result.raised_alert_ids.extend(raised)
         result.alerts_raised += len(raised)

@@ -546,13 +546,21 @@ class JobLock(Base):
 
 
 class UserSession(Base):
-    """A server-side login session, referenced by a signed cookie; ended on logout or inactivity."""
+    """A server-side login session, referenced by a signed cookie; ended on logout or inactivity.
+
+    A login first creates the row with a one-time ticket (valid a minute); the browser brings
+    the ticket to /portal-auth/start, which exchanges it for the session token set in the cookie.
+    Only hashes are stored, so a copy of the database gives no usable ticket or cookie.
+    """
 
     __tablename__ = "user_sessions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: SHA-256 of the session token: a stolen database does not give usable cookies.
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: SHA-256 of the session token (None until the ticket is exchanged).
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: SHA-256 of the one-time login ticket (None once exchanged).
+    ticket_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    ticket_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,0 +1,89 @@
+"""Server-side sessions: one-time tickets, signed cookies that cannot be forged or replayed, idle expiry."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from portal.core.domain import Role
+from portal.services.access import Actor
+from portal.services.sessions import actor_from_cookie, begin_login, end_session, exchange_ticket
+from portal.services.settings import update_settings
+from portal.services.users import create_user, set_user_active
+
+T0 = dt.datetime(2026, 3, 6, 9, 0)
+SYSTEM = Actor.system("test")
+
+
+@pytest.fixture
+def bea(db):  # type: ignore[no-untyped-def]
+    user_id = create_user(db, SYSTEM, "bea", "correct-horse-1", Role.BUYER, display_name="Bea")
+    return Actor(user_id, "bea", Role.BUYER, display_name="Bea")
+
+
+def login(db, actor, now=T0) -> str:  # type: ignore[no-untyped-def]
+    cookie = exchange_ticket(db, begin_login(db, actor, "pytest", now=now), now=now)
+    assert cookie is not None
+    return cookie
+
+
+def test_a_ticket_gives_a_cookie_that_names_the_user(db, bea) -> None:  # type: ignore[no-untyped-def]
+    cookie = login(db, bea)
+    actor = actor_from_cookie(db, cookie, now=T0 + dt.timedelta(minutes=5))
+    assert (actor.user_id, actor.role) == (bea.user_id, Role.BUYER)
+
+
+def test_a_ticket_works_once_and_only_for_a_minute(db, bea) -> None:  # type: ignore[no-untyped-def]
+    ticket = begin_login(db, bea, now=T0)
+    assert exchange_ticket(db, ticket, now=T0 + dt.timedelta(seconds=61)) is None
+    ticket = begin_login(db, bea, now=T0)
+    assert exchange_ticket(db, ticket, now=T0 + dt.timedelta(seconds=10)) is not None
+    assert exchange_ticket(db, ticket, now=T0 + dt.timedelta(seconds=11)) is None
+
+
+def test_a_forged_or_altered_cookie_is_refused(db, bea) -> None:  # type: ignore[no-untyped-def]
+    cookie = login(db, bea)
+    token, signature = cookie.rsplit(".", 1)
+    assert actor_from_cookie(db, f"{token}x.{signature}", now=T0) is None
+    assert actor_from_cookie(db, f"{token}.{signature[:-2]}AA", now=T0) is None
+    assert actor_from_cookie(db, "made-up-token.made-up-signature", now=T0) is None
+    assert actor_from_cookie(db, "", now=T0) is None
+
+
+def test_a_cookie_cannot_be_replayed_after_logout(db, bea) -> None:  # type: ignore[no-untyped-def]
+    cookie = login(db, bea)
+    assert end_session(db, cookie, now=T0 + dt.timedelta(minutes=1))
+    assert actor_from_cookie(db, cookie, now=T0 + dt.timedelta(minutes=2)) is None
+    assert not end_session(db, cookie)
+
+
+def test_a_session_expires_after_the_idle_limit_but_activity_keeps_it(db, bea) -> None:  # type: ignore[no-untyped-def]
+    cookie = login(db, bea)
+    for hours in (2, 4, 6, 8, 10):  # used every two hours: still alive after ten
+        assert actor_from_cookie(db, cookie, now=T0 + dt.timedelta(hours=hours)) is not None
+    assert actor_from_cookie(db, cookie, now=T0 + dt.timedelta(hours=18, minutes=1)) is None
+
+
+def test_the_idle_limit_is_a_setting(db, bea) -> None:  # type: ignore[no-untyped-def]
+    update_settings(db, SYSTEM, {"session_idle_hours": 1})
+    cookie = login(db, bea)
+    assert actor_from_cookie(db, cookie, now=T0 + dt.timedelta(minutes=61)) is None
+
+
+def test_a_deactivated_users_session_stops_working(db, bea) -> None:  # type: ignore[no-untyped-def]
+    cookie = login(db, bea)
+    set_user_active(db, SYSTEM, bea.user_id, False)
+    assert actor_from_cookie(db, cookie, now=T0) is None
+
+
+def test_only_hashes_are_stored(db, bea) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from db.models import UserSession
+
+    ticket = begin_login(db, bea, now=T0)
+    cookie = exchange_ticket(db, ticket, now=T0)
+    with db.read() as session:
+        stored = session.scalars(select(UserSession.token_hash)).all()
+    assert ticket not in str(stored) and cookie.split(".")[0] not in str(stored)

@@ -65,6 +65,8 @@ class Settings:
     weight_promise_reliability: int = 15
     weight_quality: int = 15
     weight_responsiveness: int = 10
+    # Security
+    session_idle_hours: int = 8
 
     def weights(self) -> dict[str, int]:
         """Scorecard weights by metric name; they sum to 100."""
@@ -73,6 +75,9 @@ class Settings:
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
+
+#: How the weighted metrics are named on the settings page (the rest read well as they are).
+_WEIGHT_LABELS = {"otd": "on-time delivery (OTD)", "otif": "on time in full (OTIF)"}
 
 SPECS: dict[str, SettingSpec] = {
     "late_start_grace_days": SettingSpec(
@@ -192,9 +197,17 @@ SPECS: dict[str, SettingSpec] = {
         "Scorecards",
         integer=True,
     ),
+    "session_idle_hours": SettingSpec(
+        "Session inactivity limit (hours)",
+        "A login session ends after this many hours without activity; the user logs in again.",
+        1,
+        168,
+        "Security",
+        integer=True,
+    ),
     **{
         f"weight_{m}": SettingSpec(
-            f"Weight: {m.replace('_', ' ')}",
+            f"Weight: {_WEIGHT_LABELS.get(m, m.replace('_', ' '))}",
             "Share of the score (all weights sum to 100).",
             0,
             100,

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Select, String, and_, case, cast, func, literal, select
 from sqlalchemy.orm import aliased
@@ -18,10 +19,13 @@ from db.models import (
     Item,
     LineForecast,
     PoLine,
+    ProductionReport,
     ProductionSchedule,
     Supplier,
+    SupplierClosure,
 )
-from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, BackorderStatus, Severity
+from portal.core.calendar import WorkCalendar
+from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, BackorderStatus, LineStatus, Severity
 from portal.services.access import ALL_ROLES, Actor, scope_to_actor, service
 
 OPEN_LINE_COLUMNS = [
@@ -86,6 +90,7 @@ class LineFilter:
     item_ids: tuple[int, ...] = ()
     late_only: bool = False
     text: str = ""
+    line_ids: tuple[int, ...] = ()
 
 
 def _open_lines_stmt(actor: Actor, filters: LineFilter) -> Select[Any]:
@@ -147,6 +152,8 @@ def _open_lines_stmt(actor: Actor, filters: LineFilter) -> Select[Any]:
         stmt = stmt.where(PoLine.supplier_id.in_(filters.supplier_ids))
     if filters.item_ids:
         stmt = stmt.where(PoLine.item_id.in_(filters.item_ids))
+    if filters.line_ids:
+        stmt = stmt.where(PoLine.id.in_(filters.line_ids))
     if filters.late_only:
         stmt = stmt.where(LineForecast.days_late_p90 > 0)
     if filters.text:
@@ -200,9 +207,18 @@ def open_lines(
 
 @service(*ALL_ROLES, writes=False)
 def line_choices(db: Database, actor: Actor, *, open_only: bool = True) -> pd.DataFrame:
-    """(line_id, label, sku, status) of the lines the actor may pick in a form."""
+    """(line_id, label, sku, item_id, item, status) of the lines the actor may pick in a form."""
     stmt = (
-        select(PoLine.id, PoLine.po_number, PoLine.line, Item.sku, PoLine.status, PoLine.supplier_id)
+        select(
+            PoLine.id,
+            PoLine.po_number,
+            PoLine.line,
+            Item.sku,
+            PoLine.status,
+            PoLine.supplier_id,
+            PoLine.item_id,
+            Item.description,
+        )
         .join(Item, Item.id == PoLine.item_id)
         .order_by(PoLine.po_number, PoLine.line)
     )
@@ -212,10 +228,88 @@ def line_choices(db: Database, actor: Actor, *, open_only: bool = True) -> pd.Da
     with db.read() as session:
         frame = pd.DataFrame(
             session.execute(stmt).all(),
-            columns=["line_id", "po_number", "line", "sku", "status", "supplier_id"],
+            columns=["line_id", "po_number", "line", "sku", "status", "supplier_id", "item_id", "item"],
         )
     frame["label"] = frame["po_number"] + "/" + frame["line"].astype(str)
     frame["status"] = frame["status"].map(lambda v: getattr(v, "value", v))
+    return frame
+
+
+OUTPUT_SHEET_COLUMNS = [
+    "line_id",
+    "po_number",
+    "line_no",
+    "line",
+    "sku",
+    "item",
+    "status",
+    "quantity",
+    "daily_output",
+    "produced",
+    "remaining",
+    "need_by_date",
+    "arrival_p50",
+    "posted_good_qty",
+    "posted_rejected_qty",
+    "posted_note",
+    "posted_by",
+]
+
+
+@service(*ALL_ROLES, writes=False)
+def output_sheet(db: Database, actor: Actor, report_date: dt.date, *, limit: int = 500) -> pd.DataFrame:
+    """Lines producing on ``report_date`` (in production, or open and started) with what is posted for it."""
+    sched = current_schedule_subquery()
+    posted = (
+        select(
+            ProductionReport.po_line_id,
+            ProductionReport.good_qty,
+            ProductionReport.rejected_qty,
+            ProductionReport.note,
+            ProductionReport.created_by_name,
+        )
+        .where(ProductionReport.is_current, ProductionReport.report_date == report_date)
+        .subquery("posted")
+    )
+    started = (PoLine.status == LineStatus.IN_PRODUCTION) | (
+        (PoLine.status == LineStatus.OPEN) & (sched.c.start_date <= report_date)
+    )
+    stmt = (
+        select(
+            PoLine.id,
+            PoLine.po_number,
+            PoLine.line,
+            (PoLine.po_number + literal("/") + cast(PoLine.line, String)).label("label"),
+            Item.sku,
+            Item.description,
+            PoLine.status,
+            PoLine.quantity,
+            sched.c.daily_output,
+            LineForecast.produced,
+            LineForecast.remaining,
+            PoLine.need_by_date,
+            LineForecast.arrival_p50,
+            posted.c.good_qty,
+            posted.c.rejected_qty,
+            posted.c.note,
+            posted.c.created_by_name,
+        )
+        .join(Item, Item.id == PoLine.item_id)
+        .outerjoin(sched, sched.c.po_line_id == PoLine.id)
+        .outerjoin(LineForecast, LineForecast.po_line_id == PoLine.id)
+        .outerjoin(posted, posted.c.po_line_id == PoLine.id)
+        .where(started)
+        .order_by(PoLine.po_number, PoLine.line)
+        .limit(limit)
+    )
+    stmt = scope_to_actor(stmt, PoLine.supplier_id, actor)
+    with db.read() as session:
+        frame = pd.DataFrame(session.execute(stmt).all(), columns=OUTPUT_SHEET_COLUMNS)
+    frame["status"] = frame["status"].map(lambda v: getattr(v, "value", v))
+    for col in ("need_by_date", "arrival_p50"):
+        frame[col] = pd.to_datetime(frame[col])
+    for col in ("daily_output", "produced", "remaining", "posted_good_qty", "posted_rejected_qty"):
+        frame[col] = frame[col].astype("Int64")
     return frame
 
 
@@ -224,3 +318,23 @@ def days_between(later: dt.date | None, earlier: dt.date | None) -> int | None:
     if later is None or earlier is None:
         return None
     return (later - earlier).days
+
+
+@service(*ALL_ROLES, writes=False)
+def recent_working_days(db: Database, actor: Actor, today: dt.date, count: int = 10) -> list[dt.date]:
+    """The supplier's last ``count`` working days up to ``today``, newest first (Mon-Fri for staff)."""
+    calendar = WorkCalendar()
+    if actor.supplier_id is not None:
+        with db.read() as session:
+            row = session.execute(
+                select(Supplier.country, Supplier.working_weekdays).where(Supplier.id == actor.supplier_id)
+            ).first()
+            closures = session.scalars(
+                select(SupplierClosure.closure_date).where(SupplierClosure.supplier_id == actor.supplier_id)
+            ).all()
+        if row is not None:
+            calendar = WorkCalendar.for_supplier(row.country, row.working_weekdays, closures)
+    days = np.busday_offset(
+        np.datetime64(today, "D"), -np.arange(count), roll="backward", busdaycal=calendar.busdaycal
+    )
+    return [pd.Timestamp(d).date() for d in days]

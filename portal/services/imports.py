@@ -333,7 +333,8 @@ def _current_schedules(session: Session, line_ids: list[int]) -> pd.DataFrame:
     return pd.DataFrame(session.execute(stmt).all(), columns=cols)
 
 
-def _write_schedules(session, actor, table, result, today, dry_run) -> None:  # type: ignore[no-untyped-def]
+def check_schedules(session: Session, actor: Actor, table: CheckedTable) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The database checks of a schedules table; returns each row's line and the lines' current schedules."""
     rows = table.rows
     lines = _attach_lines(session, actor, table)
     order_date = pd.to_datetime(lines["order_date"])
@@ -348,8 +349,19 @@ def _write_schedules(session, actor, table, result, today, dry_run) -> None:  # 
         "reason",
         "is required when the estimated_end_date moves later than the current schedule",
     )
-    if dry_run or table.errors:
-        return
+    return lines, current
+
+
+def write_schedules(
+    session: Session,
+    actor: Actor,
+    table: CheckedTable,
+    lines: pd.DataFrame,
+    current: pd.DataFrame,
+    result: ImportResult,
+) -> None:
+    """Insert each checked row as the next revision of its line's schedule."""
+    rows = table.rows
     revisions = current["revision"].reindex(lines["id"]).fillna(0).astype(int).to_numpy() + 1
     now = utcnow()
     values = [
@@ -379,6 +391,13 @@ def _write_schedules(session, actor, table, result, today, dry_run) -> None:  # 
     result.created = len(values)
 
 
+def _write_schedules(session, actor, table, result, today, dry_run) -> None:  # type: ignore[no-untyped-def]
+    lines, current = check_schedules(session, actor, table)
+    if dry_run or table.errors:
+        return
+    write_schedules(session, actor, table, lines, current, result)
+
+
 def check_report_days(
     session: Session, table: CheckedTable, lines: pd.DataFrame, today: dt.date, column: str = "date"
 ) -> None:
@@ -398,7 +417,7 @@ def check_report_days(
 
 
 def _current_reports(session: Session, line_ids: list[int], dates: pd.Series) -> pd.DataFrame:
-    cols = ["id", "po_line_id", "report_date", "revision"]
+    cols = ["id", "po_line_id", "report_date", "revision", "good_qty", "rejected_qty", "note"]
     if not line_ids or dates.dropna().empty:
         return pd.DataFrame(columns=cols)
     frames = []
@@ -408,6 +427,9 @@ def _current_reports(session: Session, line_ids: list[int], dates: pd.Series) ->
             ProductionReport.po_line_id,
             ProductionReport.report_date,
             ProductionReport.revision,
+            ProductionReport.good_qty,
+            ProductionReport.rejected_qty,
+            ProductionReport.note,
         ).where(
             ProductionReport.is_current,
             ProductionReport.po_line_id.in_(chunk),
@@ -418,29 +440,48 @@ def _current_reports(session: Session, line_ids: list[int], dates: pd.Series) ->
     return pd.concat(frames, ignore_index=True)
 
 
-def _write_reports(session, actor, table, result, today, dry_run) -> None:  # type: ignore[no-untyped-def]
-    rows = table.rows
+def check_reports(session: Session, actor: Actor, table: CheckedTable, today: dt.date) -> pd.DataFrame:
+    """The database checks of a reports table; returns each row's line (id, supplier_id, item_id, ...)."""
     lines = _attach_lines(session, actor, table)
     check_report_days(session, table, lines, today)
-    if dry_run or table.errors:
-        # A preview still says which rows are corrections of an existing report.
-        if not table.errors:
-            result.corrected = _count_corrections(session, lines, rows)
-        return
-    line_ids = [int(i) for i in lines["id"].unique()]
+    return lines
+
+
+def reported_before(session: Session, lines: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """Per row, the current report of its line and date (id, revision, good_qty, ...; NaN where none)."""
+    line_ids = [int(i) for i in lines["id"].dropna().unique()]
     current = _current_reports(session, line_ids, rows["date"])
     current["report_date"] = pd.to_datetime(current["report_date"])
     key = pd.DataFrame(
-        {"po_line_id": lines["id"].astype(int).to_numpy(), "report_date": rows["date"].to_numpy()}
+        {"po_line_id": lines["id"].astype("float64").to_numpy(), "report_date": rows["date"].to_numpy()}
     )
+    current["po_line_id"] = current["po_line_id"].astype("float64")
     merged = key.merge(current, on=["po_line_id", "report_date"], how="left")
-    if merged["id"].notna().any():
-        old_ids = [int(i) for i in merged["id"].dropna()]
+    merged.index = rows.index
+    return merged[["id", "revision", "good_qty", "rejected_qty", "note"]]
+
+
+def write_reports(
+    session: Session,
+    actor: Actor,
+    table: CheckedTable,
+    lines: pd.DataFrame,
+    result: ImportResult,
+    previous: pd.DataFrame | None = None,
+) -> None:
+    """Insert each checked row as its day's current report; an existing one stays, no longer current."""
+    # previous: reported_before's frame, when the caller already has it.
+    rows = table.rows
+    if previous is None:
+        previous = reported_before(session, lines, rows)
+    if previous["id"].notna().any():
+        old_ids = [int(i) for i in previous["id"].dropna()]
         for chunk in _chunks(old_ids):
             session.execute(
                 update(ProductionReport).where(ProductionReport.id.in_(chunk)).values(is_current=False)
             )
-    revisions = merged["revision"].fillna(0).astype(int).to_numpy() + 1
+    revisions = previous["revision"].astype("float64").fillna(0).astype(int).to_numpy() + 1
+    line_ids = lines["id"].astype(int).to_numpy()
     now = utcnow()
     values = [
         {
@@ -456,7 +497,7 @@ def _write_reports(session, actor, table, result, today, dry_run) -> None:  # ty
             "created_at": now,
         }
         for line_id, day, rev, good, rejected, note in zip(
-            key["po_line_id"],
+            line_ids,
             _dates(rows["date"]),
             revisions,
             _ints(rows["good_qty"]),
@@ -466,20 +507,20 @@ def _write_reports(session, actor, table, result, today, dry_run) -> None:  # ty
         )
     ]
     session.execute(insert(ProductionReport), values)
-    mark_in_production(session, key["po_line_id"].unique().tolist())
-    result.line_ids = set(key["po_line_id"].astype(int))
+    mark_in_production(session, sorted({int(i) for i in line_ids}))
+    result.line_ids = {int(i) for i in line_ids}
     result.created = len(values)
-    result.corrected = int(merged["id"].notna().sum())
+    result.corrected = int(previous["id"].notna().sum())
 
 
-def _count_corrections(session: Session, lines: pd.DataFrame, rows: pd.DataFrame) -> int:
-    line_ids = [int(i) for i in lines["id"].dropna().unique()]
-    current = _current_reports(session, line_ids, rows["date"])
-    if current.empty:
-        return 0
-    current["report_date"] = pd.to_datetime(current["report_date"])
-    key = pd.DataFrame({"po_line_id": lines["id"].to_numpy(), "report_date": rows["date"].to_numpy()})
-    return len(key.merge(current, on=["po_line_id", "report_date"], how="inner"))
+def _write_reports(session, actor, table, result, today, dry_run) -> None:  # type: ignore[no-untyped-def]
+    lines = check_reports(session, actor, table, today)
+    if dry_run or table.errors:
+        # A preview still says which rows are corrections of an existing report.
+        if not table.errors:
+            result.corrected = int(reported_before(session, lines, table.rows)["id"].notna().sum())
+        return
+    write_reports(session, actor, table, lines, result)
 
 
 def mark_in_production(session: Session, line_ids: list[int]) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
 
 SEVERITY_ICONS = {"critical": "🔴 critical", "warning": "🟠 warning", "info": "🔵 info"}
 STATUS_LABELS = {
@@ -97,3 +100,201 @@ def pager(total: int, page_size: int, key: str) -> None:
     cols = st.columns([1, 3])
     page = cols[0].number_input("Page", min_value=1, max_value=pages, step=1, key=key)
     cols[1].caption(f"{total} rows · page {page} of {pages}")
+
+
+# --------------------------------------------------------------------------- buyer workspace
+
+LINE_DETAIL_PAGE = "portal/ui/views/buyer/line_detail.py"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+#: Cell colors by meaning; text stays readable without colour (the words say it too).
+TONES = {
+    "bad": "background-color: #ffe2e0; color: #a40e26; font-weight: 600",
+    "warn": "background-color: #fff1c7; color: #7a4b00",
+    "ok": "background-color: #dcf5e3; color: #116329",
+    "info": "background-color: #e2f0ff; color: #0a3069",
+}
+SEVERITY_WORDS = {"critical": "Critical", "warning": "Warning", "info": "Info"}
+SEVERITY_TONES = {"Critical": "bad", "Warning": "warn", "Info": "info"}
+SEVERITY_MARKDOWN = {
+    "critical": ":red[**Critical**]",
+    "warning": ":orange[**Warning**]",
+    "info": ":blue[Info]",
+}
+
+
+def toned(frame: pd.DataFrame, tones: dict[str, dict[str, str]]) -> pd.DataFrame | Styler:
+    """``frame`` with cells coloured by value: ``{column: {value: tone}}`` (tones from :data:`TONES`)."""
+    if not tones or frame.empty:
+        return frame
+    style = frame.style
+    for column, by_value in tones.items():
+        style = style.map(lambda v, by=by_value: TONES.get(by.get(v, ""), ""), subset=[column])
+    return style
+
+
+def selectable_table(
+    frame: pd.DataFrame,
+    *,
+    id_column: str,
+    key: str,
+    column_config: dict,
+    column_order: list[str],
+    single: bool = False,
+    tones: dict[str, dict[str, str]] | None = None,
+) -> list[int]:
+    """A table whose rows can be ticked; returns the ids (``id_column``) of the ticked rows."""
+    # When the rows shown change (a filter, another page, someone else's edit), the selection
+    # starts afresh, so an action never lands on a row the user did not tick.
+    ids = [int(i) for i in frame[id_column]]
+    version = int(st.session_state.get(f"{key}.version", 0))
+    if st.session_state.get(f"{key}.ids") != ids:
+        if f"{key}.ids" in st.session_state:
+            version += 1
+            st.session_state[f"{key}.version"] = version
+        st.session_state[f"{key}.ids"] = ids
+    state = st.dataframe(
+        toned(frame, tones or {}),
+        hide_index=True,
+        width="stretch",
+        key=f"{key}.{version}",
+        on_select="rerun",
+        selection_mode="single-row" if single else "multi-row",
+        column_config=column_config,
+        column_order=column_order,
+        placeholder="–",
+    )
+    return [ids[i] for i in state.selection.rows if 0 <= i < len(ids)]
+
+
+def clear_selection(key: str) -> None:
+    """Untick every row of the :func:`selectable_table` ``key`` (after an action on them)."""
+    st.session_state[f"{key}.version"] = int(st.session_state.get(f"{key}.version", 0)) + 1
+
+
+def line_detail_link(line_id: int, label: str) -> None:
+    """A link to the line detail page, opened on this line (in the same tab: the login is kept)."""
+    st.page_link(
+        LINE_DETAIL_PAGE,
+        label=f"Open line {label}",
+        icon=":material/timeline:",
+        query_params={"line": str(int(line_id))},
+    )
+
+
+def flash(key: str, message: str | None = None) -> None:
+    """Show the success message kept under ``key`` (set it with ``message``; shown once, after a rerun)."""
+    if message is not None:
+        st.session_state[key] = message
+        return
+    kept = st.session_state.pop(key, None)
+    if kept:
+        st.success(kept, icon=":material/check_circle:")
+
+
+def download_buttons(make_frame: Callable[[], pd.DataFrame], name: str, *, key: str) -> None:
+    """CSV and Excel buttons; the file is built when clicked, with spreadsheet formulas neutralized."""
+    from portal.queries.exports import to_csv_bytes, to_xlsx_bytes
+
+    left, right = st.columns(2)
+    left.download_button(
+        "Download CSV",
+        data=lambda: to_csv_bytes(make_frame()),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+        key=f"{key}.csv",
+        width="stretch",
+    )
+    right.download_button(
+        "Download Excel",
+        data=lambda: to_xlsx_bytes(make_frame(), name),
+        file_name=f"{name}.xlsx",
+        mime=XLSX_MIME,
+        on_click="ignore",
+        icon=":material/table_view:",
+        key=f"{key}.xlsx",
+        width="stretch",
+    )
+
+
+def rule_label(rule: str) -> str:
+    """'PROJECTED_LATE' -> 'Projected late'."""
+    return rule.replace("_", " ").capitalize()
+
+
+def change_summary(before: dict | None, after: dict | None) -> str:
+    """An audit event's change in one line: 'status: open → acknowledged; comment: ...'."""
+    before, after = before or {}, after or {}
+    parts = []
+    for name in dict.fromkeys([*before, *after]):
+        old, new = before.get(name), after.get(name)
+        if name in before and old != new:
+            parts.append(f"{name}: {'–' if old is None else old} → {'–' if new is None else new}")
+        elif name not in before:
+            parts.append(f"{name}: {new}")
+    return "; ".join(parts)
+
+
+# --------------------------------------------------------------------------- supplier workspace
+
+#: The line a supplier user works on, remembered across its pages (my lines -> schedule -> output).
+SUPPLIER_LINE_KEY = "supplier.line_id"
+
+
+def line_picker(choices: pd.DataFrame, *, key: str, label: str = "Line") -> int | None:
+    """A select box of lines ('PO-1/1 · SKU-1 · Storage box') that remembers the line across pages."""
+    if choices.empty:
+        return None
+    ids = [int(i) for i in choices["line_id"]]
+    names = dict(zip(ids, choices["label"] + " · " + choices["sku"] + " · " + choices["item"], strict=True))
+    if st.session_state.get(key) not in (None, *ids):
+        del st.session_state[key]
+    remembered = st.session_state.get(SUPPLIER_LINE_KEY)
+    index = ids.index(remembered) if remembered in ids else 0
+    chosen = st.selectbox(label, ids, index=index, format_func=names.get, key=key)
+    st.session_state[SUPPLIER_LINE_KEY] = chosen
+    return chosen
+
+
+def _day(value: object) -> str:
+    return "—" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+def line_summary(detail: object) -> None:
+    """One line's numbers in a compact row: produced, my end date, forecast end and arrival, need-by."""
+    header = detail.header  # type: ignore[attr-defined]
+    forecast = detail.forecast or {}  # type: ignore[attr-defined]
+    schedule = detail.current_schedule  # type: ignore[attr-defined]
+    quantity = int(header["quantity"])
+    produced = int(forecast.get("produced") or 0)
+    late = forecast.get("days_late_p50")
+    if late is None:
+        lateness = "no forecast yet"
+    elif late > 0:
+        lateness = f"{late} d late"
+    elif late < 0:
+        lateness = f"{-late} d early"
+    else:
+        lateness = "on time"
+    facts = [
+        ("Produced", f"{produced:,} of {quantity:,}", "Good units reported / ordered"),
+        ("My end date", _day(schedule["estimated_end_date"] if schedule else None), "Your estimated end"),
+        (
+            "Forecast end p50 / p90",
+            f"{_day(forecast.get('completion_p50'))} / {_day(forecast.get('completion_p90'))[5:]}",
+            "The portal's forecast of the end of production: 50% and 90% sure",
+        ),
+        (
+            "Arrival p50 / p90",
+            f"{_day(forecast.get('arrival_p50'))} / {_day(forecast.get('arrival_p90'))[5:]}",
+            "Forecast arrival at the warehouse (end of production + transit days)",
+        ),
+        ("Need by", f"{_day(header['need_by_date'])} · {lateness}", "Arrival p50 compared with need-by"),
+    ]
+    with st.container(border=True):
+        for col, (label, value, help_text) in zip(st.columns([1.1, 0.9, 1.3, 1.3, 1.4]), facts, strict=True):
+            col.caption(label, help=help_text)
+            col.markdown(f"**{value}**")

@@ -1,0 +1,547 @@
+"""A supplier's writes: production schedule revisions and daily output reports.
+
+Every write checks the actor's supplier on every line, runs the same checks as a file
+import (:mod:`portal.core.fileformats` on text cells, then the database checks of
+:mod:`portal.services.imports`), so a form, the grid and an uploaded file refuse the same
+rows with the same words. Each is one transaction with its audit events and the
+recompute of the lines touched, so the forecast and alerts the buyer sees change at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from db.engine import Database
+from db.models import PoLine, ProductionReport, ProductionSchedule
+from portal.core.calendar import WorkCalendar
+from portal.core.domain import ConflictError, NotFound, PermissionDenied, Role, ValidationError
+from portal.core.fileformats import FORMATS, RowError, check_rows, line_keys
+from portal.services import audit
+from portal.services.access import Actor, require_supplier_access, service
+from portal.services.calendars import load_calendars
+from portal.services.imports import (
+    ImportResult,
+    check_reports,
+    check_schedules,
+    reported_before,
+    write_reports,
+    write_schedules,
+)
+from portal.services.planning import recompute_affected
+
+#: How form fields are named to people (the file columns stay the reports/schedules format).
+FIELD_LABELS: dict[str, str] = {
+    "po_number": "PO number",
+    "line": "Line",
+    "date": "Date",
+    "good_qty": "Good quantity",
+    "rejected_qty": "Rejected quantity",
+    "note": "Note",
+    "start_date": "Start date",
+    "daily_output": "Planned daily output",
+    "estimated_end_date": "Estimated end date",
+    "reason": "Reason",
+}
+REPORT_COLUMNS: tuple[str, ...] = tuple(FORMATS["reports"].names)
+PREVIEW_COLUMNS = [
+    "row",
+    "line",
+    "date",
+    "good_qty",
+    "rejected_qty",
+    "note",
+    "posted_good_qty",
+    "posted_rejected_qty",
+    "check",
+]
+
+
+class ScheduleConflict(ConflictError):
+    """Someone saved a schedule revision after the one the form was based on."""
+
+    def __init__(self, message: str, submitted: Mapping[str, Any], current_revision: int | None):
+        super().__init__(message)
+        #: The refused input, so the page can give it back to the user.
+        self.submitted = dict(submitted)
+        self.current_revision = current_revision
+
+
+class CorrectionNeeded(ConflictError):
+    """The day is already reported: posting again is a correction, which the user must confirm."""
+
+    def __init__(self, message: str, corrections: list[str]):
+        super().__init__(message)
+        #: "PO-1/1 on 2026-03-06 (100 good, 0 rejected)" for each day already reported.
+        self.corrections = corrections
+
+
+@dataclass(frozen=True)
+class ScheduleResult:
+    """The revision a schedule change created, and a warning when its end date does not fit the plan."""
+
+    line_id: int
+    label: str
+    revision: int
+    implied_end_date: dt.date | None
+    warning: str | None = None
+
+
+@dataclass(frozen=True)
+class ImpliedEnd:
+    """When a plan produces its last unit, and how that was counted."""
+
+    end_date: dt.date
+    first_day: dt.date
+    remaining: int
+    working_days: int
+
+
+def describe(error: RowError) -> str:
+    """A row error as a sentence for a form or grid row: 'Good quantity (-5) must be a whole number >= 0.'"""
+    label = FIELD_LABELS.get(error.column, error.column.replace("_", " ").capitalize())
+    value = f" ({error.value})" if error.value else ""
+    # Most reasons read on from the field ("is in the future"); the others follow a colon.
+    joint = " " if error.reason.split(" ", 1)[0] in ("is", "must", "duplicates", "are") else ": "
+    return f"{label}{value}{joint}{error.reason}."
+
+
+def _describe_all(errors: Sequence[RowError]) -> str:
+    return "\n".join(describe(e) for e in sorted(errors, key=lambda e: (e.row, e.column)))
+
+
+# --------------------------------------------------------------------------- schedules
+
+
+def _next_working_day(calendar: WorkCalendar, day: dt.date) -> dt.date:
+    """The first working day after ``day`` (``day`` itself may be a holiday)."""
+    out = np.busday_offset(np.datetime64(day, "D"), 1, roll="backward", busdaycal=calendar.busdaycal)
+    return pd.Timestamp(out).date()
+
+
+def implied_end_date(
+    calendar: WorkCalendar,
+    *,
+    start_date: dt.date,
+    daily_output: int,
+    quantity: int,
+    produced: int,
+    today: dt.date,
+) -> ImpliedEnd | None:
+    """The working day the plan makes its last unit, on the supplier's calendar (None: nothing left)."""
+    # ceil(remaining / daily_output) working days, the first day counted as day 1. Counting starts on the
+    # start date; once output is reported, on the first working day after today (or the start date, if
+    # later), as the forecast counts.
+    remaining = max(0, int(quantity) - int(produced))
+    if remaining == 0 or daily_output <= 0:
+        return None
+    first = start_date
+    if produced > 0:
+        first = max(start_date, _next_working_day(calendar, today))
+    first = calendar.add_working_days(first, 0)
+    days = math.ceil(remaining / daily_output)
+    return ImpliedEnd(calendar.add_working_days(first, days - 1), first, remaining, days)
+
+
+def fit_warning(estimated_end_date: dt.date, implied: ImpliedEnd | None, daily_output: int) -> str | None:
+    """A warning when the estimated end date is not the day the plan makes its last unit (None when it is)."""
+    if implied is None or implied.end_date == estimated_end_date:
+        return None
+    plan = (
+        f"{implied.remaining:,} units at {daily_output:,} a day take {implied.working_days} working "
+        f"day(s) from {implied.first_day.isoformat()} on your working days"
+    )
+    if estimated_end_date < implied.end_date:
+        return (
+            f"Your estimated end date {estimated_end_date.isoformat()} is too early for this plan: "
+            f"implied end date {implied.end_date.isoformat()} ({plan})."
+        )
+    return (
+        f"Your estimated end date {estimated_end_date.isoformat()} is later than the plan needs: "
+        f"implied end date {implied.end_date.isoformat()} ({plan}). Keep it if you allow a margin."
+    )
+
+
+def _lock_line(session: Session, line_id: int) -> PoLine:
+    # FOR UPDATE on PostgreSQL: a second save of the same line waits here, then sees the first one's
+    # revision. SQLite ignores it: db.write() sessions already hold the write lock from BEGIN.
+    line = session.scalars(select(PoLine).where(PoLine.id == line_id).with_for_update()).first()
+    if line is None:
+        raise NotFound(f"No PO line with id {line_id}.")
+    return line
+
+
+def _latest_schedule(session: Session, line_id: int) -> ProductionSchedule | None:
+    return session.scalars(
+        select(ProductionSchedule)
+        .where(ProductionSchedule.po_line_id == line_id)
+        .order_by(ProductionSchedule.revision.desc())
+        .limit(1)
+    ).first()
+
+
+def _schedule_values(schedule: ProductionSchedule) -> dict[str, Any]:
+    return {
+        "revision": schedule.revision,
+        "start_date": schedule.start_date,
+        "daily_output": schedule.daily_output,
+        "estimated_end_date": schedule.estimated_end_date,
+        "reason": schedule.reason,
+    }
+
+
+def _conflict(
+    label: str, latest: ProductionSchedule | None, submitted: Mapping[str, Any]
+) -> ScheduleConflict:
+    if latest is None:
+        message = f"The schedule of {label} changed since you opened it: reload it, then save again."
+        return ScheduleConflict(message, submitted, None)
+    when = latest.created_at.strftime("%Y-%m-%d %H:%M")
+    message = (
+        f"The schedule of {label} was changed by {latest.created_by_name} at {when} UTC "
+        f"(now revision {latest.revision}): reload it, then save again."
+    )
+    return ScheduleConflict(message, submitted, latest.revision)
+
+
+def _produced(session: Session, line_id: int) -> int:
+    return int(
+        session.scalar(
+            select(func.coalesce(func.sum(ProductionReport.good_qty), 0)).where(
+                ProductionReport.po_line_id == line_id, ProductionReport.is_current
+            )
+        )
+        or 0
+    )
+
+
+@service(Role.SUPPLIER, Role.BUYER, Role.ADMIN)
+def revise_schedule(
+    db: Database,
+    actor: Actor,
+    line_id: int,
+    *,
+    start_date: dt.date,
+    daily_output: int,
+    estimated_end_date: dt.date,
+    reason: str | None = None,
+    expected_revision: int | None,
+    today: dt.date | None = None,
+) -> ScheduleResult:
+    """Save the next revision of a line's schedule, unless someone saved one after ``expected_revision``."""
+    # expected_revision: the revision the form was based on (None: the user saw no schedule).
+    today = today or dt.date.today()
+    reason = (reason or "").strip() or None
+    submitted = {
+        "start_date": start_date,
+        "daily_output": daily_output,
+        "estimated_end_date": estimated_end_date,
+        "reason": reason,
+    }
+    try:
+        with db.write() as session:
+            line = _lock_line(session, line_id)
+            label = line.label
+            require_supplier_access(actor, line.supplier_id, f"Line {label}")
+            latest = _latest_schedule(session, line_id)
+            if (latest.revision if latest is not None else None) != expected_revision:
+                raise _conflict(label, latest, submitted)
+            cells = {
+                "po_number": line.po_number,
+                "line": str(line.line),
+                "start_date": _cell(start_date),
+                "daily_output": _cell(daily_output),
+                "estimated_end_date": _cell(estimated_end_date),
+                "reason": reason or "",
+            }
+            table = check_rows(pd.DataFrame([cells], dtype=str), "schedules")
+            lines, current = check_schedules(session, actor, table)
+            if table.errors:
+                raise ValidationError(_describe_all(table.errors))
+            result = ImportResult(kind="schedules", rows=1)
+            write_schedules(session, actor, table, lines, current, result)
+            revision = (latest.revision if latest is not None else 0) + 1
+            calendar = load_calendars(session, [line.supplier_id]).get(line.supplier_id)
+            implied = implied_end_date(
+                calendar,
+                start_date=start_date,
+                daily_output=int(daily_output),
+                quantity=line.quantity,
+                produced=_produced(session, line_id),
+                today=today,
+            )
+            warning = fit_warning(estimated_end_date, implied, int(daily_output))
+            audit.record(
+                session,
+                actor,
+                "schedule.revised" if latest is not None else "schedule.created",
+                "production_schedule",
+                f"{line_id}/{revision}",
+                before=_schedule_values(latest) if latest is not None else None,
+                after={**submitted, "revision": revision},
+                po_line_id=line_id,
+            )
+            recompute_affected(session, line_ids=[line_id], as_of=today)
+            session.commit()
+    except IntegrityError:
+        # The unique (po_line_id, revision) constraint: a concurrent save got the revision first.
+        with db.read() as session:
+            latest = _latest_schedule(session, line_id)
+            label = session.get(PoLine, line_id).label  # type: ignore[union-attr]
+        if latest is None or latest.revision == expected_revision:
+            raise
+        raise _conflict(label, latest, submitted) from None
+    return ScheduleResult(
+        line_id=line_id,
+        label=label,
+        revision=revision,
+        implied_end_date=implied.end_date if implied else None,
+        warning=warning,
+    )
+
+
+# --------------------------------------------------------------------------- reports
+
+
+def _cell(value: object) -> str:
+    """A value as the text a CSV cell would hold: ISO dates, whole numbers without '.0', '' for missing."""
+    if value is None or value is pd.NaT:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return str(int(value)) if value.is_integer() else str(value)
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        return _cell(value.item())
+    if pd.api.types.is_scalar(value) and pd.isna(value):
+        return ""
+    return str(value).strip()
+
+
+def _text_frame(
+    rows: pd.DataFrame | Sequence[Mapping[str, Any]], report_date: dt.date | None
+) -> pd.DataFrame:
+    """The rows as text cells in the reports format; an empty or missing date is ``report_date``."""
+    frame = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+    if frame.empty:
+        raise ValidationError("Enter the output of at least one line.")
+    if report_date is not None:
+        if "date" not in frame.columns:
+            frame["date"] = report_date
+        frame["date"] = [report_date if _cell(v) == "" else v for v in frame["date"]]
+    return frame.astype(object).map(_cell)
+
+
+def _post(
+    db: Database,
+    actor: Actor,
+    text: pd.DataFrame,
+    *,
+    confirm: bool,
+    today: dt.date,
+    dry_run: bool,
+) -> ImportResult:
+    """Check the rows like an import; write all of them (corrections only when confirmed), or none."""
+    table = check_rows(text, "reports")
+    result = ImportResult(kind="reports", rows=len(table.rows))
+    try:
+        with db.write() as session:
+            lines = check_reports(session, actor, table, today)
+            rows = table.rows
+            labels = line_keys(rows)
+            if actor.is_supplier:
+                other = lines["supplier_id"].notna() & (lines["supplier_id"] != actor.supplier_id)
+                if other.any():
+                    raise PermissionDenied(f"Line {labels[other].iloc[0]} belongs to another supplier.")
+            known = lines["id"].dropna().astype(int)
+            if len(known):
+                # Lock the lines in id order: two posts for the same line and day queue, and the
+                # second sees the first's report (a correction) instead of failing on the unique index.
+                session.execute(
+                    select(PoLine.id)
+                    .where(PoLine.id.in_(sorted(set(known.tolist()))))
+                    .order_by(PoLine.id)
+                    .with_for_update()
+                ).all()
+            previous = reported_before(session, lines, rows)
+            result.errors = table.sorted_errors()
+            result.preview = _preview(rows, labels, previous, result.errors)
+            if result.errors or dry_run:
+                session.rollback()
+                if not result.errors:
+                    result.corrected = int(previous["id"].notna().sum())
+                    result.created = len(rows)
+                return result
+            corrections = previous["id"].notna()
+            if corrections.any() and not confirm:
+                shown = [
+                    f"{labels[i]} on {rows.at[i, 'date']:%Y-%m-%d} "
+                    f"({int(previous.at[i, 'good_qty']):,} good, "
+                    f"{int(previous.at[i, 'rejected_qty']):,} rejected)"
+                    for i in rows.index[corrections.to_numpy()]
+                ]
+                raise CorrectionNeeded(
+                    "Already reported: " + "; ".join(shown) + ". Confirm to correct "
+                    "(the old values stay in the history).",
+                    shown,
+                )
+            write_reports(session, actor, table, lines, result, previous)
+            for i in rows.index:
+                line_id = int(lines.at[i, "id"])
+                day = rows.at[i, "date"].date()
+                before = None
+                if pd.notna(previous.at[i, "id"]):
+                    before = {
+                        "date": day,
+                        "revision": int(previous.at[i, "revision"]),
+                        "good_qty": int(previous.at[i, "good_qty"]),
+                        "rejected_qty": int(previous.at[i, "rejected_qty"]),
+                        "note": None if pd.isna(previous.at[i, "note"]) else previous.at[i, "note"],
+                    }
+                rejected = rows.at[i, "rejected_qty"]
+                audit.record(
+                    session,
+                    actor,
+                    "report.corrected" if before else "report.posted",
+                    "production_report",
+                    f"{line_id}/{day.isoformat()}",
+                    before=before,
+                    after={
+                        "date": day,
+                        "revision": (before["revision"] if before else 0) + 1,
+                        "good_qty": int(rows.at[i, "good_qty"]),
+                        "rejected_qty": 0 if pd.isna(rejected) else int(rejected),
+                        "note": None if pd.isna(rows.at[i, "note"]) else rows.at[i, "note"],
+                    },
+                    po_line_id=line_id,
+                )
+            recompute_affected(session, line_ids=result.line_ids, as_of=today)
+            session.commit()
+    except IntegrityError:
+        # The unique index on current reports: someone posted the same line and day at the same moment.
+        raise ConflictError(
+            "Someone else posted output for the same line and day at the same moment: reload the page "
+            "and check the posted values before posting again."
+        ) from None
+    result.preview["check"] = np.where(result.preview["posted_good_qty"].notna(), "corrected", "posted")
+    return result
+
+
+def _preview(
+    rows: pd.DataFrame, labels: pd.Series, previous: pd.DataFrame, errors: list[RowError]
+) -> pd.DataFrame:
+    """One row per input row: what it says, what was posted before for that day, and its check."""
+    problems: dict[int, list[str]] = {}
+    for error in errors:
+        problems.setdefault(error.row, []).append(describe(error))
+    posted_good = pd.to_numeric(previous["good_qty"], errors="coerce")
+    posted_rejected = pd.to_numeric(previous["rejected_qty"], errors="coerce")
+    checks = []
+    for i in rows.index:
+        row_no = int(rows.at[i, "_row"])
+        if row_no in problems:
+            checks.append(" ".join(problems[row_no]))
+        elif pd.notna(posted_good.loc[i]):
+            checks.append("correction of a day already reported")
+        else:
+            checks.append("ok")
+    return pd.DataFrame(
+        {
+            "row": rows["_row"].astype(int).to_numpy(),
+            "line": labels.to_numpy(),
+            "date": rows["date"].to_numpy(),
+            "good_qty": rows["good_qty"].to_numpy(),
+            "rejected_qty": rows["rejected_qty"].to_numpy(),
+            "note": rows["note"].to_numpy(),
+            "posted_good_qty": posted_good.round().astype("Int64").array,
+            "posted_rejected_qty": posted_rejected.round().astype("Int64").array,
+            "check": checks,
+        },
+        columns=PREVIEW_COLUMNS,
+    )
+
+
+@service(Role.SUPPLIER, Role.BUYER, Role.ADMIN)
+def post_reports(
+    db: Database,
+    actor: Actor,
+    rows: pd.DataFrame | Sequence[Mapping[str, Any]],
+    *,
+    report_date: dt.date | None = None,
+    confirm_corrections: bool = False,
+    today: dt.date | None = None,
+    dry_run: bool = False,
+) -> ImportResult:
+    """Post the output of many lines (grid, uploaded file): all rows or none, corrections if confirmed."""
+    # rows hold the reports format's columns (po_number, line, [date], good_qty, [rejected_qty], [note]);
+    # a missing date is report_date. Bad rows come back in errors and in preview's check column, and
+    # nothing is written. Days already reported raise CorrectionNeeded unless confirm_corrections;
+    # dry_run checks only.
+    today = today or dt.date.today()
+    return _post(
+        db, actor, _text_frame(rows, report_date), confirm=confirm_corrections, today=today, dry_run=dry_run
+    )
+
+
+@service(Role.SUPPLIER, Role.BUYER, Role.ADMIN)
+def post_report(
+    db: Database,
+    actor: Actor,
+    line_id: int,
+    *,
+    report_date: dt.date,
+    good_qty: int,
+    rejected_qty: int = 0,
+    note: str | None = None,
+    confirm_correction: bool = False,
+    today: dt.date | None = None,
+) -> ImportResult:
+    """Post one line's output of one day; a day already reported is corrected only when confirmed."""
+    today = today or dt.date.today()
+    with db.read() as session:
+        line = session.get(PoLine, line_id)
+        if line is None:
+            raise NotFound(f"No PO line with id {line_id}.")
+        require_supplier_access(actor, line.supplier_id, f"Line {line.label}")
+        po_number, number = line.po_number, line.line
+    row = {
+        "po_number": po_number,
+        "line": number,
+        "date": report_date,
+        "good_qty": good_qty,
+        "rejected_qty": rejected_qty,
+        "note": (note or "").strip(),
+    }
+    result = _post(
+        db, actor, _text_frame([row], None), confirm=confirm_correction, today=today, dry_run=False
+    )
+    if result.errors:
+        raise ValidationError(_describe_all(result.errors))
+    return result
+
+
+__all__ = [
+    "CorrectionNeeded",
+    "ImpliedEnd",
+    "ScheduleConflict",
+    "ScheduleResult",
+    "describe",
+    "fit_warning",
+    "implied_end_date",
+    "post_report",
+    "post_reports",
+    "revise_schedule",
+]

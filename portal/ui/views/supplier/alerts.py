@@ -1,0 +1,127 @@
+"""Alerts and messages: the alerts on my lines, my buyer's comments, and my replies."""
+
+import pandas as pd
+import streamlit as st
+
+from portal.queries.alerts import AlertFilter, alert_comments, alert_inbox
+from portal.services.alerts import comment_on_alert
+from portal.ui.context import actor, call, read
+from portal.ui.widgets import SEVERITY_ICONS
+
+#: Each rule as a supplier reads it, and what usually helps.
+RULES: dict[str, tuple[str, str]] = {
+    "LATE_START": (
+        "Production has not started",
+        "Post the output of the days made, or revise the start date.",
+    ),
+    "BEHIND_PLAN": ("Behind the plan", "Tell your buyer why, and revise the schedule if the end date moves."),
+    "PROJECTED_LATE": ("Forecast to arrive late", "Tell your buyer what you can do to catch up."),
+    "AT_RISK": ("May arrive late", "Tell your buyer whether the end date holds."),
+    "STALE_UPDATE": ("No output posted for 3 working days", "Post the output of the days missed."),
+    "DATE_SLIPPED": ("End date moved later", "Your buyer sees the new date: reply with what caused it."),
+    "UNREALISTIC_ESTIMATE": (
+        "Your end date is earlier than the forecast",
+        "Check the planned daily output, or revise the end date.",
+    ),
+    "CAPACITY_OVERLOAD": ("More work than capacity", "Tell your buyer which lines to prioritise."),
+    "SHORT_LEAD_TIME": ("Short lead time", "Tell your buyer early if the need-by date cannot be met."),
+    "QUALITY": ("Many units rejected", "Tell your buyer the cause and what you changed."),
+}
+
+
+SENT = "supplier_alerts.sent"
+
+
+def rule_text(rule: str) -> str:
+    """An alert rule in the supplier's words."""
+    return RULES.get(rule, (rule.replace("_", " ").capitalize(), ""))[0]
+
+
+@st.fragment
+def thread(alert: pd.Series) -> None:
+    """The comments on one alert and a reply box; sending reruns only this part of the page."""
+    me = actor()
+    hint = RULES.get(alert["rule"], ("", ""))[1]
+    st.markdown(f"**{rule_text(alert['rule'])}** · {alert['line'] or 'all your lines'}")
+    st.text(alert["message"])
+    if hint:
+        st.caption(hint)
+    # The thread is filled after the form, so a reply just sent is already in it.
+    box = st.container()
+    with st.form(f"supplier_alerts.reply.{int(alert['alert_id'])}", clear_on_submit=True, border=False):
+        body = st.text_area(
+            "Your reply", max_chars=4000, placeholder="What is happening, and what you will do"
+        )
+        sent = st.form_submit_button("Send reply", type="primary", icon=":material/send:")
+    if sent and call(comment_on_alert, int(alert["alert_id"]), body):
+        # The whole page reruns so the table's comment count includes the reply too.
+        st.session_state[SENT] = True
+        st.rerun()
+    if st.session_state.pop(SENT, False):
+        st.success("Reply sent to your buyer.", icon=":material/check_circle:")
+    comments = read(alert_comments, int(alert["alert_id"]))
+    with box:
+        if comments.empty:
+            st.caption("No comments yet.")
+        for row in comments.itertuples(index=False):
+            mine = row.author == me.name
+            with st.chat_message(
+                "supplier" if mine else "buyer", avatar=":material/factory:" if mine else None
+            ):
+                st.caption(f"{row.author} · {pd.Timestamp(row.created_at):%Y-%m-%d %H:%M} UTC")
+                # Comments are other people's text: shown as plain text, never as markdown or HTML.
+                st.text(row.body)
+
+
+actor()
+st.title("Alerts and messages")
+st.caption(
+    "The alerts on your lines, as your buyer sees them, with your buyer's comments. "
+    "Reply on an alert to tell your buyer what is happening."
+)
+show_resolved = st.toggle("Show resolved alerts too", key="supplier_alerts.resolved")
+statuses = ("open", "acknowledged", "resolved") if show_resolved else ("open", "acknowledged")
+# A buyer's snooze only quiets the buyer's inbox: the supplier still sees the alert.
+frame, total, _ = read(alert_inbox, AlertFilter(statuses=statuses, include_snoozed=True), limit=300)
+if total == 0:
+    st.success("No alerts on your lines.", icon=":material/check_circle:")
+    st.stop()
+
+critical = int((frame["severity"] == "critical").sum())
+st.markdown(
+    f"**{total} alert(s) on your lines**" + (f", {critical} critical" if critical else "") + "."
+    if not show_resolved
+    else f"**{total} alert(s) on your lines**, resolved ones included."
+)
+view = frame.assign(
+    severity=frame["severity"].map(SEVERITY_ICONS).fillna(frame["severity"]),
+    what=frame["rule"].map(rule_text),
+    line=frame["line"].fillna("all lines"),
+)
+selection = st.dataframe(
+    view,
+    hide_index=True,
+    width="stretch",
+    key="supplier_alerts.table",
+    height=248,  # about six rows: the selected alert's comments stay in view below
+    on_select="rerun",
+    selection_mode="single-row",
+    column_order=["severity", "line", "what", "comments", "message", "status", "last_seen"],
+    column_config={
+        "severity": st.column_config.TextColumn("Severity", width=100),
+        "line": st.column_config.TextColumn("Line", width=110),
+        "what": st.column_config.TextColumn("Alert", width=200),
+        "message": st.column_config.TextColumn("Details", width="large"),
+        "comments": st.column_config.NumberColumn("Comments", width=80),
+        "status": st.column_config.TextColumn("Status", width=100),
+        "last_seen": st.column_config.DatetimeColumn("Last seen (UTC)", format="YYYY-MM-DD", width=110),
+    },
+)
+if total > len(frame):
+    st.caption(f"Showing the {len(frame)} most severe of {total} alerts.")
+rows = selection.selection.rows if selection is not None else []
+picked = frame.iloc[rows[0]] if rows else frame.iloc[0]
+if not rows:
+    st.caption("Showing the first alert: select another row to read its comments and reply.")
+with st.container(border=True):
+    thread(picked)

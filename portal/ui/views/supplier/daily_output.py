@@ -1,0 +1,379 @@
+"""Daily output: post what each line made on a working day, in a grid, one line at a time, or from a file."""
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from portal.core.fileformats import FileFormatError, read_table
+from portal.queries.line_detail import line_detail
+from portal.queries.lines import LineFilter, line_choices, open_lines, output_sheet, recent_working_days
+from portal.services.production import post_report, post_reports
+from portal.ui.charts import show_burnup
+from portal.ui.context import actor, call, read
+from portal.ui.widgets import SUPPLIER_LINE_KEY, line_picker, line_summary
+
+VERSION = "daily_output.version"
+CHANGES = "daily_output.changes"
+FORMAT_HELP = (
+    "Columns: po_number, line, date, good_qty, and optionally rejected_qty and note. "
+    "Dates as YYYY-MM-DD; one row per line and day."
+)
+
+
+def _posted_key(column: pd.Series) -> pd.Series:
+    """Sort key: posted lines after the ones still to post, each group by line."""
+    return column.notna() if column.name == "posted_good_qty" else column
+
+
+def _version() -> int:
+    return int(st.session_state.get(VERSION, 0))
+
+
+def _bump() -> None:
+    """Start the grid, the upload and the chart picker afresh (after a post, or another day)."""
+    st.session_state[VERSION] = _version() + 1
+
+
+def _day_name(day: dt.date) -> str:
+    return f"{day:%a %d %b %Y}" + (" (today)" if day == dt.date.today() else "")
+
+
+def _posted(result, day: dt.date | None, before: pd.DataFrame) -> None:  # type: ignore[no-untyped-def]
+    """Remember what was posted and the forecast before it, for the next run to show beside the new one."""
+    lines = sorted(result.line_ids)
+    st.session_state[CHANGES] = {
+        "summary": (
+            f"Posted {result.created} report(s)"
+            + (f", {result.corrected} of them correction(s)" if result.corrected else "")
+            + (f" for {day:%a %d %b %Y}." if day else ".")
+        ),
+        "before": before[before["line_id"].isin(lines)][["line_id", "line", "arrival_p50"]].to_dict(
+            "records"
+        ),
+        "day": day,
+    }
+    if lines:
+        st.session_state[SUPPLIER_LINE_KEY] = lines[0]
+    _bump()
+    st.rerun()
+
+
+def _show_changes() -> None:
+    """What the last post changed: the forecast arrival of each line before and after."""
+    changes = st.session_state.pop(CHANGES, None)
+    if not changes:
+        return
+    st.success(changes["summary"] + " The forecast below is already updated.", icon=":material/check_circle:")
+    before = pd.DataFrame(changes["before"])
+    if before.empty:
+        return
+    now, _ = read_open_arrivals(tuple(int(i) for i in before["line_id"]))
+    view = before.merge(now, on="line_id", how="left", suffixes=("_before", "_after"))
+    st.dataframe(
+        view,
+        hide_index=True,
+        width="stretch",
+        key="daily_output.changes_table",
+        column_order=["line", "arrival_p50_before", "arrival_p50_after", "produced", "remaining"],
+        column_config={
+            "line": st.column_config.TextColumn("Line", width=120),
+            "arrival_p50_before": st.column_config.DateColumn("Arrival p50 before", format="YYYY-MM-DD"),
+            "arrival_p50_after": st.column_config.DateColumn("Arrival p50 now", format="YYYY-MM-DD"),
+            "produced": st.column_config.NumberColumn("Produced", format="localized"),
+            "remaining": st.column_config.NumberColumn("Remaining", format="localized"),
+        },
+    )
+
+
+def read_open_arrivals(line_ids: tuple[int, ...]) -> tuple[pd.DataFrame, int]:
+    """The current forecast of these lines (from the open-lines query, scoped to me)."""
+    frame, total = read(open_lines, LineFilter(line_ids=line_ids), limit=len(line_ids) or 1)
+    return frame[["line_id", "arrival_p50", "produced", "remaining"]], total
+
+
+def _to_send(edited: pd.DataFrame, sheet: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(rows to send, rows among them that correct a day on record): filled rows that change something."""
+    filled = edited["good_qty"].notna().to_numpy()
+    recorded = sheet["posted_good_qty"].notna().to_numpy()
+
+    def equal(a: pd.Series, b: pd.Series) -> np.ndarray:
+        return (a.astype("Float64") == b.astype("Float64")).fillna(False).to_numpy(dtype=bool)
+
+    # Typing exactly what is on record changes nothing: such rows are not sent as corrections.
+    same = (
+        recorded
+        & equal(edited["good_qty"], sheet["posted_good_qty"])
+        & equal(edited["rejected_qty"].fillna(0), sheet["posted_rejected_qty"].fillna(0))
+        & (edited["note"].fillna("").astype(str) == sheet["posted_note"].fillna("").astype(str)).to_numpy()
+    )
+    send = filled & ~same
+    return send, send & recorded
+
+
+@st.fragment
+def grid(days: list[dt.date]) -> None:
+    """Many lines, one day: the grid of lines in production; typing reruns only this fragment."""
+    left, right = st.columns([1, 2], vertical_alignment="bottom")
+    day = left.selectbox("Day", days, format_func=_day_name, key="daily_output.day", on_change=_bump)
+    sheet = read(output_sheet, day)
+    if sheet.empty:
+        st.info(f"No line is in production on {_day_name(day)}. Use **One line** for a line not listed here.")
+        return
+    # Lines still to post come first: the common task is filling in those.
+    sheet = sheet.sort_values(["posted_good_qty", "line"], kind="stable", key=_posted_key)
+    sheet = sheet.reset_index(drop=True)
+    # The actions sit above the grid, so they stay in view however many lines there are.
+    actions = right.container(horizontal=True, vertical_alignment="center")
+    problems = st.container()
+    st.caption(
+        "Type each line's **good** units made that day, and rejected units if any; empty rows are not "
+        "posted. Typing on a line with a value on record corrects it."
+    )
+    data = pd.DataFrame(
+        {
+            "line": sheet["line"],
+            "item": sheet["sku"] + " · " + sheet["item"],
+            "plan": sheet["daily_output"],
+            "on_record": sheet["posted_good_qty"],
+            "good_qty": pd.array([None] * len(sheet), dtype="Int64"),
+            "rejected_qty": pd.array([None] * len(sheet), dtype="Int64"),
+            "note": pd.Series([None] * len(sheet), dtype="string"),
+            "remaining": sheet["remaining"],
+        }
+    )
+    edited = st.data_editor(
+        data,
+        key=f"daily_output.grid.{_version()}",
+        hide_index=True,
+        width="stretch",
+        placeholder="",
+        disabled=["line", "item", "plan", "on_record", "remaining"],
+        column_config={
+            "line": st.column_config.TextColumn("Line", pinned=True, width=95),
+            "item": st.column_config.TextColumn("Item", width=150),
+            "plan": st.column_config.NumberColumn("Plan/day", help="Your planned daily output", width=65),
+            "on_record": st.column_config.NumberColumn(
+                "On record", help="Good units already posted for this day", width=75
+            ),
+            "good_qty": st.column_config.NumberColumn(
+                "Good units", min_value=0, step=1, format="%d", width=85, help="Good units made that day"
+            ),
+            "rejected_qty": st.column_config.NumberColumn(
+                "Rejected", min_value=0, step=1, format="%d", width=75, help="Units rejected that day"
+            ),
+            "note": st.column_config.TextColumn("Note", max_chars=2000, width=140),
+            "remaining": st.column_config.NumberColumn(
+                "Remaining", format="localized", help="Ordered minus good units posted so far", width=80
+            ),
+        },
+    )
+    send, corrections = _to_send(edited, sheet)
+    rows = pd.DataFrame(
+        {
+            "po_number": sheet["po_number"],
+            "line": sheet["line_no"],
+            "good_qty": edited["good_qty"],
+            "rejected_qty": edited["rejected_qty"],
+            "note": edited["note"],
+        }
+    )[send]
+    todo = int(sheet["posted_good_qty"].isna().sum())
+    label = f"Post {len(rows)} line(s)" if len(rows) else "Post"
+    clicked = actions.button(
+        label, type="primary", disabled=rows.empty, key="daily_output.post", icon=":material/send:"
+    )
+    actions.caption(f"{todo} of {len(sheet)} line(s) still to post for this day.")
+    confirm = False
+    if corrections.any():
+        confirm = problems.checkbox(
+            f"Correct {int(corrections.sum())} line(s) already on record for this day "
+            "(the old values stay in the history)",
+            key=f"daily_output.confirm.{_version()}",
+        )
+    if not clicked:
+        return
+    with problems:
+        result = call(post_reports, rows, report_date=day, confirm_corrections=confirm)
+        if result is not None and result.errors:
+            st.error(f"Nothing was posted: {len({e.row for e in result.errors})} line(s) need a fix.")
+            bad = result.preview[
+                ~result.preview["check"].isin(["ok", "correction of a day already reported"])
+            ]
+            st.dataframe(
+                bad[["line", "good_qty", "check"]],
+                hide_index=True,
+                width="stretch",
+                key="daily_output.grid_errors",
+                column_config={
+                    "line": st.column_config.TextColumn("Line", width=110),
+                    "good_qty": st.column_config.NumberColumn("Good units", width=90),
+                    "check": st.column_config.TextColumn("Problem", width="large"),
+                },
+            )
+        elif result is not None:
+            _posted(result, day, sheet[["line_id", "line", "arrival_p50"]])
+
+
+@st.fragment
+def one_line(days: list[dt.date], choices: pd.DataFrame) -> None:
+    """One line and day in a form; says when the day is already posted and asks to confirm a correction."""
+    line_id = line_picker(choices, key="daily_output.one_line")
+    c1, c2, c3 = st.columns([2, 1, 1])
+    day = c1.date_input(
+        "Day", value=days[0], max_value=dt.date.today(), key="daily_output.one_day", format="YYYY-MM-DD"
+    )
+    # The values typed start afresh after each post (the keys carry the page's version).
+    good = c2.number_input(
+        "Good units", min_value=0, step=1, value=None, key=f"daily_output.one_good.{_version()}"
+    )
+    rejected = c3.number_input(
+        "Rejected units", min_value=0, step=1, value=0, key=f"daily_output.one_rejected.{_version()}"
+    )
+    note = st.text_input("Note (optional)", key=f"daily_output.one_note.{_version()}", max_chars=2000)
+    detail = read(line_detail, line_id)
+    reports = detail.current_reports
+    already = (
+        reports[pd.to_datetime(reports["report_date"]) == pd.Timestamp(day)] if day else reports.iloc[0:0]
+    )
+    confirm = False
+    if len(already):
+        old = already.iloc[-1]
+        st.info(
+            f"Already posted for {day:%Y-%m-%d}: {int(old['good_qty']):,} good, "
+            f"{int(old['rejected_qty']):,} rejected, by {old['created_by']}. "
+            "Posting again corrects it; the old values stay in the history."
+        )
+        confirm = st.checkbox("Correct this day", key=f"daily_output.one_confirm.{_version()}")
+    if st.button("Post", type="primary", key="daily_output.one_post", icon=":material/send:"):
+        if good is None or day is None:
+            st.error("Enter the day and the good units.")
+            return
+        before = pd.DataFrame(
+            [
+                {
+                    "line_id": line_id,
+                    "line": detail.header["label"],
+                    "arrival_p50": (detail.forecast or {}).get("arrival_p50"),
+                }
+            ]
+        )
+        result = call(
+            post_report,
+            line_id,
+            report_date=day,
+            good_qty=int(good),
+            rejected_qty=int(rejected or 0),
+            note=note,
+            confirm_correction=confirm,
+        )
+        if result is not None:
+            _posted(result, day, before)
+
+
+@st.fragment
+def upload(days: list[dt.date], choices: pd.DataFrame) -> None:
+    """A CSV or Excel file in the reports format: a preview with every row's check, then post all or none."""
+    st.caption(FORMAT_HELP)
+    template = read(output_sheet, days[0])
+    st.download_button(
+        f"Download a template with your lines for {days[0]:%Y-%m-%d}",
+        data=pd.DataFrame(
+            {
+                "po_number": template["po_number"],
+                "line": template["line_no"],
+                "date": days[0].isoformat(),
+                "good_qty": "",
+                "rejected_qty": "",
+                "note": "",
+            }
+        )
+        .to_csv(index=False)
+        .encode(),
+        file_name=f"reports-{days[0].isoformat()}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+        key="daily_output.template",
+    )
+    file = st.file_uploader("Reports file", type=["csv", "xlsx"], key=f"daily_output.file.{_version()}")
+    if file is None:
+        return
+    try:
+        frame = read_table(file.getvalue(), file.name, "reports")
+    except FileFormatError as exc:
+        st.error(str(exc))
+        return
+    preview = call(post_reports, frame, dry_run=True)
+    if preview is None:
+        return
+    checks = preview.preview
+    st.dataframe(
+        checks,
+        hide_index=True,
+        width="stretch",
+        key="daily_output.upload_preview",
+        placeholder="",
+        column_order=["row", "line", "check", "date", "good_qty", "rejected_qty", "posted_good_qty", "note"],
+        column_config={
+            "row": st.column_config.NumberColumn("Row", width=50),
+            "line": st.column_config.TextColumn("Line", width=110),
+            "date": st.column_config.DateColumn("Date", format="YYYY-MM-DD", width=95),
+            "good_qty": st.column_config.NumberColumn("Good", width=70),
+            "rejected_qty": st.column_config.NumberColumn("Rejected", width=70),
+            "note": st.column_config.TextColumn("Note"),
+            "posted_good_qty": st.column_config.NumberColumn("Posted before", width=90),
+            "posted_rejected_qty": None,
+            "check": st.column_config.TextColumn("Check", width="large"),
+        },
+    )
+    if preview.errors:
+        st.error(
+            f"{len(preview.errors)} problem(s) in {len({e.row for e in preview.errors})} row(s): "
+            "fix the file and upload it again. Nothing was posted."
+        )
+        return
+    confirm = False
+    if preview.corrected:
+        confirm = st.checkbox(
+            f"Correct the {preview.corrected} day(s) already posted (the old values stay in the history)",
+            key=f"daily_output.upload_confirm.{_version()}",
+        )
+    if st.button(f"Post {preview.rows} row(s)", type="primary", key="daily_output.upload_post"):
+        ids = choices.set_index("label")["line_id"].reindex(checks["line"].unique()).dropna()
+        before, _ = read_open_arrivals(tuple(int(i) for i in ids))
+        before = before.merge(choices[["line_id", "label"]].rename(columns={"label": "line"}), on="line_id")
+        result = call(post_reports, frame, confirm_corrections=confirm)
+        if result is not None and not result.errors:
+            _posted(result, None, before)
+
+
+me = actor()
+st.title("Daily output")
+days = read(recent_working_days, dt.date.today())
+_show_changes()
+# The tabs keep their state on the server: after a post the same tab stays open, and hidden tabs do not run.
+tab_grid, tab_one, tab_file = st.tabs(
+    ["Many lines, one day", "One line", "Upload a file"], key="daily_output.tab", on_change="rerun"
+)
+choices = read(line_choices)
+if tab_grid.open:
+    with tab_grid:
+        grid(days)
+if tab_one.open:
+    with tab_one:
+        if choices.empty:
+            st.info("You have no open lines.")
+        else:
+            one_line(days, choices)
+if tab_file.open:
+    with tab_file:
+        upload(days, choices)
+
+if not choices.empty:
+    st.subheader("Forecast and burn-up")
+    chart_line = line_picker(choices, key=f"daily_output.chart_line.{_version()}", label="Line to show")
+    detail = read(line_detail, chart_line)
+    line_summary(detail)
+    show_burnup(detail)

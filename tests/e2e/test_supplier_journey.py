@@ -1,0 +1,289 @@
+"""In real headless Chromium: the demo supplier's day, and two people editing one schedule.
+
+The journey: find a line still to post today, revise its schedule with a reason, post its output
+in the grid, and see the forecast and the burn-up change. Then a second browser context saves the
+same schedule first, and the first one gets the conflict message, keeps its input, and saves
+after a reload. Each supplier page is photographed at 1280x800 under screenshots/.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
+from sqlalchemy import create_engine, func, select
+
+from db.models import LineForecast, PoLine, ProductionReport, ProductionSchedule
+from tests.e2e.conftest import grid_texts, login, screenshot
+
+pytestmark = pytest.mark.browser
+
+USER, PASSWORD = "supplier", "supplier-demo-1"
+DEMO_NAME = "Jonas Weber (ACME-DE)"
+#: The daily grid's columns and their configured widths (daily_output.py): where to double-click.
+GRID_COLUMNS = {
+    "line": 95,
+    "item": 150,
+    "plan": 65,
+    "on_record": 75,
+    "good_qty": 85,
+    "rejected_qty": 75,
+    "note": 140,
+    "remaining": 80,
+}
+ROW_HEIGHT = 35
+
+
+def db_value(database_url: str, stmt):  # type: ignore[no-untyped-def]
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        value = conn.execute(stmt).scalar()
+    engine.dispose()
+    return value
+
+
+def line_id_of(database_url: str, label: str) -> int:
+    po_number, line = label.rsplit("/", 1)
+    return int(
+        db_value(
+            database_url, select(PoLine.id).where(PoLine.po_number == po_number, PoLine.line == int(line))
+        )
+    )
+
+
+def go(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("link", name=name).click()
+    page.get_by_role(
+        "heading", name=name.replace("Alerts and messages", "Alerts and messages")
+    ).first.wait_for()
+
+
+def pick_line(page, label: str) -> None:  # type: ignore[no-untyped-def]
+    """Choose a line in the page's line picker by typing its label."""
+    box = page.get_by_role("combobox", name="Line", exact=True)
+    box.click()
+    page.keyboard.type(label)
+    page.keyboard.press("Enter")
+    shown = (
+        "[...document.querySelectorAll('input[aria-label=\"Line\"]')].some(e => e.value.startsWith(label))"
+    )
+    page.wait_for_function(f"label => {shown}", arg=label)
+
+
+def date_field(page, label: str):  # type: ignore[no-untyped-def]
+    return page.locator("[data-testid='stDateInput']").filter(has_text=label).locator("input")
+
+
+def fact(page, label: str):  # type: ignore[no-untyped-def]
+    """The value under a label in the line summary (e.g. 'Produced' -> '2,463 of 4,500'), as a locator."""
+    cell = page.locator("[data-testid='stColumn']").filter(has=page.get_by_text(label, exact=True)).last
+    return cell.locator("strong")
+
+
+def produced(page) -> int:  # type: ignore[no-untyped-def]
+    return int(fact(page, "Produced").inner_text().split(" of ")[0].replace(",", ""))
+
+
+def chart_image(page) -> bytes:  # type: ignore[no-untyped-def]
+    wait_idle(page)
+    chart = page.locator("[data-testid='stVegaLiteChart']").last
+    chart.scroll_into_view_if_needed()
+    return chart.screenshot()
+
+
+def grid_rows(page) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    """The daily grid's rows as cell texts (the grid is the data editor in the first tab)."""
+    cells = grid_texts_of(page)
+    width = len(GRID_COLUMNS)
+    return [cells[i : i + width] for i in range(0, len(cells), width)]
+
+
+def grid_texts_of(page) -> list[str]:  # type: ignore[no-untyped-def]
+    editor = page.get_by_role("tabpanel").locator("[data-testid='stDataFrame']").first
+    editor.locator("table[role='grid']").wait_for(state="attached")
+    return [t.strip() for t in editor.locator("table[role='grid'] td").all_text_contents()]
+
+
+def wait_idle(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the app is not running a script (its "running" status icon is gone)."""
+    page.locator("[data-testid='stStatusWidgetRunningIcon']").wait_for(state="detached")
+
+
+def type_in_grid(page, row: int, column: str, value: str, *, then: str) -> None:  # type: ignore[no-untyped-def]
+    """Double-click a cell of the data editor (drawn on a canvas), type, commit with Enter, and wait
+    for the button named ``then``. A click that lands while the grid is redrawn is tried again."""
+    editor = page.get_by_role("tabpanel").locator("[data-testid='stDataFrame']").first
+    names = list(GRID_COLUMNS)
+    # The grid stretches its columns in proportion to their configured widths.
+    left = sum(GRID_COLUMNS[n] for n in names[: names.index(column)])
+    done = page.get_by_role("button", name=then)
+    for attempt in range(3):
+        wait_idle(page)
+        if done.is_visible():  # a slow rerun may have shown the previous attempt's edit meanwhile
+            return
+        editor.scroll_into_view_if_needed()
+        box = steady_box(page, editor)
+        x = box["x"] + box["width"] * (left + GRID_COLUMNS[column] / 2) / sum(GRID_COLUMNS.values())
+        y = box["y"] + ROW_HEIGHT * (row + 1) + ROW_HEIGHT / 2
+        try:
+            page.mouse.dblclick(x, y)
+            # The cell editor is an input laid over the canvas: type once it has the focus.
+            page.wait_for_function(
+                "['INPUT', 'TEXTAREA'].includes(document.activeElement?.tagName)", timeout=5_000
+            )
+            page.keyboard.type(value)
+            # Enter commits what the editor holds: only once it holds every character typed.
+            page.wait_for_function("v => document.activeElement?.value === v", arg=value, timeout=5_000)
+            page.keyboard.press("Enter")
+            done.wait_for(timeout=20_000)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            if attempt == 2:
+                raise
+
+
+def steady_box(page, locator) -> dict:  # type: ignore[no-untyped-def]
+    """The element's box once it stops moving (a scroll or a rerun may still be laying the page out)."""
+    previous = None
+    for _ in range(50):
+        box = locator.bounding_box()
+        if box is not None and box == previous:
+            return box
+        previous = box
+        page.wait_for_timeout(100)
+    raise AssertionError("the element kept moving")
+
+
+def test_a_supplier_revises_a_schedule_posts_output_and_sees_the_forecast_change(
+    portal_server, browser
+) -> None:  # type: ignore[no-untyped-def]
+    url = portal_server.database_url
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    login(page, portal_server.base_url, USER, PASSWORD)
+    page.get_by_role("heading", name="My lines").wait_for()
+    page.get_by_text("Post today's output").wait_for()
+    page.locator("[data-testid='stDataFrame'] table[role='grid'] td").first.wait_for(state="attached")
+    wait_idle(page)
+    screenshot(page, "supplier-workspace-my-lines")
+
+    # The grid lists the lines still to post first: take the first one.
+    go(page, "Daily output")
+    first = grid_rows(page)[0]
+    label, already_posted = first[0], first[3] != ""
+    line_id = line_id_of(url, label)
+
+    # Revise its schedule: the end date two weeks later, with the reason.
+    go(page, "Schedules")
+    pick_line(page, label)
+    end = dt.date.fromisoformat(date_field(page, "Estimated end date").input_value())
+    revisions_before = db_value(
+        url, select(func.count(ProductionSchedule.id)).where(ProductionSchedule.po_line_id == line_id)
+    )
+    date_field(page, "Estimated end date").fill((end + dt.timedelta(days=14)).isoformat())
+    date_field(page, "Estimated end date").press("Enter")
+    page.get_by_text("Reason (required when the end date moves later)").wait_for()
+    page.get_by_role("textbox", name="Reason").fill("Dye lot rejected by quality control")
+    page.get_by_role("textbox", name="Reason").press("Enter")
+    page.get_by_role("button", name="Save revision").click()
+    page.get_by_text(f"Revision {revisions_before + 1} of the schedule of {label} saved").wait_for()
+    history = page.locator("[data-testid='stDataFrame']").first
+    history.locator("td", has_text="Dye lot rejected by quality control").wait_for(state="attached")
+    expect(fact(page, "My end date")).to_have_text((end + dt.timedelta(days=14)).isoformat())
+    wait_idle(page)
+    screenshot(page, "supplier-workspace-schedule")
+
+    # Post its output of the day in the grid; the chart below shows the same line.
+    go(page, "Daily output")
+    page.get_by_text("Forecast and burn-up").wait_for()
+    assert grid_rows(page)[0][0] == label
+    # Typing reruns only the grid's fragment: the summary and chart below still show the line as before.
+    type_in_grid(page, 0, "good_qty", "123", then="Post 1 line(s)")
+    produced_before = produced(page)
+    chart_before = chart_image(page)
+    if already_posted:
+        page.get_by_text("Correct 1 line(s) already on record for this day").click()
+    page.get_by_role("button", name="Post 1 line(s)").click()
+    page.get_by_text("Posted 1 report(s)").wait_for()
+    wait_idle(page)
+
+    changes = grid_texts(page, 0)
+    assert changes[0] == label and len(changes) == 5  # line, arrival p50 before and now, produced, remaining
+    # Elements of the previous run stay on screen until the new run replaces them: wait for the change.
+    expect(fact(page, "Produced")).not_to_have_text(re.compile(rf"^{produced_before:,} of "), timeout=20_000)
+    produced_after = produced(page)
+    assert produced_after > produced_before
+    stored = db_value(url, select(LineForecast.produced).where(LineForecast.po_line_id == line_id))
+    assert stored == produced_after
+    posted = db_value(
+        url,
+        select(ProductionReport.good_qty).where(
+            ProductionReport.po_line_id == line_id,
+            ProductionReport.is_current,
+            ProductionReport.good_qty == 123,
+        ),
+    )
+    assert posted == 123
+    assert chart_image(page) != chart_before
+    page.mouse.move(340, 400)
+    page.mouse.wheel(0, -2000)
+    wait_idle(page)
+    screenshot(page, "supplier-workspace-daily-output")
+    context.close()
+
+
+def test_a_second_editor_saving_first_gets_the_first_a_conflict_and_nothing_is_lost(
+    portal_server, browser
+) -> None:  # type: ignore[no-untyped-def]
+    contexts = [browser.new_context(viewport={"width": 1280, "height": 800}) for _ in range(2)]
+    first, second = (c.new_page() for c in contexts)
+    for page in (first, second):
+        page.set_default_timeout(20_000)
+        login(page, portal_server.base_url, USER, PASSWORD)
+        go(page, "Schedules")
+    label = first.get_by_role("combobox", name="Line", exact=True).input_value().split(" · ")[0]
+    pick_line(second, label)
+
+    # The second person saves first: a higher planned daily output.
+    output = second.get_by_role("spinbutton", name="Planned daily output (good units)")
+    output.fill(str(int(output.input_value()) + 5))
+    output.press("Enter")
+    second.get_by_role("button", name="Save revision").click()
+    second.get_by_text("of the schedule of").first.wait_for()
+
+    # The first, still on the revision it opened, moves the end date one day earlier and saves.
+    end = dt.date.fromisoformat(date_field(first, "Estimated end date").input_value())
+    mine = (end - dt.timedelta(days=1)).isoformat()
+    date_field(first, "Estimated end date").fill(mine)
+    date_field(first, "Estimated end date").press("Enter")
+    first.get_by_role("button", name="Save revision").click()
+    message = first.get_by_text(f"was changed by {DEMO_NAME} at")
+    message.wait_for()
+    assert "reload it, then save again" in message.inner_text()
+    assert date_field(first, "Estimated end date").input_value() == mine
+    wait_idle(first)
+    screenshot(first, "supplier-workspace-schedule-conflict")
+
+    first.get_by_role("button", name="Reload the latest schedule").click()
+    first.get_by_role("button", name="Save revision").wait_for()
+    assert date_field(first, "Estimated end date").input_value() == mine
+    first.get_by_role("button", name="Save revision").click()
+    first.get_by_text(f"of the schedule of {label} saved").wait_for()
+    for context in contexts:
+        context.close()
+
+
+def test_the_alerts_page_shows_the_thread_and_sends_a_reply(portal_server, page) -> None:  # type: ignore[no-untyped-def]
+    login(page, portal_server.base_url, USER, PASSWORD)
+    go(page, "Alerts and messages")
+    page.get_by_text("alert(s) on your lines").wait_for()
+    page.get_by_role("textbox", name="Your reply").fill("Second shift from Monday: back on plan by Friday.")
+    page.get_by_role("button", name="Send reply").click()
+    page.get_by_text("Second shift from Monday: back on plan by Friday.").wait_for()
+    wait_idle(page)
+    screenshot(page, "supplier-workspace-alerts")

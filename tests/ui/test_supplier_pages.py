@@ -1,0 +1,349 @@
+"""AppTest of the supplier workspace: my lines, schedules, daily output and alerts, as ACME's planner.
+
+The pages work on the real "today": the days offered for posting are the supplier's last working
+days up to today, so the tests post for the first of them, whatever the date the suite runs on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+import streamlit as st
+from sqlalchemy import select
+
+from db.models import AlertComment, PoLine, ProductionReport, ProductionSchedule
+from portal.core.domain import LineStatus
+from portal.queries.lines import recent_working_days
+from portal.services.planning import sweep
+from portal.services.production import post_report, revise_schedule
+from tests.apptest import app_as, texts
+from tests.builders import TODAY, small_world
+
+PAGES = "portal/ui/views/supplier"
+
+
+@pytest.fixture
+def world(sqlite_db):  # type: ignore[no-untyped-def]
+    # Cached reads are keyed by actor and arguments, not by database: start each test afresh.
+    st.cache_data.clear()
+    return small_world(sqlite_db)
+
+
+def open_page(monkeypatch, url, world, name: str):  # type: ignore[no-untyped-def]
+    at = app_as(monkeypatch, url, world.acme_user, page=f"{PAGES}/{name}.py")
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def last_working_day(db, world) -> dt.date:  # type: ignore[no-untyped-def]
+    return recent_working_days(db, world.acme_user, dt.date.today(), count=1)[0]
+
+
+def table_with(at, column: str) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """The first table on the page with ``column`` (plain st.dataframe tables carry no key)."""
+    for frame in at.dataframe:
+        if column in frame.value.columns:
+            return frame.value
+    raise AssertionError(f"no table with a {column} column")
+
+
+def reports(db, line_id: int, day: dt.date) -> list[tuple]:  # type: ignore[no-untyped-def]
+    with db.read() as session:
+        rows = session.execute(
+            select(ProductionReport.revision, ProductionReport.good_qty, ProductionReport.is_current)
+            .where(ProductionReport.po_line_id == line_id, ProductionReport.report_date == day)
+            .order_by(ProductionReport.revision)
+        ).all()
+    return [tuple(r) for r in rows]
+
+
+def revisions(db, line_id: int) -> list[int]:  # type: ignore[no-untyped-def]
+    with db.read() as session:
+        return list(
+            session.scalars(
+                select(ProductionSchedule.revision)
+                .where(ProductionSchedule.po_line_id == line_id)
+                .order_by(ProductionSchedule.revision)
+            )
+        )
+
+
+# --------------------------------------------------------------------------- my lines
+
+
+def test_my_lines_shows_my_estimate_beside_the_forecast_and_the_alerts(
+    monkeypatch, sqlite_url, world
+) -> None:  # type: ignore[no-untyped-def]
+    at = open_page(monkeypatch, sqlite_url, world, "my_lines")
+    table = at.dataframe[0].value.set_index("line")
+    assert sorted(table.index) == ["PO-1/1", "PO-1/2"]
+    assert str(table.loc["PO-1/1", "estimated_end_date"].date()) == "2026-03-13"
+    assert str(table.loc["PO-1/1", "arrival_p50"].date()) == "2026-03-16"
+    assert {"arrival_p90", "late", "open_alerts"} <= set(table.columns)
+    assert table.loc["PO-1/1", "late"] == "4 d early"
+
+
+def test_my_lines_filters_by_item(monkeypatch, sqlite_url, sqlite_db, world) -> None:  # type: ignore[no-untyped-def]
+    at = open_page(monkeypatch, sqlite_url, world, "my_lines")
+    with sqlite_db.read() as session:
+        steel_bolt = session.scalar(select(PoLine.item_id).where(PoLine.id == world.line_ids["PO-1/2"]))
+    at.multiselect(key="my_lines.items").select(steel_bolt).run()
+    assert list(at.dataframe[0].value["line"]) == ["PO-1/2"]
+
+
+def test_my_lines_reminds_me_of_lines_with_no_update_for_three_working_days(
+    monkeypatch, sqlite_url, sqlite_db, world
+) -> None:  # type: ignore[no-untyped-def]
+    sweep(sqlite_db, world.buyer, as_of=TODAY + dt.timedelta(days=6))  # Thursday 12 March: 4 days quiet
+    at = open_page(monkeypatch, sqlite_url, world, "my_lines")
+    [banner] = [w.value for w in at.warning]
+    assert "1 line(s) have had no output posted for 3 working days or more" in banner
+    assert "PO-1/1" in banner
+
+
+def test_selecting_a_line_takes_me_to_its_schedule(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+    at = open_page(monkeypatch, sqlite_url, world, "my_lines")
+    assert "Select a line (tick its box) to revise its schedule or post its output." in texts(at)
+    table = at.dataframe[0].value
+    row = list(table["line"]).index("PO-1/2")
+    # The table is keyed by the lines it shows, so a selection never lands on another row.
+    at.session_state[f"my_lines.table.{hash(tuple(table['line_id']))}"] = {
+        "selection": {"rows": [row], "columns": []}
+    }
+    at.run()
+    at.button(key="my_lines.to_schedule").click().run()
+    assert at.title[0].value == "Schedules"
+    assert at.selectbox(key="schedule.line").value == world.line_ids["PO-1/2"]
+
+
+# --------------------------------------------------------------------------- schedules
+
+
+def schedule_page(monkeypatch, url, world, line: str):  # type: ignore[no-untyped-def]
+    at = open_page(monkeypatch, url, world, "schedule")
+    at.selectbox(key="schedule.line").select(world.line_ids[line]).run()
+    return at
+
+
+def test_the_schedule_page_saves_a_revision_with_its_reason_and_lists_it(
+    monkeypatch, sqlite_url, sqlite_db, world
+) -> None:  # type: ignore[no-untyped-def]
+    line = world.line_ids["PO-1/1"]
+    at = schedule_page(monkeypatch, sqlite_url, world, "PO-1/1")
+    assert at.date_input(key=f"schedule.end.{line}").value == dt.date(2026, 3, 13)
+    at.date_input(key=f"schedule.end.{line}").set_value(dt.date(2026, 3, 20))
+    at.text_input(key=f"schedule.reason.{line}").input("Resin arrived late")
+    at.button(key=f"schedule.save.{line}").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert "Revision 2 of the schedule of PO-1/1 saved" in texts(at)
+    assert revisions(sqlite_db, line) == [1, 2]
+    history = at.dataframe[0].value
+    assert list(history["end_change"]) == ["2026-03-13 → 2026-03-20", "2026-03-13"]
+    assert history["reason"].iloc[0] == "Resin arrived late"
+
+
+def test_a_later_end_date_without_a_reason_is_refused_on_the_page(
+    monkeypatch, sqlite_url, sqlite_db, world
+) -> None:  # type: ignore[no-untyped-def]
+    line = world.line_ids["PO-1/1"]
+    at = schedule_page(monkeypatch, sqlite_url, world, "PO-1/1")
+    at.date_input(key=f"schedule.end.{line}").set_value(dt.date(2026, 3, 20))
+    at.run()
+    assert "Reason (required: the end date moves later than 2026-03-13)" in [t.label for t in at.text_input]
+    at.button(key=f"schedule.save.{line}").click().run()
+    assert any("Reason is required" in e.value for e in at.error)
+    assert revisions(sqlite_db, line) == [1]
+
+
+def test_a_conflicting_save_names_who_keeps_my_input_and_saves_after_a_reload(
+    monkeypatch, sqlite_url, sqlite_db, world
+) -> None:  # type: ignore[no-untyped-def]
+    line = world.line_ids["PO-1/1"]
+    at = schedule_page(monkeypatch, sqlite_url, world, "PO-1/1")
+    # Meanwhile, the buyer saves revision 2.
+    revise_schedule(
+        sqlite_db,
+        world.buyer,
+        line,
+        start_date=dt.date(2026, 3, 2),
+        daily_output=100,
+        estimated_end_date=dt.date(2026, 3, 12),
+        expected_revision=1,
+        today=TODAY,
+    )
+    at.date_input(key=f"schedule.end.{line}").set_value(dt.date(2026, 3, 11))
+    at.button(key=f"schedule.save.{line}").click().run()
+    [error] = [e.value for e in at.error]
+    assert "changed by buyer at" in error and "reload" in error
+    assert (
+        "Saved now: start 2026-03-02, 100 a day, end 2026-03-12. "
+        "Your input: start 2026-03-02, 100 a day, end 2026-03-11."
+    ) in texts(at)
+    assert at.date_input(key=f"schedule.end.{line}").value == dt.date(2026, 3, 11)
+    assert revisions(sqlite_db, line) == [1, 2]
+    at.button(key=f"schedule.reload.{line}").click().run()
+    assert at.date_input(key=f"schedule.end.{line}").value == dt.date(2026, 3, 11)
+    assert at.button(key=f"schedule.save.{line}").label == "Save revision 3"
+    at.button(key=f"schedule.save.{line}").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert revisions(sqlite_db, line) == [1, 2, 3]
+
+
+def test_the_schedule_form_shows_the_implied_end_date_as_i_type(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+    line = world.line_ids["PO-1/2"]
+    at = schedule_page(monkeypatch, sqlite_url, world, "PO-1/2")
+    assert "Post the first schedule" in texts(at)
+    at.number_input(key=f"schedule.output.{line}").set_value(300).run()
+    start = at.date_input(key=f"schedule.start.{line}").value
+    # 300 units at 300 a day: one working day, the start day itself.
+    assert f"Implied end date {start:%Y-%m-%d}" in texts(at)
+    at.button(key=f"schedule.use_implied.{line}").click().run()
+    assert at.date_input(key=f"schedule.end.{line}").value == start
+
+
+# --------------------------------------------------------------------------- daily output
+
+
+def edit_grid(at, rows: dict[int, dict]) -> None:  # type: ignore[no-untyped-def]
+    """Type into the grid as a browser would: the data editor's edit state, before the next run."""
+    at.session_state["daily_output.grid.0"] = {"edited_rows": rows, "added_rows": [], "deleted_rows": []}
+
+
+def test_the_grid_lists_my_lines_in_production_and_posts_what_i_type(
+    monkeypatch, sqlite_url, sqlite_db, world
+) -> None:  # type: ignore[no-untyped-def]
+    day = last_working_day(sqlite_db, world)
+    at = open_page(monkeypatch, sqlite_url, world, "daily_output")
+    grid = at.data_editor[0].value
+    assert list(grid["line"]) == ["PO-1/1"]
+    edit_grid(at, {0: {"good_qty": 120, "rejected_qty": 3}})
+    at.run()
+    assert at.button(key="daily_output.post").label == "Post 1 line(s)"
+    at.button(key="daily_output.post").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert reports(sqlite_db, world.line_ids["PO-1/1"], day) == [(1, 120, True)]
+    assert f"Posted 1 report(s) for {day:%a %d %b %Y}." in texts(at)
+    changes = table_with(at, "arrival_p50_before")
+    assert list(changes["line"]) == ["PO-1/1"] and changes["produced"].iloc[0] == 620
+
+
+def test_the_server_checks_every_grid_row_again_and_shows_the_problem_per_line(
+    monkeypatch, sqlite_url, sqlite_db, world
+) -> None:  # type: ignore[no-untyped-def]
+    day = last_working_day(sqlite_db, world)
+    at = open_page(monkeypatch, sqlite_url, world, "daily_output")
+    edit_grid(at, {0: {"good_qty": -5}})
+    at.run()
+    at.button(key="daily_output.post").click().run()
+    assert "Nothing was posted: 1 line(s) need a fix." in [e.value for e in at.error]
+    problems = table_with(at, "check")
+    assert list(zip(problems["line"], problems["check"], strict=True)) == [
+        ("PO-1/1", "Good quantity (-5) must be a whole number >= 0.")
+    ]
+    assert reports(sqlite_db, world.line_ids["PO-1/1"], day) == []
+
+
+def test_correcting_a_day_on_record_in_the_grid_needs_a_tick_and_keeps_the_old_value(
+    monkeypatch, sqlite_url, sqlite_db, world
+) -> None:  # type: ignore[no-untyped-def]
+    line = world.line_ids["PO-1/1"]
+    day = last_working_day(sqlite_db, world)
+    post_report(sqlite_db, world.acme_user, line, report_date=day, good_qty=100)
+    at = open_page(monkeypatch, sqlite_url, world, "daily_output")
+    assert at.data_editor[0].value["on_record"].iloc[0] == 100
+    edit_grid(at, {0: {"good_qty": 90}})
+    at.run()
+    at.button(key="daily_output.post").click().run()
+    assert any("Already reported: PO-1/1" in e.value for e in at.error)
+    assert reports(sqlite_db, line, day) == [(1, 100, True)]
+    at.checkbox(key="daily_output.confirm.0").check().run()
+    at.button(key="daily_output.post").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert reports(sqlite_db, line, day) == [(1, 100, False), (2, 90, True)]
+
+
+def test_one_line_and_day_in_the_form_starts_production(monkeypatch, sqlite_url, sqlite_db, world) -> None:  # type: ignore[no-untyped-def]
+    line = world.line_ids["PO-1/2"]
+    day = last_working_day(sqlite_db, world)
+    at = open_page(monkeypatch, sqlite_url, world, "daily_output")
+    at.session_state["daily_output.tab"] = "One line"
+    at.run()
+    at.selectbox(key="daily_output.one_line").select(line).run()
+    at.number_input(key="daily_output.one_good.0").set_value(12)
+    at.button(key="daily_output.one_post").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert reports(sqlite_db, line, day) == [(1, 12, True)]
+    with sqlite_db.read() as session:
+        assert session.get(PoLine, line).status is LineStatus.IN_PRODUCTION
+    # The same tab stays open, with an empty form for the next line.
+    assert at.session_state["daily_output.tab"] == "One line"
+    assert at.number_input(key="daily_output.one_good.1").value is None
+
+
+def test_an_uploaded_file_is_previewed_row_by_row_and_posted_all_or_nothing(
+    monkeypatch, sqlite_url, sqlite_db, world
+) -> None:  # type: ignore[no-untyped-def]
+    day = last_working_day(sqlite_db, world)
+    at = open_page(monkeypatch, sqlite_url, world, "daily_output")
+    at.session_state["daily_output.tab"] = "Upload a file"
+    at.run()
+    bad = f"po_number,line,date,good_qty\nPO-1,1,{day},50\nPO-2,1,{day},5\n"
+    at.file_uploader(key="daily_output.file.0").upload("reports.csv", bad.encode(), "text/csv").run()
+    assert any("Line PO-2/1 belongs to another supplier" in e.value for e in at.error)
+    good = f"po_number,line,date,good_qty,rejected_qty\nPO-1,1,{day},50,1\nPO-1,2,{day},xx,\n"
+    at.file_uploader(key="daily_output.file.0").set_value(("reports.csv", good.encode(), "text/csv")).run()
+    preview = table_with(at, "posted_good_qty")
+    assert list(preview["check"]) == ["ok", "Good quantity (xx) must be a whole number."]
+    assert any("Nothing was posted" in e.value for e in at.error)
+    fixed = good.replace(",xx,", ",7,")
+    at.file_uploader(key="daily_output.file.0").set_value(("reports.csv", fixed.encode(), "text/csv")).run()
+    at.button(key="daily_output.upload_post").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert reports(sqlite_db, world.line_ids["PO-1/1"], day) == [(1, 50, True)]
+    assert reports(sqlite_db, world.line_ids["PO-1/2"], day) == [(1, 7, True)]
+
+
+# --------------------------------------------------------------------------- alerts
+
+
+def test_the_alerts_page_shows_my_buyers_comment_and_sends_my_reply(
+    monkeypatch, sqlite_url, sqlite_db, world
+) -> None:  # type: ignore[no-untyped-def]
+    from portal.services.alerts import comment_on_alert
+
+    line = world.line_ids["PO-1/1"]
+    revise_schedule(
+        sqlite_db,
+        world.acme_user,
+        line,
+        start_date=dt.date(2026, 3, 2),
+        daily_output=100,
+        estimated_end_date=dt.date(2026, 3, 18),
+        reason="Resin late",
+        expected_revision=1,
+        today=TODAY,
+    )
+    with sqlite_db.read() as session:
+        from db.models import Alert
+
+        alert_id = session.scalar(select(Alert.id).where(Alert.rule == "DATE_SLIPPED"))
+    comment_on_alert(sqlite_db, world.buyer, alert_id, "Can you **add** a shift? <b>urgent</b>")
+    at = open_page(monkeypatch, sqlite_url, world, "alerts")
+    table = at.dataframe(key="supplier_alerts.table").value
+    assert "End date moved later" in set(table["what"])
+    row = list(table["rule"]).index("DATE_SLIPPED")
+    at.session_state["supplier_alerts.table"] = {"selection": {"rows": [row], "columns": []}}
+    at.run()
+    # The buyer's words are shown as plain text, markup and all.
+    assert "Can you **add** a shift? <b>urgent</b>" in [t.value for t in at.text]
+    at.text_area[0].input("Yes, a second shift from Monday.")
+    at.button(key=f"FormSubmitter:supplier_alerts.reply.{alert_id}-Send reply").click().run()
+    assert not at.error, [e.value for e in at.error]
+    with sqlite_db.read() as session:
+        replies = session.execute(
+            select(AlertComment.author_name, AlertComment.body).where(AlertComment.alert_id == alert_id)
+        ).all()
+    assert [tuple(r) for r in replies][-1] == ("acme", "Yes, a second shift from Monday.")
+    assert "Yes, a second shift from Monday." in [t.value for t in at.text]

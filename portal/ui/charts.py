@@ -77,10 +77,11 @@ def burnup_chart(detail: LineDetail, calendar: WorkCalendar | None = None) -> al
                 )
             )
             layers.append(alt.Chart(band).mark_line(color=FORECAST).encode(x="date:T", y="high:Q"))
-    markers = [("Need by", as_date(header["need_by_date"]), "#d1242f")]
+    # (name, date, colour, label height in px): labels on two rows, so close dates stay readable.
+    markers = [("Need by", as_date(header["need_by_date"]), "#d1242f", 8)]
     if schedule is not None:
-        markers.append(("Supplier's estimate", as_date(schedule["estimated_end_date"]), "#8250df"))
-    for name, day, color in markers:
+        markers.append(("Supplier's estimate", as_date(schedule["estimated_end_date"]), "#8250df", 24))
+    for name, day, color, label_y in markers:
         if day is None:
             continue
         rule = pd.DataFrame({"date": [pd.Timestamp(day)], "label": [f"{name} {day.isoformat()}"]})
@@ -90,7 +91,7 @@ def burnup_chart(detail: LineDetail, calendar: WorkCalendar | None = None) -> al
         layers.append(
             alt.Chart(rule)
             .mark_text(align="left", dx=4, dy=-6, color=color, fontSize=11)
-            .encode(x="date:T", y=alt.value(8), text="label:N")
+            .encode(x="date:T", y=alt.value(label_y), text="label:N")
         )
     quantity_rule = pd.DataFrame({"cumulative": [quantity]})
     layers.append(
@@ -107,7 +108,7 @@ def show_burnup(detail: LineDetail, calendar: WorkCalendar | None = None) -> Non
     if chart is None:
         st.info("No schedule or output yet: the burn-up appears once the supplier posts a schedule.")
         return
-    st.altair_chart(chart, use_container_width=True)
+    st.altair_chart(chart, width="stretch")
     st.caption(
         "Dashed grey: planned cumulative output · blue: actual good output · orange band: forecast between "
         "p50 (top edge) and p90 · red: need-by date · purple: the supplier's estimated end date."

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import String, case, cast, func, literal, select
+from sqlalchemy import Select, String, case, cast, func, literal, select
 
 from db.engine import Database
 from db.models import Alert, AlertComment, Backorder, Item, PoLine, Supplier, User
@@ -49,6 +50,8 @@ class AlertFilter:
     statuses: tuple[str, ...] = ("open", "acknowledged")
     include_snoozed: bool = False
     po_line_id: int | None = None
+    #: Part of a PO number, SKU or backorder order_ref.
+    text: str = ""
 
 
 def _seen_at(session, actor: Actor) -> dt.datetime | None:  # type: ignore[no-untyped-def]
@@ -57,27 +60,58 @@ def _seen_at(session, actor: Actor) -> dt.datetime | None:  # type: ignore[no-un
     return session.scalar(select(User.alerts_seen_at).where(User.id == actor.user_id))
 
 
-@service(*ALL_ROLES, writes=False)
-def alert_inbox(
-    db: Database,
-    actor: Actor,
-    filters: AlertFilter = AlertFilter(),
-    *,
-    today: dt.date | None = None,
-    limit: int = 500,
-    offset: int = 0,
-) -> tuple[pd.DataFrame, int, int]:
-    """Alerts sorted by severity then days late; returns (page, total, new since my last visit)."""
-    today = today or dt.date.today()
+def _inbox_ids(actor: Actor, filters: AlertFilter, today: dt.date) -> Select[Any]:
+    """The ids of the inbox alerts the actor may see under ``filters`` (unordered).
+
+    Lean on purpose: counting and sorting 100,000 alerts must not drag their joins along;
+    the page's details are read afterwards for its ids only.
+    """
+    stmt = select(Alert.id)
+    if filters.item_ids or filters.text.strip():
+        stmt = stmt.outerjoin(PoLine, PoLine.id == Alert.po_line_id)
+    if actor.is_supplier:
+        stmt = stmt.where(Alert.supplier_id == actor.supplier_id, Alert.backorder_id.is_(None))
+    if filters.statuses:
+        stmt = stmt.where(Alert.status.in_([AlertStatus(s) for s in filters.statuses]))
+    if not filters.include_snoozed:
+        stmt = stmt.where((Alert.snoozed_until.is_(None)) | (Alert.snoozed_until <= today))
+    if filters.supplier_ids:
+        stmt = stmt.where(Alert.supplier_id.in_(filters.supplier_ids))
+    if filters.rules:
+        stmt = stmt.where(Alert.rule.in_(filters.rules))
+    if filters.severities:
+        stmt = stmt.where(Alert.severity.in_([Severity(s) for s in filters.severities]))
+    if filters.item_ids:
+        stmt = stmt.where(func.coalesce(Alert.item_id, PoLine.item_id).in_(filters.item_ids))
+    if filters.min_age_days is not None:
+        cutoff = dt.datetime.combine(today - dt.timedelta(days=filters.min_age_days), dt.time.max)
+        stmt = stmt.where(Alert.first_seen <= cutoff)
+    if filters.po_line_id is not None:
+        stmt = stmt.where(Alert.po_line_id == filters.po_line_id)
+    if filters.text.strip():
+        like = f"%{filters.text.strip().lower()}%"
+        skus = select(Item.id).where(func.lower(Item.sku).like(like))
+        refs = select(Backorder.id).where(func.lower(Backorder.order_ref).like(like))
+        stmt = stmt.where(
+            func.lower(PoLine.po_number).like(like)
+            | func.coalesce(Alert.item_id, PoLine.item_id).in_(skus)
+            | Alert.backorder_id.in_(refs)
+        )
+    return stmt
+
+
+def _details(ids: list[int]) -> Select[Any]:
+    """Everything the inbox shows about these alerts."""
     comments = (
         select(AlertComment.alert_id, func.count(AlertComment.id).label("n"))
+        .where(AlertComment.alert_id.in_(ids))
         .group_by(AlertComment.alert_id)
         .subquery()
     )
     label = case(
         (PoLine.id.is_not(None), PoLine.po_number + literal("/") + cast(PoLine.line, String)), else_=None
     )
-    stmt = (
+    return (
         select(
             Alert.id,
             Alert.rule,
@@ -100,50 +134,76 @@ def alert_inbox(
         .outerjoin(Backorder, Backorder.id == Alert.backorder_id)
         .outerjoin(Item, Item.id == func.coalesce(Alert.item_id, PoLine.item_id))
         .outerjoin(comments, comments.c.alert_id == Alert.id)
+        .where(Alert.id.in_(ids))
     )
-    if actor.is_supplier:
-        stmt = stmt.where(Alert.supplier_id == actor.supplier_id, Alert.backorder_id.is_(None))
-    if filters.statuses:
-        stmt = stmt.where(Alert.status.in_([AlertStatus(s) for s in filters.statuses]))
-    if not filters.include_snoozed:
-        stmt = stmt.where((Alert.snoozed_until.is_(None)) | (Alert.snoozed_until <= today))
-    if filters.supplier_ids:
-        stmt = stmt.where(Alert.supplier_id.in_(filters.supplier_ids))
-    if filters.rules:
-        stmt = stmt.where(Alert.rule.in_(filters.rules))
-    if filters.severities:
-        stmt = stmt.where(Alert.severity.in_([Severity(s) for s in filters.severities]))
-    if filters.item_ids:
-        stmt = stmt.where(func.coalesce(Alert.item_id, PoLine.item_id).in_(filters.item_ids))
-    if filters.min_age_days is not None:
-        cutoff = dt.datetime.combine(today - dt.timedelta(days=filters.min_age_days), dt.time.max)
-        stmt = stmt.where(Alert.first_seen <= cutoff)
-    if filters.po_line_id is not None:
-        stmt = stmt.where(Alert.po_line_id == filters.po_line_id)
+
+
+@service(*ALL_ROLES, writes=False)
+def alert_inbox(
+    db: Database,
+    actor: Actor,
+    filters: AlertFilter = AlertFilter(),
+    *,
+    today: dt.date | None = None,
+    limit: int = 500,
+    offset: int = 0,
+    since: dt.datetime | None = None,
+) -> tuple[pd.DataFrame, int, int]:
+    """Alerts, worst first then latest; returns (page, total, new since ``since`` or my last visit)."""
+    today = today or dt.date.today()
+    stmt = _inbox_ids(actor, filters, today)
     ordered = stmt.order_by(
         SEVERITY_ORDER.desc(),
         func.coalesce(Alert.days_late, -100_000).desc(),
         Alert.first_seen.desc(),
         Alert.id,
     )
-    count_stmt = select(func.count()).select_from(stmt.with_only_columns(Alert.id).subquery())
     with db.read() as session:
-        seen = _seen_at(session, actor)
-        rows = session.execute(ordered.limit(limit).offset(offset)).all()
-        total = int(session.scalar(count_stmt) or 0)
-        new_stmt = select(func.count()).select_from(stmt.with_only_columns(Alert.id).subquery())
+        seen = since if since is not None else _seen_at(session, actor)
+        ids = [int(i) for i in session.scalars(ordered.limit(limit).offset(offset))]
+        total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+        new = total
         if seen is not None:
-            new_stmt = select(func.count()).select_from(
-                stmt.where(Alert.first_seen > seen).with_only_columns(Alert.id).subquery()
+            new = int(
+                session.scalar(
+                    select(func.count()).select_from(stmt.where(Alert.first_seen > seen).subquery())
+                )
+                or 0
             )
-        new = int(session.scalar(new_stmt) or 0)
+        rows = session.execute(_details(ids)).all() if ids else []
     frame = pd.DataFrame([(*r, False) for r in rows], columns=INBOX_COLUMNS)
+    frame = frame.set_index("alert_id").reindex(ids).reset_index() if ids else frame
     for col in ("severity", "status"):
         frame[col] = frame[col].map(lambda v: getattr(v, "value", v))
     frame["is_new"] = frame["first_seen"].map(lambda t: seen is None or t > seen) if len(frame) else []
     frame["days_late"] = frame["days_late"].astype("Int64")
     frame["po_line_id"] = frame["po_line_id"].astype("Int64")
+    frame["comments"] = frame["comments"].astype("int64")
     return frame, total, new
+
+
+@service(*ALL_ROLES, writes=False)
+def alert_severity_counts(
+    db: Database, actor: Actor, filters: AlertFilter = AlertFilter(), *, today: dt.date | None = None
+) -> dict[str, int]:
+    """How many inbox alerts of each severity match ``filters`` (critical, warning, info)."""
+    stmt = _inbox_ids(actor, filters, today or dt.date.today())
+    grouped = stmt.with_only_columns(Alert.severity, func.count()).group_by(Alert.severity)
+    counts = {s.value: 0 for s in (Severity.CRITICAL, Severity.WARNING, Severity.INFO)}
+    with db.read() as session:
+        for value, n in session.execute(grouped):
+            counts[getattr(value, "value", value)] = int(n)
+    return counts
+
+
+@service(*ALL_ROLES, writes=False)
+def alert_rule_names(db: Database, actor: Actor) -> list[str]:
+    """The rules that have live alerts the actor may see, for the inbox's rule filter."""
+    stmt = select(Alert.rule).where(Alert.status != AlertStatus.RESOLVED).distinct().order_by(Alert.rule)
+    if actor.is_supplier:
+        stmt = stmt.where(Alert.supplier_id == actor.supplier_id, Alert.backorder_id.is_(None))
+    with db.read() as session:
+        return list(session.scalars(stmt))
 
 
 @service(*ALL_ROLES, writes=False)

@@ -1,13 +1,18 @@
-"""Reads about suppliers and users: the manager's supplier list, the admin's user and supplier lists."""
+"""Reads about suppliers and users: the supplier directory and profiles, the admin's lists."""
 
 from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import case, func, select
 
 from db.engine import Database
-from db.models import LineForecast, PoLine, Supplier, SupplierContact, User
-from portal.core.domain import OPEN_LINE_STATUSES, LineStatus, Role
+from db.models import LineForecast, PoLine, Supplier, SupplierClosure, SupplierContact, SupplierStats, User
+from portal.core.calendar import public_holidays
+from portal.core.domain import OPEN_LINE_STATUSES, LineStatus, NotFound, Role
 from portal.services.access import STAFF, Actor, service
 
 SUPPLIER_OVERVIEW_COLUMNS = [
@@ -24,6 +29,9 @@ SUPPLIER_OVERVIEW_COLUMNS = [
     "late_lines",
     "received_lines",
     "cancelled_lines",
+    "at_risk_lines",
+    "buffer_days",
+    "observed_capacity",
 ]
 
 
@@ -37,6 +45,17 @@ def supplier_overview(db: Database, actor: Actor) -> pd.DataFrame:
             func.count(PoLine.id).label("lines"),
             func.sum(case((is_open, 1), else_=0)).label("open"),
             func.sum(case((is_open & (LineForecast.days_late_p50 > 0), 1), else_=0)).label("late"),
+            func.sum(
+                case(
+                    (
+                        is_open
+                        & (LineForecast.days_late_p90 > 0)
+                        & (func.coalesce(LineForecast.days_late_p50, 0) <= 0),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ).label("at_risk"),
             func.sum(case((PoLine.status == LineStatus.RECEIVED, 1), else_=0)).label("received"),
             func.sum(case((PoLine.status == LineStatus.CANCELLED, 1), else_=0)).label("cancelled"),
         )
@@ -58,8 +77,12 @@ def supplier_overview(db: Database, actor: Actor) -> pd.DataFrame:
             func.coalesce(counts.c.late, 0),
             func.coalesce(counts.c.received, 0),
             func.coalesce(counts.c.cancelled, 0),
+            func.coalesce(counts.c.at_risk, 0),
+            SupplierStats.buffer_days,
+            SupplierStats.observed_capacity_p90,
         )
         .outerjoin(counts, counts.c.supplier_id == Supplier.id)
+        .outerjoin(SupplierStats, SupplierStats.supplier_id == Supplier.id)
         .order_by(Supplier.code)
     )
     with db.read() as session:
@@ -75,7 +98,80 @@ def supplier_overview(db: Database, actor: Actor) -> pd.DataFrame:
     )
     frame.insert(7, "contacts", joined.reindex(frame["supplier_id"]).to_numpy() if len(frame) else [])
     frame["capacity_per_day"] = frame["capacity_per_day"].astype("Int64")
+    frame["buffer_days"] = frame["buffer_days"].astype("Int64")
+    frame["observed_capacity"] = frame["observed_capacity"].astype("float64")
     return frame
+
+
+@dataclass
+class SupplierProfile:
+    """One supplier as the directory shows it: contacts, calendar, capacity and history."""
+
+    header: dict[str, Any]
+    contacts: pd.DataFrame
+    closures: pd.DataFrame
+    public_holidays: list[dt.date]
+
+
+@service(*STAFF, writes=False)
+def supplier_profile(
+    db: Database, actor: Actor, supplier_id: int, *, today: dt.date | None = None
+) -> SupplierProfile:
+    """A supplier's contacts, working calendar (closures and public holidays ahead) and learned statistics."""
+    today = today or dt.date.today()
+    with db.read() as session:
+        supplier = session.get(Supplier, supplier_id)
+        if supplier is None:
+            raise NotFound(f"No supplier with id {supplier_id}.")
+        stats = session.get(SupplierStats, supplier_id)
+        header = {
+            "supplier_id": supplier.id,
+            "code": supplier.code,
+            "name": supplier.name,
+            "country": supplier.country,
+            "working_weekdays": supplier.working_weekdays,
+            "transit_days": supplier.transit_days,
+            "capacity_per_day": supplier.capacity_per_day,
+            "active": supplier.active,
+            "buffer_days": stats.buffer_days if stats else None,
+            "deliveries": stats.deliveries if stats else None,
+            "median_lead_time_days": stats.median_lead_time_days if stats else None,
+            "observed_capacity": stats.observed_capacity_p90 if stats else None,
+        }
+        contacts = pd.DataFrame(
+            session.execute(
+                select(SupplierContact.name, SupplierContact.email)
+                .where(SupplierContact.supplier_id == supplier_id)
+                .order_by(SupplierContact.id)
+            ).all(),
+            columns=["name", "email"],
+        )
+        closures = pd.DataFrame(
+            session.execute(
+                select(SupplierClosure.closure_date, SupplierClosure.reason)
+                .where(SupplierClosure.supplier_id == supplier_id, SupplierClosure.closure_date >= today)
+                .order_by(SupplierClosure.closure_date)
+            ).all(),
+            columns=["closure_date", "reason"],
+        )
+    closures["closure_date"] = pd.to_datetime(closures["closure_date"])
+    horizon = today + dt.timedelta(days=365)
+    holidays = [
+        d for d in public_holidays(supplier.country, today.year, horizon.year) if today <= d <= horizon
+    ]
+    return SupplierProfile(header=header, contacts=contacts, closures=closures, public_holidays=holidays)
+
+
+def weekday_names(weekmask: str) -> str:
+    """'1111100' -> 'Mon-Fri'; '1111110' -> 'Mon-Sat'; otherwise the days listed."""
+    days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    working = [d for d, flag in zip(days, weekmask, strict=False) if flag == "1"]
+    if not working:
+        return "none"
+    first, last = days.index(working[0]), days.index(working[-1])
+    if len(working) > 2 and working == days[first : last + 1]:
+        return f"{working[0]}-{working[-1]}"
+    return ", ".join(working)
 
 
 @service(Role.ADMIN, writes=False)

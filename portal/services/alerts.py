@@ -161,39 +161,64 @@ def resolve_alerts(db: Database, actor: Actor, alert_ids: Collection[int]) -> in
         return changed
 
 
-@service(Role.SUPPLIER, Role.BUYER, Role.ADMIN)
-def comment_on_alert(db: Database, actor: Actor, alert_id: int, body: str) -> int:
-    """Add a comment (a buyer's note, or a supplier's reply) to an alert; returns the comment id."""
+def _comment_text(body: str) -> str:
     text = (body or "").strip()
     if not text:
         raise ValidationError("Write a comment first.")
     if len(text) > MAX_COMMENT_LENGTH:
         raise ValidationError(f"A comment has at most {MAX_COMMENT_LENGTH} characters ({len(text)} given).")
+    return text
+
+
+def _add_comment(session: Session, actor: Actor, alert: Alert, text: str) -> AlertComment:
+    comment = AlertComment(alert_id=alert.id, author_id=actor.user_id, author_name=actor.name, body=text)
+    session.add(comment)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "alert.commented",
+        "alert",
+        alert.id,
+        after={"comment": text},
+        po_line_id=alert.po_line_id,
+    )
+    return comment
+
+
+@service(Role.SUPPLIER, Role.BUYER, Role.ADMIN)
+def comment_on_alert(db: Database, actor: Actor, alert_id: int, body: str) -> int:
+    """Add a comment (a buyer's note, or a supplier's reply) to an alert; returns the comment id."""
+    text = _comment_text(body)
     with db.write() as session:
         [alert] = _load(session, actor, [alert_id])
-        comment = AlertComment(alert_id=alert.id, author_id=actor.user_id, author_name=actor.name, body=text)
-        session.add(comment)
-        session.flush()
-        audit.record(
-            session,
-            actor,
-            "alert.commented",
-            "alert",
-            alert.id,
-            after={"comment": text},
-            po_line_id=alert.po_line_id,
-        )
+        comment = _add_comment(session, actor, alert, text)
         session.commit()
         return comment.id
 
 
+@service(Role.SUPPLIER, Role.BUYER, Role.ADMIN)
+def comment_on_alerts(db: Database, actor: Actor, alert_ids: Collection[int], body: str) -> int:
+    """Add the same comment to several alerts at once (all or none); returns how many got it."""
+    text = _comment_text(body)
+    with db.write() as session:
+        alerts = _load(session, actor, alert_ids)
+        for alert in alerts:
+            _add_comment(session, actor, alert, text)
+        session.commit()
+        return len(alerts)
+
+
 @service(Role.BUYER, Role.ADMIN, Role.MANAGER, Role.SUPPLIER)
-def mark_alerts_seen(db: Database, actor: Actor, at: dt.datetime | None = None) -> None:
-    """Remember when the user last looked at its alerts ("new since my last visit")."""
+def mark_alerts_seen(db: Database, actor: Actor, at: dt.datetime | None = None) -> dt.datetime | None:
+    """Remember when the user last looked at its alerts; returns the visit before (None: never)."""
     if actor.user_id is None:
-        return
+        return None
     with db.write() as session:
         user = session.get(User, actor.user_id)
+        previous = None
         if user is not None:
+            previous = user.alerts_seen_at
             user.alerts_seen_at = at or utcnow()
         session.commit()
+        return previous

@@ -1,32 +1,45 @@
-"""A buyer's home: every open line with its supplier, forecast and waiting backorders."""
+"""Every open line with its supplier and forecast beside the supplier's estimate, most urgent first."""
 
 import streamlit as st
 
 from portal.queries.directory import supplier_codes
 from portal.queries.lines import LineFilter, open_lines
 from portal.ui.context import actor, read
-from portal.ui.widgets import STATUS_LABELS, lines_table, page_offset, pager
+from portal.ui.widgets import (
+    SEVERITY_TONES,
+    SEVERITY_WORDS,
+    STATUS_LABELS,
+    line_detail_link,
+    page_offset,
+    pager,
+    selectable_table,
+)
 
 actor()
 st.title("Open lines")
 st.caption(
-    "Every open purchase-order line, most urgent first. Forecast arrival p50/p90 beside the "
-    "supplier's estimate; backorders show which customers wait on a line."
+    "Every open purchase-order line, most urgent first: the portal's forecast arrival (p50: likely, "
+    "p90: 90% sure) beside the supplier's own estimated end date."
 )
 
 suppliers = read(supplier_codes)
-c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
+c1, c2, c3, c4 = st.columns([2, 2, 1.8, 1.5], vertical_alignment="bottom")
 chosen = c1.multiselect(
     "Supplier",
     suppliers["supplier_id"].tolist(),
     key="open_lines.suppliers",
     format_func=dict(zip(suppliers["supplier_id"], suppliers["code"], strict=True)).get,
+    placeholder="All suppliers",
 )
 statuses = c2.multiselect(
-    "Status", ["open", "in_production", "shipped"], format_func=STATUS_LABELS.get, key="open_lines.status"
+    "Status",
+    ["open", "in_production", "shipped"],
+    format_func=STATUS_LABELS.get,
+    key="open_lines.status",
+    placeholder="Every open status",
 )
-text = c3.text_input("Search PO, SKU or supplier", key="open_lines.text")
-late_only = c4.toggle("Late or at risk", key="open_lines.late")
+text = c3.text_input("Search PO, SKU or supplier", key="open_lines.text", placeholder="e.g. PO-1042")
+late_only = c4.toggle("Late or at risk", key="open_lines.late", help="Arrival p90 after need-by")
 filters = LineFilter(supplier_ids=tuple(chosen), statuses=tuple(statuses), text=text, late_only=late_only)
 PAGE = 100
 offset = page_offset("open_lines.page", PAGE)
@@ -34,5 +47,60 @@ frame, total = read(open_lines, filters, limit=PAGE, offset=offset)
 if total == 0:
     st.info("No open lines match these filters.")
 else:
-    lines_table(frame, show_supplier=True, key="open_lines.table")
+    view = frame.assign(
+        made=(frame["produced"].astype("float64") / frame["quantity"].astype("float64") * 100).clip(0, 100),
+        worst_severity=frame["worst_severity"].map(SEVERITY_WORDS),
+    )
+    # Widths fit a 1280 px screen with the menu open; item, status, alerts and backorders are in
+    # the table's column menu and on the line detail.
+    selected = selectable_table(
+        view,
+        id_column="line_id",
+        key="open_lines.table",
+        single=True,
+        tones={"worst_severity": SEVERITY_TONES},
+        column_order=[
+            "line",
+            "supplier_code",
+            "sku",
+            "made",
+            "need_by_date",
+            "estimated_end_date",
+            "arrival_p50",
+            "arrival_p90",
+            "days_late_p50",
+        ],
+        column_config={
+            "line": st.column_config.TextColumn("Line", width=92, help="PO number / line"),
+            "supplier_code": st.column_config.TextColumn("Supplier", width=92),
+            "sku": st.column_config.TextColumn("SKU", width=76),
+            "made": st.column_config.NumberColumn(
+                "Made", format="%d%%", width=55, help="Good output reported / ordered quantity"
+            ),
+            "need_by_date": st.column_config.DateColumn("Need by", format="YYYY-MM-DD", width=88),
+            "estimated_end_date": st.column_config.DateColumn(
+                "Supplier's end", format="YYYY-MM-DD", width=100, help="The supplier's own estimated end date"
+            ),
+            "arrival_p50": st.column_config.DateColumn(
+                "Arrival p50", format="YYYY-MM-DD", width=88, help="Forecast arrival: 50% chance by then"
+            ),
+            "arrival_p90": st.column_config.DateColumn(
+                "Arrival p90", format="YYYY-MM-DD", width=88, help="Forecast arrival: 90% chance by then"
+            ),
+            "days_late_p50": st.column_config.NumberColumn(
+                "Late", format="%d d", width=55, help="Arrival p50 minus need-by (negative: early)"
+            ),
+            "item": st.column_config.TextColumn("Item"),
+            "status": st.column_config.TextColumn("Status"),
+            "quantity": st.column_config.NumberColumn("Ordered", format="localized"),
+            "open_alerts": st.column_config.NumberColumn("Alerts"),
+            "worst_severity": st.column_config.TextColumn("Worst alert"),
+            "backorders_waiting": st.column_config.NumberColumn("Backorders"),
+        },
+    )
     pager(total, PAGE, "open_lines.page")
+    if selected:
+        row = frame[frame["line_id"] == selected[0]].iloc[0]
+        line_detail_link(int(row["line_id"]), str(row["line"]))
+    else:
+        st.caption("Tick a line to open its detail: burn-up, schedule revisions, reports and alerts.")

@@ -1,0 +1,233 @@
+"""A buyer's home: live alerts, worst first, to acknowledge, snooze, comment on and resolve."""
+
+import datetime as dt
+import re
+
+import pandas as pd
+import streamlit as st
+
+from portal.queries.alerts import (
+    AlertFilter,
+    alert_comments,
+    alert_inbox,
+    alert_rule_names,
+    alert_severity_counts,
+)
+from portal.queries.directory import supplier_codes
+from portal.services.alerts import (
+    acknowledge_alerts,
+    comment_on_alerts,
+    mark_alerts_seen,
+    resolve_alerts,
+    snooze_alerts,
+    unsnooze_alerts,
+)
+from portal.ui.context import actor, call, read
+from portal.ui.widgets import (
+    SEVERITY_TONES,
+    SEVERITY_WORDS,
+    clear_selection,
+    flash,
+    line_detail_link,
+    page_offset,
+    pager,
+    rule_label,
+    selectable_table,
+)
+
+TABLE = "alert_inbox.table"
+FLASH = "alert_inbox.flash"
+PAGE = 50
+SHOW = {
+    "Open and acknowledged": AlertFilter(),
+    "Open only": AlertFilter(statuses=("open",)),
+    "Including snoozed": AlertFilter(include_snoozed=True),
+}
+
+actor()
+today = dt.date.today()
+st.title("Alert inbox")
+
+# "New" counts against the visit before this session's first look, for the whole session:
+# the count must not drop to zero on the next click.
+if "alert_inbox.since" not in st.session_state:
+    st.session_state["alert_inbox.since"] = call(mark_alerts_seen) or dt.datetime.min
+since: dt.datetime = st.session_state["alert_inbox.since"]
+
+suppliers = read(supplier_codes)
+codes = dict(zip(suppliers["supplier_id"], suppliers["code"], strict=True))
+c1, c2, c3, c4, c5 = st.columns([2, 2, 1.6, 1.6, 1.2])
+supplier_ids = c1.multiselect(
+    "Supplier", list(codes), format_func=codes.get, key="alert_inbox.suppliers", placeholder="All suppliers"
+)
+rules = c2.multiselect(
+    "Rule", read(alert_rule_names), format_func=rule_label, key="alert_inbox.rules", placeholder="All rules"
+)
+severities = c3.multiselect(
+    "Severity",
+    ["critical", "warning", "info"],
+    format_func=SEVERITY_WORDS.get,
+    key="alert_inbox.severities",
+    placeholder="All",
+)
+text = c4.text_input("PO, SKU or order", key="alert_inbox.text", placeholder="e.g. PO-1042")
+min_age = c5.number_input("Open ≥ days", min_value=0, max_value=3650, step=1, key="alert_inbox.age")
+show = st.radio("Show", list(SHOW), horizontal=True, key="alert_inbox.show", label_visibility="collapsed")
+base = SHOW[show]
+filters = AlertFilter(
+    supplier_ids=tuple(supplier_ids),
+    rules=tuple(rules),
+    severities=tuple(severities),
+    text=text,
+    min_age_days=int(min_age) or None,
+    statuses=base.statuses,
+    include_snoozed=base.include_snoozed,
+)
+
+frame, total, new = read(
+    alert_inbox, filters, today=today, limit=PAGE, offset=page_offset("alert_inbox.page", PAGE), since=since
+)
+counts = read(alert_severity_counts, filters, today=today)
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Alerts", f"{total:,}")
+m2.metric(":red[**Critical**]", f"{counts['critical']:,}")
+m3.metric(":orange[**Warning**]", f"{counts['warning']:,}")
+m4.metric(
+    "New since your last visit",
+    f"{new:,}",
+    help="Alerts first seen after your previous visit"
+    + (f" ({since:%Y-%m-%d %H:%M} UTC)." if since > dt.datetime.min else " (this is your first visit)."),
+)
+flash(FLASH)
+
+if total == 0:
+    st.info("No alerts match these filters. New alerts appear here after each recompute.")
+    st.stop()
+
+
+def _state(row: pd.Series) -> str:
+    snoozed = row["snoozed_until"]
+    if snoozed is not None and pd.notna(snoozed) and snoozed > today:
+        return f"Snoozed to {snoozed:%m-%d}"
+    return str(row["status"]).capitalize()
+
+
+def _short(row: pd.Series) -> str:
+    """The message without its leading subject, which the table already shows."""
+    message = str(row["message"])
+    if row["line"] is not None and pd.notna(row["line"]):
+        return message.removeprefix(str(row["line"])).lstrip(" :")
+    return re.sub(r"^Backorder \S+ \([^)]*\)\s*", "", message)
+
+
+view = frame.assign(
+    message=frame.apply(_short, axis=1),
+    severity=frame["severity"].map(SEVERITY_WORDS),
+    new=frame["is_new"].map({True: "new", False: ""}),
+    subject=frame["line"].fillna(frame["order_ref"]).fillna(frame["supplier_code"]),
+    rule=frame["rule"].map(rule_label),
+    state=frame.apply(_state, axis=1),
+)
+# Widths fit a 1280 px screen with the menu open: the message takes what is left and is shown
+# in full below the table for the ticked alerts.
+selected = selectable_table(
+    view,
+    id_column="alert_id",
+    key=TABLE,
+    tones={"severity": SEVERITY_TONES, "new": {"new": "info"}},
+    column_order=["severity", "new", "subject", "rule", "supplier_code", "days_late", "state", "message"],
+    column_config={
+        "severity": st.column_config.TextColumn("Severity", width=72),
+        "new": st.column_config.TextColumn("New", width=42, help="First seen since your last visit"),
+        "subject": st.column_config.TextColumn(
+            "Line / order", width=95, help="PO line, or customer backorder"
+        ),
+        "rule": st.column_config.TextColumn("Rule", width=128),
+        "supplier_code": st.column_config.TextColumn("Supplier", width=92),
+        "days_late": st.column_config.NumberColumn(
+            "Late", width=52, format="%d d", help="Days after need-by (lines) or after the date told (orders)"
+        ),
+        "state": st.column_config.TextColumn("Status", width=100),
+        "message": st.column_config.TextColumn("What the portal sees", width=200),
+    },
+)
+pager(total, PAGE, "alert_inbox.page")
+
+if not selected:
+    st.caption(
+        "Tick alerts (the box left of each row) to acknowledge, snooze, comment on or resolve them, "
+        "or to open their line."
+    )
+    st.stop()
+
+chosen = frame[frame["alert_id"].isin(selected)]
+with st.container(border=True):
+    st.markdown(f"**{len(selected)} alert{'s' if len(selected) > 1 else ''} selected**")
+    for row in chosen.head(5).itertuples(index=False):
+        st.text(f"{SEVERITY_WORDS.get(row.severity, row.severity)} · {row.message}")
+    if len(chosen) > 5:
+        st.caption(f"... and {len(chosen) - 5} more.")
+    links = chosen[chosen["po_line_id"].notna()].drop_duplicates("po_line_id").head(5)
+    for row in links.itertuples(index=False):
+        line_detail_link(int(row.po_line_id), str(row.line))
+    for ref in chosen[chosen["order_ref"].notna()].drop_duplicates("order_ref").head(5)["order_ref"]:
+        st.page_link(
+            "portal/ui/views/buyer/backorders.py",
+            label=f"Open backorder {ref}",
+            icon=":material/shopping_cart:",
+            query_params={"order": str(ref)},
+        )
+
+    b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1.3, 1], vertical_alignment="bottom")
+    done = None
+    if b1.button("Acknowledge", icon=":material/done:", key="alert_inbox.ack", width="stretch"):
+        done = call(acknowledge_alerts, selected), "acknowledged"
+    if b2.button("Resolve", icon=":material/task_alt:", key="alert_inbox.resolve", width="stretch"):
+        done = call(resolve_alerts, selected), "resolved"
+    if b3.button("Unsnooze", icon=":material/alarm_off:", key="alert_inbox.unsnooze", width="stretch"):
+        done = call(unsnooze_alerts, selected), "unsnoozed"
+    until = b4.date_input(
+        "Snooze until",
+        value=today + dt.timedelta(days=7),
+        min_value=today + dt.timedelta(days=1),
+        max_value=today + dt.timedelta(days=366),
+        key="alert_inbox.until",
+        format="YYYY-MM-DD",
+    )
+    if b5.button("Snooze", icon=":material/snooze:", key="alert_inbox.snooze", width="stretch"):
+        done = call(snooze_alerts, selected, until, today=today), f"snoozed until {until:%Y-%m-%d}"
+    with st.form("alert_inbox.comment_form", clear_on_submit=True, border=False):
+        body = st.text_area(
+            "Comment",
+            key="alert_inbox.comment",
+            height=80,
+            placeholder="What you did or learned, e.g. 'Called the supplier: second shift from Monday.'",
+        )
+        if st.form_submit_button("Add comment", icon=":material/add_comment:"):
+            done = call(comment_on_alerts, selected, body), "commented on"
+    if done is not None and done[0] is not None:
+        changed, verb = done
+        flash(FLASH, f"{changed} alert{'s' if changed != 1 else ''} {verb}.")
+        clear_selection(TABLE)
+        st.rerun()
+
+if len(selected) == 1:
+    comments = read(alert_comments, selected[0])
+    st.markdown("**Comments**")
+    if comments.empty:
+        st.caption("No comments yet.")
+    else:
+        st.dataframe(
+            comments,
+            hide_index=True,
+            placeholder="–",
+            width="stretch",
+            column_order=["created_at", "author", "body"],
+            column_config={
+                "created_at": st.column_config.DatetimeColumn(
+                    "When (UTC)", format="YYYY-MM-DD HH:mm", width=140
+                ),
+                "author": st.column_config.TextColumn("Who", width=140),
+                "body": st.column_config.TextColumn("Comment", width="large"),
+            },
+        )

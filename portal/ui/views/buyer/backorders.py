@@ -1,0 +1,201 @@
+"""Backorders: every waiting customer order with its promise date, the supply it counts on, and its status.
+
+Promises are marked as communicated once customer service told the customer; a later, worse
+promise then raises PROMISE_SLIPPED. The export is the DOMAIN.md ``promises`` file.
+"""
+
+import pandas as pd
+import streamlit as st
+
+from portal.queries.backorders import (
+    NOT_COMPUTED,
+    PROMISE_SLIPPED,
+    PROMISED,
+    UNPROMISABLE,
+    BackorderFilter,
+    backorder_promises,
+    backorder_supply,
+    promise_dates,
+)
+from portal.queries.exports import export_frame
+from portal.services.backorders import mark_promises_communicated
+from portal.ui.context import actor, call, get_db, read
+from portal.ui.widgets import (
+    clear_selection,
+    download_buttons,
+    flash,
+    line_detail_link,
+    page_offset,
+    pager,
+    selectable_table,
+)
+
+TABLE = "backorders.table"
+FLASH = "backorders.flash"
+PAGE = 100
+STATUS_LABELS = {
+    PROMISE_SLIPPED: "Promise slipped",
+    UNPROMISABLE: "Unpromisable",
+    PROMISED: "Promised",
+    NOT_COMPUTED: "Not computed yet",
+}
+STATUS_TONES = {PROMISE_SLIPPED: "bad", UNPROMISABLE: "bad", PROMISED: "ok"}
+
+me = actor()
+st.title("Backorders")
+st.caption(
+    "Customer orders waiting for stock, worst first. The promise date is when the last unit they need "
+    "is available (on-hand stock, or an open line's arrival p90 plus the supplier's buffer)."
+)
+
+# ?order= (from an alert) opens the page on that backorder.
+wanted = st.query_params.get("order")
+if wanted and wanted != st.session_state.get("backorders.from_url"):
+    st.session_state["backorders.from_url"] = wanted
+    st.session_state["backorders.text"] = wanted
+
+c1, c2, c3 = st.columns([2.2, 2, 1.4], vertical_alignment="bottom")
+statuses = c1.multiselect(
+    "Status",
+    [PROMISE_SLIPPED, UNPROMISABLE, PROMISED, NOT_COMPUTED],
+    format_func=STATUS_LABELS.get,
+    key="backorders.statuses",
+    placeholder="Every status",
+)
+text = c2.text_input("Order, customer or SKU", key="backorders.text", placeholder="e.g. SO-1042")
+not_told = c3.toggle(
+    "Not yet told", key="backorders.not_told", help="Promised, but the customer was not told this date yet"
+)
+filters = BackorderFilter(statuses=tuple(statuses), text=text, not_communicated=not_told)
+frame, total, counts = read(
+    backorder_promises, filters, limit=PAGE, offset=page_offset("backorders.page", PAGE)
+)
+
+m1, m2, m3, m4, m5 = st.columns(5)
+m1.metric("Waiting", f"{sum(counts[s] for s in STATUS_LABELS):,}")
+m2.metric(
+    ":red[**Promise slipped**]", f"{counts[PROMISE_SLIPPED]:,}", help="Promise later than the date told"
+)
+m3.metric(":red[**Unpromisable**]", f"{counts[UNPROMISABLE]:,}", help="Stock and open lines cannot cover it")
+m4.metric(":green[**Promised**]", f"{counts[PROMISED]:,}")
+m5.metric("Not yet told", f"{counts['not_communicated']:,}", help="Promised dates not yet communicated")
+flash(FLASH)
+
+with st.expander("Export promises for customer service", icon=":material/download:"):
+    st.caption(
+        "Every waiting backorder: order_ref, sku, quantity, priority, promise_date (empty when "
+        "unpromisable), status, communicated_date. Cells that a spreadsheet would run as a formula "
+        "are escaped."
+    )
+    db, who = get_db(), me
+    download_buttons(lambda: export_frame(db, who, "promises"), "promises", key="backorders.export")
+
+if total == 0:
+    st.info("No waiting backorders match these filters.")
+    st.stop()
+
+
+def _status(row: pd.Series) -> str:
+    if row["status"] == PROMISE_SLIPPED and pd.notna(row["slip_days"]):
+        return f"Slipped +{int(row['slip_days'])} d"
+    return STATUS_LABELS.get(row["status"], row["status"])
+
+
+view = frame.assign(status=frame.apply(_status, axis=1))
+tones = {label: STATUS_TONES[s] for s, label in STATUS_LABELS.items() if s in STATUS_TONES}
+tones.update({text: "bad" for text in view["status"] if text.startswith("Slipped")})
+# Widths fit a 1280 px screen with the menu open; order date and priority are in the column menu.
+selected = selectable_table(
+    view,
+    id_column="backorder_id",
+    key=TABLE,
+    tones={"status": tones},
+    column_order=[
+        "status",
+        "order_ref",
+        "customer",
+        "sku",
+        "quantity",
+        "promise_date",
+        "communicated_date",
+        "supply",
+    ],
+    column_config={
+        "status": st.column_config.TextColumn(
+            "Status", width=112, help="Slipped: the promise is now later than the date told to the customer"
+        ),
+        "order_ref": st.column_config.TextColumn("Order", width=82),
+        "customer": st.column_config.TextColumn("Customer", width=120),
+        "sku": st.column_config.TextColumn("SKU", width=76),
+        "quantity": st.column_config.NumberColumn("Qty", format="localized", width=50),
+        "promise_date": st.column_config.DateColumn("Promise", format="YYYY-MM-DD", width=88),
+        "communicated_date": st.column_config.DateColumn(
+            "Told customer", format="YYYY-MM-DD", width=96, help="The date last told to the customer"
+        ),
+        "supply": st.column_config.TextColumn(
+            "Counts on", width=170, help="On-hand stock and PO lines (with the date each is available)"
+        ),
+        "priority": st.column_config.NumberColumn("Priority", help="Higher is served first"),
+        "order_date": st.column_config.DateColumn("Ordered", format="YYYY-MM-DD"),
+        "slip_days": st.column_config.NumberColumn("Slip", format="%d d"),
+    },
+)
+pager(total, PAGE, "backorders.page")
+
+if not selected:
+    st.caption("Tick backorders to mark their promise as told to the customer, or to see their supply.")
+    st.stop()
+
+chosen = frame[frame["backorder_id"].isin(selected)]
+with st.container(border=True):
+    left, right = st.columns([3, 1.4], vertical_alignment="center")
+    left.markdown(
+        f"**{len(selected)} backorder{'s' if len(selected) > 1 else ''} selected** · marking stores each "
+        "promise date as the date told to the customer."
+    )
+    if right.button(
+        "Mark as communicated", icon=":material/campaign:", type="primary", key="backorders.mark"
+    ):
+        changed = call(mark_promises_communicated, selected, expected=promise_dates(chosen))
+        if changed is not None:
+            flash(FLASH, f"{changed} promise{'s' if changed != 1 else ''} marked as communicated.")
+            clear_selection(TABLE)
+            st.rerun()
+
+if len(selected) == 1:
+    row = chosen.iloc[0]
+    supply = read(backorder_supply, int(row["backorder_id"]))
+    st.subheader(f"Supply of {row['order_ref']}")
+    if supply.empty:
+        st.warning("Nothing is allocated: stock and open lines of this item cannot cover the whole order.")
+    else:
+        st.dataframe(
+            supply,
+            hide_index=True,
+            placeholder="–",
+            width="stretch",
+            column_order=[
+                "source",
+                "supplier_code",
+                "quantity",
+                "available_date",
+                "need_by_date",
+                "arrival_p50",
+                "arrival_p90",
+                "line_status",
+            ],
+            column_config={
+                "source": st.column_config.TextColumn("From", width=110),
+                "supplier_code": st.column_config.TextColumn("Supplier", width=100),
+                "quantity": st.column_config.NumberColumn("Qty", format="localized", width=60),
+                "available_date": st.column_config.DateColumn(
+                    "Available", format="YYYY-MM-DD", help="Arrival p90 plus the supplier's buffer"
+                ),
+                "need_by_date": st.column_config.DateColumn("Line need by", format="YYYY-MM-DD"),
+                "arrival_p50": st.column_config.DateColumn("Arrival p50", format="YYYY-MM-DD"),
+                "arrival_p90": st.column_config.DateColumn("Arrival p90", format="YYYY-MM-DD"),
+                "line_status": st.column_config.TextColumn("Line status"),
+            },
+        )
+        for line in supply[supply["po_line_id"].notna()].itertuples(index=False):
+            line_detail_link(int(line.po_line_id), str(line.source))

@@ -1,0 +1,199 @@
+"""Imports in the browser: upload, map columns, preview every problem, then write every row or none.
+
+The checks are the command line's own (read_table, check_rows, import_table): a dry run for
+the preview, the real run on "Import".
+"""
+
+import pandas as pd
+import streamlit as st
+
+from portal.core.domain import PortalError
+from portal.core.fileformats import FORMATS, check_rows, normalize_header, read_table
+from portal.services.import_mappings import (
+    IGNORE,
+    apply_mapping,
+    check_mapping,
+    load_import_mapping,
+    needs_mapping,
+    save_import_mapping,
+    suggest_mapping,
+)
+from portal.services.imports import KIND_ROLES, import_table
+from portal.ui.context import actor, call, read
+from portal.ui.widgets import flash
+
+FLASH = "imports.flash"
+KINDS = {
+    "pos": "Purchase-order lines",
+    "receipts": "Receipts",
+    "backorders": "Backorders",
+    "items": "Items",
+    "suppliers": "Suppliers",
+    "schedules": "Production schedules",
+    "reports": "Daily production reports",
+}
+AFTER = {
+    "pos": ("portal/ui/views/buyer/open_lines.py", "See the open lines"),
+    "backorders": ("portal/ui/views/buyer/backorders.py", "See the backorders"),
+    "suppliers": ("portal/ui/views/buyer/suppliers.py", "See the supplier directory"),
+}
+PREVIEW_ROWS = 200
+
+me = actor()
+st.title("Imports")
+st.caption(
+    "Upload a CSV or Excel file. Every row is checked first and every problem is listed; "
+    "the file is written only when all rows are valid (all or nothing)."
+)
+flash(FLASH)
+last = st.session_state.pop("imports.after", None)
+if last in AFTER:
+    st.page_link(AFTER[last][0], label=AFTER[last][1], icon=":material/arrow_forward:")
+
+kinds = [k for k in KINDS if me.role in KIND_ROLES[k]]
+left, right = st.columns([1.2, 2], vertical_alignment="bottom")
+kind = left.selectbox("What are you importing?", kinds, format_func=KINDS.get, key="imports.kind")
+fmt = FORMATS[kind]
+right.download_button(
+    f"Empty {kind} template (CSV)",
+    data=(",".join(fmt.names) + "\n").encode("utf-8"),
+    file_name=f"{kind}-template.csv",
+    mime="text/csv",
+    on_click="ignore",
+    icon=":material/description:",
+    key="imports.template",
+)
+st.caption(
+    "Columns: "
+    + ", ".join(f"`{c.name}`" if c.required else f"`[{c.name}]`" for c in fmt.columns)
+    + " — optional in brackets; dates as YYYY-MM-DD. Other headers can be mapped below."
+)
+
+version = int(st.session_state.get("imports.file_version", 0))
+upload = st.file_uploader("File", type=["csv", "xlsx"], key=f"imports.file.{version}")
+if upload is None:
+    st.stop()
+
+data = upload.getvalue()
+try:
+    raw = read_table(data, upload.name, kind)
+except PortalError as exc:
+    st.error(str(exc))
+    st.stop()
+headers = [str(c) for c in raw.columns]
+suggested = suggest_mapping(headers, kind, read(load_import_mapping, kind))
+
+with st.expander("Column mapping", expanded=needs_mapping(headers, kind), icon=":material/swap_horiz:"):
+    st.caption(
+        "Which of our columns each column of your file holds. Your choices are remembered for the "
+        f"next {kind} file."
+    )
+    options = [IGNORE, *fmt.names]
+    grid = st.columns(4)
+    mapping = {}
+    for i, header in enumerate(headers):
+        sample = next((v for v in raw[header] if v), "")
+        mapping[header] = grid[i % 4].selectbox(
+            header,
+            options,
+            index=options.index(suggested[header]),
+            format_func=lambda c: "— leave out —" if c == IGNORE else c,
+            key=f"imports.map.{kind}.{upload.file_id}.{i}",
+            help=f"First value in your file: {sample[:60]}" if sample else "This column is empty.",
+        )
+try:
+    check_mapping(mapping, kind)
+except PortalError as exc:
+    st.error(str(exc))
+    st.stop()
+frame, effective = apply_mapping(raw, mapping)
+remember = any(target != normalize_header(header) for header, target in mapping.items())
+
+signature = (upload.file_id, kind, tuple(sorted(effective.items())), tuple(frame.columns))
+if st.session_state.get("imports.checked") != signature:
+    with st.spinner(f"Checking {len(frame):,} rows against the database..."):
+        try:
+            preview = call(
+                import_table, check_rows(frame, kind, effective), filename=upload.name, dry_run=True
+            )
+        except PortalError as exc:
+            st.error(str(exc))
+            st.stop()
+    if preview is None:
+        st.stop()
+    st.session_state["imports.checked"] = signature
+    st.session_state["imports.preview"] = preview
+preview = st.session_state["imports.preview"]
+
+
+def _errors_frame(errors: list) -> pd.DataFrame:
+    return pd.DataFrame(
+        [(e.row, e.column, e.value, e.reason) for e in errors], columns=["row", "column", "value", "reason"]
+    )
+
+
+if not preview.ok:
+    bad_rows = sorted({e.row for e in preview.errors})
+    st.error(
+        f"{len(preview.errors)} problem(s) in {len(bad_rows)} of {preview.rows:,} rows: nothing will be "
+        "imported. Fix these rows in your file and upload it again.",
+        icon=":material/block:",
+    )
+    errors = _errors_frame(preview.errors)
+    st.dataframe(
+        errors,
+        hide_index=True,
+        placeholder="–",
+        width="stretch",
+        column_config={
+            "row": st.column_config.NumberColumn(
+                "Row", width=60, help="Row in your file (the header is row 1)"
+            ),
+            "column": st.column_config.TextColumn("Column", width=140),
+            "value": st.column_config.TextColumn("Value", width=160),
+            "reason": st.column_config.TextColumn("Problem", width="large"),
+        },
+    )
+    st.download_button(
+        "Download the problems (CSV)",
+        data=errors.to_csv(index=False).encode("utf-8"),
+        file_name=f"{kind}-problems.csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+        key="imports.problems",
+    )
+    st.stop()
+
+extra = f" ({preview.corrected} correct earlier reports)" if preview.corrected else ""
+st.success(f"All {preview.rows:,} rows are valid{extra}. Nothing is written until you import.")
+shown = frame.head(PREVIEW_ROWS).rename(columns=effective)
+shown.insert(0, "row", range(2, 2 + len(shown)))
+st.dataframe(
+    shown,
+    hide_index=True,
+    width="stretch",
+    placeholder="",
+    column_config={"row": st.column_config.NumberColumn("Row", width=50, help="Row in your file")},
+)
+if preview.rows > PREVIEW_ROWS:
+    st.caption(f"The first {PREVIEW_ROWS} of {preview.rows:,} rows.")
+
+if st.button(f"Import {preview.rows:,} rows", type="primary", icon=":material/upload:", key="imports.commit"):
+    progress = st.progress(0.1, text=f"Checking {preview.rows:,} rows...")
+    table = check_rows(frame, kind, effective)
+    progress.progress(0.4, text="Writing every row and recomputing forecasts, promises and alerts...")
+    result = call(import_table, table, filename=upload.name)
+    progress.progress(1.0, text="Done.")
+    if result is not None and result.ok:
+        if remember:
+            call(save_import_mapping, kind, mapping)
+        flash(FLASH, f"{upload.name}: {result.summary()}")
+        st.session_state["imports.after"] = kind
+        st.session_state["imports.file_version"] = version + 1
+        st.session_state.pop("imports.checked", None)
+        st.rerun()
+    elif result is not None:
+        # The database changed since the preview (someone imported the same lines): show why.
+        st.session_state["imports.preview"] = result
+        st.rerun()

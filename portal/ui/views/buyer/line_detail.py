@@ -1,0 +1,296 @@
+"""One line's whole story: burn-up, schedule revisions, daily reports, receipts, alerts and audit trail.
+
+Reachable from other pages with ``?line=<id>`` (st.page_link / st.switch_page query_params).
+"""
+
+import pandas as pd
+import streamlit as st
+
+from portal.queries.late_lines import find_lines
+from portal.queries.line_detail import line_detail
+from portal.services.alerts import comment_on_alert
+from portal.ui.charts import show_burnup
+from portal.ui.context import actor, call, read
+from portal.ui.widgets import SEVERITY_MARKDOWN, STATUS_LABELS, change_summary, flash, rule_label
+
+PICK = "line_detail.line"
+FLASH = "line_detail.flash"
+
+actor()
+
+# A ?line= in the URL picks the line once; afterwards the picker is in charge (and updates the URL).
+wanted = st.query_params.get("line")
+if wanted and wanted != st.session_state.get("line_detail.from_url"):
+    st.session_state["line_detail.from_url"] = wanted
+    if wanted.isdigit():
+        st.session_state[PICK] = int(wanted)
+
+title = st.empty()
+pick_left, pick_right = st.columns([1, 2])
+text = pick_left.text_input("Find a line", key="line_detail.search", placeholder="PO number, SKU or supplier")
+found = read(find_lines, text)
+labels = {int(r.line_id): f"{r.line} · {r.supplier_code} · {r.sku}" for r in found.itertuples(index=False)}
+current = st.session_state.get(PICK)
+if current is not None and current not in labels:
+    labels = {int(current): f"line #{current}", **labels}
+line_id = pick_right.selectbox(
+    "Line",
+    list(labels),
+    format_func=labels.get,
+    index=None,
+    key=PICK,
+    placeholder="Choose a line",
+    help="Up to 50 lines matching the search; without one, the latest open lines",
+)
+if line_id is None:
+    st.title("Line detail")
+    st.info(
+        "Choose a line in the sidebar (search by PO number, SKU or supplier), or open one from another page."
+    )
+    st.stop()
+st.query_params["line"] = str(line_id)
+
+detail = read(line_detail, int(line_id))
+h, fc = detail.header, detail.forecast or {}
+title.title(f"Line {h['label']}")
+st.caption(
+    f"{h['supplier_code']} · {h['supplier_name']} — {h['sku']} {h['item']} — "
+    f"{STATUS_LABELS.get(h['status'], h['status'])}"
+)
+
+
+def _day(value: object) -> str:
+    return "–" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+schedule = detail.current_schedule or {}
+produced = int(fc.get("produced") or 0)
+late = fc.get("days_late_p50")
+quantity = int(h["quantity"])
+remaining = fc.get("remaining")
+# Two rows of four: a date in the metric font needs about a quarter of a 1280 px screen.
+top = st.columns(4)
+top[0].metric("Ordered", f"{quantity:,}")
+top[1].metric(
+    "Produced (good)",
+    f"{produced:,}",
+    f"{produced / quantity:.0%} of the order",
+    delta_color="off",
+    delta_arrow="off",
+)
+top[2].metric("Still to make", "–" if remaining is None else f"{int(remaining):,}")
+top[3].metric(
+    "Days late (p50)",
+    "–" if late is None else f"{int(late):+d}",
+    None if late is None else ("late" if late > 0 else "on time"),
+    delta_color="red" if late is not None and late > 0 else "green",
+    delta_arrow="off",
+    help="Arrival p50 minus need-by, in calendar days (negative: early)",
+)
+dates = st.columns(4)
+dates[0].metric("Need by", _day(h["need_by_date"]))
+dates[1].metric(
+    "Supplier's estimate", _day(schedule.get("estimated_end_date")), help="The supplier's estimated end date"
+)
+dates[2].metric("Arrival p50", _day(fc.get("arrival_p50")), help="Forecast arrival: 50% chance by then")
+dates[3].metric("Arrival p90", _day(fc.get("arrival_p90")), help="Forecast arrival: 90% chance by then")
+
+show_burnup(detail)
+flash(FLASH)
+
+alerts, reports = detail.alerts, detail.reports
+corrections = int((~reports["is_current"]).sum()) if len(reports) else 0
+live = alerts[alerts["status"] != "resolved"] if len(alerts) else alerts
+tabs = st.tabs(
+    [
+        f"Alerts ({len(live)} live)",
+        f"Schedule revisions ({len(detail.schedules)})",
+        f"Daily reports ({int(reports['is_current'].sum()) if len(reports) else 0})",
+        f"Receipts ({len(detail.receipts)})",
+        f"Audit trail ({len(detail.audit)})",
+    ]
+)
+
+with tabs[0]:
+    if alerts.empty:
+        st.caption("No alerts on this line.")
+    # Live alerts first, worst first; resolved ones after, as history.
+    ordered = alerts.assign(
+        resolved=alerts["status"] == "resolved",
+        rank=alerts["severity"].map({"critical": 0, "warning": 1, "info": 2}),
+    ).sort_values(["resolved", "rank", "first_seen"], ascending=[True, True, False])
+    for alert in ordered.itertuples(index=False):
+        with st.container(border=True):
+            st.markdown(
+                f"{SEVERITY_MARKDOWN.get(alert.severity, alert.severity)} · **{rule_label(alert.rule)}** · "
+                f"{alert.status} · first seen {alert.first_seen:%Y-%m-%d}"
+            )
+            st.text(alert.message)
+            thread = detail.comments[detail.comments["alert_id"] == alert.alert_id]
+            for c in thread.itertuples(index=False):
+                st.text(f"{c.created_at:%Y-%m-%d %H:%M} · {c.author}: {c.body}")
+    if not live.empty:
+        with st.form("line_detail.comment", clear_on_submit=True):
+            options = {int(a.alert_id): f"{rule_label(a.rule)} ({a.severity})" for a in live.itertuples()}
+            alert_id = st.selectbox("Comment on", list(options), format_func=options.get)
+            body = st.text_area("Comment", height=80, key="line_detail.comment_body")
+            if st.form_submit_button("Add comment", icon=":material/add_comment:") and (
+                call(comment_on_alert, alert_id, body) is not None
+            ):
+                flash(FLASH, "Comment added.")
+                st.rerun()
+
+with tabs[1]:
+    if detail.schedules.empty:
+        st.caption("The supplier has not posted a schedule yet.")
+    else:
+        revisions = detail.schedules.assign(
+            moved=(
+                pd.to_datetime(detail.schedules["estimated_end_date"])
+                - pd.to_datetime(detail.schedules["previous_end_date"])
+            ).dt.days.astype("Int64")
+        ).iloc[::-1]
+        st.dataframe(
+            revisions,
+            hide_index=True,
+            placeholder="–",
+            width="stretch",
+            column_order=[
+                "revision",
+                "start_date",
+                "daily_output",
+                "estimated_end_date",
+                "moved",
+                "reason",
+                "created_by",
+                "created_at",
+            ],
+            column_config={
+                "revision": st.column_config.NumberColumn("Rev.", width=45),
+                "start_date": st.column_config.DateColumn("Start", format="YYYY-MM-DD", width=90),
+                "daily_output": st.column_config.NumberColumn("Per day", format="localized", width=65),
+                "estimated_end_date": st.column_config.DateColumn(
+                    "Estimated end", format="YYYY-MM-DD", width=100
+                ),
+                "moved": st.column_config.NumberColumn(
+                    "End moved", format="%+d d", width=80, help="Calendar days later (+) or earlier (-)"
+                ),
+                "reason": st.column_config.TextColumn("Reason", width=215),
+                "created_by": st.column_config.TextColumn("By", width=110),
+                "created_at": st.column_config.DatetimeColumn(
+                    "Posted (UTC)", format="MM-DD HH:mm", width=100
+                ),
+            },
+        )
+
+with tabs[2]:
+    if reports.empty:
+        st.caption("No daily output reported yet.")
+    else:
+        current = reports[reports["is_current"]].sort_values("report_date", ascending=False)
+        revised = reports.groupby("report_date")["revision"].transform("max")
+        current = current.assign(corrected=(revised.loc[current.index] > 1).map({True: "yes", False: ""}))
+        st.dataframe(
+            current,
+            hide_index=True,
+            placeholder="–",
+            width="stretch",
+            column_order=[
+                "report_date",
+                "good_qty",
+                "rejected_qty",
+                "corrected",
+                "note",
+                "created_by",
+                "created_at",
+            ],
+            column_config={
+                "report_date": st.column_config.DateColumn("Day", format="YYYY-MM-DD", width=95),
+                "good_qty": st.column_config.NumberColumn("Good", format="localized", width=70),
+                "rejected_qty": st.column_config.NumberColumn("Rejected", format="localized", width=75),
+                "corrected": st.column_config.TextColumn(
+                    "Corrected", width=80, help="Replaced by a correction; earlier values are listed below"
+                ),
+                "note": st.column_config.TextColumn("Note", width=200),
+                "created_by": st.column_config.TextColumn("By", width=110),
+                "created_at": st.column_config.DatetimeColumn(
+                    "Posted (UTC)", format="MM-DD HH:mm", width=100
+                ),
+            },
+        )
+        if corrections:
+            st.markdown(f"**Corrections history** · {corrections} earlier value(s) replaced by a correction")
+            st.dataframe(
+                reports[~reports["is_current"]].sort_values(
+                    ["report_date", "revision"], ascending=[False, True]
+                ),
+                hide_index=True,
+                placeholder="–",
+                width="stretch",
+                column_order=[
+                    "report_date",
+                    "revision",
+                    "good_qty",
+                    "rejected_qty",
+                    "note",
+                    "created_by",
+                    "created_at",
+                ],
+                column_config={
+                    "report_date": st.column_config.DateColumn("Day", format="YYYY-MM-DD", width=95),
+                    "revision": st.column_config.NumberColumn("Rev.", width=50),
+                    "good_qty": st.column_config.NumberColumn("Good (was)", format="localized", width=85),
+                    "rejected_qty": st.column_config.NumberColumn(
+                        "Rejected (was)", format="localized", width=100
+                    ),
+                    "note": st.column_config.TextColumn("Note", width=200),
+                    "created_by": st.column_config.TextColumn("By", width=110),
+                    "created_at": st.column_config.DatetimeColumn(
+                        "Posted (UTC)", format="MM-DD HH:mm", width=100
+                    ),
+                },
+            )
+
+with tabs[3]:
+    if detail.receipts.empty:
+        st.caption("Nothing received yet.")
+    else:
+        receipts = detail.receipts.assign(good=detail.receipts["quantity"] - detail.receipts["rejected_qty"])
+        st.dataframe(
+            receipts,
+            hide_index=True,
+            placeholder="–",
+            width="stretch",
+            column_config={
+                "received_date": st.column_config.DateColumn("Received", format="YYYY-MM-DD"),
+                "quantity": st.column_config.NumberColumn("Quantity", format="localized"),
+                "rejected_qty": st.column_config.NumberColumn("Rejected", format="localized"),
+                "good": st.column_config.NumberColumn("Good", format="localized"),
+            },
+        )
+        st.caption(f"Good received in total: {int(receipts['good'].sum()):,} of {int(h['quantity']):,}.")
+
+with tabs[4]:
+    if detail.audit.empty:
+        st.caption("No recorded changes.")
+    else:
+        audit = detail.audit.assign(
+            change=[
+                change_summary(b, a)
+                for b, a in zip(detail.audit["before"], detail.audit["after"], strict=True)
+            ]
+        )
+        st.dataframe(
+            audit,
+            hide_index=True,
+            placeholder="–",
+            width="stretch",
+            column_order=["at", "who", "action", "entity", "change"],
+            column_config={
+                "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm", width=130),
+                "who": st.column_config.TextColumn("Who", width=130),
+                "action": st.column_config.TextColumn("What", width=140),
+                "entity": st.column_config.TextColumn("On", width=80),
+                "change": st.column_config.TextColumn("Change", width=300),
+            },
+        )

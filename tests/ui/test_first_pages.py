@@ -19,7 +19,7 @@ def test_login_page_logs_a_buyer_in(monkeypatch, sqlite_url, world) -> None:  # 
     at.text_input(key="login.password").input("buyer-password-1")
     at.button[0].click().run()
     assert not at.exception
-    assert at.title[0].value == "Open lines"
+    assert at.title[0].value == "Alert inbox"
 
 
 @pytest.mark.parametrize("username", ["buyer", "nobody"])
@@ -41,8 +41,8 @@ def test_supplier_home_shows_its_own_lines_only(monkeypatch, sqlite_url, world) 
     assert "PO-2/1" not in set(table["line"])
 
 
-def test_buyer_home_shows_every_open_line_with_its_supplier(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
-    at = app_as(monkeypatch, sqlite_url, world.buyer)
+def test_buyer_open_lines_show_every_open_line_with_its_supplier(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+    at = app_as(monkeypatch, sqlite_url, world.buyer, page="portal/ui/views/buyer/open_lines.py")
     assert at.title[0].value == "Open lines"
     table = at.dataframe[0].value
     assert sorted(zip(table["line"], table["supplier_code"], strict=True)) == [
@@ -54,10 +54,12 @@ def test_buyer_home_shows_every_open_line_with_its_supplier(monkeypatch, sqlite_
 
 def test_manager_home_shows_suppliers_with_line_counts(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
     at = app_as(monkeypatch, sqlite_url, world.manager)
-    assert at.title[0].value == "Suppliers"
-    table = at.dataframe[0].value.set_index("code")
-    assert table.loc["ACME", "open_lines"] == 2
-    assert table.loc["BOLT", "open_lines"] == 1
+    assert at.title[0].value == "Supplier ranking"
+    table = at.dataframe[0].value.set_index("supplier")
+    # Open / late / received lines of each supplier.
+    open_lines = table["line_counts"].str.split(" / ").str[0].astype(int)
+    assert open_lines["ACME · Acme Plastics"] == 2
+    assert open_lines["BOLT · Bolt Works"] == 1
 
 
 def test_admin_home_lists_users_and_suppliers(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,478 @@
+"""Reads for the supplier scorecards: the ranking, one supplier's scorecard, a comparison, the export.
+
+Every function loads its inputs with one query per table (suppliers, closures, lines, receipts,
+schedule revisions, reports; forecasts for the ranking's late-line counts), scoped to the
+suppliers it needs, and hands them to the pure core (``portal.core.scorecard``) which computes
+every supplier and month at once. Nothing is cached here: the pages cache (``context.read``).
+
+Periods: a month ``YYYY-MM`` or the rolling 12 months ending with a month (``end_month``; the
+current month counts to date). Pages default to the current month, or to the latest month with
+data when nothing happened in the last 12 months (a loaded history); the export's ``rolling-12``
+always ends with the current month.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from db.engine import Database
+from db.models import (
+    Item,
+    LineForecast,
+    PoLine,
+    ProductionReport,
+    ProductionSchedule,
+    Receipt,
+    Supplier,
+    SupplierClosure,
+)
+from portal.core import scorecard as sc
+from portal.core.calendar import CalendarSet, holiday_years_for
+from portal.core.domain import OPEN_LINE_STATUSES, LineStatus, NotFound, ValidationError
+from portal.core.settings import Settings
+from portal.services.access import ALL_ROLES, STAFF, Actor, require_supplier_access, service
+from portal.services.settings import load_settings
+
+#: Columns of a scorecard export, as DOMAIN.md lists them.
+EXPORT_COLUMNS = [
+    "supplier_code",
+    "period",
+    "lines",
+    "otd",
+    "otif",
+    "avg_days_late",
+    "schedule_adherence",
+    "promise_reliability",
+    "quality",
+    "responsiveness",
+    "score",
+    "grade",
+]
+METRIC_COLUMNS = [
+    "otd",
+    "otif",
+    "avg_days_late",
+    "schedule_adherence",
+    "promise_reliability",
+    "mean_slip_days",
+    "quality",
+    "ppm",
+    "responsiveness",
+]
+COMPARE_MIN, COMPARE_MAX = 2, 4
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+@dataclass(frozen=True, eq=False)
+class Loaded:
+    """Inputs read for a set of suppliers, and the core's events over them."""
+
+    suppliers: pd.DataFrame  # supplier_id, code, name
+    lines: pd.DataFrame  # line_id, supplier_id, label, sku, quantity, need_by_date, promised_date, status
+    events: sc.ScorecardEvents
+    settings: Settings
+
+
+def _frame(session: Session, stmt: Select[Any], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(session.execute(stmt).all(), columns=columns)
+
+
+def load_scorecard_data(session: Session, supplier_ids: Collection[int] | None, today: dt.date) -> Loaded:
+    """The inputs of these suppliers (all when None), one query per table, and their events (unscoped)."""
+    settings = load_settings(session)
+    ids = sorted({int(s) for s in supplier_ids}) if supplier_ids is not None else None
+
+    def scoped(stmt: Select[Any], column: Any) -> Select[Any]:
+        return stmt if ids is None else stmt.where(column.in_(ids))
+
+    line_ids = scoped(select(PoLine.id), PoLine.supplier_id)
+
+    def by_line(stmt: Select[Any], column: Any) -> Select[Any]:
+        return stmt if ids is None else stmt.where(column.in_(line_ids))
+
+    suppliers = _frame(
+        session,
+        scoped(
+            select(Supplier.id, Supplier.code, Supplier.name, Supplier.country, Supplier.working_weekdays),
+            Supplier.id,
+        ).order_by(Supplier.code),
+        ["supplier_id", "code", "name", "country", "working_weekdays"],
+    )
+    closures = _frame(
+        session,
+        scoped(
+            select(SupplierClosure.supplier_id, SupplierClosure.closure_date), SupplierClosure.supplier_id
+        ),
+        ["supplier_id", "closure_date"],
+    )
+    lines = _frame(
+        session,
+        scoped(
+            select(
+                PoLine.id,
+                PoLine.supplier_id,
+                PoLine.po_number,
+                PoLine.line,
+                Item.sku,
+                PoLine.quantity,
+                PoLine.need_by_date,
+                PoLine.promised_date,
+                PoLine.status,
+            ).join(Item, Item.id == PoLine.item_id),
+            PoLine.supplier_id,
+        ),
+        [
+            "line_id",
+            "supplier_id",
+            "po_number",
+            "line",
+            "sku",
+            "quantity",
+            "need_by_date",
+            "promised_date",
+            "status",
+        ],
+    )
+    lines["status"] = lines["status"].map(lambda v: getattr(v, "value", v)).astype(object)
+    lines["label"] = lines["po_number"].astype(str) + "/" + lines["line"].astype(str)
+    receipts = _frame(
+        session,
+        by_line(
+            select(Receipt.po_line_id, Receipt.received_date, Receipt.quantity, Receipt.rejected_qty),
+            Receipt.po_line_id,
+        ),
+        ["po_line_id", "received_date", "quantity", "rejected_qty"],
+    )
+    schedules = _frame(
+        session,
+        by_line(
+            select(
+                ProductionSchedule.po_line_id,
+                ProductionSchedule.revision,
+                ProductionSchedule.start_date,
+                ProductionSchedule.daily_output,
+                ProductionSchedule.estimated_end_date,
+                ProductionSchedule.created_at,
+            ),
+            ProductionSchedule.po_line_id,
+        ),
+        ["line_id", "revision", "start_date", "daily_output", "estimated_end_date", "created_at"],
+    )
+    reports = _frame(
+        session,
+        by_line(
+            select(
+                ProductionReport.po_line_id,
+                ProductionReport.report_date,
+                ProductionReport.good_qty,
+                ProductionReport.rejected_qty,
+                ProductionReport.created_at,
+                ProductionReport.is_current,
+            ),
+            ProductionReport.po_line_id,
+        ),
+        ["line_id", "report_date", "good_qty", "rejected_qty", "created_at", "is_current"],
+    )
+    # Public holidays for every year the working-day arithmetic touches (reports and schedules).
+    years = holiday_years_for(
+        sc.to_dates(reports["report_date"]),
+        sc.to_dates(schedules["start_date"]),
+        sc.to_dates(schedules["estimated_end_date"]),
+        np.array([today], dtype="datetime64[D]"),
+    )
+    calendars = CalendarSet.from_frames(suppliers, closures, years=years)
+    events = sc.scorecard_events(lines, receipts, schedules, reports, calendars, settings, today)
+    return Loaded(suppliers[["supplier_id", "code", "name"]], lines, events, settings)
+
+
+def _end_month(loaded: Loaded, end_month: str | None, today: dt.date) -> int:
+    """The chosen month, else the current one, else (nothing in the last 12 months) the latest with data."""
+    if end_month:
+        return sc.parse_month(end_month)
+    current = sc.month_of(today)
+    months = loaded.events.line_months["month"]
+    months = months[months <= current]
+    if len(months) and not (months > current - sc.ROLLING_MONTHS).any():
+        return int(months.max())
+    return current
+
+
+def _window_months(end: int) -> list[int]:
+    first, last = sc.rolling_window(end)
+    return list(range(first, last + 1))
+
+
+def _as_lists(frame: pd.DataFrame, column: str, months: list[int]) -> pd.Series:
+    """Per supplier, the values of ``column`` over ``months`` in order, as lists (None where unknown)."""
+    grid = frame.pivot(index="supplier_id", columns="end_month", values=column).reindex(columns=months)
+    values = grid.to_numpy(dtype="float64")
+    return pd.Series(
+        [[None if np.isnan(v) else float(v) for v in row] for row in values], index=grid.index, dtype=object
+    )
+
+
+def _drop_totals(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.drop(columns=[c for c in sc.TOTALS if c in frame.columns])
+
+
+# ----------------------------------------------------------------------------- ranking
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Every supplier's rolling-12 scorecard ending ``end_month``, best first."""
+
+    end_month: str
+    months: list[str]
+    table: pd.DataFrame
+    settings: Settings
+
+
+@service(*STAFF, writes=False)
+def supplier_ranking(
+    db: Database, actor: Actor, end_month: str | None = None, *, today: dt.date | None = None
+) -> Ranking:
+    """Suppliers ranked by rolling-12 score, with grade, trend, 12-month score history and line counts."""
+    today = today or dt.date.today()
+    with db.read() as session:
+        loaded = load_scorecard_data(session, None, today)
+        forecasts = _frame(
+            session, select(LineForecast.po_line_id, LineForecast.days_late_p50), ["line_id", "days_late_p50"]
+        )
+    end = _end_month(loaded, end_month, today)
+    months = _window_months(end)
+    ids = loaded.suppliers["supplier_id"].tolist()
+    history = sc.rolling(loaded.events, loaded.settings, months, ids)
+    current = history[history["end_month"] == end].set_index("supplier_id")
+    previous = history[history["end_month"] == end - 1].set_index("supplier_id")["score"]
+    table = loaded.suppliers.set_index("supplier_id").join(_drop_totals(current).drop(columns=["end_month"]))
+    table["previous_score"] = previous.reindex(table.index)
+    table["trend"] = sc.trend(table["score"], table["previous_score"])
+    table["score_history"] = _as_lists(history, "score", months).reindex(table.index)
+    counts = _line_counts(loaded.lines, forecasts).reindex(table.index, fill_value=0)
+    table = table.join(counts)
+    table = table.reset_index().sort_values(
+        ["score", "lines", "code"], ascending=[False, False, True], na_position="last", kind="stable"
+    )
+    table.insert(0, "rank", np.where(table["score"].notna(), np.arange(1, len(table) + 1), np.nan))
+    table["rank"] = table["rank"].astype("Int64")
+    return Ranking(
+        sc.month_label(end),
+        [sc.month_label(m) for m in months],
+        table.reset_index(drop=True),
+        loaded.settings,
+    )
+
+
+def _line_counts(lines: pd.DataFrame, forecasts: pd.DataFrame) -> pd.DataFrame:
+    """Per supplier: all, open, late (open with forecast arrival p50 after need-by) and received lines."""
+    status = lines["status"].astype(str)
+    is_open = status.isin([s.value for s in OPEN_LINE_STATUSES])
+    late_ids = set(forecasts.loc[forecasts["days_late_p50"].fillna(0) > 0, "line_id"])
+    frame = pd.DataFrame(
+        {
+            "supplier_id": lines["supplier_id"],
+            "total_lines": 1,
+            "open_lines": is_open.astype("int64"),
+            "late_lines": (is_open & lines["line_id"].isin(late_ids)).astype("int64"),
+            "received_lines": (status == LineStatus.RECEIVED.value).astype("int64"),
+        }
+    )
+    return frame.groupby("supplier_id").sum()
+
+
+# ----------------------------------------------------------------------------- one supplier
+
+
+@dataclass(frozen=True)
+class SupplierScorecard:
+    """One supplier's rolling-12 scorecard, its months, its trend and the rows behind every number."""
+
+    supplier_id: int
+    code: str
+    name: str
+    end_month: str
+    months: list[str]  # the 12 months of the rolling window, oldest first
+    summary: dict[str, Any]  # the rolling-12 numbers (and the counts they come from)
+    previous: dict[str, Any]  # the rolling 12 ending the month before
+    monthly: pd.DataFrame  # one row per month of the window
+    trend: pd.DataFrame  # the rolling-12 score and rates at the end of each month of the window
+    lines: dict[str, pd.DataFrame] = field(repr=False)  # metric -> rows behind it over the window
+    settings: Settings = field(default_factory=Settings)
+
+
+#: Line details joined to every drill-down row.
+_LINE_DETAIL = ["line_id", "label", "sku", "quantity", "status"]
+
+
+def _with_lines(rows: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+    if rows.empty:
+        return pd.DataFrame(columns=[*_LINE_DETAIL, *[c for c in rows.columns if c not in _LINE_DETAIL]])
+    detail = lines[_LINE_DETAIL].rename(columns={"quantity": "ordered"})
+    out = rows.merge(detail, on="line_id", how="left")
+    first = ["period", "label", "sku"] if "period" in out.columns else ["label", "sku"]
+    rest = [c for c in out.columns if c not in (*first, "supplier_id", "month")]
+    return out[[*first, *rest]]
+
+
+@service(*ALL_ROLES, writes=False)
+def supplier_scorecard(
+    db: Database,
+    actor: Actor,
+    supplier_id: int,
+    end_month: str | None = None,
+    *,
+    today: dt.date | None = None,
+) -> SupplierScorecard:
+    """One supplier's scorecard; a supplier user may read only its own supplier's."""
+    require_supplier_access(actor, int(supplier_id), "This scorecard")
+    today = today or dt.date.today()
+    with db.read() as session:
+        loaded = load_scorecard_data(session, [int(supplier_id)], today)
+    if loaded.suppliers.empty:
+        raise NotFound(f"No supplier with id {supplier_id}.")
+    supplier = loaded.suppliers.iloc[0]
+    end = _end_month(loaded, end_month, today)
+    months = _window_months(end)
+    sid = int(supplier_id)
+    history = sc.rolling(loaded.events, loaded.settings, months, [sid])
+    monthly = sc.by_month(loaded.events, loaded.settings, months[0], months[-1], [sid])
+    drill = {
+        metric: _with_lines(sc.drill_down(loaded.events, metric, sid, months[0], months[-1]), loaded.lines)
+        for metric in (*sc.DRILL_SOURCES, "lines")
+    }
+    trend = history.copy()
+    trend["period"] = [sc.month_label(m) for m in trend["end_month"]]
+    return SupplierScorecard(
+        supplier_id=sid,
+        code=str(supplier["code"]),
+        name=str(supplier["name"]),
+        end_month=sc.month_label(end),
+        months=[sc.month_label(m) for m in months],
+        summary=history[history["end_month"] == end].iloc[0].to_dict(),
+        previous=history[history["end_month"] == end - 1].iloc[0].to_dict(),
+        monthly=monthly.drop(columns=["supplier_id"]).reset_index(drop=True),
+        trend=trend.drop(columns=["supplier_id"]).reset_index(drop=True),
+        lines=drill,
+        settings=loaded.settings,
+    )
+
+
+# ----------------------------------------------------------------------------- comparison
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """2-4 suppliers' rolling-12 scorecards side by side, and their monthly rolling scores."""
+
+    end_month: str
+    months: list[str]
+    summary: pd.DataFrame  # one row per supplier, in the order asked
+    trend: pd.DataFrame  # supplier code, period, score and rates at the end of each month
+
+
+@service(*STAFF, writes=False)
+def compare_suppliers(
+    db: Database,
+    actor: Actor,
+    supplier_ids: Collection[int],
+    end_month: str | None = None,
+    *,
+    today: dt.date | None = None,
+) -> Comparison:
+    """The scorecards of 2 to 4 suppliers side by side."""
+    ids = list(dict.fromkeys(int(s) for s in supplier_ids))
+    if not COMPARE_MIN <= len(ids) <= COMPARE_MAX:
+        raise ValidationError(f"Pick {COMPARE_MIN} to {COMPARE_MAX} different suppliers to compare.")
+    today = today or dt.date.today()
+    with db.read() as session:
+        loaded = load_scorecard_data(session, ids, today)
+    missing = sorted(set(ids) - set(loaded.suppliers["supplier_id"]))
+    if missing:
+        raise NotFound(f"No supplier with id {', '.join(map(str, missing))}.")
+    end = _end_month(loaded, end_month, today)
+    months = _window_months(end)
+    history = sc.rolling(loaded.events, loaded.settings, months, ids)
+    names = loaded.suppliers.set_index("supplier_id")
+    current = history[history["end_month"] == end].set_index("supplier_id").reindex(ids)
+    previous = history[history["end_month"] == end - 1].set_index("supplier_id")["score"].reindex(ids)
+    summary = current.drop(columns=["end_month"])
+    summary.insert(0, "code", names["code"].reindex(ids).to_numpy())
+    summary.insert(1, "name", names["name"].reindex(ids).to_numpy())
+    summary["trend"] = sc.trend(summary["score"], previous)
+    trend = history.copy()
+    trend["period"] = [sc.month_label(m) for m in trend["end_month"]]
+    trend["code"] = names["code"].reindex(trend["supplier_id"]).to_numpy()
+    return Comparison(
+        sc.month_label(end),
+        [sc.month_label(m) for m in months],
+        summary.reset_index(),
+        _drop_totals(trend).reset_index(drop=True),
+    )
+
+
+# ----------------------------------------------------------------------------- periods
+
+
+@service(*ALL_ROLES, writes=False)
+def scorecard_months(db: Database, actor: Actor, *, today: dt.date | None = None) -> tuple[list[str], str]:
+    """The months a scorecard can end with (newest first, from the first month with data) and the default."""
+    today = today or dt.date.today()
+    current = sc.month_of(today)
+    with db.read() as session:
+        dates: list[Any] = []
+        # The first and last date of each kind of event (three small aggregate queries).
+        for column in (Receipt.received_date, PoLine.need_by_date, ProductionReport.report_date):
+            stmt = select(func.min(column), func.max(column))
+            if column.class_ is not PoLine:
+                stmt = stmt.join(PoLine, PoLine.id == column.class_.po_line_id)
+            if actor.is_supplier:
+                stmt = stmt.where(PoLine.supplier_id == actor.supplier_id)
+            dates.extend(session.execute(stmt).one())
+    months = [sc.month_of(d) for d in dates if d is not None]
+    months = [m for m in months if m <= current]
+    first = min(months, default=current)
+    latest = max(months, default=current)
+    default = current if latest > current - sc.ROLLING_MONTHS else latest
+    choices = [sc.month_label(m) for m in range(current, first - 1, -1)]
+    return choices, sc.month_label(default)
+
+
+# ----------------------------------------------------------------------------- export
+
+
+def scorecard_export(
+    session: Session, actor: Actor, period: str | None = None, *, today: dt.date | None = None
+) -> pd.DataFrame:
+    """One row per supplier (a supplier user: its own) for a month, or the rolling 12 ending this month."""
+    # Rates stay fractions 0-1 and missing numbers stay empty, as DOMAIN.md's export asks.
+    today = today or dt.date.today()
+    month = sc.parse_month(period) if period else None
+    scope = [actor.supplier_id] if actor.is_supplier else None
+    loaded = load_scorecard_data(session, scope, today)
+    ids = loaded.suppliers["supplier_id"].tolist()
+    if month is None:
+        first, last = sc.rolling_window(sc.month_of(today))
+        rows = sc.summarize(loaded.events, loaded.settings, first, last, ids, period=sc.ROLLING_LABEL)
+    else:
+        rows = sc.summarize(loaded.events, loaded.settings, month, month, ids, period=sc.month_label(month))
+    rows["supplier_code"] = (
+        loaded.suppliers.set_index("supplier_id")["code"].reindex(rows["supplier_id"]).to_numpy()
+    )
+    out = rows.sort_values("supplier_code", kind="stable")[EXPORT_COLUMNS].reset_index(drop=True)
+    for col in ("otd", "otif", "schedule_adherence", "promise_reliability", "quality", "responsiveness"):
+        out[col] = out[col].round(4)
+    out["avg_days_late"] = out["avg_days_late"].round(1)
+    out["lines"] = out["lines"].astype("int64")
+    out["grade"] = out["grade"].astype(object).where(out["grade"].notna(), None)
+    return out

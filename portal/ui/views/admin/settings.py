@@ -1,0 +1,108 @@
+"""Admin settings: alert thresholds, forecast, promise buffers, scorecard tolerance and weights; a sweep."""
+
+import streamlit as st
+
+from portal.core.settings import SCORE_METRICS, SPECS, Settings
+from portal.services.planning import sweep
+from portal.services.settings import get_settings, update_settings
+from portal.ui.context import actor, call, read
+
+actor()
+st.title("Settings")
+st.caption(
+    "Every threshold the portal uses. Changes are checked, recorded in the audit log with who changed "
+    "what, and take effect the next time they are used: the next sweep for forecasts, promises and "
+    "alerts; the next time a scorecard is opened for scores."
+)
+if "settings.saved" in st.session_state:
+    st.success(st.session_state.pop("settings.saved"), icon=":material/check_circle:")
+current = read(get_settings)
+defaults = Settings()
+groups: dict[str, list[str]] = {}
+for name, spec in SPECS.items():
+    groups.setdefault(spec.group, []).append(name)
+
+
+def _input(name: str) -> float | int:
+    """A number input for one setting, with its bounds, its help and its default."""
+    spec = SPECS[name]
+    key = f"settings.{name}"
+    value = getattr(current, name)
+    default = getattr(defaults, name)
+    help_text = f"{spec.help} Default: {default:g}; allowed {spec.minimum:g} to {spec.maximum:g}."
+    if spec.integer:
+        return st.number_input(
+            spec.label,
+            min_value=int(spec.minimum),
+            max_value=int(spec.maximum),
+            value=int(value),
+            step=1,
+            help=help_text,
+            key=key,
+        )
+    return st.number_input(
+        spec.label,
+        min_value=float(spec.minimum),
+        max_value=float(spec.maximum),
+        value=float(value),
+        step=0.01,
+        format="%.2f",
+        help=help_text,
+        key=key,
+    )
+
+
+values: dict[str, float | int] = {}
+weight_names = [f"weight_{m}" for m in SCORE_METRICS]
+tabs = st.tabs(list(groups))
+for tab, (group, names) in zip(tabs, groups.items(), strict=True):
+    with tab:
+        cols = st.columns(2)
+        for i, name in enumerate(names):
+            with cols[i % 2]:
+                values[name] = _input(name)
+        if group == "Scorecard weights":
+            st.caption(
+                "A supplier's score is the weighted mean of these metrics. When a metric has no data in "
+                "the period, its weight is shared out among the metrics that have data."
+            )
+            total = sum(int(values[n]) for n in weight_names)
+            if total == 100:
+                st.success(f"The weights sum to {total}.", icon=":material/check_circle:")
+            else:
+                st.error(f"The weights sum to {total}: they must sum to 100 to save.")
+
+total = sum(int(values[n]) for n in weight_names)
+changes = {name: value for name, value in values.items() if value != getattr(current, name)}
+if changes:
+    st.write(
+        "Changed: "
+        + ", ".join(f"{SPECS[n].label} {getattr(current, n):g} → {v:g}" for n, v in changes.items())
+    )
+c1, c2 = st.columns([1, 3])
+if c1.button(
+    "Save settings",
+    type="primary",
+    disabled=not changes or total != 100,
+    key="settings.save",
+    help="Weights must sum to 100" if total != 100 else None,
+):
+    saved = call(update_settings, changes)
+    if saved is not None:
+        # Rerun so every input and the list of changes show the stored values; say so after it.
+        st.session_state["settings.saved"] = (
+            f"Saved {len(changes)} setting(s); the change is in the audit log."
+        )
+        st.rerun()
+
+st.divider()
+st.subheader("Run a sweep now")
+st.caption(
+    "Recomputes every forecast, supplier buffer, backorder promise and alert as of today with the "
+    "saved settings (it also runs by itself after each import and each supplier update)."
+)
+if st.button("Run a sweep now", key="settings.sweep"):
+    with st.spinner("Sweeping..."):
+        result = call(sweep)
+    if result is not None:
+        st.success(result.summary())

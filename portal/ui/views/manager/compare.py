@@ -1,0 +1,167 @@
+"""Two to four suppliers side by side: their rolling-12 scorecards and how they moved month by month."""
+
+import math
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from portal.core import scorecard as sc
+from portal.queries.directory import supplier_codes
+from portal.queries.scorecards import COMPARE_MAX, compare_suppliers, scorecard_months, supplier_ranking
+from portal.ui.context import actor, read
+from portal.ui.views.manager.scorecard import format_number, month_choice
+
+SCORECARD_PAGE = "portal/ui/views/manager/scorecard.py"
+NUMBERS = (
+    "score",
+    "lines",
+    "otd",
+    "otif",
+    "avg_days_late",
+    "schedule_adherence",
+    "promise_reliability",
+    "mean_slip_days",
+    "quality",
+    "ppm",
+    "responsiveness",
+)
+#: Numbers where less is better.
+LOWER_IS_BETTER = frozenset({"avg_days_late", "mean_slip_days", "ppm"})
+
+actor()
+st.title("Compare suppliers")
+suppliers = read(supplier_codes)
+if len(suppliers) < 2:
+    st.info("Comparing needs at least two suppliers.")
+    st.stop()
+names = dict(zip(suppliers["supplier_id"], suppliers["code"] + " · " + suppliers["name"], strict=True))
+choices, default = read(scorecard_months)
+if st.session_state.get("compare.end_month") not in choices:
+    st.session_state["compare.end_month"] = default
+if "compare.suppliers" not in st.session_state:
+    # Start with the three best-ranked suppliers, so the page shows something useful at once.
+    top = read(supplier_ranking, default).table
+    st.session_state["compare.suppliers"] = [int(s) for s in top["supplier_id"].head(3)]
+c1, c2 = st.columns([3, 1])
+chosen = c1.multiselect(
+    f"Suppliers (2 to {COMPARE_MAX})",
+    list(names),
+    format_func=names.get,
+    max_selections=COMPARE_MAX,
+    key="compare.suppliers",
+)
+end = c2.selectbox("12 months ending", choices, key="compare.end_month", format_func=month_choice)
+if len(chosen) < 2:
+    st.info(f"Pick 2 to {COMPARE_MAX} suppliers to compare.")
+    st.stop()
+
+result = read(compare_suppliers, tuple(int(s) for s in chosen), end)
+summary = result.summary
+st.caption(
+    f"Rolling 12 months {month_choice(result.months[0])} – {month_choice(result.months[-1])}. "
+    "★ marks the best value among the "
+    f"suppliers compared; {sc.TREND_UP} / {sc.TREND_DOWN} / {sc.TREND_FLAT}: the score rose, fell or held "
+    "against the 12 months ending the month before. Every number is explained, with the lines behind it, "
+    "on each supplier's scorecard."
+)
+
+
+def _best(key: str) -> set[int]:
+    """Rows holding the best value of a number (none when fewer than two suppliers have one)."""
+    if key in ("lines",):
+        return set()
+    values = summary[key].astype("float64")
+    known = values.dropna()
+    if len(known) < 2 or known.nunique() == 1:
+        return set()
+    best = known.min() if key in LOWER_IS_BETTER else known.max()
+    return set(known.index[known == best])
+
+
+labels = {
+    "score": "Score and grade",
+    "lines": "Lines",
+    **{k: m.label for k, m in sc.METRICS.items()},
+    "mean_slip_days": "Mean slip of slipped estimates",
+    "ppm": "Rejected parts per million (PPM)",
+}
+
+
+def _text(key: str, supplier: dict) -> str:
+    value = supplier.get(key)
+    if key == "mean_slip_days":
+        if value is None or math.isnan(value):
+            return "no slip" if supplier.get("promise_lines") else sc.NO_DATA
+        return f"{value:.1f} working days"
+    if key == "ppm":
+        return sc.NO_DATA if value is None or math.isnan(value) else f"{value:,.0f}"
+    return format_number(key, supplier, short=True)
+
+
+rows = []
+for key in NUMBERS:
+    best = _best(key)
+    record = {"number": labels[key]}
+    for i, supplier in summary.iterrows():
+        text = _text(key, supplier.to_dict())
+        if key == "score" and supplier["trend"]:
+            text = f"{text} {supplier['trend']}"
+        record[supplier["code"]] = f"{text} ★" if i in best else text
+    rows.append(record)
+table = pd.DataFrame(rows)
+st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    column_config={"number": st.column_config.TextColumn("Number", width="medium", pinned=True)},
+    key="compare.table",
+)
+buttons = st.columns(len(summary))
+for col, supplier in zip(buttons, summary.itertuples(index=False), strict=True):
+    if col.button(f"Scorecard of {supplier.code}", key=f"compare.open.{supplier.supplier_id}"):
+        st.session_state["scorecard.supplier"] = int(supplier.supplier_id)
+        st.session_state["scorecard.end_month"] = result.end_month
+        st.switch_page(SCORECARD_PAGE)
+
+st.subheader("Month by month")
+metric = st.selectbox(
+    "Number",
+    ["score", *sc.METRICS],
+    format_func=lambda k: "Score" if k == "score" else sc.METRICS[k].label,
+    key="compare.metric",
+)
+trend = result.trend.assign(month=pd.to_datetime(result.trend["period"] + "-01"))
+is_rate = metric not in ("score", "avg_days_late")
+chart = (
+    alt.Chart(trend)
+    .mark_line(point=True)
+    .encode(
+        x=alt.X("yearmonth(month):T", title=None, axis=alt.Axis(format="%b %y", labelAngle=0)),
+        y=alt.Y(
+            f"{metric}:Q",
+            title=("Score" if metric == "score" else sc.METRICS[metric].label) + ", rolling 12 months",
+            scale=alt.Scale(domain=[0, 1])
+            if is_rate
+            else alt.Scale(domain=[0, 100])
+            if metric == "score"
+            else alt.Scale(),
+            axis=alt.Axis(format=".0%" if is_rate else "d"),
+        ),
+        color=alt.Color("code:N", title="Supplier"),
+        tooltip=[
+            alt.Tooltip("code:N", title="Supplier"),
+            alt.Tooltip("yearmonth(month):T", title="12 months ending"),
+            alt.Tooltip(f"{metric}:Q", title="Value", format=".1%" if is_rate else ".1f"),
+            alt.Tooltip("lines:Q", title="Lines"),
+        ],
+    )
+    .properties(height=320)
+)
+st.altair_chart(chart, width="stretch")
+missing = [c for c, v in zip(summary["code"], summary[metric], strict=True) if v is None or math.isnan(v)]
+st.caption(
+    "Each point is the rolling 12 months ending that month. A supplier without a point that month had no "
+    "data (or, for the score, too few lines)."
+    + (f" No value over the last 12 months: {', '.join(missing)}." if missing else "")
+)

@@ -1,0 +1,137 @@
+"""A manager's home: suppliers ranked by their rolling-12 scorecard, with their line counts."""
+
+import streamlit as st
+
+from portal.core import scorecard as sc
+from portal.queries.scorecards import scorecard_months, supplier_ranking
+from portal.ui.context import actor, read
+from portal.ui.views.manager.scorecard import month_choice
+
+SCORECARD_PAGE = "portal/ui/views/manager/scorecard.py"
+
+actor()
+st.title("Supplier ranking")
+choices, default = read(scorecard_months)
+if st.session_state.get("ranking.end_month") not in choices:
+    st.session_state["ranking.end_month"] = default
+c1, c2 = st.columns([1, 3])
+end = c1.selectbox(
+    "12 months ending",
+    choices,
+    key="ranking.end_month",
+    format_func=month_choice,
+    help="Each supplier is scored over the 12 calendar months ending with this one.",
+)
+ranking = read(supplier_ranking, end)
+table = ranking.table
+weights = ranking.settings.weights()
+c2.caption(
+    f"Score 0-100 over {month_choice(ranking.months[0])} – {month_choice(ranking.months[-1])}: "
+    "the weighted mean of OTD "
+    f"({weights['otd']}), OTIF ({weights['otif']}), schedule adherence ({weights['schedule_adherence']}), "
+    f"promise reliability ({weights['promise_reliability']}), quality ({weights['quality']}) and "
+    f"responsiveness ({weights['responsiveness']}), over the metrics with data. Grades: A >= 90, B >= 80, "
+    f"C >= 65, D >= 50, else F. Fewer than {ranking.settings.min_lines_for_score} lines: not scored."
+)
+if table.empty:
+    st.info(
+        "No suppliers yet: a buyer or admin imports them "
+        "(Imports page, or `python -m portal import suppliers`)."
+    )
+    st.stop()
+
+cols = st.columns(5)
+cols[0].metric("Suppliers", len(table))
+cols[1].metric("Scored", int(table["score"].notna().sum()), help="Suppliers with enough lines for a score")
+cols[2].metric("Open lines", int(table["open_lines"].sum()))
+cols[3].metric("Late lines (p50)", int(table["late_lines"].sum()), help="Open lines forecast to arrive late")
+cols[4].metric("Received lines", int(table["received_lines"].sum()))
+
+view = table.copy()
+for rate in ("otd", "otif"):
+    view[rate] = view[rate] * 100
+view["supplier"] = view["code"] + " · " + view["name"]
+# The sparkline draws only numbers: months without a score are left out of it.
+view["score_history"] = view["score_history"].map(lambda scores: [v for v in scores if v is not None])
+view["line_counts"] = (
+    view["open_lines"].astype(str)
+    + " / "
+    + view["late_lines"].astype(str)
+    + " / "
+    + view["received_lines"].astype(str)
+)
+st.caption(
+    "Select a supplier to open its scorecard: every number there lists the receipts, lines or days behind it."
+)
+picked = st.dataframe(
+    view[
+        [
+            "supplier",
+            "score",
+            "grade",
+            "trend",
+            "score_history",
+            "lines",
+            "otd",
+            "otif",
+            "avg_days_late",
+            "line_counts",
+        ]
+    ],
+    hide_index=True,
+    width="stretch",
+    on_select="rerun",
+    selection_mode="single-row",
+    key="ranking.table",
+    placeholder="–",
+    column_config={
+        "supplier": st.column_config.TextColumn("Supplier", width=170),
+        "score": st.column_config.NumberColumn(
+            "Score", format="%.1f", width=56, help="0-100 over the 12 months; best first"
+        ),
+        "grade": st.column_config.TextColumn("Grade", width=52),
+        "trend": st.column_config.TextColumn(
+            "Trend",
+            width=52,
+            help=f"Against the 12 months ending the month before: {sc.TREND_UP} up, {sc.TREND_DOWN} down by "
+            f"{sc.TREND_STEP:g} point or more, {sc.TREND_FLAT} within; blank when either is not scored",
+        ),
+        "score_history": st.column_config.LineChartColumn(
+            "Score trend",
+            y_min=0,
+            y_max=100,
+            width=100,
+            help="The rolling-12 score at the end of each of the last 12 months, on a 0-100 scale (the last "
+            "point is the score); months without a score are left out",
+        ),
+        "lines": st.column_config.NumberColumn(
+            "Lines", width=52, help="PO lines counted by the scorecard in the 12 months"
+        ),
+        "otd": st.column_config.NumberColumn(
+            "OTD", format="%.1f%%", width=62, help="Receipts on or before their due date / all receipts"
+        ),
+        "otif": st.column_config.NumberColumn(
+            "OTIF", format="%.1f%%", width=62, help="Lines due, delivered in full on time / lines due"
+        ),
+        "avg_days_late": st.column_config.NumberColumn(
+            "Days late", format="%.1f", width=70, help="Average days late of the lines delivered late"
+        ),
+        "line_counts": st.column_config.TextColumn(
+            "Open/late/rcvd",
+            help="Lines now: open (open, in production or shipped) / of those, forecast to arrive after "
+            "need-by (p50) / received",
+        ),
+    },
+)
+unscored = table[table["score"].isna()]
+if len(unscored):
+    st.caption(
+        "Not scored: "
+        + "; ".join(f"{c} ({n})" for c, n in zip(unscored["code"], unscored["score_note"], strict=True))
+    )
+selected = picked.selection.rows if picked is not None else []
+if selected:
+    chosen = view.iloc[selected[0]]
+    st.session_state["scorecard.supplier"] = int(chosen["supplier_id"])
+    st.session_state["scorecard.end_month"] = ranking.end_month
+    st.switch_page(SCORECARD_PAGE)

@@ -1,0 +1,107 @@
+"""In real headless Chromium on the demo world: a manager opens the ranking, a supplier's scorecard, and the
+lines behind a number; the comparison, the admin settings and a supplier's own scorecard render."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import create_engine, select
+
+from db.models import PoLine, Supplier
+from tests.e2e.conftest import grid_texts, login, screenshot
+
+pytestmark = pytest.mark.browser
+
+ROW_HEIGHT = 35  # st.dataframe's default row (and header) height in pixels
+
+
+def _labels_of(database_url: str, supplier_code: str) -> set[str]:
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(PoLine.po_number, PoLine.line)
+            .join(Supplier, Supplier.id == PoLine.supplier_id)
+            .where(Supplier.code == supplier_code)
+        ).all()
+    engine.dispose()
+    return {f"{po}/{line}" for po, line in rows}
+
+
+def _codes(database_url: str) -> set[str]:
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        codes = set(conn.execute(select(Supplier.code)).scalars())
+    engine.dispose()
+    return codes
+
+
+def _select_row(page, row: int, index: int = 0) -> None:  # type: ignore[no-untyped-def]
+    """Tick the selection box of a row of a st.dataframe (drawn on a canvas: clicked by position)."""
+    grid = page.locator("[data-testid='stDataFrame']").nth(index)
+    grid.locator("table[role='grid']").wait_for(state="attached")
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 16, box["y"] + ROW_HEIGHT * (row + 1) + ROW_HEIGHT / 2)
+
+
+def test_a_manager_goes_from_the_ranking_to_a_scorecard_to_the_lines_behind_a_number(
+    portal_server, page
+) -> None:  # type: ignore[no-untyped-def]
+    login(page, portal_server.base_url, "manager", "manager-demo-4")
+    page.get_by_role("heading", name="Supplier ranking").wait_for()
+    suppliers = [cell for cell in grid_texts(page) if " · " in cell]
+    ranked = [s.split(" · ")[0] for s in suppliers]
+    assert set(ranked) == _codes(portal_server.database_url)
+    screenshot(page, "manager-ranking")
+
+    target = ranked[1]
+    _select_row(page, 1)
+    page.get_by_role("heading", name="Scorecard").wait_for()
+    page.locator(".st-key-scorecard-show-otd").wait_for()
+    chosen = page.get_by_role("combobox", name="Supplier").input_value()
+    assert chosen.startswith(f"{target} · ")
+    screenshot(page, "manager-scorecard")
+
+    # A button with help is drawn twice (the button and its tooltip anchor): click the visible one.
+    page.locator(".st-key-scorecard-show-otd button").filter(visible=True).first.click()
+    heading = page.get_by_role("heading", name=re.compile("Behind “On-time delivery \\(OTD\\)”"))
+    heading.wait_for()
+    heading.scroll_into_view_if_needed()
+    # The caption says "x of n receipts on time": the table lists those n receipts, all of this supplier's.
+    basis = page.get_by_text(re.compile(r"^\d+ of [\d,]+ receipts? on time, rolling")).inner_text()
+    receipts = int(re.match(r"\d+ of ([\d,]+) receipt", basis).group(1).replace(",", ""))  # type: ignore[union-attr]
+    page.get_by_text(f"{receipts:,} row(s).").wait_for()
+    shown = {cell for cell in grid_texts(page, 0) if re.fullmatch(r"PO-\d+/\d+", cell)}
+    assert shown
+    assert shown <= _labels_of(portal_server.database_url, target)
+    screenshot(page, "manager-scorecard-drilldown")
+
+
+def test_a_manager_compares_suppliers_side_by_side(portal_server, page) -> None:  # type: ignore[no-untyped-def]
+    login(page, portal_server.base_url, "manager", "manager-demo-4")
+    page.get_by_role("link", name="Compare suppliers").click()
+    page.get_by_role("heading", name="Compare suppliers").wait_for()
+    cells = grid_texts(page)
+    assert "Score and grade" in cells
+    assert "On time in full (OTIF)" in cells
+    screenshot(page, "manager-compare")
+
+
+def test_an_admin_sees_the_settings_with_the_weights_sum(portal_server, page) -> None:  # type: ignore[no-untyped-def]
+    login(page, portal_server.base_url, "admin", "admin-demo-5")
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("heading", name="Settings").wait_for()
+    page.get_by_role("tab", name="Scorecard weights").click()
+    page.get_by_text("The weights sum to 100.").wait_for()
+    screenshot(page, "admin-settings")
+
+
+def test_a_supplier_sees_its_own_scorecard(portal_server, page) -> None:  # type: ignore[no-untyped-def]
+    login(page, portal_server.base_url, "supplier", "supplier-demo-1")
+    page.get_by_role("link", name="My scorecard").click()
+    page.get_by_role("heading", name="My scorecard").wait_for()
+    page.get_by_role("heading", name=re.compile("Behind “Lines”")).wait_for()
+    shown = {cell for cell in grid_texts(page, 0) if re.fullmatch(r"PO-\d+/\d+", cell)}
+    assert shown
+    assert shown <= _labels_of(portal_server.database_url, "ACME-DE")
+    screenshot(page, "supplier-scorecard")

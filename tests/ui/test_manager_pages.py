@@ -1,0 +1,282 @@
+"""AppTest of the scorecard pages: the manager's ranking, a scorecard with its drill-down, the comparison,
+the admin settings, and a supplier's own scorecard."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import pytest
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from db.models import AuditEvent
+from portal.core.settings import SPECS
+from portal.services.settings import load_settings
+from portal.ui.context import ACTOR_KEY
+from tests.apptest import APP, texts
+from tests.builders import load, small_world
+
+RANKING = "portal/ui/views/manager/ranking.py"
+SCORECARD = "portal/ui/views/manager/scorecard.py"
+COMPARE = "portal/ui/views/manager/compare.py"
+SETTINGS = "portal/ui/views/admin/settings.py"
+MY_SCORECARD = "portal/ui/views/supplier/scorecard.py"
+END = "2026-04"  # the pages default to the current month; tests pin the 12 months they look at
+RECEIPTS = """po_number,line,received_date,quantity,rejected_qty
+PO-1,1,2026-03-19,1000,10
+PO-1,2,2026-03-25,200,0
+PO-1,2,2026-03-30,100,0
+"""
+
+
+@pytest.fixture
+def world(sqlite_db):  # type: ignore[no-untyped-def]
+    w = small_world(sqlite_db)
+    assert load(sqlite_db, w.admin, "receipts", RECEIPTS, today=dt.date(2026, 4, 15)).ok
+    return w
+
+
+def open_page(monkeypatch, url: str, actor, page: str | None = None, **state: Any) -> AppTest:  # type: ignore[no-untyped-def]
+    """The app as ``actor`` on ``page``, with session state set before the first run."""
+    monkeypatch.setenv("DATABASE_URL", url)
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.session_state[ACTOR_KEY] = actor
+    for key, value in state.items():
+        at.session_state[key.replace("__", ".")] = value
+    at.run()
+    if page is not None:
+        at.switch_page(page).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def table_with(at: AppTest, column: str) -> pd.DataFrame:
+    """The last table on the page that has ``column`` (tables without a selection carry no key)."""
+    tables = [d.value for d in at.dataframe if column in d.value.columns]
+    assert tables, f"no table with a {column} column"
+    return tables[-1]
+
+
+# ----------------------------------------------------------------------------- ranking
+
+
+def test_the_managers_home_ranks_suppliers_and_keeps_their_line_counts(
+    monkeypatch, sqlite_url, world
+) -> None:  # type: ignore[no-untyped-def]
+    at = open_page(monkeypatch, sqlite_url, world.manager, ranking__end_month=END)
+    assert at.title[0].value == "Supplier ranking"
+    table = at.dataframe[0].value.set_index("supplier")
+    assert sorted(table.index) == ["ACME · Acme Plastics", "BOLT · Bolt Works"]
+    assert table.loc["BOLT · Bolt Works", "line_counts"].startswith("1 / ")
+    assert {"score", "grade", "trend", "score_history", "lines", "otd", "otif"} <= set(table.columns)
+    assert table.loc["ACME · Acme Plastics", "otd"] == pytest.approx(200 / 3)  # shown in percent
+    assert metrics(at)["Suppliers"] == "2"
+    assert "Not scored: ACME (not enough data (2 lines, 5 needed))" in texts(at)
+
+
+def test_selecting_a_supplier_in_the_ranking_opens_its_scorecard(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+    at = open_page(monkeypatch, sqlite_url, world.manager, ranking__end_month=END)
+    row = at.dataframe[0].value["supplier"].tolist().index("BOLT · Bolt Works")
+    at.session_state["ranking.table"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    at.run()
+    assert at.title[0].value == "Scorecard"
+    assert at.selectbox(key="scorecard.supplier").value == world.bolt_id
+
+
+def test_the_suppliers_page_still_lists_each_suppliers_line_counts(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+    at = open_page(monkeypatch, sqlite_url, world.manager, "portal/ui/views/manager/suppliers.py")
+    assert at.title[0].value == "Suppliers"
+    table = at.dataframe[0].value.set_index("code")
+    assert table.loc["BOLT", "open_lines"] == 1
+    assert table.loc["ACME", "lines"] == 2
+
+
+# ----------------------------------------------------------------------------- scorecard
+
+
+def test_the_scorecard_shows_every_number_with_what_it_is_computed_from(
+    monkeypatch, sqlite_url, world
+) -> None:  # type: ignore[no-untyped-def]
+    at = open_page(
+        monkeypatch,
+        sqlite_url,
+        world.manager,
+        SCORECARD,
+        scorecard__supplier=world.acme_id,
+        scorecard__end_month=END,
+    )
+    shown = metrics(at)
+    assert shown["On-time delivery (OTD)"] == "66.7%"
+    assert shown["On time in full (OTIF)"] == "50.0%"
+    assert shown["Average days late"] == "3.0 days"
+    assert shown["Score and grade"] == "—"
+    helps = {m.label: m.help for m in at.metric}
+    assert helps["On-time delivery (OTD)"].startswith("Receipts dated in the period")
+    page = texts(at)
+    assert "2 of 3 receipts on time" in page
+    assert "1 of 2 lines due delivered in full on time" in page
+    assert "not enough data (2 lines, 5 needed)" in page
+    assert len(at.get("vega_lite_chart")) == 8  # the score and every metric, month by month
+
+
+@pytest.mark.parametrize(
+    ("number", "labels"),
+    [
+        ("otd", ["PO-1/1", "PO-1/2", "PO-1/2"]),
+        ("otif", ["PO-1/1", "PO-1/2"]),
+        ("avg_days_late", ["PO-1/2"]),
+        ("lines", ["PO-1/1", "PO-1/2"]),
+    ],
+)
+def test_each_number_drills_down_to_the_lines_behind_it(
+    monkeypatch, sqlite_url, world, number, labels
+) -> None:  # type: ignore[no-untyped-def]
+    at = open_page(
+        monkeypatch,
+        sqlite_url,
+        world.manager,
+        SCORECARD,
+        scorecard__supplier=world.acme_id,
+        scorecard__end_month=END,
+    )
+    at.button(key=f"scorecard.show.{number}").click().run()
+    assert not at.exception
+    rows = table_with(at, "label")
+    assert sorted(rows["label"]) == labels
+
+
+def test_the_score_drill_down_shows_how_each_metric_adds_up(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+    at = open_page(
+        monkeypatch,
+        sqlite_url,
+        world.manager,
+        SCORECARD,
+        scorecard__supplier=world.acme_id,
+        scorecard__end_month=END,
+    )
+    at.button(key="scorecard.show.score").click().run()
+    parts = table_with(at, "effective_weight").set_index("metric")
+    assert parts.loc["On-time delivery (OTD)", "weight"] == 25
+    assert parts["effective_weight"].sum() == pytest.approx(100.0)  # percent
+
+
+def test_one_month_of_the_twelve_shows_that_months_numbers(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+    at = open_page(
+        monkeypatch,
+        sqlite_url,
+        world.manager,
+        SCORECARD,
+        scorecard__supplier=world.acme_id,
+        scorecard__end_month=END,
+    )
+    at.selectbox(key="scorecard.period").select("2026-04").run()
+    assert metrics(at)["On-time delivery (OTD)"] == "no data"
+    at.selectbox(key="scorecard.period").select("2026-03").run()
+    assert metrics(at)["On-time delivery (OTD)"] == "66.7%"
+
+
+# ----------------------------------------------------------------------------- compare
+
+
+def test_compare_shows_the_suppliers_side_by_side(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+    at = open_page(
+        monkeypatch,
+        sqlite_url,
+        world.manager,
+        COMPARE,
+        compare__suppliers=[world.acme_id, world.bolt_id],
+        compare__end_month=END,
+    )
+    assert at.title[0].value == "Compare suppliers"
+    table = table_with(at, "number").set_index("number")
+    assert list(table.columns) == ["ACME", "BOLT"]
+    assert table.loc["On-time delivery (OTD)", "ACME"] == "66.7%"
+    assert table.loc["On-time delivery (OTD)", "BOLT"] == "no data"
+    assert table.loc["On time in full (OTIF)", "ACME"] == "50.0% ★"
+    assert len(at.get("vega_lite_chart")) == 1
+
+
+def test_compare_asks_for_at_least_two_suppliers(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+    at = open_page(
+        monkeypatch,
+        sqlite_url,
+        world.manager,
+        COMPARE,
+        compare__suppliers=[world.acme_id],
+        compare__end_month=END,
+    )
+    assert "Pick 2 to 4 suppliers to compare." in texts(at)
+
+
+# ----------------------------------------------------------------------------- admin settings
+
+
+def test_the_settings_page_shows_the_weights_sum_live_and_will_not_save_a_bad_sum(
+    monkeypatch, sqlite_url, world
+) -> None:  # type: ignore[no-untyped-def]
+    at = open_page(monkeypatch, sqlite_url, world.admin, SETTINGS)
+    assert "The weights sum to 100." in texts(at)
+    at.number_input(key="settings.weight_otd").set_value(30).run()
+    assert "The weights sum to 105: they must sum to 100 to save." in texts(at)
+    assert at.button(key="settings.save").disabled
+    at.number_input(key="settings.weight_otif").set_value(20).run()
+    assert "The weights sum to 100." in texts(at)
+    assert not at.button(key="settings.save").disabled
+
+
+def test_every_setting_group_is_on_the_page_with_its_bounds(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+    at = open_page(monkeypatch, sqlite_url, world.admin, SETTINGS)
+    groups = list(dict.fromkeys(spec.group for spec in SPECS.values()))
+    assert [t.label for t in at.tabs] == groups
+    assert {"Alerts", "Forecast", "Promises", "Scorecards", "Scorecard weights"} <= set(groups)
+    tolerance = at.number_input(key="settings.on_time_tolerance_days")
+    assert (tolerance.value, tolerance.min, tolerance.max) == (0, 0, 60)
+    assert at.number_input(key="settings.buffer_quantile").value == pytest.approx(0.95)
+
+
+def test_an_admin_saves_settings_and_the_change_is_audited(monkeypatch, sqlite_url, sqlite_db, world) -> None:  # type: ignore[no-untyped-def]
+    at = open_page(monkeypatch, sqlite_url, world.admin, SETTINGS)
+    at.number_input(key="settings.on_time_tolerance_days").set_value(2).run()
+    at.number_input(key="settings.safety_buffer_days").set_value(3).run()
+    at.button(key="settings.save").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert "Saved 2 setting(s)" in texts(at)
+    with sqlite_db.read() as session:
+        saved = load_settings(session)
+        changed = set(
+            session.scalars(select(AuditEvent.entity_id).where(AuditEvent.action == "setting.changed"))
+        )
+    assert (saved.on_time_tolerance_days, saved.safety_buffer_days) == (2, 3)
+    assert changed == {"on_time_tolerance_days", "safety_buffer_days"}
+
+
+def test_an_admin_runs_a_sweep_from_the_settings_page(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+    at = open_page(monkeypatch, sqlite_url, world.admin, SETTINGS)
+    at.button(key="settings.sweep").click().run()
+    assert any(s.value.startswith("Sweep as of ") for s in at.success)
+
+
+# ----------------------------------------------------------------------------- the supplier's own
+
+
+def test_a_supplier_sees_its_own_scorecard_and_no_other(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+    at = open_page(monkeypatch, sqlite_url, world.acme_user, MY_SCORECARD, my_scorecard__end_month=END)
+    assert at.title[0].value == "My scorecard"
+    assert "scorecard.supplier" not in [s.key for s in at.selectbox]
+    assert metrics(at)["On-time delivery (OTD)"] == "66.7%"
+    lines = table_with(at, "label")
+    assert sorted(lines["label"]) == ["PO-1/1", "PO-1/2"]
+
+
+def test_a_supplier_with_no_history_sees_no_data_rather_than_zeros(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+    at = open_page(monkeypatch, sqlite_url, world.bolt_user, MY_SCORECARD, my_scorecard__end_month=END)
+    shown = metrics(at)
+    assert shown["On-time delivery (OTD)"] == "no data"
+    assert shown["Quality"] == "no data"
+    assert shown["On time in full (OTIF)"] == "0.0%"  # its one line was due 10 April and nothing came

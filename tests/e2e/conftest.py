@@ -122,7 +122,7 @@ def page(browser):  # type: ignore[no-untyped-def]
     """A fresh browser context and page at 1280x800 (the size screenshots are looked at)."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(45_000)
     yield page
     context.close()
 

@@ -138,7 +138,7 @@ def type_in_grid(page, row: int, column: str, value: str, *, then: str) -> None:
             # Enter commits what the editor holds: only once it holds every character typed.
             page.wait_for_function("v => document.activeElement?.value === v", arg=value, timeout=5_000)
             page.keyboard.press("Enter")
-            done.wait_for(timeout=20_000)
+            done.wait_for(timeout=45_000)
             return
         except PlaywrightTimeout:
             page.keyboard.press("Escape")
@@ -164,7 +164,7 @@ def test_a_supplier_revises_a_schedule_posts_output_and_sees_the_forecast_change
     url = portal_server.database_url
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(45_000)
     login(page, portal_server.base_url, USER, PASSWORD)
     page.get_by_role("heading", name="My lines").wait_for()
     page.get_by_text("Post today's output").wait_for()
@@ -215,7 +215,7 @@ def test_a_supplier_revises_a_schedule_posts_output_and_sees_the_forecast_change
     changes = grid_texts(page, 0)
     assert changes[0] == label and len(changes) == 5  # line, arrival p50 before and now, produced, remaining
     # Elements of the previous run stay on screen until the new run replaces them: wait for the change.
-    expect(fact(page, "Produced")).not_to_have_text(re.compile(rf"^{produced_before:,} of "), timeout=20_000)
+    expect(fact(page, "Produced")).not_to_have_text(re.compile(rf"^{produced_before:,} of "), timeout=45_000)
     produced_after = produced(page)
     assert produced_after > produced_before
     stored = db_value(url, select(LineForecast.produced).where(LineForecast.po_line_id == line_id))
@@ -243,7 +243,7 @@ def test_a_second_editor_saving_first_gets_the_first_a_conflict_and_nothing_is_l
     contexts = [browser.new_context(viewport={"width": 1280, "height": 800}) for _ in range(2)]
     first, second = (c.new_page() for c in contexts)
     for page in (first, second):
-        page.set_default_timeout(20_000)
+        page.set_default_timeout(45_000)
         login(page, portal_server.base_url, USER, PASSWORD)
         go(page, "Schedules")
     label = first.get_by_role("combobox", name="Line", exact=True).input_value().split(" · ")[0]

@@ -128,8 +128,9 @@ def _report_stats(lines: pd.DataFrame, reports: pd.DataFrame, as_of: dt.date, sp
             "rate_sd": sd,
             "last_report_date": day[ends - 1].astype("datetime64[D]"),
             "ewm_rate": ewm,
-            "completed_on": np.where(completed == never, np.datetime64("NaT"),
-                                     completed.astype("datetime64[D]")),
+            "completed_on": np.where(
+                completed == never, np.datetime64("NaT"), completed.astype("datetime64[D]")
+            ),
         },
         index=pd.Index(line[starts], name="line_id"),
     )

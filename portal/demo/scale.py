@@ -47,12 +47,33 @@ class Scale:
 
 
 SCALES: dict[str, Scale] = {
-    "S": Scale(suppliers=50, items=250, open_lines=5_000, history_lines=7_500, receipts=10_000, backorders=2_500,
-               reported_days=30),
-    "M": Scale(suppliers=250, items=1_250, open_lines=25_000, history_lines=37_500, receipts=50_000,
-               backorders=12_500, reported_days=30),
-    "L": Scale(suppliers=1_000, items=5_000, open_lines=100_000, history_lines=150_000, receipts=200_000,
-               backorders=50_000, reported_days=37),
+    "S": Scale(
+        suppliers=50,
+        items=250,
+        open_lines=5_000,
+        history_lines=7_500,
+        receipts=10_000,
+        backorders=2_500,
+        reported_days=30,
+    ),
+    "M": Scale(
+        suppliers=250,
+        items=1_250,
+        open_lines=25_000,
+        history_lines=37_500,
+        receipts=50_000,
+        backorders=12_500,
+        reported_days=30,
+    ),
+    "L": Scale(
+        suppliers=1_000,
+        items=5_000,
+        open_lines=100_000,
+        history_lines=150_000,
+        receipts=200_000,
+        backorders=50_000,
+        reported_days=37,
+    ),
 }
 
 
@@ -84,15 +105,20 @@ class _Writer:
                 cursor = raw.cursor()
                 for start in range(0, len(frame), 200_000):
                     chunk = frame.iloc[start : start + 200_000]
-                    cursor.executemany(sql, chunk.astype(object).where(chunk.notna(), None).itertuples(
-                        index=False, name=None))
+                    cursor.executemany(
+                        sql,
+                        chunk.astype(object).where(chunk.notna(), None).itertuples(index=False, name=None),
+                    )
             else:
                 buffer = io.StringIO()
                 frame.to_csv(buffer, index=False, header=False, na_rep="\\N")
                 buffer.seek(0)
-                with raw.cursor() as cursor, cursor.copy(
-                    f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-                ) as copy:
+                with (
+                    raw.cursor() as cursor,
+                    cursor.copy(
+                        f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+                    ) as copy,
+                ):
                     while chunk := buffer.read(1 << 20):
                         copy.write(chunk)
 
@@ -102,10 +128,12 @@ class _Writer:
             return
         with self.db.engine.begin() as conn:
             for table in tables:
-                conn.execute(text(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
-                    f"COALESCE((SELECT MAX(id) FROM {table}), 1))"
-                ))
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                        f"COALESCE((SELECT MAX(id) FROM {table}), 1))"
+                    )
+                )
 
 
 def generate(scale: Scale, seed: int, today: dt.date) -> dict[str, pd.DataFrame]:
@@ -115,27 +143,31 @@ def generate(scale: Scale, seed: int, today: dt.date) -> dict[str, pd.DataFrame]
     d = np.datetime64(today, "D")
     n_sup, n_items = scale.suppliers, scale.items
 
-    suppliers = pd.DataFrame({
-        "id": np.arange(1, n_sup + 1),
-        "code": [f"S{i:05d}" for i in range(1, n_sup + 1)],
-        "name": [f"Factory {i:05d}" for i in range(1, n_sup + 1)],
-        "country": np.array(COUNTRIES)[rng.integers(0, len(COUNTRIES), n_sup)],
-        "working_weekdays": np.where(rng.random(n_sup) < 0.2, "1111110", "1111100"),
-        "transit_days": rng.integers(2, 35, n_sup),
-        "capacity_per_day": np.where(rng.random(n_sup) < 0.4, rng.integers(2_000, 20_000, n_sup), None),
-        "active": True,
-        "created_at": now,
-    })
+    suppliers = pd.DataFrame(
+        {
+            "id": np.arange(1, n_sup + 1),
+            "code": [f"S{i:05d}" for i in range(1, n_sup + 1)],
+            "name": [f"Factory {i:05d}" for i in range(1, n_sup + 1)],
+            "country": np.array(COUNTRIES)[rng.integers(0, len(COUNTRIES), n_sup)],
+            "working_weekdays": np.where(rng.random(n_sup) < 0.2, "1111110", "1111100"),
+            "transit_days": rng.integers(2, 35, n_sup),
+            "capacity_per_day": np.where(rng.random(n_sup) < 0.4, rng.integers(2_000, 20_000, n_sup), None),
+            "active": True,
+            "created_at": now,
+        }
+    )
     calendars = CalendarSet.from_frames(
         suppliers.rename(columns={"id": "supplier_id"})[["supplier_id", "country", "working_weekdays"]],
         years=(today.year - 3, today.year + 2),
     )
-    items = pd.DataFrame({
-        "id": np.arange(1, n_items + 1),
-        "sku": [f"SKU-{i:06d}" for i in range(1, n_items + 1)],
-        "description": [f"Item {i:06d}" for i in range(1, n_items + 1)],
-        "on_hand": np.where(rng.random(n_items) < 0.3, rng.integers(0, 500, n_items), 0),
-    })
+    items = pd.DataFrame(
+        {
+            "id": np.arange(1, n_items + 1),
+            "sku": [f"SKU-{i:06d}" for i in range(1, n_items + 1)],
+            "description": [f"Item {i:06d}" for i in range(1, n_items + 1)],
+            "on_hand": np.where(rng.random(n_items) < 0.3, rng.integers(0, 500, n_items), 0),
+        }
+    )
 
     # Suppliers get skewed shares of the lines (a few big ones, a long tail).
     weights = rng.pareto(1.2, n_sup) + 0.2
@@ -147,28 +179,37 @@ def generate(scale: Scale, seed: int, today: dt.date) -> dict[str, pd.DataFrame]
     quantity = rng.integers(20, 200, n_open) * 50
     daily = np.maximum(10, (quantity / rng.integers(15, 70, n_open)).round()).astype(np.int64)
     state = rng.choice(["in_production", "open", "shipped"], n_open, p=[0.85, 0.1, 0.05])
-    worked = np.where(state == "in_production", rng.integers(5, 2 * scale.reported_days - 3, n_open),
-                      np.where(state == "shipped", np.ceil(quantity / daily).astype(np.int64), 0))
+    worked = np.where(
+        state == "in_production",
+        rng.integers(5, 2 * scale.reported_days - 3, n_open),
+        np.where(state == "shipped", np.ceil(quantity / daily).astype(np.int64), 0),
+    )
     start = calendars.offset(np.full(n_open, d), -worked, open_sup, roll="backward")
     future = state == "open"
-    start = np.where(future, calendars.offset(np.full(n_open, d), rng.integers(-3, 25, n_open), open_sup),
-                     start)
+    start = np.where(
+        future, calendars.offset(np.full(n_open, d), rng.integers(-3, 25, n_open), open_sup), start
+    )
     duration = np.ceil(quantity / daily).astype(np.int64)
     est_end = calendars.offset(start, duration - 1, open_sup)
     order = start - rng.integers(10, 60, n_open).astype("timedelta64[D]")
-    need_by = est_end + rng.integers(-10, 40, n_open).astype("timedelta64[D]") + \
-        suppliers["transit_days"].to_numpy()[open_sup - 1].astype("timedelta64[D]")
-    open_lines = pd.DataFrame({
-        "id": np.arange(1, n_open + 1),
-        "po_number": [f"PO-{7_000_000 + i // 4}" for i in range(n_open)],
-        "line": np.arange(n_open) % 4 + 1,
-        "supplier_id": open_sup,
-        "item_id": rng.integers(1, n_items + 1, n_open),
-        "quantity": quantity,
-        "order_date": pd.to_datetime(order).date,
-        "need_by_date": pd.to_datetime(need_by).date,
-        "status": state,
-    })
+    need_by = (
+        est_end
+        + rng.integers(-10, 40, n_open).astype("timedelta64[D]")
+        + suppliers["transit_days"].to_numpy()[open_sup - 1].astype("timedelta64[D]")
+    )
+    open_lines = pd.DataFrame(
+        {
+            "id": np.arange(1, n_open + 1),
+            "po_number": [f"PO-{7_000_000 + i // 4}" for i in range(n_open)],
+            "line": np.arange(n_open) % 4 + 1,
+            "supplier_id": open_sup,
+            "item_id": rng.integers(1, n_items + 1, n_open),
+            "quantity": quantity,
+            "order_date": pd.to_datetime(order).date,
+            "need_by_date": pd.to_datetime(need_by).date,
+            "status": state,
+        }
+    )
 
     # --- delivered history ---------------------------------------------------------------
     n_hist = scale.history_lines
@@ -176,20 +217,24 @@ def generate(scale: Scale, seed: int, today: dt.date) -> dict[str, pd.DataFrame]
     hist_qty = rng.integers(20, 200, n_hist) * 50
     due = d - rng.integers(20, 730, n_hist).astype("timedelta64[D]")
     supplier_slip = rng.gamma(1.0, 3.0, n_sup)  # some suppliers are habitually late
-    slip = np.round(rng.normal(0, 2, n_hist) + rng.exponential(supplier_slip[hist_sup - 1]) - 2).astype(np.int64)
+    slip = np.round(rng.normal(0, 2, n_hist) + rng.exponential(supplier_slip[hist_sup - 1]) - 2).astype(
+        np.int64
+    )
     delivered = np.minimum(due + slip.astype("timedelta64[D]"), d - np.timedelta64(1, "D"))
     hist_order = due - rng.integers(30, 120, n_hist).astype("timedelta64[D]")
-    history = pd.DataFrame({
-        "id": np.arange(n_open + 1, n_open + n_hist + 1),
-        "po_number": [f"PO-{6_000_000 + i // 4}" for i in range(n_hist)],
-        "line": np.arange(n_hist) % 4 + 1,
-        "supplier_id": hist_sup,
-        "item_id": rng.integers(1, n_items + 1, n_hist),
-        "quantity": hist_qty,
-        "order_date": pd.to_datetime(hist_order).date,
-        "need_by_date": pd.to_datetime(due).date,
-        "status": "received",
-    })
+    history = pd.DataFrame(
+        {
+            "id": np.arange(n_open + 1, n_open + n_hist + 1),
+            "po_number": [f"PO-{6_000_000 + i // 4}" for i in range(n_hist)],
+            "line": np.arange(n_hist) % 4 + 1,
+            "supplier_id": hist_sup,
+            "item_id": rng.integers(1, n_items + 1, n_hist),
+            "quantity": hist_qty,
+            "order_date": pd.to_datetime(hist_order).date,
+            "need_by_date": pd.to_datetime(due).date,
+            "status": "received",
+        }
+    )
     lines = pd.concat([open_lines, history], ignore_index=True)
     lines["promised_date"] = None
     lines["transit_days"] = None
@@ -203,38 +248,47 @@ def generate(scale: Scale, seed: int, today: dt.date) -> dict[str, pd.DataFrame]
     receipt_line = np.concatenate([history["id"].to_numpy(), history["id"].to_numpy()[split_rows]])
     receipt_qty = hist_qty.copy()
     receipt_qty[split_rows] -= first_part
-    receipts = pd.DataFrame({
-        "id": np.arange(1, n_hist + n_split + 1),
-        "po_line_id": receipt_line,
-        "received_date": pd.to_datetime(np.concatenate([
-            delivered, delivered[split_rows] - rng.integers(3, 20, n_split).astype("timedelta64[D]")])).date,
-        "quantity": np.concatenate([receipt_qty, first_part]),
-        "rejected_qty": 0,
-        "created_at": now,
-    })
+    receipts = pd.DataFrame(
+        {
+            "id": np.arange(1, n_hist + n_split + 1),
+            "po_line_id": receipt_line,
+            "received_date": pd.to_datetime(
+                np.concatenate(
+                    [delivered, delivered[split_rows] - rng.integers(3, 20, n_split).astype("timedelta64[D]")]
+                )
+            ).date,
+            "quantity": np.concatenate([receipt_qty, first_part]),
+            "rejected_qty": 0,
+            "created_at": now,
+        }
+    )
 
     # --- schedules: revision 1 for every open line with a plan, a slipped revision 2 for some
     has_plan = ~(future & (rng.random(n_open) < 0.3))
     sched_lines = open_lines.loc[has_plan, "id"].to_numpy()
     rev1_end = est_end[has_plan] - rng.integers(0, 6, has_plan.sum()).astype("timedelta64[D]")
     rev1_end = np.maximum(rev1_end, start[has_plan])
-    schedules = pd.DataFrame({
-        "po_line_id": sched_lines,
-        "revision": 1,
-        "start_date": pd.to_datetime(start[has_plan]).date,
-        "daily_output": daily[has_plan],
-        "estimated_end_date": pd.to_datetime(rev1_end).date,
-        "reason": None,
-    })
+    schedules = pd.DataFrame(
+        {
+            "po_line_id": sched_lines,
+            "revision": 1,
+            "start_date": pd.to_datetime(start[has_plan]).date,
+            "daily_output": daily[has_plan],
+            "estimated_end_date": pd.to_datetime(rev1_end).date,
+            "reason": None,
+        }
+    )
     slipped = has_plan & (rng.random(n_open) < 0.2)
-    revised = pd.DataFrame({
-        "po_line_id": open_lines.loc[slipped, "id"].to_numpy(),
-        "revision": 2,
-        "start_date": pd.to_datetime(start[slipped]).date,
-        "daily_output": daily[slipped],
-        "estimated_end_date": pd.to_datetime(est_end[slipped] + np.timedelta64(5, "D")).date,
-        "reason": "Raw material arrived late",
-    })
+    revised = pd.DataFrame(
+        {
+            "po_line_id": open_lines.loc[slipped, "id"].to_numpy(),
+            "revision": 2,
+            "start_date": pd.to_datetime(start[slipped]).date,
+            "daily_output": daily[slipped],
+            "estimated_end_date": pd.to_datetime(est_end[slipped] + np.timedelta64(5, "D")).date,
+            "reason": "Raw material arrived late",
+        }
+    )
     schedules = pd.concat([schedules, revised], ignore_index=True)
     schedules.insert(0, "id", np.arange(1, len(schedules) + 1))
     schedules["created_by_name"] = "scale-generator"
@@ -252,61 +306,91 @@ def generate(scale: Scale, seed: int, today: dt.date) -> dict[str, pd.DataFrame]
     good = np.maximum(0, rng.normal(daily[rep_line_idx] * pace[rep_line_idx], daily[rep_line_idx] * 0.15))
     good = good.round().astype(np.int64)
     rejected = np.where(rng.random(len(good)) < 0.05, rng.integers(1, 20, len(good)), 0)
-    reports = pd.DataFrame({
-        "id": np.arange(1, len(rep_line_idx) + 1),
-        "po_line_id": rep_line_idx + 1,
-        "report_date": pd.to_datetime(rep_dates).date,
-        "revision": 1,
-        "good_qty": good,
-        "rejected_qty": rejected,
-        "note": None,
-        "is_current": True,
-        "created_by_name": "scale-generator",
-        "created_at": pd.to_datetime(rep_dates) + pd.Timedelta(hours=17),
-    })
+    reports = pd.DataFrame(
+        {
+            "id": np.arange(1, len(rep_line_idx) + 1),
+            "po_line_id": rep_line_idx + 1,
+            "report_date": pd.to_datetime(rep_dates).date,
+            "revision": 1,
+            "good_qty": good,
+            "rejected_qty": rejected,
+            "note": None,
+            "is_current": True,
+            "created_by_name": "scale-generator",
+            "created_at": pd.to_datetime(rep_dates) + pd.Timedelta(hours=17),
+        }
+    )
 
     # --- backorders ------------------------------------------------------------------------
     n_bo = scale.backorders
-    backorders = pd.DataFrame({
-        "id": np.arange(1, n_bo + 1),
-        "order_ref": [f"SO-{9_000_000 + i}" for i in range(n_bo)],
-        "customer": [f"Customer {i % 20_000}" for i in range(n_bo)],
-        "item_id": rng.integers(1, n_items + 1, n_bo),
-        "quantity": rng.integers(1, 300, n_bo),
-        "order_date": pd.to_datetime(d - rng.integers(0, 60, n_bo).astype("timedelta64[D]")).date,
-        "priority": rng.choice([0, 0, 0, 1, 2], n_bo),
-        "status": "waiting",
-        "communicated_date": np.where(
-            rng.random(n_bo) < 0.3, pd.to_datetime(d + rng.integers(5, 60, n_bo).astype("timedelta64[D]")).date,
-            None),
-        "created_at": now,
-    })
+    backorders = pd.DataFrame(
+        {
+            "id": np.arange(1, n_bo + 1),
+            "order_ref": [f"SO-{9_000_000 + i}" for i in range(n_bo)],
+            "customer": [f"Customer {i % 20_000}" for i in range(n_bo)],
+            "item_id": rng.integers(1, n_items + 1, n_bo),
+            "quantity": rng.integers(1, 300, n_bo),
+            "order_date": pd.to_datetime(d - rng.integers(0, 60, n_bo).astype("timedelta64[D]")).date,
+            "priority": rng.choice([0, 0, 0, 1, 2], n_bo),
+            "status": "waiting",
+            "communicated_date": np.where(
+                rng.random(n_bo) < 0.3,
+                pd.to_datetime(d + rng.integers(5, 60, n_bo).astype("timedelta64[D]")).date,
+                None,
+            ),
+            "created_at": now,
+        }
+    )
     return {
-        "suppliers": suppliers, "items": items, "po_lines": lines, "receipts": receipts,
-        "production_schedules": schedules, "production_reports": reports, "backorders": backorders,
+        "suppliers": suppliers,
+        "items": items,
+        "po_lines": lines,
+        "receipts": receipts,
+        "production_schedules": schedules,
+        "production_reports": reports,
+        "backorders": backorders,
     }
 
 
-TABLE_ORDER = ("suppliers", "items", "po_lines", "receipts", "production_schedules", "production_reports",
-               "backorders")
+TABLE_ORDER = (
+    "suppliers",
+    "items",
+    "po_lines",
+    "receipts",
+    "production_schedules",
+    "production_reports",
+    "backorders",
+)
 
 
 @service(Role.ADMIN)
-def load_scale(db: Database, actor: Actor, scale: str = "L", *, seed: int = 7, today: dt.date | None = None,
-               progress: Progress = print, run_sweep: bool = True) -> dict[str, float]:
+def load_scale(
+    db: Database,
+    actor: Actor,
+    scale: str = "L",
+    *,
+    seed: int = 7,
+    today: dt.date | None = None,
+    progress: Progress = print,
+    run_sweep: bool = True,
+) -> dict[str, float]:
     """Generate and bulk-load a synthetic world of ``scale`` into an empty database; returns timings (s)."""
     if scale not in SCALES:
         raise PortalError(f"Unknown scale '{scale}': choose one of {', '.join(SCALES)}.")
     with db.read() as session:
         if session.execute(text("SELECT 1 FROM suppliers LIMIT 1")).first() is not None:
-            raise PortalError("The database already has suppliers: load a scale world into an empty database.")
+            raise PortalError(
+                "The database already has suppliers: load a scale world into an empty database."
+            )
     today = today or dt.date.today()
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     frames = generate(SCALES[scale], seed, today)
     timings["generate"] = time.perf_counter() - t0
-    progress(f"Generated scale {scale} in {timings['generate']:.1f} s: "
-             + ", ".join(f"{len(frames[t]):,} {t}" for t in TABLE_ORDER))
+    progress(
+        f"Generated scale {scale} in {timings['generate']:.1f} s: "
+        + ", ".join(f"{len(frames[t]):,} {t}" for t in TABLE_ORDER)
+    )
     writer = _Writer(db)
     t1 = time.perf_counter()
     for table in TABLE_ORDER:
@@ -321,9 +405,16 @@ def load_scale(db: Database, actor: Actor, scale: str = "L", *, seed: int = 7, t
         for user in DEMO_USERS:
             if user.username == "supplier2":
                 continue
-            create_user_unchecked(session, actor, user.username, user.password, Role(user.role),
-                                  supplier_code="S00001" if user.role == "supplier" else None,
-                                  display_name=user.display_name, email=user.email)
+            create_user_unchecked(
+                session,
+                actor,
+                user.username,
+                user.password,
+                Role(user.role),
+                supplier_code="S00001" if user.role == "supplier" else None,
+                display_name=user.display_name,
+                email=user.email,
+            )
         audit.record(session, actor, "demo.scale", "database", after={"scale": scale, "seed": seed})
         session.commit()
     if db.is_sqlite:

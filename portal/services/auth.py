@@ -108,6 +108,21 @@ def authenticate(db: Database, username: str, password: str, now: dt.datetime | 
         return actor
 
 
+def actor_for_identity(db: Database, email: str) -> Actor | None:
+    """The Actor of the active user whose e-mail the company identity provider vouched for (st.login).
+
+    The provider proves who the person is; the portal's user table says what they may do
+    (role, supplier). An e-mail without an active user gets nothing.
+    """
+    email = (email or "").strip().lower()
+    if not email:
+        return None
+    with db.read() as session:
+        users = session.scalars(select(User).where(func.lower(User.email) == email, User.active)).all()
+    # Two users sharing an e-mail would make the role ambiguous: refuse rather than guess.
+    return actor_for(users[0]) if len(users) == 1 else None
+
+
 @service(*ALL_ROLES)
 def change_own_password(db: Database, actor: Actor, current_password: str, new_password: str) -> None:
     """A user changes its own password, proving it knows the current one."""

@@ -2,109 +2,176 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
 
 import streamlit as st
 
 from portal.core.domain import Role
+from portal.services.access import Actor
+from portal.services.sessions import COOKIE_NAME
 from portal.ui.context import ACTOR_KEY, current_actor
 
 VIEWS = "portal/ui/views"
-ROOT = Path(__file__).resolve().parents[2]
 
 
-def _page(path: str, title: str, icon: str, *, default: bool = False) -> st.Page | None:
-    # TODO(before release): drop the existence check once every page of the plan exists.
-    if not (ROOT / VIEWS / path).exists():
-        return None
+def _page(path: str, title: str, icon: str, *, default: bool = False) -> st.Page:
     return st.Page(f"{VIEWS}/{path}", title=title, icon=icon, default=default)
-
-
-def _menu(sections: dict[str, list[st.Page | None]]) -> dict[str, list[st.Page]]:
-    return {name: [p for p in pages if p is not None] for name, pages in sections.items()}
 
 
 def pages_for(role: Role) -> dict[str, list[st.Page]]:
     """The menu of a role: its first page is its home."""
     account = [_page("account.py", "My account", ":material/person:")]
     if role is Role.SUPPLIER:
-        return _menu(
-            {
-                "Production": [
-                    _page("supplier/my_lines.py", "My lines", ":material/factory:", default=True),
-                    _page("supplier/daily_output.py", "Daily output", ":material/edit_note:"),
-                    _page("supplier/schedule.py", "Schedules", ":material/event:"),
-                    _page("supplier/alerts.py", "Alerts and messages", ":material/notifications:"),
-                    _page("supplier/scorecard.py", "My scorecard", ":material/star:"),
-                ],
-                "Account": account,
-            }
-        )
-    if role is Role.BUYER:
-        return _menu(
-            {
-                "Purchasing": [
-                    _page("buyer/alert_inbox.py", "Alert inbox", ":material/notifications:", default=True),
-                    _page("buyer/late_lines.py", "Late and at-risk lines", ":material/running_with_errors:"),
-                    _page("buyer/open_lines.py", "Open lines", ":material/list_alt:"),
-                    _page("buyer/line_detail.py", "Line detail", ":material/timeline:"),
-                    _page("buyer/backorders.py", "Backorders", ":material/shopping_cart:"),
-                    _page("buyer/suppliers.py", "Supplier directory", ":material/storefront:"),
-                    _page("buyer/imports.py", "Imports", ":material/upload_file:"),
-                ],
-                "Account": account,
-            }
-        )
-    if role is Role.MANAGER:
-        return _menu(
-            {
-                "Suppliers": [
-                    _page("manager/ranking.py", "Supplier ranking", ":material/leaderboard:", default=True),
-                    _page("manager/scorecard.py", "Scorecard", ":material/star:"),
-                    _page("manager/compare.py", "Compare suppliers", ":material/compare_arrows:"),
-                    _page("manager/suppliers.py", "Suppliers", ":material/storefront:"),
-                ],
-                "Account": account,
-            }
-        )
-    return _menu(
-        {
-            "Administration": [
-                _page("admin/users.py", "Users and suppliers", ":material/group:", default=True),
-                _page("admin/settings.py", "Settings", ":material/tune:"),
-                _page("admin/notifications.py", "Notifications", ":material/mail:"),
+        return {
+            "Production": [
+                _page("supplier/my_lines.py", "My lines", ":material/factory:", default=True),
+                _page("supplier/daily_output.py", "Daily output", ":material/edit_note:"),
+                _page("supplier/schedule.py", "Schedules", ":material/event:"),
+                _page("supplier/alerts.py", "Alerts and messages", ":material/notifications:"),
+                _page("supplier/scorecard.py", "My scorecard", ":material/star:"),
             ],
             "Account": account,
         }
-    )
+    if role is Role.BUYER:
+        return {
+            "Purchasing": [
+                _page("buyer/alert_inbox.py", "Alert inbox", ":material/notifications:", default=True),
+                _page("buyer/late_lines.py", "Late and at-risk lines", ":material/running_with_errors:"),
+                _page("buyer/open_lines.py", "Open lines", ":material/list_alt:"),
+                _page("buyer/line_detail.py", "Line detail", ":material/timeline:"),
+                _page("buyer/backorders.py", "Backorders", ":material/shopping_cart:"),
+                _page("buyer/suppliers.py", "Supplier directory", ":material/storefront:"),
+                _page("buyer/imports.py", "Imports", ":material/upload_file:"),
+            ],
+            "Account": account,
+        }
+    if role is Role.MANAGER:
+        return {
+            "Suppliers": [
+                _page("manager/ranking.py", "Supplier ranking", ":material/leaderboard:", default=True),
+                _page("manager/scorecard.py", "Scorecard", ":material/star:"),
+                _page("manager/compare.py", "Compare suppliers", ":material/compare_arrows:"),
+                _page("manager/suppliers.py", "Suppliers", ":material/storefront:"),
+            ],
+            "Account": account,
+        }
+    return {
+        "Administration": [
+            _page("admin/users.py", "Users and suppliers", ":material/group:", default=True),
+            _page("admin/settings.py", "Settings", ":material/tune:"),
+            _page("admin/notifications.py", "Notifications", ":material/mail:"),
+        ],
+        "Account": account,
+    }
 
 
-def _sidebar(actor_name: str, role: Role, supplier_note: str) -> None:
+def page_paths(role: Role) -> set[str]:
+    """The URL paths of a role's pages (their file names), e.g. "line_detail"."""
+    return {page.url_path for pages in pages_for(role).values() for page in pages}
+
+
+def login_pages() -> list[st.Page]:
+    """Logged out, every page's URL shows the login form, so a link from an e-mail keeps its
+    path and query (instead of "page not found") and opens after login."""
+    login = f"{VIEWS}/login.py"
+    paths = sorted(set().union(*(page_paths(role) for role in Role)) - {""})
+    return [st.Page(login, title="Log in", icon=":material/login:", default=True)] + [
+        st.Page(login, title="Log in", url_path=path) for path in paths
+    ]
+
+
+#: A URL the browser must go to on the next render (after login: the cookie route; after logout: its end).
+REDIRECT_KEY = "auth.redirect"
+#: The signed session cookie this Streamlit session was restored from, re-checked on every run.
+COOKIE_KEY = "auth.cookie"
+
+
+def _forget_login() -> None:
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+
+
+def _logout() -> None:
+    """End the server-side session, forget the login, and let the browser drop its cookie."""
+    from portal.services.sessions import end_session
+    from portal.ui.context import get_db
+    from portal.ui.server import END_PATH
+
+    cookie = st.session_state.get(COOKIE_KEY) or st.context.cookies.get(COOKIE_NAME)
+    if cookie:
+        end_session(get_db(), cookie)
+    _forget_login()
+    if cookie:
+        st.session_state[REDIRECT_KEY] = END_PATH
+
+
+def _sidebar(actor: Actor) -> None:
     with st.sidebar:
-        st.markdown(f"**{actor_name}**")
-        st.caption(f"{role.value.capitalize()}{supplier_note}")
+        st.markdown(f"**{actor.name}**")
+        st.caption(actor.role.value.capitalize())
         if st.button("Log out", icon=":material/logout:", key="auth.logout"):
-            for key in list(st.session_state.keys()):
-                del st.session_state[key]
+            _logout()
             st.rerun()
+
+
+def _oidc_email() -> str | None:
+    """The e-mail of a user logged in with the company identity provider (st.login), if configured."""
+    try:
+        if st.user.is_logged_in:
+            return str(st.user.get("email") or "") or None
+    except Exception:  # no [auth] section in secrets: the provider is simply not configured
+        return None
+    return None
+
+
+def _restore_actor() -> Actor | None:
+    """Who is logged in: this session's actor (re-checked), else the cookie's session, else the IdP."""
+    from portal.services.auth import actor_for_identity, current_user_still_valid
+    from portal.services.sessions import actor_from_cookie
+    from portal.ui.context import get_db
+
+    db = get_db()
+    actor = current_actor()
+    if actor is not None:
+        cookie = st.session_state.get(COOKIE_KEY)
+        # Logged out in another tab, idle too long, deactivated: the login ends here too.
+        if (cookie and actor_from_cookie(db, cookie) is None) or not current_user_still_valid(db, actor):
+            _forget_login()
+            return None
+        return actor
+    cookie = st.context.cookies.get(COOKIE_NAME)
+    if cookie:
+        actor = actor_from_cookie(db, cookie)
+        if actor is not None:
+            st.session_state[ACTOR_KEY] = actor
+            st.session_state[COOKIE_KEY] = cookie
+            return actor
+    email = _oidc_email()
+    if email:
+        actor = actor_for_identity(db, email)
+        if actor is not None:
+            st.session_state[ACTOR_KEY] = actor
+            return actor
+    return None
+
+
+def _follow_redirect() -> None:
+    target = st.session_state.pop(REDIRECT_KEY, None)
+    if target:
+        # Our own URL (the cookie routes), JSON-quoted into the script: no user text reaches it.
+        st.html(
+            f"<script>window.location.replace({json.dumps(target)});</script>", unsafe_allow_javascript=True
+        )
 
 
 def main() -> None:
     st.set_page_config(
         page_title="Supplier Portal", page_icon=":material/precision_manufacturing:", layout="wide"
     )
-    actor = current_actor()
+    _follow_redirect()
+    actor = _restore_actor()
     if actor is None:
-        st.navigation(
-            [st.Page(f"{VIEWS}/login.py", title="Log in", icon=":material/login:")], position="hidden"
-        ).run()
+        st.navigation(login_pages(), position="hidden").run()
         return
-    from portal.services.auth import current_user_still_valid
-    from portal.ui.context import get_db
-
-    if not current_user_still_valid(get_db(), actor):
-        del st.session_state[ACTOR_KEY]
-        st.rerun()
-    supplier_note = f" · supplier #{actor.supplier_id}" if actor.supplier_id else ""
-    _sidebar(actor.name, actor.role, supplier_note)
+    _sidebar(actor)
     st.navigation(pages_for(actor.role)).run()

@@ -68,7 +68,11 @@ def call(fn: Callable[..., T], *args: Any, success: str | None = None, **kwargs:
 def read(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Call a query for the current actor, cached for a minute per actor and arguments."""
     return _cached_read(
-        load_config().database_url, fn.__module__ + "." + fn.__qualname__, fn, actor(), args,
+        load_config().database_url,
+        fn.__module__ + "." + fn.__qualname__,
+        fn,
+        actor(),
+        args,
         tuple(sorted(kwargs.items())),
     )
 

@@ -1,0 +1,71 @@
+"""Sessions in a real browser: a refresh keeps the login, the cookie is HttpOnly and SameSite,
+logout ends it on the server (a copied cookie is worthless), and an e-mail link survives login."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from portal.services.sessions import COOKIE_NAME
+from tests.e2e.conftest import login, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_refresh_keeps_the_user_logged_in_with_an_httponly_cookie(portal_server, page) -> None:  # type: ignore[no-untyped-def]
+    login(page, portal_server.base_url, "buyer", "buyer-demo-3")
+    page.get_by_role("heading", name="Alert inbox").wait_for()
+    cookie = next(c for c in page.context.cookies() if c["name"] == COOKIE_NAME)
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    page.reload()
+    page.get_by_role("heading", name="Alert inbox").wait_for()
+    page.get_by_role("button", name="Log out").wait_for()
+
+
+def test_logout_ends_the_session_and_a_copied_cookie_is_refused(portal_server, browser, page) -> None:  # type: ignore[no-untyped-def]
+    login(page, portal_server.base_url, "supplier", "supplier-demo-1")
+    copied = next(c for c in page.context.cookies() if c["name"] == COOKIE_NAME)
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("button", name="Log in").wait_for()
+    page.wait_for_timeout(1000)
+    assert COOKIE_NAME not in {c["name"] for c in page.context.cookies()}
+    thief = browser.new_context(viewport={"width": 1280, "height": 800})
+    thief.add_cookies([copied])
+    stolen = thief.new_page()
+    stolen.goto(portal_server.base_url)
+    stolen.get_by_role("button", name="Log in").wait_for()
+    assert stolen.get_by_role("button", name="Log out").count() == 0
+    thief.close()
+
+
+def test_a_forged_cookie_gets_the_login_page(portal_server, browser) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context()
+    context.add_cookies([{"name": COOKIE_NAME, "value": "forged.token", "url": portal_server.base_url}])
+    forged = context.new_page()
+    forged.goto(portal_server.base_url)
+    forged.get_by_role("button", name="Log in").wait_for()
+    context.close()
+
+
+def test_a_link_from_an_email_opens_after_login(portal_server, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{portal_server.base_url}/backorders")
+    page.get_by_role("button", name="Log in").wait_for()
+    assert page.get_by_text("Page not found").count() == 0
+    screenshot(page, "login")
+    page.get_by_role("textbox", name="Username").fill("buyer")
+    page.get_by_role("textbox", name="Password").fill("buyer-demo-3")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Backorders").wait_for()
+    assert page.url.rstrip("/").endswith("/backorders")
+
+
+def test_the_cookie_route_refuses_bad_tickets_and_foreign_redirects(portal_server) -> None:  # type: ignore[no-untyped-def]
+    response = requests.get(
+        f"{portal_server.base_url}/portal-auth/start",
+        params={"ticket": "bogus", "next": "//evil.example/x"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/"
+    assert COOKIE_NAME not in response.cookies

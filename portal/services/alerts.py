@@ -30,7 +30,9 @@ def _load(session: Session, actor: Actor, alert_ids: Collection[int]) -> list[Al
     if len(ids) > MAX_BULK:
         raise ValidationError(f"At most {MAX_BULK} alerts at once.")
     alerts = list(
-        session.scalars(select(Alert).where(Alert.id.in_(ids)).order_by(Alert.id).with_for_update())
+        session.scalars(
+            select(Alert).where(Alert.id.in_(ids)).order_by(Alert.id).with_for_update(key_share=True)
+        )
     )
     missing = set(ids) - {a.id for a in alerts}
     if missing:

@@ -41,7 +41,10 @@ def mark_promises_communicated(
     with db.write() as session:
         backorders = list(
             session.scalars(
-                select(Backorder).where(Backorder.id.in_(ids)).order_by(Backorder.id).with_for_update()
+                select(Backorder)
+                .where(Backorder.id.in_(ids))
+                .order_by(Backorder.id)
+                .with_for_update(key_share=True)
             )
         )
         missing = set(ids) - {b.id for b in backorders}

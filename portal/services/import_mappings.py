@@ -168,7 +168,7 @@ def save_import_mapping(db: Database, actor: Actor, kind: str, mapping: Mapping[
         row = session.scalar(
             select(ImportMapping)
             .where(ImportMapping.user_id == actor.user_id, ImportMapping.kind == kind)
-            .with_for_update()
+            .with_for_update(key_share=True)
         )
         before = dict(row.mapping) if row is not None else None
         merged = {h: t for h, t in (before or {}).items() if h not in clean}

@@ -700,11 +700,14 @@ def _lock_scope(session: Session, line_ids: Collection[int], item_ids: Collectio
             select(Supplier.id)
             .where(Supplier.id.in_(sorted(suppliers)))
             .order_by(Supplier.id)
-            .with_for_update()
+            .with_for_update(key_share=True)
         ).all()
     if items:
         session.execute(
-            select(Item.id).where(Item.id.in_(sorted(items))).order_by(Item.id).with_for_update()
+            select(Item.id)
+            .where(Item.id.in_(sorted(items)))
+            .order_by(Item.id)
+            .with_for_update(key_share=True)
         ).all()
 
 

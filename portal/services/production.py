@@ -174,7 +174,7 @@ def fit_warning(estimated_end_date: dt.date, implied: ImpliedEnd | None, daily_o
 def _lock_line(session: Session, line_id: int) -> PoLine:
     # FOR UPDATE on PostgreSQL: a second save of the same line waits here, then sees the first one's
     # revision. SQLite ignores it: db.write() sessions already hold the write lock from BEGIN.
-    line = session.scalars(select(PoLine).where(PoLine.id == line_id).with_for_update()).first()
+    line = session.scalars(select(PoLine).where(PoLine.id == line_id).with_for_update(key_share=True)).first()
     if line is None:
         raise NotFound(f"No PO line with id {line_id}.")
     return line
@@ -374,7 +374,7 @@ def _post(
                     select(PoLine.id)
                     .where(PoLine.id.in_(sorted(set(known.tolist()))))
                     .order_by(PoLine.id)
-                    .with_for_update()
+                    .with_for_update(key_share=True)
                 ).all()
             previous = reported_before(session, lines, rows)
             result.errors = table.sorted_errors()

@@ -94,7 +94,7 @@ def test_sixteen_concurrent_writers_lose_nothing(postgres_db) -> None:  # type: 
     def run(job, i) -> None:  # type: ignore[no-untyped-def]
         try:
             job(i)
-        except BaseException as exc:  # noqa: BLE001 (collected and asserted below)
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=job) for job in jobs]

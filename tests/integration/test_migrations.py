@@ -132,7 +132,7 @@ def test_migrations_go_down_and_up_with_data_in_every_table(empty_url: str) -> N
     upgrade_to_head(empty_url)
     engine = create_engine(empty_url)
     with engine.connect() as conn:
-        after = {t: conn.execute(text(f'SELECT COUNT(*) FROM "{t}"')).scalar_one() for t in before}  # noqa: S608
+        after = {t: conn.execute(text(f'SELECT COUNT(*) FROM "{t}"')).scalar_one() for t in before}
     engine.dispose()
     assert after == {**before, "user_sessions": before["user_sessions"] - 1}
     # All the way down and up: every table comes back.

@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--as-of", type=_date, help="the demo's 'today' (default: today)")
     load.add_argument("--if-empty", action="store_true", help="do nothing when the database already has data")
     load.add_argument("--scale", choices=["S", "M", "L"], help="a large synthetic world for performance work")
+    load.add_argument("--no-sweep", action="store_true", help="with --scale: load only, no sweep afterwards")
 
     sweep = sub.add_parser("sweep", help="recompute forecasts, promises and alerts")
     sweep.add_argument("--as-of", type=_date)
@@ -261,6 +262,7 @@ def _demo(args: argparse.Namespace, cli) -> int:  # type: ignore[no-untyped-def]
             seed=args.seed,
             today=args.as_of,
             progress=lambda m: print(m, file=sys.stderr),
+            run_sweep=not args.no_sweep,
         )
         report = f"Scale {args.scale} loaded: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
     elif args.scms:

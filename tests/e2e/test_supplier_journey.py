@@ -120,7 +120,8 @@ def type_in_grid(page, row: int, column: str, value: str, *, then: str) -> None:
     # The grid stretches its columns in proportion to their configured widths.
     left = sum(GRID_COLUMNS[n] for n in names[: names.index(column)])
     done = page.get_by_role("button", name=then)
-    for attempt in range(3):
+    attempts = 5
+    for attempt in range(attempts):
         wait_idle(page)
         if done.is_visible():  # a slow rerun may have shown the previous attempt's edit meanwhile
             return
@@ -134,15 +135,25 @@ def type_in_grid(page, row: int, column: str, value: str, *, then: str) -> None:
             page.wait_for_function(
                 "['INPUT', 'TEXTAREA'].includes(document.activeElement?.tagName)", timeout=5_000
             )
+            # On a busy machine a rerun can shift the grid between measuring and clicking: make sure
+            # the editor opened on the intended row, else start again from a fresh measurement.
+            rect = page.evaluate(
+                "() => { const r = document.activeElement.getBoundingClientRect();"
+                " return {top: r.top, bottom: r.bottom}; }"
+            )
+            if not rect["top"] - 4 <= y <= rect["bottom"] + 4:
+                raise PlaywrightTimeout("the editor opened on another row")
             page.keyboard.type(value)
             # Enter commits what the editor holds: only once it holds every character typed.
             page.wait_for_function("v => document.activeElement?.value === v", arg=value, timeout=5_000)
             page.keyboard.press("Enter")
-            done.wait_for(timeout=45_000)
+            # An edit typed while the grid was being redrawn is dropped: then the button never comes.
+            done.wait_for(timeout=15_000)
             return
         except PlaywrightTimeout:
+            screenshot(page, f"supplier-grid-attempt-{attempt}")  # what the grid showed, for whoever debugs
             page.keyboard.press("Escape")
-            if attempt == 2:
+            if attempt == attempts - 1:
                 raise
 
 

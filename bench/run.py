@@ -1,0 +1,416 @@
+"""The benchmark: `python -m bench [--scale L] [--backend sqlite postgresql]`.
+
+On each backend it loads the synthetic world of the chosen scale (or reuses one), then measures:
+
+* full sweep (forecasts + promises + alerts): wall time and peak memory (a child process);
+* the reference: the same forecasts by one DuckDB query over the SQLite file, and the ratio;
+* incremental recompute after one report post: p50/p95 over 200 posts (and the post itself);
+* report-post latency with 16 concurrent writers (PostgreSQL), p50/p95;
+* server time of the buyer's late-lines page, the alert inbox and the manager's ranking
+  (Streamlit AppTest, first load), and of the forecasts, promises and alerts exports.
+
+It prints a table and writes JSON to bench/results/. Figures are measurements of this machine at
+this moment, not assertions: no test depends on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+DATA = ROOT / "bench" / "data"
+AS_OF = dt.date(2026, 11, 27)  # a Friday: the world is generated relative to it
+
+TARGETS = {
+    "sweep_seconds": ("full sweep", "<", 20.0),
+    "sweep_vs_reference": ("sweep / DuckDB reference", "<=", 3.0),
+    "sweep_peak_mib": ("sweep peak memory (MiB)", "<", 2048.0),
+    "incremental_p95_ms": ("incremental recompute p95 (ms)", "<", 100.0),
+    "page_late_lines_s": ("late-lines page (s)", "<", 1.5),
+    "page_alert_inbox_s": ("alert inbox page (s)", "<", 1.5),
+    "page_ranking_s": ("manager ranking page (s)", "<", 1.5),
+    "concurrent_post_p95_ms": ("report post p95, 16 writers (ms)", "<", 150.0),
+}
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values, dtype=float), q)) if values else float("nan")
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+    }
+
+
+# --------------------------------------------------------------------------- databases
+
+
+def prepare(backend: str, scale: str, reuse: bool, pg_admin_url: str) -> tuple[str, float | None]:
+    """A database holding the scale world: (url, load seconds or None when reused)."""
+    if backend == "sqlite":
+        DATA.mkdir(parents=True, exist_ok=True)
+        path = DATA / f"scale-{scale}.db"
+        url = f"sqlite:///{path}"
+        if reuse and path.exists():
+            return url, None
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    else:
+        name = f"portal_bench_{scale.lower()}"
+        admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+            if reuse and exists:
+                admin.dispose()
+                return make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False), None
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
+    env = {**os.environ, "DATABASE_URL": url}
+    subprocess.run(
+        [sys.executable, "-m", "portal", "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+    started = time.perf_counter()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "portal",
+            "demo",
+            "load",
+            "--scale",
+            scale,
+            "--as-of",
+            AS_OF.isoformat(),
+            "--no-sweep",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"loading scale {scale} failed:\n{done.stderr[-3000:]}")
+    return url, time.perf_counter() - started
+
+
+def run_sweep(url: str) -> dict[str, float]:
+    """The full sweep in a child process: its wall time, the engine's step timings, peak RSS."""
+    code = (
+        "import datetime as dt, json, time; from portal.bootstrap import open_configured_database;"
+        "from portal.services.access import Actor; from portal.services.planning import sweep;"
+        "db = open_configured_database(); t = time.perf_counter();"
+        f"r = sweep(db, Actor.system('bench'), dt.date.fromisoformat('{AS_OF.isoformat()}'));"
+        "print(json.dumps({'seconds': time.perf_counter() - t, 'timings': r.timings}))"
+    )
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"sweep failed:\n{done.stderr[-3000:]}")
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return {
+        "seconds": result["seconds"],
+        "peak_mib": max(peak_kib, before) / 1024,
+        **{f"step_{k}": v for k, v in result["timings"].items()},
+    }
+
+
+def reference(url: str) -> dict[str, float]:
+    """The DuckDB reference over the same SQLite file."""
+    from bench.reference import duckdb_forecasts
+    from db.engine import open_database
+    from db.models import Supplier
+    from portal.services.calendars import load_calendars
+
+    db = open_database(url)
+    with db.read() as session:
+        calendars = load_calendars(session)
+        suppliers = np.array(session.scalars(select(Supplier.id)).all())
+    db.dispose()
+    started = time.perf_counter()
+    result = duckdb_forecasts(make_url(url).database, AS_OF, calendars, suppliers)
+    return {
+        "seconds": time.perf_counter() - started,
+        "calendar_seconds": result.calendar_seconds,
+        "query_seconds": result.query_seconds,
+        "lines": len(result.forecasts),
+    }
+
+
+# --------------------------------------------------------------------------- writes
+
+
+def _posting_targets(db: Any, count: int) -> list[tuple[int, Any]]:
+    """(line id, actor of its supplier) for ``count`` in-production lines of different suppliers."""
+    from db.models import PoLine, Supplier
+    from portal.core.domain import Role
+    from portal.services.access import Actor
+
+    with db.read() as session:
+        rows = session.execute(
+            select(PoLine.id, PoLine.supplier_id, Supplier.code)
+            .join(Supplier, Supplier.id == PoLine.supplier_id)
+            .where(PoLine.status == "in_production")
+            .order_by(PoLine.id)
+            .limit(count * 5)
+        ).all()
+    picked = rows[:: max(1, len(rows) // count)][:count]
+    return [
+        (line_id, Actor(None, f"bench-{code}", Role.SUPPLIER, supplier_id))
+        for line_id, supplier_id, code in picked
+    ]
+
+
+def incremental(url: str, posts: int = 200) -> dict[str, float]:
+    """Post one report at a time; time the recompute inside each post, and the whole post."""
+    from db.engine import open_database
+    from portal.services import planning, production
+    from portal.services.production import post_report
+
+    db = open_database(url)
+    recompute_ms: list[float] = []
+    original = planning.recompute_affected
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            recompute_ms.append((time.perf_counter() - started) * 1000)
+
+    # Every caller's name for it: the planning module's own, and the one production imported.
+    planning.recompute_affected = production.recompute_affected = timed  # type: ignore[assignment]
+    post_ms: list[float] = []
+    try:
+        for line_id, actor in _posting_targets(db, posts):
+            started = time.perf_counter()
+            post_report(
+                db, actor, line_id, report_date=AS_OF, good_qty=50, confirm_correction=True, today=AS_OF
+            )
+            post_ms.append((time.perf_counter() - started) * 1000)
+    finally:
+        planning.recompute_affected = production.recompute_affected = original  # type: ignore[assignment]
+        db.dispose()
+    return {
+        "posts": len(post_ms),
+        "recompute_p50_ms": percentile(recompute_ms, 50),
+        "recompute_p95_ms": percentile(recompute_ms, 95),
+        "post_p50_ms": percentile(post_ms, 50),
+        "post_p95_ms": percentile(post_ms, 95),
+    }
+
+
+def concurrent_posts(url: str, writers: int = 16, each: int = 25) -> dict[str, float]:
+    """``writers`` threads posting reports at once, ``each`` posts per thread."""
+    from db.engine import open_database
+    from portal.services.production import post_report
+
+    db = open_database(url, pool_size=writers + 4, max_overflow=0)
+    targets = _posting_targets(db, writers * each)
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(writers)
+
+    def writer(chunk: list[tuple[int, Any]]) -> None:
+        barrier.wait()
+        for line_id, actor in chunk:
+            started = time.perf_counter()
+            try:
+                post_report(
+                    db, actor, line_id, report_date=AS_OF, good_qty=60, confirm_correction=True, today=AS_OF
+                )
+            except Exception as exc:  # counted and reported, the benchmark goes on
+                with lock:
+                    failures.append(type(exc).__name__)
+                continue
+            with lock:
+                latencies.append((time.perf_counter() - started) * 1000)
+
+    threads = [threading.Thread(target=writer, args=(targets[i::writers],)) for i in range(writers)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    db.dispose()
+    return {
+        "writers": writers,
+        "posts": len(latencies),
+        "failures": len(failures),
+        "p50_ms": percentile(latencies, 50),
+        "p95_ms": percentile(latencies, 95),
+        "posts_per_second": len(latencies) / elapsed if elapsed else float("nan"),
+    }
+
+
+# --------------------------------------------------------------------------- reads
+
+
+def pages(url: str) -> dict[str, float]:
+    """First-load server time of three pages in Streamlit's AppTest (caches empty), and exports."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from db.engine import open_database
+    from db.models import User
+    from portal.core.domain import Role
+    from portal.queries.exports import export_frame, to_csv_bytes
+    from portal.services.access import Actor
+    from portal.services.auth import actor_for
+    from portal.ui.context import ACTOR_KEY
+
+    os.environ["DATABASE_URL"] = url
+    db = open_database(url)
+    with db.read() as session:
+        buyer = actor_for(session.scalar(select(User).where(User.role == Role.BUYER).limit(1)))
+        manager = actor_for(session.scalar(select(User).where(User.role == Role.MANAGER).limit(1)))
+    out: dict[str, float] = {}
+    for key, actor, page in (
+        ("page_late_lines_s", buyer, "portal/ui/views/buyer/late_lines.py"),
+        ("page_alert_inbox_s", buyer, "portal/ui/views/buyer/alert_inbox.py"),
+        ("page_ranking_s", manager, "portal/ui/views/manager/ranking.py"),
+    ):
+        st.cache_data.clear()
+        at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=600)
+        at.session_state[ACTOR_KEY] = actor
+        at.run()
+        at.switch_page(page)
+        st.cache_data.clear()
+        started = time.perf_counter()
+        at.run()
+        out[key] = time.perf_counter() - started
+        if at.exception:
+            out[f"{key}_error"] = str(at.exception[0].message)[:200]
+    system = Actor.system("bench")
+    for kind in ("forecasts", "promises", "alerts"):
+        started = time.perf_counter()
+        data = to_csv_bytes(export_frame(db, system, kind))
+        out[f"export_{kind}_s"] = time.perf_counter() - started
+        out[f"export_{kind}_mib"] = len(data) / 2**20
+    db.dispose()
+    return out
+
+
+# --------------------------------------------------------------------------- report
+
+
+def run_backend(backend: str, scale: str, reuse: bool, pg_admin_url: str) -> dict[str, Any]:
+    print(f"\n== {backend}, scale {scale} ==", flush=True)
+    url, load_seconds = prepare(backend, scale, reuse, pg_admin_url)
+    figures: dict[str, Any] = {"load_seconds": load_seconds}
+    print(
+        f"world ready ({'reused' if load_seconds is None else f'loaded in {load_seconds:.1f} s'})", flush=True
+    )
+    run_sweep(url)  # the first sweep opens every alert: measure the steady state, a sweep over a swept world
+    sweep = run_sweep(url)
+    figures["sweep"] = sweep
+    print(f"sweep {sweep['seconds']:.1f} s, peak {sweep['peak_mib']:.0f} MiB", flush=True)
+    if backend == "sqlite":
+        figures["reference"] = reference(url)
+        figures["sweep_vs_reference"] = sweep["seconds"] / figures["reference"]["seconds"]
+        print(f"DuckDB reference {figures['reference']['seconds']:.1f} s", flush=True)
+    figures["incremental"] = incremental(url)
+    print(f"incremental p95 {figures['incremental']['recompute_p95_ms']:.0f} ms", flush=True)
+    if backend == "postgresql":
+        figures["concurrent"] = concurrent_posts(url)
+        print(f"16 writers p95 {figures['concurrent']['p95_ms']:.0f} ms", flush=True)
+    figures["pages"] = pages(url)
+    print(
+        "pages: " + ", ".join(f"{k} {v:.2f}" for k, v in figures["pages"].items() if isinstance(v, float)),
+        flush=True,
+    )
+    return figures
+
+
+def verdicts(backend: str, f: dict[str, Any]) -> dict[str, float]:
+    values = {
+        "sweep_seconds": f["sweep"]["seconds"],
+        "sweep_peak_mib": f["sweep"]["peak_mib"],
+        "incremental_p95_ms": f["incremental"]["recompute_p95_ms"],
+        "page_late_lines_s": f["pages"]["page_late_lines_s"],
+        "page_alert_inbox_s": f["pages"]["page_alert_inbox_s"],
+        "page_ranking_s": f["pages"]["page_ranking_s"],
+    }
+    if "sweep_vs_reference" in f:
+        values["sweep_vs_reference"] = f["sweep_vs_reference"]
+    if "concurrent" in f:
+        values["concurrent_post_p95_ms"] = f["concurrent"]["p95_ms"]
+    return values
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = [f"{'measure':<36} {'target':>10} " + " ".join(f"{b:>12}" for b in results["backends"])]
+    for key, (label, op, limit) in TARGETS.items():
+        cells = []
+        for backend in results["backends"]:
+            value = results["backends"][backend]["verdict"].get(key)
+            if value is None:
+                cells.append(f"{'-':>12}")
+                continue
+            ok = value < limit if op == "<" else value <= limit
+            cells.append(f"{value:>10.2f} {'ok' if ok else '!!'}")
+        lines.append(f"{label:<36} {op + ' ' + format(limit, 'g'):>10} " + " ".join(cells))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="L", choices=["S", "M", "L"])
+    parser.add_argument(
+        "--backend", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"]
+    )
+    parser.add_argument("--reuse", action="store_true", help="reuse an already loaded world of that scale")
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+    )
+    args = parser.parse_args(argv)
+    # AppTest and the caches are used outside a running server here: keep Streamlit's log quiet.
+    os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")
+    results: dict[str, Any] = {"scale": args.scale, "machine": machine(), "backends": {}}
+    for backend in args.backend:
+        figures = run_backend(backend, args.scale, args.reuse, args.pg)
+        figures["verdict"] = verdicts(backend, figures)
+        results["backends"][backend] = figures
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"bench-{args.scale}-{dt.datetime.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:4]}.json"
+    out.write_text(json.dumps(results, indent=2, default=str))
+    print("\n" + table(results))
+    print(f"\nmachine: {results['machine']}\nJSON: {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

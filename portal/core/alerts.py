@@ -57,6 +57,8 @@ CONDITION_DTYPES = {
     "days_late": "Int64",
 }
 INSERT_COLUMNS = [*CONDITION_COLUMNS, "status", "first_seen", "last_seen"]
+#: Built once: a rule that does not fire returns a copy of it (building a frame costs ~1 ms).
+_EMPTY = pd.DataFrame({c: pd.Series(dtype=t) for c, t in CONDITION_DTYPES.items()})
 UPDATE_COLUMNS = ["id", "severity", "message", "days_late", "last_seen", "status", "raised"]
 
 ONE_DAY = np.timedelta64(1, "D")
@@ -78,12 +80,19 @@ def _fill(template: str, **values: pd.Series | str) -> pd.Series:
     return out
 
 
+def _format_number(x: float) -> str:
+    if x != x:  # NaN
+        return "nan"
+    text = f"{x:,.0f}" if abs(x) >= 10 else f"{x:,.1f}"
+    return text.removesuffix(".0")
+
+
 def _num(values: pd.Series) -> pd.Series:
     """Numbers as text: whole from 10 up, one decimal below, thousands separated ("1,240", "2.5")."""
-    x = values.astype(float)
-    rounded = x.round(0).where(x.abs() >= 10, x.round(1))
-    text = rounded.astype(str).str.replace(r"\.0$", "", regex=True)
-    return text.str.replace(r"(\d)(?=(\d{3})+(?:\.|$))", r"\1,", regex=True)
+    # Python's own formatting, one call per value: what pandas' string methods do anyway, minus
+    # two regular expressions per value.
+    formatted = [_format_number(x) for x in values.to_numpy(dtype=float, na_value=np.nan)]
+    return pd.Series(formatted, index=values.index, dtype="str")
 
 
 def _count(values: pd.Series, unit: str) -> pd.Series:
@@ -130,7 +139,7 @@ def _as_day(value: dt.date | pd.Timestamp | np.datetime64) -> np.datetime64:
 
 def empty_conditions() -> pd.DataFrame:
     """A condition frame with no rows and the right dtypes."""
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in CONDITION_DTYPES.items()})
+    return _EMPTY.copy()
 
 
 def _rows(

@@ -608,16 +608,17 @@ def _run(
     result.unpromisable = int((promises["status"] == "unpromisable").sum()) if len(promises) else 0
     timer.mark("promises")
 
-    # Alerts: line rules for the recomputed lines, supplier rules for their suppliers,
-    # backorder rules for the backorders whose promises were recomputed.
+    # Alerts: line rules for the recomputed lines, backorder rules for the backorders whose
+    # promises were recomputed. The supplier rule (CAPACITY_OVERLOAD) weighs every open line of
+    # a supplier: it runs in the sweep only, so a supplier's post stays fast however many lines
+    # it has (the sweep runs every few minutes from cron or the scheduler).
     lead = stats[["supplier_id", "median_lead_time_days"]] if len(stats) else None
     line_cond = alert_rules.line_conditions(frame, as_of, calendars, settings, lead_times=lead)
-    supplier_ids = None if full else set(frame["supplier_id"].astype(int))
-    supplier_lines = frame if full else _forecast_frame_for_suppliers(session, supplier_ids, frame)
-    suppliers = _supplier_frame(session, supplier_ids, stats)
-    supplier_cond = alert_rules.supplier_conditions(
-        supplier_lines, suppliers, None, as_of, calendars, settings
-    )
+    if full:
+        suppliers = _supplier_frame(session, None, stats)
+        supplier_cond = alert_rules.supplier_conditions(frame, suppliers, None, as_of, calendars, settings)
+    else:
+        supplier_cond = alert_rules.empty_conditions()
     if len(demand):
         backorder_cond = alert_rules.backorder_conditions(
             demand.merge(promises, on="backorder_id", how="left")
@@ -631,7 +632,6 @@ def _run(
         all_line_ids = {int(i) for i in (line_ids or ())}
         scope = pd.Series(
             [f"line:{i}" for i in sorted(all_line_ids | set(frame["line_id"].astype(int)))]
-            + [f"supplier:{i}" for i in sorted(supplier_ids or ())]
             + [f"backorder:{int(i)}" for i in demand["backorder_id"]],
             dtype="object",
         )
@@ -639,23 +639,6 @@ def _run(
     plan = alert_rules.reconcile(live, current, now, scope)
     apply_alert_plan(session, plan, as_of, now, result)
     timer.mark("alerts")
-
-
-def _forecast_frame_for_suppliers(
-    session: Session, supplier_ids: Collection[int], fresh: pd.DataFrame
-) -> pd.DataFrame:
-    """All open lines of these suppliers with remaining quantity: fresh where recomputed, else stored."""
-    lines = load_open_lines(session, supplier_ids=supplier_ids)
-    stored = load_stored_forecasts(session, lines["line_id"].tolist()).set_index("line_id")
-    lines["remaining"] = stored["remaining"].reindex(lines["line_id"]).to_numpy()
-    lines["completion_p90"] = stored["completion_p90"].reindex(lines["line_id"]).to_numpy()
-    fresh_idx = fresh.set_index("line_id")
-    is_fresh = lines["line_id"].isin(fresh_idx.index)
-    lines.loc[is_fresh, "remaining"] = (
-        fresh_idx["remaining"].reindex(lines.loc[is_fresh, "line_id"]).to_numpy()
-    )
-    lines["remaining"] = pd.to_numeric(lines["remaining"], errors="coerce").fillna(lines["quantity"])
-    return lines
 
 
 def recompute_affected(

@@ -24,9 +24,12 @@ def read_frame(
     result = session.connection().execute(stmt)
     rows: list[tuple[Any, ...]] = result.cursor.fetchall() if result.cursor is not None else []
     result.close()
-    frame = pd.DataFrame.from_records(rows, columns=columns, coerce_float=False) if rows else pd.DataFrame(
-        {c: pd.Series(dtype="object") for c in columns}
+    frame = (
+        pd.DataFrame.from_records(rows, columns=columns, coerce_float=False)
+        if rows
+        else pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
     )
     for col in dates:
-        frame[col] = pd.to_datetime(frame[col], format="ISO8601") if len(frame) else pd.to_datetime(frame[col])
+        values = frame[col]
+        frame[col] = pd.to_datetime(values, format="ISO8601") if len(frame) else pd.to_datetime(values)
     return frame

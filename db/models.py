@@ -535,7 +535,7 @@ class AlertNotification(Base):
 
 
 class JobLock(Base):
-    """A named lock with an expiry, so only one sweep runs at a time on SQLite (PostgreSQL uses advisory locks)."""
+    """A named lock with an expiry, so one sweep runs at a time on SQLite (PostgreSQL: advisory locks)."""
 
     __tablename__ = "job_locks"
 

@@ -566,3 +566,57 @@ class UserSession(Base):
     last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     user_agent: Mapped[str | None] = mapped_column(String(300))
+
+
+class ScorecardSnapshot(Base):
+    """A stored computation of every supplier's monthly scorecard totals (the ranking reads it).
+
+    Computing the ranking live reads every receipt and production report; at a thousand
+    suppliers that takes seconds, so ``portal scorecards refresh`` (nightly, or the ranking's
+    button) stores the monthly totals here. Only the latest snapshot is kept. It records the
+    settings its events depend on: when an admin changes them, the ranking computes live until
+    the next refresh. Weights and the minimum line count apply when it is read.
+    """
+
+    __tablename__ = "scorecard_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    computed_by: Mapped[str] = mapped_column(String(120))
+    on_time_tolerance_days: Mapped[int] = mapped_column(Integer)
+    in_full_threshold: Mapped[float] = mapped_column(Float)
+
+
+class ScorecardTotal(Base):
+    """One supplier's additive scorecard totals for one month of a snapshot, and its window's lines.
+
+    ``month`` counts months since 1970-01 (``portal.core.scorecard.month_index``); the columns
+    are ``portal.core.scorecard.TOTALS``; ``window_lines`` is the number of distinct lines in
+    the 12 months ending with this month (lines do not add up month by month).
+    """
+
+    __tablename__ = "scorecard_totals"
+
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("scorecard_snapshots.id", ondelete="CASCADE"), primary_key=True
+    )
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id", ondelete="CASCADE"), primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    otd_receipts: Mapped[float] = mapped_column(Float, default=0)
+    otd_on_time: Mapped[float] = mapped_column(Float, default=0)
+    otif_lines: Mapped[float] = mapped_column(Float, default=0)
+    otif_on_time: Mapped[float] = mapped_column(Float, default=0)
+    late_lines: Mapped[float] = mapped_column(Float, default=0)
+    late_days: Mapped[float] = mapped_column(Float, default=0)
+    planned_qty: Mapped[float] = mapped_column(Float, default=0)
+    credited_qty: Mapped[float] = mapped_column(Float, default=0)
+    promise_lines: Mapped[float] = mapped_column(Float, default=0)
+    promises_kept: Mapped[float] = mapped_column(Float, default=0)
+    slipped_lines: Mapped[float] = mapped_column(Float, default=0)
+    slip_days: Mapped[float] = mapped_column(Float, default=0)
+    received_qty: Mapped[float] = mapped_column(Float, default=0)
+    rejected_qty: Mapped[float] = mapped_column(Float, default=0)
+    production_days: Mapped[float] = mapped_column(Float, default=0)
+    reported_on_time: Mapped[float] = mapped_column(Float, default=0)
+    window_lines: Mapped[int] = mapped_column(Integer, default=0)

@@ -98,6 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds to wait for a sweep already running (default: wait until it ends)",
     )
 
+    cards = sub.add_parser("scorecards", help="supplier scorecards").add_subparsers(
+        dest="scorecards_command", required=True
+    )
+    refresh = cards.add_parser(
+        "refresh", help="recompute and store every supplier's scorecard totals (the ranking reads them)"
+    )
+    refresh.add_argument("--as-of", type=_date, help="the day to count up to (default: today)")
+
     sched = sub.add_parser("scheduler", help="run sweep --notify every N minutes until stopped")
     sched.add_argument(
         "--every", type=int, help="minutes between runs (default: PORTAL_SCHEDULER_MINUTES, else 15)"
@@ -177,6 +185,15 @@ def _dispatch(args: argparse.Namespace) -> int:
             result = sweep(db, cli, args.as_of)
         print(result.summary())
         print("Timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items()))
+        return EXIT_OK
+    if args.command == "scorecards":
+        from portal.services.scorecards import refresh_scorecards
+
+        info = refresh_scorecards(_db(), cli, today=args.as_of)
+        print(
+            f"Scorecards stored as of {info.as_of}: {info.suppliers} suppliers, "
+            f"{info.rows} supplier-months, in {info.seconds:.1f} s."
+        )
         return EXIT_OK
     if args.command == "backtest":
         return _backtest(args)

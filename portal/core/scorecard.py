@@ -909,6 +909,64 @@ def by_month(
     return out[[*SUMMARY_COLUMNS, "month"]]
 
 
+def window_lines(
+    line_months: pd.DataFrame, end_months: Sequence[int], window: int = ROLLING_MONTHS
+) -> pd.Series:
+    """Distinct lines per (supplier_id, end_month) over the ``window`` months ending each end month.
+
+    Lines are the one number that does not add up month by month (a line counted in March and in
+    April is one line over the year), so they are counted per window; everything else is summed.
+    """
+    parts = []
+    for end in end_months:
+        first, last = rolling_window(int(end), window)
+        inside = line_months[(line_months["month"] >= first) & (line_months["month"] <= last)]
+        counts = inside.groupby("supplier_id")["line_id"].nunique()
+        parts.append(
+            pd.DataFrame({"supplier_id": counts.index, "end_month": int(end), "lines": counts.values})
+        )
+    if not parts:
+        return pd.Series(
+            dtype="int64", index=pd.MultiIndex.from_tuples([], names=["supplier_id", "end_month"])
+        )
+    frame = pd.concat(parts, ignore_index=True).astype("int64")
+    return frame.set_index(["supplier_id", "end_month"])["lines"]
+
+
+def rolling_from_totals(
+    monthly: pd.DataFrame,
+    lines: pd.Series,
+    settings: Settings,
+    end_months: Sequence[int],
+    supplier_ids: Collection[int],
+    window: int = ROLLING_MONTHS,
+) -> pd.DataFrame:
+    """Rolling scorecards from monthly totals: one row per supplier and end month.
+
+    ``monthly``: the additive TOTALS per (supplier_id, month) (``ScorecardEvents.monthly``, or
+    a stored snapshot of it); ``lines``: distinct lines per (supplier_id, end_month) over each
+    window (``window_lines``). Scores and grades use ``settings`` now, so new weights apply at once.
+    """
+    index = pd.Index(sorted({int(s) for s in supplier_ids}), dtype="int64", name="supplier_id")
+    months = monthly.index.get_level_values("month")
+    line_ends = lines.index.get_level_values("end_month")
+    frames = []
+    for end in end_months:
+        first, last = rolling_window(int(end), window)
+        inside = monthly[(months >= first) & (months <= last)]
+        totals = inside[list(TOTALS)].groupby(level="supplier_id").sum().reindex(index, fill_value=0.0)
+        in_window = lines[line_ends == int(end)].droplevel("end_month")
+        totals["lines"] = in_window.reindex(index, fill_value=0).to_numpy()
+        frame = _rates(totals, settings).reset_index()
+        frame["period"] = ROLLING_LABEL
+        frame = frame[SUMMARY_COLUMNS].copy()
+        frame["end_month"] = int(end)
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=[*SUMMARY_COLUMNS, "end_month"])
+    return pd.concat(frames, ignore_index=True)
+
+
 def rolling(
     events: ScorecardEvents,
     settings: Settings,
@@ -917,15 +975,30 @@ def rolling(
     window: int = ROLLING_MONTHS,
 ) -> pd.DataFrame:
     """The ``window`` months ending with each of ``end_months``: one row per supplier and end month."""
-    frames = []
-    for end in end_months:
-        first, last = rolling_window(int(end), window)
-        frame = summarize(events, settings, first, last, supplier_ids, period=ROLLING_LABEL)
-        frame["end_month"] = int(end)
-        frames.append(frame)
-    if not frames:
-        return pd.DataFrame(columns=[*SUMMARY_COLUMNS, "end_month"])
-    return pd.concat(frames, ignore_index=True)
+    index = _supplier_index(events, supplier_ids)
+    lines = window_lines(events.line_months, end_months, window)
+    return rolling_from_totals(events.monthly, lines, settings, end_months, index, window)
+
+
+def totals_snapshot(events: ScorecardEvents, window: int = ROLLING_MONTHS) -> pd.DataFrame:
+    """What a stored snapshot keeps: per (supplier_id, month) the TOTALS and the window's lines.
+
+    One row for every month with data and for each month whose rolling window holds data (the
+    ``window - 1`` months after the last month with data), so any rolling period ending up to
+    then reads back exactly as ``rolling`` computes it live.
+    """
+    monthly = events.monthly
+    columns = ["supplier_id", "month", *TOTALS, "window_lines"]
+    if monthly.empty:
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
+    months = monthly.index.get_level_values("month")
+    first, last = int(months.min()), int(months.max()) + window - 1
+    ends = list(range(first, last + 1))
+    lines = window_lines(events.line_months, ends, window).rename("window_lines")
+    keys = monthly.index.union(lines.index.rename(["supplier_id", "month"]))
+    out = monthly[list(TOTALS)].reindex(keys, fill_value=0.0)
+    out["window_lines"] = lines.rename_axis(["supplier_id", "month"]).reindex(keys, fill_value=0).to_numpy()
+    return out.reset_index()[columns]
 
 
 def trend(current: pd.Series | np.ndarray, previous: pd.Series | np.ndarray) -> np.ndarray:

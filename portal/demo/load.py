@@ -18,6 +18,7 @@ from portal.services import audit
 from portal.services.access import Actor, service
 from portal.services.imports import import_table
 from portal.services.planning import sweep
+from portal.services.scorecards import refresh_scorecards
 from portal.services.users import create_user_unchecked
 
 Progress = Callable[[str], None]
@@ -110,6 +111,8 @@ def load_demo_world(
         session.commit()
     progress("Computing forecasts, promises and alerts...")
     result = sweep(db, actor, today)
+    progress("Computing supplier scorecards...")
+    refresh_scorecards(db, actor, today=today)
     return (
         f"Demo world loaded (seed {seed}, as of {today}): "
         + ", ".join(f"{n} {k}" for k, n in counts.items())

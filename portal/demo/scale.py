@@ -431,4 +431,9 @@ def load_scale(
         result = sweep(db, actor, today)
         timings["sweep"] = time.perf_counter() - t2
         progress(result.summary())
+        from portal.services.scorecards import refresh_scorecards
+
+        t3 = time.perf_counter()
+        refresh_scorecards(db, actor, today=today)
+        timings["scorecards"] = time.perf_counter() - t3
     return timings

@@ -20,10 +20,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from db.engine import Database
+from db.frames import read_frame
 from db.models import (
     Item,
     LineForecast,
@@ -31,6 +32,8 @@ from db.models import (
     ProductionReport,
     ProductionSchedule,
     Receipt,
+    ScorecardSnapshot,
+    ScorecardTotal,
     Supplier,
     SupplierClosure,
 )
@@ -84,7 +87,9 @@ class Loaded:
 
 
 def _frame(session: Session, stmt: Select[Any], columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(session.execute(stmt).all(), columns=columns)
+    """Raw rows (millions of reports at scale: no Row objects), date and time columns converted."""
+    dates = [c for c in columns if c.endswith("_date") or c == "created_at"]
+    return read_frame(session, stmt, columns, dates=dates)
 
 
 def load_scorecard_data(session: Session, supplier_ids: Collection[int] | None, today: dt.date) -> Loaded:
@@ -236,31 +241,48 @@ class Ranking:
     months: list[str]
     table: pd.DataFrame
     settings: Settings
+    #: When the stored snapshot it was read from was computed (UTC); None when computed live.
+    computed_at: dt.datetime | None = None
+    #: The day that snapshot counted up to.
+    snapshot_as_of: dt.date | None = None
 
 
 @service(*STAFF, writes=False)
 def supplier_ranking(
     db: Database, actor: Actor, end_month: str | None = None, *, today: dt.date | None = None
 ) -> Ranking:
-    """Suppliers ranked by rolling-12 score, with grade, trend, 12-month score history and line counts."""
+    """Suppliers ranked by rolling-12 score, with grade, trend, 12-month score history and line counts.
+
+    Reads the stored snapshot (``portal scorecards refresh``) when there is one computed with
+    the current on-time tolerance and in-full threshold and reaching the chosen month; else
+    computes live from every receipt and report (the same numbers, slower at scale).
+    """
     today = today or dt.date.today()
     with db.read() as session:
-        loaded = load_scorecard_data(session, None, today)
-        forecasts = _frame(
-            session, select(LineForecast.po_line_id, LineForecast.days_late_p50), ["line_id", "days_late_p50"]
+        settings = load_settings(session)
+        suppliers = _frame(
+            session,
+            select(Supplier.id, Supplier.code, Supplier.name).order_by(Supplier.code),
+            ["supplier_id", "code", "name"],
         )
-    end = _end_month(loaded, end_month, today)
-    months = _window_months(end)
-    ids = loaded.suppliers["supplier_id"].tolist()
-    history = sc.rolling(loaded.events, loaded.settings, months, ids)
+        counts = _line_counts(session)
+        end = sc.parse_month(end_month) if end_month else _month_choices(session, None, today)[1]
+        snapshot = _usable_snapshot(session, settings, end)
+        ids = suppliers["supplier_id"].astype("int64").tolist()
+        months = _window_months(end)
+        if snapshot is not None:
+            monthly, lines = _stored_totals(session, snapshot.id, months)
+            history = sc.rolling_from_totals(monthly, lines, settings, months, ids)
+        else:
+            loaded = load_scorecard_data(session, None, today)
+            history = sc.rolling(loaded.events, settings, months, ids)
     current = history[history["end_month"] == end].set_index("supplier_id")
     previous = history[history["end_month"] == end - 1].set_index("supplier_id")["score"]
-    table = loaded.suppliers.set_index("supplier_id").join(_drop_totals(current).drop(columns=["end_month"]))
+    table = suppliers.set_index("supplier_id").join(_drop_totals(current).drop(columns=["end_month"]))
     table["previous_score"] = previous.reindex(table.index)
     table["trend"] = sc.trend(table["score"], table["previous_score"])
     table["score_history"] = _as_lists(history, "score", months).reindex(table.index)
-    counts = _line_counts(loaded.lines, forecasts).reindex(table.index, fill_value=0)
-    table = table.join(counts)
+    table = table.join(counts.reindex(table.index, fill_value=0))
     table = table.reset_index().sort_values(
         ["score", "lines", "code"], ascending=[False, False, True], na_position="last", kind="stable"
     )
@@ -270,25 +292,66 @@ def supplier_ranking(
         sc.month_label(end),
         [sc.month_label(m) for m in months],
         table.reset_index(drop=True),
-        loaded.settings,
+        settings,
+        computed_at=snapshot.computed_at if snapshot is not None else None,
+        snapshot_as_of=snapshot.as_of if snapshot is not None else None,
     )
 
 
-def _line_counts(lines: pd.DataFrame, forecasts: pd.DataFrame) -> pd.DataFrame:
+def _usable_snapshot(session: Session, settings: Settings, end: int) -> ScorecardSnapshot | None:
+    """The stored snapshot, if its events were computed as the settings say now and reach ``end``."""
+    snapshot = session.scalar(select(ScorecardSnapshot).order_by(ScorecardSnapshot.id.desc()).limit(1))
+    if (
+        snapshot is None
+        or snapshot.on_time_tolerance_days != settings.on_time_tolerance_days
+        or snapshot.in_full_threshold != settings.in_full_threshold
+        or end > sc.month_of(snapshot.as_of)
+    ):
+        return None
+    return snapshot
+
+
+def _stored_totals(session: Session, snapshot_id: int, months: list[int]) -> tuple[pd.DataFrame, pd.Series]:
+    """The snapshot's monthly totals over the windows ending in ``months``, and each window's lines."""
+    first = sc.rolling_window(months[0])[0]
+    columns = ["supplier_id", "month", *sc.TOTALS, "window_lines"]
+    stmt = select(*(getattr(ScorecardTotal, c) for c in columns)).where(
+        ScorecardTotal.snapshot_id == snapshot_id,
+        ScorecardTotal.month >= first,
+        ScorecardTotal.month <= months[-1],
+    )
+    frame = read_frame(session, stmt, columns)
+    frame[["supplier_id", "month", "window_lines"]] = frame[["supplier_id", "month", "window_lines"]].astype(
+        "int64"
+    )
+    frame[list(sc.TOTALS)] = frame[list(sc.TOTALS)].astype("float64")
+    monthly = frame.set_index(["supplier_id", "month"])[list(sc.TOTALS)]
+    ends = frame[frame["month"].isin(months)]
+    lines = ends.set_index(["supplier_id", "month"])["window_lines"].rename_axis(["supplier_id", "end_month"])
+    return monthly, lines
+
+
+def _line_counts(session: Session) -> pd.DataFrame:
     """Per supplier: all, open, late (open with forecast arrival p50 after need-by) and received lines."""
-    status = lines["status"].astype(str)
-    is_open = status.isin([s.value for s in OPEN_LINE_STATUSES])
-    late_ids = set(forecasts.loc[forecasts["days_late_p50"].fillna(0) > 0, "line_id"])
-    frame = pd.DataFrame(
-        {
-            "supplier_id": lines["supplier_id"],
-            "total_lines": 1,
-            "open_lines": is_open.astype("int64"),
-            "late_lines": (is_open & lines["line_id"].isin(late_ids)).astype("int64"),
-            "received_lines": (status == LineStatus.RECEIVED.value).astype("int64"),
-        }
+    is_open = PoLine.status.in_([s.value for s in OPEN_LINE_STATUSES])
+    late = is_open & (func.coalesce(LineForecast.days_late_p50, 0) > 0)
+
+    def count(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    stmt = (
+        select(
+            PoLine.supplier_id,
+            func.count(PoLine.id),
+            count(is_open),
+            count(late),
+            count(PoLine.status == LineStatus.RECEIVED.value),
+        )
+        .outerjoin(LineForecast, LineForecast.po_line_id == PoLine.id)
+        .group_by(PoLine.supplier_id)
     )
-    return frame.groupby("supplier_id").sum()
+    columns = ["supplier_id", "total_lines", "open_lines", "late_lines", "received_lines"]
+    return read_frame(session, stmt, columns).astype("int64").set_index("supplier_id")
 
 
 # ----------------------------------------------------------------------------- one supplier
@@ -428,24 +491,32 @@ def compare_suppliers(
 def scorecard_months(db: Database, actor: Actor, *, today: dt.date | None = None) -> tuple[list[str], str]:
     """The months a scorecard can end with (newest first, from the first month with data) and the default."""
     today = today or dt.date.today()
-    current = sc.month_of(today)
     with db.read() as session:
-        dates: list[Any] = []
-        # The first and last date of each kind of event (three small aggregate queries).
-        for column in (Receipt.received_date, PoLine.need_by_date, ProductionReport.report_date):
-            stmt = select(func.min(column), func.max(column))
+        first, default, current = _month_choices(
+            session, actor.supplier_id if actor.is_supplier else None, today
+        )
+    choices = [sc.month_label(m) for m in range(current, first - 1, -1)]
+    return choices, sc.month_label(default)
+
+
+def _month_choices(session: Session, supplier_id: int | None, today: dt.date) -> tuple[int, int, int]:
+    """(first month with data, default month, current month) for one supplier's data or everyone's."""
+    current = sc.month_of(today)
+    dates: list[Any] = []
+    # The first and last date of each kind of event (three small aggregate queries).
+    for column in (Receipt.received_date, PoLine.need_by_date, ProductionReport.report_date):
+        stmt = select(func.min(column), func.max(column))
+        if supplier_id is not None:  # joined only to scope: one table scans faster
             if column.class_ is not PoLine:
                 stmt = stmt.join(PoLine, PoLine.id == column.class_.po_line_id)
-            if actor.is_supplier:
-                stmt = stmt.where(PoLine.supplier_id == actor.supplier_id)
-            dates.extend(session.execute(stmt).one())
+            stmt = stmt.where(PoLine.supplier_id == supplier_id)
+        dates.extend(session.execute(stmt).one())
     months = [sc.month_of(d) for d in dates if d is not None]
     months = [m for m in months if m <= current]
     first = min(months, default=current)
     latest = max(months, default=current)
     default = current if latest > current - sc.ROLLING_MONTHS else latest
-    choices = [sc.month_label(m) for m in range(current, first - 1, -1)]
-    return choices, sc.month_label(default)
+    return first, default, current
 
 
 # ----------------------------------------------------------------------------- export

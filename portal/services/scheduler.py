@@ -1,4 +1,5 @@
-"""An optional in-process schedule for single-machine installs: ``sweep --notify`` every N minutes.
+"""An optional in-process schedule for single-machine installs: ``sweep --notify`` every N minutes,
+and the first run of each day also stores the supplier scorecards again (``scorecards refresh``).
 
 Cron (see docs/notifications.md) is the first choice. Where there is no cron, either run
 ``python -m portal scheduler`` as a service, or set ``PORTAL_SCHEDULER=1`` and have the app
@@ -19,12 +20,15 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import func, select
 
 from db.engine import Database
+from db.models import ScorecardSnapshot
 from portal.core.domain import ValidationError
 from portal.services.access import Actor
 from portal.services.locks import LockBusy
 from portal.services.notifications import NotifyRun, sweep_and_notify
+from portal.services.scorecards import refresh_scorecards
 
 log = logging.getLogger("portal.scheduler")
 
@@ -47,7 +51,24 @@ def run_once(db: Database, as_of: dt.date | None = None) -> NotifyRun | None:
         log.exception("scheduled sweep failed")
         return None
     log.info("scheduled sweep done:\n%s", run.summary())
+    refresh_stale_scorecards(db, as_of)
     return run
+
+
+def refresh_stale_scorecards(db: Database, as_of: dt.date | None = None) -> bool:
+    """Store the scorecards again when the stored ones count up to an earlier day (once a day)."""
+    today = as_of or dt.date.today()
+    try:
+        with db.read() as session:
+            stored = session.scalar(select(func.max(ScorecardSnapshot.as_of)))
+        if stored is not None and stored >= today:
+            return False
+        info = refresh_scorecards(db, Actor.system("scheduler"), today=today)
+    except Exception:
+        log.exception("scheduled scorecard refresh failed")
+        return False
+    log.info("scorecards stored as of %s: %s supplier-months in %.1f s", info.as_of, info.rows, info.seconds)
+    return True
 
 
 def minutes_from_env(env: Mapping[str, str] | None = None) -> int:

@@ -293,6 +293,10 @@ MATRIX: dict[str, tuple[Callable[[Ctx, Any], Any], dict[str, str]]] = {
         lambda c, a: svc("queries.scorecards.scorecard_months")(c.db, a, today=AS_OF),
         EVERYONE,
     ),
+    "services.scorecards.refresh_scorecards": (
+        lambda c, a: svc("services.scorecards.refresh_scorecards")(c.db, a, today=AS_OF),
+        {"own": DENY, "other": DENY, "buyer": DENY, "manager": ALLOW, "admin": ALLOW},
+    ),
     "queries.scorecards.supplier_ranking": (
         lambda c, a: svc("queries.scorecards.supplier_ranking")(c.db, a, today=AS_OF),
         staff(),

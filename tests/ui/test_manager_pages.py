@@ -80,6 +80,17 @@ def test_the_managers_home_ranks_suppliers_and_keeps_their_line_counts(
     assert "Not scored: ACME (not enough data (2 lines, 5 needed))" in texts(at)
 
 
+def test_a_manager_stores_the_scores_and_the_ranking_then_reads_them(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+    at = open_page(monkeypatch, sqlite_url, world.manager, ranking__end_month=END)
+    assert "computed live" in texts(at)
+    live = at.dataframe[0].value.set_index("supplier")
+    next(b for b in at.button if b.label == "Recompute scores").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert "Scores from the scorecards stored" in texts(at)
+    stored = at.dataframe[0].value.set_index("supplier")
+    pd.testing.assert_frame_equal(stored.drop(columns="score_history"), live.drop(columns="score_history"))
+
+
 def test_selecting_a_supplier_in_the_ranking_opens_its_scorecard(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
     at = open_page(monkeypatch, sqlite_url, world.manager, ranking__end_month=END)
     row = at.dataframe[0].value["supplier"].tolist().index("BOLT · Bolt Works")

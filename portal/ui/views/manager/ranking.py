@@ -3,13 +3,15 @@
 import streamlit as st
 
 from portal.core import scorecard as sc
+from portal.core.domain import Role
 from portal.queries.scorecards import scorecard_months, supplier_ranking
-from portal.ui.context import actor, read
+from portal.services.scorecards import refresh_scorecards
+from portal.ui.context import actor, call, read
 from portal.ui.views.manager.scorecard import month_choice
 
 SCORECARD_PAGE = "portal/ui/views/manager/scorecard.py"
 
-actor()
+me = actor()
 st.title("Supplier ranking")
 choices, default = read(scorecard_months)
 if st.session_state.get("ranking.end_month") not in choices:
@@ -33,6 +35,25 @@ c2.caption(
     f"responsiveness ({weights['responsiveness']}), over the metrics with data. Grades: A >= 90, B >= 80, "
     f"C >= 65, D >= 50, else F. Fewer than {ranking.settings.min_lines_for_score} lines: not scored."
 )
+source, button = st.columns([4, 1], vertical_alignment="center")
+if ranking.computed_at is not None:
+    source.caption(
+        f"Scores from the scorecards stored {ranking.computed_at:%Y-%m-%d %H:%M} UTC, counting up to "
+        f"{ranking.snapshot_as_of:%Y-%m-%d} (stored again every night). Each supplier's own scorecard "
+        "is always computed live."
+    )
+else:
+    source.caption("Scores computed live from every receipt and production report.")
+if me.role in (Role.MANAGER, Role.ADMIN) and button.button(
+    "Recompute scores",
+    icon=":material/refresh:",
+    help="Store every supplier's scorecard again now (takes a while with many suppliers).",
+):
+    with st.spinner("Computing every supplier's scorecard..."):
+        info = call(refresh_scorecards)
+    if info is not None:
+        st.toast(f"Scorecards stored: {info.suppliers} suppliers in {info.seconds:.1f} s.")
+        st.rerun()
 if table.empty:
     st.info(
         "No suppliers yet: a buyer or admin imports them "

@@ -45,7 +45,7 @@ def lines_table(frame: pd.DataFrame, *, show_supplier: bool, key: str) -> None:
     st.dataframe(
         view[columns],
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         key=key,
         column_config={
             "line": st.column_config.TextColumn("Line", help="PO number / line", pinned=True),

@@ -18,7 +18,7 @@ with users_tab:
             ["username", "display_name", "role", "supplier_code", "active", "locked_until", "last_login_at"]
         ],
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         column_config={
             "username": "Username",
             "display_name": "Name",
@@ -89,7 +89,7 @@ with suppliers_tab:
             ]
         ],
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         column_config={
             "code": "Code",
             "name": "Name",

@@ -34,7 +34,7 @@ else:
             ]
         ],
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         column_config={
             "code": "Code",
             "name": "Supplier",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import os
 import platform
 import subprocess
@@ -47,6 +48,8 @@ TARGETS = {
     "page_alert_inbox_s": ("alert inbox page (s)", "<", 1.5, {"sqlite"}),
     "page_ranking_s": ("manager ranking page (s)", "<", 1.5, {"sqlite"}),
     "concurrent_post_p95_ms": ("report post p95, 16 writers (ms)", "<", 150.0, {"postgresql"}),
+    # Not a target of the issue: the same writers pausing between posts as people do.
+    "paced_post_p95_ms": ("  the same, 4 s think time (ms)", "<", 150.0, set()),
 }
 
 
@@ -263,8 +266,15 @@ def incremental(url: str, posts: int = 200) -> dict[str, float]:
     }
 
 
-def concurrent_posts(url: str, writers: int = 16, each: int = 25) -> dict[str, float]:
-    """``writers`` threads posting reports at once, ``each`` posts per thread."""
+def concurrent_posts(
+    url: str, writers: int = 16, each: int = 25, think_seconds: float = 0.0
+) -> dict[str, float]:
+    """``writers`` threads posting reports at once, ``each`` posts per thread.
+
+    With ``think_seconds`` 0 (closed loop) every writer posts again as soon as its post returns:
+    the machine is saturated, and by Little's law the latency is writers / throughput. With a
+    think time (exponential, that mean) writers pause between posts as people do (open loop).
+    """
     from db.engine import open_database
     from portal.services.production import post_report
 
@@ -275,9 +285,12 @@ def concurrent_posts(url: str, writers: int = 16, each: int = 25) -> dict[str, f
     lock = threading.Lock()
     barrier = threading.Barrier(writers)
 
-    def writer(chunk: list[tuple[int, Any]]) -> None:
+    def writer(chunk: list[tuple[int, Any]], seed: int) -> None:
+        pause = np.random.default_rng(seed)
         barrier.wait()
         for line_id, actor in chunk:
+            if think_seconds:
+                time.sleep(float(pause.exponential(think_seconds)))
             started = time.perf_counter()
             try:
                 post_report(
@@ -290,7 +303,7 @@ def concurrent_posts(url: str, writers: int = 16, each: int = 25) -> dict[str, f
             with lock:
                 latencies.append((time.perf_counter() - started) * 1000)
 
-    threads = [threading.Thread(target=writer, args=(targets[i::writers],)) for i in range(writers)]
+    threads = [threading.Thread(target=writer, args=(targets[i::writers], i)) for i in range(writers)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -305,6 +318,7 @@ def concurrent_posts(url: str, writers: int = 16, each: int = 25) -> dict[str, f
         "p50_ms": percentile(latencies, 50),
         "p95_ms": percentile(latencies, 95),
         "posts_per_second": len(latencies) / elapsed if elapsed else float("nan"),
+        "think_seconds": think_seconds,
     }
 
 
@@ -319,6 +333,7 @@ def pages(url: str) -> dict[str, float]:
 
     # Outside a server every cached call warns "No runtime found": expected here, and noise.
     streamlit_logger.set_log_level("error")
+    logging.disable(logging.WARNING)
 
     from db.engine import open_database
     from db.models import User
@@ -385,6 +400,8 @@ def run_backend(backend: str, scale: str, reuse: bool, pg_admin_url: str) -> dic
     if backend == "postgresql":
         figures["concurrent"] = concurrent_posts(url)
         print(f"16 writers p95 {figures['concurrent']['p95_ms']:.0f} ms", flush=True)
+        figures["concurrent_paced"] = concurrent_posts(url, each=8, think_seconds=4.0)
+        print(f"16 writers, 4 s think time: p95 {figures['concurrent_paced']['p95_ms']:.0f} ms", flush=True)
     figures["pages"] = pages(url)
     print(
         "pages: " + ", ".join(f"{k} {v:.2f}" for k, v in figures["pages"].items() if isinstance(v, float)),
@@ -406,6 +423,8 @@ def verdicts(backend: str, f: dict[str, Any]) -> dict[str, float]:
         values["sweep_vs_reference"] = f["sweep_vs_reference"]
     if "concurrent" in f:
         values["concurrent_post_p95_ms"] = f["concurrent"]["p95_ms"]
+    if "concurrent_paced" in f:
+        values["paced_post_p95_ms"] = f["concurrent_paced"]["p95_ms"]
     return values
 
 

@@ -661,30 +661,20 @@ def recompute_affected(
 
 
 def _lock_scope(session: Session, line_ids: Collection[int], item_ids: Collection[int]) -> None:
-    """On PostgreSQL, serialize recomputes that share a supplier or an item (SQLite has one writer anyway).
+    """On PostgreSQL, serialize recomputes that share an item (SQLite has one writer anyway).
 
-    Two recomputes of the same item would otherwise both insert the same new alert and
-    one would fail on the live-alert unique index. Locks are taken in id order, suppliers
-    before items, so two transactions never wait on each other in a cycle.
+    Two recomputes of the same item would otherwise both insert the same new backorder alert
+    and one would fail on the live-alert unique index. Line alerts need no lock here: a line's
+    writes already hold its row. Supplier alerts (capacity) are the sweep's alone, so recomputes
+    of different lines of one supplier run side by side. Locks are taken in id order, so two
+    transactions never wait on each other in a cycle.
     """
     if session.get_bind().dialect.name != "postgresql":
         return
     ids = sorted(int(i) for i in line_ids)
-    suppliers: set[int] = set()
     items: set[int] = {int(i) for i in item_ids}
     for chunk in _chunked(ids):
-        for sid, iid in session.execute(
-            select(PoLine.supplier_id, PoLine.item_id).where(PoLine.id.in_(chunk))
-        ):
-            suppliers.add(int(sid))
-            items.add(int(iid))
-    if suppliers:
-        session.execute(
-            select(Supplier.id)
-            .where(Supplier.id.in_(sorted(suppliers)))
-            .order_by(Supplier.id)
-            .with_for_update(key_share=True)
-        ).all()
+        items.update(int(i) for i in session.scalars(select(PoLine.item_id).where(PoLine.id.in_(chunk))))
     if items:
         session.execute(
             select(Item.id)

@@ -84,7 +84,7 @@ def test_a_manager_stores_the_scores_and_the_ranking_then_reads_them(monkeypatch
     at = open_page(monkeypatch, sqlite_url, world.manager, ranking__end_month=END)
     assert "computed live" in texts(at)
     live = at.dataframe[0].value.set_index("supplier")
-    next(b for b in at.button if b.label == "Recompute scores").click().run()
+    next(b for b in at.button if b.label == "Recompute").click().run()
     assert not at.exception, [e.message for e in at.exception]
     assert "Scores from the scorecards stored" in texts(at)
     stored = at.dataframe[0].value.set_index("supplier")

@@ -45,7 +45,7 @@ if ranking.computed_at is not None:
 else:
     source.caption("Scores computed live from every receipt and production report.")
 if me.role in (Role.MANAGER, Role.ADMIN) and button.button(
-    "Recompute scores",
+    "Recompute",
     icon=":material/refresh:",
     help="Store every supplier's scorecard again now (takes a while with many suppliers).",
 ):

@@ -112,38 +112,68 @@ def wait_idle(page) -> None:  # type: ignore[no-untyped-def]
     page.locator("[data-testid='stStatusWidgetRunningIcon']").wait_for(state="detached")
 
 
+SELECTED_CELL_JS = """() => {
+    const cells = document.querySelectorAll("[role='tabpanel'] table[role='grid'] td[aria-selected='true']");
+    if (cells.length !== 1) return null;
+    return [Number(cells[0].parentElement.getAttribute('aria-rowindex')) - 2,
+            Number(cells[0].getAttribute('aria-colindex')) - 1];
+}"""
+
+
+def move_selection(page, target: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """Move the grid's selected cell to ``target`` (row, column from 0) one arrow key at a time.
+
+    Where the selection is comes from the grid's accessible table, which follows the canvas a
+    moment later: after each key, wait until it shows the selection moved before pressing the
+    next one. A key lost while the grid redraws (nothing moves within 3 s) is pressed again.
+    """
+    page.wait_for_function(f"() => ({SELECTED_CELL_JS})() !== null", timeout=5_000)
+    at = tuple(page.evaluate(SELECTED_CELL_JS))
+    for _ in range(30):
+        if at == target:
+            return
+        if at[0] != target[0]:
+            page.keyboard.press("ArrowDown" if target[0] > at[0] else "ArrowUp")
+        else:
+            page.keyboard.press("ArrowRight" if target[1] > at[1] else "ArrowLeft")
+        try:
+            page.wait_for_function(
+                f"was => {{ const now = ({SELECTED_CELL_JS})();"
+                " return now !== null && (now[0] !== was[0] || now[1] !== was[1]); }",
+                arg=list(at),
+                timeout=3_000,
+            )
+        except PlaywrightTimeout:
+            continue  # the key was lost: press it again
+        at = tuple(page.evaluate(SELECTED_CELL_JS))
+    raise PlaywrightTimeout(f"the selection did not reach the cell {target}")
+
+
 def type_in_grid(page, row: int, column: str, value: str, *, then: str) -> None:  # type: ignore[no-untyped-def]
-    """Double-click a cell of the data editor (drawn on a canvas), type, commit with Enter, and wait
-    for the button named ``then``. A click that lands while the grid is redrawn is tried again."""
+    """Type ``value`` into a cell of the data editor (drawn on a canvas) as a user at the keyboard
+    does: click a cell, move with the arrow keys to the wanted one (checked in the grid's accessible
+    table, so a rerun that shifted the grid cannot send the value elsewhere), type, press Enter,
+    and wait for the button named ``then``. A keystroke lost to a redraw is tried again."""
     editor = page.get_by_role("tabpanel").locator("[data-testid='stDataFrame']").first
-    names = list(GRID_COLUMNS)
-    # The grid stretches its columns in proportion to their configured widths.
-    left = sum(GRID_COLUMNS[n] for n in names[: names.index(column)])
+    target = (row, list(GRID_COLUMNS).index(column))
     done = page.get_by_role("button", name=then)
-    attempts = 5
+    attempts = 8
     for attempt in range(attempts):
         wait_idle(page)
         if done.is_visible():  # a slow rerun may have shown the previous attempt's edit meanwhile
             return
         editor.scroll_into_view_if_needed()
         box = steady_box(page, editor)
-        x = box["x"] + box["width"] * (left + GRID_COLUMNS[column] / 2) / sum(GRID_COLUMNS.values())
-        y = box["y"] + ROW_HEIGHT * (row + 1) + ROW_HEIGHT / 2
         try:
-            page.mouse.dblclick(x, y)
-            # The cell editor is an input laid over the canvas: type once it has the focus.
+            # Any cell of the first, read-only column: selecting it edits nothing.
+            page.mouse.click(box["x"] + 20, box["y"] + ROW_HEIGHT * 1.5)
+            move_selection(page, target)
+            # The first key opens the cell's editor (an input over the canvas) holding that key.
+            page.keyboard.type(value[0])
             page.wait_for_function(
                 "['INPUT', 'TEXTAREA'].includes(document.activeElement?.tagName)", timeout=5_000
             )
-            # On a busy machine a rerun can shift the grid between measuring and clicking: make sure
-            # the editor opened on the intended row, else start again from a fresh measurement.
-            rect = page.evaluate(
-                "() => { const r = document.activeElement.getBoundingClientRect();"
-                " return {top: r.top, bottom: r.bottom}; }"
-            )
-            if not rect["top"] - 4 <= y <= rect["bottom"] + 4:
-                raise PlaywrightTimeout("the editor opened on another row")
-            page.keyboard.type(value)
+            page.keyboard.type(value[1:])
             # Enter commits what the editor holds: only once it holds every character typed.
             page.wait_for_function("v => document.activeElement?.value === v", arg=value, timeout=5_000)
             page.keyboard.press("Enter")

@@ -482,6 +482,13 @@ def _line_due_rows(
     return out[judged].reset_index(drop=True)
 
 
+def _posting_days(frame: pd.DataFrame) -> np.ndarray:
+    """The day each row was posted (its created_at, UTC); unknown (NaT) when the column is absent."""
+    if "created_at" in frame.columns:
+        return to_dates(frame["created_at"])
+    return np.full(len(frame), np.datetime64("NaT", "D"))
+
+
 def _schedule_revisions(schedules: pd.DataFrame, lines: pd.DataFrame, today: np.datetime64) -> pd.DataFrame:
     """Usable revisions of known lines, posted on or before as_of (unknown posting times kept)."""
     if schedules.empty:
@@ -495,11 +502,7 @@ def _schedule_revisions(schedules: pd.DataFrame, lines: pd.DataFrame, today: np.
                 "posted": pd.Series(dtype="datetime64[s]"),
             }
         )
-    posted = (
-        to_dates(schedules["created_at"])
-        if "created_at" in schedules.columns
-        else np.full(len(schedules), np.datetime64("NaT", "D"))
-    )
+    posted = _posting_days(schedules)
     out = pd.DataFrame(
         {
             "line_id": pd.to_numeric(schedules["line_id"]).astype("int64").to_numpy(),
@@ -530,11 +533,7 @@ def _prepare_reports(reports: pd.DataFrame, lines: pd.DataFrame, today: np.datet
             }
         )
     day = to_dates(reports["report_date"])
-    posted = (
-        to_dates(reports["created_at"])
-        if "created_at" in reports.columns
-        else np.full(len(reports), np.datetime64("NaT", "D"))
-    )
+    posted = _posting_days(reports)
     current = (
         reports["is_current"].astype(bool).to_numpy()
         if "is_current" in reports.columns

@@ -133,6 +133,14 @@ def login(page, base_url: str, username: str, password: str) -> None:  # type: i
     page.get_by_role("textbox", name="Username").fill(username)
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+    # The login sends the browser through /portal-auth/start (which sets the session cookie) and
+    # back: "Log out" may show before that round trip, and a click then would be lost in it.
+    deadline = time.monotonic() + 45
+    while not any(c["name"] == "portal_session" for c in page.context.cookies()):
+        if time.monotonic() > deadline:
+            raise AssertionError("the login never set its session cookie")
+        page.wait_for_timeout(100)
+    page.wait_for_url(lambda url: "/portal-auth/" not in url)
     page.get_by_role("button", name="Log out").wait_for()
 
 

@@ -176,6 +176,10 @@ def type_in_grid(page, row: int, column: str, value: str, *, then: str) -> None:
             page.keyboard.type(value[1:])
             # Enter commits what the editor holds: only once it holds every character typed.
             page.wait_for_function("v => document.activeElement?.value === v", arg=value, timeout=5_000)
+            # The input shows the text before the grid's own state has it: in a starved browser an
+            # Enter pressed at once commits the old, empty value and nothing is sent. People never
+            # press Enter within milliseconds of typing; a pause as short as theirs removes the race.
+            page.wait_for_timeout(600)
             page.keyboard.press("Enter")
             # An edit typed while the grid was being redrawn is dropped: then the button never comes.
             done.wait_for(timeout=15_000)

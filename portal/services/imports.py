@@ -44,6 +44,7 @@ from portal.core.fileformats import (
 from portal.services import audit
 from portal.services.access import Actor, service
 from portal.services.calendars import load_calendars
+from portal.services.settings import load_settings
 
 #: Which roles may import which kinds. Supplier users only ever touch their own lines.
 KIND_ROLES: dict[str, frozenset[Role]] = {
@@ -559,14 +560,15 @@ def _write_receipts(session, actor, table, result, today, dry_run) -> None:  # t
     ]
     session.execute(insert(Receipt), values)
     line_ids = [int(i) for i in lines["id"].unique()]
-    mark_received(session, line_ids)
+    mark_received(session, line_ids, load_settings(session).in_full_threshold)
     result.line_ids = set(line_ids)
     result.item_ids = {int(i) for i in lines["item_id"].unique()}
     result.created = len(values)
 
 
-def mark_received(session: Session, line_ids: list[int], in_full: float = 0.98) -> None:
-    """Lines whose good received quantity reaches ``in_full`` of the order become received."""
+def mark_received(session: Session, line_ids: list[int], in_full: float) -> None:
+    """Lines whose good received quantity reaches ``in_full`` (the admin's in-full threshold) of
+    the order become received: the same rule the scorecards use for a line's delivery date."""
     for chunk in _chunks(line_ids):
         good = (
             select(Receipt.po_line_id, func.sum(Receipt.quantity - Receipt.rejected_qty).label("good"))

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, func, select, true, update
 from sqlalchemy.orm import Session
 
 from db.bulk import bulk_insert, bulk_update
@@ -137,26 +137,40 @@ def load_open_lines(
     *,
     supplier_ids: Collection[int] | None = None,
     item_ids: Collection[int] | None = None,
+    as_of: dt.date | None = None,
+    in_full: float = 0.98,
 ) -> pd.DataFrame:
-    """Open lines (optionally only these ids / suppliers / items) with effective transit days."""
-    stmt = (
-        select(
-            PoLine.id,
-            PoLine.po_number,
-            PoLine.line,
-            PoLine.supplier_id,
-            Supplier.code,
-            PoLine.item_id,
-            PoLine.quantity,
-            PoLine.status,
-            PoLine.order_date,
-            PoLine.need_by_date,
-            PoLine.promised_date,
-            func.coalesce(PoLine.transit_days, Supplier.transit_days),
+    """Open lines (optionally only these ids / suppliers / items) with effective transit days.
+
+    With ``as_of``: the lines open on that day. A line ordered later did not exist yet, and a
+    line received in full only after it (by ``in_full``, the admin's threshold) was still open.
+    """
+    stmt = select(
+        PoLine.id,
+        PoLine.po_number,
+        PoLine.line,
+        PoLine.supplier_id,
+        Supplier.code,
+        PoLine.item_id,
+        PoLine.quantity,
+        PoLine.status,
+        PoLine.order_date,
+        PoLine.need_by_date,
+        PoLine.promised_date,
+        func.coalesce(PoLine.transit_days, Supplier.transit_days),
+    ).join(Supplier, Supplier.id == PoLine.supplier_id)
+    # Imports refuse receipts dated in the future, so only a past-dated sweep can find lines
+    # received after its day: the hot path (a post, as of today) keeps the plain filter.
+    past = as_of is not None and as_of < dt.date.today()
+    if past:
+        received_later = select(Receipt.po_line_id).where(Receipt.received_date > as_of)
+        stmt = stmt.where(
+            PoLine.status.in_(OPEN_LINE_STATUSES)
+            | ((PoLine.status == LineStatus.RECEIVED) & PoLine.id.in_(received_later)),
+            PoLine.order_date.is_(None) | (PoLine.order_date <= as_of),
         )
-        .join(Supplier, Supplier.id == PoLine.supplier_id)
-        .where(PoLine.status.in_(OPEN_LINE_STATUSES))
-    )
+    else:
+        stmt = stmt.where(PoLine.status.in_(OPEN_LINE_STATUSES))
     if supplier_ids is not None:
         frame = _by_ids(session, stmt, PoLine.supplier_id, supplier_ids, LINE_COLS)
     elif item_ids is not None:
@@ -168,7 +182,28 @@ def load_open_lines(
     for col in ("order_date", "need_by_date", "promised_date"):
         frame[col] = pd.to_datetime(frame[col])
     frame["transit_days"] = frame["transit_days"].fillna(0).astype("int64")
+    if past:
+        frame = _as_open_on(session, frame, as_of, in_full)
     return frame
+
+
+def _as_open_on(session: Session, frame: pd.DataFrame, as_of: dt.date, in_full: float) -> pd.DataFrame:
+    """Keep the received lines that were still open on ``as_of``, with the status they had then."""
+    received = frame["status"] == LineStatus.RECEIVED.value
+    if not received.any():
+        return frame
+    ids = frame.loc[received, "line_id"].astype(int).tolist()
+    receipts = load_receipts(session, ids, as_of)
+    delivered = history.delivery_dates(frame.loc[received, ["line_id", "quantity"]], receipts, in_full)
+    delivered_ids = set(delivered[delivered.notna()].index.astype(int))
+    reported = set(load_reports(session, ids, as_of)["line_id"].astype(int))
+    frame = frame[~frame["line_id"].isin(delivered_ids)].copy()
+    was = frame["status"] == LineStatus.RECEIVED.value
+    frame.loc[was, "status"] = [
+        LineStatus.IN_PRODUCTION.value if int(i) in reported else LineStatus.OPEN.value
+        for i in frame.loc[was, "line_id"]
+    ]
+    return frame.reset_index(drop=True)
 
 
 def load_schedules(session: Session, line_ids: Collection[int]) -> pd.DataFrame:
@@ -211,18 +246,26 @@ def load_reports(
     return frame
 
 
-def load_receipts(session: Session, line_ids: Collection[int] | None = None) -> pd.DataFrame:
+def load_receipts(
+    session: Session, line_ids: Collection[int] | None = None, as_of: dt.date | None = None
+) -> pd.DataFrame:
+    """Receipts of these lines (all when None), only those dated on or before ``as_of`` if given."""
     cols = ["po_line_id", "received_date", "quantity", "rejected_qty"]
     stmt = select(Receipt.po_line_id, Receipt.received_date, Receipt.quantity, Receipt.rejected_qty)
+    if as_of is not None:
+        stmt = stmt.where(Receipt.received_date <= as_of)
     frame = _by_ids(session, stmt, Receipt.po_line_id, line_ids, cols)
     frame["received_date"] = pd.to_datetime(frame["received_date"])
     return frame
 
 
-def load_history_lines(session: Session) -> pd.DataFrame:
-    """Every line that has a receipt: the delivery history the engine learns from."""
+def load_history_lines(session: Session, as_of: dt.date | None = None) -> pd.DataFrame:
+    """Every line with a receipt (dated on or before ``as_of`` if given): the delivery history
+    the engine learns from."""
     cols = ["line_id", "supplier_id", "item_id", "quantity", "order_date", "need_by_date", "promised_date"]
     has_receipt = select(Receipt.po_line_id).distinct()
+    if as_of is not None:
+        has_receipt = has_receipt.where(Receipt.received_date <= as_of)
     stmt = select(
         PoLine.id,
         PoLine.supplier_id,
@@ -261,10 +304,12 @@ def load_stored_forecasts(session: Session, line_ids: Collection[int]) -> pd.Dat
 # ------------------------------------------------------------------------- steps
 
 
-def supplier_statistics(session: Session, settings: Settings) -> pd.DataFrame:
-    """Learn each supplier's buffer, median lead time and observed capacity from its history."""
-    lines = load_history_lines(session)
-    receipts = load_receipts(session, None) if not lines.empty else load_receipts(session, [])
+def supplier_statistics(session: Session, settings: Settings, as_of: dt.date | None = None) -> pd.DataFrame:
+    """Learn each supplier's buffer, median lead time and observed capacity from its history:
+    only receipts and reports dated on or before ``as_of`` when given, so a past-dated sweep
+    never learns from what happened after its day."""
+    lines = load_history_lines(session, as_of)
+    receipts = load_receipts(session, None if not lines.empty else [], as_of)
     delivered = history.delivered_history(lines, receipts, settings.in_full_threshold)
     buffers = buffer_rules.supplier_buffers(
         delivered[["supplier_id", "due_date", "delivered_date", "order_date", "quantity", "item_id"]],
@@ -279,6 +324,7 @@ def supplier_statistics(session: Session, settings: Settings) -> pd.DataFrame:
         select(PoLine.supplier_id, ProductionReport.report_date, func.sum(ProductionReport.good_qty))
         .join(PoLine, PoLine.id == ProductionReport.po_line_id)
         .where(ProductionReport.is_current)
+        .where(ProductionReport.report_date <= as_of if as_of is not None else true())
         .group_by(PoLine.supplier_id, ProductionReport.report_date),
         ["supplier_id", "report_date", "good_qty"],
     )
@@ -402,6 +448,8 @@ def _promises(
         .join(Item, Item.id == Backorder.item_id)
         .where(Backorder.status == BackorderStatus.WAITING)
     )
+    if as_of < dt.date.today():
+        stmt = stmt.where(Backorder.order_date <= as_of)  # a past-dated sweep: not yet ordered then
     demand = _by_ids(session, stmt, Backorder.item_id, item_ids, bo_cols)
     for col in ("order_date", "communicated_date", "previous_promise_date"):
         demand[col] = pd.to_datetime(demand[col])
@@ -415,7 +463,9 @@ def _promises(
     items_in_play = sorted(set(demand["item_id"].astype(int)))
     on_hand = _by_ids(session, select(Item.id, Item.on_hand), Item.id, items_in_play, ["item_id", "on_hand"])
     # Supply lines: open lines of these items, with the freshest forecast we have.
-    supply_lines = load_open_lines(session, item_ids=items_in_play)
+    supply_lines = load_open_lines(
+        session, item_ids=items_in_play, as_of=as_of, in_full=settings.in_full_threshold
+    )
     stored = load_stored_forecasts(session, supply_lines["line_id"].tolist())
     arrival = stored.set_index("line_id")["arrival_p90"]
     if not fresh.empty:
@@ -423,7 +473,7 @@ def _promises(
             [arrival[~arrival.index.isin(fresh["line_id"])], fresh.set_index("line_id")["arrival_p90"]]
         )
     supply_lines["arrival_p90"] = pd.to_datetime(arrival.reindex(supply_lines["line_id"]).to_numpy())
-    receipts = load_receipts(session, supply_lines["line_id"].tolist())
+    receipts = load_receipts(session, supply_lines["line_id"].tolist(), as_of)
     supply_lines["outstanding_qty"] = history.outstanding_quantities(supply_lines, receipts).to_numpy()
     supply_lines["due_date"] = history.due_dates(supply_lines).to_numpy()
     supply = promise_rules.build_supply(
@@ -592,7 +642,7 @@ def _run(
     timer = _Timer(result)
     now = utcnow()
     full = line_ids is None
-    lines = load_open_lines(session, line_ids)
+    lines = load_open_lines(session, line_ids, as_of=as_of, in_full=settings.in_full_threshold)
     calendars = load_calendars(session, None if full else set(lines["supplier_id"].astype(int)))
     timer.mark("load_lines")
     frame = _forecast(session, lines, calendars, as_of, settings)
@@ -692,7 +742,7 @@ def sweep(db: Database, actor: Actor, as_of: dt.date | None = None) -> SweepResu
     with db.write() as session:
         start = time.perf_counter()
         settings = load_settings(session)
-        stats = supplier_statistics(session, settings)
+        stats = supplier_statistics(session, settings, as_of)
         store_supplier_stats(session, stats)
         result.timings["supplier_stats"] = round(time.perf_counter() - start, 4)
         _run(session, as_of, settings, line_ids=None, item_ids=None, stats=stats, result=result)

@@ -183,6 +183,27 @@ def test_receipts_in_full_mark_the_line_received(db) -> None:  # type: ignore[no
     assert status == LineStatus.RECEIVED
 
 
+@pytest.mark.parametrize(("threshold", "expected"), [(0.98, LineStatus.OPEN), (0.90, LineStatus.RECEIVED)])
+def test_receipts_mark_a_line_received_by_the_admins_in_full_threshold(  # type: ignore[no-untyped-def]
+    db, threshold, expected
+) -> None:
+    from portal.services.settings import update_settings
+
+    world = small_world(db)
+    update_settings(db, world.admin, {"in_full_threshold": threshold})
+    result = load(
+        db,
+        SYSTEM,
+        "receipts",
+        "po_number,line,received_date,quantity,rejected_qty\nPO-1,2,2026-03-02,280,0\n",
+    )
+    assert result.ok
+    with db.read() as session:
+        status = session.scalar(select(PoLine.status).where(PoLine.id == world.line_ids["PO-1/2"]))
+    # 280 good of 300 = 93.3%: in full at a 90% threshold, short of it at 98%
+    assert status == expected
+
+
 def test_a_dry_run_checks_everything_and_writes_nothing(db) -> None:  # type: ignore[no-untyped-def]
     from portal.services.imports import import_table, read_upload
 

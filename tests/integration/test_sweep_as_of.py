@@ -1,0 +1,102 @@
+"""A sweep as of a past day sees only what was known on that day, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+
+from db.engine import Database
+from db.models import Alert, Backorder, LineForecast, SupplierStats
+from portal.core.domain import AlertStatus
+from portal.services.access import Actor
+from portal.services.planning import sweep
+from tests.builders import TODAY, load, small_world
+
+SYSTEM = Actor.system("test")
+LATER = dt.date(2026, 4, 15)
+
+# History known on TODAY: a partial receipt of PO-1/2.
+KNOWN_RECEIPTS = "po_number,line,received_date,quantity,rejected_qty\nPO-1,2,2026-03-03,100,0\n"
+# What happened after TODAY: more output, lines delivered (one late, one completing PO-1/2),
+# a new line and a new backorder.
+FUTURE_REPORTS = "po_number,line,date,good_qty,rejected_qty,note\n" + "".join(
+    f"PO-1,1,2026-03-{day:02d},40,9,\n" for day in (9, 10, 11, 12, 13, 16, 17, 18, 19, 20)
+)
+FUTURE_RECEIPTS = (
+    "po_number,line,received_date,quantity,rejected_qty\nPO-1,2,2026-04-02,200,0\nPO-1,1,2026-04-10,1000,0\n"
+)
+FUTURE_POS = (
+    "po_number,line,supplier_code,sku,quantity,order_date,need_by_date,promised_date,transit_days\n"
+    "PO-9,1,ACME,SKU-1,500,2026-03-20,2026-05-01,,\n"
+)
+FUTURE_BACKORDERS = (
+    "order_ref,customer,sku,quantity,order_date,priority,communicated_date\nSO-9,Cy,SKU-1,30,2026-03-25,5,\n"
+)
+
+
+def what_the_sweep_stored(db: Database, backorder_refs: set[str]) -> dict[str, Any]:
+    """Forecasts, supplier statistics, promises of these backorders and open alerts, comparable."""
+    with db.read() as session:
+        forecasts = sorted(
+            session.execute(
+                select(
+                    LineForecast.po_line_id,
+                    LineForecast.produced,
+                    LineForecast.remaining,
+                    LineForecast.rate,
+                    LineForecast.completion_p50,
+                    LineForecast.completion_p90,
+                    LineForecast.arrival_p90,
+                )
+            ).all()
+        )
+        stats = sorted(
+            session.execute(
+                select(
+                    SupplierStats.supplier_id,
+                    SupplierStats.buffer_days,
+                    SupplierStats.deliveries,
+                    SupplierStats.median_lead_time_days,
+                    SupplierStats.observed_capacity_p90,
+                )
+            ).all()
+        )
+        promises = sorted(
+            session.execute(
+                select(Backorder.order_ref, Backorder.promise_date, Backorder.promise_status).where(
+                    Backorder.order_ref.in_(backorder_refs)
+                )
+            ).all()
+        )
+        alerts = sorted(
+            session.execute(
+                select(Alert.rule, Alert.subject_key, Alert.severity, Alert.message).where(
+                    Alert.status != AlertStatus.RESOLVED
+                )
+            ).all()
+        )
+    return {"forecasts": forecasts, "stats": stats, "promises": promises, "alerts": alerts}
+
+
+def test_a_past_sweep_is_not_changed_by_what_happened_after_its_day(db) -> None:  # type: ignore[no-untyped-def]
+    world = small_world(db)
+    assert load(db, SYSTEM, "receipts", KNOWN_RECEIPTS).ok
+    sweep(db, world.buyer, TODAY)
+    before = what_the_sweep_stored(db, {"SO-1", "SO-2"})
+    assert before["forecasts"] and before["promises"]
+
+    for kind, text in (
+        ("reports", FUTURE_REPORTS),
+        ("pos", FUTURE_POS),
+        ("backorders", FUTURE_BACKORDERS),
+        ("receipts", FUTURE_RECEIPTS),
+    ):
+        result = load(db, SYSTEM, kind, text, today=LATER)
+        assert result.ok, result.errors
+    sweep(db, world.buyer, LATER)  # the present moves on: buffers learnt, lines received
+    assert what_the_sweep_stored(db, {"SO-1", "SO-2"}) != before
+
+    sweep(db, world.buyer, TODAY)
+    assert what_the_sweep_stored(db, {"SO-1", "SO-2"}) == before

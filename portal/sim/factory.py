@@ -49,8 +49,8 @@ class Dynamics:
     capability_sd: float = 0.08
     weak_supplier_share: float = 0.25
     weak_capability: float = 0.7
-    capacity_min: float = 0.9
-    capacity_max: float = 1.6
+    capacity_min: float = 1.0
+    capacity_max: float = 1.8
     noise_cv: float = 0.2
     ramp_days: int = 4
     ramp_floor: float = 0.5
@@ -321,8 +321,9 @@ def simulate(world: World, dynamics: Dynamics, seed: int = 0) -> Truth:
         # Suppliers look at their end date only when it is near, and move it only later.
         near = (complete < 0) & (posted_end - w <= dynamics.revise_window) & (w >= post_w)
         if near.any():
-            seen = np.minimum(np.maximum(w - start + 1, 0), 5)
-            recent = np.where(seen > 0, history.sum(axis=1) / np.maximum(seen, 1), 0.0)
+            # Its own rate: the recent days it made something (it expects the material back tomorrow).
+            made_days = (history > 0).sum(axis=1)
+            recent = history.sum(axis=1) / np.maximum(made_days, 1)
             own_rate = np.where(recent > 0, recent, rate)
             days = np.ceil(remaining / own_rate).astype(int)
             projected = np.where(w < start, start + days - 1, w + days)

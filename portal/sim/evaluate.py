@@ -37,8 +37,14 @@ KEY = ["po_number", "line"]
 PROJECTED_LATE = "PROJECTED_LATE"
 
 
+def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
+    """The line key with one dtype on every side (an empty or all-NaN column reads as float)."""
+    frame = frame.dropna(subset=KEY)
+    return frame.astype({"po_number": "object", "line": "int64"})
+
+
 def _with_truth(frame: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
-    return frame.merge(truth[[*KEY, "need_by_date", "arrival_date"]], on=KEY, how="inner")
+    return _keyed(frame).merge(_keyed(truth[[*KEY, "need_by_date", "arrival_date"]]), on=KEY, how="inner")
 
 
 def _days(delta: pd.Series) -> pd.Series:
@@ -81,8 +87,15 @@ def accuracy(snapshots: pd.DataFrame, truth: pd.DataFrame) -> dict[str, Any]:
 
 def first_flagged(flags: pd.DataFrame) -> pd.DataFrame:
     """Per line, the first as_of day it was flagged (``flags``: as_of, po_number, line)."""
+    flags = _keyed(flags)
     if flags.empty:
-        return pd.DataFrame({"po_number": [], "line": [], "first_flagged": pd.Series(dtype="datetime64[ns]")})
+        return pd.DataFrame(
+            {
+                "po_number": pd.Series(dtype="object"),
+                "line": pd.Series(dtype="int64"),
+                "first_flagged": pd.Series(dtype="datetime64[ns]"),
+            }
+        )
     return flags.groupby(KEY, as_index=False)["as_of"].min().rename(columns={"as_of": "first_flagged"})
 
 
@@ -94,7 +107,7 @@ def projected_late_flags(alerts: pd.DataFrame) -> pd.DataFrame:
 
 def supplier_flags(snapshots: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     """The (line, day) pairs where the supplier's own date + transit is after need-by."""
-    rows = snapshots.merge(truth[[*KEY, "need_by_date"]], on=KEY, how="inner")
+    rows = _keyed(snapshots).merge(_keyed(truth[[*KEY, "need_by_date"]]), on=KEY, how="inner")
     return rows.loc[rows["supplier_arrival"] > rows["need_by_date"], ["as_of", *KEY]]
 
 
@@ -104,7 +117,7 @@ def warning(
     """Among late lines due by ``last_day``: the share flagged ``min_days`` ahead, median days of warning."""
     late = late_lines(truth)
     late = late[late["need_by_date"] <= pd.Timestamp(last_day)]
-    merged = late.merge(first_flagged(flags), on=KEY, how="left")
+    merged = _keyed(late).merge(first_flagged(flags), on=KEY, how="left")
     lead = _days(merged["need_by_date"] - merged["first_flagged"]).fillna(0.0).clip(lower=0.0)
     return {
         "late_lines": len(merged),

@@ -19,8 +19,8 @@ the causes of late delivery the portal exists for:
 
 Suppliers post a schedule when the order arrives (the plan, at full rate), report each
 production day ``lag`` working days late (or never: a skipped day), and revise their estimated
-end date only when it is near (``revise_window`` working days or less away) and their own
-projection says it will be missed. The buyer posts a receipt when a line arrives.
+end date only when it is near (each supplier's window: 0 to ``revise_window`` working days
+away) and their own projection says it will be missed. The buyer posts a receipt when a line arrives.
 """
 
 from __future__ import annotations
@@ -201,6 +201,8 @@ def generate_world(params: WorldParams, dynamics: Dynamics) -> World:
             "late_start_prob": np.clip(rng.normal(dynamics.late_start_prob, 0.1, n_sup), 0, 1),
             "report_lag_mean": rng.uniform(0, 2 * dynamics.report_lag_mean, n_sup),
             "skip_prob": rng.uniform(0, 2 * dynamics.skip_prob, n_sup).clip(0, 0.95),
+            # Some suppliers look at their end date a week ahead, some only on the day.
+            "revise_window": rng.integers(0, dynamics.revise_window + 1, n_sup),
         }
     )
     # Uneven order volumes: some suppliers get many lines (and run into their slots).
@@ -282,6 +284,10 @@ def simulate(world: World, dynamics: Dynamics, seed: int = 0) -> Truth:
     remaining = lines["quantity"].to_numpy(dtype="float64").copy()
     posted_end = lines["planned_end_w"].to_numpy().copy()
     post_w = lines["schedule_post_w"].to_numpy()
+    if "revise_window" in sup:
+        window = sup["revise_window"].to_numpy()[s_idx]
+    else:
+        window = np.full(n, dynamics.revise_window)
     worked = np.zeros(n)
     complete = np.full(n, -1)
     outage = _outage_mask(world, MAX_WORKING_DAYS)
@@ -319,7 +325,7 @@ def simulate(world: World, dynamics: Dynamics, seed: int = 0) -> Truth:
         done_now = in_prod & (remaining <= 0)
         complete[done_now] = w
         # Suppliers look at their end date only when it is near, and move it only later.
-        near = (complete < 0) & (posted_end - w <= dynamics.revise_window) & (w >= post_w)
+        near = (complete < 0) & (posted_end - w <= window) & (w >= post_w)
         if near.any():
             # Its own rate: the recent days it made something (it expects the material back tomorrow).
             made_days = (history > 0).sum(axis=1)

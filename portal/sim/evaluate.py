@@ -6,7 +6,8 @@ Pure functions over frames (pandas only). Their inputs:
   real arrival at the warehouse); a line is **late** when it arrived after its need-by date;
 * ``snapshots``: one row per (open line, as_of day): ``as_of``, ``po_number``, ``line``, the stored
   ``arrival_p50``/``arrival_p90`` and ``supplier_arrival`` (the supplier's current
-  estimated_end_date + transit days, as posted by that day; NaT without a schedule);
+  estimated_end_date + transit days, as posted by that day; NaT without a schedule), and
+  optionally the forecast's ``rate_source`` (plan / observed) for the breakdown;
 * ``alerts``: one row per open alert and as_of day: ``as_of``, ``rule``, and ``po_number``/``line``
   for line alerts (NaN for supplier and backorder alerts).
 
@@ -83,6 +84,38 @@ def accuracy(snapshots: pd.DataFrame, truth: pd.DataFrame) -> dict[str, Any]:
         "p50_bias_days": None if bias is None else float(bias),
         "ratio": float(mae / own) if mae is not None and own else None,
     }
+
+
+#: Real days from the as-of day to the arrival, as buckets for the breakdown.
+HORIZONS = ((0, 14, "0-13 d"), (14, 42, "14-41 d"), (42, 100_000, "42+ d"))
+
+
+def breakdown(snapshots: pd.DataFrame, truth: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Coverage and error by the forecast's rate source (plan/observed) and by real days to arrival."""
+    pairs = _with_truth(snapshots.dropna(subset=["arrival_p50", "arrival_p90"]), truth)
+    to_arrival = _days(pairs["arrival_date"] - pairs["as_of"])
+    groups: dict[str, pd.Series] = {}
+    if "rate_source" in pairs:
+        for source in sorted(pairs["rate_source"].dropna().unique()):
+            groups[f"rate {source}"] = pairs["rate_source"] == source
+    for low, high, name in HORIZONS:
+        groups[f"arrival in {name}"] = (to_arrival >= low) & (to_arrival < high)
+    out: dict[str, dict[str, Any]] = {}
+    for name, mask in groups.items():
+        part = pairs[mask]
+        if part.empty:
+            continue
+        error = _days(part["arrival_p50"] - part["arrival_date"])
+        own = _days(part["supplier_arrival"] - part["arrival_date"]).abs()
+        out[name] = {
+            "pairs": len(part),
+            "p50_coverage": _share(part["arrival_date"] <= part["arrival_p50"]),
+            "p90_coverage": _share(part["arrival_date"] <= part["arrival_p90"]),
+            "p50_mae_days": float(error.abs().mean()),
+            "p50_bias_days": float(error.mean()),
+            "supplier_mae_days": float(own.mean()) if own.notna().any() else None,
+        }
+    return out
 
 
 def first_flagged(flags: pd.DataFrame) -> pd.DataFrame:
@@ -162,6 +195,7 @@ class Evaluation:
     precision: dict[str, Any]
     precision_supplier: dict[str, Any]
     alert_load: dict[str, float]
+    breakdown: dict[str, dict[str, Any]] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -174,6 +208,7 @@ class Evaluation:
             "warning": {"portal": self.warning, "supplier": self.warning_supplier},
             "precision": {"portal": self.precision, "supplier": self.precision_supplier},
             "alert_load": self.alert_load,
+            "breakdown": self.breakdown,
             **self.info,
         }
 
@@ -198,6 +233,7 @@ def evaluate(
         precision=precision(portal_flags, truth),
         precision_supplier=precision(own_flags, truth),
         alert_load=alert_load(alerts, snapshots),
+        breakdown=breakdown(snapshots, truth),
     )
 
 
@@ -216,6 +252,12 @@ def format_text(result: Evaluation) -> str:
     p, ps = result.precision, result.precision_supplier
     ratio = "n/a" if a["ratio"] is None else f"{a['ratio']:.2f}x"
     load = ", ".join(f"{rule} {v:.2f}" for rule, v in result.alert_load.items() if rule != "total")
+    parts = [
+        f"  {name}: {b['pairs']} pairs, p50 covers {_pct(b['p50_coverage'])}, p90 {_pct(b['p90_coverage'])}, "
+        f"p50 MAE {_num(b['p50_mae_days'], ' d')} (bias {_num(b['p50_bias_days'], ' d')}), "
+        f"supplier's {_num(b['supplier_mae_days'], ' d')}"
+        for name, b in result.breakdown.items()
+    ]
     return "\n".join(
         [
             f"Lines: {result.lines}, late: {result.late}; (line, day) pairs with a forecast: {c['pairs']}",
@@ -231,5 +273,6 @@ def format_text(result: Evaluation) -> str:
             f"supplier's date {_pct(ps['precision'])} of {ps['flagged_lines']}",
             f"Alert load: {result.alert_load.get('total', 0.0):.2f} open alerts per open line per day"
             + (f" ({load})" if load else ""),
+            *(["Breakdown:", *parts] if parts else []),
         ]
     )

@@ -124,6 +124,7 @@ def snapshot(db: Database, as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
             PoLine.line,
             LineForecast.arrival_p50,
             LineForecast.arrival_p90,
+            LineForecast.rate_source,
             current.c.estimated_end_date,
             func.coalesce(PoLine.transit_days, Supplier.transit_days),
         )
@@ -140,7 +141,15 @@ def snapshot(db: Database, as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
         snap = read_frame(
             session,
             forecasts,
-            ["po_number", "line", "arrival_p50", "arrival_p90", "estimated_end_date", "transit_days"],
+            [
+                "po_number",
+                "line",
+                "arrival_p50",
+                "arrival_p90",
+                "rate_source",
+                "estimated_end_date",
+                "transit_days",
+            ],
         )
         open_alerts = read_frame(session, alerts, ["rule", "po_number", "line"])
     for col in ("arrival_p50", "arrival_p90", "estimated_end_date"):

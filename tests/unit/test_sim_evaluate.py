@@ -8,6 +8,7 @@ import pytest
 from portal.sim.evaluate import (
     accuracy,
     alert_load,
+    breakdown,
     calibration,
     evaluate,
     format_text,
@@ -170,3 +171,17 @@ def test_evaluate_reports_every_figure_as_text_and_plain_values() -> None:
     assert data["precision"]["portal"] == {"flagged_lines": 1, "precision": 1.0}
     text = format_text(result)
     assert "arrival_p90 100%" in text and "PROJECTED_LATE 100% of 1 lines really late" in text
+
+
+def test_the_breakdown_splits_pairs_by_rate_source_and_real_days_to_arrival() -> None:
+    frame = snaps(
+        ("2026-01-01", "B", "2026-03-25", "2026-03-30", "2026-03-12"),  # 78 days ahead, from the plan
+        ("2026-03-10", "B", "2026-03-18", "2026-03-22", "2026-03-12"),  # 10 days ahead, observed
+    )
+    frame["rate_source"] = ["plan", "observed"]
+    parts = breakdown(frame, LINES)
+    assert parts["rate plan"]["pairs"] == 1 and parts["rate plan"]["p50_bias_days"] == 5.0
+    assert parts["rate observed"]["p90_coverage"] == 1.0 and parts["rate observed"]["p50_coverage"] == 0.0
+    assert parts["arrival in 0-13 d"]["pairs"] == 1 and parts["arrival in 42+ d"]["pairs"] == 1
+    assert "arrival in 14-41 d" not in parts
+    assert parts["arrival in 0-13 d"]["supplier_mae_days"] == 8.0

@@ -153,7 +153,12 @@ def _add_evaluate(sub) -> None:  # type: ignore[no-untyped-def]
     ev.add_argument("--progress", action="store_true", help="print each step to stderr")
     dyn = ev.add_argument_group("dynamics")
     for f in dataclasses.fields(Dynamics):
-        dyn.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), default=f.default)
+        dyn.add_argument(
+            "--" + f.name.replace("_", "-"),
+            type=type(f.default),
+            default=f.default,
+            help=f"default {f.default}",
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

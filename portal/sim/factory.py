@@ -26,7 +26,6 @@ away) and their own projection says it will be missed. The buyer posts a receipt
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
@@ -441,8 +440,3 @@ def describe(params: WorldParams, dynamics: Dynamics) -> dict[str, object]:
     world = asdict(params)
     world["start"] = params.start.isoformat()
     return {"world": world, "dynamics": asdict(dynamics)}
-
-
-def planned_days(quantity: int, rate: int) -> int:
-    """Working days a line takes at its planned rate (the start day is day 1)."""
-    return math.ceil(quantity / rate)

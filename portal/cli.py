@@ -127,7 +127,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bt.add_argument("--horizon", type=int, default=30, help="days before the due date a promise is made")
     bt.add_argument("--format", choices=["text", "json"], default="text")
+    _add_evaluate(sub)
     return parser
+
+
+def _add_evaluate(sub) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    from portal.sim.factory import Dynamics, WorldParams
+
+    world = WorldParams()
+    ev = sub.add_parser(
+        "evaluate",
+        help="simulate a supplier base, replay it through imports and sweeps, score forecasts and alerts",
+    )
+    ev.add_argument("--seed", type=int, default=world.seed)
+    ev.add_argument("--suppliers", type=int, default=world.suppliers)
+    ev.add_argument("--lines", type=int, default=world.lines)
+    ev.add_argument("--weeks", type=int, default=world.weeks, help="the replay horizon")
+    ev.add_argument(
+        "--order-weeks", type=int, help="weeks in which lines are ordered (default: ~60%% of --weeks)"
+    )
+    ev.add_argument("--step-days", type=int, default=7, help="days between sweeps")
+    ev.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    ev.add_argument("--progress", action="store_true", help="print each step to stderr")
+    dyn = ev.add_argument_group("dynamics")
+    for f in dataclasses.fields(Dynamics):
+        dyn.add_argument(
+            "--" + f.name.replace("_", "-"),
+            type=type(f.default),
+            default=f.default,
+            help=f"default {f.default}",
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -197,6 +228,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command == "backtest":
         return _backtest(args)
+    if args.command == "evaluate":
+        return _evaluate(args)
     if args.command in ("backup", "restore"):
         from portal import backup as backups
 
@@ -335,4 +368,30 @@ def _backtest(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_dict(), indent=2))
     else:
         print(format_table(result))
+    return EXIT_OK
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from portal.sim.evaluate import format_text
+    from portal.sim.factory import Dynamics, WorldParams
+    from portal.sim.replay import run_evaluation
+
+    params = WorldParams(
+        seed=args.seed,
+        suppliers=args.suppliers,
+        lines=args.lines,
+        weeks=args.weeks,
+        order_weeks=args.order_weeks
+        if args.order_weeks is not None
+        else WorldParams.default_order_weeks(args.weeks),
+    )
+    dynamics = Dynamics(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Dynamics)})
+    progress = (lambda m: print(m, file=sys.stderr)) if args.progress else None
+    result = run_evaluation(params, dynamics, args.step_days, progress=progress)
+    print(format_text(result))
+    if args.json:
+        args.json.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+        print(f"Wrote the figures to {args.json}.", file=sys.stderr)
     return EXIT_OK

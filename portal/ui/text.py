@@ -21,8 +21,9 @@ _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 _LINE_BREAKS = re.compile(r"[ \t]*(?:\r\n|\r|\n)\s*")
 # Streamlit turns text into emoji (``:smile:``), icons (``:material/x:``) and links (bare
 # ``http://`` and ``www.`` addresses) after the escapes are resolved, in the parsed text itself:
-# a word joiner after the colon, and between "www" and its dot, stops those.
-_AFTER_COLON = re.compile(r"\\:")
+# a word joiner after a colon that something follows, and between "www" and its dot, stops those
+# (a colon before a space or at the end opens no shortcode and no address: it stays as it is).
+_AFTER_COLON = re.compile(r"\\:(?=\S)")
 _WWW_DOT = re.compile(r"(?i)(www)(?=\\\.)")
 
 

@@ -70,7 +70,8 @@ def test_ordinary_values_are_unchanged_apart_from_their_punctuation() -> None:
     assert plain("PO-1042/3") == "PO\\-1042\\/3"
     assert plain(None) == "" and plain(float("nan")) == ""
     assert plain(42) == "42"
-    assert plain(ValueError("Row 3: bad *value*")) == "Row 3\\:" + WORD_JOINER + " bad \\*value\\*"
+    assert plain(ValueError("Row 3: bad *value*")) == "Row 3\\: bad \\*value\\*"
+    assert plain("a:b") == "a\\:" + WORD_JOINER + "b"
 
 
 def test_every_ascii_punctuation_character_is_covered() -> None:

@@ -12,6 +12,13 @@ if __name__ == "__main__":
 
     main()
 else:
+    from portal.ui.http_security import middleware
     from portal.ui.server import lifespan, on_script_error, routes
 
-    app = st.App("streamlit_app.py", routes=routes(), lifespan=lifespan, on_script_error=on_script_error)
+    app = st.App(
+        "streamlit_app.py",
+        routes=routes(),
+        middleware=middleware(),
+        lifespan=lifespan,
+        on_script_error=on_script_error,
+    )

@@ -7,6 +7,7 @@ to act on a PostgreSQL URL rather than pretend.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 from pathlib import Path
 
@@ -33,21 +34,40 @@ def backup(database_url: str, out: Path | None = None, *, now: dt.datetime | Non
         raise PortalError(f"There is no database at {source_path} to back up.")
     stamp = (now or dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
     target = out or source_path.parent / "backups" / f"portal-{stamp}.db"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        raise PortalError(f"{target} exists already: choose another file.")
-    source = sqlite3.connect(source_path, timeout=30)
-    destination = sqlite3.connect(target)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _create_private(target)
     try:
-        # The backup API copies page by page and restarts if a writer changes the source,
-        # so the copy is a consistent snapshot even while the portal is writing.
-        source.backup(destination, pages=1024)
-        destination.execute("PRAGMA journal_mode=DELETE")
-    finally:
-        destination.close()
-        source.close()
-    _check(target)
+        source = sqlite3.connect(source_path, timeout=30)
+        destination = sqlite3.connect(target)
+        try:
+            # The backup API copies page by page and restarts if a writer changes the source,
+            # so the copy is a consistent snapshot even while the portal is writing.
+            source.backup(destination, pages=1024)
+            destination.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            destination.close()
+            source.close()
+        _check(target)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
     return target
+
+
+def _create_private(target: Path) -> None:
+    """Create ``target`` empty, readable by its owner only (mode 0600 whatever the umask)."""
+    # A backup holds every password hash and supplier's data: it is created exclusively with
+    # mode 0600 before SQLite writes a byte (SQLite's journal copies the file's mode), so no one
+    # else can open it, not even for a moment; O_EXCL also refuses a file or link put there.
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except FileExistsError:
+        raise PortalError(f"{target} exists already: choose another file.") from None
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)  # the umask only removes bits from 0600; say it outright anyway
+    finally:
+        os.close(fd)
 
 
 def _check(path: Path) -> None:

@@ -16,6 +16,8 @@ class Config:
     database_url: str
     data_dir: Path
     base_url: str
+    #: Bearer token that opens Streamlit's /_stcore/metrics (closed to everyone when unset).
+    metrics_token: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -38,4 +40,5 @@ def load_config(env: dict[str, str] | None = None) -> Config:
     elif url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     base_url = env.get("PORTAL_BASE_URL", "http://localhost:8501").rstrip("/")
-    return Config(database_url=url, data_dir=data_dir, base_url=base_url)
+    metrics_token = env.get("PORTAL_METRICS_TOKEN") or None
+    return Config(database_url=url, data_dir=data_dir, base_url=base_url, metrics_token=metrics_token)

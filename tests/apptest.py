@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -31,8 +32,14 @@ def app_as(
     return at
 
 
+def shown(markdown: str) -> str:
+    """The text a Markdown source shows: backslash escapes resolved, invisible word joiners dropped
+    (user text is escaped with portal.ui.text.plain)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
+
+
 def texts(at: AppTest) -> str:
-    """Every title, header, markdown, caption, info and error text on the page, joined."""
+    """Every title, header, markdown, caption, info and error text on the page, as shown, joined."""
     parts = []
     for kind in (
         "title",
@@ -45,5 +52,5 @@ def texts(at: AppTest) -> str:
         "warning",
         "success",
     ):
-        parts.extend(str(e.value) for e in getattr(at, kind))
+        parts.extend(shown(str(e.value)) for e in getattr(at, kind))
     return "\n".join(parts)

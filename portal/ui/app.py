@@ -10,6 +10,7 @@ from portal.core.domain import Role
 from portal.services.access import Actor
 from portal.services.sessions import COOKIE_NAME
 from portal.ui.context import ACTOR_KEY, current_actor
+from portal.ui.text import plain
 
 VIEWS = "portal/ui/views"
 
@@ -107,7 +108,7 @@ def _logout() -> None:
 
 def _sidebar(actor: Actor) -> None:
     with st.sidebar:
-        st.markdown(f"**{actor.name}**")
+        st.markdown(f"**{plain(actor.name)}**")
         st.caption(actor.role.value.capitalize())
         if st.button("Log out", icon=":material/logout:", key="auth.logout"):
             _logout()

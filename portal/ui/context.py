@@ -18,6 +18,7 @@ from portal.bootstrap import open_configured_database
 from portal.config import load_config
 from portal.core.domain import PortalError
 from portal.services.access import Actor
+from portal.ui.text import plain
 
 T = TypeVar("T")
 ACTOR_KEY = "auth.actor"
@@ -57,11 +58,11 @@ def call(fn: Callable[..., T], *args: Any, success: str | None = None, **kwargs:
     try:
         result = fn(get_db(), actor(), *args, **kwargs)
     except PortalError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return None
     st.cache_data.clear()
     if success:
-        st.toast(success, icon=":material/check_circle:")
+        st.toast(plain(success), icon=":material/check_circle:")
     return result
 
 

@@ -8,6 +8,8 @@ import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
 
+from portal.ui.text import plain
+
 SEVERITY_ICONS = {"critical": "🔴 critical", "warning": "🟠 warning", "info": "🔵 info"}
 STATUS_LABELS = {
     "open": "Open",
@@ -177,7 +179,7 @@ def line_detail_link(line_id: int, label: str) -> None:
     """A link to the line detail page, opened on this line (in the same tab: the login is kept)."""
     st.page_link(
         LINE_DETAIL_PAGE,
-        label=f"Open line {label}",
+        label=f"Open line {plain(label)}",
         icon=":material/timeline:",
         query_params={"line": str(int(line_id))},
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import stat
 import threading
 
 import pytest
@@ -72,3 +75,26 @@ def test_backup_never_overwrites_a_file(sqlite_url, tmp_path) -> None:  # type: 
     backup.backup(sqlite_url, target)
     with pytest.raises(PortalError, match="exists already"):
         backup.backup(sqlite_url, target)
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o000])
+def test_a_backup_file_is_readable_by_its_owner_only_whatever_the_umask(sqlite_url, tmp_path, umask) -> None:  # type: ignore[no-untyped-def]
+    previous = os.umask(umask)
+    try:
+        target = backup.backup(sqlite_url, tmp_path / "private.db")
+        default = backup.backup(sqlite_url, now=dt.datetime(2026, 1, 2, 3, 4, 5))
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(default).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(default.parent).st_mode) == 0o700
+
+
+def test_a_backup_refuses_a_link_planted_at_its_path_even_a_dangling_one(sqlite_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    elsewhere = tmp_path / "elsewhere" / "readable-by-all.db"
+    elsewhere.parent.mkdir()
+    planted = tmp_path / "planted.db"
+    planted.symlink_to(elsewhere)
+    with pytest.raises(PortalError, match="exists already"):
+        backup.backup(sqlite_url, planted)
+    assert not elsewhere.exists()

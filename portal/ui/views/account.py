@@ -12,10 +12,11 @@ from portal.services.notifications import (
     set_my_notification_preferences,
 )
 from portal.ui.context import actor, call, read
+from portal.ui.text import plain
 
 me = actor()
 st.title("My account")
-st.write(f"**{me.name}** · username `{me.username}` · role {me.role.value}")
+st.write(f"**{plain(me.name)}** · username {plain(me.username)} · role {me.role.value}")
 st.subheader("Change my password")
 with st.form("account.password", clear_on_submit=True):
     current = st.text_input("Current password", type="password", autocomplete="current-password")
@@ -34,7 +35,7 @@ if not mine.kinds:
     st.caption("The portal sends no e-mail notifications to your role.")
 else:
     if mine.email:
-        st.caption(f"E-mails go to {mine.email}.")
+        st.caption(f"E-mails go to {plain(mine.email)}.")
     else:
         st.warning("There is no e-mail address on your account: ask an admin to add one.")
     suppliers, followed = read(follow_choices) if me.role is Role.BUYER else ([], [])

@@ -15,6 +15,7 @@ from portal.services.notifications import (
     update_notify_settings,
 )
 from portal.ui.context import actor, call, read
+from portal.ui.text import plain
 
 LAST = "admin_notify.last_result"
 
@@ -22,7 +23,7 @@ actor()
 st.title("Notifications")
 if LAST in st.session_state:
     kind, text = st.session_state.pop(LAST)
-    (st.success if kind == "success" else st.error)(text)
+    (st.success if kind == "success" else st.error)(plain(text))
 
 counts = read(notification_counts)
 for column, (status, label) in zip(
@@ -84,7 +85,7 @@ with log_tab:
 with settings_tab:
     view = read(get_notify_settings)
     for problem in view.problems:
-        st.warning(f"Ignored: {problem}")
+        st.warning(f"Ignored: {plain(problem)}")
     if not view.email_enabled:
         st.info("E-mail is off until an SMTP host and a from address are set (here or in PORTAL_SMTP_*).")
     values = view.values
@@ -182,9 +183,9 @@ with settings_tab:
         outcome = call(send_test_email, to)
         if outcome is not None:
             if outcome.sent:
-                st.success(f"Test e-mail sent to {to.strip()}.")
+                st.success(f"Test e-mail sent to {plain(to.strip())}.")
             else:
-                st.error(f"The test e-mail was not sent: {outcome.error}")
+                st.error(f"The test e-mail was not sent: {plain(outcome.error)}")
 
 with hooks_tab:
     st.caption(

@@ -6,6 +6,7 @@ from portal.core.settings import SCORE_METRICS, SPECS, Settings
 from portal.services.planning import sweep
 from portal.services.settings import get_settings, update_settings
 from portal.ui.context import actor, call, read
+from portal.ui.text import plain
 
 actor()
 st.title("Settings")
@@ -105,4 +106,4 @@ if st.button("Run a sweep now", key="settings.sweep"):
     with st.spinner("Sweeping..."):
         result = call(sweep)
     if result is not None:
-        st.success(result.summary())
+        st.success(plain(result.summary()))

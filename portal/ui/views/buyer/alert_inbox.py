@@ -23,6 +23,7 @@ from portal.services.alerts import (
     unsnooze_alerts,
 )
 from portal.ui.context import actor, call, read
+from portal.ui.text import plain
 from portal.ui.widgets import (
     SEVERITY_TONES,
     SEVERITY_WORDS,
@@ -173,7 +174,7 @@ with st.container(border=True):
     for ref in chosen[chosen["order_ref"].notna()].drop_duplicates("order_ref").head(5)["order_ref"]:
         st.page_link(
             "portal/ui/views/buyer/backorders.py",
-            label=f"Open backorder {ref}",
+            label=f"Open backorder {plain(ref)}",
             icon=":material/shopping_cart:",
             query_params={"order": str(ref)},
         )

@@ -20,6 +20,7 @@ from portal.queries.backorders import (
 from portal.queries.exports import export_frame
 from portal.services.backorders import mark_promises_communicated
 from portal.ui.context import actor, call, get_db, read
+from portal.ui.text import plain
 from portal.ui.widgets import (
     clear_selection,
     download_buttons,
@@ -165,7 +166,7 @@ with st.container(border=True):
 if len(selected) == 1:
     row = chosen.iloc[0]
     supply = read(backorder_supply, int(row["backorder_id"]))
-    st.subheader(f"Supply of {row['order_ref']}")
+    st.subheader(f"Supply of {plain(row['order_ref'])}")
     if supply.empty:
         st.warning("Nothing is allocated: stock and open lines of this item cannot cover the whole order.")
     else:

@@ -20,6 +20,7 @@ from portal.services.import_mappings import (
 )
 from portal.services.imports import KIND_ROLES, import_table
 from portal.ui.context import actor, call, read
+from portal.ui.text import plain
 from portal.ui.widgets import flash
 
 FLASH = "imports.flash"
@@ -78,7 +79,7 @@ data = upload.getvalue()
 try:
     raw = read_table(data, upload.name, kind)
 except PortalError as exc:
-    st.error(str(exc))
+    st.error(plain(exc))
     st.stop()
 headers = [str(c) for c in raw.columns]
 suggested = suggest_mapping(headers, kind, read(load_import_mapping, kind))
@@ -94,17 +95,17 @@ with st.expander("Column mapping", expanded=needs_mapping(headers, kind), icon="
     for i, header in enumerate(headers):
         sample = next((v for v in raw[header] if v), "")
         mapping[header] = grid[i % 4].selectbox(
-            header,
+            plain(header),
             options,
             index=options.index(suggested[header]),
             format_func=lambda c: "— leave out —" if c == IGNORE else c,
             key=f"imports.map.{kind}.{upload.file_id}.{i}",
-            help=f"First value in your file: {sample[:60]}" if sample else "This column is empty.",
+            help=f"First value in your file: {plain(sample[:60])}" if sample else "This column is empty.",
         )
 try:
     check_mapping(mapping, kind)
 except PortalError as exc:
-    st.error(str(exc))
+    st.error(plain(exc))
     st.stop()
 frame, effective = apply_mapping(raw, mapping)
 remember = any(target != normalize_header(header) for header, target in mapping.items())
@@ -117,7 +118,7 @@ if st.session_state.get("imports.checked") != signature:
                 import_table, check_rows(frame, kind, effective), filename=upload.name, dry_run=True
             )
         except PortalError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
             st.stop()
     if preview is None:
         st.stop()
@@ -188,7 +189,7 @@ if st.button(f"Import {preview.rows:,} rows", type="primary", icon=":material/up
     if result is not None and result.ok:
         if remember:
             call(save_import_mapping, kind, mapping)
-        flash(FLASH, f"{upload.name}: {result.summary()}")
+        flash(FLASH, plain(f"{upload.name}: {result.summary()}"))
         st.session_state["imports.after"] = kind
         st.session_state["imports.file_version"] = version + 1
         st.session_state.pop("imports.checked", None)

@@ -11,6 +11,7 @@ from portal.queries.line_detail import line_detail
 from portal.services.alerts import comment_on_alert
 from portal.ui.charts import show_burnup
 from portal.ui.context import actor, call, read
+from portal.ui.text import plain
 from portal.ui.widgets import SEVERITY_MARKDOWN, STATUS_LABELS, change_summary, flash, rule_label
 
 PICK = "line_detail.line"
@@ -52,9 +53,9 @@ st.query_params["line"] = str(line_id)
 
 detail = read(line_detail, int(line_id))
 h, fc = detail.header, detail.forecast or {}
-title.title(f"Line {h['label']}")
+title.title(f"Line {plain(h['label'])}")
 st.caption(
-    f"{h['supplier_code']} · {h['supplier_name']} — {h['sku']} {h['item']} — "
+    f"{plain(h['supplier_code'])} · {plain(h['supplier_name'])} — {plain(h['sku'])} {plain(h['item'])} — "
     f"{STATUS_LABELS.get(h['status'], h['status'])}"
 )
 

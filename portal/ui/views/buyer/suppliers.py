@@ -7,6 +7,7 @@ import streamlit as st
 from portal.queries.directory import supplier_overview, supplier_profile, weekday_names
 from portal.queries.late_lines import AT_RISK, LATE, LateLineFilter, late_lines
 from portal.ui.context import actor, read
+from portal.ui.text import plain
 from portal.ui.widgets import line_detail_link, selectable_table
 
 actor()
@@ -79,9 +80,9 @@ if not selected:
 
 profile = read(supplier_profile, selected[0])
 h = profile.header
-st.subheader(f"{h['code']} · {h['name']}")
+st.subheader(f"{plain(h['code'])} · {plain(h['name'])}")
 m = st.columns(5)
-m[0].metric("Country", h["country"] or "–")
+m[0].metric("Country", plain(h["country"]) or "–")
 m[1].metric(
     "Works", weekday_names(h["working_weekdays"]), help="Working weekdays, minus holidays and closures"
 )
@@ -130,7 +131,7 @@ with middle:
             },
         )
 with right:
-    st.markdown(f"**Public holidays ({h['country'] or 'no country'}), next 12 months**")
+    st.markdown(f"**Public holidays ({plain(h['country']) or 'no country'}), next 12 months**")
     if not profile.public_holidays:
         st.caption("None known for this country.")
     else:
@@ -145,7 +146,7 @@ with right:
 st.markdown("**Late and at-risk lines**")
 lines, total, _ = read(late_lines, LateLineFilter(supplier_ids=(int(h["supplier_id"]),)), limit=200)
 if total == 0:
-    st.caption(f"No open line of {h['code']} is forecast after its need-by date.")
+    st.caption(f"No open line of {plain(h['code'])} is forecast after its need-by date.")
 else:
     picked = selectable_table(
         lines.assign(risk=lines["risk"].map({LATE: "Late", AT_RISK: "At risk"})),

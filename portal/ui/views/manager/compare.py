@@ -10,6 +10,7 @@ from portal.core import scorecard as sc
 from portal.queries.directory import supplier_codes
 from portal.queries.scorecards import COMPARE_MAX, compare_suppliers, scorecard_months, supplier_ranking
 from portal.ui.context import actor, read
+from portal.ui.text import plain
 from portal.ui.views.manager.scorecard import format_number, month_choice
 
 SCORECARD_PAGE = "portal/ui/views/manager/scorecard.py"
@@ -119,7 +120,7 @@ st.dataframe(
 )
 buttons = st.columns(len(summary))
 for col, supplier in zip(buttons, summary.itertuples(index=False), strict=True):
-    if col.button(f"Scorecard of {supplier.code}", key=f"compare.open.{supplier.supplier_id}"):
+    if col.button(f"Scorecard of {plain(supplier.code)}", key=f"compare.open.{supplier.supplier_id}"):
         st.session_state["scorecard.supplier"] = int(supplier.supplier_id)
         st.session_state["scorecard.end_month"] = result.end_month
         st.switch_page(SCORECARD_PAGE)
@@ -163,5 +164,5 @@ missing = [c for c, v in zip(summary["code"], summary[metric], strict=True) if v
 st.caption(
     "Each point is the rolling 12 months ending that month. A supplier without a point that month had no "
     "data (or, for the score, too few lines)."
-    + (f" No value over the last 12 months: {', '.join(missing)}." if missing else "")
+    + (f" No value over the last 12 months: {plain(', '.join(missing))}." if missing else "")
 )

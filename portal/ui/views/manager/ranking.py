@@ -7,6 +7,7 @@ from portal.core.domain import Role
 from portal.queries.scorecards import scorecard_months, supplier_ranking
 from portal.services.scorecards import refresh_scorecards
 from portal.ui.context import actor, call, read
+from portal.ui.text import plain
 from portal.ui.views.manager.scorecard import month_choice
 
 SCORECARD_PAGE = "portal/ui/views/manager/scorecard.py"
@@ -148,7 +149,9 @@ unscored = table[table["score"].isna()]
 if len(unscored):
     st.caption(
         "Not scored: "
-        + "; ".join(f"{c} ({n})" for c, n in zip(unscored["code"], unscored["score_note"], strict=True))
+        + "; ".join(
+            f"{plain(c)} ({plain(n)})" for c, n in zip(unscored["code"], unscored["score_note"], strict=True)
+        )
     )
 selected = picked.selection.rows if picked is not None else []
 if selected:

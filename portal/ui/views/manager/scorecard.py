@@ -16,6 +16,7 @@ import streamlit as st
 from portal.core import scorecard as sc
 from portal.queries.scorecards import SupplierScorecard, scorecard_months, supplier_scorecard
 from portal.ui.context import read
+from portal.ui.text import plain
 from portal.ui.widgets import STATUS_LABELS
 
 ROLLING = "rolling"
@@ -418,7 +419,7 @@ def show_scorecard(card: SupplierScorecard, period: str, prefix: str) -> None:
     """The numbers (each with its definition and a way to its lines), the lines behind one, the trends."""
     row = _numbers_for(card, period)
     if row.get("score_note"):
-        st.info(f"No score for {_period_label(period, card.months)}: {row['score_note']}.")
+        st.info(f"No score for {_period_label(period, card.months)}: {plain(row['score_note'])}.")
     st.caption(
         f"{_upper_first(_period_label(period, card.months))}. Hover (?) for a definition; "
         '"Lines behind it" lists what a number is computed from. On time means on or before the due date '

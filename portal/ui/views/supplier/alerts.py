@@ -6,6 +6,7 @@ import streamlit as st
 from portal.queries.alerts import AlertFilter, alert_comments, alert_inbox
 from portal.services.alerts import comment_on_alert
 from portal.ui.context import actor, call, read
+from portal.ui.text import plain
 from portal.ui.widgets import SEVERITY_ICONS
 
 #: Each rule as a supplier reads it, and what usually helps.
@@ -42,7 +43,7 @@ def thread(alert: pd.Series) -> None:
     """The comments on one alert and a reply box; sending reruns only this part of the page."""
     me = actor()
     hint = RULES.get(alert["rule"], ("", ""))[1]
-    st.markdown(f"**{rule_text(alert['rule'])}** · {alert['line'] or 'all your lines'}")
+    st.markdown(f"**{rule_text(alert['rule'])}** · {plain(alert['line']) or 'all your lines'}")
     st.text(alert["message"])
     if hint:
         st.caption(hint)
@@ -68,7 +69,7 @@ def thread(alert: pd.Series) -> None:
             with st.chat_message(
                 "supplier" if mine else "buyer", avatar=":material/factory:" if mine else None
             ):
-                st.caption(f"{row.author} · {pd.Timestamp(row.created_at):%Y-%m-%d %H:%M} UTC")
+                st.caption(f"{plain(row.author)} · {pd.Timestamp(row.created_at):%Y-%m-%d %H:%M} UTC")
                 # Comments are other people's text: shown as plain text, never as markdown or HTML.
                 st.text(row.body)
 

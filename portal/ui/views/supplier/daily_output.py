@@ -12,6 +12,7 @@ from portal.queries.lines import LineFilter, line_choices, open_lines, output_sh
 from portal.services.production import post_report, post_reports
 from portal.ui.charts import show_burnup
 from portal.ui.context import actor, call, read
+from portal.ui.text import plain
 from portal.ui.widgets import SUPPLIER_LINE_KEY, line_picker, line_summary
 
 VERSION = "daily_output.version"
@@ -242,7 +243,7 @@ def one_line(days: list[dt.date], choices: pd.DataFrame) -> None:
         old = already.iloc[-1]
         st.info(
             f"Already posted for {day:%Y-%m-%d}: {int(old['good_qty']):,} good, "
-            f"{int(old['rejected_qty']):,} rejected, by {old['created_by']}. "
+            f"{int(old['rejected_qty']):,} rejected, by {plain(old['created_by'])}. "
             "Posting again corrects it; the old values stay in the history."
         )
         confirm = st.checkbox("Correct this day", key=f"daily_output.one_confirm.{_version()}")
@@ -303,7 +304,7 @@ def upload(days: list[dt.date], choices: pd.DataFrame) -> None:
     try:
         frame = read_table(file.getvalue(), file.name, "reports")
     except FileFormatError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     preview = call(post_reports, frame, dry_run=True)
     if preview is None:

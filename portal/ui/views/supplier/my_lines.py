@@ -9,6 +9,7 @@ from portal.queries.alerts import AlertFilter, alert_inbox
 from portal.queries.lines import LineFilter, line_choices, open_lines, output_sheet
 from portal.services.settings import get_settings
 from portal.ui.context import actor, read
+from portal.ui.text import plain
 from portal.ui.widgets import STATUS_LABELS, SUPPLIER_LINE_KEY, page_offset, pager
 
 DAILY_OUTPUT = "portal/ui/views/supplier/daily_output.py"
@@ -26,7 +27,7 @@ today = dt.date.today()
 sheet = read(output_sheet, today)
 if stale_total:
     quiet = read(get_settings).stale_update_days
-    shown = ", ".join(stale["line"].dropna().tolist())
+    shown = plain(", ".join(stale["line"].dropna().tolist()))
     more = f" and {stale_total - len(stale)} more" if stale_total > len(stale) else ""
     st.warning(
         f"**{stale_total} line(s) have had no output posted for {quiet} working days or more:** "
@@ -142,7 +143,7 @@ with actions:
         picked = frame.iloc[rows[0]]
         st.session_state[SUPPLIER_LINE_KEY] = int(picked["line_id"])
         bar = st.container(horizontal=True, vertical_alignment="center")
-        bar.markdown(f"**{picked['line']}**")
+        bar.markdown(f"**{plain(picked['line'])}**")
         if bar.button("Revise schedule", icon=":material/event:", key="my_lines.to_schedule"):
             st.switch_page(SCHEDULE)
         if bar.button("Post output", icon=":material/edit_note:", key="my_lines.to_output"):

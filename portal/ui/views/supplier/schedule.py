@@ -11,6 +11,7 @@ from portal.queries.lines import line_choices
 from portal.services.production import ScheduleConflict, fit_warning, implied_end_date, revise_schedule
 from portal.ui.charts import show_burnup
 from portal.ui.context import actor, call, read
+from portal.ui.text import plain
 from portal.ui.widgets import line_picker, line_summary
 
 NOTICE = "schedule.notice"
@@ -89,9 +90,8 @@ def schedule_form(detail: LineDetail) -> None:
     messages = st.container()
 
     with st.container(border=True):
-        st.markdown(
-            f"**{'Revise the schedule' if base else 'Post the first schedule'}** of {detail.header['label']}"
-        )
+        action = "Revise the schedule" if base else "Post the first schedule"
+        st.markdown(f"**{action}** of {plain(detail.header['label'])}")
         c1, c2, c3 = st.columns(3)
         start = c1.date_input("Start date", key=_field(line_id, "start"), format="YYYY-MM-DD")
         output = c2.number_input(
@@ -177,7 +177,7 @@ def schedule_form(detail: LineDetail) -> None:
     if conflict_key in st.session_state:
         message, revision = st.session_state[conflict_key]
         with messages:
-            st.error(message, icon=":material/sync_problem:")
+            st.error(plain(message), icon=":material/sync_problem:")
             latest = read(line_detail, line_id).current_schedule
             if latest is not None:
                 saved = _plan_text(
@@ -251,7 +251,7 @@ line_id = line_picker(choices, key="schedule.line")
 try:
     detail = read(line_detail, line_id)
 except PortalError as exc:
-    st.error(str(exc))
+    st.error(plain(exc))
     st.stop()
 
 notice = st.session_state.pop(NOTICE, None)
@@ -259,7 +259,7 @@ if notice:
     label, revision, warning = notice
     # The warning itself stays in view in the form below, where the plan can be fixed.
     more = " Its end date does not match the plan: see the warning below." if warning else ""
-    st.success(f"Revision {revision} of the schedule of {label} saved. The forecast is updated.{more}")
+    st.success(f"Revision {revision} of the schedule of {plain(label)} saved. The forecast is updated.{more}")
 
 line_summary(detail)
 _open_form(detail, dt.date.today())

@@ -1,8 +1,9 @@
-"""16 writers at once on PostgreSQL: reports and schedule revisions to the same and to different lines.
+"""Concurrent writers on PostgreSQL: 16 posts and schedule revisions at once, and sweeps raced by posts.
 
 Nothing may be lost: every call either lands (with its audit event, and its value kept in the
 history) or is refused with a ConflictError that says why; never two current reports for one
-line and day; and the stored forecasts equal what the final data gives.
+line and day; and the stored forecasts equal what the final data gives. A sweep and the posts
+that race it both succeed, and leave the forecasts, promises and alerts the final data gives.
 """
 
 from __future__ import annotations
@@ -15,8 +16,17 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import func, select
 
-from db.models import AuditEvent, LineForecast, ProductionReport, ProductionSchedule
-from portal.core.domain import ConflictError
+from db.models import (
+    Alert,
+    AuditEvent,
+    Backorder,
+    BackorderAllocation,
+    LineForecast,
+    ProductionReport,
+    ProductionSchedule,
+)
+from portal.core.domain import AlertStatus, ConflictError, SubjectType
+from portal.services.planning import sweep
 from portal.services.production import post_report, revise_schedule
 from tests.builders import TODAY, small_world
 
@@ -155,3 +165,125 @@ def test_sixteen_concurrent_writers_lose_nothing(postgres_db) -> None:  # type: 
             )
             stored = session.get(LineForecast, line_id)
             assert stored is not None and stored.produced == produced, line_id
+
+
+# --------------------------------------------------------------------------- sweeps raced by posts
+
+SWEEPS = 20
+POST_INTERVAL_S = 0.3
+
+
+def planned_state(db) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """What the engine stored: forecasts, promises, allocations and the live line and backorder alerts."""
+    with db.read() as session:
+        forecasts = {
+            row.po_line_id: (
+                row.as_of,
+                row.produced,
+                row.remaining,
+                row.rate,
+                row.rate_source,
+                row.completion_p50,
+                row.completion_p90,
+                row.arrival_p50,
+                row.arrival_p90,
+                row.days_late_p50,
+                row.days_late_p90,
+            )
+            for row in session.scalars(select(LineForecast))
+        }
+        promises = {b.id: (b.promise_date, b.promise_status) for b in session.scalars(select(Backorder))}
+        # A multiset: allocations written twice for one backorder show up as duplicates.
+        allocations = sorted(
+            session.execute(
+                select(
+                    BackorderAllocation.backorder_id,
+                    BackorderAllocation.po_line_id,
+                    BackorderAllocation.quantity,
+                    BackorderAllocation.available_date,
+                )
+            ).all(),
+            key=repr,
+        )
+        # Supplier alerts (capacity) are recomputed by sweeps only, by design: a post leaves them
+        # to the next sweep, so only the alerts a post recomputes are compared.
+        alerts = sorted(
+            session.execute(
+                select(Alert.rule, Alert.subject_key, Alert.severity, Alert.days_late, Alert.message).where(
+                    Alert.status != AlertStatus.RESOLVED, Alert.subject_type != SubjectType.SUPPLIER
+                )
+            ).all(),
+            key=repr,
+        )
+    return {"forecasts": forecasts, "promises": promises, "allocations": allocations, "alerts": alerts}
+
+
+def test_sweeps_raced_by_posts_all_succeed_and_store_what_the_final_data_gives(postgres_db) -> None:  # type: ignore[no-untyped-def]
+    db = postgres_db
+    world = small_world(db)
+    # One supplier planner per line posts (or corrects) a day's output every 0.3 s while a buyer
+    # sweeps 20 times in a row: every report changes the line's forecast, its item's promises
+    # and alerts, the rows the sweep rewrites.
+    posters = [
+        (world.acme_user, world.line_ids["PO-1/1"], [TODAY - dt.timedelta(days=d) for d in range(5)]),
+        (world.acme_user, world.line_ids["PO-1/2"], [TODAY - dt.timedelta(days=d) for d in range(5)]),
+        (world.bolt_user, world.line_ids["PO-2/1"], [TODAY]),
+    ]
+    stop = threading.Event()
+    lock = threading.Lock()
+    posted: list[int] = []
+    failures: list[str] = []
+
+    def post_every_interval(n: int) -> None:
+        actor, line_id, days = posters[n]
+        i = 0
+        while not stop.is_set():
+            try:
+                post_report(
+                    db,
+                    actor,
+                    line_id,
+                    report_date=days[i % len(days)],
+                    good_qty=40 + (17 * i + 31 * n) % 90,
+                    rejected_qty=i % 3,
+                    confirm_correction=True,
+                    today=TODAY,
+                )
+                with lock:
+                    posted.append(line_id)
+            except Exception as exc:
+                with lock:
+                    failures.append(f"post {i} to line {line_id}: {type(exc).__name__}: {exc}")
+            i += 1
+            stop.wait(POST_INTERVAL_S)
+
+    threads = [threading.Thread(target=post_every_interval, args=(n,)) for n in range(len(posters))]
+    for thread in threads:
+        thread.start()
+    swept = 0
+    try:
+        for n in range(SWEEPS):
+            try:
+                sweep(db, world.buyer, TODAY)
+                swept += 1
+            except Exception as exc:
+                failures.append(f"sweep {n}: {type(exc).__name__}: {exc}")
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=300)
+
+    assert not failures, f"{len(failures)} failed ({swept} sweeps, {len(posted)} posts ok):\n" + "\n".join(
+        failures[:10]
+    )
+    assert swept == SWEEPS
+    assert len(posted) >= len(posters) * 2  # the posts did race the sweeps
+
+    # What the race left equals what one more sweep computes from the final data.
+    raced = planned_state(db)
+    sweep(db, world.buyer, TODAY)
+    fresh = planned_state(db)
+    assert len(fresh["forecasts"]) == 3
+    assert fresh["allocations"]
+    for part in ("forecasts", "promises", "allocations", "alerts"):
+        assert raced[part] == fresh[part], part

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from db.models import (
     Alert,
@@ -26,7 +26,9 @@ from db.models import (
     ProductionSchedule,
 )
 from portal.core.domain import AlertStatus, ConflictError, SubjectType
-from portal.services.planning import sweep
+from portal.services import planning
+from portal.services.locks import advisory_key
+from portal.services.planning import PLANNING_LOCK, sweep
 from portal.services.production import post_report, revise_schedule
 from tests.builders import TODAY, small_world
 
@@ -218,6 +220,7 @@ def planned_state(db) -> dict[str, object]:  # type: ignore[no-untyped-def]
     return {"forecasts": forecasts, "promises": promises, "allocations": allocations, "alerts": alerts}
 
 
+@pytest.mark.slow  # 20 sweeps, each waiting for the posts in flight: about 15-30 s on a busy box
 def test_sweeps_raced_by_posts_all_succeed_and_store_what_the_final_data_gives(postgres_db) -> None:  # type: ignore[no-untyped-def]
     db = postgres_db
     world = small_world(db)
@@ -287,3 +290,32 @@ def test_sweeps_raced_by_posts_all_succeed_and_store_what_the_final_data_gives(p
     assert fresh["allocations"]
     for part in ("forecasts", "promises", "allocations", "alerts"):
         assert raced[part] == fresh[part], part
+
+
+def test_a_post_kept_waiting_too_long_by_a_sweep_is_refused_and_writes_nothing(
+    postgres_db, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    db = postgres_db
+    world = small_world(db)
+    line_id = world.line_ids["PO-1/2"]
+    monkeypatch.setattr(planning, "PLANNING_LOCK_WAIT_SECONDS", 0.5)
+
+    def reports() -> int:
+        with db.read() as session:
+            return int(
+                session.scalar(select(func.count()).where(ProductionReport.po_line_id == line_id)) or 0
+            )
+
+    with db.write() as sweeping:
+        # A sweep in progress: it holds the planning lock until its transaction ends.
+        sweeping.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(PLANNING_LOCK)})
+        with pytest.raises(ConflictError, match="planning sweep"):
+            post_report(db, world.acme_user, line_id, report_date=TODAY, good_qty=30, today=TODAY)
+        sweeping.rollback()
+    assert reports() == 0
+
+    # The sweep is over: the same post lands, and its recompute with it.
+    post_report(db, world.acme_user, line_id, report_date=TODAY, good_qty=30, today=TODAY)
+    assert reports() == 1
+    with db.read() as session:
+        assert session.get(LineForecast, line_id).produced == 30  # type: ignore[union-attr]

@@ -112,7 +112,8 @@ def import_table(
         if recompute and not dry_run and not table.errors:
             from portal.services.planning import share_planning_lock
 
-            # Before the writers update backorders or items a sweep also writes: no deadlock with it.
+            # First, before a writer updates a backorder a sweep also updates: taken later, this
+            # import and a sweep holding the planning lock could wait for each other (a deadlock).
             share_planning_lock(session)
         result = ImportResult(kind=kind, rows=len(table.rows))
         _WRITERS[kind](session, actor, table, result, today, dry_run or bool(table.errors))

@@ -39,6 +39,11 @@ def mark_promises_communicated(
     if len(ids) > MAX_BULK:
         raise ValidationError(f"At most {MAX_BULK} backorders at once.")
     with db.write() as session:
+        from portal.services.planning import share_planning_lock
+
+        # Before these backorders are locked and updated: a sweep that also updates them commits
+        # first (taken after, a sweep holding the planning lock and this write would deadlock).
+        share_planning_lock(session)
         backorders = list(
             session.scalars(
                 select(Backorder)

@@ -110,6 +110,12 @@ def import_table(
         raise PermissionDenied(f"A {actor.role.value} user cannot import {kind}.")
     today = today or dt.date.today()
     with db.write() as session:
+        if recompute and not dry_run and not table.errors:
+            from portal.services.planning import share_planning_lock
+
+            # First, before a writer updates a backorder a sweep also updates: taken later, this
+            # import and a sweep holding the planning lock could wait for each other (a deadlock).
+            share_planning_lock(session)
         result = ImportResult(kind=kind, rows=len(table.rows))
         _WRITERS[kind](session, actor, table, result, today, dry_run or bool(table.errors))
         result.errors = table.sorted_errors()

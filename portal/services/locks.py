@@ -11,6 +11,10 @@ long job calls :meth:`HeldLock.refresh` between steps to push its expiry out.
 A second job *waits* for the lock by default (``wait=None``): cron runs that overlap run one
 after the other. ``wait=0`` tries once, a number waits that many seconds; either raises
 :class:`LockBusy` when the lock stays taken.
+
+This lock keeps jobs one at a time; it does not keep a sweep and the posts that recompute
+apart. That is the planning lock, a transaction-level advisory lock the sweep's own transaction
+takes after this one (:func:`portal.services.planning.share_planning_lock`).
 """
 
 from __future__ import annotations
@@ -39,7 +43,8 @@ log = logging.getLogger("portal.locks")
 SWEEP_LOCK = "sweep"
 DEFAULT_TTL = dt.timedelta(minutes=30)
 POLL_SECONDS = 0.2
-_LOCK_NOT_AVAILABLE = "55P03"
+#: PostgreSQL's SQLSTATE for a lock wait that ran past lock_timeout.
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 class LockBusy(ConflictError):
@@ -124,7 +129,7 @@ def _acquire_advisory(db: Database, name: str, wait: float | None) -> Connection
         try:
             connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
         except OperationalError as exc:
-            if getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
+            if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
                 raise LockBusy(f"Another {name} is still running after waiting {wait:g} s.") from None
             raise
         finally:

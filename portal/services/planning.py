@@ -9,6 +9,10 @@ Two entry points share one pipeline:
 
 Every input is read with one query per table (never one per line), and every result is
 written in bulk.
+
+On PostgreSQL a sweep and the write services that recompute keep apart with one advisory lock,
+held to the end of the transaction: shared by writes (:func:`share_planning_lock`, many at once),
+exclusive by a sweep (see :func:`_exclusive_planning_lock` for why this design).
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, delete, func, select, true, update
+from sqlalchemy import Select, delete, func, select, text, true, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from db.bulk import bulk_insert, bulk_update
@@ -46,15 +51,27 @@ from portal.core import buffers as buffer_rules
 from portal.core import history
 from portal.core import promise as promise_rules
 from portal.core.calendar import CalendarSet, to_date
-from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, BackorderStatus, LineStatus, Role
+from portal.core.domain import (
+    OPEN_LINE_STATUSES,
+    AlertStatus,
+    BackorderStatus,
+    ConflictError,
+    LineStatus,
+    Role,
+)
 from portal.core.forecast import forecast_lines
 from portal.core.settings import Settings
 from portal.services import audit
 from portal.services.access import Actor, service
 from portal.services.calendars import load_calendars
+from portal.services.locks import LOCK_NOT_AVAILABLE, advisory_key
 from portal.services.settings import load_settings
 
 CHUNK = 5000
+#: The advisory lock a sweep holds exclusive and the writes that recompute hold shared.
+PLANNING_LOCK = "planning"
+#: How long a write waits for a running sweep (scale L sweeps in about 15 s) before giving up.
+PLANNING_LOCK_WAIT_SECONDS = 120.0
 
 
 @dataclass
@@ -691,6 +708,67 @@ def _run(
     timer.mark("alerts")
 
 
+def share_planning_lock(session: Session, wait: float | None = None) -> None:
+    """On PostgreSQL, wait for a running sweep to commit, then keep sweeps out until this transaction ends.
+
+    A write service that recomputes calls it as its transaction's first statement, before it
+    holds any row a sweep writes (see :func:`_exclusive_planning_lock`); :func:`recompute_affected`
+    calls it again, which costs nothing once held. Writes share it, so they never wait for each
+    other here. After ``wait`` seconds (default :data:`PLANNING_LOCK_WAIT_SECONDS`) behind a sweep
+    it raises a ConflictError, and the write is rolled back. SQLite needs nothing: a write
+    transaction holds the database's write lock from its BEGIN IMMEDIATE.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    wait = PLANNING_LOCK_WAIT_SECONDS if wait is None else wait
+    key = advisory_key(PLANNING_LOCK)
+    if session.scalar(text("SELECT pg_try_advisory_xact_lock_shared(:k)"), {"k": key}):
+        return  # no sweep running or waiting: one round trip
+    previous = session.scalar(text("SELECT current_setting('lock_timeout')"))
+    # At least 1 ms: a lock_timeout of 0 would mean "wait forever".
+    session.execute(
+        text("SELECT set_config('lock_timeout', :t, true)"), {"t": f"{max(1, int(wait * 1000))}ms"}
+    )
+    try:
+        session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": key})
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            raise ConflictError(
+                f"The planning sweep has been recomputing every forecast for over {wait:g} s: nothing "
+                "was saved; try again in a minute."
+            ) from None
+        raise
+    session.execute(text("SELECT set_config('lock_timeout', :t, true)"), {"t": previous})
+
+
+def _exclusive_planning_lock(session: Session) -> None:
+    """On PostgreSQL, wait until no write recomputes, and keep them waiting until the sweep commits.
+
+    Why: a sweep deletes and re-inserts every forecast, every allocation, and reconciles every
+    alert, while a post deletes and re-inserts those of its own line and item. Interleaved, one
+    of them failed on the forecast primary key or the live-alert index, or both wrote a
+    backorder's allocations twice. Taken before the sweep reads anything, in the transaction it
+    writes in, this lock orders the two: a post either committed before the sweep read (the sweep
+    sees its report) or waits and recomputes its lines after the sweep committed (its newer result
+    wins). Both succeed and the stored results are those of the final data.
+
+    Why not lock every item as a recompute does: that writes a row lock into every item row on
+    each sweep (slow at scale), and a write that updated a backorder or an item before locking
+    its items would deadlock with it. Why not upserts with a version per line: forecasts could
+    be made to converge that way, but a backorder's promise and allocations and the alerts
+    reconcile depend on other lines and on the live alerts read, and only a lock keeps those
+    consistent.
+
+    No deadlock: the writes take the shared lock first, holding no row a sweep writes; a sweep
+    takes this lock first, holding nothing (the job lock of :mod:`portal.services.locks` is
+    taken before it, never after). A sweep waits only for the writes already recomputing; new
+    ones queue behind it, so a stream of posts never starves it.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(PLANNING_LOCK)})
+
+
 def recompute_affected(
     session: Session,
     *,
@@ -703,6 +781,7 @@ def recompute_affected(
     result = SweepResult(as_of=as_of)
     if not line_ids and not item_ids:
         return result
+    share_planning_lock(session)
     settings = load_settings(session)
     _lock_scope(session, line_ids, item_ids)
     stats = load_supplier_stats(session)
@@ -741,10 +820,13 @@ def sweep(db: Database, actor: Actor, as_of: dt.date | None = None) -> SweepResu
     result = SweepResult(as_of=as_of)
     with db.write() as session:
         start = time.perf_counter()
+        _exclusive_planning_lock(session)
+        locked = time.perf_counter()
+        result.timings["wait_for_writes"] = round(locked - start, 4)
         settings = load_settings(session)
         stats = supplier_statistics(session, settings, as_of)
         store_supplier_stats(session, stats)
-        result.timings["supplier_stats"] = round(time.perf_counter() - start, 4)
+        result.timings["supplier_stats"] = round(time.perf_counter() - locked, 4)
         _run(session, as_of, settings, line_ids=None, item_ids=None, stats=stats, result=result)
         audit.record(
             session,
@@ -758,4 +840,4 @@ def sweep(db: Database, actor: Actor, as_of: dt.date | None = None) -> SweepResu
     return result
 
 
-__all__ = ["LineStatus", "SweepResult", "recompute_affected", "sweep"]
+__all__ = ["LineStatus", "SweepResult", "recompute_affected", "share_planning_lock", "sweep"]

@@ -37,7 +37,7 @@ from portal.services.imports import (
     write_reports,
     write_schedules,
 )
-from portal.services.planning import recompute_affected
+from portal.services.planning import recompute_affected, share_planning_lock
 
 #: How form fields are named to people (the file columns stay the reports/schedules format).
 FIELD_LABELS: dict[str, str] = {
@@ -249,6 +249,8 @@ def revise_schedule(
     }
     try:
         with db.write() as session:
+            # First, before any row is locked: a running sweep commits, then this recomputes.
+            share_planning_lock(session)
             line = _lock_line(session, line_id)
             label = line.label
             require_supplier_access(actor, line.supplier_id, f"Line {label}")
@@ -359,6 +361,9 @@ def _post(
     result = ImportResult(kind="reports", rows=len(table.rows))
     try:
         with db.write() as session:
+            if not dry_run:
+                # First, before any row is locked: a running sweep commits, then this recomputes.
+                share_planning_lock(session)
             lines = check_reports(session, actor, table, today)
             rows = table.rows
             labels = line_keys(rows)

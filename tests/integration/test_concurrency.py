@@ -1,8 +1,9 @@
-"""16 writers at once on PostgreSQL: reports and schedule revisions to the same and to different lines.
+"""Concurrent writers on PostgreSQL: 16 posts and schedule revisions at once, and sweeps raced by posts.
 
 Nothing may be lost: every call either lands (with its audit event, and its value kept in the
 history) or is refused with a ConflictError that says why; never two current reports for one
-line and day; and the stored forecasts equal what the final data gives.
+line and day; and the stored forecasts equal what the final data gives. A sweep and the posts
+that race it both succeed, and leave the forecasts, promises and alerts the final data gives.
 """
 
 from __future__ import annotations
@@ -13,10 +14,21 @@ from collections import Counter
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
-from db.models import AuditEvent, LineForecast, ProductionReport, ProductionSchedule
-from portal.core.domain import ConflictError
+from db.models import (
+    Alert,
+    AuditEvent,
+    Backorder,
+    BackorderAllocation,
+    LineForecast,
+    ProductionReport,
+    ProductionSchedule,
+)
+from portal.core.domain import AlertStatus, ConflictError, SubjectType
+from portal.services import planning
+from portal.services.locks import advisory_key
+from portal.services.planning import PLANNING_LOCK, sweep
 from portal.services.production import post_report, revise_schedule
 from tests.builders import TODAY, small_world
 
@@ -155,3 +167,155 @@ def test_sixteen_concurrent_writers_lose_nothing(postgres_db) -> None:  # type: 
             )
             stored = session.get(LineForecast, line_id)
             assert stored is not None and stored.produced == produced, line_id
+
+
+# --------------------------------------------------------------------------- sweeps raced by posts
+
+SWEEPS = 20
+POST_INTERVAL_S = 0.3
+
+
+def planned_state(db) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """What the engine stored: forecasts, promises, allocations and the live line and backorder alerts."""
+    with db.read() as session:
+        forecasts = {
+            row.po_line_id: (
+                row.as_of,
+                row.produced,
+                row.remaining,
+                row.rate,
+                row.rate_source,
+                row.completion_p50,
+                row.completion_p90,
+                row.arrival_p50,
+                row.arrival_p90,
+                row.days_late_p50,
+                row.days_late_p90,
+            )
+            for row in session.scalars(select(LineForecast))
+        }
+        promises = {b.id: (b.promise_date, b.promise_status) for b in session.scalars(select(Backorder))}
+        # A multiset: allocations written twice for one backorder show up as duplicates.
+        allocations = sorted(
+            session.execute(
+                select(
+                    BackorderAllocation.backorder_id,
+                    BackorderAllocation.po_line_id,
+                    BackorderAllocation.quantity,
+                    BackorderAllocation.available_date,
+                )
+            ).all(),
+            key=repr,
+        )
+        # Supplier alerts (capacity) are recomputed by sweeps only, by design: a post leaves them
+        # to the next sweep, so only the alerts a post recomputes are compared.
+        alerts = sorted(
+            session.execute(
+                select(Alert.rule, Alert.subject_key, Alert.severity, Alert.days_late, Alert.message).where(
+                    Alert.status != AlertStatus.RESOLVED, Alert.subject_type != SubjectType.SUPPLIER
+                )
+            ).all(),
+            key=repr,
+        )
+    return {"forecasts": forecasts, "promises": promises, "allocations": allocations, "alerts": alerts}
+
+
+@pytest.mark.slow  # 20 sweeps, each waiting for the posts in flight: about 15-30 s on a busy box
+def test_sweeps_raced_by_posts_all_succeed_and_store_what_the_final_data_gives(postgres_db) -> None:  # type: ignore[no-untyped-def]
+    db = postgres_db
+    world = small_world(db)
+    # One supplier planner per line posts (or corrects) a day's output every 0.3 s while a buyer
+    # sweeps 20 times in a row: every report changes the line's forecast, its item's promises
+    # and alerts, the rows the sweep rewrites.
+    posters = [
+        (world.acme_user, world.line_ids["PO-1/1"], [TODAY - dt.timedelta(days=d) for d in range(5)]),
+        (world.acme_user, world.line_ids["PO-1/2"], [TODAY - dt.timedelta(days=d) for d in range(5)]),
+        (world.bolt_user, world.line_ids["PO-2/1"], [TODAY]),
+    ]
+    stop = threading.Event()
+    lock = threading.Lock()
+    posted: list[int] = []
+    failures: list[str] = []
+
+    def post_every_interval(n: int) -> None:
+        actor, line_id, days = posters[n]
+        i = 0
+        while not stop.is_set():
+            try:
+                post_report(
+                    db,
+                    actor,
+                    line_id,
+                    report_date=days[i % len(days)],
+                    good_qty=40 + (17 * i + 31 * n) % 90,
+                    rejected_qty=i % 3,
+                    confirm_correction=True,
+                    today=TODAY,
+                )
+                with lock:
+                    posted.append(line_id)
+            except Exception as exc:
+                with lock:
+                    failures.append(f"post {i} to line {line_id}: {type(exc).__name__}: {exc}")
+            i += 1
+            stop.wait(POST_INTERVAL_S)
+
+    threads = [threading.Thread(target=post_every_interval, args=(n,)) for n in range(len(posters))]
+    for thread in threads:
+        thread.start()
+    swept = 0
+    try:
+        for n in range(SWEEPS):
+            try:
+                sweep(db, world.buyer, TODAY)
+                swept += 1
+            except Exception as exc:
+                failures.append(f"sweep {n}: {type(exc).__name__}: {exc}")
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=300)
+
+    assert not failures, f"{len(failures)} failed ({swept} sweeps, {len(posted)} posts ok):\n" + "\n".join(
+        failures[:10]
+    )
+    assert swept == SWEEPS
+    assert len(posted) >= len(posters) * 2  # the posts did race the sweeps
+
+    # What the race left equals what one more sweep computes from the final data.
+    raced = planned_state(db)
+    sweep(db, world.buyer, TODAY)
+    fresh = planned_state(db)
+    assert len(fresh["forecasts"]) == 3
+    assert fresh["allocations"]
+    for part in ("forecasts", "promises", "allocations", "alerts"):
+        assert raced[part] == fresh[part], part
+
+
+def test_a_post_kept_waiting_too_long_by_a_sweep_is_refused_and_writes_nothing(
+    postgres_db, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    db = postgres_db
+    world = small_world(db)
+    line_id = world.line_ids["PO-1/2"]
+    monkeypatch.setattr(planning, "PLANNING_LOCK_WAIT_SECONDS", 0.5)
+
+    def reports() -> int:
+        with db.read() as session:
+            return int(
+                session.scalar(select(func.count()).where(ProductionReport.po_line_id == line_id)) or 0
+            )
+
+    with db.write() as sweeping:
+        # A sweep in progress: it holds the planning lock until its transaction ends.
+        sweeping.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(PLANNING_LOCK)})
+        with pytest.raises(ConflictError, match="planning sweep"):
+            post_report(db, world.acme_user, line_id, report_date=TODAY, good_qty=30, today=TODAY)
+        sweeping.rollback()
+    assert reports() == 0
+
+    # The sweep is over: the same post lands, and its recompute with it.
+    post_report(db, world.acme_user, line_id, report_date=TODAY, good_qty=30, today=TODAY)
+    assert reports() == 1
+    with db.read() as session:
+        assert session.get(LineForecast, line_id).produced == 30  # type: ignore[union-attr]

@@ -11,7 +11,7 @@ import pytest
 
 with warnings.catch_warnings():
     # Starlette 1.10 would rather have httpx2; the httpx it works with is the one the project pins.
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from starlette.testclient import TestClient
 
 from db.engine import Database

@@ -66,17 +66,24 @@ class ProblemModel(BaseModel):
     )
 
 
+def problem_response_doc(description: str) -> dict[str, Any]:
+    """An error answer in the OpenAPI document: ``description``, as problem+json."""
+    return {
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": ProblemModel.model_json_schema()}},
+    }
+
+
 def openapi_responses() -> dict[int | str, dict[str, Any]]:
     """The error answers every route may give, for the OpenAPI document."""
-    schema = {"content": {PROBLEM_JSON: {"schema": ProblemModel.model_json_schema()}}}
     return {
-        400: {"description": "The body is not valid JSON", **schema},
-        401: {"description": "Missing, unknown, expired or revoked token", **schema},
-        403: {"description": "The token's role may not do this", **schema},
-        404: {"description": "No such object (or another supplier's)", **schema},
-        413: {"description": "Request body too large", **schema},
-        422: {"description": "Invalid request: every bad field or row; nothing was written", **schema},
-        429: {"description": "Too many requests for this token: see Retry-After", **schema},
+        400: problem_response_doc("The body is not valid JSON"),
+        401: problem_response_doc("Missing, unknown, expired or revoked token"),
+        403: problem_response_doc("The token's role may not do this"),
+        404: problem_response_doc("No such object (or another supplier's)"),
+        413: problem_response_doc("Request body too large"),
+        422: problem_response_doc("Invalid request: every bad field or row; nothing was written"),
+        429: problem_response_doc("Too many requests for this token: see Retry-After"),
     }
 
 

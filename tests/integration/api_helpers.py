@@ -54,11 +54,11 @@ class Api:
 def make_api(
     db: Database,
     *,
-    requests_per_minute: int | Callable[[], int] = 100_000,
+    requests_per_minute: int | Callable[[], int] | None = 100_000,
     max_body_bytes: int | None = None,
     today: dt.date = TODAY,
 ) -> Iterator[Api]:
-    """The small world, swept as of ``today``, behind a fresh API app."""
+    """The small world, swept as of ``today``, behind a fresh API app (rate None: the admin setting)."""
     world = small_world(db)
     sweep(db, world.admin, today)
     system = Actor.system("test")

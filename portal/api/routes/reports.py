@@ -11,7 +11,7 @@ from db.engine import Database
 from portal.api import idempotency
 from portal.api.auth import caller, database
 from portal.api.calls import run
-from portal.api.problems import Problem, invalid_rows
+from portal.api.problems import Problem, invalid_rows, problem_response_doc
 from portal.api.schemas import ReportBatchIn, ReportBatchOut
 from portal.core.fileformats import RowError
 from portal.queries.line_keys import visible_line_keys
@@ -95,14 +95,14 @@ async def _post(db: Database, actor: Actor, body: ReportBatchIn, today: Any) -> 
     response_model=ReportBatchOut,
     summary="Post a batch of daily production reports (all or none)",
     responses={
-        409: {
-            "description": "Days already reported (send confirm_corrections), the same line and day "
-            "posted at the same moment, or the Idempotency-Key is in use"
-        },
-        422: {
-            "description": "Bad rows (each as index, field, reason), or the Idempotency-Key was used for "
-            "another request; nothing was written"
-        },
+        409: problem_response_doc(
+            "Days already reported (send confirm_corrections), the same line and day posted at the same "
+            "moment, or the Idempotency-Key is in use"
+        ),
+        422: problem_response_doc(
+            "Bad rows (each as index, field, reason), or the Idempotency-Key was used for another request; "
+            "nothing was written"
+        ),
     },
 )
 async def post_report_batch(

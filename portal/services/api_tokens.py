@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass, replace
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from db.engine import Database
 from db.models import ApiToken, User, utcnow
@@ -184,7 +184,7 @@ def actor_for_token(db: Database, secret: str, *, now: dt.datetime | None = None
         stale = token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION
     if stale:
         with db.write() as session:
-            session.get(ApiToken, token.id).last_used_at = now  # type: ignore[union-attr]
+            session.execute(update(ApiToken).where(ApiToken.id == actor.token_id).values(last_used_at=now))
             session.commit()
     return actor
 

@@ -5,7 +5,8 @@ answer after it. A retry with the same key and the same request gets the stored 
 (header ``Idempotent-Replayed: true``) without writing; the same key with another request
 is a 422; a retry while the first is still running is a 409. A write that was refused
 (any error) releases its key, so the corrected request can use it again. A reservation left
-by a crashed server is taken over after ``ABANDONED_AFTER``.
+by a crashed server is taken over after ``ABANDONED_AFTER``. Keys are kept ``KEPT_FOR``: a user's
+older keys are forgotten when it reserves a new one.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from portal.services.access import Actor
 
 HEADER = "Idempotency-Key"
 ABANDONED_AFTER = dt.timedelta(minutes=5)
+KEPT_FOR = dt.timedelta(days=7)
 _KEY_RE = re.compile(r"^[\x21-\x7e]{1,200}$")
 HEADER_DESCRIPTION = (
     "Any unique string (a UUID is fine) naming this write. Retrying with the same key and body returns "
@@ -78,6 +80,12 @@ def reserve(
                     .with_for_update()
                 )
                 if row is None:
+                    session.execute(
+                        delete(ApiIdempotencyKey).where(
+                            ApiIdempotencyKey.user_id == actor.user_id,
+                            ApiIdempotencyKey.created_at < now - KEPT_FOR,
+                        )
+                    )
                     session.add(
                         ApiIdempotencyKey(
                             user_id=actor.user_id,

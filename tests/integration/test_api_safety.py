@@ -283,6 +283,21 @@ def test_an_import_retried_with_its_key_is_imported_once(api: Api) -> None:
         assert session.scalar(select(func.count()).select_from(Item)) == 3
 
 
+def test_a_key_is_forgotten_a_week_after_its_first_use(api: Api) -> None:
+    key = {"Idempotency-Key": "weekly"}
+    assert api.post("own", "/reports", json={"reports": [ROW]}, headers=key).status_code == 201
+    with api.db.write() as session:
+        row = session.scalar(select(ApiIdempotencyKey).where(ApiIdempotencyKey.key == "weekly"))
+        row.created_at -= dt.timedelta(days=8)
+        session.commit()
+    assert (
+        api.post("own", "/reports", json={"reports": [ROW]}, headers={"Idempotency-Key": "other"}).status_code
+        == 409
+    )
+    later = api.post("own", "/reports", json={"reports": [{**ROW, "date": "2026-03-10"}]}, headers=key)
+    assert later.status_code == 201 and "idempotent-replayed" not in later.headers
+
+
 def test_a_key_that_is_not_printable_ascii_is_refused(api: Api) -> None:
     response = api.post("own", "/reports", json={"reports": [ROW]}, headers={"Idempotency-Key": "x" * 201})
     assert is_problem(response, 422)

@@ -402,6 +402,8 @@ class AuditEvent(Base):
     po_line_id: Mapped[int | None] = mapped_column(ForeignKey("po_lines.id", ondelete="SET NULL"), index=True)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: The API token the change came through (None: the browser, the command line, the scheduler).
+    api_token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id", ondelete="SET NULL"))
 
     __table_args__ = (Index("ix_audit_events_entity", "entity", "entity_id"),)
 
@@ -620,3 +622,46 @@ class ScorecardTotal(Base):
     production_days: Mapped[float] = mapped_column(Float, default=0)
     reported_on_time: Mapped[float] = mapped_column(Float, default=0)
     window_lines: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ApiToken(Base):
+    """A personal API token: acts as its user (role, supplier) on /api/v1, until it expires or is revoked.
+
+    Only the SHA-256 of the secret is stored; the secret is shown once, when the token is made.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    #: The secret's first characters, so a person can tell their tokens apart.
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(120))
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class ApiIdempotencyKey(Base):
+    """A retried API write's first answer: same user and key with the same request gets it again.
+
+    The row is reserved (no status yet) before the write runs and completed with the response
+    after it, so a retry arriving meanwhile is told to wait instead of writing twice.
+    """
+
+    __tablename__ = "api_idempotency_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id", ondelete="SET NULL"))
+    #: SHA-256 of method, path and body: the same key with another request is refused.
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[Any | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("user_id", "key"),)

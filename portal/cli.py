@@ -66,6 +66,18 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--email")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
 
+    tok = sub.add_parser("token", help="personal API tokens").add_subparsers(
+        dest="token_command", required=True
+    )
+    make = tok.add_parser("create", help="make an API token for a user and print it (shown this once)")
+    make.add_argument("username")
+    make.add_argument("--name", default="command line", help="what the token is for")
+    make.add_argument(
+        "--expires", type=int, default=90, metavar="DAYS", help="days until it expires (default 90)"
+    )
+    revoke = tok.add_parser("revoke", help="revoke an API token at once")
+    revoke.add_argument("id", type=int)
+
     imp = sub.add_parser("import", help="import a CSV or .xlsx file: every row or none")
     imp.add_argument("kind", choices=IMPORT_KINDS)
     imp.add_argument("file", type=Path)
@@ -196,6 +208,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command == "user":
         return _user_add(args, cli)
+    if args.command == "token":
+        return _token(args, cli)
     if args.command == "import":
         return _import(args, cli)
     if args.command == "export":
@@ -263,6 +277,24 @@ def _user_add(args: argparse.Namespace, cli) -> int:  # type: ignore[no-untyped-
         email=args.email,
     )
     print(f"Created {args.role} user '{args.username.lower()}' (id {user_id}).")
+    return EXIT_OK
+
+
+def _token(args: argparse.Namespace, cli) -> int:  # type: ignore[no-untyped-def]
+    from portal.services.api_tokens import create_api_token, revoke_api_token
+
+    if args.token_command == "revoke":
+        changed = revoke_api_token(_db(), cli, args.id)
+        print(f"Revoked API token {args.id}." if changed else f"API token {args.id} was already revoked.")
+        return EXIT_OK
+    made = create_api_token(_db(), cli, args.name, username=args.username, expires_days=args.expires)
+    until = made.expires_at.strftime("%Y-%m-%d %H:%M UTC") if made.expires_at else "never"
+    # The secret alone on stdout, so scripts can capture it; the rest on stderr.
+    print(f"API token {made.token_id} '{made.name}' for {made.username}, expires {until}.", file=sys.stderr)
+    print(
+        "Shown this once; it is stored hashed. Send it as 'Authorization: Bearer <token>'.", file=sys.stderr
+    )
+    print(made.secret)
     return EXIT_OK
 
 

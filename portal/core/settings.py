@@ -67,6 +67,7 @@ class Settings:
     weight_responsiveness: int = 10
     # Security
     session_idle_hours: int = 8
+    api_requests_per_minute: int = 120
 
     def weights(self) -> dict[str, int]:
         """Scorecard weights by metric name; they sum to 100."""
@@ -202,6 +203,14 @@ SPECS: dict[str, SettingSpec] = {
         "A login session ends after this many hours without activity; the user logs in again.",
         1,
         168,
+        "Security",
+        integer=True,
+    ),
+    "api_requests_per_minute": SettingSpec(
+        "API requests per minute, per token",
+        "An API token that sends more is answered 429 with Retry-After until it slows down.",
+        1,
+        100_000,
         "Security",
         integer=True,
     ),

@@ -32,6 +32,8 @@ class Actor:
     role: Role
     supplier_id: int | None = None
     display_name: str = ""
+    #: The API token this actor came through (None: the browser, the command line, the scheduler).
+    token_id: int | None = None
 
     @property
     def name(self) -> str:

@@ -47,6 +47,7 @@ def record(
         po_line_id=po_line_id,
         before=_jsonable(before),
         after=_jsonable(after),
+        api_token_id=actor.token_id,
     )
     session.add(event)
     return event

@@ -18,7 +18,7 @@ import streamlit as st
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from portal.bootstrap import open_configured_database
 from portal.services.sessions import COOKIE_NAME, end_session, exchange_ticket
@@ -73,10 +73,14 @@ async def end_session_route(request: Request) -> RedirectResponse:
     return response
 
 
-def routes() -> list[Route]:
+def routes() -> list[BaseRoute]:
+    from portal.api import PREFIX, create_app
+
     return [
         Route(START_PATH, start_session, methods=["GET"]),
         Route(END_PATH, end_session_route, methods=["GET"]),
+        # The JSON API (bearer tokens only; the session cookie means nothing there).
+        Mount(PREFIX, app=create_app(_db)),
     ]
 
 

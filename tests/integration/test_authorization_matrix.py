@@ -10,7 +10,11 @@ callers are: ``own`` (ACME's supplier user), ``other`` (BOLT's supplier user), `
 * ``DENY``: PermissionDenied;
 * ``HIDE``: the call succeeds but returns none of ACME's data (and, as a check that the row
   is not vacuous, the ``own`` call on the same row does return ACME's data);
-* ``REFUSE``: a write that returns a refusal naming the row (imports) and writes nothing.
+* ``REFUSE``: a write that returns a refusal naming the row (imports) and writes nothing;
+* ``MISSING``: NotFound, exactly as for an object that does not exist (its existence stays hidden).
+
+The JSON API is another caller of these same services: ``test_api_authorization.py`` holds its
+table (every endpoint x the same callers, as HTTP statuses).
 
 A service registered with ``@service`` but missing from MATRIX fails the test: a new service
 cannot ship without saying who may call it.
@@ -34,13 +38,13 @@ from sqlalchemy import select
 import portal.queries
 import portal.services
 from db.models import Alert, AlertStatus, Backorder, PoLine
-from portal.core.domain import PermissionDenied, PortalError
+from portal.core.domain import NotFound, PermissionDenied, PortalError
 from portal.core.fileformats import check_rows, read_table
 from portal.services.access import REGISTRY
 from portal.services.planning import sweep
 from tests.builders import SmallWorld, small_world
 
-ALLOW, DENY, HIDE, REFUSE = "allow", "deny", "hide", "refuse"
+ALLOW, DENY, HIDE, REFUSE, MISSING = "allow", "deny", "hide", "refuse", "missing"
 CALLERS = ("own", "other", "buyer", "manager", "admin")
 AS_OF = dt.date(2026, 3, 11)
 
@@ -82,7 +86,23 @@ BUYER_ADMIN = {"own": DENY, "other": DENY, "buyer": ALLOW, "manager": DENY, "adm
 EVERYONE = dict.fromkeys(CALLERS, ALLOW)
 SCOPED_READ = {"own": ALLOW, "other": HIDE, "buyer": ALLOW, "manager": ALLOW, "admin": ALLOW}
 OWN_OBJECT_READ = {"own": ALLOW, "other": DENY, "buyer": ALLOW, "manager": ALLOW, "admin": ALLOW}
+#: Another supplier's object is answered as missing (NotFound), not refused: its existence stays hidden.
+OWN_OBJECT_READ_AS_MISSING = {
+    "own": ALLOW,
+    "other": MISSING,
+    "buyer": ALLOW,
+    "manager": ALLOW,
+    "admin": ALLOW,
+}
 OWN_OBJECT_WRITE = {"own": ALLOW, "other": DENY, "buyer": ALLOW, "manager": DENY, "admin": ALLOW}
+
+
+def _acme_token(c: Ctx) -> int:
+    """An API token of ACME's supplier user, for the revoke row."""
+    from portal.services.access import Actor
+    from portal.services.api_tokens import create_api_token
+
+    return create_api_token(c.db, Actor.system("test"), "to revoke", username="acme").token_id
 
 
 def _reports_table() -> Any:
@@ -275,6 +295,33 @@ MATRIX: dict[str, tuple[Callable[[Ctx, Any], Any], dict[str, str]]] = {
         ),
         {"own": ALLOW, "other": ALLOW, "buyer": ALLOW, "manager": DENY, "admin": ALLOW},
     ),
+    # --- API tokens and lines by key (portal.api) ---------------------------------------
+    "services.api_tokens.create_api_token": (
+        lambda c, a: svc("services.api_tokens.create_api_token")(c.db, a, "matrix", username="acme"),
+        {"own": ALLOW, "other": DENY, "buyer": DENY, "manager": DENY, "admin": ALLOW},
+    ),
+    "services.api_tokens.revoke_api_token": (
+        lambda c, a: svc("services.api_tokens.revoke_api_token")(c.db, a, _acme_token(c)),
+        {"own": ALLOW, "other": DENY, "buyer": DENY, "manager": DENY, "admin": ALLOW},
+    ),
+    "services.api_tokens.my_api_tokens": (
+        lambda c, a: svc("services.api_tokens.my_api_tokens")(c.db, a),
+        EVERYONE,
+    ),
+    "queries.line_keys.line_id_for": (
+        lambda c, a: svc("queries.line_keys.line_id_for")(c.db, a, "PO-1", 1),
+        OWN_OBJECT_READ_AS_MISSING,
+    ),
+    "queries.line_keys.current_plans": (
+        lambda c, a: svc("queries.line_keys.current_plans")(c.db, a, [c.acme_line]),
+        SCOPED_READ,
+    ),
+    "queries.line_keys.visible_line_keys": (
+        lambda c, a: [
+            f"{po}/{n}" for po, n in svc("queries.line_keys.visible_line_keys")(c.db, a, [("PO-1", 1)])
+        ],
+        SCOPED_READ,
+    ),
     # --- planning and settings --------------------------------------------------------
     "services.planning.sweep": (lambda c, a: svc("services.planning.sweep")(c.db, a, AS_OF), BUYER_ADMIN),
     "services.settings.get_settings": (lambda c, a: svc("services.settings.get_settings")(c.db, a), EVERYONE),
@@ -451,6 +498,10 @@ def test_authorization(ctx: Ctx, name: str, who: str) -> None:
     actor = caller(ctx, who)
     if outcome == DENY:
         with pytest.raises(PermissionDenied):
+            call(ctx, actor)
+        return
+    if outcome == MISSING:
+        with pytest.raises(NotFound):
             call(ctx, actor)
         return
     try:

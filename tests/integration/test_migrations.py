@@ -65,6 +65,8 @@ def _fill_every_table(url: str) -> dict[str, int]:
         Alert,
         AlertComment,
         AlertNotification,
+        ApiIdempotencyKey,
+        ApiToken,
         ImportMapping,
         JobLock,
         Notification,
@@ -112,6 +114,12 @@ def _fill_every_table(url: str) -> dict[str, int]:
             AlertNotification(alert_id=alert.id, user_id=user.id, severity="warning", notification_id=note.id)
         )
         session.add(AlertComment(alert_id=alert.id, author_id=user.id, author_name="Bea", body="On it"))
+        token = ApiToken(
+            user_id=user.id, name="ERP", prefix="spt_abcdef", token_hash="c" * 64, created_by="test"
+        )
+        session.add(token)
+        session.flush()
+        session.add(ApiIdempotencyKey(user_id=user.id, key="k1", token_id=token.id, request_hash="d" * 64))
         session.add(Setting(key="stale_update_days", value=4))
         session.commit()
     with db.read() as session:
@@ -128,7 +136,8 @@ def test_migrations_go_down_and_up_with_data_in_every_table(empty_url: str) -> N
     before = _fill_every_table(empty_url)
     assert all(n > 0 for n in before.values()), {t: n for t, n in before.items() if n == 0}
     # Two steps down and up again keep the data, except what those steps drop by design: the
-    # pending login ticket (0003) and the scorecard snapshot, derived data recomputed on refresh (0004).
+    # pending login ticket (0003), the scorecard snapshot, derived data recomputed on refresh (0004),
+    # and the API tokens and idempotency keys (0005).
     downgrade_to(empty_url, "0002")
     upgrade_to_head(empty_url)
     engine = create_engine(empty_url)
@@ -140,6 +149,8 @@ def test_migrations_go_down_and_up_with_data_in_every_table(empty_url: str) -> N
         "user_sessions": before["user_sessions"] - 1,
         "scorecard_snapshots": 0,
         "scorecard_totals": 0,
+        "api_tokens": 0,
+        "api_idempotency_keys": 0,
     }
     # All the way down and up: every table comes back.
     downgrade_to(empty_url, "base")

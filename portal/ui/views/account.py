@@ -1,9 +1,10 @@
-"""My account: who I am, changing my own password, and which e-mails the portal sends me."""
+"""My account: who I am, changing my own password, which e-mails the portal sends me, my API tokens."""
 
 import streamlit as st
 
 from portal.core.domain import Role
 from portal.core.notifications import USER_KINDS
+from portal.services.api_tokens import create_api_token, my_api_tokens, revoke_api_token
 from portal.services.auth import change_own_password
 from portal.services.notifications import (
     follow_choices,
@@ -63,3 +64,47 @@ else:
             ok = call(set_followed_suppliers, follows) is not None
         if ok:
             st.toast("Notification choices saved.", icon=":material/check_circle:")
+
+st.subheader("API tokens")
+st.caption(
+    "A token lets your company's systems use the portal's API (`/api/v1`, documented at `/api/v1/docs`) "
+    "as you, with your rights. Anyone holding it can act as you: keep it like a password, and revoke it "
+    "when it is no longer needed."
+)
+with st.form("account.token", clear_on_submit=True):
+    token_name = st.text_input("What is it for?", placeholder="ERP nightly upload", max_chars=80)
+    token_days = st.number_input("Expires after (days)", min_value=1, max_value=730, value=90, step=1)
+    make_token = st.form_submit_button("Create token")
+if make_token:
+    made = call(create_api_token, token_name, expires_days=int(token_days), success="Token created.")
+    if made is not None:
+        st.success(
+            "Copy this token now: it is shown this once, and the portal keeps only a fingerprint of it."
+        )
+        st.code(made.secret, language=None)
+tokens = read(my_api_tokens)
+if tokens.empty:
+    st.caption("You have no API tokens.")
+else:
+    st.dataframe(
+        tokens.drop(columns=["token_id"]),
+        hide_index=True,
+        column_config={
+            "name": "Name",
+            "prefix": "Starts with",
+            "created_at": st.column_config.DatetimeColumn("Created (UTC)", format="YYYY-MM-DD HH:mm"),
+            "created_by": "Created by",
+            "expires_at": st.column_config.DatetimeColumn("Expires (UTC)", format="YYYY-MM-DD HH:mm"),
+            "last_used_at": st.column_config.DatetimeColumn("Last used (UTC)", format="YYYY-MM-DD HH:mm"),
+            "state": "State",
+        },
+    )
+    active = tokens[tokens["state"] == "active"]
+    if not active.empty:
+        labels = {int(r.token_id): f"{r.name} ({r.prefix}…)" for r in active.itertuples()}
+        with st.form("account.revoke"):
+            chosen = st.selectbox("Token to revoke", list(labels), format_func=labels.get)
+            if st.form_submit_button("Revoke token"):
+                revoked = call(revoke_api_token, chosen, success="Token revoked: it stops working at once.")
+                if revoked is not None:
+                    st.rerun()

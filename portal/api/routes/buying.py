@@ -1,0 +1,244 @@
+"""The buyers' side: forecasts of open lines, promise dates, imports; and the managers' scorecards."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pandas as pd
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError as PydanticValidationError
+
+from db.engine import Database
+from portal.api import idempotency
+from portal.api.auth import caller, database
+from portal.api.calls import require_role, run
+from portal.api.problems import Problem, invalid_rows
+from portal.api.routes.lines import split_label
+from portal.api.routes.reports import hide_other_suppliers
+from portal.api.schemas import MAX_LIMIT, ImportOut, ImportRowsIn, Page, decode_cursor, page, records
+from portal.core.domain import Role
+from portal.core.fileformats import FORMATS, IMPORT_KINDS, check_rows, read_table
+from portal.queries.backorders import STATUSES, BackorderFilter, backorder_promises
+from portal.queries.directory import supplier_codes
+from portal.queries.exports import EXPORT_COLUMNS, export_frame
+from portal.queries.lines import LineFilter, open_lines
+from portal.services.access import STAFF, Actor
+from portal.services.imports import KIND_ROLES, import_table
+
+router = APIRouter()
+FORECAST_COLUMNS = [
+    "line",
+    "supplier_code",
+    "sku",
+    "quantity",
+    "produced",
+    "remaining",
+    "rate",
+    "completion_p50",
+    "completion_p90",
+    "arrival_p50",
+    "arrival_p90",
+    "need_by_date",
+    "estimated_end_date",
+    "days_late_p50",
+    "days_late_p90",
+]
+PROMISE_COLUMNS = [
+    "order_ref",
+    "customer",
+    "sku",
+    "quantity",
+    "priority",
+    "order_date",
+    "promise_date",
+    "status",
+    "communicated_date",
+    "slip_days",
+]
+STATUS_HELP = f"Promise statuses: {', '.join(STATUSES)} (default: all)"
+SCORECARD_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
+
+
+@router.get("/forecasts", response_model=Page, tags=["buyers"], summary="Forecast of every open line")
+async def list_forecasts(
+    supplier: list[str] = Query(default=[], description="Supplier codes (default: all)"),
+    late_only: bool = Query(
+        default=False, description="Only lines whose p90 arrival is after the need-by date"
+    ),
+    limit: int = Query(default=100, ge=1, le=MAX_LIMIT),
+    cursor: str | None = Query(default=None, description="next_cursor of the previous page"),
+    actor: Actor = Depends(caller),
+    db: Database = Depends(database),
+) -> dict[str, Any]:
+    """Most urgent first (days late at p90, then need-by date)."""
+    require_role(actor, STAFF, "read every supplier's forecasts")
+    offset = decode_cursor(cursor)
+    supplier_ids: tuple[int, ...] = ()
+    if supplier:
+        codes = await run(supplier_codes, db, actor)
+        known = dict(zip(codes["code"], codes["supplier_id"], strict=True))
+        unknown = [c for c in supplier if c not in known]
+        if unknown:
+            raise Problem(
+                422,
+                f"No supplier {', '.join(unknown)}.",
+                errors=[{"index": None, "field": "query.supplier", "reason": "is not a supplier code"}],
+            )
+        supplier_ids = tuple(int(known[c]) for c in supplier)
+    filters = LineFilter(supplier_ids=supplier_ids, late_only=late_only)
+    frame, total = await run(open_lines, db, actor, filters, limit=limit, offset=offset)
+    items = []
+    for row in records(frame, FORECAST_COLUMNS):
+        po_number, number = split_label(row.pop("line"))
+        items.append({"po_number": po_number, "line": number, **row})
+    return page(items, total, offset, limit)
+
+
+@router.get("/promises", response_model=Page, tags=["buyers"], summary="Promise dates of waiting backorders")
+async def list_promises(
+    status: list[str] = Query(default=[], description=STATUS_HELP),
+    not_communicated: bool = Query(default=False, description="Only promises not yet told to the customer"),
+    limit: int = Query(default=100, ge=1, le=MAX_LIMIT),
+    cursor: str | None = Query(default=None, description="next_cursor of the previous page"),
+    actor: Actor = Depends(caller),
+    db: Database = Depends(database),
+) -> dict[str, Any]:
+    """Worst first (slipped, unpromisable), then the allocation queue's order."""
+    bad = [s for s in status if s not in STATUSES]
+    if bad:
+        raise Problem(
+            422,
+            f"Unknown status: {', '.join(bad)}.",
+            errors=[{"index": None, "field": "query.status", "reason": f"must be one of {list(STATUSES)}"}],
+        )
+    offset = decode_cursor(cursor)
+    filters = BackorderFilter(statuses=tuple(status), not_communicated=not_communicated)
+    frame, total, _counts = await run(backorder_promises, db, actor, filters, limit=limit, offset=offset)
+    return page(records(frame, PROMISE_COLUMNS), total, offset, limit)
+
+
+@router.get("/scorecards", response_model=Page, tags=["managers"], summary="Every supplier's scorecard")
+async def list_scorecards(
+    period: str | None = Query(
+        default=None, pattern=r"^\d{4}-\d{2}$", description="A month YYYY-MM (default: the rolling 12 months)"
+    ),
+    limit: int = Query(default=100, ge=1, le=MAX_LIMIT),
+    cursor: str | None = Query(default=None, description="next_cursor of the previous page"),
+    actor: Actor = Depends(caller),
+    db: Database = Depends(database),
+) -> dict[str, Any]:
+    """One row per supplier (the scorecards export): rates are fractions 0-1, null where there is no data."""
+    require_role(actor, SCORECARD_ROLES, "read scorecards")
+    offset = decode_cursor(cursor)
+    frame = await run(export_frame, db, actor, "scorecards", period=period)
+    total = len(frame)
+    return page(
+        records(frame.iloc[offset : offset + limit], EXPORT_COLUMNS["scorecards"]), total, offset, limit
+    )
+
+
+def _text(value: Any) -> str:
+    """A JSON cell as the text a CSV cell would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return str(int(value)) if value.is_integer() else str(value)
+    return str(value)
+
+
+async def _table_from_request(request: Request, kind: str) -> tuple[Any, str, bytes]:
+    """The request's rows, checked: JSON ``{"rows": [...]}`` or a multipart ``file`` (CSV, .xlsx)."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise Problem(
+                422,
+                "Send the file in a form field named 'file'.",
+                errors=[{"index": None, "field": "body.file", "reason": "is missing"}],
+            )
+        data = await upload.read()
+        name = upload.filename or f"{kind}.csv"
+        return check_rows(read_table(data, name, kind), kind), name, name.encode() + b"\0" + data
+    if not content_type.startswith("application/json"):
+        raise Problem(415, "Send JSON ({\"rows\": [...]}) or a multipart form with a 'file' field.")
+    raw = await request.body()
+    try:
+        body = ImportRowsIn.model_validate_json(raw)
+    except PydanticValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+    names = set(FORMATS[kind].names)
+    unknown = [
+        {"index": i, "field": key, "reason": f"is not a column of {kind} ({', '.join(FORMATS[kind].names)})"}
+        for i, row in enumerate(body.rows)
+        for key in row
+        if key not in names
+    ]
+    if unknown:
+        raise Problem(422, f"{len(unknown)} unknown field(s); nothing was written.", errors=unknown)
+    frame = pd.DataFrame([{k: _text(v) for k, v in row.items()} for row in body.rows], dtype=object)
+    payload = json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
+    return check_rows(frame.fillna(""), kind), "api", payload
+
+
+@router.post(
+    "/imports/{kind}",
+    status_code=201,
+    response_model=ImportOut,
+    tags=["buyers"],
+    summary="Import rows of a kind: every row or none, as the command line's import",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": ImportRowsIn.model_json_schema()},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                        "required": ["file"],
+                    }
+                },
+            },
+        }
+    },
+)
+async def post_import(
+    request: Request,
+    kind: str = Path(description=f"One of {', '.join(IMPORT_KINDS)}"),
+    idempotency_key: str | None = Header(
+        default=None, alias="Idempotency-Key", description=idempotency.HEADER_DESCRIPTION
+    ),
+    actor: Actor = Depends(caller),
+    db: Database = Depends(database),
+) -> Any:
+    """JSON rows use the file format's columns as keys; a file is CSV or .xlsx. Bad rows: 422 naming each."""
+    if kind not in IMPORT_KINDS:
+        raise Problem(404, f"No import kind '{kind}'. Kinds: {', '.join(IMPORT_KINDS)}.")
+    require_role(actor, KIND_ROLES[kind], f"import {kind}")
+    table, filename, payload = await _table_from_request(request, kind)
+    today = request.app.state.today()
+
+    async def write() -> tuple[int, dict[str, Any]]:
+        result = await run(import_table, db, actor, table, filename=filename, today=today)
+        if result.errors:
+            raise invalid_rows(hide_other_suppliers(actor, result.errors))
+        body = {
+            "kind": kind,
+            "rows": result.rows,
+            "created": result.created,
+            "corrected": result.corrected,
+            "warnings": list(result.warnings),
+        }
+        return 201, body
+
+    digest = idempotency.request_hash("POST", f"/imports/{kind}", payload)
+    return await idempotency.once(db, actor, idempotency_key, digest, write)

@@ -23,6 +23,14 @@ import numpy as np
 import pandas as pd
 
 from portal.core.domain import PortalError
+from portal.core.parsing import (
+    CONTROL_CHARACTER,
+    NOT_WHOLE,
+    control_characters,
+    iso_dates,
+    printable,
+    whole_numbers,
+)
 
 CellKind = Literal["str", "int", "date", "country", "email"]
 
@@ -43,6 +51,8 @@ class Column:
     required: bool = True
     minimum: int | None = None
     max_length: int = 200
+    #: Free text (a note, a reason) may hold line breaks; codes and numbers may not.
+    multiline: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,7 +117,7 @@ FORMATS: dict[str, FileFormat] = {
             Column("start_date", "date"),
             Column("daily_output", "int", minimum=1),
             Column("estimated_end_date", "date"),
-            Column("reason", "str", required=False, max_length=MAX_CELL_LENGTH),
+            Column("reason", "str", required=False, max_length=MAX_CELL_LENGTH, multiline=True),
         ),
         key=("po_number", "line"),
     ),
@@ -118,7 +128,7 @@ FORMATS: dict[str, FileFormat] = {
             Column("date", "date"),
             Column("good_qty", "int", minimum=0),
             Column("rejected_qty", "int", required=False, minimum=0),
-            Column("note", "str", required=False, max_length=MAX_CELL_LENGTH),
+            Column("note", "str", required=False, max_length=MAX_CELL_LENGTH, multiline=True),
         ),
         key=("po_number", "line", "date"),
     ),
@@ -161,6 +171,8 @@ class RowError:
     def __str__(self) -> str:
         where = f"Row {self.row}" + (f", column {self.column}" if self.column else "")
         shown = self.value if len(self.value) <= 60 else self.value[:57] + "..."
+        # A NUL or an escape sequence in a cell is shown, not sent to the user's terminal.
+        shown = printable(shown)
         value = f" (value '{shown}')" if self.value != "" else ""
         return f"{where}{value}: {self.reason}"
 
@@ -334,7 +346,7 @@ def check_columns(
     for col in unknown:
         guess = difflib.get_close_matches(col, fmt.names, n=1, cutoff=0.6)
         hint = f" (did you mean '{guess[0]}'?)" if guess else ""
-        problems.append(f"unknown column '{col}'{hint}")
+        problems.append(f"unknown column '{printable(col)}'{hint}")
     if problems:
         expected = ", ".join(c.name if c.required else f"[{c.name}]" for c in fmt.columns)
         raise FileFormatError(f"The {fmt.kind} file has {'; '.join(problems)}. Expected columns: {expected}.")
@@ -344,8 +356,6 @@ def check_columns(
     return frame[fmt.names]
 
 
-_INT_RE = re.compile(r"^[+-]?\d+(\.0*)?$")
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _EMAIL_RE = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
 
 
@@ -367,28 +377,27 @@ def _parse_column(table: CheckedTable, column: Column, raw: pd.Series) -> pd.Ser
     empty = raw == ""
     if column.required:
         table.add(empty, column.name, "is required", raw)
-    too_long = raw.str.len() > min(column.max_length, MAX_CELL_LENGTH)
-    table.add(
-        too_long, column.name, f"is longer than {min(column.max_length, MAX_CELL_LENGTH)} characters", raw
-    )
-    present = ~empty & ~too_long
+    limit = min(column.max_length, MAX_CELL_LENGTH)
+    too_long = raw.str.len() > limit
+    table.add(too_long, column.name, f"is longer than {limit} characters", raw)
+    control = ~too_long & control_characters(raw, line_breaks_allowed=column.multiline)
+    table.add(control, column.name, CONTROL_CHARACTER, raw)
+    # A refused cell is not looked up or written: it becomes empty (None, NA or NaT).
+    present = ~empty & ~too_long & ~control
     if column.kind == "str":
-        return raw.where(~empty, None)
+        return raw.where(present, None)
     if column.kind == "int":
-        looks_int = raw.str.match(_INT_RE)
-        table.add(present & ~looks_int, column.name, "must be a whole number", raw)
-        values = pd.to_numeric(raw.where(present & looks_int), errors="coerce")
+        values, reasons = whole_numbers(raw.where(present, ""))
+        for reason in reasons.dropna().unique():
+            table.add(reasons == reason, column.name, reason, raw)
         if column.minimum is not None:
-            table.add(
-                values < column.minimum, column.name, f"must be a whole number >= {column.minimum}", raw
-            )
-        # Integers beyond 32 bits are refused: no quantity in a factory is that large.
-        table.add(values.abs() > 2**31 - 1, column.name, "is too large", raw)
-        return values.astype("Int64")
+            below = values < column.minimum
+            table.add(below, column.name, f"{NOT_WHOLE} >= {column.minimum}", raw)
+        return values
     if column.kind == "date":
-        looks_date = raw.str.match(_DATE_RE)
-        parsed = pd.to_datetime(raw.where(present & looks_date), format="%Y-%m-%d", errors="coerce")
-        table.add(present & parsed.isna(), column.name, "is not a valid date (YYYY-MM-DD)", raw)
+        parsed, reasons = iso_dates(raw.where(present, ""))
+        for reason in reasons.dropna().unique():
+            table.add(reasons == reason, column.name, reason, raw)
         # Dates far outside business reality are typos (year 2206, 1926).
         out_of_range = parsed.notna() & ((parsed.dt.year < 1990) | (parsed.dt.year > 2100))
         table.add(out_of_range, column.name, "is not a plausible date (years 1990-2100)", raw)
@@ -401,7 +410,7 @@ def _parse_column(table: CheckedTable, column: Column, raw: pd.Series) -> pd.Ser
         parts = raw.str.split(r"[;,]\s*", regex=True)
         bad = parts.map(lambda ps: any(p and not _EMAIL_RE.match(p) for p in ps))
         table.add(present & bad, column.name, "is not a valid e-mail address (separate several with ;)", raw)
-        return raw.where(~empty, None)
+        return raw.where(present, None)
     raise AssertionError(column.kind)
 
 

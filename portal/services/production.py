@@ -26,6 +26,7 @@ from db.models import PoLine, ProductionReport, ProductionSchedule
 from portal.core.calendar import WorkCalendar
 from portal.core.domain import ConflictError, NotFound, PermissionDenied, Role, ValidationError
 from portal.core.fileformats import FORMATS, RowError, check_rows, line_keys
+from portal.core.parsing import printable
 from portal.services import audit
 from portal.services.access import Actor, require_supplier_access, service
 from portal.services.calendars import load_calendars
@@ -109,7 +110,7 @@ class ImpliedEnd:
 def describe(error: RowError) -> str:
     """A row error as a sentence for a form or grid row: 'Good quantity (-5) must be a whole number >= 0.'"""
     label = FIELD_LABELS.get(error.column, error.column.replace("_", " ").capitalize())
-    value = f" ({error.value})" if error.value else ""
+    value = f" ({printable(error.value)})" if error.value else ""
     # Most reasons read on from the field ("is in the future"); the others follow a colon.
     joint = " " if error.reason.split(" ", 1)[0] in ("is", "must", "duplicates", "are") else ": "
     return f"{label}{value}{joint}{error.reason}."

@@ -190,3 +190,44 @@ def test_a_dry_run_checks_everything_and_writes_nothing(db) -> None:  # type: ig
     result = import_table(db, SYSTEM, table, dry_run=True)
     assert result.ok and result.created == 2
     assert count(db, Supplier) == 0
+
+
+# --------------------------------------------------------------------------- input that must not mis-store
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "reason"),
+    [
+        ("PO-1,1,2026-03-05,10,３,", "rejected_qty", "digits 0-9"),  # was stored as 0
+        ("PO-1,1,2026-03-05,５,0,", "good_qty", "digits 0-9"),  # was an IntegrityError
+        ("PO-1,٤,2026-03-05,10,0,", "line", "digits 0-9"),  # was an IntCastingNaNError
+        ("PO-1,1,２０２６-03-05,10,0,", "date", "digits 0-9"),  # was read as 2026-03-05
+        ("PO-1,1,2026-03-05,99999999999999999999,0,", "good_qty", "too large"),  # was a TypeError
+        ("PO-1,1,2026-03-05,2147483648,0,", "good_qty", "too large"),
+        ("PO-1,1,2026-03-05,10,0,done\x00", "note", "control character"),  # PostgreSQL refuses NUL
+        ("PO-1\x00,1,2026-03-05,10,0,", "po_number", "control character"),
+    ],
+)
+def test_unicode_digits_overflows_and_nul_are_row_errors_and_nothing_is_written(
+    db, row: str, column: str, reason: str
+) -> None:  # type: ignore[no-untyped-def]
+    small_world(db)
+    before = count(db, ProductionReport)
+    # Good rows first, with long notes: a NUL within the first 4 KB refuses the file as binary.
+    good = "".join(f"PO-1,2,2026-03-0{day},7,0,{'n' * 1500}\n" for day in (3, 4, 5))
+    text = f"po_number,line,date,good_qty,rejected_qty,note\n{good}{row}\n"
+    result = load(db, SYSTEM, "reports", text)
+    assert [(e.row, e.column) for e in result.errors] == [(5, column)]
+    assert reason in result.errors[0].reason
+    assert count(db, ProductionReport) == before
+
+
+def test_a_pos_file_with_an_overflowing_quantity_names_the_cell(db) -> None:  # type: ignore[no-untyped-def]
+    load(db, SYSTEM, "suppliers", SUPPLIERS_CSV)
+    load(db, SYSTEM, "items", ITEMS_CSV)
+    bad = POS_CSV + "PO-3,1,ACME,SKU-1,99999999999999999999,2026-02-01,2026-03-20,,\n"
+    result = load(db, SYSTEM, "pos", bad)
+    assert [(e.row, e.column, e.reason) for e in result.errors] == [
+        (5, "quantity", "is too large (at most 2,147,483,647)")
+    ]
+    assert count(db, PoLine) == 0

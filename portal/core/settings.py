@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from portal.core.domain import ValidationError
+from portal.core.parsing import parse_decimal
 
 #: The scorecard metrics that take a weight, in display order.
 SCORE_METRICS: tuple[str, ...] = (
@@ -224,8 +225,8 @@ def _coerce(key: str, value: Any) -> int | float:
     if isinstance(value, bool) or value is None or value == "":
         raise ValidationError(f"{spec.label}: a number is required")
     try:
-        number = float(value)
-    except (TypeError, ValueError):
+        number = parse_decimal(value)
+    except ValueError:
         raise ValidationError(f"{spec.label}: '{value}' is not a number") from None
     if spec.integer:
         if number != int(number):

@@ -42,7 +42,7 @@ from portal.core.fileformats import (
     read_table,
 )
 from portal.services import audit
-from portal.services.access import Actor, service
+from portal.services.access import NOT_YOUR_LINE, Actor, service
 from portal.services.calendars import load_calendars
 
 #: Which roles may import which kinds. Supplier users only ever touch their own lines.
@@ -185,12 +185,15 @@ def _attach_lines(session: Session, actor: Actor, table: CheckedTable) -> pd.Dat
     rows = table.rows
     labels = line_keys(rows)
     lines = _lines(session, rows).set_index("label")
-    known = check_known(table, "line", lines.index, "no such PO line (po_number/line)", values=labels)
+    unknown = "no such PO line (po_number/line)"
+    if actor.is_supplier:
+        # Another supplier's line is as unknown as one that does not exist: the same words, and no
+        # check that would tell them apart (its calendar, its reports, its status).
+        lines = lines[lines["supplier_id"] == actor.supplier_id]
+        unknown = NOT_YOUR_LINE
+    known = check_known(table, "line", lines.index, unknown, values=labels)
     matched = lines.reindex(labels.where(known))
     matched.index = rows.index
-    if actor.is_supplier:
-        other = matched["supplier_id"].notna() & (matched["supplier_id"] != actor.supplier_id)
-        table.add(other.to_numpy(), "line", "is not one of your supplier's lines", labels)
     cancelled = matched["status"] == LineStatus.CANCELLED
     table.add(cancelled.fillna(False).to_numpy(), "line", "is cancelled", labels)
     return matched

@@ -24,11 +24,11 @@ from sqlalchemy.orm import Session
 from db.engine import Database
 from db.models import PoLine, ProductionReport, ProductionSchedule
 from portal.core.calendar import WorkCalendar
-from portal.core.domain import ConflictError, NotFound, PermissionDenied, Role, ValidationError
+from portal.core.domain import ConflictError, Role, ValidationError
 from portal.core.fileformats import FORMATS, RowError, check_rows, line_keys
 from portal.core.parsing import printable
 from portal.services import audit
-from portal.services.access import Actor, require_supplier_access, service
+from portal.services.access import Actor, require_line_access, service
 from portal.services.calendars import load_calendars
 from portal.services.imports import (
     ImportResult,
@@ -172,12 +172,12 @@ def fit_warning(estimated_end_date: dt.date, implied: ImpliedEnd | None, daily_o
     )
 
 
-def _lock_line(session: Session, line_id: int) -> PoLine:
+def _lock_line(session: Session, actor: Actor, line_id: int) -> PoLine:
     # FOR UPDATE on PostgreSQL: a second save of the same line waits here, then sees the first one's
     # revision. SQLite ignores it: db.write() sessions already hold the write lock from BEGIN.
     line = session.scalars(select(PoLine).where(PoLine.id == line_id).with_for_update(key_share=True)).first()
-    if line is None:
-        raise NotFound(f"No PO line with id {line_id}.")
+    require_line_access(actor, line.supplier_id if line is not None else None, line_id)
+    assert line is not None
     return line
 
 
@@ -250,9 +250,8 @@ def revise_schedule(
     }
     try:
         with db.write() as session:
-            line = _lock_line(session, line_id)
+            line = _lock_line(session, actor, line_id)
             label = line.label
-            require_supplier_access(actor, line.supplier_id, f"Line {label}")
             latest = _latest_schedule(session, line_id)
             if (latest.revision if latest is not None else None) != expected_revision:
                 raise _conflict(label, latest, submitted)
@@ -362,11 +361,8 @@ def _post(
         with db.write() as session:
             lines = check_reports(session, actor, table, today)
             rows = table.rows
+            # Another supplier's line is a row error, worded as for a line that does not exist.
             labels = line_keys(rows)
-            if actor.is_supplier:
-                other = lines["supplier_id"].notna() & (lines["supplier_id"] != actor.supplier_id)
-                if other.any():
-                    raise PermissionDenied(f"Line {labels[other].iloc[0]} belongs to another supplier.")
             known = lines["id"].dropna().astype(int)
             if len(known):
                 # Lock the lines in id order: two posts for the same line and day queue, and the
@@ -514,9 +510,8 @@ def post_report(
     today = today or dt.date.today()
     with db.read() as session:
         line = session.get(PoLine, line_id)
-        if line is None:
-            raise NotFound(f"No PO line with id {line_id}.")
-        require_supplier_access(actor, line.supplier_id, f"Line {line.label}")
+        require_line_access(actor, line.supplier_id if line is not None else None, line_id)
+        assert line is not None
         po_number, number = line.po_number, line.line
     row = {
         "po_number": po_number,

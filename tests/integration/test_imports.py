@@ -130,7 +130,9 @@ def test_a_supplier_user_cannot_import_reports_for_another_suppliers_line(db) ->
     world = small_world(db)
     before = count(db, ProductionReport)
     result = load(db, world.bolt_user, "reports", "po_number,line,date,good_qty\nPO-1,1,2026-03-05,10\n")
-    assert "not one of your supplier's lines" in result.errors[0].reason
+    assert [(e.column, e.value, e.reason) for e in result.errors] == [
+        ("line", "PO-1/1", "is not one of your lines")
+    ]
     assert count(db, ProductionReport) == before
 
 

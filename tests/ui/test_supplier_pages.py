@@ -291,7 +291,9 @@ def test_an_uploaded_file_is_previewed_row_by_row_and_posted_all_or_nothing(
     at.run()
     bad = f"po_number,line,date,good_qty\nPO-1,1,{day},50\nPO-2,1,{day},5\n"
     at.file_uploader(key="daily_output.file.0").upload("reports.csv", bad.encode(), "text/csv").run()
-    assert any("Line PO-2/1 belongs to another supplier" in e.value for e in at.error)
+    preview = table_with(at, "posted_good_qty")
+    assert list(preview["check"]) == ["ok", "Line (PO-2/1) is not one of your lines."]
+    assert any("Nothing was posted" in e.value for e in at.error)
     good = f"po_number,line,date,good_qty,rejected_qty\nPO-1,1,{day},50,1\nPO-1,2,{day},xx,\n"
     at.file_uploader(key="daily_output.file.0").set_value(("reports.csv", good.encode(), "text/csv")).run()
     preview = table_with(at, "posted_good_qty")

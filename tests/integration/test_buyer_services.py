@@ -238,6 +238,16 @@ def test_late_lines_say_how_many_backorders_and_units_wait_on_them(db, world) ->
     assert late_lines(db, world.bolt_user)[1] == 0  # a supplier sees only its own lines
 
 
+def test_a_supplier_gets_its_late_lines_without_the_customers_backorders(db, world) -> None:  # type: ignore[no-untyped-def]
+    # PO-3/1 is ACME's late line; the buyer sees SO-3 waiting on it (above), ACME must not.
+    frame, total, counts = late_lines(db, world.acme_user)
+    assert (total, list(frame["line"])) == (1, ["PO-3/1"])
+    assert counts == {"late": 1, "at_risk": 0}
+    assert not {"backorders_waiting", "backorder_qty"} & set(frame.columns)
+    with pytest.raises(PermissionDenied):
+        late_lines(db, world.acme_user, LateLineFilter(with_backorders=True))
+
+
 # --------------------------------------------------------------------------- backorders
 
 

@@ -554,6 +554,16 @@ def test_a_supplier_cannot_read_another_suppliers_line_detail(db, world) -> None
         line_detail(db, world.buyer, 999_999)
 
 
+def test_a_suppliers_open_lines_hold_no_backorder_counts(db, world) -> None:  # type: ignore[no-untyped-def]
+    # Two customer backorders (SO-1, SO-2: 70 units) wait on ACME's PO-1/1: the buyer's business.
+    staff, _ = open_lines(db, world.buyer)
+    row = staff.set_index("line").loc["PO-1/1"]
+    assert (row["backorders_waiting"], row["backorder_qty"]) == (2, 70)
+    mine, _ = open_lines(db, world.acme_user)
+    assert "PO-1/1" in set(mine["line"])
+    assert not {"backorders_waiting", "backorder_qty"} & set(mine.columns)
+
+
 def test_a_suppliers_line_lists_hold_only_its_own_lines(db, world) -> None:  # type: ignore[no-untyped-def]
     frame, total = open_lines(db, world.bolt_user)
     assert (list(frame["line"]), total) == (["PO-2/1"], 1)

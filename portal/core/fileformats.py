@@ -476,6 +476,18 @@ def line_keys(rows: pd.DataFrame) -> pd.Series:
     return labels.where(ok, None)
 
 
+def problems_frame(errors: Iterable[RowError]) -> pd.DataFrame:
+    """Row errors as a table (row, column, value, reason), in row order, for a page or a download."""
+    # Control characters in a value show as \x00 escapes: a bare CR would split the CSV's row.
+    return pd.DataFrame(
+        [
+            (e.row, e.column, printable(e.value), e.reason)
+            for e in sorted(errors, key=lambda e: (e.row, e.column))
+        ],
+        columns=["row", "column", "value", "reason"],
+    )
+
+
 def describe_errors(errors: Iterable[RowError], limit: int | None = None) -> str:
     """Every error on its own line (``limit``: at most that many, then a count of the rest)."""
     errors = sorted(errors, key=lambda e: (e.row, e.column))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
+import pandas as pd
 import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
@@ -210,6 +212,24 @@ def test_an_import_with_a_bad_row_names_it_and_writes_nothing(
         (3, "quantity", "seventy")
     ]
     assert not [b for b in at.button if b.key == "imports.commit"]
+    assert po9(sqlite_db) == []
+
+
+def test_the_downloadable_problems_of_an_import_neutralize_formulas(
+    monkeypatch, sqlite_url, sqlite_db, world
+) -> None:  # type: ignore[no-untyped-def]
+    import portal.queries.exports as exports
+
+    made: list[bytes] = []
+    real = exports.problems_csv
+    monkeypatch.setattr(exports, "problems_csv", lambda errors: made.append(real(errors)) or made[-1])
+    at = open_page(monkeypatch, sqlite_url, world.buyer, "imports")
+    evil = POS_WITH_A_BAD_ROW.replace("SKU-1,seventy", '=HYPERLINK("http://evil.example"),-1+1')
+    at.file_uploader[0].set_value(("pos.csv", evil.encode(), "text/csv")).run()
+    assert not at.exception
+    assert [b for b in at.get("download_button") if b.proto.label == "Download the problems (CSV)"]
+    problems = pd.read_csv(io.StringIO(made[-1].decode("utf-8")), dtype=str, keep_default_na=False)
+    assert sorted(problems["value"]) == ["'-1+1", '\'=HYPERLINK("http://evil.example")']
     assert po9(sqlite_db) == []
 
 

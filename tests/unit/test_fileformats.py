@@ -163,3 +163,30 @@ def test_a_receipt_cannot_reject_more_than_it_received() -> None:
 def test_a_supplier_email_list_and_country_are_checked() -> None:
     table = check("suppliers", "code,name,country,email\nA,Acme,Germany,a@x.com;bad\n")
     assert sorted(e.column for e in table.errors) == ["country", "email"]
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+1+1", "'+1+1"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1+1", "\\x09=1+1"),  # control characters are shown escaped: no cell starts with them
+        ("\r=1+1", "\\x0d=1+1"),
+        ("SKU-1", "SKU-1"),
+    ],
+)
+def test_the_problems_csv_neutralizes_formulas_in_the_values_of_the_file(value: str, shown: str) -> None:
+    from portal.core.fileformats import RowError
+    from portal.queries.exports import problems_csv
+
+    errors = [
+        RowError(3, "sku", value, "no item with this sku"),
+        RowError(2, "quantity", "ten", "must be a whole number"),
+    ]
+    text = problems_csv(errors).decode("utf-8")
+    back = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    assert list(back["row"]) == ["2", "3"]
+    assert back.loc[1, "value"] == shown
+    assert back.loc[0, "value"] == "ten"

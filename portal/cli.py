@@ -77,6 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="import a CSV or .xlsx file: every row or none")
     imp.add_argument("kind", choices=IMPORT_KINDS)
     imp.add_argument("file", type=Path)
+    imp.add_argument(
+        "--max-rows",
+        type=_whole,
+        help="refuse a file with more rows than this (default: no limit; the browser's are admin settings)",
+    )
 
     exp = sub.add_parser("export", help="export as CSV (stdout or --out; .xlsx for Excel)")
     exp.add_argument("kind", choices=EXPORT_KINDS)
@@ -246,7 +251,7 @@ def _import(args: argparse.Namespace, cli) -> int:  # type: ignore[no-untyped-de
     from portal.services.imports import import_table, read_upload
 
     data = args.file.read_bytes()
-    table = read_upload(data, args.file.name, args.kind)
+    table = read_upload(data, args.file.name, args.kind, max_rows=args.max_rows)
     result = import_table(_db(), cli, table, filename=args.file.name)
     if not result.ok:
         print(f"error: {args.file.name}: {result.summary()}", file=sys.stderr)

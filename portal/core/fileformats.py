@@ -239,7 +239,23 @@ def _decode(data: bytes) -> str:
     raise FileFormatError("The file's text encoding is not UTF-8: save it as 'CSV UTF-8' and try again.")
 
 
-def _read_csv(data: bytes) -> pd.DataFrame:
+class TooManyRows(FileFormatError):
+    """The file has more rows than one upload of its kind may hold."""
+
+    def __init__(self, limit: int):
+        super().__init__(
+            f"The file has more than {limit:,} rows; split it into files of at most {limit:,} rows "
+            "and import them one after the other."
+        )
+        self.limit = limit
+
+
+#: Columns read from a worksheet: every format has about ten, so a sheet that declares
+#: thousands (a formatted row) is not read cell by cell.
+MAX_COLUMNS = 200
+
+
+def _read_csv(data: bytes, max_rows: int | None = None) -> pd.DataFrame:
     text = _decode(data)
     if not text.strip():
         raise FileFormatError("The file is empty.")
@@ -256,11 +272,15 @@ def _read_csv(data: bytes) -> pd.DataFrame:
             keep_default_na=False,
             skip_blank_lines=True,
             engine="python",
+            # One row past the limit tells that there are too many, without parsing the rest.
+            nrows=None if max_rows is None else max_rows + 1,
         )
     except (pd.errors.ParserError, csv.Error) as exc:
         raise FileFormatError(f"The CSV file cannot be read: {exc}") from None
     except pd.errors.EmptyDataError:
         raise FileFormatError("The file is empty.") from None
+    if max_rows is not None and len(frame) > max_rows:
+        raise TooManyRows(max_rows)
     return frame
 
 
@@ -279,29 +299,65 @@ def _excel_cell(value: object) -> str:
     return str(value)
 
 
-def _read_xlsx(data: bytes, kind: str | None) -> pd.DataFrame:
+def _sheet_rows(sheet: object, max_rows: int | None) -> list[list[str]] | None:
+    """A worksheet's non-empty rows as text cells, header first (None: the sheet has no data).
+
+    Rows stream from the file one at a time (openpyxl's read-only mode), and reading stops one
+    row past ``max_rows``: a workbook that unzips to millions of rows costs no more than the limit.
+    """
+    rows: list[list[str]] = []
+    # Rows are padded to the sheet's declared width: read no wider than MAX_COLUMNS.
+    declared = sheet.max_column  # type: ignore[attr-defined]
+    width = min(declared, MAX_COLUMNS) if declared else None
+    for values in sheet.iter_rows(max_col=width, values_only=True):  # type: ignore[attr-defined]
+        cells = [_excel_cell(v) for v in values[:MAX_COLUMNS]]
+        if not any(cells):
+            continue
+        rows.append(cells)
+        if max_rows is not None and len(rows) > max_rows + 1:
+            raise TooManyRows(max_rows)
+    return rows or None
+
+
+def _read_xlsx(data: bytes, kind: str | None, max_rows: int | None = None) -> pd.DataFrame:
+    from openpyxl import load_workbook
+
     try:
-        sheets = pd.read_excel(
-            io.BytesIO(data), sheet_name=None, header=None, dtype=object, engine="openpyxl"
-        )
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise FileFormatError(f"The Excel file cannot be read ({type(exc).__name__}).") from None
-    non_empty = {name: df for name, df in sheets.items() if not df.dropna(how="all").empty}
-    if not non_empty:
+    try:
+        # A workbook with several sheets: take the one named after the kind, else the first with data.
+        sheets = sorted(book.worksheets, key=lambda ws: not (kind and normalize_header(ws.title) == kind))
+        rows = None
+        for sheet in sheets:
+            rows = _sheet_rows(sheet, max_rows)
+            if rows is not None:
+                break
+    except FileFormatError:
+        raise
+    except Exception as exc:
+        raise FileFormatError(f"The Excel file cannot be read ({type(exc).__name__}).") from None
+    finally:
+        book.close()
+    if rows is None:
         raise FileFormatError("The Excel file has no data.")
-    # A workbook with several sheets: take the one named after the kind, else the first with data.
-    chosen = next((df for name, df in non_empty.items() if kind and normalize_header(name) == kind), None)
-    if chosen is None:
-        chosen = next(iter(non_empty.values()))
-    chosen = chosen.dropna(how="all").dropna(axis=1, how="all")
-    cells = chosen.map(_excel_cell)
+    width = max(len(r) for r in rows)
+    cells = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
+    # Columns with neither a header nor a value are spreadsheet noise (a formatted empty column).
+    cells = cells.loc[:, (cells != "").any(axis=0)]
     header = [str(h) for h in cells.iloc[0].tolist()]
-    frame = pd.DataFrame(cells.iloc[1:].to_numpy(), columns=header)
-    return frame
+    return pd.DataFrame(cells.iloc[1:].to_numpy(), columns=header)
 
 
-def read_table(data: bytes, filename: str = "", kind: str | None = None) -> pd.DataFrame:
-    """Read a CSV or XLSX file into text cells; the header row gives the column names."""
+def read_table(
+    data: bytes, filename: str = "", kind: str | None = None, *, max_rows: int | None = None
+) -> pd.DataFrame:
+    """Read a CSV or XLSX file into text cells; the header row gives the column names.
+
+    ``max_rows``: refuse a file with more data rows than this (:class:`TooManyRows`), reading
+    no further than one row past it.
+    """
     if not data:
         raise FileFormatError("The file is empty.")
     suffix = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
@@ -309,11 +365,11 @@ def read_table(data: bytes, filename: str = "", kind: str | None = None) -> pd.D
     if suffix in ("xlsx", "xlsm") or (is_zip and suffix not in ("csv", "txt")):
         if not is_zip:
             raise FileFormatError("The file is named .xlsx but is not an Excel workbook.")
-        frame = _read_xlsx(data, kind)
+        frame = _read_xlsx(data, kind, max_rows)
     elif suffix in ("csv", "txt", "tsv", ""):
         if is_zip:
             raise FileFormatError("The file is named .csv but is an Excel workbook or a zip archive.")
-        frame = _read_csv(data)
+        frame = _read_csv(data, max_rows)
     else:
         raise FileFormatError(f"'{filename}' is not a CSV or XLSX file: upload a .csv or .xlsx file.")
     frame = frame.astype(str).apply(lambda s: s.str.strip())

@@ -35,6 +35,7 @@ from portal.core.fileformats import (
     FORMATS,
     CheckedTable,
     RowError,
+    TooManyRows,
     check_known,
     check_new,
     check_rows,
@@ -44,6 +45,7 @@ from portal.core.fileformats import (
 from portal.services import audit
 from portal.services.access import NOT_YOUR_LINE, Actor, service
 from portal.services.calendars import load_calendars
+from portal.services.settings import load_settings
 
 #: Which roles may import which kinds. Supplier users only ever touch their own lines.
 KIND_ROLES: dict[str, frozenset[Role]] = {
@@ -84,12 +86,27 @@ class ImportResult:
 
 
 def read_upload(
-    data: bytes, filename: str, kind: str, mapping: Mapping[str, str] | None = None
+    data: bytes,
+    filename: str,
+    kind: str,
+    mapping: Mapping[str, str] | None = None,
+    *,
+    max_rows: int | None = None,
 ) -> CheckedTable:
-    """Read and check the cells of an uploaded file (no database needed)."""
+    """Read and check the cells of an uploaded file (no database needed); ``max_rows``: see read_table."""
     if kind not in FORMATS:
         raise ValueError(f"Unknown kind '{kind}'")
-    return check_rows(read_table(data, filename, kind), kind, mapping)
+    return check_rows(read_table(data, filename, kind, max_rows=max_rows), kind, mapping)
+
+
+def check_row_limit(session: Session, actor: Actor, kind: str, rows: int) -> None:
+    """Refuse a person's upload over the admin's row limit for ``kind`` (the command line has none)."""
+    # Pages read files with the limit already (read_table's max_rows): this is the service's own check.
+    if actor.user_id is None:
+        return
+    limit = load_settings(session).upload_row_limit(kind)
+    if rows > limit:
+        raise TooManyRows(limit)
 
 
 @service(Role.SUPPLIER, Role.BUYER, Role.ADMIN)
@@ -109,6 +126,7 @@ def import_table(
         raise PermissionDenied(f"A {actor.role.value} user cannot import {kind}.")
     today = today or dt.date.today()
     with db.write() as session:
+        check_row_limit(session, actor, kind, len(table.rows))
         result = ImportResult(kind=kind, rows=len(table.rows))
         _WRITERS[kind](session, actor, table, result, today, dry_run or bool(table.errors))
         result.errors = table.sorted_errors()

@@ -33,6 +33,7 @@ from portal.services.calendars import load_calendars
 from portal.services.imports import (
     ImportResult,
     check_reports,
+    check_row_limit,
     check_schedules,
     reported_before,
     write_reports,
@@ -359,6 +360,7 @@ def _post(
     result = ImportResult(kind="reports", rows=len(table.rows))
     try:
         with db.write() as session:
+            check_row_limit(session, actor, "reports", len(table.rows))
             lines = check_reports(session, actor, table, today)
             rows = table.rows
             # Another supplier's line is a row error, worded as for a line that does not exist.

@@ -196,3 +196,10 @@ def test_a_bad_number_is_a_row_error_on_stderr_not_a_traceback(cli, tmp_path, ca
     assert "Traceback" not in err and "\x00" not in err
     assert cli("export", "pos") == 0
     assert "PO-7" not in capsys.readouterr().out
+
+
+def test_import_max_rows_refuses_a_longer_file_and_writes_nothing(cli, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    path = write(tmp_path, "s.csv", SUPPLIERS_CSV)
+    assert cli("import", "suppliers", path, "--max-rows", "1") == 1
+    assert "The file has more than 1 rows; split it" in capsys.readouterr().err
+    assert cli("import", "suppliers", path, "--max-rows", "2") == 0

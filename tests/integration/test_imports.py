@@ -7,7 +7,11 @@ from sqlalchemy import func, select
 
 from db.models import Backorder, Item, PoLine, ProductionReport, ProductionSchedule, Supplier, SupplierContact
 from portal.core.domain import LineStatus, PermissionDenied
+from portal.core.fileformats import TooManyRows
 from portal.services.access import Actor
+from portal.services.imports import read_upload
+from portal.services.production import post_reports
+from portal.services.settings import update_settings
 from tests.builders import (
     ITEMS_CSV,
     POS_CSV,
@@ -233,3 +237,29 @@ def test_a_pos_file_with_an_overflowing_quantity_names_the_cell(db) -> None:  # 
         (5, "quantity", "is too large (at most 2,147,483,647)")
     ]
     assert count(db, PoLine) == 0
+
+
+# --------------------------------------------------------------------------- row limits
+
+
+def test_a_persons_upload_over_the_admins_row_limit_is_refused_and_the_command_line_has_none(db) -> None:  # type: ignore[no-untyped-def]
+    world = small_world(db)
+    update_settings(db, world.admin, {"upload_rows_backorders": 10, "upload_rows_reports": 10})
+    text = "order_ref,sku,quantity,order_date\n" + "".join(
+        f"SO-{n},SKU-1,1,2026-02-20\n" for n in range(100, 111)
+    )
+    before = count(db, Backorder)
+    with pytest.raises(TooManyRows, match="more than 10 rows; split it"):
+        load(db, world.buyer, "backorders", text)
+    # Read by a page, the file stops at the limit before it is even checked.
+    with pytest.raises(TooManyRows):
+        read_upload(text.encode(), "backorders.csv", "backorders", max_rows=10)
+    assert count(db, Backorder) == before
+    assert load(db, SYSTEM, "backorders", text).created == 11  # the command line: no limit
+    ten = "order_ref,sku,quantity,order_date\n" + "".join(
+        f"SO-{n},SKU-1,1,2026-02-20\n" for n in range(200, 210)
+    )
+    assert load(db, world.buyer, "backorders", ten).created == 10
+    rows = [{"po_number": "PO-1", "line": 2, "date": f"2026-02-{d:02d}", "good_qty": 1} for d in range(1, 12)]
+    with pytest.raises(TooManyRows):
+        post_reports(db, world.acme_user, rows, today=TODAY, dry_run=True)

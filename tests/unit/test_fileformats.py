@@ -7,7 +7,7 @@ import io
 import pandas as pd
 import pytest
 
-from portal.core.fileformats import FileFormatError, check_rows, read_table
+from portal.core.fileformats import FileFormatError, TooManyRows, check_rows, read_table
 
 POS_HEADER = "po_number,line,supplier_code,sku,quantity,order_date,need_by_date,promised_date,transit_days"
 GOOD_POS_ROW = "PO-1,1,ACME,SKU-1,100,2026-01-05,2026-03-01,,"
@@ -190,3 +190,48 @@ def test_the_problems_csv_neutralizes_formulas_in_the_values_of_the_file(value: 
     assert list(back["row"]) == ["2", "3"]
     assert back.loc[1, "value"] == shown
     assert back.loc[0, "value"] == "ten"
+
+
+def _items_csv(rows: int) -> bytes:
+    return ("sku,description\n" + "".join(f"SKU-{n},Item {n}\n" for n in range(rows))).encode()
+
+
+def _items_xlsx(rows: int) -> bytes:
+    frame = pd.DataFrame({"sku": [f"SKU-{n}" for n in range(rows)], "description": "Item"})
+    return _xlsx({"Notes": pd.DataFrame({"read me": ["items are on the next sheet"]}), "items": frame})
+
+
+@pytest.mark.parametrize(("make", "name"), [(_items_csv, "items.csv"), (_items_xlsx, "items.xlsx")])
+def test_a_file_over_the_row_limit_is_refused_with_the_limit_in_words(make, name: str) -> None:  # type: ignore[no-untyped-def]
+    assert len(read_table(make(25), name, "items", max_rows=25)) == 25
+    with pytest.raises(TooManyRows, match="more than 25 rows; split it into files of at most 25 rows"):
+        read_table(make(26), name, "items", max_rows=25)
+    assert len(read_table(make(26), name, "items")) == 26  # no limit: the command line
+
+
+def test_a_huge_workbook_is_read_only_up_to_the_limit(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import portal.core.fileformats as fileformats
+
+    cells: list[object] = []
+    real = fileformats._excel_cell
+    monkeypatch.setattr(fileformats, "_excel_cell", lambda v: cells.append(v) or real(v))
+    with pytest.raises(TooManyRows):
+        read_table(_items_xlsx(5000), "items.xlsx", "items", max_rows=10)
+    # The items sheet (named after the kind, so read first): the header and 11 data rows (one past
+    # the limit), 2 cells each; not 5,000 rows.
+    assert len(cells) == (1 + 11) * 2
+
+
+def test_an_excel_sheet_is_read_as_before_blank_rows_and_empty_columns_dropped() -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append([None, None, None])
+    sheet.append(["sku", "description", None])
+    sheet.append([None, None, None])
+    sheet.append(["SKU-1", 12.0, None])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    frame = read_table(buffer.getvalue(), "items.xlsx", "items")
+    assert frame.to_dict("records") == [{"sku": "SKU-1", "description": "12"}]

@@ -19,6 +19,7 @@ from portal.services.import_mappings import (
     suggest_mapping,
 )
 from portal.services.imports import KIND_ROLES, import_table
+from portal.services.settings import get_settings
 from portal.ui.context import actor, call, read
 from portal.ui.widgets import flash
 
@@ -76,7 +77,7 @@ if upload is None:
 
 data = upload.getvalue()
 try:
-    raw = read_table(data, upload.name, kind)
+    raw = read_table(data, upload.name, kind, max_rows=read(get_settings).upload_row_limit(kind))
 except PortalError as exc:
     st.error(str(exc))
     st.stop()

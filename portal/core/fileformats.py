@@ -15,6 +15,7 @@ import datetime as dt
 import difflib
 import io
 import re
+import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -319,9 +320,32 @@ def _sheet_rows(sheet: object, max_rows: int | None) -> list[list[str]] | None:
     return rows or None
 
 
+def _refuse_unsized_sheets(data: bytes, max_rows: int) -> None:
+    """Refuse a workbook with a worksheet too big for ``max_rows`` that does not declare its size.
+
+    openpyxl reads a worksheet without a <dimension> element to its very end before the first
+    row (to look for one), so streaming would not stop at the limit. Excel and LibreOffice
+    always write it; a sheet without it may hold at most 512 bytes of XML per allowed row.
+    """
+    allowance = max(max_rows, 1000) * 512
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for info in archive.infolist():
+                if not info.filename.startswith("xl/worksheets/") or info.file_size <= allowance:
+                    continue
+                with archive.open(info) as part:
+                    head = part.read(65536)
+                if b"dimension" not in head.split(b"sheetData", 1)[0]:
+                    raise TooManyRows(max_rows)
+    except zipfile.BadZipFile:
+        return  # openpyxl says what is wrong with the file
+
+
 def _read_xlsx(data: bytes, kind: str | None, max_rows: int | None = None) -> pd.DataFrame:
     from openpyxl import load_workbook
 
+    if max_rows is not None:
+        _refuse_unsized_sheets(data, max_rows)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
     except Exception as exc:  # openpyxl raises many types for a damaged file

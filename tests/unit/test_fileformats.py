@@ -235,3 +235,26 @@ def test_an_excel_sheet_is_read_as_before_blank_rows_and_empty_columns_dropped()
     book.save(buffer)
     frame = read_table(buffer.getvalue(), "items.xlsx", "items")
     assert frame.to_dict("records") == [{"sku": "SKU-1", "description": "12"}]
+
+
+def test_a_workbook_too_big_for_the_limit_that_hides_its_size_is_refused_unread(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # openpyxl's write-only mode, like a crafted file, writes no <dimension>: openpyxl would then read
+    # the whole sheet before its first row. A sheet bigger than the limit allows is refused unread.
+    from openpyxl import Workbook
+
+    import portal.core.fileformats as fileformats
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("items")
+    sheet.append(["sku", "description"])
+    for n in range(10_000):
+        sheet.append([f"SKU-{n}", "An item with a description long enough"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    cells: list[object] = []
+    real = fileformats._excel_cell
+    monkeypatch.setattr(fileformats, "_excel_cell", lambda v: cells.append(v) or real(v))
+    with pytest.raises(TooManyRows, match="more than 100 rows"):
+        read_table(buffer.getvalue(), "items.xlsx", "items", max_rows=100)
+    assert cells == []
+    assert len(read_table(buffer.getvalue(), "items.xlsx", "items")) == 10_000

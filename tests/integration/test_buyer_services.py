@@ -151,6 +151,16 @@ def test_a_bulk_comment_on_an_unknown_alert_writes_nothing(db, world) -> None:  
         comment_on_alerts(db, world.buyer, ids, "   ")
 
 
+def test_a_comment_with_a_control_character_is_refused_with_a_message(db, world) -> None:  # type: ignore[no-untyped-def]
+    ids = list(_alert_ids(db).values())
+    # A NUL was a PostgreSQL traceback; an escape sequence would reach terminals. Line breaks are fine.
+    with pytest.raises(ValidationError, match="control character"):
+        comment_on_alerts(db, world.buyer, ids, "Call back\x00 tomorrow")
+    with db.read() as session:
+        assert session.scalars(select(AlertComment)).first() is None
+    assert comment_on_alerts(db, world.buyer, ids, "Call back\r\ntomorrow") == len(ids)
+
+
 @pytest.mark.parametrize("action", [acknowledge_alerts, resolve_alerts, unsnooze_alerts])
 def test_a_supplier_user_cannot_work_alerts(db, world, action) -> None:  # type: ignore[no-untyped-def]
     own = _alert_ids(db, po_line_id=world.late_line_id)["PROJECTED_LATE"]

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from portal.config import load_config
 from portal.core.domain import PortalError, Role
+from portal.core.parsing import parse_decimal, parse_iso_date, parse_whole_number
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -24,14 +25,14 @@ EXIT_USAGE = 2
 
 def _date(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
+        return parse_iso_date(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _period(text: str) -> str:
     try:
-        dt.date.fromisoformat(text + "-01")
+        parse_iso_date(text + "-01")
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a month (YYYY-MM)") from None
     return text
@@ -39,12 +40,19 @@ def _period(text: str) -> str:
 
 def _seconds(text: str) -> float:
     try:
-        value = float(text)
+        value = parse_decimal(text)
     except ValueError:
         value = -1.0
     if value < 0:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds >= 0") from None
     return value
+
+
+def _whole(text: str) -> int:
+    try:
+        return parse_whole_number(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="import a CSV or .xlsx file: every row or none")
     imp.add_argument("kind", choices=IMPORT_KINDS)
     imp.add_argument("file", type=Path)
+    imp.add_argument(
+        "--max-rows",
+        type=_whole,
+        help="refuse a file with more rows than this (default: no limit; the browser's are admin settings)",
+    )
 
     exp = sub.add_parser("export", help="export as CSV (stdout or --out; .xlsx for Excel)")
     exp.add_argument("kind", choices=EXPORT_KINDS)
@@ -89,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="demo data").add_subparsers(dest="demo_command", required=True)
     load = demo.add_parser("load", help="load a believable demo world (or the SCMS history) and print logins")
-    load.add_argument("--seed", type=int, default=7)
+    load.add_argument("--seed", type=_whole, default=7)
     load.add_argument("--scms", type=Path, help="load the real SCMS delivery history CSV instead")
     load.add_argument("--as-of", type=_date, help="the demo's 'today' (default: today)")
     load.add_argument("--if-empty", action="store_true", help="do nothing when the database already has data")
@@ -120,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sched = sub.add_parser("scheduler", help="run sweep --notify every N minutes until stopped")
     sched.add_argument(
-        "--every", type=int, help="minutes between runs (default: PORTAL_SCHEDULER_MINUTES, else 15)"
+        "--every", type=_whole, help="minutes between runs (default: PORTAL_SCHEDULER_MINUTES, else 15)"
     )
     sched.add_argument("--no-run-now", action="store_true", help="wait one interval before the first run")
 
@@ -137,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument(
         "file", nargs="?", type=Path, help="an SCMS-format CSV (default: the history in the database)"
     )
-    bt.add_argument("--horizon", type=int, default=30, help="days before the due date a promise is made")
+    bt.add_argument("--horizon", type=_whole, default=30, help="days before the due date a promise is made")
     bt.add_argument("--format", choices=["text", "json"], default="text")
     _add_evaluate(sub)
     return parser
@@ -303,7 +316,7 @@ def _import(args: argparse.Namespace, cli) -> int:  # type: ignore[no-untyped-de
     from portal.services.imports import import_table, read_upload
 
     data = args.file.read_bytes()
-    table = read_upload(data, args.file.name, args.kind)
+    table = read_upload(data, args.file.name, args.kind, max_rows=args.max_rows)
     result = import_table(_db(), cli, table, filename=args.file.name)
     if not result.ok:
         print(f"error: {args.file.name}: {result.summary()}", file=sys.stderr)

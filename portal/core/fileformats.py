@@ -15,6 +15,7 @@ import datetime as dt
 import difflib
 import io
 import re
+import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -23,6 +24,14 @@ import numpy as np
 import pandas as pd
 
 from portal.core.domain import PortalError
+from portal.core.parsing import (
+    CONTROL_CHARACTER,
+    NOT_WHOLE,
+    control_characters,
+    iso_dates,
+    printable,
+    whole_numbers,
+)
 
 CellKind = Literal["str", "int", "date", "country", "email"]
 
@@ -43,6 +52,8 @@ class Column:
     required: bool = True
     minimum: int | None = None
     max_length: int = 200
+    #: Free text (a note, a reason) may hold line breaks; codes and numbers may not.
+    multiline: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,7 +118,7 @@ FORMATS: dict[str, FileFormat] = {
             Column("start_date", "date"),
             Column("daily_output", "int", minimum=1),
             Column("estimated_end_date", "date"),
-            Column("reason", "str", required=False, max_length=MAX_CELL_LENGTH),
+            Column("reason", "str", required=False, max_length=MAX_CELL_LENGTH, multiline=True),
         ),
         key=("po_number", "line"),
     ),
@@ -118,7 +129,7 @@ FORMATS: dict[str, FileFormat] = {
             Column("date", "date"),
             Column("good_qty", "int", minimum=0),
             Column("rejected_qty", "int", required=False, minimum=0),
-            Column("note", "str", required=False, max_length=MAX_CELL_LENGTH),
+            Column("note", "str", required=False, max_length=MAX_CELL_LENGTH, multiline=True),
         ),
         key=("po_number", "line", "date"),
     ),
@@ -161,6 +172,8 @@ class RowError:
     def __str__(self) -> str:
         where = f"Row {self.row}" + (f", column {self.column}" if self.column else "")
         shown = self.value if len(self.value) <= 60 else self.value[:57] + "..."
+        # A NUL or an escape sequence in a cell is shown, not sent to the user's terminal.
+        shown = printable(shown)
         value = f" (value '{shown}')" if self.value != "" else ""
         return f"{where}{value}: {self.reason}"
 
@@ -227,7 +240,23 @@ def _decode(data: bytes) -> str:
     raise FileFormatError("The file's text encoding is not UTF-8: save it as 'CSV UTF-8' and try again.")
 
 
-def _read_csv(data: bytes) -> pd.DataFrame:
+class TooManyRows(FileFormatError):
+    """The file has more rows than one upload of its kind may hold."""
+
+    def __init__(self, limit: int):
+        super().__init__(
+            f"The file has more than {limit:,} rows; split it into files of at most {limit:,} rows "
+            "and import them one after the other."
+        )
+        self.limit = limit
+
+
+#: Columns read from a worksheet: every format has about ten, so a sheet that declares
+#: thousands (a formatted row) is not read cell by cell.
+MAX_COLUMNS = 200
+
+
+def _read_csv(data: bytes, max_rows: int | None = None) -> pd.DataFrame:
     text = _decode(data)
     if not text.strip():
         raise FileFormatError("The file is empty.")
@@ -244,11 +273,15 @@ def _read_csv(data: bytes) -> pd.DataFrame:
             keep_default_na=False,
             skip_blank_lines=True,
             engine="python",
+            # One row past the limit tells that there are too many, without parsing the rest.
+            nrows=None if max_rows is None else max_rows + 1,
         )
     except (pd.errors.ParserError, csv.Error) as exc:
         raise FileFormatError(f"The CSV file cannot be read: {exc}") from None
     except pd.errors.EmptyDataError:
         raise FileFormatError("The file is empty.") from None
+    if max_rows is not None and len(frame) > max_rows:
+        raise TooManyRows(max_rows)
     return frame
 
 
@@ -267,29 +300,88 @@ def _excel_cell(value: object) -> str:
     return str(value)
 
 
-def _read_xlsx(data: bytes, kind: str | None) -> pd.DataFrame:
+def _sheet_rows(sheet: object, max_rows: int | None) -> list[list[str]] | None:
+    """A worksheet's non-empty rows as text cells, header first (None: the sheet has no data).
+
+    Rows stream from the file one at a time (openpyxl's read-only mode), and reading stops one
+    row past ``max_rows``: a workbook that unzips to millions of rows costs no more than the limit.
+    """
+    rows: list[list[str]] = []
+    # Rows are padded to the sheet's declared width: read no wider than MAX_COLUMNS.
+    declared = sheet.max_column  # type: ignore[attr-defined]
+    width = min(declared, MAX_COLUMNS) if declared else None
+    for values in sheet.iter_rows(max_col=width, values_only=True):  # type: ignore[attr-defined]
+        cells = [_excel_cell(v) for v in values[:MAX_COLUMNS]]
+        if not any(cells):
+            continue
+        rows.append(cells)
+        if max_rows is not None and len(rows) > max_rows + 1:
+            raise TooManyRows(max_rows)
+    return rows or None
+
+
+def _refuse_unsized_sheets(data: bytes, max_rows: int) -> None:
+    """Refuse a workbook with a worksheet too big for ``max_rows`` that does not declare its size.
+
+    openpyxl reads a worksheet without a <dimension> element to its very end before the first
+    row (to look for one), so streaming would not stop at the limit. Excel and LibreOffice
+    always write it; a sheet without it may hold at most 512 bytes of XML per allowed row.
+    """
+    allowance = max(max_rows, 1000) * 512
     try:
-        sheets = pd.read_excel(
-            io.BytesIO(data), sheet_name=None, header=None, dtype=object, engine="openpyxl"
-        )
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for info in archive.infolist():
+                if not info.filename.startswith("xl/worksheets/") or info.file_size <= allowance:
+                    continue
+                with archive.open(info) as part:
+                    head = part.read(65536)
+                if b"dimension" not in head.split(b"sheetData", 1)[0]:
+                    raise TooManyRows(max_rows)
+    except zipfile.BadZipFile:
+        return  # openpyxl says what is wrong with the file
+
+
+def _read_xlsx(data: bytes, kind: str | None, max_rows: int | None = None) -> pd.DataFrame:
+    from openpyxl import load_workbook
+
+    if max_rows is not None:
+        _refuse_unsized_sheets(data, max_rows)
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise FileFormatError(f"The Excel file cannot be read ({type(exc).__name__}).") from None
-    non_empty = {name: df for name, df in sheets.items() if not df.dropna(how="all").empty}
-    if not non_empty:
+    try:
+        # A workbook with several sheets: take the one named after the kind, else the first with data.
+        sheets = sorted(book.worksheets, key=lambda ws: not (kind and normalize_header(ws.title) == kind))
+        rows = None
+        for sheet in sheets:
+            rows = _sheet_rows(sheet, max_rows)
+            if rows is not None:
+                break
+    except FileFormatError:
+        raise
+    except Exception as exc:
+        raise FileFormatError(f"The Excel file cannot be read ({type(exc).__name__}).") from None
+    finally:
+        book.close()
+    if rows is None:
         raise FileFormatError("The Excel file has no data.")
-    # A workbook with several sheets: take the one named after the kind, else the first with data.
-    chosen = next((df for name, df in non_empty.items() if kind and normalize_header(name) == kind), None)
-    if chosen is None:
-        chosen = next(iter(non_empty.values()))
-    chosen = chosen.dropna(how="all").dropna(axis=1, how="all")
-    cells = chosen.map(_excel_cell)
+    width = max(len(r) for r in rows)
+    cells = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
+    # Columns with neither a header nor a value are spreadsheet noise (a formatted empty column).
+    cells = cells.loc[:, (cells != "").any(axis=0)]
     header = [str(h) for h in cells.iloc[0].tolist()]
-    frame = pd.DataFrame(cells.iloc[1:].to_numpy(), columns=header)
-    return frame
+    return pd.DataFrame(cells.iloc[1:].to_numpy(), columns=header)
 
 
-def read_table(data: bytes, filename: str = "", kind: str | None = None) -> pd.DataFrame:
-    """Read a CSV or XLSX file into text cells; the header row gives the column names."""
+def read_table(
+    data: bytes, filename: str = "", kind: str | None = None, *, max_rows: int | None = None
+) -> pd.DataFrame:
+    """Read a CSV or XLSX file into text cells; the header row gives the column names.
+
+    ``max_rows``: refuse a file with more data rows than this (:class:`TooManyRows`), reading
+    no further than one row past it.
+    """
     if not data:
         raise FileFormatError("The file is empty.")
     suffix = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
@@ -297,11 +389,11 @@ def read_table(data: bytes, filename: str = "", kind: str | None = None) -> pd.D
     if suffix in ("xlsx", "xlsm") or (is_zip and suffix not in ("csv", "txt")):
         if not is_zip:
             raise FileFormatError("The file is named .xlsx but is not an Excel workbook.")
-        frame = _read_xlsx(data, kind)
+        frame = _read_xlsx(data, kind, max_rows)
     elif suffix in ("csv", "txt", "tsv", ""):
         if is_zip:
             raise FileFormatError("The file is named .csv but is an Excel workbook or a zip archive.")
-        frame = _read_csv(data)
+        frame = _read_csv(data, max_rows)
     else:
         raise FileFormatError(f"'{filename}' is not a CSV or XLSX file: upload a .csv or .xlsx file.")
     frame = frame.astype(str).apply(lambda s: s.str.strip())
@@ -334,7 +426,7 @@ def check_columns(
     for col in unknown:
         guess = difflib.get_close_matches(col, fmt.names, n=1, cutoff=0.6)
         hint = f" (did you mean '{guess[0]}'?)" if guess else ""
-        problems.append(f"unknown column '{col}'{hint}")
+        problems.append(f"unknown column '{printable(col)}'{hint}")
     if problems:
         expected = ", ".join(c.name if c.required else f"[{c.name}]" for c in fmt.columns)
         raise FileFormatError(f"The {fmt.kind} file has {'; '.join(problems)}. Expected columns: {expected}.")
@@ -344,8 +436,6 @@ def check_columns(
     return frame[fmt.names]
 
 
-_INT_RE = re.compile(r"^[+-]?\d+(\.0*)?$")
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _EMAIL_RE = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
 
 
@@ -367,28 +457,27 @@ def _parse_column(table: CheckedTable, column: Column, raw: pd.Series) -> pd.Ser
     empty = raw == ""
     if column.required:
         table.add(empty, column.name, "is required", raw)
-    too_long = raw.str.len() > min(column.max_length, MAX_CELL_LENGTH)
-    table.add(
-        too_long, column.name, f"is longer than {min(column.max_length, MAX_CELL_LENGTH)} characters", raw
-    )
-    present = ~empty & ~too_long
+    limit = min(column.max_length, MAX_CELL_LENGTH)
+    too_long = raw.str.len() > limit
+    table.add(too_long, column.name, f"is longer than {limit} characters", raw)
+    control = ~too_long & control_characters(raw, line_breaks_allowed=column.multiline)
+    table.add(control, column.name, CONTROL_CHARACTER, raw)
+    # A refused cell is not looked up or written: it becomes empty (None, NA or NaT).
+    present = ~empty & ~too_long & ~control
     if column.kind == "str":
-        return raw.where(~empty, None)
+        return raw.where(present, None)
     if column.kind == "int":
-        looks_int = raw.str.match(_INT_RE)
-        table.add(present & ~looks_int, column.name, "must be a whole number", raw)
-        values = pd.to_numeric(raw.where(present & looks_int), errors="coerce")
+        values, reasons = whole_numbers(raw.where(present, ""))
+        for reason in reasons.dropna().unique():
+            table.add(reasons == reason, column.name, reason, raw)
         if column.minimum is not None:
-            table.add(
-                values < column.minimum, column.name, f"must be a whole number >= {column.minimum}", raw
-            )
-        # Integers beyond 32 bits are refused: no quantity in a factory is that large.
-        table.add(values.abs() > 2**31 - 1, column.name, "is too large", raw)
-        return values.astype("Int64")
+            below = values < column.minimum
+            table.add(below, column.name, f"{NOT_WHOLE} >= {column.minimum}", raw)
+        return values
     if column.kind == "date":
-        looks_date = raw.str.match(_DATE_RE)
-        parsed = pd.to_datetime(raw.where(present & looks_date), format="%Y-%m-%d", errors="coerce")
-        table.add(present & parsed.isna(), column.name, "is not a valid date (YYYY-MM-DD)", raw)
+        parsed, reasons = iso_dates(raw.where(present, ""))
+        for reason in reasons.dropna().unique():
+            table.add(reasons == reason, column.name, reason, raw)
         # Dates far outside business reality are typos (year 2206, 1926).
         out_of_range = parsed.notna() & ((parsed.dt.year < 1990) | (parsed.dt.year > 2100))
         table.add(out_of_range, column.name, "is not a plausible date (years 1990-2100)", raw)
@@ -401,7 +490,7 @@ def _parse_column(table: CheckedTable, column: Column, raw: pd.Series) -> pd.Ser
         parts = raw.str.split(r"[;,]\s*", regex=True)
         bad = parts.map(lambda ps: any(p and not _EMAIL_RE.match(p) for p in ps))
         table.add(present & bad, column.name, "is not a valid e-mail address (separate several with ;)", raw)
-        return raw.where(~empty, None)
+        return raw.where(present, None)
     raise AssertionError(column.kind)
 
 
@@ -465,6 +554,18 @@ def line_keys(rows: pd.DataFrame) -> pd.Series:
     ok = rows["po_number"].notna() & rows["line"].notna()
     labels = rows["po_number"].astype(str) + "/" + rows["line"].astype("Int64").astype(str)
     return labels.where(ok, None)
+
+
+def problems_frame(errors: Iterable[RowError]) -> pd.DataFrame:
+    """Row errors as a table (row, column, value, reason), in row order, for a page or a download."""
+    # Control characters in a value show as \x00 escapes: a bare CR would split the CSV's row.
+    return pd.DataFrame(
+        [
+            (e.row, e.column, printable(e.value), e.reason)
+            for e in sorted(errors, key=lambda e: (e.row, e.column))
+        ],
+        columns=["row", "column", "value", "reason"],
+    )
 
 
 def describe_errors(errors: Iterable[RowError], limit: int | None = None) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from portal.core.domain import ValidationError
+from portal.core.parsing import parse_decimal
 
 #: The scorecard metrics that take a weight, in display order.
 SCORE_METRICS: tuple[str, ...] = (
@@ -68,6 +69,18 @@ class Settings:
     # Security
     session_idle_hours: int = 8
     api_requests_per_minute: int = 120
+    # Uploads: rows one browser upload may hold, per kind (the command line has no limit).
+    upload_rows_reports: int = 20_000
+    upload_rows_schedules: int = 20_000
+    upload_rows_pos: int = 100_000
+    upload_rows_receipts: int = 100_000
+    upload_rows_backorders: int = 100_000
+    upload_rows_items: int = 100_000
+    upload_rows_suppliers: int = 20_000
+
+    def upload_row_limit(self, kind: str) -> int:
+        """The most rows one browser upload of ``kind`` (reports, pos, ...) may hold."""
+        return int(getattr(self, f"upload_rows_{kind}"))
 
     def weights(self) -> dict[str, int]:
         """Scorecard weights by metric name; they sum to 100."""
@@ -215,6 +228,28 @@ SPECS: dict[str, SettingSpec] = {
         integer=True,
     ),
     **{
+        f"upload_rows_{kind}": SettingSpec(
+            f"Rows per upload: {label}",
+            f"The most rows one {label} file uploaded in the browser may hold; a bigger file is refused "
+            'before it is checked ("split it"). Checking costs server time per row, and an Excel file '
+            "compresses about 250:1, so the upload size cap alone does not bound it. The command line "
+            "(python -m portal import) has no row limit.",
+            10,
+            500_000,
+            "Uploads",
+            integer=True,
+        )
+        for kind, label in (
+            ("reports", "daily production reports"),
+            ("schedules", "production schedules"),
+            ("pos", "purchase-order lines"),
+            ("receipts", "receipts"),
+            ("backorders", "backorders"),
+            ("items", "items"),
+            ("suppliers", "suppliers"),
+        )
+    },
+    **{
         f"weight_{m}": SettingSpec(
             f"Weight: {_WEIGHT_LABELS.get(m, m.replace('_', ' '))}",
             "Share of the score (all weights sum to 100).",
@@ -233,8 +268,8 @@ def _coerce(key: str, value: Any) -> int | float:
     if isinstance(value, bool) or value is None or value == "":
         raise ValidationError(f"{spec.label}: a number is required")
     try:
-        number = float(value)
-    except (TypeError, ValueError):
+        number = parse_decimal(value)
+    except ValueError:
         raise ValidationError(f"{spec.label}: '{value}' is not a number") from None
     if spec.integer:
         if number != int(number):

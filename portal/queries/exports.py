@@ -7,7 +7,7 @@ kinds that show other suppliers or customers are refused to them.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from db.models import (
     SupplierContact,
 )
 from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, BackorderStatus, PermissionDenied
-from portal.core.fileformats import FORMATS
+from portal.core.fileformats import FORMATS, RowError, problems_frame
 from portal.services.access import ALL_ROLES, Actor, scope_to_actor, service
 
 EXPORT_COLUMNS: dict[str, list[str]] = {
@@ -350,6 +350,11 @@ def export_frame(db: Database, actor: Actor, kind: str, period: str | None = Non
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     """CSV (UTF-8, ISO dates, formulas neutralized) as bytes."""
     return neutralize_formulas(_iso_dates(frame)).to_csv(index=False).encode("utf-8")
+
+
+def problems_csv(errors: Iterable[RowError]) -> bytes:
+    """An import's row errors as CSV: the values are the file's own, so formulas are neutralized."""
+    return to_csv_bytes(problems_frame(errors))
 
 
 def to_xlsx_bytes(frame: pd.DataFrame, sheet: str = "export") -> bytes:

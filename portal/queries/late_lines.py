@@ -31,7 +31,8 @@ from db.models import (
     ProductionSchedule,
     Supplier,
 )
-from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, BackorderStatus, Severity
+from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, BackorderStatus, PermissionDenied, Severity
+from portal.queries.lines import BACKORDER_COLUMNS
 from portal.services.access import ALL_ROLES, Actor, scope_to_actor, service
 
 LATE_LINE_COLUMNS = [
@@ -158,8 +159,8 @@ def _per_line(session: Session, stmt: Select[Any], columns: list[str]) -> pd.Dat
     return pd.DataFrame(session.execute(stmt).all(), columns=columns).set_index("line_id")
 
 
-def _page_extras(session: Session, line_ids: Collection[int]) -> pd.DataFrame:
-    """Current schedule end, waiting backorders and live alerts of these (few) lines."""
+def _page_extras(session: Session, line_ids: Collection[int], *, backorders: bool = True) -> pd.DataFrame:
+    """Current schedule end, waiting backorders (when ``backorders``) and live alerts of these (few) lines."""
     ids = sorted(int(i) for i in line_ids)
     latest = (
         select(ProductionSchedule.po_line_id, func.max(ProductionSchedule.revision).label("revision"))
@@ -177,15 +178,17 @@ def _page_extras(session: Session, line_ids: Collection[int]) -> pd.DataFrame:
         ["line_id", "estimated_end_date"],
     )
     waiting = _waiting_allocations().where(BackorderAllocation.po_line_id.in_(ids)).subquery()
-    backorders = _per_line(
-        session,
-        select(
-            waiting.c.po_line_id,
-            func.count(func.distinct(waiting.c.backorder_id)),
-            func.sum(waiting.c.quantity),
-        ).group_by(waiting.c.po_line_id),
-        ["line_id", "backorders_waiting", "backorder_qty"],
-    )
+    customers = pd.DataFrame(columns=["line_id"]).set_index("line_id")
+    if backorders:
+        customers = _per_line(
+            session,
+            select(
+                waiting.c.po_line_id,
+                func.count(func.distinct(waiting.c.backorder_id)),
+                func.sum(waiting.c.quantity),
+            ).group_by(waiting.c.po_line_id),
+            ["line_id", "backorders_waiting", "backorder_qty"],
+        )
     alerts = _per_line(
         session,
         select(Alert.po_line_id, func.count(Alert.id), func.max(_SEVERITY_RANK))
@@ -193,7 +196,7 @@ def _page_extras(session: Session, line_ids: Collection[int]) -> pd.DataFrame:
         .group_by(Alert.po_line_id),
         ["line_id", "open_alerts", "worst"],
     )
-    return schedules.join(backorders, how="outer").join(alerts, how="outer")
+    return schedules.join(customers, how="outer").join(alerts, how="outer")
 
 
 @service(*ALL_ROLES, writes=False)
@@ -207,7 +210,13 @@ def late_lines(
 ) -> tuple[pd.DataFrame, int, dict[str, int]]:
     """Late and at-risk open lines, latest first; returns (page, total, counts over every matching line)."""
     # counts: late, at_risk, backorders (distinct waiting backorders counting on the matching
-    # lines) and backorder_qty (the quantity they count on from them).
+    # lines) and backorder_qty (the quantity they count on from them). A supplier user gets no
+    # backorder columns or counts, and cannot filter by them: customers' orders are staff business.
+    staff = not actor.is_supplier
+    if filters.with_backorders and not staff:
+        raise PermissionDenied(
+            "Backorders are for buyers and managers: a supplier user cannot filter by them."
+        )
     stmt = _matching(actor, filters)
     page = stmt.with_only_columns(LineForecast.po_line_id).order_by(
         func.coalesce(LineForecast.days_late_p50, -100_000).desc(),
@@ -229,9 +238,9 @@ def late_lines(
     with db.read() as session:
         ids = [int(i) for i in session.scalars(page.limit(limit).offset(offset))]
         total, late = session.execute(summary).one()
-        backorders, qty = session.execute(customers).one()
+        backorders, qty = session.execute(customers).one() if staff else (0, 0)
         rows = session.execute(_details(ids)).all() if ids else []
-        extras = _page_extras(session, ids) if ids else pd.DataFrame()
+        extras = _page_extras(session, ids, backorders=staff) if ids else pd.DataFrame()
     frame = pd.DataFrame(rows, columns=[c for c in LATE_LINE_COLUMNS if c not in _PER_PAGE])
     frame = frame.set_index("line_id").reindex(ids).reset_index() if ids else frame
     found = extras.reindex(frame["line_id"]) if len(extras) else pd.DataFrame(index=frame["line_id"])
@@ -241,12 +250,9 @@ def late_lines(
         lambda v: _SEVERITY_NAMES.get(int(v)) if pd.notna(v) else None
     )
     frame = frame[LATE_LINE_COLUMNS]
-    counts = {
-        "late": int(late),
-        "at_risk": int(total) - int(late),
-        "backorders": int(backorders),
-        "backorder_qty": int(qty),
-    }
+    counts = {"late": int(late), "at_risk": int(total) - int(late)}
+    if staff:
+        counts.update(backorders=int(backorders), backorder_qty=int(qty))
     for col in ("need_by_date", "estimated_end_date", "arrival_p50", "arrival_p90"):
         frame[col] = pd.to_datetime(frame[col])
     frame["status"] = frame["status"].map(lambda v: getattr(v, "value", v))
@@ -255,6 +261,8 @@ def late_lines(
     for col in ("backorders_waiting", "backorder_qty", "open_alerts"):
         frame[col] = pd.to_numeric(frame[col]).fillna(0).astype("int64")
     frame["quantity"] = frame["quantity"].astype("int64")
+    if not staff:
+        frame = frame.drop(columns=list(BACKORDER_COLUMNS))
     return frame, int(total), counts
 
 

@@ -24,8 +24,7 @@ from db.models import (
     SupplierClosure,
 )
 from portal.core.calendar import WorkCalendar
-from portal.core.domain import NotFound
-from portal.services.access import ALL_ROLES, Actor, require_supplier_access, service
+from portal.services.access import ALL_ROLES, Actor, require_line_access, service
 
 
 @dataclass
@@ -82,10 +81,8 @@ def line_detail(db: Database, actor: Actor, line_id: int) -> LineDetail:
             .join(Item, Item.id == PoLine.item_id)
             .where(PoLine.id == line_id)
         ).first()
-        if row is None:
-            raise NotFound(f"No PO line with id {line_id}.")
+        require_line_access(actor, row[0].supplier_id if row is not None else None, line_id)
         line, code, name, supplier_transit, country, weekmask, sku, description = row
-        require_supplier_access(actor, line.supplier_id, f"Line {line.label}")
         header = {
             "line_id": line.id,
             "label": line.label,

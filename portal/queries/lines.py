@@ -56,6 +56,9 @@ OPEN_LINE_COLUMNS = [
     "backorder_qty",
 ]
 
+#: Customer backorders counting on a line: staff only (they name customers' orders, not the supplier's).
+BACKORDER_COLUMNS = ("backorders_waiting", "backorder_qty")
+
 _SEVERITY_RANK = case(
     (Alert.severity == Severity.CRITICAL, 2), (Alert.severity == Severity.WARNING, 1), else_=0
 )
@@ -123,7 +126,7 @@ def _filtered_ids(actor: Actor, filters: LineFilter) -> Select[Any]:
     return stmt
 
 
-def _details_stmt(line_ids: Sequence[int]) -> Select[Any]:
+def _details_stmt(line_ids: Sequence[int], *, backorders: bool = True) -> Select[Any]:
     """Everything the open-lines tables show, for these lines only (subqueries aggregate just them)."""
     sched = current_schedule_subquery(line_ids)
     alerts = (
@@ -143,7 +146,8 @@ def _details_stmt(line_ids: Sequence[int]) -> Select[Any]:
         .group_by(BackorderAllocation.po_line_id)
         .subquery("line_backorders")
     )
-    return (
+    waiting_columns = (func.coalesce(waiting.c.n, 0), func.coalesce(waiting.c.qty, 0)) if backorders else ()
+    stmt = (
         select(
             PoLine.id,
             (PoLine.po_number + literal("/") + cast(PoLine.line, String)).label("label"),
@@ -167,17 +171,16 @@ def _details_stmt(line_ids: Sequence[int]) -> Select[Any]:
             LineForecast.days_late_p90,
             func.coalesce(alerts.c.n, 0),
             alerts.c.worst,
-            func.coalesce(waiting.c.n, 0),
-            func.coalesce(waiting.c.qty, 0),
+            *waiting_columns,
         )
         .join(Supplier, Supplier.id == PoLine.supplier_id)
         .join(Item, Item.id == PoLine.item_id)
         .outerjoin(sched, sched.c.po_line_id == PoLine.id)
         .outerjoin(LineForecast, LineForecast.po_line_id == PoLine.id)
         .outerjoin(alerts, alerts.c.po_line_id == PoLine.id)
-        .outerjoin(waiting, waiting.c.po_line_id == PoLine.id)
         .where(PoLine.id.in_(line_ids))
     )
+    return stmt.outerjoin(waiting, waiting.c.po_line_id == PoLine.id) if backorders else stmt
 
 
 _SEVERITY_NAMES = {2: "critical", 1: "warning", 0: "info"}
@@ -211,16 +214,19 @@ def open_lines(
     """Open lines the actor may see, most urgent first (days late p90, then need-by), and their count.
 
     Two steps, so a page costs the same with 100 or 100,000 lines: sort and cut the matching
-    ids, then read the details (schedule, alerts, backorders) of that page's lines only.
+    ids, then read the details (schedule, alerts, backorders) of that page's lines only. A
+    supplier user gets no backorder columns: customers' orders are not its business.
     """
+    staff = not actor.is_supplier
+    columns = [c for c in OPEN_LINE_COLUMNS if staff or c not in BACKORDER_COLUMNS]
     ids = _filtered_ids(actor, filters)
     urgency = func.coalesce(LineForecast.days_late_p90, -10_000)
     page = ids.order_by(urgency.desc(), PoLine.need_by_date, PoLine.id).limit(limit).offset(offset)
     with db.read() as session:
         page_ids = list(session.scalars(page))
         total = int(session.scalar(select(func.count()).select_from(ids.subquery())) or 0)
-        rows = session.execute(_details_stmt(page_ids)).all() if page_ids else []
-    frame = pd.DataFrame(rows, columns=OPEN_LINE_COLUMNS)
+        rows = session.execute(_details_stmt(page_ids, backorders=staff)).all() if page_ids else []
+    frame = pd.DataFrame(rows, columns=columns)
     order = {line_id: position for position, line_id in enumerate(page_ids)}
     frame = frame.sort_values("line_id", key=lambda s: s.map(order)).reset_index(drop=True)
     return _typed(frame), total

@@ -17,7 +17,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Select
 
-from portal.core.domain import PermissionDenied, Role
+from portal.core.domain import NotFound, PermissionDenied, Role
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -100,3 +100,16 @@ def scope_to_actor(stmt: Select[Any], supplier_column: Any, actor: Actor) -> Sel
     if actor.is_supplier:
         return stmt.where(supplier_column == actor.supplier_id)
     return stmt
+
+
+#: How a supplier user is refused a line that is not its own, whether it is another supplier's or
+#: does not exist: the same words, so nobody learns which PO numbers other suppliers have.
+NOT_YOUR_LINE = "is not one of your lines"
+
+
+def require_line_access(actor: Actor, supplier_id: int | None, line_id: int) -> None:
+    """Refuse a missing line (``supplier_id`` None) and, to a supplier user, another supplier's line alike."""
+    if actor.is_supplier and (supplier_id is None or supplier_id != actor.supplier_id):
+        raise PermissionDenied(f"PO line #{line_id} {NOT_YOUR_LINE}.")
+    if supplier_id is None:
+        raise NotFound(f"No PO line with id {line_id}.")

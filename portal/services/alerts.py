@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 
+import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.models import Alert, AlertComment, User, utcnow
 from portal.core.domain import AlertStatus, NotFound, PermissionDenied, Role, ValidationError
+from portal.core.parsing import CONTROL_CHARACTER, control_characters
 from portal.services import audit
 from portal.services.access import Actor, service
 
@@ -169,6 +171,9 @@ def _comment_text(body: str) -> str:
         raise ValidationError("Write a comment first.")
     if len(text) > MAX_COMMENT_LENGTH:
         raise ValidationError(f"A comment has at most {MAX_COMMENT_LENGTH} characters ({len(text)} given).")
+    # PostgreSQL refuses NUL in text (a traceback, not a message); escapes would reach terminals.
+    if control_characters(pd.Series([text]), line_breaks_allowed=True).iloc[0]:
+        raise ValidationError(f"The comment {CONTROL_CHARACTER}.")
     return text
 
 

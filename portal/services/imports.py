@@ -35,6 +35,7 @@ from portal.core.fileformats import (
     FORMATS,
     CheckedTable,
     RowError,
+    TooManyRows,
     check_known,
     check_new,
     check_rows,
@@ -42,7 +43,7 @@ from portal.core.fileformats import (
     read_table,
 )
 from portal.services import audit
-from portal.services.access import Actor, service
+from portal.services.access import NOT_YOUR_LINE, Actor, service
 from portal.services.calendars import load_calendars
 from portal.services.settings import load_settings
 
@@ -85,12 +86,27 @@ class ImportResult:
 
 
 def read_upload(
-    data: bytes, filename: str, kind: str, mapping: Mapping[str, str] | None = None
+    data: bytes,
+    filename: str,
+    kind: str,
+    mapping: Mapping[str, str] | None = None,
+    *,
+    max_rows: int | None = None,
 ) -> CheckedTable:
-    """Read and check the cells of an uploaded file (no database needed)."""
+    """Read and check the cells of an uploaded file (no database needed); ``max_rows``: see read_table."""
     if kind not in FORMATS:
         raise ValueError(f"Unknown kind '{kind}'")
-    return check_rows(read_table(data, filename, kind), kind, mapping)
+    return check_rows(read_table(data, filename, kind, max_rows=max_rows), kind, mapping)
+
+
+def check_row_limit(session: Session, actor: Actor, kind: str, rows: int) -> None:
+    """Refuse a person's upload over the admin's row limit for ``kind`` (the command line has none)."""
+    # Pages read files with the limit already (read_table's max_rows): this is the service's own check.
+    if actor.user_id is None:
+        return
+    limit = load_settings(session).upload_row_limit(kind)
+    if rows > limit:
+        raise TooManyRows(limit)
 
 
 @service(Role.SUPPLIER, Role.BUYER, Role.ADMIN)
@@ -110,6 +126,7 @@ def import_table(
         raise PermissionDenied(f"A {actor.role.value} user cannot import {kind}.")
     today = today or dt.date.today()
     with db.write() as session:
+        check_row_limit(session, actor, kind, len(table.rows))
         if recompute and not dry_run and not table.errors:
             from portal.services.planning import share_planning_lock
 
@@ -192,12 +209,15 @@ def _attach_lines(session: Session, actor: Actor, table: CheckedTable) -> pd.Dat
     rows = table.rows
     labels = line_keys(rows)
     lines = _lines(session, rows).set_index("label")
-    known = check_known(table, "line", lines.index, "no such PO line (po_number/line)", values=labels)
+    unknown = "no such PO line (po_number/line)"
+    if actor.is_supplier:
+        # Another supplier's line is as unknown as one that does not exist: the same words, and no
+        # check that would tell them apart (its calendar, its reports, its status).
+        lines = lines[lines["supplier_id"] == actor.supplier_id]
+        unknown = NOT_YOUR_LINE
+    known = check_known(table, "line", lines.index, unknown, values=labels)
     matched = lines.reindex(labels.where(known))
     matched.index = rows.index
-    if actor.is_supplier:
-        other = matched["supplier_id"].notna() & (matched["supplier_id"] != actor.supplier_id)
-        table.add(other.to_numpy(), "line", "is not one of your supplier's lines", labels)
     cancelled = matched["status"] == LineStatus.CANCELLED
     table.add(cancelled.fillna(False).to_numpy(), "line", "is cancelled", labels)
     return matched

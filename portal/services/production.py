@@ -24,14 +24,16 @@ from sqlalchemy.orm import Session
 from db.engine import Database
 from db.models import PoLine, ProductionReport, ProductionSchedule
 from portal.core.calendar import WorkCalendar
-from portal.core.domain import ConflictError, NotFound, PermissionDenied, Role, ValidationError
+from portal.core.domain import ConflictError, Role, ValidationError
 from portal.core.fileformats import FORMATS, RowError, check_rows, line_keys
+from portal.core.parsing import printable
 from portal.services import audit
-from portal.services.access import Actor, require_supplier_access, service
+from portal.services.access import Actor, require_line_access, service
 from portal.services.calendars import load_calendars
 from portal.services.imports import (
     ImportResult,
     check_reports,
+    check_row_limit,
     check_schedules,
     reported_before,
     write_reports,
@@ -109,7 +111,7 @@ class ImpliedEnd:
 def describe(error: RowError) -> str:
     """A row error as a sentence for a form or grid row: 'Good quantity (-5) must be a whole number >= 0.'"""
     label = FIELD_LABELS.get(error.column, error.column.replace("_", " ").capitalize())
-    value = f" ({error.value})" if error.value else ""
+    value = f" ({printable(error.value)})" if error.value else ""
     # Most reasons read on from the field ("is in the future"); the others follow a colon.
     joint = " " if error.reason.split(" ", 1)[0] in ("is", "must", "duplicates", "are") else ": "
     return f"{label}{value}{joint}{error.reason}."
@@ -171,12 +173,12 @@ def fit_warning(estimated_end_date: dt.date, implied: ImpliedEnd | None, daily_o
     )
 
 
-def _lock_line(session: Session, line_id: int) -> PoLine:
+def _lock_line(session: Session, actor: Actor, line_id: int) -> PoLine:
     # FOR UPDATE on PostgreSQL: a second save of the same line waits here, then sees the first one's
     # revision. SQLite ignores it: db.write() sessions already hold the write lock from BEGIN.
     line = session.scalars(select(PoLine).where(PoLine.id == line_id).with_for_update(key_share=True)).first()
-    if line is None:
-        raise NotFound(f"No PO line with id {line_id}.")
+    require_line_access(actor, line.supplier_id if line is not None else None, line_id)
+    assert line is not None
     return line
 
 
@@ -251,9 +253,8 @@ def revise_schedule(
         with db.write() as session:
             # First, before any row is locked: a running sweep commits, then this recomputes.
             share_planning_lock(session)
-            line = _lock_line(session, line_id)
+            line = _lock_line(session, actor, line_id)
             label = line.label
-            require_supplier_access(actor, line.supplier_id, f"Line {label}")
             latest = _latest_schedule(session, line_id)
             if (latest.revision if latest is not None else None) != expected_revision:
                 raise _conflict(label, latest, submitted)
@@ -361,16 +362,14 @@ def _post(
     result = ImportResult(kind="reports", rows=len(table.rows))
     try:
         with db.write() as session:
+            check_row_limit(session, actor, "reports", len(table.rows))
             if not dry_run:
                 # First, before any row is locked: a running sweep commits, then this recomputes.
                 share_planning_lock(session)
             lines = check_reports(session, actor, table, today)
             rows = table.rows
+            # Another supplier's line is a row error, worded as for a line that does not exist.
             labels = line_keys(rows)
-            if actor.is_supplier:
-                other = lines["supplier_id"].notna() & (lines["supplier_id"] != actor.supplier_id)
-                if other.any():
-                    raise PermissionDenied(f"Line {labels[other].iloc[0]} belongs to another supplier.")
             known = lines["id"].dropna().astype(int)
             if len(known):
                 # Lock the lines in id order: two posts for the same line and day queue, and the
@@ -518,9 +517,8 @@ def post_report(
     today = today or dt.date.today()
     with db.read() as session:
         line = session.get(PoLine, line_id)
-        if line is None:
-            raise NotFound(f"No PO line with id {line_id}.")
-        require_supplier_access(actor, line.supplier_id, f"Line {line.label}")
+        require_line_access(actor, line.supplier_id if line is not None else None, line_id)
+        assert line is not None
         po_number, number = line.po_number, line.line
     row = {
         "po_number": po_number,

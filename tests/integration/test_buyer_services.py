@@ -151,6 +151,16 @@ def test_a_bulk_comment_on_an_unknown_alert_writes_nothing(db, world) -> None:  
         comment_on_alerts(db, world.buyer, ids, "   ")
 
 
+def test_a_comment_with_a_control_character_is_refused_with_a_message(db, world) -> None:  # type: ignore[no-untyped-def]
+    ids = list(_alert_ids(db).values())
+    # A NUL was a PostgreSQL traceback; an escape sequence would reach terminals. Line breaks are fine.
+    with pytest.raises(ValidationError, match="control character"):
+        comment_on_alerts(db, world.buyer, ids, "Call back\x00 tomorrow")
+    with db.read() as session:
+        assert session.scalars(select(AlertComment)).first() is None
+    assert comment_on_alerts(db, world.buyer, ids, "Call back\r\ntomorrow") == len(ids)
+
+
 @pytest.mark.parametrize("action", [acknowledge_alerts, resolve_alerts, unsnooze_alerts])
 def test_a_supplier_user_cannot_work_alerts(db, world, action) -> None:  # type: ignore[no-untyped-def]
     own = _alert_ids(db, po_line_id=world.late_line_id)["PROJECTED_LATE"]
@@ -236,6 +246,16 @@ def test_late_lines_say_how_many_backorders_and_units_wait_on_them(db, world) ->
     assert late_lines(db, world.buyer, LateLineFilter(supplier_ids=(world.bolt_id,)))[1] == 0
     assert late_lines(db, world.buyer, LateLineFilter(with_backorders=True))[1] == 1
     assert late_lines(db, world.bolt_user)[1] == 0  # a supplier sees only its own lines
+
+
+def test_a_supplier_gets_its_late_lines_without_the_customers_backorders(db, world) -> None:  # type: ignore[no-untyped-def]
+    # PO-3/1 is ACME's late line; the buyer sees SO-3 waiting on it (above), ACME must not.
+    frame, total, counts = late_lines(db, world.acme_user)
+    assert (total, list(frame["line"])) == (1, ["PO-3/1"])
+    assert counts == {"late": 1, "at_risk": 0}
+    assert not {"backorders_waiting", "backorder_qty"} & set(frame.columns)
+    with pytest.raises(PermissionDenied):
+        late_lines(db, world.acme_user, LateLineFilter(with_backorders=True))
 
 
 # --------------------------------------------------------------------------- backorders

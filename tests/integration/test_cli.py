@@ -172,3 +172,34 @@ def test_python_dash_m_portal_runs_as_a_program(sqlite_url) -> None:  # type: ig
     )
     assert done.returncode == 0
     assert done.stdout.strip() == "sku,description,on_hand"
+
+
+@pytest.mark.parametrize(
+    ("cell", "shown"),
+    [
+        ("３", "Row 152, column quantity (value '３'): must be written with the digits 0-9"),
+        ("99999999999999999999", "Row 152, column quantity (value '99999999999999999999'): is too large"),
+        ("5\x00", "Row 152, column quantity (value '5\\x00'): contains a control character"),
+    ],
+)
+def test_a_bad_number_is_a_row_error_on_stderr_not_a_traceback(cli, tmp_path, capsys, cell, shown) -> None:  # type: ignore[no-untyped-def]
+    cli("import", "suppliers", write(tmp_path, "s.csv", SUPPLIERS_CSV))
+    cli("import", "items", write(tmp_path, "i.csv", ITEMS_CSV))
+    capsys.readouterr()
+    # 150 good rows first: a NUL within the first 4 KB refuses the whole file as binary.
+    good = "".join(f"PO-7,{n},ACME,SKU-1,5,2026-04-01\n" for n in range(1, 151))
+    header = "po_number,line,supplier_code,sku,quantity,need_by_date\n"
+    bad = f"{header}{good}PO-7,151,ACME,SKU-1,{cell},2026-04-01\n"
+    assert cli("import", "pos", write(tmp_path, "bad.csv", bad)) == 1
+    err = capsys.readouterr().err
+    assert shown in err
+    assert "Traceback" not in err and "\x00" not in err
+    assert cli("export", "pos") == 0
+    assert "PO-7" not in capsys.readouterr().out
+
+
+def test_import_max_rows_refuses_a_longer_file_and_writes_nothing(cli, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    path = write(tmp_path, "s.csv", SUPPLIERS_CSV)
+    assert cli("import", "suppliers", path, "--max-rows", "1") == 1
+    assert "The file has more than 1 rows; split it" in capsys.readouterr().err
+    assert cli("import", "suppliers", path, "--max-rows", "2") == 0

@@ -7,7 +7,11 @@ from sqlalchemy import func, select
 
 from db.models import Backorder, Item, PoLine, ProductionReport, ProductionSchedule, Supplier, SupplierContact
 from portal.core.domain import LineStatus, PermissionDenied
+from portal.core.fileformats import TooManyRows
 from portal.services.access import Actor
+from portal.services.imports import read_upload
+from portal.services.production import post_reports
+from portal.services.settings import update_settings
 from tests.builders import (
     ITEMS_CSV,
     POS_CSV,
@@ -130,7 +134,9 @@ def test_a_supplier_user_cannot_import_reports_for_another_suppliers_line(db) ->
     world = small_world(db)
     before = count(db, ProductionReport)
     result = load(db, world.bolt_user, "reports", "po_number,line,date,good_qty\nPO-1,1,2026-03-05,10\n")
-    assert "not one of your supplier's lines" in result.errors[0].reason
+    assert [(e.column, e.value, e.reason) for e in result.errors] == [
+        ("line", "PO-1/1", "is not one of your lines")
+    ]
     assert count(db, ProductionReport) == before
 
 
@@ -211,3 +217,70 @@ def test_a_dry_run_checks_everything_and_writes_nothing(db) -> None:  # type: ig
     result = import_table(db, SYSTEM, table, dry_run=True)
     assert result.ok and result.created == 2
     assert count(db, Supplier) == 0
+
+
+# --------------------------------------------------------------------------- input that must not mis-store
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "reason"),
+    [
+        ("PO-1,1,2026-03-05,10,３,", "rejected_qty", "digits 0-9"),  # was stored as 0
+        ("PO-1,1,2026-03-05,５,0,", "good_qty", "digits 0-9"),  # was an IntegrityError
+        ("PO-1,٤,2026-03-05,10,0,", "line", "digits 0-9"),  # was an IntCastingNaNError
+        ("PO-1,1,２０２６-03-05,10,0,", "date", "digits 0-9"),  # was read as 2026-03-05
+        ("PO-1,1,2026-03-05,99999999999999999999,0,", "good_qty", "too large"),  # was a TypeError
+        ("PO-1,1,2026-03-05,2147483648,0,", "good_qty", "too large"),
+        ("PO-1,1,2026-03-05,10,0,done\x00", "note", "control character"),  # PostgreSQL refuses NUL
+        ("PO-1\x00,1,2026-03-05,10,0,", "po_number", "control character"),
+    ],
+)
+def test_unicode_digits_overflows_and_nul_are_row_errors_and_nothing_is_written(
+    db, row: str, column: str, reason: str
+) -> None:  # type: ignore[no-untyped-def]
+    small_world(db)
+    before = count(db, ProductionReport)
+    # Good rows first, with long notes: a NUL within the first 4 KB refuses the file as binary.
+    good = "".join(f"PO-1,2,2026-03-0{day},7,0,{'n' * 1500}\n" for day in (3, 4, 5))
+    text = f"po_number,line,date,good_qty,rejected_qty,note\n{good}{row}\n"
+    result = load(db, SYSTEM, "reports", text)
+    assert [(e.row, e.column) for e in result.errors] == [(5, column)]
+    assert reason in result.errors[0].reason
+    assert count(db, ProductionReport) == before
+
+
+def test_a_pos_file_with_an_overflowing_quantity_names_the_cell(db) -> None:  # type: ignore[no-untyped-def]
+    load(db, SYSTEM, "suppliers", SUPPLIERS_CSV)
+    load(db, SYSTEM, "items", ITEMS_CSV)
+    bad = POS_CSV + "PO-3,1,ACME,SKU-1,99999999999999999999,2026-02-01,2026-03-20,,\n"
+    result = load(db, SYSTEM, "pos", bad)
+    assert [(e.row, e.column, e.reason) for e in result.errors] == [
+        (5, "quantity", "is too large (at most 2,147,483,647)")
+    ]
+    assert count(db, PoLine) == 0
+
+
+# --------------------------------------------------------------------------- row limits
+
+
+def test_a_persons_upload_over_the_admins_row_limit_is_refused_and_the_command_line_has_none(db) -> None:  # type: ignore[no-untyped-def]
+    world = small_world(db)
+    update_settings(db, world.admin, {"upload_rows_backorders": 10, "upload_rows_reports": 10})
+    text = "order_ref,sku,quantity,order_date\n" + "".join(
+        f"SO-{n},SKU-1,1,2026-02-20\n" for n in range(100, 111)
+    )
+    before = count(db, Backorder)
+    with pytest.raises(TooManyRows, match="more than 10 rows; split it"):
+        load(db, world.buyer, "backorders", text)
+    # Read by a page, the file stops at the limit before it is even checked.
+    with pytest.raises(TooManyRows):
+        read_upload(text.encode(), "backorders.csv", "backorders", max_rows=10)
+    assert count(db, Backorder) == before
+    assert load(db, SYSTEM, "backorders", text).created == 11  # the command line: no limit
+    ten = "order_ref,sku,quantity,order_date\n" + "".join(
+        f"SO-{n},SKU-1,1,2026-02-20\n" for n in range(200, 210)
+    )
+    assert load(db, world.buyer, "backorders", ten).created == 10
+    rows = [{"po_number": "PO-1", "line": 2, "date": f"2026-02-{d:02d}", "good_qty": 1} for d in range(1, 12)]
+    with pytest.raises(TooManyRows):
+        post_reports(db, world.acme_user, rows, today=TODAY, dry_run=True)

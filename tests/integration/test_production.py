@@ -23,6 +23,7 @@ from portal.core.domain import (
     LineStatus,
     NotFound,
     PermissionDenied,
+    PortalError,
     ValidationError,
 )
 from portal.queries.alerts import AlertFilter, alert_comments, alert_inbox
@@ -37,7 +38,7 @@ from portal.services.production import (
     post_reports,
     revise_schedule,
 )
-from tests.builders import TODAY, small_world
+from tests.builders import TODAY, load, small_world
 
 MON = dt.date(2026, 3, 2)
 THU = dt.date(2026, 3, 5)
@@ -478,34 +479,89 @@ def test_recent_working_days_skip_weekends_and_the_suppliers_holidays(db, world)
 
 def test_a_supplier_cannot_revise_another_suppliers_schedule(db, world) -> None:  # type: ignore[no-untyped-def]
     line = world.line_ids["PO-1/1"]
-    with pytest.raises(PermissionDenied, match="Line PO-1/1 belongs to another supplier"):
+    with pytest.raises(PermissionDenied, match=f"PO line #{line} is not one of your lines"):
         revise(db, world.bolt_user, line, end=dt.date(2026, 3, 12))
     assert len(schedules_of(db, line)) == 1
 
 
 def test_a_supplier_cannot_post_a_report_on_another_suppliers_line(db, world) -> None:  # type: ignore[no-untyped-def]
     before = count_reports(db)
-    with pytest.raises(PermissionDenied, match="Line PO-1/2 belongs to another supplier"):
-        post_report(db, world.bolt_user, world.line_ids["PO-1/2"], report_date=THU, good_qty=5, today=TODAY)
+    line = world.line_ids["PO-1/2"]
+    with pytest.raises(PermissionDenied, match=f"PO line #{line} is not one of your lines"):
+        post_report(db, world.bolt_user, line, report_date=THU, good_qty=5, today=TODAY)
     assert count_reports(db) == before
 
 
 def test_one_foreign_line_in_a_grid_refuses_the_whole_grid(db, world) -> None:  # type: ignore[no-untyped-def]
     rows = [{"po_number": "PO-2", "line": 1, "good_qty": 10}, {"po_number": "PO-1", "line": 2, "good_qty": 5}]
     before = count_reports(db)
-    with pytest.raises(PermissionDenied, match="Line PO-1/2 belongs to another supplier"):
-        post_reports(db, world.bolt_user, rows, report_date=THU, today=TODAY)
-    with pytest.raises(PermissionDenied):
-        post_reports(db, world.bolt_user, rows, report_date=THU, today=TODAY, dry_run=True)
+    for dry_run in (True, False):
+        result = post_reports(db, world.bolt_user, rows, report_date=THU, today=TODAY, dry_run=dry_run)
+        assert [(e.row, e.column, e.value, e.reason) for e in result.errors] == [
+            (3, "line", "PO-1/2", "is not one of your lines")
+        ]
+        # Nothing of the other supplier's line shows: not what was posted on it, not its calendar.
+        assert result.preview["posted_good_qty"].isna().all()
     assert count_reports(db) == before
 
 
+def _refusals(action, line_id: int) -> str:  # type: ignore[no-untyped-def]
+    try:
+        action(line_id)
+    except PortalError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    raise AssertionError("not refused")
+
+
+def test_another_suppliers_line_reads_exactly_like_a_line_that_does_not_exist(db, world) -> None:  # type: ignore[no-untyped-def]
+    # PO-1/2 is ACME's; PO-8/1 does not exist. BOLT's user must not learn that PO-1 exists.
+    def grid(po: str):  # type: ignore[no-untyped-def]
+        rows = [{"po_number": po, "line": 1, "good_qty": 5}]
+        return post_reports(db, world.bolt_user, rows, report_date=THU, today=TODAY, dry_run=True)
+
+    def upload(po: str):  # type: ignore[no-untyped-def]
+        text = f"po_number,line,date,good_qty\n{po},1,{THU.isoformat()},5\n"
+        return load(db, world.bolt_user, "reports", text)
+
+    def schedule_upload(po: str):  # type: ignore[no-untyped-def]
+        text = f"po_number,line,start_date,daily_output,estimated_end_date\n{po},1,2026-03-02,5,2026-03-30\n"
+        return load(db, world.bolt_user, "schedules", text)
+
+    for attempt in (grid, upload, schedule_upload):
+        existing, missing = attempt("PO-1"), attempt("PO-8")
+        assert [(e.column, e.reason) for e in existing.errors] == [("line", "is not one of your lines")]
+        assert [(e.column, e.reason) for e in missing.errors] == [
+            (e.column, e.reason) for e in existing.errors
+        ]
+    # By id (a link, a form): the id's line of another supplier and an id of no line read alike.
+    other, nowhere = world.line_ids["PO-1/1"], 999_999
+    for act in (
+        lambda i: line_detail(db, world.bolt_user, i),
+        lambda i: post_report(db, world.bolt_user, i, report_date=THU, good_qty=5, today=TODAY),
+        lambda i: revise(db, world.bolt_user, i, end=dt.date(2026, 3, 12)),
+    ):
+        for line_id in (other, nowhere):
+            expected = f"PermissionDenied: PO line #{line_id} is not one of your lines."
+            assert _refusals(act, line_id) == expected
+
+
 def test_a_supplier_cannot_read_another_suppliers_line_detail(db, world) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(PermissionDenied, match="Line PO-1/1 belongs to another supplier"):
-        line_detail(db, world.bolt_user, world.line_ids["PO-1/1"])
-    assert line_detail(db, world.acme_user, world.line_ids["PO-1/1"]).header["label"] == "PO-1/1"
+    line = world.line_ids["PO-1/1"]
+    with pytest.raises(PermissionDenied, match="is not one of your lines"):
+        line_detail(db, world.bolt_user, line)
+    assert line_detail(db, world.acme_user, line).header["label"] == "PO-1/1"
     with pytest.raises(NotFound):
-        line_detail(db, world.acme_user, 999_999)
+        line_detail(db, world.buyer, 999_999)
+
+
+def test_a_suppliers_open_lines_hold_no_backorder_counts(db, world) -> None:  # type: ignore[no-untyped-def]
+    # Two customer backorders (SO-1, SO-2: 70 units) wait on ACME's PO-1/1: the buyer's business.
+    staff, _ = open_lines(db, world.buyer)
+    row = staff.set_index("line").loc["PO-1/1"]
+    assert (row["backorders_waiting"], row["backorder_qty"]) == (2, 70)
+    mine, _ = open_lines(db, world.acme_user)
+    assert "PO-1/1" in set(mine["line"])
+    assert not {"backorders_waiting", "backorder_qty"} & set(mine.columns)
 
 
 def test_a_suppliers_line_lists_hold_only_its_own_lines(db, world) -> None:  # type: ignore[no-untyped-def]
@@ -539,3 +595,24 @@ def test_a_supplier_sees_and_answers_only_the_alerts_of_its_own_lines(db, world)
         ("buyer", "Can you add a shift?"),
         ("acme", "Yes, from Monday."),
     ]
+
+
+@pytest.mark.parametrize(
+    ("good", "rejected", "column", "reason"),
+    [
+        ("５", "0", "good_qty", "digits 0-9"),  # was an IntegrityError shown as "someone else posted"
+        ("10", "３", "rejected_qty", "digits 0-9"),  # was stored as 0
+        (1e20, 0, "good_qty", "too large"),  # a number cell of the grid
+        (float("inf"), 0, "good_qty", "whole number"),
+        ("7\x00", 0, "good_qty", "control character"),
+    ],
+)
+def test_a_grid_row_with_a_bad_number_is_a_row_error_and_nothing_is_posted(
+    db, world, good, rejected, column, reason
+) -> None:  # type: ignore[no-untyped-def]
+    rows = [{"po_number": "PO-1", "line": 2, "good_qty": good, "rejected_qty": rejected}]
+    before = count_reports(db)
+    result = post_reports(db, world.acme_user, rows, report_date=THU, today=TODAY)
+    assert [(e.row, e.column) for e in result.errors] == [(2, column)]
+    assert reason in result.errors[0].reason
+    assert count_reports(db) == before

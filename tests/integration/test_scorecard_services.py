@@ -209,6 +209,9 @@ def test_weights_that_do_not_sum_to_100_are_refused_and_nothing_is_stored(db, wo
         ({"on_time_tolerance_days": -1}, "between 0 and 60"),
         ({"on_time_tolerance_days": 1.5}, "whole number"),
         ({"min_lines_for_score": "many"}, "not a number"),
+        ({"min_lines_for_score": "５"}, "not a number"),  # full-width digit: refused, not read as 5
+        ({"min_lines_for_score": float("nan")}, "not a number"),  # was a ValueError from int(nan)
+        ({"upload_rows_reports": 5}, "between 10 and 500000"),
         ({"nonsense": 1}, "Unknown setting"),
     ],
 )

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
+import pandas as pd
 import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from db.models import Alert, AlertComment, Backorder, ImportMapping, PoLine
 from portal.core.domain import AlertStatus
+from portal.services.settings import update_settings
 from tests.apptest import app_as, shown, texts
 from tests.integration.test_buyer_services import buyer_world
 
@@ -209,6 +212,38 @@ def test_an_import_with_a_bad_row_names_it_and_writes_nothing(
     assert list(zip(errors["row"], errors["column"], errors["value"], strict=True)) == [
         (3, "quantity", "seventy")
     ]
+    assert not [b for b in at.button if b.key == "imports.commit"]
+    assert po9(sqlite_db) == []
+
+
+def test_the_downloadable_problems_of_an_import_neutralize_formulas(
+    monkeypatch, sqlite_url, sqlite_db, world
+) -> None:  # type: ignore[no-untyped-def]
+    import portal.queries.exports as exports
+
+    made: list[bytes] = []
+    real = exports.problems_csv
+    monkeypatch.setattr(exports, "problems_csv", lambda errors: made.append(real(errors)) or made[-1])
+    at = open_page(monkeypatch, sqlite_url, world.buyer, "imports")
+    evil = POS_WITH_A_BAD_ROW.replace("SKU-1,seventy", '=HYPERLINK("http://evil.example"),-1+1')
+    at.file_uploader[0].set_value(("pos.csv", evil.encode(), "text/csv")).run()
+    assert not at.exception
+    assert [b for b in at.get("download_button") if b.proto.label == "Download the problems (CSV)"]
+    problems = pd.read_csv(io.StringIO(made[-1].decode("utf-8")), dtype=str, keep_default_na=False)
+    assert sorted(problems["value"]) == ["'-1+1", '\'=HYPERLINK("http://evil.example")']
+    assert po9(sqlite_db) == []
+
+
+def test_an_import_over_the_admins_row_limit_is_refused_with_the_limit(
+    monkeypatch, sqlite_url, sqlite_db, world
+) -> None:  # type: ignore[no-untyped-def]
+    update_settings(sqlite_db, world.admin, {"upload_rows_pos": 10})
+    at = open_page(monkeypatch, sqlite_url, world.buyer, "imports")
+    rows = "".join(f"PO-9,{n},BOLT,SKU-2,50,2026-02-01,2026-04-01\n" for n in range(1, 12))
+    eleven = "po_number,line,supplier_code,sku,quantity,order_date,need_by_date\n" + rows
+    at.file_uploader[0].set_value(("pos.csv", eleven.encode(), "text/csv")).run()
+    assert not at.exception
+    assert "The file has more than 10 rows; split it" in at.error[0].value
     assert not [b for b in at.button if b.key == "imports.commit"]
     assert po9(sqlite_db) == []
 

@@ -18,6 +18,7 @@ from portal.core.domain import LineStatus
 from portal.queries.lines import recent_working_days
 from portal.services.planning import sweep
 from portal.services.production import post_report, revise_schedule
+from portal.services.settings import update_settings
 from tests.apptest import app_as, shown, texts
 from tests.builders import TODAY, small_world
 
@@ -291,7 +292,9 @@ def test_an_uploaded_file_is_previewed_row_by_row_and_posted_all_or_nothing(
     at.run()
     bad = f"po_number,line,date,good_qty\nPO-1,1,{day},50\nPO-2,1,{day},5\n"
     at.file_uploader(key="daily_output.file.0").upload("reports.csv", bad.encode(), "text/csv").run()
-    assert any("Line PO-2/1 belongs to another supplier" in shown(e.value) for e in at.error)
+    preview = table_with(at, "posted_good_qty")
+    assert list(preview["check"]) == ["ok", "Line (PO-2/1) is not one of your lines."]
+    assert any("Nothing was posted" in shown(e.value) for e in at.error)
     good = f"po_number,line,date,good_qty,rejected_qty\nPO-1,1,{day},50,1\nPO-1,2,{day},xx,\n"
     at.file_uploader(key="daily_output.file.0").set_value(("reports.csv", good.encode(), "text/csv")).run()
     preview = table_with(at, "posted_good_qty")
@@ -347,3 +350,20 @@ def test_the_alerts_page_shows_my_buyers_comment_and_sends_my_reply(
         ).all()
     assert [tuple(r) for r in replies][-1] == ("acme", "Yes, a second shift from Monday.")
     assert "Yes, a second shift from Monday." in [t.value for t in at.text]
+
+
+def test_an_uploaded_file_over_the_row_limit_is_refused_before_it_is_checked(
+    monkeypatch, sqlite_url, sqlite_db, world
+) -> None:  # type: ignore[no-untyped-def]
+    update_settings(sqlite_db, world.admin, {"upload_rows_reports": 10})
+    day = last_working_day(sqlite_db, world)
+    at = open_page(monkeypatch, sqlite_url, world, "daily_output")
+    at.session_state["daily_output.tab"] = "Upload a file"
+    at.run()
+    rows = "".join(f"PO-1,{n},{day},5\n" for n in range(1, 12))
+    at.file_uploader(key="daily_output.file.0").upload(
+        "reports.csv", f"po_number,line,date,good_qty\n{rows}".encode(), "text/csv"
+    ).run()
+    assert not at.exception
+    assert any("more than 10 rows; split it" in e.value for e in at.error)
+    assert not [b for b in at.button if b.key == "daily_output.upload_post"]

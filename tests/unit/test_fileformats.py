@@ -7,7 +7,7 @@ import io
 import pandas as pd
 import pytest
 
-from portal.core.fileformats import FileFormatError, check_rows, read_table
+from portal.core.fileformats import FileFormatError, TooManyRows, check_rows, read_table
 
 POS_HEADER = "po_number,line,supplier_code,sku,quantity,order_date,need_by_date,promised_date,transit_days"
 GOOD_POS_ROW = "PO-1,1,ACME,SKU-1,100,2026-01-05,2026-03-01,,"
@@ -163,3 +163,98 @@ def test_a_receipt_cannot_reject_more_than_it_received() -> None:
 def test_a_supplier_email_list_and_country_are_checked() -> None:
     table = check("suppliers", "code,name,country,email\nA,Acme,Germany,a@x.com;bad\n")
     assert sorted(e.column for e in table.errors) == ["country", "email"]
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+1+1", "'+1+1"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1+1", "\\x09=1+1"),  # control characters are shown escaped: no cell starts with them
+        ("\r=1+1", "\\x0d=1+1"),
+        ("SKU-1", "SKU-1"),
+    ],
+)
+def test_the_problems_csv_neutralizes_formulas_in_the_values_of_the_file(value: str, shown: str) -> None:
+    from portal.core.fileformats import RowError
+    from portal.queries.exports import problems_csv
+
+    errors = [
+        RowError(3, "sku", value, "no item with this sku"),
+        RowError(2, "quantity", "ten", "must be a whole number"),
+    ]
+    text = problems_csv(errors).decode("utf-8")
+    back = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    assert list(back["row"]) == ["2", "3"]
+    assert back.loc[1, "value"] == shown
+    assert back.loc[0, "value"] == "ten"
+
+
+def _items_csv(rows: int) -> bytes:
+    return ("sku,description\n" + "".join(f"SKU-{n},Item {n}\n" for n in range(rows))).encode()
+
+
+def _items_xlsx(rows: int) -> bytes:
+    frame = pd.DataFrame({"sku": [f"SKU-{n}" for n in range(rows)], "description": "Item"})
+    return _xlsx({"Notes": pd.DataFrame({"read me": ["items are on the next sheet"]}), "items": frame})
+
+
+@pytest.mark.parametrize(("make", "name"), [(_items_csv, "items.csv"), (_items_xlsx, "items.xlsx")])
+def test_a_file_over_the_row_limit_is_refused_with_the_limit_in_words(make, name: str) -> None:  # type: ignore[no-untyped-def]
+    assert len(read_table(make(25), name, "items", max_rows=25)) == 25
+    with pytest.raises(TooManyRows, match="more than 25 rows; split it into files of at most 25 rows"):
+        read_table(make(26), name, "items", max_rows=25)
+    assert len(read_table(make(26), name, "items")) == 26  # no limit: the command line
+
+
+def test_a_huge_workbook_is_read_only_up_to_the_limit(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import portal.core.fileformats as fileformats
+
+    cells: list[object] = []
+    real = fileformats._excel_cell
+    monkeypatch.setattr(fileformats, "_excel_cell", lambda v: cells.append(v) or real(v))
+    with pytest.raises(TooManyRows):
+        read_table(_items_xlsx(5000), "items.xlsx", "items", max_rows=10)
+    # The items sheet (named after the kind, so read first): the header and 11 data rows (one past
+    # the limit), 2 cells each; not 5,000 rows.
+    assert len(cells) == (1 + 11) * 2
+
+
+def test_an_excel_sheet_is_read_as_before_blank_rows_and_empty_columns_dropped() -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append([None, None, None])
+    sheet.append(["sku", "description", None])
+    sheet.append([None, None, None])
+    sheet.append(["SKU-1", 12.0, None])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    frame = read_table(buffer.getvalue(), "items.xlsx", "items")
+    assert frame.to_dict("records") == [{"sku": "SKU-1", "description": "12"}]
+
+
+def test_a_workbook_too_big_for_the_limit_that_hides_its_size_is_refused_unread(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # openpyxl's write-only mode, like a crafted file, writes no <dimension>: openpyxl would then read
+    # the whole sheet before its first row. A sheet bigger than the limit allows is refused unread.
+    from openpyxl import Workbook
+
+    import portal.core.fileformats as fileformats
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("items")
+    sheet.append(["sku", "description"])
+    for n in range(10_000):
+        sheet.append([f"SKU-{n}", "An item with a description long enough"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    cells: list[object] = []
+    real = fileformats._excel_cell
+    monkeypatch.setattr(fileformats, "_excel_cell", lambda v: cells.append(v) or real(v))
+    with pytest.raises(TooManyRows, match="more than 100 rows"):
+        read_table(buffer.getvalue(), "items.xlsx", "items", max_rows=100)
+    assert cells == []
+    assert len(read_table(buffer.getvalue(), "items.xlsx", "items")) == 10_000

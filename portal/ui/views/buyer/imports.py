@@ -4,11 +4,11 @@ The checks are the command line's own (read_table, check_rows, import_table): a 
 the preview, the real run on "Import".
 """
 
-import pandas as pd
 import streamlit as st
 
 from portal.core.domain import PortalError
-from portal.core.fileformats import FORMATS, check_rows, normalize_header, read_table
+from portal.core.fileformats import FORMATS, check_rows, normalize_header, problems_frame, read_table
+from portal.queries.exports import problems_csv
 from portal.services.import_mappings import (
     IGNORE,
     apply_mapping,
@@ -19,6 +19,7 @@ from portal.services.import_mappings import (
     suggest_mapping,
 )
 from portal.services.imports import KIND_ROLES, import_table
+from portal.services.settings import get_settings
 from portal.ui.context import actor, call, read
 from portal.ui.text import plain
 from portal.ui.widgets import flash
@@ -77,7 +78,7 @@ if upload is None:
 
 data = upload.getvalue()
 try:
-    raw = read_table(data, upload.name, kind)
+    raw = read_table(data, upload.name, kind, max_rows=read(get_settings).upload_row_limit(kind))
 except PortalError as exc:
     st.error(plain(exc))
     st.stop()
@@ -127,12 +128,6 @@ if st.session_state.get("imports.checked") != signature:
 preview = st.session_state["imports.preview"]
 
 
-def _errors_frame(errors: list) -> pd.DataFrame:
-    return pd.DataFrame(
-        [(e.row, e.column, e.value, e.reason) for e in errors], columns=["row", "column", "value", "reason"]
-    )
-
-
 if not preview.ok:
     bad_rows = sorted({e.row for e in preview.errors})
     st.error(
@@ -140,7 +135,7 @@ if not preview.ok:
         "imported. Fix these rows in your file and upload it again.",
         icon=":material/block:",
     )
-    errors = _errors_frame(preview.errors)
+    errors = problems_frame(preview.errors)
     st.dataframe(
         errors,
         hide_index=True,
@@ -157,7 +152,7 @@ if not preview.ok:
     )
     st.download_button(
         "Download the problems (CSV)",
-        data=errors.to_csv(index=False).encode("utf-8"),
+        data=problems_csv(preview.errors),
         file_name=f"{kind}-problems.csv",
         mime="text/csv",
         on_click="ignore",

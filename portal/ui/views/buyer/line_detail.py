@@ -6,6 +6,7 @@ Reachable from other pages with ``?line=<id>`` (st.page_link / st.switch_page qu
 import pandas as pd
 import streamlit as st
 
+from portal.core.parsing import parse_whole_number
 from portal.queries.late_lines import find_lines
 from portal.queries.line_detail import line_detail
 from portal.services.alerts import comment_on_alert
@@ -23,8 +24,13 @@ actor()
 wanted = st.query_params.get("line")
 if wanted and wanted != st.session_state.get("line_detail.from_url"):
     st.session_state["line_detail.from_url"] = wanted
-    if wanted.isdigit():
-        st.session_state[PICK] = int(wanted)
+    # str.isdigit() holds for '²' and '５', which int() refuses or reads: one rule for every number.
+    try:
+        picked = parse_whole_number(wanted)
+    except ValueError:
+        picked = 0
+    if picked >= 1:
+        st.session_state[PICK] = picked
 
 title = st.empty()
 pick_left, pick_right = st.columns([1, 2])

@@ -10,6 +10,7 @@ from portal.core.fileformats import FileFormatError, read_table
 from portal.queries.line_detail import line_detail
 from portal.queries.lines import LineFilter, line_choices, open_lines, output_sheet, recent_working_days
 from portal.services.production import post_report, post_reports
+from portal.services.settings import get_settings
 from portal.ui.charts import show_burnup
 from portal.ui.context import actor, call, read
 from portal.ui.text import plain
@@ -302,7 +303,8 @@ def upload(days: list[dt.date], choices: pd.DataFrame) -> None:
     if file is None:
         return
     try:
-        frame = read_table(file.getvalue(), file.name, "reports")
+        limit = read(get_settings).upload_row_limit("reports")
+        frame = read_table(file.getvalue(), file.name, "reports", max_rows=limit)
     except FileFormatError as exc:
         st.error(plain(exc))
         return

@@ -66,43 +66,84 @@ def actor_for(user: User) -> Actor:
     )
 
 
+def _locked(locked_until: dt.datetime | None, now: dt.datetime) -> bool:
+    return locked_until is not None and locked_until > now
+
+
 def authenticate(db: Database, username: str, password: str, now: dt.datetime | None = None) -> Actor:
     """The Actor for valid credentials; AuthenticationError (one message for every cause) otherwise.
 
     Five failures in a row lock the account for 15 minutes; a login during the lock
     fails like a wrong password, whatever the password.
+
+    The argon2 check runs with no transaction open (on SQLite a write transaction holds the
+    database's only write lock, and a hash takes a while): one short read, the check, then a
+    short write only when there is something to record. The write locks the user's row and
+    counts from what is stored, so parallel guesses cannot lose each other's failures.
     """
     now = now or utcnow()
     username = (username or "").strip().lower()
+    password = password or ""
+    with db.read() as session:
+        found = session.execute(
+            select(User.id, User.password_hash, User.active, User.locked_until).where(
+                func.lower(User.username) == username
+            )
+        ).first()
+    if found is None or not found.active or _locked(found.locked_until, now):
+        _verify(_DUMMY_HASH, password)  # the answer takes as long as for a real attempt
+        raise AuthenticationError()
+    if not _verify(found.password_hash, password):
+        _count_failure(db, found.id, now)
+        raise AuthenticationError()
+    rehashed = _hasher.hash(password) if _hasher.check_needs_rehash(found.password_hash) else None
+    actor = _record_success(db, found.id, found.password_hash, rehashed, now)
+    if actor is None:
+        raise AuthenticationError()
+    return actor
+
+
+def _count_failure(db: Database, user_id: int, now: dt.datetime) -> None:
+    """One more failure in a row, under the row's lock; the fifth locks the account."""
     with db.write() as session:
-        user = session.scalar(select(User).where(func.lower(User.username) == username))
-        if user is None:
-            _verify(_DUMMY_HASH, password or "")
-            raise AuthenticationError()
-        locked = user.locked_until is not None and user.locked_until > now
-        if locked or not user.active:
-            _verify(_DUMMY_HASH, password or "")
-            raise AuthenticationError()
-        if not _verify(user.password_hash, password or ""):
-            user.failed_logins += 1
-            if user.failed_logins >= MAX_FAILED_LOGINS:
-                user.locked_until = now + LOCKOUT
-                user.failed_logins = 0
-                audit.record(
-                    session,
-                    Actor.system("login"),
-                    "user.locked",
-                    "user",
-                    user.id,
-                    after={"username": user.username, "locked_until": user.locked_until},
-                )
-            session.commit()
-            raise AuthenticationError()
-        user.failed_logins = 0
-        user.locked_until = None
+        user = session.scalar(select(User).where(User.id == user_id).with_for_update())
+        if user is None or _locked(user.locked_until, now):
+            return  # a parallel guess locked it first: the lock already counts for this one
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = now + LOCKOUT
+            user.failed_logins = 0
+            audit.record(
+                session,
+                Actor.system("login"),
+                "user.locked",
+                "user",
+                user.id,
+                after={"username": user.username, "locked_until": user.locked_until},
+            )
+        session.commit()
+
+
+def _record_success(
+    db: Database, user_id: int, verified_hash: str, rehashed: str | None, now: dt.datetime
+) -> Actor | None:
+    """Record a login whose password checked out; None when, meanwhile, the account was locked,
+    deactivated or given another password (the check then proves nothing)."""
+    with db.write() as session:
+        user = session.scalar(select(User).where(User.id == user_id).with_for_update())
+        if (
+            user is None
+            or not user.active
+            or _locked(user.locked_until, now)
+            or user.password_hash != verified_hash
+        ):
+            return None
+        if user.failed_logins or user.locked_until is not None:
+            user.failed_logins = 0
+            user.locked_until = None
         user.last_login_at = now
-        if _hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = _hasher.hash(password)
+        if rehashed is not None:
+            user.password_hash = rehashed
         actor = actor_for(user)
         session.commit()
         return actor

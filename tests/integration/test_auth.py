@@ -89,3 +89,43 @@ def test_a_password_is_stored_as_an_argon2_hash(db, buyer) -> None:  # type: ign
         stored = session.scalar(select(User.password_hash).where(User.username == "bea"))
     assert stored.startswith("$argon2id$")
     assert "correct-horse-1" not in stored
+
+
+def test_parallel_wrong_guesses_lock_the_account_and_the_right_password_is_then_refused(db, buyer) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from argon2 import PasswordHasher
+
+    from portal.services import auth
+
+    # A hash that takes a little while, so parallel guesses overlap as they do in production.
+    guessers, rounds = 10, 3
+    start = threading.Barrier(guessers)
+    failures: list[BaseException] = []
+
+    def guess(index: int) -> None:
+        for attempt in range(rounds):
+            start.wait()
+            try:
+                authenticate(db, "bea", f"wrong-guess-{index}-{attempt}", now=T0)
+            except AuthenticationError:
+                continue
+            except BaseException as exc:  # anything but a refusal fails the test below
+                failures.append(exc)
+
+    original = auth._hasher
+    auth._hasher = PasswordHasher(time_cost=2, memory_cost=16 * 1024)
+    try:
+        bea_id = authenticate(db, "bea", "correct-horse-1", now=T0).user_id
+        reset_password(db, SYSTEM, bea_id, "correct-horse-1")  # stored with the slower parameters
+        threads = [threading.Thread(target=guess, args=(i,)) for i in range(guessers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        auth._hasher = original
+    assert failures == []
+    with pytest.raises(AuthenticationError):
+        authenticate(db, "bea", "correct-horse-1", now=T0 + dt.timedelta(minutes=1))
+    assert authenticate(db, "bea", "correct-horse-1", now=T0 + dt.timedelta(minutes=16)).username == "bea"

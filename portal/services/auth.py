@@ -13,7 +13,8 @@ from db.engine import Database
 from db.models import User, utcnow
 from portal.core.domain import AuthenticationError, ValidationError
 from portal.services import audit
-from portal.services.access import ALL_ROLES, Actor, service
+from portal.services.access import ALL_ROLES, Actor, actor_for, service
+from portal.services.sessions import end_user_sessions, session_token_hash
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = dt.timedelta(minutes=15)
@@ -53,17 +54,6 @@ def _verify(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-def actor_for(user: User) -> Actor:
-    """The Actor a logged-in user acts as."""
-    return Actor(
-        user_id=user.id,
-        username=user.username,
-        role=user.role,
-        supplier_id=user.supplier_id,
-        display_name=user.display_name,
-    )
 
 
 def _locked(locked_until: dt.datetime | None, now: dt.datetime) -> bool:
@@ -165,18 +155,34 @@ def actor_for_identity(db: Database, email: str) -> Actor | None:
 
 
 @service(*ALL_ROLES)
-def change_own_password(db: Database, actor: Actor, current_password: str, new_password: str) -> None:
-    """A user changes its own password, proving it knows the current one."""
+def change_own_password(
+    db: Database, actor: Actor, current_password: str, new_password: str, *, keep_session: str | None = None
+) -> None:
+    """A user changes its own password, proving it knows the current one; its other sessions end.
+
+    ``keep_session`` is the session cookie of the browser making the change: that session goes
+    on, every other one (another browser, a stolen cookie, a pending login) ends.
+    """
     if actor.user_id is None:
         raise ValidationError("Only a logged-in user can change its password.")
+    with db.read() as session:
+        stored = session.scalar(select(User.password_hash).where(User.id == actor.user_id))
+    # Both hashes are computed with no transaction open (see authenticate).
+    if stored is None or not _verify(stored, current_password or ""):
+        raise ValidationError("The current password is not right.")
+    if current_password == new_password:
+        raise ValidationError("The new password must differ from the current one.")
+    new_hash = hash_password(new_password)
+    keep = session_token_hash(db, keep_session)
     with db.write() as session:
-        user = session.get(User, actor.user_id)
-        if user is None or not _verify(user.password_hash, current_password or ""):
+        user = session.scalar(select(User).where(User.id == actor.user_id).with_for_update())
+        if user is None or user.password_hash != stored:  # changed meanwhile, elsewhere
             raise ValidationError("The current password is not right.")
-        if current_password == new_password:
-            raise ValidationError("The new password must differ from the current one.")
-        user.password_hash = hash_password(new_password)
-        audit.record(session, actor, "user.password_changed", "user", user.id)
+        user.password_hash = new_hash
+        ended = end_user_sessions(session, user.id, utcnow(), keep_token_hash=keep)
+        audit.record(
+            session, actor, "user.password_changed", "user", user.id, after={"sessions_ended": ended}
+        )
         session.commit()
 
 

@@ -26,14 +26,14 @@ import os
 import secrets
 
 from itsdangerous import BadSignature, Signer
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.models import Setting, User, UserSession, utcnow
 from portal.services import audit
-from portal.services.access import Actor
-from portal.services.auth import actor_for
+from portal.services.access import Actor, actor_for
 from portal.services.settings import load_settings
 
 COOKIE_NAME = "portal_session"
@@ -165,6 +165,23 @@ def _end(db: Database, session_id: int, now: dt.datetime) -> None:
             .values(ended_at=now)
         )
         session.commit()
+
+
+def session_token_hash(db: Database, cookie: str | None) -> str | None:
+    """What the database stores to name the session of ``cookie``; None for no cookie or a forged one."""
+    token = _unsign(db, cookie)
+    return None if token is None else _hash(token)
+
+
+def end_user_sessions(
+    session: Session, user_id: int, now: dt.datetime, *, keep_token_hash: str | None = None
+) -> int:
+    """In an open transaction: end every live session of a user (pending logins too), except the
+    one named by ``keep_token_hash``; returns how many ended."""
+    stmt = update(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+    if keep_token_hash is not None:
+        stmt = stmt.where(or_(UserSession.token_hash.is_(None), UserSession.token_hash != keep_token_hash))
+    return int(session.execute(stmt.values(ended_at=now)).rowcount or 0)  # type: ignore[attr-defined]
 
 
 def end_session(db: Database, cookie: str | None, now: dt.datetime | None = None) -> bool:

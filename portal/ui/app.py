@@ -86,6 +86,11 @@ REDIRECT_KEY = "auth.redirect"
 COOKIE_KEY = "auth.cookie"
 
 
+def current_session_cookie() -> str | None:
+    """The signed session cookie of this browser's login, if it has one."""
+    return st.session_state.get(COOKIE_KEY) or st.context.cookies.get(COOKIE_NAME)
+
+
 def _forget_login() -> None:
     for key in list(st.session_state.keys()):
         del st.session_state[key]
@@ -97,7 +102,7 @@ def _logout() -> None:
     from portal.ui.context import get_db
     from portal.ui.server import END_PATH
 
-    cookie = st.session_state.get(COOKIE_KEY) or st.context.cookies.get(COOKIE_NAME)
+    cookie = current_session_cookie()
     if cookie:
         end_session(get_db(), cookie)
     _forget_login()

@@ -14,6 +14,7 @@ from db.models import User, utcnow
 from portal.core.domain import AuthenticationError, ValidationError
 from portal.services import audit
 from portal.services.access import ALL_ROLES, Actor, actor_for, service
+from portal.services.login_limits import LoginLimiter
 from portal.services.sessions import end_user_sessions, session_token_hash
 
 MAX_FAILED_LOGINS = 5
@@ -31,6 +32,8 @@ def _make_hasher() -> PasswordHasher:
 
 
 _hasher = _make_hasher()
+#: Failed attempts per client address and per username, counted in this process (see login_limits).
+LOGIN_LIMITER = LoginLimiter()
 # Verified against when the username is unknown, so the answer takes as long either way.
 _DUMMY_HASH = _hasher.hash("not-a-real-password-dummy")
 
@@ -60,11 +63,20 @@ def _locked(locked_until: dt.datetime | None, now: dt.datetime) -> bool:
     return locked_until is not None and locked_until > now
 
 
-def authenticate(db: Database, username: str, password: str, now: dt.datetime | None = None) -> Actor:
+def authenticate(
+    db: Database,
+    username: str,
+    password: str,
+    now: dt.datetime | None = None,
+    *,
+    client_address: str | None = None,
+) -> Actor:
     """The Actor for valid credentials; AuthenticationError (one message for every cause) otherwise.
 
     Five failures in a row lock the account for 15 minutes; a login during the lock
-    fails like a wrong password, whatever the password.
+    fails like a wrong password, whatever the password. Too many failures from one client
+    address or at one username (:data:`LOGIN_LIMITER`) are refused the same way, before any
+    hash is computed and without touching the database.
 
     The argon2 check runs with no transaction open (on SQLite a write transaction holds the
     database's only write lock, and a hash takes a while): one short read, the check, then a
@@ -74,6 +86,8 @@ def authenticate(db: Database, username: str, password: str, now: dt.datetime | 
     now = now or utcnow()
     username = (username or "").strip().lower()
     password = password or ""
+    if not LOGIN_LIMITER.try_acquire(username, client_address, now):
+        raise AuthenticationError()
     with db.read() as session:
         found = session.execute(
             select(User.id, User.password_hash, User.active, User.locked_until).where(
@@ -90,6 +104,7 @@ def authenticate(db: Database, username: str, password: str, now: dt.datetime | 
     actor = _record_success(db, found.id, found.password_hash, rehashed, now)
     if actor is None:
         raise AuthenticationError()
+    LOGIN_LIMITER.release(username, client_address, now)  # only failures count
     return actor
 
 

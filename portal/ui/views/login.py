@@ -41,7 +41,7 @@ with middle:
         submitted = st.form_submit_button("Log in", type="primary", width="stretch")
     if submitted:
         try:
-            actor = authenticate(get_db(), username, password)
+            actor = authenticate(get_db(), username, password, client_address=st.context.ip_address)
         except AuthenticationError as exc:
             st.error(str(exc))
         else:

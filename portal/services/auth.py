@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -20,6 +25,9 @@ from portal.services.sessions import end_user_sessions, session_token_hash
 MAX_FAILED_LOGINS = 5
 LOCKOUT = dt.timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 10
+#: How much lower than the page threads the hashing threads run (Linux niceness, 0-19).
+HASHING_NICENESS = 10
+T = TypeVar("T")
 
 
 def _make_hasher() -> PasswordHasher:
@@ -29,6 +37,28 @@ def _make_hasher() -> PasswordHasher:
         time_cost=int(os.environ.get("PORTAL_ARGON2_TIME_COST", defaults.time_cost)),
         memory_cost=int(os.environ.get("PORTAL_ARGON2_MEMORY_KIB", defaults.memory_cost)),
     )
+
+
+def _lower_priority() -> None:
+    # Linux keeps a nice value per thread: these threads (and the lanes argon2 starts from them)
+    # give way to the threads serving pages and writes when the CPU is short.
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
+
+
+#: Every argon2 computation runs here: at most PORTAL_ARGON2_WORKERS at once (default 2), at a
+#: lower CPU priority, so a login flood queues for these threads instead of taking every core
+#: from the people posting their reports.
+_HASHING = ThreadPoolExecutor(
+    max_workers=int(os.environ.get("PORTAL_ARGON2_WORKERS", "2")),
+    thread_name_prefix="argon2",
+    initializer=_lower_priority,
+)
+
+
+def _hashing(fn: Callable[..., T], *args: str) -> T:
+    """Run ``fn`` (an argon2 computation) in a hashing thread and wait for its result."""
+    return _HASHING.submit(fn, *args).result()
 
 
 _hasher = _make_hasher()
@@ -41,7 +71,7 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password-dummy")
 def hash_password(password: str) -> str:
     """An argon2id hash of ``password`` after checking it is acceptable."""
     check_password_strength(password)
-    return _hasher.hash(password)
+    return _hashing(_hasher.hash, password)
 
 
 def check_password_strength(password: str) -> None:
@@ -53,6 +83,10 @@ def check_password_strength(password: str) -> None:
 
 
 def _verify(password_hash: str, password: str) -> bool:
+    return _hashing(_verify_now, password_hash, password)
+
+
+def _verify_now(password_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -100,7 +134,7 @@ def authenticate(
     if not _verify(found.password_hash, password):
         _count_failure(db, found.id, now)
         raise AuthenticationError()
-    rehashed = _hasher.hash(password) if _hasher.check_needs_rehash(found.password_hash) else None
+    rehashed = _hashing(_hasher.hash, password) if _hasher.check_needs_rehash(found.password_hash) else None
     actor = _record_success(db, found.id, found.password_hash, rehashed, now)
     if actor is None:
         raise AuthenticationError()

@@ -232,3 +232,12 @@ def test_successful_logins_do_not_count_against_the_limits(db, buyer, monkeypatc
     with pytest.raises(AuthenticationError):
         authenticate(db, "bea", "wrong-password", now=T0, client_address="203.0.113.9")
     assert authenticate(db, "bea", "correct-horse-1", now=T0, client_address="203.0.113.9").username == "bea"
+
+
+def test_passwords_are_hashed_in_worker_threads_that_yield_the_cpu_to_pages() -> None:
+    import os
+
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, 0)  # Linux: the calling thread's
+
+    assert auth._hashing(niceness) > niceness()

@@ -121,6 +121,7 @@ def authenticate(
     username = (username or "").strip().lower()
     password = password or ""
     if not LOGIN_LIMITER.try_acquire(username, client_address, now):
+        LOGIN_LIMITER.pause_after_refusal()
         raise AuthenticationError()
     with db.read() as session:
         found = session.execute(

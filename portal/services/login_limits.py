@@ -4,7 +4,9 @@ The lockout (five failures in a row lock an account) protects one known account'
 These limits protect the rest: guessing spread over many usernames from one address, guesses
 at usernames that do not exist (no row to count them in), and the server's CPU (every attempt
 costs an argon2 hash). An attempt over a limit is refused like a wrong password, before any
-hash is computed and without touching the database.
+hash is computed and without touching the database, after a pause (``refusal_delay``, about what
+a hash takes): the refusal comes no faster than a real answer, and a flood that has hit the limit
+sleeps instead of spinning through refusals on the CPU.
 
 The counts live in this process, not in the database: a limited attempt then costs no write
 (on SQLite every write takes the database's only write lock, which is what a flood must not
@@ -14,9 +16,10 @@ database, still holds across all of them.
 
 Limits (environment, read at start): ``PORTAL_LOGIN_MAX_PER_ADDRESS`` (default 30),
 ``PORTAL_LOGIN_MAX_PER_USERNAME`` (default 10), ``PORTAL_LOGIN_WINDOW_MINUTES`` (default 15);
-0 turns a limit off. The address is the one Streamlit reports (``st.context.ip_address``):
-behind a reverse proxy, have the proxy set X-Forwarded-For and list it in uvicorn's
-``FORWARDED_ALLOW_IPS`` (127.0.0.1 by default), else every user shares the proxy's address.
+0 turns a limit off; ``PORTAL_LOGIN_REFUSAL_DELAY_MS`` (default 1000). The address is the one
+Streamlit reports (``st.context.ip_address``): behind a reverse proxy, have the proxy set
+X-Forwarded-For and list it in uvicorn's ``FORWARDED_ALLOW_IPS`` (127.0.0.1 by default), else
+every user shares the proxy's address.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 
@@ -33,11 +37,13 @@ _SWEEP_ABOVE = 10_000
 
 @dataclass(frozen=True)
 class LoginLimits:
-    """Failed attempts allowed per client address and per username within ``window``; 0: no limit."""
+    """Failed attempts allowed per client address and per username within ``window``; 0: no limit.
+    A refused attempt is answered after ``refusal_delay``."""
 
     per_address: int = 30
     per_username: int = 10
     window: dt.timedelta = dt.timedelta(minutes=15)
+    refusal_delay: dt.timedelta = dt.timedelta(seconds=1)
 
     @classmethod
     def from_environment(cls) -> LoginLimits:
@@ -49,6 +55,13 @@ class LoginLimits:
             window=dt.timedelta(
                 minutes=float(
                     os.environ.get("PORTAL_LOGIN_WINDOW_MINUTES", defaults.window.total_seconds() / 60)
+                )
+            ),
+            refusal_delay=dt.timedelta(
+                milliseconds=float(
+                    os.environ.get(
+                        "PORTAL_LOGIN_REFUSAL_DELAY_MS", defaults.refusal_delay.total_seconds() * 1000
+                    )
                 )
             ),
         )
@@ -86,6 +99,10 @@ class LoginLimiter:
             if len(self._attempts) > _SWEEP_ABOVE:
                 self._forget_idle(now)
             return True
+
+    def pause_after_refusal(self) -> None:
+        """Hold a refused attempt as long as a real answer would take (the calling thread sleeps)."""
+        time.sleep(self.limits.refusal_delay.total_seconds())
 
     def release(self, username: str, address: str | None, now: dt.datetime) -> None:
         """Give back an attempt that turned out to be a successful login: only failures count."""

@@ -45,6 +45,16 @@ def test_the_limits_come_from_the_environment(monkeypatch) -> None:  # type: ign
     monkeypatch.setenv("PORTAL_LOGIN_MAX_PER_ADDRESS", "100")
     monkeypatch.setenv("PORTAL_LOGIN_MAX_PER_USERNAME", "0")
     monkeypatch.setenv("PORTAL_LOGIN_WINDOW_MINUTES", "5")
-    assert LoginLimits.from_environment() == LoginLimits(100, 0, dt.timedelta(minutes=5))
+    monkeypatch.setenv("PORTAL_LOGIN_REFUSAL_DELAY_MS", "250")
+    assert LoginLimits.from_environment() == LoginLimits(
+        100, 0, dt.timedelta(minutes=5), dt.timedelta(milliseconds=250)
+    )
     monkeypatch.delenv("PORTAL_LOGIN_MAX_PER_ADDRESS")
     assert LoginLimits.from_environment().per_address == 30
+
+
+def test_a_refused_attempt_is_held_as_long_as_the_refusal_delay(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    slept: list[float] = []
+    monkeypatch.setattr(login_limits.time, "sleep", slept.append)
+    LoginLimiter(LoginLimits(refusal_delay=dt.timedelta(milliseconds=750))).pause_after_refusal()
+    assert slept == [0.75]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -42,9 +43,11 @@ def _make_hasher() -> PasswordHasher:
 
 def _lower_priority() -> None:
     # Linux keeps a nice value per thread: these threads (and the lanes argon2 starts from them)
-    # give way to the threads serving pages and writes when the CPU is short.
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
+    # give way to the threads serving pages and writes when the CPU is short. Elsewhere a thread
+    # id is no process id, so leave the priority alone.
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
 
 
 #: Every argon2 computation runs here: at most PORTAL_ARGON2_WORKERS at once (default 2), at a

@@ -118,6 +118,14 @@ def db(request: pytest.FixtureRequest) -> Database:
 # --------------------------------------------------------------------------- actors
 
 
+@pytest.fixture(autouse=True)
+def _fresh_login_limits() -> None:
+    """Every test starts with no failed logins counted (the limiter lives in the process)."""
+    from portal.services.auth import LOGIN_LIMITER
+
+    LOGIN_LIMITER.reset()
+
+
 @pytest.fixture
 def system_actor():  # type: ignore[no-untyped-def]
     from portal.services.access import Actor

@@ -13,11 +13,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from sqlalchemy import Select
 
 from portal.core.domain import NotFound, PermissionDenied, Role
+
+if TYPE_CHECKING:
+    from db.models import User
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -47,6 +50,17 @@ class Actor:
     def system(cls, name: str = "system") -> Actor:
         """The command line and the scheduler: full rights, audited under ``name``."""
         return cls(user_id=None, username=name, role=Role.ADMIN, display_name=name)
+
+
+def actor_for(user: User) -> Actor:
+    """The Actor a logged-in user acts as."""
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        role=user.role,
+        supplier_id=user.supplier_id,
+        display_name=user.display_name,
+    )
 
 
 ALL_ROLES: frozenset[Role] = frozenset(Role)

@@ -3,7 +3,9 @@
 The flow (Streamlit cannot set an HttpOnly cookie from a script, a plain HTTP route can):
 
 1. The login page authenticates and calls :func:`begin_login`: a session row with a one-time
-   ticket (valid :data:`TICKET_TTL`), and the browser is sent to ``/portal-auth/start?ticket=...``.
+   ticket (valid :data:`TICKET_TTL`). The page puts the ticket in a short-lived cookie that only
+   ``/portal-auth/start`` receives and sends the browser there (see ``portal.ui.server``: a ticket
+   is only taken from that cookie, so another site cannot log a visitor in with its own ticket).
 2. That route calls :func:`exchange_ticket`: the ticket is burnt and a fresh random token is
    issued; the response sets the cookie ``portal_session`` = token signed with the server
    secret (itsdangerous HMAC), HttpOnly, SameSite=Lax, Secure behind HTTPS.
@@ -11,7 +13,10 @@ The flow (Streamlit cannot set an HttpOnly cookie from a script, a plain HTTP ro
    signature must verify, the token's hash must match a live session of an active user, and
    the session must have been used within the idle limit (setting ``session_idle_hours``).
 4. Logout calls :func:`end_session`: the row is ended, so the cookie is worthless even if
-   it was copied; ``/portal-auth/end`` also deletes it from the browser.
+   it was copied; a POST from the portal's own page to ``/portal-auth/end`` also deletes it
+   from the browser.
+5. A password change ends the user's other sessions, an admin's reset all of them
+   (:func:`end_user_sessions`).
 
 Only SHA-256 hashes of tickets and tokens are stored. The secret comes from
 ``PORTAL_SECRET_KEY``, else one generated once and kept in the settings table, so several
@@ -26,14 +31,14 @@ import os
 import secrets
 
 from itsdangerous import BadSignature, Signer
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.models import Setting, User, UserSession, utcnow
 from portal.services import audit
-from portal.services.access import Actor
-from portal.services.auth import actor_for
+from portal.services.access import Actor, actor_for
 from portal.services.settings import load_settings
 
 COOKIE_NAME = "portal_session"
@@ -165,6 +170,23 @@ def _end(db: Database, session_id: int, now: dt.datetime) -> None:
             .values(ended_at=now)
         )
         session.commit()
+
+
+def session_token_hash(db: Database, cookie: str | None) -> str | None:
+    """What the database stores to name the session of ``cookie``; None for no cookie or a forged one."""
+    token = _unsign(db, cookie)
+    return None if token is None else _hash(token)
+
+
+def end_user_sessions(
+    session: Session, user_id: int, now: dt.datetime, *, keep_token_hash: str | None = None
+) -> int:
+    """In an open transaction: end every live session of a user (pending logins too), except the
+    one named by ``keep_token_hash``; returns how many ended."""
+    stmt = update(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+    if keep_token_hash is not None:
+        stmt = stmt.where(or_(UserSession.token_hash.is_(None), UserSession.token_hash != keep_token_hash))
+    return int(session.execute(stmt.values(ended_at=now)).rowcount or 0)  # type: ignore[attr-defined]
 
 
 def end_session(db: Database, cookie: str | None, now: dt.datetime | None = None) -> bool:

@@ -8,11 +8,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.engine import Database
-from db.models import Supplier, User
+from db.models import Supplier, User, utcnow
 from portal.core.domain import NotFound, Role, ValidationError
 from portal.services import audit
 from portal.services.access import Actor, service
 from portal.services.auth import hash_password
+from portal.services.sessions import end_user_sessions
 
 _USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,79}$")
 
@@ -134,13 +135,20 @@ def set_user_active(db: Database, actor: Actor, user_id: int, active: bool) -> N
 
 @service(Role.ADMIN)
 def reset_password(db: Database, actor: Actor, user_id: int, new_password: str) -> None:
-    """Set a new password for a user and lift any lockout."""
+    """Set a new password for a user, lift any lockout, and end every session of that user."""
+    new_hash = hash_password(new_password)  # before the transaction: a hash takes a while
     with db.write() as session:
         user = _get_user(session, user_id)
-        user.password_hash = hash_password(new_password)
+        user.password_hash = new_hash
         user.failed_logins = 0
         user.locked_until = None
+        ended = end_user_sessions(session, user_id, utcnow())
         audit.record(
-            session, actor, "user.password_reset", "user", user_id, after={"username": user.username}
+            session,
+            actor,
+            "user.password_reset",
+            "user",
+            user_id,
+            after={"username": user.username, "sessions_ended": ended},
         )
         session.commit()

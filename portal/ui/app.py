@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import streamlit as st
 
 from portal.core.domain import Role
@@ -81,10 +79,16 @@ def login_pages() -> list[st.Page]:
     ]
 
 
-#: A URL the browser must go to on the next render (after login: the cookie route; after logout: its end).
+#: How the browser leaves on the next render: a script of portal.ui.server (after login: carry the
+#: ticket to the cookie route; after logout: post to the route that deletes the cookie).
 REDIRECT_KEY = "auth.redirect"
 #: The signed session cookie this Streamlit session was restored from, re-checked on every run.
 COOKIE_KEY = "auth.cookie"
+
+
+def current_session_cookie() -> str | None:
+    """The signed session cookie of this browser's login, if it has one."""
+    return st.session_state.get(COOKIE_KEY) or st.context.cookies.get(COOKIE_NAME)
 
 
 def _forget_login() -> None:
@@ -96,14 +100,14 @@ def _logout() -> None:
     """End the server-side session, forget the login, and let the browser drop its cookie."""
     from portal.services.sessions import end_session
     from portal.ui.context import get_db
-    from portal.ui.server import END_PATH
+    from portal.ui.server import logout_script
 
-    cookie = st.session_state.get(COOKIE_KEY) or st.context.cookies.get(COOKIE_NAME)
+    cookie = current_session_cookie()
     if cookie:
         end_session(get_db(), cookie)
     _forget_login()
     if cookie:
-        st.session_state[REDIRECT_KEY] = END_PATH
+        st.session_state[REDIRECT_KEY] = logout_script()
 
 
 def _sidebar(actor: Actor) -> None:
@@ -157,12 +161,10 @@ def _restore_actor() -> Actor | None:
 
 
 def _follow_redirect() -> None:
-    target = st.session_state.pop(REDIRECT_KEY, None)
-    if target:
-        # Our own URL (the cookie routes), JSON-quoted into the script: no user text reaches it.
-        st.html(
-            f"<script>window.location.replace({json.dumps(target)});</script>", unsafe_allow_javascript=True
-        )
+    script = st.session_state.pop(REDIRECT_KEY, None)
+    if script:
+        # Built by portal.ui.server from our own paths and a ticket, JSON-quoted: no user text.
+        st.html(f"<script>{script}</script>", unsafe_allow_javascript=True)
 
 
 def main() -> None:

@@ -69,3 +69,41 @@ def test_the_cookie_route_refuses_bad_tickets_and_foreign_redirects(portal_serve
     assert response.status_code == 303
     assert response.headers["location"] == "/"
     assert COOKIE_NAME not in response.cookies
+
+
+def _other_site(portal_server) -> str:  # type: ignore[no-untyped-def]
+    """The same server under another name: to the browser, localhost and 127.0.0.1 are two sites."""
+    return portal_server.base_url.replace("127.0.0.1", "localhost")
+
+
+def test_a_login_link_from_another_site_does_not_log_the_browser_in(portal_server, page) -> None:  # type: ignore[no-untyped-def]
+    from db.engine import open_database
+    from portal.services.sessions import begin_login
+    from tests.builders import actor_of
+
+    db = open_database(portal_server.database_url)
+    ticket = begin_login(db, actor_of(db, "supplier"))  # someone's fresh, valid ticket
+    db.dispose()
+    page.goto(f"{_other_site(portal_server)}/_stcore/health")
+    target = f"{portal_server.base_url}/portal-auth/start?ticket={ticket}"
+    page.evaluate("url => { window.location.href = url; }", target)
+    page.get_by_role("button", name="Log in").wait_for()
+    assert COOKIE_NAME not in {c["name"] for c in page.context.cookies()}
+
+
+def test_another_site_cannot_log_the_user_out(portal_server, page) -> None:  # type: ignore[no-untyped-def]
+    login(page, portal_server.base_url, "buyer", "buyer-demo-3")
+    end = f"{portal_server.base_url}/portal-auth/end"
+    page.goto(f"{_other_site(portal_server)}/_stcore/health")
+    with page.expect_navigation():
+        page.evaluate(
+            "url => { const f = document.createElement('form'); f.method = 'post'; f.action = url;"
+            " document.body.appendChild(f); f.submit(); }",
+            end,
+        )
+    page.goto(f"{_other_site(portal_server)}/_stcore/health")
+    with page.expect_navigation():
+        page.evaluate("url => { window.location.href = url; }", end)  # a plain link
+    page.goto(portal_server.base_url)
+    page.get_by_role("button", name="Log out").wait_for()
+    assert COOKIE_NAME in {c["name"] for c in page.context.cookies()}

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import sys
 
 import pytest
 
 from portal.core.domain import AuthenticationError, PermissionDenied, Role, ValidationError
+from portal.services import auth
 from portal.services.access import Actor
 from portal.services.auth import authenticate, change_own_password
+from portal.services.login_limits import LoginLimiter, LoginLimits
 from portal.services.users import create_user, reset_password, set_user_active
 
 SYSTEM = Actor.system("test")
@@ -89,3 +93,154 @@ def test_a_password_is_stored_as_an_argon2_hash(db, buyer) -> None:  # type: ign
         stored = session.scalar(select(User.password_hash).where(User.username == "bea"))
     assert stored.startswith("$argon2id$")
     assert "correct-horse-1" not in stored
+
+
+def test_parallel_wrong_guesses_lock_the_account_and_the_right_password_is_then_refused(
+    db, buyer, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from argon2 import PasswordHasher
+
+    from portal.services import auth
+
+    # The lockout must hold on its own: the rate limits are per process, replicas each have theirs.
+    monkeypatch.setattr(auth, "LOGIN_LIMITER", LoginLimiter(LoginLimits(per_address=0, per_username=0)))
+    guessers, rounds = 10, 3
+    start = threading.Barrier(guessers)
+    failures: list[BaseException] = []
+
+    def guess(index: int) -> None:
+        for attempt in range(rounds):
+            start.wait()
+            try:
+                authenticate(db, "bea", f"wrong-guess-{index}-{attempt}", now=T0)
+            except AuthenticationError:
+                continue
+            except BaseException as exc:  # anything but a refusal fails the test below
+                failures.append(exc)
+
+    # A hash that takes a little while, so parallel guesses overlap as they do in production.
+    original = auth._hasher
+    auth._hasher = PasswordHasher(time_cost=2, memory_cost=16 * 1024)
+    try:
+        bea_id = authenticate(db, "bea", "correct-horse-1", now=T0).user_id
+        reset_password(db, SYSTEM, bea_id, "correct-horse-1")  # stored with the slower parameters
+        threads = [threading.Thread(target=guess, args=(i,)) for i in range(guessers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        auth._hasher = original
+    assert failures == []
+    with pytest.raises(AuthenticationError):
+        authenticate(db, "bea", "correct-horse-1", now=T0 + dt.timedelta(minutes=1))
+    assert authenticate(db, "bea", "correct-horse-1", now=T0 + dt.timedelta(minutes=16)).username == "bea"
+
+
+@pytest.fixture
+def password_checks(db, monkeypatch):  # type: ignore[no-untyped-def]
+    """Every password check, as the number of database connections checked out while it ran."""
+    checks: list[int] = []
+    original = auth._verify
+
+    def verify(password_hash: str, password: str) -> bool:
+        checks.append(db.engine.pool.checkedout())
+        return original(password_hash, password)
+
+    monkeypatch.setattr(auth, "_verify", verify)
+    return checks
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("nobody", "whatever-1"), ("bea", "wrong-password"), ("bea", "correct-horse-1")],
+    ids=["unknown user", "wrong password", "right password"],
+)
+def test_a_password_is_checked_with_no_database_connection_held(
+    db, buyer, password_checks, username, password
+) -> None:  # type: ignore[no-untyped-def]
+    with contextlib.suppress(AuthenticationError):
+        authenticate(db, username, password, now=T0)
+    # No connection held means no transaction open: on SQLite, no write lock while argon2 runs.
+    assert password_checks == [0]
+
+
+def test_a_password_check_during_a_lockout_holds_no_database_connection(db, buyer, password_checks) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(5):
+        with pytest.raises(AuthenticationError):
+            authenticate(db, "bea", "wrong-password", now=T0)
+    password_checks.clear()
+    with pytest.raises(AuthenticationError):
+        authenticate(db, "bea", "correct-horse-1", now=T0)
+    assert password_checks == [0]
+
+
+def _limit(monkeypatch, **limits) -> None:  # type: ignore[no-untyped-def]
+    no_pause = dt.timedelta(0)  # the pause itself is a unit test's business
+    monkeypatch.setattr(auth, "LOGIN_LIMITER", LoginLimiter(LoginLimits(**limits, refusal_delay=no_pause)))
+
+
+def test_an_address_over_its_limit_is_refused_even_the_right_password(db, buyer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _limit(monkeypatch, per_address=3, per_username=0)
+    for name in ("ann", "bob", "cid"):  # spraying usernames that do not even exist
+        with pytest.raises(AuthenticationError):
+            authenticate(db, name, "guess-password", now=T0, client_address="203.0.113.9")
+    with pytest.raises(AuthenticationError) as refused:
+        authenticate(db, "bea", "correct-horse-1", now=T0, client_address="203.0.113.9")
+    assert str(refused.value) == "Invalid username or password, or the account is locked. Try again later."
+    assert authenticate(db, "bea", "correct-horse-1", now=T0, client_address="198.51.100.7").username == "bea"
+    later = T0 + dt.timedelta(minutes=16)
+    assert (
+        authenticate(db, "bea", "correct-horse-1", now=later, client_address="203.0.113.9").username == "bea"
+    )
+
+
+def test_a_username_over_its_limit_is_refused_from_every_address(db, buyer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _limit(monkeypatch, per_address=0, per_username=3)
+    for address in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):
+        with pytest.raises(AuthenticationError):
+            authenticate(db, "bea", "wrong-password", now=T0, client_address=address)
+    with pytest.raises(AuthenticationError):
+        authenticate(db, "bea", "correct-horse-1", now=T0, client_address="198.51.100.7")
+    assert authenticate(db, "bea", "correct-horse-1", now=T0 + dt.timedelta(minutes=16)).username == "bea"
+
+
+def test_a_limited_attempt_computes_no_hash_and_writes_nothing(
+    db, buyer, monkeypatch, password_checks
+) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from db.models import AuditEvent, User
+
+    _limit(monkeypatch, per_address=0, per_username=2)
+    for _ in range(6):
+        with pytest.raises(AuthenticationError):
+            authenticate(db, "bea", "wrong-password", now=T0)
+    assert len(password_checks) == 2
+    with db.read() as session:
+        user = session.scalar(select(User).where(User.username == "bea"))
+        locks = session.scalars(select(AuditEvent).where(AuditEvent.action == "user.locked")).all()
+    assert (user.failed_logins, user.locked_until, locks) == (2, None, [])
+
+
+def test_successful_logins_do_not_count_against_the_limits(db, buyer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _limit(monkeypatch, per_address=2, per_username=2)
+    for _ in range(5):  # an office behind one address, logging in all morning
+        assert (
+            authenticate(db, "bea", "correct-horse-1", now=T0, client_address="203.0.113.9").username == "bea"
+        )
+    with pytest.raises(AuthenticationError):
+        authenticate(db, "bea", "wrong-password", now=T0, client_address="203.0.113.9")
+    assert authenticate(db, "bea", "correct-horse-1", now=T0, client_address="203.0.113.9").username == "bea"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread niceness is Linux's")
+def test_passwords_are_hashed_in_worker_threads_that_yield_the_cpu_to_pages() -> None:
+    import os
+
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, 0)  # Linux: the calling thread's
+
+    assert auth._hashing(niceness) > niceness()

@@ -87,3 +87,34 @@ def test_only_hashes_are_stored(db, bea) -> None:  # type: ignore[no-untyped-def
     with db.read() as session:
         stored = session.scalars(select(UserSession.token_hash)).all()
     assert ticket not in str(stored) and cookie.split(".")[0] not in str(stored)
+
+
+def test_changing_ones_password_ends_every_other_session_and_keeps_this_one(db, bea) -> None:  # type: ignore[no-untyped-def]
+    from portal.services.auth import change_own_password
+
+    here, elsewhere = login(db, bea), login(db, bea)
+    pending = begin_login(db, bea, now=T0)
+    change_own_password(db, bea, "correct-horse-1", "another-horse-2", keep_session=here)
+    assert actor_from_cookie(db, here, now=T0) is not None
+    assert actor_from_cookie(db, elsewhere, now=T0) is None
+    assert exchange_ticket(db, pending, now=T0) is None
+
+
+def test_changing_ones_password_without_naming_the_session_ends_them_all(db, bea) -> None:  # type: ignore[no-untyped-def]
+    from portal.services.auth import change_own_password
+
+    cookie = login(db, bea)
+    change_own_password(db, bea, "correct-horse-1", "another-horse-2")
+    assert actor_from_cookie(db, cookie, now=T0) is None
+
+
+def test_an_admin_password_reset_ends_every_session_of_that_user_and_no_one_elses(db, bea) -> None:  # type: ignore[no-untyped-def]
+    from portal.services.users import reset_password
+
+    other_id = create_user(db, SYSTEM, "otto", "correct-horse-3", Role.BUYER)
+    other = login(db, Actor(other_id, "otto", Role.BUYER))
+    first, second = login(db, bea), login(db, bea)
+    reset_password(db, SYSTEM, bea.user_id, "reset-horse-4")
+    assert actor_from_cookie(db, first, now=T0) is None
+    assert actor_from_cookie(db, second, now=T0) is None
+    assert actor_from_cookie(db, other, now=T0) is not None

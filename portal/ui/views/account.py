@@ -12,6 +12,7 @@ from portal.services.notifications import (
     set_followed_suppliers,
     set_my_notification_preferences,
 )
+from portal.ui.app import current_session_cookie
 from portal.ui.context import actor, call, read
 from portal.ui.text import plain
 
@@ -28,7 +29,14 @@ if submitted:
     if new != repeat:
         st.error("The new passwords differ.")
     else:
-        call(change_own_password, current, new, success="Password changed.")
+        # This browser stays logged in; every other session of this user ends.
+        call(
+            change_own_password,
+            current,
+            new,
+            keep_session=current_session_cookie(),
+            success="Password changed; your other sessions are logged out.",
+        )
 
 st.subheader("E-mail notifications")
 mine = read(my_notifications)

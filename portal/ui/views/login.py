@@ -9,7 +9,7 @@ from portal.services.auth import authenticate
 from portal.services.sessions import begin_login
 from portal.ui.app import REDIRECT_KEY, page_paths
 from portal.ui.context import ACTOR_KEY, get_db
-from portal.ui.server import start_url
+from portal.ui.server import login_script
 
 
 def _requested_path(role: Role) -> str:
@@ -41,7 +41,7 @@ with middle:
         submitted = st.form_submit_button("Log in", type="primary", width="stretch")
     if submitted:
         try:
-            actor = authenticate(get_db(), username, password)
+            actor = authenticate(get_db(), username, password, client_address=st.context.ip_address)
         except AuthenticationError as exc:
             st.error(str(exc))
         else:
@@ -49,7 +49,7 @@ with middle:
             # The browser fetches its session cookie (HttpOnly: only an HTTP response can set it),
             # so a refresh keeps it logged in; then it lands on the page it asked for.
             ticket = begin_login(get_db(), actor, st.context.headers.get("User-Agent"))
-            st.session_state[REDIRECT_KEY] = start_url(ticket, _requested_path(actor.role))
+            st.session_state[REDIRECT_KEY] = login_script(ticket, _requested_path(actor.role))
             st.rerun()
     if _company_login_configured():
         st.divider()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 
 import pandas as pd
 from sqlalchemy import String, cast, literal, select
@@ -46,19 +46,3 @@ def current_plans(db: Database, actor: Actor, line_ids: Sequence[int]) -> pd.Dat
     with db.read() as session:
         rows = session.execute(scope_to_actor(stmt, PoLine.supplier_id, actor)).all()
     return pd.DataFrame(rows, columns=PLAN_COLUMNS)
-
-
-@service(*ALL_ROLES, writes=False)
-def visible_line_keys(db: Database, actor: Actor, keys: Collection[tuple[str, int]]) -> set[tuple[str, int]]:
-    """Which of the (po_number, line) ``keys`` name lines the actor may see."""
-    po_numbers = sorted({str(po) for po, _ in keys})
-    found: set[tuple[str, int]] = set()
-    with db.read() as session:
-        for start in range(0, len(po_numbers), 2000):
-            stmt = select(PoLine.po_number, PoLine.line).where(
-                PoLine.po_number.in_(po_numbers[start : start + 2000])
-            )
-            found.update(
-                (po, int(n)) for po, n in session.execute(scope_to_actor(stmt, PoLine.supplier_id, actor))
-            )
-    return {(str(po), int(n)) for po, n in keys} & found

@@ -213,7 +213,7 @@ def test_a_row_of_another_suppliers_line_reads_as_a_line_that_does_not_exist(api
     assert is_problem(response, 422)
     errors = {e["index"]: e for e in response.json()["errors"]}
     assert set(errors) == {0, 1, 2}
-    assert errors[0]["reason"] == errors[1]["reason"] == "no such PO line (po_number/line)"
+    assert errors[0]["reason"] == errors[1]["reason"] == "is not one of your lines"
     assert errors[2]["field"] == "good_qty"
     assert "BOLT" not in response.text
     assert _reports_of(api, "PO-2/1", DAY) == []

@@ -317,12 +317,6 @@ MATRIX: dict[str, tuple[Callable[[Ctx, Any], Any], dict[str, str]]] = {
         lambda c, a: svc("queries.line_keys.current_plans")(c.db, a, [c.acme_line]),
         SCOPED_READ,
     ),
-    "queries.line_keys.visible_line_keys": (
-        lambda c, a: [
-            f"{po}/{n}" for po, n in svc("queries.line_keys.visible_line_keys")(c.db, a, [("PO-1", 1)])
-        ],
-        SCOPED_READ,
-    ),
     # --- planning and settings --------------------------------------------------------
     "services.planning.sweep": (lambda c, a: svc("services.planning.sweep")(c.db, a, AS_OF), BUYER_ADMIN),
     "services.settings.get_settings": (lambda c, a: svc("services.settings.get_settings")(c.db, a), EVERYONE),

@@ -17,7 +17,6 @@ from portal.api.auth import caller, database
 from portal.api.calls import require_role, run
 from portal.api.problems import Problem, invalid_rows
 from portal.api.routes.lines import split_label
-from portal.api.routes.reports import hide_other_suppliers
 from portal.api.schemas import MAX_LIMIT, ImportOut, ImportRowsIn, Page, decode_cursor, page, records
 from portal.core.domain import Role
 from portal.core.fileformats import FORMATS, IMPORT_KINDS, check_rows, read_table
@@ -230,7 +229,7 @@ async def post_import(
     async def write() -> tuple[int, dict[str, Any]]:
         result = await run(import_table, db, actor, table, filename=filename, today=today)
         if result.errors:
-            raise invalid_rows(hide_other_suppliers(actor, result.errors))
+            raise invalid_rows(result.errors)
         body = {
             "kind": kind,
             "rows": result.rows,

@@ -13,54 +13,16 @@ from portal.api.auth import caller, database
 from portal.api.calls import run
 from portal.api.problems import Problem, invalid_rows, problem_response_doc
 from portal.api.schemas import ReportBatchIn, ReportBatchOut
-from portal.core.fileformats import RowError
-from portal.queries.line_keys import visible_line_keys
 from portal.services.access import Actor
 from portal.services.production import CorrectionNeeded, post_reports
 
 router = APIRouter(tags=["reports"])
-UNKNOWN_LINE = (
-    "no such PO line (po_number/line)"  # the import checks' own words for a line that does not exist
-)
-OTHER_SUPPLIERS_LINE = "is not one of your supplier's lines"
-
-
-def hide_other_suppliers(actor: Actor, errors: list[RowError]) -> list[RowError]:
-    """A supplier token is told another supplier's line does not exist, in the same words as a missing one."""
-    if not actor.is_supplier:
-        return errors
-    return [
-        RowError(e.row, e.column, e.value, UNKNOWN_LINE) if e.reason == OTHER_SUPPLIERS_LINE else e
-        for e in errors
-    ]
-
-
-async def _hidden_line_errors(db: Database, actor: Actor, rows: list[dict[str, Any]]) -> list[RowError]:
-    """Rows naming a line the actor may not see, refused in the words used for a line that does not exist."""
-    keys = [(r["po_number"], r["line"]) for r in rows]
-    visible = await run(visible_line_keys, db, actor, keys)
-    return [
-        RowError(i + 2, "line", f"{po}/{n}", UNKNOWN_LINE)
-        for i, (po, n) in enumerate(keys)
-        if (po, n) not in visible
-    ]
 
 
 async def _post(db: Database, actor: Actor, body: ReportBatchIn, today: Any) -> tuple[int, dict[str, Any]]:
     rows = [r.model_dump() for r in body.reports]
-    if actor.is_supplier:
-        hidden = await _hidden_line_errors(db, actor, rows)
-        if hidden:
-            # Check the other rows too, so the answer names every bad row, then refuse the batch.
-            bad = {e.row - 2 for e in hidden}
-            rest = [i for i in range(len(rows)) if i not in bad]
-            errors = list(hidden)
-            if rest:
-                checked = await run(
-                    post_reports, db, actor, [rows[i] for i in rest], today=today, dry_run=True
-                )
-                errors += [RowError(rest[e.row - 2] + 2, e.column, e.value, e.reason) for e in checked.errors]
-            raise invalid_rows(sorted(errors, key=lambda e: (e.row, e.column)))
+    # A supplier's row for another supplier's line comes back from the service as a row error in
+    # the same words as a line that does not exist, beside every other bad row.
     try:
         result = await run(
             post_reports, db, actor, rows, confirm_corrections=body.confirm_corrections, today=today

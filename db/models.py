@@ -351,6 +351,12 @@ class Alert(Base):
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    #: Set when a person resolves the alert: what the condition was then. While set, the same
+    #: condition stays closed unless it gets worse (see portal.core.alerts.reconcile).
+    dismissed_severity: Mapped[Severity | None] = mapped_column(_enum(Severity, "dismissed_severity"))
+    dismissed_days_late: Mapped[int | None] = mapped_column(Integer)
+    #: Why a dismissed condition opened again ("was 3 days late when dismissed, now 9").
+    reopen_reason: Mapped[str | None] = mapped_column(Text)
 
     comments: Mapped[list[AlertComment]] = relationship(
         back_populates="alert", cascade="all, delete-orphan", order_by="AlertComment.created_at"
@@ -424,6 +430,8 @@ class User(Base):
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     #: When the user last opened the alert inbox: "new since my last visit".
     alerts_seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    #: The last look at the alerts before the current visit (a login): "new" counts from it.
+    previous_visit_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     supplier: Mapped[Supplier | None] = relationship()

@@ -57,7 +57,7 @@ class AlertFilter:
 def _seen_at(session, actor: Actor) -> dt.datetime | None:  # type: ignore[no-untyped-def]
     if actor.user_id is None:
         return None
-    return session.scalar(select(User.alerts_seen_at).where(User.id == actor.user_id))
+    return session.scalar(select(User.previous_visit_at).where(User.id == actor.user_id))
 
 
 def _inbox_ids(actor: Actor, filters: AlertFilter, today: dt.date) -> Select[Any]:

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from db.engine import Database
-from db.models import Alert, AlertComment, AuditEvent, Backorder, ImportMapping, PoLine
+from db.models import Alert, AlertComment, AuditEvent, Backorder, ImportMapping, PoLine, User
 from portal.core.domain import AlertStatus, ConflictError, PermissionDenied, ValidationError
 from portal.core.fileformats import check_rows, read_table
 from portal.queries.alerts import AlertFilter, alert_inbox, alert_severity_counts
@@ -190,20 +190,48 @@ def test_a_manager_reads_alerts_but_cannot_write_them(db, world) -> None:  # typ
 
 def test_new_since_my_last_visit_counts_alerts_first_seen_after_the_visit_before(db, world) -> None:  # type: ignore[no-untyped-def]
     total = len(_alert_ids(db))
-    assert mark_alerts_seen(db, world.buyer) is None  # first visit: every alert is new
+    monday = dt.datetime(2026, 3, 9, 9, 0)
+    assert mark_alerts_seen(db, world.buyer, at=monday) is None  # first visit: every alert is new
     _, _, new = alert_inbox(db, world.buyer, today=TODAY, since=dt.datetime.min)
     assert new == total
-    seen = mark_alerts_seen(db, world.buyer)
-    assert seen is not None
+    # A day later (past the idle limit, no login recorded): a new visit, counted from Monday's look.
+    seen = mark_alerts_seen(db, world.buyer, at=monday + dt.timedelta(days=1))
+    assert seen == monday
     _, _, new = alert_inbox(db, world.buyer, today=TODAY)
-    assert new == 0
+    with db.read() as session:
+        assert new == session.scalar(
+            select(func.count())
+            .select_from(Alert)
+            .where(Alert.first_seen > monday, Alert.status != "resolved")
+        )
     with db.write() as session:  # one alert appears after the visit
         alert = session.get(Alert, min(_alert_ids(db).values()))
-        alert.first_seen = seen + dt.timedelta(minutes=5)
+        alert.first_seen = dt.datetime(2030, 1, 1)
         session.commit()
-    frame, _, new = alert_inbox(db, world.buyer, today=TODAY, since=seen)
+    frame, _, new = alert_inbox(db, world.buyer, today=TODAY, since=dt.datetime(2029, 1, 1))
     assert new == 1
     assert frame["is_new"].sum() == 1
+
+
+def test_new_since_my_last_visit_survives_the_pages_of_a_login_and_moves_at_the_next_login(db, world) -> None:  # type: ignore[no-untyped-def]
+    monday = dt.datetime(2026, 3, 9, 9, 0)
+    with db.write() as session:
+        user = session.get(User, world.buyer.user_id)
+        user.last_login_at = monday - dt.timedelta(minutes=1)
+        session.commit()
+    mark_alerts_seen(db, world.buyer, at=monday)
+    mark_alerts_seen(db, world.buyer, at=monday + dt.timedelta(hours=3))  # the last look of Monday's visit
+    # Tuesday's login, then its first page and a refresh right after: both count from Monday's last look.
+    tuesday = monday + dt.timedelta(days=1)
+    with db.write() as session:
+        session.get(User, world.buyer.user_id).last_login_at = tuesday
+        session.commit()
+    assert mark_alerts_seen(db, world.buyer, at=tuesday + dt.timedelta(seconds=2)) == monday + dt.timedelta(
+        hours=3
+    )
+    assert mark_alerts_seen(db, world.buyer, at=tuesday + dt.timedelta(seconds=9)) == monday + dt.timedelta(
+        hours=3
+    )
 
 
 def test_the_inbox_filters_by_text_severity_and_sorts_worst_first(db, world) -> None:  # type: ignore[no-untyped-def]

@@ -1,9 +1,11 @@
 """Alert dismissals: what a resolved alert's condition was when a person dismissed it, why an
-alert reopened, and each user's previous visit for "new since your last visit".
+alert reopened, each user's previous visit for "new since your last visit", and the reason of
+each backorder's promise date.
 
-Reviewed by hand: four nullable columns, no data to move (an alert resolved before this
+Reviewed by hand: five nullable columns, no data to move (an alert resolved before this
 migration has no dismissal, so its condition coming back opens a new alert as before). The
-downgrade drops them: dismissed conditions reopen at the next sweep.
+downgrade drops them: dismissed conditions reopen at the next sweep, promise reasons
+come back with the next sweep after the next upgrade.
 
 Revision ID: 0008
 Revises: 0005
@@ -30,6 +32,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('dismissed_days_late', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('reopen_reason', sa.Text(), nullable=True))
 
+    with op.batch_alter_table('backorders', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('promise_reason', sa.Text(), nullable=True))
+
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('previous_visit_at', sa.DateTime(), nullable=True))
 
@@ -37,6 +42,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('previous_visit_at')
+
+    with op.batch_alter_table('backorders', schema=None) as batch_op:
+        batch_op.drop_column('promise_reason')
 
     with op.batch_alter_table('alerts', schema=None) as batch_op:
         # SQLite keeps the CHECK of the enum column in the table: it goes first, or the rebuilt

@@ -471,7 +471,7 @@ def _promises(
     for col in ("order_date", "communicated_date", "previous_promise_date"):
         demand[col] = pd.to_datetime(demand[col])
     if demand.empty:
-        empty = pd.DataFrame(columns=["backorder_id", "promise_date", "status"])
+        empty = pd.DataFrame(columns=["backorder_id", "promise_date", "status", "reason"])
         return (
             demand,
             empty,
@@ -496,7 +496,10 @@ def _promises(
     supply = promise_rules.build_supply(
         on_hand,
         supply_lines.rename(columns={"line_id": "po_line_id"})[
-            ["po_line_id", "item_id", "supplier_id", "outstanding_qty", "arrival_p90", "due_date"]
+            [
+                *("po_line_id", "item_id", "supplier_id", "outstanding_qty", "arrival_p90", "due_date"),
+                *("label", "supplier_code"),  # for the promise reasons
+            ]
         ],
         stats[["supplier_id", "buffer_days"]],
         as_of,
@@ -529,6 +532,7 @@ def store_promises(
                 "id": promises["backorder_id"].astype("int64").to_numpy(),
                 "promise_date": _dates(promises["promise_date"]).to_numpy(),
                 "promise_status": promises["status"].astype(str).to_numpy(),
+                "promise_reason": promises["reason"].to_numpy(dtype=object),
                 "promise_computed_at": utcnow(),
             }
         ),

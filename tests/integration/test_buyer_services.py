@@ -280,13 +280,18 @@ def test_backorders_show_status_and_the_supply_they_count_on(db, world) -> None:
     assert by_ref.loc["SO-1", "status"] == PROMISED
     assert list(frame["order_ref"][:2]) == ["SO-2", "SO-4"]  # worst first
     assert by_ref.loc["SO-3", "supply"].startswith("PO-3/1 60 (")
+    assert by_ref.loc["SO-3", "reason"].startswith("arrival p90 ")
+    assert " of PO-3/1" in by_ref.loc["SO-3", "reason"]
+    assert by_ref.loc["SO-4", "reason"].startswith("no open supply for ")
     assert counts[PROMISE_SLIPPED] == 1 and counts[UNPROMISABLE] == 1 and counts[PROMISED] == 2
     supply = backorder_supply(db, world.buyer, world.backorder_ids["SO-3"])
     assert list(supply["source"]) == ["PO-3/1"] and list(supply["quantity"]) == [60]
     assert supply["po_line_id"].iloc[0] == world.late_line_id
     only_slipped, n, _ = backorder_promises(db, world.buyer, BackorderFilter(statuses=(PROMISE_SLIPPED,)))
     assert n == 1 and list(only_slipped["order_ref"]) == ["SO-2"]
-    assert backorder_promises(db, world.buyer, BackorderFilter(text="dee"))[1] == 1
+    _, n, dee_counts = backorder_promises(db, world.buyer, BackorderFilter(text="dee"))
+    assert n == 1 and dee_counts[UNPROMISABLE] == 1  # the counts follow the filters
+    assert dee_counts[PROMISE_SLIPPED] == dee_counts[PROMISED] == 0
     with pytest.raises(PermissionDenied):
         backorder_promises(db, world.acme_user)
 
@@ -457,12 +462,15 @@ def test_promise_exports_neutralize_formulas_and_open_with_pandas(db, world) -> 
     frame = export_frame(db, world.buyer, "promises")
     assert list(frame.columns) == [
         "order_ref",
+        "customer",
         "sku",
         "quantity",
         "priority",
         "promise_date",
         "status",
         "communicated_date",
+        "days_of_slip",
+        "reason",
     ]
     from_csv = pd.read_csv(io.BytesIO(to_csv_bytes(frame)), dtype=str, keep_default_na=False)
     from_xlsx = pd.read_excel(io.BytesIO(to_xlsx_bytes(frame, "promises")), dtype=str, keep_default_na=False)
@@ -473,9 +481,24 @@ def test_promise_exports_neutralize_formulas_and_open_with_pandas(db, world) -> 
         assert not any(ref[:1] in "=+-@" for ref in refs)
         so4 = opened.set_index("order_ref").loc["SO-4"]
         assert (so4["promise_date"], so4["status"]) == ("", "unpromisable")
+        assert so4["reason"].startswith("no open supply for ")
+        assert so4["customer"] == "Dee"
         assert opened.set_index("order_ref").loc["SO-2", "promise_date"] == "2026-03-16"
     with pytest.raises(PermissionDenied):
         export_frame(db, world.acme_user, "promises")
+
+
+def test_the_promise_export_marks_a_promise_later_than_the_date_told_as_slipped(db, world) -> None:  # type: ignore[no-untyped-def]
+    before = export_frame(db, world.buyer, "promises").set_index("order_ref")
+    promised = before.loc["SO-2", "promise_date"]
+    told = promised - dt.timedelta(days=4)
+    with db.write() as session:
+        session.get(Backorder, world.backorder_ids["SO-2"]).communicated_date = told
+        session.commit()
+    after = export_frame(db, world.buyer, "promises").set_index("order_ref")
+    assert (after.loc["SO-2", "status"], after.loc["SO-2", "days_of_slip"]) == ("slipped", 4)
+    assert after.loc["SO-2", "reason"] == before.loc["SO-2", "reason"] != ""
+    assert after["days_of_slip"].drop("SO-2").isna().all()
 
 
 def test_the_directory_shows_calendar_capacity_contacts_and_late_lines(db, world) -> None:  # type: ignore[no-untyped-def]

@@ -34,7 +34,7 @@ INBOX_COLUMNS = [
     "is_new",
 ]
 #: What the details query reads, in order (INBOX_COLUMNS less is_new, plus the problem's columns).
-_DETAIL_COLUMNS = [*INBOX_COLUMNS[:-1], "subject_key", "reopen_reason"]
+_DETAIL_COLUMNS = [*INBOX_COLUMNS[:-1], "subject_key", "reopen_reason", "customer", "priority"]
 
 SEVERITY_ORDER = case(
     (Alert.severity == Severity.CRITICAL, 2), (Alert.severity == Severity.WARNING, 1), else_=0
@@ -133,6 +133,8 @@ def _details(ids: list[int]) -> Select[Any]:
             func.coalesce(comments.c.n, 0),
             Alert.subject_key,
             Alert.reopen_reason,
+            Backorder.customer,
+            Backorder.priority,
         )
         .outerjoin(Supplier, Supplier.id == Alert.supplier_id)
         .outerjoin(PoLine, PoLine.id == Alert.po_line_id)

@@ -114,6 +114,8 @@ def _state(row: pd.Series) -> str:
     snoozed = row["snoozed_until"]
     if snoozed is not None and pd.notna(snoozed) and snoozed > today:
         return f"Snoozed to {snoozed:%m-%d}"
+    if row["is_new"] and row["status"] == "open":
+        return "New"
     return str(row["status"]).capitalize()
 
 
@@ -132,20 +134,24 @@ def _headline(row: pd.Series) -> str:
     return text
 
 
-def _waiting(n: object) -> str:
-    n = int(n)  # type: ignore[call-overload]
-    return "" if n == 0 else f"{n} order{'s' if n != 1 else ''}"
+def _waiting(row: pd.Series) -> str:
+    """A line: how many customer orders wait on it; an order: its customer."""
+    if str(row["subject_key"]).startswith("backorder:"):
+        return str(row["customer"]) if pd.notna(row["customer"]) else "a customer"
+    n = int(row["waiting_orders"])
+    return "" if n == 0 else f"{n} order{'s' if n != 1 else ''} waiting"
 
 
 view = frame.assign(
     message=frame.apply(_headline, axis=1),
     severity=frame["severity"].map(SEVERITY_WORDS),
-    new=frame["is_new"].map({True: "new", False: ""}),
     subject=frame["line"].fillna(frame["order_ref"]).fillna(frame["supplier_code"]),
     rule=frame["rule"].map(rule_label),
     also=frame["other_rules"].map(lambda rules: " · ".join(rule_label(r) for r in rules)),
-    waiting=frame["waiting_orders"].map(_waiting),
+    waiting=frame.apply(_waiting, axis=1),
     state=frame.apply(_state, axis=1),
+    # "0 d" reads as on time: a problem no alert dates (behind plan, quality) shows no figure.
+    days_late=frame["days_late"].astype("Int64").where(frame["days_late"] > 0),
 )
 # Widths fit a 1280 px screen with the menu open: the message takes what is left and is shown
 # in full below the table for the ticked problems. Row ids are the headline alerts'.
@@ -153,36 +159,38 @@ selected_heads = selectable_table(
     view,
     id_column="alert_id",
     key=TABLE,
-    tones={"severity": SEVERITY_TONES, "new": {"new": "info"}},
+    tones={"severity": SEVERITY_TONES, "state": {"New": "info"}},
     column_order=[
         "severity",
-        "new",
         "subject",
         "waiting",
         "days_late",
         "rule",
         "also",
+        "message",
         "supplier_code",
         "state",
-        "message",
     ],
     column_config={
         "severity": st.column_config.TextColumn("Severity", width=72),
-        "new": st.column_config.TextColumn("New", width=42, help="An alert first seen since your last visit"),
         "subject": st.column_config.TextColumn(
             "Line / order", width=95, help="PO line, or customer backorder"
         ),
         "waiting": st.column_config.TextColumn(
-            "Customers", width=78, help="Customer orders waiting on it (their promise counts on this line)"
+            "Customers",
+            width=118,
+            help="A line: the customer orders whose promise counts on it. An order: its customer.",
         ),
         "days_late": st.column_config.NumberColumn(
             "Late", width=52, format="%d d", help="Days after need-by (lines) or after the date told (orders)"
         ),
-        "rule": st.column_config.TextColumn("Problem", width=118, help="Its worst condition"),
-        "also": st.column_config.TextColumn("Also", width=120, help="Its other conditions"),
+        "rule": st.column_config.TextColumn("Problem", width=112, help="Its worst condition"),
+        "also": st.column_config.TextColumn("Also", width=100, help="Its other conditions"),
+        "message": st.column_config.TextColumn("What the portal sees", width=260),
         "supplier_code": st.column_config.TextColumn("Supplier", width=88),
-        "state": st.column_config.TextColumn("Status", width=96),
-        "message": st.column_config.TextColumn("What the portal sees", width=200),
+        "state": st.column_config.TextColumn(
+            "Status", width=96, help="New: an alert first seen since your last visit"
+        ),
     },
 )
 pager(total, PAGE, "alert_inbox.page")
@@ -203,7 +211,10 @@ with st.container(border=True):
         f"**{n} problem{'s' if n > 1 else ''} selected** ({alerts} alert{'s' if alerts != 1 else ''})"
     )
     for row in chosen.head(5).itertuples(index=False):
-        st.text(f"{SEVERITY_WORDS.get(row.severity, row.severity)} · {row.message}")
+        priority = (
+            f" · customer priority {int(row.priority)}" if pd.notna(row.priority) and row.priority else ""
+        )
+        st.text(f"{SEVERITY_WORDS.get(row.severity, row.severity)}{priority} · {row.message}")
         for rule, message in zip(row.other_rules, row.other_messages, strict=True):
             st.text(f"    also {rule_label(rule).lower()} · {message}")
     if len(chosen) > 5:

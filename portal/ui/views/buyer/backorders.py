@@ -112,15 +112,16 @@ selected = selectable_table(
     id_column="backorder_id",
     key=TABLE,
     tones={"status": tones},
+    # The reason is what customer service reads out: it comes right after the date it explains.
     column_order=[
         "status",
         "order_ref",
         "customer",
-        "sku",
-        "quantity",
         "promise_date",
-        "communicated_date",
         "reason",
+        "communicated_date",
+        "quantity",
+        "sku",
     ],
     column_config={
         "status": st.column_config.TextColumn(

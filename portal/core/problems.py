@@ -66,7 +66,9 @@ def waiting_customers(allocated: pd.DataFrame, backorders: pd.DataFrame) -> pd.D
 
 def _impact(problems: pd.DataFrame, waiting: pd.DataFrame) -> pd.DataFrame:
     """customers (sum of weights), waiting_orders and impact per problem (index subject_key)."""
-    joined = waiting.merge(problems["days_late"].rename("d"), left_on="subject_key", right_index=True)
+    days = problems["days_late"].rename("d").rename_axis("subject_key").reset_index()
+    joined = waiting.merge(days, on="subject_key")
+    joined = joined.astype({"weight": "float64", "slip": "float64", "d": "float64"})
     joined["customer_days"] = joined["weight"] * (1 + np.maximum(joined["d"], joined["slip"]))
     summed = joined.groupby("subject_key").agg(
         customers=("weight", "sum"),

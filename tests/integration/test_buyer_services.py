@@ -514,3 +514,18 @@ def test_the_directory_shows_calendar_capacity_contacts_and_late_lines(db, world
     assert weekday_names("1111110") == "Mon-Sat" and weekday_names("1010100") == "Mon, Wed, Fri"
     with pytest.raises(PermissionDenied):
         supplier_profile(db, world.acme_user, world.bolt_id)
+
+
+def test_a_snoozed_problem_stays_out_of_the_inbox_through_sweeps_until_its_date(db, world) -> None:  # type: ignore[no-untyped-def]
+    from portal.queries.alerts import alert_problems
+    from portal.services.planning import sweep
+
+    first = alert_problems(db, world.buyer, today=TODAY).rows.iloc[0]
+    until = TODAY + dt.timedelta(days=3)
+    ids = [int(i) for i in first["alert_ids"]]
+    assert snooze_alerts(db, world.buyer, ids, until, today=TODAY) == len(ids)
+    sweep(db, SYSTEM, as_of=TODAY)
+    day_before = alert_problems(db, world.buyer, today=until - dt.timedelta(days=1)).rows
+    assert first["subject_key"] not in set(day_before["subject_key"])
+    on_the_day = alert_problems(db, world.buyer, today=until).rows
+    assert first["subject_key"] in set(on_the_day["subject_key"])

@@ -184,16 +184,26 @@ def test_the_promises_export_opens_with_pandas_with_every_waiting_backorder(port
     for frame in opened.values():
         assert list(frame.columns) == [
             "order_ref",
+            "customer",
             "sku",
             "quantity",
             "priority",
             "promise_date",
             "status",
             "communicated_date",
+            "days_of_slip",
+            "reason",
         ]
         assert set(frame["order_ref"]) == waiting and len(frame) == len(waiting)
         assert (frame["status"] == "unpromisable").sum() == unpromisable
         assert (frame.loc[frame["status"] == "unpromisable", "promise_date"] == "").all()
+        assert (
+            frame.loc[frame["status"] == "unpromisable", "reason"].str.startswith("no open supply for ").all()
+        )
+        slipped = frame[frame["status"] == "slipped"]
+        assert (slipped["days_of_slip"] != "").all() and (
+            slipped["promise_date"] > slipped["communicated_date"]
+        ).all()
     tick_row(page, 0)
     page.get_by_text("1 backorder selected").wait_for()
     page.get_by_role("heading", name="Supply of").wait_for()

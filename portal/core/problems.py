@@ -81,12 +81,26 @@ def _impact(problems: pd.DataFrame, waiting: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def group_problems(alerts: pd.DataFrame, waiting: pd.DataFrame) -> pd.DataFrame:
+def _collect(frame: pd.DataFrame, column: str) -> pd.Series:
+    """``column``'s values as a list per subject_key (``frame`` sorted by subject_key), in frame order.
+
+    One numpy split instead of a Python aggregation per group (100,000 alerts: ~0.1 s, not ~10 s).
+    """
+    keys = frame["subject_key"].to_numpy(dtype=object)
+    if len(keys) == 0:
+        return pd.Series(dtype=object)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    parts = np.split(frame[column].to_numpy(dtype=object), starts[1:])
+    return pd.Series([part.tolist() for part in parts], index=pd.Index(keys[starts], name="subject_key"))
+
+
+def group_problems(alerts: pd.DataFrame, waiting: pd.DataFrame, *, lists: bool = True) -> pd.DataFrame:
     """One row per subject_key, impact first: the headline alert's columns plus PROBLEM_COLUMNS.
 
     ``alerts`` needs alert_id, subject_key, rule, severity, status, message, days_late,
     first_seen; other columns are carried from the headline. ``waiting`` is
-    :func:`waiting_customers`' frame.
+    :func:`waiting_customers`' frame. ``lists=False`` leaves alert_ids, other_rules and
+    other_messages empty: ordering every problem needs none, only the page shown does.
     """
     if alerts.empty:
         return alerts.assign(**{c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS if c not in alerts})
@@ -103,21 +117,27 @@ def group_problems(alerts: pd.DataFrame, waiting: pd.DataFrame) -> pd.DataFrame:
     group = frame.groupby("subject_key", sort=False)
     headline = group.head(1).set_index("subject_key")
     others = frame[~frame.index.isin(group.head(1).index)]
+    by_id = (
+        frame[["subject_key", "alert_id"]]
+        .astype({"alert_id": "int64"})
+        .sort_values(["subject_key", "alert_id"])
+    )
+    any_open = (frame["status"] == AlertStatus.OPEN.value).groupby(frame["subject_key"]).any()
     summary = pd.DataFrame(
         {
-            "alert_ids": group["alert_id"].agg(lambda ids: sorted(int(i) for i in ids)),
+            "alert_ids": _collect(by_id.assign(alert_id=by_id["alert_id"].astype("int64")), "alert_id")
+            if lists
+            else None,
             "alerts": group.size(),
             "days_late": group["_late"].max().clip(lower=0).astype("int64"),
             "first_seen": group["first_seen"].min(),
             # Open when any of its alerts is open: acknowledging acts on the whole problem.
-            "status": group["status"].agg(
-                lambda s: AlertStatus.OPEN.value if (s == AlertStatus.OPEN.value).any() else s.iloc[0]
-            ),
+            "status": group["status"].first().where(~any_open, AlertStatus.OPEN.value),
         }
     )
-    summary["other_rules"] = others.groupby("subject_key", sort=False)["rule"].agg(list)
-    summary["other_messages"] = others.groupby("subject_key", sort=False)["message"].agg(list)
-    for column in ("other_rules", "other_messages"):
+    summary["other_rules"] = _collect(others, "rule") if lists else None
+    summary["other_messages"] = _collect(others, "message") if lists else None
+    for column in ("other_rules", "other_messages") if lists else ():
         summary[column] = summary[column].map(lambda v: v if isinstance(v, list) else [])
     problems = headline.drop(columns=["_rank", "_late", "days_late", "first_seen", "status"]).join(summary)
     problems = problems.join(_impact(problems, waiting))

@@ -260,9 +260,9 @@ def alert_problems(
         waiting = _waiting(session, actor)
         for col in ("severity", "status"):
             alerts[col] = alerts[col].map(lambda v: getattr(v, "value", v))
-        grouped = problem_rules.group_problems(alerts.assign(message=""), waiting)
+        grouped = problem_rules.group_problems(alerts.assign(message=""), waiting, lists=False)
         page = grouped.iloc[offset : offset + limit]
-        ids = [i for ids in page["alert_ids"] for i in ids]
+        ids = [int(i) for i in alerts.loc[alerts["subject_key"].isin(page["subject_key"]), "alert_id"]]
         rows = session.execute(_details(ids)).all() if ids else []
     detail = pd.DataFrame(rows, columns=_DETAIL_COLUMNS)
     for col in ("severity", "status"):

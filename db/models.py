@@ -355,7 +355,9 @@ class Alert(Base):
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     #: Set when a person resolves the alert: what the condition was then. While set, the same
     #: condition stays closed unless it gets worse (see portal.core.alerts.reconcile).
-    dismissed_severity: Mapped[Severity | None] = mapped_column(_enum(Severity, "dismissed_severity"))
+    #: A severity value as text, without the enum's CHECK: a column in a CHECK cannot be dropped
+    #: in place on SQLite, and rebuilding this table (which others reference) in a downgrade fails.
+    dismissed_severity: Mapped[str | None] = mapped_column(String(20))
     dismissed_days_late: Mapped[int | None] = mapped_column(Integer)
     #: Why a dismissed condition opened again ("was 3 days late when dismissed, now 9").
     reopen_reason: Mapped[str | None] = mapped_column(Text)

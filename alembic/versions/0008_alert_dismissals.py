@@ -28,7 +28,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table('alerts', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('dismissed_severity', sa.Enum('info', 'warning', 'critical', name='dismissed_severity', native_enum=False, create_constraint=True, length=20), nullable=True))
+        batch_op.add_column(sa.Column('dismissed_severity', sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column('dismissed_days_late', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('reopen_reason', sa.Text(), nullable=True))
 
@@ -39,17 +39,20 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('previous_visit_at', sa.DateTime(), nullable=True))
 
 
+#: Dropped in place: users, alerts and backorders are referenced by other tables, so SQLite's batch
+#: mode (copy, drop, rename) would fail on their foreign keys; SQLite drops a plain column itself.
+_ADDED = (
+    ('users', 'previous_visit_at'),
+    ('backorders', 'promise_reason'),
+    ('alerts', 'reopen_reason'),
+    ('alerts', 'dismissed_days_late'),
+    ('alerts', 'dismissed_severity'),
+)
+
+
 def downgrade() -> None:
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('previous_visit_at')
-
-    with op.batch_alter_table('backorders', schema=None) as batch_op:
-        batch_op.drop_column('promise_reason')
-
-    with op.batch_alter_table('alerts', schema=None) as batch_op:
-        # SQLite keeps the CHECK of the enum column in the table: it goes first, or the rebuilt
-        # table would check a column that is no longer there.
-        batch_op.drop_constraint(batch_op.f('ck_alerts_dismissed_severity'), type_='check')
-        batch_op.drop_column('reopen_reason')
-        batch_op.drop_column('dismissed_days_late')
-        batch_op.drop_column('dismissed_severity')
+    for table, column in _ADDED:
+        if op.get_context().dialect.name == 'sqlite':
+            op.execute(f'ALTER TABLE {table} DROP COLUMN {column}')
+        else:
+            op.drop_column(table, column)

@@ -155,7 +155,7 @@ def resolve_alerts(db: Database, actor: Actor, alert_ids: Collection[int]) -> in
             alert.status = AlertStatus.RESOLVED
             alert.resolved_by_id = actor.user_id
             alert.resolved_at = utcnow()
-            alert.dismissed_severity = alert.severity
+            alert.dismissed_severity = alert.severity.value
             alert.dismissed_days_late = alert.days_late
             audit.record(
                 session,

@@ -264,6 +264,8 @@ class Backorder(Base):
     promise_date: Mapped[dt.date | None] = mapped_column(Date)
     promise_status: Mapped[PromiseStatus | None] = mapped_column(_enum(PromiseStatus, "promise_status"))
     promise_computed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    #: Why the promise date is what it is ("on hand", "arrival p90 ... of PO-1/2 + 2 days X buffer").
+    promise_reason: Mapped[str | None] = mapped_column(Text)
     communicated_date: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -351,6 +353,14 @@ class Alert(Base):
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    #: Set when a person resolves the alert: what the condition was then. While set, the same
+    #: condition stays closed unless it gets worse (see portal.core.alerts.reconcile).
+    #: A severity value as text, without the enum's CHECK: a column in a CHECK cannot be dropped
+    #: in place on SQLite, and rebuilding this table (which others reference) in a downgrade fails.
+    dismissed_severity: Mapped[str | None] = mapped_column(String(20))
+    dismissed_days_late: Mapped[int | None] = mapped_column(Integer)
+    #: Why a dismissed condition opened again ("was 3 days late when dismissed, now 9").
+    reopen_reason: Mapped[str | None] = mapped_column(Text)
 
     comments: Mapped[list[AlertComment]] = relationship(
         back_populates="alert", cascade="all, delete-orphan", order_by="AlertComment.created_at"
@@ -424,6 +434,8 @@ class User(Base):
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     #: When the user last opened the alert inbox: "new since my last visit".
     alerts_seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    #: The last look at the alerts before the current visit (a login): "new" counts from it.
+    previous_visit_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     supplier: Mapped[Supplier | None] = relationship()

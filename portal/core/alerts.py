@@ -18,6 +18,7 @@ Conventions shared by the rules:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import string
 from collections.abc import Callable
@@ -673,22 +674,78 @@ def evaluate_all(
 class ReconcilePlan:
     """What to write so that the stored alerts follow the conditions that hold now."""
 
-    inserts: pd.DataFrame  # INSERT_COLUMNS: new alerts, open, first_seen = last_seen = now
+    inserts: pd.DataFrame  # INSERT_COLUMNS + reopen_reason: new alerts, open, first_seen = last_seen = now
     updates: pd.DataFrame  # UPDATE_COLUMNS: live alerts whose condition still holds
     resolves: list[int]  # ids of live alerts whose condition cleared
+    #: ids of dismissed alerts whose dismissal ends: the condition cleared, or it got worse and reopened.
+    ended_dismissals: list[int] = dataclasses.field(default_factory=list)
+    #: How many conditions stayed closed because a person dismissed them and they did not get worse.
+    kept_dismissed: int = 0
+
+
+def _severity_word(severity: pd.Series) -> pd.Series:
+    return ("a " + severity.astype(str)).where(severity.astype(str) != "info", "info")
+
+
+def reopen_reasons(worse: pd.DataFrame, reopen_days: int) -> pd.Series:
+    """Why each dismissed condition reopens, in words: "was 3 days late when dismissed, now 9".
+
+    ``worse`` holds severity, days_late (now) and dismissed_severity, dismissed_days_late.
+    """
+    rank_now = worse["severity"].map(_SEVERITY_RANK).astype(float)
+    rank_then = worse["dismissed_severity"].map(_SEVERITY_RANK).astype(float)
+    now_late = worse["days_late"].astype(float)
+    then_late = worse["dismissed_days_late"].astype(float)
+    raised = rank_now > rank_then
+    later = (now_late - then_late) >= reopen_days
+    severity_text = _fill(
+        "was {then} when dismissed, now {now}",
+        then=_severity_word(worse["dismissed_severity"]),
+        now=worse["severity"].astype(str),
+    )
+    late_text = _fill(
+        "was {then} late when dismissed, now {now}",
+        then=_count(then_late.fillna(0), "day"),
+        now=_num(now_late.fillna(0)),
+    )
+    both = _fill(
+        "was {then_sev}, {then} late when dismissed; now {now_sev}, {now} late",
+        then_sev=_severity_word(worse["dismissed_severity"]),
+        then=_count(then_late.fillna(0), "day"),
+        now_sev=worse["severity"].astype(str),
+        now=_count(now_late.fillna(0), "day"),
+    )
+    return both.where(raised & later, severity_text.where(raised, late_text))
 
 
 def reconcile(
-    live: pd.DataFrame, current: pd.DataFrame, now: dt.datetime, scope: pd.Series | None = None
+    live: pd.DataFrame,
+    current: pd.DataFrame,
+    now: dt.datetime,
+    scope: pd.Series | None = None,
+    *,
+    reopen_days: int = 3,
 ) -> ReconcilePlan:
     """Match conditions to live alerts by (rule, subject_key): update, insert or resolve.
 
     ``live`` holds the non-resolved alerts (id, rule, subject_key, severity, status,
-    snoozed_until); snoozed_until is left as is. ``scope``, when given, holds the subject_keys
-    that were re-evaluated: only their alerts may resolve, so recomputing one line leaves the
-    other lines' alerts alone.
+    snoozed_until); snoozed_until is left as is. It may also hold dismissed alerts: resolved
+    by a person, with dismissed_severity and dismissed_days_late (what the condition was when
+    dismissed). A dismissed condition that still holds stays closed until it materially worsens
+    (its severity rises, or days_late grows by ``reopen_days`` or more): then a new alert opens
+    with a reopen_reason, and the dismissal ends; a dismissal whose condition cleared ends too,
+    so the condition coming back later opens a new alert as usual. ``scope``, when given, holds
+    the subject_keys that were re-evaluated: only their alerts may resolve (or dismissals end),
+    so recomputing one line leaves the other lines' alerts alone.
     """
     key = ["rule", "subject_key"]
+    if "dismissed_severity" in live:
+        dismissed = live.loc[
+            (live["status"] == AlertStatus.RESOLVED.value) & live["dismissed_severity"].notna(),
+            ["id", *key, "dismissed_severity", "dismissed_days_late"],
+        ]
+    else:
+        dismissed = pd.DataFrame(columns=["id", *key, "dismissed_severity", "dismissed_days_late"])
     # A resolved alert is never revived: its condition coming back inserts a new alert.
     live = live.loc[live["status"] != AlertStatus.RESOLVED.value, ["id", *key, "severity", "status"]]
     merged = current.merge(
@@ -697,7 +754,22 @@ def reconcile(
     found = merged["id"].notna()
 
     new = merged.loc[~found, CONDITION_COLUMNS].reset_index(drop=True)
-    inserts = new.assign(status=AlertStatus.OPEN.value, first_seen=now, last_seen=now)
+    new = new.merge(dismissed.rename(columns={"id": "dismissed_id"}), on=key, how="left")
+    was_dismissed = new["dismissed_id"].notna()
+    worse = (
+        new["severity"].map(_SEVERITY_RANK).astype(float)
+        > new["dismissed_severity"].map(_SEVERITY_RANK).astype(float)
+    ) | ((new["days_late"].astype(float) - new["dismissed_days_late"].astype(float)) >= reopen_days)
+    reopened = was_dismissed & worse
+    reasons = pd.Series(None, index=new.index, dtype="object")
+    if reopened.any():
+        reasons[reopened] = reopen_reasons(new.loc[reopened], reopen_days)
+    opening = ~was_dismissed | reopened
+    inserts = (
+        new.loc[opening, CONDITION_COLUMNS]
+        .assign(status=AlertStatus.OPEN.value, first_seen=now, last_seen=now, reopen_reason=reasons[opening])
+        .reset_index(drop=True)
+    )
 
     held = merged.loc[found]
     rank = {column: held[column].map(_SEVERITY_RANK).astype(float) for column in ("severity", "was_severity")}
@@ -717,7 +789,19 @@ def reconcile(
         columns=UPDATE_COLUMNS,
     ).reset_index(drop=True)
 
-    cleared = ~pd.MultiIndex.from_frame(live[key]).isin(pd.MultiIndex.from_frame(current[key]))
+    current_keys = pd.MultiIndex.from_frame(current[key])
+    cleared = ~pd.MultiIndex.from_frame(live[key]).isin(current_keys)
+    gone = (
+        ~pd.MultiIndex.from_frame(dismissed[key]).isin(current_keys) if len(dismissed) else np.zeros(0, bool)
+    )
     if scope is not None:
         cleared &= live["subject_key"].isin(scope).to_numpy()
-    return ReconcilePlan(inserts=inserts, updates=updates, resolves=[int(i) for i in live.loc[cleared, "id"]])
+        gone &= dismissed["subject_key"].isin(scope).to_numpy()
+    ended = [int(i) for i in dismissed.loc[gone, "id"]] + [int(i) for i in new.loc[reopened, "dismissed_id"]]
+    return ReconcilePlan(
+        inserts=inserts,
+        updates=updates,
+        resolves=[int(i) for i in live.loc[cleared, "id"]],
+        ended_dismissals=sorted(ended),
+        kept_dismissed=int((was_dismissed & ~worse).sum()),
+    )

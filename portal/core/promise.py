@@ -31,17 +31,26 @@ from portal.core.calendar import to_days
 from portal.core.domain import PromiseStatus, ValidationError
 
 
+def _iso(days: np.ndarray) -> pd.Series:
+    return pd.Series(np.datetime_as_string(days, unit="D"), dtype="str")
+
+
 def build_supply(
     on_hand: pd.DataFrame, lines: pd.DataFrame, buffers: pd.DataFrame, as_of: date
 ) -> pd.DataFrame:
-    """Supply rows (item_id, po_line_id <NA> for on-hand, quantity, available_date) as of ``as_of``."""
+    """Supply rows (item_id, po_line_id <NA> for on-hand, quantity, available_date, reason) as of ``as_of``.
+
+    ``reason`` says in words where the date comes from: "on hand", or "arrival p90 2026-12-20 of
+    PO-40364/3 + 2 days ACME-DE buffer" (with ``lines``' optional label and supplier_code).
+    """
     today = np.datetime64(as_of, "D")
     stock = on_hand[on_hand["on_hand"].to_numpy() > 0]
     open_lines = lines[lines["outstanding_qty"].to_numpy() > 0]
     # A line without a forecast yet is expected on its due date.
-    expected = to_days(open_lines["arrival_p90"])
-    expected = np.where(np.isnat(expected), to_days(open_lines["due_date"]), expected)
-    available = expected + buffer_for(buffers, open_lines["supplier_id"].to_numpy()).astype("timedelta64[D]")
+    p90 = to_days(open_lines["arrival_p90"])
+    expected = np.where(np.isnat(p90), to_days(open_lines["due_date"]), p90)
+    buffer = buffer_for(buffers, open_lines["supplier_id"].to_numpy())
+    available = expected + buffer.astype("timedelta64[D]")
     dated = ~np.isnat(available)  # a line with no date at all cannot be promised against
     line_ids = np.concatenate(
         [np.full(len(stock), None, dtype=object), open_lines["po_line_id"].to_numpy()[dated]]
@@ -54,8 +63,35 @@ def build_supply(
             "po_line_id": pd.array(line_ids, dtype="Int64"),
             "quantity": quantity.astype(np.int64),
             "available_date": np.maximum(available, today),
+            "reason": np.concatenate(
+                [
+                    np.full(len(stock), "on hand", dtype=object),
+                    _line_reasons(open_lines[dated], p90[dated], expected[dated], buffer[dated]),
+                ]
+            ),
         }
     )
+
+
+def _line_reasons(
+    lines: pd.DataFrame, p90: np.ndarray, expected: np.ndarray, buffer: np.ndarray
+) -> np.ndarray:
+    """ "arrival p90 2026-12-20 of PO-40364/3 + 2 days ACME-DE buffer" for each supply line."""
+    n = len(lines)
+    if n == 0:
+        return np.zeros(0, dtype=object)
+    ids = pd.Series(lines["po_line_id"].to_numpy()).astype(str)
+    label = pd.Series(lines["label"].to_numpy(), dtype="str") if "label" in lines else "line " + ids
+    code = (
+        pd.Series(lines["supplier_code"].to_numpy(), dtype="str") + " "
+        if "supplier_code" in lines
+        else pd.Series("supplier ", index=range(n))
+    )
+    basis = pd.Series("arrival p90 ", index=range(n)).where(~np.isnat(p90), "due date ")
+    days = pd.Series(buffer, index=range(n))
+    plural = pd.Series(" days ", index=range(n)).where(days != 1, " day ")
+    padding = (" + " + days.astype(str) + plural + code + "buffer").where(days > 0, "")
+    return (basis + _iso(expected) + " of " + label + padding).to_numpy(dtype=object)
 
 
 def allocate(
@@ -107,7 +143,14 @@ def allocate(
     promise_date[d_order[promised]] = s_dates[last_unit] + np.timedelta64(int(safety_days), "D")
     status = np.where(np.isnat(promise_date), PromiseStatus.UNPROMISABLE.value, PromiseStatus.PROMISED.value)
     promises = pd.DataFrame(
-        {"backorder_id": demand["backorder_id"].to_numpy(), "promise_date": promise_date, "status": status}
+        {
+            "backorder_id": demand["backorder_id"].to_numpy(),
+            "promise_date": promise_date,
+            "status": status,
+            "reason": _promise_reasons(
+                supply, s_order, last_unit, promised, d_order, d_cum, d_qty, supply_total[d_item], safety_days
+            ),
+        }
     )
 
     # The supply rows each promised backorder draws from: from the row holding its first unit
@@ -127,6 +170,40 @@ def allocate(
         }
     )
     return promises, allocations
+
+
+def _promise_reasons(
+    supply: pd.DataFrame,
+    s_order: np.ndarray,
+    last_unit: np.ndarray,
+    promised: np.ndarray,
+    d_order: np.ndarray,
+    d_cum: np.ndarray,
+    d_qty: np.ndarray,
+    item_supply: np.ndarray,
+    safety_days: int,
+) -> np.ndarray:
+    """Why each promise date (demand input order): the supply of its last unit, or the units missing.
+
+    A promised backorder's date is that of the supply holding its last unit ("on hand", "arrival
+    p90 ... of PO-.../3 + 2 days ACME-DE buffer"), plus the safety buffer. An unpromisable one
+    lacks the units its queue position runs past the item's supply: "no open supply for 17 units"
+    (or "17 of 40 units" when some of its units are there but it is promised only complete).
+    """
+    reasons = np.empty(len(d_order), dtype=object)
+    sources = supply["reason"].to_numpy(dtype=object)[s_order] if "reason" in supply else None
+    safety = (
+        f" + {int(safety_days)} day{'s' if safety_days != 1 else ''} safety buffer" if safety_days else ""
+    )
+    if sources is not None and promised.any():
+        reasons[d_order[promised]] = [f"{text}{safety}" for text in sources[last_unit]]
+    short = np.minimum(d_qty, d_cum - item_supply)[~promised]
+    whole = d_qty[~promised]
+    reasons[d_order[~promised]] = [
+        f"no open supply for {n:,} units" if n == w else f"no open supply for {n:,} of {w:,} units"
+        for n, w in zip(short.tolist(), whole.tolist(), strict=True)
+    ]
+    return reasons
 
 
 def _cumsum_within(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:

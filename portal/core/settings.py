@@ -48,6 +48,7 @@ class Settings:
     unrealistic_estimate_days: int = 2
     quality_reject_threshold: float = 0.05
     capacity_percentile: float = 0.90
+    alert_reopen_days: int = 3
     # Forecast
     forecast_min_reported_days: int = 5
     forecast_ewm_span: int = 10
@@ -140,6 +141,15 @@ SPECS: dict[str, SettingSpec] = {
         0.5,
         1,
         "Alerts",
+    ),
+    "alert_reopen_days": SettingSpec(
+        "Reopen a dismissed alert after (days later)",
+        "An alert a buyer resolved while its condition still held stays closed until the line or "
+        "order is this many more days late than when it was dismissed, or its severity rises.",
+        1,
+        60,
+        "Alerts",
+        integer=True,
     ),
     "forecast_min_reported_days": SettingSpec(
         "Reported days before the observed rate is used",

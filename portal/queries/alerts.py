@@ -1,4 +1,4 @@
-"""Reads about alerts: the inbox with filters, and one alert's comments."""
+"""Reads about alerts: the inbox with filters (alert by alert, or one problem per subject), and comments."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import pandas as pd
 from sqlalchemy import Select, String, case, cast, func, literal, select
 
 from db.engine import Database
-from db.models import Alert, AlertComment, Backorder, Item, PoLine, Supplier, User
-from portal.core.domain import AlertStatus, Severity
+from db.models import Alert, AlertComment, Backorder, BackorderAllocation, Item, PoLine, Supplier, User
+from portal.core import problems as problem_rules
+from portal.core.domain import AlertStatus, BackorderStatus, Severity
 from portal.services.access import ALL_ROLES, Actor, service
 
 INBOX_COLUMNS = [
@@ -32,6 +33,8 @@ INBOX_COLUMNS = [
     "comments",
     "is_new",
 ]
+#: What the details query reads, in order (INBOX_COLUMNS less is_new, plus the problem's columns).
+_DETAIL_COLUMNS = [*INBOX_COLUMNS[:-1], "subject_key", "reopen_reason", "customer", "priority"]
 
 SEVERITY_ORDER = case(
     (Alert.severity == Severity.CRITICAL, 2), (Alert.severity == Severity.WARNING, 1), else_=0
@@ -57,7 +60,7 @@ class AlertFilter:
 def _seen_at(session, actor: Actor) -> dt.datetime | None:  # type: ignore[no-untyped-def]
     if actor.user_id is None:
         return None
-    return session.scalar(select(User.alerts_seen_at).where(User.id == actor.user_id))
+    return session.scalar(select(User.previous_visit_at).where(User.id == actor.user_id))
 
 
 def _inbox_ids(actor: Actor, filters: AlertFilter, today: dt.date) -> Select[Any]:
@@ -128,6 +131,10 @@ def _details(ids: list[int]) -> Select[Any]:
             Alert.last_seen,
             Alert.snoozed_until,
             func.coalesce(comments.c.n, 0),
+            Alert.subject_key,
+            Alert.reopen_reason,
+            Backorder.customer,
+            Backorder.priority,
         )
         .outerjoin(Supplier, Supplier.id == Alert.supplier_id)
         .outerjoin(PoLine, PoLine.id == Alert.po_line_id)
@@ -171,7 +178,7 @@ def alert_inbox(
                 or 0
             )
         rows = session.execute(_details(ids)).all() if ids else []
-    frame = pd.DataFrame([(*r, False) for r in rows], columns=INBOX_COLUMNS)
+    frame = pd.DataFrame([(*r[: len(INBOX_COLUMNS) - 1], False) for r in rows], columns=INBOX_COLUMNS)
     frame = frame.set_index("alert_id").reindex(ids).reset_index() if ids else frame
     for col in ("severity", "status"):
         frame[col] = frame[col].map(lambda v: getattr(v, "value", v))
@@ -180,6 +187,102 @@ def alert_inbox(
     frame["po_line_id"] = frame["po_line_id"].astype("Int64")
     frame["comments"] = frame["comments"].astype("int64")
     return frame, total, new
+
+
+@dataclass(frozen=True)
+class ProblemPage:
+    """A page of the inbox as problems (one row per line, backorder or supplier), impact first."""
+
+    rows: pd.DataFrame
+    #: Problems matching the filters, and how many of them have an alert new since the visit before.
+    total: int
+    new: int
+    #: Alerts inside those problems, and the problems by their headline's severity.
+    alerts: int
+    by_severity: dict[str, int]
+
+
+def _waiting(session, actor: Actor) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """The customer orders waiting on lines and backorders (none for a supplier user: not theirs)."""
+    columns = ["subject_key", "backorder_id", "weight", "slip"]
+    if actor.is_supplier:
+        return pd.DataFrame(columns=columns)
+    waiting = Backorder.status == BackorderStatus.WAITING
+    allocated = pd.DataFrame(
+        session.execute(
+            select(BackorderAllocation.po_line_id, BackorderAllocation.backorder_id)
+            .join(Backorder, Backorder.id == BackorderAllocation.backorder_id)
+            .where(waiting, BackorderAllocation.po_line_id.is_not(None))
+        ).all(),
+        columns=["po_line_id", "backorder_id"],
+    )
+    backorders = pd.DataFrame(
+        session.execute(
+            select(
+                Backorder.id, Backorder.priority, Backorder.promise_date, Backorder.communicated_date
+            ).where(waiting)
+        ).all(),
+        columns=["backorder_id", "priority", "promise_date", "communicated_date"],
+    )
+    slip = pd.to_datetime(backorders["promise_date"]) - pd.to_datetime(backorders["communicated_date"])
+    backorders["slip_days"] = slip.dt.days.astype("Float64")
+    return problem_rules.waiting_customers(allocated, backorders)
+
+
+@service(*ALL_ROLES, writes=False)
+def alert_problems(
+    db: Database,
+    actor: Actor,
+    filters: AlertFilter = AlertFilter(),
+    *,
+    today: dt.date | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    since: dt.datetime | None = None,
+) -> ProblemPage:
+    """The inbox as problems: one row per subject, its worst alert as headline, customer impact first.
+
+    Info-level alerts stay out (they live on the line page). Each row carries ``alert_ids`` (every
+    alert of the problem under the filters), so an action on the row acts on the whole problem.
+    """
+    today = today or dt.date.today()
+    lean = (
+        _inbox_ids(actor, filters, today)
+        .add_columns(
+            Alert.subject_key, Alert.rule, Alert.severity, Alert.status, Alert.days_late, Alert.first_seen
+        )
+        .where(Alert.severity != Severity.INFO)
+    )
+    lean_cols = ["alert_id", "subject_key", "rule", "severity", "status", "days_late", "first_seen"]
+    with db.read() as session:
+        seen = since if since is not None else _seen_at(session, actor)
+        alerts = pd.DataFrame(session.execute(lean).all(), columns=lean_cols)
+        waiting = _waiting(session, actor)
+        for col in ("severity", "status"):
+            alerts[col] = alerts[col].map(lambda v: getattr(v, "value", v))
+        grouped = problem_rules.group_problems(alerts.assign(message=""), waiting, lists=False)
+        page = grouped.iloc[offset : offset + limit]
+        ids = [int(i) for i in alerts.loc[alerts["subject_key"].isin(page["subject_key"]), "alert_id"]]
+        rows = session.execute(_details(ids)).all() if ids else []
+    detail = pd.DataFrame(rows, columns=_DETAIL_COLUMNS)
+    for col in ("severity", "status"):
+        detail[col] = detail[col].map(lambda v: getattr(v, "value", v))
+    frame = problem_rules.group_problems(detail.astype({"days_late": "Float64"}), waiting)
+    frame = frame.set_index("subject_key").reindex(page["subject_key"]).reset_index()
+    new_subjects = (
+        set(alerts.loc[alerts["first_seen"] > seen, "subject_key"]) if seen else set(alerts["subject_key"])
+    )
+    frame["is_new"] = frame["subject_key"].isin(new_subjects)
+    frame["po_line_id"] = frame["po_line_id"].astype("Int64")
+    by_severity = {s.value: 0 for s in (Severity.CRITICAL, Severity.WARNING)}
+    by_severity.update(grouped["severity"].value_counts().to_dict())
+    return ProblemPage(
+        rows=frame,
+        total=len(grouped),
+        new=int(grouped["subject_key"].isin(new_subjects).sum()),
+        alerts=len(alerts),
+        by_severity={k: int(v) for k, v in by_severity.items()},
+    )
 
 
 @service(*ALL_ROLES, writes=False)

@@ -9,7 +9,7 @@ Customers are named here, so supplier users never read these.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -42,6 +42,7 @@ BACKORDER_COLUMNS = [
     "communicated_date",
     "status",
     "slip_days",
+    "reason",
     "supply",
 ]
 SUPPLY_COLUMNS = [
@@ -111,6 +112,7 @@ def _backorders_stmt(filters: BackorderFilter) -> Select[Any]:
             Backorder.communicated_date,
             _STATUS.label("status"),
             slip.label("slipped_to"),
+            Backorder.promise_reason,
         )
         .join(Item, Item.id == Backorder.item_id)
         .where(Backorder.status == BackorderStatus.WAITING)
@@ -159,16 +161,19 @@ def backorder_promises(
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[pd.DataFrame, int, dict[str, int]]:
-    """Waiting backorders, worst status first, with their supply; returns (page, total, counts per status)."""
-    # counts also holds "not_communicated": promised, but the customer was not told this date yet.
+    """Waiting backorders, worst status first, with their supply; returns (page, total, counts per status).
+
+    The counts follow the filters (what the table shows); counts also holds "not_communicated":
+    promised, but the customer was not told this date yet.
+    """
     stmt = _backorders_stmt(filters)
     # Worst status first, then the allocation queue's own order (priority, order_date, order_ref).
     page = stmt.order_by(_STATUS_RANK, Backorder.priority.desc(), Backorder.order_date, Backorder.order_ref)
     count_stmt = select(func.count()).select_from(stmt.with_only_columns(Backorder.id).subquery())
-    every = _backorders_stmt(BackorderFilter()).subquery()
+    every = stmt.subquery()
     by_status = select(every.c.status, func.count()).group_by(every.c.status)
     not_told = select(func.count()).select_from(
-        _backorders_stmt(BackorderFilter(not_communicated=True)).with_only_columns(Backorder.id).subquery()
+        _backorders_stmt(replace(filters, not_communicated=True)).with_only_columns(Backorder.id).subquery()
     )
     with db.read() as session:
         rows = session.execute(page.limit(limit).offset(offset)).all()
@@ -178,7 +183,7 @@ def backorder_promises(
         counts["not_communicated"] = int(session.scalar(not_told) or 0)
         ids = [int(r[0]) for r in rows]
         allocations = _allocations(session, ids)
-    frame = pd.DataFrame(rows, columns=[*BACKORDER_COLUMNS[:-2], "slipped_to"])
+    frame = pd.DataFrame(rows, columns=[*BACKORDER_COLUMNS[:-3], "slipped_to", "reason"])
     frame["slip_days"] = [
         (slipped - told).days if slipped is not None and told is not None else None
         for slipped, told in zip(frame["slipped_to"], frame["communicated_date"], strict=True)
@@ -189,7 +194,7 @@ def backorder_promises(
     frame["supply"] = supply.reindex(frame["backorder_id"]).to_numpy() if len(frame) else []
     for col in ("order_date", "promise_date", "communicated_date"):
         frame[col] = pd.to_datetime(frame[col])
-    return frame, total, counts
+    return frame[BACKORDER_COLUMNS], total, counts
 
 
 def _allocations(session: Session, backorder_ids: list[int]) -> pd.DataFrame:

@@ -51,7 +51,18 @@ EXPORT_COLUMNS: dict[str, list[str]] = {
         "estimated_end_date",
         "days_late_p50",
     ],
-    "promises": ["order_ref", "sku", "quantity", "priority", "promise_date", "status", "communicated_date"],
+    "promises": [
+        "order_ref",
+        "customer",
+        "sku",
+        "quantity",
+        "priority",
+        "promise_date",
+        "status",
+        "communicated_date",
+        "days_of_slip",
+        "reason",
+    ],
     "alerts": [
         "rule",
         "severity",
@@ -263,23 +274,32 @@ def _forecasts(session: Session, actor: Actor) -> pd.DataFrame:
 
 
 def _promises(session: Session, actor: Actor) -> pd.DataFrame:
+    """Status ``slipped`` when the promise is later than the date told to the customer (by days_of_slip)."""
     stmt = (
         select(
             Backorder.order_ref,
+            Backorder.customer,
             Item.sku,
             Backorder.quantity,
             Backorder.priority,
             Backorder.promise_date,
             Backorder.promise_status,
             Backorder.communicated_date,
+            Backorder.promise_reason,
         )
         .join(Item, Item.id == Backorder.item_id)
         .where(Backorder.status == BackorderStatus.WAITING)
         .order_by(Backorder.order_ref)
     )
-    frame = _frame(session, stmt, EXPORT_COLUMNS["promises"])
+    frame = _frame(session, stmt, [c for c in EXPORT_COLUMNS["promises"] if c != "days_of_slip"])
     frame["status"] = frame["status"].map(lambda v: getattr(v, "value", v))
-    return frame
+    slip = [
+        (promised - told).days if promised is not None and told is not None and promised > told else None
+        for promised, told in zip(frame["promise_date"], frame["communicated_date"], strict=True)
+    ]
+    frame["days_of_slip"] = pd.array(slip, dtype="Int64")
+    frame.loc[frame["days_of_slip"].notna().to_numpy(), "status"] = "slipped"
+    return frame[EXPORT_COLUMNS["promises"]]
 
 
 def _alerts(session: Session, actor: Actor) -> pd.DataFrame:

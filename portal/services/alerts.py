@@ -20,6 +20,7 @@ from portal.core.domain import AlertStatus, NotFound, PermissionDenied, Role, Va
 from portal.core.parsing import CONTROL_CHARACTER, control_characters
 from portal.services import audit
 from portal.services.access import Actor, service
+from portal.services.settings import load_settings
 
 MAX_COMMENT_LENGTH = 4000
 MAX_BULK = 1000
@@ -140,7 +141,13 @@ def unsnooze_alerts(db: Database, actor: Actor, alert_ids: Collection[int]) -> i
 
 @service(Role.BUYER, Role.ADMIN)
 def resolve_alerts(db: Database, actor: Actor, alert_ids: Collection[int]) -> int:
-    """Resolve alerts by hand. If the condition still holds at the next recompute, a new alert opens."""
+    """Resolve alerts by hand: "dismissed until it gets worse".
+
+    Each alert remembers its severity and days late now; while its condition holds, the next
+    recomputes keep it closed unless it materially worsens (setting ``alert_reopen_days``, or a
+    higher severity), and then a new alert opens saying why. Once the condition clears, the
+    dismissal ends, and the condition coming back opens a new alert as usual.
+    """
     with db.write() as session:
         changed = 0
         for alert in _load(session, actor, alert_ids):
@@ -150,6 +157,8 @@ def resolve_alerts(db: Database, actor: Actor, alert_ids: Collection[int]) -> in
             alert.status = AlertStatus.RESOLVED
             alert.resolved_by_id = actor.user_id
             alert.resolved_at = utcnow()
+            alert.dismissed_severity = alert.severity.value
+            alert.dismissed_days_late = alert.days_late
             audit.record(
                 session,
                 actor,
@@ -216,16 +225,36 @@ def comment_on_alerts(db: Database, actor: Actor, alert_ids: Collection[int], bo
         return len(alerts)
 
 
+def _new_visit(user: User, now: dt.datetime, idle: dt.timedelta) -> bool:
+    """Whether a look at ``now`` begins a new visit: the first look since the user's last login,
+    or (no login recorded, e.g. the company identity provider) the first look after ``idle``."""
+    seen = user.alerts_seen_at
+    if seen is None:
+        return True
+    if user.last_login_at is not None and seen < user.last_login_at:
+        return True
+    return now - seen > idle
+
+
 @service(Role.BUYER, Role.ADMIN, Role.MANAGER, Role.SUPPLIER)
 def mark_alerts_seen(db: Database, actor: Actor, at: dt.datetime | None = None) -> dt.datetime | None:
-    """Remember when the user last looked at its alerts; returns the visit before (None: never)."""
+    """Remember that the user looks at its alerts now; returns the end of its previous visit (None: never).
+
+    A visit is a login: every look during it (a refresh or a new tab is a new Streamlit session)
+    counts "new" from the same moment, the last look of the visit before, never from this
+    login's first page.
+    """
     if actor.user_id is None:
         return None
+    now = at or utcnow()
     with db.write() as session:
         user = session.get(User, actor.user_id)
         previous = None
         if user is not None:
-            previous = user.alerts_seen_at
-            user.alerts_seen_at = at or utcnow()
+            idle = dt.timedelta(hours=load_settings(session).session_idle_hours)
+            if _new_visit(user, now, idle):
+                user.previous_visit_at = user.alerts_seen_at
+            user.alerts_seen_at = now
+            previous = user.previous_visit_at
         session.commit()
         return previous

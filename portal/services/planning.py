@@ -471,7 +471,7 @@ def _promises(
     for col in ("order_date", "communicated_date", "previous_promise_date"):
         demand[col] = pd.to_datetime(demand[col])
     if demand.empty:
-        empty = pd.DataFrame(columns=["backorder_id", "promise_date", "status"])
+        empty = pd.DataFrame(columns=["backorder_id", "promise_date", "status", "reason"])
         return (
             demand,
             empty,
@@ -496,7 +496,10 @@ def _promises(
     supply = promise_rules.build_supply(
         on_hand,
         supply_lines.rename(columns={"line_id": "po_line_id"})[
-            ["po_line_id", "item_id", "supplier_id", "outstanding_qty", "arrival_p90", "due_date"]
+            [
+                *("po_line_id", "item_id", "supplier_id", "outstanding_qty", "arrival_p90", "due_date"),
+                *("label", "supplier_code"),  # for the promise reasons
+            ]
         ],
         stats[["supplier_id", "buffer_days"]],
         as_of,
@@ -529,6 +532,7 @@ def store_promises(
                 "id": promises["backorder_id"].astype("int64").to_numpy(),
                 "promise_date": _dates(promises["promise_date"]).to_numpy(),
                 "promise_status": promises["status"].astype(str).to_numpy(),
+                "promise_reason": promises["reason"].to_numpy(dtype=object),
                 "promise_computed_at": utcnow(),
             }
         ),
@@ -552,10 +556,27 @@ def _count(session: Session, model: Any, *where: Any) -> int:
 
 
 def _live_alerts(session: Session, keys: Collection[str] | None) -> pd.DataFrame:
-    cols = ["id", "rule", "subject_key", "severity", "status", "snoozed_until"]
+    """The non-resolved alerts, and the dismissed ones (resolved by a person, dismissal not ended)."""
+    cols = [
+        "id",
+        "rule",
+        "subject_key",
+        "severity",
+        "status",
+        "snoozed_until",
+        "dismissed_severity",
+        "dismissed_days_late",
+    ]
     stmt = select(
-        Alert.id, Alert.rule, Alert.subject_key, Alert.severity, Alert.status, Alert.snoozed_until
-    ).where(Alert.status != AlertStatus.RESOLVED)
+        Alert.id,
+        Alert.rule,
+        Alert.subject_key,
+        Alert.severity,
+        Alert.status,
+        Alert.snoozed_until,
+        Alert.dismissed_severity,
+        Alert.dismissed_days_late,
+    ).where((Alert.status != AlertStatus.RESOLVED) | Alert.dismissed_severity.is_not(None))
     if keys is None:
         frame = _frame(session, stmt, cols)
     else:
@@ -565,8 +586,9 @@ def _live_alerts(session: Session, keys: Collection[str] | None) -> pd.DataFrame
             for i in range(0, len(keys), CHUNK)
         ]
         frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
-    for col in ("severity", "status"):
+    for col in ("severity", "status", "dismissed_severity"):
         frame[col] = frame[col].map(lambda v: getattr(v, "value", v))
+    frame["dismissed_days_late"] = pd.to_numeric(frame["dismissed_days_late"]).astype("Float64")
     return frame
 
 
@@ -593,7 +615,13 @@ def apply_alert_plan(
             .astype(
                 dict.fromkeys(("supplier_id", "po_line_id", "backorder_id", "item_id", "days_late"), "Int64")
             )
-            .assign(status=AlertStatus.OPEN.value, first_seen=now, last_seen=now, as_of=as_of)
+            .assign(
+                status=AlertStatus.OPEN.value,
+                first_seen=now,
+                last_seen=now,
+                as_of=as_of,
+                reopen_reason=ins["reopen_reason"].to_numpy(dtype=object),
+            )
         )
         bulk_insert(session, Alert.__tablename__, rows)
     upd = plan.updates
@@ -620,6 +648,13 @@ def apply_alert_plan(
         for chunk in _chunked(plan.resolves):
             session.execute(
                 update(Alert).where(Alert.id.in_(chunk)).values(status=AlertStatus.RESOLVED, resolved_at=now)
+            )
+    if plan.ended_dismissals:
+        for chunk in _chunked(plan.ended_dismissals):
+            session.execute(
+                update(Alert)
+                .where(Alert.id.in_(chunk))
+                .values(dismissed_severity=None, dismissed_days_late=None)
             )
     result.alerts_opened += len(ins)
     result.alerts_updated += len(upd)
@@ -703,7 +738,7 @@ def _run(
             dtype="object",
         )
     live = _live_alerts(session, None if full else scope.tolist())
-    plan = alert_rules.reconcile(live, current, now, scope)
+    plan = alert_rules.reconcile(live, current, now, scope, reopen_days=settings.alert_reopen_days)
     apply_alert_plan(session, plan, as_of, now, result)
     timer.mark("alerts")
 

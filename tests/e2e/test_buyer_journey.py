@@ -4,7 +4,10 @@ and every buyer page is screenshot at 1280x800 (looked at by people, never asser
 from __future__ import annotations
 
 import io
+import os
 import re
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -13,9 +16,9 @@ from sqlalchemy import func, select
 from db.engine import open_database
 from db.models import Alert, AlertComment, Backorder, Item, PoLine, Supplier
 from portal.core.domain import AlertStatus, BackorderStatus
-from portal.queries.alerts import alert_inbox
+from portal.queries.alerts import alert_problems
 from tests.builders import actor_of
-from tests.e2e.conftest import grid_texts, login, screenshot
+from tests.e2e.conftest import ROOT, grid_texts, login, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -46,28 +49,74 @@ def tick_row(page, row: int, grid: int = 0) -> None:  # type: ignore[no-untyped-
     page.mouse.click(box["x"] + TICK_X, box["y"] + HEADER + ROW * row + ROW / 2)
 
 
-def test_a_buyer_acknowledges_and_comments_on_an_alert(portal_server, page, db) -> None:  # type: ignore[no-untyped-def]
+def wait_not_running(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait until Streamlit reports its script is not running (the app's own state attribute)."""
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(state="attached")
+
+
+def test_a_buyer_acknowledges_and_comments_on_a_problem(portal_server, page, db) -> None:  # type: ignore[no-untyped-def]
     open_as_buyer(page, portal_server)
-    inbox, _, _ = alert_inbox(db, actor_of(db, "buyer"), limit=1)
-    first = int(inbox["alert_id"].iloc[0])
+    first = alert_problems(db, actor_of(db, "buyer"), limit=1).rows.iloc[0]
+    ids = sorted(int(i) for i in first["alert_ids"])
+    n = len(ids)
     tick_row(page, 0)
-    page.get_by_text("1 alert selected").wait_for()
+    page.get_by_text("1 problem selected").wait_for()
     screenshot(page, "buyer-alert-inbox-selected")
     page.get_by_role("button", name="Acknowledge").click()
-    page.get_by_text("1 alert acknowledged.").wait_for()
+    page.get_by_text(f"{n} alert{'s' if n != 1 else ''} of 1 problem acknowledged.").wait_for()
     with db.read() as session:
         acknowledged = list(session.scalars(select(Alert.id).where(Alert.status == AlertStatus.ACKNOWLEDGED)))
-    assert acknowledged == [first]
+    assert sorted(acknowledged) == ids
 
     tick_row(page, 0)
-    page.get_by_text("1 alert selected").wait_for()
+    page.get_by_text("1 problem selected").wait_for()
     page.get_by_role("textbox", name="Comment").fill("Called the supplier: a second shift starts Monday.")
     page.get_by_role("button", name="Add comment").click()
-    page.get_by_text("1 alert commented on.").wait_for()
+    page.get_by_text(f"{n} alert{'s' if n != 1 else ''} of 1 problem commented on.").wait_for()
     with db.read() as session:
         comments = session.execute(select(AlertComment.alert_id, AlertComment.body)).all()
-    assert [tuple(c) for c in comments] == [(first, "Called the supplier: a second shift starts Monday.")]
+    assert sorted(tuple(c) for c in comments) == [
+        (i, "Called the supplier: a second shift starts Monday.") for i in ids
+    ]
     screenshot(page, "buyer-alert-inbox")
+
+
+def test_a_buyer_resolves_a_problem_and_it_stays_closed_after_the_sweep(portal_server, page, db) -> None:  # type: ignore[no-untyped-def]
+    open_as_buyer(page, portal_server)
+    wait_not_running(page)
+    first = alert_problems(db, actor_of(db, "buyer"), limit=1).rows.iloc[0]
+    subject = str(first["line"] if pd.notna(first["line"]) else first["order_ref"])
+    assert subject in grid_texts(page)[:40]
+    tick_row(page, 0)
+    page.get_by_text("1 problem selected").wait_for()
+    page.get_by_role("button", name="Resolve").click()
+    page.get_by_text("of 1 problem resolved.").wait_for()
+    wait_not_running(page)
+    # The sweep the scheduler runs, from the command line: the condition still holds.
+    env = {**os.environ, "DATABASE_URL": portal_server.database_url, "PYTHONPATH": str(ROOT)}
+    swept = subprocess.run(
+        [sys.executable, "-m", "portal", "sweep"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert swept.returncode == 0, swept.stderr
+    page.reload()
+    page.get_by_role("heading", name="Alert inbox").wait_for()
+    wait_not_running(page)
+    assert subject not in grid_texts(page)
+    with db.read() as session:
+        live = session.scalars(
+            select(Alert.id).where(
+                Alert.subject_key == first["subject_key"],
+                Alert.status != AlertStatus.RESOLVED,
+                Alert.severity != "info",  # info stays on the line page, never in the inbox
+            )
+        ).all()
+    assert live == []
+    screenshot(page, "buyer-alert-inbox-after-resolve-and-sweep")
 
 
 def _pos_file(rows: list[str]) -> bytes:
@@ -135,16 +184,26 @@ def test_the_promises_export_opens_with_pandas_with_every_waiting_backorder(port
     for frame in opened.values():
         assert list(frame.columns) == [
             "order_ref",
+            "customer",
             "sku",
             "quantity",
             "priority",
             "promise_date",
             "status",
             "communicated_date",
+            "days_of_slip",
+            "reason",
         ]
         assert set(frame["order_ref"]) == waiting and len(frame) == len(waiting)
         assert (frame["status"] == "unpromisable").sum() == unpromisable
         assert (frame.loc[frame["status"] == "unpromisable", "promise_date"] == "").all()
+        assert (
+            frame.loc[frame["status"] == "unpromisable", "reason"].str.startswith("no open supply for ").all()
+        )
+        slipped = frame[frame["status"] == "slipped"]
+        assert (slipped["days_of_slip"] != "").all() and (
+            slipped["promise_date"] > slipped["communicated_date"]
+        ).all()
     tick_row(page, 0)
     page.get_by_text("1 backorder selected").wait_for()
     page.get_by_role("heading", name="Supply of").wait_for()

@@ -131,6 +131,10 @@ MATRIX: dict[str, tuple[Callable[[Ctx, Any], Any], dict[str, str]]] = {
         lambda c, a: svc("queries.alerts.alert_inbox")(c.db, a, today=AS_OF),
         SCOPED_READ,
     ),
+    "queries.alerts.alert_problems": (
+        lambda c, a: svc("queries.alerts.alert_problems")(c.db, a, today=AS_OF).rows,
+        SCOPED_READ,
+    ),
     "queries.alerts.alert_rule_names": (
         lambda c, a: svc("queries.alerts.alert_rule_names")(c.db, a),
         EVERYONE,

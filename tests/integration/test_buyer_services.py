@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from db.engine import Database
-from db.models import Alert, AlertComment, AuditEvent, Backorder, ImportMapping, PoLine
+from db.models import Alert, AlertComment, AuditEvent, Backorder, ImportMapping, PoLine, User
 from portal.core.domain import AlertStatus, ConflictError, PermissionDenied, ValidationError
 from portal.core.fileformats import check_rows, read_table
 from portal.queries.alerts import AlertFilter, alert_inbox, alert_severity_counts
@@ -200,20 +200,48 @@ def test_a_manager_reads_alerts_but_cannot_write_them(db, world) -> None:  # typ
 
 def test_new_since_my_last_visit_counts_alerts_first_seen_after_the_visit_before(db, world) -> None:  # type: ignore[no-untyped-def]
     total = len(_alert_ids(db))
-    assert mark_alerts_seen(db, world.buyer) is None  # first visit: every alert is new
+    monday = dt.datetime(2026, 3, 9, 9, 0)
+    assert mark_alerts_seen(db, world.buyer, at=monday) is None  # first visit: every alert is new
     _, _, new = alert_inbox(db, world.buyer, today=TODAY, since=dt.datetime.min)
     assert new == total
-    seen = mark_alerts_seen(db, world.buyer)
-    assert seen is not None
+    # A day later (past the idle limit, no login recorded): a new visit, counted from Monday's look.
+    seen = mark_alerts_seen(db, world.buyer, at=monday + dt.timedelta(days=1))
+    assert seen == monday
     _, _, new = alert_inbox(db, world.buyer, today=TODAY)
-    assert new == 0
+    with db.read() as session:
+        assert new == session.scalar(
+            select(func.count())
+            .select_from(Alert)
+            .where(Alert.first_seen > monday, Alert.status != "resolved")
+        )
     with db.write() as session:  # one alert appears after the visit
         alert = session.get(Alert, min(_alert_ids(db).values()))
-        alert.first_seen = seen + dt.timedelta(minutes=5)
+        alert.first_seen = dt.datetime(2030, 1, 1)
         session.commit()
-    frame, _, new = alert_inbox(db, world.buyer, today=TODAY, since=seen)
+    frame, _, new = alert_inbox(db, world.buyer, today=TODAY, since=dt.datetime(2029, 1, 1))
     assert new == 1
     assert frame["is_new"].sum() == 1
+
+
+def test_new_since_my_last_visit_survives_the_pages_of_a_login_and_moves_at_the_next_login(db, world) -> None:  # type: ignore[no-untyped-def]
+    monday = dt.datetime(2026, 3, 9, 9, 0)
+    with db.write() as session:
+        user = session.get(User, world.buyer.user_id)
+        user.last_login_at = monday - dt.timedelta(minutes=1)
+        session.commit()
+    mark_alerts_seen(db, world.buyer, at=monday)
+    mark_alerts_seen(db, world.buyer, at=monday + dt.timedelta(hours=3))  # the last look of Monday's visit
+    # Tuesday's login, then its first page and a refresh right after: both count from Monday's last look.
+    tuesday = monday + dt.timedelta(days=1)
+    with db.write() as session:
+        session.get(User, world.buyer.user_id).last_login_at = tuesday
+        session.commit()
+    assert mark_alerts_seen(db, world.buyer, at=tuesday + dt.timedelta(seconds=2)) == monday + dt.timedelta(
+        hours=3
+    )
+    assert mark_alerts_seen(db, world.buyer, at=tuesday + dt.timedelta(seconds=9)) == monday + dt.timedelta(
+        hours=3
+    )
 
 
 def test_the_inbox_filters_by_text_severity_and_sorts_worst_first(db, world) -> None:  # type: ignore[no-untyped-def]
@@ -272,13 +300,18 @@ def test_backorders_show_status_and_the_supply_they_count_on(db, world) -> None:
     assert by_ref.loc["SO-1", "status"] == PROMISED
     assert list(frame["order_ref"][:2]) == ["SO-2", "SO-4"]  # worst first
     assert by_ref.loc["SO-3", "supply"].startswith("PO-3/1 60 (")
+    assert by_ref.loc["SO-3", "reason"].startswith("arrival p90 ")
+    assert " of PO-3/1" in by_ref.loc["SO-3", "reason"]
+    assert by_ref.loc["SO-4", "reason"].startswith("no open supply for ")
     assert counts[PROMISE_SLIPPED] == 1 and counts[UNPROMISABLE] == 1 and counts[PROMISED] == 2
     supply = backorder_supply(db, world.buyer, world.backorder_ids["SO-3"])
     assert list(supply["source"]) == ["PO-3/1"] and list(supply["quantity"]) == [60]
     assert supply["po_line_id"].iloc[0] == world.late_line_id
     only_slipped, n, _ = backorder_promises(db, world.buyer, BackorderFilter(statuses=(PROMISE_SLIPPED,)))
     assert n == 1 and list(only_slipped["order_ref"]) == ["SO-2"]
-    assert backorder_promises(db, world.buyer, BackorderFilter(text="dee"))[1] == 1
+    _, n, dee_counts = backorder_promises(db, world.buyer, BackorderFilter(text="dee"))
+    assert n == 1 and dee_counts[UNPROMISABLE] == 1  # the counts follow the filters
+    assert dee_counts[PROMISE_SLIPPED] == dee_counts[PROMISED] == 0
     with pytest.raises(PermissionDenied):
         backorder_promises(db, world.acme_user)
 
@@ -449,12 +482,15 @@ def test_promise_exports_neutralize_formulas_and_open_with_pandas(db, world) -> 
     frame = export_frame(db, world.buyer, "promises")
     assert list(frame.columns) == [
         "order_ref",
+        "customer",
         "sku",
         "quantity",
         "priority",
         "promise_date",
         "status",
         "communicated_date",
+        "days_of_slip",
+        "reason",
     ]
     from_csv = pd.read_csv(io.BytesIO(to_csv_bytes(frame)), dtype=str, keep_default_na=False)
     from_xlsx = pd.read_excel(io.BytesIO(to_xlsx_bytes(frame, "promises")), dtype=str, keep_default_na=False)
@@ -465,9 +501,24 @@ def test_promise_exports_neutralize_formulas_and_open_with_pandas(db, world) -> 
         assert not any(ref[:1] in "=+-@" for ref in refs)
         so4 = opened.set_index("order_ref").loc["SO-4"]
         assert (so4["promise_date"], so4["status"]) == ("", "unpromisable")
+        assert so4["reason"].startswith("no open supply for ")
+        assert so4["customer"] == "Dee"
         assert opened.set_index("order_ref").loc["SO-2", "promise_date"] == "2026-03-16"
     with pytest.raises(PermissionDenied):
         export_frame(db, world.acme_user, "promises")
+
+
+def test_the_promise_export_marks_a_promise_later_than_the_date_told_as_slipped(db, world) -> None:  # type: ignore[no-untyped-def]
+    before = export_frame(db, world.buyer, "promises").set_index("order_ref")
+    promised = before.loc["SO-2", "promise_date"]
+    told = promised - dt.timedelta(days=4)
+    with db.write() as session:
+        session.get(Backorder, world.backorder_ids["SO-2"]).communicated_date = told
+        session.commit()
+    after = export_frame(db, world.buyer, "promises").set_index("order_ref")
+    assert (after.loc["SO-2", "status"], after.loc["SO-2", "days_of_slip"]) == ("slipped", 4)
+    assert after.loc["SO-2", "reason"] == before.loc["SO-2", "reason"] != ""
+    assert after["days_of_slip"].drop("SO-2").isna().all()
 
 
 def test_the_directory_shows_calendar_capacity_contacts_and_late_lines(db, world) -> None:  # type: ignore[no-untyped-def]
@@ -483,3 +534,18 @@ def test_the_directory_shows_calendar_capacity_contacts_and_late_lines(db, world
     assert weekday_names("1111110") == "Mon-Sat" and weekday_names("1010100") == "Mon, Wed, Fri"
     with pytest.raises(PermissionDenied):
         supplier_profile(db, world.acme_user, world.bolt_id)
+
+
+def test_a_snoozed_problem_stays_out_of_the_inbox_through_sweeps_until_its_date(db, world) -> None:  # type: ignore[no-untyped-def]
+    from portal.queries.alerts import alert_problems
+    from portal.services.planning import sweep
+
+    first = alert_problems(db, world.buyer, today=TODAY).rows.iloc[0]
+    until = TODAY + dt.timedelta(days=3)
+    ids = [int(i) for i in first["alert_ids"]]
+    assert snooze_alerts(db, world.buyer, ids, until, today=TODAY) == len(ids)
+    sweep(db, SYSTEM, as_of=TODAY)
+    day_before = alert_problems(db, world.buyer, today=until - dt.timedelta(days=1)).rows
+    assert first["subject_key"] not in set(day_before["subject_key"])
+    on_the_day = alert_problems(db, world.buyer, today=until).rows
+    assert first["subject_key"] in set(on_the_day["subject_key"])

@@ -110,12 +110,15 @@ def test_demo_load_prints_the_logins_and_export_forecasts_has_domain_columns(cli
         ],
         "promises": [
             "order_ref",
+            "customer",
             "sku",
             "quantity",
             "priority",
             "promise_date",
             "status",
             "communicated_date",
+            "days_of_slip",
+            "reason",
         ],
         "alerts": [
             "rule",

@@ -54,39 +54,82 @@ def live_alerts(db) -> dict[int, AlertStatus]:  # type: ignore[no-untyped-def]
         return dict(session.execute(select(Alert.id, Alert.status)).all())
 
 
-def test_the_inbox_is_the_buyers_home_worst_first_with_new_alerts_counted(
-    monkeypatch, sqlite_url, world
+def test_the_inbox_is_the_buyers_home_one_row_per_problem_by_customer_impact(
+    monkeypatch, sqlite_url, sqlite_db, world
 ) -> None:  # type: ignore[no-untyped-def]
     at = app_as(monkeypatch, sqlite_url, world.buyer)
     assert at.title[0].value == "Alert inbox"
     table = at.dataframe[0].value
-    ranks = table["severity"].map({"Critical": 2, "Warning": 1, "Info": 0})
-    assert table["severity"].iloc[0] == "Critical" and ranks.is_monotonic_decreasing
-    assert metric(at, "New since your last visit") == str(len(table))  # first visit: all new
+    assert table["subject_key"].is_unique  # one row per line or backorder
+    assert table["impact"].is_monotonic_decreasing
     assert set(table["subject"]) >= {"PO-3/1", "SO-2", "SO-4"}
+    assert "Info" not in set(table["severity"])  # info stays on the line page
+    with sqlite_db.read() as session:
+        live = session.execute(
+            select(Alert.subject_key).where(Alert.status != AlertStatus.RESOLVED, Alert.severity != "info")
+        ).all()
+    assert sum(table["alerts"]) == len(live) and len(table) == len({k for (k,) in live})
+    assert metric(at, "Problems") == str(len(table))
+    assert metric(at, "New since your last visit") == str(len(table))  # first visit: all new
+    # The late line that a customer order waits on names it; its other conditions are its reasons.
+    late = table.set_index("subject").loc["PO-3/1"]
+    assert late["waiting"] == "1 order waiting" and late["rule"] == "Projected late"
 
 
-def test_a_buyer_acknowledges_and_comments_on_ticked_alerts(
+def test_a_buyer_acknowledges_and_comments_on_ticked_problems(
     monkeypatch, sqlite_url, sqlite_db, world
 ) -> None:  # type: ignore[no-untyped-def]
     at = app_as(monkeypatch, sqlite_url, world.buyer)
     table = at.dataframe[0].value
-    chosen = [int(i) for i in table["alert_id"][:2]]
+    chosen = sorted(int(i) for ids in table["alert_ids"][:2] for i in ids)
     tick(at, "alert_inbox.table", [0, 1])
-    assert "2 alerts selected" in texts(at)
+    assert f"**2 problems selected** ({len(chosen)} alerts)" in texts(at)
     at.button(key="alert_inbox.ack").click().run()
     statuses = live_alerts(sqlite_db)
     assert {statuses[i] for i in chosen} == {AlertStatus.ACKNOWLEDGED}
-    assert sum(s is AlertStatus.ACKNOWLEDGED for s in statuses.values()) == 2
-    assert "2 alerts acknowledged." in texts(at)
+    assert sum(s is AlertStatus.ACKNOWLEDGED for s in statuses.values()) == len(chosen)
+    assert f"{len(chosen)} alerts of 2 problems acknowledged." in texts(at)
 
     tick(at, "alert_inbox.table", [0])
-    first = int(at.dataframe[0].value["alert_id"].iloc[0])
+    first = at.dataframe[0].value.iloc[0]
     at.text_area(key="alert_inbox.comment").input("Called the supplier: second shift.")
     at.button(key="FormSubmitter:alert_inbox.comment_form-Add comment").click().run()
     with sqlite_db.read() as session:
         comments = session.execute(select(AlertComment.alert_id, AlertComment.body)).all()
-    assert comments == [(first, "Called the supplier: second shift.")]
+    assert comments == [(int(i), "Called the supplier: second shift.") for i in first["alert_ids"]]
+
+
+def test_a_resolved_problem_stays_closed_after_the_next_sweep(
+    monkeypatch, sqlite_url, sqlite_db, world
+) -> None:  # type: ignore[no-untyped-def]
+    from portal.services.planning import sweep
+    from tests.builders import TODAY
+    from tests.integration.test_buyer_services import SYSTEM
+
+    at = app_as(monkeypatch, sqlite_url, world.buyer)
+    table = at.dataframe[0].value
+    subject = table["subject"].iloc[0]
+    tick(at, "alert_inbox.table", [0])
+    at.button(key="alert_inbox.resolve").click().run()
+    assert subject not in set(at.dataframe[0].value["subject"])
+    sweep(sqlite_db, SYSTEM, as_of=TODAY)  # the condition still holds: it stays dismissed
+    st_cache_clear()
+    at.run()
+    assert subject not in set(at.dataframe[0].value["subject"])
+    with sqlite_db.read() as session:
+        key = session.scalar(select(Alert.subject_key).where(Alert.id == int(table["alert_id"].iloc[0])))
+        live = session.scalars(
+            select(Alert.id).where(
+                Alert.subject_key == key, Alert.status != AlertStatus.RESOLVED, Alert.severity != "info"
+            )
+        ).all()
+    assert live == []
+
+
+def st_cache_clear() -> None:
+    import streamlit as st
+
+    st.cache_data.clear()
 
 
 def test_a_snoozed_alert_leaves_the_inbox(monkeypatch, sqlite_url, sqlite_db, world) -> None:  # type: ignore[no-untyped-def]

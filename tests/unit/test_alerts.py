@@ -570,19 +570,37 @@ def test_evaluate_all_gathers_line_supplier_and_backorder_conditions() -> None:
 class AlertStore:
     """The alerts table in memory: applies reconcile plans the way the database side will."""
 
-    LIVE_COLUMNS: ClassVar[list[str]] = ["id", "rule", "subject_key", "severity", "status", "snoozed_until"]
+    LIVE_COLUMNS: ClassVar[list[str]] = [
+        "id",
+        "rule",
+        "subject_key",
+        "severity",
+        "status",
+        "snoozed_until",
+        "dismissed_severity",
+        "dismissed_days_late",
+    ]
 
     def __init__(self) -> None:
         self.alerts: dict[int, dict[str, Any]] = {}
 
     def live(self) -> pd.DataFrame:
-        rows = [a for a in self.alerts.values() if a["status"] != "resolved"]
+        rows = [
+            a
+            for a in self.alerts.values()
+            if a["status"] != "resolved" or a.get("dismissed_severity") is not None
+        ]
         return pd.DataFrame(rows, columns=self.LIVE_COLUMNS)
 
     def sweep(
-        self, current: pd.DataFrame, now: dt.datetime = NOW, scope: list[str] | None = None
+        self,
+        current: pd.DataFrame,
+        now: dt.datetime = NOW,
+        scope: list[str] | None = None,
+        reopen_days: int = 3,
     ) -> ReconcilePlan:
-        plan = reconcile(self.live(), current, now, None if scope is None else pd.Series(scope))
+        scope_keys = None if scope is None else pd.Series(scope)
+        plan = reconcile(self.live(), current, now, scope_keys, reopen_days=reopen_days)
         for row in plan.inserts.to_dict("records"):
             new_id = len(self.alerts) + 1
             self.alerts[new_id] = {**row, "id": new_id, "snoozed_until": None}
@@ -590,14 +608,27 @@ class AlertStore:
             self.alerts[row["id"]].update({k: v for k, v in row.items() if k != "raised"})
         for alert_id in plan.resolves:
             self.alerts[alert_id]["status"] = "resolved"
+        for alert_id in plan.ended_dismissals:
+            self.alerts[alert_id].update(dismissed_severity=None, dismissed_days_late=None)
         return plan
+
+    def dismiss(self, alert_id: int) -> None:
+        """What resolve_alerts does: resolved, remembering the severity and days late of now."""
+        alert = self.alerts[alert_id]
+        alert.update(
+            status="resolved", dismissed_severity=alert["severity"], dismissed_days_late=alert["days_late"]
+        )
 
     def of(self, subject_key: str) -> list[dict[str, Any]]:
         return [a for a in self.alerts.values() if a["subject_key"] == subject_key]
 
 
 def condition(
-    subject_key: str, rule: str = "BEHIND_PLAN", severity: str = "warning", message: str = "m"
+    subject_key: str,
+    rule: str = "BEHIND_PLAN",
+    severity: str = "warning",
+    message: str = "m",
+    days_late: int | None = None,
 ) -> dict:
     kind, _, subject_id = subject_key.partition(":")
     return {
@@ -610,7 +641,7 @@ def condition(
         "backorder_id": None,
         "item_id": 10,
         "message": message,
-        "days_late": None,
+        "days_late": days_late,
     }
 
 
@@ -713,6 +744,96 @@ def test_a_scoped_recompute_still_updates_and_inserts_its_own_subjects() -> None
     plan = store.sweep(current(condition("line:1"), condition("line:3")), scope=["line:1", "line:3"])
     assert plan.updates["id"].tolist() == [1]
     assert plan.inserts["subject_key"].tolist() == ["line:3"]
+
+
+def test_a_dismissed_alert_stays_closed_while_its_condition_holds_unchanged() -> None:
+    store = AlertStore()
+    store.sweep(current(condition("line:1", rule="PROJECTED_LATE", severity="critical", days_late=3)))
+    store.dismiss(1)
+    plan = store.sweep(current(condition("line:1", rule="PROJECTED_LATE", severity="critical", days_late=5)))
+    assert plan.inserts.empty and plan.updates.empty and plan.ended_dismissals == []
+    assert plan.kept_dismissed == 1
+    assert [a["status"] for a in store.of("line:1")] == ["resolved"]
+
+
+def test_a_dismissed_alert_reopens_when_days_late_grows_by_the_threshold_and_says_why() -> None:
+    store = AlertStore()
+    store.sweep(current(condition("line:1", rule="PROJECTED_LATE", severity="critical", days_late=3)))
+    store.dismiss(1)
+    plan = store.sweep(
+        current(condition("line:1", rule="PROJECTED_LATE", severity="critical", days_late=9)), reopen_days=6
+    )
+    assert plan.inserts[["subject_key", "status", "reopen_reason"]].to_dict("records") == [
+        {"subject_key": "line:1", "status": "open", "reopen_reason": "was 3 days late when dismissed, now 9"}
+    ]
+    assert plan.ended_dismissals == [1]
+    # The reopened alert is live again: the next sweep updates it, the old dismissal is over.
+    again = store.sweep(
+        current(condition("line:1", rule="PROJECTED_LATE", severity="critical", days_late=10))
+    )
+    assert again.inserts.empty and again.updates["id"].tolist() == [2]
+
+
+def test_growth_below_the_threshold_keeps_the_dismissal() -> None:
+    store = AlertStore()
+    store.sweep(current(condition("line:1", rule="PROJECTED_LATE", severity="critical", days_late=3)))
+    store.dismiss(1)
+    plan = store.sweep(
+        current(condition("line:1", rule="PROJECTED_LATE", severity="critical", days_late=8)), reopen_days=6
+    )
+    assert plan.inserts.empty and plan.kept_dismissed == 1
+
+
+def test_a_dismissed_alert_reopens_when_its_severity_rises() -> None:
+    store = AlertStore()
+    store.sweep(current(condition("backorder:7", rule="PROMISE_SLIPPED", severity="warning", days_late=2)))
+    store.dismiss(1)
+    plan = store.sweep(
+        current(condition("backorder:7", rule="PROMISE_SLIPPED", severity="critical", days_late=2))
+    )
+    assert plan.inserts["reopen_reason"].tolist() == ["was a warning when dismissed, now critical"]
+
+
+def test_a_reopen_for_both_reasons_names_both() -> None:
+    store = AlertStore()
+    store.sweep(current(condition("line:1", severity="warning", days_late=1)))
+    store.dismiss(1)
+    plan = store.sweep(current(condition("line:1", severity="critical", days_late=4)))
+    assert plan.inserts["reopen_reason"].tolist() == [
+        "was a warning, 1 day late when dismissed; now critical, 4 days late"
+    ]
+
+
+def test_a_fresh_alert_has_no_reopen_reason() -> None:
+    plan = AlertStore().sweep(current(condition("line:1")))
+    assert plan.inserts["reopen_reason"].isna().all()
+
+
+def test_a_dismissal_ends_when_the_condition_clears_so_its_return_opens_a_new_alert() -> None:
+    store = AlertStore()
+    store.sweep(current(condition("line:1", days_late=3)))
+    store.dismiss(1)
+    cleared = store.sweep(current())
+    assert cleared.ended_dismissals == [1] and cleared.resolves == []
+    back = store.sweep(current(condition("line:1", days_late=3)))
+    assert back.inserts["subject_key"].tolist() == ["line:1"]
+    assert back.inserts["reopen_reason"].isna().all()
+
+
+def test_a_scoped_recompute_keeps_the_dismissals_of_other_subjects() -> None:
+    store = AlertStore()
+    store.sweep(current(condition("line:1"), condition("line:2")))
+    store.dismiss(1)
+    plan = store.sweep(current(), scope=["line:2"])
+    assert plan.ended_dismissals == [] and plan.resolves == [2]
+
+
+def test_a_dismissal_without_days_late_waits_for_a_severity_rise() -> None:
+    store = AlertStore()
+    store.sweep(current(condition("backorder:7", rule="UNPROMISABLE", severity="critical")))
+    store.dismiss(1)
+    plan = store.sweep(current(condition("backorder:7", rule="UNPROMISABLE", severity="critical")))
+    assert plan.inserts.empty and plan.kept_dismissed == 1
 
 
 # --- properties ---------------------------------------------------------------------------------

@@ -248,15 +248,49 @@ def test_lines_with_nothing_outstanding_and_empty_stock_are_not_supply():
         AS_OF,
     )
     assert supply[["item_id", "quantity"]].values.tolist() == [[2, 4]]
-    assert list(supply.columns) == ["item_id", "po_line_id", "quantity", "available_date"]
+    assert list(supply.columns) == ["item_id", "po_line_id", "quantity", "available_date", "reason"]
     assert str(supply["po_line_id"].dtype) == "Int64"
 
 
 def test_no_demand_gives_empty_frames():
     promises, allocations = promise(stock(item_1=3), lines(), backorders())
-    assert list(promises.columns) == ["backorder_id", "promise_date", "status"]
+    assert list(promises.columns) == ["backorder_id", "promise_date", "status", "reason"]
     assert list(allocations.columns) == ["backorder_id", "po_line_id", "quantity", "available_date"]
     assert promises.empty and allocations.empty
+
+
+def test_each_promise_says_which_supply_its_date_comes_from():
+    open_lines = lines(
+        {"po_line_id": 10, "qty": 5, "p90": "2026-03-20"},
+        {"po_line_id": 11, "qty": 50, "due": "2026-04-02"},
+    ).assign(label=["PO-40364/3", "PO-7/1"], supplier_code=["ACME-DE", "BOLT"])
+    buffers = pd.DataFrame({"supplier_id": [1], "buffer_days": [2]})
+    supply = build_supply(stock(item_1=3), open_lines, buffers, AS_OF)
+    promises, _ = allocate(
+        supply,
+        backorders(
+            {"backorder_id": 1, "quantity": 3},
+            {"backorder_id": 2, "quantity": 4},
+            {"backorder_id": 3, "quantity": 6},
+            {"backorder_id": 4, "quantity": 60},
+            {"backorder_id": 5, "quantity": 17},
+        ),
+    )
+    assert promises.set_index("backorder_id")["reason"].to_dict() == {
+        1: "on hand",
+        2: "arrival p90 2026-03-20 of PO-40364/3 + 2 days ACME-DE buffer",
+        3: "due date 2026-04-02 of PO-7/1 + 2 days BOLT buffer",
+        4: "no open supply for 15 of 60 units",
+        5: "no open supply for 17 units",
+    }
+
+
+def test_a_promise_reason_names_the_safety_buffer_and_leaves_out_a_zero_supplier_buffer():
+    supply = build_supply(
+        stock(), lines({"po_line_id": 10, "qty": 5, "p90": "2026-03-20"}), NO_BUFFERS, AS_OF
+    )
+    promises, _ = allocate(supply, backorders({"backorder_id": 1, "quantity": 5}), safety_days=1)
+    assert promises["reason"].tolist() == ["arrival p90 2026-03-20 of line 10 + 1 day safety buffer"]
 
 
 def test_backorder_of_nothing_is_refused():

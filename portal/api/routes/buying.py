@@ -56,6 +56,7 @@ PROMISE_COLUMNS = [
     "status",
     "communicated_date",
     "slip_days",
+    "reason",
 ]
 STATUS_HELP = f"Promise statuses: {', '.join(STATUSES)} (default: all)"
 SCORECARD_ROLES = frozenset({Role.MANAGER, Role.ADMIN})

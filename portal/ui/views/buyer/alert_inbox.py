@@ -1,4 +1,4 @@
-"""A buyer's home: live alerts, worst first, to acknowledge, snooze, comment on and resolve."""
+"""A buyer's home: one row per problem (a line or a customer order), by customer impact, to work."""
 
 import datetime as dt
 import re
@@ -6,13 +6,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from portal.queries.alerts import (
-    AlertFilter,
-    alert_comments,
-    alert_inbox,
-    alert_rule_names,
-    alert_severity_counts,
-)
+from portal.queries.alerts import AlertFilter, alert_comments, alert_problems, alert_rule_names
 from portal.queries.directory import supplier_codes
 from portal.services.alerts import (
     acknowledge_alerts,
@@ -66,7 +60,7 @@ rules = c2.multiselect(
 )
 severities = c3.multiselect(
     "Severity",
-    ["critical", "warning", "info"],
+    ["critical", "warning"],
     format_func=SEVERITY_WORDS.get,
     key="alert_inbox.severities",
     placeholder="All",
@@ -85,18 +79,28 @@ filters = AlertFilter(
     include_snoozed=base.include_snoozed,
 )
 
-frame, total, new = read(
-    alert_inbox, filters, today=today, limit=PAGE, offset=page_offset("alert_inbox.page", PAGE), since=since
+problems = read(
+    alert_problems,
+    filters,
+    today=today,
+    limit=PAGE,
+    offset=page_offset("alert_inbox.page", PAGE),
+    since=since,
 )
-counts = read(alert_severity_counts, filters, today=today)
+frame, total, new = problems.rows, problems.total, problems.new
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Alerts", f"{total:,}")
-m2.metric(":red[**Critical**]", f"{counts['critical']:,}")
-m3.metric(":orange[**Warning**]", f"{counts['warning']:,}")
+m1.metric(
+    "Problems",
+    f"{total:,}",
+    help=f"One per line or customer order, holding its {problems.alerts:,} alerts; info-level alerts "
+    "are on the line page only.",
+)
+m2.metric(":red[**Critical**]", f"{problems.by_severity['critical']:,}")
+m3.metric(":orange[**Warning**]", f"{problems.by_severity['warning']:,}")
 m4.metric(
     "New since your last visit",
     f"{new:,}",
-    help="Alerts first seen after your previous visit"
+    help="Problems with an alert first seen after your previous visit"
     + (f" ({since:%Y-%m-%d %H:%M} UTC)." if since > dt.datetime.min else " (this is your first visit)."),
 )
 flash(FLASH)
@@ -110,62 +114,109 @@ def _state(row: pd.Series) -> str:
     snoozed = row["snoozed_until"]
     if snoozed is not None and pd.notna(snoozed) and snoozed > today:
         return f"Snoozed to {snoozed:%m-%d}"
+    if row["is_new"] and row["status"] == "open":
+        return "New"
     return str(row["status"]).capitalize()
 
 
-def _short(row: pd.Series) -> str:
-    """The message without its leading subject, which the table already shows."""
-    message = str(row["message"])
+def _short(message: str, row: pd.Series) -> str:
+    """A message without its leading subject, which the table already shows."""
     if row["line"] is not None and pd.notna(row["line"]):
         return message.removeprefix(str(row["line"])).lstrip(" :")
     return re.sub(r"^Backorder \S+ \([^)]*\)\s*", "", message)
 
 
+def _headline(row: pd.Series) -> str:
+    text = _short(str(row["message"]), row)
+    reason = row.get("reopen_reason")
+    if reason is not None and pd.notna(reason):
+        return f"Reopened ({reason}): {text}"
+    return text
+
+
+def _waiting(row: pd.Series) -> str:
+    """A line: how many customer orders wait on it; an order: its customer."""
+    if str(row["subject_key"]).startswith("backorder:"):
+        return str(row["customer"]) if pd.notna(row["customer"]) else "a customer"
+    n = int(row["waiting_orders"])
+    return "" if n == 0 else f"{n} order{'s' if n != 1 else ''} waiting"
+
+
 view = frame.assign(
-    message=frame.apply(_short, axis=1),
+    message=frame.apply(_headline, axis=1),
     severity=frame["severity"].map(SEVERITY_WORDS),
-    new=frame["is_new"].map({True: "new", False: ""}),
     subject=frame["line"].fillna(frame["order_ref"]).fillna(frame["supplier_code"]),
     rule=frame["rule"].map(rule_label),
+    also=frame["other_rules"].map(lambda rules: " · ".join(rule_label(r) for r in rules)),
+    waiting=frame.apply(_waiting, axis=1),
     state=frame.apply(_state, axis=1),
+    # "0 d" reads as on time: a problem no alert dates (behind plan, quality) shows no figure.
+    days_late=frame["days_late"].astype("Int64").where(frame["days_late"] > 0),
 )
 # Widths fit a 1280 px screen with the menu open: the message takes what is left and is shown
-# in full below the table for the ticked alerts.
-selected = selectable_table(
+# in full below the table for the ticked problems. Row ids are the headline alerts'.
+selected_heads = selectable_table(
     view,
     id_column="alert_id",
     key=TABLE,
-    tones={"severity": SEVERITY_TONES, "new": {"new": "info"}},
-    column_order=["severity", "new", "subject", "rule", "supplier_code", "days_late", "state", "message"],
+    tones={"severity": SEVERITY_TONES, "state": {"New": "info"}},
+    column_order=[
+        "severity",
+        "subject",
+        "waiting",
+        "days_late",
+        "rule",
+        "also",
+        "message",
+        "supplier_code",
+        "state",
+    ],
     column_config={
         "severity": st.column_config.TextColumn("Severity", width=72),
-        "new": st.column_config.TextColumn("New", width=42, help="First seen since your last visit"),
         "subject": st.column_config.TextColumn(
             "Line / order", width=95, help="PO line, or customer backorder"
         ),
-        "rule": st.column_config.TextColumn("Rule", width=128),
-        "supplier_code": st.column_config.TextColumn("Supplier", width=92),
+        "waiting": st.column_config.TextColumn(
+            "Customers",
+            width=118,
+            help="A line: the customer orders whose promise counts on it. An order: its customer.",
+        ),
         "days_late": st.column_config.NumberColumn(
             "Late", width=52, format="%d d", help="Days after need-by (lines) or after the date told (orders)"
         ),
-        "state": st.column_config.TextColumn("Status", width=100),
-        "message": st.column_config.TextColumn("What the portal sees", width=200),
+        "rule": st.column_config.TextColumn("Problem", width=112, help="Its worst condition"),
+        "also": st.column_config.TextColumn("Also", width=100, help="Its other conditions"),
+        "message": st.column_config.TextColumn("What the portal sees", width=260),
+        "supplier_code": st.column_config.TextColumn("Supplier", width=88),
+        "state": st.column_config.TextColumn(
+            "Status", width=96, help="New: an alert first seen since your last visit"
+        ),
     },
 )
 pager(total, PAGE, "alert_inbox.page")
 
-if not selected:
+if not selected_heads:
     st.caption(
-        "Tick alerts (the box left of each row) to acknowledge, snooze, comment on or resolve them, "
-        "or to open their line."
+        "Problems come first by customer impact: the orders waiting on them, their priority, and how "
+        "late. Tick problems (the box left of each row) to acknowledge, snooze, comment on or resolve "
+        "every alert of each, or to open their line."
     )
     st.stop()
 
-chosen = frame[frame["alert_id"].isin(selected)]
+chosen = frame[frame["alert_id"].isin(selected_heads)]
+selected = sorted(int(i) for ids in chosen["alert_ids"] for i in ids)
 with st.container(border=True):
-    st.markdown(f"**{len(selected)} alert{'s' if len(selected) > 1 else ''} selected**")
+    n, alerts = len(chosen), len(selected)
+    st.markdown(
+        f"**{n} problem{'s' if n > 1 else ''} selected** ({alerts} alert{'s' if alerts != 1 else ''})"
+    )
     for row in chosen.head(5).itertuples(index=False):
-        st.text(f"{SEVERITY_WORDS.get(row.severity, row.severity)} · {row.message}")
+        priority = (
+            f" · customer priority {int(row.priority)}" if pd.notna(row.priority) and row.priority else ""
+        )
+        st.text(f"{SEVERITY_WORDS.get(row.severity, row.severity)}{priority} · {row.message}")
+        for rule, message in zip(row.other_rules, row.other_messages, strict=True):
+            st.text(f"    also {rule_label(rule).lower()} · {message}")
     if len(chosen) > 5:
         st.caption(f"... and {len(chosen) - 5} more.")
     links = chosen[chosen["po_line_id"].notna()].drop_duplicates("po_line_id").head(5)
@@ -178,6 +229,10 @@ with st.container(border=True):
             icon=":material/shopping_cart:",
             query_params={"order": str(ref)},
         )
+    st.caption(
+        "Resolving a problem whose conditions still hold dismisses it: it stays closed until it gets "
+        "materially worse (later by the days an admin set, or more severe), then reopens saying why."
+    )
 
     b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1.3, 1], vertical_alignment="bottom")
     done = None
@@ -208,12 +263,15 @@ with st.container(border=True):
             done = call(comment_on_alerts, selected, body), "commented on"
     if done is not None and done[0] is not None:
         changed, verb = done
-        flash(FLASH, f"{changed} alert{'s' if changed != 1 else ''} {verb}.")
+        flash(
+            FLASH,
+            f"{changed} alert{'s' if changed != 1 else ''} of {n} problem{'s' if n != 1 else ''} {verb}.",
+        )
         clear_selection(TABLE)
         st.rerun()
 
-if len(selected) == 1:
-    comments = read(alert_comments, selected[0])
+if len(chosen) == 1:
+    comments = read(alert_comments, int(chosen["alert_id"].iloc[0]))
     st.markdown("**Comments**")
     if comments.empty:
         st.caption("No comments yet.")

@@ -73,6 +73,7 @@ frame, total, counts = read(
 )
 
 m1, m2, m3, m4, m5 = st.columns(5)
+# The counts follow the filters: they add up to what the table holds.
 m1.metric("Waiting", f"{sum(counts[s] for s in STATUS_LABELS):,}")
 m2.metric(
     ":red[**Promise slipped**]", f"{counts[PROMISE_SLIPPED]:,}", help="Promise later than the date told"
@@ -84,9 +85,9 @@ flash(FLASH)
 
 with st.expander("Export promises for customer service", icon=":material/download:"):
     st.caption(
-        "Every waiting backorder: order_ref, sku, quantity, priority, promise_date (empty when "
-        "unpromisable), status, communicated_date. Cells that a spreadsheet would run as a formula "
-        "are escaped."
+        "Every waiting backorder: order_ref, customer, sku, quantity, priority, promise_date (empty when "
+        "unpromisable), status (promised, slipped or unpromisable), communicated_date, days_of_slip "
+        "and the reason for the date. Cells that a spreadsheet would run as a formula are escaped."
     )
     db, who = get_db(), me
     download_buttons(lambda: export_frame(db, who, "promises"), "promises", key="backorders.export")
@@ -111,15 +112,16 @@ selected = selectable_table(
     id_column="backorder_id",
     key=TABLE,
     tones={"status": tones},
+    # The reason is what customer service reads out: it comes right after the date it explains.
     column_order=[
         "status",
         "order_ref",
         "customer",
-        "sku",
-        "quantity",
         "promise_date",
+        "reason",
         "communicated_date",
-        "supply",
+        "quantity",
+        "sku",
     ],
     column_config={
         "status": st.column_config.TextColumn(
@@ -133,8 +135,14 @@ selected = selectable_table(
         "communicated_date": st.column_config.DateColumn(
             "Told customer", format="YYYY-MM-DD", width=96, help="The date last told to the customer"
         ),
+        "reason": st.column_config.TextColumn(
+            "Why this date",
+            width=260,
+            help="Where the promise date comes from: stock on hand, the arrival p90 of the PO line its last "
+            "unit comes from plus the supplier's buffer, or the units no supply covers",
+        ),
         "supply": st.column_config.TextColumn(
-            "Counts on", width=170, help="On-hand stock and PO lines (with the date each is available)"
+            "Counts on", help="On-hand stock and PO lines (with the date each is available)"
         ),
         "priority": st.column_config.NumberColumn("Priority", help="Higher is served first"),
         "order_date": st.column_config.DateColumn("Ordered", format="YYYY-MM-DD"),

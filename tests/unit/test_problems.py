@@ -1,0 +1,109 @@
+"""The inbox as problems: one row per subject, the worst alert as headline, customer impact first."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from portal.core.problems import group_problems, waiting_customers
+
+NOONE = pd.DataFrame(columns=["subject_key", "backorder_id", "weight", "slip"])
+
+
+def alerts(*rows: tuple) -> pd.DataFrame:
+    """(alert_id, subject_key, rule, severity, days_late[, status]) rows."""
+    return pd.DataFrame(
+        [
+            {
+                "alert_id": r[0],
+                "subject_key": r[1],
+                "rule": r[2],
+                "severity": r[3],
+                "days_late": r[4],
+                "status": r[5] if len(r) > 5 else "open",
+                "message": f"{r[2]} on {r[1]}",
+                "first_seen": pd.Timestamp("2026-03-01") + pd.Timedelta(days=r[0]),
+            }
+            for r in rows
+        ]
+    )
+
+
+def waiting(allocated: list[tuple[int, int]], orders: list[tuple[int, int, float | None]]) -> pd.DataFrame:
+    """Allocations (line, backorder) and backorders (id, priority, slip_days)."""
+    return waiting_customers(
+        pd.DataFrame(allocated, columns=["po_line_id", "backorder_id"]),
+        pd.DataFrame(orders, columns=["backorder_id", "priority", "slip_days"]),
+    )
+
+
+def test_a_line_with_three_alerts_is_one_problem_headed_by_its_worst() -> None:
+    found = group_problems(
+        alerts(
+            (1, "line:1", "BEHIND_PLAN", "warning", None),
+            (2, "line:1", "PROJECTED_LATE", "critical", 9),
+            (3, "line:1", "STALE_UPDATE", "warning", None, "acknowledged"),
+        ),
+        NOONE,
+    )
+    assert len(found) == 1
+    row = found.iloc[0]
+    assert (row["rule"], row["alert_ids"], row["alerts"], row["days_late"]) == (
+        "PROJECTED_LATE",
+        [1, 2, 3],
+        3,
+        9,
+    )
+    assert row["other_rules"] == ["BEHIND_PLAN", "STALE_UPDATE"]
+    assert row["other_messages"] == ["BEHIND_PLAN on line:1", "STALE_UPDATE on line:1"]
+    assert row["status"] == "open"  # open while any of its alerts is open
+
+
+def test_a_line_customers_wait_on_comes_before_a_later_line_nobody_waits_on() -> None:
+    found = group_problems(
+        alerts(
+            (1, "line:1", "PROJECTED_LATE", "critical", 30),
+            (2, "line:2", "PROJECTED_LATE", "critical", 2),
+            (3, "line:3", "AT_RISK", "warning", 1),
+        ),
+        waiting([(2, 10), (2, 11), (3, 12)], [(10, 0, None), (11, 2, None), (12, 0, None)]),
+    )
+    # line:2: (1 + 0) x 3 + (1 + 2) x 3 = 12; line:3: 1 x 2 = 2; line:1: nobody waits, 0.
+    assert found[["subject_key", "impact", "customers", "waiting_orders"]].values.tolist() == [
+        ["line:2", 12.0, 4.0, 2],
+        ["line:3", 2.0, 1.0, 1],
+        ["line:1", 0.0, 0.0, 0],
+    ]
+
+
+def test_an_order_already_past_the_date_told_weighs_its_slip_on_the_line_it_waits_on() -> None:
+    found = group_problems(
+        alerts(
+            (1, "line:1", "PROJECTED_LATE", "critical", 3),
+            (2, "backorder:10", "PROMISE_SLIPPED", "critical", 20),
+            (3, "line:2", "PROJECTED_LATE", "critical", 10),
+        ),
+        waiting([(1, 10), (2, 11)], [(10, 0, 20.0), (11, 0, None)]),
+    )
+    impacts = dict(zip(found["subject_key"], found["impact"], strict=True))
+    assert impacts == {"line:1": 21.0, "backorder:10": 21.0, "line:2": 11.0}
+    assert found["subject_key"].tolist()[2] == "line:2"
+
+
+def test_ties_go_to_the_higher_severity_then_more_days_late() -> None:
+    found = group_problems(
+        alerts(
+            (1, "line:1", "BEHIND_PLAN", "warning", None),
+            (2, "line:2", "PROJECTED_LATE", "critical", 1),
+            (3, "line:3", "PROJECTED_LATE", "critical", 4),
+        ),
+        NOONE,
+    )
+    assert found["subject_key"].tolist() == ["line:3", "line:2", "line:1"]
+
+
+def test_a_negative_priority_counts_as_none_and_allocations_of_one_order_count_once() -> None:
+    found = waiting([(1, 10), (1, 10)], [(10, -3, None)])
+    assert found.to_dict("records") == [
+        {"subject_key": "line:1", "backorder_id": 10, "weight": 1.0, "slip": 0.0},
+        {"subject_key": "backorder:10", "backorder_id": 10, "weight": 1.0, "slip": 0.0},
+    ]

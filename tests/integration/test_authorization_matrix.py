@@ -208,6 +208,12 @@ MATRIX: dict[str, tuple[Callable[[Ctx, Any], Any], dict[str, str]]] = {
         lambda c, a: svc("services.users.reset_password")(c.db, a, c.bolt_user_id, "bolt-password-1"),
         ONLY_ADMIN,
     ),
+    "services.suppliers.set_supplier_timezone": (
+        lambda c, a: svc("services.suppliers.set_supplier_timezone")(
+            c.db, a, c.world.acme_id, "Asia/Shanghai"
+        ),
+        ONLY_ADMIN,
+    ),
     "services.users.set_user_active": (
         lambda c, a: svc("services.users.set_user_active")(c.db, a, c.bolt_user_id, True),
         ONLY_ADMIN,
@@ -244,6 +250,7 @@ MATRIX: dict[str, tuple[Callable[[Ctx, Any], Any], dict[str, str]]] = {
         lambda c, a: svc("queries.lines.output_sheet")(c.db, a, AS_OF),
         SCOPED_READ,
     ),
+    "queries.lines.my_today": (lambda c, a: svc("queries.lines.my_today")(c.db, a), EVERYONE),
     "queries.lines.recent_working_days": (
         lambda c, a: svc("queries.lines.recent_working_days")(c.db, a, AS_OF),
         EVERYONE,

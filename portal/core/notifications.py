@@ -24,6 +24,8 @@ from portal.core.domain import ValidationError
 
 ALERT_DIGEST = "alert_digest"
 SUPPLIER_REMINDER = "supplier_reminder"
+#: Reminders go out from this hour of the supplier's local morning (its time zone), once per local day.
+REMINDER_LOCAL_HOUR = 7
 CRITICAL_WEBHOOK = "critical_webhook"
 TEST_EMAIL = "test_email"
 

@@ -11,11 +11,12 @@ from portal.queries.line_detail import line_detail
 from portal.queries.lines import LineFilter, line_choices, open_lines, output_sheet, recent_working_days
 from portal.services.production import post_report, post_reports
 from portal.ui.charts import show_burnup
-from portal.ui.context import actor, call, read
+from portal.ui.context import actor, call, read, today
 from portal.ui.text import plain
 from portal.ui.widgets import SUPPLIER_LINE_KEY, line_picker, line_summary
 
 VERSION = "daily_output.version"
+TODAY = "daily_output.today"
 CHANGES = "daily_output.changes"
 FORMAT_HELP = (
     "Columns: po_number, line, date, good_qty, and optionally rejected_qty and note. "
@@ -38,7 +39,8 @@ def _bump() -> None:
 
 
 def _day_name(day: dt.date) -> str:
-    return f"{day:%a %d %b %Y}" + (" (today)" if day == dt.date.today() else "")
+    # "today" is the supplier's own local date (its time zone), not the server's.
+    return f"{day:%a %d %b %Y}" + (" (today)" if day == st.session_state.get(TODAY) else "")
 
 
 def _posted(result, day: dt.date | None, before: pd.DataFrame) -> None:  # type: ignore[no-untyped-def]
@@ -223,7 +225,11 @@ def one_line(days: list[dt.date], choices: pd.DataFrame) -> None:
     line_id = line_picker(choices, key="daily_output.one_line")
     c1, c2, c3 = st.columns([2, 1, 1])
     day = c1.date_input(
-        "Day", value=days[0], max_value=dt.date.today(), key="daily_output.one_day", format="YYYY-MM-DD"
+        "Day",
+        value=days[0],
+        max_value=st.session_state[TODAY],
+        key="daily_output.one_day",
+        format="YYYY-MM-DD",
     )
     # The values typed start afresh after each post (the keys carry the page's version).
     good = c2.number_input(
@@ -352,7 +358,8 @@ def upload(days: list[dt.date], choices: pd.DataFrame) -> None:
 
 me = actor()
 st.title("Daily output")
-days = read(recent_working_days, dt.date.today())
+st.session_state[TODAY] = today()
+days = read(recent_working_days, st.session_state[TODAY])
 _show_changes()
 # The tabs keep their state on the server: after a post the same tab stays open, and hidden tabs do not run.
 tab_grid, tab_one, tab_file = st.tabs(

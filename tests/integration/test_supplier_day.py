@@ -11,6 +11,7 @@ from db.models import AuditEvent, ProductionReport, Supplier
 from portal.core.domain import ValidationError
 from portal.queries.exports import export_frame
 from portal.queries.lines import my_today
+from portal.queries.scorecards import supplier_scorecard
 from portal.services.production import post_report, post_reports
 from portal.services.suppliers import set_supplier_timezone
 from tests.builders import load, small_world
@@ -105,3 +106,26 @@ def test_a_suppliers_file_with_a_bad_time_zone_names_the_row_and_column(db, worl
     result = load(db, world.admin, "suppliers", text)
     assert [(e.row, e.column) for e in result.errors] == [(2, "timezone")]
     assert "IANA time zone" in result.errors[0].reason
+
+
+def _post_each_report_next_day_at_17_utc(db, line_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Every report of the line posted the next working day at 17:00 UTC (18:00 Berlin, 01:00+1 Shanghai)."""
+    with db.write() as session:
+        for report in session.scalars(select(ProductionReport).where(ProductionReport.po_line_id == line_id)):
+            next_day = report.report_date + dt.timedelta(days=3 if report.report_date.weekday() == 4 else 1)
+            report.created_at = dt.datetime.combine(next_day, dt.time(17, 0))
+        session.commit()
+
+
+def test_responsiveness_judges_a_posting_on_the_suppliers_local_day(db, world) -> None:  # type: ignore[no-untyped-def]
+    _post_each_report_next_day_at_17_utc(db, world.line_ids["PO-1/1"])
+    as_of = dt.date(2026, 3, 31)
+    in_berlin = supplier_scorecard(db, world.admin, world.acme_id, "2026-03", today=as_of).summary
+    set_supplier_timezone(db, world.admin, world.acme_id, "Asia/Shanghai")
+    in_shanghai = supplier_scorecard(db, world.admin, world.acme_id, "2026-03", today=as_of).summary
+
+    # Posted the next working day by 18:00 in Berlin: on time. In Shanghai it is already 01:00 the
+    # day after: late, although the UTC date is the same.
+    assert in_berlin["reported_on_time"] == 5
+    assert in_shanghai["reported_on_time"] == 0
+    assert in_shanghai["responsiveness"] < in_berlin["responsiveness"]

@@ -94,6 +94,8 @@ OWN_OBJECT_READ_AS_MISSING = {
     "manager": ALLOW,
     "admin": ALLOW,
 }
+#: A user's own draft (no supplier object): every role that posts output keeps one; managers post nothing.
+OWN_DRAFT = {"own": ALLOW, "other": ALLOW, "buyer": ALLOW, "manager": DENY, "admin": ALLOW}
 OWN_OBJECT_WRITE = {"own": ALLOW, "other": DENY, "buyer": ALLOW, "manager": DENY, "admin": ALLOW}
 
 
@@ -207,6 +209,18 @@ MATRIX: dict[str, tuple[Callable[[Ctx, Any], Any], dict[str, str]]] = {
     "services.users.reset_password": (
         lambda c, a: svc("services.users.reset_password")(c.db, a, c.bolt_user_id, "bolt-password-1"),
         ONLY_ADMIN,
+    ),
+    "services.drafts.save_output_draft": (
+        lambda c, a: svc("services.drafts.save_output_draft")(c.db, a, AS_OF, {c.acme_line: {"good_qty": 5}}),
+        OWN_DRAFT,
+    ),
+    "services.drafts.output_draft": (
+        lambda c, a: svc("services.drafts.output_draft")(c.db, a, AS_OF),
+        OWN_DRAFT,
+    ),
+    "services.drafts.clear_output_draft": (
+        lambda c, a: svc("services.drafts.clear_output_draft")(c.db, a, AS_OF),
+        OWN_DRAFT,
     ),
     "services.suppliers.set_supplier_timezone": (
         lambda c, a: svc("services.suppliers.set_supplier_timezone")(

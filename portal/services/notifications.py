@@ -77,6 +77,7 @@ from portal.core.timezones import local_time
 from portal.services import audit, planning
 from portal.services.access import ALL_ROLES, Actor, service
 from portal.services.locks import SWEEP_LOCK, job_lock
+from portal.services.posting_links import issue_posting_link, link_url
 
 log = logging.getLogger("portal.notifications")
 
@@ -546,12 +547,15 @@ def _plan_reminders(
         if key in done:
             continue
         rules = by_supplier[sid]
+        # One posting link per reminder: 24 hours, this supplier only, revocable (services.posting_links).
+        _link_id, secret = issue_posting_link(session, sid, email=email, now=now)
         content = msg.reminder_email(
             names[sid],
             rules.get(AlertRule.STALE_UPDATE.value, []),
             rules.get(AlertRule.LATE_START.value, []),
             as_of=local_days[sid],
             base_url=settings.base_url,
+            posting_link=link_url(settings.base_url, secret),
         )
         _outbox(
             session,

@@ -292,8 +292,7 @@ def revise_schedule(
                 after={**submitted, "revision": revision},
                 po_line_id=line_id,
             )
-            # A supplier's today may be behind the server's date (its time zone): never recompute in the past.
-            recompute_affected(session, line_ids=[line_id], as_of=max(today, dt.date.today()))
+            recompute_affected(session, line_ids=[line_id], as_of=today)
             session.commit()
     except IntegrityError:
         # The unique (po_line_id, revision) constraint: a concurrent save got the revision first.

@@ -107,6 +107,14 @@ def _acme_token(c: Ctx) -> int:
     return create_api_token(c.db, Actor.system("test"), "to revoke", username="acme").token_id
 
 
+def _acme_posting_link(c: Ctx) -> int:
+    """A posting link of ACME, for the revoke row."""
+    from portal.services.access import Actor
+    from portal.services.posting_links import create_posting_link
+
+    return create_posting_link(c.db, Actor.system("test"), c.world.acme_id)[0]
+
+
 def _reports_table() -> Any:
     text = "po_number,line,date,good_qty\nPO-1,1,2026-03-10,5\n"
     return check_rows(read_table(text.encode(), "r.csv", "reports"), "reports")
@@ -221,6 +229,18 @@ MATRIX: dict[str, tuple[Callable[[Ctx, Any], Any], dict[str, str]]] = {
     "services.drafts.clear_output_draft": (
         lambda c, a: svc("services.drafts.clear_output_draft")(c.db, a, AS_OF),
         OWN_DRAFT,
+    ),
+    "services.posting_links.create_posting_link": (
+        lambda c, a: svc("services.posting_links.create_posting_link")(c.db, a, c.world.acme_id),
+        ONLY_ADMIN,
+    ),
+    "services.posting_links.revoke_posting_link": (
+        lambda c, a: svc("services.posting_links.revoke_posting_link")(c.db, a, _acme_posting_link(c)),
+        ONLY_ADMIN,
+    ),
+    "services.posting_links.list_posting_links": (
+        lambda c, a: svc("services.posting_links.list_posting_links")(c.db, a),
+        ONLY_ADMIN,
     ),
     "services.suppliers.set_supplier_timezone": (
         lambda c, a: svc("services.suppliers.set_supplier_timezone")(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -206,6 +207,21 @@ def test_a_supplier_is_reminded_in_its_own_morning_dated_by_its_local_day(db, wo
         [reminder] = mailbox.to(address)
         assert "(as of 2026-03-12)" in reminder.message["Subject"]
     assert len(mailbox.to(ACME_CONTACT)) == 1
+
+
+def test_a_reminder_carries_a_posting_link_that_opens_for_its_supplier_only(db, world, mailbox) -> None:  # type: ignore[no-untyped-def]
+    from portal.services.posting_links import open_posting_link
+
+    run(db)
+
+    [reminder] = mailbox.to(ACME_CONTACT)
+    found = re.search(rf"{re.escape(BASE)}/post_output\?link=(pl_[A-Za-z0-9_-]+)", reminder.text)
+    assert found is not None
+    assert f'href="{found.group(0)}"' in reminder.html
+    grant = open_posting_link(db, found.group(1), now=NOW + dt.timedelta(hours=1))
+    assert (grant.supplier_code, grant.today) == ("ACME", AS_OF)
+    [bolt] = mailbox.to(BOLT_CONTACTS[0])
+    assert found.group(1) not in bolt.text
 
 
 def test_a_team_webhook_gets_each_critical_alert_once_as_slack_json(db, world, mailbox, hook) -> None:  # type: ignore[no-untyped-def]

@@ -15,6 +15,7 @@ from portal.services.drafts import clear_output_draft, output_draft, save_output
 from portal.services.production import post_report, post_reports
 from portal.ui.charts import show_burnup
 from portal.ui.context import actor, call, get_db, read, today
+from portal.ui.output_cards import looks_like_a_phone, output_cards
 from portal.ui.text import plain
 from portal.ui.widgets import SUPPLIER_LINE_KEY, line_picker, line_summary
 
@@ -171,47 +172,9 @@ def _save_draft(day: dt.date, values: dict[int, dict]) -> None:
     st.session_state[key] = values
 
 
-@st.fragment
-def grid(days: list[dt.date]) -> None:
-    """Many lines, one day: the grid of lines in production; typing reruns only this fragment."""
-    left, right = st.columns([1, 2], vertical_alignment="bottom")
-    day = left.selectbox(
-        "Day",
-        days,
-        format_func=functools.partial(_day_name, today=st.session_state[TODAY]),
-        key="daily_output.day",
-        on_change=_bump,
-    )
-    sheet = read(output_sheet, day)
-    if sheet.empty:
-        st.info(
-            f"No line is in production on {_day_name(day, st.session_state[TODAY])}. "
-            "Use **One line** for a line not listed here."
-        )
-        return
-    # Lines still to post come first: the common task is filling in those.
-    sheet = sheet.sort_values(["posted_good_qty", "line"], kind="stable", key=_posted_key)
-    sheet = sheet.reset_index(drop=True)
-    # The actions sit above the grid, so they stay in view however many lines there are.
-    actions = right.container(horizontal=True, vertical_alignment="center")
-    st.caption(
-        "Type each line's **good** units made that day, and rejected units if any; empty rows are not "
-        "posted. Typing on a line with a value on record corrects it. What you type is kept as a draft "
-        "until you post it, even if you leave the page."
-    )
-    # The grid starts from the server-side draft once per version (a refresh or a new login starts a
-    # new session and finds it again); later reruns keep the same starting data, so the editor's own
-    # state of what was typed stays valid.
-    base_key = f"{DRAFT}.base.{_version()}.{day.isoformat()}"
-    if base_key not in st.session_state:
-        draft = output_draft(get_db(), actor(), day)
-        st.session_state[base_key] = _grid_data(sheet, draft)
-        st.session_state[f"{DRAFT}.{day.isoformat()}"] = _typed_values(st.session_state[base_key], sheet)
-    data = st.session_state[base_key]
-    if len(data) != len(sheet) or not data["line"].equals(sheet["line"]):
-        # Lines started or finished since: rebuild from the draft.
-        data = st.session_state[base_key] = _grid_data(sheet, output_draft(get_db(), actor(), day))
-    edited = st.data_editor(
+def _table(data: pd.DataFrame) -> pd.DataFrame:
+    """The wide grid (a desktop): one row per line, typed in place."""
+    return st.data_editor(
         data,
         key=f"daily_output.grid.{_version()}",
         hide_index=True,
@@ -240,6 +203,63 @@ def grid(days: list[dt.date]) -> None:
             ),
         },
     )
+
+
+@st.fragment
+def grid(days: list[dt.date]) -> None:
+    """Many lines, one day: the grid of lines in production; typing reruns only this fragment."""
+    left, right = st.columns([1, 2], vertical_alignment="bottom")
+    day = left.selectbox(
+        "Day",
+        days,
+        format_func=functools.partial(_day_name, today=st.session_state[TODAY]),
+        key="daily_output.day",
+        on_change=_bump,
+    )
+    sheet = read(output_sheet, day)
+    if sheet.empty:
+        st.info(
+            f"No line is in production on {_day_name(day, st.session_state[TODAY])}. "
+            "Use **One line** for a line not listed here."
+        )
+        return
+    # Lines still to post come first: the common task is filling in those.
+    sheet = sheet.sort_values(["posted_good_qty", "line"], kind="stable", key=_posted_key)
+    sheet = sheet.reset_index(drop=True)
+    # A phone gets one card per line (no sideways scrolling); the browser's User-Agent picks the default.
+    layout = right.segmented_control(
+        "Layout",
+        ["Table", "Cards"],
+        default="Cards" if looks_like_a_phone() else "Table",
+        key="daily_output.layout",
+        label_visibility="collapsed",
+    )
+    cards = layout == "Cards" or (layout is None and looks_like_a_phone())
+    # The table's actions sit above it, so they stay in view however many lines there are.
+    actions = None if cards else right.container(horizontal=True, vertical_alignment="center")
+    st.caption(
+        "Type each line's **good** units made that day, and rejected units if any; empty rows are not "
+        "posted. Typing on a line with a value on record corrects it. What you type is kept as a draft "
+        "until you post it, even if you leave the page."
+    )
+    # The grid starts from the server-side draft once per version (a refresh or a new login starts a
+    # new session and finds it again); later reruns keep the same starting data, so the editor's own
+    # state of what was typed stays valid.
+    base_key = f"{DRAFT}.base.{_version()}.{day.isoformat()}"
+    if base_key not in st.session_state:
+        draft = output_draft(get_db(), actor(), day)
+        st.session_state[base_key] = _grid_data(sheet, draft)
+        st.session_state[f"{DRAFT}.{day.isoformat()}"] = _typed_values(st.session_state[base_key], sheet)
+    data = st.session_state[base_key]
+    if len(data) != len(sheet) or not data["line"].equals(sheet["line"]):
+        # Lines started or finished since: rebuild from the draft.
+        data = st.session_state[base_key] = _grid_data(sheet, output_draft(get_db(), actor(), day))
+    if cards:
+        edited = output_cards(sheet, data, key=f"daily_output.cards.{_version()}")
+        # Cards: the Post button comes after the last card, where the thumb is.
+        actions = st.container(horizontal=True, vertical_alignment="center")
+    else:
+        edited = _table(data)
     _save_draft(day, _typed_values(edited, sheet))
     # Below the grid: a confirmation or an error appearing here never moves the rows being typed in.
     problems = st.container()
@@ -255,6 +275,7 @@ def grid(days: list[dt.date]) -> None:
     )[send]
     todo = int(sheet["posted_good_qty"].isna().sum())
     label = f"Post {len(rows)} line(s)" if len(rows) else "Post"
+    assert actions is not None
     clicked = actions.button(
         label, type="primary", disabled=rows.empty, key="daily_output.post", icon=":material/send:"
     )

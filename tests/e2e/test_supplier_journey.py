@@ -29,6 +29,7 @@ GRID_COLUMNS = {
     "item": 150,
     "plan": 65,
     "on_record": 75,
+    "rejected_on_record": 80,
     "good_qty": 85,
     "rejected_qty": 75,
     "note": 140,

@@ -38,6 +38,10 @@ sheet = output_sheet(db, grant.actor, grant.today)
 if sheet.empty:
     st.info("None of your lines is in production today: there is nothing to post.")
     st.stop()
+# Lines still to post today come first.
+sheet = sheet.sort_values(
+    ["posted_good_qty", "line"], key=lambda c: c.notna() if c.name == "posted_good_qty" else c
+)
 sheet = sheet.reset_index(drop=True)
 version = int(st.session_state.get(VERSION, 0))
 typed = pd.DataFrame(

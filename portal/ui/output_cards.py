@@ -44,23 +44,26 @@ def output_cards(sheet: pd.DataFrame, typed: pd.DataFrame, key: str) -> pd.DataF
             st.caption(
                 f"Plan/day {plan} · On record: {_on_record(row.posted_good_qty, row.posted_rejected_qty)}"
             )
-            left, right = st.columns(2)
+            # Side by side even on a phone (columns would stack below 640 px): the card stays short.
+            row_box = st.container(horizontal=True, gap="small")
             good.append(
-                left.number_input(
+                row_box.number_input(
                     "Good units",
                     min_value=0,
                     step=1,
                     value=_number(typed["good_qty"].iloc[i]),
                     key=f"{key}.good.{row.line_id}",
+                    width="stretch",
                 )
             )
             rejected.append(
-                right.number_input(
+                row_box.number_input(
                     "Rejected",
                     min_value=0,
                     step=1,
                     value=_number(typed["rejected_qty"].iloc[i]),
                     key=f"{key}.rejected.{row.line_id}",
+                    width="stretch",
                 )
             )
             note = typed["note"].iloc[i]

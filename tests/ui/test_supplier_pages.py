@@ -326,6 +326,22 @@ def _walk(node):  # type: ignore[no-untyped-def]
     return out
 
 
+def test_in_the_card_layout_a_supplier_posts_a_line_from_its_card(
+    monkeypatch, sqlite_url, sqlite_db, world
+) -> None:  # type: ignore[no-untyped-def]
+    line = world.line_ids["PO-1/1"]
+    day = last_working_day(sqlite_db, world)
+    at = app_as(monkeypatch, sqlite_url, world.acme_user)
+    at.session_state["daily_output.layout"] = "Cards"
+    at.switch_page(f"{PAGES}/daily_output.py").run()
+    assert not at.data_editor  # cards instead of the wide grid
+    at.number_input(key=f"daily_output.cards.0.good.{line}").set_value(33).run()
+    at.number_input(key=f"daily_output.cards.0.rejected.{line}").set_value(2).run()
+    at.button(key="daily_output.post").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert reports(sqlite_db, line, day) == [(1, 33, True)]
+
+
 def test_one_line_and_day_in_the_form_starts_production(monkeypatch, sqlite_url, sqlite_db, world) -> None:  # type: ignore[no-untyped-def]
     line = world.line_ids["PO-1/2"]
     day = last_working_day(sqlite_db, world)

@@ -80,9 +80,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('suppliers', schema=None) as batch_op:
-        batch_op.drop_column('timezone')
-
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_audit_events_posting_link_id_posting_links'), type_='foreignkey')
         batch_op.drop_column('posting_link_id')
@@ -92,3 +89,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_posting_links_supplier_id'))
 
     op.drop_table('posting_links')
+    # Not in batch mode: on SQLite that rebuilds suppliers, which other tables' foreign keys refuse.
+    # Both databases drop a plain column natively (SQLite since 3.35).
+    op.execute('ALTER TABLE suppliers DROP COLUMN timezone')

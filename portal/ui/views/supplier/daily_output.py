@@ -183,13 +183,13 @@ def _table(data: pd.DataFrame) -> pd.DataFrame:
         disabled=["line", "item", "plan", "on_record", "rejected_on_record", "remaining"],
         column_config={
             "line": st.column_config.TextColumn("Line", pinned=True, width=95),
-            "item": st.column_config.TextColumn("Item", width=150),
+            "item": st.column_config.TextColumn("Item", width=130),
             "plan": st.column_config.NumberColumn("Plan/day", help="Your planned daily output", width=65),
             "on_record": st.column_config.NumberColumn(
                 "On record", help="Good units already posted for this day", width=75
             ),
             "rejected_on_record": st.column_config.NumberColumn(
-                "Rejected on record", help="Rejected units already posted for this day", width=80
+                "Rej. on record", help="Rejected units already posted for this day", width=75
             ),
             "good_qty": st.column_config.NumberColumn(
                 "Good units", min_value=0, step=1, format="%d", width=85, help="Good units made that day"
@@ -197,7 +197,7 @@ def _table(data: pd.DataFrame) -> pd.DataFrame:
             "rejected_qty": st.column_config.NumberColumn(
                 "Rejected", min_value=0, step=1, format="%d", width=75, help="Units rejected that day"
             ),
-            "note": st.column_config.TextColumn("Note", max_chars=2000, width=140),
+            "note": st.column_config.TextColumn("Note", max_chars=2000, width=120),
             "remaining": st.column_config.NumberColumn(
                 "Remaining", format="localized", help="Ordered minus good units posted so far", width=80
             ),

@@ -67,8 +67,14 @@ def test_a_posting_link_posts_only_today_whatever_date_is_sent(db, world) -> Non
 
 def test_a_posting_link_used_for_another_suppliers_line_writes_nothing(db, world) -> None:  # type: ignore[no-untyped-def]
     _link_id, secret = create_posting_link(db, world.admin, world.bolt_id, now=NOW)
-    with pytest.raises(PermissionDenied):
-        post_with_link(db, secret, [ROW], now=NOW + dt.timedelta(hours=8))
+    # Refused as a whole here; where another supplier's line is a row error ("not one of your
+    # lines"), it comes back as that row's error. Either way nothing is written.
+    try:
+        result = post_with_link(db, secret, [ROW], now=NOW + dt.timedelta(hours=8))
+    except PermissionDenied:
+        pass
+    else:
+        assert [(e.row, e.column) for e in result.errors] == [(2, "line")]
     assert reports_on(db, TUESDAY) == []
 
 

@@ -70,6 +70,8 @@ class Supplier(Base):
     working_weekdays: Mapped[str] = mapped_column(String(7), default="1111100", server_default="1111100")
     transit_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     capacity_per_day: Mapped[int | None] = mapped_column(Integer)
+    #: IANA time zone: the supplier's "today" is its local date (default from its country).
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -414,6 +416,8 @@ class AuditEvent(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: The API token the change came through (None: the browser, the command line, the scheduler).
     api_token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id", ondelete="SET NULL"))
+    #: The posting link the change came through (a supplier posting from its reminder, no login).
+    posting_link_id: Mapped[int | None] = mapped_column(ForeignKey("posting_links.id", ondelete="SET NULL"))
 
     __table_args__ = (Index("ix_audit_events_entity", "entity", "entity_id"),)
 
@@ -677,3 +681,44 @@ class ApiIdempotencyKey(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+
+class OutputDraft(Base):
+    """What a user typed in the Daily output grid for a day and has not posted yet (one per user and day).
+
+    Saved as the grid changes, so a page change, a refresh or a new login on the same day finds it
+    again; deleted when the day is posted.
+    """
+
+    __tablename__ = "output_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    report_date: Mapped[dt.date] = mapped_column(Date)
+    #: {"<po_line_id>": {"good_qty": int | None, "rejected_qty": int | None, "note": str | None}}
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("user_id", "report_date"),)
+
+
+class PostingLink(Base):
+    """A signed, expiring link in a supplier's reminder: post today's output for its open lines, nothing else.
+
+    Only the SHA-256 of the random secret is stored; the e-mail holds the secret.
+    """
+
+    __tablename__ = "posting_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id", ondelete="CASCADE"), index=True)
+    #: The address the reminder went to (who the link was for).
+    email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revoked_by: Mapped[str | None] = mapped_column(String(120))
+    #: When output was last posted through it (None: never used).
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    uses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

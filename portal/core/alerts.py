@@ -368,7 +368,10 @@ def _stale_update(x: _Lines) -> pd.DataFrame:
     has_reports = ~np.isnat(last) | (x.num("produced") > 0) | (x.num("reported_days") > 0)
     in_production = (x.frame["status"] == LineStatus.IN_PRODUCTION.value).to_numpy()
     since = np.where(~np.isnat(last), last, np.where(start < x.as_of, start, _NO_DAY))
-    quiet = x.working_days_after(since)
+    # A live sweep counts up to each supplier's own today (its local date), when the caller gives it.
+    local = "supplier_today" in x.frame.columns
+    end = x.day("supplier_today") if local else None
+    quiet = x.working_days_after(since, end)
     fires = x.producing() & (in_production | has_reports) & (quiet >= x.settings.stale_update_days)
 
     def message(s: pd.DataFrame) -> pd.Series:
@@ -379,7 +382,7 @@ def _stale_update(x: _Lines) -> pd.DataFrame:
             "{label} has had no production report for {quiet} up to {as_of} ({since})",
             label=s["label"],
             quiet=_count(s["quiet"], "working day"),
-            as_of=x.as_of_text,
+            as_of=_iso(s["supplier_today"]) if local else x.as_of_text,
             since=since_text,
         )
 

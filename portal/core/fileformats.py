@@ -32,8 +32,9 @@ from portal.core.parsing import (
     printable,
     whole_numbers,
 )
+from portal.core.timezones import is_timezone
 
-CellKind = Literal["str", "int", "date", "country", "email"]
+CellKind = Literal["str", "int", "date", "country", "email", "timezone"]
 
 #: A hard limit on cell length, whatever the column, so a huge cell cannot bloat the database.
 MAX_CELL_LENGTH = 2000
@@ -85,6 +86,7 @@ FORMATS: dict[str, FileFormat] = {
             Column("transit_days", "int", required=False, minimum=0),
             Column("capacity_per_day", "int", required=False, minimum=1),
             Column("email", "email", required=False, max_length=1000),
+            Column("timezone", "timezone", required=False, max_length=64),
         ),
         key=("code",),
     ),
@@ -486,6 +488,15 @@ def _parse_column(table: CheckedTable, column: Column, raw: pd.Series) -> pd.Ser
         ok = raw.str.fullmatch(r"[A-Za-z]{2}")
         table.add(present & ~ok, column.name, "must be a two-letter ISO country code (e.g. DE)", raw)
         return raw.str.upper().where(present & ok, None)
+    if column.kind == "timezone":
+        ok = raw.map(is_timezone).astype(bool)
+        table.add(
+            present & ~ok,
+            column.name,
+            "is not an IANA time zone (like Asia/Shanghai, Europe/Berlin or UTC)",
+            raw,
+        )
+        return raw.where(present & ok, None)
     if column.kind == "email":
         parts = raw.str.split(r"[;,]\s*", regex=True)
         bad = parts.map(lambda ps: any(p and not _EMAIL_RE.match(p) for p in ps))

@@ -24,6 +24,8 @@ from portal.core.domain import ValidationError
 
 ALERT_DIGEST = "alert_digest"
 SUPPLIER_REMINDER = "supplier_reminder"
+#: Reminders go out from this hour of the supplier's local morning (its time zone), once per local day.
+REMINDER_LOCAL_HOUR = 7
 CRITICAL_WEBHOOK = "critical_webhook"
 TEST_EMAIL = "test_email"
 
@@ -397,6 +399,12 @@ As of {{ as_of }}, the portal is missing production news on {{ count }}:
 {% endfor %}
 {% endfor %}
 
+{% if posting_link %}
+Post today's output in one step, without a password ({{ valid }}):
+{{ posting_link }}
+Do not forward this e-mail: the link lets anyone who has it post output for {{ supplier }}.
+
+{% endif %}
 Please post your daily output (or a revised schedule) here: {{ link }}
 Regular reports let the buyer keep promises to customers. Thank you.
 
@@ -417,6 +425,10 @@ _REMINDER_HTML = _HTML.from_string(
 {% endfor %}
 </ul>
 {% endfor %}
+{% if posting_link %}
+<p><a href="{{ posting_link }}"><strong>Post today's output</strong></a> in one step, without a password
+({{ valid }}). Do not forward this e-mail: the link lets anyone who has it post output for {{ supplier }}.</p>
+{% endif %}
 <p><a href="{{ link }}">Post your daily output</a> (or a revised schedule).
 Regular reports let the buyer keep promises to customers. Thank you.</p>
 <p style="color: #667085; font-size: 12px;">To stop these reminders, untick "Reporting reminders"
@@ -506,8 +518,10 @@ def reminder_email(
     *,
     as_of: dt.date,
     base_url: str,
+    posting_link: str | None = None,
 ) -> EmailContent:
-    """The supplier reminder: lines with no recent report, and lines whose production has not started."""
+    """The supplier reminder: lines with no recent report, and lines whose production has not started;
+    with ``posting_link``, a link that posts today's output without a password (24 hours)."""
     sections = [
         {"title": title, "alerts": sorted(items, key=lambda i: i.subject)}
         for title, items in (
@@ -524,6 +538,8 @@ def reminder_email(
         "sections": sections,
         "link": page_link(base_url, "daily_output"),
         "account": page_link(base_url, "account"),
+        "posting_link": posting_link,
+        "valid": "the link works for 24 hours, for your lines only",
     }
     return EmailContent(
         subject=f"Production update needed on {_plural(lines, 'line')} (as of {as_of.isoformat()})",

@@ -20,6 +20,7 @@ SUPPLIER_OVERVIEW_COLUMNS = [
     "code",
     "name",
     "country",
+    "timezone",
     "working_weekdays",
     "transit_days",
     "capacity_per_day",
@@ -69,6 +70,7 @@ def supplier_overview(db: Database, actor: Actor) -> pd.DataFrame:
             Supplier.code,
             Supplier.name,
             Supplier.country,
+            Supplier.timezone,
             Supplier.working_weekdays,
             Supplier.transit_days,
             Supplier.capacity_per_day,
@@ -96,7 +98,7 @@ def supplier_overview(db: Database, actor: Actor) -> pd.DataFrame:
     joined = (
         contacts.groupby("supplier_id")["email"].agg(", ".join) if len(contacts) else pd.Series(dtype=object)
     )
-    frame.insert(7, "contacts", joined.reindex(frame["supplier_id"]).to_numpy() if len(frame) else [])
+    frame.insert(8, "contacts", joined.reindex(frame["supplier_id"]).to_numpy() if len(frame) else [])
     frame["capacity_per_day"] = frame["capacity_per_day"].astype("Int64")
     frame["buffer_days"] = frame["buffer_days"].astype("Int64")
     frame["observed_capacity"] = frame["observed_capacity"].astype("float64")

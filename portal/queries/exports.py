@@ -130,9 +130,12 @@ def _suppliers(session: Session, actor: Actor) -> pd.DataFrame:
         Supplier.country,
         Supplier.transit_days,
         Supplier.capacity_per_day,
+        Supplier.timezone,
     ).order_by(Supplier.code)
-    frame = _frame(session, stmt, ["id", "code", "name", "country", "transit_days", "capacity_per_day"])
+    columns = ["id", "code", "name", "country", "transit_days", "capacity_per_day", "timezone"]
+    frame = _frame(session, stmt, columns)
     frame["email"] = joined.reindex(frame["id"]).to_numpy() if len(frame) else []
+    frame = frame[[*columns[:-1], "email", "timezone"]]
     frame["capacity_per_day"] = frame["capacity_per_day"].astype("Int64")
     return frame
 

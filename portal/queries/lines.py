@@ -27,6 +27,7 @@ from db.models import (
 )
 from portal.core.calendar import WorkCalendar
 from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, BackorderStatus, LineStatus, Severity
+from portal.core.timezones import supplier_today
 from portal.services.access import ALL_ROLES, Actor, scope_to_actor, service
 
 OPEN_LINE_COLUMNS = [
@@ -345,6 +346,16 @@ def days_between(later: dt.date | None, earlier: dt.date | None) -> int | None:
     if later is None or earlier is None:
         return None
     return (later - earlier).days
+
+
+@service(*ALL_ROLES, writes=False)
+def my_today(db: Database, actor: Actor, now: dt.datetime | None = None) -> dt.date:
+    """A supplier user's today: its supplier's local date at ``now`` (staff: the UTC date)."""
+    zone = None
+    if actor.supplier_id is not None:
+        with db.read() as session:
+            zone = session.scalar(select(Supplier.timezone).where(Supplier.id == actor.supplier_id))
+    return supplier_today(zone, now)
 
 
 @service(*ALL_ROLES, writes=False)

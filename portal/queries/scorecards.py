@@ -41,6 +41,7 @@ from portal.core import scorecard as sc
 from portal.core.calendar import CalendarSet, holiday_years_for
 from portal.core.domain import OPEN_LINE_STATUSES, LineStatus, NotFound, ValidationError
 from portal.core.settings import Settings
+from portal.core.timezones import local_dates
 from portal.services.access import ALL_ROLES, STAFF, Actor, require_supplier_access, service
 from portal.services.settings import load_settings
 
@@ -108,10 +109,17 @@ def load_scorecard_data(session: Session, supplier_ids: Collection[int] | None, 
     suppliers = _frame(
         session,
         scoped(
-            select(Supplier.id, Supplier.code, Supplier.name, Supplier.country, Supplier.working_weekdays),
+            select(
+                Supplier.id,
+                Supplier.code,
+                Supplier.name,
+                Supplier.country,
+                Supplier.working_weekdays,
+                Supplier.timezone,
+            ),
             Supplier.id,
         ).order_by(Supplier.code),
-        ["supplier_id", "code", "name", "country", "working_weekdays"],
+        ["supplier_id", "code", "name", "country", "working_weekdays", "timezone"],
     )
     closures = _frame(
         session,
@@ -187,6 +195,13 @@ def load_scorecard_data(session: Session, supplier_ids: Collection[int] | None, 
             ProductionReport.po_line_id,
         ),
         ["line_id", "report_date", "good_qty", "rejected_qty", "created_at", "is_current"],
+    )
+    # Responsiveness judges a report by the supplier's local day it was posted on (its time zone).
+    zones = lines[["line_id", "supplier_id"]].merge(suppliers[["supplier_id", "timezone"]], how="left")
+    zone_of_line = zones.set_index("line_id")["timezone"]
+    reports["created_at"] = local_dates(
+        reports["created_at"],
+        pd.Series(zone_of_line.reindex(reports["line_id"]).to_numpy(), index=reports.index),
     )
     # Public holidays for every year the working-day arithmetic touches (reports and schedules).
     years = holiday_years_for(

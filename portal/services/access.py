@@ -37,6 +37,8 @@ class Actor:
     display_name: str = ""
     #: The API token this actor came through (None: the browser, the command line, the scheduler).
     token_id: int | None = None
+    #: The posting link this actor came through (a supplier posting from its reminder, no login).
+    posting_link_id: int | None = None
 
     @property
     def name(self) -> str:

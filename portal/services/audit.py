@@ -48,6 +48,7 @@ def record(
         before=_jsonable(before),
         after=_jsonable(after),
         api_token_id=actor.token_id,
+        posting_link_id=actor.posting_link_id,
     )
     session.add(event)
     return event

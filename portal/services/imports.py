@@ -42,6 +42,7 @@ from portal.core.fileformats import (
     line_keys,
     read_table,
 )
+from portal.core.timezones import default_timezone, supplier_today
 from portal.services import audit
 from portal.services.access import NOT_YOUR_LINE, Actor, service
 from portal.services.calendars import load_calendars
@@ -124,6 +125,8 @@ def import_table(
     kind = table.kind
     if actor.role not in KIND_ROLES[kind]:
         raise PermissionDenied(f"A {actor.role.value} user cannot import {kind}.")
+    # Reports are checked against each supplier's own today (its local date) unless a day is pinned.
+    report_today = today
     today = today or dt.date.today()
     with db.write() as session:
         check_row_limit(session, actor, kind, len(table.rows))
@@ -134,7 +137,8 @@ def import_table(
             # import and a sweep holding the planning lock could wait for each other (a deadlock).
             share_planning_lock(session)
         result = ImportResult(kind=kind, rows=len(table.rows))
-        _WRITERS[kind](session, actor, table, result, today, dry_run or bool(table.errors))
+        day = report_today if kind == "reports" else today
+        _WRITERS[kind](session, actor, table, result, day, dry_run or bool(table.errors))
         result.errors = table.sorted_errors()
         if result.errors or dry_run:
             session.rollback()
@@ -254,13 +258,15 @@ def _write_suppliers(session, actor, table, result, today, dry_run) -> None:  # 
             "country": country,
             "transit_days": transit if transit is not None else 0,
             "capacity_per_day": capacity,
+            "timezone": zone or default_timezone(country),
         }
-        for code, name, country, transit, capacity in zip(
+        for code, name, country, transit, capacity, zone in zip(
             rows["code"],
             rows["name"],
             _texts(rows["country"]),
             _ints(rows["transit_days"]),
             _ints(rows["capacity_per_day"]),
+            _texts(rows["timezone"]),
             strict=True,
         )
     ]
@@ -426,13 +432,39 @@ def _write_schedules(session, actor, table, result, today, dry_run) -> None:  # 
 
 
 def check_report_days(
-    session: Session, table: CheckedTable, lines: pd.DataFrame, today: dt.date, column: str = "date"
+    session: Session,
+    table: CheckedTable,
+    lines: pd.DataFrame,
+    today: dt.date | None,
+    column: str = "date",
+    *,
+    now: dt.datetime | None = None,
 ) -> None:
-    """Refuse report dates in the future and on the supplier's non-working days."""
+    """Refuse report dates in the future and on the supplier's non-working days.
+
+    The future starts after ``today`` when given (a pinned day), else after each row's supplier's
+    own today: its local date at ``now`` (default: this instant) in its time zone.
+    """
     rows = table.rows
-    future = (rows[column] > pd.Timestamp(today)).fillna(False).to_numpy()
-    table.add(future, column, f"is in the future (today is {today.isoformat()})")
-    ok = lines["supplier_id"].notna().to_numpy() & rows[column].notna().to_numpy() & ~future
+    known = lines["supplier_id"].notna().to_numpy()
+    if today is not None:
+        limits = pd.Series(pd.Timestamp(today), index=rows.index)
+    else:
+        ids = sorted({int(i) for i in lines["supplier_id"].dropna()})
+        zones = dict(
+            session.execute(select(Supplier.id, Supplier.timezone).where(Supplier.id.in_(ids))).all()
+        )
+        by_supplier = {sid: pd.Timestamp(supplier_today(zones.get(sid), now)) for sid in ids}
+        fallback = pd.Timestamp(supplier_today(None, now))
+        limits = pd.Series(
+            [by_supplier.get(int(s), fallback) if pd.notna(s) else fallback for s in lines["supplier_id"]],
+            index=rows.index,
+        )
+    future = (rows[column] > limits).fillna(False).to_numpy()
+    for limit in limits[future].unique():
+        mask = future & (limits == limit).to_numpy()
+        table.add(mask, column, f"is in the future (today is {pd.Timestamp(limit):%Y-%m-%d})")
+    ok = known & rows[column].notna().to_numpy() & ~future
     if ok.any():
         supplier_ids = lines["supplier_id"].to_numpy()[ok].astype(int)
         calendars = load_calendars(session, set(supplier_ids.tolist()))
@@ -467,10 +499,20 @@ def _current_reports(session: Session, line_ids: list[int], dates: pd.Series) ->
     return pd.concat(frames, ignore_index=True)
 
 
-def check_reports(session: Session, actor: Actor, table: CheckedTable, today: dt.date) -> pd.DataFrame:
-    """The database checks of a reports table; returns each row's line (id, supplier_id, item_id, ...)."""
+def check_reports(
+    session: Session,
+    actor: Actor,
+    table: CheckedTable,
+    today: dt.date | None,
+    *,
+    now: dt.datetime | None = None,
+) -> pd.DataFrame:
+    """The database checks of a reports table; returns each row's line (id, supplier_id, item_id, ...).
+
+    ``today`` None: each supplier's own today at ``now`` (see :func:`check_report_days`).
+    """
     lines = _attach_lines(session, actor, table)
-    check_report_days(session, table, lines, today)
+    check_report_days(session, table, lines, today, now=now)
     return lines
 
 

@@ -73,9 +73,11 @@ from portal.core.notifications import (
     NotifySettings,
     ResolvedNotifySettings,
 )
+from portal.core.timezones import local_time
 from portal.services import audit, planning
 from portal.services.access import ALL_ROLES, Actor, service
 from portal.services.locks import SWEEP_LOCK, job_lock
+from portal.services.posting_links import issue_posting_link, link_url
 
 log = logging.getLogger("portal.notifications")
 
@@ -503,7 +505,10 @@ def _reminder_recipients(session: Session, supplier_ids: Collection[int]) -> dic
 def _plan_reminders(
     session: Session, settings: NotifySettings, as_of: dt.date, now: dt.datetime, result: PlanResult
 ) -> None:
-    """One reminder a day per supplier address: lines with no recent report or a late start."""
+    """One reminder a day per supplier address: lines with no recent report or a late start.
+
+    Sent from REMINDER_LOCAL_HOUR on the supplier's own clock, dated (and keyed) by its local day.
+    """
     stmt = _with_subjects(
         select(*_alert_columns(), Alert.supplier_id, Supplier.name).where(
             Alert.status != AlertStatus.RESOLVED,
@@ -520,10 +525,21 @@ def _plan_reminders(
         names[int(row[9])] = row[10]
     if not by_supplier:
         return
-    recipients = _reminder_recipients(session, list(by_supplier))
-    planned = [
-        (sid, email, msg.reminder_key(sid, email, as_of))
+    # Each supplier is reminded in its own morning, once per its local day (its time zone).
+    zones = dict(
+        session.execute(
+            select(Supplier.id, Supplier.timezone).where(Supplier.id.in_(list(by_supplier)))
+        ).all()
+    )
+    local_days = {
+        sid: local.date()
         for sid in by_supplier
+        if (local := local_time(zones.get(sid), now)).hour >= msg.REMINDER_LOCAL_HOUR
+    }
+    recipients = _reminder_recipients(session, list(local_days))
+    planned = [
+        (sid, email, msg.reminder_key(sid, email, local_days[sid]))
+        for sid in local_days
         for email in recipients.get(sid, [])
     ]
     done = _existing_keys(session, [key for _sid, _email, key in planned])
@@ -531,12 +547,15 @@ def _plan_reminders(
         if key in done:
             continue
         rules = by_supplier[sid]
+        # One posting link per reminder: 24 hours, this supplier only, revocable (services.posting_links).
+        _link_id, secret = issue_posting_link(session, sid, email=email, now=now)
         content = msg.reminder_email(
             names[sid],
             rules.get(AlertRule.STALE_UPDATE.value, []),
             rules.get(AlertRule.LATE_START.value, []),
-            as_of=as_of,
+            as_of=local_days[sid],
             base_url=settings.base_url,
+            posting_link=link_url(settings.base_url, secret),
         )
         _outbox(
             session,

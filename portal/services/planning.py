@@ -61,6 +61,7 @@ from portal.core.domain import (
 )
 from portal.core.forecast import forecast_lines
 from portal.core.settings import Settings
+from portal.core.timezones import supplier_today
 from portal.services import audit
 from portal.services.access import Actor, service
 from portal.services.calendars import load_calendars
@@ -680,6 +681,17 @@ def _supplier_frame(
     return frame
 
 
+def _with_supplier_today(session: Session, frame: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """A live run (as of today) counts stale days up to each supplier's own today, in its time zone."""
+    if frame.empty or as_of < dt.date.today():
+        return frame
+    ids = sorted({int(i) for i in frame["supplier_id"]})
+    zones = dict(session.execute(select(Supplier.id, Supplier.timezone).where(Supplier.id.in_(ids))).all())
+    now = dt.datetime.now(dt.UTC)
+    days = {sid: pd.Timestamp(supplier_today(zones.get(sid), now)) for sid in ids}
+    return frame.assign(supplier_today=frame["supplier_id"].astype(int).map(days).astype("datetime64[ns]"))
+
+
 def _run(
     session: Session,
     as_of: dt.date,
@@ -715,7 +727,9 @@ def _run(
     # a supplier: it runs in the sweep only, so a supplier's post stays fast however many lines
     # it has (the sweep runs every few minutes from cron or the scheduler).
     lead = stats[["supplier_id", "median_lead_time_days"]] if len(stats) else None
-    line_cond = alert_rules.line_conditions(frame, as_of, calendars, settings, lead_times=lead)
+    line_cond = alert_rules.line_conditions(
+        _with_supplier_today(session, frame, as_of), as_of, calendars, settings, lead_times=lead
+    )
     if full:
         suppliers = _supplier_frame(session, None, stats)
         supplier_cond = alert_rules.supplier_conditions(frame, suppliers, None, as_of, calendars, settings)

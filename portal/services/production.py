@@ -354,8 +354,9 @@ def _post(
     text: pd.DataFrame,
     *,
     confirm: bool,
-    today: dt.date,
+    today: dt.date | None,
     dry_run: bool,
+    now: dt.datetime | None = None,
 ) -> ImportResult:
     """Check the rows like an import; write all of them (corrections only when confirmed), or none."""
     table = check_rows(text, "reports")
@@ -366,7 +367,8 @@ def _post(
             if not dry_run:
                 # First, before any row is locked: a running sweep commits, then this recomputes.
                 share_planning_lock(session)
-            lines = check_reports(session, actor, table, today)
+            # today None: no date after the supplier's own today (its local date at now).
+            lines = check_reports(session, actor, table, today, now=now)
             rows = table.rows
             # Another supplier's line is a row error, worded as for a line that does not exist.
             labels = line_keys(rows)
@@ -432,7 +434,10 @@ def _post(
                     },
                     po_line_id=line_id,
                 )
-            recompute_affected(session, line_ids=result.line_ids, as_of=today)
+            # As of the latest day posted when a supplier's own today is ahead of the server's date,
+            # so the new report counts in the forecast at once.
+            latest = max([today or dt.date.today(), *(d.date() for d in rows["date"].dropna())])
+            recompute_affected(session, line_ids=result.line_ids, as_of=latest)
             session.commit()
     except IntegrityError:
         # The unique index on current reports: someone posted the same line and day at the same moment.
@@ -488,15 +493,22 @@ def post_reports(
     confirm_corrections: bool = False,
     today: dt.date | None = None,
     dry_run: bool = False,
+    now: dt.datetime | None = None,
 ) -> ImportResult:
     """Post the output of many lines (grid, uploaded file): all rows or none, corrections if confirmed."""
     # rows hold the reports format's columns (po_number, line, [date], good_qty, [rejected_qty], [note]);
     # a missing date is report_date. Bad rows come back in errors and in preview's check column, and
     # nothing is written. Days already reported raise CorrectionNeeded unless confirm_corrections;
-    # dry_run checks only.
-    today = today or dt.date.today()
+    # dry_run checks only. No date may be after the supplier's own today (its local date at now),
+    # or after today when pinned.
     return _post(
-        db, actor, _text_frame(rows, report_date), confirm=confirm_corrections, today=today, dry_run=dry_run
+        db,
+        actor,
+        _text_frame(rows, report_date),
+        confirm=confirm_corrections,
+        today=today,
+        dry_run=dry_run,
+        now=now,
     )
 
 
@@ -512,9 +524,9 @@ def post_report(
     note: str | None = None,
     confirm_correction: bool = False,
     today: dt.date | None = None,
+    now: dt.datetime | None = None,
 ) -> ImportResult:
     """Post one line's output of one day; a day already reported is corrected only when confirmed."""
-    today = today or dt.date.today()
     with db.read() as session:
         line = session.get(PoLine, line_id)
         require_line_access(actor, line.supplier_id if line is not None else None, line_id)
@@ -529,7 +541,7 @@ def post_report(
         "note": (note or "").strip(),
     }
     result = _post(
-        db, actor, _text_frame([row], None), confirm=confirm_correction, today=today, dry_run=False
+        db, actor, _text_frame([row], None), confirm=confirm_correction, today=today, dry_run=False, now=now
     )
     if result.errors:
         raise ValidationError(_describe_all(result.errors))

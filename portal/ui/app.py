@@ -11,6 +11,8 @@ from portal.ui.context import ACTOR_KEY, current_actor
 from portal.ui.text import plain
 
 VIEWS = "portal/ui/views"
+#: The page a reminder's posting link opens without a login (portal.services.posting_links.PAGE_PATH).
+POSTING_PATH = "post_output"
 
 
 def _page(path: str, title: str, icon: str, *, default: bool = False) -> st.Page:
@@ -71,11 +73,13 @@ def page_paths(role: Role) -> set[str]:
 
 def login_pages() -> list[st.Page]:
     """Logged out, every page's URL shows the login form, so a link from an e-mail keeps its
-    path and query (instead of "page not found") and opens after login."""
+    path and query (instead of "page not found") and opens after login. The one exception is the
+    posting page of a reminder's link: the link itself is its credential."""
     login = f"{VIEWS}/login.py"
     paths = sorted(set().union(*(page_paths(role) for role in Role)) - {""})
-    return [st.Page(login, title="Log in", icon=":material/login:", default=True)] + [
-        st.Page(login, title="Log in", url_path=path) for path in paths
+    posting = st.Page(f"{VIEWS}/post_output.py", title="Post today's output", url_path=POSTING_PATH)
+    return [st.Page(login, title="Log in", icon=":material/login:", default=True), posting] + [
+        st.Page(login, title="Log in", url_path=path) for path in paths if path != POSTING_PATH
     ]
 
 

@@ -6,6 +6,7 @@ short ttl, and every successful write clears them so the next render shows the c
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -81,3 +82,13 @@ def read(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 @st.cache_data(ttl=60, show_spinner=False, max_entries=500)
 def _cached_read(url: str, name: str, _fn: Callable[..., Any], who: Actor, args: tuple, kwargs: tuple) -> Any:
     return _fn(_open(url), who, *args, **dict(kwargs))
+
+
+def today() -> dt.date:
+    """The logged-in user's today: a supplier's local date in its time zone (staff: the UTC date).
+
+    Not cached: a page open across midnight in Shanghai must move on to the new day.
+    """
+    from portal.queries.lines import my_today
+
+    return my_today(get_db(), actor())

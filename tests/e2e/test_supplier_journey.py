@@ -26,12 +26,13 @@ DEMO_NAME = "Jonas Weber (ACME-DE)"
 #: The daily grid's columns and their configured widths (daily_output.py): where to double-click.
 GRID_COLUMNS = {
     "line": 95,
-    "item": 150,
+    "item": 130,
     "plan": 65,
     "on_record": 75,
+    "rejected_on_record": 75,
     "good_qty": 85,
     "rejected_qty": 75,
-    "note": 140,
+    "note": 120,
     "remaining": 80,
 }
 ROW_HEIGHT = 35

@@ -94,6 +94,8 @@ OWN_OBJECT_READ_AS_MISSING = {
     "manager": ALLOW,
     "admin": ALLOW,
 }
+#: A user's own draft (no supplier object): every role that posts output keeps one; managers post nothing.
+OWN_DRAFT = {"own": ALLOW, "other": ALLOW, "buyer": ALLOW, "manager": DENY, "admin": ALLOW}
 OWN_OBJECT_WRITE = {"own": ALLOW, "other": DENY, "buyer": ALLOW, "manager": DENY, "admin": ALLOW}
 
 
@@ -103,6 +105,14 @@ def _acme_token(c: Ctx) -> int:
     from portal.services.api_tokens import create_api_token
 
     return create_api_token(c.db, Actor.system("test"), "to revoke", username="acme").token_id
+
+
+def _acme_posting_link(c: Ctx) -> int:
+    """A posting link of ACME, for the revoke row."""
+    from portal.services.access import Actor
+    from portal.services.posting_links import create_posting_link
+
+    return create_posting_link(c.db, Actor.system("test"), c.world.acme_id)[0]
 
 
 def _reports_table() -> Any:
@@ -212,6 +222,36 @@ MATRIX: dict[str, tuple[Callable[[Ctx, Any], Any], dict[str, str]]] = {
         lambda c, a: svc("services.users.reset_password")(c.db, a, c.bolt_user_id, "bolt-password-1"),
         ONLY_ADMIN,
     ),
+    "services.drafts.save_output_draft": (
+        lambda c, a: svc("services.drafts.save_output_draft")(c.db, a, AS_OF, {c.acme_line: {"good_qty": 5}}),
+        OWN_DRAFT,
+    ),
+    "services.drafts.output_draft": (
+        lambda c, a: svc("services.drafts.output_draft")(c.db, a, AS_OF),
+        OWN_DRAFT,
+    ),
+    "services.drafts.clear_output_draft": (
+        lambda c, a: svc("services.drafts.clear_output_draft")(c.db, a, AS_OF),
+        OWN_DRAFT,
+    ),
+    "services.posting_links.create_posting_link": (
+        lambda c, a: svc("services.posting_links.create_posting_link")(c.db, a, c.world.acme_id),
+        ONLY_ADMIN,
+    ),
+    "services.posting_links.revoke_posting_link": (
+        lambda c, a: svc("services.posting_links.revoke_posting_link")(c.db, a, _acme_posting_link(c)),
+        ONLY_ADMIN,
+    ),
+    "services.posting_links.list_posting_links": (
+        lambda c, a: svc("services.posting_links.list_posting_links")(c.db, a),
+        ONLY_ADMIN,
+    ),
+    "services.suppliers.set_supplier_timezone": (
+        lambda c, a: svc("services.suppliers.set_supplier_timezone")(
+            c.db, a, c.world.acme_id, "Asia/Shanghai"
+        ),
+        ONLY_ADMIN,
+    ),
     "services.users.set_user_active": (
         lambda c, a: svc("services.users.set_user_active")(c.db, a, c.bolt_user_id, True),
         ONLY_ADMIN,
@@ -248,6 +288,7 @@ MATRIX: dict[str, tuple[Callable[[Ctx, Any], Any], dict[str, str]]] = {
         lambda c, a: svc("queries.lines.output_sheet")(c.db, a, AS_OF),
         SCOPED_READ,
     ),
+    "queries.lines.my_today": (lambda c, a: svc("queries.lines.my_today")(c.db, a), EVERYONE),
     "queries.lines.recent_working_days": (
         lambda c, a: svc("queries.lines.recent_working_days")(c.db, a, AS_OF),
         EVERYONE,

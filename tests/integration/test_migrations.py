@@ -71,6 +71,8 @@ def _fill_every_table(url: str) -> dict[str, int]:
         JobLock,
         Notification,
         NotificationPreference,
+        OutputDraft,
+        PostingLink,
         Setting,
         Supplier,
         SupplierFollow,
@@ -121,6 +123,12 @@ def _fill_every_table(url: str) -> dict[str, int]:
         session.flush()
         session.add(ApiIdempotencyKey(user_id=user.id, key="k1", token_id=token.id, request_hash="d" * 64))
         session.add(Setting(key="stale_update_days", value=4))
+        session.add(
+            OutputDraft(user_id=user.id, report_date=dt.date(2026, 3, 6), values={"1": {"good_qty": 5}})
+        )
+        session.add(
+            PostingLink(token_hash="e" * 64, supplier_id=supplier.id, expires_at=dt.datetime(2026, 3, 7, 10))
+        )
         session.commit()
     with db.read() as session:
         counts = {
@@ -137,7 +145,7 @@ def test_migrations_go_down_and_up_with_data_in_every_table(empty_url: str) -> N
     assert all(n > 0 for n in before.values()), {t: n for t, n in before.items() if n == 0}
     # Two steps down and up again keep the data, except what those steps drop by design: the
     # pending login ticket (0003), the scorecard snapshot, derived data recomputed on refresh (0004),
-    # and the API tokens and idempotency keys (0005).
+    # the API tokens and idempotency keys (0005), and the drafts and posting links (0009).
     downgrade_to(empty_url, "0002")
     upgrade_to_head(empty_url)
     engine = create_engine(empty_url)
@@ -151,6 +159,8 @@ def test_migrations_go_down_and_up_with_data_in_every_table(empty_url: str) -> N
         "scorecard_totals": 0,
         "api_tokens": 0,
         "api_idempotency_keys": 0,
+        "output_drafts": 0,
+        "posting_links": 0,
     }
     # All the way down and up: every table comes back.
     downgrade_to(empty_url, "base")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -32,7 +33,8 @@ from tests.builders import SmallWorld, actor_of, small_world
 from tests.local_servers import HookReceiver, Mailbox, smtp_server, webhook_server
 
 AS_OF = dt.date(2026, 3, 12)
-NOW = dt.datetime(2026, 3, 12, 6, 0)
+#: 13:00 UTC: the morning of both suppliers (14:00 in Berlin, 08:00 in Chicago), so both are reminded.
+NOW = dt.datetime(2026, 3, 12, 13, 0)
 BASE = "https://portal.example.com"
 BUYER, BUYER2 = "buyer@example.com", "buyer2@example.com"
 ACME_USER, ACME_CONTACT = "acme-user@acme.example", "planner@acme.example"
@@ -188,6 +190,38 @@ def test_each_supplier_address_gets_one_reminder_about_its_own_quiet_or_unstarte
         assert "PO-2/1 has not started" in reminder.text
         assert "PO-1/1" not in reminder.text
     assert mailbox.recipients() == sorted([BUYER, BUYER2, ACME_USER, ACME_CONTACT, *BOLT_CONTACTS])
+
+
+def test_a_supplier_is_reminded_in_its_own_morning_dated_by_its_local_day(db, world, mailbox) -> None:  # type: ignore[no-untyped-def]
+    # 06:00 UTC: 07:00 in Berlin (ACME's morning), still 01:00 at night in Chicago (BOLT).
+    early = run(db, now=dt.datetime(2026, 3, 12, 6, 0))
+    assert early.plan is not None and early.plan.reminders == 2
+    assert mailbox.to(BOLT_CONTACTS[0]) == []
+    [acme] = mailbox.to(ACME_CONTACT)
+    assert "(as of 2026-03-12)" in acme.message["Subject"]
+
+    # 12:30 UTC: 07:30 in Chicago. BOLT's reminder goes out now, once, dated its own day.
+    later = run(db, now=dt.datetime(2026, 3, 12, 12, 30))
+    assert later.plan is not None and later.plan.reminders == 2
+    for address in BOLT_CONTACTS:
+        [reminder] = mailbox.to(address)
+        assert "(as of 2026-03-12)" in reminder.message["Subject"]
+    assert len(mailbox.to(ACME_CONTACT)) == 1
+
+
+def test_a_reminder_carries_a_posting_link_that_opens_for_its_supplier_only(db, world, mailbox) -> None:  # type: ignore[no-untyped-def]
+    from portal.services.posting_links import open_posting_link
+
+    run(db)
+
+    [reminder] = mailbox.to(ACME_CONTACT)
+    found = re.search(rf"{re.escape(BASE)}/post_output\?link=(pl_[A-Za-z0-9_-]+)", reminder.text)
+    assert found is not None
+    assert f'href="{found.group(0)}"' in reminder.html
+    grant = open_posting_link(db, found.group(1), now=NOW + dt.timedelta(hours=1))
+    assert (grant.supplier_code, grant.today) == ("ACME", AS_OF)
+    [bolt] = mailbox.to(BOLT_CONTACTS[0])
+    assert found.group(1) not in bolt.text
 
 
 def test_a_team_webhook_gets_each_critical_alert_once_as_slack_json(db, world, mailbox, hook) -> None:  # type: ignore[no-untyped-def]

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from db.models import AlertComment, PoLine, ProductionReport, ProductionSchedule
 from portal.core.domain import LineStatus
 from portal.queries.lines import recent_working_days
+from portal.services.drafts import output_draft
 from portal.services.planning import sweep
 from portal.services.production import post_report, revise_schedule
 from portal.services.settings import update_settings
@@ -263,6 +264,83 @@ def test_correcting_a_day_on_record_in_the_grid_needs_a_tick_and_keeps_the_old_v
     at.button(key="daily_output.post").click().run()
     assert not at.error, [e.value for e in at.error]
     assert reports(sqlite_db, line, day) == [(1, 100, False), (2, 90, True)]
+
+
+def test_typed_but_unposted_values_come_back_in_a_new_session_and_go_once_posted(
+    monkeypatch, sqlite_url, sqlite_db, world
+) -> None:  # type: ignore[no-untyped-def]
+    day = last_working_day(sqlite_db, world)
+    at = open_page(monkeypatch, sqlite_url, world, "daily_output")
+    edit_grid(at, {0: {"good_qty": 77, "note": "night shift"}})
+    at.run()
+    assert output_draft(sqlite_db, world.acme_user, day) == {
+        world.line_ids["PO-1/1"]: {"good_qty": 77, "note": "night shift"}
+    }
+
+    # A refresh, another page and back, or a new login: a new session finds the typed values.
+    again = open_page(monkeypatch, sqlite_url, world, "daily_output")
+    grid = again.data_editor[0].value
+    assert (grid["good_qty"].iloc[0], grid["note"].iloc[0]) == (77, "night shift")
+    assert again.button(key="daily_output.post").label == "Post 1 line(s)"
+    again.button(key="daily_output.post").click().run()
+    assert not again.error, [e.value for e in again.error]
+    assert reports(sqlite_db, world.line_ids["PO-1/1"], day) == [(1, 77, True)]
+    assert output_draft(sqlite_db, world.acme_user, day) == {}
+
+
+def test_typing_what_is_on_record_is_no_correction_and_rejected_units_on_record_show(
+    monkeypatch, sqlite_url, sqlite_db, world
+) -> None:  # type: ignore[no-untyped-def]
+    line = world.line_ids["PO-1/1"]
+    day = last_working_day(sqlite_db, world)
+    post_report(sqlite_db, world.acme_user, line, report_date=day, good_qty=100, rejected_qty=4)
+    at = open_page(monkeypatch, sqlite_url, world, "daily_output")
+    grid = at.data_editor[0].value
+    assert (grid["on_record"].iloc[0], grid["rejected_on_record"].iloc[0]) == (100, 4)
+    edit_grid(at, {0: {"good_qty": 100, "rejected_qty": 4}})
+    at.run()
+    assert at.button(key="daily_output.post").disabled
+    assert not [c for c in at.checkbox if c.key and c.key.startswith("daily_output.confirm")]
+
+
+def test_the_correction_tick_appears_below_the_grid_so_the_rows_do_not_move(
+    monkeypatch, sqlite_url, sqlite_db, world
+) -> None:  # type: ignore[no-untyped-def]
+    line = world.line_ids["PO-1/1"]
+    day = last_working_day(sqlite_db, world)
+    post_report(sqlite_db, world.acme_user, line, report_date=day, good_qty=100)
+    at = open_page(monkeypatch, sqlite_url, world, "daily_output")
+    edit_grid(at, {0: {"good_qty": 90}})
+    at.run()
+    flat = _walk(at.main)
+    grid_at = next(i for i, e in enumerate(flat) if e is at.data_editor[0] or e == at.data_editor[0])
+    tick_at = next(i for i, e in enumerate(flat) if getattr(e, "key", None) == "daily_output.confirm.0")
+    assert grid_at < tick_at
+
+
+def _walk(node):  # type: ignore[no-untyped-def]
+    """Every element under ``node``, in the order the page shows them."""
+    out = []
+    for child in getattr(node, "children", {}).values():
+        out.append(child)
+        out.extend(_walk(child))
+    return out
+
+
+def test_in_the_card_layout_a_supplier_posts_a_line_from_its_card(
+    monkeypatch, sqlite_url, sqlite_db, world
+) -> None:  # type: ignore[no-untyped-def]
+    line = world.line_ids["PO-1/1"]
+    day = last_working_day(sqlite_db, world)
+    at = app_as(monkeypatch, sqlite_url, world.acme_user)
+    at.session_state["daily_output.layout"] = "Cards"
+    at.switch_page(f"{PAGES}/daily_output.py").run()
+    assert not at.data_editor  # cards instead of the wide grid
+    at.number_input(key=f"daily_output.cards.0.good.{line}").set_value(33).run()
+    at.number_input(key=f"daily_output.cards.0.rejected.{line}").set_value(2).run()
+    at.button(key="daily_output.post").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert reports(sqlite_db, line, day) == [(1, 33, True)]
 
 
 def test_one_line_and_day_in_the_form_starts_production(monkeypatch, sqlite_url, sqlite_db, world) -> None:  # type: ignore[no-untyped-def]

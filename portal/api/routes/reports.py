@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -77,7 +78,9 @@ async def post_report_batch(
     db: Database = Depends(database),
 ) -> Any:
     """Rows are checked as in the browser and in a file import; a day already reported is a correction."""
-    today = request.app.state.today()
+    pinned = request.app.state.today
+    # Unpinned (production): each report is checked against its supplier's own today (its time zone).
+    today = None if pinned is dt.date.today else pinned()
     payload = json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
     digest = idempotency.request_hash("POST", "/reports", payload)
     return await idempotency.once(db, actor, idempotency_key, digest, lambda: _post(db, actor, body, today))

@@ -14,6 +14,7 @@ from portal.services.notifications import (
     set_webhook_active,
     update_notify_settings,
 )
+from portal.services.posting_links import list_posting_links, revoke_posting_link
 from portal.ui.context import actor, call, read
 from portal.ui.text import plain
 
@@ -37,7 +38,9 @@ if counts["failed"]:
         f"{counts['failed']} message(s) failed. Fix the cause (settings, address, webhook), then retry them."
     )
 
-log_tab, settings_tab, hooks_tab = st.tabs(["Message log", "E-mail settings", "Webhooks"])
+log_tab, settings_tab, hooks_tab, links_tab = st.tabs(
+    ["Message log", "E-mail settings", "Webhooks", "Posting links"]
+)
 
 with log_tab:
     show = st.selectbox(
@@ -225,3 +228,34 @@ with hooks_tab:
                 call(set_webhook_active, hook_id, not active)
                 st.session_state[LAST] = ("success", f"Webhook {'disabled' if active else 'enabled'}.")
                 st.rerun()
+
+with links_tab:
+    st.caption(
+        "Each supplier reminder carries a link that posts that supplier's output of its own today, without a "
+        "password, for 24 hours. Revoke a link that was forwarded or leaked: it stops working at once."
+    )
+    links = read(list_posting_links)
+    st.dataframe(
+        links,
+        hide_index=True,
+        width="stretch",
+        key="admin_notify.links",
+        column_config={
+            "id": "#",
+            "supplier": "Supplier",
+            "email": "Sent to",
+            "created_at": st.column_config.DatetimeColumn("Made (UTC)", format="YYYY-MM-DD HH:mm"),
+            "expires_at": st.column_config.DatetimeColumn("Expires (UTC)", format="YYYY-MM-DD HH:mm"),
+            "revoked_at": st.column_config.DatetimeColumn("Revoked (UTC)", format="YYYY-MM-DD HH:mm"),
+            "used_at": st.column_config.DatetimeColumn("Last used (UTC)", format="YYYY-MM-DD HH:mm"),
+            "uses": "Posts",
+        },
+    )
+    live = links[links["revoked_at"].isna()] if len(links) else links
+    if len(live):
+        names = {int(r.id): f"#{r.id} {r.supplier} to {r.email or '—'}" for r in live.itertuples()}
+        link_id = st.selectbox("Link", list(names), format_func=names.get, key="admin_notify.link")
+        if st.button("Revoke", key="admin_notify.revoke_link", icon=":material/link_off:"):
+            call(revoke_posting_link, link_id)
+            st.session_state[LAST] = ("success", f"Posting link #{link_id} revoked.")
+            st.rerun()

@@ -4,6 +4,7 @@ import streamlit as st
 
 from portal.core.domain import Role
 from portal.queries.directory import list_users, supplier_overview
+from portal.services.suppliers import set_supplier_timezone
 from portal.services.users import create_user, reset_password, set_user_active
 from portal.ui.context import actor, call, read
 
@@ -79,6 +80,7 @@ with suppliers_tab:
                 "code",
                 "name",
                 "country",
+                "timezone",
                 "working_weekdays",
                 "transit_days",
                 "capacity_per_day",
@@ -94,6 +96,9 @@ with suppliers_tab:
             "code": "Code",
             "name": "Name",
             "country": "Country",
+            "timezone": st.column_config.TextColumn(
+                "Time zone", help="The supplier's today is its local date"
+            ),
             "working_weekdays": st.column_config.TextColumn("Working days", help="Mon..Sun, 1 = working"),
             "transit_days": "Transit days",
             "capacity_per_day": "Capacity/day",
@@ -103,3 +108,16 @@ with suppliers_tab:
             "received_lines": "Received",
         },
     )
+    with st.form("admin.supplier_timezone"):
+        st.markdown(
+            "**A supplier's time zone**: its *today* (for posting, stale updates, reminders and "
+            "responsiveness) is its local date there."
+        )
+        left, right = st.columns(2)
+        code = left.selectbox("Supplier", suppliers["code"].tolist(), key="admin.timezone_supplier")
+        zone = right.text_input(
+            "Time zone (IANA)", placeholder="Asia/Shanghai", key="admin.timezone", max_chars=64
+        )
+        if st.form_submit_button("Save time zone") and code:
+            supplier_id = int(suppliers.loc[suppliers["code"] == code, "supplier_id"].iloc[0])
+            call(set_supplier_timezone, supplier_id, zone, success=f"Time zone of {code} saved.")

@@ -1,22 +1,28 @@
 """Daily output: post what each line made on a working day, in a grid, one line at a time, or from a file."""
 
 import datetime as dt
+import functools
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from portal.core.domain import PortalError
 from portal.core.fileformats import FileFormatError, read_table
 from portal.queries.line_detail import line_detail
 from portal.queries.lines import LineFilter, line_choices, open_lines, output_sheet, recent_working_days
+from portal.services.drafts import clear_output_draft, output_draft, save_output_draft
 from portal.services.production import post_report, post_reports
 from portal.services.settings import get_settings
 from portal.ui.charts import show_burnup
-from portal.ui.context import actor, call, read
+from portal.ui.context import actor, call, get_db, read, today
+from portal.ui.output_cards import looks_like_a_phone, output_cards
 from portal.ui.text import plain
 from portal.ui.widgets import SUPPLIER_LINE_KEY, line_picker, line_summary
 
 VERSION = "daily_output.version"
+TODAY = "daily_output.today"
+DRAFT = "daily_output.draft"
 CHANGES = "daily_output.changes"
 FORMAT_HELP = (
     "Columns: po_number, line, date, good_qty, and optionally rejected_qty and note. "
@@ -38,8 +44,9 @@ def _bump() -> None:
     st.session_state[VERSION] = _version() + 1
 
 
-def _day_name(day: dt.date) -> str:
-    return f"{day:%a %d %b %Y}" + (" (today)" if day == dt.date.today() else "")
+def _day_name(day: dt.date, today: dt.date | None = None) -> str:
+    # "today" is the supplier's own local date (its time zone), not the server's.
+    return f"{day:%a %d %b %Y}" + (" (today)" if day == today else "")
 
 
 def _posted(result, day: dt.date | None, before: pd.DataFrame) -> None:  # type: ignore[no-untyped-def]
@@ -114,50 +121,76 @@ def _to_send(edited: pd.DataFrame, sheet: pd.DataFrame) -> tuple[np.ndarray, np.
     return send, send & recorded
 
 
-@st.fragment
-def grid(days: list[dt.date]) -> None:
-    """Many lines, one day: the grid of lines in production; typing reruns only this fragment."""
-    left, right = st.columns([1, 2], vertical_alignment="bottom")
-    day = left.selectbox("Day", days, format_func=_day_name, key="daily_output.day", on_change=_bump)
-    sheet = read(output_sheet, day)
-    if sheet.empty:
-        st.info(f"No line is in production on {_day_name(day)}. Use **One line** for a line not listed here.")
-        return
-    # Lines still to post come first: the common task is filling in those.
-    sheet = sheet.sort_values(["posted_good_qty", "line"], kind="stable", key=_posted_key)
-    sheet = sheet.reset_index(drop=True)
-    # The actions sit above the grid, so they stay in view however many lines there are.
-    actions = right.container(horizontal=True, vertical_alignment="center")
-    problems = st.container()
-    st.caption(
-        "Type each line's **good** units made that day, and rejected units if any; empty rows are not "
-        "posted. Typing on a line with a value on record corrects it."
-    )
-    data = pd.DataFrame(
+def _grid_data(sheet: pd.DataFrame, draft: dict[int, dict]) -> pd.DataFrame:
+    """The grid's rows: each line's plan and what is on record, with the user's unposted values typed in."""
+
+    def typed(field: str) -> list:
+        return [draft.get(int(i), {}).get(field) for i in sheet["line_id"]]
+
+    return pd.DataFrame(
         {
             "line": sheet["line"],
             "item": sheet["sku"] + " · " + sheet["item"],
             "plan": sheet["daily_output"],
             "on_record": sheet["posted_good_qty"],
-            "good_qty": pd.array([None] * len(sheet), dtype="Int64"),
-            "rejected_qty": pd.array([None] * len(sheet), dtype="Int64"),
-            "note": pd.Series([None] * len(sheet), dtype="string"),
+            "rejected_on_record": sheet["posted_rejected_qty"],
+            "good_qty": pd.array(typed("good_qty"), dtype="Int64"),
+            "rejected_qty": pd.array(typed("rejected_qty"), dtype="Int64"),
+            "note": pd.Series(typed("note"), dtype="string"),
             "remaining": sheet["remaining"],
         }
     )
-    edited = st.data_editor(
+
+
+def _typed_values(edited: pd.DataFrame, sheet: pd.DataFrame) -> dict[int, dict]:
+    """line id -> the values typed in the grid (what a draft keeps)."""
+    out: dict[int, dict] = {}
+    for line_id, good, rejected, note in zip(
+        sheet["line_id"], edited["good_qty"], edited["rejected_qty"], edited["note"], strict=True
+    ):
+        row = {
+            "good_qty": None if pd.isna(good) else int(good),
+            "rejected_qty": None if pd.isna(rejected) else int(rejected),
+            "note": None if pd.isna(note) or not str(note).strip() else str(note),
+        }
+        if any(v is not None for v in row.values()):
+            out[int(line_id)] = row
+    return out
+
+
+def _save_draft(day: dt.date, values: dict[int, dict]) -> None:
+    """Keep what is typed on the server, once per change: a refresh or a new login finds it again."""
+    key = f"{DRAFT}.{day.isoformat()}"
+    if st.session_state.get(key) == values:
+        return
+    # Called directly, not through context.call: a draft is the user's scratch pad, and clearing every
+    # cached query at each keystroke would slow the page down.
+    try:
+        save_output_draft(get_db(), actor(), day, values)
+    except PortalError as exc:
+        st.warning(f"Your typing could not be kept as a draft: {plain(exc)}")
+        return
+    st.session_state[key] = values
+
+
+def _table(data: pd.DataFrame) -> pd.DataFrame:
+    """The wide grid (a desktop): one row per line, typed in place."""
+    return st.data_editor(
         data,
         key=f"daily_output.grid.{_version()}",
         hide_index=True,
         width="stretch",
         placeholder="",
-        disabled=["line", "item", "plan", "on_record", "remaining"],
+        disabled=["line", "item", "plan", "on_record", "rejected_on_record", "remaining"],
         column_config={
             "line": st.column_config.TextColumn("Line", pinned=True, width=95),
-            "item": st.column_config.TextColumn("Item", width=150),
+            "item": st.column_config.TextColumn("Item", width=130),
             "plan": st.column_config.NumberColumn("Plan/day", help="Your planned daily output", width=65),
             "on_record": st.column_config.NumberColumn(
                 "On record", help="Good units already posted for this day", width=75
+            ),
+            "rejected_on_record": st.column_config.NumberColumn(
+                "Rej. on record", help="Rejected units already posted for this day", width=75
             ),
             "good_qty": st.column_config.NumberColumn(
                 "Good units", min_value=0, step=1, format="%d", width=85, help="Good units made that day"
@@ -165,12 +198,72 @@ def grid(days: list[dt.date]) -> None:
             "rejected_qty": st.column_config.NumberColumn(
                 "Rejected", min_value=0, step=1, format="%d", width=75, help="Units rejected that day"
             ),
-            "note": st.column_config.TextColumn("Note", max_chars=2000, width=140),
+            "note": st.column_config.TextColumn("Note", max_chars=2000, width=120),
             "remaining": st.column_config.NumberColumn(
                 "Remaining", format="localized", help="Ordered minus good units posted so far", width=80
             ),
         },
     )
+
+
+@st.fragment
+def grid(days: list[dt.date]) -> None:
+    """Many lines, one day: the grid of lines in production; typing reruns only this fragment."""
+    left, right = st.columns([1, 2], vertical_alignment="bottom")
+    day = left.selectbox(
+        "Day",
+        days,
+        format_func=functools.partial(_day_name, today=st.session_state[TODAY]),
+        key="daily_output.day",
+        on_change=_bump,
+    )
+    sheet = read(output_sheet, day)
+    if sheet.empty:
+        st.info(
+            f"No line is in production on {_day_name(day, st.session_state[TODAY])}. "
+            "Use **One line** for a line not listed here."
+        )
+        return
+    # Lines still to post come first: the common task is filling in those.
+    sheet = sheet.sort_values(["posted_good_qty", "line"], kind="stable", key=_posted_key)
+    sheet = sheet.reset_index(drop=True)
+    # A phone gets one card per line (no sideways scrolling); the browser's User-Agent picks the default.
+    layout = right.segmented_control(
+        "Layout",
+        ["Table", "Cards"],
+        default="Cards" if looks_like_a_phone() else "Table",
+        key="daily_output.layout",
+        label_visibility="collapsed",
+    )
+    cards = layout == "Cards" or (layout is None and looks_like_a_phone())
+    # The table's actions sit above it, so they stay in view however many lines there are.
+    actions = None if cards else right.container(horizontal=True, vertical_alignment="center")
+    st.caption(
+        "Type each line's **good** units made that day, and rejected units if any; empty rows are not "
+        "posted. Typing on a line with a value on record corrects it. What you type is kept as a draft "
+        "until you post it, even if you leave the page."
+    )
+    # The grid starts from the server-side draft once per version (a refresh or a new login starts a
+    # new session and finds it again); later reruns keep the same starting data, so the editor's own
+    # state of what was typed stays valid.
+    base_key = f"{DRAFT}.base.{_version()}.{day.isoformat()}"
+    if base_key not in st.session_state:
+        draft = output_draft(get_db(), actor(), day)
+        st.session_state[base_key] = _grid_data(sheet, draft)
+        st.session_state[f"{DRAFT}.{day.isoformat()}"] = _typed_values(st.session_state[base_key], sheet)
+    data = st.session_state[base_key]
+    if len(data) != len(sheet) or not data["line"].equals(sheet["line"]):
+        # Lines started or finished since: rebuild from the draft.
+        data = st.session_state[base_key] = _grid_data(sheet, output_draft(get_db(), actor(), day))
+    if cards:
+        edited = output_cards(sheet, data, key=f"daily_output.cards.{_version()}")
+        # Cards: the Post button comes after the last card, where the thumb is.
+        actions = st.container(horizontal=True, vertical_alignment="center")
+    else:
+        edited = _table(data)
+    _save_draft(day, _typed_values(edited, sheet))
+    # Below the grid: a confirmation or an error appearing here never moves the rows being typed in.
+    problems = st.container()
     send, corrections = _to_send(edited, sheet)
     rows = pd.DataFrame(
         {
@@ -183,6 +276,7 @@ def grid(days: list[dt.date]) -> None:
     )[send]
     todo = int(sheet["posted_good_qty"].isna().sum())
     label = f"Post {len(rows)} line(s)" if len(rows) else "Post"
+    assert actions is not None
     clicked = actions.button(
         label, type="primary", disabled=rows.empty, key="daily_output.post", icon=":material/send:"
     )
@@ -215,6 +309,8 @@ def grid(days: list[dt.date]) -> None:
                 },
             )
         elif result is not None:
+            clear_output_draft(get_db(), actor(), day)
+            st.session_state.pop(f"{DRAFT}.{day.isoformat()}", None)
             _posted(result, day, sheet[["line_id", "line", "arrival_p50"]])
 
 
@@ -224,7 +320,11 @@ def one_line(days: list[dt.date], choices: pd.DataFrame) -> None:
     line_id = line_picker(choices, key="daily_output.one_line")
     c1, c2, c3 = st.columns([2, 1, 1])
     day = c1.date_input(
-        "Day", value=days[0], max_value=dt.date.today(), key="daily_output.one_day", format="YYYY-MM-DD"
+        "Day",
+        value=days[0],
+        max_value=st.session_state[TODAY],
+        key="daily_output.one_day",
+        format="YYYY-MM-DD",
     )
     # The values typed start afresh after each post (the keys carry the page's version).
     good = c2.number_input(
@@ -354,7 +454,8 @@ def upload(days: list[dt.date], choices: pd.DataFrame) -> None:
 
 me = actor()
 st.title("Daily output")
-days = read(recent_working_days, dt.date.today())
+st.session_state[TODAY] = today()
+days = read(recent_working_days, st.session_state[TODAY])
 _show_changes()
 # The tabs keep their state on the server: after a post the same tab stays open, and hidden tabs do not run.
 tab_grid, tab_one, tab_file = st.tabs(

@@ -1,7 +1,5 @@
 """A supplier's home: its own open lines, most urgent first, and what needs doing today."""
 
-import datetime as dt
-
 import pandas as pd
 import streamlit as st
 
@@ -9,6 +7,7 @@ from portal.queries.alerts import AlertFilter, alert_inbox
 from portal.queries.lines import LineFilter, line_choices, open_lines, output_sheet
 from portal.services.settings import get_settings
 from portal.ui.context import actor, read
+from portal.ui.context import today as my_day
 from portal.ui.text import plain
 from portal.ui.widgets import STATUS_LABELS, SUPPLIER_LINE_KEY, page_offset, pager
 
@@ -23,7 +22,7 @@ st.title("My lines")
 stale, stale_total, _ = read(
     alert_inbox, AlertFilter(rules=("STALE_UPDATE",), include_snoozed=True), limit=20
 )
-today = dt.date.today()
+today = my_day()  # the supplier's own local date
 sheet = read(output_sheet, today)
 if stale_total:
     quiet = read(get_settings).stale_update_days

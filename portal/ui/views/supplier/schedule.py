@@ -11,6 +11,7 @@ from portal.queries.lines import line_choices
 from portal.services.production import ScheduleConflict, fit_warning, implied_end_date, revise_schedule
 from portal.ui.charts import show_burnup
 from portal.ui.context import actor, call, read
+from portal.ui.context import today as my_day
 from portal.ui.text import plain
 from portal.ui.widgets import line_picker, line_summary
 
@@ -80,7 +81,7 @@ def _save(db, who, line_id: int, **values):  # type: ignore[no-untyped-def]
 def schedule_form(detail: LineDetail) -> None:
     """The form; typing reruns only this fragment, so the implied end date follows the input at once."""
     line_id = int(detail.header["line_id"])
-    today = dt.date.today()
+    today = my_day()
     base = st.session_state[_base_key(line_id)]
     current = detail.current_schedule
     current_end = as_date(current["estimated_end_date"]) if current is not None else None
@@ -262,7 +263,7 @@ if notice:
     st.success(f"Revision {revision} of the schedule of {plain(label)} saved. The forecast is updated.{more}")
 
 line_summary(detail)
-_open_form(detail, dt.date.today())
+_open_form(detail, my_day())
 schedule_form(detail)
 st.subheader("Burn-up")
 show_burnup(detail)

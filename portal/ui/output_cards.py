@@ -1,0 +1,85 @@
+"""Daily output as one card per line: what a phone shows instead of the wide grid (no sideways scrolling)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from portal.ui.text import plain
+
+MOBILE_MARKERS = ("mobi", "android", "iphone", "ipod")
+
+
+def looks_like_a_phone() -> bool:
+    """Whether the browser says it is a phone (its User-Agent): the server cannot see the screen width."""
+    try:
+        agent = str(st.context.headers.get("User-Agent") or "").lower()
+    except Exception:  # no request (AppTest, bare mode): a desktop
+        return False
+    return any(marker in agent for marker in MOBILE_MARKERS)
+
+
+def _number(value: object) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)  # type: ignore[arg-type]
+
+
+def _on_record(good: object, rejected: object) -> str:
+    if good is None or pd.isna(good):  # type: ignore[arg-type]
+        return "nothing yet"
+    rejected_text = "" if rejected is None or pd.isna(rejected) else f", {int(rejected):,} rejected"  # type: ignore[arg-type]
+    return f"{int(good):,} good{rejected_text}"  # type: ignore[call-overload]
+
+
+def output_cards(sheet: pd.DataFrame, typed: pd.DataFrame, key: str) -> pd.DataFrame:
+    """One bordered card per line (line, item, plan/day, on record, good, rejected, note); returns what
+    is typed as the grid does (columns good_qty, rejected_qty, note, one row per sheet row).
+
+    ``typed`` holds the starting values (a draft); ``key`` prefixes the widget keys.
+    """
+    good, rejected, notes = [], [], []
+    for i, row in enumerate(sheet.itertuples(index=False)):
+        with st.container(border=True):
+            st.markdown(f"**{plain(row.line)}** · {plain(row.sku)} · {plain(row.item)}")
+            plan = "—" if pd.isna(row.daily_output) else f"{int(row.daily_output):,}"
+            st.caption(
+                f"Plan/day {plan} · On record: {_on_record(row.posted_good_qty, row.posted_rejected_qty)}"
+            )
+            # Side by side even on a phone (columns would stack below 640 px): the card stays short.
+            row_box = st.container(horizontal=True, gap="small")
+            good.append(
+                row_box.number_input(
+                    "Good units",
+                    min_value=0,
+                    step=1,
+                    value=_number(typed["good_qty"].iloc[i]),
+                    key=f"{key}.good.{row.line_id}",
+                    width="stretch",
+                )
+            )
+            rejected.append(
+                row_box.number_input(
+                    "Rejected",
+                    min_value=0,
+                    step=1,
+                    value=_number(typed["rejected_qty"].iloc[i]),
+                    key=f"{key}.rejected.{row.line_id}",
+                    width="stretch",
+                )
+            )
+            note = typed["note"].iloc[i]
+            notes.append(
+                st.text_input(
+                    "Note",
+                    value="" if note is None or pd.isna(note) else str(note),
+                    max_chars=2000,
+                    key=f"{key}.note.{row.line_id}",
+                )
+                or None
+            )
+    return pd.DataFrame(
+        {
+            "good_qty": pd.array(good, dtype="Int64"),
+            "rejected_qty": pd.array(rejected, dtype="Int64"),
+            "note": pd.Series(notes, dtype="string"),
+        }
+    )

@@ -1,0 +1,50 @@
+"""The posting page of a reminder's link, logged out, in AppTest: cards for today, and clear refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal.services.access import Actor
+from portal.services.posting_links import create_posting_link, revoke_posting_link
+from tests.apptest import app_as, texts
+from tests.builders import small_world
+
+PAGE = "portal/ui/views/post_output.py"
+
+
+@pytest.fixture
+def world(sqlite_db):  # type: ignore[no-untyped-def]
+    return small_world(sqlite_db)
+
+
+def open_link(monkeypatch, url: str, secret: str):  # type: ignore[no-untyped-def]
+    at = app_as(monkeypatch, url)
+    at.query_params["link"] = secret
+    at.switch_page(PAGE).run()
+    return at
+
+
+def test_a_valid_link_shows_its_suppliers_lines_as_cards_without_a_login(
+    monkeypatch, sqlite_url, sqlite_db, world
+) -> None:  # type: ignore[no-untyped-def]
+    _link_id, secret = create_posting_link(sqlite_db, Actor.system("test"), world.acme_id)
+    at = open_link(monkeypatch, sqlite_url, secret)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "Post today's output" in texts(at)
+    assert "Acme Plastics" in texts(at)
+    assert not [b for b in at.button if b.key == "auth.logout"]
+
+
+def test_a_revoked_link_is_refused_with_a_clear_message(monkeypatch, sqlite_url, sqlite_db, world) -> None:  # type: ignore[no-untyped-def]
+    link_id, secret = create_posting_link(sqlite_db, Actor.system("test"), world.acme_id)
+    revoke_posting_link(sqlite_db, Actor.system("test"), link_id)
+    at = open_link(monkeypatch, sqlite_url, secret)
+    assert any("revoked by an administrator" in e.value for e in at.error)
+    assert not at.number_input
+
+
+def test_a_tampered_link_is_refused(monkeypatch, sqlite_url, sqlite_db, world) -> None:  # type: ignore[no-untyped-def]
+    _link_id, secret = create_posting_link(sqlite_db, Actor.system("test"), world.acme_id)
+    at = open_link(monkeypatch, sqlite_url, secret[:-1] + "!")
+    assert any("This posting link is not valid" in e.value for e in at.error)
+    assert not at.number_input

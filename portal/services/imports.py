@@ -45,6 +45,7 @@ from portal.services import audit
 from portal.services.access import Actor, service
 from portal.services.calendars import load_calendars
 from portal.services.settings import load_settings
+from portal.services.summaries import refresh_after_reports
 
 #: Which roles may import which kinds. Supplier users only ever touch their own lines.
 KIND_ROLES: dict[str, frozenset[Role]] = {
@@ -514,6 +515,16 @@ def write_reports(
         )
     ]
     session.execute(insert(ProductionReport), values)
+    posted = pd.DataFrame(
+        {
+            "line_id": line_ids,
+            "report_date": [v["report_date"] for v in values],
+            "good_qty": [v["good_qty"] for v in values],
+            "rejected_qty": [v["rejected_qty"] for v in values],
+            "corrected": previous["id"].notna().to_numpy(),
+        }
+    )
+    refresh_after_reports(session, posted, load_settings(session).forecast_ewm_span)
     mark_in_production(session, sorted({int(i) for i in line_ids}))
     result.line_ids = {int(i) for i in line_ids}
     result.created = len(values)

@@ -232,9 +232,9 @@ def report_stats(summaries: pd.DataFrame) -> pd.DataFrame:
             "reported_days": n,
             "mean_rate": mean,
             "rate_sd": sd,
-            "last_report_date": pd.to_datetime(s["last_report_date"]),
+            "last_report_date": pd.to_datetime(s["last_report_date"]).astype("datetime64[ns]"),
             "ewm_rate": ewm,
-            "completed_on": pd.to_datetime(s["completed_on"]),
+            "completed_on": pd.to_datetime(s["completed_on"]).astype("datetime64[ns]"),
         }
     )
 

@@ -211,7 +211,8 @@ def refresh_after_reports(session: Session, posted: pd.DataFrame, span: int) -> 
 
 
 def _day(value: object) -> dt.date | None:
-    if value is None or (not isinstance(value, dt.date) and pd.isna(value)):
+    # pd.NaT is a datetime instance: test it before asking for .date().
+    if value is None or value is pd.NaT or (not isinstance(value, dt.date) and pd.isna(value)):
         return None
     if isinstance(value, dt.datetime | pd.Timestamp):
         return value.date()

@@ -66,7 +66,8 @@ reports AS (
     WHERE r.is_current AND CAST(r.report_date AS DATE) <= $as_of
 ),
 stats AS (
-    SELECT r.line_id, SUM(r.good_qty) AS produced, SUM(r.rejected_qty) AS rejected, COUNT(*) AS n, AVG(r.good_qty) AS mean_rate,
+    SELECT r.line_id, SUM(r.good_qty) AS produced, SUM(r.rejected_qty) AS rejected, COUNT(*) AS n,
+           AVG(r.good_qty) AS mean_rate,
            STDDEV_SAMP(r.good_qty) AS sd, MAX(r.day) AS last_day,
            SUM(POWER($decay, r.k) * r.good_qty) / SUM(POWER($decay, r.k)) AS ewm,
            MIN(CASE WHEN r.cum >= o.quantity THEN r.day END) AS completed_on
@@ -270,7 +271,7 @@ def duckdb_forecasts(
     dates = ("completion_p50", "completion_p90", "arrival_p50", "arrival_p90", "last_day", "start_date")
     dates += ("estimated_end_date", "need_by_date")
     replace = ", ".join(f"CAST({c} AS DATE) AS {c}" for c in dates)
-    con.execute(f"CREATE TEMP TABLE fc AS SELECT * REPLACE ({replace}) FROM fc_frame")
+    con.execute(f"CREATE TEMP TABLE fc AS SELECT * REPLACE ({replace}) FROM fc_frame")  # noqa: S608 (our names)
     plan_params = {
         "as_of": as_of,
         "in_full": settings.in_full_threshold,

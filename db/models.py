@@ -250,6 +250,16 @@ class LineProductionSummary(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class SupplierDailyOutput(Base):
+    """A supplier's total good output of one day over its lines' current reports (observed capacity)."""
+
+    __tablename__ = "supplier_daily_outputs"
+
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id", ondelete="CASCADE"), primary_key=True)
+    report_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    good_qty: Mapped[int] = mapped_column(BigInteger)
+
+
 class Receipt(Base):
     """Goods received at the warehouse for a line."""
 

@@ -242,12 +242,18 @@ def _dispatch(args: argparse.Namespace) -> int:
             result = sweep(db, cli, args.as_of, verify=args.verify)
         print(result.summary())
         print("Timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items()))
-        if len(result.inconsistent):
+        for row in result.inconsistent_days.itertuples(index=False):
+            print(
+                f"inconsistent summary: supplier {row.supplier_id} on {row.report_date}: {row.problem}",
+                file=sys.stderr,
+            )
+        if len(result.inconsistent) or len(result.inconsistent_days):
             for row in result.inconsistent.itertuples(index=False):
                 print(f"inconsistent summary: line {row.label}: {row.problem}", file=sys.stderr)
             print(
-                f"error: {len(result.inconsistent)} line(s)' production summaries disagree with their "
-                "reports; they were forecast from the reports. Repair: python -m portal summaries rebuild",
+                f"error: {len(result.inconsistent)} line(s)' production summaries and "
+                f"{len(result.inconsistent_days)} supplier day(s)' output totals disagree with the "
+                "reports; the sweep used the reports for them. Repair: python -m portal summaries rebuild",
                 file=sys.stderr,
             )
             return EXIT_REFUSED
@@ -260,6 +266,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         info = rebuild(_db(), cli)
         for row in info.repaired.itertuples(index=False):
             print(f"repaired: line {row.label}: {row.problem}")
+        if info.repaired_days is not None:
+            for row in info.repaired_days.itertuples(index=False):
+                print(f"repaired: supplier {row.supplier_id} on {row.report_date}: {row.problem}")
         print(
             f"Production summaries rebuilt: {info.lines:,} lines with reports, "
             f"{len(info.repaired):,} repaired, in {info.seconds:.1f} s."

@@ -415,6 +415,14 @@ def load_scale(
             pd.to_datetime(summaries[col]).dt.strftime("%Y-%m-%d").where(summaries[col].notna(), None)
         )
     writer.write("line_production_summaries", summaries.assign(updated_at=utcnow()))
+    supplier_of = frames["po_lines"].set_index("id")["supplier_id"]
+    daily = (
+        reports.assign(supplier_id=supplier_of.reindex(reports["po_line_id"]).to_numpy())
+        .groupby(["supplier_id", "report_date"], as_index=False)["good_qty"]
+        .sum()
+    )
+    daily["report_date"] = pd.to_datetime(daily["report_date"]).dt.strftime("%Y-%m-%d")
+    writer.write("supplier_daily_outputs", daily)
     progress(f"  line_production_summaries: {len(summaries):,} rows in {time.perf_counter() - start:.1f} s")
     timings["insert"] = time.perf_counter() - t1
     from portal.demo.world import DEMO_USERS

@@ -43,6 +43,7 @@ from db.models import (
     ProductionSchedule,
     Receipt,
     Supplier,
+    SupplierDailyOutput,
     SupplierStats,
     utcnow,
 )
@@ -66,7 +67,7 @@ from portal.services.access import Actor, service
 from portal.services.calendars import load_calendars
 from portal.services.locks import LOCK_NOT_AVAILABLE, advisory_key
 from portal.services.settings import load_settings
-from portal.services.summaries import report_stats_for
+from portal.services.summaries import report_stats_for, verify_daily_outputs
 
 CHUNK = 5000
 #: The advisory lock a sweep holds exclusive and the writes that recompute hold shared.
@@ -91,6 +92,11 @@ class SweepResult:
     timings: dict[str, float] = field(default_factory=dict)
     #: With ``verify``: lines whose production summary disagreed with their reports (line_id,
     #: label, problem); they were forecast from their reports.
+    #: With ``verify``: supplier days whose total output disagreed with the reports (supplier_id,
+    #: report_date, problem); observed capacity was then learned from the reports.
+    inconsistent_days: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["supplier_id", "report_date", "problem"])
+    )
     inconsistent: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["line_id", "label", "problem"])
     )
@@ -327,10 +333,13 @@ def load_stored_forecasts(session: Session, line_ids: Collection[int]) -> pd.Dat
 # ------------------------------------------------------------------------- steps
 
 
-def supplier_statistics(session: Session, settings: Settings, as_of: dt.date | None = None) -> pd.DataFrame:
+def supplier_statistics(
+    session: Session, settings: Settings, as_of: dt.date | None = None, *, from_reports: bool = False
+) -> pd.DataFrame:
     """Learn each supplier's buffer, median lead time and observed capacity from its history:
     only receipts and reports dated on or before ``as_of`` when given, so a past-dated sweep
-    never learns from what happened after its day."""
+    never learns from what happened after its day. Daily output comes from the suppliers' daily
+    totals, or (``from_reports``, when those were found wrong) from the reports themselves."""
     lines = load_history_lines(session, as_of)
     receipts = load_receipts(session, None if not lines.empty else [], as_of)
     delivered = history.delivered_history(lines, receipts, settings.in_full_threshold)
@@ -342,15 +351,25 @@ def supplier_statistics(session: Session, settings: Settings, as_of: dt.date | N
     lead = history.median_lead_times(delivered)
     suppliers = _frame(session, select(Supplier.id), ["supplier_id"])
     # Observed capacity: the chosen percentile of each supplier's total good output per day.
-    daily = _frame(
-        session,
-        select(PoLine.supplier_id, ProductionReport.report_date, func.sum(ProductionReport.good_qty))
-        .join(PoLine, PoLine.id == ProductionReport.po_line_id)
-        .where(ProductionReport.is_current)
-        .where(ProductionReport.report_date <= as_of if as_of is not None else true())
-        .group_by(PoLine.supplier_id, ProductionReport.report_date),
-        ["supplier_id", "report_date", "good_qty"],
-    )
+    if from_reports:
+        daily = _frame(
+            session,
+            select(PoLine.supplier_id, ProductionReport.report_date, func.sum(ProductionReport.good_qty))
+            .join(PoLine, PoLine.id == ProductionReport.po_line_id)
+            .where(ProductionReport.is_current)
+            .where(ProductionReport.report_date <= as_of if as_of is not None else true())
+            .group_by(PoLine.supplier_id, ProductionReport.report_date),
+            ["supplier_id", "report_date", "good_qty"],
+        )
+    else:
+        # Kept with every report (portal.services.summaries.add_daily_output): no pass over the reports.
+        daily = _frame(
+            session,
+            select(
+                SupplierDailyOutput.supplier_id, SupplierDailyOutput.report_date, SupplierDailyOutput.good_qty
+            ).where(SupplierDailyOutput.report_date <= as_of if as_of is not None else true()),
+            ["supplier_id", "report_date", "good_qty"],
+        )
     capacity = history.observed_capacity(daily, settings.capacity_percentile)
     # Keys as nullable ints on every side: an empty history gives object-typed frames.
     suppliers["supplier_id"] = suppliers["supplier_id"].astype("Int64")
@@ -845,7 +864,9 @@ def sweep(db: Database, actor: Actor, as_of: dt.date | None = None, *, verify: b
         locked = time.perf_counter()
         result.timings["wait_for_writes"] = round(locked - start, 4)
         settings = load_settings(session)
-        stats = supplier_statistics(session, settings, as_of)
+        if verify:
+            result.inconsistent_days = verify_daily_outputs(session)
+        stats = supplier_statistics(session, settings, as_of, from_reports=len(result.inconsistent_days) > 0)
         store_supplier_stats(session, stats)
         result.timings["supplier_stats"] = round(time.perf_counter() - locked, 4)
         _run(

@@ -19,13 +19,15 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, delete, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from db.bulk import bulk_insert
 from db.engine import Database
 from db.frames import read_frame
-from db.models import LineProductionSummary, PoLine, ProductionReport, utcnow
+from db.models import LineProductionSummary, PoLine, ProductionReport, SupplierDailyOutput, utcnow
 from portal.core import summaries as core
 from portal.core.domain import Role
 from portal.core.settings import Settings
@@ -210,6 +212,75 @@ def refresh_after_reports(session: Session, posted: pd.DataFrame, span: int) -> 
         store_summaries(session, pd.concat(frames, ignore_index=True), line_ids)
 
 
+def add_daily_output(session: Session, changes: pd.DataFrame) -> None:
+    """Add good output to suppliers' daily totals: supplier_id, report_date (date), good_qty (a delta).
+
+    One upsert per (supplier, day): a correction adds new minus old, and posts of two lines of one
+    supplier on one day add up whatever their order (INSERT ... ON CONFLICT DO UPDATE, atomic on
+    both databases).
+    """
+    if changes.empty:
+        return
+    totals = changes.groupby(["supplier_id", "report_date"], as_index=False)["good_qty"].sum()
+    rows = [
+        {"supplier_id": int(s), "report_date": _day(d), "good_qty": int(g)}
+        for s, d, g in totals.itertuples(index=False, name=None)
+    ]
+    table = SupplierDailyOutput.__table__
+    stmt = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["supplier_id", "report_date"],
+        set_={"good_qty": table.c.good_qty + stmt.excluded.good_qty},
+    )
+    # Days in a fixed order: two transactions upserting the same days never wait on each other in a cycle.
+    session.execute(stmt, sorted(rows, key=lambda r: (r["supplier_id"], r["report_date"])))
+
+
+def rebuild_daily_outputs(session: Session) -> None:
+    """Sum every supplier's daily good output again from the current reports."""
+    session.execute(delete(SupplierDailyOutput))
+    daily = (
+        select(PoLine.supplier_id, ProductionReport.report_date, func.sum(ProductionReport.good_qty))
+        .join(PoLine, PoLine.id == ProductionReport.po_line_id)
+        .where(ProductionReport.is_current)
+        .group_by(PoLine.supplier_id, ProductionReport.report_date)
+    )
+    session.execute(
+        insert(SupplierDailyOutput).from_select(["supplier_id", "report_date", "good_qty"], daily)
+    )
+
+
+def verify_daily_outputs(session: Session) -> pd.DataFrame:
+    """Supplier days whose stored total disagrees with the reports: supplier_id, report_date, problem."""
+    cols = ["supplier_id", "report_date", "good_qty"]
+    stored = read_frame(session, select(*[SupplierDailyOutput.__table__.c[c] for c in cols]), cols)
+    expected = read_frame(
+        session,
+        select(PoLine.supplier_id, ProductionReport.report_date, func.sum(ProductionReport.good_qty))
+        .join(PoLine, PoLine.id == ProductionReport.po_line_id)
+        .where(ProductionReport.is_current)
+        .group_by(PoLine.supplier_id, ProductionReport.report_date),
+        cols,
+    )
+    for frame in (stored, expected):
+        frame["report_date"] = pd.to_datetime(frame["report_date"])
+        frame["good_qty"] = pd.to_numeric(frame["good_qty"]).astype("int64")
+    both = stored.merge(expected, on=["supplier_id", "report_date"], how="outer", suffixes=("", "_reports"))
+    both = both.fillna({"good_qty": 0, "good_qty_reports": 0})
+    wrong = both[both["good_qty"] != both["good_qty_reports"]]
+    return pd.DataFrame(
+        {
+            "supplier_id": wrong["supplier_id"].astype("int64").to_numpy(),
+            "report_date": wrong["report_date"].dt.date.to_numpy(),
+            "problem": [
+                f"daily output {int(a):,} stored, {int(b):,} from the reports"
+                for a, b in zip(wrong["good_qty"], wrong["good_qty_reports"], strict=True)
+            ],
+        },
+        columns=["supplier_id", "report_date", "problem"],
+    )
+
+
 def _day(value: object) -> dt.date | None:
     # pd.NaT is a datetime instance: test it before asking for .date().
     if value is None or value is pd.NaT or (not isinstance(value, dt.date) and pd.isna(value)):
@@ -295,6 +366,8 @@ class RebuildResult:
     lines: int
     repaired: pd.DataFrame
     seconds: float
+    #: Supplier days whose total output was wrong (supplier_id, report_date, problem).
+    repaired_days: pd.DataFrame | None = None
 
 
 @service(Role.ADMIN)
@@ -309,13 +382,17 @@ def rebuild(db: Database, actor: Actor) -> RebuildResult:
         exclusive_planning_lock(session)
         span = load_settings(session).forecast_ewm_span
         repaired = verify_summaries(session, span)
+        days = verify_daily_outputs(session)
         lines = rebuild_summaries(session, span=span)
+        rebuild_daily_outputs(session)
         audit.record(
             session,
             actor,
             "summaries.rebuilt",
             "line_production_summaries",
-            after={"lines": lines, "repaired": len(repaired)},
+            after={"lines": lines, "repaired": len(repaired), "supplier_days_repaired": len(days)},
         )
         session.commit()
-    return RebuildResult(lines=lines, repaired=repaired, seconds=time.perf_counter() - start)
+    return RebuildResult(
+        lines=lines, repaired=repaired, seconds=time.perf_counter() - start, repaired_days=days
+    )

@@ -15,13 +15,19 @@ from hypothesis import strategies as st
 from sqlalchemy import select, update
 
 from db.engine import open_database
-from db.models import LineForecast, LineProductionSummary, PoLine
+from db.models import LineForecast, LineProductionSummary, PoLine, SupplierDailyOutput
 from portal.cli import main
 from portal.services.access import Actor
 from portal.services.planning import sweep
 from portal.services.production import post_report, post_reports
 from portal.services.settings import update_settings
-from portal.services.summaries import load_summaries, rebuild, summaries_from_reports, verify_summaries
+from portal.services.summaries import (
+    load_summaries,
+    rebuild,
+    summaries_from_reports,
+    verify_daily_outputs,
+    verify_summaries,
+)
 from tests.builders import TODAY, load, small_world
 
 #: ACME's working days (Germany, Mon-Fri, no public holiday in these weeks), up to TODAY.
@@ -50,6 +56,7 @@ def assert_summary_matches_reports(db, line_id: int, span: int = 10) -> None:  #
         stored = load_summaries(session, [line_id])
         expected = summaries_from_reports(session, [line_id], span)
         assert verify_summaries(session, span, [line_id]).empty
+        assert verify_daily_outputs(session).empty  # the suppliers' daily totals too
     expected = expected[expected["reported_days"] > 0].reset_index(drop=True)
     # Exactly equal, floats included: the stored EWM state was folded by the same recurrence.
     pd.testing.assert_frame_equal(
@@ -192,3 +199,24 @@ def test_the_command_line_verifies_and_rebuilds_summaries(sqlite_url, monkeypatc
     assert main(["sweep", "--verify", "--as-of", TODAY.isoformat()]) == 0
     assert "Every production summary agrees with its reports." in capsys.readouterr().out
     assert world.line_ids
+
+
+def test_a_wrong_daily_output_total_is_reported_by_sweep_verify_and_repaired_by_rebuild(db, world) -> None:  # type: ignore[no-untyped-def]
+    with db.write() as session:
+        session.execute(
+            update(SupplierDailyOutput)
+            .where(SupplierDailyOutput.report_date == dt.date(2026, 3, 3))
+            .values(good_qty=7)
+        )
+        session.commit()
+    checked = sweep(db, world.admin, TODAY, verify=True)
+    assert checked.inconsistent_days.to_dict("records") == [
+        {
+            "supplier_id": world.acme_id,
+            "report_date": dt.date(2026, 3, 3),
+            "problem": "daily output 7 stored, 100 from the reports",
+        }
+    ]
+    assert len(rebuild(db, world.admin).repaired_days) == 1
+    with db.read() as session:
+        assert verify_daily_outputs(session).empty

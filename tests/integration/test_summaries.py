@@ -220,3 +220,34 @@ def test_a_wrong_daily_output_total_is_reported_by_sweep_verify_and_repaired_by_
     assert len(rebuild(db, world.admin).repaired_days) == 1
     with db.read() as session:
         assert verify_daily_outputs(session).empty
+
+
+def test_what_a_post_stores_equals_what_a_full_sweep_computes_for_the_same_data(db, world) -> None:  # type: ignore[no-untyped-def]
+    from db.models import Backorder
+
+    line_id = world.line_ids["PO-1/1"]
+    post_reports(
+        db,
+        world.acme_user,
+        [{"po_number": "PO-1", "line": 1, "date": dt.date(2026, 3, 5), "good_qty": 37, "rejected_qty": 1}],
+        confirm_corrections=True,
+        today=TODAY,
+    )
+    post_report(
+        db, world.acme_user, line_id, report_date=TODAY, good_qty=161, confirm_correction=True, today=TODAY
+    )
+    columns = ("produced", "remaining", "rate", "rate_source", "completion_p50", "completion_p90")
+    columns += ("arrival_p50", "arrival_p90", "days_late_p50", "days_late_p90")
+
+    def stored() -> tuple:  # type: ignore[type-arg]
+        with db.read() as session:
+            f = session.get(LineForecast, line_id)
+            promises = session.execute(
+                select(Backorder.id, Backorder.promise_date, Backorder.promise_status).order_by(Backorder.id)
+            ).all()
+            return tuple(getattr(f, c) for c in columns), [tuple(p) for p in promises]
+
+    after_post = stored()
+    sweep(db, world.admin, TODAY)
+    assert stored() == after_post
+    assert after_post[0][0] == 100 + 100 + 100 + 37 + 161  # Thursday corrected, Friday corrected

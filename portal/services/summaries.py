@@ -158,58 +158,62 @@ def refresh_after_reports(session: Session, posted: pd.DataFrame, span: int) -> 
 
     ``posted``: line_id, report_date (date), good_qty, rejected_qty, corrected (bool), after the
     reports are written. A line whose new days all come after its last reported day, uncorrected,
-    is appended day by day; any other is folded again from its current reports.
+    is appended day by day; any other is folded again from its current reports. Plain rows and
+    Python here, no frames: a post touches one or a few lines.
     """
     if posted.empty:
         return
-    line_ids = sorted({int(i) for i in posted["line_id"]})
-    quantities = _quantities(session, line_ids, lock=True)
-    stored = load_summaries(session, line_ids).set_index("line_id")
+    by_line: dict[int, list[tuple[dt.date, int, int, bool]]] = {}
+    for line_id, day, good, rejected, corrected in zip(
+        posted["line_id"],
+        posted["report_date"],
+        posted["good_qty"],
+        posted["rejected_qty"],
+        posted["corrected"],
+        strict=True,
+    ):
+        rejected = 0 if rejected is None or pd.isna(rejected) else int(rejected)
+        by_line.setdefault(int(line_id), []).append((_day(day), int(good), rejected, bool(corrected)))  # type: ignore[arg-type]
+    line_ids = sorted(by_line)
+    quantities: dict[int, int] = {}
+    stored: dict[int, core.LineSummary] = {}
+    for chunk in _chunks(line_ids):
+        # Summaries are read, changed and written back: writers of one line queue here (PostgreSQL).
+        locked = session.execute(
+            select(PoLine.id, PoLine.quantity)
+            .where(PoLine.id.in_(chunk))
+            .order_by(PoLine.id)
+            .with_for_update(key_share=True)
+        ).all()
+        quantities.update((int(i), int(q)) for i, q in locked)
+        for row in session.execute(select(*_STORED).where(_S.po_line_id.in_(chunk))).all():
+            stored[int(row[0])] = core.LineSummary(*row[1:])
     again: list[int] = []
     appended: list[dict[str, object]] = []
-    for line_id, rows in posted.sort_values("report_date").groupby("line_id", sort=True):
-        line_id = int(line_id)
-        quantity = int(quantities.loc[line_id])
-        if line_id in stored.index:
-            s = stored.loc[line_id]
-            summary = core.LineSummary(
-                quantity=int(s["quantity"]),
-                ewm_span=int(s["ewm_span"]),
-                produced=int(s["produced"]),
-                rejected=int(s["rejected"]),
-                reported_days=int(s["reported_days"]),
-                good_sq_sum=int(s["good_sq_sum"]),
-                first_report_date=_day(s["first_report_date"]),
-                last_report_date=_day(s["last_report_date"]),
-                ewm_num=float(s["ewm_num"]),
-                ewm_den=float(s["ewm_den"]),
-                completed_on=_day(s["completed_on"]),
-            )
-        else:
-            summary = core.LineSummary(quantity=quantity, ewm_span=span)
-        if bool(rows["corrected"].any()):
-            again.append(line_id)
-            continue
+    for line_id in line_ids:
+        quantity = int(quantities[line_id])
+        summary = stored.get(line_id) or core.LineSummary(quantity=quantity, ewm_span=span)
         ok = True
-        for day, good, rejected in zip(
-            rows["report_date"], rows["good_qty"], rows["rejected_qty"], strict=True
-        ):
-            day = _day(day)
-            if not summary.can_append(day, quantity, span):  # type: ignore[arg-type]
+        for day, good, rejected, corrected in sorted(by_line[line_id]):
+            if corrected or not summary.can_append(day, quantity, span):
                 ok = False
                 break
-            summary = summary.append(day, int(good), int(0 if pd.isna(rejected) else rejected))  # type: ignore[arg-type]
+            summary = summary.append(day, good, rejected)
         if ok:
-            appended.append(summary.as_row(line_id))
+            appended.append({"po_line_id": line_id, **summary.as_row(line_id), "updated_at": utcnow()})
         else:
             again.append(line_id)
-    frames = []
     if appended:
-        frames.append(pd.DataFrame(appended, columns=list(core.SUMMARY_COLUMNS)))
+        ids = [int(r["po_line_id"]) for r in appended]  # type: ignore[call-overload]
+        session.execute(delete(_S).where(_S.po_line_id.in_(ids)))
+        for row in appended:
+            del row["line_id"]
+        session.execute(insert(_S), appended)
     if again:
-        frames.append(summaries_from_reports(session, again, span, quantities=quantities.loc[again]))
-    if frames:
-        store_summaries(session, pd.concat(frames, ignore_index=True), line_ids)
+        fresh = summaries_from_reports(
+            session, again, span, quantities=pd.Series({i: quantities[i] for i in again}).sort_index()
+        )
+        store_summaries(session, fresh, again)
 
 
 def add_daily_output(session: Session, changes: pd.DataFrame) -> None:
@@ -344,19 +348,20 @@ def report_stats_for(
         & (stored["last_report_date"] <= pd.Timestamp(as_of)).to_numpy()
     )
     # A line with no stored row has no reports, unless it is unusable, or verify found it missing.
-    redo = set(stored.index[~usable].astype(int)) | set(bad["line_id"].astype(int))
-    summaries = core.summarize_frame(
-        pd.DataFrame(columns=["line_id", "report_date", "good_qty", "rejected_qty"]), quantities, span
-    ).set_index("line_id")
-    good_rows = stored[usable]
-    summaries.loc[good_rows.index, good_rows.columns] = good_rows
+    redo = (set(stored.index[~usable].astype(int)) | set(bad["line_id"].astype(int))) & set(ids.tolist())
+    parts = [stored[usable].reset_index()]
+    have = set(parts[0]["line_id"].astype(int)) | redo
+    nothing = [i for i in ids.tolist() if i not in have]
+    if nothing:
+        empty = pd.DataFrame(columns=["line_id", "report_date", "good_qty", "rejected_qty"])
+        parts.append(core.summarize_frame(empty, quantities.loc[nothing], span))
     if redo:
-        ordered = sorted(redo & set(ids.tolist()))
-        fresh = summaries_from_reports(session, ordered, span, as_of, quantities.loc[ordered]).set_index(
-            "line_id"
-        )
-        summaries.loc[fresh.index, fresh.columns] = fresh
-    return core.report_stats(summaries.reset_index()), bad
+        ordered = sorted(redo)
+        parts.append(summaries_from_reports(session, ordered, span, as_of, quantities.loc[ordered]))
+    summaries = (
+        pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else parts[0]
+    )
+    return core.report_stats(summaries), bad
 
 
 @dataclass

@@ -66,7 +66,8 @@ reports AS (
     WHERE r.is_current AND CAST(r.report_date AS DATE) <= $as_of
 ),
 stats AS (
-    SELECT r.line_id, SUM(r.good_qty) AS produced, COUNT(*) AS n, AVG(r.good_qty) AS mean_rate,
+    SELECT r.line_id, SUM(r.good_qty) AS produced, SUM(r.rejected_qty) AS rejected, COUNT(*) AS n,
+           AVG(r.good_qty) AS mean_rate,
            STDDEV_SAMP(r.good_qty) AS sd, MAX(r.day) AS last_day,
            SUM(POWER($decay, r.k) * r.good_qty) / SUM(POWER($decay, r.k)) AS ewm,
            MIN(CASE WHEN r.cum >= o.quantity THEN r.day END) AS completed_on
@@ -75,12 +76,14 @@ stats AS (
 ),
 schedule AS (
     SELECT po_line_id AS line_id, ARG_MAX(CAST(start_date AS DATE), revision) AS start_date,
-           ARG_MAX(daily_output, revision) AS daily_output
+           ARG_MAX(daily_output, revision) AS daily_output,
+           ARG_MAX(CAST(estimated_end_date AS DATE), revision) AS estimated_end_date
     FROM p.production_schedules GROUP BY po_line_id
 ),
 rated AS (
-    SELECT o.*, COALESCE(st.produced, 0) AS produced, COALESCE(st.n, 0) AS n, st.last_day, st.completed_on,
-           sc.start_date, sc.daily_output,
+    SELECT o.*, COALESCE(st.produced, 0) AS produced, COALESCE(st.rejected, 0) AS rejected,
+           COALESCE(st.n, 0) AS n, st.last_day, st.completed_on,
+           sc.start_date, sc.daily_output, sc.estimated_end_date,
            GREATEST(0, o.quantity - COALESCE(st.produced, 0)) AS remaining,
            CASE WHEN COALESCE(st.n, 0) >= $min_days THEN st.ewm
                 WHEN sc.daily_output > 0 THEN sc.daily_output
@@ -113,6 +116,8 @@ needed AS (
 ),
 completed AS (
     SELECT n.line_id, n.need_by_date, n.transit_days, n.produced, n.remaining, n.rate,
+           n.supplier_id, n.status, n.rejected, n.n, n.last_day, n.start_date, n.daily_output,
+           n.estimated_end_date,
            CASE WHEN n.status = 'shipped' THEN COALESCE(n.completed_on, n.last_day, $as_of)
                 WHEN n.remaining <= 0 AND n.completed_on IS NOT NULL THEN n.completed_on
                 WHEN n.can_forecast THEN c50.day END AS completion_p50,
@@ -125,8 +130,93 @@ completed AS (
 )
 SELECT line_id, produced, remaining, rate, completion_p50, completion_p90,
        completion_p50 + CAST(transit_days AS INTEGER) AS arrival_p50,
-       completion_p90 + CAST(transit_days AS INTEGER) AS arrival_p90
+       completion_p90 + CAST(transit_days AS INTEGER) AS arrival_p90,
+       supplier_id, status, rejected, n AS reported_days, last_day, start_date, daily_output,
+       estimated_end_date, CAST(need_by_date AS DATE) AS need_by_date
 FROM completed ORDER BY line_id
+"""
+
+#: What the sweep does after the forecasts, in SQL over the forecasts table ``fc``: learn each
+#: supplier's buffer (a quantile of its delivered lines' slips), allocate supply to backorders (a
+#: strict queue per item: the promise is the date of the supply unit at the backorder's cumulative
+#: demand, an ASOF join), and evaluate the alert rules' conditions for every line and backorder.
+PLAN = """
+CREATE TEMP TABLE buffers AS
+WITH rec AS (
+    SELECT po_line_id, CAST(received_date AS DATE) AS day, quantity - COALESCE(rejected_qty, 0) AS good
+    FROM p.receipts WHERE CAST(received_date AS DATE) <= $as_of
+),
+cum AS (
+    SELECT po_line_id, day,
+           SUM(good) OVER (PARTITION BY po_line_id ORDER BY day ROWS UNBOUNDED PRECEDING) AS c
+    FROM rec
+),
+delivered AS (
+    SELECT l.supplier_id, MIN(c.day) - COALESCE(CAST(l.promised_date AS DATE), CAST(l.need_by_date AS DATE))
+             AS slip
+    FROM cum c JOIN p.po_lines l ON l.id = c.po_line_id
+    WHERE c.c >= $in_full * l.quantity
+    GROUP BY l.id, l.supplier_id, l.promised_date, l.need_by_date
+)
+SELECT supplier_id, GREATEST(0, CEIL(QUANTILE_CONT(slip, $quantile))) AS buffer_days
+FROM delivered GROUP BY supplier_id;
+
+CREATE TEMP TABLE supply AS
+WITH received AS (
+    SELECT po_line_id, SUM(quantity - COALESCE(rejected_qty, 0)) AS good FROM p.receipts GROUP BY po_line_id
+),
+rows AS (
+    SELECT l.item_id, f.line_id, GREATEST(0, l.quantity - COALESCE(r.good, 0)) AS qty,
+           GREATEST($as_of, COALESCE(f.arrival_p90,
+                    COALESCE(CAST(l.promised_date AS DATE), CAST(l.need_by_date AS DATE)))
+                    + CAST(COALESCE(b.buffer_days, 0) AS INTEGER)) AS available
+    FROM fc f JOIN p.po_lines l ON l.id = f.line_id
+    LEFT JOIN received r ON r.po_line_id = f.line_id LEFT JOIN buffers b ON b.supplier_id = f.supplier_id
+    UNION ALL
+    SELECT id, NULL, on_hand, $as_of FROM p.items WHERE on_hand > 0
+)
+SELECT item_id, available,
+       SUM(qty) OVER (PARTITION BY item_id ORDER BY available, line_id NULLS FIRST
+                      ROWS UNBOUNDED PRECEDING) AS cum
+FROM rows WHERE qty > 0;
+
+CREATE TEMP TABLE promises AS
+WITH demand AS (
+    SELECT id AS backorder_id, item_id, CAST(communicated_date AS DATE) AS communicated_date,
+           SUM(quantity) OVER (PARTITION BY item_id ORDER BY priority DESC, order_date, order_ref
+                               ROWS UNBOUNDED PRECEDING) AS cum
+    FROM p.backorders WHERE status = 'waiting'
+)
+SELECT d.backorder_id, d.communicated_date, s.available + $safety AS promise_date
+FROM demand d ASOF LEFT JOIN supply s ON s.item_id = d.item_id AND s.cum >= d.cum;
+
+CREATE TEMP TABLE cal_at AS SELECT supplier_id, cum FROM cal WHERE day = $as_of;
+"""
+
+CONDITIONS = """
+WITH f AS (
+    SELECT f.*, a.cum AS cum_today, cs.cum AS cum_start, cl.cum AS cum_last, ce.cum AS cum_end,
+           cp.cum AS cum_p90
+    FROM fc f JOIN cal_at a USING (supplier_id)
+    LEFT JOIN cal cs ON cs.supplier_id = f.supplier_id AND cs.day = f.start_date
+    LEFT JOIN cal cl ON cl.supplier_id = f.supplier_id AND cl.day = f.last_day
+    LEFT JOIN cal ce ON ce.supplier_id = f.supplier_id AND ce.day = f.estimated_end_date
+    LEFT JOIN cal cp ON cp.supplier_id = f.supplier_id AND cp.day = f.completion_p90
+)
+SELECT 'PROJECTED_LATE' AS rule, COUNT(*) AS n FROM f WHERE arrival_p50 > need_by_date
+UNION ALL SELECT 'AT_RISK', COUNT(*) FROM f WHERE arrival_p90 > need_by_date AND need_by_date >= arrival_p50
+UNION ALL SELECT 'QUALITY', COUNT(*) FROM f WHERE rejected > $quality * (produced + rejected)
+UNION ALL SELECT 'LATE_START', COUNT(*) FROM f
+    WHERE produced = 0 AND start_date IS NOT NULL AND cum_today - cum_start > $late_start
+UNION ALL SELECT 'BEHIND_PLAN', COUNT(*) FROM f
+    WHERE status <> 'shipped' AND start_date <= $as_of
+      AND produced < daily_output * (cum_today - cum_start + 1) * (1 - $behind)
+UNION ALL SELECT 'STALE_UPDATE', COUNT(*) FROM f
+    WHERE status = 'in_production' AND last_day IS NOT NULL AND cum_today - cum_last >= $stale
+UNION ALL SELECT 'UNREALISTIC_ESTIMATE', COUNT(*) FROM f
+    WHERE estimated_end_date IS NOT NULL AND cum_p90 - cum_end > $unrealistic
+UNION ALL SELECT 'UNPROMISABLE', COUNT(*) FROM promises WHERE promise_date IS NULL
+UNION ALL SELECT 'PROMISE_SLIPPED', COUNT(*) FROM promises WHERE promise_date > communicated_date
 """
 
 
@@ -135,6 +225,10 @@ class ReferenceResult:
     forecasts: pd.DataFrame
     calendar_seconds: float
     query_seconds: float
+    #: With ``plan``: the promises (backorder_id, promise_date) and each alert rule's count.
+    promises: pd.DataFrame | None = None
+    conditions: pd.DataFrame | None = None
+    plan_seconds: float = 0.0
 
 
 def duckdb_forecasts(
@@ -143,8 +237,11 @@ def duckdb_forecasts(
     calendars: CalendarSet,
     supplier_ids: np.ndarray,
     settings: Settings | None = None,
+    *,
+    plan: bool = False,
 ) -> ReferenceResult:
-    """Forecast every open line with one DuckDB query over the SQLite file."""
+    """Forecast every open line with one DuckDB query over the SQLite file; with ``plan``, also
+    learn supplier buffers, promise every backorder and count every alert rule's conditions."""
     settings = settings or Settings()
     t0 = time.perf_counter()
     cal = calendar_table(
@@ -167,5 +264,41 @@ def duckdb_forecasts(
     }
     frame = con.execute(QUERY, params).df()
     t2 = time.perf_counter()
+    if not plan:
+        con.close()
+        return ReferenceResult(frame, calendar_seconds=t1 - t0, query_seconds=t2 - t1)
+    con.register("fc_frame", frame)
+    dates = ("completion_p50", "completion_p90", "arrival_p50", "arrival_p90", "last_day", "start_date")
+    dates += ("estimated_end_date", "need_by_date")
+    replace = ", ".join(f"CAST({c} AS DATE) AS {c}" for c in dates)
+    con.execute(f"CREATE TEMP TABLE fc AS SELECT * REPLACE ({replace}) FROM fc_frame")  # noqa: S608 (our names)
+    plan_params = {
+        "as_of": as_of,
+        "in_full": settings.in_full_threshold,
+        "quantile": settings.buffer_quantile,
+        "safety": settings.safety_buffer_days,
+    }
+    for statement in PLAN.split(";"):
+        if statement.strip():
+            names = {k: v for k, v in plan_params.items() if f"${k}" in statement}
+            con.execute(statement, names)
+    promises = con.execute("SELECT * FROM promises").df()
+    cond_params = {
+        "as_of": as_of,
+        "quality": settings.quality_reject_threshold,
+        "late_start": settings.late_start_grace_days,
+        "behind": settings.behind_plan_tolerance,
+        "stale": settings.stale_update_days,
+        "unrealistic": settings.unrealistic_estimate_days,
+    }
+    conditions = con.execute(CONDITIONS, cond_params).df()
+    t3 = time.perf_counter()
     con.close()
-    return ReferenceResult(frame, calendar_seconds=t1 - t0, query_seconds=t2 - t1)
+    return ReferenceResult(
+        frame,
+        calendar_seconds=t1 - t0,
+        query_seconds=t2 - t1,
+        promises=promises,
+        conditions=conditions,
+        plan_seconds=t3 - t2,
+    )

@@ -40,9 +40,11 @@ AS_OF = dt.date(2026, 11, 27)  # a Friday: the world is generated relative to it
 
 #: measure -> (label, comparison, limit, the backends the issue sets the target for)
 TARGETS = {
-    "sweep_seconds": ("full sweep (s)", "<", 20.0, {"sqlite"}),
-    "sweep_vs_reference": ("sweep / DuckDB reference", "<=", 3.0, {"sqlite"}),
-    "sweep_peak_mib": ("sweep peak memory (MiB)", "<", 2048.0, {"sqlite"}),
+    # Issue 15 (was: sweep < 20 s, peak < 2 GiB, against a forecasts-only reference).
+    "sweep_seconds": ("full sweep (s)", "<=", 5.0, {"sqlite"}),
+    "sweep_vs_reference": ("sweep / DuckDB reference (same work)", "<=", 3.0, {"sqlite"}),
+    "sweep_peak_mib": ("sweep peak memory (MiB)", "<=", 1024.0, {"sqlite"}),
+    "post_cpu_p50_ms": ("CPU per report post p50 (ms)", "<=", 10.0, {"sqlite"}),
     "incremental_p95_ms": ("incremental recompute p95 (ms)", "<", 100.0, {"sqlite"}),
     "page_late_lines_s": ("late-lines page (s)", "<", 1.5, {"sqlite"}),
     "page_alert_inbox_s": ("alert inbox page (s)", "<", 1.5, {"sqlite"}),
@@ -194,12 +196,19 @@ def reference(url: str) -> dict[str, float]:
         suppliers = np.array(session.scalars(select(Supplier.id)).all())
     db.dispose()
     started = time.perf_counter()
-    result = duckdb_forecasts(make_url(url).database, AS_OF, calendars, suppliers)
+    result = duckdb_forecasts(make_url(url).database, AS_OF, calendars, suppliers, plan=True)
     return {
         "seconds": time.perf_counter() - started,
         "calendar_seconds": result.calendar_seconds,
         "query_seconds": result.query_seconds,
+        "plan_seconds": result.plan_seconds,
         "lines": len(result.forecasts),
+        "backorders": len(result.promises) if result.promises is not None else 0,
+        "conditions": (
+            dict(zip(result.conditions["rule"], result.conditions["n"].astype(int), strict=True))
+            if result.conditions is not None
+            else {}
+        ),
     }
 
 
@@ -247,13 +256,16 @@ def incremental(url: str, posts: int = 200) -> dict[str, float]:
     # Every caller's name for it: the planning module's own, and the one production imported.
     planning.recompute_affected = production.recompute_affected = timed  # type: ignore[assignment]
     post_ms: list[float] = []
+    cpu_ms: list[float] = []
     try:
         for line_id, actor in _posting_targets(db, posts):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             post_report(
                 db, actor, line_id, report_date=AS_OF, good_qty=50, confirm_correction=True, today=AS_OF
             )
             post_ms.append((time.perf_counter() - started) * 1000)
+            # This process's CPU (one thread posting): what a post costs the machine, whatever the load.
+            cpu_ms.append((time.process_time() - cpu) * 1000)
     finally:
         planning.recompute_affected = production.recompute_affected = original  # type: ignore[assignment]
         db.dispose()
@@ -263,6 +275,8 @@ def incremental(url: str, posts: int = 200) -> dict[str, float]:
         "recompute_p95_ms": percentile(recompute_ms, 95),
         "post_p50_ms": percentile(post_ms, 50),
         "post_p95_ms": percentile(post_ms, 95),
+        "post_cpu_p50_ms": percentile(cpu_ms, 50),
+        "post_cpu_p95_ms": percentile(cpu_ms, 95),
     }
 
 
@@ -415,6 +429,7 @@ def verdicts(backend: str, f: dict[str, Any]) -> dict[str, float]:
         "sweep_seconds": f["sweep"]["seconds"],
         "sweep_peak_mib": f["sweep"]["peak_mib"],
         "incremental_p95_ms": f["incremental"]["recompute_p95_ms"],
+        "post_cpu_p50_ms": f["incremental"]["post_cpu_p50_ms"],
         "page_late_lines_s": f["pages"]["page_late_lines_s"],
         "page_alert_inbox_s": f["pages"]["page_alert_inbox_s"],
         "page_ranking_s": f["pages"]["page_ranking_s"],
@@ -430,7 +445,7 @@ def verdicts(backend: str, f: dict[str, Any]) -> dict[str, float]:
 
 def table(results: dict[str, Any]) -> str:
     """Measures against targets: "ok" / "!!" where the issue sets the target for that backend."""
-    lines = [f"{'measure':<36} {'target':>10} " + " ".join(f"{b:>12}" for b in results["backends"])]
+    lines = [f"{'measure':<40} {'target':>10} " + " ".join(f"{b:>12}" for b in results["backends"])]
     for key, (label, op, limit, applies) in TARGETS.items():
         cells = []
         for backend in results["backends"]:
@@ -441,7 +456,17 @@ def table(results: dict[str, Any]) -> str:
             ok = value < limit if op == "<" else value <= limit
             mark = ("ok" if ok else "!!") if backend in applies else "  "
             cells.append(f"{value:>9.2f} {mark}")
-        lines.append(f"{label:<36} {op + ' ' + format(limit, 'g'):>10} " + " ".join(cells))
+        lines.append(f"{label:<40} {op + ' ' + format(limit, 'g'):>10} " + " ".join(cells))
+    lines.append("")
+    for key, (label, op, limit, applies) in TARGETS.items():
+        for backend in sorted(applies & set(results["backends"])):
+            value = results["backends"][backend]["verdict"].get(key)
+            if value is None:
+                lines.append(f"{label.strip()} on {backend}: not measured")
+                continue
+            ok = value < limit if op == "<" else value <= limit
+            verdict = "met" if ok else "MISSED"
+            lines.append(f"{label.strip()} on {backend}: {value:,.2f} {op} {limit:g}? {verdict}")
     return "\n".join(lines)
 
 

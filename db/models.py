@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -225,6 +226,40 @@ class ProductionReport(Base):
             postgresql_where=text("is_current"),
         ),
     )
+
+
+class LineProductionSummary(Base):
+    """What the forecast needs of a line's current reports, kept in the transaction of every report.
+
+    See :mod:`portal.core.summaries`: exact sums and dates, the EWM's state as a numerator and a
+    denominator, and the quantity and span they were computed for.
+    """
+
+    __tablename__ = "line_production_summaries"
+
+    po_line_id: Mapped[int] = mapped_column(ForeignKey("po_lines.id", ondelete="CASCADE"), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    ewm_span: Mapped[int] = mapped_column(Integer)
+    produced: Mapped[int] = mapped_column(BigInteger)
+    rejected: Mapped[int] = mapped_column(BigInteger)
+    reported_days: Mapped[int] = mapped_column(Integer)
+    good_sq_sum: Mapped[int] = mapped_column(BigInteger)
+    first_report_date: Mapped[dt.date | None] = mapped_column(Date)
+    last_report_date: Mapped[dt.date | None] = mapped_column(Date)
+    ewm_num: Mapped[float] = mapped_column(Float)
+    ewm_den: Mapped[float] = mapped_column(Float)
+    completed_on: Mapped[dt.date | None] = mapped_column(Date)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SupplierDailyOutput(Base):
+    """A supplier's total good output of one day over its lines' current reports (observed capacity)."""
+
+    __tablename__ = "supplier_daily_outputs"
+
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id", ondelete="CASCADE"), primary_key=True)
+    report_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    good_qty: Mapped[int] = mapped_column(BigInteger)
 
 
 class Receipt(Base):

@@ -123,6 +123,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds to wait for a sweep already running (default: wait until it ends)",
     )
 
+    sweep.add_argument(
+        "--verify",
+        action="store_true",
+        help="first check every line's production summary against its reports; list the lines that "
+        "disagree (forecast from their reports) and exit 1",
+    )
+
+    summ = sub.add_parser("summaries", help="per-line production summaries").add_subparsers(
+        dest="summaries_command", required=True
+    )
+    summ.add_parser("rebuild", help="fold every line's production summary again from its reports")
+
     cards = sub.add_parser("scorecards", help="supplier scorecards").add_subparsers(
         dest="scorecards_command", required=True
     )
@@ -240,9 +252,40 @@ def _dispatch(args: argparse.Namespace) -> int:
         db = _db()
         # The same lock as `sweep --notify` and the scheduler: one sweep at a time.
         with job_lock(db, SWEEP_LOCK, wait=args.lock_wait):
-            result = sweep(db, cli, args.as_of)
+            result = sweep(db, cli, args.as_of, verify=args.verify)
         print(result.summary())
         print("Timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items()))
+        for row in result.inconsistent_days.itertuples(index=False):
+            print(
+                f"inconsistent summary: supplier {row.supplier_id} on {row.report_date}: {row.problem}",
+                file=sys.stderr,
+            )
+        if len(result.inconsistent) or len(result.inconsistent_days):
+            for row in result.inconsistent.itertuples(index=False):
+                print(f"inconsistent summary: line {row.label}: {row.problem}", file=sys.stderr)
+            print(
+                f"error: {len(result.inconsistent)} line(s)' production summaries and "
+                f"{len(result.inconsistent_days)} supplier day(s)' output totals disagree with the "
+                "reports; the sweep used the reports for them. Repair: python -m portal summaries rebuild",
+                file=sys.stderr,
+            )
+            return EXIT_REFUSED
+        if args.verify:
+            print("Every production summary agrees with its reports.")
+        return EXIT_OK
+    if args.command == "summaries":
+        from portal.services.summaries import rebuild
+
+        info = rebuild(_db(), cli)
+        for row in info.repaired.itertuples(index=False):
+            print(f"repaired: line {row.label}: {row.problem}")
+        if info.repaired_days is not None:
+            for row in info.repaired_days.itertuples(index=False):
+                print(f"repaired: supplier {row.supplier_id} on {row.report_date}: {row.problem}")
+        print(
+            f"Production summaries rebuilt: {info.lines:,} lines with reports, "
+            f"{len(info.repaired):,} repaired, in {info.seconds:.1f} s."
+        )
         return EXIT_OK
     if args.command == "scorecards":
         from portal.services.scorecards import refresh_scorecards

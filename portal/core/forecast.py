@@ -146,17 +146,21 @@ def forecast_lines(
     calendars: CalendarSet,
     as_of: dt.date,
     settings: Settings | None = None,
+    stats: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Forecast every line in ``lines`` as of ``as_of``; one row per line, FORECAST_COLUMNS.
 
     ``lines`` needs LINE_COLUMNS (start_date and daily_output NaN/NaT when there is no
-    schedule); ``reports`` needs REPORT_COLUMNS (current revisions only, any dates).
+    schedule); ``reports`` needs REPORT_COLUMNS (current revisions only, any dates). ``stats``,
+    when given, are the per-line report statistics already computed as of ``as_of`` (from the
+    production summaries, :func:`portal.core.summaries.report_stats`); ``reports`` is then unused.
     """
     settings = settings or Settings()
     if lines.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in FORECAST_COLUMNS})
     lines = lines.reset_index(drop=True)
-    stats = _report_stats(lines, reports, as_of, settings.forecast_ewm_span)
+    if stats is None:
+        stats = _report_stats(lines, reports, as_of, settings.forecast_ewm_span)
     stats = stats.set_index("line_id").reindex(lines["line_id"]).reset_index()
 
     d = np.datetime64(as_of, "D")

@@ -23,6 +23,8 @@ from db.engine import Database
 from db.models import utcnow
 from portal.core.calendar import CalendarSet
 from portal.core.domain import PortalError, Role
+from portal.core.settings import Settings
+from portal.core.summaries import summarize_frame
 from portal.services import audit
 from portal.services.access import Actor, service
 from portal.services.users import create_user_unchecked
@@ -398,6 +400,30 @@ def load_scale(
         writer.write(table, frames[table])
         progress(f"  {table}: {len(frames[table]):,} rows in {time.perf_counter() - start:.1f} s")
     writer.reset_sequences(TABLE_ORDER)
+    timings["insert"] = time.perf_counter() - t1
+    # The production summaries in bulk, from the generated reports (one revision each).
+    start = time.perf_counter()
+    reports = frames["production_reports"]
+    summaries = summarize_frame(
+        reports.rename(columns={"po_line_id": "line_id"}),
+        frames["po_lines"].set_index("id")["quantity"],
+        Settings().forecast_ewm_span,
+    )
+    summaries = summaries[summaries["reported_days"] > 0].rename(columns={"line_id": "po_line_id"})
+    for col in ("first_report_date", "last_report_date", "completed_on"):
+        summaries[col] = (
+            pd.to_datetime(summaries[col]).dt.strftime("%Y-%m-%d").where(summaries[col].notna(), None)
+        )
+    writer.write("line_production_summaries", summaries.assign(updated_at=utcnow()))
+    supplier_of = frames["po_lines"].set_index("id")["supplier_id"]
+    daily = (
+        reports.assign(supplier_id=supplier_of.reindex(reports["po_line_id"]).to_numpy())
+        .groupby(["supplier_id", "report_date"], as_index=False)["good_qty"]
+        .sum()
+    )
+    daily["report_date"] = pd.to_datetime(daily["report_date"]).dt.strftime("%Y-%m-%d")
+    writer.write("supplier_daily_outputs", daily)
+    progress(f"  line_production_summaries: {len(summaries):,} rows in {time.perf_counter() - start:.1f} s")
     timings["insert"] = time.perf_counter() - t1
     from portal.demo.world import DEMO_USERS
 

@@ -47,6 +47,7 @@ from portal.services import audit
 from portal.services.access import NOT_YOUR_LINE, Actor, service
 from portal.services.calendars import load_calendars
 from portal.services.settings import load_settings
+from portal.services.summaries import add_daily_output, refresh_after_reports
 
 #: Which roles may import which kinds. Supplier users only ever touch their own lines.
 KIND_ROLES: dict[str, frozenset[Role]] = {
@@ -576,6 +577,27 @@ def write_reports(
         )
     ]
     session.execute(insert(ProductionReport), values)
+    posted = pd.DataFrame(
+        {
+            "line_id": line_ids,
+            "report_date": [v["report_date"] for v in values],
+            "good_qty": [v["good_qty"] for v in values],
+            "rejected_qty": [v["rejected_qty"] for v in values],
+            "corrected": previous["id"].notna().to_numpy(),
+        }
+    )
+    refresh_after_reports(session, posted, load_settings(session).forecast_ewm_span)
+    old_good = pd.to_numeric(previous["good_qty"], errors="coerce").fillna(0).to_numpy(dtype="int64")
+    add_daily_output(
+        session,
+        pd.DataFrame(
+            {
+                "supplier_id": lines["supplier_id"].astype("int64").to_numpy(),
+                "report_date": posted["report_date"],
+                "good_qty": posted["good_qty"].to_numpy(dtype="int64") - old_good,
+            }
+        ),
+    )
     mark_in_production(session, sorted({int(i) for i in line_ids}))
     result.line_ids = {int(i) for i in line_ids}
     result.created = len(values)

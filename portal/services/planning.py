@@ -12,7 +12,7 @@ written in bulk.
 
 On PostgreSQL a sweep and the write services that recompute keep apart with one advisory lock,
 held to the end of the transaction: shared by writes (:func:`share_planning_lock`, many at once),
-exclusive by a sweep (see :func:`_exclusive_planning_lock` for why this design).
+exclusive by a sweep (see :func:`exclusive_planning_lock` for why this design).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from db.models import (
     ProductionSchedule,
     Receipt,
     Supplier,
+    SupplierDailyOutput,
     SupplierStats,
     utcnow,
 )
@@ -67,6 +68,7 @@ from portal.services.access import Actor, service
 from portal.services.calendars import load_calendars
 from portal.services.locks import LOCK_NOT_AVAILABLE, advisory_key
 from portal.services.settings import load_settings
+from portal.services.summaries import report_stats_for, verify_daily_outputs
 
 CHUNK = 5000
 #: The advisory lock a sweep holds exclusive and the writes that recompute hold shared.
@@ -89,6 +91,16 @@ class SweepResult:
     alerts_raised: int = 0
     raised_alert_ids: list[int] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    #: With ``verify``: lines whose production summary disagreed with their reports (line_id,
+    #: label, problem); they were forecast from their reports.
+    #: With ``verify``: supplier days whose total output disagreed with the reports (supplier_id,
+    #: report_date, problem); observed capacity was then learned from the reports.
+    inconsistent_days: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["supplier_id", "report_date", "problem"])
+    )
+    inconsistent: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["line_id", "label", "problem"])
+    )
 
     def summary(self) -> str:
         return (
@@ -322,10 +334,13 @@ def load_stored_forecasts(session: Session, line_ids: Collection[int]) -> pd.Dat
 # ------------------------------------------------------------------------- steps
 
 
-def supplier_statistics(session: Session, settings: Settings, as_of: dt.date | None = None) -> pd.DataFrame:
+def supplier_statistics(
+    session: Session, settings: Settings, as_of: dt.date | None = None, *, from_reports: bool = False
+) -> pd.DataFrame:
     """Learn each supplier's buffer, median lead time and observed capacity from its history:
     only receipts and reports dated on or before ``as_of`` when given, so a past-dated sweep
-    never learns from what happened after its day."""
+    never learns from what happened after its day. Daily output comes from the suppliers' daily
+    totals, or (``from_reports``, when those were found wrong) from the reports themselves."""
     lines = load_history_lines(session, as_of)
     receipts = load_receipts(session, None if not lines.empty else [], as_of)
     delivered = history.delivered_history(lines, receipts, settings.in_full_threshold)
@@ -337,15 +352,25 @@ def supplier_statistics(session: Session, settings: Settings, as_of: dt.date | N
     lead = history.median_lead_times(delivered)
     suppliers = _frame(session, select(Supplier.id), ["supplier_id"])
     # Observed capacity: the chosen percentile of each supplier's total good output per day.
-    daily = _frame(
-        session,
-        select(PoLine.supplier_id, ProductionReport.report_date, func.sum(ProductionReport.good_qty))
-        .join(PoLine, PoLine.id == ProductionReport.po_line_id)
-        .where(ProductionReport.is_current)
-        .where(ProductionReport.report_date <= as_of if as_of is not None else true())
-        .group_by(PoLine.supplier_id, ProductionReport.report_date),
-        ["supplier_id", "report_date", "good_qty"],
-    )
+    if from_reports:
+        daily = _frame(
+            session,
+            select(PoLine.supplier_id, ProductionReport.report_date, func.sum(ProductionReport.good_qty))
+            .join(PoLine, PoLine.id == ProductionReport.po_line_id)
+            .where(ProductionReport.is_current)
+            .where(ProductionReport.report_date <= as_of if as_of is not None else true())
+            .group_by(PoLine.supplier_id, ProductionReport.report_date),
+            ["supplier_id", "report_date", "good_qty"],
+        )
+    else:
+        # Kept with every report (portal.services.summaries.add_daily_output): no pass over the reports.
+        daily = _frame(
+            session,
+            select(
+                SupplierDailyOutput.supplier_id, SupplierDailyOutput.report_date, SupplierDailyOutput.good_qty
+            ).where(SupplierDailyOutput.report_date <= as_of if as_of is not None else true()),
+            ["supplier_id", "report_date", "good_qty"],
+        )
     capacity = history.observed_capacity(daily, settings.capacity_percentile)
     # Keys as nullable ints on every side: an empty history gives object-typed frames.
     suppliers["supplier_id"] = suppliers["supplier_id"].astype("Int64")
@@ -418,16 +443,26 @@ def store_forecasts(
 
 
 def _forecast(
-    session: Session, lines: pd.DataFrame, calendars: CalendarSet, as_of: dt.date, settings: Settings
+    session: Session,
+    lines: pd.DataFrame,
+    calendars: CalendarSet,
+    as_of: dt.date,
+    settings: Settings,
+    *,
+    verify: bool = False,
+    result: SweepResult | None = None,
 ) -> pd.DataFrame:
     """Lines joined with their current schedule and forecast: the frame alert rules read."""
     ids = lines["line_id"].tolist()
     schedules = load_schedules(session, ids if len(ids) < 50_000 else None)
     lines = lines.merge(schedules, on="line_id", how="left")
-    reports = load_reports(session, ids if len(ids) < 50_000 else None, as_of)
-    if len(ids) >= 50_000:
-        reports = reports[reports["line_id"].isin(ids)]
-    forecast = forecast_lines(lines, reports, calendars, as_of, settings)
+    # The lines' report statistics come from their production summaries, not the reports.
+    stats, inconsistent = report_stats_for(
+        session, lines, as_of, settings, full=len(ids) >= 50_000, verify=verify
+    )
+    if result is not None:
+        result.inconsistent = inconsistent
+    forecast = forecast_lines(lines, None, calendars, as_of, settings, stats=stats)
     return lines.merge(forecast, on="line_id", how="left")
 
 
@@ -701,6 +736,7 @@ def _run(
     item_ids: Collection[int] | None,
     stats: pd.DataFrame,
     result: SweepResult,
+    verify: bool = False,
 ) -> None:
     """The pipeline: forecasts -> promises -> alerts, for everything (ids None) or a scope."""
     timer = _Timer(result)
@@ -709,7 +745,7 @@ def _run(
     lines = load_open_lines(session, line_ids, as_of=as_of, in_full=settings.in_full_threshold)
     calendars = load_calendars(session, None if full else set(lines["supplier_id"].astype(int)))
     timer.mark("load_lines")
-    frame = _forecast(session, lines, calendars, as_of, settings)
+    frame = _forecast(session, lines, calendars, as_of, settings, verify=verify, result=result)
     timer.mark("forecast")
     store_forecasts(session, frame, as_of, line_ids)
     result.lines = len(frame)
@@ -761,7 +797,7 @@ def share_planning_lock(session: Session, wait: float | None = None) -> None:
     """On PostgreSQL, wait for a running sweep to commit, then keep sweeps out until this transaction ends.
 
     A write service that recomputes calls it as its transaction's first statement, before it
-    holds any row a sweep writes (see :func:`_exclusive_planning_lock`); :func:`recompute_affected`
+    holds any row a sweep writes (see :func:`exclusive_planning_lock`); :func:`recompute_affected`
     calls it again, which costs nothing once held. Writes share it, so they never wait for each
     other here. After ``wait`` seconds (default :data:`PLANNING_LOCK_WAIT_SECONDS`) behind a sweep
     it raises a ConflictError, and the write is rolled back. SQLite needs nothing: a write
@@ -790,7 +826,7 @@ def share_planning_lock(session: Session, wait: float | None = None) -> None:
     session.execute(text("SELECT set_config('lock_timeout', :t, true)"), {"t": previous})
 
 
-def _exclusive_planning_lock(session: Session) -> None:
+def exclusive_planning_lock(session: Session) -> None:
     """On PostgreSQL, wait until no write recomputes, and keep them waiting until the sweep commits.
 
     Why: a sweep deletes and re-inserts every forecast, every allocation, and reconciles every
@@ -863,20 +899,28 @@ def _lock_scope(session: Session, line_ids: Collection[int], item_ids: Collectio
 
 
 @service(Role.ADMIN, Role.BUYER)
-def sweep(db: Database, actor: Actor, as_of: dt.date | None = None) -> SweepResult:
-    """Recompute forecasts, supplier statistics, promises and alerts for everything as of ``as_of``."""
+def sweep(db: Database, actor: Actor, as_of: dt.date | None = None, *, verify: bool = False) -> SweepResult:
+    """Recompute forecasts, supplier statistics, promises and alerts for everything as of ``as_of``.
+
+    ``verify``: check every line's production summary against its reports first; the lines that
+    disagree are listed in ``result.inconsistent`` and forecast from their reports.
+    """
     as_of = as_of or dt.date.today()
     result = SweepResult(as_of=as_of)
     with db.write() as session:
         start = time.perf_counter()
-        _exclusive_planning_lock(session)
+        exclusive_planning_lock(session)
         locked = time.perf_counter()
         result.timings["wait_for_writes"] = round(locked - start, 4)
         settings = load_settings(session)
-        stats = supplier_statistics(session, settings, as_of)
+        if verify:
+            result.inconsistent_days = verify_daily_outputs(session)
+        stats = supplier_statistics(session, settings, as_of, from_reports=len(result.inconsistent_days) > 0)
         store_supplier_stats(session, stats)
         result.timings["supplier_stats"] = round(time.perf_counter() - locked, 4)
-        _run(session, as_of, settings, line_ids=None, item_ids=None, stats=stats, result=result)
+        _run(
+            session, as_of, settings, line_ids=None, item_ids=None, stats=stats, result=result, verify=verify
+        )
         audit.record(
             session,
             actor,
@@ -889,4 +933,11 @@ def sweep(db: Database, actor: Actor, as_of: dt.date | None = None) -> SweepResu
     return result
 
 
-__all__ = ["LineStatus", "SweepResult", "recompute_affected", "share_planning_lock", "sweep"]
+__all__ = [
+    "LineStatus",
+    "SweepResult",
+    "exclusive_planning_lock",
+    "recompute_affected",
+    "share_planning_lock",
+    "sweep",
+]

@@ -58,5 +58,11 @@ def update_settings(db: Database, actor: Actor, changes: Mapping[str, Any]) -> S
                 before={"value": before},
                 after={"value": value},
             )
+        span = merged.forecast_ewm_span
+        if span != current.get("forecast_ewm_span", defaults["forecast_ewm_span"]):
+            # The production summaries keep an EWM of the old span: fold them again with the new one.
+            from portal.services.summaries import rebuild_summaries
+
+            rebuild_summaries(session, span=span)
         session.commit()
         return merged

@@ -1,0 +1,403 @@
+"""Per-line production summaries in the database: kept with every report, read by the forecast.
+
+* :func:`refresh_after_reports` runs in the transaction of every report write
+  (:func:`portal.services.imports.write_reports`, which the form, grid, upload, API and imports
+  all go through): a day after the line's last one is appended, anything else (a correction, an
+  earlier day, a changed quantity or span) folds that line again from its own reports.
+* :func:`rebuild_summaries` folds every line again in bulk (``python -m portal summaries rebuild``,
+  the bulk loaders, the migration that added the table).
+* :func:`report_stats_for` gives the forecast its per-line statistics from the summaries, falling
+  back to the reports only for lines a summary cannot answer (reports after a past as-of date, a
+  changed quantity or span), and with ``verify`` checks every summary against the reports first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Select, delete, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from db.bulk import bulk_insert
+from db.engine import Database
+from db.frames import read_frame
+from db.models import LineProductionSummary, PoLine, ProductionReport, SupplierDailyOutput, utcnow
+from portal.core import summaries as core
+from portal.core.domain import Role
+from portal.core.settings import Settings
+from portal.services import audit
+from portal.services.access import Actor, service
+
+CHUNK = 5000
+_S = LineProductionSummary
+_STORED = [
+    _S.po_line_id,
+    _S.quantity,
+    _S.ewm_span,
+    _S.produced,
+    _S.rejected,
+    _S.reported_days,
+    _S.good_sq_sum,
+    _S.first_report_date,
+    _S.last_report_date,
+    _S.ewm_num,
+    _S.ewm_den,
+    _S.completed_on,
+]
+_DATES = ("first_report_date", "last_report_date", "completed_on")
+
+
+def _chunks(ids: Collection[int]) -> list[list[int]]:
+    ordered = sorted({int(i) for i in ids})
+    return [ordered[i : i + CHUNK] for i in range(0, len(ordered), CHUNK)]
+
+
+def _read(
+    session: Session, stmt: Select, column, ids: Collection[int] | None, cols: list[str]
+) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    if ids is None:
+        return read_frame(session, stmt, cols)
+    frames = [read_frame(session, stmt.where(column.in_(chunk)), cols) for chunk in _chunks(ids)]
+    return pd.concat(frames, ignore_index=True) if frames else read_frame(session, stmt.where(False), cols)
+
+
+def load_summaries(session: Session, line_ids: Collection[int] | None = None) -> pd.DataFrame:
+    """Stored summaries (all, or of these lines) as SUMMARY_COLUMNS, dates as datetime64."""
+    frame = _read(session, select(*_STORED), _S.po_line_id, line_ids, list(core.SUMMARY_COLUMNS))
+    for col in _DATES:
+        frame[col] = pd.to_datetime(frame[col])
+    return frame
+
+
+def _quantities(session: Session, line_ids: Collection[int] | None, *, lock: bool = False) -> pd.Series:
+    stmt = select(PoLine.id, PoLine.quantity)
+    if lock:
+        # Summaries are read, changed and written back: writers of one line queue here (PostgreSQL).
+        stmt = stmt.order_by(PoLine.id).with_for_update(key_share=True)
+    frame = _read(session, stmt, PoLine.id, line_ids, ["line_id", "quantity"])
+    return pd.Series(
+        frame["quantity"].to_numpy(dtype="int64"), index=frame["line_id"].to_numpy(dtype="int64")
+    ).sort_index()
+
+
+def _current_reports(
+    session: Session, line_ids: Collection[int] | None, as_of: dt.date | None = None
+) -> pd.DataFrame:
+    stmt = select(
+        ProductionReport.po_line_id,
+        ProductionReport.report_date,
+        ProductionReport.good_qty,
+        ProductionReport.rejected_qty,
+    ).where(ProductionReport.is_current)
+    if as_of is not None:
+        stmt = stmt.where(ProductionReport.report_date <= as_of)
+    cols = ["line_id", "report_date", "good_qty", "rejected_qty"]
+    return _read(session, stmt, ProductionReport.po_line_id, line_ids, cols)
+
+
+def summaries_from_reports(
+    session: Session,
+    line_ids: Collection[int] | None,
+    span: int,
+    as_of: dt.date | None = None,
+    quantities: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Summaries folded from the current reports (dated on or before ``as_of`` when given)."""
+    if quantities is None:
+        quantities = _quantities(session, line_ids)
+    reports = _current_reports(session, None if line_ids is None else list(quantities.index), as_of)
+    return core.summarize_frame(reports, quantities, span)
+
+
+def store_summaries(session: Session, summaries: pd.DataFrame, replace: Collection[int] | None) -> None:
+    """Replace the stored summaries of ``replace`` (every line when None) with ``summaries``.
+
+    Only lines with reports get a row: no row means nothing reported.
+    """
+    if replace is None:
+        session.execute(delete(_S))
+    else:
+        for chunk in _chunks(replace):
+            session.execute(delete(_S).where(_S.po_line_id.in_(chunk)))
+    rows = summaries[summaries["reported_days"] > 0]
+    if rows.empty:
+        return
+    frame = rows.rename(columns={"line_id": "po_line_id"}).copy()
+    for col in _DATES:
+        values = pd.to_datetime(frame[col])
+        frame[col] = pd.Series(
+            [None if pd.isna(v) else v.date() for v in values], index=frame.index, dtype=object
+        )
+    for col in ("po_line_id", "quantity", "ewm_span", "produced", "rejected", "reported_days", "good_sq_sum"):
+        frame[col] = frame[col].astype("int64")
+    frame["updated_at"] = utcnow()
+    bulk_insert(session, _S.__tablename__, frame)
+
+
+def rebuild_summaries(
+    session: Session, line_ids: Collection[int] | None = None, span: int | None = None
+) -> int:
+    """Fold these lines' summaries (all when None) again from their reports; returns lines with reports."""
+    if span is None:
+        from portal.services.settings import load_settings
+
+        span = load_settings(session).forecast_ewm_span
+    summaries = summaries_from_reports(session, line_ids, span)
+    store_summaries(session, summaries, None if line_ids is None else list(summaries["line_id"]))
+    return int((summaries["reported_days"] > 0).sum())
+
+
+def refresh_after_reports(session: Session, posted: pd.DataFrame, span: int) -> None:
+    """Bring the summaries of the lines in ``posted`` up to date, in the caller's transaction.
+
+    ``posted``: line_id, report_date (date), good_qty, rejected_qty, corrected (bool), after the
+    reports are written. A line whose new days all come after its last reported day, uncorrected,
+    is appended day by day; any other is folded again from its current reports. Plain rows and
+    Python here, no frames: a post touches one or a few lines.
+    """
+    if posted.empty:
+        return
+    by_line: dict[int, list[tuple[dt.date, int, int, bool]]] = {}
+    for line_id, day, good, rejected, corrected in zip(
+        posted["line_id"],
+        posted["report_date"],
+        posted["good_qty"],
+        posted["rejected_qty"],
+        posted["corrected"],
+        strict=True,
+    ):
+        rejected = 0 if rejected is None or pd.isna(rejected) else int(rejected)
+        by_line.setdefault(int(line_id), []).append((_day(day), int(good), rejected, bool(corrected)))  # type: ignore[arg-type]
+    line_ids = sorted(by_line)
+    quantities: dict[int, int] = {}
+    stored: dict[int, core.LineSummary] = {}
+    for chunk in _chunks(line_ids):
+        # Summaries are read, changed and written back: writers of one line queue here (PostgreSQL).
+        locked = session.execute(
+            select(PoLine.id, PoLine.quantity)
+            .where(PoLine.id.in_(chunk))
+            .order_by(PoLine.id)
+            .with_for_update(key_share=True)
+        ).all()
+        quantities.update((int(i), int(q)) for i, q in locked)
+        for row in session.execute(select(*_STORED).where(_S.po_line_id.in_(chunk))).all():
+            stored[int(row[0])] = core.LineSummary(*row[1:])
+    again: list[int] = []
+    appended: list[dict[str, object]] = []
+    for line_id in line_ids:
+        quantity = int(quantities[line_id])
+        summary = stored.get(line_id) or core.LineSummary(quantity=quantity, ewm_span=span)
+        ok = True
+        for day, good, rejected, corrected in sorted(by_line[line_id]):
+            if corrected or not summary.can_append(day, quantity, span):
+                ok = False
+                break
+            summary = summary.append(day, good, rejected)
+        if ok:
+            appended.append({"po_line_id": line_id, **summary.as_row(line_id), "updated_at": utcnow()})
+        else:
+            again.append(line_id)
+    if appended:
+        ids = [int(r["po_line_id"]) for r in appended]  # type: ignore[call-overload]
+        session.execute(delete(_S).where(_S.po_line_id.in_(ids)))
+        for row in appended:
+            del row["line_id"]
+        session.execute(insert(_S), appended)
+    if again:
+        fresh = summaries_from_reports(
+            session, again, span, quantities=pd.Series({i: quantities[i] for i in again}).sort_index()
+        )
+        store_summaries(session, fresh, again)
+
+
+def add_daily_output(session: Session, changes: pd.DataFrame) -> None:
+    """Add good output to suppliers' daily totals: supplier_id, report_date (date), good_qty (a delta).
+
+    One upsert per (supplier, day): a correction adds new minus old, and posts of two lines of one
+    supplier on one day add up whatever their order (INSERT ... ON CONFLICT DO UPDATE, atomic on
+    both databases).
+    """
+    if changes.empty:
+        return
+    totals = changes.groupby(["supplier_id", "report_date"], as_index=False)["good_qty"].sum()
+    rows = [
+        {"supplier_id": int(s), "report_date": _day(d), "good_qty": int(g)}
+        for s, d, g in totals.itertuples(index=False, name=None)
+    ]
+    table = SupplierDailyOutput.__table__
+    stmt = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["supplier_id", "report_date"],
+        set_={"good_qty": table.c.good_qty + stmt.excluded.good_qty},
+    )
+    # Days in a fixed order: two transactions upserting the same days never wait on each other in a cycle.
+    session.execute(stmt, sorted(rows, key=lambda r: (r["supplier_id"], r["report_date"])))
+
+
+def rebuild_daily_outputs(session: Session) -> None:
+    """Sum every supplier's daily good output again from the current reports."""
+    session.execute(delete(SupplierDailyOutput))
+    daily = (
+        select(PoLine.supplier_id, ProductionReport.report_date, func.sum(ProductionReport.good_qty))
+        .join(PoLine, PoLine.id == ProductionReport.po_line_id)
+        .where(ProductionReport.is_current)
+        .group_by(PoLine.supplier_id, ProductionReport.report_date)
+    )
+    session.execute(
+        insert(SupplierDailyOutput).from_select(["supplier_id", "report_date", "good_qty"], daily)
+    )
+
+
+def verify_daily_outputs(session: Session) -> pd.DataFrame:
+    """Supplier days whose stored total disagrees with the reports: supplier_id, report_date, problem."""
+    cols = ["supplier_id", "report_date", "good_qty"]
+    stored = read_frame(session, select(*[SupplierDailyOutput.__table__.c[c] for c in cols]), cols)
+    expected = read_frame(
+        session,
+        select(PoLine.supplier_id, ProductionReport.report_date, func.sum(ProductionReport.good_qty))
+        .join(PoLine, PoLine.id == ProductionReport.po_line_id)
+        .where(ProductionReport.is_current)
+        .group_by(PoLine.supplier_id, ProductionReport.report_date),
+        cols,
+    )
+    for frame in (stored, expected):
+        frame["report_date"] = pd.to_datetime(frame["report_date"])
+        frame["good_qty"] = pd.to_numeric(frame["good_qty"]).astype("int64")
+    both = stored.merge(expected, on=["supplier_id", "report_date"], how="outer", suffixes=("", "_reports"))
+    both = both.fillna({"good_qty": 0, "good_qty_reports": 0})
+    wrong = both[both["good_qty"] != both["good_qty_reports"]]
+    return pd.DataFrame(
+        {
+            "supplier_id": wrong["supplier_id"].astype("int64").to_numpy(),
+            "report_date": wrong["report_date"].dt.date.to_numpy(),
+            "problem": [
+                f"daily output {int(a):,} stored, {int(b):,} from the reports"
+                for a, b in zip(wrong["good_qty"], wrong["good_qty_reports"], strict=True)
+            ],
+        },
+        columns=["supplier_id", "report_date", "problem"],
+    )
+
+
+def _day(value: object) -> dt.date | None:
+    # pd.NaT is a datetime instance: test it before asking for .date().
+    if value is None or value is pd.NaT or (not isinstance(value, dt.date) and pd.isna(value)):
+        return None
+    if isinstance(value, dt.datetime | pd.Timestamp):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return pd.Timestamp(value).date()  # type: ignore[arg-type]
+
+
+def verify_summaries(session: Session, span: int, line_ids: Collection[int] | None = None) -> pd.DataFrame:
+    """Lines whose stored summary disagrees with their reports: line_id, label, problem (one row each)."""
+    expected = summaries_from_reports(session, line_ids, span)
+    stored = load_summaries(session, line_ids)
+    found = core.differences(stored, expected)
+    if found.empty:
+        return found.assign(label=pd.Series(dtype=object))[["line_id", "label", "problem"]]
+    labels = _read(
+        session,
+        select(PoLine.id, PoLine.po_number, PoLine.line),
+        PoLine.id,
+        found["line_id"].tolist(),
+        ["line_id", "po_number", "line"],
+    )
+    label = (labels["po_number"].astype(str) + "/" + labels["line"].astype(str)).set_axis(labels["line_id"])
+    found["label"] = label.reindex(found["line_id"]).to_numpy()
+    return found[["line_id", "label", "problem"]]
+
+
+def report_stats_for(
+    session: Session,
+    lines: pd.DataFrame,
+    as_of: dt.date,
+    settings: Settings,
+    *,
+    full: bool = False,
+    verify: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The forecast's per-line report statistics of ``lines`` (line_id, quantity), from summaries.
+
+    A line's summary is used when it was made for the line's quantity and the span setting and
+    holds no report dated after ``as_of``; other lines are summarized from their reports dated on
+    or before ``as_of``. ``full``: the lines are (nearly) all open lines, read the table whole.
+    ``verify``: first compare every stored summary with its reports; a line that disagrees is
+    reported (second frame: line_id, label, problem) and forecast from its reports, never from it.
+    """
+    span = settings.forecast_ewm_span
+    ids = lines["line_id"].to_numpy(dtype="int64")
+    quantities = pd.Series(lines["quantity"].to_numpy(dtype="int64"), index=ids)
+    stored = load_summaries(session, None if full else ids.tolist())
+    stored = stored[stored["line_id"].isin(ids)].set_index("line_id")
+    bad = pd.DataFrame(columns=["line_id", "label", "problem"])
+    if verify:
+        bad = verify_summaries(session, span)
+        stored = stored[~stored.index.isin(bad["line_id"])]
+    qty_now = quantities.reindex(stored.index).to_numpy()
+    usable = (
+        (stored["quantity"].to_numpy(dtype="int64") == qty_now)
+        & (stored["ewm_span"].to_numpy(dtype="int64") == span)
+        & (stored["last_report_date"] <= pd.Timestamp(as_of)).to_numpy()
+    )
+    # A line with no stored row has no reports, unless it is unusable, or verify found it missing.
+    redo = (set(stored.index[~usable].astype(int)) | set(bad["line_id"].astype(int))) & set(ids.tolist())
+    parts = [stored[usable].reset_index()]
+    have = set(parts[0]["line_id"].astype(int)) | redo
+    nothing = [i for i in ids.tolist() if i not in have]
+    if nothing:
+        empty = pd.DataFrame(columns=["line_id", "report_date", "good_qty", "rejected_qty"])
+        parts.append(core.summarize_frame(empty, quantities.loc[nothing], span))
+    if redo:
+        ordered = sorted(redo)
+        parts.append(summaries_from_reports(session, ordered, span, as_of, quantities.loc[ordered]))
+    summaries = (
+        pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else parts[0]
+    )
+    return core.report_stats(summaries), bad
+
+
+@dataclass
+class RebuildResult:
+    """What ``summaries rebuild`` did: lines with reports, and the lines whose summary was wrong."""
+
+    lines: int
+    repaired: pd.DataFrame
+    seconds: float
+    #: Supplier days whose total output was wrong (supplier_id, report_date, problem).
+    repaired_days: pd.DataFrame | None = None
+
+
+@service(Role.ADMIN)
+def rebuild(db: Database, actor: Actor) -> RebuildResult:
+    """Fold every line's production summary again from its reports; lists the lines it repaired."""
+    from portal.services.planning import exclusive_planning_lock
+    from portal.services.settings import load_settings
+
+    start = time.perf_counter()
+    with db.write() as session:
+        # Posts append to summaries under the shared planning lock: none runs while this replaces them.
+        exclusive_planning_lock(session)
+        span = load_settings(session).forecast_ewm_span
+        repaired = verify_summaries(session, span)
+        days = verify_daily_outputs(session)
+        lines = rebuild_summaries(session, span=span)
+        rebuild_daily_outputs(session)
+        audit.record(
+            session,
+            actor,
+            "summaries.rebuilt",
+            "line_production_summaries",
+            after={"lines": lines, "repaired": len(repaired), "supplier_days_repaired": len(days)},
+        )
+        session.commit()
+    return RebuildResult(
+        lines=lines, repaired=repaired, seconds=time.perf_counter() - start, repaired_days=days
+    )

@@ -1,0 +1,262 @@
+"""Forecast calibration: what each supplier's record and a line's own reports say beyond the plain rule.
+
+DOMAIN.md "Forecast of an open line", step 5, allows the spread and a start delay to be learned
+from a supplier's record. Three corrections, each a pure function over frames:
+
+* **The record** (:func:`line_records`, :func:`supplier_calibration`): per line of a supplier
+  that has started by D, its start delay (working days from the planned start to the first day
+  with good output) and, with enough reported days, its duration ratio (planned daily output /
+  mean reported daily good output, zero days included: ramp-up, outages and a supplier's other
+  work all make a line take longer than planned). Per supplier: the mean and standard
+  deviation of each, shrunk toward all suppliers' (``prior_lines`` pseudo-lines of the pooled
+  figures), so a supplier with two lines is not judged on two lines alone. A supplier with no
+  record gets none: its forecast keeps the plain rule (planned rate, CV 0.3).
+* **Unreported days** (:func:`adjust_for_reports`): a working day with no report between a
+  line's first report and D is unknown, not zero. Days inside the reported run (a skipped
+  report) are estimated at the line's rate; days after the last report (a report not yet
+  posted) are production days still to count, so counting starts the day after the last
+  report rather than after D.
+* **Rate** (also :func:`adjust_for_reports`): the observed rate is the EWM over the days that
+  made something (an outage's zero days say nothing about the rate once material is back); the
+  spread keeps every reported day, so outages still widen p90.
+
+:func:`plan_days` turns the learned start delay and duration ratio into p50/p90 working days
+for lines forecast from the plan: p50 = delay + ratio x planned days, p90 = p50 + z x the
+combined standard deviation of delay (only while the start is still ahead) and duration.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from portal.core.calendar import CalendarSet, to_days
+
+#: z of the 90th percentile of the standard normal distribution.
+Z90 = 1.2815515655446004
+
+#: Columns of the per-supplier calibration (beside supplier_id), as stored in supplier_stats.
+CALIBRATION_COLUMNS = (
+    "forecast_records",
+    "start_delay_days",
+    "start_delay_sd",
+    "rate_ratio",
+    "rate_ratio_sd",
+)
+
+RECORD_INPUT_COLUMNS = (
+    "line_id",
+    "supplier_id",
+    "planned_start",
+    "planned_rate",
+    "first_output_date",
+    "reported_days",
+    "produced",
+)
+
+
+def line_records(lines: pd.DataFrame, calendars: CalendarSet, min_reported_days: int = 5) -> pd.DataFrame:
+    """Per started line: supplier_id, start_delay (working days, never below 0) and rate_ratio.
+
+    ``lines`` has RECORD_INPUT_COLUMNS: the planned start and daily output of the line's first
+    schedule, the first report date with good output, the reported days and good output known
+    on D. rate_ratio is NaN below ``min_reported_days`` reported days; unstarted lines are left out.
+    """
+    started = lines[lines["first_output_date"].notna()].reset_index(drop=True)
+    if started.empty:
+        return pd.DataFrame(
+            {
+                "line_id": pd.Series(dtype="int64"),
+                "supplier_id": pd.Series(dtype="int64"),
+                "start_delay": pd.Series(dtype="float64"),
+                "rate_ratio": pd.Series(dtype="float64"),
+            }
+        )
+    suppliers = started["supplier_id"].to_numpy()
+    planned = to_days(started["planned_start"])
+    planned = calendars.offset(planned, np.zeros(len(started), dtype=np.int64), suppliers, roll="forward")
+    first = to_days(started["first_output_date"])
+    delay = calendars.count(planned, first, suppliers)  # negative when it started early
+    delay = np.where(np.isnan(delay), np.nan, np.maximum(delay, 0.0))
+    reported = started["reported_days"].to_numpy(dtype="float64")
+    produced = started["produced"].to_numpy(dtype="float64")
+    plan_rate = pd.to_numeric(started["planned_rate"], errors="coerce").to_numpy(dtype="float64")
+    enough = (reported >= min_reported_days) & (produced > 0) & (plan_rate > 0)
+    actual_rate = np.where(enough, produced / np.maximum(reported, 1.0), np.nan)
+    ratio = np.where(enough, plan_rate / np.where(enough, actual_rate, 1.0), np.nan)
+    return pd.DataFrame(
+        {
+            "line_id": started["line_id"].to_numpy(),
+            "supplier_id": suppliers,
+            "start_delay": delay,
+            "rate_ratio": ratio,
+        }
+    )
+
+
+def _shrunk(values: pd.Series, keys: pd.Series, prior_lines: float) -> pd.DataFrame:
+    """Mean and sd per key, each a weighted blend with the pooled figures (prior_lines pseudo-lines)."""
+    known = values.notna()
+    values, keys = values[known], keys[known]
+    if values.empty:
+        return pd.DataFrame({"n": [], "mean": [], "sd": []}, dtype="float64")
+    pooled_mean = float(values.mean())
+    pooled_var = float(values.var(ddof=1)) if len(values) > 1 else 0.0
+    g = values.groupby(keys)
+    n = g.count().astype("float64")
+    # Within-supplier variance around its own mean (ddof 0: one line says nothing of spread).
+    var = g.var(ddof=0).fillna(0.0)
+    w = n / (n + prior_lines)
+    mean = w * g.mean() + (1 - w) * pooled_mean
+    return pd.DataFrame({"n": n, "mean": mean, "sd": np.sqrt(w * var + (1 - w) * pooled_var)})
+
+
+def supplier_calibration(
+    records: pd.DataFrame, supplier_ids: np.ndarray | pd.Series, prior_lines: float = 3.0
+) -> pd.DataFrame:
+    """Per supplier in ``supplier_ids``: its record (lines) and shrunk start delay and duration ratio.
+
+    ``records`` is :func:`line_records`' frame. A supplier with no started line has
+    forecast_records 0 and NaN figures: the forecast then keeps the plain rule.
+    """
+    out = pd.DataFrame({"supplier_id": pd.Series(supplier_ids, dtype="int64").to_numpy()})
+    for col in CALIBRATION_COLUMNS:
+        out[col] = np.nan
+    out["forecast_records"] = 0
+    if records.empty:
+        return out
+    keys = records["supplier_id"].astype("int64")
+    delay = _shrunk(records["start_delay"], keys, prior_lines)
+    ratio = _shrunk(records["rate_ratio"], keys, prior_lines)
+    sid = out["supplier_id"]
+    out["forecast_records"] = keys.value_counts().reindex(sid).fillna(0).astype("int64").to_numpy()
+    out["start_delay_days"] = delay["mean"].reindex(sid).to_numpy(dtype="float64")
+    out["start_delay_sd"] = delay["sd"].reindex(sid).to_numpy(dtype="float64")
+    out["rate_ratio"] = ratio["mean"].reindex(sid).to_numpy(dtype="float64")
+    out["rate_ratio_sd"] = ratio["sd"].reindex(sid).to_numpy(dtype="float64")
+    return out
+
+
+def positive_day_rate(lines: pd.DataFrame, reports: pd.DataFrame, as_of: dt.date, span: int) -> pd.DataFrame:
+    """Per line: EWM of good output over its reported days with output (>0), and the working-day
+    span of its reports (first and last report date). Lines without such days get NaN."""
+    day = to_days(reports["report_date"])
+    keep = (day <= np.datetime64(as_of, "D")) & reports["line_id"].isin(lines["line_id"]).to_numpy()
+    r = pd.DataFrame(
+        {
+            "line_id": reports["line_id"].to_numpy()[keep],
+            "day": day[keep],
+            "good": reports["good_qty"].to_numpy(dtype="float64")[keep],
+        }
+    ).sort_values(["line_id", "day"])
+    span_frame = r.groupby("line_id")["day"].agg(first_report="min", last_report="max")
+    pos = r[r["good"] > 0]
+    alpha = 2.0 / (span + 1.0)
+    # pandas adjust=True EWM at the last observation: weight (1-alpha)^k, k = later positive days.
+    k = pos.groupby("line_id").cumcount(ascending=False).to_numpy()
+    w = np.power(1.0 - alpha, k)
+    num = pd.Series(w * pos["good"].to_numpy(), index=pos["line_id"].to_numpy()).groupby(level=0).sum()
+    den = pd.Series(w, index=pos["line_id"].to_numpy()).groupby(level=0).sum()
+    out = span_frame.reindex(lines["line_id"])
+    out["positive_rate"] = (num / den).reindex(lines["line_id"]).to_numpy()
+    return out.reset_index()
+
+
+def adjust_for_reports(
+    *,
+    lines: pd.DataFrame,
+    reports: pd.DataFrame,
+    calendars: CalendarSet,
+    as_of: dt.date,
+    span: int,
+    observed: np.ndarray,
+    reported: np.ndarray,
+    rate: np.ndarray,
+    remaining: np.ndarray,
+    start: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rate, remaining and start after the unreported-day and positive-day corrections.
+
+    * observed lines: the rate is the EWM over days with output;
+    * any line with reports: skipped working days inside its reported run count as made at the
+      rate (remaining never below one day's rate: a line that has not said it finished may
+      still need a day), and counting starts the working day after its last report.
+    """
+    suppliers = lines["supplier_id"].to_numpy()
+    spans = positive_day_rate(lines, reports, as_of, span)
+    pos_rate = spans["positive_rate"].to_numpy(dtype="float64")
+    rate = np.where(observed & np.isfinite(pos_rate) & (pos_rate > 0), pos_rate, rate)
+    first = to_days(spans["first_report"])
+    last = to_days(spans["last_report"])
+    has = (reported > 0) & ~np.isnat(first) & np.isfinite(rate) & (rate > 0)
+    run_days = calendars.count(
+        first, np.where(np.isnat(last), last, last + np.timedelta64(1, "D")), suppliers
+    )
+    skipped = np.where(has, np.maximum(np.nan_to_num(run_days) - reported, 0.0), 0.0)
+    estimated = np.where(has, skipped * np.nan_to_num(rate), 0.0)
+    still = remaining > 0
+    remaining = np.where(has & still, np.maximum(remaining - estimated, np.nan_to_num(rate)), remaining)
+    after_last = calendars.offset(
+        np.where(has, last, np.datetime64("NaT")),
+        np.ones(len(lines), dtype=np.int64),
+        suppliers,
+        roll="backward",
+    )
+    start = np.where(has & (after_last < start), after_last, start)
+    return rate, remaining, start
+
+
+def plan_days(
+    *,
+    calibration: pd.DataFrame | None,
+    supplier_ids: np.ndarray,
+    use_plan: np.ndarray,
+    reported: np.ndarray,
+    plan_rate: np.ndarray,
+    remaining: np.ndarray,
+    scheduled_start: np.ndarray,
+    start: np.ndarray,
+    calendars: CalendarSet,
+    default_cv: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For plan-based lines of suppliers with a record: (applies, start, n50, n90) in working days.
+
+    The start moves by the learned delay (never before ``start``, the first day counting may
+    begin); p50 needs ratio x remaining / planned rate working days; p90 adds z x sqrt(delay sd^2
+    (while the delayed start is still ahead) + (ratio sd x planned days)^2 + the daily noise of
+    the plain rule), so a supplier whose lines vary little gets a tight p90 and one whose lines
+    vary a lot a wide one.
+    """
+    size = len(supplier_ids)
+    nan = np.full(size, np.nan)
+    if calibration is None or calibration.empty or "rate_ratio" not in calibration:
+        return np.zeros(size, dtype=bool), start, nan, nan
+    cal = calibration.drop_duplicates("supplier_id").set_index("supplier_id")
+    sid = pd.Series(supplier_ids).astype("int64")
+
+    def col(name: str) -> np.ndarray:
+        return pd.to_numeric(cal[name].reindex(sid), errors="coerce").to_numpy(dtype="float64")
+
+    records = np.nan_to_num(col("forecast_records"))
+    delay, delay_sd = np.nan_to_num(col("start_delay_days")), np.nan_to_num(col("start_delay_sd"))
+    ratio, ratio_sd = col("rate_ratio"), np.nan_to_num(col("rate_ratio_sd"))
+    ratio = np.where(np.isfinite(ratio) & (ratio > 0), ratio, 1.0)
+    ok_rate = np.isfinite(plan_rate) & (plan_rate > 0)
+    applies = use_plan & ok_rate & (records > 0) & (remaining > 0)
+    planned_days = np.where(applies, remaining / np.where(ok_rate, plan_rate, 1.0), 0.0)
+    # The learned delay applies to a line that has not started, counted from its planned start.
+    not_started = applies & (reported == 0) & ~np.isnat(scheduled_start)
+    delayed = calendars.offset(
+        np.where(not_started, scheduled_start, np.datetime64("NaT")),
+        np.rint(delay).astype(np.int64),
+        supplier_ids,
+    )
+    pending = not_started & (delayed > start)
+    new_start = np.where(pending, delayed, start)
+    n50 = np.maximum(np.ceil(ratio * planned_days - 1e-9), 1.0)
+    noise_sd = default_cv * np.sqrt(planned_days)  # the plain rule's daily noise, in days
+    sd = np.sqrt(np.where(pending, delay_sd, 0.0) ** 2 + (ratio_sd * planned_days) ** 2 + noise_sd**2)
+    n90 = np.maximum(np.ceil(ratio * planned_days + Z90 * sd - 1e-9), n50)
+    return applies, new_start, np.where(applies, n50, np.nan), np.where(applies, n90, np.nan)

@@ -46,6 +46,10 @@ CALIBRATION_COLUMNS = (
     "rate_ratio_sd",
 )
 
+#: A line's first days with output (ramp-up), left out of its rate once it has MIN_STEADY_DAYS more.
+RAMP_UP_DAYS = 3
+MIN_STEADY_DAYS = 3
+
 RECORD_INPUT_COLUMNS = (
     "line_id",
     "supplier_id",
@@ -64,6 +68,7 @@ def line_records(lines: pd.DataFrame, calendars: CalendarSet, min_reported_days:
     schedule, the first report date with good output, the reported days and good output known
     on D. rate_ratio is NaN below ``min_reported_days`` reported days; unstarted lines are left out.
     """
+    lines = lines.reindex(columns=list(RECORD_INPUT_COLUMNS))
     started = lines[lines["first_output_date"].notna()].reset_index(drop=True)
     if started.empty:
         return pd.DataFrame(
@@ -153,6 +158,11 @@ def positive_day_rate(lines: pd.DataFrame, reports: pd.DataFrame, as_of: dt.date
     ).sort_values(["line_id", "day"])
     span_frame = r.groupby("line_id")["day"].agg(first_report="min", last_report="max")
     pos = r[r["good"] > 0]
+    # Ramp-up: a line's first days with output run below its rate; once it has enough days
+    # after them, they leave the rate (they stay in the spread).
+    nth = pos.groupby("line_id").cumcount()
+    total = pos.groupby("line_id")["good"].transform("size")
+    pos = pos[(nth >= RAMP_UP_DAYS) | (total < RAMP_UP_DAYS + MIN_STEADY_DAYS)]
     alpha = 2.0 / (span + 1.0)
     # pandas adjust=True EWM at the last observation: weight (1-alpha)^k, k = later positive days.
     k = pos.groupby("line_id").cumcount(ascending=False).to_numpy()
@@ -260,3 +270,36 @@ def plan_days(
     sd = np.sqrt(np.where(pending, delay_sd, 0.0) ** 2 + (ratio_sd * planned_days) ** 2 + noise_sd**2)
     n90 = np.maximum(np.ceil(ratio * planned_days + Z90 * sd - 1e-9), n50)
     return applies, new_start, np.where(applies, n50, np.nan), np.where(applies, n90, np.nan)
+
+
+def widen_for_rate_drift(
+    *,
+    calibration: pd.DataFrame | None,
+    supplier_ids: np.ndarray,
+    observed: np.ndarray,
+    n50: np.ndarray,
+    n90: np.ndarray,
+) -> np.ndarray:
+    """p90 working days of observed-rate lines, widened by how much the supplier's line rates wander.
+
+    The normal approximation of DOMAIN.md treats days as independent, so its spread grows with
+    sqrt(n): right for daily noise, far too narrow for a rate that shifts for weeks (an outage,
+    the supplier's other lines starting or finishing). That part grows with n: sd = cv x n50,
+    cv = the supplier's duration-ratio sd / its mean ratio (how much its lines' rates differ).
+    Suppliers with no record keep the plain p90.
+    """
+    if calibration is None or calibration.empty or "rate_ratio" not in calibration:
+        return n90
+    cal = calibration.drop_duplicates("supplier_id").set_index("supplier_id")
+    sid = pd.Series(supplier_ids).astype("int64")
+    ratio = pd.to_numeric(cal["rate_ratio"].reindex(sid), errors="coerce").to_numpy(dtype="float64")
+    ratio_sd = pd.to_numeric(cal["rate_ratio_sd"].reindex(sid), errors="coerce").to_numpy(dtype="float64")
+    cv = np.where(
+        np.isfinite(ratio) & (ratio > 0) & np.isfinite(ratio_sd),
+        ratio_sd / np.where(ratio > 0, ratio, 1.0),
+        0.0,
+    )
+    applies = observed & (cv > 0) & (n50 > 0)
+    iid = (n90 - n50) / Z90
+    wide = n50 + np.ceil(Z90 * np.sqrt(iid**2 + (cv * n50) ** 2) - 1e-9)
+    return np.where(applies, np.maximum(wide, n90), n90)

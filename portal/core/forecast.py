@@ -241,7 +241,11 @@ def forecast_lines(
     n50 = np.ceil(np.where(can_forecast, work / safe_rate, 1.0) - 1e-9)
     root = (Z90 * sigma + np.sqrt((Z90 * sigma) ** 2 + 4.0 * safe_rate * work)) / (2.0 * safe_rate)
     n90 = np.maximum(np.ceil(root**2 - 1e-9), n50)
-    if learned.any():
+    # ---- Calibration, its second half: the learned plan-based days, a wider p90 for observed rates.
+    if calibration is not None:
+        n90 = cal.widen_for_rate_drift(
+            calibration=calibration, supplier_ids=supplier_ids, observed=observed, n50=n50, n90=n90
+        )
         n50 = np.where(learned, learned_n50, n50)
         n90 = np.where(learned, learned_n90, n90)
     n50 = np.where(can_forecast, n50, 0).astype(np.int64)

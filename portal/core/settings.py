@@ -47,6 +47,7 @@ class Settings:
     unrealistic_estimate_days: int = 2
     quality_reject_threshold: float = 0.05
     capacity_percentile: float = 0.90
+    projected_late_confidence: float = 0.80
     # Forecast
     forecast_min_reported_days: int = 5
     forecast_ewm_span: int = 10
@@ -126,6 +127,15 @@ SPECS: dict[str, SettingSpec] = {
         "Without a declared capacity, a supplier's capacity is this percentile of its total daily output.",
         0.5,
         1,
+        "Alerts",
+    ),
+    "projected_late_confidence": SettingSpec(
+        "Projected late: confidence",
+        "PROJECTED_LATE fires when the forecast says the line arrives after need-by with at least this "
+        "probability (from its p50 and p90); below it a line that may be late is AT_RISK. 0.5: arrival p50 "
+        "after need-by.",
+        0.5,
+        0.99,
         "Alerts",
     ),
     "forecast_min_reported_days": SettingSpec(

@@ -46,6 +46,8 @@ CALIBRATION_COLUMNS = (
     "rate_ratio_sd",
 )
 
+#: Weight of all suppliers' figures in a supplier's, in lines (shrinkage).
+PRIOR_LINES = 3.0
 #: A line's first days with output (ramp-up), left out of its rate once it has MIN_STEADY_DAYS more.
 RAMP_UP_DAYS = 3
 MIN_STEADY_DAYS = 3
@@ -111,15 +113,15 @@ def _shrunk(values: pd.Series, keys: pd.Series, prior_lines: float) -> pd.DataFr
     pooled_var = float(values.var(ddof=1)) if len(values) > 1 else 0.0
     g = values.groupby(keys)
     n = g.count().astype("float64")
-    # Within-supplier variance around its own mean (ddof 0: one line says nothing of spread).
-    var = g.var(ddof=0).fillna(0.0)
+    # Within-supplier variance around its own mean; a single line says nothing of its spread.
+    var = g.var(ddof=1).fillna(pooled_var)
     w = n / (n + prior_lines)
     mean = w * g.mean() + (1 - w) * pooled_mean
     return pd.DataFrame({"n": n, "mean": mean, "sd": np.sqrt(w * var + (1 - w) * pooled_var)})
 
 
 def supplier_calibration(
-    records: pd.DataFrame, supplier_ids: np.ndarray | pd.Series, prior_lines: float = 3.0
+    records: pd.DataFrame, supplier_ids: np.ndarray | pd.Series, prior_lines: float = PRIOR_LINES
 ) -> pd.DataFrame:
     """Per supplier in ``supplier_ids``: its record (lines) and shrunk start delay and duration ratio.
 
@@ -145,8 +147,8 @@ def supplier_calibration(
 
 
 def positive_day_rate(lines: pd.DataFrame, reports: pd.DataFrame, as_of: dt.date, span: int) -> pd.DataFrame:
-    """Per line: EWM of good output over its reported days with output (>0), and the working-day
-    span of its reports (first and last report date). Lines without such days get NaN."""
+    """Per line: EWM of good output over its reported days with output (>0), the sd of its daily
+    output after ramp-up (zero days included), and its first and last report dates."""
     day = to_days(reports["report_date"])
     keep = (day <= np.datetime64(as_of, "D")) & reports["line_id"].isin(lines["line_id"]).to_numpy()
     r = pd.DataFrame(
@@ -157,12 +159,15 @@ def positive_day_rate(lines: pd.DataFrame, reports: pd.DataFrame, as_of: dt.date
         }
     ).sort_values(["line_id", "day"])
     span_frame = r.groupby("line_id")["day"].agg(first_report="min", last_report="max")
-    pos = r[r["good"] > 0]
+    r["positive"] = r["good"] > 0
     # Ramp-up: a line's first days with output run below its rate; once it has enough days
-    # after them, they leave the rate (they stay in the spread).
-    nth = pos.groupby("line_id").cumcount()
-    total = pos.groupby("line_id")["good"].transform("size")
-    pos = pos[(nth >= RAMP_UP_DAYS) | (total < RAMP_UP_DAYS + MIN_STEADY_DAYS)]
+    # after them, they leave the rate and the spread (they do not come back). Outage zeros after
+    # them stay in the spread: outages do come back.
+    nth = r.groupby("line_id")["positive"].cumsum() - r["positive"]  # positive days before this one
+    total = r.groupby("line_id")["positive"].transform("sum")
+    steady = r[(nth >= RAMP_UP_DAYS) | (total < RAMP_UP_DAYS + MIN_STEADY_DAYS)]
+    steady_sd = steady.groupby("line_id")["good"].std(ddof=1)
+    pos = steady[steady["positive"]]
     alpha = 2.0 / (span + 1.0)
     # pandas adjust=True EWM at the last observation: weight (1-alpha)^k, k = later positive days.
     k = pos.groupby("line_id").cumcount(ascending=False).to_numpy()
@@ -171,6 +176,7 @@ def positive_day_rate(lines: pd.DataFrame, reports: pd.DataFrame, as_of: dt.date
     den = pd.Series(w, index=pos["line_id"].to_numpy()).groupby(level=0).sum()
     out = span_frame.reindex(lines["line_id"])
     out["positive_rate"] = (num / den).reindex(lines["line_id"]).to_numpy()
+    out["steady_sd"] = steady_sd.reindex(lines["line_id"]).to_numpy()
     return out.reset_index()
 
 
@@ -184,20 +190,26 @@ def adjust_for_reports(
     observed: np.ndarray,
     reported: np.ndarray,
     rate: np.ndarray,
+    sigma: np.ndarray,
     remaining: np.ndarray,
     start: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rate, remaining and start after the unreported-day and positive-day corrections.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rate, sigma, remaining and start after the unreported-day and positive-day corrections.
 
-    * observed lines: the rate is the EWM over days with output;
+    * observed lines: the rate is the EWM over days with output after ramp-up, the spread the sd
+      of every reported day after ramp-up;
     * any line with reports: skipped working days inside its reported run count as made at the
-      rate (remaining never below one day's rate: a line that has not said it finished may
-      still need a day), and counting starts the working day after its last report.
+      rate, and counting starts the working day after its last report. A line whose reports and
+      skipped days cover its quantity finished on its last report day; otherwise it still needs
+      at least a day.
     """
     suppliers = lines["supplier_id"].to_numpy()
     spans = positive_day_rate(lines, reports, as_of, span)
     pos_rate = spans["positive_rate"].to_numpy(dtype="float64")
-    rate = np.where(observed & np.isfinite(pos_rate) & (pos_rate > 0), pos_rate, rate)
+    use = observed & np.isfinite(pos_rate) & (pos_rate > 0)
+    rate = np.where(use, pos_rate, rate)
+    steady_sd = spans["steady_sd"].to_numpy(dtype="float64")
+    sigma = np.where(use & np.isfinite(steady_sd), steady_sd, sigma)
     first = to_days(spans["first_report"])
     last = to_days(spans["last_report"])
     has = (reported > 0) & ~np.isnat(first) & np.isfinite(rate) & (rate > 0)
@@ -207,7 +219,10 @@ def adjust_for_reports(
     skipped = np.where(has, np.maximum(np.nan_to_num(run_days) - reported, 0.0), 0.0)
     estimated = np.where(has, skipped * np.nan_to_num(rate), 0.0)
     still = remaining > 0
+    # Reports and skipped days together cover the quantity: it finished on its last report day.
+    covered = has & still & (remaining - estimated <= 0)
     remaining = np.where(has & still, np.maximum(remaining - estimated, np.nan_to_num(rate)), remaining)
+    remaining = np.where(covered, 1.0, remaining)
     after_last = calendars.offset(
         np.where(has, last, np.datetime64("NaT")),
         np.ones(len(lines), dtype=np.int64),
@@ -215,7 +230,8 @@ def adjust_for_reports(
         roll="backward",
     )
     start = np.where(has & (after_last < start), after_last, start)
-    return rate, remaining, start
+    start = np.where(covered, last, start)
+    return rate, sigma, remaining, start
 
 
 def plan_days(
@@ -279,14 +295,19 @@ def widen_for_rate_drift(
     observed: np.ndarray,
     n50: np.ndarray,
     n90: np.ndarray,
+    reported: np.ndarray,
+    min_reported_days: int,
+    prior_lines: float = PRIOR_LINES,
 ) -> np.ndarray:
     """p90 working days of observed-rate lines, widened by how much the supplier's line rates wander.
 
     The normal approximation of DOMAIN.md treats days as independent, so its spread grows with
     sqrt(n): right for daily noise, far too narrow for a rate that shifts for weeks (an outage,
     the supplier's other lines starting or finishing). That part grows with n: sd = cv x n50,
-    cv = the supplier's duration-ratio sd / its mean ratio (how much its lines' rates differ).
-    Suppliers with no record keep the plain p90.
+    cv = the supplier's duration-ratio sd / its mean ratio (how much its lines' rates differ),
+    of which the line's own reports have pinned down a share: as in a normal-normal posterior,
+    the variance left is prior / (prior + m), m = reported days / ``min_reported_days`` (blocks
+    of evidence), prior = ``prior_lines``. Suppliers with no record keep the plain p90.
     """
     if calibration is None or calibration.empty or "rate_ratio" not in calibration:
         return n90
@@ -300,6 +321,8 @@ def widen_for_rate_drift(
         0.0,
     )
     applies = observed & (cv > 0) & (n50 > 0)
+    evidence = np.asarray(reported, dtype="float64") / max(min_reported_days, 1)
+    left = prior_lines / (prior_lines + evidence)
     iid = (n90 - n50) / Z90
-    wide = n50 + np.ceil(Z90 * np.sqrt(iid**2 + (cv * n50) ** 2) - 1e-9)
+    wide = n50 + np.ceil(Z90 * np.sqrt(iid**2 + left * (cv * n50) ** 2) - 1e-9)
     return np.where(applies, np.maximum(wide, n90), n90)

@@ -209,7 +209,7 @@ def forecast_lines(
     learned = np.zeros(len(lines), dtype=bool)
     learned_n50 = learned_n90 = np.full(len(lines), np.nan)
     if calibration is not None:
-        rate, work, start = cal.adjust_for_reports(
+        rate, sigma, work, start = cal.adjust_for_reports(
             lines=lines,
             reports=reports,
             calendars=calendars,
@@ -218,6 +218,7 @@ def forecast_lines(
             observed=observed,
             reported=reported,
             rate=rate,
+            sigma=sigma,
             remaining=remaining,
             start=start,
         )
@@ -244,7 +245,13 @@ def forecast_lines(
     # ---- Calibration, its second half: the learned plan-based days, a wider p90 for observed rates.
     if calibration is not None:
         n90 = cal.widen_for_rate_drift(
-            calibration=calibration, supplier_ids=supplier_ids, observed=observed, n50=n50, n90=n90
+            calibration=calibration,
+            supplier_ids=supplier_ids,
+            observed=observed,
+            n50=n50,
+            n90=n90,
+            reported=reported,
+            min_reported_days=settings.forecast_min_reported_days,
         )
         n50 = np.where(learned, learned_n50, n50)
         n90 = np.where(learned, learned_n90, n90)

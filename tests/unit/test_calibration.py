@@ -202,7 +202,7 @@ def test_a_line_whose_reports_stop_short_of_its_quantity_only_by_skipped_days_is
     days = pd.bdate_range("2026-03-02", "2026-03-13").strftime("%Y-%m-%d").tolist()
     kept = [d for d in days if d not in ("2026-03-04", "2026-03-10")]
     out = forecast([line()], reports_for(1, kept, [100] * 8), "2026-03-20", EMPTY).iloc[0]
-    assert out["completion_p50"] == pd.Timestamp("2026-03-16")  # the day after the last report
+    assert out["completion_p50"] == pd.Timestamp("2026-03-13")  # the last report day
     plain = forecast([line()], reports_for(1, kept, [100] * 8), "2026-03-20", None).iloc[0]
     assert plain["completion_p50"] == pd.Timestamp("2026-03-24")
 

@@ -47,7 +47,7 @@ class Settings:
     unrealistic_estimate_days: int = 2
     quality_reject_threshold: float = 0.05
     capacity_percentile: float = 0.90
-    projected_late_confidence: float = 0.80
+    projected_late_confidence: float = 0.85
     # Forecast
     forecast_min_reported_days: int = 5
     forecast_ewm_span: int = 10

@@ -193,13 +193,15 @@ def adjust_for_reports(
     sigma: np.ndarray,
     remaining: np.ndarray,
     start: np.ndarray,
+    stale_days: int = 3,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Rate, sigma, remaining and start after the unreported-day and positive-day corrections.
 
     * observed lines: the rate is the EWM over days with output after ramp-up, the spread the sd
       of every reported day after ramp-up;
     * any line with reports: skipped working days inside its reported run count as made at the
-      rate, and counting starts the working day after its last report. A line whose reports and
+      rate, and counting starts the working day after its last report (once the line is stale,
+      only if those days would have finished it). A line whose reports and
       skipped days cover its quantity finished on its last report day; otherwise it still needs
       at least a day.
     """
@@ -229,7 +231,13 @@ def adjust_for_reports(
         suppliers,
         roll="backward",
     )
-    start = np.where(has & (after_last < start), after_last, start)
+    # Days after the last report are a report not posted yet while the line is not stale; once
+    # it is (stale_days working days without one), they are unknown and the line may have stopped,
+    # so they count only when they would have finished it (a finished line no longer reports).
+    gap = calendars.count(after_last, np.full(len(lines), np.datetime64(as_of, "D") + 1), suppliers)
+    gap = np.nan_to_num(gap)
+    credit = has & ((gap < stale_days) | (remaining <= gap * np.nan_to_num(rate)))
+    start = np.where(credit & (after_last < start), after_last, start)
     start = np.where(covered, last, start)
     return rate, sigma, remaining, start
 

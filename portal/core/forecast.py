@@ -221,6 +221,7 @@ def forecast_lines(
             sigma=sigma,
             remaining=remaining,
             start=start,
+            stale_days=settings.stale_update_days,
         )
         learned, start, learned_n50, learned_n90 = cal.plan_days(
             calibration=calibration,

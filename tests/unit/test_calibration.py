@@ -237,3 +237,14 @@ def test_an_observed_rate_of_a_supplier_whose_lines_wander_gets_a_wider_p90() ->
     assert steady["completion_p50"] == wide["completion_p50"]
     assert steady["completion_p90"] == steady["completion_p50"]  # zero spread, no record
     assert wide["completion_p90"] > wide["completion_p50"]
+
+
+def test_a_stale_line_gets_no_credit_for_its_silent_days_unless_they_would_have_finished_it() -> None:
+    # Reported through Friday 6 March; D is Thursday 12 March: 4 silent working days, stale after 3.
+    reports = reports_for(1, WEEK, [100] * 5)
+    stopped = forecast([line()], reports, "2026-03-12", EMPTY).iloc[0]
+    # 500 left: the line may have stopped, so counting starts after D as the plain rule does.
+    assert stopped["completion_p50"] == pd.Timestamp("2026-03-19")
+    # 100 left: one silent day would have finished it, and a finished line stops reporting.
+    finished = forecast([line(quantity=600)], reports, "2026-03-12", EMPTY).iloc[0]
+    assert finished["completion_p50"] == pd.Timestamp("2026-03-09")

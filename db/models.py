@@ -350,7 +350,7 @@ class LineForecast(Base):
 
 
 class SupplierStats(Base):
-    """What the engine learned from a supplier's history: its buffer, lead time, capacity."""
+    """What the engine learned from a supplier's history: buffer, lead time, capacity, calibration."""
 
     __tablename__ = "supplier_stats"
 
@@ -359,6 +359,13 @@ class SupplierStats(Base):
     deliveries: Mapped[int] = mapped_column(Integer, default=0)
     median_lead_time_days: Mapped[float | None] = mapped_column(Float)
     observed_capacity_p90: Mapped[float | None] = mapped_column(Float)
+    #: Forecast calibration (portal/core/calibration.py): started lines in the record, and the
+    #: start delay (working days) and duration ratio (planned / real rate) learned from them.
+    forecast_records: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    start_delay_days: Mapped[float | None] = mapped_column(Float)
+    start_delay_sd: Mapped[float | None] = mapped_column(Float)
+    rate_ratio: Mapped[float | None] = mapped_column(Float)
+    rate_ratio_sd: Mapped[float | None] = mapped_column(Float)
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

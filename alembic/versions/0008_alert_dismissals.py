@@ -8,7 +8,7 @@ downgrade drops them: dismissed conditions reopen at the next sweep, promise rea
 come back with the next sweep after the next upgrade.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-01 23:54:01.159736
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 
 
 revision: str = '0008'
-down_revision: str | None = '0006'
+down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -32,6 +32,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from portal.core import calibration as cal
 from portal.core.calendar import CalendarSet, to_days
 from portal.core.settings import Settings
 
@@ -147,13 +148,19 @@ def forecast_lines(
     as_of: dt.date,
     settings: Settings | None = None,
     stats: pd.DataFrame | None = None,
+    calibration: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Forecast every line in ``lines`` as of ``as_of``; one row per line, FORECAST_COLUMNS.
 
     ``lines`` needs LINE_COLUMNS (start_date and daily_output NaN/NaT when there is no
     schedule); ``reports`` needs REPORT_COLUMNS (current revisions only, any dates). ``stats``,
     when given, are the per-line report statistics already computed as of ``as_of`` (from the
-    production summaries, :func:`portal.core.summaries.report_stats`); ``reports`` is then unused.
+    production summaries, :func:`portal.core.summaries.report_stats`); ``reports`` is then read
+    only by the calibration.
+    ``calibration``: per supplier_id, what :mod:`portal.core.calibration` learned from its record
+    (CALIBRATION_COLUMNS); with a frame (even empty) unreported days and outage days are handled
+    as that module says, and a supplier with a record gets its learned start delay and spread.
+    None keeps the plain rule exactly.
     """
     settings = settings or Settings()
     if lines.empty:
@@ -199,12 +206,61 @@ def forecast_lines(
     future_start = (reported == 0) & ~np.isnat(start_date) & (start_date > d)
     start = np.where(future_start, scheduled_start, next_working)
 
+    # ---- Calibration (portal/core/calibration.py): unknown unreported days, the rate on days with
+    # output, and the supplier's record (start delay, duration ratio and their spread) for lines
+    # still forecast from the plan. ``work`` is the output still to make once skipped days count.
+    # Without a calibration frame the plain rule of DOMAIN.md is kept exactly (the reference).
+    work = remaining
+    learned = np.zeros(len(lines), dtype=bool)
+    learned_n50 = learned_n90 = np.full(len(lines), np.nan)
+    if calibration is not None:
+        rate, sigma, work, start = cal.adjust_for_reports(
+            lines=lines,
+            reports=reports,
+            calendars=calendars,
+            as_of=as_of,
+            span=settings.forecast_ewm_span,
+            observed=observed,
+            reported=reported,
+            rate=rate,
+            sigma=sigma,
+            remaining=remaining,
+            start=start,
+            stale_days=settings.stale_update_days,
+        )
+        learned, start, learned_n50, learned_n90 = cal.plan_days(
+            calibration=calibration,
+            supplier_ids=supplier_ids,
+            use_plan=(source == "plan"),
+            reported=reported,
+            plan_rate=plan_rate,
+            remaining=work,
+            scheduled_start=scheduled_start,
+            start=start,
+            calendars=calendars,
+            default_cv=settings.forecast_default_cv,
+        )
+    # ---- end of calibration
+
     # Working days needed: p50 and the normal-approximation p90.
     can_forecast = (remaining > 0) & np.isfinite(rate) & (rate > 0) & ~shipped
     safe_rate = np.where(can_forecast, rate, 1.0)
-    n50 = np.ceil(np.where(can_forecast, remaining / safe_rate, 1.0) - 1e-9)
-    root = (Z90 * sigma + np.sqrt((Z90 * sigma) ** 2 + 4.0 * safe_rate * remaining)) / (2.0 * safe_rate)
+    n50 = np.ceil(np.where(can_forecast, work / safe_rate, 1.0) - 1e-9)
+    root = (Z90 * sigma + np.sqrt((Z90 * sigma) ** 2 + 4.0 * safe_rate * work)) / (2.0 * safe_rate)
     n90 = np.maximum(np.ceil(root**2 - 1e-9), n50)
+    # ---- Calibration, its second half: the learned plan-based days, a wider p90 for observed rates.
+    if calibration is not None:
+        n90 = cal.widen_for_rate_drift(
+            calibration=calibration,
+            supplier_ids=supplier_ids,
+            observed=observed,
+            n50=n50,
+            n90=n90,
+            reported=reported,
+            min_reported_days=settings.forecast_min_reported_days,
+        )
+        n50 = np.where(learned, learned_n50, n50)
+        n90 = np.where(learned, learned_n90, n90)
     n50 = np.where(can_forecast, n50, 0).astype(np.int64)
     n90 = np.where(can_forecast, n90, 0).astype(np.int64)
     p50 = calendars.offset(

@@ -49,6 +49,7 @@ class Settings:
     quality_reject_threshold: float = 0.05
     capacity_percentile: float = 0.90
     alert_reopen_days: int = 3
+    projected_late_confidence: float = 0.85
     # Forecast
     forecast_min_reported_days: int = 5
     forecast_ewm_span: int = 10
@@ -150,6 +151,15 @@ SPECS: dict[str, SettingSpec] = {
         60,
         "Alerts",
         integer=True,
+    ),
+    "projected_late_confidence": SettingSpec(
+        "Projected late: confidence",
+        "PROJECTED_LATE fires when the forecast says the line arrives after need-by with at least this "
+        "probability (from its p50 and p90); below it a line that may be late is AT_RISK. 0.5: arrival p50 "
+        "after need-by.",
+        0.5,
+        0.99,
+        "Alerts",
     ),
     "forecast_min_reported_days": SettingSpec(
         "Reported days before the observed rate is used",

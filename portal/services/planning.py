@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, delete, func, select, text, true, update
+from sqlalchemy import Select, case, delete, func, select, text, true, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -49,7 +49,7 @@ from db.models import (
 )
 from portal.core import alerts as alert_rules
 from portal.core import buffers as buffer_rules
-from portal.core import history
+from portal.core import calibration, history
 from portal.core import promise as promise_rules
 from portal.core.calendar import CalendarSet, to_date
 from portal.core.domain import (
@@ -308,16 +308,63 @@ def load_history_lines(session: Session, as_of: dt.date | None = None) -> pd.Dat
     return _frame(session, stmt, cols)
 
 
+STATS_COLUMNS = [
+    "supplier_id",
+    "buffer_days",
+    "deliveries",
+    "median_lead_time_days",
+    "observed_capacity_p90",
+    *calibration.CALIBRATION_COLUMNS,
+]
+
+
 def load_supplier_stats(session: Session) -> pd.DataFrame:
-    cols = ["supplier_id", "buffer_days", "deliveries", "median_lead_time_days", "observed_capacity_p90"]
-    stmt = select(
-        SupplierStats.supplier_id,
-        SupplierStats.buffer_days,
-        SupplierStats.deliveries,
-        SupplierStats.median_lead_time_days,
-        SupplierStats.observed_capacity_p90,
+    stmt = select(*(getattr(SupplierStats, c) for c in STATS_COLUMNS))
+    return _frame(session, stmt, STATS_COLUMNS)
+
+
+def load_forecast_record(session: Session, as_of: dt.date | None = None) -> pd.DataFrame:
+    """Per line with a report (dated on or before ``as_of`` if given): its first schedule's
+    start and daily output, its first day with good output, reported days and good output."""
+    reports = (
+        select(
+            ProductionReport.po_line_id.label("line_id"),
+            func.min(case((ProductionReport.good_qty > 0, ProductionReport.report_date))).label("first"),
+            func.count().label("days"),
+            func.sum(ProductionReport.good_qty).label("good"),
+        )
+        .where(ProductionReport.is_current)
+        .where(ProductionReport.report_date <= as_of if as_of is not None else true())
+        .group_by(ProductionReport.po_line_id)
+        .subquery()
     )
-    return _frame(session, stmt, cols)
+    first_revision = (
+        select(ProductionSchedule.po_line_id, func.min(ProductionSchedule.revision).label("revision"))
+        .group_by(ProductionSchedule.po_line_id)
+        .subquery()
+    )
+    stmt = (
+        select(
+            reports.c.line_id,
+            PoLine.supplier_id,
+            ProductionSchedule.start_date,
+            ProductionSchedule.daily_output,
+            reports.c.first,
+            reports.c.days,
+            reports.c.good,
+        )
+        .join(PoLine, PoLine.id == reports.c.line_id)
+        .join(first_revision, first_revision.c.po_line_id == reports.c.line_id)
+        .join(
+            ProductionSchedule,
+            (ProductionSchedule.po_line_id == reports.c.line_id)
+            & (ProductionSchedule.revision == first_revision.c.revision),
+        )
+    )
+    frame = _frame(session, stmt, list(calibration.RECORD_INPUT_COLUMNS))
+    for col in ("planned_start", "first_output_date"):
+        frame[col] = pd.to_datetime(frame[col])
+    return frame
 
 
 def load_stored_forecasts(session: Session, line_ids: Collection[int]) -> pd.DataFrame:
@@ -381,19 +428,25 @@ def supplier_statistics(
     fallback = int(buffer_rules.buffer_for(buffers, np.array([-1]))[0]) if len(buffers) else 0
     stats["buffer_days"] = stats["buffer_days"].fillna(fallback).astype("int64")
     stats["deliveries"] = stats["deliveries"].fillna(0).astype("int64")
-    return stats
+    # Forecast calibration: each supplier's start delays and duration ratios known on as_of.
+    record = load_forecast_record(session, as_of)
+    calendars = load_calendars(session, set(record["supplier_id"].astype(int)))
+    records = calibration.line_records(record, calendars, settings.forecast_min_reported_days)
+    learned = calibration.supplier_calibration(records, stats["supplier_id"].astype("int64"))
+    return stats.merge(learned.astype({"supplier_id": "Int64"}), on="supplier_id", how="left")
 
 
 def store_supplier_stats(session: Session, stats: pd.DataFrame) -> None:
     session.execute(delete(SupplierStats))
-    columns = ["supplier_id", "buffer_days", "deliveries", "median_lead_time_days", "observed_capacity_p90"]
-    frame = stats[columns].astype(
+    frame = stats[STATS_COLUMNS].astype(
         {
             "supplier_id": "int64",
             "buffer_days": "int64",
             "deliveries": "int64",
             "median_lead_time_days": "float64",
             "observed_capacity_p90": "float64",
+            "forecast_records": "int64",
+            **dict.fromkeys(calibration.CALIBRATION_COLUMNS[1:], "float64"),
         }
     )
     bulk_insert(session, SupplierStats.__tablename__, frame.assign(computed_at=utcnow()))
@@ -448,6 +501,7 @@ def _forecast(
     calendars: CalendarSet,
     as_of: dt.date,
     settings: Settings,
+    stats: pd.DataFrame | None = None,
     *,
     verify: bool = False,
     result: SweepResult | None = None,
@@ -457,12 +511,25 @@ def _forecast(
     schedules = load_schedules(session, ids if len(ids) < 50_000 else None)
     lines = lines.merge(schedules, on="line_id", how="left")
     # The lines' report statistics come from their production summaries, not the reports.
-    stats, inconsistent = report_stats_for(
+    report_stats, inconsistent = report_stats_for(
         session, lines, as_of, settings, full=len(ids) >= 50_000, verify=verify
     )
     if result is not None:
         result.inconsistent = inconsistent
-    forecast = forecast_lines(lines, None, calendars, as_of, settings, stats=stats)
+    # The sweep and every recompute calibrate; no supplier stats (the reference test) keeps the plain
+    # rule. The calibration reads each line's own days (ramp-up, outages, skipped days), so it still
+    # needs the raw reports: folding those into the summaries is the next step for the sweep's speed.
+    learned = (
+        None if stats is None else stats.reindex(columns=["supplier_id", *calibration.CALIBRATION_COLUMNS])
+    )
+    reports = None
+    if learned is not None:
+        reports = load_reports(session, ids if len(ids) < 50_000 else None, as_of)
+        if len(ids) >= 50_000:
+            reports = reports[reports["line_id"].isin(ids)]
+    forecast = forecast_lines(
+        lines, reports, calendars, as_of, settings, stats=report_stats, calibration=learned
+    )
     return lines.merge(forecast, on="line_id", how="left")
 
 
@@ -745,7 +812,7 @@ def _run(
     lines = load_open_lines(session, line_ids, as_of=as_of, in_full=settings.in_full_threshold)
     calendars = load_calendars(session, None if full else set(lines["supplier_id"].astype(int)))
     timer.mark("load_lines")
-    frame = _forecast(session, lines, calendars, as_of, settings, verify=verify, result=result)
+    frame = _forecast(session, lines, calendars, as_of, settings, stats, verify=verify, result=result)
     timer.mark("forecast")
     store_forecasts(session, frame, as_of, line_ids)
     result.lines = len(frame)

@@ -1,4 +1,6 @@
-"""The sweep's stored forecasts equal an independent implementation: one DuckDB query over the same file."""
+"""The forecast's plain rule (DOMAIN.md, no calibration) equals an independent implementation: one
+DuckDB query over the same file. The sweep's stored forecasts add the calibration of
+portal/core/calibration.py on top, which the reference does not implement."""
 
 from __future__ import annotations
 
@@ -9,32 +11,26 @@ import pandas as pd
 from sqlalchemy import select
 
 from bench.reference import duckdb_forecasts
-from db.models import LineForecast, Supplier
+from db.models import Supplier
+from portal.core.settings import Settings
 from portal.demo.load import load_demo_world
+from portal.services import planning
 from portal.services.access import Actor
 from portal.services.calendars import load_calendars
 
 AS_OF = dt.date(2026, 11, 27)
 
 
-def test_the_sweep_and_the_duckdb_reference_give_the_same_forecasts(sqlite_db, sqlite_url) -> None:  # type: ignore[no-untyped-def]
+def test_the_plain_rule_and_the_duckdb_reference_give_the_same_forecasts(sqlite_db, sqlite_url) -> None:  # type: ignore[no-untyped-def]
     load_demo_world(sqlite_db, Actor.system("test"), seed=11, today=AS_OF)
     with sqlite_db.read() as session:
         calendars = load_calendars(session)
         supplier_ids = np.array(session.scalars(select(Supplier.id)).all())
-        stored = pd.DataFrame(
-            session.execute(
-                select(
-                    LineForecast.po_line_id,
-                    LineForecast.produced,
-                    LineForecast.remaining,
-                    LineForecast.completion_p50,
-                    LineForecast.completion_p90,
-                    LineForecast.arrival_p50,
-                    LineForecast.arrival_p90,
-                )
-            ).all(),
-            columns=[
+        lines = planning.load_open_lines(session, as_of=AS_OF)
+        # The sweep's own loaders and forecast, without supplier statistics: the plain rule.
+        plain = planning._forecast(session, lines, calendars, AS_OF, Settings(), stats=None)
+        stored = plain[
+            [
                 "line_id",
                 "produced",
                 "remaining",
@@ -42,8 +38,8 @@ def test_the_sweep_and_the_duckdb_reference_give_the_same_forecasts(sqlite_db, s
                 "completion_p90",
                 "arrival_p50",
                 "arrival_p90",
-            ],
-        )
+            ]
+        ]
     reference = duckdb_forecasts(
         sqlite_url.removeprefix("sqlite:///"), AS_OF, calendars, supplier_ids
     ).forecasts

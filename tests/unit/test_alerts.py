@@ -214,9 +214,28 @@ def test_projected_late_is_quiet_when_arrival_is_on_the_need_by_date() -> None:
 
 
 def test_projected_late_fires_one_day_after_need_by_as_critical() -> None:
-    found = only(conditions(line(arrival_p50="2026-03-21", arrival_p90="2026-03-23")), "PROJECTED_LATE")
+    found = only(conditions(line(arrival_p50="2026-03-21", arrival_p90="2026-03-21")), "PROJECTED_LATE")
     assert found["severity"] == "critical"
     assert found["days_late"] == 1
+
+
+def test_projected_late_at_confidence_one_half_is_the_plain_p50_rule() -> None:
+    plain = Settings(projected_late_confidence=0.5)
+    late = line(arrival_p50="2026-03-21", arrival_p90="2026-03-30")
+    found = only(line_conditions(late, D, GERMANY, plain), "PROJECTED_LATE")
+    assert found["days_late"] == 1
+
+
+def test_a_p50_just_after_need_by_with_a_wide_spread_is_at_risk_not_projected_late() -> None:
+    # 1 day late at p50, p90 9 days later: late with about 55% probability, under the default 85%.
+    assert rules(line(arrival_p50="2026-03-21", arrival_p90="2026-03-30")) == {"AT_RISK"}
+
+
+def test_projected_late_fires_once_the_p50_is_late_by_enough_of_the_spread() -> None:
+    # sd = 9 / 1.28 = 7 days; 85% needs p50 at least 1.04 x 7 = 7.3 days after need-by.
+    assert rules(line(arrival_p50="2026-03-27", arrival_p90="2026-04-05")) == {"AT_RISK"}
+    found = only(conditions(line(arrival_p50="2026-03-28", arrival_p90="2026-04-06")), "PROJECTED_LATE")
+    assert found["days_late"] == 8
 
 
 def test_projected_late_message_names_arrival_lateness_and_rates() -> None:
@@ -279,7 +298,7 @@ def test_at_risk_is_quiet_when_p90_arrives_on_need_by() -> None:
 
 
 def test_at_risk_gives_way_to_projected_late() -> None:
-    assert rules(line(arrival_p50="2026-03-21", arrival_p90="2026-03-25")) == {"PROJECTED_LATE"}
+    assert rules(line(arrival_p50="2026-03-24", arrival_p90="2026-03-27")) == {"PROJECTED_LATE"}
 
 
 def test_a_shipped_line_can_still_be_projected_late() -> None:

@@ -52,6 +52,7 @@ from portal.core import history
 from portal.core import promise as promise_rules
 from portal.core.calendar import CalendarSet, to_date
 from portal.core.domain import (
+    EVENT_RULES,
     OPEN_LINE_STATUSES,
     AlertStatus,
     BackorderStatus,
@@ -555,7 +556,11 @@ def _live_alerts(session: Session, keys: Collection[str] | None) -> pd.DataFrame
     cols = ["id", "rule", "subject_key", "severity", "status", "snoozed_until"]
     stmt = select(
         Alert.id, Alert.rule, Alert.subject_key, Alert.severity, Alert.status, Alert.snoozed_until
-    ).where(Alert.status != AlertStatus.RESOLVED)
+    ).where(
+        Alert.status != AlertStatus.RESOLVED,
+        # Event alerts (a change order) hold no condition a recompute could find cleared.
+        Alert.rule.not_in([r.value for r in EVENT_RULES]),
+    )
     if keys is None:
         frame = _frame(session, stmt, cols)
     else:

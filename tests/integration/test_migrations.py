@@ -71,6 +71,8 @@ def _fill_every_table(url: str) -> dict[str, int]:
         JobLock,
         Notification,
         NotificationPreference,
+        PoLine,
+        PoLineChange,
         Setting,
         Supplier,
         SupplierFollow,
@@ -121,6 +123,12 @@ def _fill_every_table(url: str) -> dict[str, int]:
         session.flush()
         session.add(ApiIdempotencyKey(user_id=user.id, key="k1", token_id=token.id, request_hash="d" * 64))
         session.add(Setting(key="stale_update_days", value=4))
+        line = session.scalar(select(PoLine).limit(1))
+        session.add(
+            PoLineChange(
+                po_line_id=line.id, field="quantity", old_value="1", new_value="2", changed_by_name="Bea"
+            )
+        )
         session.commit()
     with db.read() as session:
         counts = {

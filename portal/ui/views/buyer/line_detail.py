@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from portal.core import vocabulary
+from portal.core.domain import PortalError
 from portal.queries.late_lines import find_lines
 from portal.queries.line_detail import line_detail
 from portal.services.alerts import comment_on_alert
@@ -34,7 +35,13 @@ found = read(find_lines, text)
 labels = {int(r.line_id): f"{r.line} · {r.supplier_code} · {r.sku}" for r in found.itertuples(index=False)}
 current = st.session_state.get(PICK)
 if current is not None and current not in labels:
-    labels = {int(current): f"line #{current}", **labels}
+    # A line opened from a link may be outside the search's 50: name it as people do, not by its id.
+    try:
+        head = read(line_detail, int(current)).header
+        labels = {int(current): f"{head['label']} · {head['supplier_code']} · {head['sku']}", **labels}
+    except PortalError:
+        st.session_state.pop(PICK, None)
+        current = None
 line_id = pick_right.selectbox(
     "Line",
     list(labels),
@@ -67,7 +74,9 @@ def _day(value: object) -> str:
 
 
 schedule = detail.current_schedule or {}
-produced = int(fc.get("produced") or 0)
+# Lines no longer open have no forecast: their good output is what their current reports add up to.
+reported = int(detail.current_reports["good_qty"].sum()) if len(detail.reports) else 0
+produced = int(fc["produced"]) if fc.get("produced") is not None else reported
 late = fc.get("days_late_p50")
 quantity = int(h["quantity"])
 remaining = fc.get("remaining")

@@ -612,6 +612,9 @@ class ScorecardSnapshot(Base):
     computed_by: Mapped[str] = mapped_column(String(120))
     on_time_tolerance_days: Mapped[int] = mapped_column(Integer)
     in_full_threshold: Mapped[float] = mapped_column(Float)
+    #: The highest id of each table its totals read, when computed ({"receipts": 812, ...}): rows
+    #: above them name the suppliers whose totals are computed live until the next refresh.
+    watermarks: Mapped[dict[str, int] | None] = mapped_column(JSON)
 
 
 class ScorecardTotal(Base):

@@ -39,12 +39,12 @@ c2.caption(
 source, button = st.columns([4, 1], vertical_alignment="center")
 if ranking.computed_at is not None:
     source.caption(
-        f"Scores from the scorecards stored {ranking.computed_at:%Y-%m-%d %H:%M} UTC, counting up to "
-        f"{ranking.snapshot_as_of:%Y-%m-%d} (stored again every night). Each supplier's own scorecard "
-        "is always computed live."
+        f"Up to date as of today: the totals stored {ranking.computed_at:%Y-%m-%d %H:%M} UTC, with the "
+        "suppliers whose receipts, reports or schedules changed since computed again — the same numbers "
+        "as each supplier's scorecard."
     )
 else:
-    source.caption("Scores computed live from every receipt and production report.")
+    source.caption("Scores computed live from every receipt and production report, as of today.")
 if me.role in (Role.MANAGER, Role.ADMIN) and button.button(
     "Recompute",
     icon=":material/refresh:",

@@ -202,7 +202,7 @@ def test_a_team_webhook_gets_each_critical_alert_once_as_slack_json(db, world, m
         assert set(body) == {"text", "blocks"}
         assert body["blocks"][0]["type"] == "section"
     texts = " ".join(b["text"] for b in hook.bodies)
-    assert "PROJECTED_LATE: PO-1/1 (ACME)" in texts and "PROMISE_SLIPPED: SO-2" in texts
+    assert "Forecast to arrive late: PO-1/1 (ACME)" in texts and "Promise to customer slipped: SO-2" in texts
     line_post = next(b for b in hook.bodies if "PO-1/1" in b["text"])
     assert (
         f"<{BASE}/line_detail?line={world.line_ids['PO-1/1']}|PO-1/1>"
@@ -258,8 +258,8 @@ def test_a_rise_in_severity_is_announced_once(db, world, mailbox) -> None:  # ty
     digests = mailbox.to(BUYER)
     assert len(digests) == 2
     assert "now warning (was info)" in digests[1].text
-    assert "STALE_UPDATE" in digests[1].text
-    assert "PROJECTED_LATE" not in digests[1].text  # only what rose, nothing already told
+    assert "No recent output" in digests[1].text
+    assert "Forecast to arrive late" not in digests[1].text  # only what rose, nothing already told
 
     # Down again and up again: warning was already announced, so nothing more is sent.
     with db.write() as session:

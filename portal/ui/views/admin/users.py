@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from portal.core import vocabulary
 from portal.core.domain import Role
 from portal.queries.directory import list_users, supplier_overview
 from portal.services.users import create_user, reset_password, set_user_active
@@ -74,7 +75,7 @@ with users_tab:
 
 with suppliers_tab:
     st.dataframe(
-        suppliers[
+        suppliers.assign(working_weekdays=suppliers["working_weekdays"].map(vocabulary.weekdays_text))[
             [
                 "code",
                 "name",
@@ -94,7 +95,9 @@ with suppliers_tab:
             "code": "Code",
             "name": "Name",
             "country": "Country",
-            "working_weekdays": st.column_config.TextColumn("Working days", help="Mon..Sun, 1 = working"),
+            "working_weekdays": st.column_config.TextColumn(
+                "Working days", help="The weekdays the factory works"
+            ),
             "transit_days": "Transit days",
             "capacity_per_day": "Capacity/day",
             "contacts": "Contacts",

@@ -956,14 +956,17 @@ def rolling_from_totals(
         totals = inside[list(TOTALS)].groupby(level="supplier_id").sum().reindex(index, fill_value=0.0)
         in_window = lines[line_ends == int(end)].droplevel("end_month")
         totals["lines"] = in_window.reindex(index, fill_value=0).to_numpy()
-        frame = _rates(totals, settings).reset_index()
-        frame["period"] = ROLLING_LABEL
-        frame = frame[SUMMARY_COLUMNS].copy()
-        frame["end_month"] = int(end)
-        frames.append(frame)
+        totals["end_month"] = int(end)
+        frames.append(totals)
     if not frames:
         return pd.DataFrame(columns=[*SUMMARY_COLUMNS, "end_month"])
-    return pd.concat(frames, ignore_index=True)
+    # The rates of every end month at once: one pass of the arithmetic, not one per month.
+    every = pd.concat(frames)
+    out = _rates(every, settings).reset_index()
+    out["period"] = ROLLING_LABEL
+    out = out[[*SUMMARY_COLUMNS, "end_month"]].reset_index(drop=True)
+    out["end_month"] = out["end_month"].astype("int64")
+    return out
 
 
 def rolling(

@@ -266,10 +266,10 @@ def supplier_ranking(
             select(Supplier.id, Supplier.code, Supplier.name).order_by(Supplier.code),
             ["supplier_id", "code", "name"],
         )
-        counts = _line_counts(session)
         end = sc.parse_month(end_month) if end_month else _month_choices(session, None, today)[1]
         ids = suppliers["supplier_id"].astype("int64").tolist()
         months = _window_months(end)
+        counts = _line_counts(session, months)
         totals = current_totals(session, None, months, today, settings)
         snapshot = totals.snapshot
         history = sc.rolling_from_totals(totals.monthly, totals.lines, settings, months, ids)
@@ -424,8 +424,9 @@ def _stored_rows(
     return frame
 
 
-def _line_counts(session: Session) -> pd.DataFrame:
-    """Per supplier: all, open, late (open with forecast arrival p50 after need-by) and received lines."""
+def _line_counts(session: Session, months: list[int] | None = None) -> pd.DataFrame:
+    """Per supplier: all, open and late lines now (open with forecast arrival p50 after need-by), and
+    the received lines with a receipt in the rolling window ending ``months[-1]`` (all time: None)."""
     is_open = PoLine.status.in_([s.value for s in OPEN_LINE_STATUSES])
     late = is_open & (func.coalesce(LineForecast.days_late_p50, 0) > 0)
 
@@ -444,7 +445,26 @@ def _line_counts(session: Session) -> pd.DataFrame:
         .group_by(PoLine.supplier_id)
     )
     columns = ["supplier_id", "total_lines", "open_lines", "late_lines", "received_lines"]
-    return read_frame(session, stmt, columns).astype("int64").set_index("supplier_id")
+    counts = read_frame(session, stmt, columns).astype("int64").set_index("supplier_id")
+    if months is not None:
+        # Received follows the period shown: lines received in full with a receipt in the 12 months.
+        first = sc.month_first_day(np.array([sc.rolling_window(months[-1])[0]]))[0]
+        last = sc.month_last_day(np.array([months[-1]]))[0]
+        received = (
+            select(PoLine.supplier_id, func.count(func.distinct(Receipt.po_line_id)))
+            .join(PoLine, PoLine.id == Receipt.po_line_id)
+            .where(
+                PoLine.status == LineStatus.RECEIVED.value,
+                Receipt.received_date >= pd.Timestamp(first).date(),
+                Receipt.received_date <= pd.Timestamp(last).date(),
+            )
+            .group_by(PoLine.supplier_id)
+        )
+        in_window = read_frame(session, received, ["supplier_id", "received_lines"]).astype("int64")
+        counts["received_lines"] = in_window.set_index("supplier_id")["received_lines"].reindex(
+            counts.index, fill_value=0
+        )
+    return counts
 
 
 # ----------------------------------------------------------------------------- one supplier

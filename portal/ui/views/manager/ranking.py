@@ -65,9 +65,15 @@ if table.empty:
 cols = st.columns(5)
 cols[0].metric("Suppliers", len(table))
 cols[1].metric("Scored", int(table["score"].notna().sum()), help="Suppliers with enough lines for a score")
-cols[2].metric("Open lines", int(table["open_lines"].sum()))
-cols[3].metric("Late lines (p50)", int(table["late_lines"].sum()), help="Open lines forecast to arrive late")
-cols[4].metric("Received lines", int(table["received_lines"].sum()))
+cols[2].metric("Open lines now", int(table["open_lines"].sum()), help="Lines still awaiting goods today")
+cols[3].metric(
+    "Late lines now (p50)", int(table["late_lines"].sum()), help="Open lines forecast to arrive late"
+)
+cols[4].metric(
+    "Received lines",
+    int(table["received_lines"].sum()),
+    help="Lines received in full with a receipt in the 12 months shown",
+)
 
 view = table.copy()
 for rate in ("otd", "otif"):
@@ -140,8 +146,8 @@ picked = st.dataframe(
         ),
         "line_counts": st.column_config.TextColumn(
             "Open/late/rcvd",
-            help="Lines now: open (open, in production or shipped) / of those, forecast to arrive after "
-            "need-by (p50) / received",
+            help="Open lines now (open, in production or shipped) / of those, forecast to arrive after "
+            "need-by (p50) / received in full with a receipt in the 12 months shown",
         ),
     },
 )

@@ -78,6 +78,7 @@ view = frame.assign(
     severity=frame["severity"].map(SEVERITY_ICONS).fillna(frame["severity"]),
     what=frame["rule"].map(rule_text),
     line=frame["line"].fillna("all lines"),
+    status=frame["status"].map(vocabulary.status_name),
 )
 selection = st.dataframe(
     view,

@@ -145,7 +145,7 @@ def test_migrations_go_down_and_up_with_data_in_every_table(empty_url: str) -> N
     assert all(n > 0 for n in before.values()), {t: n for t, n in before.items() if n == 0}
     # Two steps down and up again keep the data, except what those steps drop by design: the
     # pending login ticket (0003), the scorecard snapshot, derived data recomputed on refresh (0004),
-    # and the API tokens and idempotency keys (0005).
+    # the API tokens and idempotency keys (0005), and the lines' change history (0010).
     downgrade_to(empty_url, "0002")
     upgrade_to_head(empty_url)
     engine = create_engine(empty_url)
@@ -159,6 +159,7 @@ def test_migrations_go_down_and_up_with_data_in_every_table(empty_url: str) -> N
         "scorecard_totals": 0,
         "api_tokens": 0,
         "api_idempotency_keys": 0,
+        "po_line_changes": 0,
     }
     # All the way down and up: every table comes back.
     downgrade_to(empty_url, "base")

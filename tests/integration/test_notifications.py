@@ -132,7 +132,7 @@ def test_each_buyer_gets_one_digest_with_every_open_alert_as_text_and_html(db, w
             assert alert.message in html.unescape(digest.html)
     # Alerts opened outside a sweep (the import's recompute) are announced too.
     [digest] = mailbox.to(BUYER)
-    assert "SO-2" in digest.text and "PROMISE_SLIPPED" in digest.text
+    assert "SO-2" in digest.text and "Promise to customer slipped" in digest.text
     assert digest.message["Subject"] == "Supplier portal alerts as of 2026-03-12: 2 critical, 7 warning"
     assert digest.message["From"] == "Supplier portal <portal@example.com>"
 
@@ -281,7 +281,7 @@ def test_a_resolved_alert_that_comes_back_is_announced_as_new(db, world, mailbox
 
     digests = mailbox.to(BUYER)
     assert len(digests) == 2
-    assert "STALE_UPDATE" in digests[1].text and "WARNING (1)" in digests[1].text
+    assert "No recent output" in digests[1].text and "WARNING (1)" in digests[1].text
 
 
 # ------------------------------------------------------------------------------ who gets what
@@ -331,7 +331,7 @@ def test_a_buyer_following_a_supplier_gets_only_its_alerts_and_the_backorder_ale
 
     [followed] = mailbox.to(BUYER2)
     assert "PO-2/1" in followed.text and "SO-2" in followed.text
-    assert "PO-1/1" not in followed.text and "CAPACITY_OVERLOAD" not in followed.text
+    assert "PO-1/1" not in followed.text and "More work than capacity" not in followed.text
     [everything] = mailbox.to(BUYER)
     assert "PO-1/1" in everything.text and "PO-2/1" in everything.text
 

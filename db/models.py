@@ -170,6 +170,30 @@ class PoLine(Base):
         return f"{self.po_number}/{self.line}"
 
 
+class PoLineChange(Base):
+    """One field of a line changed by a change order (a re-imported purchase-order line): who, when, from, to.
+
+    ``field`` is a PoLine column (quantity, need_by_date, promised_date, transit_days, order_date,
+    status); ``old_value`` and ``new_value`` are its values as text (ISO dates, whole numbers),
+    empty for none. The rows of one import share ``changed_at``.
+    """
+
+    __tablename__ = "po_line_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    po_line_id: Mapped[int] = mapped_column(ForeignKey("po_lines.id", ondelete="CASCADE"))
+    field: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(String(60))
+    new_value: Mapped[str | None] = mapped_column(String(60))
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    changed_by_name: Mapped[str] = mapped_column(String(120))
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    #: Where the change came from: the imported file's name (empty when unknown).
+    source: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (Index("ix_po_line_changes_line_at", "po_line_id", "changed_at"),)
+
+
 class ProductionSchedule(Base):
     """One revision of a supplier's plan for a line. Revisions are never overwritten."""
 
@@ -646,6 +670,9 @@ class ScorecardSnapshot(Base):
     computed_by: Mapped[str] = mapped_column(String(120))
     on_time_tolerance_days: Mapped[int] = mapped_column(Integer)
     in_full_threshold: Mapped[float] = mapped_column(Float)
+    #: The highest id of each table its totals read, when computed ({"receipts": 812, ...}): rows
+    #: above them name the suppliers whose totals are computed live until the next refresh.
+    watermarks: Mapped[dict[str, int] | None] = mapped_column(JSON)
 
 
 class ScorecardTotal(Base):

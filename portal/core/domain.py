@@ -68,6 +68,13 @@ class AlertRule(StrEnum):
     QUALITY = "QUALITY"
     UNPROMISABLE = "UNPROMISABLE"
     PROMISE_SLIPPED = "PROMISE_SLIPPED"
+    #: An event, not a condition: the buyer changed a line against the supplier (need-by earlier,
+    #: quantity up). Raised by the import that changed it, closed by hand, never by a recompute.
+    PO_CHANGED = "PO_CHANGED"
+
+
+#: Rules raised by an event rather than a condition that holds: recomputes leave their alerts alone.
+EVENT_RULES: tuple[AlertRule, ...] = (AlertRule.PO_CHANGED,)
 
 
 class SubjectType(StrEnum):

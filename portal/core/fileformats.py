@@ -74,6 +74,9 @@ class FileFormat:
         return [c.name for c in self.columns if c.required]
 
 
+#: The statuses a purchase-order file may give a line: the rest follow production and receipts.
+PO_STATUSES = ("open", "cancelled")
+
 _LINE = (Column("po_number", "str", max_length=60), Column("line", "int", minimum=1))
 
 FORMATS: dict[str, FileFormat] = {
@@ -110,6 +113,8 @@ FORMATS: dict[str, FileFormat] = {
             Column("need_by_date", "date"),
             Column("promised_date", "date", required=False),
             Column("transit_days", "int", required=False, minimum=0),
+            # A line that exists is a change order; "cancelled" cancels it, "open" (or empty) keeps it.
+            Column("status", "str", required=False, max_length=20),
         ),
         key=("po_number", "line"),
     ),
@@ -535,6 +540,14 @@ def _check_rules(table: CheckedTable) -> None:
     if table.kind == "pos":
         table.add(r["need_by_date"] < r["order_date"], "need_by_date", "is before order_date")
         table.add(r["promised_date"] < r["order_date"], "promised_date", "is before order_date")
+        status = r["status"].str.lower()
+        table.add(
+            (status.notna() & ~status.isin(PO_STATUSES)).to_numpy(),
+            "status",
+            "must be open or cancelled (or empty)",
+            r["status"],
+        )
+        r["status"] = status
     elif table.kind == "schedules":
         table.add(r["estimated_end_date"] < r["start_date"], "estimated_end_date", "is before start_date")
     elif table.kind == "receipts":

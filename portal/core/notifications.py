@@ -18,6 +18,7 @@ from urllib.parse import urlencode, urlsplit
 
 from jinja2 import Environment, StrictUndefined
 
+from portal.core import vocabulary
 from portal.core.domain import ValidationError
 
 # --- kinds ---------------------------------------------------------------------------------------
@@ -314,6 +315,11 @@ class AlertItem:
     previous_severity: str | None = None  # the highest severity already announced, if any
 
     @property
+    def rule_name(self) -> str:
+        """The rule's one display name (portal.core.vocabulary), as every page shows it."""
+        return vocabulary.rule_name(self.rule)
+
+    @property
     def where(self) -> str:
         """' (ACME)' after the subject, when the alert has a supplier that is not its subject."""
         return f" ({self.supplier_code})" if self.supplier_code and self.supplier_code != self.subject else ""
@@ -347,7 +353,7 @@ _DIGEST_TEXT = _TEXT.from_string(
 
 {{ group.title|upper }} ({{ group.alerts|length }})
 {% for item in group.alerts %}
-- {{ item.subject }}{{ item.where }} · {{ item.rule }} · {{ item.change }}
+- {{ item.subject }}{{ item.where }} · {{ item.rule_name }} · {{ item.change }}
   {{ item.message }}
   {{ item.link }}
 {% endfor %}
@@ -372,7 +378,7 @@ _DIGEST_HTML = _HTML.from_string(
 <ul style="margin-top: 0;">
 {% for item in group.alerts %}
 <li style="margin-bottom: 6px;"><a href="{{ item.link }}">{{ item.subject }}</a>
-{{ item.where }} · {{ item.rule }} ·
+{{ item.where }} · {{ item.rule_name }} ·
 <strong>{{ item.change }}</strong><br>{{ item.message }}</li>
 {% endfor %}
 </ul>
@@ -566,7 +572,8 @@ def _slack_escape(text: str) -> str:
 def slack_post(item: AlertItem, *, as_of: dt.date, team: str) -> dict[str, Any]:
     """A Slack-compatible webhook body for one critical alert: a fallback text and Block Kit blocks."""
     where = f" ({item.supplier_code})" if item.supplier_code else ""
-    headline = f"{_SEVERITY_TITLE.get(item.severity, item.severity)} alert {item.rule}: {item.subject}{where}"
+    title = _SEVERITY_TITLE.get(item.severity, item.severity)
+    headline = f"{title} alert, {item.rule_name}: {item.subject}{where}"
     link = f"<{_slack_escape(item.link)}|{_slack_escape(item.subject)}>"
     return {
         "text": f"{headline}: {item.message}",

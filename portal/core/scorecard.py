@@ -1110,7 +1110,16 @@ def basis(row: pd.Series | dict) -> dict[str, str]:
         return f"{text} {noun}" if count == 1 else f"{text} {noun}s"
 
     late = float(row["late_lines"])
-    return {
+    none = {
+        "otd": ("otd_receipts", "no receipts in this period"),
+        "otif": ("otif_lines", "no lines due in this period"),
+        "avg_days_late": ("otif_lines", "no lines due in this period"),
+        "schedule_adherence": ("planned_qty", "no planned output in this period"),
+        "promise_reliability": ("promise_lines", "no estimates to keep in this period"),
+        "quality": ("received_qty", "no receipts in this period"),
+        "responsiveness": ("production_days", "no production days in this period"),
+    }
+    texts = {
         "otd": f"{n(row['otd_on_time'])} of {n(row['otd_receipts'], 'receipt')} on time",
         "otif": f"{n(row['otif_on_time'])} of {n(row['otif_lines'], 'line')} due delivered in full on time",
         "avg_days_late": f"{n(row['late_days'], 'day')} late over {n(late, 'late line')}"
@@ -1124,3 +1133,8 @@ def basis(row: pd.Series | dict) -> dict[str, str]:
         "responsiveness": f"{n(row['reported_on_time'])} of {n(row['production_days'], 'production day')} "
         "reported in time",
     }
+    # Never "0 of 0": a number with nothing to count says so.
+    for metric, (denominator, text) in none.items():
+        if not float(row[denominator] or 0):
+            texts[metric] = text
+    return texts

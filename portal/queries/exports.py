@@ -157,12 +157,16 @@ def _pos(session: Session, actor: Actor) -> pd.DataFrame:
             PoLine.need_by_date,
             PoLine.promised_date,
             PoLine.transit_days,
+            PoLine.status,
         )
         .join(Supplier, Supplier.id == PoLine.supplier_id)
         .join(Item, Item.id == PoLine.item_id)
         .order_by(PoLine.po_number, PoLine.line)
     )
     frame = _frame(session, scope_to_actor(stmt, PoLine.supplier_id, actor), EXPORT_COLUMNS["pos"])
+    # The file's status column says only what a file may say: cancelled, or open (re-importable as is).
+    status = frame["status"].map(lambda v: getattr(v, "value", v))
+    frame["status"] = status.where(status == "cancelled", "open")
     frame["transit_days"] = frame["transit_days"].astype("Int64")
     return frame
 

@@ -17,6 +17,7 @@ from db.models import (
     Item,
     LineForecast,
     PoLine,
+    PoLineChange,
     ProductionReport,
     ProductionSchedule,
     Receipt,
@@ -39,6 +40,8 @@ class LineDetail:
     alerts: pd.DataFrame
     comments: pd.DataFrame
     audit: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: The line's change orders, newest first: field, old_value, new_value, who, at, source.
+    changes: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def current_schedule(self) -> dict[str, Any] | None:
@@ -216,6 +219,21 @@ def line_detail(db: Database, actor: Actor, line_id: int) -> LineDetail:
             .order_by(AlertComment.created_at, AlertComment.id),
             ["alert_id", "author", "body", "created_at"],
         )
+        # The buyer's changes to the order are the supplier's business too: both see them.
+        changes = _frame(
+            session,
+            select(
+                PoLineChange.changed_at,
+                PoLineChange.changed_by_name,
+                PoLineChange.field,
+                PoLineChange.old_value,
+                PoLineChange.new_value,
+                PoLineChange.source,
+            )
+            .where(PoLineChange.po_line_id == line_id)
+            .order_by(PoLineChange.changed_at.desc(), PoLineChange.id),
+            ["at", "who", "field", "old_value", "new_value", "source"],
+        )
         audit = pd.DataFrame()
         if not actor.is_supplier:
             audit = _frame(
@@ -242,6 +260,7 @@ def line_detail(db: Database, actor: Actor, line_id: int) -> LineDetail:
         alerts=alerts,
         comments=comments,
         audit=audit,
+        changes=changes,
     )
 
 

@@ -29,6 +29,7 @@ from db.models import (
     Item,
     LineForecast,
     PoLine,
+    PoLineChange,
     ProductionReport,
     ProductionSchedule,
     Receipt,
@@ -280,17 +281,13 @@ def supplier_ranking(
             select(Supplier.id, Supplier.code, Supplier.name).order_by(Supplier.code),
             ["supplier_id", "code", "name"],
         )
-        counts = _line_counts(session)
         end = sc.parse_month(end_month) if end_month else _month_choices(session, None, today)[1]
-        snapshot = _usable_snapshot(session, settings, end)
         ids = suppliers["supplier_id"].astype("int64").tolist()
         months = _window_months(end)
-        if snapshot is not None:
-            monthly, lines = _stored_totals(session, snapshot.id, months)
-            history = sc.rolling_from_totals(monthly, lines, settings, months, ids)
-        else:
-            loaded = load_scorecard_data(session, None, today)
-            history = sc.rolling(loaded.events, settings, months, ids)
+        counts = _line_counts(session, months)
+        totals = current_totals(session, None, months, today, settings)
+        snapshot = totals.snapshot
+        history = sc.rolling_from_totals(totals.monthly, totals.lines, settings, months, ids)
     current = history[history["end_month"] == end].set_index("supplier_id")
     previous = history[history["end_month"] == end - 1].set_index("supplier_id")["score"]
     table = suppliers.set_index("supplier_id").join(_drop_totals(current).drop(columns=["end_month"]))
@@ -313,29 +310,100 @@ def supplier_ranking(
     )
 
 
-def _usable_snapshot(session: Session, settings: Settings, end: int) -> ScorecardSnapshot | None:
-    """The stored snapshot, if its events were computed as the settings say now and reach ``end``."""
+def _usable_snapshot(session: Session, settings: Settings, today: dt.date) -> ScorecardSnapshot | None:
+    """The stored snapshot, if it counted up to ``today`` with the settings of now (and its watermarks)."""
     snapshot = session.scalar(select(ScorecardSnapshot).order_by(ScorecardSnapshot.id.desc()).limit(1))
     if (
         snapshot is None
+        or snapshot.as_of != today
+        or snapshot.watermarks is None
         or snapshot.on_time_tolerance_days != settings.on_time_tolerance_days
         or snapshot.in_full_threshold != settings.in_full_threshold
-        or end > sc.month_of(snapshot.as_of)
     ):
         return None
     return snapshot
 
 
-def _stored_totals(session: Session, snapshot_id: int, months: list[int]) -> tuple[pd.DataFrame, pd.Series]:
-    """The snapshot's monthly totals over the windows ending in ``months``, and each window's lines."""
-    first = sc.rolling_window(months[0])[0]
+#: The tables whose rows the totals count, with the column naming each row's line (None: a supplier's).
+_WATERMARKED: dict[str, tuple[Any, Any]] = {
+    "po_lines": (PoLine.id, PoLine.id),
+    "po_line_changes": (PoLineChange.id, PoLineChange.po_line_id),
+    "receipts": (Receipt.id, Receipt.po_line_id),
+    "production_schedules": (ProductionSchedule.id, ProductionSchedule.po_line_id),
+    "production_reports": (ProductionReport.id, ProductionReport.po_line_id),
+    "supplier_closures": (SupplierClosure.id, None),
+}
+
+
+def watermarks(session: Session) -> dict[str, int]:
+    """The highest id of each table the totals read (primary-key lookups: cheap at any scale)."""
+    return {
+        name: int(session.scalar(select(func.max(column))) or 0) for name, (column, _) in _WATERMARKED.items()
+    }
+
+
+def changed_suppliers(session: Session, marks: dict[str, int]) -> set[int]:
+    """Suppliers with a line, receipt, schedule, report, change or closure written after ``marks``."""
+    found: set[int] = set()
+    for name, (id_column, line_column) in _WATERMARKED.items():
+        newer = id_column > int(marks.get(name, 0))
+        if line_column is None:
+            stmt = select(SupplierClosure.supplier_id).where(newer).distinct()
+        else:
+            stmt = (
+                select(PoLine.supplier_id).where(PoLine.id.in_(select(line_column).where(newer))).distinct()
+            )
+        found.update(int(s) for s in session.scalars(stmt))
+    return found
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The additive monthly totals every scorecard view reads, exact as of a day."""
+
+    monthly: pd.DataFrame  # (supplier_id, month) -> sc.TOTALS
+    lines: pd.Series  # (supplier_id, end_month) -> distinct lines of the 12 months ending then
+    snapshot: ScorecardSnapshot | None  # the stored snapshot they came from, if any
+    live_suppliers: int  # how many suppliers were computed live (changed since the snapshot)
+
+
+def current_totals(
+    session: Session,
+    supplier_ids: Collection[int] | None,
+    months: list[int],
+    today: dt.date,
+    settings: Settings,
+) -> Totals:
+    """The totals of these suppliers (None: all) for rolling windows ending in ``months``, as of ``today``.
+
+    One truth: the stored snapshot's totals when it counted up to today with today's settings,
+    except for the suppliers written to since (a receipt, report, schedule revision, line or
+    change order above its watermarks), whose totals are computed live the same way; without a
+    usable snapshot, everything live. Either way each number equals what computing every supplier
+    live today gives, so the ranking, the comparison, the scorecard and the export agree.
+    """
+    ids = None if supplier_ids is None else sorted({int(s) for s in supplier_ids})
+    snapshot = _usable_snapshot(session, settings, today)
+    first, last = sc.rolling_window(months[0])[0], months[-1]
+    if snapshot is None:
+        live_ids, stored = ids, None
+    else:
+        stale = changed_suppliers(session, snapshot.watermarks or {})
+        if ids is not None:
+            stale &= set(ids)
+        live_ids = sorted(stale)
+        stored = _stored_rows(session, snapshot.id, first, last, ids, exclude=stale)
+    frames = [] if stored is None else [stored]
+    if live_ids is None or live_ids:
+        loaded = load_scorecard_data(session, live_ids, today)
+        rows = sc.totals_snapshot(loaded.events)
+        frames.append(rows[(rows["month"] >= first) & (rows["month"] <= last)])
     columns = ["supplier_id", "month", *sc.TOTALS, "window_lines"]
-    stmt = select(*(getattr(ScorecardTotal, c) for c in columns)).where(
-        ScorecardTotal.snapshot_id == snapshot_id,
-        ScorecardTotal.month >= first,
-        ScorecardTotal.month <= months[-1],
+    frame = (
+        pd.concat([f[columns] for f in frames], ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=columns)
     )
-    frame = read_frame(session, stmt, columns)
     frame[["supplier_id", "month", "window_lines"]] = frame[["supplier_id", "month", "window_lines"]].astype(
         "int64"
     )
@@ -343,11 +411,37 @@ def _stored_totals(session: Session, snapshot_id: int, months: list[int]) -> tup
     monthly = frame.set_index(["supplier_id", "month"])[list(sc.TOTALS)]
     ends = frame[frame["month"].isin(months)]
     lines = ends.set_index(["supplier_id", "month"])["window_lines"].rename_axis(["supplier_id", "end_month"])
-    return monthly, lines
+    live = len(live_ids) if live_ids is not None else int(frame["supplier_id"].nunique())
+    return Totals(monthly, lines, snapshot, live)
 
 
-def _line_counts(session: Session) -> pd.DataFrame:
-    """Per supplier: all, open, late (open with forecast arrival p50 after need-by) and received lines."""
+def _stored_rows(
+    session: Session,
+    snapshot_id: int,
+    first: int,
+    last: int,
+    supplier_ids: list[int] | None,
+    *,
+    exclude: Collection[int] = (),
+) -> pd.DataFrame:
+    """The snapshot's rows of months first..last (for these suppliers, but not those excluded)."""
+    columns = ["supplier_id", "month", *sc.TOTALS, "window_lines"]
+    stmt = select(*(getattr(ScorecardTotal, c) for c in columns)).where(
+        ScorecardTotal.snapshot_id == snapshot_id,
+        ScorecardTotal.month >= first,
+        ScorecardTotal.month <= last,
+    )
+    if supplier_ids is not None:
+        stmt = stmt.where(ScorecardTotal.supplier_id.in_(supplier_ids))
+    frame = read_frame(session, stmt, columns)
+    if len(exclude):
+        frame = frame[~frame["supplier_id"].astype("int64").isin(list(exclude))]
+    return frame
+
+
+def _line_counts(session: Session, months: list[int] | None = None) -> pd.DataFrame:
+    """Per supplier: all, open and late lines now (open with forecast arrival p50 after need-by), and
+    the received lines with a receipt in the rolling window ending ``months[-1]`` (all time: None)."""
     is_open = PoLine.status.in_([s.value for s in OPEN_LINE_STATUSES])
     late = is_open & (func.coalesce(LineForecast.days_late_p50, 0) > 0)
 
@@ -366,7 +460,26 @@ def _line_counts(session: Session) -> pd.DataFrame:
         .group_by(PoLine.supplier_id)
     )
     columns = ["supplier_id", "total_lines", "open_lines", "late_lines", "received_lines"]
-    return read_frame(session, stmt, columns).astype("int64").set_index("supplier_id")
+    counts = read_frame(session, stmt, columns).astype("int64").set_index("supplier_id")
+    if months is not None:
+        # Received follows the period shown: lines received in full with a receipt in the 12 months.
+        first = sc.month_first_day(np.array([sc.rolling_window(months[-1])[0]]))[0]
+        last = sc.month_last_day(np.array([months[-1]]))[0]
+        received = (
+            select(PoLine.supplier_id, func.count(func.distinct(Receipt.po_line_id)))
+            .join(PoLine, PoLine.id == Receipt.po_line_id)
+            .where(
+                PoLine.status == LineStatus.RECEIVED.value,
+                Receipt.received_date >= pd.Timestamp(first).date(),
+                Receipt.received_date <= pd.Timestamp(last).date(),
+            )
+            .group_by(PoLine.supplier_id)
+        )
+        in_window = read_frame(session, received, ["supplier_id", "received_lines"]).astype("int64")
+        counts["received_lines"] = in_window.set_index("supplier_id")["received_lines"].reindex(
+            counts.index, fill_value=0
+        )
+    return counts
 
 
 # ----------------------------------------------------------------------------- one supplier
@@ -474,14 +587,20 @@ def compare_suppliers(
         raise ValidationError(f"Pick {COMPARE_MIN} to {COMPARE_MAX} different suppliers to compare.")
     today = today or dt.date.today()
     with db.read() as session:
-        loaded = load_scorecard_data(session, ids, today)
-    missing = sorted(set(ids) - set(loaded.suppliers["supplier_id"]))
-    if missing:
-        raise NotFound(f"No supplier with id {', '.join(map(str, missing))}.")
-    end = _end_month(loaded, end_month, today)
-    months = _window_months(end)
-    history = sc.rolling(loaded.events, loaded.settings, months, ids)
-    names = loaded.suppliers.set_index("supplier_id")
+        settings = load_settings(session)
+        names = _frame(
+            session,
+            select(Supplier.id, Supplier.code, Supplier.name).where(Supplier.id.in_(ids)),
+            ["supplier_id", "code", "name"],
+        ).set_index("supplier_id")
+        missing = sorted(set(ids) - set(names.index))
+        if missing:
+            raise NotFound(f"No supplier with id {', '.join(map(str, missing))}.")
+        end = sc.parse_month(end_month) if end_month else _month_choices(session, None, today)[1]
+        months = _window_months(end)
+        # The ranking's own totals: the same numbers for the same supplier and period.
+        totals = current_totals(session, ids, months, today, settings)
+    history = sc.rolling_from_totals(totals.monthly, totals.lines, settings, months, ids)
     current = history[history["end_month"] == end].set_index("supplier_id").reindex(ids)
     previous = history[history["end_month"] == end - 1].set_index("supplier_id")["score"].reindex(ids)
     summary = current.drop(columns=["end_month"])

@@ -50,7 +50,18 @@ SYNONYMS = {
     "reference": "ref",
     "desc": "description",
     "due": "need",
+    "required": "need",
+    "req": "need",
+    "needed": "need",
+    "promise": "promised",
+    "confirmed": "promised",
+    "material": "sku",
 }
+#: Words that give a date or quantity its meaning: a header with one never maps to a column with
+#: another ("Required Date" is a need-by date, never an order or promised date).
+MEANINGS = frozenset(
+    {"need", "order", "promised", "start", "end", "received", "communicated", "rejected", "good"}
+)
 #: Suffixes that a header often leaves out: "Supplier" for supplier_code, "PO" for po_number.
 _SUFFIXES = ("_code", "_number", "_date", "_qty")
 CUTOFF = 0.6
@@ -65,6 +76,9 @@ def _closeness(header: str, target: str) -> float:
     words = _words(header)
     text = "_".join(words)
     core = next((target.removesuffix(x) for x in _SUFFIXES if target.endswith(x)), target)
+    said, meant = MEANINGS & set(words), MEANINGS & set(target.split("_"))
+    if said and meant and not said & meant:
+        return 0.0
     ratio = max(
         difflib.SequenceMatcher(None, text, target).ratio(), difflib.SequenceMatcher(None, text, core).ratio()
     )

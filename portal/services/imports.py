@@ -20,9 +20,11 @@ from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.models import (
+    Alert,
     Backorder,
     Item,
     PoLine,
+    PoLineChange,
     ProductionReport,
     ProductionSchedule,
     Receipt,
@@ -30,7 +32,15 @@ from db.models import (
     SupplierContact,
     utcnow,
 )
-from portal.core.domain import LineStatus, PermissionDenied, Role
+from portal.core.domain import (
+    AlertRule,
+    AlertStatus,
+    LineStatus,
+    PermissionDenied,
+    Role,
+    Severity,
+    SubjectType,
+)
 from portal.core.fileformats import (
     FORMATS,
     CheckedTable,
@@ -70,6 +80,9 @@ class ImportResult:
     errors: list[RowError] = field(default_factory=list)
     created: int = 0
     corrected: int = 0
+    #: Lines that existed and changed (a change order); ``created`` counts only new lines.
+    changed: int = 0
+    filename: str = ""
     line_ids: set[int] = field(default_factory=set)
     item_ids: set[int] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
@@ -84,6 +97,9 @@ class ImportResult:
             rows = len({e.row for e in self.errors})
             return f"{len(self.errors)} error(s) in {rows} row(s); nothing was written."
         extra = f", {self.corrected} correction(s)" if self.corrected else ""
+        if self.kind == "pos":
+            changed = f", {self.changed} changed" if self.changed else ""
+            return f"{self.created} new purchase-order line(s){changed}."
         return f"{self.created} {self.kind} row(s) imported{extra}."
 
 
@@ -137,13 +153,16 @@ def import_table(
             # First, before a writer updates a backorder a sweep also updates: taken later, this
             # import and a sweep holding the planning lock could wait for each other (a deadlock).
             share_planning_lock(session)
-        result = ImportResult(kind=kind, rows=len(table.rows))
+        result = ImportResult(kind=kind, rows=len(table.rows), filename=filename)
         day = report_today if kind == "reports" else today
         _WRITERS[kind](session, actor, table, result, day, dry_run or bool(table.errors))
         result.errors = table.sorted_errors()
         if result.errors or dry_run:
             session.rollback()
-            result.created = len(table.rows) if dry_run and not result.errors else 0
+            if kind != "pos":
+                result.created = len(table.rows) if dry_run and not result.errors else 0
+            elif result.errors:
+                result.created = result.changed = 0
             return result
         audit.record(
             session,
@@ -155,6 +174,7 @@ def import_table(
                 "rows": result.rows,
                 "created": result.created,
                 "corrected": result.corrected,
+                **({"changed": result.changed} if kind == "pos" else {}),
             },
         )
         if recompute and (result.line_ids or result.item_ids):
@@ -306,9 +326,20 @@ def _write_pos(session, actor, table, result, today, dry_run) -> None:  # type: 
     skus = _skus(session, rows["sku"].dropna().unique().tolist())
     check_known(table, "supplier_code", suppliers, "no supplier with this code")
     check_known(table, "sku", skus, "no item with this sku")
-    existing = _lines(session, rows)
     labels = line_keys(rows)
-    table.add(labels.isin(existing["label"]).to_numpy(), "line", "this PO line already exists", labels)
+    existing = _line_values(session, rows)
+    exists = labels.isin(existing.index).to_numpy()
+    # A line that exists is a change order (DOMAIN.md); the rest are new lines.
+    orders = _change_orders(table, rows[exists], labels[exists], existing, suppliers, skus)
+    result.changed = sum(1 for order in orders if order.changes)
+    new_rows = rows[~exists & (rows["status"] != LineStatus.CANCELLED.value).to_numpy()]
+    cancelled_new = rows[~exists & (rows["status"] == LineStatus.CANCELLED.value).to_numpy()]
+    table.add(
+        rows.index.isin(cancelled_new.index),
+        "status",
+        "is cancelled, but this PO line does not exist yet: leave the row out",
+    )
+    result.created = len(new_rows)
     if dry_run or table.errors:
         return
     now = utcnow()
@@ -328,23 +359,265 @@ def _write_pos(session, actor, table, result, today, dry_run) -> None:  # type: 
             "updated_at": now,
         }
         for po, line, code, sku, qty, order, need_by, promised, transit in zip(
-            rows["po_number"],
-            _ints(rows["line"]),
-            rows["supplier_code"],
-            rows["sku"],
-            _ints(rows["quantity"]),
-            _dates(rows["order_date"]),
-            _dates(rows["need_by_date"]),
-            _dates(rows["promised_date"]),
-            _ints(rows["transit_days"]),
+            new_rows["po_number"],
+            _ints(new_rows["line"]),
+            new_rows["supplier_code"],
+            new_rows["sku"],
+            _ints(new_rows["quantity"]),
+            _dates(new_rows["order_date"]),
+            _dates(new_rows["need_by_date"]),
+            _dates(new_rows["promised_date"]),
+            _ints(new_rows["transit_days"]),
             strict=True,
         )
     ]
-    session.execute(insert(PoLine), values)
-    created = _lines(session, rows)
-    result.line_ids = set(created.loc[created["label"].isin(labels), "id"].astype(int))
-    result.item_ids = {skus[s] for s in rows["sku"]}
-    result.created = len(values)
+    if values:
+        session.execute(insert(PoLine), values)
+        created = _lines(session, new_rows)
+        result.line_ids = set(created.loc[created["label"].isin(line_keys(new_rows)), "id"].astype(int))
+        result.item_ids = {skus[s] for s in new_rows["sku"]}
+    changed = [order for order in orders if order.changes]
+    if changed:
+        apply_change_orders(session, actor, changed, today, now, source=result.filename)
+        result.line_ids |= {order.line_id for order in changed}
+        result.item_ids |= {order.item_id for order in changed}
+
+
+#: The fields of a line a change order may change, in the order its history lists them.
+CHANGE_FIELDS = ("quantity", "need_by_date", "promised_date", "transit_days", "order_date", "status")
+
+
+@dataclass
+class ChangeOrder:
+    """One existing line's changes from a purchase-order file: {field: (old, new)}."""
+
+    line_id: int
+    label: str
+    supplier_id: int
+    item_id: int
+    changes: dict[str, tuple[object, object]]
+
+    @property
+    def hurts_supplier(self) -> list[str]:
+        """The changes that ask more of the supplier: need-by moved earlier, quantity raised."""
+        hurts = []
+        if "need_by_date" in self.changes:
+            old, new = self.changes["need_by_date"]
+            if old is not None and new is not None and new < old:  # type: ignore[operator]
+                hurts.append(f"need-by moved earlier, {_value_text(old)} → {_value_text(new)}")
+        if "quantity" in self.changes:
+            old, new = self.changes["quantity"]
+            if new > old:  # type: ignore[operator]
+                hurts.append(f"quantity raised, {old:,} → {new:,}")
+        return hurts
+
+
+def _line_values(session: Session, rows: pd.DataFrame) -> pd.DataFrame:
+    """The current values of the file's lines that exist, by label, with their good received quantity."""
+    cols = ["id", "po_number", "line", "supplier_id", "item_id", *CHANGE_FIELDS, "received"]
+    po_numbers = sorted(set(rows["po_number"].dropna().unique()))
+    frames = []
+    for chunk in _chunks(po_numbers):
+        good = (
+            select(Receipt.po_line_id, func.sum(Receipt.quantity - Receipt.rejected_qty).label("good"))
+            .where(Receipt.po_line_id.in_(select(PoLine.id).where(PoLine.po_number.in_(chunk))))
+            .group_by(Receipt.po_line_id)
+            .subquery()
+        )
+        stmt = (
+            select(
+                PoLine.id,
+                PoLine.po_number,
+                PoLine.line,
+                PoLine.supplier_id,
+                PoLine.item_id,
+                *(getattr(PoLine, f) for f in CHANGE_FIELDS),
+                func.coalesce(good.c.good, 0),
+            )
+            .outerjoin(good, good.c.po_line_id == PoLine.id)
+            .where(PoLine.po_number.in_(chunk))
+        )
+        frames.append(pd.DataFrame(session.execute(stmt).all(), columns=cols))
+    found = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+    found["label"] = found["po_number"].astype(str) + "/" + found["line"].astype(str)
+    found["status"] = found["status"].map(lambda v: getattr(v, "value", v))
+    return found.set_index("label")
+
+
+def _value_text(value: object) -> str:
+    """A field's value as the history keeps it: ISO dates, whole numbers, '' for none."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _change_orders(
+    table: CheckedTable,
+    rows: pd.DataFrame,
+    labels: pd.Series,
+    existing: pd.DataFrame,
+    suppliers: Mapping[str, int],
+    skus: Mapping[str, int],
+) -> list[ChangeOrder]:
+    """Compare each row of an existing line with the line; record row errors for changes not allowed.
+
+    Optional cells left empty (order_date, promised_date, transit_days, status) keep the line's value.
+    """
+    orders = []
+    status_col = rows["status"]
+    for idx, label in zip(rows.index, labels, strict=True):
+        line = existing.loc[label]
+        row = rows.loc[idx]
+        bad = []  # (column, value, reason)
+        code, sku = row["supplier_code"], row["sku"]
+        if code in suppliers and suppliers[code] != int(line["supplier_id"]):
+            bad.append(
+                ("supplier_code", code, "differs from the line's supplier: cancel the line and add a new one")
+            )
+        if sku in skus and skus[sku] != int(line["item_id"]):
+            bad.append(("sku", sku, "differs from the line's item: cancel the line and add a new one"))
+        new = {
+            "quantity": None if pd.isna(row["quantity"]) else int(row["quantity"]),
+            "need_by_date": None if pd.isna(row["need_by_date"]) else row["need_by_date"].date(),
+            "promised_date": None if pd.isna(row["promised_date"]) else row["promised_date"].date(),
+            "transit_days": None if pd.isna(row["transit_days"]) else int(row["transit_days"]),
+            "order_date": None if pd.isna(row["order_date"]) else row["order_date"].date(),
+            "status": None
+            if status_col.loc[idx] is None or pd.isna(status_col.loc[idx])
+            else status_col.loc[idx],
+        }
+        changes: dict[str, tuple[object, object]] = {}
+        for name in CHANGE_FIELDS:
+            old = line[name]
+            old = None if old is None or (not isinstance(old, str) and pd.isna(old)) else old
+            if isinstance(old, (np.integer, float)) and not isinstance(old, bool):
+                old = int(old)
+            if new[name] is None or new[name] == old:
+                continue
+            if name == "status" and new[name] == LineStatus.OPEN.value and old != LineStatus.CANCELLED.value:
+                continue  # "open" keeps a line in production, shipped or received as it is
+            changes[name] = (old, new[name])
+        status, received = line["status"], int(line["received"])
+        if changes and status == LineStatus.CANCELLED.value:
+            bad.append(("line", label, "is cancelled: a cancelled line cannot be changed"))
+        elif changes and status == LineStatus.RECEIVED.value:
+            bad.append(("line", label, "is received in full: add a new line for more"))
+        elif "status" in changes and changes["status"][1] == LineStatus.CANCELLED.value and received:
+            bad.append(
+                (
+                    "status",
+                    "cancelled",
+                    f"cannot cancel a line with {received:,} received: "
+                    f"lower its quantity to {received:,} instead",
+                )
+            )
+        elif "quantity" in changes and new["quantity"] < received:
+            bad.append(
+                ("quantity", str(new["quantity"]), f"is below the {received:,} already received on this line")
+            )
+        for column, value, reason in bad:
+            table.errors.append(RowError(int(row["_row"]), column, value, reason))
+        if not bad:
+            orders.append(
+                ChangeOrder(int(line["id"]), label, int(line["supplier_id"]), int(line["item_id"]), changes)
+            )
+    return orders
+
+
+def apply_change_orders(
+    session: Session,
+    actor: Actor,
+    orders: list[ChangeOrder],
+    today: dt.date,
+    now: dt.datetime,
+    *,
+    source: str = "",
+) -> None:
+    """Write checked change orders: the lines' new values, their history, and the supplier's alerts."""
+    updates = []
+    history = []
+    for order in orders:
+        values: dict[str, object] = {"id": order.line_id, "updated_at": now}
+        for name, (old, new) in order.changes.items():
+            values[name] = LineStatus(new) if name == "status" else new
+            history.append(
+                {
+                    "po_line_id": order.line_id,
+                    "field": name,
+                    "old_value": _value_text(old),
+                    "new_value": _value_text(new),
+                    "changed_by_id": actor.user_id,
+                    "changed_by_name": actor.name,
+                    "changed_at": now,
+                    "source": source[:200] or None,
+                }
+            )
+        updates.append(values)
+    # Lines with the same changed fields are updated in one executemany.
+    by_keys: dict[tuple[str, ...], list[dict[str, object]]] = {}
+    for values in updates:
+        by_keys.setdefault(tuple(sorted(values)), []).append(values)
+    for group in by_keys.values():
+        session.execute(update(PoLine), group)
+    session.execute(insert(PoLineChange), history)
+    lowered = [o.line_id for o in orders if "quantity" in o.changes]
+    if lowered:
+        mark_received(session, lowered, load_settings(session).in_full_threshold)
+    _alert_supplier(session, actor, [o for o in orders if o.hurts_supplier], today, now)
+
+
+def _alert_supplier(
+    session: Session, actor: Actor, orders: list[ChangeOrder], today: dt.date, now: dt.datetime
+) -> None:
+    """Open (or reopen) a PO_CHANGED alert on each line changed against its supplier, for it to reply."""
+    if not orders:
+        return
+    keys = {f"line:{o.line_id}": o for o in orders}
+    live = {
+        alert.subject_key: alert
+        for alert in session.scalars(
+            select(Alert).where(
+                Alert.rule == AlertRule.PO_CHANGED.value,
+                Alert.status != AlertStatus.RESOLVED,
+                Alert.subject_key.in_(list(keys)),
+            )
+        )
+    }
+    for key, order in keys.items():
+        message = (
+            f"Purchase-order line {order.label} changed by {actor.name} on {today.isoformat()}: "
+            + "; ".join(order.hurts_supplier)
+            + ". Reply if you cannot meet it."
+        )
+        alert = live.get(key)
+        if alert is None:
+            session.add(
+                Alert(
+                    rule=AlertRule.PO_CHANGED.value,
+                    subject_type=SubjectType.LINE,
+                    subject_key=key,
+                    supplier_id=order.supplier_id,
+                    po_line_id=order.line_id,
+                    item_id=order.item_id,
+                    severity=Severity.WARNING,
+                    status=AlertStatus.OPEN,
+                    message=message,
+                    first_seen=now,
+                    last_seen=now,
+                    as_of=today,
+                )
+            )
+        else:
+            # A second change while the first is open: the same alert, reopened with the latest change.
+            alert.message = message
+            alert.severity = Severity.WARNING
+            alert.status = AlertStatus.OPEN
+            alert.snoozed_until = None
+            alert.last_seen = now
+            alert.as_of = today
+    session.flush()
 
 
 def _current_schedules(session: Session, line_ids: list[int]) -> pd.DataFrame:

@@ -53,6 +53,7 @@ from portal.core import calibration, history
 from portal.core import promise as promise_rules
 from portal.core.calendar import CalendarSet, to_date
 from portal.core.domain import (
+    EVENT_RULES,
     OPEN_LINE_STATUSES,
     AlertStatus,
     BackorderStatus,
@@ -679,7 +680,11 @@ def _live_alerts(session: Session, keys: Collection[str] | None) -> pd.DataFrame
         Alert.snoozed_until,
         Alert.dismissed_severity,
         Alert.dismissed_days_late,
-    ).where((Alert.status != AlertStatus.RESOLVED) | Alert.dismissed_severity.is_not(None))
+    ).where(
+        (Alert.status != AlertStatus.RESOLVED) | Alert.dismissed_severity.is_not(None),
+        # Event alerts (a change order) hold no condition a recompute could find cleared.
+        Alert.rule.not_in([r.value for r in EVENT_RULES]),
+    )
     if keys is None:
         frame = _frame(session, stmt, cols)
     else:

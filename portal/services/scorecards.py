@@ -3,7 +3,8 @@
 The ranking of every supplier needs every receipt and production report; computing that on
 each page view takes seconds at a thousand suppliers. The snapshot stores the monthly totals
 (``portal.core.scorecard.totals_snapshot``) once, and the ranking sums twelve months of them.
-A supplier's own scorecard and the comparison stay live: they read one to four suppliers.
+Suppliers written to since (above the snapshot's watermarks) are computed live by every view
+(``portal.queries.scorecards.current_totals``), so the stored totals never show a stale number.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from db.engine import Database
 from db.models import ScorecardSnapshot
 from portal.core import scorecard as sc
 from portal.core.domain import Role
-from portal.queries.scorecards import load_scorecard_data
+from portal.queries.scorecards import load_scorecard_data, watermarks
 from portal.services import audit
 from portal.services.access import Actor, service
 
@@ -41,6 +42,8 @@ def refresh_scorecards(db: Database, actor: Actor, *, today: dt.date | None = No
     started = time.perf_counter()
     today = today or dt.date.today()
     with db.read() as session:
+        # Taken before reading: a row written meanwhile is above them, so its supplier reads live.
+        marks = watermarks(session)
         loaded = load_scorecard_data(session, None, today)
     rows = sc.totals_snapshot(loaded.events)
     with db.write() as session:
@@ -50,6 +53,7 @@ def refresh_scorecards(db: Database, actor: Actor, *, today: dt.date | None = No
             computed_by=actor.username,
             on_time_tolerance_days=loaded.settings.on_time_tolerance_days,
             in_full_threshold=loaded.settings.in_full_threshold,
+            watermarks=marks,
         )
         session.add(snapshot)
         session.flush()

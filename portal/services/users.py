@@ -12,30 +12,42 @@ from db.models import Supplier, User, utcnow
 from portal.core.domain import NotFound, Role, ValidationError
 from portal.services import audit
 from portal.services.access import Actor, service
-from portal.services.auth import hash_password
+from portal.services.auth import check_password_strength, hash_password
 from portal.services.sessions import end_user_sessions
 
 _USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,79}$")
 
 
-def _check_new_user(session: Session, username: str, role: Role, supplier_code: str | None) -> int | None:
+def _check_new_user(
+    session: Session, username: str, role: Role, supplier_code: str | None, password: str | None = None
+) -> int | None:
+    """The new user's supplier id; every problem with the form at once, in one ValidationError."""
+    problems: list[str] = []
+    supplier_id = None
     if not _USERNAME_RE.match(username):
-        raise ValidationError(
+        problems.append(
             "Username: 2-80 characters, lower-case letters, digits and . _ @ -, "
             "starting with a letter or digit."
         )
-    if session.scalar(select(User.id).where(func.lower(User.username) == username)) is not None:
-        raise ValidationError(f"Username '{username}' is taken.")
+    elif session.scalar(select(User.id).where(func.lower(User.username) == username)) is not None:
+        problems.append(f"Username '{username}' is taken.")
     if role is Role.SUPPLIER:
         if not supplier_code:
-            raise ValidationError("A supplier user must belong to a supplier: give its supplier code.")
-        supplier_id = session.scalar(select(Supplier.id).where(Supplier.code == supplier_code))
-        if supplier_id is None:
-            raise ValidationError(f"No supplier with code '{supplier_code}'.")
-        return supplier_id
-    if supplier_code:
-        raise ValidationError(f"Only supplier users belong to a supplier, not a {role.value} user.")
-    return None
+            problems.append("A supplier user must belong to a supplier: give its supplier code.")
+        else:
+            supplier_id = session.scalar(select(Supplier.id).where(Supplier.code == supplier_code))
+            if supplier_id is None:
+                problems.append(f"No supplier with code '{supplier_code}'.")
+    elif supplier_code:
+        problems.append(f"Only supplier users belong to a supplier, not a {role.value} user.")
+    if password is not None:
+        try:
+            check_password_strength(password)
+        except ValidationError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ValidationError("\n\n".join(problems))
+    return supplier_id
 
 
 def create_user_unchecked(
@@ -52,7 +64,7 @@ def create_user_unchecked(
     """Create a user in an open transaction (used by :func:`create_user` and the demo loader)."""
     username = username.strip().lower()
     role = Role(role)
-    supplier_id = _check_new_user(session, username, role, supplier_code)
+    supplier_id = _check_new_user(session, username, role, supplier_code, password)
     user = User(
         username=username,
         display_name=(display_name or username).strip(),

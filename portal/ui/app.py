@@ -29,6 +29,8 @@ def pages_for(role: Role) -> dict[str, list[st.Page]]:
                 _page("supplier/daily_output.py", "Daily output", ":material/edit_note:"),
                 _page("supplier/schedule.py", "Schedules", ":material/event:"),
                 _page("supplier/alerts.py", "Alerts and messages", ":material/notifications:"),
+                # The buyer's page, scoped to the supplier's own lines: the same story, changes included.
+                _page("buyer/line_detail.py", "Line detail", ":material/timeline:"),
                 _page("supplier/scorecard.py", "My scorecard", ":material/star:"),
             ],
             "Account": account,

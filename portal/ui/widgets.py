@@ -8,15 +8,13 @@ import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
 
+from portal.core import vocabulary
 from portal.ui.text import plain
 
-SEVERITY_ICONS = {"critical": "🔴 critical", "warning": "🟠 warning", "info": "🔵 info"}
+#: Severity in a table cell: a word (tables cannot show icons; emoji need a font some machines lack).
+SEVERITY_ICONS = {s: vocabulary.severity_name(s) for s in vocabulary.SEVERITIES}
 STATUS_LABELS = {
-    "open": "Open",
-    "in_production": "In production",
-    "shipped": "Shipped",
-    "received": "Received",
-    "cancelled": "Cancelled",
+    s: vocabulary.status_name(s) for s in ("open", "in_production", "shipped", "received", "cancelled")
 }
 
 
@@ -119,11 +117,8 @@ TONES = {
 }
 SEVERITY_WORDS = {"critical": "Critical", "warning": "Warning", "info": "Info"}
 SEVERITY_TONES = {"Critical": "bad", "Warning": "warn", "Info": "info"}
-SEVERITY_MARKDOWN = {
-    "critical": ":red[**Critical**]",
-    "warning": ":orange[**Warning**]",
-    "info": ":blue[Info]",
-}
+#: Severity in Markdown: a Material icon and the word, in the severity's colour.
+SEVERITY_MARKDOWN = {s: vocabulary.severity_markdown(s) for s in vocabulary.SEVERITIES}
 
 
 def toned(frame: pd.DataFrame, tones: dict[str, dict[str, str]]) -> pd.DataFrame | Styler:
@@ -223,20 +218,27 @@ def download_buttons(make_frame: Callable[[], pd.DataFrame], name: str, *, key: 
 
 
 def rule_label(rule: str) -> str:
-    """'PROJECTED_LATE' -> 'Projected late'."""
-    return rule.replace("_", " ").capitalize()
+    """'PROJECTED_LATE' -> 'Forecast to arrive late' (the one vocabulary's name)."""
+    return vocabulary.rule_name(rule)
 
 
 def change_summary(before: dict | None, after: dict | None) -> str:
-    """An audit event's change in one line: 'status: open → acknowledged; comment: ...'."""
+    """An audit event's change in one line, in words: 'Status: Open → Acknowledged; comment: ...'."""
     before, after = before or {}, after or {}
+
+    def show(name: str, value: object) -> str:
+        if value is None or value == "":
+            return "–"
+        return vocabulary.status_name(value) if name == "status" else str(value)
+
     parts = []
     for name in dict.fromkeys([*before, *after]):
         old, new = before.get(name), after.get(name)
+        label = vocabulary.field_name(name)
         if name in before and old != new:
-            parts.append(f"{name}: {'–' if old is None else old} → {'–' if new is None else new}")
+            parts.append(f"{label}: {show(name, old)} → {show(name, new)}")
         elif name not in before:
-            parts.append(f"{name}: {new}")
+            parts.append(f"{label}: {show(name, new)}")
     return "; ".join(parts)
 
 

@@ -151,7 +151,7 @@ def test_a_po_file_with_a_bad_row_is_refused_then_the_fixed_file_is_imported(por
     page.get_by_text("All 2 rows are valid").wait_for()
     screenshot(page, "buyer-imports-preview")
     page.get_by_role("button", name="Import 2 rows").click()
-    page.get_by_text("2 pos row(s) imported").wait_for()
+    page.get_by_text("2 new purchase-order line(s)").wait_for()
     assert _lines_of(db, "PO-E2E") == ["PO-E2E/1", "PO-E2E/2"]
 
     page.get_by_role("link", name="See the open lines").click()

@@ -392,6 +392,19 @@ ERP_POS = (
             },
         ),
         ("receipts", {"PO": "po_number", "Line": "line", "Received": "received_date", "Qty": "quantity"}),
+        # By meaning: a required date is when the buyer needs it, never an order or promised date.
+        (
+            "pos",
+            {
+                "PO Number": "po_number",
+                "Line": "line",
+                "Supplier": "supplier_code",
+                "Material": "sku",
+                "Qty": "quantity",
+                "Required Date": "need_by_date",
+                "Promise Date": "promised_date",
+            },
+        ),
     ],
 )
 def test_headers_that_differ_from_ours_get_the_closest_of_our_columns(kind, suggested) -> None:  # type: ignore[no-untyped-def]

@@ -52,7 +52,9 @@ def test_import_and_export_round_trip(cli, tmp_path, capsys) -> None:  # type: i
         "need_by_date",
         "promised_date",
         "transit_days",
+        "status",  # re-importable as a change order: open or cancelled
     ]
+    assert set(exported["status"]) == {"open"}
     assert sorted(exported["po_number"] + "/" + exported["line"].astype(str)) == [
         "PO-1/1",
         "PO-1/2",

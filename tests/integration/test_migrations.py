@@ -72,6 +72,8 @@ def _fill_every_table(url: str) -> dict[str, int]:
         Notification,
         NotificationPreference,
         OutputDraft,
+        PoLine,
+        PoLineChange,
         PostingLink,
         Setting,
         Supplier,
@@ -129,6 +131,12 @@ def _fill_every_table(url: str) -> dict[str, int]:
         session.add(
             PostingLink(token_hash="e" * 64, supplier_id=supplier.id, expires_at=dt.datetime(2026, 3, 7, 10))
         )
+        line = session.scalar(select(PoLine).limit(1))
+        session.add(
+            PoLineChange(
+                po_line_id=line.id, field="quantity", old_value="1", new_value="2", changed_by_name="Bea"
+            )
+        )
         session.commit()
     with db.read() as session:
         counts = {
@@ -145,7 +153,8 @@ def test_migrations_go_down_and_up_with_data_in_every_table(empty_url: str) -> N
     assert all(n > 0 for n in before.values()), {t: n for t, n in before.items() if n == 0}
     # Two steps down and up again keep the data, except what those steps drop by design: the
     # pending login ticket (0003), the scorecard snapshot, derived data recomputed on refresh (0004),
-    # the API tokens and idempotency keys (0005), and the drafts and posting links (0009).
+    # the API tokens and idempotency keys (0005), the drafts and posting links (0009), and the
+    # lines' change history (0010).
     downgrade_to(empty_url, "0002")
     upgrade_to_head(empty_url)
     engine = create_engine(empty_url)
@@ -161,6 +170,7 @@ def test_migrations_go_down_and_up_with_data_in_every_table(empty_url: str) -> N
         "api_idempotency_keys": 0,
         "output_drafts": 0,
         "posting_links": 0,
+        "po_line_changes": 0,
     }
     # All the way down and up: every table comes back.
     downgrade_to(empty_url, "base")

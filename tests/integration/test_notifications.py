@@ -134,7 +134,7 @@ def test_each_buyer_gets_one_digest_with_every_open_alert_as_text_and_html(db, w
             assert alert.message in html.unescape(digest.html)
     # Alerts opened outside a sweep (the import's recompute) are announced too.
     [digest] = mailbox.to(BUYER)
-    assert "SO-2" in digest.text and "PROMISE_SLIPPED" in digest.text
+    assert "SO-2" in digest.text and "Promise to customer slipped" in digest.text
     assert digest.message["Subject"] == "Supplier portal alerts as of 2026-03-12: 2 critical, 7 warning"
     assert digest.message["From"] == "Supplier portal <portal@example.com>"
 
@@ -236,7 +236,7 @@ def test_a_team_webhook_gets_each_critical_alert_once_as_slack_json(db, world, m
         assert set(body) == {"text", "blocks"}
         assert body["blocks"][0]["type"] == "section"
     texts = " ".join(b["text"] for b in hook.bodies)
-    assert "PROJECTED_LATE: PO-1/1 (ACME)" in texts and "PROMISE_SLIPPED: SO-2" in texts
+    assert "Forecast to arrive late: PO-1/1 (ACME)" in texts and "Promise to customer slipped: SO-2" in texts
     line_post = next(b for b in hook.bodies if "PO-1/1" in b["text"])
     assert (
         f"<{BASE}/line_detail?line={world.line_ids['PO-1/1']}|PO-1/1>"
@@ -292,8 +292,8 @@ def test_a_rise_in_severity_is_announced_once(db, world, mailbox) -> None:  # ty
     digests = mailbox.to(BUYER)
     assert len(digests) == 2
     assert "now warning (was info)" in digests[1].text
-    assert "STALE_UPDATE" in digests[1].text
-    assert "PROJECTED_LATE" not in digests[1].text  # only what rose, nothing already told
+    assert "No recent output" in digests[1].text
+    assert "Forecast to arrive late" not in digests[1].text  # only what rose, nothing already told
 
     # Down again and up again: warning was already announced, so nothing more is sent.
     with db.write() as session:
@@ -315,7 +315,7 @@ def test_a_resolved_alert_that_comes_back_is_announced_as_new(db, world, mailbox
 
     digests = mailbox.to(BUYER)
     assert len(digests) == 2
-    assert "STALE_UPDATE" in digests[1].text and "WARNING (1)" in digests[1].text
+    assert "No recent output" in digests[1].text and "WARNING (1)" in digests[1].text
 
 
 # ------------------------------------------------------------------------------ who gets what
@@ -365,7 +365,7 @@ def test_a_buyer_following_a_supplier_gets_only_its_alerts_and_the_backorder_ale
 
     [followed] = mailbox.to(BUYER2)
     assert "PO-2/1" in followed.text and "SO-2" in followed.text
-    assert "PO-1/1" not in followed.text and "CAPACITY_OVERLOAD" not in followed.text
+    assert "PO-1/1" not in followed.text and "More work than capacity" not in followed.text
     [everything] = mailbox.to(BUYER)
     assert "PO-1/1" in everything.text and "PO-2/1" in everything.text
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.apptest import app_as, texts
+from tests.apptest import app_as, shown, texts
 from tests.builders import small_world
 
 
@@ -95,3 +95,31 @@ def test_logout_returns_to_the_login_page(monkeypatch, sqlite_url, world) -> Non
     at.button(key="auth.logout").click().run()
     assert "Supplier Portal" in texts(at)
     assert at.text_input(key="login.username") is not None
+
+
+def test_a_refused_user_form_keeps_what_was_typed_and_lists_every_problem(
+    monkeypatch, sqlite_url, sqlite_db, world
+) -> None:  # type: ignore[no-untyped-def]
+    at = app_as(monkeypatch, sqlite_url, world.admin)
+    at.text_input(key="admin.new.username").input("Bad Name!")
+    at.text_input(key="admin.new.name").input("Someone")
+    at.selectbox(key="admin.new.role").select("supplier")
+    at.text_input(key="admin.new.password").input("short")
+    at.button(key="FormSubmitter:admin.create_user-Create user").click().run()
+    [error] = [shown(e.value) for e in at.error]
+    assert "Username: 2-80 characters" in error
+    assert "must belong to a supplier" in error
+    assert "at least 10 characters" in error
+    assert at.text_input(key="admin.new.username").value == "Bad Name!"
+    assert at.text_input(key="admin.new.name").value == "Someone"
+
+
+def test_a_new_user_is_in_the_table_at_once(monkeypatch, sqlite_url, sqlite_db, world) -> None:  # type: ignore[no-untyped-def]
+    at = app_as(monkeypatch, sqlite_url, world.admin)
+    at.text_input(key="admin.new.username").input("newbuyer")
+    at.selectbox(key="admin.new.role").select("buyer")
+    at.text_input(key="admin.new.password").input("a-long-password-1")
+    at.button(key="FormSubmitter:admin.create_user-Create user").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert "newbuyer" in set(at.dataframe[0].value["username"])
+    assert at.text_input(key="admin.new.username").value == ""

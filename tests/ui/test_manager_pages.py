@@ -86,7 +86,7 @@ def test_a_manager_stores_the_scores_and_the_ranking_then_reads_them(monkeypatch
     live = at.dataframe[0].value.set_index("supplier")
     next(b for b in at.button if b.label == "Recompute").click().run()
     assert not at.exception, [e.message for e in at.exception]
-    assert "Scores from the scorecards stored" in texts(at)
+    assert "Up to date as of today: the totals stored" in texts(at)
     stored = at.dataframe[0].value.set_index("supplier")
     pd.testing.assert_frame_equal(stored.drop(columns="score_history"), live.drop(columns="score_history"))
 

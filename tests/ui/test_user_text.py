@@ -35,7 +35,8 @@ PERSON = "**Eve** ![e](http://127.0.0.1:9/e.png)"
 LIVE_MARKDOWN = [
     re.compile(r"(?<!\\)\]\((?!\\)"),  # the "](" of a link or image
     re.compile(r"(?<!\\)!(?<!\\)\["),  # an image's "!["
-    re.compile(r"(?<!\\):(?:red\[[x!]|blue-badge|material/warning|smile)"),  # directives, badges, icons
+    # directives, badges, icons (the hostile name's own: the pages' severity icons are theirs to show)
+    re.compile(r"(?<!\\):(?:red\[[x!]|blue-badge|material/warning: :smile|smile)"),
     re.compile(r"(?<!\\)\$[xy](?<!\\)\$"),  # inline LaTeX
     re.compile(r"(?<!\\)\*\*(?:b|Co|Eve)(?<!\\)\*\*"),  # emphasis
     re.compile(r"(?<!\\)~~box"),

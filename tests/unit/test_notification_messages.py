@@ -201,7 +201,7 @@ def test_a_reminder_lists_quiet_lines_and_unstarted_lines_apart() -> None:
 def test_a_slack_post_has_a_fallback_text_and_blocks_with_escaped_text() -> None:
     post = slack_post(item(7, "critical", "late <soon> & sure"), as_of=AS_OF, team="Purchasing")
 
-    assert post["text"] == "Critical alert PROJECTED_LATE: PO-7/1 (ACME): late <soon> & sure"
+    assert post["text"] == "Critical alert, Forecast to arrive late: PO-7/1 (ACME): late <soon> & sure"
     section = post["blocks"][0]["text"]["text"]
     assert "late &lt;soon&gt; &amp; sure" in section
     assert f"<{BASE}/line_detail?line=7|PO-7/1>" in section

@@ -43,6 +43,13 @@ log_tab, settings_tab, hooks_tab, links_tab = st.tabs(
 )
 
 with log_tab:
+    if not read(get_notify_settings).email_enabled:
+        # Otherwise "pending" rows look like a stuck queue: nothing is sent while e-mail is off.
+        st.info(
+            "E-mail is off: e-mails are planned here but not sent until an SMTP host and a from address "
+            "are set (E-mail settings tab, or PORTAL_SMTP_*).",
+            icon=":material/mail_lock:",
+        )
     show = st.selectbox(
         "Show", ["all", "failed", "pending", "sending", "sent"], key="admin_notify.status_filter"
     )

@@ -31,9 +31,11 @@ def _input(name: str) -> float | int:
     value = getattr(current, name)
     default = getattr(defaults, name)
     help_text = f"{spec.help} Default: {default:g}; allowed {spec.minimum:g} to {spec.maximum:g}."
+    # The allowed range in the label itself: a value typed outside it is clamped, and the label says why.
+    label = f"{spec.label} ({spec.minimum:g}–{spec.maximum:g})"
     if spec.integer:
         return st.number_input(
-            spec.label,
+            label,
             min_value=int(spec.minimum),
             max_value=int(spec.maximum),
             value=int(value),
@@ -42,7 +44,7 @@ def _input(name: str) -> float | int:
             key=key,
         )
     return st.number_input(
-        spec.label,
+        label,
         min_value=float(spec.minimum),
         max_value=float(spec.maximum),
         value=float(value),

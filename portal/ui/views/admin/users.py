@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from portal.core import vocabulary
 from portal.core.domain import Role
 from portal.queries.directory import list_users, supplier_overview
 from portal.services.suppliers import set_supplier_timezone
@@ -32,20 +33,26 @@ with users_tab:
     )
     suppliers = read(supplier_overview)
     create_col, manage_col = st.columns(2)
-    with create_col, st.form("admin.create_user", clear_on_submit=True):
+    # Not cleared on submit: a refused form keeps what was typed, with every problem listed at once.
+    with create_col, st.form("admin.create_user"):
         st.subheader("Create a user")
-        username = st.text_input("Username")
-        display_name = st.text_input("Name")
-        email = st.text_input("E-mail (optional)")
-        role = st.selectbox("Role", [r.value for r in Role])
+        username = st.text_input("Username", key="admin.new.username")
+        display_name = st.text_input("Name", key="admin.new.name")
+        email = st.text_input("E-mail (optional)", key="admin.new.email")
+        role = st.selectbox(
+            "Role", [r.value for r in Role], format_func=lambda r: r.capitalize(), key="admin.new.role"
+        )
         supplier = st.selectbox(
             "Supplier (supplier users only)",
             [None, *suppliers["code"].tolist()],
             format_func=lambda c: "—" if c is None else c,
+            key="admin.new.supplier",
         )
-        password = st.text_input("Initial password (at least 10 characters)", type="password")
+        password = st.text_input(
+            "Initial password (at least 10 characters)", type="password", key="admin.new.password"
+        )
         if st.form_submit_button("Create user", type="primary"):
-            call(
+            created = call(
                 create_user,
                 username,
                 password,
@@ -55,6 +62,11 @@ with users_tab:
                 email=email or None,
                 success=f"User {username} created.",
             )
+            if created is not None:
+                # Empty the form and rerun, so the table above lists the new user at once.
+                for key in ("username", "name", "email", "password"):
+                    st.session_state.pop(f"admin.new.{key}", None)
+                st.rerun()
     with manage_col:
         st.subheader("Manage a user")
         labels = dict(zip(users["user_id"], users["username"] + " (" + users["role"] + ")", strict=True))
@@ -75,7 +87,7 @@ with users_tab:
 
 with suppliers_tab:
     st.dataframe(
-        suppliers[
+        suppliers.assign(working_weekdays=suppliers["working_weekdays"].map(vocabulary.weekdays_text))[
             [
                 "code",
                 "name",
@@ -99,7 +111,9 @@ with suppliers_tab:
             "timezone": st.column_config.TextColumn(
                 "Time zone", help="The supplier's today is its local date"
             ),
-            "working_weekdays": st.column_config.TextColumn("Working days", help="Mon..Sun, 1 = working"),
+            "working_weekdays": st.column_config.TextColumn(
+                "Working days", help="The weekdays the factory works"
+            ),
             "transit_days": "Transit days",
             "capacity_per_day": "Capacity/day",
             "contacts": "Contacts",

@@ -6,6 +6,7 @@ the preview, the real run on "Import".
 
 import streamlit as st
 
+from portal.core import vocabulary
 from portal.core.domain import PortalError
 from portal.core.fileformats import FORMATS, check_rows, normalize_header, problems_frame, read_table
 from portal.queries.exports import problems_csv
@@ -57,7 +58,7 @@ left, right = st.columns([1.2, 2], vertical_alignment="bottom")
 kind = left.selectbox("What are you importing?", kinds, format_func=KINDS.get, key="imports.kind")
 fmt = FORMATS[kind]
 right.download_button(
-    f"Empty {kind} template (CSV)",
+    f"Empty template for {vocabulary.kind_name(kind)} (CSV)",
     data=(",".join(fmt.names) + "\n").encode("utf-8"),
     file_name=f"{kind}-template.csv",
     mime="text/csv",
@@ -88,7 +89,7 @@ suggested = suggest_mapping(headers, kind, read(load_import_mapping, kind))
 with st.expander("Column mapping", expanded=needs_mapping(headers, kind), icon=":material/swap_horiz:"):
     st.caption(
         "Which of our columns each column of your file holds. Your choices are remembered for the "
-        f"next {kind} file."
+        f"next file of {vocabulary.kind_name(kind)}."
     )
     options = [IGNORE, *fmt.names]
     grid = st.columns(4)

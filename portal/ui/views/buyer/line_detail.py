@@ -6,6 +6,8 @@ Reachable from other pages with ``?line=<id>`` (st.page_link / st.switch_page qu
 import pandas as pd
 import streamlit as st
 
+from portal.core import vocabulary
+from portal.core.domain import PortalError
 from portal.core.parsing import parse_whole_number
 from portal.queries.late_lines import find_lines
 from portal.queries.line_detail import line_detail
@@ -13,12 +15,12 @@ from portal.services.alerts import comment_on_alert
 from portal.ui.charts import show_burnup
 from portal.ui.context import actor, call, read
 from portal.ui.text import plain
-from portal.ui.widgets import SEVERITY_MARKDOWN, STATUS_LABELS, change_summary, flash, rule_label
+from portal.ui.widgets import SEVERITY_MARKDOWN, change_summary, flash, rule_label
 
 PICK = "line_detail.line"
 FLASH = "line_detail.flash"
 
-actor()
+me = actor()
 
 # A ?line= in the URL picks the line once; afterwards the picker is in charge (and updates the URL).
 wanted = st.query_params.get("line")
@@ -39,7 +41,13 @@ found = read(find_lines, text)
 labels = {int(r.line_id): f"{r.line} · {r.supplier_code} · {r.sku}" for r in found.itertuples(index=False)}
 current = st.session_state.get(PICK)
 if current is not None and current not in labels:
-    labels = {int(current): f"line #{current}", **labels}
+    # A line opened from a link may be outside the search's 50: name it as people do, not by its id.
+    try:
+        head = read(line_detail, int(current)).header
+        labels = {int(current): f"{head['label']} · {head['supplier_code']} · {head['sku']}", **labels}
+    except PortalError:
+        st.session_state.pop(PICK, None)
+        current = None
 line_id = pick_right.selectbox(
     "Line",
     list(labels),
@@ -52,7 +60,8 @@ line_id = pick_right.selectbox(
 if line_id is None:
     st.title("Line detail")
     st.info(
-        "Choose a line in the sidebar (search by PO number, SKU or supplier), or open one from another page."
+        "Choose a line in the **Line** box above (type a PO number, SKU or supplier in **Find a line** "
+        "to narrow it), or open one from another page."
     )
     st.stop()
 st.query_params["line"] = str(line_id)
@@ -62,7 +71,7 @@ h, fc = detail.header, detail.forecast or {}
 title.title(f"Line {plain(h['label'])}")
 st.caption(
     f"{plain(h['supplier_code'])} · {plain(h['supplier_name'])} — {plain(h['sku'])} {plain(h['item'])} — "
-    f"{STATUS_LABELS.get(h['status'], h['status'])}"
+    f"{vocabulary.status_name(h['status'])}"
 )
 
 
@@ -71,7 +80,9 @@ def _day(value: object) -> str:
 
 
 schedule = detail.current_schedule or {}
-produced = int(fc.get("produced") or 0)
+# Lines no longer open have no forecast: their good output is what their current reports add up to.
+reported = int(detail.current_reports["good_qty"].sum()) if len(detail.reports) else 0
+produced = int(fc["produced"]) if fc.get("produced") is not None else reported
 late = fc.get("days_late_p50")
 quantity = int(h["quantity"])
 remaining = fc.get("remaining")
@@ -114,7 +125,8 @@ tabs = st.tabs(
         f"Schedule revisions ({len(detail.schedules)})",
         f"Daily reports ({int(reports['is_current'].sum()) if len(reports) else 0})",
         f"Receipts ({len(detail.receipts)})",
-        f"Audit trail ({len(detail.audit)})",
+        f"Order changes ({len(detail.changes)})",
+        *([f"Audit trail ({len(detail.audit)})"] if not me.is_supplier else []),
     ]
 )
 
@@ -130,7 +142,13 @@ with tabs[0]:
         with st.container(border=True):
             st.markdown(
                 f"{SEVERITY_MARKDOWN.get(alert.severity, alert.severity)} · **{rule_label(alert.rule)}** · "
-                f"{alert.status} · first seen {alert.first_seen:%Y-%m-%d}"
+                f"{vocabulary.status_name(alert.status)}"
+                + (
+                    f" · {vocabulary.snoozed_text(pd.Timestamp(alert.snoozed_until).date())}"
+                    if alert.status != "resolved" and not pd.isna(alert.snoozed_until)
+                    else ""
+                )
+                + f" · first seen {alert.first_seen:%Y-%m-%d}"
             )
             st.text(alert.message)
             thread = detail.comments[detail.comments["alert_id"] == alert.alert_id]
@@ -138,7 +156,10 @@ with tabs[0]:
                 st.text(f"{c.created_at:%Y-%m-%d %H:%M} · {c.author}: {c.body}")
     if not live.empty:
         with st.form("line_detail.comment", clear_on_submit=True):
-            options = {int(a.alert_id): f"{rule_label(a.rule)} ({a.severity})" for a in live.itertuples()}
+            options = {
+                int(a.alert_id): f"{rule_label(a.rule)} ({vocabulary.severity_name(a.severity)})"
+                for a in live.itertuples()
+            }
             alert_id = st.selectbox("Comment on", list(options), format_func=options.get)
             body = st.text_area("Comment", height=80, key="line_detail.comment_body")
             if st.form_submit_button("Add comment", icon=":material/add_comment:") and (
@@ -278,6 +299,41 @@ with tabs[3]:
         st.caption(f"Good received in total: {int(receipts['good'].sum()):,} of {int(h['quantity']):,}.")
 
 with tabs[4]:
+    if detail.changes.empty:
+        st.caption("The order has not changed since it was imported.")
+    else:
+        changes = detail.changes.assign(
+            field=detail.changes["field"].map(vocabulary.field_name),
+            old_value=[
+                vocabulary.status_name(v) if f == "status" else v
+                for f, v in zip(detail.changes["field"], detail.changes["old_value"], strict=True)
+            ],
+            new_value=[
+                vocabulary.status_name(v) if f == "status" else v
+                for f, v in zip(detail.changes["field"], detail.changes["new_value"], strict=True)
+            ],
+        )
+        st.dataframe(
+            changes,
+            hide_index=True,
+            placeholder="–",
+            width="stretch",
+            column_order=["at", "who", "field", "old_value", "new_value", "source"],
+            column_config={
+                "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm", width=130),
+                "who": st.column_config.TextColumn("Who", width=130),
+                "field": st.column_config.TextColumn("What", width=120),
+                "old_value": st.column_config.TextColumn("Was", width=110),
+                "new_value": st.column_config.TextColumn("Now", width=110),
+                "source": st.column_config.TextColumn("From file", width=160),
+            },
+        )
+        st.caption("Changes the buyer imported as change orders, newest first.")
+
+if me.is_supplier:
+    st.stop()
+
+with tabs[5]:
     if detail.audit.empty:
         st.caption("No recorded changes.")
     else:
@@ -285,7 +341,8 @@ with tabs[4]:
             change=[
                 change_summary(b, a)
                 for b, a in zip(detail.audit["before"], detail.audit["after"], strict=True)
-            ]
+            ],
+            action=detail.audit["action"].map(vocabulary.event_name),
         )
         st.dataframe(
             audit,

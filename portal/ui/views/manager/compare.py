@@ -61,23 +61,38 @@ result = read(compare_suppliers, tuple(int(s) for s in chosen), end)
 summary = result.summary
 st.caption(
     f"Rolling 12 months {month_choice(result.months[0])} – {month_choice(result.months[-1])}. "
-    "★ marks the best value among the "
-    f"suppliers compared; {sc.TREND_UP} / {sc.TREND_DOWN} / {sc.TREND_FLAT}: the score rose, fell or held "
+    "★ marks the best value among the suppliers compared (fewer days late, less slip and fewer rejects "
+    'are better; "no slip" beats any slip), ★ tie where several share it; '
+    f"{sc.TREND_UP} / {sc.TREND_DOWN} / {sc.TREND_FLAT}: the score rose, fell or held "
     "against the 12 months ending the month before. Every number is explained, with the lines behind it, "
     "on each supplier's scorecard."
 )
 
 
-def _best(key: str) -> set[int]:
-    """Rows holding the best value of a number (none when fewer than two suppliers have one)."""
-    if key in ("lines",):
-        return set()
+def _comparable(key: str) -> pd.Series:
+    """The values of a number as compared: rounded as shown; "none late" and "no slip" count as 0 days."""
     values = summary[key].astype("float64")
-    known = values.dropna()
-    if len(known) < 2 or known.nunique() == 1:
-        return set()
+    if key == "mean_slip_days" and "promise_lines" in summary:
+        values = values.where(values.notna() | ~(summary["promise_lines"].fillna(0) > 0), 0.0)
+    if key == "avg_days_late" and "otif_lines" in summary:
+        values = values.where(values.notna() | ~(summary["otif_lines"].fillna(0) > 0), 0.0)
+    decimals = 1 if key in ("score", "avg_days_late", "mean_slip_days") else 0 if key == "ppm" else 3
+    return values.round(decimals)
+
+
+def _best(key: str) -> tuple[set[int], bool]:
+    """Rows holding the best value of a number, and whether they tie (none when fewer than two have one).
+
+    The direction follows the metric: less lateness, slip and rejects are better (portal.core.vocabulary).
+    """
+    if key in ("lines",):
+        return set(), False
+    known = _comparable(key).dropna()
+    if len(known) < 2:
+        return set(), False
     best = known.min() if key in LOWER_IS_BETTER else known.max()
-    return set(known.index[known == best])
+    winners = set(known.index[known == best])
+    return winners, len(winners) > 1
 
 
 labels = {
@@ -102,13 +117,15 @@ def _text(key: str, supplier: dict) -> str:
 
 rows = []
 for key in NUMBERS:
-    best = _best(key)
+    best, tie = _best(key)
     record = {"number": labels[key]}
     for i, supplier in summary.iterrows():
         text = _text(key, supplier.to_dict())
         if key == "score" and supplier["trend"]:
             text = f"{text} {supplier['trend']}"
-        record[supplier["code"]] = f"{text} ★" if i in best else text
+        record[supplier["code"]] = (
+            f"{text} ★ tie" if i in best and tie else f"{text} ★" if i in best else text
+        )
     rows.append(record)
 table = pd.DataFrame(rows)
 st.dataframe(

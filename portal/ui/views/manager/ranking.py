@@ -39,12 +39,12 @@ c2.caption(
 source, button = st.columns([4, 1], vertical_alignment="center")
 if ranking.computed_at is not None:
     source.caption(
-        f"Scores from the scorecards stored {ranking.computed_at:%Y-%m-%d %H:%M} UTC, counting up to "
-        f"{ranking.snapshot_as_of:%Y-%m-%d} (stored again every night). Each supplier's own scorecard "
-        "is always computed live."
+        f"Up to date as of today: the totals stored {ranking.computed_at:%Y-%m-%d %H:%M} UTC, with the "
+        "suppliers whose receipts, reports or schedules changed since computed again — the same numbers "
+        "as each supplier's scorecard."
     )
 else:
-    source.caption("Scores computed live from every receipt and production report.")
+    source.caption("Scores computed live from every receipt and production report, as of today.")
 if me.role in (Role.MANAGER, Role.ADMIN) and button.button(
     "Recompute",
     icon=":material/refresh:",
@@ -65,9 +65,15 @@ if table.empty:
 cols = st.columns(5)
 cols[0].metric("Suppliers", len(table))
 cols[1].metric("Scored", int(table["score"].notna().sum()), help="Suppliers with enough lines for a score")
-cols[2].metric("Open lines", int(table["open_lines"].sum()))
-cols[3].metric("Late lines (p50)", int(table["late_lines"].sum()), help="Open lines forecast to arrive late")
-cols[4].metric("Received lines", int(table["received_lines"].sum()))
+cols[2].metric("Open lines now", int(table["open_lines"].sum()), help="Lines still awaiting goods today")
+cols[3].metric(
+    "Late lines now (p50)", int(table["late_lines"].sum()), help="Open lines forecast to arrive late"
+)
+cols[4].metric(
+    "Received lines",
+    int(table["received_lines"].sum()),
+    help="Lines received in full with a receipt in the 12 months shown",
+)
 
 view = table.copy()
 for rate in ("otd", "otif"):
@@ -140,8 +146,8 @@ picked = st.dataframe(
         ),
         "line_counts": st.column_config.TextColumn(
             "Open/late/rcvd",
-            help="Lines now: open (open, in production or shipped) / of those, forecast to arrive after "
-            "need-by (p50) / received",
+            help="Open lines now (open, in production or shipped) / of those, forecast to arrive after "
+            "need-by (p50) / received in full with a receipt in the 12 months shown",
         ),
     },
 )

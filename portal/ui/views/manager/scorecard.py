@@ -393,7 +393,8 @@ def _number_card(key: str, row: dict[str, Any], card: SupplierScorecard, period:
         if key == "score" and period == ROLLING:
             score, previous = row.get("score"), card.previous.get("score")
             if not _missing(score) and not _missing(previous):
-                delta = round(score - previous, 1)
+                # A labelled chip: a bare "-0.3" does not say against what.
+                delta = f"{score - previous:+.1f} vs the 12 months before"
         st.metric(
             _name(key),
             format_number(key, row, short=True),

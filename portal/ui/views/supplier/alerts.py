@@ -3,46 +3,26 @@
 import pandas as pd
 import streamlit as st
 
+from portal.core import vocabulary
 from portal.queries.alerts import AlertFilter, alert_comments, alert_inbox
 from portal.services.alerts import comment_on_alert
 from portal.ui.context import actor, call, read
 from portal.ui.text import plain
 from portal.ui.widgets import SEVERITY_ICONS
 
-#: Each rule as a supplier reads it, and what usually helps.
-RULES: dict[str, tuple[str, str]] = {
-    "LATE_START": (
-        "Production has not started",
-        "Post the output of the days made, or revise the start date.",
-    ),
-    "BEHIND_PLAN": ("Behind the plan", "Tell your buyer why, and revise the schedule if the end date moves."),
-    "PROJECTED_LATE": ("Forecast to arrive late", "Tell your buyer what you can do to catch up."),
-    "AT_RISK": ("May arrive late", "Tell your buyer whether the end date holds."),
-    "STALE_UPDATE": ("No output posted for 3 working days", "Post the output of the days missed."),
-    "DATE_SLIPPED": ("End date moved later", "Your buyer sees the new date: reply with what caused it."),
-    "UNREALISTIC_ESTIMATE": (
-        "Your end date is earlier than the forecast",
-        "Check the planned daily output, or revise the end date.",
-    ),
-    "CAPACITY_OVERLOAD": ("More work than capacity", "Tell your buyer which lines to prioritise."),
-    "SHORT_LEAD_TIME": ("Short lead time", "Tell your buyer early if the need-by date cannot be met."),
-    "QUALITY": ("Many units rejected", "Tell your buyer the cause and what you changed."),
-}
-
-
 SENT = "supplier_alerts.sent"
 
 
 def rule_text(rule: str) -> str:
-    """An alert rule in the supplier's words."""
-    return RULES.get(rule, (rule.replace("_", " ").capitalize(), ""))[0]
+    """An alert rule's one name (portal.core.vocabulary), the same the buyer and the e-mails use."""
+    return vocabulary.rule_name(rule)
 
 
 @st.fragment
 def thread(alert: pd.Series) -> None:
     """The comments on one alert and a reply box; sending reruns only this part of the page."""
     me = actor()
-    hint = RULES.get(alert["rule"], ("", ""))[1]
+    hint = vocabulary.supplier_hint(alert["rule"])
     st.markdown(f"**{rule_text(alert['rule'])}** · {plain(alert['line']) or 'all your lines'}")
     st.text(alert["message"])
     if hint:
@@ -98,6 +78,7 @@ view = frame.assign(
     severity=frame["severity"].map(SEVERITY_ICONS).fillna(frame["severity"]),
     what=frame["rule"].map(rule_text),
     line=frame["line"].fillna("all lines"),
+    status=frame["status"].map(vocabulary.status_name),
 )
 selection = st.dataframe(
     view,

@@ -1,0 +1,101 @@
+"""Scorecard page server times in Streamlit's AppTest: the ranking, one supplier's scorecard and the
+comparison, first load with empty caches, as the manager (python -m bench.scorecards DATABASE_URL).
+
+``--refresh`` stores the snapshot first (as the nightly job does); ``--write`` then posts a receipt,
+so the ranking reads the snapshot with one supplier computed live. Timings are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import os
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _page(actor: object, page: str, state: dict[str, object] | None = None) -> tuple[float, str | None]:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from portal.ui.context import ACTOR_KEY
+
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=900)
+    at.session_state[ACTOR_KEY] = actor
+    at.run()
+    at.switch_page(page)
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
+    st.cache_data.clear()
+    started = time.perf_counter()
+    at.run()
+    seconds = time.perf_counter() - started
+    return seconds, (str(at.exception[0].message)[:200] if at.exception else None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the three pages' server times for the database at the given URL."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("url")
+    parser.add_argument("--refresh", action="store_true", help="store the scorecard snapshot first")
+    parser.add_argument("--write", action="store_true", help="then post one receipt (one supplier stale)")
+    args = parser.parse_args(argv)
+    from streamlit import logger as streamlit_logger
+
+    streamlit_logger.set_log_level("error")
+    logging.disable(logging.WARNING)
+    os.environ["DATABASE_URL"] = args.url
+
+    from db.engine import open_database
+    from db.models import PoLine, Receipt, Supplier, User
+    from portal.core.domain import LineStatus, Role
+    from portal.services.access import Actor
+    from portal.services.auth import actor_for
+
+    db = open_database(args.url)
+    if args.refresh:
+        from portal.services.scorecards import refresh_scorecards
+
+        info = refresh_scorecards(db, Actor.system("bench"))
+        print(f"refresh: {info.seconds:.1f} s, {info.rows} rows")
+    if args.write:
+        from portal.services.imports import import_table, read_upload
+
+        with db.read() as session:
+            po, line, qty = session.execute(
+                select(PoLine.po_number, PoLine.line, PoLine.quantity)
+                .where(
+                    PoLine.status == LineStatus.IN_PRODUCTION, PoLine.id.not_in(select(Receipt.po_line_id))
+                )
+                .limit(1)
+            ).one()
+        text = f"po_number,line,received_date,quantity,rejected_qty\n{po},{line},{dt.date.today()},{qty},0\n"
+        started = time.perf_counter()
+        table = read_upload(text.encode(), "r.csv", "receipts")
+        assert import_table(db, Actor.system("bench"), table, filename="r.csv").ok
+        print(f"receipt import: {time.perf_counter() - started:.2f} s")
+    with db.read() as session:
+        manager = actor_for(session.scalar(select(User).where(User.role == Role.MANAGER).limit(1)))
+        biggest = session.execute(
+            select(Supplier.id).join(PoLine, PoLine.supplier_id == Supplier.id).group_by(Supplier.id)
+        ).first()
+        ids = [int(i) for i in session.scalars(select(Supplier.id).order_by(Supplier.code).limit(4))]
+    db.dispose()
+    for name, page, state in (
+        ("ranking", "portal/ui/views/manager/ranking.py", None),
+        ("scorecard", "portal/ui/views/manager/scorecard.py", {"scorecard.supplier": int(biggest[0])}),
+        ("comparison", "portal/ui/views/manager/compare.py", {"compare.suppliers": ids}),
+    ):
+        seconds, error = _page(manager, page, state)
+        print(f"{name}: {seconds:.2f} s" + (f" (error: {error})" if error else ""), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,80 @@
+"""In real headless Chromium on the demo world: the buyer imports a change order, and the supplier
+sees the change on its line and an alert to reply to."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from db.engine import open_database
+from db.models import Item, PoLine, Receipt, Supplier
+from portal.core.domain import LineStatus
+from tests.e2e.conftest import login, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def db(portal_server):  # type: ignore[no-untyped-def]
+    database = open_database(portal_server.database_url)
+    yield database
+    database.dispose()
+
+
+def test_the_buyer_changes_a_line_and_the_supplier_sees_it(portal_server, page, db) -> None:  # type: ignore[no-untyped-def]
+    # An open line of the demo supplier user's supplier, with nothing received yet.
+    with db.read() as session:
+        line = session.execute(
+            select(PoLine.id, PoLine.po_number, PoLine.line, Supplier.code, Item.sku, PoLine.quantity)
+            .add_columns(PoLine.order_date, PoLine.need_by_date)
+            .join(Supplier, Supplier.id == PoLine.supplier_id)
+            .join(Item, Item.id == PoLine.item_id)
+            .where(
+                PoLine.status == LineStatus.IN_PRODUCTION,
+                Supplier.id.in_(select(Supplier.id).order_by(Supplier.code).limit(1)),
+                PoLine.id.not_in(select(Receipt.po_line_id)),
+            )
+            .order_by(PoLine.need_by_date.desc())
+            .limit(1)
+        ).one()
+    line_id, po, number, code, sku, quantity, order_date, need_by = line
+    earlier = max(need_by - dt.timedelta(days=5), order_date or need_by)
+    csv = (
+        "po_number,line,supplier_code,sku,quantity,need_by_date\n"
+        f"{po},{number},{code},{sku},{quantity + 100},{earlier.isoformat()}\n"
+    ).encode()
+
+    login(page, portal_server.base_url, "buyer", "buyer-demo-3")
+    page.get_by_role("heading", name="Alert inbox").wait_for()
+    page.get_by_role("link", name="Imports", exact=True).click()
+    page.get_by_role("heading", name="Imports").wait_for()
+    uploader = page.locator("[data-testid='stFileUploader'] input[type='file']")
+    uploader.set_input_files(files=[{"name": "erp-changes.csv", "mimeType": "text/csv", "buffer": csv}])
+    page.get_by_text("All 1 rows are valid").wait_for()
+    page.get_by_role("button", name="Import 1 rows").click()
+    page.get_by_text("0 new purchase-order line(s), 1 changed.").wait_for()
+    with db.read() as session:
+        changed = session.get(PoLine, line_id)
+        assert (changed.quantity, changed.need_by_date) == (quantity + 100, earlier)
+    page.get_by_role("button", name="Log out").click()
+
+    login(page, portal_server.base_url, "supplier", "supplier-demo-1")
+    page.goto(f"{portal_server.base_url}/line_detail?line={line_id}")
+    page.get_by_role("heading", name=f"Line {po}/{number}").wait_for()
+    page.get_by_role("tab", name="Order changes (2)").click()
+    grid = page.get_by_role("tabpanel").locator("[data-testid='stDataFrame'] table[role='grid']")
+    grid.wait_for(state="attached")
+    cells = [t.strip() for t in grid.locator("td").all_text_contents()]
+    assert "Quantity" in cells and str(quantity + 100) in cells
+    assert "Need-by date" in cells and earlier.isoformat() in cells
+    assert page.get_by_role("tab", name="Audit trail").count() == 0
+    screenshot(page, "supplier-line-detail-order-changes")
+
+    page.get_by_role("link", name="Alerts and messages", exact=True).click()
+    page.get_by_role("heading", name="Alerts and messages").wait_for()
+    # The alerts table is a canvas grid: its cells are read from its accessible (hidden) table.
+    cell = page.locator("[data-testid='stDataFrame'] table[role='grid'] td", has_text="Order changed")
+    cell.first.wait_for(state="attached")
+    screenshot(page, "supplier-alerts-order-changed")

@@ -25,10 +25,14 @@ RULES: dict[str, Term] = {
     "LATE_START": Term("Late start", "The planned start date has passed and no output has been reported."),
     "BEHIND_PLAN": Term("Behind plan", "Output reported so far is below what the schedule planned by now."),
     "PROJECTED_LATE": Term(
-        "Forecast to arrive late", "The forecast arrival (50% sure) is after the need-by date."
+        "Forecast to arrive late",
+        "The forecast says the line arrives after its need-by date, at least as surely as the admin's "
+        "confidence setting asks (85% by default).",
     ),
     "AT_RISK": Term(
-        "May arrive late", "The forecast arrival is on time at 50%, but after need-by at 90% confidence."
+        "May arrive late",
+        "The line may arrive after its need-by date (its 90% arrival is later), but not surely enough to "
+        "be called late.",
     ),
     "STALE_UPDATE": Term("No recent output", "No output has been posted for several working days."),
     "DATE_SLIPPED": Term("End date moved later", "The supplier moved its estimated end date later."),

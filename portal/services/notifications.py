@@ -531,11 +531,13 @@ def _plan_reminders(
             select(Supplier.id, Supplier.timezone).where(Supplier.id.in_(list(by_supplier)))
         ).all()
     )
-    local_days = {
-        sid: local.date()
-        for sid in by_supplier
-        if (local := local_time(zones.get(sid), now)).hour >= msg.REMINDER_LOCAL_HOUR
-    }
+    local_days: dict[int, dt.date] = {}
+    for sid in by_supplier:
+        local = local_time(zones.get(sid), now)
+        if as_of < local.date():
+            local_days[sid] = as_of  # a sweep for a day gone by: that day's morning has passed
+        elif local.hour >= msg.REMINDER_LOCAL_HOUR:
+            local_days[sid] = local.date()
     recipients = _reminder_recipients(session, list(local_days))
     planned = [
         (sid, email, msg.reminder_key(sid, email, local_days[sid]))

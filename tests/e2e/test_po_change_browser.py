@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlalchemy import select
 
 from db.engine import open_database
@@ -75,6 +76,15 @@ def test_the_buyer_changes_a_line_and_the_supplier_sees_it(portal_server, page, 
     page.get_by_role("link", name="Alerts and messages", exact=True).click()
     page.get_by_role("heading", name="Alerts and messages").wait_for()
     # The alerts table is a canvas grid: its cells are read from its accessible (hidden) table.
+    # The grid draws only the rows in view, worst first: scroll it until the change's alert is drawn.
+    page.locator("[data-testid='stDataFrame'] table[role='grid']").first.wait_for(state="attached")
     cell = page.locator("[data-testid='stDataFrame'] table[role='grid'] td", has_text="Order changed")
+    page.locator("[data-testid='stDataFrame']").first.hover()
+    for _ in range(60):
+        try:
+            cell.first.wait_for(state="attached", timeout=1_000)
+            break
+        except PlaywrightTimeoutError:
+            page.mouse.wheel(0, 150)
     cell.first.wait_for(state="attached")
     screenshot(page, "supplier-alerts-order-changed")

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from db.models import Alert, AlertComment, Backorder, ImportMapping, PoLine
 from portal.core.domain import AlertStatus
+from portal.core.vocabulary import rule_name
 from portal.services.settings import update_settings
 from tests.apptest import app_as, shown, texts
 from tests.integration.test_buyer_services import buyer_world
@@ -73,7 +74,7 @@ def test_the_inbox_is_the_buyers_home_one_row_per_problem_by_customer_impact(
     assert metric(at, "New since your last visit") == str(len(table))  # first visit: all new
     # The late line that a customer order waits on names it; its other conditions are its reasons.
     late = table.set_index("subject").loc["PO-3/1"]
-    assert late["waiting"] == "1 order waiting" and late["rule"] == "Projected late"
+    assert late["waiting"] == "1 order waiting" and late["rule"] == rule_name("PROJECTED_LATE")
 
 
 def test_a_buyer_acknowledges_and_comments_on_ticked_problems(

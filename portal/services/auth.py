@@ -26,9 +26,11 @@ from portal.services.sessions import end_user_sessions, session_token_hash
 MAX_FAILED_LOGINS = 5
 LOCKOUT = dt.timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 10
-#: How much lower than the page threads the hashing threads run (Linux niceness, 0-19): at 19 a
-#: hash gets the CPU the pages and writes leave (bench/login_flood.py measured 10 and 19).
-HASHING_NICENESS = 19
+#: How much lower than the page threads the hashing threads run (Linux niceness, 0-19). At 19 a
+#: hash got about 1.5% of a core on a saturated machine, so an honest login took tens of seconds
+#: (seen in browser tests under a full suite); at 10 it gets about a tenth of a core, and a flood
+#: still yields to pages and writes (bench/login_flood.py measured 10 and 19).
+HASHING_NICENESS = 10
 T = TypeVar("T")
 
 

@@ -167,7 +167,10 @@ def _restore_actor() -> Actor | None:
 
 
 def _follow_redirect() -> None:
-    script = st.session_state.pop(REDIRECT_KEY, None)
+    # Kept, not popped: a rerun that comes before the browser ran the script would otherwise drop
+    # it, and the login would never fetch its cookie. The script leaves the page, and with it this
+    # session, so it runs once in effect.
+    script = st.session_state.get(REDIRECT_KEY)
     if script:
         # Built by portal.ui.server from our own paths and a ticket, JSON-quoted: no user text.
         st.html(f"<script>{script}</script>", unsafe_allow_javascript=True)

@@ -127,19 +127,33 @@ def page(browser):  # type: ignore[no-untyped-def]
     context.close()
 
 
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
 def login(page, base_url: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    """Log in through the login form and wait for the first page."""
-    page.goto(base_url)
-    page.get_by_role("textbox", name="Username").fill(username)
-    page.get_by_role("textbox", name="Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    # The login sends the browser through /portal-auth/start (which sets the session cookie) and
-    # back: "Log out" may show before that round trip, and a click then would be lost in it.
-    deadline = time.monotonic() + 45
-    while not any(c["name"] == "portal_session" for c in page.context.cookies()):
-        if time.monotonic() > deadline:
+    """Log in through the login form and wait for the first page.
+
+    Waits for Streamlit's own notRunning state before typing (a run still under way can redraw the
+    form and drop what was typed) and, when the session cookie does not come, tries once more: a
+    rerun on a loaded machine may swallow the first click.
+    """
+    for attempt in (1, 2):
+        page.goto(base_url)
+        page.locator(IDLE).wait_for()
+        page.get_by_role("textbox", name="Username").fill(username)
+        page.get_by_role("textbox", name="Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        # The login sends the browser through /portal-auth/start (which sets the session cookie) and
+        # back: "Log out" may show before that round trip, and a click then would be lost in it.
+        deadline = time.monotonic() + 30
+        while not any(c["name"] == "portal_session" for c in page.context.cookies()):
+            if time.monotonic() > deadline:
+                break
+            page.wait_for_timeout(100)
+        else:
+            break
+        if attempt == 2:
             raise AssertionError("the login never set its session cookie")
-        page.wait_for_timeout(100)
     page.wait_for_url(lambda url: "/portal-auth/" not in url)
     page.get_by_role("button", name="Log out").wait_for()
 

@@ -230,10 +230,11 @@ def _as_open_on(session: Session, frame: pd.DataFrame, as_of: dt.date, in_full: 
     reported = set(load_reports(session, ids, as_of)["line_id"].astype(int))
     frame = frame[~frame["line_id"].isin(delivered_ids)].copy()
     was = frame["status"] == LineStatus.RECEIVED.value
-    frame.loc[was, "status"] = [
-        LineStatus.IN_PRODUCTION.value if int(i) in reported else LineStatus.OPEN.value
-        for i in frame.loc[was, "line_id"]
-    ]
+    frame.loc[was, "status"] = np.where(
+        frame.loc[was, "line_id"].astype(int).isin(reported),
+        LineStatus.IN_PRODUCTION.value,
+        LineStatus.OPEN.value,
+    )
     return frame.reset_index(drop=True)
 
 

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from sqlalchemy.orm import Session
 
 
 def free_port() -> int:
@@ -49,13 +50,13 @@ class Mailbox:
     unknown: set[str] = field(default_factory=set)  # answer 550 (no such user) to these recipients
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
+    async def handle_RCPT(self, server, session: Session, envelope, address, rcpt_options):
         if address in self.unknown:
             return "550 5.1.1 No such user here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+    async def handle_DATA(self, server, session: Session, envelope):
         with self._lock:
             if self.refuse_next > 0:
                 self.refuse_next -= 1

@@ -7,10 +7,11 @@ import datetime as dt
 import re
 
 import pytest
+from playwright.sync_api import Page
 from sqlalchemy import create_engine, select
 
 from db.models import PoLine, Receipt, Supplier
-from tests.e2e.conftest import grid_texts, login, screenshot
+from tests.e2e.conftest import PortalServer, grid_texts, login, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -56,7 +57,7 @@ def _codes_with_receipts_this_year(database_url: str) -> set[str]:
     return codes
 
 
-def _select_row(page, row: int, index: int = 0) -> None:  # type: ignore[no-untyped-def]
+def _select_row(page: Page, row: int, index: int = 0) -> None:
     """Tick the selection box of a row of a st.dataframe (drawn on a canvas: clicked by position)."""
     grid = page.locator("[data-testid='stDataFrame']").nth(index)
     grid.locator("table[role='grid']").wait_for(state="attached")
@@ -65,8 +66,8 @@ def _select_row(page, row: int, index: int = 0) -> None:  # type: ignore[no-unty
 
 
 def test_a_manager_goes_from_the_ranking_to_a_scorecard_to_the_lines_behind_a_number(
-    portal_server, page
-) -> None:  # type: ignore[no-untyped-def]
+    portal_server: PortalServer, page: Page
+) -> None:
     login(page, portal_server.base_url, "manager", "manager-demo-4")
     page.get_by_role("heading", name="Supplier ranking").wait_for()
     suppliers = [cell for cell in grid_texts(page) if " · " in cell]
@@ -101,7 +102,7 @@ def test_a_manager_goes_from_the_ranking_to_a_scorecard_to_the_lines_behind_a_nu
     screenshot(page, "manager-scorecard-drilldown")
 
 
-def test_a_manager_compares_suppliers_side_by_side(portal_server, page) -> None:  # type: ignore[no-untyped-def]
+def test_a_manager_compares_suppliers_side_by_side(portal_server: PortalServer, page: Page) -> None:
     login(page, portal_server.base_url, "manager", "manager-demo-4")
     page.get_by_role("link", name="Compare suppliers").click()
     page.get_by_role("heading", name="Compare suppliers").wait_for()
@@ -111,7 +112,7 @@ def test_a_manager_compares_suppliers_side_by_side(portal_server, page) -> None:
     screenshot(page, "manager-compare")
 
 
-def test_an_admin_sees_the_settings_with_the_weights_sum(portal_server, page) -> None:  # type: ignore[no-untyped-def]
+def test_an_admin_sees_the_settings_with_the_weights_sum(portal_server: PortalServer, page: Page) -> None:
     login(page, portal_server.base_url, "admin", "admin-demo-5")
     page.get_by_role("link", name="Settings").click()
     page.get_by_role("heading", name="Settings").wait_for()
@@ -120,7 +121,7 @@ def test_an_admin_sees_the_settings_with_the_weights_sum(portal_server, page) ->
     screenshot(page, "admin-settings")
 
 
-def test_a_supplier_sees_its_own_scorecard(portal_server, page) -> None:  # type: ignore[no-untyped-def]
+def test_a_supplier_sees_its_own_scorecard(portal_server: PortalServer, page: Page) -> None:
     login(page, portal_server.base_url, "supplier", "supplier-demo-1")
     page.get_by_role("link", name="My scorecard").click()
     page.get_by_role("heading", name="My scorecard").wait_for()

@@ -4,27 +4,31 @@ sees the change on its line and an alert to reply to."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlalchemy import select
 
-from db.engine import open_database
+from db.engine import Database, open_database
 from db.models import Item, PoLine, Receipt, Supplier
 from portal.core.domain import LineStatus
-from tests.e2e.conftest import login, screenshot
+from tests.e2e.conftest import PortalServer, login, screenshot
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def db(portal_server):  # type: ignore[no-untyped-def]
+def db(portal_server: PortalServer) -> Iterator[Database]:
     database = open_database(portal_server.database_url)
     yield database
     database.dispose()
 
 
-def test_the_buyer_changes_a_line_and_the_supplier_sees_it(portal_server, page, db) -> None:  # type: ignore[no-untyped-def]
+def test_the_buyer_changes_a_line_and_the_supplier_sees_it(
+    portal_server: PortalServer, page: Page, db: Database
+) -> None:
     # An open line of the demo supplier user's supplier, with nothing received yet.
     with db.read() as session:
         line = session.execute(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import sys
+from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import select
@@ -110,7 +111,7 @@ def test_a_token_needs_a_name_and_a_sensible_expiry(db: Database, name: str, day
 
 
 @pytest.fixture
-def cli(monkeypatch, sqlite_url):  # type: ignore[no-untyped-def]
+def cli(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> Iterator[tuple[Callable[..., int], Database]]:
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
     db = open_database(sqlite_url)
     small_world(db)
@@ -123,7 +124,9 @@ def cli(monkeypatch, sqlite_url):  # type: ignore[no-untyped-def]
     db.dispose()
 
 
-def test_the_command_line_makes_a_token_prints_it_once_and_revokes_it(cli, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_the_command_line_makes_a_token_prints_it_once_and_revokes_it(
+    cli: tuple[Callable[..., int], Database], capsys: pytest.CaptureFixture[str]
+) -> None:
     run, db = cli
     assert run("token", "create", "acme", "--name", "shop floor", "--expires", "30") == 0
     out = capsys.readouterr()
@@ -136,7 +139,9 @@ def test_the_command_line_makes_a_token_prints_it_once_and_revokes_it(cli, capsy
     assert actor_for_token(db, secret) is None
 
 
-def test_the_command_line_refuses_a_token_for_an_unknown_user(cli, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_the_command_line_refuses_a_token_for_an_unknown_user(
+    cli: tuple[Callable[..., int], Database], capsys: pytest.CaptureFixture[str]
+) -> None:
     run, _ = cli
     assert run("token", "create", "nobody") == 1
     assert "nobody" in capsys.readouterr().err

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from db.engine import Database
 from db.models import Item, PoLine
 from portal.core.domain import PortalError
 from portal.core.fileformats import FileFormatError
@@ -35,12 +36,12 @@ POS_HEADER = [
 ]
 
 
-def count(db, model) -> int:  # type: ignore[no-untyped-def]
+def count(db: Database, model) -> int:
     with db.read() as session:
         return int(session.scalar(select(func.count()).select_from(model)))
 
 
-def try_import(db, data: bytes, filename: str, kind: str) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+def try_import(db: Database, data: bytes, filename: str, kind: str) -> tuple[str, int]:
     """('refused' | 'errors' | 'ok', rows written) — anything else is a crash the test reports."""
     try:
         table = read_upload(data, filename, kind)
@@ -55,7 +56,7 @@ def try_import(db, data: bytes, filename: str, kind: str) -> tuple[str, int]:  #
 
 
 @pytest.fixture
-def base(sqlite_db):  # type: ignore[no-untyped-def]
+def base(sqlite_db: Database) -> Database:
     load(sqlite_db, SYSTEM, "suppliers", SUPPLIERS_CSV, recompute=False)
     load(sqlite_db, SYSTEM, "items", ITEMS_CSV, recompute=False)
     return sqlite_db
@@ -123,32 +124,32 @@ def test_a_file_in_a_wide_encoding_is_refused_with_a_message(base, encoding: str
     assert try_import(base, data, "items.csv", "items") == ("refused", 0)
 
 
-def test_a_latin1_file_is_imported_with_its_accents(base) -> None:  # type: ignore[no-untyped-def]
+def test_a_latin1_file_is_imported_with_its_accents(base: Database) -> None:
     data = "sku,description\nSKU-Z,Crème brûlée dish\n".encode("latin-1")
     assert try_import(base, data, "items.csv", "items") == ("ok", 1)
 
 
-def test_a_huge_cell_is_refused_and_nothing_written(base) -> None:  # type: ignore[no-untyped-def]
+def test_a_huge_cell_is_refused_and_nothing_written(base: Database) -> None:
     data = f"sku,description\nSKU-A,ok\nSKU-B,{'x' * 100_000}\n".encode()
     assert try_import(base, data, "items.csv", "items") == ("errors", 0)
     assert count(base, Item) == 2
 
 
-def test_formula_cells_are_stored_as_plain_text(base) -> None:  # type: ignore[no-untyped-def]
+def test_formula_cells_are_stored_as_plain_text(base: Database) -> None:
     data = b'sku,description\nSKU-F,"=HYPERLINK(""http://evil"",""click"")"\n'
     assert try_import(base, data, "items.csv", "items") == ("ok", 1)
     with base.read() as session:
         assert session.scalar(select(Item.description).where(Item.sku == "SKU-F")).startswith("=HYPERLINK")
 
 
-def test_a_100000_row_file_imports_completely(base) -> None:  # type: ignore[no-untyped-def]
+def test_a_100000_row_file_imports_completely(base: Database) -> None:
     skus = [f"BULK-{i:06d}" for i in range(100_000)]
     data = pd.DataFrame({"sku": skus, "description": "bulk item", "on_hand": 1}).to_csv(index=False).encode()
     assert try_import(base, data, "items.csv", "items") == ("ok", 100_000)
     assert count(base, Item) == 100_002
 
 
-def test_a_100000_row_file_with_one_bad_row_writes_nothing(base) -> None:  # type: ignore[no-untyped-def]
+def test_a_100000_row_file_with_one_bad_row_writes_nothing(base: Database) -> None:
     frame = pd.DataFrame(
         {"sku": [f"BULK-{i:06d}" for i in range(100_000)], "description": "bulk", "on_hand": 1}
     )
@@ -159,7 +160,7 @@ def test_a_100000_row_file_with_one_bad_row_writes_nothing(base) -> None:  # typ
     assert count(base, Item) == 2
 
 
-def _workbook(build) -> bytes:  # type: ignore[no-untyped-def]
+def _workbook(build) -> bytes:
     book = Workbook()
     build(book)
     buffer = io.BytesIO()
@@ -167,8 +168,8 @@ def _workbook(build) -> bytes:  # type: ignore[no-untyped-def]
     return buffer.getvalue()
 
 
-def test_a_workbook_with_merged_cells_reports_the_empty_cells(base) -> None:  # type: ignore[no-untyped-def]
-    def build(book):  # type: ignore[no-untyped-def]
+def test_a_workbook_with_merged_cells_reports_the_empty_cells(base: Database) -> None:
+    def build(book):
         sheet = book.active
         sheet.append(["sku", "description"])
         sheet.append(["SKU-M1", "merged description"])
@@ -180,8 +181,8 @@ def test_a_workbook_with_merged_cells_reports_the_empty_cells(base) -> None:  # 
     assert count(base, Item) == 2
 
 
-def test_a_workbook_with_several_sheets_takes_the_kinds_sheet(base) -> None:  # type: ignore[no-untyped-def]
-    def build(book):  # type: ignore[no-untyped-def]
+def test_a_workbook_with_several_sheets_takes_the_kinds_sheet(base: Database) -> None:
+    def build(book):
         book.active.title = "Read me"
         book.active.append(["This workbook holds items on the next sheet"])
         items = book.create_sheet("items")
@@ -191,7 +192,7 @@ def test_a_workbook_with_several_sheets_takes_the_kinds_sheet(base) -> None:  # 
     assert try_import(base, _workbook(build), "items.xlsx", "items") == ("ok", 1)
 
 
-def test_an_empty_workbook_is_refused(base) -> None:  # type: ignore[no-untyped-def]
+def test_an_empty_workbook_is_refused(base: Database) -> None:
     assert try_import(base, _workbook(lambda book: None), "items.xlsx", "items") == ("refused", 0)
 
 

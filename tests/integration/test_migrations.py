@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
@@ -15,7 +17,7 @@ from tests.conftest import POSTGRES_ADMIN_URL
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def empty_url(request, tmp_path):  # type: ignore[no-untyped-def]
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL of an empty database of each kind."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'm.db'}"

@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from db.engine import Database
 from db.models import Alert, Backorder, BackorderAllocation, LineForecast
 from portal.core.domain import AlertStatus
 from portal.services.access import Actor
@@ -16,18 +17,18 @@ from tests.builders import TODAY, load, small_world
 SYSTEM = Actor.system("test")
 
 
-def forecast_of(db, line_id: int) -> LineForecast:  # type: ignore[no-untyped-def]
+def forecast_of(db: Database, line_id: int) -> LineForecast:
     with db.read() as session:
         return session.get(LineForecast, line_id)
 
 
-def live_alerts(db) -> dict[tuple[str, str], Alert]:  # type: ignore[no-untyped-def]
+def live_alerts(db: Database) -> dict[tuple[str, str], Alert]:
     with db.read() as session:
         alerts = session.scalars(select(Alert).where(Alert.status != AlertStatus.RESOLVED)).all()
     return {(a.rule, a.subject_key): a for a in alerts}
 
 
-def test_the_sweep_stores_the_domain_forecast_for_each_open_line(db) -> None:  # type: ignore[no-untyped-def]
+def test_the_sweep_stores_the_domain_forecast_for_each_open_line(db: Database) -> None:
     world = small_world(db)
     result = sweep(db, SYSTEM, TODAY)
     assert result.lines == 3
@@ -42,7 +43,7 @@ def test_the_sweep_stores_the_domain_forecast_for_each_open_line(db) -> None:  #
     assert fc.arrival_p90 >= fc.arrival_p50
 
 
-def test_backorders_get_promises_from_lines_with_priority_first(db) -> None:  # type: ignore[no-untyped-def]
+def test_backorders_get_promises_from_lines_with_priority_first(db: Database) -> None:
     small_world(db)
     sweep(db, SYSTEM, TODAY)
     with db.read() as session:
@@ -61,7 +62,7 @@ def test_backorders_get_promises_from_lines_with_priority_first(db) -> None:  # 
 LATER = dt.date(2026, 3, 11)  # PO-2/1 was planned to start Mon 9 March and has no output
 
 
-def test_alerts_are_updated_not_duplicated_across_sweeps(db) -> None:  # type: ignore[no-untyped-def]
+def test_alerts_are_updated_not_duplicated_across_sweeps(db: Database) -> None:
     world = small_world(db)
     sweep(db, SYSTEM, LATER)
     first = live_alerts(db)
@@ -74,7 +75,9 @@ def test_alerts_are_updated_not_duplicated_across_sweeps(db) -> None:  # type: i
     assert all(second[k].last_seen >= first[k].last_seen for k in first)
 
 
-def test_an_alert_resolves_when_its_condition_clears_and_a_new_one_opens_when_it_returns(db) -> None:  # type: ignore[no-untyped-def]
+def test_an_alert_resolves_when_its_condition_clears_and_a_new_one_opens_when_it_returns(
+    db: Database,
+) -> None:
     world = small_world(db)
     line = world.line_ids["PO-2/1"]
     # PO-2/1 (BOLT, plan starts Mon 9 March): as of 11 March nothing reported -> LATE_START
@@ -94,7 +97,7 @@ def test_an_alert_resolves_when_its_condition_clears_and_a_new_one_opens_when_it
         assert session.get(Alert, opened.id).status is AlertStatus.RESOLVED
 
 
-def test_acknowledged_and_snoozed_alerts_keep_their_state_while_the_condition_holds(db) -> None:  # type: ignore[no-untyped-def]
+def test_acknowledged_and_snoozed_alerts_keep_their_state_while_the_condition_holds(db: Database) -> None:
     world = small_world(db)
     sweep(db, SYSTEM, LATER)
     alerts = live_alerts(db)
@@ -108,7 +111,7 @@ def test_acknowledged_and_snoozed_alerts_keep_their_state_while_the_condition_ho
         assert session.get(Alert, snooze.id).snoozed_until == LATER + dt.timedelta(days=7)
 
 
-def test_an_import_of_reports_recomputes_the_line_at_once(db) -> None:  # type: ignore[no-untyped-def]
+def test_an_import_of_reports_recomputes_the_line_at_once(db: Database) -> None:
     world = small_world(db)
     line = world.line_ids["PO-1/1"]
     before = forecast_of(db, line)
@@ -118,7 +121,7 @@ def test_an_import_of_reports_recomputes_the_line_at_once(db) -> None:  # type: 
     assert after.completion_p50 < before.completion_p50
 
 
-def test_a_report_recompute_touches_only_its_scope(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_report_recompute_touches_only_its_scope(db: Database) -> None:
     world = small_world(db)
     sweep(db, SYSTEM, LATER)
     bolt_keys = {k for k in live_alerts(db) if k[1] == f"line:{world.line_ids['PO-2/1']}"}

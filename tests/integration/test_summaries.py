@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
-from db.engine import open_database
+from db.engine import Database, open_database
 from db.models import LineForecast, LineProductionSummary, PoLine, SupplierDailyOutput
 from portal.cli import main
 from portal.services.access import Actor
@@ -28,7 +28,7 @@ from portal.services.summaries import (
     verify_daily_outputs,
     verify_summaries,
 )
-from tests.builders import TODAY, load, small_world
+from tests.builders import TODAY, SmallWorld, load, small_world
 
 #: ACME's working days (Germany, Mon-Fri, no public holiday in these weeks), up to TODAY.
 WORKING_DAYS = [d.date() for d in pd.bdate_range("2026-02-02", TODAY)]
@@ -36,11 +36,11 @@ _numbers = itertools.count(1)
 
 
 @pytest.fixture
-def world(db):  # type: ignore[no-untyped-def]
+def world(db: Database) -> SmallWorld:
     return small_world(db)
 
 
-def new_line(db, quantity: int) -> int:  # type: ignore[no-untyped-def]
+def new_line(db: Database, quantity: int) -> int:
     po = f"PO-H{next(_numbers)}"
     csv = (
         "po_number,line,supplier_code,sku,quantity,order_date,need_by_date\n"
@@ -51,7 +51,7 @@ def new_line(db, quantity: int) -> int:  # type: ignore[no-untyped-def]
         return int(session.scalar(select(PoLine.id).where(PoLine.po_number == po)))
 
 
-def assert_summary_matches_reports(db, line_id: int, span: int = 10) -> None:  # type: ignore[no-untyped-def]
+def assert_summary_matches_reports(db: Database, line_id: int, span: int = 10) -> None:
     with db.read() as session:
         stored = load_summaries(session, [line_id])
         expected = summaries_from_reports(session, [line_id], span)
@@ -85,7 +85,7 @@ batch = st.dictionaries(
     quantity=st.integers(100, 3000),
     batches=st.lists(st.tuples(batch, st.sampled_from(["form", "grid", "import"])), min_size=1, max_size=5),
 )
-def test_a_summary_kept_through_random_posts_and_corrections_equals_a_fold_of_the_reports(  # type: ignore[no-untyped-def]
+def test_a_summary_kept_through_random_posts_and_corrections_equals_a_fold_of_the_reports(
     db, world, quantity, batches
 ) -> None:
     line_id = new_line(db, quantity)
@@ -118,7 +118,9 @@ def test_a_summary_kept_through_random_posts_and_corrections_equals_a_fold_of_th
         assert_summary_matches_reports(db, line_id)
 
 
-def test_days_posted_in_order_are_appended_and_a_correction_folds_the_line_again(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_days_posted_in_order_are_appended_and_a_correction_folds_the_line_again(
+    db: Database, world: SmallWorld
+) -> None:
     line_id = world.line_ids["PO-1/1"]  # 100 a day Mon 2 - Fri 6 March, from the builder's import
     assert_summary_matches_reports(db, line_id)
     post_report(
@@ -138,8 +140,8 @@ def test_days_posted_in_order_are_appended_and_a_correction_folds_the_line_again
 
 
 def test_a_summary_that_disagrees_is_reported_by_sweep_verify_never_used_and_repaired_by_rebuild(
-    db, world
-) -> None:  # type: ignore[no-untyped-def]
+    db: Database, world: SmallWorld
+) -> None:
     line_id = world.line_ids["PO-1/1"]
     with db.write() as session:
         session.execute(
@@ -161,7 +163,9 @@ def test_a_summary_that_disagrees_is_reported_by_sweep_verify_never_used_and_rep
     assert_summary_matches_reports(db, line_id)
 
 
-def test_a_changed_quantity_is_forecast_from_the_reports_not_the_old_summary(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_changed_quantity_is_forecast_from_the_reports_not_the_old_summary(
+    db: Database, world: SmallWorld
+) -> None:
     line_id = world.line_ids["PO-1/1"]
     with db.write() as session:
         session.execute(update(PoLine).where(PoLine.id == line_id).values(quantity=300))
@@ -174,14 +178,16 @@ def test_a_changed_quantity_is_forecast_from_the_reports_not_the_old_summary(db,
         assert forecast.remaining == 0  # type: ignore[union-attr]
 
 
-def test_a_new_span_setting_folds_every_summary_again_with_it(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_span_setting_folds_every_summary_again_with_it(db: Database, world: SmallWorld) -> None:
     update_settings(db, world.admin, {"forecast_ewm_span": 4})
     with db.read() as session:
         assert set(session.scalars(select(LineProductionSummary.ewm_span))) == {4}
     assert_summary_matches_reports(db, world.line_ids["PO-1/1"], span=4)
 
 
-def test_the_command_line_verifies_and_rebuilds_summaries(sqlite_url, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_the_command_line_verifies_and_rebuilds_summaries(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = open_database(sqlite_url)
     world = small_world(db)
     with db.write() as session:
@@ -201,7 +207,9 @@ def test_the_command_line_verifies_and_rebuilds_summaries(sqlite_url, monkeypatc
     assert world.line_ids
 
 
-def test_a_wrong_daily_output_total_is_reported_by_sweep_verify_and_repaired_by_rebuild(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_wrong_daily_output_total_is_reported_by_sweep_verify_and_repaired_by_rebuild(
+    db: Database, world: SmallWorld
+) -> None:
     with db.write() as session:
         session.execute(
             update(SupplierDailyOutput)
@@ -222,7 +230,9 @@ def test_a_wrong_daily_output_total_is_reported_by_sweep_verify_and_repaired_by_
         assert verify_daily_outputs(session).empty
 
 
-def test_what_a_post_stores_equals_what_a_full_sweep_computes_for_the_same_data(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_what_a_post_stores_equals_what_a_full_sweep_computes_for_the_same_data(
+    db: Database, world: SmallWorld
+) -> None:
     from db.models import Backorder
 
     line_id = world.line_ids["PO-1/1"]

@@ -6,6 +6,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from db.engine import Database
 from portal.services.api_tokens import actor_for_token, my_api_tokens
 from tests.apptest import app_as
 from tests.builders import small_world
@@ -24,13 +25,13 @@ def _run(at: AppTest) -> AppTest:
     return at
 
 
-def _button(at: AppTest, label: str):  # type: ignore[no-untyped-def]
+def _button(at: AppTest, label: str):
     return next(b for b in at.button if b.label == label)
 
 
 def test_a_supplier_user_makes_a_token_sees_it_once_and_revokes_it(
-    monkeypatch, sqlite_url, sqlite_db
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database
+) -> None:
     world = small_world(sqlite_db)
     at = _run(app_as(monkeypatch, sqlite_url, world.acme_user, page=ACCOUNT_PAGE))
     assert "You have no API tokens." in [c.value for c in at.caption]

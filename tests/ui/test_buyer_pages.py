@@ -10,22 +10,24 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
+from db.engine import Database
 from db.models import Alert, AlertComment, Backorder, ImportMapping, PoLine
 from portal.core.domain import AlertStatus
 from portal.core.vocabulary import rule_name
+from portal.services.access import Actor
 from portal.services.settings import update_settings
 from tests.apptest import app_as, shown, texts
-from tests.integration.test_buyer_services import buyer_world
+from tests.integration.test_buyer_services import BuyerWorld, buyer_world
 
 BUYER = "portal/ui/views/buyer"
 
 
 @pytest.fixture
-def world(sqlite_db):  # type: ignore[no-untyped-def]
+def world(sqlite_db: Database) -> BuyerWorld:
     return buyer_world(sqlite_db)
 
 
-def open_page(monkeypatch, url, who, name: str, **query: str) -> AppTest:  # type: ignore[no-untyped-def]
+def open_page(monkeypatch: pytest.MonkeyPatch, url, who: Actor, name: str, **query: str) -> AppTest:
     at = app_as(monkeypatch, url, who)
     at.switch_page(f"{BUYER}/{name}.py")
     at.query_params.update(query)
@@ -50,14 +52,14 @@ def metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if label in m.label)
 
 
-def live_alerts(db) -> dict[int, AlertStatus]:  # type: ignore[no-untyped-def]
+def live_alerts(db: Database) -> dict[int, AlertStatus]:
     with db.read() as session:
         return dict(session.execute(select(Alert.id, Alert.status)).all())
 
 
 def test_the_inbox_is_the_buyers_home_one_row_per_problem_by_customer_impact(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: BuyerWorld
+) -> None:
     at = app_as(monkeypatch, sqlite_url, world.buyer)
     assert at.title[0].value == "Alert inbox"
     table = at.dataframe[0].value
@@ -78,8 +80,8 @@ def test_the_inbox_is_the_buyers_home_one_row_per_problem_by_customer_impact(
 
 
 def test_a_buyer_acknowledges_and_comments_on_ticked_problems(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: BuyerWorld
+) -> None:
     at = app_as(monkeypatch, sqlite_url, world.buyer)
     table = at.dataframe[0].value
     chosen = sorted(int(i) for ids in table["alert_ids"][:2] for i in ids)
@@ -101,8 +103,8 @@ def test_a_buyer_acknowledges_and_comments_on_ticked_problems(
 
 
 def test_a_resolved_problem_stays_closed_after_the_next_sweep(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: BuyerWorld
+) -> None:
     from portal.services.planning import sweep
     from tests.builders import TODAY
     from tests.integration.test_buyer_services import SYSTEM
@@ -133,7 +135,9 @@ def st_cache_clear() -> None:
     st.cache_data.clear()
 
 
-def test_a_snoozed_alert_leaves_the_inbox(monkeypatch, sqlite_url, sqlite_db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_snoozed_alert_leaves_the_inbox(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: BuyerWorld
+) -> None:
     at = app_as(monkeypatch, sqlite_url, world.buyer)
     before = len(at.dataframe[0].value)
     tick(at, "alert_inbox.table", [0])
@@ -145,8 +149,8 @@ def test_a_snoozed_alert_leaves_the_inbox(monkeypatch, sqlite_url, sqlite_db, wo
 
 
 def test_the_late_lines_page_shows_the_customers_waiting_and_links_the_line(
-    monkeypatch, sqlite_url, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.buyer, "late_lines")
     table = at.dataframe[0].value
     assert list(table["line"]) == ["PO-3/1"]
@@ -161,7 +165,9 @@ def test_the_late_lines_page_shows_the_customers_waiting_and_links_the_line(
     assert shown(link.label) == "Open line PO-3/1"
 
 
-def test_open_lines_lists_every_open_line_and_links_the_ticked_one(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_open_lines_lists_every_open_line_and_links_the_ticked_one(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.buyer, "open_lines")
     table = at.dataframe[0].value
     assert sorted(table["line"]) == ["PO-1/1", "PO-1/2", "PO-2/1", "PO-3/1"]
@@ -170,8 +176,8 @@ def test_open_lines_lists_every_open_line_and_links_the_ticked_one(monkeypatch, 
 
 
 def test_the_line_detail_opens_on_the_line_in_the_url_and_takes_a_comment(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: BuyerWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.buyer, "line_detail", line=str(world.late_line_id))
     assert shown(at.title[0].value) == "Line PO-3/1"
     assert "ACME" in at.caption[0].value
@@ -187,7 +193,9 @@ def test_the_line_detail_opens_on_the_line_in_the_url_and_takes_a_comment(
     assert "Comment added." in texts(at)
 
 
-def test_the_line_detail_without_a_line_asks_to_choose_one(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_the_line_detail_without_a_line_asks_to_choose_one(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.buyer, "line_detail")
     assert "Choose a line" in texts(at)
     at.text_input(key="line_detail.search").input("PO-2").run()
@@ -197,8 +205,8 @@ def test_the_line_detail_without_a_line_asks_to_choose_one(monkeypatch, sqlite_u
 
 
 def test_backorders_show_status_supply_and_get_marked_communicated(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: BuyerWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.buyer, "backorders")
     table = at.dataframe[0].value
     assert list(table["order_ref"][:2]) == ["SO-2", "SO-4"]
@@ -216,7 +224,9 @@ def test_backorders_show_status_supply_and_get_marked_communicated(
     assert "1 promise marked as communicated." in texts(at)
 
 
-def test_an_unpromisable_backorder_is_refused_with_a_reason(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_an_unpromisable_backorder_is_refused_with_a_reason(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.buyer, "backorders", order="SO-4")
     table = at.dataframe[0].value
     assert list(table["order_ref"]) == ["SO-4"]
@@ -238,7 +248,7 @@ ERP_POS = (
 )
 
 
-def po9(db) -> list[str]:  # type: ignore[no-untyped-def]
+def po9(db: Database) -> list[str]:
     with db.read() as session:
         return [
             f"{po}/{ln}" for po, ln in session.execute(select(PoLine.po_number, PoLine.line)) if po == "PO-9"
@@ -246,8 +256,8 @@ def po9(db) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_an_import_with_a_bad_row_names_it_and_writes_nothing(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: BuyerWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.buyer, "imports")
     at.file_uploader[0].set_value(("pos.csv", POS_WITH_A_BAD_ROW.encode(), "text/csv")).run()
     assert not at.exception
@@ -261,8 +271,8 @@ def test_an_import_with_a_bad_row_names_it_and_writes_nothing(
 
 
 def test_the_downloadable_problems_of_an_import_neutralize_formulas(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: BuyerWorld
+) -> None:
     import portal.queries.exports as exports
 
     made: list[bytes] = []
@@ -279,8 +289,8 @@ def test_the_downloadable_problems_of_an_import_neutralize_formulas(
 
 
 def test_an_import_over_the_admins_row_limit_is_refused_with_the_limit(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: BuyerWorld
+) -> None:
     update_settings(sqlite_db, world.admin, {"upload_rows_pos": 10})
     at = open_page(monkeypatch, sqlite_url, world.buyer, "imports")
     rows = "".join(f"PO-9,{n},BOLT,SKU-2,50,2026-02-01,2026-04-01\n" for n in range(1, 12))
@@ -293,8 +303,8 @@ def test_an_import_over_the_admins_row_limit_is_refused_with_the_limit(
 
 
 def test_a_file_with_other_headers_is_mapped_imported_and_the_mapping_remembered(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: BuyerWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.buyer, "imports")
     at.file_uploader[0].set_value(("erp.csv", ERP_POS.encode(), "text/csv")).run()
     mapping = {s.label: s for s in at.selectbox if s.key and s.key.startswith("imports.map.")}
@@ -317,8 +327,8 @@ def test_a_file_with_other_headers_is_mapped_imported_and_the_mapping_remembered
 
 
 def test_the_supplier_directory_shows_a_suppliers_contacts_and_late_lines(
-    monkeypatch, sqlite_url, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.buyer, "suppliers")
     table = at.dataframe[0].value
     assert list(table["code"]) == ["ACME", "BOLT"]

@@ -13,7 +13,7 @@ POS_HEADER = "po_number,line,supplier_code,sku,quantity,order_date,need_by_date,
 GOOD_POS_ROW = "PO-1,1,ACME,SKU-1,100,2026-01-05,2026-03-01,,"
 
 
-def check(kind: str, csv_text: str, filename: str = "file.csv"):  # type: ignore[no-untyped-def]
+def check(kind: str, csv_text: str, filename: str = "file.csv"):
     return check_rows(read_table(csv_text.encode("utf-8"), filename, kind), kind)
 
 
@@ -202,14 +202,14 @@ def _items_xlsx(rows: int) -> bytes:
 
 
 @pytest.mark.parametrize(("make", "name"), [(_items_csv, "items.csv"), (_items_xlsx, "items.xlsx")])
-def test_a_file_over_the_row_limit_is_refused_with_the_limit_in_words(make, name: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_over_the_row_limit_is_refused_with_the_limit_in_words(make, name: str) -> None:
     assert len(read_table(make(25), name, "items", max_rows=25)) == 25
     with pytest.raises(TooManyRows, match="more than 25 rows; split it into files of at most 25 rows"):
         read_table(make(26), name, "items", max_rows=25)
     assert len(read_table(make(26), name, "items")) == 26  # no limit: the command line
 
 
-def test_a_huge_workbook_is_read_only_up_to_the_limit(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_huge_workbook_is_read_only_up_to_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     import portal.core.fileformats as fileformats
 
     cells: list[object] = []
@@ -237,7 +237,9 @@ def test_an_excel_sheet_is_read_as_before_blank_rows_and_empty_columns_dropped()
     assert frame.to_dict("records") == [{"sku": "SKU-1", "description": "12"}]
 
 
-def test_a_workbook_too_big_for_the_limit_that_hides_its_size_is_refused_unread(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_workbook_too_big_for_the_limit_that_hides_its_size_is_refused_unread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # openpyxl's write-only mode, like a crafted file, writes no <dimension>: openpyxl would then read
     # the whole sheet before its first row. A sheet bigger than the limit allows is refused unread.
     from openpyxl import Workbook

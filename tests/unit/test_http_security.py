@@ -18,11 +18,11 @@ from portal.ui.http_security import (
 )
 
 
-def _metrics(_request):  # type: ignore[no-untyped-def]
+def _metrics(_request):
     return PlainTextResponse("streamlit_sessions 3")
 
 
-def _framable(_request):  # type: ignore[no-untyped-def]
+def _framable(_request):
     return PlainTextResponse(
         "hi", headers={"X-Frame-Options": "ALLOWALL", "Content-Security-Policy": "img-src *"}
     )

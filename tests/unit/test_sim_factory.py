@@ -68,7 +68,7 @@ def world(
     return World(start=START, suppliers=suppliers, lines=pd.DataFrame(rows), outages=frame)
 
 
-def completion_w(truth) -> list[int]:  # type: ignore[no-untyped-def]
+def completion_w(truth) -> list[int]:
     days = truth.lines["completion_date"].to_numpy().astype("datetime64[D]")
     return np.busday_count(np.datetime64(START), days).tolist()
 
@@ -174,7 +174,7 @@ def test_a_random_world_keeps_its_own_books() -> None:
         (WorldParams(), Dynamics(), 0, "step_days must be 1 or more (got 0)"),
     ],
 )
-def test_impossible_parameters_are_refused_naming_which(params, dynamics, step, says) -> None:  # type: ignore[no-untyped-def]
+def test_impossible_parameters_are_refused_naming_which(params, dynamics, step, says) -> None:
     with pytest.raises(ValidationError) as caught:
         check_parameters(params, dynamics, step)
     assert says in str(caught.value)

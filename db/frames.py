@@ -9,7 +9,7 @@ their string values; :func:`read_frame` converts the columns named in ``dates``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -22,7 +22,7 @@ def read_frame(
 ) -> pd.DataFrame:
     """Run ``stmt`` and return its rows as a DataFrame named by ``columns``."""
     result = session.connection().execute(stmt)
-    rows: list[tuple[Any, ...]] = result.cursor.fetchall() if result.cursor is not None else []
+    rows: Sequence[Any] = result.cursor.fetchall() if result.cursor is not None else []
     result.close()
     frame = (
         pd.DataFrame.from_records(rows, columns=columns, coerce_float=False)

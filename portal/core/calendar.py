@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Literal
 
 import holidays as holidays_lib
 import numpy as np
@@ -23,6 +24,10 @@ HOLIDAY_YEARS_BEFORE = 3
 HOLIDAY_YEARS_AFTER = 3
 
 NAT = np.datetime64("NaT", "D")
+# How numpy's busday_offset moves a date that is not a working day.
+Roll = Literal[
+    "raise", "nat", "forward", "following", "backward", "preceding", "modifiedfollowing", "modifiedpreceding"
+]
 
 
 def to_days(values: pd.Series | np.ndarray | Iterable[object]) -> np.ndarray:
@@ -32,7 +37,8 @@ def to_days(values: pd.Series | np.ndarray | Iterable[object]) -> np.ndarray:
     series = pd.to_datetime(
         pd.Series(values, dtype="object") if not isinstance(values, pd.Series) else values
     )
-    return series.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    days: np.ndarray = series.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    return days
 
 
 def to_date(value: np.datetime64 | pd.Timestamp | dt.date | None) -> dt.date | None:
@@ -197,7 +203,7 @@ class CalendarSet:
             yield cal_list[row_cal[rows[0]]], rows
 
     def offset(
-        self, dates: np.ndarray, n: np.ndarray, supplier_ids: np.ndarray, roll: str = "forward"
+        self, dates: np.ndarray, n: np.ndarray, supplier_ids: np.ndarray, roll: Roll = "forward"
     ) -> np.ndarray:
         """``busday_offset`` per supplier; NaT dates stay NaT."""
         dates = np.asarray(dates, dtype="datetime64[D]")

@@ -271,7 +271,8 @@ def plan_days(
     sid = pd.Series(supplier_ids).astype("int64")
 
     def col(name: str) -> np.ndarray:
-        return pd.to_numeric(cal[name].reindex(sid), errors="coerce").to_numpy(dtype="float64")
+        values: np.ndarray = pd.to_numeric(cal[name].reindex(sid), errors="coerce").to_numpy(dtype="float64")
+        return values
 
     records = np.nan_to_num(col("forecast_records"))
     delay, delay_sd = np.nan_to_num(col("start_delay_days")), np.nan_to_num(col("start_delay_sd"))

@@ -528,7 +528,7 @@ def reminder_email(
 ) -> EmailContent:
     """The supplier reminder: lines with no recent report, and lines whose production has not started;
     with ``posting_link``, a link that posts today's output without a password (24 hours)."""
-    sections = [
+    sections: list[dict[str, object]] = [
         {"title": title, "alerts": sorted(items, key=lambda i: i.subject)}
         for title, items in (
             ("No production report for several working days", stale),

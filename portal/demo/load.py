@@ -40,7 +40,7 @@ def as_text_cells(frame: pd.DataFrame) -> pd.DataFrame:
             return value.isoformat()
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
-        if pd.isna(value):  # type: ignore[arg-type]
+        if pd.isna(value):
             return ""
         return str(value)
 

@@ -22,7 +22,7 @@ import pandas as pd
 from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from db.bulk import bulk_insert
 from db.engine import Database
@@ -59,8 +59,12 @@ def _chunks(ids: Collection[int]) -> list[list[int]]:
 
 
 def _read(
-    session: Session, stmt: Select, column, ids: Collection[int] | None, cols: list[str]
-) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    session: Session,
+    stmt: Select,
+    column: InstrumentedAttribute[int],
+    ids: Collection[int] | None,
+    cols: list[str],
+) -> pd.DataFrame:
     if ids is None:
         return read_frame(session, stmt, cols)
     frames = [read_frame(session, stmt.where(column.in_(chunk)), cols) for chunk in _chunks(ids)]
@@ -293,7 +297,7 @@ def _day(value: object) -> dt.date | None:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    return pd.Timestamp(value).date()  # type: ignore[arg-type]
+    return pd.Timestamp(value).date()
 
 
 def verify_summaries(session: Session, span: int, line_ids: Collection[int] | None = None) -> pd.DataFrame:

@@ -121,6 +121,7 @@ def measure(backend: str, posts: int, batches: int) -> dict[str, tuple[float, fl
         singles = _valid_rows(db, supplier_id, posts)
         with db.read() as session:
             user = session.scalar(select(User).where(User.username == "supplier"))
+            assert user is not None
         actor = actor_for(user)
         direct: list[float] = []
         for i in range(posts):

@@ -254,7 +254,7 @@ def incremental(url: str, posts: int = 200) -> dict[str, float]:
             recompute_ms.append((time.perf_counter() - started) * 1000)
 
     # Every caller's name for it: the planning module's own, and the one production imported.
-    planning.recompute_affected = production.recompute_affected = timed  # type: ignore[assignment]
+    planning.recompute_affected = production.recompute_affected = timed
     post_ms: list[float] = []
     cpu_ms: list[float] = []
     try:
@@ -267,7 +267,7 @@ def incremental(url: str, posts: int = 200) -> dict[str, float]:
             # This process's CPU (one thread posting): what a post costs the machine, whatever the load.
             cpu_ms.append((time.process_time() - cpu) * 1000)
     finally:
-        planning.recompute_affected = production.recompute_affected = original  # type: ignore[assignment]
+        planning.recompute_affected = production.recompute_affected = original
         db.dispose()
     return {
         "posts": len(post_ms),
@@ -360,8 +360,8 @@ def pages(url: str) -> dict[str, float]:
     os.environ["DATABASE_URL"] = url
     db = open_database(url)
     with db.read() as session:
-        buyer = actor_for(session.scalar(select(User).where(User.role == Role.BUYER).limit(1)))
-        manager = actor_for(session.scalar(select(User).where(User.role == Role.MANAGER).limit(1)))
+        buyer = actor_for(session.scalars(select(User).where(User.role == Role.BUYER).limit(1)).one())
+        manager = actor_for(session.scalars(select(User).where(User.role == Role.MANAGER).limit(1)).one())
     out: dict[str, float] = {}
     for key, actor, page in (
         ("page_late_lines_s", buyer, "portal/ui/views/buyer/late_lines.py"),

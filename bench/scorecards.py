@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         assert import_table(db, Actor.system("bench"), table, filename="r.csv").ok
         print(f"receipt import: {time.perf_counter() - started:.2f} s")
     with db.read() as session:
-        manager = actor_for(session.scalar(select(User).where(User.role == Role.MANAGER).limit(1)))
+        manager = actor_for(session.scalars(select(User).where(User.role == Role.MANAGER).limit(1)).one())
         biggest = session.execute(
             select(Supplier.id).join(PoLine, PoLine.supplier_id == Supplier.id).group_by(Supplier.id)
         ).first()

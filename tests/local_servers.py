@@ -63,7 +63,7 @@ class Mailbox:
                 return "451 4.3.0 Mailbox busy, try again later"
             message = email.message_from_bytes(envelope.original_content, policy=policy.default)
             for rcpt in envelope.rcpt_tos:
-                self.received.append(Received(rcpt, message))  # type: ignore[arg-type]
+                self.received.append(Received(rcpt, message))
         return "250 OK"
 
     def to(self, address: str) -> list[Received]:

@@ -62,6 +62,7 @@ def test_the_buyer_changes_a_line_and_the_supplier_sees_it(
     page.get_by_text("0 new purchase-order line(s), 1 changed.").wait_for()
     with db.read() as session:
         changed = session.get(PoLine, line_id)
+        assert changed is not None
         assert (changed.quantity, changed.need_by_date) == (quantity + 100, earlier)
     page.get_by_role("button", name="Log out").click()
 

@@ -30,7 +30,7 @@ def demo(db: Database) -> Database:
 
 def _buyer(db: Database) -> Actor:
     with db.read() as session:
-        return actor_for(session.scalar(select(User).where(User.username == "buyer")))
+        return actor_for(session.scalars(select(User).where(User.username == "buyer")).one())
 
 
 def _impacts(db: Database) -> pd.Series:

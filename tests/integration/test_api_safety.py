@@ -25,7 +25,7 @@ ROW = {"po_number": "PO-1", "line": 1, "date": "2026-03-09", "good_qty": 100}
 
 def _report_count(api: Api) -> int:
     with api.db.read() as session:
-        return int(session.scalar(select(func.count()).select_from(ProductionReport)))
+        return int(session.scalars(select(func.count()).select_from(ProductionReport)).one())
 
 
 # --------------------------------------------------------------------------- tokens
@@ -288,6 +288,7 @@ def test_a_key_is_forgotten_a_week_after_its_first_use(api: Api) -> None:
     assert api.post("own", "/reports", json={"reports": [ROW]}, headers=key).status_code == 201
     with api.db.write() as session:
         row = session.scalar(select(ApiIdempotencyKey).where(ApiIdempotencyKey.key == "weekly"))
+        assert row is not None
         row.created_at -= dt.timedelta(days=8)
         session.commit()
     assert (

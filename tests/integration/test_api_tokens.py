@@ -42,6 +42,7 @@ def test_only_the_hash_of_the_secret_is_stored(db: Database) -> None:
     made = create_api_token(db, world.buyer, "Purchasing system", now=NOW)
     with db.read() as session:
         token = session.get(ApiToken, made.token_id)
+        assert token is not None
         events = session.scalars(select(AuditEvent).where(AuditEvent.entity == "api_token")).all()
     assert token.token_hash == hash_secret(made.secret) and made.secret != token.token_hash
     assert made.secret.startswith(token.prefix)
@@ -65,10 +66,10 @@ def test_the_last_use_is_recorded_at_most_once_a_minute(db: Database) -> None:
     actor_for_token(db, made.secret, now=NOW)
     actor_for_token(db, made.secret, now=NOW + dt.timedelta(seconds=30))
     with db.read() as session:
-        assert session.get(ApiToken, made.token_id).last_used_at == NOW
+        assert session.get_one(ApiToken, made.token_id).last_used_at == NOW
     actor_for_token(db, made.secret, now=NOW + dt.timedelta(minutes=2))
     with db.read() as session:
-        assert session.get(ApiToken, made.token_id).last_used_at == NOW + dt.timedelta(minutes=2)
+        assert session.get_one(ApiToken, made.token_id).last_used_at == NOW + dt.timedelta(minutes=2)
 
 
 def test_a_user_lists_only_its_own_tokens_with_their_state(db: Database) -> None:

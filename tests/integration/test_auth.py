@@ -64,6 +64,7 @@ def test_a_deactivated_user_cannot_log_in(db: Database, buyer: str) -> None:
     admin_id = create_user(db, SYSTEM, "root", "admin-password-1", Role.ADMIN)
     admin = Actor(admin_id, "root", Role.ADMIN)
     bea = authenticate(db, "bea", "correct-horse-1", now=T0)
+    assert bea is not None
     set_user_active(db, admin, bea.user_id, False)
     with pytest.raises(AuthenticationError):
         authenticate(db, "bea", "correct-horse-1", now=T0)
@@ -81,6 +82,7 @@ def test_a_user_changes_its_own_password(db: Database, buyer: str) -> None:
 
 def test_only_an_admin_resets_passwords(db: Database, buyer: str) -> None:
     bea = authenticate(db, "bea", "correct-horse-1", now=T0)
+    assert bea is not None
     with pytest.raises(PermissionDenied):
         reset_password(db, bea, bea.user_id, "new-password-99")
 
@@ -92,6 +94,7 @@ def test_a_password_is_stored_as_an_argon2_hash(db: Database, buyer: str) -> Non
 
     with db.read() as session:
         stored = session.scalar(select(User.password_hash).where(User.username == "bea"))
+        assert stored is not None
     assert stored.startswith("$argon2id$")
     assert "correct-horse-1" not in stored
 

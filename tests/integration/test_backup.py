@@ -35,7 +35,7 @@ def test_a_backup_taken_during_writes_is_consistent_and_restores(
 ) -> None:
     small_world(sqlite_db)
     stop = threading.Event()
-    written = []
+    written: list[int] = []
 
     def writer() -> None:
         while not stop.is_set():

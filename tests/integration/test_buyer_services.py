@@ -220,6 +220,7 @@ def test_new_since_my_last_visit_counts_alerts_first_seen_after_the_visit_before
         )
     with db.write() as session:  # one alert appears after the visit
         alert = session.get(Alert, min(_alert_ids(db).values()))
+        assert alert is not None
         alert.first_seen = dt.datetime(2030, 1, 1)
         session.commit()
     frame, _, new = alert_inbox(db, world.buyer, today=TODAY, since=dt.datetime(2029, 1, 1))
@@ -233,6 +234,7 @@ def test_new_since_my_last_visit_survives_the_pages_of_a_login_and_moves_at_the_
     monday = dt.datetime(2026, 3, 9, 9, 0)
     with db.write() as session:
         user = session.get(User, world.buyer.user_id)
+        assert user is not None
         user.last_login_at = monday - dt.timedelta(minutes=1)
         session.commit()
     mark_alerts_seen(db, world.buyer, at=monday)
@@ -240,7 +242,7 @@ def test_new_since_my_last_visit_survives_the_pages_of_a_login_and_moves_at_the_
     # Tuesday's login, then its first page and a refresh right after: both count from Monday's last look.
     tuesday = monday + dt.timedelta(days=1)
     with db.write() as session:
-        session.get(User, world.buyer.user_id).last_login_at = tuesday
+        session.get_one(User, world.buyer.user_id).last_login_at = tuesday
         session.commit()
     assert mark_alerts_seen(db, world.buyer, at=tuesday + dt.timedelta(seconds=2)) == monday + dt.timedelta(
         hours=3
@@ -333,6 +335,7 @@ def test_marking_a_promise_communicated_stores_it_audits_and_clears_the_slip(
     assert mark_promises_communicated(db, world.buyer, [so2], today=TODAY) == 1
     with db.read() as session:
         backorder = session.get(Backorder, so2)
+        assert backorder is not None
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "backorder.communicated")).one()
     assert backorder.communicated_date == backorder.promise_date == dt.date(2026, 3, 16)
     assert event.before == {"communicated_date": "2026-03-10"}
@@ -349,7 +352,7 @@ def test_an_unpromisable_backorder_cannot_be_marked_and_nothing_is_written(
     with pytest.raises(ValidationError, match="SO-4 is unpromisable"):
         mark_promises_communicated(db, world.buyer, ids, today=TODAY)
     with db.read() as session:
-        assert session.get(Backorder, world.backorder_ids["SO-1"]).communicated_date is None
+        assert session.get_one(Backorder, world.backorder_ids["SO-1"]).communicated_date is None
 
 
 def test_a_promise_that_changed_since_the_page_was_read_is_not_marked(
@@ -544,7 +547,7 @@ def test_the_promise_export_marks_a_promise_later_than_the_date_told_as_slipped(
     promised = before.loc["SO-2", "promise_date"]
     told = promised - dt.timedelta(days=4)
     with db.write() as session:
-        session.get(Backorder, world.backorder_ids["SO-2"]).communicated_date = told
+        session.get_one(Backorder, world.backorder_ids["SO-2"]).communicated_date = told
         session.commit()
     after = export_frame(db, world.buyer, "promises").set_index("order_ref")
     assert (after.loc["SO-2", "status"], after.loc["SO-2", "days_of_slip"]) == ("slipped", 4)

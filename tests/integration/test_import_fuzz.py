@@ -38,7 +38,7 @@ POS_HEADER = [
 
 def count(db: Database, model) -> int:
     with db.read() as session:
-        return int(session.scalar(select(func.count()).select_from(model)))
+        return int(session.scalars(select(func.count()).select_from(model)).one())
 
 
 def try_import(db: Database, data: bytes, filename: str, kind: str) -> tuple[str, int]:
@@ -139,7 +139,11 @@ def test_formula_cells_are_stored_as_plain_text(base: Database) -> None:
     data = b'sku,description\nSKU-F,"=HYPERLINK(""http://evil"",""click"")"\n'
     assert try_import(base, data, "items.csv", "items") == ("ok", 1)
     with base.read() as session:
-        assert session.scalar(select(Item.description).where(Item.sku == "SKU-F")).startswith("=HYPERLINK")
+        assert (
+            session.scalars(select(Item.description).where(Item.sku == "SKU-F"))
+            .one()
+            .startswith("=HYPERLINK")
+        )
 
 
 def test_a_100000_row_file_imports_completely(base: Database) -> None:

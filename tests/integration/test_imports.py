@@ -27,7 +27,7 @@ SYSTEM = Actor.system("test")
 
 def count(db: Database, model) -> int:
     with db.read() as session:
-        return int(session.scalar(select(func.count()).select_from(model)))
+        return int(session.scalars(select(func.count()).select_from(model)).one())
 
 
 def test_suppliers_import_with_contacts(db: Database) -> None:

@@ -91,8 +91,11 @@ def _fill_every_table(url: str) -> dict[str, int]:
     load_demo_world(db, Actor.system("test"), seed=5, today=dt.date(2026, 3, 6))
     with db.write() as session:
         user = session.scalar(select(User).where(User.username == "buyer"))
+        assert user is not None
         supplier = session.scalar(select(Supplier).limit(1))
+        assert supplier is not None
         alert = session.scalar(select(Alert).limit(1))
+        assert alert is not None
         note = Notification(
             channel="email",
             kind="alert_digest",
@@ -134,6 +137,7 @@ def _fill_every_table(url: str) -> dict[str, int]:
             PostingLink(token_hash="e" * 64, supplier_id=supplier.id, expires_at=dt.datetime(2026, 3, 7, 10))
         )
         line = session.scalar(select(PoLine).limit(1))
+        assert line is not None
         session.add(
             PoLineChange(
                 po_line_id=line.id, field="quantity", old_value="1", new_value="2", changed_by_name="Bea"
@@ -142,7 +146,7 @@ def _fill_every_table(url: str) -> dict[str, int]:
         session.commit()
     with db.read() as session:
         counts = {
-            t.name: int(session.scalar(select(func.count()).select_from(t)))
+            t.name: int(session.scalars(select(func.count()).select_from(t)).one())
             for t in Base.metadata.sorted_tables
         }
     db.dispose()

@@ -19,7 +19,7 @@ SYSTEM = Actor.system("test")
 
 def forecast_of(db: Database, line_id: int) -> LineForecast:
     with db.read() as session:
-        return session.get(LineForecast, line_id)
+        return session.get_one(LineForecast, line_id)
 
 
 def live_alerts(db: Database) -> dict[tuple[str, str], Alert]:
@@ -94,7 +94,7 @@ def test_an_alert_resolves_when_its_condition_clears_and_a_new_one_opens_when_it
     sweep(db, SYSTEM, dt.date(2026, 3, 11))
     assert key not in live_alerts(db)
     with db.read() as session:
-        assert session.get(Alert, opened.id).status is AlertStatus.RESOLVED
+        assert session.get_one(Alert, opened.id).status is AlertStatus.RESOLVED
 
 
 def test_acknowledged_and_snoozed_alerts_keep_their_state_while_the_condition_holds(db: Database) -> None:
@@ -107,8 +107,8 @@ def test_acknowledged_and_snoozed_alerts_keep_their_state_while_the_condition_ho
     snooze_alerts(db, world.buyer, [snooze.id], LATER + dt.timedelta(days=7), today=LATER)
     sweep(db, SYSTEM, LATER)
     with db.read() as session:
-        assert session.get(Alert, ack.id).status is AlertStatus.ACKNOWLEDGED
-        assert session.get(Alert, snooze.id).snoozed_until == LATER + dt.timedelta(days=7)
+        assert session.get_one(Alert, ack.id).status is AlertStatus.ACKNOWLEDGED
+        assert session.get_one(Alert, snooze.id).snoozed_until == LATER + dt.timedelta(days=7)
 
 
 def test_an_import_of_reports_recomputes_the_line_at_once(db: Database) -> None:

@@ -23,14 +23,14 @@ HEADER = (
 
 def line_row(db: Database, line_id: int) -> PoLine:
     with db.read() as session:
-        line = session.get(PoLine, line_id)
+        line = session.get_one(PoLine, line_id)
         session.expunge(line)
         return line
 
 
 def forecast_of(db: Database, line_id: int) -> LineForecast:
     with db.read() as session:
-        forecast = session.get(LineForecast, line_id)
+        forecast = session.get_one(LineForecast, line_id)
         session.expunge(forecast)
         return forecast
 

@@ -78,9 +78,9 @@ def reports_of(db: Database, line_id: int, day: dt.date) -> list[tuple]:
     return [tuple(r) for r in rows]
 
 
-def stored_forecast(db: Database, line_id: int) -> LineForecast | None:
+def stored_forecast(db: Database, line_id: int) -> LineForecast:
     with db.read() as session:
-        return session.get(LineForecast, line_id)
+        return session.get_one(LineForecast, line_id)
 
 
 def audit_actions(db: Database, line_id: int) -> list[str]:
@@ -94,7 +94,7 @@ def audit_actions(db: Database, line_id: int) -> list[str]:
 
 def count_reports(db: Database) -> int:
     with db.read() as session:
-        return int(session.scalar(select(func.count(ProductionReport.id))))
+        return int(session.scalars(select(func.count(ProductionReport.id))).one())
 
 
 def revise(db: Database, who: Actor, line_id, *, end, reason=None, expected=1, start=MON, output=100):
@@ -347,7 +347,7 @@ def test_posting_a_day_writes_the_report_audits_it_and_starts_production(
     assert (result.created, result.corrected) == (1, 0)
     assert reports_of(db, line, TODAY) == [(1, 30, True)]
     with db.read() as session:
-        assert session.get(PoLine, line).status is LineStatus.IN_PRODUCTION
+        assert session.get_one(PoLine, line).status is LineStatus.IN_PRODUCTION
         event = session.scalars(select(AuditEvent).where(AuditEvent.po_line_id == line)).one()
     assert event.action == "report.posted"
     assert event.after["good_qty"] == 30 and event.actor_name == "acme"

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from db.engine import Database
 from db.models import AuditEvent, ScorecardSnapshot, ScorecardTotal
@@ -29,8 +29,8 @@ def demo(db: Database) -> Database:
     """The demo world (every metric has data), without a snapshot yet."""
     load_demo_world(db, Actor.system("test"), seed=3, today=TODAY)
     with db.write() as session:
-        session.execute(ScorecardSnapshot.__table__.delete())
-        session.execute(AuditEvent.__table__.delete().where(AuditEvent.action == "scorecards.refreshed"))
+        session.execute(delete(ScorecardSnapshot))
+        session.execute(delete(AuditEvent).where(AuditEvent.action == "scorecards.refreshed"))
         session.commit()
     return db
 

@@ -32,6 +32,7 @@ def login(db: Database, actor: Actor, now=T0) -> str:
 def test_a_ticket_gives_a_cookie_that_names_the_user(db: Database, bea: Actor) -> None:
     cookie = login(db, bea)
     actor = actor_from_cookie(db, cookie, now=T0 + dt.timedelta(minutes=5))
+    assert actor is not None
     assert (actor.user_id, actor.role) == (bea.user_id, Role.BUYER)
 
 

@@ -48,7 +48,7 @@ def new_line(db: Database, quantity: int) -> int:
     )
     assert load(db, Actor.system("test"), "pos", csv).ok
     with db.read() as session:
-        return int(session.scalar(select(PoLine.id).where(PoLine.po_number == po)))
+        return int(session.scalars(select(PoLine.id).where(PoLine.po_number == po)).one())
 
 
 def assert_summary_matches_reports(db: Database, line_id: int, span: int = 10) -> None:
@@ -90,7 +90,7 @@ def test_a_summary_kept_through_random_posts_and_corrections_equals_a_fold_of_th
 ) -> None:
     line_id = new_line(db, quantity)
     with db.read() as session:
-        po = session.get(PoLine, line_id).po_number  # type: ignore[union-attr]
+        po = session.get(PoLine, line_id).po_number
     for days, how in batches:
         rows = [
             {"po_number": po, "line": 1, "date": WORKING_DAYS[i], "good_qty": g, "rejected_qty": r}
@@ -249,7 +249,7 @@ def test_what_a_post_stores_equals_what_a_full_sweep_computes_for_the_same_data(
     columns = ("produced", "remaining", "rate", "rate_source", "completion_p50", "completion_p90")
     columns += ("arrival_p50", "arrival_p90", "days_late_p50", "days_late_p90")
 
-    def stored() -> tuple:  # type: ignore[type-arg]
+    def stored() -> tuple:
         with db.read() as session:
             f = session.get(LineForecast, line_id)
             promises = session.execute(

@@ -218,6 +218,7 @@ def test_backorders_show_status_supply_and_get_marked_communicated(
     at.button(key="backorders.mark").click().run()
     with sqlite_db.read() as session:
         so2 = session.get(Backorder, world.backorder_ids["SO-2"])
+        assert so2 is not None
     # The promise shown (03-16) is what the customer was told; the page recomputes as of the real
     # today, which is later than this world's dates, so only the stored date is asserted.
     assert so2.communicated_date == dt.date(2026, 3, 16)

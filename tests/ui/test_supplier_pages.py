@@ -364,7 +364,7 @@ def test_one_line_and_day_in_the_form_starts_production(
     assert not at.error, [e.value for e in at.error]
     assert reports(sqlite_db, line, day) == [(1, 12, True)]
     with sqlite_db.read() as session:
-        assert session.get(PoLine, line).status is LineStatus.IN_PRODUCTION
+        assert session.get_one(PoLine, line).status is LineStatus.IN_PRODUCTION
     # The same tab stays open, with an empty form for the next line.
     assert at.session_state["daily_output.tab"] == "One line"
     assert at.number_input(key="daily_output.one_good.1").value is None
@@ -419,6 +419,7 @@ def test_the_alerts_page_shows_my_buyers_comment_and_sends_my_reply(
         from db.models import Alert
 
         alert_id = session.scalar(select(Alert.id).where(Alert.rule == "DATE_SLIPPED"))
+        assert alert_id is not None
     comment_on_alert(sqlite_db, world.buyer, alert_id, "Can you **add** a shift? <b>urgent</b>")
     at = open_page(monkeypatch, sqlite_url, world, "alerts")
     table = at.dataframe(key="supplier_alerts.table").value

@@ -148,7 +148,7 @@ def test_each_receipt_of_a_split_delivery_counts_for_otd_on_its_own_date() -> No
 def test_dates_with_times_are_compared_as_dates() -> None:
     ev = events(
         [line(1, need_by_date=pd.Timestamp("2026-03-10 00:00"))],
-        [receipt(1, pd.Timestamp("2026-03-10 23:45"), 100)],  # type: ignore[arg-type]
+        [receipt(1, pd.Timestamp("2026-03-10 23:45"), 100)],
     )
     assert month_row(ev)["otd"] == 1.0
     assert month_row(ev)["otif"] == 1.0

@@ -136,7 +136,7 @@ def test_a_forecast_from_summaries_gives_the_same_dates_as_from_raw_reports() ->
     as_of = dt.date(2026, 3, 6)
     raw = forecast_lines(lines, reports, MON_FRI, as_of, Settings())
     stats = report_stats(summarize_frame(reports, lines.set_index("line_id")["quantity"], 10))
-    ours = forecast_lines(lines, None, MON_FRI, as_of, Settings(), stats=stats)  # type: ignore[arg-type]
+    ours = forecast_lines(lines, None, MON_FRI, as_of, Settings(), stats=stats)
     for col in ("produced", "remaining", "reported_days", "completion_p50", "completion_p90", "arrival_p90"):
         assert ours[col].equals(raw[col]), col
     np.testing.assert_allclose(ours["rate"], raw["rate"], rtol=1e-9)

@@ -57,7 +57,7 @@ def measure(base: str, user: str, password: str, runs: int) -> dict[str, list[fl
     """Milliseconds per run: each page's cold render, and a post's confirmation."""
     from playwright.sync_api import sync_playwright
 
-    times: dict[str, list[float]] = {name: [] for name in PAGES} | {"post confirmation": []}
+    times: dict[str, list[float]] = {name: [] for name in [*PAGES, "post confirmation"]}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         for _ in range(runs):

@@ -183,7 +183,7 @@ def refresh_scorecards(url: str) -> dict[str, float]:
     return {"seconds": result["seconds"], "rows": result["rows"], "peak_mib": result["peak_kib"] / 1024}
 
 
-def reference(url: str) -> dict[str, float]:
+def reference(url: str) -> dict[str, Any]:
     """The DuckDB reference over the same SQLite file."""
     from bench.reference import duckdb_forecasts
     from db.engine import open_database
@@ -196,7 +196,9 @@ def reference(url: str) -> dict[str, float]:
         suppliers = np.array(session.scalars(select(Supplier.id)).all())
     db.dispose()
     started = time.perf_counter()
-    result = duckdb_forecasts(make_url(url).database, AS_OF, calendars, suppliers, plan=True)
+    path = make_url(url).database
+    assert path is not None, f"not a SQLite file URL: {url}"
+    result = duckdb_forecasts(path, AS_OF, calendars, suppliers, plan=True)
     return {
         "seconds": time.perf_counter() - started,
         "calendar_seconds": result.calendar_seconds,
@@ -339,7 +341,7 @@ def concurrent_posts(
 # --------------------------------------------------------------------------- reads
 
 
-def pages(url: str) -> dict[str, float]:
+def pages(url: str) -> dict[str, float | str]:
     """First-load server time of three pages in Streamlit's AppTest (caches empty), and exports."""
     import streamlit as st
     from streamlit import logger as streamlit_logger
@@ -362,7 +364,7 @@ def pages(url: str) -> dict[str, float]:
     with db.read() as session:
         buyer = actor_for(session.scalars(select(User).where(User.role == Role.BUYER).limit(1)).one())
         manager = actor_for(session.scalars(select(User).where(User.role == Role.MANAGER).limit(1)).one())
-    out: dict[str, float] = {}
+    out: dict[str, float | str] = {}
     for key, actor, page in (
         ("page_late_lines_s", buyer, "portal/ui/views/buyer/late_lines.py"),
         ("page_alert_inbox_s", buyer, "portal/ui/views/buyer/alert_inbox.py"),

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 from sqlalchemy import Select, String, case, cast, func, literal, select
@@ -83,7 +82,7 @@ class LateLineFilter:
     with_backorders: bool = False
 
 
-def _waiting_allocations() -> Select[Any]:
+def _waiting_allocations() -> Select:
     """Allocations of waiting backorders to PO lines (not to on-hand stock)."""
     return (
         select(BackorderAllocation.po_line_id, BackorderAllocation.backorder_id, BackorderAllocation.quantity)
@@ -92,7 +91,7 @@ def _waiting_allocations() -> Select[Any]:
     )
 
 
-def _matching(actor: Actor, filters: LateLineFilter) -> Select[Any]:
+def _matching(actor: Actor, filters: LateLineFilter) -> Select:
     """The late or at-risk lines under ``filters``: (line id, days_late_p50), read from the forecasts.
 
     Driven by line_forecasts with the line conditions as an IN subquery: one scan of the
@@ -127,7 +126,7 @@ def _matching(actor: Actor, filters: LateLineFilter) -> Select[Any]:
     return stmt
 
 
-def _details(line_ids: list[int]) -> Select[Any]:
+def _details(line_ids: list[int]) -> Select:
     """What the table shows of these lines, but the per-page extras."""
     risk = case((LineForecast.days_late_p50 > 0, literal(LATE)), else_=literal(AT_RISK))
     return (
@@ -155,7 +154,7 @@ def _details(line_ids: list[int]) -> Select[Any]:
     )
 
 
-def _per_line(session: Session, stmt: Select[Any], columns: list[str]) -> pd.DataFrame:
+def _per_line(session: Session, stmt: Select, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(session.execute(stmt).all(), columns=columns).set_index("line_id")
 
 

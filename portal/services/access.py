@@ -111,7 +111,7 @@ def require_supplier_access(actor: Actor, supplier_id: int, what: str) -> None:
         raise PermissionDenied(f"{what} belongs to another supplier.")
 
 
-def scope_to_actor(stmt: Select[Any], supplier_column: Any, actor: Actor) -> Select[Any]:
+def scope_to_actor(stmt: Select, supplier_column: Any, actor: Actor) -> Select:
     """Restrict a query to the actor's supplier when the actor is a supplier user."""
     if actor.is_supplier:
         return stmt.where(supplier_column == actor.supplier_id)

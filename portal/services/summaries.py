@@ -17,9 +17,10 @@ import datetime as dt
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, delete, func, insert, select
+from sqlalchemy import Select, delete, false, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -68,7 +69,7 @@ def _read(
     if ids is None:
         return read_frame(session, stmt, cols)
     frames = [read_frame(session, stmt.where(column.in_(chunk)), cols) for chunk in _chunks(ids)]
-    return pd.concat(frames, ignore_index=True) if frames else read_frame(session, stmt.where(False), cols)
+    return pd.concat(frames, ignore_index=True) if frames else read_frame(session, stmt.where(false()), cols)
 
 
 def load_summaries(session: Session, line_ids: Collection[int] | None = None) -> pd.DataFrame:
@@ -191,7 +192,8 @@ def refresh_after_reports(session: Session, posted: pd.DataFrame, span: int) -> 
         ).all()
         quantities.update((int(i), int(q)) for i, q in locked)
         for row in session.execute(select(*_STORED).where(_S.po_line_id.in_(chunk))).all():
-            stored[int(row[0])] = core.LineSummary(*row[1:])
+            values: tuple[Any, ...] = tuple(row)  # line id, then LineSummary's fields in order
+            stored[int(values[0])] = core.LineSummary(*values[1:])
     again: list[int] = []
     appended: list[dict[str, object]] = []
     for line_id in line_ids:
@@ -210,8 +212,8 @@ def refresh_after_reports(session: Session, posted: pd.DataFrame, span: int) -> 
     if appended:
         ids = [int(r["po_line_id"]) for r in appended]  # type: ignore[call-overload]
         session.execute(delete(_S).where(_S.po_line_id.in_(ids)))
-        for row in appended:
-            del row["line_id"]
+        for record in appended:
+            del record["line_id"]
         session.execute(insert(_S), appended)
     if again:
         fresh = summaries_from_reports(
@@ -234,7 +236,7 @@ def add_daily_output(session: Session, changes: pd.DataFrame) -> None:
         {"supplier_id": int(s), "report_date": _day(d), "good_qty": int(g)}
         for s, d, g in totals.itertuples(index=False, name=None)
     ]
-    table = SupplierDailyOutput.__table__
+    table = SupplierDailyOutput.metadata.tables[SupplierDailyOutput.__tablename__]
     stmt = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
     stmt = stmt.on_conflict_do_update(
         index_elements=["supplier_id", "report_date"],

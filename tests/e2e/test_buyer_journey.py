@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pandas as pd
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import FilePayload, Page
 from sqlalchemy import func, select
 
 from db.engine import Database, open_database
@@ -48,6 +48,7 @@ def tick_row(page: Page, row: int, grid: int = 0) -> None:
     table = page.locator("[data-testid='stDataFrame']").nth(grid)
     table.locator("table[role='grid']").wait_for(state="attached")
     box = table.bounding_box()
+    assert box is not None
     page.mouse.click(box["x"] + TICK_X, box["y"] + HEADER + ROW * row + ROW / 2)
 
 
@@ -146,7 +147,7 @@ def test_a_po_file_with_a_bad_row_is_refused_then_the_fixed_file_is_imported(
     open_as_buyer(page, portal_server, "Imports")
     uploader = page.locator("[data-testid='stFileUploader'] input[type='file']")
     bad = _pos_file([good, f"PO-E2E,2,{supplier},{sku},twelve,2026-01-05,2027-06-30"])
-    uploader.set_input_files(files=[{"name": "pos-e2e.csv", "mimeType": "text/csv", "buffer": bad}])
+    uploader.set_input_files(files=[FilePayload(name="pos-e2e.csv", mimeType="text/csv", buffer=bad)])
     page.get_by_text("nothing will be imported").wait_for()
     cells = grid_texts(page)
     assert cells[:4] == ["3", "quantity", "twelve", "must be a whole number"]
@@ -155,7 +156,7 @@ def test_a_po_file_with_a_bad_row_is_refused_then_the_fixed_file_is_imported(
     screenshot(page, "buyer-imports-refused")
 
     fixed = _pos_file([good, f"PO-E2E,2,{supplier},{sku},12,2026-01-05,2027-06-30"])
-    uploader.set_input_files(files=[{"name": "pos-e2e-fixed.csv", "mimeType": "text/csv", "buffer": fixed}])
+    uploader.set_input_files(files=[FilePayload(name="pos-e2e-fixed.csv", mimeType="text/csv", buffer=fixed)])
     page.get_by_text("All 2 rows are valid").wait_for()
     screenshot(page, "buyer-imports-preview")
     page.get_by_role("button", name="Import 2 rows").click()

@@ -62,6 +62,7 @@ def _select_row(page: Page, row: int, index: int = 0) -> None:
     grid = page.locator("[data-testid='stDataFrame']").nth(index)
     grid.locator("table[role='grid']").wait_for(state="attached")
     box = grid.bounding_box()
+    assert box is not None
     page.mouse.click(box["x"] + 16, box["y"] + ROW_HEIGHT * (row + 1) + ROW_HEIGHT / 2)
 
 

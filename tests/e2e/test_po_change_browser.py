@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import FilePayload, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlalchemy import select
 
@@ -56,7 +56,7 @@ def test_the_buyer_changes_a_line_and_the_supplier_sees_it(
     page.get_by_role("link", name="Imports", exact=True).click()
     page.get_by_role("heading", name="Imports").wait_for()
     uploader = page.locator("[data-testid='stFileUploader'] input[type='file']")
-    uploader.set_input_files(files=[{"name": "erp-changes.csv", "mimeType": "text/csv", "buffer": csv}])
+    uploader.set_input_files(files=[FilePayload(name="erp-changes.csv", mimeType="text/csv", buffer=csv)])
     page.get_by_text("All 1 rows are valid").wait_for()
     page.get_by_role("button", name="Import 1 rows").click()
     page.get_by_text("0 new purchase-order line(s), 1 changed.").wait_for()

@@ -142,7 +142,7 @@ def test_a_posting_link_posts_without_a_password_and_a_revoked_or_expired_one_is
 ) -> None:
     db = open_database(portal_server.database_url)
     with db.read() as session:
-        acme = session.scalar(select(Supplier.id).where(Supplier.code == "ACME-DE"))
+        acme = session.scalars(select(Supplier.id).where(Supplier.code == "ACME-DE")).one()
     admin = Actor.system("e2e")
     link_id, secret = create_posting_link(db, admin, int(acme))
     context = browser.new_context(viewport={"width": 400, "height": 800}, user_agent=PHONE_UA)

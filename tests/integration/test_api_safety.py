@@ -70,6 +70,7 @@ def test_an_expired_token_is_unauthenticated(api: Api) -> None:
 def test_a_deactivated_users_token_is_unauthenticated(api: Api) -> None:
     from portal.services.users import set_user_active
 
+    assert api.world.acme_user.user_id is not None
     set_user_active(api.db, api.world.admin, api.world.acme_user.user_id, False)
     assert is_problem(api.get("own", "/lines"), 401)
 

@@ -64,7 +64,7 @@ def test_a_deactivated_user_cannot_log_in(db: Database, buyer: str) -> None:
     admin_id = create_user(db, SYSTEM, "root", "admin-password-1", Role.ADMIN)
     admin = Actor(admin_id, "root", Role.ADMIN)
     bea = authenticate(db, "bea", "correct-horse-1", now=T0)
-    assert bea is not None
+    assert bea is not None and bea.user_id is not None
     set_user_active(db, admin, bea.user_id, False)
     with pytest.raises(AuthenticationError):
         authenticate(db, "bea", "correct-horse-1", now=T0)
@@ -82,7 +82,7 @@ def test_a_user_changes_its_own_password(db: Database, buyer: str) -> None:
 
 def test_only_an_admin_resets_passwords(db: Database, buyer: str) -> None:
     bea = authenticate(db, "bea", "correct-horse-1", now=T0)
-    assert bea is not None
+    assert bea is not None and bea.user_id is not None
     with pytest.raises(PermissionDenied):
         reset_password(db, bea, bea.user_id, "new-password-99")
 
@@ -128,7 +128,9 @@ def test_parallel_wrong_guesses_lock_the_account_and_the_right_password_is_then_
     original = auth._hasher
     auth._hasher = PasswordHasher(time_cost=2, memory_cost=16 * 1024)
     try:
-        bea_id = authenticate(db, "bea", "correct-horse-1", now=T0).user_id
+        bea = authenticate(db, "bea", "correct-horse-1", now=T0)
+        assert bea is not None and bea.user_id is not None
+        bea_id = bea.user_id
         reset_password(db, SYSTEM, bea_id, "correct-horse-1")  # stored with the slower parameters
         threads = [threading.Thread(target=guess, args=(i,)) for i in range(guessers)]
         for thread in threads:
@@ -150,7 +152,7 @@ def password_checks(db: Database, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     original = auth._verify
 
     def verify(password_hash: str, password: str) -> bool:
-        checks.append(db.engine.pool.checkedout())
+        checks.append(db.engine.pool.checkedout())  # type: ignore[attr-defined]  # QueuePool's count; Pool does not declare it
         return original(password_hash, password)
 
     monkeypatch.setattr(auth, "_verify", verify)
@@ -230,7 +232,7 @@ def test_a_limited_attempt_computes_no_hash_and_writes_nothing(
             authenticate(db, "bea", "wrong-password", now=T0)
     assert len(password_checks) == 2
     with db.read() as session:
-        user = session.scalar(select(User).where(User.username == "bea"))
+        user = session.scalars(select(User).where(User.username == "bea")).one()
         locks = session.scalars(select(AuditEvent).where(AuditEvent.action == "user.locked")).all()
     assert (user.failed_logins, user.locked_until, locks) == (2, None, [])
 

@@ -49,7 +49,8 @@ def test_the_ticket_the_browser_holds_in_its_cookie_logs_it_in(
 ) -> None:
     response = _start(client, ticket_cookie=begin_login(db, bea))
     assert (response.status_code, response.headers["location"]) == (303, "/backorders")
-    assert actor_from_cookie(db, response.cookies[COOKIE_NAME]).user_id == bea.user_id
+    actor = actor_from_cookie(db, response.cookies[COOKIE_NAME])
+    assert actor is not None and actor.user_id == bea.user_id
     # The ticket cookie is deleted on the way: it has done its job.
     assert f'{server.TICKET_COOKIE}=""' in response.headers.get_list("set-cookie")[0]
 

@@ -477,6 +477,7 @@ def ctx(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Ctx:
         backorder = session.scalar(select(Backorder.id).limit(1))
         assert backorder is not None
     assert acme_alert is not None, "the world must have a live alert on ACME's line"
+    assert world.bolt_user.user_id is not None
     return Ctx(
         db=db,
         world=world,

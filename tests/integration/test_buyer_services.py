@@ -89,7 +89,7 @@ def buyer_world(db: Database) -> BuyerWorld:
         result = load(db, SYSTEM, kind, text)
         assert result.ok, result.errors
     with db.read() as session:
-        late = session.scalar(select(PoLine.id).where(PoLine.po_number == "PO-3"))
+        late = session.scalars(select(PoLine.id).where(PoLine.po_number == "PO-3")).one()
         backorders = dict(session.execute(select(Backorder.order_ref, Backorder.id)).all())
     return BuyerWorld(**vars(base), late_line_id=int(late), backorder_ids=backorders)
 
@@ -339,7 +339,7 @@ def test_marking_a_promise_communicated_stores_it_audits_and_clears_the_slip(
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "backorder.communicated")).one()
     assert backorder.communicated_date == backorder.promise_date == dt.date(2026, 3, 16)
     assert event.before == {"communicated_date": "2026-03-10"}
-    assert event.after["communicated_date"] == "2026-03-16"
+    assert event.after is not None and event.after["communicated_date"] == "2026-03-16"
     assert _alert(db, slipped["PROMISE_SLIPPED"]).status is AlertStatus.RESOLVED
     assert "PROMISE_SLIPPED" not in _alert_ids(db, backorder_id=so2)
     assert mark_promises_communicated(db, world.buyer, [so2], today=TODAY) == 0  # already told

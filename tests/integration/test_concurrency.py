@@ -12,6 +12,7 @@ import datetime as dt
 import threading
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
@@ -176,7 +177,7 @@ SWEEPS = 20
 POST_INTERVAL_S = 0.3
 
 
-def planned_state(db: Database) -> dict[str, object]:
+def planned_state(db: Database) -> dict[str, Any]:
     """What the engine stored: forecasts, promises, allocations and the live line and backorder alerts."""
     with db.read() as session:
         forecasts = {

@@ -22,7 +22,7 @@ from db.engine import Database
 from db.models import Alert, JobLock, User, utcnow
 from db.models import Notification as NotificationRow
 from portal.cli import main
-from portal.core.domain import AlertRule, PermissionDenied, Role, ValidationError
+from portal.core.domain import AlertRule, PermissionDenied, Role, Severity, ValidationError
 from portal.core.notifications import message_id
 from portal.services import locks, planning, scheduler
 from portal.services import notifications as notify
@@ -294,7 +294,7 @@ def test_a_rise_in_severity_is_announced_once(db: Database, world: SmallWorld, m
     planning.sweep(db, SYSTEM, AS_OF)
     with db.write() as session:
         stale = session.scalars(select(Alert).where(Alert.rule == AlertRule.STALE_UPDATE.value)).one()
-        stale.severity = "info"
+        stale.severity = Severity.INFO
         stale_id = stale.id
         session.commit()
     notify.plan_pending(db, as_of=AS_OF, now=NOW)

@@ -40,6 +40,7 @@ def test_the_sweep_stores_the_domain_forecast_for_each_open_line(db: Database) -
         dt.date(2026, 3, 13),
         dt.date(2026, 3, 16),
     )
+    assert fc.arrival_p90 is not None and fc.arrival_p50 is not None
     assert fc.arrival_p90 >= fc.arrival_p50
 
 
@@ -54,8 +55,9 @@ def test_backorders_get_promises_from_lines_with_priority_first(db: Database) ->
             select(BackorderAllocation.backorder_id, BackorderAllocation.quantity)
         ).all()
     # SO-2 (priority 1) is served before SO-1; both from PO-1/1 (1,000 of SKU-1, no stock)
-    assert promises["SO-2"][0].value == "promised" and promises["SO-1"][0].value == "promised"
-    assert promises["SO-2"][1] <= promises["SO-1"][1]
+    assert promises["SO-2"][0] == "promised" and promises["SO-1"][0] == "promised"
+    (_, so2_date), (_, so1_date) = promises["SO-2"], promises["SO-1"]
+    assert so2_date is not None and so1_date is not None and so2_date <= so1_date
     assert sum(q for _, q in allocations) == 70
 
 
@@ -118,6 +120,7 @@ def test_an_import_of_reports_recomputes_the_line_at_once(db: Database) -> None:
     load(db, SYSTEM, "reports", "po_number,line,date,good_qty\nPO-1,1,2026-03-06,400\n")
     after = forecast_of(db, line)
     assert after.produced == before.produced + 300
+    assert after.completion_p50 is not None and before.completion_p50 is not None
     assert after.completion_p50 < before.completion_p50
 
 

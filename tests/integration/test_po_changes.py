@@ -72,6 +72,7 @@ def test_a_changed_line_is_updated_with_its_history_an_alert_and_a_new_forecast(
 
     # Forecasts follow in the same transaction: more to make means a later finish.
     after = forecast_of(db, line_id)
+    assert after.completion_p50 is not None and before.completion_p50 is not None
     assert after.completion_p50 > before.completion_p50
     assert after.remaining == before.remaining + 400
 

@@ -33,7 +33,7 @@ def world(db: Database) -> SmallWorld:
 def reports_on(db: Database, day: dt.date) -> list[tuple[int, int, int | None]]:
     with db.read() as session:
         return [
-            tuple(r)
+            r.tuple()
             for r in session.execute(
                 select(
                     ProductionReport.po_line_id, ProductionReport.good_qty, ProductionReport.created_by_id

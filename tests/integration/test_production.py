@@ -350,7 +350,7 @@ def test_posting_a_day_writes_the_report_audits_it_and_starts_production(
         assert session.get_one(PoLine, line).status is LineStatus.IN_PRODUCTION
         event = session.scalars(select(AuditEvent).where(AuditEvent.po_line_id == line)).one()
     assert event.action == "report.posted"
-    assert event.after["good_qty"] == 30 and event.actor_name == "acme"
+    assert event.after is not None and event.after["good_qty"] == 30 and event.actor_name == "acme"
     assert stored_forecast(db, line).produced == 30
 
 
@@ -408,6 +408,7 @@ def test_the_grid_posts_many_lines_for_one_day_and_recomputes_each(db: Database,
     )
     result = post_reports(db, world.acme_user, grid, report_date=THU, confirm_corrections=True, today=TODAY)
     assert (result.created, result.corrected) == (2, 1)
+    assert result.preview is not None
     assert list(result.preview["check"]) == ["corrected", "posted"]
     assert reports_of(db, world.line_ids["PO-1/2"], THU) == [(1, 30, True)]
     assert stored_forecast(db, world.line_ids["PO-1/2"]).produced == 30
@@ -426,6 +427,7 @@ def test_every_grid_cell_is_checked_again_on_the_server_and_a_bad_row_writes_not
     ]
     result = post_reports(db, world.acme_user, rows, report_date=THU, today=TODAY)
     assert not result.ok and result.created == 0
+    assert result.preview is not None
     assert list(result.preview["check"]) == [
         "Good quantity (12.5) must be a whole number.",
         "Good quantity (-3) must be a whole number >= 0.",
@@ -461,6 +463,7 @@ def test_a_dry_run_of_an_upload_checks_and_counts_corrections_without_writing(
     before = count_reports(db)
     result = post_reports(db, world.acme_user, frame, dry_run=True, today=TODAY)
     assert result.ok and (result.created, result.corrected) == (2, 1)
+    assert result.preview is not None
     assert list(result.preview["posted_good_qty"].astype("object")) == [100, pd.NA]
     assert count_reports(db) == before
 
@@ -530,6 +533,7 @@ def test_one_foreign_line_in_a_grid_refuses_the_whole_grid(db: Database, world: 
             (3, "line", "PO-1/2", "is not one of your lines")
         ]
         # Nothing of the other supplier's line shows: not what was posted on it, not its calendar.
+        assert result.preview is not None
         assert result.preview["posted_good_qty"].isna().all()
     assert count_reports(db) == before
 

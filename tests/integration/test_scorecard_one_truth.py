@@ -5,6 +5,7 @@ receipts and reports are written since the stored snapshot."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -54,13 +55,13 @@ def _receive_something(db: Database) -> int:
     return int(supplier_id)
 
 
-def _same(a: object, b: object) -> bool:
+def _same(a: Any, b: Any) -> bool:
     if a is None or (isinstance(a, float) and pd.isna(a)):
         return b is None or (isinstance(b, float) and pd.isna(b))
     return b is not None and not (isinstance(b, float) and pd.isna(b)) and abs(float(a) - float(b)) < 1e-9
 
 
-def _rounded(metric: str, value: object) -> object:
+def _rounded(metric: str, value: Any) -> object:
     """As the export writes it: rates to 4 decimals, days late to 1 (DOMAIN.md's export)."""
     if value is None or pd.isna(value) or metric in ("lines", "score"):
         return value

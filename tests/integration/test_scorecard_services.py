@@ -26,7 +26,6 @@ from portal.queries.scorecards import (
     supplier_ranking,
     supplier_scorecard,
 )
-from portal.services.access import Actor
 from portal.services.settings import get_settings, load_settings, update_settings
 from tests.builders import SmallWorld, load, small_world
 
@@ -93,7 +92,7 @@ def test_a_supplier_user_cannot_rank_or_compare_suppliers(db: Database, world: S
 
 
 @pytest.mark.parametrize("who", ["manager", "buyer", "admin"])
-def test_staff_read_every_suppliers_scorecard(db: Database, world: SmallWorld, who: Actor) -> None:
+def test_staff_read_every_suppliers_scorecard(db: Database, world: SmallWorld, who: str) -> None:
     actor = getattr(world, who)
     assert supplier_scorecard(db, actor, world.bolt_id, today=AS_OF).code == "BOLT"
     ranking = supplier_ranking(db, actor, "2026-04", today=AS_OF)
@@ -227,7 +226,7 @@ def test_bad_settings_are_refused_with_a_reason(db: Database, world: SmallWorld,
 
 
 @pytest.mark.parametrize("who", ["manager", "buyer", "acme_user"])
-def test_only_an_admin_changes_settings(db: Database, world: SmallWorld, who: Actor) -> None:
+def test_only_an_admin_changes_settings(db: Database, world: SmallWorld, who: str) -> None:
     with pytest.raises(PermissionDenied):
         update_settings(db, getattr(world, who), {"min_lines_for_score": 1})
 

@@ -75,6 +75,7 @@ def test_the_idle_limit_is_a_setting(db: Database, bea: Actor) -> None:
 
 def test_a_deactivated_users_session_stops_working(db: Database, bea: Actor) -> None:
     cookie = login(db, bea)
+    assert bea.user_id is not None
     set_user_active(db, SYSTEM, bea.user_id, False)
     assert actor_from_cookie(db, cookie, now=T0) is None
 
@@ -86,6 +87,7 @@ def test_only_hashes_are_stored(db: Database, bea: Actor) -> None:
 
     ticket = begin_login(db, bea, now=T0)
     cookie = exchange_ticket(db, ticket, now=T0)
+    assert cookie is not None
     with db.read() as session:
         stored = session.scalars(select(UserSession.token_hash)).all()
     assert ticket not in str(stored) and cookie.split(".")[0] not in str(stored)
@@ -118,6 +120,7 @@ def test_an_admin_password_reset_ends_every_session_of_that_user_and_no_one_else
     other_id = create_user(db, SYSTEM, "otto", "correct-horse-3", Role.BUYER)
     other = login(db, Actor(other_id, "otto", Role.BUYER))
     first, second = login(db, bea), login(db, bea)
+    assert bea.user_id is not None
     reset_password(db, SYSTEM, bea.user_id, "reset-horse-4")
     assert actor_from_cookie(db, first, now=T0) is None
     assert actor_from_cookie(db, second, now=T0) is None

@@ -225,7 +225,8 @@ def test_a_wrong_daily_output_total_is_reported_by_sweep_verify_and_repaired_by_
             "problem": "daily output 7 stored, 100 from the reports",
         }
     ]
-    assert len(rebuild(db, world.admin).repaired_days) == 1
+    repaired = rebuild(db, world.admin).repaired_days
+    assert repaired is not None and len(repaired) == 1
     with db.read() as session:
         assert verify_daily_outputs(session).empty
 
@@ -246,7 +247,14 @@ def test_what_a_post_stores_equals_what_a_full_sweep_computes_for_the_same_data(
     post_report(
         db, world.acme_user, line_id, report_date=TODAY, good_qty=161, confirm_correction=True, today=TODAY
     )
-    columns = ("produced", "remaining", "rate", "rate_source", "completion_p50", "completion_p90")
+    columns: tuple[str, ...] = (
+        "produced",
+        "remaining",
+        "rate",
+        "rate_source",
+        "completion_p50",
+        "completion_p90",
+    )
     columns += ("arrival_p50", "arrival_p90", "days_late_p50", "days_late_p90")
 
     def stored() -> tuple:

@@ -70,7 +70,7 @@ def hostile(sqlite_db: Database) -> tuple[Actor, Actor, int]:
 
         from db.models import PoLine
 
-        line_id = session.scalar(select(PoLine.id).where(PoLine.po_number == PO, PoLine.line == 1))
+        line_id = session.scalars(select(PoLine.id).where(PoLine.po_number == PO, PoLine.line == 1)).one()
     return actor_of(sqlite_db, "buyer"), actor_of(sqlite_db, "acme"), line_id
 
 

@@ -20,7 +20,7 @@ from portal.core.buffers import buffer_for, supplier_buffers
 from portal.core.settings import Settings
 
 
-def history(*rows: tuple[int, str, str]) -> pd.DataFrame:
+def history(*rows: tuple[int, str, str | None]) -> pd.DataFrame:
     """Rows of (supplier_id, due date, delivered date)."""
     return pd.DataFrame(
         {

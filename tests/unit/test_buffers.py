@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,7 +12,7 @@ from hypothesis import strategies as st
 
 from portal.core.buffers import buffer_for, delivery_slips, supplier_buffers, supplier_buffers_before
 
-PLAIN = {"half_life_days": None, "tail_days": None}  # the classic per-vendor quantile
+PLAIN: dict[str, Any] = {"half_life_days": None, "tail_days": None}  # the classic per-vendor quantile
 
 
 def deliveries(*rows: tuple[object, str, int]) -> pd.DataFrame:

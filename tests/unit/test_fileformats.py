@@ -214,7 +214,12 @@ def test_a_huge_workbook_is_read_only_up_to_the_limit(monkeypatch: pytest.Monkey
 
     cells: list[object] = []
     real = fileformats._excel_cell
-    monkeypatch.setattr(fileformats, "_excel_cell", lambda v: cells.append(v) or real(v))
+
+    def counted(value: object) -> str:
+        cells.append(value)
+        return real(value)
+
+    monkeypatch.setattr(fileformats, "_excel_cell", counted)
     with pytest.raises(TooManyRows):
         read_table(_items_xlsx(5000), "items.xlsx", "items", max_rows=10)
     # The items sheet (named after the kind, so read first): the header and 11 data rows (one past
@@ -255,7 +260,12 @@ def test_a_workbook_too_big_for_the_limit_that_hides_its_size_is_refused_unread(
     book.save(buffer)
     cells: list[object] = []
     real = fileformats._excel_cell
-    monkeypatch.setattr(fileformats, "_excel_cell", lambda v: cells.append(v) or real(v))
+
+    def counted(value: object) -> str:
+        cells.append(value)
+        return real(value)
+
+    monkeypatch.setattr(fileformats, "_excel_cell", counted)
     with pytest.raises(TooManyRows, match="more than 100 rows"):
         read_table(buffer.getvalue(), "items.xlsx", "items", max_rows=100)
     assert cells == []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,7 +30,12 @@ EXACT = Dynamics(
 
 
 def world(
-    lines: list[dict], *, slots: float = 10.0, capability: float = 1.0, outages: list[tuple] = (), **sup
+    lines: list[dict[str, Any]],
+    *,
+    slots: float = 10.0,
+    capability: float = 1.0,
+    outages: Sequence[tuple[int, int, int]] = (),
+    **sup: float,
 ) -> World:
     """One supplier (SIM-01, 5 transit days) and its lines, each given as overrides of a 1,000-unit line."""
     suppliers = pd.DataFrame(
@@ -45,7 +52,7 @@ def world(
     )
     rows = []
     for i, overrides in enumerate(lines):
-        row = {
+        row: dict[str, Any] = {
             "po_number": f"SIM-{i + 1:04d}",
             "line": 1,
             "supplier_idx": 0,

@@ -35,7 +35,7 @@ def db(portal_server: PortalServer) -> Iterator[Database]:
     database.dispose()
 
 
-def open_as_buyer(page: Page, portal_server: PortalServer, menu: str | None = None):
+def open_as_buyer(page: Page, portal_server: PortalServer, menu: str | None = None) -> None:
     login(page, portal_server.base_url, "buyer", "buyer-demo-3")
     page.get_by_role("heading", name="Alert inbox").wait_for()
     if menu:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, FloatRect, Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import Executable, create_engine, func, select
 
 from db.models import LineForecast, PoLine, ProductionReport, ProductionSchedule
 from tests.e2e.conftest import PortalServer, grid_texts, login, screenshot
@@ -38,7 +39,7 @@ GRID_COLUMNS = {
 ROW_HEIGHT = 35
 
 
-def db_value(database_url: str, stmt):
+def db_value(database_url: str, stmt: Executable) -> Any:
     engine = create_engine(database_url)
     with engine.connect() as conn:
         value = conn.execute(stmt).scalar()
@@ -74,11 +75,11 @@ def pick_line(page: Page, label: str) -> None:
     page.wait_for_function(f"label => {shown}", arg=label)
 
 
-def date_field(page: Page, label: str):
+def date_field(page: Page, label: str) -> Locator:
     return page.locator("[data-testid='stDateInput']").filter(has_text=label).locator("input")
 
 
-def fact(page: Page, label: str):
+def fact(page: Page, label: str) -> Locator:
     """The value under a label in the line summary (e.g. 'Produced' -> '2,463 of 4,500'), as a locator."""
     cell = page.locator("[data-testid='stColumn']").filter(has=page.get_by_text(label, exact=True)).last
     return cell.locator("strong")
@@ -192,7 +193,7 @@ def type_in_grid(page: Page, row: int, column: str, value: str, *, then: str) ->
                 raise
 
 
-def steady_box(page: Page, locator) -> dict:
+def steady_box(page: Page, locator: Locator) -> FloatRect:
     """The element's box once it stops moving (a scroll or a rerun may still be laying the page out)."""
     previous = None
     for _ in range(50):

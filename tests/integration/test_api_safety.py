@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
+from typing import NoReturn
 
 import pytest
 from openapi_spec_validator import validate
@@ -155,7 +157,7 @@ def test_a_body_over_the_limit_without_a_length_is_cut_off(db: Database) -> None
     for small in make_api(db, max_body_bytes=1_000):
         payload = json.dumps({"reports": [{**ROW, "note": "x" * 1_500}]}).encode()
 
-        def chunks(data: bytes = payload):
+        def chunks(data: bytes = payload) -> Iterator[bytes]:
             for start in range(0, len(data), 500):
                 yield data[start : start + 500]
 
@@ -169,7 +171,7 @@ def test_a_body_over_the_limit_without_a_length_is_cut_off(db: Database) -> None
 def test_a_crash_answers_a_problem_with_a_reference_and_no_traceback(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def boom(*_args, **_kwargs):
+    def boom(*_args: object, **_kwargs: object) -> NoReturn:
         raise RuntimeError("secret detail from /srv/portal/db.py")
 
     monkeypatch.setattr(lines_routes, "line_items", boom)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import sys
+from typing import Any
 
 import pytest
 
@@ -34,7 +35,7 @@ def test_valid_credentials_give_the_users_actor(db: Database, buyer: str) -> Non
 @pytest.mark.parametrize(
     ("username", "password"), [("bea", "wrong-password"), ("nobody", "whatever-1"), ("", "")]
 )
-def test_every_failure_gets_the_same_message(db: Database, buyer: str, username, password) -> None:
+def test_every_failure_gets_the_same_message(db: Database, buyer: str, username: str, password: str) -> None:
     with pytest.raises(AuthenticationError) as failure:
         authenticate(db, username, password, now=T0)
     assert str(failure.value) == "Invalid username or password, or the account is locked. Try again later."
@@ -165,7 +166,7 @@ def password_checks(db: Database, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     ids=["unknown user", "wrong password", "right password"],
 )
 def test_a_password_is_checked_with_no_database_connection_held(
-    db: Database, buyer: str, password_checks: list[int], username, password
+    db: Database, buyer: str, password_checks: list[int], username: str, password: str
 ) -> None:
     with contextlib.suppress(AuthenticationError):
         authenticate(db, username, password, now=T0)
@@ -185,7 +186,7 @@ def test_a_password_check_during_a_lockout_holds_no_database_connection(
     assert password_checks == [0]
 
 
-def _limit(monkeypatch: pytest.MonkeyPatch, **limits) -> None:
+def _limit(monkeypatch: pytest.MonkeyPatch, **limits: Any) -> None:
     no_pause = dt.timedelta(0)  # the pause itself is a unit test's business
     monkeypatch.setattr(auth, "LOGIN_LIMITER", LoginLimiter(LoginLimits(**limits, refusal_delay=no_pause)))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -36,7 +37,13 @@ def client(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient
         yield client
 
 
-def _start(client: TestClient, *, ticket_cookie=None, url_ticket=None, headers=SAME_ORIGIN):
+def _start(
+    client: TestClient,
+    *,
+    ticket_cookie: str | None = None,
+    url_ticket: str | None = None,
+    headers: dict[str, str] = SAME_ORIGIN,
+) -> httpx.Response:
     params = {"next": "/backorders"} | ({"ticket": url_ticket} if url_ticket else {})
     cookies = {server.TICKET_COOKIE: ticket_cookie} if ticket_cookie else {}
     client.cookies.clear()
@@ -76,7 +83,9 @@ def _logged_in(db: Database, actor: Actor) -> str:
     return exchange_ticket(db, begin_login(db, actor))  # type: ignore[return-value]
 
 
-def _end(client: TestClient, cookie, method="POST", headers=SAME_ORIGIN):
+def _end(
+    client: TestClient, cookie: str, method: str = "POST", headers: dict[str, str] = SAME_ORIGIN
+) -> httpx.Response:
     client.cookies.clear()
     client.cookies.set(COOKIE_NAME, cookie)
     return client.request(method, server.END_PATH, headers=headers)
@@ -110,7 +119,7 @@ def test_logout_by_a_link_is_not_possible(db: Database, bea: Actor, client: Test
     ids=["cross-site", "same-site", "foreign origin", "null origin", "no headers"],
 )
 def test_a_logout_post_from_elsewhere_is_refused(
-    db: Database, bea: Actor, client: TestClient, headers
+    db: Database, bea: Actor, client: TestClient, headers: dict[str, str]
 ) -> None:
     cookie = _logged_in(db, bea)
     assert _end(client, cookie, headers=headers).status_code == 403

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select
 
+from db.base import Base
 from db.engine import Database
 from db.models import AuditEvent, Item
 from portal import backup
@@ -22,7 +23,7 @@ from tests.builders import small_world
 SYSTEM = Actor.system("test")
 
 
-def _count(url: str, model) -> int:
+def _count(url: str, model: type[Base]) -> int:
     engine = create_engine(url)
     with engine.connect() as conn:
         n = conn.execute(select(func.count()).select_from(model)).scalar_one()
@@ -83,7 +84,7 @@ def test_backup_never_overwrites_a_file(sqlite_url: str, tmp_path: Path) -> None
 
 @pytest.mark.parametrize("umask", [0o022, 0o000])
 def test_a_backup_file_is_readable_by_its_owner_only_whatever_the_umask(
-    sqlite_url: str, tmp_path: Path, umask
+    sqlite_url: str, tmp_path: Path, umask: int
 ) -> None:
     previous = os.umask(umask)
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -164,7 +165,9 @@ def test_a_comment_with_a_control_character_is_refused_with_a_message(
 
 
 @pytest.mark.parametrize("action", [acknowledge_alerts, resolve_alerts, unsnooze_alerts])
-def test_a_supplier_user_cannot_work_alerts(db: Database, world: BuyerWorld, action) -> None:
+def test_a_supplier_user_cannot_work_alerts(
+    db: Database, world: BuyerWorld, action: Callable[..., object]
+) -> None:
     own = _alert_ids(db, po_line_id=world.late_line_id)["PROJECTED_LATE"]
     with pytest.raises(PermissionDenied):
         action(db, world.acme_user, [own])
@@ -424,7 +427,9 @@ ERP_POS = (
         ),
     ],
 )
-def test_headers_that_differ_from_ours_get_the_closest_of_our_columns(kind, suggested) -> None:
+def test_headers_that_differ_from_ours_get_the_closest_of_our_columns(
+    kind: str, suggested: dict[str, str]
+) -> None:
     assert needs_mapping(list(suggested), kind)
     assert suggest_mapping(list(suggested), kind) == suggested
 
@@ -451,7 +456,7 @@ def test_a_remembered_mapping_wins_over_the_suggestion() -> None:
         ({"a": "price"}, "unknown column(s) price"),
     ],
 )
-def test_a_mapping_that_cannot_work_is_refused(mapping, problem) -> None:
+def test_a_mapping_that_cannot_work_is_refused(mapping: dict[str, str], problem: str) -> None:
     with pytest.raises(ValidationError, match=problem.replace("(", r"\(").replace(")", r"\)")):
         check_mapping(mapping, "pos")
 

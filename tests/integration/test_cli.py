@@ -201,7 +201,7 @@ def test_python_dash_m_portal_runs_as_a_program(sqlite_url: str) -> None:
     ],
 )
 def test_a_bad_number_is_a_row_error_on_stderr_not_a_traceback(
-    cli: Callable[..., int], tmp_path: Path, capsys: pytest.CaptureFixture[str], cell, shown
+    cli: Callable[..., int], tmp_path: Path, capsys: pytest.CaptureFixture[str], cell: str, shown: str
 ) -> None:
     cli("import", "suppliers", write(tmp_path, "s.csv", SUPPLIERS_CSV))
     cli("import", "items", write(tmp_path, "i.csv", ITEMS_CSV))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,7 +106,7 @@ def test_sixteen_concurrent_writers_lose_nothing(postgres_db: Database) -> None:
     assert len(jobs) == WRITERS
     errors: list[BaseException] = []
 
-    def run(job, i) -> None:
+    def run(job: Callable[[int], object], i: int) -> None:
         try:
             job(i)
         except BaseException as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import string
+from collections.abc import Callable
 
 import pandas as pd
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from db.base import Base
 from db.engine import Database
 from db.models import Item, PoLine
 from portal.core.domain import PortalError
@@ -36,7 +38,7 @@ POS_HEADER = [
 ]
 
 
-def count(db: Database, model) -> int:
+def count(db: Database, model: type[Base]) -> int:
     with db.read() as session:
         return int(session.scalars(select(func.count()).select_from(model)).one())
 
@@ -64,7 +66,7 @@ def base(sqlite_db: Database) -> Database:
 
 @FUZZ
 @given(data=st.binary(max_size=2000), name=st.sampled_from(["f.csv", "f.xlsx", "f.txt", "f", "f.pdf"]))
-def test_random_bytes_are_refused_or_imported_never_a_crash(base, data: bytes, name: str) -> None:
+def test_random_bytes_are_refused_or_imported_never_a_crash(base: Database, data: bytes, name: str) -> None:
     before = count(base, Item)
     _outcome, written = try_import(base, data, name, "items")
     assert count(base, Item) == before + written
@@ -106,7 +108,7 @@ cell = st.one_of(
     bom=st.booleans(),
 )
 def test_every_pos_file_is_written_whole_or_not_at_all(
-    base, rows: list[list[str]], sep: str, bom: bool
+    base: Database, rows: list[list[str]], sep: str, bom: bool
 ) -> None:
     frame = pd.DataFrame(rows, columns=POS_HEADER)
     text = frame.to_csv(index=False, sep=sep)
@@ -119,7 +121,7 @@ def test_every_pos_file_is_written_whole_or_not_at_all(
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
-def test_a_file_in_a_wide_encoding_is_refused_with_a_message(base, encoding: str) -> None:
+def test_a_file_in_a_wide_encoding_is_refused_with_a_message(base: Database, encoding: str) -> None:
     data = ITEMS_CSV.replace("SKU-1", "SKU-9").encode(encoding)
     assert try_import(base, data, "items.csv", "items") == ("refused", 0)
 
@@ -164,7 +166,7 @@ def test_a_100000_row_file_with_one_bad_row_writes_nothing(base: Database) -> No
     assert count(base, Item) == 2
 
 
-def _workbook(build) -> bytes:
+def _workbook(build: Callable[[Workbook], None]) -> bytes:
     book = Workbook()
     build(book)
     buffer = io.BytesIO()
@@ -173,7 +175,7 @@ def _workbook(build) -> bytes:
 
 
 def test_a_workbook_with_merged_cells_reports_the_empty_cells(base: Database) -> None:
-    def build(book):
+    def build(book: Workbook) -> None:
         sheet = book.active
         sheet.append(["sku", "description"])
         sheet.append(["SKU-M1", "merged description"])
@@ -186,7 +188,7 @@ def test_a_workbook_with_merged_cells_reports_the_empty_cells(base: Database) ->
 
 
 def test_a_workbook_with_several_sheets_takes_the_kinds_sheet(base: Database) -> None:
-    def build(book):
+    def build(book: Workbook) -> None:
         book.active.title = "Read me"
         book.active.append(["This workbook holds items on the next sheet"])
         items = book.create_sheet("items")
@@ -202,7 +204,7 @@ def test_an_empty_workbook_is_refused(base: Database) -> None:
 
 @FUZZ
 @given(text=st.text(alphabet=string.printable + "éü€\x00", max_size=300))
-def test_random_text_as_csv_never_crashes(base, text: str) -> None:
+def test_random_text_as_csv_never_crashes(base: Database, text: str) -> None:
     before = count(base, Item)
     try:
         _outcome, written = try_import(base, text.encode("utf-8"), "items.csv", "items")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from db.base import Base
 from db.engine import Database
 from db.models import Backorder, Item, PoLine, ProductionReport, ProductionSchedule, Supplier, SupplierContact
 from portal.core.domain import LineStatus, PermissionDenied
@@ -25,7 +26,7 @@ from tests.builders import (
 SYSTEM = Actor.system("test")
 
 
-def count(db: Database, model) -> int:
+def count(db: Database, model: type[Base]) -> int:
     with db.read() as session:
         return int(session.scalars(select(func.count()).select_from(model)).one())
 
@@ -192,7 +193,9 @@ def test_receipts_in_full_mark_the_line_received(db: Database) -> None:
 
 
 @pytest.mark.parametrize(("threshold", "expected"), [(0.98, LineStatus.OPEN), (0.90, LineStatus.RECEIVED)])
-def test_receipts_mark_a_line_received_by_the_admins_in_full_threshold(db, threshold, expected) -> None:
+def test_receipts_mark_a_line_received_by_the_admins_in_full_threshold(
+    db: Database, threshold: float, expected: LineStatus
+) -> None:
     from portal.services.settings import update_settings
 
     world = small_world(db)

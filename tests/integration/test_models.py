@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import insert
@@ -32,7 +33,7 @@ def _base(session: Session) -> tuple[int, int, int]:
     return supplier.id, item.id, line.id
 
 
-def _fails(db: Database, build) -> None:
+def _fails(db: Database, build: Callable[[Session, int, int, int], object]) -> None:
     with db.write() as session:
         ids = _base(session)
         session.commit()
@@ -101,7 +102,7 @@ def test_negative_output_is_refused(db: Database) -> None:
 
 
 def test_two_current_reports_for_one_line_and_day_are_refused(db: Database) -> None:
-    def build(s, sid, iid, lid):
+    def build(s: Session, sid: int, iid: int, lid: int) -> None:
         s.execute(
             insert(ProductionReport),
             [

@@ -13,7 +13,9 @@ import html
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from email.message import EmailMessage
+from typing import Any, NoReturn
 
 import pytest
 from sqlalchemy import select, text, update
@@ -23,7 +25,7 @@ from db.models import Alert, JobLock, User, utcnow
 from db.models import Notification as NotificationRow
 from portal.cli import main
 from portal.core.domain import AlertRule, PermissionDenied, Role, Severity, ValidationError
-from portal.core.notifications import message_id
+from portal.core.notifications import NotifySettings, message_id
 from portal.services import locks, planning, scheduler
 from portal.services import notifications as notify
 from portal.services.access import Actor
@@ -89,7 +91,7 @@ def _world_on(db: Database, box: Mailbox) -> SmallWorld:
     return w
 
 
-def run(db: Database, as_of: dt.date = AS_OF, now: dt.datetime = NOW, **kwargs) -> notify.NotifyRun:
+def run(db: Database, as_of: dt.date = AS_OF, now: dt.datetime = NOW, **kwargs: Any) -> notify.NotifyRun:
     return notify.sweep_and_notify(db, SYSTEM, as_of, now=now, **kwargs)
 
 
@@ -112,7 +114,7 @@ def plan_only(db: Database, as_of: dt.date = AS_OF) -> None:
     notify.plan_pending(db, as_of=as_of, now=NOW)
 
 
-def live_settings(db: Database):
+def live_settings(db: Database) -> NotifySettings:
     with db.read() as session:
         return notify.load_notify_settings(session).settings
 
@@ -405,7 +407,7 @@ def test_a_buyer_following_a_supplier_gets_only_its_alerts_and_the_backorder_ale
     ],
 )
 def test_only_admins_see_the_log_change_settings_or_run_the_job(
-    sqlite_db: Database, sqlite_world: SmallWorld, call
+    sqlite_db: Database, sqlite_world: SmallWorld, call: Callable[[Database], object]
 ) -> None:
     with pytest.raises(PermissionDenied):
         call(sqlite_db)
@@ -542,7 +544,7 @@ def test_no_mail_server_never_fails_the_sweep(db: Database, world: SmallWorld, m
 def test_a_planning_error_is_reported_and_the_sweep_is_kept(
     sqlite_db: Database, sqlite_world: SmallWorld, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(*args, **kwargs):
+    def broken(*args: object, **kwargs: object) -> NoReturn:
         raise RuntimeError("template exploded")
 
     monkeypatch.setattr(notify, "plan_notifications", broken)
@@ -580,12 +582,12 @@ class Crash(BaseException):
 class CrashingTransport(notify.LiveTransport):
     """Real SMTP, but the process dies on the message after ``survive`` sent ones."""
 
-    def __init__(self, settings, survive: int, *, after_the_server_accepted: bool) -> None:
+    def __init__(self, settings: NotifySettings, survive: int, *, after_the_server_accepted: bool) -> None:
         super().__init__(settings)
         self.survive, self.after = survive, after_the_server_accepted
         self.count = 0
 
-    def send_email(self, message, sender, recipient) -> None:
+    def send_email(self, message: EmailMessage, sender: str, recipient: str) -> None:
         if self.count == self.survive:
             if self.after:
                 super().send_email(message, sender, recipient)
@@ -641,13 +643,13 @@ def test_a_crash_before_sending_leaves_the_message_to_an_admin_retry_and_it_arri
 # ------------------------------------------------------------------------------ one sweep at a time
 
 
-def _watch_sweeps(monkeypatch: pytest.MonkeyPatch, until_second_waits) -> list[str]:
+def _watch_sweeps(monkeypatch: pytest.MonkeyPatch, until_second_waits: Callable[[], None]) -> list[str]:
     """Record sweep starts and ends; the first sweep holds on until the second is seen waiting."""
     events: list[str] = []
     guard = threading.Lock()
     real = planning.sweep
 
-    def watched(db: Database, actor: Actor, as_of=None):
+    def watched(db: Database, actor: Actor, as_of: dt.date | None = None) -> planning.SweepResult:
         with guard:
             events.append("start")
             first = events.count("start") == 1
@@ -684,7 +686,7 @@ def _two_at_once(db: Database) -> list[notify.NotifyRun]:
     return results
 
 
-def _wait_for(condition, what: str) -> None:
+def _wait_for(condition: Callable[[], bool], what: str) -> None:
     # A synchronisation point, not a timing assertion: give up only after a generous while.
     for _ in range(600):
         if condition():
@@ -728,7 +730,7 @@ def test_two_sweeps_started_at_once_on_sqlite_run_one_after_the_other(
         refused = threading.Event()
         real_try = locks._try_row
 
-        def noting_refusals(*args, **kwargs):
+        def noting_refusals(*args: Any, **kwargs: Any) -> Any:
             other = real_try(*args, **kwargs)
             if other is not None:
                 refused.set()

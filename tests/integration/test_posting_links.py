@@ -104,7 +104,7 @@ def test_a_revoked_posting_link_is_refused(db: Database, world: SmallWorld) -> N
 
 
 @pytest.mark.parametrize("change", ["flip", "cut", "empty", "other"])
-def test_a_tampered_or_unknown_posting_link_is_refused(db: Database, world: SmallWorld, change) -> None:
+def test_a_tampered_or_unknown_posting_link_is_refused(db: Database, world: SmallWorld, change: str) -> None:
     _link_id, secret = create_posting_link(db, world.admin, world.acme_id, now=NOW)
     bad = {
         "flip": secret[:-1] + ("A" if secret[-1] != "A" else "B"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
+from collections.abc import Callable
 
 import pandas as pd
 import pytest
@@ -33,9 +34,11 @@ from portal.queries.line_detail import line_detail
 from portal.queries.lines import LineFilter, line_choices, open_lines, output_sheet, recent_working_days
 from portal.services.access import Actor
 from portal.services.alerts import comment_on_alert
+from portal.services.imports import ImportResult
 from portal.services.production import (
     CorrectionNeeded,
     ScheduleConflict,
+    ScheduleResult,
     implied_end_date,
     post_report,
     post_reports,
@@ -97,7 +100,17 @@ def count_reports(db: Database) -> int:
         return int(session.scalars(select(func.count(ProductionReport.id))).one())
 
 
-def revise(db: Database, who: Actor, line_id, *, end, reason=None, expected=1, start=MON, output=100):
+def revise(
+    db: Database,
+    who: Actor,
+    line_id: int,
+    *,
+    end: dt.date,
+    reason: str | None = None,
+    expected: int | None = 1,
+    start: dt.date = MON,
+    output: int = 100,
+) -> ScheduleResult:
     return revise_schedule(
         db,
         who,
@@ -155,7 +168,7 @@ def test_moving_the_end_date_later_needs_a_reason(db: Database, world: SmallWorl
     ],
 )
 def test_a_schedule_is_checked_like_an_imported_one(
-    db: Database, world: SmallWorld, start, output, end, message
+    db: Database, world: SmallWorld, start: dt.date, output: int, end: dt.date, message: str
 ) -> None:
     line = world.line_ids["PO-1/1"]
     with pytest.raises(ValidationError, match=re.escape(message)):
@@ -209,7 +222,7 @@ def test_the_unique_revision_constraint_turns_a_lost_race_into_the_same_conflict
     real_latest = production._latest_schedule
     calls: list[int] = []
 
-    def stale_then_real(session: Session, line_id):
+    def stale_then_real(session: Session, line_id: int) -> object:
         calls.append(line_id)
         return _FakeRevision(1) if len(calls) == 1 else real_latest(session, line_id)
 
@@ -361,7 +374,9 @@ def test_posting_a_day_writes_the_report_audits_it_and_starts_production(
         (dt.date(2026, 2, 28), "Date (2026-02-28) is not a working day for this supplier"),
     ],
 )
-def test_a_future_day_or_a_day_off_is_refused(db: Database, world: SmallWorld, day, message) -> None:
+def test_a_future_day_or_a_day_off_is_refused(
+    db: Database, world: SmallWorld, day: dt.date, message: str
+) -> None:
     before = count_reports(db)
     with pytest.raises(ValidationError, match=re.escape(message)):
         post_report(db, world.acme_user, world.line_ids["PO-1/2"], report_date=day, good_qty=5, today=TODAY)
@@ -538,7 +553,7 @@ def test_one_foreign_line_in_a_grid_refuses_the_whole_grid(db: Database, world: 
     assert count_reports(db) == before
 
 
-def _refusals(action, line_id: int) -> str:
+def _refusals(action: Callable[[int], object], line_id: int) -> str:
     try:
         action(line_id)
     except PortalError as exc:
@@ -550,15 +565,15 @@ def test_another_suppliers_line_reads_exactly_like_a_line_that_does_not_exist(
     db: Database, world: SmallWorld
 ) -> None:
     # PO-1/2 is ACME's; PO-8/1 does not exist. BOLT's user must not learn that PO-1 exists.
-    def grid(po: str):
+    def grid(po: str) -> ImportResult:
         rows = [{"po_number": po, "line": 1, "good_qty": 5}]
         return post_reports(db, world.bolt_user, rows, report_date=THU, today=TODAY, dry_run=True)
 
-    def upload(po: str):
+    def upload(po: str) -> ImportResult:
         text = f"po_number,line,date,good_qty\n{po},1,{THU.isoformat()},5\n"
         return load(db, world.bolt_user, "reports", text)
 
-    def schedule_upload(po: str):
+    def schedule_upload(po: str) -> ImportResult:
         text = f"po_number,line,start_date,daily_output,estimated_end_date\n{po},1,2026-03-02,5,2026-03-30\n"
         return load(db, world.bolt_user, "schedules", text)
 
@@ -645,7 +660,7 @@ def test_a_supplier_sees_and_answers_only_the_alerts_of_its_own_lines(
     ],
 )
 def test_a_grid_row_with_a_bad_number_is_a_row_error_and_nothing_is_posted(
-    db: Database, world: SmallWorld, good, rejected, column, reason
+    db: Database, world: SmallWorld, good: object, rejected: object, column: str, reason: str
 ) -> None:
     rows = [{"po_number": "PO-1", "line": 2, "good_qty": good, "rejected_qty": rejected}]
     before = count_reports(db)

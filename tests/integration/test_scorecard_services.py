@@ -83,7 +83,9 @@ def test_a_supplier_user_cannot_read_another_suppliers_scorecard(db: Database, w
 
 
 @pytest.mark.parametrize("query", ["ranking", "compare"])
-def test_a_supplier_user_cannot_rank_or_compare_suppliers(db: Database, world: SmallWorld, query) -> None:
+def test_a_supplier_user_cannot_rank_or_compare_suppliers(
+    db: Database, world: SmallWorld, query: str
+) -> None:
     with pytest.raises(PermissionDenied):
         if query == "ranking":
             supplier_ranking(db, world.acme_user, today=AS_OF)
@@ -175,7 +177,7 @@ def test_a_months_export_has_rates_as_fractions_and_empty_cells_where_there_is_n
 
 
 @pytest.mark.parametrize("period", ["2026-13", "March", "2026-3"])
-def test_the_export_period_must_be_a_month(db: Database, world: SmallWorld, period) -> None:
+def test_the_export_period_must_be_a_month(db: Database, world: SmallWorld, period: str) -> None:
     with pytest.raises(ValidationError, match="YYYY-MM"):
         export_frame(db, world.manager, "scorecards", period=period)
 
@@ -220,7 +222,9 @@ def test_weights_that_do_not_sum_to_100_are_refused_and_nothing_is_stored(
         ({"nonsense": 1}, "Unknown setting"),
     ],
 )
-def test_bad_settings_are_refused_with_a_reason(db: Database, world: SmallWorld, changes, message) -> None:
+def test_bad_settings_are_refused_with_a_reason(
+    db: Database, world: SmallWorld, changes: dict[str, object], message: str
+) -> None:
     with pytest.raises(ValidationError, match=message):
         update_settings(db, world.admin, changes)
 

@@ -13,7 +13,7 @@ from db.engine import Database
 from db.models import AuditEvent, ScorecardSnapshot, ScorecardTotal
 from portal.core.domain import PermissionDenied
 from portal.demo.load import load_demo_world
-from portal.queries.scorecards import scorecard_months, supplier_ranking
+from portal.queries.scorecards import Ranking, scorecard_months, supplier_ranking
 from portal.services.access import Actor
 from portal.services.scorecards import refresh_scorecards
 from portal.services.settings import update_settings
@@ -35,7 +35,7 @@ def demo(db: Database) -> Database:
     return db
 
 
-def _table(ranking) -> pd.DataFrame:
+def _table(ranking: Ranking) -> pd.DataFrame:
     return ranking.table[COMPARED].set_index("code").sort_index()
 
 

@@ -23,7 +23,7 @@ def bea(db: Database) -> Actor:
     return Actor(user_id, "bea", Role.BUYER, display_name="Bea")
 
 
-def login(db: Database, actor: Actor, now=T0) -> str:
+def login(db: Database, actor: Actor, now: dt.datetime = T0) -> str:
     cookie = exchange_ticket(db, begin_login(db, actor, "pytest", now=now), now=now)
     assert cookie is not None
     return cookie

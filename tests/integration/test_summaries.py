@@ -86,11 +86,11 @@ batch = st.dictionaries(
     batches=st.lists(st.tuples(batch, st.sampled_from(["form", "grid", "import"])), min_size=1, max_size=5),
 )
 def test_a_summary_kept_through_random_posts_and_corrections_equals_a_fold_of_the_reports(
-    db, world, quantity, batches
+    db: Database, world: SmallWorld, quantity: int, batches: list[tuple[dict[int, tuple[int, int]], str]]
 ) -> None:
     line_id = new_line(db, quantity)
     with db.read() as session:
-        po = session.get(PoLine, line_id).po_number
+        po = session.get_one(PoLine, line_id).po_number
     for days, how in batches:
         rows = [
             {"po_number": po, "line": 1, "date": WORKING_DAYS[i], "good_qty": g, "rejected_qty": r}

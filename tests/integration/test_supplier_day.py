@@ -78,7 +78,7 @@ def test_a_grid_post_checks_each_row_against_its_suppliers_own_today(db: Databas
 
 @pytest.mark.parametrize("zone", ["Mars/Olympus", "asia/shanghai", "UTC+8", ""])
 def test_a_time_zone_that_is_not_iana_is_refused_and_nothing_changes(
-    db: Database, world: SmallWorld, zone
+    db: Database, world: SmallWorld, zone: str
 ) -> None:
     with pytest.raises(ValidationError, match="not an IANA time zone"):
         set_supplier_timezone(db, world.admin, world.acme_id, zone)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Button, Widget
 
 from db.engine import Database
 from portal.services.api_tokens import actor_for_token, my_api_tokens
@@ -19,13 +20,13 @@ def fresh_caches() -> None:
     st.cache_data.clear()
 
 
-def _run(at: AppTest) -> AppTest:
+def _run(at: AppTest | Widget) -> AppTest:
     at = at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
 
-def _button(at: AppTest, label: str):
+def _button(at: AppTest, label: str) -> Button:
     return next(b for b in at.button if b.label == label)
 
 

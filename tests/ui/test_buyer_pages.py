@@ -39,7 +39,7 @@ def link_labels(at: AppTest) -> list[str]:
     return labels
 
 
-def open_page(monkeypatch: pytest.MonkeyPatch, url, who: Actor, name: str, **query: str) -> AppTest:
+def open_page(monkeypatch: pytest.MonkeyPatch, url: str, who: Actor, name: str, **query: str) -> AppTest:
     at = app_as(monkeypatch, url, who)
     at.switch_page(f"{BUYER}/{name}.py")
     at.query_params.update(query)

@@ -27,7 +27,7 @@ def test_login_page_logs_a_buyer_in(
 
 @pytest.mark.parametrize("username", ["buyer", "nobody"])
 def test_a_failed_login_shows_one_generic_message(
-    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld, username
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld, username: str
 ) -> None:
     at = app_as(monkeypatch, sqlite_url)
     at.text_input(key="login.username").input(username)

@@ -156,7 +156,7 @@ def test_the_scorecard_shows_every_number_with_what_it_is_computed_from(
     ],
 )
 def test_each_number_drills_down_to_the_lines_behind_it(
-    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld, number, labels
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld, number: str, labels: list[str]
 ) -> None:
     at = open_page(
         monkeypatch,

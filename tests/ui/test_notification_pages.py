@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -67,11 +68,11 @@ def page(monkeypatch: pytest.MonkeyPatch, url: str, who: Actor, path: str) -> Ap
     return at
 
 
-def by_label(widgets, label: str):
+def by_label(widgets: Iterable[Any], label: str) -> Any:
     return next(w for w in widgets if w.label == label)
 
 
-def rerun(target) -> AppTest:
+def rerun(target: Any) -> AppTest:
     """Run the app again (after a widget change or a click), as the browser would."""
     at = target.run()
     assert not at.exception, [e.value for e in at.exception]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from db.engine import Database
 from portal.services.access import Actor
@@ -18,7 +19,7 @@ def world(sqlite_db: Database) -> SmallWorld:
     return small_world(sqlite_db)
 
 
-def open_link(monkeypatch: pytest.MonkeyPatch, url: str, secret: str):
+def open_link(monkeypatch: pytest.MonkeyPatch, url: str, secret: str) -> AppTest:
     at = app_as(monkeypatch, url)
     at.query_params["link"] = secret
     at.switch_page(PAGE).run()

@@ -7,11 +7,13 @@ days up to today, so the tests post for the first of them, whatever the date the
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
 import pytest
 import streamlit as st
 from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
 
 from db.engine import Database
 from db.models import AlertComment, PoLine, ProductionReport, ProductionSchedule
@@ -34,7 +36,7 @@ def world(sqlite_db: Database) -> SmallWorld:
     return small_world(sqlite_db)
 
 
-def open_page(monkeypatch: pytest.MonkeyPatch, url, world: SmallWorld, name: str):
+def open_page(monkeypatch: pytest.MonkeyPatch, url: str, world: SmallWorld, name: str) -> AppTest:
     at = app_as(monkeypatch, url, world.acme_user, page=f"{PAGES}/{name}.py")
     assert not at.exception, [e.message for e in at.exception]
     return at
@@ -44,7 +46,7 @@ def last_working_day(db: Database, world: SmallWorld) -> dt.date:
     return recent_working_days(db, world.acme_user, dt.date.today(), count=1)[0]
 
 
-def table_with(at, column: str) -> pd.DataFrame:
+def table_with(at: AppTest, column: str) -> pd.DataFrame:
     """The first table on the page with ``column`` (plain st.dataframe tables carry no key)."""
     for frame in at.dataframe:
         if column in frame.value.columns:
@@ -128,7 +130,7 @@ def test_selecting_a_line_takes_me_to_its_schedule(
 # --------------------------------------------------------------------------- schedules
 
 
-def schedule_page(monkeypatch: pytest.MonkeyPatch, url, world: SmallWorld, line: str):
+def schedule_page(monkeypatch: pytest.MonkeyPatch, url: str, world: SmallWorld, line: str) -> AppTest:
     at = open_page(monkeypatch, url, world, "schedule")
     at.selectbox(key="schedule.line").select(world.line_ids[line]).run()
     return at
@@ -215,7 +217,7 @@ def test_the_schedule_form_shows_the_implied_end_date_as_i_type(
 # --------------------------------------------------------------------------- daily output
 
 
-def edit_grid(at, rows: dict[int, dict]) -> None:
+def edit_grid(at: AppTest, rows: dict[int, dict[str, object]]) -> None:
     """Type into the grid as a browser would: the data editor's edit state, before the next run."""
     at.session_state["daily_output.grid.0"] = {"edited_rows": rows, "added_rows": [], "deleted_rows": []}
 
@@ -325,7 +327,7 @@ def test_the_correction_tick_appears_below_the_grid_so_the_rows_do_not_move(
     assert grid_at < tick_at
 
 
-def _walk(node):
+def _walk(node: Any) -> list[Any]:
     """Every element under ``node``, in the order the page shows them."""
     out = []
     for child in getattr(node, "children", {}).values():

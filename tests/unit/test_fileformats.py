@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import pandas as pd
 import pytest
 
-from portal.core.fileformats import FileFormatError, TooManyRows, check_rows, read_table
+from portal.core.fileformats import CheckedTable, FileFormatError, TooManyRows, check_rows, read_table
 
 POS_HEADER = "po_number,line,supplier_code,sku,quantity,order_date,need_by_date,promised_date,transit_days"
 GOOD_POS_ROW = "PO-1,1,ACME,SKU-1,100,2026-01-05,2026-03-01,,"
 
 
-def check(kind: str, csv_text: str, filename: str = "file.csv"):
+def check(kind: str, csv_text: str, filename: str = "file.csv") -> CheckedTable:
     return check_rows(read_table(csv_text.encode("utf-8"), filename, kind), kind)
 
 
@@ -202,7 +203,9 @@ def _items_xlsx(rows: int) -> bytes:
 
 
 @pytest.mark.parametrize(("make", "name"), [(_items_csv, "items.csv"), (_items_xlsx, "items.xlsx")])
-def test_a_file_over_the_row_limit_is_refused_with_the_limit_in_words(make, name: str) -> None:
+def test_a_file_over_the_row_limit_is_refused_with_the_limit_in_words(
+    make: Callable[[int], bytes], name: str
+) -> None:
     assert len(read_table(make(25), name, "items", max_rows=25)) == 25
     with pytest.raises(TooManyRows, match="more than 25 rows; split it into files of at most 25 rows"):
         read_table(make(26), name, "items", max_rows=25)

@@ -13,6 +13,7 @@ import pytest
 from portal.core.domain import ValidationError
 from portal.sim.factory import (
     Dynamics,
+    Truth,
     World,
     WorldParams,
     check_parameters,
@@ -75,7 +76,7 @@ def world(
     return World(start=START, suppliers=suppliers, lines=pd.DataFrame(rows), outages=frame)
 
 
-def completion_w(truth) -> list[int]:
+def completion_w(truth: Truth) -> list[int]:
     days = truth.lines["completion_date"].to_numpy().astype("datetime64[D]")
     return np.busday_count(np.datetime64(START), days).tolist()
 
@@ -181,7 +182,9 @@ def test_a_random_world_keeps_its_own_books() -> None:
         (WorldParams(), Dynamics(), 0, "step_days must be 1 or more (got 0)"),
     ],
 )
-def test_impossible_parameters_are_refused_naming_which(params, dynamics, step, says) -> None:
+def test_impossible_parameters_are_refused_naming_which(
+    params: WorldParams, dynamics: Dynamics, step: int, says: str
+) -> None:
     with pytest.raises(ValidationError) as caught:
         check_parameters(params, dynamics, step)
     assert says in str(caught.value)

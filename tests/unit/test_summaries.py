@@ -54,7 +54,9 @@ def row_of(summary: LineSummary, line_id: int) -> dict[str, object]:
     st.lists(st.tuples(history, st.integers(1, 6000)), min_size=1, max_size=6),
     st.sampled_from([3, 10, 20]),
 )
-def test_summaries_folded_post_by_post_equal_the_bulk_builder_bit_for_bit(lines, span) -> None:
+def test_summaries_folded_post_by_post_equal_the_bulk_builder_bit_for_bit(
+    lines: list[tuple[dict[int, tuple[int, int]], int]], span: int
+) -> None:
     histories = {i + 1: as_reports(i + 1, days) for i, (days, _) in enumerate(lines)}
     quantities = pd.Series({i + 1: qty for i, (_, qty) in enumerate(lines)})
     bulk = summarize_frame(frame_of(histories).sample(frac=1.0, random_state=1), quantities, span)
@@ -74,7 +76,9 @@ def test_summaries_folded_post_by_post_equal_the_bulk_builder_bit_for_bit(lines,
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(history, st.integers(1, 6000)), min_size=1, max_size=6))
-def test_statistics_from_summaries_equal_the_ones_from_raw_reports(lines) -> None:
+def test_statistics_from_summaries_equal_the_ones_from_raw_reports(
+    lines: list[tuple[dict[int, tuple[int, int]], int]],
+) -> None:
     histories = {i + 1: as_reports(i + 1, days) for i, (days, _) in enumerate(lines)}
     quantities = pd.Series({i + 1: qty for i, (_, qty) in enumerate(lines)})
     reports = frame_of(histories)
@@ -95,7 +99,9 @@ def test_statistics_from_summaries_equal_the_ones_from_raw_reports(lines) -> Non
 
 @settings(max_examples=60, deadline=None)
 @given(history, st.integers(1, 6000))
-def test_one_summarys_plain_python_statistics_are_the_vectorized_ones_exactly(days, qty) -> None:
+def test_one_summarys_plain_python_statistics_are_the_vectorized_ones_exactly(
+    days: dict[int, tuple[int, int]], qty: int
+) -> None:
     summary = summarize(as_reports(1, days), qty, 10)
     vector = report_stats(pd.DataFrame([summary.as_row(1)])).iloc[0]
     scalar = line_stats(summary)

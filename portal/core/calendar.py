@@ -53,6 +53,13 @@ def to_date(value: np.datetime64 | pd.Timestamp | dt.date | None) -> dt.date | N
     return None if pd.isna(ts) else ts.date()
 
 
+def _real_day(value: np.datetime64) -> dt.date:
+    """A day numpy computed from a real day (never NaT), as a ``datetime.date``."""
+    day = to_date(value)
+    assert day is not None, value
+    return day
+
+
 @lru_cache(maxsize=4096)
 def public_holidays(country: str | None, first_year: int, last_year: int) -> tuple[dt.date, ...]:
     """The public holidays of ``country`` (ISO code) in the years given; () if unknown."""
@@ -86,14 +93,14 @@ class WorkCalendar:
         cls,
         country: str | None,
         weekmask: str | None = None,
-        closures: Iterable[dt.date] = (),
+        closures: Iterable[dt.date | None] = (),
         years: tuple[int, int] | None = None,
     ) -> WorkCalendar:
         """A supplier's calendar; ``years`` bounds the public holidays loaded."""
         first, last = years or default_holiday_years()
-        days = set(public_holidays(country, first, last)) | {to_date(d) for d in closures if d is not None}
-        days.discard(None)
-        return cls(weekmask=weekmask or DEFAULT_WEEKMASK, holidays=tuple(sorted(days)))  # type: ignore[arg-type]
+        closed = {to_date(d) for d in closures if d is not None}
+        days = set(public_holidays(country, first, last)) | {d for d in closed if d is not None}
+        return cls(weekmask=weekmask or DEFAULT_WEEKMASK, holidays=tuple(sorted(days)))
 
     def is_working_day(self, day: dt.date) -> bool:
         return bool(np.is_busday(np.datetime64(day, "D"), busdaycal=self.busdaycal))
@@ -101,11 +108,11 @@ class WorkCalendar:
     def add_working_days(self, day: dt.date, n: int) -> dt.date:
         """The working day ``n`` working days after ``day`` (``day`` rolled forward first)."""
         out = np.busday_offset(np.datetime64(day, "D"), n, roll="forward", busdaycal=self.busdaycal)
-        return to_date(out)  # type: ignore[return-value]
+        return _real_day(out)
 
     def previous_working_day(self, day: dt.date) -> dt.date:
         out = np.busday_offset(np.datetime64(day, "D"), -1, roll="forward", busdaycal=self.busdaycal)
-        return to_date(out)  # type: ignore[return-value]
+        return _real_day(out)
 
     def working_days_between(self, start: dt.date, end: dt.date) -> int:
         """Working days in [start, end)."""
@@ -153,10 +160,10 @@ class CalendarSet:
     ) -> CalendarSet:
         """Build from ``suppliers`` (supplier_id, country, working_weekdays) and
         ``closures`` (supplier_id, closure_date)."""
-        by_supplier: dict[int, list[dt.date]] = {}
+        by_supplier: dict[int, list[dt.date | None]] = {}
         if closures is not None and len(closures):
             for sid, group in closures.groupby("supplier_id"):
-                by_supplier[int(sid)] = [to_date(d) for d in group["closure_date"]]  # type: ignore[misc]
+                by_supplier[int(sid)] = [to_date(d) for d in group["closure_date"]]
         first, last = years or default_holiday_years()
         cals: dict[int, WorkCalendar] = {}
         cache: dict[tuple[str | None, str], WorkCalendar] = {}

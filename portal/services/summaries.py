@@ -178,7 +178,9 @@ def refresh_after_reports(session: Session, posted: pd.DataFrame, span: int) -> 
         strict=True,
     ):
         rejected = 0 if rejected is None or pd.isna(rejected) else int(rejected)
-        by_line.setdefault(int(line_id), []).append((_day(day), int(good), rejected, bool(corrected)))  # type: ignore[arg-type]
+        report_date = _day(day)
+        assert report_date is not None, "a posted report has a date"
+        by_line.setdefault(int(line_id), []).append((report_date, int(good), rejected, bool(corrected)))
     line_ids = sorted(by_line)
     quantities: dict[int, int] = {}
     stored: dict[int, core.LineSummary] = {}
@@ -195,7 +197,7 @@ def refresh_after_reports(session: Session, posted: pd.DataFrame, span: int) -> 
             values: tuple[Any, ...] = tuple(row)  # line id, then LineSummary's fields in order
             stored[int(values[0])] = core.LineSummary(*values[1:])
     again: list[int] = []
-    appended: list[dict[str, object]] = []
+    appended: list[dict[str, Any]] = []
     for line_id in line_ids:
         quantity = int(quantities[line_id])
         summary = stored.get(line_id) or core.LineSummary(quantity=quantity, ewm_span=span)
@@ -210,7 +212,7 @@ def refresh_after_reports(session: Session, posted: pd.DataFrame, span: int) -> 
         else:
             again.append(line_id)
     if appended:
-        ids = [int(r["po_line_id"]) for r in appended]  # type: ignore[call-overload]
+        ids = [int(r["po_line_id"]) for r in appended]
         session.execute(delete(_S).where(_S.po_line_id.in_(ids)))
         for record in appended:
             del record["line_id"]

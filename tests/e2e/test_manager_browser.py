@@ -95,7 +95,9 @@ def test_a_manager_goes_from_the_ranking_to_a_scorecard_to_the_lines_behind_a_nu
     heading.scroll_into_view_if_needed()
     # The caption says "x of n receipts on time": the table lists those n receipts, all of this supplier's.
     basis = page.get_by_text(re.compile(r"^\d+ of [\d,]+ receipts? on time, rolling")).inner_text()
-    receipts = int(re.match(r"\d+ of ([\d,]+) receipt", basis).group(1).replace(",", ""))  # type: ignore[union-attr]
+    counted = re.match(r"\d+ of ([\d,]+) receipt", basis)
+    assert counted is not None, basis
+    receipts = int(counted.group(1).replace(",", ""))
     page.get_by_text(f"{receipts:,} row(s).").wait_for()
     shown = {cell for cell in grid_texts(page, 0) if re.fullmatch(r"PO-\d+/\d+", cell)}
     assert shown

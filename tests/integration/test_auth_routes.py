@@ -80,7 +80,9 @@ def test_a_cross_site_request_is_refused_even_with_a_ticket_cookie(
 
 
 def _logged_in(db: Database, actor: Actor) -> str:
-    return exchange_ticket(db, begin_login(db, actor))  # type: ignore[return-value]
+    cookie = exchange_ticket(db, begin_login(db, actor))
+    assert cookie is not None
+    return cookie
 
 
 def _end(

@@ -321,4 +321,4 @@ def test_a_post_kept_waiting_too_long_by_a_sweep_is_refused_and_writes_nothing(
     post_report(db, world.acme_user, line_id, report_date=TODAY, good_qty=30, today=TODAY)
     assert reports() == 1
     with db.read() as session:
-        assert session.get(LineForecast, line_id).produced == 30  # type: ignore[union-attr]
+        assert session.get_one(LineForecast, line_id).produced == 30

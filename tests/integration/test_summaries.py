@@ -134,9 +134,9 @@ def test_days_posted_in_order_are_appended_and_a_correction_folds_the_line_again
     )
     assert_summary_matches_reports(db, line_id)
     with db.read() as session:
-        s = session.get(LineProductionSummary, line_id)
-        assert (s.produced, s.reported_days, s.rejected) == (440, 5, 0)  # type: ignore[union-attr]
-        assert s.last_report_date == dt.date(2026, 3, 6)  # type: ignore[union-attr]
+        s = session.get_one(LineProductionSummary, line_id)
+        assert (s.produced, s.reported_days, s.rejected) == (440, 5, 0)
+        assert s.last_report_date == dt.date(2026, 3, 6)
 
 
 def test_a_summary_that_disagrees_is_reported_by_sweep_verify_never_used_and_repaired_by_rebuild(
@@ -155,7 +155,7 @@ def test_a_summary_that_disagrees_is_reported_by_sweep_verify_never_used_and_rep
         {"line_id": line_id, "label": "PO-1/1", "problem": "produced 1 stored, 500 from its reports"}
     ]
     with db.read() as session:
-        assert session.get(LineForecast, line_id).produced == 500  # type: ignore[union-attr]
+        assert session.get_one(LineForecast, line_id).produced == 500
     repaired = rebuild(db, world.admin)
     assert repaired.repaired["label"].tolist() == ["PO-1/1"]
     assert repaired.lines == 1
@@ -172,10 +172,10 @@ def test_a_changed_quantity_is_forecast_from_the_reports_not_the_old_summary(
         session.commit()
     sweep(db, world.admin, TODAY)
     with db.read() as session:
-        forecast = session.get(LineForecast, line_id)
+        forecast = session.get_one(LineForecast, line_id)
         # 100 a day from Monday 2 March: the 300th unit on Wednesday 4 March.
-        assert forecast.completion_p50 == dt.date(2026, 3, 4)  # type: ignore[union-attr]
-        assert forecast.remaining == 0  # type: ignore[union-attr]
+        assert forecast.completion_p50 == dt.date(2026, 3, 4)
+        assert forecast.remaining == 0
 
 
 def test_a_new_span_setting_folds_every_summary_again_with_it(db: Database, world: SmallWorld) -> None:

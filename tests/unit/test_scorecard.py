@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -80,9 +81,9 @@ def frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
 
 def events(
     lines: list[dict[str, Any]],
-    receipts: list[dict[str, Any]] = (),  # type: ignore[assignment]
-    schedules: list[dict[str, Any]] = (),  # type: ignore[assignment]
-    reports: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    receipts: Sequence[dict[str, Any]] = (),
+    schedules: Sequence[dict[str, Any]] = (),
+    reports: Sequence[dict[str, Any]] = (),
     *,
     settings: Settings = SETTINGS,
     as_of: dt.date = AS_OF,

@@ -10,8 +10,8 @@ from portal.core import scorecard as sc
 from portal.queries.directory import supplier_codes
 from portal.queries.scorecards import COMPARE_MAX, compare_suppliers, scorecard_months, supplier_ranking
 from portal.ui.context import actor, read
+from portal.ui.scorecard_view import format_number, month_choice
 from portal.ui.text import plain
-from portal.ui.views.manager.scorecard import format_number, month_choice
 
 SCORECARD_PAGE = "portal/ui/views/manager/scorecard.py"
 NUMBERS = (

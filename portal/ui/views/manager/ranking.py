@@ -7,8 +7,8 @@ from portal.core.domain import Role
 from portal.queries.scorecards import scorecard_months, supplier_ranking
 from portal.services.scorecards import refresh_scorecards
 from portal.ui.context import actor, call, read
+from portal.ui.scorecard_view import month_choice
 from portal.ui.text import plain
-from portal.ui.views.manager.scorecard import month_choice
 
 SCORECARD_PAGE = "portal/ui/views/manager/scorecard.py"
 

@@ -4,7 +4,7 @@ import streamlit as st
 
 from portal.queries.scorecards import supplier_scorecard
 from portal.ui.context import actor, read
-from portal.ui.views.manager.scorecard import pick_period, show_scorecard
+from portal.ui.scorecard_view import pick_period, show_scorecard
 
 me = actor()
 st.title("My scorecard")

@@ -13,27 +13,48 @@ from typing import Any
 import altair as alt
 import pandas as pd
 import streamlit as st
+from babel.dates import format_skeleton
 
 from portal.core import scorecard as sc
+from portal.core import vocabulary
+from portal.i18n import N_, _, babel_locale, format_percent, ngettext
+from portal.i18n import format_number as format_decimal
 from portal.queries.scorecards import SupplierScorecard, scorecard_months
 from portal.ui.context import read
 from portal.ui.text import plain
-from portal.ui.widgets import STATUS_LABELS
 
 ROLLING = "rolling"
 #: The rows of the numbers table, in order: the score, the line count, then every metric.
 ROWS: tuple[str, ...] = ("score", "lines", *sc.METRICS)
 #: The ways a line is counted: (column header, what it means).
 LINE_SOURCE_LABELS = {
-    "receipts": ("Receipt", "Has a receipt in the period (OTD, quality)"),
-    "lines_due": ("Due", "Due in the period and judged (OTIF, average days late)"),
-    "reported_days": ("Reported", "Has reported days with a plan (schedule adherence)"),
-    "promises": ("Estimate", "Its original estimated end date fell in the period (promise reliability)"),
-    "production_days": ("In production", "Was in production on working days (responsiveness)"),
+    "receipts": (N_("Receipt"), N_("Has a receipt in the period (OTD, quality)")),
+    "lines_due": (N_("Due"), N_("Due in the period and judged (OTIF, average days late)")),
+    "reported_days": (N_("Reported"), N_("Has reported days with a plan (schedule adherence)")),
+    "promises": (
+        N_("Estimate"),
+        N_("Its original estimated end date fell in the period (promise reliability)"),
+    ),
+    "production_days": (N_("In production"), N_("Was in production on working days (responsiveness)")),
 }
 
 
 # ----------------------------------------------------------------------------- formatting
+
+
+#: The scorecard core's word for a number with nothing to count (marked here for the catalogs).
+NO_DATA = N_("no data")
+assert NO_DATA == sc.NO_DATA
+
+
+def metric_label(key: str) -> str:
+    """A scorecard metric's name in the user's language (the core's English label as the message)."""
+    return _(sc.METRICS[key].label)
+
+
+def metric_definition(key: str) -> str:
+    """A scorecard metric's definition in the user's language."""
+    return _(sc.METRICS[key].definition)
 
 
 def _missing(value: Any) -> bool:
@@ -45,27 +66,35 @@ def format_number(metric: str, row: dict[str, Any], *, short: bool = False) -> s
     value = row.get(metric)
     if metric == "score":
         if _missing(value):
-            return "—" if short else str(row.get("score_note") or sc.NO_DATA)
-        return f"{value:.1f} ({row['grade']})"
+            return "—" if short else _(str(row.get("score_note") or NO_DATA))
+        # TRANSLATORS: a score and its grade letter, e.g. 84.5 (B)
+        return _("{score} ({grade})").format(score=format_decimal(value, 1), grade=row["grade"])
     if metric == "lines":
-        return f"{int(value or 0):,}"
+        return format_decimal(int(value or 0))
     if metric == "avg_days_late" and _missing(value) and row.get("otif_lines", 0):
-        return "no late line"
+        return _("no late line")
     if _missing(value):
-        return sc.NO_DATA
+        return _(NO_DATA)
     if metric == "avg_days_late":
-        return f"{value:.1f} days"
+        return _("{days} days").format(days=format_decimal(value, 1))
     if metric == "quality":
-        return f"{value:.2%}" + ("" if short else f" ({row['ppm']:,.0f} PPM)")
+        ppm = "" if short else " " + _("({ppm} PPM)").format(ppm=format_decimal(row["ppm"]))
+        return format_percent(value, 2) + ppm
     if metric == "promise_reliability" and not short:
         slip = row.get("mean_slip_days")
-        return f"{value:.1%}" + ("" if _missing(slip) else f" (mean slip {slip:.1f} working days)")
-    return f"{value:.1%}"
+        if _missing(slip):
+            return format_percent(value, 1)
+        return _("{share} (mean slip {days} working days)").format(
+            share=format_percent(value, 1), days=format_decimal(slip, 1)
+        )
+    return format_percent(value, 1)
 
 
 def _period_label(period: str, months: list[str]) -> str:
     if period == ROLLING:
-        return f"rolling 12 months {_month_name(months[0])} – {_month_name(months[-1])}"
+        return _("rolling 12 months {first} – {last}").format(
+            first=_month_name(months[0]), last=_month_name(months[-1])
+        )
     return _month_name(period)
 
 
@@ -74,100 +103,127 @@ def _upper_first(text: str) -> str:
 
 
 def _period_choice(period: str) -> str:
-    return "Rolling 12 months" if period == ROLLING else _month_name(period)
+    return _("Rolling 12 months") if period == ROLLING else _month_name(period)
 
 
 def _month_name(month: str) -> str:
-    return pd.Timestamp(f"{month}-01").strftime("%b %Y")
+    return format_skeleton("yMMM", pd.Timestamp(f"{month}-01").date(), locale=babel_locale())
 
 
 def month_choice(month: str) -> str:
     """A month in a picker: "Nov 2026", and "(to date)" for the month still running."""
     today = pd.Timestamp.today()
     current = f"{today.year:04d}-{today.month:02d}"
-    return _month_name(month) + (" (to date)" if month == current else "")
+    if month == current:
+        return _("{month} (to date)").format(month=_month_name(month))
+    return _month_name(month)
 
 
 # ----------------------------------------------------------------------------- lines behind a number
 
-_COMMON = {
-    "period": st.column_config.TextColumn("Month", help="The month the row counts in"),
-    "label": st.column_config.TextColumn("Line", help="PO number / line", pinned=True),
-    "sku": st.column_config.TextColumn("SKU"),
-}
+
+def _common_columns() -> dict[str, Any]:
+    """The columns every list of lines has, with their headers in the user's language."""
+    return {
+        "period": st.column_config.TextColumn(_("Month"), help=_("The month the row counts in")),
+        "label": st.column_config.TextColumn(_("Line"), help=_("PO number / line"), pinned=True),
+        "sku": st.column_config.TextColumn(_("SKU")),
+    }
+
+
 _DATE = "YYYY-MM-DD"
 
-#: Per number: the columns listed, with their headers.
-DRILL_COLUMNS: dict[str, dict[str, Any]] = {
-    "otd": {
-        "received_date": st.column_config.DateColumn("Received", format=_DATE),
-        "due_date": st.column_config.DateColumn("Due", format=_DATE, help="Promised date, else need-by date"),
-        "quantity": st.column_config.NumberColumn("Qty", format="localized", help="Quantity received"),
-        "on_time": st.column_config.CheckboxColumn("On time", help="Received on or before due + tolerance"),
-        "days_after_due": st.column_config.NumberColumn("Days after due", help="Negative: early"),
-        "otd_counted": st.column_config.CheckboxColumn(
-            "Counted", help="Receipts of lines without a known due date are not counted"
-        ),
-    },
-    "otif": {
-        "due_date": st.column_config.DateColumn("Due", format=_DATE, help="Promised date, else need-by date"),
-        "ordered": st.column_config.NumberColumn("Ordered", format="localized"),
-        "good_received": st.column_config.NumberColumn(
-            "Good received", format="localized", help="Received minus rejected, all receipts so far"
-        ),
-        "delivered_date": st.column_config.DateColumn(
-            "Delivered in full", format=_DATE, help="The receipt that completed the in-full quantity"
-        ),
-        "otif": st.column_config.CheckboxColumn("On time in full"),
-        "days_late": st.column_config.NumberColumn("Days late", help="Delivered in full minus due"),
-    },
-    "schedule_adherence": {
-        "report_date": st.column_config.DateColumn("Report date", format=_DATE),
-        "revision": st.column_config.NumberColumn(
-            "Plan revision", help="The schedule revision in force that day"
-        ),
-        "planned": st.column_config.NumberColumn("Planned", format="localized"),
-        "good_qty": st.column_config.NumberColumn("Good output", format="localized"),
-        "credited": st.column_config.NumberColumn(
-            "Counted", format="localized", help="Good output up to the plan: min(good, planned)"
-        ),
-    },
-    "promise_reliability": {
-        "original_end_date": st.column_config.DateColumn("Original estimate", format=_DATE),
-        "latest_end_date": st.column_config.DateColumn("Latest estimate", format=_DATE),
-        "revisions": st.column_config.NumberColumn("Revisions"),
-        "moved_later": st.column_config.CheckboxColumn("Moved later"),
-        "slip_working_days": st.column_config.NumberColumn("Slip (working days)"),
-    },
-    "quality": {
-        "received_date": st.column_config.DateColumn("Received", format=_DATE),
-        "quantity": st.column_config.NumberColumn("Qty", format="localized", help="Quantity received"),
-        "rejected_qty": st.column_config.NumberColumn("Rejected", format="localized"),
-    },
-    "responsiveness": {
-        "first_day": st.column_config.DateColumn("From", format=_DATE),
-        "last_day": st.column_config.DateColumn("To", format=_DATE),
-        "working_days": st.column_config.NumberColumn("Production days", help="Working days in production"),
-        "reported_on_time": st.column_config.NumberColumn(
-            "Reported in time", help="Posted by the end of the next working day"
-        ),
-        "reported_late": st.column_config.NumberColumn("Reported late"),
-        "not_reported": st.column_config.NumberColumn("Not reported"),
-    },
-    "lines": {
-        "ordered": st.column_config.NumberColumn("Ordered", format="localized"),
-        "status": st.column_config.TextColumn("Status"),
-        **{k: st.column_config.CheckboxColumn(v[0], help=v[1]) for k, v in LINE_SOURCE_LABELS.items()},
-    },
-}
-DRILL_COLUMNS["avg_days_late"] = DRILL_COLUMNS["otif"]
+
+def drill_columns(key: str) -> dict[str, Any]:
+    """The columns listed behind one number, with their headers in the user's language."""
+    columns: dict[str, dict[str, Any]] = {
+        "otd": {
+            "received_date": st.column_config.DateColumn(_("Received"), format=_DATE),
+            "due_date": st.column_config.DateColumn(
+                _("Due"), format=_DATE, help=_("Promised date, else need-by date")
+            ),
+            "quantity": st.column_config.NumberColumn(
+                _("Qty"), format="localized", help=_("Quantity received")
+            ),
+            "on_time": st.column_config.CheckboxColumn(
+                _("On time"), help=_("Received on or before due + tolerance")
+            ),
+            "days_after_due": st.column_config.NumberColumn(_("Days after due"), help=_("Negative: early")),
+            "otd_counted": st.column_config.CheckboxColumn(
+                _("Counted"), help=_("Receipts of lines without a known due date are not counted")
+            ),
+        },
+        "otif": {
+            "due_date": st.column_config.DateColumn(
+                _("Due"), format=_DATE, help=_("Promised date, else need-by date")
+            ),
+            "ordered": st.column_config.NumberColumn(_("Ordered"), format="localized"),
+            "good_received": st.column_config.NumberColumn(
+                _("Good received"), format="localized", help=_("Received minus rejected, all receipts so far")
+            ),
+            "delivered_date": st.column_config.DateColumn(
+                _("Delivered in full"),
+                format=_DATE,
+                help=_("The receipt that completed the in-full quantity"),
+            ),
+            "otif": st.column_config.CheckboxColumn(_("On time in full")),
+            "days_late": st.column_config.NumberColumn(_("Days late"), help=_("Delivered in full minus due")),
+        },
+        "schedule_adherence": {
+            "report_date": st.column_config.DateColumn(_("Report date"), format=_DATE),
+            "revision": st.column_config.NumberColumn(
+                _("Plan revision"), help=_("The schedule revision in force that day")
+            ),
+            "planned": st.column_config.NumberColumn(_("Planned"), format="localized"),
+            "good_qty": st.column_config.NumberColumn(_("Good output"), format="localized"),
+            "credited": st.column_config.NumberColumn(
+                _("Counted"), format="localized", help=_("Good output up to the plan: min(good, planned)")
+            ),
+        },
+        "promise_reliability": {
+            "original_end_date": st.column_config.DateColumn(_("Original estimate"), format=_DATE),
+            "latest_end_date": st.column_config.DateColumn(_("Latest estimate"), format=_DATE),
+            "revisions": st.column_config.NumberColumn(_("Revisions")),
+            "moved_later": st.column_config.CheckboxColumn(_("Moved later")),
+            "slip_working_days": st.column_config.NumberColumn(_("Slip (working days)")),
+        },
+        "quality": {
+            "received_date": st.column_config.DateColumn(_("Received"), format=_DATE),
+            "quantity": st.column_config.NumberColumn(
+                _("Qty"), format="localized", help=_("Quantity received")
+            ),
+            "rejected_qty": st.column_config.NumberColumn(_("Rejected"), format="localized"),
+        },
+        "responsiveness": {
+            "first_day": st.column_config.DateColumn(_("From"), format=_DATE),
+            "last_day": st.column_config.DateColumn(_("To"), format=_DATE),
+            "working_days": st.column_config.NumberColumn(
+                _("Production days"), help=_("Working days in production")
+            ),
+            "reported_on_time": st.column_config.NumberColumn(
+                _("Reported in time"), help=_("Posted by the end of the next working day")
+            ),
+            "reported_late": st.column_config.NumberColumn(_("Reported late")),
+            "not_reported": st.column_config.NumberColumn(_("Not reported")),
+        },
+        "lines": {
+            "ordered": st.column_config.NumberColumn(_("Ordered"), format="localized"),
+            "status": st.column_config.TextColumn(_("Status")),
+            **{
+                k: st.column_config.CheckboxColumn(_(label), help=_(meaning))
+                for k, (label, meaning) in LINE_SOURCE_LABELS.items()
+            },
+        },
+    }
+    columns["avg_days_late"] = columns["otif"]
+    return columns[key]
 
 
 def lines_behind(card: SupplierScorecard, key: str, period: str) -> pd.DataFrame:
     """The rows behind one number of the scorecard for the period shown."""
     rows = card.lines[key]
     if "status" in rows.columns:
-        rows = rows.assign(status=rows["status"].map(STATUS_LABELS).fillna(rows["status"]))
+        rows = rows.assign(status=rows["status"].map(vocabulary.status_name))
     if period != ROLLING and len(rows):
         rows = rows[rows["period"] == period]
     if key == "lines" and period == ROLLING and len(rows):
@@ -176,34 +232,37 @@ def lines_behind(card: SupplierScorecard, key: str, period: str) -> pd.DataFrame
         rows = (
             rows.groupby(["label", "sku", "ordered", "status"], as_index=False, dropna=False)[flags]
             .any()
-            .assign(period="12 months")
+            .assign(period=_("12 months"))
         )
     return rows.reset_index(drop=True)
 
 
 def _show_lines(card: SupplierScorecard, key: str, period: str, row: dict[str, Any], prefix: str) -> None:
-    st.subheader(f"Behind “{_name(key)}”: {format_number(key, row)}")
+    # TRANSLATORS: {name} is a scorecard number's name, {value} its value
+    st.subheader(_("Behind “{name}”: {value}").format(name=_name(key), value=format_number(key, row)))
     if key == "score":
         parts = sc.score_breakdown(row, card.settings)
-        parts["metric"] = parts["metric"].map(lambda m: sc.METRICS[m].label)
+        parts["metric"] = parts["metric"].map(metric_label)
         parts[["value", "effective_weight"]] *= 100  # shown as percentages
         st.caption(
-            "Each metric adds value × effective weight × 100 points; the effective weight is the admin "
-            "weight divided by the sum of the weights of the metrics that have data."
+            _(
+                "Each metric adds value × effective weight × 100 points; the effective weight is the admin "
+                "weight divided by the sum of the weights of the metrics that have data."
+            )
         )
         st.dataframe(
             parts,
             hide_index=True,
             width="stretch",
             column_config={
-                "metric": "Metric",
-                "value": st.column_config.NumberColumn("Value", format="%.1f%%"),
-                "weight": st.column_config.NumberColumn("Admin weight"),
-                "effective_weight": st.column_config.NumberColumn("Effective weight", format="%.1f%%"),
-                "points": st.column_config.NumberColumn("Points", format="%.1f"),
+                "metric": _("Metric"),
+                "value": st.column_config.NumberColumn(_("Value"), format="%.1f%%"),
+                "weight": st.column_config.NumberColumn(_("Admin weight")),
+                "effective_weight": st.column_config.NumberColumn(_("Effective weight"), format="%.1f%%"),
+                "points": st.column_config.NumberColumn(_("Points"), format="%.1f"),
             },
             key=f"{prefix}.breakdown",
-            placeholder="no data",
+            placeholder=_(NO_DATA),
         )
         return
     st.caption(
@@ -212,19 +271,19 @@ def _show_lines(card: SupplierScorecard, key: str, period: str, row: dict[str, A
     )
     rows = lines_behind(card, key, period)
     if rows.empty:
-        st.info(f"Nothing counted in {_period_label(period, card.months)}.")
+        st.info(_("Nothing counted in {period}.").format(period=_period_label(period, card.months)))
         return
-    columns = DRILL_COLUMNS[key]
+    columns = drill_columns(key)
     order = [c for c in ("period", "label", "sku", *columns) if c in rows.columns]
     st.dataframe(
         rows[order],
         hide_index=True,
         width="stretch",
-        column_config={**_COMMON, **columns},
+        column_config={**_common_columns(), **columns},
         key=f"{prefix}.lines.{key}",
         placeholder="–",
     )
-    st.caption(f"{len(rows):,} row(s).")
+    st.caption(ngettext("{n} row.", "{n} rows.", len(rows)).format(n=format_decimal(len(rows))))
 
 
 # ----------------------------------------------------------------------------- trends
@@ -237,11 +296,12 @@ def trend_chart(card: SupplierScorecard, key: str) -> alt.LayerChart:
     """A metric month by month (dots, solid line) and over the 12 months ending each month (dashed)."""
     monthly = card.monthly.set_index("period")
     rolling = card.trend.set_index("period")
+    this_month, rolling_12 = _("This month"), _("Rolling 12 months")
     frame = pd.DataFrame(
         {
             "month": pd.to_datetime([f"{m}-01" for m in card.months]),
-            "This month": monthly[key].reindex(card.months).to_numpy(dtype="float64"),
-            "Rolling 12 months": rolling[key].reindex(card.months).to_numpy(dtype="float64"),
+            this_month: monthly[key].reindex(card.months).to_numpy(dtype="float64"),
+            rolling_12: rolling[key].reindex(card.months).to_numpy(dtype="float64"),
             "lines": monthly["lines"].reindex(card.months).to_numpy(),
         }
     )
@@ -256,59 +316,63 @@ def trend_chart(card: SupplierScorecard, key: str) -> alt.LayerChart:
         y=alt.Y("value:Q", title=None, scale=scale, axis=alt.Axis(format=".0%" if is_rate else "d")),
         color=alt.Color(
             "series:N",
-            scale=alt.Scale(domain=["This month", "Rolling 12 months"], range=[_MONTHLY, _ROLLING]),
+            scale=alt.Scale(domain=[this_month, rolling_12], range=[_MONTHLY, _ROLLING]),
             legend=None,
         ),
         strokeDash=alt.StrokeDash(
             "series:N",
-            scale=alt.Scale(domain=["This month", "Rolling 12 months"], range=[[1, 0], [5, 3]]),
+            scale=alt.Scale(domain=[this_month, rolling_12], range=[[1, 0], [5, 3]]),
             legend=None,
         ),
         tooltip=[
-            alt.Tooltip("yearmonth(month):T", title="Month"),
-            alt.Tooltip("series:N", title="Series"),
-            alt.Tooltip("value:Q", title="Value", format=value_format),
-            alt.Tooltip("lines:Q", title="Lines this month"),
+            alt.Tooltip("yearmonth(month):T", title=_("Month")),
+            alt.Tooltip("series:N", title=_("Series")),
+            alt.Tooltip("value:Q", title=_("Value"), format=value_format),
+            alt.Tooltip("lines:Q", title=_("Lines this month")),
         ],
     )
-    title = "Score" if key == "score" else sc.METRICS[key].label
+    title = _("Score") if key == "score" else metric_label(key)
     return alt.layer(base.mark_line(), base.mark_point(filled=True, size=40)).properties(
         height=170, title=title
     )
 
 
 def _show_trends(card: SupplierScorecard, prefix: str) -> None:
-    st.subheader("Month by month")
+    st.subheader(_("Month by month"))
     st.caption(
-        "Blue dots and line: the month on its own (a gap where the month has no data, or for the score "
-        f"fewer than {card.settings.min_lines_for_score} lines). Grey dashes: the rolling 12 months ending "
-        "that month, which is what the score above uses. Hover a point for its value and line count."
+        _(
+            "Blue dots and line: the month on its own (a gap where the month has no data, or for the score "
+            "fewer than {n} lines). Grey dashes: the rolling 12 months ending that month, which is what the "
+            "score above uses. Hover a point for its value and line count."
+        ).format(n=card.settings.min_lines_for_score)
     )
     keys = ["score", *sc.METRICS]
     for i in range(0, len(keys), 2):
         cols = st.columns(2)
         for col, key in zip(cols, keys[i : i + 2], strict=False):
             col.altair_chart(trend_chart(card, key), width="stretch")
-    with st.expander("The monthly numbers"):
+    with st.expander(_("The monthly numbers")):
         table = card.monthly[["period", "lines", "score", "grade", *sc.METRICS, "ppm"]].iloc[::-1].copy()
         rates = [k for k, m in sc.METRICS.items() if m.unit == "rate"]
         table[rates] *= 100  # shown as percentages
-        st.caption("Each month on its own; – where the month has no data for that number.")
+        st.caption(_("Each month on its own; – where the month has no data for that number."))
         st.dataframe(
             table,
             hide_index=True,
             width="stretch",
             placeholder="–",
             column_config={
-                "period": "Month",
-                "lines": "Lines",
-                "score": st.column_config.NumberColumn("Score", format="%.1f"),
-                "grade": "Grade",
+                "period": _("Month"),
+                "lines": _("Lines"),
+                "score": st.column_config.NumberColumn(_("Score"), format="%.1f"),
+                "grade": _("Grade"),
                 **{
-                    k: st.column_config.NumberColumn(m.label, format="%.1f%%" if m.unit == "rate" else "%.1f")
+                    k: st.column_config.NumberColumn(
+                        metric_label(k), format="%.1f%%" if m.unit == "rate" else "%.1f"
+                    )
                     for k, m in sc.METRICS.items()
                 },
-                "ppm": st.column_config.NumberColumn("PPM", format="%.0f"),
+                "ppm": st.column_config.NumberColumn(_("PPM"), format="%.0f"),
             },
             key=f"{prefix}.monthly",
         )
@@ -330,11 +394,13 @@ def pick_period(prefix: str, end_column: Any, period_column: Any) -> tuple[str, 
     if st.session_state.get(end_key) not in choices:
         st.session_state[end_key] = default
     end = end_column.selectbox(
-        "12 months ending",
+        _("12 months ending"),
         choices,
         format_func=month_choice,
         key=end_key,
-        help="The scorecard covers the 12 calendar months ending with this one (the current month to date).",
+        help=_(
+            "The scorecard covers the 12 calendar months ending with this one (the current month to date)."
+        ),
     )
     last = sc.parse_month(end)
     months = [sc.month_label(m) for m in range(last - sc.ROLLING_MONTHS + 1, last + 1)]
@@ -343,46 +409,53 @@ def pick_period(prefix: str, end_column: Any, period_column: Any) -> tuple[str, 
     if st.session_state.get(period_key) not in periods:
         st.session_state[period_key] = ROLLING
     period = period_column.selectbox(
-        "Numbers for",
+        _("Numbers for"),
         periods,
         format_func=_period_choice,
         key=period_key,
-        help="The rolling 12 months (what the ranking uses) or one month of them.",
+        help=_("The rolling 12 months (what the ranking uses) or one month of them."),
     )
     return end, period
 
 
 def _name(key: str) -> str:
-    return {"score": "Score and grade", "lines": "Lines"}.get(key) or sc.METRICS[key].label
+    if key == "score":
+        return _("Score and grade")
+    if key == "lines":
+        return _("Lines")
+    return metric_label(key)
 
 
 def _definition(key: str, settings: Any) -> str:
     weights = settings.weights()
     if key == "score":
-        return (
+        return _(
             "0-100: the weighted mean of the metrics, with the admin weights renormalized over the metrics "
             "that have data. Grades: A >= 90, B >= 80, C >= 65, D >= 50, else F. Under "
-            f"{settings.min_lines_for_score} lines in the period there is no score."
-        )
+            "{n} lines in the period there is no score."
+        ).format(n=settings.min_lines_for_score)
     if key == "lines":
-        return (
+        return _(
             "Distinct PO lines counted by any metric: a receipt, a due date, a reported day with a plan, "
             "a judged estimate or a production day in the period."
         )
-    weight = f" Weight in the score: {weights[key]} of 100." if key in weights else " Not part of the score."
-    return sc.METRICS[key].definition + weight
+    if key in weights:
+        weight = _("Weight in the score: {weight} of 100.").format(weight=weights[key])
+    else:
+        weight = _("Not part of the score.")
+    return metric_definition(key) + " " + weight
 
 
 def _basis(key: str, row: dict[str, Any]) -> str:
     if key == "score":
-        return str(row.get("score_note") or "weighted mean of the metrics with data")
+        return _(str(row.get("score_note") or N_("weighted mean of the metrics with data")))
     if key == "lines":
-        return "distinct PO lines in the period"
+        return _("distinct PO lines in the period")
     text = sc.basis(row)[key]
     if key == "quality" and not _missing(row.get("ppm")):
-        text += f" ({row['ppm']:,.0f} PPM)"
+        text += " " + _("({ppm} PPM)").format(ppm=format_decimal(row["ppm"]))
     if key == "promise_reliability" and not _missing(row.get("mean_slip_days")):
-        text += f"; mean slip {row['mean_slip_days']:.1f} working days"
+        text += _("; mean slip {days} working days").format(days=format_decimal(row["mean_slip_days"], 1))
     return text
 
 
@@ -395,23 +468,27 @@ def _number_card(key: str, row: dict[str, Any], card: SupplierScorecard, period:
             score, previous = row.get("score"), card.previous.get("score")
             if not _missing(score) and not _missing(previous):
                 # A labelled chip: a bare "-0.3" does not say against what.
-                delta = f"{score - previous:+.1f} vs the 12 months before"
+                delta = _("{change} vs the 12 months before").format(change=f"{score - previous:+.1f}")
         st.metric(
             _name(key),
             format_number(key, row, short=True),
             delta=delta,
             help=_definition(key, card.settings)
-            + (" The change is against the 12 months ending the month before." if delta is not None else ""),
+            + (
+                " " + _("The change is against the 12 months ending the month before.")
+                if delta is not None
+                else ""
+            ),
         )
         st.caption(_basis(key, row))
         chosen = st.session_state.get(drill_key, "lines") == key
-        label = "How it adds up" if key == "score" else "Lines behind it"
+        label = _("How it adds up") if key == "score" else _("Lines behind it")
         if st.button(
             label,
             key=f"{prefix}.show.{key}",
             type="primary" if chosen else "secondary",
             icon=":material/list:",
-            help=f"List what {_name(key)} is computed from, below",
+            help=_("List what {name} is computed from, below").format(name=_name(key)),
         ):
             st.session_state[drill_key] = key
             st.rerun()
@@ -421,12 +498,24 @@ def show_scorecard(card: SupplierScorecard, period: str, prefix: str) -> None:
     """The numbers (each with its definition and a way to its lines), the lines behind one, the trends."""
     row = _numbers_for(card, period)
     if row.get("score_note"):
-        st.info(f"No score for {_period_label(period, card.months)}: {plain(row['score_note'])}.")
+        st.info(
+            _("No score for {period}: {reason}.").format(
+                period=_period_label(period, card.months), reason=plain(_(row["score_note"]))
+            )
+        )
+    tolerance = card.settings.on_time_tolerance_days
     st.caption(
-        f"{_upper_first(_period_label(period, card.months))}. Hover (?) for a definition; "
-        '"Lines behind it" lists what a number is computed from. On time means on or before the due date '
-        f"plus {card.settings.on_time_tolerance_days} day(s) of tolerance; in full means at least "
-        f"{card.settings.in_full_threshold:.0%} of the ordered quantity received in good condition."
+        _upper_first(_period_label(period, card.months))
+        + ". "
+        + ngettext(
+            "Hover (?) for a definition; “Lines behind it” lists what a number is computed from. On time "
+            "means on or before the due date plus {days} day of tolerance; in full means at least {share} "
+            "of the ordered quantity received in good condition.",
+            "Hover (?) for a definition; “Lines behind it” lists what a number is computed from. On time "
+            "means on or before the due date plus {days} days of tolerance; in full means at least {share} "
+            "of the ordered quantity received in good condition.",
+            tolerance,
+        ).format(days=tolerance, share=format_percent(card.settings.in_full_threshold))
     )
     for i in range(0, len(ROWS), 3):
         for col, key in zip(st.columns(3), ROWS[i : i + 3], strict=False):

@@ -15,6 +15,6 @@ st.caption(
         "every number. Only your own lines count; other suppliers' scorecards are never shown."
     )
 )
-c1, c2, _ = st.columns([1, 1, 2])
+c1, c2, _rest = st.columns([1, 1, 2])
 end, period = pick_period("my_scorecard", c1, c2)
 show_scorecard(read(supplier_scorecard, me.supplier_id, end), period, "my_scorecard")

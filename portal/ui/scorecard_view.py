@@ -8,6 +8,7 @@ other) and call :func:`pick_period` and :func:`show_scorecard`.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import altair as alt
@@ -57,6 +58,109 @@ def metric_definition(key: str) -> str:
     return _(sc.METRICS[key].definition)
 
 
+def score_note(row: Any) -> str:
+    """Why a row has no score, in the user's language ("not enough data (2 lines, 5 needed)")."""
+    note = str(row.get("score_note") or "")
+    if not note or note == sc.NO_DATA:
+        return _(NO_DATA)
+    if note.startswith(sc.NOT_ENOUGH_DATA):
+        match = re.search(r"\((\d+) lines?, (\d+) needed\)", note)
+        if match:
+            lines, needed = int(match.group(1)), int(match.group(2))
+            return ngettext(
+                "not enough data ({n} line, {needed} needed)",
+                "not enough data ({n} lines, {needed} needed)",
+                lines,
+            ).format(n=lines, needed=needed)
+        return _("not enough data")
+    if note == "no data for the weighted metrics":
+        return _("no data for the weighted metrics")
+    return note
+
+
+def _count(value: Any) -> float:
+    return 0.0 if _missing(value) else float(value)
+
+
+def basis_text(key: str, row: Any) -> str:
+    """What a metric of a row was computed from, in words ("45 of 50 receipts on time").
+
+    The same sentences as ``portal.core.scorecard.basis``, written here so each language can word them
+    (with its own plural forms).
+    """
+    none = {
+        "otd": ("otd_receipts", N_("no receipts in this period")),
+        "otif": ("otif_lines", N_("no lines due in this period")),
+        "avg_days_late": ("otif_lines", N_("no lines due in this period")),
+        "schedule_adherence": ("planned_qty", N_("no planned output in this period")),
+        "promise_reliability": ("promise_lines", N_("no estimates to keep in this period")),
+        "quality": ("received_qty", N_("no receipts in this period")),
+        "responsiveness": ("production_days", N_("no production days in this period")),
+    }
+    if key in none and not _count(row[none[key][0]]):
+        return _(none[key][1])
+
+    def n(column: str) -> str:
+        return format_decimal(_count(row[column]))
+
+    def plural(column: str) -> int:
+        return round(_count(row[column]))
+
+    if key == "otd":
+        text = ngettext(
+            "{part} of {n} receipt on time", "{part} of {n} receipts on time", plural("otd_receipts")
+        )
+        return text.format(part=n("otd_on_time"), n=n("otd_receipts"))
+    if key == "otif":
+        text = ngettext(
+            "{part} of {n} line due delivered in full on time",
+            "{part} of {n} lines due delivered in full on time",
+            plural("otif_lines"),
+        )
+        return text.format(part=n("otif_on_time"), n=n("otif_lines"))
+    if key == "avg_days_late":
+        if not _count(row["late_lines"]):
+            text = ngettext(
+                "none of {n} line due delivered late",
+                "none of {n} lines due delivered late",
+                plural("otif_lines"),
+            )
+            return text.format(n=n("otif_lines"))
+        days = ngettext("{n} day", "{n} days", plural("late_days")).format(n=n("late_days"))
+        lines = ngettext("{n} late line", "{n} late lines", plural("late_lines")).format(n=n("late_lines"))
+        # TRANSLATORS: {days} is "3 days", {lines} is "2 late lines"
+        return _("{days} late over {lines}").format(days=days, lines=lines)
+    if key == "schedule_adherence":
+        text = ngettext(
+            "{part} of {n} planned unit made on plan",
+            "{part} of {n} planned units made on plan",
+            plural("planned_qty"),
+        )
+        return text.format(part=n("credited_qty"), n=n("planned_qty"))
+    if key == "promise_reliability":
+        text = ngettext(
+            "{part} of {n} estimate never moved later",
+            "{part} of {n} estimates never moved later",
+            plural("promise_lines"),
+        )
+        return text.format(part=n("promises_kept"), n=n("promise_lines"))
+    if key == "quality":
+        text = ngettext(
+            "{part} rejected of {n} unit received",
+            "{part} rejected of {n} units received",
+            plural("received_qty"),
+        )
+        return text.format(part=n("rejected_qty"), n=n("received_qty"))
+    if key == "responsiveness":
+        text = ngettext(
+            "{part} of {n} production day reported in time",
+            "{part} of {n} production days reported in time",
+            plural("production_days"),
+        )
+        return text.format(part=n("reported_on_time"), n=n("production_days"))
+    return sc.basis(row)[key]
+
+
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
 
@@ -66,7 +170,7 @@ def format_number(metric: str, row: dict[str, Any], *, short: bool = False) -> s
     value = row.get(metric)
     if metric == "score":
         if _missing(value):
-            return "—" if short else _(str(row.get("score_note") or NO_DATA))
+            return "—" if short else score_note(row)
         # TRANSLATORS: a score and its grade letter, e.g. 84.5 (B)
         return _("{score} ({grade})").format(score=format_decimal(value, 1), grade=row["grade"])
     if metric == "lines":
@@ -448,10 +552,10 @@ def _definition(key: str, settings: Any) -> str:
 
 def _basis(key: str, row: dict[str, Any]) -> str:
     if key == "score":
-        return _(str(row.get("score_note") or N_("weighted mean of the metrics with data")))
+        return score_note(row) if row.get("score_note") else _("weighted mean of the metrics with data")
     if key == "lines":
         return _("distinct PO lines in the period")
-    text = sc.basis(row)[key]
+    text = basis_text(key, row)
     if key == "quality" and not _missing(row.get("ppm")):
         text += " " + _("({ppm} PPM)").format(ppm=format_decimal(row["ppm"]))
     if key == "promise_reliability" and not _missing(row.get("mean_slip_days")):
@@ -500,7 +604,7 @@ def show_scorecard(card: SupplierScorecard, period: str, prefix: str) -> None:
     if row.get("score_note"):
         st.info(
             _("No score for {period}: {reason}.").format(
-                period=_period_label(period, card.months), reason=plain(_(row["score_note"]))
+                period=_period_label(period, card.months), reason=plain(score_note(row))
             )
         )
     tolerance = card.settings.on_time_tolerance_days

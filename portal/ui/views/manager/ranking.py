@@ -8,7 +8,7 @@ from portal.i18n import _, format_date, format_number, ngettext
 from portal.queries.scorecards import scorecard_months, supplier_ranking
 from portal.services.scorecards import refresh_scorecards
 from portal.ui.context import actor, call, read
-from portal.ui.scorecard_view import month_choice
+from portal.ui.scorecard_view import month_choice, score_note
 from portal.ui.text import plain
 
 SCORECARD_PAGE = "portal/ui/views/manager/scorecard.py"
@@ -186,7 +186,8 @@ if len(unscored):
     st.caption(
         _("Not scored: ")
         + "; ".join(
-            f"{plain(c)} ({plain(n)})" for c, n in zip(unscored["code"], unscored["score_note"], strict=True)
+            f"{plain(code)} ({plain(score_note(row))})"
+            for code, row in zip(unscored["code"], unscored.to_dict("records"), strict=True)
         )
     )
 selected = picked.selection.rows if picked is not None else []

@@ -55,9 +55,14 @@ with log_tab:
             ),
             icon=":material/mail_lock:",
         )
-    show = st.selectbox(
-        _("Show"), ["all", "failed", "pending", "sending", "sent"], key="admin_notify.status_filter"
-    )
+    shown_as = {
+        "all": _("All"),
+        "failed": _("Failed"),
+        "pending": _("Waiting"),
+        "sending": _("Sending"),
+        "sent": _("Sent"),
+    }
+    show = st.selectbox(_("Show"), list(shown_as), format_func=shown_as.get, key="admin_notify.status_filter")
     log = read(notification_log, None if show == "all" else show)
     st.dataframe(
         log,
@@ -84,7 +89,9 @@ with log_tab:
         st.caption(_("Nothing to retry."))
     else:
         labels = {
-            int(r.id): f"#{r.id} {r.kind} to {r.recipient} ({r.status})"
+            int(r.id): _("#{id} {kind} to {recipient} ({status})").format(
+                id=r.id, kind=r.kind, recipient=r.recipient, status=shown_as.get(r.status, r.status)
+            )
             for r in retryable.itertuples(index=False)
         }
         chosen = st.multiselect(

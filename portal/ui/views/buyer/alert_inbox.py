@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from portal.core import vocabulary
-from portal.i18n import _, format_date, format_number, ngettext
+from portal.i18n import N_, _, format_date, format_number, ngettext
 from portal.queries.alerts import AlertFilter, alert_comments, alert_problems, alert_rule_names
 from portal.queries.directory import supplier_codes
 from portal.services.alerts import (
@@ -36,9 +36,9 @@ TABLE = "alert_inbox.table"
 FLASH = "alert_inbox.flash"
 PAGE = 50
 SHOW = {
-    "Open and acknowledged": AlertFilter(),
-    "Open only": AlertFilter(statuses=("open",)),
-    "Including snoozed": AlertFilter(include_snoozed=True),
+    N_("Open and acknowledged"): AlertFilter(),
+    N_("Open only"): AlertFilter(statuses=("open",)),
+    N_("Including snoozed"): AlertFilter(include_snoozed=True),
 }
 
 actor()
@@ -77,7 +77,14 @@ severities = c3.multiselect(
 )
 text = c4.text_input(_("PO, SKU or order"), key="alert_inbox.text", placeholder=_("e.g. PO-1042"))
 min_age = c5.number_input(_("Open ≥ days"), min_value=0, max_value=3650, step=1, key="alert_inbox.age")
-show = st.radio(_("Show"), list(SHOW), horizontal=True, key="alert_inbox.show", label_visibility="collapsed")
+show = st.radio(
+    _("Show"),
+    list(SHOW),
+    format_func=_,
+    horizontal=True,
+    key="alert_inbox.show",
+    label_visibility="collapsed",
+)
 base = SHOW[show]
 filters = AlertFilter(
     supplier_ids=tuple(supplier_ids),
@@ -200,7 +207,7 @@ selected_heads = selectable_table(
     view,
     id_column="alert_id",
     key=TABLE,
-    tones={"severity": SEVERITY_TONES, "state": {"New": "info"}},
+    tones={"severity": SEVERITY_TONES, "state": {_("New"): "info"}},
     column_order=[
         "severity",
         "subject",

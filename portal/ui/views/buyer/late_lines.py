@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from portal.i18n import _
+from portal.i18n import _, format_number
 from portal.queries.directory import supplier_codes
 from portal.queries.late_lines import AT_RISK, LATE, LateLineFilter, late_lines
 from portal.ui.context import actor, read
@@ -48,10 +48,10 @@ filters = LateLineFilter(
 frame, total, counts = read(late_lines, filters, limit=PAGE, offset=page_offset("late_lines.page", PAGE))
 
 m1, m2, m3, m4 = st.columns(4)
-m1.metric(_(":red[**Late**] (p50 after need-by)"), f"{counts['late']:,}")
-m2.metric(_(":orange[**At risk**] (only p90 after)"), f"{counts['at_risk']:,}")
-m3.metric(_("Backorders waiting on them"), f"{counts['backorders']:,}")
-m4.metric(_("Backordered units on them"), f"{counts['backorder_qty']:,}")
+m1.metric(_(":red[**Late**] (p50 after need-by)"), format_number(counts["late"]))
+m2.metric(_(":orange[**At risk**] (only p90 after)"), format_number(counts["at_risk"]))
+m3.metric(_("Backorders waiting on them"), format_number(counts["backorders"]))
+m4.metric(_("Backordered units on them"), format_number(counts["backorder_qty"]))
 
 if total == 0:
     st.success(_("No open line is forecast to arrive after its need-by date with these filters."))

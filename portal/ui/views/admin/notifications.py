@@ -170,7 +170,7 @@ with settings_tab:
         )
         numbers = {
             key: st.number_input(
-                NOTIFY_SPECS[key].label,
+                _(NOTIFY_SPECS[key].label),
                 min_value=NOTIFY_SPECS[key].minimum,
                 max_value=NOTIFY_SPECS[key].maximum,
                 step=1,

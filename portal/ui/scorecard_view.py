@@ -18,7 +18,7 @@ from babel.dates import format_skeleton
 
 from portal.core import scorecard as sc
 from portal.core import vocabulary
-from portal.i18n import N_, _, babel_locale, format_percent, ngettext
+from portal.i18n import N_, _, babel_locale, format_percent, ngettext, pgettext
 from portal.i18n import format_number as format_decimal
 from portal.queries.scorecards import SupplierScorecard, scorecard_months
 from portal.ui.context import read
@@ -299,8 +299,8 @@ def drill_columns(key: str) -> dict[str, Any]:
             "rejected_qty": st.column_config.NumberColumn(_("Rejected"), format="localized"),
         },
         "responsiveness": {
-            "first_day": st.column_config.DateColumn(_("From"), format=_DATE),
-            "last_day": st.column_config.DateColumn(_("To"), format=_DATE),
+            "first_day": st.column_config.DateColumn(pgettext("date range", "From"), format=_DATE),
+            "last_day": st.column_config.DateColumn(pgettext("date range", "To"), format=_DATE),
             "working_days": st.column_config.NumberColumn(
                 _("Production days"), help=_("Working days in production")
             ),

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from portal.core.notifications import NOTIFY_SPECS
-from portal.i18n import _
+from portal.i18n import _, pgettext
 from portal.services.notifications import (
     add_webhook,
     get_notify_settings,
@@ -30,7 +30,12 @@ if LAST in st.session_state:
 counts = read(notification_counts)
 for column, (status, label) in zip(
     st.columns(4),
-    [("pending", _("Waiting")), ("sending", _("Sending")), ("sent", _("Sent")), ("failed", _("Failed"))],
+    [
+        ("pending", pgettext("notification", "Waiting")),
+        ("sending", pgettext("notification", "Sending")),
+        ("sent", pgettext("notification", "Sent")),
+        ("failed", pgettext("notification", "Failed")),
+    ],
     strict=True,
 ):
     column.metric(label, counts[status])
@@ -57,10 +62,10 @@ with log_tab:
         )
     shown_as = {
         "all": _("All"),
-        "failed": _("Failed"),
-        "pending": _("Waiting"),
-        "sending": _("Sending"),
-        "sent": _("Sent"),
+        "failed": pgettext("notification", "Failed"),
+        "pending": pgettext("notification", "Waiting"),
+        "sending": pgettext("notification", "Sending"),
+        "sent": pgettext("notification", "Sent"),
     }
     show = st.selectbox(_("Show"), list(shown_as), format_func=shown_as.get, key="admin_notify.status_filter")
     log = read(notification_log, None if show == "all" else show)
@@ -204,7 +209,7 @@ with settings_tab:
 
     st.subheader(_("Send a test e-mail"))
     with st.form("admin_notify.test_email"):
-        to = st.text_input(_("To"), placeholder=_("you@example.com"))
+        to = st.text_input(pgettext("e-mail recipient", "To"), placeholder=_("you@example.com"))
         send = st.form_submit_button(_("Send a test e-mail"))
     if send:
         outcome = call(send_test_email, to)

@@ -7,7 +7,7 @@ promise then raises PROMISE_SLIPPED. The export is the DOMAIN.md ``promises`` fi
 import pandas as pd
 import streamlit as st
 
-from portal.i18n import _, format_number, ngettext
+from portal.i18n import _, format_number, ngettext, pgettext
 from portal.queries.backorders import (
     NOT_COMPUTED,
     PROMISE_SLIPPED,
@@ -230,7 +230,7 @@ if len(selected) == 1:
                 "line_status",
             ],
             column_config={
-                "source": st.column_config.TextColumn(_("From"), width=110),
+                "source": st.column_config.TextColumn(pgettext("supply source", "From"), width=110),
                 "supplier_code": st.column_config.TextColumn(_("Supplier"), width=100),
                 "quantity": st.column_config.NumberColumn(_("Qty"), format="localized", width=60),
                 "available_date": st.column_config.DateColumn(

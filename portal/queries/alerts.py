@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, String, case, cast, func, literal, select
+from sqlalchemy import Select, case, func, select
 
 from db.engine import Database
 from db.models import Alert, AlertComment, Backorder, BackorderAllocation, Item, PoLine, Supplier, User
@@ -111,9 +111,7 @@ def _details(ids: list[int]) -> Select[Any]:
         .group_by(AlertComment.alert_id)
         .subquery()
     )
-    label = case(
-        (PoLine.id.is_not(None), PoLine.po_number + literal("/") + cast(PoLine.line, String)), else_=None
-    )
+    label = case((PoLine.id.is_not(None), PoLine.label), else_=None)
     return (
         select(
             Alert.id,

@@ -363,7 +363,10 @@ MATRIX: dict[str, tuple[Callable[[Ctx, Any], Any], dict[str, str]]] = {
         SCOPED_READ,
     ),
     # --- planning and settings --------------------------------------------------------
-    "services.planning.sweep": (lambda c, a: svc("services.planning.sweep")(c.db, a, AS_OF), BUYER_ADMIN),
+    "services.planning.full_sweep.sweep": (
+        lambda c, a: svc("services.planning.full_sweep.sweep")(c.db, a, AS_OF),
+        BUYER_ADMIN,
+    ),
     "services.summaries.rebuild": (lambda c, a: svc("services.summaries.rebuild")(c.db, a), ONLY_ADMIN),
     "services.settings.get_settings": (lambda c, a: svc("services.settings.get_settings")(c.db, a), EVERYONE),
     "services.settings.update_settings": (

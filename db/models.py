@@ -3,6 +3,9 @@
 Conventions: quantities are whole units (Integer) and never negative; dates are
 calendar dates (Date); timestamps are naive UTC (DateTime), the same on SQLite and
 PostgreSQL. Enumerations are stored as their string values with a CHECK constraint.
+
+One module (over 500 lines) so that Alembic's autogenerate and every reader see the whole schema,
+and the relationships between models resolve without import cycles.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    case,
     cast,
     literal,
     text,
@@ -62,6 +66,11 @@ def _enum(kind: type[StrEnum], name: str) -> Enum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
+
+
+def severity_rank(column: Any) -> ColumnElement[int]:
+    """:attr:`Severity.rank` in SQL (-1 for anything else): ``func.max(severity_rank(Alert.severity))``."""
+    return case(Severity.ranks(), value=column, else_=-1)
 
 
 class Supplier(Base):

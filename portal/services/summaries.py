@@ -72,9 +72,10 @@ def _quantities(session: Session, line_ids: Collection[int] | None, *, lock: boo
     ).sort_index()
 
 
-def _current_reports(
+def current_reports(
     session: Session, line_ids: Collection[int] | None, as_of: dt.date | None = None
 ) -> pd.DataFrame:
+    """Current reports (one per line and day) of these lines (all when None), dated up to ``as_of``."""
     stmt = select(
         ProductionReport.po_line_id,
         ProductionReport.report_date,
@@ -97,7 +98,7 @@ def summaries_from_reports(
     """Summaries folded from the current reports (dated on or before ``as_of`` when given)."""
     if quantities is None:
         quantities = _quantities(session, line_ids)
-    reports = _current_reports(session, None if line_ids is None else list(quantities.index), as_of)
+    reports = current_reports(session, None if line_ids is None else list(quantities.index), as_of)
     return core.summarize_frame(reports, quantities, span)
 
 

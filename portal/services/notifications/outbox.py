@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Select, case, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from db.models import Alert, Backorder, NotificationPreference, PoLine, Supplier, User
@@ -16,13 +16,6 @@ from portal.core.domain import AlertStatus
 from portal.core.notifications import PENDING, AlertItem
 
 CHUNK = 1000
-
-
-def rank(column: Any) -> Any:
-    return case(msg.SEVERITY_RANK, value=column, else_=-1)
-
-
-RANK_NAME = {r: name for name, r in msg.SEVERITY_RANK.items()}
 
 
 def alert_columns() -> tuple[Any, ...]:

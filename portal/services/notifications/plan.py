@@ -21,6 +21,7 @@ from db.models import (
     SupplierFollow,
     User,
     Webhook,
+    severity_rank,
     utcnow,
 )
 from portal.core import notifications as msg
@@ -28,13 +29,11 @@ from portal.core.domain import AlertRule, AlertStatus, Role, Severity
 from portal.core.notifications import AlertItem, NotifySettings
 from portal.core.timezones import local_time
 from portal.services.notifications.outbox import (
-    RANK_NAME,
     add_to_outbox,
     alert_columns,
     alert_item,
     existing_keys,
     opted_out,
-    rank,
     visible_open,
     with_subjects,
 )
@@ -71,7 +70,7 @@ def _plan_digests(
 ) -> None:
     """One digest per buyer: open alerts above the severity already announced to that buyer."""
     announced_rank = (
-        select(func.max(rank(AlertNotification.severity)))
+        select(func.max(severity_rank(AlertNotification.severity)))
         .where(AlertNotification.alert_id == Alert.id, AlertNotification.user_id == User.id)
         .scalar_subquery()
     )
@@ -99,12 +98,12 @@ def _plan_digests(
         visible_open(as_of),
         # No follows: every supplier. Backorder alerts have no supplier: every buyer gets them.
         or_(~follows_any, Alert.supplier_id.is_(None), follows_this),
-        func.coalesce(announced_rank, -1) < rank(Alert.severity),
+        func.coalesce(announced_rank, -1) < severity_rank(Alert.severity),
     )
     per_user: dict[int, list[AlertItem]] = defaultdict(list)
     who: dict[int, tuple[str, str]] = {}
     for row in session.execute(stmt.order_by(User.id, Alert.id)):
-        previous = None if row.announced_rank is None else RANK_NAME.get(int(row.announced_rank))
+        previous = None if row.announced_rank is None else Severity.from_rank(row.announced_rank).value
         user_id, email, name = int(row.user_id), row.email.strip(), row.display_name
         if not msg.is_email_address(email):
             log.warning("buyer %s has no usable e-mail address (%r): no digest", user_id, email)

@@ -28,6 +28,7 @@ from db.models import (
 from portal.core import calibration, history
 from portal.core.batching import chunked
 from portal.core.domain import EVENT_RULES, OPEN_LINE_STATUSES, AlertStatus, LineStatus
+from portal.services.summaries import current_reports
 
 LINE_COLS = [
     "line_id",
@@ -147,16 +148,7 @@ def load_reports(
     session: Session, line_ids: Collection[int] | None, as_of: dt.date | None = None
 ) -> pd.DataFrame:
     """Current reports (one per line and day) of these lines."""
-    cols = ["line_id", "report_date", "good_qty", "rejected_qty"]
-    stmt = select(
-        ProductionReport.po_line_id,
-        ProductionReport.report_date,
-        ProductionReport.good_qty,
-        ProductionReport.rejected_qty,
-    ).where(ProductionReport.is_current)
-    if as_of is not None:
-        stmt = stmt.where(ProductionReport.report_date <= as_of)
-    frame = read_frame_for_ids(session, stmt, ProductionReport.po_line_id, line_ids, cols)
+    frame = current_reports(session, line_ids, as_of)
     frame["report_date"] = pd.to_datetime(frame["report_date"])
     return frame
 

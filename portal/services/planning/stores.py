@@ -119,23 +119,9 @@ def apply_alert_plan(
     """Insert new alerts, update live ones, resolve cleared ones."""
     ins = plan.inserts
     if len(ins):
-        columns = [
-            "rule",
-            "severity",
-            "subject_type",
-            "subject_key",
-            "supplier_id",
-            "po_line_id",
-            "backorder_id",
-            "item_id",
-            "message",
-            "days_late",
-        ]
         rows = (
-            ins[columns]
-            .astype(
-                dict.fromkeys(("supplier_id", "po_line_id", "backorder_id", "item_id", "days_late"), "Int64")
-            )
+            ins[alert_rules.CONDITION_COLUMNS]
+            .astype({c: t for c, t in alert_rules.CONDITION_DTYPES.items() if t == "Int64"})
             .assign(
                 status=AlertStatus.OPEN.value,
                 first_seen=now,

@@ -28,7 +28,7 @@ from db.models import (
     SupplierClosure,
 )
 from portal.core import scorecard as sc
-from portal.core.calendar import CalendarSet, holiday_years_for
+from portal.core.calendar import CalendarSet, holiday_years_for, to_date
 from portal.core.domain import OPEN_LINE_STATUSES, LineStatus
 from portal.core.settings import Settings
 from portal.core.timezones import local_dates
@@ -333,8 +333,8 @@ def line_counts(session: Session, months: list[int] | None = None) -> pd.DataFra
             .join(PoLine, PoLine.id == Receipt.po_line_id)
             .where(
                 PoLine.status == LineStatus.RECEIVED.value,
-                Receipt.received_date >= pd.Timestamp(first).date(),
-                Receipt.received_date <= pd.Timestamp(last).date(),
+                Receipt.received_date >= to_date(first),
+                Receipt.received_date <= to_date(last),
             )
             .group_by(PoLine.supplier_id)
         )

@@ -30,6 +30,7 @@ from db.frames import read_frame, read_frame_for_ids
 from db.models import LineProductionSummary, PoLine, ProductionReport, SupplierDailyOutput, utcnow
 from portal.core import summaries as core
 from portal.core.batching import id_chunks
+from portal.core.calendar import to_date
 from portal.core.domain import Role
 from portal.core.settings import Settings
 from portal.services import audit
@@ -160,7 +161,7 @@ def refresh_after_reports(session: Session, posted: pd.DataFrame, span: int) -> 
         strict=True,
     ):
         rejected = 0 if rejected is None or pd.isna(rejected) else int(rejected)
-        by_line.setdefault(int(line_id), []).append((_day(day), int(good), rejected, bool(corrected)))  # type: ignore[arg-type]
+        by_line.setdefault(int(line_id), []).append((to_date(day), int(good), rejected, bool(corrected)))  # type: ignore[arg-type]
     line_ids = sorted(by_line)
     quantities: dict[int, int] = {}
     stored: dict[int, core.LineSummary] = {}
@@ -214,7 +215,7 @@ def add_daily_output(session: Session, changes: pd.DataFrame) -> None:
         return
     totals = changes.groupby(["supplier_id", "report_date"], as_index=False)["good_qty"].sum()
     rows = [
-        {"supplier_id": int(s), "report_date": _day(d), "good_qty": int(g)}
+        {"supplier_id": int(s), "report_date": to_date(d), "good_qty": int(g)}
         for s, d, g in totals.itertuples(index=False, name=None)
     ]
     table = SupplierDailyOutput.__table__
@@ -270,17 +271,6 @@ def verify_daily_outputs(session: Session) -> pd.DataFrame:
         },
         columns=["supplier_id", "report_date", "problem"],
     )
-
-
-def _day(value: object) -> dt.date | None:
-    # pd.NaT is a datetime instance: test it before asking for .date().
-    if value is None or value is pd.NaT or (not isinstance(value, dt.date) and pd.isna(value)):
-        return None
-    if isinstance(value, dt.datetime | pd.Timestamp):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return pd.Timestamp(value).date()  # type: ignore[arg-type]
 
 
 def verify_summaries(session: Session, span: int, line_ids: Collection[int] | None = None) -> pd.DataFrame:

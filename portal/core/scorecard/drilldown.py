@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -69,7 +71,7 @@ def _lines_behind(
     return out
 
 
-def score_breakdown(row: pd.Series | dict, settings: Settings) -> pd.DataFrame:
+def score_breakdown(row: pd.Series | dict[str, Any], settings: Settings) -> pd.DataFrame:
     """Per weighted metric: value, admin weight, renormalized weight and points (value x weight x 100)."""
     weights = settings.weights()
     values = np.array([float(row[m]) if row[m] is not None else np.nan for m in SCORE_METRICS])

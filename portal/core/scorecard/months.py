@@ -21,7 +21,8 @@ def to_dates(values: object) -> np.ndarray:
     series = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
     if series.dtype.kind != "M":
         series = pd.to_datetime(series, errors="coerce", format="mixed")
-    return series.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    days: np.ndarray = series.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    return days
 
 
 def month_index(dates: object) -> np.ndarray:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 
-def basis(row: pd.Series | dict) -> dict[str, str]:
+def basis(row: pd.Series | dict[str, Any]) -> dict[str, str]:
     """For each number of a summary row, what it was computed from, in words ("45 of 50 receipts on time")."""
 
     def n(value: object, noun: str = "") -> str:

@@ -31,16 +31,8 @@ e-mail), ``webhooks`` (team hooks). The reads are in :mod:`portal.queries.notifi
 re-exported here with the rest so ``from portal.services.notifications import ...`` keeps working.
 """
 
-from portal.queries.notifications import (
-    LOG_COLUMNS,
-    MyNotifications,
-    follow_choices,
-    get_notify_settings,
-    list_webhooks,
-    my_notifications,
-    notification_counts,
-    notification_log,
-)
+from typing import Any
+
 from portal.services.notifications.admin import TrialEmailOutcome, retry_notifications, send_test_email
 from portal.services.notifications.delivery import INTERRUPTED, DeliveryReport, deliver_pending
 from portal.services.notifications.job import NotifyRun, sweep_and_notify
@@ -60,6 +52,31 @@ from portal.services.notifications.transport import (
     open_smtp,
 )
 from portal.services.notifications.webhooks import add_webhook, mask_url, set_webhook_active
+
+#: The reads, at home in portal.queries.notifications (which imports from this package, so they are
+#: looked up on first use rather than imported here).
+_READS = frozenset(
+    {
+        "LOG_COLUMNS",
+        "MyNotifications",
+        "follow_choices",
+        "get_notify_settings",
+        "list_webhooks",
+        "my_notifications",
+        "notification_counts",
+        "notification_log",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    """The reads of :mod:`portal.queries.notifications`, under their old import path."""
+    if name in _READS:
+        from portal.queries import notifications as reads
+
+        return getattr(reads, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DIGEST_LIMIT",

@@ -1,5 +1,9 @@
 """Alert rules: which conditions hold as of a date, and how live alerts follow them.
 
+One module over 500 lines on purpose: every rule reads the same frame of derived columns
+(:class:`_Lines`) and the same message helpers, and :func:`reconcile` the same column lists, so a
+split would only turn those internals into a public API.
+
 Pure pandas/numpy. The ``*_conditions`` functions turn the forecast frame (one row per open
 line), suppliers and backorders into condition rows, one per (rule, subject) that holds as
 of D, each with a plain-words message. :func:`reconcile` compares those conditions with the
@@ -34,19 +38,8 @@ from portal.core.domain import AlertRule, AlertStatus, LineStatus, PromiseStatus
 from portal.core.forecast import Z90
 from portal.core.settings import Settings
 
-CONDITION_COLUMNS = [
-    "rule",
-    "severity",
-    "subject_type",
-    "subject_key",
-    "supplier_id",
-    "po_line_id",
-    "backorder_id",
-    "item_id",
-    "message",
-    "days_late",
-]
-#: Ids and days_late are nullable integers: a backorder's condition has no supplier, and so on.
+#: The columns of a condition row (and of a new alert), in order, with their types. Ids and days_late
+#: are nullable integers: a backorder's condition has no supplier, and so on.
 CONDITION_DTYPES = {
     "rule": "str",
     "severity": "str",
@@ -59,6 +52,7 @@ CONDITION_DTYPES = {
     "message": "str",
     "days_late": "Int64",
 }
+CONDITION_COLUMNS = list(CONDITION_DTYPES)
 INSERT_COLUMNS = [*CONDITION_COLUMNS, "status", "first_seen", "last_seen"]
 #: Built once: a rule that does not fire returns a copy of it (building a frame costs ~1 ms).
 _EMPTY = pd.DataFrame({c: pd.Series(dtype=t) for c, t in CONDITION_DTYPES.items()})
@@ -66,7 +60,7 @@ UPDATE_COLUMNS = ["id", "severity", "message", "days_late", "last_seen", "status
 
 ONE_DAY = np.timedelta64(1, "D")
 _NO_DAY = np.datetime64("NaT", "D")
-_SEVERITY_RANK = {s.value: s.rank for s in Severity}
+_SEVERITY_RANK = Severity.ranks()
 
 
 # --- text (vectorized) --------------------------------------------------------------------------
@@ -128,12 +122,14 @@ def _exceeds(a: np.ndarray | pd.Series, b: np.ndarray | pd.Series) -> np.ndarray
     """a > b, but not when they are equal up to float rounding (a boundary value does not fire)."""
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
-    return (a > b) & ~np.isclose(a, b, rtol=1e-9, atol=1e-9)
+    fired: np.ndarray = (a > b) & ~np.isclose(a, b, rtol=1e-9, atol=1e-9)
+    return fired
 
 
 def _days_between(later: np.ndarray, earlier: np.ndarray) -> np.ndarray:
     """Calendar days ``later - earlier`` as float (NaN where a date is missing)."""
-    return (later - earlier) / ONE_DAY
+    days: np.ndarray = (later - earlier) / ONE_DAY
+    return days
 
 
 def _as_day(value: dt.date | pd.Timestamp | np.datetime64) -> np.datetime64:
@@ -196,7 +192,8 @@ class _Lines:
         return to_days(self.frame[column])
 
     def num(self, column: str) -> np.ndarray:
-        return self.frame[column].to_numpy(dtype=float, na_value=np.nan)
+        values: np.ndarray = self.frame[column].to_numpy(dtype=float, na_value=np.nan)
+        return values
 
     def working_days_after(self, start: np.ndarray, end: np.ndarray | None = None) -> np.ndarray:
         """Working days in (start, end] per line (end defaults to D); NaN where a date is missing."""
@@ -205,7 +202,8 @@ class _Lines:
 
     def producing(self) -> np.ndarray:
         """Lines not yet shipped, whose production the production rules still watch."""
-        return (self.frame["status"] != LineStatus.SHIPPED.value).to_numpy()
+        producing: np.ndarray = (self.frame["status"] != LineStatus.SHIPPED.value).to_numpy()
+        return producing
 
     def stalled(self) -> np.ndarray:
         """Lines whose observed rate is zero after enough reported days: at that rate they never finish.
@@ -215,7 +213,8 @@ class _Lines:
         """
         observed = (self.frame["rate_source"] == "observed").to_numpy()
         enough = self.num("reported_days") >= self.settings.forecast_min_reported_days
-        return (self.num("remaining") > 0) & (self.num("rate") == 0) & observed & enough
+        stalled: np.ndarray = (self.num("remaining") > 0) & (self.num("rate") == 0) & observed & enough
+        return stalled
 
     def rows(
         self,
@@ -301,7 +300,8 @@ def _confidently_late(x: _Lines) -> np.ndarray:
     late_days = _days_between(x.day("arrival_p50"), x.day("need_by_date"))
     spread = np.nan_to_num(_days_between(x.day("arrival_p90"), x.day("arrival_p50")))
     z = NormalDist().inv_cdf(min(max(x.settings.projected_late_confidence, 0.5), 0.999))
-    return (late_days > 0) & (late_days >= z * np.maximum(spread, 0.0) / Z90)
+    late: np.ndarray = (late_days > 0) & (late_days >= z * np.maximum(spread, 0.0) / Z90)
+    return late
 
 
 def _projected_late(x: _Lines) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Select, String, case, cast, func, literal, select
@@ -29,6 +30,7 @@ from db.models import (
     PoLine,
     ProductionSchedule,
     Supplier,
+    severity_rank,
 )
 from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, BackorderStatus, PermissionDenied, Severity
 from portal.queries.lines import BACKORDER_COLUMNS
@@ -62,10 +64,7 @@ FIND_LIMIT = 50
 #: Columns read for the page's lines only, once the page is known.
 _PER_PAGE = ("estimated_end_date", "backorders_waiting", "backorder_qty", "open_alerts", "worst_severity")
 
-_SEVERITY_RANK = case(
-    (Alert.severity == Severity.CRITICAL, 2), (Alert.severity == Severity.WARNING, 1), else_=0
-)
-_SEVERITY_NAMES = {2: "critical", 1: "warning", 0: "info"}
+_SEVERITY_RANK = severity_rank(Alert.severity)
 _LABEL = (PoLine.po_number + literal("/") + cast(PoLine.line, String)).label("label")
 
 
@@ -82,7 +81,7 @@ class LateLineFilter:
     with_backorders: bool = False
 
 
-def _waiting_allocations() -> Select:
+def _waiting_allocations() -> Select[*tuple[Any, ...]]:
     """Allocations of waiting backorders to PO lines (not to on-hand stock)."""
     return (
         select(BackorderAllocation.po_line_id, BackorderAllocation.backorder_id, BackorderAllocation.quantity)
@@ -91,7 +90,7 @@ def _waiting_allocations() -> Select:
     )
 
 
-def _matching(actor: Actor, filters: LateLineFilter) -> Select:
+def _matching(actor: Actor, filters: LateLineFilter) -> Select[*tuple[Any, ...]]:
     """The late or at-risk lines under ``filters``: (line id, days_late_p50), read from the forecasts.
 
     Driven by line_forecasts with the line conditions as an IN subquery: one scan of the
@@ -126,7 +125,7 @@ def _matching(actor: Actor, filters: LateLineFilter) -> Select:
     return stmt
 
 
-def _details(line_ids: list[int]) -> Select:
+def _details(line_ids: list[int]) -> Select[*tuple[Any, ...]]:
     """What the table shows of these lines, but the per-page extras."""
     risk = case((LineForecast.days_late_p50 > 0, literal(LATE)), else_=literal(AT_RISK))
     return (
@@ -154,7 +153,7 @@ def _details(line_ids: list[int]) -> Select:
     )
 
 
-def _per_line(session: Session, stmt: Select, columns: list[str]) -> pd.DataFrame:
+def _per_line(session: Session, stmt: Select[*tuple[Any, ...]], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(session.execute(stmt).all(), columns=columns).set_index("line_id")
 
 
@@ -246,7 +245,7 @@ def late_lines(
     for col in ("estimated_end_date", "backorders_waiting", "backorder_qty", "open_alerts", "worst"):
         frame[col] = found[col].to_numpy() if col in found else None
     frame["worst_severity"] = frame.pop("worst").map(
-        lambda v: _SEVERITY_NAMES.get(int(v)) if pd.notna(v) else None
+        lambda v: Severity.from_rank(int(v)).value if pd.notna(v) else None
     )
     frame = frame[LATE_LINE_COLUMNS]
     counts = {"late": int(late), "at_risk": int(total) - int(late)}

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.models import (
@@ -65,7 +66,7 @@ class AlertFilter:
     text: str = ""
 
 
-def _seen_at(session, actor: Actor) -> dt.datetime | None:  # type: ignore[no-untyped-def]
+def _seen_at(session: Session, actor: Actor) -> dt.datetime | None:
     if actor.user_id is None:
         return None
     return session.scalar(select(User.previous_visit_at).where(User.id == actor.user_id))
@@ -208,7 +209,7 @@ class ProblemPage:
     by_severity: dict[str, int]
 
 
-def _waiting(session, actor: Actor) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _waiting(session: Session, actor: Actor) -> pd.DataFrame:
     """The customer orders waiting on lines and backorders (none for a supplier user: not theirs)."""
     columns = ["subject_key", "backorder_id", "weight", "slip"]
     if actor.is_supplier:

@@ -145,6 +145,18 @@ def format_percent(value: float | None, digits: int = 0) -> str:
     return babel_format_percent(value, format=pattern, locale=babel_locale())
 
 
+def choose_language(
+    user_language: str | None, accept_language: str | None, browser_locale: str | None = None
+) -> str:
+    """The language of a request: the user's own choice, else the browser's (its Accept-Language
+    header, else its navigator.language), else English."""
+    if user_language is not None and user_language in LANGUAGES:
+        return user_language
+    if accept_language:
+        return negotiate(accept_language)
+    return negotiate(browser_locale)
+
+
 def negotiate(accept_language: str | None) -> str:
     """The best language for a browser's Accept-Language header (the default when none fits)."""
     from babel import Locale

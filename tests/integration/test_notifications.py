@@ -135,7 +135,7 @@ def test_each_buyer_gets_one_digest_with_every_open_alert_as_text_and_html(db, w
     # Alerts opened outside a sweep (the import's recompute) are announced too.
     [digest] = mailbox.to(BUYER)
     assert "SO-2" in digest.text and "Promise to customer slipped" in digest.text
-    assert digest.message["Subject"] == "Supplier portal alerts as of 2026-03-12: 2 critical, 7 warning"
+    assert digest.message["Subject"] == "Supplier portal alerts as of Mar 12, 2026: 2 critical, 7 warning"
     assert digest.message["From"] == "Supplier portal <portal@example.com>"
 
 

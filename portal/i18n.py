@@ -121,6 +121,15 @@ def format_date(value: dt.date | None, fmt: str = "medium") -> str:
     return babel_format_date(value, format=fmt, locale=babel_locale())
 
 
+def format_day(value: dt.date | None) -> str:
+    """A day with its weekday, as the current language writes it: Wed, Dec 2, 2026 / Mi., 2. Dez. 2026."""
+    from babel.dates import format_skeleton
+
+    if value is None:
+        return ""
+    return format_skeleton("yMMMEd", value, locale=babel_locale())
+
+
 def format_number(value: float | int | None, digits: int = 0) -> str:
     """A number with the current language's separators (Babel): 1,234.5 / 1.234,5."""
     from babel.numbers import format_decimal

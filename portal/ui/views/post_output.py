@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from portal.core.domain import PortalError
-from portal.i18n import _, format_date, ngettext
+from portal.i18n import _, format_date, format_day, ngettext
 from portal.queries.lines import output_sheet
 from portal.services.posting_links import PARAM, open_posting_link, post_with_link
 from portal.ui.context import get_db
@@ -31,7 +31,7 @@ if done:
     st.success(done, icon=":material/check_circle:")
 st.markdown(
     _("**{supplier}** · today is **{date}** (your local date)").format(
-        supplier=plain(grant.supplier_name), date=format_date(grant.today, "full")
+        supplier=plain(grant.supplier_name), date=format_day(grant.today)
     )
 )
 st.caption(
@@ -111,6 +111,6 @@ if st.button(
                 "Posted {n} report for {date}. Thank you: your buyer sees the updated forecast now.",
                 "Posted {n} reports for {date}. Thank you: your buyer sees the updated forecast now.",
                 result.created,
-            ).format(n=result.created, date=format_date(grant.today, "full"))
+            ).format(n=result.created, date=format_day(grant.today))
             st.session_state[VERSION] = version + 1
             st.rerun()

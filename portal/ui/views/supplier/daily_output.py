@@ -9,7 +9,7 @@ import streamlit as st
 
 from portal.core.domain import PortalError
 from portal.core.fileformats import FileFormatError, read_table
-from portal.i18n import N_, _, format_date, format_number, ngettext
+from portal.i18n import N_, _, format_date, format_day, format_number, ngettext
 from portal.queries.line_detail import line_detail
 from portal.queries.lines import LineFilter, line_choices, open_lines, output_sheet, recent_working_days
 from portal.services.drafts import clear_output_draft, output_draft, save_output_draft
@@ -49,7 +49,7 @@ def _bump() -> None:
 
 def _day_name(day: dt.date, today: dt.date | None = None) -> str:
     # "today" is the supplier's own local date (its time zone), not the server's.
-    name = format_date(day, "EEE d MMM y")
+    name = format_day(day)
     return _("{date} (today)").format(date=name) if day == today else name
 
 
@@ -61,7 +61,7 @@ def _posted_summary(created: int, corrected: int, day: dt.date | None) -> str:
             "{posted}, {n} of them a correction", "{posted}, {n} of them corrections", corrected
         ).format(posted=posted, n=corrected)
     if day:
-        return _("{posted} for {date}.").format(posted=posted, date=format_date(day, "EEE d MMM y"))
+        return _("{posted} for {date}.").format(posted=posted, date=format_day(day))
     return _("{posted}.").format(posted=posted)
 
 

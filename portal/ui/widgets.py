@@ -9,7 +9,7 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from portal.core import vocabulary
-from portal.i18n import _, format_date, format_number, ngettext
+from portal.i18n import N_, _, format_date, format_number, ngettext
 from portal.ui.text import plain
 
 #: Severity in a table cell: a word (tables cannot show icons; emoji need a font some machines lack).
@@ -124,7 +124,7 @@ TONES = {
     "ok": "background-color: #dcf5e3; color: #116329",
     "info": "background-color: #e2f0ff; color: #0a3069",
 }
-SEVERITY_WORDS = {"critical": "Critical", "warning": "Warning", "info": "Info"}
+SEVERITY_WORDS = {"critical": N_("Critical"), "warning": N_("Warning"), "info": N_("Info")}
 SEVERITY_TONES = {"Critical": "bad", "Warning": "warn", "Info": "info"}
 #: Severity in Markdown: a Material icon and the word, in the severity's colour.
 SEVERITY_MARKDOWN = {s: vocabulary.severity_markdown(s) for s in vocabulary.SEVERITIES}

@@ -105,6 +105,11 @@ if st.button(
                 hide_index=True,
                 width="stretch",
                 key="post_output.errors",
+                column_config={
+                    "line": st.column_config.TextColumn(_("Line")),
+                    "good_qty": st.column_config.NumberColumn(_("Good units")),
+                    "check": st.column_config.TextColumn(_("Problem")),
+                },
             )
         else:
             st.session_state[DONE] = ngettext(

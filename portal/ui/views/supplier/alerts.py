@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from portal.core import vocabulary
-from portal.i18n import _, ngettext
+from portal.i18n import _, format_date, ngettext
 from portal.queries.alerts import AlertFilter, alert_comments, alert_inbox
 from portal.services.alerts import comment_on_alert
 from portal.ui.context import actor, call, read
@@ -50,7 +50,8 @@ def thread(alert: pd.Series) -> None:
             with st.chat_message(
                 "supplier" if mine else "buyer", avatar=":material/factory:" if mine else None
             ):
-                st.caption(f"{plain(row.author)} · {pd.Timestamp(row.created_at):%Y-%m-%d %H:%M} UTC")
+                said = pd.Timestamp(row.created_at)
+                st.caption(f"{plain(row.author)} · {format_date(said.date())} {said:%H:%M} UTC")
                 # Comments are other people's text: shown as plain text, never as markdown or HTML.
                 st.text(row.body)
 

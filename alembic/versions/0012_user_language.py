@@ -1,6 +1,7 @@
 """Each user may pick the portal's language (null: follow the browser, English by default).
 
-Reviewed by hand: one nullable short string column; no data to move.
+Reviewed by hand: one nullable short string column; no data to move. Not in batch mode: on SQLite
+a batch rebuilds users, which other tables' foreign keys refuse (SQLite 3.35+ drops a column in place).
 
 Revision ID: 0012
 Revises: 0011
@@ -22,10 +23,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('language', sa.String(length=16), nullable=True))
+    op.add_column('users', sa.Column('language', sa.String(length=16), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('language')
+    op.execute('ALTER TABLE users DROP COLUMN language')

@@ -588,6 +588,7 @@ def reminder_email(
     link = page_link(base_url, "daily_output")
     account = page_link(base_url, "account")
     posting_text, posting_html = _linked(
+        # Translators: {link_start} and {link_end} go around the words that become the link; keep both.
         _(
             "{link_start}Post today's output{link_end} in one step, without a password "
             "(the link works for 24 hours, for your lines only)."

@@ -25,6 +25,7 @@ def pages_for(role: Role) -> dict[str, list[st.Page]]:
     account = [_page("account.py", N_("My account"), ":material/person:")]
     if role is Role.SUPPLIER:
         return {
+            # Translators: menu section of a supplier's pages.
             _("Production"): [
                 _page("supplier/my_lines.py", N_("My lines"), ":material/factory:", default=True),
                 _page("supplier/daily_output.py", N_("Daily output"), ":material/edit_note:"),

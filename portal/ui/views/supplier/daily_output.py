@@ -198,16 +198,23 @@ def _table(data: pd.DataFrame) -> pd.DataFrame:
         placeholder="",
         disabled=["line", "item", "plan", "on_record", "rejected_on_record", "remaining"],
         column_config={
+            # Translators: a purchase-order line (PO number / line number), as in every table header "Line".
             "line": st.column_config.TextColumn(_("Line"), pinned=True, width=95),
             "item": st.column_config.TextColumn(_("Item"), width=130),
             "plan": st.column_config.NumberColumn(
-                _("Plan/day"), help=_("Your planned daily output"), width=65
+                # Translators: short column header: planned good units per working day.
+                _("Plan/day"),
+                help=_("Your planned daily output"),
+                width=65,
             ),
             "on_record": st.column_config.NumberColumn(
                 _("On record"), help=_("Good units already posted for this day"), width=75
             ),
             "rejected_on_record": st.column_config.NumberColumn(
-                _("Rej. on record"), help=_("Rejected units already posted for this day"), width=75
+                # Translators: short column header: rejected units already posted for the day.
+                _("Rej. on record"),
+                help=_("Rejected units already posted for this day"),
+                width=75,
             ),
             "good_qty": st.column_config.NumberColumn(
                 _("Good units"),
@@ -399,6 +406,7 @@ def one_line(days: list[dt.date], choices: pd.DataFrame) -> None:
             )
         )
         confirm = st.checkbox(_("Correct this day"), key=f"daily_output.one_confirm.{_version()}")
+    # Translators: a button (verb): send the values typed to the portal.
     if st.button(_("Post"), type="primary", key="daily_output.one_post", icon=":material/send:"):
         if good is None or day is None:
             st.error(_("Enter the day and the good units."))
@@ -474,6 +482,7 @@ def upload(days: list[dt.date], choices: pd.DataFrame) -> None:
             "row": st.column_config.NumberColumn(_("Row"), width=50),
             "line": st.column_config.TextColumn(_("Line"), width=110),
             "date": st.column_config.DateColumn(_("Date"), format="YYYY-MM-DD", width=95),
+            # Translators: column header: good units (not rejected).
             "good_qty": st.column_config.NumberColumn(_("Good"), width=70),
             "rejected_qty": st.column_config.NumberColumn(_("Rejected"), width=70),
             "note": st.column_config.TextColumn(_("Note")),

@@ -245,6 +245,7 @@ def history_table(detail: LineDetail) -> None:
         key="schedule.history",
         placeholder="—",
         column_config={
+            # Translators: short column header: the schedule's revision number.
             "revision": st.column_config.NumberColumn(_("Rev."), width=50),
             "saved": st.column_config.DatetimeColumn(_("Saved (UTC)"), format="YYYY-MM-DD HH:mm", width=140),
             "by": st.column_config.TextColumn(_("By"), width=150),

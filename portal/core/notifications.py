@@ -487,6 +487,10 @@ def _linked(message: str, url: str, **values: object) -> tuple[str, Markup]:
     return text, html
 
 
+def _by_subject(item: AlertItem) -> str:
+    return item.subject
+
+
 def _severity_title(severity: str) -> str:
     return _(_SEVERITY_TITLE[severity]) if severity in _SEVERITY_TITLE else severity
 
@@ -575,13 +579,12 @@ def reminder_email(
     """The supplier reminder: lines with no recent report, and lines whose production has not started;
     with ``posting_link``, a link that posts today's output without a password (24 hours).
     In the current language (portal.i18n.language: the recipient's)."""
-    sections = [
-        {"title": title, "alerts": sorted(items, key=lambda i: i.subject)}
-        for title, items in (
-            (_("No production report for several working days"), stale),
-            (_("Production has not started on schedule"), late_start),
-        )
-        if items
+    titled: list[tuple[str, Sequence[AlertItem]]] = [
+        (_("No production report for several working days"), stale),
+        (_("Production has not started on schedule"), late_start),
+    ]
+    sections: list[dict[str, Any]] = [
+        {"title": title, "alerts": sorted(items, key=_by_subject)} for title, items in titled if items
     ]
     lines = len({i.subject for i in (*stale, *late_start)})
     date = format_date(as_of)

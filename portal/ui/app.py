@@ -206,7 +206,8 @@ def main() -> None:
     _follow_redirect()
     actor = _restore_actor()
     # Every run: the user's own language, else the browser's (the login and posting-link pages).
-    set_language(choose_language(actor and actor.language, _browser_language(), _browser_locale()))
+    chosen = actor.language if actor is not None else None
+    set_language(choose_language(chosen, _browser_language(), _browser_locale()))
     st.set_page_config(
         page_title=_("Supplier Portal"), page_icon=":material/precision_manufacturing:", layout="wide"
     )

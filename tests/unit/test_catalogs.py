@@ -25,7 +25,7 @@ TRANSLATED = sorted(code for code in LANGUAGES if code != DEFAULT_LANGUAGE)
 #: A str.format placeholder: {n}, {date}, {link_start} ("{{" is a literal brace, not one).
 PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)[^{}]*\}")
 
-MsgId = str | tuple[str, ...]
+MsgId = str | tuple[str, ...] | list[str]
 
 
 def _key(message_id: MsgId, context: str | None = None) -> tuple[str | None, str]:
@@ -55,7 +55,9 @@ def catalog(code: str) -> Catalog:
 def _forms(message: Message) -> tuple[str, ...]:
     """A translation's forms (one, or one per plural form); read_mo gives a plural's as a list."""
     string = message.string
-    return tuple(string) if isinstance(string, (tuple, list)) else (string,)
+    if isinstance(string, (tuple, list)):
+        return tuple(str(form or "") for form in string)
+    return (str(string or ""),)
 
 
 def _translated(message: Message) -> bool:

@@ -131,7 +131,9 @@ if tokens.empty:
 else:
     st.dataframe(
         tokens.drop(columns=["token_id"]).assign(
-            state=tokens["state"].map(lambda state: _(TOKEN_STATES.get(state, state)))
+            state=tokens["state"].map(
+                lambda state: _(TOKEN_STATES[state]) if state in TOKEN_STATES else state
+            )
         ),
         hide_index=True,
         column_config={

@@ -4,8 +4,9 @@ another language on My account sees the portal in it at once, and again after a 
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import Browser, Page
 
-from tests.e2e.conftest import login
+from tests.e2e.conftest import PortalServer, login
 
 pytestmark = pytest.mark.browser
 
@@ -13,7 +14,9 @@ USER, PASSWORD = "supplier", "supplier-demo-1"
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
-def test_the_login_page_follows_the_browsers_accept_language(portal_server, browser) -> None:  # type: ignore[no-untyped-def]
+def test_the_login_page_follows_the_browsers_accept_language(
+    portal_server: PortalServer, browser: Browser
+) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="de-DE")
     try:
         page = context.new_page()
@@ -26,7 +29,9 @@ def test_the_login_page_follows_the_browsers_accept_language(portal_server, brow
         context.close()
 
 
-def test_a_supplier_switches_to_german_on_my_account_and_stays_in_german(portal_server, page) -> None:  # type: ignore[no-untyped-def]
+def test_a_supplier_switches_to_german_on_my_account_and_stays_in_german(
+    portal_server: PortalServer, page: Page
+) -> None:
     login(page, portal_server.base_url, USER, PASSWORD)
     page.goto(f"{portal_server.base_url}/account")
     page.get_by_role("heading", name="My account").wait_for()

@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -88,7 +89,9 @@ def test_user_add_reads_the_password_from_stdin(cli, capsys) -> None:  # type: i
     assert "must belong to a supplier" in capsys.readouterr().err
 
 
-def test_user_add_takes_a_language_and_refuses_one_with_no_catalog(cli, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_user_add_takes_a_language_and_refuses_one_with_no_catalog(
+    cli: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
     args = ("--role", "admin", "--password-stdin")
     assert cli("user", "add", "ops", *args, "--language", "de", stdin="a-long-password-1\n") == 0
     capsys.readouterr()

@@ -192,7 +192,9 @@ def test_each_supplier_address_gets_one_reminder_about_its_own_quiet_or_unstarte
     assert mailbox.recipients() == sorted([BUYER, BUYER2, ACME_USER, ACME_CONTACT, *BOLT_CONTACTS])
 
 
-def test_a_reminder_is_written_in_the_language_its_recipient_chose(db, world, mailbox) -> None:  # type: ignore[no-untyped-def]
+def test_a_reminder_is_written_in_the_language_its_recipient_chose(
+    db: Database, world: SmallWorld, mailbox: Mailbox
+) -> None:
     from portal.services.users import set_user_language
 
     set_user_language(db, world.acme_user, "de")

@@ -5,24 +5,27 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from db.engine import Database
 from db.models import AuditEvent, User
 from portal.core.domain import ValidationError
 from portal.services.access import Actor
 from portal.services.users import create_user, set_user_language
-from tests.builders import actor_of, small_world
+from tests.builders import SmallWorld, actor_of, small_world
 
 
 @pytest.fixture
-def world(sqlite_db):  # type: ignore[no-untyped-def]
+def world(sqlite_db: Database) -> SmallWorld:
     return small_world(sqlite_db)
 
 
-def _language(db, username: str) -> str | None:  # type: ignore[no-untyped-def]
+def _language(db: Database, username: str) -> str | None:
     with db.read() as session:
         return session.scalar(select(User.language).where(User.username == username))
 
 
-def test_a_user_sets_its_own_language_and_the_change_is_audited(sqlite_db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_user_sets_its_own_language_and_the_change_is_audited(
+    sqlite_db: Database, world: SmallWorld
+) -> None:
     assert set_user_language(sqlite_db, world.acme_user, "zh_Hans") is True
     assert _language(sqlite_db, "acme") == "zh_Hans"
     assert set_user_language(sqlite_db, world.acme_user, "zh_Hans") is False  # no change, no event
@@ -37,8 +40,8 @@ def test_a_user_sets_its_own_language_and_the_change_is_audited(sqlite_db, world
 
 
 def test_a_language_with_no_catalog_is_refused_naming_the_choices_and_nothing_is_written(
-    sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    sqlite_db: Database, world: SmallWorld
+) -> None:
     set_user_language(sqlite_db, world.buyer, "de")
     with pytest.raises(ValidationError) as refused:
         set_user_language(sqlite_db, world.buyer, "fr")
@@ -47,7 +50,9 @@ def test_a_language_with_no_catalog_is_refused_naming_the_choices_and_nothing_is
     assert _language(sqlite_db, "buyer") == "de"
 
 
-def test_a_new_user_can_be_given_a_language_but_not_an_unknown_one(sqlite_db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_user_can_be_given_a_language_but_not_an_unknown_one(
+    sqlite_db: Database, world: SmallWorld
+) -> None:
     system = Actor.system("test")
     create_user(
         sqlite_db, system, "wang", "wang-password-1", "supplier", supplier_code="ACME", language="zh_Hans"

@@ -8,20 +8,23 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
+from db.engine import Database
 from db.models import User
 from portal.i18n import choose_language
 from tests.apptest import app_as
-from tests.builders import small_world
+from tests.builders import SmallWorld, small_world
 
 ACCOUNT_PAGE = "portal/ui/views/account.py"
 
 
 @pytest.fixture
-def world(sqlite_db):  # type: ignore[no-untyped-def]
+def world(sqlite_db: Database) -> SmallWorld:
     return small_world(sqlite_db)
 
 
-def test_a_supplier_who_chose_german_sees_german_titles_and_menu(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_supplier_who_chose_german_sees_german_titles_and_menu(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
     at = app_as(monkeypatch, sqlite_url, replace(world.acme_user, language="de"))
     assert not at.exception, [e.message for e in at.exception]
     assert at.title[0].value == "Meine Positionen"
@@ -29,15 +32,17 @@ def test_a_supplier_who_chose_german_sees_german_titles_and_menu(monkeypatch, sq
     assert "Lieferant" in [c.value for c in at.sidebar.caption]
 
 
-def test_without_a_choice_the_user_sees_english(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_without_a_choice_the_user_sees_english(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
     at = app_as(monkeypatch, sqlite_url, world.acme_user)
     assert at.title[0].value == "My lines"
     assert at.sidebar.button(key="auth.logout").label == "Log out"
 
 
 def test_choosing_a_language_on_my_account_switches_at_once_and_is_kept(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     at = app_as(monkeypatch, sqlite_url, world.buyer, page=ACCOUNT_PAGE)
     assert at.title[0].value == "My account"
     at.selectbox(key="account.language").set_value("de").run()
@@ -49,7 +54,9 @@ def test_choosing_a_language_on_my_account_switches_at_once_and_is_kept(
     assert at.title[0].value == "My account"
 
 
-def test_the_login_page_follows_the_browsers_language(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_the_login_page_follows_the_browsers_language(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
     # AppTest sends no request headers: stand in for the browser's Accept-Language.
     import portal.ui.app
 
@@ -71,5 +78,7 @@ def test_the_login_page_follows_the_browsers_language(monkeypatch, sqlite_url, w
         ("xx", "tr-TR", None, "tr"),  # a stored code with no catalog is ignored
     ],
 )
-def test_the_language_of_a_request(user, header, locale, expected) -> None:  # type: ignore[no-untyped-def]
+def test_the_language_of_a_request(
+    user: str | None, header: str | None, locale: str | None, expected: str
+) -> None:
     assert choose_language(user, header, locale) == expected

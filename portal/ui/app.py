@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from portal.core.domain import Role
-from portal.i18n import N_, _, choose_language, set_language
+from portal.i18n import N_, _, choose_language, set_language, set_language_fallback
 from portal.services.access import Actor
 from portal.services.sessions import COOKIE_NAME
 from portal.ui.context import ACTOR_KEY, current_actor
@@ -94,6 +94,24 @@ ROLE_NAMES: dict[Role, str] = {
     Role.MANAGER: N_("Manager"),
     Role.ADMIN: N_("Admin"),
 }
+
+
+#: The language of this browser session, chosen at the start of each full run.
+LANGUAGE_KEY = "i18n.language"
+
+
+def _session_language() -> str | None:
+    """The language chosen at this session's last full run: a fragment's rerun runs on another
+    thread without main(), so portal.i18n finds it here (None outside a script run)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return None
+    value = st.session_state.get(LANGUAGE_KEY)
+    return value if isinstance(value, str) else None
+
+
+set_language_fallback(_session_language)
 
 
 def _browser_language() -> str | None:
@@ -206,8 +224,11 @@ def main() -> None:
     _follow_redirect()
     actor = _restore_actor()
     # Every run: the user's own language, else the browser's (the login and posting-link pages).
-    chosen = actor.language if actor is not None else None
-    set_language(choose_language(chosen, _browser_language(), _browser_locale()))
+    chosen = choose_language(
+        actor.language if actor is not None else None, _browser_language(), _browser_locale()
+    )
+    set_language(chosen)
+    st.session_state[LANGUAGE_KEY] = chosen
     st.set_page_config(
         page_title=_("Supplier Portal"), page_icon=":material/precision_manufacturing:", layout="wide"
     )

@@ -40,12 +40,19 @@ from portal.services.summaries import report_stats_for
 
 
 def supplier_statistics(
-    session: Session, settings: Settings, as_of: dt.date | None = None, *, from_reports: bool = False
+    session: Session,
+    settings: Settings,
+    as_of: dt.date | None = None,
+    *,
+    from_reports: bool = False,
+    distrust: Collection[int] = (),
 ) -> pd.DataFrame:
     """Learn each supplier's buffer, median lead time and observed capacity from its history:
     only receipts and reports dated on or before ``as_of`` when given, so a past-dated sweep
     never learns from what happened after its day. Daily output comes from the suppliers' daily
-    totals, or (``from_reports``, when those were found wrong) from the reports themselves."""
+    totals, or (``from_reports``, when those were found wrong) from the reports themselves; the
+    forecast record from the lines' production summaries except the ``distrust`` lines (found
+    wrong by a verify), or with ``from_reports`` from the reports."""
     lines = load_history_lines(session, as_of)
     receipts = load_receipts(session, None if not lines.empty else [], as_of)
     delivered = history.delivered_history(lines, receipts, settings.in_full_threshold)
@@ -87,7 +94,7 @@ def supplier_statistics(
     stats["buffer_days"] = stats["buffer_days"].fillna(fallback).astype("int64")
     stats["deliveries"] = stats["deliveries"].fillna(0).astype("int64")
     # Forecast calibration: each supplier's start delays and duration ratios known on as_of.
-    record = load_forecast_record(session, as_of)
+    record = load_forecast_record(session, as_of, from_reports=from_reports, distrust=distrust)
     calendars = load_calendars(session, set(record["supplier_id"].astype(int)))
     records = calibration.line_records(record, calendars, settings.forecast_min_reported_days)
     learned = calibration.supplier_calibration(records, stats["supplier_id"].astype("int64"))
@@ -103,31 +110,36 @@ def forecast_open_lines(
     stats: pd.DataFrame | None = None,
     *,
     verify: bool = False,
+    bad: pd.DataFrame | None = None,
     result: SweepResult | None = None,
+    from_reports: bool = False,
 ) -> pd.DataFrame:
-    """Lines joined with their current schedule and forecast: the frame alert rules read."""
+    """Lines joined with their current schedule and forecast: the frame alert rules read.
+
+    Each line's report statistics and the days its calibration reads come from its production
+    summary, never its reports (``verify``/``bad``: see :func:`report_stats_for`).
+    ``from_reports``: everything from the raw reports instead (the reference the summaries must
+    equal; the tests compare the two).
+    """
     ids = lines["line_id"].tolist()
     schedules = load_schedules(session, ids if len(ids) < 50_000 else None)
     lines = lines.merge(schedules, on="line_id", how="left")
-    # The lines' report statistics come from their production summaries, not the reports.
-    report_stats, inconsistent = report_stats_for(
-        session, lines, as_of, settings, full=len(ids) >= 50_000, verify=verify
-    )
-    if result is not None:
-        result.inconsistent = inconsistent
-    # The sweep and every recompute calibrate; no supplier stats (the reference test) keeps the plain
-    # rule. The calibration reads each line's own days (ramp-up, outages, skipped days), so it still
-    # needs the raw reports: folding those into the summaries is the next step for the sweep's speed.
+    # The sweep and every recompute calibrate; no supplier stats (the reference test) keeps the plain rule.
     learned = (
         None if stats is None else stats.reindex(columns=["supplier_id", *calibration.CALIBRATION_COLUMNS])
     )
-    reports = None
-    if learned is not None:
+    if from_reports:
         reports = load_reports(session, ids if len(ids) < 50_000 else None, as_of)
-        if len(ids) >= 50_000:
-            reports = reports[reports["line_id"].isin(ids)]
+        reports = reports[reports["line_id"].isin(ids)]
+        forecast = forecast_lines(lines, reports, calendars, as_of, settings, calibration=learned)
+        return lines.merge(forecast, on="line_id", how="left")
+    report_stats, inconsistent = report_stats_for(
+        session, lines, as_of, settings, full=len(ids) >= 50_000, verify=verify, bad=bad
+    )
+    if result is not None:
+        result.inconsistent = inconsistent
     forecast = forecast_lines(
-        lines, reports, calendars, as_of, settings, stats=report_stats, calibration=learned
+        lines, None, calendars, as_of, settings, stats=report_stats, calibration=learned
     )
     return lines.merge(forecast, on="line_id", how="left")
 
@@ -237,6 +249,8 @@ def run_pipeline(
     stats: pd.DataFrame,
     result: SweepResult,
     verify: bool = False,
+    bad: pd.DataFrame | None = None,
+    from_reports: bool = False,
 ) -> None:
     """The pipeline: forecasts -> promises -> alerts, for everything (ids None) or a scope."""
     timer = Timer(result)
@@ -246,7 +260,16 @@ def run_pipeline(
     calendars = load_calendars(session, None if full else set(lines["supplier_id"].astype(int)))
     timer.mark("load_lines")
     frame = forecast_open_lines(
-        session, lines, calendars, as_of, settings, stats, verify=verify, result=result
+        session,
+        lines,
+        calendars,
+        as_of,
+        settings,
+        stats,
+        verify=verify,
+        bad=bad,
+        result=result,
+        from_reports=from_reports,
     )
     timer.mark("forecast")
     store_forecasts(session, frame, as_of, line_ids)

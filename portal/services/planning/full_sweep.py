@@ -9,9 +9,10 @@ from db.engine import Database
 from portal.core.domain import Role
 from portal.services import audit
 from portal.services.access import Actor, service
-from portal.services.planning.lock import exclusive_planning_lock
+from portal.services.planning.lock import exclusive_planning_lock, shard_planning_lock
 from portal.services.planning.pipeline import run_pipeline, supplier_statistics
 from portal.services.planning.result import SweepResult
+from portal.services.planning.shard import Shard
 from portal.services.planning.stores import store_supplier_stats
 from portal.services.settings import load_settings
 from portal.services.summaries import verify_daily_outputs, verify_summaries
@@ -25,6 +26,7 @@ def sweep(
     *,
     verify: bool = False,
     from_reports: bool = False,
+    shard: Shard | None = None,
 ) -> SweepResult:
     """Recompute forecasts, supplier statistics, promises and alerts for everything as of ``as_of``.
 
@@ -32,12 +34,17 @@ def sweep(
     summary against its reports first; the lines that disagree are listed in
     ``result.inconsistent`` and forecast (and learned from) from their reports, never from it.
     ``from_reports``: compute everything from the raw reports (the reference; slow at scale).
+    ``shard`` (K/N): only the items with item_id % N == K - 1 and the suppliers with
+    supplier_id % N == K - 1 (see :mod:`portal.services.planning.shard`); shards run side by side.
     """
     as_of = as_of or dt.date.today()
     result = SweepResult(as_of=as_of)
     with db.write() as session:
         start = time.perf_counter()
-        exclusive_planning_lock(session)
+        if shard is None:
+            exclusive_planning_lock(session)
+        else:
+            shard_planning_lock(session, shard)
         locked = time.perf_counter()
         result.timings["wait_for_writes"] = round(locked - start, 4)
         settings = load_settings(session)
@@ -53,7 +60,7 @@ def sweep(
             from_reports=from_reports or len(result.inconsistent_days) > 0,
             distrust=[] if bad is None else bad["line_id"].astype(int).tolist(),
         )
-        store_supplier_stats(session, stats)
+        store_supplier_stats(session, stats, shard)
         result.timings["supplier_stats"] = round(time.perf_counter() - locked, 4)
         run_pipeline(
             session,
@@ -65,13 +72,19 @@ def sweep(
             result=result,
             bad=bad,
             from_reports=from_reports,
+            shard=shard,
         )
         audit.record(
             session,
             actor,
             "sweep",
             "planning",
-            after={"as_of": as_of, "lines": result.lines, "backorders": result.backorders},
+            after={
+                "as_of": as_of,
+                "lines": result.lines,
+                "backorders": result.backorders,
+                **({} if shard is None else {"shard": str(shard)}),
+            },
         )
         session.commit()
     result.timings["total"] = round(time.perf_counter() - start, 4)

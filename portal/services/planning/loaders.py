@@ -55,8 +55,11 @@ def load_open_lines(
     item_ids: Collection[int] | None = None,
     as_of: dt.date | None = None,
     in_full: float = 0.98,
+    where: Any = None,
 ) -> pd.DataFrame:
     """Open lines (optionally only these ids / suppliers / items) with effective transit days.
+
+    ``where``: one more SQL condition on the lines (a shard's items or suppliers).
 
     With ``as_of``: the lines open on that day. A line ordered later did not exist yet, and a
     line received in full only after it (by ``in_full``, the admin's threshold) was still open.
@@ -87,6 +90,8 @@ def load_open_lines(
         )
     else:
         stmt = stmt.where(PoLine.status.in_(OPEN_LINE_STATUSES))
+    if where is not None:
+        stmt = stmt.where(where)
     if supplier_ids is not None:
         frame = read_frame_for_ids(session, stmt, PoLine.supplier_id, supplier_ids, LINE_COLS)
     elif item_ids is not None:

@@ -35,6 +35,7 @@ from portal.services.planning.loaders import (
     supplier_frame,
 )
 from portal.services.planning.result import SweepResult, Timer
+from portal.services.planning.shard import Shard
 from portal.services.planning.stores import apply_alert_plan, store_forecasts, store_promises
 from portal.services.summaries import report_stats_for
 
@@ -151,8 +152,9 @@ def promise_backorders(
     item_ids: Collection[int] | None,
     fresh: pd.DataFrame,
     stats: pd.DataFrame,
+    shard: Shard | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Allocate supply to the waiting backorders of these items (all when None)."""
+    """Allocate supply to the waiting backorders of these items (all when None; a shard's items)."""
     bo_cols = [
         "backorder_id",
         "order_ref",
@@ -181,6 +183,8 @@ def promise_backorders(
     )
     if as_of < dt.date.today():
         stmt = stmt.where(Backorder.order_date <= as_of)  # a past-dated sweep: not yet ordered then
+    if shard is not None:
+        stmt = stmt.where(shard.owns(Backorder.item_id))
     demand = read_frame_for_ids(session, stmt, Backorder.item_id, item_ids, bo_cols)
     for col in ("order_date", "communicated_date", "previous_promise_date"):
         demand[col] = pd.to_datetime(demand[col])
@@ -251,13 +255,22 @@ def run_pipeline(
     verify: bool = False,
     bad: pd.DataFrame | None = None,
     from_reports: bool = False,
+    shard: Shard | None = None,
 ) -> None:
-    """The pipeline: forecasts -> promises -> alerts, for everything (ids None) or a scope."""
+    """The pipeline: forecasts -> promises -> alerts, for everything (ids None), a shard of
+    everything (its items' lines and backorders, its suppliers), or a scope."""
     timer = Timer(result)
     now = utcnow()
-    full = line_ids is None
-    lines = load_open_lines(session, line_ids, as_of=as_of, in_full=settings.in_full_threshold)
-    calendars = load_calendars(session, None if full else set(lines["supplier_id"].astype(int)))
+    everything = line_ids is None
+    full = everything and shard is None
+    lines = load_open_lines(
+        session,
+        line_ids,
+        as_of=as_of,
+        in_full=settings.in_full_threshold,
+        where=None if shard is None else shard.owns(PoLine.item_id),
+    )
+    calendars = load_calendars(session, None if everything else set(lines["supplier_id"].astype(int)))
     timer.mark("load_lines")
     frame = forecast_open_lines(
         session,
@@ -272,13 +285,15 @@ def run_pipeline(
         from_reports=from_reports,
     )
     timer.mark("forecast")
-    store_forecasts(session, frame, as_of, line_ids)
+    store_forecasts(session, frame, as_of, line_ids, shard)
     result.lines = len(frame)
     timer.mark("store_forecasts")
 
-    scope_items = None if full else set(item_ids or ()) | set(frame["item_id"].astype(int))
-    demand, promises, allocations = promise_backorders(session, as_of, settings, scope_items, frame, stats)
-    store_promises(session, demand, promises, allocations)
+    scope_items = None if everything else set(item_ids or ()) | set(frame["item_id"].astype(int))
+    demand, promises, allocations = promise_backorders(
+        session, as_of, settings, scope_items, frame, stats, shard
+    )
+    store_promises(session, demand, promises, allocations, shard)
     result.backorders = len(demand)
     result.unpromisable = int((promises["status"] == "unpromisable").sum()) if len(promises) else 0
     timer.mark("promises")
@@ -286,7 +301,8 @@ def run_pipeline(
     # Alerts: line rules for the recomputed lines, backorder rules for the backorders whose
     # promises were recomputed. The supplier rule (CAPACITY_OVERLOAD) weighs every open line of
     # a supplier: it runs in the sweep only, so a supplier's post stays fast however many lines
-    # it has (the sweep runs every few minutes from cron or the scheduler).
+    # it has (the sweep runs every few minutes from cron or the scheduler); a shard runs it for
+    # its own suppliers, over their lines of every item (remaining units only: no forecast needed).
     lead = stats[["supplier_id", "median_lead_time_days"]] if len(stats) else None
     line_cond = alert_rules.line_conditions(
         with_supplier_today(session, frame, as_of), as_of, calendars, settings, lead_times=lead
@@ -294,6 +310,8 @@ def run_pipeline(
     if full:
         suppliers = supplier_frame(session, None, stats)
         supplier_cond = alert_rules.supplier_conditions(frame, suppliers, None, as_of, calendars, settings)
+    elif shard is not None:
+        supplier_cond = _shard_supplier_conditions(session, shard, as_of, settings, calendars, stats, bad)
     else:
         supplier_cond = alert_rules.empty_conditions()
     if len(demand):
@@ -305,6 +323,10 @@ def run_pipeline(
     current = pd.concat([line_cond, supplier_cond, backorder_cond], ignore_index=True)
     if full:
         scope = None
+        live = live_alerts(session, None)
+    elif shard is not None:
+        live = _shard_alerts(session, shard, live_alerts(session, None))
+        scope = pd.Series(sorted(set(live["subject_key"]) | set(current["subject_key"])), dtype="object")
     else:
         all_line_ids = {int(i) for i in (line_ids or ())}
         scope = pd.Series(
@@ -312,7 +334,56 @@ def run_pipeline(
             + [f"backorder:{int(i)}" for i in demand["backorder_id"]],
             dtype="object",
         )
-    live = live_alerts(session, None if full else scope.tolist())
+        live = live_alerts(session, scope.tolist())
     plan = alert_rules.reconcile(live, current, now, scope, reopen_days=settings.alert_reopen_days)
     apply_alert_plan(session, plan, as_of, now, result)
     timer.mark("alerts")
+
+
+def _shard_supplier_conditions(
+    session: Session,
+    shard: Shard,
+    as_of: dt.date,
+    settings: Settings,
+    calendars: CalendarSet,
+    stats: pd.DataFrame,
+    bad: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """CAPACITY_OVERLOAD for the shard's suppliers, over their open lines of every item.
+
+    The rule reads each line's remaining units (quantity - produced, none once shipped), which
+    the lines' summaries give as the forecast does, so no other shard's forecasts are needed.
+    """
+    lines = load_open_lines(
+        session, as_of=as_of, in_full=settings.in_full_threshold, where=shard.owns(PoLine.supplier_id)
+    )
+    if lines.empty:
+        return alert_rules.empty_conditions()
+    report_stats, _ = report_stats_for(session, lines, as_of, settings, full=len(lines) >= 50_000, bad=bad)
+    produced = (
+        report_stats.set_index("line_id")["produced"]
+        .reindex(lines["line_id"])
+        .fillna(0)
+        .to_numpy(dtype="float64")
+    )
+    remaining = np.maximum(0.0, lines["quantity"].to_numpy(dtype="float64") - produced)
+    shipped = (lines["status"].astype(str) == "shipped").to_numpy()
+    lines = lines.assign(remaining=np.where(shipped, 0.0, remaining).astype("int64"))
+    suppliers = supplier_frame(session, sorted(set(lines["supplier_id"].astype(int))), stats)
+    return alert_rules.supplier_conditions(lines, suppliers, None, as_of, calendars, settings)
+
+
+def _shard_alerts(session: Session, shard: Shard, live: pd.DataFrame) -> pd.DataFrame:
+    """The live alerts whose subject is the shard's: a line or backorder of its items, or its supplier."""
+    if live.empty:
+        return live
+    kind = live["subject_key"].str.split(":", n=1).str[0]
+    number = pd.to_numeric(live["subject_key"].str.split(":", n=1).str[1], errors="coerce")
+    mine = (kind == "supplier") & (number % shard.n == shard.k - 1)
+    for name, model in (("line", PoLine), ("backorder", Backorder)):
+        ids = sorted({int(i) for i in number[kind == name].dropna()})
+        owned = read_frame_for_ids(
+            session, select(model.id).where(shard.owns(model.item_id)), model.id, ids, ["id"]
+        )
+        mine |= (kind == name) & number.isin(owned["id"].astype("int64"))
+    return live[mine.to_numpy()].reset_index(drop=True)

@@ -115,3 +115,49 @@ def test_a_shard_must_be_k_of_n() -> None:
     for bad in ("0/4", "5/4", "2", "a/b"):
         with pytest.raises(PortalError):
             Shard.parse(bad)
+
+
+@pytest.mark.postgres
+def test_on_postgresql_shards_run_side_by_side_and_keep_out_a_full_sweep_and_their_items_posts(
+    postgres_db,
+) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from db.models import Item
+    from portal.services.planning.lock import exclusive_planning_lock, shard_planning_lock
+
+    db = postgres_db
+    world = small_world(db)
+    assert world.line_ids
+    with db.read() as session:
+        items = sorted(session.scalars(select(Item.id)))
+    first = db.write()
+    try:
+        shard_planning_lock(first, Shard(1, 2))  # held until `first` ends
+
+        def blocked(take) -> bool:  # type: ignore[no-untyped-def]
+            with db.write() as other:
+                other.execute(text("SET LOCAL lock_timeout = '300ms'"))
+                try:
+                    take(other)
+                except OperationalError:
+                    return True
+                other.rollback()
+                return False
+
+        assert not blocked(lambda s: shard_planning_lock(s, Shard(2, 2)))  # another shard: side by side
+        assert blocked(lambda s: shard_planning_lock(s, Shard(1, 2)))  # the same shard again: waits
+        assert blocked(exclusive_planning_lock)  # a full sweep: waits
+        mine = [i for i in items if i % 2 == 0]
+        theirs = [i for i in items if i % 2 == 1]
+        lock_item = lambda ids: (
+            lambda s: s.execute(  # noqa: E731
+                select(Item.id).where(Item.id.in_(ids)).with_for_update(key_share=True)
+            ).all()
+        )
+        assert blocked(lock_item(mine))  # a post of one of its items (lock_scope): waits
+        assert not blocked(lock_item(theirs))  # a post of another shard's item: runs on
+    finally:
+        first.rollback()
+        first.close()

@@ -307,8 +307,9 @@ def count_rows(session: Session, model: Any, *where: Any) -> int:
     return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
-def live_alerts(session: Session, keys: Collection[str] | None) -> pd.DataFrame:
-    """The non-resolved alerts, and the dismissed ones (resolved by a person, dismissal not ended)."""
+def live_alerts(session: Session, keys: Collection[str] | None, *, where: Any = None) -> pd.DataFrame:
+    """The non-resolved alerts, and the dismissed ones (resolved by a person, dismissal not ended);
+    all, or those of these subject keys, or (``where``) those meeting one more SQL condition."""
     cols = [
         "id",
         "rule",
@@ -333,6 +334,8 @@ def live_alerts(session: Session, keys: Collection[str] | None) -> pd.DataFrame:
         # Event alerts (a change order) hold no condition a recompute could find cleared.
         Alert.rule.not_in([r.value for r in EVENT_RULES]),
     )
+    if where is not None:
+        stmt = stmt.where(where)
     if keys is None:
         frame = read_frame(session, stmt, cols)
     else:

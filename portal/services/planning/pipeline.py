@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select, true
+from sqlalchemy import String, cast, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from db.frames import read_frame, read_frame_for_ids
-from db.models import Backorder, Item, PoLine, ProductionReport, Supplier, SupplierDailyOutput, utcnow
+from db.models import Alert, Backorder, Item, PoLine, ProductionReport, Supplier, SupplierDailyOutput, utcnow
 from portal.core import alerts as alert_rules
 from portal.core import buffers as buffer_rules
 from portal.core import calibration, history
@@ -325,7 +326,7 @@ def run_pipeline(
         scope = None
         live = live_alerts(session, None)
     elif shard is not None:
-        live = _shard_alerts(session, shard, live_alerts(session, None))
+        live = _shard_alerts(session, shard)
         scope = pd.Series(sorted(set(live["subject_key"]) | set(current["subject_key"])), dtype="object")
     else:
         all_line_ids = {int(i) for i in (line_ids or ())}
@@ -373,17 +374,19 @@ def _shard_supplier_conditions(
     return alert_rules.supplier_conditions(lines, suppliers, None, as_of, calendars, settings)
 
 
-def _shard_alerts(session: Session, shard: Shard, live: pd.DataFrame) -> pd.DataFrame:
-    """The live alerts whose subject is the shard's: a line or backorder of its items, or its supplier."""
-    if live.empty:
-        return live
-    kind = live["subject_key"].str.split(":", n=1).str[0]
-    number = pd.to_numeric(live["subject_key"].str.split(":", n=1).str[1], errors="coerce")
-    mine = (kind == "supplier") & (number % shard.n == shard.k - 1)
-    for name, model in (("line", PoLine), ("backorder", Backorder)):
-        ids = sorted({int(i) for i in number[kind == name].dropna()})
-        owned = read_frame_for_ids(
-            session, select(model.id).where(shard.owns(model.item_id)), model.id, ids, ["id"]
-        )
-        mine |= (kind == name) & number.isin(owned["id"].astype("int64"))
-    return live[mine.to_numpy()].reset_index(drop=True)
+def _shard_alerts(session: Session, shard: Shard) -> pd.DataFrame:
+    """The live alerts whose subject is the shard's: a line or backorder of its items, or its supplier
+    (chosen in SQL by subject key, so a shard reads only its own)."""
+
+    def keys(kind: str, column: Any, owner: Any) -> Any:
+        return select(literal(f"{kind}:") + cast(column, String)).where(shard.owns(owner))
+
+    return live_alerts(
+        session,
+        None,
+        where=or_(
+            Alert.subject_key.in_(keys("line", PoLine.id, PoLine.item_id)),
+            Alert.subject_key.in_(keys("backorder", Backorder.id, Backorder.item_id)),
+            Alert.subject_key.in_(keys("supplier", Supplier.id, Supplier.id)),
+        ),
+    )

@@ -151,11 +151,12 @@ def test_on_postgresql_shards_run_side_by_side_and_keep_out_a_full_sweep_and_the
         assert blocked(exclusive_planning_lock)  # a full sweep: waits
         mine = [i for i in items if i % 2 == 0]
         theirs = [i for i in items if i % 2 == 1]
-        lock_item = lambda ids: (
-            lambda s: s.execute(  # noqa: E731
+
+        def lock_item(ids: list[int]):  # type: ignore[no-untyped-def]
+            return lambda s: s.execute(
                 select(Item.id).where(Item.id.in_(ids)).with_for_update(key_share=True)
             ).all()
-        )
+
         assert blocked(lock_item(mine))  # a post of one of its items (lock_scope): waits
         assert not blocked(lock_item(theirs))  # a post of another shard's item: runs on
     finally:

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import itertools
 import sys
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -271,7 +272,9 @@ def test_what_a_post_stores_equals_what_a_full_sweep_computes_for_the_same_data(
     assert after_post[0][0] == 100 + 100 + 100 + 37 + 161  # Thursday corrected, Friday corrected
 
 
-def test_the_sweep_from_summaries_computes_what_it_computes_from_the_raw_reports(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_the_sweep_from_summaries_computes_what_it_computes_from_the_raw_reports(
+    db: Database, world: SmallWorld
+) -> None:
     """Forecasts, supplier statistics (the calibration's record) and alerts: the sweep that reads
     only summaries stores exactly what the reference path that reads every report stores, after
     random histories with ramp-up, outages, skipped days and corrections."""
@@ -283,7 +286,7 @@ def test_the_sweep_from_summaries_computes_what_it_computes_from_the_raw_reports
     for _ in range(6):
         line_id = new_line(db, rng.randint(300, 3000))
         with db.read() as session:
-            po = session.get(PoLine, line_id).po_number  # type: ignore[union-attr]
+            po = session.get_one(PoLine, line_id).po_number
         days = [d for d in WORKING_DAYS[-rng.randint(3, 25) :] if rng.random() > 0.15]
         for round_ in range(3):  # the first posts, then two rounds of corrections of some days
             chosen = days if round_ == 0 else rng.sample(days, k=min(len(days), 3))
@@ -299,7 +302,7 @@ def test_the_sweep_from_summaries_computes_what_it_computes_from_the_raw_reports
             ]
             post_reports(db, world.acme_user, rows, confirm_corrections=True, today=TODAY)
 
-    def stored() -> tuple:  # type: ignore[type-arg]
+    def stored() -> tuple[Any, ...]:
         with db.read() as session:
             forecasts = [
                 (

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from db.engine import Database
 from db.models import Alert, Backorder, BackorderAllocation, LineForecast, SupplierStats
 from portal.core.domain import PortalError
 from portal.services.planning import sweep
@@ -28,7 +32,7 @@ MORE_BACKORDERS = (
 )
 
 
-def stored(db) -> dict[str, list[tuple]]:  # type: ignore[no-untyped-def,type-arg]
+def stored(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     """Everything a sweep writes, without its timestamps."""
     with db.read() as session:
         return {
@@ -85,7 +89,7 @@ def stored(db) -> dict[str, list[tuple]]:  # type: ignore[no-untyped-def,type-ar
 
 
 @pytest.mark.parametrize("n", [2, 3])
-def test_n_shards_together_store_what_one_full_sweep_stores(db, n) -> None:  # type: ignore[no-untyped-def]
+def test_n_shards_together_store_what_one_full_sweep_stores(db: Database, n: int) -> None:
     world = small_world(db)
     for kind, text in (("items", MORE_ITEMS), ("pos", MORE_POS), ("backorders", MORE_BACKORDERS)):
         assert load(db, world.buyer, kind, text).ok
@@ -119,8 +123,8 @@ def test_a_shard_must_be_k_of_n() -> None:
 
 @pytest.mark.postgres
 def test_on_postgresql_shards_run_side_by_side_and_keep_out_a_full_sweep_and_their_items_posts(
-    postgres_db,
-) -> None:  # type: ignore[no-untyped-def]
+    postgres_db: Database,
+) -> None:
     from sqlalchemy import text
     from sqlalchemy.exc import OperationalError
 
@@ -136,7 +140,7 @@ def test_on_postgresql_shards_run_side_by_side_and_keep_out_a_full_sweep_and_the
     try:
         shard_planning_lock(first, Shard(1, 2))  # held until `first` ends
 
-        def blocked(take) -> bool:  # type: ignore[no-untyped-def]
+        def blocked(take: Callable[[Session], object]) -> bool:
             with db.write() as other:
                 other.execute(text("SET LOCAL lock_timeout = '300ms'"))
                 try:
@@ -152,7 +156,7 @@ def test_on_postgresql_shards_run_side_by_side_and_keep_out_a_full_sweep_and_the
         mine = [i for i in items if i % 2 == 0]
         theirs = [i for i in items if i % 2 == 1]
 
-        def lock_item(ids: list[int]):  # type: ignore[no-untyped-def]
+        def lock_item(ids: list[int]) -> Callable[[Session], object]:
             return lambda s: s.execute(
                 select(Item.id).where(Item.id.in_(ids)).with_for_update(key_share=True)
             ).all()

@@ -41,7 +41,7 @@ class Shard:
 
     def owns(self, column: Any) -> ColumnElement[bool]:
         """The SQL condition: this id column (an item's or a supplier's) belongs to the shard."""
-        return column % self.n == self.k - 1  # type: ignore[no-any-return]
+        return column % self.n == self.k - 1
 
     def owns_id(self, value: int) -> bool:
         return int(value) % self.n == self.k - 1

@@ -181,7 +181,9 @@ def test_differences_name_each_wrong_field_and_each_missing_summary() -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(history, st.integers(1, 6000)), min_size=1, max_size=6))
-def test_the_calibrations_day_figures_from_summaries_equal_the_ones_from_raw_reports(lines) -> None:  # type: ignore[no-untyped-def]
+def test_the_calibrations_day_figures_from_summaries_equal_the_ones_from_raw_reports(
+    lines: list[tuple[dict[int, tuple[int, int]], int]],
+) -> None:
     histories = {i + 1: as_reports(i + 1, days) for i, (days, _) in enumerate(lines)}
     quantities = pd.Series({i + 1: qty for i, (_, qty) in enumerate(lines)})
     reports = frame_of(histories)

@@ -16,7 +16,7 @@ import difflib
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -24,9 +24,26 @@ import numpy as np
 import pandas as pd
 
 from portal.core.domain import PortalError
+from portal.core.inputs import (
+    FIRST_YEAR,
+    INPUTS_BY_KIND,
+    LAST_YEAR,
+    MAX_TEXT_LENGTH,
+    DailyReport,
+    Field,
+    LineRef,
+    PoLineInput,
+    Problem,
+    ReceiptInput,
+    ScheduleRevision,
+    below_minimum_reason,
+    implausible_date_reason,
+    required_reason,
+    shown_value,
+    too_long_reason,
+)
 from portal.core.parsing import (
     CONTROL_CHARACTER,
-    NOT_WHOLE,
     control_characters,
     iso_dates,
     printable,
@@ -37,7 +54,7 @@ from portal.core.timezones import is_timezone
 CellKind = Literal["str", "int", "date", "country", "email", "timezone"]
 
 #: A hard limit on cell length, whatever the column, so a huge cell cannot bloat the database.
-MAX_CELL_LENGTH = 2000
+MAX_CELL_LENGTH = MAX_TEXT_LENGTH
 
 
 class FileFormatError(PortalError):
@@ -55,6 +72,15 @@ class Column:
     max_length: int = 200
     #: Free text (a note, a reason) may hold line breaks; codes and numbers may not.
     multiline: bool = False
+
+    @classmethod
+    def of(cls, field: Field) -> Column:
+        """The column of a value object's field: the same kind, requirement and limits."""
+        return cls(field.name, field.kind, field.required, field.minimum, field.max_length, field.multiline)
+
+
+def _columns(*fields: Field) -> tuple[Column, ...]:
+    return tuple(Column.of(f) for f in fields)
 
 
 @dataclass(frozen=True)
@@ -74,10 +100,7 @@ class FileFormat:
         return [c.name for c in self.columns if c.required]
 
 
-#: The statuses a purchase-order file may give a line: the rest follow production and receipts.
-PO_STATUSES = ("open", "cancelled")
-
-_LINE = (Column("po_number", "str", max_length=60), Column("line", "int", minimum=1))
+_LINE = _columns(*LineRef.FIELDS)
 
 FORMATS: dict[str, FileFormat] = {
     "suppliers": FileFormat(
@@ -102,53 +125,15 @@ FORMATS: dict[str, FileFormat] = {
         ),
         key=("sku",),
     ),
-    "pos": FileFormat(
-        "pos",
-        (
-            *_LINE,
-            Column("supplier_code", "str", max_length=40),
-            Column("sku", "str", max_length=60),
-            Column("quantity", "int", minimum=1),
-            Column("order_date", "date", required=False),
-            Column("need_by_date", "date"),
-            Column("promised_date", "date", required=False),
-            Column("transit_days", "int", required=False, minimum=0),
-            # A line that exists is a change order; "cancelled" cancels it, "open" (or empty) keeps it.
-            Column("status", "str", required=False, max_length=20),
-        ),
-        key=("po_number", "line"),
-    ),
+    # The columns of the value objects of portal.core.inputs: one definition of each field's rules.
+    "pos": FileFormat("pos", _columns(*PoLineInput.FIELDS), key=("po_number", "line")),
     "schedules": FileFormat(
-        "schedules",
-        (
-            *_LINE,
-            Column("start_date", "date"),
-            Column("daily_output", "int", minimum=1),
-            Column("estimated_end_date", "date"),
-            Column("reason", "str", required=False, max_length=MAX_CELL_LENGTH, multiline=True),
-        ),
-        key=("po_number", "line"),
+        "schedules", (*_LINE, *_columns(*ScheduleRevision.FIELDS)), key=("po_number", "line")
     ),
     "reports": FileFormat(
-        "reports",
-        (
-            *_LINE,
-            Column("date", "date"),
-            Column("good_qty", "int", minimum=0),
-            Column("rejected_qty", "int", required=False, minimum=0),
-            Column("note", "str", required=False, max_length=MAX_CELL_LENGTH, multiline=True),
-        ),
-        key=("po_number", "line", "date"),
+        "reports", (*_LINE, *_columns(*DailyReport.FIELDS)), key=("po_number", "line", "date")
     ),
-    "receipts": FileFormat(
-        "receipts",
-        (
-            *_LINE,
-            Column("received_date", "date"),
-            Column("quantity", "int", minimum=1),
-            Column("rejected_qty", "int", required=False, minimum=0),
-        ),
-    ),
+    "receipts": FileFormat("receipts", (*_LINE, *_columns(*ReceiptInput.FIELDS))),
     "backorders": FileFormat(
         "backorders",
         (
@@ -455,7 +440,7 @@ def check_rows(frame: pd.DataFrame, kind: str, mapping: Mapping[str, str] | None
     for column in fmt.columns:
         raw = text[column.name].astype(str)
         table.rows[column.name] = _parse_column(table, column, raw)
-    _check_key(table, fmt)
+    check_unique_keys(table, fmt)
     _check_rules(table)
     return table
 
@@ -463,10 +448,10 @@ def check_rows(frame: pd.DataFrame, kind: str, mapping: Mapping[str, str] | None
 def _parse_column(table: CheckedTable, column: Column, raw: pd.Series) -> pd.Series:
     empty = raw == ""
     if column.required:
-        table.add(empty, column.name, "is required", raw)
+        table.add(empty, column.name, required_reason(), raw)
     limit = min(column.max_length, MAX_CELL_LENGTH)
     too_long = raw.str.len() > limit
-    table.add(too_long, column.name, f"is longer than {limit} characters", raw)
+    table.add(too_long, column.name, too_long_reason(limit), raw)
     control = ~too_long & control_characters(raw, line_breaks_allowed=column.multiline)
     table.add(control, column.name, CONTROL_CHARACTER, raw)
     # A refused cell is not looked up or written: it becomes empty (None, NA or NaT).
@@ -479,15 +464,15 @@ def _parse_column(table: CheckedTable, column: Column, raw: pd.Series) -> pd.Ser
             table.add(reasons == reason, column.name, reason, raw)
         if column.minimum is not None:
             below = values < column.minimum
-            table.add(below, column.name, f"{NOT_WHOLE} >= {column.minimum}", raw)
+            table.add(below, column.name, below_minimum_reason(column.minimum), raw)
         return values
     if column.kind == "date":
         parsed, reasons = iso_dates(raw.where(present, ""))
         for reason in reasons.dropna().unique():
             table.add(reasons == reason, column.name, reason, raw)
         # Dates far outside business reality are typos (year 2206, 1926).
-        out_of_range = parsed.notna() & ((parsed.dt.year < 1990) | (parsed.dt.year > 2100))
-        table.add(out_of_range, column.name, "is not a plausible date (years 1990-2100)", raw)
+        out_of_range = parsed.notna() & ((parsed.dt.year < FIRST_YEAR) | (parsed.dt.year > LAST_YEAR))
+        table.add(out_of_range, column.name, implausible_date_reason(), raw)
         return parsed.where(~out_of_range)
     if column.kind == "country":
         ok = raw.str.fullmatch(r"[A-Za-z]{2}")
@@ -510,7 +495,8 @@ def _parse_column(table: CheckedTable, column: Column, raw: pd.Series) -> pd.Ser
     raise AssertionError(column.kind)
 
 
-def _check_key(table: CheckedTable, fmt: FileFormat) -> None:
+def check_unique_keys(table: CheckedTable, fmt: FileFormat) -> None:
+    """An error for each row whose key (``fmt.key``) an earlier row of the same table already has."""
     if not fmt.key:
         return
     key = table.rows[list(fmt.key)]
@@ -534,24 +520,38 @@ def _check_key(table: CheckedTable, fmt: FileFormat) -> None:
             )
 
 
+def typed_table(
+    kind: str, records: Sequence[Mapping[str, object]], problems: Iterable[tuple[int, Problem]]
+) -> CheckedTable:
+    """A table of values already typed (a grid, an API batch: see :func:`portal.core.inputs.build_rows`),
+    in the shape :func:`check_rows` gives a file: the same columns and dtypes, the problems as row errors,
+    and duplicate keys refused. Nothing is turned into text and parsed again."""
+    fmt = FORMATS[kind]
+    rows = pd.DataFrame({"_row": np.arange(len(records), dtype=np.int64) + 2})
+    for column in fmt.columns:
+        values = [r.get(column.name) for r in records]
+        if column.kind == "int":
+            rows[column.name] = pd.array(values, dtype="Int64")
+        elif column.kind == "date":
+            rows[column.name] = pd.to_datetime(pd.Series(values, dtype=object))
+        else:
+            rows[column.name] = pd.Series(values, dtype=object)
+    errors = [RowError(row, p.field, shown_value(p.value), p.reason) for row, p in problems]
+    table = CheckedTable(kind=kind, rows=rows, errors=errors)
+    check_unique_keys(table, fmt)
+    return table
+
+
 def _check_rules(table: CheckedTable) -> None:
-    """Rules between columns of one row."""
+    """Rules between columns of one row: the value object's rules, on whole columns."""
+    kind = INPUTS_BY_KIND.get(table.kind)
+    if kind is None:
+        return
     r = table.rows
+    for rule in kind.RULES:
+        table.add(rule.broken(r), rule.field, rule.reason(), r[rule.field])
     if table.kind == "pos":
-        table.add(r["need_by_date"] < r["order_date"], "need_by_date", "is before order_date")
-        table.add(r["promised_date"] < r["order_date"], "promised_date", "is before order_date")
-        status = r["status"].str.lower()
-        table.add(
-            (status.notna() & ~status.isin(PO_STATUSES)).to_numpy(),
-            "status",
-            "must be open or cancelled (or empty)",
-            r["status"],
-        )
-        r["status"] = status
-    elif table.kind == "schedules":
-        table.add(r["estimated_end_date"] < r["start_date"], "estimated_end_date", "is before start_date")
-    elif table.kind == "receipts":
-        table.add(r["rejected_qty"] > r["quantity"], "rejected_qty", "is more than the quantity received")
+        r["status"] = r["status"].str.lower()
 
 
 # ---------------------------------------------------------------------------- references

@@ -124,7 +124,7 @@ def test_a_revision_is_a_new_row_and_the_old_one_is_kept_with_who_and_why(db, wo
 
 def test_moving_the_end_date_later_needs_a_reason(db, world) -> None:  # type: ignore[no-untyped-def]
     line = world.line_ids["PO-1/1"]
-    with pytest.raises(ValidationError, match="Reason is required when the estimated_end_date moves later"):
+    with pytest.raises(ValidationError, match="Reason is required when the estimated end date moves later"):
         revise(db, world.acme_user, line, end=dt.date(2026, 3, 18), reason="  ")
     assert len(schedules_of(db, line)) == 1
     earlier = revise(db, world.acme_user, line, end=dt.date(2026, 3, 12))
@@ -138,14 +138,14 @@ def test_moving_the_end_date_later_needs_a_reason(db, world) -> None:  # type: i
             dt.date(2026, 3, 10),
             100,
             dt.date(2026, 3, 9),
-            "Estimated end date (2026-03-09) is before start_date",
+            "Estimated end date (2026-03-09) is before the start date",
         ),
         (MON, 0, dt.date(2026, 3, 13), "Planned daily output (0) must be a whole number >= 1"),
         (
             dt.date(2026, 1, 15),
             100,
             dt.date(2026, 3, 13),
-            "Start date (2026-01-15) is before the line's order_date",
+            "Start date (2026-01-15) is before the line's order date",
         ),
     ],
 )
@@ -187,14 +187,10 @@ def test_the_unique_revision_constraint_turns_a_lost_race_into_the_same_conflict
     db, world, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     """Were the lock ever bypassed, the database still refuses a second revision 2 with the same message."""
-    from portal.services import imports, production
+    from portal.services import production
 
     line = world.line_ids["PO-1/1"]
     revise(db, world.acme_user, line, end=dt.date(2026, 3, 12))
-    stale = pd.DataFrame(
-        {"po_line_id": [line], "revision": [1], "estimated_end_date": [dt.date(2026, 3, 13)]}
-    )
-    monkeypatch.setattr(imports, "_current_schedules", lambda session, ids: stale)
     real_latest = production._latest_schedule
     calls: list[int] = []
 

@@ -36,7 +36,7 @@ def test_a_clean_pos_file_has_typed_rows_and_no_errors() -> None:
         ("PO-1,1,ACME,SKU-1,12.5,2026-01-05,2026-03-01,,", "quantity", "whole number"),
         ("PO-1,1,,SKU-1,100,2026-01-05,2026-03-01,,", "supplier_code", "is required"),
         ("PO-1,0,ACME,SKU-1,100,2026-01-05,2026-03-01,,", "line", ">= 1"),
-        ("PO-1,1,ACME,SKU-1,100,2026-04-05,2026-03-01,,", "need_by_date", "before order_date"),
+        ("PO-1,1,ACME,SKU-1,100,2026-04-05,2026-03-01,,", "need_by_date", "before the order date"),
         ("PO-1,1,ACME,SKU-1,100,2026-01-05,2026-03-01,,-2", "transit_days", ">= 0"),
         ("PO-1,1,ACME,SKU-1,100,2026-01-05,2206-03-01,,", "need_by_date", "plausible"),
     ],

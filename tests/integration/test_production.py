@@ -156,6 +156,28 @@ def test_a_schedule_is_checked_like_an_imported_one(db, world, start, output, en
     assert len(schedules_of(db, line)) == 1
 
 
+def test_the_services_take_typed_values_and_never_parse_text_cells_again(db, world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from portal.core import fileformats
+    from portal.core.inputs import DailyReport, ScheduleRevision
+    from portal.services import imports
+
+    def no_file_checker(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("a form value went through the file checker")
+
+    monkeypatch.setattr(fileformats, "check_rows", no_file_checker)
+    monkeypatch.setattr(imports, "check_rows", no_file_checker)
+    line = world.line_ids["PO-1/1"]
+    plan = ScheduleRevision(MON, 100, dt.date(2026, 3, 18), "Resin late")
+    result = revise_schedule(db, world.acme_user, line, plan, expected_revision=1, today=TODAY)
+    assert result.revision == 2 and schedules_of(db, line)[-1][1:3] == (dt.date(2026, 3, 18), "Resin late")
+    posted = post_report(
+        db, world.acme_user, line, DailyReport(THU, 90, 1), confirm_correction=True, today=TODAY
+    )
+    assert posted.created == 1 and reports_of(db, line, THU)[-1] == (2, 90, True)
+    with pytest.raises(ValidationError, match=re.escape("Good quantity (-1) must be a whole number >= 0.")):
+        post_report(db, world.acme_user, line, report_date=THU, good_qty=-1, today=TODAY)
+
+
 def test_a_save_based_on_an_old_revision_is_refused_naming_who_and_when(db, world) -> None:  # type: ignore[no-untyped-def]
     line = world.line_ids["PO-1/1"]
     revise(db, world.acme_user, line, end=dt.date(2026, 3, 12))

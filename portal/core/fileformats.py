@@ -4,8 +4,11 @@ Reading turns bytes into a table of text cells (any encoding problem, an unknown
 type, an empty file is a :class:`FileFormatError` with a clear message). Checking is
 vectorized per column and reports every bad cell as a :class:`RowError` naming the row
 (as a spreadsheet shows it: the header is row 1, the first data row is row 2), the
-column, the value and the reason. The same functions serve the command line, the
-browser import and the single-row forms, so a rule is written once.
+column, the value and the reason. The columns and the rules between them of schedules,
+reports, receipts and purchase orders are those of the value objects of
+:mod:`portal.core.inputs`, which forms, the grid and the API build directly: a rule is
+written once, and only files are read as text. :func:`typed_table` gives values already
+typed (the grid's, the API's) the same table shape, so the database checks serve both.
 """
 
 from __future__ import annotations

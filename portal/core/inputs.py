@@ -61,6 +61,8 @@ class Field:
     max_length: int = 200
     #: Free text (a note, a reason) may hold line breaks; codes and numbers may not.
     multiline: bool = False
+    #: What an optional field left empty means (a rejected quantity: 0).
+    default: object = None
 
     @property
     def length_limit(self) -> int:
@@ -111,7 +113,9 @@ class Problem:
         shown = shown_value(self.value)
         value = f" ({printable(shown)})" if shown else ""
         # Most reasons read on from the field ("is in the future"); the others follow a colon.
-        joint = " " if self.reason.split(" ", 1)[0] in ("is", "must", "duplicates", "are") else ": "
+        joint = (
+            " " if self.reason.split(" ", 1)[0] in ("is", "must", "duplicates", "are", "contains") else ": "
+        )
         return f"{_(self.label)}{value}{joint}{self.reason}."
 
 
@@ -187,7 +191,7 @@ def _date(value: object) -> tuple[dt.date | None, str | None]:
 def coerce(field: Field, value: object) -> tuple[object, str | None]:
     """One field's value as its kind: (value or None, the reason it is refused or None)."""
     if _missing(value):
-        return None, (required_reason() if field.required else None)
+        return (None, required_reason()) if field.required else (field.default, None)
     if isinstance(value, str):
         value = value.strip()
         if len(value) > field.length_limit:
@@ -339,14 +343,9 @@ class DailyReport(Input):
     FIELDS: ClassVar[tuple[Field, ...]] = (
         Field("date", N_("Date"), "date"),
         Field("good_qty", N_("Good quantity"), "int", minimum=0),
-        Field("rejected_qty", N_("Rejected quantity"), "int", required=False, minimum=0),
+        Field("rejected_qty", N_("Rejected quantity"), "int", required=False, minimum=0, default=0),
         Field("note", N_("Note"), "str", required=False, max_length=MAX_TEXT_LENGTH, multiline=True),
     )
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.rejected_qty is None:
-            object.__setattr__(self, "rejected_qty", 0)
 
 
 @dataclass(frozen=True)
@@ -360,7 +359,7 @@ class ReceiptInput(Input):
     FIELDS: ClassVar[tuple[Field, ...]] = (
         Field("received_date", N_("Received date"), "date"),
         Field("quantity", N_("Quantity received"), "int", minimum=1),
-        Field("rejected_qty", N_("Rejected quantity"), "int", required=False, minimum=0),
+        Field("rejected_qty", N_("Rejected quantity"), "int", required=False, minimum=0, default=0),
     )
     RULES: ClassVar[tuple[Rule, ...]] = (
         Rule(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from db.models import ProductionSchedule, utcnow
 from portal.core.fileformats import CheckedTable
+from portal.core.inputs import reason_required_reason, start_before_order_reason
 from portal.services.access import Actor
 from portal.services.imports.lookups import _attach_lines, _dates, _ints, _texts
 from portal.services.imports.result import ImportResult
@@ -36,11 +37,14 @@ def _current_schedules(session: Session, line_ids: list[int]) -> pd.DataFrame:
 
 
 def check_schedules(session: Session, actor: Actor, table: CheckedTable) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The database checks of a schedules table; returns each row's line and the lines' current schedules."""
+    """The database checks of a schedules table; returns each row's line and the lines' current schedules.
+
+    The rules of :meth:`portal.core.inputs.ScheduleRevision.check_against`, on whole columns.
+    """
     rows = table.rows
     lines = _attach_lines(session, actor, table)
     order_date = pd.to_datetime(lines["order_date"])
-    table.add((rows["start_date"] < order_date).to_numpy(), "start_date", "is before the line's order_date")
+    table.add((rows["start_date"] < order_date).to_numpy(), "start_date", start_before_order_reason())
     line_ids = [int(i) for i in lines["id"].dropna().unique()]
     current = _current_schedules(session, line_ids).set_index("po_line_id")
     prev_end = pd.to_datetime(current["estimated_end_date"].reindex(lines["id"]).to_numpy())
@@ -49,7 +53,7 @@ def check_schedules(session: Session, actor: Actor, table: CheckedTable) -> tupl
     table.add(
         moves_later & no_reason,
         "reason",
-        "is required when the estimated_end_date moves later than the current schedule",
+        reason_required_reason(),
     )
     return lines, current
 

@@ -210,7 +210,7 @@ def test_a_file_over_the_row_limit_is_refused_with_the_limit_in_words(make, name
 
 
 def test_a_huge_workbook_is_read_only_up_to_the_limit(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import portal.core.fileformats as fileformats
+    import portal.core.filereading as fileformats
 
     cells: list[object] = []
     real = fileformats._excel_cell
@@ -242,7 +242,7 @@ def test_a_workbook_too_big_for_the_limit_that_hides_its_size_is_refused_unread(
     # the whole sheet before its first row. A sheet bigger than the limit allows is refused unread.
     from openpyxl import Workbook
 
-    import portal.core.fileformats as fileformats
+    import portal.core.filereading as fileformats
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("items")

@@ -129,7 +129,7 @@ class InvalidInput(ValidationError):
 
 def shown_value(value: object) -> str:
     """A value as a message shows it: ISO dates, 12 for 12.0, '' for none."""
-    if _missing(value):
+    if is_missing(value):
         return ""
     if isinstance(value, dt.datetime | pd.Timestamp):
         return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat(sep=" ")
@@ -142,7 +142,8 @@ def shown_value(value: object) -> str:
     return str(value)
 
 
-def _missing(value: object) -> bool:
+def is_missing(value: object) -> bool:
+    """None, NaN, NaT, NA or blank text: a field left empty."""
     if value is None or value is pd.NaT or value is pd.NA:
         return True
     if isinstance(value, float | np.floating):
@@ -190,7 +191,7 @@ def _date(value: object) -> tuple[dt.date | None, str | None]:
 
 def coerce(field: Field, value: object) -> tuple[object, str | None]:
     """One field's value as its kind: (value or None, the reason it is refused or None)."""
-    if _missing(value):
+    if is_missing(value):
         return (None, required_reason()) if field.required else (field.default, None)
     if isinstance(value, str):
         value = value.strip()

@@ -12,7 +12,6 @@ change at once.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +33,7 @@ from portal.core.inputs import (
     Problem,
     ScheduleRevision,
     build_rows,
+    is_missing,
 )
 from portal.core.schedule_fit import ImpliedEnd, fit_warning, implied_end_date
 from portal.i18n import _
@@ -280,18 +280,10 @@ def report_table(
         raise ValidationError(_("Enter the output of at least one line."))
     if report_date is not None:
         for record in records:
-            if _blank(record.get("date")):
+            if is_missing(record.get("date")):
                 record["date"] = report_date
     typed, problems = build_rows(DailyReport, records)
     return typed_table("reports", typed, problems)
-
-
-def _blank(value: object) -> bool:
-    if value is None or value is pd.NaT or value is pd.NA:
-        return True
-    if isinstance(value, float):
-        return math.isnan(value)
-    return isinstance(value, str) and not value.strip()
 
 
 def _post(

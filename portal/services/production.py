@@ -286,6 +286,73 @@ def report_table(
     return typed_table("reports", typed, problems)
 
 
+def _lock_lines(session: Session, lines: pd.DataFrame) -> None:
+    """Lock the rows' lines in id order: two posts for the same line and day queue, and the second
+    sees the first's report (a correction) instead of failing on the unique index."""
+    known = sorted({int(i) for i in lines["id"].dropna()})
+    if known:
+        session.execute(
+            select(PoLine.id).where(PoLine.id.in_(known)).order_by(PoLine.id).with_for_update(key_share=True)
+        ).all()
+
+
+def _refuse_unconfirmed(rows: pd.DataFrame, labels: pd.Series, previous: pd.DataFrame) -> None:
+    """CorrectionNeeded naming every day already reported (what is on record for it)."""
+    corrections = previous["id"].notna()
+    if not corrections.any():
+        return
+    shown = [
+        f"{labels[i]} on {rows.at[i, 'date']:%Y-%m-%d} "
+        f"({int(previous.at[i, 'good_qty']):,} good, "
+        f"{int(previous.at[i, 'rejected_qty']):,} rejected)"
+        for i in rows.index[corrections.to_numpy()]
+    ]
+    raise CorrectionNeeded(
+        "Already reported: " + "; ".join(shown) + ". Confirm to correct "
+        "(the old values stay in the history).",
+        shown,
+    )
+
+
+def _text_or_none(value: object) -> object:
+    return None if is_missing(value) else value
+
+
+def _audit_reports(
+    session: Session, actor: Actor, rows: pd.DataFrame, lines: pd.DataFrame, previous: pd.DataFrame
+) -> None:
+    """One audit event per report: posted, or corrected with the values it replaced."""
+    for i in rows.index:
+        line_id = int(lines.at[i, "id"])
+        day = rows.at[i, "date"].date()
+        before = None
+        if pd.notna(previous.at[i, "id"]):
+            before = {
+                "date": day,
+                "revision": int(previous.at[i, "revision"]),
+                "good_qty": int(previous.at[i, "good_qty"]),
+                "rejected_qty": int(previous.at[i, "rejected_qty"]),
+                "note": _text_or_none(previous.at[i, "note"]),
+            }
+        rejected = rows.at[i, "rejected_qty"]
+        audit.record(
+            session,
+            actor,
+            "report.corrected" if before else "report.posted",
+            "production_report",
+            f"{line_id}/{day.isoformat()}",
+            before=before,
+            after={
+                "date": day,
+                "revision": (before["revision"] if before else 0) + 1,
+                "good_qty": int(rows.at[i, "good_qty"]),
+                "rejected_qty": 0 if pd.isna(rejected) else int(rejected),
+                "note": _text_or_none(rows.at[i, "note"]),
+            },
+            po_line_id=line_id,
+        )
+
+
 def _post(
     db: Database,
     actor: Actor,
@@ -298,28 +365,19 @@ def _post(
 ) -> ImportResult:
     """Check the rows against the database; write all of them (corrections only when confirmed), or none."""
     result = ImportResult(kind="reports", rows=len(table.rows))
+    rows = table.rows
     try:
         with db.write() as session:
-            check_row_limit(session, actor, "reports", len(table.rows))
+            check_row_limit(session, actor, "reports", len(rows))
             if not dry_run:
                 # First, before any row is locked: a running sweep commits, then this recomputes.
                 share_planning_lock(session)
-            # today None: no date after the supplier's own today (its local date at now).
+            # Load and check: another supplier's line is a row error, worded as for a line that does not
+            # exist; today None: no date after the supplier's own today (its local date at now).
             lines = check_reports(session, actor, table, today, now=now)
-            rows = table.rows
-            # Another supplier's line is a row error, worded as for a line that does not exist.
-            labels = line_keys(rows)
-            known = lines["id"].dropna().astype(int)
-            if len(known):
-                # Lock the lines in id order: two posts for the same line and day queue, and the
-                # second sees the first's report (a correction) instead of failing on the unique index.
-                session.execute(
-                    select(PoLine.id)
-                    .where(PoLine.id.in_(sorted(set(known.tolist()))))
-                    .order_by(PoLine.id)
-                    .with_for_update(key_share=True)
-                ).all()
+            _lock_lines(session, lines)
             previous = reported_before(session, lines, rows)
+            labels = line_keys(rows)
             result.errors = table.sorted_errors()
             result.preview = _preview(rows, labels, previous, result.errors)
             if result.errors or dry_run:
@@ -328,49 +386,11 @@ def _post(
                     result.corrected = int(previous["id"].notna().sum())
                     result.created = len(rows)
                 return result
-            corrections = previous["id"].notna()
-            if corrections.any() and not confirm:
-                shown = [
-                    f"{labels[i]} on {rows.at[i, 'date']:%Y-%m-%d} "
-                    f"({int(previous.at[i, 'good_qty']):,} good, "
-                    f"{int(previous.at[i, 'rejected_qty']):,} rejected)"
-                    for i in rows.index[corrections.to_numpy()]
-                ]
-                raise CorrectionNeeded(
-                    "Already reported: " + "; ".join(shown) + ". Confirm to correct "
-                    "(the old values stay in the history).",
-                    shown,
-                )
+            if not confirm:
+                _refuse_unconfirmed(rows, labels, previous)
+            # Write, audit, recompute, commit.
             write_reports(session, actor, table, lines, result, previous)
-            for i in rows.index:
-                line_id = int(lines.at[i, "id"])
-                day = rows.at[i, "date"].date()
-                before = None
-                if pd.notna(previous.at[i, "id"]):
-                    before = {
-                        "date": day,
-                        "revision": int(previous.at[i, "revision"]),
-                        "good_qty": int(previous.at[i, "good_qty"]),
-                        "rejected_qty": int(previous.at[i, "rejected_qty"]),
-                        "note": None if pd.isna(previous.at[i, "note"]) else previous.at[i, "note"],
-                    }
-                rejected = rows.at[i, "rejected_qty"]
-                audit.record(
-                    session,
-                    actor,
-                    "report.corrected" if before else "report.posted",
-                    "production_report",
-                    f"{line_id}/{day.isoformat()}",
-                    before=before,
-                    after={
-                        "date": day,
-                        "revision": (before["revision"] if before else 0) + 1,
-                        "good_qty": int(rows.at[i, "good_qty"]),
-                        "rejected_qty": 0 if pd.isna(rejected) else int(rejected),
-                        "note": None if pd.isna(rows.at[i, "note"]) else rows.at[i, "note"],
-                    },
-                    po_line_id=line_id,
-                )
+            _audit_reports(session, actor, rows, lines, previous)
             # As of the latest day posted when a supplier's own today is ahead of the server's date,
             # so the new report counts in the forecast at once.
             latest = max([today or dt.date.today(), *(d.date() for d in rows["date"].dropna())])

@@ -39,7 +39,7 @@ def enum_values(column: pd.Series) -> pd.Series:
 
 def as_date(value: Any) -> dt.date | None:
     """A date from a frame cell or a row (Timestamp, datetime, date, ISO text); None when missing."""
-    if value is None or (not isinstance(value, str | dt.date) and pd.isna(value)):
+    if value is None or value is pd.NaT or (not isinstance(value, str | dt.date) and pd.isna(value)):
         return None
     if isinstance(value, pd.Timestamp | dt.datetime):
         return value.date()

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -28,21 +26,23 @@ from portal.core.filereading import TooManyRows as TooManyRows
 from portal.core.filereading import normalize_header as normalize_header
 from portal.core.filereading import read_table as read_table
 from portal.core.inputs import (
+    COUNTRY_RE,
     FIRST_YEAR,
     INPUTS_BY_KIND,
     LAST_YEAR,
     MAX_TEXT_LENGTH,
-    DailyReport,
     Field,
+    FieldKind,
     LineRef,
-    PoLineInput,
     Problem,
-    ReceiptInput,
-    ScheduleRevision,
+    bad_emails,
     below_minimum_reason,
+    country_reason,
+    email_reason,
     implausible_date_reason,
     required_reason,
     shown_value,
+    timezone_reason,
     too_long_reason,
 )
 from portal.core.parsing import (
@@ -54,7 +54,7 @@ from portal.core.parsing import (
 )
 from portal.core.timezones import is_timezone
 
-CellKind = Literal["str", "int", "date", "country", "email", "timezone"]
+CellKind = FieldKind
 
 #: A hard limit on cell length, whatever the column, so a huge cell cannot bloat the database.
 MAX_CELL_LENGTH = MAX_TEXT_LENGTH
@@ -101,52 +101,27 @@ class FileFormat:
 
 _LINE = _columns(*LineRef.FIELDS)
 
-FORMATS: dict[str, FileFormat] = {
-    "suppliers": FileFormat(
-        "suppliers",
-        (
-            Column("code", "str", max_length=40),
-            Column("name", "str", max_length=200),
-            Column("country", "country", required=False),
-            Column("transit_days", "int", required=False, minimum=0),
-            Column("capacity_per_day", "int", required=False, minimum=1),
-            Column("email", "email", required=False, max_length=1000),
-            Column("timezone", "timezone", required=False, max_length=64),
-        ),
-        key=("code",),
-    ),
-    "items": FileFormat(
-        "items",
-        (
-            Column("sku", "str", max_length=60),
-            Column("description", "str", max_length=300),
-            Column("on_hand", "int", required=False, minimum=0),
-        ),
-        key=("sku",),
-    ),
-    # The columns of the value objects of portal.core.inputs: one definition of each field's rules.
-    "pos": FileFormat("pos", _columns(*PoLineInput.FIELDS), key=("po_number", "line")),
-    "schedules": FileFormat(
-        "schedules", (*_LINE, *_columns(*ScheduleRevision.FIELDS)), key=("po_number", "line")
-    ),
-    "reports": FileFormat(
-        "reports", (*_LINE, *_columns(*DailyReport.FIELDS)), key=("po_number", "line", "date")
-    ),
-    "receipts": FileFormat("receipts", (*_LINE, *_columns(*ReceiptInput.FIELDS))),
-    "backorders": FileFormat(
-        "backorders",
-        (
-            Column("order_ref", "str", max_length=60),
-            Column("customer", "str", required=False, max_length=200),
-            Column("sku", "str", max_length=60),
-            Column("quantity", "int", minimum=1),
-            Column("order_date", "date"),
-            Column("priority", "int", required=False),
-            Column("communicated_date", "date", required=False),
-        ),
-        key=("order_ref",),
-    ),
+#: The key that must be unique within a file of each kind.
+KEYS: dict[str, tuple[str, ...]] = {
+    "suppliers": ("code",),
+    "items": ("sku",),
+    "pos": ("po_number", "line"),
+    "schedules": ("po_number", "line"),
+    "reports": ("po_number", "line", "date"),
+    "receipts": (),
+    "backorders": ("order_ref",),
 }
+
+
+def _format(kind: str) -> FileFormat:
+    """A kind's file format: its value object's fields as columns (the line's first when it names one)."""
+    value = INPUTS_BY_KIND[kind]
+    fields = (*LineRef.FIELDS, *value.FIELDS) if value.ON_A_LINE else value.FIELDS
+    return FileFormat(kind, _columns(*fields), key=KEYS[kind])
+
+
+#: Every file format, in the order the documentation lists them.
+FORMATS: dict[str, FileFormat] = {kind: _format(kind) for kind in INPUTS_BY_KIND}
 
 IMPORT_KINDS: tuple[str, ...] = tuple(FORMATS)
 
@@ -245,9 +220,6 @@ def check_columns(
     return frame[fmt.names]
 
 
-_EMAIL_RE = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
-
-
 def check_rows(frame: pd.DataFrame, kind: str, mapping: Mapping[str, str] | None = None) -> CheckedTable:
     """Check every cell of a ``kind`` file; returns typed rows and every error found."""
     fmt = FORMATS[kind]
@@ -292,22 +264,16 @@ def _parse_column(table: CheckedTable, column: Column, raw: pd.Series) -> pd.Ser
         table.add(out_of_range, column.name, implausible_date_reason(), raw)
         return parsed.where(~out_of_range)
     if column.kind == "country":
-        ok = raw.str.fullmatch(r"[A-Za-z]{2}")
-        table.add(present & ~ok, column.name, "must be a two-letter ISO country code (e.g. DE)", raw)
+        ok = raw.str.fullmatch(COUNTRY_RE.pattern)
+        table.add(present & ~ok, column.name, country_reason(), raw)
         return raw.str.upper().where(present & ok, None)
     if column.kind == "timezone":
         ok = raw.map(is_timezone).astype(bool)
-        table.add(
-            present & ~ok,
-            column.name,
-            "is not an IANA time zone (like Asia/Shanghai, Europe/Berlin or UTC)",
-            raw,
-        )
+        table.add(present & ~ok, column.name, timezone_reason(), raw)
         return raw.where(present & ok, None)
     if column.kind == "email":
-        parts = raw.str.split(r"[;,]\s*", regex=True)
-        bad = parts.map(lambda ps: any(p and not _EMAIL_RE.match(p) for p in ps))
-        table.add(present & bad, column.name, "is not a valid e-mail address (separate several with ;)", raw)
+        bad = raw.map(bad_emails).astype(bool)
+        table.add(present & bad, column.name, email_reason(), raw)
         return raw.where(present, None)
     raise AssertionError(column.kind)
 

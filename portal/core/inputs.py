@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Literal, Self
@@ -36,9 +37,10 @@ from portal.core.parsing import (
     printable,
     whole_numbers,
 )
+from portal.core.timezones import is_timezone
 from portal.i18n import N_, _
 
-FieldKind = Literal["str", "int", "date"]
+FieldKind = Literal["str", "int", "date", "country", "email", "timezone"]
 
 #: A hard limit on text length, whatever the field, so a huge value cannot bloat the database.
 MAX_TEXT_LENGTH = 2000
@@ -84,6 +86,29 @@ def implausible_date_reason() -> str:
 
 def required_reason() -> str:
     return _("is required")
+
+
+def country_reason() -> str:
+    return _("must be a two-letter ISO country code (e.g. DE)")
+
+
+def timezone_reason() -> str:
+    return _("is not an IANA time zone (like Asia/Shanghai, Europe/Berlin or UTC)")
+
+
+def email_reason() -> str:
+    return _("is not a valid e-mail address (separate several with ;)")
+
+
+#: One e-mail address; a field may hold several, separated by ';' or ','.
+EMAIL_RE = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
+COUNTRY_RE = re.compile(r"[A-Za-z]{2}")
+EMAIL_SEPARATOR = r"[;,]\s*"
+
+
+def bad_emails(text: str) -> bool:
+    """Whether any of the addresses in ``text`` (separated by ';' or ',') is not an e-mail address."""
+    return any(part and not EMAIL_RE.match(part) for part in re.split(EMAIL_SEPARATOR, text))
 
 
 @dataclass(frozen=True)
@@ -201,6 +226,13 @@ def coerce(field: Field, value: object) -> tuple[object, str | None]:
             return None, CONTROL_CHARACTER
     if field.kind == "str":
         return str(value), None
+    if field.kind == "country":
+        text = str(value)
+        return (text.upper(), None) if COUNTRY_RE.fullmatch(text) else (None, country_reason())
+    if field.kind == "timezone":
+        return (value, None) if is_timezone(str(value)) else (None, timezone_reason())
+    if field.kind == "email":
+        return (None, email_reason()) if bad_emails(str(value)) else (str(value), None)
     if field.kind == "int":
         number, reason = _whole(value)
         if number is not None and field.minimum is not None and number < field.minimum:
@@ -231,6 +263,8 @@ class Input:
 
     FIELDS: ClassVar[tuple[Field, ...]]
     RULES: ClassVar[tuple[Rule, ...]] = ()
+    #: Whether a file or grid row names its line first (po_number, line: :class:`LineRef`).
+    ON_A_LINE: ClassVar[bool] = False
 
     @classmethod
     def field(cls, name: str) -> Field:
@@ -294,6 +328,7 @@ class ScheduleRevision(Input):
     estimated_end_date: dt.date
     reason: str | None = None
 
+    ON_A_LINE: ClassVar[bool] = True
     FIELDS: ClassVar[tuple[Field, ...]] = (
         Field("start_date", N_("Start date"), "date"),
         Field("daily_output", N_("Planned daily output"), "int", minimum=1),
@@ -341,6 +376,7 @@ class DailyReport(Input):
     rejected_qty: int = 0
     note: str | None = None
 
+    ON_A_LINE: ClassVar[bool] = True
     FIELDS: ClassVar[tuple[Field, ...]] = (
         Field("date", N_("Date"), "date"),
         Field("good_qty", N_("Good quantity"), "int", minimum=0),
@@ -357,6 +393,7 @@ class ReceiptInput(Input):
     quantity: int
     rejected_qty: int = 0
 
+    ON_A_LINE: ClassVar[bool] = True
     FIELDS: ClassVar[tuple[Field, ...]] = (
         Field("received_date", N_("Received date"), "date"),
         Field("quantity", N_("Quantity received"), "int", minimum=1),
@@ -426,12 +463,77 @@ class PoLineInput(Input):
             object.__setattr__(self, "status", self.status.lower())
 
 
-#: The value object whose fields (after the line's PO number and line) and rules each file kind carries.
+@dataclass(frozen=True)
+class SupplierInput(Input):
+    """A supplier: its code and name, and optionally its country, transit, capacity, e-mails and time zone."""
+
+    code: str
+    name: str
+    country: str | None = None
+    transit_days: int | None = None
+    capacity_per_day: int | None = None
+    email: str | None = None
+    timezone: str | None = None
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("code", N_("Supplier code"), "str", max_length=40),
+        Field("name", N_("Name"), "str", max_length=200),
+        Field("country", N_("Country"), "country", required=False),
+        Field("transit_days", N_("Transit days"), "int", required=False, minimum=0),
+        Field("capacity_per_day", N_("Capacity per day"), "int", required=False, minimum=1),
+        Field("email", N_("E-mail"), "email", required=False, max_length=1000),
+        Field("timezone", N_("Time zone"), "timezone", required=False, max_length=64),
+    )
+
+
+@dataclass(frozen=True)
+class ItemInput(Input):
+    """An item (a SKU) and the units of it on hand."""
+
+    sku: str
+    description: str
+    on_hand: int | None = None
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("sku", N_("SKU"), "str", max_length=60),
+        Field("description", N_("Description"), "str", max_length=300),
+        Field("on_hand", N_("On hand"), "int", required=False, minimum=0),
+    )
+
+
+@dataclass(frozen=True)
+class BackorderInput(Input):
+    """A customer order waiting for an item: how many, since when, how urgent, what was promised."""
+
+    order_ref: str
+    sku: str
+    quantity: int
+    order_date: dt.date
+    customer: str | None = None
+    priority: int | None = None
+    communicated_date: dt.date | None = None
+
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("order_ref", N_("Order reference"), "str", max_length=60),
+        Field("customer", N_("Customer"), "str", required=False, max_length=200),
+        Field("sku", N_("SKU"), "str", max_length=60),
+        Field("quantity", N_("Quantity"), "int", minimum=1),
+        Field("order_date", N_("Order date"), "date"),
+        Field("priority", N_("Priority"), "int", required=False),
+        Field("communicated_date", N_("Communicated date"), "date", required=False),
+    )
+
+
+#: The value object of each file kind: its fields (after the line's PO number and line when it is
+#: ON_A_LINE) are the file's columns, in order, and its rules the file's row rules.
 INPUTS_BY_KIND: dict[str, type[Input]] = {
+    "suppliers": SupplierInput,
+    "items": ItemInput,
+    "pos": PoLineInput,
     "schedules": ScheduleRevision,
     "reports": DailyReport,
     "receipts": ReceiptInput,
-    "pos": PoLineInput,
+    "backorders": BackorderInput,
 }
 
 
@@ -440,7 +542,7 @@ def build_rows(
 ) -> tuple[list[dict[str, object]], list[tuple[int, Problem]]]:
     """Check loosely typed rows (a grid, an API batch): each row's typed fields (None where refused),
     and every problem with its row number (the first row is ``first_row``, as a spreadsheet counts)."""
-    line_fields = () if kind is PoLineInput else LineRef.FIELDS
+    line_fields = LineRef.FIELDS if kind.ON_A_LINE else ()
     typed: list[dict[str, object]] = []
     problems: list[tuple[int, Problem]] = []
     for number, raw in enumerate(rows, start=first_row):

@@ -10,12 +10,15 @@ import pytest
 from portal.core.domain import ValidationError
 from portal.core.fileformats import check_rows, typed_table
 from portal.core.inputs import (
+    BackorderInput,
     DailyReport,
     InvalidInput,
+    ItemInput,
     LineRef,
     PoLineInput,
     ReceiptInput,
     ScheduleRevision,
+    SupplierInput,
     build_rows,
 )
 
@@ -173,3 +176,45 @@ def test_grid_rows_become_a_typed_table_with_every_bad_row_and_no_text_round_tri
     assert table.rows["date"].dtype.kind == "M"
     # The third row repeats the first's line and day: refused as in a file.
     assert [(e.row, e.column) for e in table.sorted_errors()] == [(3, "good_qty"), (4, "po_number+line+date")]
+
+
+def test_a_supplier_checks_its_country_time_zone_and_e_mails_in_words() -> None:
+    text = refusal(
+        SupplierInput.build,
+        code="ACME",
+        name="Acme",
+        country="DEU",
+        timezone="Mars/Base",
+        email="a@b.de; nobody",
+    )
+    assert text.splitlines() == [
+        "Country (DEU) must be a two-letter ISO country code (e.g. DE).",
+        "E-mail (a@b.de; nobody) is not a valid e-mail address (separate several with ;).",
+        "Time zone (Mars/Base) is not an IANA time zone (like Asia/Shanghai, Europe/Berlin or UTC).",
+    ]
+    supplier = SupplierInput.build(code="ACME", name="Acme", country="de", timezone="Europe/Berlin")
+    assert (supplier.country, supplier.timezone, supplier.transit_days) == ("DE", "Europe/Berlin", None)
+
+
+def test_an_item_and_a_backorder_check_their_numbers() -> None:
+    assert "On hand (-1) must be a whole number >= 0." in refusal(
+        ItemInput.build, sku="S", description="d", on_hand=-1
+    )
+    assert "Quantity (0) must be a whole number >= 1." in refusal(
+        BackorderInput.build, order_ref="SO-1", sku="S", quantity=0, order_date=MON
+    )
+    assert (
+        BackorderInput.build(order_ref="SO-1", sku="S", quantity=3, order_date=MON, priority=-2).priority
+        == -2
+    )
+
+
+def test_every_file_format_has_its_value_object_s_fields_as_columns() -> None:
+    from portal.core.fileformats import FORMATS
+    from portal.core.inputs import INPUTS_BY_KIND
+
+    for kind, value in INPUTS_BY_KIND.items():
+        fields = [f.name for f in value.FIELDS]
+        expected = ["po_number", "line", *fields] if value.ON_A_LINE else fields
+        assert FORMATS[kind].names == expected
+    assert FORMATS["reports"].key == ("po_number", "line", "date")

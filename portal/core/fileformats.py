@@ -30,9 +30,7 @@ from portal.core.inputs import (
     FIRST_YEAR,
     INPUTS_BY_KIND,
     LAST_YEAR,
-    MAX_TEXT_LENGTH,
     Field,
-    FieldKind,
     LineRef,
     Problem,
     bad_emails,
@@ -54,32 +52,8 @@ from portal.core.parsing import (
 )
 from portal.core.timezones import is_timezone
 
-CellKind = FieldKind
-
-#: A hard limit on cell length, whatever the column, so a huge cell cannot bloat the database.
-MAX_CELL_LENGTH = MAX_TEXT_LENGTH
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a file format."""
-
-    name: str
-    kind: CellKind
-    required: bool = True
-    minimum: int | None = None
-    max_length: int = 200
-    #: Free text (a note, a reason) may hold line breaks; codes and numbers may not.
-    multiline: bool = False
-
-    @classmethod
-    def of(cls, field: Field) -> Column:
-        """The column of a value object's field: the same kind, requirement and limits."""
-        return cls(field.name, field.kind, field.required, field.minimum, field.max_length, field.multiline)
-
-
-def _columns(*fields: Field) -> tuple[Column, ...]:
-    return tuple(Column.of(f) for f in fields)
+#: A column of a file format is a field of its value object (name, kind, requirement, limits).
+Column = Field
 
 
 @dataclass(frozen=True)
@@ -99,8 +73,6 @@ class FileFormat:
         return [c.name for c in self.columns if c.required]
 
 
-_LINE = _columns(*LineRef.FIELDS)
-
 #: The key that must be unique within a file of each kind.
 KEYS: dict[str, tuple[str, ...]] = {
     "suppliers": ("code",),
@@ -117,7 +89,7 @@ def _format(kind: str) -> FileFormat:
     """A kind's file format: its value object's fields as columns (the line's first when it names one)."""
     value = INPUTS_BY_KIND[kind]
     fields = (*LineRef.FIELDS, *value.FIELDS) if value.ON_A_LINE else value.FIELDS
-    return FileFormat(kind, _columns(*fields), key=KEYS[kind])
+    return FileFormat(kind, tuple(fields), key=KEYS[kind])
 
 
 #: Every file format, in the order the documentation lists them.
@@ -238,7 +210,7 @@ def _parse_column(table: CheckedTable, column: Column, raw: pd.Series) -> pd.Ser
     empty = raw == ""
     if column.required:
         table.add(empty, column.name, required_reason(), raw)
-    limit = min(column.max_length, MAX_CELL_LENGTH)
+    limit = column.length_limit
     too_long = raw.str.len() > limit
     table.add(too_long, column.name, too_long_reason(limit), raw)
     control = ~too_long & control_characters(raw, line_breaks_allowed=column.multiline)

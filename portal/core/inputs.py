@@ -20,7 +20,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
@@ -285,7 +285,7 @@ class Input:
 
     def __post_init__(self) -> None:
         # A value built directly (not through build) obeys the same rules: typed fields pass unchanged.
-        values, problems = self.check({f.name: getattr(self, f.name) for f in fields(self)})  # type: ignore[arg-type]
+        values, problems = self.check({f.name: getattr(self, f.name) for f in self.FIELDS})
         if problems:
             raise InvalidInput(problems)
         for name, value in values.items():

@@ -250,7 +250,8 @@ def revise_schedule(
         # The unique (po_line_id, revision) constraint: a concurrent save got the revision first.
         with db.read() as session:
             latest = _latest_schedule(session, line_id)
-            label = session.get(PoLine, line_id).label  # type: ignore[union-attr]
+            saved = session.get(PoLine, line_id)
+            label = saved.label if saved is not None else str(line_id)
         if latest is None or latest.revision == expected_revision:
             raise
         raise _conflict(label, latest, submitted) from None

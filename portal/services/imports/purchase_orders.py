@@ -113,11 +113,11 @@ class ChangeOrder:
         hurts = []
         if "need_by_date" in self.changes:
             old, new = self.changes["need_by_date"]
-            if old is not None and new is not None and new < old:  # type: ignore[operator]
+            if isinstance(old, dt.date) and isinstance(new, dt.date) and new < old:
                 hurts.append(f"need-by moved earlier, {_value_text(old)} → {_value_text(new)}")
         if "quantity" in self.changes:
             old, new = self.changes["quantity"]
-            if new > old:  # type: ignore[operator]
+            if isinstance(old, int) and isinstance(new, int) and new > old:
                 hurts.append(f"quantity raised, {old:,} → {new:,}")
         return hurts
 

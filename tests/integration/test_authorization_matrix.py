@@ -363,7 +363,10 @@ MATRIX: dict[str, tuple[Callable[[Ctx, Any], Any], dict[str, str]]] = {
         SCOPED_READ,
     ),
     # --- planning and settings --------------------------------------------------------
-    "services.planning.sweep": (lambda c, a: svc("services.planning.sweep")(c.db, a, AS_OF), BUYER_ADMIN),
+    "services.planning.full_sweep.sweep": (
+        lambda c, a: svc("services.planning.full_sweep.sweep")(c.db, a, AS_OF),
+        BUYER_ADMIN,
+    ),
     "services.summaries.rebuild": (lambda c, a: svc("services.summaries.rebuild")(c.db, a), ONLY_ADMIN),
     "services.settings.get_settings": (lambda c, a: svc("services.settings.get_settings")(c.db, a), EVERYONE),
     "services.settings.update_settings": (
@@ -394,62 +397,62 @@ MATRIX: dict[str, tuple[Callable[[Ctx, Any], Any], dict[str, str]]] = {
         OWN_OBJECT_READ,
     ),
     # --- notifications ----------------------------------------------------------------
-    "services.notifications.add_webhook": (
-        lambda c, a: svc("services.notifications.add_webhook")(
+    "services.notifications.webhooks.add_webhook": (
+        lambda c, a: svc("services.notifications.webhooks.add_webhook")(
             c.db, a, f"team-{uuid.uuid4().hex[:6]}", "http://127.0.0.1:9/hook"
         ),
         ONLY_ADMIN,
     ),
-    "services.notifications.follow_choices": (
-        lambda c, a: svc("services.notifications.follow_choices")(c.db, a),
+    "queries.notifications.follow_choices": (
+        lambda c, a: svc("queries.notifications.follow_choices")(c.db, a),
         {"own": DENY, "other": DENY, "buyer": ALLOW, "manager": DENY, "admin": DENY},
     ),
-    "services.notifications.set_followed_suppliers": (
-        lambda c, a: svc("services.notifications.set_followed_suppliers")(c.db, a, []),
+    "services.notifications.preferences.set_followed_suppliers": (
+        lambda c, a: svc("services.notifications.preferences.set_followed_suppliers")(c.db, a, []),
         {"own": DENY, "other": DENY, "buyer": ALLOW, "manager": DENY, "admin": DENY},
     ),
-    "services.notifications.get_notify_settings": (
-        lambda c, a: svc("services.notifications.get_notify_settings")(c.db, a),
+    "queries.notifications.get_notify_settings": (
+        lambda c, a: svc("queries.notifications.get_notify_settings")(c.db, a),
         ONLY_ADMIN,
     ),
-    "services.notifications.update_notify_settings": (
-        lambda c, a: svc("services.notifications.update_notify_settings")(c.db, a, {}),
+    "services.notifications.settings.update_notify_settings": (
+        lambda c, a: svc("services.notifications.settings.update_notify_settings")(c.db, a, {}),
         ONLY_ADMIN,
     ),
-    "services.notifications.list_webhooks": (
-        lambda c, a: svc("services.notifications.list_webhooks")(c.db, a),
+    "queries.notifications.list_webhooks": (
+        lambda c, a: svc("queries.notifications.list_webhooks")(c.db, a),
         ONLY_ADMIN,
     ),
-    "services.notifications.set_webhook_active": (
-        lambda c, a: svc("services.notifications.set_webhook_active")(c.db, a, 999_999, False),
+    "services.notifications.webhooks.set_webhook_active": (
+        lambda c, a: svc("services.notifications.webhooks.set_webhook_active")(c.db, a, 999_999, False),
         ONLY_ADMIN,
     ),
-    "services.notifications.my_notifications": (
-        lambda c, a: svc("services.notifications.my_notifications")(c.db, a),
+    "queries.notifications.my_notifications": (
+        lambda c, a: svc("queries.notifications.my_notifications")(c.db, a),
         EVERYONE,
     ),
-    "services.notifications.set_my_notification_preferences": (
-        lambda c, a: svc("services.notifications.set_my_notification_preferences")(c.db, a, {}),
+    "services.notifications.preferences.set_my_notification_preferences": (
+        lambda c, a: svc("services.notifications.preferences.set_my_notification_preferences")(c.db, a, {}),
         EVERYONE,
     ),
-    "services.notifications.notification_counts": (
-        lambda c, a: svc("services.notifications.notification_counts")(c.db, a),
+    "queries.notifications.notification_counts": (
+        lambda c, a: svc("queries.notifications.notification_counts")(c.db, a),
         ONLY_ADMIN,
     ),
-    "services.notifications.notification_log": (
-        lambda c, a: svc("services.notifications.notification_log")(c.db, a),
+    "queries.notifications.notification_log": (
+        lambda c, a: svc("queries.notifications.notification_log")(c.db, a),
         ONLY_ADMIN,
     ),
-    "services.notifications.retry_notifications": (
-        lambda c, a: svc("services.notifications.retry_notifications")(c.db, a, []),
+    "services.notifications.admin.retry_notifications": (
+        lambda c, a: svc("services.notifications.admin.retry_notifications")(c.db, a, []),
         ONLY_ADMIN,
     ),
-    "services.notifications.send_test_email": (
-        lambda c, a: svc("services.notifications.send_test_email")(c.db, a, "not-an-address"),
+    "services.notifications.admin.send_test_email": (
+        lambda c, a: svc("services.notifications.admin.send_test_email")(c.db, a, "not-an-address"),
         ONLY_ADMIN,
     ),
-    "services.notifications.sweep_and_notify": (
-        lambda c, a: svc("services.notifications.sweep_and_notify")(c.db, a, AS_OF, lock_wait=5),
+    "services.notifications.job.sweep_and_notify": (
+        lambda c, a: svc("services.notifications.job.sweep_and_notify")(c.db, a, AS_OF, lock_wait=5),
         ONLY_ADMIN,
     ),
 }

@@ -11,8 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Item, PoLine, Supplier
+from portal.core.batching import chunked
 from portal.core.domain import LineStatus
 from portal.core.fileformats import CheckedTable, check_known, line_keys
+from portal.queries.loading import load_frame
 from portal.services.access import NOT_YOUR_LINE, Actor
 
 
@@ -24,23 +26,19 @@ def _skus(session: Session, skus: list[str]) -> dict[str, int]:
     if not skus:
         return {}
     found: dict[str, int] = {}
-    for chunk in _chunks(skus):
+    for chunk in chunked(skus):
         found.update(session.execute(select(Item.sku, Item.id).where(Item.sku.in_(chunk))).all())
     return found
 
 
-def _chunks(values: list, size: int = 5000) -> list[list]:
-    return [values[i : i + size] for i in range(0, len(values), size)]
-
-
 def _lines(session: Session, rows: pd.DataFrame) -> pd.DataFrame:
-    """The database's lines named by the file's po_number/line columns."""
+    """The database's lines named by the file's po_number/line columns (status as its value)."""
     po_numbers = sorted(set(rows["po_number"].dropna().unique()))
-    cols = ["id", "po_number", "line", "supplier_id", "item_id", "quantity", "order_date", "status"]
+    cols = ["id", "po_number", "line", "supplier_id", "item_id", "quantity", "order_date", "status", "label"]
     if not po_numbers:
-        return pd.DataFrame(columns=[*cols, "label"])
+        return pd.DataFrame(columns=cols)
     frames = []
-    for chunk in _chunks(po_numbers):
+    for chunk in chunked(po_numbers):
         stmt = select(
             PoLine.id,
             PoLine.po_number,
@@ -50,11 +48,10 @@ def _lines(session: Session, rows: pd.DataFrame) -> pd.DataFrame:
             PoLine.quantity,
             PoLine.order_date,
             PoLine.status,
+            PoLine.label,
         ).where(PoLine.po_number.in_(chunk))
-        frames.append(pd.DataFrame(session.execute(stmt).all(), columns=cols))
-    found = pd.concat(frames, ignore_index=True)
-    found["label"] = found["po_number"].astype(str) + "/" + found["line"].astype(str)
-    return found
+        frames.append(load_frame(session, stmt, cols))
+    return pd.concat(frames, ignore_index=True)
 
 
 def _attach_lines(session: Session, actor: Actor, table: CheckedTable) -> pd.DataFrame:

@@ -8,10 +8,11 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from db.models import Backorder, Item, Supplier, SupplierContact, utcnow
+from portal.core.batching import chunked
 from portal.core.fileformats import CheckedTable, check_known, check_new
 from portal.core.timezones import default_timezone
 from portal.services.access import Actor
-from portal.services.imports.lookups import _chunks, _dates, _ints, _skus, _supplier_codes, _texts
+from portal.services.imports.lookups import _dates, _ints, _skus, _supplier_codes, _texts
 from portal.services.imports.result import ImportResult
 
 
@@ -95,7 +96,7 @@ def _write_backorders(
     check_known(table, "sku", skus, "no item with this sku")
     refs = rows["order_ref"].dropna().tolist()
     existing: set[str] = set()
-    for chunk in _chunks(refs):
+    for chunk in chunked(refs):
         existing.update(session.scalars(select(Backorder.order_ref).where(Backorder.order_ref.in_(chunk))))
     check_new(table, "order_ref", existing, "a backorder with this order_ref already exists")
     if dry_run or table.errors:

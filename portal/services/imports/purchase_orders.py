@@ -13,11 +13,12 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from db.models import Alert, PoLine, PoLineChange, Receipt, utcnow
+from portal.core.batching import chunked
 from portal.core.domain import AlertRule, AlertStatus, LineStatus, Severity, SubjectType
 from portal.core.fileformats import CheckedTable, RowError, check_known, line_keys
-from portal.queries.loading import enum_values
+from portal.queries.loading import load_frame
 from portal.services.access import Actor
-from portal.services.imports.lookups import _chunks, _dates, _ints, _lines, _skus, _supplier_codes
+from portal.services.imports.lookups import _dates, _ints, _lines, _skus, _supplier_codes
 from portal.services.imports.receipts import mark_received
 from portal.services.imports.result import ImportResult
 from portal.services.settings import load_settings
@@ -124,10 +125,10 @@ class ChangeOrder:
 
 def _line_values(session: Session, rows: pd.DataFrame) -> pd.DataFrame:
     """The current values of the file's lines that exist, by label, with their good received quantity."""
-    cols = ["id", "po_number", "line", "supplier_id", "item_id", *CHANGE_FIELDS, "received"]
+    cols = ["id", "po_number", "line", "supplier_id", "item_id", *CHANGE_FIELDS, "received", "label"]
     po_numbers = sorted(set(rows["po_number"].dropna().unique()))
     frames = []
-    for chunk in _chunks(po_numbers):
+    for chunk in chunked(po_numbers):
         good = (
             select(Receipt.po_line_id, func.sum(Receipt.quantity - Receipt.rejected_qty).label("good"))
             .where(Receipt.po_line_id.in_(select(PoLine.id).where(PoLine.po_number.in_(chunk))))
@@ -143,14 +144,13 @@ def _line_values(session: Session, rows: pd.DataFrame) -> pd.DataFrame:
                 PoLine.item_id,
                 *(getattr(PoLine, f) for f in CHANGE_FIELDS),
                 func.coalesce(good.c.good, 0),
+                PoLine.label,
             )
             .outerjoin(good, good.c.po_line_id == PoLine.id)
             .where(PoLine.po_number.in_(chunk))
         )
-        frames.append(pd.DataFrame(session.execute(stmt).all(), columns=cols))
+        frames.append(load_frame(session, stmt, cols))
     found = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
-    found["label"] = found["po_number"].astype(str) + "/" + found["line"].astype(str)
-    found["status"] = enum_values(found["status"])
     return found.set_index("label")
 
 

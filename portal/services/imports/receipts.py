@@ -9,10 +9,11 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from db.models import PoLine, Receipt, utcnow
+from portal.core.batching import chunked
 from portal.core.domain import LineStatus
 from portal.core.fileformats import CheckedTable
 from portal.services.access import Actor
-from portal.services.imports.lookups import _attach_lines, _chunks, _dates, _ints
+from portal.services.imports.lookups import _attach_lines, _dates, _ints
 from portal.services.imports.result import ImportResult
 from portal.services.settings import load_settings
 
@@ -60,7 +61,7 @@ def _write_receipts(
 def mark_received(session: Session, line_ids: list[int], in_full: float) -> None:
     """Lines whose good received quantity reaches ``in_full`` (the admin's in-full threshold) of
     the order become received: the same rule the scorecards use for a line's delivery date."""
-    for chunk in _chunks(line_ids):
+    for chunk in chunked(line_ids):
         good = (
             select(Receipt.po_line_id, func.sum(Receipt.quantity - Receipt.rejected_qty).label("good"))
             .where(Receipt.po_line_id.in_(chunk))

@@ -12,12 +12,13 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from db.models import PoLine, ProductionReport, Supplier, utcnow
+from portal.core.batching import chunked
 from portal.core.domain import LineStatus
 from portal.core.fileformats import CheckedTable
 from portal.core.timezones import supplier_today
 from portal.services.access import Actor
 from portal.services.calendars import load_calendars
-from portal.services.imports.lookups import _attach_lines, _chunks, _dates, _ints, _texts
+from portal.services.imports.lookups import _attach_lines, _dates, _ints, _texts
 from portal.services.imports.result import ImportResult
 from portal.services.settings import load_settings
 from portal.services.summaries import add_daily_output, refresh_after_reports
@@ -72,7 +73,7 @@ def _current_reports(session: Session, line_ids: list[int], dates: pd.Series) ->
     if not line_ids or dates.dropna().empty:
         return pd.DataFrame(columns=cols)
     frames = []
-    for chunk in _chunks(line_ids, 2000):
+    for chunk in chunked(line_ids, 2000):
         stmt = select(
             ProductionReport.id,
             ProductionReport.po_line_id,
@@ -137,7 +138,7 @@ def write_reports(
         previous = reported_before(session, lines, rows)
     if previous["id"].notna().any():
         old_ids = [int(i) for i in previous["id"].dropna()]
-        for chunk in _chunks(old_ids):
+        for chunk in chunked(old_ids):
             session.execute(
                 update(ProductionReport).where(ProductionReport.id.in_(chunk)).values(is_current=False)
             )
@@ -214,7 +215,7 @@ def _write_reports(
 
 def mark_in_production(session: Session, line_ids: list[int]) -> None:
     """Open lines with output reported are in production."""
-    for chunk in _chunks([int(i) for i in line_ids]):
+    for chunk in chunked([int(i) for i in line_ids]):
         session.execute(
             update(PoLine)
             .where(PoLine.id.in_(chunk), PoLine.status == LineStatus.OPEN)

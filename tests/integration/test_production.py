@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
+from db.engine import Database
 from db.models import Alert, AuditEvent, LineForecast, PoLine, ProductionReport, ProductionSchedule
 from portal.core.calendar import WorkCalendar
 from portal.core.domain import (
@@ -38,7 +39,7 @@ from portal.services.production import (
     post_reports,
     revise_schedule,
 )
-from tests.builders import TODAY, load, small_world
+from tests.builders import TODAY, SmallWorld, load, small_world
 
 MON = dt.date(2026, 3, 2)
 THU = dt.date(2026, 3, 5)
@@ -156,12 +157,14 @@ def test_a_schedule_is_checked_like_an_imported_one(db, world, start, output, en
     assert len(schedules_of(db, line)) == 1
 
 
-def test_the_services_take_typed_values_and_never_parse_text_cells_again(db, world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_services_take_typed_values_and_never_parse_text_cells_again(
+    db: Database, world: SmallWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from portal.core import fileformats
     from portal.core.inputs import DailyReport, ScheduleRevision
     from portal.services import imports
 
-    def no_file_checker(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def no_file_checker(*args: object, **kwargs: object) -> None:
         raise AssertionError("a form value went through the file checker")
 
     monkeypatch.setattr(fileformats, "check_rows", no_file_checker)

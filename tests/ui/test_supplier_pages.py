@@ -13,6 +13,7 @@ import pytest
 import streamlit as st
 from sqlalchemy import select
 
+from db.engine import Database
 from db.models import AlertComment, PoLine, ProductionReport, ProductionSchedule
 from portal.core.domain import LineStatus
 from portal.queries.lines import recent_working_days
@@ -21,7 +22,7 @@ from portal.services.planning import sweep
 from portal.services.production import post_report, revise_schedule
 from portal.services.settings import update_settings
 from tests.apptest import app_as, shown, texts
-from tests.builders import TODAY, small_world
+from tests.builders import TODAY, SmallWorld, small_world
 
 PAGES = "portal/ui/views/supplier"
 
@@ -160,12 +161,12 @@ def test_a_later_end_date_without_a_reason_is_refused_on_the_page(
 
 
 def test_the_schedule_form_names_fields_in_words_without_the_file_checker(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     """The form builds a ScheduleRevision: no text cells, no check_rows, and 'Estimated end date' in words."""
     from portal.core import fileformats
 
-    def no_file_checker(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def no_file_checker(*args: object, **kwargs: object) -> None:
         raise AssertionError("the schedule form went through the file checker")
 
     monkeypatch.setattr(fileformats, "check_rows", no_file_checker)

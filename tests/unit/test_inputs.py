@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pandas as pd
 import pytest
@@ -26,7 +27,7 @@ MON = dt.date(2026, 3, 2)
 FRI = dt.date(2026, 3, 13)
 
 
-def refusal(build, **fields: object) -> str:  # type: ignore[no-untyped-def]
+def refusal(build: Callable[..., object], **fields: object) -> str:
     with pytest.raises(InvalidInput) as refused:
         build(**fields)
     return str(refused.value)

@@ -5,8 +5,8 @@ core compare strings and ``datetime64`` columns. Every query turns its rows into
 
 - :func:`load_frame`: ORM-processed rows (a page's or an export's few thousand), every enum column
   as its value, the named ``dates`` columns as ``datetime64``;
-- :func:`raw_frame`: the driver's raw rows, for the millions of rows a sweep or a scorecard reads
-  (no per-row Python objects; see :func:`db.frames.read_frame`);
+- for the millions of rows a sweep or a scorecard reads, :func:`db.frames.read_frame` gives the
+  driver's raw rows (no per-row Python objects; enums already their values, dates converted there);
 - :func:`enum_value`, :func:`enum_values`, :func:`as_date`: the same normalisation for one value
   or one column.
 """
@@ -22,9 +22,7 @@ import pandas as pd
 from sqlalchemy import Executable
 from sqlalchemy.orm import Session
 
-from db.frames import read_frame
-
-__all__ = ["as_date", "enum_value", "enum_values", "load_frame", "normalise", "raw_frame"]
+__all__ = ["as_date", "enum_value", "enum_values", "load_frame", "normalise"]
 
 
 def enum_value(value: Any) -> Any:
@@ -67,10 +65,3 @@ def load_frame(
 ) -> pd.DataFrame:
     """Run ``stmt``: its rows as a frame named by ``columns``, enums as values, ``dates`` as datetime64."""
     return normalise(pd.DataFrame(session.execute(stmt).all(), columns=columns), dates=dates)
-
-
-def raw_frame(
-    session: Session, stmt: Executable, columns: list[str], *, dates: Iterable[str] = ()
-) -> pd.DataFrame:
-    """Run ``stmt`` on the driver's raw rows (enums already their values): for millions of rows."""
-    return read_frame(session, stmt, columns, dates=dates)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, UniqueConstraint, insert
 from sqlalchemy.exc import IntegrityError
 
+from db.base import NAMING_CONVENTION, Base
+from db.engine import Database
 from db.models import Item, PoLine, ProductionReport, Receipt, Supplier, User
 from portal.core.domain import Role
 
@@ -30,13 +32,50 @@ def _base(session) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
     return supplier.id, item.id, line.id
 
 
-def _fails(db, build) -> None:  # type: ignore[no-untyped-def]
+def _name(constraint: CheckConstraint | ForeignKeyConstraint | UniqueConstraint | Index) -> str | None:
+    """The name the database knows ``constraint`` by (a unique constraint is named when created)."""
+    if isinstance(constraint, UniqueConstraint) and not isinstance(constraint.name, str):
+        columns = "_".join(c.name for c in constraint.columns)
+        return NAMING_CONVENTION["uq"] % {"table_name": constraint.table.name, "column_0_N_name": columns}
+    return constraint.name if isinstance(constraint.name, str) else None
+
+
+def _constraint(name: str) -> CheckConstraint | ForeignKeyConstraint | UniqueConstraint | Index:
+    """The constraint (or unique index) of the models called ``name``."""
+    for table in Base.metadata.tables.values():
+        for found in (*table.constraints, *table.indexes):
+            if _name(found) == name:
+                return found
+    raise AssertionError(f"no constraint or index named {name}")
+
+
+def _refusal(db: Database, name: str) -> str:
+    """What the database says when constraint ``name`` refuses a row.
+
+    PostgreSQL names every constraint. SQLite names a CHECK constraint, lists the columns of a
+    unique one (a unique constraint or a unique index) and names no foreign key at all: there the
+    test still tells a foreign key from any other refusal, and PostgreSQL checks which one it is.
+    """
+    constraint = _constraint(name)
+    if db.engine.dialect.name == "postgresql":
+        return f'constraint "{name}"'
+    if isinstance(constraint, CheckConstraint):
+        return f"CHECK constraint failed: {name}"
+    if isinstance(constraint, ForeignKeyConstraint):
+        return "FOREIGN KEY constraint failed"
+    table = constraint.table.name
+    return "UNIQUE constraint failed: " + ", ".join(f"{table}.{c.name}" for c in constraint.columns)
+
+
+def _fails(db, build, constraint: str) -> None:  # type: ignore[no-untyped-def]
+    """``build`` writes a row that ``constraint``, and no other, refuses."""
     with db.write() as session:
         ids = _base(session)
         session.commit()
-    with db.write() as session, pytest.raises(IntegrityError):
+    with db.write() as session, pytest.raises(IntegrityError) as refused:
         build(session, *ids)
         session.flush()
+    assert _refusal(db, constraint) in str(refused.value.orig)
 
 
 def test_a_po_line_key_is_unique(db) -> None:  # type: ignore[no-untyped-def]
@@ -52,6 +91,7 @@ def test_a_po_line_key_is_unique(db) -> None:  # type: ignore[no-untyped-def]
                 need_by_date=dt.date(2026, 3, 1),
             )
         ),
+        "uq_po_lines_po_number_line",
     )
 
 
@@ -68,6 +108,7 @@ def test_a_quantity_cannot_be_zero_or_negative(db) -> None:  # type: ignore[no-u
                 need_by_date=dt.date(2026, 3, 1),
             )
         ),
+        "ck_po_lines_quantity_positive",
     )
 
 
@@ -84,6 +125,7 @@ def test_a_line_needs_an_existing_supplier(db) -> None:  # type: ignore[no-untyp
                 need_by_date=dt.date(2026, 3, 1),
             )
         ),
+        "fk_po_lines_supplier_id_suppliers",
     )
 
 
@@ -95,6 +137,7 @@ def test_negative_output_is_refused(db) -> None:  # type: ignore[no-untyped-def]
                 po_line_id=lid, report_date=dt.date(2026, 3, 2), good_qty=-1, created_by_name="t"
             )
         ),
+        "ck_production_reports_good_qty_non_negative",
     )
 
 
@@ -124,7 +167,7 @@ def test_two_current_reports_for_one_line_and_day_are_refused(db) -> None:  # ty
             ],
         )
 
-    _fails(db, build)
+    _fails(db, build, "uq_production_reports_current")
 
 
 def test_a_receipt_cannot_reject_more_than_it_received(db) -> None:  # type: ignore[no-untyped-def]
@@ -133,6 +176,7 @@ def test_a_receipt_cannot_reject_more_than_it_received(db) -> None:  # type: ign
         lambda s, sid, iid, lid: s.add(
             Receipt(po_line_id=lid, received_date=dt.date(2026, 3, 2), quantity=5, rejected_qty=6)
         ),
+        "ck_receipts_rejected_within_quantity",
     )
 
 
@@ -142,6 +186,7 @@ def test_a_supplier_user_must_belong_to_a_supplier(db) -> None:  # type: ignore[
         lambda s, sid, iid, lid: s.add(
             User(username="x", display_name="x", password_hash="h", role=Role.SUPPLIER, supplier_id=None)
         ),
+        "ck_users_supplier_user_has_supplier",
     )
 
 
@@ -151,4 +196,5 @@ def test_a_buyer_cannot_belong_to_a_supplier(db) -> None:  # type: ignore[no-unt
         lambda s, sid, iid, lid: s.add(
             User(username="x", display_name="x", password_hash="h", role=Role.BUYER, supplier_id=sid)
         ),
+        "ck_users_supplier_user_has_supplier",
     )

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from portal.cli import main
+from portal.cli import build_parser, main
 from tests.builders import ITEMS_CSV, POS_CSV, SUPPLIERS_CSV
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -208,3 +210,22 @@ def test_import_max_rows_refuses_a_longer_file_and_writes_nothing(cli, tmp_path,
     assert cli("import", "suppliers", path, "--max-rows", "1") == 1
     assert "The file has more than 1 rows; split it" in capsys.readouterr().err
     assert cli("import", "suppliers", path, "--max-rows", "2") == 0
+
+
+def _leaf_commands(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    """Every complete command (``("token", "create")``...) with its parser."""
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        yield path, parser
+        return
+    for name, child in subs[0].choices.items():
+        yield from _leaf_commands(child, (*path, name))
+
+
+def test_every_command_names_the_function_that_runs_it() -> None:
+    leaves = dict(_leaf_commands(build_parser()))
+    assert {("user", "add"), ("token", "revoke"), ("sweep",), ("evaluate",)} <= set(leaves)
+    for path, parser in leaves.items():
+        assert callable(parser.get_default("handler")), f"'{' '.join(path)}' has no handler"

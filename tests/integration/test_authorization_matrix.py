@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import importlib
 import pkgutil
 import shutil
@@ -47,7 +46,6 @@ from sqlalchemy import func, select, text
 
 import portal.queries
 import portal.services
-from db.base import Base
 from db.engine import Database, open_database
 from db.models import (
     Alert,
@@ -72,6 +70,7 @@ from portal.core.fileformats import check_rows, read_table
 from portal.services.access import NOT_YOUR_LINE, REGISTRY, Actor
 from portal.services.planning import sweep
 from tests.builders import SmallWorld, small_world
+from tests.integration.db_state import fingerprint
 
 ALLOW, DENY, HIDE, REFUSE, MISSING = "allow", "deny", "hide", "refuse", "missing"
 CALLERS = ("own", "other", "buyer", "manager", "admin")
@@ -148,16 +147,6 @@ def scalar(c: Ctx, stmt: Any) -> Any:
 def count(c: Ctx, model: Any, *where: Any, db: Database | None = None) -> int:
     with (db or c.db).read() as session:
         return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
-
-
-def fingerprint(db: Database) -> str:
-    """Every row of every table, as one hash: equal before and after means nothing was written."""
-    digest = hashlib.sha256()
-    with db.engine.connect() as conn:
-        for table in Base.metadata.sorted_tables:
-            rows = sorted(repr(tuple(row)) for row in conn.execute(select(table)))
-            digest.update(f"{table.name}:{len(rows)}:{''.join(rows)}".encode())
-    return digest.hexdigest()
 
 
 def shows_acme(result: Any) -> bool:

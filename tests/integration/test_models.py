@@ -19,14 +19,7 @@ def _base(session) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
     item = Item(sku="I1", description="Item one")
     session.add_all([supplier, item])
     session.flush()
-    line = PoLine(
-        po_number="PO-1",
-        line=1,
-        supplier_id=supplier.id,
-        item_id=item.id,
-        quantity=10,
-        need_by_date=dt.date(2026, 3, 1),
-    )
+    line = _line(supplier.id, item.id, po_number="PO-1", quantity=10)
     session.add(line)
     session.flush()
     return supplier.id, item.id, line.id
@@ -67,6 +60,18 @@ def _refusal(db: Database, name: str) -> str:
     return "UNIQUE constraint failed: " + ", ".join(f"{table}.{c.name}" for c in constraint.columns)
 
 
+def _line(supplier_id: int, item_id: int, *, po_number: str = "PO-2", quantity: int = 1) -> PoLine:
+    """A PO line due on 1 March; the fixture's own line is PO-1/1."""
+    return PoLine(
+        po_number=po_number,
+        line=1,
+        supplier_id=supplier_id,
+        item_id=item_id,
+        quantity=quantity,
+        need_by_date=dt.date(2026, 3, 1),
+    )
+
+
 def _fails(db, build, constraint: str) -> None:  # type: ignore[no-untyped-def]
     """``build`` writes a row that ``constraint``, and no other, refuses."""
     with db.write() as session:
@@ -81,16 +86,7 @@ def _fails(db, build, constraint: str) -> None:  # type: ignore[no-untyped-def]
 def test_a_po_line_key_is_unique(db) -> None:  # type: ignore[no-untyped-def]
     _fails(
         db,
-        lambda s, sid, iid, lid: s.add(
-            PoLine(
-                po_number="PO-1",
-                line=1,
-                supplier_id=sid,
-                item_id=iid,
-                quantity=5,
-                need_by_date=dt.date(2026, 3, 1),
-            )
-        ),
+        lambda s, sid, iid, lid: s.add(_line(sid, iid, po_number="PO-1", quantity=5)),
         "uq_po_lines_po_number_line",
     )
 
@@ -98,16 +94,7 @@ def test_a_po_line_key_is_unique(db) -> None:  # type: ignore[no-untyped-def]
 def test_a_quantity_cannot_be_zero_or_negative(db) -> None:  # type: ignore[no-untyped-def]
     _fails(
         db,
-        lambda s, sid, iid, lid: s.add(
-            PoLine(
-                po_number="PO-2",
-                line=1,
-                supplier_id=sid,
-                item_id=iid,
-                quantity=0,
-                need_by_date=dt.date(2026, 3, 1),
-            )
-        ),
+        lambda s, sid, iid, lid: s.add(_line(sid, iid, quantity=0)),
         "ck_po_lines_quantity_positive",
     )
 
@@ -115,16 +102,7 @@ def test_a_quantity_cannot_be_zero_or_negative(db) -> None:  # type: ignore[no-u
 def test_a_line_needs_an_existing_supplier(db) -> None:  # type: ignore[no-untyped-def]
     _fails(
         db,
-        lambda s, sid, iid, lid: s.add(
-            PoLine(
-                po_number="PO-2",
-                line=1,
-                supplier_id=9999,
-                item_id=iid,
-                quantity=1,
-                need_by_date=dt.date(2026, 3, 1),
-            )
-        ),
+        lambda s, sid, iid, lid: s.add(_line(9999, iid)),
         "fk_po_lines_supplier_id_suppliers",
     )
 

@@ -108,8 +108,7 @@ def svc(name: str) -> Callable[..., Any]:
 
 def staff(expect_supplier: str = DENY, manager: str = ALLOW) -> dict[str, str]:
     return {
-        "own": expect_supplier,
-        "other": expect_supplier,
+        **dict.fromkeys(("own", "other"), expect_supplier),
         "buyer": ALLOW,
         "manager": manager,
         "admin": ALLOW,

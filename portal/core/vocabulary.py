@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from portal.i18n import N_, _, format_date
+
 
 @dataclass(frozen=True)
 class Term:
@@ -22,67 +24,84 @@ class Term:
 
 #: Alert rules. The supplier's hint says what usually helps (its alerts page shows it).
 RULES: dict[str, Term] = {
-    "LATE_START": Term("Late start", "The planned start date has passed and no output has been reported."),
-    "BEHIND_PLAN": Term("Behind plan", "Output reported so far is below what the schedule planned by now."),
+    "LATE_START": Term(
+        N_("Late start"), N_("The planned start date has passed and no output has been reported.")
+    ),
+    "BEHIND_PLAN": Term(
+        N_("Behind plan"), N_("Output reported so far is below what the schedule planned by now.")
+    ),
     "PROJECTED_LATE": Term(
-        "Forecast to arrive late",
-        "The forecast says the line arrives after its need-by date, at least as surely as the admin's "
-        "confidence setting asks (85% by default).",
+        N_("Forecast to arrive late"),
+        N_(
+            "The forecast says the line arrives after its need-by date, at least as surely as the admin's "
+            "confidence setting asks (85% by default)."
+        ),
     ),
     "AT_RISK": Term(
-        "May arrive late",
-        "The line may arrive after its need-by date (its 90% arrival is later), but not surely enough to "
-        "be called late.",
+        N_("May arrive late"),
+        N_(
+            "The line may arrive after its need-by date (its 90% arrival is later), but not surely enough to "
+            "be called late."
+        ),
     ),
-    "STALE_UPDATE": Term("No recent output", "No output has been posted for several working days."),
-    "DATE_SLIPPED": Term("End date moved later", "The supplier moved its estimated end date later."),
+    "STALE_UPDATE": Term(N_("No recent output"), N_("No output has been posted for several working days.")),
+    "DATE_SLIPPED": Term(N_("End date moved later"), N_("The supplier moved its estimated end date later.")),
     "UNREALISTIC_ESTIMATE": Term(
-        "End date earlier than forecast",
-        "The supplier's estimated end date is well before what its output rate supports.",
+        N_("End date earlier than forecast"),
+        N_("The supplier's estimated end date is well before what its output rate supports."),
     ),
     "CAPACITY_OVERLOAD": Term(
-        "More work than capacity", "The supplier's open lines need more output per day than it can make."
+        N_("More work than capacity"),
+        N_("The supplier's open lines need more output per day than it can make."),
     ),
     "SHORT_LEAD_TIME": Term(
-        "Short lead time", "The time from order to need-by is shorter than the supplier usually needs."
+        N_("Short lead time"),
+        N_("The time from order to need-by is shorter than the supplier usually needs."),
     ),
-    "QUALITY": Term("Many units rejected", "The share of rejected units is above the quality threshold."),
-    "UNPROMISABLE": Term("Backorder cannot be promised", "No open supply covers this customer backorder."),
+    "QUALITY": Term(
+        N_("Many units rejected"), N_("The share of rejected units is above the quality threshold.")
+    ),
+    "UNPROMISABLE": Term(
+        N_("Backorder cannot be promised"), N_("No open supply covers this customer backorder.")
+    ),
     "PROMISE_SLIPPED": Term(
-        "Promise to customer slipped", "The date we can promise is later than the date told to the customer."
+        N_("Promise to customer slipped"),
+        N_("The date we can promise is later than the date told to the customer."),
     ),
     "PO_CHANGED": Term(
-        "Order changed", "The buyer changed the line: an earlier need-by date or a larger quantity."
+        N_("Order changed"), N_("The buyer changed the line: an earlier need-by date or a larger quantity.")
     ),
 }
 
 SUPPLIER_HINTS: dict[str, str] = {
-    "LATE_START": "Post the output of the days made, or revise the start date.",
-    "BEHIND_PLAN": "Tell your buyer why, and revise the schedule if the end date moves.",
-    "PROJECTED_LATE": "Tell your buyer what you can do to catch up.",
-    "AT_RISK": "Tell your buyer whether the end date holds.",
-    "STALE_UPDATE": "Post the output of the days missed.",
-    "DATE_SLIPPED": "Your buyer sees the new date: reply with what caused it.",
-    "UNREALISTIC_ESTIMATE": "Check the planned daily output, or revise the end date.",
-    "CAPACITY_OVERLOAD": "Tell your buyer which lines to prioritise.",
-    "SHORT_LEAD_TIME": "Tell your buyer early if the need-by date cannot be met.",
-    "QUALITY": "Tell your buyer the cause and what you changed.",
-    "PO_CHANGED": "Check the new date and quantity; reply if you cannot meet them, and revise your schedule.",
+    "LATE_START": N_("Post the output of the days made, or revise the start date."),
+    "BEHIND_PLAN": N_("Tell your buyer why, and revise the schedule if the end date moves."),
+    "PROJECTED_LATE": N_("Tell your buyer what you can do to catch up."),
+    "AT_RISK": N_("Tell your buyer whether the end date holds."),
+    "STALE_UPDATE": N_("Post the output of the days missed."),
+    "DATE_SLIPPED": N_("Your buyer sees the new date: reply with what caused it."),
+    "UNREALISTIC_ESTIMATE": N_("Check the planned daily output, or revise the end date."),
+    "CAPACITY_OVERLOAD": N_("Tell your buyer which lines to prioritise."),
+    "SHORT_LEAD_TIME": N_("Tell your buyer early if the need-by date cannot be met."),
+    "QUALITY": N_("Tell your buyer the cause and what you changed."),
+    "PO_CHANGED": N_(
+        "Check the new date and quantity; reply if you cannot meet them, and revise your schedule."
+    ),
 }
 
 #: Line, alert and backorder statuses (one namespace: the same word means the same everywhere).
 STATUSES: dict[str, Term] = {
-    "open": Term("Open", "Ordered; no output reported yet."),
-    "in_production": Term("In production", "The supplier has reported output."),
-    "shipped": Term("Shipped", "On its way to the warehouse."),
-    "received": Term("Received", "Received in full at the warehouse."),
-    "cancelled": Term("Cancelled", "The buyer cancelled the line."),
-    "acknowledged": Term("Acknowledged", "Someone is on it."),
-    "resolved": Term("Resolved", "Closed, by hand or because the condition cleared."),
-    "waiting": Term("Waiting", "The customer still waits for goods."),
-    "fulfilled": Term("Fulfilled", "The customer's order was served."),
-    "promised": Term("Promised", "Open supply covers it by a date."),
-    "unpromisable": Term("Cannot be promised", "No open supply covers it."),
+    "open": Term(N_("Open"), N_("Ordered; no output reported yet.")),
+    "in_production": Term(N_("In production"), N_("The supplier has reported output.")),
+    "shipped": Term(N_("Shipped"), N_("On its way to the warehouse.")),
+    "received": Term(N_("Received"), N_("Received in full at the warehouse.")),
+    "cancelled": Term(N_("Cancelled"), N_("The buyer cancelled the line.")),
+    "acknowledged": Term(N_("Acknowledged"), N_("Someone is on it.")),
+    "resolved": Term(N_("Resolved"), N_("Closed, by hand or because the condition cleared.")),
+    "waiting": Term(N_("Waiting"), N_("The customer still waits for goods.")),
+    "fulfilled": Term(N_("Fulfilled"), N_("The customer's order was served.")),
+    "promised": Term(N_("Promised"), N_("Open supply covers it by a date.")),
+    "unpromisable": Term(N_("Cannot be promised"), N_("No open supply covers it.")),
 }
 
 
@@ -97,95 +116,104 @@ class SeverityLook:
 
 
 SEVERITIES: dict[str, SeverityLook] = {
-    "critical": SeverityLook("Critical", ":material/error:", "red", "#b42318"),
-    "warning": SeverityLook("Warning", ":material/warning:", "orange", "#b54708"),
-    "info": SeverityLook("Info", ":material/info:", "blue", "#175cd3"),
+    "critical": SeverityLook(N_("Critical"), ":material/error:", "red", "#b42318"),
+    "warning": SeverityLook(N_("Warning"), ":material/warning:", "orange", "#b54708"),
+    "info": SeverityLook(N_("Info"), ":material/info:", "blue", "#175cd3"),
 }
 
 #: Scorecard metrics: name, definition and whether more is better.
 METRICS: dict[str, tuple[Term, bool]] = {
-    "otd": (Term("On-time delivery", "Share of receipts that arrived by need-by (plus tolerance)."), True),
-    "otif": (Term("On time in full", "Share of lines received in full by need-by (plus tolerance)."), True),
-    "avg_days_late": (Term("Average days late", "Mean days late of the late lines."), False),
-    "plan_adherence": (Term("Plan adherence", "Output credited against the planned output."), True),
+    "otd": (
+        Term(N_("On-time delivery"), N_("Share of receipts that arrived by need-by (plus tolerance).")),
+        True,
+    ),
+    "otif": (
+        Term(N_("On time in full"), N_("Share of lines received in full by need-by (plus tolerance).")),
+        True,
+    ),
+    "avg_days_late": (Term(N_("Average days late"), N_("Mean days late of the late lines.")), False),
+    "plan_adherence": (Term(N_("Plan adherence"), N_("Output credited against the planned output.")), True),
     "promise_kept": (
-        Term("Promises kept", "Share of lines delivered by the supplier's promised date."),
+        Term(N_("Promises kept"), N_("Share of lines delivered by the supplier's promised date.")),
         True,
     ),
-    "avg_slip_days": (Term("Average slip", "Mean days an end date moved later, per slipped line."), False),
-    "reject_rate": (Term("Reject rate", "Rejected units as a share of units received."), False),
+    "avg_slip_days": (
+        Term(N_("Average slip"), N_("Mean days an end date moved later, per slipped line.")),
+        False,
+    ),
+    "reject_rate": (Term(N_("Reject rate"), N_("Rejected units as a share of units received.")), False),
     "responsiveness": (
-        Term("Responsiveness", "Share of production days with output posted on time."),
+        Term(N_("Responsiveness"), N_("Share of production days with output posted on time.")),
         True,
     ),
-    "score": (Term("Score", "The weighted score of the metrics, 0 to 100."), True),
+    "score": (Term(N_("Score"), N_("The weighted score of the metrics, 0 to 100.")), True),
 }
 
 #: Audit event codes (``action`` of an audit event) as people read them.
 AUDIT_EVENTS: dict[str, str] = {
-    "import": "Imported a file",
-    "sweep": "Recomputed forecasts",
-    "alert.acknowledged": "Acknowledged an alert",
-    "alert.snoozed": "Snoozed an alert",
-    "alert.unsnoozed": "Woke a snoozed alert",
-    "alert.resolved": "Resolved an alert",
-    "alert.commented": "Commented on an alert",
-    "schedule.created": "Posted a schedule",
-    "schedule.revised": "Revised the schedule",
-    "api_token.created": "Created an API token",
-    "api_token.revoked": "Revoked an API token",
-    "backorder.communicated": "Told the customer a date",
-    "follows.changed": "Changed followed suppliers",
-    "import_mapping.saved": "Saved a column mapping",
-    "notification.retried": "Retried a notification",
-    "notification.test": "Sent a test e-mail",
-    "notification_preference.changed": "Changed notification preferences",
-    "scorecards.refreshed": "Refreshed the scorecards",
-    "session.login": "Logged in",
-    "session.logout": "Logged out",
-    "setting.changed": "Changed a setting",
-    "user.activated": "Activated a user",
-    "user.created": "Created a user",
-    "user.deactivated": "Deactivated a user",
-    "user.locked": "Locked a user",
-    "user.password_changed": "Changed a password",
-    "user.password_reset": "Reset a password",
-    "webhook.added": "Added a webhook",
-    "webhook.changed": "Changed a webhook",
-    "report.posted": "Posted output",
-    "report.corrected": "Corrected output",
-    "line.changed": "Changed the order",
+    "import": N_("Imported a file"),
+    "sweep": N_("Recomputed forecasts"),
+    "alert.acknowledged": N_("Acknowledged an alert"),
+    "alert.snoozed": N_("Snoozed an alert"),
+    "alert.unsnoozed": N_("Woke a snoozed alert"),
+    "alert.resolved": N_("Resolved an alert"),
+    "alert.commented": N_("Commented on an alert"),
+    "schedule.created": N_("Posted a schedule"),
+    "schedule.revised": N_("Revised the schedule"),
+    "api_token.created": N_("Created an API token"),
+    "api_token.revoked": N_("Revoked an API token"),
+    "backorder.communicated": N_("Told the customer a date"),
+    "follows.changed": N_("Changed followed suppliers"),
+    "import_mapping.saved": N_("Saved a column mapping"),
+    "notification.retried": N_("Retried a notification"),
+    "notification.test": N_("Sent a test e-mail"),
+    "notification_preference.changed": N_("Changed notification preferences"),
+    "scorecards.refreshed": N_("Refreshed the scorecards"),
+    "session.login": N_("Logged in"),
+    "session.logout": N_("Logged out"),
+    "setting.changed": N_("Changed a setting"),
+    "user.activated": N_("Activated a user"),
+    "user.created": N_("Created a user"),
+    "user.deactivated": N_("Deactivated a user"),
+    "user.locked": N_("Locked a user"),
+    "user.password_changed": N_("Changed a password"),
+    "user.password_reset": N_("Reset a password"),
+    "webhook.added": N_("Added a webhook"),
+    "webhook.changed": N_("Changed a webhook"),
+    "report.posted": N_("Posted output"),
+    "report.corrected": N_("Corrected output"),
+    "line.changed": N_("Changed the order"),
 }
 
 #: The fields of a line and of its schedule, for messages and change histories.
 FIELDS: dict[str, str] = {
-    "quantity": "Quantity",
-    "need_by_date": "Need-by date",
-    "promised_date": "Promised date",
-    "transit_days": "Transit days",
-    "order_date": "Order date",
-    "status": "Status",
-    "estimated_end_date": "estimated end date",
-    "start_date": "start date",
-    "daily_output": "daily output",
-    "good_qty": "good quantity",
-    "rejected_qty": "rejected quantity",
-    "snoozed_until": "snoozed until",
-    "comment": "comment",
+    "quantity": N_("Quantity"),
+    "need_by_date": N_("Need-by date"),
+    "promised_date": N_("Promised date"),
+    "transit_days": N_("Transit days"),
+    "order_date": N_("Order date"),
+    "status": N_("Status"),
+    "estimated_end_date": N_("estimated end date"),
+    "start_date": N_("start date"),
+    "daily_output": N_("daily output"),
+    "good_qty": N_("good quantity"),
+    "rejected_qty": N_("rejected quantity"),
+    "snoozed_until": N_("snoozed until"),
+    "comment": N_("comment"),
 }
 
 #: What the file kinds are called on screen.
 KINDS: dict[str, str] = {
-    "pos": "purchase-order lines",
-    "receipts": "receipts",
-    "backorders": "backorders",
-    "items": "items",
-    "suppliers": "suppliers",
-    "schedules": "production schedules",
-    "reports": "daily production reports",
+    "pos": N_("purchase-order lines"),
+    "receipts": N_("receipts"),
+    "backorders": N_("backorders"),
+    "items": N_("items"),
+    "suppliers": N_("suppliers"),
+    "schedules": N_("production schedules"),
+    "reports": N_("daily production reports"),
 }
 
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 
 
 def _words(code: object) -> str:
@@ -196,18 +224,19 @@ def _words(code: object) -> str:
 def rule_name(rule: object) -> str:
     """'PROJECTED_LATE' -> 'Forecast to arrive late'."""
     term = RULES.get(str(rule))
-    return term.name if term else _words(rule)
+    return _(term.name) if term else _words(rule)
 
 
 def rule_definition(rule: object) -> str:
     """The one-sentence definition of a rule ('' when unknown)."""
     term = RULES.get(str(rule))
-    return term.definition if term else ""
+    return _(term.definition) if term else ""
 
 
 def supplier_hint(rule: object) -> str:
     """What usually helps a supplier with an alert of this rule ('' when nothing to add)."""
-    return SUPPLIER_HINTS.get(str(rule), "")
+    hint = SUPPLIER_HINTS.get(str(rule))
+    return _(hint) if hint else ""
 
 
 def status_name(status: object) -> str:
@@ -216,14 +245,14 @@ def status_name(status: object) -> str:
         return "–"
     value = getattr(status, "value", status)
     term = STATUSES.get(str(value))
-    return term.name if term else _words(value)
+    return _(term.name) if term else _words(value)
 
 
 def severity_name(severity: object) -> str:
     """'critical' -> 'Critical'."""
     value = str(getattr(severity, "value", severity))
     look = SEVERITIES.get(value)
-    return look.name if look else _words(value)
+    return _(look.name) if look else _words(value)
 
 
 def severity_icon(severity: object) -> str:
@@ -238,20 +267,21 @@ def severity_markdown(severity: object) -> str:
     look = SEVERITIES.get(value)
     if look is None:
         return _words(value)
-    word = look.name if value == "info" else f"**{look.name}**"
+    name = _(look.name)
+    word = name if value == "info" else f"**{name}**"
     return f":{look.color}[{look.icon} {word}]"
 
 
 def metric_name(metric: str) -> str:
     """'otd' -> 'On-time delivery'."""
     found = METRICS.get(metric)
-    return found[0].name if found else _words(metric)
+    return _(found[0].name) if found else _words(metric)
 
 
 def metric_definition(metric: str) -> str:
     """The one-sentence definition of a scorecard metric."""
     found = METRICS.get(metric)
-    return found[0].definition if found else ""
+    return _(found[0].definition) if found else ""
 
 
 def higher_is_better(metric: str) -> bool:
@@ -262,17 +292,20 @@ def higher_is_better(metric: str) -> bool:
 
 def event_name(action: object) -> str:
     """'alert.resolved' -> 'Resolved an alert'."""
-    return AUDIT_EVENTS.get(str(action), _words(action))
+    event = AUDIT_EVENTS.get(str(action))
+    return _(event) if event else _words(action)
 
 
 def field_name(field: object) -> str:
     """'estimated_end_date' -> 'estimated end date' (for messages: no column names on screen)."""
-    return FIELDS.get(str(field), str(field).replace("_", " "))
+    name = FIELDS.get(str(field))
+    return _(name) if name else str(field).replace("_", " ")
 
 
 def kind_name(kind: str) -> str:
     """'pos' -> 'purchase-order lines'."""
-    return KINDS.get(kind, kind.replace("_", " "))
+    name = KINDS.get(kind)
+    return _(name) if name else kind.replace("_", " ")
 
 
 def weekdays_text(mask: object) -> str:
@@ -282,12 +315,15 @@ def weekdays_text(mask: object) -> str:
         return text or "–"
     days = [i for i, c in enumerate(text) if c == "1"]
     if not days:
-        return "no working days"
+        return _("no working days")
     if days == list(range(days[0], days[-1] + 1)) and len(days) >= 3:
-        return f"{_WEEKDAYS[days[0]]}–{_WEEKDAYS[days[-1]]}"
-    return ", ".join(_WEEKDAYS[i] for i in days)
+        # TRANSLATORS: a range of weekdays, e.g. Mon–Fri
+        return _("{first}–{last}").format(first=_(_WEEKDAYS[days[0]]), last=_(_WEEKDAYS[days[-1]]))
+    return ", ".join(_(_WEEKDAYS[i]) for i in days)
 
 
 def snoozed_text(until: dt.date | None) -> str:
     """'snoozed until 2026-03-10' (the one phrasing of a snoozed alert on every page)."""
-    return "" if until is None else f"snoozed until {until.isoformat()}"
+    if until is None:
+        return ""
+    return _("snoozed until {date}").format(date=format_date(until))

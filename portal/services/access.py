@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from sqlalchemy import Select
 
 from portal.core.domain import NotFound, PermissionDenied, Role
+from portal.i18n import _
 
 if TYPE_CHECKING:
     from db.models import User
@@ -96,7 +97,11 @@ def service(*roles: Role, writes: bool = True) -> Callable[[Callable[P, R]], Cal
             if not isinstance(actor, Actor):
                 raise TypeError(f"{name} needs an Actor as its second argument")
             if actor.role not in allowed:
-                raise PermissionDenied(f"A {actor.role.value} user cannot do this ({func.__name__}).")
+                raise PermissionDenied(
+                    _("A {role} user cannot do this ({action}).").format(
+                        role=actor.role.value, action=func.__name__
+                    )
+                )
             return func(*args, **kwargs)
 
         REGISTRY[name] = ServiceSpec(name=name, roles=allowed, writes=writes, func=wrapper)
@@ -108,7 +113,7 @@ def service(*roles: Role, writes: bool = True) -> Callable[[Callable[P, R]], Cal
 def require_supplier_access(actor: Actor, supplier_id: int, what: str) -> None:
     """Refuse a supplier user touching another supplier's object."""
     if actor.is_supplier and actor.supplier_id != supplier_id:
-        raise PermissionDenied(f"{what} belongs to another supplier.")
+        raise PermissionDenied(_("{what} belongs to another supplier.").format(what=what))
 
 
 def scope_to_actor(stmt: Select[Any], supplier_column: Any, actor: Actor) -> Select[Any]:
@@ -126,6 +131,6 @@ NOT_YOUR_LINE = "is not one of your lines"
 def require_line_access(actor: Actor, supplier_id: int | None, line_id: int) -> None:
     """Refuse a missing line (``supplier_id`` None) and, to a supplier user, another supplier's line alike."""
     if actor.is_supplier and (supplier_id is None or supplier_id != actor.supplier_id):
-        raise PermissionDenied(f"PO line #{line_id} {NOT_YOUR_LINE}.")
+        raise PermissionDenied(_("PO line #{line_id} is not one of your lines.").format(line_id=line_id))
     if supplier_id is None:
-        raise NotFound(f"No PO line with id {line_id}.")
+        raise NotFound(_("No PO line with id {line_id}.").format(line_id=line_id))

@@ -18,6 +18,7 @@ from db.engine import Database
 from db.models import Alert, AlertComment, User, utcnow
 from portal.core.domain import AlertStatus, NotFound, PermissionDenied, Role, ValidationError
 from portal.core.parsing import CONTROL_CHARACTER, control_characters
+from portal.i18n import _
 from portal.services import audit
 from portal.services.access import Actor, service
 from portal.services.settings import load_settings
@@ -29,9 +30,9 @@ MAX_BULK = 1000
 def _load(session: Session, actor: Actor, alert_ids: Collection[int]) -> list[Alert]:
     ids = sorted({int(i) for i in alert_ids})
     if not ids:
-        raise ValidationError("Choose at least one alert.")
+        raise ValidationError(_("Choose at least one alert."))
     if len(ids) > MAX_BULK:
-        raise ValidationError(f"At most {MAX_BULK} alerts at once.")
+        raise ValidationError(_("At most {max_bulk} alerts at once.").format(max_bulk=MAX_BULK))
     alerts = list(
         session.scalars(
             select(Alert).where(Alert.id.in_(ids)).order_by(Alert.id).with_for_update(key_share=True)
@@ -39,7 +40,7 @@ def _load(session: Session, actor: Actor, alert_ids: Collection[int]) -> list[Al
     )
     missing = set(ids) - {a.id for a in alerts}
     if missing:
-        raise NotFound(f"No alert with id {', '.join(map(str, sorted(missing)))}.")
+        raise NotFound(_("No alert with id {ids}.").format(ids=", ".join(map(str, sorted(missing)))))
     for alert in alerts:
         check_alert_visible(actor, alert)
     return alerts
@@ -48,7 +49,7 @@ def _load(session: Session, actor: Actor, alert_ids: Collection[int]) -> list[Al
 def check_alert_visible(actor: Actor, alert: Alert) -> None:
     """Refuse a supplier user an alert about another supplier or about a customer backorder."""
     if actor.is_supplier and (alert.supplier_id != actor.supplier_id or alert.backorder_id is not None):
-        raise PermissionDenied("This alert belongs to another supplier.")
+        raise PermissionDenied(_("This alert belongs to another supplier."))
 
 
 def _state(alert: Alert) -> dict[str, object]:
@@ -89,9 +90,9 @@ def snooze_alerts(
     """Hide live alerts from the inbox until ``until`` (they keep being updated meanwhile)."""
     today = today or dt.date.today()
     if until <= today:
-        raise ValidationError(f"Snooze until a date after today ({today.isoformat()}).")
+        raise ValidationError(_("Snooze until a date after today ({date}).").format(date=today.isoformat()))
     if until > today + dt.timedelta(days=366):
-        raise ValidationError("Snooze for at most a year.")
+        raise ValidationError(_("Snooze for at most a year."))
     with db.write() as session:
         changed = 0
         for alert in _load(session, actor, alert_ids):
@@ -177,12 +178,18 @@ def resolve_alerts(db: Database, actor: Actor, alert_ids: Collection[int]) -> in
 def _comment_text(body: str) -> str:
     text = (body or "").strip()
     if not text:
-        raise ValidationError("Write a comment first.")
+        raise ValidationError(_("Write a comment first."))
     if len(text) > MAX_COMMENT_LENGTH:
-        raise ValidationError(f"A comment has at most {MAX_COMMENT_LENGTH} characters ({len(text)} given).")
+        raise ValidationError(
+            _("A comment has at most {max_comment_length} characters ({given} given).").format(
+                max_comment_length=MAX_COMMENT_LENGTH, given=len(text)
+            )
+        )
     # PostgreSQL refuses NUL in text (a traceback, not a message); escapes would reach terminals.
     if control_characters(pd.Series([text]), line_breaks_allowed=True).iloc[0]:
-        raise ValidationError(f"The comment {CONTROL_CHARACTER}.")
+        raise ValidationError(
+            _("The comment {control_character}.").format(control_character=CONTROL_CHARACTER)
+        )
     return text
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from db.engine import Database
 from db.models import ApiToken, User, utcnow
 from portal.core.domain import NotFound, PermissionDenied, Role, ValidationError
+from portal.i18n import _
 from portal.services import audit
 from portal.services.access import ALL_ROLES, Actor, service
 from portal.services.auth import actor_for
@@ -79,24 +80,32 @@ def create_api_token(
     now = now or utcnow()
     name = (name or "").strip()
     if not name:
-        raise ValidationError("Give the token a name (what it is for, e.g. 'ERP nightly upload').")
+        raise ValidationError(_("Give the token a name (what it is for, e.g. 'ERP nightly upload')."))
     if len(name) > MAX_NAME_LENGTH:
-        raise ValidationError(f"A token name has at most {MAX_NAME_LENGTH} characters ({len(name)} given).")
+        raise ValidationError(
+            _("A token name has at most {max_name_length} characters ({given} given).").format(
+                max_name_length=MAX_NAME_LENGTH, given=len(name)
+            )
+        )
     if expires_days is not None and not 1 <= int(expires_days) <= MAX_EXPIRY_DAYS:
-        raise ValidationError(f"A token expires after 1 to {MAX_EXPIRY_DAYS} days ({expires_days} given).")
+        raise ValidationError(
+            _("A token expires after 1 to {max_expiry_days} days ({expires_days} given).").format(
+                max_expiry_days=MAX_EXPIRY_DAYS, expires_days=expires_days
+            )
+        )
     with db.write() as session:
         if username is None or (actor.user_id is not None and username.lower() == actor.username.lower()):
             user = session.get(User, actor.user_id) if actor.user_id is not None else None
             if user is None:
-                raise ValidationError("Name the user the token is for.")
+                raise ValidationError(_("Name the user the token is for."))
         else:
             if actor.role is not Role.ADMIN:
-                raise PermissionDenied("Only an admin makes tokens for other users.")
+                raise PermissionDenied(_("Only an admin makes tokens for other users."))
             user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
             if user is None:
-                raise NotFound(f"No user '{username}'.")
+                raise NotFound(_("No user '{username}'.").format(username=username))
         if not user.active:
-            raise ValidationError(f"User '{user.username}' is deactivated.")
+            raise ValidationError(_("User '{username}' is deactivated.").format(username=user.username))
         secret = SECRET_PREFIX + secrets.token_urlsafe(32)
         expires_at = now + dt.timedelta(days=int(expires_days)) if expires_days is not None else None
         token = ApiToken(
@@ -129,9 +138,9 @@ def revoke_api_token(db: Database, actor: Actor, token_id: int, *, now: dt.datet
     with db.write() as session:
         token = session.get(ApiToken, int(token_id))
         if token is None:
-            raise NotFound(f"No API token with id {token_id}.")
+            raise NotFound(_("No API token with id {token_id}.").format(token_id=token_id))
         if actor.role is not Role.ADMIN and token.user_id != actor.user_id:
-            raise PermissionDenied("This API token belongs to another user.")
+            raise PermissionDenied(_("This API token belongs to another user."))
         if token.revoked_at is not None:
             return False
         token.revoked_at = now

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from db.engine import Database
 from db.models import User, utcnow
 from portal.core.domain import AuthenticationError, ValidationError
+from portal.i18n import _
 from portal.services import audit
 from portal.services.access import ALL_ROLES, Actor, actor_for, service
 from portal.services.login_limits import LoginLimiter
@@ -83,9 +84,13 @@ def hash_password(password: str) -> str:
 def check_password_strength(password: str) -> None:
     """Refuse passwords too short to resist guessing."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+        raise ValidationError(
+            _("The password must have at least {min_password_length} characters.").format(
+                min_password_length=MIN_PASSWORD_LENGTH
+            )
+        )
     if password.strip() != password or not password.strip():
-        raise ValidationError("The password must not start or end with spaces.")
+        raise ValidationError(_("The password must not start or end with spaces."))
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -220,20 +225,20 @@ def change_own_password(
     on, every other one (another browser, a stolen cookie, a pending login) ends.
     """
     if actor.user_id is None:
-        raise ValidationError("Only a logged-in user can change its password.")
+        raise ValidationError(_("Only a logged-in user can change its password."))
     with db.read() as session:
         stored = session.scalar(select(User.password_hash).where(User.id == actor.user_id))
     # Both hashes are computed with no transaction open (see authenticate).
     if stored is None or not _verify(stored, current_password or ""):
-        raise ValidationError("The current password is not right.")
+        raise ValidationError(_("The current password is not right."))
     if current_password == new_password:
-        raise ValidationError("The new password must differ from the current one.")
+        raise ValidationError(_("The new password must differ from the current one."))
     new_hash = hash_password(new_password)
     keep = session_token_hash(db, keep_session)
     with db.write() as session:
         user = session.scalar(select(User).where(User.id == actor.user_id).with_for_update())
         if user is None or user.password_hash != stored:  # changed meanwhile, elsewhere
-            raise ValidationError("The current password is not right.")
+            raise ValidationError(_("The current password is not right."))
         user.password_hash = new_hash
         ended = end_user_sessions(session, user.id, utcnow(), keep_token_hash=keep)
         audit.record(

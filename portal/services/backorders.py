@@ -15,6 +15,7 @@ from sqlalchemy import select
 from db.engine import Database
 from db.models import Backorder
 from portal.core.domain import BackorderStatus, ConflictError, NotFound, Role, ValidationError
+from portal.i18n import _
 from portal.services import audit
 from portal.services.access import Actor, service
 
@@ -35,9 +36,9 @@ def mark_promises_communicated(
     # since the page was read, so nobody records a date the customer was never told.
     ids = sorted({int(i) for i in backorder_ids})
     if not ids:
-        raise ValidationError("Choose at least one backorder.")
+        raise ValidationError(_("Choose at least one backorder."))
     if len(ids) > MAX_BULK:
-        raise ValidationError(f"At most {MAX_BULK} backorders at once.")
+        raise ValidationError(_("At most {max_bulk} backorders at once.").format(max_bulk=MAX_BULK))
     with db.write() as session:
         from portal.services.planning import share_planning_lock
 
@@ -54,24 +55,30 @@ def mark_promises_communicated(
         )
         missing = set(ids) - {b.id for b in backorders}
         if missing:
-            raise NotFound(f"No backorder with id {', '.join(map(str, sorted(missing)))}.")
+            raise NotFound(_("No backorder with id {ids}.").format(ids=", ".join(map(str, sorted(missing)))))
         for backorder in backorders:
             if backorder.status is not BackorderStatus.WAITING:
                 raise ValidationError(
-                    f"Backorder {backorder.order_ref} is {backorder.status.value}: only waiting backorders "
-                    "have a promise to communicate."
+                    _(
+                        "Backorder {order_ref} is {status}: only waiting backorders have a promise "
+                        "to communicate."
+                    ).format(order_ref=backorder.order_ref, status=backorder.status.value)
                 )
             if backorder.promise_date is None:
                 raise ValidationError(
-                    f"Backorder {backorder.order_ref} is unpromisable: there is no promise date to tell "
-                    "the customer."
+                    _(
+                        "Backorder {order_ref} is unpromisable: there is no promise date to tell "
+                        "the customer."
+                    ).format(order_ref=backorder.order_ref)
                 )
             if expected is not None and backorder.id in expected:
                 seen = expected[backorder.id]
                 if seen != backorder.promise_date:
                     raise ConflictError(
-                        f"The promise of backorder {backorder.order_ref} changed to "
-                        f"{backorder.promise_date.isoformat()} since the page was loaded: reload and check."
+                        _(
+                            "The promise of backorder {order_ref} changed to {date} since the page "
+                            "was loaded: reload and check."
+                        ).format(order_ref=backorder.order_ref, date=backorder.promise_date.isoformat())
                     )
         changed = [b for b in backorders if b.communicated_date != b.promise_date]
         for backorder in changed:

@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 from db.engine import Database
 from db.models import OutputDraft, utcnow
 from portal.core.domain import Role, ValidationError
+from portal.i18n import _
 from portal.services.access import Actor, service
 
 #: The fields a draft keeps per line; anything else sent is dropped.
@@ -26,7 +27,7 @@ MAX_DRAFT_LINES = 500
 
 def _user(actor: Actor) -> int:
     if actor.user_id is None:
-        raise ValidationError("Only a logged-in user has drafts.")
+        raise ValidationError(_("Only a logged-in user has drafts."))
     return actor.user_id
 
 

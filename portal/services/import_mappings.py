@@ -17,6 +17,7 @@ from db.engine import Database
 from db.models import ImportMapping, utcnow
 from portal.core.domain import PermissionDenied, Role, ValidationError
 from portal.core.fileformats import FORMATS, FileFormat, normalize_header
+from portal.i18n import _
 from portal.services import audit
 from portal.services.access import Actor, service
 from portal.services.imports import KIND_ROLES
@@ -30,7 +31,7 @@ MAX_REMEMBERED = 200
 
 def _format(kind: str) -> FileFormat:
     if kind not in FORMATS:
-        raise ValidationError(f"Unknown import kind '{kind}'.")
+        raise ValidationError(_("Unknown import kind '{kind}'.").format(kind=kind))
     return FORMATS[kind]
 
 
@@ -139,19 +140,25 @@ def check_mapping(mapping: Mapping[str, str], kind: str) -> None:
     problems = []
     unknown = sorted({t for t in mapping.values() if t != IGNORE and t not in fmt.names})
     if unknown:
-        problems.append(f"unknown column(s) {', '.join(unknown)}")
+        problems.append(_("unknown column(s) {columns}").format(columns=", ".join(unknown)))
     targets: dict[str, list[str]] = {}
     for header, target in mapping.items():
         if target != IGNORE:
             targets.setdefault(target, []).append(header)
     for target, headers in targets.items():
         if len(headers) > 1:
-            problems.append(f"{', '.join(repr(h) for h in headers)} all map to {target}")
+            problems.append(
+                _("{headers} all map to {column}").format(
+                    headers=", ".join(repr(h) for h in headers), column=target
+                )
+            )
     missing = [c for c in fmt.required if c not in targets]
     if missing:
-        problems.append(f"no column maps to {', '.join(missing)}")
+        problems.append(_("no column maps to {columns}").format(columns=", ".join(missing)))
     if problems:
-        raise ValidationError(f"The column mapping for {kind} has {'; '.join(problems)}.")
+        raise ValidationError(
+            _("The column mapping for {kind} has {problems}.").format(kind=kind, problems="; ".join(problems))
+        )
 
 
 def apply_mapping(frame: pd.DataFrame, mapping: Mapping[str, str]) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -164,7 +171,9 @@ def apply_mapping(frame: pd.DataFrame, mapping: Mapping[str, str]) -> tuple[pd.D
 def _check_allowed(actor: Actor, kind: str) -> None:
     _format(kind)
     if actor.role not in KIND_ROLES[kind]:
-        raise PermissionDenied(f"A {actor.role.value} user cannot import {kind}.")
+        raise PermissionDenied(
+            _("A {role} user cannot import {kind}.").format(role=actor.role.value, kind=kind)
+        )
 
 
 @service(Role.SUPPLIER, Role.BUYER, Role.ADMIN)
@@ -172,12 +181,16 @@ def save_import_mapping(db: Database, actor: Actor, kind: str, mapping: Mapping[
     """Remember this user's mapping for ``kind`` (merged over what was remembered before)."""
     _check_allowed(actor, kind)
     if actor.user_id is None:
-        raise ValidationError("Only a logged-in user has remembered column mappings.")
+        raise ValidationError(_("Only a logged-in user has remembered column mappings."))
     clean = {str(h): str(t) for h, t in mapping.items()}
     check_mapping(clean, kind)
     too_long = [h for h in clean if len(h) > MAX_HEADER_LENGTH]
     if too_long:
-        raise ValidationError(f"A column header has at most {MAX_HEADER_LENGTH} characters.")
+        raise ValidationError(
+            _("A column header has at most {max_header_length} characters.").format(
+                max_header_length=MAX_HEADER_LENGTH
+            )
+        )
     with db.write() as session:
         row = session.scalar(
             select(ImportMapping)

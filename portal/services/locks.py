@@ -37,6 +37,7 @@ from sqlalchemy.exc import OperationalError
 from db.engine import Database
 from db.models import JobLock, utcnow
 from portal.core.domain import ConflictError
+from portal.i18n import _
 
 log = logging.getLogger("portal.locks")
 
@@ -121,7 +122,11 @@ def _acquire_advisory(db: Database, name: str, wait: float | None) -> Connection
     try:
         if wait is not None and wait <= 0:
             if not connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
-                raise LockBusy(f"Another {name} is running (PostgreSQL advisory lock {key} is held).")
+                raise LockBusy(
+                    _("Another {name} is running (PostgreSQL advisory lock {key} is held).").format(
+                        name=name, key=key
+                    )
+                )
             return connection
         if wait is not None:
             # At least 1 ms: a lock_timeout of 0 would mean "wait forever".
@@ -130,7 +135,11 @@ def _acquire_advisory(db: Database, name: str, wait: float | None) -> Connection
             connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
         except OperationalError as exc:
             if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
-                raise LockBusy(f"Another {name} is still running after waiting {wait:g} s.") from None
+                raise LockBusy(
+                    _("Another {name} is still running after waiting {wait} s.").format(
+                        name=name, wait=format(wait, "g")
+                    )
+                ) from None
             raise
         finally:
             if wait is not None:
@@ -182,7 +191,9 @@ def _acquire_row(db: Database, name: str, holder: str, wait: float | None, ttl: 
             return
         if deadline is not None and time.monotonic() >= deadline:
             raise LockBusy(
-                f"Another {name} is running (held by {other[0]} until {other[1]:%Y-%m-%d %H:%M} UTC)."
+                _("Another {name} is running (held by {holder} until {until} UTC).").format(
+                    name=name, holder=other[0], until=format(other[1], "%Y-%m-%d %H:%M")
+                )
             )
         time.sleep(POLL_SECONDS)
 

@@ -24,6 +24,7 @@ from db.models import PostingLink, Supplier, utcnow
 from portal.core.domain import NotFound, PermissionDenied, Role
 from portal.core.notifications import page_link
 from portal.core.timezones import supplier_today
+from portal.i18n import _
 from portal.services import audit
 from portal.services.access import Actor, service
 from portal.services.imports import ImportResult
@@ -92,7 +93,7 @@ def create_posting_link(
     """An admin makes a posting link by hand (the reminders make theirs); returns (id, secret)."""
     with db.write() as session:
         if session.get(Supplier, supplier_id) is None:
-            raise NotFound(f"No supplier with id {supplier_id}.")
+            raise NotFound(_("No supplier with id {supplier_id}.").format(supplier_id=supplier_id))
         link_id, secret = issue_posting_link(session, supplier_id, email=email, now=now)
         audit.record(session, actor, "posting_link.created", "posting_link", link_id, after={"email": email})
         session.commit()
@@ -103,8 +104,10 @@ def open_posting_link(db: Database, secret: str | None, *, now: dt.datetime | No
     """What ``secret`` allows now; PermissionDenied with a sentence when it is unknown, expired or revoked."""
     # No @service: the secret itself is the credential. Unknown and tampered links read the same.
     invalid = PermissionDenied(
-        "This posting link is not valid: check that the whole link from the e-mail was opened, "
-        "or log in to post your output."
+        _(
+            "This posting link is not valid: check that the whole link from the e-mail was opened, "
+            "or log in to post your output."
+        )
     )
     if not secret or not secret.startswith(PREFIX) or len(secret) > 200:
         raise invalid
@@ -120,13 +123,17 @@ def open_posting_link(db: Database, secret: str | None, *, now: dt.datetime | No
     link, code, name, zone = row
     if link.revoked_at is not None:
         raise PermissionDenied(
-            "This posting link was revoked by an administrator. Log in to post your output, "
-            "or wait for the next reminder."
+            _(
+                "This posting link was revoked by an administrator. Log in to post your output, "
+                "or wait for the next reminder."
+            )
         )
     if at >= link.expires_at:
         raise PermissionDenied(
-            f"This posting link expired on {link.expires_at:%Y-%m-%d %H:%M} UTC (links work for 24 hours). "
-            "Log in to post your output, or use the link in your next reminder."
+            _(
+                "This posting link expired on {expires_at} UTC (links work for 24 hours). Log in "
+                "to post your output, or use the link in your next reminder."
+            ).format(expires_at=format(link.expires_at, "%Y-%m-%d %H:%M"))
         )
     actor = Actor(
         user_id=None,
@@ -182,7 +189,7 @@ def revoke_posting_link(db: Database, actor: Actor, link_id: int) -> None:
     with db.write() as session:
         link = session.get(PostingLink, link_id)
         if link is None:
-            raise NotFound(f"No posting link #{link_id}.")
+            raise NotFound(_("No posting link #{link_id}.").format(link_id=link_id))
         if link.revoked_at is None:
             link.revoked_at = utcnow()
             link.revoked_by = actor.name

@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from db.engine import Database
 from db.models import ScorecardSnapshot
 from portal.core.domain import ValidationError
+from portal.i18n import _
 from portal.services.access import Actor
 from portal.services.locks import LockBusy
 from portal.services.notifications import NotifyRun, sweep_and_notify
@@ -77,7 +78,9 @@ def minutes_from_env(env: Mapping[str, str] | None = None) -> int:
     if not raw:
         return DEFAULT_MINUTES
     if not raw.isdigit() or not 1 <= int(raw) <= 1440:
-        raise ValidationError(f"PORTAL_SCHEDULER_MINUTES: a whole number of minutes 1-1440, not '{raw}'.")
+        raise ValidationError(
+            _("PORTAL_SCHEDULER_MINUTES: a whole number of minutes 1-1440, not '{raw}'.").format(raw=raw)
+        )
     return int(raw)
 
 
@@ -86,7 +89,7 @@ def build_scheduler(
 ) -> BaseScheduler:
     """A scheduler with one job, sweep --notify every ``minutes``; never two runs of it at once."""
     if not 1 <= minutes <= 1440:
-        raise ValidationError("The schedule runs every 1 to 1440 minutes.")
+        raise ValidationError(_("The schedule runs every 1 to 1440 minutes."))
     scheduler: BaseScheduler = (BackgroundScheduler if background else BlockingScheduler)(timezone=dt.UTC)
     scheduler.add_job(
         lambda: run_once(open_db()),

@@ -6,6 +6,7 @@ from db.engine import Database
 from db.models import Supplier
 from portal.core.domain import NotFound, Role, ValidationError
 from portal.core.timezones import check_timezone
+from portal.i18n import _
 from portal.services import audit
 from portal.services.access import Actor, service
 
@@ -16,11 +17,11 @@ def set_supplier_timezone(db: Database, actor: Actor, supplier_id: int, timezone
     try:
         zone = check_timezone(timezone)
     except ValueError as exc:
-        raise ValidationError(f"Time zone: {exc}.") from None
+        raise ValidationError(_("Time zone: {problem}.").format(problem=exc)) from None
     with db.write() as session:
         supplier = session.get(Supplier, supplier_id)
         if supplier is None:
-            raise NotFound(f"No supplier with id {supplier_id}.")
+            raise NotFound(_("No supplier with id {supplier_id}.").format(supplier_id=supplier_id))
         before = supplier.timezone
         if before != zone:
             supplier.timezone = zone

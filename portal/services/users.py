@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from db.engine import Database
 from db.models import Supplier, User, utcnow
 from portal.core.domain import NotFound, Role, ValidationError
+from portal.i18n import _
 from portal.services import audit
 from portal.services.access import Actor, service
 from portal.services.auth import check_password_strength, hash_password
@@ -26,20 +27,24 @@ def _check_new_user(
     supplier_id = None
     if not _USERNAME_RE.match(username):
         problems.append(
-            "Username: 2-80 characters, lower-case letters, digits and . _ @ -, "
-            "starting with a letter or digit."
+            _(
+                "Username: 2-80 characters, lower-case letters, digits and . _ @ -, "
+                "starting with a letter or digit."
+            )
         )
     elif session.scalar(select(User.id).where(func.lower(User.username) == username)) is not None:
-        problems.append(f"Username '{username}' is taken.")
+        problems.append(_("Username '{username}' is taken.").format(username=username))
     if role is Role.SUPPLIER:
         if not supplier_code:
-            problems.append("A supplier user must belong to a supplier: give its supplier code.")
+            problems.append(_("A supplier user must belong to a supplier: give its supplier code."))
         else:
             supplier_id = session.scalar(select(Supplier.id).where(Supplier.code == supplier_code))
             if supplier_id is None:
-                problems.append(f"No supplier with code '{supplier_code}'.")
+                problems.append(_("No supplier with code '{code}'.").format(code=supplier_code))
     elif supplier_code:
-        problems.append(f"Only supplier users belong to a supplier, not a {role.value} user.")
+        problems.append(
+            _("Only supplier users belong to a supplier, not a {role} user.").format(role=role.value)
+        )
     if password is not None:
         try:
             check_password_strength(password)
@@ -117,7 +122,7 @@ def create_user(
 def _get_user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"No user with id {user_id}.")
+        raise NotFound(_("No user with id {user_id}.").format(user_id=user_id))
     return user
 
 
@@ -125,7 +130,7 @@ def _get_user(session: Session, user_id: int) -> User:
 def set_user_active(db: Database, actor: Actor, user_id: int, active: bool) -> None:
     """Deactivate (or reactivate) a login; a deactivated user cannot log in."""
     if user_id == actor.user_id and not active:
-        raise ValidationError("You cannot deactivate your own account.")
+        raise ValidationError(_("You cannot deactivate your own account."))
     with db.write() as session:
         user = _get_user(session, user_id)
         before = {"active": user.active}

@@ -3,17 +3,20 @@
 import streamlit as st
 
 from portal.core.settings import SCORE_METRICS, SPECS, Settings
+from portal.i18n import _
 from portal.services.planning import sweep
 from portal.services.settings import get_settings, update_settings
 from portal.ui.context import actor, call, read
 from portal.ui.text import plain
 
 actor()
-st.title("Settings")
+st.title(_("Settings"))
 st.caption(
-    "Every threshold the portal uses. Changes are checked, recorded in the audit log with who changed "
-    "what, and take effect the next time they are used: the next sweep for forecasts, promises and "
-    "alerts; the next time a scorecard is opened for scores."
+    _(
+        "Every threshold the portal uses. Changes are checked, recorded in the audit log with who changed "
+        "what, and take effect the next time they are used: the next sweep for forecasts, promises and "
+        "alerts; the next time a scorecard is opened for scores."
+    )
 )
 if "settings.saved" in st.session_state:
     st.success(st.session_state.pop("settings.saved"), icon=":material/check_circle:")
@@ -30,9 +33,11 @@ def _input(name: str) -> float | int:
     key = f"settings.{name}"
     value = getattr(current, name)
     default = getattr(defaults, name)
-    help_text = f"{spec.help} Default: {default:g}; allowed {spec.minimum:g} to {spec.maximum:g}."
+    help_text = _("{help} Default: {default}; allowed {minimum} to {maximum}.").format(
+        help=_(spec.help), default=f"{default:g}", minimum=f"{spec.minimum:g}", maximum=f"{spec.maximum:g}"
+    )
     # The allowed range in the label itself: a value typed outside it is clamped, and the label says why.
-    label = f"{spec.label} ({spec.minimum:g}–{spec.maximum:g})"
+    label = f"{_(spec.label)} ({spec.minimum:g}–{spec.maximum:g})"
     if spec.integer:
         return st.number_input(
             label,
@@ -57,7 +62,7 @@ def _input(name: str) -> float | int:
 
 values: dict[str, float | int] = {}
 weight_names = [f"weight_{m}" for m in SCORE_METRICS]
-tabs = st.tabs(list(groups))
+tabs = st.tabs([_(group) for group in groups])
 for tab, (group, names) in zip(tabs, groups.items(), strict=True):
     with tab:
         cols = st.columns(2)
@@ -66,46 +71,55 @@ for tab, (group, names) in zip(tabs, groups.items(), strict=True):
                 values[name] = _input(name)
         if group == "Scorecard weights":
             st.caption(
-                "A supplier's score is the weighted mean of these metrics. When a metric has no data in "
-                "the period, its weight is shared out among the metrics that have data."
+                _(
+                    "A supplier's score is the weighted mean of these metrics. When a metric has no data in "
+                    "the period, its weight is shared out among the metrics that have data."
+                )
             )
             total = sum(int(values[n]) for n in weight_names)
             if total == 100:
-                st.success(f"The weights sum to {total}.", icon=":material/check_circle:")
+                st.success(
+                    _("The weights sum to {total}.").format(total=total), icon=":material/check_circle:"
+                )
             else:
-                st.error(f"The weights sum to {total}: they must sum to 100 to save.")
+                st.error(_("The weights sum to {total}: they must sum to 100 to save.").format(total=total))
 
 total = sum(int(values[n]) for n in weight_names)
 changes = {name: value for name, value in values.items() if value != getattr(current, name)}
 if changes:
     st.write(
-        "Changed: "
-        + ", ".join(f"{SPECS[n].label} {getattr(current, n):g} → {v:g}" for n, v in changes.items())
+        _("Changed: {changes}").format(
+            changes=", ".join(
+                f"{_(SPECS[n].label)} {getattr(current, n):g} → {v:g}" for n, v in changes.items()
+            )
+        )
     )
 c1, c2 = st.columns([1, 3])
 if c1.button(
-    "Save settings",
+    _("Save settings"),
     type="primary",
     disabled=not changes or total != 100,
     key="settings.save",
-    help="Weights must sum to 100" if total != 100 else None,
+    help=_("Weights must sum to 100") if total != 100 else None,
 ):
     saved = call(update_settings, changes)
     if saved is not None:
         # Rerun so every input and the list of changes show the stored values; say so after it.
-        st.session_state["settings.saved"] = (
-            f"Saved {len(changes)} setting(s); the change is in the audit log."
-        )
+        st.session_state["settings.saved"] = _(
+            "Saved {n} setting(s); the change is in the audit log."
+        ).format(n=len(changes))
         st.rerun()
 
 st.divider()
-st.subheader("Run a sweep now")
+st.subheader(_("Run a sweep now"))
 st.caption(
-    "Recomputes every forecast, supplier buffer, backorder promise and alert as of today with the "
-    "saved settings (it also runs by itself after each import and each supplier update)."
+    _(
+        "Recomputes every forecast, supplier buffer, backorder promise and alert as of today with the "
+        "saved settings (it also runs by itself after each import and each supplier update)."
+    )
 )
-if st.button("Run a sweep now", key="settings.sweep"):
-    with st.spinner("Sweeping..."):
+if st.button(_("Run a sweep now"), key="settings.sweep"):
+    with st.spinner(_("Sweeping...")):
         result = call(sweep)
     if result is not None:
         st.success(plain(result.summary()))

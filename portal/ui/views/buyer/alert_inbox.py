@@ -6,6 +6,8 @@ import re
 import pandas as pd
 import streamlit as st
 
+from portal.core import vocabulary
+from portal.i18n import N_, _, format_date, format_number, ngettext
 from portal.queries.alerts import AlertFilter, alert_comments, alert_problems, alert_rule_names
 from portal.queries.directory import supplier_codes
 from portal.services.alerts import (
@@ -34,14 +36,14 @@ TABLE = "alert_inbox.table"
 FLASH = "alert_inbox.flash"
 PAGE = 50
 SHOW = {
-    "Open and acknowledged": AlertFilter(),
-    "Open only": AlertFilter(statuses=("open",)),
-    "Including snoozed": AlertFilter(include_snoozed=True),
+    N_("Open and acknowledged"): AlertFilter(),
+    N_("Open only"): AlertFilter(statuses=("open",)),
+    N_("Including snoozed"): AlertFilter(include_snoozed=True),
 }
 
 actor()
 today = dt.date.today()
-st.title("Alert inbox")
+st.title(_("Alert inbox"))
 
 # "New" counts against the visit before this session's first look, for the whole session:
 # the count must not drop to zero on the next click.
@@ -53,21 +55,36 @@ suppliers = read(supplier_codes)
 codes = dict(zip(suppliers["supplier_id"], suppliers["code"], strict=True))
 c1, c2, c3, c4, c5 = st.columns([2, 2, 1.6, 1.6, 1.2])
 supplier_ids = c1.multiselect(
-    "Supplier", list(codes), format_func=codes.get, key="alert_inbox.suppliers", placeholder="All suppliers"
+    _("Supplier"),
+    list(codes),
+    format_func=codes.get,
+    key="alert_inbox.suppliers",
+    placeholder=_("All suppliers"),
 )
 rules = c2.multiselect(
-    "Rule", read(alert_rule_names), format_func=rule_label, key="alert_inbox.rules", placeholder="All rules"
+    _("Rule"),
+    read(alert_rule_names),
+    format_func=rule_label,
+    key="alert_inbox.rules",
+    placeholder=_("All rules"),
 )
 severities = c3.multiselect(
-    "Severity",
+    _("Severity"),
     ["critical", "warning"],
     format_func=SEVERITY_WORDS.get,
     key="alert_inbox.severities",
-    placeholder="All",
+    placeholder=_("All"),
 )
-text = c4.text_input("PO, SKU or order", key="alert_inbox.text", placeholder="e.g. PO-1042")
-min_age = c5.number_input("Open ≥ days", min_value=0, max_value=3650, step=1, key="alert_inbox.age")
-show = st.radio("Show", list(SHOW), horizontal=True, key="alert_inbox.show", label_visibility="collapsed")
+text = c4.text_input(_("PO, SKU or order"), key="alert_inbox.text", placeholder=_("e.g. PO-1042"))
+min_age = c5.number_input(_("Open ≥ days"), min_value=0, max_value=3650, step=1, key="alert_inbox.age")
+show = st.radio(
+    _("Show"),
+    list(SHOW),
+    format_func=_,
+    horizontal=True,
+    key="alert_inbox.show",
+    label_visibility="collapsed",
+)
 base = SHOW[show]
 filters = AlertFilter(
     supplier_ids=tuple(supplier_ids),
@@ -90,33 +107,64 @@ problems = read(
 frame, total, new = problems.rows, problems.total, problems.new
 m1, m2, m3, m4 = st.columns(4)
 m1.metric(
-    "Problems",
-    f"{total:,}",
-    help=f"One per line or customer order, holding its {problems.alerts:,} alerts; info-level alerts "
-    "are on the line page only.",
+    _("Problems"),
+    format_number(total),
+    help=_(
+        "One per line or customer order, holding its {alerts} alerts; info-level alerts are on the "
+        "line page only."
+    ).format(alerts=format_number(problems.alerts)),
 )
-m2.metric(":red[**Critical**]", f"{problems.by_severity['critical']:,}")
-m3.metric(":orange[**Warning**]", f"{problems.by_severity['warning']:,}")
+m2.metric(":red[**{}**]".format(_("Critical")), format_number(problems.by_severity["critical"]))
+m3.metric(":orange[**{}**]".format(_("Warning")), format_number(problems.by_severity["warning"]))
 m4.metric(
-    "New since your last visit",
-    f"{new:,}",
-    help="Problems with an alert first seen after your previous visit"
-    + (f" ({since:%Y-%m-%d %H:%M} UTC)." if since > dt.datetime.min else " (this is your first visit)."),
+    _("New since your last visit"),
+    format_number(new),
+    help=_("Problems with an alert first seen after your previous visit")
+    + (
+        " " + _("({when} UTC).").format(when=format_date(since.date()) + f" {since:%H:%M}")
+        if since > dt.datetime.min
+        else " " + _("(this is your first visit).")
+    ),
 )
 flash(FLASH)
 
 if total == 0:
-    st.info("No alerts match these filters. New alerts appear here after each recompute.")
+    st.info(_("No alerts match these filters. New alerts appear here after each recompute."))
     st.stop()
+
+
+def _done_text(verb: str, alerts: int, problems: int, until: dt.date) -> str:
+    """What an action did, as one sentence per action (so each language can word it)."""
+    of = ngettext("{n} problem", "{n} problems", problems).format(n=problems)
+    messages = {
+        "acknowledged": ngettext(
+            "{n} alert of {problems} acknowledged.", "{n} alerts of {problems} acknowledged.", alerts
+        ),
+        "resolved": ngettext(
+            "{n} alert of {problems} resolved.", "{n} alerts of {problems} resolved.", alerts
+        ),
+        "unsnoozed": ngettext(
+            "{n} alert of {problems} unsnoozed.", "{n} alerts of {problems} unsnoozed.", alerts
+        ),
+        "snoozed": ngettext(
+            "{n} alert of {problems} snoozed until {date}.",
+            "{n} alerts of {problems} snoozed until {date}.",
+            alerts,
+        ),
+        "commented on": ngettext(
+            "{n} alert of {problems} commented on.", "{n} alerts of {problems} commented on.", alerts
+        ),
+    }
+    return messages[verb].format(n=alerts, problems=of, date=format_date(until))
 
 
 def _state(row: pd.Series) -> str:
     snoozed = row["snoozed_until"]
     if snoozed is not None and pd.notna(snoozed) and snoozed > today:
-        return f"Snoozed to {snoozed:%m-%d}"
+        return _("Snoozed to {date}").format(date=format_date(snoozed, "short"))
     if row["is_new"] and row["status"] == "open":
-        return "New"
-    return str(row["status"]).capitalize()
+        return _("New")
+    return vocabulary.status_name(row["status"])
 
 
 def _short(message: str, row: pd.Series) -> str:
@@ -159,7 +207,7 @@ selected_heads = selectable_table(
     view,
     id_column="alert_id",
     key=TABLE,
-    tones={"severity": SEVERITY_TONES, "state": {"New": "info"}},
+    tones={"severity": SEVERITY_TONES, "state": {_("New"): "info"}},
     column_order=[
         "severity",
         "subject",
@@ -172,24 +220,27 @@ selected_heads = selectable_table(
         "state",
     ],
     column_config={
-        "severity": st.column_config.TextColumn("Severity", width=72),
+        "severity": st.column_config.TextColumn(_("Severity"), width=72),
         "subject": st.column_config.TextColumn(
-            "Line / order", width=95, help="PO line, or customer backorder"
+            _("Line / order"), width=95, help=_("PO line, or customer backorder")
         ),
         "waiting": st.column_config.TextColumn(
-            "Customers",
+            _("Customers"),
             width=118,
-            help="A line: the customer orders whose promise counts on it. An order: its customer.",
+            help=_("A line: the customer orders whose promise counts on it. An order: its customer."),
         ),
         "days_late": st.column_config.NumberColumn(
-            "Late", width=52, format="%d d", help="Days after need-by (lines) or after the date told (orders)"
+            _("Late"),
+            width=52,
+            format="%d d",
+            help=_("Days after need-by (lines) or after the date told (orders)"),
         ),
-        "rule": st.column_config.TextColumn("Problem", width=112, help="Its worst condition"),
-        "also": st.column_config.TextColumn("Also", width=100, help="Its other conditions"),
-        "message": st.column_config.TextColumn("What the portal sees", width=260),
-        "supplier_code": st.column_config.TextColumn("Supplier", width=88),
+        "rule": st.column_config.TextColumn(_("Problem"), width=112, help=_("Its worst condition")),
+        "also": st.column_config.TextColumn(_("Also"), width=100, help=_("Its other conditions")),
+        "message": st.column_config.TextColumn(_("What the portal sees"), width=260),
+        "supplier_code": st.column_config.TextColumn(_("Supplier"), width=88),
         "state": st.column_config.TextColumn(
-            "Status", width=96, help="New: an alert first seen since your last visit"
+            _("Status"), width=96, help=_("New: an alert first seen since your last visit")
         ),
     },
 )
@@ -197,9 +248,11 @@ pager(total, PAGE, "alert_inbox.page")
 
 if not selected_heads:
     st.caption(
-        "Problems come first by customer impact: the orders waiting on them, their priority, and how "
-        "late. Tick problems (the box left of each row) to acknowledge, snooze, comment on or resolve "
-        "every alert of each, or to open their line."
+        _(
+            "Problems come first by customer impact: the orders waiting on them, their priority, and how "
+            "late. Tick problems (the box left of each row) to acknowledge, snooze, comment on or resolve "
+            "every alert of each, or to open their line."
+        )
     )
     st.stop()
 
@@ -208,73 +261,77 @@ selected = sorted(int(i) for ids in chosen["alert_ids"] for i in ids)
 with st.container(border=True):
     n, alerts = len(chosen), len(selected)
     st.markdown(
-        f"**{n} problem{'s' if n > 1 else ''} selected** ({alerts} alert{'s' if alerts != 1 else ''})"
+        "**{}** ({})".format(
+            ngettext("{n} problem selected", "{n} problems selected", n).format(n=n),
+            ngettext("{n} alert", "{n} alerts", alerts).format(n=alerts),
+        )
     )
     for row in chosen.head(5).itertuples(index=False):
         priority = (
-            f" · customer priority {int(row.priority)}" if pd.notna(row.priority) and row.priority else ""
+            " · " + _("customer priority {priority}").format(priority=int(row.priority))
+            if pd.notna(row.priority) and row.priority
+            else ""
         )
         st.text(f"{SEVERITY_WORDS.get(row.severity, row.severity)}{priority} · {row.message}")
         for rule, message in zip(row.other_rules, row.other_messages, strict=True):
-            st.text(f"    also {rule_label(rule).lower()} · {message}")
+            st.text("    " + _("also {rule}").format(rule=rule_label(rule).lower()) + f" · {message}")
     if len(chosen) > 5:
-        st.caption(f"... and {len(chosen) - 5} more.")
+        st.caption(_("... and {n} more.").format(n=len(chosen) - 5))
     links = chosen[chosen["po_line_id"].notna()].drop_duplicates("po_line_id").head(5)
     for row in links.itertuples(index=False):
         line_detail_link(int(row.po_line_id), str(row.line))
     for ref in chosen[chosen["order_ref"].notna()].drop_duplicates("order_ref").head(5)["order_ref"]:
         st.page_link(
             "portal/ui/views/buyer/backorders.py",
-            label=f"Open backorder {plain(ref)}",
+            label=_("Open backorder {order}").format(order=plain(ref)),
             icon=":material/shopping_cart:",
             query_params={"order": str(ref)},
         )
     st.caption(
-        "Resolving a problem whose conditions still hold dismisses it: it stays closed until it gets "
-        "materially worse (later by the days an admin set, or more severe), then reopens saying why."
+        _(
+            "Resolving a problem whose conditions still hold dismisses it: it stays closed until it gets "
+            "materially worse (later by the days an admin set, or more severe), then reopens saying why."
+        )
     )
 
     b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1.3, 1], vertical_alignment="bottom")
     done = None
-    if b1.button("Acknowledge", icon=":material/done:", key="alert_inbox.ack", width="stretch"):
+    if b1.button(_("Acknowledge"), icon=":material/done:", key="alert_inbox.ack", width="stretch"):
         done = call(acknowledge_alerts, selected), "acknowledged"
-    if b2.button("Resolve", icon=":material/task_alt:", key="alert_inbox.resolve", width="stretch"):
+    if b2.button(_("Resolve"), icon=":material/task_alt:", key="alert_inbox.resolve", width="stretch"):
         done = call(resolve_alerts, selected), "resolved"
-    if b3.button("Unsnooze", icon=":material/alarm_off:", key="alert_inbox.unsnooze", width="stretch"):
+    if b3.button(_("Unsnooze"), icon=":material/alarm_off:", key="alert_inbox.unsnooze", width="stretch"):
         done = call(unsnooze_alerts, selected), "unsnoozed"
     until = b4.date_input(
-        "Snooze until",
+        _("Snooze until"),
         value=today + dt.timedelta(days=7),
         min_value=today + dt.timedelta(days=1),
         max_value=today + dt.timedelta(days=366),
         key="alert_inbox.until",
         format="YYYY-MM-DD",
     )
-    if b5.button("Snooze", icon=":material/snooze:", key="alert_inbox.snooze", width="stretch"):
-        done = call(snooze_alerts, selected, until, today=today), f"snoozed until {until:%Y-%m-%d}"
+    if b5.button(_("Snooze"), icon=":material/snooze:", key="alert_inbox.snooze", width="stretch"):
+        done = call(snooze_alerts, selected, until, today=today), "snoozed"
     with st.form("alert_inbox.comment_form", clear_on_submit=True, border=False):
         body = st.text_area(
-            "Comment",
+            _("Comment"),
             key="alert_inbox.comment",
             height=80,
-            placeholder="What you did or learned, e.g. 'Called the supplier: second shift from Monday.'",
+            placeholder=_("What you did or learned, e.g. 'Called the supplier: second shift from Monday.'"),
         )
-        if st.form_submit_button("Add comment", icon=":material/add_comment:"):
+        if st.form_submit_button(_("Add comment"), icon=":material/add_comment:"):
             done = call(comment_on_alerts, selected, body), "commented on"
     if done is not None and done[0] is not None:
         changed, verb = done
-        flash(
-            FLASH,
-            f"{changed} alert{'s' if changed != 1 else ''} of {n} problem{'s' if n != 1 else ''} {verb}.",
-        )
+        flash(FLASH, _done_text(verb, changed, n, until))
         clear_selection(TABLE)
         st.rerun()
 
 if len(chosen) == 1:
     comments = read(alert_comments, int(chosen["alert_id"].iloc[0]))
-    st.markdown("**Comments**")
+    st.markdown(_("**Comments**"))
     if comments.empty:
-        st.caption("No comments yet.")
+        st.caption(_("No comments yet."))
     else:
         st.dataframe(
             comments,
@@ -284,9 +341,9 @@ if len(chosen) == 1:
             column_order=["created_at", "author", "body"],
             column_config={
                 "created_at": st.column_config.DatetimeColumn(
-                    "When (UTC)", format="YYYY-MM-DD HH:mm", width=140
+                    _("When (UTC)"), format="YYYY-MM-DD HH:mm", width=140
                 ),
-                "author": st.column_config.TextColumn("Who", width=140),
-                "body": st.column_config.TextColumn("Comment", width="large"),
+                "author": st.column_config.TextColumn(_("Who"), width=140),
+                "body": st.column_config.TextColumn(_("Comment"), width="large"),
             },
         )

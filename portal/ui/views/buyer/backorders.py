@@ -7,6 +7,7 @@ promise then raises PROMISE_SLIPPED. The export is the DOMAIN.md ``promises`` fi
 import pandas as pd
 import streamlit as st
 
+from portal.i18n import _, format_number, ngettext, pgettext
 from portal.queries.backorders import (
     NOT_COMPUTED,
     PROMISE_SLIPPED,
@@ -35,18 +36,20 @@ TABLE = "backorders.table"
 FLASH = "backorders.flash"
 PAGE = 100
 STATUS_LABELS = {
-    PROMISE_SLIPPED: "Promise slipped",
-    UNPROMISABLE: "Unpromisable",
-    PROMISED: "Promised",
-    NOT_COMPUTED: "Not computed yet",
+    PROMISE_SLIPPED: _("Promise slipped"),
+    UNPROMISABLE: _("Unpromisable"),
+    PROMISED: _("Promised"),
+    NOT_COMPUTED: _("Not computed yet"),
 }
 STATUS_TONES = {PROMISE_SLIPPED: "bad", UNPROMISABLE: "bad", PROMISED: "ok"}
 
 me = actor()
-st.title("Backorders")
+st.title(_("Backorders"))
 st.caption(
-    "Customer orders waiting for stock, worst first. The promise date is when the last unit they need "
-    "is available (on-hand stock, or an open line's arrival p90 plus the supplier's buffer)."
+    _(
+        "Customer orders waiting for stock, worst first. The promise date is when the last unit they need "
+        "is available (on-hand stock, or an open line's arrival p90 plus the supplier's buffer)."
+    )
 )
 
 # ?order= (from an alert) opens the page on that backorder.
@@ -57,15 +60,17 @@ if wanted and wanted != st.session_state.get("backorders.from_url"):
 
 c1, c2, c3 = st.columns([2.2, 2, 1.4], vertical_alignment="bottom")
 statuses = c1.multiselect(
-    "Status",
+    _("Status"),
     [PROMISE_SLIPPED, UNPROMISABLE, PROMISED, NOT_COMPUTED],
     format_func=STATUS_LABELS.get,
     key="backorders.statuses",
-    placeholder="Every status",
+    placeholder=_("Every status"),
 )
-text = c2.text_input("Order, customer or SKU", key="backorders.text", placeholder="e.g. SO-1042")
+text = c2.text_input(_("Order, customer or SKU"), key="backorders.text", placeholder=_("e.g. SO-1042"))
 not_told = c3.toggle(
-    "Not yet told", key="backorders.not_told", help="Promised, but the customer was not told this date yet"
+    _("Not yet told"),
+    key="backorders.not_told",
+    help=_("Promised, but the customer was not told this date yet"),
 )
 filters = BackorderFilter(statuses=tuple(statuses), text=text, not_communicated=not_told)
 frame, total, counts = read(
@@ -74,38 +79,52 @@ frame, total, counts = read(
 
 m1, m2, m3, m4, m5 = st.columns(5)
 # The counts follow the filters: they add up to what the table holds.
-m1.metric("Waiting", f"{sum(counts[s] for s in STATUS_LABELS):,}")
+m1.metric(_("Waiting"), format_number(sum(counts[s] for s in STATUS_LABELS)))
 m2.metric(
-    ":red[**Promise slipped**]", f"{counts[PROMISE_SLIPPED]:,}", help="Promise later than the date told"
+    f":red[**{STATUS_LABELS[PROMISE_SLIPPED]}**]",
+    format_number(counts[PROMISE_SLIPPED]),
+    help=_("Promise later than the date told"),
 )
-m3.metric(":red[**Unpromisable**]", f"{counts[UNPROMISABLE]:,}", help="Stock and open lines cannot cover it")
-m4.metric(":green[**Promised**]", f"{counts[PROMISED]:,}")
-m5.metric("Not yet told", f"{counts['not_communicated']:,}", help="Promised dates not yet communicated")
+m3.metric(
+    f":red[**{STATUS_LABELS[UNPROMISABLE]}**]",
+    format_number(counts[UNPROMISABLE]),
+    help=_("Stock and open lines cannot cover it"),
+)
+m4.metric(f":green[**{STATUS_LABELS[PROMISED]}**]", format_number(counts[PROMISED]))
+m5.metric(
+    _("Not yet told"),
+    format_number(counts["not_communicated"]),
+    help=_("Promised dates not yet communicated"),
+)
 flash(FLASH)
 
-with st.expander("Export promises for customer service", icon=":material/download:"):
+with st.expander(_("Export promises for customer service"), icon=":material/download:"):
     st.caption(
-        "Every waiting backorder: order_ref, customer, sku, quantity, priority, promise_date (empty when "
-        "unpromisable), status (promised, slipped or unpromisable), communicated_date, days_of_slip "
-        "and the reason for the date. Cells that a spreadsheet would run as a formula are escaped."
+        _(
+            "Every waiting backorder: order_ref, customer, sku, quantity, priority, promise_date (empty when "
+            "unpromisable), status (promised, slipped or unpromisable), communicated_date, days_of_slip "
+            "and the reason for the date. Cells that a spreadsheet would run as a formula are escaped."
+        )
     )
     db, who = get_db(), me
     download_buttons(lambda: export_frame(db, who, "promises"), "promises", key="backorders.export")
 
 if total == 0:
-    st.info("No waiting backorders match these filters.")
+    st.info(_("No waiting backorders match these filters."))
     st.stop()
 
 
 def _status(row: pd.Series) -> str:
     if row["status"] == PROMISE_SLIPPED and pd.notna(row["slip_days"]):
-        return f"Slipped +{int(row['slip_days'])} d"
+        # TRANSLATORS: a backorder's promise slipped by a number of days ("d": days)
+        return _("Slipped +{days} d").format(days=int(row["slip_days"]))
     return STATUS_LABELS.get(row["status"], row["status"])
 
 
 view = frame.assign(status=frame.apply(_status, axis=1))
 tones = {label: STATUS_TONES[s] for s, label in STATUS_LABELS.items() if s in STATUS_TONES}
-tones.update({text: "bad" for text in view["status"] if text.startswith("Slipped")})
+slipped = frame["status"].eq(PROMISE_SLIPPED) & frame["slip_days"].notna()
+tones.update(dict.fromkeys(view.loc[slipped, "status"], "bad"))
 # Widths fit a 1280 px screen with the menu open; order date and priority are in the column menu.
 selected = selectable_table(
     view,
@@ -125,58 +144,75 @@ selected = selectable_table(
     ],
     column_config={
         "status": st.column_config.TextColumn(
-            "Status", width=112, help="Slipped: the promise is now later than the date told to the customer"
+            _("Status"),
+            width=112,
+            help=_("Slipped: the promise is now later than the date told to the customer"),
         ),
-        "order_ref": st.column_config.TextColumn("Order", width=82),
-        "customer": st.column_config.TextColumn("Customer", width=120),
-        "sku": st.column_config.TextColumn("SKU", width=76),
-        "quantity": st.column_config.NumberColumn("Qty", format="localized", width=50),
-        "promise_date": st.column_config.DateColumn("Promise", format="YYYY-MM-DD", width=88),
+        "order_ref": st.column_config.TextColumn(_("Order"), width=82),
+        "customer": st.column_config.TextColumn(_("Customer"), width=120),
+        "sku": st.column_config.TextColumn(_("SKU"), width=76),
+        "quantity": st.column_config.NumberColumn(_("Qty"), format="localized", width=50),
+        "promise_date": st.column_config.DateColumn(_("Promise"), format="YYYY-MM-DD", width=88),
         "communicated_date": st.column_config.DateColumn(
-            "Told customer", format="YYYY-MM-DD", width=96, help="The date last told to the customer"
+            _("Told customer"), format="YYYY-MM-DD", width=96, help=_("The date last told to the customer")
         ),
         "reason": st.column_config.TextColumn(
-            "Why this date",
+            _("Why this date"),
             width=260,
-            help="Where the promise date comes from: stock on hand, the arrival p90 of the PO line its last "
-            "unit comes from plus the supplier's buffer, or the units no supply covers",
+            help=_(
+                "Where the promise date "
+                "comes from: stock on "
+                "hand, the arrival "
+                "p90 of the PO "
+                "line its last "
+                "unit comes from plus the supplier's buffer, or the units no supply covers"
+            ),
         ),
         "supply": st.column_config.TextColumn(
-            "Counts on", help="On-hand stock and PO lines (with the date each is available)"
+            _("Counts on"), help=_("On-hand stock and PO lines (with the date each is available)")
         ),
-        "priority": st.column_config.NumberColumn("Priority", help="Higher is served first"),
-        "order_date": st.column_config.DateColumn("Ordered", format="YYYY-MM-DD"),
-        "slip_days": st.column_config.NumberColumn("Slip", format="%d d"),
+        "priority": st.column_config.NumberColumn(_("Priority"), help=_("Higher is served first")),
+        "order_date": st.column_config.DateColumn(_("Ordered"), format="YYYY-MM-DD"),
+        "slip_days": st.column_config.NumberColumn(_("Slip"), format="%d d"),
     },
 )
 pager(total, PAGE, "backorders.page")
 
 if not selected:
-    st.caption("Tick backorders to mark their promise as told to the customer, or to see their supply.")
+    st.caption(_("Tick backorders to mark their promise as told to the customer, or to see their supply."))
     st.stop()
 
 chosen = frame[frame["backorder_id"].isin(selected)]
 with st.container(border=True):
     left, right = st.columns([3, 1.4], vertical_alignment="center")
     left.markdown(
-        f"**{len(selected)} backorder{'s' if len(selected) > 1 else ''} selected** · marking stores each "
-        "promise date as the date told to the customer."
+        "**{}** · {}".format(
+            ngettext("{n} backorder selected", "{n} backorders selected", len(selected)).format(
+                n=len(selected)
+            ),
+            _("marking stores each promise date as the date told to the customer."),
+        )
     )
     if right.button(
-        "Mark as communicated", icon=":material/campaign:", type="primary", key="backorders.mark"
+        _("Mark as communicated"), icon=":material/campaign:", type="primary", key="backorders.mark"
     ):
         changed = call(mark_promises_communicated, selected, expected=promise_dates(chosen))
         if changed is not None:
-            flash(FLASH, f"{changed} promise{'s' if changed != 1 else ''} marked as communicated.")
+            flash(
+                FLASH,
+                ngettext(
+                    "{n} promise marked as communicated.", "{n} promises marked as communicated.", changed
+                ).format(n=changed),
+            )
             clear_selection(TABLE)
             st.rerun()
 
 if len(selected) == 1:
     row = chosen.iloc[0]
     supply = read(backorder_supply, int(row["backorder_id"]))
-    st.subheader(f"Supply of {plain(row['order_ref'])}")
+    st.subheader(_("Supply of {order}").format(order=plain(row["order_ref"])))
     if supply.empty:
-        st.warning("Nothing is allocated: stock and open lines of this item cannot cover the whole order.")
+        st.warning(_("Nothing is allocated: stock and open lines of this item cannot cover the whole order."))
     else:
         st.dataframe(
             supply,
@@ -194,16 +230,16 @@ if len(selected) == 1:
                 "line_status",
             ],
             column_config={
-                "source": st.column_config.TextColumn("From", width=110),
-                "supplier_code": st.column_config.TextColumn("Supplier", width=100),
-                "quantity": st.column_config.NumberColumn("Qty", format="localized", width=60),
+                "source": st.column_config.TextColumn(pgettext("supply source", "From"), width=110),
+                "supplier_code": st.column_config.TextColumn(_("Supplier"), width=100),
+                "quantity": st.column_config.NumberColumn(_("Qty"), format="localized", width=60),
                 "available_date": st.column_config.DateColumn(
-                    "Available", format="YYYY-MM-DD", help="Arrival p90 plus the supplier's buffer"
+                    _("Available"), format="YYYY-MM-DD", help=_("Arrival p90 plus the supplier's buffer")
                 ),
-                "need_by_date": st.column_config.DateColumn("Line need by", format="YYYY-MM-DD"),
-                "arrival_p50": st.column_config.DateColumn("Arrival p50", format="YYYY-MM-DD"),
-                "arrival_p90": st.column_config.DateColumn("Arrival p90", format="YYYY-MM-DD"),
-                "line_status": st.column_config.TextColumn("Line status"),
+                "need_by_date": st.column_config.DateColumn(_("Line need by"), format="YYYY-MM-DD"),
+                "arrival_p50": st.column_config.DateColumn(_("Arrival p50"), format="YYYY-MM-DD"),
+                "arrival_p90": st.column_config.DateColumn(_("Arrival p90"), format="YYYY-MM-DD"),
+                "line_status": st.column_config.TextColumn(_("Line status")),
             },
         )
         for line in supply[supply["po_line_id"].notna()].itertuples(index=False):

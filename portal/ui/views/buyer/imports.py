@@ -9,6 +9,7 @@ import streamlit as st
 from portal.core import vocabulary
 from portal.core.domain import PortalError
 from portal.core.fileformats import FORMATS, check_rows, normalize_header, problems_frame, read_table
+from portal.i18n import _, format_number, ngettext
 from portal.queries.exports import problems_csv
 from portal.services.import_mappings import (
     IGNORE,
@@ -27,26 +28,28 @@ from portal.ui.widgets import flash
 
 FLASH = "imports.flash"
 KINDS = {
-    "pos": "Purchase-order lines",
-    "receipts": "Receipts",
-    "backorders": "Backorders",
-    "items": "Items",
-    "suppliers": "Suppliers",
-    "schedules": "Production schedules",
-    "reports": "Daily production reports",
+    "pos": _("Purchase-order lines"),
+    "receipts": _("Receipts"),
+    "backorders": _("Backorders"),
+    "items": _("Items"),
+    "suppliers": _("Suppliers"),
+    "schedules": _("Production schedules"),
+    "reports": _("Daily production reports"),
 }
 AFTER = {
-    "pos": ("portal/ui/views/buyer/open_lines.py", "See the open lines"),
-    "backorders": ("portal/ui/views/buyer/backorders.py", "See the backorders"),
-    "suppliers": ("portal/ui/views/buyer/suppliers.py", "See the supplier directory"),
+    "pos": ("portal/ui/views/buyer/open_lines.py", _("See the open lines")),
+    "backorders": ("portal/ui/views/buyer/backorders.py", _("See the backorders")),
+    "suppliers": ("portal/ui/views/buyer/suppliers.py", _("See the supplier directory")),
 }
 PREVIEW_ROWS = 200
 
 me = actor()
-st.title("Imports")
+st.title(_("Imports"))
 st.caption(
-    "Upload a CSV or Excel file. Every row is checked first and every problem is listed; "
-    "the file is written only when all rows are valid (all or nothing)."
+    _(
+        "Upload a CSV or Excel file. Every row is checked first and every problem is listed; "
+        "the file is written only when all rows are valid (all or nothing)."
+    )
 )
 flash(FLASH)
 last = st.session_state.pop("imports.after", None)
@@ -55,10 +58,10 @@ if last in AFTER:
 
 kinds = [k for k in KINDS if me.role in KIND_ROLES[k]]
 left, right = st.columns([1.2, 2], vertical_alignment="bottom")
-kind = left.selectbox("What are you importing?", kinds, format_func=KINDS.get, key="imports.kind")
+kind = left.selectbox(_("What are you importing?"), kinds, format_func=KINDS.get, key="imports.kind")
 fmt = FORMATS[kind]
 right.download_button(
-    f"Empty template for {vocabulary.kind_name(kind)} (CSV)",
+    _("Empty template for {kind} (CSV)").format(kind=vocabulary.kind_name(kind)),
     data=(",".join(fmt.names) + "\n").encode("utf-8"),
     file_name=f"{kind}-template.csv",
     mime="text/csv",
@@ -67,13 +70,13 @@ right.download_button(
     key="imports.template",
 )
 st.caption(
-    "Columns: "
-    + ", ".join(f"`{c.name}`" if c.required else f"`[{c.name}]`" for c in fmt.columns)
-    + " — optional in brackets; dates as YYYY-MM-DD. Other headers can be mapped below."
+    _(
+        "Columns: {columns} — optional in brackets; dates as YYYY-MM-DD. Other headers can be mapped below."
+    ).format(columns=", ".join(f"`{c.name}`" if c.required else f"`[{c.name}]`" for c in fmt.columns))
 )
 
 version = int(st.session_state.get("imports.file_version", 0))
-upload = st.file_uploader("File", type=["csv", "xlsx"], key=f"imports.file.{version}")
+upload = st.file_uploader(_("File"), type=["csv", "xlsx"], key=f"imports.file.{version}")
 if upload is None:
     st.stop()
 
@@ -86,10 +89,12 @@ except PortalError as exc:
 headers = [str(c) for c in raw.columns]
 suggested = suggest_mapping(headers, kind, read(load_import_mapping, kind))
 
-with st.expander("Column mapping", expanded=needs_mapping(headers, kind), icon=":material/swap_horiz:"):
+with st.expander(_("Column mapping"), expanded=needs_mapping(headers, kind), icon=":material/swap_horiz:"):
     st.caption(
-        "Which of our columns each column of your file holds. Your choices are remembered for the "
-        f"next file of {vocabulary.kind_name(kind)}."
+        _(
+            "Which of our columns each column of your file holds. Your choices are remembered for the "
+            "next file of {kind}."
+        ).format(kind=vocabulary.kind_name(kind))
     )
     options = [IGNORE, *fmt.names]
     grid = st.columns(4)
@@ -100,9 +105,11 @@ with st.expander("Column mapping", expanded=needs_mapping(headers, kind), icon="
             plain(header),
             options,
             index=options.index(suggested[header]),
-            format_func=lambda c: "— leave out —" if c == IGNORE else c,
+            format_func=lambda c: _("— leave out —") if c == IGNORE else c,
             key=f"imports.map.{kind}.{upload.file_id}.{i}",
-            help=f"First value in your file: {plain(sample[:60])}" if sample else "This column is empty.",
+            help=_("First value in your file: {value}").format(value=plain(sample[:60]))
+            if sample
+            else _("This column is empty."),
         )
 try:
     check_mapping(mapping, kind)
@@ -114,7 +121,7 @@ remember = any(target != normalize_header(header) for header, target in mapping.
 
 signature = (upload.file_id, kind, tuple(sorted(effective.items())), tuple(frame.columns))
 if st.session_state.get("imports.checked") != signature:
-    with st.spinner(f"Checking {len(frame):,} rows against the database..."):
+    with st.spinner(_("Checking {n} rows against the database...").format(n=format_number(len(frame)))):
         try:
             preview = call(
                 import_table, check_rows(frame, kind, effective), filename=upload.name, dry_run=True
@@ -132,8 +139,10 @@ preview = st.session_state["imports.preview"]
 if not preview.ok:
     bad_rows = sorted({e.row for e in preview.errors})
     st.error(
-        f"{len(preview.errors)} problem(s) in {len(bad_rows)} of {preview.rows:,} rows: nothing will be "
-        "imported. Fix these rows in your file and upload it again.",
+        _(
+            "{problems} problem(s) in {bad} of {rows} rows: nothing will be imported. Fix these rows in your "
+            "file and upload it again."
+        ).format(problems=len(preview.errors), bad=len(bad_rows), rows=format_number(preview.rows)),
         icon=":material/block:",
     )
     errors = problems_frame(preview.errors)
@@ -144,15 +153,15 @@ if not preview.ok:
         width="stretch",
         column_config={
             "row": st.column_config.NumberColumn(
-                "Row", width=60, help="Row in your file (the header is row 1)"
+                _("Row"), width=60, help=_("Row in your file (the header is row 1)")
             ),
-            "column": st.column_config.TextColumn("Column", width=140),
-            "value": st.column_config.TextColumn("Value", width=160),
-            "reason": st.column_config.TextColumn("Problem", width="large"),
+            "column": st.column_config.TextColumn(_("Column"), width=140),
+            "value": st.column_config.TextColumn(_("Value"), width=160),
+            "reason": st.column_config.TextColumn(_("Problem"), width="large"),
         },
     )
     st.download_button(
-        "Download the problems (CSV)",
+        _("Download the problems (CSV)"),
         data=problems_csv(preview.errors),
         file_name=f"{kind}-problems.csv",
         mime="text/csv",
@@ -162,8 +171,15 @@ if not preview.ok:
     )
     st.stop()
 
-extra = f" ({preview.corrected} correct earlier reports)" if preview.corrected else ""
-st.success(f"All {preview.rows:,} rows are valid{extra}. Nothing is written until you import.")
+if preview.corrected:
+    valid = ngettext(
+        "All {rows} rows are valid ({n} corrects an earlier report). Nothing is written until you import.",
+        "All {rows} rows are valid ({n} correct earlier reports). Nothing is written until you import.",
+        preview.corrected,
+    )
+else:
+    valid = _("All {rows} rows are valid. Nothing is written until you import.")
+st.success(valid.format(rows=format_number(preview.rows), n=preview.corrected))
 shown = frame.head(PREVIEW_ROWS).rename(columns=effective)
 shown.insert(0, "row", range(2, 2 + len(shown)))
 st.dataframe(
@@ -171,17 +187,23 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     placeholder="",
-    column_config={"row": st.column_config.NumberColumn("Row", width=50, help="Row in your file")},
+    column_config={"row": st.column_config.NumberColumn(_("Row"), width=50, help=_("Row in your file"))},
 )
 if preview.rows > PREVIEW_ROWS:
-    st.caption(f"The first {PREVIEW_ROWS} of {preview.rows:,} rows.")
+    st.caption(_("The first {n} of {rows} rows.").format(n=PREVIEW_ROWS, rows=format_number(preview.rows)))
 
-if st.button(f"Import {preview.rows:,} rows", type="primary", icon=":material/upload:", key="imports.commit"):
-    progress = st.progress(0.1, text=f"Checking {preview.rows:,} rows...")
+rows_text = format_number(preview.rows)
+if st.button(
+    ngettext("Import {rows} row", "Import {rows} rows", preview.rows).format(rows=rows_text),
+    type="primary",
+    icon=":material/upload:",
+    key="imports.commit",
+):
+    progress = st.progress(0.1, text=_("Checking {rows} rows...").format(rows=rows_text))
     table = check_rows(frame, kind, effective)
-    progress.progress(0.4, text="Writing every row and recomputing forecasts, promises and alerts...")
+    progress.progress(0.4, text=_("Writing every row and recomputing forecasts, promises and alerts..."))
     result = call(import_table, table, filename=upload.name)
-    progress.progress(1.0, text="Done.")
+    progress.progress(1.0, text=_("Done."))
     if result is not None and result.ok:
         if remember:
             call(save_import_mapping, kind, mapping)

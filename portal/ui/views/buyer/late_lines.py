@@ -2,38 +2,45 @@
 
 import streamlit as st
 
+from portal.i18n import _, format_number
 from portal.queries.directory import supplier_codes
 from portal.queries.late_lines import AT_RISK, LATE, LateLineFilter, late_lines
 from portal.ui.context import actor, read
 from portal.ui.widgets import line_detail_link, page_offset, pager, selectable_table
 
 PAGE = 100
-RISK_LABELS = {LATE: "Late", AT_RISK: "At risk"}
-RISK_TONES = {"Late": "bad", "At risk": "warn"}
+RISK_LABELS = {LATE: _("Late"), AT_RISK: _("At risk")}
+RISK_TONES = {RISK_LABELS[LATE]: "bad", RISK_LABELS[AT_RISK]: "warn"}
 
 actor()
-st.title("Late and at-risk lines")
+st.title(_("Late and at-risk lines"))
 st.caption(
-    "Open lines whose forecast arrival is after need-by: **late** when even the p50 (the likely date) "
-    "is after it, **at risk** when only the p90 (the date it arrives by with 90% probability) is."
+    _(
+        "Open lines whose forecast arrival is after need-by: **late** when even the p50 (the likely date) "
+        "is after it, **at risk** when only the p90 (the date it arrives by with 90% probability) is."
+    )
 )
 
 suppliers = read(supplier_codes)
 codes = dict(zip(suppliers["supplier_id"], suppliers["code"], strict=True))
 c1, c2, c3, c4 = st.columns([2, 1.6, 1.7, 1.5], vertical_alignment="bottom")
 supplier_ids = c1.multiselect(
-    "Supplier", list(codes), format_func=codes.get, key="late_lines.suppliers", placeholder="All suppliers"
+    _("Supplier"),
+    list(codes),
+    format_func=codes.get,
+    key="late_lines.suppliers",
+    placeholder=_("All suppliers"),
 )
 risks = c2.multiselect(
-    "Risk",
+    _("Risk"),
     [LATE, AT_RISK],
     format_func=RISK_LABELS.get,
     key="late_lines.risks",
-    placeholder="Late and at risk",
+    placeholder=_("Late and at risk"),
 )
-text = c3.text_input("PO, SKU or supplier", key="late_lines.text", placeholder="e.g. PO-1042")
+text = c3.text_input(_("PO, SKU or supplier"), key="late_lines.text", placeholder=_("e.g. PO-1042"))
 with_backorders = c4.toggle(
-    "Customers wait", key="late_lines.backorders", help="Only lines that waiting backorders count on"
+    _("Customers wait"), key="late_lines.backorders", help=_("Only lines that waiting backorders count on")
 )
 filters = LateLineFilter(
     supplier_ids=tuple(supplier_ids), risks=tuple(risks), text=text, with_backorders=with_backorders
@@ -41,13 +48,13 @@ filters = LateLineFilter(
 frame, total, counts = read(late_lines, filters, limit=PAGE, offset=page_offset("late_lines.page", PAGE))
 
 m1, m2, m3, m4 = st.columns(4)
-m1.metric(":red[**Late**] (p50 after need-by)", f"{counts['late']:,}")
-m2.metric(":orange[**At risk**] (only p90 after)", f"{counts['at_risk']:,}")
-m3.metric("Backorders waiting on them", f"{counts['backorders']:,}")
-m4.metric("Backordered units on them", f"{counts['backorder_qty']:,}")
+m1.metric(_(":red[**Late**] (p50 after need-by)"), format_number(counts["late"]))
+m2.metric(_(":orange[**At risk**] (only p90 after)"), format_number(counts["at_risk"]))
+m3.metric(_("Backorders waiting on them"), format_number(counts["backorders"]))
+m4.metric(_("Backordered units on them"), format_number(counts["backorder_qty"]))
 
 if total == 0:
-    st.success("No open line is forecast to arrive after its need-by date with these filters.")
+    st.success(_("No open line is forecast to arrive after its need-by date with these filters."))
     st.stop()
 
 view = frame.assign(risk=frame["risk"].map(RISK_LABELS))
@@ -72,30 +79,36 @@ selected = selectable_table(
         "backorder_qty",
     ],
     column_config={
-        "risk": st.column_config.TextColumn("Risk", width=62),
-        "line": st.column_config.TextColumn("Line", width=92, help="PO number / line"),
-        "supplier_code": st.column_config.TextColumn("Supplier", width=92),
-        "sku": st.column_config.TextColumn("SKU", width=76),
-        "need_by_date": st.column_config.DateColumn("Need by", format="YYYY-MM-DD", width=88),
+        "risk": st.column_config.TextColumn(_("Risk"), width=62),
+        "line": st.column_config.TextColumn(_("Line"), width=92, help=_("PO number / line")),
+        "supplier_code": st.column_config.TextColumn(_("Supplier"), width=92),
+        "sku": st.column_config.TextColumn(_("SKU"), width=76),
+        "need_by_date": st.column_config.DateColumn(_("Need by"), format="YYYY-MM-DD", width=88),
         "arrival_p50": st.column_config.DateColumn(
-            "Arrival p50", format="YYYY-MM-DD", width=88, help="Likely arrival (50% chance by then)"
+            _("Arrival p50"), format="YYYY-MM-DD", width=88, help=_("Likely arrival (50% chance by then)")
         ),
         "arrival_p90": st.column_config.DateColumn(
-            "Arrival p90", format="YYYY-MM-DD", width=88, help="Arrival with 90% probability by then"
+            _("Arrival p90"), format="YYYY-MM-DD", width=88, help=_("Arrival with 90% probability by then")
         ),
         "days_late_p50": st.column_config.NumberColumn(
-            "Late", width=55, format="%d d", help="Days after need-by at p50 (the p90 date is later still)"
+            _("Late"),
+            width=55,
+            format="%d d",
+            help=_("Days after need-by at p50 (the p90 date is later still)"),
         ),
         "backorders_waiting": st.column_config.NumberColumn(
-            "Backorders", width=80, help="Waiting customer backorders whose promise counts on this line"
+            _("Backorders"), width=80, help=_("Waiting customer backorders whose promise counts on this line")
         ),
         "backorder_qty": st.column_config.NumberColumn(
-            "BO units", width=68, format="localized", help="Units of those backorders this line supplies"
+            _("BO units"),
+            width=68,
+            format="localized",
+            help=_("Units of those backorders this line supplies"),
         ),
-        "remaining": st.column_config.NumberColumn("To make", format="localized"),
-        "days_late_p90": st.column_config.NumberColumn("Late p90", format="%d d"),
-        "estimated_end_date": st.column_config.DateColumn("Supplier's end", format="YYYY-MM-DD"),
-        "open_alerts": st.column_config.NumberColumn("Alerts"),
+        "remaining": st.column_config.NumberColumn(_("To make"), format="localized"),
+        "days_late_p90": st.column_config.NumberColumn(_("Late p90"), format="%d d"),
+        "estimated_end_date": st.column_config.DateColumn(_("Supplier's end"), format="YYYY-MM-DD"),
+        "open_alerts": st.column_config.NumberColumn(_("Alerts")),
     },
 )
 pager(total, PAGE, "late_lines.page")
@@ -103,4 +116,4 @@ if selected:
     row = frame[frame["line_id"] == selected[0]].iloc[0]
     line_detail_link(int(row["line_id"]), str(row["line"]))
 else:
-    st.caption("Tick a line to open its detail: burn-up, schedule revisions, reports and alerts.")
+    st.caption(_("Tick a line to open its detail: burn-up, schedule revisions, reports and alerts."))

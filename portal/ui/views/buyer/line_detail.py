@@ -9,6 +9,7 @@ import streamlit as st
 from portal.core import vocabulary
 from portal.core.domain import PortalError
 from portal.core.parsing import parse_whole_number
+from portal.i18n import _, format_date, format_number, format_percent, ngettext
 from portal.queries.late_lines import find_lines
 from portal.queries.line_detail import line_detail
 from portal.services.alerts import comment_on_alert
@@ -36,7 +37,9 @@ if wanted and wanted != st.session_state.get("line_detail.from_url"):
 
 title = st.empty()
 pick_left, pick_right = st.columns([1, 2])
-text = pick_left.text_input("Find a line", key="line_detail.search", placeholder="PO number, SKU or supplier")
+text = pick_left.text_input(
+    _("Find a line"), key="line_detail.search", placeholder=_("PO number, SKU or supplier")
+)
 found = read(find_lines, text)
 labels = {int(r.line_id): f"{r.line} · {r.supplier_code} · {r.sku}" for r in found.itertuples(index=False)}
 current = st.session_state.get(PICK)
@@ -49,26 +52,28 @@ if current is not None and current not in labels:
         st.session_state.pop(PICK, None)
         current = None
 line_id = pick_right.selectbox(
-    "Line",
+    _("Line"),
     list(labels),
     format_func=labels.get,
     index=None,
     key=PICK,
-    placeholder="Choose a line",
-    help="Up to 50 lines matching the search; without one, the latest open lines",
+    placeholder=_("Choose a line"),
+    help=_("Up to 50 lines matching the search; without one, the latest open lines"),
 )
 if line_id is None:
-    st.title("Line detail")
+    st.title(_("Line detail"))
     st.info(
-        "Choose a line in the **Line** box above (type a PO number, SKU or supplier in **Find a line** "
-        "to narrow it), or open one from another page."
+        _(
+            "Choose a line in the **Line** box above (type a PO number, SKU or supplier in **Find a line** "
+            "to narrow it), or open one from another page."
+        )
     )
     st.stop()
 st.query_params["line"] = str(line_id)
 
 detail = read(line_detail, int(line_id))
 h, fc = detail.header, detail.forecast or {}
-title.title(f"Line {plain(h['label'])}")
+title.title(_("Line {line}").format(line=plain(h["label"])))
 st.caption(
     f"{plain(h['supplier_code'])} · {plain(h['supplier_name'])} — {plain(h['sku'])} {plain(h['item'])} — "
     f"{vocabulary.status_name(h['status'])}"
@@ -76,7 +81,7 @@ st.caption(
 
 
 def _day(value: object) -> str:
-    return "–" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+    return "–" if value is None or pd.isna(value) else format_date(pd.Timestamp(value).date())
 
 
 schedule = detail.current_schedule or {}
@@ -88,30 +93,32 @@ quantity = int(h["quantity"])
 remaining = fc.get("remaining")
 # Two rows of four: a date in the metric font needs about a quarter of a 1280 px screen.
 top = st.columns(4)
-top[0].metric("Ordered", f"{quantity:,}")
+top[0].metric(_("Ordered"), format_number(quantity))
 top[1].metric(
-    "Produced (good)",
-    f"{produced:,}",
-    f"{produced / quantity:.0%} of the order",
+    _("Produced (good)"),
+    format_number(produced),
+    _("{share} of the order").format(share=format_percent(produced / quantity)),
     delta_color="off",
     delta_arrow="off",
 )
-top[2].metric("Still to make", "–" if remaining is None else f"{int(remaining):,}")
+top[2].metric(_("Still to make"), "–" if remaining is None else format_number(int(remaining)))
 top[3].metric(
-    "Days late (p50)",
+    _("Days late (p50)"),
     "–" if late is None else f"{int(late):+d}",
-    None if late is None else ("late" if late > 0 else "on time"),
+    None if late is None else (_("late") if late > 0 else _("on time")),
     delta_color="red" if late is not None and late > 0 else "green",
     delta_arrow="off",
-    help="Arrival p50 minus need-by, in calendar days (negative: early)",
+    help=_("Arrival p50 minus need-by, in calendar days (negative: early)"),
 )
 dates = st.columns(4)
-dates[0].metric("Need by", _day(h["need_by_date"]))
+dates[0].metric(_("Need by"), _day(h["need_by_date"]))
 dates[1].metric(
-    "Supplier's estimate", _day(schedule.get("estimated_end_date")), help="The supplier's estimated end date"
+    _("Supplier's estimate"),
+    _day(schedule.get("estimated_end_date")),
+    help=_("The supplier's estimated end date"),
 )
-dates[2].metric("Arrival p50", _day(fc.get("arrival_p50")), help="Forecast arrival: 50% chance by then")
-dates[3].metric("Arrival p90", _day(fc.get("arrival_p90")), help="Forecast arrival: 90% chance by then")
+dates[2].metric(_("Arrival p50"), _day(fc.get("arrival_p50")), help=_("Forecast arrival: 50% chance by then"))
+dates[3].metric(_("Arrival p90"), _day(fc.get("arrival_p90")), help=_("Forecast arrival: 90% chance by then"))
 
 show_burnup(detail)
 flash(FLASH)
@@ -121,18 +128,18 @@ corrections = int((~reports["is_current"]).sum()) if len(reports) else 0
 live = alerts[alerts["status"] != "resolved"] if len(alerts) else alerts
 tabs = st.tabs(
     [
-        f"Alerts ({len(live)} live)",
-        f"Schedule revisions ({len(detail.schedules)})",
-        f"Daily reports ({int(reports['is_current'].sum()) if len(reports) else 0})",
-        f"Receipts ({len(detail.receipts)})",
-        f"Order changes ({len(detail.changes)})",
-        *([f"Audit trail ({len(detail.audit)})"] if not me.is_supplier else []),
+        _("Alerts ({n} live)").format(n=len(live)),
+        _("Schedule revisions ({n})").format(n=len(detail.schedules)),
+        _("Daily reports ({n})").format(n=int(reports["is_current"].sum()) if len(reports) else 0),
+        _("Receipts ({n})").format(n=len(detail.receipts)),
+        _("Order changes ({n})").format(n=len(detail.changes)),
+        *([_("Audit trail ({n})").format(n=len(detail.audit))] if not me.is_supplier else []),
     ]
 )
 
 with tabs[0]:
     if alerts.empty:
-        st.caption("No alerts on this line.")
+        st.caption(_("No alerts on this line."))
     # Live alerts first, worst first; resolved ones after, as history.
     ordered = alerts.assign(
         resolved=alerts["status"] == "resolved",
@@ -148,7 +155,8 @@ with tabs[0]:
                     if alert.status != "resolved" and not pd.isna(alert.snoozed_until)
                     else ""
                 )
-                + f" · first seen {alert.first_seen:%Y-%m-%d}"
+                + " · "
+                + _("first seen {date}").format(date=format_date(pd.Timestamp(alert.first_seen).date()))
             )
             st.text(alert.message)
             thread = detail.comments[detail.comments["alert_id"] == alert.alert_id]
@@ -160,17 +168,17 @@ with tabs[0]:
                 int(a.alert_id): f"{rule_label(a.rule)} ({vocabulary.severity_name(a.severity)})"
                 for a in live.itertuples()
             }
-            alert_id = st.selectbox("Comment on", list(options), format_func=options.get)
-            body = st.text_area("Comment", height=80, key="line_detail.comment_body")
-            if st.form_submit_button("Add comment", icon=":material/add_comment:") and (
+            alert_id = st.selectbox(_("Comment on"), list(options), format_func=options.get)
+            body = st.text_area(_("Comment"), height=80, key="line_detail.comment_body")
+            if st.form_submit_button(_("Add comment"), icon=":material/add_comment:") and (
                 call(comment_on_alert, alert_id, body) is not None
             ):
-                flash(FLASH, "Comment added.")
+                flash(FLASH, _("Comment added."))
                 st.rerun()
 
 with tabs[1]:
     if detail.schedules.empty:
-        st.caption("The supplier has not posted a schedule yet.")
+        st.caption(_("The supplier has not posted a schedule yet."))
     else:
         revisions = detail.schedules.assign(
             moved=(
@@ -194,26 +202,26 @@ with tabs[1]:
                 "created_at",
             ],
             column_config={
-                "revision": st.column_config.NumberColumn("Rev.", width=45),
-                "start_date": st.column_config.DateColumn("Start", format="YYYY-MM-DD", width=90),
-                "daily_output": st.column_config.NumberColumn("Per day", format="localized", width=65),
+                "revision": st.column_config.NumberColumn(_("Rev."), width=45),
+                "start_date": st.column_config.DateColumn(_("Start"), format="YYYY-MM-DD", width=90),
+                "daily_output": st.column_config.NumberColumn(_("Per day"), format="localized", width=65),
                 "estimated_end_date": st.column_config.DateColumn(
-                    "Estimated end", format="YYYY-MM-DD", width=100
+                    _("Estimated end"), format="YYYY-MM-DD", width=100
                 ),
                 "moved": st.column_config.NumberColumn(
-                    "End moved", format="%+d d", width=80, help="Calendar days later (+) or earlier (-)"
+                    _("End moved"), format="%+d d", width=80, help=_("Calendar days later (+) or earlier (-)")
                 ),
-                "reason": st.column_config.TextColumn("Reason", width=215),
-                "created_by": st.column_config.TextColumn("By", width=110),
+                "reason": st.column_config.TextColumn(_("Reason"), width=215),
+                "created_by": st.column_config.TextColumn(_("By"), width=110),
                 "created_at": st.column_config.DatetimeColumn(
-                    "Posted (UTC)", format="MM-DD HH:mm", width=100
+                    _("Posted (UTC)"), format="MM-DD HH:mm", width=100
                 ),
             },
         )
 
 with tabs[2]:
     if reports.empty:
-        st.caption("No daily output reported yet.")
+        st.caption(_("No daily output reported yet."))
     else:
         current = reports[reports["is_current"]].sort_values("report_date", ascending=False)
         revised = reports.groupby("report_date")["revision"].transform("max")
@@ -233,21 +241,32 @@ with tabs[2]:
                 "created_at",
             ],
             column_config={
-                "report_date": st.column_config.DateColumn("Day", format="YYYY-MM-DD", width=95),
-                "good_qty": st.column_config.NumberColumn("Good", format="localized", width=70),
-                "rejected_qty": st.column_config.NumberColumn("Rejected", format="localized", width=75),
+                "report_date": st.column_config.DateColumn(_("Day"), format="YYYY-MM-DD", width=95),
+                "good_qty": st.column_config.NumberColumn(_("Good"), format="localized", width=70),
+                "rejected_qty": st.column_config.NumberColumn(_("Rejected"), format="localized", width=75),
                 "corrected": st.column_config.TextColumn(
-                    "Corrected", width=80, help="Replaced by a correction; earlier values are listed below"
+                    _("Corrected"),
+                    width=80,
+                    help=_("Replaced by a correction; earlier values are listed below"),
                 ),
-                "note": st.column_config.TextColumn("Note", width=200),
-                "created_by": st.column_config.TextColumn("By", width=110),
+                "note": st.column_config.TextColumn(_("Note"), width=200),
+                "created_by": st.column_config.TextColumn(_("By"), width=110),
                 "created_at": st.column_config.DatetimeColumn(
-                    "Posted (UTC)", format="MM-DD HH:mm", width=100
+                    _("Posted (UTC)"), format="MM-DD HH:mm", width=100
                 ),
             },
         )
         if corrections:
-            st.markdown(f"**Corrections history** · {corrections} earlier value(s) replaced by a correction")
+            st.markdown(
+                "**{}** · {}".format(
+                    _("Corrections history"),
+                    ngettext(
+                        "{n} earlier value replaced by a correction",
+                        "{n} earlier values replaced by a correction",
+                        corrections,
+                    ).format(n=corrections),
+                )
+            )
             st.dataframe(
                 reports[~reports["is_current"]].sort_values(
                     ["report_date", "revision"], ascending=[False, True]
@@ -265,23 +284,23 @@ with tabs[2]:
                     "created_at",
                 ],
                 column_config={
-                    "report_date": st.column_config.DateColumn("Day", format="YYYY-MM-DD", width=95),
-                    "revision": st.column_config.NumberColumn("Rev.", width=50),
-                    "good_qty": st.column_config.NumberColumn("Good (was)", format="localized", width=85),
+                    "report_date": st.column_config.DateColumn(_("Day"), format="YYYY-MM-DD", width=95),
+                    "revision": st.column_config.NumberColumn(_("Rev."), width=50),
+                    "good_qty": st.column_config.NumberColumn(_("Good (was)"), format="localized", width=85),
                     "rejected_qty": st.column_config.NumberColumn(
-                        "Rejected (was)", format="localized", width=100
+                        _("Rejected (was)"), format="localized", width=100
                     ),
-                    "note": st.column_config.TextColumn("Note", width=200),
-                    "created_by": st.column_config.TextColumn("By", width=110),
+                    "note": st.column_config.TextColumn(_("Note"), width=200),
+                    "created_by": st.column_config.TextColumn(_("By"), width=110),
                     "created_at": st.column_config.DatetimeColumn(
-                        "Posted (UTC)", format="MM-DD HH:mm", width=100
+                        _("Posted (UTC)"), format="MM-DD HH:mm", width=100
                     ),
                 },
             )
 
 with tabs[3]:
     if detail.receipts.empty:
-        st.caption("Nothing received yet.")
+        st.caption(_("Nothing received yet."))
     else:
         receipts = detail.receipts.assign(good=detail.receipts["quantity"] - detail.receipts["rejected_qty"])
         st.dataframe(
@@ -290,17 +309,21 @@ with tabs[3]:
             placeholder="–",
             width="stretch",
             column_config={
-                "received_date": st.column_config.DateColumn("Received", format="YYYY-MM-DD"),
-                "quantity": st.column_config.NumberColumn("Quantity", format="localized"),
-                "rejected_qty": st.column_config.NumberColumn("Rejected", format="localized"),
-                "good": st.column_config.NumberColumn("Good", format="localized"),
+                "received_date": st.column_config.DateColumn(_("Received"), format="YYYY-MM-DD"),
+                "quantity": st.column_config.NumberColumn(_("Quantity"), format="localized"),
+                "rejected_qty": st.column_config.NumberColumn(_("Rejected"), format="localized"),
+                "good": st.column_config.NumberColumn(_("Good"), format="localized"),
             },
         )
-        st.caption(f"Good received in total: {int(receipts['good'].sum()):,} of {int(h['quantity']):,}.")
+        st.caption(
+            _("Good received in total: {good} of {ordered}.").format(
+                good=format_number(int(receipts["good"].sum())), ordered=format_number(int(h["quantity"]))
+            )
+        )
 
 with tabs[4]:
     if detail.changes.empty:
-        st.caption("The order has not changed since it was imported.")
+        st.caption(_("The order has not changed since it was imported."))
     else:
         changes = detail.changes.assign(
             field=detail.changes["field"].map(vocabulary.field_name),
@@ -320,22 +343,22 @@ with tabs[4]:
             width="stretch",
             column_order=["at", "who", "field", "old_value", "new_value", "source"],
             column_config={
-                "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm", width=130),
-                "who": st.column_config.TextColumn("Who", width=130),
-                "field": st.column_config.TextColumn("What", width=120),
-                "old_value": st.column_config.TextColumn("Was", width=110),
-                "new_value": st.column_config.TextColumn("Now", width=110),
-                "source": st.column_config.TextColumn("From file", width=160),
+                "at": st.column_config.DatetimeColumn(_("When (UTC)"), format="YYYY-MM-DD HH:mm", width=130),
+                "who": st.column_config.TextColumn(_("Who"), width=130),
+                "field": st.column_config.TextColumn(_("What"), width=120),
+                "old_value": st.column_config.TextColumn(_("Was"), width=110),
+                "new_value": st.column_config.TextColumn(_("Now"), width=110),
+                "source": st.column_config.TextColumn(_("From file"), width=160),
             },
         )
-        st.caption("Changes the buyer imported as change orders, newest first.")
+        st.caption(_("Changes the buyer imported as change orders, newest first."))
 
 if me.is_supplier:
     st.stop()
 
 with tabs[5]:
     if detail.audit.empty:
-        st.caption("No recorded changes.")
+        st.caption(_("No recorded changes."))
     else:
         audit = detail.audit.assign(
             change=[
@@ -351,10 +374,10 @@ with tabs[5]:
             width="stretch",
             column_order=["at", "who", "action", "entity", "change"],
             column_config={
-                "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm", width=130),
-                "who": st.column_config.TextColumn("Who", width=130),
-                "action": st.column_config.TextColumn("What", width=140),
-                "entity": st.column_config.TextColumn("On", width=80),
-                "change": st.column_config.TextColumn("Change", width=300),
+                "at": st.column_config.DatetimeColumn(_("When (UTC)"), format="YYYY-MM-DD HH:mm", width=130),
+                "who": st.column_config.TextColumn(_("Who"), width=130),
+                "action": st.column_config.TextColumn(_("What"), width=140),
+                "entity": st.column_config.TextColumn(_("On"), width=80),
+                "change": st.column_config.TextColumn(_("Change"), width=300),
             },
         )

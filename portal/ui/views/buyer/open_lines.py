@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from portal.i18n import _
 from portal.queries.directory import supplier_codes
 from portal.queries.lines import LineFilter, open_lines
 from portal.ui.context import actor, read
@@ -16,36 +17,38 @@ from portal.ui.widgets import (
 )
 
 actor()
-st.title("Open lines")
+st.title(_("Open lines"))
 st.caption(
-    "Every open purchase-order line, most urgent first: the portal's forecast arrival (p50: likely, "
-    "p90: 90% sure) beside the supplier's own estimated end date."
+    _(
+        "Every open purchase-order line, most urgent first: the portal's forecast arrival (p50: likely, "
+        "p90: 90% sure) beside the supplier's own estimated end date."
+    )
 )
 
 suppliers = read(supplier_codes)
 c1, c2, c3, c4 = st.columns([2, 2, 1.8, 1.5], vertical_alignment="bottom")
 chosen = c1.multiselect(
-    "Supplier",
+    _("Supplier"),
     suppliers["supplier_id"].tolist(),
     key="open_lines.suppliers",
     format_func=dict(zip(suppliers["supplier_id"], suppliers["code"], strict=True)).get,
-    placeholder="All suppliers",
+    placeholder=_("All suppliers"),
 )
 statuses = c2.multiselect(
-    "Status",
+    _("Status"),
     ["open", "in_production", "shipped"],
     format_func=STATUS_LABELS.get,
     key="open_lines.status",
-    placeholder="Every open status",
+    placeholder=_("Every open status"),
 )
-text = c3.text_input("Search PO, SKU or supplier", key="open_lines.text", placeholder="e.g. PO-1042")
-late_only = c4.toggle("Late or at risk", key="open_lines.late", help="Arrival p90 after need-by")
+text = c3.text_input(_("Search PO, SKU or supplier"), key="open_lines.text", placeholder=_("e.g. PO-1042"))
+late_only = c4.toggle(_("Late or at risk"), key="open_lines.late", help=_("Arrival p90 after need-by"))
 filters = LineFilter(supplier_ids=tuple(chosen), statuses=tuple(statuses), text=text, late_only=late_only)
 PAGE = 100
 offset = page_offset("open_lines.page", PAGE)
 frame, total = read(open_lines, filters, limit=PAGE, offset=offset)
 if total == 0:
-    st.info("No open lines match these filters.")
+    st.info(_("No open lines match these filters."))
 else:
     view = frame.assign(
         made=(frame["produced"].astype("float64") / frame["quantity"].astype("float64") * 100).clip(0, 100),
@@ -71,31 +74,40 @@ else:
             "days_late_p50",
         ],
         column_config={
-            "line": st.column_config.TextColumn("Line", width=92, help="PO number / line"),
-            "supplier_code": st.column_config.TextColumn("Supplier", width=92),
-            "sku": st.column_config.TextColumn("SKU", width=76),
+            "line": st.column_config.TextColumn(_("Line"), width=92, help=_("PO number / line")),
+            "supplier_code": st.column_config.TextColumn(_("Supplier"), width=92),
+            "sku": st.column_config.TextColumn(_("SKU"), width=76),
             "made": st.column_config.NumberColumn(
-                "Made", format="%d%%", width=55, help="Good output reported / ordered quantity"
+                _("Made"), format="%d%%", width=55, help=_("Good output reported / ordered quantity")
             ),
-            "need_by_date": st.column_config.DateColumn("Need by", format="YYYY-MM-DD", width=88),
+            "need_by_date": st.column_config.DateColumn(_("Need by"), format="YYYY-MM-DD", width=88),
             "estimated_end_date": st.column_config.DateColumn(
-                "Supplier's end", format="YYYY-MM-DD", width=100, help="The supplier's own estimated end date"
+                _("Supplier's end"),
+                format="YYYY-MM-DD",
+                width=100,
+                help=_("The supplier's own estimated end date"),
             ),
             "arrival_p50": st.column_config.DateColumn(
-                "Arrival p50", format="YYYY-MM-DD", width=88, help="Forecast arrival: 50% chance by then"
+                _("Arrival p50"),
+                format="YYYY-MM-DD",
+                width=88,
+                help=_("Forecast arrival: 50% chance by then"),
             ),
             "arrival_p90": st.column_config.DateColumn(
-                "Arrival p90", format="YYYY-MM-DD", width=88, help="Forecast arrival: 90% chance by then"
+                _("Arrival p90"),
+                format="YYYY-MM-DD",
+                width=88,
+                help=_("Forecast arrival: 90% chance by then"),
             ),
             "days_late_p50": st.column_config.NumberColumn(
-                "Late", format="%d d", width=55, help="Arrival p50 minus need-by (negative: early)"
+                _("Late"), format="%d d", width=55, help=_("Arrival p50 minus need-by (negative: early)")
             ),
-            "item": st.column_config.TextColumn("Item"),
-            "status": st.column_config.TextColumn("Status"),
-            "quantity": st.column_config.NumberColumn("Ordered", format="localized"),
-            "open_alerts": st.column_config.NumberColumn("Alerts"),
-            "worst_severity": st.column_config.TextColumn("Worst alert"),
-            "backorders_waiting": st.column_config.NumberColumn("Backorders"),
+            "item": st.column_config.TextColumn(_("Item")),
+            "status": st.column_config.TextColumn(_("Status")),
+            "quantity": st.column_config.NumberColumn(_("Ordered"), format="localized"),
+            "open_alerts": st.column_config.NumberColumn(_("Alerts")),
+            "worst_severity": st.column_config.TextColumn(_("Worst alert")),
+            "backorders_waiting": st.column_config.NumberColumn(_("Backorders")),
         },
     )
     pager(total, PAGE, "open_lines.page")
@@ -103,4 +115,4 @@ else:
         row = frame[frame["line_id"] == selected[0]].iloc[0]
         line_detail_link(int(row["line_id"]), str(row["line"]))
     else:
-        st.caption("Tick a line to open its detail: burn-up, schedule revisions, reports and alerts.")
+        st.caption(_("Tick a line to open its detail: burn-up, schedule revisions, reports and alerts."))

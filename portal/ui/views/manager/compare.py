@@ -7,11 +7,13 @@ import pandas as pd
 import streamlit as st
 
 from portal.core import scorecard as sc
+from portal.i18n import _
+from portal.i18n import format_number as format_decimal
 from portal.queries.directory import supplier_codes
 from portal.queries.scorecards import COMPARE_MAX, compare_suppliers, scorecard_months, supplier_ranking
 from portal.ui.context import actor, read
+from portal.ui.scorecard_view import NO_DATA, format_number, metric_label, month_choice
 from portal.ui.text import plain
-from portal.ui.views.manager.scorecard import format_number, month_choice
 
 SCORECARD_PAGE = "portal/ui/views/manager/scorecard.py"
 NUMBERS = (
@@ -31,10 +33,10 @@ NUMBERS = (
 LOWER_IS_BETTER = frozenset({"avg_days_late", "mean_slip_days", "ppm"})
 
 actor()
-st.title("Compare suppliers")
+st.title(_("Compare suppliers"))
 suppliers = read(supplier_codes)
 if len(suppliers) < 2:
-    st.info("Comparing needs at least two suppliers.")
+    st.info(_("Comparing needs at least two suppliers."))
     st.stop()
 names = dict(zip(suppliers["supplier_id"], suppliers["code"] + " · " + suppliers["name"], strict=True))
 choices, default = read(scorecard_months)
@@ -46,26 +48,34 @@ if "compare.suppliers" not in st.session_state:
     st.session_state["compare.suppliers"] = [int(s) for s in top["supplier_id"].head(3)]
 c1, c2 = st.columns([3, 1])
 chosen = c1.multiselect(
-    f"Suppliers (2 to {COMPARE_MAX})",
+    _("Suppliers (2 to {n})").format(n=COMPARE_MAX),
     list(names),
     format_func=names.get,
     max_selections=COMPARE_MAX,
     key="compare.suppliers",
 )
-end = c2.selectbox("12 months ending", choices, key="compare.end_month", format_func=month_choice)
+end = c2.selectbox(_("12 months ending"), choices, key="compare.end_month", format_func=month_choice)
 if len(chosen) < 2:
-    st.info(f"Pick 2 to {COMPARE_MAX} suppliers to compare.")
+    st.info(_("Pick 2 to {n} suppliers to compare.").format(n=COMPARE_MAX))
     st.stop()
 
 result = read(compare_suppliers, tuple(int(s) for s in chosen), end)
 summary = result.summary
 st.caption(
-    f"Rolling 12 months {month_choice(result.months[0])} – {month_choice(result.months[-1])}. "
-    "★ marks the best value among the suppliers compared (fewer days late, less slip and fewer rejects "
-    'are better; "no slip" beats any slip), ★ tie where several share it; '
-    f"{sc.TREND_UP} / {sc.TREND_DOWN} / {sc.TREND_FLAT}: the score rose, fell or held "
-    "against the 12 months ending the month before. Every number is explained, with the lines behind it, "
-    "on each supplier's scorecard."
+    _(
+        "Rolling 12 months {first} – {last}. "
+        "★ marks the best value among the suppliers compared (fewer days late, less slip and fewer rejects "
+        "are better; “no slip” beats any slip), ★ tie where several share it; "
+        "{up} / {down} / {flat}: the score rose, fell or held "
+        "against the 12 months ending the month before. Every number is explained, with the lines behind it, "
+        "on each supplier's scorecard."
+    ).format(
+        first=month_choice(result.months[0]),
+        last=month_choice(result.months[-1]),
+        up=sc.TREND_UP,
+        down=sc.TREND_DOWN,
+        flat=sc.TREND_FLAT,
+    )
 )
 
 
@@ -96,11 +106,11 @@ def _best(key: str) -> tuple[set[int], bool]:
 
 
 labels = {
-    "score": "Score and grade",
-    "lines": "Lines",
-    **{k: m.label for k, m in sc.METRICS.items()},
-    "mean_slip_days": "Mean slip of slipped estimates",
-    "ppm": "Rejected parts per million (PPM)",
+    "score": _("Score and grade"),
+    "lines": _("Lines"),
+    **{k: metric_label(k) for k in sc.METRICS},
+    "mean_slip_days": _("Mean slip of slipped estimates"),
+    "ppm": _("Rejected parts per million (PPM)"),
 }
 
 
@@ -108,10 +118,10 @@ def _text(key: str, supplier: dict) -> str:
     value = supplier.get(key)
     if key == "mean_slip_days":
         if value is None or math.isnan(value):
-            return "no slip" if supplier.get("promise_lines") else sc.NO_DATA
-        return f"{value:.1f} working days"
+            return _("no slip") if supplier.get("promise_lines") else _(NO_DATA)
+        return _("{days} working days").format(days=format_decimal(value, 1))
     if key == "ppm":
-        return sc.NO_DATA if value is None or math.isnan(value) else f"{value:,.0f}"
+        return _(NO_DATA) if value is None or math.isnan(value) else format_decimal(value)
     return format_number(key, supplier, short=True)
 
 
@@ -124,7 +134,7 @@ for key in NUMBERS:
         if key == "score" and supplier["trend"]:
             text = f"{text} {supplier['trend']}"
         record[supplier["code"]] = (
-            f"{text} ★ tie" if i in best and tie else f"{text} ★" if i in best else text
+            _("{value} ★ tie").format(value=text) if i in best and tie else f"{text} ★" if i in best else text
         )
     rows.append(record)
 table = pd.DataFrame(rows)
@@ -132,21 +142,24 @@ st.dataframe(
     table,
     hide_index=True,
     width="stretch",
-    column_config={"number": st.column_config.TextColumn("Number", width="medium", pinned=True)},
+    column_config={"number": st.column_config.TextColumn(_("Number"), width="medium", pinned=True)},
     key="compare.table",
 )
 buttons = st.columns(len(summary))
 for col, supplier in zip(buttons, summary.itertuples(index=False), strict=True):
-    if col.button(f"Scorecard of {plain(supplier.code)}", key=f"compare.open.{supplier.supplier_id}"):
+    if col.button(
+        _("Scorecard of {supplier}").format(supplier=plain(supplier.code)),
+        key=f"compare.open.{supplier.supplier_id}",
+    ):
         st.session_state["scorecard.supplier"] = int(supplier.supplier_id)
         st.session_state["scorecard.end_month"] = result.end_month
         st.switch_page(SCORECARD_PAGE)
 
-st.subheader("Month by month")
+st.subheader(_("Month by month"))
 metric = st.selectbox(
-    "Number",
+    _("Number"),
     ["score", *sc.METRICS],
-    format_func=lambda k: "Score" if k == "score" else sc.METRICS[k].label,
+    format_func=lambda k: _("Score") if k == "score" else metric_label(k),
     key="compare.metric",
 )
 trend = result.trend.assign(month=pd.to_datetime(result.trend["period"] + "-01"))
@@ -158,7 +171,9 @@ chart = (
         x=alt.X("yearmonth(month):T", title=None, axis=alt.Axis(format="%b %y", labelAngle=0)),
         y=alt.Y(
             f"{metric}:Q",
-            title=("Score" if metric == "score" else sc.METRICS[metric].label) + ", rolling 12 months",
+            title=_("{number}, rolling 12 months").format(
+                number=_("Score") if metric == "score" else metric_label(metric)
+            ),
             scale=alt.Scale(domain=[0, 1])
             if is_rate
             else alt.Scale(domain=[0, 100])
@@ -166,12 +181,12 @@ chart = (
             else alt.Scale(),
             axis=alt.Axis(format=".0%" if is_rate else "d"),
         ),
-        color=alt.Color("code:N", title="Supplier"),
+        color=alt.Color("code:N", title=_("Supplier")),
         tooltip=[
-            alt.Tooltip("code:N", title="Supplier"),
-            alt.Tooltip("yearmonth(month):T", title="12 months ending"),
-            alt.Tooltip(f"{metric}:Q", title="Value", format=".1%" if is_rate else ".1f"),
-            alt.Tooltip("lines:Q", title="Lines"),
+            alt.Tooltip("code:N", title=_("Supplier")),
+            alt.Tooltip("yearmonth(month):T", title=_("12 months ending")),
+            alt.Tooltip(f"{metric}:Q", title=_("Value"), format=".1%" if is_rate else ".1f"),
+            alt.Tooltip("lines:Q", title=_("Lines")),
         ],
     )
     .properties(height=320)
@@ -179,7 +194,13 @@ chart = (
 st.altair_chart(chart, width="stretch")
 missing = [c for c, v in zip(summary["code"], summary[metric], strict=True) if v is None or math.isnan(v)]
 st.caption(
-    "Each point is the rolling 12 months ending that month. A supplier without a point that month had no "
-    "data (or, for the score, too few lines)."
-    + (f" No value over the last 12 months: {plain(', '.join(missing))}." if missing else "")
+    _(
+        "Each point is the rolling 12 months ending that month. A supplier without a point that month had no "
+        "data (or, for the score, too few lines)."
+    )
+    + (
+        " " + _("No value over the last 12 months: {suppliers}.").format(suppliers=plain(", ".join(missing)))
+        if missing
+        else ""
+    )
 )

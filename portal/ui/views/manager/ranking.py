@@ -4,75 +4,95 @@ import streamlit as st
 
 from portal.core import scorecard as sc
 from portal.core.domain import Role
+from portal.i18n import _, format_date, format_number, ngettext
 from portal.queries.scorecards import scorecard_months, supplier_ranking
 from portal.services.scorecards import refresh_scorecards
 from portal.ui.context import actor, call, read
+from portal.ui.scorecard_view import month_choice, score_note
 from portal.ui.text import plain
-from portal.ui.views.manager.scorecard import month_choice
 
 SCORECARD_PAGE = "portal/ui/views/manager/scorecard.py"
 
 me = actor()
-st.title("Supplier ranking")
+st.title(_("Supplier ranking"))
 choices, default = read(scorecard_months)
 if st.session_state.get("ranking.end_month") not in choices:
     st.session_state["ranking.end_month"] = default
 c1, c2 = st.columns([1, 3])
 end = c1.selectbox(
-    "12 months ending",
+    _("12 months ending"),
     choices,
     key="ranking.end_month",
     format_func=month_choice,
-    help="Each supplier is scored over the 12 calendar months ending with this one.",
+    help=_("Each supplier is scored over the 12 calendar months ending with this one."),
 )
 ranking = read(supplier_ranking, end)
 table = ranking.table
 weights = ranking.settings.weights()
 c2.caption(
-    f"Score 0-100 over {month_choice(ranking.months[0])} – {month_choice(ranking.months[-1])}: "
-    "the weighted mean of OTD "
-    f"({weights['otd']}), OTIF ({weights['otif']}), schedule adherence ({weights['schedule_adherence']}), "
-    f"promise reliability ({weights['promise_reliability']}), quality ({weights['quality']}) and "
-    f"responsiveness ({weights['responsiveness']}), over the metrics with data. Grades: A >= 90, B >= 80, "
-    f"C >= 65, D >= 50, else F. Fewer than {ranking.settings.min_lines_for_score} lines: not scored."
+    _(
+        "Score 0-100 over {first} – {last}: the weighted mean of OTD ({otd}), OTIF ({otif}), schedule "
+        "adherence ({schedule_adherence}), promise reliability ({promise_reliability}), quality ({quality}) "
+        "and responsiveness ({responsiveness}), over the metrics with data. Grades: A >= 90, B >= 80, "
+        "C >= 65, D >= 50, else F. Fewer than {n} lines: not scored."
+    ).format(
+        first=month_choice(ranking.months[0]),
+        last=month_choice(ranking.months[-1]),
+        n=ranking.settings.min_lines_for_score,
+        **weights,
+    )
 )
 source, button = st.columns([4, 1], vertical_alignment="center")
 if ranking.computed_at is not None:
     source.caption(
-        f"Up to date as of today: the totals stored {ranking.computed_at:%Y-%m-%d %H:%M} UTC, with the "
-        "suppliers whose receipts, reports or schedules changed since computed again — the same numbers "
-        "as each supplier's scorecard."
+        _(
+            "Up to date as of today: the totals stored {when} UTC, with the suppliers whose receipts, "
+            "reports or schedules changed since computed again — the same numbers as each supplier's "
+            "scorecard."
+        ).format(when=format_date(ranking.computed_at.date()) + f" {ranking.computed_at:%H:%M}")
     )
 else:
-    source.caption("Scores computed live from every receipt and production report, as of today.")
+    source.caption(_("Scores computed live from every receipt and production report, as of today."))
 if me.role in (Role.MANAGER, Role.ADMIN) and button.button(
-    "Recompute",
+    _("Recompute"),
     icon=":material/refresh:",
-    help="Store every supplier's scorecard again now (takes a while with many suppliers).",
+    help=_("Store every supplier's scorecard again now (takes a while with many suppliers)."),
 ):
-    with st.spinner("Computing every supplier's scorecard..."):
+    with st.spinner(_("Computing every supplier's scorecard...")):
         info = call(refresh_scorecards)
     if info is not None:
-        st.toast(f"Scorecards stored: {info.suppliers} suppliers in {info.seconds:.1f} s.")
+        st.toast(
+            ngettext(
+                "Scorecards stored: {n} supplier in {seconds} s.",
+                "Scorecards stored: {n} suppliers in {seconds} s.",
+                info.suppliers,
+            ).format(n=info.suppliers, seconds=format_number(info.seconds, 1))
+        )
         st.rerun()
 if table.empty:
     st.info(
-        "No suppliers yet: a buyer or admin imports them "
-        "(Imports page, or `python -m portal import suppliers`)."
+        _(
+            "No suppliers yet: a buyer or admin imports them "
+            "(Imports page, or `python -m portal import suppliers`)."
+        )
     )
     st.stop()
 
 cols = st.columns(5)
-cols[0].metric("Suppliers", len(table))
-cols[1].metric("Scored", int(table["score"].notna().sum()), help="Suppliers with enough lines for a score")
-cols[2].metric("Open lines now", int(table["open_lines"].sum()), help="Lines still awaiting goods today")
+cols[0].metric(_("Suppliers"), len(table))
+cols[1].metric(
+    _("Scored"), int(table["score"].notna().sum()), help=_("Suppliers with enough lines for a score")
+)
+cols[2].metric(
+    _("Open lines now"), int(table["open_lines"].sum()), help=_("Lines still awaiting goods today")
+)
 cols[3].metric(
-    "Late lines now (p50)", int(table["late_lines"].sum()), help="Open lines forecast to arrive late"
+    _("Late lines now (p50)"), int(table["late_lines"].sum()), help=_("Open lines forecast to arrive late")
 )
 cols[4].metric(
-    "Received lines",
+    _("Received lines"),
     int(table["received_lines"].sum()),
-    help="Lines received in full with a receipt in the 12 months shown",
+    help=_("Lines received in full with a receipt in the 12 months shown"),
 )
 
 view = table.copy()
@@ -89,7 +109,10 @@ view["line_counts"] = (
     + view["received_lines"].astype(str)
 )
 st.caption(
-    "Select a supplier to open its scorecard: every number there lists the receipts, lines or days behind it."
+    _(
+        "Select a supplier to open its scorecard: every number there lists the receipts, lines or "
+        "days behind it."
+    )
 )
 picked = st.dataframe(
     view[
@@ -113,50 +136,58 @@ picked = st.dataframe(
     key="ranking.table",
     placeholder="–",
     column_config={
-        "supplier": st.column_config.TextColumn("Supplier", width=170),
+        "supplier": st.column_config.TextColumn(_("Supplier"), width=170),
         "score": st.column_config.NumberColumn(
-            "Score", format="%.1f", width=56, help="0-100 over the 12 months; best first"
+            _("Score"), format="%.1f", width=56, help=_("0-100 over the 12 months; best first")
         ),
-        "grade": st.column_config.TextColumn("Grade", width=52),
+        "grade": st.column_config.TextColumn(_("Grade"), width=52),
         "trend": st.column_config.TextColumn(
-            "Trend",
+            _("Trend"),
             width=52,
-            help=f"Against the 12 months ending the month before: {sc.TREND_UP} up, {sc.TREND_DOWN} down by "
-            f"{sc.TREND_STEP:g} point or more, {sc.TREND_FLAT} within; blank when either is not scored",
+            help=_(
+                "Against the 12 months ending the month before: {up} up, {down} down by {step} "
+                "point or more, "
+                "{flat} within; blank when either is not scored"
+            ).format(up=sc.TREND_UP, down=sc.TREND_DOWN, step=f"{sc.TREND_STEP:g}", flat=sc.TREND_FLAT),
         ),
         "score_history": st.column_config.LineChartColumn(
-            "Score trend",
+            _("Score trend"),
             y_min=0,
             y_max=100,
             width=100,
-            help="The rolling-12 score at the end of each of the last 12 months, on a 0-100 scale (the last "
-            "point is the score); months without a score are left out",
+            help=_(
+                "The rolling-12 score at the end of each of the last 12 months, on a 0-100 scale (the last "
+                "point is the score); months without a score are left out"
+            ),
         ),
         "lines": st.column_config.NumberColumn(
-            "Lines", width=52, help="PO lines counted by the scorecard in the 12 months"
+            _("Lines"), width=52, help=_("PO lines counted by the scorecard in the 12 months")
         ),
         "otd": st.column_config.NumberColumn(
-            "OTD", format="%.1f%%", width=62, help="Receipts on or before their due date / all receipts"
+            _("OTD"), format="%.1f%%", width=62, help=_("Receipts on or before their due date / all receipts")
         ),
         "otif": st.column_config.NumberColumn(
-            "OTIF", format="%.1f%%", width=62, help="Lines due, delivered in full on time / lines due"
+            _("OTIF"), format="%.1f%%", width=62, help=_("Lines due, delivered in full on time / lines due")
         ),
         "avg_days_late": st.column_config.NumberColumn(
-            "Days late", format="%.1f", width=70, help="Average days late of the lines delivered late"
+            _("Days late"), format="%.1f", width=70, help=_("Average days late of the lines delivered late")
         ),
         "line_counts": st.column_config.TextColumn(
-            "Open/late/rcvd",
-            help="Open lines now (open, in production or shipped) / of those, forecast to arrive after "
-            "need-by (p50) / received in full with a receipt in the 12 months shown",
+            _("Open/late/rcvd"),
+            help=_(
+                "Open lines now (open, in production or shipped) / of those, forecast to arrive after "
+                "need-by (p50) / received in full with a receipt in the 12 months shown"
+            ),
         ),
     },
 )
 unscored = table[table["score"].isna()]
 if len(unscored):
     st.caption(
-        "Not scored: "
+        _("Not scored: ")
         + "; ".join(
-            f"{plain(c)} ({plain(n)})" for c, n in zip(unscored["code"], unscored["score_note"], strict=True)
+            f"{plain(code)} ({plain(score_note(row))})"
+            for code, row in zip(unscored["code"], unscored.to_dict("records"), strict=True)
         )
     )
 selected = picked.selection.rows if picked is not None else []

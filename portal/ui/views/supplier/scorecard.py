@@ -2,16 +2,19 @@
 
 import streamlit as st
 
+from portal.i18n import _
 from portal.queries.scorecards import supplier_scorecard
 from portal.ui.context import actor, read
-from portal.ui.views.manager.scorecard import pick_period, show_scorecard
+from portal.ui.scorecard_view import pick_period, show_scorecard
 
 me = actor()
-st.title("My scorecard")
+st.title(_("My scorecard"))
 st.caption(
-    "How your purchasing customer scores your deliveries, plans and reporting, and the lines behind "
-    "every number. Only your own lines count; other suppliers' scorecards are never shown."
+    _(
+        "How your purchasing customer scores your deliveries, plans and reporting, and the lines behind "
+        "every number. Only your own lines count; other suppliers' scorecards are never shown."
+    )
 )
-c1, c2, _ = st.columns([1, 1, 2])
+c1, c2, _rest = st.columns([1, 1, 2])
 end, period = pick_period("my_scorecard", c1, c2)
 show_scorecard(read(supplier_scorecard, me.supplier_id, end), period, "my_scorecard")

@@ -14,11 +14,15 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
 
 from tests.conftest import require_or_skip
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -130,7 +134,7 @@ def page(browser):  # type: ignore[no-untyped-def]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
-def idle(page) -> None:  # type: ignore[no-untyped-def]
+def idle(page: Page) -> None:
     """Wait until Streamlit runs no script (the app's own notRunning state).
 
     While a run is under way the previous run's elements stay on screen beside the new ones, so
@@ -148,12 +152,12 @@ def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30) ->
         time.sleep(0.05)
 
 
-def next_frame(page) -> None:  # type: ignore[no-untyped-def]
+def next_frame(page: Page) -> None:
     """Wait until the browser has drawn two more frames (what a typed key changed is on screen)."""
     page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
 
 
-def login(page, base_url: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+def login(page: Page, base_url: str, username: str, password: str) -> None:
     """Log in through the login form and wait for the first page.
 
     Waits for Streamlit's own notRunning state before typing (a run still under way can redraw the
@@ -202,14 +206,14 @@ def line_labels(database_url: str, supplier_code: str, *, statuses: Sequence[str
         engine.dispose()
 
 
-def grid_texts(page, index: int = 0) -> list[str]:  # type: ignore[no-untyped-def]
+def grid_texts(page: Page, index: int = 0) -> list[str]:
     """The cell texts of a st.dataframe grid (drawn on a canvas; read from its accessible table)."""
     grid = page.locator("[data-testid='stDataFrame']").nth(index)
     grid.locator("table[role='grid']").wait_for(state="attached")
     return [t.strip() for t in grid.locator("table[role='grid'] td").all_text_contents()]
 
 
-def screenshot(page, name: str, *, shows: Sequence[str]) -> Path:  # type: ignore[no-untyped-def]
+def screenshot(page: Page, name: str, *, shows: Sequence[str]) -> Path:
     """Save a 1280x800 screenshot under screenshots/, once the run is over and the texts it is
     meant to document (``shows``: headings, labels, messages; not a grid's cells) are visible."""
     from playwright.sync_api import expect

@@ -32,13 +32,15 @@ def _acme_alert(api: Api, status: AlertStatus | None = None) -> int:
     """A live alert on ACME's line (of ``status``): each allowed caller acts on one it changes."""
     live = Alert.status == status if status else Alert.status != AlertStatus.RESOLVED
     with api.db.read() as session:
-        return session.scalar(
+        found = session.scalar(
             select(Alert.id)
             .join(PoLine, PoLine.id == Alert.po_line_id)
             .where(PoLine.po_number == "PO-1", PoLine.line == 1, live)
             .order_by(Alert.id)
             .limit(1)
         )
+    assert found is not None, f"no {status or 'live'} alert left on ACME's line"
+    return found
 
 
 def _schedule(api: Api, who: str) -> Any:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, UniqueConstraint, insert
+from sqlalchemy import (
+    CheckConstraint,
+    Constraint,
+    ForeignKeyConstraint,
+    Index,
+    Table,
+    UniqueConstraint,
+    insert,
+)
 from sqlalchemy.exc import IntegrityError
 
 from db.base import NAMING_CONVENTION, Base
@@ -25,20 +33,21 @@ def _base(session) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
     return supplier.id, item.id, line.id
 
 
-def _name(constraint: CheckConstraint | ForeignKeyConstraint | UniqueConstraint | Index) -> str | None:
+def _name(table: Table, constraint: Constraint | Index) -> str | None:
     """The name the database knows ``constraint`` by (a unique constraint is named when created)."""
     if isinstance(constraint, UniqueConstraint) and not isinstance(constraint.name, str):
         columns = "_".join(c.name for c in constraint.columns)
-        return NAMING_CONVENTION["uq"] % {"table_name": constraint.table.name, "column_0_N_name": columns}
+        return NAMING_CONVENTION["uq"] % {"table_name": table.name, "column_0_N_name": columns}
     return constraint.name if isinstance(constraint.name, str) else None
 
 
-def _constraint(name: str) -> CheckConstraint | ForeignKeyConstraint | UniqueConstraint | Index:
-    """The constraint (or unique index) of the models called ``name``."""
+def _constraint(name: str) -> tuple[Table, Constraint | Index]:
+    """The constraint (or unique index) of the models called ``name``, with its table."""
     for table in Base.metadata.tables.values():
-        for found in (*table.constraints, *table.indexes):
-            if _name(found) == name:
-                return found
+        candidates: list[Constraint | Index] = [*table.constraints, *table.indexes]
+        for found in candidates:
+            if _name(table, found) == name:
+                return table, found
     raise AssertionError(f"no constraint or index named {name}")
 
 
@@ -49,15 +58,15 @@ def _refusal(db: Database, name: str) -> str:
     unique one (a unique constraint or a unique index) and names no foreign key at all: there the
     test still tells a foreign key from any other refusal, and PostgreSQL checks which one it is.
     """
-    constraint = _constraint(name)
+    table, constraint = _constraint(name)
     if db.engine.dialect.name == "postgresql":
         return f'constraint "{name}"'
     if isinstance(constraint, CheckConstraint):
         return f"CHECK constraint failed: {name}"
     if isinstance(constraint, ForeignKeyConstraint):
         return "FOREIGN KEY constraint failed"
-    table = constraint.table.name
-    return "UNIQUE constraint failed: " + ", ".join(f"{table}.{c.name}" for c in constraint.columns)
+    assert isinstance(constraint, UniqueConstraint | Index), constraint
+    return "UNIQUE constraint failed: " + ", ".join(f"{table.name}.{c.name}" for c in constraint.columns)
 
 
 def _line(supplier_id: int, item_id: int, *, po_number: str = "PO-2", quantity: int = 1) -> PoLine:

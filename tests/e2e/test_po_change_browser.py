@@ -12,7 +12,7 @@ from sqlalchemy import select
 from db.engine import open_database
 from db.models import Item, PoLine, Receipt, Supplier
 from portal.core.domain import LineStatus
-from tests.e2e.conftest import login, screenshot
+from tests.e2e.conftest import login, screenshot, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -54,12 +54,16 @@ def test_the_buyer_changes_a_line_and_the_supplier_sees_it(portal_server, page, 
     uploader = page.locator("[data-testid='stFileUploader'] input[type='file']")
     uploader.set_input_files(files=[{"name": "erp-changes.csv", "mimeType": "text/csv", "buffer": csv}])
     page.get_by_text("All 1 rows are valid").first.wait_for()
-    page.get_by_role("button", name="Import 1 rows").first.click()
+    page.get_by_role("button", name="Import 1 row", exact=True).first.click()
     page.get_by_text("0 new purchase-order line(s), 1 changed.").first.wait_for()
     with db.read() as session:
         changed = session.get(PoLine, line_id)
         assert (changed.quantity, changed.need_by_date) == (quantity + 100, earlier)
     page.get_by_role("button", name="Log out").first.click()
+    # The logout ends with the login form and no session cookie: a page opened before that is the
+    # buyer's still (and has no login form to type into).
+    page.get_by_role("button", name="Log in").first.wait_for()
+    wait_until(lambda: "portal_session" not in {c["name"] for c in page.context.cookies()}, "logged out")
 
     login(page, portal_server.base_url, "supplier", "supplier-demo-1")
     page.goto(f"{portal_server.base_url}/line_detail?line={line_id}")

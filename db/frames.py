@@ -9,12 +9,14 @@ their string values; :func:`read_frame` converts the columns named in ``dates``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Executable
+from sqlalchemy import ColumnElement, Executable, Select
 from sqlalchemy.orm import Session
+
+from portal.core.batching import id_chunks
 
 
 def read_frame(
@@ -33,3 +35,20 @@ def read_frame(
         values = frame[col]
         frame[col] = pd.to_datetime(values, format="ISO8601") if len(frame) else pd.to_datetime(values)
     return frame
+
+
+def read_frame_for_ids(
+    session: Session,
+    stmt: Select[Any],
+    column: ColumnElement[Any],
+    ids: Collection[int] | None,
+    columns: list[str],
+) -> pd.DataFrame:
+    """Run ``stmt`` for every row (``ids`` None) or for the rows whose ``column`` is in ``ids``, in
+    chunks of one ``IN (...)`` each; one frame either way."""
+    if ids is None:
+        return read_frame(session, stmt, columns)
+    frames = [read_frame(session, stmt.where(column.in_(chunk)), columns) for chunk in id_chunks(ids)]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    return pd.concat(frames, ignore_index=True)

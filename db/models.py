@@ -3,6 +3,9 @@
 Conventions: quantities are whole units (Integer) and never negative; dates are
 calendar dates (Date); timestamps are naive UTC (DateTime), the same on SQLite and
 PostgreSQL. Enumerations are stored as their string values with a CHECK constraint.
+
+One module (over 500 lines) so that Alembic's autogenerate and every reader see the whole schema,
+and the relationships between models resolve without import cycles.
 """
 
 from __future__ import annotations
@@ -26,9 +29,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    case,
+    cast,
+    literal,
     text,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from db.base import Base
 from portal.core.domain import (
@@ -58,6 +66,11 @@ def _enum(kind: type[StrEnum], name: str) -> Enum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
+
+
+def severity_rank(column: Any) -> ColumnElement[int]:
+    """:attr:`Severity.rank` in SQL (-1 for anything else): ``func.max(severity_rank(Alert.severity))``."""
+    return case(Severity.ranks(), value=column, else_=-1)
 
 
 class Supplier(Base):
@@ -164,10 +177,15 @@ class PoLine(Base):
         Index("ix_po_lines_status_need_by", "status", "need_by_date"),
     )
 
-    @property
+    @hybrid_property
     def label(self) -> str:
-        """How people name a line: PO-1042/3."""
+        """How people name a line: PO-1042/3 (in SQL too: ``select(PoLine.label)``)."""
         return f"{self.po_number}/{self.line}"
+
+    @label.inplace.expression
+    @classmethod
+    def _label_expression(cls) -> ColumnElement[str]:
+        return (cls.po_number + literal("/") + cast(cls.line, String)).label("label")
 
 
 class PoLineChange(Base):

@@ -1,5 +1,9 @@
 """Alert rules: which conditions hold as of a date, and how live alerts follow them.
 
+One module over 500 lines on purpose: every rule reads the same frame of derived columns
+(:class:`_Lines`) and the same message helpers, and :func:`reconcile` the same column lists, so a
+split would only turn those internals into a public API.
+
 Pure pandas/numpy. The ``*_conditions`` functions turn the forecast frame (one row per open
 line), suppliers and backorders into condition rows, one per (rule, subject) that holds as
 of D, each with a plain-words message. :func:`reconcile` compares those conditions with the
@@ -34,19 +38,8 @@ from portal.core.domain import AlertRule, AlertStatus, LineStatus, PromiseStatus
 from portal.core.forecast import Z90
 from portal.core.settings import Settings
 
-CONDITION_COLUMNS = [
-    "rule",
-    "severity",
-    "subject_type",
-    "subject_key",
-    "supplier_id",
-    "po_line_id",
-    "backorder_id",
-    "item_id",
-    "message",
-    "days_late",
-]
-#: Ids and days_late are nullable integers: a backorder's condition has no supplier, and so on.
+#: The columns of a condition row (and of a new alert), in order, with their types. Ids and days_late
+#: are nullable integers: a backorder's condition has no supplier, and so on.
 CONDITION_DTYPES = {
     "rule": "str",
     "severity": "str",
@@ -59,6 +52,7 @@ CONDITION_DTYPES = {
     "message": "str",
     "days_late": "Int64",
 }
+CONDITION_COLUMNS = list(CONDITION_DTYPES)
 INSERT_COLUMNS = [*CONDITION_COLUMNS, "status", "first_seen", "last_seen"]
 #: Built once: a rule that does not fire returns a copy of it (building a frame costs ~1 ms).
 _EMPTY = pd.DataFrame({c: pd.Series(dtype=t) for c, t in CONDITION_DTYPES.items()})
@@ -66,7 +60,7 @@ UPDATE_COLUMNS = ["id", "severity", "message", "days_late", "last_seen", "status
 
 ONE_DAY = np.timedelta64(1, "D")
 _NO_DAY = np.datetime64("NaT", "D")
-_SEVERITY_RANK = {s.value: s.rank for s in Severity}
+_SEVERITY_RANK = Severity.ranks()
 
 
 # --- text (vectorized) --------------------------------------------------------------------------

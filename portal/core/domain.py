@@ -44,9 +44,30 @@ class Severity(StrEnum):
     WARNING = "warning"
     CRITICAL = "critical"
 
+    # The one severity ranking: members are declared from the mildest up, and the rank follows.
+
     @property
     def rank(self) -> int:
-        return {"info": 0, "warning": 1, "critical": 2}[self.value]
+        """0 for info, 1 for warning, 2 for critical: a higher rank is worse."""
+        return list(Severity).index(self)
+
+    @classmethod
+    def from_rank(cls, rank: int) -> Severity:
+        """The severity of a rank (ValueError for any other number)."""
+        members = list(cls)
+        if not 0 <= int(rank) < len(members):
+            raise ValueError(f"No severity has rank {rank}")
+        return members[int(rank)]
+
+    @classmethod
+    def worst_first(cls) -> tuple[Severity, ...]:
+        """Every severity, critical first."""
+        return tuple(reversed(list(cls)))
+
+    @classmethod
+    def ranks(cls) -> dict[str, int]:
+        """Each severity's value with its rank (for mapping columns of values)."""
+        return {s.value: s.rank for s in cls}
 
 
 class AlertStatus(StrEnum):

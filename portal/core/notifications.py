@@ -19,7 +19,7 @@ from urllib.parse import urlencode, urlsplit
 from jinja2 import Environment, StrictUndefined
 
 from portal.core import vocabulary
-from portal.core.domain import ValidationError
+from portal.core.domain import Severity, ValidationError
 
 # --- kinds ---------------------------------------------------------------------------------------
 
@@ -46,8 +46,8 @@ USER_KINDS: dict[str, tuple[str, str, str]] = {
     ),
 }
 
-SEVERITY_ORDER: tuple[str, ...] = ("critical", "warning", "info")
-SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
+SEVERITY_ORDER: tuple[str, ...] = tuple(s.value for s in Severity.worst_first())
+SEVERITY_RANK: dict[str, int] = Severity.ranks()
 _SEVERITY_TITLE = {"critical": "Critical", "warning": "Warning", "info": "Info"}
 _SEVERITY_COLOR = {"critical": "#b42318", "warning": "#b54708", "info": "#175cd3"}
 

@@ -24,7 +24,7 @@ import pandas as pd
 
 from portal.core.domain import AlertStatus, Severity
 
-_RANK = {s.value: s.rank for s in Severity}
+_RANK = Severity.ranks()
 
 #: What :func:`group_problems` adds to the headline alert's columns.
 PROBLEM_COLUMNS = [

@@ -16,20 +16,8 @@ from typing import IO
 
 import pandas as pd
 
-SUPPLIER_COLUMNS = ["code", "name", "country", "transit_days", "capacity_per_day", "email"]
-ITEM_COLUMNS = ["sku", "description", "on_hand"]
-PO_COLUMNS = [
-    "po_number",
-    "line",
-    "supplier_code",
-    "sku",
-    "quantity",
-    "order_date",
-    "need_by_date",
-    "promised_date",
-    "transit_days",
-]
-RECEIPT_COLUMNS = ["po_number", "line", "received_date", "quantity", "rejected_qty"]
+from portal.demo.world import ITEM_COLUMNS, PO_COLUMNS, RECEIPT_COLUMNS, SUPPLIER_COLUMNS
+
 SKIPPED_COLUMNS = ["source_row", "id", "reason"]
 
 COL_ID = "ID"

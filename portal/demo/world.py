@@ -7,7 +7,11 @@ checks and writes as a user's import. Everything is drawn from one seeded numpy 
 dated relative to ``today``: the same seed and day always give the same world.
 
 Daily output is simulated per line as a whole array of working days (numpy's busday functions
-on the supplier's calendar: weekmask, country holidays and closures), never day by day.
+on the supplier's calendar: weekmask, country holidays and closures), never day by day. The cast
+(suppliers, items, the words people write) is in :mod:`portal.demo.cast`.
+
+One module over 500 lines because the world is one simulation: :class:`_WorldBuilder` draws every
+line's story from one seeded Generator in order, and cutting it apart would change the draws.
 """
 
 from __future__ import annotations
@@ -22,8 +26,20 @@ import holidays as holidays_lib
 import numpy as np
 import pandas as pd
 
-from portal.core.calendar import WorkCalendar, default_holiday_years
+from portal.core.calendar import WorkCalendar, default_holiday_years, to_date
 from portal.core.domain import LineStatus, Role
+from portal.demo.cast import (
+    BREAKDOWN_REASONS,
+    CUSTOMERS,
+    DAY_NOTES,
+    FURTHER_SLIP_REASONS,
+    ITEM_CATALOG,
+    MATERIAL_REASONS,
+    REJECT_NOTES,
+    SLOW_REASONS,
+    SUPPLIERS,
+    _Supplier,
+)
 
 SUPPLIER_COLUMNS = ["code", "name", "country", "transit_days", "capacity_per_day", "email"]
 CLOSURE_COLUMNS = ["supplier_code", "closure_date", "reason"]
@@ -70,8 +86,6 @@ RECEIPT_REJECT_LINES = 6
 HISTORY_DAYS = 535
 
 NAT = np.datetime64("NaT", "D")
-_SAT_WEEK = "1111110"
-_MON_FRI = "1111100"
 
 
 @dataclass(frozen=True)
@@ -103,141 +117,6 @@ class DemoWorld:
     cancelled: list[tuple[str, int]]
     shipped: list[tuple[str, int]]
     users: list[DemoUser]
-
-
-# ---------------------------------------------------------------------------- the cast
-
-
-@dataclass(frozen=True)
-class _Supplier:
-    code: str
-    name: str
-    country: str
-    transit: int
-    weekmask: str
-    category: str
-    weight: float  # share of the lines
-    capacity_factor: float | None  # declared capacity / its current planned load; None: not declared
-    late_p: float  # chance a delivery is late
-    gap_p: float  # chance a working day goes unreported
-    reject_p: float  # typical reject rate
-    emails: tuple[str, ...]
-
-
-# fmt: off
-SUPPLIERS: tuple[_Supplier, ...] = (
-    _Supplier("ACME-DE", "Acme Textilwerk GmbH", "DE", 3, _MON_FRI, "home", 1.2, 1.5, 0.10, 0.03, 0.003,
-              ("acme-de.planning@example.com", "jonas.weber@example.com")),
-    _Supplier("LUMEN-FR", "Lumen Maison SARL", "FR", 4, _MON_FRI, "house", 0.8, None, 0.20, 0.06, 0.004,
-              ("lumen-fr.commandes@example.com",)),
-    _Supplier("TESSA-IT", "Tessitura Alpina S.p.A.", "IT", 5, _MON_FRI, "home", 0.9, 1.4, 0.15, 0.05, 0.004,
-              ("tessa-it.produzione@example.com", "giulia.ferri@example.com")),
-    _Supplier("VISTULA-PL", "Vistula Metalworks Sp. z o.o.", "PL", 4, _MON_FRI, "hardware", 1.0, None, 0.20,
-              0.04, 0.002, ("vistula-pl.orders@example.com",)),
-    _Supplier("PEARL-CN", "Pearl River Electronics Co., Ltd.", "CN", 32, _SAT_WEEK, "electronics", 1.5, 1.3,
-              0.30, 0.05, 0.006, ("pearl-cn.sales@example.com", "mei.chen@example.com")),
-    _Supplier("MEKONG-VN", "Mekong Garment JSC", "VN", 30, _SAT_WEEK, "apparel", 1.3, None, 0.35, 0.12, 0.008,
-              ("mekong-vn.merchandising@example.com",)),
-    _Supplier("INDUS-IN", "Indus Precision Hardware Pvt. Ltd.", "IN", 28, _SAT_WEEK, "hardware", 1.0, 0.75,
-              0.50, 0.15, 0.012, ("indus-in.exports@example.com", "arjun.mehta@example.com")),
-    _Supplier("AZTECA-MX", "Azteca Plasticos S.A. de C.V.", "MX", 9, _MON_FRI, "house", 1.0, 1.6, 0.25, 0.08,
-              0.006, ("azteca-mx.ventas@example.com",)),
-    _Supplier("LAKES-US", "Great Lakes Fasteners Inc.", "US", 5, _MON_FRI, "hardware", 0.8, None, 0.10, 0.04,
-              0.002, ("lakes-us.orders@example.com",)),
-    _Supplier("BOSPHOR-TR", "Bosphorus Tekstil A.S.", "TR", 12, _MON_FRI, "apparel", 1.1, 1.4, 0.25, 0.07,
-              0.007, ("bosphor-tr.export@example.com", "elif.yilmaz@example.com")),
-    _Supplier("MINHO-PT", "Minho Calcado Lda.", "PT", 6, _MON_FRI, "footwear", 0.9, None, 0.15, 0.05, 0.005,
-              ("minho-pt.encomendas@example.com",)),
-    _Supplier("PENNINE-GB", "Pennine Components Ltd.", "GB", 3, _MON_FRI, "electronics", 0.7, 1.8, 0.05, 0.02,
-              0.002, ("pennine-gb.sales@example.com",)),
-)
-# fmt: on
-
-# fmt: off
-ITEM_CATALOG: dict[str, tuple[str, ...]] = {
-    "apparel": (
-        "Men's crew-neck T-shirt, cotton, navy", "Women's V-neck T-shirt, white",
-        "Hooded sweatshirt, heather grey", "Chino trousers, khaki", "Denim jeans, slim fit, indigo",
-        "Polo shirt, pique, black", "Fleece jacket, forest green", "Rain jacket, packable, yellow",
-        "Cargo shorts, olive", "Merino wool socks, 3-pack",
-    ),
-    "home": (
-        "Bath towel 70x140, white", "Hand towel 50x100, sage", "Duvet cover 200x200, washed linen",
-        "Fitted sheet 160x200, percale", "Pillowcase 50x75, pair", "Throw blanket, wool blend",
-        "Kitchen tea towel, set of 3", "Table cloth 140x240, linen", "Blackout curtain 140x245, charcoal",
-        "Bath mat 60x90, cotton",
-    ),
-    "hardware": (
-        "Hex bolt M8x40, zinc plated, box of 100", "Wood screw 4x40, box of 200",
-        "Stainless hinge 75 mm, pair", "Cabinet handle 128 mm, matt black", "Wall anchor 8 mm, box of 100",
-        "Steel angle bracket 50 mm", "Padlock 40 mm, brass", "Shelf bracket 200 mm, white",
-        "Drawer slide 450 mm, pair", "Carabiner hook, steel, 8 cm",
-    ),
-    "electronics": (
-        "USB-C charging cable 1 m", "USB-C wall charger 30 W", "Bluetooth speaker, compact",
-        "LED desk lamp, dimmable", "Wireless mouse, 2.4 GHz", "Power bank 10,000 mAh", "HDMI cable 2 m",
-        "Smart plug, Wi-Fi", "In-ear headphones, wired", "Extension lead, 4 sockets",
-    ),
-    "house": (
-        "Food storage box 1.2 l, set of 3", "Water bottle 750 ml, BPA-free", "Laundry basket 50 l",
-        "Cutting board, bamboo", "Glass jar 500 ml with lid", "Ceramic mug 350 ml, white",
-        "Table lamp, linen shade", "Scented candle, cedar", "Storage crate, stackable",
-        "Dish rack, stainless",
-    ),
-    "footwear": (
-        "Leather sneaker, white, size 42", "Leather sneaker, white, size 38", "Chelsea boot, brown, size 43",
-        "Canvas espadrille, navy, size 40", "Running shoe, grey, size 44", "Leather sandal, tan, size 39",
-        "Felt slipper, size 41", "Suede loafer, size 42", "Rain boot, black, size 40",
-        "Memory-foam insole, one size",
-    ),
-}
-# fmt: on
-
-#: What runs short first in each trade (the reason a supplier gives for a slip).
-MATERIAL_REASONS: dict[str, str] = {
-    "apparel": "Fabric delivery from the mill is late",
-    "home": "Yarn shortage at our spinner",
-    "hardware": "Steel wire rod delivery delayed",
-    "electronics": "Chip shortage: waiting for controller ICs",
-    "house": "Resin shortage at our supplier",
-    "footwear": "Leather hides held at customs",
-}
-BREAKDOWN_REASONS = (
-    "Machine breakdown on line 2",
-    "Mould repair after a crack was found",
-    "Compressor failure, line stopped",
-)
-FURTHER_SLIP_REASONS = (
-    "Customs hold on raw material",
-    "Power rationing in the industrial zone",
-    "Key operators on sick leave",
-    "Quality hold: one batch being reworked",
-)
-SLOW_REASONS = ("Output below plan: new operators still training", "Running one shift instead of two")
-DAY_NOTES = (
-    "Line changeover in the morning",
-    "Inline QC passed",
-    "Short day: staff meeting",
-    "Waiting for packaging material, will catch up tomorrow",
-    "Night shift added",
-    "Power cut in the afternoon",
-    "Audit visit by customer QA",
-)
-REJECT_NOTES = (
-    "Rejects at final inspection, reworking where possible",
-    "Colour mismatch on part of the batch",
-    "Dimensional defects found at QC",
-)
-# fmt: off
-CUSTOMERS = (
-    "Hartmann Outdoor GmbH", "Northwind Traders", "Lisa Moreau", "Casa Bella Interiors", "Tom Fischer",
-    "Blue Harbour Hotels", "Anna Kowalska", "Greenfield School District", "Marco Bianchi", "Urban Nest Ltd",
-    "Sakura Home Store", "Jean Dupont", "Alpine Lodge Resort", "Fatima El-Amin", "Brightside Clinics",
-    "Oliver Grant", "Nordic Living AB", "Carmen Ortega", "Riverside Hardware Co-op", "Hannah Schmidt",
-    "Pacific Fitness Centers", "Kenji Watanabe", "The Linen Cupboard", "Sven Larsen", "Metro Office Supply",
-    "Aisha Patel", "Harbour View B&B", "Lucas Martin", "Evergreen Garden Centre", "Sofia Almeida",
-)
-# fmt: on
 
 
 # ---------------------------------------------------------------------------- public API
@@ -386,10 +265,6 @@ class _Line:
 
 def _days(n: int | np.integer) -> np.timedelta64:
     return np.timedelta64(int(n), "D")
-
-
-def _to_date(day: np.datetime64) -> dt.date | None:
-    return None if np.isnat(day) else day.astype(object)
 
 
 class _WorldBuilder:
@@ -944,7 +819,7 @@ class _WorldBuilder:
                 "quantity": quantity[order],
                 "order_date": ordered[order].astype(object),
                 "priority": priority[order].astype(np.int64),
-                "communicated_date": [_to_date(d) for d in communicated[order]],
+                "communicated_date": [to_date(d) for d in communicated[order]],
             }
         )
         items = items.assign(on_hand=on_hand.reindex(items["sku"]).to_numpy().astype(np.int64))
@@ -961,9 +836,9 @@ class _WorldBuilder:
                 "supplier_code": [ln.supplier.code for ln in ordered],
                 "sku": [ln.sku for ln in ordered],
                 "quantity": [ln.quantity for ln in ordered],
-                "order_date": [_to_date(ln.order_date) for ln in ordered],
-                "need_by_date": [_to_date(ln.need_by) for ln in ordered],
-                "promised_date": [_to_date(ln.promised) for ln in ordered],
+                "order_date": [to_date(ln.order_date) for ln in ordered],
+                "need_by_date": [to_date(ln.need_by) for ln in ordered],
+                "promised_date": [to_date(ln.promised) for ln in ordered],
                 "transit_days": pd.array([ln.transit_override for ln in ordered], dtype="Int64"),
             }
         )
@@ -981,9 +856,9 @@ class _WorldBuilder:
                     {
                         "po_number": [ln.po_number for ln in having],
                         "line": [ln.line_no for ln in having],
-                        "start_date": [_to_date(ln.revisions[k][0]) for ln in having],
+                        "start_date": [to_date(ln.revisions[k][0]) for ln in having],
                         "daily_output": [int(ln.revisions[k][1]) for ln in having],
-                        "estimated_end_date": [_to_date(ln.revisions[k][2]) for ln in having],
+                        "estimated_end_date": [to_date(ln.revisions[k][2]) for ln in having],
                         "reason": [ln.revisions[k][3] for ln in having],
                     },
                     columns=SCHEDULE_COLUMNS,
@@ -1010,7 +885,7 @@ class _WorldBuilder:
 
     def _receipts_frame(self, lines: list[_Line]) -> pd.DataFrame:
         rows = [
-            (ln.po_number, ln.line_no, _to_date(day), qty, rej)
+            (ln.po_number, ln.line_no, to_date(day), qty, rej)
             for ln in sorted(lines, key=lambda ln: (ln.po_number, ln.line_no))
             for day, qty, rej in ln.receipts
         ]

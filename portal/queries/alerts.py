@@ -7,10 +7,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, String, case, cast, func, literal, select
+from sqlalchemy import Select, case, func, select
 
 from db.engine import Database
-from db.models import Alert, AlertComment, Backorder, BackorderAllocation, Item, PoLine, Supplier, User
+from db.models import (
+    Alert,
+    AlertComment,
+    Backorder,
+    BackorderAllocation,
+    Item,
+    PoLine,
+    Supplier,
+    User,
+    severity_rank,
+)
 from portal.core import problems as problem_rules
 from portal.core.domain import AlertStatus, BackorderStatus, Severity
 from portal.services.access import ALL_ROLES, Actor, service
@@ -36,9 +46,7 @@ INBOX_COLUMNS = [
 #: What the details query reads, in order (INBOX_COLUMNS less is_new, plus the problem's columns).
 _DETAIL_COLUMNS = [*INBOX_COLUMNS[:-1], "subject_key", "reopen_reason", "customer", "priority"]
 
-SEVERITY_ORDER = case(
-    (Alert.severity == Severity.CRITICAL, 2), (Alert.severity == Severity.WARNING, 1), else_=0
-)
+SEVERITY_ORDER = severity_rank(Alert.severity)
 
 
 @dataclass(frozen=True)
@@ -111,9 +119,7 @@ def _details(ids: list[int]) -> Select[Any]:
         .group_by(AlertComment.alert_id)
         .subquery()
     )
-    label = case(
-        (PoLine.id.is_not(None), PoLine.po_number + literal("/") + cast(PoLine.line, String)), else_=None
-    )
+    label = case((PoLine.id.is_not(None), PoLine.label), else_=None)
     return (
         select(
             Alert.id,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, String, case, cast, func, literal, or_, select
+from sqlalchemy import Select, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from db.engine import Database
@@ -202,7 +202,7 @@ def _allocations(session: Session, backorder_ids: list[int]) -> pd.DataFrame:
     if not backorder_ids:
         return pd.DataFrame(columns=columns)
     label = case(
-        (PoLine.id.is_not(None), PoLine.po_number + literal("/") + cast(PoLine.line, String)),
+        (PoLine.id.is_not(None), PoLine.label),
         else_=literal("on hand"),
     )
     stmt = (

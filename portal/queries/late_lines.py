@@ -30,6 +30,7 @@ from db.models import (
     PoLine,
     ProductionSchedule,
     Supplier,
+    severity_rank,
 )
 from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, BackorderStatus, PermissionDenied, Severity
 from portal.queries.lines import BACKORDER_COLUMNS
@@ -63,10 +64,7 @@ FIND_LIMIT = 50
 #: Columns read for the page's lines only, once the page is known.
 _PER_PAGE = ("estimated_end_date", "backorders_waiting", "backorder_qty", "open_alerts", "worst_severity")
 
-_SEVERITY_RANK = case(
-    (Alert.severity == Severity.CRITICAL, 2), (Alert.severity == Severity.WARNING, 1), else_=0
-)
-_SEVERITY_NAMES = {2: "critical", 1: "warning", 0: "info"}
+_SEVERITY_RANK = severity_rank(Alert.severity)
 _LABEL = (PoLine.po_number + literal("/") + cast(PoLine.line, String)).label("label")
 
 
@@ -247,7 +245,7 @@ def late_lines(
     for col in ("estimated_end_date", "backorders_waiting", "backorder_qty", "open_alerts", "worst"):
         frame[col] = found[col].to_numpy() if col in found else None
     frame["worst_severity"] = frame.pop("worst").map(
-        lambda v: _SEVERITY_NAMES.get(int(v)) if pd.notna(v) else None
+        lambda v: Severity.from_rank(int(v)).value if pd.notna(v) else None
     )
     frame = frame[LATE_LINE_COLUMNS]
     counts = {"late": int(late), "at_risk": int(total) - int(late)}

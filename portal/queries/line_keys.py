@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pandas as pd
-from sqlalchemy import String, cast, literal, select
+from sqlalchemy import select
 
 from db.engine import Database
 from db.models import PoLine
@@ -37,7 +37,7 @@ def current_plans(db: Database, actor: Actor, line_ids: Sequence[int]) -> pd.Dat
     sched = current_schedule_subquery(ids)
     stmt = select(
         sched.c.po_line_id,
-        (PoLine.po_number + literal("/") + cast(PoLine.line, String)).label("label"),
+        PoLine.label,
         sched.c.revision,
         sched.c.start_date,
         sched.c.daily_output,

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, String, and_, case, cast, func, literal, select
+from sqlalchemy import Select, String, and_, cast, func, literal, select
 from sqlalchemy.orm import aliased
 
 from db.engine import Database
@@ -24,6 +24,7 @@ from db.models import (
     ProductionSchedule,
     Supplier,
     SupplierClosure,
+    severity_rank,
 )
 from portal.core.calendar import WorkCalendar
 from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, BackorderStatus, LineStatus, Severity
@@ -60,9 +61,7 @@ OPEN_LINE_COLUMNS = [
 #: Customer backorders counting on a line: staff only (they name customers' orders, not the supplier's).
 BACKORDER_COLUMNS = ("backorders_waiting", "backorder_qty")
 
-_SEVERITY_RANK = case(
-    (Alert.severity == Severity.CRITICAL, 2), (Alert.severity == Severity.WARNING, 1), else_=0
-)
+_SEVERITY_RANK = severity_rank(Alert.severity)
 
 
 def current_schedule_subquery(line_ids: Sequence[int] | None = None) -> Any:
@@ -184,9 +183,6 @@ def _details_stmt(line_ids: Sequence[int], *, backorders: bool = True) -> Select
     return stmt.outerjoin(waiting, waiting.c.po_line_id == PoLine.id) if backorders else stmt
 
 
-_SEVERITY_NAMES = {2: "critical", 1: "warning", 0: "info"}
-
-
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     for col in (
         "need_by_date",
@@ -200,7 +196,7 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
         frame[col] = pd.to_datetime(frame[col])
     frame["status"] = frame["status"].map(lambda v: getattr(v, "value", v))
     frame["worst_severity"] = frame["worst_severity"].map(
-        lambda v: _SEVERITY_NAMES.get(v) if pd.notna(v) else None
+        lambda v: Severity.from_rank(v).value if pd.notna(v) else None
     )
     for col in ("produced", "remaining", "days_late_p50", "days_late_p90"):
         frame[col] = frame[col].astype("Int64")

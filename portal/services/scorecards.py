@@ -20,7 +20,7 @@ from db.engine import Database
 from db.models import ScorecardSnapshot
 from portal.core import scorecard as sc
 from portal.core.domain import Role
-from portal.queries.scorecards import load_scorecard_data, watermarks
+from portal.queries.scorecard_data import load_scorecard_data, watermarks
 from portal.services import audit
 from portal.services.access import Actor, service
 

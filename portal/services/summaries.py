@@ -19,22 +19,23 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Select, delete, func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from db.bulk import bulk_insert
 from db.engine import Database
-from db.frames import read_frame
+from db.frames import read_frame, read_frame_for_ids
 from db.models import LineProductionSummary, PoLine, ProductionReport, SupplierDailyOutput, utcnow
 from portal.core import summaries as core
+from portal.core.batching import id_chunks
+from portal.core.calendar import to_date
 from portal.core.domain import Role
 from portal.core.settings import Settings
 from portal.services import audit
 from portal.services.access import Actor, service
 
-CHUNK = 5000
 _S = LineProductionSummary
 _STORED = [
     _S.po_line_id,
@@ -53,23 +54,9 @@ _STORED = [
 _DATES = ("first_report_date", "last_report_date", "completed_on")
 
 
-def _chunks(ids: Collection[int]) -> list[list[int]]:
-    ordered = sorted({int(i) for i in ids})
-    return [ordered[i : i + CHUNK] for i in range(0, len(ordered), CHUNK)]
-
-
-def _read(
-    session: Session, stmt: Select, column, ids: Collection[int] | None, cols: list[str]
-) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    if ids is None:
-        return read_frame(session, stmt, cols)
-    frames = [read_frame(session, stmt.where(column.in_(chunk)), cols) for chunk in _chunks(ids)]
-    return pd.concat(frames, ignore_index=True) if frames else read_frame(session, stmt.where(False), cols)
-
-
 def load_summaries(session: Session, line_ids: Collection[int] | None = None) -> pd.DataFrame:
     """Stored summaries (all, or of these lines) as SUMMARY_COLUMNS, dates as datetime64."""
-    frame = _read(session, select(*_STORED), _S.po_line_id, line_ids, list(core.SUMMARY_COLUMNS))
+    frame = read_frame_for_ids(session, select(*_STORED), _S.po_line_id, line_ids, list(core.SUMMARY_COLUMNS))
     for col in _DATES:
         frame[col] = pd.to_datetime(frame[col])
     return frame
@@ -80,15 +67,16 @@ def _quantities(session: Session, line_ids: Collection[int] | None, *, lock: boo
     if lock:
         # Summaries are read, changed and written back: writers of one line queue here (PostgreSQL).
         stmt = stmt.order_by(PoLine.id).with_for_update(key_share=True)
-    frame = _read(session, stmt, PoLine.id, line_ids, ["line_id", "quantity"])
+    frame = read_frame_for_ids(session, stmt, PoLine.id, line_ids, ["line_id", "quantity"])
     return pd.Series(
         frame["quantity"].to_numpy(dtype="int64"), index=frame["line_id"].to_numpy(dtype="int64")
     ).sort_index()
 
 
-def _current_reports(
+def current_reports(
     session: Session, line_ids: Collection[int] | None, as_of: dt.date | None = None
 ) -> pd.DataFrame:
+    """Current reports (one per line and day) of these lines (all when None), dated up to ``as_of``."""
     stmt = select(
         ProductionReport.po_line_id,
         ProductionReport.report_date,
@@ -98,7 +86,7 @@ def _current_reports(
     if as_of is not None:
         stmt = stmt.where(ProductionReport.report_date <= as_of)
     cols = ["line_id", "report_date", "good_qty", "rejected_qty"]
-    return _read(session, stmt, ProductionReport.po_line_id, line_ids, cols)
+    return read_frame_for_ids(session, stmt, ProductionReport.po_line_id, line_ids, cols)
 
 
 def summaries_from_reports(
@@ -111,7 +99,7 @@ def summaries_from_reports(
     """Summaries folded from the current reports (dated on or before ``as_of`` when given)."""
     if quantities is None:
         quantities = _quantities(session, line_ids)
-    reports = _current_reports(session, None if line_ids is None else list(quantities.index), as_of)
+    reports = current_reports(session, None if line_ids is None else list(quantities.index), as_of)
     return core.summarize_frame(reports, quantities, span)
 
 
@@ -123,7 +111,7 @@ def store_summaries(session: Session, summaries: pd.DataFrame, replace: Collecti
     if replace is None:
         session.execute(delete(_S))
     else:
-        for chunk in _chunks(replace):
+        for chunk in id_chunks(replace):
             session.execute(delete(_S).where(_S.po_line_id.in_(chunk)))
     rows = summaries[summaries["reported_days"] > 0]
     if rows.empty:
@@ -173,11 +161,11 @@ def refresh_after_reports(session: Session, posted: pd.DataFrame, span: int) -> 
         strict=True,
     ):
         rejected = 0 if rejected is None or pd.isna(rejected) else int(rejected)
-        by_line.setdefault(int(line_id), []).append((_day(day), int(good), rejected, bool(corrected)))  # type: ignore[arg-type]
+        by_line.setdefault(int(line_id), []).append((to_date(day), int(good), rejected, bool(corrected)))  # type: ignore[arg-type]
     line_ids = sorted(by_line)
     quantities: dict[int, int] = {}
     stored: dict[int, core.LineSummary] = {}
-    for chunk in _chunks(line_ids):
+    for chunk in id_chunks(line_ids):
         # Summaries are read, changed and written back: writers of one line queue here (PostgreSQL).
         locked = session.execute(
             select(PoLine.id, PoLine.quantity)
@@ -227,7 +215,7 @@ def add_daily_output(session: Session, changes: pd.DataFrame) -> None:
         return
     totals = changes.groupby(["supplier_id", "report_date"], as_index=False)["good_qty"].sum()
     rows = [
-        {"supplier_id": int(s), "report_date": _day(d), "good_qty": int(g)}
+        {"supplier_id": int(s), "report_date": to_date(d), "good_qty": int(g)}
         for s, d, g in totals.itertuples(index=False, name=None)
     ]
     table = SupplierDailyOutput.__table__
@@ -285,17 +273,6 @@ def verify_daily_outputs(session: Session) -> pd.DataFrame:
     )
 
 
-def _day(value: object) -> dt.date | None:
-    # pd.NaT is a datetime instance: test it before asking for .date().
-    if value is None or value is pd.NaT or (not isinstance(value, dt.date) and pd.isna(value)):
-        return None
-    if isinstance(value, dt.datetime | pd.Timestamp):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return pd.Timestamp(value).date()  # type: ignore[arg-type]
-
-
 def verify_summaries(session: Session, span: int, line_ids: Collection[int] | None = None) -> pd.DataFrame:
     """Lines whose stored summary disagrees with their reports: line_id, label, problem (one row each)."""
     expected = summaries_from_reports(session, line_ids, span)
@@ -303,14 +280,14 @@ def verify_summaries(session: Session, span: int, line_ids: Collection[int] | No
     found = core.differences(stored, expected)
     if found.empty:
         return found.assign(label=pd.Series(dtype=object))[["line_id", "label", "problem"]]
-    labels = _read(
+    labels = read_frame_for_ids(
         session,
-        select(PoLine.id, PoLine.po_number, PoLine.line),
+        select(PoLine.id, PoLine.label),
         PoLine.id,
         found["line_id"].tolist(),
-        ["line_id", "po_number", "line"],
+        ["line_id", "label"],
     )
-    label = (labels["po_number"].astype(str) + "/" + labels["line"].astype(str)).set_axis(labels["line_id"])
+    label = labels["label"].set_axis(labels["line_id"])
     found["label"] = label.reindex(found["line_id"]).to_numpy()
     return found[["line_id", "label", "problem"]]
 

@@ -735,8 +735,8 @@ MATRIX: dict[str, Row] = {
         lambda c, a, r: assert_equal(list(zip(r["label"], r["revision"], strict=True)), [("PO-1/1", 1)]),
     ),
     # --- planning and settings --------------------------------------------------------
-    "services.planning.sweep": Row(
-        lambda c, a: svc("services.planning.sweep")(c.db, a, AS_OF),
+    "services.planning.full_sweep.sweep": Row(
+        lambda c, a: svc("services.planning.full_sweep.sweep")(c.db, a, AS_OF),
         BUYER_ADMIN,
         lambda c, a, r: assert_equal((r.as_of, r.lines, r.backorders), (AS_OF, 3, 2)),
     ),
@@ -786,23 +786,25 @@ MATRIX: dict[str, Row] = {
         lambda c, a, r: assert_equal((r.code, r.end_month), ("ACME", "2026-03")),
     ),
     # --- notifications ----------------------------------------------------------------
-    "services.notifications.add_webhook": Row(
-        lambda c, a: svc("services.notifications.add_webhook")(
+    "services.notifications.webhooks.add_webhook": Row(
+        lambda c, a: svc("services.notifications.webhooks.add_webhook")(
             c.db, a, "Planning", "http://127.0.0.1:9/hook"
         ),
         ONLY_ADMIN,
         lambda c, a, r: assert_true(scalar(c, select(Webhook.active).where(Webhook.id == r)) is True),
     ),
-    "services.notifications.follow_choices": Row(
-        lambda c, a: svc("services.notifications.follow_choices")(c.db, a),
+    "queries.notifications.follow_choices": Row(
+        lambda c, a: svc("queries.notifications.follow_choices")(c.db, a),
         {"own": DENY, "other": DENY, "buyer": ALLOW, "manager": DENY, "admin": DENY},
         lambda c, a, r: assert_equal(
             (r[0], r[1]),
             ([(c.world.acme_id, "ACME · Acme Plastics"), (c.world.bolt_id, "BOLT · Bolt Works")], []),
         ),
     ),
-    "services.notifications.set_followed_suppliers": Row(
-        lambda c, a: svc("services.notifications.set_followed_suppliers")(c.db, a, [c.world.acme_id]),
+    "services.notifications.preferences.set_followed_suppliers": Row(
+        lambda c, a: svc("services.notifications.preferences.set_followed_suppliers")(
+            c.db, a, [c.world.acme_id]
+        ),
         {"own": DENY, "other": DENY, "buyer": ALLOW, "manager": DENY, "admin": DENY},
         lambda c, a, r: assert_equal(
             [
@@ -814,14 +816,14 @@ MATRIX: dict[str, Row] = {
             [c.world.acme_id],
         ),
     ),
-    "services.notifications.get_notify_settings": Row(
-        lambda c, a: svc("services.notifications.get_notify_settings")(c.db, a),
+    "queries.notifications.get_notify_settings": Row(
+        lambda c, a: svc("queries.notifications.get_notify_settings")(c.db, a),
         ONLY_ADMIN,
         lambda c, a, r: assert_true(r.values["smtp.host"] == "127.0.0.1" and r.email_enabled),
         setup=_smtp,
     ),
-    "services.notifications.update_notify_settings": Row(
-        lambda c, a: svc("services.notifications.update_notify_settings")(
+    "services.notifications.settings.update_notify_settings": Row(
+        lambda c, a: svc("services.notifications.settings.update_notify_settings")(
             c.db, a, {"smtp.host": "mail.example.com"}
         ),
         ONLY_ADMIN,
@@ -829,67 +831,67 @@ MATRIX: dict[str, Row] = {
             scalar(c, select(Setting.value).where(Setting.key == "smtp.host")), "mail.example.com"
         ),
     ),
-    "services.notifications.list_webhooks": Row(
-        lambda c, a: svc("services.notifications.list_webhooks")(c.db, a),
+    "queries.notifications.list_webhooks": Row(
+        lambda c, a: svc("queries.notifications.list_webhooks")(c.db, a),
         ONLY_ADMIN,
         lambda c, a, r: assert_equal(list(r["team"]), ["Planning"]),
         setup=_webhook,
     ),
-    "services.notifications.set_webhook_active": Row(
-        lambda c, a: svc("services.notifications.set_webhook_active")(c.db, a, c.prepared, False),
+    "services.notifications.webhooks.set_webhook_active": Row(
+        lambda c, a: svc("services.notifications.webhooks.set_webhook_active")(c.db, a, c.prepared, False),
         ONLY_ADMIN,
         lambda c, a, r: assert_true(
             scalar(c, select(Webhook.active).where(Webhook.id == c.prepared)) is False
         ),
         setup=_webhook,
     ),
-    "services.notifications.my_notifications": Row(
-        lambda c, a: svc("services.notifications.my_notifications")(c.db, a),
+    "queries.notifications.my_notifications": Row(
+        lambda c, a: svc("queries.notifications.my_notifications")(c.db, a),
         EVERYONE,
         # Each kind the caller's role receives, on (managers and admins receive none).
         lambda c, a, r: assert_equal(r.kinds, dict.fromkeys(my_kinds(a), True)),
     ),
-    "services.notifications.set_my_notification_preferences": Row(
-        lambda c, a: svc("services.notifications.set_my_notification_preferences")(
+    "services.notifications.preferences.set_my_notification_preferences": Row(
+        lambda c, a: svc("services.notifications.preferences.set_my_notification_preferences")(
             c.db, a, dict.fromkeys(my_kinds(a), False)
         ),
         EVERYONE,
         lambda c, a, r: assert_equal(
-            svc("services.notifications.my_notifications")(c.db, a).kinds, dict.fromkeys(my_kinds(a), False)
+            svc("queries.notifications.my_notifications")(c.db, a).kinds, dict.fromkeys(my_kinds(a), False)
         ),
     ),
-    "services.notifications.notification_counts": Row(
-        lambda c, a: svc("services.notifications.notification_counts")(c.db, a),
+    "queries.notifications.notification_counts": Row(
+        lambda c, a: svc("queries.notifications.notification_counts")(c.db, a),
         ONLY_ADMIN,
         lambda c, a, r: assert_equal(r["failed"], 1),
         setup=_failed_mail,
     ),
-    "services.notifications.notification_log": Row(
-        lambda c, a: svc("services.notifications.notification_log")(c.db, a),
+    "queries.notifications.notification_log": Row(
+        lambda c, a: svc("queries.notifications.notification_log")(c.db, a),
         ONLY_ADMIN,
         lambda c, a, r: assert_equal(
             list(zip(r["recipient"], r["status"], strict=True)), [("ops@example.com", "failed")]
         ),
         setup=_failed_mail,
     ),
-    "services.notifications.retry_notifications": Row(
-        lambda c, a: svc("services.notifications.retry_notifications")(
+    "services.notifications.admin.retry_notifications": Row(
+        lambda c, a: svc("services.notifications.admin.retry_notifications")(
             c.db, a, [c.prepared], transport=Mailbox(c.mail)
         ),
         ONLY_ADMIN,
         lambda c, a, r: assert_true(len(c.mail) == 1 and c.mail[0].startswith("ops@example.com")),
         setup=_failed_mail,
     ),
-    "services.notifications.send_test_email": Row(
-        lambda c, a: svc("services.notifications.send_test_email")(
+    "services.notifications.admin.send_test_email": Row(
+        lambda c, a: svc("services.notifications.admin.send_test_email")(
             c.db, a, "ops@example.com", transport=Mailbox(c.mail)
         ),
         ONLY_ADMIN,
         lambda c, a, r: assert_true(r.sent and len(c.mail) == 1),
         setup=_smtp,
     ),
-    "services.notifications.sweep_and_notify": Row(
-        lambda c, a: svc("services.notifications.sweep_and_notify")(
+    "services.notifications.job.sweep_and_notify": Row(
+        lambda c, a: svc("services.notifications.job.sweep_and_notify")(
             c.db, a, AS_OF, lock_wait=5, transport=Mailbox(c.mail)
         ),
         ONLY_ADMIN,

@@ -298,7 +298,7 @@ def test_a_post_kept_waiting_too_long_by_a_sweep_is_refused_and_writes_nothing(
     db = postgres_db
     world = small_world(db)
     line_id = world.line_ids["PO-1/2"]
-    monkeypatch.setattr(planning, "PLANNING_LOCK_WAIT_SECONDS", 0.5)
+    monkeypatch.setattr(planning.lock, "PLANNING_LOCK_WAIT_SECONDS", 0.5)
 
     def reports() -> int:
         with db.read() as session:

@@ -28,7 +28,9 @@ def test_the_plain_rule_and_the_duckdb_reference_give_the_same_forecasts(sqlite_
         supplier_ids = np.array(session.scalars(select(Supplier.id)).all())
         lines = planning.load_open_lines(session, as_of=AS_OF)
         # The sweep's own loaders and forecast, without supplier statistics: the plain rule.
-        plain = planning._forecast(session, lines, calendars, AS_OF, Settings(), stats=None)
+        plain = planning.pipeline.forecast_open_lines(
+            session, lines, calendars, AS_OF, Settings(), stats=None
+        )
         stored = plain[
             [
                 "line_id",

@@ -28,6 +28,7 @@ from portal.services import locks, planning, scheduler
 from portal.services import notifications as notify
 from portal.services.access import Actor
 from portal.services.locks import LockBusy, job_lock
+from portal.services.notifications import plan as notify_plan
 from portal.services.users import create_user
 from tests.builders import SmallWorld, actor_of, small_world
 from tests.local_servers import HookReceiver, Mailbox, smtp_server, webhook_server
@@ -511,7 +512,7 @@ def test_a_planning_error_is_reported_and_the_sweep_is_kept(
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("template exploded")
 
-    monkeypatch.setattr(notify, "plan_notifications", broken)
+    monkeypatch.setattr(notify_plan, "plan_notifications", broken)
 
     result = run(sqlite_db)
 

@@ -19,7 +19,8 @@ import pytest
 from db.engine import open_database
 from portal.core import scorecard as sc
 from portal.demo.load import load_scms
-from portal.queries.scorecards import load_scorecard_data, scorecard_export
+from portal.queries.scorecard_data import load_scorecard_data
+from portal.queries.scorecards import scorecard_export
 from portal.services.access import Actor
 
 SCMS = Path(__file__).parents[3] / "shared" / "data" / "scms_delivery_history.csv"

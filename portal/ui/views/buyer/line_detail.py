@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from portal.core import vocabulary
-from portal.core.domain import PortalError
+from portal.core.domain import PortalError, Severity
 from portal.core.parsing import parse_whole_number
 from portal.i18n import _, format_date, format_number, format_percent, ngettext
 from portal.queries.late_lines import find_lines
@@ -143,7 +143,7 @@ with tabs[0]:
     # Live alerts first, worst first; resolved ones after, as history.
     ordered = alerts.assign(
         resolved=alerts["status"] == "resolved",
-        rank=alerts["severity"].map({"critical": 0, "warning": 1, "info": 2}),
+        rank=-alerts["severity"].map(Severity.ranks()),
     ).sort_values(["resolved", "rank", "first_seen"], ascending=[True, True, False])
     for alert in ordered.itertuples(index=False):
         with st.container(border=True):

@@ -1,0 +1,151 @@
+"""The loaders' frames made uniform for the events: typed columns, dates as days, nothing after as_of."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from portal.core.domain import LineStatus
+from portal.core.scorecard.months import to_dates
+
+
+def _days_col(values: np.ndarray) -> pd.Series:
+    """datetime64[D] values as a frame column (pandas keeps dates at second resolution)."""
+    return pd.Series(np.asarray(values, dtype="datetime64[D]").astype("datetime64[s]"))
+
+
+def _empty(columns: Sequence[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
+
+
+def _prepare_lines(lines: pd.DataFrame) -> pd.DataFrame:
+    lines = lines.reset_index(drop=True)
+    out = pd.DataFrame(
+        {
+            "line_id": pd.to_numeric(lines["line_id"]).astype("int64"),
+            "supplier_id": pd.to_numeric(lines["supplier_id"]).astype("int64"),
+            "quantity": pd.to_numeric(lines["quantity"], errors="coerce").astype("float64"),
+            "status": lines["status"].astype(str).str.lower().str.replace("linestatus.", "", regex=False)
+            if "status" in lines.columns
+            else LineStatus.OPEN.value,
+        }
+    )
+    # Due on the promised date, else the need-by date (history.due_dates, tolerant of unreadable dates).
+    promised = to_dates(lines["promised_date"]) if "promised_date" in lines.columns else None
+    due = to_dates(lines["need_by_date"])
+    if promised is not None:
+        due = np.where(np.isnat(promised), due, promised)
+    out["due_date"] = _days_col(due)
+    return out.drop_duplicates("line_id").reset_index(drop=True)
+
+
+def _prepare_receipts(receipts: pd.DataFrame, lines: pd.DataFrame, today: np.datetime64) -> pd.DataFrame:
+    """Receipts of known lines with a known date on or before as_of (undated receipts fit no period)."""
+    if receipts.empty:
+        return pd.DataFrame(
+            {
+                "po_line_id": pd.Series(dtype="int64"),
+                "received_date": pd.Series(dtype="datetime64[s]"),
+                "quantity": pd.Series(dtype="float64"),
+                "rejected_qty": pd.Series(dtype="float64"),
+            }
+        )
+    day = to_dates(receipts["received_date"])
+    out = pd.DataFrame(
+        {
+            "po_line_id": pd.to_numeric(receipts["po_line_id"]).astype("int64").to_numpy(),
+            "received_date": _days_col(day),
+            "quantity": pd.to_numeric(receipts["quantity"], errors="coerce")
+            .fillna(0)
+            .astype("float64")
+            .to_numpy(),
+            "rejected_qty": pd.to_numeric(receipts["rejected_qty"], errors="coerce")
+            .fillna(0)
+            .astype("float64")
+            .to_numpy(),
+        }
+    )
+    keep = ~np.isnat(day) & (day <= today) & out["po_line_id"].isin(lines["line_id"]).to_numpy()
+    return out[keep].reset_index(drop=True)
+
+
+def _posting_days(frame: pd.DataFrame) -> np.ndarray:
+    """The day each row was posted (its created_at, as the caller gives it: reports in the supplier's
+    local time); unknown (NaT) when the column is absent."""
+    if "created_at" in frame.columns:
+        return to_dates(frame["created_at"])
+    return np.full(len(frame), np.datetime64("NaT", "D"))
+
+
+def _schedule_revisions(schedules: pd.DataFrame, lines: pd.DataFrame, today: np.datetime64) -> pd.DataFrame:
+    """Usable revisions of known lines, posted on or before as_of (unknown posting times kept)."""
+    if schedules.empty:
+        return pd.DataFrame(
+            {
+                "line_id": pd.Series(dtype="int64"),
+                "revision": pd.Series(dtype="int64"),
+                "start_date": pd.Series(dtype="datetime64[s]"),
+                "daily_output": pd.Series(dtype="float64"),
+                "estimated_end_date": pd.Series(dtype="datetime64[s]"),
+                "posted": pd.Series(dtype="datetime64[s]"),
+            }
+        )
+    posted = _posting_days(schedules)
+    out = pd.DataFrame(
+        {
+            "line_id": pd.to_numeric(schedules["line_id"]).astype("int64").to_numpy(),
+            "revision": pd.to_numeric(schedules["revision"]).astype("int64").to_numpy(),
+            "start_date": _days_col(to_dates(schedules["start_date"])),
+            "daily_output": pd.to_numeric(schedules["daily_output"], errors="coerce")
+            .astype("float64")
+            .to_numpy(),
+            "estimated_end_date": _days_col(to_dates(schedules["estimated_end_date"])),
+            "posted": _days_col(posted),
+        }
+    )
+    keep = (np.isnat(posted) | (posted <= today)) & out["line_id"].isin(lines["line_id"]).to_numpy()
+    return out[keep].sort_values(["line_id", "revision"], kind="stable").reset_index(drop=True)
+
+
+def _prepare_reports(reports: pd.DataFrame, lines: pd.DataFrame, today: np.datetime64) -> pd.DataFrame:
+    """Every report revision of known lines dated on or before as_of, with its posting date."""
+    if reports.empty:
+        return pd.DataFrame(
+            {
+                "line_id": pd.Series(dtype="int64"),
+                "report_date": pd.Series(dtype="datetime64[s]"),
+                "good_qty": pd.Series(dtype="float64"),
+                "rejected_qty": pd.Series(dtype="float64"),
+                "is_current": pd.Series(dtype="bool"),
+                "posted": pd.Series(dtype="datetime64[s]"),
+            }
+        )
+    day = to_dates(reports["report_date"])
+    posted = _posting_days(reports)
+    current = (
+        reports["is_current"].astype(bool).to_numpy()
+        if "is_current" in reports.columns
+        else np.ones(len(reports), dtype=bool)
+    )
+    out = pd.DataFrame(
+        {
+            "line_id": pd.to_numeric(reports["line_id"]).astype("int64").to_numpy(),
+            "report_date": _days_col(day),
+            "good_qty": pd.to_numeric(reports["good_qty"], errors="coerce")
+            .fillna(0)
+            .astype("float64")
+            .to_numpy(),
+            "rejected_qty": pd.to_numeric(reports.get("rejected_qty", 0), errors="coerce")
+            .fillna(0)
+            .astype("float64")
+            .to_numpy()
+            if "rejected_qty" in reports.columns
+            else 0.0,
+            "is_current": current,
+            "posted": _days_col(posted),
+        }
+    )
+    keep = ~np.isnat(day) & (day <= today) & out["line_id"].isin(lines["line_id"]).to_numpy()
+    return out[keep].reset_index(drop=True)

@@ -1,0 +1,345 @@
+"""Scorecard inputs: one query per table for a set of suppliers, with the core's events over them, and
+the stored monthly totals (the snapshot) that the ranking sums when they are still current."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import Session
+
+from db.frames import read_frame
+from db.models import (
+    Item,
+    LineForecast,
+    PoLine,
+    PoLineChange,
+    ProductionReport,
+    ProductionSchedule,
+    Receipt,
+    ScorecardSnapshot,
+    ScorecardTotal,
+    Supplier,
+    SupplierClosure,
+)
+from portal.core import scorecard as sc
+from portal.core.calendar import CalendarSet, holiday_years_for, to_date
+from portal.core.domain import OPEN_LINE_STATUSES, LineStatus
+from portal.core.settings import Settings
+from portal.core.timezones import local_dates
+from portal.services.settings import load_settings
+
+
+@dataclass(frozen=True, eq=False)
+class Loaded:
+    """Inputs read for a set of suppliers, and the core's events over them."""
+
+    suppliers: pd.DataFrame  # supplier_id, code, name
+    lines: pd.DataFrame  # line_id, supplier_id, label, sku, quantity, need_by_date, promised_date, status
+    events: sc.ScorecardEvents
+    settings: Settings
+
+
+def read_dated_frame(session: Session, stmt: Select[Any], columns: list[str]) -> pd.DataFrame:
+    """Raw rows (millions of reports at scale: no Row objects), date and time columns converted."""
+    dates = [c for c in columns if c.endswith("_date") or c == "created_at"]
+    return read_frame(session, stmt, columns, dates=dates)
+
+
+def load_scorecard_data(session: Session, supplier_ids: Collection[int] | None, today: dt.date) -> Loaded:
+    """The inputs of these suppliers (all when None), one query per table, and their events (unscoped)."""
+    settings = load_settings(session)
+    ids = sorted({int(s) for s in supplier_ids}) if supplier_ids is not None else None
+
+    def scoped(stmt: Select[Any], column: Any) -> Select[Any]:
+        return stmt if ids is None else stmt.where(column.in_(ids))
+
+    line_ids = scoped(select(PoLine.id), PoLine.supplier_id)
+
+    def by_line(stmt: Select[Any], column: Any) -> Select[Any]:
+        return stmt if ids is None else stmt.where(column.in_(line_ids))
+
+    suppliers = read_dated_frame(
+        session,
+        scoped(
+            select(
+                Supplier.id,
+                Supplier.code,
+                Supplier.name,
+                Supplier.country,
+                Supplier.working_weekdays,
+                Supplier.timezone,
+            ),
+            Supplier.id,
+        ).order_by(Supplier.code),
+        ["supplier_id", "code", "name", "country", "working_weekdays", "timezone"],
+    )
+    closures = read_dated_frame(
+        session,
+        scoped(
+            select(SupplierClosure.supplier_id, SupplierClosure.closure_date), SupplierClosure.supplier_id
+        ),
+        ["supplier_id", "closure_date"],
+    )
+    lines = read_dated_frame(
+        session,
+        scoped(
+            select(
+                PoLine.id,
+                PoLine.supplier_id,
+                PoLine.po_number,
+                PoLine.line,
+                Item.sku,
+                PoLine.quantity,
+                PoLine.need_by_date,
+                PoLine.promised_date,
+                PoLine.status,
+            ).join(Item, Item.id == PoLine.item_id),
+            PoLine.supplier_id,
+        ),
+        [
+            "line_id",
+            "supplier_id",
+            "po_number",
+            "line",
+            "sku",
+            "quantity",
+            "need_by_date",
+            "promised_date",
+            "status",
+        ],
+    )
+    lines["status"] = lines["status"].map(lambda v: getattr(v, "value", v)).astype(object)
+    lines["label"] = lines["po_number"].astype(str) + "/" + lines["line"].astype(str)
+    receipts = read_dated_frame(
+        session,
+        by_line(
+            select(Receipt.po_line_id, Receipt.received_date, Receipt.quantity, Receipt.rejected_qty),
+            Receipt.po_line_id,
+        ),
+        ["po_line_id", "received_date", "quantity", "rejected_qty"],
+    )
+    schedules = read_dated_frame(
+        session,
+        by_line(
+            select(
+                ProductionSchedule.po_line_id,
+                ProductionSchedule.revision,
+                ProductionSchedule.start_date,
+                ProductionSchedule.daily_output,
+                ProductionSchedule.estimated_end_date,
+                ProductionSchedule.created_at,
+            ),
+            ProductionSchedule.po_line_id,
+        ),
+        ["line_id", "revision", "start_date", "daily_output", "estimated_end_date", "created_at"],
+    )
+    reports = read_dated_frame(
+        session,
+        by_line(
+            select(
+                ProductionReport.po_line_id,
+                ProductionReport.report_date,
+                ProductionReport.good_qty,
+                ProductionReport.rejected_qty,
+                ProductionReport.created_at,
+                ProductionReport.is_current,
+            ),
+            ProductionReport.po_line_id,
+        ),
+        ["line_id", "report_date", "good_qty", "rejected_qty", "created_at", "is_current"],
+    )
+    # Responsiveness judges a report by the supplier's local day it was posted on (its time zone).
+    zones = lines[["line_id", "supplier_id"]].merge(suppliers[["supplier_id", "timezone"]], how="left")
+    zone_of_line = zones.set_index("line_id")["timezone"]
+    reports["created_at"] = local_dates(
+        reports["created_at"],
+        pd.Series(zone_of_line.reindex(reports["line_id"]).to_numpy(), index=reports.index),
+    )
+    # Public holidays for every year the working-day arithmetic touches (reports and schedules).
+    years = holiday_years_for(
+        sc.to_dates(reports["report_date"]),
+        sc.to_dates(schedules["start_date"]),
+        sc.to_dates(schedules["estimated_end_date"]),
+        np.array([today], dtype="datetime64[D]"),
+    )
+    calendars = CalendarSet.from_frames(suppliers, closures, years=years)
+    events = sc.scorecard_events(lines, receipts, schedules, reports, calendars, settings, today)
+    return Loaded(suppliers[["supplier_id", "code", "name"]], lines, events, settings)
+
+
+def _usable_snapshot(session: Session, settings: Settings, today: dt.date) -> ScorecardSnapshot | None:
+    """The stored snapshot, if it counted up to ``today`` with the settings of now (and its watermarks)."""
+    snapshot = session.scalar(select(ScorecardSnapshot).order_by(ScorecardSnapshot.id.desc()).limit(1))
+    if (
+        snapshot is None
+        or snapshot.as_of != today
+        or snapshot.watermarks is None
+        or snapshot.on_time_tolerance_days != settings.on_time_tolerance_days
+        or snapshot.in_full_threshold != settings.in_full_threshold
+    ):
+        return None
+    return snapshot
+
+
+#: The tables whose rows the totals count, with the column naming each row's line (None: a supplier's).
+_WATERMARKED: dict[str, tuple[Any, Any]] = {
+    "po_lines": (PoLine.id, PoLine.id),
+    "po_line_changes": (PoLineChange.id, PoLineChange.po_line_id),
+    "receipts": (Receipt.id, Receipt.po_line_id),
+    "production_schedules": (ProductionSchedule.id, ProductionSchedule.po_line_id),
+    "production_reports": (ProductionReport.id, ProductionReport.po_line_id),
+    "supplier_closures": (SupplierClosure.id, None),
+}
+
+
+def watermarks(session: Session) -> dict[str, int]:
+    """The highest id of each table the totals read (primary-key lookups: cheap at any scale)."""
+    return {
+        name: int(session.scalar(select(func.max(column))) or 0) for name, (column, _) in _WATERMARKED.items()
+    }
+
+
+def changed_suppliers(session: Session, marks: dict[str, int]) -> set[int]:
+    """Suppliers with a line, receipt, schedule, report, change or closure written after ``marks``."""
+    found: set[int] = set()
+    for name, (id_column, line_column) in _WATERMARKED.items():
+        newer = id_column > int(marks.get(name, 0))
+        if line_column is None:
+            stmt = select(SupplierClosure.supplier_id).where(newer).distinct()
+        else:
+            stmt = (
+                select(PoLine.supplier_id).where(PoLine.id.in_(select(line_column).where(newer))).distinct()
+            )
+        found.update(int(s) for s in session.scalars(stmt))
+    return found
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The additive monthly totals every scorecard view reads, exact as of a day."""
+
+    monthly: pd.DataFrame  # (supplier_id, month) -> sc.TOTALS
+    lines: pd.Series  # (supplier_id, end_month) -> distinct lines of the 12 months ending then
+    snapshot: ScorecardSnapshot | None  # the stored snapshot they came from, if any
+    live_suppliers: int  # how many suppliers were computed live (changed since the snapshot)
+
+
+def current_totals(
+    session: Session,
+    supplier_ids: Collection[int] | None,
+    months: list[int],
+    today: dt.date,
+    settings: Settings,
+) -> Totals:
+    """The totals of these suppliers (None: all) for rolling windows ending in ``months``, as of ``today``.
+
+    One truth: the stored snapshot's totals when it counted up to today with today's settings,
+    except for the suppliers written to since (a receipt, report, schedule revision, line or
+    change order above its watermarks), whose totals are computed live the same way; without a
+    usable snapshot, everything live. Either way each number equals what computing every supplier
+    live today gives, so the ranking, the comparison, the scorecard and the export agree.
+    """
+    ids = None if supplier_ids is None else sorted({int(s) for s in supplier_ids})
+    snapshot = _usable_snapshot(session, settings, today)
+    first, last = sc.rolling_window(months[0])[0], months[-1]
+    if snapshot is None:
+        live_ids, stored = ids, None
+    else:
+        stale = changed_suppliers(session, snapshot.watermarks or {})
+        if ids is not None:
+            stale &= set(ids)
+        live_ids = sorted(stale)
+        stored = _stored_rows(session, snapshot.id, first, last, ids, exclude=stale)
+    frames = [] if stored is None else [stored]
+    if live_ids is None or live_ids:
+        loaded = load_scorecard_data(session, live_ids, today)
+        rows = sc.totals_snapshot(loaded.events)
+        frames.append(rows[(rows["month"] >= first) & (rows["month"] <= last)])
+    columns = ["supplier_id", "month", *sc.TOTALS, "window_lines"]
+    frame = (
+        pd.concat([f[columns] for f in frames], ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=columns)
+    )
+    frame[["supplier_id", "month", "window_lines"]] = frame[["supplier_id", "month", "window_lines"]].astype(
+        "int64"
+    )
+    frame[list(sc.TOTALS)] = frame[list(sc.TOTALS)].astype("float64")
+    monthly = frame.set_index(["supplier_id", "month"])[list(sc.TOTALS)]
+    ends = frame[frame["month"].isin(months)]
+    lines = ends.set_index(["supplier_id", "month"])["window_lines"].rename_axis(["supplier_id", "end_month"])
+    live = len(live_ids) if live_ids is not None else int(frame["supplier_id"].nunique())
+    return Totals(monthly, lines, snapshot, live)
+
+
+def _stored_rows(
+    session: Session,
+    snapshot_id: int,
+    first: int,
+    last: int,
+    supplier_ids: list[int] | None,
+    *,
+    exclude: Collection[int] = (),
+) -> pd.DataFrame:
+    """The snapshot's rows of months first..last (for these suppliers, but not those excluded)."""
+    columns = ["supplier_id", "month", *sc.TOTALS, "window_lines"]
+    stmt = select(*(getattr(ScorecardTotal, c) for c in columns)).where(
+        ScorecardTotal.snapshot_id == snapshot_id,
+        ScorecardTotal.month >= first,
+        ScorecardTotal.month <= last,
+    )
+    if supplier_ids is not None:
+        stmt = stmt.where(ScorecardTotal.supplier_id.in_(supplier_ids))
+    frame = read_frame(session, stmt, columns)
+    if len(exclude):
+        frame = frame[~frame["supplier_id"].astype("int64").isin(list(exclude))]
+    return frame
+
+
+def line_counts(session: Session, months: list[int] | None = None) -> pd.DataFrame:
+    """Per supplier: all, open and late lines now (open with forecast arrival p50 after need-by), and
+    the received lines with a receipt in the rolling window ending ``months[-1]`` (all time: None)."""
+    is_open = PoLine.status.in_([s.value for s in OPEN_LINE_STATUSES])
+    late = is_open & (func.coalesce(LineForecast.days_late_p50, 0) > 0)
+
+    def count(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    stmt = (
+        select(
+            PoLine.supplier_id,
+            func.count(PoLine.id),
+            count(is_open),
+            count(late),
+            count(PoLine.status == LineStatus.RECEIVED.value),
+        )
+        .outerjoin(LineForecast, LineForecast.po_line_id == PoLine.id)
+        .group_by(PoLine.supplier_id)
+    )
+    columns = ["supplier_id", "total_lines", "open_lines", "late_lines", "received_lines"]
+    counts = read_frame(session, stmt, columns).astype("int64").set_index("supplier_id")
+    if months is not None:
+        # Received follows the period shown: lines received in full with a receipt in the 12 months.
+        first = sc.month_first_day(np.array([sc.rolling_window(months[-1])[0]]))[0]
+        last = sc.month_last_day(np.array([months[-1]]))[0]
+        received = (
+            select(PoLine.supplier_id, func.count(func.distinct(Receipt.po_line_id)))
+            .join(PoLine, PoLine.id == Receipt.po_line_id)
+            .where(
+                PoLine.status == LineStatus.RECEIVED.value,
+                Receipt.received_date >= to_date(first),
+                Receipt.received_date <= to_date(last),
+            )
+            .group_by(PoLine.supplier_id)
+        )
+        in_window = read_frame(session, received, ["supplier_id", "received_lines"]).astype("int64")
+        counts["received_lines"] = in_window.set_index("supplier_id")["received_lines"].reindex(
+            counts.index, fill_value=0
+        )
+    return counts

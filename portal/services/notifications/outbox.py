@@ -1,0 +1,120 @@
+"""The outbox rows and the alerts they speak of: how an alert is named and linked in a message, which
+alerts a buyer would see, who opted out, and the dedup keys already written."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from db.models import Alert, Backorder, NotificationPreference, PoLine, Supplier, User
+from db.models import Notification as NotificationRow
+from portal.core import notifications as msg
+from portal.core.domain import AlertStatus
+from portal.core.notifications import PENDING, AlertItem
+
+CHUNK = 1000
+
+
+def alert_columns() -> tuple[Any, ...]:
+    """The columns :func:`alert_item` reads, by name (select them with :func:`with_subjects`)."""
+    return (
+        Alert.id.label("alert_id"),
+        Alert.rule,
+        Alert.severity,
+        Alert.message,
+        Alert.po_line_id.label("line_id"),
+        Supplier.code.label("supplier_code"),
+        PoLine.label.label("line_label"),
+        Backorder.order_ref,
+    )
+
+
+def with_subjects(stmt: Select[Any]) -> Select[Any]:
+    """Join the supplier, line and backorder an alert is about (each may be missing)."""
+    return (
+        stmt.outerjoin(Supplier, Supplier.id == Alert.supplier_id)
+        .outerjoin(PoLine, PoLine.id == Alert.po_line_id)
+        .outerjoin(Backorder, Backorder.id == Alert.backorder_id)
+    )
+
+
+def alert_item(row: Any, base_url: str, previous: str | None = None) -> AlertItem:
+    """An alert as a message names and links it: its line, its backorder, else its supplier."""
+    alert_id, supplier_code, order_ref = row.alert_id, row.supplier_code, row.order_ref
+    if row.line_id is not None:
+        subject, link = row.line_label, msg.line_link(base_url, int(row.line_id))
+    elif order_ref is not None:
+        subject, link = order_ref, msg.page_link(base_url, "backorders", order=order_ref)
+    else:
+        # Supplier alerts live in the alert inbox, the buyer's home page.
+        subject, link = supplier_code or f"alert {alert_id}", msg.page_link(base_url)
+    return AlertItem(
+        alert_id=int(alert_id),
+        rule=str(row.rule),
+        severity=getattr(row.severity, "value", str(row.severity)),
+        message=row.message,
+        subject=subject,
+        link=link,
+        supplier_code=supplier_code,
+        previous_severity=previous,
+    )
+
+
+def visible_open(as_of: dt.date) -> Any:
+    """Open and not snoozed past as_of: what a buyer would see in the inbox that day."""
+    return (Alert.status == AlertStatus.OPEN) & (
+        Alert.snoozed_until.is_(None) | (Alert.snoozed_until <= as_of)
+    )
+
+
+def opted_out(kind: str) -> Any:
+    return (
+        select(NotificationPreference.user_id)
+        .where(
+            NotificationPreference.user_id == User.id,
+            NotificationPreference.kind == kind,
+            NotificationPreference.enabled.is_(False),
+        )
+        .exists()
+    )
+
+
+def add_to_outbox(
+    session: Session,
+    *,
+    channel: str,
+    kind: str,
+    key: str,
+    recipient: str,
+    subject: str,
+    payload: dict,
+    now: dt.datetime,
+) -> NotificationRow:
+    row = NotificationRow(
+        channel=channel,
+        kind=kind,
+        dedup_key=key,
+        recipient=recipient,
+        subject=subject[:300],
+        payload=payload,
+        status=PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(row)
+    return row
+
+
+def existing_keys(session: Session, keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for i in range(0, len(keys), CHUNK):
+        found |= set(
+            session.scalars(
+                select(NotificationRow.dedup_key).where(NotificationRow.dedup_key.in_(keys[i : i + CHUNK]))
+            )
+        )
+    return found

@@ -1,0 +1,318 @@
+"""The planning engine's inputs: one query per table (never one per line), as DataFrames.
+
+Raw driver rows: dates as ISO text (SQLite) or date objects (PostgreSQL), enums as their values;
+every loader converts its date columns with pd.to_datetime."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import case, func, select, true
+from sqlalchemy.orm import Session
+
+from db.frames import read_frame, read_frame_for_ids
+from db.models import (
+    Alert,
+    LineForecast,
+    PoLine,
+    ProductionReport,
+    ProductionSchedule,
+    Receipt,
+    Supplier,
+    SupplierStats,
+)
+from portal.core import calibration, history
+from portal.core.batching import chunked
+from portal.core.domain import EVENT_RULES, OPEN_LINE_STATUSES, AlertStatus, LineStatus
+from portal.services.summaries import current_reports
+
+LINE_COLS = [
+    "line_id",
+    "po_number",
+    "line",
+    "supplier_id",
+    "supplier_code",
+    "item_id",
+    "quantity",
+    "status",
+    "order_date",
+    "need_by_date",
+    "promised_date",
+    "transit_days",
+]
+
+
+def load_open_lines(
+    session: Session,
+    line_ids: Collection[int] | None = None,
+    *,
+    supplier_ids: Collection[int] | None = None,
+    item_ids: Collection[int] | None = None,
+    as_of: dt.date | None = None,
+    in_full: float = 0.98,
+) -> pd.DataFrame:
+    """Open lines (optionally only these ids / suppliers / items) with effective transit days.
+
+    With ``as_of``: the lines open on that day. A line ordered later did not exist yet, and a
+    line received in full only after it (by ``in_full``, the admin's threshold) was still open.
+    """
+    stmt = select(
+        PoLine.id,
+        PoLine.po_number,
+        PoLine.line,
+        PoLine.supplier_id,
+        Supplier.code,
+        PoLine.item_id,
+        PoLine.quantity,
+        PoLine.status,
+        PoLine.order_date,
+        PoLine.need_by_date,
+        PoLine.promised_date,
+        func.coalesce(PoLine.transit_days, Supplier.transit_days),
+    ).join(Supplier, Supplier.id == PoLine.supplier_id)
+    # Imports refuse receipts dated in the future, so only a past-dated sweep can find lines
+    # received after its day: the hot path (a post, as of today) keeps the plain filter.
+    past = as_of is not None and as_of < dt.date.today()
+    if past:
+        received_later = select(Receipt.po_line_id).where(Receipt.received_date > as_of)
+        stmt = stmt.where(
+            PoLine.status.in_(OPEN_LINE_STATUSES)
+            | ((PoLine.status == LineStatus.RECEIVED) & PoLine.id.in_(received_later)),
+            PoLine.order_date.is_(None) | (PoLine.order_date <= as_of),
+        )
+    else:
+        stmt = stmt.where(PoLine.status.in_(OPEN_LINE_STATUSES))
+    if supplier_ids is not None:
+        frame = read_frame_for_ids(session, stmt, PoLine.supplier_id, supplier_ids, LINE_COLS)
+    elif item_ids is not None:
+        frame = read_frame_for_ids(session, stmt, PoLine.item_id, item_ids, LINE_COLS)
+    else:
+        frame = read_frame_for_ids(session, stmt, PoLine.id, line_ids, LINE_COLS)
+    frame["label"] = frame["po_number"].astype(str) + "/" + frame["line"].astype(str)
+    frame["status"] = frame["status"].astype(str).str.replace("LineStatus.", "", regex=False).str.lower()
+    for col in ("order_date", "need_by_date", "promised_date"):
+        frame[col] = pd.to_datetime(frame[col])
+    frame["transit_days"] = frame["transit_days"].fillna(0).astype("int64")
+    if past:
+        frame = _as_open_on(session, frame, as_of, in_full)
+    return frame
+
+
+def _as_open_on(session: Session, frame: pd.DataFrame, as_of: dt.date, in_full: float) -> pd.DataFrame:
+    """Keep the received lines that were still open on ``as_of``, with the status they had then."""
+    received = frame["status"] == LineStatus.RECEIVED.value
+    if not received.any():
+        return frame
+    ids = frame.loc[received, "line_id"].astype(int).tolist()
+    receipts = load_receipts(session, ids, as_of)
+    delivered = history.delivery_dates(frame.loc[received, ["line_id", "quantity"]], receipts, in_full)
+    delivered_ids = set(delivered[delivered.notna()].index.astype(int))
+    reported = set(load_reports(session, ids, as_of)["line_id"].astype(int))
+    frame = frame[~frame["line_id"].isin(delivered_ids)].copy()
+    was = frame["status"] == LineStatus.RECEIVED.value
+    frame.loc[was, "status"] = np.where(
+        frame.loc[was, "line_id"].astype(int).isin(reported),
+        LineStatus.IN_PRODUCTION.value,
+        LineStatus.OPEN.value,
+    )
+    return frame.reset_index(drop=True)
+
+
+def load_schedules(session: Session, line_ids: Collection[int]) -> pd.DataFrame:
+    """Current schedule per line with the end date of the revision before it."""
+    cols = ["line_id", "schedule_revision", "start_date", "daily_output", "estimated_end_date"]
+    stmt = select(
+        ProductionSchedule.po_line_id,
+        ProductionSchedule.revision,
+        ProductionSchedule.start_date,
+        ProductionSchedule.daily_output,
+        ProductionSchedule.estimated_end_date,
+    )
+    frame = read_frame_for_ids(session, stmt, ProductionSchedule.po_line_id, line_ids, cols)
+    out_cols = [*cols, "previous_estimated_end_date"]
+    if frame.empty:
+        return pd.DataFrame(columns=out_cols)
+    frame = frame.sort_values(["line_id", "schedule_revision"])
+    frame["previous_estimated_end_date"] = frame.groupby("line_id")["estimated_end_date"].shift(1)
+    current = frame.groupby("line_id").tail(1)
+    for col in ("start_date", "estimated_end_date", "previous_estimated_end_date"):
+        current[col] = pd.to_datetime(current[col])
+    return current[out_cols].reset_index(drop=True)
+
+
+def load_reports(
+    session: Session, line_ids: Collection[int] | None, as_of: dt.date | None = None
+) -> pd.DataFrame:
+    """Current reports (one per line and day) of these lines."""
+    frame = current_reports(session, line_ids, as_of)
+    frame["report_date"] = pd.to_datetime(frame["report_date"])
+    return frame
+
+
+def load_receipts(
+    session: Session, line_ids: Collection[int] | None = None, as_of: dt.date | None = None
+) -> pd.DataFrame:
+    """Receipts of these lines (all when None), only those dated on or before ``as_of`` if given."""
+    cols = ["po_line_id", "received_date", "quantity", "rejected_qty"]
+    stmt = select(Receipt.po_line_id, Receipt.received_date, Receipt.quantity, Receipt.rejected_qty)
+    if as_of is not None:
+        stmt = stmt.where(Receipt.received_date <= as_of)
+    frame = read_frame_for_ids(session, stmt, Receipt.po_line_id, line_ids, cols)
+    frame["received_date"] = pd.to_datetime(frame["received_date"])
+    return frame
+
+
+def load_history_lines(session: Session, as_of: dt.date | None = None) -> pd.DataFrame:
+    """Every line with a receipt (dated on or before ``as_of`` if given): the delivery history
+    the engine learns from."""
+    cols = ["line_id", "supplier_id", "item_id", "quantity", "order_date", "need_by_date", "promised_date"]
+    has_receipt = select(Receipt.po_line_id).distinct()
+    if as_of is not None:
+        has_receipt = has_receipt.where(Receipt.received_date <= as_of)
+    stmt = select(
+        PoLine.id,
+        PoLine.supplier_id,
+        PoLine.item_id,
+        PoLine.quantity,
+        PoLine.order_date,
+        PoLine.need_by_date,
+        PoLine.promised_date,
+    ).where(PoLine.id.in_(has_receipt))
+    return read_frame(session, stmt, cols)
+
+
+STATS_COLUMNS = [
+    "supplier_id",
+    "buffer_days",
+    "deliveries",
+    "median_lead_time_days",
+    "observed_capacity_p90",
+    *calibration.CALIBRATION_COLUMNS,
+]
+
+
+def load_supplier_stats(session: Session) -> pd.DataFrame:
+    stmt = select(*(getattr(SupplierStats, c) for c in STATS_COLUMNS))
+    return read_frame(session, stmt, STATS_COLUMNS)
+
+
+def load_forecast_record(session: Session, as_of: dt.date | None = None) -> pd.DataFrame:
+    """Per line with a report (dated on or before ``as_of`` if given): its first schedule's
+    start and daily output, its first day with good output, reported days and good output."""
+    reports = (
+        select(
+            ProductionReport.po_line_id.label("line_id"),
+            func.min(case((ProductionReport.good_qty > 0, ProductionReport.report_date))).label("first"),
+            func.count().label("days"),
+            func.sum(ProductionReport.good_qty).label("good"),
+        )
+        .where(ProductionReport.is_current)
+        .where(ProductionReport.report_date <= as_of if as_of is not None else true())
+        .group_by(ProductionReport.po_line_id)
+        .subquery()
+    )
+    first_revision = (
+        select(ProductionSchedule.po_line_id, func.min(ProductionSchedule.revision).label("revision"))
+        .group_by(ProductionSchedule.po_line_id)
+        .subquery()
+    )
+    stmt = (
+        select(
+            reports.c.line_id,
+            PoLine.supplier_id,
+            ProductionSchedule.start_date,
+            ProductionSchedule.daily_output,
+            reports.c.first,
+            reports.c.days,
+            reports.c.good,
+        )
+        .join(PoLine, PoLine.id == reports.c.line_id)
+        .join(first_revision, first_revision.c.po_line_id == reports.c.line_id)
+        .join(
+            ProductionSchedule,
+            (ProductionSchedule.po_line_id == reports.c.line_id)
+            & (ProductionSchedule.revision == first_revision.c.revision),
+        )
+    )
+    frame = read_frame(session, stmt, list(calibration.RECORD_INPUT_COLUMNS))
+    for col in ("planned_start", "first_output_date"):
+        frame[col] = pd.to_datetime(frame[col])
+    return frame
+
+
+def load_stored_forecasts(session: Session, line_ids: Collection[int]) -> pd.DataFrame:
+    cols = ["line_id", "remaining", "arrival_p90", "completion_p90"]
+    stmt = select(
+        LineForecast.po_line_id, LineForecast.remaining, LineForecast.arrival_p90, LineForecast.completion_p90
+    )
+    frame = read_frame_for_ids(session, stmt, LineForecast.po_line_id, line_ids, cols)
+    for col in ("arrival_p90", "completion_p90"):
+        frame[col] = pd.to_datetime(frame[col])
+    return frame
+
+
+def count_rows(session: Session, model: Any, *where: Any) -> int:
+    return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+def live_alerts(session: Session, keys: Collection[str] | None) -> pd.DataFrame:
+    """The non-resolved alerts, and the dismissed ones (resolved by a person, dismissal not ended)."""
+    cols = [
+        "id",
+        "rule",
+        "subject_key",
+        "severity",
+        "status",
+        "snoozed_until",
+        "dismissed_severity",
+        "dismissed_days_late",
+    ]
+    stmt = select(
+        Alert.id,
+        Alert.rule,
+        Alert.subject_key,
+        Alert.severity,
+        Alert.status,
+        Alert.snoozed_until,
+        Alert.dismissed_severity,
+        Alert.dismissed_days_late,
+    ).where(
+        (Alert.status != AlertStatus.RESOLVED) | Alert.dismissed_severity.is_not(None),
+        # Event alerts (a change order) hold no condition a recompute could find cleared.
+        Alert.rule.not_in([r.value for r in EVENT_RULES]),
+    )
+    if keys is None:
+        frame = read_frame(session, stmt, cols)
+    else:
+        frames = [
+            read_frame(session, stmt.where(Alert.subject_key.in_(chunk)), cols)
+            for chunk in chunked(sorted(keys))
+        ]
+        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+    for col in ("severity", "status", "dismissed_severity"):
+        frame[col] = frame[col].map(lambda v: getattr(v, "value", v))
+    frame["dismissed_days_late"] = pd.to_numeric(frame["dismissed_days_late"]).astype("Float64")
+    return frame
+
+
+def supplier_frame(
+    session: Session, supplier_ids: Collection[int] | None, stats: pd.DataFrame
+) -> pd.DataFrame:
+    cols = ["supplier_id", "supplier_code", "capacity_per_day"]
+    frame = read_frame_for_ids(
+        session,
+        select(Supplier.id, Supplier.code, Supplier.capacity_per_day),
+        Supplier.id,
+        supplier_ids,
+        cols,
+    )
+    frame["capacity_per_day"] = pd.to_numeric(frame["capacity_per_day"], errors="coerce").astype("float64")
+    obs = (
+        stats.set_index("supplier_id")["observed_capacity_p90"] if len(stats) else pd.Series(dtype="float64")
+    )
+    frame["observed_capacity"] = pd.to_numeric(obs.reindex(frame["supplier_id"]), errors="coerce").to_numpy()
+    return frame

@@ -1,0 +1,105 @@
+"""The planning lock: on PostgreSQL a sweep and the write services that recompute keep apart with one
+advisory lock held to the end of the transaction, shared by writes and exclusive by a sweep."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from db.models import Item, PoLine
+from portal.core.batching import id_chunks
+from portal.core.domain import ConflictError
+from portal.services.locks import LOCK_NOT_AVAILABLE, advisory_key
+
+#: The advisory lock a sweep holds exclusive and the writes that recompute hold shared.
+PLANNING_LOCK = "planning"
+#: How long a write waits for a running sweep (scale L sweeps in about 15 s) before giving up.
+PLANNING_LOCK_WAIT_SECONDS = 120.0
+
+
+def share_planning_lock(session: Session, wait: float | None = None) -> None:
+    """On PostgreSQL, wait for a running sweep to commit, then keep sweeps out until this transaction ends.
+
+    A write service that recomputes calls it as its transaction's first statement, before it
+    holds any row a sweep writes (see :func:`exclusive_planning_lock`); :func:`recompute_affected`
+    calls it again, which costs nothing once held. Writes share it, so they never wait for each
+    other here. After ``wait`` seconds (default :data:`PLANNING_LOCK_WAIT_SECONDS`) behind a sweep
+    it raises a ConflictError, and the write is rolled back. SQLite needs nothing: a write
+    transaction holds the database's write lock from its BEGIN IMMEDIATE.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    wait = PLANNING_LOCK_WAIT_SECONDS if wait is None else wait
+    key = advisory_key(PLANNING_LOCK)
+    if session.scalar(text("SELECT pg_try_advisory_xact_lock_shared(:k)"), {"k": key}):
+        return  # no sweep running or waiting: one round trip
+    previous = session.scalar(text("SELECT current_setting('lock_timeout')"))
+    # At least 1 ms: a lock_timeout of 0 would mean "wait forever".
+    session.execute(
+        text("SELECT set_config('lock_timeout', :t, true)"), {"t": f"{max(1, int(wait * 1000))}ms"}
+    )
+    try:
+        session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": key})
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            raise ConflictError(
+                f"The planning sweep has been recomputing every forecast for over {wait:g} s: nothing "
+                "was saved; try again in a minute."
+            ) from None
+        raise
+    session.execute(text("SELECT set_config('lock_timeout', :t, true)"), {"t": previous})
+
+
+def exclusive_planning_lock(session: Session) -> None:
+    """On PostgreSQL, wait until no write recomputes, and keep them waiting until the sweep commits.
+
+    Why: a sweep deletes and re-inserts every forecast, every allocation, and reconciles every
+    alert, while a post deletes and re-inserts those of its own line and item. Interleaved, one
+    of them failed on the forecast primary key or the live-alert index, or both wrote a
+    backorder's allocations twice. Taken before the sweep reads anything, in the transaction it
+    writes in, this lock orders the two: a post either committed before the sweep read (the sweep
+    sees its report) or waits and recomputes its lines after the sweep committed (its newer result
+    wins). Both succeed and the stored results are those of the final data.
+
+    Why not lock every item as a recompute does: that writes a row lock into every item row on
+    each sweep (slow at scale), and a write that updated a backorder or an item before locking
+    its items would deadlock with it. Why not upserts with a version per line: forecasts could
+    be made to converge that way, but a backorder's promise and allocations and the alerts
+    reconcile depend on other lines and on the live alerts read, and only a lock keeps those
+    consistent.
+
+    No deadlock: the writes take the shared lock first, holding no row a sweep writes; a sweep
+    takes this lock first, holding nothing (the job lock of :mod:`portal.services.locks` is
+    taken before it, never after). A sweep waits only for the writes already recomputing; new
+    ones queue behind it, so a stream of posts never starves it.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(PLANNING_LOCK)})
+
+
+def lock_scope(session: Session, line_ids: Collection[int], item_ids: Collection[int]) -> None:
+    """On PostgreSQL, serialize recomputes that share an item (SQLite has one writer anyway).
+
+    Two recomputes of the same item would otherwise both insert the same new backorder alert
+    and one would fail on the live-alert unique index. Line alerts need no lock here: a line's
+    writes already hold its row. Supplier alerts (capacity) are the sweep's alone, so recomputes
+    of different lines of one supplier run side by side. Locks are taken in id order, so two
+    transactions never wait on each other in a cycle.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    ids = sorted(int(i) for i in line_ids)
+    items: set[int] = {int(i) for i in item_ids}
+    for chunk in id_chunks(ids):
+        items.update(int(i) for i in session.scalars(select(PoLine.item_id).where(PoLine.id.in_(chunk))))
+    if items:
+        session.execute(
+            select(Item.id)
+            .where(Item.id.in_(sorted(items)))
+            .order_by(Item.id)
+            .with_for_update(key_share=True)
+        ).all()

@@ -1,0 +1,295 @@
+"""The pipeline both entry points share: supplier statistics, then forecasts -> promises -> alerts for
+everything (the sweep) or for a scope (a recompute)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select, true
+from sqlalchemy.orm import Session
+
+from db.frames import read_frame, read_frame_for_ids
+from db.models import Backorder, Item, PoLine, ProductionReport, Supplier, SupplierDailyOutput, utcnow
+from portal.core import alerts as alert_rules
+from portal.core import buffers as buffer_rules
+from portal.core import calibration, history
+from portal.core import promise as promise_rules
+from portal.core.calendar import CalendarSet
+from portal.core.domain import BackorderStatus
+from portal.core.forecast import forecast_lines
+from portal.core.settings import Settings
+from portal.core.timezones import supplier_today
+from portal.services.calendars import load_calendars
+from portal.services.planning.loaders import (
+    live_alerts,
+    load_forecast_record,
+    load_history_lines,
+    load_open_lines,
+    load_receipts,
+    load_reports,
+    load_schedules,
+    load_stored_forecasts,
+    supplier_frame,
+)
+from portal.services.planning.result import SweepResult, Timer
+from portal.services.planning.stores import apply_alert_plan, store_forecasts, store_promises
+from portal.services.summaries import report_stats_for
+
+
+def supplier_statistics(
+    session: Session, settings: Settings, as_of: dt.date | None = None, *, from_reports: bool = False
+) -> pd.DataFrame:
+    """Learn each supplier's buffer, median lead time and observed capacity from its history:
+    only receipts and reports dated on or before ``as_of`` when given, so a past-dated sweep
+    never learns from what happened after its day. Daily output comes from the suppliers' daily
+    totals, or (``from_reports``, when those were found wrong) from the reports themselves."""
+    lines = load_history_lines(session, as_of)
+    receipts = load_receipts(session, None if not lines.empty else [], as_of)
+    delivered = history.delivered_history(lines, receipts, settings.in_full_threshold)
+    buffers = buffer_rules.supplier_buffers(
+        delivered[["supplier_id", "due_date", "delivered_date", "order_date", "quantity", "item_id"]],
+        quantile=settings.buffer_quantile,
+        min_history=settings.buffer_min_history,
+    )
+    lead = history.median_lead_times(delivered)
+    suppliers = read_frame(session, select(Supplier.id), ["supplier_id"])
+    # Observed capacity: the chosen percentile of each supplier's total good output per day.
+    if from_reports:
+        daily = read_frame(
+            session,
+            select(PoLine.supplier_id, ProductionReport.report_date, func.sum(ProductionReport.good_qty))
+            .join(PoLine, PoLine.id == ProductionReport.po_line_id)
+            .where(ProductionReport.is_current)
+            .where(ProductionReport.report_date <= as_of if as_of is not None else true())
+            .group_by(PoLine.supplier_id, ProductionReport.report_date),
+            ["supplier_id", "report_date", "good_qty"],
+        )
+    else:
+        # Kept with every report (portal.services.summaries.add_daily_output): no pass over the reports.
+        daily = read_frame(
+            session,
+            select(
+                SupplierDailyOutput.supplier_id, SupplierDailyOutput.report_date, SupplierDailyOutput.good_qty
+            ).where(SupplierDailyOutput.report_date <= as_of if as_of is not None else true()),
+            ["supplier_id", "report_date", "good_qty"],
+        )
+    capacity = history.observed_capacity(daily, settings.capacity_percentile)
+    # Keys as nullable ints on every side: an empty history gives object-typed frames.
+    suppliers["supplier_id"] = suppliers["supplier_id"].astype("Int64")
+    own = buffers[buffers["supplier_id"].notna()].astype({"supplier_id": "Int64"})
+    lead = lead.astype({"supplier_id": "Int64"})
+    stats = suppliers.merge(own, on="supplier_id", how="left").merge(lead, on="supplier_id", how="left")
+    stats["observed_capacity_p90"] = capacity.reindex(stats["supplier_id"]).to_numpy()
+    fallback = int(buffer_rules.buffer_for(buffers, np.array([-1]))[0]) if len(buffers) else 0
+    stats["buffer_days"] = stats["buffer_days"].fillna(fallback).astype("int64")
+    stats["deliveries"] = stats["deliveries"].fillna(0).astype("int64")
+    # Forecast calibration: each supplier's start delays and duration ratios known on as_of.
+    record = load_forecast_record(session, as_of)
+    calendars = load_calendars(session, set(record["supplier_id"].astype(int)))
+    records = calibration.line_records(record, calendars, settings.forecast_min_reported_days)
+    learned = calibration.supplier_calibration(records, stats["supplier_id"].astype("int64"))
+    return stats.merge(learned.astype({"supplier_id": "Int64"}), on="supplier_id", how="left")
+
+
+def forecast_open_lines(
+    session: Session,
+    lines: pd.DataFrame,
+    calendars: CalendarSet,
+    as_of: dt.date,
+    settings: Settings,
+    stats: pd.DataFrame | None = None,
+    *,
+    verify: bool = False,
+    result: SweepResult | None = None,
+) -> pd.DataFrame:
+    """Lines joined with their current schedule and forecast: the frame alert rules read."""
+    ids = lines["line_id"].tolist()
+    schedules = load_schedules(session, ids if len(ids) < 50_000 else None)
+    lines = lines.merge(schedules, on="line_id", how="left")
+    # The lines' report statistics come from their production summaries, not the reports.
+    report_stats, inconsistent = report_stats_for(
+        session, lines, as_of, settings, full=len(ids) >= 50_000, verify=verify
+    )
+    if result is not None:
+        result.inconsistent = inconsistent
+    # The sweep and every recompute calibrate; no supplier stats (the reference test) keeps the plain
+    # rule. The calibration reads each line's own days (ramp-up, outages, skipped days), so it still
+    # needs the raw reports: folding those into the summaries is the next step for the sweep's speed.
+    learned = (
+        None if stats is None else stats.reindex(columns=["supplier_id", *calibration.CALIBRATION_COLUMNS])
+    )
+    reports = None
+    if learned is not None:
+        reports = load_reports(session, ids if len(ids) < 50_000 else None, as_of)
+        if len(ids) >= 50_000:
+            reports = reports[reports["line_id"].isin(ids)]
+    forecast = forecast_lines(
+        lines, reports, calendars, as_of, settings, stats=report_stats, calibration=learned
+    )
+    return lines.merge(forecast, on="line_id", how="left")
+
+
+def promise_backorders(
+    session: Session,
+    as_of: dt.date,
+    settings: Settings,
+    item_ids: Collection[int] | None,
+    fresh: pd.DataFrame,
+    stats: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Allocate supply to the waiting backorders of these items (all when None)."""
+    bo_cols = [
+        "backorder_id",
+        "order_ref",
+        "item_id",
+        "sku",
+        "quantity",
+        "priority",
+        "order_date",
+        "communicated_date",
+        "previous_promise_date",
+    ]
+    stmt = (
+        select(
+            Backorder.id,
+            Backorder.order_ref,
+            Backorder.item_id,
+            Item.sku,
+            Backorder.quantity,
+            Backorder.priority,
+            Backorder.order_date,
+            Backorder.communicated_date,
+            Backorder.promise_date,
+        )
+        .join(Item, Item.id == Backorder.item_id)
+        .where(Backorder.status == BackorderStatus.WAITING)
+    )
+    if as_of < dt.date.today():
+        stmt = stmt.where(Backorder.order_date <= as_of)  # a past-dated sweep: not yet ordered then
+    demand = read_frame_for_ids(session, stmt, Backorder.item_id, item_ids, bo_cols)
+    for col in ("order_date", "communicated_date", "previous_promise_date"):
+        demand[col] = pd.to_datetime(demand[col])
+    if demand.empty:
+        empty = pd.DataFrame(columns=["backorder_id", "promise_date", "status", "reason"])
+        return (
+            demand,
+            empty,
+            pd.DataFrame(columns=["backorder_id", "po_line_id", "quantity", "available_date"]),
+        )
+    items_in_play = sorted(set(demand["item_id"].astype(int)))
+    on_hand = read_frame_for_ids(
+        session, select(Item.id, Item.on_hand), Item.id, items_in_play, ["item_id", "on_hand"]
+    )
+    # Supply lines: open lines of these items, with the freshest forecast we have.
+    supply_lines = load_open_lines(
+        session, item_ids=items_in_play, as_of=as_of, in_full=settings.in_full_threshold
+    )
+    stored = load_stored_forecasts(session, supply_lines["line_id"].tolist())
+    arrival = stored.set_index("line_id")["arrival_p90"]
+    if not fresh.empty:
+        arrival = pd.concat(
+            [arrival[~arrival.index.isin(fresh["line_id"])], fresh.set_index("line_id")["arrival_p90"]]
+        )
+    supply_lines["arrival_p90"] = pd.to_datetime(arrival.reindex(supply_lines["line_id"]).to_numpy())
+    receipts = load_receipts(session, supply_lines["line_id"].tolist(), as_of)
+    supply_lines["outstanding_qty"] = history.outstanding_quantities(supply_lines, receipts).to_numpy()
+    supply_lines["due_date"] = history.due_dates(supply_lines).to_numpy()
+    supply = promise_rules.build_supply(
+        on_hand,
+        supply_lines.rename(columns={"line_id": "po_line_id"})[
+            [
+                *("po_line_id", "item_id", "supplier_id", "outstanding_qty", "arrival_p90", "due_date"),
+                *("label", "supplier_code"),  # for the promise reasons
+            ]
+        ],
+        stats[["supplier_id", "buffer_days"]],
+        as_of,
+    )
+    promises, allocations = promise_rules.allocate(
+        supply,
+        demand[["backorder_id", "item_id", "quantity", "priority", "order_date", "order_ref"]],
+        settings.safety_buffer_days,
+    )
+    return demand, promises, allocations
+
+
+def with_supplier_today(session: Session, frame: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """A live run (as of today) counts stale days up to each supplier's own today, in its time zone."""
+    if frame.empty or as_of < dt.date.today():
+        return frame
+    ids = sorted({int(i) for i in frame["supplier_id"]})
+    zones = dict(session.execute(select(Supplier.id, Supplier.timezone).where(Supplier.id.in_(ids))).all())
+    now = dt.datetime.now(dt.UTC)
+    days = {sid: pd.Timestamp(supplier_today(zones.get(sid), now)) for sid in ids}
+    return frame.assign(supplier_today=frame["supplier_id"].astype(int).map(days).astype("datetime64[ns]"))
+
+
+def run_pipeline(
+    session: Session,
+    as_of: dt.date,
+    settings: Settings,
+    *,
+    line_ids: Collection[int] | None,
+    item_ids: Collection[int] | None,
+    stats: pd.DataFrame,
+    result: SweepResult,
+    verify: bool = False,
+) -> None:
+    """The pipeline: forecasts -> promises -> alerts, for everything (ids None) or a scope."""
+    timer = Timer(result)
+    now = utcnow()
+    full = line_ids is None
+    lines = load_open_lines(session, line_ids, as_of=as_of, in_full=settings.in_full_threshold)
+    calendars = load_calendars(session, None if full else set(lines["supplier_id"].astype(int)))
+    timer.mark("load_lines")
+    frame = forecast_open_lines(
+        session, lines, calendars, as_of, settings, stats, verify=verify, result=result
+    )
+    timer.mark("forecast")
+    store_forecasts(session, frame, as_of, line_ids)
+    result.lines = len(frame)
+    timer.mark("store_forecasts")
+
+    scope_items = None if full else set(item_ids or ()) | set(frame["item_id"].astype(int))
+    demand, promises, allocations = promise_backorders(session, as_of, settings, scope_items, frame, stats)
+    store_promises(session, demand, promises, allocations)
+    result.backorders = len(demand)
+    result.unpromisable = int((promises["status"] == "unpromisable").sum()) if len(promises) else 0
+    timer.mark("promises")
+
+    # Alerts: line rules for the recomputed lines, backorder rules for the backorders whose
+    # promises were recomputed. The supplier rule (CAPACITY_OVERLOAD) weighs every open line of
+    # a supplier: it runs in the sweep only, so a supplier's post stays fast however many lines
+    # it has (the sweep runs every few minutes from cron or the scheduler).
+    lead = stats[["supplier_id", "median_lead_time_days"]] if len(stats) else None
+    line_cond = alert_rules.line_conditions(
+        with_supplier_today(session, frame, as_of), as_of, calendars, settings, lead_times=lead
+    )
+    if full:
+        suppliers = supplier_frame(session, None, stats)
+        supplier_cond = alert_rules.supplier_conditions(frame, suppliers, None, as_of, calendars, settings)
+    else:
+        supplier_cond = alert_rules.empty_conditions()
+    if len(demand):
+        backorder_cond = alert_rules.backorder_conditions(
+            demand.merge(promises, on="backorder_id", how="left")
+        )
+    else:
+        backorder_cond = alert_rules.empty_conditions()
+    current = pd.concat([line_cond, supplier_cond, backorder_cond], ignore_index=True)
+    if full:
+        scope = None
+    else:
+        all_line_ids = {int(i) for i in (line_ids or ())}
+        scope = pd.Series(
+            [f"line:{i}" for i in sorted(all_line_ids | set(frame["line_id"].astype(int)))]
+            + [f"backorder:{int(i)}" for i in demand["backorder_id"]],
+            dtype="object",
+        )
+    live = live_alerts(session, None if full else scope.tolist())
+    plan = alert_rules.reconcile(live, current, now, scope, reopen_days=settings.alert_reopen_days)
+    apply_alert_plan(session, plan, as_of, now, result)
+    timer.mark("alerts")

@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--supplier", help="supplier code (required for --role supplier)")
     add.add_argument("--name", help="display name")
     add.add_argument("--email")
+    add.add_argument(
+        "--language",
+        help="the portal's language for this user (en, de, es, tr, vi, zh_Hans; default: the browser's)",
+    )
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.set_defaults(handler=_user_add)
 
@@ -351,6 +355,7 @@ def _user_add(args: argparse.Namespace) -> int:
         supplier_code=args.supplier,
         display_name=args.name,
         email=args.email,
+        language=args.language,
     )
     print(f"Created {args.role} user '{args.username.lower()}' (id {user_id}).")
     return EXIT_OK

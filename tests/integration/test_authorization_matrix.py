@@ -582,6 +582,11 @@ MATRIX: dict[str, Row] = {
         ONLY_ADMIN,
         lambda c, a, r: assert_equal(user_row(c, c.bolt_user_id).active, False),
     ),
+    "services.users.set_user_language": Row(
+        lambda c, a: svc("services.users.set_user_language")(c.db, a, "de"),
+        EVERYONE,
+        lambda c, a, r: assert_equal(user_row(c, a.user_id).language, "de"),
+    ),
     "services.auth.change_own_password": Row(
         lambda c, a: svc("services.auth.change_own_password")(
             c.db, a, f"{a.username}-password-1", "new-password-12"

@@ -237,11 +237,13 @@ def test_a_supplier_revises_a_schedule_posts_output_and_sees_the_forecast_change
     page.get_by_text(f"Revision {revisions_before + 1} of the schedule of {label} saved").first.wait_for()
     history = page.locator("[data-testid='stDataFrame']").first
     history.locator("td", has_text="Dye lot rejected by quality control").wait_for(state="attached")
-    expect(fact(page, "My end date")).to_have_text((end + dt.timedelta(days=14)).isoformat())
+    later = end + dt.timedelta(days=14)
+    shown_end = f"{later:%b} {later.day}, {later.year}"  # English dates as the page writes them
+    expect(fact(page, "My end date")).to_have_text(shown_end)
     screenshot(
         page,
         "supplier-workspace-schedule",
-        shows=[f"of the schedule of {label} saved", "My end date", (end + dt.timedelta(days=14)).isoformat()],
+        shows=[f"of the schedule of {label} saved", "My end date", shown_end],
     )
 
     # Post its output of the day in the grid; the chart below shows the same line.

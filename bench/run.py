@@ -154,17 +154,22 @@ def _child(code: str, url: str, what: str) -> dict[str, Any]:
 def run_sweep(url: str) -> dict[str, float]:
     """The full sweep in a child process: its wall time, the engine's step timings, its peak RSS."""
     result = _child(
-        "import datetime as dt, json, time; from portal.bootstrap import open_configured_database;"
+        # Rows read: every bulk read goes through db.frames.read_frame, wrapped before anything imports it.
+        "import datetime as dt, json, time; import db.frames as frames; read = frames.read_frame;"
+        "rows = [0]; frames.read_frame = lambda *a, **k: "
+        "(f := read(*a, **k), rows.__setitem__(0, rows[0] + len(f)))[0];"
+        "from portal.bootstrap import open_configured_database;"
         "from portal.services.access import Actor; from portal.services.planning import sweep;"
         "db = open_configured_database(); t = time.perf_counter();"
         f"r = sweep(db, Actor.system('bench'), dt.date.fromisoformat('{AS_OF.isoformat()}'));"
-        "out = {'seconds': time.perf_counter() - t, 'timings': r.timings}",
+        "out = {'seconds': time.perf_counter() - t, 'timings': r.timings, 'rows_read': rows[0]}",
         url,
         "sweep",
     )
     return {
         "seconds": result["seconds"],
         "peak_mib": result["peak_kib"] / 1024,
+        "rows_read": result["rows_read"],
         **{f"step_{k}": v for k, v in result["timings"].items()},
     }
 
@@ -402,7 +407,10 @@ def run_backend(backend: str, scale: str, reuse: bool, pg_admin_url: str) -> dic
     run_sweep(url)  # the first sweep opens every alert: measure the steady state, a sweep over a swept world
     sweep = run_sweep(url)
     figures["sweep"] = sweep
-    print(f"sweep {sweep['seconds']:.1f} s, peak {sweep['peak_mib']:.0f} MiB", flush=True)
+    print(
+        f"sweep {sweep['seconds']:.1f} s, peak {sweep['peak_mib']:.0f} MiB, {sweep['rows_read']:,} rows read",
+        flush=True,
+    )
     if backend == "sqlite":
         figures["reference"] = reference(url)
         figures["sweep_vs_reference"] = sweep["seconds"] / figures["reference"]["seconds"]

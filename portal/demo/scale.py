@@ -24,7 +24,7 @@ from db.models import utcnow
 from portal.core.calendar import CalendarSet
 from portal.core.domain import PortalError, Role
 from portal.core.settings import Settings
-from portal.core.summaries import summarize_frame
+from portal.core.summaries import DATE_COLUMNS, summarize_frame
 from portal.services import audit
 from portal.services.access import Actor, service
 from portal.services.users import create_user_unchecked
@@ -410,7 +410,7 @@ def load_scale(
         Settings().forecast_ewm_span,
     )
     summaries = summaries[summaries["reported_days"] > 0].rename(columns={"line_id": "po_line_id"})
-    for col in ("first_report_date", "last_report_date", "completed_on"):
+    for col in DATE_COLUMNS:
         summaries[col] = (
             pd.to_datetime(summaries[col]).dt.strftime("%Y-%m-%d").where(summaries[col].notna(), None)
         )

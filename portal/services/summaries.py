@@ -37,21 +37,9 @@ from portal.services import audit
 from portal.services.access import Actor, service
 
 _S = LineProductionSummary
-_STORED = [
-    _S.po_line_id,
-    _S.quantity,
-    _S.ewm_span,
-    _S.produced,
-    _S.rejected,
-    _S.reported_days,
-    _S.good_sq_sum,
-    _S.first_report_date,
-    _S.last_report_date,
-    _S.ewm_num,
-    _S.ewm_den,
-    _S.completed_on,
-]
-_DATES = ("first_report_date", "last_report_date", "completed_on")
+# The stored columns in SUMMARY_COLUMNS' order (the order of core.LineSummary's fields after line_id).
+_STORED = [_S.po_line_id, *(getattr(_S, c) for c in core.SUMMARY_COLUMNS[1:])]
+_DATES = core.DATE_COLUMNS
 
 
 def load_summaries(session: Session, line_ids: Collection[int] | None = None) -> pd.DataFrame:
@@ -122,7 +110,7 @@ def store_summaries(session: Session, summaries: pd.DataFrame, replace: Collecti
         frame[col] = pd.Series(
             [None if pd.isna(v) else v.date() for v in values], index=frame.index, dtype=object
         )
-    for col in ("po_line_id", "quantity", "ewm_span", "produced", "rejected", "reported_days", "good_sq_sum"):
+    for col in ("po_line_id", *core.INTEGER_COLUMNS):
         frame[col] = frame[col].astype("int64")
     frame["updated_at"] = utcnow()
     bulk_insert(session, _S.__tablename__, frame)
@@ -300,6 +288,7 @@ def report_stats_for(
     *,
     full: bool = False,
     verify: bool = False,
+    bad: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The forecast's per-line report statistics of ``lines`` (line_id, quantity), from summaries.
 
@@ -308,16 +297,17 @@ def report_stats_for(
     or before ``as_of``. ``full``: the lines are (nearly) all open lines, read the table whole.
     ``verify``: first compare every stored summary with its reports; a line that disagrees is
     reported (second frame: line_id, label, problem) and forecast from its reports, never from it.
+    ``bad``: what a verify already found (the sweep verifies once, before the supplier statistics).
     """
     span = settings.forecast_ewm_span
     ids = lines["line_id"].to_numpy(dtype="int64")
     quantities = pd.Series(lines["quantity"].to_numpy(dtype="int64"), index=ids)
     stored = load_summaries(session, None if full else ids.tolist())
     stored = stored[stored["line_id"].isin(ids)].set_index("line_id")
-    bad = pd.DataFrame(columns=["line_id", "label", "problem"])
-    if verify:
-        bad = verify_summaries(session, span)
-        stored = stored[~stored.index.isin(bad["line_id"])]
+    if bad is None:
+        none = pd.DataFrame(columns=["line_id", "label", "problem"])
+        bad = verify_summaries(session, span) if verify else none
+    stored = stored[~stored.index.isin(bad["line_id"])]
     qty_now = quantities.reindex(stored.index).to_numpy()
     usable = (
         (stored["quantity"].to_numpy(dtype="int64") == qty_now)

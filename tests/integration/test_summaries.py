@@ -251,3 +251,67 @@ def test_what_a_post_stores_equals_what_a_full_sweep_computes_for_the_same_data(
     sweep(db, world.admin, TODAY)
     assert stored() == after_post
     assert after_post[0][0] == 100 + 100 + 100 + 37 + 161  # Thursday corrected, Friday corrected
+
+
+def test_the_sweep_from_summaries_computes_what_it_computes_from_the_raw_reports(db, world) -> None:  # type: ignore[no-untyped-def]
+    """Forecasts, supplier statistics (the calibration's record) and alerts: the sweep that reads
+    only summaries stores exactly what the reference path that reads every report stores, after
+    random histories with ramp-up, outages, skipped days and corrections."""
+    import random
+
+    from db.models import Alert, SupplierStats
+
+    rng = random.Random(15)
+    for _ in range(6):
+        line_id = new_line(db, rng.randint(300, 3000))
+        with db.read() as session:
+            po = session.get(PoLine, line_id).po_number  # type: ignore[union-attr]
+        days = [d for d in WORKING_DAYS[-rng.randint(3, 25) :] if rng.random() > 0.15]
+        for round_ in range(3):  # the first posts, then two rounds of corrections of some days
+            chosen = days if round_ == 0 else rng.sample(days, k=min(len(days), 3))
+            rows = [
+                {
+                    "po_number": po,
+                    "line": 1,
+                    "date": d,
+                    "good_qty": 0 if rng.random() < 0.1 else rng.randint(0, 150) * min(i + 1, 4) // 4,
+                    "rejected_qty": rng.randint(0, 5),
+                }
+                for i, d in enumerate(chosen)
+            ]
+            post_reports(db, world.acme_user, rows, confirm_corrections=True, today=TODAY)
+
+    def stored() -> tuple:  # type: ignore[type-arg]
+        with db.read() as session:
+            forecasts = [
+                (
+                    *(f.po_line_id, f.produced, f.remaining, f.rate_source, f.completion_p50),
+                    *(f.completion_p90, f.arrival_p50, f.arrival_p90, round(f.rate or 0, 9)),
+                )
+                for f in session.scalars(select(LineForecast).order_by(LineForecast.po_line_id))
+            ]
+            stats = [
+                tuple(round(v, 9) if isinstance(v, float) else v for v in r)
+                for r in session.execute(
+                    select(
+                        SupplierStats.supplier_id,
+                        SupplierStats.forecast_records,
+                        SupplierStats.start_delay_days,
+                        SupplierStats.start_delay_sd,
+                        SupplierStats.rate_ratio,
+                        SupplierStats.rate_ratio_sd,
+                    ).order_by(SupplierStats.supplier_id)
+                ).all()
+            ]
+            alerts = sorted(
+                tuple(r)
+                for r in session.execute(select(Alert.rule, Alert.subject_key, Alert.severity, Alert.status))
+            )
+            return forecasts, stats, alerts
+
+    sweep(db, world.admin, TODAY, from_reports=True)
+    from_reports = stored()
+    sweep(db, world.admin, TODAY)
+    from_summaries = stored()
+    assert from_summaries == from_reports
+    assert len(from_reports[0]) >= 6 and any(s[1] for s in from_reports[1])  # lines and a record

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from db.models import Base, Item, PoLine, Supplier
+from db.base import Base
+from db.models import Item, PoLine, Supplier
 from portal.core.domain import LineStatus
 from portal.queries.loading import as_date, enum_value, load_frame, normalise
 

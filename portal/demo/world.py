@@ -21,6 +21,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Literal
 
 import holidays as holidays_lib
 import numpy as np
@@ -290,8 +291,15 @@ class _WorldBuilder:
         """A whole number in [low, high]."""
         return int(self.rng.integers(low, high + 1))
 
-    def _wd(self, line: _Line, day: np.datetime64, n: int | np.ndarray, roll: str = "forward") -> np.ndarray:
+    def _wd(
+        self, line: _Line, day: np.datetime64, n: int, roll: Literal["forward", "backward"] = "forward"
+    ) -> np.datetime64:
+        """The supplier's working day ``n`` working days from ``day`` (rolled to a working day first)."""
         return np.busday_offset(day, n, roll=roll, busdaycal=self.cals[line.supplier.code])
+
+    def _wds(self, line: _Line, day: np.datetime64, offsets: np.ndarray) -> np.ndarray:
+        """The supplier's working days at each of ``offsets`` working days from ``day``."""
+        return np.busday_offset(day, offsets, roll="forward", busdaycal=self.cals[line.supplier.code])
 
     def _last_wd(self, line: _Line, day: np.datetime64) -> np.datetime64:
         """The supplier's last working day on or before ``day``."""
@@ -555,7 +563,7 @@ class _WorldBuilder:
         handling = self._int(1, 3)
         target = self.T - _days(self._int(5, HISTORY_DAYS))
         end = self._last_wd(line, target - _days(transit + handling))
-        dates = self._wd(line, end, np.arange(-(len(good) - 1), 1))
+        dates = self._wds(line, end, np.arange(-(len(good) - 1), 1))
         reported = self._reported_mask(line, len(good), event)
         reported[-1] = True
         self._report(line, dates, good, self._reject_rate(line), reported, event)
@@ -611,7 +619,7 @@ class _WorldBuilder:
         cap = line.quantity - max(1, math.ceil(0.03 * line.quantity))
         good = np.diff(np.minimum(np.cumsum(good), cap), prepend=0)
         last_wd = self._last_wd(line, self.T)
-        dates = self._wd(line, last_wd, np.arange(-(elapsed - 1), 1))
+        dates = self._wds(line, last_wd, np.arange(-(elapsed - 1), 1))
         reported = self._reported_mask(line, elapsed, event)
         if stale_days:
             reported[-stale_days:] = False
@@ -648,7 +656,7 @@ class _WorldBuilder:
             end = self._last_wd(line, self.T - _days(self._int(1, max(1, transit - 1))))
         if end + _days(transit) <= self.T:
             end = self._last_wd(line, self.T - _days(1))
-        dates = self._wd(line, end, np.arange(-(len(good) - 1), 1))
+        dates = self._wds(line, end, np.arange(-(len(good) - 1), 1))
         reported = self._reported_mask(line, len(good), event)
         reported[-1] = True
         self._report(line, dates, good, self._reject_rate(line), reported, event)
@@ -708,7 +716,7 @@ class _WorldBuilder:
             stopped = self._last_wd(line, self.T - _days(self._int(10, 60)))
             elapsed = max(2, round(self.rng.uniform(0.2, 0.6) * line.planned_days))
             good = self._outputs(line, self._factors(elapsed, 1.0, None))
-            dates = self._wd(line, stopped, np.arange(-(elapsed - 1), 1))
+            dates = self._wds(line, stopped, np.arange(-(elapsed - 1), 1))
             reported = self._reported_mask(line, elapsed, None)
             reported[-1] = True
             self._report(line, dates, good, self._reject_rate(line), reported, None)
@@ -791,7 +799,7 @@ class _WorldBuilder:
         need = supply[thin] + int(on_hand[thin]) + self._int(50, 300)
         if need <= 3600:
             count = max(int((sku == thin).sum()), math.ceil(need / 450))
-            rows = list(np.flatnonzero(sku == thin))
+            rows = [int(i) for i in np.flatnonzero(sku == thin)]
             donors = [i for i in range(len(chosen), n) if sku[i] != thin and sku[i] not in unsupplied]
             rows += donors[: max(0, count - len(rows))]
             sku[rows] = thin

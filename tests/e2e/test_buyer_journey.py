@@ -44,7 +44,7 @@ def open_as_buyer(page: Page, portal_server: PortalServer, menu: str | None = No
         page.get_by_role("heading", name=menu).first.wait_for()
 
 
-def tick_row(page, row: int, grid: int = 0) -> None:  # type: ignore[no-untyped-def]
+def tick_row(page: Page, row: int, grid: int = 0) -> None:
     """Tick row ``row`` (0 = first) of a selectable grid: the grid is a canvas, so click its tick box.
 
     After the run before it ends: a click on a grid still being redrawn is lost, and the previous
@@ -58,7 +58,9 @@ def tick_row(page, row: int, grid: int = 0) -> None:  # type: ignore[no-untyped-
     page.mouse.click(box["x"] + TICK_X, box["y"] + HEADER + ROW * row + ROW / 2)
 
 
-def test_a_buyer_acknowledges_and_comments_on_a_problem(portal_server, page, db) -> None:  # type: ignore[no-untyped-def]
+def test_a_buyer_acknowledges_and_comments_on_a_problem(
+    portal_server: PortalServer, page: Page, db: Database
+) -> None:
     open_as_buyer(page, portal_server)
     first = alert_problems(db, actor_of(db, "buyer"), limit=1).rows.iloc[0]
     ids = sorted(int(i) for i in first["alert_ids"])

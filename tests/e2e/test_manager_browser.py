@@ -45,7 +45,7 @@ def _codes_with_receipts_this_year(database_url: str) -> set[str]:
     return codes
 
 
-def _select_row(page, row: int, index: int = 0) -> None:  # type: ignore[no-untyped-def]
+def _select_row(page: Page, row: int, index: int = 0) -> None:
     """Tick the selection box of a row of a st.dataframe (drawn on a canvas: clicked by position),
     once the run before it is over (a click on a grid being redrawn is lost)."""
     idle(page)

@@ -33,7 +33,7 @@ PHONE_UA = (
 NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
 
 
-def open_page(page, base_url: str, path: str, title: str) -> None:  # type: ignore[no-untyped-def]
+def open_page(page: Page, base_url: str, path: str, title: str) -> None:
     page.goto(f"{base_url}/{path}")
     page.get_by_role("heading", name=title).first.wait_for()
     idle(page)

@@ -56,7 +56,7 @@ def line_id_of(database_url: str, label: str) -> int:
     )
 
 
-def go(page, name: str) -> None:  # type: ignore[no-untyped-def]
+def go(page: Page, name: str) -> None:
     page.get_by_role("link", name=name).first.click()
     page.get_by_role(
         "heading", name=name.replace("Alerts and messages", "Alerts and messages")
@@ -90,7 +90,7 @@ def produced(page: Page) -> int:
     return int(fact(page, "Produced").inner_text().split(" of ")[0].replace(",", ""))
 
 
-def chart_image(page) -> bytes:  # type: ignore[no-untyped-def]
+def chart_image(page: Page) -> bytes:
     idle(page)
     chart = page.locator("[data-testid='stVegaLiteChart']").last
     chart.scroll_into_view_if_needed()

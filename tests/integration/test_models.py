@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import (
@@ -82,7 +83,7 @@ def _line(supplier_id: int, item_id: int, *, po_number: str = "PO-2", quantity: 
     )
 
 
-def _fails(db, build, constraint: str) -> None:  # type: ignore[no-untyped-def]
+def _fails(db: Database, build: Callable[[Session, int, int, int], object], constraint: str) -> None:
     """``build`` writes a row that ``constraint``, and no other, refuses."""
     with db.write() as session:
         ids = _base(session)

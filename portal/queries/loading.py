@@ -35,6 +35,11 @@ def enum_values(column: pd.Series) -> pd.Series:
     return column.map(enum_value)
 
 
+def as_int(value: Any) -> int | None:
+    """A whole number from a frame cell or a row (int, float, numpy scalar); None when missing (NaN, NA)."""
+    return None if value is None or pd.isna(value) else int(value)
+
+
 def as_date(value: Any) -> dt.date | None:
     """A date from a frame cell or a row (Timestamp, datetime, date, ISO text); None when missing."""
     if value is None or value is pd.NaT or (not isinstance(value, str | dt.date) and pd.isna(value)):

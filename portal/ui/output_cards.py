@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from portal.i18n import _, format_number
+from portal.queries.loading import as_int
 from portal.ui.text import plain
 
 MOBILE_MARKERS = ("mobi", "android", "iphone", "ipod")
@@ -20,18 +21,15 @@ def looks_like_a_phone() -> bool:
     return any(marker in agent for marker in MOBILE_MARKERS)
 
 
-def _number(value: object) -> int | None:
-    return None if value is None or pd.isna(value) else int(value)  # type: ignore[arg-type]
-
-
 def _on_record(good: object, rejected: object) -> str:
-    if good is None or pd.isna(good):  # type: ignore[arg-type]
+    good_qty = as_int(good)
+    if good_qty is None:
         return _("nothing yet")
-    if rejected is None or pd.isna(rejected):  # type: ignore[arg-type]
-        return _("{good} good").format(good=format_number(int(good)))  # type: ignore[call-overload]
+    rejected_qty = as_int(rejected)
+    if rejected_qty is None:
+        return _("{good} good").format(good=format_number(good_qty))
     return _("{good} good, {rejected} rejected").format(
-        good=format_number(int(good)),  # type: ignore[call-overload]
-        rejected=format_number(int(rejected)),  # type: ignore[call-overload]
+        good=format_number(good_qty), rejected=format_number(rejected_qty)
     )
 
 
@@ -58,7 +56,7 @@ def output_cards(sheet: pd.DataFrame, typed: pd.DataFrame, key: str) -> pd.DataF
                     _("Good units"),
                     min_value=0,
                     step=1,
-                    value=_number(typed["good_qty"].iloc[i]),
+                    value=as_int(typed["good_qty"].iloc[i]),
                     key=f"{key}.good.{row.line_id}",
                     width="stretch",
                 )
@@ -68,7 +66,7 @@ def output_cards(sheet: pd.DataFrame, typed: pd.DataFrame, key: str) -> pd.DataF
                     _("Rejected"),
                     min_value=0,
                     step=1,
-                    value=_number(typed["rejected_qty"].iloc[i]),
+                    value=as_int(typed["rejected_qty"].iloc[i]),
                     key=f"{key}.rejected.{row.line_id}",
                     width="stretch",
                 )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -19,10 +20,35 @@ STATUS_LABELS = {
 }
 
 
+def status_label(status: str) -> str:
+    """A line status as a table cell shows it: its label, or the status itself when it has none."""
+    return _(STATUS_LABELS.get(status, status))
+
+
+def severity_label(severity: str) -> str:
+    """An alert severity as a table cell shows it: its word, or the severity itself when it has none."""
+    return _(SEVERITY_ICONS.get(severity, severity))
+
+
+K = TypeVar("K")
+
+
+def label_from(labels: Mapping[K, str]) -> Callable[[K], str]:
+    """A select box's format_func that shows each option's label from `labels` (its keys are the options)."""
+
+    def label(option: K) -> str:
+        # Streamlit also formats a value kept in session state to check it is still an option. Like dict.get,
+        # a key no longer there gets no label (so the widget resets) rather than raising (Streamlit would then
+        # match the value by its old label).
+        return labels.get(option, "")
+
+    return label
+
+
 def lines_table(frame: pd.DataFrame, *, show_supplier: bool, key: str) -> None:
     """The open lines, most urgent first, with forecast beside the supplier's own estimate."""
     view = frame.copy()
-    view["status"] = view["status"].map(lambda status: _(STATUS_LABELS.get(status, status)))
+    view["status"] = view["status"].map(status_label)
     view["worst_severity"] = view["worst_severity"].map(
         lambda severity: _(SEVERITY_ICONS[severity]) if severity in SEVERITY_ICONS else None
     )
@@ -267,7 +293,7 @@ def line_picker(choices: pd.DataFrame, *, key: str, label: str | None = None) ->
         del st.session_state[key]
     remembered = st.session_state.get(SUPPLIER_LINE_KEY)
     index = ids.index(remembered) if remembered in ids else 0
-    chosen = st.selectbox(label or _("Line"), ids, index=index, format_func=names.get, key=key)
+    chosen = st.selectbox(label or _("Line"), ids, index=index, format_func=label_from(names), key=key)
     st.session_state[SUPPLIER_LINE_KEY] = chosen
     return chosen
 

@@ -19,6 +19,7 @@ from portal.services.users import set_user_language
 from portal.ui.app import ROLE_NAMES, current_session_cookie
 from portal.ui.context import ACTOR_KEY, actor, call, read
 from portal.ui.text import plain
+from portal.ui.widgets import label_from
 
 #: The token states my_api_tokens reports, as shown.
 TOKEN_STATES = {"active": N_("active"), "expired": N_("expired"), "revoked": N_("revoked")}
@@ -94,7 +95,7 @@ else:
                 _("Suppliers I follow (none: all suppliers)"),
                 list(labels),
                 default=followed,
-                format_func=labels.get,
+                format_func=label_from(labels),
                 help=_("Your digest covers the alerts of these suppliers, and every backorder alert."),
                 key="account.notify.follows",
             )
@@ -150,7 +151,7 @@ else:
     if not active.empty:
         labels = {int(r.token_id): f"{r.name} ({r.prefix}…)" for r in active.itertuples()}
         with st.form("account.revoke"):
-            chosen = st.selectbox(_("Token to revoke"), list(labels), format_func=labels.get)
+            chosen = st.selectbox(_("Token to revoke"), list(labels), format_func=label_from(labels))
             if st.form_submit_button(_("Revoke token")):
                 revoked = call(
                     revoke_api_token, chosen, success=_("Token revoked: it stops working at once.")

@@ -18,6 +18,7 @@ from portal.services.notifications import (
 from portal.services.posting_links import list_posting_links, revoke_posting_link
 from portal.ui.context import actor, call, read
 from portal.ui.text import plain
+from portal.ui.widgets import label_from
 
 LAST = "admin_notify.last_result"
 
@@ -67,7 +68,9 @@ with log_tab:
         "sending": pgettext("notification", "Sending"),
         "sent": pgettext("notification", "Sent"),
     }
-    show = st.selectbox(_("Show"), list(shown_as), format_func=shown_as.get, key="admin_notify.status_filter")
+    show = st.selectbox(
+        _("Show"), list(shown_as), format_func=label_from(shown_as), key="admin_notify.status_filter"
+    )
     log = read(notification_log, None if show == "all" else show)
     st.dataframe(
         log,
@@ -102,7 +105,7 @@ with log_tab:
         chosen = st.multiselect(
             _("Messages to send again now"),
             list(labels),
-            format_func=labels.get,
+            format_func=label_from(labels),
             key="admin_notify.retry_ids",
         )
         if st.button(_("Retry now"), key="admin_notify.retry", disabled=not chosen, type="primary"):
@@ -256,7 +259,9 @@ with hooks_tab:
                 int(r.id): (_("{team} (active)") if r.active else _("{team} (disabled)")).format(team=r.team)
                 for r in hooks.itertuples()
             }
-            hook_id = st.selectbox(_("Webhook"), list(names), format_func=names.get, key="admin_notify.hook")
+            hook_id = st.selectbox(
+                _("Webhook"), list(names), format_func=label_from(names), key="admin_notify.hook"
+            )
             active = bool(hooks.set_index("id").loc[hook_id, "active"])
             if st.button(_("Disable") if active else _("Enable"), key="admin_notify.toggle_hook"):
                 call(set_webhook_active, hook_id, not active)
@@ -299,7 +304,7 @@ with links_tab:
             )
             for r in live.itertuples()
         }
-        link_id = st.selectbox(_("Link"), list(names), format_func=names.get, key="admin_notify.link")
+        link_id = st.selectbox(_("Link"), list(names), format_func=label_from(names), key="admin_notify.link")
         if st.button(_("Revoke"), key="admin_notify.revoke_link", icon=":material/link_off:"):
             call(revoke_posting_link, link_id)
             st.session_state[LAST] = ("success", _("Posting link #{id} revoked.").format(id=link_id))

@@ -9,6 +9,7 @@ from portal.queries.directory import list_users, supplier_overview
 from portal.services.suppliers import set_supplier_timezone
 from portal.services.users import create_user, reset_password, set_user_active
 from portal.ui.context import actor, call, read
+from portal.ui.widgets import label_from
 
 me = actor()
 st.title(_("Users and suppliers"))
@@ -85,7 +86,7 @@ with users_tab:
                 strict=True,
             )
         )
-        chosen = st.selectbox(_("User"), list(labels), format_func=labels.get, key="admin.user")
+        chosen = st.selectbox(_("User"), list(labels), format_func=label_from(labels), key="admin.user")
         if chosen is not None:
             row = users.set_index("user_id").loc[chosen]
             if row["active"]:

@@ -24,7 +24,7 @@ from portal.services.imports import KIND_ROLES, import_table
 from portal.services.settings import get_settings
 from portal.ui.context import actor, call, read
 from portal.ui.text import plain
-from portal.ui.widgets import flash
+from portal.ui.widgets import flash, label_from
 
 FLASH = "imports.flash"
 KINDS = {
@@ -58,7 +58,7 @@ if last in AFTER:
 
 kinds = [k for k in KINDS if me.role in KIND_ROLES[k]]
 left, right = st.columns([1.2, 2], vertical_alignment="bottom")
-kind = left.selectbox(_("What are you importing?"), kinds, format_func=KINDS.get, key="imports.kind")
+kind = left.selectbox(_("What are you importing?"), kinds, format_func=label_from(KINDS), key="imports.kind")
 fmt = FORMATS[kind]
 right.download_button(
     _("Empty template for {kind} (CSV)").format(kind=vocabulary.kind_name(kind)),

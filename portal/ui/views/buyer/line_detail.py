@@ -16,7 +16,7 @@ from portal.services.alerts import comment_on_alert
 from portal.ui.charts import show_burnup
 from portal.ui.context import actor, call, read
 from portal.ui.text import plain
-from portal.ui.widgets import SEVERITY_MARKDOWN, arrival_chance, change_summary, flash, rule_label
+from portal.ui.widgets import SEVERITY_MARKDOWN, arrival_chance, change_summary, flash, label_from, rule_label
 
 PICK = "line_detail.line"
 FLASH = "line_detail.flash"
@@ -54,7 +54,7 @@ if current is not None and current not in labels:
 line_id = pick_right.selectbox(
     _("Line"),
     list(labels),
-    format_func=labels.get,
+    format_func=label_from(labels),
     index=None,
     key=PICK,
     placeholder=_("Choose a line"),
@@ -168,7 +168,7 @@ with tabs[0]:
                 int(a.alert_id): f"{rule_label(a.rule)} ({vocabulary.severity_name(a.severity)})"
                 for a in live.itertuples()
             }
-            alert_id = st.selectbox(_("Comment on"), list(options), format_func=options.get)
+            alert_id = st.selectbox(_("Comment on"), list(options), format_func=label_from(options))
             body = st.text_area(_("Comment"), height=80, key="line_detail.comment_body")
             if st.form_submit_button(_("Add comment"), icon=":material/add_comment:") and (
                 call(comment_on_alert, alert_id, body) is not None

@@ -14,6 +14,7 @@ from portal.queries.scorecards import COMPARE_MAX, compare_suppliers, scorecard_
 from portal.ui.context import actor, read
 from portal.ui.scorecard_view import NO_DATA, format_number, metric_label, month_choice
 from portal.ui.text import plain
+from portal.ui.widgets import label_from
 
 SCORECARD_PAGE = "portal/ui/views/manager/scorecard.py"
 NUMBERS = (
@@ -50,7 +51,7 @@ c1, c2 = st.columns([3, 1])
 chosen = c1.multiselect(
     _("Suppliers (2 to {n})").format(n=COMPARE_MAX),
     list(names),
-    format_func=names.get,
+    format_func=label_from(names),
     max_selections=COMPARE_MAX,
     key="compare.suppliers",
 )

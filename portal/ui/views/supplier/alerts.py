@@ -9,7 +9,7 @@ from portal.queries.alerts import AlertFilter, alert_comments, alert_inbox
 from portal.services.alerts import comment_on_alert
 from portal.ui.context import actor, call, read
 from portal.ui.text import plain
-from portal.ui.widgets import SEVERITY_ICONS
+from portal.ui.widgets import severity_label
 
 SENT = "supplier_alerts.sent"
 
@@ -35,7 +35,7 @@ def thread(alert: pd.Series) -> None:
             _("Your reply"), max_chars=4000, placeholder=_("What is happening, and what you will do")
         )
         sent = st.form_submit_button(_("Send reply"), type="primary", icon=":material/send:")
-    if sent and call(comment_on_alert, int(alert["alert_id"]), body):
+    if sent and call(comment_on_alert, int(alert["alert_id"]), body) is not None:
         # The whole page reruns so the table's comment count includes the reply too.
         st.session_state[SENT] = True
         st.rerun()
@@ -89,7 +89,7 @@ else:
     summary = ngettext("**{n} alert on your lines**.", "**{n} alerts on your lines**.", total)
 st.markdown(summary.format(n=total, critical=critical))
 view = frame.assign(
-    severity=frame["severity"].map(lambda severity: _(SEVERITY_ICONS.get(severity, severity))),
+    severity=frame["severity"].map(severity_label),
     what=frame["rule"].map(rule_text),
     line=frame["line"].fillna(_("all lines")),
     status=frame["status"].map(lambda status: _(vocabulary.status_name(status))),

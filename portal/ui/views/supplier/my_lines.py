@@ -1,16 +1,24 @@
 """A supplier's home: its own open lines, most urgent first, and what needs doing today."""
 
-import pandas as pd
 import streamlit as st
 
 from portal.i18n import _, format_date, format_percent, ngettext
 from portal.queries.alerts import AlertFilter, alert_inbox
 from portal.queries.lines import LineFilter, line_choices, open_lines, output_sheet
+from portal.queries.loading import as_int
 from portal.services.settings import get_settings
 from portal.ui.context import actor, read
 from portal.ui.context import today as my_day
 from portal.ui.text import plain
-from portal.ui.widgets import STATUS_LABELS, SUPPLIER_LINE_KEY, arrival_chance, page_offset, pager
+from portal.ui.widgets import (
+    STATUS_LABELS,
+    SUPPLIER_LINE_KEY,
+    arrival_chance,
+    label_from,
+    page_offset,
+    pager,
+    status_label,
+)
 
 DAILY_OUTPUT = "portal/ui/views/supplier/daily_output.py"
 SCHEDULE = "portal/ui/views/supplier/schedule.py"
@@ -64,7 +72,11 @@ statuses = left.multiselect(
     placeholder=_("All open lines"),
 )
 chosen_items = middle.multiselect(
-    _("Item"), list(item_names), format_func=item_names.get, key="my_lines.items", placeholder=_("All items")
+    _("Item"),
+    list(item_names),
+    format_func=label_from(item_names),
+    key="my_lines.items",
+    placeholder=_("All items"),
 )
 text = right.text_input(_("Search PO or SKU"), key="my_lines.text")
 filters = LineFilter(statuses=tuple(statuses), item_ids=tuple(int(i) for i in chosen_items), text=text)
@@ -78,11 +90,11 @@ if total == 0:
     st.stop()
 
 
-def lateness(days: object) -> str:
+def lateness(cell: object) -> str:
     """'11 d late', 'on time', '2 d early' from the forecast arrival p50 minus need-by."""
-    if days is None or days is pd.NA or pd.isna(days):
+    days = as_int(cell)
+    if days is None:
         return _("no forecast")
-    days = int(days)
     if days > 0:
         return ngettext("{n} day late", "{n} days late", days).format(n=days)
     if days < 0:
@@ -92,7 +104,7 @@ def lateness(days: object) -> str:
 
 view = frame.assign(
     item=frame["sku"] + " · " + frame["item"],
-    status=frame["status"].map(lambda status: _(STATUS_LABELS.get(status, status))),
+    status=frame["status"].map(status_label),
     progress=(frame["produced"].astype("float64") / frame["quantity"].astype("float64")).clip(0, 1),
     late=frame["days_late_p50"].map(lateness),
 )

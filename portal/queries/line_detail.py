@@ -82,6 +82,7 @@ def line_detail(db: Database, actor: Actor, line_id: int) -> LineDetail:
             .where(PoLine.id == line_id)
         ).first()
         require_line_access(actor, row[0].supplier_id if row is not None else None, line_id)
+        assert row is not None, "require_line_access refuses a missing line"
         line, code, name, supplier_transit, country, weekmask, sku, description = row
         header = {
             "line_id": line.id,

@@ -16,7 +16,9 @@ ACTUAL = "#1f6feb"
 FORECAST = "#f0883e"
 
 
-def burnup_chart(detail: LineDetail, calendar: WorkCalendar | None = None) -> alt.LayerChart | None:
+def burnup_chart(
+    detail: LineDetail, calendar: WorkCalendar | None = None
+) -> alt.LayerChart | alt.FacetChart | None:
     """Planned vs actual cumulative output, the forecast p50-p90 band, need-by and the supplier's estimate."""
     header = detail.header
     quantity = int(header["quantity"])
@@ -24,9 +26,11 @@ def burnup_chart(detail: LineDetail, calendar: WorkCalendar | None = None) -> al
     layers: list[alt.Chart] = []
     schedule = detail.current_schedule
     if schedule is not None:
-        planned = planned_cumulative(
-            as_date(schedule["start_date"]), float(schedule["daily_output"]), quantity, calendar
-        ).assign(series="Planned")
+        start = as_date(schedule["start_date"])
+        assert start is not None, "a schedule has a start date"
+        planned = planned_cumulative(start, float(schedule["daily_output"]), quantity, calendar).assign(
+            series="Planned"
+        )
         layers.append(
             alt.Chart(planned)
             .mark_line(strokeDash=[6, 4], color=PLANNED, interpolate="step-after")

@@ -49,7 +49,7 @@ def actor() -> Actor:
     if value is None:
         st.warning(_("Please log in."))
         st.stop()
-    return value  # type: ignore[return-value]
+    return value
 
 
 def call(fn: Callable[..., T], *args: Any, success: str | None = None, **kwargs: Any) -> T | None:

@@ -396,7 +396,7 @@ _MONTHLY = "#1f6feb"
 _ROLLING = "#9aa5b1"
 
 
-def trend_chart(card: SupplierScorecard, key: str) -> alt.LayerChart:
+def trend_chart(card: SupplierScorecard, key: str) -> alt.LayerChart | alt.FacetChart:
     """A metric month by month (dots, solid line) and over the 12 months ending each month (dashed)."""
     monthly = card.monthly.set_index("period")
     rolling = card.trend.set_index("period")
@@ -570,7 +570,7 @@ def _number_card(key: str, row: dict[str, Any], card: SupplierScorecard, period:
         delta = None
         if key == "score" and period == ROLLING:
             score, previous = row.get("score"), card.previous.get("score")
-            if not _missing(score) and not _missing(previous):
+            if previous is not None and not _missing(score) and not _missing(previous):
                 # A labelled chip: a bare "-0.3" does not say against what.
                 delta = _("{change} vs the 12 months before").format(change=f"{score - previous:+.1f}")
         st.metric(

@@ -104,7 +104,7 @@ def load_open_lines(
     for col in ("order_date", "need_by_date", "promised_date"):
         frame[col] = pd.to_datetime(frame[col])
     frame["transit_days"] = frame["transit_days"].fillna(0).astype("int64")
-    if past:
+    if past and as_of is not None:  # past implies as_of; the second test tells the type checker
         frame = _as_open_on(session, frame, as_of, in_full)
     return frame
 
@@ -129,8 +129,9 @@ def _as_open_on(session: Session, frame: pd.DataFrame, as_of: dt.date, in_full: 
     return frame.reset_index(drop=True)
 
 
-def load_schedules(session: Session, line_ids: Collection[int]) -> pd.DataFrame:
-    """Current schedule per line with the end date of the revision before it."""
+def load_schedules(session: Session, line_ids: Collection[int] | None) -> pd.DataFrame:
+    """Current schedule per line (of every line when ``line_ids`` is None) with the end date of the revision
+    before it."""
     cols = ["line_id", "schedule_revision", "start_date", "daily_output", "estimated_end_date"]
     stmt = select(
         ProductionSchedule.po_line_id,

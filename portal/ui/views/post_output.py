@@ -100,6 +100,7 @@ if st.button(
                     bad,
                 ).format(n=bad)
             )
+            assert result.preview is not None, "post_reports returns its preview"
             st.dataframe(
                 result.preview[["line", "good_qty", "check"]],
                 hide_index=True,

@@ -14,6 +14,7 @@ from portal.i18n import N_, _, format_date, format_day, format_number, ngettext
 from portal.queries.line_detail import line_detail
 from portal.queries.lines import LineFilter, line_choices, open_lines, output_sheet, recent_working_days
 from portal.services.drafts import clear_output_draft, output_draft, save_output_draft
+from portal.services.imports.result import ImportResult
 from portal.services.production import post_report, post_reports, report_table
 from portal.services.settings import get_settings
 from portal.ui.charts import show_burnup
@@ -66,7 +67,7 @@ def _posted_summary(created: int, corrected: int, day: dt.date | None) -> str:
     return _("{posted}.").format(posted=posted)
 
 
-def _posted(result, day: dt.date | None, before: pd.DataFrame) -> None:  # type: ignore[no-untyped-def]
+def _posted(result: ImportResult, day: dt.date | None, before: pd.DataFrame) -> None:
     """Remember what was posted and the forecast before it, for the next run to show beside the new one."""
     lines = sorted(result.line_ids)
     st.session_state[CHANGES] = {
@@ -348,6 +349,7 @@ def grid(days: list[dt.date]) -> None:
                     n_bad,
                 ).format(n=n_bad)
             )
+            assert result.preview is not None, "post_reports returns its preview"
             bad = result.preview[
                 ~result.preview["check"].isin(["ok", "correction of a day already reported"])
             ]
@@ -470,6 +472,7 @@ def upload(days: list[dt.date], choices: pd.DataFrame) -> None:
     if preview is None:
         return
     checks = preview.preview
+    assert checks is not None, "post_reports returns its preview"
     st.dataframe(
         checks,
         hide_index=True,

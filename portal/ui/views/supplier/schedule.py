@@ -140,7 +140,7 @@ def schedule_form(detail: LineDetail) -> None:
                 produced=int(forecast.get("produced") or 0),
                 today=today,
             )
-        if implied is not None:
+        if implied is not None and output is not None:  # implied is only computed with an output
             warning = fit_warning(end, implied, int(output)) if end is not None else None
             hint = st.container(horizontal=True, vertical_alignment="center")
             if warning:

@@ -11,6 +11,7 @@ from pandas.io.formats.style import Styler
 
 from portal.core import vocabulary
 from portal.i18n import N_, _, format_date, format_number, format_percent, ngettext
+from portal.queries.line_detail import LineDetail
 from portal.ui.text import plain
 
 #: Severity in a table cell: a word (tables cannot show icons; emoji need a font some machines lack).
@@ -302,11 +303,11 @@ def _day(value: object) -> str:
     return "—" if value is None or pd.isna(value) else format_date(pd.Timestamp(value).date())
 
 
-def line_summary(detail: object) -> None:
+def line_summary(detail: LineDetail) -> None:
     """One line's numbers in a compact row: produced, my end date, forecast end and arrival, need-by."""
-    header = detail.header  # type: ignore[attr-defined]
-    forecast = detail.forecast or {}  # type: ignore[attr-defined]
-    schedule = detail.current_schedule  # type: ignore[attr-defined]
+    header = detail.header
+    forecast = detail.forecast or {}
+    schedule = detail.current_schedule
     quantity = int(header["quantity"])
     produced = int(forecast.get("produced") or 0)
     late = forecast.get("days_late_p50")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -86,3 +86,14 @@ def open_database(url: str, **kwargs: Any) -> Database:
         read=sessionmaker(engine, expire_on_commit=False),
         write=sessionmaker(writer, expire_on_commit=False),
     )
+
+
+def rows_changed(result: object) -> int:
+    """How many rows an UPDATE or DELETE run by ``Session.execute`` changed.
+
+    ``Session.execute`` is typed to return a ``Result``; for these statements it is a ``CursorResult``,
+    the one that counts rows.
+    """
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"not the result of an UPDATE or DELETE: {type(result).__name__}")
+    return result.rowcount or 0

@@ -35,7 +35,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db.engine import Database
+from db.engine import Database, rows_changed
 from db.models import Setting, User, UserSession, utcnow
 from portal.services import audit
 from portal.services.access import Actor, actor_for
@@ -68,7 +68,9 @@ def session_secret(db: Database) -> str:
     except IntegrityError:
         pass  # another replica stored one first: use theirs
     with db.read() as session:
-        return str(session.get(Setting, SECRET_SETTING).value)  # type: ignore[union-attr]
+        stored = session.get(Setting, SECRET_SETTING)
+        assert stored is not None, "stored just now, or by the replica that got there first"
+        return str(stored.value)
 
 
 def _signer(db: Database) -> Signer:
@@ -186,7 +188,7 @@ def end_user_sessions(
     stmt = update(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
     if keep_token_hash is not None:
         stmt = stmt.where(or_(UserSession.token_hash.is_(None), UserSession.token_hash != keep_token_hash))
-    return int(session.execute(stmt.values(ended_at=now)).rowcount or 0)  # type: ignore[attr-defined]
+    return rows_changed(session.execute(stmt.values(ended_at=now)))
 
 
 def end_session(db: Database, cookie: str | None, now: dt.datetime | None = None) -> bool:

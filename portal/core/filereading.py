@@ -12,6 +12,8 @@ import datetime as dt
 import io
 import re
 import zipfile
+from collections.abc import Iterator
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -100,7 +102,16 @@ def _excel_cell(value: object) -> str:
     return str(value)
 
 
-def _sheet_rows(sheet: object, max_rows: int | None) -> list[list[str]] | None:
+class _Worksheet(Protocol):
+    """What is read of an openpyxl worksheet (openpyxl has no type stubs here)."""
+
+    @property
+    def max_column(self) -> int | None: ...
+
+    def iter_rows(self, *, max_col: int | None, values_only: bool) -> Iterator[tuple[object, ...]]: ...
+
+
+def _sheet_rows(sheet: _Worksheet, max_rows: int | None) -> list[list[str]] | None:
     """A worksheet's non-empty rows as text cells, header first (None: the sheet has no data).
 
     Rows stream from the file one at a time (openpyxl's read-only mode), and reading stops one
@@ -108,9 +119,9 @@ def _sheet_rows(sheet: object, max_rows: int | None) -> list[list[str]] | None:
     """
     rows: list[list[str]] = []
     # Rows are padded to the sheet's declared width: read no wider than MAX_COLUMNS.
-    declared = sheet.max_column  # type: ignore[attr-defined]
+    declared = sheet.max_column
     width = min(declared, MAX_COLUMNS) if declared else None
-    for values in sheet.iter_rows(max_col=width, values_only=True):  # type: ignore[attr-defined]
+    for values in sheet.iter_rows(max_col=width, values_only=True):
         cells = [_excel_cell(v) for v in values[:MAX_COLUMNS]]
         if not any(cells):
             continue

@@ -85,7 +85,9 @@ def test_a_manager_goes_from_the_ranking_to_a_scorecard_to_the_lines_behind_a_nu
     heading.scroll_into_view_if_needed()
     # The caption says "x of n receipts on time": the table lists those n receipts, all of this supplier's.
     basis = page.get_by_text(re.compile(r"^\d+ of [\d,]+ receipts? on time, rolling")).first.inner_text()
-    receipts = int(re.match(r"\d+ of ([\d,]+) receipt", basis).group(1).replace(",", ""))  # type: ignore[union-attr]
+    match = re.match(r"\d+ of ([\d,]+) receipt", basis)
+    assert match is not None, basis
+    receipts = int(match.group(1).replace(",", ""))
     listed = f"{receipts:,} row{'s' if receipts != 1 else ''}."  # the caption under the table
     page.get_by_text(listed, exact=True).first.wait_for()
     shown = {cell for cell in grid_texts(page, 0) if re.fullmatch(r"PO-\d+/\d+", cell)}

@@ -10,8 +10,8 @@ import pandas as pd
 def basis(row: pd.Series | dict[str, Any]) -> dict[str, str]:
     """For each number of a summary row, what it was computed from, in words ("45 of 50 receipts on time")."""
 
-    def n(value: object, noun: str = "") -> str:
-        count = float(value)  # type: ignore[arg-type]
+    def n(value: float, noun: str = "") -> str:
+        count = float(value)
         text = f"{count:,.0f}"
         if not noun:
             return text

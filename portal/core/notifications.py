@@ -28,6 +28,8 @@ SUPPLIER_REMINDER = "supplier_reminder"
 #: Reminders go out from this hour of the supplier's local morning (its time zone), once per local day.
 REMINDER_LOCAL_HOUR = 7
 CRITICAL_WEBHOOK = "critical_webhook"
+#: A supplier's e-mail about changes to its lines (portal.core.change_order_email renders it).
+PO_CHANGE = "po_change"
 TEST_EMAIL = "test_email"
 
 #: The kinds a person can turn off on their account page, with the role that receives each.
@@ -43,6 +45,12 @@ USER_KINDS: dict[str, tuple[str, str, str]] = {
         "Reporting reminders",
         "One e-mail a day listing your lines with no production report for a few working days"
         " or with a late start.",
+    ),
+    PO_CHANGE: (
+        "supplier",
+        "Purchase-order changes",
+        "One e-mail when the buyer changes one of your lines against you: need-by moved earlier"
+        " or quantity raised.",
     ),
 }
 
@@ -279,7 +287,12 @@ def digest_key(user_id: int, items: Iterable[AlertItem]) -> str:
 
 def reminder_key(supplier_id: int, email: str, day: dt.date) -> str:
     """At most one reminder per supplier, address and day."""
-    return f"reminder:supplier:{supplier_id}:{_digest_of(email.lower(), 16)}:{day.isoformat()}"
+    return f"reminder:supplier:{supplier_id}:{address_key(email)}:{day.isoformat()}"
+
+
+def address_key(email: str) -> str:
+    """An e-mail address as dedup keys name it: a short digest, the same for any case or spaces."""
+    return _digest_of(email.strip().lower(), 16)
 
 
 def webhook_key(webhook_id: int, alert_id: int, severity: str) -> str:

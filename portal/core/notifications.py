@@ -20,6 +20,7 @@ from jinja2 import Environment, StrictUndefined
 
 from portal.core import vocabulary
 from portal.core.domain import Severity, ValidationError
+from portal.i18n import _
 
 # --- kinds ---------------------------------------------------------------------------------------
 
@@ -326,6 +327,8 @@ class AlertItem:
     link: str
     supplier_code: str | None = None
     previous_severity: str | None = None  # the highest severity already announced, if any
+    #: Why a dismissed condition came back: "was 3 days late when dismissed, now 9".
+    reopen_reason: str | None = None
 
     @property
     def rule_name(self) -> str:
@@ -339,7 +342,10 @@ class AlertItem:
 
     @property
     def change(self) -> str:
-        """'new', or 'now critical (was warning)' for a rise in severity."""
+        """'new', 'reopened: was 3 days late when dismissed, now 9' for a dismissal that got worse,
+        or 'now critical (was warning)' for a rise in severity."""
+        if self.previous_severity is None and self.reopen_reason:
+            return _("reopened: {reason}").format(reason=self.reopen_reason)
         if self.previous_severity is None:
             return "new"
         return f"now {self.severity} (was {self.previous_severity})"

@@ -886,3 +886,30 @@ def test_a_change_in_the_suppliers_favour_sends_no_e_mail_and_opting_out_is_per_
     assert "PO-1/2" in mail.text and "Quantity: 300 → 350" in mail.text
     for address in BOLT_CONTACTS:
         assert po_change_mails(mailbox, address) == []
+
+
+# ------------------------------------------------------------------------------ dismissals that come back
+
+
+def test_a_dismissed_alert_that_got_worse_comes_back_in_the_digest_saying_why(db, world, mailbox) -> None:  # type: ignore[no-untyped-def]
+    from portal.services.alerts import resolve_alerts
+
+    run(db)
+    with db.read() as session:
+        late = session.scalars(select(Alert).where(Alert.rule == AlertRule.PROJECTED_LATE.value)).one()
+    now_late = int(late.days_late or 0)
+    assert now_late > 0
+    assert resolve_alerts(db, actor_of(db, "buyer"), [late.id]) == 1
+    # Dismissed when it was 5 days less late: it has grown past the admin's threshold since.
+    with db.write() as session:
+        session.execute(update(Alert).where(Alert.id == late.id).values(dismissed_days_late=now_late - 5))
+        session.commit()
+
+    run(db, now=NOW + dt.timedelta(hours=1))
+
+    reason = f"was {now_late - 5} days late when dismissed, now {now_late}"
+    [_first, digest] = mailbox.to(BUYER)
+    assert f"reopened: {reason}" in digest.text
+    assert f"reopened: {reason}" in html.unescape(digest.html)
+    # Nothing else was new: the digest is about the reopened alert alone.
+    assert "As of 2026-03-12, 1 alert is new." in digest.text

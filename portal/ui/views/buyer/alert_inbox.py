@@ -178,7 +178,7 @@ def _headline(row: pd.Series) -> str:
     text = _short(str(row["message"]), row)
     reason = row.get("reopen_reason")
     if reason is not None and pd.notna(reason):
-        return f"Reopened ({reason}): {text}"
+        return _("Reopened ({reason}): {text}").format(reason=reason, text=text)
     return text
 
 

@@ -161,7 +161,8 @@ def _done_text(verb: str, alerts: int, problems: int, until: dt.date) -> str:
 def _state(row: pd.Series) -> str:
     snoozed = row["snoozed_until"]
     if snoozed is not None and pd.notna(snoozed) and snoozed > today:
-        return _("Snoozed to {date}").format(date=format_date(snoozed, "short"))
+        text = vocabulary.snoozed_text(snoozed)  # "snoozed until ...", as on every page
+        return text[:1].upper() + text[1:]
     if row["is_new"] and row["status"] == "open":
         return _("New")
     return vocabulary.status_name(row["status"])
@@ -185,9 +186,9 @@ def _headline(row: pd.Series) -> str:
 def _waiting(row: pd.Series) -> str:
     """A line: how many customer orders wait on it; an order: its customer."""
     if str(row["subject_key"]).startswith("backorder:"):
-        return str(row["customer"]) if pd.notna(row["customer"]) else "a customer"
+        return str(row["customer"]) if pd.notna(row["customer"]) else _("a customer")
     n = int(row["waiting_orders"])
-    return "" if n == 0 else f"{n} order{'s' if n != 1 else ''} waiting"
+    return "" if n == 0 else ngettext("{n} order waiting", "{n} orders waiting", n).format(n=n)
 
 
 view = frame.assign(

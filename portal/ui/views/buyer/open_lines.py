@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from portal.core import vocabulary
 from portal.i18n import _
 from portal.queries.directory import supplier_codes
 from portal.queries.lines import LineFilter, open_lines
@@ -53,6 +54,7 @@ else:
     view = frame.assign(
         made=(frame["produced"].astype("float64") / frame["quantity"].astype("float64") * 100).clip(0, 100),
         worst_severity=frame["worst_severity"].map(SEVERITY_WORDS),
+        status=frame["status"].map(vocabulary.status_name),
     )
     # Widths fit a 1280 px screen with the menu open; item, status, alerts and backorders are in
     # the table's column menu and on the line detail.

@@ -524,6 +524,8 @@ class User(Base):
     alerts_seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     #: The last look at the alerts before the current visit (a login): "new" counts from it.
     previous_visit_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    #: The portal's language for this user (portal.i18n.LANGUAGES); None: follow the browser.
+    language: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     supplier: Mapped[Supplier | None] = relationship()

@@ -72,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--supplier", help="supplier code (required for --role supplier)")
     add.add_argument("--name", help="display name")
     add.add_argument("--email")
+    add.add_argument(
+        "--language",
+        help="the portal's language for this user (en, de, es, tr, vi, zh_Hans; default: the browser's)",
+    )
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
 
     tok = sub.add_parser("token", help="personal API tokens").add_subparsers(
@@ -331,6 +335,7 @@ def _user_add(args: argparse.Namespace, cli) -> int:  # type: ignore[no-untyped-
         supplier_code=args.supplier,
         display_name=args.name,
         email=args.email,
+        language=args.language,
     )
     print(f"Created {args.role} user '{args.username.lower()}' (id {user_id}).")
     return EXIT_OK

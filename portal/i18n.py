@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gettext as _gettext
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
@@ -42,7 +42,10 @@ LANGUAGES: dict[str, str] = {
     "zh_Hans": "简体中文",
 }
 
-_language: ContextVar[str] = ContextVar("portal_language", default=DEFAULT_LANGUAGE)
+#: Set by set_language / language(); None: not set in this thread's context.
+_language: ContextVar[str | None] = ContextVar("portal_language", default=None)
+#: Where a thread whose context has no language finds one (the UI: the browser session's choice).
+_fallback: Callable[[], str | None] | None = None
 
 
 class UnknownLanguage(ValueError):
@@ -58,7 +61,21 @@ def check_language(code: str) -> str:
 
 
 def current_language() -> str:
-    return _language.get()
+    """The language of the current request: set_language's, else the fallback's, else English.
+
+    The fallback matters in Streamlit: a fragment reruns on a new thread without the full script,
+    so the language set at the start of the last full run is not in that thread's context.
+    """
+    code = _language.get()
+    if code is None and _fallback is not None:
+        code = _fallback()
+    return code if code is not None and code in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def set_language_fallback(fallback: Callable[[], str | None] | None) -> None:
+    """Where to find the language when none is set in the current context (None: English)."""
+    global _fallback
+    _fallback = fallback
 
 
 def set_language(code: str | None) -> None:
@@ -85,17 +102,17 @@ def _translations(code: str) -> _gettext.NullTranslations:
 
 def gettext(message: str) -> str:
     """The message in the current language (the English text when the catalog lacks it)."""
-    return _translations(_language.get()).gettext(message)
+    return _translations(current_language()).gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The singular or plural form for n, in the current language."""
-    return _translations(_language.get()).ngettext(singular, plural, n)
+    return _translations(current_language()).ngettext(singular, plural, n)
 
 
 def pgettext(context: str, message: str) -> str:
     """A message whose English is ambiguous, told apart by a context ("verb", "column", ...)."""
-    return _translations(_language.get()).pgettext(context, message)
+    return _translations(current_language()).pgettext(context, message)
 
 
 def N_(message: str) -> str:
@@ -108,7 +125,7 @@ _ = gettext
 
 def babel_locale(code: str | None = None) -> str:
     """The Babel/CLDR locale identifier for a language code (zh_Hans → zh_Hans_CN formats)."""
-    code = code or _language.get()
+    code = code or current_language()
     return {"zh_Hans": "zh_Hans_CN"}.get(code, code)
 
 
@@ -119,6 +136,15 @@ def format_date(value: dt.date | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
     return babel_format_date(value, format=fmt, locale=babel_locale())
+
+
+def format_day(value: dt.date | None) -> str:
+    """A day with its weekday, as the current language writes it: Wed, Dec 2, 2026 / Mi., 2. Dez. 2026."""
+    from babel.dates import format_skeleton
+
+    if value is None:
+        return ""
+    return format_skeleton("yMMMEd", value, locale=babel_locale())
 
 
 def format_number(value: float | int | None, digits: int = 0) -> str:
@@ -143,6 +169,18 @@ def format_percent(value: float | None, digits: int = 0) -> str:
         last = pattern.rindex("0") + 1
         pattern = pattern[:last] + "." + "0" * digits + pattern[last:]
     return babel_format_percent(value, format=pattern, locale=babel_locale())
+
+
+def choose_language(
+    user_language: str | None, accept_language: str | None, browser_locale: str | None = None
+) -> str:
+    """The language of a request: the user's own choice, else the browser's (its Accept-Language
+    header, else its navigator.language), else English."""
+    if user_language is not None and user_language in LANGUAGES:
+        return user_language
+    if accept_language:
+        return negotiate(accept_language)
+    return negotiate(browser_locale)
 
 
 def negotiate(accept_language: str | None) -> str:

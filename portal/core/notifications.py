@@ -17,10 +17,11 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from jinja2 import Environment, StrictUndefined
+from markupsafe import Markup, escape
 
 from portal.core import vocabulary
 from portal.core.domain import Severity, ValidationError
-from portal.i18n import _
+from portal.i18n import N_, _, format_date, ngettext
 
 # --- kinds ---------------------------------------------------------------------------------------
 
@@ -37,27 +38,32 @@ TEST_EMAIL = "test_email"
 USER_KINDS: dict[str, tuple[str, str, str]] = {
     ALERT_DIGEST: (
         "buyer",
-        "Alert digest",
-        "One e-mail after a sweep with the alerts that are new or rose in severity"
-        " for the suppliers you follow.",
+        N_("Alert digest"),
+        N_(
+            "One e-mail after a sweep with the alerts that are new or rose in severity"
+            " for the suppliers you follow."
+        ),
     ),
     SUPPLIER_REMINDER: (
         "supplier",
-        "Reporting reminders",
-        "One e-mail a day listing your lines with no production report for a few working days"
-        " or with a late start.",
+        N_("Reporting reminders"),
+        N_(
+            "One e-mail a day listing your lines with no production report for a few working days"
+            " or with a late start."
+        ),
     ),
     PO_CHANGE: (
         "supplier",
-        "Purchase-order changes",
-        "One e-mail when the buyer changes one of your lines against you: need-by moved earlier"
-        " or quantity raised.",
+        N_("Purchase-order changes"),
+        N_(
+            "One e-mail when the buyer changes one of your lines against you: need-by moved earlier"
+            " or quantity raised."
+        ),
     ),
 }
 
 SEVERITY_ORDER: tuple[str, ...] = tuple(s.value for s in Severity.worst_first())
 SEVERITY_RANK: dict[str, int] = Severity.ranks()
-_SEVERITY_TITLE = {"critical": "Critical", "warning": "Warning", "info": "Info"}
 _SEVERITY_COLOR = {"critical": "#b42318", "warning": "#b54708", "info": "#175cd3"}
 
 #: Delivery states of a notification row.
@@ -85,63 +91,69 @@ class NotifySettingSpec:
 
 NOTIFY_SPECS: dict[str, NotifySettingSpec] = {
     "smtp.host": NotifySettingSpec(
-        "SMTP host", "PORTAL_SMTP_HOST", "", "host", "Mail server name; empty turns e-mail off."
+        N_("SMTP host"), "PORTAL_SMTP_HOST", "", "host", N_("Mail server name; empty turns e-mail off.")
     ),
     "smtp.port": NotifySettingSpec(
-        "SMTP port", "PORTAL_SMTP_PORT", 587, "int", "587 for STARTTLS, 465 for TLS, 25 plain.", 1, 65535
+        N_("SMTP port"),
+        "PORTAL_SMTP_PORT",
+        587,
+        "int",
+        N_("587 for STARTTLS, 465 for TLS, 25 plain."),
+        1,
+        65535,
     ),
     "smtp.security": NotifySettingSpec(
-        "Connection security",
+        N_("Connection security"),
         "PORTAL_SMTP_SECURITY",
         "starttls",
         "choice",
-        "starttls: upgrade a plain connection; tls: TLS from the start (SMTPS); none: plain text.",
+        N_("starttls: upgrade a plain connection; tls: TLS from the start (SMTPS); none: plain text."),
         choices=("starttls", "tls", "none"),
     ),
     "smtp.user": NotifySettingSpec(
-        "SMTP user", "PORTAL_SMTP_USER", "", "text", "Login name; empty: no login."
+        N_("SMTP user"), "PORTAL_SMTP_USER", "", "text", N_("Login name; empty: no login.")
     ),
     "smtp.password": NotifySettingSpec(
-        "SMTP password", "PORTAL_SMTP_PASSWORD", "", "secret", "Never shown back once saved."
+        N_("SMTP password"), "PORTAL_SMTP_PASSWORD", "", "secret", N_("Never shown back once saved.")
     ),
     "smtp.from": NotifySettingSpec(
-        "From address",
+        N_("From address"),
         "PORTAL_SMTP_FROM",
         "",
         "address",
-        'The sender, e.g. "Supplier portal <portal@example.com>".',
+        N_('The sender, e.g. "Supplier portal <portal@example.com>".'),
     ),
     "notify.base_url": NotifySettingSpec(
-        "Portal base URL",
+        N_("Portal base URL"),
         "PORTAL_BASE_URL",
         "http://localhost:8501",
         "url",
-        "Where people open the portal: the links in every e-mail start with it.",
+        N_("Where people open the portal: the links in every e-mail start with it."),
     ),
     "notify.max_attempts": NotifySettingSpec(
-        "Attempts before giving up",
+        N_("Attempts before giving up"),
         "PORTAL_NOTIFY_MAX_ATTEMPTS",
         5,
         "int",
-        "A message that failed this many times is marked failed and shown to admins.",
+        N_("A message that failed this many times is marked failed and shown to admins."),
         1,
         20,
     ),
     "notify.backoff_seconds": NotifySettingSpec(
-        "First retry after (seconds)",
+        N_("First retry after (seconds)"),
         "PORTAL_NOTIFY_BACKOFF_SECONDS",
         60,
         "int",
-        "Each further retry waits twice as long (at most 6 hours).",
+        N_("Each further retry waits twice as long (at most 6 hours)."),
         0,
         86_400,
     ),
     "notify.timeout_seconds": NotifySettingSpec(
-        "Network timeout (seconds)",
+        N_("Network timeout (seconds)"),
         "PORTAL_NOTIFY_TIMEOUT_SECONDS",
         30,
         "int",
-        "How long one SMTP or webhook call may take.",
+        N_("How long one SMTP or webhook call may take."),
         1,
         300,
     ),
@@ -333,7 +345,7 @@ class AlertItem:
     @property
     def rule_name(self) -> str:
         """The rule's one display name (portal.core.vocabulary), as every page shows it."""
-        return vocabulary.rule_name(self.rule)
+        return _(vocabulary.rule_name(self.rule))
 
     @property
     def where(self) -> str:
@@ -347,8 +359,11 @@ class AlertItem:
         if self.previous_severity is None and self.reopen_reason:
             return _("reopened: {reason}").format(reason=self.reopen_reason)
         if self.previous_severity is None:
-            return "new"
-        return f"now {self.severity} (was {self.previous_severity})"
+            return _("new")
+        return _("now {severity} (was {previous})").format(
+            severity=_severity_title(self.severity).lower(),
+            previous=_severity_title(self.previous_severity).lower(),
+        )
 
 
 @dataclass(frozen=True)
@@ -364,10 +379,14 @@ _HTML = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True
 # Plain text is not HTML: escaping it would show "&amp;" to the reader.
 _TEXT = Environment(autoescape=False, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
+# The templates hold only the layout: every sentence comes translated from Python (gettext, in the
+# recipient's language, set by the caller with portal.i18n.language). A sentence with a link has
+# {link_start} and {link_end} around the linked words: the HTML part puts the <a> tag there, the
+# text part nothing (the address follows on its own line).
 _DIGEST_TEXT = _TEXT.from_string(
-    """Hello {{ name }},
+    """{{ t.hello }}
 
-{{ intro }}
+{{ t.intro }}
 {% for group in groups %}
 
 {{ group.title|upper }} ({{ group.alerts|length }})
@@ -379,19 +398,19 @@ _DIGEST_TEXT = _TEXT.from_string(
 {% endfor %}
 {% if left_out %}
 
-... and {{ left_out }} more, in the alert inbox.
+{{ t.left_out }}
 {% endif %}
 
-Open the portal: {{ home }}
-You receive this digest as a buyer. To stop it, untick "Alert digest" on your account page: {{ account }}
+{{ t.open_portal }}: {{ home }}
+{{ t.why_text }}: {{ account }}
 """
 )
 
 _DIGEST_HTML = _HTML.from_string(
     """<!DOCTYPE html>
 <html><body style="font-family: Arial, Helvetica, sans-serif; color: #1d2939; font-size: 14px;">
-<p>Hello {{ name }},</p>
-<p>{{ intro }}</p>
+<p>{{ t.hello }}</p>
+<p>{{ t.intro }}</p>
 {% for group in groups %}
 <h3 style="color: {{ group.color }}; margin-bottom: 4px;">{{ group.title }} ({{ group.alerts|length }})</h3>
 <ul style="margin-top: 0;">
@@ -403,19 +422,18 @@ _DIGEST_HTML = _HTML.from_string(
 </ul>
 {% endfor %}
 {% if left_out %}
-<p>… and {{ left_out }} more, in the alert inbox.</p>
+<p>{{ t.left_out }}</p>
 {% endif %}
-<p><a href="{{ home }}">Open the portal</a></p>
-<p style="color: #667085; font-size: 12px;">You receive this digest as a buyer.
-To stop it, untick "Alert digest" on <a href="{{ account }}">your account page</a>.</p>
+<p><a href="{{ home }}">{{ t.open_portal }}</a></p>
+<p style="color: #667085; font-size: 12px;">{{ t.why_html }}</p>
 </body></html>
 """
 )
 
 _REMINDER_TEXT = _TEXT.from_string(
-    """Hello {{ supplier }},
+    """{{ t.hello }}
 
-As of {{ as_of }}, the portal is missing production news on {{ count }}:
+{{ t.intro }}
 {% for section in sections %}
 
 {{ section.title }}
@@ -425,23 +443,23 @@ As of {{ as_of }}, the portal is missing production news on {{ count }}:
 {% endfor %}
 
 {% if posting_link %}
-Post today's output in one step, without a password ({{ valid }}):
+{{ t.posting_text }}:
 {{ posting_link }}
-Do not forward this e-mail: the link lets anyone who has it post output for {{ supplier }}.
+{{ t.no_forward }}
 
 {% endif %}
-Please post your daily output (or a revised schedule) here: {{ link }}
-Regular reports let the buyer keep promises to customers. Thank you.
+{{ t.please_post_text }}: {{ link }}
+{{ t.thanks }}
 
-To stop these reminders, untick "Reporting reminders" on your account page: {{ account }}
+{{ t.stop_text }}: {{ account }}
 """
 )
 
 _REMINDER_HTML = _HTML.from_string(
     """<!DOCTYPE html>
 <html><body style="font-family: Arial, Helvetica, sans-serif; color: #1d2939; font-size: 14px;">
-<p>Hello {{ supplier }},</p>
-<p>As of {{ as_of }}, the portal is missing production news on {{ count }}:</p>
+<p>{{ t.hello }}</p>
+<p>{{ t.intro }}</p>
 {% for section in sections %}
 <h3 style="margin-bottom: 4px;">{{ section.title }}</h3>
 <ul style="margin-top: 0;">
@@ -451,34 +469,50 @@ _REMINDER_HTML = _HTML.from_string(
 </ul>
 {% endfor %}
 {% if posting_link %}
-<p><a href="{{ posting_link }}"><strong>Post today's output</strong></a> in one step, without a password
-({{ valid }}). Do not forward this e-mail: the link lets anyone who has it post output for {{ supplier }}.</p>
+<p>{{ t.posting_html }} {{ t.no_forward }}</p>
 {% endif %}
-<p><a href="{{ link }}">Post your daily output</a> (or a revised schedule).
-Regular reports let the buyer keep promises to customers. Thank you.</p>
-<p style="color: #667085; font-size: 12px;">To stop these reminders, untick "Reporting reminders"
-on <a href="{{ account }}">your account page</a>.</p>
+<p>{{ t.please_post_html }}
+{{ t.thanks }}</p>
+<p style="color: #667085; font-size: 12px;">{{ t.stop_html }}</p>
 </body></html>
 """
 )
 
 _TEST_TEXT = _TEXT.from_string(
-    """This is a test message from the supplier portal at {{ home }}.
-If you can read it, e-mail notifications work.
+    """{{ t.text }}
+{{ t.works }}
 """
 )
 _TEST_HTML = _HTML.from_string(
     """<!DOCTYPE html>
 <html><body style="font-family: Arial, Helvetica, sans-serif;">
-<p>This is a test message from the supplier portal at <a href="{{ home }}">{{ home }}</a>.</p>
-<p>If you can read it, e-mail notifications work.</p>
+<p>{{ t.html }}</p>
+<p>{{ t.works }}</p>
 </body></html>
 """
 )
 
+#: Severity group titles in e-mails (marked here, translated when a message is built).
+_SEVERITY_TITLE = {"critical": N_("Critical"), "warning": N_("Warning"), "info": N_("Info")}
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+def _linked(message: str, url: str, **values: object) -> tuple[str, Markup]:
+    """A sentence with {link_start}…{link_end} around linked words: (plain text, HTML with the link).
+
+    The translated sentence and every value are escaped in the HTML; only the <a> tag is markup.
+    """
+    text = message.format(link_start="", link_end="", **values)
+    start = Markup('<a href="{url}">').format(url=url)
+    html = Markup(escape(message)).format(link_start=start, link_end=Markup("</a>"), **values)
+    return text, html
+
+
+def _by_subject(item: AlertItem) -> str:
+    return item.subject
+
+
+def _severity_title(severity: str) -> str:
+    return _(_SEVERITY_TITLE[severity]) if severity in _SEVERITY_TITLE else severity
 
 
 def group_by_severity(items: Iterable[AlertItem]) -> list[tuple[str, list[AlertItem]]]:
@@ -501,9 +535,10 @@ def digest_email(
     """The buyer digest: the alerts new or risen in severity, grouped by severity, each with its link.
 
     With more than ``limit`` alerts, the most severe ``limit`` are listed and the rest counted.
+    In the current language (portal.i18n.language: the recipient's).
     """
     groups = group_by_severity(items)
-    counts = ", ".join(f"{len(members)} {severity}" for severity, members in groups)
+    counts = ", ".join(f"{len(members)} {_severity_title(severity).lower()}" for severity, members in groups)
     left_out = 0
     if limit is not None and len(items) > limit:
         kept = {i.alert_id for i in [m for _s, members in groups for m in members][:limit]}
@@ -511,26 +546,42 @@ def digest_email(
         groups = [(s, [m for m in members if m.alert_id in kept]) for s, members in groups]
         groups = [(s, members) for s, members in groups if members]
     risen = sum(1 for i in items if i.previous_severity is not None)
-    intro = (
-        f"As of {as_of.isoformat()}, {_plural(len(items), 'alert')} "
-        + ("is" if len(items) == 1 else "are")
-        + " new"
-        + (f" or rose in severity ({risen} rose)" if risen else "")
-        + "."
+    date = format_date(as_of)
+    if risen:
+        intro = ngettext(
+            "As of {date}, {n} alert is new or rose in severity ({risen} rose).",
+            "As of {date}, {n} alerts are new or rose in severity ({risen} rose).",
+            len(items),
+        ).format(date=date, n=len(items), risen=risen)
+    else:
+        intro = ngettext(
+            "As of {date}, {n} alert is new.", "As of {date}, {n} alerts are new.", len(items)
+        ).format(date=date, n=len(items))
+    account = page_link(base_url, "account")
+    why = _(
+        'You receive this digest as a buyer. To stop it, untick "Alert digest" on '
+        "{link_start}your account page{link_end}."
     )
+    why_text, why_html = _linked(why, account)
     context = {
-        "name": name,
-        "intro": intro,
+        "t": {
+            "hello": _("Hello {name},").format(name=name),
+            "intro": intro,
+            "left_out": _("... and {n} more, in the alert inbox.").format(n=left_out),
+            "open_portal": _("Open the portal"),
+            "why_text": why_text.rstrip("."),
+            "why_html": why_html,
+        },
         "groups": [
-            {"title": _SEVERITY_TITLE.get(s, s), "color": _SEVERITY_COLOR.get(s, "#1d2939"), "alerts": m}
+            {"title": _severity_title(s), "color": _SEVERITY_COLOR.get(s, "#1d2939"), "alerts": m}
             for s, m in groups
         ],
         "home": page_link(base_url),
-        "account": page_link(base_url, "account"),
+        "account": account,
         "left_out": left_out,
     }
     return EmailContent(
-        subject=f"Supplier portal alerts as of {as_of.isoformat()}: {counts}",
+        subject=_("Supplier portal alerts as of {date}: {counts}").format(date=date, counts=counts),
         text=_DIGEST_TEXT.render(context),
         html=_DIGEST_HTML.render(context),
     )
@@ -546,38 +597,83 @@ def reminder_email(
     posting_link: str | None = None,
 ) -> EmailContent:
     """The supplier reminder: lines with no recent report, and lines whose production has not started;
-    with ``posting_link``, a link that posts today's output without a password (24 hours)."""
-    sections = [
-        {"title": title, "alerts": sorted(items, key=lambda i: i.subject)}
-        for title, items in (
-            ("No production report for several working days", stale),
-            ("Production has not started on schedule", late_start),
-        )
-        if items
+    with ``posting_link``, a link that posts today's output without a password (24 hours).
+    In the current language (portal.i18n.language: the recipient's)."""
+    titled: list[tuple[str, Sequence[AlertItem]]] = [
+        (_("No production report for several working days"), stale),
+        (_("Production has not started on schedule"), late_start),
+    ]
+    sections: list[dict[str, Any]] = [
+        {"title": title, "alerts": sorted(items, key=_by_subject)} for title, items in titled if items
     ]
     lines = len({i.subject for i in (*stale, *late_start)})
+    date = format_date(as_of)
+    link = page_link(base_url, "daily_output")
+    account = page_link(base_url, "account")
+    posting_text, posting_html = _linked(
+        # Translators: {link_start} and {link_end} go around the words that become the link; keep both.
+        _(
+            "{link_start}Post today's output{link_end} in one step, without a password "
+            "(the link works for 24 hours, for your lines only)."
+        ),
+        posting_link or "",
+    )
+    please_text, please_html = _linked(
+        _("{link_start}Post your daily output{link_end} (or a revised schedule)."), link
+    )
+    stop_text, stop_html = _linked(
+        _(
+            'To stop these reminders, untick "Reporting reminders" on '
+            "{link_start}your account page{link_end}."
+        ),
+        account,
+    )
     context = {
-        "supplier": supplier_name,
-        "as_of": as_of.isoformat(),
-        "count": _plural(lines, "line"),
+        "t": {
+            "hello": _("Hello {name},").format(name=supplier_name),
+            "intro": ngettext(
+                "As of {date}, the portal is missing production news on {n} line:",
+                "As of {date}, the portal is missing production news on {n} lines:",
+                lines,
+            ).format(date=date, n=lines),
+            "posting_text": posting_text.rstrip("."),
+            "posting_html": posting_html,
+            "no_forward": _(
+                "Do not forward this e-mail: the link lets anyone who has it post output for {supplier}."
+            ).format(supplier=supplier_name),
+            "please_post_text": please_text.rstrip("."),
+            "please_post_html": please_html,
+            "thanks": _("Regular reports let the buyer keep promises to customers. Thank you."),
+            "stop_text": stop_text.rstrip("."),
+            "stop_html": stop_html,
+        },
         "sections": sections,
-        "link": page_link(base_url, "daily_output"),
-        "account": page_link(base_url, "account"),
+        "link": link,
+        "account": account,
         "posting_link": posting_link,
-        "valid": "the link works for 24 hours, for your lines only",
     }
     return EmailContent(
-        subject=f"Production update needed on {_plural(lines, 'line')} (as of {as_of.isoformat()})",
+        subject=ngettext(
+            "Production update needed on {n} line (as of {date})",
+            "Production update needed on {n} lines (as of {date})",
+            lines,
+        ).format(n=lines, date=date),
         text=_REMINDER_TEXT.render(context),
         html=_REMINDER_HTML.render(context),
     )
 
 
 def trial_email(base_url: str) -> EmailContent:
-    """The admin's 'send a test e-mail' message."""
-    context = {"home": page_link(base_url)}
+    """The admin's 'send a test e-mail' message (in the current language)."""
+    home = page_link(base_url)
+    text, html = _linked(
+        _("This is a test message from the supplier portal at {link_start}{home}{link_end}."), home, home=home
+    )
+    context = {
+        "t": {"text": text, "html": html, "works": _("If you can read it, e-mail notifications work.")}
+    }
     return EmailContent(
-        subject="Supplier portal: test message",
+        subject=_("Supplier portal: test message"),
         text=_TEST_TEXT.render(context),
         html=_TEST_HTML.render(context),
     )

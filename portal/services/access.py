@@ -40,6 +40,8 @@ class Actor:
     token_id: int | None = None
     #: The posting link this actor came through (a supplier posting from its reminder, no login).
     posting_link_id: int | None = None
+    #: The user's chosen language (portal.i18n.LANGUAGES); None: follow the browser.
+    language: str | None = None
 
     @property
     def name(self) -> str:
@@ -63,6 +65,7 @@ def actor_for(user: User) -> Actor:
         role=user.role,
         supplier_id=user.supplier_id,
         display_name=user.display_name,
+        language=user.language,
     )
 
 

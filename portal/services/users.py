@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from db.engine import Database
 from db.models import Supplier, User, utcnow
 from portal.core.domain import NotFound, Role, ValidationError
-from portal.i18n import _
+from portal.i18n import LANGUAGES, _
 from portal.services import audit
-from portal.services.access import Actor, service
+from portal.services.access import ALL_ROLES, Actor, service
 from portal.services.auth import check_password_strength, hash_password
 from portal.services.sessions import end_user_sessions
 
@@ -65,10 +65,12 @@ def create_user_unchecked(
     supplier_code: str | None = None,
     display_name: str | None = None,
     email: str | None = None,
+    language: str | None = None,
 ) -> User:
     """Create a user in an open transaction (used by :func:`create_user` and the demo loader)."""
     username = username.strip().lower()
     role = Role(role)
+    language = check_user_language(language) if language else None
     supplier_id = _check_new_user(session, username, role, supplier_code, password)
     user = User(
         username=username,
@@ -77,6 +79,7 @@ def create_user_unchecked(
         password_hash=hash_password(password),
         role=role,
         supplier_id=supplier_id,
+        language=language,
     )
     session.add(user)
     session.flush()
@@ -86,7 +89,7 @@ def create_user_unchecked(
         "user.created",
         "user",
         user.id,
-        after={"username": username, "role": role.value, "supplier": supplier_code},
+        after={"username": username, "role": role.value, "supplier": supplier_code, "language": language},
     )
     return user
 
@@ -102,6 +105,7 @@ def create_user(
     supplier_code: str | None = None,
     display_name: str | None = None,
     email: str | None = None,
+    language: str | None = None,
 ) -> int:
     """Create a login; a supplier user is bound to exactly one supplier. Returns the user id."""
     with db.write() as session:
@@ -114,9 +118,41 @@ def create_user(
             supplier_code=supplier_code,
             display_name=display_name,
             email=email,
+            language=language,
         )
         session.commit()
         return user.id
+
+
+def check_user_language(code: str) -> str:
+    """The code when the portal has a catalog for it; else a ValidationError naming the choices."""
+    if code not in LANGUAGES:
+        choices = ", ".join(f"{key} ({name})" for key, name in LANGUAGES.items())
+        raise ValidationError(
+            _("The portal has no translation for the language '{code}': choose one of {choices}.").format(
+                code=code, choices=choices
+            )
+        )
+    return code
+
+
+@service(*ALL_ROLES)
+def set_user_language(db: Database, actor: Actor, code: str | None) -> bool:
+    """Set the actor's own language (None: follow the browser); whether it changed."""
+    code = check_user_language(code) if code else None
+    if actor.user_id is None:
+        raise ValidationError(_("Only a logged-in user has a language to choose."))
+    with db.write() as session:
+        user = _get_user(session, actor.user_id)
+        before = {"language": user.language}
+        changed = user.language != code
+        if changed:
+            user.language = code
+            audit.record(
+                session, actor, "user.language_set", "user", user.id, before=before, after={"language": code}
+            )
+        session.commit()
+    return changed
 
 
 def _get_user(session: Session, user_id: int) -> User:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from portal.core.domain import Role
+from portal.i18n import N_, _, choose_language, set_language, set_language_fallback
 from portal.services.access import Actor
 from portal.services.sessions import COOKIE_NAME
 from portal.ui.context import ACTOR_KEY, current_actor
@@ -16,55 +17,56 @@ POSTING_PATH = "post_output"
 
 
 def _page(path: str, title: str, icon: str, *, default: bool = False) -> st.Page:
-    return st.Page(f"{VIEWS}/{path}", title=title, icon=icon, default=default)
+    return st.Page(f"{VIEWS}/{path}", title=_(title), icon=icon, default=default)
 
 
 def pages_for(role: Role) -> dict[str, list[st.Page]]:
     """The menu of a role: its first page is its home."""
-    account = [_page("account.py", "My account", ":material/person:")]
+    account = [_page("account.py", N_("My account"), ":material/person:")]
     if role is Role.SUPPLIER:
         return {
-            "Production": [
-                _page("supplier/my_lines.py", "My lines", ":material/factory:", default=True),
-                _page("supplier/daily_output.py", "Daily output", ":material/edit_note:"),
-                _page("supplier/schedule.py", "Schedules", ":material/event:"),
-                _page("supplier/alerts.py", "Alerts and messages", ":material/notifications:"),
+            # Translators: menu section of a supplier's pages.
+            _("Production"): [
+                _page("supplier/my_lines.py", N_("My lines"), ":material/factory:", default=True),
+                _page("supplier/daily_output.py", N_("Daily output"), ":material/edit_note:"),
+                _page("supplier/schedule.py", N_("Schedules"), ":material/event:"),
+                _page("supplier/alerts.py", N_("Alerts and messages"), ":material/notifications:"),
                 # The buyer's page, scoped to the supplier's own lines: the same story, changes included.
-                _page("buyer/line_detail.py", "Line detail", ":material/timeline:"),
-                _page("supplier/scorecard.py", "My scorecard", ":material/star:"),
+                _page("buyer/line_detail.py", N_("Line detail"), ":material/timeline:"),
+                _page("supplier/scorecard.py", N_("My scorecard"), ":material/star:"),
             ],
-            "Account": account,
+            _("Account"): account,
         }
     if role is Role.BUYER:
         return {
-            "Purchasing": [
-                _page("buyer/alert_inbox.py", "Alert inbox", ":material/notifications:", default=True),
-                _page("buyer/late_lines.py", "Late and at-risk lines", ":material/running_with_errors:"),
-                _page("buyer/open_lines.py", "Open lines", ":material/list_alt:"),
-                _page("buyer/line_detail.py", "Line detail", ":material/timeline:"),
-                _page("buyer/backorders.py", "Backorders", ":material/shopping_cart:"),
-                _page("buyer/suppliers.py", "Supplier directory", ":material/storefront:"),
-                _page("buyer/imports.py", "Imports", ":material/upload_file:"),
+            _("Purchasing"): [
+                _page("buyer/alert_inbox.py", N_("Alert inbox"), ":material/notifications:", default=True),
+                _page("buyer/late_lines.py", N_("Late and at-risk lines"), ":material/running_with_errors:"),
+                _page("buyer/open_lines.py", N_("Open lines"), ":material/list_alt:"),
+                _page("buyer/line_detail.py", N_("Line detail"), ":material/timeline:"),
+                _page("buyer/backorders.py", N_("Backorders"), ":material/shopping_cart:"),
+                _page("buyer/suppliers.py", N_("Supplier directory"), ":material/storefront:"),
+                _page("buyer/imports.py", N_("Imports"), ":material/upload_file:"),
             ],
-            "Account": account,
+            _("Account"): account,
         }
     if role is Role.MANAGER:
         return {
-            "Suppliers": [
-                _page("manager/ranking.py", "Supplier ranking", ":material/leaderboard:", default=True),
-                _page("manager/scorecard.py", "Scorecard", ":material/star:"),
-                _page("manager/compare.py", "Compare suppliers", ":material/compare_arrows:"),
-                _page("manager/suppliers.py", "Suppliers", ":material/storefront:"),
+            _("Suppliers"): [
+                _page("manager/ranking.py", N_("Supplier ranking"), ":material/leaderboard:", default=True),
+                _page("manager/scorecard.py", N_("Scorecard"), ":material/star:"),
+                _page("manager/compare.py", N_("Compare suppliers"), ":material/compare_arrows:"),
+                _page("manager/suppliers.py", N_("Suppliers"), ":material/storefront:"),
             ],
-            "Account": account,
+            _("Account"): account,
         }
     return {
-        "Administration": [
-            _page("admin/users.py", "Users and suppliers", ":material/group:", default=True),
-            _page("admin/settings.py", "Settings", ":material/tune:"),
-            _page("admin/notifications.py", "Notifications", ":material/mail:"),
+        _("Administration"): [
+            _page("admin/users.py", N_("Users and suppliers"), ":material/group:", default=True),
+            _page("admin/settings.py", N_("Settings"), ":material/tune:"),
+            _page("admin/notifications.py", N_("Notifications"), ":material/mail:"),
         ],
-        "Account": account,
+        _("Account"): account,
     }
 
 
@@ -79,10 +81,52 @@ def login_pages() -> list[st.Page]:
     posting page of a reminder's link: the link itself is its credential."""
     login = f"{VIEWS}/login.py"
     paths = sorted(set().union(*(page_paths(role) for role in Role)) - {""})
-    posting = st.Page(f"{VIEWS}/post_output.py", title="Post today's output", url_path=POSTING_PATH)
-    return [st.Page(login, title="Log in", icon=":material/login:", default=True), posting] + [
-        st.Page(login, title="Log in", url_path=path) for path in paths if path != POSTING_PATH
+    posting = st.Page(f"{VIEWS}/post_output.py", title=_("Post today's output"), url_path=POSTING_PATH)
+    return [st.Page(login, title=_("Log in"), icon=":material/login:", default=True), posting] + [
+        st.Page(login, title=_("Log in"), url_path=path) for path in paths if path != POSTING_PATH
     ]
+
+
+#: A role's name as the sidebar shows it (marked here, translated where shown).
+ROLE_NAMES: dict[Role, str] = {
+    Role.SUPPLIER: N_("Supplier"),
+    Role.BUYER: N_("Buyer"),
+    Role.MANAGER: N_("Manager"),
+    Role.ADMIN: N_("Admin"),
+}
+
+
+#: The language of this browser session, chosen at the start of each full run.
+LANGUAGE_KEY = "i18n.language"
+
+
+def _session_language() -> str | None:
+    """The language chosen at this session's last full run: a fragment's rerun runs on another
+    thread without main(), so portal.i18n finds it here (None outside a script run)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return None
+    value = st.session_state.get(LANGUAGE_KEY)
+    return value if isinstance(value, str) else None
+
+
+set_language_fallback(_session_language)
+
+
+def _browser_language() -> str | None:
+    """The browser's Accept-Language header (None in a bare script run, e.g. some tests)."""
+    try:
+        return st.context.headers.get("Accept-Language")
+    except Exception:  # no request behind this run
+        return None
+
+
+def _browser_locale() -> str | None:
+    try:
+        return st.context.locale
+    except Exception:  # no browser behind this run
+        return None
 
 
 #: How the browser leaves on the next render: a script of portal.ui.server (after login: carry the
@@ -119,8 +163,8 @@ def _logout() -> None:
 def _sidebar(actor: Actor) -> None:
     with st.sidebar:
         st.markdown(f"**{plain(actor.name)}**")
-        st.caption(actor.role.value.capitalize())
-        if st.button("Log out", icon=":material/logout:", key="auth.logout"):
+        st.caption(_(ROLE_NAMES[actor.role]))
+        if st.button(_("Log out"), icon=":material/logout:", key="auth.logout"):
             _logout()
             st.rerun()
 
@@ -177,11 +221,17 @@ def _follow_redirect() -> None:
 
 
 def main() -> None:
-    st.set_page_config(
-        page_title="Supplier Portal", page_icon=":material/precision_manufacturing:", layout="wide"
-    )
     _follow_redirect()
     actor = _restore_actor()
+    # Every run: the user's own language, else the browser's (the login and posting-link pages).
+    chosen = choose_language(
+        actor.language if actor is not None else None, _browser_language(), _browser_locale()
+    )
+    set_language(chosen)
+    st.session_state[LANGUAGE_KEY] = chosen
+    st.set_page_config(
+        page_title=_("Supplier Portal"), page_icon=":material/precision_manufacturing:", layout="wide"
+    )
     if actor is None:
         st.navigation(login_pages(), position="hidden").run()
         return

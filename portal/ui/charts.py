@@ -8,6 +8,7 @@ import streamlit as st
 
 from portal.core.burnup import actual_cumulative, forecast_band, planned_cumulative
 from portal.core.calendar import WorkCalendar
+from portal.i18n import _, format_date
 from portal.queries.line_detail import LineDetail, as_date
 
 PLANNED = "#9aa5b1"
@@ -31,10 +32,10 @@ def burnup_chart(detail: LineDetail, calendar: WorkCalendar | None = None) -> al
             .mark_line(strokeDash=[6, 4], color=PLANNED, interpolate="step-after")
             .encode(
                 x=alt.X("date:T", title=None),
-                y=alt.Y("cumulative:Q", title="Cumulative good units"),
+                y=alt.Y("cumulative:Q", title=_("Cumulative good units")),
                 tooltip=[
-                    alt.Tooltip("date:T", title="Date"),
-                    alt.Tooltip("cumulative:Q", title="Planned", format=",.0f"),
+                    alt.Tooltip("date:T", title=_("Date")),
+                    alt.Tooltip("cumulative:Q", title=_("Planned"), format=",.0f"),
                 ],
             )
         )
@@ -47,8 +48,8 @@ def burnup_chart(detail: LineDetail, calendar: WorkCalendar | None = None) -> al
                 x="date:T",
                 y="cumulative:Q",
                 tooltip=[
-                    alt.Tooltip("date:T", title="Date"),
-                    alt.Tooltip("cumulative:Q", title="Actual", format=",.0f"),
+                    alt.Tooltip("date:T", title=_("Date")),
+                    alt.Tooltip("cumulative:Q", title=_("Actual"), format=",.0f"),
                 ],
             )
         )
@@ -70,21 +71,21 @@ def burnup_chart(detail: LineDetail, calendar: WorkCalendar | None = None) -> al
                     y="low:Q",
                     y2="high:Q",
                     tooltip=[
-                        alt.Tooltip("date:T", title="Date"),
-                        alt.Tooltip("high:Q", title="Forecast p50", format=",.0f"),
-                        alt.Tooltip("low:Q", title="Forecast p90", format=",.0f"),
+                        alt.Tooltip("date:T", title=_("Date")),
+                        alt.Tooltip("high:Q", title=_("Forecast p50"), format=",.0f"),
+                        alt.Tooltip("low:Q", title=_("Forecast p90"), format=",.0f"),
                     ],
                 )
             )
             layers.append(alt.Chart(band).mark_line(color=FORECAST).encode(x="date:T", y="high:Q"))
     # (name, date, colour, label height in px): labels on two rows, so close dates stay readable.
-    markers = [("Need by", as_date(header["need_by_date"]), "#d1242f", 8)]
+    markers = [(_("Need by"), as_date(header["need_by_date"]), "#d1242f", 8)]
     if schedule is not None:
-        markers.append(("Supplier's estimate", as_date(schedule["estimated_end_date"]), "#8250df", 24))
+        markers.append((_("Supplier's estimate"), as_date(schedule["estimated_end_date"]), "#8250df", 24))
     for name, day, color, label_y in markers:
         if day is None:
             continue
-        rule = pd.DataFrame({"date": [pd.Timestamp(day)], "label": [f"{name} {day.isoformat()}"]})
+        rule = pd.DataFrame({"date": [pd.Timestamp(day)], "label": [f"{name} {format_date(day)}"]})
         layers.append(
             alt.Chart(rule).mark_rule(color=color, strokeWidth=2).encode(x="date:T", tooltip="label:N")
         )
@@ -106,10 +107,12 @@ def show_burnup(detail: LineDetail, calendar: WorkCalendar | None = None) -> Non
     """Draw the burn-up, with a legend in words, or say why there is nothing to draw yet."""
     chart = burnup_chart(detail, calendar)
     if chart is None:
-        st.info("No schedule or output yet: the burn-up appears once the supplier posts a schedule.")
+        st.info(_("No schedule or output yet: the burn-up appears once the supplier posts a schedule."))
         return
     st.altair_chart(chart, width="stretch")
     st.caption(
-        "Dashed grey: planned cumulative output · blue: actual good output · orange band: forecast between "
-        "p50 (top edge) and p90 · red: need-by date · purple: the supplier's estimated end date."
+        _(
+            "Dashed grey: planned cumulative output · blue: actual good output · orange band: forecast "
+            "between p50 (top edge) and p90 · red: need-by date · purple: the supplier's estimated end date."
+        )
     )

@@ -18,6 +18,7 @@ from db.engine import Database
 from portal.bootstrap import open_configured_database
 from portal.config import load_config
 from portal.core.domain import PortalError
+from portal.i18n import _
 from portal.services.access import Actor
 from portal.ui.text import plain
 
@@ -46,7 +47,7 @@ def actor() -> Actor:
     """The logged-in actor; stops the page when nobody is logged in."""
     value = current_actor()
     if value is None:
-        st.warning("Please log in.")
+        st.warning(_("Please log in."))
         st.stop()
     return value  # type: ignore[return-value]
 

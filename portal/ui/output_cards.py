@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from portal.i18n import _, format_number
 from portal.ui.text import plain
 
 MOBILE_MARKERS = ("mobi", "android", "iphone", "ipod")
@@ -25,9 +26,13 @@ def _number(value: object) -> int | None:
 
 def _on_record(good: object, rejected: object) -> str:
     if good is None or pd.isna(good):  # type: ignore[arg-type]
-        return "nothing yet"
-    rejected_text = "" if rejected is None or pd.isna(rejected) else f", {int(rejected):,} rejected"  # type: ignore[arg-type]
-    return f"{int(good):,} good{rejected_text}"  # type: ignore[call-overload]
+        return _("nothing yet")
+    if rejected is None or pd.isna(rejected):  # type: ignore[arg-type]
+        return _("{good} good").format(good=format_number(int(good)))  # type: ignore[call-overload]
+    return _("{good} good, {rejected} rejected").format(
+        good=format_number(int(good)),  # type: ignore[call-overload]
+        rejected=format_number(int(rejected)),  # type: ignore[call-overload]
+    )
 
 
 def output_cards(sheet: pd.DataFrame, typed: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -40,15 +45,17 @@ def output_cards(sheet: pd.DataFrame, typed: pd.DataFrame, key: str) -> pd.DataF
     for i, row in enumerate(sheet.itertuples(index=False)):
         with st.container(border=True):
             st.markdown(f"**{plain(row.line)}** · {plain(row.sku)} · {plain(row.item)}")
-            plan = "—" if pd.isna(row.daily_output) else f"{int(row.daily_output):,}"
+            plan = "—" if pd.isna(row.daily_output) else format_number(int(row.daily_output))
             st.caption(
-                f"Plan/day {plan} · On record: {_on_record(row.posted_good_qty, row.posted_rejected_qty)}"
+                _("Plan/day {plan} · On record: {on_record}").format(
+                    plan=plan, on_record=_on_record(row.posted_good_qty, row.posted_rejected_qty)
+                )
             )
             # Side by side even on a phone (columns would stack below 640 px): the card stays short.
             row_box = st.container(horizontal=True, gap="small")
             good.append(
                 row_box.number_input(
-                    "Good units",
+                    _("Good units"),
                     min_value=0,
                     step=1,
                     value=_number(typed["good_qty"].iloc[i]),
@@ -58,7 +65,7 @@ def output_cards(sheet: pd.DataFrame, typed: pd.DataFrame, key: str) -> pd.DataF
             )
             rejected.append(
                 row_box.number_input(
-                    "Rejected",
+                    _("Rejected"),
                     min_value=0,
                     step=1,
                     value=_number(typed["rejected_qty"].iloc[i]),
@@ -69,7 +76,7 @@ def output_cards(sheet: pd.DataFrame, typed: pd.DataFrame, key: str) -> pd.DataF
             note = typed["note"].iloc[i]
             notes.append(
                 st.text_input(
-                    "Note",
+                    _("Note"),
                     value="" if note is None or pd.isna(note) else str(note),
                     max_chars=2000,
                     key=f"{key}.note.{row.line_id}",

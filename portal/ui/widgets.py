@@ -9,6 +9,7 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from portal.core import vocabulary
+from portal.i18n import N_, _, format_date, format_number, ngettext
 from portal.ui.text import plain
 
 #: Severity in a table cell: a word (tables cannot show icons; emoji need a font some machines lack).
@@ -21,8 +22,10 @@ STATUS_LABELS = {
 def lines_table(frame: pd.DataFrame, *, show_supplier: bool, key: str) -> None:
     """The open lines, most urgent first, with forecast beside the supplier's own estimate."""
     view = frame.copy()
-    view["status"] = view["status"].map(STATUS_LABELS).fillna(view["status"])
-    view["worst_severity"] = view["worst_severity"].map(SEVERITY_ICONS)
+    view["status"] = view["status"].map(lambda status: _(STATUS_LABELS.get(status, status)))
+    view["worst_severity"] = view["worst_severity"].map(
+        lambda severity: _(SEVERITY_ICONS[severity]) if severity in SEVERITY_ICONS else None
+    )
     view["progress"] = (view["produced"].astype("float64") / view["quantity"].astype("float64")).clip(0, 1)
     columns = [
         "line",
@@ -48,38 +51,42 @@ def lines_table(frame: pd.DataFrame, *, show_supplier: bool, key: str) -> None:
         width="stretch",
         key=key,
         column_config={
-            "line": st.column_config.TextColumn("Line", help="PO number / line", pinned=True),
-            "supplier_code": st.column_config.TextColumn("Supplier"),
-            "sku": st.column_config.TextColumn("SKU"),
-            "item": st.column_config.TextColumn("Item", width="medium"),
-            "status": st.column_config.TextColumn("Status"),
-            "quantity": st.column_config.NumberColumn("Ordered", format="localized"),
+            "line": st.column_config.TextColumn(_("Line"), help=_("PO number / line"), pinned=True),
+            "supplier_code": st.column_config.TextColumn(_("Supplier")),
+            "sku": st.column_config.TextColumn(_("SKU")),
+            "item": st.column_config.TextColumn(_("Item"), width="medium"),
+            "status": st.column_config.TextColumn(_("Status")),
+            "quantity": st.column_config.NumberColumn(_("Ordered"), format="localized"),
             "progress": st.column_config.ProgressColumn(
-                "Produced",
+                _("Produced"),
                 format="percent",
                 min_value=0,
                 max_value=1,
-                help="Good output reported / ordered quantity",
+                help=_("Good output reported / ordered quantity"),
             ),
-            "need_by_date": st.column_config.DateColumn("Need by", format="YYYY-MM-DD"),
+            "need_by_date": st.column_config.DateColumn(_("Need by"), format="YYYY-MM-DD"),
             "estimated_end_date": st.column_config.DateColumn(
-                "Supplier's estimate", format="YYYY-MM-DD", help="The supplier's own estimated end date"
+                _("Supplier's estimate"), format="YYYY-MM-DD", help=_("The supplier's own estimated end date")
             ),
             "arrival_p50": st.column_config.DateColumn(
-                "Arrival p50", format="YYYY-MM-DD", help="Forecast arrival: 50% chance to arrive by then"
+                _("Arrival p50"),
+                format="YYYY-MM-DD",
+                help=_("Forecast arrival: 50% chance to arrive by then"),
             ),
             "arrival_p90": st.column_config.DateColumn(
-                "Arrival p90", format="YYYY-MM-DD", help="Forecast arrival: 90% chance to arrive by then"
+                _("Arrival p90"),
+                format="YYYY-MM-DD",
+                help=_("Forecast arrival: 90% chance to arrive by then"),
             ),
             "days_late_p50": st.column_config.NumberColumn(
-                "Days late (p50)", help="Forecast arrival p50 minus need-by, in days (negative: early)"
+                _("Days late (p50)"), help=_("Forecast arrival p50 minus need-by, in days (negative: early)")
             ),
-            "open_alerts": st.column_config.NumberColumn("Alerts"),
-            "worst_severity": st.column_config.TextColumn("Worst alert"),
+            "open_alerts": st.column_config.NumberColumn(_("Alerts")),
+            "worst_severity": st.column_config.TextColumn(_("Worst alert")),
             "backorders_waiting": st.column_config.NumberColumn(
-                "Backorders", help="Customer backorders counting on this line"
+                _("Backorders"), help=_("Customer backorders counting on this line")
             ),
-            "backorder_qty": st.column_config.NumberColumn("Backordered qty"),
+            "backorder_qty": st.column_config.NumberColumn(_("Backordered qty")),
         },
     )
 
@@ -95,11 +102,13 @@ def pager(total: int, page_size: int, key: str) -> None:
     if int(st.session_state.get(key, 1)) > pages:
         st.session_state[key] = pages
     if pages == 1:
-        st.caption(f"{total} row(s)")
+        st.caption(ngettext("{n} row", "{n} rows", total).format(n=format_number(total)))
         return
     cols = st.columns([1, 3])
-    page = cols[0].number_input("Page", min_value=1, max_value=pages, step=1, key=key)
-    cols[1].caption(f"{total} rows · page {page} of {pages}")
+    page = cols[0].number_input(_("Page"), min_value=1, max_value=pages, step=1, key=key)
+    cols[1].caption(
+        _("{n} rows · page {page} of {pages}").format(n=format_number(total), page=page, pages=pages)
+    )
 
 
 # --------------------------------------------------------------------------- buyer workspace
@@ -115,7 +124,7 @@ TONES = {
     "ok": "background-color: #dcf5e3; color: #116329",
     "info": "background-color: #e2f0ff; color: #0a3069",
 }
-SEVERITY_WORDS = {"critical": "Critical", "warning": "Warning", "info": "Info"}
+SEVERITY_WORDS = {"critical": N_("Critical"), "warning": N_("Warning"), "info": N_("Info")}
 SEVERITY_TONES = {"Critical": "bad", "Warning": "warn", "Info": "info"}
 #: Severity in Markdown: a Material icon and the word, in the severity's colour.
 SEVERITY_MARKDOWN = {s: vocabulary.severity_markdown(s) for s in vocabulary.SEVERITIES}
@@ -174,7 +183,7 @@ def line_detail_link(line_id: int, label: str) -> None:
     """A link to the line detail page, opened on this line (in the same tab: the login is kept)."""
     st.page_link(
         LINE_DETAIL_PAGE,
-        label=f"Open line {plain(label)}",
+        label=_("Open line {line}").format(line=plain(label)),
         icon=":material/timeline:",
         query_params={"line": str(int(line_id))},
     )
@@ -196,7 +205,7 @@ def download_buttons(make_frame: Callable[[], pd.DataFrame], name: str, *, key: 
 
     left, right = st.columns(2)
     left.download_button(
-        "Download CSV",
+        _("Download CSV"),
         data=lambda: to_csv_bytes(make_frame()),
         file_name=f"{name}.csv",
         mime="text/csv",
@@ -206,7 +215,7 @@ def download_buttons(make_frame: Callable[[], pd.DataFrame], name: str, *, key: 
         width="stretch",
     )
     right.download_button(
-        "Download Excel",
+        _("Download Excel"),
         data=lambda: to_xlsx_bytes(make_frame(), name),
         file_name=f"{name}.xlsx",
         mime=XLSX_MIME,
@@ -219,7 +228,7 @@ def download_buttons(make_frame: Callable[[], pd.DataFrame], name: str, *, key: 
 
 def rule_label(rule: str) -> str:
     """'PROJECTED_LATE' -> 'Forecast to arrive late' (the one vocabulary's name)."""
-    return vocabulary.rule_name(rule)
+    return _(vocabulary.rule_name(rule))
 
 
 def change_summary(before: dict | None, after: dict | None) -> str:
@@ -229,12 +238,12 @@ def change_summary(before: dict | None, after: dict | None) -> str:
     def show(name: str, value: object) -> str:
         if value is None or value == "":
             return "–"
-        return vocabulary.status_name(value) if name == "status" else str(value)
+        return _(vocabulary.status_name(value)) if name == "status" else str(value)
 
     parts = []
     for name in dict.fromkeys([*before, *after]):
         old, new = before.get(name), after.get(name)
-        label = vocabulary.field_name(name)
+        label = _(vocabulary.field_name(name))
         if name in before and old != new:
             parts.append(f"{label}: {show(name, old)} → {show(name, new)}")
         elif name not in before:
@@ -248,7 +257,7 @@ def change_summary(before: dict | None, after: dict | None) -> str:
 SUPPLIER_LINE_KEY = "supplier.line_id"
 
 
-def line_picker(choices: pd.DataFrame, *, key: str, label: str = "Line") -> int | None:
+def line_picker(choices: pd.DataFrame, *, key: str, label: str | None = None) -> int | None:
     """A select box of lines ('PO-1/1 · SKU-1 · Storage box') that remembers the line across pages."""
     if choices.empty:
         return None
@@ -258,13 +267,13 @@ def line_picker(choices: pd.DataFrame, *, key: str, label: str = "Line") -> int 
         del st.session_state[key]
     remembered = st.session_state.get(SUPPLIER_LINE_KEY)
     index = ids.index(remembered) if remembered in ids else 0
-    chosen = st.selectbox(label, ids, index=index, format_func=names.get, key=key)
+    chosen = st.selectbox(label or _("Line"), ids, index=index, format_func=names.get, key=key)
     st.session_state[SUPPLIER_LINE_KEY] = chosen
     return chosen
 
 
 def _day(value: object) -> str:
-    return "—" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+    return "—" if value is None or pd.isna(value) else format_date(pd.Timestamp(value).date())
 
 
 def line_summary(detail: object) -> None:
@@ -276,27 +285,41 @@ def line_summary(detail: object) -> None:
     produced = int(forecast.get("produced") or 0)
     late = forecast.get("days_late_p50")
     if late is None:
-        lateness = "no forecast yet"
+        lateness = _("no forecast yet")
     elif late > 0:
-        lateness = f"{late} d late"
+        lateness = ngettext("{n} day late", "{n} days late", late).format(n=late)
     elif late < 0:
-        lateness = f"{-late} d early"
+        lateness = ngettext("{n} day early", "{n} days early", -late).format(n=-late)
     else:
-        lateness = "on time"
+        lateness = _("on time")
     facts = [
-        ("Produced", f"{produced:,} of {quantity:,}", "Good units reported / ordered"),
-        ("My end date", _day(schedule["estimated_end_date"] if schedule else None), "Your estimated end"),
         (
-            "Forecast end p50 / p90",
-            f"{_day(forecast.get('completion_p50'))} / {_day(forecast.get('completion_p90'))[5:]}",
-            "The portal's forecast of the end of production: 50% and 90% sure",
+            _("Produced"),
+            _("{produced} of {quantity}").format(
+                produced=format_number(produced), quantity=format_number(quantity)
+            ),
+            _("Good units reported / ordered"),
         ),
         (
-            "Arrival p50 / p90",
-            f"{_day(forecast.get('arrival_p50'))} / {_day(forecast.get('arrival_p90'))[5:]}",
-            "Forecast arrival at the warehouse (end of production + transit days)",
+            _("My end date"),
+            _day(schedule["estimated_end_date"] if schedule else None),
+            _("Your estimated end"),
         ),
-        ("Need by", f"{_day(header['need_by_date'])} · {lateness}", "Arrival p50 compared with need-by"),
+        (
+            _("Forecast end p50 / p90"),
+            f"{_day(forecast.get('completion_p50'))} / {_day(forecast.get('completion_p90'))}",
+            _("The portal's forecast of the end of production: 50% and 90% sure"),
+        ),
+        (
+            _("Arrival p50 / p90"),
+            f"{_day(forecast.get('arrival_p50'))} / {_day(forecast.get('arrival_p90'))}",
+            _("Forecast arrival at the warehouse (end of production + transit days)"),
+        ),
+        (
+            _("Need by"),
+            f"{_day(header['need_by_date'])} · {lateness}",
+            _("Arrival p50 compared with need-by"),
+        ),
     ]
     with st.container(border=True):
         for col, (label, value, help_text) in zip(st.columns([1.1, 0.9, 1.3, 1.3, 1.4]), facts, strict=True):

@@ -158,7 +158,7 @@ def test_a_po_file_with_a_bad_row_is_refused_then_the_fixed_file_is_imported(por
     page.get_by_role("heading", name="Open lines").wait_for()
     page.get_by_role("textbox", name="Search PO, SKU or supplier").fill("PO-E2E")
     page.keyboard.press("Enter")
-    page.get_by_text("2 row(s)").wait_for()
+    page.get_by_text("2 rows").wait_for()
     assert {c for c in grid_texts(page) if c.startswith("PO-E2E")} == {"PO-E2E/1", "PO-E2E/2"}
 
 

@@ -256,6 +256,10 @@ MATRIX: dict[str, tuple[Callable[[Ctx, Any], Any], dict[str, str]]] = {
         lambda c, a: svc("services.users.set_user_active")(c.db, a, c.bolt_user_id, True),
         ONLY_ADMIN,
     ),
+    "services.users.set_user_language": (
+        lambda c, a: svc("services.users.set_user_language")(c.db, a, "de"),
+        EVERYONE,
+    ),
     "services.auth.change_own_password": (
         lambda c, a: svc("services.auth.change_own_password")(c.db, a, "not-my-password", "new-password-12"),
         EVERYONE,

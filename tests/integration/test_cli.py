@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -86,6 +87,17 @@ def test_user_add_reads_the_password_from_stdin(cli, capsys) -> None:  # type: i
         cli("user", "add", "ops2", "--role", "supplier", "--password-stdin", stdin="a-long-password-1\n") == 1
     )
     assert "must belong to a supplier" in capsys.readouterr().err
+
+
+def test_user_add_takes_a_language_and_refuses_one_with_no_catalog(
+    cli: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ("--role", "admin", "--password-stdin")
+    assert cli("user", "add", "ops", *args, "--language", "de", stdin="a-long-password-1\n") == 0
+    capsys.readouterr()
+    assert cli("user", "add", "ops2", *args, "--language", "fr", stdin="a-long-password-1\n") == 1
+    error = capsys.readouterr().err
+    assert "'fr'" in error and "choose one of" in error and "zh_Hans" in error
 
 
 def test_demo_load_prints_the_logins_and_export_forecasts_has_domain_columns(cli, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -136,7 +136,7 @@ def test_each_buyer_gets_one_digest_with_every_open_alert_as_text_and_html(db, w
     # Alerts opened outside a sweep (the import's recompute) are announced too.
     [digest] = mailbox.to(BUYER)
     assert "SO-2" in digest.text and "Promise to customer slipped" in digest.text
-    assert digest.message["Subject"] == "Supplier portal alerts as of 2026-03-12: 2 critical, 7 warning"
+    assert digest.message["Subject"] == "Supplier portal alerts as of Mar 12, 2026: 2 critical, 7 warning"
     assert digest.message["From"] == "Supplier portal <portal@example.com>"
 
 
@@ -193,20 +193,37 @@ def test_each_supplier_address_gets_one_reminder_about_its_own_quiet_or_unstarte
     assert mailbox.recipients() == sorted([BUYER, BUYER2, ACME_USER, ACME_CONTACT, *BOLT_CONTACTS])
 
 
+def test_a_reminder_is_written_in_the_language_its_recipient_chose(
+    db: Database, world: SmallWorld, mailbox: Mailbox
+) -> None:
+    from portal.services.users import set_user_language
+
+    set_user_language(db, world.acme_user, "de")
+
+    run(db)
+
+    [german] = mailbox.to(ACME_USER)
+    assert german.message["Subject"] == "Produktionsmeldung für 1 Position benötigt (Stand 12.03.2026)"
+    assert "Hallo " in german.text and "Heutige Produktion melden" in german.html
+    # A contact with no login of its own keeps the default language.
+    [english] = mailbox.to(ACME_CONTACT)
+    assert english.message["Subject"] == "Production update needed on 1 line (as of Mar 12, 2026)"
+
+
 def test_a_supplier_is_reminded_in_its_own_morning_dated_by_its_local_day(db, world, mailbox) -> None:  # type: ignore[no-untyped-def]
     # 06:00 UTC: 07:00 in Berlin (ACME's morning), still 01:00 at night in Chicago (BOLT).
     early = run(db, now=dt.datetime(2026, 3, 12, 6, 0))
     assert early.plan is not None and early.plan.reminders == 2
     assert mailbox.to(BOLT_CONTACTS[0]) == []
     [acme] = mailbox.to(ACME_CONTACT)
-    assert "(as of 2026-03-12)" in acme.message["Subject"]
+    assert "(as of Mar 12, 2026)" in acme.message["Subject"]
 
     # 12:30 UTC: 07:30 in Chicago. BOLT's reminder goes out now, once, dated its own day.
     later = run(db, now=dt.datetime(2026, 3, 12, 12, 30))
     assert later.plan is not None and later.plan.reminders == 2
     for address in BOLT_CONTACTS:
         [reminder] = mailbox.to(address)
-        assert "(as of 2026-03-12)" in reminder.message["Subject"]
+        assert "(as of Mar 12, 2026)" in reminder.message["Subject"]
     assert len(mailbox.to(ACME_CONTACT)) == 1
 
 
@@ -844,13 +861,19 @@ def test_a_change_order_against_a_supplier_reaches_its_addresses_once_through_th
     # The buyer needs more, sooner, on ACME's PO-1/1: 1000 -> 1400 units, need-by 20 -> 16 March.
     change = PO_HEADER + "PO-1,1,ACME,SKU-1,1400,2026-02-01,2026-03-16,,,\n"
     assert load(db, world.buyer, "pos", change).ok
+    # ACME's user reads the portal in German; its contact (no login) gets the default language.
+    with db.write() as session:
+        session.execute(update(User).where(User.username == "acme").values(language="de"))
+        session.commit()
 
     first = run(db)
+    [german] = po_change_mails(mailbox, ACME_USER)
+    assert "1.000 → 1.400" in german.text and "20.03.2026 → 16.03.2026" in german.text
 
     assert first.plan is not None and first.plan.po_changes == 2  # ACME's user and its contact
     [queued, _other] = rows(db, "po_change")
     assert queued.status == "sent" and queued.subject == "Purchase-order change on PO-1/1"
-    for address in (ACME_USER, ACME_CONTACT):
+    for address in (ACME_CONTACT,):
         [mail] = po_change_mails(mailbox, address)
         assert "The buyer changed 1 of your purchase-order lines:" in mail.text
         assert "PO-1/1 · Changed by buyer on " in mail.text
@@ -912,4 +935,4 @@ def test_a_dismissed_alert_that_got_worse_comes_back_in_the_digest_saying_why(db
     assert f"reopened: {reason}" in digest.text
     assert f"reopened: {reason}" in html.unescape(digest.html)
     # Nothing else was new: the digest is about the reopened alert alone.
-    assert "As of 2026-03-12, 1 alert is new." in digest.text
+    assert "As of Mar 12, 2026, 1 alert is new." in digest.text

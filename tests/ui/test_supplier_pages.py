@@ -84,7 +84,7 @@ def test_my_lines_shows_my_estimate_beside_the_forecast_and_the_alerts(
     assert str(table.loc["PO-1/1", "estimated_end_date"].date()) == "2026-03-13"
     assert str(table.loc["PO-1/1", "arrival_p50"].date()) == "2026-03-16"
     assert {"arrival_p90", "late", "open_alerts"} <= set(table.columns)
-    assert table.loc["PO-1/1", "late"] == "4 d early"
+    assert table.loc["PO-1/1", "late"] == "4 days early"
 
 
 def test_my_lines_filters_by_item(monkeypatch, sqlite_url, sqlite_db, world) -> None:  # type: ignore[no-untyped-def]
@@ -101,7 +101,7 @@ def test_my_lines_reminds_me_of_lines_with_no_update_for_three_working_days(
     sweep(sqlite_db, world.buyer, as_of=TODAY + dt.timedelta(days=6))  # Thursday 12 March: 4 days quiet
     at = open_page(monkeypatch, sqlite_url, world, "my_lines")
     [banner] = [shown(w.value) for w in at.warning]
-    assert "1 line(s) have had no output posted for 3 working days or more" in banner
+    assert "1 line has had no output posted for 3 working days or more" in banner
     assert "PO-1/1" in banner
 
 
@@ -153,7 +153,7 @@ def test_a_later_end_date_without_a_reason_is_refused_on_the_page(
     at = schedule_page(monkeypatch, sqlite_url, world, "PO-1/1")
     at.date_input(key=f"schedule.end.{line}").set_value(dt.date(2026, 3, 20))
     at.run()
-    assert "Reason (required: the end date moves later than 2026-03-13)" in [t.label for t in at.text_input]
+    assert "Reason (required: the end date moves later than Mar 13, 2026)" in [t.label for t in at.text_input]
     at.button(key=f"schedule.save.{line}").click().run()
     assert any("Reason is required" in e.value for e in at.error)
     assert revisions(sqlite_db, line) == [1]
@@ -180,8 +180,8 @@ def test_a_conflicting_save_names_who_keeps_my_input_and_saves_after_a_reload(
     [error] = [e.value for e in at.error]
     assert "changed by buyer at" in error and "reload" in error
     assert (
-        "Saved now: start 2026-03-02, 100 a day, end 2026-03-12. "
-        "Your input: start 2026-03-02, 100 a day, end 2026-03-11."
+        "Saved now: start Mar 2, 2026, 100 a day, end Mar 12, 2026. "
+        "Your input: start Mar 2, 2026, 100 a day, end Mar 11, 2026."
     ) in texts(at)
     assert at.date_input(key=f"schedule.end.{line}").value == dt.date(2026, 3, 11)
     assert revisions(sqlite_db, line) == [1, 2]
@@ -200,7 +200,7 @@ def test_the_schedule_form_shows_the_implied_end_date_as_i_type(monkeypatch, sql
     at.number_input(key=f"schedule.output.{line}").set_value(300).run()
     start = at.date_input(key=f"schedule.start.{line}").value
     # 300 units at 300 a day: one working day, the start day itself.
-    assert f"Implied end date {start:%Y-%m-%d}" in texts(at)
+    assert f"Implied end date {start:%b} {start.day}, {start.year}" in texts(at)
     at.button(key=f"schedule.use_implied.{line}").click().run()
     assert at.date_input(key=f"schedule.end.{line}").value == start
 
@@ -222,11 +222,11 @@ def test_the_grid_lists_my_lines_in_production_and_posts_what_i_type(
     assert list(grid["line"]) == ["PO-1/1"]
     edit_grid(at, {0: {"good_qty": 120, "rejected_qty": 3}})
     at.run()
-    assert at.button(key="daily_output.post").label == "Post 1 line(s)"
+    assert at.button(key="daily_output.post").label == "Post 1 line"
     at.button(key="daily_output.post").click().run()
     assert not at.error, [e.value for e in at.error]
     assert reports(sqlite_db, world.line_ids["PO-1/1"], day) == [(1, 120, True)]
-    assert f"Posted 1 report(s) for {day:%a %d %b %Y}." in texts(at)
+    assert f"Posted 1 report for {day:%a, %b} {day.day}, {day.year}." in texts(at)
     changes = table_with(at, "arrival_p50_before")
     assert list(changes["line"]) == ["PO-1/1"] and changes["produced"].iloc[0] == 620
 
@@ -239,7 +239,7 @@ def test_the_server_checks_every_grid_row_again_and_shows_the_problem_per_line(
     edit_grid(at, {0: {"good_qty": -5}})
     at.run()
     at.button(key="daily_output.post").click().run()
-    assert "Nothing was posted: 1 line(s) need a fix." in [e.value for e in at.error]
+    assert "Nothing was posted: 1 line needs a fix." in [e.value for e in at.error]
     problems = table_with(at, "check")
     assert list(zip(problems["line"], problems["check"], strict=True)) == [
         ("PO-1/1", "Good quantity (-5) must be a whole number >= 0.")
@@ -281,7 +281,7 @@ def test_typed_but_unposted_values_come_back_in_a_new_session_and_go_once_posted
     again = open_page(monkeypatch, sqlite_url, world, "daily_output")
     grid = again.data_editor[0].value
     assert (grid["good_qty"].iloc[0], grid["note"].iloc[0]) == (77, "night shift")
-    assert again.button(key="daily_output.post").label == "Post 1 line(s)"
+    assert again.button(key="daily_output.post").label == "Post 1 line"
     again.button(key="daily_output.post").click().run()
     assert not again.error, [e.value for e in again.error]
     assert reports(sqlite_db, world.line_ids["PO-1/1"], day) == [(1, 77, True)]

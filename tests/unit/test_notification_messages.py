@@ -194,7 +194,7 @@ def test_a_reminder_lists_quiet_lines_and_unstarted_lines_apart() -> None:
 
     text = content.text
     assert text.index("No production report") < text.index("no report for 4") < text.index("has not started")
-    assert content.subject == "Production update needed on 2 lines (as of 2026-03-12)"
+    assert content.subject == "Production update needed on 2 lines (as of Mar 12, 2026)"
     assert f"{BASE}/daily_output" in text
 
 

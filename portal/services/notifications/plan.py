@@ -117,9 +117,13 @@ def _plan_digests(
             continue
         per_user[user_id].append(alert_item(row, settings.base_url, previous))
         who[user_id] = (email, name)
+    languages = _user_languages(session, list(per_user))
     for user_id, items in per_user.items():
         email, name = who[user_id]
-        content = msg.digest_email(name, items, as_of=as_of, base_url=settings.base_url, limit=DIGEST_LIMIT)
+        with language(languages.get(user_id)):  # in the recipient's own language
+            content = msg.digest_email(
+                name, items, as_of=as_of, base_url=settings.base_url, limit=DIGEST_LIMIT
+            )
         row = add_to_outbox(
             session,
             channel="email",
@@ -139,6 +143,25 @@ def _plan_digests(
         )
         result.digests += 1
         result.digest_alerts += len(items)
+
+
+def _user_languages(session: Session, user_ids: Collection[int]) -> dict[int, str | None]:
+    """Each user's chosen language (None: none chosen, the default)."""
+    rows = session.execute(select(User.id, User.language).where(User.id.in_(user_ids)))
+    return {int(uid): lang for uid, lang in rows}
+
+
+def _address_languages(session: Session, emails: Collection[str]) -> dict[str, str | None]:
+    """The language of the user who has each address (lower-cased); a contact with no login: none."""
+    lowered = sorted({e.strip().lower() for e in emails})
+    if not lowered:
+        return {}
+    rows = session.execute(
+        select(User.email, User.language).where(
+            func.lower(func.trim(User.email)).in_(lowered), User.language.is_not(None)
+        )
+    )
+    return {str(email).strip().lower(): lang for email, lang in rows}
 
 
 def _supplier_recipients(
@@ -215,20 +238,22 @@ def _plan_reminders(
         for email in recipients.get(sid, [])
     ]
     done = existing_keys(session, [key for _sid, _email, key in planned])
+    languages = _address_languages(session, [email for _sid, email, _key in planned])
     for sid, email, key in planned:
         if key in done:
             continue
         rules = by_supplier[sid]
         # One posting link per reminder: 24 hours, this supplier only, revocable (services.posting_links).
         _link_id, secret = issue_posting_link(session, sid, email=email, now=now)
-        content = msg.reminder_email(
-            names[sid],
-            rules.get(AlertRule.STALE_UPDATE.value, []),
-            rules.get(AlertRule.LATE_START.value, []),
-            as_of=local_days[sid],
-            base_url=settings.base_url,
-            posting_link=link_url(settings.base_url, secret),
-        )
+        with language(languages.get(email.strip().lower())):  # the language of the address's user
+            content = msg.reminder_email(
+                names[sid],
+                rules.get(AlertRule.STALE_UPDATE.value, []),
+                rules.get(AlertRule.LATE_START.value, []),
+                as_of=local_days[sid],
+                base_url=settings.base_url,
+                posting_link=link_url(settings.base_url, secret),
+            )
         add_to_outbox(
             session,
             channel="email",
@@ -240,22 +265,6 @@ def _plan_reminders(
             now=now,
         )
         result.reminders += 1
-
-
-def _address_languages(session: Session, emails: Collection[str]) -> dict[str, str | None]:
-    """The language of the user who has each address (lower-cased); a contact with no login: the default."""
-    column = getattr(User, "language", None)
-    if column is None:
-        # LANGUAGE SPOT: users.language arrives with branch i18na. Until it is on main, every
-        # address reads the default language; once it is, this reads each user's own choice.
-        return {}
-    lowered = sorted({e.strip().lower() for e in emails})
-    if not lowered:
-        return {}
-    found = session.execute(
-        select(User.email, column).where(func.lower(func.trim(User.email)).in_(lowered), column.is_not(None))
-    )
-    return {str(email).strip().lower(): lang for email, lang in found}
 
 
 def _po_change_watermarks(session: Session, supplier_ids: Collection[int]) -> dict[tuple[int, str], int]:

@@ -5,6 +5,7 @@ from urllib.parse import urlencode, urlsplit
 import streamlit as st
 
 from portal.core.domain import AuthenticationError, Role
+from portal.i18n import _
 from portal.services.auth import authenticate
 from portal.services.sessions import begin_login
 from portal.ui.app import REDIRECT_KEY, page_paths
@@ -31,19 +32,22 @@ def _company_login_configured() -> bool:
 
 left, middle, right = st.columns([1, 1.2, 1])
 with middle:
-    st.title("Supplier Portal")
-    st.caption("Production plans, daily output, forecasts and promise dates, shared by suppliers and buyers.")
+    st.title(_("Supplier Portal"))
+    st.caption(
+        _("Production plans, daily output, forecasts and promise dates, shared by suppliers and buyers.")
+    )
     with st.form("login.form"):
-        username = st.text_input("Username", key="login.username", autocomplete="username")
+        username = st.text_input(_("Username"), key="login.username", autocomplete="username")
         password = st.text_input(
-            "Password", type="password", key="login.password", autocomplete="current-password"
+            _("Password"), type="password", key="login.password", autocomplete="current-password"
         )
-        submitted = st.form_submit_button("Log in", type="primary", width="stretch")
+        submitted = st.form_submit_button(_("Log in"), type="primary", width="stretch")
     if submitted:
         try:
             actor = authenticate(get_db(), username, password, client_address=st.context.ip_address)
-        except AuthenticationError as exc:
-            st.error(str(exc))
+        except AuthenticationError:
+            # One generic message for every failure (portal.core.domain.AuthenticationError's).
+            st.error(_("Invalid username or password, or the account is locked. Try again later."))
         else:
             st.session_state[ACTOR_KEY] = actor
             # The browser fetches its session cookie (HttpOnly: only an HTTP response can set it),
@@ -53,5 +57,5 @@ with middle:
             st.rerun()
     if _company_login_configured():
         st.divider()
-        if st.button("Log in with your company account", width="stretch", key="login.oidc"):
+        if st.button(_("Log in with your company account"), width="stretch", key="login.oidc"):
             st.login()

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from portal.core.domain import PortalError
+from portal.i18n import _, format_date, format_day, ngettext
 from portal.queries.lines import output_sheet
 from portal.services.posting_links import PARAM, open_posting_link, post_with_link
 from portal.ui.context import get_db
@@ -15,28 +16,34 @@ from portal.ui.text import plain
 VERSION = "post_output.version"
 DONE = "post_output.done"
 
-st.title("Post today's output")
+st.title(_("Post today's output"))
 secret = st.query_params.get(PARAM)
 db = get_db()
 try:
     grant = open_posting_link(db, secret)
 except PortalError as exc:
     st.error(plain(exc), icon=":material/link_off:")
-    st.page_link("portal/ui/views/login.py", label="Log in", icon=":material/login:")
+    st.page_link("portal/ui/views/login.py", label=_("Log in"), icon=":material/login:")
     st.stop()
 
 done = st.session_state.pop(DONE, None)
 if done:
     st.success(done, icon=":material/check_circle:")
-st.markdown(f"**{plain(grant.supplier_name)}** · today is **{grant.today:%a %d %b %Y}** (your local date)")
+st.markdown(
+    _("**{supplier}** · today is **{date}** (your local date)").format(
+        supplier=plain(grant.supplier_name), date=format_day(grant.today)
+    )
+)
 st.caption(
-    f"This link works until {grant.expires_at:%Y-%m-%d %H:%M} UTC and posts only today's output "
-    "for your lines. To post another day or change a schedule, log in."
+    _(
+        "This link works until {date} {time} UTC and posts only today's output "
+        "for your lines. To post another day or change a schedule, log in."
+    ).format(date=format_date(grant.expires_at.date()), time=f"{grant.expires_at:%H:%M}")
 )
 # Read as the link's actor: scoped to its supplier like any supplier user's read.
 sheet = output_sheet(db, grant.actor, grant.today)
 if sheet.empty:
-    st.info("None of your lines is in production today: there is nothing to post.")
+    st.info(_("None of your lines is in production today: there is nothing to post."))
     st.stop()
 # Lines still to post today come first.
 sheet = sheet.sort_values(
@@ -56,12 +63,17 @@ filled = edited["good_qty"].notna().to_numpy()
 recorded = sheet["posted_good_qty"].notna().to_numpy()
 confirm = False
 if (filled & recorded).any():
+    corrections = int((filled & recorded).sum())
     confirm = st.checkbox(
-        f"Correct {int((filled & recorded).sum())} line(s) already on record for today "
-        "(the old values stay in the history)",
+        ngettext(
+            "Correct {n} line already on record for today (the old values stay in the history)",
+            "Correct {n} lines already on record for today (the old values stay in the history)",
+            corrections,
+        ).format(n=corrections),
         key=f"post_output.confirm.{version}",
     )
-label = f"Post {int(filled.sum())} line(s)" if filled.any() else "Post"
+count = int(filled.sum())
+label = ngettext("Post {n} line", "Post {n} lines", count).format(n=count) if count else _("Post")
 if st.button(
     label, type="primary", disabled=not filled.any(), key="post_output.post", icon=":material/send:"
 ):
@@ -80,17 +92,30 @@ if st.button(
         st.error(plain(exc))
     else:
         if result.errors:
-            st.error(f"Nothing was posted: {len({e.row for e in result.errors})} line(s) need a fix.")
+            bad = len({e.row for e in result.errors})
+            st.error(
+                ngettext(
+                    "Nothing was posted: {n} line needs a fix.",
+                    "Nothing was posted: {n} lines need a fix.",
+                    bad,
+                ).format(n=bad)
+            )
             st.dataframe(
                 result.preview[["line", "good_qty", "check"]],
                 hide_index=True,
                 width="stretch",
                 key="post_output.errors",
+                column_config={
+                    "line": st.column_config.TextColumn(_("Line")),
+                    "good_qty": st.column_config.NumberColumn(_("Good units")),
+                    "check": st.column_config.TextColumn(_("Problem")),
+                },
             )
         else:
-            st.session_state[DONE] = (
-                f"Posted {result.created} report(s) for {grant.today:%a %d %b %Y}. Thank you: your buyer "
-                "sees the updated forecast now."
-            )
+            st.session_state[DONE] = ngettext(
+                "Posted {n} report for {date}. Thank you: your buyer sees the updated forecast now.",
+                "Posted {n} reports for {date}. Thank you: your buyer sees the updated forecast now.",
+                result.created,
+            ).format(n=result.created, date=format_day(grant.today))
             st.session_state[VERSION] = version + 1
             st.rerun()

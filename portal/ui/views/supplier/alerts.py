@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from portal.core import vocabulary
+from portal.i18n import _, format_date, ngettext
 from portal.queries.alerts import AlertFilter, alert_comments, alert_inbox
 from portal.services.alerts import comment_on_alert
 from portal.ui.context import actor, call, read
@@ -15,7 +16,7 @@ SENT = "supplier_alerts.sent"
 
 def rule_text(rule: str) -> str:
     """An alert rule's one name (portal.core.vocabulary), the same the buyer and the e-mails use."""
-    return vocabulary.rule_name(rule)
+    return _(vocabulary.rule_name(rule))
 
 
 @st.fragment
@@ -23,62 +24,75 @@ def thread(alert: pd.Series) -> None:
     """The comments on one alert and a reply box; sending reruns only this part of the page."""
     me = actor()
     hint = vocabulary.supplier_hint(alert["rule"])
-    st.markdown(f"**{rule_text(alert['rule'])}** · {plain(alert['line']) or 'all your lines'}")
+    st.markdown(f"**{rule_text(alert['rule'])}** · {plain(alert['line']) or _('all your lines')}")
     st.text(alert["message"])
     if hint:
-        st.caption(hint)
+        st.caption(_(hint))
     # The thread is filled after the form, so a reply just sent is already in it.
     box = st.container()
     with st.form(f"supplier_alerts.reply.{int(alert['alert_id'])}", clear_on_submit=True, border=False):
         body = st.text_area(
-            "Your reply", max_chars=4000, placeholder="What is happening, and what you will do"
+            _("Your reply"), max_chars=4000, placeholder=_("What is happening, and what you will do")
         )
-        sent = st.form_submit_button("Send reply", type="primary", icon=":material/send:")
+        sent = st.form_submit_button(_("Send reply"), type="primary", icon=":material/send:")
     if sent and call(comment_on_alert, int(alert["alert_id"]), body):
         # The whole page reruns so the table's comment count includes the reply too.
         st.session_state[SENT] = True
         st.rerun()
     if st.session_state.pop(SENT, False):
-        st.success("Reply sent to your buyer.", icon=":material/check_circle:")
+        st.success(_("Reply sent to your buyer."), icon=":material/check_circle:")
     comments = read(alert_comments, int(alert["alert_id"]))
     with box:
         if comments.empty:
-            st.caption("No comments yet.")
+            st.caption(_("No comments yet."))
         for row in comments.itertuples(index=False):
             mine = row.author == me.name
             with st.chat_message(
                 "supplier" if mine else "buyer", avatar=":material/factory:" if mine else None
             ):
-                st.caption(f"{plain(row.author)} · {pd.Timestamp(row.created_at):%Y-%m-%d %H:%M} UTC")
+                said = pd.Timestamp(row.created_at)
+                st.caption(f"{plain(row.author)} · {format_date(said.date())} {said:%H:%M} UTC")
                 # Comments are other people's text: shown as plain text, never as markdown or HTML.
                 st.text(row.body)
 
 
 actor()
-st.title("Alerts and messages")
+st.title(_("Alerts and messages"))
 st.caption(
-    "The alerts on your lines, as your buyer sees them, with your buyer's comments. "
-    "Reply on an alert to tell your buyer what is happening."
+    _(
+        "The alerts on your lines, as your buyer sees them, with your buyer's comments. "
+        "Reply on an alert to tell your buyer what is happening."
+    )
 )
-show_resolved = st.toggle("Show resolved alerts too", key="supplier_alerts.resolved")
+show_resolved = st.toggle(_("Show resolved alerts too"), key="supplier_alerts.resolved")
 statuses = ("open", "acknowledged", "resolved") if show_resolved else ("open", "acknowledged")
 # A buyer's snooze only quiets the buyer's inbox: the supplier still sees the alert.
-frame, total, _ = read(alert_inbox, AlertFilter(statuses=statuses, include_snoozed=True), limit=300)
+frame, total, _more = read(alert_inbox, AlertFilter(statuses=statuses, include_snoozed=True), limit=300)
 if total == 0:
-    st.success("No alerts on your lines.", icon=":material/check_circle:")
+    st.success(_("No alerts on your lines."), icon=":material/check_circle:")
     st.stop()
 
 critical = int((frame["severity"] == "critical").sum())
-st.markdown(
-    f"**{total} alert(s) on your lines**" + (f", {critical} critical" if critical else "") + "."
-    if not show_resolved
-    else f"**{total} alert(s) on your lines**, resolved ones included."
-)
+if show_resolved:
+    summary = ngettext(
+        "**{n} alert on your lines**, resolved ones included.",
+        "**{n} alerts on your lines**, resolved ones included.",
+        total,
+    )
+elif critical:
+    summary = ngettext(
+        "**{n} alert on your lines**, {critical} critical.",
+        "**{n} alerts on your lines**, {critical} critical.",
+        total,
+    )
+else:
+    summary = ngettext("**{n} alert on your lines**.", "**{n} alerts on your lines**.", total)
+st.markdown(summary.format(n=total, critical=critical))
 view = frame.assign(
-    severity=frame["severity"].map(SEVERITY_ICONS).fillna(frame["severity"]),
+    severity=frame["severity"].map(lambda severity: _(SEVERITY_ICONS.get(severity, severity))),
     what=frame["rule"].map(rule_text),
-    line=frame["line"].fillna("all lines"),
-    status=frame["status"].map(vocabulary.status_name),
+    line=frame["line"].fillna(_("all lines")),
+    status=frame["status"].map(lambda status: _(vocabulary.status_name(status))),
 )
 selection = st.dataframe(
     view,
@@ -90,20 +104,20 @@ selection = st.dataframe(
     selection_mode="single-row",
     column_order=["severity", "line", "what", "comments", "message", "status", "last_seen"],
     column_config={
-        "severity": st.column_config.TextColumn("Severity", width=100),
-        "line": st.column_config.TextColumn("Line", width=110),
-        "what": st.column_config.TextColumn("Alert", width=200),
-        "message": st.column_config.TextColumn("Details", width="large"),
-        "comments": st.column_config.NumberColumn("Comments", width=80),
-        "status": st.column_config.TextColumn("Status", width=100),
-        "last_seen": st.column_config.DatetimeColumn("Last seen (UTC)", format="YYYY-MM-DD", width=110),
+        "severity": st.column_config.TextColumn(_("Severity"), width=100),
+        "line": st.column_config.TextColumn(_("Line"), width=110),
+        "what": st.column_config.TextColumn(_("Alert"), width=200),
+        "message": st.column_config.TextColumn(_("Details"), width="large"),
+        "comments": st.column_config.NumberColumn(_("Comments"), width=80),
+        "status": st.column_config.TextColumn(_("Status"), width=100),
+        "last_seen": st.column_config.DatetimeColumn(_("Last seen (UTC)"), format="YYYY-MM-DD", width=110),
     },
 )
 if total > len(frame):
-    st.caption(f"Showing the {len(frame)} most severe of {total} alerts.")
+    st.caption(_("Showing the {shown} most severe of {n} alerts.").format(shown=len(frame), n=total))
 rows = selection.selection.rows if selection is not None else []
 picked = frame.iloc[rows[0]] if rows else frame.iloc[0]
 if not rows:
-    st.caption("Showing the first alert: select another row to read its comments and reply.")
+    st.caption(_("Showing the first alert: select another row to read its comments and reply."))
 with st.container(border=True):
     thread(picked)

@@ -9,6 +9,7 @@ import streamlit as st
 
 from portal.core.domain import PortalError
 from portal.core.fileformats import FileFormatError, read_table
+from portal.i18n import N_, _, format_date, format_day, format_number, ngettext
 from portal.queries.line_detail import line_detail
 from portal.queries.lines import LineFilter, line_choices, open_lines, output_sheet, recent_working_days
 from portal.services.drafts import clear_output_draft, output_draft, save_output_draft
@@ -24,10 +25,12 @@ VERSION = "daily_output.version"
 TODAY = "daily_output.today"
 DRAFT = "daily_output.draft"
 CHANGES = "daily_output.changes"
-FORMAT_HELP = (
+FORMAT_HELP = N_(
     "Columns: po_number, line, date, good_qty, and optionally rejected_qty and note. "
     "Dates as YYYY-MM-DD; one row per line and day."
 )
+#: The grid's two layouts (values kept in English, labels translated where shown).
+LAYOUTS = {"Table": N_("Table"), "Cards": N_("Cards")}
 
 
 def _posted_key(column: pd.Series) -> pd.Series:
@@ -46,18 +49,27 @@ def _bump() -> None:
 
 def _day_name(day: dt.date, today: dt.date | None = None) -> str:
     # "today" is the supplier's own local date (its time zone), not the server's.
-    return f"{day:%a %d %b %Y}" + (" (today)" if day == today else "")
+    name = format_day(day)
+    return _("{date} (today)").format(date=name) if day == today else name
+
+
+def _posted_summary(created: int, corrected: int, day: dt.date | None) -> str:
+    """'Posted 3 reports, 1 of them a correction, for Wed 2 Dec 2026.' in the user's language."""
+    posted = ngettext("Posted {n} report", "Posted {n} reports", created).format(n=created)
+    if corrected:
+        posted = ngettext(
+            "{posted}, {n} of them a correction", "{posted}, {n} of them corrections", corrected
+        ).format(posted=posted, n=corrected)
+    if day:
+        return _("{posted} for {date}.").format(posted=posted, date=format_day(day))
+    return _("{posted}.").format(posted=posted)
 
 
 def _posted(result, day: dt.date | None, before: pd.DataFrame) -> None:  # type: ignore[no-untyped-def]
     """Remember what was posted and the forecast before it, for the next run to show beside the new one."""
     lines = sorted(result.line_ids)
     st.session_state[CHANGES] = {
-        "summary": (
-            f"Posted {result.created} report(s)"
-            + (f", {result.corrected} of them correction(s)" if result.corrected else "")
-            + (f" for {day:%a %d %b %Y}." if day else ".")
-        ),
+        "summary": _posted_summary(result.created, result.corrected, day),
         "before": before[before["line_id"].isin(lines)][["line_id", "line", "arrival_p50"]].to_dict(
             "records"
         ),
@@ -74,11 +86,14 @@ def _show_changes() -> None:
     changes = st.session_state.pop(CHANGES, None)
     if not changes:
         return
-    st.success(changes["summary"] + " The forecast below is already updated.", icon=":material/check_circle:")
+    st.success(
+        _("{summary} The forecast below is already updated.").format(summary=changes["summary"]),
+        icon=":material/check_circle:",
+    )
     before = pd.DataFrame(changes["before"])
     if before.empty:
         return
-    now, _ = read_open_arrivals(tuple(int(i) for i in before["line_id"]))
+    now, _total = read_open_arrivals(tuple(int(i) for i in before["line_id"]))
     view = before.merge(now, on="line_id", how="left", suffixes=("_before", "_after"))
     st.dataframe(
         view,
@@ -87,11 +102,11 @@ def _show_changes() -> None:
         key="daily_output.changes_table",
         column_order=["line", "arrival_p50_before", "arrival_p50_after", "produced", "remaining"],
         column_config={
-            "line": st.column_config.TextColumn("Line", width=120),
-            "arrival_p50_before": st.column_config.DateColumn("Arrival p50 before", format="YYYY-MM-DD"),
-            "arrival_p50_after": st.column_config.DateColumn("Arrival p50 now", format="YYYY-MM-DD"),
-            "produced": st.column_config.NumberColumn("Produced", format="localized"),
-            "remaining": st.column_config.NumberColumn("Remaining", format="localized"),
+            "line": st.column_config.TextColumn(_("Line"), width=120),
+            "arrival_p50_before": st.column_config.DateColumn(_("Arrival p50 before"), format="YYYY-MM-DD"),
+            "arrival_p50_after": st.column_config.DateColumn(_("Arrival p50 now"), format="YYYY-MM-DD"),
+            "produced": st.column_config.NumberColumn(_("Produced"), format="localized"),
+            "remaining": st.column_config.NumberColumn(_("Remaining"), format="localized"),
         },
     )
 
@@ -168,7 +183,7 @@ def _save_draft(day: dt.date, values: dict[int, dict]) -> None:
     try:
         save_output_draft(get_db(), actor(), day, values)
     except PortalError as exc:
-        st.warning(f"Your typing could not be kept as a draft: {plain(exc)}")
+        st.warning(_("Your typing could not be kept as a draft: {reason}").format(reason=plain(exc)))
         return
     st.session_state[key] = values
 
@@ -183,24 +198,38 @@ def _table(data: pd.DataFrame) -> pd.DataFrame:
         placeholder="",
         disabled=["line", "item", "plan", "on_record", "rejected_on_record", "remaining"],
         column_config={
-            "line": st.column_config.TextColumn("Line", pinned=True, width=95),
-            "item": st.column_config.TextColumn("Item", width=130),
-            "plan": st.column_config.NumberColumn("Plan/day", help="Your planned daily output", width=65),
+            # Translators: a purchase-order line (PO number / line number), as in every table header "Line".
+            "line": st.column_config.TextColumn(_("Line"), pinned=True, width=95),
+            "item": st.column_config.TextColumn(_("Item"), width=130),
+            "plan": st.column_config.NumberColumn(
+                # Translators: short column header: planned good units per working day.
+                _("Plan/day"),
+                help=_("Your planned daily output"),
+                width=65,
+            ),
             "on_record": st.column_config.NumberColumn(
-                "On record", help="Good units already posted for this day", width=75
+                _("On record"), help=_("Good units already posted for this day"), width=75
             ),
             "rejected_on_record": st.column_config.NumberColumn(
-                "Rej. on record", help="Rejected units already posted for this day", width=75
+                # Translators: short column header: rejected units already posted for the day.
+                _("Rej. on record"),
+                help=_("Rejected units already posted for this day"),
+                width=75,
             ),
             "good_qty": st.column_config.NumberColumn(
-                "Good units", min_value=0, step=1, format="%d", width=85, help="Good units made that day"
+                _("Good units"),
+                min_value=0,
+                step=1,
+                format="%d",
+                width=85,
+                help=_("Good units made that day"),
             ),
             "rejected_qty": st.column_config.NumberColumn(
-                "Rejected", min_value=0, step=1, format="%d", width=75, help="Units rejected that day"
+                _("Rejected"), min_value=0, step=1, format="%d", width=75, help=_("Units rejected that day")
             ),
-            "note": st.column_config.TextColumn("Note", max_chars=2000, width=120),
+            "note": st.column_config.TextColumn(_("Note"), max_chars=2000, width=120),
             "remaining": st.column_config.NumberColumn(
-                "Remaining", format="localized", help="Ordered minus good units posted so far", width=80
+                _("Remaining"), format="localized", help=_("Ordered minus good units posted so far"), width=80
             ),
         },
     )
@@ -211,7 +240,7 @@ def grid(days: list[dt.date]) -> None:
     """Many lines, one day: the grid of lines in production; typing reruns only this fragment."""
     left, right = st.columns([1, 2], vertical_alignment="bottom")
     day = left.selectbox(
-        "Day",
+        _("Day"),
         days,
         format_func=functools.partial(_day_name, today=st.session_state[TODAY]),
         key="daily_output.day",
@@ -220,8 +249,9 @@ def grid(days: list[dt.date]) -> None:
     sheet = read(output_sheet, day)
     if sheet.empty:
         st.info(
-            f"No line is in production on {_day_name(day, st.session_state[TODAY])}. "
-            "Use **One line** for a line not listed here."
+            _("No line is in production on {date}. Use **One line** for a line not listed here.").format(
+                date=_day_name(day, st.session_state[TODAY])
+            )
         )
         return
     # Lines still to post come first: the common task is filling in those.
@@ -229,8 +259,9 @@ def grid(days: list[dt.date]) -> None:
     sheet = sheet.reset_index(drop=True)
     # A phone gets one card per line (no sideways scrolling); the browser's User-Agent picks the default.
     layout = right.segmented_control(
-        "Layout",
-        ["Table", "Cards"],
+        _("Layout"),
+        list(LAYOUTS),
+        format_func=lambda layout: _(LAYOUTS[layout]),
         default="Cards" if looks_like_a_phone() else "Table",
         key="daily_output.layout",
         label_visibility="collapsed",
@@ -239,9 +270,11 @@ def grid(days: list[dt.date]) -> None:
     # The table's actions sit above it, so they stay in view however many lines there are.
     actions = None if cards else right.container(horizontal=True, vertical_alignment="center")
     st.caption(
-        "Type each line's **good** units made that day, and rejected units if any; empty rows are not "
-        "posted. Typing on a line with a value on record corrects it. What you type is kept as a draft "
-        "until you post it, even if you leave the page."
+        _(
+            "Type each line's **good** units made that day, and rejected units if any; empty rows are not "
+            "posted. Typing on a line with a value on record corrects it. What you type is kept as a draft "
+            "until you post it, even if you leave the page."
+        )
     )
     # The grid starts from the server-side draft once per version (a refresh or a new login starts a
     # new session and finds it again); later reruns keep the same starting data, so the editor's own
@@ -275,17 +308,29 @@ def grid(days: list[dt.date]) -> None:
         }
     )[send]
     todo = int(sheet["posted_good_qty"].isna().sum())
-    label = f"Post {len(rows)} line(s)" if len(rows) else "Post"
+    label = (
+        ngettext("Post {n} line", "Post {n} lines", len(rows)).format(n=len(rows)) if len(rows) else _("Post")
+    )
     assert actions is not None
     clicked = actions.button(
         label, type="primary", disabled=rows.empty, key="daily_output.post", icon=":material/send:"
     )
-    actions.caption(f"{todo} of {len(sheet)} line(s) still to post for this day.")
+    actions.caption(
+        ngettext(
+            "{todo} of {n} line still to post for this day.",
+            "{todo} of {n} lines still to post for this day.",
+            len(sheet),
+        ).format(todo=todo, n=len(sheet))
+    )
     confirm = False
     if corrections.any():
+        n_corrections = int(corrections.sum())
         confirm = problems.checkbox(
-            f"Correct {int(corrections.sum())} line(s) already on record for this day "
-            "(the old values stay in the history)",
+            ngettext(
+                "Correct {n} line already on record for this day (the old values stay in the history)",
+                "Correct {n} lines already on record for this day (the old values stay in the history)",
+                n_corrections,
+            ).format(n=n_corrections),
             key=f"daily_output.confirm.{_version()}",
         )
     if not clicked:
@@ -293,7 +338,14 @@ def grid(days: list[dt.date]) -> None:
     with problems:
         result = call(post_reports, rows, report_date=day, confirm_corrections=confirm)
         if result is not None and result.errors:
-            st.error(f"Nothing was posted: {len({e.row for e in result.errors})} line(s) need a fix.")
+            n_bad = len({e.row for e in result.errors})
+            st.error(
+                ngettext(
+                    "Nothing was posted: {n} line needs a fix.",
+                    "Nothing was posted: {n} lines need a fix.",
+                    n_bad,
+                ).format(n=n_bad)
+            )
             bad = result.preview[
                 ~result.preview["check"].isin(["ok", "correction of a day already reported"])
             ]
@@ -303,9 +355,9 @@ def grid(days: list[dt.date]) -> None:
                 width="stretch",
                 key="daily_output.grid_errors",
                 column_config={
-                    "line": st.column_config.TextColumn("Line", width=110),
-                    "good_qty": st.column_config.NumberColumn("Good units", width=90),
-                    "check": st.column_config.TextColumn("Problem", width="large"),
+                    "line": st.column_config.TextColumn(_("Line"), width=110),
+                    "good_qty": st.column_config.NumberColumn(_("Good units"), width=90),
+                    "check": st.column_config.TextColumn(_("Problem"), width="large"),
                 },
             )
         elif result is not None:
@@ -320,7 +372,7 @@ def one_line(days: list[dt.date], choices: pd.DataFrame) -> None:
     line_id = line_picker(choices, key="daily_output.one_line")
     c1, c2, c3 = st.columns([2, 1, 1])
     day = c1.date_input(
-        "Day",
+        _("Day"),
         value=days[0],
         max_value=st.session_state[TODAY],
         key="daily_output.one_day",
@@ -328,12 +380,12 @@ def one_line(days: list[dt.date], choices: pd.DataFrame) -> None:
     )
     # The values typed start afresh after each post (the keys carry the page's version).
     good = c2.number_input(
-        "Good units", min_value=0, step=1, value=None, key=f"daily_output.one_good.{_version()}"
+        _("Good units"), min_value=0, step=1, value=None, key=f"daily_output.one_good.{_version()}"
     )
     rejected = c3.number_input(
-        "Rejected units", min_value=0, step=1, value=0, key=f"daily_output.one_rejected.{_version()}"
+        _("Rejected units"), min_value=0, step=1, value=0, key=f"daily_output.one_rejected.{_version()}"
     )
-    note = st.text_input("Note (optional)", key=f"daily_output.one_note.{_version()}", max_chars=2000)
+    note = st.text_input(_("Note (optional)"), key=f"daily_output.one_note.{_version()}", max_chars=2000)
     detail = read(line_detail, line_id)
     reports = detail.current_reports
     already = (
@@ -343,14 +395,21 @@ def one_line(days: list[dt.date], choices: pd.DataFrame) -> None:
     if len(already):
         old = already.iloc[-1]
         st.info(
-            f"Already posted for {day:%Y-%m-%d}: {int(old['good_qty']):,} good, "
-            f"{int(old['rejected_qty']):,} rejected, by {plain(old['created_by'])}. "
-            "Posting again corrects it; the old values stay in the history."
+            _(
+                "Already posted for {date}: {good} good, {rejected} rejected, by {who}. "
+                "Posting again corrects it; the old values stay in the history."
+            ).format(
+                date=format_date(day),
+                good=format_number(int(old["good_qty"])),
+                rejected=format_number(int(old["rejected_qty"])),
+                who=plain(old["created_by"]),
+            )
         )
-        confirm = st.checkbox("Correct this day", key=f"daily_output.one_confirm.{_version()}")
-    if st.button("Post", type="primary", key="daily_output.one_post", icon=":material/send:"):
+        confirm = st.checkbox(_("Correct this day"), key=f"daily_output.one_confirm.{_version()}")
+    # Translators: a button (verb): send the values typed to the portal.
+    if st.button(_("Post"), type="primary", key="daily_output.one_post", icon=":material/send:"):
         if good is None or day is None:
-            st.error("Enter the day and the good units.")
+            st.error(_("Enter the day and the good units."))
             return
         before = pd.DataFrame(
             [
@@ -377,10 +436,10 @@ def one_line(days: list[dt.date], choices: pd.DataFrame) -> None:
 @st.fragment
 def upload(days: list[dt.date], choices: pd.DataFrame) -> None:
     """A CSV or Excel file in the reports format: a preview with every row's check, then post all or none."""
-    st.caption(FORMAT_HELP)
+    st.caption(_(FORMAT_HELP))
     template = read(output_sheet, days[0])
     st.download_button(
-        f"Download a template with your lines for {days[0]:%Y-%m-%d}",
+        _("Download a template with your lines for {date}").format(date=format_date(days[0])),
         data=pd.DataFrame(
             {
                 "po_number": template["po_number"],
@@ -399,7 +458,7 @@ def upload(days: list[dt.date], choices: pd.DataFrame) -> None:
         icon=":material/download:",
         key="daily_output.template",
     )
-    file = st.file_uploader("Reports file", type=["csv", "xlsx"], key=f"daily_output.file.{_version()}")
+    file = st.file_uploader(_("Reports file"), type=["csv", "xlsx"], key=f"daily_output.file.{_version()}")
     if file is None:
         return
     try:
@@ -420,32 +479,50 @@ def upload(days: list[dt.date], choices: pd.DataFrame) -> None:
         placeholder="",
         column_order=["row", "line", "check", "date", "good_qty", "rejected_qty", "posted_good_qty", "note"],
         column_config={
-            "row": st.column_config.NumberColumn("Row", width=50),
-            "line": st.column_config.TextColumn("Line", width=110),
-            "date": st.column_config.DateColumn("Date", format="YYYY-MM-DD", width=95),
-            "good_qty": st.column_config.NumberColumn("Good", width=70),
-            "rejected_qty": st.column_config.NumberColumn("Rejected", width=70),
-            "note": st.column_config.TextColumn("Note"),
-            "posted_good_qty": st.column_config.NumberColumn("Posted before", width=90),
+            "row": st.column_config.NumberColumn(_("Row"), width=50),
+            "line": st.column_config.TextColumn(_("Line"), width=110),
+            "date": st.column_config.DateColumn(_("Date"), format="YYYY-MM-DD", width=95),
+            # Translators: column header: good units (not rejected).
+            "good_qty": st.column_config.NumberColumn(_("Good"), width=70),
+            "rejected_qty": st.column_config.NumberColumn(_("Rejected"), width=70),
+            "note": st.column_config.TextColumn(_("Note")),
+            "posted_good_qty": st.column_config.NumberColumn(_("Posted before"), width=90),
             "posted_rejected_qty": None,
-            "check": st.column_config.TextColumn("Check", width="large"),
+            "check": st.column_config.TextColumn(_("Check"), width="large"),
         },
     )
     if preview.errors:
+        n_rows = len({e.row for e in preview.errors})
         st.error(
-            f"{len(preview.errors)} problem(s) in {len({e.row for e in preview.errors})} row(s): "
-            "fix the file and upload it again. Nothing was posted."
+            ngettext(
+                "{problems} in {n} row: fix the file and upload it again. Nothing was posted.",
+                "{problems} in {n} rows: fix the file and upload it again. Nothing was posted.",
+                n_rows,
+            ).format(
+                problems=ngettext("{n} problem", "{n} problems", len(preview.errors)).format(
+                    n=len(preview.errors)
+                ),
+                n=n_rows,
+            )
         )
         return
     confirm = False
     if preview.corrected:
         confirm = st.checkbox(
-            f"Correct the {preview.corrected} day(s) already posted (the old values stay in the history)",
+            ngettext(
+                "Correct the {n} day already posted (the old values stay in the history)",
+                "Correct the {n} days already posted (the old values stay in the history)",
+                preview.corrected,
+            ).format(n=preview.corrected),
             key=f"daily_output.upload_confirm.{_version()}",
         )
-    if st.button(f"Post {preview.rows} row(s)", type="primary", key="daily_output.upload_post"):
+    if st.button(
+        ngettext("Post {n} row", "Post {n} rows", preview.rows).format(n=preview.rows),
+        type="primary",
+        key="daily_output.upload_post",
+    ):
         ids = choices.set_index("label")["line_id"].reindex(checks["line"].unique()).dropna()
-        before, _ = read_open_arrivals(tuple(int(i) for i in ids))
+        before, _total = read_open_arrivals(tuple(int(i) for i in ids))
         before = before.merge(choices[["line_id", "label"]].rename(columns={"label": "line"}), on="line_id")
         result = call(post_reports, frame, confirm_corrections=confirm)
         if result is not None and not result.errors:
@@ -453,13 +530,13 @@ def upload(days: list[dt.date], choices: pd.DataFrame) -> None:
 
 
 me = actor()
-st.title("Daily output")
+st.title(_("Daily output"))
 st.session_state[TODAY] = today()
 days = read(recent_working_days, st.session_state[TODAY])
 _show_changes()
 # The tabs keep their state on the server: after a post the same tab stays open, and hidden tabs do not run.
 tab_grid, tab_one, tab_file = st.tabs(
-    ["Many lines, one day", "One line", "Upload a file"], key="daily_output.tab", on_change="rerun"
+    [_("Many lines, one day"), _("One line"), _("Upload a file")], key="daily_output.tab", on_change="rerun"
 )
 choices = read(line_choices)
 if tab_grid.open:
@@ -468,7 +545,7 @@ if tab_grid.open:
 if tab_one.open:
     with tab_one:
         if choices.empty:
-            st.info("You have no open lines.")
+            st.info(_("You have no open lines."))
         else:
             one_line(days, choices)
 if tab_file.open:
@@ -476,8 +553,8 @@ if tab_file.open:
         upload(days, choices)
 
 if not choices.empty:
-    st.subheader("Forecast and burn-up")
-    chart_line = line_picker(choices, key=f"daily_output.chart_line.{_version()}", label="Line to show")
+    st.subheader(_("Forecast and burn-up"))
+    chart_line = line_picker(choices, key=f"daily_output.chart_line.{_version()}", label=_("Line to show"))
     detail = read(line_detail, chart_line)
     line_summary(detail)
     show_burnup(detail)

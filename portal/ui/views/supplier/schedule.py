@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from portal.core.domain import PortalError
+from portal.i18n import _, format_date, format_number
 from portal.queries.line_detail import LineDetail, as_date, line_detail
 from portal.queries.lines import line_choices
 from portal.services.production import ScheduleConflict, fit_warning, implied_end_date, revise_schedule
@@ -57,12 +58,14 @@ def _reload(line_id: int, revision: int | None) -> None:
 
 
 def _plan_text(start: dt.date | None, output: int | None, end: dt.date | None) -> str:
-    """'start 2026-03-02, 100 a day, end 2026-03-13' (blanks as '—')."""
+    """'start Mar 2, 2026, 100 a day, end Mar 13, 2026' (blanks as '—')."""
 
     def day(value: dt.date | None) -> str:
-        return value.isoformat() if value else "—"
+        return format_date(value) if value else "—"
 
-    return f"start {day(start)}, {f'{int(output):,}' if output else '—'} a day, end {day(end)}"
+    return _("start {start}, {output} a day, end {end}").format(
+        start=day(start), output=format_number(int(output)) if output else "—", end=day(end)
+    )
 
 
 def _use_implied(line_id: int, day: dt.date) -> None:
@@ -91,27 +94,29 @@ def schedule_form(detail: LineDetail) -> None:
     messages = st.container()
 
     with st.container(border=True):
-        action = "Revise the schedule" if base else "Post the first schedule"
-        st.markdown(f"**{action}** of {plain(detail.header['label'])}")
+        action = (
+            _("**Revise the schedule** of {line}") if base else _("**Post the first schedule** of {line}")
+        )
+        st.markdown(action.format(line=plain(detail.header["label"])))
         c1, c2, c3 = st.columns(3)
-        start = c1.date_input("Start date", key=_field(line_id, "start"), format="YYYY-MM-DD")
+        start = c1.date_input(_("Start date"), key=_field(line_id, "start"), format="YYYY-MM-DD")
         output = c2.number_input(
-            "Planned daily output (good units)",
+            _("Planned daily output (good units)"),
             min_value=1,
             step=1,
             value=None,
             key=_field(line_id, "output"),
-            placeholder="units per working day",
+            placeholder=_("units per working day"),
         )
-        end = c3.date_input("Estimated end date", key=_field(line_id, "end"), format="YYYY-MM-DD")
+        end = c3.date_input(_("Estimated end date"), key=_field(line_id, "end"), format="YYYY-MM-DD")
         later = end is not None and current_end is not None and end > current_end
         reason = st.text_input(
-            f"Reason (required: the end date moves later than {current_end:%Y-%m-%d})"
+            _("Reason (required: the end date moves later than {date})").format(date=format_date(current_end))
             if later
-            else "Reason (required when the end date moves later)",
+            else _("Reason (required when the end date moves later)"),
             key=_field(line_id, "reason"),
             max_chars=2000,
-            placeholder="e.g. resin delivery late by a week",
+            placeholder=_("e.g. resin delivery late by a week"),
         )
         implied = None
         if start is not None and output:
@@ -131,20 +136,25 @@ def schedule_form(detail: LineDetail) -> None:
                 hint.warning(warning, icon=":material/warning:")
             else:
                 hint.caption(
-                    f"Implied end date {implied.end_date:%Y-%m-%d}: {implied.remaining:,} units at "
-                    f"{int(output):,} a day on your working days."
+                    _(
+                        "Implied end date {date}: {remaining} units at {output} a day on your working days."
+                    ).format(
+                        date=format_date(implied.end_date),
+                        remaining=format_number(implied.remaining),
+                        output=format_number(int(output)),
+                    )
                 )
             if end != implied.end_date:
                 hint.button(
-                    f"Use {implied.end_date:%Y-%m-%d}",
+                    _("Use {date}").format(date=format_date(implied.end_date)),
                     key=_field(line_id, "use_implied"),
                     on_click=_use_implied,
                     args=(line_id, implied.end_date),
-                    help="Set the estimated end date to the implied end date",
+                    help=_("Set the estimated end date to the implied end date"),
                 )
         next_revision = (base or 0) + 1
         clicked = st.button(
-            f"Save revision {next_revision}" if base else "Save schedule",
+            _("Save revision {n}").format(n=next_revision) if base else _("Save schedule"),
             type="primary",
             key=_field(line_id, "save"),
             icon=":material/save:",
@@ -154,7 +164,7 @@ def schedule_form(detail: LineDetail) -> None:
     if clicked:
         with messages:
             if start is None or end is None or not output:
-                st.error("Fill in the start date, the planned daily output and the estimated end date.")
+                st.error(_("Fill in the start date, the planned daily output and the estimated end date."))
                 return
             outcome = call(
                 _save,
@@ -167,9 +177,9 @@ def schedule_form(detail: LineDetail) -> None:
             )
         if isinstance(outcome, ScheduleConflict):
             st.session_state[conflict_key] = (str(outcome), outcome.current_revision)
-            st.toast("Not saved: someone changed this schedule.", icon=":material/sync_problem:")
+            st.toast(_("Not saved: someone changed this schedule."), icon=":material/sync_problem:")
         elif outcome is None:
-            st.toast("Not saved: see the message above the form.", icon=":material/error:")
+            st.toast(_("Not saved: see the message above the form."), icon=":material/error:")
         else:
             st.session_state[_base_key(line_id)] = outcome.revision
             st.session_state[_field(line_id, "clear_reason")] = True
@@ -186,23 +196,27 @@ def schedule_form(detail: LineDetail) -> None:
                     int(latest["daily_output"]),
                     as_date(latest["estimated_end_date"]),
                 )
-                st.caption(f"Saved now: {saved}. Your input: {_plan_text(start, output, end)}.")
+                st.caption(
+                    _("Saved now: {saved}. Your input: {typed}.").format(
+                        saved=saved, typed=_plan_text(start, output, end)
+                    )
+                )
             row = st.container(horizontal=True, vertical_alignment="center")
             row.button(
-                "Reload the latest schedule",
+                _("Reload the latest schedule"),
                 key=_field(line_id, "reload"),
                 on_click=_reload,
                 args=(line_id, revision),
                 icon=":material/refresh:",
             )
-            row.caption("Your input stays in the form: nothing you typed is lost.")
+            row.caption(_("Your input stays in the form: nothing you typed is lost."))
 
 
 def history_table(detail: LineDetail) -> None:
     """Every revision, newest first: who, when, the end date's move, why."""
     revisions = detail.schedules
     if revisions.empty:
-        st.caption("No schedule yet.")
+        st.caption(_("No schedule yet."))
         return
 
     def day(value: object) -> str:
@@ -231,22 +245,23 @@ def history_table(detail: LineDetail) -> None:
         key="schedule.history",
         placeholder="—",
         column_config={
-            "revision": st.column_config.NumberColumn("Rev.", width=50),
-            "saved": st.column_config.DatetimeColumn("Saved (UTC)", format="YYYY-MM-DD HH:mm", width=140),
-            "by": st.column_config.TextColumn("By", width=150),
-            "end_change": st.column_config.TextColumn("End date: old → new", width=190),
-            "start_date": st.column_config.DateColumn("Start", format="YYYY-MM-DD", width=95),
-            "daily_output": st.column_config.NumberColumn("Per day", format="localized", width=70),
-            "reason": st.column_config.TextColumn("Reason", width="large"),
+            # Translators: short column header: the schedule's revision number.
+            "revision": st.column_config.NumberColumn(_("Rev."), width=50),
+            "saved": st.column_config.DatetimeColumn(_("Saved (UTC)"), format="YYYY-MM-DD HH:mm", width=140),
+            "by": st.column_config.TextColumn(_("By"), width=150),
+            "end_change": st.column_config.TextColumn(_("End date: old → new"), width=190),
+            "start_date": st.column_config.DateColumn(_("Start"), format="YYYY-MM-DD", width=95),
+            "daily_output": st.column_config.NumberColumn(_("Per day"), format="localized", width=70),
+            "reason": st.column_config.TextColumn(_("Reason"), width="large"),
         },
     )
 
 
 me = actor()
-st.title("Schedules")
+st.title(_("Schedules"))
 choices = read(line_choices)
 if choices.empty:
-    st.info("You have no open lines to schedule.")
+    st.info(_("You have no open lines to schedule."))
     st.stop()
 line_id = line_picker(choices, key="schedule.line")
 try:
@@ -259,13 +274,17 @@ notice = st.session_state.pop(NOTICE, None)
 if notice:
     label, revision, warning = notice
     # The warning itself stays in view in the form below, where the plan can be fixed.
-    more = " Its end date does not match the plan: see the warning below." if warning else ""
-    st.success(f"Revision {revision} of the schedule of {plain(label)} saved. The forecast is updated.{more}")
+    saved = _("Revision {n} of the schedule of {line} saved. The forecast is updated.").format(
+        n=revision, line=plain(label)
+    )
+    if warning:
+        saved += " " + _("Its end date does not match the plan: see the warning below.")
+    st.success(saved)
 
 line_summary(detail)
 _open_form(detail, my_day())
 schedule_form(detail)
-st.subheader("Burn-up")
+st.subheader(_("Burn-up"))
 show_burnup(detail)
-st.subheader("Revision history")
+st.subheader(_("Revision history"))
 history_table(detail)

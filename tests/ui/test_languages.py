@@ -1,0 +1,84 @@
+"""AppTest of languages: a user's own language on every page, chosen on My account and used at once;
+logged out, the browser's language (its Accept-Language header)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import select
+
+from db.engine import Database
+from db.models import User
+from portal.i18n import choose_language
+from tests.apptest import app_as
+from tests.builders import SmallWorld, small_world
+
+ACCOUNT_PAGE = "portal/ui/views/account.py"
+
+
+@pytest.fixture
+def world(sqlite_db: Database) -> SmallWorld:
+    return small_world(sqlite_db)
+
+
+def test_a_supplier_who_chose_german_sees_german_titles_and_menu(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
+    at = app_as(monkeypatch, sqlite_url, replace(world.acme_user, language="de"))
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.title[0].value == "Meine Positionen"
+    assert at.sidebar.button(key="auth.logout").label == "Abmelden"
+    assert "Lieferant" in [c.value for c in at.sidebar.caption]
+
+
+def test_without_a_choice_the_user_sees_english(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
+    at = app_as(monkeypatch, sqlite_url, world.acme_user)
+    assert at.title[0].value == "My lines"
+    assert at.sidebar.button(key="auth.logout").label == "Log out"
+
+
+def test_choosing_a_language_on_my_account_switches_at_once_and_is_kept(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
+    at = app_as(monkeypatch, sqlite_url, world.buyer, page=ACCOUNT_PAGE)
+    assert at.title[0].value == "My account"
+    at.selectbox(key="account.language").set_value("de").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.title[0].value == "Mein Konto"
+    with sqlite_db.read() as session:
+        assert session.scalar(select(User.language).where(User.username == "buyer")) == "de"
+    at.selectbox(key="account.language").set_value("en").run()
+    assert at.title[0].value == "My account"
+
+
+def test_the_login_page_follows_the_browsers_language(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
+    # AppTest sends no request headers: stand in for the browser's Accept-Language.
+    import portal.ui.app
+
+    monkeypatch.setattr(portal.ui.app, "_browser_language", lambda: "de-DE,de;q=0.9,en;q=0.8")
+    at = app_as(monkeypatch, sqlite_url)
+    assert at.title[0].value == "Lieferantenportal"
+    assert at.text_input(key="login.username").label == "Benutzername"
+
+
+@pytest.mark.parametrize(
+    ("user", "header", "locale", "expected"),
+    [
+        ("de", "zh-CN,zh;q=0.9", "zh-CN", "de"),  # the user's own choice wins
+        (None, "zh-CN,zh;q=0.9,en;q=0.5", None, "zh_Hans"),
+        (None, "fr-FR,fr;q=0.9,es;q=0.8", None, "es"),  # the first the portal has
+        (None, "fr-FR", None, "en"),  # nothing fits: English
+        (None, None, "vi-VN", "vi"),  # no header: the browser's navigator.language
+        (None, None, None, "en"),
+        ("xx", "tr-TR", None, "tr"),  # a stored code with no catalog is ignored
+    ],
+)
+def test_the_language_of_a_request(
+    user: str | None, header: str | None, locale: str | None, expected: str
+) -> None:
+    assert choose_language(user, header, locale) == expected

@@ -142,10 +142,10 @@ def po_change_email(supplier_name: str, lines: Sequence[ChangedLine], *, base_ur
     context = {
         "hello": _("Hello {supplier},").format(supplier=supplier_name),
         "intro": ngettext(
-            "The buyer changed {count} of your purchase-order lines:",
-            "The buyer changed {count} of your purchase-order lines:",
+            "The buyer changed {n} of your purchase-order lines:",
+            "The buyer changed {n} of your purchase-order lines:",
             count,
-        ).format(count=format_number(count)),
+        ).format(n=format_number(count)),
         "lines": rendered,
         "ask": _("Open your alerts to confirm, or reply there if you cannot meet a change"),
         "link": page_link(base_url, "alerts"),
@@ -154,9 +154,10 @@ def po_change_email(supplier_name: str, lines: Sequence[ChangedLine], *, base_ur
             '"Purchase-order changes" on your account page: {account}'
         ).format(supplier=supplier_name, account=page_link(base_url, "account")),
     }
-    subject = ngettext(
-        "Purchase-order change on {label}",
-        "Purchase-order changes on {count} lines",
-        count,
-    ).format(label=ordered[0].label if ordered else "", count=format_number(count))
+    if count == 1:
+        subject = _("Purchase-order change on {label}").format(label=ordered[0].label)
+    else:
+        subject = ngettext(
+            "Purchase-order changes on {n} line", "Purchase-order changes on {n} lines", count
+        ).format(n=format_number(count))
     return EmailContent(subject=subject, text=_BODY_TEXT.render(context), html=_BODY_HTML.render(context))

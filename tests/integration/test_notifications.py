@@ -852,7 +852,8 @@ PO_HEADER = (
 
 
 def po_change_mails(mailbox: Mailbox, address: str) -> list:  # type: ignore[type-arg]
-    return [m for m in mailbox.to(address) if "Purchase-order change" in m.message["Subject"]]
+    subjects = ("Purchase-order change", "Bestelländerung")  # English, German
+    return [m for m in mailbox.to(address) if any(w in str(m.message["Subject"]) for w in subjects)]
 
 
 def test_a_change_order_against_a_supplier_reaches_its_addresses_once_through_the_outbox(
@@ -868,11 +869,19 @@ def test_a_change_order_against_a_supplier_reaches_its_addresses_once_through_th
 
     first = run(db)
     [german] = po_change_mails(mailbox, ACME_USER)
-    assert "1.000 → 1.400" in german.text and "20.03.2026 → 16.03.2026" in german.text
+    assert german.message["Subject"] == "Bestelländerung zu PO-1/1"
+    assert "PO-1/1 · Geändert von buyer am " in german.text
+    assert (
+        "1.000 → 1.400 (verlangt mehr von Ihnen)" in german.text and "20.03.2026 → 16.03.2026" in german.text
+    )
 
     assert first.plan is not None and first.plan.po_changes == 2  # ACME's user and its contact
-    [queued, _other] = rows(db, "po_change")
-    assert queued.status == "sent" and queued.subject == "Purchase-order change on PO-1/1"
+    queued = rows(db, "po_change")
+    assert [r.status for r in queued] == ["sent", "sent"]
+    assert sorted(r.subject for r in queued) == [
+        "Bestelländerung zu PO-1/1",
+        "Purchase-order change on PO-1/1",
+    ]
     for address in (ACME_CONTACT,):
         [mail] = po_change_mails(mailbox, address)
         assert "The buyer changed 1 of your purchase-order lines:" in mail.text

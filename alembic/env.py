@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from logging.config import fileConfig
 
+from sqlalchemy.engine import Connection
+
 import db.models  # noqa: F401  (registers every table on Base.metadata)
 from alembic import context
 from db.base import Base
@@ -47,7 +49,7 @@ def run_migrations_online() -> None:
         engine.dispose()
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

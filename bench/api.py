@@ -25,6 +25,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -92,7 +93,7 @@ def _valid_rows(db: Database, supplier_id: int | None, limit: int) -> list[dict]
     with db.read() as session:
         lines = session.execute(stmt.order_by(PoLine.po_number, PoLine.line)).all()
     days = [AS_OF - dt.timedelta(days=d) for d in range(0, 42)]
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"po_number": po, "line": n, "date": day, "good_qty": 50 + (i % 40), "rejected_qty": i % 3}
         for day in days
         for i, (po, n, _) in enumerate(lines)
@@ -121,6 +122,7 @@ def measure(backend: str, posts: int, batches: int) -> dict[str, tuple[float, fl
         singles = _valid_rows(db, supplier_id, posts)
         with db.read() as session:
             user = session.scalar(select(User).where(User.username == "supplier"))
+            assert user is not None
         actor = actor_for(user)
         direct: list[float] = []
         for i in range(posts):

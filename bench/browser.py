@@ -22,6 +22,8 @@ import re
 import statistics
 import time
 
+from playwright.sync_api import Page
+
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 PAGES = {
     "My lines": "",
@@ -32,7 +34,7 @@ PAGES = {
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu"]
 
 
-def _login(page, base: str, user: str, password: str) -> None:  # type: ignore[no-untyped-def]
+def _login(page: Page, base: str, user: str, password: str) -> None:
     page.goto(base)
     page.get_by_role("textbox", name="Username").fill(user)
     page.get_by_role("textbox", name="Password").fill(password)
@@ -46,7 +48,7 @@ def _login(page, base: str, user: str, password: str) -> None:  # type: ignore[n
     page.locator(IDLE).wait_for()
 
 
-def _idle(page, title: str) -> None:  # type: ignore[no-untyped-def]
+def _idle(page: Page, title: str) -> None:
     page.get_by_role("heading", name=title).first.wait_for()
     page.locator(IDLE).wait_for()
 
@@ -55,7 +57,7 @@ def measure(base: str, user: str, password: str, runs: int) -> dict[str, list[fl
     """Milliseconds per run: each page's cold render, and a post's confirmation."""
     from playwright.sync_api import sync_playwright
 
-    times: dict[str, list[float]] = {name: [] for name in PAGES} | {"post confirmation": []}
+    times: dict[str, list[float]] = {name: [] for name in [*PAGES, "post confirmation"]}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         for _ in range(runs):

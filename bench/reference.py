@@ -268,8 +268,8 @@ def duckdb_forecasts(
         con.close()
         return ReferenceResult(frame, calendar_seconds=t1 - t0, query_seconds=t2 - t1)
     con.register("fc_frame", frame)
-    dates = ("completion_p50", "completion_p90", "arrival_p50", "arrival_p90", "last_day", "start_date")
-    dates += ("estimated_end_date", "need_by_date")
+    dates: tuple[str, ...] = ("completion_p50", "completion_p90", "arrival_p50", "arrival_p90", "last_day")
+    dates += ("start_date", "estimated_end_date", "need_by_date")
     replace = ", ".join(f"CAST({c} AS DATE) AS {c}" for c in dates)
     con.execute(f"CREATE TEMP TABLE fc AS SELECT * REPLACE ({replace}) FROM fc_frame")  # noqa: S608 (our names)
     plan_params = {

@@ -154,17 +154,22 @@ def _child(code: str, url: str, what: str) -> dict[str, Any]:
 def run_sweep(url: str) -> dict[str, float]:
     """The full sweep in a child process: its wall time, the engine's step timings, its peak RSS."""
     result = _child(
-        "import datetime as dt, json, time; from portal.bootstrap import open_configured_database;"
+        # Rows read: every bulk read goes through db.frames.read_frame, wrapped before anything imports it.
+        "import datetime as dt, json, time; import db.frames as frames; read = frames.read_frame;"
+        "rows = [0]; frames.read_frame = lambda *a, **k: "
+        "(f := read(*a, **k), rows.__setitem__(0, rows[0] + len(f)))[0];"
+        "from portal.bootstrap import open_configured_database;"
         "from portal.services.access import Actor; from portal.services.planning import sweep;"
         "db = open_configured_database(); t = time.perf_counter();"
         f"r = sweep(db, Actor.system('bench'), dt.date.fromisoformat('{AS_OF.isoformat()}'));"
-        "out = {'seconds': time.perf_counter() - t, 'timings': r.timings}",
+        "out = {'seconds': time.perf_counter() - t, 'timings': r.timings, 'rows_read': rows[0]}",
         url,
         "sweep",
     )
     return {
         "seconds": result["seconds"],
         "peak_mib": result["peak_kib"] / 1024,
+        "rows_read": result["rows_read"],
         **{f"step_{k}": v for k, v in result["timings"].items()},
     }
 
@@ -183,7 +188,7 @@ def refresh_scorecards(url: str) -> dict[str, float]:
     return {"seconds": result["seconds"], "rows": result["rows"], "peak_mib": result["peak_kib"] / 1024}
 
 
-def reference(url: str) -> dict[str, float]:
+def reference(url: str) -> dict[str, Any]:
     """The DuckDB reference over the same SQLite file."""
     from bench.reference import duckdb_forecasts
     from db.engine import open_database
@@ -196,7 +201,9 @@ def reference(url: str) -> dict[str, float]:
         suppliers = np.array(session.scalars(select(Supplier.id)).all())
     db.dispose()
     started = time.perf_counter()
-    result = duckdb_forecasts(make_url(url).database, AS_OF, calendars, suppliers, plan=True)
+    path = make_url(url).database
+    assert path is not None, f"not a SQLite file URL: {url}"
+    result = duckdb_forecasts(path, AS_OF, calendars, suppliers, plan=True)
     return {
         "seconds": time.perf_counter() - started,
         "calendar_seconds": result.calendar_seconds,
@@ -254,7 +261,7 @@ def incremental(url: str, posts: int = 200) -> dict[str, float]:
             recompute_ms.append((time.perf_counter() - started) * 1000)
 
     # Every caller's name for it: the planning module's own, and the one production imported.
-    planning.recompute_affected = production.recompute_affected = timed  # type: ignore[assignment]
+    planning.recompute_affected = production.recompute_affected = timed
     post_ms: list[float] = []
     cpu_ms: list[float] = []
     try:
@@ -267,7 +274,7 @@ def incremental(url: str, posts: int = 200) -> dict[str, float]:
             # This process's CPU (one thread posting): what a post costs the machine, whatever the load.
             cpu_ms.append((time.process_time() - cpu) * 1000)
     finally:
-        planning.recompute_affected = production.recompute_affected = original  # type: ignore[assignment]
+        planning.recompute_affected = production.recompute_affected = original
         db.dispose()
     return {
         "posts": len(post_ms),
@@ -339,7 +346,7 @@ def concurrent_posts(
 # --------------------------------------------------------------------------- reads
 
 
-def pages(url: str) -> dict[str, float]:
+def pages(url: str) -> dict[str, float | str]:
     """First-load server time of three pages in Streamlit's AppTest (caches empty), and exports."""
     import streamlit as st
     from streamlit import logger as streamlit_logger
@@ -360,9 +367,9 @@ def pages(url: str) -> dict[str, float]:
     os.environ["DATABASE_URL"] = url
     db = open_database(url)
     with db.read() as session:
-        buyer = actor_for(session.scalar(select(User).where(User.role == Role.BUYER).limit(1)))
-        manager = actor_for(session.scalar(select(User).where(User.role == Role.MANAGER).limit(1)))
-    out: dict[str, float] = {}
+        buyer = actor_for(session.scalars(select(User).where(User.role == Role.BUYER).limit(1)).one())
+        manager = actor_for(session.scalars(select(User).where(User.role == Role.MANAGER).limit(1)).one())
+    out: dict[str, float | str] = {}
     for key, actor, page in (
         ("page_late_lines_s", buyer, "portal/ui/views/buyer/late_lines.py"),
         ("page_alert_inbox_s", buyer, "portal/ui/views/buyer/alert_inbox.py"),
@@ -402,7 +409,10 @@ def run_backend(backend: str, scale: str, reuse: bool, pg_admin_url: str) -> dic
     run_sweep(url)  # the first sweep opens every alert: measure the steady state, a sweep over a swept world
     sweep = run_sweep(url)
     figures["sweep"] = sweep
-    print(f"sweep {sweep['seconds']:.1f} s, peak {sweep['peak_mib']:.0f} MiB", flush=True)
+    print(
+        f"sweep {sweep['seconds']:.1f} s, peak {sweep['peak_mib']:.0f} MiB, {sweep['rows_read']:,} rows read",
+        flush=True,
+    )
     if backend == "sqlite":
         figures["reference"] = reference(url)
         figures["sweep_vs_reference"] = sweep["seconds"] / figures["reference"]["seconds"]

@@ -81,17 +81,19 @@ def main(argv: list[str] | None = None) -> int:
         assert import_table(db, Actor.system("bench"), table, filename="r.csv").ok
         print(f"receipt import: {time.perf_counter() - started:.2f} s")
     with db.read() as session:
-        manager = actor_for(session.scalar(select(User).where(User.role == Role.MANAGER).limit(1)))
+        manager = actor_for(session.scalars(select(User).where(User.role == Role.MANAGER).limit(1)).one())
         biggest = session.execute(
             select(Supplier.id).join(PoLine, PoLine.supplier_id == Supplier.id).group_by(Supplier.id)
         ).first()
+        assert biggest is not None, "the database has no supplier with lines"
         ids = [int(i) for i in session.scalars(select(Supplier.id).order_by(Supplier.code).limit(4))]
     db.dispose()
-    for name, page, state in (
+    pages: tuple[tuple[str, str, dict[str, object] | None], ...] = (
         ("ranking", "portal/ui/views/manager/ranking.py", None),
         ("scorecard", "portal/ui/views/manager/scorecard.py", {"scorecard.supplier": int(biggest[0])}),
         ("comparison", "portal/ui/views/manager/compare.py", {"compare.suppliers": ids}),
-    ):
+    )
+    for name, page, state in pages:
         seconds, error = _page(manager, page, state)
         print(f"{name}: {seconds:.2f} s" + (f" (error: {error})" if error else ""), flush=True)
     return 0

@@ -34,7 +34,8 @@ def _column_values(series: pd.Series, sqlite: bool) -> list[Any]:
     """
     if pd.api.types.is_datetime64_any_dtype(series):
         if sqlite:
-            return series.dt.strftime("%Y-%m-%d %H:%M:%S.%f").where(series.notna(), None).tolist()
+            texts: list[Any] = series.dt.strftime("%Y-%m-%d %H:%M:%S.%f").where(series.notna(), None).tolist()
+            return texts
         return [None if pd.isna(v) else v.to_pydatetime() for v in series]
     if pd.api.types.is_bool_dtype(series):
         return [None if pd.isna(v) else bool(v) for v in series.astype(object)]
@@ -42,7 +43,7 @@ def _column_values(series: pd.Series, sqlite: bool) -> list[Any]:
         return [None if pd.isna(v) else int(v) for v in series.astype(object)]
     if pd.api.types.is_float_dtype(series):
         return [None if not np.isfinite(v) else float(v) for v in series.to_numpy(dtype="float64")]
-    out = []
+    out: list[Any] = []
     for v in series.astype(object):
         if v is None or v is pd.NaT or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
             out.append(None)

@@ -9,11 +9,11 @@ their string values; :func:`read_frame` converts the columns named in ``dates``.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Executable, Select
+from sqlalchemy import Executable, Select, SQLColumnExpression
 from sqlalchemy.orm import Session
 
 from portal.core.batching import id_chunks
@@ -24,7 +24,7 @@ def read_frame(
 ) -> pd.DataFrame:
     """Run ``stmt`` and return its rows as a DataFrame named by ``columns``."""
     result = session.connection().execute(stmt)
-    rows: list[tuple[Any, ...]] = result.cursor.fetchall() if result.cursor is not None else []
+    rows: Sequence[Any] = result.cursor.fetchall() if result.cursor is not None else []
     result.close()
     frame = (
         pd.DataFrame.from_records(rows, columns=columns, coerce_float=False)
@@ -39,8 +39,8 @@ def read_frame(
 
 def read_frame_for_ids(
     session: Session,
-    stmt: Select[Any],
-    column: ColumnElement[Any],
+    stmt: Select[*tuple[Any, ...]],
+    column: SQLColumnExpression[int],
     ids: Collection[int] | None,
     columns: list[str],
 ) -> pd.DataFrame:

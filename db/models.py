@@ -291,6 +291,17 @@ class LineProductionSummary(Base):
     ewm_num: Mapped[float] = mapped_column(Float)
     ewm_den: Mapped[float] = mapped_column(Float)
     completed_on: Mapped[dt.date | None] = mapped_column(Date)
+    # What the forecast's calibration reads of the line's days: the first day with output, and the
+    # days with output and the days after the ramp-up, as counts, exact sums and EWM states.
+    first_output_date: Mapped[dt.date | None] = mapped_column(Date)
+    positive_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    positive_ewm_num: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    positive_ewm_den: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    steady_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    steady_sum: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    steady_sq_sum: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    steady_ewm_num: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    steady_ewm_den: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -133,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="first check every line's production summary against its reports; list the lines that "
         "disagree (forecast from their reports) and exit 1",
     )
+    sweep.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="only shard K of N: the items with item_id %% N == K-1 and the suppliers with "
+        "supplier_id %% N == K-1; the N shards run side by side (docs/scaling.md)",
+    )
 
     summ = sub.add_parser("summaries", help="per-line production summaries").add_subparsers(
         dest="summaries_command", required=True
@@ -252,11 +258,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "sweep":
         from portal.services.locks import SWEEP_LOCK, job_lock
         from portal.services.planning import sweep
+        from portal.services.planning.shard import Shard
 
+        shard = Shard.parse(args.shard) if args.shard else None
         db = _db()
-        # The same lock as `sweep --notify` and the scheduler: one sweep at a time.
-        with job_lock(db, SWEEP_LOCK, wait=args.lock_wait):
-            result = sweep(db, cli, args.as_of, verify=args.verify)
+        # The same lock as `sweep --notify` and the scheduler: one sweep at a time (one run per shard).
+        with job_lock(db, SWEEP_LOCK if shard is None else f"{SWEEP_LOCK}:{shard}", wait=args.lock_wait):
+            result = sweep(db, cli, args.as_of, verify=args.verify, shard=shard)
         print(result.summary())
         print("Timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items()))
         for row in result.inconsistent_days.itertuples(index=False):

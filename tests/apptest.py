@@ -40,7 +40,7 @@ def shown(markdown: str) -> str:
 
 def texts(at: AppTest) -> str:
     """Every title, header, markdown, caption, info and error text on the page, as shown, joined."""
-    parts = []
+    parts: list[str] = []
     for kind in (
         "title",
         "header",

@@ -11,6 +11,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -19,6 +20,9 @@ from sqlalchemy.engine import make_url
 from db.base import Base
 from db.engine import Database, open_database
 from db.migrate import upgrade_to_head
+
+if TYPE_CHECKING:
+    from portal.services.access import Actor
 
 # Cheap password hashes in tests (argon2's defaults cost ~0.3 s per hash on a busy 2-core box).
 os.environ.setdefault("PORTAL_ARGON2_TIME_COST", "1")
@@ -127,7 +131,7 @@ def _fresh_login_limits() -> None:
 
 
 @pytest.fixture
-def system_actor():  # type: ignore[no-untyped-def]
+def system_actor() -> Actor:
     from portal.services.access import Actor
 
     return Actor.system("test")

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 
 
 def free_port() -> int:
@@ -32,11 +33,16 @@ class Received:
 
     @property
     def text(self) -> str:
-        return self.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        return self._body("plain")
 
     @property
     def html(self) -> str:
-        return self.message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+        return self._body("html")
+
+    def _body(self, subtype: str) -> str:
+        part = self.message.get_body((subtype,))
+        assert part is not None, f"the message has no text/{subtype} part"
+        return str(part.get_content())
 
 
 @dataclass
@@ -49,20 +55,23 @@ class Mailbox:
     unknown: set[str] = field(default_factory=set)  # answer 550 (no such user) to these recipients
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
         if address in self.unknown:
             return "550 5.1.1 No such user here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         with self._lock:
             if self.refuse_next > 0:
                 self.refuse_next -= 1
                 return "451 4.3.0 Mailbox busy, try again later"
+            assert envelope.original_content is not None
             message = email.message_from_bytes(envelope.original_content, policy=policy.default)
             for rcpt in envelope.rcpt_tos:
-                self.received.append(Received(rcpt, message))  # type: ignore[arg-type]
+                self.received.append(Received(rcpt, message))
         return "250 OK"
 
     def to(self, address: str) -> list[Received]:

@@ -2,8 +2,9 @@
 
 Reviewed by hand: two new tables, one row per PO line with reports (see portal/core/summaries.py)
 and one per supplier and reported day (its total good output, which observed capacity reads).
-The upgrade fills it from the current reports with the application's own builder, so an upgraded
-database forecasts exactly as before; the downgrade drops it (derived data, rebuilt on upgrade).
+Migration 0013 fills them from the current reports with the application's own builder, so an
+upgraded database forecasts exactly as before; the downgrade drops them (derived data, rebuilt on
+upgrade).
 
 Revision ID: 0006
 Revises: 0005
@@ -51,13 +52,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('po_line_id', name=op.f('pk_line_production_summaries'))
     )
     # ### end Alembic commands ###
-    from sqlalchemy.orm import Session
-
-    from portal.services.summaries import rebuild_daily_outputs, rebuild_summaries
-
-    session = Session(bind=op.get_bind())
-    rebuild_summaries(session)
-    rebuild_daily_outputs(session)
+    # Filled by the newest migration that changes the summary's columns (0013), with the
+    # application's builder: it writes the current columns, which this table does not have yet.
 
 
 def downgrade() -> None:

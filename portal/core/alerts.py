@@ -122,12 +122,14 @@ def _exceeds(a: np.ndarray | pd.Series, b: np.ndarray | pd.Series) -> np.ndarray
     """a > b, but not when they are equal up to float rounding (a boundary value does not fire)."""
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
-    return (a > b) & ~np.isclose(a, b, rtol=1e-9, atol=1e-9)
+    fired: np.ndarray = (a > b) & ~np.isclose(a, b, rtol=1e-9, atol=1e-9)
+    return fired
 
 
 def _days_between(later: np.ndarray, earlier: np.ndarray) -> np.ndarray:
     """Calendar days ``later - earlier`` as float (NaN where a date is missing)."""
-    return (later - earlier) / ONE_DAY
+    days: np.ndarray = (later - earlier) / ONE_DAY
+    return days
 
 
 def _as_day(value: dt.date | pd.Timestamp | np.datetime64) -> np.datetime64:
@@ -190,7 +192,8 @@ class _Lines:
         return to_days(self.frame[column])
 
     def num(self, column: str) -> np.ndarray:
-        return self.frame[column].to_numpy(dtype=float, na_value=np.nan)
+        values: np.ndarray = self.frame[column].to_numpy(dtype=float, na_value=np.nan)
+        return values
 
     def working_days_after(self, start: np.ndarray, end: np.ndarray | None = None) -> np.ndarray:
         """Working days in (start, end] per line (end defaults to D); NaN where a date is missing."""
@@ -199,7 +202,8 @@ class _Lines:
 
     def producing(self) -> np.ndarray:
         """Lines not yet shipped, whose production the production rules still watch."""
-        return (self.frame["status"] != LineStatus.SHIPPED.value).to_numpy()
+        producing: np.ndarray = (self.frame["status"] != LineStatus.SHIPPED.value).to_numpy()
+        return producing
 
     def stalled(self) -> np.ndarray:
         """Lines whose observed rate is zero after enough reported days: at that rate they never finish.
@@ -209,7 +213,8 @@ class _Lines:
         """
         observed = (self.frame["rate_source"] == "observed").to_numpy()
         enough = self.num("reported_days") >= self.settings.forecast_min_reported_days
-        return (self.num("remaining") > 0) & (self.num("rate") == 0) & observed & enough
+        stalled: np.ndarray = (self.num("remaining") > 0) & (self.num("rate") == 0) & observed & enough
+        return stalled
 
     def rows(
         self,
@@ -295,7 +300,8 @@ def _confidently_late(x: _Lines) -> np.ndarray:
     late_days = _days_between(x.day("arrival_p50"), x.day("need_by_date"))
     spread = np.nan_to_num(_days_between(x.day("arrival_p90"), x.day("arrival_p50")))
     z = NormalDist().inv_cdf(min(max(x.settings.projected_late_confidence, 0.5), 0.999))
-    return (late_days > 0) & (late_days >= z * np.maximum(spread, 0.0) / Z90)
+    late: np.ndarray = (late_days > 0) & (late_days >= z * np.maximum(spread, 0.0) / Z90)
+    return late
 
 
 def _projected_late(x: _Lines) -> pd.DataFrame:

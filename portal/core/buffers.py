@@ -259,7 +259,8 @@ def _stable_order(values: np.ndarray) -> np.ndarray:
 def _days(column: pd.Series) -> np.ndarray:
     """``to_days``, skipping the parse when the column already holds datetimes."""
     if column.dtype.kind == "M":
-        return column.to_numpy().astype("datetime64[D]")
+        days: np.ndarray = column.to_numpy().astype("datetime64[D]")
+        return days
     return to_days(column)
 
 
@@ -338,4 +339,5 @@ def _weighted_quantile(
     hi = np.minimum(lo + 1, ends - 1)
     gap = position[hi] - position[lo]
     frac = np.where(gap > 0, (quantile - position[lo]) / np.where(gap > 0, gap, 1.0), 0.0)
-    return value[lo] + np.clip(frac, 0.0, 1.0) * (value[hi] - value[lo])
+    interpolated: np.ndarray = value[lo] + np.clip(frac, 0.0, 1.0) * (value[hi] - value[lo])
+    return interpolated

@@ -65,6 +65,7 @@ def forecast_band(
     def path(end: pd.Timestamp) -> np.ndarray:
         span = max((end - start).days, 1)
         fraction = np.clip((dates - start).days.to_numpy() / span, 0, 1)
-        return produced + (quantity - produced) * fraction
+        planned: np.ndarray = produced + (quantity - produced) * fraction
+        return planned
 
     return pd.DataFrame({"date": dates, "low": path(p90), "high": path(p50)})

@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Literal
 
 import holidays as holidays_lib
 import numpy as np
@@ -23,6 +24,10 @@ HOLIDAY_YEARS_BEFORE = 3
 HOLIDAY_YEARS_AFTER = 3
 
 NAT = np.datetime64("NaT", "D")
+# How numpy's busday_offset moves a date that is not a working day.
+Roll = Literal[
+    "raise", "nat", "forward", "following", "backward", "preceding", "modifiedfollowing", "modifiedpreceding"
+]
 
 
 def to_days(values: pd.Series | np.ndarray | Iterable[object]) -> np.ndarray:
@@ -32,7 +37,8 @@ def to_days(values: pd.Series | np.ndarray | Iterable[object]) -> np.ndarray:
     series = pd.to_datetime(
         pd.Series(values, dtype="object") if not isinstance(values, pd.Series) else values
     )
-    return series.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    days: np.ndarray = series.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    return days
 
 
 def to_date(value: np.datetime64 | pd.Timestamp | dt.date | None) -> dt.date | None:
@@ -45,6 +51,13 @@ def to_date(value: np.datetime64 | pd.Timestamp | dt.date | None) -> dt.date | N
         return value
     ts = pd.Timestamp(value)
     return None if pd.isna(ts) else ts.date()
+
+
+def _real_day(value: np.datetime64) -> dt.date:
+    """A day numpy computed from a real day (never NaT), as a ``datetime.date``."""
+    day = to_date(value)
+    assert day is not None, value
+    return day
 
 
 @lru_cache(maxsize=4096)
@@ -80,14 +93,14 @@ class WorkCalendar:
         cls,
         country: str | None,
         weekmask: str | None = None,
-        closures: Iterable[dt.date] = (),
+        closures: Iterable[dt.date | None] = (),
         years: tuple[int, int] | None = None,
     ) -> WorkCalendar:
         """A supplier's calendar; ``years`` bounds the public holidays loaded."""
         first, last = years or default_holiday_years()
-        days = set(public_holidays(country, first, last)) | {to_date(d) for d in closures if d is not None}
-        days.discard(None)
-        return cls(weekmask=weekmask or DEFAULT_WEEKMASK, holidays=tuple(sorted(days)))  # type: ignore[arg-type]
+        closed = {to_date(d) for d in closures if d is not None}
+        days = set(public_holidays(country, first, last)) | {d for d in closed if d is not None}
+        return cls(weekmask=weekmask or DEFAULT_WEEKMASK, holidays=tuple(sorted(days)))
 
     def is_working_day(self, day: dt.date) -> bool:
         return bool(np.is_busday(np.datetime64(day, "D"), busdaycal=self.busdaycal))
@@ -95,11 +108,11 @@ class WorkCalendar:
     def add_working_days(self, day: dt.date, n: int) -> dt.date:
         """The working day ``n`` working days after ``day`` (``day`` rolled forward first)."""
         out = np.busday_offset(np.datetime64(day, "D"), n, roll="forward", busdaycal=self.busdaycal)
-        return to_date(out)  # type: ignore[return-value]
+        return _real_day(out)
 
     def previous_working_day(self, day: dt.date) -> dt.date:
         out = np.busday_offset(np.datetime64(day, "D"), -1, roll="forward", busdaycal=self.busdaycal)
-        return to_date(out)  # type: ignore[return-value]
+        return _real_day(out)
 
     def working_days_between(self, start: dt.date, end: dt.date) -> int:
         """Working days in [start, end)."""
@@ -147,10 +160,10 @@ class CalendarSet:
     ) -> CalendarSet:
         """Build from ``suppliers`` (supplier_id, country, working_weekdays) and
         ``closures`` (supplier_id, closure_date)."""
-        by_supplier: dict[int, list[dt.date]] = {}
+        by_supplier: dict[int, list[dt.date | None]] = {}
         if closures is not None and len(closures):
             for sid, group in closures.groupby("supplier_id"):
-                by_supplier[int(sid)] = [to_date(d) for d in group["closure_date"]]  # type: ignore[misc]
+                by_supplier[int(sid)] = [to_date(d) for d in group["closure_date"]]
         first, last = years or default_holiday_years()
         cals: dict[int, WorkCalendar] = {}
         cache: dict[tuple[str | None, str], WorkCalendar] = {}
@@ -197,7 +210,7 @@ class CalendarSet:
             yield cal_list[row_cal[rows[0]]], rows
 
     def offset(
-        self, dates: np.ndarray, n: np.ndarray, supplier_ids: np.ndarray, roll: str = "forward"
+        self, dates: np.ndarray, n: np.ndarray, supplier_ids: np.ndarray, roll: Roll = "forward"
     ) -> np.ndarray:
         """``busday_offset`` per supplier; NaT dates stay NaT."""
         dates = np.asarray(dates, dtype="datetime64[D]")

@@ -52,6 +52,9 @@ PRIOR_LINES = 3.0
 RAMP_UP_DAYS = 3
 MIN_STEADY_DAYS = 3
 
+#: What the calibration reads of an open line's own days (:func:`positive_day_rate`).
+DAY_COLUMNS = ("first_report", "last_report", "positive_rate", "steady_sd")
+
 RECORD_INPUT_COLUMNS = (
     "line_id",
     "supplier_id",
@@ -183,7 +186,7 @@ def positive_day_rate(lines: pd.DataFrame, reports: pd.DataFrame, as_of: dt.date
 def adjust_for_reports(
     *,
     lines: pd.DataFrame,
-    reports: pd.DataFrame,
+    reports: pd.DataFrame | None,
     calendars: CalendarSet,
     as_of: dt.date,
     span: int,
@@ -194,8 +197,13 @@ def adjust_for_reports(
     remaining: np.ndarray,
     start: np.ndarray,
     stale_days: int = 3,
+    days: pd.DataFrame | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Rate, sigma, remaining and start after the unreported-day and positive-day corrections.
+
+    ``days``: :func:`positive_day_rate`'s figures of ``lines`` (in their order) when known already
+    (from the production summaries, :func:`portal.core.summaries.calibration_stats`); else they
+    are computed from ``reports``.
 
     * observed lines: the rate is the EWM over days with output after ramp-up, the spread the sd
       of every reported day after ramp-up;
@@ -206,7 +214,11 @@ def adjust_for_reports(
       at least a day.
     """
     suppliers = lines["supplier_id"].to_numpy()
-    spans = positive_day_rate(lines, reports, as_of, span)
+    if days is None:
+        if reports is None:
+            raise ValueError("adjust_for_reports needs the reports or the lines' day figures")
+        days = positive_day_rate(lines, reports, as_of, span)
+    spans = days
     pos_rate = spans["positive_rate"].to_numpy(dtype="float64")
     use = observed & np.isfinite(pos_rate) & (pos_rate > 0)
     rate = np.where(use, pos_rate, rate)
@@ -271,7 +283,8 @@ def plan_days(
     sid = pd.Series(supplier_ids).astype("int64")
 
     def col(name: str) -> np.ndarray:
-        return pd.to_numeric(cal[name].reindex(sid), errors="coerce").to_numpy(dtype="float64")
+        values: np.ndarray = pd.to_numeric(cal[name].reindex(sid), errors="coerce").to_numpy(dtype="float64")
+        return values
 
     records = np.nan_to_num(col("forecast_records"))
     delay, delay_sd = np.nan_to_num(col("start_delay_days")), np.nan_to_num(col("start_delay_sd"))

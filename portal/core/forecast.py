@@ -143,7 +143,7 @@ def _report_stats(lines: pd.DataFrame, reports: pd.DataFrame, as_of: dt.date, sp
 
 def forecast_lines(
     lines: pd.DataFrame,
-    reports: pd.DataFrame,
+    reports: pd.DataFrame | None,
     calendars: CalendarSet,
     as_of: dt.date,
     settings: Settings | None = None,
@@ -155,8 +155,9 @@ def forecast_lines(
     ``lines`` needs LINE_COLUMNS (start_date and daily_output NaN/NaT when there is no
     schedule); ``reports`` needs REPORT_COLUMNS (current revisions only, any dates). ``stats``,
     when given, are the per-line report statistics already computed as of ``as_of`` (from the
-    production summaries, :func:`portal.core.summaries.report_stats`); ``reports`` is then read
-    only by the calibration.
+    production summaries, :func:`portal.core.summaries.report_stats`); when they hold the
+    calibration's day figures too (first_report, last_report, positive_rate, steady_sd) the
+    reports are not read at all and may be None.
     ``calibration``: per supplier_id, what :mod:`portal.core.calibration` learned from its record
     (CALIBRATION_COLUMNS); with a frame (even empty) unreported days and outage days are handled
     as that module says, and a supplier with a record gets its learned start delay and spread.
@@ -167,8 +168,12 @@ def forecast_lines(
         return pd.DataFrame({c: pd.Series(dtype="object") for c in FORECAST_COLUMNS})
     lines = lines.reset_index(drop=True)
     if stats is None:
+        if reports is None:
+            raise ValueError("forecast_lines needs the reports or the lines' report statistics")
         stats = _report_stats(lines, reports, as_of, settings.forecast_ewm_span)
     stats = stats.set_index("line_id").reindex(lines["line_id"]).reset_index()
+    # The calibration's day figures come with the statistics (from the summaries) or from the reports.
+    days = stats if set(cal.DAY_COLUMNS).issubset(stats.columns) else None
 
     d = np.datetime64(as_of, "D")
     supplier_ids = lines["supplier_id"].to_numpy()
@@ -227,6 +232,7 @@ def forecast_lines(
             remaining=remaining,
             start=start,
             stale_days=settings.stale_update_days,
+            days=days,
         )
         learned, start, learned_n50, learned_n90 = cal.plan_days(
             calibration=calibration,

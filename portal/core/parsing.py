@@ -17,6 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -89,7 +91,7 @@ def control_characters(raw: pd.Series, *, line_breaks_allowed: bool = False) -> 
     return raw.astype(object).where(raw.notna(), "").astype(str).str.contains(pattern.pattern, regex=True)
 
 
-def _one(parse, text: object):  # type: ignore[no-untyped-def]
+def _one(parse: Callable[[pd.Series], tuple[pd.Series, pd.Series]], text: object) -> Any:
     values, reasons = parse(pd.Series([text], dtype=object))
     if pd.notna(reasons.iloc[0]):
         raise ValueError(f"'{printable(str(text))}' {reasons.iloc[0]}")
@@ -109,7 +111,8 @@ def parse_iso_date(text: object) -> dt.date:
     value = _one(iso_dates, "" if text is None else text)
     if pd.isna(value):
         raise ValueError(f"a date (YYYY-MM-DD) is required, not '{printable(str(text))}'")
-    return value.date()
+    day: dt.date = value.date()
+    return day
 
 
 def parse_decimal(value: object) -> float:

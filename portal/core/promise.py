@@ -91,7 +91,8 @@ def _line_reasons(
     days = pd.Series(buffer, index=range(n))
     plural = pd.Series(" days ", index=range(n)).where(days != 1, " day ")
     padding = (" + " + days.astype(str) + plural + code + "buffer").where(days > 0, "")
-    return (basis + _iso(expected) + " of " + label + padding).to_numpy(dtype=object)
+    texts: np.ndarray = (basis + _iso(expected) + " of " + label + padding).to_numpy(dtype=object)
+    return texts
 
 
 def allocate(
@@ -212,4 +213,5 @@ def _cumsum_within(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.n
     before_group = np.r_[
         0, np.cumsum(np.bincount(group, weights=values, minlength=n_groups).astype(np.int64))
     ]
-    return total - before_group[group]
+    ahead: np.ndarray = total - before_group[group]
+    return ahead

@@ -307,7 +307,8 @@ def resolve(overrides: Mapping[str, Any]) -> Settings:
     unknown = sorted(set(overrides) - set(SPECS))
     if unknown:
         raise ValidationError(f"Unknown setting(s): {', '.join(unknown)}")
-    values = {key: _coerce(key, value) for key, value in overrides.items()}
+    # Any: each setting's type (int or float) depends on its key; _coerce checked it against SPECS.
+    values: dict[str, Any] = {key: _coerce(key, value) for key, value in overrides.items()}
     settings = replace(Settings(), **values)
     total = sum(settings.weights().values())
     if total != 100:

@@ -19,6 +19,15 @@ post by post and one rebuilt from the reports are bit for bit equal.
 A summary records the quantity its completion day was found for and the span its EWM uses; when
 the line's quantity or the span setting changes it no longer applies, and the line is summarized
 from its reports again.
+
+The forecast's calibration (:mod:`portal.core.calibration`) reads more of a line's days: the first
+day with good output (the supplier's start delay), the EWM over the days with output only, and,
+once a line has had ``RAMP_UP_DAYS + MIN_STEADY_DAYS`` days with output, its rate and spread
+without the ramp-up (the days up to its ``RAMP_UP_DAYS``-th day with output). Each is one more
+exact count or sum, or one more EWM state folded by the same recurrence on the days it covers:
+``positive_*`` over every day with output, ``steady_*`` over the days after the ramp-up (zero
+days included in the sums, only days with output in its EWM). :func:`calibration_stats` turns
+them into what :func:`portal.core.calibration.positive_day_rate` computes from the reports.
 """
 
 from __future__ import annotations
@@ -30,6 +39,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+
+from portal.core.calibration import DAY_COLUMNS, MIN_STEADY_DAYS, RAMP_UP_DAYS
 
 SUMMARY_COLUMNS = (
     "line_id",
@@ -44,7 +55,31 @@ SUMMARY_COLUMNS = (
     "ewm_num",
     "ewm_den",
     "completed_on",
+    "first_output_date",
+    "positive_days",
+    "positive_ewm_num",
+    "positive_ewm_den",
+    "steady_days",
+    "steady_sum",
+    "steady_sq_sum",
+    "steady_ewm_num",
+    "steady_ewm_den",
 )
+
+#: The summary's exact integer columns (the rest are dates and EWM floats).
+INTEGER_COLUMNS = (
+    "quantity",
+    "ewm_span",
+    "produced",
+    "rejected",
+    "reported_days",
+    "good_sq_sum",
+    "positive_days",
+    "steady_days",
+    "steady_sum",
+    "steady_sq_sum",
+)
+DATE_COLUMNS = ("first_report_date", "last_report_date", "completed_on", "first_output_date")
 
 #: The columns of :func:`portal.core.forecast._report_stats`, which :func:`report_stats` builds.
 STATS_COLUMNS = (
@@ -80,6 +115,15 @@ class LineSummary:
     ewm_num: float = 0.0
     ewm_den: float = 0.0
     completed_on: dt.date | None = None
+    first_output_date: dt.date | None = None
+    positive_days: int = 0
+    positive_ewm_num: float = 0.0
+    positive_ewm_den: float = 0.0
+    steady_days: int = 0
+    steady_sum: int = 0
+    steady_sq_sum: int = 0
+    steady_ewm_num: float = 0.0
+    steady_ewm_den: float = 0.0
 
     def can_append(self, day: dt.date, quantity: int, span: int) -> bool:
         """Whether a new report of ``day`` is one step of the recurrence (else: summarize again)."""
@@ -98,6 +142,10 @@ class LineSummary:
         completed = self.completed_on
         if completed is None and produced >= self.quantity:
             completed = day
+        good = int(good)
+        made = good > 0
+        # After the ramp-up: the line had RAMP_UP_DAYS days with output before this one.
+        steady = self.positive_days >= RAMP_UP_DAYS
         return replace(
             self,
             produced=produced,
@@ -109,6 +157,15 @@ class LineSummary:
             ewm_num=self.ewm_num * k + float(good),
             ewm_den=self.ewm_den * k + 1.0,
             completed_on=completed,
+            first_output_date=self.first_output_date or (day if made else None),
+            positive_days=self.positive_days + int(made),
+            positive_ewm_num=self.positive_ewm_num * k + float(good) if made else self.positive_ewm_num,
+            positive_ewm_den=self.positive_ewm_den * k + 1.0 if made else self.positive_ewm_den,
+            steady_days=self.steady_days + int(steady),
+            steady_sum=self.steady_sum + (good if steady else 0),
+            steady_sq_sum=self.steady_sq_sum + (good * good if steady else 0),
+            steady_ewm_num=self.steady_ewm_num * k + float(good) if steady and made else self.steady_ewm_num,
+            steady_ewm_den=self.steady_ewm_den * k + 1.0 if steady and made else self.steady_ewm_den,
         )
 
     def as_row(self, line_id: int) -> dict[str, object]:
@@ -149,6 +206,15 @@ def summarize_frame(reports: pd.DataFrame, quantities: pd.Series, span: int) -> 
             "ewm_num": np.zeros(n),
             "ewm_den": np.zeros(n),
             "completed_on": np.full(n, np.datetime64("NaT"), dtype="datetime64[D]"),
+            "first_output_date": np.full(n, np.datetime64("NaT"), dtype="datetime64[D]"),
+            "positive_days": np.zeros(n, dtype="int64"),
+            "positive_ewm_num": np.zeros(n),
+            "positive_ewm_den": np.zeros(n),
+            "steady_days": np.zeros(n, dtype="int64"),
+            "steady_sum": np.zeros(n, dtype="int64"),
+            "steady_sq_sum": np.zeros(n, dtype="int64"),
+            "steady_ewm_num": np.zeros(n),
+            "steady_ewm_den": np.zeros(n),
         }
     )
     if n == 0 or reports.empty:
@@ -185,12 +251,26 @@ def summarize_frame(reports: pd.DataFrame, quantities: pd.Series, span: int) -> 
     hit = np.minimum.reduceat(np.where(reached, day.astype("int64"), never), starts)
     completed = out["completed_on"].to_numpy(dtype="datetime64[D]").copy()
     completed[lines_with] = np.where(hit == never, np.datetime64("NaT"), hit.astype("datetime64[D]"))
-    # The EWM recurrence, one reported day (the k-th of every line) at a time.
+    # Days with output; the steady days come after a line's RAMP_UP_DAYS-th day with output.
+    made = good > 0
+    made_before = np.cumsum(made) - made - np.repeat(np.r_[0, np.cumsum(made)][starts], count)
+    steady = made_before >= RAMP_UP_DAYS
+    out.loc[lines_with, "positive_days"] = np.add.reduceat(made.astype("int64"), starts)
+    out.loc[lines_with, "steady_days"] = np.add.reduceat(steady.astype("int64"), starts)
+    out.loc[lines_with, "steady_sum"] = np.add.reduceat(np.where(steady, good, 0), starts)
+    out.loc[lines_with, "steady_sq_sum"] = np.add.reduceat(np.where(steady, good * good, 0), starts)
+    first_made = np.minimum.reduceat(np.where(made, day.astype("int64"), never), starts)
+    first_output = out["first_output_date"].to_numpy(dtype="datetime64[D]").copy()
+    first_output[lines_with] = np.where(
+        first_made == never, np.datetime64("NaT"), first_made.astype("datetime64[D]")
+    )
+    # The EWM recurrences, one reported day (the k-th of every line) at a time.
     rank = np.arange(len(group)) - np.repeat(starts, count)
     by_rank = np.argsort(rank, kind="stable")
     bounds = np.searchsorted(rank[by_rank], np.arange(count.max() + 1))
-    num = np.zeros(n)
-    den = np.zeros(n)
+    num, den = np.zeros(n), np.zeros(n)
+    pos_num, pos_den = np.zeros(n), np.zeros(n)
+    steady_num, steady_den = np.zeros(n), np.zeros(n)
     k = decay(span)
     goods = good.astype("float64")
     for j in range(count.max()):
@@ -198,32 +278,44 @@ def summarize_frame(reports: pd.DataFrame, quantities: pd.Series, span: int) -> 
         g = group[rows]
         num[g] = num[g] * k + goods[rows]
         den[g] = den[g] * k + 1.0
+        with_output = rows[made[rows]]
+        p = group[with_output]
+        pos_num[p] = pos_num[p] * k + goods[with_output]
+        pos_den[p] = pos_den[p] * k + 1.0
+        settled = with_output[steady[with_output]]
+        q = group[settled]
+        steady_num[q] = steady_num[q] * k + goods[settled]
+        steady_den[q] = steady_den[q] * k + 1.0
     out["first_report_date"] = first
     out["last_report_date"] = last
     out["completed_on"] = completed
+    out["first_output_date"] = first_output
     out["ewm_num"] = num
     out["ewm_den"] = den
+    out["positive_ewm_num"] = pos_num
+    out["positive_ewm_den"] = pos_den
+    out["steady_ewm_num"] = steady_num
+    out["steady_ewm_den"] = steady_den
     return out
 
 
 def report_stats(summaries: pd.DataFrame) -> pd.DataFrame:
-    """The per-line report statistics the forecast reads (STATS_COLUMNS), from summaries.
+    """The per-line report statistics the forecast reads (STATS_COLUMNS), and the calibration's day
+    figures (calibration.DAY_COLUMNS, :func:`calibration_stats`), from summaries.
 
     The sample standard deviation comes from the exact integer sums: (n S2 - S1^2) / (n (n - 1)).
     """
     s = summaries
     n = s["reported_days"].to_numpy(dtype="int64")
     s1 = s["produced"].to_numpy(dtype="int64")
-    s2 = s["good_sq_sum"].to_numpy(dtype="int64")
     some = n > 0
     safe_n = np.where(some, n, 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(some, s1 / safe_n, np.nan)
-        spread = (n * s2 - s1 * s1) / np.maximum(n * (n - 1), 1)
-        sd = np.where(n > 1, np.sqrt(np.maximum(spread, 0.0)), np.nan)
         ewm = np.where(
             some, s["ewm_num"].to_numpy(dtype="float64") / s["ewm_den"].to_numpy(dtype="float64"), np.nan
         )
+    days = calibration_stats(s)
     return pd.DataFrame(
         {
             "line_id": s["line_id"].to_numpy(),
@@ -231,28 +323,91 @@ def report_stats(summaries: pd.DataFrame) -> pd.DataFrame:
             "rejected": s["rejected"].to_numpy(dtype="int64"),
             "reported_days": n,
             "mean_rate": mean,
-            "rate_sd": sd,
+            "rate_sd": _sample_sd(n, s1, s["good_sq_sum"].to_numpy(dtype="int64")),
             "last_report_date": pd.to_datetime(s["last_report_date"]).astype("datetime64[ns]"),
             "ewm_rate": ewm,
             "completed_on": pd.to_datetime(s["completed_on"]).astype("datetime64[ns]"),
+            **{col: days[col].to_numpy() for col in DAY_COLUMNS},
+        }
+    )
+
+
+def _sample_sd(n: np.ndarray, s1: np.ndarray, s2: np.ndarray) -> np.ndarray:
+    """Sample standard deviations (ddof 1) from exact integer counts, sums and sums of squares."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        spread = (n * s2 - s1 * s1) / np.maximum(n * (n - 1), 1)
+        return np.where(n > 1, np.sqrt(np.maximum(spread, 0.0)), np.nan)
+
+
+def calibration_stats(summaries: pd.DataFrame) -> pd.DataFrame:
+    """Per line (line_id and calibration.DAY_COLUMNS): what the calibration reads of its days.
+
+    The same figures :func:`portal.core.calibration.positive_day_rate` computes from the reports:
+    the first and last reported day, the EWM over the days with output, and the spread of every
+    reported day, each without the ramp-up once the line has had enough days with output.
+    """
+    s = summaries
+    positive = s["positive_days"].to_numpy(dtype="int64")
+    settled = positive >= RAMP_UP_DAYS + MIN_STEADY_DAYS
+    with np.errstate(invalid="ignore", divide="ignore"):
+        all_rate = s["positive_ewm_num"].to_numpy(dtype="float64") / s["positive_ewm_den"].to_numpy(
+            dtype="float64"
+        )
+        steady_rate = s["steady_ewm_num"].to_numpy(dtype="float64") / s["steady_ewm_den"].to_numpy(
+            dtype="float64"
+        )
+    rate = np.where(positive > 0, np.where(settled, steady_rate, all_rate), np.nan)
+    every_sd = _sample_sd(
+        s["reported_days"].to_numpy(dtype="int64"),
+        s["produced"].to_numpy(dtype="int64"),
+        s["good_sq_sum"].to_numpy(dtype="int64"),
+    )
+    steady_sd = _sample_sd(
+        s["steady_days"].to_numpy(dtype="int64"),
+        s["steady_sum"].to_numpy(dtype="int64"),
+        s["steady_sq_sum"].to_numpy(dtype="int64"),
+    )
+    return pd.DataFrame(
+        {
+            "line_id": s["line_id"].to_numpy(),
+            "first_report": pd.to_datetime(s["first_report_date"]).astype("datetime64[ns]").to_numpy(),
+            "last_report": pd.to_datetime(s["last_report_date"]).astype("datetime64[ns]").to_numpy(),
+            "positive_rate": rate,
+            "steady_sd": np.where(settled, steady_sd, every_sd),
         }
     )
 
 
 def line_stats(summary: LineSummary) -> dict[str, object]:
     """:func:`report_stats` of one summary, in plain Python (the same floats)."""
-    n, s1, s2 = summary.reported_days, summary.produced, summary.good_sq_sum
-    sd = math.sqrt(max(float(n * s2 - s1 * s1) / float(n * (n - 1)), 0.0)) if n > 1 else math.nan
+    n, s1 = summary.reported_days, summary.produced
+    p = summary.positive_days
+    settled = p >= RAMP_UP_DAYS + MIN_STEADY_DAYS
+    if settled:
+        positive_rate = summary.steady_ewm_num / summary.steady_ewm_den
+        steady_sd = _one_sd(summary.steady_days, summary.steady_sum, summary.steady_sq_sum)
+    else:
+        positive_rate = summary.positive_ewm_num / summary.positive_ewm_den if p else math.nan
+        steady_sd = _one_sd(n, s1, summary.good_sq_sum)
     return {
         "produced": s1,
         "rejected": summary.rejected,
         "reported_days": n,
         "mean_rate": s1 / n if n else math.nan,
-        "rate_sd": sd,
+        "rate_sd": _one_sd(n, s1, summary.good_sq_sum),
         "last_report_date": summary.last_report_date,
         "ewm_rate": summary.ewm_num / summary.ewm_den if n else math.nan,
         "completed_on": summary.completed_on,
+        "first_report": summary.first_report_date,
+        "last_report": summary.last_report_date,
+        "positive_rate": positive_rate,
+        "steady_sd": steady_sd,
     }
+
+
+def _one_sd(n: int, s1: int, s2: int) -> float:
+    """:func:`_sample_sd` of one count, sum and sum of squares (the same float)."""
+    return math.sqrt(max(float(n * s2 - s1 * s1) / float(n * (n - 1)), 0.0)) if n > 1 else math.nan
 
 
 def differences(stored: pd.DataFrame, expected: pd.DataFrame) -> pd.DataFrame:
@@ -270,7 +425,7 @@ def differences(stored: pd.DataFrame, expected: pd.DataFrame) -> pd.DataFrame:
     present = ~got["quantity"].isna().to_numpy()
     for col in cols:
         e, g = exp[col].to_numpy()[present], got[col].to_numpy()[present]
-        if col.endswith("_date") or col == "completed_on":
+        if col in DATE_COLUMNS:
             e = pd.to_datetime(pd.Series(e)).to_numpy()
             g = pd.to_datetime(pd.Series(g)).to_numpy()
             same = (e == g) | (pd.isna(e) & pd.isna(g))

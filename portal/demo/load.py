@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,7 +41,7 @@ def as_text_cells(frame: pd.DataFrame) -> pd.DataFrame:
             return value.isoformat()
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
-        if pd.isna(value):  # type: ignore[arg-type]
+        if pd.isna(value):
             return ""
         return str(value)
 
@@ -166,7 +167,7 @@ def _backdate(db: Database, seed: int, today: dt.date) -> None:
         reports = session.execute(select(ProductionReport.id, ProductionReport.report_date)).all()
         lags = rng.choice([0, 0, 0, 0, 0, 0, 1, 1, 2, 4], size=len(reports))
         hours = rng.integers(15, 20, size=len(reports))
-        updates = [
+        updates: list[dict[str, Any]] = [
             {"id": rid, "created_at": dt.datetime.combine(day, dt.time(int(h))) + dt.timedelta(days=int(lag))}
             for (rid, day), lag, h in zip(reports, lags, hours, strict=True)
         ]

@@ -24,7 +24,7 @@ from db.models import utcnow
 from portal.core.calendar import CalendarSet
 from portal.core.domain import PortalError, Role
 from portal.core.settings import Settings
-from portal.core.summaries import summarize_frame
+from portal.core.summaries import DATE_COLUMNS, summarize_frame
 from portal.services import audit
 from portal.services.access import Actor, service
 from portal.services.users import create_user_unchecked
@@ -95,6 +95,7 @@ class _Writer:
         columns = list(frame.columns)
         with self.db.engine.begin() as conn:
             raw = conn.connection.driver_connection
+            assert raw is not None
             if self.db.is_sqlite:
                 # sqlite3 binds str, int, float, date and datetime; pandas timestamps become the
                 # text SQLAlchemy itself stores.
@@ -153,7 +154,10 @@ def generate(scale: Scale, seed: int, today: dt.date) -> dict[str, pd.DataFrame]
             "country": np.array(COUNTRIES)[rng.integers(0, len(COUNTRIES), n_sup)],
             "working_weekdays": np.where(rng.random(n_sup) < 0.2, "1111110", "1111100"),
             "transit_days": rng.integers(2, 35, n_sup),
-            "capacity_per_day": np.where(rng.random(n_sup) < 0.4, rng.integers(2_000, 20_000, n_sup), None),
+            # numpy's stubs refuse None here; at run time it makes an object column (None: no cap).
+            "capacity_per_day": np.where(  # type: ignore[call-overload]
+                rng.random(n_sup) < 0.4, rng.integers(2_000, 20_000, n_sup), None
+            ),
             "active": True,
             "created_at": now,
         }
@@ -410,7 +414,7 @@ def load_scale(
         Settings().forecast_ewm_span,
     )
     summaries = summaries[summaries["reported_days"] > 0].rename(columns={"line_id": "po_line_id"})
-    for col in ("first_report_date", "last_report_date", "completed_on"):
+    for col in DATE_COLUMNS:
         summaries[col] = (
             pd.to_datetime(summaries[col]).dt.strftime("%Y-%m-%d").where(summaries[col].notna(), None)
         )

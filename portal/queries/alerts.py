@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.models import (
@@ -65,13 +66,13 @@ class AlertFilter:
     text: str = ""
 
 
-def _seen_at(session, actor: Actor) -> dt.datetime | None:  # type: ignore[no-untyped-def]
+def _seen_at(session: Session, actor: Actor) -> dt.datetime | None:
     if actor.user_id is None:
         return None
     return session.scalar(select(User.previous_visit_at).where(User.id == actor.user_id))
 
 
-def _inbox_ids(actor: Actor, filters: AlertFilter, today: dt.date) -> Select[Any]:
+def _inbox_ids(actor: Actor, filters: AlertFilter, today: dt.date) -> Select[*tuple[Any, ...]]:
     """The ids of the inbox alerts the actor may see under ``filters`` (unordered).
 
     Lean on purpose: counting and sorting 100,000 alerts must not drag their joins along;
@@ -111,7 +112,7 @@ def _inbox_ids(actor: Actor, filters: AlertFilter, today: dt.date) -> Select[Any
     return stmt
 
 
-def _details(ids: list[int]) -> Select[Any]:
+def _details(ids: list[int]) -> Select[*tuple[Any, ...]]:
     """Everything the inbox shows about these alerts."""
     comments = (
         select(AlertComment.alert_id, func.count(AlertComment.id).label("n"))
@@ -208,7 +209,7 @@ class ProblemPage:
     by_severity: dict[str, int]
 
 
-def _waiting(session, actor: Actor) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _waiting(session: Session, actor: Actor) -> pd.DataFrame:
     """The customer orders waiting on lines and backorders (none for a supplier user: not theirs)."""
     columns = ["subject_key", "backorder_id", "weight", "slip"]
     if actor.is_supplier:

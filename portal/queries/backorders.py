@@ -96,7 +96,7 @@ def _status_condition(status: str) -> Any:
     raise ValueError(f"Unknown backorder status '{status}'")
 
 
-def _backorders_stmt(filters: BackorderFilter) -> Select[Any]:
+def _backorders_stmt(filters: BackorderFilter) -> Select[*tuple[Any, ...]]:
     slip = case((_SLIPPED, Backorder.promise_date), else_=None)
     stmt = (
         select(

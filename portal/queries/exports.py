@@ -113,7 +113,7 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _frame(session: Session, stmt: Select[Any], columns: list[str]) -> pd.DataFrame:
+def _frame(session: Session, stmt: Select[*tuple[Any, ...]], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(session.execute(stmt).all(), columns=columns)
 
 

@@ -81,7 +81,7 @@ class LateLineFilter:
     with_backorders: bool = False
 
 
-def _waiting_allocations() -> Select[Any]:
+def _waiting_allocations() -> Select[*tuple[Any, ...]]:
     """Allocations of waiting backorders to PO lines (not to on-hand stock)."""
     return (
         select(BackorderAllocation.po_line_id, BackorderAllocation.backorder_id, BackorderAllocation.quantity)
@@ -90,7 +90,7 @@ def _waiting_allocations() -> Select[Any]:
     )
 
 
-def _matching(actor: Actor, filters: LateLineFilter) -> Select[Any]:
+def _matching(actor: Actor, filters: LateLineFilter) -> Select[*tuple[Any, ...]]:
     """The late or at-risk lines under ``filters``: (line id, days_late_p50), read from the forecasts.
 
     Driven by line_forecasts with the line conditions as an IN subquery: one scan of the
@@ -125,7 +125,7 @@ def _matching(actor: Actor, filters: LateLineFilter) -> Select[Any]:
     return stmt
 
 
-def _details(line_ids: list[int]) -> Select[Any]:
+def _details(line_ids: list[int]) -> Select[*tuple[Any, ...]]:
     """What the table shows of these lines, but the per-page extras."""
     risk = case((LineForecast.days_late_p50 > 0, literal(LATE)), else_=literal(AT_RISK))
     return (
@@ -153,7 +153,7 @@ def _details(line_ids: list[int]) -> Select[Any]:
     )
 
 
-def _per_line(session: Session, stmt: Select[Any], columns: list[str]) -> pd.DataFrame:
+def _per_line(session: Session, stmt: Select[*tuple[Any, ...]], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(session.execute(stmt).all(), columns=columns).set_index("line_id")
 
 

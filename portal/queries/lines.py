@@ -98,7 +98,7 @@ class LineFilter:
     line_ids: tuple[int, ...] = ()
 
 
-def _filtered_ids(actor: Actor, filters: LineFilter) -> Select[Any]:
+def _filtered_ids(actor: Actor, filters: LineFilter) -> Select[*tuple[Any, ...]]:
     """The ids of the lines matching ``filters`` that the actor may see (no details: cheap to sort)."""
     stmt = (
         select(PoLine.id)
@@ -126,7 +126,7 @@ def _filtered_ids(actor: Actor, filters: LineFilter) -> Select[Any]:
     return stmt
 
 
-def _details_stmt(line_ids: Sequence[int], *, backorders: bool = True) -> Select[Any]:
+def _details_stmt(line_ids: Sequence[int], *, backorders: bool = True) -> Select[*tuple[Any, ...]]:
     """Everything the open-lines tables show, for these lines only (subqueries aggregate just them)."""
     sched = current_schedule_subquery(line_ids)
     alerts = (

@@ -45,7 +45,7 @@ class Loaded:
     settings: Settings
 
 
-def read_dated_frame(session: Session, stmt: Select[Any], columns: list[str]) -> pd.DataFrame:
+def read_dated_frame(session: Session, stmt: Select[*tuple[Any, ...]], columns: list[str]) -> pd.DataFrame:
     """Raw rows (millions of reports at scale: no Row objects), date and time columns converted."""
     dates = [c for c in columns if c.endswith("_date") or c == "created_at"]
     return read_frame(session, stmt, columns, dates=dates)
@@ -56,12 +56,12 @@ def load_scorecard_data(session: Session, supplier_ids: Collection[int] | None, 
     settings = load_settings(session)
     ids = sorted({int(s) for s in supplier_ids}) if supplier_ids is not None else None
 
-    def scoped(stmt: Select[Any], column: Any) -> Select[Any]:
+    def scoped(stmt: Select[*tuple[Any, ...]], column: Any) -> Select[*tuple[Any, ...]]:
         return stmt if ids is None else stmt.where(column.in_(ids))
 
     line_ids = scoped(select(PoLine.id), PoLine.supplier_id)
 
-    def by_line(stmt: Select[Any], column: Any) -> Select[Any]:
+    def by_line(stmt: Select[*tuple[Any, ...]], column: Any) -> Select[*tuple[Any, ...]]:
         return stmt if ids is None else stmt.where(column.in_(line_ids))
 
     suppliers = read_dated_frame(

@@ -119,7 +119,9 @@ def require_supplier_access(actor: Actor, supplier_id: int, what: str) -> None:
         raise PermissionDenied(_("{what} belongs to another supplier.").format(what=what))
 
 
-def scope_to_actor(stmt: Select[Any], supplier_column: Any, actor: Actor) -> Select[Any]:
+def scope_to_actor(
+    stmt: Select[*tuple[Any, ...]], supplier_column: Any, actor: Actor
+) -> Select[*tuple[Any, ...]]:
     """Restrict a query to the actor's supplier when the actor is a supplier user."""
     if actor.is_supplier:
         return stmt.where(supplier_column == actor.supplier_id)

@@ -18,7 +18,7 @@ from portal.services.access import ALL_ROLES, Actor, service
 
 def load_settings(session: Session) -> Settings:
     """The effective settings: defaults with the stored overrides applied."""
-    overrides = dict(session.execute(select(Setting.key, Setting.value)).all())
+    overrides: dict[str, Any] = dict(session.execute(select(Setting.key, Setting.value)).all())
     return resolve_lenient(overrides)
 
 

@@ -17,6 +17,7 @@ import datetime as dt
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import delete, func, insert, select
@@ -37,21 +38,9 @@ from portal.services import audit
 from portal.services.access import Actor, service
 
 _S = LineProductionSummary
-_STORED = [
-    _S.po_line_id,
-    _S.quantity,
-    _S.ewm_span,
-    _S.produced,
-    _S.rejected,
-    _S.reported_days,
-    _S.good_sq_sum,
-    _S.first_report_date,
-    _S.last_report_date,
-    _S.ewm_num,
-    _S.ewm_den,
-    _S.completed_on,
-]
-_DATES = ("first_report_date", "last_report_date", "completed_on")
+# The stored columns in SUMMARY_COLUMNS' order (the order of core.LineSummary's fields after line_id).
+_STORED = [_S.po_line_id, *(getattr(_S, c) for c in core.SUMMARY_COLUMNS[1:])]
+_DATES = core.DATE_COLUMNS
 
 
 def load_summaries(session: Session, line_ids: Collection[int] | None = None) -> pd.DataFrame:
@@ -122,7 +111,7 @@ def store_summaries(session: Session, summaries: pd.DataFrame, replace: Collecti
         frame[col] = pd.Series(
             [None if pd.isna(v) else v.date() for v in values], index=frame.index, dtype=object
         )
-    for col in ("po_line_id", "quantity", "ewm_span", "produced", "rejected", "reported_days", "good_sq_sum"):
+    for col in ("po_line_id", *core.INTEGER_COLUMNS):
         frame[col] = frame[col].astype("int64")
     frame["updated_at"] = utcnow()
     bulk_insert(session, _S.__tablename__, frame)
@@ -161,7 +150,9 @@ def refresh_after_reports(session: Session, posted: pd.DataFrame, span: int) -> 
         strict=True,
     ):
         rejected = 0 if rejected is None or pd.isna(rejected) else int(rejected)
-        by_line.setdefault(int(line_id), []).append((to_date(day), int(good), rejected, bool(corrected)))  # type: ignore[arg-type]
+        report_date = to_date(day)
+        assert report_date is not None, "a posted report has a date"
+        by_line.setdefault(int(line_id), []).append((report_date, int(good), rejected, bool(corrected)))
     line_ids = sorted(by_line)
     quantities: dict[int, int] = {}
     stored: dict[int, core.LineSummary] = {}
@@ -175,9 +166,10 @@ def refresh_after_reports(session: Session, posted: pd.DataFrame, span: int) -> 
         ).all()
         quantities.update((int(i), int(q)) for i, q in locked)
         for row in session.execute(select(*_STORED).where(_S.po_line_id.in_(chunk))).all():
-            stored[int(row[0])] = core.LineSummary(*row[1:])
+            values: tuple[Any, ...] = tuple(row)  # line id, then LineSummary's fields in order
+            stored[int(values[0])] = core.LineSummary(*values[1:])
     again: list[int] = []
-    appended: list[dict[str, object]] = []
+    appended: list[dict[str, Any]] = []
     for line_id in line_ids:
         quantity = int(quantities[line_id])
         summary = stored.get(line_id) or core.LineSummary(quantity=quantity, ewm_span=span)
@@ -192,10 +184,10 @@ def refresh_after_reports(session: Session, posted: pd.DataFrame, span: int) -> 
         else:
             again.append(line_id)
     if appended:
-        ids = [int(r["po_line_id"]) for r in appended]  # type: ignore[call-overload]
+        ids = [int(r["po_line_id"]) for r in appended]
         session.execute(delete(_S).where(_S.po_line_id.in_(ids)))
-        for row in appended:
-            del row["line_id"]
+        for record in appended:
+            del record["line_id"]
         session.execute(insert(_S), appended)
     if again:
         fresh = summaries_from_reports(
@@ -218,7 +210,7 @@ def add_daily_output(session: Session, changes: pd.DataFrame) -> None:
         {"supplier_id": int(s), "report_date": to_date(d), "good_qty": int(g)}
         for s, d, g in totals.itertuples(index=False, name=None)
     ]
-    table = SupplierDailyOutput.__table__
+    table = SupplierDailyOutput.metadata.tables[SupplierDailyOutput.__tablename__]
     stmt = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
     stmt = stmt.on_conflict_do_update(
         index_elements=["supplier_id", "report_date"],
@@ -300,6 +292,7 @@ def report_stats_for(
     *,
     full: bool = False,
     verify: bool = False,
+    bad: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The forecast's per-line report statistics of ``lines`` (line_id, quantity), from summaries.
 
@@ -308,16 +301,17 @@ def report_stats_for(
     or before ``as_of``. ``full``: the lines are (nearly) all open lines, read the table whole.
     ``verify``: first compare every stored summary with its reports; a line that disagrees is
     reported (second frame: line_id, label, problem) and forecast from its reports, never from it.
+    ``bad``: what a verify already found (the sweep verifies once, before the supplier statistics).
     """
     span = settings.forecast_ewm_span
     ids = lines["line_id"].to_numpy(dtype="int64")
     quantities = pd.Series(lines["quantity"].to_numpy(dtype="int64"), index=ids)
     stored = load_summaries(session, None if full else ids.tolist())
     stored = stored[stored["line_id"].isin(ids)].set_index("line_id")
-    bad = pd.DataFrame(columns=["line_id", "label", "problem"])
-    if verify:
-        bad = verify_summaries(session, span)
-        stored = stored[~stored.index.isin(bad["line_id"])]
+    if bad is None:
+        none = pd.DataFrame(columns=["line_id", "label", "problem"])
+        bad = verify_summaries(session, span) if verify else none
+    stored = stored[~stored.index.isin(bad["line_id"])]
     qty_now = quantities.reindex(stored.index).to_numpy()
     usable = (
         (stored["quantity"].to_numpy(dtype="int64") == qty_now)

@@ -334,7 +334,7 @@ def simulate(world: World, dynamics: Dynamics, seed: int = 0) -> Truth:
             projected = np.where(w < start, start + days - 1, w + days)
             for i in np.flatnonzero(near & (projected > posted_end)):
                 posted_end[i] = projected[i]
-                revisions.append((i, w, int(projected[i])))
+                revisions.append((int(i), w, int(projected[i])))
         w += 1
 
     return _truth(world, dynamics, rng, start, complete, out_rows, revisions)

@@ -9,7 +9,7 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from portal.core import vocabulary
-from portal.i18n import N_, _, format_date, format_number, ngettext
+from portal.i18n import N_, _, format_date, format_number, format_percent, ngettext
 from portal.ui.text import plain
 
 #: Severity in a table cell: a word (tables cannot show icons; emoji need a font some machines lack).
@@ -71,12 +71,12 @@ def lines_table(frame: pd.DataFrame, *, show_supplier: bool, key: str) -> None:
             "arrival_p50": st.column_config.DateColumn(
                 _("Arrival p50"),
                 format="YYYY-MM-DD",
-                help=_("Forecast arrival: 50% chance to arrive by then"),
+                help=arrival_chance(0.5),
             ),
             "arrival_p90": st.column_config.DateColumn(
                 _("Arrival p90"),
                 format="YYYY-MM-DD",
-                help=_("Forecast arrival: 90% chance to arrive by then"),
+                help=arrival_chance(0.9),
             ),
             "days_late_p50": st.column_config.NumberColumn(
                 _("Days late (p50)"), help=_("Forecast arrival p50 minus need-by, in days (negative: early)")
@@ -308,7 +308,9 @@ def line_summary(detail: object) -> None:
         (
             _("Forecast end p50 / p90"),
             f"{_day(forecast.get('completion_p50'))} / {_day(forecast.get('completion_p90'))}",
-            _("The portal's forecast of the end of production: 50% and 90% sure"),
+            _("The portal's forecast of the end of production: {p50} and {p90} sure").format(
+                p50=format_percent(0.5), p90=format_percent(0.9)
+            ),
         ),
         (
             _("Arrival p50 / p90"),
@@ -325,3 +327,8 @@ def line_summary(detail: object) -> None:
         for col, (label, value, help_text) in zip(st.columns([1.1, 0.9, 1.3, 1.3, 1.4]), facts, strict=True):
             col.caption(label, help=help_text)
             col.markdown(f"**{value}**")
+
+
+def arrival_chance(share: float) -> str:
+    """A forecast arrival date's help text: "Forecast arrival: 90% chance by then", in the user's words."""
+    return _("Forecast arrival: {chance} chance by then").format(chance=format_percent(share))

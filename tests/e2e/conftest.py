@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from playwright.sync_api import Browser, Page
 
 from tests.conftest import require_or_skip
 
@@ -105,7 +106,7 @@ def portal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PortalSe
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Browser]:
     """Headless Debian Chromium through Playwright."""
     if not Path(CHROMIUM).exists():
         require_or_skip(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
@@ -118,7 +119,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser):  # type: ignore[no-untyped-def]
+def page(browser: Browser) -> Iterator[Page]:
     """A fresh browser context and page at 1280x800 (the size screenshots are looked at)."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
@@ -130,7 +131,7 @@ def page(browser):  # type: ignore[no-untyped-def]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
-def login(page, base_url: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+def login(page: Page, base_url: str, username: str, password: str) -> None:
     """Log in through the login form and wait for the first page.
 
     Waits for Streamlit's own notRunning state before typing (a run still under way can redraw the
@@ -158,14 +159,14 @@ def login(page, base_url: str, username: str, password: str) -> None:  # type: i
     page.get_by_role("button", name="Log out").wait_for()
 
 
-def grid_texts(page, index: int = 0) -> list[str]:  # type: ignore[no-untyped-def]
+def grid_texts(page: Page, index: int = 0) -> list[str]:
     """The cell texts of a st.dataframe grid (drawn on a canvas; read from its accessible table)."""
     grid = page.locator("[data-testid='stDataFrame']").nth(index)
     grid.locator("table[role='grid']").wait_for(state="attached")
     return [t.strip() for t in grid.locator("table[role='grid'] td").all_text_contents()]
 
 
-def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+def screenshot(page: Page, name: str) -> Path:
     """Save a 1280x800 screenshot under screenshots/ (looked at by people, not asserted)."""
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"

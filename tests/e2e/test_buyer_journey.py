@@ -8,17 +8,19 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pandas as pd
 import pytest
+from playwright.sync_api import FilePayload, Page
 from sqlalchemy import func, select
 
-from db.engine import open_database
+from db.engine import Database, open_database
 from db.models import Alert, AlertComment, Backorder, Item, PoLine, Supplier
 from portal.core.domain import AlertStatus, BackorderStatus
 from portal.queries.alerts import alert_problems
 from tests.builders import actor_of
-from tests.e2e.conftest import ROOT, grid_texts, login, screenshot
+from tests.e2e.conftest import ROOT, PortalServer, grid_texts, login, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -27,13 +29,13 @@ ROW, HEADER, TICK_X = 35, 35, 17
 
 
 @pytest.fixture(scope="module")
-def db(portal_server):  # type: ignore[no-untyped-def]
+def db(portal_server: PortalServer) -> Iterator[Database]:
     database = open_database(portal_server.database_url)
     yield database
     database.dispose()
 
 
-def open_as_buyer(page, portal_server, menu: str | None = None):  # type: ignore[no-untyped-def]
+def open_as_buyer(page: Page, portal_server: PortalServer, menu: str | None = None) -> None:
     login(page, portal_server.base_url, "buyer", "buyer-demo-3")
     page.get_by_role("heading", name="Alert inbox").wait_for()
     if menu:
@@ -41,20 +43,23 @@ def open_as_buyer(page, portal_server, menu: str | None = None):  # type: ignore
         page.get_by_role("heading", name=menu).wait_for()
 
 
-def tick_row(page, row: int, grid: int = 0) -> None:  # type: ignore[no-untyped-def]
+def tick_row(page: Page, row: int, grid: int = 0) -> None:
     """Tick row ``row`` (0 = first) of a selectable grid: the grid is a canvas, so click its tick box."""
     table = page.locator("[data-testid='stDataFrame']").nth(grid)
     table.locator("table[role='grid']").wait_for(state="attached")
     box = table.bounding_box()
+    assert box is not None
     page.mouse.click(box["x"] + TICK_X, box["y"] + HEADER + ROW * row + ROW / 2)
 
 
-def wait_not_running(page) -> None:  # type: ignore[no-untyped-def]
+def wait_not_running(page: Page) -> None:
     """Wait until Streamlit reports its script is not running (the app's own state attribute)."""
     page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(state="attached")
 
 
-def test_a_buyer_acknowledges_and_comments_on_a_problem(portal_server, page, db) -> None:  # type: ignore[no-untyped-def]
+def test_a_buyer_acknowledges_and_comments_on_a_problem(
+    portal_server: PortalServer, page: Page, db: Database
+) -> None:
     open_as_buyer(page, portal_server)
     first = alert_problems(db, actor_of(db, "buyer"), limit=1).rows.iloc[0]
     ids = sorted(int(i) for i in first["alert_ids"])
@@ -81,7 +86,9 @@ def test_a_buyer_acknowledges_and_comments_on_a_problem(portal_server, page, db)
     screenshot(page, "buyer-alert-inbox")
 
 
-def test_a_buyer_resolves_a_problem_and_it_stays_closed_after_the_sweep(portal_server, page, db) -> None:  # type: ignore[no-untyped-def]
+def test_a_buyer_resolves_a_problem_and_it_stays_closed_after_the_sweep(
+    portal_server: PortalServer, page: Page, db: Database
+) -> None:
     open_as_buyer(page, portal_server)
     wait_not_running(page)
     first = alert_problems(db, actor_of(db, "buyer"), limit=1).rows.iloc[0]
@@ -124,13 +131,15 @@ def _pos_file(rows: list[str]) -> bytes:
     return (header + "\n".join(rows) + "\n").encode()
 
 
-def _lines_of(db, po_number: str) -> list[str]:  # type: ignore[no-untyped-def]
+def _lines_of(db: Database, po_number: str) -> list[str]:
     with db.read() as session:
         rows = session.execute(select(PoLine.line).where(PoLine.po_number == po_number).order_by(PoLine.line))
         return [f"{po_number}/{line}" for (line,) in rows]
 
 
-def test_a_po_file_with_a_bad_row_is_refused_then_the_fixed_file_is_imported(portal_server, page, db) -> None:  # type: ignore[no-untyped-def]
+def test_a_po_file_with_a_bad_row_is_refused_then_the_fixed_file_is_imported(
+    portal_server: PortalServer, page: Page, db: Database
+) -> None:
     with db.read() as session:
         supplier = session.scalar(select(Supplier.code).order_by(Supplier.code).limit(1))
         sku = session.scalar(select(Item.sku).order_by(Item.sku).limit(1))
@@ -138,7 +147,7 @@ def test_a_po_file_with_a_bad_row_is_refused_then_the_fixed_file_is_imported(por
     open_as_buyer(page, portal_server, "Imports")
     uploader = page.locator("[data-testid='stFileUploader'] input[type='file']")
     bad = _pos_file([good, f"PO-E2E,2,{supplier},{sku},twelve,2026-01-05,2027-06-30"])
-    uploader.set_input_files(files=[{"name": "pos-e2e.csv", "mimeType": "text/csv", "buffer": bad}])
+    uploader.set_input_files(files=[FilePayload(name="pos-e2e.csv", mimeType="text/csv", buffer=bad)])
     page.get_by_text("nothing will be imported").wait_for()
     cells = grid_texts(page)
     assert cells[:4] == ["3", "quantity", "twelve", "must be a whole number"]
@@ -147,7 +156,7 @@ def test_a_po_file_with_a_bad_row_is_refused_then_the_fixed_file_is_imported(por
     screenshot(page, "buyer-imports-refused")
 
     fixed = _pos_file([good, f"PO-E2E,2,{supplier},{sku},12,2026-01-05,2027-06-30"])
-    uploader.set_input_files(files=[{"name": "pos-e2e-fixed.csv", "mimeType": "text/csv", "buffer": fixed}])
+    uploader.set_input_files(files=[FilePayload(name="pos-e2e-fixed.csv", mimeType="text/csv", buffer=fixed)])
     page.get_by_text("All 2 rows are valid").wait_for()
     screenshot(page, "buyer-imports-preview")
     page.get_by_role("button", name="Import 2 rows").click()
@@ -162,7 +171,9 @@ def test_a_po_file_with_a_bad_row_is_refused_then_the_fixed_file_is_imported(por
     assert {c for c in grid_texts(page) if c.startswith("PO-E2E")} == {"PO-E2E/1", "PO-E2E/2"}
 
 
-def test_the_promises_export_opens_with_pandas_with_every_waiting_backorder(portal_server, page, db) -> None:  # type: ignore[no-untyped-def]
+def test_the_promises_export_opens_with_pandas_with_every_waiting_backorder(
+    portal_server: PortalServer, page: Page, db: Database
+) -> None:
     with db.read() as session:
         waiting = set(
             session.scalars(select(Backorder.order_ref).where(Backorder.status == BackorderStatus.WAITING))
@@ -210,7 +221,7 @@ def test_the_promises_export_opens_with_pandas_with_every_waiting_backorder(port
     screenshot(page, "buyer-backorders")
 
 
-def test_every_buyer_page_at_1280x800(portal_server, page) -> None:  # type: ignore[no-untyped-def]
+def test_every_buyer_page_at_1280x800(portal_server: PortalServer, page: Page) -> None:
     open_as_buyer(page, portal_server, "Late and at-risk lines")
     tick_row(page, 0)
     line_link = page.get_by_role("link", name=re.compile(r"^Open line PO-"))

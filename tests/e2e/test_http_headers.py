@@ -7,8 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from playwright.sync_api import Page
 
 from portal.ui.http_security import SECURITY_HEADERS
+from tests.e2e.conftest import PortalServer
 
 pytestmark = pytest.mark.browser
 TOKEN = "metrics-token-for-the-test"
@@ -40,7 +42,7 @@ def _static_asset(base_url: str) -> str:
         "STATIC",
     ],
 )
-def test_every_response_of_the_real_server_forbids_framing(portal_server, path: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_response_of_the_real_server_forbids_framing(portal_server: PortalServer, path: str) -> None:
     if path == "STATIC":
         path = _static_asset(portal_server.base_url)
     response = requests.get(portal_server.base_url + path, allow_redirects=False, timeout=10)
@@ -49,7 +51,7 @@ def test_every_response_of_the_real_server_forbids_framing(portal_server, path: 
         assert response.headers.get(name) == value, (path, name, response.headers)
 
 
-def test_metrics_are_refused_without_the_token_and_served_with_it(portal_server) -> None:  # type: ignore[no-untyped-def]
+def test_metrics_are_refused_without_the_token_and_served_with_it(portal_server: PortalServer) -> None:
     url = f"{portal_server.base_url}/_stcore/metrics"
     assert requests.get(url, timeout=10).status_code == 404
     assert requests.get(url, headers={"Authorization": "Bearer nope"}, timeout=10).status_code == 404
@@ -58,7 +60,7 @@ def test_metrics_are_refused_without_the_token_and_served_with_it(portal_server)
     assert "session" in allowed.text  # Streamlit's own metric families, so the guard let it through
 
 
-def test_another_site_cannot_show_the_portal_in_a_frame(portal_server, page) -> None:  # type: ignore[no-untyped-def]
+def test_another_site_cannot_show_the_portal_in_a_frame(portal_server: PortalServer, page: Page) -> None:
     page.set_content(f'<iframe id="decoy" src="{portal_server.base_url}/" width="800" height="600"></iframe>')
     page.wait_for_timeout(3000)
     frame = page.frame_locator("#decoy")

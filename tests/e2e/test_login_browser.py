@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import Page
 from sqlalchemy import create_engine, select
 
 from db.models import PoLine, Supplier
-from tests.e2e.conftest import grid_texts, login, screenshot
+from tests.e2e.conftest import PortalServer, grid_texts, login, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +24,9 @@ def _line_labels(database_url: str, supplier_code: str) -> set[str]:
     return {f"{po}/{line}" for po, line in rows}
 
 
-def test_demo_supplier_sees_its_lines_and_not_another_suppliers(portal_server, page) -> None:  # type: ignore[no-untyped-def]
+def test_demo_supplier_sees_its_lines_and_not_another_suppliers(
+    portal_server: PortalServer, page: Page
+) -> None:
     login(page, portal_server.base_url, "supplier", "supplier-demo-1")
     page.get_by_role("heading", name="My lines").wait_for()
     cells = grid_texts(page)
@@ -37,7 +40,7 @@ def test_demo_supplier_sees_its_lines_and_not_another_suppliers(portal_server, p
     screenshot(page, "supplier-my-lines")
 
 
-def test_a_wrong_password_gets_the_generic_message(portal_server, page) -> None:  # type: ignore[no-untyped-def]
+def test_a_wrong_password_gets_the_generic_message(portal_server: PortalServer, page: Page) -> None:
     page.goto(portal_server.base_url)
     page.get_by_role("textbox", name="Username").fill("supplier")
     page.get_by_role("textbox", name="Password").fill("not-the-password")

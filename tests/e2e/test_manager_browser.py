@@ -7,10 +7,11 @@ import datetime as dt
 import re
 
 import pytest
+from playwright.sync_api import Page
 from sqlalchemy import create_engine, select
 
 from db.models import PoLine, Receipt, Supplier
-from tests.e2e.conftest import grid_texts, login, screenshot
+from tests.e2e.conftest import PortalServer, grid_texts, login, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -56,17 +57,18 @@ def _codes_with_receipts_this_year(database_url: str) -> set[str]:
     return codes
 
 
-def _select_row(page, row: int, index: int = 0) -> None:  # type: ignore[no-untyped-def]
+def _select_row(page: Page, row: int, index: int = 0) -> None:
     """Tick the selection box of a row of a st.dataframe (drawn on a canvas: clicked by position)."""
     grid = page.locator("[data-testid='stDataFrame']").nth(index)
     grid.locator("table[role='grid']").wait_for(state="attached")
     box = grid.bounding_box()
+    assert box is not None
     page.mouse.click(box["x"] + 16, box["y"] + ROW_HEIGHT * (row + 1) + ROW_HEIGHT / 2)
 
 
 def test_a_manager_goes_from_the_ranking_to_a_scorecard_to_the_lines_behind_a_number(
-    portal_server, page
-) -> None:  # type: ignore[no-untyped-def]
+    portal_server: PortalServer, page: Page
+) -> None:
     login(page, portal_server.base_url, "manager", "manager-demo-4")
     page.get_by_role("heading", name="Supplier ranking").wait_for()
     suppliers = [cell for cell in grid_texts(page) if " · " in cell]
@@ -93,7 +95,9 @@ def test_a_manager_goes_from_the_ranking_to_a_scorecard_to_the_lines_behind_a_nu
     heading.scroll_into_view_if_needed()
     # The caption says "x of n receipts on time": the table lists those n receipts, all of this supplier's.
     basis = page.get_by_text(re.compile(r"^\d+ of [\d,]+ receipts? on time, rolling")).inner_text()
-    receipts = int(re.match(r"\d+ of ([\d,]+) receipt", basis).group(1).replace(",", ""))  # type: ignore[union-attr]
+    counted = re.match(r"\d+ of ([\d,]+) receipt", basis)
+    assert counted is not None, basis
+    receipts = int(counted.group(1).replace(",", ""))
     page.get_by_text(f"{receipts:,} row(s).").wait_for()
     shown = {cell for cell in grid_texts(page, 0) if re.fullmatch(r"PO-\d+/\d+", cell)}
     assert shown
@@ -101,7 +105,7 @@ def test_a_manager_goes_from_the_ranking_to_a_scorecard_to_the_lines_behind_a_nu
     screenshot(page, "manager-scorecard-drilldown")
 
 
-def test_a_manager_compares_suppliers_side_by_side(portal_server, page) -> None:  # type: ignore[no-untyped-def]
+def test_a_manager_compares_suppliers_side_by_side(portal_server: PortalServer, page: Page) -> None:
     login(page, portal_server.base_url, "manager", "manager-demo-4")
     page.get_by_role("link", name="Compare suppliers").click()
     page.get_by_role("heading", name="Compare suppliers").wait_for()
@@ -111,7 +115,7 @@ def test_a_manager_compares_suppliers_side_by_side(portal_server, page) -> None:
     screenshot(page, "manager-compare")
 
 
-def test_an_admin_sees_the_settings_with_the_weights_sum(portal_server, page) -> None:  # type: ignore[no-untyped-def]
+def test_an_admin_sees_the_settings_with_the_weights_sum(portal_server: PortalServer, page: Page) -> None:
     login(page, portal_server.base_url, "admin", "admin-demo-5")
     page.get_by_role("link", name="Settings").click()
     page.get_by_role("heading", name="Settings").wait_for()
@@ -120,7 +124,7 @@ def test_an_admin_sees_the_settings_with_the_weights_sum(portal_server, page) ->
     screenshot(page, "admin-settings")
 
 
-def test_a_supplier_sees_its_own_scorecard(portal_server, page) -> None:  # type: ignore[no-untyped-def]
+def test_a_supplier_sees_its_own_scorecard(portal_server: PortalServer, page: Page) -> None:
     login(page, portal_server.base_url, "supplier", "supplier-demo-1")
     page.get_by_role("link", name="My scorecard").click()
     page.get_by_role("heading", name="My scorecard").wait_for()

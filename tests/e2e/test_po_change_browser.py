@@ -4,27 +4,31 @@ sees the change on its line and an alert to reply to."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import FilePayload, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlalchemy import select
 
-from db.engine import open_database
+from db.engine import Database, open_database
 from db.models import Item, PoLine, Receipt, Supplier
 from portal.core.domain import LineStatus
-from tests.e2e.conftest import login, screenshot
+from tests.e2e.conftest import PortalServer, login, screenshot
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def db(portal_server):  # type: ignore[no-untyped-def]
+def db(portal_server: PortalServer) -> Iterator[Database]:
     database = open_database(portal_server.database_url)
     yield database
     database.dispose()
 
 
-def test_the_buyer_changes_a_line_and_the_supplier_sees_it(portal_server, page, db) -> None:  # type: ignore[no-untyped-def]
+def test_the_buyer_changes_a_line_and_the_supplier_sees_it(
+    portal_server: PortalServer, page: Page, db: Database
+) -> None:
     # An open line of the demo supplier user's supplier, with nothing received yet.
     with db.read() as session:
         line = session.execute(
@@ -52,12 +56,13 @@ def test_the_buyer_changes_a_line_and_the_supplier_sees_it(portal_server, page, 
     page.get_by_role("link", name="Imports", exact=True).click()
     page.get_by_role("heading", name="Imports").wait_for()
     uploader = page.locator("[data-testid='stFileUploader'] input[type='file']")
-    uploader.set_input_files(files=[{"name": "erp-changes.csv", "mimeType": "text/csv", "buffer": csv}])
+    uploader.set_input_files(files=[FilePayload(name="erp-changes.csv", mimeType="text/csv", buffer=csv)])
     page.get_by_text("All 1 rows are valid").wait_for()
     page.get_by_role("button", name="Import 1 rows").click()
     page.get_by_text("0 new purchase-order line(s), 1 changed.").wait_for()
     with db.read() as session:
         changed = session.get(PoLine, line_id)
+        assert changed is not None
         assert (changed.quantity, changed.need_by_date) == (quantity + 100, earlier)
     page.get_by_role("button", name="Log out").click()
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import pytest
 import requests
+from playwright.sync_api import Browser, Page
 
 from portal.services.sessions import COOKIE_NAME
-from tests.e2e.conftest import login, screenshot
+from tests.e2e.conftest import PortalServer, login, screenshot
 
 pytestmark = pytest.mark.browser
 
 
-def test_a_refresh_keeps_the_user_logged_in_with_an_httponly_cookie(portal_server, page) -> None:  # type: ignore[no-untyped-def]
+def test_a_refresh_keeps_the_user_logged_in_with_an_httponly_cookie(
+    portal_server: PortalServer, page: Page
+) -> None:
     login(page, portal_server.base_url, "buyer", "buyer-demo-3")
     page.get_by_role("heading", name="Alert inbox").wait_for()
     cookie = next(c for c in page.context.cookies() if c["name"] == COOKIE_NAME)
@@ -22,7 +25,9 @@ def test_a_refresh_keeps_the_user_logged_in_with_an_httponly_cookie(portal_serve
     page.get_by_role("button", name="Log out").wait_for()
 
 
-def test_logout_ends_the_session_and_a_copied_cookie_is_refused(portal_server, browser, page) -> None:  # type: ignore[no-untyped-def]
+def test_logout_ends_the_session_and_a_copied_cookie_is_refused(
+    portal_server: PortalServer, browser: Browser, page: Page
+) -> None:
     login(page, portal_server.base_url, "supplier", "supplier-demo-1")
     copied = next(c for c in page.context.cookies() if c["name"] == COOKIE_NAME)
     page.get_by_role("button", name="Log out").click()
@@ -30,7 +35,8 @@ def test_logout_ends_the_session_and_a_copied_cookie_is_refused(portal_server, b
     page.wait_for_timeout(1000)
     assert COOKIE_NAME not in {c["name"] for c in page.context.cookies()}
     thief = browser.new_context(viewport={"width": 1280, "height": 800})
-    thief.add_cookies([copied])
+    # A cookie read back from a context is one a context accepts; Playwright types the two apart.
+    thief.add_cookies([copied])  # type: ignore[list-item]
     stolen = thief.new_page()
     stolen.goto(portal_server.base_url)
     stolen.get_by_role("button", name="Log in").wait_for()
@@ -38,7 +44,7 @@ def test_logout_ends_the_session_and_a_copied_cookie_is_refused(portal_server, b
     thief.close()
 
 
-def test_a_forged_cookie_gets_the_login_page(portal_server, browser) -> None:  # type: ignore[no-untyped-def]
+def test_a_forged_cookie_gets_the_login_page(portal_server: PortalServer, browser: Browser) -> None:
     context = browser.new_context()
     context.add_cookies([{"name": COOKIE_NAME, "value": "forged.token", "url": portal_server.base_url}])
     forged = context.new_page()
@@ -47,7 +53,7 @@ def test_a_forged_cookie_gets_the_login_page(portal_server, browser) -> None:  #
     context.close()
 
 
-def test_a_link_from_an_email_opens_after_login(portal_server, page) -> None:  # type: ignore[no-untyped-def]
+def test_a_link_from_an_email_opens_after_login(portal_server: PortalServer, page: Page) -> None:
     page.goto(f"{portal_server.base_url}/backorders")
     page.get_by_role("button", name="Log in").wait_for()
     assert page.get_by_text("Page not found").count() == 0
@@ -59,7 +65,7 @@ def test_a_link_from_an_email_opens_after_login(portal_server, page) -> None:  #
     assert page.url.rstrip("/").endswith("/backorders")
 
 
-def test_the_cookie_route_refuses_bad_tickets_and_foreign_redirects(portal_server) -> None:  # type: ignore[no-untyped-def]
+def test_the_cookie_route_refuses_bad_tickets_and_foreign_redirects(portal_server: PortalServer) -> None:
     response = requests.get(
         f"{portal_server.base_url}/portal-auth/start",
         params={"ticket": "bogus", "next": "//evil.example/x"},
@@ -71,12 +77,14 @@ def test_the_cookie_route_refuses_bad_tickets_and_foreign_redirects(portal_serve
     assert COOKIE_NAME not in response.cookies
 
 
-def _other_site(portal_server) -> str:  # type: ignore[no-untyped-def]
+def _other_site(portal_server: PortalServer) -> str:
     """The same server under another name: to the browser, localhost and 127.0.0.1 are two sites."""
     return portal_server.base_url.replace("127.0.0.1", "localhost")
 
 
-def test_a_login_link_from_another_site_does_not_log_the_browser_in(portal_server, page) -> None:  # type: ignore[no-untyped-def]
+def test_a_login_link_from_another_site_does_not_log_the_browser_in(
+    portal_server: PortalServer, page: Page
+) -> None:
     from db.engine import open_database
     from portal.services.sessions import begin_login
     from tests.builders import actor_of
@@ -91,7 +99,7 @@ def test_a_login_link_from_another_site_does_not_log_the_browser_in(portal_serve
     assert COOKIE_NAME not in {c["name"] for c in page.context.cookies()}
 
 
-def test_another_site_cannot_log_the_user_out(portal_server, page) -> None:  # type: ignore[no-untyped-def]
+def test_another_site_cannot_log_the_user_out(portal_server: PortalServer, page: Page) -> None:
     login(page, portal_server.base_url, "buyer", "buyer-demo-3")
     end = f"{portal_server.base_url}/portal-auth/end"
     page.goto(f"{_other_site(portal_server)}/_stcore/health")

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import create_engine, select
 
 from db.engine import open_database
@@ -20,7 +20,7 @@ from db.models import ProductionReport, Supplier
 from portal.core.timezones import supplier_today
 from portal.services.access import Actor
 from portal.services.posting_links import create_posting_link, revoke_posting_link
-from tests.e2e.conftest import ROOT, login, screenshot
+from tests.e2e.conftest import ROOT, PortalServer, login, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -34,12 +34,12 @@ PHONE_UA = (
 NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
 
 
-def idle(page) -> None:  # type: ignore[no-untyped-def]
+def idle(page: Page) -> None:
     """Wait until Streamlit has finished running the script (a rerun may follow: call again after it)."""
     page.locator(IDLE).wait_for()
 
 
-def open_page(page, base_url: str, path: str, title: str) -> None:  # type: ignore[no-untyped-def]
+def open_page(page: Page, base_url: str, path: str, title: str) -> None:
     page.goto(f"{base_url}/{path}")
     page.get_by_role("heading", name=title).first.wait_for()
     idle(page)
@@ -53,7 +53,9 @@ def supplier_zone(database_url: str, code: str) -> str:
     return str(zone)
 
 
-def test_a_supplier_in_shanghai_sees_its_own_local_date_as_today(portal_server, page) -> None:  # type: ignore[no-untyped-def]
+def test_a_supplier_in_shanghai_sees_its_own_local_date_as_today(
+    portal_server: PortalServer, page: Page
+) -> None:
     assert supplier_zone(portal_server.database_url, "PEARL-CN") == "Asia/Shanghai"
     login(page, portal_server.base_url, SHANGHAI_USER, SHANGHAI_PASSWORD)
     before = supplier_today("Asia/Shanghai")
@@ -69,7 +71,7 @@ def test_a_supplier_in_shanghai_sees_its_own_local_date_as_today(portal_server, 
         assert "(today)" not in shown
 
 
-def test_typed_values_survive_a_browser_refresh(portal_server, page) -> None:  # type: ignore[no-untyped-def]
+def test_typed_values_survive_a_browser_refresh(portal_server: PortalServer, page: Page) -> None:
     login(page, portal_server.base_url, USER, PASSWORD)
     open_page(page, portal_server.base_url, "daily_output", "Daily output")
     page.get_by_role("button", name="Cards").or_(page.get_by_role("radio", name="Cards")).first.click()
@@ -89,7 +91,9 @@ def test_typed_values_survive_a_browser_refresh(portal_server, page) -> None:  #
     expect(page.get_by_role("button", name="Post 1 line")).to_be_visible()
 
 
-def test_on_a_phone_a_supplier_posts_a_days_output_without_sideways_scrolling(portal_server, browser) -> None:  # type: ignore[no-untyped-def]
+def test_on_a_phone_a_supplier_posts_a_days_output_without_sideways_scrolling(
+    portal_server: PortalServer, browser: Browser
+) -> None:
     context = browser.new_context(viewport={"width": 400, "height": 800}, user_agent=PHONE_UA)
     page = context.new_page()
     page.set_default_timeout(45_000)
@@ -134,11 +138,11 @@ def _reports_by_link(database_url: str) -> int:
 
 
 def test_a_posting_link_posts_without_a_password_and_a_revoked_or_expired_one_is_refused(
-    portal_server, browser
-) -> None:  # type: ignore[no-untyped-def]
+    portal_server: PortalServer, browser: Browser
+) -> None:
     db = open_database(portal_server.database_url)
     with db.read() as session:
-        acme = session.scalar(select(Supplier.id).where(Supplier.code == "ACME-DE"))
+        acme = session.scalars(select(Supplier.id).where(Supplier.code == "ACME-DE")).one()
     admin = Actor.system("e2e")
     link_id, secret = create_posting_link(db, admin, int(acme))
     context = browser.new_context(viewport={"width": 400, "height": 800}, user_agent=PHONE_UA)

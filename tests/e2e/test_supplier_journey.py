@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import pytest
+from playwright.sync_api import Browser, FloatRect, Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from playwright.sync_api import expect
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import Executable, create_engine, func, select
 
 from db.models import LineForecast, PoLine, ProductionReport, ProductionSchedule
-from tests.e2e.conftest import grid_texts, login, screenshot
+from tests.e2e.conftest import PortalServer, grid_texts, login, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +39,7 @@ GRID_COLUMNS = {
 ROW_HEIGHT = 35
 
 
-def db_value(database_url: str, stmt):  # type: ignore[no-untyped-def]
+def db_value(database_url: str, stmt: Executable) -> Any:
     engine = create_engine(database_url)
     with engine.connect() as conn:
         value = conn.execute(stmt).scalar()
@@ -55,14 +56,14 @@ def line_id_of(database_url: str, label: str) -> int:
     )
 
 
-def go(page, name: str) -> None:  # type: ignore[no-untyped-def]
+def go(page: Page, name: str) -> None:
     page.get_by_role("link", name=name).click()
     page.get_by_role(
         "heading", name=name.replace("Alerts and messages", "Alerts and messages")
     ).first.wait_for()
 
 
-def pick_line(page, label: str) -> None:  # type: ignore[no-untyped-def]
+def pick_line(page: Page, label: str) -> None:
     """Choose a line in the page's line picker by typing its label."""
     box = page.get_by_role("combobox", name="Line", exact=True)
     box.click()
@@ -74,41 +75,41 @@ def pick_line(page, label: str) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_function(f"label => {shown}", arg=label)
 
 
-def date_field(page, label: str):  # type: ignore[no-untyped-def]
+def date_field(page: Page, label: str) -> Locator:
     return page.locator("[data-testid='stDateInput']").filter(has_text=label).locator("input")
 
 
-def fact(page, label: str):  # type: ignore[no-untyped-def]
+def fact(page: Page, label: str) -> Locator:
     """The value under a label in the line summary (e.g. 'Produced' -> '2,463 of 4,500'), as a locator."""
     cell = page.locator("[data-testid='stColumn']").filter(has=page.get_by_text(label, exact=True)).last
     return cell.locator("strong")
 
 
-def produced(page) -> int:  # type: ignore[no-untyped-def]
+def produced(page: Page) -> int:
     return int(fact(page, "Produced").inner_text().split(" of ")[0].replace(",", ""))
 
 
-def chart_image(page) -> bytes:  # type: ignore[no-untyped-def]
+def chart_image(page: Page) -> bytes:
     wait_idle(page)
     chart = page.locator("[data-testid='stVegaLiteChart']").last
     chart.scroll_into_view_if_needed()
     return chart.screenshot()
 
 
-def grid_rows(page) -> list[list[str]]:  # type: ignore[no-untyped-def]
+def grid_rows(page: Page) -> list[list[str]]:
     """The daily grid's rows as cell texts (the grid is the data editor in the first tab)."""
     cells = grid_texts_of(page)
     width = len(GRID_COLUMNS)
     return [cells[i : i + width] for i in range(0, len(cells), width)]
 
 
-def grid_texts_of(page) -> list[str]:  # type: ignore[no-untyped-def]
+def grid_texts_of(page: Page) -> list[str]:
     editor = page.get_by_role("tabpanel").locator("[data-testid='stDataFrame']").first
     editor.locator("table[role='grid']").wait_for(state="attached")
     return [t.strip() for t in editor.locator("table[role='grid'] td").all_text_contents()]
 
 
-def wait_idle(page) -> None:  # type: ignore[no-untyped-def]
+def wait_idle(page: Page) -> None:
     """Wait until the app is not running a script (its "running" status icon is gone)."""
     page.locator("[data-testid='stStatusWidgetRunningIcon']").wait_for(state="detached")
 
@@ -121,7 +122,7 @@ SELECTED_CELL_JS = """() => {
 }"""
 
 
-def move_selection(page, target: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+def move_selection(page: Page, target: tuple[int, int]) -> None:
     """Move the grid's selected cell to ``target`` (row, column from 0) one arrow key at a time.
 
     Where the selection is comes from the grid's accessible table, which follows the canvas a
@@ -150,7 +151,7 @@ def move_selection(page, target: tuple[int, int]) -> None:  # type: ignore[no-un
     raise PlaywrightTimeout(f"the selection did not reach the cell {target}")
 
 
-def type_in_grid(page, row: int, column: str, value: str, *, then: str) -> None:  # type: ignore[no-untyped-def]
+def type_in_grid(page: Page, row: int, column: str, value: str, *, then: str) -> None:
     """Type ``value`` into a cell of the data editor (drawn on a canvas) as a user at the keyboard
     does: click a cell, move with the arrow keys to the wanted one (checked in the grid's accessible
     table, so a rerun that shifted the grid cannot send the value elsewhere), type, press Enter,
@@ -192,7 +193,7 @@ def type_in_grid(page, row: int, column: str, value: str, *, then: str) -> None:
                 raise
 
 
-def steady_box(page, locator) -> dict:  # type: ignore[no-untyped-def]
+def steady_box(page: Page, locator: Locator) -> FloatRect:
     """The element's box once it stops moving (a scroll or a rerun may still be laying the page out)."""
     previous = None
     for _ in range(50):
@@ -205,8 +206,8 @@ def steady_box(page, locator) -> dict:  # type: ignore[no-untyped-def]
 
 
 def test_a_supplier_revises_a_schedule_posts_output_and_sees_the_forecast_change(
-    portal_server, browser
-) -> None:  # type: ignore[no-untyped-def]
+    portal_server: PortalServer, browser: Browser
+) -> None:
     url = portal_server.database_url
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
@@ -284,8 +285,8 @@ def test_a_supplier_revises_a_schedule_posts_output_and_sees_the_forecast_change
 
 
 def test_a_second_editor_saving_first_gets_the_first_a_conflict_and_nothing_is_lost(
-    portal_server, browser
-) -> None:  # type: ignore[no-untyped-def]
+    portal_server: PortalServer, browser: Browser
+) -> None:
     contexts = [browser.new_context(viewport={"width": 1280, "height": 800}) for _ in range(2)]
     first, second = (c.new_page() for c in contexts)
     for page in (first, second):
@@ -324,7 +325,7 @@ def test_a_second_editor_saving_first_gets_the_first_a_conflict_and_nothing_is_l
         context.close()
 
 
-def test_the_alerts_page_shows_the_thread_and_sends_a_reply(portal_server, page) -> None:  # type: ignore[no-untyped-def]
+def test_the_alerts_page_shows_the_thread_and_sends_a_reply(portal_server: PortalServer, page: Page) -> None:
     login(page, portal_server.base_url, USER, PASSWORD)
     go(page, "Alerts and messages")
     page.get_by_text(re.compile(r"alerts? on your lines")).wait_for()

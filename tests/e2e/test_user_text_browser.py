@@ -4,13 +4,14 @@ typed: no request to the image's URL, no link, no icon, no LaTeX."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import Page
 from sqlalchemy import select
 
 from db.engine import open_database
 from db.models import PoLine
 from portal.services.access import Actor
 from tests.builders import load
-from tests.e2e.conftest import login, screenshot
+from tests.e2e.conftest import PortalServer, login, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +22,7 @@ ITEM = f"<img src=http://{TRAP}/i.png> ~~box~~ :blue-badge[new] $$y$$"
 
 
 @pytest.fixture(scope="module")
-def hostile_line(portal_server) -> int:  # type: ignore[no-untyped-def]
+def hostile_line(portal_server: PortalServer) -> int:
     db = open_database(portal_server.database_url)
     system = Actor.system("test")
     for kind, text in (
@@ -42,8 +43,8 @@ def hostile_line(portal_server) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_markdown_in_imported_text_is_shown_as_typed_and_fetches_nothing(
-    portal_server, page, hostile_line
-) -> None:  # type: ignore[no-untyped-def]
+    portal_server: PortalServer, page: Page, hostile_line: int
+) -> None:
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     login(page, portal_server.base_url, "buyer", "buyer-demo-3")

@@ -6,7 +6,9 @@ import datetime as dt
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
+import httpx
 import pytest
 
 with warnings.catch_warnings():
@@ -41,13 +43,13 @@ class Api:
         """The Authorization header of ``who``'s token."""
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
-    def get(self, who: str, path: str, **kwargs):  # type: ignore[no-untyped-def]
+    def get(self, who: str, path: str, **kwargs: Any) -> httpx.Response:
         return self.client.get(path, headers={**self.auth(who), **kwargs.pop("headers", {})}, **kwargs)
 
-    def post(self, who: str, path: str, **kwargs):  # type: ignore[no-untyped-def]
+    def post(self, who: str, path: str, **kwargs: Any) -> httpx.Response:
         return self.client.post(path, headers={**self.auth(who), **kwargs.pop("headers", {})}, **kwargs)
 
-    def put(self, who: str, path: str, **kwargs):  # type: ignore[no-untyped-def]
+    def put(self, who: str, path: str, **kwargs: Any) -> httpx.Response:
         return self.client.put(path, headers={**self.auth(who), **kwargs.pop("headers", {})}, **kwargs)
 
 
@@ -87,7 +89,7 @@ def api(db: Database) -> Iterator[Api]:
     yield from make_api(db)
 
 
-def is_problem(response, status: int) -> bool:  # type: ignore[no-untyped-def]
+def is_problem(response: httpx.Response, status: int) -> bool:
     """Whether ``response`` is an RFC 9457 problem with ``status`` (and no traceback in it)."""
     body = response.json()
     return (

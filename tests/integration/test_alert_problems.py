@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select, update
 
+from db.engine import Database
 from db.models import Alert, Backorder, BackorderAllocation, User
 from portal.core.domain import AlertStatus, BackorderStatus
 from portal.demo.load import load_demo_world
@@ -22,17 +23,17 @@ SYSTEM = Actor.system("test")
 
 
 @pytest.fixture
-def demo(db):  # type: ignore[no-untyped-def]
+def demo(db: Database) -> Database:
     load_demo_world(db, SYSTEM, today=TODAY)
     return db
 
 
-def _buyer(db) -> Actor:  # type: ignore[no-untyped-def]
+def _buyer(db: Database) -> Actor:
     with db.read() as session:
-        return actor_for(session.scalar(select(User).where(User.username == "buyer")))
+        return actor_for(session.scalars(select(User).where(User.username == "buyer")).one())
 
 
-def _impacts(db) -> pd.Series:  # type: ignore[no-untyped-def]
+def _impacts(db: Database) -> pd.Series:
     """Customer impact per subject, computed here from the tables: the orders waiting on each
     subject (allocations for a line, itself for a backorder), weighted 1 + priority, times
     1 + the larger of the subject's days late and the order's slip past the date told."""
@@ -80,7 +81,7 @@ def _impacts(db) -> pd.Series:  # type: ignore[no-untyped-def]
     return pd.Series(impact).sort_values(ascending=False)
 
 
-def test_the_demo_inbox_holds_one_row_per_subject_with_the_top_ten_by_customer_impact(demo) -> None:  # type: ignore[no-untyped-def]
+def test_the_demo_inbox_holds_one_row_per_subject_with_the_top_ten_by_customer_impact(demo: Database) -> None:
     page = alert_problems(demo, _buyer(demo), today=TODAY, limit=10_000)
     rows = page.rows
     assert page.total == len(rows) > 10
@@ -98,7 +99,7 @@ def test_the_demo_inbox_holds_one_row_per_subject_with_the_top_ten_by_customer_i
     assert len(folded["other_rules"]) == folded["alerts"] - 1 and folded["rule"] not in folded["other_rules"]
 
 
-def test_a_resolved_problem_stays_closed_through_a_sweep_and_reopens_when_it_worsens(demo) -> None:  # type: ignore[no-untyped-def]
+def test_a_resolved_problem_stays_closed_through_a_sweep_and_reopens_when_it_worsens(demo: Database) -> None:
     buyer = _buyer(demo)
     rows = alert_problems(demo, buyer, today=TODAY, limit=10_000).rows
     late = rows[(rows["rule"] == "PROJECTED_LATE") & (rows["days_late"] > 5)].iloc[0]

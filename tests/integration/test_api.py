@@ -9,7 +9,8 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from db.models import Alert, AlertComment, AlertStatus, ApiToken, AuditEvent, PoLine, ProductionReport
+from db.models import Alert, AlertComment, ApiToken, AuditEvent, PoLine, ProductionReport
+from portal.core.domain import AlertStatus
 from tests.integration.api_helpers import Api, api, is_problem  # noqa: F401
 
 DAY = "2026-03-09"  # Monday: a working day for ACME (DE) after the small world's last report
@@ -35,13 +36,13 @@ def _reports_of(api: Api, label: str, day: str) -> list[tuple[int, int, bool]]:
 
 def _acme_alert(api: Api) -> int:
     with api.db.read() as session:
-        return session.scalar(
+        return session.scalars(
             select(Alert.id)
             .join(PoLine, PoLine.id == Alert.po_line_id)
             .where(PoLine.po_number == "PO-1", PoLine.line == 1, Alert.status != AlertStatus.RESOLVED)
             .order_by(Alert.id)
             .limit(1)
-        )
+        ).one()
 
 
 # --------------------------------------------------------------------------- lines
@@ -225,6 +226,7 @@ def test_every_write_through_a_token_is_audited_with_the_tokens_id(api: Api) -> 
     with api.db.read() as session:
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "report.posted")).one()
         token = session.get(ApiToken, api.token_ids["own"])
+        assert token is not None
     assert event.api_token_id == api.token_ids["own"]
     assert event.actor_name == "acme"
     assert token.last_used_at is not None
@@ -242,6 +244,7 @@ def test_a_supplier_reads_its_alerts_and_replies_on_one(api: Api) -> None:
     assert reply.status_code == 201, reply.text
     with api.db.read() as session:
         comment = session.get(AlertComment, reply.json()["comment_id"])
+        assert comment is not None
     assert comment.body == "Mould fixed, back at 100/day" and comment.alert_id == alert_id
 
 
@@ -266,7 +269,7 @@ def test_a_buyer_acknowledges_snoozes_and_resolves_an_alert(api: Api) -> None:
     assert alert_id in {a["alert_id"] for a in listed}
     assert api.post("buyer", f"/alerts/{alert_id}/resolve").json() == {"changed": 1}
     with api.db.read() as session:
-        assert session.get(Alert, alert_id).status is AlertStatus.RESOLVED
+        assert session.get_one(Alert, alert_id).status is AlertStatus.RESOLVED
 
 
 def test_snoozing_into_the_past_is_refused(api: Api) -> None:

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from db.models import Alert, AlertStatus, PoLine
+from db.models import Alert, PoLine
+from portal.core.domain import AlertStatus
 from tests.integration.api_helpers import Api, api  # noqa: F401
 
 CALLERS = ("own", "other", "buyer", "manager", "admin")
@@ -26,13 +27,13 @@ CALLERS = ("own", "other", "buyer", "manager", "admin")
 
 def _acme_alert(api: Api) -> int:
     with api.db.read() as session:
-        return session.scalar(
+        return session.scalars(
             select(Alert.id)
             .join(PoLine, PoLine.id == Alert.po_line_id)
             .where(PoLine.po_number == "PO-1", PoLine.line == 1, Alert.status != AlertStatus.RESOLVED)
             .order_by(Alert.id)
             .limit(1)
-        )
+        ).one()
 
 
 def _schedule(api: Api, who: str) -> Any:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
+from typing import NoReturn
 
 import pytest
 from openapi_spec_validator import validate
@@ -25,7 +27,7 @@ ROW = {"po_number": "PO-1", "line": 1, "date": "2026-03-09", "good_qty": 100}
 
 def _report_count(api: Api) -> int:
     with api.db.read() as session:
-        return int(session.scalar(select(func.count()).select_from(ProductionReport)))
+        return int(session.scalars(select(func.count()).select_from(ProductionReport)).one())
 
 
 # --------------------------------------------------------------------------- tokens
@@ -70,6 +72,7 @@ def test_an_expired_token_is_unauthenticated(api: Api) -> None:
 def test_a_deactivated_users_token_is_unauthenticated(api: Api) -> None:
     from portal.services.users import set_user_active
 
+    assert api.world.acme_user.user_id is not None
     set_user_active(api.db, api.world.admin, api.world.acme_user.user_id, False)
     assert is_problem(api.get("own", "/lines"), 401)
 
@@ -154,7 +157,7 @@ def test_a_body_over_the_limit_without_a_length_is_cut_off(db: Database) -> None
     for small in make_api(db, max_body_bytes=1_000):
         payload = json.dumps({"reports": [{**ROW, "note": "x" * 1_500}]}).encode()
 
-        def chunks(data: bytes = payload):  # type: ignore[no-untyped-def]
+        def chunks(data: bytes = payload) -> Iterator[bytes]:
             for start in range(0, len(data), 500):
                 yield data[start : start + 500]
 
@@ -168,7 +171,7 @@ def test_a_body_over_the_limit_without_a_length_is_cut_off(db: Database) -> None
 def test_a_crash_answers_a_problem_with_a_reference_and_no_traceback(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def boom(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+    def boom(*_args: object, **_kwargs: object) -> NoReturn:
         raise RuntimeError("secret detail from /srv/portal/db.py")
 
     monkeypatch.setattr(lines_routes, "line_items", boom)
@@ -288,6 +291,7 @@ def test_a_key_is_forgotten_a_week_after_its_first_use(api: Api) -> None:
     assert api.post("own", "/reports", json={"reports": [ROW]}, headers=key).status_code == 201
     with api.db.write() as session:
         row = session.scalar(select(ApiIdempotencyKey).where(ApiIdempotencyKey.key == "weekly"))
+        assert row is not None
         row.created_at -= dt.timedelta(days=8)
         session.commit()
     assert (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import sys
+from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import select
@@ -41,6 +42,7 @@ def test_only_the_hash_of_the_secret_is_stored(db: Database) -> None:
     made = create_api_token(db, world.buyer, "Purchasing system", now=NOW)
     with db.read() as session:
         token = session.get(ApiToken, made.token_id)
+        assert token is not None
         events = session.scalars(select(AuditEvent).where(AuditEvent.entity == "api_token")).all()
     assert token.token_hash == hash_secret(made.secret) and made.secret != token.token_hash
     assert made.secret.startswith(token.prefix)
@@ -64,10 +66,10 @@ def test_the_last_use_is_recorded_at_most_once_a_minute(db: Database) -> None:
     actor_for_token(db, made.secret, now=NOW)
     actor_for_token(db, made.secret, now=NOW + dt.timedelta(seconds=30))
     with db.read() as session:
-        assert session.get(ApiToken, made.token_id).last_used_at == NOW
+        assert session.get_one(ApiToken, made.token_id).last_used_at == NOW
     actor_for_token(db, made.secret, now=NOW + dt.timedelta(minutes=2))
     with db.read() as session:
-        assert session.get(ApiToken, made.token_id).last_used_at == NOW + dt.timedelta(minutes=2)
+        assert session.get_one(ApiToken, made.token_id).last_used_at == NOW + dt.timedelta(minutes=2)
 
 
 def test_a_user_lists_only_its_own_tokens_with_their_state(db: Database) -> None:
@@ -110,7 +112,7 @@ def test_a_token_needs_a_name_and_a_sensible_expiry(db: Database, name: str, day
 
 
 @pytest.fixture
-def cli(monkeypatch, sqlite_url):  # type: ignore[no-untyped-def]
+def cli(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> Iterator[tuple[Callable[..., int], Database]]:
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
     db = open_database(sqlite_url)
     small_world(db)
@@ -123,7 +125,9 @@ def cli(monkeypatch, sqlite_url):  # type: ignore[no-untyped-def]
     db.dispose()
 
 
-def test_the_command_line_makes_a_token_prints_it_once_and_revokes_it(cli, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_the_command_line_makes_a_token_prints_it_once_and_revokes_it(
+    cli: tuple[Callable[..., int], Database], capsys: pytest.CaptureFixture[str]
+) -> None:
     run, db = cli
     assert run("token", "create", "acme", "--name", "shop floor", "--expires", "30") == 0
     out = capsys.readouterr()
@@ -136,7 +140,9 @@ def test_the_command_line_makes_a_token_prints_it_once_and_revokes_it(cli, capsy
     assert actor_for_token(db, secret) is None
 
 
-def test_the_command_line_refuses_a_token_for_an_unknown_user(cli, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_the_command_line_refuses_a_token_for_an_unknown_user(
+    cli: tuple[Callable[..., int], Database], capsys: pytest.CaptureFixture[str]
+) -> None:
     run, _ = cli
     assert run("token", "create", "nobody") == 1
     assert "nobody" in capsys.readouterr().err

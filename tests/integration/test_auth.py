@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import sys
+from typing import Any
 
 import pytest
 
+from db.engine import Database
 from portal.core.domain import AuthenticationError, PermissionDenied, Role, ValidationError
 from portal.services import auth
 from portal.services.access import Actor
@@ -20,12 +22,12 @@ T0 = dt.datetime(2026, 3, 6, 9, 0)
 
 
 @pytest.fixture
-def buyer(db):  # type: ignore[no-untyped-def]
+def buyer(db: Database) -> str:
     create_user(db, SYSTEM, "Bea", "correct-horse-1", Role.BUYER, display_name="Bea Buyer")
     return "bea"
 
 
-def test_valid_credentials_give_the_users_actor(db, buyer) -> None:  # type: ignore[no-untyped-def]
+def test_valid_credentials_give_the_users_actor(db: Database, buyer: str) -> None:
     actor = authenticate(db, "BEA", "correct-horse-1", now=T0)
     assert (actor.username, actor.role, actor.display_name) == ("bea", Role.BUYER, "Bea Buyer")
 
@@ -33,13 +35,13 @@ def test_valid_credentials_give_the_users_actor(db, buyer) -> None:  # type: ign
 @pytest.mark.parametrize(
     ("username", "password"), [("bea", "wrong-password"), ("nobody", "whatever-1"), ("", "")]
 )
-def test_every_failure_gets_the_same_message(db, buyer, username, password) -> None:  # type: ignore[no-untyped-def]
+def test_every_failure_gets_the_same_message(db: Database, buyer: str, username: str, password: str) -> None:
     with pytest.raises(AuthenticationError) as failure:
         authenticate(db, username, password, now=T0)
     assert str(failure.value) == "Invalid username or password, or the account is locked. Try again later."
 
 
-def test_five_failures_in_a_row_lock_the_account_for_fifteen_minutes(db, buyer) -> None:  # type: ignore[no-untyped-def]
+def test_five_failures_in_a_row_lock_the_account_for_fifteen_minutes(db: Database, buyer: str) -> None:
     for _ in range(5):
         with pytest.raises(AuthenticationError):
             authenticate(db, "bea", "wrong-password", now=T0)
@@ -48,7 +50,7 @@ def test_five_failures_in_a_row_lock_the_account_for_fifteen_minutes(db, buyer) 
     assert authenticate(db, "bea", "correct-horse-1", now=T0 + dt.timedelta(minutes=16)).username == "bea"
 
 
-def test_a_success_resets_the_failure_count(db, buyer) -> None:  # type: ignore[no-untyped-def]
+def test_a_success_resets_the_failure_count(db: Database, buyer: str) -> None:
     for _ in range(4):
         with pytest.raises(AuthenticationError):
             authenticate(db, "bea", "wrong-password", now=T0)
@@ -59,16 +61,17 @@ def test_a_success_resets_the_failure_count(db, buyer) -> None:  # type: ignore[
     assert authenticate(db, "bea", "correct-horse-1", now=T0).username == "bea"
 
 
-def test_a_deactivated_user_cannot_log_in(db, buyer) -> None:  # type: ignore[no-untyped-def]
+def test_a_deactivated_user_cannot_log_in(db: Database, buyer: str) -> None:
     admin_id = create_user(db, SYSTEM, "root", "admin-password-1", Role.ADMIN)
     admin = Actor(admin_id, "root", Role.ADMIN)
     bea = authenticate(db, "bea", "correct-horse-1", now=T0)
+    assert bea is not None and bea.user_id is not None
     set_user_active(db, admin, bea.user_id, False)
     with pytest.raises(AuthenticationError):
         authenticate(db, "bea", "correct-horse-1", now=T0)
 
 
-def test_a_user_changes_its_own_password(db, buyer) -> None:  # type: ignore[no-untyped-def]
+def test_a_user_changes_its_own_password(db: Database, buyer: str) -> None:
     bea = authenticate(db, "bea", "correct-horse-1", now=T0)
     with pytest.raises(ValidationError, match="current password"):
         change_own_password(db, bea, "not-it-at-all", "another-horse-2")
@@ -78,26 +81,28 @@ def test_a_user_changes_its_own_password(db, buyer) -> None:  # type: ignore[no-
     assert authenticate(db, "bea", "another-horse-2", now=T0).user_id == bea.user_id
 
 
-def test_only_an_admin_resets_passwords(db, buyer) -> None:  # type: ignore[no-untyped-def]
+def test_only_an_admin_resets_passwords(db: Database, buyer: str) -> None:
     bea = authenticate(db, "bea", "correct-horse-1", now=T0)
+    assert bea is not None and bea.user_id is not None
     with pytest.raises(PermissionDenied):
         reset_password(db, bea, bea.user_id, "new-password-99")
 
 
-def test_a_password_is_stored_as_an_argon2_hash(db, buyer) -> None:  # type: ignore[no-untyped-def]
+def test_a_password_is_stored_as_an_argon2_hash(db: Database, buyer: str) -> None:
     from sqlalchemy import select
 
     from db.models import User
 
     with db.read() as session:
         stored = session.scalar(select(User.password_hash).where(User.username == "bea"))
+        assert stored is not None
     assert stored.startswith("$argon2id$")
     assert "correct-horse-1" not in stored
 
 
 def test_parallel_wrong_guesses_lock_the_account_and_the_right_password_is_then_refused(
-    db, buyer, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    db: Database, buyer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import threading
 
     from argon2 import PasswordHasher
@@ -124,7 +129,9 @@ def test_parallel_wrong_guesses_lock_the_account_and_the_right_password_is_then_
     original = auth._hasher
     auth._hasher = PasswordHasher(time_cost=2, memory_cost=16 * 1024)
     try:
-        bea_id = authenticate(db, "bea", "correct-horse-1", now=T0).user_id
+        bea = authenticate(db, "bea", "correct-horse-1", now=T0)
+        assert bea is not None and bea.user_id is not None
+        bea_id = bea.user_id
         reset_password(db, SYSTEM, bea_id, "correct-horse-1")  # stored with the slower parameters
         threads = [threading.Thread(target=guess, args=(i,)) for i in range(guessers)]
         for thread in threads:
@@ -140,13 +147,13 @@ def test_parallel_wrong_guesses_lock_the_account_and_the_right_password_is_then_
 
 
 @pytest.fixture
-def password_checks(db, monkeypatch):  # type: ignore[no-untyped-def]
+def password_checks(db: Database, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Every password check, as the number of database connections checked out while it ran."""
     checks: list[int] = []
     original = auth._verify
 
     def verify(password_hash: str, password: str) -> bool:
-        checks.append(db.engine.pool.checkedout())
+        checks.append(db.engine.pool.checkedout())  # type: ignore[attr-defined]  # QueuePool's count; Pool does not declare it
         return original(password_hash, password)
 
     monkeypatch.setattr(auth, "_verify", verify)
@@ -159,15 +166,17 @@ def password_checks(db, monkeypatch):  # type: ignore[no-untyped-def]
     ids=["unknown user", "wrong password", "right password"],
 )
 def test_a_password_is_checked_with_no_database_connection_held(
-    db, buyer, password_checks, username, password
-) -> None:  # type: ignore[no-untyped-def]
+    db: Database, buyer: str, password_checks: list[int], username: str, password: str
+) -> None:
     with contextlib.suppress(AuthenticationError):
         authenticate(db, username, password, now=T0)
     # No connection held means no transaction open: on SQLite, no write lock while argon2 runs.
     assert password_checks == [0]
 
 
-def test_a_password_check_during_a_lockout_holds_no_database_connection(db, buyer, password_checks) -> None:  # type: ignore[no-untyped-def]
+def test_a_password_check_during_a_lockout_holds_no_database_connection(
+    db: Database, buyer: str, password_checks: list[int]
+) -> None:
     for _ in range(5):
         with pytest.raises(AuthenticationError):
             authenticate(db, "bea", "wrong-password", now=T0)
@@ -177,12 +186,14 @@ def test_a_password_check_during_a_lockout_holds_no_database_connection(db, buye
     assert password_checks == [0]
 
 
-def _limit(monkeypatch, **limits) -> None:  # type: ignore[no-untyped-def]
+def _limit(monkeypatch: pytest.MonkeyPatch, **limits: Any) -> None:
     no_pause = dt.timedelta(0)  # the pause itself is a unit test's business
     monkeypatch.setattr(auth, "LOGIN_LIMITER", LoginLimiter(LoginLimits(**limits, refusal_delay=no_pause)))
 
 
-def test_an_address_over_its_limit_is_refused_even_the_right_password(db, buyer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_address_over_its_limit_is_refused_even_the_right_password(
+    db: Database, buyer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _limit(monkeypatch, per_address=3, per_username=0)
     for name in ("ann", "bob", "cid"):  # spraying usernames that do not even exist
         with pytest.raises(AuthenticationError):
@@ -197,7 +208,9 @@ def test_an_address_over_its_limit_is_refused_even_the_right_password(db, buyer,
     )
 
 
-def test_a_username_over_its_limit_is_refused_from_every_address(db, buyer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_username_over_its_limit_is_refused_from_every_address(
+    db: Database, buyer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _limit(monkeypatch, per_address=0, per_username=3)
     for address in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):
         with pytest.raises(AuthenticationError):
@@ -208,8 +221,8 @@ def test_a_username_over_its_limit_is_refused_from_every_address(db, buyer, monk
 
 
 def test_a_limited_attempt_computes_no_hash_and_writes_nothing(
-    db, buyer, monkeypatch, password_checks
-) -> None:  # type: ignore[no-untyped-def]
+    db: Database, buyer: str, monkeypatch: pytest.MonkeyPatch, password_checks: list[int]
+) -> None:
     from sqlalchemy import select
 
     from db.models import AuditEvent, User
@@ -220,12 +233,14 @@ def test_a_limited_attempt_computes_no_hash_and_writes_nothing(
             authenticate(db, "bea", "wrong-password", now=T0)
     assert len(password_checks) == 2
     with db.read() as session:
-        user = session.scalar(select(User).where(User.username == "bea"))
+        user = session.scalars(select(User).where(User.username == "bea")).one()
         locks = session.scalars(select(AuditEvent).where(AuditEvent.action == "user.locked")).all()
     assert (user.failed_logins, user.locked_until, locks) == (2, None, [])
 
 
-def test_successful_logins_do_not_count_against_the_limits(db, buyer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_successful_logins_do_not_count_against_the_limits(
+    db: Database, buyer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _limit(monkeypatch, per_address=2, per_username=2)
     for _ in range(5):  # an office behind one address, logging in all morning
         assert (

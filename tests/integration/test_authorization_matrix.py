@@ -37,8 +37,8 @@ from sqlalchemy import select
 
 import portal.queries
 import portal.services
-from db.models import Alert, AlertStatus, Backorder, PoLine
-from portal.core.domain import NotFound, PermissionDenied, PortalError
+from db.models import Alert, Backorder, PoLine
+from portal.core.domain import AlertStatus, NotFound, PermissionDenied, PortalError
 from portal.core.fileformats import check_rows, read_table
 from portal.services.access import REGISTRY
 from portal.services.planning import sweep
@@ -475,13 +475,16 @@ def ctx(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Ctx:
     sweep(db, world.admin, AS_OF)
     with db.read() as session:
         acme_line = session.scalar(select(PoLine.id).where(PoLine.po_number == "PO-1", PoLine.line == 1))
+        assert acme_line is not None
         acme_alert = session.scalar(
             select(Alert.id)
             .where(Alert.po_line_id == acme_line, Alert.status != AlertStatus.RESOLVED)
             .limit(1)
         )
         backorder = session.scalar(select(Backorder.id).limit(1))
+        assert backorder is not None
     assert acme_alert is not None, "the world must have a live alert on ACME's line"
+    assert world.bolt_user.user_id is not None
     return Ctx(
         db=db,
         world=world,

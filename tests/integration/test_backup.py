@@ -6,10 +6,13 @@ import datetime as dt
 import os
 import stat
 import threading
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, select
 
+from db.base import Base
+from db.engine import Database
 from db.models import AuditEvent, Item
 from portal import backup
 from portal.core.domain import PortalError
@@ -20,7 +23,7 @@ from tests.builders import small_world
 SYSTEM = Actor.system("test")
 
 
-def _count(url: str, model) -> int:  # type: ignore[no-untyped-def]
+def _count(url: str, model: type[Base]) -> int:
     engine = create_engine(url)
     with engine.connect() as conn:
         n = conn.execute(select(func.count()).select_from(model)).scalar_one()
@@ -28,10 +31,12 @@ def _count(url: str, model) -> int:  # type: ignore[no-untyped-def]
     return int(n)
 
 
-def test_a_backup_taken_during_writes_is_consistent_and_restores(sqlite_db, sqlite_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_backup_taken_during_writes_is_consistent_and_restores(
+    sqlite_db: Database, sqlite_url: str, tmp_path: Path
+) -> None:
     small_world(sqlite_db)
     stop = threading.Event()
-    written = []
+    written: list[int] = []
 
     def writer() -> None:
         while not stop.is_set():
@@ -58,7 +63,7 @@ def test_a_backup_taken_during_writes_is_consistent_and_restores(sqlite_db, sqli
     assert _count(restored_url, Item) == 2
 
 
-def test_restore_refuses_a_file_that_is_not_a_portal_database(sqlite_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_restore_refuses_a_file_that_is_not_a_portal_database(sqlite_url: str, tmp_path: Path) -> None:
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"not a database at all")
     with pytest.raises(PortalError, match="not a portal database"):
@@ -70,7 +75,7 @@ def test_backup_refuses_postgresql_and_points_to_pg_dump() -> None:
         backup.backup("postgresql+psycopg://postgres@127.0.0.1/test")
 
 
-def test_backup_never_overwrites_a_file(sqlite_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_backup_never_overwrites_a_file(sqlite_url: str, tmp_path: Path) -> None:
     target = tmp_path / "b.db"
     backup.backup(sqlite_url, target)
     with pytest.raises(PortalError, match="exists already"):
@@ -78,7 +83,9 @@ def test_backup_never_overwrites_a_file(sqlite_url, tmp_path) -> None:  # type: 
 
 
 @pytest.mark.parametrize("umask", [0o022, 0o000])
-def test_a_backup_file_is_readable_by_its_owner_only_whatever_the_umask(sqlite_url, tmp_path, umask) -> None:  # type: ignore[no-untyped-def]
+def test_a_backup_file_is_readable_by_its_owner_only_whatever_the_umask(
+    sqlite_url: str, tmp_path: Path, umask: int
+) -> None:
     previous = os.umask(umask)
     try:
         target = backup.backup(sqlite_url, tmp_path / "private.db")
@@ -90,7 +97,9 @@ def test_a_backup_file_is_readable_by_its_owner_only_whatever_the_umask(sqlite_u
     assert stat.S_IMODE(os.stat(default.parent).st_mode) == 0o700
 
 
-def test_a_backup_refuses_a_link_planted_at_its_path_even_a_dangling_one(sqlite_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_backup_refuses_a_link_planted_at_its_path_even_a_dangling_one(
+    sqlite_url: str, tmp_path: Path
+) -> None:
     elsewhere = tmp_path / "elsewhere" / "readable-by-all.db"
     elsewhere.parent.mkdir()
     planted = tmp_path / "planted.db"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -89,7 +90,7 @@ def buyer_world(db: Database) -> BuyerWorld:
         result = load(db, SYSTEM, kind, text)
         assert result.ok, result.errors
     with db.read() as session:
-        late = session.scalar(select(PoLine.id).where(PoLine.po_number == "PO-3"))
+        late = session.scalars(select(PoLine.id).where(PoLine.po_number == "PO-3")).one()
         backorders = dict(session.execute(select(Backorder.order_ref, Backorder.id)).all())
     return BuyerWorld(**vars(base), late_line_id=int(late), backorder_ids=backorders)
 
@@ -118,7 +119,7 @@ def _alert(db: Database, alert_id: int) -> Alert:
 # --------------------------------------------------------------------------- alerts
 
 
-def test_a_buyer_works_several_alerts_at_once(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_buyer_works_several_alerts_at_once(db: Database, world: BuyerWorld) -> None:
     ids = sorted(_alert_ids(db).values())
     assert len(ids) >= 3
     assert acknowledge_alerts(db, world.buyer, ids) == len(ids)
@@ -141,7 +142,7 @@ def test_a_buyer_works_several_alerts_at_once(db, world) -> None:  # type: ignor
     assert total == 0 and frame.empty
 
 
-def test_a_bulk_comment_on_an_unknown_alert_writes_nothing(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_bulk_comment_on_an_unknown_alert_writes_nothing(db: Database, world: BuyerWorld) -> None:
     ids = list(_alert_ids(db).values())
     with pytest.raises(Exception, match="No alert with id 999999"):
         comment_on_alerts(db, world.buyer, [*ids, 999999], "note")
@@ -151,7 +152,9 @@ def test_a_bulk_comment_on_an_unknown_alert_writes_nothing(db, world) -> None:  
         comment_on_alerts(db, world.buyer, ids, "   ")
 
 
-def test_a_comment_with_a_control_character_is_refused_with_a_message(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_comment_with_a_control_character_is_refused_with_a_message(
+    db: Database, world: BuyerWorld
+) -> None:
     ids = list(_alert_ids(db).values())
     # A NUL was a PostgreSQL traceback; an escape sequence would reach terminals. Line breaks are fine.
     with pytest.raises(ValidationError, match="control character"):
@@ -162,7 +165,9 @@ def test_a_comment_with_a_control_character_is_refused_with_a_message(db, world)
 
 
 @pytest.mark.parametrize("action", [acknowledge_alerts, resolve_alerts, unsnooze_alerts])
-def test_a_supplier_user_cannot_work_alerts(db, world, action) -> None:  # type: ignore[no-untyped-def]
+def test_a_supplier_user_cannot_work_alerts(
+    db: Database, world: BuyerWorld, action: Callable[..., object]
+) -> None:
     own = _alert_ids(db, po_line_id=world.late_line_id)["PROJECTED_LATE"]
     with pytest.raises(PermissionDenied):
         action(db, world.acme_user, [own])
@@ -171,7 +176,7 @@ def test_a_supplier_user_cannot_work_alerts(db, world, action) -> None:  # type:
     assert _alert(db, own).status is AlertStatus.OPEN
 
 
-def test_a_supplier_user_comments_only_on_its_own_line_alerts(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_supplier_user_comments_only_on_its_own_line_alerts(db: Database, world: BuyerWorld) -> None:
     own = _alert_ids(db, po_line_id=world.late_line_id)["PROJECTED_LATE"]
     backorder = _alert_ids(db, backorder_id=world.backorder_ids["SO-4"])["UNPROMISABLE"]
     assert comment_on_alert(db, world.acme_user, own, "Second shift from Monday.") > 0
@@ -185,7 +190,7 @@ def test_a_supplier_user_comments_only_on_its_own_line_alerts(db, world) -> None
         assert list(session.scalars(select(AlertComment.author_name))) == [world.acme_user.name]
 
 
-def test_a_manager_reads_alerts_but_cannot_write_them(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_manager_reads_alerts_but_cannot_write_them(db: Database, world: BuyerWorld) -> None:
     ids = list(_alert_ids(db).values())
     _, total, _ = alert_inbox(db, world.manager, today=TODAY)
     assert total == len(ids)
@@ -198,7 +203,9 @@ def test_a_manager_reads_alerts_but_cannot_write_them(db, world) -> None:  # typ
         mark_promises_communicated(db, world.manager, [world.backorder_ids["SO-2"]])
 
 
-def test_new_since_my_last_visit_counts_alerts_first_seen_after_the_visit_before(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_new_since_my_last_visit_counts_alerts_first_seen_after_the_visit_before(
+    db: Database, world: BuyerWorld
+) -> None:
     total = len(_alert_ids(db))
     monday = dt.datetime(2026, 3, 9, 9, 0)
     assert mark_alerts_seen(db, world.buyer, at=monday) is None  # first visit: every alert is new
@@ -216,6 +223,7 @@ def test_new_since_my_last_visit_counts_alerts_first_seen_after_the_visit_before
         )
     with db.write() as session:  # one alert appears after the visit
         alert = session.get(Alert, min(_alert_ids(db).values()))
+        assert alert is not None
         alert.first_seen = dt.datetime(2030, 1, 1)
         session.commit()
     frame, _, new = alert_inbox(db, world.buyer, today=TODAY, since=dt.datetime(2029, 1, 1))
@@ -223,10 +231,13 @@ def test_new_since_my_last_visit_counts_alerts_first_seen_after_the_visit_before
     assert frame["is_new"].sum() == 1
 
 
-def test_new_since_my_last_visit_survives_the_pages_of_a_login_and_moves_at_the_next_login(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_new_since_my_last_visit_survives_the_pages_of_a_login_and_moves_at_the_next_login(
+    db: Database, world: BuyerWorld
+) -> None:
     monday = dt.datetime(2026, 3, 9, 9, 0)
     with db.write() as session:
         user = session.get(User, world.buyer.user_id)
+        assert user is not None
         user.last_login_at = monday - dt.timedelta(minutes=1)
         session.commit()
     mark_alerts_seen(db, world.buyer, at=monday)
@@ -234,7 +245,7 @@ def test_new_since_my_last_visit_survives_the_pages_of_a_login_and_moves_at_the_
     # Tuesday's login, then its first page and a refresh right after: both count from Monday's last look.
     tuesday = monday + dt.timedelta(days=1)
     with db.write() as session:
-        session.get(User, world.buyer.user_id).last_login_at = tuesday
+        session.get_one(User, world.buyer.user_id).last_login_at = tuesday
         session.commit()
     assert mark_alerts_seen(db, world.buyer, at=tuesday + dt.timedelta(seconds=2)) == monday + dt.timedelta(
         hours=3
@@ -244,7 +255,7 @@ def test_new_since_my_last_visit_survives_the_pages_of_a_login_and_moves_at_the_
     )
 
 
-def test_the_inbox_filters_by_text_severity_and_sorts_worst_first(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_the_inbox_filters_by_text_severity_and_sorts_worst_first(db: Database, world: BuyerWorld) -> None:
     frame, total, _ = alert_inbox(db, world.buyer, today=TODAY)
     ranks = frame["severity"].map({"critical": 2, "warning": 1, "info": 0})
     assert ranks.is_monotonic_decreasing
@@ -262,7 +273,7 @@ def test_the_inbox_filters_by_text_severity_and_sorts_worst_first(db, world) -> 
 # --------------------------------------------------------------------------- late lines
 
 
-def test_late_lines_say_how_many_backorders_and_units_wait_on_them(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_late_lines_say_how_many_backorders_and_units_wait_on_them(db: Database, world: BuyerWorld) -> None:
     frame, total, counts = late_lines(db, world.buyer)
     assert total == 1
     row = frame.iloc[0]
@@ -276,7 +287,9 @@ def test_late_lines_say_how_many_backorders_and_units_wait_on_them(db, world) ->
     assert late_lines(db, world.bolt_user)[1] == 0  # a supplier sees only its own lines
 
 
-def test_a_supplier_gets_its_late_lines_without_the_customers_backorders(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_supplier_gets_its_late_lines_without_the_customers_backorders(
+    db: Database, world: BuyerWorld
+) -> None:
     # PO-3/1 is ACME's late line; the buyer sees SO-3 waiting on it (above), ACME must not.
     frame, total, counts = late_lines(db, world.acme_user)
     assert (total, list(frame["line"])) == (1, ["PO-3/1"])
@@ -289,7 +302,7 @@ def test_a_supplier_gets_its_late_lines_without_the_customers_backorders(db, wor
 # --------------------------------------------------------------------------- backorders
 
 
-def test_backorders_show_status_and_the_supply_they_count_on(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_backorders_show_status_and_the_supply_they_count_on(db: Database, world: BuyerWorld) -> None:
     frame, total, counts = backorder_promises(db, world.buyer)
     assert total == 4
     by_ref = frame.set_index("order_ref")
@@ -316,31 +329,38 @@ def test_backorders_show_status_and_the_supply_they_count_on(db, world) -> None:
         backorder_promises(db, world.acme_user)
 
 
-def test_marking_a_promise_communicated_stores_it_audits_and_clears_the_slip(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_marking_a_promise_communicated_stores_it_audits_and_clears_the_slip(
+    db: Database, world: BuyerWorld
+) -> None:
     so2 = world.backorder_ids["SO-2"]
     slipped = _alert_ids(db, backorder_id=so2)
     assert "PROMISE_SLIPPED" in slipped
     assert mark_promises_communicated(db, world.buyer, [so2], today=TODAY) == 1
     with db.read() as session:
         backorder = session.get(Backorder, so2)
+        assert backorder is not None
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "backorder.communicated")).one()
     assert backorder.communicated_date == backorder.promise_date == dt.date(2026, 3, 16)
     assert event.before == {"communicated_date": "2026-03-10"}
-    assert event.after["communicated_date"] == "2026-03-16"
+    assert event.after is not None and event.after["communicated_date"] == "2026-03-16"
     assert _alert(db, slipped["PROMISE_SLIPPED"]).status is AlertStatus.RESOLVED
     assert "PROMISE_SLIPPED" not in _alert_ids(db, backorder_id=so2)
     assert mark_promises_communicated(db, world.buyer, [so2], today=TODAY) == 0  # already told
 
 
-def test_an_unpromisable_backorder_cannot_be_marked_and_nothing_is_written(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_an_unpromisable_backorder_cannot_be_marked_and_nothing_is_written(
+    db: Database, world: BuyerWorld
+) -> None:
     ids = [world.backorder_ids["SO-1"], world.backorder_ids["SO-4"]]
     with pytest.raises(ValidationError, match="SO-4 is unpromisable"):
         mark_promises_communicated(db, world.buyer, ids, today=TODAY)
     with db.read() as session:
-        assert session.get(Backorder, world.backorder_ids["SO-1"]).communicated_date is None
+        assert session.get_one(Backorder, world.backorder_ids["SO-1"]).communicated_date is None
 
 
-def test_a_promise_that_changed_since_the_page_was_read_is_not_marked(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_promise_that_changed_since_the_page_was_read_is_not_marked(
+    db: Database, world: BuyerWorld
+) -> None:
     so1 = world.backorder_ids["SO-1"]
     with pytest.raises(ConflictError, match="changed to 2026-03-16"):
         mark_promises_communicated(db, world.buyer, [so1], expected={so1: dt.date(2026, 3, 12)}, today=TODAY)
@@ -349,7 +369,7 @@ def test_a_promise_that_changed_since_the_page_was_read_is_not_marked(db, world)
     )
 
 
-def test_a_supplier_user_cannot_mark_promises(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_supplier_user_cannot_mark_promises(db: Database, world: BuyerWorld) -> None:
     with pytest.raises(PermissionDenied):
         mark_promises_communicated(db, world.acme_user, [world.backorder_ids["SO-1"]])
 
@@ -407,7 +427,9 @@ ERP_POS = (
         ),
     ],
 )
-def test_headers_that_differ_from_ours_get_the_closest_of_our_columns(kind, suggested) -> None:  # type: ignore[no-untyped-def]
+def test_headers_that_differ_from_ours_get_the_closest_of_our_columns(
+    kind: str, suggested: dict[str, str]
+) -> None:
     assert needs_mapping(list(suggested), kind)
     assert suggest_mapping(list(suggested), kind) == suggested
 
@@ -434,12 +456,14 @@ def test_a_remembered_mapping_wins_over_the_suggestion() -> None:
         ({"a": "price"}, "unknown column(s) price"),
     ],
 )
-def test_a_mapping_that_cannot_work_is_refused(mapping, problem) -> None:  # type: ignore[no-untyped-def]
+def test_a_mapping_that_cannot_work_is_refused(mapping: dict[str, str], problem: str) -> None:
     with pytest.raises(ValidationError, match=problem.replace("(", r"\(").replace(")", r"\)")):
         check_mapping(mapping, "pos")
 
 
-def test_a_mapped_file_goes_through_the_same_checks_and_the_mapping_is_remembered(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_mapped_file_goes_through_the_same_checks_and_the_mapping_is_remembered(
+    db: Database, world: BuyerWorld
+) -> None:
     raw = read_table(ERP_POS.encode(), "erp.csv", "pos")
     mapping = suggest_mapping(list(raw.columns), "pos") | {"Supplier": "supplier_code", "Item SKU": "sku"}
     check_mapping(mapping, "pos")
@@ -461,7 +485,7 @@ def test_a_mapped_file_goes_through_the_same_checks_and_the_mapping_is_remembere
         assert session.scalars(select(AuditEvent).where(AuditEvent.action == "import_mapping.saved")).all()
 
 
-def test_a_mapped_file_with_a_bad_row_names_it_and_writes_nothing(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_mapped_file_with_a_bad_row_names_it_and_writes_nothing(db: Database, world: BuyerWorld) -> None:
     bad = ERP_POS.replace("PO-9;2;BOLT;SKU-1;70", "PO-9;2;BOLT;SKU-1;seventy")
     raw = read_table(bad.encode(), "erp.csv", "pos")
     mapping = suggest_mapping(list(raw.columns), "pos") | {"Supplier": "supplier_code", "Item SKU": "sku"}
@@ -474,7 +498,7 @@ def test_a_mapped_file_with_a_bad_row_names_it_and_writes_nothing(db, world) -> 
         assert session.scalars(select(PoLine).where(PoLine.po_number == "PO-9")).first() is None
 
 
-def test_mappings_are_refused_for_kinds_the_role_cannot_import(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_mappings_are_refused_for_kinds_the_role_cannot_import(db: Database, world: BuyerWorld) -> None:
     with pytest.raises(PermissionDenied):
         save_import_mapping(db, world.acme_user, "pos", {"a": "po_number"})
     with pytest.raises(PermissionDenied):
@@ -490,7 +514,7 @@ FORMULAS_CSV = (
 )
 
 
-def test_promise_exports_neutralize_formulas_and_open_with_pandas(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_promise_exports_neutralize_formulas_and_open_with_pandas(db: Database, world: BuyerWorld) -> None:
     assert load(db, SYSTEM, "backorders", FORMULAS_CSV).ok
     frame = export_frame(db, world.buyer, "promises")
     assert list(frame.columns) == [
@@ -521,12 +545,14 @@ def test_promise_exports_neutralize_formulas_and_open_with_pandas(db, world) -> 
         export_frame(db, world.acme_user, "promises")
 
 
-def test_the_promise_export_marks_a_promise_later_than_the_date_told_as_slipped(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_the_promise_export_marks_a_promise_later_than_the_date_told_as_slipped(
+    db: Database, world: BuyerWorld
+) -> None:
     before = export_frame(db, world.buyer, "promises").set_index("order_ref")
     promised = before.loc["SO-2", "promise_date"]
     told = promised - dt.timedelta(days=4)
     with db.write() as session:
-        session.get(Backorder, world.backorder_ids["SO-2"]).communicated_date = told
+        session.get_one(Backorder, world.backorder_ids["SO-2"]).communicated_date = told
         session.commit()
     after = export_frame(db, world.buyer, "promises").set_index("order_ref")
     assert (after.loc["SO-2", "status"], after.loc["SO-2", "days_of_slip"]) == ("slipped", 4)
@@ -534,7 +560,9 @@ def test_the_promise_export_marks_a_promise_later_than_the_date_told_as_slipped(
     assert after["days_of_slip"].drop("SO-2").isna().all()
 
 
-def test_the_directory_shows_calendar_capacity_contacts_and_late_lines(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_the_directory_shows_calendar_capacity_contacts_and_late_lines(
+    db: Database, world: BuyerWorld
+) -> None:
     overview = supplier_overview(db, world.buyer).set_index("code")
     assert overview.loc["ACME", "late_lines"] == 1 and overview.loc["ACME", "at_risk_lines"] == 0
     assert overview.loc["BOLT", "capacity_per_day"] == 500
@@ -549,7 +577,9 @@ def test_the_directory_shows_calendar_capacity_contacts_and_late_lines(db, world
         supplier_profile(db, world.acme_user, world.bolt_id)
 
 
-def test_a_snoozed_problem_stays_out_of_the_inbox_through_sweeps_until_its_date(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_snoozed_problem_stays_out_of_the_inbox_through_sweeps_until_its_date(
+    db: Database, world: BuyerWorld
+) -> None:
     from portal.queries.alerts import alert_problems
     from portal.services.planning import sweep
 

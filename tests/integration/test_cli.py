@@ -20,7 +20,7 @@ SCMS = ROOT.parent / "shared" / "data" / "scms_delivery_history.csv"
 
 
 @pytest.fixture
-def cli(monkeypatch, sqlite_url, tmp_path):  # type: ignore[no-untyped-def]
+def cli(monkeypatch: pytest.MonkeyPatch, sqlite_url: str, tmp_path: Path) -> Callable[..., int]:
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
 
     def run(*args: str, stdin: str = "") -> int:
@@ -36,7 +36,9 @@ def write(tmp_path: Path, name: str, text: str) -> str:
     return str(path)
 
 
-def test_import_and_export_round_trip(cli, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_import_and_export_round_trip(
+    cli: Callable[..., int], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli("import", "suppliers", write(tmp_path, "s.csv", SUPPLIERS_CSV)) == 0
     assert cli("import", "items", write(tmp_path, "i.csv", ITEMS_CSV)) == 0
     assert cli("import", "pos", write(tmp_path, "p.csv", POS_CSV)) == 0
@@ -63,7 +65,9 @@ def test_import_and_export_round_trip(cli, tmp_path, capsys) -> None:  # type: i
     ]
 
 
-def test_a_bad_import_reports_every_bad_row_on_stderr_and_exits_1(cli, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_import_reports_every_bad_row_on_stderr_and_exits_1(
+    cli: Callable[..., int], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     cli("import", "suppliers", write(tmp_path, "s.csv", SUPPLIERS_CSV))
     bad = "code,name,country\nNEW,New one,XX1\nACME,Again,DE\n"
     assert cli("import", "suppliers", write(tmp_path, "bad.csv", bad)) == 1
@@ -73,14 +77,18 @@ def test_a_bad_import_reports_every_bad_row_on_stderr_and_exits_1(cli, tmp_path,
     assert "nothing was written" in err
 
 
-def test_an_unreadable_file_exits_1_with_a_message(cli, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_an_unreadable_file_exits_1_with_a_message(
+    cli: Callable[..., int], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "x.pdf"
     path.write_bytes(b"%PDF-1.4")
     assert cli("import", "items", str(path)) == 1
     assert "not a CSV or XLSX" in capsys.readouterr().err
 
 
-def test_user_add_reads_the_password_from_stdin(cli, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_user_add_reads_the_password_from_stdin(
+    cli: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli("user", "add", "ops", "--role", "admin", "--password-stdin", stdin="a-long-password-1\n") == 0
     assert "Created admin user 'ops'" in capsys.readouterr().out
     assert (
@@ -100,7 +108,9 @@ def test_user_add_takes_a_language_and_refuses_one_with_no_catalog(
     assert "'fr'" in error and "choose one of" in error and "zh_Hans" in error
 
 
-def test_demo_load_prints_the_logins_and_export_forecasts_has_domain_columns(cli, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_demo_load_prints_the_logins_and_export_forecasts_has_domain_columns(
+    cli: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli("demo", "load", "--seed", "3") == 0
     out = capsys.readouterr().out
     assert "buyer" in out and "buyer-demo-3" in out
@@ -155,21 +165,23 @@ def test_demo_load_prints_the_logins_and_export_forecasts_has_domain_columns(cli
     assert "already has data" in capsys.readouterr().out
 
 
-def test_sweep_with_a_date(cli, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_sweep_with_a_date(cli: Callable[..., int], capsys: pytest.CaptureFixture[str]) -> None:
     cli("demo", "load", "--seed", "3")
     capsys.readouterr()
     assert cli("sweep", "--as-of", "2026-12-01") == 0
     assert "Sweep as of 2026-12-01" in capsys.readouterr().out
 
 
-def test_a_bad_date_is_a_usage_error(cli) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_date_is_a_usage_error(cli: Callable[..., int]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         cli("sweep", "--as-of", "2026-13-01")
     assert exit_info.value.code == 2
 
 
 @pytest.mark.skipif(not SCMS.exists(), reason="the SCMS history is not beside the project")
-def test_backtest_of_the_scms_file_as_json(cli, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_backtest_of_the_scms_file_as_json(
+    cli: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli("backtest", str(SCMS), "--format", "json") == 0
     result = json.loads(capsys.readouterr().out)
     assert result["deliveries"] == 10324
@@ -179,7 +191,7 @@ def test_backtest_of_the_scms_file_as_json(cli, capsys) -> None:  # type: ignore
     assert policies["portal"]["mean_padding_days"] <= 9
 
 
-def test_python_dash_m_portal_runs_as_a_program(sqlite_url) -> None:  # type: ignore[no-untyped-def]
+def test_python_dash_m_portal_runs_as_a_program(sqlite_url: str) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "portal", "export", "items"],
         cwd=ROOT,
@@ -199,7 +211,9 @@ def test_python_dash_m_portal_runs_as_a_program(sqlite_url) -> None:  # type: ig
         ("5\x00", "Row 152, column quantity (value '5\\x00'): contains a control character"),
     ],
 )
-def test_a_bad_number_is_a_row_error_on_stderr_not_a_traceback(cli, tmp_path, capsys, cell, shown) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_number_is_a_row_error_on_stderr_not_a_traceback(
+    cli: Callable[..., int], tmp_path: Path, capsys: pytest.CaptureFixture[str], cell: str, shown: str
+) -> None:
     cli("import", "suppliers", write(tmp_path, "s.csv", SUPPLIERS_CSV))
     cli("import", "items", write(tmp_path, "i.csv", ITEMS_CSV))
     capsys.readouterr()
@@ -215,7 +229,9 @@ def test_a_bad_number_is_a_row_error_on_stderr_not_a_traceback(cli, tmp_path, ca
     assert "PO-7" not in capsys.readouterr().out
 
 
-def test_import_max_rows_refuses_a_longer_file_and_writes_nothing(cli, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_import_max_rows_refuses_a_longer_file_and_writes_nothing(
+    cli: Callable[..., int], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write(tmp_path, "s.csv", SUPPLIERS_CSV)
     assert cli("import", "suppliers", path, "--max-rows", "1") == 1
     assert "The file has more than 1 rows; split it" in capsys.readouterr().err

@@ -11,11 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
 
+from db.engine import Database
 from db.models import (
     Alert,
     AuditEvent,
@@ -46,7 +49,7 @@ class Outcome:
     error: str = ""
 
 
-def test_sixteen_concurrent_writers_lose_nothing(postgres_db) -> None:  # type: ignore[no-untyped-def]
+def test_sixteen_concurrent_writers_lose_nothing(postgres_db: Database) -> None:
     db = postgres_db
     world = small_world(db)
     po11, po12, po21 = world.line_ids["PO-1/1"], world.line_ids["PO-1/2"], world.line_ids["PO-2/1"]
@@ -103,7 +106,7 @@ def test_sixteen_concurrent_writers_lose_nothing(postgres_db) -> None:  # type: 
     assert len(jobs) == WRITERS
     errors: list[BaseException] = []
 
-    def run(job, i) -> None:  # type: ignore[no-untyped-def]
+    def run(job: Callable[[int], object], i: int) -> None:
         try:
             job(i)
         except BaseException as exc:
@@ -175,7 +178,7 @@ SWEEPS = 20
 POST_INTERVAL_S = 0.3
 
 
-def planned_state(db) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def planned_state(db: Database) -> dict[str, Any]:
     """What the engine stored: forecasts, promises, allocations and the live line and backorder alerts."""
     with db.read() as session:
         forecasts = {
@@ -221,7 +224,7 @@ def planned_state(db) -> dict[str, object]:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.slow  # 20 sweeps, each waiting for the posts in flight: about 15-30 s on a busy box
-def test_sweeps_raced_by_posts_all_succeed_and_store_what_the_final_data_gives(postgres_db) -> None:  # type: ignore[no-untyped-def]
+def test_sweeps_raced_by_posts_all_succeed_and_store_what_the_final_data_gives(postgres_db: Database) -> None:
     db = postgres_db
     world = small_world(db)
     # One supplier planner per line posts (or corrects) a day's output every 0.3 s while a buyer
@@ -293,8 +296,8 @@ def test_sweeps_raced_by_posts_all_succeed_and_store_what_the_final_data_gives(p
 
 
 def test_a_post_kept_waiting_too_long_by_a_sweep_is_refused_and_writes_nothing(
-    postgres_db, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    postgres_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = postgres_db
     world = small_world(db)
     line_id = world.line_ids["PO-1/2"]
@@ -318,4 +321,4 @@ def test_a_post_kept_waiting_too_long_by_a_sweep_is_refused_and_writes_nothing(
     post_report(db, world.acme_user, line_id, report_date=TODAY, good_qty=30, today=TODAY)
     assert reports() == 1
     with db.read() as session:
-        assert session.get(LineForecast, line_id).produced == 30  # type: ignore[union-attr]
+        assert session.get_one(LineForecast, line_id).produced == 30

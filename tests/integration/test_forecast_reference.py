@@ -11,6 +11,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from bench.reference import duckdb_forecasts
+from db.engine import Database
 from db.models import Supplier
 from portal.core.settings import Settings
 from portal.demo.load import load_demo_world
@@ -21,7 +22,9 @@ from portal.services.calendars import load_calendars
 AS_OF = dt.date(2026, 11, 27)
 
 
-def test_the_plain_rule_and_the_duckdb_reference_give_the_same_forecasts(sqlite_db, sqlite_url) -> None:  # type: ignore[no-untyped-def]
+def test_the_plain_rule_and_the_duckdb_reference_give_the_same_forecasts(
+    sqlite_db: Database, sqlite_url: str
+) -> None:
     load_demo_world(sqlite_db, Actor.system("test"), seed=11, today=AS_OF)
     with sqlite_db.read() as session:
         calendars = load_calendars(session)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import string
+from collections.abc import Callable
 
 import pandas as pd
 import pytest
@@ -13,6 +14,8 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from db.base import Base
+from db.engine import Database
 from db.models import Item, PoLine
 from portal.core.domain import PortalError
 from portal.core.fileformats import FileFormatError
@@ -35,12 +38,12 @@ POS_HEADER = [
 ]
 
 
-def count(db, model) -> int:  # type: ignore[no-untyped-def]
+def count(db: Database, model: type[Base]) -> int:
     with db.read() as session:
-        return int(session.scalar(select(func.count()).select_from(model)))
+        return int(session.scalars(select(func.count()).select_from(model)).one())
 
 
-def try_import(db, data: bytes, filename: str, kind: str) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+def try_import(db: Database, data: bytes, filename: str, kind: str) -> tuple[str, int]:
     """('refused' | 'errors' | 'ok', rows written) — anything else is a crash the test reports."""
     try:
         table = read_upload(data, filename, kind)
@@ -55,7 +58,7 @@ def try_import(db, data: bytes, filename: str, kind: str) -> tuple[str, int]:  #
 
 
 @pytest.fixture
-def base(sqlite_db):  # type: ignore[no-untyped-def]
+def base(sqlite_db: Database) -> Database:
     load(sqlite_db, SYSTEM, "suppliers", SUPPLIERS_CSV, recompute=False)
     load(sqlite_db, SYSTEM, "items", ITEMS_CSV, recompute=False)
     return sqlite_db
@@ -63,7 +66,7 @@ def base(sqlite_db):  # type: ignore[no-untyped-def]
 
 @FUZZ
 @given(data=st.binary(max_size=2000), name=st.sampled_from(["f.csv", "f.xlsx", "f.txt", "f", "f.pdf"]))
-def test_random_bytes_are_refused_or_imported_never_a_crash(base, data: bytes, name: str) -> None:
+def test_random_bytes_are_refused_or_imported_never_a_crash(base: Database, data: bytes, name: str) -> None:
     before = count(base, Item)
     _outcome, written = try_import(base, data, name, "items")
     assert count(base, Item) == before + written
@@ -105,7 +108,7 @@ cell = st.one_of(
     bom=st.booleans(),
 )
 def test_every_pos_file_is_written_whole_or_not_at_all(
-    base, rows: list[list[str]], sep: str, bom: bool
+    base: Database, rows: list[list[str]], sep: str, bom: bool
 ) -> None:
     frame = pd.DataFrame(rows, columns=POS_HEADER)
     text = frame.to_csv(index=False, sep=sep)
@@ -118,37 +121,41 @@ def test_every_pos_file_is_written_whole_or_not_at_all(
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
-def test_a_file_in_a_wide_encoding_is_refused_with_a_message(base, encoding: str) -> None:
+def test_a_file_in_a_wide_encoding_is_refused_with_a_message(base: Database, encoding: str) -> None:
     data = ITEMS_CSV.replace("SKU-1", "SKU-9").encode(encoding)
     assert try_import(base, data, "items.csv", "items") == ("refused", 0)
 
 
-def test_a_latin1_file_is_imported_with_its_accents(base) -> None:  # type: ignore[no-untyped-def]
+def test_a_latin1_file_is_imported_with_its_accents(base: Database) -> None:
     data = "sku,description\nSKU-Z,Crème brûlée dish\n".encode("latin-1")
     assert try_import(base, data, "items.csv", "items") == ("ok", 1)
 
 
-def test_a_huge_cell_is_refused_and_nothing_written(base) -> None:  # type: ignore[no-untyped-def]
+def test_a_huge_cell_is_refused_and_nothing_written(base: Database) -> None:
     data = f"sku,description\nSKU-A,ok\nSKU-B,{'x' * 100_000}\n".encode()
     assert try_import(base, data, "items.csv", "items") == ("errors", 0)
     assert count(base, Item) == 2
 
 
-def test_formula_cells_are_stored_as_plain_text(base) -> None:  # type: ignore[no-untyped-def]
+def test_formula_cells_are_stored_as_plain_text(base: Database) -> None:
     data = b'sku,description\nSKU-F,"=HYPERLINK(""http://evil"",""click"")"\n'
     assert try_import(base, data, "items.csv", "items") == ("ok", 1)
     with base.read() as session:
-        assert session.scalar(select(Item.description).where(Item.sku == "SKU-F")).startswith("=HYPERLINK")
+        assert (
+            session.scalars(select(Item.description).where(Item.sku == "SKU-F"))
+            .one()
+            .startswith("=HYPERLINK")
+        )
 
 
-def test_a_100000_row_file_imports_completely(base) -> None:  # type: ignore[no-untyped-def]
+def test_a_100000_row_file_imports_completely(base: Database) -> None:
     skus = [f"BULK-{i:06d}" for i in range(100_000)]
     data = pd.DataFrame({"sku": skus, "description": "bulk item", "on_hand": 1}).to_csv(index=False).encode()
     assert try_import(base, data, "items.csv", "items") == ("ok", 100_000)
     assert count(base, Item) == 100_002
 
 
-def test_a_100000_row_file_with_one_bad_row_writes_nothing(base) -> None:  # type: ignore[no-untyped-def]
+def test_a_100000_row_file_with_one_bad_row_writes_nothing(base: Database) -> None:
     frame = pd.DataFrame(
         {"sku": [f"BULK-{i:06d}" for i in range(100_000)], "description": "bulk", "on_hand": 1}
     )
@@ -159,7 +166,7 @@ def test_a_100000_row_file_with_one_bad_row_writes_nothing(base) -> None:  # typ
     assert count(base, Item) == 2
 
 
-def _workbook(build) -> bytes:  # type: ignore[no-untyped-def]
+def _workbook(build: Callable[[Workbook], None]) -> bytes:
     book = Workbook()
     build(book)
     buffer = io.BytesIO()
@@ -167,8 +174,8 @@ def _workbook(build) -> bytes:  # type: ignore[no-untyped-def]
     return buffer.getvalue()
 
 
-def test_a_workbook_with_merged_cells_reports_the_empty_cells(base) -> None:  # type: ignore[no-untyped-def]
-    def build(book):  # type: ignore[no-untyped-def]
+def test_a_workbook_with_merged_cells_reports_the_empty_cells(base: Database) -> None:
+    def build(book: Workbook) -> None:
         sheet = book.active
         sheet.append(["sku", "description"])
         sheet.append(["SKU-M1", "merged description"])
@@ -180,8 +187,8 @@ def test_a_workbook_with_merged_cells_reports_the_empty_cells(base) -> None:  # 
     assert count(base, Item) == 2
 
 
-def test_a_workbook_with_several_sheets_takes_the_kinds_sheet(base) -> None:  # type: ignore[no-untyped-def]
-    def build(book):  # type: ignore[no-untyped-def]
+def test_a_workbook_with_several_sheets_takes_the_kinds_sheet(base: Database) -> None:
+    def build(book: Workbook) -> None:
         book.active.title = "Read me"
         book.active.append(["This workbook holds items on the next sheet"])
         items = book.create_sheet("items")
@@ -191,13 +198,13 @@ def test_a_workbook_with_several_sheets_takes_the_kinds_sheet(base) -> None:  # 
     assert try_import(base, _workbook(build), "items.xlsx", "items") == ("ok", 1)
 
 
-def test_an_empty_workbook_is_refused(base) -> None:  # type: ignore[no-untyped-def]
+def test_an_empty_workbook_is_refused(base: Database) -> None:
     assert try_import(base, _workbook(lambda book: None), "items.xlsx", "items") == ("refused", 0)
 
 
 @FUZZ
 @given(text=st.text(alphabet=string.printable + "éü€\x00", max_size=300))
-def test_random_text_as_csv_never_crashes(base, text: str) -> None:
+def test_random_text_as_csv_never_crashes(base: Database, text: str) -> None:
     before = count(base, Item)
     try:
         _outcome, written = try_import(base, text.encode("utf-8"), "items.csv", "items")

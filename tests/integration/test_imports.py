@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from db.base import Base
+from db.engine import Database
 from db.models import Backorder, Item, PoLine, ProductionReport, ProductionSchedule, Supplier, SupplierContact
 from portal.core.domain import LineStatus, PermissionDenied
 from portal.core.fileformats import TooManyRows
@@ -24,12 +26,12 @@ from tests.builders import (
 SYSTEM = Actor.system("test")
 
 
-def count(db, model) -> int:  # type: ignore[no-untyped-def]
+def count(db: Database, model: type[Base]) -> int:
     with db.read() as session:
-        return int(session.scalar(select(func.count()).select_from(model)))
+        return int(session.scalars(select(func.count()).select_from(model)).one())
 
 
-def test_suppliers_import_with_contacts(db) -> None:  # type: ignore[no-untyped-def]
+def test_suppliers_import_with_contacts(db: Database) -> None:
     result = load(db, SYSTEM, "suppliers", SUPPLIERS_CSV)
     assert result.ok and result.created == 2
     with db.read() as session:
@@ -37,7 +39,7 @@ def test_suppliers_import_with_contacts(db) -> None:  # type: ignore[no-untyped-
     assert emails == ["boss@bolt.example", "ops@bolt.example", "planner@acme.example"]
 
 
-def test_a_file_with_one_bad_row_writes_nothing_and_names_the_row(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_with_one_bad_row_writes_nothing_and_names_the_row(db: Database) -> None:
     load(db, SYSTEM, "suppliers", SUPPLIERS_CSV)
     load(db, SYSTEM, "items", ITEMS_CSV)
     bad = POS_CSV + "PO-3,1,NOPE,SKU-1,10,2026-02-01,2026-03-20,,\n"
@@ -49,7 +51,7 @@ def test_a_file_with_one_bad_row_writes_nothing_and_names_the_row(db) -> None:  
     assert count(db, PoLine) == 0
 
 
-def test_every_reference_problem_is_reported_at_once(db) -> None:  # type: ignore[no-untyped-def]
+def test_every_reference_problem_is_reported_at_once(db: Database) -> None:
     load(db, SYSTEM, "suppliers", SUPPLIERS_CSV)
     load(db, SYSTEM, "items", ITEMS_CSV)
     bad = (
@@ -64,7 +66,7 @@ def test_every_reference_problem_is_reported_at_once(db) -> None:  # type: ignor
     ]
 
 
-def test_a_duplicate_against_the_database_is_refused(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_duplicate_against_the_database_is_refused(db: Database) -> None:
     load(db, SYSTEM, "suppliers", SUPPLIERS_CSV)
     load(db, SYSTEM, "items", ITEMS_CSV)
     assert load(db, SYSTEM, "pos", POS_CSV).ok
@@ -77,7 +79,7 @@ def test_a_duplicate_against_the_database_is_refused(db) -> None:  # type: ignor
     assert count(db, Item) == 2
 
 
-def test_the_small_world_imports_with_forecasts(db) -> None:  # type: ignore[no-untyped-def]
+def test_the_small_world_imports_with_forecasts(db: Database) -> None:
     world = small_world(db)
     with db.read() as session:
         status = session.scalar(select(PoLine.status).where(PoLine.id == world.line_ids["PO-1/1"]))
@@ -86,7 +88,7 @@ def test_the_small_world_imports_with_forecasts(db) -> None:  # type: ignore[no-
     assert count(db, Supplier) == 2
 
 
-def test_a_report_for_a_day_already_reported_is_a_correction_that_keeps_the_old_one(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_report_for_a_day_already_reported_is_a_correction_that_keeps_the_old_one(db: Database) -> None:
     world = small_world(db)
     result = load(db, SYSTEM, "reports", "po_number,line,date,good_qty\nPO-1,1,2026-03-06,80\n")
     assert result.ok and result.corrected == 1
@@ -110,8 +112,8 @@ def test_a_report_for_a_day_already_reported_is_a_correction_that_keeps_the_old_
     ],
 )
 def test_reports_on_future_or_non_working_days_or_unknown_lines_are_refused(
-    db, row: str, reason: str
-) -> None:  # type: ignore[no-untyped-def]
+    db: Database, row: str, reason: str
+) -> None:
     small_world(db)
     before = count(db, ProductionReport)
     result = load(db, SYSTEM, "reports", f"po_number,line,date,good_qty\n{row}\n")
@@ -119,7 +121,7 @@ def test_reports_on_future_or_non_working_days_or_unknown_lines_are_refused(
     assert count(db, ProductionReport) == before
 
 
-def test_a_german_supplier_cannot_report_on_good_friday(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_german_supplier_cannot_report_on_good_friday(db: Database) -> None:
     small_world(db)
     result = load(
         db,
@@ -131,7 +133,7 @@ def test_a_german_supplier_cannot_report_on_good_friday(db) -> None:  # type: ig
     assert "not a working day" in result.errors[0].reason
 
 
-def test_a_supplier_user_cannot_import_reports_for_another_suppliers_line(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_supplier_user_cannot_import_reports_for_another_suppliers_line(db: Database) -> None:
     world = small_world(db)
     before = count(db, ProductionReport)
     result = load(db, world.bolt_user, "reports", "po_number,line,date,good_qty\nPO-1,1,2026-03-05,10\n")
@@ -141,13 +143,13 @@ def test_a_supplier_user_cannot_import_reports_for_another_suppliers_line(db) ->
     assert count(db, ProductionReport) == before
 
 
-def test_a_supplier_user_cannot_import_purchase_orders(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_supplier_user_cannot_import_purchase_orders(db: Database) -> None:
     world = small_world(db)
     with pytest.raises(PermissionDenied):
         load(db, world.acme_user, "pos", POS_CSV)
 
 
-def test_a_schedule_moving_the_end_later_needs_a_reason(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_schedule_moving_the_end_later_needs_a_reason(db: Database) -> None:
     small_world(db)
     header = "po_number,line,start_date,daily_output,estimated_end_date,reason\n"
     refused = load(db, SYSTEM, "schedules", header + "PO-1,1,2026-03-02,80,2026-03-18,\n")
@@ -164,7 +166,7 @@ def test_a_schedule_moving_the_end_later_needs_a_reason(db) -> None:  # type: ig
     assert revisions == [1, 2]
 
 
-def test_a_schedule_cannot_start_before_the_order_date(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_schedule_cannot_start_before_the_order_date(db: Database) -> None:
     small_world(db)
     result = load(
         db,
@@ -175,7 +177,7 @@ def test_a_schedule_cannot_start_before_the_order_date(db) -> None:  # type: ign
     assert [e.column for e in result.errors] == ["start_date"]
 
 
-def test_receipts_in_full_mark_the_line_received(db) -> None:  # type: ignore[no-untyped-def]
+def test_receipts_in_full_mark_the_line_received(db: Database) -> None:
     world = small_world(db)
     result = load(
         db,
@@ -191,8 +193,8 @@ def test_receipts_in_full_mark_the_line_received(db) -> None:  # type: ignore[no
 
 
 @pytest.mark.parametrize(("threshold", "expected"), [(0.98, LineStatus.OPEN), (0.90, LineStatus.RECEIVED)])
-def test_receipts_mark_a_line_received_by_the_admins_in_full_threshold(  # type: ignore[no-untyped-def]
-    db, threshold, expected
+def test_receipts_mark_a_line_received_by_the_admins_in_full_threshold(
+    db: Database, threshold: float, expected: LineStatus
 ) -> None:
     from portal.services.settings import update_settings
 
@@ -211,7 +213,7 @@ def test_receipts_mark_a_line_received_by_the_admins_in_full_threshold(  # type:
     assert status == expected
 
 
-def test_a_dry_run_checks_everything_and_writes_nothing(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_dry_run_checks_everything_and_writes_nothing(db: Database) -> None:
     from portal.services.imports import import_table, read_upload
 
     table = read_upload(SUPPLIERS_CSV.encode(), "s.csv", "suppliers")
@@ -237,8 +239,8 @@ def test_a_dry_run_checks_everything_and_writes_nothing(db) -> None:  # type: ig
     ],
 )
 def test_unicode_digits_overflows_and_nul_are_row_errors_and_nothing_is_written(
-    db, row: str, column: str, reason: str
-) -> None:  # type: ignore[no-untyped-def]
+    db: Database, row: str, column: str, reason: str
+) -> None:
     small_world(db)
     before = count(db, ProductionReport)
     # Good rows first, with long notes: a NUL within the first 4 KB refuses the file as binary.
@@ -250,7 +252,7 @@ def test_unicode_digits_overflows_and_nul_are_row_errors_and_nothing_is_written(
     assert count(db, ProductionReport) == before
 
 
-def test_a_pos_file_with_an_overflowing_quantity_names_the_cell(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_pos_file_with_an_overflowing_quantity_names_the_cell(db: Database) -> None:
     load(db, SYSTEM, "suppliers", SUPPLIERS_CSV)
     load(db, SYSTEM, "items", ITEMS_CSV)
     bad = POS_CSV + "PO-3,1,ACME,SKU-1,99999999999999999999,2026-02-01,2026-03-20,,\n"
@@ -264,7 +266,9 @@ def test_a_pos_file_with_an_overflowing_quantity_names_the_cell(db) -> None:  # 
 # --------------------------------------------------------------------------- row limits
 
 
-def test_a_persons_upload_over_the_admins_row_limit_is_refused_and_the_command_line_has_none(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_persons_upload_over_the_admins_row_limit_is_refused_and_the_command_line_has_none(
+    db: Database,
+) -> None:
     world = small_world(db)
     update_settings(db, world.admin, {"upload_rows_backorders": 10, "upload_rows_reports": 10})
     text = "order_ref,sku,quantity,order_date\n" + "".join(

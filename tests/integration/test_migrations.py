@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
@@ -15,7 +17,7 @@ from tests.conftest import POSTGRES_ADMIN_URL
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def empty_url(request, tmp_path):  # type: ignore[no-untyped-def]
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL of an empty database of each kind."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'm.db'}"
@@ -105,8 +107,11 @@ def _fill_every_table(url: str) -> dict[str, int]:
     load_demo_world(db, Actor.system("test"), seed=5, today=dt.date(2026, 3, 6))
     with db.write() as session:
         user = session.scalar(select(User).where(User.username == "buyer"))
+        assert user is not None
         supplier = session.scalar(select(Supplier).limit(1))
+        assert supplier is not None
         alert = session.scalar(select(Alert).limit(1))
+        assert alert is not None
         note = Notification(
             channel="email",
             kind="alert_digest",
@@ -148,6 +153,7 @@ def _fill_every_table(url: str) -> dict[str, int]:
             PostingLink(token_hash="e" * 64, supplier_id=supplier.id, expires_at=dt.datetime(2026, 3, 7, 10))
         )
         line = session.scalar(select(PoLine).limit(1))
+        assert line is not None
         session.add(
             PoLineChange(
                 po_line_id=line.id, field="quantity", old_value="1", new_value="2", changed_by_name="Bea"
@@ -156,7 +162,7 @@ def _fill_every_table(url: str) -> dict[str, int]:
         session.commit()
     with db.read() as session:
         counts = {
-            t.name: int(session.scalar(select(func.count()).select_from(t)))
+            t.name: int(session.scalars(select(func.count()).select_from(t)).one())
             for t in Base.metadata.sorted_tables
         }
     db.dispose()

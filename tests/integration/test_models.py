@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
+from db.engine import Database
 from db.models import Item, PoLine, ProductionReport, Receipt, Supplier, User
 from portal.core.domain import Role
 
 
-def _base(session) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+def _base(session: Session) -> tuple[int, int, int]:
     supplier = Supplier(code="S1", name="Supplier one")
     item = Item(sku="I1", description="Item one")
     session.add_all([supplier, item])
@@ -30,7 +33,7 @@ def _base(session) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
     return supplier.id, item.id, line.id
 
 
-def _fails(db, build) -> None:  # type: ignore[no-untyped-def]
+def _fails(db: Database, build: Callable[[Session, int, int, int], object]) -> None:
     with db.write() as session:
         ids = _base(session)
         session.commit()
@@ -39,7 +42,7 @@ def _fails(db, build) -> None:  # type: ignore[no-untyped-def]
         session.flush()
 
 
-def test_a_po_line_key_is_unique(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_po_line_key_is_unique(db: Database) -> None:
     _fails(
         db,
         lambda s, sid, iid, lid: s.add(
@@ -55,7 +58,7 @@ def test_a_po_line_key_is_unique(db) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-def test_a_quantity_cannot_be_zero_or_negative(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_quantity_cannot_be_zero_or_negative(db: Database) -> None:
     _fails(
         db,
         lambda s, sid, iid, lid: s.add(
@@ -71,7 +74,7 @@ def test_a_quantity_cannot_be_zero_or_negative(db) -> None:  # type: ignore[no-u
     )
 
 
-def test_a_line_needs_an_existing_supplier(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_line_needs_an_existing_supplier(db: Database) -> None:
     _fails(
         db,
         lambda s, sid, iid, lid: s.add(
@@ -87,7 +90,7 @@ def test_a_line_needs_an_existing_supplier(db) -> None:  # type: ignore[no-untyp
     )
 
 
-def test_negative_output_is_refused(db) -> None:  # type: ignore[no-untyped-def]
+def test_negative_output_is_refused(db: Database) -> None:
     _fails(
         db,
         lambda s, sid, iid, lid: s.add(
@@ -98,8 +101,8 @@ def test_negative_output_is_refused(db) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-def test_two_current_reports_for_one_line_and_day_are_refused(db) -> None:  # type: ignore[no-untyped-def]
-    def build(s, sid, iid, lid):  # type: ignore[no-untyped-def]
+def test_two_current_reports_for_one_line_and_day_are_refused(db: Database) -> None:
+    def build(s: Session, sid: int, iid: int, lid: int) -> None:
         s.execute(
             insert(ProductionReport),
             [
@@ -127,7 +130,7 @@ def test_two_current_reports_for_one_line_and_day_are_refused(db) -> None:  # ty
     _fails(db, build)
 
 
-def test_a_receipt_cannot_reject_more_than_it_received(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_receipt_cannot_reject_more_than_it_received(db: Database) -> None:
     _fails(
         db,
         lambda s, sid, iid, lid: s.add(
@@ -136,7 +139,7 @@ def test_a_receipt_cannot_reject_more_than_it_received(db) -> None:  # type: ign
     )
 
 
-def test_a_supplier_user_must_belong_to_a_supplier(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_supplier_user_must_belong_to_a_supplier(db: Database) -> None:
     _fails(
         db,
         lambda s, sid, iid, lid: s.add(
@@ -145,7 +148,7 @@ def test_a_supplier_user_must_belong_to_a_supplier(db) -> None:  # type: ignore[
     )
 
 
-def test_a_buyer_cannot_belong_to_a_supplier(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_buyer_cannot_belong_to_a_supplier(db: Database) -> None:
     _fails(
         db,
         lambda s, sid, iid, lid: s.add(

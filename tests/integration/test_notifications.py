@@ -13,7 +13,9 @@ import html
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from email.message import EmailMessage
+from typing import Any, NoReturn
 
 import pytest
 from sqlalchemy import select, text, update
@@ -22,8 +24,8 @@ from db.engine import Database
 from db.models import Alert, JobLock, User, utcnow
 from db.models import Notification as NotificationRow
 from portal.cli import main
-from portal.core.domain import AlertRule, PermissionDenied, Role, ValidationError
-from portal.core.notifications import message_id
+from portal.core.domain import AlertRule, PermissionDenied, Role, Severity, ValidationError
+from portal.core.notifications import NotifySettings, message_id
 from portal.services import locks, planning, scheduler
 from portal.services import notifications as notify
 from portal.services.access import Actor
@@ -90,7 +92,7 @@ def _world_on(db: Database, box: Mailbox) -> SmallWorld:
     return w
 
 
-def run(db: Database, as_of: dt.date = AS_OF, now: dt.datetime = NOW, **kwargs) -> notify.NotifyRun:  # type: ignore[no-untyped-def]
+def run(db: Database, as_of: dt.date = AS_OF, now: dt.datetime = NOW, **kwargs: Any) -> notify.NotifyRun:
     return notify.sweep_and_notify(db, SYSTEM, as_of, now=now, **kwargs)
 
 
@@ -113,7 +115,7 @@ def plan_only(db: Database, as_of: dt.date = AS_OF) -> None:
     notify.plan_pending(db, as_of=as_of, now=NOW)
 
 
-def live_settings(db: Database):  # type: ignore[no-untyped-def]
+def live_settings(db: Database) -> NotifySettings:
     with db.read() as session:
         return notify.load_notify_settings(session).settings
 
@@ -121,7 +123,9 @@ def live_settings(db: Database):  # type: ignore[no-untyped-def]
 # ------------------------------------------------------------------------------ what arrives
 
 
-def test_each_buyer_gets_one_digest_with_every_open_alert_as_text_and_html(db, world, mailbox) -> None:  # type: ignore[no-untyped-def]
+def test_each_buyer_gets_one_digest_with_every_open_alert_as_text_and_html(
+    db: Database, world: SmallWorld, mailbox: Mailbox
+) -> None:
     result = run(db)
 
     assert result.errors == []
@@ -140,7 +144,9 @@ def test_each_buyer_gets_one_digest_with_every_open_alert_as_text_and_html(db, w
     assert digest.message["From"] == "Supplier portal <portal@example.com>"
 
 
-def test_a_digest_groups_alerts_by_severity_critical_first(db, world, mailbox) -> None:  # type: ignore[no-untyped-def]
+def test_a_digest_groups_alerts_by_severity_critical_first(
+    db: Database, world: SmallWorld, mailbox: Mailbox
+) -> None:
     run(db)
 
     [digest] = mailbox.to(BUYER)
@@ -153,7 +159,9 @@ def test_a_digest_groups_alerts_by_severity_critical_first(db, world, mailbox) -
     assert digest.html.index(">Critical (2)</h3>") < digest.html.index(">Warning (7)</h3>")
 
 
-def test_each_line_alert_links_to_the_line_detail_page(db, world, mailbox) -> None:  # type: ignore[no-untyped-def]
+def test_each_line_alert_links_to_the_line_detail_page(
+    db: Database, world: SmallWorld, mailbox: Mailbox
+) -> None:
     run(db)
 
     [digest] = mailbox.to(BUYER)
@@ -167,7 +175,7 @@ def test_each_line_alert_links_to_the_line_detail_page(db, world, mailbox) -> No
     assert f'<a href="{BASE}/account">your account page</a>' in digest.html
 
 
-def test_message_ids_derive_from_the_dedup_key(db, world, mailbox) -> None:  # type: ignore[no-untyped-def]
+def test_message_ids_derive_from_the_dedup_key(db: Database, world: SmallWorld, mailbox: Mailbox) -> None:
     run(db)
 
     [digest] = mailbox.to(BUYER)
@@ -176,8 +184,8 @@ def test_message_ids_derive_from_the_dedup_key(db, world, mailbox) -> None:  # t
 
 
 def test_each_supplier_address_gets_one_reminder_about_its_own_quiet_or_unstarted_lines(
-    db, world, mailbox
-) -> None:  # type: ignore[no-untyped-def]
+    db: Database, world: SmallWorld, mailbox: Mailbox
+) -> None:
     run(db)
 
     for address in (ACME_USER, ACME_CONTACT):
@@ -210,7 +218,9 @@ def test_a_reminder_is_written_in_the_language_its_recipient_chose(
     assert english.message["Subject"] == "Production update needed on 1 line (as of Mar 12, 2026)"
 
 
-def test_a_supplier_is_reminded_in_its_own_morning_dated_by_its_local_day(db, world, mailbox) -> None:  # type: ignore[no-untyped-def]
+def test_a_supplier_is_reminded_in_its_own_morning_dated_by_its_local_day(
+    db: Database, world: SmallWorld, mailbox: Mailbox
+) -> None:
     # 06:00 UTC: 07:00 in Berlin (ACME's morning), still 01:00 at night in Chicago (BOLT).
     early = run(db, now=dt.datetime(2026, 3, 12, 6, 0))
     assert early.plan is not None and early.plan.reminders == 2
@@ -227,7 +237,9 @@ def test_a_supplier_is_reminded_in_its_own_morning_dated_by_its_local_day(db, wo
     assert len(mailbox.to(ACME_CONTACT)) == 1
 
 
-def test_a_reminder_carries_a_posting_link_that_opens_for_its_supplier_only(db, world, mailbox) -> None:  # type: ignore[no-untyped-def]
+def test_a_reminder_carries_a_posting_link_that_opens_for_its_supplier_only(
+    db: Database, world: SmallWorld, mailbox: Mailbox
+) -> None:
     from portal.services.posting_links import open_posting_link
 
     run(db)
@@ -242,7 +254,9 @@ def test_a_reminder_carries_a_posting_link_that_opens_for_its_supplier_only(db, 
     assert found.group(1) not in bolt.text
 
 
-def test_a_team_webhook_gets_each_critical_alert_once_as_slack_json(db, world, mailbox, hook) -> None:  # type: ignore[no-untyped-def]
+def test_a_team_webhook_gets_each_critical_alert_once_as_slack_json(
+    db: Database, world: SmallWorld, mailbox: Mailbox, hook: HookReceiver
+) -> None:
     notify.add_webhook(db, world.admin, "Purchasing", hook.url)
 
     run(db)
@@ -265,7 +279,9 @@ def test_a_team_webhook_gets_each_critical_alert_once_as_slack_json(db, world, m
 # ------------------------------------------------------------------------------ never twice
 
 
-def test_a_second_sweep_sends_nothing_new(db, world, mailbox, hook) -> None:  # type: ignore[no-untyped-def]
+def test_a_second_sweep_sends_nothing_new(
+    db: Database, world: SmallWorld, mailbox: Mailbox, hook: HookReceiver
+) -> None:
     notify.add_webhook(db, world.admin, "Purchasing", hook.url)
     run(db)
     first = mailbox.recipients()
@@ -278,7 +294,9 @@ def test_a_second_sweep_sends_nothing_new(db, world, mailbox, hook) -> None:  # 
     assert len(hook.bodies) == 2
 
 
-def test_the_next_day_brings_reminders_again_but_no_digest_for_known_alerts(db, world, mailbox) -> None:  # type: ignore[no-untyped-def]
+def test_the_next_day_brings_reminders_again_but_no_digest_for_known_alerts(
+    db: Database, world: SmallWorld, mailbox: Mailbox
+) -> None:
     run(db)
 
     next_day = run(db, as_of=AS_OF + dt.timedelta(days=1), now=NOW + dt.timedelta(days=1))
@@ -290,13 +308,13 @@ def test_the_next_day_brings_reminders_again_but_no_digest_for_known_alerts(db, 
     assert len(mailbox.to(ACME_CONTACT)) == 2
 
 
-def test_a_rise_in_severity_is_announced_once(db, world, mailbox) -> None:  # type: ignore[no-untyped-def]
+def test_a_rise_in_severity_is_announced_once(db: Database, world: SmallWorld, mailbox: Mailbox) -> None:
     # No rule changes severity by itself today: start the alert one level lower, as a rule whose
     # severity depends on how late a line is would, and let the next sweep raise it back.
     planning.sweep(db, SYSTEM, AS_OF)
     with db.write() as session:
         stale = session.scalars(select(Alert).where(Alert.rule == AlertRule.STALE_UPDATE.value)).one()
-        stale.severity = "info"
+        stale.severity = Severity.INFO
         stale_id = stale.id
         session.commit()
     notify.plan_pending(db, as_of=AS_OF, now=NOW)
@@ -322,7 +340,9 @@ def test_a_rise_in_severity_is_announced_once(db, world, mailbox) -> None:  # ty
     assert len(mailbox.to(BUYER)) == 2
 
 
-def test_a_resolved_alert_that_comes_back_is_announced_as_new(db, world, mailbox) -> None:  # type: ignore[no-untyped-def]
+def test_a_resolved_alert_that_comes_back_is_announced_as_new(
+    db: Database, world: SmallWorld, mailbox: Mailbox
+) -> None:
     run(db)
     with db.write() as session:
         # As if the condition cleared at one sweep: the lifecycle opens a new alert when it returns.
@@ -339,7 +359,9 @@ def test_a_resolved_alert_that_comes_back_is_announced_as_new(db, world, mailbox
 # ------------------------------------------------------------------------------ who gets what
 
 
-def test_opted_out_people_get_nothing_and_others_are_unaffected(db, world, mailbox) -> None:  # type: ignore[no-untyped-def]
+def test_opted_out_people_get_nothing_and_others_are_unaffected(
+    db: Database, world: SmallWorld, mailbox: Mailbox
+) -> None:
     notify.set_my_notification_preferences(db, world.buyer, {"alert_digest": False})
     notify.set_my_notification_preferences(db, actor_of(db, "acme"), {"supplier_reminder": False})
 
@@ -351,7 +373,9 @@ def test_opted_out_people_get_nothing_and_others_are_unaffected(db, world, mailb
     assert len(mailbox.to(ACME_CONTACT)) == 1
 
 
-def test_opting_back_in_brings_the_alerts_not_yet_announced(db, world, mailbox) -> None:  # type: ignore[no-untyped-def]
+def test_opting_back_in_brings_the_alerts_not_yet_announced(
+    db: Database, world: SmallWorld, mailbox: Mailbox
+) -> None:
     notify.set_my_notification_preferences(db, world.buyer, {"alert_digest": False})
     run(db)
     notify.set_my_notification_preferences(db, world.buyer, {"alert_digest": True})
@@ -363,7 +387,9 @@ def test_opting_back_in_brings_the_alerts_not_yet_announced(db, world, mailbox) 
     assert len(mailbox.to(BUYER2)) == 1
 
 
-def test_a_user_may_only_switch_the_kinds_of_their_role(sqlite_db, sqlite_world) -> None:  # type: ignore[no-untyped-def]
+def test_a_user_may_only_switch_the_kinds_of_their_role(
+    sqlite_db: Database, sqlite_world: SmallWorld
+) -> None:
     with pytest.raises(ValidationError, match="supplier user gets no 'alert_digest'"):
         notify.set_my_notification_preferences(
             sqlite_db, actor_of(sqlite_db, "acme"), {"alert_digest": False}
@@ -374,8 +400,8 @@ def test_a_user_may_only_switch_the_kinds_of_their_role(sqlite_db, sqlite_world)
 
 
 def test_a_buyer_following_a_supplier_gets_only_its_alerts_and_the_backorder_alerts(
-    db, world, mailbox
-) -> None:  # type: ignore[no-untyped-def]
+    db: Database, world: SmallWorld, mailbox: Mailbox
+) -> None:
     buyer2 = actor_of(db, "buyer2")
     notify.set_followed_suppliers(db, buyer2, [world.bolt_id])
 
@@ -398,12 +424,14 @@ def test_a_buyer_following_a_supplier_gets_only_its_alerts_and_the_backorder_ale
         lambda db: notify.sweep_and_notify(db, actor_of(db, "buyer")),
     ],
 )
-def test_only_admins_see_the_log_change_settings_or_run_the_job(sqlite_db, sqlite_world, call) -> None:  # type: ignore[no-untyped-def]
+def test_only_admins_see_the_log_change_settings_or_run_the_job(
+    sqlite_db: Database, sqlite_world: SmallWorld, call: Callable[[Database], object]
+) -> None:
     with pytest.raises(PermissionDenied):
         call(sqlite_db)
 
 
-def test_only_buyers_may_follow_suppliers(sqlite_db, sqlite_world) -> None:  # type: ignore[no-untyped-def]
+def test_only_buyers_may_follow_suppliers(sqlite_db: Database, sqlite_world: SmallWorld) -> None:
     with pytest.raises(PermissionDenied):
         notify.set_followed_suppliers(sqlite_db, sqlite_world.manager, [sqlite_world.acme_id])
 
@@ -411,7 +439,9 @@ def test_only_buyers_may_follow_suppliers(sqlite_db, sqlite_world) -> None:  # t
 # ------------------------------------------------------------------------------ failures, retries
 
 
-def test_an_smtp_refusal_is_retried_with_backoff_and_delivered_exactly_once(db, world, mailbox) -> None:  # type: ignore[no-untyped-def]
+def test_an_smtp_refusal_is_retried_with_backoff_and_delivered_exactly_once(
+    db: Database, world: SmallWorld, mailbox: Mailbox
+) -> None:
     mailbox.refuse_next = 1  # the first message (the first buyer's digest) is refused once
 
     first = run(db)
@@ -432,7 +462,9 @@ def test_an_smtp_refusal_is_retried_with_backoff_and_delivered_exactly_once(db, 
     assert (row.status, row.attempts, row.last_error) == ("sent", 2, None)
 
 
-def test_a_webhook_answering_500_once_is_retried_and_posted_exactly_once(db, world, mailbox, hook) -> None:  # type: ignore[no-untyped-def]
+def test_a_webhook_answering_500_once_is_retried_and_posted_exactly_once(
+    db: Database, world: SmallWorld, mailbox: Mailbox, hook: HookReceiver
+) -> None:
     notify.add_webhook(db, world.admin, "Purchasing", hook.url)
     hook.fail_next = 1
 
@@ -450,8 +482,8 @@ def test_a_webhook_answering_500_once_is_retried_and_posted_exactly_once(db, wor
 
 
 def test_a_message_still_failing_after_the_last_attempt_is_failed_with_doubling_waits(
-    db, world, mailbox
-) -> None:  # type: ignore[no-untyped-def]
+    db: Database, world: SmallWorld, mailbox: Mailbox
+) -> None:
     mailbox.refuse_next = 100
     planning.sweep(db, SYSTEM, AS_OF)
     notify.plan_pending(db, as_of=AS_OF, now=NOW)
@@ -470,7 +502,9 @@ def test_a_message_still_failing_after_the_last_attempt_is_failed_with_doubling_
     assert notify.notification_counts(db, world.admin)["failed"] == 1
 
 
-def test_a_refused_recipient_fails_at_once_and_an_admin_retry_delivers_it(db, world, mailbox) -> None:  # type: ignore[no-untyped-def]
+def test_a_refused_recipient_fails_at_once_and_an_admin_retry_delivers_it(
+    db: Database, world: SmallWorld, mailbox: Mailbox
+) -> None:
     mailbox.unknown = {BUYER}
 
     run(db)
@@ -490,7 +524,9 @@ def test_a_refused_recipient_fails_at_once_and_an_admin_retry_delivers_it(db, wo
         notify.retry_notifications(db, world.admin, [row.id])
 
 
-def test_a_disabled_webhook_gets_no_queued_or_new_posts(db, world, mailbox, hook) -> None:  # type: ignore[no-untyped-def]
+def test_a_disabled_webhook_gets_no_queued_or_new_posts(
+    db: Database, world: SmallWorld, mailbox: Mailbox, hook: HookReceiver
+) -> None:
     hook_id = notify.add_webhook(db, world.admin, "Purchasing", hook.url)
     plan_only(db)
     notify.set_webhook_active(db, world.admin, hook_id, False)
@@ -504,7 +540,7 @@ def test_a_disabled_webhook_gets_no_queued_or_new_posts(db, world, mailbox, hook
     assert all(p.status == "failed" and "disabled" in (p.last_error or "") for p in posts)
 
 
-def test_no_mail_server_never_fails_the_sweep(db, world, mailbox) -> None:  # type: ignore[no-untyped-def]
+def test_no_mail_server_never_fails_the_sweep(db: Database, world: SmallWorld, mailbox: Mailbox) -> None:
     notify.update_notify_settings(db, world.admin, {"smtp.port": 1})  # nothing listens there
 
     result = run(db)
@@ -524,9 +560,9 @@ def test_no_mail_server_never_fails_the_sweep(db, world, mailbox) -> None:  # ty
 
 
 def test_a_planning_error_is_reported_and_the_sweep_is_kept(
-    sqlite_db, sqlite_world, mailbox, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
-    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+    sqlite_db: Database, sqlite_world: SmallWorld, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> NoReturn:
         raise RuntimeError("template exploded")
 
     monkeypatch.setattr(notify_plan, "plan_notifications", broken)
@@ -539,7 +575,9 @@ def test_a_planning_error_is_reported_and_the_sweep_is_kept(
     assert mailbox.received == []
 
 
-def test_without_smtp_settings_nothing_is_planned_and_the_first_digest_catches_up(db, world, mailbox) -> None:  # type: ignore[no-untyped-def]
+def test_without_smtp_settings_nothing_is_planned_and_the_first_digest_catches_up(
+    db: Database, world: SmallWorld, mailbox: Mailbox
+) -> None:
     notify.update_notify_settings(db, world.admin, {"smtp.host": ""})
 
     off = run(db)
@@ -562,12 +600,12 @@ class Crash(BaseException):
 class CrashingTransport(notify.LiveTransport):
     """Real SMTP, but the process dies on the message after ``survive`` sent ones."""
 
-    def __init__(self, settings, survive: int, *, after_the_server_accepted: bool) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, settings: NotifySettings, survive: int, *, after_the_server_accepted: bool) -> None:
         super().__init__(settings)
         self.survive, self.after = survive, after_the_server_accepted
         self.count = 0
 
-    def send_email(self, message, sender, recipient) -> None:  # type: ignore[no-untyped-def]
+    def send_email(self, message: EmailMessage, sender: str, recipient: str) -> None:
         if self.count == self.survive:
             if self.after:
                 super().send_email(message, sender, recipient)
@@ -576,7 +614,9 @@ class CrashingTransport(notify.LiveTransport):
         self.count += 1
 
 
-def test_a_crash_after_the_server_accepted_a_message_resumes_without_any_repeat(db, world, mailbox) -> None:  # type: ignore[no-untyped-def]
+def test_a_crash_after_the_server_accepted_a_message_resumes_without_any_repeat(
+    db: Database, world: SmallWorld, mailbox: Mailbox
+) -> None:
     plan_only(db)
     with pytest.raises(Crash):
         notify.deliver_pending(
@@ -599,8 +639,8 @@ def test_a_crash_after_the_server_accepted_a_message_resumes_without_any_repeat(
 
 
 def test_a_crash_before_sending_leaves_the_message_to_an_admin_retry_and_it_arrives_once(
-    db, world, mailbox
-) -> None:  # type: ignore[no-untyped-def]
+    db: Database, world: SmallWorld, mailbox: Mailbox
+) -> None:
     plan_only(db)
     with pytest.raises(Crash):
         notify.deliver_pending(
@@ -621,13 +661,13 @@ def test_a_crash_before_sending_leaves_the_message_to_an_admin_retry_and_it_arri
 # ------------------------------------------------------------------------------ one sweep at a time
 
 
-def _watch_sweeps(monkeypatch, until_second_waits) -> list[str]:  # type: ignore[no-untyped-def]
+def _watch_sweeps(monkeypatch: pytest.MonkeyPatch, until_second_waits: Callable[[], None]) -> list[str]:
     """Record sweep starts and ends; the first sweep holds on until the second is seen waiting."""
     events: list[str] = []
     guard = threading.Lock()
     real = planning.sweep
 
-    def watched(db, actor, as_of=None):  # type: ignore[no-untyped-def]
+    def watched(db: Database, actor: Actor, as_of: dt.date | None = None) -> planning.SweepResult:
         with guard:
             events.append("start")
             first = events.count("start") == 1
@@ -664,7 +704,7 @@ def _two_at_once(db: Database) -> list[notify.NotifyRun]:
     return results
 
 
-def _wait_for(condition, what: str) -> None:  # type: ignore[no-untyped-def]
+def _wait_for(condition: Callable[[], bool], what: str) -> None:
     # A synchronisation point, not a timing assertion: give up only after a generous while.
     for _ in range(600):
         if condition():
@@ -674,7 +714,9 @@ def _wait_for(condition, what: str) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.postgres
-def test_two_sweeps_started_at_once_on_postgresql_run_one_after_the_other(postgres_db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_two_sweeps_started_at_once_on_postgresql_run_one_after_the_other(
+    postgres_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = postgres_db
     with smtp_server() as box:
         _world_on(db, box)
@@ -697,14 +739,16 @@ def test_two_sweeps_started_at_once_on_postgresql_run_one_after_the_other(postgr
         assert box.recipients() == sorted([BUYER, BUYER2, ACME_USER, ACME_CONTACT, *BOLT_CONTACTS])
 
 
-def test_two_sweeps_started_at_once_on_sqlite_run_one_after_the_other(sqlite_db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_two_sweeps_started_at_once_on_sqlite_run_one_after_the_other(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = sqlite_db
     with smtp_server() as box:
         _world_on(db, box)
         refused = threading.Event()
         real_try = locks._try_row
 
-        def noting_refusals(*args, **kwargs):  # type: ignore[no-untyped-def]
+        def noting_refusals(*args: Any, **kwargs: Any) -> Any:
             other = real_try(*args, **kwargs)
             if other is not None:
                 refused.set()
@@ -720,7 +764,7 @@ def test_two_sweeps_started_at_once_on_sqlite_run_one_after_the_other(sqlite_db,
 
 
 @pytest.mark.postgres
-def test_the_postgresql_lock_refuses_or_times_out_while_held(postgres_db) -> None:  # type: ignore[no-untyped-def]
+def test_the_postgresql_lock_refuses_or_times_out_while_held(postgres_db: Database) -> None:
     with job_lock(postgres_db, "sweep"):
         with (
             pytest.raises(LockBusy, match="Another sweep is running"),
@@ -738,7 +782,7 @@ def test_the_postgresql_lock_refuses_or_times_out_while_held(postgres_db) -> Non
         pass
 
 
-def test_the_sqlite_lock_row_is_held_for_the_block_and_removed_after(sqlite_db) -> None:  # type: ignore[no-untyped-def]
+def test_the_sqlite_lock_row_is_held_for_the_block_and_removed_after(sqlite_db: Database) -> None:
     with job_lock(sqlite_db, "sweep") as held:
         with sqlite_db.read() as session:
             row = session.get(JobLock, "sweep")
@@ -749,7 +793,7 @@ def test_the_sqlite_lock_row_is_held_for_the_block_and_removed_after(sqlite_db) 
         assert session.get(JobLock, "sweep") is None
 
 
-def test_an_expired_sqlite_lock_row_is_taken_over_and_a_live_one_is_not(sqlite_db) -> None:  # type: ignore[no-untyped-def]
+def test_an_expired_sqlite_lock_row_is_taken_over_and_a_live_one_is_not(sqlite_db: Database) -> None:
     now = utcnow()
     with sqlite_db.write() as session:
         session.add(
@@ -774,7 +818,7 @@ def test_an_expired_sqlite_lock_row_is_taken_over_and_a_live_one_is_not(sqlite_d
         pass
 
 
-def test_refreshing_a_sqlite_lock_pushes_its_expiry_out(sqlite_db) -> None:  # type: ignore[no-untyped-def]
+def test_refreshing_a_sqlite_lock_pushes_its_expiry_out(sqlite_db: Database) -> None:
     with job_lock(sqlite_db, "sweep", ttl=dt.timedelta(minutes=1)) as held:
         with sqlite_db.write() as session:
             session.execute(update(JobLock).values(expires_at=utcnow() + dt.timedelta(seconds=5)))
@@ -789,8 +833,8 @@ def test_refreshing_a_sqlite_lock_pushes_its_expiry_out(sqlite_db) -> None:  # t
 
 
 def test_sweep_notify_on_the_command_line_sends_the_digests(
-    sqlite_db, sqlite_url, monkeypatch, capsys
-) -> None:  # type: ignore[no-untyped-def]
+    sqlite_db: Database, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     with smtp_server() as box:
         _world_on(sqlite_db, box)
         monkeypatch.setenv("DATABASE_URL", sqlite_url)
@@ -803,7 +847,9 @@ def test_sweep_notify_on_the_command_line_sends_the_digests(
         assert len(box.to(BUYER)) == 1
 
 
-def test_the_scheduler_skips_a_run_while_another_process_sweeps(sqlite_db, sqlite_world, mailbox) -> None:  # type: ignore[no-untyped-def]
+def test_the_scheduler_skips_a_run_while_another_process_sweeps(
+    sqlite_db: Database, sqlite_world: SmallWorld, mailbox: Mailbox
+) -> None:
     with job_lock(sqlite_db, locks.SWEEP_LOCK):
         assert scheduler.run_once(sqlite_db, AS_OF) is None
     assert mailbox.received == []
@@ -813,7 +859,7 @@ def test_the_scheduler_skips_a_run_while_another_process_sweeps(sqlite_db, sqlit
     assert done is not None and done.delivery is not None and done.delivery.sent == 6
 
 
-def test_the_scheduler_runs_one_job_every_n_minutes_and_only_when_switched_on(sqlite_db) -> None:  # type: ignore[no-untyped-def]
+def test_the_scheduler_runs_one_job_every_n_minutes_and_only_when_switched_on(sqlite_db: Database) -> None:
     built = scheduler.build_scheduler(lambda: sqlite_db, 10, background=True, run_now=False)
     [job] = built.get_jobs()
     assert job.id == "sweep_notify" and job.max_instances == 1 and job.coalesce
@@ -823,7 +869,9 @@ def test_the_scheduler_runs_one_job_every_n_minutes_and_only_when_switched_on(sq
         scheduler.minutes_from_env({"PORTAL_SCHEDULER_MINUTES": "0"})
 
 
-def test_a_test_email_is_sent_once_and_logged(sqlite_db, sqlite_world, mailbox) -> None:  # type: ignore[no-untyped-def]
+def test_a_test_email_is_sent_once_and_logged(
+    sqlite_db: Database, sqlite_world: SmallWorld, mailbox: Mailbox
+) -> None:
     outcome = notify.send_test_email(sqlite_db, sqlite_world.admin, "admin@example.com")
 
     assert outcome.sent and outcome.error is None
@@ -833,8 +881,8 @@ def test_a_test_email_is_sent_once_and_logged(sqlite_db, sqlite_world, mailbox) 
 
 
 def test_a_test_email_over_starttls_to_a_server_without_it_fails_once_with_the_reason(
-    sqlite_db, sqlite_world, mailbox
-) -> None:  # type: ignore[no-untyped-def]
+    sqlite_db: Database, sqlite_world: SmallWorld, mailbox: Mailbox
+) -> None:
     notify.update_notify_settings(sqlite_db, sqlite_world.admin, {"smtp.security": "starttls"})
 
     outcome = notify.send_test_email(sqlite_db, sqlite_world.admin, "admin@example.com")

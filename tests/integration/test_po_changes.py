@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from db.engine import Database
 from db.models import Alert, LineForecast, PoLine, PoLineChange
 from portal.core.domain import AlertRule, AlertStatus, LineStatus
 from portal.queries.alerts import AlertFilter, alert_inbox
@@ -20,21 +21,21 @@ HEADER = (
 )
 
 
-def line_row(db, line_id: int) -> PoLine:  # type: ignore[no-untyped-def]
+def line_row(db: Database, line_id: int) -> PoLine:
     with db.read() as session:
-        line = session.get(PoLine, line_id)
+        line = session.get_one(PoLine, line_id)
         session.expunge(line)
         return line
 
 
-def forecast_of(db, line_id: int) -> LineForecast:  # type: ignore[no-untyped-def]
+def forecast_of(db: Database, line_id: int) -> LineForecast:
     with db.read() as session:
-        forecast = session.get(LineForecast, line_id)
+        forecast = session.get_one(LineForecast, line_id)
         session.expunge(forecast)
         return forecast
 
 
-def po_changed_alerts(db, line_id: int) -> list[Alert]:  # type: ignore[no-untyped-def]
+def po_changed_alerts(db: Database, line_id: int) -> list[Alert]:
     with db.read() as session:
         alerts = list(
             session.scalars(
@@ -46,7 +47,7 @@ def po_changed_alerts(db, line_id: int) -> list[Alert]:  # type: ignore[no-untyp
         return alerts
 
 
-def test_a_changed_line_is_updated_with_its_history_an_alert_and_a_new_forecast(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_changed_line_is_updated_with_its_history_an_alert_and_a_new_forecast(db: Database) -> None:
     world = small_world(db)
     line_id = world.line_ids["PO-1/1"]
     before = forecast_of(db, line_id)
@@ -71,6 +72,7 @@ def test_a_changed_line_is_updated_with_its_history_an_alert_and_a_new_forecast(
 
     # Forecasts follow in the same transaction: more to make means a later finish.
     after = forecast_of(db, line_id)
+    assert after.completion_p50 is not None and before.completion_p50 is not None
     assert after.completion_p50 > before.completion_p50
     assert after.remaining == before.remaining + 400
 
@@ -92,7 +94,7 @@ def test_a_changed_line_is_updated_with_its_history_an_alert_and_a_new_forecast(
     assert still.status is AlertStatus.OPEN
 
 
-def test_a_change_in_the_suppliers_favour_is_kept_without_an_alert(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_change_in_the_suppliers_favour_is_kept_without_an_alert(db: Database) -> None:
     world = small_world(db)
     line_id = world.line_ids["PO-1/2"]
     result = load(db, world.buyer, "pos", HEADER + "PO-1,2,ACME,SKU-2,250,,2026-04-03,2026-04-01,4,\n")
@@ -111,7 +113,7 @@ def test_a_change_in_the_suppliers_favour_is_kept_without_an_alert(db) -> None: 
     assert po_changed_alerts(db, line_id) == []
 
 
-def test_reimporting_an_unchanged_file_changes_nothing(db) -> None:  # type: ignore[no-untyped-def]
+def test_reimporting_an_unchanged_file_changes_nothing(db: Database) -> None:
     world = small_world(db)
 
     result = load(db, world.buyer, "pos", POS_CSV)
@@ -120,7 +122,7 @@ def test_reimporting_an_unchanged_file_changes_nothing(db) -> None:  # type: ign
         assert session.scalar(select(func.count()).select_from(PoLineChange)) == 0
 
 
-def test_a_cancelled_line_leaves_the_open_lines_and_its_alerts_resolve(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_cancelled_line_leaves_the_open_lines_and_its_alerts_resolve(db: Database) -> None:
     world = small_world(db)
     line_id = world.line_ids["PO-2/1"]
     result = load(db, world.buyer, "pos", HEADER + "PO-2,1,BOLT,SKU-1,800,,2026-04-10,,,cancelled\n")
@@ -143,7 +145,7 @@ def test_a_cancelled_line_leaves_the_open_lines_and_its_alerts_resolve(db) -> No
     ]
 
 
-def test_received_quantity_is_never_lost_and_every_bad_row_is_reported(db) -> None:  # type: ignore[no-untyped-def]
+def test_received_quantity_is_never_lost_and_every_bad_row_is_reported(db: Database) -> None:
     world = small_world(db)
     receipts = RECEIPTS_HEADER + "PO-1,1,2026-03-05,300,20\n"
     assert load(db, world.buyer, "receipts", receipts).ok
@@ -180,7 +182,7 @@ def test_received_quantity_is_never_lost_and_every_bad_row_is_reported(db) -> No
     assert line_row(db, world.line_ids["PO-1/1"]).status is LineStatus.RECEIVED
 
 
-def test_a_second_change_reopens_the_suppliers_alert_with_the_latest_change(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_second_change_reopens_the_suppliers_alert_with_the_latest_change(db: Database) -> None:
     world = small_world(db)
     line_id = world.line_ids["PO-2/1"]
     assert load(db, world.buyer, "pos", HEADER + "PO-2,1,BOLT,SKU-1,900,,2026-04-10,,,\n").ok

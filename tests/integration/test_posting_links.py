@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from db.engine import Database
 from db.models import AuditEvent, PostingLink, ProductionReport
 from portal.core.domain import PermissionDenied
 from portal.services.posting_links import (
@@ -16,7 +17,7 @@ from portal.services.posting_links import (
     post_with_link,
     revoke_posting_link,
 )
-from tests.builders import small_world
+from tests.builders import SmallWorld, small_world
 
 #: Tuesday 10 March 2026, 09:00 UTC: 10:00 in Berlin (ACME), 04:00 in Chicago (BOLT).
 NOW = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
@@ -25,14 +26,14 @@ ROW = {"po_number": "PO-1", "line": 1, "good_qty": 95, "rejected_qty": 1}
 
 
 @pytest.fixture
-def world(db):  # type: ignore[no-untyped-def]
+def world(db: Database) -> SmallWorld:
     return small_world(db)
 
 
-def reports_on(db, day: dt.date) -> list[tuple[int, int, int | None]]:  # type: ignore[no-untyped-def]
+def reports_on(db: Database, day: dt.date) -> list[tuple[int, int, int | None]]:
     with db.read() as session:
         return [
-            tuple(r)
+            r.tuple()
             for r in session.execute(
                 select(
                     ProductionReport.po_line_id, ProductionReport.good_qty, ProductionReport.created_by_id
@@ -41,7 +42,9 @@ def reports_on(db, day: dt.date) -> list[tuple[int, int, int | None]]:  # type: 
         ]
 
 
-def test_a_posting_link_posts_todays_output_for_its_supplier_audited_with_its_id(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_posting_link_posts_todays_output_for_its_supplier_audited_with_its_id(
+    db: Database, world: SmallWorld
+) -> None:
     link_id, secret = create_posting_link(db, world.admin, world.acme_id, now=NOW)
     grant = open_posting_link(db, secret, now=NOW + dt.timedelta(hours=1))
     assert (grant.supplier_code, grant.today) == ("ACME", TUESDAY)
@@ -59,13 +62,15 @@ def test_a_posting_link_posts_todays_output_for_its_supplier_audited_with_its_id
     assert link.token_hash != secret and secret not in link.token_hash
 
 
-def test_a_posting_link_posts_only_today_whatever_date_is_sent(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_posting_link_posts_only_today_whatever_date_is_sent(db: Database, world: SmallWorld) -> None:
     _link_id, secret = create_posting_link(db, world.admin, world.acme_id, now=NOW)
     post_with_link(db, secret, [{**ROW, "date": "2026-03-02"}], confirm_corrections=True, now=NOW)
     assert reports_on(db, TUESDAY) == [(world.line_ids["PO-1/1"], 95, None)]
 
 
-def test_a_posting_link_used_for_another_suppliers_line_writes_nothing(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_posting_link_used_for_another_suppliers_line_writes_nothing(
+    db: Database, world: SmallWorld
+) -> None:
     _link_id, secret = create_posting_link(db, world.admin, world.bolt_id, now=NOW)
     # Refused as a whole here; where another supplier's line is a row error ("not one of your
     # lines"), it comes back as that row's error. Either way nothing is written.
@@ -78,7 +83,9 @@ def test_a_posting_link_used_for_another_suppliers_line_writes_nothing(db, world
     assert reports_on(db, TUESDAY) == []
 
 
-def test_an_expired_posting_link_is_refused_with_a_clear_message_and_writes_nothing(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_an_expired_posting_link_is_refused_with_a_clear_message_and_writes_nothing(
+    db: Database, world: SmallWorld
+) -> None:
     _link_id, secret = create_posting_link(db, world.admin, world.acme_id, now=NOW)
     later = NOW + dt.timedelta(hours=24, minutes=1)
     with pytest.raises(PermissionDenied, match=r"expired on 2026-03-11 09:00 UTC"):
@@ -86,7 +93,7 @@ def test_an_expired_posting_link_is_refused_with_a_clear_message_and_writes_noth
     assert reports_on(db, TUESDAY) == []
 
 
-def test_a_revoked_posting_link_is_refused(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_revoked_posting_link_is_refused(db: Database, world: SmallWorld) -> None:
     link_id, secret = create_posting_link(db, world.admin, world.acme_id, now=NOW)
     revoke_posting_link(db, world.admin, link_id)
     with pytest.raises(PermissionDenied, match="revoked by an administrator"):
@@ -97,7 +104,7 @@ def test_a_revoked_posting_link_is_refused(db, world) -> None:  # type: ignore[n
 
 
 @pytest.mark.parametrize("change", ["flip", "cut", "empty", "other"])
-def test_a_tampered_or_unknown_posting_link_is_refused(db, world, change) -> None:  # type: ignore[no-untyped-def]
+def test_a_tampered_or_unknown_posting_link_is_refused(db: Database, world: SmallWorld, change: str) -> None:
     _link_id, secret = create_posting_link(db, world.admin, world.acme_id, now=NOW)
     bad = {
         "flip": secret[:-1] + ("A" if secret[-1] != "A" else "B"),

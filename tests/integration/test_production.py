@@ -10,11 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
+from collections.abc import Callable
 
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from db.engine import Database
 from db.models import Alert, AuditEvent, LineForecast, PoLine, ProductionReport, ProductionSchedule
 from portal.core.calendar import WorkCalendar
 from portal.core.domain import (
@@ -29,16 +32,19 @@ from portal.core.domain import (
 from portal.queries.alerts import AlertFilter, alert_comments, alert_inbox
 from portal.queries.line_detail import line_detail
 from portal.queries.lines import LineFilter, line_choices, open_lines, output_sheet, recent_working_days
+from portal.services.access import Actor
 from portal.services.alerts import comment_on_alert
+from portal.services.imports import ImportResult
 from portal.services.production import (
     CorrectionNeeded,
     ScheduleConflict,
+    ScheduleResult,
     implied_end_date,
     post_report,
     post_reports,
     revise_schedule,
 )
-from tests.builders import TODAY, load, small_world
+from tests.builders import TODAY, SmallWorld, load, small_world
 
 MON = dt.date(2026, 3, 2)
 THU = dt.date(2026, 3, 5)
@@ -46,11 +52,11 @@ SAT = dt.date(2026, 3, 7)
 
 
 @pytest.fixture
-def world(db):  # type: ignore[no-untyped-def]
+def world(db: Database) -> SmallWorld:
     return small_world(db)
 
 
-def schedules_of(db, line_id: int) -> list[tuple]:  # type: ignore[no-untyped-def]
+def schedules_of(db: Database, line_id: int) -> list[tuple]:
     with db.read() as session:
         rows = session.execute(
             select(
@@ -65,7 +71,7 @@ def schedules_of(db, line_id: int) -> list[tuple]:  # type: ignore[no-untyped-de
     return [tuple(r) for r in rows]
 
 
-def reports_of(db, line_id: int, day: dt.date) -> list[tuple]:  # type: ignore[no-untyped-def]
+def reports_of(db: Database, line_id: int, day: dt.date) -> list[tuple]:
     with db.read() as session:
         rows = session.execute(
             select(ProductionReport.revision, ProductionReport.good_qty, ProductionReport.is_current)
@@ -75,12 +81,12 @@ def reports_of(db, line_id: int, day: dt.date) -> list[tuple]:  # type: ignore[n
     return [tuple(r) for r in rows]
 
 
-def stored_forecast(db, line_id: int) -> LineForecast | None:  # type: ignore[no-untyped-def]
+def stored_forecast(db: Database, line_id: int) -> LineForecast:
     with db.read() as session:
-        return session.get(LineForecast, line_id)
+        return session.get_one(LineForecast, line_id)
 
 
-def audit_actions(db, line_id: int) -> list[str]:  # type: ignore[no-untyped-def]
+def audit_actions(db: Database, line_id: int) -> list[str]:
     with db.read() as session:
         return list(
             session.scalars(
@@ -89,12 +95,22 @@ def audit_actions(db, line_id: int) -> list[str]:  # type: ignore[no-untyped-def
         )
 
 
-def count_reports(db) -> int:  # type: ignore[no-untyped-def]
+def count_reports(db: Database) -> int:
     with db.read() as session:
-        return int(session.scalar(select(func.count(ProductionReport.id))))
+        return int(session.scalars(select(func.count(ProductionReport.id))).one())
 
 
-def revise(db, who, line_id, *, end, reason=None, expected=1, start=MON, output=100):  # type: ignore[no-untyped-def]
+def revise(
+    db: Database,
+    who: Actor,
+    line_id: int,
+    *,
+    end: dt.date,
+    reason: str | None = None,
+    expected: int | None = 1,
+    start: dt.date = MON,
+    output: int = 100,
+) -> ScheduleResult:
     return revise_schedule(
         db,
         who,
@@ -111,7 +127,9 @@ def revise(db, who, line_id, *, end, reason=None, expected=1, start=MON, output=
 # --------------------------------------------------------------------------- schedules
 
 
-def test_a_revision_is_a_new_row_and_the_old_one_is_kept_with_who_and_why(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_revision_is_a_new_row_and_the_old_one_is_kept_with_who_and_why(
+    db: Database, world: SmallWorld
+) -> None:
     line = world.line_ids["PO-1/1"]
     result = revise(db, world.acme_user, line, end=dt.date(2026, 3, 18), reason="Resin arrived late")
     assert result.revision == 2
@@ -122,7 +140,7 @@ def test_a_revision_is_a_new_row_and_the_old_one_is_kept_with_who_and_why(db, wo
     assert audit_actions(db, line)[-1] == "schedule.revised"
 
 
-def test_moving_the_end_date_later_needs_a_reason(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_moving_the_end_date_later_needs_a_reason(db: Database, world: SmallWorld) -> None:
     line = world.line_ids["PO-1/1"]
     with pytest.raises(ValidationError, match="Reason is required when the estimated_end_date moves later"):
         revise(db, world.acme_user, line, end=dt.date(2026, 3, 18), reason="  ")
@@ -149,14 +167,18 @@ def test_moving_the_end_date_later_needs_a_reason(db, world) -> None:  # type: i
         ),
     ],
 )
-def test_a_schedule_is_checked_like_an_imported_one(db, world, start, output, end, message) -> None:  # type: ignore[no-untyped-def]
+def test_a_schedule_is_checked_like_an_imported_one(
+    db: Database, world: SmallWorld, start: dt.date, output: int, end: dt.date, message: str
+) -> None:
     line = world.line_ids["PO-1/1"]
     with pytest.raises(ValidationError, match=re.escape(message)):
         revise(db, world.acme_user, line, start=start, output=output, end=end, reason="x")
     assert len(schedules_of(db, line)) == 1
 
 
-def test_a_save_based_on_an_old_revision_is_refused_naming_who_and_when(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_save_based_on_an_old_revision_is_refused_naming_who_and_when(
+    db: Database, world: SmallWorld
+) -> None:
     line = world.line_ids["PO-1/1"]
     revise(db, world.acme_user, line, end=dt.date(2026, 3, 12))
     with db.read() as session:
@@ -176,7 +198,9 @@ def test_a_save_based_on_an_old_revision_is_refused_naming_who_and_when(db, worl
     assert [r[0] for r in schedules_of(db, line)] == [1, 2]
 
 
-def test_a_first_schedule_saved_meanwhile_by_someone_else_is_a_conflict(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_first_schedule_saved_meanwhile_by_someone_else_is_a_conflict(
+    db: Database, world: SmallWorld
+) -> None:
     line = world.line_ids["PO-1/2"]
     revise(db, world.acme_user, line, start=THU, output=30, end=dt.date(2026, 3, 18), expected=None)
     with pytest.raises(ConflictError, match=r"changed by acme at .* UTC .*reload"):
@@ -184,8 +208,8 @@ def test_a_first_schedule_saved_meanwhile_by_someone_else_is_a_conflict(db, worl
 
 
 def test_the_unique_revision_constraint_turns_a_lost_race_into_the_same_conflict(
-    db, world, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    db: Database, world: SmallWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Were the lock ever bypassed, the database still refuses a second revision 2 with the same message."""
     from portal.services import imports, production
 
@@ -198,7 +222,7 @@ def test_the_unique_revision_constraint_turns_a_lost_race_into_the_same_conflict
     real_latest = production._latest_schedule
     calls: list[int] = []
 
-    def stale_then_real(session, line_id):  # type: ignore[no-untyped-def]
+    def stale_then_real(session: Session, line_id: int) -> object:
         calls.append(line_id)
         return _FakeRevision(1) if len(calls) == 1 else real_latest(session, line_id)
 
@@ -218,12 +242,14 @@ class _FakeRevision:
         self.reason = None
 
 
-def test_two_saves_of_the_same_revision_at_once_one_wins_and_one_gets_the_conflict(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_two_saves_of_the_same_revision_at_once_one_wins_and_one_gets_the_conflict(
+    db: Database, world: SmallWorld
+) -> None:
     line = world.line_ids["PO-1/1"]
     barrier = threading.Barrier(2)
     outcomes: list[object] = []
 
-    def save(who, end: dt.date) -> None:  # type: ignore[no-untyped-def]
+    def save(who: Actor, end: dt.date) -> None:
         barrier.wait()
         try:
             outcomes.append(revise(db, who, line, end=end))
@@ -245,8 +271,8 @@ def test_two_saves_of_the_same_revision_at_once_one_wins_and_one_gets_the_confli
 
 
 def test_an_end_date_that_does_not_fit_the_plan_warns_with_the_implied_date_on_working_days(
-    db, world
-) -> None:  # type: ignore[no-untyped-def]
+    db: Database, world: SmallWorld
+) -> None:
     # 300 units at 20 a day = 15 working days from Mon 30 March; German Good Friday (3 April) and
     # Easter Monday (6 April) are not worked, so the last unit is made on Tue 21 April, not Fri 17.
     line = world.line_ids["PO-1/2"]
@@ -291,7 +317,9 @@ def test_the_implied_end_counts_the_remaining_units_from_the_first_working_day_a
     )
 
 
-def test_a_schedule_change_recomputes_the_forecast_and_alerts_in_the_same_transaction(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_schedule_change_recomputes_the_forecast_and_alerts_in_the_same_transaction(
+    db: Database, world: SmallWorld
+) -> None:
     line = world.line_ids["PO-1/2"]
     assert stored_forecast(db, line).completion_p50 is None
     revise(
@@ -322,7 +350,9 @@ def test_a_schedule_change_recomputes_the_forecast_and_alerts_in_the_same_transa
 # --------------------------------------------------------------------------- reports
 
 
-def test_posting_a_day_writes_the_report_audits_it_and_starts_production(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_posting_a_day_writes_the_report_audits_it_and_starts_production(
+    db: Database, world: SmallWorld
+) -> None:
     line = world.line_ids["PO-1/2"]
     result = post_report(
         db, world.acme_user, line, report_date=TODAY, good_qty=30, rejected_qty=2, today=TODAY
@@ -330,10 +360,10 @@ def test_posting_a_day_writes_the_report_audits_it_and_starts_production(db, wor
     assert (result.created, result.corrected) == (1, 0)
     assert reports_of(db, line, TODAY) == [(1, 30, True)]
     with db.read() as session:
-        assert session.get(PoLine, line).status is LineStatus.IN_PRODUCTION
+        assert session.get_one(PoLine, line).status is LineStatus.IN_PRODUCTION
         event = session.scalars(select(AuditEvent).where(AuditEvent.po_line_id == line)).one()
     assert event.action == "report.posted"
-    assert event.after["good_qty"] == 30 and event.actor_name == "acme"
+    assert event.after is not None and event.after["good_qty"] == 30 and event.actor_name == "acme"
     assert stored_forecast(db, line).produced == 30
 
 
@@ -344,14 +374,18 @@ def test_posting_a_day_writes_the_report_audits_it_and_starts_production(db, wor
         (dt.date(2026, 2, 28), "Date (2026-02-28) is not a working day for this supplier"),
     ],
 )
-def test_a_future_day_or_a_day_off_is_refused(db, world, day, message) -> None:  # type: ignore[no-untyped-def]
+def test_a_future_day_or_a_day_off_is_refused(
+    db: Database, world: SmallWorld, day: dt.date, message: str
+) -> None:
     before = count_reports(db)
     with pytest.raises(ValidationError, match=re.escape(message)):
         post_report(db, world.acme_user, world.line_ids["PO-1/2"], report_date=day, good_qty=5, today=TODAY)
     assert count_reports(db) == before
 
 
-def test_a_day_already_reported_asks_for_confirmation_then_corrects_keeping_the_old_report(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_day_already_reported_asks_for_confirmation_then_corrects_keeping_the_old_report(
+    db: Database, world: SmallWorld
+) -> None:
     line = world.line_ids["PO-1/1"]
     assert stored_forecast(db, line).produced == 500
     with pytest.raises(
@@ -368,7 +402,7 @@ def test_a_day_already_reported_asks_for_confirmation_then_corrects_keeping_the_
     assert audit_actions(db, line)[-1] == "report.corrected"
 
 
-def test_the_grid_posts_many_lines_for_one_day_and_recomputes_each(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_the_grid_posts_many_lines_for_one_day_and_recomputes_each(db: Database, world: SmallWorld) -> None:
     revise(
         db,
         world.acme_user,
@@ -389,13 +423,16 @@ def test_the_grid_posts_many_lines_for_one_day_and_recomputes_each(db, world) ->
     )
     result = post_reports(db, world.acme_user, grid, report_date=THU, confirm_corrections=True, today=TODAY)
     assert (result.created, result.corrected) == (2, 1)
+    assert result.preview is not None
     assert list(result.preview["check"]) == ["corrected", "posted"]
     assert reports_of(db, world.line_ids["PO-1/2"], THU) == [(1, 30, True)]
     assert stored_forecast(db, world.line_ids["PO-1/2"]).produced == 30
     assert stored_forecast(db, world.line_ids["PO-1/2"]).completion_p50 != before
 
 
-def test_every_grid_cell_is_checked_again_on_the_server_and_a_bad_row_writes_nothing(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_every_grid_cell_is_checked_again_on_the_server_and_a_bad_row_writes_nothing(
+    db: Database, world: SmallWorld
+) -> None:
     before = count_reports(db)
     rows = [
         {"po_number": "PO-1", "line": 2, "good_qty": 12.5},
@@ -405,6 +442,7 @@ def test_every_grid_cell_is_checked_again_on_the_server_and_a_bad_row_writes_not
     ]
     result = post_reports(db, world.acme_user, rows, report_date=THU, today=TODAY)
     assert not result.ok and result.created == 0
+    assert result.preview is not None
     assert list(result.preview["check"]) == [
         "Good quantity (12.5) must be a whole number.",
         "Good quantity (-3) must be a whole number >= 0.",
@@ -415,7 +453,9 @@ def test_every_grid_cell_is_checked_again_on_the_server_and_a_bad_row_writes_not
     assert count_reports(db) == before
 
 
-def test_a_grid_with_days_already_reported_is_refused_until_confirmed(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_grid_with_days_already_reported_is_refused_until_confirmed(
+    db: Database, world: SmallWorld
+) -> None:
     rows = [{"po_number": "PO-1", "line": 1, "good_qty": 90}, {"po_number": "PO-1", "line": 2, "good_qty": 9}]
     before = count_reports(db)
     with pytest.raises(CorrectionNeeded) as refused:
@@ -424,7 +464,9 @@ def test_a_grid_with_days_already_reported_is_refused_until_confirmed(db, world)
     assert count_reports(db) == before
 
 
-def test_a_dry_run_of_an_upload_checks_and_counts_corrections_without_writing(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_dry_run_of_an_upload_checks_and_counts_corrections_without_writing(
+    db: Database, world: SmallWorld
+) -> None:
     frame = pd.DataFrame(
         {
             "po_number": ["PO-1", "PO-1"],
@@ -436,11 +478,12 @@ def test_a_dry_run_of_an_upload_checks_and_counts_corrections_without_writing(db
     before = count_reports(db)
     result = post_reports(db, world.acme_user, frame, dry_run=True, today=TODAY)
     assert result.ok and (result.created, result.corrected) == (2, 1)
+    assert result.preview is not None
     assert list(result.preview["posted_good_qty"].astype("object")) == [100, pd.NA]
     assert count_reports(db) == before
 
 
-def test_an_empty_grid_is_refused_with_a_message(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_an_empty_grid_is_refused_with_a_message(db: Database, world: SmallWorld) -> None:
     with pytest.raises(ValidationError, match="at least one line"):
         post_reports(db, world.acme_user, [], report_date=THU, today=TODAY)
 
@@ -448,7 +491,9 @@ def test_an_empty_grid_is_refused_with_a_message(db, world) -> None:  # type: ig
 # --------------------------------------------------------------------------- queries of the workspace
 
 
-def test_the_output_sheet_lists_lines_that_produce_that_day_with_what_is_posted(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_the_output_sheet_lists_lines_that_produce_that_day_with_what_is_posted(
+    db: Database, world: SmallWorld
+) -> None:
     revise(
         db,
         world.acme_user,
@@ -467,7 +512,9 @@ def test_the_output_sheet_lists_lines_that_produce_that_day_with_what_is_posted(
     assert sheet.loc["PO-1/2", "daily_output"] == 30
 
 
-def test_recent_working_days_skip_weekends_and_the_suppliers_holidays(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_recent_working_days_skip_weekends_and_the_suppliers_holidays(
+    db: Database, world: SmallWorld
+) -> None:
     # Tuesday 7 April 2026: Easter Monday and Good Friday are German holidays.
     days = recent_working_days(db, world.acme_user, dt.date(2026, 4, 7), count=3)
     assert days == [dt.date(2026, 4, 7), dt.date(2026, 4, 2), dt.date(2026, 4, 1)]
@@ -477,14 +524,14 @@ def test_recent_working_days_skip_weekends_and_the_suppliers_holidays(db, world)
 # --------------------------------------------------------------------------- another supplier's lines
 
 
-def test_a_supplier_cannot_revise_another_suppliers_schedule(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_supplier_cannot_revise_another_suppliers_schedule(db: Database, world: SmallWorld) -> None:
     line = world.line_ids["PO-1/1"]
     with pytest.raises(PermissionDenied, match=f"PO line #{line} is not one of your lines"):
         revise(db, world.bolt_user, line, end=dt.date(2026, 3, 12))
     assert len(schedules_of(db, line)) == 1
 
 
-def test_a_supplier_cannot_post_a_report_on_another_suppliers_line(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_supplier_cannot_post_a_report_on_another_suppliers_line(db: Database, world: SmallWorld) -> None:
     before = count_reports(db)
     line = world.line_ids["PO-1/2"]
     with pytest.raises(PermissionDenied, match=f"PO line #{line} is not one of your lines"):
@@ -492,7 +539,7 @@ def test_a_supplier_cannot_post_a_report_on_another_suppliers_line(db, world) ->
     assert count_reports(db) == before
 
 
-def test_one_foreign_line_in_a_grid_refuses_the_whole_grid(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_one_foreign_line_in_a_grid_refuses_the_whole_grid(db: Database, world: SmallWorld) -> None:
     rows = [{"po_number": "PO-2", "line": 1, "good_qty": 10}, {"po_number": "PO-1", "line": 2, "good_qty": 5}]
     before = count_reports(db)
     for dry_run in (True, False):
@@ -501,11 +548,12 @@ def test_one_foreign_line_in_a_grid_refuses_the_whole_grid(db, world) -> None:  
             (3, "line", "PO-1/2", "is not one of your lines")
         ]
         # Nothing of the other supplier's line shows: not what was posted on it, not its calendar.
+        assert result.preview is not None
         assert result.preview["posted_good_qty"].isna().all()
     assert count_reports(db) == before
 
 
-def _refusals(action, line_id: int) -> str:  # type: ignore[no-untyped-def]
+def _refusals(action: Callable[[int], object], line_id: int) -> str:
     try:
         action(line_id)
     except PortalError as exc:
@@ -513,17 +561,19 @@ def _refusals(action, line_id: int) -> str:  # type: ignore[no-untyped-def]
     raise AssertionError("not refused")
 
 
-def test_another_suppliers_line_reads_exactly_like_a_line_that_does_not_exist(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_another_suppliers_line_reads_exactly_like_a_line_that_does_not_exist(
+    db: Database, world: SmallWorld
+) -> None:
     # PO-1/2 is ACME's; PO-8/1 does not exist. BOLT's user must not learn that PO-1 exists.
-    def grid(po: str):  # type: ignore[no-untyped-def]
+    def grid(po: str) -> ImportResult:
         rows = [{"po_number": po, "line": 1, "good_qty": 5}]
         return post_reports(db, world.bolt_user, rows, report_date=THU, today=TODAY, dry_run=True)
 
-    def upload(po: str):  # type: ignore[no-untyped-def]
+    def upload(po: str) -> ImportResult:
         text = f"po_number,line,date,good_qty\n{po},1,{THU.isoformat()},5\n"
         return load(db, world.bolt_user, "reports", text)
 
-    def schedule_upload(po: str):  # type: ignore[no-untyped-def]
+    def schedule_upload(po: str) -> ImportResult:
         text = f"po_number,line,start_date,daily_output,estimated_end_date\n{po},1,2026-03-02,5,2026-03-30\n"
         return load(db, world.bolt_user, "schedules", text)
 
@@ -545,7 +595,7 @@ def test_another_suppliers_line_reads_exactly_like_a_line_that_does_not_exist(db
             assert _refusals(act, line_id) == expected
 
 
-def test_a_supplier_cannot_read_another_suppliers_line_detail(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_supplier_cannot_read_another_suppliers_line_detail(db: Database, world: SmallWorld) -> None:
     line = world.line_ids["PO-1/1"]
     with pytest.raises(PermissionDenied, match="is not one of your lines"):
         line_detail(db, world.bolt_user, line)
@@ -554,7 +604,7 @@ def test_a_supplier_cannot_read_another_suppliers_line_detail(db, world) -> None
         line_detail(db, world.buyer, 999_999)
 
 
-def test_a_suppliers_open_lines_hold_no_backorder_counts(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_suppliers_open_lines_hold_no_backorder_counts(db: Database, world: SmallWorld) -> None:
     # Two customer backorders (SO-1, SO-2: 70 units) wait on ACME's PO-1/1: the buyer's business.
     staff, _ = open_lines(db, world.buyer)
     row = staff.set_index("line").loc["PO-1/1"]
@@ -564,7 +614,7 @@ def test_a_suppliers_open_lines_hold_no_backorder_counts(db, world) -> None:  # 
     assert not {"backorders_waiting", "backorder_qty"} & set(mine.columns)
 
 
-def test_a_suppliers_line_lists_hold_only_its_own_lines(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_suppliers_line_lists_hold_only_its_own_lines(db: Database, world: SmallWorld) -> None:
     frame, total = open_lines(db, world.bolt_user)
     assert (list(frame["line"]), total) == (["PO-2/1"], 1)
     foreign = (world.line_ids["PO-1/1"],)
@@ -574,7 +624,9 @@ def test_a_suppliers_line_lists_hold_only_its_own_lines(db, world) -> None:  # t
     assert sorted(open_lines(db, world.acme_user)[0]["line"]) == ["PO-1/1", "PO-1/2"]
 
 
-def test_a_supplier_sees_and_answers_only_the_alerts_of_its_own_lines(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_supplier_sees_and_answers_only_the_alerts_of_its_own_lines(
+    db: Database, world: SmallWorld
+) -> None:
     line = world.line_ids["PO-1/1"]
     revise(db, world.acme_user, line, end=dt.date(2026, 3, 18), reason="Resin arrived late")
     acme_alerts, total, _ = alert_inbox(
@@ -608,8 +660,8 @@ def test_a_supplier_sees_and_answers_only_the_alerts_of_its_own_lines(db, world)
     ],
 )
 def test_a_grid_row_with_a_bad_number_is_a_row_error_and_nothing_is_posted(
-    db, world, good, rejected, column, reason
-) -> None:  # type: ignore[no-untyped-def]
+    db: Database, world: SmallWorld, good: object, rejected: object, column: str, reason: str
+) -> None:
     rows = [{"po_number": "PO-1", "line": 2, "good_qty": good, "rejected_qty": rejected}]
     before = count_reports(db)
     result = post_reports(db, world.acme_user, rows, report_date=THU, today=TODAY)

@@ -5,11 +5,13 @@ receipts and reports are written since the stored snapshot."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
 import pytest
 from sqlalchemy import select
 
+from db.engine import Database
 from db.models import PoLine, Receipt, ScorecardSnapshot, Supplier
 from portal.core.domain import LineStatus
 from portal.demo.load import load_demo_world
@@ -30,7 +32,7 @@ SYSTEM = Actor.system("test")
 
 
 @pytest.fixture
-def demo(db):  # type: ignore[no-untyped-def]
+def demo(db: Database) -> Database:
     """The demo world with its stored snapshot (the demo load stores one, as of TODAY)."""
     load_demo_world(db, SYSTEM, seed=3, today=TODAY)
     with db.read() as session:
@@ -38,7 +40,7 @@ def demo(db):  # type: ignore[no-untyped-def]
     return db
 
 
-def _receive_something(db) -> int:  # type: ignore[no-untyped-def]
+def _receive_something(db: Database) -> int:
     """A receipt written after the snapshot, on an open line; returns its supplier's id."""
     with db.read() as session:
         po, line, supplier_id, qty = session.execute(
@@ -53,20 +55,20 @@ def _receive_something(db) -> int:  # type: ignore[no-untyped-def]
     return int(supplier_id)
 
 
-def _same(a: object, b: object) -> bool:
+def _same(a: Any, b: Any) -> bool:
     if a is None or (isinstance(a, float) and pd.isna(a)):
         return b is None or (isinstance(b, float) and pd.isna(b))
     return b is not None and not (isinstance(b, float) and pd.isna(b)) and abs(float(a) - float(b)) < 1e-9
 
 
-def _rounded(metric: str, value: object) -> object:
+def _rounded(metric: str, value: Any) -> object:
     """As the export writes it: rates to 4 decimals, days late to 1 (DOMAIN.md's export)."""
     if value is None or pd.isna(value) or metric in ("lines", "score"):
         return value
     return round(float(value), 1 if metric == "avg_days_late" else 4)
 
 
-def _check_every_view_agrees(db) -> None:  # type: ignore[no-untyped-def]
+def _check_every_view_agrees(db: Database) -> None:
     _months, current = scorecard_months(db, SYSTEM, today=TODAY)
     with db.read() as session:
         suppliers = dict(session.execute(select(Supplier.id, Supplier.code)).all())
@@ -104,13 +106,13 @@ def _check_every_view_agrees(db) -> None:  # type: ignore[no-untyped-def]
             assert _same(rolling_export.at[suppliers[sid], "score"], ranking.at[sid, "score"]), suppliers[sid]
 
 
-def test_ranking_scorecard_comparison_and_export_agree_for_every_supplier_and_month(demo) -> None:  # type: ignore[no-untyped-def]
+def test_ranking_scorecard_comparison_and_export_agree_for_every_supplier_and_month(demo: Database) -> None:
     ranking = supplier_ranking(demo, SYSTEM, today=TODAY)
     assert ranking.computed_at is not None  # read from the stored snapshot
     _check_every_view_agrees(demo)
 
 
-def test_they_still_agree_after_a_receipt_written_since_the_snapshot(demo) -> None:  # type: ignore[no-untyped-def]
+def test_they_still_agree_after_a_receipt_written_since_the_snapshot(demo: Database) -> None:
     sid = _receive_something(demo)
     _months, month = scorecard_months(demo, SYSTEM, today=TODAY)
     ranking = supplier_ranking(demo, SYSTEM, month, today=TODAY)

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
+from db.engine import Database
 from db.models import AuditEvent, Setting
 from portal.core.domain import PermissionDenied, ValidationError
 from portal.queries.exports import EXPORT_COLUMNS, export_frame, to_csv_bytes
@@ -26,7 +27,7 @@ from portal.queries.scorecards import (
     supplier_scorecard,
 )
 from portal.services.settings import get_settings, load_settings, update_settings
-from tests.builders import load, small_world
+from tests.builders import SmallWorld, load, small_world
 
 DOMAIN = Path(__file__).parents[3] / "shared" / "DOMAIN.md"
 ROOT = Path(__file__).parents[2]
@@ -55,7 +56,7 @@ EXPECTED_EXPORT_COLUMNS = [
 
 
 @pytest.fixture
-def world(db):  # type: ignore[no-untyped-def]
+def world(db: Database) -> SmallWorld:
     w = small_world(db)
     result = load(db, w.admin, "receipts", RECEIPTS, today=AS_OF)
     assert result.ok, result.errors
@@ -69,20 +70,22 @@ def _rows(frame: pd.DataFrame) -> dict[str, dict]:
 # ----------------------------------------------------------------------------- who may read what
 
 
-def test_a_supplier_user_reads_its_own_scorecard(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_supplier_user_reads_its_own_scorecard(db: Database, world: SmallWorld) -> None:
     card = supplier_scorecard(db, world.acme_user, world.acme_id, "2026-04", today=AS_OF)
     assert (card.code, card.end_month) == ("ACME", "2026-04")
     labels = {label for rows in card.lines.values() if len(rows) for label in rows["label"]}
     assert labels == {"PO-1/1", "PO-1/2"}
 
 
-def test_a_supplier_user_cannot_read_another_suppliers_scorecard(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_supplier_user_cannot_read_another_suppliers_scorecard(db: Database, world: SmallWorld) -> None:
     with pytest.raises(PermissionDenied, match="another supplier"):
         supplier_scorecard(db, world.acme_user, world.bolt_id, today=AS_OF)
 
 
 @pytest.mark.parametrize("query", ["ranking", "compare"])
-def test_a_supplier_user_cannot_rank_or_compare_suppliers(db, world, query) -> None:  # type: ignore[no-untyped-def]
+def test_a_supplier_user_cannot_rank_or_compare_suppliers(
+    db: Database, world: SmallWorld, query: str
+) -> None:
     with pytest.raises(PermissionDenied):
         if query == "ranking":
             supplier_ranking(db, world.acme_user, today=AS_OF)
@@ -91,19 +94,19 @@ def test_a_supplier_user_cannot_rank_or_compare_suppliers(db, world, query) -> N
 
 
 @pytest.mark.parametrize("who", ["manager", "buyer", "admin"])
-def test_staff_read_every_suppliers_scorecard(db, world, who) -> None:  # type: ignore[no-untyped-def]
+def test_staff_read_every_suppliers_scorecard(db: Database, world: SmallWorld, who: str) -> None:
     actor = getattr(world, who)
     assert supplier_scorecard(db, actor, world.bolt_id, today=AS_OF).code == "BOLT"
     ranking = supplier_ranking(db, actor, "2026-04", today=AS_OF)
     assert sorted(ranking.table["code"]) == ["ACME", "BOLT"]
 
 
-def test_a_supplier_users_export_has_only_its_own_row(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_supplier_users_export_has_only_its_own_row(db: Database, world: SmallWorld) -> None:
     frame = export_frame(db, world.bolt_user, "scorecards", period="2026-03")
     assert frame["supplier_code"].tolist() == ["BOLT"]
 
 
-def test_a_supplier_users_months_are_its_own(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_supplier_users_months_are_its_own(db: Database, world: SmallWorld) -> None:
     # BOLT has no receipt and no report: its first month is that of its line's need-by date.
     choices, _ = scorecard_months(db, world.bolt_user, today=AS_OF)
     assert choices[-1] == "2026-04"
@@ -114,7 +117,7 @@ def test_a_supplier_users_months_are_its_own(db, world) -> None:  # type: ignore
 # ----------------------------------------------------------------------------- the numbers
 
 
-def test_the_scorecard_numbers_come_from_the_receipts_and_lines(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_the_scorecard_numbers_come_from_the_receipts_and_lines(db: Database, world: SmallWorld) -> None:
     card = supplier_scorecard(db, world.manager, world.acme_id, "2026-04", today=AS_OF)
     march = card.monthly.set_index("period").loc["2026-03"]
     assert (march["otd_on_time"], march["otd_receipts"]) == (2, 3)
@@ -125,7 +128,7 @@ def test_the_scorecard_numbers_come_from_the_receipts_and_lines(db, world) -> No
     assert late.loc[late["late"].astype(bool), "label"].tolist() == ["PO-1/2"]
 
 
-def test_a_supplier_without_enough_lines_is_not_scored(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_supplier_without_enough_lines_is_not_scored(db: Database, world: SmallWorld) -> None:
     ranking = supplier_ranking(db, world.manager, "2026-04", today=AS_OF).table.set_index("code")
     assert ranking["score"].isna().all()
     assert ranking.loc["ACME", "score_note"] == "not enough data (2 lines, 5 needed)"
@@ -133,7 +136,7 @@ def test_a_supplier_without_enough_lines_is_not_scored(db, world) -> None:  # ty
     assert ranking.loc["BOLT", "open_lines"] == 1
 
 
-def test_compare_needs_two_to_four_suppliers(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_compare_needs_two_to_four_suppliers(db: Database, world: SmallWorld) -> None:
     with pytest.raises(ValidationError, match="2 to 4"):
         compare_suppliers(db, world.manager, [world.acme_id], today=AS_OF)
     result = compare_suppliers(db, world.manager, [world.bolt_id, world.acme_id], "2026-04", today=AS_OF)
@@ -144,7 +147,7 @@ def test_compare_needs_two_to_four_suppliers(db, world) -> None:  # type: ignore
 # ----------------------------------------------------------------------------- the export
 
 
-def test_the_scorecards_export_has_exactly_the_columns_of_domain_md(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_the_scorecards_export_has_exactly_the_columns_of_domain_md(db: Database, world: SmallWorld) -> None:
     if DOMAIN.exists():
         text = DOMAIN.read_text(encoding="utf-8")
         listed = re.search(r"- scorecards \(export only\): (.+?) \(rates", text, re.S)
@@ -158,7 +161,9 @@ def test_the_scorecards_export_has_exactly_the_columns_of_domain_md(db, world) -
     assert sorted(frame["supplier_code"]) == ["ACME", "BOLT"]
 
 
-def test_a_months_export_has_rates_as_fractions_and_empty_cells_where_there_is_no_data(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_months_export_has_rates_as_fractions_and_empty_cells_where_there_is_no_data(
+    db: Database, world: SmallWorld
+) -> None:
     with db.read() as session:
         frame = scorecard_export(session, world.manager, "2026-03", today=AS_OF)
     rows = _rows(frame)
@@ -172,12 +177,12 @@ def test_a_months_export_has_rates_as_fractions_and_empty_cells_where_there_is_n
 
 
 @pytest.mark.parametrize("period", ["2026-13", "March", "2026-3"])
-def test_the_export_period_must_be_a_month(db, world, period) -> None:  # type: ignore[no-untyped-def]
+def test_the_export_period_must_be_a_month(db: Database, world: SmallWorld, period: str) -> None:
     with pytest.raises(ValidationError, match="YYYY-MM"):
         export_frame(db, world.manager, "scorecards", period=period)
 
 
-def test_the_command_line_exports_scorecards(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_the_command_line_exports_scorecards(db: Database, world: SmallWorld) -> None:
     env = {**os.environ, "DATABASE_URL": str(db.engine.url.render_as_string(hide_password=False))}
     out = subprocess.run(
         [sys.executable, "-m", "portal", "export", "scorecards", "--period", "2026-03"],
@@ -195,7 +200,9 @@ def test_the_command_line_exports_scorecards(db, world) -> None:  # type: ignore
 # ----------------------------------------------------------------------------- settings
 
 
-def test_weights_that_do_not_sum_to_100_are_refused_and_nothing_is_stored(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_weights_that_do_not_sum_to_100_are_refused_and_nothing_is_stored(
+    db: Database, world: SmallWorld
+) -> None:
     with pytest.raises(ValidationError, match="sum to 100, they sum to 105"):
         update_settings(db, world.admin, {"weight_otd": 30})
     with db.read() as session:
@@ -215,18 +222,20 @@ def test_weights_that_do_not_sum_to_100_are_refused_and_nothing_is_stored(db, wo
         ({"nonsense": 1}, "Unknown setting"),
     ],
 )
-def test_bad_settings_are_refused_with_a_reason(db, world, changes, message) -> None:  # type: ignore[no-untyped-def]
+def test_bad_settings_are_refused_with_a_reason(
+    db: Database, world: SmallWorld, changes: dict[str, object], message: str
+) -> None:
     with pytest.raises(ValidationError, match=message):
         update_settings(db, world.admin, changes)
 
 
 @pytest.mark.parametrize("who", ["manager", "buyer", "acme_user"])
-def test_only_an_admin_changes_settings(db, world, who) -> None:  # type: ignore[no-untyped-def]
+def test_only_an_admin_changes_settings(db: Database, world: SmallWorld, who: str) -> None:
     with pytest.raises(PermissionDenied):
         update_settings(db, getattr(world, who), {"min_lines_for_score": 1})
 
 
-def test_changed_settings_are_audited_and_change_the_next_scores(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_changed_settings_are_audited_and_change_the_next_scores(db: Database, world: SmallWorld) -> None:
     before = supplier_ranking(db, world.manager, "2026-04", today=AS_OF).table.set_index("code")
     assert pd.isna(before.loc["ACME", "score"])
     only_otd = {f"weight_{m}": 0 for m in get_settings(db, world.admin).weights()}

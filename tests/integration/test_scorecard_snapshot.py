@@ -7,12 +7,13 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
+from db.engine import Database
 from db.models import AuditEvent, ScorecardSnapshot, ScorecardTotal
 from portal.core.domain import PermissionDenied
 from portal.demo.load import load_demo_world
-from portal.queries.scorecards import scorecard_months, supplier_ranking
+from portal.queries.scorecards import Ranking, scorecard_months, supplier_ranking
 from portal.services.access import Actor
 from portal.services.scorecards import refresh_scorecards
 from portal.services.settings import update_settings
@@ -24,21 +25,21 @@ COMPARED = ["code", "rank", "score", "grade", "trend", "lines", "otd", "otif", "
 
 
 @pytest.fixture
-def demo(db):  # type: ignore[no-untyped-def]
+def demo(db: Database) -> Database:
     """The demo world (every metric has data), without a snapshot yet."""
     load_demo_world(db, Actor.system("test"), seed=3, today=TODAY)
     with db.write() as session:
-        session.execute(ScorecardSnapshot.__table__.delete())
-        session.execute(AuditEvent.__table__.delete().where(AuditEvent.action == "scorecards.refreshed"))
+        session.execute(delete(ScorecardSnapshot))
+        session.execute(delete(AuditEvent).where(AuditEvent.action == "scorecards.refreshed"))
         session.commit()
     return db
 
 
-def _table(ranking) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _table(ranking: Ranking) -> pd.DataFrame:
     return ranking.table[COMPARED].set_index("code").sort_index()
 
 
-def test_the_ranking_read_from_the_snapshot_equals_the_live_one_for_every_month(demo) -> None:  # type: ignore[no-untyped-def]
+def test_the_ranking_read_from_the_snapshot_equals_the_live_one_for_every_month(demo: Database) -> None:
     manager = Actor.system("test")
     months, _ = scorecard_months(demo, manager, today=TODAY)
     live = {m: supplier_ranking(demo, manager, m, today=TODAY) for m in months}
@@ -54,7 +55,7 @@ def test_the_ranking_read_from_the_snapshot_equals_the_live_one_for_every_month(
         assert stored.table["score_history"].tolist() == live[month].table["score_history"].tolist()
 
 
-def test_a_refresh_replaces_the_snapshot_and_is_audited(demo) -> None:  # type: ignore[no-untyped-def]
+def test_a_refresh_replaces_the_snapshot_and_is_audited(demo: Database) -> None:
     actor = Actor.system("nightly")
     first = refresh_scorecards(demo, actor, today=TODAY)
     second = refresh_scorecards(demo, actor, today=TODAY)
@@ -69,7 +70,7 @@ def test_a_refresh_replaces_the_snapshot_and_is_audited(demo) -> None:  # type: 
     assert first.rows == second.rows
 
 
-def test_new_weights_apply_to_the_snapshot_at_once(demo) -> None:  # type: ignore[no-untyped-def]
+def test_new_weights_apply_to_the_snapshot_at_once(demo: Database) -> None:
     admin = Actor.system("test")
     refresh_scorecards(demo, admin, today=TODAY)
     _, month = scorecard_months(demo, admin, today=TODAY)
@@ -83,7 +84,7 @@ def test_new_weights_apply_to_the_snapshot_at_once(demo) -> None:  # type: ignor
     assert (scored["score"] == (scored["otd"] * 100).round(1)).all()
 
 
-def test_a_changed_on_time_tolerance_is_computed_live_until_the_next_refresh(demo) -> None:  # type: ignore[no-untyped-def]
+def test_a_changed_on_time_tolerance_is_computed_live_until_the_next_refresh(demo: Database) -> None:
     admin = Actor.system("test")
     refresh_scorecards(demo, admin, today=TODAY)
     _, month = scorecard_months(demo, admin, today=TODAY)
@@ -97,14 +98,14 @@ def test_a_changed_on_time_tolerance_is_computed_live_until_the_next_refresh(dem
     assert supplier_ranking(demo, admin, month, today=TODAY).computed_at is not None
 
 
-def test_a_month_after_the_snapshot_is_computed_live(demo) -> None:  # type: ignore[no-untyped-def]
+def test_a_month_after_the_snapshot_is_computed_live(demo: Database) -> None:
     actor = Actor.system("test")
     refresh_scorecards(demo, actor, today=TODAY)
     later = TODAY + dt.timedelta(days=31)
     assert supplier_ranking(demo, actor, "2026-04", today=later).computed_at is None
 
 
-def test_a_buyer_cannot_refresh_scorecards(demo) -> None:  # type: ignore[no-untyped-def]
+def test_a_buyer_cannot_refresh_scorecards(demo: Database) -> None:
     from portal.core.domain import Role
 
     buyer = Actor(None, "bea", Role.BUYER)
@@ -112,7 +113,7 @@ def test_a_buyer_cannot_refresh_scorecards(demo) -> None:  # type: ignore[no-unt
         refresh_scorecards(demo, buyer, today=TODAY)
 
 
-def test_the_scheduler_stores_scorecards_once_a_day(demo) -> None:  # type: ignore[no-untyped-def]
+def test_the_scheduler_stores_scorecards_once_a_day(demo: Database) -> None:
     from portal.services.scheduler import refresh_stale_scorecards
 
     assert refresh_stale_scorecards(demo, TODAY) is True

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy.orm import Session
 
-from db.engine import open_database
+from db.engine import Database, open_database
 from portal.core import scorecard as sc
 from portal.demo.load import load_scms
 from portal.queries.scorecard_data import load_scorecard_data
@@ -64,7 +66,7 @@ def direct_vendor_months(path: Path) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def scms_db(sqlite_template, tmp_path_factory):  # type: ignore[no-untyped-def]
+def scms_db(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     """A fresh SQLite database with the SCMS history loaded through the import service."""
     path = tmp_path_factory.mktemp("scms") / "scms.db"
     shutil.copy(sqlite_template, path)
@@ -74,7 +76,7 @@ def scms_db(sqlite_template, tmp_path_factory):  # type: ignore[no-untyped-def]
     db.dispose()
 
 
-def portal_vendor_months(db) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def portal_vendor_months(db: Database) -> pd.DataFrame:
     """The same numbers from the portal: every supplier and month of the history at once."""
     with db.read() as session:
         loaded = load_scorecard_data(session, None, AS_OF)
@@ -85,7 +87,9 @@ def portal_vendor_months(db) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     return rows.set_index(["vendor", "period"])[["otd", "otif", "avg_days_late", "lines"]].sort_index()
 
 
-def test_every_vendor_months_otd_otif_and_days_late_equal_a_direct_computation_on_the_file(scms_db) -> None:  # type: ignore[no-untyped-def]
+def test_every_vendor_months_otd_otif_and_days_late_equal_a_direct_computation_on_the_file(
+    scms_db: Database,
+) -> None:
     direct = direct_vendor_months(SCMS)
     portal = portal_vendor_months(scms_db)
     # The same vendor-months have data on both sides: every one of them is compared.
@@ -100,7 +104,7 @@ def test_every_vendor_months_otd_otif_and_days_late_equal_a_direct_computation_o
         np.testing.assert_allclose(ours[known], theirs[known], rtol=0, atol=1e-12, err_msg=metric)
 
 
-def test_every_line_of_the_file_is_counted(scms_db) -> None:  # type: ignore[no-untyped-def]
+def test_every_line_of_the_file_is_counted(scms_db: Database) -> None:
     direct = direct_vendor_months(SCMS)
     with scms_db.read() as session:
         loaded = load_scorecard_data(session, None, AS_OF)
@@ -108,7 +112,7 @@ def test_every_line_of_the_file_is_counted(scms_db) -> None:  # type: ignore[no-
     assert loaded.events.receipts.shape[0] == direct.attrs["lines"]
 
 
-def test_the_scorecards_export_of_a_month_matches_the_file(scms_db) -> None:  # type: ignore[no-untyped-def]
+def test_the_scorecards_export_of_a_month_matches_the_file(scms_db: Database) -> None:
     direct = direct_vendor_months(SCMS)
     busiest = direct.reset_index().groupby("period").size().idxmax()
     with scms_db.read() as session:
@@ -132,7 +136,7 @@ def test_the_scorecards_export_of_a_month_matches_the_file(scms_db) -> None:  # 
     )
 
 
-def loaded_names(session) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def loaded_names(session: Session) -> list[tuple[str, str]]:
     from sqlalchemy import select
 
     from db.models import Supplier

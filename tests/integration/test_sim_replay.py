@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from portal.cli import main
 from portal.sim.evaluate import evaluate
@@ -45,7 +46,9 @@ def test_a_replay_feeds_the_portal_what_was_posted_and_snapshots_its_forecasts(s
     assert 0.0 <= scored.calibration["p90_coverage"] <= 1.0
 
 
-def test_the_cli_evaluates_a_small_world_and_writes_the_figures(tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_cli_evaluates_a_small_world_and_writes_the_figures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'unused.db'}")
     out = tmp_path / "figures.json"
     args = [
@@ -71,7 +74,7 @@ def test_the_cli_evaluates_a_small_world_and_writes_the_figures(tmp_path: Path, 
     assert set(figures["calibration"]) == {"pairs", "p50_coverage", "p90_coverage"}
 
 
-def test_the_cli_refuses_impossible_parameters_saying_which(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_the_cli_refuses_impossible_parameters_saying_which(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["evaluate", "--lines", "0", "--outage-rate", "-0.2", "--weeks", "4", "--step-days", "40"])
     err = capsys.readouterr().err
     assert code == 1

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import itertools
 import sys
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -14,7 +15,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
-from db.engine import open_database
+from db.engine import Database, open_database
 from db.models import LineForecast, LineProductionSummary, PoLine, SupplierDailyOutput
 from portal.cli import main
 from portal.services.access import Actor
@@ -28,7 +29,7 @@ from portal.services.summaries import (
     verify_daily_outputs,
     verify_summaries,
 )
-from tests.builders import TODAY, load, small_world
+from tests.builders import TODAY, SmallWorld, load, small_world
 
 #: ACME's working days (Germany, Mon-Fri, no public holiday in these weeks), up to TODAY.
 WORKING_DAYS = [d.date() for d in pd.bdate_range("2026-02-02", TODAY)]
@@ -36,11 +37,11 @@ _numbers = itertools.count(1)
 
 
 @pytest.fixture
-def world(db):  # type: ignore[no-untyped-def]
+def world(db: Database) -> SmallWorld:
     return small_world(db)
 
 
-def new_line(db, quantity: int) -> int:  # type: ignore[no-untyped-def]
+def new_line(db: Database, quantity: int) -> int:
     po = f"PO-H{next(_numbers)}"
     csv = (
         "po_number,line,supplier_code,sku,quantity,order_date,need_by_date\n"
@@ -48,10 +49,10 @@ def new_line(db, quantity: int) -> int:  # type: ignore[no-untyped-def]
     )
     assert load(db, Actor.system("test"), "pos", csv).ok
     with db.read() as session:
-        return int(session.scalar(select(PoLine.id).where(PoLine.po_number == po)))
+        return int(session.scalars(select(PoLine.id).where(PoLine.po_number == po)).one())
 
 
-def assert_summary_matches_reports(db, line_id: int, span: int = 10) -> None:  # type: ignore[no-untyped-def]
+def assert_summary_matches_reports(db: Database, line_id: int, span: int = 10) -> None:
     with db.read() as session:
         stored = load_summaries(session, [line_id])
         expected = summaries_from_reports(session, [line_id], span)
@@ -85,12 +86,12 @@ batch = st.dictionaries(
     quantity=st.integers(100, 3000),
     batches=st.lists(st.tuples(batch, st.sampled_from(["form", "grid", "import"])), min_size=1, max_size=5),
 )
-def test_a_summary_kept_through_random_posts_and_corrections_equals_a_fold_of_the_reports(  # type: ignore[no-untyped-def]
-    db, world, quantity, batches
+def test_a_summary_kept_through_random_posts_and_corrections_equals_a_fold_of_the_reports(
+    db: Database, world: SmallWorld, quantity: int, batches: list[tuple[dict[int, tuple[int, int]], str]]
 ) -> None:
     line_id = new_line(db, quantity)
     with db.read() as session:
-        po = session.get(PoLine, line_id).po_number  # type: ignore[union-attr]
+        po = session.get_one(PoLine, line_id).po_number
     for days, how in batches:
         rows = [
             {"po_number": po, "line": 1, "date": WORKING_DAYS[i], "good_qty": g, "rejected_qty": r}
@@ -118,7 +119,9 @@ def test_a_summary_kept_through_random_posts_and_corrections_equals_a_fold_of_th
         assert_summary_matches_reports(db, line_id)
 
 
-def test_days_posted_in_order_are_appended_and_a_correction_folds_the_line_again(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_days_posted_in_order_are_appended_and_a_correction_folds_the_line_again(
+    db: Database, world: SmallWorld
+) -> None:
     line_id = world.line_ids["PO-1/1"]  # 100 a day Mon 2 - Fri 6 March, from the builder's import
     assert_summary_matches_reports(db, line_id)
     post_report(
@@ -132,14 +135,14 @@ def test_days_posted_in_order_are_appended_and_a_correction_folds_the_line_again
     )
     assert_summary_matches_reports(db, line_id)
     with db.read() as session:
-        s = session.get(LineProductionSummary, line_id)
-        assert (s.produced, s.reported_days, s.rejected) == (440, 5, 0)  # type: ignore[union-attr]
-        assert s.last_report_date == dt.date(2026, 3, 6)  # type: ignore[union-attr]
+        s = session.get_one(LineProductionSummary, line_id)
+        assert (s.produced, s.reported_days, s.rejected) == (440, 5, 0)
+        assert s.last_report_date == dt.date(2026, 3, 6)
 
 
 def test_a_summary_that_disagrees_is_reported_by_sweep_verify_never_used_and_repaired_by_rebuild(
-    db, world
-) -> None:  # type: ignore[no-untyped-def]
+    db: Database, world: SmallWorld
+) -> None:
     line_id = world.line_ids["PO-1/1"]
     with db.write() as session:
         session.execute(
@@ -153,7 +156,7 @@ def test_a_summary_that_disagrees_is_reported_by_sweep_verify_never_used_and_rep
         {"line_id": line_id, "label": "PO-1/1", "problem": "produced 1 stored, 500 from its reports"}
     ]
     with db.read() as session:
-        assert session.get(LineForecast, line_id).produced == 500  # type: ignore[union-attr]
+        assert session.get_one(LineForecast, line_id).produced == 500
     repaired = rebuild(db, world.admin)
     assert repaired.repaired["label"].tolist() == ["PO-1/1"]
     assert repaired.lines == 1
@@ -161,27 +164,31 @@ def test_a_summary_that_disagrees_is_reported_by_sweep_verify_never_used_and_rep
     assert_summary_matches_reports(db, line_id)
 
 
-def test_a_changed_quantity_is_forecast_from_the_reports_not_the_old_summary(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_changed_quantity_is_forecast_from_the_reports_not_the_old_summary(
+    db: Database, world: SmallWorld
+) -> None:
     line_id = world.line_ids["PO-1/1"]
     with db.write() as session:
         session.execute(update(PoLine).where(PoLine.id == line_id).values(quantity=300))
         session.commit()
     sweep(db, world.admin, TODAY)
     with db.read() as session:
-        forecast = session.get(LineForecast, line_id)
+        forecast = session.get_one(LineForecast, line_id)
         # 100 a day from Monday 2 March: the 300th unit on Wednesday 4 March.
-        assert forecast.completion_p50 == dt.date(2026, 3, 4)  # type: ignore[union-attr]
-        assert forecast.remaining == 0  # type: ignore[union-attr]
+        assert forecast.completion_p50 == dt.date(2026, 3, 4)
+        assert forecast.remaining == 0
 
 
-def test_a_new_span_setting_folds_every_summary_again_with_it(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_span_setting_folds_every_summary_again_with_it(db: Database, world: SmallWorld) -> None:
     update_settings(db, world.admin, {"forecast_ewm_span": 4})
     with db.read() as session:
         assert set(session.scalars(select(LineProductionSummary.ewm_span))) == {4}
     assert_summary_matches_reports(db, world.line_ids["PO-1/1"], span=4)
 
 
-def test_the_command_line_verifies_and_rebuilds_summaries(sqlite_url, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_the_command_line_verifies_and_rebuilds_summaries(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = open_database(sqlite_url)
     world = small_world(db)
     with db.write() as session:
@@ -201,7 +208,9 @@ def test_the_command_line_verifies_and_rebuilds_summaries(sqlite_url, monkeypatc
     assert world.line_ids
 
 
-def test_a_wrong_daily_output_total_is_reported_by_sweep_verify_and_repaired_by_rebuild(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_wrong_daily_output_total_is_reported_by_sweep_verify_and_repaired_by_rebuild(
+    db: Database, world: SmallWorld
+) -> None:
     with db.write() as session:
         session.execute(
             update(SupplierDailyOutput)
@@ -217,12 +226,15 @@ def test_a_wrong_daily_output_total_is_reported_by_sweep_verify_and_repaired_by_
             "problem": "daily output 7 stored, 100 from the reports",
         }
     ]
-    assert len(rebuild(db, world.admin).repaired_days) == 1
+    repaired = rebuild(db, world.admin).repaired_days
+    assert repaired is not None and len(repaired) == 1
     with db.read() as session:
         assert verify_daily_outputs(session).empty
 
 
-def test_what_a_post_stores_equals_what_a_full_sweep_computes_for_the_same_data(db, world) -> None:  # type: ignore[no-untyped-def]
+def test_what_a_post_stores_equals_what_a_full_sweep_computes_for_the_same_data(
+    db: Database, world: SmallWorld
+) -> None:
     from db.models import Backorder
 
     line_id = world.line_ids["PO-1/1"]
@@ -236,10 +248,17 @@ def test_what_a_post_stores_equals_what_a_full_sweep_computes_for_the_same_data(
     post_report(
         db, world.acme_user, line_id, report_date=TODAY, good_qty=161, confirm_correction=True, today=TODAY
     )
-    columns = ("produced", "remaining", "rate", "rate_source", "completion_p50", "completion_p90")
+    columns: tuple[str, ...] = (
+        "produced",
+        "remaining",
+        "rate",
+        "rate_source",
+        "completion_p50",
+        "completion_p90",
+    )
     columns += ("arrival_p50", "arrival_p90", "days_late_p50", "days_late_p90")
 
-    def stored() -> tuple:  # type: ignore[type-arg]
+    def stored() -> tuple:
         with db.read() as session:
             f = session.get(LineForecast, line_id)
             promises = session.execute(
@@ -251,3 +270,69 @@ def test_what_a_post_stores_equals_what_a_full_sweep_computes_for_the_same_data(
     sweep(db, world.admin, TODAY)
     assert stored() == after_post
     assert after_post[0][0] == 100 + 100 + 100 + 37 + 161  # Thursday corrected, Friday corrected
+
+
+def test_the_sweep_from_summaries_computes_what_it_computes_from_the_raw_reports(
+    db: Database, world: SmallWorld
+) -> None:
+    """Forecasts, supplier statistics (the calibration's record) and alerts: the sweep that reads
+    only summaries stores exactly what the reference path that reads every report stores, after
+    random histories with ramp-up, outages, skipped days and corrections."""
+    import random
+
+    from db.models import Alert, SupplierStats
+
+    rng = random.Random(15)
+    for _ in range(6):
+        line_id = new_line(db, rng.randint(300, 3000))
+        with db.read() as session:
+            po = session.get_one(PoLine, line_id).po_number
+        days = [d for d in WORKING_DAYS[-rng.randint(3, 25) :] if rng.random() > 0.15]
+        for round_ in range(3):  # the first posts, then two rounds of corrections of some days
+            chosen = days if round_ == 0 else rng.sample(days, k=min(len(days), 3))
+            rows = [
+                {
+                    "po_number": po,
+                    "line": 1,
+                    "date": d,
+                    "good_qty": 0 if rng.random() < 0.1 else rng.randint(0, 150) * min(i + 1, 4) // 4,
+                    "rejected_qty": rng.randint(0, 5),
+                }
+                for i, d in enumerate(chosen)
+            ]
+            post_reports(db, world.acme_user, rows, confirm_corrections=True, today=TODAY)
+
+    def stored() -> tuple[Any, ...]:
+        with db.read() as session:
+            forecasts = [
+                (
+                    *(f.po_line_id, f.produced, f.remaining, f.rate_source, f.completion_p50),
+                    *(f.completion_p90, f.arrival_p50, f.arrival_p90, round(f.rate or 0, 9)),
+                )
+                for f in session.scalars(select(LineForecast).order_by(LineForecast.po_line_id))
+            ]
+            stats = [
+                tuple(round(v, 9) if isinstance(v, float) else v for v in r)
+                for r in session.execute(
+                    select(
+                        SupplierStats.supplier_id,
+                        SupplierStats.forecast_records,
+                        SupplierStats.start_delay_days,
+                        SupplierStats.start_delay_sd,
+                        SupplierStats.rate_ratio,
+                        SupplierStats.rate_ratio_sd,
+                    ).order_by(SupplierStats.supplier_id)
+                ).all()
+            ]
+            alerts = sorted(
+                tuple(r)
+                for r in session.execute(select(Alert.rule, Alert.subject_key, Alert.severity, Alert.status))
+            )
+            return forecasts, stats, alerts
+
+    sweep(db, world.admin, TODAY, from_reports=True)
+    from_reports = stored()
+    sweep(db, world.admin, TODAY)
+    from_summaries = stored()
+    assert from_summaries == from_reports
+    assert len(from_reports[0]) >= 6 and any(s[1] for s in from_reports[1])  # lines and a record

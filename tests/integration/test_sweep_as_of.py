@@ -80,7 +80,7 @@ def what_the_sweep_stored(db: Database, backorder_refs: set[str]) -> dict[str, A
     return {"forecasts": forecasts, "stats": stats, "promises": promises, "alerts": alerts}
 
 
-def test_a_past_sweep_is_not_changed_by_what_happened_after_its_day(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_past_sweep_is_not_changed_by_what_happened_after_its_day(db: Database) -> None:
     world = small_world(db)
     assert load(db, SYSTEM, "receipts", KNOWN_RECEIPTS).ok
     sweep(db, world.buyer, TODAY)

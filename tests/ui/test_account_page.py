@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 import streamlit as st
 
+from db.engine import Database
 from portal.services.auth import authenticate
 from portal.services.sessions import actor_from_cookie, begin_login, exchange_ticket
 from tests.apptest import app_as
@@ -13,8 +15,8 @@ ACCOUNT_PAGE = "portal/ui/views/account.py"
 
 
 def test_changing_my_password_on_my_account_ends_my_other_sessions(
-    monkeypatch, sqlite_url, sqlite_db
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database
+) -> None:
     st.cache_data.clear()
     world = small_world(sqlite_db)
     elsewhere = exchange_ticket(sqlite_db, begin_login(sqlite_db, world.buyer))

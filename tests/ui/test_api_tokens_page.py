@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Button, Widget
 
+from db.engine import Database
 from portal.services.api_tokens import actor_for_token, my_api_tokens
 from tests.apptest import app_as
 from tests.builders import small_world
@@ -18,19 +20,19 @@ def fresh_caches() -> None:
     st.cache_data.clear()
 
 
-def _run(at: AppTest) -> AppTest:
+def _run(at: AppTest | Widget) -> AppTest:
     at = at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
 
-def _button(at: AppTest, label: str):  # type: ignore[no-untyped-def]
+def _button(at: AppTest, label: str) -> Button:
     return next(b for b in at.button if b.label == label)
 
 
 def test_a_supplier_user_makes_a_token_sees_it_once_and_revokes_it(
-    monkeypatch, sqlite_url, sqlite_db
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database
+) -> None:
     world = small_world(sqlite_db)
     at = _run(app_as(monkeypatch, sqlite_url, world.acme_user, page=ACCOUNT_PAGE))
     assert "You have no API tokens." in [c.value for c in at.caption]

@@ -4,28 +4,42 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Iterable
 
 import pandas as pd
 import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Element
 
+from db.engine import Database
 from db.models import Alert, AlertComment, Backorder, ImportMapping, PoLine
 from portal.core.domain import AlertStatus
+from portal.core.fileformats import RowError
 from portal.core.vocabulary import rule_name
+from portal.services.access import Actor
 from portal.services.settings import update_settings
 from tests.apptest import app_as, shown, texts
-from tests.integration.test_buyer_services import buyer_world
+from tests.integration.test_buyer_services import BuyerWorld, buyer_world
 
 BUYER = "portal/ui/views/buyer"
 
 
 @pytest.fixture
-def world(sqlite_db):  # type: ignore[no-untyped-def]
+def world(sqlite_db: Database) -> BuyerWorld:
     return buyer_world(sqlite_db)
 
 
-def open_page(monkeypatch, url, who, name: str, **query: str) -> AppTest:  # type: ignore[no-untyped-def]
+def link_labels(at: AppTest) -> list[str]:
+    """The labels of the page links on the page."""
+    labels = []
+    for link in at.get("page_link"):
+        assert isinstance(link, Element), link
+        labels.append(str(link.label))
+    return labels
+
+
+def open_page(monkeypatch: pytest.MonkeyPatch, url: str, who: Actor, name: str, **query: str) -> AppTest:
     at = app_as(monkeypatch, url, who)
     at.switch_page(f"{BUYER}/{name}.py")
     at.query_params.update(query)
@@ -50,14 +64,14 @@ def metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if label in m.label)
 
 
-def live_alerts(db) -> dict[int, AlertStatus]:  # type: ignore[no-untyped-def]
+def live_alerts(db: Database) -> dict[int, AlertStatus]:
     with db.read() as session:
         return dict(session.execute(select(Alert.id, Alert.status)).all())
 
 
 def test_the_inbox_is_the_buyers_home_one_row_per_problem_by_customer_impact(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: BuyerWorld
+) -> None:
     at = app_as(monkeypatch, sqlite_url, world.buyer)
     assert at.title[0].value == "Alert inbox"
     table = at.dataframe[0].value
@@ -78,8 +92,8 @@ def test_the_inbox_is_the_buyers_home_one_row_per_problem_by_customer_impact(
 
 
 def test_a_buyer_acknowledges_and_comments_on_ticked_problems(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: BuyerWorld
+) -> None:
     at = app_as(monkeypatch, sqlite_url, world.buyer)
     table = at.dataframe[0].value
     chosen = sorted(int(i) for ids in table["alert_ids"][:2] for i in ids)
@@ -101,8 +115,8 @@ def test_a_buyer_acknowledges_and_comments_on_ticked_problems(
 
 
 def test_a_resolved_problem_stays_closed_after_the_next_sweep(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: BuyerWorld
+) -> None:
     from portal.services.planning import sweep
     from tests.builders import TODAY
     from tests.integration.test_buyer_services import SYSTEM
@@ -165,7 +179,9 @@ def st_cache_clear() -> None:
     st.cache_data.clear()
 
 
-def test_a_snoozed_alert_leaves_the_inbox(monkeypatch, sqlite_url, sqlite_db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_snoozed_alert_leaves_the_inbox(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: BuyerWorld
+) -> None:
     at = app_as(monkeypatch, sqlite_url, world.buyer)
     before = len(at.dataframe[0].value)
     tick(at, "alert_inbox.table", [0])
@@ -177,8 +193,8 @@ def test_a_snoozed_alert_leaves_the_inbox(monkeypatch, sqlite_url, sqlite_db, wo
 
 
 def test_the_late_lines_page_shows_the_customers_waiting_and_links_the_line(
-    monkeypatch, sqlite_url, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.buyer, "late_lines")
     table = at.dataframe[0].value
     assert list(table["line"]) == ["PO-3/1"]
@@ -189,21 +205,22 @@ def test_the_late_lines_page_shows_the_customers_waiting_and_links_the_line(
     )
     assert metric(at, "Backorders waiting") == "1"
     tick(at, "late_lines.table", [0])
-    [link] = at.get("page_link")
-    assert shown(link.label) == "Open line PO-3/1"
+    assert [shown(label) for label in link_labels(at)] == ["Open line PO-3/1"]
 
 
-def test_open_lines_lists_every_open_line_and_links_the_ticked_one(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_open_lines_lists_every_open_line_and_links_the_ticked_one(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.buyer, "open_lines")
     table = at.dataframe[0].value
     assert sorted(table["line"]) == ["PO-1/1", "PO-1/2", "PO-2/1", "PO-3/1"]
     tick(at, "open_lines.table", [0])
-    assert [shown(link.label) for link in at.get("page_link")] == [f"Open line {table['line'].iloc[0]}"]
+    assert [shown(label) for label in link_labels(at)] == [f"Open line {table['line'].iloc[0]}"]
 
 
 def test_the_line_detail_opens_on_the_line_in_the_url_and_takes_a_comment(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: BuyerWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.buyer, "line_detail", line=str(world.late_line_id))
     assert shown(at.title[0].value) == "Line PO-3/1"
     assert "ACME" in at.caption[0].value
@@ -219,7 +236,9 @@ def test_the_line_detail_opens_on_the_line_in_the_url_and_takes_a_comment(
     assert "Comment added." in texts(at)
 
 
-def test_the_line_detail_without_a_line_asks_to_choose_one(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_the_line_detail_without_a_line_asks_to_choose_one(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.buyer, "line_detail")
     assert "Choose a line" in texts(at)
     at.text_input(key="line_detail.search").input("PO-2").run()
@@ -229,8 +248,8 @@ def test_the_line_detail_without_a_line_asks_to_choose_one(monkeypatch, sqlite_u
 
 
 def test_backorders_show_status_supply_and_get_marked_communicated(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: BuyerWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.buyer, "backorders")
     table = at.dataframe[0].value
     assert list(table["order_ref"][:2]) == ["SO-2", "SO-4"]
@@ -242,13 +261,16 @@ def test_backorders_show_status_supply_and_get_marked_communicated(
     at.button(key="backorders.mark").click().run()
     with sqlite_db.read() as session:
         so2 = session.get(Backorder, world.backorder_ids["SO-2"])
+        assert so2 is not None
     # The promise shown (03-16) is what the customer was told; the page recomputes as of the real
     # today, which is later than this world's dates, so only the stored date is asserted.
     assert so2.communicated_date == dt.date(2026, 3, 16)
     assert "1 promise marked as communicated." in texts(at)
 
 
-def test_an_unpromisable_backorder_is_refused_with_a_reason(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_an_unpromisable_backorder_is_refused_with_a_reason(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.buyer, "backorders", order="SO-4")
     table = at.dataframe[0].value
     assert list(table["order_ref"]) == ["SO-4"]
@@ -270,7 +292,7 @@ ERP_POS = (
 )
 
 
-def po9(db) -> list[str]:  # type: ignore[no-untyped-def]
+def po9(db: Database) -> list[str]:
     with db.read() as session:
         return [
             f"{po}/{ln}" for po, ln in session.execute(select(PoLine.po_number, PoLine.line)) if po == "PO-9"
@@ -278,8 +300,8 @@ def po9(db) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_an_import_with_a_bad_row_names_it_and_writes_nothing(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: BuyerWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.buyer, "imports")
     at.file_uploader[0].set_value(("pos.csv", POS_WITH_A_BAD_ROW.encode(), "text/csv")).run()
     assert not at.exception
@@ -293,13 +315,18 @@ def test_an_import_with_a_bad_row_names_it_and_writes_nothing(
 
 
 def test_the_downloadable_problems_of_an_import_neutralize_formulas(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: BuyerWorld
+) -> None:
     import portal.queries.exports as exports
 
     made: list[bytes] = []
     real = exports.problems_csv
-    monkeypatch.setattr(exports, "problems_csv", lambda errors: made.append(real(errors)) or made[-1])
+
+    def kept(errors: Iterable[RowError]) -> bytes:
+        made.append(real(errors))
+        return made[-1]
+
+    monkeypatch.setattr(exports, "problems_csv", kept)
     at = open_page(monkeypatch, sqlite_url, world.buyer, "imports")
     evil = POS_WITH_A_BAD_ROW.replace("SKU-1,seventy", '=HYPERLINK("http://evil.example"),-1+1')
     at.file_uploader[0].set_value(("pos.csv", evil.encode(), "text/csv")).run()
@@ -311,8 +338,8 @@ def test_the_downloadable_problems_of_an_import_neutralize_formulas(
 
 
 def test_an_import_over_the_admins_row_limit_is_refused_with_the_limit(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: BuyerWorld
+) -> None:
     update_settings(sqlite_db, world.admin, {"upload_rows_pos": 10})
     at = open_page(monkeypatch, sqlite_url, world.buyer, "imports")
     rows = "".join(f"PO-9,{n},BOLT,SKU-2,50,2026-02-01,2026-04-01\n" for n in range(1, 12))
@@ -325,8 +352,8 @@ def test_an_import_over_the_admins_row_limit_is_refused_with_the_limit(
 
 
 def test_a_file_with_other_headers_is_mapped_imported_and_the_mapping_remembered(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: BuyerWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.buyer, "imports")
     at.file_uploader[0].set_value(("erp.csv", ERP_POS.encode(), "text/csv")).run()
     mapping = {s.label: s for s in at.selectbox if s.key and s.key.startswith("imports.map.")}
@@ -342,15 +369,15 @@ def test_a_file_with_other_headers_is_mapped_imported_and_the_mapping_remembered
     assert not at.exception
     assert po9(sqlite_db) == ["PO-9/1", "PO-9/2"]
     assert "erp.csv: 2 new purchase-order line(s)." in texts(at)
-    assert [link.label for link in at.get("page_link")] == ["See the open lines"]
+    assert link_labels(at) == ["See the open lines"]
     with sqlite_db.read() as session:
         remembered = session.scalars(select(ImportMapping.mapping)).one()
     assert remembered["Maker"] == "supplier_code" and remembered["Buyer note"] == ""
 
 
 def test_the_supplier_directory_shows_a_suppliers_contacts_and_late_lines(
-    monkeypatch, sqlite_url, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.buyer, "suppliers")
     table = at.dataframe[0].value
     assert list(table["code"]) == ["ACME", "BOLT"]

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import pytest
 
+from db.engine import Database
 from tests.apptest import app_as, shown, texts
-from tests.builders import small_world
+from tests.builders import SmallWorld, small_world
 
 
 @pytest.fixture
-def world(sqlite_db):  # type: ignore[no-untyped-def]
+def world(sqlite_db: Database) -> SmallWorld:
     return small_world(sqlite_db)
 
 
-def test_login_page_logs_a_buyer_in(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_login_page_logs_a_buyer_in(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
     at = app_as(monkeypatch, sqlite_url)
     at.text_input(key="login.username").input("buyer")
     at.text_input(key="login.password").input("buyer-password-1")
@@ -23,7 +26,9 @@ def test_login_page_logs_a_buyer_in(monkeypatch, sqlite_url, world) -> None:  # 
 
 
 @pytest.mark.parametrize("username", ["buyer", "nobody"])
-def test_a_failed_login_shows_one_generic_message(monkeypatch, sqlite_url, world, username) -> None:  # type: ignore[no-untyped-def]
+def test_a_failed_login_shows_one_generic_message(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld, username: str
+) -> None:
     at = app_as(monkeypatch, sqlite_url)
     at.text_input(key="login.username").input(username)
     at.text_input(key="login.password").input("wrong-password-x")
@@ -33,7 +38,9 @@ def test_a_failed_login_shows_one_generic_message(monkeypatch, sqlite_url, world
     ]
 
 
-def test_supplier_home_shows_its_own_lines_only(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_supplier_home_shows_its_own_lines_only(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
     at = app_as(monkeypatch, sqlite_url, world.acme_user)
     assert at.title[0].value == "My lines"
     table = at.dataframe[0].value
@@ -41,7 +48,9 @@ def test_supplier_home_shows_its_own_lines_only(monkeypatch, sqlite_url, world) 
     assert "PO-2/1" not in set(table["line"])
 
 
-def test_buyer_open_lines_show_every_open_line_with_its_supplier(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_buyer_open_lines_show_every_open_line_with_its_supplier(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
     at = app_as(monkeypatch, sqlite_url, world.buyer, page="portal/ui/views/buyer/open_lines.py")
     assert at.title[0].value == "Open lines"
     table = at.dataframe[0].value
@@ -52,7 +61,9 @@ def test_buyer_open_lines_show_every_open_line_with_its_supplier(monkeypatch, sq
     ]
 
 
-def test_manager_home_shows_suppliers_with_line_counts(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_manager_home_shows_suppliers_with_line_counts(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
     at = app_as(monkeypatch, sqlite_url, world.manager)
     assert at.title[0].value == "Supplier ranking"
     table = at.dataframe[0].value.set_index("supplier")
@@ -62,7 +73,9 @@ def test_manager_home_shows_suppliers_with_line_counts(monkeypatch, sqlite_url, 
     assert open_lines["BOLT · Bolt Works"] == 1
 
 
-def test_admin_home_lists_users_and_suppliers(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_admin_home_lists_users_and_suppliers(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
     at = app_as(monkeypatch, sqlite_url, world.admin)
     assert at.title[0].value == "Users and suppliers"
     users = at.dataframe[0].value
@@ -72,8 +85,8 @@ def test_admin_home_lists_users_and_suppliers(monkeypatch, sqlite_url, world) ->
 
 
 def test_admin_creates_a_supplier_user_bound_to_its_supplier(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     from tests.builders import actor_of
 
     at = app_as(monkeypatch, sqlite_url, world.admin)
@@ -90,7 +103,9 @@ def test_admin_creates_a_supplier_user_bound_to_its_supplier(
     assert created.supplier_id == world.bolt_id
 
 
-def test_logout_returns_to_the_login_page(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_logout_returns_to_the_login_page(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
     at = app_as(monkeypatch, sqlite_url, world.buyer)
     at.button(key="auth.logout").click().run()
     assert "Supplier Portal" in texts(at)
@@ -98,8 +113,8 @@ def test_logout_returns_to_the_login_page(monkeypatch, sqlite_url, world) -> Non
 
 
 def test_a_refused_user_form_keeps_what_was_typed_and_lists_every_problem(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     at = app_as(monkeypatch, sqlite_url, world.admin)
     at.text_input(key="admin.new.username").input("Bad Name!")
     at.text_input(key="admin.new.name").input("Someone")
@@ -114,7 +129,9 @@ def test_a_refused_user_form_keeps_what_was_typed_and_lists_every_problem(
     assert at.text_input(key="admin.new.name").value == "Someone"
 
 
-def test_a_new_user_is_in_the_table_at_once(monkeypatch, sqlite_url, sqlite_db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_user_is_in_the_table_at_once(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     at = app_as(monkeypatch, sqlite_url, world.admin)
     at.text_input(key="admin.new.username").input("newbuyer")
     at.selectbox(key="admin.new.role").select("buyer")

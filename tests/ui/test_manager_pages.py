@@ -11,12 +11,14 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
+from db.engine import Database
 from db.models import AuditEvent
 from portal.core.settings import SPECS
+from portal.services.access import Actor
 from portal.services.settings import load_settings
 from portal.ui.context import ACTOR_KEY
 from tests.apptest import APP, texts
-from tests.builders import load, small_world
+from tests.builders import SmallWorld, load, small_world
 
 RANKING = "portal/ui/views/manager/ranking.py"
 SCORECARD = "portal/ui/views/manager/scorecard.py"
@@ -32,13 +34,15 @@ PO-1,2,2026-03-30,100,0
 
 
 @pytest.fixture
-def world(sqlite_db):  # type: ignore[no-untyped-def]
+def world(sqlite_db: Database) -> SmallWorld:
     w = small_world(sqlite_db)
     assert load(sqlite_db, w.admin, "receipts", RECEIPTS, today=dt.date(2026, 4, 15)).ok
     return w
 
 
-def open_page(monkeypatch, url: str, actor, page: str | None = None, **state: Any) -> AppTest:  # type: ignore[no-untyped-def]
+def open_page(
+    monkeypatch: pytest.MonkeyPatch, url: str, actor: Actor, page: str | None = None, **state: Any
+) -> AppTest:
     """The app as ``actor`` on ``page``, with session state set before the first run."""
     monkeypatch.setenv("DATABASE_URL", url)
     at = AppTest.from_file(str(APP), default_timeout=60)
@@ -67,8 +71,8 @@ def table_with(at: AppTest, column: str) -> pd.DataFrame:
 
 
 def test_the_managers_home_ranks_suppliers_and_keeps_their_line_counts(
-    monkeypatch, sqlite_url, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.manager, ranking__end_month=END)
     assert at.title[0].value == "Supplier ranking"
     table = at.dataframe[0].value.set_index("supplier")
@@ -80,7 +84,9 @@ def test_the_managers_home_ranks_suppliers_and_keeps_their_line_counts(
     assert "Not scored: ACME (not enough data (2 lines, 5 needed))" in texts(at)
 
 
-def test_a_manager_stores_the_scores_and_the_ranking_then_reads_them(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_manager_stores_the_scores_and_the_ranking_then_reads_them(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.manager, ranking__end_month=END)
     assert "computed live" in texts(at)
     live = at.dataframe[0].value.set_index("supplier")
@@ -91,7 +97,9 @@ def test_a_manager_stores_the_scores_and_the_ranking_then_reads_them(monkeypatch
     pd.testing.assert_frame_equal(stored.drop(columns="score_history"), live.drop(columns="score_history"))
 
 
-def test_selecting_a_supplier_in_the_ranking_opens_its_scorecard(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_selecting_a_supplier_in_the_ranking_opens_its_scorecard(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.manager, ranking__end_month=END)
     row = at.dataframe[0].value["supplier"].tolist().index("BOLT · Bolt Works")
     at.session_state["ranking.table"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
@@ -100,7 +108,9 @@ def test_selecting_a_supplier_in_the_ranking_opens_its_scorecard(monkeypatch, sq
     assert at.selectbox(key="scorecard.supplier").value == world.bolt_id
 
 
-def test_the_suppliers_page_still_lists_each_suppliers_line_counts(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_the_suppliers_page_still_lists_each_suppliers_line_counts(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.manager, "portal/ui/views/manager/suppliers.py")
     assert at.title[0].value == "Suppliers"
     table = at.dataframe[0].value.set_index("code")
@@ -112,8 +122,8 @@ def test_the_suppliers_page_still_lists_each_suppliers_line_counts(monkeypatch, 
 
 
 def test_the_scorecard_shows_every_number_with_what_it_is_computed_from(
-    monkeypatch, sqlite_url, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
     at = open_page(
         monkeypatch,
         sqlite_url,
@@ -146,8 +156,8 @@ def test_the_scorecard_shows_every_number_with_what_it_is_computed_from(
     ],
 )
 def test_each_number_drills_down_to_the_lines_behind_it(
-    monkeypatch, sqlite_url, world, number, labels
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld, number: str, labels: list[str]
+) -> None:
     at = open_page(
         monkeypatch,
         sqlite_url,
@@ -162,7 +172,9 @@ def test_each_number_drills_down_to_the_lines_behind_it(
     assert sorted(rows["label"]) == labels
 
 
-def test_the_score_drill_down_shows_how_each_metric_adds_up(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_the_score_drill_down_shows_how_each_metric_adds_up(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
     at = open_page(
         monkeypatch,
         sqlite_url,
@@ -177,7 +189,9 @@ def test_the_score_drill_down_shows_how_each_metric_adds_up(monkeypatch, sqlite_
     assert parts["effective_weight"].sum() == pytest.approx(100.0)  # percent
 
 
-def test_one_month_of_the_twelve_shows_that_months_numbers(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_one_month_of_the_twelve_shows_that_months_numbers(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
     at = open_page(
         monkeypatch,
         sqlite_url,
@@ -195,7 +209,9 @@ def test_one_month_of_the_twelve_shows_that_months_numbers(monkeypatch, sqlite_u
 # ----------------------------------------------------------------------------- compare
 
 
-def test_compare_shows_the_suppliers_side_by_side(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_compare_shows_the_suppliers_side_by_side(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
     at = open_page(
         monkeypatch,
         sqlite_url,
@@ -213,7 +229,9 @@ def test_compare_shows_the_suppliers_side_by_side(monkeypatch, sqlite_url, world
     assert len(at.get("vega_lite_chart")) == 1
 
 
-def test_compare_asks_for_at_least_two_suppliers(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_compare_asks_for_at_least_two_suppliers(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
     at = open_page(
         monkeypatch,
         sqlite_url,
@@ -229,8 +247,8 @@ def test_compare_asks_for_at_least_two_suppliers(monkeypatch, sqlite_url, world)
 
 
 def test_the_settings_page_shows_the_weights_sum_live_and_will_not_save_a_bad_sum(
-    monkeypatch, sqlite_url, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.admin, SETTINGS)
     assert "The weights sum to 100." in texts(at)
     at.number_input(key="settings.weight_otd").set_value(30).run()
@@ -241,7 +259,9 @@ def test_the_settings_page_shows_the_weights_sum_live_and_will_not_save_a_bad_su
     assert not at.button(key="settings.save").disabled
 
 
-def test_every_setting_group_is_on_the_page_with_its_bounds(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_every_setting_group_is_on_the_page_with_its_bounds(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.admin, SETTINGS)
     groups = list(dict.fromkeys(spec.group for spec in SPECS.values()))
     assert [t.label for t in at.tabs] == groups
@@ -251,7 +271,9 @@ def test_every_setting_group_is_on_the_page_with_its_bounds(monkeypatch, sqlite_
     assert at.number_input(key="settings.buffer_quantile").value == pytest.approx(0.95)
 
 
-def test_an_admin_saves_settings_and_the_change_is_audited(monkeypatch, sqlite_url, sqlite_db, world) -> None:  # type: ignore[no-untyped-def]
+def test_an_admin_saves_settings_and_the_change_is_audited(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.admin, SETTINGS)
     at.number_input(key="settings.on_time_tolerance_days").set_value(2).run()
     at.number_input(key="settings.safety_buffer_days").set_value(3).run()
@@ -267,7 +289,9 @@ def test_an_admin_saves_settings_and_the_change_is_audited(monkeypatch, sqlite_u
     assert changed == {"on_time_tolerance_days", "safety_buffer_days"}
 
 
-def test_an_admin_runs_a_sweep_from_the_settings_page(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_an_admin_runs_a_sweep_from_the_settings_page(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.admin, SETTINGS)
     at.button(key="settings.sweep").click().run()
     assert any(s.value.startswith("Sweep as of ") for s in at.success)
@@ -276,7 +300,9 @@ def test_an_admin_runs_a_sweep_from_the_settings_page(monkeypatch, sqlite_url, w
 # ----------------------------------------------------------------------------- the supplier's own
 
 
-def test_a_supplier_sees_its_own_scorecard_and_no_other(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_supplier_sees_its_own_scorecard_and_no_other(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.acme_user, MY_SCORECARD, my_scorecard__end_month=END)
     assert at.title[0].value == "My scorecard"
     assert "scorecard.supplier" not in [s.key for s in at.selectbox]
@@ -285,7 +311,9 @@ def test_a_supplier_sees_its_own_scorecard_and_no_other(monkeypatch, sqlite_url,
     assert sorted(lines["label"]) == ["PO-1/1", "PO-1/2"]
 
 
-def test_a_supplier_with_no_history_sees_no_data_rather_than_zeros(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_supplier_with_no_history_sees_no_data_rather_than_zeros(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.bolt_user, MY_SCORECARD, my_scorecard__end_month=END)
     shown = metrics(at)
     assert shown["On-time delivery (OTD)"] == "no data"

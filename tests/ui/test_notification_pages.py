@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import update
 from streamlit.source_util import page_icon_and_name
 from streamlit.testing.v1 import AppTest
 
+from db.engine import Database
 from db.models import User
 from portal.services import notifications as notify
 from portal.services.access import Actor
@@ -39,7 +41,7 @@ def mailbox() -> Iterator[Mailbox]:
 
 
 @pytest.fixture
-def world(sqlite_db) -> SmallWorld:  # type: ignore[no-untyped-def]
+def world(sqlite_db: Database) -> SmallWorld:
     w = small_world(sqlite_db)
     with sqlite_db.write() as session:
         session.execute(update(User).where(User.username == "buyer").values(email=BUYER))
@@ -47,7 +49,7 @@ def world(sqlite_db) -> SmallWorld:  # type: ignore[no-untyped-def]
     return w
 
 
-def configure(db, world: SmallWorld, mailbox: Mailbox) -> None:  # type: ignore[no-untyped-def]
+def configure(db: Database, world: SmallWorld, mailbox: Mailbox) -> None:
     notify.update_notify_settings(
         db,
         world.admin,
@@ -60,17 +62,17 @@ def configure(db, world: SmallWorld, mailbox: Mailbox) -> None:  # type: ignore[
     )
 
 
-def page(monkeypatch, url: str, who: Actor, path: str) -> AppTest:  # type: ignore[no-untyped-def]
+def page(monkeypatch: pytest.MonkeyPatch, url: str, who: Actor, path: str) -> AppTest:
     at = app_as(monkeypatch, url, who, page=path)
     assert not at.exception, [e.value for e in at.exception]
     return at
 
 
-def by_label(widgets, label: str):  # type: ignore[no-untyped-def]
+def by_label(widgets: Iterable[Any], label: str) -> Any:
     return next(w for w in widgets if w.label == label)
 
 
-def rerun(target) -> AppTest:  # type: ignore[no-untyped-def]
+def rerun(target: Any) -> AppTest:
     """Run the app again (after a widget change or a click), as the browser would."""
     at = target.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -81,8 +83,8 @@ def rerun(target) -> AppTest:  # type: ignore[no-untyped-def]
 
 
 def test_the_log_shows_a_failed_message_and_retry_now_delivers_it(
-    monkeypatch, sqlite_url, sqlite_db, world, mailbox
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld, mailbox: Mailbox
+) -> None:
     configure(sqlite_db, world, mailbox)
     mailbox.unknown = {BUYER}
     notify.sweep_and_notify(sqlite_db, Actor.system("test"), dt.date(2026, 3, 12))
@@ -106,8 +108,8 @@ def test_the_log_shows_a_failed_message_and_retry_now_delivers_it(
 
 
 def test_saving_mail_settings_stores_them_and_never_shows_the_password_back(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     at = page(monkeypatch, sqlite_url, world.admin, ADMIN_PAGE)
     assert "E-mail is off" in texts(at)
     by_label(at.text_input, "SMTP host").input("smtp.example.com")
@@ -129,7 +131,9 @@ def test_saving_mail_settings_stores_them_and_never_shows_the_password_back(
     assert "E-mail is off" not in texts(at)
 
 
-def test_a_bad_setting_is_refused_with_the_field_named(monkeypatch, sqlite_url, sqlite_db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_setting_is_refused_with_the_field_named(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     at = page(monkeypatch, sqlite_url, world.admin, ADMIN_PAGE)
     by_label(at.text_input, "Portal base URL").input("ftp://portal")
     at = rerun(by_label(at.button, "Save settings").click())
@@ -140,7 +144,9 @@ def test_a_bad_setting_is_refused_with_the_field_named(monkeypatch, sqlite_url, 
     assert notify.get_notify_settings(sqlite_db, world.admin).sources["notify.base_url"] != "settings page"
 
 
-def test_the_test_email_button_sends_one_message(monkeypatch, sqlite_url, sqlite_db, world, mailbox) -> None:  # type: ignore[no-untyped-def]
+def test_the_test_email_button_sends_one_message(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld, mailbox: Mailbox
+) -> None:
     configure(sqlite_db, world, mailbox)
     at = page(monkeypatch, sqlite_url, world.admin, ADMIN_PAGE)
 
@@ -152,8 +158,8 @@ def test_the_test_email_button_sends_one_message(monkeypatch, sqlite_url, sqlite
 
 
 def test_an_admin_adds_a_webhook_sees_it_masked_and_disables_it(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     at = page(monkeypatch, sqlite_url, world.admin, ADMIN_PAGE)
     by_label(at.text_input, "Team").input("Purchasing")
     by_label(at.text_input, "Webhook URL").input("https://hooks.example.com/services/T0/B0/abcdSECRETwxyz")
@@ -171,8 +177,8 @@ def test_an_admin_adds_a_webhook_sees_it_masked_and_disables_it(
 
 
 def test_the_line_link_of_a_digest_opens_that_line_in_the_buyers_line_detail(
-    monkeypatch, sqlite_url, sqlite_db, world, mailbox
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld, mailbox: Mailbox
+) -> None:
     configure(sqlite_db, world, mailbox)
     notify.sweep_and_notify(sqlite_db, Actor.system("test"), dt.date(2026, 3, 12))
     [digest] = mailbox.to(BUYER)
@@ -192,8 +198,8 @@ def test_the_line_link_of_a_digest_opens_that_line_in_the_buyers_line_detail(
 
 
 def test_a_buyer_turns_the_digest_off_and_follows_one_supplier(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     at = page(monkeypatch, sqlite_url, world.buyer, ACCOUNT_PAGE)
     assert f"E-mails go to {BUYER}." in texts(at)
     digest = at.checkbox(key="account.notify.alert_digest")
@@ -211,8 +217,8 @@ def test_a_buyer_turns_the_digest_off_and_follows_one_supplier(
 
 
 def test_a_supplier_user_sees_reminders_and_is_told_when_no_address_is_on_file(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     acme = actor_of(sqlite_db, "acme")
     at = page(monkeypatch, sqlite_url, acme, ACCOUNT_PAGE)
 
@@ -225,7 +231,9 @@ def test_a_supplier_user_sees_reminders_and_is_told_when_no_address_is_on_file(
     assert notify.my_notifications(sqlite_db, acme).kinds == {"supplier_reminder": False}
 
 
-def test_a_manager_is_told_no_notifications_are_sent_to_the_role(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_manager_is_told_no_notifications_are_sent_to_the_role(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
     at = page(monkeypatch, sqlite_url, world.manager, ACCOUNT_PAGE)
     assert "The portal sends no e-mail notifications to your role." in texts(at)
     assert not at.checkbox

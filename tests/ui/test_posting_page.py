@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
+from db.engine import Database
 from portal.services.access import Actor
 from portal.services.posting_links import create_posting_link, revoke_posting_link
 from tests.apptest import app_as, texts
-from tests.builders import small_world
+from tests.builders import SmallWorld, small_world
 
 PAGE = "portal/ui/views/post_output.py"
 
 
 @pytest.fixture
-def world(sqlite_db):  # type: ignore[no-untyped-def]
+def world(sqlite_db: Database) -> SmallWorld:
     return small_world(sqlite_db)
 
 
-def open_link(monkeypatch, url: str, secret: str):  # type: ignore[no-untyped-def]
+def open_link(monkeypatch: pytest.MonkeyPatch, url: str, secret: str) -> AppTest:
     at = app_as(monkeypatch, url)
     at.query_params["link"] = secret
     at.switch_page(PAGE).run()
@@ -25,8 +27,8 @@ def open_link(monkeypatch, url: str, secret: str):  # type: ignore[no-untyped-de
 
 
 def test_a_valid_link_shows_its_suppliers_lines_as_cards_without_a_login(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     _link_id, secret = create_posting_link(sqlite_db, Actor.system("test"), world.acme_id)
     at = open_link(monkeypatch, sqlite_url, secret)
     assert not at.exception and not at.error, [e.value for e in at.error]
@@ -35,7 +37,9 @@ def test_a_valid_link_shows_its_suppliers_lines_as_cards_without_a_login(
     assert not [b for b in at.button if b.key == "auth.logout"]
 
 
-def test_a_revoked_link_is_refused_with_a_clear_message(monkeypatch, sqlite_url, sqlite_db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_revoked_link_is_refused_with_a_clear_message(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     link_id, secret = create_posting_link(sqlite_db, Actor.system("test"), world.acme_id)
     revoke_posting_link(sqlite_db, Actor.system("test"), link_id)
     at = open_link(monkeypatch, sqlite_url, secret)
@@ -43,7 +47,9 @@ def test_a_revoked_link_is_refused_with_a_clear_message(monkeypatch, sqlite_url,
     assert not at.number_input
 
 
-def test_a_tampered_link_is_refused(monkeypatch, sqlite_url, sqlite_db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_tampered_link_is_refused(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     _link_id, secret = create_posting_link(sqlite_db, Actor.system("test"), world.acme_id)
     at = open_link(monkeypatch, sqlite_url, secret[:-1] + "!")
     assert any("This posting link is not valid" in e.value for e in at.error)

@@ -7,12 +7,15 @@ days up to today, so the tests post for the first of them, whatever the date the
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
 import pytest
 import streamlit as st
 from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
 
+from db.engine import Database
 from db.models import AlertComment, PoLine, ProductionReport, ProductionSchedule
 from portal.core.domain import LineStatus
 from portal.queries.lines import recent_working_days
@@ -21,29 +24,29 @@ from portal.services.planning import sweep
 from portal.services.production import post_report, revise_schedule
 from portal.services.settings import update_settings
 from tests.apptest import app_as, shown, texts
-from tests.builders import TODAY, small_world
+from tests.builders import TODAY, SmallWorld, small_world
 
 PAGES = "portal/ui/views/supplier"
 
 
 @pytest.fixture
-def world(sqlite_db):  # type: ignore[no-untyped-def]
+def world(sqlite_db: Database) -> SmallWorld:
     # Cached reads are keyed by actor and arguments, not by database: start each test afresh.
     st.cache_data.clear()
     return small_world(sqlite_db)
 
 
-def open_page(monkeypatch, url, world, name: str):  # type: ignore[no-untyped-def]
+def open_page(monkeypatch: pytest.MonkeyPatch, url: str, world: SmallWorld, name: str) -> AppTest:
     at = app_as(monkeypatch, url, world.acme_user, page=f"{PAGES}/{name}.py")
     assert not at.exception, [e.message for e in at.exception]
     return at
 
 
-def last_working_day(db, world) -> dt.date:  # type: ignore[no-untyped-def]
+def last_working_day(db: Database, world: SmallWorld) -> dt.date:
     return recent_working_days(db, world.acme_user, dt.date.today(), count=1)[0]
 
 
-def table_with(at, column: str) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def table_with(at: AppTest, column: str) -> pd.DataFrame:
     """The first table on the page with ``column`` (plain st.dataframe tables carry no key)."""
     for frame in at.dataframe:
         if column in frame.value.columns:
@@ -51,7 +54,7 @@ def table_with(at, column: str) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     raise AssertionError(f"no table with a {column} column")
 
 
-def reports(db, line_id: int, day: dt.date) -> list[tuple]:  # type: ignore[no-untyped-def]
+def reports(db: Database, line_id: int, day: dt.date) -> list[tuple]:
     with db.read() as session:
         rows = session.execute(
             select(ProductionReport.revision, ProductionReport.good_qty, ProductionReport.is_current)
@@ -61,7 +64,7 @@ def reports(db, line_id: int, day: dt.date) -> list[tuple]:  # type: ignore[no-u
     return [tuple(r) for r in rows]
 
 
-def revisions(db, line_id: int) -> list[int]:  # type: ignore[no-untyped-def]
+def revisions(db: Database, line_id: int) -> list[int]:
     with db.read() as session:
         return list(
             session.scalars(
@@ -76,8 +79,8 @@ def revisions(db, line_id: int) -> list[int]:  # type: ignore[no-untyped-def]
 
 
 def test_my_lines_shows_my_estimate_beside_the_forecast_and_the_alerts(
-    monkeypatch, sqlite_url, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world, "my_lines")
     table = at.dataframe[0].value.set_index("line")
     assert sorted(table.index) == ["PO-1/1", "PO-1/2"]
@@ -87,7 +90,9 @@ def test_my_lines_shows_my_estimate_beside_the_forecast_and_the_alerts(
     assert table.loc["PO-1/1", "late"] == "4 days early"
 
 
-def test_my_lines_filters_by_item(monkeypatch, sqlite_url, sqlite_db, world) -> None:  # type: ignore[no-untyped-def]
+def test_my_lines_filters_by_item(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world, "my_lines")
     with sqlite_db.read() as session:
         steel_bolt = session.scalar(select(PoLine.item_id).where(PoLine.id == world.line_ids["PO-1/2"]))
@@ -96,8 +101,8 @@ def test_my_lines_filters_by_item(monkeypatch, sqlite_url, sqlite_db, world) -> 
 
 
 def test_my_lines_reminds_me_of_lines_with_no_update_for_three_working_days(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     sweep(sqlite_db, world.buyer, as_of=TODAY + dt.timedelta(days=6))  # Thursday 12 March: 4 days quiet
     at = open_page(monkeypatch, sqlite_url, world, "my_lines")
     [banner] = [shown(w.value) for w in at.warning]
@@ -105,7 +110,9 @@ def test_my_lines_reminds_me_of_lines_with_no_update_for_three_working_days(
     assert "PO-1/1" in banner
 
 
-def test_selecting_a_line_takes_me_to_its_schedule(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_selecting_a_line_takes_me_to_its_schedule(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world, "my_lines")
     assert "Select a line (tick its box) to revise its schedule or post its output." in texts(at)
     table = at.dataframe[0].value
@@ -123,15 +130,15 @@ def test_selecting_a_line_takes_me_to_its_schedule(monkeypatch, sqlite_url, worl
 # --------------------------------------------------------------------------- schedules
 
 
-def schedule_page(monkeypatch, url, world, line: str):  # type: ignore[no-untyped-def]
+def schedule_page(monkeypatch: pytest.MonkeyPatch, url: str, world: SmallWorld, line: str) -> AppTest:
     at = open_page(monkeypatch, url, world, "schedule")
     at.selectbox(key="schedule.line").select(world.line_ids[line]).run()
     return at
 
 
 def test_the_schedule_page_saves_a_revision_with_its_reason_and_lists_it(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     line = world.line_ids["PO-1/1"]
     at = schedule_page(monkeypatch, sqlite_url, world, "PO-1/1")
     assert at.date_input(key=f"schedule.end.{line}").value == dt.date(2026, 3, 13)
@@ -147,8 +154,8 @@ def test_the_schedule_page_saves_a_revision_with_its_reason_and_lists_it(
 
 
 def test_a_later_end_date_without_a_reason_is_refused_on_the_page(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     line = world.line_ids["PO-1/1"]
     at = schedule_page(monkeypatch, sqlite_url, world, "PO-1/1")
     at.date_input(key=f"schedule.end.{line}").set_value(dt.date(2026, 3, 20))
@@ -160,8 +167,8 @@ def test_a_later_end_date_without_a_reason_is_refused_on_the_page(
 
 
 def test_a_conflicting_save_names_who_keeps_my_input_and_saves_after_a_reload(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     line = world.line_ids["PO-1/1"]
     at = schedule_page(monkeypatch, sqlite_url, world, "PO-1/1")
     # Meanwhile, the buyer saves revision 2.
@@ -193,12 +200,15 @@ def test_a_conflicting_save_names_who_keeps_my_input_and_saves_after_a_reload(
     assert revisions(sqlite_db, line) == [1, 2, 3]
 
 
-def test_the_schedule_form_shows_the_implied_end_date_as_i_type(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_the_schedule_form_shows_the_implied_end_date_as_i_type(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
     line = world.line_ids["PO-1/2"]
     at = schedule_page(monkeypatch, sqlite_url, world, "PO-1/2")
     assert "Post the first schedule" in texts(at)
     at.number_input(key=f"schedule.output.{line}").set_value(300).run()
     start = at.date_input(key=f"schedule.start.{line}").value
+    assert isinstance(start, dt.date)
     # 300 units at 300 a day: one working day, the start day itself.
     assert f"Implied end date {start:%b} {start.day}, {start.year}" in texts(at)
     at.button(key=f"schedule.use_implied.{line}").click().run()
@@ -208,14 +218,14 @@ def test_the_schedule_form_shows_the_implied_end_date_as_i_type(monkeypatch, sql
 # --------------------------------------------------------------------------- daily output
 
 
-def edit_grid(at, rows: dict[int, dict]) -> None:  # type: ignore[no-untyped-def]
+def edit_grid(at: AppTest, rows: dict[int, dict[str, object]]) -> None:
     """Type into the grid as a browser would: the data editor's edit state, before the next run."""
     at.session_state["daily_output.grid.0"] = {"edited_rows": rows, "added_rows": [], "deleted_rows": []}
 
 
 def test_the_grid_lists_my_lines_in_production_and_posts_what_i_type(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     day = last_working_day(sqlite_db, world)
     at = open_page(monkeypatch, sqlite_url, world, "daily_output")
     grid = at.data_editor[0].value
@@ -232,8 +242,8 @@ def test_the_grid_lists_my_lines_in_production_and_posts_what_i_type(
 
 
 def test_the_server_checks_every_grid_row_again_and_shows_the_problem_per_line(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     day = last_working_day(sqlite_db, world)
     at = open_page(monkeypatch, sqlite_url, world, "daily_output")
     edit_grid(at, {0: {"good_qty": -5}})
@@ -248,8 +258,8 @@ def test_the_server_checks_every_grid_row_again_and_shows_the_problem_per_line(
 
 
 def test_correcting_a_day_on_record_in_the_grid_needs_a_tick_and_keeps_the_old_value(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     line = world.line_ids["PO-1/1"]
     day = last_working_day(sqlite_db, world)
     post_report(sqlite_db, world.acme_user, line, report_date=day, good_qty=100)
@@ -267,8 +277,8 @@ def test_correcting_a_day_on_record_in_the_grid_needs_a_tick_and_keeps_the_old_v
 
 
 def test_typed_but_unposted_values_come_back_in_a_new_session_and_go_once_posted(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     day = last_working_day(sqlite_db, world)
     at = open_page(monkeypatch, sqlite_url, world, "daily_output")
     edit_grid(at, {0: {"good_qty": 77, "note": "night shift"}})
@@ -289,8 +299,8 @@ def test_typed_but_unposted_values_come_back_in_a_new_session_and_go_once_posted
 
 
 def test_typing_what_is_on_record_is_no_correction_and_rejected_units_on_record_show(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     line = world.line_ids["PO-1/1"]
     day = last_working_day(sqlite_db, world)
     post_report(sqlite_db, world.acme_user, line, report_date=day, good_qty=100, rejected_qty=4)
@@ -304,8 +314,8 @@ def test_typing_what_is_on_record_is_no_correction_and_rejected_units_on_record_
 
 
 def test_the_correction_tick_appears_below_the_grid_so_the_rows_do_not_move(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     line = world.line_ids["PO-1/1"]
     day = last_working_day(sqlite_db, world)
     post_report(sqlite_db, world.acme_user, line, report_date=day, good_qty=100)
@@ -318,7 +328,7 @@ def test_the_correction_tick_appears_below_the_grid_so_the_rows_do_not_move(
     assert grid_at < tick_at
 
 
-def _walk(node):  # type: ignore[no-untyped-def]
+def _walk(node: Any) -> list[Any]:
     """Every element under ``node``, in the order the page shows them."""
     out = []
     for child in getattr(node, "children", {}).values():
@@ -328,8 +338,8 @@ def _walk(node):  # type: ignore[no-untyped-def]
 
 
 def test_in_the_card_layout_a_supplier_posts_a_line_from_its_card(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     line = world.line_ids["PO-1/1"]
     day = last_working_day(sqlite_db, world)
     at = app_as(monkeypatch, sqlite_url, world.acme_user)
@@ -343,7 +353,9 @@ def test_in_the_card_layout_a_supplier_posts_a_line_from_its_card(
     assert reports(sqlite_db, line, day) == [(1, 33, True)]
 
 
-def test_one_line_and_day_in_the_form_starts_production(monkeypatch, sqlite_url, sqlite_db, world) -> None:  # type: ignore[no-untyped-def]
+def test_one_line_and_day_in_the_form_starts_production(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     line = world.line_ids["PO-1/2"]
     day = last_working_day(sqlite_db, world)
     at = open_page(monkeypatch, sqlite_url, world, "daily_output")
@@ -355,15 +367,15 @@ def test_one_line_and_day_in_the_form_starts_production(monkeypatch, sqlite_url,
     assert not at.error, [e.value for e in at.error]
     assert reports(sqlite_db, line, day) == [(1, 12, True)]
     with sqlite_db.read() as session:
-        assert session.get(PoLine, line).status is LineStatus.IN_PRODUCTION
+        assert session.get_one(PoLine, line).status is LineStatus.IN_PRODUCTION
     # The same tab stays open, with an empty form for the next line.
     assert at.session_state["daily_output.tab"] == "One line"
     assert at.number_input(key="daily_output.one_good.1").value is None
 
 
 def test_an_uploaded_file_is_previewed_row_by_row_and_posted_all_or_nothing(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     day = last_working_day(sqlite_db, world)
     at = open_page(monkeypatch, sqlite_url, world, "daily_output")
     at.session_state["daily_output.tab"] = "Upload a file"
@@ -390,8 +402,8 @@ def test_an_uploaded_file_is_previewed_row_by_row_and_posted_all_or_nothing(
 
 
 def test_the_alerts_page_shows_my_buyers_comment_and_sends_my_reply(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     from portal.services.alerts import comment_on_alert
 
     line = world.line_ids["PO-1/1"]
@@ -410,6 +422,7 @@ def test_the_alerts_page_shows_my_buyers_comment_and_sends_my_reply(
         from db.models import Alert
 
         alert_id = session.scalar(select(Alert.id).where(Alert.rule == "DATE_SLIPPED"))
+        assert alert_id is not None
     comment_on_alert(sqlite_db, world.buyer, alert_id, "Can you **add** a shift? <b>urgent</b>")
     at = open_page(monkeypatch, sqlite_url, world, "alerts")
     table = at.dataframe(key="supplier_alerts.table").value
@@ -431,8 +444,8 @@ def test_the_alerts_page_shows_my_buyers_comment_and_sends_my_reply(
 
 
 def test_an_uploaded_file_over_the_row_limit_is_refused_before_it_is_checked(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
     update_settings(sqlite_db, world.admin, {"upload_rows_reports": 10})
     day = last_working_day(sqlite_db, world)
     at = open_page(monkeypatch, sqlite_url, world, "daily_output")

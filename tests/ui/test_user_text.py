@@ -8,6 +8,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from db.engine import Database
 from portal.core.domain import Role
 from portal.services.access import Actor
 from portal.services.users import create_user
@@ -46,7 +47,7 @@ LIVE_MARKDOWN = [
 
 
 @pytest.fixture
-def hostile(sqlite_db):  # type: ignore[no-untyped-def]
+def hostile(sqlite_db: Database) -> tuple[Actor, Actor, int]:
     """The small world with Markdown in its PO number, supplier name, item, order and user names."""
     system = Actor.system("test")
     swaps = {"PO-1,": f"{PO},", "Acme Plastics": NAME, "Storage box": ITEM, "SO-1,": f"{ORDER},"}
@@ -69,7 +70,7 @@ def hostile(sqlite_db):  # type: ignore[no-untyped-def]
 
         from db.models import PoLine
 
-        line_id = session.scalar(select(PoLine.id).where(PoLine.po_number == PO, PoLine.line == 1))
+        line_id = session.scalars(select(PoLine.id).where(PoLine.po_number == PO, PoLine.line == 1)).one()
     return actor_of(sqlite_db, "buyer"), actor_of(sqlite_db, "acme"), line_id
 
 
@@ -108,8 +109,8 @@ def assert_only_escaped(at: AppTest, *values: str) -> None:
 
 
 def test_the_line_detail_shows_a_markdown_po_number_supplier_and_item_as_text(
-    monkeypatch, sqlite_url, hostile
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, hostile: tuple[Actor, Actor, int]
+) -> None:
     buyer, _, line_id = hostile
     at = app_as(monkeypatch, sqlite_url, buyer)
     at.switch_page("portal/ui/views/buyer/line_detail.py")
@@ -120,8 +121,8 @@ def test_the_line_detail_shows_a_markdown_po_number_supplier_and_item_as_text(
 
 
 def test_the_supplier_directory_shows_a_markdown_supplier_name_as_text(
-    monkeypatch, sqlite_url, hostile
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, hostile: tuple[Actor, Actor, int]
+) -> None:
     buyer, _, _ = hostile
     at = app_as(monkeypatch, sqlite_url, buyer, page="portal/ui/views/buyer/suppliers.py")
     tick(at, "suppliers.table", [0])
@@ -129,7 +130,9 @@ def test_the_supplier_directory_shows_a_markdown_supplier_name_as_text(
     assert_only_escaped(at, NAME)
 
 
-def test_a_backorder_with_a_markdown_reference_is_shown_as_text(monkeypatch, sqlite_url, hostile) -> None:  # type: ignore[no-untyped-def]
+def test_a_backorder_with_a_markdown_reference_is_shown_as_text(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, hostile: tuple[Actor, Actor, int]
+) -> None:
     buyer, _, _ = hostile
     at = app_as(monkeypatch, sqlite_url, buyer, page="portal/ui/views/buyer/backorders.py")
     refs = list(at.dataframe[0].value["order_ref"])
@@ -138,8 +141,8 @@ def test_a_backorder_with_a_markdown_reference_is_shown_as_text(monkeypatch, sql
 
 
 def test_the_supplier_schedule_page_shows_a_markdown_po_number_as_text(
-    monkeypatch, sqlite_url, hostile
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, hostile: tuple[Actor, Actor, int]
+) -> None:
     _, acme, line_id = hostile
     at = app_as(monkeypatch, sqlite_url, acme, page="portal/ui/views/supplier/schedule.py")
     at.selectbox(key="schedule.line").set_value(line_id).run()

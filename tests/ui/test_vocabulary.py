@@ -9,16 +9,17 @@ import pytest
 import streamlit as st
 from sqlalchemy import select
 
+from db.engine import Database
 from db.models import Alert
 from portal.core import vocabulary
 from portal.core.domain import AlertRule, AlertStatus
 from portal.core.notifications import AlertItem, digest_email
 from tests.apptest import app_as, texts
-from tests.builders import load, small_world
+from tests.builders import SmallWorld, load, small_world
 
 
 @pytest.fixture
-def world(sqlite_db):  # type: ignore[no-untyped-def]
+def world(sqlite_db: Database) -> SmallWorld:
     st.cache_data.clear()
     return small_world(sqlite_db)
 
@@ -36,7 +37,9 @@ def test_every_rule_has_its_own_name_and_definition() -> None:
     assert vocabulary.severity_markdown("critical") == ":red[:material/error: **Critical**]"
 
 
-def test_a_rule_reads_the_same_for_buyer_supplier_and_in_the_email(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_rule_reads_the_same_for_buyer_supplier_and_in_the_email(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
     line_id = world.line_ids["PO-1/1"]
     # The buyer needs more: a PO_CHANGED alert for ACME, beside whatever else holds on the line.
     change = "po_number,line,supplier_code,sku,quantity,need_by_date\nPO-1,1,ACME,SKU-1,1200,2026-03-20\n"

@@ -20,7 +20,7 @@ from portal.core.buffers import buffer_for, supplier_buffers
 from portal.core.settings import Settings
 
 
-def history(*rows: tuple[int, str, str]) -> pd.DataFrame:
+def history(*rows: tuple[int, str, str | None]) -> pd.DataFrame:
     """Rows of (supplier_id, due date, delivered date)."""
     return pd.DataFrame(
         {
@@ -48,7 +48,7 @@ def results_by_name(result: BacktestResult) -> dict[str, PolicyResult]:
     return {p.name: p for p in result.policies}
 
 
-def test_hand_made_history_gives_the_kept_share_and_padding_computed_by_hand():
+def test_hand_made_history_gives_the_kept_share_and_padding_computed_by_hand() -> None:
     result = backtest(HAND_MADE, horizon_days=30)
     by_name = results_by_name(result)
     assert result.deliveries == 4
@@ -64,7 +64,7 @@ def test_hand_made_history_gives_the_kept_share_and_padding_computed_by_hand():
     )
 
 
-def test_a_delivery_on_the_promise_moment_is_not_yet_known():
+def test_a_delivery_on_the_promise_moment_is_not_yet_known() -> None:
     # The second line is promised on 2024-02-01, the day the first arrives 10 days late.
     result = backtest(
         history((1, "2024-01-22", "2024-02-01"), (1, "2024-03-02", "2024-03-05")), horizon_days=30
@@ -76,19 +76,19 @@ def test_a_delivery_on_the_promise_moment_is_not_yet_known():
     assert results_by_name(later)["portal"].mean_padding_days == 5.0  # (0 + 10) / 2
 
 
-def test_deliveries_without_both_dates_are_not_scored():
+def test_deliveries_without_both_dates_are_not_scored() -> None:
     frame = pd.concat([HAND_MADE, history((1, "2024-06-01", None))], ignore_index=True)
     assert backtest(frame).deliveries == 4
 
 
-def test_default_policies_are_due_date_portal_and_plain_vendor_quantiles():
+def test_default_policies_are_due_date_portal_and_plain_vendor_quantiles() -> None:
     names = [p.name for p in default_policies()]
     assert names == ["due_date", "portal", "vendor_q0.95", "vendor_q0.97"]
     portal = default_policies(Settings(buffer_quantile=0.9, buffer_min_history=4))[1]
     assert portal.options == {"quantile": 0.9, "min_history": 4}
 
 
-def test_portal_policy_is_supplier_buffers_called_on_the_history_before_each_promise():
+def test_portal_policy_is_supplier_buffers_called_on_the_history_before_each_promise() -> None:
     rng = np.random.default_rng(3)
     n = 250
     due = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 700, n), unit="D")
@@ -113,7 +113,7 @@ def test_portal_policy_is_supplier_buffers_called_on_the_history_before_each_pro
     assert portal.median_padding_days == pytest.approx(np.median(padding_arr))
 
 
-def test_result_converts_to_the_json_shape():
+def test_result_converts_to_the_json_shape() -> None:
     result = backtest(HAND_MADE, policies=[Policy("due_date"), Policy("portal", {})])
     as_dict = result.to_dict()
     assert json.loads(json.dumps(as_dict)) == {
@@ -125,14 +125,14 @@ def test_result_converts_to_the_json_shape():
     }
 
 
-def test_table_lists_every_policy_with_its_kept_share():
+def test_table_lists_every_policy_with_its_kept_share() -> None:
     table = format_table(backtest(HAND_MADE))
     assert "Backtest over 4 deliveries" in table
     for name, kept in [("due_date", "25.0%"), ("portal", "50.0%"), ("vendor_q0.97", "50.0%")]:
         assert any(line.startswith(name) and kept in line for line in table.splitlines())
 
 
-def test_a_history_without_dated_deliveries_has_no_data_rather_than_zeros():
+def test_a_history_without_dated_deliveries_has_no_data_rather_than_zeros() -> None:
     result = backtest(history((1, "2024-06-01", None)))
     assert result.deliveries == 0
     assert result.to_dict()["policies"][1] == {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,7 +12,7 @@ from hypothesis import strategies as st
 
 from portal.core.buffers import buffer_for, delivery_slips, supplier_buffers, supplier_buffers_before
 
-PLAIN = {"half_life_days": None, "tail_days": None}  # the classic per-vendor quantile
+PLAIN: dict[str, Any] = {"half_life_days": None, "tail_days": None}  # the classic per-vendor quantile
 
 
 def deliveries(*rows: tuple[object, str, int]) -> pd.DataFrame:
@@ -36,7 +38,7 @@ def buffers_by_supplier(frame: pd.DataFrame) -> dict[object, int]:
     }
 
 
-def test_slip_is_delivered_minus_due_in_days_and_undated_deliveries_are_dropped():
+def test_slip_is_delivered_minus_due_in_days_and_undated_deliveries_are_dropped() -> None:
     frame = pd.DataFrame(
         {
             "supplier_id": [1, 1, 1],
@@ -49,39 +51,39 @@ def test_slip_is_delivered_minus_due_in_days_and_undated_deliveries_are_dropped(
     assert slips.index.tolist() == [0]
 
 
-def test_no_history_at_all_gives_zero_for_everyone():
+def test_no_history_at_all_gives_zero_for_everyone() -> None:
     empty = deliveries()
     buffers = supplier_buffers(empty)
     assert buffers_by_supplier(buffers) == {None: 0}
     assert buffer_for(buffers, [1, 2]).tolist() == [0, 0]
 
 
-def test_supplier_without_history_gets_the_all_supplier_buffer():
+def test_supplier_without_history_gets_the_all_supplier_buffer() -> None:
     buffers = supplier_buffers(deliveries(*same_day(1, [4] * 20)))
     assert buffers_by_supplier(buffers) == {1: 4, None: 4}
     assert buffer_for(buffers, [1, 99]).tolist() == [4, 4]
 
 
-def test_early_deliveries_never_give_a_negative_buffer():
+def test_early_deliveries_never_give_a_negative_buffer() -> None:
     buffers = supplier_buffers(deliveries(*same_day(1, [-30, -5, -1] * 10)))
     assert buffers_by_supplier(buffers) == {1: 0, None: 0}
 
 
-def test_short_history_is_blended_toward_all_suppliers():
+def test_short_history_is_blended_toward_all_suppliers() -> None:
     # Pooled slips are 80% "10 days late", so the pooled buffer is 10; supplier 2 has 5 of the 10
     # deliveries it needs, all on time: half its own 0 and half the pooled 10.
     history = deliveries(*same_day(1, [10] * 20), *same_day(2, [0] * 5))
     assert buffers_by_supplier(supplier_buffers(history, min_history=10)) == {1: 10, 2: 5, None: 10}
 
 
-def test_plain_quantile_interpolates_like_numpy():
+def test_plain_quantile_interpolates_like_numpy() -> None:
     history = deliveries(*same_day(1, list(range(11))))
     # 0.95 of 0..10 is 9.5 (numpy's linear method), rounded up to whole days.
     assert buffers_by_supplier(supplier_buffers(history, quantile=0.95, min_history=1, **PLAIN))[1] == 10
     assert buffers_by_supplier(supplier_buffers(history, quantile=0.5, min_history=1, **PLAIN))[1] == 5
 
 
-def test_a_rare_long_delay_is_not_padded_but_a_common_short_one_is():
+def test_a_rare_long_delay_is_not_padded_but_a_common_short_one_is() -> None:
     # Supplier 1: 10% of deliveries 60 days late. Covering them would cost 60 days for every
     # promise; the plain 0.95 quantile does it, the knee rule does not.
     # Supplier 2: 20% of deliveries 2 days late: two days buy 20% more kept promises.
@@ -92,14 +94,14 @@ def test_a_rare_long_delay_is_not_padded_but_a_common_short_one_is():
     assert (plain[1], plain[2]) == (60, 2)
 
 
-def test_recent_deliveries_weigh_more_than_old_ones():
+def test_recent_deliveries_weigh_more_than_old_ones() -> None:
     # 50 deliveries 20 days late two years ago, 50 on time since: the default forgets the old slips.
     history = deliveries(*same_day(1, [20] * 50, "2023-01-10"), *same_day(1, [0] * 50, "2025-01-10"))
     assert buffers_by_supplier(supplier_buffers(history))[1] == 0
     assert buffers_by_supplier(supplier_buffers(history, half_life_days=None))[1] == 20
 
 
-def test_buffers_do_not_depend_on_how_old_the_whole_history_is():
+def test_buffers_do_not_depend_on_how_old_the_whole_history_is() -> None:
     history = deliveries(*same_day(1, [0, 3, 5, 9] * 5, "2025-01-10"), *same_day(1, [1, 2] * 5, "2025-03-01"))
     shifted = history.assign(
         due_date=history["due_date"] - pd.Timedelta(days=4000),
@@ -108,12 +110,12 @@ def test_buffers_do_not_depend_on_how_old_the_whole_history_is():
     assert supplier_buffers(history).equals(supplier_buffers(shifted))
 
 
-def test_supplier_ids_may_be_codes():
+def test_supplier_ids_may_be_codes() -> None:
     buffers = supplier_buffers(deliveries(*same_day("ACME", [3] * 10), *same_day("BOLT", [0] * 10)))
     assert buffer_for(buffers, ["BOLT", "ACME", "NEW"]).tolist() == [0, 3, 3]
 
 
-def test_invalid_settings_are_refused():
+def test_invalid_settings_are_refused() -> None:
     with pytest.raises(ValueError, match="quantile"):
         supplier_buffers(deliveries(), quantile=0)
     with pytest.raises(ValueError, match="min_history"):
@@ -123,7 +125,7 @@ def test_invalid_settings_are_refused():
 @pytest.mark.parametrize(
     "options", [{}, PLAIN, {"tail_days": None}, {"half_life_days": None}, {"quantile": 0.8}]
 )
-def test_replay_gives_what_supplier_buffers_gives_on_each_earlier_history(options):
+def test_replay_gives_what_supplier_buffers_gives_on_each_earlier_history(options: dict[str, Any]) -> None:
     rng = np.random.default_rng(7)
     n = 300
     due = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 400, n), unit="D")
@@ -151,7 +153,9 @@ def test_replay_gives_what_supplier_buffers_gives_on_each_earlier_history(option
     ),
     st.floats(0.5, 1.0),
 )
-def test_buffers_are_whole_days_never_negative_and_never_beyond_the_latest_slip(rows, quantile):
+def test_buffers_are_whole_days_never_negative_and_never_beyond_the_latest_slip(
+    rows: list[tuple[int, int, int]], quantile: float
+) -> None:
     history = deliveries(
         *[(s, str(pd.Timestamp("2025-01-01") + pd.Timedelta(days=d)), slip) for s, d, slip in rows]
     )

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import pandas as pd
 import pytest
 
-from portal.core.fileformats import FileFormatError, TooManyRows, check_rows, read_table
+from portal.core.fileformats import CheckedTable, FileFormatError, TooManyRows, check_rows, read_table
 
 POS_HEADER = "po_number,line,supplier_code,sku,quantity,order_date,need_by_date,promised_date,transit_days"
 GOOD_POS_ROW = "PO-1,1,ACME,SKU-1,100,2026-01-05,2026-03-01,,"
 
 
-def check(kind: str, csv_text: str, filename: str = "file.csv"):  # type: ignore[no-untyped-def]
+def check(kind: str, csv_text: str, filename: str = "file.csv") -> CheckedTable:
     return check_rows(read_table(csv_text.encode("utf-8"), filename, kind), kind)
 
 
@@ -202,19 +203,26 @@ def _items_xlsx(rows: int) -> bytes:
 
 
 @pytest.mark.parametrize(("make", "name"), [(_items_csv, "items.csv"), (_items_xlsx, "items.xlsx")])
-def test_a_file_over_the_row_limit_is_refused_with_the_limit_in_words(make, name: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_over_the_row_limit_is_refused_with_the_limit_in_words(
+    make: Callable[[int], bytes], name: str
+) -> None:
     assert len(read_table(make(25), name, "items", max_rows=25)) == 25
     with pytest.raises(TooManyRows, match="more than 25 rows; split it into files of at most 25 rows"):
         read_table(make(26), name, "items", max_rows=25)
     assert len(read_table(make(26), name, "items")) == 26  # no limit: the command line
 
 
-def test_a_huge_workbook_is_read_only_up_to_the_limit(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_huge_workbook_is_read_only_up_to_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     import portal.core.fileformats as fileformats
 
     cells: list[object] = []
     real = fileformats._excel_cell
-    monkeypatch.setattr(fileformats, "_excel_cell", lambda v: cells.append(v) or real(v))
+
+    def counted(value: object) -> str:
+        cells.append(value)
+        return real(value)
+
+    monkeypatch.setattr(fileformats, "_excel_cell", counted)
     with pytest.raises(TooManyRows):
         read_table(_items_xlsx(5000), "items.xlsx", "items", max_rows=10)
     # The items sheet (named after the kind, so read first): the header and 11 data rows (one past
@@ -237,7 +245,9 @@ def test_an_excel_sheet_is_read_as_before_blank_rows_and_empty_columns_dropped()
     assert frame.to_dict("records") == [{"sku": "SKU-1", "description": "12"}]
 
 
-def test_a_workbook_too_big_for_the_limit_that_hides_its_size_is_refused_unread(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_workbook_too_big_for_the_limit_that_hides_its_size_is_refused_unread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # openpyxl's write-only mode, like a crafted file, writes no <dimension>: openpyxl would then read
     # the whole sheet before its first row. A sheet bigger than the limit allows is refused unread.
     from openpyxl import Workbook
@@ -253,7 +263,12 @@ def test_a_workbook_too_big_for_the_limit_that_hides_its_size_is_refused_unread(
     book.save(buffer)
     cells: list[object] = []
     real = fileformats._excel_cell
-    monkeypatch.setattr(fileformats, "_excel_cell", lambda v: cells.append(v) or real(v))
+
+    def counted(value: object) -> str:
+        cells.append(value)
+        return real(value)
+
+    monkeypatch.setattr(fileformats, "_excel_cell", counted)
     with pytest.raises(TooManyRows, match="more than 100 rows"):
         read_table(buffer.getvalue(), "items.xlsx", "items", max_rows=100)
     assert cells == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,7 +57,7 @@ def run(
     reports: pd.DataFrame,
     as_of: str,
     calendars: CalendarSet = MON_FRI,
-    **settings_overrides: object,
+    **settings_overrides: Any,
 ) -> pd.DataFrame:
     from dataclasses import replace
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
@@ -18,11 +19,11 @@ from portal.ui.http_security import (
 )
 
 
-def _metrics(_request):  # type: ignore[no-untyped-def]
+def _metrics(_request: Request) -> PlainTextResponse:
     return PlainTextResponse("streamlit_sessions 3")
 
 
-def _framable(_request):  # type: ignore[no-untyped-def]
+def _framable(_request: Request) -> PlainTextResponse:
     return PlainTextResponse(
         "hi", headers={"X-Frame-Options": "ALLOWALL", "Content-Security-Policy": "img-src *"}
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from portal.services import login_limits
 from portal.services.login_limits import LoginLimiter, LoginLimits
 
@@ -32,7 +34,7 @@ def test_a_connection_without_an_address_is_limited_by_username_only() -> None:
     assert all(limiter.try_acquire(name, None, T0) for name in ("ann", "bob", "cid"))
 
 
-def test_a_flood_of_made_up_usernames_does_not_grow_memory_forever(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_flood_of_made_up_usernames_does_not_grow_memory_forever(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(login_limits, "_SWEEP_ABOVE", 100)
     limiter = LoginLimiter(LoginLimits(per_address=0, per_username=3, window=dt.timedelta(minutes=1)))
     for minute in range(10):
@@ -41,7 +43,7 @@ def test_a_flood_of_made_up_usernames_does_not_grow_memory_forever(monkeypatch) 
     assert len(limiter._attempts) <= 160
 
 
-def test_the_limits_come_from_the_environment(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PORTAL_LOGIN_MAX_PER_ADDRESS", "100")
     monkeypatch.setenv("PORTAL_LOGIN_MAX_PER_USERNAME", "0")
     monkeypatch.setenv("PORTAL_LOGIN_WINDOW_MINUTES", "5")
@@ -53,7 +55,7 @@ def test_the_limits_come_from_the_environment(monkeypatch) -> None:  # type: ign
     assert LoginLimits.from_environment().per_address == 30
 
 
-def test_a_refused_attempt_is_held_as_long_as_the_refusal_delay(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_refused_attempt_is_held_as_long_as_the_refusal_delay(monkeypatch: pytest.MonkeyPatch) -> None:
     slept: list[float] = []
     monkeypatch.setattr(login_limits.time, "sleep", slept.append)
     LoginLimiter(LoginLimits(refusal_delay=dt.timedelta(milliseconds=750))).pause_after_refusal()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,7 @@ AS_OF = dt.date(2026, 3, 12)
 BASE = "https://portal.example.com"
 
 
-def item(alert_id: int, severity: str, message: str = "m", **kw) -> AlertItem:  # type: ignore[no-untyped-def]
+def item(alert_id: int, severity: str, message: str = "m", **kw: Any) -> AlertItem:
     defaults = {
         "rule": "PROJECTED_LATE",
         "subject": f"PO-{alert_id}/1",
@@ -94,7 +95,9 @@ def test_the_password_is_not_in_the_settings_repr() -> None:
         ("smtp.colour", "red", "Unknown notification setting 'smtp.colour'."),
     ],
 )
-def test_each_setting_is_checked_with_a_message_naming_the_field(key, value, message) -> None:  # type: ignore[no-untyped-def]
+def test_each_setting_is_checked_with_a_message_naming_the_field(
+    key: str, value: object, message: str
+) -> None:
     with pytest.raises(ValidationError) as caught:
         validate_notify_setting(key, value)
     assert str(caught.value).startswith(message)

@@ -48,7 +48,9 @@ from portal.core.parsing import (
         ("9" * 150, None, TOO_LARGE),
     ],
 )
-def test_a_whole_number_is_ascii_digits_that_fit_the_database(text: str, value: int | None, reason) -> None:  # type: ignore[no-untyped-def]
+def test_a_whole_number_is_ascii_digits_that_fit_the_database(
+    text: str, value: int | None, reason: str | None
+) -> None:
     values, reasons = whole_numbers(pd.Series([text], dtype=object))
     if value is None:
         assert pd.isna(values.iloc[0])

@@ -67,7 +67,7 @@ def promise(
     return allocate(build_supply(on_hand, open_lines, NO_BUFFERS, AS_OF), demand, safety_days)
 
 
-def test_on_hand_stock_is_promised_first_and_available_today():
+def test_on_hand_stock_is_promised_first_and_available_today() -> None:
     promises, allocations = promise(
         stock(item_1=5),
         lines({"po_line_id": 10, "qty": 10, "p90": "2026-03-20"}),
@@ -79,7 +79,7 @@ def test_on_hand_stock_is_promised_first_and_available_today():
     assert allocations["quantity"].tolist() == [5]
 
 
-def test_on_hand_comes_before_a_line_available_the_same_day():
+def test_on_hand_comes_before_a_line_available_the_same_day() -> None:
     _, allocations = promise(
         stock(item_1=2),
         lines({"po_line_id": 10, "qty": 2, "p90": "2026-02-01"}),
@@ -88,7 +88,7 @@ def test_on_hand_comes_before_a_line_available_the_same_day():
     assert allocations["po_line_id"].isna().tolist() == [True]
 
 
-def test_several_lines_of_one_item_are_used_in_date_order():
+def test_several_lines_of_one_item_are_used_in_date_order() -> None:
     open_lines = lines(
         {"po_line_id": 11, "qty": 4, "p90": "2026-04-01"},
         {"po_line_id": 10, "qty": 4, "p90": "2026-03-10"},
@@ -107,7 +107,7 @@ def test_several_lines_of_one_item_are_used_in_date_order():
     ]
 
 
-def test_one_line_serves_several_backorders():
+def test_one_line_serves_several_backorders() -> None:
     promises, allocations = promise(
         stock(),
         lines({"po_line_id": 10, "qty": 10, "p90": "2026-03-10"}),
@@ -122,7 +122,7 @@ def test_one_line_serves_several_backorders():
     assert allocations["quantity"].tolist() == [3, 3, 4]
 
 
-def test_higher_priority_backorder_is_served_first():
+def test_higher_priority_backorder_is_served_first() -> None:
     promises, _ = promise(
         stock(item_1=2),
         lines({"po_line_id": 10, "qty": 2, "p90": "2026-03-20"}),
@@ -134,7 +134,7 @@ def test_higher_priority_backorder_is_served_first():
     assert promise_dates(promises) == {1: "2026-03-20", 2: "2026-03-02"}
 
 
-def test_older_order_is_served_first_within_a_priority():
+def test_older_order_is_served_first_within_a_priority() -> None:
     promises, _ = promise(
         stock(item_1=2),
         lines({"po_line_id": 10, "qty": 2, "p90": "2026-03-20"}),
@@ -146,7 +146,7 @@ def test_older_order_is_served_first_within_a_priority():
     assert promise_dates(promises) == {1: "2026-03-20", 2: "2026-03-02"}
 
 
-def test_order_ref_breaks_ties_between_orders_of_the_same_day_and_priority():
+def test_order_ref_breaks_ties_between_orders_of_the_same_day_and_priority() -> None:
     promises, _ = promise(
         stock(item_1=2),
         lines({"po_line_id": 10, "qty": 2, "p90": "2026-03-20"}),
@@ -158,7 +158,7 @@ def test_order_ref_breaks_ties_between_orders_of_the_same_day_and_priority():
     assert promise_dates(promises) == {1: "2026-03-20", 2: "2026-03-02"}
 
 
-def test_backorder_beyond_supply_is_unpromisable_and_gets_no_allocation():
+def test_backorder_beyond_supply_is_unpromisable_and_gets_no_allocation() -> None:
     promises, allocations = promise(
         stock(item_1=3),
         lines(),
@@ -169,7 +169,7 @@ def test_backorder_beyond_supply_is_unpromisable_and_gets_no_allocation():
     assert allocations["backorder_id"].tolist() == [1]
 
 
-def test_strict_queue_a_later_order_never_jumps_an_unpromisable_one():
+def test_strict_queue_a_later_order_never_jumps_an_unpromisable_one() -> None:
     # 3 units: order 1 takes 2, order 2 needs 5 and cannot be covered; order 3 needs only 1 (which
     # is left) but waits behind order 2 rather than take stock order 2 is waiting for.
     promises, allocations = promise(
@@ -185,7 +185,7 @@ def test_strict_queue_a_later_order_never_jumps_an_unpromisable_one():
     assert allocations["quantity"].sum() == 2
 
 
-def test_items_do_not_share_supply():
+def test_items_do_not_share_supply() -> None:
     promises, _ = promise(
         stock(item_1=5, item_2=1),
         lines(),
@@ -196,7 +196,7 @@ def test_items_do_not_share_supply():
     assert promise_dates(promises) == {1: None, 2: "2026-03-02"}
 
 
-def test_safety_days_are_added_to_the_promise_in_calendar_days():
+def test_safety_days_are_added_to_the_promise_in_calendar_days() -> None:
     promises, allocations = promise(
         stock(),
         lines({"po_line_id": 10, "qty": 1, "p90": "2026-03-13"}),
@@ -207,14 +207,14 @@ def test_safety_days_are_added_to_the_promise_in_calendar_days():
     assert allocations["available_date"].dt.date.tolist() == [dt.date(2026, 3, 13)]
 
 
-def test_line_without_forecast_falls_back_to_its_due_date():
+def test_line_without_forecast_falls_back_to_its_due_date() -> None:
     supply = build_supply(
         stock(), lines({"po_line_id": 10, "qty": 1, "due": "2026-04-01"}), NO_BUFFERS, AS_OF
     )
     assert supply["available_date"].dt.date.tolist() == [dt.date(2026, 4, 1)]
 
 
-def test_supplier_buffer_is_added_to_a_line_and_unknown_suppliers_get_the_pooled_buffer():
+def test_supplier_buffer_is_added_to_a_line_and_unknown_suppliers_get_the_pooled_buffer() -> None:
     history = pd.DataFrame(
         {
             "supplier_id": [7] * 10,
@@ -230,14 +230,14 @@ def test_supplier_buffer_is_added_to_a_line_and_unknown_suppliers_get_the_pooled
     assert supply["available_date"].dt.date.tolist() == [dt.date(2026, 3, 14)] * 2
 
 
-def test_supply_is_never_available_before_as_of():
+def test_supply_is_never_available_before_as_of() -> None:
     supply = build_supply(
         stock(), lines({"po_line_id": 10, "qty": 1, "p90": "2026-01-15"}), NO_BUFFERS, AS_OF
     )
     assert supply["available_date"].dt.date.tolist() == [AS_OF]
 
 
-def test_lines_with_nothing_outstanding_and_empty_stock_are_not_supply():
+def test_lines_with_nothing_outstanding_and_empty_stock_are_not_supply() -> None:
     supply = build_supply(
         stock(item_1=0, item_2=4),
         lines(
@@ -252,14 +252,14 @@ def test_lines_with_nothing_outstanding_and_empty_stock_are_not_supply():
     assert str(supply["po_line_id"].dtype) == "Int64"
 
 
-def test_no_demand_gives_empty_frames():
+def test_no_demand_gives_empty_frames() -> None:
     promises, allocations = promise(stock(item_1=3), lines(), backorders())
     assert list(promises.columns) == ["backorder_id", "promise_date", "status", "reason"]
     assert list(allocations.columns) == ["backorder_id", "po_line_id", "quantity", "available_date"]
     assert promises.empty and allocations.empty
 
 
-def test_each_promise_says_which_supply_its_date_comes_from():
+def test_each_promise_says_which_supply_its_date_comes_from() -> None:
     open_lines = lines(
         {"po_line_id": 10, "qty": 5, "p90": "2026-03-20"},
         {"po_line_id": 11, "qty": 50, "due": "2026-04-02"},
@@ -285,7 +285,7 @@ def test_each_promise_says_which_supply_its_date_comes_from():
     }
 
 
-def test_a_promise_reason_names_the_safety_buffer_and_leaves_out_a_zero_supplier_buffer():
+def test_a_promise_reason_names_the_safety_buffer_and_leaves_out_a_zero_supplier_buffer() -> None:
     supply = build_supply(
         stock(), lines({"po_line_id": 10, "qty": 5, "p90": "2026-03-20"}), NO_BUFFERS, AS_OF
     )
@@ -293,7 +293,7 @@ def test_a_promise_reason_names_the_safety_buffer_and_leaves_out_a_zero_supplier
     assert promises["reason"].tolist() == ["arrival p90 2026-03-20 of line 10 + 1 day safety buffer"]
 
 
-def test_backorder_of_nothing_is_refused():
+def test_backorder_of_nothing_is_refused() -> None:
     with pytest.raises(ValidationError, match="Backorder 1"):
         promise(stock(item_1=3), lines(), backorders({"backorder_id": 1, "quantity": 0}))
 
@@ -345,7 +345,12 @@ def random_case(
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.integers(0, 6), min_size=3, max_size=3), supply_rows, demand_rows, st.integers(0, 3))
-def test_allocation_conserves_quantities(on_hand, line_rows, demand, safety_days):
+def test_allocation_conserves_quantities(
+    on_hand: list[int],
+    line_rows: list[tuple[int, int, int | None]],
+    demand: list[tuple[int, int, int, int, str]],
+    safety_days: int,
+) -> None:
     supply, demand_frame = random_case(on_hand, line_rows, demand)
     promises, allocations = allocate(supply, demand_frame, safety_days)
     assert (allocations["quantity"] > 0).all()
@@ -369,7 +374,12 @@ def test_allocation_conserves_quantities(on_hand, line_rows, demand, safety_days
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.integers(0, 6), min_size=3, max_size=3), supply_rows, demand_rows, st.integers(0, 3))
-def test_promise_dates_respect_the_queue_and_as_of(on_hand, line_rows, demand, safety_days):
+def test_promise_dates_respect_the_queue_and_as_of(
+    on_hand: list[int],
+    line_rows: list[tuple[int, int, int | None]],
+    demand: list[tuple[int, int, int, int, str]],
+    safety_days: int,
+) -> None:
     supply, demand_frame = random_case(on_hand, line_rows, demand)
     promises, allocations = allocate(supply, demand_frame, safety_days)
     assert (supply["available_date"] >= pd.Timestamp(AS_OF)).all()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -80,9 +81,9 @@ def frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
 
 def events(
     lines: list[dict[str, Any]],
-    receipts: list[dict[str, Any]] = (),  # type: ignore[assignment]
-    schedules: list[dict[str, Any]] = (),  # type: ignore[assignment]
-    reports: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    receipts: Sequence[dict[str, Any]] = (),
+    schedules: Sequence[dict[str, Any]] = (),
+    reports: Sequence[dict[str, Any]] = (),
     *,
     settings: Settings = SETTINGS,
     as_of: dt.date = AS_OF,
@@ -122,7 +123,9 @@ def test_otd_counts_receipts_on_or_before_the_due_date() -> None:
 
 
 @pytest.mark.parametrize(("tolerance", "on_time"), [(0, 1), (1, 2), (2, 3)])
-def test_otd_tolerance_counts_receipts_up_to_that_many_days_late_as_on_time(tolerance, on_time) -> None:
+def test_otd_tolerance_counts_receipts_up_to_that_many_days_late_as_on_time(
+    tolerance: int, on_time: int
+) -> None:
     ev = events(
         [line(1), line(2), line(3)],
         [receipt(1, "2026-03-10", 100), receipt(2, "2026-03-11", 100), receipt(3, "2026-03-12", 100)],
@@ -148,7 +151,7 @@ def test_each_receipt_of_a_split_delivery_counts_for_otd_on_its_own_date() -> No
 def test_dates_with_times_are_compared_as_dates() -> None:
     ev = events(
         [line(1, need_by_date=pd.Timestamp("2026-03-10 00:00"))],
-        [receipt(1, pd.Timestamp("2026-03-10 23:45"), 100)],  # type: ignore[arg-type]
+        [receipt(1, pd.Timestamp("2026-03-10 23:45"), 100)],
     )
     assert month_row(ev)["otd"] == 1.0
     assert month_row(ev)["otif"] == 1.0
@@ -199,7 +202,9 @@ def test_a_split_delivery_completed_after_the_due_date_is_late_by_its_completing
 @pytest.mark.parametrize(
     ("received", "rejected", "in_full"), [(98, 0, True), (97, 0, False), (100, 3, False)]
 )
-def test_in_full_means_cumulative_good_quantity_reaches_the_threshold(received, rejected, in_full) -> None:
+def test_in_full_means_cumulative_good_quantity_reaches_the_threshold(
+    received: int, rejected: int, in_full: bool
+) -> None:
     ev = events([line(1)], [receipt(1, "2026-03-09", received, rejected)])
     assert month_row(ev)["otif"] == (1.0 if in_full else 0.0)
 
@@ -540,7 +545,7 @@ def test_metrics_with_data_but_zero_weight_give_no_score() -> None:
         (0, "F"),
     ],
 )
-def test_grades_at_their_boundaries(score, grade) -> None:
+def test_grades_at_their_boundaries(score: float, grade: str) -> None:
     row = scored({"otd": score / 100})
     assert row["score"] == pytest.approx(score)
     assert row["grade"] == grade
@@ -562,7 +567,7 @@ def test_the_grade_is_read_from_the_rounded_score_shown() -> None:
 @pytest.mark.parametrize(
     ("lines", "note"), [(4, "not enough data (4 lines, 5 needed)"), (1, "not enough data (1 line, 5 needed)")]
 )
-def test_under_the_minimum_lines_there_is_no_score(lines, note) -> None:
+def test_under_the_minimum_lines_there_is_no_score(lines: int, note: str) -> None:
     row = scored({"otd": 1.0}, lines=lines)
     assert np.isnan(row["score"])
     assert row["grade"] is None
@@ -623,7 +628,7 @@ def test_trend_arrows_compare_with_the_previous_score() -> None:
 
 
 @pytest.mark.parametrize("text", ["2026-13", "26-03", "March", "", "2026-3"])
-def test_a_period_must_be_a_month_written_yyyy_mm(text) -> None:
+def test_a_period_must_be_a_month_written_yyyy_mm(text: str) -> None:
     with pytest.raises(ValidationError, match="YYYY-MM"):
         sc.parse_month(text)
 
@@ -679,7 +684,12 @@ _days = st.one_of(st.none(), st.dates(dt.date(2026, 1, 1), dt.date(2026, 6, 30))
     reports=st.lists(st.tuples(st.integers(0, 5), _days, st.integers(0, 900), _days), max_size=15),
     due=st.lists(_days, min_size=6, max_size=6),
 )
-def test_rates_stay_between_0_and_1_whatever_the_data(quantities, receipts, reports, due) -> None:
+def test_rates_stay_between_0_and_1_whatever_the_data(
+    quantities: list[int],
+    receipts: list[tuple[int, str | None, int, int]],
+    reports: list[tuple[int, str | None, int, str | None]],
+    due: list[str | None],
+) -> None:
     lines = [
         line(i, quantity=q, need_by_date=due[i], status="in_production") for i, q in enumerate(quantities)
     ]

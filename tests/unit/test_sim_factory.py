@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,6 +13,7 @@ import pytest
 from portal.core.domain import ValidationError
 from portal.sim.factory import (
     Dynamics,
+    Truth,
     World,
     WorldParams,
     check_parameters,
@@ -28,7 +31,12 @@ EXACT = Dynamics(
 
 
 def world(
-    lines: list[dict], *, slots: float = 10.0, capability: float = 1.0, outages: list[tuple] = (), **sup
+    lines: list[dict[str, Any]],
+    *,
+    slots: float = 10.0,
+    capability: float = 1.0,
+    outages: Sequence[tuple[int, int, int]] = (),
+    **sup: float,
 ) -> World:
     """One supplier (SIM-01, 5 transit days) and its lines, each given as overrides of a 1,000-unit line."""
     suppliers = pd.DataFrame(
@@ -45,7 +53,7 @@ def world(
     )
     rows = []
     for i, overrides in enumerate(lines):
-        row = {
+        row: dict[str, Any] = {
             "po_number": f"SIM-{i + 1:04d}",
             "line": 1,
             "supplier_idx": 0,
@@ -68,7 +76,7 @@ def world(
     return World(start=START, suppliers=suppliers, lines=pd.DataFrame(rows), outages=frame)
 
 
-def completion_w(truth) -> list[int]:  # type: ignore[no-untyped-def]
+def completion_w(truth: Truth) -> list[int]:
     days = truth.lines["completion_date"].to_numpy().astype("datetime64[D]")
     return np.busday_count(np.datetime64(START), days).tolist()
 
@@ -174,7 +182,9 @@ def test_a_random_world_keeps_its_own_books() -> None:
         (WorldParams(), Dynamics(), 0, "step_days must be 1 or more (got 0)"),
     ],
 )
-def test_impossible_parameters_are_refused_naming_which(params, dynamics, step, says) -> None:  # type: ignore[no-untyped-def]
+def test_impossible_parameters_are_refused_naming_which(
+    params: WorldParams, dynamics: Dynamics, step: int, says: str
+) -> None:
     with pytest.raises(ValidationError) as caught:
         check_parameters(params, dynamics, step)
     assert says in str(caught.value)

@@ -12,11 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portal.core.calendar import CalendarSet
+from portal.core.calibration import positive_day_rate
 from portal.core.forecast import _report_stats, forecast_lines
 from portal.core.settings import Settings
 from portal.core.summaries import (
+    DATE_COLUMNS,
     SUMMARY_COLUMNS,
     LineSummary,
+    calibration_stats,
     differences,
     line_stats,
     report_stats,
@@ -44,7 +47,7 @@ def frame_of(histories: dict[int, list[tuple[dt.date, int, int]]]) -> pd.DataFra
 
 def row_of(summary: LineSummary, line_id: int) -> dict[str, object]:
     row = summary.as_row(line_id)
-    for col in ("first_report_date", "last_report_date", "completed_on"):
+    for col in DATE_COLUMNS:
         row[col] = pd.Timestamp(row[col]) if row[col] is not None else pd.NaT
     return row
 
@@ -54,7 +57,9 @@ def row_of(summary: LineSummary, line_id: int) -> dict[str, object]:
     st.lists(st.tuples(history, st.integers(1, 6000)), min_size=1, max_size=6),
     st.sampled_from([3, 10, 20]),
 )
-def test_summaries_folded_post_by_post_equal_the_bulk_builder_bit_for_bit(lines, span) -> None:  # type: ignore[no-untyped-def]
+def test_summaries_folded_post_by_post_equal_the_bulk_builder_bit_for_bit(
+    lines: list[tuple[dict[int, tuple[int, int]], int]], span: int
+) -> None:
     histories = {i + 1: as_reports(i + 1, days) for i, (days, _) in enumerate(lines)}
     quantities = pd.Series({i + 1: qty for i, (_, qty) in enumerate(lines)})
     bulk = summarize_frame(frame_of(histories).sample(frac=1.0, random_state=1), quantities, span)
@@ -74,7 +79,9 @@ def test_summaries_folded_post_by_post_equal_the_bulk_builder_bit_for_bit(lines,
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(history, st.integers(1, 6000)), min_size=1, max_size=6))
-def test_statistics_from_summaries_equal_the_ones_from_raw_reports(lines) -> None:  # type: ignore[no-untyped-def]
+def test_statistics_from_summaries_equal_the_ones_from_raw_reports(
+    lines: list[tuple[dict[int, tuple[int, int]], int]],
+) -> None:
     histories = {i + 1: as_reports(i + 1, days) for i, (days, _) in enumerate(lines)}
     quantities = pd.Series({i + 1: qty for i, (_, qty) in enumerate(lines)})
     reports = frame_of(histories)
@@ -95,7 +102,9 @@ def test_statistics_from_summaries_equal_the_ones_from_raw_reports(lines) -> Non
 
 @settings(max_examples=60, deadline=None)
 @given(history, st.integers(1, 6000))
-def test_one_summarys_plain_python_statistics_are_the_vectorized_ones_exactly(days, qty) -> None:  # type: ignore[no-untyped-def]
+def test_one_summarys_plain_python_statistics_are_the_vectorized_ones_exactly(
+    days: dict[int, tuple[int, int]], qty: int
+) -> None:
     summary = summarize(as_reports(1, days), qty, 10)
     vector = report_stats(pd.DataFrame([summary.as_row(1)])).iloc[0]
     scalar = line_stats(summary)
@@ -136,7 +145,7 @@ def test_a_forecast_from_summaries_gives_the_same_dates_as_from_raw_reports() ->
     as_of = dt.date(2026, 3, 6)
     raw = forecast_lines(lines, reports, MON_FRI, as_of, Settings())
     stats = report_stats(summarize_frame(reports, lines.set_index("line_id")["quantity"], 10))
-    ours = forecast_lines(lines, None, MON_FRI, as_of, Settings(), stats=stats)  # type: ignore[arg-type]
+    ours = forecast_lines(lines, None, MON_FRI, as_of, Settings(), stats=stats)
     for col in ("produced", "remaining", "reported_days", "completion_p50", "completion_p90", "arrival_p90"):
         assert ours[col].equals(raw[col]), col
     np.testing.assert_allclose(ours["rate"], raw["rate"], rtol=1e-9)
@@ -168,3 +177,74 @@ def test_differences_name_each_wrong_field_and_each_missing_summary() -> None:
     found = differences(stored, expected).set_index("line_id")["problem"]
     assert found.to_dict() == {1: "produced 15 stored, 10 from its reports", 2: "no summary"}
     assert differences(expected, expected).empty
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(history, st.integers(1, 6000)), min_size=1, max_size=6))
+def test_the_calibrations_day_figures_from_summaries_equal_the_ones_from_raw_reports(
+    lines: list[tuple[dict[int, tuple[int, int]], int]],
+) -> None:
+    histories = {i + 1: as_reports(i + 1, days) for i, (days, _) in enumerate(lines)}
+    quantities = pd.Series({i + 1: qty for i, (_, qty) in enumerate(lines)})
+    reports = frame_of(histories)
+    reports["report_date"] = pd.to_datetime(reports["report_date"])
+    frame = pd.DataFrame({"line_id": quantities.index, "quantity": quantities.to_numpy()})
+    raw = positive_day_rate(frame, reports.astype({"line_id": "int64"}), dt.date(2030, 1, 1), 10)
+    raw = raw.set_index("line_id")
+    summaries = summarize_frame(reports, quantities, 10)
+    ours = calibration_stats(summaries).set_index("line_id")
+    for col in ("first_report", "last_report"):
+        got = pd.to_datetime(ours[col]).to_numpy(dtype="datetime64[D]")
+        want = pd.to_datetime(raw[col]).to_numpy(dtype="datetime64[D]")
+        assert ((got == want) | (np.isnat(got) & np.isnat(want))).all(), col
+    for col in ("positive_rate", "steady_sd"):
+        np.testing.assert_allclose(ours[col].to_numpy(), raw[col].to_numpy(dtype="float64"), rtol=1e-9)
+    # The record's first day with output, too.
+    first = reports[reports["good_qty"] > 0].groupby("line_id")["report_date"].min()
+    got = pd.to_datetime(summaries.set_index("line_id")["first_output_date"])
+    assert got.reindex(quantities.index).equals(first.reindex(quantities.index).astype(got.dtype))
+
+
+def test_a_calibrated_forecast_from_summaries_gives_the_same_dates_as_from_raw_reports() -> None:
+    rng = np.random.default_rng(5)
+    n = 300
+    lines = pd.DataFrame(
+        {
+            "line_id": np.arange(1, n + 1),
+            "supplier_id": rng.integers(1, 4, n),
+            "quantity": rng.integers(200, 5000, n),
+            "status": "in_production",
+            "transit_days": 3,
+            "need_by_date": pd.Timestamp("2026-04-30"),
+            "start_date": pd.Timestamp("2026-02-02"),
+            "daily_output": 100.0,
+        }
+    )
+    days = pd.bdate_range("2026-02-02", "2026-03-06")
+    rows = []
+    for line_id in lines["line_id"]:
+        # Ramp-up, outages (zero days) and skipped reports: what the calibration reads.
+        for i, day in enumerate(days[: rng.integers(0, len(days))]):
+            if rng.random() < 0.15:
+                continue
+            good = 0 if rng.random() < 0.1 else int(rng.integers(0, 250) * min(1.0, (i + 1) / 4))
+            rows.append((line_id, day, good, int(rng.integers(0, 5))))
+    reports = pd.DataFrame(rows, columns=["line_id", "report_date", "good_qty", "rejected_qty"])
+    learned = pd.DataFrame(
+        {
+            "supplier_id": [1, 2, 3],
+            "forecast_records": [0, 4, 12],
+            "start_delay_days": [np.nan, 2.0, 5.5],
+            "start_delay_sd": [np.nan, 1.0, 3.0],
+            "rate_ratio": [np.nan, 1.2, 1.6],
+            "rate_ratio_sd": [np.nan, 0.2, 0.5],
+        }
+    )
+    as_of = dt.date(2026, 3, 6)
+    raw = forecast_lines(lines, reports, MON_FRI, as_of, Settings(), calibration=learned)
+    stats = report_stats(summarize_frame(reports, lines.set_index("line_id")["quantity"], 10))
+    ours = forecast_lines(lines, None, MON_FRI, as_of, Settings(), stats=stats, calibration=learned)
+    for col in ("produced", "remaining", "reported_days", "completion_p50", "completion_p90", "arrival_p90"):
+        assert ours[col].equals(raw[col]), col
+    np.testing.assert_allclose(ours["rate"], raw["rate"], rtol=1e-9)
+    np.testing.assert_allclose(ours["rate_sd"], raw["rate_sd"], rtol=1e-9)

@@ -39,6 +39,7 @@ async def _post(db: Database, actor: Actor, body: ReportBatchIn, today: Any) -> 
     if result.errors:
         raise invalid_rows(result.errors)
     preview = result.preview
+    assert preview is not None  # a checked post always has its preview
     out = [
         {
             "index": int(row) - 2,

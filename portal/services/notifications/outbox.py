@@ -33,7 +33,7 @@ def alert_columns() -> tuple[Any, ...]:
     )
 
 
-def with_subjects(stmt: Select[Any]) -> Select[Any]:
+def with_subjects(stmt: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
     """Join the supplier, line and backorder an alert is about (each may be missing)."""
     return (
         stmt.outerjoin(Supplier, Supplier.id == Alert.supplier_id)

@@ -9,43 +9,82 @@ from db.engine import Database
 from portal.core.domain import Role
 from portal.services import audit
 from portal.services.access import Actor, service
-from portal.services.planning.lock import exclusive_planning_lock
+from portal.services.planning.lock import exclusive_planning_lock, shard_planning_lock
 from portal.services.planning.pipeline import run_pipeline, supplier_statistics
 from portal.services.planning.result import SweepResult
+from portal.services.planning.shard import Shard
 from portal.services.planning.stores import store_supplier_stats
 from portal.services.settings import load_settings
-from portal.services.summaries import verify_daily_outputs
+from portal.services.summaries import verify_daily_outputs, verify_summaries
 
 
 @service(Role.ADMIN, Role.BUYER)
-def sweep(db: Database, actor: Actor, as_of: dt.date | None = None, *, verify: bool = False) -> SweepResult:
+def sweep(
+    db: Database,
+    actor: Actor,
+    as_of: dt.date | None = None,
+    *,
+    verify: bool = False,
+    from_reports: bool = False,
+    shard: Shard | None = None,
+) -> SweepResult:
     """Recompute forecasts, supplier statistics, promises and alerts for everything as of ``as_of``.
 
-    ``verify``: check every line's production summary against its reports first; the lines that
-    disagree are listed in ``result.inconsistent`` and forecast from their reports.
+    It reads the lines' production summaries, never the reports. ``verify``: check every line's
+    summary against its reports first; the lines that disagree are listed in
+    ``result.inconsistent`` and forecast (and learned from) from their reports, never from it.
+    ``from_reports``: compute everything from the raw reports (the reference; slow at scale).
+    ``shard`` (K/N): only the items with item_id % N == K - 1 and the suppliers with
+    supplier_id % N == K - 1 (see :mod:`portal.services.planning.shard`); shards run side by side.
     """
     as_of = as_of or dt.date.today()
     result = SweepResult(as_of=as_of)
     with db.write() as session:
         start = time.perf_counter()
-        exclusive_planning_lock(session)
+        if shard is None:
+            exclusive_planning_lock(session)
+        else:
+            shard_planning_lock(session, shard)
         locked = time.perf_counter()
         result.timings["wait_for_writes"] = round(locked - start, 4)
         settings = load_settings(session)
+        bad = None
         if verify:
             result.inconsistent_days = verify_daily_outputs(session)
-        stats = supplier_statistics(session, settings, as_of, from_reports=len(result.inconsistent_days) > 0)
-        store_supplier_stats(session, stats)
+            bad = verify_summaries(session, settings.forecast_ewm_span)
+            result.inconsistent = bad
+        stats = supplier_statistics(
+            session,
+            settings,
+            as_of,
+            from_reports=from_reports or len(result.inconsistent_days) > 0,
+            distrust=[] if bad is None else bad["line_id"].astype(int).tolist(),
+        )
+        store_supplier_stats(session, stats, shard)
         result.timings["supplier_stats"] = round(time.perf_counter() - locked, 4)
         run_pipeline(
-            session, as_of, settings, line_ids=None, item_ids=None, stats=stats, result=result, verify=verify
+            session,
+            as_of,
+            settings,
+            line_ids=None,
+            item_ids=None,
+            stats=stats,
+            result=result,
+            bad=bad,
+            from_reports=from_reports,
+            shard=shard,
         )
         audit.record(
             session,
             actor,
             "sweep",
             "planning",
-            after={"as_of": as_of, "lines": result.lines, "backorders": result.backorders},
+            after={
+                "as_of": as_of,
+                "lines": result.lines,
+                "backorders": result.backorders,
+                **({} if shard is None else {"shard": str(shard)}),
+            },
         )
         session.commit()
     result.timings["total"] = round(time.perf_counter() - start, 4)

@@ -11,13 +11,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import case, func, select, true
+from sqlalchemy import case, false, func, select, true
 from sqlalchemy.orm import Session
 
 from db.frames import read_frame, read_frame_for_ids
 from db.models import (
     Alert,
     LineForecast,
+    LineProductionSummary,
     PoLine,
     ProductionReport,
     ProductionSchedule,
@@ -54,8 +55,11 @@ def load_open_lines(
     item_ids: Collection[int] | None = None,
     as_of: dt.date | None = None,
     in_full: float = 0.98,
+    where: Any = None,
 ) -> pd.DataFrame:
     """Open lines (optionally only these ids / suppliers / items) with effective transit days.
+
+    ``where``: one more SQL condition on the lines (a shard's items or suppliers).
 
     With ``as_of``: the lines open on that day. A line ordered later did not exist yet, and a
     line received in full only after it (by ``in_full``, the admin's threshold) was still open.
@@ -86,6 +90,8 @@ def load_open_lines(
         )
     else:
         stmt = stmt.where(PoLine.status.in_(OPEN_LINE_STATUSES))
+    if where is not None:
+        stmt = stmt.where(where)
     if supplier_ids is not None:
         frame = read_frame_for_ids(session, stmt, PoLine.supplier_id, supplier_ids, LINE_COLS)
     elif item_ids is not None:
@@ -200,10 +206,21 @@ def load_supplier_stats(session: Session) -> pd.DataFrame:
     return read_frame(session, stmt, STATS_COLUMNS)
 
 
-def load_forecast_record(session: Session, as_of: dt.date | None = None) -> pd.DataFrame:
+def load_forecast_record(
+    session: Session,
+    as_of: dt.date | None = None,
+    *,
+    from_reports: bool = False,
+    distrust: Collection[int] = (),
+) -> pd.DataFrame:
     """Per line with a report (dated on or before ``as_of`` if given): its first schedule's
-    start and daily output, its first day with good output, reported days and good output."""
-    reports = (
+    start and daily output, its first day with good output, reported days and good output.
+
+    From the lines' production summaries, never the reports, except for the lines a summary cannot
+    answer: those with reports dated after ``as_of`` and those in ``distrust`` (found wrong by
+    ``sweep --verify``). ``from_reports``: every line from its reports (the reference path).
+    """
+    per_report = (
         select(
             ProductionReport.po_line_id.label("line_id"),
             func.min(case((ProductionReport.good_qty > 0, ProductionReport.report_date))).label("first"),
@@ -213,8 +230,32 @@ def load_forecast_record(session: Session, as_of: dt.date | None = None) -> pd.D
         .where(ProductionReport.is_current)
         .where(ProductionReport.report_date <= as_of if as_of is not None else true())
         .group_by(ProductionReport.po_line_id)
-        .subquery()
     )
+    if from_reports:
+        return _record(session, per_report.subquery())
+    summary = LineProductionSummary
+    later = summary.last_report_date > as_of if as_of is not None else false()
+    distrusted = sorted({int(i) for i in distrust})
+    stored = select(
+        summary.po_line_id.label("line_id"),
+        summary.first_output_date.label("first"),
+        summary.reported_days.label("days"),
+        summary.produced.label("good"),
+    ).where(~later)
+    frames = [_record(session, stored.subquery(), exclude=distrusted)]
+    if as_of is not None:
+        again = per_report.where(ProductionReport.po_line_id.in_(select(summary.po_line_id).where(later)))
+        frames.append(_record(session, again.subquery(), exclude=distrusted))
+    if distrusted:
+        frames.append(_record(session, per_report.subquery(), only=distrusted))
+    frame = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
+    return frame.sort_values("line_id", ignore_index=True)
+
+
+def _record(
+    session: Session, reports: Any, *, exclude: Collection[int] = (), only: Collection[int] | None = None
+) -> pd.DataFrame:
+    """The record's rows for the per-line figures in ``reports`` (line_id, first, days, good)."""
     first_revision = (
         select(ProductionSchedule.po_line_id, func.min(ProductionSchedule.revision).label("revision"))
         .group_by(ProductionSchedule.po_line_id)
@@ -238,10 +279,17 @@ def load_forecast_record(session: Session, as_of: dt.date | None = None) -> pd.D
             & (ProductionSchedule.revision == first_revision.c.revision),
         )
     )
-    frame = read_frame(session, stmt, list(calibration.RECORD_INPUT_COLUMNS))
+    cols = list(calibration.RECORD_INPUT_COLUMNS)
+    if only is not None:
+        frame = read_frame_for_ids(session, stmt, PoLine.id, only, cols)
+    else:
+        frame = read_frame(session, stmt, cols)
+        if exclude:
+            frame = frame[~frame["line_id"].isin(list(exclude))]
     for col in ("planned_start", "first_output_date"):
         frame[col] = pd.to_datetime(frame[col])
-    return frame
+    frame["produced"] = pd.to_numeric(frame["produced"])
+    return frame.reset_index(drop=True)
 
 
 def load_stored_forecasts(session: Session, line_ids: Collection[int]) -> pd.DataFrame:
@@ -259,8 +307,9 @@ def count_rows(session: Session, model: Any, *where: Any) -> int:
     return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
-def live_alerts(session: Session, keys: Collection[str] | None) -> pd.DataFrame:
-    """The non-resolved alerts, and the dismissed ones (resolved by a person, dismissal not ended)."""
+def live_alerts(session: Session, keys: Collection[str] | None, *, where: Any = None) -> pd.DataFrame:
+    """The non-resolved alerts, and the dismissed ones (resolved by a person, dismissal not ended);
+    all, or those of these subject keys, or (``where``) those meeting one more SQL condition."""
     cols = [
         "id",
         "rule",
@@ -285,6 +334,8 @@ def live_alerts(session: Session, keys: Collection[str] | None) -> pd.DataFrame:
         # Event alerts (a change order) hold no condition a recompute could find cleared.
         Alert.rule.not_in([r.value for r in EVENT_RULES]),
     )
+    if where is not None:
+        stmt = stmt.where(where)
     if keys is None:
         frame = read_frame(session, stmt, cols)
     else:

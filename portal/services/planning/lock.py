@@ -13,6 +13,7 @@ from db.models import Item, PoLine
 from portal.core.batching import id_chunks
 from portal.core.domain import ConflictError
 from portal.services.locks import LOCK_NOT_AVAILABLE, advisory_key
+from portal.services.planning.shard import Shard
 
 #: The advisory lock a sweep holds exclusive and the writes that recompute hold shared.
 PLANNING_LOCK = "planning"
@@ -103,3 +104,23 @@ def lock_scope(session: Session, line_ids: Collection[int], item_ids: Collection
             .order_by(Item.id)
             .with_for_update(key_share=True)
         ).all()
+
+
+def shard_planning_lock(session: Session, shard: Shard) -> None:
+    """On PostgreSQL, what a shard of the sweep holds: shards run side by side, never two runs of one
+    shard, never beside a full sweep, and never beside a post that recomputes one of its items.
+
+    * the planning lock shared, as a write takes it: a full sweep waits for every shard (and a
+      shard for a full sweep), while shards and posts share it;
+    * the shard's own advisory lock exclusive: a second run of the same shard waits;
+    * its items' rows, as :func:`lock_scope` takes them for a post (in id order): a post of one of
+      its items waits for the shard to commit, or the shard for the post; posts of other shards'
+      items run on.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    share_planning_lock(session)
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(shard.key)})
+    session.execute(
+        select(Item.id).where(shard.owns(Item.id)).order_by(Item.id).with_for_update(key_share=True)
+    ).all()

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select, true
+from sqlalchemy import String, cast, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from db.frames import read_frame, read_frame_for_ids
-from db.models import Backorder, Item, PoLine, ProductionReport, Supplier, SupplierDailyOutput, utcnow
+from db.models import Alert, Backorder, Item, PoLine, ProductionReport, Supplier, SupplierDailyOutput, utcnow
 from portal.core import alerts as alert_rules
 from portal.core import buffers as buffer_rules
 from portal.core import calibration, history
@@ -35,17 +36,25 @@ from portal.services.planning.loaders import (
     supplier_frame,
 )
 from portal.services.planning.result import SweepResult, Timer
+from portal.services.planning.shard import Shard
 from portal.services.planning.stores import apply_alert_plan, store_forecasts, store_promises
 from portal.services.summaries import report_stats_for
 
 
 def supplier_statistics(
-    session: Session, settings: Settings, as_of: dt.date | None = None, *, from_reports: bool = False
+    session: Session,
+    settings: Settings,
+    as_of: dt.date | None = None,
+    *,
+    from_reports: bool = False,
+    distrust: Collection[int] = (),
 ) -> pd.DataFrame:
     """Learn each supplier's buffer, median lead time and observed capacity from its history:
     only receipts and reports dated on or before ``as_of`` when given, so a past-dated sweep
     never learns from what happened after its day. Daily output comes from the suppliers' daily
-    totals, or (``from_reports``, when those were found wrong) from the reports themselves."""
+    totals, or (``from_reports``, when those were found wrong) from the reports themselves; the
+    forecast record from the lines' production summaries except the ``distrust`` lines (found
+    wrong by a verify), or with ``from_reports`` from the reports."""
     lines = load_history_lines(session, as_of)
     receipts = load_receipts(session, None if not lines.empty else [], as_of)
     delivered = history.delivered_history(lines, receipts, settings.in_full_threshold)
@@ -87,7 +96,7 @@ def supplier_statistics(
     stats["buffer_days"] = stats["buffer_days"].fillna(fallback).astype("int64")
     stats["deliveries"] = stats["deliveries"].fillna(0).astype("int64")
     # Forecast calibration: each supplier's start delays and duration ratios known on as_of.
-    record = load_forecast_record(session, as_of)
+    record = load_forecast_record(session, as_of, from_reports=from_reports, distrust=distrust)
     calendars = load_calendars(session, set(record["supplier_id"].astype(int)))
     records = calibration.line_records(record, calendars, settings.forecast_min_reported_days)
     learned = calibration.supplier_calibration(records, stats["supplier_id"].astype("int64"))
@@ -103,31 +112,36 @@ def forecast_open_lines(
     stats: pd.DataFrame | None = None,
     *,
     verify: bool = False,
+    bad: pd.DataFrame | None = None,
     result: SweepResult | None = None,
+    from_reports: bool = False,
 ) -> pd.DataFrame:
-    """Lines joined with their current schedule and forecast: the frame alert rules read."""
+    """Lines joined with their current schedule and forecast: the frame alert rules read.
+
+    Each line's report statistics and the days its calibration reads come from its production
+    summary, never its reports (``verify``/``bad``: see :func:`report_stats_for`).
+    ``from_reports``: everything from the raw reports instead (the reference the summaries must
+    equal; the tests compare the two).
+    """
     ids = lines["line_id"].tolist()
     schedules = load_schedules(session, ids if len(ids) < 50_000 else None)
     lines = lines.merge(schedules, on="line_id", how="left")
-    # The lines' report statistics come from their production summaries, not the reports.
-    report_stats, inconsistent = report_stats_for(
-        session, lines, as_of, settings, full=len(ids) >= 50_000, verify=verify
-    )
-    if result is not None:
-        result.inconsistent = inconsistent
-    # The sweep and every recompute calibrate; no supplier stats (the reference test) keeps the plain
-    # rule. The calibration reads each line's own days (ramp-up, outages, skipped days), so it still
-    # needs the raw reports: folding those into the summaries is the next step for the sweep's speed.
+    # The sweep and every recompute calibrate; no supplier stats (the reference test) keeps the plain rule.
     learned = (
         None if stats is None else stats.reindex(columns=["supplier_id", *calibration.CALIBRATION_COLUMNS])
     )
-    reports = None
-    if learned is not None:
+    if from_reports:
         reports = load_reports(session, ids if len(ids) < 50_000 else None, as_of)
-        if len(ids) >= 50_000:
-            reports = reports[reports["line_id"].isin(ids)]
+        reports = reports[reports["line_id"].isin(ids)]
+        forecast = forecast_lines(lines, reports, calendars, as_of, settings, calibration=learned)
+        return lines.merge(forecast, on="line_id", how="left")
+    report_stats, inconsistent = report_stats_for(
+        session, lines, as_of, settings, full=len(ids) >= 50_000, verify=verify, bad=bad
+    )
+    if result is not None:
+        result.inconsistent = inconsistent
     forecast = forecast_lines(
-        lines, reports, calendars, as_of, settings, stats=report_stats, calibration=learned
+        lines, None, calendars, as_of, settings, stats=report_stats, calibration=learned
     )
     return lines.merge(forecast, on="line_id", how="left")
 
@@ -139,8 +153,9 @@ def promise_backorders(
     item_ids: Collection[int] | None,
     fresh: pd.DataFrame,
     stats: pd.DataFrame,
+    shard: Shard | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Allocate supply to the waiting backorders of these items (all when None)."""
+    """Allocate supply to the waiting backorders of these items (all when None; a shard's items)."""
     bo_cols = [
         "backorder_id",
         "order_ref",
@@ -169,6 +184,8 @@ def promise_backorders(
     )
     if as_of < dt.date.today():
         stmt = stmt.where(Backorder.order_date <= as_of)  # a past-dated sweep: not yet ordered then
+    if shard is not None:
+        stmt = stmt.where(shard.owns(Backorder.item_id))
     demand = read_frame_for_ids(session, stmt, Backorder.item_id, item_ids, bo_cols)
     for col in ("order_date", "communicated_date", "previous_promise_date"):
         demand[col] = pd.to_datetime(demand[col])
@@ -237,25 +254,47 @@ def run_pipeline(
     stats: pd.DataFrame,
     result: SweepResult,
     verify: bool = False,
+    bad: pd.DataFrame | None = None,
+    from_reports: bool = False,
+    shard: Shard | None = None,
 ) -> None:
-    """The pipeline: forecasts -> promises -> alerts, for everything (ids None) or a scope."""
+    """The pipeline: forecasts -> promises -> alerts, for everything (ids None), a shard of
+    everything (its items' lines and backorders, its suppliers), or a scope."""
     timer = Timer(result)
     now = utcnow()
-    full = line_ids is None
-    lines = load_open_lines(session, line_ids, as_of=as_of, in_full=settings.in_full_threshold)
-    calendars = load_calendars(session, None if full else set(lines["supplier_id"].astype(int)))
+    everything = line_ids is None
+    full = everything and shard is None
+    lines = load_open_lines(
+        session,
+        line_ids,
+        as_of=as_of,
+        in_full=settings.in_full_threshold,
+        where=None if shard is None else shard.owns(PoLine.item_id),
+    )
+    calendars = load_calendars(session, None if everything else set(lines["supplier_id"].astype(int)))
     timer.mark("load_lines")
     frame = forecast_open_lines(
-        session, lines, calendars, as_of, settings, stats, verify=verify, result=result
+        session,
+        lines,
+        calendars,
+        as_of,
+        settings,
+        stats,
+        verify=verify,
+        bad=bad,
+        result=result,
+        from_reports=from_reports,
     )
     timer.mark("forecast")
-    store_forecasts(session, frame, as_of, line_ids)
+    store_forecasts(session, frame, as_of, line_ids, shard)
     result.lines = len(frame)
     timer.mark("store_forecasts")
 
-    scope_items = None if full else set(item_ids or ()) | set(frame["item_id"].astype(int))
-    demand, promises, allocations = promise_backorders(session, as_of, settings, scope_items, frame, stats)
-    store_promises(session, demand, promises, allocations)
+    scope_items = None if everything else set(item_ids or ()) | set(frame["item_id"].astype(int))
+    demand, promises, allocations = promise_backorders(
+        session, as_of, settings, scope_items, frame, stats, shard
+    )
+    store_promises(session, demand, promises, allocations, shard)
     result.backorders = len(demand)
     result.unpromisable = int((promises["status"] == "unpromisable").sum()) if len(promises) else 0
     timer.mark("promises")
@@ -263,7 +302,8 @@ def run_pipeline(
     # Alerts: line rules for the recomputed lines, backorder rules for the backorders whose
     # promises were recomputed. The supplier rule (CAPACITY_OVERLOAD) weighs every open line of
     # a supplier: it runs in the sweep only, so a supplier's post stays fast however many lines
-    # it has (the sweep runs every few minutes from cron or the scheduler).
+    # it has (the sweep runs every few minutes from cron or the scheduler); a shard runs it for
+    # its own suppliers, over their lines of every item (remaining units only: no forecast needed).
     lead = stats[["supplier_id", "median_lead_time_days"]] if len(stats) else None
     line_cond = alert_rules.line_conditions(
         with_supplier_today(session, frame, as_of), as_of, calendars, settings, lead_times=lead
@@ -271,6 +311,8 @@ def run_pipeline(
     if full:
         suppliers = supplier_frame(session, None, stats)
         supplier_cond = alert_rules.supplier_conditions(frame, suppliers, None, as_of, calendars, settings)
+    elif shard is not None:
+        supplier_cond = _shard_supplier_conditions(session, shard, as_of, settings, calendars, stats, bad)
     else:
         supplier_cond = alert_rules.empty_conditions()
     if len(demand):
@@ -282,6 +324,10 @@ def run_pipeline(
     current = pd.concat([line_cond, supplier_cond, backorder_cond], ignore_index=True)
     if full:
         scope = None
+        live = live_alerts(session, None)
+    elif shard is not None:
+        live = _shard_alerts(session, shard)
+        scope = pd.Series(sorted(set(live["subject_key"]) | set(current["subject_key"])), dtype="object")
     else:
         all_line_ids = {int(i) for i in (line_ids or ())}
         scope = pd.Series(
@@ -289,7 +335,58 @@ def run_pipeline(
             + [f"backorder:{int(i)}" for i in demand["backorder_id"]],
             dtype="object",
         )
-    live = live_alerts(session, None if full else scope.tolist())
+        live = live_alerts(session, scope.tolist())
     plan = alert_rules.reconcile(live, current, now, scope, reopen_days=settings.alert_reopen_days)
     apply_alert_plan(session, plan, as_of, now, result)
     timer.mark("alerts")
+
+
+def _shard_supplier_conditions(
+    session: Session,
+    shard: Shard,
+    as_of: dt.date,
+    settings: Settings,
+    calendars: CalendarSet,
+    stats: pd.DataFrame,
+    bad: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """CAPACITY_OVERLOAD for the shard's suppliers, over their open lines of every item.
+
+    The rule reads each line's remaining units (quantity - produced, none once shipped), which
+    the lines' summaries give as the forecast does, so no other shard's forecasts are needed.
+    """
+    lines = load_open_lines(
+        session, as_of=as_of, in_full=settings.in_full_threshold, where=shard.owns(PoLine.supplier_id)
+    )
+    if lines.empty:
+        return alert_rules.empty_conditions()
+    report_stats, _ = report_stats_for(session, lines, as_of, settings, full=len(lines) >= 50_000, bad=bad)
+    produced = (
+        report_stats.set_index("line_id")["produced"]
+        .reindex(lines["line_id"])
+        .fillna(0)
+        .to_numpy(dtype="float64")
+    )
+    remaining = np.maximum(0.0, lines["quantity"].to_numpy(dtype="float64") - produced)
+    shipped = (lines["status"].astype(str) == "shipped").to_numpy()
+    lines = lines.assign(remaining=np.where(shipped, 0.0, remaining).astype("int64"))
+    suppliers = supplier_frame(session, sorted(set(lines["supplier_id"].astype(int))), stats)
+    return alert_rules.supplier_conditions(lines, suppliers, None, as_of, calendars, settings)
+
+
+def _shard_alerts(session: Session, shard: Shard) -> pd.DataFrame:
+    """The live alerts whose subject is the shard's: a line or backorder of its items, or its supplier
+    (chosen in SQL by subject key, so a shard reads only its own)."""
+
+    def keys(kind: str, column: Any, owner: Any) -> Any:
+        return select(literal(f"{kind}:") + cast(column, String)).where(shard.owns(owner))
+
+    return live_alerts(
+        session,
+        None,
+        where=or_(
+            Alert.subject_key.in_(keys("line", PoLine.id, PoLine.item_id)),
+            Alert.subject_key.in_(keys("backorder", Backorder.id, Backorder.item_id)),
+            Alert.subject_key.in_(keys("supplier", Supplier.id, Supplier.id)),
+        ),
+    )

@@ -18,10 +18,16 @@ from portal.core.batching import id_chunks
 from portal.core.domain import AlertStatus, BackorderStatus
 from portal.services.planning.loaders import STATS_COLUMNS, count_rows
 from portal.services.planning.result import SweepResult
+from portal.services.planning.shard import Shard, shard_backorders, shard_lines
 
 
-def store_supplier_stats(session: Session, stats: pd.DataFrame) -> None:
-    session.execute(delete(SupplierStats))
+def store_supplier_stats(session: Session, stats: pd.DataFrame, shard: Shard | None = None) -> None:
+    """Replace every supplier's statistics (a shard: those of its suppliers)."""
+    if shard is None:
+        session.execute(delete(SupplierStats))
+    else:
+        session.execute(delete(SupplierStats).where(shard.owns(SupplierStats.supplier_id)))
+        stats = stats[stats["supplier_id"].astype("int64") % shard.n == shard.k - 1]
     frame = stats[STATS_COLUMNS].astype(
         {
             "supplier_id": "int64",
@@ -43,10 +49,16 @@ def date_objects(series: pd.Series) -> pd.Series:
 
 
 def store_forecasts(
-    session: Session, forecast: pd.DataFrame, as_of: dt.date, line_ids: Collection[int] | None
+    session: Session,
+    forecast: pd.DataFrame,
+    as_of: dt.date,
+    line_ids: Collection[int] | None,
+    shard: Shard | None = None,
 ) -> None:
-    """Replace the stored forecasts of these lines (all when ``line_ids`` is None)."""
-    if line_ids is None:
+    """Replace the stored forecasts of these lines (all when ``line_ids`` is None; a shard: of its items)."""
+    if line_ids is None and shard is not None:
+        session.execute(delete(LineForecast).where(LineForecast.po_line_id.in_(shard_lines(shard))))
+    elif line_ids is None:
         session.execute(delete(LineForecast))
     else:
         for chunk in id_chunks(line_ids):
@@ -75,13 +87,23 @@ def store_forecasts(
 
 
 def store_promises(
-    session: Session, demand: pd.DataFrame, promises: pd.DataFrame, allocations: pd.DataFrame
+    session: Session,
+    demand: pd.DataFrame,
+    promises: pd.DataFrame,
+    allocations: pd.DataFrame,
+    shard: Shard | None = None,
 ) -> None:
-    """Write promise dates and statuses, and replace the allocations of these backorders."""
+    """Write promise dates and statuses, and replace the allocations of these backorders (a shard:
+    of every backorder of its items, as a full sweep replaces every allocation)."""
+    if shard is not None:
+        owned = shard_backorders(shard)
+        session.execute(delete(BackorderAllocation).where(BackorderAllocation.backorder_id.in_(owned)))
     if demand.empty:
         return
     ids = demand["backorder_id"].astype(int).tolist()
-    if len(ids) == count_rows(session, Backorder, Backorder.status == BackorderStatus.WAITING):
+    if shard is not None:
+        pass  # replaced above
+    elif len(ids) == count_rows(session, Backorder, Backorder.status == BackorderStatus.WAITING):
         session.execute(delete(BackorderAllocation))  # every waiting backorder is recomputed: one statement
     else:
         for chunk in id_chunks(ids):

@@ -6,7 +6,7 @@ from portal.i18n import _, format_number
 from portal.queries.directory import supplier_codes
 from portal.queries.late_lines import AT_RISK, LATE, LateLineFilter, late_lines
 from portal.ui.context import actor, read
-from portal.ui.widgets import line_detail_link, page_offset, pager, selectable_table
+from portal.ui.widgets import arrival_chance, line_detail_link, page_offset, pager, selectable_table
 
 PAGE = 100
 RISK_LABELS = {LATE: _("Late"), AT_RISK: _("At risk")}
@@ -85,10 +85,10 @@ selected = selectable_table(
         "sku": st.column_config.TextColumn(_("SKU"), width=76),
         "need_by_date": st.column_config.DateColumn(_("Need by"), format="YYYY-MM-DD", width=88),
         "arrival_p50": st.column_config.DateColumn(
-            _("Arrival p50"), format="YYYY-MM-DD", width=88, help=_("Likely arrival (50% chance by then)")
+            _("Arrival p50"), format="YYYY-MM-DD", width=88, help=arrival_chance(0.5)
         ),
         "arrival_p90": st.column_config.DateColumn(
-            _("Arrival p90"), format="YYYY-MM-DD", width=88, help=_("Arrival with 90% probability by then")
+            _("Arrival p90"), format="YYYY-MM-DD", width=88, help=arrival_chance(0.9)
         ),
         "days_late_p50": st.column_config.NumberColumn(
             _("Late"),

@@ -16,7 +16,7 @@ from portal.services.alerts import comment_on_alert
 from portal.ui.charts import show_burnup
 from portal.ui.context import actor, call, read
 from portal.ui.text import plain
-from portal.ui.widgets import SEVERITY_MARKDOWN, change_summary, flash, rule_label
+from portal.ui.widgets import SEVERITY_MARKDOWN, arrival_chance, change_summary, flash, rule_label
 
 PICK = "line_detail.line"
 FLASH = "line_detail.flash"
@@ -117,8 +117,8 @@ dates[1].metric(
     _day(schedule.get("estimated_end_date")),
     help=_("The supplier's estimated end date"),
 )
-dates[2].metric(_("Arrival p50"), _day(fc.get("arrival_p50")), help=_("Forecast arrival: 50% chance by then"))
-dates[3].metric(_("Arrival p90"), _day(fc.get("arrival_p90")), help=_("Forecast arrival: 90% chance by then"))
+dates[2].metric(_("Arrival p50"), _day(fc.get("arrival_p50")), help=arrival_chance(0.5))
+dates[3].metric(_("Arrival p90"), _day(fc.get("arrival_p90")), help=arrival_chance(0.9))
 
 show_burnup(detail)
 flash(FLASH)

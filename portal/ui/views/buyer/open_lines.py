@@ -3,7 +3,7 @@
 import streamlit as st
 
 from portal.core import vocabulary
-from portal.i18n import _
+from portal.i18n import _, format_percent
 from portal.queries.directory import supplier_codes
 from portal.queries.lines import LineFilter, open_lines
 from portal.ui.context import actor, read
@@ -11,6 +11,7 @@ from portal.ui.widgets import (
     SEVERITY_TONES,
     SEVERITY_WORDS,
     STATUS_LABELS,
+    arrival_chance,
     line_detail_link,
     page_offset,
     pager,
@@ -22,8 +23,8 @@ st.title(_("Open lines"))
 st.caption(
     _(
         "Every open purchase-order line, most urgent first: the portal's forecast arrival (p50: likely, "
-        "p90: 90% sure) beside the supplier's own estimated end date."
-    )
+        "p90: {sure} sure) beside the supplier's own estimated end date."
+    ).format(sure=format_percent(0.9))
 )
 
 suppliers = read(supplier_codes)
@@ -93,13 +94,13 @@ else:
                 _("Arrival p50"),
                 format="YYYY-MM-DD",
                 width=88,
-                help=_("Forecast arrival: 50% chance by then"),
+                help=arrival_chance(0.5),
             ),
             "arrival_p90": st.column_config.DateColumn(
                 _("Arrival p90"),
                 format="YYYY-MM-DD",
                 width=88,
-                help=_("Forecast arrival: 90% chance by then"),
+                help=arrival_chance(0.9),
             ),
             "days_late_p50": st.column_config.NumberColumn(
                 _("Late"), format="%d d", width=55, help=_("Arrival p50 minus need-by (negative: early)")

@@ -3,14 +3,14 @@
 import pandas as pd
 import streamlit as st
 
-from portal.i18n import _, format_date, ngettext
+from portal.i18n import _, format_date, format_percent, ngettext
 from portal.queries.alerts import AlertFilter, alert_inbox
 from portal.queries.lines import LineFilter, line_choices, open_lines, output_sheet
 from portal.services.settings import get_settings
 from portal.ui.context import actor, read
 from portal.ui.context import today as my_day
 from portal.ui.text import plain
-from portal.ui.widgets import STATUS_LABELS, SUPPLIER_LINE_KEY, page_offset, pager
+from portal.ui.widgets import STATUS_LABELS, SUPPLIER_LINE_KEY, arrival_chance, page_offset, pager
 
 DAILY_OUTPUT = "portal/ui/views/supplier/daily_output.py"
 SCHEDULE = "portal/ui/views/supplier/schedule.py"
@@ -137,14 +137,14 @@ selection = st.dataframe(
             format="YYYY-MM-DD",
             help=_(
                 "The portal's forecast of arrival at the warehouse (end of production + transit): "
-                "50% chance by then"
-            ),
+                "{chance} chance by then"
+            ).format(chance=format_percent(0.5)),
             width=88,
         ),
         "arrival_p90": st.column_config.DateColumn(
             _("Arrival p90"),
             format="YYYY-MM-DD",
-            help=_("Forecast arrival with 90% chance by then"),
+            help=arrival_chance(0.9),
             width=88,
         ),
         "late": st.column_config.TextColumn(

@@ -11,11 +11,16 @@ import datetime as dt
 import getpass
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from portal.config import load_config
 from portal.core.domain import PortalError, Role
+
+if TYPE_CHECKING:
+    from db.engine import Database
+    from portal.services.access import Actor
 from portal.core.parsing import parse_decimal, parse_iso_date, parse_whole_number
 
 EXIT_OK = 0
@@ -63,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
-    db.add_parser("upgrade", help="migrate the database to the newest schema")
+    db.add_parser("upgrade", help="migrate the database to the newest schema").set_defaults(
+        handler=_db_upgrade
+    )
 
     user = sub.add_parser("user", help="logins").add_subparsers(dest="user_command", required=True)
     add = user.add_parser("add", help="create a login (the password is asked, or read from stdin)")
@@ -77,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the portal's language for this user (en, de, es, tr, vi, zh_Hans; default: the browser's)",
     )
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.set_defaults(handler=_user_add)
 
     tok = sub.add_parser("token", help="personal API tokens").add_subparsers(
         dest="token_command", required=True
@@ -88,7 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--expires", type=int, default=90, metavar="DAYS", help="days until it expires (default 90)"
     )
     revoke = tok.add_parser("revoke", help="revoke an API token at once")
+    make.set_defaults(handler=_token_create)
     revoke.add_argument("id", type=int)
+    revoke.set_defaults(handler=_token_revoke)
 
     imp = sub.add_parser("import", help="import a CSV or .xlsx file: every row or none")
     imp.add_argument("kind", choices=IMPORT_KINDS)
@@ -98,11 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=_whole,
         help="refuse a file with more rows than this (default: no limit; the browser's are admin settings)",
     )
+    imp.set_defaults(handler=_import)
 
     exp = sub.add_parser("export", help="export as CSV (stdout or --out; .xlsx for Excel)")
     exp.add_argument("kind", choices=EXPORT_KINDS)
     exp.add_argument("--out", type=Path)
     exp.add_argument("--period", type=_period, help="YYYY-MM (scorecards)")
+    exp.set_defaults(handler=_export)
 
     demo = sub.add_parser("demo", help="demo data").add_subparsers(dest="demo_command", required=True)
     load = demo.add_parser("load", help="load a believable demo world (or the SCMS history) and print logins")
@@ -112,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--if-empty", action="store_true", help="do nothing when the database already has data")
     load.add_argument("--scale", choices=["S", "M", "L"], help="a large synthetic world for performance work")
     load.add_argument("--no-sweep", action="store_true", help="with --scale: load only, no sweep afterwards")
+    load.set_defaults(handler=_demo)
 
     sweep = sub.add_parser("sweep", help="recompute forecasts, promises and alerts")
     sweep.add_argument("--as-of", type=_date)
@@ -139,11 +152,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="only shard K of N: the items with item_id %% N == K-1 and the suppliers with "
         "supplier_id %% N == K-1; the N shards run side by side (docs/scaling.md)",
     )
+    sweep.set_defaults(handler=_sweep)
 
     summ = sub.add_parser("summaries", help="per-line production summaries").add_subparsers(
         dest="summaries_command", required=True
     )
-    summ.add_parser("rebuild", help="fold every line's production summary again from its reports")
+    summ.add_parser(
+        "rebuild", help="fold every line's production summary again from its reports"
+    ).set_defaults(handler=_summaries_rebuild)
 
     cards = sub.add_parser("scorecards", help="supplier scorecards").add_subparsers(
         dest="scorecards_command", required=True
@@ -152,21 +168,25 @@ def build_parser() -> argparse.ArgumentParser:
         "refresh", help="recompute and store every supplier's scorecard totals (the ranking reads them)"
     )
     refresh.add_argument("--as-of", type=_date, help="the day to count up to (default: today)")
+    refresh.set_defaults(handler=_scorecards_refresh)
 
     sched = sub.add_parser("scheduler", help="run sweep --notify every N minutes until stopped")
     sched.add_argument(
         "--every", type=_whole, help="minutes between runs (default: PORTAL_SCHEDULER_MINUTES, else 15)"
     )
     sched.add_argument("--no-run-now", action="store_true", help="wait one interval before the first run")
+    sched.set_defaults(handler=_scheduler)
 
     bk = sub.add_parser(
         "backup", help="copy the embedded SQLite database consistently, even while the app runs"
     )
     bk.add_argument("--out", type=Path, help="the backup file (default: data/backups/portal-DATE-TIME.db)")
+    bk.set_defaults(handler=_backup)
     rs = sub.add_parser(
         "restore", help="replace the embedded SQLite database with a backup (stop the app first)"
     )
     rs.add_argument("file", type=Path)
+    rs.set_defaults(handler=_restore)
 
     bt = sub.add_parser("backtest", help="replay a delivery history and report promises kept and padding")
     bt.add_argument(
@@ -174,11 +194,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bt.add_argument("--horizon", type=_whole, default=30, help="days before the due date a promise is made")
     bt.add_argument("--format", choices=["text", "json"], default="text")
+    bt.set_defaults(handler=_backtest)
     _add_evaluate(sub)
     return parser
 
 
-def _add_evaluate(sub) -> None:  # type: ignore[no-untyped-def]
+def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     import dataclasses
 
     from portal.sim.factory import Dynamics, WorldParams
@@ -206,13 +227,15 @@ def _add_evaluate(sub) -> None:  # type: ignore[no-untyped-def]
             default=f.default,
             help=f"default {f.default}",
         )
+    ev.set_defaults(handler=_evaluate)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return _dispatch(args)
+        handler: Callable[[argparse.Namespace], int] = args.handler
+        return handler(args)
     except PortalError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_REFUSED
@@ -224,107 +247,104 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _db():  # type: ignore[no-untyped-def]
+def _db() -> Database:
     from portal.bootstrap import open_configured_database
 
     return open_configured_database()
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def _cli() -> Actor:
+    """Who the command line acts as: the system, audited as 'cli'."""
     from portal.services.access import Actor
 
-    cli = Actor.system("cli")
-    if args.command == "db":
-        from db.migrate import upgrade_to_head
+    return Actor.system("cli")
 
-        config = load_config()
-        upgrade_to_head(config.database_url)
-        print(f"Database at the newest schema ({config.database_url.split('@')[-1]}).")
-        return EXIT_OK
-    if args.command == "user":
-        return _user_add(args, cli)
-    if args.command == "token":
-        return _token(args, cli)
-    if args.command == "import":
-        return _import(args, cli)
-    if args.command == "export":
-        return _export(args, cli)
-    if args.command == "demo":
-        return _demo(args, cli)
-    if args.command == "sweep" and args.notify:
-        return _sweep_notify(args, cli)
-    if args.command == "scheduler":
-        return _scheduler(args)
-    if args.command == "sweep":
-        from portal.services.locks import SWEEP_LOCK, job_lock
-        from portal.services.planning import sweep
-        from portal.services.planning.shard import Shard
 
-        shard = Shard.parse(args.shard) if args.shard else None
-        db = _db()
-        # The same lock as `sweep --notify` and the scheduler: one sweep at a time (one run per shard).
-        with job_lock(db, SWEEP_LOCK if shard is None else f"{SWEEP_LOCK}:{shard}", wait=args.lock_wait):
-            result = sweep(db, cli, args.as_of, verify=args.verify, shard=shard)
-        print(result.summary())
-        print("Timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items()))
-        for row in result.inconsistent_days.itertuples(index=False):
-            print(
-                f"inconsistent summary: supplier {row.supplier_id} on {row.report_date}: {row.problem}",
-                file=sys.stderr,
-            )
-        if len(result.inconsistent) or len(result.inconsistent_days):
-            for row in result.inconsistent.itertuples(index=False):
-                print(f"inconsistent summary: line {row.label}: {row.problem}", file=sys.stderr)
-            print(
-                f"error: {len(result.inconsistent)} line(s)' production summaries and "
-                f"{len(result.inconsistent_days)} supplier day(s)' output totals disagree with the "
-                "reports; the sweep used the reports for them. Repair: python -m portal summaries rebuild",
-                file=sys.stderr,
-            )
-            return EXIT_REFUSED
-        if args.verify:
-            print("Every production summary agrees with its reports.")
-        return EXIT_OK
-    if args.command == "summaries":
-        from portal.services.summaries import rebuild
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from db.migrate import upgrade_to_head
 
-        info = rebuild(_db(), cli)
-        for row in info.repaired.itertuples(index=False):
-            print(f"repaired: line {row.label}: {row.problem}")
-        if info.repaired_days is not None:
-            for row in info.repaired_days.itertuples(index=False):
-                print(f"repaired: supplier {row.supplier_id} on {row.report_date}: {row.problem}")
+    config = load_config()
+    upgrade_to_head(config.database_url)
+    print(f"Database at the newest schema ({config.database_url.split('@')[-1]}).")
+    return EXIT_OK
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    if args.notify:
+        return _sweep_notify(args)
+    from portal.services.locks import SWEEP_LOCK, job_lock
+    from portal.services.planning import sweep
+    from portal.services.planning.shard import Shard
+
+    shard = Shard.parse(args.shard) if args.shard else None
+    db = _db()
+    # The same lock as `sweep --notify` and the scheduler: one sweep at a time (one run per shard).
+    with job_lock(db, SWEEP_LOCK if shard is None else f"{SWEEP_LOCK}:{shard}", wait=args.lock_wait):
+        result = sweep(db, _cli(), args.as_of, verify=args.verify, shard=shard)
+    print(result.summary())
+    print("Timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items()))
+    for row in result.inconsistent_days.itertuples(index=False):
         print(
-            f"Production summaries rebuilt: {info.lines:,} lines with reports, "
-            f"{len(info.repaired):,} repaired, in {info.seconds:.1f} s."
+            f"inconsistent summary: supplier {row.supplier_id} on {row.report_date}: {row.problem}",
+            file=sys.stderr,
         )
-        return EXIT_OK
-    if args.command == "scorecards":
-        from portal.services.scorecards import refresh_scorecards
-
-        info = refresh_scorecards(_db(), cli, today=args.as_of)
+    if len(result.inconsistent) or len(result.inconsistent_days):
+        for row in result.inconsistent.itertuples(index=False):
+            print(f"inconsistent summary: line {row.label}: {row.problem}", file=sys.stderr)
         print(
-            f"Scorecards stored as of {info.as_of}: {info.suppliers} suppliers, "
-            f"{info.rows} supplier-months, in {info.seconds:.1f} s."
+            f"error: {len(result.inconsistent)} line(s)' production summaries and "
+            f"{len(result.inconsistent_days)} supplier day(s)' output totals disagree with the "
+            "reports; the sweep used the reports for them. Repair: python -m portal summaries rebuild",
+            file=sys.stderr,
         )
-        return EXIT_OK
-    if args.command == "backtest":
-        return _backtest(args)
-    if args.command == "evaluate":
-        return _evaluate(args)
-    if args.command in ("backup", "restore"):
-        from portal import backup as backups
-
-        url = load_config().database_url
-        if args.command == "backup":
-            print(f"Backed up to {backups.backup(url, args.out)}.")
-        else:
-            print(f"Restored {args.file} into {backups.restore(url, args.file)}.")
-        return EXIT_OK
-    raise AssertionError(args.command)
+        return EXIT_REFUSED
+    if args.verify:
+        print("Every production summary agrees with its reports.")
+    return EXIT_OK
 
 
-def _user_add(args: argparse.Namespace, cli) -> int:  # type: ignore[no-untyped-def]
+def _summaries_rebuild(args: argparse.Namespace) -> int:
+    from portal.services.summaries import rebuild
+
+    info = rebuild(_db(), _cli())
+    for row in info.repaired.itertuples(index=False):
+        print(f"repaired: line {row.label}: {row.problem}")
+    if info.repaired_days is not None:
+        for row in info.repaired_days.itertuples(index=False):
+            print(f"repaired: supplier {row.supplier_id} on {row.report_date}: {row.problem}")
+    print(
+        f"Production summaries rebuilt: {info.lines:,} lines with reports, "
+        f"{len(info.repaired):,} repaired, in {info.seconds:.1f} s."
+    )
+    return EXIT_OK
+
+
+def _scorecards_refresh(args: argparse.Namespace) -> int:
+    from portal.services.scorecards import refresh_scorecards
+
+    info = refresh_scorecards(_db(), _cli(), today=args.as_of)
+    print(
+        f"Scorecards stored as of {info.as_of}: {info.suppliers} suppliers, "
+        f"{info.rows} supplier-months, in {info.seconds:.1f} s."
+    )
+    return EXIT_OK
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from portal import backup as backups
+
+    print(f"Backed up to {backups.backup(load_config().database_url, args.out)}.")
+    return EXIT_OK
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from portal import backup as backups
+
+    print(f"Restored {args.file} into {backups.restore(load_config().database_url, args.file)}.")
+    return EXIT_OK
+
+
+def _user_add(args: argparse.Namespace) -> int:
     from portal.services.users import create_user
 
     if args.password_stdin:
@@ -336,7 +356,7 @@ def _user_add(args: argparse.Namespace, cli) -> int:  # type: ignore[no-untyped-
             return EXIT_REFUSED
     user_id = create_user(
         _db(),
-        cli,
+        _cli(),
         args.username,
         password,
         args.role,
@@ -349,14 +369,10 @@ def _user_add(args: argparse.Namespace, cli) -> int:  # type: ignore[no-untyped-
     return EXIT_OK
 
 
-def _token(args: argparse.Namespace, cli) -> int:  # type: ignore[no-untyped-def]
-    from portal.services.api_tokens import create_api_token, revoke_api_token
+def _token_create(args: argparse.Namespace) -> int:
+    from portal.services.api_tokens import create_api_token
 
-    if args.token_command == "revoke":
-        changed = revoke_api_token(_db(), cli, args.id)
-        print(f"Revoked API token {args.id}." if changed else f"API token {args.id} was already revoked.")
-        return EXIT_OK
-    made = create_api_token(_db(), cli, args.name, username=args.username, expires_days=args.expires)
+    made = create_api_token(_db(), _cli(), args.name, username=args.username, expires_days=args.expires)
     until = made.expires_at.strftime("%Y-%m-%d %H:%M UTC") if made.expires_at else "never"
     # The secret alone on stdout, so scripts can capture it; the rest on stderr.
     print(f"API token {made.token_id} '{made.name}' for {made.username}, expires {until}.", file=sys.stderr)
@@ -367,13 +383,21 @@ def _token(args: argparse.Namespace, cli) -> int:  # type: ignore[no-untyped-def
     return EXIT_OK
 
 
-def _import(args: argparse.Namespace, cli) -> int:  # type: ignore[no-untyped-def]
+def _token_revoke(args: argparse.Namespace) -> int:
+    from portal.services.api_tokens import revoke_api_token
+
+    changed = revoke_api_token(_db(), _cli(), args.id)
+    print(f"Revoked API token {args.id}." if changed else f"API token {args.id} was already revoked.")
+    return EXIT_OK
+
+
+def _import(args: argparse.Namespace) -> int:
     from portal.core.fileformats import describe_errors
     from portal.services.imports import import_table, read_upload
 
     data = args.file.read_bytes()
     table = read_upload(data, args.file.name, args.kind, max_rows=args.max_rows)
-    result = import_table(_db(), cli, table, filename=args.file.name)
+    result = import_table(_db(), _cli(), table, filename=args.file.name)
     if not result.ok:
         print(f"error: {args.file.name}: {result.summary()}", file=sys.stderr)
         print(describe_errors(result.errors), file=sys.stderr)
@@ -382,10 +406,10 @@ def _import(args: argparse.Namespace, cli) -> int:  # type: ignore[no-untyped-de
     return EXIT_OK
 
 
-def _export(args: argparse.Namespace, cli) -> int:  # type: ignore[no-untyped-def]
+def _export(args: argparse.Namespace) -> int:
     from portal.queries.exports import export_frame, write_export
 
-    frame = export_frame(_db(), cli, args.kind, period=args.period)
+    frame = export_frame(_db(), _cli(), args.kind, period=args.period)
     data = write_export(frame, args.out)
     if args.out:
         args.out.write_bytes(data)
@@ -395,10 +419,10 @@ def _export(args: argparse.Namespace, cli) -> int:  # type: ignore[no-untyped-de
     return EXIT_OK
 
 
-def _demo(args: argparse.Namespace, cli) -> int:  # type: ignore[no-untyped-def]
+def _demo(args: argparse.Namespace) -> int:
     from portal.demo.load import database_is_empty, load_demo_world, load_scms, print_logins
 
-    db = _db()
+    db, cli = _db(), _cli()
     if args.if_empty and not database_is_empty(db):
         print("The database already has data: demo not loaded.")
         print_logins(db)
@@ -427,10 +451,10 @@ def _demo(args: argparse.Namespace, cli) -> int:  # type: ignore[no-untyped-def]
     return EXIT_OK
 
 
-def _sweep_notify(args: argparse.Namespace, cli) -> int:  # type: ignore[no-untyped-def]
+def _sweep_notify(args: argparse.Namespace) -> int:
     from portal.services.notifications import sweep_and_notify
 
-    run = sweep_and_notify(_db(), cli, args.as_of, lock_wait=args.lock_wait)
+    run = sweep_and_notify(_db(), _cli(), args.as_of, lock_wait=args.lock_wait)
     print(run.summary())
     # Delivery failures are retried by the next run; only a failed plan needs a person now.
     planning_failed = run.plan is None

@@ -1,32 +1,50 @@
-"""The file formats of DOMAIN.md: reading CSV/XLSX, and checking every row before anything is written.
+"""The file formats of DOMAIN.md: their columns, and checking every row before anything is written.
 
-Reading turns bytes into a table of text cells (any encoding problem, an unknown file
-type, an empty file is a :class:`FileFormatError` with a clear message). Checking is
+Reading turns bytes into a table of text cells (:mod:`portal.core.filereading`, whose
+:func:`read_table` and errors this module re-exports). Checking is
 vectorized per column and reports every bad cell as a :class:`RowError` naming the row
 (as a spreadsheet shows it: the header is row 1, the first data row is row 2), the
-column, the value and the reason. The same functions serve the command line, the
-browser import and the single-row forms, so a rule is written once.
+column, the value and the reason. The columns and the rules between them of schedules,
+reports, receipts and purchase orders are those of the value objects of
+:mod:`portal.core.inputs`, which forms, the grid and the API build directly: a rule is
+written once, and only files are read as text. :func:`typed_table` gives values already
+typed (the grid's, the API's) the same table shape, so the database checks serve both.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import difflib
-import io
-import re
-import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from portal.core.domain import PortalError
+from portal.core.filereading import FileFormatError as FileFormatError
+from portal.core.filereading import TooManyRows as TooManyRows
+from portal.core.filereading import normalize_header as normalize_header
+from portal.core.filereading import read_table as read_table
+from portal.core.inputs import (
+    COUNTRY_RE,
+    FIRST_YEAR,
+    INPUTS_BY_KIND,
+    LAST_YEAR,
+    Field,
+    LineRef,
+    Problem,
+    bad_emails,
+    below_minimum_reason,
+    country_reason,
+    email_reason,
+    implausible_date_reason,
+    required_reason,
+    shown_value,
+    timezone_reason,
+    too_long_reason,
+)
 from portal.core.parsing import (
     CONTROL_CHARACTER,
-    NOT_WHOLE,
     control_characters,
     iso_dates,
     printable,
@@ -34,27 +52,8 @@ from portal.core.parsing import (
 )
 from portal.core.timezones import is_timezone
 
-CellKind = Literal["str", "int", "date", "country", "email", "timezone"]
-
-#: A hard limit on cell length, whatever the column, so a huge cell cannot bloat the database.
-MAX_CELL_LENGTH = 2000
-
-
-class FileFormatError(PortalError):
-    """The file as a whole cannot be read: wrong type, encoding, empty, missing columns."""
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a file format."""
-
-    name: str
-    kind: CellKind
-    required: bool = True
-    minimum: int | None = None
-    max_length: int = 200
-    #: Free text (a note, a reason) may hold line breaks; codes and numbers may not.
-    multiline: bool = False
+#: A column of a file format is a field of its value object (name, kind, requirement, limits).
+Column = Field
 
 
 @dataclass(frozen=True)
@@ -74,95 +73,27 @@ class FileFormat:
         return [c.name for c in self.columns if c.required]
 
 
-#: The statuses a purchase-order file may give a line: the rest follow production and receipts.
-PO_STATUSES = ("open", "cancelled")
-
-_LINE = (Column("po_number", "str", max_length=60), Column("line", "int", minimum=1))
-
-FORMATS: dict[str, FileFormat] = {
-    "suppliers": FileFormat(
-        "suppliers",
-        (
-            Column("code", "str", max_length=40),
-            Column("name", "str", max_length=200),
-            Column("country", "country", required=False),
-            Column("transit_days", "int", required=False, minimum=0),
-            Column("capacity_per_day", "int", required=False, minimum=1),
-            Column("email", "email", required=False, max_length=1000),
-            Column("timezone", "timezone", required=False, max_length=64),
-        ),
-        key=("code",),
-    ),
-    "items": FileFormat(
-        "items",
-        (
-            Column("sku", "str", max_length=60),
-            Column("description", "str", max_length=300),
-            Column("on_hand", "int", required=False, minimum=0),
-        ),
-        key=("sku",),
-    ),
-    "pos": FileFormat(
-        "pos",
-        (
-            *_LINE,
-            Column("supplier_code", "str", max_length=40),
-            Column("sku", "str", max_length=60),
-            Column("quantity", "int", minimum=1),
-            Column("order_date", "date", required=False),
-            Column("need_by_date", "date"),
-            Column("promised_date", "date", required=False),
-            Column("transit_days", "int", required=False, minimum=0),
-            # A line that exists is a change order; "cancelled" cancels it, "open" (or empty) keeps it.
-            Column("status", "str", required=False, max_length=20),
-        ),
-        key=("po_number", "line"),
-    ),
-    "schedules": FileFormat(
-        "schedules",
-        (
-            *_LINE,
-            Column("start_date", "date"),
-            Column("daily_output", "int", minimum=1),
-            Column("estimated_end_date", "date"),
-            Column("reason", "str", required=False, max_length=MAX_CELL_LENGTH, multiline=True),
-        ),
-        key=("po_number", "line"),
-    ),
-    "reports": FileFormat(
-        "reports",
-        (
-            *_LINE,
-            Column("date", "date"),
-            Column("good_qty", "int", minimum=0),
-            Column("rejected_qty", "int", required=False, minimum=0),
-            Column("note", "str", required=False, max_length=MAX_CELL_LENGTH, multiline=True),
-        ),
-        key=("po_number", "line", "date"),
-    ),
-    "receipts": FileFormat(
-        "receipts",
-        (
-            *_LINE,
-            Column("received_date", "date"),
-            Column("quantity", "int", minimum=1),
-            Column("rejected_qty", "int", required=False, minimum=0),
-        ),
-    ),
-    "backorders": FileFormat(
-        "backorders",
-        (
-            Column("order_ref", "str", max_length=60),
-            Column("customer", "str", required=False, max_length=200),
-            Column("sku", "str", max_length=60),
-            Column("quantity", "int", minimum=1),
-            Column("order_date", "date"),
-            Column("priority", "int", required=False),
-            Column("communicated_date", "date", required=False),
-        ),
-        key=("order_ref",),
-    ),
+#: The key that must be unique within a file of each kind.
+KEYS: dict[str, tuple[str, ...]] = {
+    "suppliers": ("code",),
+    "items": ("sku",),
+    "pos": ("po_number", "line"),
+    "schedules": ("po_number", "line"),
+    "reports": ("po_number", "line", "date"),
+    "receipts": (),
+    "backorders": ("order_ref",),
 }
+
+
+def _format(kind: str) -> FileFormat:
+    """A kind's file format: its value object's fields as columns (the line's first when it names one)."""
+    value = INPUTS_BY_KIND[kind]
+    fields = (*LineRef.FIELDS, *value.FIELDS) if value.ON_A_LINE else value.FIELDS
+    return FileFormat(kind, tuple(fields), key=KEYS[kind])
+
+
+#: Every file format, in the order the documentation lists them.
+FORMATS: dict[str, FileFormat] = {kind: _format(kind) for kind in INPUTS_BY_KIND}
 
 IMPORT_KINDS: tuple[str, ...] = tuple(FORMATS)
 
@@ -227,188 +158,6 @@ def _as_text(value: object) -> str:
     return str(value)
 
 
-# ---------------------------------------------------------------------------- reading
-
-
-def normalize_header(name: object) -> str:
-    """'Need-by Date ' -> 'need_by_date': how headers are compared."""
-    text = str(name).replace("\ufeff", "").strip().lower()
-    return re.sub(r"[^0-9a-z]+", "_", text).strip("_")
-
-
-def _decode(data: bytes) -> str:
-    if b"\x00" in data[:4096]:
-        raise FileFormatError("The file is not a CSV or XLSX file (it contains binary data).")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise FileFormatError("The file's text encoding is not UTF-8: save it as 'CSV UTF-8' and try again.")
-
-
-class TooManyRows(FileFormatError):
-    """The file has more rows than one upload of its kind may hold."""
-
-    def __init__(self, limit: int):
-        super().__init__(
-            f"The file has more than {limit:,} rows; split it into files of at most {limit:,} rows "
-            "and import them one after the other."
-        )
-        self.limit = limit
-
-
-#: Columns read from a worksheet: every format has about ten, so a sheet that declares
-#: thousands (a formatted row) is not read cell by cell.
-MAX_COLUMNS = 200
-
-
-def _read_csv(data: bytes, max_rows: int | None = None) -> pd.DataFrame:
-    text = _decode(data)
-    if not text.strip():
-        raise FileFormatError("The file is empty.")
-    sample = "\n".join(text.splitlines()[:20])
-    try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        delimiter = ","
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=True,
-            engine="python",
-            # One row past the limit tells that there are too many, without parsing the rest.
-            nrows=None if max_rows is None else max_rows + 1,
-        )
-    except (pd.errors.ParserError, csv.Error) as exc:
-        raise FileFormatError(f"The CSV file cannot be read: {exc}") from None
-    except pd.errors.EmptyDataError:
-        raise FileFormatError("The file is empty.") from None
-    if max_rows is not None and len(frame) > max_rows:
-        raise TooManyRows(max_rows)
-    return frame
-
-
-def _excel_cell(value: object) -> str:
-    """An Excel cell as the text a CSV would hold (dates as ISO, 12.0 as 12)."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _sheet_rows(sheet: object, max_rows: int | None) -> list[list[str]] | None:
-    """A worksheet's non-empty rows as text cells, header first (None: the sheet has no data).
-
-    Rows stream from the file one at a time (openpyxl's read-only mode), and reading stops one
-    row past ``max_rows``: a workbook that unzips to millions of rows costs no more than the limit.
-    """
-    rows: list[list[str]] = []
-    # Rows are padded to the sheet's declared width: read no wider than MAX_COLUMNS.
-    declared = sheet.max_column  # type: ignore[attr-defined]
-    width = min(declared, MAX_COLUMNS) if declared else None
-    for values in sheet.iter_rows(max_col=width, values_only=True):  # type: ignore[attr-defined]
-        cells = [_excel_cell(v) for v in values[:MAX_COLUMNS]]
-        if not any(cells):
-            continue
-        rows.append(cells)
-        if max_rows is not None and len(rows) > max_rows + 1:
-            raise TooManyRows(max_rows)
-    return rows or None
-
-
-def _refuse_unsized_sheets(data: bytes, max_rows: int) -> None:
-    """Refuse a workbook with a worksheet too big for ``max_rows`` that does not declare its size.
-
-    openpyxl reads a worksheet without a <dimension> element to its very end before the first
-    row (to look for one), so streaming would not stop at the limit. Excel and LibreOffice
-    always write it; a sheet without it may hold at most 512 bytes of XML per allowed row.
-    """
-    allowance = max(max_rows, 1000) * 512
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            for info in archive.infolist():
-                if not info.filename.startswith("xl/worksheets/") or info.file_size <= allowance:
-                    continue
-                with archive.open(info) as part:
-                    head = part.read(65536)
-                if b"dimension" not in head.split(b"sheetData", 1)[0]:
-                    raise TooManyRows(max_rows)
-    except zipfile.BadZipFile:
-        return  # openpyxl says what is wrong with the file
-
-
-def _read_xlsx(data: bytes, kind: str | None, max_rows: int | None = None) -> pd.DataFrame:
-    from openpyxl import load_workbook
-
-    if max_rows is not None:
-        _refuse_unsized_sheets(data, max_rows)
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
-    except Exception as exc:  # openpyxl raises many types for a damaged file
-        raise FileFormatError(f"The Excel file cannot be read ({type(exc).__name__}).") from None
-    try:
-        # A workbook with several sheets: take the one named after the kind, else the first with data.
-        sheets = sorted(book.worksheets, key=lambda ws: not (kind and normalize_header(ws.title) == kind))
-        rows = None
-        for sheet in sheets:
-            rows = _sheet_rows(sheet, max_rows)
-            if rows is not None:
-                break
-    except FileFormatError:
-        raise
-    except Exception as exc:
-        raise FileFormatError(f"The Excel file cannot be read ({type(exc).__name__}).") from None
-    finally:
-        book.close()
-    if rows is None:
-        raise FileFormatError("The Excel file has no data.")
-    width = max(len(r) for r in rows)
-    cells = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
-    # Columns with neither a header nor a value are spreadsheet noise (a formatted empty column).
-    cells = cells.loc[:, (cells != "").any(axis=0)]
-    header = [str(h) for h in cells.iloc[0].tolist()]
-    return pd.DataFrame(cells.iloc[1:].to_numpy(), columns=header)
-
-
-def read_table(
-    data: bytes, filename: str = "", kind: str | None = None, *, max_rows: int | None = None
-) -> pd.DataFrame:
-    """Read a CSV or XLSX file into text cells; the header row gives the column names.
-
-    ``max_rows``: refuse a file with more data rows than this (:class:`TooManyRows`), reading
-    no further than one row past it.
-    """
-    if not data:
-        raise FileFormatError("The file is empty.")
-    suffix = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
-    is_zip = data[:4] == b"PK\x03\x04"
-    if suffix in ("xlsx", "xlsm") or (is_zip and suffix not in ("csv", "txt")):
-        if not is_zip:
-            raise FileFormatError("The file is named .xlsx but is not an Excel workbook.")
-        frame = _read_xlsx(data, kind, max_rows)
-    elif suffix in ("csv", "txt", "tsv", ""):
-        if is_zip:
-            raise FileFormatError("The file is named .csv but is an Excel workbook or a zip archive.")
-        frame = _read_csv(data, max_rows)
-    else:
-        raise FileFormatError(f"'{filename}' is not a CSV or XLSX file: upload a .csv or .xlsx file.")
-    frame = frame.astype(str).apply(lambda s: s.str.strip())
-    if frame.empty:
-        raise FileFormatError("The file has a header but no rows.")
-    return frame
-
-
 # ---------------------------------------------------------------------------- checking
 
 
@@ -443,9 +192,6 @@ def check_columns(
     return frame[fmt.names]
 
 
-_EMAIL_RE = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
-
-
 def check_rows(frame: pd.DataFrame, kind: str, mapping: Mapping[str, str] | None = None) -> CheckedTable:
     """Check every cell of a ``kind`` file; returns typed rows and every error found."""
     fmt = FORMATS[kind]
@@ -455,7 +201,7 @@ def check_rows(frame: pd.DataFrame, kind: str, mapping: Mapping[str, str] | None
     for column in fmt.columns:
         raw = text[column.name].astype(str)
         table.rows[column.name] = _parse_column(table, column, raw)
-    _check_key(table, fmt)
+    check_unique_keys(table, fmt)
     _check_rules(table)
     return table
 
@@ -463,10 +209,10 @@ def check_rows(frame: pd.DataFrame, kind: str, mapping: Mapping[str, str] | None
 def _parse_column(table: CheckedTable, column: Column, raw: pd.Series) -> pd.Series:
     empty = raw == ""
     if column.required:
-        table.add(empty, column.name, "is required", raw)
-    limit = min(column.max_length, MAX_CELL_LENGTH)
+        table.add(empty, column.name, required_reason(), raw)
+    limit = column.length_limit
     too_long = raw.str.len() > limit
-    table.add(too_long, column.name, f"is longer than {limit} characters", raw)
+    table.add(too_long, column.name, too_long_reason(limit), raw)
     control = ~too_long & control_characters(raw, line_breaks_allowed=column.multiline)
     table.add(control, column.name, CONTROL_CHARACTER, raw)
     # A refused cell is not looked up or written: it becomes empty (None, NA or NaT).
@@ -479,38 +225,33 @@ def _parse_column(table: CheckedTable, column: Column, raw: pd.Series) -> pd.Ser
             table.add(reasons == reason, column.name, reason, raw)
         if column.minimum is not None:
             below = values < column.minimum
-            table.add(below, column.name, f"{NOT_WHOLE} >= {column.minimum}", raw)
+            table.add(below, column.name, below_minimum_reason(column.minimum), raw)
         return values
     if column.kind == "date":
         parsed, reasons = iso_dates(raw.where(present, ""))
         for reason in reasons.dropna().unique():
             table.add(reasons == reason, column.name, reason, raw)
         # Dates far outside business reality are typos (year 2206, 1926).
-        out_of_range = parsed.notna() & ((parsed.dt.year < 1990) | (parsed.dt.year > 2100))
-        table.add(out_of_range, column.name, "is not a plausible date (years 1990-2100)", raw)
+        out_of_range = parsed.notna() & ((parsed.dt.year < FIRST_YEAR) | (parsed.dt.year > LAST_YEAR))
+        table.add(out_of_range, column.name, implausible_date_reason(), raw)
         return parsed.where(~out_of_range)
     if column.kind == "country":
-        ok = raw.str.fullmatch(r"[A-Za-z]{2}")
-        table.add(present & ~ok, column.name, "must be a two-letter ISO country code (e.g. DE)", raw)
+        ok = raw.str.fullmatch(COUNTRY_RE.pattern)
+        table.add(present & ~ok, column.name, country_reason(), raw)
         return raw.str.upper().where(present & ok, None)
     if column.kind == "timezone":
         ok = raw.map(is_timezone).astype(bool)
-        table.add(
-            present & ~ok,
-            column.name,
-            "is not an IANA time zone (like Asia/Shanghai, Europe/Berlin or UTC)",
-            raw,
-        )
+        table.add(present & ~ok, column.name, timezone_reason(), raw)
         return raw.where(present & ok, None)
     if column.kind == "email":
-        parts = raw.str.split(r"[;,]\s*", regex=True)
-        bad = parts.map(lambda ps: any(p and not _EMAIL_RE.match(p) for p in ps))
-        table.add(present & bad, column.name, "is not a valid e-mail address (separate several with ;)", raw)
+        bad = raw.map(bad_emails).astype(bool)
+        table.add(present & bad, column.name, email_reason(), raw)
         return raw.where(present, None)
     raise AssertionError(column.kind)
 
 
-def _check_key(table: CheckedTable, fmt: FileFormat) -> None:
+def check_unique_keys(table: CheckedTable, fmt: FileFormat) -> None:
+    """An error for each row whose key (``fmt.key``) an earlier row of the same table already has."""
     if not fmt.key:
         return
     key = table.rows[list(fmt.key)]
@@ -534,24 +275,38 @@ def _check_key(table: CheckedTable, fmt: FileFormat) -> None:
             )
 
 
+def typed_table(
+    kind: str, records: Sequence[Mapping[str, object]], problems: Iterable[tuple[int, Problem]]
+) -> CheckedTable:
+    """A table of values already typed (a grid, an API batch: see :func:`portal.core.inputs.build_rows`),
+    in the shape :func:`check_rows` gives a file: the same columns and dtypes, the problems as row errors,
+    and duplicate keys refused. Nothing is turned into text and parsed again."""
+    fmt = FORMATS[kind]
+    rows = pd.DataFrame({"_row": np.arange(len(records), dtype=np.int64) + 2})
+    for column in fmt.columns:
+        values = [r.get(column.name) for r in records]
+        if column.kind == "int":
+            rows[column.name] = pd.array(values, dtype="Int64")
+        elif column.kind == "date":
+            rows[column.name] = pd.to_datetime(pd.Series(values, dtype=object))
+        else:
+            rows[column.name] = pd.Series(values, dtype=object)
+    errors = [RowError(row, p.field, shown_value(p.value), p.reason) for row, p in problems]
+    table = CheckedTable(kind=kind, rows=rows, errors=errors)
+    check_unique_keys(table, fmt)
+    return table
+
+
 def _check_rules(table: CheckedTable) -> None:
-    """Rules between columns of one row."""
+    """Rules between columns of one row: the value object's rules, on whole columns."""
+    kind = INPUTS_BY_KIND.get(table.kind)
+    if kind is None:
+        return
     r = table.rows
+    for rule in kind.RULES:
+        table.add(rule.broken(r), rule.field, rule.reason(), r[rule.field])
     if table.kind == "pos":
-        table.add(r["need_by_date"] < r["order_date"], "need_by_date", "is before order_date")
-        table.add(r["promised_date"] < r["order_date"], "promised_date", "is before order_date")
-        status = r["status"].str.lower()
-        table.add(
-            (status.notna() & ~status.isin(PO_STATUSES)).to_numpy(),
-            "status",
-            "must be open or cancelled (or empty)",
-            r["status"],
-        )
-        r["status"] = status
-    elif table.kind == "schedules":
-        table.add(r["estimated_end_date"] < r["start_date"], "estimated_end_date", "is before start_date")
-    elif table.kind == "receipts":
-        table.add(r["rejected_qty"] > r["quantity"], "rejected_qty", "is more than the quantity received")
+        r["status"] = r["status"].str.lower()
 
 
 # ---------------------------------------------------------------------------- references

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from db.engine import Database
 from db.models import Backorder, BackorderAllocation, Item, LineForecast, PoLine, Supplier
 from portal.core.domain import BackorderStatus, PromiseStatus
+from portal.queries.loading import load_frame
 from portal.services.access import STAFF, Actor, service
 
 PROMISE_SLIPPED, UNPROMISABLE, PROMISED, NOT_COMPUTED = (
@@ -226,8 +227,7 @@ def _allocations(session: Session, backorder_ids: list[int]) -> pd.DataFrame:
             BackorderAllocation.backorder_id, BackorderAllocation.available_date, BackorderAllocation.id
         )
     )
-    frame = pd.DataFrame(session.execute(stmt).all(), columns=columns)
-    frame["line_status"] = frame["line_status"].map(lambda v: getattr(v, "value", v))
+    frame = load_frame(session, stmt, columns)
     frame["po_line_id"] = frame["po_line_id"].astype("Int64")
     return frame
 

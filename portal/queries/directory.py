@@ -13,6 +13,7 @@ from db.engine import Database
 from db.models import LineForecast, PoLine, Supplier, SupplierClosure, SupplierContact, SupplierStats, User
 from portal.core.calendar import public_holidays
 from portal.core.domain import OPEN_LINE_STATUSES, LineStatus, NotFound, Role
+from portal.queries.loading import enum_values
 from portal.services.access import STAFF, Actor, service
 
 SUPPLIER_OVERVIEW_COLUMNS = [
@@ -209,7 +210,7 @@ def list_users(db: Database, actor: Actor) -> pd.DataFrame:
                 "email",
             ],
         )
-    frame["role"] = frame["role"].map(lambda v: getattr(v, "value", v))
+    frame["role"] = enum_values(frame["role"])
     return frame
 
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from db.engine import Database
@@ -30,6 +29,7 @@ from db.models import (
 )
 from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, BackorderStatus, PermissionDenied
 from portal.core.fileformats import FORMATS, RowError, problems_frame
+from portal.queries.loading import load_frame
 from portal.services.access import ALL_ROLES, Actor, scope_to_actor, service
 
 EXPORT_COLUMNS: dict[str, list[str]] = {
@@ -113,13 +113,9 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _frame(session: Session, stmt: Select[*tuple[Any, ...]], columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(session.execute(stmt).all(), columns=columns)
-
-
 def _suppliers(session: Session, actor: Actor) -> pd.DataFrame:
     emails = select(SupplierContact.supplier_id, SupplierContact.email).order_by(SupplierContact.id)
-    contacts = _frame(session, emails, ["supplier_id", "email"])
+    contacts = load_frame(session, emails, ["supplier_id", "email"])
     joined = (
         contacts.groupby("supplier_id")["email"].agg(";".join) if len(contacts) else pd.Series(dtype=object)
     )
@@ -133,7 +129,7 @@ def _suppliers(session: Session, actor: Actor) -> pd.DataFrame:
         Supplier.timezone,
     ).order_by(Supplier.code)
     columns = ["id", "code", "name", "country", "transit_days", "capacity_per_day", "timezone"]
-    frame = _frame(session, stmt, columns)
+    frame = load_frame(session, stmt, columns)
     frame["email"] = joined.reindex(frame["id"]).to_numpy() if len(frame) else []
     frame = frame[[*columns[:-1], "email", "timezone"]]
     frame["capacity_per_day"] = frame["capacity_per_day"].astype("Int64")
@@ -142,7 +138,7 @@ def _suppliers(session: Session, actor: Actor) -> pd.DataFrame:
 
 def _items(session: Session, actor: Actor) -> pd.DataFrame:
     stmt = select(Item.sku, Item.description, Item.on_hand).order_by(Item.sku)
-    return _frame(session, stmt, ["sku", "description", "on_hand"])
+    return load_frame(session, stmt, ["sku", "description", "on_hand"])
 
 
 def _pos(session: Session, actor: Actor) -> pd.DataFrame:
@@ -163,9 +159,9 @@ def _pos(session: Session, actor: Actor) -> pd.DataFrame:
         .join(Item, Item.id == PoLine.item_id)
         .order_by(PoLine.po_number, PoLine.line)
     )
-    frame = _frame(session, scope_to_actor(stmt, PoLine.supplier_id, actor), EXPORT_COLUMNS["pos"])
+    frame = load_frame(session, scope_to_actor(stmt, PoLine.supplier_id, actor), EXPORT_COLUMNS["pos"])
     # The file's status column says only what a file may say: cancelled, or open (re-importable as is).
-    status = frame["status"].map(lambda v: getattr(v, "value", v))
+    status = frame["status"]
     frame["status"] = status.where(status == "cancelled", "open")
     frame["transit_days"] = frame["transit_days"].astype("Int64")
     return frame
@@ -194,7 +190,7 @@ def _schedules(session: Session, actor: Actor) -> pd.DataFrame:
         .join(PoLine, PoLine.id == ProductionSchedule.po_line_id)
         .order_by(PoLine.po_number, PoLine.line)
     )
-    return _frame(session, scope_to_actor(stmt, PoLine.supplier_id, actor), EXPORT_COLUMNS["schedules"])
+    return load_frame(session, scope_to_actor(stmt, PoLine.supplier_id, actor), EXPORT_COLUMNS["schedules"])
 
 
 def _reports(session: Session, actor: Actor) -> pd.DataFrame:
@@ -211,7 +207,7 @@ def _reports(session: Session, actor: Actor) -> pd.DataFrame:
         .where(ProductionReport.is_current)
         .order_by(PoLine.po_number, PoLine.line, ProductionReport.report_date)
     )
-    return _frame(session, scope_to_actor(stmt, PoLine.supplier_id, actor), EXPORT_COLUMNS["reports"])
+    return load_frame(session, scope_to_actor(stmt, PoLine.supplier_id, actor), EXPORT_COLUMNS["reports"])
 
 
 def _receipts(session: Session, actor: Actor) -> pd.DataFrame:
@@ -220,7 +216,7 @@ def _receipts(session: Session, actor: Actor) -> pd.DataFrame:
         .join(PoLine, PoLine.id == Receipt.po_line_id)
         .order_by(PoLine.po_number, PoLine.line, Receipt.received_date, Receipt.id)
     )
-    return _frame(session, scope_to_actor(stmt, PoLine.supplier_id, actor), EXPORT_COLUMNS["receipts"])
+    return load_frame(session, scope_to_actor(stmt, PoLine.supplier_id, actor), EXPORT_COLUMNS["receipts"])
 
 
 def _backorders(session: Session, actor: Actor) -> pd.DataFrame:
@@ -238,7 +234,7 @@ def _backorders(session: Session, actor: Actor) -> pd.DataFrame:
         .where(Backorder.status == BackorderStatus.WAITING)
         .order_by(Backorder.order_ref)
     )
-    return _frame(session, stmt, EXPORT_COLUMNS["backorders"])
+    return load_frame(session, stmt, EXPORT_COLUMNS["backorders"])
 
 
 def _forecasts(session: Session, actor: Actor) -> pd.DataFrame:
@@ -274,7 +270,7 @@ def _forecasts(session: Session, actor: Actor) -> pd.DataFrame:
         .where(PoLine.status.in_(OPEN_LINE_STATUSES))
         .order_by(PoLine.po_number, PoLine.line)
     )
-    frame = _frame(session, scope_to_actor(stmt, PoLine.supplier_id, actor), EXPORT_COLUMNS["forecasts"])
+    frame = load_frame(session, scope_to_actor(stmt, PoLine.supplier_id, actor), EXPORT_COLUMNS["forecasts"])
     frame["rate"] = frame["rate"].astype("float64").round(2)
     frame["days_late_p50"] = frame["days_late_p50"].astype("Int64")
     return frame
@@ -298,8 +294,7 @@ def _promises(session: Session, actor: Actor) -> pd.DataFrame:
         .where(Backorder.status == BackorderStatus.WAITING)
         .order_by(Backorder.order_ref)
     )
-    frame = _frame(session, stmt, [c for c in EXPORT_COLUMNS["promises"] if c != "days_of_slip"])
-    frame["status"] = frame["status"].map(lambda v: getattr(v, "value", v))
+    frame = load_frame(session, stmt, [c for c in EXPORT_COLUMNS["promises"] if c != "days_of_slip"])
     slip = [
         (promised - told).days if promised is not None and told is not None and promised > told else None
         for promised, told in zip(frame["promise_date"], frame["communicated_date"], strict=True)
@@ -332,9 +327,7 @@ def _alerts(session: Session, actor: Actor) -> pd.DataFrame:
     if actor.is_supplier:
         # Backorder alerts name customers: a supplier only sees alerts about its own lines and itself.
         stmt = stmt.where(Alert.supplier_id == actor.supplier_id, Alert.backorder_id.is_(None))
-    frame = _frame(session, stmt, EXPORT_COLUMNS["alerts"])
-    for col in ("severity", "status"):
-        frame[col] = frame[col].map(lambda v: getattr(v, "value", v))
+    frame = load_frame(session, stmt, EXPORT_COLUMNS["alerts"])
     frame["line"] = frame["line"].astype("Int64")
     return frame
 

@@ -34,6 +34,7 @@ from db.models import (
 )
 from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, BackorderStatus, PermissionDenied, Severity
 from portal.queries.lines import BACKORDER_COLUMNS
+from portal.queries.loading import enum_values, normalise
 from portal.services.access import ALL_ROLES, Actor, scope_to_actor, service
 
 LATE_LINE_COLUMNS = [
@@ -253,7 +254,7 @@ def late_lines(
         counts.update(backorders=int(backorders), backorder_qty=int(qty))
     for col in ("need_by_date", "estimated_end_date", "arrival_p50", "arrival_p90"):
         frame[col] = pd.to_datetime(frame[col])
-    frame["status"] = frame["status"].map(lambda v: getattr(v, "value", v))
+    frame["status"] = enum_values(frame["status"])
     for col in ("remaining", "days_late_p50", "days_late_p90"):
         frame[col] = frame[col].astype("Int64")
     for col in ("backorders_waiting", "backorder_qty", "open_alerts"):
@@ -289,7 +290,6 @@ def find_lines(db: Database, actor: Actor, text: str = "", *, limit: int = FIND_
             .join(Item, Item.id == PoLine.item_id)
             .where(PoLine.id.in_(found))
         ).all()
-    frame = pd.DataFrame(rows, columns=["line_id", "line", "supplier_code", "sku", "status"])
+    frame = normalise(pd.DataFrame(rows, columns=["line_id", "line", "supplier_code", "sku", "status"]))
     frame = frame.set_index("line_id").reindex(found).reset_index()
-    frame["status"] = frame["status"].map(lambda v: getattr(v, "value", v))
     return frame

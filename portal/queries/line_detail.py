@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +24,8 @@ from db.models import (
     SupplierClosure,
 )
 from portal.core.calendar import WorkCalendar
+from portal.queries.loading import as_date as as_date
+from portal.queries.loading import load_frame
 from portal.services.access import ALL_ROLES, Actor, require_line_access, service
 
 
@@ -59,10 +60,6 @@ class LineDetail:
     @property
     def current_reports(self) -> pd.DataFrame:
         return self.reports[self.reports["is_current"]].sort_values("report_date")
-
-
-def _frame(session, stmt, columns: list[str]) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    return pd.DataFrame(session.execute(stmt).all(), columns=columns)
 
 
 @service(*ALL_ROLES, writes=False)
@@ -134,7 +131,7 @@ def line_detail(db: Database, actor: Actor, line_id: int) -> LineDetail:
                     "computed_at",
                 )
             }
-        schedules = _frame(
+        schedules = load_frame(
             session,
             select(
                 ProductionSchedule.revision,
@@ -158,7 +155,7 @@ def line_detail(db: Database, actor: Actor, line_id: int) -> LineDetail:
             ],
         )
         schedules["previous_end_date"] = schedules["estimated_end_date"].shift(1)
-        reports = _frame(
+        reports = load_frame(
             session,
             select(
                 ProductionReport.report_date,
@@ -184,14 +181,14 @@ def line_detail(db: Database, actor: Actor, line_id: int) -> LineDetail:
             ],
         )
         reports["is_current"] = reports["is_current"].astype(bool)
-        receipts = _frame(
+        receipts = load_frame(
             session,
             select(Receipt.received_date, Receipt.quantity, Receipt.rejected_qty)
             .where(Receipt.po_line_id == line_id)
             .order_by(Receipt.received_date, Receipt.id),
             ["received_date", "quantity", "rejected_qty"],
         )
-        alerts = _frame(
+        alerts = load_frame(
             session,
             select(
                 Alert.id,
@@ -207,9 +204,7 @@ def line_detail(db: Database, actor: Actor, line_id: int) -> LineDetail:
             .order_by(Alert.status, Alert.first_seen.desc()),
             ["alert_id", "rule", "severity", "status", "message", "first_seen", "last_seen", "snoozed_until"],
         )
-        for col in ("severity", "status"):
-            alerts[col] = alerts[col].map(lambda v: getattr(v, "value", v))
-        comments = _frame(
+        comments = load_frame(
             session,
             select(
                 AlertComment.alert_id, AlertComment.author_name, AlertComment.body, AlertComment.created_at
@@ -220,7 +215,7 @@ def line_detail(db: Database, actor: Actor, line_id: int) -> LineDetail:
             ["alert_id", "author", "body", "created_at"],
         )
         # The buyer's changes to the order are the supplier's business too: both see them.
-        changes = _frame(
+        changes = load_frame(
             session,
             select(
                 PoLineChange.changed_at,
@@ -236,7 +231,7 @@ def line_detail(db: Database, actor: Actor, line_id: int) -> LineDetail:
         )
         audit = pd.DataFrame()
         if not actor.is_supplier:
-            audit = _frame(
+            audit = load_frame(
                 session,
                 select(
                     AuditEvent.at,
@@ -262,12 +257,3 @@ def line_detail(db: Database, actor: Actor, line_id: int) -> LineDetail:
         audit=audit,
         changes=changes,
     )
-
-
-def as_date(value: Any) -> dt.date | None:
-    """A date from a date, Timestamp or None."""
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    return value

@@ -29,6 +29,7 @@ from db.models import (
 from portal.core.calendar import WorkCalendar
 from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, BackorderStatus, LineStatus, Severity
 from portal.core.timezones import supplier_today
+from portal.queries.loading import enum_values, load_frame
 from portal.services.access import ALL_ROLES, Actor, scope_to_actor, service
 
 OPEN_LINE_COLUMNS = [
@@ -194,7 +195,7 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
         "arrival_p90",
     ):
         frame[col] = pd.to_datetime(frame[col])
-    frame["status"] = frame["status"].map(lambda v: getattr(v, "value", v))
+    frame["status"] = enum_values(frame["status"])
     frame["worst_severity"] = frame["worst_severity"].map(
         lambda v: Severity.from_rank(v).value if pd.notna(v) else None
     )
@@ -250,12 +251,10 @@ def line_choices(db: Database, actor: Actor, *, open_only: bool = True) -> pd.Da
         stmt = stmt.where(PoLine.status.in_(OPEN_LINE_STATUSES))
     stmt = scope_to_actor(stmt, PoLine.supplier_id, actor)
     with db.read() as session:
-        frame = pd.DataFrame(
-            session.execute(stmt).all(),
-            columns=["line_id", "po_number", "line", "sku", "status", "supplier_id", "item_id", "item"],
+        frame = load_frame(
+            session, stmt, ["line_id", "po_number", "line", "sku", "status", "supplier_id", "item_id", "item"]
         )
     frame["label"] = frame["po_number"] + "/" + frame["line"].astype(str)
-    frame["status"] = frame["status"].map(lambda v: getattr(v, "value", v))
     return frame
 
 
@@ -328,10 +327,7 @@ def output_sheet(db: Database, actor: Actor, report_date: dt.date, *, limit: int
     )
     stmt = scope_to_actor(stmt, PoLine.supplier_id, actor)
     with db.read() as session:
-        frame = pd.DataFrame(session.execute(stmt).all(), columns=OUTPUT_SHEET_COLUMNS)
-    frame["status"] = frame["status"].map(lambda v: getattr(v, "value", v))
-    for col in ("need_by_date", "arrival_p50"):
-        frame[col] = pd.to_datetime(frame[col])
+        frame = load_frame(session, stmt, OUTPUT_SHEET_COLUMNS, dates=("need_by_date", "arrival_p50"))
     for col in ("daily_output", "produced", "remaining", "posted_good_qty", "posted_rejected_qty"):
         frame[col] = frame[col].astype("Int64")
     return frame

@@ -32,6 +32,7 @@ from portal.core.calendar import CalendarSet, holiday_years_for, to_date
 from portal.core.domain import OPEN_LINE_STATUSES, LineStatus
 from portal.core.settings import Settings
 from portal.core.timezones import local_dates
+from portal.queries.loading import enum_values
 from portal.services.settings import load_settings
 
 
@@ -114,7 +115,7 @@ def load_scorecard_data(session: Session, supplier_ids: Collection[int] | None, 
             "status",
         ],
     )
-    lines["status"] = lines["status"].map(lambda v: getattr(v, "value", v)).astype(object)
+    lines["status"] = enum_values(lines["status"]).astype(object)
     lines["label"] = lines["po_number"].astype(str) + "/" + lines["line"].astype(str)
     receipts = read_dated_frame(
         session,

@@ -1,16 +1,17 @@
 """A supplier's writes: production schedule revisions and daily output reports.
 
-Every write checks the actor's supplier on every line, runs the same checks as a file
-import (:mod:`portal.core.fileformats` on text cells, then the database checks of
-:mod:`portal.services.imports`), so a form, the grid and an uploaded file refuse the same
-rows with the same words. Each is one transaction with its audit events and the
-recompute of the lines touched, so the forecast and alerts the buyer sees change at once.
+Each service takes typed values (:mod:`portal.core.inputs`: a :class:`ScheduleRevision`, a
+:class:`DailyReport`) that checked their own fields when they were built, by a form, the grid,
+the API or the file reader. The service then loads the line, runs the checks that need the
+database (the line is one of yours and not cancelled, the day is a working day and not in the
+future, a reason when the end date moves later, days already reported), writes, audits and
+recomputes the lines touched, in one transaction, so the forecast and alerts the buyer sees
+change at once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,11 +23,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.engine import Database
-from db.models import PoLine, ProductionReport, ProductionSchedule
-from portal.core.calendar import WorkCalendar
-from portal.core.domain import ConflictError, Role, ValidationError
-from portal.core.fileformats import FORMATS, RowError, check_rows, line_keys
-from portal.core.parsing import printable
+from db.models import PoLine, ProductionReport, ProductionSchedule, utcnow
+from portal.core.domain import ConflictError, LineStatus, Role, ValidationError
+from portal.core.fileformats import FORMATS, CheckedTable, RowError, line_keys, typed_table
+from portal.core.inputs import (
+    DailyReport,
+    InvalidInput,
+    LineRef,
+    Problem,
+    ScheduleRevision,
+    build_rows,
+    is_missing,
+)
+from portal.core.schedule_fit import ImpliedEnd, fit_warning, implied_end_date
+from portal.i18n import _
 from portal.services import audit
 from portal.services.access import Actor, require_line_access, service
 from portal.services.calendars import load_calendars
@@ -34,25 +44,14 @@ from portal.services.imports import (
     ImportResult,
     check_reports,
     check_row_limit,
-    check_schedules,
     reported_before,
     write_reports,
-    write_schedules,
 )
 from portal.services.planning import recompute_affected, share_planning_lock
 
-#: How form fields are named to people (the file columns stay the reports/schedules format).
+#: How fields are named to people (the file columns keep the reports/schedules format's names).
 FIELD_LABELS: dict[str, str] = {
-    "po_number": "PO number",
-    "line": "Line",
-    "date": "Date",
-    "good_qty": "Good quantity",
-    "rejected_qty": "Rejected quantity",
-    "note": "Note",
-    "start_date": "Start date",
-    "daily_output": "Planned daily output",
-    "estimated_end_date": "Estimated end date",
-    "reason": "Reason",
+    f.name: f.label for f in (*LineRef.FIELDS, *DailyReport.FIELDS, *ScheduleRevision.FIELDS)
 }
 REPORT_COLUMNS: tuple[str, ...] = tuple(FORMATS["reports"].names)
 PREVIEW_COLUMNS = [
@@ -98,23 +97,10 @@ class ScheduleResult:
     warning: str | None = None
 
 
-@dataclass(frozen=True)
-class ImpliedEnd:
-    """When a plan produces its last unit, and how that was counted."""
-
-    end_date: dt.date
-    first_day: dt.date
-    remaining: int
-    working_days: int
-
-
 def describe(error: RowError) -> str:
     """A row error as a sentence for a form or grid row: 'Good quantity (-5) must be a whole number >= 0.'"""
     label = FIELD_LABELS.get(error.column, error.column.replace("_", " ").capitalize())
-    value = f" ({printable(error.value)})" if error.value else ""
-    # Most reasons read on from the field ("is in the future"); the others follow a colon.
-    joint = " " if error.reason.split(" ", 1)[0] in ("is", "must", "duplicates", "are") else ": "
-    return f"{label}{value}{joint}{error.reason}."
+    return str(Problem(error.column, label, error.value, error.reason))
 
 
 def _describe_all(errors: Sequence[RowError]) -> str:
@@ -122,55 +108,6 @@ def _describe_all(errors: Sequence[RowError]) -> str:
 
 
 # --------------------------------------------------------------------------- schedules
-
-
-def _next_working_day(calendar: WorkCalendar, day: dt.date) -> dt.date:
-    """The first working day after ``day`` (``day`` itself may be a holiday)."""
-    out = np.busday_offset(np.datetime64(day, "D"), 1, roll="backward", busdaycal=calendar.busdaycal)
-    return pd.Timestamp(out).date()
-
-
-def implied_end_date(
-    calendar: WorkCalendar,
-    *,
-    start_date: dt.date,
-    daily_output: int,
-    quantity: int,
-    produced: int,
-    today: dt.date,
-) -> ImpliedEnd | None:
-    """The working day the plan makes its last unit, on the supplier's calendar (None: nothing left)."""
-    # ceil(remaining / daily_output) working days, the first day counted as day 1. Counting starts on the
-    # start date; once output is reported, on the first working day after today (or the start date, if
-    # later), as the forecast counts.
-    remaining = max(0, int(quantity) - int(produced))
-    if remaining == 0 or daily_output <= 0:
-        return None
-    first = start_date
-    if produced > 0:
-        first = max(start_date, _next_working_day(calendar, today))
-    first = calendar.add_working_days(first, 0)
-    days = math.ceil(remaining / daily_output)
-    return ImpliedEnd(calendar.add_working_days(first, days - 1), first, remaining, days)
-
-
-def fit_warning(estimated_end_date: dt.date, implied: ImpliedEnd | None, daily_output: int) -> str | None:
-    """A warning when the estimated end date is not the day the plan makes its last unit (None when it is)."""
-    if implied is None or implied.end_date == estimated_end_date:
-        return None
-    plan = (
-        f"{implied.remaining:,} units at {daily_output:,} a day take {implied.working_days} working "
-        f"day(s) from {implied.first_day.isoformat()} on your working days"
-    )
-    if estimated_end_date < implied.end_date:
-        return (
-            f"Your estimated end date {estimated_end_date.isoformat()} is too early for this plan: "
-            f"implied end date {implied.end_date.isoformat()} ({plan})."
-        )
-    return (
-        f"Your estimated end date {estimated_end_date.isoformat()} is later than the plan needs: "
-        f"implied end date {implied.end_date.isoformat()} ({plan}). Keep it if you allow a margin."
-    )
 
 
 def _lock_line(session: Session, actor: Actor, line_id: int) -> PoLine:
@@ -226,29 +163,40 @@ def _produced(session: Session, line_id: int) -> int:
     )
 
 
+def _cancelled(line: PoLine) -> list[Problem]:
+    if line.status != LineStatus.CANCELLED:
+        return []
+    return [Problem("line", LineRef.field("line").label, line.label, _("is cancelled"))]
+
+
 @service(Role.SUPPLIER, Role.BUYER, Role.ADMIN)
 def revise_schedule(
     db: Database,
     actor: Actor,
     line_id: int,
+    plan: ScheduleRevision | None = None,
     *,
-    start_date: dt.date,
-    daily_output: int,
-    estimated_end_date: dt.date,
-    reason: str | None = None,
+    start_date: object = None,
+    daily_output: object = None,
+    estimated_end_date: object = None,
+    reason: object = None,
     expected_revision: int | None,
     today: dt.date | None = None,
 ) -> ScheduleResult:
-    """Save the next revision of a line's schedule, unless someone saved one after ``expected_revision``."""
-    # expected_revision: the revision the form was based on (None: the user saw no schedule).
+    """Save ``plan`` as the next revision of a line's schedule, unless someone saved one after
+    ``expected_revision`` (the revision the form was based on; None: the user saw no schedule).
+
+    Without ``plan``, the keyword fields build one (:meth:`ScheduleRevision.build`).
+    """
+    if plan is None:
+        plan = ScheduleRevision.build(
+            start_date=start_date,
+            daily_output=daily_output,
+            estimated_end_date=estimated_end_date,
+            reason=reason,
+        )
     today = today or dt.date.today()
-    reason = (reason or "").strip() or None
-    submitted = {
-        "start_date": start_date,
-        "daily_output": daily_output,
-        "estimated_end_date": estimated_end_date,
-        "reason": reason,
-    }
+    submitted = plan.values()
     try:
         with db.write() as session:
             # First, before any row is locked: a running sweep commits, then this recomputes.
@@ -258,31 +206,34 @@ def revise_schedule(
             latest = _latest_schedule(session, line_id)
             if (latest.revision if latest is not None else None) != expected_revision:
                 raise _conflict(label, latest, submitted)
-            cells = {
-                "po_number": line.po_number,
-                "line": str(line.line),
-                "start_date": _cell(start_date),
-                "daily_output": _cell(daily_output),
-                "estimated_end_date": _cell(estimated_end_date),
-                "reason": reason or "",
-            }
-            table = check_rows(pd.DataFrame([cells], dtype=str), "schedules")
-            lines, current = check_schedules(session, actor, table)
-            if table.errors:
-                raise ValidationError(_describe_all(table.errors))
-            result = ImportResult(kind="schedules", rows=1)
-            write_schedules(session, actor, table, lines, current, result)
+            problems = _cancelled(line) + plan.check_against(
+                order_date=line.order_date,
+                current_end=latest.estimated_end_date if latest is not None else None,
+            )
+            if problems:
+                raise InvalidInput(problems)
             revision = (latest.revision if latest is not None else 0) + 1
+            session.add(
+                ProductionSchedule(
+                    po_line_id=line_id,
+                    revision=revision,
+                    **submitted,
+                    created_by_id=actor.user_id,
+                    created_by_name=actor.name,
+                    created_at=utcnow(),
+                )
+            )
+            session.flush()
             calendar = load_calendars(session, [line.supplier_id]).get(line.supplier_id)
             implied = implied_end_date(
                 calendar,
-                start_date=start_date,
-                daily_output=int(daily_output),
+                start_date=plan.start_date,
+                daily_output=plan.daily_output,
                 quantity=line.quantity,
                 produced=_produced(session, line_id),
                 today=today,
             )
-            warning = fit_warning(estimated_end_date, implied, int(daily_output))
+            warning = fit_warning(plan.estimated_end_date, implied, plan.daily_output)
             audit.record(
                 session,
                 actor,
@@ -299,7 +250,8 @@ def revise_schedule(
         # The unique (po_line_id, revision) constraint: a concurrent save got the revision first.
         with db.read() as session:
             latest = _latest_schedule(session, line_id)
-            label = session.get(PoLine, line_id).label  # type: ignore[union-attr]
+            saved = session.get(PoLine, line_id)
+            label = saved.label if saved is not None else str(line_id)
         if latest is None or latest.revision == expected_revision:
             raise
         raise _conflict(label, latest, submitted) from None
@@ -315,74 +267,118 @@ def revise_schedule(
 # --------------------------------------------------------------------------- reports
 
 
-def _cell(value: object) -> str:
-    """A value as the text a CSV cell would hold: ISO dates, whole numbers without '.0', '' for missing."""
-    if value is None or value is pd.NaT:
-        return ""
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        return str(int(value)) if value.is_integer() else str(value)
-    if isinstance(value, pd.Timestamp | dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, np.generic):
-        return _cell(value.item())
-    if pd.api.types.is_scalar(value) and pd.isna(value):
-        return ""
-    return str(value).strip()
-
-
-def _text_frame(
-    rows: pd.DataFrame | Sequence[Mapping[str, Any]], report_date: dt.date | None
-) -> pd.DataFrame:
-    """The rows as text cells in the reports format; an empty or missing date is ``report_date``."""
-    frame = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
-    if frame.empty:
-        raise ValidationError("Enter the output of at least one line.")
+def report_table(
+    rows: CheckedTable | pd.DataFrame | Sequence[Mapping[str, Any]], report_date: dt.date | None = None
+) -> CheckedTable:
+    """Rows of daily output as a checked reports table: a file's table as it is; the grid's or the
+    API's values (po_number, line, [date], good_qty, [rejected_qty], [note]) each checked by
+    :class:`DailyReport`'s rules, a missing date being ``report_date``."""
+    if isinstance(rows, CheckedTable):
+        # A copy: the database checks add their errors to the table they are given.
+        return CheckedTable(rows.kind, rows.rows.copy(), list(rows.errors))
+    records = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else [dict(r) for r in rows]
+    if not records:
+        raise ValidationError(_("Enter the output of at least one line."))
     if report_date is not None:
-        if "date" not in frame.columns:
-            frame["date"] = report_date
-        frame["date"] = [report_date if _cell(v) == "" else v for v in frame["date"]]
-    return frame.astype(object).map(_cell)
+        for record in records:
+            if is_missing(record.get("date")):
+                record["date"] = report_date
+    typed, problems = build_rows(DailyReport, records)
+    return typed_table("reports", typed, problems)
+
+
+def _lock_lines(session: Session, lines: pd.DataFrame) -> None:
+    """Lock the rows' lines in id order: two posts for the same line and day queue, and the second
+    sees the first's report (a correction) instead of failing on the unique index."""
+    known = sorted({int(i) for i in lines["id"].dropna()})
+    if known:
+        session.execute(
+            select(PoLine.id).where(PoLine.id.in_(known)).order_by(PoLine.id).with_for_update(key_share=True)
+        ).all()
+
+
+def _refuse_unconfirmed(rows: pd.DataFrame, labels: pd.Series, previous: pd.DataFrame) -> None:
+    """CorrectionNeeded naming every day already reported (what is on record for it)."""
+    corrections = previous["id"].notna()
+    if not corrections.any():
+        return
+    shown = [
+        f"{labels[i]} on {rows.at[i, 'date']:%Y-%m-%d} "
+        f"({int(previous.at[i, 'good_qty']):,} good, "
+        f"{int(previous.at[i, 'rejected_qty']):,} rejected)"
+        for i in rows.index[corrections.to_numpy()]
+    ]
+    raise CorrectionNeeded(
+        "Already reported: " + "; ".join(shown) + ". Confirm to correct "
+        "(the old values stay in the history).",
+        shown,
+    )
+
+
+def _text_or_none(value: object) -> object:
+    return None if is_missing(value) else value
+
+
+def _audit_reports(
+    session: Session, actor: Actor, rows: pd.DataFrame, lines: pd.DataFrame, previous: pd.DataFrame
+) -> None:
+    """One audit event per report: posted, or corrected with the values it replaced."""
+    for i in rows.index:
+        line_id = int(lines.at[i, "id"])
+        day = rows.at[i, "date"].date()
+        before = None
+        if pd.notna(previous.at[i, "id"]):
+            before = {
+                "date": day,
+                "revision": int(previous.at[i, "revision"]),
+                "good_qty": int(previous.at[i, "good_qty"]),
+                "rejected_qty": int(previous.at[i, "rejected_qty"]),
+                "note": _text_or_none(previous.at[i, "note"]),
+            }
+        rejected = rows.at[i, "rejected_qty"]
+        audit.record(
+            session,
+            actor,
+            "report.corrected" if before else "report.posted",
+            "production_report",
+            f"{line_id}/{day.isoformat()}",
+            before=before,
+            after={
+                "date": day,
+                "revision": (before["revision"] if before else 0) + 1,
+                "good_qty": int(rows.at[i, "good_qty"]),
+                "rejected_qty": 0 if pd.isna(rejected) else int(rejected),
+                "note": _text_or_none(rows.at[i, "note"]),
+            },
+            po_line_id=line_id,
+        )
 
 
 def _post(
     db: Database,
     actor: Actor,
-    text: pd.DataFrame,
+    table: CheckedTable,
     *,
     confirm: bool,
     today: dt.date | None,
     dry_run: bool,
     now: dt.datetime | None = None,
 ) -> ImportResult:
-    """Check the rows like an import; write all of them (corrections only when confirmed), or none."""
-    table = check_rows(text, "reports")
+    """Check the rows against the database; write all of them (corrections only when confirmed), or none."""
     result = ImportResult(kind="reports", rows=len(table.rows))
+    rows = table.rows
     try:
         with db.write() as session:
-            check_row_limit(session, actor, "reports", len(table.rows))
+            check_row_limit(session, actor, "reports", len(rows))
             if not dry_run:
                 # First, before any row is locked: a running sweep commits, then this recomputes.
                 share_planning_lock(session)
-            # today None: no date after the supplier's own today (its local date at now).
+            # Load and check: another supplier's line is a row error, worded as for a line that does not
+            # exist; today None: no date after the supplier's own today (its local date at now).
             lines = check_reports(session, actor, table, today, now=now)
-            rows = table.rows
-            # Another supplier's line is a row error, worded as for a line that does not exist.
-            labels = line_keys(rows)
-            known = lines["id"].dropna().astype(int)
-            if len(known):
-                # Lock the lines in id order: two posts for the same line and day queue, and the
-                # second sees the first's report (a correction) instead of failing on the unique index.
-                session.execute(
-                    select(PoLine.id)
-                    .where(PoLine.id.in_(sorted(set(known.tolist()))))
-                    .order_by(PoLine.id)
-                    .with_for_update(key_share=True)
-                ).all()
+            _lock_lines(session, lines)
             previous = reported_before(session, lines, rows)
+            labels = line_keys(rows)
             result.errors = table.sorted_errors()
             result.preview = _preview(rows, labels, previous, result.errors)
             if result.errors or dry_run:
@@ -391,49 +387,11 @@ def _post(
                     result.corrected = int(previous["id"].notna().sum())
                     result.created = len(rows)
                 return result
-            corrections = previous["id"].notna()
-            if corrections.any() and not confirm:
-                shown = [
-                    f"{labels[i]} on {rows.at[i, 'date']:%Y-%m-%d} "
-                    f"({int(previous.at[i, 'good_qty']):,} good, "
-                    f"{int(previous.at[i, 'rejected_qty']):,} rejected)"
-                    for i in rows.index[corrections.to_numpy()]
-                ]
-                raise CorrectionNeeded(
-                    "Already reported: " + "; ".join(shown) + ". Confirm to correct "
-                    "(the old values stay in the history).",
-                    shown,
-                )
+            if not confirm:
+                _refuse_unconfirmed(rows, labels, previous)
+            # Write, audit, recompute, commit.
             write_reports(session, actor, table, lines, result, previous)
-            for i in rows.index:
-                line_id = int(lines.at[i, "id"])
-                day = rows.at[i, "date"].date()
-                before = None
-                if pd.notna(previous.at[i, "id"]):
-                    before = {
-                        "date": day,
-                        "revision": int(previous.at[i, "revision"]),
-                        "good_qty": int(previous.at[i, "good_qty"]),
-                        "rejected_qty": int(previous.at[i, "rejected_qty"]),
-                        "note": None if pd.isna(previous.at[i, "note"]) else previous.at[i, "note"],
-                    }
-                rejected = rows.at[i, "rejected_qty"]
-                audit.record(
-                    session,
-                    actor,
-                    "report.corrected" if before else "report.posted",
-                    "production_report",
-                    f"{line_id}/{day.isoformat()}",
-                    before=before,
-                    after={
-                        "date": day,
-                        "revision": (before["revision"] if before else 0) + 1,
-                        "good_qty": int(rows.at[i, "good_qty"]),
-                        "rejected_qty": 0 if pd.isna(rejected) else int(rejected),
-                        "note": None if pd.isna(rows.at[i, "note"]) else rows.at[i, "note"],
-                    },
-                    po_line_id=line_id,
-                )
+            _audit_reports(session, actor, rows, lines, previous)
             # As of the latest day posted when a supplier's own today is ahead of the server's date,
             # so the new report counts in the forecast at once.
             latest = max([today or dt.date.today(), *(d.date() for d in rows["date"].dropna())])
@@ -487,7 +445,7 @@ def _preview(
 def post_reports(
     db: Database,
     actor: Actor,
-    rows: pd.DataFrame | Sequence[Mapping[str, Any]],
+    rows: CheckedTable | pd.DataFrame | Sequence[Mapping[str, Any]],
     *,
     report_date: dt.date | None = None,
     confirm_corrections: bool = False,
@@ -496,15 +454,14 @@ def post_reports(
     now: dt.datetime | None = None,
 ) -> ImportResult:
     """Post the output of many lines (grid, uploaded file): all rows or none, corrections if confirmed."""
-    # rows hold the reports format's columns (po_number, line, [date], good_qty, [rejected_qty], [note]);
-    # a missing date is report_date. Bad rows come back in errors and in preview's check column, and
-    # nothing is written. Days already reported raise CorrectionNeeded unless confirm_corrections;
-    # dry_run checks only. No date may be after the supplier's own today (its local date at now),
-    # or after today when pinned.
+    # rows: a checked reports file, or values with its columns (see report_table). Bad rows come back in
+    # errors and in preview's check column, and nothing is written. Days already reported raise
+    # CorrectionNeeded unless confirm_corrections; dry_run checks only. No date may be after the
+    # supplier's own today (its local date at now), or after today when pinned.
     return _post(
         db,
         actor,
-        _text_frame(rows, report_date),
+        report_table(rows, report_date),
         confirm=confirm_corrections,
         today=today,
         dry_run=dry_run,
@@ -517,32 +474,29 @@ def post_report(
     db: Database,
     actor: Actor,
     line_id: int,
+    report: DailyReport | None = None,
     *,
-    report_date: dt.date,
-    good_qty: int,
-    rejected_qty: int = 0,
-    note: str | None = None,
+    report_date: object = None,
+    good_qty: object = None,
+    rejected_qty: object = 0,
+    note: object = None,
     confirm_correction: bool = False,
     today: dt.date | None = None,
     now: dt.datetime | None = None,
 ) -> ImportResult:
-    """Post one line's output of one day; a day already reported is corrected only when confirmed."""
+    """Post one line's output of one day; a day already reported is corrected only when confirmed.
+
+    Without ``report``, the keyword fields build one (:meth:`DailyReport.build`).
+    """
+    if report is None:
+        report = DailyReport.build(date=report_date, good_qty=good_qty, rejected_qty=rejected_qty, note=note)
     with db.read() as session:
         line = session.get(PoLine, line_id)
         require_line_access(actor, line.supplier_id if line is not None else None, line_id)
         assert line is not None
-        po_number, number = line.po_number, line.line
-    row = {
-        "po_number": po_number,
-        "line": number,
-        "date": report_date,
-        "good_qty": good_qty,
-        "rejected_qty": rejected_qty,
-        "note": (note or "").strip(),
-    }
-    result = _post(
-        db, actor, _text_frame([row], None), confirm=confirm_correction, today=today, dry_run=False, now=now
-    )
+        ref = LineRef(line.po_number, line.line)
+    table = typed_table("reports", [{**ref.values(), **report.values()}], [])
+    result = _post(db, actor, table, confirm=confirm_correction, today=today, dry_run=False, now=now)
     if result.errors:
         raise ValidationError(_describe_all(result.errors))
     return result
@@ -558,5 +512,6 @@ __all__ = [
     "implied_end_date",
     "post_report",
     "post_reports",
+    "report_table",
     "revise_schedule",
 ]

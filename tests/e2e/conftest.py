@@ -12,14 +12,18 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
 from playwright.sync_api import Browser, Page
 
 from tests.conftest import require_or_skip
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -131,6 +135,29 @@ def page(browser: Browser) -> Iterator[Page]:
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
+def idle(page: Page) -> None:
+    """Wait until Streamlit runs no script (the app's own notRunning state).
+
+    While a run is under way the previous run's elements stay on screen beside the new ones, so
+    a text can show twice: act on ``.first`` of a locator, after this wait where it matters.
+    """
+    page.locator(IDLE).wait_for(state="attached")
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
+    """Poll ``condition`` (state the page cannot be asked to wait for, e.g. its cookies) until it holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not {what} after {timeout:.0f} s")
+        time.sleep(0.05)
+
+
+def next_frame(page: Page) -> None:
+    """Wait until the browser has drawn two more frames (what a typed key changed is on screen)."""
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+
 def login(page: Page, base_url: str, username: str, password: str) -> None:
     """Log in through the login form and wait for the first page.
 
@@ -140,23 +167,44 @@ def login(page: Page, base_url: str, username: str, password: str) -> None:
     """
     for attempt in (1, 2):
         page.goto(base_url)
-        page.locator(IDLE).wait_for()
-        page.get_by_role("textbox", name="Username").fill(username)
-        page.get_by_role("textbox", name="Password").fill(password)
-        page.get_by_role("button", name="Log in").click()
+        idle(page)
+        page.get_by_role("textbox", name="Username").first.fill(username)
+        page.get_by_role("textbox", name="Password").first.fill(password)
+        page.get_by_role("button", name="Log in").first.click()
         # The login sends the browser through /portal-auth/start (which sets the session cookie) and
         # back: "Log out" may show before that round trip, and a click then would be lost in it.
         deadline = time.monotonic() + 30
         while not any(c["name"] == "portal_session" for c in page.context.cookies()):
             if time.monotonic() > deadline:
                 break
-            page.wait_for_timeout(100)
+            page.wait_for_timeout(100)  # a poll interval (the page navigates meanwhile), not a wait for time
         else:
             break
         if attempt == 2:
             raise AssertionError("the login never set its session cookie")
     page.wait_for_url(lambda url: "/portal-auth/" not in url)
-    page.get_by_role("button", name="Log out").wait_for()
+    page.get_by_role("button", name="Log out").first.wait_for()
+
+
+def line_labels(database_url: str, supplier_code: str, *, statuses: Sequence[str] = ()) -> set[str]:
+    """The labels ('PO-1/1') of a supplier's lines (of ``statuses``, else all), from the portal's database."""
+    from sqlalchemy import create_engine, select
+
+    from db.models import PoLine, Supplier
+
+    stmt = (
+        select(PoLine.po_number, PoLine.line)
+        .join(Supplier, Supplier.id == PoLine.supplier_id)
+        .where(Supplier.code == supplier_code)
+    )
+    if statuses:
+        stmt = stmt.where(PoLine.status.in_(list(statuses)))
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return {f"{po}/{line}" for po, line in conn.execute(stmt)}
+    finally:
+        engine.dispose()
 
 
 def grid_texts(page: Page, index: int = 0) -> list[str]:
@@ -166,9 +214,17 @@ def grid_texts(page: Page, index: int = 0) -> list[str]:
     return [t.strip() for t in grid.locator("table[role='grid'] td").all_text_contents()]
 
 
-def screenshot(page: Page, name: str) -> Path:
-    """Save a 1280x800 screenshot under screenshots/ (looked at by people, not asserted)."""
+def screenshot(page: Page, name: str, *, shows: Sequence[str]) -> Path:
+    """Save a 1280x800 screenshot under screenshots/, once the run is over and the texts it is
+    meant to document (``shows``: headings, labels, messages; not a grid's cells) are visible."""
+    from playwright.sync_api import expect
+
+    idle(page)
+    for text in shows:
+        # Visible ones only: a grid's accessible table holds its texts too, hidden.
+        expect(page.get_by_text(text, exact=False).filter(visible=True).first).to_be_visible()
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path))
+    # Finished CSS transitions (a tab's underline still sliding), not a pause before the shot.
+    page.screenshot(path=str(path), animations="disabled")
     return path

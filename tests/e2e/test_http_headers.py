@@ -10,7 +10,7 @@ import requests
 from playwright.sync_api import Page
 
 from portal.ui.http_security import SECURITY_HEADERS
-from tests.e2e.conftest import PortalServer
+from tests.e2e.conftest import PortalServer, wait_until
 
 pytestmark = pytest.mark.browser
 TOKEN = "metrics-token-for-the-test"
@@ -62,7 +62,8 @@ def test_metrics_are_refused_without_the_token_and_served_with_it(portal_server:
 
 def test_another_site_cannot_show_the_portal_in_a_frame(portal_server: PortalServer, page: Page) -> None:
     page.set_content(f'<iframe id="decoy" src="{portal_server.base_url}/" width="800" height="600"></iframe>')
-    page.wait_for_timeout(3000)
+    # set_content returns on the page's load event, which waits for the frame's answer (or error page).
+    wait_until(lambda: any(f.url not in ("", "about:blank") for f in page.frames[1:]), "framed")
     frame = page.frame_locator("#decoy")
     assert frame.get_by_role("button", name="Log in").count() == 0
     framed = next(f for f in page.frames if f != page.main_frame)

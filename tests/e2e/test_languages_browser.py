@@ -22,9 +22,9 @@ def test_the_login_page_follows_the_browsers_accept_language(
         page = context.new_page()
         page.set_default_timeout(45_000)
         page.goto(portal_server.base_url)
-        page.get_by_role("heading", name="Lieferantenportal").wait_for()
-        page.get_by_role("button", name="Anmelden").wait_for()
-        page.get_by_role("textbox", name="Benutzername").wait_for()
+        page.get_by_role("heading", name="Lieferantenportal").first.wait_for()
+        page.get_by_role("button", name="Anmelden").first.wait_for()
+        page.get_by_role("textbox", name="Benutzername").first.wait_for()
     finally:
         context.close()
 
@@ -34,14 +34,14 @@ def test_a_supplier_switches_to_german_on_my_account_and_stays_in_german(
 ) -> None:
     login(page, portal_server.base_url, USER, PASSWORD)
     page.goto(f"{portal_server.base_url}/account")
-    page.get_by_role("heading", name="My account").wait_for()
+    page.get_by_role("heading", name="My account").first.wait_for()
     page.locator(IDLE).wait_for()
-    page.get_by_role("combobox", name="Language of the portal").click()
-    page.get_by_role("option", name="Deutsch").click()
-    page.get_by_role("heading", name="Mein Konto").wait_for()
+    page.get_by_role("combobox", name="Language of the portal").first.click()
+    page.get_by_role("option", name="Deutsch").first.click()
+    page.get_by_role("heading", name="Mein Konto").first.wait_for()
     nav = page.get_by_test_id("stSidebarNav")
     assert nav.get_by_text("Tagesproduktion").count() == 1
     # A refresh restores the login from its cookie: the language comes with the user.
     page.reload()
-    page.get_by_role("heading", name="Mein Konto").wait_for()
-    page.get_by_role("button", name="Abmelden").wait_for()
+    page.get_by_role("heading", name="Mein Konto").first.wait_for()
+    page.get_by_role("button", name="Abmelden").first.wait_for()

@@ -8,7 +8,7 @@ import requests
 from playwright.sync_api import Browser, Page
 
 from portal.services.sessions import COOKIE_NAME
-from tests.e2e.conftest import PortalServer, login, screenshot
+from tests.e2e.conftest import PortalServer, idle, login, screenshot, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -17,12 +17,12 @@ def test_a_refresh_keeps_the_user_logged_in_with_an_httponly_cookie(
     portal_server: PortalServer, page: Page
 ) -> None:
     login(page, portal_server.base_url, "buyer", "buyer-demo-3")
-    page.get_by_role("heading", name="Alert inbox").wait_for()
+    page.get_by_role("heading", name="Alert inbox").first.wait_for()
     cookie = next(c for c in page.context.cookies() if c["name"] == COOKIE_NAME)
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
     page.reload()
-    page.get_by_role("heading", name="Alert inbox").wait_for()
-    page.get_by_role("button", name="Log out").wait_for()
+    page.get_by_role("heading", name="Alert inbox").first.wait_for()
+    page.get_by_role("button", name="Log out").first.wait_for()
 
 
 def test_logout_ends_the_session_and_a_copied_cookie_is_refused(
@@ -30,16 +30,16 @@ def test_logout_ends_the_session_and_a_copied_cookie_is_refused(
 ) -> None:
     login(page, portal_server.base_url, "supplier", "supplier-demo-1")
     copied = next(c for c in page.context.cookies() if c["name"] == COOKIE_NAME)
-    page.get_by_role("button", name="Log out").click()
-    page.get_by_role("button", name="Log in").wait_for()
-    page.wait_for_timeout(1000)
-    assert COOKIE_NAME not in {c["name"] for c in page.context.cookies()}
+    page.get_by_role("button", name="Log out").first.click()
+    page.get_by_role("button", name="Log in").first.wait_for()
+    wait_until(lambda: COOKIE_NAME not in {c["name"] for c in page.context.cookies()}, "logged out")
     thief = browser.new_context(viewport={"width": 1280, "height": 800})
     # A cookie read back from a context is one a context accepts; Playwright types the two apart.
     thief.add_cookies([copied])  # type: ignore[list-item]
     stolen = thief.new_page()
     stolen.goto(portal_server.base_url)
-    stolen.get_by_role("button", name="Log in").wait_for()
+    stolen.get_by_role("button", name="Log in").first.wait_for()
+    idle(stolen)
     assert stolen.get_by_role("button", name="Log out").count() == 0
     thief.close()
 
@@ -49,19 +49,20 @@ def test_a_forged_cookie_gets_the_login_page(portal_server: PortalServer, browse
     context.add_cookies([{"name": COOKIE_NAME, "value": "forged.token", "url": portal_server.base_url}])
     forged = context.new_page()
     forged.goto(portal_server.base_url)
-    forged.get_by_role("button", name="Log in").wait_for()
+    forged.get_by_role("button", name="Log in").first.wait_for()
     context.close()
 
 
 def test_a_link_from_an_email_opens_after_login(portal_server: PortalServer, page: Page) -> None:
     page.goto(f"{portal_server.base_url}/backorders")
-    page.get_by_role("button", name="Log in").wait_for()
+    page.get_by_role("button", name="Log in").first.wait_for()
+    idle(page)
     assert page.get_by_text("Page not found").count() == 0
-    screenshot(page, "login")
-    page.get_by_role("textbox", name="Username").fill("buyer")
-    page.get_by_role("textbox", name="Password").fill("buyer-demo-3")
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("heading", name="Backorders").wait_for()
+    screenshot(page, "login", shows=["Username", "Password", "Log in"])
+    page.get_by_role("textbox", name="Username").first.fill("buyer")
+    page.get_by_role("textbox", name="Password").first.fill("buyer-demo-3")
+    page.get_by_role("button", name="Log in").first.click()
+    page.get_by_role("heading", name="Backorders").first.wait_for()
     assert page.url.rstrip("/").endswith("/backorders")
 
 
@@ -95,7 +96,7 @@ def test_a_login_link_from_another_site_does_not_log_the_browser_in(
     page.goto(f"{_other_site(portal_server)}/_stcore/health")
     target = f"{portal_server.base_url}/portal-auth/start?ticket={ticket}"
     page.evaluate("url => { window.location.href = url; }", target)
-    page.get_by_role("button", name="Log in").wait_for()
+    page.get_by_role("button", name="Log in").first.wait_for()
     assert COOKIE_NAME not in {c["name"] for c in page.context.cookies()}
 
 
@@ -113,5 +114,5 @@ def test_another_site_cannot_log_the_user_out(portal_server: PortalServer, page:
     with page.expect_navigation():
         page.evaluate("url => { window.location.href = url; }", end)  # a plain link
     page.goto(portal_server.base_url)
-    page.get_by_role("button", name="Log out").wait_for()
+    page.get_by_role("button", name="Log out").first.wait_for()
     assert COOKIE_NAME in {c["name"] for c in page.context.cookies()}

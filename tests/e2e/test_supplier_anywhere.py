@@ -20,13 +20,12 @@ from db.models import ProductionReport, Supplier
 from portal.core.timezones import supplier_today
 from portal.services.access import Actor
 from portal.services.posting_links import create_posting_link, revoke_posting_link
-from tests.e2e.conftest import ROOT, PortalServer, login, screenshot
+from tests.e2e.conftest import ROOT, PortalServer, idle, login, screenshot
 
 pytestmark = pytest.mark.browser
 
 SHANGHAI_USER, SHANGHAI_PASSWORD = "supplier2", "supplier2-demo-2"
 USER, PASSWORD = "supplier", "supplier-demo-1"
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 PHONE_UA = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/120.0 Mobile Safari/537.36"
@@ -34,12 +33,7 @@ PHONE_UA = (
 NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
 
 
-def idle(page: Page) -> None:
-    """Wait until Streamlit has finished running the script (a rerun may follow: call again after it)."""
-    page.locator(IDLE).wait_for()
-
-
-def open_page(page: Page, base_url: str, path: str, title: str) -> None:
+def open_page(page, base_url: str, path: str, title: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{base_url}/{path}")
     page.get_by_role("heading", name=title).first.wait_for()
     idle(page)
@@ -61,7 +55,7 @@ def test_a_supplier_in_shanghai_sees_its_own_local_date_as_today(
     before = supplier_today("Asia/Shanghai")
     open_page(page, portal_server.base_url, "daily_output", "Daily output")
     after = supplier_today("Asia/Shanghai")
-    shown = page.get_by_role("combobox", name="Day").input_value()
+    shown = page.get_by_role("combobox", name="Day").first.input_value()
     # The newest day offered is Shanghai's today whenever that is a working day (Monday to Saturday
     # at PEARL-CN), else its last working day; never a day after it. Before and after the page
     # opened, so a test run across Shanghai's midnight still passes.
@@ -83,7 +77,7 @@ def test_typed_values_survive_a_browser_refresh(portal_server: PortalServer, pag
     idle(page)
 
     page.reload()
-    page.get_by_role("heading", name="Daily output").wait_for()
+    page.get_by_role("heading", name="Daily output").first.wait_for()
     idle(page)
     page.get_by_role("button", name="Cards").or_(page.get_by_role("radio", name="Cards")).first.click()
     idle(page)
@@ -106,21 +100,24 @@ def test_on_a_phone_a_supplier_posts_a_days_output_without_sideways_scrolling(
         assert page.evaluate(NO_SIDEWAYS_SCROLL)
         good.fill("7")
         good.press("Tab")
-        post = page.get_by_role("button", name="Post 1 line")
+        post = page.get_by_role("button", name="Post 1 line").first
         post.wait_for()
         idle(page)
         # The README's phone view: the title, the day, the layout toggle and the first card as typed.
+        for text in ("Daily output", "Good units", "Post 1 line"):
+            expect(page.get_by_text(text).first).to_be_visible()
+        expect(good).to_have_value("7")
         page.screenshot(path=str(ROOT / "docs" / "img" / "supplier-phone.png"))
-        tick = page.get_by_role("checkbox", name=re.compile("^Correct"))
+        tick = page.get_by_role("checkbox", name=re.compile("^Correct")).first
         if tick.count():  # the first card may already be on record (an earlier test): a correction
             tick.first.check(force=True)
             idle(page)
         post.scroll_into_view_if_needed()
         post.click()
-        page.get_by_text(re.compile(r"Posted 1 report for")).wait_for()
+        page.get_by_text(re.compile(r"Posted 1 report for")).first.wait_for()
         idle(page)
         assert page.evaluate(NO_SIDEWAYS_SCROLL)
-        screenshot(page, "supplier-phone-posted")
+        screenshot(page, "supplier-phone-posted", shows=["Daily output", "Posted 1 report for"])
     finally:
         context.close()
 
@@ -156,28 +153,28 @@ def test_a_posting_link_posts_without_a_password_and_a_revoked_or_expired_one_is
         good.fill("5")
         good.press("Tab")
         idle(page)
-        tick = page.get_by_role("checkbox", name=re.compile("^Correct"))
+        tick = page.get_by_role("checkbox", name=re.compile("^Correct")).first
         if tick.count():
             tick.first.check(force=True)
             idle(page)
-        page.get_by_role("button", name="Post 1 line").click()
-        page.get_by_text(re.compile(r"Posted 1 report for")).wait_for()
+        page.get_by_role("button", name="Post 1 line").first.click()
+        page.get_by_text(re.compile(r"Posted 1 report for")).first.wait_for()
         assert page.evaluate(NO_SIDEWAYS_SCROLL)
         assert _reports_by_link(portal_server.database_url) == before + 1
 
         revoke_posting_link(db, admin, link_id)
         open_page(page, portal_server.base_url, f"post_output?link={secret}", "Post today's output")
-        page.get_by_text("revoked by an administrator").wait_for()
+        page.get_by_text("revoked by an administrator").first.wait_for()
         assert page.get_by_role("spinbutton", name="Good units").count() == 0
 
         _old_id, old = create_posting_link(
             db, admin, int(acme), now=dt.datetime.now(dt.UTC) - dt.timedelta(hours=25)
         )
         open_page(page, portal_server.base_url, f"post_output?link={old}", "Post today's output")
-        page.get_by_text(re.compile("This posting link expired on")).wait_for()
+        page.get_by_text(re.compile("This posting link expired on")).first.wait_for()
 
         open_page(page, portal_server.base_url, f"post_output?link={secret[:-2]}xx", "Post today's output")
-        page.get_by_text("This posting link is not valid").wait_for()
+        page.get_by_text("This posting link is not valid").first.wait_for()
         assert _reports_by_link(portal_server.database_url) == before + 1
     finally:
         context.close()

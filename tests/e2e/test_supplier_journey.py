@@ -18,7 +18,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import Executable, create_engine, func, select
 
 from db.models import LineForecast, PoLine, ProductionReport, ProductionSchedule
-from tests.e2e.conftest import PortalServer, grid_texts, login, screenshot
+from tests.e2e.conftest import PortalServer, grid_texts, idle, login, next_frame, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -56,8 +56,8 @@ def line_id_of(database_url: str, label: str) -> int:
     )
 
 
-def go(page: Page, name: str) -> None:
-    page.get_by_role("link", name=name).click()
+def go(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("link", name=name).first.click()
     page.get_by_role(
         "heading", name=name.replace("Alerts and messages", "Alerts and messages")
     ).first.wait_for()
@@ -65,7 +65,7 @@ def go(page: Page, name: str) -> None:
 
 def pick_line(page: Page, label: str) -> None:
     """Choose a line in the page's line picker by typing its label."""
-    box = page.get_by_role("combobox", name="Line", exact=True)
+    box = page.get_by_role("combobox", name="Line", exact=True).first
     box.click()
     page.keyboard.type(label)
     page.keyboard.press("Enter")
@@ -73,6 +73,7 @@ def pick_line(page: Page, label: str) -> None:
         "[...document.querySelectorAll('input[aria-label=\"Line\"]')].some(e => e.value.startsWith(label))"
     )
     page.wait_for_function(f"label => {shown}", arg=label)
+    idle(page)  # the rerun for the chosen line fills the form: until it ends the fields may be empty
 
 
 def date_field(page: Page, label: str) -> Locator:
@@ -89,8 +90,8 @@ def produced(page: Page) -> int:
     return int(fact(page, "Produced").inner_text().split(" of ")[0].replace(",", ""))
 
 
-def chart_image(page: Page) -> bytes:
-    wait_idle(page)
+def chart_image(page) -> bytes:  # type: ignore[no-untyped-def]
+    idle(page)
     chart = page.locator("[data-testid='stVegaLiteChart']").last
     chart.scroll_into_view_if_needed()
     return chart.screenshot()
@@ -107,11 +108,6 @@ def grid_texts_of(page: Page) -> list[str]:
     editor = page.get_by_role("tabpanel").locator("[data-testid='stDataFrame']").first
     editor.locator("table[role='grid']").wait_for(state="attached")
     return [t.strip() for t in editor.locator("table[role='grid'] td").all_text_contents()]
-
-
-def wait_idle(page: Page) -> None:
-    """Wait until the app is not running a script (its "running" status icon is gone)."""
-    page.locator("[data-testid='stStatusWidgetRunningIcon']").wait_for(state="detached")
 
 
 SELECTED_CELL_JS = """() => {
@@ -158,10 +154,10 @@ def type_in_grid(page: Page, row: int, column: str, value: str, *, then: str) ->
     and wait for the button named ``then``. A keystroke lost to a redraw is tried again."""
     editor = page.get_by_role("tabpanel").locator("[data-testid='stDataFrame']").first
     target = (row, list(GRID_COLUMNS).index(column))
-    done = page.get_by_role("button", name=then)
+    done = page.get_by_role("button", name=then).first
     attempts = 8
     for attempt in range(attempts):
-        wait_idle(page)
+        idle(page)
         if done.is_visible():  # a slow rerun may have shown the previous attempt's edit meanwhile
             return
         editor.scroll_into_view_if_needed()
@@ -179,15 +175,16 @@ def type_in_grid(page: Page, row: int, column: str, value: str, *, then: str) ->
             # Enter commits what the editor holds: only once it holds every character typed.
             page.wait_for_function("v => document.activeElement?.value === v", arg=value, timeout=5_000)
             # The input shows the text before the grid's own state has it: in a starved browser an
-            # Enter pressed at once commits the old, empty value and nothing is sent. People never
-            # press Enter within milliseconds of typing; a pause as short as theirs removes the race.
-            page.wait_for_timeout(600)
+            # Enter pressed at once commits the old, empty value and nothing is sent. Once the
+            # browser has drawn the typed value, the grid's state holds it.
+            next_frame(page)
             page.keyboard.press("Enter")
             # An edit typed while the grid was being redrawn is dropped: then the button never comes.
             done.wait_for(timeout=15_000)
             return
         except PlaywrightTimeout:
-            screenshot(page, f"supplier-grid-attempt-{attempt}")  # what the grid showed, for whoever debugs
+            # What the grid showed, for whoever debugs (nothing to assert: the attempt failed).
+            screenshot(page, f"supplier-grid-attempt-{attempt}", shows=())
             page.keyboard.press("Escape")
             if attempt == attempts - 1:
                 raise
@@ -201,7 +198,7 @@ def steady_box(page: Page, locator: Locator) -> FloatRect:
         if box is not None and box == previous:
             return box
         previous = box
-        page.wait_for_timeout(100)
+        page.wait_for_timeout(100)  # a poll interval: the box must hold still this long
     raise AssertionError("the element kept moving")
 
 
@@ -213,11 +210,10 @@ def test_a_supplier_revises_a_schedule_posts_output_and_sees_the_forecast_change
     page = context.new_page()
     page.set_default_timeout(45_000)
     login(page, portal_server.base_url, USER, PASSWORD)
-    page.get_by_role("heading", name="My lines").wait_for()
-    page.get_by_text("Post today's output").wait_for()
+    page.get_by_role("heading", name="My lines").first.wait_for()
+    page.get_by_text("Post today's output").first.wait_for()
     page.locator("[data-testid='stDataFrame'] table[role='grid'] td").first.wait_for(state="attached")
-    wait_idle(page)
-    screenshot(page, "supplier-workspace-my-lines")
+    screenshot(page, "supplier-workspace-my-lines", shows=["My lines", "Post today's output", "Log out"])
 
     # The grid lists the lines still to post first: take the first one.
     go(page, "Daily output")
@@ -234,30 +230,36 @@ def test_a_supplier_revises_a_schedule_posts_output_and_sees_the_forecast_change
     )
     date_field(page, "Estimated end date").fill((end + dt.timedelta(days=14)).isoformat())
     date_field(page, "Estimated end date").press("Enter")
-    page.get_by_text("Reason (required when the end date moves later)").wait_for()
-    page.get_by_role("textbox", name="Reason").fill("Dye lot rejected by quality control")
-    page.get_by_role("textbox", name="Reason").press("Enter")
-    page.get_by_role("button", name="Save revision").click()
-    page.get_by_text(f"Revision {revisions_before + 1} of the schedule of {label} saved").wait_for()
+    page.get_by_text("Reason (required when the end date moves later)").first.wait_for()
+    idle(page)  # the rerun that shows the reason field may still be drawing a second copy of it
+    page.get_by_role("textbox", name="Reason").first.fill("Dye lot rejected by quality control")
+    page.get_by_role("textbox", name="Reason").first.press("Enter")
+    page.get_by_role("button", name="Save revision").first.click()
+    page.get_by_text(f"Revision {revisions_before + 1} of the schedule of {label} saved").first.wait_for()
     history = page.locator("[data-testid='stDataFrame']").first
     history.locator("td", has_text="Dye lot rejected by quality control").wait_for(state="attached")
-    expect(fact(page, "My end date")).to_have_text((end + dt.timedelta(days=14)).isoformat())
-    wait_idle(page)
-    screenshot(page, "supplier-workspace-schedule")
+    later = end + dt.timedelta(days=14)
+    shown_end = f"{later:%b} {later.day}, {later.year}"  # English dates as the page writes them
+    expect(fact(page, "My end date")).to_have_text(shown_end)
+    screenshot(
+        page,
+        "supplier-workspace-schedule",
+        shows=[f"of the schedule of {label} saved", "My end date", shown_end],
+    )
 
     # Post its output of the day in the grid; the chart below shows the same line.
     go(page, "Daily output")
-    page.get_by_text("Forecast and burn-up").wait_for()
+    page.get_by_text("Forecast and burn-up").first.wait_for()
     assert grid_rows(page)[0][0] == label
     # Typing reruns only the grid's fragment: the summary and chart below still show the line as before.
     type_in_grid(page, 0, "good_qty", "123", then="Post 1 line")
     produced_before = produced(page)
     chart_before = chart_image(page)
     if already_posted:
-        page.get_by_text("Correct 1 line already on record for this day").click()
-    page.get_by_role("button", name="Post 1 line").click()
-    page.get_by_text("Posted 1 report for", exact=False).wait_for()
-    wait_idle(page)
+        page.get_by_text("Correct 1 line already on record for this day").first.click()
+    page.get_by_role("button", name="Post 1 line").first.click()
+    page.get_by_text("Posted 1 report for", exact=False).first.wait_for()
+    idle(page)
 
     changes = grid_texts(page, 0)
     assert changes[0] == label and len(changes) == 5  # line, arrival p50 before and now, produced, remaining
@@ -279,8 +281,9 @@ def test_a_supplier_revises_a_schedule_posts_output_and_sees_the_forecast_change
     assert chart_image(page) != chart_before
     page.mouse.move(340, 400)
     page.mouse.wheel(0, -2000)
-    wait_idle(page)
-    screenshot(page, "supplier-workspace-daily-output")
+    screenshot(
+        page, "supplier-workspace-daily-output", shows=["Daily output", "Forecast and burn-up", "Produced"]
+    )
     context.close()
 
 
@@ -293,14 +296,15 @@ def test_a_second_editor_saving_first_gets_the_first_a_conflict_and_nothing_is_l
         page.set_default_timeout(45_000)
         login(page, portal_server.base_url, USER, PASSWORD)
         go(page, "Schedules")
-    label = first.get_by_role("combobox", name="Line", exact=True).input_value().split(" · ")[0]
+    label = first.get_by_role("combobox", name="Line", exact=True).first.input_value().split(" · ")[0]
     pick_line(second, label)
 
     # The second person saves first: a higher planned daily output.
-    output = second.get_by_role("spinbutton", name="Planned daily output (good units)")
+    output = second.get_by_role("spinbutton", name="Planned daily output (good units)").first
+    expect(output).not_to_have_value("")
     output.fill(str(int(output.input_value()) + 5))
     output.press("Enter")
-    second.get_by_role("button", name="Save revision").click()
+    second.get_by_role("button", name="Save revision").first.click()
     second.get_by_text("of the schedule of").first.wait_for()
 
     # The first, still on the revision it opened, moves the end date one day earlier and saves.
@@ -308,19 +312,22 @@ def test_a_second_editor_saving_first_gets_the_first_a_conflict_and_nothing_is_l
     mine = (end - dt.timedelta(days=1)).isoformat()
     date_field(first, "Estimated end date").fill(mine)
     date_field(first, "Estimated end date").press("Enter")
-    first.get_by_role("button", name="Save revision").click()
-    message = first.get_by_text(f"was changed by {DEMO_NAME} at")
+    first.get_by_role("button", name="Save revision").first.click()
+    message = first.get_by_text(f"was changed by {DEMO_NAME} at").first
     message.wait_for()
     assert "reload it, then save again" in message.inner_text()
     assert date_field(first, "Estimated end date").input_value() == mine
-    wait_idle(first)
-    screenshot(first, "supplier-workspace-schedule-conflict")
+    screenshot(
+        first,
+        "supplier-workspace-schedule-conflict",
+        shows=[f"was changed by {DEMO_NAME} at", "reload it, then save again", "Reload the latest schedule"],
+    )
 
-    first.get_by_role("button", name="Reload the latest schedule").click()
-    first.get_by_role("button", name="Save revision").wait_for()
+    first.get_by_role("button", name="Reload the latest schedule").first.click()
+    first.get_by_role("button", name="Save revision").first.wait_for()
     assert date_field(first, "Estimated end date").input_value() == mine
-    first.get_by_role("button", name="Save revision").click()
-    first.get_by_text(f"of the schedule of {label} saved").wait_for()
+    first.get_by_role("button", name="Save revision").first.click()
+    first.get_by_text(f"of the schedule of {label} saved").first.wait_for()
     for context in contexts:
         context.close()
 
@@ -328,9 +335,14 @@ def test_a_second_editor_saving_first_gets_the_first_a_conflict_and_nothing_is_l
 def test_the_alerts_page_shows_the_thread_and_sends_a_reply(portal_server: PortalServer, page: Page) -> None:
     login(page, portal_server.base_url, USER, PASSWORD)
     go(page, "Alerts and messages")
-    page.get_by_text(re.compile(r"alerts? on your lines")).wait_for()
-    page.get_by_role("textbox", name="Your reply").fill("Second shift from Monday: back on plan by Friday.")
-    page.get_by_role("button", name="Send reply").click()
-    page.get_by_text("Second shift from Monday: back on plan by Friday.").wait_for()
-    wait_idle(page)
-    screenshot(page, "supplier-workspace-alerts")
+    page.get_by_text(re.compile(r"alerts? on your lines")).first.wait_for()
+    page.get_by_role("textbox", name="Your reply").first.fill(
+        "Second shift from Monday: back on plan by Friday."
+    )
+    page.get_by_role("button", name="Send reply").first.click()
+    page.get_by_text("Second shift from Monday: back on plan by Friday.").first.wait_for()
+    screenshot(
+        page,
+        "supplier-workspace-alerts",
+        shows=["on your lines", "Second shift from Monday: back on plan by Friday."],
+    )

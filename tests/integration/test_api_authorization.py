@@ -4,7 +4,8 @@ The callers are those of ``test_authorization_matrix.py``: ``own`` (ACME's suppl
 (BOLT's supplier user), ``buyer``, ``manager``, ``admin``, each with its own token, each acting on
 ACME's objects (line PO-1/1, an alert on it). Expected answers are HTTP statuses: a role the
 service refuses is 403; another supplier's object is 404 (422 naming the row as a line that does
-not exist, inside a batch), exactly as for an object that does not exist.
+not exist, inside a batch), exactly as for an object that does not exist. A refused call writes
+nothing; an accepted write writes (so a 2xx cannot be a no-op on state an earlier caller left).
 """
 
 # The ``api`` fixture is imported from api_helpers, so every test's ``api`` argument "redefines" it.
@@ -21,19 +22,26 @@ from sqlalchemy import select
 from db.models import Alert, PoLine
 from portal.core.domain import AlertStatus
 from tests.integration.api_helpers import Api, api  # noqa: F401
+from tests.integration.db_state import fingerprint
 
 CALLERS = ("own", "other", "buyer", "manager", "admin")
+#: What every request writes, answered or refused: when its token was last used.
+BOOKKEEPING = ("api_tokens",)
 
 
-def _acme_alert(api: Api) -> int:
+def _acme_alert(api: Api, status: AlertStatus | None = None) -> int:
+    """A live alert on ACME's line (of ``status``): each allowed caller acts on one it changes."""
+    live = Alert.status == status if status else Alert.status != AlertStatus.RESOLVED
     with api.db.read() as session:
-        return session.scalars(
+        found = session.scalar(
             select(Alert.id)
             .join(PoLine, PoLine.id == Alert.po_line_id)
-            .where(PoLine.po_number == "PO-1", PoLine.line == 1, Alert.status != AlertStatus.RESOLVED)
+            .where(PoLine.po_number == "PO-1", PoLine.line == 1, live)
             .order_by(Alert.id)
             .limit(1)
-        ).one()
+        )
+    assert found is not None, f"no {status or 'live'} alert left on ACME's line"
+    return found
 
 
 def _schedule(api: Api, who: str) -> Any:
@@ -87,7 +95,7 @@ ENDPOINTS: dict[str, tuple[Callable[[Api, str], Any], dict[str, int]]] = {
         {"own": 201, "other": 404, "buyer": 201, "manager": 403, "admin": 201},
     ),
     "POST /alerts/{id}/acknowledge": (
-        lambda a, w: a.post(w, f"/alerts/{_acme_alert(a)}/acknowledge"),
+        lambda a, w: a.post(w, f"/alerts/{_acme_alert(a, AlertStatus.OPEN)}/acknowledge"),
         {"own": 403, "other": 403, "buyer": 200, "manager": 403, "admin": 200},
     ),
     "POST /alerts/{id}/snooze": (
@@ -148,10 +156,16 @@ def test_each_caller_gets_what_its_role_and_supplier_allow(api: Api, endpoint: s
     call, expected = ENDPOINTS[endpoint]
     got = {}
     for who in CALLERS:
+        before = fingerprint(api.db, skip=BOOKKEEPING)
         response = call(api, who)
         got[who] = response.status_code
         if response.status_code >= 400:
             assert response.headers["content-type"].startswith("application/problem+json"), response.text
+            assert fingerprint(api.db, skip=BOOKKEEPING) == before, f"{endpoint} refused {who} but wrote"
+        elif endpoint.startswith(("POST", "PUT")):
+            assert fingerprint(api.db, skip=BOOKKEEPING) != before, (
+                f"{endpoint} accepted {who} but wrote nothing"
+            )
     assert got == expected
 
 

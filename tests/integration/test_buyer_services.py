@@ -26,7 +26,7 @@ from portal.queries.backorders import (
     backorder_supply,
 )
 from portal.queries.directory import supplier_overview, supplier_profile, weekday_names
-from portal.queries.exports import export_frame, to_csv_bytes, to_xlsx_bytes
+from portal.queries.exports import EXPORT_COLUMNS, export_frame, to_csv_bytes, to_xlsx_bytes
 from portal.queries.late_lines import AT_RISK, LATE, LateLineFilter, late_lines
 from portal.services.access import Actor
 from portal.services.alerts import (
@@ -517,18 +517,7 @@ FORMULAS_CSV = (
 def test_promise_exports_neutralize_formulas_and_open_with_pandas(db: Database, world: BuyerWorld) -> None:
     assert load(db, SYSTEM, "backorders", FORMULAS_CSV).ok
     frame = export_frame(db, world.buyer, "promises")
-    assert list(frame.columns) == [
-        "order_ref",
-        "customer",
-        "sku",
-        "quantity",
-        "priority",
-        "promise_date",
-        "status",
-        "communicated_date",
-        "days_of_slip",
-        "reason",
-    ]
+    assert list(frame.columns) == EXPORT_COLUMNS["promises"]
     from_csv = pd.read_csv(io.BytesIO(to_csv_bytes(frame)), dtype=str, keep_default_na=False)
     from_xlsx = pd.read_excel(io.BytesIO(to_xlsx_bytes(frame, "promises")), dtype=str, keep_default_na=False)
     for opened in (from_csv, from_xlsx):

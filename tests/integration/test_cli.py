@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from portal.cli import main
+from portal.cli import build_parser, main
+from portal.core.fileformats import FORMATS
+from portal.queries.exports import EXPORT_COLUMNS
 from tests.builders import ITEMS_CSV, POS_CSV, SUPPLIERS_CSV
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,18 +48,8 @@ def test_import_and_export_round_trip(
     capsys.readouterr()
     assert cli("export", "pos") == 0
     exported = pd.read_csv(io.StringIO(capsys.readouterr().out))
-    assert list(exported.columns) == [
-        "po_number",
-        "line",
-        "supplier_code",
-        "sku",
-        "quantity",
-        "order_date",
-        "need_by_date",
-        "promised_date",
-        "transit_days",
-        "status",  # re-importable as a change order: open or cancelled
-    ]
+    # The import format's columns, status included: the export re-imports as a change order.
+    assert list(exported.columns) == FORMATS["pos"].names
     assert set(exported["status"]) == {"open"}
     assert sorted(exported["po_number"] + "/" + exported["line"].astype(str)) == [
         "PO-1/1",
@@ -114,52 +107,10 @@ def test_demo_load_prints_the_logins_and_export_forecasts_has_domain_columns(
     assert cli("demo", "load", "--seed", "3") == 0
     out = capsys.readouterr().out
     assert "buyer" in out and "buyer-demo-3" in out
-    for kind, columns in {
-        "forecasts": [
-            "po_number",
-            "line",
-            "supplier_code",
-            "sku",
-            "quantity",
-            "produced",
-            "remaining",
-            "rate",
-            "completion_p50",
-            "completion_p90",
-            "arrival_p50",
-            "arrival_p90",
-            "need_by_date",
-            "estimated_end_date",
-            "days_late_p50",
-        ],
-        "promises": [
-            "order_ref",
-            "customer",
-            "sku",
-            "quantity",
-            "priority",
-            "promise_date",
-            "status",
-            "communicated_date",
-            "days_of_slip",
-            "reason",
-        ],
-        "alerts": [
-            "rule",
-            "severity",
-            "status",
-            "supplier_code",
-            "po_number",
-            "line",
-            "order_ref",
-            "message",
-            "first_seen",
-            "last_seen",
-        ],
-    }.items():
+    for kind in ("forecasts", "promises", "alerts"):
         assert cli("export", kind) == 0
         frame = pd.read_csv(io.StringIO(capsys.readouterr().out))
-        assert list(frame.columns) == columns
+        assert list(frame.columns) == EXPORT_COLUMNS[kind]
         assert len(frame) > 0
     assert cli("demo", "load", "--if-empty") == 0
     assert "already has data" in capsys.readouterr().out
@@ -236,3 +187,22 @@ def test_import_max_rows_refuses_a_longer_file_and_writes_nothing(
     assert cli("import", "suppliers", path, "--max-rows", "1") == 1
     assert "The file has more than 1 rows; split it" in capsys.readouterr().err
     assert cli("import", "suppliers", path, "--max-rows", "2") == 0
+
+
+def _leaf_commands(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    """Every complete command (``("token", "create")``...) with its parser."""
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        yield path, parser
+        return
+    for name, child in subs[0].choices.items():
+        yield from _leaf_commands(child, (*path, name))
+
+
+def test_every_command_names_the_function_that_runs_it() -> None:
+    leaves = dict(_leaf_commands(build_parser()))
+    assert {("user", "add"), ("token", "revoke"), ("sweep",), ("evaluate",)} <= set(leaves)
+    for path, parser in leaves.items():
+        assert callable(parser.get_default("handler")), f"'{' '.join(path)}' has no handler"

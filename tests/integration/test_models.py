@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import (
+    CheckConstraint,
+    Constraint,
+    ForeignKeyConstraint,
+    Index,
+    Table,
+    UniqueConstraint,
+    insert,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from db.base import NAMING_CONVENTION, Base
 from db.engine import Database
 from db.models import Item, PoLine, ProductionReport, Receipt, Supplier, User
 from portal.core.domain import Role
@@ -20,73 +28,92 @@ def _base(session: Session) -> tuple[int, int, int]:
     item = Item(sku="I1", description="Item one")
     session.add_all([supplier, item])
     session.flush()
-    line = PoLine(
-        po_number="PO-1",
-        line=1,
-        supplier_id=supplier.id,
-        item_id=item.id,
-        quantity=10,
-        need_by_date=dt.date(2026, 3, 1),
-    )
+    line = _line(supplier.id, item.id, po_number="PO-1", quantity=10)
     session.add(line)
     session.flush()
     return supplier.id, item.id, line.id
 
 
-def _fails(db: Database, build: Callable[[Session, int, int, int], object]) -> None:
+def _name(table: Table, constraint: Constraint | Index) -> str | None:
+    """The name the database knows ``constraint`` by (a unique constraint is named when created)."""
+    if isinstance(constraint, UniqueConstraint) and not isinstance(constraint.name, str):
+        columns = "_".join(c.name for c in constraint.columns)
+        return NAMING_CONVENTION["uq"] % {"table_name": table.name, "column_0_N_name": columns}
+    return constraint.name if isinstance(constraint.name, str) else None
+
+
+def _constraint(name: str) -> tuple[Table, Constraint | Index]:
+    """The constraint (or unique index) of the models called ``name``, with its table."""
+    for table in Base.metadata.tables.values():
+        candidates: list[Constraint | Index] = [*table.constraints, *table.indexes]
+        for found in candidates:
+            if _name(table, found) == name:
+                return table, found
+    raise AssertionError(f"no constraint or index named {name}")
+
+
+def _refusal(db: Database, name: str) -> str:
+    """What the database says when constraint ``name`` refuses a row.
+
+    PostgreSQL names every constraint. SQLite names a CHECK constraint, lists the columns of a
+    unique one (a unique constraint or a unique index) and names no foreign key at all: there the
+    test still tells a foreign key from any other refusal, and PostgreSQL checks which one it is.
+    """
+    table, constraint = _constraint(name)
+    if db.engine.dialect.name == "postgresql":
+        return f'constraint "{name}"'
+    if isinstance(constraint, CheckConstraint):
+        return f"CHECK constraint failed: {name}"
+    if isinstance(constraint, ForeignKeyConstraint):
+        return "FOREIGN KEY constraint failed"
+    assert isinstance(constraint, UniqueConstraint | Index), constraint
+    return "UNIQUE constraint failed: " + ", ".join(f"{table.name}.{c.name}" for c in constraint.columns)
+
+
+def _line(supplier_id: int, item_id: int, *, po_number: str = "PO-2", quantity: int = 1) -> PoLine:
+    """A PO line due on 1 March; the fixture's own line is PO-1/1."""
+    return PoLine(
+        po_number=po_number,
+        line=1,
+        supplier_id=supplier_id,
+        item_id=item_id,
+        quantity=quantity,
+        need_by_date=dt.date(2026, 3, 1),
+    )
+
+
+def _fails(db, build, constraint: str) -> None:  # type: ignore[no-untyped-def]
+    """``build`` writes a row that ``constraint``, and no other, refuses."""
     with db.write() as session:
         ids = _base(session)
         session.commit()
-    with db.write() as session, pytest.raises(IntegrityError):
+    with db.write() as session, pytest.raises(IntegrityError) as refused:
         build(session, *ids)
         session.flush()
+    assert _refusal(db, constraint) in str(refused.value.orig)
 
 
 def test_a_po_line_key_is_unique(db: Database) -> None:
     _fails(
         db,
-        lambda s, sid, iid, lid: s.add(
-            PoLine(
-                po_number="PO-1",
-                line=1,
-                supplier_id=sid,
-                item_id=iid,
-                quantity=5,
-                need_by_date=dt.date(2026, 3, 1),
-            )
-        ),
+        lambda s, sid, iid, lid: s.add(_line(sid, iid, po_number="PO-1", quantity=5)),
+        "uq_po_lines_po_number_line",
     )
 
 
 def test_a_quantity_cannot_be_zero_or_negative(db: Database) -> None:
     _fails(
         db,
-        lambda s, sid, iid, lid: s.add(
-            PoLine(
-                po_number="PO-2",
-                line=1,
-                supplier_id=sid,
-                item_id=iid,
-                quantity=0,
-                need_by_date=dt.date(2026, 3, 1),
-            )
-        ),
+        lambda s, sid, iid, lid: s.add(_line(sid, iid, quantity=0)),
+        "ck_po_lines_quantity_positive",
     )
 
 
 def test_a_line_needs_an_existing_supplier(db: Database) -> None:
     _fails(
         db,
-        lambda s, sid, iid, lid: s.add(
-            PoLine(
-                po_number="PO-2",
-                line=1,
-                supplier_id=9999,
-                item_id=iid,
-                quantity=1,
-                need_by_date=dt.date(2026, 3, 1),
-            )
-        ),
+        lambda s, sid, iid, lid: s.add(_line(9999, iid)),
+        "fk_po_lines_supplier_id_suppliers",
     )
 
 
@@ -98,6 +125,7 @@ def test_negative_output_is_refused(db: Database) -> None:
                 po_line_id=lid, report_date=dt.date(2026, 3, 2), good_qty=-1, created_by_name="t"
             )
         ),
+        "ck_production_reports_good_qty_non_negative",
     )
 
 
@@ -127,7 +155,7 @@ def test_two_current_reports_for_one_line_and_day_are_refused(db: Database) -> N
             ],
         )
 
-    _fails(db, build)
+    _fails(db, build, "uq_production_reports_current")
 
 
 def test_a_receipt_cannot_reject_more_than_it_received(db: Database) -> None:
@@ -136,6 +164,7 @@ def test_a_receipt_cannot_reject_more_than_it_received(db: Database) -> None:
         lambda s, sid, iid, lid: s.add(
             Receipt(po_line_id=lid, received_date=dt.date(2026, 3, 2), quantity=5, rejected_qty=6)
         ),
+        "ck_receipts_rejected_within_quantity",
     )
 
 
@@ -145,6 +174,7 @@ def test_a_supplier_user_must_belong_to_a_supplier(db: Database) -> None:
         lambda s, sid, iid, lid: s.add(
             User(username="x", display_name="x", password_hash="h", role=Role.SUPPLIER, supplier_id=None)
         ),
+        "ck_users_supplier_user_has_supplier",
     )
 
 
@@ -154,4 +184,5 @@ def test_a_buyer_cannot_belong_to_a_supplier(db: Database) -> None:
         lambda s, sid, iid, lid: s.add(
             User(username="x", display_name="x", password_hash="h", role=Role.BUYER, supplier_id=sid)
         ),
+        "ck_users_supplier_user_has_supplier",
     )

@@ -142,7 +142,7 @@ def test_a_revision_is_a_new_row_and_the_old_one_is_kept_with_who_and_why(
 
 def test_moving_the_end_date_later_needs_a_reason(db: Database, world: SmallWorld) -> None:
     line = world.line_ids["PO-1/1"]
-    with pytest.raises(ValidationError, match="Reason is required when the estimated_end_date moves later"):
+    with pytest.raises(ValidationError, match="Reason is required when the estimated end date moves later"):
         revise(db, world.acme_user, line, end=dt.date(2026, 3, 18), reason="  ")
     assert len(schedules_of(db, line)) == 1
     earlier = revise(db, world.acme_user, line, end=dt.date(2026, 3, 12))
@@ -156,14 +156,14 @@ def test_moving_the_end_date_later_needs_a_reason(db: Database, world: SmallWorl
             dt.date(2026, 3, 10),
             100,
             dt.date(2026, 3, 9),
-            "Estimated end date (2026-03-09) is before start_date",
+            "Estimated end date (2026-03-09) is before the start date",
         ),
         (MON, 0, dt.date(2026, 3, 13), "Planned daily output (0) must be a whole number >= 1"),
         (
             dt.date(2026, 1, 15),
             100,
             dt.date(2026, 3, 13),
-            "Start date (2026-01-15) is before the line's order_date",
+            "Start date (2026-01-15) is before the line's order date",
         ),
     ],
 )
@@ -174,6 +174,30 @@ def test_a_schedule_is_checked_like_an_imported_one(
     with pytest.raises(ValidationError, match=re.escape(message)):
         revise(db, world.acme_user, line, start=start, output=output, end=end, reason="x")
     assert len(schedules_of(db, line)) == 1
+
+
+def test_the_services_take_typed_values_and_never_parse_text_cells_again(
+    db: Database, world: SmallWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from portal.core import fileformats
+    from portal.core.inputs import DailyReport, ScheduleRevision
+    from portal.services import imports
+
+    def no_file_checker(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a form value went through the file checker")
+
+    monkeypatch.setattr(fileformats, "check_rows", no_file_checker)
+    monkeypatch.setattr(imports, "check_rows", no_file_checker)
+    line = world.line_ids["PO-1/1"]
+    plan = ScheduleRevision(MON, 100, dt.date(2026, 3, 18), "Resin late")
+    result = revise_schedule(db, world.acme_user, line, plan, expected_revision=1, today=TODAY)
+    assert result.revision == 2 and schedules_of(db, line)[-1][1:3] == (dt.date(2026, 3, 18), "Resin late")
+    posted = post_report(
+        db, world.acme_user, line, DailyReport(THU, 90, 1), confirm_correction=True, today=TODAY
+    )
+    assert posted.created == 1 and reports_of(db, line, THU)[-1] == (2, 90, True)
+    with pytest.raises(ValidationError, match=re.escape("Good quantity (-1) must be a whole number >= 0.")):
+        post_report(db, world.acme_user, line, report_date=THU, good_qty=-1, today=TODAY)
 
 
 def test_a_save_based_on_an_old_revision_is_refused_naming_who_and_when(
@@ -211,14 +235,10 @@ def test_the_unique_revision_constraint_turns_a_lost_race_into_the_same_conflict
     db: Database, world: SmallWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Were the lock ever bypassed, the database still refuses a second revision 2 with the same message."""
-    from portal.services import imports, production
+    from portal.services import production
 
     line = world.line_ids["PO-1/1"]
     revise(db, world.acme_user, line, end=dt.date(2026, 3, 12))
-    stale = pd.DataFrame(
-        {"po_line_id": [line], "revision": [1], "estimated_end_date": [dt.date(2026, 3, 13)]}
-    )
-    monkeypatch.setattr(imports, "_current_schedules", lambda session, ids: stale)
     real_latest = production._latest_schedule
     calls: list[int] = []
 

@@ -166,6 +166,26 @@ def test_a_later_end_date_without_a_reason_is_refused_on_the_page(
     assert revisions(sqlite_db, line) == [1]
 
 
+def test_the_schedule_form_names_fields_in_words_without_the_file_checker(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
+    """The form builds a ScheduleRevision: no text cells, no check_rows, and 'Estimated end date' in words."""
+    from portal.core import fileformats
+
+    def no_file_checker(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the schedule form went through the file checker")
+
+    monkeypatch.setattr(fileformats, "check_rows", no_file_checker)
+    line = world.line_ids["PO-1/1"]
+    at = schedule_page(monkeypatch, sqlite_url, world, "PO-1/1")
+    at.date_input(key=f"schedule.end.{line}").set_value(dt.date(2026, 2, 27))
+    at.button(key=f"schedule.save.{line}").click().run()
+    # The page escapes Markdown in messages: compare the text without its backslashes.
+    shown = [e.value.replace("\\", "") for e in at.error]
+    assert shown == ["Estimated end date (2026-02-27) is before the start date."]
+    assert revisions(sqlite_db, line) == [1]
+
+
 def test_a_conflicting_save_names_who_keeps_my_input_and_saves_after_a_reload(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
 ) -> None:

@@ -37,7 +37,7 @@ def test_a_clean_pos_file_has_typed_rows_and_no_errors() -> None:
         ("PO-1,1,ACME,SKU-1,12.5,2026-01-05,2026-03-01,,", "quantity", "whole number"),
         ("PO-1,1,,SKU-1,100,2026-01-05,2026-03-01,,", "supplier_code", "is required"),
         ("PO-1,0,ACME,SKU-1,100,2026-01-05,2026-03-01,,", "line", ">= 1"),
-        ("PO-1,1,ACME,SKU-1,100,2026-04-05,2026-03-01,,", "need_by_date", "before order_date"),
+        ("PO-1,1,ACME,SKU-1,100,2026-04-05,2026-03-01,,", "need_by_date", "before the order date"),
         ("PO-1,1,ACME,SKU-1,100,2026-01-05,2026-03-01,,-2", "transit_days", ">= 0"),
         ("PO-1,1,ACME,SKU-1,100,2026-01-05,2206-03-01,,", "need_by_date", "plausible"),
     ],
@@ -213,7 +213,7 @@ def test_a_file_over_the_row_limit_is_refused_with_the_limit_in_words(
 
 
 def test_a_huge_workbook_is_read_only_up_to_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    import portal.core.fileformats as fileformats
+    import portal.core.filereading as fileformats
 
     cells: list[object] = []
     real = fileformats._excel_cell
@@ -252,7 +252,7 @@ def test_a_workbook_too_big_for_the_limit_that_hides_its_size_is_refused_unread(
     # the whole sheet before its first row. A sheet bigger than the limit allows is refused unread.
     from openpyxl import Workbook
 
-    import portal.core.fileformats as fileformats
+    import portal.core.filereading as fileformats
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("items")

@@ -29,6 +29,7 @@ from db.models import (
 from portal.core import calibration, history
 from portal.core.batching import chunked
 from portal.core.domain import EVENT_RULES, OPEN_LINE_STATUSES, AlertStatus, LineStatus
+from portal.queries.loading import enum_values
 from portal.services.summaries import current_reports
 
 LINE_COLS = [
@@ -345,7 +346,7 @@ def live_alerts(session: Session, keys: Collection[str] | None, *, where: Any = 
         ]
         frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
     for col in ("severity", "status", "dismissed_severity"):
-        frame[col] = frame[col].map(lambda v: getattr(v, "value", v))
+        frame[col] = enum_values(frame[col])
     frame["dismissed_days_late"] = pd.to_numeric(frame["dismissed_days_late"]).astype("Float64")
     return frame
 

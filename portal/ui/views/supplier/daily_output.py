@@ -8,12 +8,13 @@ import pandas as pd
 import streamlit as st
 
 from portal.core.domain import PortalError
-from portal.core.fileformats import FileFormatError, read_table
+from portal.core.fileformats import FileFormatError, check_rows, read_table
+from portal.core.inputs import DailyReport, InvalidInput
 from portal.i18n import N_, _, format_date, format_day, format_number, ngettext
 from portal.queries.line_detail import line_detail
 from portal.queries.lines import LineFilter, line_choices, open_lines, output_sheet, recent_working_days
 from portal.services.drafts import clear_output_draft, output_draft, save_output_draft
-from portal.services.production import post_report, post_reports
+from portal.services.production import post_report, post_reports, report_table
 from portal.services.settings import get_settings
 from portal.ui.charts import show_burnup
 from portal.ui.context import actor, call, get_db, read, today
@@ -336,7 +337,8 @@ def grid(days: list[dt.date]) -> None:
     if not clicked:
         return
     with problems:
-        result = call(post_reports, rows, report_date=day, confirm_corrections=confirm)
+        # Each row becomes a DailyReport's checked values (a bad cell is a row error, named in words).
+        result = call(post_reports, report_table(rows, day), confirm_corrections=confirm)
         if result is not None and result.errors:
             n_bad = len({e.row for e in result.errors})
             st.error(
@@ -420,15 +422,12 @@ def one_line(days: list[dt.date], choices: pd.DataFrame) -> None:
                 }
             ]
         )
-        result = call(
-            post_report,
-            line_id,
-            report_date=day,
-            good_qty=int(good),
-            rejected_qty=int(rejected or 0),
-            note=note,
-            confirm_correction=confirm,
-        )
+        try:
+            report = DailyReport.build(date=day, good_qty=good, rejected_qty=rejected or 0, note=note)
+        except InvalidInput as refused:
+            st.error(plain(refused))
+            return
+        result = call(post_report, line_id, report, confirm_correction=confirm)
         if result is not None:
             _posted(result, day, before)
 
@@ -463,11 +462,11 @@ def upload(days: list[dt.date], choices: pd.DataFrame) -> None:
         return
     try:
         limit = read(get_settings).upload_row_limit("reports")
-        frame = read_table(file.getvalue(), file.name, "reports", max_rows=limit)
+        table = check_rows(read_table(file.getvalue(), file.name, "reports", max_rows=limit), "reports")
     except FileFormatError as exc:
         st.error(plain(exc))
         return
-    preview = call(post_reports, frame, dry_run=True)
+    preview = call(post_reports, table, dry_run=True)
     if preview is None:
         return
     checks = preview.preview
@@ -524,7 +523,7 @@ def upload(days: list[dt.date], choices: pd.DataFrame) -> None:
         ids = choices.set_index("label")["line_id"].reindex(checks["line"].unique()).dropna()
         before, _total = read_open_arrivals(tuple(int(i) for i in ids))
         before = before.merge(choices[["line_id", "label"]].rename(columns={"label": "line"}), on="line_id")
-        result = call(post_reports, frame, confirm_corrections=confirm)
+        result = call(post_reports, table, confirm_corrections=confirm)
         if result is not None and not result.errors:
             _posted(result, None, before)
 

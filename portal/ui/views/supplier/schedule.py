@@ -5,11 +5,20 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from db.engine import Database
 from portal.core.domain import PortalError
+from portal.core.inputs import InvalidInput, ScheduleRevision
 from portal.i18n import _, format_date, format_number
 from portal.queries.line_detail import LineDetail, as_date, line_detail
 from portal.queries.lines import line_choices
-from portal.services.production import ScheduleConflict, fit_warning, implied_end_date, revise_schedule
+from portal.services.access import Actor
+from portal.services.production import (
+    ScheduleConflict,
+    ScheduleResult,
+    fit_warning,
+    implied_end_date,
+    revise_schedule,
+)
 from portal.ui.charts import show_burnup
 from portal.ui.context import actor, call, read
 from portal.ui.context import today as my_day
@@ -72,10 +81,12 @@ def _use_implied(line_id: int, day: dt.date) -> None:
     st.session_state[_field(line_id, "end")] = day
 
 
-def _save(db, who, line_id: int, **values):  # type: ignore[no-untyped-def]
+def _save(
+    db: Database, who: Actor, line_id: int, plan: ScheduleRevision, expected_revision: int | None
+) -> ScheduleResult | ScheduleConflict:
     """revise_schedule, returning a conflict (not only showing it) so the page can offer a reload."""
     try:
-        return revise_schedule(db, who, line_id, **values)
+        return revise_schedule(db, who, line_id, plan, expected_revision=expected_revision)
     except ScheduleConflict as conflict:
         return conflict
 
@@ -166,15 +177,14 @@ def schedule_form(detail: LineDetail) -> None:
             if start is None or end is None or not output:
                 st.error(_("Fill in the start date, the planned daily output and the estimated end date."))
                 return
-            outcome = call(
-                _save,
-                line_id,
-                start_date=start,
-                daily_output=int(output),
-                estimated_end_date=end,
-                reason=reason,
-                expected_revision=base,
-            )
+            try:
+                plan = ScheduleRevision.build(
+                    start_date=start, daily_output=output, estimated_end_date=end, reason=reason
+                )
+            except InvalidInput as refused:
+                st.error(plain(refused))
+                return
+            outcome = call(_save, line_id, plan, base)
         if isinstance(outcome, ScheduleConflict):
             st.session_state[conflict_key] = (str(outcome), outcome.current_revision)
             st.toast(_("Not saved: someone changed this schedule."), icon=":material/sync_problem:")

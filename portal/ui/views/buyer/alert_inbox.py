@@ -21,8 +21,6 @@ from portal.services.alerts import (
 from portal.ui.context import actor, call, read
 from portal.ui.text import plain
 from portal.ui.widgets import (
-    SEVERITY_TONES,
-    SEVERITY_WORDS,
     clear_selection,
     flash,
     line_detail_link,
@@ -30,6 +28,8 @@ from portal.ui.widgets import (
     pager,
     rule_label,
     selectable_table,
+    severity_tones,
+    severity_words,
 )
 
 TABLE = "alert_inbox.table"
@@ -71,7 +71,7 @@ rules = c2.multiselect(
 severities = c3.multiselect(
     _("Severity"),
     ["critical", "warning"],
-    format_func=SEVERITY_WORDS.get,
+    format_func=lambda severity: severity_words()[severity],
     key="alert_inbox.severities",
     placeholder=_("All"),
 )
@@ -193,7 +193,7 @@ def _waiting(row: pd.Series) -> str:
 
 view = frame.assign(
     message=frame.apply(_headline, axis=1),
-    severity=frame["severity"].map(SEVERITY_WORDS),
+    severity=frame["severity"].map(severity_words()),
     subject=frame["line"].fillna(frame["order_ref"]).fillna(frame["supplier_code"]),
     rule=frame["rule"].map(rule_label),
     also=frame["other_rules"].map(lambda rules: " · ".join(rule_label(r) for r in rules)),
@@ -208,7 +208,7 @@ selected_heads = selectable_table(
     view,
     id_column="alert_id",
     key=TABLE,
-    tones={"severity": SEVERITY_TONES, "state": {_("New"): "info"}},
+    tones={"severity": severity_tones(), "state": {_("New"): "info"}},
     column_order=[
         "severity",
         "subject",
@@ -273,7 +273,7 @@ with st.container(border=True):
             if pd.notna(row.priority) and row.priority
             else ""
         )
-        st.text(f"{SEVERITY_WORDS.get(row.severity, row.severity)}{priority} · {row.message}")
+        st.text(f"{severity_words().get(row.severity, row.severity)}{priority} · {row.message}")
         for rule, message in zip(row.other_rules, row.other_messages, strict=True):
             st.text("    " + _("also {rule}").format(rule=rule_label(rule).lower()) + f" · {message}")
     if len(chosen) > 5:

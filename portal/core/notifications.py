@@ -3,6 +3,9 @@
 Everything here is pure: the service layer reads the database, passes plain values in and
 stores what comes out. E-mail bodies are rendered with Jinja2, the HTML part with autoescape
 on, so an alert message or a supplier name can never inject markup into a buyer's mailbox.
+
+Over 500 lines on purpose: the e-mail settings' specs and checks, the digest, the reminder and the
+Slack post share one set of templates and helpers; split, one e-mail's words would be scattered.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ SUPPLIER_REMINDER = "supplier_reminder"
 #: Reminders go out from this hour of the supplier's local morning (its time zone), once per local day.
 REMINDER_LOCAL_HOUR = 7
 CRITICAL_WEBHOOK = "critical_webhook"
+#: A supplier's e-mail about changes to its lines (portal.core.change_order_email renders it).
+PO_CHANGE = "po_change"
 TEST_EMAIL = "test_email"
 
 #: The kinds a person can turn off on their account page, with the role that receives each.
@@ -48,6 +53,14 @@ USER_KINDS: dict[str, tuple[str, str, str]] = {
         N_(
             "One e-mail a day listing your lines with no production report for a few working days"
             " or with a late start."
+        ),
+    ),
+    PO_CHANGE: (
+        "supplier",
+        N_("Purchase-order changes"),
+        N_(
+            "One e-mail when the buyer changes one of your lines against you: need-by moved earlier"
+            " or quantity raised."
         ),
     ),
 }
@@ -290,7 +303,12 @@ def digest_key(user_id: int, items: Iterable[AlertItem]) -> str:
 
 def reminder_key(supplier_id: int, email: str, day: dt.date) -> str:
     """At most one reminder per supplier, address and day."""
-    return f"reminder:supplier:{supplier_id}:{_digest_of(email.lower(), 16)}:{day.isoformat()}"
+    return f"reminder:supplier:{supplier_id}:{address_key(email)}:{day.isoformat()}"
+
+
+def address_key(email: str) -> str:
+    """An e-mail address as dedup keys name it: a short digest, the same for any case or spaces."""
+    return _digest_of(email.strip().lower(), 16)
 
 
 def webhook_key(webhook_id: int, alert_id: int, severity: str) -> str:
@@ -324,6 +342,8 @@ class AlertItem:
     link: str
     supplier_code: str | None = None
     previous_severity: str | None = None  # the highest severity already announced, if any
+    #: Why a dismissed condition came back: "was 3 days late when dismissed, now 9".
+    reopen_reason: str | None = None
 
     @property
     def rule_name(self) -> str:
@@ -337,7 +357,10 @@ class AlertItem:
 
     @property
     def change(self) -> str:
-        """'new', or 'now critical (was warning)' for a rise in severity."""
+        """'new', 'reopened: was 3 days late when dismissed, now 9' for a dismissal that got worse,
+        or 'now critical (was warning)' for a rise in severity."""
+        if self.previous_severity is None and self.reopen_reason:
+            return _("reopened: {reason}").format(reason=self.reopen_reason)
         if self.previous_severity is None:
             return _("new")
         return _("now {severity} (was {previous})").format(

@@ -13,6 +13,7 @@ from typing import Any
 
 from portal.core.domain import ValidationError
 from portal.core.parsing import parse_decimal
+from portal.i18n import N_
 
 #: The scorecard metrics that take a weight, in display order.
 SCORE_METRICS: tuple[str, ...] = (
@@ -97,154 +98,166 @@ _WEIGHT_LABELS = {"otd": "on-time delivery (OTD)", "otif": "on time in full (OTI
 
 SPECS: dict[str, SettingSpec] = {
     "late_start_grace_days": SettingSpec(
-        "Late start grace (working days)",
-        "LATE_START fires when the as-of date is more than this many working days after the "
-        "scheduled start and no good output is reported.",
+        N_("Late start grace (working days)"),
+        N_(
+            "LATE_START fires when the as-of date is more than this many working days after the "
+            "scheduled start and no good output is reported."
+        ),
         0,
         30,
-        "Alerts",
+        N_("Alerts"),
         integer=True,
     ),
     "behind_plan_tolerance": SettingSpec(
-        "Behind-plan tolerance (fraction)",
-        "BEHIND_PLAN fires when cumulative good output is below planned output x (1 - this).",
+        N_("Behind-plan tolerance (fraction)"),
+        N_("BEHIND_PLAN fires when cumulative good output is below planned output x (1 - this)."),
         0,
         1,
-        "Alerts",
+        N_("Alerts"),
     ),
     "stale_update_days": SettingSpec(
-        "Stale update (working days)",
-        "STALE_UPDATE fires when an in-production line has had no report for this many working days.",
+        N_("Stale update (working days)"),
+        N_("STALE_UPDATE fires when an in-production line has had no report for this many working days."),
         1,
         30,
-        "Alerts",
+        N_("Alerts"),
         integer=True,
     ),
     "unrealistic_estimate_days": SettingSpec(
-        "Unrealistic estimate margin (working days)",
-        "UNREALISTIC_ESTIMATE fires when the supplier's estimated end date is more than this many "
-        "working days before the forecast completion p90.",
+        N_("Unrealistic estimate margin (working days)"),
+        N_(
+            "UNREALISTIC_ESTIMATE fires when the supplier's estimated end date is more than this many "
+            "working days before the forecast completion p90."
+        ),
         0,
         60,
-        "Alerts",
+        N_("Alerts"),
         integer=True,
     ),
     "quality_reject_threshold": SettingSpec(
-        "Reject rate threshold (fraction)",
-        "QUALITY fires when a line's rejected / (good + rejected) is above this.",
+        N_("Reject rate threshold (fraction)"),
+        N_("QUALITY fires when a line's rejected / (good + rejected) is above this."),
         0,
         1,
-        "Alerts",
+        N_("Alerts"),
     ),
     "capacity_percentile": SettingSpec(
-        "Observed capacity percentile",
-        "Without a declared capacity, a supplier's capacity is this percentile of its total daily output.",
+        N_("Observed capacity percentile"),
+        N_(
+            "Without a declared capacity, a supplier's capacity is this percentile of its total daily output."
+        ),
         0.5,
         1,
-        "Alerts",
+        N_("Alerts"),
     ),
     "alert_reopen_days": SettingSpec(
-        "Reopen a dismissed alert after (days later)",
-        "An alert a buyer resolved while its condition still held stays closed until the line or "
-        "order is this many more days late than when it was dismissed, or its severity rises.",
+        N_("Reopen a dismissed alert after (days later)"),
+        N_(
+            "An alert a buyer resolved while its condition still held stays closed until the line or "
+            "order is this many more days late than when it was dismissed, or its severity rises."
+        ),
         1,
         60,
-        "Alerts",
+        N_("Alerts"),
         integer=True,
     ),
     "projected_late_confidence": SettingSpec(
-        "Projected late: confidence",
-        "PROJECTED_LATE fires when the forecast says the line arrives after need-by with at least this "
-        "probability (from its p50 and p90); below it a line that may be late is AT_RISK. 0.5: arrival p50 "
-        "after need-by.",
+        N_("Projected late: confidence"),
+        N_(
+            "PROJECTED_LATE fires when the forecast says the line arrives after need-by with at least "
+            "this probability (from its p50 and p90); below it a line that may be late is AT_RISK. "
+            "0.5: arrival p50 after need-by."
+        ),
         0.5,
         0.99,
-        "Alerts",
+        N_("Alerts"),
     ),
     "forecast_min_reported_days": SettingSpec(
-        "Reported days before the observed rate is used",
-        "With fewer reported days the forecast uses the schedule's planned daily output.",
+        N_("Reported days before the observed rate is used"),
+        N_("With fewer reported days the forecast uses the schedule's planned daily output."),
         1,
         60,
-        "Forecast",
+        N_("Forecast"),
         integer=True,
     ),
     "forecast_ewm_span": SettingSpec(
-        "Smoothing span (reported days)",
-        "Span of the exponentially weighted mean of daily good output.",
+        N_("Smoothing span (reported days)"),
+        N_("Span of the exponentially weighted mean of daily good output."),
         1,
         120,
-        "Forecast",
+        N_("Forecast"),
         integer=True,
     ),
     "forecast_default_cv": SettingSpec(
-        "Default coefficient of variation",
-        "Spread of daily output assumed when a line has too few reported days to measure it.",
+        N_("Default coefficient of variation"),
+        N_("Spread of daily output assumed when a line has too few reported days to measure it."),
         0,
         3,
-        "Forecast",
+        N_("Forecast"),
     ),
     "buffer_quantile": SettingSpec(
-        "Supplier buffer coverage",
-        "Target share of a supplier's recent deliveries (recency-weighted) that its buffer covers; "
-        "suppliers with a long tail of very late deliveries get less, see portal/core/buffers.py.",
+        N_("Supplier buffer coverage"),
+        N_(
+            "Target share of a supplier's recent deliveries (recency-weighted) that its buffer covers; "
+            "suppliers with a long tail of very late deliveries get less, see portal/core/buffers.py."
+        ),
         0.5,
         1,
-        "Promises",
+        N_("Promises"),
     ),
     "buffer_min_history": SettingSpec(
-        "Deliveries before a supplier's own buffer is trusted",
-        "Below this many deliveries the buffer is blended toward all suppliers' slips.",
+        N_("Deliveries before a supplier's own buffer is trusted"),
+        N_("Below this many deliveries the buffer is blended toward all suppliers' slips."),
         1,
         1000,
-        "Promises",
+        N_("Promises"),
         integer=True,
     ),
     "safety_buffer_days": SettingSpec(
-        "Global safety buffer (days)",
-        "Calendar days added to every backorder promise date.",
+        N_("Global safety buffer (days)"),
+        N_("Calendar days added to every backorder promise date."),
         0,
         120,
-        "Promises",
+        N_("Promises"),
         integer=True,
     ),
     "on_time_tolerance_days": SettingSpec(
-        "On-time tolerance (days)",
-        "A receipt up to this many days after its due date still counts as on time.",
+        N_("On-time tolerance (days)"),
+        N_("A receipt up to this many days after its due date still counts as on time."),
         0,
         60,
-        "Scorecards",
+        N_("Scorecards"),
         integer=True,
     ),
     "in_full_threshold": SettingSpec(
-        "In-full threshold (fraction of ordered)",
-        "A line is delivered in full when cumulative good received reaches this share of the order.",
+        N_("In-full threshold (fraction of ordered)"),
+        N_("A line is delivered in full when cumulative good received reaches this share of the order."),
         0.5,
         1,
-        "Scorecards",
+        N_("Scorecards"),
     ),
     "min_lines_for_score": SettingSpec(
-        "Lines needed for a score",
-        "With fewer lines in the period the scorecard says 'not enough data'.",
+        N_("Lines needed for a score"),
+        N_("With fewer lines in the period the scorecard says 'not enough data'."),
         1,
         1000,
-        "Scorecards",
+        N_("Scorecards"),
         integer=True,
     ),
     "session_idle_hours": SettingSpec(
-        "Session inactivity limit (hours)",
-        "A login session ends after this many hours without activity; the user logs in again.",
+        N_("Session inactivity limit (hours)"),
+        N_("A login session ends after this many hours without activity; the user logs in again."),
         1,
         168,
-        "Security",
+        N_("Security"),
         integer=True,
     ),
     "api_requests_per_minute": SettingSpec(
-        "API requests per minute, per token",
-        "An API token that sends more is answered 429 with Retry-After until it slows down.",
+        N_("API requests per minute, per token"),
+        N_("An API token that sends more is answered 429 with Retry-After until it slows down."),
         1,
         100_000,
-        "Security",
+        N_("Security"),
         integer=True,
     ),
     **{
@@ -256,7 +269,7 @@ SPECS: dict[str, SettingSpec] = {
             "(python -m portal import) has no row limit.",
             10,
             500_000,
-            "Uploads",
+            N_("Uploads"),
             integer=True,
         )
         for kind, label in (
@@ -272,10 +285,10 @@ SPECS: dict[str, SettingSpec] = {
     **{
         f"weight_{m}": SettingSpec(
             f"Weight: {_WEIGHT_LABELS.get(m, m.replace('_', ' '))}",
-            "Share of the score (all weights sum to 100).",
+            N_("Share of the score (all weights sum to 100)."),
             0,
             100,
-            "Scorecard weights",
+            N_("Scorecard weights"),
             integer=True,
         )
         for m in SCORE_METRICS

@@ -116,9 +116,13 @@ def load_demo_world(
     refresh_scorecards(db, actor, today=today)
     return (
         f"Demo world loaded (seed {seed}, as of {today}): "
-        + ", ".join(f"{n} {k}" for k, n in counts.items())
+        + ", ".join(f"{n} {KIND_WORDS.get(k, k)}" for k, n in counts.items())
         + f". {result.summary()}"
     )
+
+
+#: How the counts of the load's summary are named to people (the file kinds are "pos", "reports", ...).
+KIND_WORDS = {"pos": "PO lines", "reports": "daily reports", "schedules": "schedule revisions"}
 
 
 def _set_calendars(db: Database, actor: Actor, weekmasks: dict[str, str], closures: pd.DataFrame) -> None:
@@ -215,7 +219,7 @@ def load_scms(db: Database, actor: Actor, path: Path, *, progress: Progress = _q
     skipped = f", {len(world.skipped)} source rows skipped" if len(world.skipped) else ""
     return (
         "SCMS history loaded: "
-        + ", ".join(f"{n} {k}" for k, n in counts.items())
+        + ", ".join(f"{n} {KIND_WORDS.get(k, k)}" for k, n in counts.items())
         + skipped
         + ". "
         + (result.summary())

@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.models import (
+    LineProductionSummary,
     PoLine,
-    ProductionReport,
     Receipt,
     Supplier,
 )
@@ -313,12 +313,21 @@ def _month_choices(session: Session, supplier_id: int | None, today: dt.date) ->
     """(first month with data, default month, current month) for one supplier's data or everyone's."""
     current = sc.month_of(today)
     dates: list[Any] = []
-    # The first and last date of each kind of event (three small aggregate queries).
-    for column in (Receipt.received_date, PoLine.need_by_date, ProductionReport.report_date):
-        stmt = select(func.min(column), func.max(column))
+    # The first and last date of each kind of event (three small aggregate queries). Reports are
+    # read from the lines' production summaries, kept with every report write (the first and last
+    # day of a line's current reports: the days of all its reports, as a correction keeps its day):
+    # one row per line instead of a scan of every report (0.65 s at scale L).
+    first_report = LineProductionSummary.first_report_date
+    last_report = LineProductionSummary.last_report_date
+    for low, high, line in (
+        (Receipt.received_date, Receipt.received_date, Receipt.po_line_id),
+        (PoLine.need_by_date, PoLine.need_by_date, None),
+        (first_report, last_report, LineProductionSummary.po_line_id),
+    ):
+        stmt = select(func.min(low), func.max(high))
         if supplier_id is not None:  # joined only to scope: one table scans faster
-            if column.class_ is not PoLine:
-                stmt = stmt.join(PoLine, PoLine.id == column.class_.po_line_id)
+            if line is not None:
+                stmt = stmt.join(PoLine, PoLine.id == line)
             stmt = stmt.where(PoLine.supplier_id == supplier_id)
         dates.extend(session.execute(stmt).one())
     months = [sc.month_of(d) for d in dates if d is not None]

@@ -7,6 +7,8 @@ database (the line is one of yours and not cancelled, the day is a working day a
 future, a reason when the end date moves later, days already reported), writes, audits and
 recomputes the lines touched, in one transaction, so the forecast and alerts the buyer sees
 change at once.
+
+Just over 500 lines: the two write paths (schedule revisions, daily reports) share their checks.
 """
 
 from __future__ import annotations

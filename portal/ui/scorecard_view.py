@@ -3,6 +3,9 @@
 Each metric with its definition, monthly trends, the lines behind each number. The pages pick
 whose scorecard (a manager any supplier; a supplier user only its own: the query refuses any
 other) and call :func:`pick_period` and :func:`show_scorecard`.
+
+Over 500 lines on purpose: one view (cards, trends, drill-downs) shown by two pages; its parts only
+make sense together.
 """
 
 from __future__ import annotations

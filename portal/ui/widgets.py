@@ -10,7 +10,7 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from portal.core import vocabulary
-from portal.i18n import N_, _, format_date, format_number, format_percent, ngettext
+from portal.i18n import _, format_date, format_number, format_percent, ngettext
 from portal.queries.line_detail import LineDetail
 from portal.ui.text import plain
 
@@ -46,78 +46,6 @@ def label_from(labels: Mapping[K, str]) -> Callable[[K], str]:
     return label
 
 
-def lines_table(frame: pd.DataFrame, *, show_supplier: bool, key: str) -> None:
-    """The open lines, most urgent first, with forecast beside the supplier's own estimate."""
-    view = frame.copy()
-    view["status"] = view["status"].map(status_label)
-    view["worst_severity"] = view["worst_severity"].map(
-        lambda severity: _(SEVERITY_ICONS[severity]) if severity in SEVERITY_ICONS else None
-    )
-    view["progress"] = (view["produced"].astype("float64") / view["quantity"].astype("float64")).clip(0, 1)
-    columns = [
-        "line",
-        *(["supplier_code"] if show_supplier else []),
-        "sku",
-        "item",
-        "status",
-        "quantity",
-        "progress",
-        "need_by_date",
-        "estimated_end_date",
-        "arrival_p50",
-        "arrival_p90",
-        "days_late_p50",
-        "open_alerts",
-        "worst_severity",
-    ]
-    if show_supplier:
-        columns += ["backorders_waiting", "backorder_qty"]
-    st.dataframe(
-        view[columns],
-        hide_index=True,
-        width="stretch",
-        key=key,
-        column_config={
-            "line": st.column_config.TextColumn(_("Line"), help=_("PO number / line"), pinned=True),
-            "supplier_code": st.column_config.TextColumn(_("Supplier")),
-            "sku": st.column_config.TextColumn(_("SKU")),
-            "item": st.column_config.TextColumn(_("Item"), width="medium"),
-            "status": st.column_config.TextColumn(_("Status")),
-            "quantity": st.column_config.NumberColumn(_("Ordered"), format="localized"),
-            "progress": st.column_config.ProgressColumn(
-                _("Produced"),
-                format="percent",
-                min_value=0,
-                max_value=1,
-                help=_("Good output reported / ordered quantity"),
-            ),
-            "need_by_date": st.column_config.DateColumn(_("Need by"), format="YYYY-MM-DD"),
-            "estimated_end_date": st.column_config.DateColumn(
-                _("Supplier's estimate"), format="YYYY-MM-DD", help=_("The supplier's own estimated end date")
-            ),
-            "arrival_p50": st.column_config.DateColumn(
-                _("Arrival p50"),
-                format="YYYY-MM-DD",
-                help=arrival_chance(0.5),
-            ),
-            "arrival_p90": st.column_config.DateColumn(
-                _("Arrival p90"),
-                format="YYYY-MM-DD",
-                help=arrival_chance(0.9),
-            ),
-            "days_late_p50": st.column_config.NumberColumn(
-                _("Days late (p50)"), help=_("Forecast arrival p50 minus need-by, in days (negative: early)")
-            ),
-            "open_alerts": st.column_config.NumberColumn(_("Alerts")),
-            "worst_severity": st.column_config.TextColumn(_("Worst alert")),
-            "backorders_waiting": st.column_config.NumberColumn(
-                _("Backorders"), help=_("Customer backorders counting on this line")
-            ),
-            "backorder_qty": st.column_config.NumberColumn(_("Backordered qty")),
-        },
-    )
-
-
 def page_offset(key: str, page_size: int) -> int:
     """The row offset of the page chosen in the pager ``key`` (read before querying)."""
     return (int(st.session_state.get(key, 1)) - 1) * page_size
@@ -151,10 +79,18 @@ TONES = {
     "ok": "background-color: #dcf5e3; color: #116329",
     "info": "background-color: #e2f0ff; color: #0a3069",
 }
-SEVERITY_WORDS = {"critical": N_("Critical"), "warning": N_("Warning"), "info": N_("Info")}
-SEVERITY_TONES = {"Critical": "bad", "Warning": "warn", "Info": "info"}
-#: Severity in Markdown: a Material icon and the word, in the severity's colour.
-SEVERITY_MARKDOWN = {s: vocabulary.severity_markdown(s) for s in vocabulary.SEVERITIES}
+_SEVERITY_TONES = {"critical": "bad", "warning": "warn", "info": "info"}
+
+
+def severity_words() -> dict[str, str]:
+    """Severity value → its word in the user's language ("critical" → "Kritisch"); built per run,
+    since the language is the request's, not the module's."""
+    return {s: vocabulary.severity_name(s) for s in vocabulary.SEVERITIES}
+
+
+def severity_tones() -> dict[str, str]:
+    """The words of :func:`severity_words` → their cell tone (for :func:`toned`)."""
+    return {word: _SEVERITY_TONES[s] for s, word in severity_words().items() if s in _SEVERITY_TONES}
 
 
 def toned(frame: pd.DataFrame, tones: dict[str, dict[str, str]]) -> pd.DataFrame | Styler:

@@ -32,7 +32,7 @@ from portal.services.access import Actor
 from portal.services.locks import LockBusy, job_lock
 from portal.services.notifications import plan as notify_plan
 from portal.services.users import create_user
-from tests.builders import SmallWorld, actor_of, small_world
+from tests.builders import SmallWorld, actor_of, load, small_world
 from tests.local_servers import HookReceiver, Mailbox, smtp_server, webhook_server
 
 AS_OF = dt.date(2026, 3, 12)
@@ -890,3 +890,106 @@ def test_a_test_email_over_starttls_to_a_server_without_it_fails_once_with_the_r
     assert not outcome.sent and "STARTTLS" in (outcome.error or "")
     assert [r.status for r in rows(sqlite_db, "test_email")] == ["failed"]
     assert mailbox.received == []
+
+
+# ------------------------------------------------------------------------------ purchase-order changes
+
+PO_HEADER = (
+    "po_number,line,supplier_code,sku,quantity,order_date,need_by_date,promised_date,transit_days,status\n"
+)
+
+
+def po_change_mails(mailbox: Mailbox, address: str) -> list:  # type: ignore[type-arg]
+    subjects = ("Purchase-order change", "Bestelländerung")  # English, German
+    return [m for m in mailbox.to(address) if any(w in str(m.message["Subject"]) for w in subjects)]
+
+
+def test_a_change_order_against_a_supplier_reaches_its_addresses_once_through_the_outbox(
+    db, world, mailbox
+) -> None:  # type: ignore[no-untyped-def]
+    # The buyer needs more, sooner, on ACME's PO-1/1: 1000 -> 1400 units, need-by 20 -> 16 March.
+    change = PO_HEADER + "PO-1,1,ACME,SKU-1,1400,2026-02-01,2026-03-16,,,\n"
+    assert load(db, world.buyer, "pos", change).ok
+    # ACME's user reads the portal in German; its contact (no login) gets the default language.
+    with db.write() as session:
+        session.execute(update(User).where(User.username == "acme").values(language="de"))
+        session.commit()
+
+    first = run(db)
+    [german] = po_change_mails(mailbox, ACME_USER)
+    assert german.message["Subject"] == "Bestelländerung zu PO-1/1"
+    assert "PO-1/1 · Geändert von buyer am " in german.text
+    assert (
+        "1.000 → 1.400 (verlangt mehr von Ihnen)" in german.text and "20.03.2026 → 16.03.2026" in german.text
+    )
+
+    assert first.plan is not None and first.plan.po_changes == 2  # ACME's user and its contact
+    queued = rows(db, "po_change")
+    assert [r.status for r in queued] == ["sent", "sent"]
+    assert sorted(r.subject for r in queued) == [
+        "Bestelländerung zu PO-1/1",
+        "Purchase-order change on PO-1/1",
+    ]
+    for address in (ACME_CONTACT,):
+        [mail] = po_change_mails(mailbox, address)
+        assert "The buyer changed 1 of your purchase-order lines:" in mail.text
+        assert "PO-1/1 · Changed by buyer on " in mail.text
+        assert "Quantity: 1,000 → 1,400 (asks more of you)" in mail.text
+        assert "Need-by date: Mar 20, 2026 → Mar 16, 2026 (asks more of you)" in mail.text
+        assert f'href="{BASE}/alerts"' in mail.html
+        assert "need_by_date" not in mail.text and "need_by_date" not in mail.html
+    for address in BOLT_CONTACTS:
+        assert po_change_mails(mailbox, address) == []
+
+    # The next run sends nothing again; a second change order sends only the new change.
+    again = run(db, now=NOW + dt.timedelta(minutes=15))
+    assert again.plan is not None and again.plan.po_changes == 0
+    assert load(db, world.buyer, "pos", PO_HEADER + "PO-1,1,ACME,SKU-1,1500,2026-02-01,2026-03-16,,,\n").ok
+    run(db, now=NOW + dt.timedelta(minutes=30))
+    [_first, second] = po_change_mails(mailbox, ACME_CONTACT)
+    assert "Quantity: 1,400 → 1,500 (asks more of you)" in second.text
+    assert "Need-by date" not in second.text
+
+
+def test_a_change_in_the_suppliers_favour_sends_no_e_mail_and_opting_out_is_per_address(
+    db, world, mailbox
+) -> None:  # type: ignore[no-untyped-def]
+    # Later need-by and fewer units on BOLT's line: kept in the history, no alert, no e-mail.
+    assert load(db, world.buyer, "pos", PO_HEADER + "PO-2,1,BOLT,SKU-1,700,,2026-04-20,,,\n").ok
+    notify.set_my_notification_preferences(db, actor_of(db, "acme"), {"po_change": False})
+    assert load(db, world.buyer, "pos", PO_HEADER + "PO-1,2,ACME,SKU-2,350,,2026-03-27,,,\n").ok
+
+    run(db)
+
+    assert po_change_mails(mailbox, ACME_USER) == []
+    [mail] = po_change_mails(mailbox, ACME_CONTACT)
+    assert "PO-1/2" in mail.text and "Quantity: 300 → 350" in mail.text
+    for address in BOLT_CONTACTS:
+        assert po_change_mails(mailbox, address) == []
+
+
+# ------------------------------------------------------------------------------ dismissals that come back
+
+
+def test_a_dismissed_alert_that_got_worse_comes_back_in_the_digest_saying_why(db, world, mailbox) -> None:  # type: ignore[no-untyped-def]
+    from portal.services.alerts import resolve_alerts
+
+    run(db)
+    with db.read() as session:
+        late = session.scalars(select(Alert).where(Alert.rule == AlertRule.PROJECTED_LATE.value)).one()
+    now_late = int(late.days_late or 0)
+    assert now_late > 0
+    assert resolve_alerts(db, actor_of(db, "buyer"), [late.id]) == 1
+    # Dismissed when it was 5 days less late: it has grown past the admin's threshold since.
+    with db.write() as session:
+        session.execute(update(Alert).where(Alert.id == late.id).values(dismissed_days_late=now_late - 5))
+        session.commit()
+
+    run(db, now=NOW + dt.timedelta(hours=1))
+
+    reason = f"was {now_late - 5} days late when dismissed, now {now_late}"
+    [_first, digest] = mailbox.to(BUYER)
+    assert f"reopened: {reason}" in digest.text
+    assert f"reopened: {reason}" in html.unescape(digest.html)
+    # Nothing else was new: the digest is about the reopened alert alone.
+    assert "As of Mar 12, 2026, 1 alert is new." in digest.text

@@ -141,6 +141,38 @@ def test_a_resolved_problem_stays_closed_after_the_next_sweep(
     assert live == []
 
 
+def test_a_dismissed_problem_that_got_worse_comes_back_saying_why(
+    monkeypatch, sqlite_url, sqlite_db, world
+) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import update
+
+    from portal.services.planning import sweep
+    from tests.builders import TODAY
+    from tests.integration.test_buyer_services import SYSTEM
+
+    at = app_as(monkeypatch, sqlite_url, world.buyer)
+    table = at.dataframe[0].value
+    row = table[table["subject"] == "PO-3/1"].iloc[0]
+    position = int(table.index.get_loc(row.name))
+    tick(at, "alert_inbox.table", [position])
+    at.button(key="alert_inbox.resolve").click().run()
+    with sqlite_db.write() as session:
+        late = session.scalars(
+            select(Alert).where(Alert.subject_key == row["subject_key"], Alert.rule == "PROJECTED_LATE")
+        ).one()
+        now_late = int(late.days_late or 0)
+        # As if dismissed when 4 days less late: grown past the threshold (3) since.
+        session.execute(update(Alert).where(Alert.id == late.id).values(dismissed_days_late=now_late - 4))
+        session.commit()
+    sweep(sqlite_db, SYSTEM, as_of=TODAY)
+    st_cache_clear()
+    at.run()
+    back = at.dataframe[0].value.set_index("subject").loc["PO-3/1"]
+    assert str(back["message"]).startswith(
+        f"Reopened (was {now_late - 4} days late when dismissed, now {now_late}): "
+    )
+
+
 def st_cache_clear() -> None:
     import streamlit as st
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
 
 from db.engine import Database
 from db.models import User
@@ -82,3 +83,51 @@ def test_the_language_of_a_request(
     user: str | None, header: str | None, locale: str | None, expected: str
 ) -> None:
     assert choose_language(user, header, locale) == expected
+
+
+def _english_only_messages(code: str) -> set[str]:
+    """The catalog's English messages whose translation in ``code`` reads differently."""
+    from babel.messages.pofile import read_po
+
+    from portal.i18n import LOCALE_DIR
+
+    with open(LOCALE_DIR / code / "LC_MESSAGES" / "messages.po", "rb") as f:
+        catalog = read_po(f)
+    english = set()
+    for message in catalog:
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if message.id and "{" not in ids[0] and ids[0] not in strings:
+            english.add(ids[0])
+    return english
+
+
+def _labels(at: AppTest) -> list[str]:
+    """What a user reads on the page: titles, headers, captions, Markdown, and every widget's label."""
+    found: list[str] = []
+    for kind in ("title", "header", "subheader", "caption", "markdown", "info", "warning", "error"):
+        found.extend(str(element.value) for element in getattr(at, kind))
+    for kind in ("button", "selectbox", "multiselect", "text_input", "number_input", "date_input", "tabs"):
+        found.extend(str(getattr(element, "label", "")) for element in getattr(at, kind))
+    found.extend(str(element.label) for element in at.metric)
+    return [text for text in found if text]
+
+
+@pytest.mark.parametrize("page", ["my_lines", "daily_output", "schedule", "alerts", "scorecard"])
+def test_every_supplier_page_in_chinese_shows_no_english_text_the_catalog_translates(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld, page: str
+) -> None:
+    english = _english_only_messages("zh_Hans")
+    at = app_as(
+        monkeypatch,
+        sqlite_url,
+        replace(world.acme_user, language="zh_Hans"),
+        page=f"portal/ui/views/supplier/{page}.py",
+    )
+    assert not at.exception, [e.message for e in at.exception]
+    shown = _labels(at)
+    assert shown, "the page showed nothing to read"
+    untranslated = sorted({text for text in shown if text in english})
+    assert not untranslated, f"English on the Chinese {page} page: {untranslated}"
+    # And the page really is in Chinese: its title has CJK characters.
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in at.title[0].value), at.title[0].value

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from portal.i18n import N_
+
 ROLLING_MONTHS = 12
 ROLLING_LABEL = "rolling-12"
 NO_MONTH = -1
@@ -33,58 +35,72 @@ METRICS: dict[str, Metric] = {
     for m in (
         Metric(
             "otd",
-            "On-time delivery (OTD)",
+            N_("On-time delivery (OTD)"),
             "rate",
-            "Receipts dated in the period that arrived on or before their line's due date (promised "
-            "date, else need-by date; plus the on-time tolerance), out of all receipts in the period.",
+            N_(
+                "Receipts dated in the period that arrived on or before their line's due date (promised "
+                "date, else need-by date; plus the on-time tolerance), out of all receipts in the period."
+            ),
         ),
         Metric(
             "otif",
-            "On time in full (OTIF)",
+            N_("On time in full (OTIF)"),
             "rate",
-            "Lines due in the period whose cumulative good quantity received reached the in-full "
-            "threshold of the order on or before the due date (plus tolerance), out of the lines due "
-            "in the period. Split deliveries count when the receipt completing the quantity is on time.",
+            N_(
+                "Lines due in the period whose cumulative good quantity received reached the in-full "
+                "threshold of the order on or before the due date (plus tolerance), out of the lines due "
+                "in the period. Split deliveries count when the receipt completing the quantity is on time."
+            ),
         ),
         Metric(
             "avg_days_late",
-            "Average days late",
+            N_("Average days late"),
             "days",
-            "For the lines due in the period that were delivered in full late: the mean of delivery "
-            "date minus due date, in calendar days.",
+            N_(
+                "For the lines due in the period that were delivered in full late: the mean of delivery "
+                "date minus due date, in calendar days."
+            ),
             higher_is_better=False,
         ),
         Metric(
             "schedule_adherence",
-            "Schedule adherence",
+            N_("Schedule adherence"),
             "rate",
-            "Over the days with a production report: good output up to the planned output, summed, "
-            "out of the planned output. The plan of a day is the schedule revision in force that day "
-            "(daily output on working days from the start date until the order is covered).",
+            N_(
+                "Over the days with a production report: good output up to the planned output, summed, "
+                "out of the planned output. The plan of a day is the schedule revision in force that day "
+                "(daily output on working days from the start date until the order is covered)."
+            ),
         ),
         Metric(
             "promise_reliability",
-            "Promise reliability",
+            N_("Promise reliability"),
             "rate",
-            "Lines whose original estimated end date fell in the period: the share whose estimated "
-            "end date never moved later in a schedule revision. Mean slip: working days from the "
-            "original to the latest estimate, over the lines that slipped.",
+            N_(
+                "Lines whose original estimated end date fell in the period: the share whose estimated "
+                "end date never moved later in a schedule revision. Mean slip: working days from the "
+                "original to the latest estimate, over the lines that slipped."
+            ),
         ),
         Metric(
             "quality",
-            "Quality",
+            N_("Quality"),
             "rate",
-            "1 - rejected / received quantity over the receipts in the period (our incoming "
-            "inspection), also shown as PPM: rejected units per million received.",
+            N_(
+                "1 - rejected / received quantity over the receipts in the period (our incoming "
+                "inspection), also shown as PPM: rejected units per million received."
+            ),
         ),
         Metric(
             "responsiveness",
-            "Responsiveness",
+            N_("Responsiveness"),
             "rate",
-            "Working days a line was in production (from its first report until it was complete) "
-            "on which the day's report was posted by the end of the next working day, out of all "
-            "those days. A posting counts on the supplier's own local date (its time zone), not the "
-            "UTC date.",
+            N_(
+                "Working days a line was in production (from its first report until it was complete) "
+                "on which the day's report was posted by the end of the next working day, out of all "
+                "those days. A posting counts on the supplier's own local date (its time zone), not the "
+                "UTC date."
+            ),
         ),
     )
 }

@@ -25,6 +25,7 @@ def alert_columns() -> tuple[Any, ...]:
         Alert.rule,
         Alert.severity,
         Alert.message,
+        Alert.reopen_reason,
         Alert.po_line_id.label("line_id"),
         Supplier.code.label("supplier_code"),
         PoLine.label.label("line_label"),
@@ -60,6 +61,7 @@ def alert_item(row: Any, base_url: str, previous: str | None = None) -> AlertIte
         link=link,
         supplier_code=supplier_code,
         previous_severity=previous,
+        reopen_reason=getattr(row, "reopen_reason", None) or None,
     )
 
 

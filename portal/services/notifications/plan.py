@@ -16,6 +16,8 @@ from db.engine import Database
 from db.models import (
     Alert,
     AlertNotification,
+    PoLine,
+    PoLineChange,
     Supplier,
     SupplierContact,
     SupplierFollow,
@@ -24,6 +26,8 @@ from db.models import (
     severity_rank,
     utcnow,
 )
+from db.models import Notification as NotificationRow
+from portal.core import change_order_email as change_mail
 from portal.core import notifications as msg
 from portal.core.domain import AlertRule, AlertStatus, Role, Severity
 from portal.core.notifications import AlertItem, NotifySettings
@@ -54,12 +58,14 @@ class PlanResult:
     digests: int = 0
     digest_alerts: int = 0
     reminders: int = 0
+    po_changes: int = 0
     webhook_posts: int = 0
     email_enabled: bool = True
 
     def summary(self) -> str:
         email = (
-            f"{self.digests} digest(s) covering {self.digest_alerts} alert(s), {self.reminders} reminder(s)"
+            f"{self.digests} digest(s) covering {self.digest_alerts} alert(s), {self.reminders} reminder(s), "
+            f"{self.po_changes} purchase-order change e-mail(s)"
             if self.email_enabled
             else "e-mail off (no SMTP host or from address)"
         )
@@ -158,8 +164,10 @@ def _address_languages(session: Session, emails: Collection[str]) -> dict[str, s
     return {str(email).strip().lower(): lang for email, lang in rows}
 
 
-def _reminder_recipients(session: Session, supplier_ids: Collection[int]) -> dict[int, list[str]]:
-    """Contact and supplier-user addresses per supplier, minus addresses whose owner opted out."""
+def _supplier_recipients(
+    session: Session, supplier_ids: Collection[int], kind: str = msg.SUPPLIER_REMINDER
+) -> dict[int, list[str]]:
+    """Contact and supplier-user addresses per supplier, minus addresses whose owner opted out of ``kind``."""
     addresses: dict[int, dict[str, str]] = defaultdict(dict)
     for sid, email in session.execute(
         select(SupplierContact.supplier_id, SupplierContact.email).where(
@@ -179,9 +187,7 @@ def _reminder_recipients(session: Session, supplier_ids: Collection[int]) -> dic
     # An address belongs to whoever has it on their account: their opt-out covers it everywhere.
     refused = {
         e.strip().lower()
-        for e in session.scalars(
-            select(User.email).where(User.email.is_not(None), opted_out(msg.SUPPLIER_REMINDER))
-        )
+        for e in session.scalars(select(User.email).where(User.email.is_not(None), opted_out(kind)))
     }
     return {
         sid: [e for low, e in sorted(found.items()) if low not in refused and msg.is_email_address(e)]
@@ -225,7 +231,7 @@ def _plan_reminders(
             local_days[sid] = as_of  # a sweep for a day gone by: that day's morning has passed
         elif local.hour >= msg.REMINDER_LOCAL_HOUR:
             local_days[sid] = local.date()
-    recipients = _reminder_recipients(session, list(local_days))
+    recipients = _supplier_recipients(session, list(local_days))
     planned = [
         (sid, email, msg.reminder_key(sid, email, local_days[sid]))
         for sid in local_days
@@ -259,6 +265,119 @@ def _plan_reminders(
             now=now,
         )
         result.reminders += 1
+
+
+def _po_change_watermarks(session: Session, supplier_ids: Collection[int]) -> dict[tuple[int, str], int]:
+    """Per (supplier, address digest): the newest line change already e-mailed (the key's last part)."""
+    marks: dict[tuple[int, str], int] = {}
+    prefixes = [f"{change_mail.PO_CHANGE}:supplier:{sid}:" for sid in supplier_ids]
+    if not prefixes:
+        return marks
+    keys = session.scalars(
+        select(NotificationRow.dedup_key).where(
+            NotificationRow.kind == change_mail.PO_CHANGE,
+            or_(*[NotificationRow.dedup_key.startswith(p) for p in prefixes]),
+        )
+    )
+    for key in keys:
+        _kind, _supplier, sid, address, through = key.split(":")
+        marks[(int(sid), address)] = max(marks.get((int(sid), address), 0), int(through))
+    return marks
+
+
+def _changed_lines(session: Session) -> dict[int, list[tuple[int, change_mail.ChangedLine]]]:
+    """Per supplier: each line with an open PO_CHANGED alert, with its latest change order
+    (the history rows of one import share ``changed_at``) and the newest history id in it."""
+    latest = (
+        select(PoLineChange.po_line_id, func.max(PoLineChange.changed_at).label("changed_at"))
+        .group_by(PoLineChange.po_line_id)
+        .subquery()
+    )
+    stmt = (
+        select(
+            Alert.id.label("alert_id"),
+            Alert.supplier_id,
+            PoLine.label.label("line_label"),
+            PoLineChange.id.label("change_id"),
+            PoLineChange.field,
+            PoLineChange.old_value,
+            PoLineChange.new_value,
+            PoLineChange.changed_by_name,
+            PoLineChange.changed_at,
+        )
+        .join(PoLine, PoLine.id == Alert.po_line_id)
+        .join(latest, latest.c.po_line_id == Alert.po_line_id)
+        .join(
+            PoLineChange,
+            (PoLineChange.po_line_id == Alert.po_line_id) & (PoLineChange.changed_at == latest.c.changed_at),
+        )
+        .where(
+            Alert.rule == AlertRule.PO_CHANGED.value,
+            Alert.status == AlertStatus.OPEN,
+            Alert.supplier_id.is_not(None),
+        )
+        .order_by(Alert.id, PoLineChange.field)
+    )
+    rows: dict[int, list] = defaultdict(list)  # alert id -> its rows
+    for row in session.execute(stmt):
+        rows[int(row.alert_id)].append(row)
+    by_supplier: dict[int, list[tuple[int, change_mail.ChangedLine]]] = defaultdict(list)
+    for alert_id, found in rows.items():
+        first = found[0]
+        line = change_mail.ChangedLine(
+            alert_id=alert_id,
+            label=str(first.line_label),
+            changed_by=str(first.changed_by_name),
+            changed_at=first.changed_at,
+            changes=tuple(
+                change_mail.FieldChange(str(r.field), r.old_value or "", r.new_value or "") for r in found
+            ),
+        )
+        by_supplier[int(first.supplier_id)].append((max(int(r.change_id) for r in found), line))
+    return by_supplier
+
+
+def _plan_po_changes(
+    session: Session, settings: NotifySettings, now: dt.datetime, result: PlanResult
+) -> None:
+    """One e-mail per supplier address with the changes made against it not yet e-mailed to that address,
+    in the language of the address's user.
+
+    Each e-mail's key ends with the newest line-change id it covers: the next one covers only newer
+    change orders, so a line changed twice is announced twice (each time with what changed), never
+    the same change twice.
+    """
+    by_supplier = _changed_lines(session)
+    if not by_supplier:
+        return
+    names = dict(
+        session.execute(select(Supplier.id, Supplier.name).where(Supplier.id.in_(list(by_supplier)))).all()
+    )
+    recipients = _supplier_recipients(session, list(by_supplier), change_mail.PO_CHANGE)
+    marks = _po_change_watermarks(session, list(by_supplier))
+    languages = _address_languages(session, [e for found in recipients.values() for e in found])
+    for sid, changed in sorted(by_supplier.items()):
+        for email in recipients.get(sid, []):
+            address = msg.address_key(email)
+            fresh = [(through, line) for through, line in changed if through > marks.get((sid, address), 0)]
+            if not fresh:
+                continue
+            through = max(t for t, _line in fresh)
+            with language(languages.get(email.strip().lower())):  # in the recipient's own language
+                content = change_mail.po_change_email(
+                    names[sid], [line for _t, line in fresh], base_url=settings.base_url
+                )
+            add_to_outbox(
+                session,
+                channel="email",
+                kind=change_mail.PO_CHANGE,
+                key=f"{change_mail.PO_CHANGE}:supplier:{sid}:{address}:{through}",
+                recipient=email,
+                subject=content.subject,
+                payload={"to": email, "text": content.text, "html": content.html, "alerts": len(fresh)},
+                now=now,
+            )
+            result.po_changes += 1
 
 
 def _plan_webhooks(
@@ -311,6 +430,7 @@ def plan_notifications(
     if settings.email_enabled:
         _plan_digests(session, settings, as_of, now, result)
         _plan_reminders(session, settings, as_of, now, result)
+        _plan_po_changes(session, settings, now, result)
     _plan_webhooks(session, settings, as_of, now, result)
     session.flush()
     return result

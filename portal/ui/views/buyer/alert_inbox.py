@@ -21,8 +21,6 @@ from portal.services.alerts import (
 from portal.ui.context import actor, call, read
 from portal.ui.text import plain
 from portal.ui.widgets import (
-    SEVERITY_TONES,
-    SEVERITY_WORDS,
     clear_selection,
     flash,
     line_detail_link,
@@ -30,6 +28,8 @@ from portal.ui.widgets import (
     pager,
     rule_label,
     selectable_table,
+    severity_tones,
+    severity_words,
 )
 
 TABLE = "alert_inbox.table"
@@ -71,7 +71,7 @@ rules = c2.multiselect(
 severities = c3.multiselect(
     _("Severity"),
     ["critical", "warning"],
-    format_func=SEVERITY_WORDS.get,
+    format_func=lambda severity: severity_words()[severity],
     key="alert_inbox.severities",
     placeholder=_("All"),
 )
@@ -161,7 +161,8 @@ def _done_text(verb: str, alerts: int, problems: int, until: dt.date) -> str:
 def _state(row: pd.Series) -> str:
     snoozed = row["snoozed_until"]
     if snoozed is not None and pd.notna(snoozed) and snoozed > today:
-        return _("Snoozed to {date}").format(date=format_date(snoozed, "short"))
+        text = vocabulary.snoozed_text(snoozed)  # "snoozed until ...", as on every page
+        return text[:1].upper() + text[1:]
     if row["is_new"] and row["status"] == "open":
         return _("New")
     return vocabulary.status_name(row["status"])
@@ -178,21 +179,21 @@ def _headline(row: pd.Series) -> str:
     text = _short(str(row["message"]), row)
     reason = row.get("reopen_reason")
     if reason is not None and pd.notna(reason):
-        return f"Reopened ({reason}): {text}"
+        return _("Reopened ({reason}): {text}").format(reason=reason, text=text)
     return text
 
 
 def _waiting(row: pd.Series) -> str:
     """A line: how many customer orders wait on it; an order: its customer."""
     if str(row["subject_key"]).startswith("backorder:"):
-        return str(row["customer"]) if pd.notna(row["customer"]) else "a customer"
+        return str(row["customer"]) if pd.notna(row["customer"]) else _("a customer")
     n = int(row["waiting_orders"])
-    return "" if n == 0 else f"{n} order{'s' if n != 1 else ''} waiting"
+    return "" if n == 0 else ngettext("{n} order waiting", "{n} orders waiting", n).format(n=n)
 
 
 view = frame.assign(
     message=frame.apply(_headline, axis=1),
-    severity=frame["severity"].map(SEVERITY_WORDS),
+    severity=frame["severity"].map(severity_words()),
     subject=frame["line"].fillna(frame["order_ref"]).fillna(frame["supplier_code"]),
     rule=frame["rule"].map(rule_label),
     also=frame["other_rules"].map(lambda rules: " · ".join(rule_label(r) for r in rules)),
@@ -207,7 +208,7 @@ selected_heads = selectable_table(
     view,
     id_column="alert_id",
     key=TABLE,
-    tones={"severity": SEVERITY_TONES, "state": {_("New"): "info"}},
+    tones={"severity": severity_tones(), "state": {_("New"): "info"}},
     column_order=[
         "severity",
         "subject",
@@ -272,7 +273,7 @@ with st.container(border=True):
             if pd.notna(row.priority) and row.priority
             else ""
         )
-        st.text(f"{SEVERITY_WORDS.get(row.severity, row.severity)}{priority} · {row.message}")
+        st.text(f"{severity_words().get(row.severity, row.severity)}{priority} · {row.message}")
         for rule, message in zip(row.other_rules, row.other_messages, strict=True):
             st.text("    " + _("also {rule}").format(rule=rule_label(rule).lower()) + f" · {message}")
     if len(chosen) > 5:

@@ -7,6 +7,7 @@ promise then raises PROMISE_SLIPPED. The export is the DOMAIN.md ``promises`` fi
 import pandas as pd
 import streamlit as st
 
+from portal.core import vocabulary
 from portal.i18n import _, format_number, ngettext, pgettext
 from portal.queries.backorders import (
     NOT_COMPUTED,
@@ -101,9 +102,10 @@ flash(FLASH)
 with st.expander(_("Export promises for customer service"), icon=":material/download:"):
     st.caption(
         _(
-            "Every waiting backorder: order_ref, customer, sku, quantity, priority, promise_date (empty when "
-            "unpromisable), status (promised, slipped or unpromisable), communicated_date, days_of_slip "
-            "and the reason for the date. Cells that a spreadsheet would run as a formula are escaped."
+            "Every waiting backorder: its order, customer, SKU, quantity and priority, the promise date "
+            "(empty when it cannot be promised), its status (promised, slipped or cannot be promised), the "
+            "date told to the customer, the days of slip and the reason for the date. Cells that a "
+            "spreadsheet would run as a formula are escaped."
         )
     )
     db, who = get_db(), me
@@ -118,7 +120,7 @@ def _status(row: pd.Series) -> str:
     if row["status"] == PROMISE_SLIPPED and pd.notna(row["slip_days"]):
         # TRANSLATORS: a backorder's promise slipped by a number of days ("d": days)
         return _("Slipped +{days} d").format(days=int(row["slip_days"]))
-    return STATUS_LABELS.get(row["status"], row["status"])
+    return STATUS_LABELS.get(row["status"]) or vocabulary.status_name(row["status"])
 
 
 view = frame.assign(status=frame.apply(_status, axis=1))
@@ -215,7 +217,7 @@ if len(selected) == 1:
         st.warning(_("Nothing is allocated: stock and open lines of this item cannot cover the whole order."))
     else:
         st.dataframe(
-            supply,
+            supply.assign(line_status=supply["line_status"].map(vocabulary.status_name)),
             hide_index=True,
             placeholder="–",
             width="stretch",

@@ -16,7 +16,7 @@ from portal.services.alerts import comment_on_alert
 from portal.ui.charts import show_burnup
 from portal.ui.context import actor, call, read
 from portal.ui.text import plain
-from portal.ui.widgets import SEVERITY_MARKDOWN, arrival_chance, change_summary, flash, label_from, rule_label
+from portal.ui.widgets import arrival_chance, change_summary, flash, label_from, rule_label
 
 PICK = "line_detail.line"
 FLASH = "line_detail.flash"
@@ -148,7 +148,7 @@ with tabs[0]:
     for alert in ordered.itertuples(index=False):
         with st.container(border=True):
             st.markdown(
-                f"{SEVERITY_MARKDOWN.get(alert.severity, alert.severity)} · **{rule_label(alert.rule)}** · "
+                f"{vocabulary.severity_markdown(alert.severity)} · **{rule_label(alert.rule)}** · "
                 f"{vocabulary.status_name(alert.status)}"
                 + (
                     f" · {vocabulary.snoozed_text(pd.Timestamp(alert.snoozed_until).date())}"

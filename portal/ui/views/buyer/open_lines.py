@@ -2,19 +2,20 @@
 
 import streamlit as st
 
+from portal.core import vocabulary
 from portal.i18n import _, format_percent
 from portal.queries.directory import supplier_codes
 from portal.queries.lines import LineFilter, open_lines
 from portal.ui.context import actor, read
 from portal.ui.widgets import (
-    SEVERITY_TONES,
-    SEVERITY_WORDS,
     STATUS_LABELS,
     arrival_chance,
     line_detail_link,
     page_offset,
     pager,
     selectable_table,
+    severity_tones,
+    severity_words,
 )
 
 actor()
@@ -53,7 +54,8 @@ if total == 0:
 else:
     view = frame.assign(
         made=(frame["produced"].astype("float64") / frame["quantity"].astype("float64") * 100).clip(0, 100),
-        worst_severity=frame["worst_severity"].map(SEVERITY_WORDS),
+        worst_severity=frame["worst_severity"].map(severity_words()),
+        status=frame["status"].map(vocabulary.status_name),
     )
     # Widths fit a 1280 px screen with the menu open; item, status, alerts and backorders are in
     # the table's column menu and on the line detail.
@@ -62,7 +64,7 @@ else:
         id_column="line_id",
         key="open_lines.table",
         single=True,
-        tones={"worst_severity": SEVERITY_TONES},
+        tones={"worst_severity": severity_tones()},
         column_order=[
             "line",
             "supplier_code",

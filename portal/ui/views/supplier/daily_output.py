@@ -1,4 +1,8 @@
-"""Daily output: post what each line made on a working day, in a grid, one line at a time, or from a file."""
+"""Daily output: post what each line made on a working day, in a grid, one line at a time, or from a file.
+
+Over 500 lines on purpose: the page's three ways to post (grid or cards, one line, a file) share its
+day, draft and confirmation; each is a function below.
+"""
 
 import datetime as dt
 import functools

@@ -95,7 +95,7 @@ def _english_only_messages(code: str) -> set[str]:
         catalog = read_po(f)
     english = set()
     for message in catalog:
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        ids = tuple(message.id) if isinstance(message.id, tuple | list) else (message.id,)
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         if message.id and "{" not in ids[0] and ids[0] not in strings:
             english.add(ids[0])

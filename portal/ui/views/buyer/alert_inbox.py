@@ -23,6 +23,7 @@ from portal.ui.text import plain
 from portal.ui.widgets import (
     clear_selection,
     flash,
+    label_from,
     line_detail_link,
     page_offset,
     pager,
@@ -57,7 +58,7 @@ c1, c2, c3, c4, c5 = st.columns([2, 2, 1.6, 1.6, 1.2])
 supplier_ids = c1.multiselect(
     _("Supplier"),
     list(codes),
-    format_func=codes.get,
+    format_func=label_from(codes),
     key="alert_inbox.suppliers",
     placeholder=_("All suppliers"),
 )
@@ -322,11 +323,12 @@ with st.container(border=True):
         )
         if st.form_submit_button(_("Add comment"), icon=":material/add_comment:"):
             done = call(comment_on_alerts, selected, body), "commented on"
-    if done is not None and done[0] is not None:
+    if done is not None:
         changed, verb = done
-        flash(FLASH, _done_text(verb, changed, n, until))
-        clear_selection(TABLE)
-        st.rerun()
+        if changed is not None:
+            flash(FLASH, _done_text(verb, changed, n, until))
+            clear_selection(TABLE)
+            st.rerun()
 
 if len(chosen) == 1:
     comments = read(alert_comments, int(chosen["alert_id"].iloc[0]))

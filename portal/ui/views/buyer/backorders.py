@@ -27,6 +27,7 @@ from portal.ui.widgets import (
     clear_selection,
     download_buttons,
     flash,
+    label_from,
     line_detail_link,
     page_offset,
     pager,
@@ -63,7 +64,7 @@ c1, c2, c3 = st.columns([2.2, 2, 1.4], vertical_alignment="bottom")
 statuses = c1.multiselect(
     _("Status"),
     [PROMISE_SLIPPED, UNPROMISABLE, PROMISED, NOT_COMPUTED],
-    format_func=STATUS_LABELS.get,
+    format_func=label_from(STATUS_LABELS),
     key="backorders.statuses",
     placeholder=_("Every status"),
 )

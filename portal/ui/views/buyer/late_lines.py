@@ -6,7 +6,14 @@ from portal.i18n import _, format_number
 from portal.queries.directory import supplier_codes
 from portal.queries.late_lines import AT_RISK, LATE, LateLineFilter, late_lines
 from portal.ui.context import actor, read
-from portal.ui.widgets import arrival_chance, line_detail_link, page_offset, pager, selectable_table
+from portal.ui.widgets import (
+    arrival_chance,
+    label_from,
+    line_detail_link,
+    page_offset,
+    pager,
+    selectable_table,
+)
 
 PAGE = 100
 RISK_LABELS = {LATE: _("Late"), AT_RISK: _("At risk")}
@@ -27,14 +34,14 @@ c1, c2, c3, c4 = st.columns([2, 1.6, 1.7, 1.5], vertical_alignment="bottom")
 supplier_ids = c1.multiselect(
     _("Supplier"),
     list(codes),
-    format_func=codes.get,
+    format_func=label_from(codes),
     key="late_lines.suppliers",
     placeholder=_("All suppliers"),
 )
 risks = c2.multiselect(
     _("Risk"),
     [LATE, AT_RISK],
-    format_func=RISK_LABELS.get,
+    format_func=label_from(RISK_LABELS),
     key="late_lines.risks",
     placeholder=_("Late and at risk"),
 )

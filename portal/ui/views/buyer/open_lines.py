@@ -10,6 +10,7 @@ from portal.ui.context import actor, read
 from portal.ui.widgets import (
     STATUS_LABELS,
     arrival_chance,
+    label_from,
     line_detail_link,
     page_offset,
     pager,
@@ -33,13 +34,13 @@ chosen = c1.multiselect(
     _("Supplier"),
     suppliers["supplier_id"].tolist(),
     key="open_lines.suppliers",
-    format_func=dict(zip(suppliers["supplier_id"], suppliers["code"], strict=True)).get,
+    format_func=label_from(dict(zip(suppliers["supplier_id"], suppliers["code"], strict=True))),
     placeholder=_("All suppliers"),
 )
 statuses = c2.multiselect(
     _("Status"),
     ["open", "in_production", "shipped"],
-    format_func=STATUS_LABELS.get,
+    format_func=label_from(STATUS_LABELS),
     key="open_lines.status",
     placeholder=_("Every open status"),
 )

@@ -348,7 +348,10 @@ def scorecard_export(
     # Rates stay fractions 0-1 and missing numbers stay empty, as DOMAIN.md's export asks.
     today = today or dt.date.today()
     month = sc.parse_month(period) if period else None
-    scope = [actor.supplier_id] if actor.is_supplier else None
+    scope = None
+    if actor.is_supplier:
+        assert actor.supplier_id is not None, "a supplier user belongs to a supplier"
+        scope = [actor.supplier_id]
     loaded = load_scorecard_data(session, scope, today)
     ids = loaded.suppliers["supplier_id"].tolist()
     if month is None:

@@ -33,7 +33,7 @@ from portal.services.locks import LockBusy, job_lock
 from portal.services.notifications import plan as notify_plan
 from portal.services.users import create_user
 from tests.builders import SmallWorld, actor_of, load, small_world
-from tests.local_servers import HookReceiver, Mailbox, smtp_server, webhook_server
+from tests.local_servers import HookReceiver, Mailbox, Received, smtp_server, webhook_server
 
 AS_OF = dt.date(2026, 3, 12)
 #: 13:00 UTC: the morning of both suppliers (14:00 in Berlin, 08:00 in Chicago), so both are reminded.
@@ -899,14 +899,14 @@ PO_HEADER = (
 )
 
 
-def po_change_mails(mailbox: Mailbox, address: str) -> list:  # type: ignore[type-arg]
+def po_change_mails(mailbox: Mailbox, address: str) -> list[Received]:
     subjects = ("Purchase-order change", "Bestelländerung")  # English, German
     return [m for m in mailbox.to(address) if any(w in str(m.message["Subject"]) for w in subjects)]
 
 
 def test_a_change_order_against_a_supplier_reaches_its_addresses_once_through_the_outbox(
-    db, world, mailbox
-) -> None:  # type: ignore[no-untyped-def]
+    db: Database, world: SmallWorld, mailbox: Mailbox
+) -> None:
     # The buyer needs more, sooner, on ACME's PO-1/1: 1000 -> 1400 units, need-by 20 -> 16 March.
     change = PO_HEADER + "PO-1,1,ACME,SKU-1,1400,2026-02-01,2026-03-16,,,\n"
     assert load(db, world.buyer, "pos", change).ok
@@ -952,8 +952,8 @@ def test_a_change_order_against_a_supplier_reaches_its_addresses_once_through_th
 
 
 def test_a_change_in_the_suppliers_favour_sends_no_e_mail_and_opting_out_is_per_address(
-    db, world, mailbox
-) -> None:  # type: ignore[no-untyped-def]
+    db: Database, world: SmallWorld, mailbox: Mailbox
+) -> None:
     # Later need-by and fewer units on BOLT's line: kept in the history, no alert, no e-mail.
     assert load(db, world.buyer, "pos", PO_HEADER + "PO-2,1,BOLT,SKU-1,700,,2026-04-20,,,\n").ok
     notify.set_my_notification_preferences(db, actor_of(db, "acme"), {"po_change": False})

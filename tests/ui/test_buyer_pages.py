@@ -142,8 +142,8 @@ def test_a_resolved_problem_stays_closed_after_the_next_sweep(
 
 
 def test_a_dismissed_problem_that_got_worse_comes_back_saying_why(
-    monkeypatch, sqlite_url, sqlite_db, world
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: BuyerWorld
+) -> None:
     from sqlalchemy import update
 
     from portal.services.planning import sweep

@@ -93,13 +93,13 @@ def send_test_email(
         session.commit()
     report = deliver_pending(db, ids=[test_id], transport=transport)
     with db.write() as session:
-        row = session.get(NotificationRow, test_id)
-        assert row is not None
-        if row.status != SENT:
+        logged = session.get(NotificationRow, test_id)
+        assert logged is not None
+        if logged.status != SENT:
             # A test is one attempt: no retries behind the admin's back.
-            row.status = FAILED
+            logged.status = FAILED
         outcome = TrialEmailOutcome(
-            sent=row.status == SENT, error=row.last_error or "; ".join(report.errors) or None
+            sent=logged.status == SENT, error=logged.last_error or "; ".join(report.errors) or None
         )
         session.commit()
     return outcome

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from db.engine import Database
+from db.engine import Database, rows_changed
 from db.models import Notification as NotificationRow
 from db.models import Webhook, utcnow
 from portal.core import notifications as msg
@@ -150,7 +150,7 @@ def _recover_interrupted(db: Database, now: dt.datetime, report: DeliveryReport)
             .execution_options(synchronize_session=False)
         )
         session.commit()
-    report.interrupted += result.rowcount or 0
+    report.interrupted += rows_changed(result)
 
 
 def deliver_pending(

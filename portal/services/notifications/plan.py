@@ -124,7 +124,7 @@ def _plan_digests(
             content = msg.digest_email(
                 name, items, as_of=as_of, base_url=settings.base_url, limit=DIGEST_LIMIT
             )
-        row = add_to_outbox(
+        digest = add_to_outbox(
             session,
             channel="email",
             kind=msg.ALERT_DIGEST,
@@ -137,7 +137,7 @@ def _plan_digests(
         session.flush()
         session.add_all(
             AlertNotification(
-                alert_id=i.alert_id, user_id=user_id, severity=i.severity, notification_id=row.id
+                alert_id=i.alert_id, user_id=user_id, severity=i.severity, notification_id=digest.id
             )
             for i in items
         )
@@ -175,7 +175,7 @@ def _supplier_recipients(
         )
     ):
         addresses[int(sid)].setdefault(email.strip().lower(), email.strip())
-    for sid, email in session.execute(
+    for user_sid, user_email in session.execute(
         select(User.supplier_id, User.email).where(
             User.supplier_id.in_(supplier_ids),
             User.role == Role.SUPPLIER,
@@ -183,11 +183,13 @@ def _supplier_recipients(
             User.email.is_not(None),
         )
     ):
-        addresses[int(sid)].setdefault(email.strip().lower(), email.strip())
+        if user_sid is not None and user_email is not None:  # both filtered in SQL: tells the type checker
+            addresses[int(user_sid)].setdefault(user_email.strip().lower(), user_email.strip())
     # An address belongs to whoever has it on their account: their opt-out covers it everywhere.
     refused = {
         e.strip().lower()
         for e in session.scalars(select(User.email).where(User.email.is_not(None), opted_out(kind)))
+        if e is not None  # filtered in SQL: tells the type checker
     }
     return {
         sid: [e for low, e in sorted(found.items()) if low not in refused and msg.is_email_address(e)]

@@ -22,7 +22,7 @@ from portal.services.access import Actor, service
 
 def load_notify_settings(session: Session, env: Mapping[str, str] | None = None) -> ResolvedNotifySettings:
     """The effective notification settings: the settings page over PORTAL_* variables over defaults."""
-    stored = dict(
+    stored: dict[str, Any] = dict(
         session.execute(
             select(Setting.key, Setting.value).where(
                 or_(Setting.key.startswith("smtp."), Setting.key.startswith("notify."))

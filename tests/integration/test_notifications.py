@@ -971,7 +971,9 @@ def test_a_change_in_the_suppliers_favour_sends_no_e_mail_and_opting_out_is_per_
 # ------------------------------------------------------------------------------ dismissals that come back
 
 
-def test_a_dismissed_alert_that_got_worse_comes_back_in_the_digest_saying_why(db, world, mailbox) -> None:  # type: ignore[no-untyped-def]
+def test_a_dismissed_alert_that_got_worse_comes_back_in_the_digest_saying_why(
+    db: Database, world: SmallWorld, mailbox: Mailbox
+) -> None:
     from portal.services.alerts import resolve_alerts
 
     run(db)

@@ -10,8 +10,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from db.engine import Database
 from portal.core import vocabulary
 from tests.apptest import texts
+from tests.integration.test_buyer_services import BuyerWorld, buyer_world
 from tests.ui.test_buyer_pages import open_page, tick
 
 #: Codes that must never be shown as they are stored.
@@ -63,14 +65,15 @@ def assert_no_raw_codes(at: AppTest) -> None:
 
 
 @pytest.fixture
-def world(sqlite_db):  # type: ignore[no-untyped-def]
-    from tests.integration.test_buyer_services import buyer_world
+def world(sqlite_db: Database) -> BuyerWorld:
 
     return buyer_world(sqlite_db)
 
 
 @pytest.mark.parametrize("page", ["alert_inbox", "backorders", "late_lines", "open_lines"])
-def test_a_buyer_page_shows_no_raw_codes(monkeypatch, sqlite_url, world, page) -> None:  # type: ignore[no-untyped-def]
+def test_a_buyer_page_shows_no_raw_codes(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld, page: str
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.buyer, page)
     assert_no_raw_codes(at)
     # With a row ticked: the detail below the table (the inbox's alerts, a backorder's supply).
@@ -79,7 +82,9 @@ def test_a_buyer_page_shows_no_raw_codes(monkeypatch, sqlite_url, world, page) -
         assert_no_raw_codes(tick(at, table, [0]))
 
 
-def test_a_snoozed_problem_reads_snoozed_until_its_date(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_snoozed_problem_reads_snoozed_until_its_date(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.buyer, "alert_inbox")
     tick(at, "alert_inbox.table", [0])
     at.button(key="alert_inbox.snooze").click().run()
@@ -89,7 +94,9 @@ def test_a_snoozed_problem_reads_snoozed_until_its_date(monkeypatch, sqlite_url,
     assert_no_raw_codes(at)
 
 
-def test_the_open_lines_show_a_line_in_production_in_words(monkeypatch, sqlite_url, world) -> None:  # type: ignore[no-untyped-def]
+def test_the_open_lines_show_a_line_in_production_in_words(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld
+) -> None:
     at = open_page(monkeypatch, sqlite_url, world.buyer, "open_lines")
     statuses = set(at.dataframe[0].value["status"])
     assert vocabulary.status_name("in_production") in statuses

@@ -226,9 +226,12 @@ def test_a_supplier_user_sees_reminders_and_is_told_when_no_address_is_on_file(
     assert "There is no e-mail address on your account" in texts(at)
     assert not [m for m in at.multiselect if m.key == "account.notify.follows"]
 
+    assert at.checkbox(key="account.notify.po_change").label == "Purchase-order changes"
+
     at.checkbox(key="account.notify.supplier_reminder").uncheck()
     at = rerun(by_label(at.button, "Save notification choices").click())
-    assert notify.my_notifications(sqlite_db, acme).kinds == {"supplier_reminder": False}
+    # Saved as shown: reminders off, purchase-order changes still on.
+    assert notify.my_notifications(sqlite_db, acme).kinds == {"supplier_reminder": False, "po_change": True}
 
 
 def test_a_manager_is_told_no_notifications_are_sent_to_the_role(

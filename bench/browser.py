@@ -9,7 +9,7 @@ demo world (`python -m portal demo load`, then `streamlit run streamlit_app.py`)
   a new browser session (no cached reads of its own; Streamlit's server caches are shared by user
   and cleared after each post, as in production);
 * **a post's confirmation**: in Daily output's card layout, type one line's good units and click
-  Post; the time from the click to the "Posted … report(s)" message.
+  Post; the time from the click to the "Posted … report" message.
 
 Prints p50 and max over N runs per measure, in milliseconds. Figures are measurements of this machine
 at this moment; nothing asserts them.
@@ -85,7 +85,7 @@ def measure(base: str, user: str, password: str, runs: int) -> dict[str, list[fl
             good.fill("1")
             good.press("Tab")
             page.locator(IDLE).wait_for()
-            post = page.get_by_role("button", name="Post 1 line(s)")
+            post = page.get_by_role("button", name=re.compile(r"Post 1 line$"))
             post.wait_for()
             # A line already on record (an earlier run) is a correction: tick it, as a person would.
             tick = page.get_by_role("checkbox", name=re.compile("^Correct"))
@@ -94,7 +94,7 @@ def measure(base: str, user: str, password: str, runs: int) -> dict[str, list[fl
                 page.locator(IDLE).wait_for()
             start = time.perf_counter()
             post.click()
-            page.get_by_text("report(s)").first.wait_for()
+            page.get_by_text(re.compile(r"Posted \d+ reports?")).first.wait_for()
             times["post confirmation"].append((time.perf_counter() - start) * 1000)
             context.close()
         browser.close()

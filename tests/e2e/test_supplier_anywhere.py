@@ -73,7 +73,7 @@ def test_typed_values_survive_a_browser_refresh(portal_server: PortalServer, pag
     good = page.get_by_role("spinbutton", name="Good units").first
     good.fill("4321")
     good.press("Tab")
-    expect(page.get_by_role("button", name="Post 1 line")).to_be_visible()
+    expect(page.get_by_role("button", name="Post 1 line").first).to_be_visible()
     idle(page)
 
     page.reload()
@@ -82,7 +82,7 @@ def test_typed_values_survive_a_browser_refresh(portal_server: PortalServer, pag
     page.get_by_role("button", name="Cards").or_(page.get_by_role("radio", name="Cards")).first.click()
     idle(page)
     expect(page.get_by_role("spinbutton", name="Good units").first).to_have_value("4321")
-    expect(page.get_by_role("button", name="Post 1 line")).to_be_visible()
+    expect(page.get_by_role("button", name="Post 1 line").first).to_be_visible()
 
 
 def test_on_a_phone_a_supplier_posts_a_days_output_without_sideways_scrolling(

@@ -221,6 +221,7 @@ def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     ev.add_argument("--step-days", type=int, default=7, help="days between sweeps")
     ev.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    ev.add_argument("--plot", type=Path, help="also draw the figures as an SVG chart in this file")
     ev.add_argument("--progress", action="store_true", help="print each step to stderr")
     dyn = ev.add_argument_group("dynamics")
     for f in dataclasses.fields(Dynamics):
@@ -522,4 +523,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.json:
         args.json.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
         print(f"Wrote the figures to {args.json}.", file=sys.stderr)
+    if args.plot:
+        from portal.sim.plots import evaluation_svg
+
+        title = f"python -m portal evaluate --seed {args.seed}"
+        args.plot.write_text(evaluation_svg(result.to_dict(), title), encoding="utf-8")
+        print(f"Drew the figures in {args.plot}.", file=sys.stderr)
     return EXIT_OK

@@ -57,7 +57,12 @@ on the first era (lam 0.0048) keeps only 94.4% in the second: the default keeps 
 Tried and dropped: per-supplier lead-time (order to due) buckets (no gain), a lam scaled by
 the pooled mean lateness (worse), one coverage target shared by all suppliers (worse),
 ignoring deliveries due in the last weeks before the moment, whose late twins are not yet
-delivered (within noise).
+delivered (within noise); segments (supplier x shipment mode or country, fulfil via x mode) and
+a state of overdue lines (worse); gradient-boosted models shared across suppliers (a quantile
+regression of the slip, and P(late) on promise-time features times the supplier's late slips:
+worse, most of all before 2011, see ``bench/backtest_models.py`` and docs/evaluation.md); a bump
+of 10-14 days while a supplier has 6+ lines overdue (+0.3-0.5 points at the same padding on the
+whole history, mixed when chosen on the first era only: not adopted).
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pandas as pd
 import pytest
@@ -64,7 +65,8 @@ def test_the_cli_evaluates_a_small_world_and_writes_the_figures(
         "--step-days",
         "14",
     ]
-    assert main([*args, "--json", str(out)]) == 0
+    chart = tmp_path / "figures.svg"
+    assert main([*args, "--json", str(out), "--plot", str(chart)]) == 0
     text = capsys.readouterr().out
     assert "Calibration: arrival_p50 covered" in text and "Alert load:" in text
     figures = json.loads(out.read_text())
@@ -72,6 +74,12 @@ def test_the_cli_evaluates_a_small_world_and_writes_the_figures(
     assert figures["parameters"]["world"]["seed"] == 5
     assert figures["replay"]["steps"] == 3
     assert set(figures["calibration"]) == {"pairs", "p50_coverage", "p90_coverage"}
+    # The chart draws the figures of this run: its p90 coverage, as the JSON gives it.
+    svg = ElementTree.fromstring(chart.read_text(encoding="utf-8"))
+    texts = [node.text or "" for node in svg.iter("{http://www.w3.org/2000/svg}text")]
+    assert "python -m portal evaluate --seed 5" in texts
+    coverage = figures["calibration"]["p90_coverage"]
+    assert any(t.startswith(("n/a" if coverage is None else f"{coverage:.1%}") + " (") for t in texts)
 
 
 def test_the_cli_refuses_impossible_parameters_saying_which(capsys: pytest.CaptureFixture[str]) -> None:

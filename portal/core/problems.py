@@ -152,3 +152,25 @@ def group_problems(alerts: pd.DataFrame, waiting: pd.DataFrame, *, lists: bool =
         kind="stable",
     )
     return problems.drop(columns="_rank").reset_index(drop=True)
+
+
+def supplier_order(problems: pd.DataFrame) -> pd.DataFrame:
+    """A supplier's problems (one per line) in the order to act on: live before resolved, then the
+    worst severity, the most days late, the nearest need-by date (none last), then the line.
+
+    ``problems``: :func:`group_problems`' frame plus ``live`` (bool) and ``need_by_date``. A supplier
+    has no customer impact to weigh (the orders waiting are the buyer's), so urgency decides.
+    """
+    if problems.empty:
+        return problems
+    ordered = problems.assign(
+        _rank=problems["severity"].map(_RANK).fillna(0).astype(int),
+        _late=pd.to_numeric(problems["days_late"]).astype("Float64").fillna(-1.0).astype(float),
+        _need=pd.to_datetime(problems["need_by_date"]).fillna(pd.Timestamp.max),
+        _line=problems["line"].fillna("").astype(str),
+    ).sort_values(
+        ["live", "_rank", "_late", "_need", "_line", "subject_key"],
+        ascending=[False, False, False, True, True, True],
+        kind="stable",
+    )
+    return ordered.drop(columns=["_rank", "_late", "_need", "_line"]).reset_index(drop=True)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from db.engine import Database, open_database
 from db.models import Item, PoLine, Receipt, Supplier
 from portal.core.domain import LineStatus
+from portal.i18n import format_date
 from tests.e2e.conftest import PortalServer, login, screenshot, wait_until
 
 pytestmark = pytest.mark.browser
@@ -77,8 +78,9 @@ def test_the_buyer_changes_a_line_and_the_supplier_sees_it(
     grid = page.get_by_role("tabpanel").locator("[data-testid='stDataFrame'] table[role='grid']").first
     grid.wait_for(state="attached")
     cells = [t.strip() for t in grid.locator("td").all_text_contents()]
-    assert "Quantity" in cells and str(quantity + 100) in cells
-    assert "Need-by date" in cells and earlier.isoformat() in cells
+    # Values in words, as the reader's language writes them (English here): "1,234", "Mar 16, 2026".
+    assert "Quantity" in cells and f"{quantity + 100:,}" in cells
+    assert "Need-by date" in cells and format_date(earlier) in cells
     assert page.get_by_role("tab", name="Audit trail").count() == 0
     screenshot(page, "supplier-line-detail-order-changes", shows=[f"Line {po}/{number}", "Order changes (2)"])
 
@@ -96,4 +98,4 @@ def test_the_buyer_changes_a_line_and_the_supplier_sees_it(
         except PlaywrightTimeoutError:
             page.mouse.wheel(0, 150)
     cell.first.wait_for(state="attached")
-    screenshot(page, "supplier-alerts-order-changed", shows=["Alerts and messages", "on your lines"])
+    screenshot(page, "supplier-alerts-order-changed", shows=["Alerts and messages", "Your reply"])

@@ -421,6 +421,11 @@ MATRIX: dict[str, Row] = {
         EVERYONE,
         severity_counts,
     ),
+    "queries.supplier_alerts.supplier_alert_lines": Row(
+        lambda c, a: svc("queries.supplier_alerts.supplier_alert_lines")(c.db, a, today=AS_OF).rows,
+        SCOPED_READ,
+        acme_data,
+    ),
     "services.alerts.acknowledge_alerts": Row(
         lambda c, a: svc("services.alerts.acknowledge_alerts")(c.db, a, [c.acme_alert]),
         BUYER_ADMIN,

@@ -904,32 +904,36 @@ def po_change_mails(mailbox: Mailbox, address: str) -> list[Received]:
     return [m for m in mailbox.to(address) if any(w in str(m.message["Subject"]) for w in subjects)]
 
 
-def test_a_change_order_against_a_supplier_reaches_its_addresses_once_through_the_outbox(
+def test_a_change_order_queues_its_e_mails_at_import_and_a_sweep_sends_them_once(
     db: Database, world: SmallWorld, mailbox: Mailbox
 ) -> None:
-    # The buyer needs more, sooner, on ACME's PO-1/1: 1000 -> 1400 units, need-by 20 -> 16 March.
-    change = PO_HEADER + "PO-1,1,ACME,SKU-1,1400,2026-02-01,2026-03-16,,,\n"
-    assert load(db, world.buyer, "pos", change).ok
     # ACME's user reads the portal in German; its contact (no login) gets the default language.
     with db.write() as session:
         session.execute(update(User).where(User.username == "acme").values(language="de"))
         session.commit()
+    # The buyer needs more, sooner, on ACME's PO-1/1: 1000 -> 1400 units, need-by 20 -> 16 March.
+    change = PO_HEADER + "PO-1,1,ACME,SKU-1,1400,2026-02-01,2026-03-16,,,\n"
+    result = load(db, world.buyer, "pos", change)
+    assert result.ok and result.change_emails == 2  # ACME's user and its contact
 
-    first = run(db)
+    # In the outbox with the change itself, before any sweep: nothing waits for one.
+    queued = rows(db, "po_change")
+    assert [r.status for r in queued] == ["pending", "pending"]
+    assert sorted(r.subject for r in queued) == [
+        "Bestelländerung zu PO-1/1",
+        "Purchase-order change on PO-1/1",
+    ]
+    assert mailbox.received == []
+
+    first = run(db, now=utcnow())  # the e-mails are due from the import's moment
+    assert [r.status for r in rows(db, "po_change")] == ["sent", "sent"]
     [german] = po_change_mails(mailbox, ACME_USER)
     assert german.message["Subject"] == "Bestelländerung zu PO-1/1"
     assert "PO-1/1 · Geändert von buyer am " in german.text
     assert (
         "1.000 → 1.400 (verlangt mehr von Ihnen)" in german.text and "20.03.2026 → 16.03.2026" in german.text
     )
-
-    assert first.plan is not None and first.plan.po_changes == 2  # ACME's user and its contact
-    queued = rows(db, "po_change")
-    assert [r.status for r in queued] == ["sent", "sent"]
-    assert sorted(r.subject for r in queued) == [
-        "Bestelländerung zu PO-1/1",
-        "Purchase-order change on PO-1/1",
-    ]
+    assert first.plan is not None and "purchase-order" not in first.plan.summary()
     for address in (ACME_CONTACT,):
         [mail] = po_change_mails(mailbox, address)
         assert "The buyer changed 1 of your purchase-order lines:" in mail.text
@@ -941,14 +945,74 @@ def test_a_change_order_against_a_supplier_reaches_its_addresses_once_through_th
     for address in BOLT_CONTACTS:
         assert po_change_mails(mailbox, address) == []
 
-    # The next run sends nothing again; a second change order sends only the new change.
-    again = run(db, now=NOW + dt.timedelta(minutes=15))
-    assert again.plan is not None and again.plan.po_changes == 0
+    # The next sweep --notify sends no duplicate; a second change order sends only the new change.
+    run(db, now=utcnow() + dt.timedelta(minutes=15))
+    assert len(rows(db, "po_change")) == 2
+    assert len(po_change_mails(mailbox, ACME_CONTACT)) == 1
     assert load(db, world.buyer, "pos", PO_HEADER + "PO-1,1,ACME,SKU-1,1500,2026-02-01,2026-03-16,,,\n").ok
-    run(db, now=NOW + dt.timedelta(minutes=30))
+    run(db, now=utcnow() + dt.timedelta(minutes=30))
     [_first, second] = po_change_mails(mailbox, ACME_CONTACT)
     assert "Quantity: 1,400 → 1,500 (asks more of you)" in second.text
     assert "Need-by date" not in second.text
+    assert len(rows(db, "po_change")) == 4
+
+
+def test_a_change_order_with_e_mail_off_queues_nothing_and_the_alert_carries_it(
+    sqlite_db: Database, sqlite_world: SmallWorld, mailbox: Mailbox
+) -> None:
+    notify.update_notify_settings(sqlite_db, sqlite_world.admin, {"smtp.host": ""})
+    result = load(sqlite_db, sqlite_world.buyer, "pos", PO_HEADER + "PO-1,1,ACME,SKU-1,1400,,2026-03-16,,,\n")
+
+    assert result.ok and result.changed == 1 and result.change_emails == 0
+    assert rows(sqlite_db, "po_change") == []
+    assert AlertRule.PO_CHANGED.value in {a.rule for a in open_alerts(sqlite_db)}
+
+
+def test_two_change_orders_committing_at_once_each_queue_their_e_mail(
+    postgres_db: Database, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two buyers import change orders on two of ACME's lines at the same moment: both transactions
+    hold their changes and e-mails before either commits, and no e-mail is lost or sent twice."""
+    db = postgres_db
+    world = _world_on(db, mailbox)
+    both_written = threading.Barrier(2)
+    plan_emails = notify_plan.plan_po_change_emails
+
+    def plan_then_wait(*args: Any, **kwargs: Any) -> int:
+        written = plan_emails(*args, **kwargs)
+        both_written.wait(timeout=60)  # neither import commits before the other has written its e-mails
+        return written
+
+    monkeypatch.setattr(notify_plan, "plan_po_change_emails", plan_then_wait)
+    files = {
+        "PO-1/1": PO_HEADER + "PO-1,1,ACME,SKU-1,1400,,2026-03-16,,,\n",
+        "PO-1/2": PO_HEADER + "PO-1,2,ACME,SKU-2,450,,2026-03-27,,,\n",
+    }
+    results: dict[str, Any] = {}
+
+    def import_one(line: str) -> None:
+        try:
+            results[line] = load(db, world.buyer, "pos", files[line])
+        except BaseException as exc:  # reported below, not lost in the thread
+            results[line] = exc
+
+    threads = [threading.Thread(target=import_one, args=(line,)) for line in files]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+
+    assert all(getattr(r, "ok", False) and r.change_emails == 2 for r in results.values()), results
+    assert len(rows(db, "po_change")) == 4  # two lines, two addresses each
+    run(db, now=utcnow())
+    run(db, now=utcnow() + dt.timedelta(minutes=15))  # a later sweep sends no duplicate
+    for address in (ACME_USER, ACME_CONTACT):
+        mails = po_change_mails(mailbox, address)
+        assert sorted(m.message["Subject"] for m in mails) == [
+            "Purchase-order change on PO-1/1",
+            "Purchase-order change on PO-1/2",
+        ]
+    assert {r.status for r in rows(db, "po_change")} == {"sent"}
 
 
 def test_a_change_in_the_suppliers_favour_sends_no_e_mail_and_opting_out_is_per_address(
@@ -959,7 +1023,7 @@ def test_a_change_in_the_suppliers_favour_sends_no_e_mail_and_opting_out_is_per_
     notify.set_my_notification_preferences(db, actor_of(db, "acme"), {"po_change": False})
     assert load(db, world.buyer, "pos", PO_HEADER + "PO-1,2,ACME,SKU-2,350,,2026-03-27,,,\n").ok
 
-    run(db)
+    run(db, now=utcnow())
 
     assert po_change_mails(mailbox, ACME_USER) == []
     [mail] = po_change_mails(mailbox, ACME_CONTACT)

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from db.engine import Database
 from portal.core import vocabulary
-from tests.apptest import texts
+from tests.apptest import shown, texts
 from tests.integration.test_buyer_services import BuyerWorld, buyer_world
 from tests.ui.test_buyer_pages import open_page, tick
 
@@ -34,26 +35,63 @@ def shown_tables(at: AppTest) -> list[str]:
     parts: list[str] = []
     for table in at.dataframe:
         config = json.loads(table.proto.columns or "{}")
-        columns = [*table.proto.column_order, *(c for c in config if c not in table.proto.column_order)]
         frame: pd.DataFrame = table.value
+        # Without a column order every column of the frame is shown, under its own name unless configured.
+        order = list(table.proto.column_order) or [str(c) for c in frame.columns]
+        columns = [*order, *(c for c in config if c not in order)]
         for column in columns:
-            spec = config.get(column, {})
-            parts += [str(spec.get("label", "")), str(spec.get("help", ""))]
+            spec = config.get(column) or {}
+            if spec.get("hidden"):
+                continue
+            parts += [str(spec.get("label") or column), str(spec.get("help", ""))]
             if column in frame.columns:
                 for cell in frame[column]:
                     if isinstance(cell, str):
                         assert cell not in STORED_VALUES, f"raw value {cell!r} in column {column!r}"
+                    if isinstance(cell, np.ndarray):
+                        cell = cell.tolist()
                     if cell is None or (not isinstance(cell, (list, tuple)) and pd.isna(cell)):
                         continue  # an empty cell shows the table's placeholder
                     parts.append(str(cell))
     return parts
 
 
+#: Widgets whose label (and options, where they have them) a person reads.
+WIDGETS = (
+    "button",
+    "checkbox",
+    "toggle",
+    "radio",
+    "selectbox",
+    "multiselect",
+    "select_slider",
+    "text_input",
+    "text_area",
+    "number_input",
+    "date_input",
+    "tabs",
+    "expander",
+)
+
+
+def widget_texts(at: AppTest) -> list[str]:
+    """The labels, help texts and offered options of the page's widgets, tabs and expanders."""
+    parts: list[str] = []
+    for kind in WIDGETS:
+        for widget in getattr(at, kind):
+            parts += [shown(str(getattr(widget, "label", "") or "")), str(getattr(widget, "help", "") or "")]
+            parts += [shown(str(o)) for o in getattr(widget, "options", None) or []]
+    for group in at.get("button_group"):
+        parts += [str(o.content) for o in getattr(group.proto, "options", [])]
+    return parts
+
+
 def page_text(at: AppTest) -> str:
     parts = [texts(at)]
-    parts += [f"{m.label}\n{m.value}" for m in at.metric]
+    parts += [f"{m.label}\n{m.value}\n{m.proto.help}" for m in at.metric]
     parts += [str(t.value) for t in at.text]
     parts += shown_tables(at)
+    parts += widget_texts(at)
     return "\n".join(parts)
 
 

@@ -446,13 +446,14 @@ def test_the_alerts_page_shows_my_buyers_comment_and_sends_my_reply(
     comment_on_alert(sqlite_db, world.buyer, alert_id, "Can you **add** a shift? <b>urgent</b>")
     at = open_page(monkeypatch, sqlite_url, world, "alerts")
     table = at.dataframe(key="supplier_alerts.table").value
-    assert "End date moved later" in set(table["what"])
-    row = list(table["rule"]).index("DATE_SLIPPED")
+    # One row per line: the slipped date is the line's headline or one of its other alerts.
+    row = next(i for i, ids in enumerate(table["alert_ids"]) if alert_id in ids)
+    assert "End date moved later" in f"{table['what'].iloc[row]} · {table['also'].iloc[row]}"
     at.session_state["supplier_alerts.table"] = {"selection": {"rows": [row], "columns": []}}
     at.run()
     # The buyer's words are shown as plain text, markup and all.
     assert "Can you **add** a shift? <b>urgent</b>" in [t.value for t in at.text]
-    at.text_area[0].input("Yes, a second shift from Monday.")
+    at.text_area(key=f"supplier_alerts.reply_body.{alert_id}").input("Yes, a second shift from Monday.")
     at.button(key=f"FormSubmitter:supplier_alerts.reply.{alert_id}-Send reply").click().run()
     assert not at.error, [e.value for e in at.error]
     with sqlite_db.read() as session:

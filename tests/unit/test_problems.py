@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from portal.core.problems import group_problems, waiting_customers
+from portal.core.problems import group_problems, supplier_order, waiting_customers
 
 NOONE = pd.DataFrame(columns=["subject_key", "backorder_id", "weight", "slip"])
 
@@ -107,3 +107,29 @@ def test_a_negative_priority_counts_as_none_and_allocations_of_one_order_count_o
         {"subject_key": "line:1", "backorder_id": 10, "weight": 1.0, "slip": 0.0},
         {"subject_key": "backorder:10", "backorder_id": 10, "weight": 1.0, "slip": 0.0},
     ]
+
+
+def test_a_suppliers_lines_come_by_severity_then_days_late_then_nearest_need_by() -> None:
+    grouped = group_problems(
+        alerts(
+            (1, "line:1", "BEHIND_PLAN", "warning", None),
+            (2, "line:2", "PROJECTED_LATE", "critical", 3.0),
+            (3, "line:2", "STALE_UPDATE", "warning", None),
+            (4, "line:3", "PROJECTED_LATE", "critical", 9.0),
+            (5, "line:4", "AT_RISK", "warning", None),
+            (6, "line:5", "DATE_SLIPPED", "critical", None, "resolved"),
+        ),
+        NOONE,
+    )
+    need_by = {"line:1": "2026-04-01", "line:2": "2026-03-20", "line:3": "2026-03-25", "line:4": "2026-03-10"}
+    found = supplier_order(
+        grouped.assign(
+            line=grouped["subject_key"],
+            live=grouped["status"] != "resolved",
+            need_by_date=pd.to_datetime(grouped["subject_key"].map(need_by)),
+        )
+    )
+    # Critical before warning, more days late first; among equals the nearest need-by; resolved last.
+    assert list(found["subject_key"]) == ["line:3", "line:2", "line:4", "line:1", "line:5"]
+    assert list(found.loc[found["subject_key"] == "line:2", "other_rules"].iloc[0]) == ["STALE_UPDATE"]
+    assert "_rank" not in found.columns

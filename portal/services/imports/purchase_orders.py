@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Alert, PoLine, PoLineChange, Receipt, utcnow
 from portal.core.batching import chunked
+from portal.core.change_order_email import ChangedLine, FieldChange
 from portal.core.domain import AlertRule, AlertStatus, LineStatus, Severity, SubjectType
 from portal.core.fileformats import CheckedTable, RowError, check_known, line_keys
 from portal.queries.loading import load_frame
@@ -89,7 +90,9 @@ def _write_pos(
         result.item_ids = {skus[s] for s in new_rows["sku"]}
     changed = [order for order in orders if order.changes]
     if changed:
-        apply_change_orders(session, actor, changed, today or now.date(), now, source=result.filename)
+        result.change_emails = apply_change_orders(
+            session, actor, changed, today or now.date(), now, source=result.filename
+        )
         result.line_ids |= {order.line_id for order in changed}
         result.item_ids |= {order.item_id for order in changed}
 
@@ -244,8 +247,9 @@ def apply_change_orders(
     now: dt.datetime,
     *,
     source: str = "",
-) -> None:
-    """Write checked change orders: the lines' new values, their history, and the supplier's alerts."""
+) -> int:
+    """Write checked change orders: the lines' new values, their history, the supplier's alerts and
+    the e-mails telling it (queued in the outbox); returns how many e-mails were queued."""
     updates = []
     history = []
     for order in orders:
@@ -271,19 +275,56 @@ def apply_change_orders(
         by_keys.setdefault(tuple(sorted(values)), []).append(values)
     for group in by_keys.values():
         session.execute(update(PoLine), group)
-    session.execute(insert(PoLineChange), history)
+    # Each line's newest history id names this change order in the e-mail's dedup key.
+    newest: dict[int, int] = {}
+    for line_id, change_id in session.execute(
+        insert(PoLineChange).returning(PoLineChange.po_line_id, PoLineChange.id), history
+    ):
+        newest[int(line_id)] = max(newest.get(int(line_id), 0), int(change_id))
     lowered = [o.line_id for o in orders if "quantity" in o.changes]
     if lowered:
         mark_received(session, lowered, load_settings(session).in_full_threshold)
-    _alert_supplier(session, actor, [o for o in orders if o.hurts_supplier], today, now)
+    hurting = [o for o in orders if o.hurts_supplier]
+    alerts = _alert_supplier(session, actor, hurting, today, now)
+    return _email_supplier(session, actor, hurting, alerts, newest, now)
+
+
+def _email_supplier(
+    session: Session,
+    actor: Actor,
+    orders: list[ChangeOrder],
+    alerts: Mapping[int, int],
+    newest: Mapping[int, int],
+    now: dt.datetime,
+) -> int:
+    """Queue the change e-mail to each address of each supplier changed against, in this transaction:
+    nothing waits for a later sweep, and imports committing at once each queue their own."""
+    # Imported here: notifications -> posting_links -> imports would otherwise be a cycle.
+    from portal.services.notifications.plan import plan_po_change_emails
+
+    changed: dict[int, list[tuple[int, ChangedLine]]] = {}
+    for order in orders:
+        line = ChangedLine(
+            alert_id=alerts[order.line_id],
+            label=order.label,
+            changed_by=actor.name,
+            changed_at=now,
+            changes=tuple(
+                FieldChange(name, _value_text(old), _value_text(new))
+                for name, (old, new) in order.changes.items()
+            ),
+        )
+        changed.setdefault(order.supplier_id, []).append((newest[order.line_id], line))
+    return plan_po_change_emails(session, changed, now=now)
 
 
 def _alert_supplier(
     session: Session, actor: Actor, orders: list[ChangeOrder], today: dt.date, now: dt.datetime
-) -> None:
-    """Open (or reopen) a PO_CHANGED alert on each line changed against its supplier, for it to reply."""
+) -> dict[int, int]:
+    """Open (or reopen) a PO_CHANGED alert on each line changed against its supplier, for it to reply;
+    returns each line's alert id."""
     if not orders:
-        return
+        return {}
     keys = {f"line:{o.line_id}": o for o in orders}
     live = {
         alert.subject_key: alert
@@ -303,22 +344,22 @@ def _alert_supplier(
         )
         alert = live.get(key)
         if alert is None:
-            session.add(
-                Alert(
-                    rule=AlertRule.PO_CHANGED.value,
-                    subject_type=SubjectType.LINE,
-                    subject_key=key,
-                    supplier_id=order.supplier_id,
-                    po_line_id=order.line_id,
-                    item_id=order.item_id,
-                    severity=Severity.WARNING,
-                    status=AlertStatus.OPEN,
-                    message=message,
-                    first_seen=now,
-                    last_seen=now,
-                    as_of=today,
-                )
+            alert = Alert(
+                rule=AlertRule.PO_CHANGED.value,
+                subject_type=SubjectType.LINE,
+                subject_key=key,
+                supplier_id=order.supplier_id,
+                po_line_id=order.line_id,
+                item_id=order.item_id,
+                severity=Severity.WARNING,
+                status=AlertStatus.OPEN,
+                message=message,
+                first_seen=now,
+                last_seen=now,
+                as_of=today,
             )
+            session.add(alert)
+            live[key] = alert
         else:
             # A second change while the first is open: the same alert, reopened with the latest change.
             alert.message = message
@@ -328,3 +369,4 @@ def _alert_supplier(
             alert.last_seen = now
             alert.as_of = today
     session.flush()
+    return {order.line_id: int(live[key].id) for key, order in keys.items()}

@@ -32,6 +32,8 @@ class ImportResult:
     corrected: int = 0
     #: Lines that existed and changed (a change order); ``created`` counts only new lines.
     changed: int = 0
+    #: E-mails about those changes queued for the suppliers' addresses (need-by earlier, quantity up).
+    change_emails: int = 0
     filename: str = ""
     line_ids: set[int] = field(default_factory=set)
     item_ids: set[int] = field(default_factory=set)
@@ -49,5 +51,7 @@ class ImportResult:
         extra = f", {self.corrected} correction(s)" if self.corrected else ""
         if self.kind == "pos":
             changed = f", {self.changed} changed" if self.changed else ""
+            if self.change_emails:
+                changed += f" ({self.change_emails} change e-mail(s) to suppliers queued)"
             return f"{self.created} new purchase-order line(s){changed}."
         return f"{self.created} {self.kind} row(s) imported{extra}."

@@ -1,12 +1,13 @@
 """Planning: the digests, reminders and webhook posts due now, written to the outbox in one transaction
-(the package docstring tells how a message travels)."""
+(the package docstring tells how a message travels); and the e-mails of a purchase-order change,
+written by the import itself in its own transaction (:func:`plan_po_change_emails`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select, true
@@ -16,8 +17,6 @@ from db.engine import Database
 from db.models import (
     Alert,
     AlertNotification,
-    PoLine,
-    PoLineChange,
     Supplier,
     SupplierContact,
     SupplierFollow,
@@ -26,7 +25,6 @@ from db.models import (
     severity_rank,
     utcnow,
 )
-from db.models import Notification as NotificationRow
 from portal.core import change_order_email as change_mail
 from portal.core import notifications as msg
 from portal.core.domain import AlertRule, AlertStatus, Role, Severity
@@ -58,14 +56,12 @@ class PlanResult:
     digests: int = 0
     digest_alerts: int = 0
     reminders: int = 0
-    po_changes: int = 0
     webhook_posts: int = 0
     email_enabled: bool = True
 
     def summary(self) -> str:
         email = (
-            f"{self.digests} digest(s) covering {self.digest_alerts} alert(s), {self.reminders} reminder(s), "
-            f"{self.po_changes} purchase-order change e-mail(s)"
+            f"{self.digests} digest(s) covering {self.digest_alerts} alert(s), {self.reminders} reminder(s)"
             if self.email_enabled
             else "e-mail off (no SMTP host or from address)"
         )
@@ -269,117 +265,53 @@ def _plan_reminders(
         result.reminders += 1
 
 
-def _po_change_watermarks(session: Session, supplier_ids: Collection[int]) -> dict[tuple[int, str], int]:
-    """Per (supplier, address digest): the newest line change already e-mailed (the key's last part)."""
-    marks: dict[tuple[int, str], int] = {}
-    prefixes = [f"{change_mail.PO_CHANGE}:supplier:{sid}:" for sid in supplier_ids]
-    if not prefixes:
-        return marks
-    keys = session.scalars(
-        select(NotificationRow.dedup_key).where(
-            NotificationRow.kind == change_mail.PO_CHANGE,
-            or_(*[NotificationRow.dedup_key.startswith(p) for p in prefixes]),
-        )
-    )
-    for key in keys:
-        _kind, _supplier, sid, address, through = key.split(":")
-        marks[(int(sid), address)] = max(marks.get((int(sid), address), 0), int(through))
-    return marks
+def plan_po_change_emails(
+    session: Session,
+    changed: Mapping[int, Sequence[tuple[int, change_mail.ChangedLine]]],
+    *,
+    now: dt.datetime,
+) -> int:
+    """Write the e-mails of one change order into the outbox, in the caller's (the import's) transaction.
 
-
-def _changed_lines(session: Session) -> dict[int, list[tuple[int, change_mail.ChangedLine]]]:
-    """Per supplier: each line with an open PO_CHANGED alert, with its latest change order
-    (the history rows of one import share ``changed_at``) and the newest history id in it."""
-    latest = (
-        select(PoLineChange.po_line_id, func.max(PoLineChange.changed_at).label("changed_at"))
-        .group_by(PoLineChange.po_line_id)
-        .subquery()
-    )
-    stmt = (
-        select(
-            Alert.id.label("alert_id"),
-            Alert.supplier_id,
-            PoLine.label.label("line_label"),
-            PoLineChange.id.label("change_id"),
-            PoLineChange.field,
-            PoLineChange.old_value,
-            PoLineChange.new_value,
-            PoLineChange.changed_by_name,
-            PoLineChange.changed_at,
-        )
-        .join(PoLine, PoLine.id == Alert.po_line_id)
-        .join(latest, latest.c.po_line_id == Alert.po_line_id)
-        .join(
-            PoLineChange,
-            (PoLineChange.po_line_id == Alert.po_line_id) & (PoLineChange.changed_at == latest.c.changed_at),
-        )
-        .where(
-            Alert.rule == AlertRule.PO_CHANGED.value,
-            Alert.status == AlertStatus.OPEN,
-            Alert.supplier_id.is_not(None),
-        )
-        .order_by(Alert.id, PoLineChange.field)
-    )
-    rows: dict[int, list] = defaultdict(list)  # alert id -> its rows
-    for row in session.execute(stmt):
-        rows[int(row.alert_id)].append(row)
-    by_supplier: dict[int, list[tuple[int, change_mail.ChangedLine]]] = defaultdict(list)
-    for alert_id, found in rows.items():
-        first = found[0]
-        line = change_mail.ChangedLine(
-            alert_id=alert_id,
-            label=str(first.line_label),
-            changed_by=str(first.changed_by_name),
-            changed_at=first.changed_at,
-            changes=tuple(
-                change_mail.FieldChange(str(r.field), r.old_value or "", r.new_value or "") for r in found
-            ),
-        )
-        by_supplier[int(first.supplier_id)].append((max(int(r.change_id) for r in found), line))
-    return by_supplier
-
-
-def _plan_po_changes(
-    session: Session, settings: NotifySettings, now: dt.datetime, result: PlanResult
-) -> None:
-    """One e-mail per supplier address with the changes made against it not yet e-mailed to that address,
-    in the language of the address's user.
-
-    Each e-mail's key ends with the newest line-change id it covers: the next one covers only newer
-    change orders, so a line changed twice is announced twice (each time with what changed), never
-    the same change twice.
+    ``changed``: per supplier, its lines changed against it, each with the newest line-change id of
+    this change order. One e-mail per supplier address not opted out of "Purchase-order changes", in
+    the language of the address's user; its key ends with the newest change id it covers, so each
+    change order is announced once per address, and two imports committing at once each write
+    their own (the ids differ). With e-mail off nothing is written: the supplier's alert carries the
+    change. Returns how many e-mails were written.
     """
-    by_supplier = _changed_lines(session)
-    if not by_supplier:
-        return
+    changed = {sid: lines for sid, lines in changed.items() if lines}
+    if not changed:
+        return 0
+    settings = load_notify_settings(session).settings
+    if not settings.email_enabled:
+        return 0
     names = dict(
-        session.execute(select(Supplier.id, Supplier.name).where(Supplier.id.in_(list(by_supplier)))).all()
+        session.execute(select(Supplier.id, Supplier.name).where(Supplier.id.in_(list(changed)))).all()
     )
-    recipients = _supplier_recipients(session, list(by_supplier), change_mail.PO_CHANGE)
-    marks = _po_change_watermarks(session, list(by_supplier))
+    recipients = _supplier_recipients(session, list(changed), change_mail.PO_CHANGE)
     languages = _address_languages(session, [e for found in recipients.values() for e in found])
-    for sid, changed in sorted(by_supplier.items()):
+    written = 0
+    for sid, lines in sorted(changed.items()):
+        through = max(t for t, _line in lines)
         for email in recipients.get(sid, []):
-            address = msg.address_key(email)
-            fresh = [(through, line) for through, line in changed if through > marks.get((sid, address), 0)]
-            if not fresh:
-                continue
-            through = max(t for t, _line in fresh)
             with language(languages.get(email.strip().lower())):  # in the recipient's own language
                 content = change_mail.po_change_email(
-                    names[sid], [line for _t, line in fresh], base_url=settings.base_url
+                    names[sid], [line for _t, line in lines], base_url=settings.base_url
                 )
             add_to_outbox(
                 session,
                 channel="email",
                 kind=change_mail.PO_CHANGE,
-                key=f"{change_mail.PO_CHANGE}:supplier:{sid}:{address}:{through}",
+                key=f"{change_mail.PO_CHANGE}:supplier:{sid}:{msg.address_key(email)}:{through}",
                 recipient=email,
                 subject=content.subject,
-                payload={"to": email, "text": content.text, "html": content.html, "alerts": len(fresh)},
+                payload={"to": email, "text": content.text, "html": content.html, "alerts": len(lines)},
                 now=now,
             )
-            result.po_changes += 1
+            written += 1
+    session.flush()
+    return written
 
 
 def _plan_webhooks(
@@ -432,7 +364,6 @@ def plan_notifications(
     if settings.email_enabled:
         _plan_digests(session, settings, as_of, now, result)
         _plan_reminders(session, settings, as_of, now, result)
-        _plan_po_changes(session, settings, now, result)
     _plan_webhooks(session, settings, as_of, now, result)
     session.flush()
     return result

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from portal.core import vocabulary
+from portal.core.change_order_email import value_text
 from portal.core.domain import PortalError, Severity
 from portal.core.parsing import parse_whole_number
 from portal.i18n import _, format_date, format_number, format_percent, ngettext
@@ -225,7 +226,7 @@ with tabs[2]:
     else:
         current = reports[reports["is_current"]].sort_values("report_date", ascending=False)
         revised = reports.groupby("report_date")["revision"].transform("max")
-        current = current.assign(corrected=(revised.loc[current.index] > 1).map({True: "yes", False: ""}))
+        current = current.assign(corrected=(revised.loc[current.index] > 1).map({True: _("yes"), False: ""}))
         st.dataframe(
             current,
             hide_index=True,
@@ -325,14 +326,15 @@ with tabs[4]:
     if detail.changes.empty:
         st.caption(_("The order has not changed since it was imported."))
     else:
+        # Values as the reader's language writes them (dates, numbers, status words), as in the e-mail.
         changes = detail.changes.assign(
             field=detail.changes["field"].map(vocabulary.field_name),
             old_value=[
-                vocabulary.status_name(v) if f == "status" else v
+                value_text(f, v or "")
                 for f, v in zip(detail.changes["field"], detail.changes["old_value"], strict=True)
             ],
             new_value=[
-                vocabulary.status_name(v) if f == "status" else v
+                value_text(f, v or "")
                 for f, v in zip(detail.changes["field"], detail.changes["new_value"], strict=True)
             ],
         )

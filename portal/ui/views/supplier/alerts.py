@@ -1,11 +1,13 @@
-"""Alerts and messages: the alerts on my lines, my buyer's comments, and my replies."""
+"""Alerts and messages: the alerts on my lines, one row per line (its most pressing alert first, the
+others beside it), my buyer's comments, and my replies."""
 
 import pandas as pd
 import streamlit as st
 
 from portal.core import vocabulary
 from portal.i18n import _, format_date, ngettext
-from portal.queries.alerts import AlertFilter, alert_comments, alert_inbox
+from portal.queries.alerts import alert_comments
+from portal.queries.supplier_alerts import supplier_alert_lines
 from portal.services.alerts import comment_on_alert
 from portal.ui.context import actor, call, read
 from portal.ui.text import plain
@@ -16,32 +18,42 @@ SENT = "supplier_alerts.sent"
 
 def rule_text(rule: str) -> str:
     """An alert rule's one name (portal.core.vocabulary), the same the buyer and the e-mails use."""
-    return _(vocabulary.rule_name(rule))
+    return vocabulary.rule_name(rule)
 
 
 @st.fragment
 def thread(alert: pd.Series) -> None:
-    """The comments on one alert and a reply box; sending reruns only this part of the page."""
+    """One alert of a line: what it says, the comments on it and a reply box; sending reruns only this
+    part of the page."""
     me = actor()
+    alert_id = int(alert["alert_id"])
     hint = vocabulary.supplier_hint(alert["rule"])
-    st.markdown(f"**{rule_text(alert['rule'])}** · {plain(alert['line']) or _('all your lines')}")
+    line = alert["line"] if isinstance(alert["line"], str) else _("all your lines")
+    st.markdown(
+        f"{vocabulary.severity_markdown(alert['severity'])} · **{rule_text(alert['rule'])}** · "
+        f"{plain(line)} · {vocabulary.status_name(alert['status'])}"
+    )
     st.text(alert["message"])
     if hint:
-        st.caption(_(hint))
+        st.caption(hint)
     # The thread is filled after the form, so a reply just sent is already in it.
     box = st.container()
-    with st.form(f"supplier_alerts.reply.{int(alert['alert_id'])}", clear_on_submit=True, border=False):
+    with st.form(f"supplier_alerts.reply.{alert_id}", clear_on_submit=True, border=False):
         body = st.text_area(
-            _("Your reply"), max_chars=4000, placeholder=_("What is happening, and what you will do")
+            _("Your reply"),
+            max_chars=4000,
+            placeholder=_("What is happening, and what you will do"),
+            key=f"supplier_alerts.reply_body.{alert_id}",
         )
         sent = st.form_submit_button(_("Send reply"), type="primary", icon=":material/send:")
-    if sent and call(comment_on_alert, int(alert["alert_id"]), body) is not None:
+    if sent and call(comment_on_alert, alert_id, body) is not None:
         # The whole page reruns so the table's comment count includes the reply too.
-        st.session_state[SENT] = True
+        st.session_state[SENT] = alert_id
         st.rerun()
-    if st.session_state.pop(SENT, False):
+    if st.session_state.get(SENT) == alert_id:
+        del st.session_state[SENT]
         st.success(_("Reply sent to your buyer."), icon=":material/check_circle:")
-    comments = read(alert_comments, int(alert["alert_id"]))
+    comments = read(alert_comments, alert_id)
     with box:
         if comments.empty:
             st.caption(_("No comments yet."))
@@ -60,64 +72,89 @@ actor()
 st.title(_("Alerts and messages"))
 st.caption(
     _(
-        "The alerts on your lines, as your buyer sees them, with your buyer's comments. "
-        "Reply on an alert to tell your buyer what is happening."
+        "One row per line: its most pressing alert, with its other alerts beside it, the lines to act on "
+        "first at the top. Select a row to read every alert of the line, your buyer's comments, and reply."
     )
 )
 show_resolved = st.toggle(_("Show resolved alerts too"), key="supplier_alerts.resolved")
-statuses = ("open", "acknowledged", "resolved") if show_resolved else ("open", "acknowledged")
 # A buyer's snooze only quiets the buyer's inbox: the supplier still sees the alert.
-frame, total, _more = read(alert_inbox, AlertFilter(statuses=statuses, include_snoozed=True), limit=300)
-if total == 0:
+found = read(supplier_alert_lines, show_resolved=show_resolved)
+frame, alerts = found.rows, found.alerts
+if frame.empty:
     st.success(_("No alerts on your lines."), icon=":material/check_circle:")
     st.stop()
 
-critical = int((frame["severity"] == "critical").sum())
+total, lines = len(alerts), len(frame)
+critical = int(((frame["severity"] == "critical") & frame["live"]).sum())
+count = ngettext("{n} alert", "{n} alerts", total).format(n=total)
 if show_resolved:
     summary = ngettext(
-        "**{n} alert on your lines**, resolved ones included.",
-        "**{n} alerts on your lines**, resolved ones included.",
-        total,
+        "**{alerts} on {n} line**, resolved ones included.",
+        "**{alerts} on {n} lines**, resolved ones included.",
+        lines,
     )
 elif critical:
     summary = ngettext(
-        "**{n} alert on your lines**, {critical} critical.",
-        "**{n} alerts on your lines**, {critical} critical.",
-        total,
+        "**{alerts} on {n} line**, {critical} of them critical.",
+        "**{alerts} on {n} lines**, {critical} of them critical.",
+        lines,
     )
 else:
-    summary = ngettext("**{n} alert on your lines**.", "**{n} alerts on your lines**.", total)
-st.markdown(summary.format(n=total, critical=critical))
+    summary = ngettext("**{alerts} on {n} line**.", "**{alerts} on {n} lines**.", lines)
+st.markdown(summary.format(alerts=count, n=lines, critical=critical))
 view = frame.assign(
     severity=frame["severity"].map(severity_label),
     what=frame["rule"].map(rule_text),
+    also=frame["other_rules"].map(lambda rules: " · ".join(rule_text(r) for r in rules)),
     line=frame["line"].fillna(_("all lines")),
-    status=frame["status"].map(lambda status: _(vocabulary.status_name(status))),
+    # "0 d" reads as on time: a condition no alert dates (behind plan, quality) shows no figure.
+    days_late=frame["days_late"].astype("Int64").where(frame["days_late"] > 0),
+    status=frame["status"].map(vocabulary.status_name),
+    # The headline alert's text, in one call (a display helper in the reader's language can replace it).
+    message=frame["message"],
 )
 selection = st.dataframe(
     view,
     hide_index=True,
     width="stretch",
     key="supplier_alerts.table",
-    height=248,  # about six rows: the selected alert's comments stay in view below
+    height=248,  # about six rows: the selected line's alerts and comments stay in view below
     on_select="rerun",
     selection_mode="single-row",
-    column_order=["severity", "line", "what", "comments", "message", "status", "last_seen"],
+    column_order=[
+        "severity",
+        "line",
+        "what",
+        "also",
+        "days_late",
+        "need_by_date",
+        "comments",
+        "message",
+        "status",
+    ],
     column_config={
-        "severity": st.column_config.TextColumn(_("Severity"), width=100),
-        "line": st.column_config.TextColumn(_("Line"), width=110),
-        "what": st.column_config.TextColumn(_("Alert"), width=200),
-        "message": st.column_config.TextColumn(_("Details"), width="large"),
+        "severity": st.column_config.TextColumn(_("Severity"), width=90),
+        "line": st.column_config.TextColumn(_("Line"), width=95),
+        "what": st.column_config.TextColumn(_("Alert"), width=170, help=_("The line's most pressing alert")),
+        "also": st.column_config.TextColumn(_("Also"), width=150, help=_("The line's other alerts")),
+        "days_late": st.column_config.NumberColumn(
+            _("Late"), width=55, format="%d d", help=_("Days the line is forecast to arrive after need-by")
+        ),
+        "need_by_date": st.column_config.DateColumn(_("Need by"), format="YYYY-MM-DD", width=95),
         "comments": st.column_config.NumberColumn(_("Comments"), width=80),
+        "message": st.column_config.TextColumn(_("Details"), width="large"),
         "status": st.column_config.TextColumn(_("Status"), width=100),
-        "last_seen": st.column_config.DatetimeColumn(_("Last seen (UTC)"), format="YYYY-MM-DD", width=110),
     },
 )
-if total > len(frame):
-    st.caption(_("Showing the {shown} most severe of {n} alerts.").format(shown=len(frame), n=total))
 rows = selection.selection.rows if selection is not None else []
 picked = frame.iloc[rows[0]] if rows else frame.iloc[0]
 if not rows:
-    st.caption(_("Showing the first alert: select another row to read its comments and reply."))
-with st.container(border=True):
-    thread(picked)
+    st.caption(_("Showing the first line: select another row to read its alerts and reply."))
+# Every alert of the line, the most pressing first, each with its own comments and reply box.
+of_line = alerts.set_index("alert_id").loc[[int(i) for i in picked["alert_ids"]]].reset_index()
+of_line = of_line.assign(_first=of_line["alert_id"] == int(picked["alert_id"])).sort_values(
+    "_first", ascending=False, kind="stable"
+)
+for _i, alert in of_line.iterrows():
+    with st.container(border=True):
+        thread(alert)

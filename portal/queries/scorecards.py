@@ -163,7 +163,8 @@ def supplier_ranking(
 
 @dataclass(frozen=True)
 class SupplierScorecard:
-    """One supplier's rolling-12 scorecard, its months, its trend and the rows behind every number."""
+    """One supplier's rolling-12 scorecard, its months and its trend (the rows behind a number: see
+    :func:`scorecard_lines`, read only when someone opens them)."""
 
     supplier_id: int
     code: str
@@ -174,7 +175,6 @@ class SupplierScorecard:
     previous: dict[str, Any]  # the rolling 12 ending the month before
     monthly: pd.DataFrame  # one row per month of the window
     trend: pd.DataFrame  # the rolling-12 score and rates at the end of each month of the window
-    lines: dict[str, pd.DataFrame] = field(repr=False)  # metric -> rows behind it over the window
     settings: Settings = field(default_factory=Settings)
 
 
@@ -202,22 +202,12 @@ def supplier_scorecard(
     today: dt.date | None = None,
 ) -> SupplierScorecard:
     """One supplier's scorecard; a supplier user may read only its own supplier's."""
-    require_supplier_access(actor, int(supplier_id), "This scorecard")
-    today = today or dt.date.today()
-    with db.read() as session:
-        loaded = load_scorecard_data(session, [int(supplier_id)], today)
-    if loaded.suppliers.empty:
-        raise NotFound(f"No supplier with id {supplier_id}.")
+    loaded, end = _one_supplier(db, actor, supplier_id, end_month, today)
     supplier = loaded.suppliers.iloc[0]
-    end = _end_month(loaded, end_month, today)
     months = _window_months(end)
     sid = int(supplier_id)
     history = sc.rolling(loaded.events, loaded.settings, months, [sid])
     monthly = sc.by_month(loaded.events, loaded.settings, months[0], months[-1], [sid])
-    drill = {
-        metric: _with_lines(sc.drill_down(loaded.events, metric, sid, months[0], months[-1]), loaded.lines)
-        for metric in (*sc.DRILL_SOURCES, "lines")
-    }
     trend = history.copy()
     trend["period"] = [sc.month_label(m) for m in trend["end_month"]]
     return SupplierScorecard(
@@ -230,9 +220,52 @@ def supplier_scorecard(
         previous=history[history["end_month"] == end - 1].iloc[0].to_dict(),
         monthly=monthly.drop(columns=["supplier_id"]).reset_index(drop=True),
         trend=trend.drop(columns=["supplier_id"]).reset_index(drop=True),
-        lines=drill,
         settings=loaded.settings,
     )
+
+
+def _one_supplier(
+    db: Database, actor: Actor, supplier_id: int, end_month: str | None, today: dt.date | None
+) -> tuple[Loaded, int]:
+    """One supplier's inputs and events (a supplier user: only its own), and the window's end month."""
+    require_supplier_access(actor, int(supplier_id), "This scorecard")
+    today = today or dt.date.today()
+    with db.read() as session:
+        loaded = load_scorecard_data(session, [int(supplier_id)], today)
+    if loaded.suppliers.empty:
+        raise NotFound(f"No supplier with id {supplier_id}.")
+    return loaded, _end_month(loaded, end_month, today)
+
+
+#: The numbers of a scorecard that have rows behind them (the score has its breakdown instead).
+LISTED_NUMBERS: tuple[str, ...] = ("lines", *sc.DRILL_SOURCES)
+
+
+@service(*ALL_ROLES, writes=False)
+def scorecard_lines(
+    db: Database,
+    actor: Actor,
+    supplier_id: int,
+    number: str,
+    end_month: str | None = None,
+    month: str | None = None,
+    *,
+    today: dt.date | None = None,
+) -> pd.DataFrame:
+    """The rows behind one number of a supplier's scorecard (a supplier user: its own), with the lines'
+    PO number/line, SKU, ordered quantity and status: over the 12 months ending ``end_month``, or over
+    one ``month`` of them. Read when someone opens them, not with the scorecard."""
+    if number not in LISTED_NUMBERS:
+        raise ValidationError(f"Unknown scorecard number '{number}'.")
+    loaded, end = _one_supplier(db, actor, supplier_id, end_month, today)
+    months = _window_months(end)
+    first, last = months[0], months[-1]
+    if month is not None:
+        first = last = sc.parse_month(month)
+        if not months[0] <= first <= months[-1]:
+            raise ValidationError(f"{month} is not one of the 12 months ending {sc.month_label(end)}.")
+    rows = sc.drill_down(loaded.events, number, int(supplier_id), first, last)
+    return _with_lines(rows, loaded.lines).reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------- comparison

@@ -794,6 +794,13 @@ MATRIX: dict[str, Row] = {
         OWN_OBJECT_READ,
         lambda c, a, r: assert_equal((r.code, r.end_month), ("ACME", "2026-03")),
     ),
+    "queries.scorecards.scorecard_lines": Row(
+        lambda c, a: svc("queries.scorecards.scorecard_lines")(
+            c.db, a, c.world.acme_id, "lines", today=AS_OF
+        ),
+        OWN_OBJECT_READ,
+        lambda c, a, r: assert_equal(sorted(set(r["label"])), ["PO-1/1"]),
+    ),
     # --- notifications ----------------------------------------------------------------
     "services.notifications.webhooks.add_webhook": Row(
         lambda c, a: svc("services.notifications.webhooks.add_webhook")(

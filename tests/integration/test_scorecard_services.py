@@ -22,6 +22,7 @@ from portal.queries.exports import EXPORT_COLUMNS, export_frame, to_csv_bytes
 from portal.queries.scorecards import (
     compare_suppliers,
     scorecard_export,
+    scorecard_lines,
     scorecard_months,
     supplier_ranking,
     supplier_scorecard,
@@ -73,13 +74,60 @@ def _rows(frame: pd.DataFrame) -> dict[str, dict]:
 def test_a_supplier_user_reads_its_own_scorecard(db: Database, world: SmallWorld) -> None:
     card = supplier_scorecard(db, world.acme_user, world.acme_id, "2026-04", today=AS_OF)
     assert (card.code, card.end_month) == ("ACME", "2026-04")
-    labels = {label for rows in card.lines.values() if len(rows) for label in rows["label"]}
-    assert labels == {"PO-1/1", "PO-1/2"}
+    lines = scorecard_lines(db, world.acme_user, world.acme_id, "lines", "2026-04", today=AS_OF)
+    assert set(lines["label"]) == {"PO-1/1", "PO-1/2"}
 
 
 def test_a_supplier_user_cannot_read_another_suppliers_scorecard(db: Database, world: SmallWorld) -> None:
     with pytest.raises(PermissionDenied, match="another supplier"):
         supplier_scorecard(db, world.acme_user, world.bolt_id, today=AS_OF)
+    with pytest.raises(PermissionDenied, match="another supplier"):
+        scorecard_lines(db, world.acme_user, world.bolt_id, "lines", today=AS_OF)
+
+
+# ----------------------------------------------------------------------------- the lines behind a number
+
+
+@pytest.mark.parametrize(
+    ("number", "labels"),
+    [
+        ("otd", ["PO-1/1", "PO-1/2", "PO-1/2"]),  # every receipt
+        ("quality", ["PO-1/1", "PO-1/2", "PO-1/2"]),
+        ("otif", ["PO-1/1", "PO-1/2"]),  # every line due
+        ("avg_days_late", ["PO-1/2"]),  # the late lines only
+        ("lines", ["PO-1/1", "PO-1/2"]),
+    ],
+)
+def test_the_lines_behind_each_number_are_read_on_their_own(
+    db: Database, world: SmallWorld, number: str, labels: list[str]
+) -> None:
+    rows = scorecard_lines(db, world.manager, world.acme_id, number, "2026-04", today=AS_OF)
+    assert sorted(rows["label"]) == labels
+    assert set(rows["period"]) == {"2026-03"}
+    assert {"sku", "ordered", "status"} <= set(rows.columns)
+
+
+def test_the_lines_behind_a_number_add_up_to_it(db: Database, world: SmallWorld) -> None:
+    card = supplier_scorecard(db, world.manager, world.acme_id, "2026-04", today=AS_OF)
+    receipts = scorecard_lines(db, world.manager, world.acme_id, "otd", "2026-04", today=AS_OF)
+    assert int(receipts["on_time"].sum()) == card.summary["otd_on_time"] == 2
+    assert len(receipts) == card.summary["otd_receipts"] == 3
+    due = scorecard_lines(db, world.manager, world.acme_id, "otif", "2026-04", today=AS_OF)
+    assert int(due["otif"].sum()) == card.summary["otif_on_time"]
+
+
+def test_the_lines_behind_a_number_can_be_read_for_one_month(db: Database, world: SmallWorld) -> None:
+    march = scorecard_lines(db, world.manager, world.acme_id, "otd", "2026-04", "2026-03", today=AS_OF)
+    april = scorecard_lines(db, world.manager, world.acme_id, "otd", "2026-04", "2026-04", today=AS_OF)
+    assert (len(march), len(april)) == (3, 0)
+    with pytest.raises(ValidationError, match="not one of the 12 months"):
+        scorecard_lines(db, world.manager, world.acme_id, "otd", "2026-04", "2025-04", today=AS_OF)
+
+
+def test_the_score_and_unknown_numbers_have_no_lines_to_read(db: Database, world: SmallWorld) -> None:
+    for number in ("score", "grade", "nonsense"):
+        with pytest.raises(ValidationError, match="Unknown scorecard number"):
+            scorecard_lines(db, world.manager, world.acme_id, number, today=AS_OF)
 
 
 @pytest.mark.parametrize("query", ["ranking", "compare"])
@@ -124,7 +172,7 @@ def test_the_scorecard_numbers_come_from_the_receipts_and_lines(db: Database, wo
     assert (march["otif_on_time"], march["otif_lines"]) == (1, 2)
     assert march["avg_days_late"] == 3.0  # PO-1/2 complete on 30 March, due 27 March
     assert march["quality"] == pytest.approx(1 - 10 / 1300)
-    late = card.lines["avg_days_late"]
+    late = scorecard_lines(db, world.manager, world.acme_id, "avg_days_late", "2026-04", today=AS_OF)
     assert late.loc[late["late"].astype(bool), "label"].tolist() == ["PO-1/2"]
 
 

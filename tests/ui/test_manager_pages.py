@@ -4,15 +4,18 @@ the admin settings, and a supplier's own scorecard."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pandas as pd
 import pytest
 from sqlalchemy import select
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from db.engine import Database
 from db.models import AuditEvent
+from portal.core.scorecard import METRICS
 from portal.core.settings import SPECS
 from portal.services.access import Actor
 from portal.services.settings import load_settings
@@ -143,7 +146,44 @@ def test_the_scorecard_shows_every_number_with_what_it_is_computed_from(
     assert "2 of 3 receipts on time" in page
     assert "1 of 2 lines due delivered in full on time" in page
     assert "not enough data (2 lines, 5 needed)" in page
-    assert len(at.get("vega_lite_chart")) == 8  # the score and every metric, month by month
+    assert not any(t.value.startswith("Behind") for t in at.subheader)  # no lines until asked for
+
+
+def trend_chart(at: AppTest) -> tuple[list[str], pd.DataFrame]:
+    """The one trend chart on the page: the number each of its panels draws, and its data."""
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 1
+    proto = charts[0].proto
+    panels = [panel["encoding"]["y"]["field"] for panel in json.loads(proto.spec)["vconcat"]]
+    return panels, convert_arrow_bytes_to_pandas_df(proto.data.data)
+
+
+def test_one_chart_draws_the_score_and_every_metric_month_by_month(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
+    at = open_page(
+        monkeypatch,
+        sqlite_url,
+        world.manager,
+        SCORECARD,
+        scorecard__supplier=world.acme_id,
+        scorecard__end_month=END,
+    )
+    panels, data = trend_chart(at)
+    assert panels == ["score", *METRICS]
+    months = data.set_index(["month_name", "series"])
+    assert len(months) == 24  # 12 months, each on its own and as the rolling 12 ending it
+    march = months.loc[("Mar 2026", "This month")]
+    assert (march["otd"], march["otd_text"]) == (pytest.approx(2 / 3), "66.7%")
+    assert march["otif"] == pytest.approx(0.5)
+    assert march["avg_days_late_text"] == "3.0 days"
+    assert march["lines"] == 2
+    assert pd.isna(months.loc[("Apr 2026", "This month"), "otd"])  # no receipt in April: no point
+    april = months.loc[("Apr 2026", "Rolling 12 months")]
+    assert april["otd"] == pytest.approx(2 / 3)  # the rolling 12 ending April hold March's receipts
+    # The same numbers as the monthly table under the chart.
+    table = table_with(at, "otd").set_index("period")
+    assert table.loc["2026-03", "otd"] == pytest.approx(march["otd"] * 100)
 
 
 @pytest.mark.parametrize(
@@ -166,10 +206,34 @@ def test_each_number_drills_down_to_the_lines_behind_it(
         scorecard__supplier=world.acme_id,
         scorecard__end_month=END,
     )
+    assert not [d for d in at.dataframe if "label" in d.value.columns]  # read only when opened
     at.button(key=f"scorecard.show.{number}").click().run()
     assert not at.exception
     rows = table_with(at, "label")
     assert sorted(rows["label"]) == labels
+    assert at.button(key=f"scorecard.show.{number}").label == "Hide"
+    at.button(key=f"scorecard.show.{number}").click().run()  # and closed again
+    assert not [d for d in at.dataframe if "label" in d.value.columns]
+    assert not any(t.value.startswith("Behind") for t in at.subheader)
+
+
+def test_the_lines_behind_a_number_follow_the_month_shown(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
+    at = open_page(
+        monkeypatch,
+        sqlite_url,
+        world.manager,
+        SCORECARD,
+        scorecard__supplier=world.acme_id,
+        scorecard__end_month=END,
+    )
+    at.button(key="scorecard.show.otd").click().run()
+    assert len(table_with(at, "label")) == 3
+    at.selectbox(key="scorecard.period").select("2026-04").run()
+    assert "Nothing counted in Apr 2026." in texts(at)
+    at.selectbox(key="scorecard.period").select("2026-03").run()
+    assert sorted(table_with(at, "label")["label"]) == ["PO-1/1", "PO-1/2", "PO-1/2"]
 
 
 def test_the_score_drill_down_shows_how_each_metric_adds_up(
@@ -307,8 +371,11 @@ def test_a_supplier_sees_its_own_scorecard_and_no_other(
     assert at.title[0].value == "My scorecard"
     assert "scorecard.supplier" not in [s.key for s in at.selectbox]
     assert metrics(at)["On-time delivery (OTD)"] == "66.7%"
+    at.button(key="my_scorecard.show.lines").click().run()
     lines = table_with(at, "label")
     assert sorted(lines["label"]) == ["PO-1/1", "PO-1/2"]
+    panels, _data = trend_chart(at)
+    assert panels == ["score", *METRICS]
 
 
 def test_a_supplier_with_no_history_sees_no_data_rather_than_zeros(

@@ -12,7 +12,7 @@ from portal.i18n import format_number as format_decimal
 from portal.queries.directory import supplier_codes
 from portal.queries.scorecards import COMPARE_MAX, compare_suppliers, scorecard_months, supplier_ranking
 from portal.ui.context import actor, read
-from portal.ui.scorecard_view import NO_DATA, format_number, metric_label, month_choice
+from portal.ui.scorecard_text import NO_DATA, format_number, metric_label, month_choice
 from portal.ui.text import plain
 from portal.ui.widgets import label_from
 

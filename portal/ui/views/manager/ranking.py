@@ -8,7 +8,7 @@ from portal.i18n import _, format_date, format_number, ngettext
 from portal.queries.scorecards import scorecard_months, supplier_ranking
 from portal.services.scorecards import refresh_scorecards
 from portal.ui.context import actor, call, read
-from portal.ui.scorecard_view import month_choice, score_note
+from portal.ui.scorecard_text import month_choice, score_note
 from portal.ui.text import plain
 
 SCORECARD_PAGE = "portal/ui/views/manager/scorecard.py"

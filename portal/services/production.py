@@ -50,6 +50,7 @@ from portal.services.imports import (
     write_reports,
 )
 from portal.services.planning import recompute_affected, share_planning_lock
+from portal.services.planning.one_line import recompute_posted
 
 #: How fields are named to people (the file columns keep the reports/schedules format's names).
 FIELD_LABELS: dict[str, str] = {
@@ -397,7 +398,7 @@ def _post(
             # As of the latest day posted when a supplier's own today is ahead of the server's date,
             # so the new report counts in the forecast at once.
             latest = max([today or dt.date.today(), *(d.date() for d in rows["date"].dropna())])
-            recompute_affected(session, line_ids=result.line_ids, as_of=latest)
+            recompute_posted(session, line_ids=result.line_ids, as_of=latest)
             session.commit()
     except IntegrityError:
         # The unique index on current reports: someone posted the same line and day at the same moment.

@@ -204,17 +204,29 @@ def recompute_line(session: Session, line_id: int, *, as_of: dt.date | None = No
         daily_output=float(current.daily_output) if current is not None else None,
     )
     forecast = forecast_line(line, core_summaries.line_stats(summary), calendar, as_of, settings, record)
+    stored = session.execute(
+        select(LineForecast.as_of, LineForecast.arrival_p90).where(LineForecast.po_line_id == line_id)
+    ).first()
     _store_forecast(session, forecast, as_of)
     result.lines = 1
 
     frame = _line_frame(row, str(status), line, current, previous_end, forecast)
-    # Promises of the line's item, with this line's fresh arrival (the others' are stored).
-    fresh = pd.DataFrame({"line_id": [line_id], "arrival_p90": [pd.Timestamp(forecast.arrival_p90)]})
-    item_stats = _item_buffers(session, item_id)
-    demand, promises, allocations = promise_backorders(session, as_of, settings, {item_id}, fresh, item_stats)
-    store_promises(session, demand, promises, allocations)
-    result.backorders = len(demand)
-    result.unpromisable = int((promises["status"] == "unpromisable").sum()) if len(promises) else 0
+    # The item's promises read this line only through its arrival p90. Every write that changes
+    # another input of them (stock, receipts, backorders, another line, a sweep's buffers)
+    # recomputes them, so when this line's arrival is the one they were computed with on the same
+    # day, they and their alerts stand as they are.
+    if stored is not None and tuple(stored) == (as_of, forecast.arrival_p90):
+        demand = promises = pd.DataFrame(columns=["backorder_id"])
+    else:
+        # Promises of the line's item, with this line's fresh arrival (the others' are stored).
+        fresh = pd.DataFrame({"line_id": [line_id], "arrival_p90": [pd.Timestamp(forecast.arrival_p90)]})
+        item_stats = _item_buffers(session, item_id)
+        demand, promises, allocations = promise_backorders(
+            session, as_of, settings, {item_id}, fresh, item_stats
+        )
+        store_promises(session, demand, promises, allocations)
+        result.backorders = len(demand)
+        result.unpromisable = int((promises["status"] == "unpromisable").sum()) if len(promises) else 0
 
     calendars = CalendarSet({supplier_id: calendar})
     lead = None

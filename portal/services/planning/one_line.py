@@ -245,6 +245,8 @@ def recompute_line(session: Session, line_id: int, *, as_of: dt.date | None = No
     backorder_ids = [int(i) for i in demand["backorder_id"]]
     keys = [f"line:{line_id}"] + [f"backorder:{i}" for i in backorder_ids]
     live = live_alerts_of(session, line_id, backorder_ids, keys)
+    if conditions.empty and live.empty:
+        return result  # nothing holds and nothing was live: reconcile would write nothing
     now = utcnow()
     plan = alert_rules.reconcile(
         live, conditions, now, pd.Series(keys, dtype="object"), reopen_days=settings.alert_reopen_days

@@ -150,7 +150,9 @@ def post_one_report(
                     ProductionReport.report_date == day,
                 )
             ).first()
-            previous = None if found is None else _Previous(*tuple(found))
+            previous = None
+            if found is not None:
+                previous = _Previous(int(found[0]), int(found[1]), int(found[2]), int(found[3]), found[4])
             if previous is not None and not confirm:
                 raise correction_needed([on_record(label, day, previous.good_qty, previous.rejected_qty)])
             _write(session, actor, line_id, int(line.supplier_id), day, good, rejected, note, previous)

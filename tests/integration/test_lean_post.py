@@ -150,6 +150,19 @@ def random_world(db: Database, rng: random.Random) -> tuple[SmallWorld, list[int
     return world, [int(r[0]) for r in lines]
 
 
+def count_pipeline_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """The recomputes the lean path hands to the bulk pipeline, recorded as they run."""
+    calls: list[dict[str, Any]] = []
+    bulk = lean.recompute_affected
+
+    def recorded(*args: Any, **kwargs: Any) -> SweepResult:
+        calls.append(kwargs)
+        return bulk(*args, **kwargs)
+
+    monkeypatch.setattr(lean, "recompute_affected", recorded)
+    return calls
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_a_post_through_the_lean_path_stores_what_a_full_pass_computes_for_the_same_data(
     db: Database, seed: int, monkeypatch: pytest.MonkeyPatch
@@ -157,9 +170,7 @@ def test_a_post_through_the_lean_path_stores_what_a_full_pass_computes_for_the_s
     rng = random.Random(seed)
     world, line_ids = random_world(db, rng)
     sweep(db, world.admin, TODAY)  # the supplier statistics the posts read
-    pipeline_calls: list[object] = []
-    bulk = lean.recompute_affected
-    monkeypatch.setattr(lean, "recompute_affected", lambda *a, **k: pipeline_calls.append(a) or bulk(*a, **k))
+    pipeline_calls = count_pipeline_calls(monkeypatch)
     with db.read() as session:
         suppliers = dict(session.execute(select(PoLine.id, PoLine.supplier_id)).all())
     for _ in range(4):
@@ -188,9 +199,7 @@ def test_a_post_on_a_line_not_open_on_its_day_goes_through_the_pipeline(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world = small_world(db)
-    calls: list[object] = []
-    bulk = lean.recompute_affected
-    monkeypatch.setattr(lean, "recompute_affected", lambda *a, **k: calls.append(k) or bulk(*a, **k))
+    calls = count_pipeline_calls(monkeypatch)
     line_id = world.line_ids["PO-1/1"]
     post_report(
         db, world.acme_user, line_id, report_date=TODAY, good_qty=10, confirm_correction=True, today=TODAY

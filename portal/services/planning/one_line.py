@@ -74,7 +74,7 @@ _SETTINGS: dict[str, Settings] = {}
 def cached_settings(session: Session) -> Settings:
     """The effective settings (as :func:`portal.services.settings.load_settings`), resolved once per
     distinct set of stored overrides (read every time: an admin's change counts at once)."""
-    overrides = dict(session.execute(select(Setting.key, Setting.value)).all())
+    overrides: dict[str, Any] = dict(session.execute(select(Setting.key, Setting.value)).all())
     key = json.dumps(overrides, sort_keys=True, default=str)
     settings = _SETTINGS.get(key)
     if settings is None:

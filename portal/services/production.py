@@ -6,9 +6,9 @@ the API or the file reader. The service then loads the line, runs the checks tha
 database (the line is one of yours and not cancelled, the day is a working day and not in the
 future, a reason when the end date moves later, days already reported), writes, audits and
 recomputes the lines touched, in one transaction, so the forecast and alerts the buyer sees
-change at once.
-
-Just over 500 lines: the two write paths (schedule revisions, daily reports) share their checks.
+change at once. One line's report (the form) is checked and written without a table by
+:mod:`portal.services.one_report`; a post of a few lines recomputes each alone
+(:mod:`portal.services.planning.one_line`).
 """
 
 from __future__ import annotations

@@ -248,7 +248,7 @@ def _posting_targets(db: Any, count: int) -> list[tuple[int, Any]]:
 def incremental(url: str, posts: int = 200) -> dict[str, float]:
     """Post one report at a time; time the recompute inside each post, and the whole post."""
     from db.engine import open_database
-    from portal.services import planning, production
+    from portal.services import one_report, planning, production
     from portal.services.production import post_report
 
     db = open_database(url)
@@ -262,8 +262,19 @@ def incremental(url: str, posts: int = 200) -> dict[str, float]:
         finally:
             recompute_ms.append((time.perf_counter() - started) * 1000)
 
-    # Every caller's name for it: the planning module's own, and the one production imported.
+    # Every caller's name for it: the planning module's own, and the one production imported; a
+    # single post recomputes through one_report's recompute_posted (its line alone).
     planning.recompute_affected = production.recompute_affected = timed
+    lean = one_report.recompute_posted
+
+    def timed_lean(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return lean(*args, **kwargs)
+        finally:
+            recompute_ms.append((time.perf_counter() - started) * 1000)
+
+    one_report.recompute_posted = timed_lean
     post_ms: list[float] = []
     cpu_ms: list[float] = []
     try:
@@ -277,6 +288,7 @@ def incremental(url: str, posts: int = 200) -> dict[str, float]:
             cpu_ms.append((time.process_time() - cpu) * 1000)
     finally:
         planning.recompute_affected = production.recompute_affected = original
+        one_report.recompute_posted = lean
         db.dispose()
     return {
         "posts": len(post_ms),
@@ -401,13 +413,47 @@ def pages(url: str) -> dict[str, float | str]:
 # --------------------------------------------------------------------------- report
 
 
-def run_backend(backend: str, scale: str, reuse: bool, pg_admin_url: str) -> dict[str, Any]:
+def _swept(url: str) -> bool:
+    """Whether the world has been swept once (forecasts stored): posts then meet a steady state."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT 1 FROM line_forecasts LIMIT 1")).first() is not None
+    finally:
+        engine.dispose()
+
+
+def run_posts(backend: str, url: str, figures: dict[str, Any]) -> dict[str, Any]:
+    """The post measures alone (``--only post``): one report at a time, then 16 writers (PostgreSQL)."""
+    if not _swept(url):
+        run_sweep(url)
+    figures["incremental"] = incremental(url)
+    inc = figures["incremental"]
+    print(
+        f"post CPU p50/p95 {inc['post_cpu_p50_ms']:.1f}/{inc['post_cpu_p95_ms']:.1f} ms, "
+        f"wall p50/p95 {inc['post_p50_ms']:.1f}/{inc['post_p95_ms']:.1f} ms, load {os.getloadavg()}",
+        flush=True,
+    )
+    if backend == "postgresql":
+        figures["concurrent"] = concurrent_posts(url)
+        c = figures["concurrent"]
+        print(
+            f"16 writers p50/p95 {c['p50_ms']:.0f}/{c['p95_ms']:.0f} ms, load {os.getloadavg()}", flush=True
+        )
+    return figures
+
+
+def run_backend(
+    backend: str, scale: str, reuse: bool, pg_admin_url: str, only: str = "all"
+) -> dict[str, Any]:
     print(f"\n== {backend}, scale {scale} ==", flush=True)
     url, load_seconds = prepare(backend, scale, reuse, pg_admin_url)
-    figures: dict[str, Any] = {"load_seconds": load_seconds}
+    figures: dict[str, Any] = {"load_seconds": load_seconds, "load_average": os.getloadavg()}
     print(
         f"world ready ({'reused' if load_seconds is None else f'loaded in {load_seconds:.1f} s'})", flush=True
     )
+    if only == "post":
+        return run_posts(backend, url, figures)
     run_sweep(url)  # the first sweep opens every alert: measure the steady state, a sweep over a swept world
     sweep = run_sweep(url)
     figures["sweep"] = sweep
@@ -438,14 +484,13 @@ def run_backend(backend: str, scale: str, reuse: bool, pg_admin_url: str) -> dic
 
 def verdicts(backend: str, f: dict[str, Any]) -> dict[str, float]:
     values = {
-        "sweep_seconds": f["sweep"]["seconds"],
-        "sweep_peak_mib": f["sweep"]["peak_mib"],
         "incremental_p95_ms": f["incremental"]["recompute_p95_ms"],
         "post_cpu_p50_ms": f["incremental"]["post_cpu_p50_ms"],
-        "page_late_lines_s": f["pages"]["page_late_lines_s"],
-        "page_alert_inbox_s": f["pages"]["page_alert_inbox_s"],
-        "page_ranking_s": f["pages"]["page_ranking_s"],
     }
+    if "sweep" in f:
+        values |= {"sweep_seconds": f["sweep"]["seconds"], "sweep_peak_mib": f["sweep"]["peak_mib"]}
+    if "pages" in f:
+        values |= {k: f["pages"][k] for k in ("page_late_lines_s", "page_alert_inbox_s", "page_ranking_s")}
     if "sweep_vs_reference" in f:
         values["sweep_vs_reference"] = f["sweep_vs_reference"]
     if "concurrent" in f:
@@ -490,6 +535,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--reuse", action="store_true", help="reuse an already loaded world of that scale")
     parser.add_argument(
+        "--only", choices=["all", "post"], default="all", help="post: only the report-post measures"
+    )
+    parser.add_argument(
         "--pg",
         default=os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
     )
@@ -498,7 +546,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")
     results: dict[str, Any] = {"scale": args.scale, "machine": machine(), "backends": {}}
     for backend in args.backend:
-        figures = run_backend(backend, args.scale, args.reuse, args.pg)
+        figures = run_backend(backend, args.scale, args.reuse, args.pg, args.only)
         figures["verdict"] = verdicts(backend, figures)
         results["backends"][backend] = figures
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -6,9 +6,9 @@ the API or the file reader. The service then loads the line, runs the checks tha
 database (the line is one of yours and not cancelled, the day is a working day and not in the
 future, a reason when the end date moves later, days already reported), writes, audits and
 recomputes the lines touched, in one transaction, so the forecast and alerts the buyer sees
-change at once.
-
-Just over 500 lines: the two write paths (schedule revisions, daily reports) share their checks.
+change at once. One line's report (the form) is checked and written without a table by
+:mod:`portal.services.one_report`; a post of a few lines recomputes each alone
+(:mod:`portal.services.planning.one_line`).
 """
 
 from __future__ import annotations
@@ -49,24 +49,19 @@ from portal.services.imports import (
     reported_before,
     write_reports,
 )
+from portal.services.one_report import (
+    PREVIEW_COLUMNS,
+    SAME_MOMENT,
+    CorrectionNeeded,
+    correction_needed,
+    describe,
+    on_record,
+    post_one_report,
+)
 from portal.services.planning import recompute_affected, share_planning_lock
+from portal.services.planning.one_line import recompute_posted
 
-#: How fields are named to people (the file columns keep the reports/schedules format's names).
-FIELD_LABELS: dict[str, str] = {
-    f.name: f.label for f in (*LineRef.FIELDS, *DailyReport.FIELDS, *ScheduleRevision.FIELDS)
-}
 REPORT_COLUMNS: tuple[str, ...] = tuple(FORMATS["reports"].names)
-PREVIEW_COLUMNS = [
-    "row",
-    "line",
-    "date",
-    "good_qty",
-    "rejected_qty",
-    "note",
-    "posted_good_qty",
-    "posted_rejected_qty",
-    "check",
-]
 
 
 class ScheduleConflict(ConflictError):
@@ -79,15 +74,6 @@ class ScheduleConflict(ConflictError):
         self.current_revision = current_revision
 
 
-class CorrectionNeeded(ConflictError):
-    """The day is already reported: posting again is a correction, which the user must confirm."""
-
-    def __init__(self, message: str, corrections: list[str]):
-        super().__init__(message)
-        #: "PO-1/1 on 2026-03-06 (100 good, 0 rejected)" for each day already reported.
-        self.corrections = corrections
-
-
 @dataclass(frozen=True)
 class ScheduleResult:
     """The revision a schedule change created, and a warning when its end date does not fit the plan."""
@@ -97,12 +83,6 @@ class ScheduleResult:
     revision: int
     implied_end_date: dt.date | None
     warning: str | None = None
-
-
-def describe(error: RowError) -> str:
-    """A row error as a sentence for a form or grid row: 'Good quantity (-5) must be a whole number >= 0.'"""
-    label = FIELD_LABELS.get(error.column, error.column.replace("_", " ").capitalize())
-    return str(Problem(error.column, label, error.value, error.reason))
 
 
 def _describe_all(errors: Sequence[RowError]) -> str:
@@ -304,16 +284,13 @@ def _refuse_unconfirmed(rows: pd.DataFrame, labels: pd.Series, previous: pd.Data
     corrections = previous["id"].notna()
     if not corrections.any():
         return
-    shown = [
-        f"{labels[i]} on {rows.at[i, 'date']:%Y-%m-%d} "
-        f"({int(previous.at[i, 'good_qty']):,} good, "
-        f"{int(previous.at[i, 'rejected_qty']):,} rejected)"
-        for i in rows.index[corrections.to_numpy()]
-    ]
-    raise CorrectionNeeded(
-        "Already reported: " + "; ".join(shown) + ". Confirm to correct "
-        "(the old values stay in the history).",
-        shown,
+    raise correction_needed(
+        [
+            on_record(
+                labels[i], rows.at[i, "date"], previous.at[i, "good_qty"], previous.at[i, "rejected_qty"]
+            )
+            for i in rows.index[corrections.to_numpy()]
+        ]
     )
 
 
@@ -397,14 +374,11 @@ def _post(
             # As of the latest day posted when a supplier's own today is ahead of the server's date,
             # so the new report counts in the forecast at once.
             latest = max([today or dt.date.today(), *(d.date() for d in rows["date"].dropna())])
-            recompute_affected(session, line_ids=result.line_ids, as_of=latest)
+            recompute_posted(session, line_ids=result.line_ids, as_of=latest)
             session.commit()
     except IntegrityError:
         # The unique index on current reports: someone posted the same line and day at the same moment.
-        raise ConflictError(
-            "Someone else posted output for the same line and day at the same moment: reload the page "
-            "and check the posted values before posting again."
-        ) from None
+        raise ConflictError(SAME_MOMENT) from None
     result.preview["check"] = np.where(result.preview["posted_good_qty"].notna(), "corrected", "posted")
     return result
 
@@ -492,16 +466,9 @@ def post_report(
     """
     if report is None:
         report = DailyReport.build(date=report_date, good_qty=good_qty, rejected_qty=rejected_qty, note=note)
-    with db.read() as session:
-        line = session.get(PoLine, line_id)
-        require_line_access(actor, line.supplier_id if line is not None else None, line_id)
-        assert line is not None
-        ref = LineRef(line.po_number, line.line)
-    table = typed_table("reports", [{**ref.values(), **report.values()}], [])
-    result = _post(db, actor, table, confirm=confirm_correction, today=today, dry_run=False, now=now)
-    if result.errors:
-        raise ValidationError(_describe_all(result.errors))
-    return result
+    # Checked, written and recomputed in plain Python (no table for one row): the same checks, words
+    # and writes as post_reports.
+    return post_one_report(db, actor, line_id, report, confirm=confirm_correction, today=today, now=now)
 
 
 __all__ = [

@@ -140,7 +140,7 @@ def refresh_after_reports(session: Session, posted: pd.DataFrame, span: int) -> 
     """
     if posted.empty:
         return
-    by_line: dict[int, list[tuple[dt.date, int, int, bool]]] = {}
+    by_line: Posted = {}
     for line_id, day, good, rejected, corrected in zip(
         posted["line_id"],
         posted["report_date"],
@@ -153,6 +153,15 @@ def refresh_after_reports(session: Session, posted: pd.DataFrame, span: int) -> 
         report_date = to_date(day)
         assert report_date is not None, "a posted report has a date"
         by_line.setdefault(int(line_id), []).append((report_date, int(good), rejected, bool(corrected)))
+    refresh_lines(session, by_line, span)
+
+
+#: Per line, the reports just written: (day, good, rejected, whether it corrected a day on record).
+Posted = dict[int, list[tuple[dt.date, int, int, bool]]]
+
+
+def refresh_lines(session: Session, by_line: Posted, span: int) -> None:
+    """:func:`refresh_after_reports` from plain values (a single post builds no frame)."""
     line_ids = sorted(by_line)
     quantities: dict[int, int] = {}
     stored: dict[int, core.LineSummary] = {}
@@ -206,10 +215,19 @@ def add_daily_output(session: Session, changes: pd.DataFrame) -> None:
     if changes.empty:
         return
     totals = changes.groupby(["supplier_id", "report_date"], as_index=False)["good_qty"].sum()
-    rows = [
-        {"supplier_id": int(s), "report_date": to_date(d), "good_qty": int(g)}
-        for s, d, g in totals.itertuples(index=False, name=None)
-    ]
+    add_daily_totals(
+        session,
+        [
+            {"supplier_id": int(s), "report_date": to_date(d), "good_qty": int(g)}
+            for s, d, g in totals.itertuples(index=False, name=None)
+        ],
+    )
+
+
+def add_daily_totals(session: Session, rows: list[dict[str, Any]]) -> None:
+    """:func:`add_daily_output` from plain rows (supplier_id, report_date, good_qty), one per supplier day."""
+    if not rows:
+        return
     table = SupplierDailyOutput.metadata.tables[SupplierDailyOutput.__tablename__]
     stmt = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
     stmt = stmt.on_conflict_do_update(

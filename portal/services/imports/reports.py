@@ -23,6 +23,9 @@ from portal.services.imports.result import ImportResult
 from portal.services.settings import load_settings
 from portal.services.summaries import add_daily_output, refresh_after_reports
 
+#: Why a report's date is refused when the supplier does not work that day.
+NOT_A_WORKING_DAY = "is not a working day for this supplier (weekend, public holiday or closure)"
+
 
 def check_report_days(
     session: Session,
@@ -65,7 +68,7 @@ def check_report_days(
         working = calendars.is_working_day(days, supplier_ids)
         mask = np.zeros(len(rows), dtype=bool)
         mask[np.flatnonzero(ok)[~working]] = True
-        table.add(mask, column, "is not a working day for this supplier (weekend, public holiday or closure)")
+        table.add(mask, column, NOT_A_WORKING_DAY)
 
 
 def _current_reports(session: Session, line_ids: list[int], dates: pd.Series) -> pd.DataFrame:

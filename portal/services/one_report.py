@@ -1,0 +1,269 @@
+"""One line's output of one day (the form's post): checked and written in plain Python, then the line
+recomputed alone (:func:`portal.services.planning.one_line.recompute_posted`).
+
+The checks and their words are those of the reports table (:func:`portal.services.imports.check_reports`
+and :func:`portal.services.production.post_reports`): a cancelled line, a day after the supplier's
+own today, a day it does not work, a day already reported (a correction, posted only when
+confirmed). The writes are those of :func:`portal.services.imports.write_reports` (the report, the
+line's production summary, the supplier's daily total, the line in production) and the same audit
+event, without building a table for one row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from db.engine import Database
+from db.models import PoLine, ProductionReport, Supplier, utcnow
+from portal.core.domain import ConflictError, LineStatus, ValidationError
+from portal.core.fileformats import RowError, TooManyRows
+from portal.core.inputs import DailyReport, LineRef, Problem, ScheduleRevision, is_missing
+from portal.core.timezones import supplier_today
+from portal.services import audit
+from portal.services.access import Actor, require_line_access
+from portal.services.imports import ImportResult
+from portal.services.imports.reports import NOT_A_WORKING_DAY
+from portal.services.planning import share_planning_lock
+from portal.services.planning.one_line import cached_settings, recompute_posted, supplier_calendar
+from portal.services.summaries import add_daily_totals, refresh_lines
+
+#: How fields are named to people (the file columns keep the reports/schedules format's names).
+FIELD_LABELS: dict[str, str] = {
+    f.name: f.label for f in (*LineRef.FIELDS, *DailyReport.FIELDS, *ScheduleRevision.FIELDS)
+}
+PREVIEW_COLUMNS = [
+    "row",
+    "line",
+    "date",
+    "good_qty",
+    "rejected_qty",
+    "note",
+    "posted_good_qty",
+    "posted_rejected_qty",
+    "check",
+]
+SAME_MOMENT = (
+    "Someone else posted output for the same line and day at the same moment: reload the page "
+    "and check the posted values before posting again."
+)
+
+
+class CorrectionNeeded(ConflictError):
+    """The day is already reported: posting again is a correction, which the user must confirm."""
+
+    def __init__(self, message: str, corrections: list[str]):
+        super().__init__(message)
+        #: "PO-1/1 on 2026-03-06 (100 good, 0 rejected)" for each day already reported.
+        self.corrections = corrections
+
+
+def describe(error: RowError) -> str:
+    """A row error as a sentence for a form or grid row: 'Good quantity (-5) must be a whole number >= 0.'"""
+    label = FIELD_LABELS.get(error.column, error.column.replace("_", " ").capitalize())
+    return str(Problem(error.column, label, error.value, error.reason))
+
+
+def correction_needed(shown: list[str]) -> CorrectionNeeded:
+    """The refusal of days already reported, naming each (what is on record for it)."""
+    return CorrectionNeeded(
+        "Already reported: " + "; ".join(shown) + ". Confirm to correct "
+        "(the old values stay in the history).",
+        shown,
+    )
+
+
+def on_record(label: str, day: dt.date, good: int, rejected: int) -> str:
+    """ "PO-1/1 on 2026-03-06 (100 good, 0 rejected)": a day already reported."""
+    return f"{label} on {day:%Y-%m-%d} ({int(good):,} good, {int(rejected):,} rejected)"
+
+
+@dataclass(frozen=True)
+class _Previous:
+    id: int
+    revision: int
+    good_qty: int
+    rejected_qty: int
+    note: str | None
+
+
+def post_one_report(
+    db: Database,
+    actor: Actor,
+    line_id: int,
+    report: DailyReport,
+    *,
+    confirm: bool,
+    today: dt.date | None,
+    now: dt.datetime | None,
+) -> ImportResult:
+    """Check, write, audit and recompute one report of one line, in one transaction."""
+    result = ImportResult(kind="reports", rows=1)
+    day = report.date
+    good = int(report.good_qty)
+    rejected = int(report.rejected_qty or 0)
+    note = None if report.note is None else str(report.note)
+    try:
+        with db.write() as session:
+            # First, before any row is locked: a running sweep commits, then this recomputes.
+            share_planning_lock(session)
+            # The line's row, locked: two posts of one line and day queue, the second sees the first.
+            line = session.execute(
+                select(
+                    PoLine.supplier_id,
+                    PoLine.po_number,
+                    PoLine.line,
+                    PoLine.status,
+                    Supplier.timezone,
+                    Supplier.country,
+                    Supplier.working_weekdays,
+                )
+                .join(Supplier, Supplier.id == PoLine.supplier_id)
+                .where(PoLine.id == line_id)
+                .with_for_update(key_share=True, of=PoLine)
+            ).first()
+            require_line_access(actor, line.supplier_id if line is not None else None, line_id)
+            assert line is not None
+            label = f"{line.po_number}/{line.line}"
+            settings = cached_settings(session)
+            errors = _check(session, line, label, day, today, now)
+            if errors:
+                session.rollback()
+                raise ValidationError("\n".join(describe(e) for e in sorted(errors, key=lambda e: e.column)))
+            if actor.user_id is not None and settings.upload_row_limit("reports") < 1:
+                raise TooManyRows(settings.upload_row_limit("reports"))
+            found = session.execute(
+                select(
+                    ProductionReport.id,
+                    ProductionReport.revision,
+                    ProductionReport.good_qty,
+                    ProductionReport.rejected_qty,
+                    ProductionReport.note,
+                ).where(
+                    ProductionReport.is_current,
+                    ProductionReport.po_line_id == line_id,
+                    ProductionReport.report_date == day,
+                )
+            ).first()
+            previous = None
+            if found is not None:
+                previous = _Previous(int(found[0]), int(found[1]), int(found[2]), int(found[3]), found[4])
+            if previous is not None and not confirm:
+                raise correction_needed([on_record(label, day, previous.good_qty, previous.rejected_qty)])
+            _write(session, actor, line_id, int(line.supplier_id), day, good, rejected, note, previous)
+            before = None
+            if previous is not None:
+                before = {
+                    "date": day,
+                    "revision": previous.revision,
+                    "good_qty": previous.good_qty,
+                    "rejected_qty": previous.rejected_qty,
+                    "note": None if is_missing(previous.note) else previous.note,
+                }
+            audit.record(
+                session,
+                actor,
+                "report.corrected" if before else "report.posted",
+                "production_report",
+                f"{line_id}/{day.isoformat()}",
+                before=before,
+                after={
+                    "date": day,
+                    "revision": (previous.revision if previous else 0) + 1,
+                    "good_qty": good,
+                    "rejected_qty": rejected,
+                    "note": None if is_missing(note) else note,
+                },
+                po_line_id=line_id,
+            )
+            # As of the day posted when a supplier's own today is ahead of the server's date.
+            recompute_posted(session, line_ids=[line_id], as_of=max(today or dt.date.today(), day))
+            session.commit()
+    except IntegrityError:
+        # The unique index on current reports: someone posted the same line and day at the same moment.
+        raise ConflictError(SAME_MOMENT) from None
+    result.line_ids = {line_id}
+    result.created = 1
+    result.corrected = int(previous is not None)
+    result.preview = pd.DataFrame(
+        {
+            "row": [1],
+            "line": [label],
+            "date": [pd.Timestamp(day)],
+            "good_qty": [good],
+            "rejected_qty": [rejected],
+            "note": [note],
+            "posted_good_qty": pd.array([previous.good_qty if previous else None], dtype="Int64"),
+            "posted_rejected_qty": pd.array([previous.rejected_qty if previous else None], dtype="Int64"),
+            "check": ["corrected" if previous else "posted"],
+        },
+        columns=PREVIEW_COLUMNS,
+    )
+    return result
+
+
+def _check(
+    session: Any, line: Any, label: str, day: dt.date, today: dt.date | None, now: dt.datetime | None
+) -> list[RowError]:
+    """The reports table's database checks of one row (its errors, worded alike)."""
+    errors: list[RowError] = []
+    if getattr(line.status, "value", line.status) == LineStatus.CANCELLED.value:
+        errors.append(RowError(1, "line", label, "is cancelled"))
+    limit = today if today is not None else supplier_today(line.timezone, now)
+    if day > limit:
+        errors.append(RowError(1, "date", f"{day:%Y-%m-%d}", f"is in the future (today is {limit:%Y-%m-%d})"))
+    else:
+        calendar = supplier_calendar(session, int(line.supplier_id), line.country, line.working_weekdays)
+        if not calendar.is_working_day(day):
+            errors.append(RowError(1, "date", f"{day:%Y-%m-%d}", NOT_A_WORKING_DAY))
+    return errors
+
+
+def _write(
+    session: Any,
+    actor: Actor,
+    line_id: int,
+    supplier_id: int,
+    day: dt.date,
+    good: int,
+    rejected: int,
+    note: str | None,
+    previous: _Previous | None,
+) -> None:
+    """The report as its day's current one, the line's summary, the supplier's daily total, the line
+    in production: what write_reports writes for one row."""
+    if previous is not None:
+        session.execute(
+            update(ProductionReport).where(ProductionReport.id == previous.id).values(is_current=False)
+        )
+    session.execute(
+        insert(ProductionReport).values(
+            po_line_id=line_id,
+            report_date=day,
+            revision=(previous.revision if previous else 0) + 1,
+            good_qty=good,
+            rejected_qty=rejected,
+            note=note,
+            is_current=True,
+            created_by_id=actor.user_id,
+            created_by_name=actor.name,
+            created_at=utcnow(),
+        )
+    )
+    refresh_lines(
+        session,
+        {line_id: [(day, good, rejected, previous is not None)]},
+        cached_settings(session).forecast_ewm_span,
+    )
+    change = good - (previous.good_qty if previous else 0)
+    add_daily_totals(session, [{"supplier_id": supplier_id, "report_date": day, "good_qty": change}])
+    session.execute(
+        update(PoLine)
+        .where(PoLine.id == line_id, PoLine.status == LineStatus.OPEN)
+        .values(status=LineStatus.IN_PRODUCTION, updated_at=utcnow())
+    )

@@ -1,0 +1,214 @@
+"""A report post recomputes its line alone (portal.services.planning.one_line) and leaves exactly what
+a full pass of the pipeline over every line and backorder stores for the same data, on SQLite and
+PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from db.engine import Database
+from db.models import Alert, Backorder, BackorderAllocation, LineForecast, PoLine
+from portal.services.access import Actor
+from portal.services.planning import SweepResult, sweep
+from portal.services.planning import one_line as lean
+from portal.services.planning.loaders import load_supplier_stats
+from portal.services.planning.pipeline import run_pipeline
+from portal.services.production import post_report, post_reports
+from portal.services.settings import load_settings
+from tests.builders import TODAY, SmallWorld, load, small_world
+
+WORKING_DAYS = [
+    TODAY - dt.timedelta(days=d) for d in range(0, 40) if (TODAY - dt.timedelta(days=d)).weekday() < 5
+]
+
+
+def stored(db: Database) -> dict[str, list[tuple[Any, ...]]]:
+    """What a recompute writes, without timestamps; line and backorder alerts (a post leaves the
+    suppliers' capacity alerts to the sweep)."""
+    with db.read() as session:
+        return {
+            "forecasts": [
+                (
+                    *(f.po_line_id, f.as_of, f.produced, f.remaining, f.rate_source, f.completion_p50),
+                    *(f.completion_p90, f.arrival_p50, f.arrival_p90, f.days_late_p50, f.days_late_p90),
+                    None if f.rate is None else round(f.rate, 9),
+                )
+                for f in session.scalars(select(LineForecast).order_by(LineForecast.po_line_id))
+            ],
+            "promises": [
+                tuple(r)
+                for r in session.execute(
+                    select(
+                        Backorder.id,
+                        Backorder.promise_date,
+                        Backorder.promise_status,
+                        Backorder.promise_reason,
+                    ).order_by(Backorder.id)
+                )
+            ],
+            "allocations": sorted(
+                (
+                    tuple(r)
+                    for r in session.execute(
+                        select(
+                            BackorderAllocation.backorder_id,
+                            BackorderAllocation.po_line_id,
+                            BackorderAllocation.quantity,
+                            BackorderAllocation.available_date,
+                        )
+                    )
+                ),
+                key=str,
+            ),
+            "alerts": sorted(
+                (
+                    tuple(r)
+                    for r in session.execute(
+                        select(
+                            Alert.rule,
+                            Alert.subject_key,
+                            Alert.severity,
+                            Alert.status,
+                            Alert.message,
+                            Alert.days_late,
+                        ).where(Alert.subject_type != "supplier")
+                    )
+                ),
+                key=str,
+            ),
+        }
+
+
+def full_pass(db: Database, as_of: dt.date) -> None:
+    """The sweep's pipeline over everything, with the supplier statistics the posts read (stored)."""
+    with db.write() as session:
+        run_pipeline(
+            session,
+            as_of,
+            load_settings(session),
+            line_ids=None,
+            item_ids=None,
+            stats=load_supplier_stats(session),
+            result=SweepResult(as_of=as_of),
+        )
+        session.commit()
+
+
+MORE_ITEMS = "sku,description,on_hand\nSKU-3,Hinge,5\nSKU-4,Spring,0\n"
+
+
+def random_world(db: Database, rng: random.Random) -> tuple[SmallWorld, list[int]]:
+    """The small world, more lines of four items with schedules, backorders and random histories."""
+    world = small_world(db)
+    assert load(db, world.buyer, "items", MORE_ITEMS).ok
+    pos = ["po_number,line,supplier_code,sku,quantity,order_date,need_by_date"]
+    schedules = ["po_number,line,start_date,daily_output,estimated_end_date,reason"]
+    for n in range(6):
+        supplier = rng.choice(["ACME", "BOLT"])
+        need_by = TODAY + dt.timedelta(days=rng.randint(-5, 40))
+        pos.append(
+            f"PO-R{n},1,{supplier},SKU-{rng.randint(1, 4)},{rng.randint(100, 2000)},2026-01-20,{need_by}"
+        )
+        if rng.random() < 0.7:
+            start = TODAY - dt.timedelta(days=rng.randint(0, 25))
+            end = start + dt.timedelta(days=rng.randint(5, 30))
+            schedules.append(f"PO-R{n},1,{start},{rng.randint(20, 150)},{end},")
+    assert load(db, world.buyer, "pos", "\n".join(pos) + "\n").ok
+    assert load(
+        db, world.acme_user if False else Actor.system("test"), "schedules", "\n".join(schedules) + "\n"
+    ).ok
+    backorders = ["order_ref,customer,sku,quantity,order_date,priority,communicated_date"]
+    for n in range(5):
+        told = "" if rng.random() < 0.4 else (TODAY + dt.timedelta(days=rng.randint(-3, 30))).isoformat()
+        sku, qty, priority = rng.randint(1, 4), rng.randint(5, 400), rng.randint(0, 2)
+        backorders.append(f"SO-R{n},C{n},SKU-{sku},{qty},2026-02-2{n},{priority},{told}")
+    assert load(db, world.buyer, "backorders", "\n".join(backorders) + "\n").ok
+    with db.read() as session:
+        lines = session.execute(select(PoLine.id, PoLine.po_number, PoLine.line, PoLine.supplier_id)).all()
+    # Histories: runs of days with ramp-up, zero days and skipped days, posted through the grid.
+    for _, po, no, supplier_id in lines:
+        if rng.random() < 0.3:
+            continue
+        actor = world.acme_user if supplier_id == world.acme_id else world.bolt_user
+        days = [d for d in WORKING_DAYS[1 : rng.randint(2, 25)] if rng.random() > 0.15]
+        rows = [
+            {
+                "po_number": po,
+                "line": no,
+                "date": d,
+                "good_qty": 0 if rng.random() < 0.1 else rng.randint(0, 160),
+            }
+            for d in days
+        ]
+        if rows:
+            post_reports(db, actor, rows, confirm_corrections=True, today=TODAY)
+    return world, [int(r[0]) for r in lines]
+
+
+def count_pipeline_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """The recomputes the lean path hands to the bulk pipeline, recorded as they run."""
+    calls: list[dict[str, Any]] = []
+    bulk = lean.recompute_affected
+
+    def recorded(*args: Any, **kwargs: Any) -> SweepResult:
+        calls.append(kwargs)
+        return bulk(*args, **kwargs)
+
+    monkeypatch.setattr(lean, "recompute_affected", recorded)
+    return calls
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_post_through_the_lean_path_stores_what_a_full_pass_computes_for_the_same_data(
+    db: Database, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(seed)
+    world, line_ids = random_world(db, rng)
+    sweep(db, world.admin, TODAY)  # the supplier statistics the posts read
+    pipeline_calls = count_pipeline_calls(monkeypatch)
+    with db.read() as session:
+        suppliers = dict(session.execute(select(PoLine.id, PoLine.supplier_id)).all())
+    for _ in range(4):
+        line_id = rng.choice(line_ids)
+        actor = world.acme_user if suppliers[line_id] == world.acme_id else world.bolt_user
+        # Today (appended after the last day), or a day already reported (a correction).
+        day = TODAY if rng.random() < 0.6 else rng.choice(WORKING_DAYS[1:10])
+        post_report(
+            db,
+            actor,
+            line_id,
+            report_date=day,
+            good_qty=rng.randint(0, 300),
+            rejected_qty=rng.randint(0, 9),
+            confirm_correction=True,
+            today=TODAY,
+        )
+        after_post = stored(db)
+        full_pass(db, TODAY)
+        assert stored(db) == after_post
+    assert not pipeline_calls  # every post took the lean path
+    assert after_post["forecasts"] and after_post["promises"] and after_post["alerts"]
+
+
+def test_a_post_on_a_line_not_open_on_its_day_goes_through_the_pipeline(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = small_world(db)
+    calls = count_pipeline_calls(monkeypatch)
+    line_id = world.line_ids["PO-1/1"]
+    post_report(
+        db, world.acme_user, line_id, report_date=TODAY, good_qty=10, confirm_correction=True, today=TODAY
+    )
+    assert not calls
+    # As of a day before the line was ordered, it was not open: the pipeline drops its forecast.
+    with db.write() as session:
+        lean.recompute_line(session, line_id, as_of=dt.date(2026, 1, 5))
+        session.commit()
+    assert calls
+    with db.read() as session:
+        assert session.get(LineForecast, line_id) is None

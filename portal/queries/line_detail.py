@@ -9,6 +9,8 @@ import pandas as pd
 from sqlalchemy import select
 
 from db.engine import Database
+from db.frames import as_date as as_date
+from db.frames import load_frame
 from db.models import (
     Alert,
     AlertComment,
@@ -24,8 +26,6 @@ from db.models import (
     SupplierClosure,
 )
 from portal.core.calendar import WorkCalendar
-from portal.queries.loading import as_date as as_date
-from portal.queries.loading import load_frame
 from portal.services.access import ALL_ROLES, Actor, require_line_access, service
 
 

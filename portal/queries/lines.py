@@ -13,6 +13,7 @@ from sqlalchemy import Select, String, and_, cast, func, literal, select
 from sqlalchemy.orm import aliased
 
 from db.engine import Database
+from db.frames import enum_values, load_frame
 from db.models import (
     Alert,
     Backorder,
@@ -29,7 +30,6 @@ from db.models import (
 from portal.core.calendar import WorkCalendar
 from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, BackorderStatus, LineStatus, Severity
 from portal.core.timezones import supplier_today
-from portal.queries.loading import enum_values, load_frame
 from portal.services.access import ALL_ROLES, Actor, scope_to_actor, service
 
 OPEN_LINE_COLUMNS = [

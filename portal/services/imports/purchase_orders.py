@@ -12,11 +12,11 @@ import pandas as pd
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from db.frames import load_frame
 from db.models import Alert, PoLine, PoLineChange, Receipt, utcnow
 from portal.core.batching import chunked
 from portal.core.domain import AlertRule, AlertStatus, LineStatus, Severity, SubjectType
 from portal.core.fileformats import CheckedTable, RowError, check_known, line_keys
-from portal.queries.loading import load_frame
 from portal.services.access import Actor
 from portal.services.imports.lookups import _dates, _ints, _lines, _skus, _supplier_codes
 from portal.services.imports.receipts import mark_received

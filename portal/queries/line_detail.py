@@ -26,6 +26,7 @@ from db.models import (
     SupplierClosure,
 )
 from portal.core.calendar import WorkCalendar
+from portal.core.forecast import FORECAST_DATES
 from portal.services.access import ALL_ROLES, Actor, require_line_access, service
 
 
@@ -123,12 +124,7 @@ def line_detail(db: Database, actor: Actor, line_id: int) -> LineDetail:
                     "remaining",
                     "rate",
                     "rate_source",
-                    "completion_p50",
-                    "completion_p90",
-                    "arrival_p50",
-                    "arrival_p90",
-                    "days_late_p50",
-                    "days_late_p90",
+                    *FORECAST_DATES,
                     "computed_at",
                 )
             }

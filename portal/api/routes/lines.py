@@ -13,6 +13,7 @@ from portal.api.calls import run
 from portal.api.problems import Problem
 from portal.api.schemas import MAX_LIMIT, Page, ScheduleIn, ScheduleOut, decode_cursor, page, plain, records
 from portal.core.domain import OPEN_LINE_STATUSES, LineStatus
+from portal.core.forecast import FORECAST_DATES
 from portal.queries.line_detail import line_detail
 from portal.queries.line_keys import current_plans, line_id_for
 from portal.queries.lines import LineFilter, open_lines
@@ -26,15 +27,7 @@ STATUS_HELP = (
 )
 PoNumber = Path(min_length=1, max_length=60, description="The PO number, e.g. PO-1042")
 LineNumber = Path(ge=1, description="The line number within the PO")
-FORECAST = [
-    "rate",
-    "completion_p50",
-    "completion_p90",
-    "arrival_p50",
-    "arrival_p90",
-    "days_late_p50",
-    "days_late_p90",
-]
+FORECAST = ["rate", *FORECAST_DATES]
 HEADER = [
     "supplier_code",
     "sku",

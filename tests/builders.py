@@ -75,17 +75,21 @@ def actor_of(db: Database, username: str) -> Actor:
         return Actor(user.id, user.username, user.role, user.supplier_id, user.display_name)
 
 
+#: The small world's files, in the order they load (each names what the one before created).
+SMALL_WORLD_FILES = (
+    ("suppliers", SUPPLIERS_CSV),
+    ("items", ITEMS_CSV),
+    ("pos", POS_CSV),
+    ("schedules", SCHEDULES_CSV),
+    ("reports", REPORTS_CSV),
+    ("backorders", BACKORDERS_CSV),
+)
+
+
 def small_world(db: Database, *, recompute: bool = True) -> SmallWorld:
     """Load the small world through the import service, as a buyer would."""
     system = Actor.system("test")
-    for kind, text in (
-        ("suppliers", SUPPLIERS_CSV),
-        ("items", ITEMS_CSV),
-        ("pos", POS_CSV),
-        ("schedules", SCHEDULES_CSV),
-        ("reports", REPORTS_CSV),
-        ("backorders", BACKORDERS_CSV),
-    ):
+    for kind, text in SMALL_WORLD_FILES:
         result = load(db, system, kind, text, recompute=recompute)
         assert result.ok, result.errors
     for username, role, supplier in (

@@ -29,6 +29,17 @@ from portal.core.calendar import WorkCalendar
 from portal.core.forecast import FORECAST_DATES
 from portal.services.access import ALL_ROLES, Actor, require_line_access, service
 
+#: A schedule revision as the line's pages and the API show it.
+SCHEDULE_COLUMNS = [
+    "revision",
+    "start_date",
+    "daily_output",
+    "estimated_end_date",
+    "reason",
+    "created_by",
+    "created_at",
+]
+
 
 @dataclass
 class LineDetail:
@@ -141,15 +152,7 @@ def line_detail(db: Database, actor: Actor, line_id: int) -> LineDetail:
             )
             .where(ProductionSchedule.po_line_id == line_id)
             .order_by(ProductionSchedule.revision),
-            [
-                "revision",
-                "start_date",
-                "daily_output",
-                "estimated_end_date",
-                "reason",
-                "created_by",
-                "created_at",
-            ],
+            SCHEDULE_COLUMNS,
         )
         schedules["previous_end_date"] = schedules["estimated_end_date"].shift(1)
         reports = load_frame(

@@ -27,23 +27,9 @@ from portal.services.access import STAFF, Actor
 from portal.services.imports import KIND_ROLES, import_table
 
 router = APIRouter()
-FORECAST_COLUMNS = [
-    "line",
-    "supplier_code",
-    "sku",
-    "quantity",
-    "produced",
-    "remaining",
-    "rate",
-    "completion_p50",
-    "completion_p90",
-    "arrival_p50",
-    "arrival_p90",
-    "need_by_date",
-    "estimated_end_date",
-    "days_late_p50",
-    "days_late_p90",
-]
+#: The forecasts export's columns, the line as one label (split into PO number and line when shown),
+#: and the lateness at p90 too.
+FORECAST_COLUMNS = ["line", *EXPORT_COLUMNS["forecasts"][2:], "days_late_p90"]
 PROMISE_COLUMNS = [
     "order_ref",
     "customer",

@@ -14,7 +14,7 @@ from portal.api.problems import Problem
 from portal.api.schemas import MAX_LIMIT, Page, ScheduleIn, ScheduleOut, decode_cursor, page, plain, records
 from portal.core.domain import OPEN_LINE_STATUSES, LineStatus
 from portal.core.forecast import FORECAST_DATES
-from portal.queries.line_detail import line_detail
+from portal.queries.line_detail import SCHEDULE_COLUMNS, line_detail
 from portal.queries.line_keys import current_plans, line_id_for
 from portal.queries.lines import LineFilter, open_lines
 from portal.services.access import Actor
@@ -117,18 +117,7 @@ async def get_line(
     line_id = await run(line_id_for, db, actor, po_number, line, hidden=hidden)
     detail = await run(line_detail, db, actor, line_id, hidden=hidden)
     header = {k: plain(v, k.endswith("_date")) for k, v in detail.header.items()}
-    schedules = records(
-        detail.schedules,
-        [
-            "revision",
-            "start_date",
-            "daily_output",
-            "estimated_end_date",
-            "reason",
-            "created_by",
-            "created_at",
-        ],
-    )
+    schedules = records(detail.schedules, SCHEDULE_COLUMNS)
     forecast = None
     if detail.forecast is not None:
         forecast = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import pandas as pd
 from sqlalchemy import select
 
 from db.engine import Database
@@ -115,4 +116,37 @@ def small_world(db: Database, *, recompute: bool = True) -> SmallWorld:
         acme_id=ids["ACME"],
         bolt_id=ids["BOLT"],
         line_ids=lines,
+    )
+
+
+# --------------------------------------------------------------------------- frames for the pure core
+
+
+def forecast_line(**overrides: object) -> dict:
+    """An open line as the forecast reads it: 1,000 units at 100 a day from 2 March, needed by the 20th."""
+    base = {
+        "line_id": 1,
+        "supplier_id": 1,
+        "quantity": 1000,
+        "status": "in_production",
+        "transit_days": 3,
+        "need_by_date": pd.Timestamp("2026-03-20"),
+        "start_date": pd.Timestamp("2026-03-02"),
+        "daily_output": 100.0,
+    }
+    base.update(overrides)
+    return base
+
+
+def output_reports(
+    line_id: int, days: list[str], good: list[int], rejected: list[int] | None = None
+) -> pd.DataFrame:
+    """A line's daily reports as the forecast reads them (nothing rejected unless ``rejected``)."""
+    return pd.DataFrame(
+        {
+            "line_id": line_id,
+            "report_date": pd.to_datetime(days),
+            "good_qty": good,
+            "rejected_qty": rejected or [0] * len(good),
+        }
     )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
@@ -55,6 +57,14 @@ def load(
     return import_table(db, actor, table, filename=f"{kind}.csv", today=today, recompute=recompute)
 
 
+def load_files(db: Database, actor: Actor, files: Iterable[tuple[str, str]], **options: Any) -> None:
+    """Import each (kind, CSV text) in order, as :func:`load` does (``options``: its today, recompute);
+    every row must be accepted."""
+    for kind, text in files:
+        result = load(db, actor, kind, text, **options)
+        assert result.ok, result.errors
+
+
 @dataclass
 class SmallWorld:
     """Two suppliers, two items, three lines (two of ACME, one of BOLT), users of every role."""
@@ -90,9 +100,7 @@ SMALL_WORLD_FILES = (
 def small_world(db: Database, *, recompute: bool = True) -> SmallWorld:
     """Load the small world through the import service, as a buyer would."""
     system = Actor.system("test")
-    for kind, text in SMALL_WORLD_FILES:
-        result = load(db, system, kind, text, recompute=recompute)
-        assert result.ok, result.errors
+    load_files(db, system, SMALL_WORLD_FILES, recompute=recompute)
     for username, role, supplier in (
         ("admin", Role.ADMIN, None),
         ("buyer", Role.BUYER, None),

@@ -14,7 +14,7 @@ from portal.services.access import Actor
 from portal.services.users import create_user
 from portal.ui.text import plain
 from tests.apptest import MARKDOWN_ELEMENTS, app_as
-from tests.builders import SMALL_WORLD_FILES, actor_of, load
+from tests.builders import SMALL_WORLD_FILES, actor_of, load_files
 from tests.ui.test_buyer_pages import tick
 
 PO = "![x](http://127.0.0.1:9/x.png) **b** :red[x] $x$"
@@ -42,11 +42,12 @@ def hostile(sqlite_db: Database) -> tuple[Actor, Actor, int]:
     """The small world with Markdown in its PO number, supplier name, item, order and user names."""
     system = Actor.system("test")
     swaps = {"PO-1,": f"{PO},", "Acme Plastics": NAME, "Storage box": ITEM, "SO-1,": f"{ORDER},"}
+    files = []
     for kind, text in SMALL_WORLD_FILES:
         for old, new in swaps.items():
             text = text.replace(old, new)
-        result = load(sqlite_db, system, kind, text)
-        assert result.ok, result.errors
+        files.append((kind, text))
+    load_files(sqlite_db, system, files)
     create_user(sqlite_db, system, "buyer", "buyer-password-1", Role.BUYER, display_name=PERSON)
     create_user(sqlite_db, system, "acme", "acme-password-1", Role.SUPPLIER, supplier_code="ACME")
     with sqlite_db.read() as session:

@@ -329,15 +329,21 @@ def random_case(
     return supply, demand_frame
 
 
+#: On-hand stock of items 1-3, the supply it and the open lines give, backorders, and safety days.
+Case = tuple[list[int], pd.DataFrame, pd.DataFrame, int]
+
+
+@st.composite
+def random_cases(draw: st.DrawFn) -> Case:
+    on_hand = draw(st.lists(st.integers(0, 6), min_size=3, max_size=3))
+    supply, demand = random_case(on_hand, draw(supply_rows), draw(demand_rows))
+    return on_hand, supply, demand, draw(st.integers(0, 3))
+
+
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.integers(0, 6), min_size=3, max_size=3), supply_rows, demand_rows, st.integers(0, 3))
-def test_allocation_conserves_quantities(
-    on_hand: list[int],
-    line_rows: list[tuple[int, int, int | None]],
-    demand: list[tuple[int, int, int, int, str]],
-    safety_days: int,
-) -> None:
-    supply, demand_frame = random_case(on_hand, line_rows, demand)
+@given(random_cases())
+def test_allocation_conserves_quantities(case: Case) -> None:
+    on_hand, supply, demand_frame, safety_days = case
     promises, allocations = allocate(supply, demand_frame, safety_days)
     assert (allocations["quantity"] > 0).all()
     promised = promises.loc[promises["status"] == "promised", "backorder_id"]
@@ -359,14 +365,9 @@ def test_allocation_conserves_quantities(
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.integers(0, 6), min_size=3, max_size=3), supply_rows, demand_rows, st.integers(0, 3))
-def test_promise_dates_respect_the_queue_and_as_of(
-    on_hand: list[int],
-    line_rows: list[tuple[int, int, int | None]],
-    demand: list[tuple[int, int, int, int, str]],
-    safety_days: int,
-) -> None:
-    supply, demand_frame = random_case(on_hand, line_rows, demand)
+@given(random_cases())
+def test_promise_dates_respect_the_queue_and_as_of(case: Case) -> None:
+    _on_hand, supply, demand_frame, safety_days = case
     promises, allocations = allocate(supply, demand_frame, safety_days)
     assert (supply["available_date"] >= pd.Timestamp(AS_OF)).all()
     dates = promises.set_index("backorder_id")["promise_date"]

@@ -32,6 +32,20 @@ def app_as(
     return at
 
 
+#: The elements of a page that render their text as Markdown (AppTest's attribute names).
+MARKDOWN_ELEMENTS = (
+    "title",
+    "header",
+    "subheader",
+    "markdown",
+    "caption",
+    "info",
+    "error",
+    "warning",
+    "success",
+)
+
+
 def shown(markdown: str) -> str:
     """The text a Markdown source shows: backslash escapes resolved, invisible word joiners dropped
     (user text is escaped with portal.ui.text.plain)."""
@@ -41,16 +55,6 @@ def shown(markdown: str) -> str:
 def texts(at: AppTest) -> str:
     """Every title, header, markdown, caption, info and error text on the page, as shown, joined."""
     parts: list[str] = []
-    for kind in (
-        "title",
-        "header",
-        "subheader",
-        "markdown",
-        "caption",
-        "info",
-        "error",
-        "warning",
-        "success",
-    ):
+    for kind in MARKDOWN_ELEMENTS:
         parts.extend(shown(str(e.value)) for e in getattr(at, kind))
     return "\n".join(parts)

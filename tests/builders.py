@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
+import pandas as pd
 from sqlalchemy import select
 
 from db.engine import Database
@@ -54,6 +57,14 @@ def load(
     return import_table(db, actor, table, filename=f"{kind}.csv", today=today, recompute=recompute)
 
 
+def load_files(db: Database, actor: Actor, files: Iterable[tuple[str, str]], **options: Any) -> None:
+    """Import each (kind, CSV text) in order, as :func:`load` does (``options``: its today, recompute);
+    every row must be accepted."""
+    for kind, text in files:
+        result = load(db, actor, kind, text, **options)
+        assert result.ok, result.errors
+
+
 @dataclass
 class SmallWorld:
     """Two suppliers, two items, three lines (two of ACME, one of BOLT), users of every role."""
@@ -75,19 +86,21 @@ def actor_of(db: Database, username: str) -> Actor:
         return Actor(user.id, user.username, user.role, user.supplier_id, user.display_name)
 
 
+#: The small world's files, in the order they load (each names what the one before created).
+SMALL_WORLD_FILES = (
+    ("suppliers", SUPPLIERS_CSV),
+    ("items", ITEMS_CSV),
+    ("pos", POS_CSV),
+    ("schedules", SCHEDULES_CSV),
+    ("reports", REPORTS_CSV),
+    ("backorders", BACKORDERS_CSV),
+)
+
+
 def small_world(db: Database, *, recompute: bool = True) -> SmallWorld:
     """Load the small world through the import service, as a buyer would."""
     system = Actor.system("test")
-    for kind, text in (
-        ("suppliers", SUPPLIERS_CSV),
-        ("items", ITEMS_CSV),
-        ("pos", POS_CSV),
-        ("schedules", SCHEDULES_CSV),
-        ("reports", REPORTS_CSV),
-        ("backorders", BACKORDERS_CSV),
-    ):
-        result = load(db, system, kind, text, recompute=recompute)
-        assert result.ok, result.errors
+    load_files(db, system, SMALL_WORLD_FILES, recompute=recompute)
     for username, role, supplier in (
         ("admin", Role.ADMIN, None),
         ("buyer", Role.BUYER, None),
@@ -111,4 +124,37 @@ def small_world(db: Database, *, recompute: bool = True) -> SmallWorld:
         acme_id=ids["ACME"],
         bolt_id=ids["BOLT"],
         line_ids=lines,
+    )
+
+
+# --------------------------------------------------------------------------- frames for the pure core
+
+
+def forecast_line(**overrides: object) -> dict:
+    """An open line as the forecast reads it: 1,000 units at 100 a day from 2 March, needed by the 20th."""
+    base = {
+        "line_id": 1,
+        "supplier_id": 1,
+        "quantity": 1000,
+        "status": "in_production",
+        "transit_days": 3,
+        "need_by_date": pd.Timestamp("2026-03-20"),
+        "start_date": pd.Timestamp("2026-03-02"),
+        "daily_output": 100.0,
+    }
+    base.update(overrides)
+    return base
+
+
+def output_reports(
+    line_id: int, days: list[str], good: list[int], rejected: list[int] | None = None
+) -> pd.DataFrame:
+    """A line's daily reports as the forecast reads them (nothing rejected unless ``rejected``)."""
+    return pd.DataFrame(
+        {
+            "line_id": line_id,
+            "report_date": pd.to_datetime(days),
+            "good_qty": good,
+            "rejected_qty": rejected or [0] * len(good),
+        }
     )

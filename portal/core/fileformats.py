@@ -305,8 +305,9 @@ def _check_rules(table: CheckedTable) -> None:
     r = table.rows
     for rule in kind.RULES:
         table.add(rule.broken(r), rule.field, rule.reason(), r[rule.field])
-    if table.kind == "pos":
-        r["status"] = r["status"].str.lower()
+    for column in FORMATS[table.kind].columns:
+        if column.lower:
+            r[column.name] = r[column.name].str.lower()
 
 
 # ---------------------------------------------------------------------------- references

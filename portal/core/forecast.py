@@ -51,6 +51,15 @@ LINE_COLUMNS = (
 )
 REPORT_COLUMNS = ("line_id", "report_date", "good_qty", "rejected_qty")
 
+#: A line's forecast proper: when it completes and arrives, and how late against its need-by date.
+FORECAST_DATES = (
+    "completion_p50",
+    "completion_p90",
+    "arrival_p50",
+    "arrival_p90",
+    "days_late_p50",
+    "days_late_p90",
+)
 FORECAST_COLUMNS = (
     "line_id",
     "produced",
@@ -61,12 +70,7 @@ FORECAST_COLUMNS = (
     "rate",
     "rate_sd",
     "rate_source",
-    "completion_p50",
-    "completion_p90",
-    "arrival_p50",
-    "arrival_p90",
-    "days_late_p50",
-    "days_late_p90",
+    *FORECAST_DATES,
 )
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.models import PoLine, ProductionReport, ProductionSchedule, Supplier, SupplierClosure, User
@@ -21,6 +22,9 @@ from portal.services.imports import import_table
 from portal.services.planning import sweep
 from portal.services.scorecards import refresh_scorecards
 from portal.services.users import create_user_unchecked
+
+if TYPE_CHECKING:  # the world generator is imported when it is needed: it is large
+    from portal.demo.world import DemoUser
 
 Progress = Callable[[str], None]
 
@@ -61,6 +65,22 @@ def import_frame(
     return result.created
 
 
+def create_demo_user(
+    session: Session, actor: Actor, user: DemoUser, supplier_code: str | None, display_name: str | None = None
+) -> None:
+    """A demo login (its known password is not checked); a supplier user bound to ``supplier_code``."""
+    create_user_unchecked(
+        session,
+        actor,
+        user.username,
+        user.password,
+        Role(user.role),
+        supplier_code=supplier_code,
+        display_name=display_name or user.display_name,
+        email=user.email,
+    )
+
+
 def database_is_empty(db: Database) -> bool:
     """True when there are no suppliers and no users yet."""
     with db.read() as session:
@@ -99,16 +119,7 @@ def load_demo_world(
     progress("Creating demo users...")
     with db.write() as session:
         for user in world.users:
-            create_user_unchecked(
-                session,
-                actor,
-                user.username,
-                user.password,
-                Role(user.role),
-                supplier_code=user.supplier_code,
-                display_name=user.display_name,
-                email=user.email,
-            )
+            create_demo_user(session, actor, user, user.supplier_code)
         session.commit()
     progress("Computing forecasts, promises and alerts...")
     result = sweep(db, actor, today)
@@ -249,27 +260,9 @@ def _ensure_staff_users(db: Database, actor: Actor, supplier_code: str | None) -
             if user.role == Role.SUPPLIER.value:
                 if not supplier_code:
                     continue
-                name = f"Supplier planner ({supplier_code})"
-                create_user_unchecked(
-                    session,
-                    actor,
-                    user.username,
-                    user.password,
-                    Role.SUPPLIER,
-                    supplier_code=supplier_code,
-                    display_name=name,
-                    email=user.email,
-                )
+                create_demo_user(session, actor, user, supplier_code, f"Supplier planner ({supplier_code})")
             else:
-                create_user_unchecked(
-                    session,
-                    actor,
-                    user.username,
-                    user.password,
-                    Role(user.role),
-                    display_name=user.display_name,
-                    email=user.email,
-                )
+                create_demo_user(session, actor, user, None)
         session.commit()
 
 

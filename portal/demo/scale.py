@@ -27,7 +27,6 @@ from portal.core.settings import Settings
 from portal.core.summaries import DATE_COLUMNS, summarize_frame
 from portal.services import audit
 from portal.services.access import Actor, service
-from portal.services.users import create_user_unchecked
 
 Progress = Callable[[str], None]
 
@@ -429,22 +428,14 @@ def load_scale(
     writer.write("supplier_daily_outputs", daily)
     progress(f"  line_production_summaries: {len(summaries):,} rows in {time.perf_counter() - start:.1f} s")
     timings["insert"] = time.perf_counter() - t1
+    from portal.demo.load import create_demo_user
     from portal.demo.world import DEMO_USERS
 
     with db.write() as session:
         for user in DEMO_USERS:
             if user.username == "supplier2":
                 continue
-            create_user_unchecked(
-                session,
-                actor,
-                user.username,
-                user.password,
-                Role(user.role),
-                supplier_code="S00001" if user.role == "supplier" else None,
-                display_name=user.display_name,
-                email=user.email,
-            )
+            create_demo_user(session, actor, user, "S00001" if user.role == "supplier" else None)
         audit.record(session, actor, "demo.scale", "database", after={"scale": scale, "seed": seed})
         session.commit()
     if db.is_sqlite:

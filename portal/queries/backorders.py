@@ -17,9 +17,9 @@ from sqlalchemy import Select, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from db.engine import Database
+from db.frames import load_frame
 from db.models import Backorder, BackorderAllocation, Item, LineForecast, PoLine, Supplier
 from portal.core.domain import BackorderStatus, PromiseStatus
-from portal.queries.loading import load_frame
 from portal.services.access import STAFF, Actor, service
 
 PROMISE_SLIPPED, UNPROMISABLE, PROMISED, NOT_COMPUTED = (

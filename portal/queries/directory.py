@@ -10,10 +10,10 @@ import pandas as pd
 from sqlalchemy import case, func, select
 
 from db.engine import Database
+from db.frames import enum_values
 from db.models import LineForecast, PoLine, Supplier, SupplierClosure, SupplierContact, SupplierStats, User
 from portal.core.calendar import public_holidays
 from portal.core.domain import OPEN_LINE_STATUSES, LineStatus, NotFound, Role
-from portal.queries.loading import enum_values
 from portal.services.access import STAFF, Actor, service
 
 SUPPLIER_OVERVIEW_COLUMNS = [

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from db.engine import Database
+from db.frames import load_frame
 from db.models import (
     Alert,
     Backorder,
@@ -29,7 +30,6 @@ from db.models import (
 )
 from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, BackorderStatus, PermissionDenied
 from portal.core.fileformats import FORMATS, RowError, problems_frame
-from portal.queries.loading import load_frame
 from portal.services.access import ALL_ROLES, Actor, scope_to_actor, service
 
 EXPORT_COLUMNS: dict[str, list[str]] = {

@@ -21,6 +21,7 @@ from sqlalchemy import Select, String, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from db.engine import Database
+from db.frames import enum_values, normalise
 from db.models import (
     Alert,
     Backorder,
@@ -34,7 +35,6 @@ from db.models import (
 )
 from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, BackorderStatus, PermissionDenied, Severity
 from portal.queries.lines import BACKORDER_COLUMNS
-from portal.queries.loading import enum_values, normalise
 from portal.services.access import ALL_ROLES, Actor, scope_to_actor, service
 
 LATE_LINE_COLUMNS = [

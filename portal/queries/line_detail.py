@@ -9,6 +9,8 @@ import pandas as pd
 from sqlalchemy import select
 
 from db.engine import Database
+from db.frames import as_date as as_date
+from db.frames import load_frame
 from db.models import (
     Alert,
     AlertComment,
@@ -24,9 +26,19 @@ from db.models import (
     SupplierClosure,
 )
 from portal.core.calendar import WorkCalendar
-from portal.queries.loading import as_date as as_date
-from portal.queries.loading import load_frame
+from portal.core.forecast import FORECAST_DATES
 from portal.services.access import ALL_ROLES, Actor, require_line_access, service
+
+#: A schedule revision as the line's pages and the API show it.
+SCHEDULE_COLUMNS = [
+    "revision",
+    "start_date",
+    "daily_output",
+    "estimated_end_date",
+    "reason",
+    "created_by",
+    "created_at",
+]
 
 
 @dataclass
@@ -123,12 +135,7 @@ def line_detail(db: Database, actor: Actor, line_id: int) -> LineDetail:
                     "remaining",
                     "rate",
                     "rate_source",
-                    "completion_p50",
-                    "completion_p90",
-                    "arrival_p50",
-                    "arrival_p90",
-                    "days_late_p50",
-                    "days_late_p90",
+                    *FORECAST_DATES,
                     "computed_at",
                 )
             }
@@ -145,15 +152,7 @@ def line_detail(db: Database, actor: Actor, line_id: int) -> LineDetail:
             )
             .where(ProductionSchedule.po_line_id == line_id)
             .order_by(ProductionSchedule.revision),
-            [
-                "revision",
-                "start_date",
-                "daily_output",
-                "estimated_end_date",
-                "reason",
-                "created_by",
-                "created_at",
-            ],
+            SCHEDULE_COLUMNS,
         )
         schedules["previous_end_date"] = schedules["estimated_end_date"].shift(1)
         reports = load_frame(

@@ -13,6 +13,7 @@ from sqlalchemy import Select, String, and_, cast, func, literal, select
 from sqlalchemy.orm import aliased
 
 from db.engine import Database
+from db.frames import enum_values, load_frame
 from db.models import (
     Alert,
     Backorder,
@@ -28,8 +29,8 @@ from db.models import (
 )
 from portal.core.calendar import WorkCalendar
 from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, BackorderStatus, LineStatus, Severity
+from portal.core.forecast import FORECAST_DATES
 from portal.core.timezones import supplier_today
-from portal.queries.loading import enum_values, load_frame
 from portal.services.access import ALL_ROLES, Actor, scope_to_actor, service
 
 OPEN_LINE_COLUMNS = [
@@ -47,12 +48,7 @@ OPEN_LINE_COLUMNS = [
     "produced",
     "remaining",
     "rate",
-    "completion_p50",
-    "completion_p90",
-    "arrival_p50",
-    "arrival_p90",
-    "days_late_p50",
-    "days_late_p90",
+    *FORECAST_DATES,
     "open_alerts",
     "worst_severity",
     "backorders_waiting",

@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
-from db.frames import read_frame
+from db.frames import enum_values, read_frame
 from db.models import (
     Item,
     LineForecast,
@@ -32,7 +32,6 @@ from portal.core.calendar import CalendarSet, holiday_years_for, to_date
 from portal.core.domain import OPEN_LINE_STATUSES, LineStatus
 from portal.core.settings import Settings
 from portal.core.timezones import local_dates
-from portal.queries.loading import enum_values
 from portal.services.settings import load_settings
 
 

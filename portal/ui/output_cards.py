@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from db.frames import as_int
 from portal.i18n import _, format_number
-from portal.queries.loading import as_int
 from portal.ui.text import plain
 
 MOBILE_MARKERS = ("mobi", "android", "iphone", "ipod")

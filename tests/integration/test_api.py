@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import func, select
 
 from db.models import Alert, AlertComment, ApiToken, AuditEvent, PoLine, ProductionReport
+from portal.api.routes import buying
+from portal.core import fileformats
 from portal.core.domain import AlertStatus
 from tests.integration.api_helpers import Api, api, is_problem  # noqa: F401
 
@@ -339,6 +342,65 @@ def test_a_buyer_imports_json_rows_all_or_nothing(api: Api) -> None:
         (0, "quantity"),
     }
     assert is_problem(api.get("buyer", "/lines/PO-5/1"), 404)
+
+
+def _refuse_file_checker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """JSON rows are typed values: the text checker of files must not see them."""
+
+    def no_file_checker(*args: object, **kwargs: object) -> None:
+        raise AssertionError("JSON rows went through the file checker")
+
+    monkeypatch.setattr(fileformats, "check_rows", no_file_checker)
+    monkeypatch.setattr(buying, "check_rows", no_file_checker)
+
+
+def test_json_import_rows_are_built_as_typed_values_without_the_file_checker(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _refuse_file_checker(monkeypatch)
+    rows = [
+        # A whole float is a whole number; a number where text is expected is that text.
+        {"po_number": 6, "line": 1.0, "supplier_code": "BOLT", "sku": "SKU-2", "quantity": 50.0,
+         "order_date": "2026-03-01", "need_by_date": "2026-05-01", "transit_days": None},
+        # A change order: a status in any case cancels the line, as in a file.
+        {"po_number": "PO-1", "line": 2, "supplier_code": "ACME", "sku": "SKU-2", "quantity": 300,
+         "need_by_date": "2026-03-27", "status": "Cancelled"},
+    ]  # fmt: skip
+    response = api.post("buyer", "/imports/pos", json={"rows": rows})
+    assert response.status_code == 201, response.text
+    assert response.json()["created"] == 1
+    with api.db.read() as session:
+        lines = {
+            (p.po_number, p.line): (p.quantity, p.order_date, p.status.value)
+            for p in session.scalars(select(PoLine).where(PoLine.po_number.in_(["6", "PO-1"])))
+        }
+    assert lines[("6", 1)] == (50, dt.date(2026, 3, 1), "open")
+    assert lines[("PO-1", 2)][2] == "cancelled"
+
+
+def test_bad_json_import_rows_are_named_by_index_and_field_and_nothing_is_written(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _refuse_file_checker(monkeypatch)
+    good = {"po_number": "PO-7", "line": 1, "supplier_code": "BOLT", "sku": "SKU-2", "quantity": 5,
+            "order_date": "2026-03-01", "need_by_date": "2026-05-01"}  # fmt: skip
+    bad = [
+        good,
+        {**good, "line": 2, "quantity": 12.5, "need_by_date": "2026-02-01"},
+        {**good, "line": 3, "sku": None, "status": "paused"},
+        {**good},
+    ]
+    response = api.post("buyer", "/imports/pos", json={"rows": bad})
+    assert is_problem(response, 422)
+    assert response.json()["detail"] == "5 error(s) in 3 row(s); nothing was written."
+    assert sorted((e["index"], e["field"], e["value"], e["reason"]) for e in response.json()["errors"]) == [
+        (1, "need_by_date", "2026-02-01", "is before the order date"),
+        (1, "quantity", "12.5", "must be a whole number"),
+        (2, "sku", "", "is required"),
+        (2, "status", "paused", "must be open or cancelled (or empty)"),
+        (3, "po_number+line", "PO-7 / 1", "duplicates row 2 of this file"),
+    ]
+    assert is_problem(api.get("buyer", "/lines/PO-7/1"), 404)
 
 
 def test_import_rows_with_a_column_the_kind_does_not_have_are_refused(api: Api) -> None:

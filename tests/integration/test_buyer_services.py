@@ -49,7 +49,7 @@ from portal.services.import_mappings import (
     suggest_mapping,
 )
 from portal.services.imports import import_table
-from tests.builders import TODAY, SmallWorld, load, small_world
+from tests.builders import TODAY, SmallWorld, load, load_files, small_world
 
 SYSTEM = Actor.system("test")
 
@@ -81,14 +81,8 @@ class BuyerWorld(SmallWorld):
 def buyer_world(db: Database) -> BuyerWorld:
     """Small world, then the late line PO-3/1 and backorders SO-3, SO-4, imported as files."""
     base = small_world(db)
-    for kind, text in (
-        ("items", LATE_ITEM_CSV),
-        ("pos", LATE_PO_CSV),
-        ("schedules", LATE_SCHEDULE_CSV),
-        ("backorders", LATE_BACKORDERS_CSV),
-    ):
-        result = load(db, SYSTEM, kind, text)
-        assert result.ok, result.errors
+    files = [("items", LATE_ITEM_CSV), ("pos", LATE_PO_CSV), ("schedules", LATE_SCHEDULE_CSV)]
+    load_files(db, SYSTEM, [*files, ("backorders", LATE_BACKORDERS_CSV)])
     with db.read() as session:
         late = session.scalars(select(PoLine.id).where(PoLine.po_number == "PO-3")).one()
         backorders = dict(session.execute(select(Backorder.order_ref, Backorder.id)).all())

@@ -11,7 +11,7 @@ from db.engine import Database
 from db.models import LineForecast, PoLine, Supplier, SupplierStats
 from portal.services.access import Actor
 from portal.services.planning import sweep
-from tests.builders import load
+from tests.builders import load_files
 
 SYSTEM = Actor.system("test")
 AS_OF = dt.date(2026, 3, 6)  # a Friday
@@ -37,15 +37,8 @@ REPORTS = "po_number,line,date,good_qty,rejected_qty,note\n" + "".join(
 
 
 def slow_supplier(db: Database) -> None:
-    for kind, text in (
-        ("suppliers", SUPPLIERS),
-        ("items", ITEMS),
-        ("pos", POS),
-        ("schedules", SCHEDULES),
-        ("reports", REPORTS),
-    ):
-        result = load(db, SYSTEM, kind, text, today=AS_OF)
-        assert result.ok, result.errors
+    files = [("suppliers", SUPPLIERS), ("items", ITEMS), ("pos", POS), ("schedules", SCHEDULES)]
+    load_files(db, SYSTEM, [*files, ("reports", REPORTS)], today=AS_OF)
 
 
 def stored_stats(db: Database) -> SupplierStats:

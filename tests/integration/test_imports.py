@@ -177,39 +177,28 @@ def test_a_schedule_cannot_start_before_the_order_date(db: Database) -> None:
     assert [e.column for e in result.errors] == ["start_date"]
 
 
-def test_receipts_in_full_mark_the_line_received(db: Database) -> None:
-    world = small_world(db)
-    result = load(
-        db,
-        SYSTEM,
-        "receipts",
-        "po_number,line,received_date,quantity,rejected_qty\nPO-1,2,2026-03-02,200,0\nPO-1,2,2026-03-05,100,6\n",
-    )
-    assert result.ok
-    with db.read() as session:
-        status = session.scalar(select(PoLine.status).where(PoLine.id == world.line_ids["PO-1/2"]))
-    # 294 good of 300 = 98%: in full
-    assert status == LineStatus.RECEIVED
-
-
-@pytest.mark.parametrize(("threshold", "expected"), [(0.98, LineStatus.OPEN), (0.90, LineStatus.RECEIVED)])
-def test_receipts_mark_a_line_received_by_the_admins_in_full_threshold(
-    db: Database, threshold: float, expected: LineStatus
+@pytest.mark.parametrize(
+    ("threshold", "receipts", "expected"),
+    [
+        # 294 good of 300 = 98%: in full at the default threshold (98%)
+        (None, "PO-1,2,2026-03-02,200,0\nPO-1,2,2026-03-05,100,6\n", LineStatus.RECEIVED),
+        # 280 good of 300 = 93.3%: short of a 98% threshold, in full at 90%
+        (0.98, "PO-1,2,2026-03-02,280,0\n", LineStatus.OPEN),
+        (0.90, "PO-1,2,2026-03-02,280,0\n", LineStatus.RECEIVED),
+    ],
+)
+def test_receipts_in_full_by_the_admins_threshold_mark_the_line_received(
+    db: Database, threshold: float | None, receipts: str, expected: LineStatus
 ) -> None:
     from portal.services.settings import update_settings
 
     world = small_world(db)
-    update_settings(db, world.admin, {"in_full_threshold": threshold})
-    result = load(
-        db,
-        SYSTEM,
-        "receipts",
-        "po_number,line,received_date,quantity,rejected_qty\nPO-1,2,2026-03-02,280,0\n",
-    )
-    assert result.ok
+    if threshold is not None:
+        update_settings(db, world.admin, {"in_full_threshold": threshold})
+    result = load(db, SYSTEM, "receipts", "po_number,line,received_date,quantity,rejected_qty\n" + receipts)
+    assert result.ok, result.errors
     with db.read() as session:
         status = session.scalar(select(PoLine.status).where(PoLine.id == world.line_ids["PO-1/2"]))
-    # 280 good of 300 = 93.3%: in full at a 90% threshold, short of it at 98%
     assert status == expected
 
 

@@ -26,6 +26,7 @@ from db.models import Notification as NotificationRow
 from portal.cli import main
 from portal.core.domain import AlertRule, PermissionDenied, Role, Severity, ValidationError
 from portal.core.notifications import NotifySettings, message_id
+from portal.queries import notifications as reads
 from portal.services import locks, planning, scheduler
 from portal.services import notifications as notify
 from portal.services.access import Actor
@@ -394,8 +395,8 @@ def test_a_user_may_only_switch_the_kinds_of_their_role(
         notify.set_my_notification_preferences(
             sqlite_db, actor_of(sqlite_db, "acme"), {"alert_digest": False}
         )
-    assert notify.my_notifications(sqlite_db, sqlite_world.manager).kinds == {}
-    mine = notify.my_notifications(sqlite_db, sqlite_world.buyer)
+    assert reads.my_notifications(sqlite_db, sqlite_world.manager).kinds == {}
+    mine = reads.my_notifications(sqlite_db, sqlite_world.buyer)
     assert (mine.email, mine.kinds) == (BUYER, {"alert_digest": True})
 
 
@@ -417,9 +418,9 @@ def test_a_buyer_following_a_supplier_gets_only_its_alerts_and_the_backorder_ale
 @pytest.mark.parametrize(
     "call",
     [
-        lambda db: notify.notification_log(db, actor_of(db, "buyer")),
+        lambda db: reads.notification_log(db, actor_of(db, "buyer")),
         lambda db: notify.retry_notifications(db, actor_of(db, "manager"), [1]),
-        lambda db: notify.get_notify_settings(db, actor_of(db, "buyer")),
+        lambda db: reads.get_notify_settings(db, actor_of(db, "buyer")),
         lambda db: notify.add_webhook(db, actor_of(db, "acme"), "Team", "https://hooks.example.com/x"),
         lambda db: notify.sweep_and_notify(db, actor_of(db, "buyer")),
     ],
@@ -499,7 +500,7 @@ def test_a_message_still_failing_after_the_last_attempt_is_failed_with_doubling_
 
     assert (row.status, row.attempts) == ("failed", 3)
     assert waits[:2] == [dt.timedelta(seconds=60), dt.timedelta(seconds=120)]
-    assert notify.notification_counts(db, world.admin)["failed"] == 1
+    assert reads.notification_counts(db, world.admin)["failed"] == 1
 
 
 def test_a_refused_recipient_fails_at_once_and_an_admin_retry_delivers_it(
@@ -512,7 +513,7 @@ def test_a_refused_recipient_fails_at_once_and_an_admin_retry_delivers_it(
     [row] = [r for r in rows(db) if r.recipient == BUYER]
     assert (row.status, row.attempts) == ("failed", 1)
     assert "550" in (row.last_error or "")
-    failed = notify.notification_log(db, world.admin, "failed")
+    failed = reads.notification_log(db, world.admin, "failed")
     assert failed["id"].tolist() == [row.id]
 
     mailbox.unknown = set()

@@ -12,7 +12,7 @@ from db.models import Alert, Backorder, LineForecast, SupplierStats
 from portal.core.domain import AlertStatus
 from portal.services.access import Actor
 from portal.services.planning import sweep
-from tests.builders import TODAY, load, small_world
+from tests.builders import TODAY, load, load_files, small_world
 
 SYSTEM = Actor.system("test")
 LATER = dt.date(2026, 4, 15)
@@ -87,14 +87,8 @@ def test_a_past_sweep_is_not_changed_by_what_happened_after_its_day(db: Database
     before = what_the_sweep_stored(db, {"SO-1", "SO-2"})
     assert before["forecasts"] and before["promises"]
 
-    for kind, text in (
-        ("reports", FUTURE_REPORTS),
-        ("pos", FUTURE_POS),
-        ("backorders", FUTURE_BACKORDERS),
-        ("receipts", FUTURE_RECEIPTS),
-    ):
-        result = load(db, SYSTEM, kind, text, today=LATER)
-        assert result.ok, result.errors
+    future = [("reports", FUTURE_REPORTS), ("pos", FUTURE_POS), ("backorders", FUTURE_BACKORDERS)]
+    load_files(db, SYSTEM, [*future, ("receipts", FUTURE_RECEIPTS)], today=LATER)
     sweep(db, world.buyer, LATER)  # the present moves on: buffers learnt, lines received
     assert what_the_sweep_stored(db, {"SO-1", "SO-2"}) != before
 

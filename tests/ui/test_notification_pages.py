@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from db.engine import Database
 from db.models import User
+from portal.queries import notifications as reads
 from portal.services import notifications as notify
 from portal.services.access import Actor
 from tests.apptest import app_as, shown, texts
@@ -88,7 +89,7 @@ def test_the_log_shows_a_failed_message_and_retry_now_delivers_it(
     configure(sqlite_db, world, mailbox)
     mailbox.unknown = {BUYER}
     notify.sweep_and_notify(sqlite_db, Actor.system("test"), dt.date(2026, 3, 12))
-    [failed_id] = notify.notification_log(sqlite_db, world.admin, "failed")["id"].tolist()
+    [failed_id] = reads.notification_log(sqlite_db, world.admin, "failed")["id"].tolist()
 
     at = page(monkeypatch, sqlite_url, world.admin, ADMIN_PAGE)
     assert at.title[0].value == "Notifications"
@@ -121,7 +122,7 @@ def test_saving_mail_settings_stores_them_and_never_shows_the_password_back(
     at = rerun(by_label(at.button, "Save settings").click())
 
     assert "Notification settings saved." in texts(at)
-    view = notify.get_notify_settings(sqlite_db, world.admin)
+    view = reads.get_notify_settings(sqlite_db, world.admin)
     assert view.values["smtp.host"] == "smtp.example.com" and view.values["smtp.port"] == 465
     assert view.sources["smtp.security"] == "settings page" and view.password_set
     assert view.sources["notify.max_attempts"] == "default"  # untouched fields are not stored
@@ -141,7 +142,7 @@ def test_a_bad_setting_is_refused_with_the_field_named(
     assert [shown(e.value) for e in at.error] == [
         "Portal base URL: must start with http:// or https://, not 'ftp://portal'."
     ]
-    assert notify.get_notify_settings(sqlite_db, world.admin).sources["notify.base_url"] != "settings page"
+    assert reads.get_notify_settings(sqlite_db, world.admin).sources["notify.base_url"] != "settings page"
 
 
 def test_the_test_email_button_sends_one_message(
@@ -172,7 +173,7 @@ def test_an_admin_adds_a_webhook_sees_it_masked_and_disables_it(
 
     at = rerun(at.button(key="admin_notify.toggle_hook").click())
 
-    assert notify.list_webhooks(sqlite_db, world.admin)["active"].tolist() == [False]
+    assert reads.list_webhooks(sqlite_db, world.admin)["active"].tolist() == [False]
     assert at.button(key="admin_notify.toggle_hook").label == "Enable"
 
 
@@ -209,8 +210,8 @@ def test_a_buyer_turns_the_digest_off_and_follows_one_supplier(
     at.multiselect(key="account.notify.follows").select(world.bolt_id)
     at = rerun(by_label(at.button, "Save notification choices").click())
 
-    assert notify.my_notifications(sqlite_db, world.buyer).kinds == {"alert_digest": False}
-    assert notify.follow_choices(sqlite_db, world.buyer)[1] == [world.bolt_id]
+    assert reads.my_notifications(sqlite_db, world.buyer).kinds == {"alert_digest": False}
+    assert reads.follow_choices(sqlite_db, world.buyer)[1] == [world.bolt_id]
     at = page(monkeypatch, sqlite_url, world.buyer, ACCOUNT_PAGE)
     assert at.checkbox(key="account.notify.alert_digest").value is False
     assert at.multiselect(key="account.notify.follows").value == [world.bolt_id]
@@ -231,7 +232,7 @@ def test_a_supplier_user_sees_reminders_and_is_told_when_no_address_is_on_file(
     at.checkbox(key="account.notify.supplier_reminder").uncheck()
     at = rerun(by_label(at.button, "Save notification choices").click())
     # Saved as shown: reminders off, purchase-order changes still on.
-    assert notify.my_notifications(sqlite_db, acme).kinds == {"supplier_reminder": False, "po_change": True}
+    assert reads.my_notifications(sqlite_db, acme).kinds == {"supplier_reminder": False, "po_change": True}
 
 
 def test_a_manager_is_told_no_notifications_are_sent_to_the_role(

@@ -13,17 +13,8 @@ from portal.core.domain import Role
 from portal.services.access import Actor
 from portal.services.users import create_user
 from portal.ui.text import plain
-from tests.apptest import app_as
-from tests.builders import (
-    BACKORDERS_CSV,
-    ITEMS_CSV,
-    POS_CSV,
-    REPORTS_CSV,
-    SCHEDULES_CSV,
-    SUPPLIERS_CSV,
-    actor_of,
-    load,
-)
+from tests.apptest import MARKDOWN_ELEMENTS, app_as
+from tests.builders import SMALL_WORLD_FILES, actor_of, load_files
 from tests.ui.test_buyer_pages import tick
 
 PO = "![x](http://127.0.0.1:9/x.png) **b** :red[x] $x$"
@@ -51,18 +42,12 @@ def hostile(sqlite_db: Database) -> tuple[Actor, Actor, int]:
     """The small world with Markdown in its PO number, supplier name, item, order and user names."""
     system = Actor.system("test")
     swaps = {"PO-1,": f"{PO},", "Acme Plastics": NAME, "Storage box": ITEM, "SO-1,": f"{ORDER},"}
-    for kind, text in (
-        ("suppliers", SUPPLIERS_CSV),
-        ("items", ITEMS_CSV),
-        ("pos", POS_CSV),
-        ("schedules", SCHEDULES_CSV),
-        ("reports", REPORTS_CSV),
-        ("backorders", BACKORDERS_CSV),
-    ):
+    files = []
+    for kind, text in SMALL_WORLD_FILES:
         for old, new in swaps.items():
             text = text.replace(old, new)
-        result = load(sqlite_db, system, kind, text)
-        assert result.ok, result.errors
+        files.append((kind, text))
+    load_files(sqlite_db, system, files)
     create_user(sqlite_db, system, "buyer", "buyer-password-1", Role.BUYER, display_name=PERSON)
     create_user(sqlite_db, system, "acme", "acme-password-1", Role.SUPPLIER, supplier_code="ACME")
     with sqlite_db.read() as session:
@@ -77,17 +62,7 @@ def hostile(sqlite_db: Database) -> tuple[Actor, Actor, int]:
 def markdown_texts(at: AppTest) -> list[str]:
     """The Markdown source of every element that renders Markdown, metric labels and values included."""
     parts: list[str] = []
-    for kind in (
-        "title",
-        "header",
-        "subheader",
-        "markdown",
-        "caption",
-        "info",
-        "error",
-        "warning",
-        "success",
-    ):
+    for kind in MARKDOWN_ELEMENTS:
         parts.extend(str(e.value) for e in getattr(at, kind))
     for metric in at.metric:
         parts.extend([str(metric.label), str(metric.value)])

@@ -12,6 +12,8 @@ from portal.core import calibration
 from portal.core.calendar import CalendarSet
 from portal.core.forecast import forecast_lines
 from portal.core.settings import Settings
+from tests.builders import forecast_line
+from tests.builders import output_reports as reports_for
 
 MON_FRI = CalendarSet({})
 NO_REPORTS = pd.DataFrame(
@@ -21,24 +23,7 @@ WEEK = ["2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05", "2026-03-06"]
 
 
 def line(**overrides: object) -> dict:
-    base = {
-        "line_id": 1,
-        "supplier_id": 1,
-        "quantity": 1000,
-        "status": "in_production",
-        "transit_days": 3,
-        "need_by_date": pd.Timestamp("2026-04-30"),
-        "start_date": pd.Timestamp("2026-03-02"),
-        "daily_output": 100.0,
-    }
-    base.update(overrides)
-    return base
-
-
-def reports_for(line_id: int, days: list[str], good: list[int]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {"line_id": line_id, "report_date": pd.to_datetime(days), "good_qty": good, "rejected_qty": 0}
-    )
+    return forecast_line(**{"need_by_date": pd.Timestamp("2026-04-30"), **overrides})
 
 
 def record(line_id: int, supplier_id: int, planned: str, first: str | None, days: int, good: int) -> dict:

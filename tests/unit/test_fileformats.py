@@ -212,17 +212,23 @@ def test_a_file_over_the_row_limit_is_refused_with_the_limit_in_words(
     assert len(read_table(make(26), name, "items")) == 26  # no limit: the command line
 
 
-def test_a_huge_workbook_is_read_only_up_to_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    import portal.core.filereading as fileformats
+@pytest.fixture
+def cells(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every workbook cell the reader converts, in the order it reads them."""
+    import portal.core.filereading as filereading
 
-    cells: list[object] = []
-    real = fileformats._excel_cell
+    seen: list[object] = []
+    real = filereading._excel_cell
 
     def counted(value: object) -> str:
-        cells.append(value)
+        seen.append(value)
         return real(value)
 
-    monkeypatch.setattr(fileformats, "_excel_cell", counted)
+    monkeypatch.setattr(filereading, "_excel_cell", counted)
+    return seen
+
+
+def test_a_huge_workbook_is_read_only_up_to_the_limit(cells: list[object]) -> None:
     with pytest.raises(TooManyRows):
         read_table(_items_xlsx(5000), "items.xlsx", "items", max_rows=10)
     # The items sheet (named after the kind, so read first): the header and 11 data rows (one past
@@ -245,14 +251,10 @@ def test_an_excel_sheet_is_read_as_before_blank_rows_and_empty_columns_dropped()
     assert frame.to_dict("records") == [{"sku": "SKU-1", "description": "12"}]
 
 
-def test_a_workbook_too_big_for_the_limit_that_hides_its_size_is_refused_unread(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_workbook_too_big_for_the_limit_that_hides_its_size_is_refused_unread(cells: list[object]) -> None:
     # openpyxl's write-only mode, like a crafted file, writes no <dimension>: openpyxl would then read
     # the whole sheet before its first row. A sheet bigger than the limit allows is refused unread.
     from openpyxl import Workbook
-
-    import portal.core.filereading as fileformats
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("items")
@@ -261,14 +263,6 @@ def test_a_workbook_too_big_for_the_limit_that_hides_its_size_is_refused_unread(
         sheet.append([f"SKU-{n}", "An item with a description long enough"])
     buffer = io.BytesIO()
     book.save(buffer)
-    cells: list[object] = []
-    real = fileformats._excel_cell
-
-    def counted(value: object) -> str:
-        cells.append(value)
-        return real(value)
-
-    monkeypatch.setattr(fileformats, "_excel_cell", counted)
     with pytest.raises(TooManyRows, match="more than 100 rows"):
         read_table(buffer.getvalue(), "items.xlsx", "items", max_rows=100)
     assert cells == []

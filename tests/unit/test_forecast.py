@@ -14,36 +14,10 @@ from hypothesis import strategies as st
 from portal.core.calendar import CalendarSet, WorkCalendar
 from portal.core.forecast import forecast_lines
 from portal.core.settings import Settings
+from tests.builders import forecast_line as line
+from tests.builders import output_reports as reports_for
 
 MON_FRI = CalendarSet({})
-
-
-def line(**overrides: object) -> dict:
-    base = {
-        "line_id": 1,
-        "supplier_id": 1,
-        "quantity": 1000,
-        "status": "in_production",
-        "transit_days": 3,
-        "need_by_date": pd.Timestamp("2026-03-20"),
-        "start_date": pd.Timestamp("2026-03-02"),
-        "daily_output": 100.0,
-    }
-    base.update(overrides)
-    return base
-
-
-def reports_for(
-    line_id: int, days: list[str], good: list[int], rejected: list[int] | None = None
-) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "line_id": line_id,
-            "report_date": pd.to_datetime(days),
-            "good_qty": good,
-            "rejected_qty": rejected or [0] * len(good),
-        }
-    )
 
 
 NO_REPORTS = pd.DataFrame(

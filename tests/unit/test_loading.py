@@ -10,9 +10,9 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from db.base import Base
+from db.frames import as_date, enum_value, load_frame, normalise
 from db.models import Item, PoLine, Supplier
 from portal.core.domain import LineStatus
-from portal.queries.loading import as_date, enum_value, load_frame, normalise
 
 
 def test_an_enum_is_its_value_and_anything_else_stays_as_it_is() -> None:

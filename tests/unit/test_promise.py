@@ -122,38 +122,24 @@ def test_one_line_serves_several_backorders() -> None:
     assert allocations["quantity"].tolist() == [3, 3, 4]
 
 
-def test_higher_priority_backorder_is_served_first() -> None:
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        pytest.param(
+            {"priority": 0, "ordered": "2026-01-01"}, {"priority": 5, "ordered": "2026-02-20"}, id="priority"
+        ),
+        pytest.param(
+            {"ordered": "2026-02-10"}, {"ordered": "2026-02-09"}, id="older-order-within-a-priority"
+        ),
+        pytest.param({"ref": "SO-B"}, {"ref": "SO-A"}, id="order-ref-between-orders-of-a-day-and-priority"),
+    ],
+)
+def test_the_backorder_first_in_the_queue_is_served_first(first: dict, second: dict) -> None:
+    # Backorder 2 comes first in the queue: the stock on hand goes to it, backorder 1 waits for the line.
     promises, _ = promise(
         stock(item_1=2),
         lines({"po_line_id": 10, "qty": 2, "p90": "2026-03-20"}),
-        backorders(
-            {"backorder_id": 1, "quantity": 2, "priority": 0, "ordered": "2026-01-01"},
-            {"backorder_id": 2, "quantity": 2, "priority": 5, "ordered": "2026-02-20"},
-        ),
-    )
-    assert promise_dates(promises) == {1: "2026-03-20", 2: "2026-03-02"}
-
-
-def test_older_order_is_served_first_within_a_priority() -> None:
-    promises, _ = promise(
-        stock(item_1=2),
-        lines({"po_line_id": 10, "qty": 2, "p90": "2026-03-20"}),
-        backorders(
-            {"backorder_id": 1, "quantity": 2, "ordered": "2026-02-10"},
-            {"backorder_id": 2, "quantity": 2, "ordered": "2026-02-09"},
-        ),
-    )
-    assert promise_dates(promises) == {1: "2026-03-20", 2: "2026-03-02"}
-
-
-def test_order_ref_breaks_ties_between_orders_of_the_same_day_and_priority() -> None:
-    promises, _ = promise(
-        stock(item_1=2),
-        lines({"po_line_id": 10, "qty": 2, "p90": "2026-03-20"}),
-        backorders(
-            {"backorder_id": 1, "quantity": 2, "ref": "SO-B"},
-            {"backorder_id": 2, "quantity": 2, "ref": "SO-A"},
-        ),
+        backorders({"backorder_id": 1, "quantity": 2, **first}, {"backorder_id": 2, "quantity": 2, **second}),
     )
     assert promise_dates(promises) == {1: "2026-03-20", 2: "2026-03-02"}
 
@@ -343,15 +329,21 @@ def random_case(
     return supply, demand_frame
 
 
+#: On-hand stock of items 1-3, the supply it and the open lines give, backorders, and safety days.
+Case = tuple[list[int], pd.DataFrame, pd.DataFrame, int]
+
+
+@st.composite
+def random_cases(draw: st.DrawFn) -> Case:
+    on_hand = draw(st.lists(st.integers(0, 6), min_size=3, max_size=3))
+    supply, demand = random_case(on_hand, draw(supply_rows), draw(demand_rows))
+    return on_hand, supply, demand, draw(st.integers(0, 3))
+
+
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.integers(0, 6), min_size=3, max_size=3), supply_rows, demand_rows, st.integers(0, 3))
-def test_allocation_conserves_quantities(
-    on_hand: list[int],
-    line_rows: list[tuple[int, int, int | None]],
-    demand: list[tuple[int, int, int, int, str]],
-    safety_days: int,
-) -> None:
-    supply, demand_frame = random_case(on_hand, line_rows, demand)
+@given(random_cases())
+def test_allocation_conserves_quantities(case: Case) -> None:
+    on_hand, supply, demand_frame, safety_days = case
     promises, allocations = allocate(supply, demand_frame, safety_days)
     assert (allocations["quantity"] > 0).all()
     promised = promises.loc[promises["status"] == "promised", "backorder_id"]
@@ -373,14 +365,9 @@ def test_allocation_conserves_quantities(
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.integers(0, 6), min_size=3, max_size=3), supply_rows, demand_rows, st.integers(0, 3))
-def test_promise_dates_respect_the_queue_and_as_of(
-    on_hand: list[int],
-    line_rows: list[tuple[int, int, int | None]],
-    demand: list[tuple[int, int, int, int, str]],
-    safety_days: int,
-) -> None:
-    supply, demand_frame = random_case(on_hand, line_rows, demand)
+@given(random_cases())
+def test_promise_dates_respect_the_queue_and_as_of(case: Case) -> None:
+    _on_hand, supply, demand_frame, safety_days = case
     promises, allocations = allocate(supply, demand_frame, safety_days)
     assert (supply["available_date"] >= pd.Timestamp(AS_OF)).all()
     dates = promises.set_index("backorder_id")["promise_date"]

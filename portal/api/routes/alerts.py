@@ -22,28 +22,14 @@ from portal.api.schemas import (
     records,
 )
 from portal.core.domain import AlertStatus, Severity
-from portal.queries.alerts import AlertFilter, alert_inbox
+from portal.queries.alerts import INBOX_COLUMNS, AlertFilter, alert_inbox
 from portal.services.access import Actor
 from portal.services.alerts import acknowledge_alerts, comment_on_alert, resolve_alerts, snooze_alerts
 
 router = APIRouter(tags=["alerts"])
 AlertId = Path(ge=1, description="The alert's id (alert_id in GET /alerts)")
-COLUMNS = [
-    "alert_id",
-    "rule",
-    "severity",
-    "status",
-    "supplier_code",
-    "line",
-    "order_ref",
-    "sku",
-    "message",
-    "days_late",
-    "first_seen",
-    "last_seen",
-    "snoozed_until",
-    "comments",
-]
+#: The inbox's columns but its internal line id and the reader's "new" mark.
+COLUMNS = [c for c in INBOX_COLUMNS if c not in ("po_line_id", "is_new")]
 
 
 def _check_choices(values: list[str], allowed: set[str], field: str) -> None:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
-import pandas as pd
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError as PydanticValidationError
@@ -19,7 +17,8 @@ from portal.api.problems import Problem, invalid_rows
 from portal.api.routes.lines import split_label
 from portal.api.schemas import MAX_LIMIT, ImportOut, ImportRowsIn, Page, decode_cursor, page, records
 from portal.core.domain import Role
-from portal.core.fileformats import FORMATS, IMPORT_KINDS, check_rows, read_table
+from portal.core.fileformats import FORMATS, IMPORT_KINDS, CheckedTable, check_rows, read_table, typed_table
+from portal.core.inputs import INPUTS_BY_KIND, build_rows
 from portal.queries.backorders import STATUSES, BackorderFilter, backorder_promises
 from portal.queries.directory import supplier_codes
 from portal.queries.exports import EXPORT_COLUMNS, export_frame
@@ -28,23 +27,9 @@ from portal.services.access import STAFF, Actor
 from portal.services.imports import KIND_ROLES, import_table
 
 router = APIRouter()
-FORECAST_COLUMNS = [
-    "line",
-    "supplier_code",
-    "sku",
-    "quantity",
-    "produced",
-    "remaining",
-    "rate",
-    "completion_p50",
-    "completion_p90",
-    "arrival_p50",
-    "arrival_p90",
-    "need_by_date",
-    "estimated_end_date",
-    "days_late_p50",
-    "days_late_p90",
-]
+#: The forecasts export's columns, the line as one label (split into PO number and line when shown),
+#: and the lateness at p90 too.
+FORECAST_COLUMNS = ["line", *EXPORT_COLUMNS["forecasts"][2:], "days_late_p90"]
 PROMISE_COLUMNS = [
     "order_ref",
     "customer",
@@ -140,20 +125,7 @@ async def list_scorecards(
     )
 
 
-def _text(value: Any) -> str:
-    """A JSON cell as the text a CSV cell would hold."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        return str(int(value)) if value.is_integer() else str(value)
-    return str(value)
-
-
-async def _table_from_request(request: Request, kind: str) -> tuple[Any, str, bytes]:
+async def _table_from_request(request: Request, kind: str) -> tuple[CheckedTable, str, bytes]:
     """The request's rows, checked: JSON ``{"rows": [...]}`` or a multipart ``file`` (CSV, .xlsx)."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
@@ -184,9 +156,11 @@ async def _table_from_request(request: Request, kind: str) -> tuple[Any, str, by
     ]
     if unknown:
         raise Problem(422, f"{len(unknown)} unknown field(s); nothing was written.", errors=unknown)
-    frame = pd.DataFrame([{k: _text(v) for k, v in row.items()} for row in body.rows], dtype=object)
+    # JSON values are already typed: each row is checked by its value object's fields and rules, as the
+    # grid's are (never turned into text for the file checker); index i is row i + 2 of a file.
+    typed, problems = build_rows(INPUTS_BY_KIND[kind], body.rows)
     payload = json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
-    return check_rows(frame.fillna(""), kind), "api", payload
+    return typed_table(kind, typed, problems), "api", payload
 
 
 @router.post(

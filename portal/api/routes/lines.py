@@ -13,7 +13,8 @@ from portal.api.calls import run
 from portal.api.problems import Problem
 from portal.api.schemas import MAX_LIMIT, Page, ScheduleIn, ScheduleOut, decode_cursor, page, plain, records
 from portal.core.domain import OPEN_LINE_STATUSES, LineStatus
-from portal.queries.line_detail import line_detail
+from portal.core.forecast import FORECAST_DATES
+from portal.queries.line_detail import SCHEDULE_COLUMNS, line_detail
 from portal.queries.line_keys import current_plans, line_id_for
 from portal.queries.lines import LineFilter, open_lines
 from portal.services.access import Actor
@@ -26,15 +27,7 @@ STATUS_HELP = (
 )
 PoNumber = Path(min_length=1, max_length=60, description="The PO number, e.g. PO-1042")
 LineNumber = Path(ge=1, description="The line number within the PO")
-FORECAST = [
-    "rate",
-    "completion_p50",
-    "completion_p90",
-    "arrival_p50",
-    "arrival_p90",
-    "days_late_p50",
-    "days_late_p90",
-]
+FORECAST = ["rate", *FORECAST_DATES]
 HEADER = [
     "supplier_code",
     "sku",
@@ -124,18 +117,7 @@ async def get_line(
     line_id = await run(line_id_for, db, actor, po_number, line, hidden=hidden)
     detail = await run(line_detail, db, actor, line_id, hidden=hidden)
     header = {k: plain(v, k.endswith("_date")) for k, v in detail.header.items()}
-    schedules = records(
-        detail.schedules,
-        [
-            "revision",
-            "start_date",
-            "daily_output",
-            "estimated_end_date",
-            "reason",
-            "created_by",
-            "created_at",
-        ],
-    )
+    schedules = records(detail.schedules, SCHEDULE_COLUMNS)
     forecast = None
     if detail.forecast is not None:
         forecast = {

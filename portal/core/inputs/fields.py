@@ -53,6 +53,8 @@ class Field:
     multiline: bool = False
     #: What an optional field left empty means (a rejected quantity: 0).
     default: object = None
+    #: A code compared without case (a status): stored in lower case, once the rules have seen it as given.
+    lower: bool = False
 
     @property
     def length_limit(self) -> int:
@@ -202,6 +204,13 @@ def _date(value: object) -> tuple[dt.date | None, str | None]:
     return day, None
 
 
+def _text(value: object) -> str:
+    """A text field's value given as something else (a JSON number or boolean), as a file would spell it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return shown_value(value) if not isinstance(value, str) else value
+
+
 def coerce(field: Field, value: object) -> tuple[object, str | None]:
     """One field's value as its kind: (value or None, the reason it is refused or None)."""
     if is_missing(value):
@@ -213,9 +222,9 @@ def coerce(field: Field, value: object) -> tuple[object, str | None]:
         if control_characters(pd.Series([value]), line_breaks_allowed=field.multiline).iloc[0]:
             return None, CONTROL_CHARACTER
     if field.kind == "str":
-        return str(value), None
+        return _text(value), None
     if field.kind == "country":
-        text = str(value)
+        text = _text(value)
         return (text.upper(), None) if COUNTRY_RE.fullmatch(text) else (None, country_reason())
     if field.kind == "timezone":
         return (value, None) if is_timezone(str(value)) else (None, timezone_reason())
@@ -230,7 +239,7 @@ def coerce(field: Field, value: object) -> tuple[object, str | None]:
 
 
 def check_fields(
-    fields_: Iterable[Field], rules: Iterable[Rule], raw: Mapping[str, object]
+    fields_: Sequence[Field], rules: Iterable[Rule], raw: Mapping[str, object]
 ) -> tuple[dict[str, object], list[Problem]]:
     """Each field of ``raw`` as its kind (None where refused), then the rules between the fields present."""
     values: dict[str, object] = {}
@@ -244,6 +253,9 @@ def check_fields(
     for rule in rules:
         if all(values.get(name) is not None for name in rule.uses) and bool(rule.broken(values)):
             problems.append(Problem(rule.field, labels[rule.field], values[rule.field], rule.reason()))
+    for field in fields_:
+        if field.lower and isinstance(values[field.name], str):
+            values[field.name] = str(values[field.name]).lower()
     return values, problems
 
 

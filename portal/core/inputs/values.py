@@ -162,7 +162,7 @@ class PoLineInput(Input):
         Field("promised_date", N_("Promised date"), "date", required=False),
         Field("transit_days", N_("Transit days"), "int", required=False, minimum=0),
         # A line that exists is a change order; "cancelled" cancels it, "open" (or empty) keeps it.
-        Field("status", N_("Status"), "str", required=False, max_length=20),
+        Field("status", N_("Status"), "str", required=False, max_length=20, lower=True),
     )
     RULES: ClassVar[tuple[Rule, ...]] = (
         Rule(
@@ -184,11 +184,6 @@ class PoLineInput(Input):
             lambda v: _is_not_in(v["status"], PO_STATUSES),
         ),
     )
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.status is not None:
-            object.__setattr__(self, "status", self.status.lower())
 
 
 @dataclass(frozen=True)

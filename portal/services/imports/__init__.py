@@ -40,7 +40,7 @@ from portal.services.imports.reports import (
     reported_before,
     write_reports,
 )
-from portal.services.imports.result import KIND_ROLES, ImportResult
+from portal.services.imports.result import KIND_ROLES, ImportJob, ImportResult
 from portal.services.imports.schedules import _write_schedules, check_schedules, write_schedules
 from portal.services.settings import load_settings
 
@@ -63,8 +63,8 @@ __all__ = [
     "write_schedules",
 ]
 
-#: What writes one kind: (session, actor, table, result, day, dry_run); a dry run only checks.
-Writer = Callable[[Session, Actor, CheckedTable, ImportResult, dt.date | None, bool], None]
+#: What writes one kind (a dry run only checks).
+Writer = Callable[[ImportJob], None]
 
 
 def read_upload(
@@ -119,7 +119,7 @@ def import_table(
             share_planning_lock(session)
         result = ImportResult(kind=kind, rows=len(table.rows), filename=filename)
         day = report_today if kind == "reports" else today
-        _WRITERS[kind](session, actor, table, result, day, dry_run or bool(table.errors))
+        _WRITERS[kind](ImportJob(session, actor, table, result, day, dry_run or bool(table.errors)))
         result.errors = table.sorted_errors()
         if result.errors or dry_run:
             session.rollback()

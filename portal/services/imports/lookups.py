@@ -10,11 +10,11 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db.frames import load_frame
 from db.models import Item, PoLine, Supplier
 from portal.core.batching import chunked
 from portal.core.domain import LineStatus
 from portal.core.fileformats import CheckedTable, check_known, line_keys
-from portal.queries.loading import load_frame
 from portal.services.access import NOT_YOUR_LINE, Actor
 
 

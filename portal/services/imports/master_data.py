@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
 
 from db.models import Backorder, Item, Supplier, SupplierContact, utcnow
 from portal.core.batching import chunked
-from portal.core.fileformats import CheckedTable, check_known, check_new
+from portal.core.fileformats import check_known, check_new
 from portal.core.timezones import default_timezone
-from portal.services.access import Actor
 from portal.services.imports.lookups import _dates, _ints, _skus, _supplier_codes, _texts
-from portal.services.imports.result import ImportResult
+from portal.services.imports.result import ImportJob
 
 
-def _write_suppliers(
-    session: Session,
-    actor: Actor,
-    table: CheckedTable,
-    result: ImportResult,
-    today: dt.date | None,
-    dry_run: bool,
-) -> None:
+def _write_suppliers(job: ImportJob) -> None:
+    session, table, result, dry_run = job.session, job.table, job.result, job.dry_run
     rows = table.rows
     check_new(table, "code", _supplier_codes(session), "a supplier with this code already exists")
     if dry_run or table.errors:
@@ -60,14 +50,8 @@ def _write_suppliers(
     result.created = len(values)
 
 
-def _write_items(
-    session: Session,
-    actor: Actor,
-    table: CheckedTable,
-    result: ImportResult,
-    today: dt.date | None,
-    dry_run: bool,
-) -> None:
+def _write_items(job: ImportJob) -> None:
+    session, table, result, dry_run = job.session, job.table, job.result, job.dry_run
     rows = table.rows
     existing = _skus(session, rows["sku"].dropna().tolist())
     check_new(table, "sku", existing, "an item with this sku already exists")
@@ -83,14 +67,8 @@ def _write_items(
     result.created = len(values)
 
 
-def _write_backorders(
-    session: Session,
-    actor: Actor,
-    table: CheckedTable,
-    result: ImportResult,
-    today: dt.date | None,
-    dry_run: bool,
-) -> None:
+def _write_backorders(job: ImportJob) -> None:
+    session, table, result, dry_run = job.session, job.table, job.result, job.dry_run
     rows = table.rows
     skus = _skus(session, rows["sku"].dropna().unique().tolist())
     check_known(table, "sku", skus, "no item with this sku")

@@ -12,27 +12,22 @@ import pandas as pd
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from db.frames import load_frame
 from db.models import Alert, PoLine, PoLineChange, Receipt, utcnow
 from portal.core.batching import chunked
 from portal.core.change_order_email import ChangedLine, FieldChange
 from portal.core.domain import AlertRule, AlertStatus, LineStatus, Severity, SubjectType
 from portal.core.fileformats import CheckedTable, RowError, check_known, line_keys
-from portal.queries.loading import load_frame
 from portal.services.access import Actor
 from portal.services.imports.lookups import _dates, _ints, _lines, _skus, _supplier_codes
 from portal.services.imports.receipts import mark_received
-from portal.services.imports.result import ImportResult
+from portal.services.imports.result import ImportJob
 from portal.services.settings import load_settings
 
 
-def _write_pos(
-    session: Session,
-    actor: Actor,
-    table: CheckedTable,
-    result: ImportResult,
-    today: dt.date | None,
-    dry_run: bool,
-) -> None:
+def _write_pos(job: ImportJob) -> None:
+    session, actor, table = job.session, job.actor, job.table
+    result, today, dry_run = job.result, job.today, job.dry_run
     rows = table.rows
     suppliers = _supplier_codes(session)
     skus = _skus(session, rows["sku"].dropna().unique().tolist())

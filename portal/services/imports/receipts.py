@@ -11,21 +11,14 @@ from sqlalchemy.orm import Session
 from db.models import PoLine, Receipt, utcnow
 from portal.core.batching import chunked
 from portal.core.domain import LineStatus
-from portal.core.fileformats import CheckedTable
-from portal.services.access import Actor
 from portal.services.imports.lookups import _attach_lines, _dates, _ints
-from portal.services.imports.result import ImportResult
+from portal.services.imports.result import ImportJob
 from portal.services.settings import load_settings
 
 
-def _write_receipts(
-    session: Session,
-    actor: Actor,
-    table: CheckedTable,
-    result: ImportResult,
-    today: dt.date | None,
-    dry_run: bool,
-) -> None:
+def _write_receipts(job: ImportJob) -> None:
+    session, actor, table = job.session, job.actor, job.table
+    result, today, dry_run = job.result, job.today, job.dry_run
     rows = table.rows
     lines = _attach_lines(session, actor, table)
     today = today or dt.date.today()

@@ -19,7 +19,7 @@ from portal.core.timezones import supplier_today
 from portal.services.access import Actor
 from portal.services.calendars import load_calendars
 from portal.services.imports.lookups import _attach_lines, _dates, _ints, _texts
-from portal.services.imports.result import ImportResult
+from portal.services.imports.result import ImportJob, ImportResult
 from portal.services.settings import load_settings
 from portal.services.summaries import add_daily_output, refresh_after_reports
 
@@ -199,14 +199,9 @@ def write_reports(
     result.corrected = int(previous["id"].notna().sum())
 
 
-def _write_reports(
-    session: Session,
-    actor: Actor,
-    table: CheckedTable,
-    result: ImportResult,
-    today: dt.date | None,
-    dry_run: bool,
-) -> None:
+def _write_reports(job: ImportJob) -> None:
+    session, actor, table = job.session, job.actor, job.table
+    result, today, dry_run = job.result, job.today, job.dry_run
     lines = check_reports(session, actor, table, today)
     if dry_run or table.errors:
         # A preview still says which rows are corrections of an existing report.

@@ -1,13 +1,16 @@
-"""What an import did, and which roles may import which kinds."""
+"""What an import did, what the writer of one kind is given, and which roles may import which kinds."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import pandas as pd
+from sqlalchemy.orm import Session
 
 from portal.core.domain import Role
-from portal.core.fileformats import RowError
+from portal.core.fileformats import CheckedTable, RowError
+from portal.services.access import Actor
 
 #: Which roles may import which kinds. Supplier users only ever touch their own lines.
 KIND_ROLES: dict[str, frozenset[Role]] = {
@@ -55,3 +58,17 @@ class ImportResult:
                 changed += f" ({self.change_emails} change e-mail(s) to suppliers queued)"
             return f"{self.created} new purchase-order line(s){changed}."
         return f"{self.created} {self.kind} row(s) imported{extra}."
+
+
+@dataclass(frozen=True)
+class ImportJob:
+    """What the writer of one kind is given: it checks ``table`` against the database, adds its errors
+    there and, unless ``dry_run`` (or an error), writes the rows and counts them in ``result``."""
+
+    session: Session
+    actor: Actor
+    table: CheckedTable
+    result: ImportResult
+    #: Reports: the pinned day (None: each supplier's own today); other kinds: today.
+    today: dt.date | None
+    dry_run: bool

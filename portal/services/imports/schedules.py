@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -13,7 +11,7 @@ from portal.core.fileformats import CheckedTable
 from portal.core.inputs import reason_required_reason, start_before_order_reason
 from portal.services.access import Actor
 from portal.services.imports.lookups import _attach_lines, _dates, _ints, _texts
-from portal.services.imports.result import ImportResult
+from portal.services.imports.result import ImportJob, ImportResult
 
 
 def _current_schedules(session: Session, line_ids: list[int]) -> pd.DataFrame:
@@ -97,14 +95,8 @@ def write_schedules(
     result.created = len(values)
 
 
-def _write_schedules(
-    session: Session,
-    actor: Actor,
-    table: CheckedTable,
-    result: ImportResult,
-    today: dt.date | None,
-    dry_run: bool,
-) -> None:
+def _write_schedules(job: ImportJob) -> None:
+    session, actor, table, result, dry_run = job.session, job.actor, job.table, job.result, job.dry_run
     lines, current = check_schedules(session, actor, table)
     if dry_run or table.errors:
         return

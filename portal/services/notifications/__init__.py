@@ -27,11 +27,9 @@ backoff and shown to admins.
 The package, one module a step: ``settings`` (SMTP and link settings), ``preferences`` (what each
 user receives), ``outbox`` (rows and the alerts they name), ``plan`` (step 1), ``transport`` (SMTP
 and HTTP), ``delivery`` (steps 2 and 3), ``job`` (sweep, plan, deliver), ``admin`` (retry, test
-e-mail), ``webhooks`` (team hooks). The reads are in :mod:`portal.queries.notifications`; they are
-re-exported here with the rest so ``from portal.services.notifications import ...`` keeps working.
+e-mail), ``webhooks`` (team hooks). The reads (the log, counts, settings and choices as shown) are in
+:mod:`portal.queries.notifications`, which imports from this package's modules: import them from there.
 """
-
-from typing import Any
 
 from portal.services.notifications.admin import TrialEmailOutcome, retry_notifications, send_test_email
 from portal.services.notifications.delivery import INTERRUPTED, DeliveryReport, deliver_pending
@@ -53,38 +51,11 @@ from portal.services.notifications.transport import (
 )
 from portal.services.notifications.webhooks import add_webhook, mask_url, set_webhook_active
 
-#: The reads, at home in portal.queries.notifications (which imports from this package, so they are
-#: looked up on first use rather than imported here).
-_READS = frozenset(
-    {
-        "LOG_COLUMNS",
-        "MyNotifications",
-        "follow_choices",
-        "get_notify_settings",
-        "list_webhooks",
-        "my_notifications",
-        "notification_counts",
-        "notification_log",
-    }
-)
-
-
-def __getattr__(name: str) -> Any:
-    """The reads of :mod:`portal.queries.notifications`, under their old import path."""
-    if name in _READS:
-        from portal.queries import notifications as reads
-
-        return getattr(reads, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 __all__ = [
     "DIGEST_LIMIT",
     "INTERRUPTED",
-    "LOG_COLUMNS",
     "DeliveryReport",
     "LiveTransport",
-    "MyNotifications",
     "NotifyRun",
     "NotifySettingsView",
     "PermanentFailure",
@@ -95,14 +66,8 @@ __all__ = [
     "add_webhook",
     "build_email",
     "deliver_pending",
-    "follow_choices",
-    "get_notify_settings",
-    "list_webhooks",
     "load_notify_settings",
     "mask_url",
-    "my_notifications",
-    "notification_counts",
-    "notification_log",
     "open_smtp",
     "plan_notifications",
     "plan_pending",

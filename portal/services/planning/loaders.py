@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import case, false, func, select, true
 from sqlalchemy.orm import Session
 
-from db.frames import read_frame, read_frame_for_ids
+from db.frames import enum_values, read_frame, read_frame_for_ids
 from db.models import (
     Alert,
     LineForecast,
@@ -29,7 +29,6 @@ from db.models import (
 from portal.core import calibration, history
 from portal.core.batching import chunked
 from portal.core.domain import EVENT_RULES, OPEN_LINE_STATUSES, AlertStatus, LineStatus
-from portal.queries.loading import enum_values
 from portal.services.summaries import current_reports
 
 LINE_COLS = [

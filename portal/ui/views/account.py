@@ -7,14 +7,10 @@ import streamlit as st
 from portal.core.domain import Role
 from portal.core.notifications import USER_KINDS
 from portal.i18n import LANGUAGES, N_, _
+from portal.queries.notifications import follow_choices, my_notifications
 from portal.services.api_tokens import create_api_token, my_api_tokens, revoke_api_token
 from portal.services.auth import change_own_password
-from portal.services.notifications import (
-    follow_choices,
-    my_notifications,
-    set_followed_suppliers,
-    set_my_notification_preferences,
-)
+from portal.services.notifications import set_followed_suppliers, set_my_notification_preferences
 from portal.services.users import set_user_language
 from portal.ui.app import ROLE_NAMES, current_session_cookie
 from portal.ui.context import ACTOR_KEY, actor, call, read

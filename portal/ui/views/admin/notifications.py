@@ -4,12 +4,14 @@ import streamlit as st
 
 from portal.core.notifications import NOTIFY_SPECS
 from portal.i18n import _, pgettext
-from portal.services.notifications import (
-    add_webhook,
+from portal.queries.notifications import (
     get_notify_settings,
     list_webhooks,
     notification_counts,
     notification_log,
+)
+from portal.services.notifications import (
+    add_webhook,
     retry_notifications,
     send_test_email,
     set_webhook_active,

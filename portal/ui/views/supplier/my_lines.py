@@ -2,10 +2,10 @@
 
 import streamlit as st
 
+from db.frames import as_int
 from portal.i18n import _, format_date, format_percent, ngettext
 from portal.queries.alerts import AlertFilter, alert_inbox
 from portal.queries.lines import LineFilter, line_choices, open_lines, output_sheet
-from portal.queries.loading import as_int
 from portal.services.settings import get_settings
 from portal.ui.context import actor, read
 from portal.ui.context import today as my_day

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from portal.core import vocabulary
+from portal.core.alert_text import alert_message
 from portal.i18n import N_, _, format_date, format_number, ngettext
 from portal.queries.alerts import AlertFilter, alert_comments, alert_problems, alert_rule_names
 from portal.queries.directory import supplier_codes
@@ -177,7 +178,7 @@ def _short(message: str, row: pd.Series) -> str:
 
 
 def _headline(row: pd.Series) -> str:
-    text = _short(str(row["message"]), row)
+    text = _short(alert_message(row["rule"], row["message_args"], str(row["message"])), row)
     reason = row.get("reopen_reason")
     if reason is not None and pd.notna(reason):
         return _("Reopened ({reason}): {text}").format(reason=reason, text=text)
@@ -274,9 +275,11 @@ with st.container(border=True):
             if pd.notna(row.priority) and row.priority
             else ""
         )
-        st.text(f"{severity_words().get(row.severity, row.severity)}{priority} · {row.message}")
-        for rule, message in zip(row.other_rules, row.other_messages, strict=True):
-            st.text("    " + _("also {rule}").format(rule=rule_label(rule).lower()) + f" · {message}")
+        message = alert_message(row.rule, row.message_args, row.message)
+        st.text(f"{severity_words().get(row.severity, row.severity)}{priority} · {message}")
+        for rule, args, stored in zip(row.other_rules, row.other_args, row.other_messages, strict=True):
+            also = _("also {rule}").format(rule=rule_label(rule).lower())
+            st.text(f"    {also} · {alert_message(rule, args, stored)}")
     if len(chosen) > 5:
         st.caption(_("... and {n} more.").format(n=len(chosen) - 5))
     links = chosen[chosen["po_line_id"].notna()].drop_duplicates("po_line_id").head(5)

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from portal.core import vocabulary
+from portal.core.alert_text import alert_message
 from portal.core.domain import PortalError, Severity
 from portal.core.parsing import parse_whole_number
 from portal.i18n import _, format_date, format_number, format_percent, ngettext
@@ -158,7 +159,7 @@ with tabs[0]:
                 + " · "
                 + _("first seen {date}").format(date=format_date(pd.Timestamp(alert.first_seen).date()))
             )
-            st.text(alert.message)
+            st.text(alert_message(alert.rule, alert.message_args, alert.message))
             thread = detail.comments[detail.comments["alert_id"] == alert.alert_id]
             for c in thread.itertuples(index=False):
                 st.text(f"{c.created_at:%Y-%m-%d %H:%M} · {c.author}: {c.body}")

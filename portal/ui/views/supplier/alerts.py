@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from portal.core import vocabulary
+from portal.core.alert_text import alert_message, alert_messages
 from portal.i18n import _, format_date, ngettext
 from portal.queries.alerts import AlertFilter, alert_comments, alert_inbox
 from portal.services.alerts import comment_on_alert
@@ -25,7 +26,7 @@ def thread(alert: pd.Series) -> None:
     me = actor()
     hint = vocabulary.supplier_hint(alert["rule"])
     st.markdown(f"**{rule_text(alert['rule'])}** · {plain(alert['line']) or _('all your lines')}")
-    st.text(alert["message"])
+    st.text(alert_message(alert["rule"], alert["message_args"], alert["message"]))
     if hint:
         st.caption(_(hint))
     # The thread is filled after the form, so a reply just sent is already in it.
@@ -89,6 +90,7 @@ else:
     summary = ngettext("**{n} alert on your lines**.", "**{n} alerts on your lines**.", total)
 st.markdown(summary.format(n=total, critical=critical))
 view = frame.assign(
+    message=alert_messages(frame["rule"], frame["message_args"], frame["message"]),
     severity=frame["severity"].map(severity_label),
     what=frame["rule"].map(rule_text),
     line=frame["line"].fillna(_("all lines")),

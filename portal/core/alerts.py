@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import math
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -103,10 +104,10 @@ def _num(values: pd.Series) -> pd.Series:
     return pd.Series(formatted, index=values.index, dtype="str")
 
 
-def _count(values: pd.Series, unit: str) -> pd.Series:
-    """``"1 day"``, ``"3 days"``."""
+def _count(values: pd.Series, unit: str, number: pd.Series | None = None) -> pd.Series:
+    """``"1 day"``, ``"3 days"`` (``number``: the values already as :func:`_num` text)."""
     plural = pd.Series("s", index=values.index).where(values.astype(float) != 1, "")
-    return _num(values) + f" {unit}" + plural
+    return (_num(values) if number is None else number) + f" {unit}" + plural
 
 
 def _pct(fraction: pd.Series, decimals: int = 0) -> pd.Series:
@@ -121,79 +122,89 @@ def _iso(values: pd.Series) -> pd.Series:
 @dataclass(frozen=True)
 class _Said:
     """A message (or a phrase inside one) for many rows: the English text, and each row's
-    arguments (a template key and values, None for an empty phrase) to render it in any language."""
+    arguments as JSON text (a template key and raw values; ``null`` for an empty phrase), to
+    render it in any language. Both are built with column operations, like the text."""
 
     english: pd.Series
-    args: list[dict[str, object] | None]
+    args: pd.Series
 
     def where(self, keep: pd.Series | np.ndarray, other: _Said) -> _Said:
         """This where ``keep``, else ``other`` (row by row)."""
         mask = np.asarray(keep, dtype=bool)
-        english = self.english.where(mask, other.english)
-        return _Said(english, [a if k else b for a, b, k in zip(self.args, other.args, mask, strict=True)])
+        return _Said(self.english.where(mask, other.english), self.args.where(mask, other.args))
 
 
 def _nothing(index: pd.Index) -> _Said:
     """An empty phrase: no text, no arguments."""
-    return _Said(pd.Series("", index=index, dtype="str"), [None] * len(index))
+    return _Said(pd.Series("", index=index, dtype="str"), pd.Series("null", index=index, dtype="str"))
 
 
-def _raw_numbers(values: pd.Series) -> list[object]:
-    return [None if v != v else v for v in values.to_numpy(dtype=float, na_value=np.nan).tolist()]
+def _json_number(x: float) -> str:
+    return repr(x) if math.isfinite(x) else "null"
 
+
+def _json_numbers(values: pd.Series) -> pd.Series:
+    """Numbers as JSON (``null`` where missing): Python's float repr, which JSON reads back exactly."""
+    texts = [_json_number(x) for x in values.to_numpy(dtype=float, na_value=np.nan).tolist()]
+    return pd.Series(texts, index=values.index, dtype="str")
+
+
+def _json_rounded(number: pd.Series) -> pd.Series:
+    """A number as JSON from its English text (:func:`_num`): the value as the message rounds it,
+    which the other languages round again to the same digits; ``null`` where missing."""
+    return number.str.replace(",", "", regex=False).where(number != "nan", "null")
+
+
+def _json_texts(values: pd.Series) -> pd.Series:
+    texts = [_json_text(v) if isinstance(v, str) else "null" for v in values.astype(object).tolist()]
+    return pd.Series(texts, index=values.index, dtype="str")
+
+
+_json_text = json.JSONEncoder(ensure_ascii=False).encode
 
 _Value = pd.Series | _Said | str | float
 
 
-def _part(kind: str, value: _Value, index: pd.Index) -> tuple[pd.Series | str, list[object] | object]:
-    """A field's English text (a column, or one text for all rows) and its raw value(s) for the args."""
+def _part(kind: str, value: _Value) -> tuple[pd.Series | str, pd.Series | str]:
+    """A field's English text and its value as JSON: each a column, or one text for all rows."""
     if isinstance(value, _Said):
         return value.english, value.args
     if not isinstance(value, pd.Series):  # one value for every row
-        if kind == DATE:
-            return str(value), str(value)
         if kind == LIMIT:
-            return f"{float(value):g}%", float(value)
+            return f"{float(value):g}%", _json_number(float(value))
         if kind == ORDINAL:
-            return _ordinal(float(value)), float(value)
+            return _ordinal(float(value)), _json_number(float(value))
         if kind in (SHARE, SHARE_1):
-            return _pct(pd.Series([float(value)]), 1 if kind == SHARE_1 else 0).iloc[0], float(value)
-        return str(value), value
+            english = _pct(pd.Series([float(value)]), 1 if kind == SHARE_1 else 0).iloc[0]
+            return english, _json_number(float(value))
+        return str(value), _json_text(str(value))  # a date (ISO) or a text
     if kind == TEXT:
-        return value, value.astype(object).where(value.notna(), None).tolist()
+        return value, _json_texts(value)
     if kind == DATE:
         iso = _iso(value)
-        return iso, iso.tolist()
+        return iso, '"' + iso + '"'
     if kind == NUMBER:
-        return _num(value), _raw_numbers(value)
+        number = _num(value)
+        return number, _json_rounded(number)
     if kind in (SHARE, SHARE_1):
-        return _pct(value, 1 if kind == SHARE_1 else 0), _raw_numbers(value)
+        return _pct(value, 1 if kind == SHARE_1 else 0), _json_numbers(value)
     if kind in COUNTS:
-        return _count(value, COUNTS[kind][0]), _raw_numbers(value)
+        number = _num(value)
+        return _count(value, COUNTS[kind][0], number), _json_rounded(number)
     raise ValueError(f"field kind {kind!r} needs a column")  # pragma: no cover - a template's mistake
 
 
 def _say(key: str, index: pd.Index, **values: _Value) -> _Said:
     """Template ``key`` (portal.core.alert_text.TEMPLATES) filled for every row of ``index``: the
-    English text from vectorized string ops, and per row a small dict of the raw values."""
+    English text and the arguments' JSON, both from vectorized string ops."""
     template = TEMPLATES[key]
     english: dict[str, pd.Series | str] = {}
-    raws: list[list[object]] = []
-    n = len(index)
+    args = pd.Series('{"t":' + _json_text(key), index=index, dtype="str")
     for name, kind in template.fields.items():
-        text, raw = _part(kind, values[name], index)
+        text, raw = _part(kind, values[name])
         english[name] = text
-        raws.append(raw if isinstance(raw, list) else [raw] * n)
-    names = list(template.fields)
-    args: list[dict[str, object] | None] = (
-        [{"t": key, **dict(zip(names, row, strict=True))} for row in zip(*raws, strict=True)]
-        if raws
-        else [{"t": key} for _ in range(n)]
-    )
-    return _Said(_fill(template.text, index, **english), args)
-
-
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        args = args + f',"{name}":' + raw
+    return _Said(_fill(template.text, index, **english), args + "}")
 
 
 # --- comparisons and rows -----------------------------------------------------------------------
@@ -239,7 +250,7 @@ def _rows(
         "subject_type": np.full(n, subject_type.value, dtype=object),
         "subject_key": key.to_numpy(dtype=object),
         "message": message.english.to_numpy(dtype=object),
-        "message_args": np.array([_encode(a) for a in message.args], dtype=object),
+        "message_args": message.args.to_numpy(dtype=object),
     }
     for name in ("supplier_id", "po_line_id", "backorder_id", "item_id", "days_late"):
         value = columns.get(name)

@@ -11,25 +11,26 @@ from portal import i18n
 
 
 class FakeCatalog(gettext.NullTranslations):
-    """Translates the messages given (ngettext: by the msgid n chooses); others stay English."""
+    """Translates the messages given (ngettext: by the msgid n chooses); others as the real catalog."""
 
-    def __init__(self, messages: Mapping[str, str]) -> None:
+    def __init__(self, messages: Mapping[str, str], real: gettext.NullTranslations) -> None:
         super().__init__()
         self.messages = dict(messages)
+        self.real = real
 
     def gettext(self, message: str) -> str:
-        return self.messages.get(message, message)
+        return self.messages.get(message) or self.real.gettext(message)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         chosen = singular if n == 1 else plural
-        return self.messages.get(chosen, chosen)
+        return self.messages.get(chosen) or self.real.ngettext(singular, plural, n)
 
     def pgettext(self, context: str, message: str) -> str:
-        return self.messages.get(message, message)
+        return self.messages.get(message) or self.real.pgettext(context, message)
 
 
 def install(monkeypatch: pytest.MonkeyPatch, code: str, messages: Mapping[str, str]) -> None:
-    """Use ``messages`` as the catalog of language ``code`` for the rest of the test."""
+    """Use ``messages`` over the catalog of language ``code`` for the rest of the test."""
     real = i18n._translations
-    fake = FakeCatalog(messages)
+    fake = FakeCatalog(messages, real(code))
     monkeypatch.setattr(i18n, "_translations", lambda wanted: fake if wanted == code else real(wanted))

@@ -23,6 +23,8 @@ from portal.ui.context import actor, call, read
 from portal.ui.text import plain
 from portal.ui.widgets import (
     clear_selection,
+    date_input_format,
+    datetime_format,
     flash,
     label_from,
     line_detail_link,
@@ -313,7 +315,7 @@ with st.container(border=True):
         min_value=today + dt.timedelta(days=1),
         max_value=today + dt.timedelta(days=366),
         key="alert_inbox.until",
-        format="YYYY-MM-DD",
+        format=date_input_format(),
     )
     if b5.button(_("Snooze"), icon=":material/snooze:", key="alert_inbox.snooze", width="stretch"):
         done = call(snooze_alerts, selected, until, today=today), "snoozed"
@@ -347,7 +349,7 @@ if len(chosen) == 1:
             column_order=["created_at", "author", "body"],
             column_config={
                 "created_at": st.column_config.DatetimeColumn(
-                    _("When (UTC)"), format="YYYY-MM-DD HH:mm", width=140
+                    _("When (UTC)"), format=datetime_format(), width=140
                 ),
                 "author": st.column_config.TextColumn(_("Who"), width=140),
                 "body": st.column_config.TextColumn(_("Comment"), width="large"),

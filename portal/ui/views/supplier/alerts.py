@@ -10,7 +10,7 @@ from portal.queries.alerts import AlertFilter, alert_comments, alert_inbox
 from portal.services.alerts import comment_on_alert
 from portal.ui.context import actor, call, read
 from portal.ui.text import plain
-from portal.ui.widgets import severity_label
+from portal.ui.widgets import date_format, severity_label
 
 SENT = "supplier_alerts.sent"
 
@@ -112,7 +112,7 @@ selection = st.dataframe(
         "message": st.column_config.TextColumn(_("Details"), width="large"),
         "comments": st.column_config.NumberColumn(_("Comments"), width=80),
         "status": st.column_config.TextColumn(_("Status"), width=100),
-        "last_seen": st.column_config.DatetimeColumn(_("Last seen (UTC)"), format="YYYY-MM-DD", width=110),
+        "last_seen": st.column_config.DatetimeColumn(_("Last seen (UTC)"), format=date_format(), width=110),
     },
 )
 if total > len(frame):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from portal.i18n import DEFAULT_LANGUAGE, N_, _, current_language, format_date, ngettext, pgettext
+from portal.i18n import DEFAULT_LANGUAGE, N_, _, current_language, format_date, language, ngettext, pgettext
 
 #: Kinds of field. ``text`` is user data (a line label, a supplier code), never translated.
 TEXT, DATE, NUMBER, SHARE, SHARE_1, LIMIT, ORDINAL, PHRASE = (
@@ -183,6 +183,14 @@ TEMPLATES: dict[str, Template] = {
         N_("{what} is now promised for {promise}, {slip} after the {told} told to the customer"),
         {"what": PHRASE, "promise": DATE, "slip": "days", "told": DATE},
     ),
+    # Not a sweep rule: written when a purchase-order import asks more of the supplier (po_changed).
+    "PO_CHANGED": Template(
+        N_("Purchase-order line {label} changed by {who} on {date}: {changes}. Reply if you cannot meet it."),
+        {"label": TEXT, "who": TEXT, "date": DATE, "changes": PHRASE},
+    ),
+    "po_change.need_by": Template(N_("need-by moved earlier, {old} → {new}"), {"old": DATE, "new": DATE}),
+    "po_change.quantity": Template(N_("quantity raised, {old} → {new}"), {"old": NUMBER, "new": NUMBER}),
+    "po_change.both": Template(N_("{need_by}; {quantity}"), {"need_by": PHRASE, "quantity": PHRASE}),
 }
 
 
@@ -308,6 +316,31 @@ def alert_message(rule: str, args: str | Mapping[str, Any] | None, stored: str) 
         return render(parsed)
     except (KeyError, ValueError, TypeError, IndexError):
         return stored
+
+
+def po_changed(
+    label: str,
+    who: str,
+    day: dt.date,
+    need_by: tuple[dt.date, dt.date] | None = None,
+    quantity: tuple[int, int] | None = None,
+) -> tuple[str, str]:
+    """A PO_CHANGED alert's English message and its arguments (JSON): the line changed by ``who`` on
+    ``day``, its need-by moved earlier (old, new) and/or its quantity raised (old, new)."""
+    parts: list[dict[str, Any]] = []
+    if need_by is not None:
+        parts.append({"t": "po_change.need_by", "old": need_by[0].isoformat(), "new": need_by[1].isoformat()})
+    if quantity is not None:
+        parts.append({"t": "po_change.quantity", "old": quantity[0], "new": quantity[1]})
+    if not parts:
+        raise ValueError("a PO_CHANGED alert needs a change that asks more of the supplier")
+    changes = (
+        parts[0] if len(parts) == 1 else {"t": "po_change.both", "need_by": parts[0], "quantity": parts[1]}
+    )
+    args = {"t": "PO_CHANGED", "label": label, "who": who, "date": day.isoformat(), "changes": changes}
+    with language(DEFAULT_LANGUAGE):
+        english = render(args)
+    return english, json.dumps(args, ensure_ascii=False, separators=(",", ":"))
 
 
 def alert_messages(rules: Iterable[str], args: Iterable[Any], stored: Iterable[str]) -> list[str]:

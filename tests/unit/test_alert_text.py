@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from portal.core.alert_text import TEMPLATES, alert_message, alert_messages, render
+from portal.core.alert_text import TEMPLATES, alert_message, alert_messages, po_changed, render
 from portal.core.alerts import backorder_conditions, evaluate_all, line_conditions, supplier_conditions
 from portal.i18n import language
 from tests.fake_catalog import install
@@ -112,8 +112,19 @@ def _keys(args: Any) -> Iterator[str]:
             yield from _keys(value)
 
 
+def _po_changes() -> list[tuple[str, str]]:
+    """PO_CHANGED messages of each kind: need-by earlier, quantity raised, both."""
+    need_by = (dt.date(2026, 3, 20), dt.date(2026, 3, 13))
+    return [
+        po_changed("PO-7/1", "Bea Buyer", dt.date(2026, 3, 6), need_by=need_by),
+        po_changed("PO-7/1", "Bea Buyer", dt.date(2026, 3, 6), quantity=(900, 1240)),
+        po_changed("PO-7/1", "Bea Buyer", dt.date(2026, 3, 6), need_by, (5, 8)),
+    ]
+
+
 def test_every_template_is_used_by_some_rule_and_every_rule_writes_arguments(every: pd.DataFrame) -> None:
-    used = {key for args in every["message_args"] for key in _keys(json.loads(args))}
+    args = [*every["message_args"], *(a for _m, a in _po_changes())]
+    used = {key for a in args for key in _keys(json.loads(a))}
     assert used == set(TEMPLATES)
     assert set(every["rule"]) == {
         "LATE_START", "BEHIND_PLAN", "PROJECTED_LATE", "AT_RISK", "STALE_UPDATE", "DATE_SLIPPED",
@@ -131,6 +142,22 @@ def test_the_english_rendering_of_every_message_is_the_stored_message(every: pd.
         "Supplier ACME needs 120/day to finish 1 open line on time, capacity 100/day (declared);"
         " 1 more line already past the ship-by date"
     ) in set(every["message"])
+
+
+def test_a_po_change_message_reads_as_before_in_english_and_renders_back_to_it() -> None:
+    messages = [m for m, _a in _po_changes()]
+    assert messages == [
+        "Purchase-order line PO-7/1 changed by Bea Buyer on 2026-03-06: need-by moved earlier, 2026-03-20"
+        " → 2026-03-13. Reply if you cannot meet it.",
+        "Purchase-order line PO-7/1 changed by Bea Buyer on 2026-03-06: quantity raised, 900 → 1,240."
+        " Reply if you cannot meet it.",
+        "Purchase-order line PO-7/1 changed by Bea Buyer on 2026-03-06: need-by moved earlier, 2026-03-20"
+        " → 2026-03-13; quantity raised, 5 → 8. Reply if you cannot meet it.",
+    ]
+    with language("en"):
+        assert [render(json.loads(a)) for _m, a in _po_changes()] == messages
+    with language("de"):
+        assert "13.03.2026" in alert_message("PO_CHANGED", _po_changes()[0][1], messages[0])
 
 
 @hyp_settings(max_examples=30, deadline=None)

@@ -302,13 +302,12 @@ def render(args: Mapping[str, Any]) -> str:
     return _(template.text).format(**values)
 
 
-def alert_message(rule: str, args: str | Mapping[str, Any] | None, stored: str) -> str:
-    """An alert's message in the reader's language: its template and arguments rendered, else the
-    stored English text (an alert written before arguments existed, or arguments not understood)."""
+def alert_message(rule: str, args: object, stored: str) -> str:
+    """An alert's message in the reader's language: its template and arguments (JSON text, or a
+    dict) rendered, else the stored English text (an alert written before arguments existed: None,
+    or NaN in a frame; or arguments not understood)."""
     if current_language() == DEFAULT_LANGUAGE:
         return stored  # the English rendering is the stored text (a test holds every rule to it)
-    if args is None or (not isinstance(args, str | dict) and args != args):  # None, NaN from a frame
-        return stored
     try:
         parsed = json.loads(args) if isinstance(args, str) else args
         if not isinstance(parsed, dict) or str(parsed.get("t", "")).split(".")[0] != rule:

@@ -30,6 +30,7 @@ import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import NormalDist
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -162,7 +163,7 @@ def _json_texts(values: pd.Series) -> pd.Series:
 
 _json_text = json.JSONEncoder(ensure_ascii=False).encode
 
-_Value = pd.Series | _Said | str | float
+_Value: TypeAlias = pd.Series | _Said | str | float
 
 
 def _part(kind: str, value: _Value) -> tuple[pd.Series | str, pd.Series | str]:

@@ -440,7 +440,12 @@ class Alert(Base):
     status: Mapped[AlertStatus] = mapped_column(
         _enum(AlertStatus, "alert_status"), default=AlertStatus.OPEN, server_default=AlertStatus.OPEN.value
     )
+    #: In English, as the rule wrote it: exports, the API and Slack show this text.
     message: Mapped[str] = mapped_column(Text)
+    #: The message's template key and values as JSON text (portal.core.alert_text renders it in the
+    #: reader's language); NULL for alerts written before it: those show ``message``. Text, not JSON:
+    #: the sweep compares it as it is stored, and PostgreSQL's json type has no equality.
+    message_args: Mapped[str | None] = mapped_column(Text)
     days_late: Mapped[int | None] = mapped_column(Integer)
     first_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -24,15 +24,31 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
+import math
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import NormalDist
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
 
 from portal.core import history
+from portal.core.alert_text import (
+    COUNTS,
+    DATE,
+    LIMIT,
+    NUMBER,
+    ORDINAL,
+    SHARE,
+    SHARE_1,
+    TEMPLATES,
+    TEXT,
+)
+from portal.core.alert_text import english_number as _format_number
+from portal.core.alert_text import english_ordinal as _ordinal
 from portal.core.calendar import CalendarSet, to_date, to_days
 from portal.core.domain import AlertRule, AlertStatus, LineStatus, PromiseStatus, Severity, SubjectType
 from portal.core.forecast import Z90
@@ -50,13 +66,16 @@ CONDITION_DTYPES = {
     "backorder_id": "Int64",
     "item_id": "Int64",
     "message": "str",
+    #: The message's template key and values as JSON, for rendering in the reader's language
+    #: (portal.core.alert_text); ``message`` keeps the English text.
+    "message_args": "str",
     "days_late": "Int64",
 }
 CONDITION_COLUMNS = list(CONDITION_DTYPES)
 INSERT_COLUMNS = [*CONDITION_COLUMNS, "status", "first_seen", "last_seen"]
 #: Built once: a rule that does not fire returns a copy of it (building a frame costs ~1 ms).
 _EMPTY = pd.DataFrame({c: pd.Series(dtype=t) for c, t in CONDITION_DTYPES.items()})
-UPDATE_COLUMNS = ["id", "severity", "message", "days_late", "last_seen", "status", "raised"]
+UPDATE_COLUMNS = ["id", "severity", "message", "message_args", "days_late", "last_seen", "status", "raised"]
 
 ONE_DAY = np.timedelta64(1, "D")
 _NO_DAY = np.datetime64("NaT", "D")
@@ -66,22 +85,16 @@ _SEVERITY_RANK = Severity.ranks()
 # --- text (vectorized) --------------------------------------------------------------------------
 
 
-def _fill(template: str, **values: pd.Series | str) -> pd.Series:
+def _fill(template: str, index: pd.Index | None = None, **values: pd.Series | str) -> pd.Series:
     """``template`` filled from columns: one string concatenation per field, never one per row."""
-    index = next(v.index for v in values.values() if isinstance(v, pd.Series))
+    if index is None:
+        index = next(v.index for v in values.values() if isinstance(v, pd.Series))
     out = pd.Series("", index=index, dtype="str")
     for literal, field, _, _ in string.Formatter().parse(template):
         out = out + literal
         if field is not None:
             out = out + values[field]
     return out
-
-
-def _format_number(x: float) -> str:
-    if x != x:  # NaN
-        return "nan"
-    text = f"{x:,.0f}" if abs(x) >= 10 else f"{x:,.1f}"
-    return text.removesuffix(".0")
 
 
 def _num(values: pd.Series) -> pd.Series:
@@ -92,10 +105,10 @@ def _num(values: pd.Series) -> pd.Series:
     return pd.Series(formatted, index=values.index, dtype="str")
 
 
-def _count(values: pd.Series, unit: str) -> pd.Series:
-    """``"1 day"``, ``"3 days"``."""
+def _count(values: pd.Series, unit: str, number: pd.Series | None = None) -> pd.Series:
+    """``"1 day"``, ``"3 days"`` (``number``: the values already as :func:`_num` text)."""
     plural = pd.Series("s", index=values.index).where(values.astype(float) != 1, "")
-    return _num(values) + f" {unit}" + plural
+    return (_num(values) if number is None else number) + f" {unit}" + plural
 
 
 def _pct(fraction: pd.Series, decimals: int = 0) -> pd.Series:
@@ -107,12 +120,92 @@ def _iso(values: pd.Series) -> pd.Series:
     return pd.Series(np.datetime_as_string(to_days(values), unit="D"), index=values.index, dtype="str")
 
 
-def _ordinal(n: float) -> str:
-    if not float(n).is_integer():
-        return f"{n:g}th"
-    k = int(n)
-    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
-    return f"{k}{suffix}"
+@dataclass(frozen=True)
+class _Said:
+    """A message (or a phrase inside one) for many rows: the English text, and each row's
+    arguments as JSON text (a template key and raw values; ``null`` for an empty phrase), to
+    render it in any language. Both are built with column operations, like the text."""
+
+    english: pd.Series
+    args: pd.Series
+
+    def where(self, keep: pd.Series | np.ndarray, other: _Said) -> _Said:
+        """This where ``keep``, else ``other`` (row by row)."""
+        mask = np.asarray(keep, dtype=bool)
+        return _Said(self.english.where(mask, other.english), self.args.where(mask, other.args))
+
+
+def _nothing(index: pd.Index) -> _Said:
+    """An empty phrase: no text, no arguments."""
+    return _Said(pd.Series("", index=index, dtype="str"), pd.Series("null", index=index, dtype="str"))
+
+
+def _json_number(x: float) -> str:
+    return repr(x) if math.isfinite(x) else "null"
+
+
+def _json_numbers(values: pd.Series) -> pd.Series:
+    """Numbers as JSON (``null`` where missing): Python's float repr, which JSON reads back exactly."""
+    texts = [_json_number(x) for x in values.to_numpy(dtype=float, na_value=np.nan).tolist()]
+    return pd.Series(texts, index=values.index, dtype="str")
+
+
+def _json_rounded(number: pd.Series) -> pd.Series:
+    """A number as JSON from its English text (:func:`_num`): the value as the message rounds it,
+    which the other languages round again to the same digits; ``null`` where missing."""
+    return number.str.replace(",", "", regex=False).where(number != "nan", "null")
+
+
+def _json_texts(values: pd.Series) -> pd.Series:
+    texts = [_json_text(v) if isinstance(v, str) else "null" for v in values.astype(object).tolist()]
+    return pd.Series(texts, index=values.index, dtype="str")
+
+
+_json_text = json.JSONEncoder(ensure_ascii=False).encode
+
+_Value: TypeAlias = pd.Series | _Said | str | float
+
+
+def _part(kind: str, value: _Value) -> tuple[pd.Series | str, pd.Series | str]:
+    """A field's English text and its value as JSON: each a column, or one text for all rows."""
+    if isinstance(value, _Said):
+        return value.english, value.args
+    if not isinstance(value, pd.Series):  # one value for every row
+        if kind == LIMIT:
+            return f"{float(value):g}%", _json_number(float(value))
+        if kind == ORDINAL:
+            return _ordinal(float(value)), _json_number(float(value))
+        if kind in (SHARE, SHARE_1):
+            english = _pct(pd.Series([float(value)]), 1 if kind == SHARE_1 else 0).iloc[0]
+            return english, _json_number(float(value))
+        return str(value), _json_text(str(value))  # a date (ISO) or a text
+    if kind == TEXT:
+        return value, _json_texts(value)
+    if kind == DATE:
+        iso = _iso(value)
+        return iso, '"' + iso + '"'
+    if kind == NUMBER:
+        number = _num(value)
+        return number, _json_rounded(number)
+    if kind in (SHARE, SHARE_1):
+        return _pct(value, 1 if kind == SHARE_1 else 0), _json_numbers(value)
+    if kind in COUNTS:
+        number = _num(value)
+        return _count(value, COUNTS[kind][0], number), _json_rounded(number)
+    raise ValueError(f"field kind {kind!r} needs a column")  # pragma: no cover - a template's mistake
+
+
+def _say(key: str, index: pd.Index, **values: _Value) -> _Said:
+    """Template ``key`` (portal.core.alert_text.TEMPLATES) filled for every row of ``index``: the
+    English text and the arguments' JSON, both from vectorized string ops."""
+    template = TEMPLATES[key]
+    english: dict[str, pd.Series | str] = {}
+    args = pd.Series('{"t":' + _json_text(key), index=index, dtype="str")
+    for name, kind in template.fields.items():
+        text, raw = _part(kind, values[name])
+        english[name] = text
+        args = args + f',"{name}":' + raw
+    return _Said(_fill(template.text, index, **english), args + "}")
 
 
 # --- comparisons and rows -----------------------------------------------------------------------
@@ -146,7 +239,7 @@ def _rows(
     severity: Severity,
     subject_type: SubjectType,
     subject_ids: pd.Series,
-    message: pd.Series,
+    message: _Said,
     **columns: pd.Series | np.ndarray | None,
 ) -> pd.DataFrame:
     """Condition rows for the subjects given; ``columns`` fills the id columns and days_late."""
@@ -157,7 +250,8 @@ def _rows(
         "severity": np.full(n, severity.value, dtype=object),
         "subject_type": np.full(n, subject_type.value, dtype=object),
         "subject_key": key.to_numpy(dtype=object),
-        "message": message.to_numpy(dtype=object),
+        "message": message.english.to_numpy(dtype=object),
+        "message_args": message.args.to_numpy(dtype=object),
     }
     for name in ("supplier_id", "po_line_id", "backorder_id", "item_id", "days_late"):
         value = columns.get(name)
@@ -221,7 +315,7 @@ class _Lines:
         rule: AlertRule,
         severity: Severity,
         fires: np.ndarray,
-        message: Callable[[pd.DataFrame], pd.Series],
+        message: Callable[[pd.DataFrame], _Said],
         days_late: np.ndarray | None = None,
         **derived: np.ndarray,
     ) -> pd.DataFrame:
@@ -243,15 +337,18 @@ class _Lines:
         )
 
 
-def _rate_phrase(s: pd.DataFrame) -> pd.Series:
+def _rate_phrase(s: pd.DataFrame) -> _Said:
     """The forecast's rate: ", at 50/day against a plan of 100/day", or ", at the planned 100/day"."""
-    rate = ", at " + _num(s["rate"]) + "/day"
-    observed = rate.where(
-        s["daily_output"].isna(), rate + " against a plan of " + _num(s["daily_output"]) + "/day"
+    index = s.index
+    observed = _say("rate.observed", index, rate=s["rate"]).where(
+        s["daily_output"].isna(),
+        _say("rate.observed_plan", index, rate=s["rate"], plan=s["daily_output"]),
     )
-    planned = ", at the planned " + _num(s["rate"]) + "/day"
-    phrase = observed.where(s["rate_source"] == "observed", "").mask(s["rate_source"] == "plan", planned)
-    return phrase.where(s["rate"].notna(), "")
+    planned = _say("rate.plan", index, rate=s["rate"])
+    source = s["rate_source"]
+    phrase = observed.where(source == "observed", _nothing(index))
+    phrase = planned.where(source == "plan", phrase)
+    return phrase.where(s["rate"].notna(), _nothing(index))
 
 
 def _late_start(x: _Lines) -> pd.DataFrame:
@@ -259,13 +356,13 @@ def _late_start(x: _Lines) -> pd.DataFrame:
     since = x.working_days_after(x.day("start_date"))
     fires = x.producing() & (since > x.settings.late_start_grace_days) & (x.num("produced") == 0)
 
-    def message(s: pd.DataFrame) -> pd.Series:
-        return _fill(
-            "{label} has not started: production was scheduled to start {start}, {since} before {as_of},"
-            " and no good output is reported",
+    def message(s: pd.DataFrame) -> _Said:
+        return _say(
+            "LATE_START",
+            s.index,
             label=s["label"],
-            start=_iso(s["start_date"]),
-            since=_count(s["since"], "working day"),
+            start=s["start_date"],
+            since=s["since"],
             as_of=x.as_of_text,
         )
 
@@ -280,14 +377,15 @@ def _behind_plan(x: _Lines) -> pd.DataFrame:
     floor = planned * (1 - x.settings.behind_plan_tolerance)
     fires = x.producing() & (planned > 0) & _exceeds(floor, x.num("produced"))
 
-    def message(s: pd.DataFrame) -> pd.Series:
-        return _fill(
-            "{label} has produced {produced} of a planned {planned} by {as_of} ({share})",
+    def message(s: pd.DataFrame) -> _Said:
+        return _say(
+            "BEHIND_PLAN",
+            s.index,
             label=s["label"],
-            produced=_num(s["produced"]),
-            planned=_num(s["planned"]),
+            produced=s["produced"],
+            planned=s["planned"],
             as_of=x.as_of_text,
-            share=_pct(s["produced"] / s["planned"]),
+            share=s["produced"] / s["planned"],
         )
 
     return x.rows(AlertRule.BEHIND_PLAN, Severity.WARNING, fires, message, planned=planned)
@@ -312,31 +410,22 @@ def _projected_late(x: _Lines) -> pd.DataFrame:
     stalled = x.stalled()
     late = _confidently_late(x) & ~stalled
 
-    def message(s: pd.DataFrame) -> pd.Series:
-        need_by = _iso(s["need_by_date"])
-        on_dates = _fill(
-            "{label} will arrive {arrival}, {late} after need-by {need_by}{rate}",
+    def message(s: pd.DataFrame) -> _Said:
+        on_dates = _say(
+            "PROJECTED_LATE",
+            s.index,
             label=s["label"],
-            arrival=_iso(s["arrival_p50"]),
-            late=_count(s["late_days"], "day"),
-            need_by=need_by,
+            arrival=s["arrival_p50"],
+            late=s["late_days"],
+            need_by=s["need_by_date"],
             rate=_rate_phrase(s),
         )
         # An observed rate of zero may come from recent days only: say so when some output exists.
-        why = ("no good output reported in " + _count(s["reported_days"], "reported day")).where(
+        why = _say("stalled.no_output", s.index, days=s["reported_days"]).where(
             s["produced"] == 0,
-            _fill(
-                "no good output in its recent reports ({produced} of {quantity} made so far)",
-                produced=_num(s["produced"]),
-                quantity=_num(s["quantity"]),
-            ),
+            _say("stalled.recent", s.index, produced=s["produced"], quantity=s["quantity"]),
         )
-        halted = _fill(
-            "{label} has stalled: {why}; it cannot meet need-by {need_by}",
-            label=s["label"],
-            why=why,
-            need_by=need_by,
-        )
+        halted = _say("PROJECTED_LATE.stalled", s.index, label=s["label"], why=why, need_by=s["need_by_date"])
         return on_dates.where(~s["stalled"], halted)
 
     days_late = np.where(late, late_days, np.nan)
@@ -358,15 +447,16 @@ def _at_risk(x: _Lines) -> pd.DataFrame:
     p90_late = _days_between(x.day("arrival_p90"), need_by)
     fires = (p90_late > 0) & ~_confidently_late(x) & ~x.stalled()
 
-    def message(s: pd.DataFrame) -> pd.Series:
-        return _fill(
-            "{label} is at risk: expected {p50}, but it may arrive as late as {p90} (90% sure by then),"
-            " {late} after need-by {need_by}",
+    def message(s: pd.DataFrame) -> _Said:
+        return _say(
+            "AT_RISK",
+            s.index,
             label=s["label"],
-            p50=_iso(s["arrival_p50"]),
-            p90=_iso(s["arrival_p90"]),
-            late=_count(s["p90_late"], "day"),
-            need_by=_iso(s["need_by_date"]),
+            p50=s["arrival_p50"],
+            p90=s["arrival_p90"],
+            chance=0.9,
+            late=s["p90_late"],
+            need_by=s["need_by_date"],
         )
 
     return x.rows(AlertRule.AT_RISK, Severity.WARNING, fires, message, p90_late, p90_late=p90_late)
@@ -387,15 +477,16 @@ def _stale_update(x: _Lines) -> pd.DataFrame:
     quiet = x.working_days_after(since, end)
     fires = x.producing() & (in_production | has_reports) & (quiet >= x.settings.stale_update_days)
 
-    def message(s: pd.DataFrame) -> pd.Series:
-        since_text = ("last report " + _iso(s["last_report_date"])).where(
-            s["last_report_date"].notna(), "none since the scheduled start " + _iso(s["start_date"])
+    def message(s: pd.DataFrame) -> _Said:
+        since_text = _say("stale.last_report", s.index, date=s["last_report_date"]).where(
+            s["last_report_date"].notna(), _say("stale.since_start", s.index, date=s["start_date"])
         )
-        return _fill(
-            "{label} has had no production report for {quiet} up to {as_of} ({since})",
+        return _say(
+            "STALE_UPDATE",
+            s.index,
             label=s["label"],
-            quiet=_count(s["quiet"], "working day"),
-            as_of=_iso(s["supplier_today"]) if local else x.as_of_text,
+            quiet=s["quiet"],
+            as_of=s["supplier_today"] if local else x.as_of_text,
             since=since_text,
         )
 
@@ -408,15 +499,19 @@ def _date_slipped(x: _Lines) -> pd.DataFrame:
     previous = x.day("previous_estimated_end_date")
     slip = _days_between(end, previous)
 
-    def message(s: pd.DataFrame) -> pd.Series:
-        return _fill(
-            "{label}: {revision} moved the estimated end from {previous} to {end}, {slip} later ({working})",
+    def message(s: pd.DataFrame) -> _Said:
+        revision = _say("revision.number", s.index, number=s["schedule_revision"]).where(
+            s["schedule_revision"].notna(), _say("revision.unknown", s.index)
+        )
+        return _say(
+            "DATE_SLIPPED",
+            s.index,
             label=s["label"],
-            revision=("schedule revision " + _num(s["schedule_revision"])).fillna("the schedule"),
-            previous=_iso(s["previous_estimated_end_date"]),
-            end=_iso(s["estimated_end_date"]),
-            slip=_count(s["slip"], "day"),
-            working=_count(s["slip_working"], "working day"),
+            revision=revision,
+            previous=s["previous_estimated_end_date"],
+            end=s["estimated_end_date"],
+            slip=s["slip"],
+            working=s["slip_working"],
         )
 
     return x.rows(
@@ -435,14 +530,15 @@ def _unrealistic_estimate(x: _Lines) -> pd.DataFrame:
     gap = x.working_days_after(x.day("estimated_end_date"), x.day("completion_p90"))
     fires = x.producing() & (x.num("remaining") > 0) & (gap > x.settings.unrealistic_estimate_days)
 
-    def message(s: pd.DataFrame) -> pd.Series:
-        return _fill(
-            "{label}: the supplier's estimated end {end} is {gap} before the forecast,"
-            " which is 90% sure to finish by {p90}{rate}",
+    def message(s: pd.DataFrame) -> _Said:
+        return _say(
+            "UNREALISTIC_ESTIMATE",
+            s.index,
             label=s["label"],
-            end=_iso(s["estimated_end_date"]),
-            gap=_count(s["gap"], "working day"),
-            p90=_iso(s["completion_p90"]),
+            end=s["estimated_end_date"],
+            gap=s["gap"],
+            chance=0.9,
+            p90=s["completion_p90"],
             rate=_rate_phrase(s),
         )
 
@@ -458,16 +554,16 @@ def _short_lead_time(x: _Lines, lead_times: pd.DataFrame | None) -> pd.DataFrame
     median = x.frame["supplier_id"].map(medians).to_numpy(dtype=float, na_value=np.nan)
     given = _days_between(x.day("need_by_date"), x.day("order_date"))
 
-    def message(s: pd.DataFrame) -> pd.Series:
-        return _fill(
-            "{label} was ordered {ordered} for need-by {need_by}: {given} of lead time,"
-            " under {supplier}'s median of {median}",
+    def message(s: pd.DataFrame) -> _Said:
+        return _say(
+            "SHORT_LEAD_TIME",
+            s.index,
             label=s["label"],
-            ordered=_iso(s["order_date"]),
-            need_by=_iso(s["need_by_date"]),
-            given=_count(s["given"], "day"),
+            ordered=s["order_date"],
+            need_by=s["need_by_date"],
+            given=s["given"],
             supplier=s["supplier_code"],
-            median=_count(s["median"], "day"),
+            median=s["median"],
         )
 
     return x.rows(
@@ -482,14 +578,15 @@ def _quality(x: _Lines) -> pd.DataFrame:
     threshold = x.settings.quality_reject_threshold
     fires = (made > 0) & _exceeds(rejected, threshold * made)
 
-    def message(s: pd.DataFrame) -> pd.Series:
-        return _fill(
-            "{label} has rejected {rejected} of {made} units made ({share}), above the {limit} limit",
+    def message(s: pd.DataFrame) -> _Said:
+        return _say(
+            "QUALITY",
+            s.index,
             label=s["label"],
-            rejected=_num(s["rejected"]),
-            made=_num(s["made"]),
-            share=_pct(s["rejected"] / s["made"], 1),
-            limit=f"{threshold * 100:g}%",
+            rejected=s["rejected"],
+            made=s["made"],
+            share=s["rejected"] / s["made"],
+            limit=threshold * 100,
         )
 
     return x.rows(AlertRule.QUALITY, Severity.WARNING, fires, message, made=made)
@@ -592,18 +689,18 @@ def supplier_conditions(
         .merge(_capacity(suppliers, daily_output, as_of, settings.capacity_percentile), on="supplier_id")
     )
     s = need.loc[_exceeds(need["required"], need["capacity"]) & (need["lines"] > 0)]
-    observed = f"observed: {_ordinal(settings.capacity_percentile * 100)} percentile of its daily output"
-    overdue_note = pd.Series("", index=s.index, dtype="str").where(
-        s["overdue"] == 0, "; " + _count(s["overdue"], "more line") + " already past the ship-by date"
+    observed = _say("capacity.observed", s.index, percentile=settings.capacity_percentile * 100)
+    overdue_note = _nothing(s.index).where(
+        s["overdue"] == 0, _say("capacity.overdue", s.index, lines=s["overdue"])
     )
-    message = _fill(
-        "Supplier {supplier} needs {required}/day to finish {lines} on time,"
-        " capacity {capacity}/day ({source}){overdue}",
+    message = _say(
+        "CAPACITY_OVERLOAD",
+        s.index,
         supplier=s["supplier_code"],
-        required=_num(s["required"]),
-        lines=_count(s["lines"], "open line"),
-        capacity=_num(s["capacity"]),
-        source=pd.Series("declared", index=s.index, dtype="str").where(s["declared"], observed),
+        required=s["required"],
+        lines=s["lines"],
+        capacity=s["capacity"],
+        source=_say("capacity.declared", s.index).where(s["declared"], observed),
         overdue=overdue_note,
     )
     return _rows(
@@ -628,14 +725,10 @@ def backorder_conditions(backorders: pd.DataFrame) -> pd.DataFrame:
     unpromisable = backorders.loc[backorders["status"] == PromiseStatus.UNPROMISABLE.value]
     slipped = backorders.assign(slip=slip).loc[slip > 0]
 
-    def what(b: pd.DataFrame) -> pd.Series:
-        return _fill(
-            "Backorder {ref} ({qty} x {sku})", ref=b["order_ref"], qty=_num(b["quantity"]), sku=b["sku"]
-        )
+    def what(b: pd.DataFrame) -> _Said:
+        return _say("backorder", b.index, ref=b["order_ref"], qty=b["quantity"], sku=b["sku"])
 
-    def rows(
-        rule: AlertRule, b: pd.DataFrame, message: pd.Series, days_late: pd.Series | None
-    ) -> pd.DataFrame:
+    def rows(rule: AlertRule, b: pd.DataFrame, message: _Said, days_late: pd.Series | None) -> pd.DataFrame:
         return _rows(
             rule,
             Severity.CRITICAL,
@@ -649,15 +742,16 @@ def backorder_conditions(backorders: pd.DataFrame) -> pd.DataFrame:
 
     frames = []
     if len(unpromisable):
-        message = what(unpromisable) + " cannot be covered by stock or open lines"
+        message = _say("UNPROMISABLE", unpromisable.index, what=what(unpromisable))
         frames.append(rows(AlertRule.UNPROMISABLE, unpromisable, message, None))
     if len(slipped):
-        message = _fill(
-            "{what} is now promised for {promise}, {slip} after the {told} told to the customer",
+        message = _say(
+            "PROMISE_SLIPPED",
+            slipped.index,
             what=what(slipped),
-            promise=_iso(slipped["promise_date"]),
-            slip=_count(slipped["slip"], "day"),
-            told=_iso(slipped["communicated_date"]),
+            promise=slipped["promise_date"],
+            slip=slipped["slip"],
+            told=slipped["communicated_date"],
         )
         frames.append(rows(AlertRule.PROMISE_SLIPPED, slipped, message, slipped["slip"]))
     return _concat(frames)
@@ -797,6 +891,7 @@ def reconcile(
             "id": held["id"].astype("int64"),
             "severity": held["severity"],
             "message": held["message"],
+            "message_args": held["message_args"],
             "days_late": held["days_late"],
             "last_seen": now,
             "status": held["was_status"].where(~reopen, AlertStatus.OPEN.value),

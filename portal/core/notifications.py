@@ -23,6 +23,7 @@ from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup, escape
 
 from portal.core import vocabulary
+from portal.core.alert_text import alert_message
 from portal.core.domain import Severity, ValidationError
 from portal.i18n import N_, _, format_date, ngettext
 
@@ -344,6 +345,13 @@ class AlertItem:
     previous_severity: str | None = None  # the highest severity already announced, if any
     #: Why a dismissed condition came back: "was 3 days late when dismissed, now 9".
     reopen_reason: str | None = None
+    #: The message's template and values (portal.core.alert_text); None: only the English message.
+    message_args: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The message in the current language (the recipient's, set where the e-mail is built)."""
+        return alert_message(self.rule, self.message_args, self.message)
 
     @property
     def rule_name(self) -> str:
@@ -395,7 +403,7 @@ _DIGEST_TEXT = _TEXT.from_string(
 {{ group.title|upper }} ({{ group.alerts|length }})
 {% for item in group.alerts %}
 - {{ item.subject }}{{ item.where }} · {{ item.rule_name }} · {{ item.change }}
-  {{ item.message }}
+  {{ item.text }}
   {{ item.link }}
 {% endfor %}
 {% endfor %}
@@ -420,7 +428,7 @@ _DIGEST_HTML = _HTML.from_string(
 {% for item in group.alerts %}
 <li style="margin-bottom: 6px;"><a href="{{ item.link }}">{{ item.subject }}</a>
 {{ item.where }} · {{ item.rule_name }} ·
-<strong>{{ item.change }}</strong><br>{{ item.message }}</li>
+<strong>{{ item.change }}</strong><br>{{ item.text }}</li>
 {% endfor %}
 </ul>
 {% endfor %}
@@ -441,7 +449,7 @@ _REMINDER_TEXT = _TEXT.from_string(
 
 {{ section.title }}
 {% for item in section.alerts %}
-- {{ item.subject }}: {{ item.message }}
+- {{ item.subject }}: {{ item.text }}
 {% endfor %}
 {% endfor %}
 
@@ -467,7 +475,7 @@ _REMINDER_HTML = _HTML.from_string(
 <h3 style="margin-bottom: 4px;">{{ section.title }}</h3>
 <ul style="margin-top: 0;">
 {% for item in section.alerts %}
-<li><strong>{{ item.subject }}</strong>: {{ item.message }}</li>
+<li><strong>{{ item.subject }}</strong>: {{ item.text }}</li>
 {% endfor %}
 </ul>
 {% endfor %}

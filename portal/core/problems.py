@@ -33,6 +33,7 @@ PROBLEM_COLUMNS = [
     "alerts",
     "other_rules",
     "other_messages",
+    "other_args",
     "customers",
     "waiting_orders",
     "days_late",
@@ -139,7 +140,10 @@ def group_problems(alerts: pd.DataFrame, waiting: pd.DataFrame, *, lists: bool =
     )
     summary["other_rules"] = _collect(others, "rule") if lists else None
     summary["other_messages"] = _collect(others, "message") if lists else None
-    for column in ("other_rules", "other_messages") if lists else ():
+    # Each other message's template and values (None where the alerts have none), beside it.
+    with_args = "message_args" in frame
+    summary["other_args"] = _collect(others, "message_args") if lists and with_args else None
+    for column in ("other_rules", "other_messages", "other_args") if lists else ():
         summary[column] = summary[column].map(lambda v: v if isinstance(v, list) else [])
     problems = headline.drop(columns=["_key", "_rank", "_late", "days_late", "first_seen", "status"]).join(
         summary

@@ -37,6 +37,9 @@ INBOX_COLUMNS = [
     "order_ref",
     "sku",
     "message",
+    #: The message's template and values, to show it in the reader's language
+    #: (portal.core.alert_text.alert_message); NULL on alerts written before they were kept.
+    "message_args",
     "days_late",
     "first_seen",
     "last_seen",
@@ -133,6 +136,7 @@ def _details(ids: list[int]) -> Select[*tuple[Any, ...]]:
             Backorder.order_ref,
             Item.sku,
             Alert.message,
+            Alert.message_args,
             Alert.days_late,
             Alert.first_seen,
             Alert.last_seen,

@@ -196,13 +196,24 @@ def line_detail(db: Database, actor: Actor, line_id: int) -> LineDetail:
                 Alert.severity,
                 Alert.status,
                 Alert.message,
+                Alert.message_args,
                 Alert.first_seen,
                 Alert.last_seen,
                 Alert.snoozed_until,
             )
             .where(Alert.po_line_id == line_id)
             .order_by(Alert.status, Alert.first_seen.desc()),
-            ["alert_id", "rule", "severity", "status", "message", "first_seen", "last_seen", "snoozed_until"],
+            [
+                "alert_id",
+                "rule",
+                "severity",
+                "status",
+                "message",
+                "message_args",
+                "first_seen",
+                "last_seen",
+                "snoozed_until",
+            ],
         )
         comments = load_frame(
             session,

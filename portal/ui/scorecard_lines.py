@@ -48,16 +48,13 @@ def _common_columns() -> dict[str, Any]:
     }
 
 
-_DATE = "YYYY-MM-DD"
-
-
 def drill_columns(key: str) -> dict[str, Any]:
     """The columns listed behind one number, with their headers in the user's language."""
     columns: dict[str, dict[str, Any]] = {
         "otd": {
-            "received_date": st.column_config.DateColumn(_("Received"), format=_DATE),
+            "received_date": st.column_config.DateColumn(_("Received"), format=date_format()),
             "due_date": st.column_config.DateColumn(
-                _("Due"), format=_DATE, help=_("Promised date, else need-by date")
+                _("Due"), format=date_format(), help=_("Promised date, else need-by date")
             ),
             "quantity": st.column_config.NumberColumn(
                 _("Qty"), format="localized", help=_("Quantity received")
@@ -72,7 +69,7 @@ def drill_columns(key: str) -> dict[str, Any]:
         },
         "otif": {
             "due_date": st.column_config.DateColumn(
-                _("Due"), format=_DATE, help=_("Promised date, else need-by date")
+                _("Due"), format=date_format(), help=_("Promised date, else need-by date")
             ),
             "ordered": st.column_config.NumberColumn(_("Ordered"), format="localized"),
             "good_received": st.column_config.NumberColumn(
@@ -80,14 +77,14 @@ def drill_columns(key: str) -> dict[str, Any]:
             ),
             "delivered_date": st.column_config.DateColumn(
                 _("Delivered in full"),
-                format=_DATE,
+                format=date_format(),
                 help=_("The receipt that completed the in-full quantity"),
             ),
             "otif": st.column_config.CheckboxColumn(_("On time in full")),
             "days_late": st.column_config.NumberColumn(_("Days late"), help=_("Delivered in full minus due")),
         },
         "schedule_adherence": {
-            "report_date": st.column_config.DateColumn(_("Report date"), format=_DATE),
+            "report_date": st.column_config.DateColumn(_("Report date"), format=date_format()),
             "revision": st.column_config.NumberColumn(
                 _("Plan revision"), help=_("The schedule revision in force that day")
             ),
@@ -98,22 +95,22 @@ def drill_columns(key: str) -> dict[str, Any]:
             ),
         },
         "promise_reliability": {
-            "original_end_date": st.column_config.DateColumn(_("Original estimate"), format=_DATE),
-            "latest_end_date": st.column_config.DateColumn(_("Latest estimate"), format=_DATE),
+            "original_end_date": st.column_config.DateColumn(_("Original estimate"), format=date_format()),
+            "latest_end_date": st.column_config.DateColumn(_("Latest estimate"), format=date_format()),
             "revisions": st.column_config.NumberColumn(_("Revisions")),
             "moved_later": st.column_config.CheckboxColumn(_("Moved later")),
             "slip_working_days": st.column_config.NumberColumn(_("Slip (working days)")),
         },
         "quality": {
-            "received_date": st.column_config.DateColumn(_("Received"), format=_DATE),
+            "received_date": st.column_config.DateColumn(_("Received"), format=date_format()),
             "quantity": st.column_config.NumberColumn(
                 _("Qty"), format="localized", help=_("Quantity received")
             ),
             "rejected_qty": st.column_config.NumberColumn(_("Rejected"), format="localized"),
         },
         "responsiveness": {
-            "first_day": st.column_config.DateColumn(pgettext("date range", "From"), format=_DATE),
-            "last_day": st.column_config.DateColumn(pgettext("date range", "To"), format=_DATE),
+            "first_day": st.column_config.DateColumn(pgettext("date range", "From"), format=date_format()),
+            "last_day": st.column_config.DateColumn(pgettext("date range", "To"), format=date_format()),
             "working_days": st.column_config.NumberColumn(
                 _("Production days"), help=_("Working days in production")
             ),

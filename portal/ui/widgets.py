@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import TypeVar
 
 import pandas as pd
@@ -10,7 +12,16 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from portal.core import vocabulary
-from portal.i18n import _, format_date, format_number, format_percent, ngettext
+from portal.i18n import (
+    DEFAULT_LANGUAGE,
+    _,
+    babel_locale,
+    current_language,
+    format_date,
+    format_number,
+    format_percent,
+    ngettext,
+)
 from portal.queries.line_detail import LineDetail
 from portal.ui.text import plain
 
@@ -29,6 +40,67 @@ def status_label(status: str) -> str:
 def severity_label(severity: str) -> str:
     """An alert severity as a table cell shows it: its word, or the severity itself when it has none."""
     return _(SEVERITY_ICONS.get(severity, severity))
+
+
+#: CLDR date fields a table can show as numbers, and their moment.js tokens (years always in full).
+_MOMENT_TOKENS = {"y": "YYYY", "yy": "YYYY", "yyyy": "YYYY", "M": "M", "MM": "MM", "d": "D", "dd": "DD"}
+
+
+def moment_pattern(cldr: str) -> str | None:
+    """A CLDR date pattern ("dd.MM.y", "y年M月d日") as moment.js writes it ("DD.MM.YYYY",
+    "YYYY[年]M[月]D[日]"); None when it names months or weekdays in words (moment.js would write them
+    in English, whatever the user's language)."""
+    moment = []
+    for token in re.finditer(r"'([^']*)'|(([A-Za-z])\3*)|([^A-Za-z']+)", cldr):
+        quoted, field, _letter, literal = token.groups()
+        if field is not None:
+            if field not in _MOMENT_TOKENS:
+                return None
+            moment.append(_MOMENT_TOKENS[field])
+        else:
+            text = quoted if quoted is not None else literal
+            # Letters and CJK between brackets: moment.js shows them as they are.
+            moment.append(text if re.fullmatch(r"[\s./,:-]*", text) else f"[{text}]")
+    return "".join(moment)
+
+
+@cache
+def _table_date_format(code: str) -> str:
+    if code == DEFAULT_LANGUAGE:
+        return "YYYY-MM-DD"  # English tables keep ISO dates, as they always have
+    from babel import Locale
+
+    formats = Locale.parse(babel_locale(code)).date_formats
+    for length in ("medium", "short"):
+        pattern = moment_pattern(formats[length].pattern)
+        if pattern is not None:
+            return pattern
+    return "YYYY-MM-DD"
+
+
+def date_format(*, weekday: bool = False) -> str:
+    """The ``format`` of a table's date column in the user's language (DateColumn, or a
+    DatetimeColumn shown as a day): "DD.MM.YYYY" in German, "YYYY[年]M[月]D[日]" in Chinese,
+    ISO in English. A weekday ("ddd") only in English: moment.js names days in English only.
+    CSV exports are not tables: they stay ISO."""
+    code = current_language()
+    pattern = _table_date_format(code)
+    return f"ddd {pattern}" if weekday and code == DEFAULT_LANGUAGE else pattern
+
+
+def date_input_format() -> str:
+    """The ``format`` of a date picker (st.date_input) in the user's language: the order of day, month
+    and year and the separator of :func:`date_format`, as the picker allows them ("DD.MM.YYYY",
+    "DD/MM/YYYY", "YYYY/MM/DD"); ISO in English."""
+    pattern = re.sub(r"\[[^\]]*\]", "", _table_date_format(current_language()))
+    order = "".join(dict.fromkeys(ch for ch in pattern if ch in "YMD"))
+    separator = next((ch for ch in pattern if ch in "/-."), "/")
+    return separator.join({"Y": "YYYY", "M": "MM", "D": "DD"}[ch] for ch in order)
+
+
+def datetime_format() -> str:
+    """The ``format`` of a table's date-and-time column in the user's language ("DD.MM.YYYY HH:mm")."""
+    return f"{date_format()} HH:mm"
 
 
 K = TypeVar("K")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from db.frames import load_frame
 from db.models import Alert, PoLine, PoLineChange, Receipt, utcnow
+from portal.core.alert_text import po_changed
 from portal.core.batching import chunked
 from portal.core.change_order_email import ChangedLine, FieldChange
 from portal.core.domain import AlertRule, AlertStatus, LineStatus, Severity, SubjectType
@@ -110,15 +111,28 @@ class ChangeOrder:
     def hurts_supplier(self) -> list[str]:
         """The changes that ask more of the supplier: need-by moved earlier, quantity raised."""
         hurts = []
-        if "need_by_date" in self.changes:
-            old, new = self.changes["need_by_date"]
-            if isinstance(old, dt.date) and isinstance(new, dt.date) and new < old:
-                hurts.append(f"need-by moved earlier, {_value_text(old)} → {_value_text(new)}")
-        if "quantity" in self.changes:
-            old, new = self.changes["quantity"]
-            if isinstance(old, int) and isinstance(new, int) and new > old:
-                hurts.append(f"quantity raised, {old:,} → {new:,}")
+        need_by, quantity = self.need_by_earlier, self.quantity_raised
+        if need_by is not None:
+            hurts.append(f"need-by moved earlier, {_value_text(need_by[0])} → {_value_text(need_by[1])}")
+        if quantity is not None:
+            hurts.append(f"quantity raised, {quantity[0]:,} → {quantity[1]:,}")
         return hurts
+
+    @property
+    def need_by_earlier(self) -> tuple[dt.date, dt.date] | None:
+        """(old, new) when the need-by date moved earlier."""
+        old, new = self.changes.get("need_by_date", (None, None))
+        if isinstance(old, dt.date) and isinstance(new, dt.date) and new < old:
+            return old, new
+        return None
+
+    @property
+    def quantity_raised(self) -> tuple[int, int] | None:
+        """(old, new) when the quantity went up."""
+        old, new = self.changes.get("quantity", (None, None))
+        if isinstance(old, int) and isinstance(new, int) and new > old:
+            return old, new
+        return None
 
 
 def _line_values(session: Session, rows: pd.DataFrame) -> pd.DataFrame:
@@ -332,10 +346,9 @@ def _alert_supplier(
         )
     }
     for key, order in keys.items():
-        message = (
-            f"Purchase-order line {order.label} changed by {actor.name} on {today.isoformat()}: "
-            + "; ".join(order.hurts_supplier)
-            + ". Reply if you cannot meet it."
+        # The English message, and its template and values to show it in the reader's language.
+        message, message_args = po_changed(
+            order.label, actor.name, today, order.need_by_earlier, order.quantity_raised
         )
         alert = live.get(key)
         if alert is None:
@@ -349,6 +362,7 @@ def _alert_supplier(
                 severity=Severity.WARNING,
                 status=AlertStatus.OPEN,
                 message=message,
+                message_args=message_args,
                 first_seen=now,
                 last_seen=now,
                 as_of=today,
@@ -358,6 +372,7 @@ def _alert_supplier(
         else:
             # A second change while the first is open: the same alert, reopened with the latest change.
             alert.message = message
+            alert.message_args = message_args
             alert.severity = Severity.WARNING
             alert.status = AlertStatus.OPEN
             alert.snoozed_until = None

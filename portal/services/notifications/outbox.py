@@ -25,6 +25,7 @@ def alert_columns() -> tuple[Any, ...]:
         Alert.rule,
         Alert.severity,
         Alert.message,
+        Alert.message_args,
         Alert.reopen_reason,
         Alert.po_line_id.label("line_id"),
         Supplier.code.label("supplier_code"),
@@ -62,6 +63,7 @@ def alert_item(row: Any, base_url: str, previous: str | None = None) -> AlertIte
         supplier_code=supplier_code,
         previous_severity=previous,
         reopen_reason=getattr(row, "reopen_reason", None) or None,
+        message_args=getattr(row, "message_args", None),
     )
 
 

@@ -36,6 +36,7 @@ import pandas as pd
 from sqlalchemy import delete, exists, insert, or_, select
 from sqlalchemy.orm import Session
 
+from db.frames import enum_values
 from db.models import (
     Alert,
     LineForecast,
@@ -54,7 +55,6 @@ from portal.core.calendar import CalendarSet, WorkCalendar, default_holiday_year
 from portal.core.domain import EVENT_RULES, OPEN_LINE_STATUSES, AlertStatus
 from portal.core.line_forecast import LineForecastRow, OpenLine, SupplierRecord, forecast_line
 from portal.core.settings import Settings, resolve_lenient
-from db.frames import enum_values
 from portal.services.planning.lock import lock_scope, share_planning_lock
 from portal.services.planning.pipeline import promise_backorders, with_supplier_today
 from portal.services.planning.recompute import recompute_affected

@@ -163,6 +163,7 @@ def apply_alert_plan(
                     "id": upd["id"].astype("int64").to_numpy(),
                     "severity": upd["severity"].astype(str).to_numpy(),
                     "message": upd["message"].astype(str).to_numpy(),
+                    "message_args": upd["message_args"].to_numpy(dtype=object),
                     "days_late": upd["days_late"].astype("Float64").astype("Int64").array,
                     "last_seen": now,
                     "as_of": as_of,

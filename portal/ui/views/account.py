@@ -15,7 +15,7 @@ from portal.services.users import set_user_language
 from portal.ui.app import ROLE_NAMES, current_session_cookie
 from portal.ui.context import ACTOR_KEY, actor, call, read
 from portal.ui.text import plain
-from portal.ui.widgets import label_from
+from portal.ui.widgets import datetime_format, label_from
 
 #: The token states my_api_tokens reports, as shown.
 TOKEN_STATES = {"active": N_("active"), "expired": N_("expired"), "revoked": N_("revoked")}
@@ -136,10 +136,10 @@ else:
         column_config={
             "name": _("Name"),
             "prefix": _("Starts with"),
-            "created_at": st.column_config.DatetimeColumn(_("Created (UTC)"), format="YYYY-MM-DD HH:mm"),
+            "created_at": st.column_config.DatetimeColumn(_("Created (UTC)"), format=datetime_format()),
             "created_by": _("Created by"),
-            "expires_at": st.column_config.DatetimeColumn(_("Expires (UTC)"), format="YYYY-MM-DD HH:mm"),
-            "last_used_at": st.column_config.DatetimeColumn(_("Last used (UTC)"), format="YYYY-MM-DD HH:mm"),
+            "expires_at": st.column_config.DatetimeColumn(_("Expires (UTC)"), format=datetime_format()),
+            "last_used_at": st.column_config.DatetimeColumn(_("Last used (UTC)"), format=datetime_format()),
             "state": _("State"),
         },
     )

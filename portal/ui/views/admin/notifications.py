@@ -20,7 +20,7 @@ from portal.services.notifications import (
 from portal.services.posting_links import list_posting_links, revoke_posting_link
 from portal.ui.context import actor, call, read
 from portal.ui.text import plain
-from portal.ui.widgets import label_from
+from portal.ui.widgets import datetime_format, label_from
 
 LAST = "admin_notify.last_result"
 
@@ -80,7 +80,7 @@ with log_tab:
         width="stretch",
         column_config={
             "id": "#",
-            "created_at": st.column_config.DatetimeColumn(_("Planned (UTC)"), format="YYYY-MM-DD HH:mm"),
+            "created_at": st.column_config.DatetimeColumn(_("Planned (UTC)"), format=datetime_format()),
             "kind": _("Kind"),
             "channel": _("Channel"),
             "recipient": _("Recipient"),
@@ -88,9 +88,9 @@ with log_tab:
             "status": _("Status"),
             "attempts": _("Attempts"),
             "next_attempt_at": st.column_config.DatetimeColumn(
-                _("Next attempt (UTC)"), format="YYYY-MM-DD HH:mm"
+                _("Next attempt (UTC)"), format=datetime_format()
             ),
-            "sent_at": st.column_config.DatetimeColumn(_("Sent (UTC)"), format="YYYY-MM-DD HH:mm"),
+            "sent_at": st.column_config.DatetimeColumn(_("Sent (UTC)"), format=datetime_format()),
             "last_error": st.column_config.TextColumn(_("Last error"), width="large"),
         },
     )
@@ -241,7 +241,7 @@ with hooks_tab:
             "team": _("Team"),
             "url": _("URL (masked)"),
             "active": st.column_config.CheckboxColumn(_("Active")),
-            "created_at": st.column_config.DatetimeColumn(_("Added (UTC)"), format="YYYY-MM-DD HH:mm"),
+            "created_at": st.column_config.DatetimeColumn(_("Added (UTC)"), format=datetime_format()),
         },
     )
     add_col, toggle_col = st.columns(2)
@@ -291,10 +291,10 @@ with links_tab:
             "id": "#",
             "supplier": _("Supplier"),
             "email": _("Sent to"),
-            "created_at": st.column_config.DatetimeColumn(_("Made (UTC)"), format="YYYY-MM-DD HH:mm"),
-            "expires_at": st.column_config.DatetimeColumn(_("Expires (UTC)"), format="YYYY-MM-DD HH:mm"),
-            "revoked_at": st.column_config.DatetimeColumn(_("Revoked (UTC)"), format="YYYY-MM-DD HH:mm"),
-            "used_at": st.column_config.DatetimeColumn(_("Last used (UTC)"), format="YYYY-MM-DD HH:mm"),
+            "created_at": st.column_config.DatetimeColumn(_("Made (UTC)"), format=datetime_format()),
+            "expires_at": st.column_config.DatetimeColumn(_("Expires (UTC)"), format=datetime_format()),
+            "revoked_at": st.column_config.DatetimeColumn(_("Revoked (UTC)"), format=datetime_format()),
+            "used_at": st.column_config.DatetimeColumn(_("Last used (UTC)"), format=datetime_format()),
             "uses": _("Posts"),
         },
     )

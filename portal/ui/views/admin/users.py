@@ -9,7 +9,7 @@ from portal.queries.directory import list_users, supplier_overview
 from portal.services.suppliers import set_supplier_timezone
 from portal.services.users import create_user, reset_password, set_user_active
 from portal.ui.context import actor, call, read
-from portal.ui.widgets import label_from
+from portal.ui.widgets import datetime_format, label_from
 
 me = actor()
 st.title(_("Users and suppliers"))
@@ -31,11 +31,9 @@ with users_tab:
             "supplier_code": _("Supplier"),
             "active": st.column_config.CheckboxColumn(_("Active")),
             "locked_until": st.column_config.DatetimeColumn(
-                _("Locked until (UTC)"), format="YYYY-MM-DD HH:mm"
+                _("Locked until (UTC)"), format=datetime_format()
             ),
-            "last_login_at": st.column_config.DatetimeColumn(
-                _("Last login (UTC)"), format="YYYY-MM-DD HH:mm"
-            ),
+            "last_login_at": st.column_config.DatetimeColumn(_("Last login (UTC)"), format=datetime_format()),
         },
     )
     suppliers = read(supplier_overview)

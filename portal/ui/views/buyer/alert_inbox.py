@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from portal.core import vocabulary
+from portal.core.alert_text import alert_message
 from portal.i18n import N_, _, format_date, format_number, ngettext
 from portal.queries.alerts import AlertFilter, alert_comments, alert_problems, alert_rule_names
 from portal.queries.directory import supplier_codes
@@ -22,6 +23,8 @@ from portal.ui.context import actor, call, read
 from portal.ui.text import plain
 from portal.ui.widgets import (
     clear_selection,
+    date_input_format,
+    datetime_format,
     flash,
     label_from,
     line_detail_link,
@@ -177,7 +180,7 @@ def _short(message: str, row: pd.Series) -> str:
 
 
 def _headline(row: pd.Series) -> str:
-    text = _short(str(row["message"]), row)
+    text = _short(alert_message(row["rule"], row["message_args"], str(row["message"])), row)
     reason = row.get("reopen_reason")
     if reason is not None and pd.notna(reason):
         return _("Reopened ({reason}): {text}").format(reason=reason, text=text)
@@ -274,9 +277,11 @@ with st.container(border=True):
             if pd.notna(row.priority) and row.priority
             else ""
         )
-        st.text(f"{severity_words().get(row.severity, row.severity)}{priority} · {row.message}")
-        for rule, message in zip(row.other_rules, row.other_messages, strict=True):
-            st.text("    " + _("also {rule}").format(rule=rule_label(rule).lower()) + f" · {message}")
+        message = alert_message(row.rule, row.message_args, row.message)
+        st.text(f"{severity_words().get(row.severity, row.severity)}{priority} · {message}")
+        for rule, args, stored in zip(row.other_rules, row.other_args, row.other_messages, strict=True):
+            also = _("also {rule}").format(rule=rule_label(rule).lower())
+            st.text(f"    {also} · {alert_message(rule, args, stored)}")
     if len(chosen) > 5:
         st.caption(_("... and {n} more.").format(n=len(chosen) - 5))
     links = chosen[chosen["po_line_id"].notna()].drop_duplicates("po_line_id").head(5)
@@ -310,7 +315,7 @@ with st.container(border=True):
         min_value=today + dt.timedelta(days=1),
         max_value=today + dt.timedelta(days=366),
         key="alert_inbox.until",
-        format="YYYY-MM-DD",
+        format=date_input_format(),
     )
     if b5.button(_("Snooze"), icon=":material/snooze:", key="alert_inbox.snooze", width="stretch"):
         done = call(snooze_alerts, selected, until, today=today), "snoozed"
@@ -344,7 +349,7 @@ if len(chosen) == 1:
             column_order=["created_at", "author", "body"],
             column_config={
                 "created_at": st.column_config.DatetimeColumn(
-                    _("When (UTC)"), format="YYYY-MM-DD HH:mm", width=140
+                    _("When (UTC)"), format=datetime_format(), width=140
                 ),
                 "author": st.column_config.TextColumn(_("Who"), width=140),
                 "body": st.column_config.TextColumn(_("Comment"), width="large"),

@@ -25,6 +25,7 @@ from portal.ui.context import actor, call, get_db, read
 from portal.ui.text import plain
 from portal.ui.widgets import (
     clear_selection,
+    date_format,
     download_buttons,
     flash,
     label_from,
@@ -155,9 +156,9 @@ selected = selectable_table(
         "customer": st.column_config.TextColumn(_("Customer"), width=120),
         "sku": st.column_config.TextColumn(_("SKU"), width=76),
         "quantity": st.column_config.NumberColumn(_("Qty"), format="localized", width=50),
-        "promise_date": st.column_config.DateColumn(_("Promise"), format="YYYY-MM-DD", width=88),
+        "promise_date": st.column_config.DateColumn(_("Promise"), format=date_format(), width=88),
         "communicated_date": st.column_config.DateColumn(
-            _("Told customer"), format="YYYY-MM-DD", width=96, help=_("The date last told to the customer")
+            _("Told customer"), format=date_format(), width=96, help=_("The date last told to the customer")
         ),
         "reason": st.column_config.TextColumn(
             _("Why this date"),
@@ -175,7 +176,7 @@ selected = selectable_table(
             _("Counts on"), help=_("On-hand stock and PO lines (with the date each is available)")
         ),
         "priority": st.column_config.NumberColumn(_("Priority"), help=_("Higher is served first")),
-        "order_date": st.column_config.DateColumn(_("Ordered"), format="YYYY-MM-DD"),
+        "order_date": st.column_config.DateColumn(_("Ordered"), format=date_format()),
         "slip_days": st.column_config.NumberColumn(_("Slip"), format="%d d"),
     },
 )
@@ -237,11 +238,11 @@ if len(selected) == 1:
                 "supplier_code": st.column_config.TextColumn(_("Supplier"), width=100),
                 "quantity": st.column_config.NumberColumn(_("Qty"), format="localized", width=60),
                 "available_date": st.column_config.DateColumn(
-                    _("Available"), format="YYYY-MM-DD", help=_("Arrival p90 plus the supplier's buffer")
+                    _("Available"), format=date_format(), help=_("Arrival p90 plus the supplier's buffer")
                 ),
-                "need_by_date": st.column_config.DateColumn(_("Line need by"), format="YYYY-MM-DD"),
-                "arrival_p50": st.column_config.DateColumn(_("Arrival p50"), format="YYYY-MM-DD"),
-                "arrival_p90": st.column_config.DateColumn(_("Arrival p90"), format="YYYY-MM-DD"),
+                "need_by_date": st.column_config.DateColumn(_("Line need by"), format=date_format()),
+                "arrival_p50": st.column_config.DateColumn(_("Arrival p50"), format=date_format()),
+                "arrival_p90": st.column_config.DateColumn(_("Arrival p90"), format=date_format()),
                 "line_status": st.column_config.TextColumn(_("Line status")),
             },
         )

@@ -8,6 +8,7 @@ from portal.queries.late_lines import AT_RISK, LATE, LateLineFilter, late_lines
 from portal.ui.context import actor, read
 from portal.ui.widgets import (
     arrival_chance,
+    date_format,
     label_from,
     line_detail_link,
     page_offset,
@@ -90,12 +91,12 @@ selected = selectable_table(
         "line": st.column_config.TextColumn(_("Line"), width=92, help=_("PO number / line")),
         "supplier_code": st.column_config.TextColumn(_("Supplier"), width=92),
         "sku": st.column_config.TextColumn(_("SKU"), width=76),
-        "need_by_date": st.column_config.DateColumn(_("Need by"), format="YYYY-MM-DD", width=88),
+        "need_by_date": st.column_config.DateColumn(_("Need by"), format=date_format(), width=88),
         "arrival_p50": st.column_config.DateColumn(
-            _("Arrival p50"), format="YYYY-MM-DD", width=88, help=arrival_chance(0.5)
+            _("Arrival p50"), format=date_format(), width=88, help=arrival_chance(0.5)
         ),
         "arrival_p90": st.column_config.DateColumn(
-            _("Arrival p90"), format="YYYY-MM-DD", width=88, help=arrival_chance(0.9)
+            _("Arrival p90"), format=date_format(), width=88, help=arrival_chance(0.9)
         ),
         "days_late_p50": st.column_config.NumberColumn(
             _("Late"),
@@ -114,7 +115,7 @@ selected = selectable_table(
         ),
         "remaining": st.column_config.NumberColumn(_("To make"), format="localized"),
         "days_late_p90": st.column_config.NumberColumn(_("Late p90"), format="%d d"),
-        "estimated_end_date": st.column_config.DateColumn(_("Supplier's end"), format="YYYY-MM-DD"),
+        "estimated_end_date": st.column_config.DateColumn(_("Supplier's end"), format=date_format()),
         "open_alerts": st.column_config.NumberColumn(_("Alerts")),
     },
 )

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from portal.core import vocabulary
+from portal.core.alert_text import alert_message
 from portal.core.change_order_email import value_text
 from portal.core.domain import PortalError, Severity
 from portal.core.parsing import parse_whole_number
@@ -17,7 +18,15 @@ from portal.services.alerts import comment_on_alert
 from portal.ui.charts import show_burnup
 from portal.ui.context import actor, call, read
 from portal.ui.text import plain
-from portal.ui.widgets import arrival_chance, change_summary, flash, label_from, rule_label
+from portal.ui.widgets import (
+    arrival_chance,
+    change_summary,
+    date_format,
+    datetime_format,
+    flash,
+    label_from,
+    rule_label,
+)
 
 PICK = "line_detail.line"
 FLASH = "line_detail.flash"
@@ -159,7 +168,7 @@ with tabs[0]:
                 + " · "
                 + _("first seen {date}").format(date=format_date(pd.Timestamp(alert.first_seen).date()))
             )
-            st.text(alert.message)
+            st.text(alert_message(alert.rule, alert.message_args, alert.message))
             thread = detail.comments[detail.comments["alert_id"] == alert.alert_id]
             for c in thread.itertuples(index=False):
                 st.text(f"{c.created_at:%Y-%m-%d %H:%M} · {c.author}: {c.body}")
@@ -204,10 +213,10 @@ with tabs[1]:
             ],
             column_config={
                 "revision": st.column_config.NumberColumn(_("Rev."), width=45),
-                "start_date": st.column_config.DateColumn(_("Start"), format="YYYY-MM-DD", width=90),
+                "start_date": st.column_config.DateColumn(_("Start"), format=date_format(), width=90),
                 "daily_output": st.column_config.NumberColumn(_("Per day"), format="localized", width=65),
                 "estimated_end_date": st.column_config.DateColumn(
-                    _("Estimated end"), format="YYYY-MM-DD", width=100
+                    _("Estimated end"), format=date_format(), width=100
                 ),
                 "moved": st.column_config.NumberColumn(
                     _("End moved"), format="%+d d", width=80, help=_("Calendar days later (+) or earlier (-)")
@@ -242,7 +251,7 @@ with tabs[2]:
                 "created_at",
             ],
             column_config={
-                "report_date": st.column_config.DateColumn(_("Day"), format="YYYY-MM-DD", width=95),
+                "report_date": st.column_config.DateColumn(_("Day"), format=date_format(), width=95),
                 "good_qty": st.column_config.NumberColumn(_("Good"), format="localized", width=70),
                 "rejected_qty": st.column_config.NumberColumn(_("Rejected"), format="localized", width=75),
                 "corrected": st.column_config.TextColumn(
@@ -285,7 +294,7 @@ with tabs[2]:
                     "created_at",
                 ],
                 column_config={
-                    "report_date": st.column_config.DateColumn(_("Day"), format="YYYY-MM-DD", width=95),
+                    "report_date": st.column_config.DateColumn(_("Day"), format=date_format(), width=95),
                     "revision": st.column_config.NumberColumn(_("Rev."), width=50),
                     "good_qty": st.column_config.NumberColumn(_("Good (was)"), format="localized", width=85),
                     "rejected_qty": st.column_config.NumberColumn(
@@ -310,7 +319,7 @@ with tabs[3]:
             placeholder="–",
             width="stretch",
             column_config={
-                "received_date": st.column_config.DateColumn(_("Received"), format="YYYY-MM-DD"),
+                "received_date": st.column_config.DateColumn(_("Received"), format=date_format()),
                 "quantity": st.column_config.NumberColumn(_("Quantity"), format="localized"),
                 "rejected_qty": st.column_config.NumberColumn(_("Rejected"), format="localized"),
                 "good": st.column_config.NumberColumn(_("Good"), format="localized"),
@@ -345,7 +354,7 @@ with tabs[4]:
             width="stretch",
             column_order=["at", "who", "field", "old_value", "new_value", "source"],
             column_config={
-                "at": st.column_config.DatetimeColumn(_("When (UTC)"), format="YYYY-MM-DD HH:mm", width=130),
+                "at": st.column_config.DatetimeColumn(_("When (UTC)"), format=datetime_format(), width=130),
                 "who": st.column_config.TextColumn(_("Who"), width=130),
                 "field": st.column_config.TextColumn(_("What"), width=120),
                 "old_value": st.column_config.TextColumn(_("Was"), width=110),
@@ -376,7 +385,7 @@ with tabs[5]:
             width="stretch",
             column_order=["at", "who", "action", "entity", "change"],
             column_config={
-                "at": st.column_config.DatetimeColumn(_("When (UTC)"), format="YYYY-MM-DD HH:mm", width=130),
+                "at": st.column_config.DatetimeColumn(_("When (UTC)"), format=datetime_format(), width=130),
                 "who": st.column_config.TextColumn(_("Who"), width=130),
                 "action": st.column_config.TextColumn(_("What"), width=140),
                 "entity": st.column_config.TextColumn(_("On"), width=80),

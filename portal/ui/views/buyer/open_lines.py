@@ -10,6 +10,7 @@ from portal.ui.context import actor, read
 from portal.ui.widgets import (
     STATUS_LABELS,
     arrival_chance,
+    date_format,
     label_from,
     line_detail_link,
     page_offset,
@@ -84,22 +85,22 @@ else:
             "made": st.column_config.NumberColumn(
                 _("Made"), format="%d%%", width=55, help=_("Good output reported / ordered quantity")
             ),
-            "need_by_date": st.column_config.DateColumn(_("Need by"), format="YYYY-MM-DD", width=88),
+            "need_by_date": st.column_config.DateColumn(_("Need by"), format=date_format(), width=88),
             "estimated_end_date": st.column_config.DateColumn(
                 _("Supplier's end"),
-                format="YYYY-MM-DD",
+                format=date_format(),
                 width=100,
                 help=_("The supplier's own estimated end date"),
             ),
             "arrival_p50": st.column_config.DateColumn(
                 _("Arrival p50"),
-                format="YYYY-MM-DD",
+                format=date_format(),
                 width=88,
                 help=arrival_chance(0.5),
             ),
             "arrival_p90": st.column_config.DateColumn(
                 _("Arrival p90"),
-                format="YYYY-MM-DD",
+                format=date_format(),
                 width=88,
                 help=arrival_chance(0.9),
             ),

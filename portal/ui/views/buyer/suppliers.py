@@ -10,7 +10,7 @@ from portal.queries.directory import supplier_overview, supplier_profile
 from portal.queries.late_lines import AT_RISK, LATE, LateLineFilter, late_lines
 from portal.ui.context import actor, read
 from portal.ui.text import plain
-from portal.ui.widgets import line_detail_link, selectable_table
+from portal.ui.widgets import date_format, line_detail_link, selectable_table
 
 actor()
 st.title(_("Supplier directory"))
@@ -142,7 +142,7 @@ with middle:
             placeholder="–",
             width="stretch",
             column_config={
-                "closure_date": st.column_config.DateColumn(_("Date"), format="ddd YYYY-MM-DD"),
+                "closure_date": st.column_config.DateColumn(_("Date"), format=date_format(weekday=True)),
                 "reason": _("Reason"),
             },
         )
@@ -162,7 +162,7 @@ with right:
             hide_index=True,
             placeholder="–",
             width="stretch",
-            column_config={"date": st.column_config.DateColumn(_("Date"), format="ddd YYYY-MM-DD")},
+            column_config={"date": st.column_config.DateColumn(_("Date"), format=date_format(weekday=True))},
         )
 
 st.markdown(_("**Late and at-risk lines**"))
@@ -193,9 +193,9 @@ else:
             "risk": st.column_config.TextColumn(_("Risk"), width=65),
             "line": _("Line"),
             "sku": _("SKU"),
-            "need_by_date": st.column_config.DateColumn(_("Need by"), format="YYYY-MM-DD"),
-            "arrival_p50": st.column_config.DateColumn(_("Arrival p50"), format="YYYY-MM-DD"),
-            "arrival_p90": st.column_config.DateColumn(_("Arrival p90"), format="YYYY-MM-DD"),
+            "need_by_date": st.column_config.DateColumn(_("Need by"), format=date_format()),
+            "arrival_p50": st.column_config.DateColumn(_("Arrival p50"), format=date_format()),
+            "arrival_p90": st.column_config.DateColumn(_("Arrival p90"), format=date_format()),
             "days_late_p50": st.column_config.NumberColumn(_("Late p50"), format="%d d"),
             "backorders_waiting": st.column_config.NumberColumn(_("Backorders")),
         },

@@ -5,13 +5,14 @@ import pandas as pd
 import streamlit as st
 
 from portal.core import vocabulary
+from portal.core.alert_text import alert_message, alert_messages
 from portal.i18n import _, format_date, ngettext
 from portal.queries.alerts import alert_comments
 from portal.queries.supplier_alerts import supplier_alert_lines
 from portal.services.alerts import comment_on_alert
 from portal.ui.context import actor, call, read
 from portal.ui.text import plain
-from portal.ui.widgets import severity_label
+from portal.ui.widgets import date_format, severity_label
 
 SENT = "supplier_alerts.sent"
 
@@ -33,7 +34,7 @@ def thread(alert: pd.Series) -> None:
         f"{vocabulary.severity_markdown(alert['severity'])} · **{rule_text(alert['rule'])}** · "
         f"{plain(line)} · {vocabulary.status_name(alert['status'])}"
     )
-    st.text(alert["message"])
+    st.text(alert_message(alert["rule"], alert["message_args"], alert["message"]))
     if hint:
         st.caption(hint)
     # The thread is filled after the form, so a reply just sent is already in it.
@@ -103,6 +104,7 @@ else:
     summary = ngettext("**{alerts} on {n} line**.", "**{alerts} on {n} lines**.", lines)
 st.markdown(summary.format(alerts=count, n=lines, critical=critical))
 view = frame.assign(
+    message=alert_messages(frame["rule"], frame["message_args"], frame["message"]),
     severity=frame["severity"].map(severity_label),
     what=frame["rule"].map(rule_text),
     also=frame["other_rules"].map(lambda rules: " · ".join(rule_text(r) for r in rules)),
@@ -110,8 +112,6 @@ view = frame.assign(
     # "0 d" reads as on time: a condition no alert dates (behind plan, quality) shows no figure.
     days_late=frame["days_late"].astype("Int64").where(frame["days_late"] > 0),
     status=frame["status"].map(vocabulary.status_name),
-    # The headline alert's text, in one call (a display helper in the reader's language can replace it).
-    message=frame["message"],
 )
 selection = st.dataframe(
     view,
@@ -140,7 +140,7 @@ selection = st.dataframe(
         "days_late": st.column_config.NumberColumn(
             _("Late"), width=55, format="%d d", help=_("Days the line is forecast to arrive after need-by")
         ),
-        "need_by_date": st.column_config.DateColumn(_("Need by"), format="YYYY-MM-DD", width=95),
+        "need_by_date": st.column_config.DateColumn(_("Need by"), format=date_format(), width=95),
         "comments": st.column_config.NumberColumn(_("Comments"), width=80),
         "message": st.column_config.TextColumn(_("Details"), width="large"),
         "status": st.column_config.TextColumn(_("Status"), width=100),

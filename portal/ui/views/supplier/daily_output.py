@@ -25,7 +25,7 @@ from portal.ui.charts import show_burnup
 from portal.ui.context import actor, call, get_db, read, today
 from portal.ui.output_cards import looks_like_a_phone, output_cards
 from portal.ui.text import plain
-from portal.ui.widgets import SUPPLIER_LINE_KEY, line_picker, line_summary
+from portal.ui.widgets import SUPPLIER_LINE_KEY, date_format, date_input_format, line_picker, line_summary
 
 VERSION = "daily_output.version"
 TODAY = "daily_output.today"
@@ -109,8 +109,8 @@ def _show_changes() -> None:
         column_order=["line", "arrival_p50_before", "arrival_p50_after", "produced", "remaining"],
         column_config={
             "line": st.column_config.TextColumn(_("Line"), width=120),
-            "arrival_p50_before": st.column_config.DateColumn(_("Arrival p50 before"), format="YYYY-MM-DD"),
-            "arrival_p50_after": st.column_config.DateColumn(_("Arrival p50 now"), format="YYYY-MM-DD"),
+            "arrival_p50_before": st.column_config.DateColumn(_("Arrival p50 before"), format=date_format()),
+            "arrival_p50_after": st.column_config.DateColumn(_("Arrival p50 now"), format=date_format()),
             "produced": st.column_config.NumberColumn(_("Produced"), format="localized"),
             "remaining": st.column_config.NumberColumn(_("Remaining"), format="localized"),
         },
@@ -384,7 +384,7 @@ def one_line(days: list[dt.date], choices: pd.DataFrame) -> None:
         value=days[0],
         max_value=st.session_state[TODAY],
         key="daily_output.one_day",
-        format="YYYY-MM-DD",
+        format=date_input_format(),
     )
     # The values typed start afresh after each post (the keys carry the page's version).
     good = c2.number_input(
@@ -487,7 +487,7 @@ def upload(days: list[dt.date], choices: pd.DataFrame) -> None:
         column_config={
             "row": st.column_config.NumberColumn(_("Row"), width=50),
             "line": st.column_config.TextColumn(_("Line"), width=110),
-            "date": st.column_config.DateColumn(_("Date"), format="YYYY-MM-DD", width=95),
+            "date": st.column_config.DateColumn(_("Date"), format=date_format(), width=95),
             # Translators: column header: good units (not rejected).
             "good_qty": st.column_config.NumberColumn(_("Good"), width=70),
             "rejected_qty": st.column_config.NumberColumn(_("Rejected"), width=70),

@@ -14,6 +14,7 @@ from portal.ui.widgets import (
     STATUS_LABELS,
     SUPPLIER_LINE_KEY,
     arrival_chance,
+    date_format,
     label_from,
     page_offset,
     pager,
@@ -139,14 +140,14 @@ selection = st.dataframe(
         "line": st.column_config.TextColumn(_("Line"), help=_("PO number / line"), pinned=True, width=100),
         "item": st.column_config.TextColumn(_("Item"), width=150),
         "need_by_date": st.column_config.DateColumn(
-            _("Need by"), format="YYYY-MM-DD", help=_("When the buyer needs it at the warehouse"), width=88
+            _("Need by"), format=date_format(), help=_("When the buyer needs it at the warehouse"), width=88
         ),
         "estimated_end_date": st.column_config.DateColumn(
-            _("My end date"), format="YYYY-MM-DD", help=_("Your estimated end of production"), width=88
+            _("My end date"), format=date_format(), help=_("Your estimated end of production"), width=88
         ),
         "arrival_p50": st.column_config.DateColumn(
             _("Arrival p50"),
-            format="YYYY-MM-DD",
+            format=date_format(),
             help=_(
                 "The portal's forecast of arrival at the warehouse (end of production + transit): "
                 "{chance} chance by then"
@@ -155,7 +156,7 @@ selection = st.dataframe(
         ),
         "arrival_p90": st.column_config.DateColumn(
             _("Arrival p90"),
-            format="YYYY-MM-DD",
+            format=date_format(),
             help=arrival_chance(0.9),
             width=88,
         ),

@@ -23,7 +23,7 @@ from portal.ui.charts import show_burnup
 from portal.ui.context import actor, call, read
 from portal.ui.context import today as my_day
 from portal.ui.text import plain
-from portal.ui.widgets import line_picker, line_summary
+from portal.ui.widgets import date_format, date_input_format, datetime_format, line_picker, line_summary
 
 NOTICE = "schedule.notice"
 
@@ -110,7 +110,7 @@ def schedule_form(detail: LineDetail) -> None:
         )
         st.markdown(action.format(line=plain(detail.header["label"])))
         c1, c2, c3 = st.columns(3)
-        start = c1.date_input(_("Start date"), key=_field(line_id, "start"), format="YYYY-MM-DD")
+        start = c1.date_input(_("Start date"), key=_field(line_id, "start"), format=date_input_format())
         output = c2.number_input(
             _("Planned daily output (good units)"),
             min_value=1,
@@ -119,7 +119,7 @@ def schedule_form(detail: LineDetail) -> None:
             key=_field(line_id, "output"),
             placeholder=_("units per working day"),
         )
-        end = c3.date_input(_("Estimated end date"), key=_field(line_id, "end"), format="YYYY-MM-DD")
+        end = c3.date_input(_("Estimated end date"), key=_field(line_id, "end"), format=date_input_format())
         later = end is not None and current_end is not None and end > current_end
         reason = st.text_input(
             _("Reason (required: the end date moves later than {date})").format(date=format_date(current_end))
@@ -257,10 +257,10 @@ def history_table(detail: LineDetail) -> None:
         column_config={
             # Translators: short column header: the schedule's revision number.
             "revision": st.column_config.NumberColumn(_("Rev."), width=50),
-            "saved": st.column_config.DatetimeColumn(_("Saved (UTC)"), format="YYYY-MM-DD HH:mm", width=140),
+            "saved": st.column_config.DatetimeColumn(_("Saved (UTC)"), format=datetime_format(), width=140),
             "by": st.column_config.TextColumn(_("By"), width=150),
             "end_change": st.column_config.TextColumn(_("End date: old → new"), width=190),
-            "start_date": st.column_config.DateColumn(_("Start"), format="YYYY-MM-DD", width=95),
+            "start_date": st.column_config.DateColumn(_("Start"), format=date_format(), width=95),
             "daily_output": st.column_config.NumberColumn(_("Per day"), format="localized", width=70),
             "reason": st.column_config.TextColumn(_("Reason"), width="large"),
         },

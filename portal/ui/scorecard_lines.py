@@ -25,6 +25,7 @@ from portal.ui.scorecard_text import (
     period_label,
     upper_first,
 )
+from portal.ui.widgets import date_format
 
 #: The ways a line is counted: (column header, what it means).
 LINE_SOURCE_LABELS = {

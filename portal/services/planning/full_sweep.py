@@ -27,6 +27,7 @@ def sweep(
     verify: bool = False,
     from_reports: bool = False,
     shard: Shard | None = None,
+    write_all: bool = False,
 ) -> SweepResult:
     """Recompute forecasts, supplier statistics, promises and alerts for everything as of ``as_of``.
 
@@ -36,6 +37,8 @@ def sweep(
     ``from_reports``: compute everything from the raw reports (the reference; slow at scale).
     ``shard`` (K/N): only the items with item_id % N == K - 1 and the suppliers with
     supplier_id % N == K - 1 (see :mod:`portal.services.planning.shard`); shards run side by side.
+    Only rows that changed are written (``result.rows_written``); ``write_all``: every row, as the
+    sweep did before (the reference the tests compare with).
     """
     as_of = as_of or dt.date.today()
     result = SweepResult(as_of=as_of)
@@ -60,7 +63,7 @@ def sweep(
             from_reports=from_reports or len(result.inconsistent_days) > 0,
             distrust=[] if bad is None else bad["line_id"].astype(int).tolist(),
         )
-        store_supplier_stats(session, stats, shard)
+        store_supplier_stats(session, stats, shard, result=result, write_all=write_all)
         result.timings["supplier_stats"] = round(time.perf_counter() - locked, 4)
         run_pipeline(
             session,
@@ -73,6 +76,7 @@ def sweep(
             bad=bad,
             from_reports=from_reports,
             shard=shard,
+            write_all=write_all,
         )
         audit.record(
             session,

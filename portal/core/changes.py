@@ -7,7 +7,7 @@ the database (ISO text or a ``date``, a float, ``None``) equals the same value c
 
 - ``"int"`` and ``"float"``: as float64 (exact for the whole numbers stored here); missing equals missing;
 - ``"date"``: as days; missing (NaT, None) equals missing;
-- ``"text"``: as ``str``; missing (None, NaN, NA) equals missing;
+- ``"text"``: as given (texts, or a ``StrEnum`` equal to its value); missing (None, NaN, NA) equals missing;
 - ``"json"``: as canonical JSON text (keys sorted), whether given as text or as Python values.
 
 Pure pandas/numpy.
@@ -40,11 +40,6 @@ class RowChanges:
         return int(self.insert.sum()) + int(self.update.sum()) + len(self.delete)
 
 
-def _missing(values: np.ndarray) -> np.ndarray:
-    missing: np.ndarray = pd.isna(pd.Series(values, dtype=object)).to_numpy()
-    return missing
-
-
 def _json_text(value: Any) -> str | None:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return None
@@ -70,11 +65,9 @@ def normalised(values: pd.Series, kind: str) -> np.ndarray:
             days = pd.to_datetime(values.astype(object)).to_numpy().astype("datetime64[D]")
         return days
     if kind == "text":
-        objects = values.to_numpy(dtype=object)
-        texts: np.ndarray = np.where(_missing(objects), None, objects)
-        plain = np.fromiter((v is None or isinstance(v, str) for v in texts), dtype=bool, count=len(texts))
-        if not plain.all():
-            texts[~plain] = [str(v) for v in texts[~plain]]
+        # Texts as they come (a StrEnum equals its value); only the many kinds of missing unified.
+        texts: np.ndarray = values.to_numpy(dtype=object).copy()
+        texts[values.isna().to_numpy()] = None
         return texts
     if kind == "json":
         return np.array([_json_text(v) for v in values.astype(object)], dtype=object)

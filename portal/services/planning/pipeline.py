@@ -312,10 +312,11 @@ def run_pipeline(
     demand, promises, allocations = promise_backorders(
         session, as_of, settings, scope_items, frame, stats, shard, open_lines=lines if everything else None
     )
+    timer.mark("promises")
     store_promises(session, demand, promises, allocations, shard, result=result, write_all=write_all)
     result.backorders = len(demand)
     result.unpromisable = int((promises["status"] == "unpromisable").sum()) if len(promises) else 0
-    timer.mark("promises")
+    timer.mark("store_promises")
 
     # Alerts: line rules for the recomputed lines, backorder rules for the backorders whose
     # promises were recomputed. The supplier rule (CAPACITY_OVERLOAD) weighs every open line of
@@ -340,6 +341,7 @@ def run_pipeline(
     else:
         backorder_cond = alert_rules.empty_conditions()
     current = pd.concat([line_cond, supplier_cond, backorder_cond], ignore_index=True)
+    timer.mark("alert_conditions")
     seen: Any = None  # the alerts reconciled, as SQL (None: by their ids)
     if full:
         scope = None
@@ -358,8 +360,9 @@ def run_pipeline(
         )
         live = live_alerts(session, scope.tolist())
     plan = alert_rules.reconcile(live, current, now, scope, reopen_days=settings.alert_reopen_days)
+    timer.mark("reconcile")
     apply_alert_plan(session, plan, as_of, now, result, live=live, seen=seen, write_all=write_all)
-    timer.mark("alerts")
+    timer.mark("store_alerts")
 
 
 def _shard_supplier_conditions(

@@ -335,13 +335,8 @@ def _alert_updates(upd: pd.DataFrame) -> pd.DataFrame:
         values = upd[column]
         if kind == "int":
             data[column] = values.astype("Float64").astype("Int64").array
-        elif kind == "text":
-            data[column] = (
-                values.astype(object)
-                .where(values.notna(), None)
-                .map(lambda v: v if v is None else str(v))
-                .to_numpy(dtype=object)
-            )
+        elif kind == "text":  # texts already (rule values, messages): only missing ones become None
+            data[column] = values.astype(object).where(values.notna(), None).to_numpy(dtype=object)
         elif kind == "json":
             data[column] = [None if v is None else json.dumps(v) for v in values.astype(object)]
         else:

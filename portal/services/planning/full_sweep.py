@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from db.engine import Database
 from portal.core.domain import Role
@@ -16,6 +19,23 @@ from portal.services.planning.shard import Shard
 from portal.services.planning.stores import store_supplier_stats
 from portal.services.settings import load_settings
 from portal.services.summaries import verify_daily_outputs, verify_summaries
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the sweep's duration.
+
+    Reading a million rows makes millions of tuples, and each 700 allocations start a collection
+    pass over the young objects: about a tenth of the sweep's CPU at scale L, for no garbage (the
+    frames hold no reference cycles). Reference counting still frees everything as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @service(Role.ADMIN, Role.BUYER)
@@ -42,7 +62,7 @@ def sweep(
     """
     as_of = as_of or dt.date.today()
     result = SweepResult(as_of=as_of)
-    with db.write() as session:
+    with db.write() as session, _collector_paused():
         start = time.perf_counter()
         if shard is None:
             exclusive_planning_lock(session)

@@ -225,7 +225,12 @@ def promise_backorders(
             [arrival[~arrival.index.isin(fresh["line_id"])], fresh.set_index("line_id")["arrival_p90"]]
         )
     supply_lines["arrival_p90"] = pd.to_datetime(arrival.reindex(supply_lines["line_id"]).to_numpy())
-    receipts = load_receipts(session, supply_lines["line_id"].tolist(), as_of)
+    supply_ids = supply_lines["line_id"].tolist()
+    if len(supply_ids) >= 50_000:  # a sweep: every receipt in one statement, not 20 IN batches
+        receipts = load_receipts(session, None, as_of)
+        receipts = receipts[receipts["po_line_id"].isin(supply_ids)]
+    else:
+        receipts = load_receipts(session, supply_ids, as_of)
     supply_lines["outstanding_qty"] = history.outstanding_quantities(supply_lines, receipts).to_numpy()
     supply_lines["due_date"] = history.due_dates(supply_lines).to_numpy()
     supply = promise_rules.build_supply(

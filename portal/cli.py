@@ -274,6 +274,15 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    if args.notify and args.shard:
+        # Notifications (digests, reminders, webhooks) are planned for every supplier at once, from
+        # every live alert: one shard's run cannot plan them, and N shards planning side by side
+        # could plan the same e-mail twice.
+        raise PortalError(
+            f"--notify cannot run with --shard {args.shard}: notifications are planned for every "
+            "supplier at once, after a whole sweep. Run the shards without --notify, and "
+            "`sweep --notify` (or the scheduler) for the notifications."
+        )
     if args.notify:
         return _sweep_notify(args)
     from portal.services.locks import SWEEP_LOCK, job_lock

@@ -206,3 +206,24 @@ def test_every_command_names_the_function_that_runs_it() -> None:
     assert {("user", "add"), ("token", "revoke"), ("sweep",), ("evaluate",)} <= set(leaves)
     for path, parser in leaves.items():
         assert callable(parser.get_default("handler")), f"'{' '.join(path)}' has no handler"
+
+
+def test_a_sharded_sweep_refuses_to_notify_and_writes_nothing(
+    cli: Callable[..., int], sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from db.engine import open_database
+    from tests.integration.db_state import fingerprint
+
+    for kind, text in (("suppliers", SUPPLIERS_CSV), ("items", ITEMS_CSV), ("pos", POS_CSV)):
+        assert cli("import", kind, write(tmp_path, f"{kind}.csv", text)) == 0
+    db = open_database(sqlite_url)
+    before = fingerprint(db)
+    capsys.readouterr()
+    assert cli("sweep", "--shard", "1/2", "--notify") == 1
+    error = capsys.readouterr().err
+    assert "--notify cannot run with --shard 1/2" in error and "Run the shards without --notify" in error
+    assert fingerprint(db) == before  # no sweep, no notification planned
+    assert cli("sweep", "--shard", "1/2") == 0
+    assert "Sweep as of" in capsys.readouterr().out
+    assert fingerprint(db) != before
+    db.dispose()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from db.engine import Database
 from portal.core.domain import Role
@@ -18,6 +21,23 @@ from portal.services.settings import load_settings
 from portal.services.summaries import verify_daily_outputs, verify_summaries
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the sweep's duration.
+
+    Reading a million rows makes millions of tuples, and each 700 allocations start a collection
+    pass over the young objects: about a tenth of the sweep's CPU at scale L, for no garbage (the
+    frames hold no reference cycles). Reference counting still frees everything as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 @service(Role.ADMIN, Role.BUYER)
 def sweep(
     db: Database,
@@ -27,6 +47,7 @@ def sweep(
     verify: bool = False,
     from_reports: bool = False,
     shard: Shard | None = None,
+    write_all: bool = False,
 ) -> SweepResult:
     """Recompute forecasts, supplier statistics, promises and alerts for everything as of ``as_of``.
 
@@ -36,10 +57,12 @@ def sweep(
     ``from_reports``: compute everything from the raw reports (the reference; slow at scale).
     ``shard`` (K/N): only the items with item_id % N == K - 1 and the suppliers with
     supplier_id % N == K - 1 (see :mod:`portal.services.planning.shard`); shards run side by side.
+    Only rows that changed are written (``result.rows_written``); ``write_all``: every row, as the
+    sweep did before (the reference the tests compare with).
     """
     as_of = as_of or dt.date.today()
     result = SweepResult(as_of=as_of)
-    with db.write() as session:
+    with db.write() as session, _collector_paused():
         start = time.perf_counter()
         if shard is None:
             exclusive_planning_lock(session)
@@ -60,7 +83,7 @@ def sweep(
             from_reports=from_reports or len(result.inconsistent_days) > 0,
             distrust=[] if bad is None else bad["line_id"].astype(int).tolist(),
         )
-        store_supplier_stats(session, stats, shard)
+        store_supplier_stats(session, stats, shard, result=result, write_all=write_all)
         result.timings["supplier_stats"] = round(time.perf_counter() - locked, 4)
         run_pipeline(
             session,
@@ -73,6 +96,7 @@ def sweep(
             bad=bad,
             from_reports=from_reports,
             shard=shard,
+            write_all=write_all,
         )
         audit.record(
             session,

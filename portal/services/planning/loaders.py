@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import case, false, func, select, true
 from sqlalchemy.orm import Session
 
-from db.frames import enum_values, read_frame, read_frame_for_ids
+from db.frames import read_frame, read_frame_for_ids
 from db.models import (
     Alert,
     LineForecast,
@@ -26,6 +26,7 @@ from db.models import (
     Supplier,
     SupplierStats,
 )
+from portal.core import alerts as alert_rules
 from portal.core import calibration, history
 from portal.core.batching import chunked
 from portal.core.domain import EVENT_RULES, OPEN_LINE_STATUSES, AlertStatus, LineStatus
@@ -308,9 +309,19 @@ def count_rows(session: Session, model: Any, *where: Any) -> int:
     return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
+def alert_value_columns() -> list[str]:
+    """The stored alert columns an update writes (of ``UPDATE_COLUMNS``: all but the key and the
+    timestamps): a sweep compares them with the stored ones and writes only alerts that differ."""
+    table = Alert.__table__
+    return [c for c in alert_rules.UPDATE_COLUMNS if c in table.c and c not in ("id", "last_seen")]
+
+
 def live_alerts(session: Session, keys: Collection[str] | None, *, where: Any = None) -> pd.DataFrame:
     """The non-resolved alerts, and the dismissed ones (resolved by a person, dismissal not ended);
-    all, or those of these subject keys, or (``where``) those meeting one more SQL condition."""
+    all, or those of these subject keys, or (``where``) those meeting one more SQL condition.
+
+    With the stored value of each :func:`alert_value_columns` column as ``stored_<column>``."""
+    values = alert_value_columns()
     cols = [
         "id",
         "rule",
@@ -320,6 +331,7 @@ def live_alerts(session: Session, keys: Collection[str] | None, *, where: Any = 
         "snoozed_until",
         "dismissed_severity",
         "dismissed_days_late",
+        *(f"stored_{c}" for c in values),
     ]
     stmt = select(
         Alert.id,
@@ -330,6 +342,7 @@ def live_alerts(session: Session, keys: Collection[str] | None, *, where: Any = 
         Alert.snoozed_until,
         Alert.dismissed_severity,
         Alert.dismissed_days_late,
+        *(Alert.__table__.c[c] for c in values),
     ).where(
         (Alert.status != AlertStatus.RESOLVED) | Alert.dismissed_severity.is_not(None),
         # Event alerts (a change order) hold no condition a recompute could find cleared.
@@ -345,8 +358,7 @@ def live_alerts(session: Session, keys: Collection[str] | None, *, where: Any = 
             for chunk in chunked(sorted(keys))
         ]
         frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
-    for col in ("severity", "status", "dismissed_severity"):
-        frame[col] = enum_values(frame[col])
+    # Raw driver rows: enum columns are already their values (VARCHAR), nothing to map.
     frame["dismissed_days_late"] = pd.to_numeric(frame["dismissed_days_late"]).astype("Float64")
     return frame
 

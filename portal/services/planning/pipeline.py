@@ -154,8 +154,13 @@ def promise_backorders(
     fresh: pd.DataFrame,
     stats: pd.DataFrame,
     shard: Shard | None = None,
+    *,
+    open_lines: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Allocate supply to the waiting backorders of these items (all when None; a shard's items)."""
+    """Allocate supply to the waiting backorders of these items (all when None; a shard's items).
+
+    ``open_lines``: every open line of these items as of that day, already loaded (the sweep's):
+    the supply is taken from it instead of read again."""
     bo_cols = [
         "backorder_id",
         "order_ref",
@@ -201,17 +206,31 @@ def promise_backorders(
         session, select(Item.id, Item.on_hand), Item.id, items_in_play, ["item_id", "on_hand"]
     )
     # Supply lines: open lines of these items, with the freshest forecast we have.
-    supply_lines = load_open_lines(
-        session, item_ids=items_in_play, as_of=as_of, in_full=settings.in_full_threshold
+    if open_lines is not None:
+        supply_lines = open_lines[open_lines["item_id"].isin(items_in_play)].reset_index(drop=True)
+    else:
+        supply_lines = load_open_lines(
+            session, item_ids=items_in_play, as_of=as_of, in_full=settings.in_full_threshold
+        )
+    # The stored forecasts only of the lines not forecast just now (none in a sweep).
+    unseen = (
+        supply_lines["line_id"][~supply_lines["line_id"].isin(fresh["line_id"])]
+        if len(fresh)
+        else (supply_lines["line_id"])
     )
-    stored = load_stored_forecasts(session, supply_lines["line_id"].tolist())
+    stored = load_stored_forecasts(session, unseen.tolist())
     arrival = stored.set_index("line_id")["arrival_p90"]
     if not fresh.empty:
         arrival = pd.concat(
             [arrival[~arrival.index.isin(fresh["line_id"])], fresh.set_index("line_id")["arrival_p90"]]
         )
     supply_lines["arrival_p90"] = pd.to_datetime(arrival.reindex(supply_lines["line_id"]).to_numpy())
-    receipts = load_receipts(session, supply_lines["line_id"].tolist(), as_of)
+    supply_ids = supply_lines["line_id"].tolist()
+    if len(supply_ids) >= 50_000:  # a sweep: every receipt in one statement, not 20 IN batches
+        receipts = load_receipts(session, None, as_of)
+        receipts = receipts[receipts["po_line_id"].isin(supply_ids)]
+    else:
+        receipts = load_receipts(session, supply_ids, as_of)
     supply_lines["outstanding_qty"] = history.outstanding_quantities(supply_lines, receipts).to_numpy()
     supply_lines["due_date"] = history.due_dates(supply_lines).to_numpy()
     supply = promise_rules.build_supply(
@@ -257,9 +276,13 @@ def run_pipeline(
     bad: pd.DataFrame | None = None,
     from_reports: bool = False,
     shard: Shard | None = None,
+    write_all: bool = False,
 ) -> None:
     """The pipeline: forecasts -> promises -> alerts, for everything (ids None), a shard of
-    everything (its items' lines and backorders, its suppliers), or a scope."""
+    everything (its items' lines and backorders, its suppliers), or a scope.
+
+    Only what changed is written (see :mod:`portal.services.planning.stores`); ``write_all``:
+    every row, as a reference."""
     timer = Timer(result)
     now = utcnow()
     everything = line_ids is None
@@ -286,18 +309,19 @@ def run_pipeline(
         from_reports=from_reports,
     )
     timer.mark("forecast")
-    store_forecasts(session, frame, as_of, line_ids, shard)
+    store_forecasts(session, frame, as_of, line_ids, shard, result=result, write_all=write_all)
     result.lines = len(frame)
     timer.mark("store_forecasts")
 
     scope_items = None if everything else set(item_ids or ()) | set(frame["item_id"].astype(int))
     demand, promises, allocations = promise_backorders(
-        session, as_of, settings, scope_items, frame, stats, shard
+        session, as_of, settings, scope_items, frame, stats, shard, open_lines=lines if everything else None
     )
-    store_promises(session, demand, promises, allocations, shard)
+    timer.mark("promises")
+    store_promises(session, demand, promises, allocations, shard, result=result, write_all=write_all)
     result.backorders = len(demand)
     result.unpromisable = int((promises["status"] == "unpromisable").sum()) if len(promises) else 0
-    timer.mark("promises")
+    timer.mark("store_promises")
 
     # Alerts: line rules for the recomputed lines, backorder rules for the backorders whose
     # promises were recomputed. The supplier rule (CAPACITY_OVERLOAD) weighs every open line of
@@ -322,11 +346,15 @@ def run_pipeline(
     else:
         backorder_cond = alert_rules.empty_conditions()
     current = pd.concat([line_cond, supplier_cond, backorder_cond], ignore_index=True)
+    timer.mark("alert_conditions")
+    seen: Any = None  # the alerts reconciled, as SQL (None: by their ids)
     if full:
         scope = None
         live = live_alerts(session, None)
+        seen = true()
     elif shard is not None:
-        live = _shard_alerts(session, shard)
+        seen = _shard_alert_condition(shard)
+        live = live_alerts(session, None, where=seen)
         scope = pd.Series(sorted(set(live["subject_key"]) | set(current["subject_key"])), dtype="object")
     else:
         all_line_ids = {int(i) for i in (line_ids or ())}
@@ -337,8 +365,9 @@ def run_pipeline(
         )
         live = live_alerts(session, scope.tolist())
     plan = alert_rules.reconcile(live, current, now, scope, reopen_days=settings.alert_reopen_days)
-    apply_alert_plan(session, plan, as_of, now, result)
-    timer.mark("alerts")
+    timer.mark("reconcile")
+    apply_alert_plan(session, plan, as_of, now, result, live=live, seen=seen, write_all=write_all)
+    timer.mark("store_alerts")
 
 
 def _shard_supplier_conditions(
@@ -374,19 +403,15 @@ def _shard_supplier_conditions(
     return alert_rules.supplier_conditions(lines, suppliers, None, as_of, calendars, settings)
 
 
-def _shard_alerts(session: Session, shard: Shard) -> pd.DataFrame:
-    """The live alerts whose subject is the shard's: a line or backorder of its items, or its supplier
-    (chosen in SQL by subject key, so a shard reads only its own)."""
+def _shard_alert_condition(shard: Shard) -> Any:
+    """The alerts whose subject is the shard's: a line or backorder of its items, or its supplier
+    (chosen in SQL by subject key, so a shard reads and touches only its own)."""
 
     def keys(kind: str, column: Any, owner: Any) -> Any:
         return select(literal(f"{kind}:") + cast(column, String)).where(shard.owns(owner))
 
-    return live_alerts(
-        session,
-        None,
-        where=or_(
-            Alert.subject_key.in_(keys("line", PoLine.id, PoLine.item_id)),
-            Alert.subject_key.in_(keys("backorder", Backorder.id, Backorder.item_id)),
-            Alert.subject_key.in_(keys("supplier", Supplier.id, Supplier.id)),
-        ),
+    return or_(
+        Alert.subject_key.in_(keys("line", PoLine.id, PoLine.item_id)),
+        Alert.subject_key.in_(keys("backorder", Backorder.id, Backorder.item_id)),
+        Alert.subject_key.in_(keys("supplier", Supplier.id, Supplier.id)),
     )

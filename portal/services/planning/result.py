@@ -18,11 +18,17 @@ class SweepResult:
     backorders: int = 0
     unpromisable: int = 0
     alerts_opened: int = 0
+    #: Live alerts whose stored values changed (severity, message, days late, status, ...).
     alerts_updated: int = 0
     alerts_resolved: int = 0
+    #: Live alerts still holding, unchanged: only their last_seen moved (one statement, not per row).
+    alerts_seen: int = 0
     alerts_raised: int = 0
     raised_alert_ids: list[int] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    #: Rows inserted, updated or deleted per kind (forecasts, promises, allocations, alerts,
+    #: supplier_stats): only what changed is written, so a sweep over unchanged data writes none.
+    rows_written: dict[str, int] = field(default_factory=dict)
     #: With ``verify``: lines whose production summary disagreed with their reports (line_id,
     #: label, problem); they were forecast from their reports.
     #: With ``verify``: supplier days whose total output disagreed with the reports (supplier_id,
@@ -34,12 +40,20 @@ class SweepResult:
         default_factory=lambda: pd.DataFrame(columns=["line_id", "label", "problem"])
     )
 
+    @property
+    def written(self) -> int:
+        """Every row this run inserted, updated or deleted."""
+        return sum(self.rows_written.values())
+
+    def count_written(self, kind: str, rows: int) -> None:
+        self.rows_written[kind] = self.rows_written.get(kind, 0) + rows
+
     def summary(self) -> str:
         return (
             f"Sweep as of {self.as_of}: {self.lines} open lines forecast, {self.backorders} backorders "
             f"({self.unpromisable} unpromisable), alerts: {self.alerts_opened} new, "
-            f"{self.alerts_updated} updated, "
-            f"{self.alerts_resolved} resolved."
+            f"{self.alerts_updated} updated, {self.alerts_seen} unchanged, "
+            f"{self.alerts_resolved} resolved; {self.written:,} rows written."
         )
 
 

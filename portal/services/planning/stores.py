@@ -1,32 +1,138 @@
-"""The planning engine's results written back in bulk: supplier statistics, forecasts, promises with
-their allocations, and the alert plan (insert, update, resolve)."""
+"""The planning engine's results written back: supplier statistics, forecasts, promises with their
+allocations, and the alert plan (insert, update, resolve).
+
+Only what changed is written. Each store reads the stored rows of its scope with one lean SELECT,
+compares them with the new rows column by column (:mod:`portal.core.changes`: every stored column but
+the timestamps, taken from the table itself, so a new column is compared without new code) and
+inserts, updates or deletes only the rows that differ, with the driver's executemany. A timestamp
+(``computed_at``) therefore says when a row last changed. The live alerts whose condition still holds
+get their ``last_seen`` in one set-based UPDATE, not one statement per row. ``write_all`` writes
+every row as before (the reference a test compares the change-only writes with).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Collection
+from typing import Any
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import delete, update
+from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Table, delete, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.types import JSON
 
 from db.bulk import bulk_insert, bulk_update
+from db.frames import read_frame_for_ids
 from db.models import Alert, Backorder, BackorderAllocation, LineForecast, SupplierStats, utcnow
 from portal.core import alerts as alert_rules
 from portal.core import calibration
-from portal.core.batching import id_chunks
-from portal.core.domain import AlertStatus, BackorderStatus
-from portal.services.planning.loaders import STATS_COLUMNS, count_rows
+from portal.core.batching import IN_BATCH, id_chunks
+from portal.core.changes import RowChanges, normalised, row_changes
+from portal.core.domain import EVENT_RULES, AlertStatus, BackorderStatus
+from portal.services.planning.loaders import STATS_COLUMNS, alert_value_columns, count_rows
 from portal.services.planning.result import SweepResult
 from portal.services.planning.shard import Shard, shard_backorders, shard_lines
 
 
-def store_supplier_stats(session: Session, stats: pd.DataFrame, shard: Shard | None = None) -> None:
-    """Replace every supplier's statistics (a shard: those of its suppliers)."""
-    if shard is None:
-        session.execute(delete(SupplierStats))
-    else:
-        session.execute(delete(SupplierStats).where(shard.owns(SupplierStats.supplier_id)))
+def value_kinds(table: Table, columns: Collection[str] | None = None) -> dict[str, str]:
+    """The stored columns a change is looked for in (all but the primary key and the timestamps),
+    with their kind for :func:`portal.core.changes.row_changes`; only ``columns`` when given."""
+    kinds: dict[str, str] = {}
+    for column in table.columns:
+        if column.primary_key or isinstance(column.type, DateTime):
+            continue
+        if columns is not None and column.name not in columns:
+            continue
+        kind = column.type
+        if isinstance(kind, Integer | Boolean):
+            kinds[column.name] = "int"
+        elif isinstance(kind, Float):
+            kinds[column.name] = "float"
+        elif isinstance(kind, Date):
+            kinds[column.name] = "date"
+        elif isinstance(kind, JSON):
+            kinds[column.name] = "json"
+        else:
+            kinds[column.name] = "text"
+    return kinds
+
+
+def _stored(
+    session: Session,
+    table: Table,
+    key: str,
+    kinds: dict[str, str],
+    where: Any = None,
+    ids: Collection[int] | None = None,
+) -> pd.DataFrame:
+    """The stored rows (key and compared columns) of a scope: a SQL condition, or keys, or all."""
+    columns = [key, *kinds]
+    stmt = select(*(table.c[c] for c in columns))
+    if where is not None:
+        stmt = stmt.where(where)
+    return read_frame_for_ids(session, stmt, table.c[key], ids, columns)
+
+
+def _changes(
+    new: pd.DataFrame, stored: pd.DataFrame, key: str, kinds: dict[str, str], write_all: bool
+) -> RowChanges:
+    """The rows to write; with ``write_all`` every one: each stored row deleted, each new one
+    inserted (the reference path)."""
+    if not write_all:
+        return row_changes(new, stored, key, kinds)
+    return RowChanges(
+        insert=np.ones(len(new), dtype=bool),
+        update=np.zeros(len(new), dtype=bool),
+        delete=stored[key].tolist(),
+    )
+
+
+def _delete(session: Session, column: Any, keys: Collection[int]) -> None:
+    for chunk in id_chunks(keys):
+        session.execute(delete(column.table).where(column.in_(chunk)))
+
+
+def _write(
+    session: Session,
+    table: Table,
+    key: str,
+    new: pd.DataFrame,
+    changes: RowChanges,
+    stamp: dict[str, Any] | None = None,
+) -> int:
+    """Apply ``changes``: delete, insert and update (``stamp``: timestamp columns of the written rows).
+
+    DATE columns given as ``datetime64`` are turned into dates here, for the written rows only."""
+    stamp = stamp or {}
+    dates = [c for c, kind in value_kinds(table, list(new.columns)).items() if kind == "date"]
+
+    def rows(mask: np.ndarray) -> pd.DataFrame:
+        out = new.loc[mask]
+        converted = {c: date_objects(out[c]) for c in dates if pd.api.types.is_datetime64_any_dtype(out[c])}
+        return out.assign(**converted, **stamp)
+
+    _delete(session, table.c[key], changes.delete)
+    bulk_insert(session, table.name, rows(changes.insert))
+    bulk_update(session, table.name, rows(changes.update), key=key)
+    return changes.rows
+
+
+def store_supplier_stats(
+    session: Session,
+    stats: pd.DataFrame,
+    shard: Shard | None = None,
+    *,
+    result: SweepResult | None = None,
+    write_all: bool = False,
+) -> None:
+    """Store every supplier's statistics (a shard: those of its suppliers), writing only changes."""
+    table = SupplierStats.__table__
+    assert isinstance(table, Table)
+    where = None
+    if shard is not None:
+        where = shard.owns(SupplierStats.supplier_id)
         stats = stats[stats["supplier_id"].astype("int64") % shard.n == shard.k - 1]
     frame = stats[STATS_COLUMNS].astype(
         {
@@ -39,7 +145,12 @@ def store_supplier_stats(session: Session, stats: pd.DataFrame, shard: Shard | N
             **dict.fromkeys(calibration.CALIBRATION_COLUMNS[1:], "float64"),
         }
     )
-    bulk_insert(session, SupplierStats.__tablename__, frame.assign(computed_at=utcnow()))
+    kinds = value_kinds(table, STATS_COLUMNS)
+    stored = _stored(session, table, "supplier_id", kinds, where)
+    changes = _changes(frame, stored, "supplier_id", kinds, write_all)
+    written = _write(session, table, "supplier_id", frame, changes, {"computed_at": utcnow()})
+    if result is not None:
+        result.count_written("supplier_stats", written)
 
 
 def date_objects(series: pd.Series) -> pd.Series:
@@ -48,25 +159,10 @@ def date_objects(series: pd.Series) -> pd.Series:
     return pd.Series([None if pd.isna(v) else v for v in values.dt.date], dtype=object, index=series.index)
 
 
-def store_forecasts(
-    session: Session,
-    forecast: pd.DataFrame,
-    as_of: dt.date,
-    line_ids: Collection[int] | None,
-    shard: Shard | None = None,
-) -> None:
-    """Replace the stored forecasts of these lines (all when ``line_ids`` is None; a shard: of its items)."""
-    if line_ids is None and shard is not None:
-        session.execute(delete(LineForecast).where(LineForecast.po_line_id.in_(shard_lines(shard))))
-    elif line_ids is None:
-        session.execute(delete(LineForecast))
-    else:
-        for chunk in id_chunks(line_ids):
-            session.execute(delete(LineForecast).where(LineForecast.po_line_id.in_(chunk)))
-    if forecast.empty:
-        return
+def forecast_rows(forecast: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """The forecast frame as ``line_forecasts`` rows (without their timestamp)."""
     f = forecast
-    rows = pd.DataFrame(
+    return pd.DataFrame(
         {
             "po_line_id": f["line_id"].astype("int64").to_numpy(),
             "as_of": as_of,
@@ -74,16 +170,41 @@ def store_forecasts(
             "remaining": f["remaining"].astype("int64").to_numpy(),
             "rate": f["rate"].astype("float64").to_numpy(),
             "rate_source": f["rate_source"].astype(str).to_numpy(),
+            # datetime64 here: compared as days, written as dates (see _write)
             **{
-                c: date_objects(f[c])
+                c: pd.to_datetime(f[c]).to_numpy()
                 for c in ("completion_p50", "completion_p90", "arrival_p50", "arrival_p90")
             },
             "days_late_p50": f["days_late_p50"].astype("Float64").astype("Int64").array,
             "days_late_p90": f["days_late_p90"].astype("Float64").astype("Int64").array,
-            "computed_at": utcnow(),
         }
     )
-    bulk_insert(session, LineForecast.__tablename__, rows)
+
+
+def store_forecasts(
+    session: Session,
+    forecast: pd.DataFrame,
+    as_of: dt.date,
+    line_ids: Collection[int] | None,
+    shard: Shard | None = None,
+    *,
+    result: SweepResult | None = None,
+    write_all: bool = False,
+) -> None:
+    """Make the stored forecasts of these lines (all when ``line_ids`` is None; a shard: of its items)
+    those of ``forecast``: lines no longer open lose theirs, only changed ones are rewritten."""
+    table = LineForecast.__table__
+    assert isinstance(table, Table)
+    kinds = value_kinds(table)
+    if line_ids is None and shard is not None:
+        stored = _stored(session, table, "po_line_id", kinds, LineForecast.po_line_id.in_(shard_lines(shard)))
+    else:
+        stored = _stored(session, table, "po_line_id", kinds, ids=line_ids)
+    rows = forecast_rows(forecast, as_of) if len(forecast) else pd.DataFrame(columns=["po_line_id", *kinds])
+    changes = _changes(rows, stored, "po_line_id", kinds, write_all)
+    written = _write(session, table, "po_line_id", rows, changes, {"computed_at": utcnow()})
+    if result is not None:
+        result.count_written("forecasts", written)
 
 
 def store_promises(
@@ -92,53 +213,157 @@ def store_promises(
     promises: pd.DataFrame,
     allocations: pd.DataFrame,
     shard: Shard | None = None,
+    *,
+    result: SweepResult | None = None,
+    write_all: bool = False,
 ) -> None:
-    """Write promise dates and statuses, and replace the allocations of these backorders (a shard:
-    of every backorder of its items, as a full sweep replaces every allocation)."""
+    """Write promise dates and statuses, and the allocations of these backorders (a shard: of every
+    backorder of its items, as a full sweep makes every allocation its own), only where they changed."""
+    written = {"promises": 0, "allocations": 0}
     if shard is not None:
-        owned = shard_backorders(shard)
-        session.execute(delete(BackorderAllocation).where(BackorderAllocation.backorder_id.in_(owned)))
-    if demand.empty:
-        return
-    ids = demand["backorder_id"].astype(int).tolist()
-    if shard is not None:
-        pass  # replaced above
-    elif len(ids) == count_rows(session, Backorder, Backorder.status == BackorderStatus.WAITING):
-        session.execute(delete(BackorderAllocation))  # every waiting backorder is recomputed: one statement
+        scope: Any = BackorderAllocation.backorder_id.in_(shard_backorders(shard))
+        scope_ids: list[int] | None = None
+    elif demand.empty:
+        scope, scope_ids = None, []
     else:
-        for chunk in id_chunks(ids):
-            session.execute(delete(BackorderAllocation).where(BackorderAllocation.backorder_id.in_(chunk)))
-    bulk_update(
-        session,
-        Backorder.__tablename__,
-        pd.DataFrame(
-            {
-                "id": promises["backorder_id"].astype("int64").to_numpy(),
-                "promise_date": date_objects(promises["promise_date"]).to_numpy(),
-                "promise_status": promises["status"].astype(str).to_numpy(),
-                "promise_reason": promises["reason"].to_numpy(dtype=object),
-                "promise_computed_at": utcnow(),
-            }
-        ),
+        scope_ids = demand["backorder_id"].astype(int).tolist()
+        if len(scope_ids) == count_rows(session, Backorder, Backorder.status == BackorderStatus.WAITING):
+            scope, scope_ids = None, None  # every waiting backorder is recomputed: every allocation
+        else:
+            scope = None
+    if not demand.empty:
+        written["promises"] = _store_promise_dates(session, promises, write_all)
+    if scope_ids != []:
+        written["allocations"] = _store_allocations(session, allocations, scope, scope_ids, write_all)
+    if result is not None:
+        for name, rows in written.items():
+            result.count_written(name, rows)
+
+
+def _store_promise_dates(session: Session, promises: pd.DataFrame, write_all: bool) -> int:
+    table = Backorder.__table__
+    assert isinstance(table, Table)
+    rows = pd.DataFrame(
+        {
+            "id": promises["backorder_id"].astype("int64").to_numpy(),
+            "promise_date": pd.to_datetime(promises["promise_date"]).to_numpy(),
+            "promise_status": promises["status"].astype(str).to_numpy(),
+            "promise_reason": promises["reason"].to_numpy(dtype=object),
+        }
     )
-    bulk_insert(
-        session,
-        BackorderAllocation.__tablename__,
-        pd.DataFrame(
-            {
-                "backorder_id": allocations["backorder_id"].astype("int64").to_numpy(),
-                "po_line_id": allocations["po_line_id"].astype("Int64").array,
-                "quantity": allocations["quantity"].astype("int64").to_numpy(),
-                "available_date": date_objects(allocations["available_date"]).to_numpy(),
-            }
-        ),
+    kinds = value_kinds(table, list(rows.columns))
+    if write_all:
+        changes = RowChanges(
+            insert=np.zeros(len(rows), dtype=bool), update=np.ones(len(rows), dtype=bool), delete=[]
+        )
+    else:
+        ids = rows["id"].tolist()
+        if len(ids) > IN_BATCH:  # many: every waiting backorder in one statement, not IN batches
+            stored = _stored(session, table, "id", kinds, Backorder.status == BackorderStatus.WAITING)
+        else:
+            stored = _stored(session, table, "id", kinds, ids=ids)
+        found = row_changes(rows, stored, "id", kinds)
+        # Every backorder is stored: a promise is an update of its row, never an insert or a delete.
+        changes = RowChanges(insert=np.zeros(len(rows), dtype=bool), update=found.update, delete=[])
+    return _write(session, table, "id", rows, changes, {"promise_computed_at": utcnow()})
+
+
+#: Allocations of one backorder compared in order: its n-th allocation is keyed backorder_id x RANK + n.
+RANK = 1 << 20
+
+
+def _ranked(frame: pd.DataFrame) -> pd.DataFrame:
+    """Allocations in a fixed order per backorder, keyed by (backorder, rank) as one integer."""
+    if frame.empty:
+        return frame.assign(key=pd.Series(dtype="int64"))
+    order = pd.DataFrame(
+        {
+            "backorder_id": frame["backorder_id"].astype("int64").to_numpy(),
+            "line": pd.to_numeric(frame["po_line_id"], errors="coerce").fillna(-1).to_numpy(dtype="int64"),
+            "day": normalised(frame["available_date"], "date"),
+            "quantity": frame["quantity"].astype("int64").to_numpy(),
+        },
+        index=frame.index,
+    ).sort_values(["backorder_id", "line", "day", "quantity"], kind="stable")
+    rank = order.groupby("backorder_id").cumcount().to_numpy()
+    order["key"] = order["backorder_id"].to_numpy() * RANK + rank
+    return order
+
+
+def _store_allocations(
+    session: Session, allocations: pd.DataFrame, scope: Any, scope_ids: list[int] | None, write_all: bool
+) -> int:
+    """Replace the allocations of the backorders (of the scope) whose allocations changed."""
+    table = BackorderAllocation.__table__
+    assert isinstance(table, Table)
+    columns = ["backorder_id", "po_line_id", "quantity", "available_date"]
+    stmt = select(*(table.c[c] for c in ["id", *columns]))
+    if scope is not None:
+        stmt = stmt.where(scope)
+    stored = read_frame_for_ids(session, stmt, table.c.backorder_id, scope_ids, ["id", *columns])
+    rows = pd.DataFrame(
+        {
+            "backorder_id": allocations["backorder_id"].astype("int64").to_numpy(),
+            "po_line_id": allocations["po_line_id"].astype("Int64").array,
+            "quantity": allocations["quantity"].astype("int64").to_numpy(),
+            "available_date": date_objects(allocations["available_date"]).to_numpy(),
+        }
     )
+    if write_all:
+        replaced = set(stored["backorder_id"].astype(int)) | set(rows["backorder_id"].astype(int))
+    else:
+        new, old = _ranked(rows), _ranked(stored)
+        kinds = {"line": "int", "day": "date", "quantity": "int"}
+        changes = row_changes(new, old, "key", kinds)
+        replaced = {int(i) for i in new.loc[changes.insert | changes.update, "backorder_id"]}
+        replaced |= {int(k) // RANK for k in changes.delete}
+    gone = stored.loc[stored["backorder_id"].astype(int).isin(replaced), "id"].astype(int).tolist()
+    _delete(session, table.c.id, gone)
+    fresh = rows.loc[rows["backorder_id"].isin(list(replaced))]
+    bulk_insert(session, table.name, fresh)
+    return len(gone) + len(fresh)
+
+
+def _alert_updates(upd: pd.DataFrame) -> pd.DataFrame:
+    """The update rows in the alerts table's types: ids, texts as ``str`` (None when missing),
+    integers as nullable integers."""
+    table = Alert.__table__
+    assert isinstance(table, Table)
+    kinds = value_kinds(table, alert_value_columns())
+    data: dict[str, Any] = {"id": upd["id"].astype("int64").to_numpy()}
+    for column, kind in kinds.items():
+        values = upd[column]
+        if kind == "int":
+            data[column] = values.astype("Float64").astype("Int64").array
+        elif kind == "text":  # texts already (rule values, messages): only missing ones become None
+            data[column] = values.astype(object).where(values.notna(), None).to_numpy(dtype=object)
+        elif kind == "json":
+            data[column] = [None if v is None else json.dumps(v) for v in values.astype(object)]
+        else:
+            data[column] = values.to_numpy(dtype=object)
+    return pd.DataFrame(data)
 
 
 def apply_alert_plan(
-    session: Session, plan: alert_rules.ReconcilePlan, as_of: dt.date, now: dt.datetime, result: SweepResult
+    session: Session,
+    plan: alert_rules.ReconcilePlan,
+    as_of: dt.date,
+    now: dt.datetime,
+    result: SweepResult,
+    *,
+    live: pd.DataFrame | None = None,
+    seen: Any = None,
+    write_all: bool = False,
 ) -> None:
-    """Insert new alerts, update live ones, resolve cleared ones."""
+    """Insert new alerts, update the live ones that changed, resolve cleared ones, and mark every
+    live alert whose condition still holds as seen now.
+
+    ``live``: the live alerts the plan came from, with the stored values of
+    :func:`alert_value_columns` as ``stored_<column>``; an update equal to them is not written.
+    ``seen``: the SQL condition of the alerts reconciled (a shard's, or None: every alert for a full
+    sweep, these ids for a scope); their ``last_seen`` and ``as_of`` are set in one statement after
+    the resolves, which is exactly the alerts still holding and the new ones.
+    """
     ins = plan.inserts
     if len(ins):
         rows = (
@@ -154,23 +379,17 @@ def apply_alert_plan(
         )
         bulk_insert(session, Alert.__tablename__, rows)
     upd = plan.updates
+    changed = np.ones(len(upd), dtype=bool)
     if len(upd):
-        bulk_update(
-            session,
-            Alert.__tablename__,
-            pd.DataFrame(
-                {
-                    "id": upd["id"].astype("int64").to_numpy(),
-                    "severity": upd["severity"].astype(str).to_numpy(),
-                    "message": upd["message"].astype(str).to_numpy(),
-                    "message_args": upd["message_args"].to_numpy(dtype=object),
-                    "days_late": upd["days_late"].astype("Float64").astype("Int64").array,
-                    "last_seen": now,
-                    "as_of": as_of,
-                    "status": upd["status"].astype(str).to_numpy(),
-                }
-            ),
-        )
+        new = _alert_updates(upd)
+        stored_columns = [f"stored_{c}" for c in new.columns if c != "id"]
+        if not write_all and live is not None and set(stored_columns) <= set(live.columns):
+            table = Alert.__table__
+            assert isinstance(table, Table)
+            stored = live[["id", *stored_columns]].rename(columns=lambda c: c.removeprefix("stored_"))
+            kinds = value_kinds(table, [c for c in new.columns if c != "id"])
+            changed = row_changes(new, stored.astype({"id": "int64"}), "id", kinds).update
+        bulk_update(session, Alert.__tablename__, new.loc[changed].assign(last_seen=now, as_of=as_of))
         raised = upd.loc[upd["raised"].astype(bool), "id"].astype(int).tolist()
         result.raised_alert_ids.extend(raised)
         result.alerts_raised += len(raised)
@@ -186,6 +405,33 @@ def apply_alert_plan(
                 .where(Alert.id.in_(chunk))
                 .values(dismissed_severity=None, dismissed_days_late=None)
             )
+    held = upd.loc[~changed, "id"].astype(int).tolist() if len(upd) else []
+    result.alerts_seen += _mark_seen(session, now, as_of, held, seen, write_all or live is None)
     result.alerts_opened += len(ins)
-    result.alerts_updated += len(upd)
+    result.alerts_updated += int(changed.sum())
     result.alerts_resolved += len(plan.resolves)
+    result.count_written("alerts", len(ins) + int(changed.sum()) + len(plan.resolves))
+
+
+def _mark_seen(
+    session: Session, now: dt.datetime, as_of: dt.date, held: list[int], seen: Any, by_id: bool
+) -> int:
+    """Set ``last_seen`` (and ``as_of``) of the live alerts still holding that were not rewritten."""
+    if not held:
+        return 0
+    if by_id or seen is None:
+        for chunk in id_chunks(held):
+            session.execute(update(Alert).where(Alert.id.in_(chunk)).values(last_seen=now, as_of=as_of))
+        return len(held)
+    done = session.execute(
+        update(Alert)
+        .where(
+            seen,
+            Alert.status != AlertStatus.RESOLVED,
+            Alert.rule.not_in([r.value for r in EVENT_RULES]),
+            Alert.last_seen != now,
+        )
+        .values(last_seen=now, as_of=as_of)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(done, "rowcount", 0) or 0)

@@ -185,6 +185,14 @@ AUDIT_EVENTS: dict[str, str] = {
     "line.changed": N_("Changed the order"),
 }
 
+#: What an audit event on a line was about (the trail's "On" column).
+ENTITIES: dict[str, str] = {
+    "po_line": N_("Line"),
+    "production_schedule": N_("Schedule"),
+    "production_report": N_("Daily output"),
+    "alert": N_("Alert"),
+}
+
 #: The fields of a line and of its schedule, for messages and change histories.
 FIELDS: dict[str, str] = {
     "quantity": N_("Quantity"),
@@ -294,6 +302,12 @@ def event_name(action: object) -> str:
     """'alert.resolved' -> 'Resolved an alert'."""
     event = AUDIT_EVENTS.get(str(action))
     return _(event) if event else _words(action)
+
+
+def entity_name(entity: object) -> str:
+    """'production_schedule' -> 'Schedule' (what an audit event on a line was about)."""
+    name = ENTITIES.get(str(entity))
+    return _(name) if name else _words(entity)
 
 
 def field_name(field: object) -> str:

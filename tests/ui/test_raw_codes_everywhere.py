@@ -8,6 +8,7 @@ full but not received (PO-4/1), received (PO-1/2) and cancelled (PO-5/1).
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 import streamlit as st
 from sqlalchemy import select
@@ -216,3 +217,17 @@ def test_the_suppliers_alerts_show_one_row_per_line_most_pressing_first(
             at.button(key=f"FormSubmitter:supplier_alerts.reply.{alert_id}-Send reply").label == "Send reply"
         )
     assert_no_raw_codes(at)
+
+
+def test_the_buyers_audit_trail_of_a_changed_line_shows_the_change_order_in_words(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld
+) -> None:
+    at = line_page(monkeypatch, sqlite_url, world.buyer, world.line_ids["PO-1/1"])
+    assert not [t.label for t in at.tabs if t.label == "Audit trail (0)"]
+    trail = next(t.value for t in at.dataframe if "change" in t.value.columns)
+    [order] = trail[trail["action"] == "Changed the order"].to_dict("records")
+    assert order["who"] == "buyer" and order["entity"] == "Line" and pd.notna(order["at"])
+    assert (
+        "Quantity: 1000 → 1200" in order["change"]
+        and "Need-by date: 2026-03-20 → 2026-03-16" in order["change"]
+    )

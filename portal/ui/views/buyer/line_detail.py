@@ -368,6 +368,7 @@ with tabs[5]:
                 for b, a in zip(detail.audit["before"], detail.audit["after"], strict=True)
             ],
             action=detail.audit["action"].map(vocabulary.event_name),
+            entity=detail.audit["entity"].map(vocabulary.entity_name),
         )
         st.dataframe(
             audit,

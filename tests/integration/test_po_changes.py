@@ -204,7 +204,13 @@ def test_a_change_order_is_in_the_lines_audit_trail_with_who_when_and_what(db: D
     result = load(db, world.buyer, "pos", HEADER + "PO-1,1,ACME,SKU-1,1400,2026-02-01,2026-03-16,,,\n")
     assert result.ok, result.errors
 
+    # A recorded event after it: the trail holds both, newest first.
+    [alert] = po_changed_alerts(db, line_id)
+    comment_on_alert(db, world.buyer, alert.id, "Can you make 1,400 by the 16th?")
+
     audit = line_detail(db, world.buyer, line_id).audit
+    assert list(audit["action"]) == ["alert.commented", "line.changed"]
+    assert audit["at"].is_monotonic_decreasing
     [event] = audit[audit["action"] == "line.changed"].to_dict("records")
     assert event["who"] == "buyer" and pd.notna(event["at"])
     assert event["before"] == {"quantity": "1000", "need_by_date": "2026-03-20"}

@@ -185,6 +185,24 @@ AUDIT_EVENTS: dict[str, str] = {
     "line.changed": N_("Changed the order"),
 }
 
+#: The portal's own accounts (``Actor.system(name)``: the command line, the scheduler, the login), shown
+#: in words wherever a "By" or "Who" column names who did something.
+SYSTEM_ACTORS: dict[str, str] = {
+    "cli": N_("Data import"),
+    "scheduler": N_("Portal (automatic)"),
+    "system": N_("Portal (automatic)"),
+    "login": N_("Portal (automatic)"),
+    "evaluate": N_("Portal (automatic)"),
+}
+
+#: What an audit event on a line was about (the trail's "On" column).
+ENTITIES: dict[str, str] = {
+    "po_line": N_("Line"),
+    "production_schedule": N_("Schedule"),
+    "production_report": N_("Daily output"),
+    "alert": N_("Alert"),
+}
+
 #: The fields of a line and of its schedule, for messages and change histories.
 FIELDS: dict[str, str] = {
     "quantity": N_("Quantity"),
@@ -294,6 +312,20 @@ def event_name(action: object) -> str:
     """'alert.resolved' -> 'Resolved an alert'."""
     event = AUDIT_EVENTS.get(str(action))
     return _(event) if event else _words(action)
+
+
+def actor_name(name: object) -> str:
+    """'cli' -> 'Data import': a system account in words; a person's name as it is (never translated)."""
+    if not isinstance(name, str):
+        return ""
+    system = SYSTEM_ACTORS.get(name)
+    return _(system) if system else name
+
+
+def entity_name(entity: object) -> str:
+    """'production_schedule' -> 'Schedule' (what an audit event on a line was about)."""
+    name = ENTITIES.get(str(entity))
+    return _(name) if name else _words(entity)
 
 
 def field_name(field: object) -> str:

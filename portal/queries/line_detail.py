@@ -257,6 +257,7 @@ def line_detail(db: Database, actor: Actor, line_id: int) -> LineDetail:
                 .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()),
                 ["at", "who", "action", "entity", "entity_id", "before", "after"],
             )
+            audit = _with_change_orders(audit, changes, line_id)
     return LineDetail(
         header=header,
         forecast=forecast,
@@ -268,3 +269,26 @@ def line_detail(db: Database, actor: Actor, line_id: int) -> LineDetail:
         audit=audit,
         changes=changes,
     )
+
+
+def _with_change_orders(audit: pd.DataFrame, changes: pd.DataFrame, line_id: int) -> pd.DataFrame:
+    """The audit trail with the line's change orders in it, newest first: one event per change order
+    (the fields one import changed, with who and when), as 'line.changed' with the old and new values."""
+    if changes.empty:
+        return audit
+    events = [
+        {
+            "at": at,
+            "who": who,
+            "action": "line.changed",
+            "entity": "po_line",
+            "entity_id": str(line_id),
+            "before": dict(zip(group["field"], group["old_value"], strict=True)),
+            "after": dict(zip(group["field"], group["new_value"], strict=True)),
+        }
+        for (at, who), group in changes.groupby(["at", "who"], sort=False)
+    ]
+    merged = (
+        pd.concat([audit, pd.DataFrame(events)], ignore_index=True) if len(audit) else pd.DataFrame(events)
+    )
+    return merged.sort_values("at", ascending=False, kind="stable").reset_index(drop=True)

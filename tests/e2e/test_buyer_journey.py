@@ -170,7 +170,7 @@ def test_a_po_file_with_a_bad_row_is_refused_then_the_fixed_file_is_imported(
     page.get_by_text("All 2 rows are valid").first.wait_for()
     screenshot(page, "buyer-imports-preview", shows=["All 2 rows are valid", "Import 2 rows"])
     page.get_by_role("button", name="Import 2 rows").first.click()
-    page.get_by_text("2 new purchase-order line(s)").first.wait_for()
+    page.get_by_text("2 new purchase-order lines").first.wait_for()
     assert _lines_of(db, "PO-E2E") == ["PO-E2E/1", "PO-E2E/2"]
 
     page.get_by_role("link", name="See the open lines").first.click()

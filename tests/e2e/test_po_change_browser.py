@@ -60,7 +60,7 @@ def test_the_buyer_changes_a_line_and_the_supplier_sees_it(
     uploader.set_input_files(files=[FilePayload(name="erp-changes.csv", mimeType="text/csv", buffer=csv)])
     page.get_by_text("All 1 rows are valid").first.wait_for()
     page.get_by_role("button", name="Import 1 row", exact=True).first.click()
-    page.get_by_text("0 new purchase-order line(s), 1 changed.").first.wait_for()
+    page.get_by_text("0 new purchase-order lines, 1 changed.").first.wait_for()
     with db.read() as session:
         changed = session.get(PoLine, line_id)
         assert changed is not None

@@ -346,3 +346,23 @@ def test_the_alerts_page_shows_the_thread_and_sends_a_reply(portal_server: Porta
         "supplier-workspace-alerts",
         shows=["Alerts and messages", "Second shift from Monday: back on plan by Friday."],
     )
+
+
+def test_the_alerts_table_fits_a_1280_px_window_without_a_sideways_scroll(
+    portal_server: PortalServer, page: Page
+) -> None:
+    login(page, portal_server.base_url, USER, PASSWORD)
+    go(page, "Alerts and messages")
+    page.get_by_text(re.compile(r"alerts? on \d+ lines?")).first.wait_for()
+    idle(page)
+    grid = page.locator("[data-testid='stDataFrame']").first
+    grid.locator("table[role='grid']").wait_for(state="attached")
+    # The grid scrolls sideways when its columns are wider than it: every column, "Status" the last,
+    # must be in view without that scroll.
+    scroller = grid.locator(".dvn-scroller").first
+    scroll_width, client_width = scroller.evaluate("e => [e.scrollWidth, e.clientWidth]")
+    assert scroll_width <= client_width, f"the columns are {scroll_width} px wide in {client_width} px"
+    headers = [h.strip() for h in grid.locator("table[role='grid'] th").all_text_contents()]
+    assert headers[-1] == "Status" and "Also" in headers and "Details" not in headers
+    # The alert's own text is in the selected line's detail below the table.
+    expect(page.locator("[data-testid='stText']").first).to_be_visible()

@@ -3,6 +3,7 @@ keeps who and when, the supplier gets an alert it can reply to, and forecasts fo
 
 from __future__ import annotations
 
+import pandas as pd
 from sqlalchemy import func, select
 
 from db.engine import Database
@@ -55,7 +56,7 @@ def test_a_changed_line_is_updated_with_its_history_an_alert_and_a_new_forecast(
     result = load(db, world.buyer, "pos", HEADER + "PO-1,1,ACME,SKU-1,1400,2026-02-01,2026-03-16,,,\n")
     assert result.ok, result.errors
     assert (result.created, result.changed) == (0, 1)
-    assert result.summary() == "0 new purchase-order line(s), 1 changed."
+    assert result.summary() == "0 new purchase-order lines, 1 changed."
 
     line = line_row(db, line_id)
     assert (line.quantity, line.need_by_date.isoformat()) == (1400, "2026-03-16")
@@ -195,3 +196,24 @@ def test_a_second_change_reopens_the_suppliers_alert_with_the_latest_change(db: 
     assert alert.id == first.id and alert.status is AlertStatus.OPEN
     assert "need-by moved earlier, 2026-04-10 → 2026-04-01" in alert.message
     assert len(line_detail(db, world.bolt_user, line_id).changes) == 2
+
+
+def test_a_change_order_is_in_the_lines_audit_trail_with_who_when_and_what(db: Database) -> None:
+    world = small_world(db)
+    line_id = world.line_ids["PO-1/1"]
+    result = load(db, world.buyer, "pos", HEADER + "PO-1,1,ACME,SKU-1,1400,2026-02-01,2026-03-16,,,\n")
+    assert result.ok, result.errors
+
+    # A recorded event after it: the trail holds both, newest first.
+    [alert] = po_changed_alerts(db, line_id)
+    comment_on_alert(db, world.buyer, alert.id, "Can you make 1,400 by the 16th?")
+
+    audit = line_detail(db, world.buyer, line_id).audit
+    assert list(audit["action"]) == ["alert.commented", "line.changed"]
+    assert audit["at"].is_monotonic_decreasing
+    [event] = audit[audit["action"] == "line.changed"].to_dict("records")
+    assert event["who"] == "buyer" and pd.notna(event["at"])
+    assert event["before"] == {"quantity": "1000", "need_by_date": "2026-03-20"}
+    assert event["after"] == {"quantity": "1400", "need_by_date": "2026-03-16"}
+    # A supplier reads the order changes on their own tab, not an audit trail.
+    assert line_detail(db, world.acme_user, line_id).audit.empty

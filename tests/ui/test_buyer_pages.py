@@ -368,7 +368,7 @@ def test_a_file_with_other_headers_is_mapped_imported_and_the_mapping_remembered
     at.button(key="imports.commit").click().run()
     assert not at.exception
     assert po9(sqlite_db) == ["PO-9/1", "PO-9/2"]
-    assert "erp.csv: 2 new purchase-order line(s)." in texts(at)
+    assert "erp.csv: 2 new purchase-order lines." in texts(at)
     assert link_labels(at) == ["See the open lines"]
     with sqlite_db.read() as session:
         remembered = session.scalars(select(ImportMapping.mapping)).one()

@@ -8,6 +8,7 @@ full but not received (PO-4/1), received (PO-1/2) and cancelled (PO-5/1).
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 import streamlit as st
 from sqlalchemy import select
@@ -216,3 +217,41 @@ def test_the_suppliers_alerts_show_one_row_per_line_most_pressing_first(
             at.button(key=f"FormSubmitter:supplier_alerts.reply.{alert_id}-Send reply").label == "Send reply"
         )
     assert_no_raw_codes(at)
+
+
+def test_the_buyers_audit_trail_of_a_changed_line_shows_the_change_order_in_words(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld
+) -> None:
+    at = line_page(monkeypatch, sqlite_url, world.buyer, world.line_ids["PO-1/1"])
+    assert not [t.label for t in at.tabs if t.label == "Audit trail (0)"]
+    trail = next(t.value for t in at.dataframe if "change" in t.value.columns)
+    [order] = trail[trail["action"] == "Changed the order"].to_dict("records")
+    assert order["who"] == "buyer" and order["entity"] == "Line" and pd.notna(order["at"])
+    assert (
+        "Quantity: 1000 → 1200" in order["change"]
+        and "Need-by date: 2026-03-20 → 2026-03-16" in order["change"]
+    )
+
+
+def test_what_the_data_import_wrote_is_by_data_import_not_by_its_account_name(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: BuyerWorld
+) -> None:
+    schedule = (
+        "po_number,line,start_date,daily_output,estimated_end_date,reason\nPO-3,1,2026-03-02,50,2026-03-20,\n"
+    )
+    reports = "po_number,line,date,good_qty,rejected_qty,note\nPO-3,1,2026-03-02,40,0,\n"
+    for kind, text in (("schedules", schedule), ("reports", reports)):
+        result = load(sqlite_db, Actor.system("cli"), kind, text)
+        assert result.ok, (kind, result.errors)
+    for who in (world.buyer, world.acme_user):
+        at = line_page(monkeypatch, sqlite_url, who, world.line_ids["PO-3/1"])
+        by = [v for t in at.dataframe if "created_by" in t.value.columns for v in t.value["created_by"]]
+        assert "Data import" in by and "cli" not in by
+        assert "cli" not in page_text(at).split()
+    # The supplier's schedule page lists the same revision, by the same words.
+    at = app_as(monkeypatch, sqlite_url, world.acme_user)
+    at.session_state["supplier.line_id"] = world.line_ids["PO-3/1"]
+    at.switch_page("portal/ui/views/supplier/schedule.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    history = next(t.value for t in at.dataframe if "by" in t.value.columns)
+    assert "Data import" in list(history["by"]) and "cli" not in list(history["by"])

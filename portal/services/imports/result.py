@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from portal.core import vocabulary
 from portal.core.domain import Role
 from portal.core.fileformats import CheckedTable, RowError
+from portal.i18n import _, format_number, ngettext
 from portal.services.access import Actor
 
 #: Which roles may import which kinds. Supplier users only ever touch their own lines.
@@ -48,16 +50,41 @@ class ImportResult:
         return not self.errors
 
     def summary(self) -> str:
+        """What the import did (or why it wrote nothing), in one sentence in the reader's language."""
         if not self.ok:
+            errors = ngettext("{n} error", "{n} errors", len(self.errors)).format(
+                n=format_number(len(self.errors))
+            )
             rows = len({e.row for e in self.errors})
-            return f"{len(self.errors)} error(s) in {rows} row(s); nothing was written."
-        extra = f", {self.corrected} correction(s)" if self.corrected else ""
+            return ngettext(
+                "{errors} in {n} row; nothing was written.",
+                "{errors} in {n} rows; nothing was written.",
+                rows,
+            ).format(errors=errors, n=format_number(rows))
         if self.kind == "pos":
-            changed = f", {self.changed} changed" if self.changed else ""
+            text = ngettext(
+                "{n} new purchase-order line", "{n} new purchase-order lines", self.created
+            ).format(n=format_number(self.created))
+            if self.changed:
+                text = ngettext("{summary}, {n} changed", "{summary}, {n} changed", self.changed).format(
+                    summary=text, n=format_number(self.changed)
+                )
             if self.change_emails:
-                changed += f" ({self.change_emails} change e-mail(s) to suppliers queued)"
-            return f"{self.created} new purchase-order line(s){changed}."
-        return f"{self.created} {self.kind} row(s) imported{extra}."
+                text = ngettext(
+                    "{summary} ({n} change e-mail to suppliers queued)",
+                    "{summary} ({n} change e-mails to suppliers queued)",
+                    self.change_emails,
+                ).format(summary=text, n=format_number(self.change_emails))
+        else:
+            text = ngettext("{n} row imported ({what})", "{n} rows imported ({what})", self.created).format(
+                n=format_number(self.created), what=vocabulary.kind_name(self.kind)
+            )
+            if self.corrected:
+                text = ngettext(
+                    "{summary}, {n} correction", "{summary}, {n} corrections", self.corrected
+                ).format(summary=text, n=format_number(self.corrected))
+        # Translators: the end of a sentence (a full stop in most languages).
+        return _("{summary}.").format(summary=text)
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,8 @@ show_burnup(detail)
 flash(FLASH)
 
 alerts, reports = detail.alerts, detail.reports
+if len(reports):
+    reports = reports.assign(created_by=reports["created_by"].map(vocabulary.actor_name))
 corrections = int((~reports["is_current"]).sum()) if len(reports) else 0
 live = alerts[alerts["status"] != "resolved"] if len(alerts) else alerts
 tabs = st.tabs(
@@ -194,7 +196,8 @@ with tabs[1]:
             moved=(
                 pd.to_datetime(detail.schedules["estimated_end_date"])
                 - pd.to_datetime(detail.schedules["previous_end_date"])
-            ).dt.days.astype("Int64")
+            ).dt.days.astype("Int64"),
+            created_by=detail.schedules["created_by"].map(vocabulary.actor_name),
         ).iloc[::-1]
         st.dataframe(
             revisions,
@@ -338,6 +341,7 @@ with tabs[4]:
         # Values as the reader's language writes them (dates, numbers, status words), as in the e-mail.
         changes = detail.changes.assign(
             field=detail.changes["field"].map(vocabulary.field_name),
+            who=detail.changes["who"].map(vocabulary.actor_name),
             old_value=[
                 value_text(f, v or "")
                 for f, v in zip(detail.changes["field"], detail.changes["old_value"], strict=True)
@@ -377,6 +381,8 @@ with tabs[5]:
                 for b, a in zip(detail.audit["before"], detail.audit["after"], strict=True)
             ],
             action=detail.audit["action"].map(vocabulary.event_name),
+            entity=detail.audit["entity"].map(vocabulary.entity_name),
+            who=detail.audit["who"].map(vocabulary.actor_name),
         )
         st.dataframe(
             audit,

@@ -129,21 +129,21 @@ selection = st.dataframe(
         "days_late",
         "need_by_date",
         "comments",
-        "message",
         "status",
     ],
+    # The widths add up to the page's width at 1280 px with the sidebar open (about 820 px with the
+    # selection column): the alert's full text is in the selected line's detail below, not in a column.
     column_config={
-        "severity": st.column_config.TextColumn(_("Severity"), width=90),
-        "line": st.column_config.TextColumn(_("Line"), width=95),
-        "what": st.column_config.TextColumn(_("Alert"), width=170, help=_("The line's most pressing alert")),
-        "also": st.column_config.TextColumn(_("Also"), width=150, help=_("The line's other alerts")),
+        "severity": st.column_config.TextColumn(_("Severity"), width=80),
+        "line": st.column_config.TextColumn(_("Line"), width=90),
+        "what": st.column_config.TextColumn(_("Alert"), width=160, help=_("The line's most pressing alert")),
+        "also": st.column_config.TextColumn(_("Also"), width=140, help=_("The line's other alerts")),
         "days_late": st.column_config.NumberColumn(
-            _("Late"), width=55, format="%d d", help=_("Days the line is forecast to arrive after need-by")
+            _("Late"), width=50, format="%d d", help=_("Days the line is forecast to arrive after need-by")
         ),
-        "need_by_date": st.column_config.DateColumn(_("Need by"), format=date_format(), width=95),
-        "comments": st.column_config.NumberColumn(_("Comments"), width=80),
-        "message": st.column_config.TextColumn(_("Details"), width="large"),
-        "status": st.column_config.TextColumn(_("Status"), width=100),
+        "need_by_date": st.column_config.DateColumn(_("Need by"), format=date_format(), width=90),
+        "comments": st.column_config.NumberColumn(_("Comments"), width=75),
+        "status": st.column_config.TextColumn(_("Status"), width=85),
     },
 )
 rows = selection.selection.rows if selection is not None else []

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from db.engine import Database
+from portal.core import vocabulary
 from portal.core.domain import PortalError
 from portal.core.inputs import InvalidInput, ScheduleRevision
 from portal.i18n import _, format_date, format_number
@@ -236,7 +237,7 @@ def history_table(detail: LineDetail) -> None:
         {
             "revision": revisions["revision"],
             "saved": pd.to_datetime(revisions["created_at"]),
-            "by": revisions["created_by"],
+            "by": revisions["created_by"].map(vocabulary.actor_name),
             "end_change": [
                 day(new) if pd.isna(old) else f"{day(old)} → {day(new)}"
                 for old, new in zip(

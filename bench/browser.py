@@ -3,7 +3,8 @@
 In headless Chromium (Debian's /usr/bin/chromium through Playwright) against a portal: a running one
 (``--url``, e.g. the demo world: `python -m portal demo load`, then `streamlit run streamlit_app.py`),
 or one this script starts (``--scale L``: on bench/data/scale-L.db, built by `python -m bench --scale L`;
-``--database URL``: on any database) on a free port, stopped at the end.
+``--database URL``: on any database) on a free port, stopped at the end. ``--url`` with ``--scale`` or
+``--database`` names the database behind a running portal (for the staff users below).
 
 Supplier pages (``--pages supplier``, the default with ``--url``; user ``supplier`` of the demo world):
 
@@ -317,10 +318,10 @@ def _login_arg(value: str) -> tuple[str, str]:
 def main(argv: list[str] | None = None) -> int:
     """Measure and print the table."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--url", help="a running portal (default http://127.0.0.1:8501)")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--url", help="a running portal (default http://127.0.0.1:8501)")
     where.add_argument("--scale", choices=["S", "M", "L"], help="serve bench/data/scale-<S>.db")
-    where.add_argument("--database", help="serve this database URL")
+    where.add_argument("--database", help="serve this database URL (with --url: the one behind it)")
     parser.add_argument("--port", type=int, default=0, help="port of the server started here (default: free)")
     parser.add_argument("--pages", choices=["supplier", "staff", "all"])
     parser.add_argument("--runs", type=int, default=3)
@@ -347,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
 
     @contextmanager
     def portal() -> Iterator[str]:
-        if database:
+        if database and not args.url:
             with serve(database, args.port or _free_port()) as base:
                 yield base
         else:

@@ -58,12 +58,12 @@ def actor() -> Actor:
 
 
 def call(
-    fn: Callable[..., T], *args: Any, success: str | None = None, only_mine: bool = False, **kwargs: Any
+    fn: Callable[..., T], *args: Any, success: str | None = None, renews: bool = True, **kwargs: Any
 ) -> T | None:
     """Call a service for the current actor; show its refusal as an error, and success as a toast.
 
     A write renews the cached reads it can change (:func:`wrote`), so every table shows the new state;
-    ``only_mine`` for a write that changes nothing another user reads (e.g. when I last looked).
+    ``renews=False`` for a write no cached read shows (e.g. when a user last looked at its alerts).
     """
     who = actor()
     try:
@@ -71,8 +71,8 @@ def call(
     except PortalError as exc:
         st.error(plain(exc))
         return None
-    if not kwargs.get("dry_run"):  # a dry run (a file's preview) writes nothing
-        wrote(who, only_mine=only_mine)
+    if renews and not kwargs.get("dry_run"):  # a dry run (a file's preview) writes nothing
+        wrote(who)
     if success:
         st.toast(plain(success), icon=":material/check_circle:")
     return result
@@ -92,19 +92,11 @@ def _own_scope(who: Actor) -> tuple[str, int | None]:
     return ("supplier", who.supplier_id) if who.supplier_id is not None else STAFF
 
 
-def _scopes(who: Actor) -> tuple[tuple[str, int | None], ...]:
-    """The scopes a read by ``who`` can see: everyone's data, its own side's, its own account."""
-    return (EVERYONE, _own_scope(who), ("user", who.user_id))
-
-
-def wrote(who: Actor, only_mine: bool = False) -> None:
+def wrote(who: Actor) -> None:
     """Renew the cached reads a write by ``who`` can change: a supplier user's write changes its own
-    supplier's pages (all its users') and the staff's; a staff write may touch anyone's; a write
-    ``only_mine`` changes only what ``who`` itself reads."""
+    supplier's pages (all its users') and the staff's; a staff write may touch anyone's."""
     with _writes_lock:
-        if only_mine:
-            _writes[("user", who.user_id)] += 1
-        elif who.supplier_id is not None:
+        if who.supplier_id is not None:
             _writes[_own_scope(who)] += 1
             _writes[STAFF] += 1
         else:
@@ -122,7 +114,7 @@ def read(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     write changes what it shows (:func:`wrote`)."""
     who = actor()
     with _writes_lock:
-        version = tuple(_writes[scope] for scope in _scopes(who))
+        version = (_writes[EVERYONE], _writes[_own_scope(who)])
     return _cached_read(
         load_config().database_url,
         fn.__module__ + "." + fn.__qualname__,

@@ -1,7 +1,7 @@
 """Cached reads and writes: whoever writes sees it at once, and so do the staff; another supplier's
 write, or a buyer's look at its inbox, leaves my cached reads in place (portal.ui.context).
 
-The open-lines query is wrapped to count how often it really runs (a cache miss): the pages import
+The queries are wrapped to count how often it really runs (a cache miss): the pages import
 it by name on every run, so they call the wrapper.
 """
 
@@ -14,6 +14,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+import portal.queries.alerts as alerts_queries
 import portal.queries.lines as lines_queries
 from db.engine import Database
 from portal.services.access import Actor
@@ -30,19 +31,23 @@ def world(sqlite_db: Database) -> SmallWorld:
     return small_world(sqlite_db)
 
 
-@pytest.fixture
-def open_lines_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The username of every real run of the open-lines query (not answered from the cache)."""
+def counted(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[str]:
+    """The username of every real run of the query ``module.name`` (not answered from the cache)."""
     runs: list[str] = []
-    original = lines_queries.open_lines
+    original = getattr(module, name)
 
     @functools.wraps(original)
-    def counted(db: Database, actor: Actor, *args: Any, **kwargs: Any) -> Any:
+    def counting(db: Database, actor: Actor, *args: Any, **kwargs: Any) -> Any:
         runs.append(actor.username)
         return original(db, actor, *args, **kwargs)
 
-    monkeypatch.setattr(lines_queries, "open_lines", counted)
+    monkeypatch.setattr(module, name, counting)
     return runs
+
+
+@pytest.fixture
+def open_lines_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    return counted(monkeypatch, lines_queries, "open_lines")
 
 
 def session(monkeypatch: pytest.MonkeyPatch, url: str, actor: Actor, page: str | None = None) -> AppTest:
@@ -107,11 +112,14 @@ def test_another_suppliers_post_keeps_my_cached_reads_and_the_buyer_sees_it_at_o
     assert table.loc["PO-2/1", "produced"] >= 40
 
 
-def test_a_buyer_opening_the_alert_inbox_keeps_the_suppliers_cached_reads(
+def test_opening_the_alert_inbox_again_finds_it_cached_and_keeps_the_suppliers_reads(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld, open_lines_runs: list[str]
 ) -> None:
+    problems_runs = counted(monkeypatch, alerts_queries, "alert_problems")
     acme = session(monkeypatch, sqlite_url, world.acme_user)
-    # The inbox records when the buyer looked (a write), for its own "new" counts only.
-    session(monkeypatch, sqlite_url, world.buyer, "portal/ui/views/buyer/alert_inbox.py")
+    # Each new session of the inbox records when the buyer looked (a write no cached read shows).
+    session(monkeypatch, sqlite_url, world.buyer)
+    session(monkeypatch, sqlite_url, world.buyer)  # a refresh: a new browser session
     acme.run()
     assert open_lines_runs == ["acme"]
+    assert problems_runs == ["buyer"]

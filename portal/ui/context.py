@@ -1,13 +1,18 @@
 """What every page needs: the database, the logged-in actor, calling services, and caches.
 
 Caching lives only here, in the UI layer: query results are cached per actor with a
-short ttl, and every successful write clears them so the next render shows the change.
+short ttl, and a successful write makes the reads it can change miss the cache, so the next
+render shows the change. Not every read: a supplier's post changes its own supplier's lines and
+what the staff see, never another supplier's pages; a staff write (an import, a setting, a
+reply) can touch anyone's, so it renews them all.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -52,36 +57,86 @@ def actor() -> Actor:
     return value
 
 
-def call(fn: Callable[..., T], *args: Any, success: str | None = None, **kwargs: Any) -> T | None:
+def call(
+    fn: Callable[..., T], *args: Any, success: str | None = None, renews: bool = True, **kwargs: Any
+) -> T | None:
     """Call a service for the current actor; show its refusal as an error, and success as a toast.
 
-    Writes clear the cached queries so every table shows the new state.
+    A write renews the cached reads it can change (:func:`wrote`), so every table shows the new state;
+    ``renews=False`` for a write no cached read shows (e.g. when a user last looked at its alerts).
     """
+    who = actor()
     try:
-        result = fn(get_db(), actor(), *args, **kwargs)
+        result = fn(get_db(), who, *args, **kwargs)
     except PortalError as exc:
         st.error(plain(exc))
         return None
-    st.cache_data.clear()
+    if renews and not kwargs.get("dry_run"):  # a dry run (a file's preview) writes nothing
+        wrote(who)
     if success:
         st.toast(plain(success), icon=":material/check_circle:")
     return result
 
 
+#: How often each scope was written to in this process: a cached read is keyed by the counts of
+#: the scopes it can see, so a write to one of them makes it miss (the stale entry ages out with
+#: the ttl). Shared by every browser session of the process, like the cache itself.
+_writes: Counter[tuple[str, int | None]] = Counter()
+_writes_lock = threading.Lock()
+EVERYONE = ("everyone", None)
+STAFF = ("staff", None)
+
+
+def _own_scope(who: Actor) -> tuple[str, int | None]:
+    """What ``who`` reads: its supplier's lines (a supplier user), else every supplier's (the staff)."""
+    return ("supplier", who.supplier_id) if who.supplier_id is not None else STAFF
+
+
+def wrote(who: Actor) -> None:
+    """Renew the cached reads a write by ``who`` can change: a supplier user's write changes its own
+    supplier's pages (all its users') and the staff's; a staff write may touch anyone's."""
+    with _writes_lock:
+        if who.supplier_id is not None:
+            _writes[_own_scope(who)] += 1
+            _writes[STAFF] += 1
+        else:
+            _writes[EVERYONE] += 1
+
+
+def refresh() -> None:
+    """Renew the current user's cached reads: someone else wrote (e.g. a schedule saved meanwhile)."""
+    with _writes_lock:
+        _writes[_own_scope(actor())] += 1
+
+
 def read(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Call a query for the current actor, cached for a minute per actor and arguments."""
+    """Call a query for the current actor, cached for a minute per actor and arguments, until a
+    write changes what it shows (:func:`wrote`)."""
+    who = actor()
+    with _writes_lock:
+        version = (_writes[EVERYONE], _writes[_own_scope(who)])
     return _cached_read(
         load_config().database_url,
         fn.__module__ + "." + fn.__qualname__,
         fn,
-        actor(),
+        who,
+        version,
         args,
         tuple(sorted(kwargs.items())),
     )
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=500)
-def _cached_read(url: str, name: str, _fn: Callable[..., Any], who: Actor, args: tuple, kwargs: tuple) -> Any:
+def _cached_read(
+    url: str,
+    name: str,
+    _fn: Callable[..., Any],
+    who: Actor,
+    version: tuple[int, ...],
+    args: tuple,
+    kwargs: tuple,
+) -> Any:
+    # ``version`` is only part of the key: the write counts this entry was computed under.
     return _fn(_open(url), who, *args, **dict(kwargs))
 
 

@@ -52,7 +52,9 @@ st.title(_("Alert inbox"))
 # "New" counts against the visit before this session's first look, for the whole session:
 # the count must not drop to zero on the next click.
 if "alert_inbox.since" not in st.session_state:
-    st.session_state["alert_inbox.since"] = call(mark_alerts_seen) or dt.datetime.min
+    # No cached read shows when the buyer looked; its previous visit (the "new" counts) changes only
+    # after hours idle, when that buyer's cached reads expired long ago: renew nobody's.
+    st.session_state["alert_inbox.since"] = call(mark_alerts_seen, renews=False) or dt.datetime.min
 since: dt.datetime = st.session_state["alert_inbox.since"]
 
 suppliers = read(supplier_codes)

@@ -24,6 +24,21 @@ from portal.ui.widgets import (
 DAILY_OUTPUT = "portal/ui/views/supplier/daily_output.py"
 SCHEDULE = "portal/ui/views/supplier/schedule.py"
 PAGE = 100
+#: The table's columns, in order: only these (and the line id, for the selection) are styled and
+#: sent: pandas' Styler renders every cell it is given, and the query's other columns cost time
+#: for nothing.
+COLUMNS = [
+    "line",
+    "item",
+    "need_by_date",
+    "estimated_end_date",
+    "arrival_p50",
+    "arrival_p90",
+    "late",
+    "open_alerts",
+    "status",
+    "progress",
+]
 
 me = actor()
 st.title(_("My lines"))
@@ -108,7 +123,7 @@ view = frame.assign(
     status=frame["status"].map(status_label),
     progress=(frame["produced"].astype("float64") / frame["quantity"].astype("float64")).clip(0, 1),
     late=frame["days_late_p50"].map(lateness),
-)
+)[["line_id", *COLUMNS]]
 late_rows = frame["days_late_p50"].fillna(0).astype("float64") > 0
 styled = view.style.apply(
     lambda column: ["color: #a40e26; font-weight: 600" if late else "" for late in late_rows],
@@ -124,18 +139,7 @@ selection = st.dataframe(
     key=f"my_lines.table.{hash(tuple(frame['line_id']))}",
     on_select="rerun",
     selection_mode="single-row",
-    column_order=[
-        "line",
-        "item",
-        "need_by_date",
-        "estimated_end_date",
-        "arrival_p50",
-        "arrival_p90",
-        "late",
-        "open_alerts",
-        "status",
-        "progress",
-    ],
+    column_order=COLUMNS,
     column_config={
         "line": st.column_config.TextColumn(_("Line"), help=_("PO number / line"), pinned=True, width=100),
         "item": st.column_config.TextColumn(_("Item"), width=150),

@@ -21,7 +21,7 @@ from portal.services.production import (
     revise_schedule,
 )
 from portal.ui.charts import show_burnup
-from portal.ui.context import actor, call, read
+from portal.ui.context import actor, call, read, refresh
 from portal.ui.context import today as my_day
 from portal.ui.text import plain
 from portal.ui.widgets import date_format, date_input_format, datetime_format, line_picker, line_summary
@@ -64,7 +64,7 @@ def _reload(line_id: int, revision: int | None) -> None:
     """Base the form on the revision someone else saved; the user's input stays in the form."""
     st.session_state[_base_key(line_id)] = revision
     st.session_state.pop(f"schedule.conflict.{line_id}", None)
-    st.cache_data.clear()
+    refresh()
 
 
 def _plan_text(start: dt.date | None, output: int | None, end: dt.date | None) -> str:

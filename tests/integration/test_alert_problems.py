@@ -11,8 +11,8 @@ from sqlalchemy import select, update
 from db.engine import Database
 from db.models import Alert, Backorder, BackorderAllocation, User
 from portal.core.domain import AlertStatus, BackorderStatus
-from portal.demo.load import load_demo_world
 from portal.core.problems import group_problems
+from portal.demo.load import load_demo_world
 from portal.queries.alerts import _DETAIL_COLUMNS, AlertFilter, _details, _inbox_ids, _waiting, alert_problems
 from portal.services.access import Actor
 from portal.services.alerts import resolve_alerts

@@ -299,15 +299,15 @@ def alert_problems(
         detail[col] = detail[col].map(lambda v: getattr(v, "value", v))
     frame = problem_rules.group_problems(detail.astype({"days_late": "Float64"}), waiting)
     frame = frame.set_index("subject_key").reindex(page["subject_key"]).reset_index()
-    new_subjects = set(summary.index[summary["new"].to_numpy(dtype=int) > 0])
-    frame["is_new"] = frame["subject_key"].isin(new_subjects)
+    is_new = summary["new"].astype("int64") > 0
+    frame["is_new"] = is_new.reindex(frame["subject_key"]).fillna(False).to_numpy(dtype=bool)
     frame["po_line_id"] = frame["po_line_id"].astype("Int64")
     by_severity = {s.value: 0 for s in (Severity.CRITICAL, Severity.WARNING)}
     by_severity.update(grouped["severity"].value_counts().to_dict())
     return ProblemPage(
         rows=frame,
         total=len(grouped),
-        new=len(new_subjects),
+        new=int(is_new.sum()),
         alerts=int(summary["alerts"].sum()),
         by_severity={k: int(v) for k, v in by_severity.items()},
     )

@@ -148,6 +148,16 @@ def group_problems(alerts: pd.DataFrame, waiting: pd.DataFrame, *, lists: bool =
     problems = headline.drop(columns=["_key", "_rank", "_late", "days_late", "first_seen", "status"]).join(
         summary
     )
+    return order_problems(problems, waiting)
+
+
+def order_problems(problems: pd.DataFrame, waiting: pd.DataFrame) -> pd.DataFrame:
+    """``problems`` (index subject_key; severity, days_late, first_seen of each problem) with
+    customers, waiting_orders and impact joined, impact first (ties as the module says).
+
+    What :func:`group_problems` orders by; the inbox query calls it on per-subject sums read in
+    SQL, so that ordering every problem needs no alert loaded.
+    """
     problems = problems.join(_impact(problems, waiting))
     problems["_rank"] = problems["severity"].map(_RANK).fillna(0).astype(int)
     problems = problems.reset_index().sort_values(

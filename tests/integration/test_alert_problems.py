@@ -11,12 +11,14 @@ from sqlalchemy import select, update
 from db.engine import Database
 from db.models import Alert, Backorder, BackorderAllocation, User
 from portal.core.domain import AlertStatus, BackorderStatus
+from portal.core.problems import group_problems
 from portal.demo.load import load_demo_world
-from portal.queries.alerts import alert_problems
+from portal.queries.alerts import _DETAIL_COLUMNS, AlertFilter, _details, _inbox_ids, _waiting, alert_problems
 from portal.services.access import Actor
 from portal.services.alerts import resolve_alerts
 from portal.services.auth import actor_for
 from portal.services.planning import sweep
+from tests.builders import small_world
 
 TODAY = dt.date(2026, 3, 6)
 SYSTEM = Actor.system("test")
@@ -134,3 +136,69 @@ def test_a_resolved_problem_stays_closed_through_a_sweep_and_reopens_when_it_wor
         AlertStatus.OPEN,
         f"was {dismissed_at} days late when dismissed, now {int(late['days_late'])}",
     )
+
+
+def _grouped_in_pandas(db: Database, actor: Actor, filters: AlertFilter, since: dt.datetime) -> pd.DataFrame:
+    """Every problem as the pure core groups the inbox's alerts loaded whole (the reference)."""
+    lean = (
+        _inbox_ids(actor, filters, TODAY)
+        .add_columns(Alert.subject_key, Alert.first_seen)
+        .where(Alert.severity != "info")
+    )
+    with db.read() as session:
+        ids = [int(i) for i, _key, _seen in session.execute(lean)]
+        new = {key for _i, key, seen in session.execute(lean) if seen > since}
+        detail = pd.DataFrame(
+            [tuple(r) for r in session.execute(_details(ids))] if ids else [], columns=_DETAIL_COLUMNS
+        )
+        waiting = _waiting(session, actor)
+    for col in ("severity", "status"):
+        detail[col] = detail[col].map(lambda v: getattr(v, "value", v))
+    grouped = group_problems(detail.astype({"days_late": "Float64"}), waiting)
+    return grouped.assign(is_new=grouped["subject_key"].isin(new))
+
+
+@pytest.mark.parametrize("world", ["small", "demo"])
+def test_the_problems_summed_in_sql_are_the_pandas_grouping_of_every_alert(db: Database, world: str) -> None:
+    if world == "demo":
+        load_demo_world(db, SYSTEM, today=TODAY)
+        actors = [_buyer(db)]
+    else:
+        small = small_world(db)
+        actors = [small.buyer, small.acme_user]
+    with db.write() as session:  # a snoozed alert, so that the filters have one to leave out
+        first = session.scalars(select(Alert.id).where(Alert.severity != "info").order_by(Alert.id)).first()
+        session.execute(
+            update(Alert).where(Alert.id == first).values(snoozed_until=TODAY + dt.timedelta(days=3))
+        )
+    since = dt.datetime.combine(TODAY, dt.time()) - dt.timedelta(days=2)
+    sizes: list[int] = []
+    folded = False
+    for actor in actors:
+        for filters in (
+            AlertFilter(),
+            AlertFilter(include_snoozed=True),
+            AlertFilter(severities=("warning",)),
+            AlertFilter(statuses=("open",)),
+            AlertFilter(min_age_days=3),
+        ):
+            expected = _grouped_in_pandas(db, actor, filters, since)
+            sizes.append(len(expected))
+            folded |= bool((expected["alerts"] > 1).any())
+            for limit, offset in ((10_000, 0), (5, 0), (5, 5), (5, 10_000)):
+                page = alert_problems(
+                    db, actor, filters, today=TODAY, limit=limit, offset=offset, since=since
+                )
+                want = expected.iloc[offset : offset + limit].reset_index(drop=True)
+                if want.empty:  # past the last page
+                    assert page.rows.empty
+                else:
+                    pd.testing.assert_frame_equal(page.rows, want.astype({"po_line_id": "Int64"}))
+                assert page.total == len(expected)
+                assert page.new == int(expected["is_new"].sum())
+                assert page.alerts == int(expected["alerts"].sum())
+                counts = expected["severity"].value_counts()
+                assert page.by_severity == {s: int(counts.get(s, 0)) for s in ("critical", "warning")}
+    assert max(sizes) > 0 and len(set(sizes)) > 1  # problems to compare, and filters that narrow them
+    if world == "demo":
+        assert max(sizes) > 10 and folded

@@ -38,6 +38,10 @@ from portal.core.settings import Settings
 
 #: z of the 90th percentile of the standard normal distribution.
 Z90 = 1.2815515655446004
+#: The furthest a forecast reaches, in working days (about fourteen years): a rate too small to
+#: finish within it (0.001 units a day, a supplier whose plan-to-actual ratio is near zero) is
+#: forecast this far out, not past the end of the calendar.
+MAX_FORECAST_DAYS = 3650
 
 LINE_COLUMNS = (
     "line_id",
@@ -271,8 +275,8 @@ def forecast_lines(
         )
         n50 = np.where(learned, learned_n50, n50)
         n90 = np.where(learned, learned_n90, n90)
-    n50 = np.where(can_forecast, n50, 0).astype(np.int64)
-    n90 = np.where(can_forecast, n90, 0).astype(np.int64)
+    n50 = np.where(can_forecast, np.minimum(n50, MAX_FORECAST_DAYS), 0).astype(np.int64)
+    n90 = np.where(can_forecast, np.minimum(n90, MAX_FORECAST_DAYS), 0).astype(np.int64)
     p50 = calendars.offset(
         np.where(can_forecast, start, np.datetime64("NaT")), np.maximum(n50 - 1, 0), supplier_ids
     )

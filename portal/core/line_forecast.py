@@ -22,7 +22,7 @@ import numpy as np
 
 from portal.core.calendar import WorkCalendar
 from portal.core.calibration import PRIOR_LINES
-from portal.core.forecast import Z90
+from portal.core.forecast import MAX_FORECAST_DAYS, Z90
 from portal.core.settings import Settings
 
 _ROLLS = ("forward", "backward")
@@ -72,6 +72,12 @@ class LineForecastRow:
     arrival_p90: dt.date | None
     days_late_p50: float
     days_late_p90: float
+
+
+def _days(x: float) -> float:
+    """Working days ``x`` rounded up as the vectorized forecast does, capped at
+    :data:`MAX_FORECAST_DAYS` first (a near-zero rate must not overflow ``math.ceil``)."""
+    return float(math.ceil(min(x, MAX_FORECAST_DAYS) - 1e-9))
 
 
 def _nan0(x: float) -> float:
@@ -192,22 +198,22 @@ def forecast_line(
             pending = delayed is not None and start is not None and delayed > start
             if pending:
                 start = delayed
-            n50_learned = max(float(math.ceil(ratio * planned_days - 1e-9)), 1.0)
+            n50_learned = max(_days(ratio * planned_days), 1.0)
             noise_sd = settings.forecast_default_cv * math.sqrt(planned_days)
             delay_part = delay_sd if pending else 0.0
             spread = ratio_sd * planned_days
             sd = math.sqrt(delay_part * delay_part + spread * spread + noise_sd * noise_sd)
             learned_n50 = n50_learned
-            learned_n90 = max(float(math.ceil(ratio * planned_days + Z90 * sd - 1e-9)), n50_learned)
+            learned_n90 = max(_days(ratio * planned_days + Z90 * sd), n50_learned)
 
     # Working days needed: p50 and the normal-approximation p90.
     can_forecast = remaining > 0 and math.isfinite(rate) and rate > 0 and not shipped
     n50_days = n90_days = 0
     if can_forecast:
-        n50 = float(math.ceil(work / rate - 1e-9))
+        n50 = _days(work / rate)
         zs = Z90 * sigma
         root = (zs + math.sqrt(zs * zs + 4.0 * rate * work)) / (2.0 * rate)
-        n90 = max(float(math.ceil(root * root - 1e-9)), n50)
+        n90 = max(_days(root * root), n50)
         if record is not None:  # calibration.widen_for_rate_drift
             r, r_sd = record.rate_ratio, record.rate_ratio_sd
             cv = r_sd / r if math.isfinite(r) and r > 0 and math.isfinite(r_sd) else 0.0
@@ -216,11 +222,11 @@ def forecast_line(
                 left = PRIOR_LINES / (PRIOR_LINES + evidence)
                 iid = (n90 - n50) / Z90
                 drift = cv * n50
-                wide = n50 + float(math.ceil(Z90 * math.sqrt(iid * iid + left * (drift * drift)) - 1e-9))
+                wide = n50 + _days(Z90 * math.sqrt(iid * iid + left * (drift * drift)))
                 n90 = max(wide, n90)
             if learned:
                 n50, n90 = learned_n50, learned_n90
-        n50_days, n90_days = int(n50), int(n90)
+        n50_days, n90_days = int(min(n50, MAX_FORECAST_DAYS)), int(min(n90, MAX_FORECAST_DAYS))
     p50 = _offset(calendar, start, max(n50_days - 1, 0)) if can_forecast else None
     p90 = _offset(calendar, start, max(n90_days - 1, 0)) if can_forecast else None
 

@@ -220,30 +220,27 @@ def test_a_reminder_is_written_in_the_language_its_recipient_chose(
 
 
 def test_a_german_reminder_and_digest_show_the_alert_messages_in_german(
-    db: Database, world: SmallWorld, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+    db: Database, world: SmallWorld, mailbox: Mailbox
 ) -> None:
-    from portal.core.alert_text import TEMPLATES
     from portal.services.users import set_user_language
-    from tests.fake_catalog import install
 
-    # The rules' templates "translated" behind a mark, until the lead merges the real German ones.
-    install(monkeypatch, "de", {t.text: f"[de] {t.text}" for t in TEMPLATES.values()})
     set_user_language(db, world.acme_user, "de")
     set_user_language(db, world.buyer, "de")
 
     run(db)
 
     [german] = mailbox.to(ACME_USER)
-    # The template and its phrase through the catalog, the dates as German writes them.
-    assert "[de] PO-1/1 has had no production report for 4 working days up to 12.03.2026" in german.text
-    assert "([de] last report 06.03.2026)" in german.text and "2026-03-06" not in german.text
-    assert "[de] PO-1/1 has had no production report" in html.unescape(german.html)
+    # The rule's template and its phrases through the German catalog, the dates as German writes them.
+    assert "PO-1/1: keine Produktionsmeldung für 4 Arbeitstage bis 12.03.2026" in german.text
+    assert "(letzte Meldung 06.03.2026)" in german.text and "2026-03-06" not in german.text
+    assert "has had no production report" not in german.text
+    assert "PO-1/1: keine Produktionsmeldung" in html.unescape(german.html)
     [digest] = mailbox.to(BUYER)
-    assert "[de] PO-1/1 will arrive" in digest.text
+    assert "PO-1/1 kommt voraussichtlich am" in digest.text and "will arrive" not in digest.text
     # A contact with no login of its own keeps the English message.
     [english] = mailbox.to(ACME_CONTACT)
     assert "PO-1/1 has had no production report for 4 working days" in english.text
-    assert "[de]" not in english.text
+    assert "keine Produktionsmeldung" not in english.text
 
 
 def test_a_supplier_is_reminded_in_its_own_morning_dated_by_its_local_day(

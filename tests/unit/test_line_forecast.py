@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from portal.core.calendar import CalendarSet, WorkCalendar
@@ -62,6 +62,29 @@ record = st.one_of(
     min_days=st.sampled_from([1, 5, 8]),
     stale=st.sampled_from([1, 3, 10]),
     cv=st.sampled_from([0.0, 0.3, 0.7]),
+)
+# Found by this test in CI: a rate ratio near zero made the spread overflow past the calendar's end.
+@example(
+    days={0: (1, 0)},
+    quantity=2,
+    status="open",
+    transit=0,
+    need_by=None,
+    start=None,
+    daily_output=None,
+    as_of=0,
+    calendar="mon-fri",
+    supplier_record=SupplierRecord(
+        forecast_records=math.nan,
+        start_delay_days=math.nan,
+        start_delay_sd=math.nan,
+        rate_ratio=8.014133804326038e-162,
+        rate_ratio_sd=1.0,
+    ),
+    span=3,
+    min_days=1,
+    stale=1,
+    cv=0.0,
 )
 def test_the_plain_python_forecast_of_one_line_is_the_vectorized_one_exactly(
     days: dict[int, tuple[int, int]],

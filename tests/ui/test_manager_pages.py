@@ -59,6 +59,18 @@ def open_page(
     return at
 
 
+def acme_scorecard(monkeypatch: pytest.MonkeyPatch, url: str, world: SmallWorld) -> AppTest:
+    """The manager's scorecard page on ACME, for the twelve months up to :data:`END`."""
+    return open_page(
+        monkeypatch,
+        url,
+        world.manager,
+        SCORECARD,
+        scorecard__supplier=world.acme_id,
+        scorecard__end_month=END,
+    )
+
+
 def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
@@ -127,14 +139,7 @@ def test_the_suppliers_page_still_lists_each_suppliers_line_counts(
 def test_the_scorecard_shows_every_number_with_what_it_is_computed_from(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
 ) -> None:
-    at = open_page(
-        monkeypatch,
-        sqlite_url,
-        world.manager,
-        SCORECARD,
-        scorecard__supplier=world.acme_id,
-        scorecard__end_month=END,
-    )
+    at = acme_scorecard(monkeypatch, sqlite_url, world)
     shown = metrics(at)
     assert shown["On-time delivery (OTD)"] == "66.7%"
     assert shown["On time in full (OTIF)"] == "50.0%"
@@ -161,14 +166,7 @@ def trend_chart(at: AppTest) -> tuple[list[str], pd.DataFrame]:
 def test_one_chart_draws_the_score_and_every_metric_month_by_month(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
 ) -> None:
-    at = open_page(
-        monkeypatch,
-        sqlite_url,
-        world.manager,
-        SCORECARD,
-        scorecard__supplier=world.acme_id,
-        scorecard__end_month=END,
-    )
+    at = acme_scorecard(monkeypatch, sqlite_url, world)
     panels, data = trend_chart(at)
     assert panels == ["score", *METRICS]
     months = data.set_index(["month_name", "series"])
@@ -198,14 +196,7 @@ def test_one_chart_draws_the_score_and_every_metric_month_by_month(
 def test_each_number_drills_down_to_the_lines_behind_it(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld, number: str, labels: list[str]
 ) -> None:
-    at = open_page(
-        monkeypatch,
-        sqlite_url,
-        world.manager,
-        SCORECARD,
-        scorecard__supplier=world.acme_id,
-        scorecard__end_month=END,
-    )
+    at = acme_scorecard(monkeypatch, sqlite_url, world)
     assert not [d for d in at.dataframe if "label" in d.value.columns]  # read only when opened
     at.button(key=f"scorecard.show.{number}").click().run()
     assert not at.exception
@@ -220,14 +211,7 @@ def test_each_number_drills_down_to_the_lines_behind_it(
 def test_the_lines_behind_a_number_follow_the_month_shown(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
 ) -> None:
-    at = open_page(
-        monkeypatch,
-        sqlite_url,
-        world.manager,
-        SCORECARD,
-        scorecard__supplier=world.acme_id,
-        scorecard__end_month=END,
-    )
+    at = acme_scorecard(monkeypatch, sqlite_url, world)
     at.button(key="scorecard.show.otd").click().run()
     assert len(table_with(at, "label")) == 3
     at.selectbox(key="scorecard.period").select("2026-04").run()
@@ -239,14 +223,7 @@ def test_the_lines_behind_a_number_follow_the_month_shown(
 def test_the_score_drill_down_shows_how_each_metric_adds_up(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
 ) -> None:
-    at = open_page(
-        monkeypatch,
-        sqlite_url,
-        world.manager,
-        SCORECARD,
-        scorecard__supplier=world.acme_id,
-        scorecard__end_month=END,
-    )
+    at = acme_scorecard(monkeypatch, sqlite_url, world)
     at.button(key="scorecard.show.score").click().run()
     parts = table_with(at, "effective_weight").set_index("metric")
     assert parts.loc["On-time delivery (OTD)", "weight"] == 25
@@ -256,14 +233,7 @@ def test_the_score_drill_down_shows_how_each_metric_adds_up(
 def test_one_month_of_the_twelve_shows_that_months_numbers(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
 ) -> None:
-    at = open_page(
-        monkeypatch,
-        sqlite_url,
-        world.manager,
-        SCORECARD,
-        scorecard__supplier=world.acme_id,
-        scorecard__end_month=END,
-    )
+    at = acme_scorecard(monkeypatch, sqlite_url, world)
     at.selectbox(key="scorecard.period").select("2026-04").run()
     assert metrics(at)["On-time delivery (OTD)"] == "no data"
     at.selectbox(key="scorecard.period").select("2026-03").run()

@@ -48,6 +48,22 @@ LINE_COLS = [
 ]
 
 
+#: What the forecast reads of a line (with its supplier's code), in this order; callers add the
+#: transit days (the line's own, else its supplier's).
+LINE_FIELDS = (
+    PoLine.po_number,
+    PoLine.line,
+    PoLine.supplier_id,
+    Supplier.code,
+    PoLine.item_id,
+    PoLine.quantity,
+    PoLine.status,
+    PoLine.order_date,
+    PoLine.need_by_date,
+    PoLine.promised_date,
+)
+
+
 def load_open_lines(
     session: Session,
     line_ids: Collection[int] | None = None,
@@ -65,20 +81,9 @@ def load_open_lines(
     With ``as_of``: the lines open on that day. A line ordered later did not exist yet, and a
     line received in full only after it (by ``in_full``, the admin's threshold) was still open.
     """
-    stmt = select(
-        PoLine.id,
-        PoLine.po_number,
-        PoLine.line,
-        PoLine.supplier_id,
-        Supplier.code,
-        PoLine.item_id,
-        PoLine.quantity,
-        PoLine.status,
-        PoLine.order_date,
-        PoLine.need_by_date,
-        PoLine.promised_date,
-        func.coalesce(PoLine.transit_days, Supplier.transit_days),
-    ).join(Supplier, Supplier.id == PoLine.supplier_id)
+    stmt = select(PoLine.id, *LINE_FIELDS, func.coalesce(PoLine.transit_days, Supplier.transit_days)).join(
+        Supplier, Supplier.id == PoLine.supplier_id
+    )
     # Imports refuse receipts dated in the future, so only a past-dated sweep can find lines
     # received after its day: the hot path (a post, as of today) keeps the plain filter.
     past = as_of is not None and as_of < dt.date.today()

@@ -55,6 +55,7 @@ from portal.core.calendar import CalendarSet, WorkCalendar, default_holiday_year
 from portal.core.domain import EVENT_RULES, OPEN_LINE_STATUSES, AlertStatus
 from portal.core.line_forecast import LineForecastRow, OpenLine, SupplierRecord, forecast_line
 from portal.core.settings import Settings, resolve_lenient
+from portal.services.planning.loaders import LINE_FIELDS
 from portal.services.planning.lock import lock_scope, share_planning_lock
 from portal.services.planning.pipeline import promise_backorders, with_supplier_today
 from portal.services.planning.recompute import recompute_affected
@@ -136,16 +137,7 @@ def recompute_line(session: Session, line_id: int, *, as_of: dt.date | None = No
     settings = cached_settings(session)
     row = session.execute(
         select(
-            PoLine.po_number,
-            PoLine.line,
-            PoLine.supplier_id,
-            Supplier.code,
-            PoLine.item_id,
-            PoLine.quantity,
-            PoLine.status,
-            PoLine.order_date,
-            PoLine.need_by_date,
-            PoLine.promised_date,
+            *LINE_FIELDS,
             PoLine.transit_days,
             Supplier.transit_days,
             Supplier.country,

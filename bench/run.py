@@ -45,6 +45,8 @@ AS_OF = dt.date(2026, 11, 27)  # a Friday: the world is generated relative to it
 TARGETS = {
     # Issue 15 (was: sweep < 20 s, peak < 2 GiB, against a forecasts-only reference).
     "sweep_seconds": ("full sweep (s)", "<=", 5.0, {"sqlite"}),
+    # Not a target of its own: the sweep's CPU time, the fair figure on a shared machine.
+    "sweep_cpu_seconds": ("  its CPU time (s)", "<=", 5.0, set()),
     "sweep_vs_reference": ("sweep / DuckDB reference (same work)", "<=", 3.0, {"sqlite"}),
     "sweep_peak_mib": ("sweep peak memory (MiB)", "<=", 1024.0, {"sqlite"}),
     "post_cpu_p50_ms": ("CPU per report post p50 (ms)", "<=", 10.0, {"sqlite"}),
@@ -466,7 +468,7 @@ def run_backend(
     print(
         f"sweep {sweep['seconds']:.1f} s ({sweep['cpu_seconds']:.1f} s CPU), "
         f"peak {sweep['peak_mib']:.0f} MiB, {sweep['rows_read']:,} rows read, "
-        f"{sweep['rows_written']:,} written; steps: "
+        f"{sweep['rows_written']:,} written, load {os.getloadavg()}; steps: "
         + ", ".join(f"{k[5:]} {v:.2f}" for k, v in sweep.items() if k.startswith("step_")),
         flush=True,
     )
@@ -494,12 +496,19 @@ def run_backend(
 
 
 def verdicts(backend: str, f: dict[str, Any]) -> dict[str, float]:
-    values = {
-        "incremental_p95_ms": f["incremental"]["recompute_p95_ms"],
-        "post_cpu_p50_ms": f["incremental"]["post_cpu_p50_ms"],
-    }
+    """The measured figures of the targets; a measure not run (``--only``) is left out."""
+    values: dict[str, float] = {}
+    if "incremental" in f:
+        values |= {
+            "incremental_p95_ms": f["incremental"]["recompute_p95_ms"],
+            "post_cpu_p50_ms": f["incremental"]["post_cpu_p50_ms"],
+        }
     if "sweep" in f:
-        values |= {"sweep_seconds": f["sweep"]["seconds"], "sweep_peak_mib": f["sweep"]["peak_mib"]}
+        values |= {
+            "sweep_seconds": f["sweep"]["seconds"],
+            "sweep_cpu_seconds": f["sweep"]["cpu_seconds"],
+            "sweep_peak_mib": f["sweep"]["peak_mib"],
+        }
     if "pages" in f:
         values |= {k: f["pages"][k] for k in ("page_late_lines_s", "page_alert_inbox_s", "page_ranking_s")}
     if "sweep_vs_reference" in f:

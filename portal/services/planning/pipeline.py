@@ -241,8 +241,8 @@ def promise_backorders(
         )
     supply_lines["arrival_p90"] = pd.to_datetime(arrival.reindex(supply_lines["line_id"]).to_numpy())
     supply_ids = supply_lines["line_id"].tolist()
-    if len(supply_ids) >= 50_000:  # a sweep: every receipt in one statement, not 20 IN batches
-        receipts = load_receipts(session, None, as_of)
+    if len(supply_ids) >= 50_000:  # a sweep: the open lines' receipts in one statement, not 20 IN batches
+        receipts = load_receipts(session, None, as_of, open_lines_only=True)
         receipts = receipts[receipts["po_line_id"].isin(supply_ids)]
     else:
         receipts = load_receipts(session, supply_ids, as_of)

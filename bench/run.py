@@ -45,6 +45,8 @@ AS_OF = dt.date(2026, 11, 27)  # a Friday: the world is generated relative to it
 TARGETS = {
     # Issue 15 (was: sweep < 20 s, peak < 2 GiB, against a forecasts-only reference).
     "sweep_seconds": ("full sweep (s)", "<=", 5.0, {"sqlite"}),
+    # Not a target of its own: the sweep's CPU time, the fair figure on a shared machine.
+    "sweep_cpu_seconds": ("  its CPU time (s)", "<=", 5.0, set()),
     "sweep_vs_reference": ("sweep / DuckDB reference (same work)", "<=", 3.0, {"sqlite"}),
     "sweep_peak_mib": ("sweep peak memory (MiB)", "<=", 1024.0, {"sqlite"}),
     "post_cpu_p50_ms": ("CPU per report post p50 (ms)", "<=", 10.0, {"sqlite"}),
@@ -419,6 +421,16 @@ def pages(url: str) -> dict[str, float | str]:
 # --------------------------------------------------------------------------- report
 
 
+def _forget_statistics_inputs(url: str) -> None:
+    """Supplier statistics of unknown inputs: the next sweep learns them again."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE supplier_stats SET inputs_fingerprint = NULL"))
+    finally:
+        engine.dispose()
+
+
 def _swept(url: str) -> bool:
     """Whether the world has been swept once (forecasts stored): posts then meet a steady state."""
     engine = create_engine(url)
@@ -460,13 +472,24 @@ def run_backend(
     )
     if only == "post":
         return run_posts(backend, url, figures)
-    run_sweep(url)  # the first sweep opens every alert: measure the steady state, a sweep over a swept world
+    # The first sweep opens every alert in a new world; in a swept one (--reuse) it learns the supplier
+    # statistics again, as the first sweep after any new receipt or report does. Then the steady
+    # state: a sweep over a swept world, unchanged.
+    _forget_statistics_inputs(url)
+    first = run_sweep(url)
+    figures["sweep_learning"] = first
+    print(
+        f"first sweep (learns supplier statistics) {first['seconds']:.1f} s "
+        f"({first['cpu_seconds']:.1f} s CPU), {first['rows_written']:,} written, "
+        f"supplier_stats {first['step_supplier_stats']:.2f} s",
+        flush=True,
+    )
     sweep = run_sweep(url)
     figures["sweep"] = sweep
     print(
         f"sweep {sweep['seconds']:.1f} s ({sweep['cpu_seconds']:.1f} s CPU), "
         f"peak {sweep['peak_mib']:.0f} MiB, {sweep['rows_read']:,} rows read, "
-        f"{sweep['rows_written']:,} written; steps: "
+        f"{sweep['rows_written']:,} written, load {os.getloadavg()}; steps: "
         + ", ".join(f"{k[5:]} {v:.2f}" for k, v in sweep.items() if k.startswith("step_")),
         flush=True,
     )
@@ -494,12 +517,19 @@ def run_backend(
 
 
 def verdicts(backend: str, f: dict[str, Any]) -> dict[str, float]:
-    values = {
-        "incremental_p95_ms": f["incremental"]["recompute_p95_ms"],
-        "post_cpu_p50_ms": f["incremental"]["post_cpu_p50_ms"],
-    }
+    """The measured figures of the targets; a measure not run (``--only``) is left out."""
+    values: dict[str, float] = {}
+    if "incremental" in f:
+        values |= {
+            "incremental_p95_ms": f["incremental"]["recompute_p95_ms"],
+            "post_cpu_p50_ms": f["incremental"]["post_cpu_p50_ms"],
+        }
     if "sweep" in f:
-        values |= {"sweep_seconds": f["sweep"]["seconds"], "sweep_peak_mib": f["sweep"]["peak_mib"]}
+        values |= {
+            "sweep_seconds": f["sweep"]["seconds"],
+            "sweep_cpu_seconds": f["sweep"]["cpu_seconds"],
+            "sweep_peak_mib": f["sweep"]["peak_mib"],
+        }
     if "pages" in f:
         values |= {k: f["pages"][k] for k in ("page_late_lines_s", "page_alert_inbox_s", "page_ranking_s")}
     if "sweep_vs_reference" in f:

@@ -419,6 +419,9 @@ class SupplierStats(Base):
     start_delay_sd: Mapped[float | None] = mapped_column(Float)
     rate_ratio: Mapped[float | None] = mapped_column(Float)
     rate_ratio_sd: Mapped[float | None] = mapped_column(Float)
+    #: What the statistics were learned from (portal/services/planning/stats_inputs.py): a sweep whose
+    #: inputs give the same fingerprint reads them back instead of learning them again; None: unknown.
+    inputs_fingerprint: Mapped[str | None] = mapped_column(String(64))
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -83,13 +83,15 @@ _SEVERITY_RANK = Severity.ranks()
 
 
 # --- text (vectorized) --------------------------------------------------------------------------
+# Texts are built in object columns of Python strings: concatenating those is one numpy loop per
+# field, where pandas' "str" columns (pyarrow) convert every list and result (about 2/3 of the cost).
 
 
 def _fill(template: str, index: pd.Index | None = None, **values: pd.Series | str) -> pd.Series:
     """``template`` filled from columns: one string concatenation per field, never one per row."""
     if index is None:
         index = next(v.index for v in values.values() if isinstance(v, pd.Series))
-    out = pd.Series("", index=index, dtype="str")
+    out = pd.Series("", index=index, dtype=object)
     for literal, field, _, _ in string.Formatter().parse(template):
         out = out + literal
         if field is not None:
@@ -99,17 +101,28 @@ def _fill(template: str, index: pd.Index | None = None, **values: pd.Series | st
 
 def _num(values: pd.Series) -> pd.Series:
     """Numbers as text: whole from 10 up, one decimal below, thousands separated ("1,240", "2.5")."""
+    return _num_json(values)[0]
+
+
+def _num_json(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """:func:`_num`'s text, and the same number as JSON (the value as the message rounds it, which
+    the other languages round again to the same digits; ``null`` where missing)."""
     # Python's own formatting, one call per distinct value (quantities and rates repeat across
     # 100,000 lines): what pandas' string methods do anyway, minus two regular expressions per value.
     numbers = values.to_numpy(dtype=float, na_value=np.nan)
     distinct, position = np.unique(numbers, return_inverse=True)
-    formatted = np.array([_format_number(x) for x in distinct], dtype=object)
-    return pd.Series(formatted[position.reshape(-1)], index=values.index, dtype="str")
+    english = [_format_number(x) for x in distinct]
+    raw = ["null" if text == "nan" else text.replace(",", "") for text in english]
+    at = position.reshape(-1)
+    return (
+        pd.Series(np.array(english, dtype=object)[at], index=values.index, dtype=object),
+        pd.Series(np.array(raw, dtype=object)[at], index=values.index, dtype=object),
+    )
 
 
 def _count(values: pd.Series, unit: str, number: pd.Series | None = None) -> pd.Series:
     """``"1 day"``, ``"3 days"`` (``number``: the values already as :func:`_num` text)."""
-    plural = pd.Series("s", index=values.index).where(values.astype(float) != 1, "")
+    plural = pd.Series("s", index=values.index, dtype=object).where(values.astype(float) != 1, "")
     return (_num(values) if number is None else number) + f" {unit}" + plural
 
 
@@ -119,7 +132,7 @@ def _pct(fraction: pd.Series, decimals: int = 0) -> pd.Series:
 
 def _iso(values: pd.Series) -> pd.Series:
     """Dates as ISO ``YYYY-MM-DD`` text, keeping the index."""
-    return pd.Series(np.datetime_as_string(to_days(values), unit="D"), index=values.index, dtype="str")
+    return pd.Series(np.datetime_as_string(to_days(values), unit="D"), index=values.index, dtype=object)
 
 
 @dataclass(frozen=True)
@@ -139,7 +152,7 @@ class _Said:
 
 def _nothing(index: pd.Index) -> _Said:
     """An empty phrase: no text, no arguments."""
-    return _Said(pd.Series("", index=index, dtype="str"), pd.Series("null", index=index, dtype="str"))
+    return _Said(pd.Series("", index=index, dtype=object), pd.Series("null", index=index, dtype=object))
 
 
 def _json_number(x: float) -> str:
@@ -149,18 +162,12 @@ def _json_number(x: float) -> str:
 def _json_numbers(values: pd.Series) -> pd.Series:
     """Numbers as JSON (``null`` where missing): Python's float repr, which JSON reads back exactly."""
     texts = [_json_number(x) for x in values.to_numpy(dtype=float, na_value=np.nan).tolist()]
-    return pd.Series(texts, index=values.index, dtype="str")
-
-
-def _json_rounded(number: pd.Series) -> pd.Series:
-    """A number as JSON from its English text (:func:`_num`): the value as the message rounds it,
-    which the other languages round again to the same digits; ``null`` where missing."""
-    return number.str.replace(",", "", regex=False).where(number != "nan", "null")
+    return pd.Series(texts, index=values.index, dtype=object)
 
 
 def _json_texts(values: pd.Series) -> pd.Series:
     texts = [_json_text(v) if isinstance(v, str) else "null" for v in values.astype(object).tolist()]
-    return pd.Series(texts, index=values.index, dtype="str")
+    return pd.Series(texts, index=values.index, dtype=object)
 
 
 _json_text = json.JSONEncoder(ensure_ascii=False).encode
@@ -182,18 +189,17 @@ def _part(kind: str, value: _Value) -> tuple[pd.Series | str, pd.Series | str]:
             return english, _json_number(float(value))
         return str(value), _json_text(str(value))  # a date (ISO) or a text
     if kind == TEXT:
-        return value, _json_texts(value)
+        return value.astype(object), _json_texts(value)
     if kind == DATE:
         iso = _iso(value)
         return iso, '"' + iso + '"'
     if kind == NUMBER:
-        number = _num(value)
-        return number, _json_rounded(number)
+        return _num_json(value)
     if kind in (SHARE, SHARE_1):
         return _pct(value, 1 if kind == SHARE_1 else 0), _json_numbers(value)
     if kind in COUNTS:
-        number = _num(value)
-        return _count(value, COUNTS[kind][0], number), _json_rounded(number)
+        number, raw = _num_json(value)
+        return _count(value, COUNTS[kind][0], number), raw
     raise ValueError(f"field kind {kind!r} needs a column")  # pragma: no cover - a template's mistake
 
 
@@ -202,7 +208,7 @@ def _say(key: str, index: pd.Index, **values: _Value) -> _Said:
     English text and the arguments' JSON, both from vectorized string ops."""
     template = TEMPLATES[key]
     english: dict[str, pd.Series | str] = {}
-    args = pd.Series('{"t":' + _json_text(key), index=index, dtype="str")
+    args = pd.Series('{"t":' + _json_text(key), index=index, dtype=object)
     for name, kind in template.fields.items():
         text, raw = _part(kind, values[name])
         english[name] = text

@@ -94,3 +94,24 @@ def test_a_past_sweep_is_not_changed_by_what_happened_after_its_day(db: Database
 
     sweep(db, world.buyer, TODAY)
     assert what_the_sweep_stored(db, {"SO-1", "SO-2"}) == before
+
+
+def test_the_receipts_of_open_lines_are_those_of_every_line_open_on_the_day(db: Database) -> None:
+    from portal.services.planning.loaders import load_open_lines, load_receipts
+
+    small_world(db)
+    load_files(db, SYSTEM, [("receipts", KNOWN_RECEIPTS), ("receipts", FUTURE_RECEIPTS)], today=LATER)
+    for day in (TODAY, dt.date(2026, 4, 5), LATER):
+        with db.read() as session:
+            open_ids = load_open_lines(session, as_of=day)["line_id"].astype(int).tolist()
+            every = load_receipts(session, None, day)
+            lean = load_receipts(session, None, day, open_lines_only=True)
+        wanted = every[every["po_line_id"].isin(open_ids)]
+        assert sorted(map(tuple, lean[lean["po_line_id"].isin(open_ids)].astype(str).to_numpy())) == sorted(
+            map(tuple, wanted.astype(str).to_numpy())
+        )
+        assert len(lean) <= len(every)
+    # On TODAY PO-1/2 was still open (received in full on 2 April): its receipt of 3 March counts.
+    with db.read() as session:
+        assert len(load_receipts(session, None, TODAY, open_lines_only=True)) == 1
+        assert len(load_receipts(session, None, LATER, open_lines_only=True)) == 0

@@ -13,9 +13,10 @@ from portal.core.domain import Role
 from portal.services import audit
 from portal.services.access import Actor, service
 from portal.services.planning.lock import exclusive_planning_lock, shard_planning_lock
-from portal.services.planning.pipeline import run_pipeline, supplier_statistics
+from portal.services.planning.pipeline import run_pipeline, supplier_statistics, with_observed_capacity
 from portal.services.planning.result import SweepResult
 from portal.services.planning.shard import Shard
+from portal.services.planning.stats_inputs import statistics_fingerprint, stored_statistics
 from portal.services.planning.stores import store_supplier_stats
 from portal.services.settings import load_settings
 from portal.services.summaries import verify_daily_outputs, verify_summaries
@@ -58,7 +59,9 @@ def sweep(
     ``shard`` (K/N): only the items with item_id % N == K - 1 and the suppliers with
     supplier_id % N == K - 1 (see :mod:`portal.services.planning.shard`); shards run side by side.
     Only rows that changed are written (``result.rows_written``); ``write_all``: every row, as the
-    sweep did before (the reference the tests compare with).
+    sweep did before (the reference the tests compare with). Supplier statistics are learned again
+    only when what they are learned from changed (:mod:`portal.services.planning.stats_inputs`;
+    ``result.statistics_reused``).
     """
     as_of = as_of or dt.date.today()
     result = SweepResult(as_of=as_of)
@@ -76,14 +79,26 @@ def sweep(
             result.inconsistent_days = verify_daily_outputs(session)
             bad = verify_summaries(session, settings.forecast_ewm_span)
             result.inconsistent = bad
-        stats = supplier_statistics(
-            session,
-            settings,
-            as_of,
-            from_reports=from_reports or len(result.inconsistent_days) > 0,
-            distrust=[] if bad is None else bad["line_id"].astype(int).tolist(),
+        # Learned again only when their inputs changed (a shard or a check learns them every time).
+        fingerprint = None
+        stats = None
+        if shard is None and not verify and not from_reports:
+            fingerprint = statistics_fingerprint(session, settings, as_of)
+            stats = stored_statistics(session, fingerprint)
+        if stats is not None:
+            stats = with_observed_capacity(session, stats, settings, as_of)
+            result.statistics_reused = True
+        else:
+            stats = supplier_statistics(
+                session,
+                settings,
+                as_of,
+                from_reports=from_reports or len(result.inconsistent_days) > 0,
+                distrust=[] if bad is None else bad["line_id"].astype(int).tolist(),
+            )
+        store_supplier_stats(
+            session, stats, shard, result=result, write_all=write_all, fingerprint=fingerprint
         )
-        store_supplier_stats(session, stats, shard, result=result, write_all=write_all)
         result.timings["supplier_stats"] = round(time.perf_counter() - locked, 4)
         run_pipeline(
             session,

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import case, false, func, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from db.frames import read_frame, read_frame_for_ids
 from db.models import (
@@ -167,13 +167,28 @@ def load_reports(
 
 
 def load_receipts(
-    session: Session, line_ids: Collection[int] | None = None, as_of: dt.date | None = None
+    session: Session,
+    line_ids: Collection[int] | None = None,
+    as_of: dt.date | None = None,
+    *,
+    open_lines_only: bool = False,
 ) -> pd.DataFrame:
-    """Receipts of these lines (all when None), only those dated on or before ``as_of`` if given."""
+    """Receipts of these lines (all when None), only those dated on or before ``as_of`` if given.
+
+    ``open_lines_only``: only receipts of lines open on ``as_of`` (and maybe a few more): lines
+    not received in full, or received after ``as_of``; a sweep's supply reads those, not the
+    whole delivery history."""
     cols = ["po_line_id", "received_date", "quantity", "rejected_qty"]
     stmt = select(Receipt.po_line_id, Receipt.received_date, Receipt.quantity, Receipt.rejected_qty)
     if as_of is not None:
         stmt = stmt.where(Receipt.received_date <= as_of)
+    if open_lines_only:
+        later = aliased(Receipt)
+        open_ids = select(PoLine.id).where(PoLine.status.in_(OPEN_LINE_STATUSES))
+        received_later = select(later.po_line_id).where(
+            later.received_date > as_of if as_of is not None else false()
+        )
+        stmt = stmt.where(Receipt.po_line_id.in_(open_ids) | Receipt.po_line_id.in_(received_later))
     frame = read_frame_for_ids(session, stmt, Receipt.po_line_id, line_ids, cols)
     frame["received_date"] = pd.to_datetime(frame["received_date"])
     return frame

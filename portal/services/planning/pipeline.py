@@ -65,7 +65,34 @@ def supplier_statistics(
     )
     lead = history.median_lead_times(delivered)
     suppliers = read_frame(session, select(Supplier.id), ["supplier_id"])
-    # Observed capacity: the chosen percentile of each supplier's total good output per day.
+    # Keys as nullable ints on every side: an empty history gives object-typed frames.
+    suppliers["supplier_id"] = suppliers["supplier_id"].astype("Int64")
+    own = buffers[buffers["supplier_id"].notna()].astype({"supplier_id": "Int64"})
+    lead = lead.astype({"supplier_id": "Int64"})
+    stats = suppliers.merge(own, on="supplier_id", how="left").merge(lead, on="supplier_id", how="left")
+    stats = with_observed_capacity(session, stats, settings, as_of, from_reports=from_reports)
+    fallback = int(buffer_rules.buffer_for(buffers, np.array([-1]))[0]) if len(buffers) else 0
+    stats["buffer_days"] = stats["buffer_days"].fillna(fallback).astype("int64")
+    stats["deliveries"] = stats["deliveries"].fillna(0).astype("int64")
+    # Forecast calibration: each supplier's start delays and duration ratios known on as_of.
+    record = load_forecast_record(session, as_of, from_reports=from_reports, distrust=distrust)
+    calendars = load_calendars(session, set(record["supplier_id"].astype(int)))
+    records = calibration.line_records(record, calendars, settings.forecast_min_reported_days)
+    learned = calibration.supplier_calibration(records, stats["supplier_id"].astype("int64"))
+    return stats.merge(learned.astype({"supplier_id": "Int64"}), on="supplier_id", how="left")
+
+
+def with_observed_capacity(
+    session: Session,
+    stats: pd.DataFrame,
+    settings: Settings,
+    as_of: dt.date | None,
+    *,
+    from_reports: bool = False,
+) -> pd.DataFrame:
+    """``stats`` with each supplier's observed capacity learned again (``observed_capacity_p90``):
+    the chosen percentile of its total good output per day, known on ``as_of``. Cheap (one row per
+    supplier and day) and changed by every report, so a sweep learns it every time."""
     if from_reports:
         daily = read_frame(
             session,
@@ -86,21 +113,9 @@ def supplier_statistics(
             ["supplier_id", "report_date", "good_qty"],
         )
     capacity = history.observed_capacity(daily, settings.capacity_percentile)
-    # Keys as nullable ints on every side: an empty history gives object-typed frames.
-    suppliers["supplier_id"] = suppliers["supplier_id"].astype("Int64")
-    own = buffers[buffers["supplier_id"].notna()].astype({"supplier_id": "Int64"})
-    lead = lead.astype({"supplier_id": "Int64"})
-    stats = suppliers.merge(own, on="supplier_id", how="left").merge(lead, on="supplier_id", how="left")
+    stats = stats.copy()
     stats["observed_capacity_p90"] = capacity.reindex(stats["supplier_id"]).to_numpy()
-    fallback = int(buffer_rules.buffer_for(buffers, np.array([-1]))[0]) if len(buffers) else 0
-    stats["buffer_days"] = stats["buffer_days"].fillna(fallback).astype("int64")
-    stats["deliveries"] = stats["deliveries"].fillna(0).astype("int64")
-    # Forecast calibration: each supplier's start delays and duration ratios known on as_of.
-    record = load_forecast_record(session, as_of, from_reports=from_reports, distrust=distrust)
-    calendars = load_calendars(session, set(record["supplier_id"].astype(int)))
-    records = calibration.line_records(record, calendars, settings.forecast_min_reported_days)
-    learned = calibration.supplier_calibration(records, stats["supplier_id"].astype("int64"))
-    return stats.merge(learned.astype({"supplier_id": "Int64"}), on="supplier_id", how="left")
+    return stats
 
 
 def forecast_open_lines(
@@ -226,8 +241,8 @@ def promise_backorders(
         )
     supply_lines["arrival_p90"] = pd.to_datetime(arrival.reindex(supply_lines["line_id"]).to_numpy())
     supply_ids = supply_lines["line_id"].tolist()
-    if len(supply_ids) >= 50_000:  # a sweep: every receipt in one statement, not 20 IN batches
-        receipts = load_receipts(session, None, as_of)
+    if len(supply_ids) >= 50_000:  # a sweep: the open lines' receipts in one statement, not 20 IN batches
+        receipts = load_receipts(session, None, as_of, open_lines_only=True)
         receipts = receipts[receipts["po_line_id"].isin(supply_ids)]
     else:
         receipts = load_receipts(session, supply_ids, as_of)

@@ -25,6 +25,8 @@ class SweepResult:
     alerts_seen: int = 0
     alerts_raised: int = 0
     raised_alert_ids: list[int] = field(default_factory=list)
+    #: The supplier statistics were read back (their inputs had not changed), not learned again.
+    statistics_reused: bool = False
     timings: dict[str, float] = field(default_factory=dict)
     #: Rows inserted, updated or deleted per kind (forecasts, promises, allocations, alerts,
     #: supplier_stats): only what changed is written, so a sweep over unchanged data writes none.

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Table, delete, select, update
+from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Table, delete, select, true, update
 from sqlalchemy.orm import Session
 from sqlalchemy.types import JSON
 
@@ -126,8 +126,11 @@ def store_supplier_stats(
     *,
     result: SweepResult | None = None,
     write_all: bool = False,
+    fingerprint: str | None = None,
 ) -> None:
-    """Store every supplier's statistics (a shard: those of its suppliers), writing only changes."""
+    """Store every supplier's statistics (a shard: those of its suppliers), writing only changes,
+    and the ``fingerprint`` of the inputs they were learned from (None: not known, so no later
+    sweep reads them back as learned from its inputs)."""
     table = SupplierStats.__table__
     assert isinstance(table, Table)
     where = None
@@ -149,6 +152,15 @@ def store_supplier_stats(
     stored = _stored(session, table, "supplier_id", kinds, where)
     changes = _changes(frame, stored, "supplier_id", kinds, write_all)
     written = _write(session, table, "supplier_id", frame, changes, {"computed_at": utcnow()})
+    column = SupplierStats.inputs_fingerprint
+    differs = column.is_not(None) if fingerprint is None else column.is_(None) | (column != fingerprint)
+    stamped = session.execute(
+        update(SupplierStats)
+        .where(differs, true() if where is None else where)
+        .values(inputs_fingerprint=fingerprint)
+        .execution_options(synchronize_session=False)
+    )
+    written += int(getattr(stamped, "rowcount", 0) or 0)
     if result is not None:
         result.count_written("supplier_stats", written)
 

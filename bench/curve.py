@@ -141,7 +141,7 @@ def _axis(lo: float, hi: float, size: float, flip: bool) -> Any:
 
 def svg(points: Sequence[Point], title: str) -> str:
     """Log-log chart of every measure against open lines, with fits and extrapolations."""
-    x_lo, x_hi = 10 ** math.floor(math.log10(min(p.lines for p in points))), 10 * TARGET_LINES[-1]
+    x_lo, x_hi = 10 ** math.floor(math.log10(min(p.lines for p in points))), 2 * TARGET_LINES[-1]
     values = [v for p in points for v in p.values.values() if v > 0]
     fits = {key: fit(points, key) for key in MEASURES}
     for ab in fits.values():
@@ -212,6 +212,11 @@ def svg(points: Sequence[Point], title: str) -> str:
     return "\n".join(parts) + "\n"
 
 
+def _loads(points: Sequence[Point]) -> str:
+    low, high = min(p.load_average for p in points), max(p.load_average for p in points)
+    return f"{low:.0f}" if round(low) == round(high) else f"{low:.0f}-{high:.0f}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.curve", description=__doc__.splitlines()[0])
     parser.add_argument("--backend", default="postgresql", choices=["sqlite", "postgresql"])
@@ -223,7 +228,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit(f"no bench run with a sweep on {args.backend} in {args.results}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
-        svg(points, f"Growth with the world's size ({args.backend}, python -m bench)"), encoding="utf-8"
+        svg(points, f"Growth with the world's size ({args.backend}, load average {_loads(points)})"),
+        encoding="utf-8",
     )
     print(table(points))
     print(f"\nSVG: {args.out}")

@@ -27,6 +27,12 @@ page's reads cached by the cold visit). With ``--url`` the staff users are given
 Before timing, every page is opened once by a warm-up user, so the server process has imported and
 compiled it: cold means the user's data, not the server's first start.
 
+Each user logs in once; its later sessions are new browser contexts carrying that login's session
+cookie (as a browser does after a restart). A login checks the password with argon2 in a niced
+thread (portal.services.auth), which on a loaded machine waits minutes for a core: logging in again
+for every measured page made a run look stalled before its first figure (15+ logins at a load
+average of 20-28). Each login prints a line, so a slow one shows as such.
+
 Prints p50 and max over N runs per measure, in milliseconds, and the load average. Figures are
 measurements of this machine at this moment; nothing asserts them.
 """
@@ -44,6 +50,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import Browser, Page
 
@@ -79,9 +86,11 @@ def _load() -> str:
 
 def _login(page: Page, base: str, user: str, password: str) -> None:
     page.goto(base)
-    # Type only once the login page's first run is over: keys typed during it can be lost.
-    page.get_by_role("textbox", name="Username").wait_for()
-    page.locator(IDLE).wait_for()
+    # Type only once the login page's first run is over: keys typed during it can be lost. The
+    # first page a server draws imports the whole app: on a loaded machine that alone passed the
+    # default 2 minutes (a run failed or looked stalled there); the login is not timed, so wait.
+    page.get_by_role("textbox", name="Username").wait_for(timeout=LOGIN_TIMEOUT_S * 1000)
+    page.locator(IDLE).wait_for(timeout=LOGIN_TIMEOUT_S * 1000)
     page.get_by_role("textbox", name="Username").fill(user)
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Log in").click()
@@ -93,8 +102,8 @@ def _login(page: Page, base: str, user: str, password: str) -> None:
             shown = page.locator("[data-testid='stAlert']").all_inner_texts()
             raise RuntimeError(f"the login of {user} never set its session cookie; the page shows {shown}")
         page.wait_for_timeout(50)
-    page.wait_for_url(lambda url: "/portal-auth/" not in url)
-    page.locator(IDLE).wait_for()
+    page.wait_for_url(lambda url: "/portal-auth/" not in url, timeout=LOGIN_TIMEOUT_S * 1000)
+    page.locator(IDLE).wait_for(timeout=LOGIN_TIMEOUT_S * 1000)
 
 
 def _idle(page: Page, title: str) -> None:
@@ -102,14 +111,27 @@ def _idle(page: Page, title: str) -> None:
     page.locator(IDLE).wait_for()
 
 
+#: (portal URL, username) -> the session cookie of that user's one login.
+_LOGGED_IN: dict[tuple[str, str], list[Any]] = {}
+
+
 @contextmanager
 def _session(browser: Browser, base: str, user: str, password: str) -> Iterator[Page]:
-    """A fresh browser context (no cookies, no cache of its own), logged in as ``user``."""
+    """A fresh browser context (no cache of its own) logged in as ``user``: by the login page the
+    first time, then with that login's session cookie."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     try:
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
-        _login(page, base, user, password)
+        saved = _LOGGED_IN.get((base, user))
+        if saved:
+            context.add_cookies(saved)
+        else:
+            started = time.perf_counter()
+            print(f"  logging in as {user} (load average {_load()})", flush=True)
+            _login(page, base, user, password)
+            print(f"  {user} logged in after {time.perf_counter() - started:.1f} s", flush=True)
+            _LOGGED_IN[(base, user)] = [c for c in context.cookies() if c["name"] == "portal_session"]
         yield page
     finally:
         context.close()

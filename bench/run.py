@@ -1,5 +1,9 @@
 """The benchmark: `python -m bench [--scale L] [--backend sqlite postgresql]`.
 
+Scale XL (1,000,000 open lines, ~30 million reports) runs on PostgreSQL only:
+`python -m bench --scale XL --backend postgresql` (its load takes tens of minutes: it prints its
+progress; `--reuse` measures a world already loaded).
+
 On each backend it loads the synthetic world of the chosen scale (or reuses one), then measures:
 
 * full sweep (forecasts + promises + alerts): wall time and peak memory (a child process);
@@ -87,7 +91,14 @@ def _upgrade(url: str) -> None:
     )
 
 
-def prepare(backend: str, scale: str, reuse: bool, pg_admin_url: str) -> tuple[str, float | None]:
+def pg_database(scale: str, suffix: str = "") -> str:
+    """The PostgreSQL database of a scale's world: portal_bench_<scale>[_<suffix>]."""
+    return f"portal_bench_{scale.lower()}" + (f"_{suffix}" if suffix else "")
+
+
+def prepare(
+    backend: str, scale: str, reuse: bool, pg_admin_url: str, pg_suffix: str = ""
+) -> tuple[str, float | None]:
     """A database holding the scale world: (url, load seconds or None when reused)."""
     if backend == "sqlite":
         DATA.mkdir(parents=True, exist_ok=True)
@@ -99,7 +110,7 @@ def prepare(backend: str, scale: str, reuse: bool, pg_admin_url: str) -> tuple[s
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     else:
-        name = f"portal_bench_{scale.lower()}"
+        name = pg_database(scale, pg_suffix)
         admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
@@ -130,11 +141,11 @@ def prepare(backend: str, scale: str, reuse: bool, pg_admin_url: str) -> tuple[s
         ],
         cwd=ROOT,
         env=env,
-        capture_output=True,
-        text=True,
+        # The loader's progress (stderr) shows as it goes: an XL load takes a while.
+        stdout=subprocess.DEVNULL,
     )
     if done.returncode != 0:
-        raise SystemExit(f"loading scale {scale} failed:\n{done.stderr[-3000:]}")
+        raise SystemExit(f"loading scale {scale} failed (its output is above)")
     return url, time.perf_counter() - started
 
 
@@ -462,10 +473,10 @@ def run_posts(backend: str, url: str, figures: dict[str, Any]) -> dict[str, Any]
 
 
 def run_backend(
-    backend: str, scale: str, reuse: bool, pg_admin_url: str, only: str = "all"
+    backend: str, scale: str, reuse: bool, pg_admin_url: str, only: str = "all", pg_suffix: str = ""
 ) -> dict[str, Any]:
     print(f"\n== {backend}, scale {scale} ==", flush=True)
-    url, load_seconds = prepare(backend, scale, reuse, pg_admin_url)
+    url, load_seconds = prepare(backend, scale, reuse, pg_admin_url, pg_suffix)
     figures: dict[str, Any] = {"load_seconds": load_seconds, "load_average": os.getloadavg()}
     print(
         f"world ready ({'reused' if load_seconds is None else f'loaded in {load_seconds:.1f} s'})", flush=True
@@ -493,11 +504,23 @@ def run_backend(
         + ", ".join(f"{k[5:]} {v:.2f}" for k, v in sweep.items() if k.startswith("step_")),
         flush=True,
     )
-    if backend == "sqlite":
+    if backend == "sqlite" and only != "curve":
         figures["reference"] = reference(url)
         figures["sweep_vs_reference"] = sweep["seconds"] / figures["reference"]["seconds"]
         print(f"DuckDB reference {figures['reference']['seconds']:.1f} s", flush=True)
     if only == "sweep":
+        return figures
+    if only == "curve":  # what the growth curve plots (bench.curve): the sweep, a post, the pages
+        # The ranking reads the stored scorecards (the nightly job's), as in the full run.
+        figures["scorecards"] = refresh_scorecards(url)
+        figures["incremental"] = incremental(url, posts=50)
+        print(f"post CPU p50 {figures['incremental']['post_cpu_p50_ms']:.0f} ms", flush=True)
+        figures["pages"] = pages(url)
+        print(
+            "pages: "
+            + ", ".join(f"{k} {v:.2f}" for k, v in figures["pages"].items() if isinstance(v, float)),
+            flush=True,
+        )
         return figures
     figures["scorecards"] = refresh_scorecards(url)
     print(f"scorecards refresh {figures['scorecards']['seconds']:.1f} s", flush=True)
@@ -570,27 +593,45 @@ def table(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", default="L", choices=["S", "M", "L"])
+    parser.add_argument(
+        "--scale",
+        default="L",
+        choices=["S", "M", "L", "XL"],
+        help="XL: PostgreSQL only (--backend postgresql)",
+    )
     parser.add_argument(
         "--backend", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"]
     )
     parser.add_argument("--reuse", action="store_true", help="reuse an already loaded world of that scale")
     parser.add_argument(
         "--only",
-        choices=["all", "post", "sweep"],
+        choices=["all", "post", "sweep", "curve"],
         default="all",
-        help="post: only the report-post measures; sweep: the steady-state sweep and the reference",
+        help="post: only the report-post measures; sweep: the steady-state sweep and the reference; "
+        "curve: the sweep, 50 posts one at a time and the pages (what bench.curve plots)",
+    )
+    parser.add_argument(
+        "--pg-db",
+        default="",
+        metavar="SUFFIX",
+        help="on PostgreSQL use the database portal_bench_<scale>_SUFFIX (e.g. your own copy of a scale "
+        "another run uses)",
     )
     parser.add_argument(
         "--pg",
         default=os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
     )
     args = parser.parse_args(argv)
+    if args.scale == "XL" and "sqlite" in args.backend:
+        parser.error(
+            "scale XL runs on PostgreSQL only (30 million reports in one SQLite file is not a setup "
+            "the portal supports): add --backend postgresql"
+        )
     # AppTest and the caches are used outside a running server here: keep Streamlit's log quiet.
     os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")
-    results: dict[str, Any] = {"scale": args.scale, "machine": machine(), "backends": {}}
+    results: dict[str, Any] = {"scale": args.scale, "only": args.only, "machine": machine(), "backends": {}}
     for backend in args.backend:
-        figures = run_backend(backend, args.scale, args.reuse, args.pg, args.only)
+        figures = run_backend(backend, args.scale, args.reuse, args.pg, args.only, args.pg_db)
         figures["verdict"] = verdicts(backend, figures)
         results["backends"][backend] = figures
     RESULTS.mkdir(parents=True, exist_ok=True)

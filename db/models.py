@@ -175,6 +175,8 @@ class PoLine(Base):
         Index("ix_po_lines_supplier_status", "supplier_id", "status"),
         Index("ix_po_lines_item_status", "item_id", "status"),
         Index("ix_po_lines_status_need_by", "status", "need_by_date"),
+        # The manager ranking's counts per status and supplier read this index alone (0015).
+        Index("ix_po_lines_status_supplier", "status", "supplier_id"),
     )
 
     @hybrid_property
@@ -400,6 +402,16 @@ class LineForecast(Base):
     days_late_p50: Mapped[int | None] = mapped_column(Integer)
     days_late_p90: Mapped[int | None] = mapped_column(Integer)
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (
+        # The late lines (the ranking's counts, 0015): a third of the forecasts, not all of them.
+        Index(
+            "ix_line_forecasts_late",
+            "po_line_id",
+            sqlite_where=text("days_late_p50 > 0"),
+            postgresql_where=text("days_late_p50 > 0"),
+        ),
+    )
 
 
 class SupplierStats(Base):

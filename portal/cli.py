@@ -125,7 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--scms", type=Path, help="load the real SCMS delivery history CSV instead")
     load.add_argument("--as-of", type=_date, help="the demo's 'today' (default: today)")
     load.add_argument("--if-empty", action="store_true", help="do nothing when the database already has data")
-    load.add_argument("--scale", choices=["S", "M", "L"], help="a large synthetic world for performance work")
+    load.add_argument(
+        "--scale",
+        choices=["S", "M", "L", "XL"],
+        help="a large synthetic world for performance work (XL: PostgreSQL)",
+    )
     load.add_argument("--no-sweep", action="store_true", help="with --scale: load only, no sweep afterwards")
     load.set_defaults(handler=_demo)
 

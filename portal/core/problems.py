@@ -65,8 +65,12 @@ def waiting_customers(allocated: pd.DataFrame, backorders: pd.DataFrame) -> pd.D
     return pd.concat([on_lines[columns], orders[columns]], ignore_index=True)
 
 
-def _impact(problems: pd.DataFrame, waiting: pd.DataFrame) -> pd.DataFrame:
-    """customers (sum of weights), waiting_orders and impact per problem (index subject_key)."""
+def customer_impact(problems: pd.DataFrame, waiting: pd.DataFrame) -> pd.DataFrame:
+    """customers (sum of weights), waiting_orders and impact per problem (index subject_key).
+
+    ``problems``: days_late per subject_key (index); ``waiting``: :func:`waiting_customers`' frame.
+    The inbox query sums the same in SQL; this is the reference it is tested against.
+    """
     days = problems["days_late"].rename("d").rename_axis("subject_key").reset_index()
     joined = waiting.merge(days, on="subject_key")
     joined = joined.astype({"weight": "float64", "slip": "float64", "d": "float64"})
@@ -95,13 +99,21 @@ def _collect(frame: pd.DataFrame, column: str) -> pd.Series:
     return pd.Series([part.tolist() for part in parts], index=pd.Index(keys[starts], name="subject_key"))
 
 
-def group_problems(alerts: pd.DataFrame, waiting: pd.DataFrame, *, lists: bool = True) -> pd.DataFrame:
+def group_problems(
+    alerts: pd.DataFrame,
+    waiting: pd.DataFrame | None = None,
+    *,
+    impact: pd.DataFrame | None = None,
+    lists: bool = True,
+) -> pd.DataFrame:
     """One row per subject_key, impact first: the headline alert's columns plus PROBLEM_COLUMNS.
 
     ``alerts`` needs alert_id, subject_key, rule, severity, status, message, days_late,
-    first_seen; other columns are carried from the headline. ``waiting`` is
-    :func:`waiting_customers`' frame. ``lists=False`` leaves alert_ids, other_rules and
-    other_messages empty: ordering every problem needs none, only the page shown does.
+    first_seen; other columns are carried from the headline. The impact comes from ``waiting``
+    (:func:`waiting_customers`' frame) or is given as ``impact`` (:func:`customer_impact`'s
+    columns per subject_key, computed elsewhere, e.g. in SQL). ``lists=False`` leaves
+    alert_ids, other_rules and other_messages empty: ordering every problem needs none, only
+    the page shown does.
     """
     if alerts.empty:
         return alerts.assign(**{c: pd.Series(dtype=object) for c in PROBLEM_COLUMNS if c not in alerts})
@@ -148,17 +160,26 @@ def group_problems(alerts: pd.DataFrame, waiting: pd.DataFrame, *, lists: bool =
     problems = headline.drop(columns=["_key", "_rank", "_late", "days_late", "first_seen", "status"]).join(
         summary
     )
-    return order_problems(problems, waiting)
+    if impact is None:
+        assert waiting is not None, "group_problems needs the orders waiting or their impact"
+        impact = customer_impact(problems, waiting)
+    return order_problems(problems, impact)
 
 
-def order_problems(problems: pd.DataFrame, waiting: pd.DataFrame) -> pd.DataFrame:
+def order_problems(problems: pd.DataFrame, impact: pd.DataFrame) -> pd.DataFrame:
     """``problems`` (index subject_key; severity, days_late, first_seen of each problem) with
-    customers, waiting_orders and impact joined, impact first (ties as the module says).
+    ``impact``'s customers, waiting_orders and impact joined (0 for a subject it lacks), impact
+    first (ties as the module says).
 
     What :func:`group_problems` orders by; the inbox query calls it on per-subject sums read in
     SQL, so that ordering every problem needs no alert loaded.
     """
-    problems = problems.join(_impact(problems, waiting))
+    impact = impact.reindex(problems.index)[["customers", "waiting_orders", "impact"]]
+    problems = problems.join(
+        impact.fillna({"customers": 0.0, "waiting_orders": 0, "impact": 0.0}).astype(
+            {"customers": "float64", "waiting_orders": "int64", "impact": "float64"}
+        )
+    )
     problems["_rank"] = problems["severity"].map(_RANK).fillna(0).astype(int)
     problems = problems.reset_index().sort_values(
         ["impact", "_rank", "days_late", "first_seen", "subject_key"],

@@ -2,9 +2,14 @@
 
 Scale L is a big buyer's world: 1,000 suppliers, 5,000 items, 100,000 open PO lines,
 about 3,000,000 daily reports, 150,000 delivered lines with 200,000 receipts, 50,000
-backorders. Everything is generated with numpy (vectorized, seeded) and written with the
-database's bulk path (SQLite executemany on the raw connection, PostgreSQL COPY), never
+backorders. Scale XL is ten times that (1,000,000 open lines, about 30,000,000 reports;
+meant for PostgreSQL). Everything is generated with numpy (vectorized, seeded) and written with
+the database's bulk path (SQLite executemany on the raw connection, PostgreSQL COPY), never
 as ORM objects row by row. Explicit ids let every foreign key be known without round trips.
+
+The reports, by far the largest table, are drawn as numpy arrays in one go (so a seed gives the
+same world whatever the chunk size) but turned into rows, written and summarised in chunks of
+whole lines (:data:`REPORT_CHUNK` reports at most), so memory stays a few GiB even at XL.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,7 +80,20 @@ SCALES: dict[str, Scale] = {
         backorders=50_000,
         reported_days=37,
     ),
+    # Ten times L: about 30,000,000 reports (PostgreSQL: the bench refuses XL on SQLite).
+    "XL": Scale(
+        suppliers=10_000,
+        items=50_000,
+        open_lines=1_000_000,
+        history_lines=1_500_000,
+        receipts=2_000_000,
+        backorders=500_000,
+        reported_days=35,
+    ),
 }
+
+#: At most this many report rows are built, written and summarised at once.
+REPORT_CHUNK = 2_000_000
 
 
 def _days(values: np.ndarray) -> np.ndarray:
@@ -112,17 +130,19 @@ class _Writer:
                         chunk.astype(object).where(chunk.notna(), None).itertuples(index=False, name=None),
                     )
             else:
-                buffer = io.StringIO()
-                frame.to_csv(buffer, index=False, header=False, na_rep="\\N")
-                buffer.seek(0)
                 with (
                     raw.cursor() as cursor,
                     cursor.copy(
                         f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
                     ) as copy,
                 ):
-                    while chunk := buffer.read(1 << 20):
-                        copy.write(chunk)
+                    # CSV text of 250,000 rows at a time: a few tens of MiB, never the whole table.
+                    for start in range(0, len(frame), 250_000):
+                        buffer = io.StringIO()
+                        frame.iloc[start : start + 250_000].to_csv(
+                            buffer, index=False, header=False, na_rep="\\N"
+                        )
+                        copy.write(buffer.getvalue())
 
     def reset_sequences(self, tables: Sequence[str]) -> None:
         """After explicit ids, PostgreSQL's sequences must continue after the largest id."""
@@ -138,8 +158,9 @@ class _Writer:
                 )
 
 
-def generate(scale: Scale, seed: int, today: dt.date) -> dict[str, pd.DataFrame]:
-    """Every table's rows for ``scale``, as frames with explicit ids (pure numpy/pandas)."""
+def generate(scale: Scale, seed: int, today: dt.date) -> tuple[dict[str, pd.DataFrame], _Reports]:
+    """Every table's rows for ``scale`` with explicit ids (pure numpy/pandas): frames, and the
+    reports to build in chunks."""
     rng = np.random.default_rng(seed)
     now = utcnow()
     d = np.datetime64(today, "D")
@@ -300,31 +321,17 @@ def generate(scale: Scale, seed: int, today: dt.date) -> dict[str, pd.DataFrame]
     schedules["created_at"] = now
 
     # --- reports: every working day from start to today (stale lines stop some days ago) ----
+    # The random draws are made here, in full and in the seed's order; rows are built in chunks.
     reporting = state == "in_production"
     stale = reporting & (rng.random(n_open) < 0.05)
     last_offset = np.where(stale, rng.integers(4, 9, n_open), 0)
     n_days = np.maximum(0, worked - last_offset) * reporting
-    rep_line_idx = np.repeat(np.arange(n_open), n_days)
-    day_no = np.arange(n_days.sum()) - np.repeat(np.cumsum(n_days) - n_days, n_days)
-    rep_dates = calendars.offset(start[rep_line_idx], day_no, open_sup[rep_line_idx])
     pace = rng.choice([1.0, 0.6], n_open, p=[0.8, 0.2])  # a fifth of the lines run slow
-    good = np.maximum(0, rng.normal(daily[rep_line_idx] * pace[rep_line_idx], daily[rep_line_idx] * 0.15))
-    good = good.round().astype(np.int64)
+    rate = np.repeat(daily * pace, n_days)
+    good = np.maximum(0, rng.normal(rate, np.repeat(daily, n_days) * 0.15)).round().astype(np.int64)
+    del rate
     rejected = np.where(rng.random(len(good)) < 0.05, rng.integers(1, 20, len(good)), 0)
-    reports = pd.DataFrame(
-        {
-            "id": np.arange(1, len(rep_line_idx) + 1),
-            "po_line_id": rep_line_idx + 1,
-            "report_date": pd.to_datetime(rep_dates).date,
-            "revision": 1,
-            "good_qty": good,
-            "rejected_qty": rejected,
-            "note": None,
-            "is_current": True,
-            "created_by_name": "scale-generator",
-            "created_at": pd.to_datetime(rep_dates) + pd.Timedelta(hours=17),
-        }
-    )
+    reports = _Reports(calendars, start, open_sup, n_days, good, rejected, open_lines["quantity"].to_numpy())
 
     # --- backorders ------------------------------------------------------------------------
     n_bo = scale.backorders
@@ -346,15 +353,62 @@ def generate(scale: Scale, seed: int, today: dt.date) -> dict[str, pd.DataFrame]
             "created_at": now,
         }
     )
-    return {
+    frames = {
         "suppliers": suppliers,
         "items": items,
         "po_lines": lines,
         "receipts": receipts,
         "production_schedules": schedules,
-        "production_reports": reports,
         "backorders": backorders,
     }
+    return frames, reports
+
+
+@dataclass(frozen=True)
+class _Reports:
+    """The open lines' daily reports, drawn but not yet rows: :meth:`chunks` builds them."""
+
+    calendars: CalendarSet
+    start: np.ndarray  # per open line (line id = index + 1)
+    supplier: np.ndarray
+    n_days: np.ndarray
+    good: np.ndarray  # per report, in line order
+    rejected: np.ndarray
+    quantity: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.good)
+
+    def chunks(self, size: int = REPORT_CHUNK) -> Iterator[tuple[pd.DataFrame, pd.Series]]:
+        """(reports, the quantities of their lines) for whole lines, about ``size`` reports each."""
+        ends = np.cumsum(self.n_days)
+        first_line, first_report = 0, 0
+        while first_line < len(self.n_days):
+            # The last line whose reports end within this chunk (at least one line).
+            last_line = max(first_line + 1, int(np.searchsorted(ends, first_report + size, side="right")))
+            last_report = int(ends[last_line - 1])
+            lines = np.arange(first_line, last_line)
+            n = self.n_days[first_line:last_line]
+            line_idx = np.repeat(lines, n)
+            day_no = np.arange(len(line_idx)) - np.repeat(np.cumsum(n) - n, n)
+            dates = self.calendars.offset(self.start[line_idx], day_no, self.supplier[line_idx])
+            frame = pd.DataFrame(
+                {
+                    "id": np.arange(first_report + 1, last_report + 1),
+                    "po_line_id": line_idx + 1,
+                    "report_date": np.datetime_as_string(dates, unit="D"),
+                    "revision": 1,
+                    "good_qty": self.good[first_report:last_report],
+                    "rejected_qty": self.rejected[first_report:last_report],
+                    "note": None,
+                    "is_current": True,
+                    "created_by_name": "scale-generator",
+                    "created_at": pd.to_datetime(dates) + pd.Timedelta(hours=17),
+                }
+            )
+            quantities = pd.Series(self.quantity[first_line:last_line], index=lines + 1)
+            yield frame, quantities[n > 0]
+            first_line, first_report = last_line, last_report
 
 
 TABLE_ORDER = (
@@ -363,7 +417,6 @@ TABLE_ORDER = (
     "po_lines",
     "receipts",
     "production_schedules",
-    "production_reports",
     "backorders",
 )
 
@@ -390,11 +443,12 @@ def load_scale(
     today = today or dt.date.today()
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    frames = generate(SCALES[scale], seed, today)
+    frames, reports = generate(SCALES[scale], seed, today)
     timings["generate"] = time.perf_counter() - t0
     progress(
         f"Generated scale {scale} in {timings['generate']:.1f} s: "
         + ", ".join(f"{len(frames[t]):,} {t}" for t in TABLE_ORDER)
+        + f", {len(reports):,} production_reports (built in chunks while writing)"
     )
     writer = _Writer(db)
     t1 = time.perf_counter()
@@ -402,31 +456,41 @@ def load_scale(
         start = time.perf_counter()
         writer.write(table, frames[table])
         progress(f"  {table}: {len(frames[table]):,} rows in {time.perf_counter() - start:.1f} s")
-    writer.reset_sequences(TABLE_ORDER)
-    timings["insert"] = time.perf_counter() - t1
-    # The production summaries in bulk, from the generated reports (one revision each).
+    # The reports chunk by chunk, each with its lines' production summaries (one revision each,
+    # whole lines per chunk) and its part of the suppliers' daily output, summed at the end.
     start = time.perf_counter()
-    reports = frames["production_reports"]
-    summaries = summarize_frame(
-        reports.rename(columns={"po_line_id": "line_id"}),
-        frames["po_lines"].set_index("id")["quantity"],
-        Settings().forecast_ewm_span,
-    )
-    summaries = summaries[summaries["reported_days"] > 0].rename(columns={"line_id": "po_line_id"})
-    for col in DATE_COLUMNS:
-        summaries[col] = (
-            pd.to_datetime(summaries[col]).dt.strftime("%Y-%m-%d").where(summaries[col].notna(), None)
-        )
-    writer.write("line_production_summaries", summaries.assign(updated_at=utcnow()))
+    span = Settings().forecast_ewm_span
     supplier_of = frames["po_lines"].set_index("id")["supplier_id"]
-    daily = (
-        reports.assign(supplier_id=supplier_of.reindex(reports["po_line_id"]).to_numpy())
-        .groupby(["supplier_id", "report_date"], as_index=False)["good_qty"]
-        .sum()
-    )
-    daily["report_date"] = pd.to_datetime(daily["report_date"]).dt.strftime("%Y-%m-%d")
-    writer.write("supplier_daily_outputs", daily)
-    progress(f"  line_production_summaries: {len(summaries):,} rows in {time.perf_counter() - start:.1f} s")
+    daily_parts: list[pd.Series] = []
+    written = summarised = 0
+    for chunk, quantities in reports.chunks():
+        writer.write("production_reports", chunk)
+        summaries = summarize_frame(chunk.rename(columns={"po_line_id": "line_id"}), quantities, span)
+        summaries = summaries[summaries["reported_days"] > 0].rename(columns={"line_id": "po_line_id"})
+        for col in DATE_COLUMNS:
+            summaries[col] = (
+                pd.to_datetime(summaries[col]).dt.strftime("%Y-%m-%d").where(summaries[col].notna(), None)
+            )
+        writer.write("line_production_summaries", summaries.assign(updated_at=utcnow()))
+        daily_parts.append(
+            chunk.assign(supplier_id=supplier_of.reindex(chunk["po_line_id"]).to_numpy())
+            .groupby(["supplier_id", "report_date"])["good_qty"]
+            .sum()
+        )
+        written += len(chunk)
+        summarised += len(summaries)
+        elapsed = time.perf_counter() - start
+        progress(
+            f"  production_reports: {written:,} of {len(reports):,} rows"
+            f" ({written / max(1, len(reports)):.0%})"
+            f" and {summarised:,} line summaries in {elapsed:.1f} s"
+        )
+    # A supplier's day can span two chunks: sum the parts again.
+    daily = pd.concat(daily_parts).groupby(level=[0, 1]).sum().reset_index() if daily_parts else None
+    if daily is not None:
+        writer.write("supplier_daily_outputs", daily)
+    progress(f"  supplier_daily_outputs: {0 if daily is None else len(daily):,} rows")
+    writer.reset_sequences((*TABLE_ORDER, "production_reports"))
     timings["insert"] = time.perf_counter() - t1
     from portal.demo.load import create_demo_user
     from portal.demo.world import DEMO_USERS

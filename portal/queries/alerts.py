@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, case, func, literal, select
+from sqlalchemy import CTE, Integer, Select, case, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from db.engine import Database
@@ -218,31 +218,57 @@ def _frame(rows: Any, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame([tuple(row) for row in rows], columns=columns)
 
 
-def _waiting(session: Session, actor: Actor) -> pd.DataFrame:
-    """The customer orders waiting on lines and backorders (none for a supplier user: not theirs)."""
-    columns = ["subject_key", "backorder_id", "weight", "slip"]
-    if actor.is_supplier:
-        return pd.DataFrame(columns=columns)
+def _positive(value: Any) -> Any:
+    """``value`` where above 0, else 0 (SQL, either database)."""
+    return case((value > 0, value), else_=0)
+
+
+def _days_after(session: Session, later: Any, earlier: Any) -> Any:
+    """Whole days from ``earlier`` to ``later`` (two DATE columns) in SQL; NULL when either is."""
+    if session.get_bind().dialect.name == "sqlite":
+        return cast(func.julianday(later) - func.julianday(earlier), Integer)
+    return later - earlier
+
+
+def _impact(session: Session, subjects: CTE) -> Select[*tuple[Any, ...]]:
+    """subject_key, customers, waiting_orders, impact of the ``subjects`` that orders wait on, in SQL.
+
+    What :func:`portal.core.problems.customer_impact` computes in pandas: the waiting backorders
+    allocated to a line (each once) and each waiting backorder on itself, weighted 1 + priority
+    (below 0 counts 0), times 1 + the larger of the subject's days late and the order's slip (the
+    days its promise is past the date told to its customer; 0 when not told or not later). The
+    subject's id is read from its key, so each join is an index lookup per subject.
+    """
+    key = subjects.c.subject_key
+    line_id = case((key.like("line:%"), cast(func.substr(key, 6), Integer)))
+    backorder_id = case((key.like("backorder:%"), cast(func.substr(key, 11), Integer)))
+    days = _positive(func.coalesce(subjects.c.days_late, 0))
+    weight = 1 + _positive(func.coalesce(Backorder.priority, 0))
+    slip = _positive(
+        func.coalesce(_days_after(session, Backorder.promise_date, Backorder.communicated_date), 0)
+    )
+    columns = (
+        key.label("subject_key"),
+        Backorder.id.label("backorder_id"),
+        weight.label("weight"),
+        (weight * (1 + case((days > slip, days), else_=slip))).label("customer_days"),
+    )
     waiting = Backorder.status == BackorderStatus.WAITING
-    allocated = _frame(
-        session.execute(
-            select(BackorderAllocation.po_line_id, BackorderAllocation.backorder_id)
-            .join(Backorder, Backorder.id == BackorderAllocation.backorder_id)
-            .where(waiting, BackorderAllocation.po_line_id.is_not(None))
-        ).all(),
-        columns=["po_line_id", "backorder_id"],
+    on_lines = (
+        select(*columns)
+        .select_from(subjects)
+        .join(BackorderAllocation, BackorderAllocation.po_line_id == line_id)
+        .join(Backorder, Backorder.id == BackorderAllocation.backorder_id)
+        .where(waiting)
+        .distinct()  # a backorder allocated twice to one line waits on it once
     )
-    backorders = _frame(
-        session.execute(
-            select(
-                Backorder.id, Backorder.priority, Backorder.promise_date, Backorder.communicated_date
-            ).where(waiting)
-        ).all(),
-        columns=["backorder_id", "priority", "promise_date", "communicated_date"],
+    on_themselves = (
+        select(*columns).select_from(subjects).join(Backorder, Backorder.id == backorder_id).where(waiting)
     )
-    slip = pd.to_datetime(backorders["promise_date"]) - pd.to_datetime(backorders["communicated_date"])
-    backorders["slip_days"] = slip.dt.days.astype("Float64")
-    return problem_rules.waiting_customers(allocated, backorders)
+    rows = union_all(on_lines, on_themselves).subquery()
+    return select(
+        rows.c.subject_key, func.sum(rows.c.weight), func.count(), func.sum(rows.c.customer_days)
+    ).group_by(rows.c.subject_key)
 
 
 @service(*ALL_ROLES, writes=False)
@@ -269,26 +295,41 @@ def alert_problems(
         seen = since if since is not None else _seen_at(session, actor)
         # New: a problem with an alert first seen after the visit before (all when never visited).
         new_alert = case((Alert.first_seen > seen, 1), else_=0) if seen is not None else literal(1)
-        per_subject = inbox.with_only_columns(
-            Alert.subject_key,
-            func.max(SEVERITY_ORDER),
-            func.max(Alert.days_late),
-            func.min(Alert.first_seen),
-            func.max(new_alert),
-            func.count(),
-        ).group_by(Alert.subject_key)
+        per_subject = (
+            inbox.with_only_columns(
+                Alert.subject_key.label("subject_key"),
+                func.max(SEVERITY_ORDER).label("rank"),
+                func.max(Alert.days_late).label("days_late"),
+                func.min(Alert.first_seen).label("first_seen"),
+                func.max(new_alert).label("new"),
+                func.count().label("alerts"),
+            )
+            .group_by(Alert.subject_key)
+            .cte("per_subject")
+        )
         subjects = _frame(
-            session.execute(per_subject),
+            session.execute(select(per_subject)),
             columns=["subject_key", "rank", "days_late", "first_seen", "new", "alerts"],
         )
-        waiting = _waiting(session, actor)
+        # The customer impact of each subject, summed in SQL too: the orders waiting (tens of
+        # thousands at scale) stay in the database. None wait for a supplier user.
+        impact = _frame(
+            session.execute(_impact(session, per_subject)) if not actor.is_supplier else [],
+            columns=["subject_key", "customers", "waiting_orders", "impact"],
+        )
         severity_of = {rank: value for value, rank in Severity.ranks().items()}
         summary = subjects.set_index("subject_key").assign(
             severity=lambda f: f["rank"].map(severity_of),
             days_late=lambda f: pd.to_numeric(f["days_late"]).astype("Float64").fillna(0).clip(lower=0),
         )
+        impact = (
+            impact.set_index("subject_key")
+            .reindex(summary.index)
+            .fillna(0)
+            .astype({"customers": "float64", "waiting_orders": "int64", "impact": "float64"})
+        )
         grouped = problem_rules.order_problems(
-            summary[["severity", "days_late", "first_seen"]].astype({"days_late": "int64"}), waiting
+            summary[["severity", "days_late", "first_seen"]].astype({"days_late": "int64"}), impact
         )
         page = grouped.iloc[offset : offset + limit]
         keys = [str(k) for k in page["subject_key"]]
@@ -297,7 +338,7 @@ def alert_problems(
     detail = _frame(rows, _DETAIL_COLUMNS)
     for col in ("severity", "status"):
         detail[col] = detail[col].map(lambda v: getattr(v, "value", v))
-    frame = problem_rules.group_problems(detail.astype({"days_late": "Float64"}), waiting)
+    frame = problem_rules.group_problems(detail.astype({"days_late": "Float64"}), impact=impact)
     frame = frame.set_index("subject_key").reindex(page["subject_key"]).reset_index()
     is_new = summary["new"].astype("int64") > 0
     frame["is_new"] = is_new.reindex(frame["subject_key"]).fillna(False).to_numpy(dtype=bool)

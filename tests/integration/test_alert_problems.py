@@ -7,13 +7,14 @@ import datetime as dt
 import pandas as pd
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.models import Alert, Backorder, BackorderAllocation, User
 from portal.core.domain import AlertStatus, BackorderStatus
-from portal.core.problems import group_problems
+from portal.core.problems import customer_impact, group_problems, waiting_customers
 from portal.demo.load import load_demo_world
-from portal.queries.alerts import _DETAIL_COLUMNS, AlertFilter, _details, _inbox_ids, _waiting, alert_problems
+from portal.queries.alerts import _DETAIL_COLUMNS, AlertFilter, _details, _inbox_ids, alert_problems
 from portal.services.access import Actor
 from portal.services.alerts import resolve_alerts
 from portal.services.auth import actor_for
@@ -138,6 +139,40 @@ def test_a_resolved_problem_stays_closed_through_a_sweep_and_reopens_when_it_wor
     )
 
 
+def _waiting(session: Session, actor: Actor) -> pd.DataFrame:
+    """The customer orders waiting on lines and backorders, loaded whole and joined in pandas (the
+    inbox's computation before it summed the impact in SQL: the reference)."""
+    columns = ["subject_key", "backorder_id", "weight", "slip"]
+    if actor.is_supplier:
+        return pd.DataFrame(columns=columns)
+    waiting = Backorder.status == BackorderStatus.WAITING
+    allocated = pd.DataFrame(
+        [
+            tuple(r)
+            for r in session.execute(
+                select(BackorderAllocation.po_line_id, BackorderAllocation.backorder_id)
+                .join(Backorder, Backorder.id == BackorderAllocation.backorder_id)
+                .where(waiting, BackorderAllocation.po_line_id.is_not(None))
+            )
+        ],
+        columns=["po_line_id", "backorder_id"],
+    )
+    backorders = pd.DataFrame(
+        [
+            tuple(r)
+            for r in session.execute(
+                select(
+                    Backorder.id, Backorder.priority, Backorder.promise_date, Backorder.communicated_date
+                ).where(waiting)
+            )
+        ],
+        columns=["backorder_id", "priority", "promise_date", "communicated_date"],
+    )
+    slip = pd.to_datetime(backorders["promise_date"]) - pd.to_datetime(backorders["communicated_date"])
+    backorders["slip_days"] = slip.dt.days.astype("Float64")
+    return waiting_customers(allocated, backorders)
+
+
 def _grouped_in_pandas(db: Database, actor: Actor, filters: AlertFilter, since: dt.datetime) -> pd.DataFrame:
     """Every problem as the pure core groups the inbox's alerts loaded whole (the reference)."""
     lean = (
@@ -202,3 +237,47 @@ def test_the_problems_summed_in_sql_are_the_pandas_grouping_of_every_alert(db: D
     assert max(sizes) > 0 and len(set(sizes)) > 1  # problems to compare, and filters that narrow them
     if world == "demo":
         assert max(sizes) > 10 and folded
+
+
+def test_the_customer_impact_summed_in_sql_is_the_pandas_join_of_every_waiting_order(demo: Database) -> None:
+    """The inbox sums each subject's waiting orders in SQL; the reference loads them all."""
+    buyer = _buyer(demo)
+    # Vary what the impact weighs: priorities (one below 0), dates told before, after and on the
+    # promise, none told; and one line's backorder allocated twice (counted once).
+    with demo.write() as session:
+        waiting = session.scalars(
+            select(Backorder).where(Backorder.status == BackorderStatus.WAITING).order_by(Backorder.id)
+        ).all()
+        assert len(waiting) >= 6
+        for i, order in enumerate(waiting):
+            order.priority = (-1, 0, 1, 2, 3)[i % 5]
+            if order.promise_date is not None:
+                order.communicated_date = (
+                    None,
+                    order.promise_date - dt.timedelta(days=4 + i % 7),
+                    order.promise_date + dt.timedelta(days=3),
+                    order.promise_date,
+                )[i % 4]
+        twice = session.scalars(
+            select(BackorderAllocation).where(BackorderAllocation.po_line_id.is_not(None)).limit(1)
+        ).one()
+        session.add(
+            BackorderAllocation(
+                backorder_id=twice.backorder_id,
+                po_line_id=twice.po_line_id,
+                quantity=1,
+                available_date=twice.available_date,
+            )
+        )
+        session.commit()
+    page = alert_problems(demo, buyer, today=TODAY, limit=100_000)
+    rows = page.rows.set_index("subject_key")
+    with demo.read() as session:
+        reference = customer_impact(rows[["days_late"]], _waiting(session, buyer))
+    assert (reference["waiting_orders"] > 0).sum() >= 5  # lines and backorders with orders waiting
+    assert reference["impact"].nunique() > 3
+    pd.testing.assert_frame_equal(
+        rows[["customers", "waiting_orders", "impact"]], reference, check_names=False, check_dtype=True
+    )
+    # The page's order is the reference's order of the same problems.
+    assert rows["impact"].is_monotonic_decreasing

@@ -156,6 +156,9 @@ def refresh_after_reports(session: Session, posted: pd.DataFrame, span: int) -> 
     refresh_lines(session, by_line, span)
 
 
+#: Up to this many lines to fold again (corrections) are folded in plain Python, more in bulk.
+FOLD_IN_PYTHON = 8
+
 #: Per line, the reports just written: (day, good, rejected, whether it corrected a day on record).
 Posted = dict[int, list[tuple[dt.date, int, int, bool]]]
 
@@ -178,7 +181,7 @@ def refresh_lines(session: Session, by_line: Posted, span: int) -> None:
             values: tuple[Any, ...] = tuple(row)  # line id, then LineSummary's fields in order
             stored[int(values[0])] = core.LineSummary(*values[1:])
     again: list[int] = []
-    appended: list[dict[str, Any]] = []
+    fresh: dict[int, core.LineSummary] = {}
     for line_id in line_ids:
         quantity = int(quantities[line_id])
         summary = stored.get(line_id) or core.LineSummary(quantity=quantity, ewm_span=span)
@@ -189,20 +192,48 @@ def refresh_lines(session: Session, by_line: Posted, span: int) -> None:
                 break
             summary = summary.append(day, good, rejected)
         if ok:
-            appended.append({"po_line_id": line_id, **summary.as_row(line_id), "updated_at": utcnow()})
+            fresh[line_id] = summary
         else:
             again.append(line_id)
-    if appended:
-        ids = [int(r["po_line_id"]) for r in appended]
-        session.execute(delete(_S).where(_S.po_line_id.in_(ids)))
-        for record in appended:
-            del record["line_id"]
-        session.execute(insert(_S), appended)
+    if again and len(again) <= FOLD_IN_PYTHON:
+        # A correction of a few lines: their reports folded again one by one (core.summarize, the
+        # recurrence the bulk fold equals), without frames.
+        fresh.update(_folded(session, again, quantities, span))
+        again = []
+    if fresh:
+        session.execute(delete(_S).where(_S.po_line_id.in_(sorted(fresh))))
+        rows = [
+            {**summary.as_row(line_id), "updated_at": utcnow()}
+            for line_id, summary in fresh.items()
+            if summary.reported_days > 0  # no row means nothing reported
+        ]
+        for record in rows:
+            record["po_line_id"] = record.pop("line_id")
+        if rows:
+            session.execute(insert(_S), rows)
     if again:
         fresh = summaries_from_reports(
             session, again, span, quantities=pd.Series({i: quantities[i] for i in again}).sort_index()
         )
         store_summaries(session, fresh, again)
+
+
+def _folded(
+    session: Session, line_ids: list[int], quantities: dict[int, int], span: int
+) -> dict[int, core.LineSummary]:
+    """The summaries of a few lines folded again from their current reports, in plain Python."""
+    reports: dict[int, list[tuple[dt.date, int, int]]] = {i: [] for i in line_ids}
+    found = session.execute(
+        select(
+            ProductionReport.po_line_id,
+            ProductionReport.report_date,
+            ProductionReport.good_qty,
+            ProductionReport.rejected_qty,
+        ).where(ProductionReport.is_current, ProductionReport.po_line_id.in_(line_ids))
+    )
+    for line_id, day, good, rejected in found:
+        reports[int(line_id)].append((day, int(good), int(rejected or 0)))
+    return {i: core.summarize(reports[i], quantities[i], span) for i in line_ids}
 
 
 def add_daily_output(session: Session, changes: pd.DataFrame) -> None:

@@ -33,10 +33,10 @@ from functools import lru_cache
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, exists, insert, or_, select
+from sqlalchemy import Table, bindparam, delete, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from db.frames import enum_values
+from db.frames import as_date, as_int, enum_value
 from db.models import (
     Alert,
     LineForecast,
@@ -50,17 +50,19 @@ from db.models import (
     utcnow,
 )
 from portal.core import alerts as alert_rules
+from portal.core import line_alerts as one_alerts
 from portal.core import summaries as core_summaries
-from portal.core.calendar import CalendarSet, WorkCalendar, default_holiday_years
-from portal.core.domain import EVENT_RULES, OPEN_LINE_STATUSES, AlertStatus
+from portal.core.calendar import WorkCalendar, default_holiday_years
+from portal.core.domain import EVENT_RULES, OPEN_LINE_STATUSES, AlertStatus, Severity, SubjectType
 from portal.core.line_forecast import LineForecastRow, OpenLine, SupplierRecord, forecast_line
 from portal.core.settings import Settings, resolve_lenient
+from portal.core.timezones import supplier_today
 from portal.services.planning.loaders import LINE_FIELDS
 from portal.services.planning.lock import lock_scope, share_planning_lock
-from portal.services.planning.pipeline import promise_backorders, with_supplier_today
+from portal.services.planning.pipeline import promise_backorders
 from portal.services.planning.recompute import recompute_affected
 from portal.services.planning.result import SweepResult
-from portal.services.planning.stores import apply_alert_plan, store_promises
+from portal.services.planning.stores import store_promises
 
 #: A post touching more lines than this recomputes them through the bulk pipeline at once.
 LEAN_LINES = 8
@@ -116,6 +118,8 @@ def recompute_posted(
     ids = sorted({int(i) for i in line_ids})
     if not ids or len(ids) > LEAN_LINES:
         return recompute_affected(session, line_ids=ids, as_of=as_of)
+    if len(ids) == 1:
+        return recompute_line(session, ids[0], as_of=as_of)
     result = SweepResult(as_of=as_of or dt.date.today())
     for line_id in ids:
         one = recompute_line(session, line_id, as_of=as_of)
@@ -142,6 +146,7 @@ def recompute_line(session: Session, line_id: int, *, as_of: dt.date | None = No
             Supplier.transit_days,
             Supplier.country,
             Supplier.working_weekdays,
+            Supplier.timezone,
         )
         .join(Supplier, Supplier.id == PoLine.supplier_id)
         .where(PoLine.id == line_id)
@@ -202,14 +207,13 @@ def recompute_line(session: Session, line_id: int, *, as_of: dt.date | None = No
     _store_forecast(session, forecast, as_of)
     result.lines = 1
 
-    frame = _line_frame(row, str(status), line, current, previous_end, forecast)
+    facts = _line_facts(row, str(status), line, current, previous_end, forecast, as_of)
     # The item's promises read this line only through its arrival p90. Every write that changes
     # another input of them (stock, receipts, backorders, another line, a sweep's buffers)
     # recomputes them, so when this line's arrival is the one they were computed with on the same
     # day, they and their alerts stand as they are.
-    if stored is not None and tuple(stored) == (as_of, forecast.arrival_p90):
-        demand = promises = pd.DataFrame(columns=["backorder_id"])
-    else:
+    backorders: list[one_alerts.BackorderFacts] = []
+    if stored is None or tuple(stored) != (as_of, forecast.arrival_p90):
         # Promises of the line's item, with this line's fresh arrival (the others' are stored).
         fresh = pd.DataFrame({"line_id": [line_id], "arrival_p90": [pd.Timestamp(forecast.arrival_p90)]})
         item_stats = _item_buffers(session, item_id)
@@ -219,31 +223,19 @@ def recompute_line(session: Session, line_id: int, *, as_of: dt.date | None = No
         store_promises(session, demand, promises, allocations)
         result.backorders = len(demand)
         result.unpromisable = int((promises["status"] == "unpromisable").sum()) if len(promises) else 0
+        if len(demand):
+            backorders = _backorder_facts(demand.merge(promises, on="backorder_id", how="left"))
 
-    calendars = CalendarSet({supplier_id: calendar})
-    lead = None
-    if stats is not None:
-        lead = pd.DataFrame({"supplier_id": [supplier_id], "median_lead_time_days": [stats["median"]]})
-    line_cond = alert_rules.line_conditions(
-        with_supplier_today(session, frame, as_of), as_of, calendars, settings, lead_times=lead
-    )
-    if len(demand):
-        backorder_cond = alert_rules.backorder_conditions(
-            demand.merge(promises, on="backorder_id", how="left")
-        )
-        conditions = pd.concat([line_cond, backorder_cond], ignore_index=True)
-    else:
-        conditions = line_cond
-    backorder_ids = [int(i) for i in demand["backorder_id"]]
+    median = None if stats is None else stats["median"]
+    conditions = one_alerts.line_conditions_of(facts, as_of, calendar, settings, median_lead_time=median)
+    conditions += one_alerts.backorder_conditions_of(backorders)
+    backorder_ids = [b.backorder_id for b in backorders]
     keys = [f"line:{line_id}"] + [f"backorder:{i}" for i in backorder_ids]
     live = live_alerts_of(session, line_id, backorder_ids, keys)
-    if conditions.empty and live.empty:
+    if not conditions and not live:
         return result  # nothing holds and nothing was live: reconcile would write nothing
-    now = utcnow()
-    plan = alert_rules.reconcile(
-        live, conditions, now, pd.Series(keys, dtype="object"), reopen_days=settings.alert_reopen_days
-    )
-    apply_alert_plan(session, plan, as_of, now, result)
+    plan = one_alerts.reconcile_one(live, conditions, keys, reopen_days=settings.alert_reopen_days)
+    apply_one_plan(session, plan, as_of, utcnow(), result)
     return result
 
 
@@ -322,70 +314,72 @@ def _store_forecast(session: Session, f: LineForecastRow, as_of: dt.date) -> Non
     )
 
 
-def _ts(value: dt.date | None) -> pd.Timestamp:
-    return pd.NaT if value is None else pd.Timestamp(value)
-
-
-def _line_frame(
+def _line_facts(
     row: Any,
     status: str,
     line: OpenLine,
     schedule: Any,
     previous_end: dt.date | None,
     f: LineForecastRow,
-) -> pd.DataFrame:
-    """The line's one row as the pipeline's frame holds it (lines, schedule, forecast): the alert
-    rules' input."""
-    return pd.DataFrame(
-        {
-            "line_id": [line.line_id],
-            "po_number": [row.po_number],
-            "line": [row.line],
-            "supplier_id": [line.supplier_id],
-            "supplier_code": [row.code],
-            "item_id": [int(row.item_id)],
-            "quantity": [line.quantity],
-            "status": [status],
-            "order_date": [_ts(row.order_date)],
-            "need_by_date": [_ts(row.need_by_date)],
-            "promised_date": [_ts(row.promised_date)],
-            "transit_days": [line.transit_days],
-            "label": [f"{row.po_number}/{row.line}"],
-            "schedule_revision": [schedule.revision if schedule is not None else math.nan],
-            "start_date": [_ts(line.start_date)],
-            "daily_output": [line.daily_output if line.daily_output is not None else math.nan],
-            "estimated_end_date": [_ts(schedule.estimated_end_date if schedule is not None else None)],
-            "previous_estimated_end_date": [_ts(previous_end)],
-            "produced": [f.produced],
-            "rejected": [f.rejected],
-            "remaining": [f.remaining],
-            "reported_days": [f.reported_days],
-            "last_report_date": [_ts(f.last_report_date)],
-            "rate": [f.rate],
-            "rate_sd": [f.rate_sd],
-            "rate_source": [f.rate_source],
-            "completion_p50": [_ts(f.completion_p50)],
-            "completion_p90": [_ts(f.completion_p90)],
-            "arrival_p50": [_ts(f.arrival_p50)],
-            "arrival_p90": [_ts(f.arrival_p90)],
-            "days_late_p50": [f.days_late_p50],
-            "days_late_p90": [f.days_late_p90],
-        }
+    as_of: dt.date,
+) -> one_alerts.LineFacts:
+    """The line's one row as the pipeline's frame holds it (lines, schedule, forecast): what the
+    alert rules read. A live run (as of today) counts stale days up to the supplier's own today,
+    as :func:`portal.services.planning.pipeline.with_supplier_today` does for the sweep."""
+    local = None
+    if as_of >= dt.date.today():
+        local = supplier_today(row.timezone, dt.datetime.now(dt.UTC))
+    return one_alerts.LineFacts(
+        line_id=line.line_id,
+        supplier_id=line.supplier_id,
+        item_id=int(row.item_id),
+        supplier_code=row.code,
+        label=f"{row.po_number}/{row.line}",
+        quantity=float(line.quantity),
+        status=status,
+        order_date=row.order_date,
+        need_by_date=row.need_by_date,
+        schedule_revision=float(schedule.revision) if schedule is not None else math.nan,
+        start_date=line.start_date,
+        daily_output=line.daily_output if line.daily_output is not None else math.nan,
+        estimated_end_date=schedule.estimated_end_date if schedule is not None else None,
+        previous_estimated_end_date=previous_end,
+        produced=float(f.produced),
+        rejected=float(f.rejected),
+        remaining=float(f.remaining),
+        reported_days=float(f.reported_days),
+        last_report_date=f.last_report_date,
+        rate=f.rate,
+        rate_source=f.rate_source,
+        completion_p90=f.completion_p90,
+        arrival_p50=f.arrival_p50,
+        arrival_p90=f.arrival_p90,
+        supplier_today=local,
     )
 
 
-def live_alerts_of(session: Session, line_id: int, backorder_ids: list[int], keys: list[str]) -> pd.DataFrame:
-    """:func:`loaders.live_alerts` of one line and some backorders, found by their indexed ids."""
-    cols = [
-        "id",
-        "rule",
-        "subject_key",
-        "severity",
-        "status",
-        "snoozed_until",
-        "dismissed_severity",
-        "dismissed_days_late",
+def _backorder_facts(backorders: pd.DataFrame) -> list[one_alerts.BackorderFacts]:
+    """The item's waiting backorders with their fresh promises (a few rows), as the rules read them."""
+    return [
+        one_alerts.BackorderFacts(
+            backorder_id=int(b.backorder_id),
+            item_id=int(b.item_id),
+            order_ref=b.order_ref,
+            sku=b.sku,
+            quantity=float(b.quantity),
+            status=b.status if isinstance(b.status, str) else None,
+            promise_date=as_date(b.promise_date),
+            communicated_date=as_date(b.communicated_date),
+        )
+        for b in backorders.itertuples(index=False)
     ]
+
+
+def live_alerts_of(
+    session: Session, line_id: int, backorder_ids: list[int], keys: list[str]
+) -> list[dict[str, Any]]:
+    """:func:`loaders.live_alerts` of one line and some backorders, found by their indexed ids, as
+    plain rows (id, rule, subject_key, severity, status, dismissed_severity, dismissed_days_late)."""
     subject = Alert.po_line_id == line_id
     if backorder_ids:
         subject = or_(subject, Alert.backorder_id.in_(backorder_ids))
@@ -396,7 +390,6 @@ def live_alerts_of(session: Session, line_id: int, backorder_ids: list[int], key
             Alert.subject_key,
             Alert.severity,
             Alert.status,
-            Alert.snoozed_until,
             Alert.dismissed_severity,
             Alert.dismissed_days_late,
         ).where(
@@ -406,11 +399,97 @@ def live_alerts_of(session: Session, line_id: int, backorder_ids: list[int], key
             Alert.rule.not_in([r.value for r in EVENT_RULES]),
         )
     ).all()
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=cols) if rows else pd.DataFrame(columns=cols)
-    for col in ("severity", "status", "dismissed_severity", "rule"):
-        frame[col] = enum_values(frame[col])
-    frame["dismissed_days_late"] = pd.to_numeric(frame["dismissed_days_late"]).astype("Float64")
-    return frame
+    return [
+        {
+            "id": int(r.id),
+            "rule": enum_value(r.rule),
+            "subject_key": r.subject_key,
+            "severity": enum_value(r.severity),
+            "status": enum_value(r.status),
+            "dismissed_severity": enum_value(r.dismissed_severity),
+            "dismissed_days_late": as_int(r.dismissed_days_late),
+        }
+        for r in rows
+    ]
 
 
-__all__ = ["LEAN_LINES", "cached_settings", "live_alerts_of", "recompute_line", "recompute_posted"]
+def apply_one_plan(
+    session: Session, plan: one_alerts.OnePlan, as_of: dt.date, now: dt.datetime, result: SweepResult
+) -> None:
+    """Write a plan of a few subjects: what :func:`stores.apply_alert_plan` writes for it (every
+    alert still holding rewritten and seen now), with one statement per kind of change."""
+    table = Alert.__table__
+    assert isinstance(table, Table)
+    if plan.inserts:
+        session.execute(
+            insert(table),
+            [
+                {
+                    **{c: row[c] for c in alert_rules.CONDITION_COLUMNS},
+                    "subject_type": SubjectType(row["subject_type"]),
+                    "severity": Severity(row["severity"]),
+                    "status": AlertStatus.OPEN,
+                    "first_seen": now,
+                    "last_seen": now,
+                    "as_of": as_of,
+                    "reopen_reason": row["reopen_reason"],
+                }
+                for row in plan.inserts
+            ],
+        )
+    if plan.updates:
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("alert_id"))
+            .values(
+                severity=bindparam("new_severity"),
+                message=bindparam("new_message"),
+                message_args=bindparam("new_args"),
+                days_late=bindparam("new_days_late"),
+                status=bindparam("new_status"),
+                last_seen=now,
+                as_of=as_of,
+            ),
+            [
+                {
+                    "alert_id": u["id"],
+                    "new_severity": Severity(u["severity"]),
+                    "new_message": u["message"],
+                    "new_args": u["message_args"],
+                    "new_days_late": u["days_late"],
+                    "new_status": AlertStatus(u["status"]),
+                }
+                for u in plan.updates
+            ],
+        )
+        raised = [u["id"] for u in plan.updates if u["raised"]]
+        result.raised_alert_ids.extend(raised)
+        result.alerts_raised += len(raised)
+    if plan.resolves:
+        session.execute(
+            update(Alert)
+            .where(Alert.id.in_(plan.resolves))
+            .values(status=AlertStatus.RESOLVED, resolved_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    if plan.ended_dismissals:
+        session.execute(
+            update(Alert)
+            .where(Alert.id.in_(plan.ended_dismissals))
+            .values(dismissed_severity=None, dismissed_days_late=None)
+            .execution_options(synchronize_session=False)
+        )
+    result.alerts_opened += len(plan.inserts)
+    result.alerts_updated += len(plan.updates)
+    result.alerts_resolved += len(plan.resolves)
+    result.count_written("alerts", len(plan.inserts) + len(plan.updates) + len(plan.resolves))
+
+
+__all__ = [
+    "LEAN_LINES",
+    "apply_one_plan",
+    "cached_settings",
+    "live_alerts_of",
+    "recompute_line",
+    "recompute_posted",
+]

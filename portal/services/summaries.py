@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -163,12 +164,31 @@ FOLD_IN_PYTHON = 8
 Posted = dict[int, list[tuple[dt.date, int, int, bool]]]
 
 
-def refresh_lines(session: Session, by_line: Posted, span: int) -> None:
-    """:func:`refresh_after_reports` from plain values (a single post builds no frame)."""
+def refresh_lines(
+    session: Session,
+    by_line: Posted,
+    span: int,
+    *,
+    known: Mapping[int, tuple[int, core.LineSummary | None]] | None = None,
+) -> dict[int, core.LineSummary]:
+    """:func:`refresh_after_reports` from plain values (a single post builds no frame).
+
+    ``known``: per line, its quantity and stored summary, already read by the caller with the
+    line's row locked (a post). Returns the summaries computed here in plain Python (lines folded
+    in bulk are not in it)."""
     line_ids = sorted(by_line)
     quantities: dict[int, int] = {}
     stored: dict[int, core.LineSummary] = {}
-    for chunk in id_chunks(line_ids):
+    if known is not None and set(line_ids) <= set(known):
+        for line_id in line_ids:
+            quantity, summary = known[line_id]
+            quantities[line_id] = int(quantity)
+            if summary is not None:
+                stored[line_id] = summary
+        line_ids_to_read: list[int] = []
+    else:
+        line_ids_to_read = line_ids
+    for chunk in id_chunks(line_ids_to_read):
         # Summaries are read, changed and written back: writers of one line queue here (PostgreSQL).
         locked = session.execute(
             select(PoLine.id, PoLine.quantity)
@@ -212,10 +232,11 @@ def refresh_lines(session: Session, by_line: Posted, span: int) -> None:
         if rows:
             session.execute(insert(_S), rows)
     if again:
-        fresh = summaries_from_reports(
+        folded = summaries_from_reports(
             session, again, span, quantities=pd.Series({i: quantities[i] for i in again}).sort_index()
         )
-        store_summaries(session, fresh, again)
+        store_summaries(session, folded, again)
+    return fresh
 
 
 def _folded(
@@ -259,14 +280,20 @@ def add_daily_totals(session: Session, rows: list[dict[str, Any]]) -> None:
     """:func:`add_daily_output` from plain rows (supplier_id, report_date, good_qty), one per supplier day."""
     if not rows:
         return
+    stmt = _daily_upsert(session.get_bind().dialect.name == "postgresql")
+    # Days in a fixed order: two transactions upserting the same days never wait on each other in a cycle.
+    session.execute(stmt, sorted(rows, key=lambda r: (r["supplier_id"], r["report_date"])))
+
+
+@lru_cache(maxsize=2)
+def _daily_upsert(postgresql: bool) -> Any:
+    """INSERT ... ON CONFLICT DO UPDATE adding good output to a supplier's day (built once per dialect)."""
     table = SupplierDailyOutput.metadata.tables[SupplierDailyOutput.__tablename__]
-    stmt = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
-    stmt = stmt.on_conflict_do_update(
+    stmt = (pg_insert if postgresql else sqlite_insert)(table)
+    return stmt.on_conflict_do_update(
         index_elements=["supplier_id", "report_date"],
         set_={"good_qty": table.c.good_qty + stmt.excluded.good_qty},
     )
-    # Days in a fixed order: two transactions upserting the same days never wait on each other in a cycle.
-    session.execute(stmt, sorted(rows, key=lambda r: (r["supplier_id"], r["report_date"])))
 
 
 def rebuild_daily_outputs(session: Session) -> None:

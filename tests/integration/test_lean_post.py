@@ -208,9 +208,13 @@ def test_posts_on_lines_whose_alerts_people_acknowledged_and_dismissed_store_wha
     world, _ = random_world(db, rng)
     sweep(db, world.admin, TODAY)
     with db.read() as session:
-        live = session.execute(
-            select(Alert.id, Alert.po_line_id).where(Alert.status == "open", Alert.po_line_id.is_not(None))
-        ).all()
+        live = list(
+            session.execute(
+                select(Alert.id, Alert.po_line_id).where(
+                    Alert.status == "open", Alert.po_line_id.is_not(None)
+                )
+            ).all()
+        )
         suppliers = dict(session.execute(select(PoLine.id, PoLine.supplier_id)).all())
     rng.shuffle(live)
     half = len(live) // 2

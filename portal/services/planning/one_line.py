@@ -150,7 +150,7 @@ _STATE = select(
     .outerjoin(SupplierStats, SupplierStats.supplier_id == PoLine.supplier_id)
 )
 _STATE_OF_LINE = _STATE.where(PoLine.id == bindparam("line_id"))
-_STATE_LOCKED = _STATE_OF_LINE.with_for_update(key_share=True, of=PoLine)
+_LOCK_LINE = select(PoLine.id).where(PoLine.id == bindparam("line_id")).with_for_update(key_share=True)
 
 
 @dataclass(frozen=True)
@@ -177,8 +177,13 @@ class LineState:
 
 def read_line_state(session: Session, line_id: int, *, lock: bool = False) -> LineState | None:
     """The line, its supplier and what is stored about it, in one statement; ``lock``: the line's
-    row is locked (PostgreSQL), so two posts of one line queue and the second sees the first."""
-    row = session.execute(_STATE_LOCKED if lock else _STATE_OF_LINE, {"line_id": line_id}).first()
+    row is locked first (PostgreSQL), so two posts of one line queue and the second sees the first.
+
+    The lock is its own statement: a locking SELECT that waited re-reads only the locked row, so
+    the summary joined to it would be the one from before the other post committed."""
+    if lock:
+        session.execute(_LOCK_LINE, {"line_id": line_id})
+    row = session.execute(_STATE_OF_LINE, {"line_id": line_id}).first()
     if row is None:
         return None
     summary = None

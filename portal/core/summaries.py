@@ -174,11 +174,70 @@ class LineSummary:
 
 
 def summarize(reports: Iterable[tuple[dt.date, int, int]], quantity: int, span: int) -> LineSummary:
-    """One line's summary from its current reports (day, good, rejected), in any order."""
-    summary = LineSummary(quantity=int(quantity), ewm_span=int(span))
+    """One line's summary from its current reports (day, good, rejected), in any order.
+
+    :meth:`LineSummary.append` day by day, its recurrence kept in local variables (one summary
+    built at the end instead of one per day): the same operations in the same order, so the same
+    floats (``tests/unit/test_summaries.py`` compares both with the bulk fold)."""
+    quantity, span = int(quantity), int(span)
+    k = decay(span)
+    produced = rejected_sum = days = sq = positive = steady_days = steady_sum = steady_sq = 0
+    num = den = pos_num = pos_den = steady_num = steady_den = 0.0
+    first: dt.date | None = None
+    last: dt.date | None = None
+    completed: dt.date | None = None
+    first_output: dt.date | None = None
     for day, good, rejected in sorted(reports, key=lambda r: r[0]):
-        summary = summary.append(day, good, rejected)
-    return summary
+        if last is not None and day <= last:
+            raise ValueError(f"{day} is not after the last reported day {last}")
+        good = int(good)
+        produced += good
+        if completed is None and produced >= quantity:
+            completed = day
+        made = good > 0
+        steady = positive >= RAMP_UP_DAYS
+        rejected_sum += int(rejected)
+        days += 1
+        sq += good * good
+        first = first or day
+        last = day
+        num = num * k + float(good)
+        den = den * k + 1.0
+        if first_output is None and made:
+            first_output = day
+        if made:
+            positive += 1
+            pos_num = pos_num * k + float(good)
+            pos_den = pos_den * k + 1.0
+        if steady:
+            steady_days += 1
+            steady_sum += good
+            steady_sq += good * good
+            if made:
+                steady_num = steady_num * k + float(good)
+                steady_den = steady_den * k + 1.0
+    return LineSummary(
+        quantity=quantity,
+        ewm_span=span,
+        produced=produced,
+        rejected=rejected_sum,
+        reported_days=days,
+        good_sq_sum=sq,
+        first_report_date=first,
+        last_report_date=last,
+        ewm_num=num,
+        ewm_den=den,
+        completed_on=completed,
+        first_output_date=first_output,
+        positive_days=positive,
+        positive_ewm_num=pos_num,
+        positive_ewm_den=pos_den,
+        steady_days=steady_days,
+        steady_sum=steady_sum,
+        steady_sq_sum=steady_sq,
+        steady_ewm_num=steady_num,
+        steady_ewm_den=steady_den,
+    )
 
 
 def summarize_frame(reports: pd.DataFrame, quantities: pd.Series, span: int) -> pd.DataFrame:

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -156,16 +157,38 @@ def refresh_after_reports(session: Session, posted: pd.DataFrame, span: int) -> 
     refresh_lines(session, by_line, span)
 
 
+#: Up to this many lines to fold again (corrections) are folded in plain Python, more in bulk.
+FOLD_IN_PYTHON = 8
+
 #: Per line, the reports just written: (day, good, rejected, whether it corrected a day on record).
 Posted = dict[int, list[tuple[dt.date, int, int, bool]]]
 
 
-def refresh_lines(session: Session, by_line: Posted, span: int) -> None:
-    """:func:`refresh_after_reports` from plain values (a single post builds no frame)."""
+def refresh_lines(
+    session: Session,
+    by_line: Posted,
+    span: int,
+    *,
+    known: Mapping[int, tuple[int, core.LineSummary | None]] | None = None,
+) -> dict[int, core.LineSummary]:
+    """:func:`refresh_after_reports` from plain values (a single post builds no frame).
+
+    ``known``: per line, its quantity and stored summary, already read by the caller with the
+    line's row locked (a post). Returns the summaries computed here in plain Python (lines folded
+    in bulk are not in it)."""
     line_ids = sorted(by_line)
     quantities: dict[int, int] = {}
     stored: dict[int, core.LineSummary] = {}
-    for chunk in id_chunks(line_ids):
+    if known is not None and set(line_ids) <= set(known):
+        for line_id in line_ids:
+            quantity, summary = known[line_id]
+            quantities[line_id] = int(quantity)
+            if summary is not None:
+                stored[line_id] = summary
+        line_ids_to_read: list[int] = []
+    else:
+        line_ids_to_read = line_ids
+    for chunk in id_chunks(line_ids_to_read):
         # Summaries are read, changed and written back: writers of one line queue here (PostgreSQL).
         locked = session.execute(
             select(PoLine.id, PoLine.quantity)
@@ -178,7 +201,7 @@ def refresh_lines(session: Session, by_line: Posted, span: int) -> None:
             values: tuple[Any, ...] = tuple(row)  # line id, then LineSummary's fields in order
             stored[int(values[0])] = core.LineSummary(*values[1:])
     again: list[int] = []
-    appended: list[dict[str, Any]] = []
+    fresh: dict[int, core.LineSummary] = {}
     for line_id in line_ids:
         quantity = int(quantities[line_id])
         summary = stored.get(line_id) or core.LineSummary(quantity=quantity, ewm_span=span)
@@ -189,20 +212,49 @@ def refresh_lines(session: Session, by_line: Posted, span: int) -> None:
                 break
             summary = summary.append(day, good, rejected)
         if ok:
-            appended.append({"po_line_id": line_id, **summary.as_row(line_id), "updated_at": utcnow()})
+            fresh[line_id] = summary
         else:
             again.append(line_id)
-    if appended:
-        ids = [int(r["po_line_id"]) for r in appended]
-        session.execute(delete(_S).where(_S.po_line_id.in_(ids)))
-        for record in appended:
-            del record["line_id"]
-        session.execute(insert(_S), appended)
+    if again and len(again) <= FOLD_IN_PYTHON:
+        # A correction of a few lines: their reports folded again one by one (core.summarize, the
+        # recurrence the bulk fold equals), without frames.
+        fresh.update(_folded(session, again, quantities, span))
+        again = []
+    if fresh:
+        session.execute(delete(_S).where(_S.po_line_id.in_(sorted(fresh))))
+        rows = [
+            {**summary.as_row(line_id), "updated_at": utcnow()}
+            for line_id, summary in fresh.items()
+            if summary.reported_days > 0  # no row means nothing reported
+        ]
+        for record in rows:
+            record["po_line_id"] = record.pop("line_id")
+        if rows:
+            session.execute(insert(_S), rows)
     if again:
-        fresh = summaries_from_reports(
+        folded = summaries_from_reports(
             session, again, span, quantities=pd.Series({i: quantities[i] for i in again}).sort_index()
         )
-        store_summaries(session, fresh, again)
+        store_summaries(session, folded, again)
+    return fresh
+
+
+def _folded(
+    session: Session, line_ids: list[int], quantities: dict[int, int], span: int
+) -> dict[int, core.LineSummary]:
+    """The summaries of a few lines folded again from their current reports, in plain Python."""
+    reports: dict[int, list[tuple[dt.date, int, int]]] = {i: [] for i in line_ids}
+    found = session.execute(
+        select(
+            ProductionReport.po_line_id,
+            ProductionReport.report_date,
+            ProductionReport.good_qty,
+            ProductionReport.rejected_qty,
+        ).where(ProductionReport.is_current, ProductionReport.po_line_id.in_(line_ids))
+    )
+    for line_id, day, good, rejected in found:
+        reports[int(line_id)].append((day, int(good), int(rejected or 0)))
+    return {i: core.summarize(reports[i], quantities[i], span) for i in line_ids}
 
 
 def add_daily_output(session: Session, changes: pd.DataFrame) -> None:
@@ -228,14 +280,20 @@ def add_daily_totals(session: Session, rows: list[dict[str, Any]]) -> None:
     """:func:`add_daily_output` from plain rows (supplier_id, report_date, good_qty), one per supplier day."""
     if not rows:
         return
+    stmt = _daily_upsert(session.get_bind().dialect.name == "postgresql")
+    # Days in a fixed order: two transactions upserting the same days never wait on each other in a cycle.
+    session.execute(stmt, sorted(rows, key=lambda r: (r["supplier_id"], r["report_date"])))
+
+
+@lru_cache(maxsize=2)
+def _daily_upsert(postgresql: bool) -> Any:
+    """INSERT ... ON CONFLICT DO UPDATE adding good output to a supplier's day (built once per dialect)."""
     table = SupplierDailyOutput.metadata.tables[SupplierDailyOutput.__tablename__]
-    stmt = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
-    stmt = stmt.on_conflict_do_update(
+    stmt = (pg_insert if postgresql else sqlite_insert)(table)
+    return stmt.on_conflict_do_update(
         index_elements=["supplier_id", "report_date"],
         set_={"good_qty": table.c.good_qty + stmt.excluded.good_qty},
     )
-    # Days in a fixed order: two transactions upserting the same days never wait on each other in a cycle.
-    session.execute(stmt, sorted(rows, key=lambda r: (r["supplier_id"], r["report_date"])))
 
 
 def rebuild_daily_outputs(session: Session) -> None:

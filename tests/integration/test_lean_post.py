@@ -14,6 +14,7 @@ from sqlalchemy import select
 from db.engine import Database
 from db.models import Alert, Backorder, BackorderAllocation, LineForecast, PoLine
 from portal.services.access import Actor
+from portal.services.alerts import acknowledge_alerts, resolve_alerts
 from portal.services.planning import SweepResult, sweep
 from portal.services.planning import one_line as lean
 from portal.services.planning.loaders import load_supplier_stats
@@ -75,7 +76,11 @@ def stored(db: Database) -> dict[str, list[tuple[Any, ...]]]:
                             Alert.severity,
                             Alert.status,
                             Alert.message,
+                            Alert.message_args,
                             Alert.days_late,
+                            Alert.dismissed_severity,
+                            Alert.dismissed_days_late,
+                            Alert.reopen_reason,
                         ).where(Alert.subject_type != "supplier")
                     )
                 ),
@@ -193,6 +198,53 @@ def test_a_post_through_the_lean_path_stores_what_a_full_pass_computes_for_the_s
         assert stored(db) == after_post
     assert not pipeline_calls  # every post took the lean path
     assert after_post["forecasts"] and after_post["promises"] and after_post["alerts"]
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_posts_on_lines_whose_alerts_people_acknowledged_and_dismissed_store_what_a_full_pass_stores(
+    db: Database, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(seed)
+    world, _ = random_world(db, rng)
+    sweep(db, world.admin, TODAY)
+    with db.read() as session:
+        live = list(
+            session.execute(
+                select(Alert.id, Alert.po_line_id).where(
+                    Alert.status == "open", Alert.po_line_id.is_not(None)
+                )
+            ).all()
+        )
+        suppliers = dict(session.execute(select(PoLine.id, PoLine.supplier_id)).all())
+    rng.shuffle(live)
+    half = len(live) // 2
+    assert half, "the world has line alerts to acknowledge and dismiss"
+    acknowledge_alerts(db, world.buyer, [int(a.id) for a in live[:half]])
+    resolve_alerts(db, world.buyer, [int(a.id) for a in live[half:]])  # dismissed by a person
+    touched = sorted({int(a.po_line_id) for a in live})
+    pipeline_calls = count_pipeline_calls(monkeypatch)
+    for _ in range(5):
+        line_id = rng.choice(touched)
+        actor = world.acme_user if suppliers[line_id] == world.acme_id else world.bolt_user
+        # Nothing good and many rejects (worse), a lot at once (better), or a usual day.
+        good, rejected = rng.choice([(0, 80), (5000, 0), (rng.randint(0, 200), rng.randint(0, 5))])
+        day = TODAY if rng.random() < 0.5 else rng.choice(WORKING_DAYS[1:8])
+        post_report(
+            db,
+            actor,
+            line_id,
+            report_date=day,
+            good_qty=good,
+            rejected_qty=rejected,
+            confirm_correction=True,
+            today=TODAY,
+        )
+        after_post = stored(db)
+        full_pass(db, TODAY)
+        assert stored(db) == after_post
+    assert not pipeline_calls
+    statuses = {(a[3], a[7] is not None) for a in after_post["alerts"]}
+    assert ("acknowledged", False) in statuses and ("resolved", True) in statuses
 
 
 def test_a_post_on_a_line_not_open_on_its_day_goes_through_the_pipeline(

@@ -29,14 +29,15 @@ import datetime as dt
 import json
 import math
 from collections.abc import Collection
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, exists, insert, or_, select
+from sqlalchemy import Table, bindparam, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from db.frames import enum_values
+from db.frames import as_date, as_int, enum_value
 from db.models import (
     Alert,
     LineForecast,
@@ -50,17 +51,19 @@ from db.models import (
     utcnow,
 )
 from portal.core import alerts as alert_rules
+from portal.core import line_alerts as one_alerts
 from portal.core import summaries as core_summaries
-from portal.core.calendar import CalendarSet, WorkCalendar, default_holiday_years
-from portal.core.domain import EVENT_RULES, OPEN_LINE_STATUSES, AlertStatus
+from portal.core.calendar import WorkCalendar, default_holiday_years
+from portal.core.domain import EVENT_RULES, OPEN_LINE_STATUSES, AlertStatus, Severity, SubjectType
 from portal.core.line_forecast import LineForecastRow, OpenLine, SupplierRecord, forecast_line
 from portal.core.settings import Settings, resolve_lenient
+from portal.core.timezones import supplier_today
 from portal.services.planning.loaders import LINE_FIELDS
 from portal.services.planning.lock import lock_scope, share_planning_lock
-from portal.services.planning.pipeline import promise_backorders, with_supplier_today
+from portal.services.planning.pipeline import promise_backorders
 from portal.services.planning.recompute import recompute_affected
 from portal.services.planning.result import SweepResult
-from portal.services.planning.stores import apply_alert_plan, store_promises
+from portal.services.planning.stores import store_promises
 
 #: A post touching more lines than this recomputes them through the bulk pipeline at once.
 LEAN_LINES = 8
@@ -70,12 +73,13 @@ _OPEN = [s.value for s in OPEN_LINE_STATUSES]
 
 
 _SETTINGS: dict[str, Settings] = {}
+_SETTINGS_READ = select(Setting.key, Setting.value)
 
 
 def cached_settings(session: Session) -> Settings:
     """The effective settings (as :func:`portal.services.settings.load_settings`), resolved once per
     distinct set of stored overrides (read every time: an admin's change counts at once)."""
-    overrides: dict[str, Any] = dict(session.execute(select(Setting.key, Setting.value)).all())
+    overrides: dict[str, Any] = dict(session.execute(_SETTINGS_READ).all())
     key = json.dumps(overrides, sort_keys=True, default=str)
     settings = _SETTINGS.get(key)
     if settings is None:
@@ -93,29 +97,133 @@ def _calendar(
     return WorkCalendar.for_supplier(country, weekmask or None, closures, years)
 
 
+_CLOSURES = select(SupplierClosure.closure_date).where(
+    SupplierClosure.supplier_id == bindparam("supplier_id")
+)
+
+
 def supplier_calendar(
     session: Session, supplier_id: int, country: str | None, weekmask: str | None
 ) -> WorkCalendar:
     """The supplier's working calendar, as :func:`portal.services.calendars.load_calendars` builds it."""
-    closures = tuple(
-        sorted(
-            session.scalars(
-                select(SupplierClosure.closure_date).where(SupplierClosure.supplier_id == supplier_id)
-            )
-        )
-    )
+    closures = tuple(sorted(session.scalars(_CLOSURES, {"supplier_id": supplier_id})))
     mask = weekmask if isinstance(weekmask, str) and weekmask else None
     return _calendar(country if isinstance(country, str) else None, mask, closures, default_holiday_years())
 
 
+def _table(model: Any) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+_FORECASTS = _table(LineForecast)
+_ALERTS = _table(Alert)
+_STATS = (
+    SupplierStats.median_lead_time_days,
+    SupplierStats.forecast_records,
+    SupplierStats.start_delay_days,
+    SupplierStats.start_delay_sd,
+    SupplierStats.rate_ratio,
+    SupplierStats.rate_ratio_sd,
+)
+#: What a post and its recompute read of the line, in one statement: the line and its supplier,
+#: the line's stored summary, its stored forecast's day and arrival p90, the supplier's statistics.
+_STATE = select(
+    *LINE_FIELDS,
+    PoLine.transit_days,
+    Supplier.transit_days.label("supplier_transit_days"),
+    Supplier.country,
+    Supplier.working_weekdays,
+    Supplier.timezone,
+    LineProductionSummary.po_line_id.label("summary_line_id"),
+    *(c.label(f"summary_{c.key}") for c in _SUMMARY),
+    LineForecast.po_line_id.label("forecast_line_id"),
+    LineForecast.as_of.label("forecast_as_of"),
+    LineForecast.arrival_p90.label("forecast_arrival_p90"),
+    SupplierStats.supplier_id.label("stats_supplier_id"),
+    *(c.label(f"stats_{c.key}") for c in _STATS),
+).select_from(
+    PoLine.__table__.join(Supplier, Supplier.id == PoLine.supplier_id)
+    .outerjoin(LineProductionSummary, LineProductionSummary.po_line_id == PoLine.id)
+    .outerjoin(LineForecast, LineForecast.po_line_id == PoLine.id)
+    .outerjoin(SupplierStats, SupplierStats.supplier_id == PoLine.supplier_id)
+)
+_STATE_OF_LINE = _STATE.where(PoLine.id == bindparam("line_id"))
+_LOCK_LINE = select(PoLine.id).where(PoLine.id == bindparam("line_id")).with_for_update(key_share=True)
+
+
+@dataclass(frozen=True)
+class LineState:
+    """A line as :func:`read_line_state` found it: its row (LINE_FIELDS, both transit days, the
+    supplier's country, weekmask and time zone), and what is stored about it."""
+
+    row: Any
+    #: The stored production summary (None: no report yet).
+    summary: core_summaries.LineSummary | None
+    #: The stored forecast's as_of and arrival_p90 (None: no forecast stored).
+    forecast: tuple[dt.date, dt.date | None] | None
+    #: The supplier's stored statistics row (median lead time, then its calibration), None without.
+    stats: tuple[Any, ...] | None
+
+    @property
+    def status(self) -> str:
+        return str(enum_value(self.row.status))
+
+    @property
+    def label(self) -> str:
+        return f"{self.row.po_number}/{self.row.line}"
+
+
+def read_line_state(session: Session, line_id: int, *, lock: bool = False) -> LineState | None:
+    """The line, its supplier and what is stored about it, in one statement; ``lock``: the line's
+    row is locked first (PostgreSQL), so two posts of one line queue and the second sees the first.
+
+    The lock is its own statement: a locking SELECT that waited re-reads only the locked row, so
+    the summary joined to it would be the one from before the other post committed."""
+    if lock:
+        session.execute(_LOCK_LINE, {"line_id": line_id})
+    row = session.execute(_STATE_OF_LINE, {"line_id": line_id}).first()
+    if row is None:
+        return None
+    summary = None
+    if row.summary_line_id is not None:
+        summary = core_summaries.LineSummary(*(getattr(row, f"summary_{c.key}") for c in _SUMMARY))
+    forecast = None if row.forecast_line_id is None else (row.forecast_as_of, row.forecast_arrival_p90)
+    stats = None
+    if row.stats_supplier_id is not None:
+        stats = tuple(getattr(row, f"stats_{c.key}") for c in _STATS)
+    return LineState(row, summary, forecast, stats)
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What a post already read and wrote for its line (its recompute reads none of it again): the
+    line's state before the post, its summary after, its supplier's calendar, the settings."""
+
+    state: LineState
+    #: The line's status after the post (a report puts an open line in production).
+    status: str
+    summary: core_summaries.LineSummary | None
+    calendar: WorkCalendar
+    settings: Settings
+
+
 def recompute_posted(
-    session: Session, *, line_ids: Collection[int], as_of: dt.date | None = None
+    session: Session,
+    *,
+    line_ids: Collection[int],
+    as_of: dt.date | None = None,
+    posted: Posted | None = None,
 ) -> SweepResult:
     """The recompute after reports of these lines: each line alone (:func:`recompute_line`) when a
-    few, else the bulk pipeline for all of them at once."""
+    few, else the bulk pipeline for all of them at once. ``posted``: what the post of one line
+    already read (see :class:`Posted`)."""
     ids = sorted({int(i) for i in line_ids})
     if not ids or len(ids) > LEAN_LINES:
         return recompute_affected(session, line_ids=ids, as_of=as_of)
+    if len(ids) == 1:
+        return recompute_line(session, ids[0], as_of=as_of, posted=posted)
     result = SweepResult(as_of=as_of or dt.date.today())
     for line_id in ids:
         one = recompute_line(session, line_id, as_of=as_of)
@@ -130,34 +238,44 @@ def recompute_posted(
     return result
 
 
-def recompute_line(session: Session, line_id: int, *, as_of: dt.date | None = None) -> SweepResult:
-    """Recompute one line's forecast, its item's promises and both's alerts, in the caller's transaction."""
+_SCHEDULES = (
+    select(
+        ProductionSchedule.revision,
+        ProductionSchedule.start_date,
+        ProductionSchedule.daily_output,
+        ProductionSchedule.estimated_end_date,
+    )
+    .where(ProductionSchedule.po_line_id == bindparam("line_id"))
+    .order_by(ProductionSchedule.revision.desc())
+    .limit(2)
+)
+
+
+def recompute_line(
+    session: Session, line_id: int, *, as_of: dt.date | None = None, posted: Posted | None = None
+) -> SweepResult:
+    """Recompute one line's forecast, its item's promises and both's alerts, in the caller's
+    transaction. ``posted``: what the caller (a post of this line) already read, not read again."""
     as_of = as_of or dt.date.today()
-    share_planning_lock(session)
-    settings = cached_settings(session)
-    row = session.execute(
-        select(
-            *LINE_FIELDS,
-            PoLine.transit_days,
-            Supplier.transit_days,
-            Supplier.country,
-            Supplier.working_weekdays,
-        )
-        .join(Supplier, Supplier.id == PoLine.supplier_id)
-        .where(PoLine.id == line_id)
-    ).first()
-    status = None if row is None else getattr(row.status, "value", row.status)
-    if row is None or status not in _OPEN or (row.order_date is not None and row.order_date > as_of):
+    if posted is None:
+        share_planning_lock(session)
+        settings = cached_settings(session)
+        state = read_line_state(session, line_id)
+        stored_summary = None if state is None else state.summary
+    else:
+        settings, state, stored_summary = posted.settings, posted.state, posted.summary
+    status = None if state is None else (posted.status if posted is not None else state.status)
+    if (
+        state is None
+        or status not in _OPEN
+        or (state.row.order_date is not None and state.row.order_date > as_of)
+    ):
         # Not an open line on as_of: the pipeline drops its forecast and clears its alerts.
         return recompute_affected(session, line_ids=[line_id], as_of=as_of)
-    summary_row = session.execute(
-        select(*_SUMMARY).where(LineProductionSummary.po_line_id == line_id)
-    ).first()
+    row = state.row
+    status = str(status)
     span = settings.forecast_ewm_span
-    if summary_row is None:
-        summary = core_summaries.LineSummary(quantity=int(row.quantity), ewm_span=span)
-    else:
-        summary = core_summaries.LineSummary(*tuple(summary_row))
+    summary = stored_summary or core_summaries.LineSummary(quantity=int(row.quantity), ewm_span=span)
     usable = (
         summary.quantity == int(row.quantity)
         and summary.ewm_span == span
@@ -169,47 +287,37 @@ def recompute_line(session: Session, line_id: int, *, as_of: dt.date | None = No
     result = SweepResult(as_of=as_of)
     item_id, supplier_id = int(row.item_id), int(row.supplier_id)
     lock_scope(session, [], [item_id])
-    schedules = session.execute(
-        select(
-            ProductionSchedule.revision,
-            ProductionSchedule.start_date,
-            ProductionSchedule.daily_output,
-            ProductionSchedule.estimated_end_date,
-        )
-        .where(ProductionSchedule.po_line_id == line_id)
-        .order_by(ProductionSchedule.revision.desc())
-        .limit(2)
-    ).all()
+    schedules = session.execute(_SCHEDULES, {"line_id": line_id}).all()
     current = schedules[0] if schedules else None
     previous_end = schedules[1].estimated_end_date if len(schedules) > 1 else None
-    calendar = supplier_calendar(session, supplier_id, row.country, row.working_weekdays)
-    stats, record = _supplier_stats(session, supplier_id)
-    transit = row[10] if row[10] is not None else row[11]
+    if posted is not None:
+        calendar = posted.calendar
+    else:
+        calendar = supplier_calendar(session, supplier_id, row.country, row.working_weekdays)
+    stats, record = _supplier_stats(session, state.stats)
+    transit = row.transit_days if row.transit_days is not None else row.supplier_transit_days
     line = OpenLine(
         line_id=line_id,
         supplier_id=supplier_id,
         quantity=int(row.quantity),
-        status=str(status),
+        status=status,
         transit_days=int(transit or 0),
         need_by_date=row.need_by_date,
         start_date=current.start_date if current is not None else None,
         daily_output=float(current.daily_output) if current is not None else None,
     )
     forecast = forecast_line(line, core_summaries.line_stats(summary), calendar, as_of, settings, record)
-    stored = session.execute(
-        select(LineForecast.as_of, LineForecast.arrival_p90).where(LineForecast.po_line_id == line_id)
-    ).first()
-    _store_forecast(session, forecast, as_of)
+    stored = state.forecast
+    _store_forecast(session, forecast, as_of, replace=stored is not None)
     result.lines = 1
 
-    frame = _line_frame(row, str(status), line, current, previous_end, forecast)
+    facts = _line_facts(row, status, line, current, previous_end, forecast, as_of)
     # The item's promises read this line only through its arrival p90. Every write that changes
     # another input of them (stock, receipts, backorders, another line, a sweep's buffers)
     # recomputes them, so when this line's arrival is the one they were computed with on the same
     # day, they and their alerts stand as they are.
-    if stored is not None and tuple(stored) == (as_of, forecast.arrival_p90):
-        demand = promises = pd.DataFrame(columns=["backorder_id"])
-    else:
+    backorders: list[one_alerts.BackorderFacts] = []
+    if stored is None or tuple(stored) != (as_of, forecast.arrival_p90):
         # Promises of the line's item, with this line's fresh arrival (the others' are stored).
         fresh = pd.DataFrame({"line_id": [line_id], "arrival_p90": [pd.Timestamp(forecast.arrival_p90)]})
         item_stats = _item_buffers(session, item_id)
@@ -219,53 +327,32 @@ def recompute_line(session: Session, line_id: int, *, as_of: dt.date | None = No
         store_promises(session, demand, promises, allocations)
         result.backorders = len(demand)
         result.unpromisable = int((promises["status"] == "unpromisable").sum()) if len(promises) else 0
+        if len(demand):
+            backorders = _backorder_facts(demand.merge(promises, on="backorder_id", how="left"))
 
-    calendars = CalendarSet({supplier_id: calendar})
-    lead = None
-    if stats is not None:
-        lead = pd.DataFrame({"supplier_id": [supplier_id], "median_lead_time_days": [stats["median"]]})
-    line_cond = alert_rules.line_conditions(
-        with_supplier_today(session, frame, as_of), as_of, calendars, settings, lead_times=lead
-    )
-    if len(demand):
-        backorder_cond = alert_rules.backorder_conditions(
-            demand.merge(promises, on="backorder_id", how="left")
-        )
-        conditions = pd.concat([line_cond, backorder_cond], ignore_index=True)
-    else:
-        conditions = line_cond
-    backorder_ids = [int(i) for i in demand["backorder_id"]]
+    median = None if stats is None else stats["median"]
+    conditions = one_alerts.line_conditions_of(facts, as_of, calendar, settings, median_lead_time=median)
+    conditions += one_alerts.backorder_conditions_of(backorders)
+    backorder_ids = [b.backorder_id for b in backorders]
     keys = [f"line:{line_id}"] + [f"backorder:{i}" for i in backorder_ids]
     live = live_alerts_of(session, line_id, backorder_ids, keys)
-    if conditions.empty and live.empty:
+    if not conditions and not live:
         return result  # nothing holds and nothing was live: reconcile would write nothing
-    now = utcnow()
-    plan = alert_rules.reconcile(
-        live, conditions, now, pd.Series(keys, dtype="object"), reopen_days=settings.alert_reopen_days
-    )
-    apply_alert_plan(session, plan, as_of, now, result)
+    plan = one_alerts.reconcile_one(live, conditions, keys, reopen_days=settings.alert_reopen_days)
+    apply_one_plan(session, plan, as_of, utcnow(), result)
     return result
 
 
 def _supplier_stats(
-    session: Session, supplier_id: int
+    session: Session, found: tuple[Any, ...] | None
 ) -> tuple[dict[str, float] | None, SupplierRecord | None]:
-    """The supplier's stored statistics: its median lead time and calibration record.
+    """The supplier's stored statistics (``found``: its row, or None): its median lead time and
+    calibration record.
 
     (None, None) when no supplier has statistics yet (never swept); a record of NaN when others do
     but this supplier has none: what the pipeline's frame of every supplier's statistics gives.
     """
     s = SupplierStats
-    found = session.execute(
-        select(
-            s.median_lead_time_days,
-            s.forecast_records,
-            s.start_delay_days,
-            s.start_delay_sd,
-            s.rate_ratio,
-            s.rate_ratio_sd,
-        ).where(s.supplier_id == supplier_id)
-    ).first()
     if found is None:
         if not session.scalar(select(exists().where(s.supplier_id.is_not(None)))):
             return None, None
@@ -300,117 +387,216 @@ def _none_if_nan(value: float) -> float | None:
     return None if math.isnan(value) else value
 
 
-def _store_forecast(session: Session, f: LineForecastRow, as_of: dt.date) -> None:
-    """Replace the line's stored forecast (what :func:`stores.store_forecasts` writes for it)."""
-    session.execute(delete(LineForecast).where(LineForecast.po_line_id == f.line_id))
-    session.execute(
-        insert(LineForecast).values(
-            po_line_id=f.line_id,
-            as_of=as_of,
-            produced=f.produced,
-            remaining=f.remaining,
-            rate=_none_if_nan(f.rate),
-            rate_source=f.rate_source,
-            completion_p50=f.completion_p50,
-            completion_p90=f.completion_p90,
-            arrival_p50=f.arrival_p50,
-            arrival_p90=f.arrival_p90,
-            days_late_p50=None if math.isnan(f.days_late_p50) else int(f.days_late_p50),
-            days_late_p90=None if math.isnan(f.days_late_p90) else int(f.days_late_p90),
-            computed_at=utcnow(),
-        )
-    )
+_UPDATE_FORECAST = update(_FORECASTS).where(_FORECASTS.c.po_line_id == bindparam("forecast_line_id"))
 
 
-def _ts(value: dt.date | None) -> pd.Timestamp:
-    return pd.NaT if value is None else pd.Timestamp(value)
+def _store_forecast(session: Session, f: LineForecastRow, as_of: dt.date, *, replace: bool) -> None:
+    """Write the line's forecast (what :func:`stores.store_forecasts` stores for it); ``replace``:
+    one is stored already (the line's row is locked, so it is still there)."""
+    values = {
+        "as_of": as_of,
+        "produced": f.produced,
+        "remaining": f.remaining,
+        "rate": _none_if_nan(f.rate),
+        "rate_source": f.rate_source,
+        "completion_p50": f.completion_p50,
+        "completion_p90": f.completion_p90,
+        "arrival_p50": f.arrival_p50,
+        "arrival_p90": f.arrival_p90,
+        "days_late_p50": None if math.isnan(f.days_late_p50) else int(f.days_late_p50),
+        "days_late_p90": None if math.isnan(f.days_late_p90) else int(f.days_late_p90),
+        "computed_at": utcnow(),
+    }
+    if replace:
+        done = session.execute(_UPDATE_FORECAST, {"forecast_line_id": f.line_id, **values})
+        if getattr(done, "rowcount", 0) == 1:
+            return
+    session.execute(insert(_FORECASTS), {"po_line_id": f.line_id, **values})
 
 
-def _line_frame(
+def _line_facts(
     row: Any,
     status: str,
     line: OpenLine,
     schedule: Any,
     previous_end: dt.date | None,
     f: LineForecastRow,
-) -> pd.DataFrame:
-    """The line's one row as the pipeline's frame holds it (lines, schedule, forecast): the alert
-    rules' input."""
-    return pd.DataFrame(
-        {
-            "line_id": [line.line_id],
-            "po_number": [row.po_number],
-            "line": [row.line],
-            "supplier_id": [line.supplier_id],
-            "supplier_code": [row.code],
-            "item_id": [int(row.item_id)],
-            "quantity": [line.quantity],
-            "status": [status],
-            "order_date": [_ts(row.order_date)],
-            "need_by_date": [_ts(row.need_by_date)],
-            "promised_date": [_ts(row.promised_date)],
-            "transit_days": [line.transit_days],
-            "label": [f"{row.po_number}/{row.line}"],
-            "schedule_revision": [schedule.revision if schedule is not None else math.nan],
-            "start_date": [_ts(line.start_date)],
-            "daily_output": [line.daily_output if line.daily_output is not None else math.nan],
-            "estimated_end_date": [_ts(schedule.estimated_end_date if schedule is not None else None)],
-            "previous_estimated_end_date": [_ts(previous_end)],
-            "produced": [f.produced],
-            "rejected": [f.rejected],
-            "remaining": [f.remaining],
-            "reported_days": [f.reported_days],
-            "last_report_date": [_ts(f.last_report_date)],
-            "rate": [f.rate],
-            "rate_sd": [f.rate_sd],
-            "rate_source": [f.rate_source],
-            "completion_p50": [_ts(f.completion_p50)],
-            "completion_p90": [_ts(f.completion_p90)],
-            "arrival_p50": [_ts(f.arrival_p50)],
-            "arrival_p90": [_ts(f.arrival_p90)],
-            "days_late_p50": [f.days_late_p50],
-            "days_late_p90": [f.days_late_p90],
-        }
+    as_of: dt.date,
+) -> one_alerts.LineFacts:
+    """The line's one row as the pipeline's frame holds it (lines, schedule, forecast): what the
+    alert rules read. A live run (as of today) counts stale days up to the supplier's own today,
+    as :func:`portal.services.planning.pipeline.with_supplier_today` does for the sweep."""
+    local = None
+    if as_of >= dt.date.today():
+        local = supplier_today(row.timezone, dt.datetime.now(dt.UTC))
+    return one_alerts.LineFacts(
+        line_id=line.line_id,
+        supplier_id=line.supplier_id,
+        item_id=int(row.item_id),
+        supplier_code=row.code,
+        label=f"{row.po_number}/{row.line}",
+        quantity=float(line.quantity),
+        status=status,
+        order_date=row.order_date,
+        need_by_date=row.need_by_date,
+        schedule_revision=float(schedule.revision) if schedule is not None else math.nan,
+        start_date=line.start_date,
+        daily_output=line.daily_output if line.daily_output is not None else math.nan,
+        estimated_end_date=schedule.estimated_end_date if schedule is not None else None,
+        previous_estimated_end_date=previous_end,
+        produced=float(f.produced),
+        rejected=float(f.rejected),
+        remaining=float(f.remaining),
+        reported_days=float(f.reported_days),
+        last_report_date=f.last_report_date,
+        rate=f.rate,
+        rate_source=f.rate_source,
+        completion_p90=f.completion_p90,
+        arrival_p50=f.arrival_p50,
+        arrival_p90=f.arrival_p90,
+        supplier_today=local,
     )
 
 
-def live_alerts_of(session: Session, line_id: int, backorder_ids: list[int], keys: list[str]) -> pd.DataFrame:
-    """:func:`loaders.live_alerts` of one line and some backorders, found by their indexed ids."""
-    cols = [
-        "id",
-        "rule",
-        "subject_key",
-        "severity",
-        "status",
-        "snoozed_until",
-        "dismissed_severity",
-        "dismissed_days_late",
-    ]
-    subject = Alert.po_line_id == line_id
-    if backorder_ids:
-        subject = or_(subject, Alert.backorder_id.in_(backorder_ids))
-    rows = session.execute(
-        select(
-            Alert.id,
-            Alert.rule,
-            Alert.subject_key,
-            Alert.severity,
-            Alert.status,
-            Alert.snoozed_until,
-            Alert.dismissed_severity,
-            Alert.dismissed_days_late,
-        ).where(
-            subject,
-            Alert.subject_key.in_(keys),
-            (Alert.status != AlertStatus.RESOLVED) | Alert.dismissed_severity.is_not(None),
-            Alert.rule.not_in([r.value for r in EVENT_RULES]),
+def _backorder_facts(backorders: pd.DataFrame) -> list[one_alerts.BackorderFacts]:
+    """The item's waiting backorders with their fresh promises (a few rows), as the rules read them."""
+    return [
+        one_alerts.BackorderFacts(
+            backorder_id=int(b.backorder_id),
+            item_id=int(b.item_id),
+            order_ref=b.order_ref,
+            sku=b.sku,
+            quantity=float(b.quantity),
+            status=b.status if isinstance(b.status, str) else None,
+            promise_date=as_date(b.promise_date),
+            communicated_date=as_date(b.communicated_date),
         )
-    ).all()
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=cols) if rows else pd.DataFrame(columns=cols)
-    for col in ("severity", "status", "dismissed_severity", "rule"):
-        frame[col] = enum_values(frame[col])
-    frame["dismissed_days_late"] = pd.to_numeric(frame["dismissed_days_late"]).astype("Float64")
-    return frame
+        for b in backorders.itertuples(index=False)
+    ]
 
 
-__all__ = ["LEAN_LINES", "cached_settings", "live_alerts_of", "recompute_line", "recompute_posted"]
+_LIVE = select(
+    Alert.id,
+    Alert.rule,
+    Alert.subject_key,
+    Alert.severity,
+    Alert.status,
+    Alert.dismissed_severity,
+    Alert.dismissed_days_late,
+).where(
+    Alert.subject_key.in_(bindparam("keys", expanding=True)),
+    (Alert.status != AlertStatus.RESOLVED) | Alert.dismissed_severity.is_not(None),
+    Alert.rule.not_in([r.value for r in EVENT_RULES]),
+)
+_LIVE_OF_LINE = _LIVE.where(Alert.po_line_id == bindparam("line_id"))
+_LIVE_OF_LINE_AND_BACKORDERS = _LIVE.where(
+    or_(Alert.po_line_id == bindparam("line_id"), Alert.backorder_id.in_(bindparam("ids", expanding=True)))
+)
+
+
+def live_alerts_of(
+    session: Session, line_id: int, backorder_ids: list[int], keys: list[str]
+) -> list[dict[str, Any]]:
+    """:func:`loaders.live_alerts` of one line and some backorders, found by their indexed ids, as
+    plain rows (id, rule, subject_key, severity, status, dismissed_severity, dismissed_days_late)."""
+    if backorder_ids:
+        params = {"line_id": line_id, "ids": backorder_ids, "keys": keys}
+        rows = session.execute(_LIVE_OF_LINE_AND_BACKORDERS, params).all()
+    else:
+        rows = session.execute(_LIVE_OF_LINE, {"line_id": line_id, "keys": keys}).all()
+    return [
+        {
+            "id": int(r.id),
+            "rule": enum_value(r.rule),
+            "subject_key": r.subject_key,
+            "severity": enum_value(r.severity),
+            "status": enum_value(r.status),
+            "dismissed_severity": enum_value(r.dismissed_severity),
+            "dismissed_days_late": as_int(r.dismissed_days_late),
+        }
+        for r in rows
+    ]
+
+
+def apply_one_plan(
+    session: Session, plan: one_alerts.OnePlan, as_of: dt.date, now: dt.datetime, result: SweepResult
+) -> None:
+    """Write a plan of a few subjects: what :func:`stores.apply_alert_plan` writes for it (every
+    alert still holding rewritten and seen now), with one statement per kind of change."""
+    table = _ALERTS
+    if plan.inserts:
+        session.execute(
+            insert(table),
+            [
+                {
+                    **{c: row[c] for c in alert_rules.CONDITION_COLUMNS},
+                    "subject_type": SubjectType(row["subject_type"]),
+                    "severity": Severity(row["severity"]),
+                    "status": AlertStatus.OPEN,
+                    "first_seen": now,
+                    "last_seen": now,
+                    "as_of": as_of,
+                    "reopen_reason": row["reopen_reason"],
+                }
+                for row in plan.inserts
+            ],
+        )
+    if plan.updates:
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("alert_id"))
+            .values(
+                severity=bindparam("new_severity"),
+                message=bindparam("new_message"),
+                message_args=bindparam("new_args"),
+                days_late=bindparam("new_days_late"),
+                status=bindparam("new_status"),
+                last_seen=now,
+                as_of=as_of,
+            ),
+            [
+                {
+                    "alert_id": u["id"],
+                    "new_severity": Severity(u["severity"]),
+                    "new_message": u["message"],
+                    "new_args": u["message_args"],
+                    "new_days_late": u["days_late"],
+                    "new_status": AlertStatus(u["status"]),
+                }
+                for u in plan.updates
+            ],
+        )
+        raised = [u["id"] for u in plan.updates if u["raised"]]
+        result.raised_alert_ids.extend(raised)
+        result.alerts_raised += len(raised)
+    if plan.resolves:
+        session.execute(
+            update(Alert)
+            .where(Alert.id.in_(plan.resolves))
+            .values(status=AlertStatus.RESOLVED, resolved_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    if plan.ended_dismissals:
+        session.execute(
+            update(Alert)
+            .where(Alert.id.in_(plan.ended_dismissals))
+            .values(dismissed_severity=None, dismissed_days_late=None)
+            .execution_options(synchronize_session=False)
+        )
+    result.alerts_opened += len(plan.inserts)
+    result.alerts_updated += len(plan.updates)
+    result.alerts_resolved += len(plan.resolves)
+    result.count_written("alerts", len(plan.inserts) + len(plan.updates) + len(plan.resolves))
+
+
+__all__ = [
+    "LEAN_LINES",
+    "LineState",
+    "Posted",
+    "apply_one_plan",
+    "cached_settings",
+    "live_alerts_of",
+    "read_line_state",
+    "recompute_line",
+    "recompute_posted",
+]

@@ -36,7 +36,6 @@ import pandas as pd
 from sqlalchemy import delete, exists, insert, or_, select
 from sqlalchemy.orm import Session
 
-from db.frames import enum_values
 from db.models import (
     Alert,
     LineForecast,
@@ -52,10 +51,10 @@ from db.models import (
 from portal.core import alerts as alert_rules
 from portal.core import summaries as core_summaries
 from portal.core.calendar import CalendarSet, WorkCalendar, default_holiday_years
-from portal.core.domain import EVENT_RULES, OPEN_LINE_STATUSES, AlertStatus
+from portal.core.domain import OPEN_LINE_STATUSES
 from portal.core.line_forecast import LineForecastRow, OpenLine, SupplierRecord, forecast_line
 from portal.core.settings import Settings, resolve_lenient
-from portal.services.planning.loaders import LINE_FIELDS
+from portal.services.planning.loaders import LINE_FIELDS, live_alerts
 from portal.services.planning.lock import lock_scope, share_planning_lock
 from portal.services.planning.pipeline import promise_backorders, with_supplier_today
 from portal.services.planning.recompute import recompute_affected
@@ -376,41 +375,10 @@ def _line_frame(
 
 def live_alerts_of(session: Session, line_id: int, backorder_ids: list[int], keys: list[str]) -> pd.DataFrame:
     """:func:`loaders.live_alerts` of one line and some backorders, found by their indexed ids."""
-    cols = [
-        "id",
-        "rule",
-        "subject_key",
-        "severity",
-        "status",
-        "snoozed_until",
-        "dismissed_severity",
-        "dismissed_days_late",
-    ]
     subject = Alert.po_line_id == line_id
     if backorder_ids:
         subject = or_(subject, Alert.backorder_id.in_(backorder_ids))
-    rows = session.execute(
-        select(
-            Alert.id,
-            Alert.rule,
-            Alert.subject_key,
-            Alert.severity,
-            Alert.status,
-            Alert.snoozed_until,
-            Alert.dismissed_severity,
-            Alert.dismissed_days_late,
-        ).where(
-            subject,
-            Alert.subject_key.in_(keys),
-            (Alert.status != AlertStatus.RESOLVED) | Alert.dismissed_severity.is_not(None),
-            Alert.rule.not_in([r.value for r in EVENT_RULES]),
-        )
-    ).all()
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=cols) if rows else pd.DataFrame(columns=cols)
-    for col in ("severity", "status", "dismissed_severity", "rule"):
-        frame[col] = enum_values(frame[col])
-    frame["dismissed_days_late"] = pd.to_numeric(frame["dismissed_days_late"]).astype("Float64")
-    return frame
+    return live_alerts(session, keys, where=subject)
 
 
 __all__ = ["LEAN_LINES", "cached_settings", "live_alerts_of", "recompute_line", "recompute_posted"]

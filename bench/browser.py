@@ -36,20 +36,19 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from playwright.sync_api import Browser, Page
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench import live_portal
+from bench.live_portal import IDLE, ROOT, free_port, serve
+
 DATA = ROOT / "bench" / "data"
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 SUPPLIER_PAGES = {
     "My lines": "",
     "Daily output": "daily_output",
@@ -77,26 +76,6 @@ def _load() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def _login(page: Page, base: str, user: str, password: str) -> None:
-    page.goto(base)
-    # Type only once the login page's first run is over: keys typed during it can be lost.
-    page.get_by_role("textbox", name="Username").wait_for()
-    page.locator(IDLE).wait_for()
-    page.get_by_role("textbox", name="Username").fill(user)
-    page.get_by_role("textbox", name="Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    # The password is checked by argon2 in a niced thread (portal.services.auth): on a busy machine
-    # it waits for a free core, so the login may take minutes; the page's timing starts after it.
-    deadline = time.monotonic() + LOGIN_TIMEOUT_S
-    while not any(c["name"] == "portal_session" for c in page.context.cookies()):
-        if time.monotonic() > deadline:
-            shown = page.locator("[data-testid='stAlert']").all_inner_texts()
-            raise RuntimeError(f"the login of {user} never set its session cookie; the page shows {shown}")
-        page.wait_for_timeout(50)
-    page.wait_for_url(lambda url: "/portal-auth/" not in url)
-    page.locator(IDLE).wait_for()
-
-
 def _idle(page: Page, title: str) -> None:
     page.get_by_role("heading", name=title).first.wait_for()
     page.locator(IDLE).wait_for()
@@ -109,7 +88,7 @@ def _session(browser: Browser, base: str, user: str, password: str) -> Iterator[
     try:
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
-        _login(page, base, user, password)
+        live_portal.login(page, base, user, password, attempts=1, cookie_wait=LOGIN_TIMEOUT_S)
         yield page
     finally:
         context.close()
@@ -219,12 +198,6 @@ def measure_staff(
 # --------------------------------------------------------------------------- a server of our own
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _portal(database_url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "portal", *args],
@@ -251,52 +224,6 @@ def bench_users(database_url: str, runs: int) -> dict[str, list[tuple[str, str]]
                 raise SystemExit(f"could not create {name}: {done.stdout}{done.stderr}")
             out[role].append((name, BENCH_PASSWORD))
     return out
-
-
-@contextmanager
-def serve(database_url: str, port: int) -> Iterator[str]:
-    """`streamlit run` on ``database_url``; yields its base URL, stops it at the end."""
-    log = (DATA / f"browser-{port}.log").open("wb") if DATA.exists() else subprocess.DEVNULL
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "streamlit_app.py",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--server.fileWatcherType",
-            "none",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        import requests
-
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if requests.get(f"{base}/_stcore/health", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise SystemExit(f"the portal on {database_url} did not start")
-            time.sleep(0.3)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 # --------------------------------------------------------------------------- the table
@@ -352,7 +279,9 @@ def main(argv: list[str] | None = None) -> int:
     @contextmanager
     def portal() -> Iterator[str]:
         if database and not args.url:
-            with serve(database, args.port or _free_port()) as base:
+            port = args.port or free_port()
+            log = DATA / f"browser-{port}.log" if DATA.exists() else None
+            with serve(database, port, log) as base:
                 yield base
         else:
             yield (args.url or "http://127.0.0.1:8501").rstrip("/")

@@ -103,8 +103,7 @@ elif critical:
 else:
     summary = ngettext("**{alerts} on {n} line**.", "**{alerts} on {n} lines**.", lines)
 st.markdown(summary.format(alerts=count, n=lines, critical=critical))
-# Only the columns shown: the alert's text is translated for the selected line's detail below.
-SHOWN = ["severity", "line", "what", "also", "days_late", "need_by_date", "comments", "status"]
+# The alert's text is translated only for the selected line's detail below, not for a hidden column.
 view = frame.assign(
     severity=frame["severity"].map(severity_label),
     what=frame["rule"].map(rule_text),
@@ -115,13 +114,14 @@ view = frame.assign(
     status=frame["status"].map(vocabulary.status_name),
 )
 selection = st.dataframe(
-    view[SHOWN],
+    view,
     hide_index=True,
     width="stretch",
     key="supplier_alerts.table",
     height=248,  # about six rows: the selected line's alerts and comments stay in view below
     on_select="rerun",
     selection_mode="single-row",
+    column_order=["severity", "line", "what", "also", "days_late", "need_by_date", "comments", "status"],
     # The widths add up to the page's width at 1280 px with the sidebar open (about 820 px with the
     # selection column): the alert's full text is in the selected line's detail below, not in a column.
     column_config={

@@ -20,7 +20,6 @@ import datetime as dt
 import os
 import tempfile
 import time
-import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,11 +28,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 from db.engine import Database, open_database
-from db.migrate import upgrade_to_head
+from db.migrate import scratch_postgres, upgrade_to_head
 from db.models import PoLine, User
 from portal.api import create_app
 from portal.core.domain import LineStatus
@@ -55,32 +53,23 @@ POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@1
 @contextmanager
 def database(backend: str) -> Iterator[Database]:
     """A fresh, migrated database of ``backend``, removed afterwards."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            url = f"sqlite:///{Path(folder) / 'bench-api.db'}"
-            upgrade_to_head(url)
-            db = open_database(url)
-            try:
-                yield db
-            finally:
-                db.dispose()
-        return
-    name = f"portal_bench_api_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
-    try:
+    with _empty_database(backend) as url:
         upgrade_to_head(url)
         db = open_database(url)
         try:
             yield db
         finally:
             db.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+
+
+@contextmanager
+def _empty_database(backend: str) -> Iterator[str]:
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite:///{Path(folder) / 'bench-api.db'}"
+    else:
+        with scratch_postgres(POSTGRES, "portal_bench_api") as url:
+            yield url
 
 
 def _valid_rows(db: Database, supplier_id: int | None, limit: int) -> list[dict]:

@@ -42,21 +42,20 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Browser, Page
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench import live_portal
+from bench.live_portal import IDLE, ROOT, free_port, serve
+
 DATA = ROOT / "bench" / "data"
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 SUPPLIER_PAGES = {
     "My lines": "",
     "Daily output": "daily_output",
@@ -84,28 +83,6 @@ def _load() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def _login(page: Page, base: str, user: str, password: str) -> None:
-    page.goto(base)
-    # Type only once the login page's first run is over: keys typed during it can be lost. The
-    # first page a server draws imports the whole app: on a loaded machine that alone passed the
-    # default 2 minutes (a run failed or looked stalled there); the login is not timed, so wait.
-    page.get_by_role("textbox", name="Username").wait_for(timeout=LOGIN_TIMEOUT_S * 1000)
-    page.locator(IDLE).wait_for(timeout=LOGIN_TIMEOUT_S * 1000)
-    page.get_by_role("textbox", name="Username").fill(user)
-    page.get_by_role("textbox", name="Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    # The password is checked by argon2 in a niced thread (portal.services.auth): on a busy machine
-    # it waits for a free core, so the login may take minutes; the page's timing starts after it.
-    deadline = time.monotonic() + LOGIN_TIMEOUT_S
-    while not any(c["name"] == "portal_session" for c in page.context.cookies()):
-        if time.monotonic() > deadline:
-            shown = page.locator("[data-testid='stAlert']").all_inner_texts()
-            raise RuntimeError(f"the login of {user} never set its session cookie; the page shows {shown}")
-        page.wait_for_timeout(50)
-    page.wait_for_url(lambda url: "/portal-auth/" not in url, timeout=LOGIN_TIMEOUT_S * 1000)
-    page.locator(IDLE).wait_for(timeout=LOGIN_TIMEOUT_S * 1000)
-
-
 def _idle(page: Page, title: str) -> None:
     page.get_by_role("heading", name=title).first.wait_for()
     page.locator(IDLE).wait_for()
@@ -129,7 +106,11 @@ def _session(browser: Browser, base: str, user: str, password: str) -> Iterator[
         else:
             started = time.perf_counter()
             print(f"  logging in as {user} (load average {_load()})", flush=True)
-            _login(page, base, user, password)
+            # The first page a server draws imports the whole app, and argon2 checks the password in a
+            # niced thread: on a loaded machine either may take minutes. The login is not timed: wait.
+            page.set_default_timeout(LOGIN_TIMEOUT_S * 1000)
+            live_portal.login(page, base, user, password, attempts=1, cookie_wait=LOGIN_TIMEOUT_S)
+            page.set_default_timeout(TIMEOUT_MS)
             print(f"  {user} logged in after {time.perf_counter() - started:.1f} s", flush=True)
             _LOGGED_IN[(base, user)] = [c for c in context.cookies() if c["name"] == "portal_session"]
         yield page
@@ -241,12 +222,6 @@ def measure_staff(
 # --------------------------------------------------------------------------- a server of our own
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _portal(database_url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "portal", *args],
@@ -273,52 +248,6 @@ def bench_users(database_url: str, runs: int) -> dict[str, list[tuple[str, str]]
                 raise SystemExit(f"could not create {name}: {done.stdout}{done.stderr}")
             out[role].append((name, BENCH_PASSWORD))
     return out
-
-
-@contextmanager
-def serve(database_url: str, port: int) -> Iterator[str]:
-    """`streamlit run` on ``database_url``; yields its base URL, stops it at the end."""
-    log = (DATA / f"browser-{port}.log").open("wb") if DATA.exists() else subprocess.DEVNULL
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "streamlit_app.py",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--server.fileWatcherType",
-            "none",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        import requests
-
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if requests.get(f"{base}/_stcore/health", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise SystemExit(f"the portal on {database_url} did not start")
-            time.sleep(0.3)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 # --------------------------------------------------------------------------- the table
@@ -374,7 +303,9 @@ def main(argv: list[str] | None = None) -> int:
     @contextmanager
     def portal() -> Iterator[str]:
         if database and not args.url:
-            with serve(database, args.port or _free_port()) as base:
+            port = args.port or free_port()
+            log = DATA / f"browser-{port}.log" if DATA.exists() else None
+            with serve(database, port, log) as base:
                 yield base
         else:
             yield (args.url or "http://127.0.0.1:8501").rstrip("/")

@@ -15,6 +15,7 @@ from db.models import PoLine, Supplier, User
 from portal.core.domain import Role
 from portal.services.access import Actor
 from portal.services.imports import ImportResult, import_table, read_upload
+from portal.services.production import ScheduleResult, revise_schedule
 from portal.services.users import create_user
 
 TODAY = dt.date(2026, 3, 6)  # a Friday
@@ -96,6 +97,20 @@ SMALL_WORLD_FILES = (
     ("backorders", BACKORDERS_CSV),
 )
 
+#: More lines for the sweep's tests: two items, three lines (one of BOLT, due next week), two
+#: backorders of the new items (one told a date).
+MORE_ITEMS_CSV = "sku,description,on_hand\nSKU-3,Hinge,5\nSKU-4,Spring,0\n"
+MORE_POS_CSV = """po_number,line,supplier_code,sku,quantity,order_date,need_by_date
+PO-7,1,BOLT,SKU-3,400,2026-02-05,2026-03-09
+PO-7,2,ACME,SKU-4,900,2026-02-05,2026-05-15
+PO-8,1,ACME,SKU-3,250,2026-02-06,2026-03-31
+"""
+MORE_BACKORDERS_CSV = """order_ref,customer,sku,quantity,order_date,priority,communicated_date
+SO-7,Cy,SKU-3,120,2026-02-22,0,2026-03-05
+SO-8,Di,SKU-4,60,2026-02-23,1,
+"""
+MORE_LINES_FILES = (("items", MORE_ITEMS_CSV), ("pos", MORE_POS_CSV), ("backorders", MORE_BACKORDERS_CSV))
+
 
 def small_world(db: Database, *, recompute: bool = True) -> SmallWorld:
     """Load the small world through the import service, as a buyer would."""
@@ -124,6 +139,32 @@ def small_world(db: Database, *, recompute: bool = True) -> SmallWorld:
         acme_id=ids["ACME"],
         bolt_id=ids["BOLT"],
         line_ids=lines,
+    )
+
+
+def revise(
+    db: Database,
+    who: Actor,
+    line_id: int,
+    *,
+    end: dt.date,
+    reason: str | None = None,
+    expected: int | None = 1,
+    start: dt.date = dt.date(2026, 3, 2),
+    output: int = 100,
+) -> ScheduleResult:
+    """A line's schedule revised through the real service on TODAY (by default from Monday 2 March,
+    100 a day, over revision 1)."""
+    return revise_schedule(
+        db,
+        who,
+        line_id,
+        start_date=start,
+        daily_output=output,
+        estimated_end_date=end,
+        reason=reason,
+        expected_revision=expected,
+        today=TODAY,
     )
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from db.base import Base
 from db.engine import Database, open_database
-from db.migrate import upgrade_to_head
+from db.migrate import scratch_postgres, upgrade_to_head
 
 if TYPE_CHECKING:
     from portal.services.access import Actor
@@ -85,18 +84,9 @@ def postgres_server_url() -> Iterator[str]:
     problem = _postgres_available()
     if problem:
         require_or_skip(problem)
-    name = f"portal_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_postgres(POSTGRES_ADMIN_URL, "portal_test") as url:
         upgrade_to_head(url)
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def truncate_all(db: Database) -> None:

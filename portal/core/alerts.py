@@ -76,6 +76,17 @@ INSERT_COLUMNS = [*CONDITION_COLUMNS, "status", "first_seen", "last_seen"]
 #: Built once: a rule that does not fire returns a copy of it (building a frame costs ~1 ms).
 _EMPTY = pd.DataFrame({c: pd.Series(dtype=t) for c, t in CONDITION_DTYPES.items()})
 UPDATE_COLUMNS = ["id", "severity", "message", "message_args", "days_late", "last_seen", "status", "raised"]
+#: The live alerts :func:`reconcile` matches conditions to (the stored ones, and the dismissed ones).
+LIVE_COLUMNS = [
+    "id",
+    "rule",
+    "subject_key",
+    "severity",
+    "status",
+    "snoozed_until",
+    "dismissed_severity",
+    "dismissed_days_late",
+]
 
 ONE_DAY = np.timedelta64(1, "D")
 _NO_DAY = np.datetime64("NaT", "D")

@@ -7,12 +7,13 @@ kinds that show other suppliers or customers are refused to them.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.frames import load_frame
@@ -23,13 +24,15 @@ from db.models import (
     LineForecast,
     PoLine,
     ProductionReport,
-    ProductionSchedule,
     Receipt,
     Supplier,
     SupplierContact,
 )
 from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, BackorderStatus, PermissionDenied
 from portal.core.fileformats import FORMATS, RowError, problems_frame
+from portal.queries.lines import current_schedule_subquery
+from portal.queries.scorecards import EXPORT_COLUMNS as SCORECARD_COLUMNS
+from portal.queries.scorecards import scorecard_export
 from portal.services.access import ALL_ROLES, Actor, scope_to_actor, service
 
 EXPORT_COLUMNS: dict[str, list[str]] = {
@@ -75,20 +78,7 @@ EXPORT_COLUMNS: dict[str, list[str]] = {
         "first_seen",
         "last_seen",
     ],
-    "scorecards": [
-        "supplier_code",
-        "period",
-        "lines",
-        "otd",
-        "otif",
-        "avg_days_late",
-        "schedule_adherence",
-        "promise_reliability",
-        "quality",
-        "responsiveness",
-        "score",
-        "grade",
-    ],
+    "scorecards": SCORECARD_COLUMNS,
 }
 EXPORT_KINDS: tuple[str, ...] = tuple(EXPORT_COLUMNS)
 #: Kinds that name other suppliers or customers: never for supplier users.
@@ -111,6 +101,11 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
             if risky.any():
                 out[col] = series.where(~risky, "'" + text)
     return out
+
+
+def _of_lines(session: Session, actor: Actor, stmt: Select[*tuple[Any, ...]], kind: str) -> pd.DataFrame:
+    """The rows of ``stmt`` (a select of PO lines) on the lines the actor may see, as ``kind``'s columns."""
+    return load_frame(session, scope_to_actor(stmt, PoLine.supplier_id, actor), EXPORT_COLUMNS[kind])
 
 
 def _suppliers(session: Session, actor: Actor) -> pd.DataFrame:
@@ -159,7 +154,7 @@ def _pos(session: Session, actor: Actor) -> pd.DataFrame:
         .join(Item, Item.id == PoLine.item_id)
         .order_by(PoLine.po_number, PoLine.line)
     )
-    frame = load_frame(session, scope_to_actor(stmt, PoLine.supplier_id, actor), EXPORT_COLUMNS["pos"])
+    frame = _of_lines(session, actor, stmt, "pos")
     # The file's status column says only what a file may say: cancelled, or open (re-importable as is).
     status = frame["status"]
     frame["status"] = status.where(status == "cancelled", "open")
@@ -167,56 +162,60 @@ def _pos(session: Session, actor: Actor) -> pd.DataFrame:
     return frame
 
 
-def _schedules(session: Session, actor: Actor) -> pd.DataFrame:
-    latest = (
-        select(ProductionSchedule.po_line_id, func.max(ProductionSchedule.revision).label("revision"))
-        .group_by(ProductionSchedule.po_line_id)
-        .subquery()
-    )
+def _line_file(
+    session: Session,
+    actor: Actor,
+    kind: str,
+    line_id: Any,
+    columns: Sequence[Any],
+    *,
+    where: Sequence[Any] = (),
+    then_by: Sequence[Any] = (),
+) -> pd.DataFrame:
+    """A file of rows about lines (schedules, reports, receipts): each row's po_number and line (its
+    ``line_id`` column names the line), then ``columns``; ordered by line, ``then_by``."""
     stmt = (
-        select(
-            PoLine.po_number,
-            PoLine.line,
-            ProductionSchedule.start_date,
-            ProductionSchedule.daily_output,
-            ProductionSchedule.estimated_end_date,
-            ProductionSchedule.reason,
-        )
-        .join(
-            latest,
-            (latest.c.po_line_id == ProductionSchedule.po_line_id)
-            & (latest.c.revision == ProductionSchedule.revision),
-        )
-        .join(PoLine, PoLine.id == ProductionSchedule.po_line_id)
-        .order_by(PoLine.po_number, PoLine.line)
+        select(PoLine.po_number, PoLine.line, *columns)
+        .join(PoLine, PoLine.id == line_id)
+        .where(*where)
+        .order_by(PoLine.po_number, PoLine.line, *then_by)
     )
-    return load_frame(session, scope_to_actor(stmt, PoLine.supplier_id, actor), EXPORT_COLUMNS["schedules"])
+    return _of_lines(session, actor, stmt, kind)
+
+
+def _schedules(session: Session, actor: Actor) -> pd.DataFrame:
+    current = current_schedule_subquery().c
+    return _line_file(
+        session,
+        actor,
+        "schedules",
+        current.po_line_id,
+        [current.start_date, current.daily_output, current.estimated_end_date, current.reason],
+    )
 
 
 def _reports(session: Session, actor: Actor) -> pd.DataFrame:
-    stmt = (
-        select(
-            PoLine.po_number,
-            PoLine.line,
-            ProductionReport.report_date,
-            ProductionReport.good_qty,
-            ProductionReport.rejected_qty,
-            ProductionReport.note,
-        )
-        .join(PoLine, PoLine.id == ProductionReport.po_line_id)
-        .where(ProductionReport.is_current)
-        .order_by(PoLine.po_number, PoLine.line, ProductionReport.report_date)
+    report = ProductionReport
+    return _line_file(
+        session,
+        actor,
+        "reports",
+        report.po_line_id,
+        [report.report_date, report.good_qty, report.rejected_qty, report.note],
+        where=[report.is_current],
+        then_by=[report.report_date],
     )
-    return load_frame(session, scope_to_actor(stmt, PoLine.supplier_id, actor), EXPORT_COLUMNS["reports"])
 
 
 def _receipts(session: Session, actor: Actor) -> pd.DataFrame:
-    stmt = (
-        select(PoLine.po_number, PoLine.line, Receipt.received_date, Receipt.quantity, Receipt.rejected_qty)
-        .join(PoLine, PoLine.id == Receipt.po_line_id)
-        .order_by(PoLine.po_number, PoLine.line, Receipt.received_date, Receipt.id)
+    return _line_file(
+        session,
+        actor,
+        "receipts",
+        Receipt.po_line_id,
+        [Receipt.received_date, Receipt.quantity, Receipt.rejected_qty],
+        then_by=[Receipt.received_date, Receipt.id],
     )
-    return load_frame(session, scope_to_actor(stmt, PoLine.supplier_id, actor), EXPORT_COLUMNS["receipts"])
 
 
 def _backorders(session: Session, actor: Actor) -> pd.DataFrame:
@@ -238,12 +237,7 @@ def _backorders(session: Session, actor: Actor) -> pd.DataFrame:
 
 
 def _forecasts(session: Session, actor: Actor) -> pd.DataFrame:
-    latest = (
-        select(ProductionSchedule.po_line_id, func.max(ProductionSchedule.revision).label("revision"))
-        .group_by(ProductionSchedule.po_line_id)
-        .subquery()
-    )
-    current = aliased(ProductionSchedule)
+    current = current_schedule_subquery()
     stmt = (
         select(
             PoLine.po_number,
@@ -259,18 +253,17 @@ def _forecasts(session: Session, actor: Actor) -> pd.DataFrame:
             LineForecast.arrival_p50,
             LineForecast.arrival_p90,
             PoLine.need_by_date,
-            current.estimated_end_date,
+            current.c.estimated_end_date,
             LineForecast.days_late_p50,
         )
         .join(LineForecast, LineForecast.po_line_id == PoLine.id)
         .join(Supplier, Supplier.id == PoLine.supplier_id)
         .join(Item, Item.id == PoLine.item_id)
-        .outerjoin(latest, latest.c.po_line_id == PoLine.id)
-        .outerjoin(current, (current.po_line_id == PoLine.id) & (current.revision == latest.c.revision))
+        .outerjoin(current, current.c.po_line_id == PoLine.id)
         .where(PoLine.status.in_(OPEN_LINE_STATUSES))
         .order_by(PoLine.po_number, PoLine.line)
     )
-    frame = load_frame(session, scope_to_actor(stmt, PoLine.supplier_id, actor), EXPORT_COLUMNS["forecasts"])
+    frame = _of_lines(session, actor, stmt, "forecasts")
     frame["rate"] = frame["rate"].astype("float64").round(2)
     frame["days_late_p50"] = frame["days_late_p50"].astype("Int64")
     return frame
@@ -332,12 +325,6 @@ def _alerts(session: Session, actor: Actor) -> pd.DataFrame:
     return frame
 
 
-def _scorecards(session: Session, actor: Actor, period: str | None = None) -> pd.DataFrame:
-    from portal.queries.scorecards import scorecard_export
-
-    return scorecard_export(session, actor, period)
-
-
 _EXPORTERS: dict[str, Callable[..., pd.DataFrame]] = {
     "suppliers": _suppliers,
     "items": _items,
@@ -361,7 +348,7 @@ def export_frame(db: Database, actor: Actor, kind: str, period: str | None = Non
         raise PermissionDenied(f"Supplier users cannot export {kind}.")
     with db.read() as session:
         if kind == "scorecards":
-            frame = _scorecards(session, actor, period)
+            frame = scorecard_export(session, actor, period)
         else:
             frame = _EXPORTERS[kind](session, actor)
     return frame[EXPORT_COLUMNS[kind]]

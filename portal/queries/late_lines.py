@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, String, case, cast, func, literal, select
+from sqlalchemy import Select, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from db.engine import Database
@@ -66,7 +66,6 @@ FIND_LIMIT = 50
 _PER_PAGE = ("estimated_end_date", "backorders_waiting", "backorder_qty", "open_alerts", "worst_severity")
 
 _SEVERITY_RANK = severity_rank(Alert.severity)
-_LABEL = (PoLine.po_number + literal("/") + cast(PoLine.line, String)).label("label")
 
 
 @dataclass(frozen=True)
@@ -132,7 +131,7 @@ def _details(line_ids: list[int]) -> Select[*tuple[Any, ...]]:
     return (
         select(
             PoLine.id,
-            _LABEL,
+            PoLine.label,
             risk.label("risk"),
             Supplier.code,
             Supplier.name,
@@ -285,7 +284,7 @@ def find_lines(db: Database, actor: Actor, text: str = "", *, limit: int = FIND_
     with db.read() as session:
         found = [int(i) for i in session.scalars(ids.limit(limit))]
         rows = session.execute(
-            select(PoLine.id, _LABEL, Supplier.code, Item.sku, PoLine.status)
+            select(PoLine.id, PoLine.label, Supplier.code, Item.sku, PoLine.status)
             .join(Supplier, Supplier.id == PoLine.supplier_id)
             .join(Item, Item.id == PoLine.item_id)
             .where(PoLine.id.in_(found))

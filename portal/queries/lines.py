@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, String, and_, cast, func, literal, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import aliased
 
 from db.engine import Database
@@ -77,6 +77,7 @@ def current_schedule_subquery(line_ids: Sequence[int] | None = None) -> Any:
             current.start_date,
             current.daily_output,
             current.estimated_end_date,
+            current.reason,
         )
         .join(latest, and_(latest.c.po_line_id == current.po_line_id, latest.c.revision == current.revision))
         .subquery("current_schedule")
@@ -147,7 +148,7 @@ def _details_stmt(line_ids: Sequence[int], *, backorders: bool = True) -> Select
     stmt = (
         select(
             PoLine.id,
-            (PoLine.po_number + literal("/") + cast(PoLine.line, String)).label("label"),
+            PoLine.label,
             Supplier.code,
             Supplier.name,
             Item.sku,
@@ -298,7 +299,7 @@ def output_sheet(db: Database, actor: Actor, report_date: dt.date, *, limit: int
             PoLine.id,
             PoLine.po_number,
             PoLine.line,
-            (PoLine.po_number + literal("/") + cast(PoLine.line, String)).label("label"),
+            PoLine.label,
             Item.sku,
             Item.description,
             PoLine.status,

@@ -44,20 +44,7 @@ from portal.services.access import ALL_ROLES, STAFF, Actor, require_supplier_acc
 from portal.services.settings import load_settings
 
 #: Columns of a scorecard export, as DOMAIN.md lists them.
-EXPORT_COLUMNS = [
-    "supplier_code",
-    "period",
-    "lines",
-    "otd",
-    "otif",
-    "avg_days_late",
-    "schedule_adherence",
-    "promise_reliability",
-    "quality",
-    "responsiveness",
-    "score",
-    "grade",
-]
+EXPORT_COLUMNS = ["supplier_code", "period", "lines", *sc.METRICS, "score", "grade"]
 COMPARE_MIN, COMPARE_MAX = 2, 4
 
 

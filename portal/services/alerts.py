@@ -8,7 +8,7 @@ which name customers.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 import pandas as pd
 from sqlalchemy import select
@@ -56,22 +56,27 @@ def _state(alert: Alert) -> dict[str, object]:
     return {"status": alert.status.value, "snoozed_until": alert.snoozed_until}
 
 
-@service(Role.BUYER, Role.ADMIN)
-def acknowledge_alerts(db: Database, actor: Actor, alert_ids: Collection[int]) -> int:
-    """Acknowledge open alerts ("I have seen it and I am on it"); returns how many changed."""
+def _change_each(
+    db: Database,
+    actor: Actor,
+    alert_ids: Collection[int],
+    action: str,
+    applies: Callable[[Alert], bool],
+    change: Callable[[Alert], None],
+) -> int:
+    """``change`` each alert that it ``applies`` to, with its audit event ``action``, in one
+    transaction; returns how many changed."""
     with db.write() as session:
         changed = 0
         for alert in _load(session, actor, alert_ids):
-            if alert.status is not AlertStatus.OPEN:
+            if not applies(alert):
                 continue
             before = _state(alert)
-            alert.status = AlertStatus.ACKNOWLEDGED
-            alert.acknowledged_by_id = actor.user_id
-            alert.acknowledged_at = utcnow()
+            change(alert)
             audit.record(
                 session,
                 actor,
-                "alert.acknowledged",
+                action,
                 "alert",
                 alert.id,
                 before=before,
@@ -81,6 +86,20 @@ def acknowledge_alerts(db: Database, actor: Actor, alert_ids: Collection[int]) -
             changed += 1
         session.commit()
         return changed
+
+
+@service(Role.BUYER, Role.ADMIN)
+def acknowledge_alerts(db: Database, actor: Actor, alert_ids: Collection[int]) -> int:
+    """Acknowledge open alerts ("I have seen it and I am on it"); returns how many changed."""
+
+    def acknowledge(alert: Alert) -> None:
+        alert.status = AlertStatus.ACKNOWLEDGED
+        alert.acknowledged_by_id = actor.user_id
+        alert.acknowledged_at = utcnow()
+
+    return _change_each(
+        db, actor, alert_ids, "alert.acknowledged", lambda a: a.status is AlertStatus.OPEN, acknowledge
+    )
 
 
 @service(Role.BUYER, Role.ADMIN)
@@ -93,51 +112,25 @@ def snooze_alerts(
         raise ValidationError(_("Snooze until a date after today ({date}).").format(date=today.isoformat()))
     if until > today + dt.timedelta(days=366):
         raise ValidationError(_("Snooze for at most a year."))
-    with db.write() as session:
-        changed = 0
-        for alert in _load(session, actor, alert_ids):
-            if alert.status is AlertStatus.RESOLVED:
-                continue
-            before = _state(alert)
-            alert.snoozed_until = until
-            audit.record(
-                session,
-                actor,
-                "alert.snoozed",
-                "alert",
-                alert.id,
-                before=before,
-                after=_state(alert),
-                po_line_id=alert.po_line_id,
-            )
-            changed += 1
-        session.commit()
-        return changed
+
+    def snooze(alert: Alert) -> None:
+        alert.snoozed_until = until
+
+    return _change_each(
+        db, actor, alert_ids, "alert.snoozed", lambda a: a.status is not AlertStatus.RESOLVED, snooze
+    )
 
 
 @service(Role.BUYER, Role.ADMIN)
 def unsnooze_alerts(db: Database, actor: Actor, alert_ids: Collection[int]) -> int:
     """Show snoozed alerts again now."""
-    with db.write() as session:
-        changed = 0
-        for alert in _load(session, actor, alert_ids):
-            if alert.snoozed_until is None:
-                continue
-            before = _state(alert)
-            alert.snoozed_until = None
-            audit.record(
-                session,
-                actor,
-                "alert.unsnoozed",
-                "alert",
-                alert.id,
-                before=before,
-                after=_state(alert),
-                po_line_id=alert.po_line_id,
-            )
-            changed += 1
-        session.commit()
-        return changed
+
+    def unsnooze(alert: Alert) -> None:
+        alert.snoozed_until = None
+
+    return _change_each(
+        db, actor, alert_ids, "alert.unsnoozed", lambda a: a.snoozed_until is not None, unsnooze
+    )
 
 
 @service(Role.BUYER, Role.ADMIN)
@@ -149,30 +142,17 @@ def resolve_alerts(db: Database, actor: Actor, alert_ids: Collection[int]) -> in
     higher severity), and then a new alert opens saying why. Once the condition clears, the
     dismissal ends, and the condition coming back opens a new alert as usual.
     """
-    with db.write() as session:
-        changed = 0
-        for alert in _load(session, actor, alert_ids):
-            if alert.status is AlertStatus.RESOLVED:
-                continue
-            before = _state(alert)
-            alert.status = AlertStatus.RESOLVED
-            alert.resolved_by_id = actor.user_id
-            alert.resolved_at = utcnow()
-            alert.dismissed_severity = alert.severity.value
-            alert.dismissed_days_late = alert.days_late
-            audit.record(
-                session,
-                actor,
-                "alert.resolved",
-                "alert",
-                alert.id,
-                before=before,
-                after=_state(alert),
-                po_line_id=alert.po_line_id,
-            )
-            changed += 1
-        session.commit()
-        return changed
+
+    def resolve(alert: Alert) -> None:
+        alert.status = AlertStatus.RESOLVED
+        alert.resolved_by_id = actor.user_id
+        alert.resolved_at = utcnow()
+        alert.dismissed_severity = alert.severity.value
+        alert.dismissed_days_late = alert.days_late
+
+    return _change_each(
+        db, actor, alert_ids, "alert.resolved", lambda a: a.status is not AlertStatus.RESOLVED, resolve
+    )
 
 
 def _comment_text(body: str) -> str:

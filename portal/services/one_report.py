@@ -95,7 +95,9 @@ def on_record(label: str, day: dt.date, good: int, rejected: int) -> str:
 
 
 @dataclass(frozen=True)
-class _Previous:
+class PreviousReport:
+    """The day's current report that a post replaces."""
+
     id: int
     revision: int
     good_qty: int
@@ -153,37 +155,15 @@ def post_one_report(
             ).first()
             previous = None
             if found is not None:
-                previous = _Previous(int(found[0]), int(found[1]), int(found[2]), int(found[3]), found[4])
+                previous = PreviousReport(
+                    int(found[0]), int(found[1]), int(found[2]), int(found[3]), found[4]
+                )
             if previous is not None and not confirm:
                 raise correction_needed([on_record(label, day, previous.good_qty, previous.rejected_qty)])
             summary = _write(session, actor, state, settings, line_id, day, good, rejected, note, previous)
             opened = state.status == LineStatus.OPEN.value
             after = LineStatus.IN_PRODUCTION.value if opened else state.status
-            before = None
-            if previous is not None:
-                before = {
-                    "date": day,
-                    "revision": previous.revision,
-                    "good_qty": previous.good_qty,
-                    "rejected_qty": previous.rejected_qty,
-                    "note": None if is_missing(previous.note) else previous.note,
-                }
-            audit.record(
-                session,
-                actor,
-                "report.corrected" if before else "report.posted",
-                "production_report",
-                f"{line_id}/{day.isoformat()}",
-                before=before,
-                after={
-                    "date": day,
-                    "revision": (previous.revision if previous else 0) + 1,
-                    "good_qty": good,
-                    "rejected_qty": rejected,
-                    "note": None if is_missing(note) else note,
-                },
-                po_line_id=line_id,
-            )
+            audit_report(session, actor, line_id, day, good, rejected, note, previous)
             # As of the day posted when a supplier's own today is ahead of the server's date.
             recompute_posted(
                 session,
@@ -220,7 +200,7 @@ _PREVIEW = pd.DataFrame(
 
 
 def _preview(
-    label: str, day: dt.date, good: int, rejected: int, note: str | None, previous: _Previous | None
+    label: str, day: dt.date, good: int, rejected: int, note: str | None, previous: PreviousReport | None
 ) -> pd.DataFrame:
     """The post's one row as the reports table's preview shows it."""
     preview = _PREVIEW.copy()
@@ -256,6 +236,45 @@ def _check(
     return errors
 
 
+def audit_report(
+    session: Any,
+    actor: Actor,
+    line_id: int,
+    day: dt.date,
+    good: int,
+    rejected: int,
+    note: object,
+    previous: PreviousReport | None,
+) -> None:
+    """The report's audit event: posted, or corrected with the values it replaced (the form's post
+    and the reports table's post record the same)."""
+    before = None
+    if previous is not None:
+        before = {
+            "date": day,
+            "revision": previous.revision,
+            "good_qty": previous.good_qty,
+            "rejected_qty": previous.rejected_qty,
+            "note": None if is_missing(previous.note) else previous.note,
+        }
+    audit.record(
+        session,
+        actor,
+        "report.corrected" if before else "report.posted",
+        "production_report",
+        f"{line_id}/{day.isoformat()}",
+        before=before,
+        after={
+            "date": day,
+            "revision": (previous.revision if previous else 0) + 1,
+            "good_qty": good,
+            "rejected_qty": rejected,
+            "note": None if is_missing(note) else note,
+        },
+        po_line_id=line_id,
+    )
+
+
 def _write(
     session: Any,
     actor: Actor,
@@ -266,7 +285,7 @@ def _write(
     good: int,
     rejected: int,
     note: str | None,
-    previous: _Previous | None,
+    previous: PreviousReport | None,
 ) -> LineSummary | None:
     """The report as its day's current one, the line's summary, the supplier's daily total, the line
     in production: what write_reports writes for one row. Returns the line's summary after it."""

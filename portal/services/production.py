@@ -53,6 +53,8 @@ from portal.services.one_report import (
     PREVIEW_COLUMNS,
     SAME_MOMENT,
     CorrectionNeeded,
+    PreviousReport,
+    audit_report,
     correction_needed,
     describe,
     on_record,
@@ -294,42 +296,30 @@ def _refuse_unconfirmed(rows: pd.DataFrame, labels: pd.Series, previous: pd.Data
     )
 
 
-def _text_or_none(value: object) -> object:
-    return None if is_missing(value) else value
-
-
 def _audit_reports(
     session: Session, actor: Actor, rows: pd.DataFrame, lines: pd.DataFrame, previous: pd.DataFrame
 ) -> None:
     """One audit event per report: posted, or corrected with the values it replaced."""
     for i in rows.index:
-        line_id = int(lines.at[i, "id"])
-        day = rows.at[i, "date"].date()
-        before = None
+        replaced = None
         if pd.notna(previous.at[i, "id"]):
-            before = {
-                "date": day,
-                "revision": int(previous.at[i, "revision"]),
-                "good_qty": int(previous.at[i, "good_qty"]),
-                "rejected_qty": int(previous.at[i, "rejected_qty"]),
-                "note": _text_or_none(previous.at[i, "note"]),
-            }
+            replaced = PreviousReport(
+                int(previous.at[i, "id"]),
+                int(previous.at[i, "revision"]),
+                int(previous.at[i, "good_qty"]),
+                int(previous.at[i, "rejected_qty"]),
+                previous.at[i, "note"],
+            )
         rejected = rows.at[i, "rejected_qty"]
-        audit.record(
+        audit_report(
             session,
             actor,
-            "report.corrected" if before else "report.posted",
-            "production_report",
-            f"{line_id}/{day.isoformat()}",
-            before=before,
-            after={
-                "date": day,
-                "revision": (before["revision"] if before else 0) + 1,
-                "good_qty": int(rows.at[i, "good_qty"]),
-                "rejected_qty": 0 if pd.isna(rejected) else int(rejected),
-                "note": _text_or_none(rows.at[i, "note"]),
-            },
-            po_line_id=line_id,
+            int(lines.at[i, "id"]),
+            rows.at[i, "date"].date(),
+            int(rows.at[i, "good_qty"]),
+            0 if pd.isna(rejected) else int(rejected),
+            rows.at[i, "note"],
+            replaced,
         )
 
 

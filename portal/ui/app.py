@@ -20,54 +20,58 @@ def _page(path: str, title: str, icon: str, *, default: bool = False) -> st.Page
     return st.Page(f"{VIEWS}/{path}", title=_(title), icon=icon, default=default)
 
 
+#: Each role's menu: its section's title and its pages (file below views/, title, icon), home first.
+MENUS: dict[Role, tuple[str, list[tuple[str, str, str]]]] = {
+    Role.SUPPLIER: (
+        # Translators: menu section of a supplier's pages.
+        N_("Production"),
+        [
+            ("supplier/my_lines.py", N_("My lines"), ":material/factory:"),
+            ("supplier/daily_output.py", N_("Daily output"), ":material/edit_note:"),
+            ("supplier/schedule.py", N_("Schedules"), ":material/event:"),
+            ("supplier/alerts.py", N_("Alerts and messages"), ":material/notifications:"),
+            # The buyer's page, scoped to the supplier's own lines: the same story, changes included.
+            ("buyer/line_detail.py", N_("Line detail"), ":material/timeline:"),
+            ("supplier/scorecard.py", N_("My scorecard"), ":material/star:"),
+        ],
+    ),
+    Role.BUYER: (
+        N_("Purchasing"),
+        [
+            ("buyer/alert_inbox.py", N_("Alert inbox"), ":material/notifications:"),
+            ("buyer/late_lines.py", N_("Late and at-risk lines"), ":material/running_with_errors:"),
+            ("buyer/open_lines.py", N_("Open lines"), ":material/list_alt:"),
+            ("buyer/line_detail.py", N_("Line detail"), ":material/timeline:"),
+            ("buyer/backorders.py", N_("Backorders"), ":material/shopping_cart:"),
+            ("buyer/suppliers.py", N_("Supplier directory"), ":material/storefront:"),
+            ("buyer/imports.py", N_("Imports"), ":material/upload_file:"),
+        ],
+    ),
+    Role.MANAGER: (
+        N_("Suppliers"),
+        [
+            ("manager/ranking.py", N_("Supplier ranking"), ":material/leaderboard:"),
+            ("manager/scorecard.py", N_("Scorecard"), ":material/star:"),
+            ("manager/compare.py", N_("Compare suppliers"), ":material/compare_arrows:"),
+            ("manager/suppliers.py", N_("Suppliers"), ":material/storefront:"),
+        ],
+    ),
+    Role.ADMIN: (
+        N_("Administration"),
+        [
+            ("admin/users.py", N_("Users and suppliers"), ":material/group:"),
+            ("admin/settings.py", N_("Settings"), ":material/tune:"),
+            ("admin/notifications.py", N_("Notifications"), ":material/mail:"),
+        ],
+    ),
+}
+
+
 def pages_for(role: Role) -> dict[str, list[st.Page]]:
     """The menu of a role: its first page is its home."""
-    account = [_page("account.py", N_("My account"), ":material/person:")]
-    if role is Role.SUPPLIER:
-        return {
-            # Translators: menu section of a supplier's pages.
-            _("Production"): [
-                _page("supplier/my_lines.py", N_("My lines"), ":material/factory:", default=True),
-                _page("supplier/daily_output.py", N_("Daily output"), ":material/edit_note:"),
-                _page("supplier/schedule.py", N_("Schedules"), ":material/event:"),
-                _page("supplier/alerts.py", N_("Alerts and messages"), ":material/notifications:"),
-                # The buyer's page, scoped to the supplier's own lines: the same story, changes included.
-                _page("buyer/line_detail.py", N_("Line detail"), ":material/timeline:"),
-                _page("supplier/scorecard.py", N_("My scorecard"), ":material/star:"),
-            ],
-            _("Account"): account,
-        }
-    if role is Role.BUYER:
-        return {
-            _("Purchasing"): [
-                _page("buyer/alert_inbox.py", N_("Alert inbox"), ":material/notifications:", default=True),
-                _page("buyer/late_lines.py", N_("Late and at-risk lines"), ":material/running_with_errors:"),
-                _page("buyer/open_lines.py", N_("Open lines"), ":material/list_alt:"),
-                _page("buyer/line_detail.py", N_("Line detail"), ":material/timeline:"),
-                _page("buyer/backorders.py", N_("Backorders"), ":material/shopping_cart:"),
-                _page("buyer/suppliers.py", N_("Supplier directory"), ":material/storefront:"),
-                _page("buyer/imports.py", N_("Imports"), ":material/upload_file:"),
-            ],
-            _("Account"): account,
-        }
-    if role is Role.MANAGER:
-        return {
-            _("Suppliers"): [
-                _page("manager/ranking.py", N_("Supplier ranking"), ":material/leaderboard:", default=True),
-                _page("manager/scorecard.py", N_("Scorecard"), ":material/star:"),
-                _page("manager/compare.py", N_("Compare suppliers"), ":material/compare_arrows:"),
-                _page("manager/suppliers.py", N_("Suppliers"), ":material/storefront:"),
-            ],
-            _("Account"): account,
-        }
-    return {
-        _("Administration"): [
-            _page("admin/users.py", N_("Users and suppliers"), ":material/group:", default=True),
-            _page("admin/settings.py", N_("Settings"), ":material/tune:"),
-            _page("admin/notifications.py", N_("Notifications"), ":material/mail:"),
-        ],
-        _("Account"): account,
-    }
+    section, entries = MENUS[role]
+    pages = [_page(path, title, icon, default=i == 0) for i, (path, title, icon) in enumerate(entries)]
+    return {_(section): pages, _("Account"): [_page("account.py", N_("My account"), ":material/person:")]}
 
 
 def page_paths(role: Role) -> set[str]:

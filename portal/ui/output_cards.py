@@ -1,4 +1,6 @@
-"""Daily output as one card per line: what a phone shows instead of the wide grid (no sideways scrolling)."""
+"""Daily output as one card per line: what a phone shows instead of the wide grid (no sideways scrolling);
+and what both posting pages (Daily output, a reminder's posting link) share: the rows a Post sends, its
+button's label, a refused post's problems."""
 
 from __future__ import annotations
 
@@ -6,7 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from db.frames import as_int
-from portal.i18n import _, format_number
+from portal.i18n import _, format_number, ngettext
+from portal.services.imports import ImportResult
 from portal.ui.text import plain
 
 MOBILE_MARKERS = ("mobi", "android", "iphone", "ipod")
@@ -87,4 +90,48 @@ def output_cards(sheet: pd.DataFrame, typed: pd.DataFrame, key: str) -> pd.DataF
             "rejected_qty": pd.array(rejected, dtype="Int64"),
             "note": pd.Series(notes, dtype="string"),
         }
+    )
+
+
+def rows_to_post(sheet: pd.DataFrame, typed: pd.DataFrame, chosen: pd.Series) -> pd.DataFrame:
+    """The ``chosen`` lines of a day's sheet with what was typed for them: the rows a Post sends."""
+    rows = pd.DataFrame(
+        {
+            "po_number": sheet["po_number"],
+            "line": sheet["line_no"],
+            "good_qty": typed["good_qty"],
+            "rejected_qty": typed["rejected_qty"],
+            "note": typed["note"],
+        }
+    )
+    return rows[chosen]
+
+
+def post_label(count: int) -> str:
+    """The Post button's label: how many lines it sends."""
+    return ngettext("Post {n} line", "Post {n} lines", count).format(n=count) if count else _("Post")
+
+
+def refused_post(result: ImportResult, key: str) -> None:
+    """Why nothing was posted: how many lines need a fix, and each one's problem."""
+    bad = len({e.row for e in result.errors})
+    st.error(
+        ngettext(
+            "Nothing was posted: {n} line needs a fix.",
+            "Nothing was posted: {n} lines need a fix.",
+            bad,
+        ).format(n=bad)
+    )
+    assert result.preview is not None, "post_reports returns its preview"
+    problems = result.preview[~result.preview["check"].isin(["ok", "correction of a day already reported"])]
+    st.dataframe(
+        problems[["line", "good_qty", "check"]],
+        hide_index=True,
+        width="stretch",
+        key=key,
+        column_config={
+            "line": st.column_config.TextColumn(_("Line"), width=110),
+            "good_qty": st.column_config.NumberColumn(_("Good units"), width=90),
+            "check": st.column_config.TextColumn(_("Problem"), width="large"),
+        },
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -58,23 +59,76 @@ def _count(value: Any) -> float:
     return 0.0 if missing(value) else float(value)
 
 
+#: A metric's basis when it has nothing to count: the counting column and the sentence.
+NOTHING_COUNTED = {
+    "otd": ("otd_receipts", N_("no receipts in this period")),
+    "otif": ("otif_lines", N_("no lines due in this period")),
+    "avg_days_late": ("otif_lines", N_("no lines due in this period")),
+    "schedule_adherence": ("planned_qty", N_("no planned output in this period")),
+    "promise_reliability": ("promise_lines", N_("no estimates to keep in this period")),
+    "quality": ("received_qty", N_("no receipts in this period")),
+    "responsiveness": ("production_days", N_("no production days in this period")),
+}
+#: A metric's basis as "{part} of {n} ...": the part's column, the count's column and the sentence
+#: for a count (each language words it with its own plural forms).
+PART_OF: dict[str, tuple[str, str, Callable[[int], str]]] = {
+    "otd": (
+        "otd_on_time",
+        "otd_receipts",
+        lambda k: ngettext("{part} of {n} receipt on time", "{part} of {n} receipts on time", k),
+    ),
+    "otif": (
+        "otif_on_time",
+        "otif_lines",
+        lambda k: ngettext(
+            "{part} of {n} line due delivered in full on time",
+            "{part} of {n} lines due delivered in full on time",
+            k,
+        ),
+    ),
+    "schedule_adherence": (
+        "credited_qty",
+        "planned_qty",
+        lambda k: ngettext(
+            "{part} of {n} planned unit made on plan", "{part} of {n} planned units made on plan", k
+        ),
+    ),
+    "promise_reliability": (
+        "promises_kept",
+        "promise_lines",
+        lambda k: ngettext(
+            "{part} of {n} estimate never moved later", "{part} of {n} estimates never moved later", k
+        ),
+    ),
+    "quality": (
+        "rejected_qty",
+        "received_qty",
+        lambda k: ngettext(
+            "{part} rejected of {n} unit received", "{part} rejected of {n} units received", k
+        ),
+    ),
+    "responsiveness": (
+        "reported_on_time",
+        "production_days",
+        lambda k: ngettext(
+            "{part} of {n} production day reported in time",
+            "{part} of {n} production days reported in time",
+            k,
+        ),
+    ),
+}
+
+
 def basis_text(key: str, row: Any) -> str:
     """What a metric of a row was computed from, in words ("45 of 50 receipts on time").
 
     The same sentences as ``portal.core.scorecard.basis``, written here so each language can word them
     (with its own plural forms).
     """
-    none = {
-        "otd": ("otd_receipts", N_("no receipts in this period")),
-        "otif": ("otif_lines", N_("no lines due in this period")),
-        "avg_days_late": ("otif_lines", N_("no lines due in this period")),
-        "schedule_adherence": ("planned_qty", N_("no planned output in this period")),
-        "promise_reliability": ("promise_lines", N_("no estimates to keep in this period")),
-        "quality": ("received_qty", N_("no receipts in this period")),
-        "responsiveness": ("production_days", N_("no production days in this period")),
-    }
-    if key in none and not _count(row[none[key][0]]):
-        return _(none[key][1])
+    if key in NOTHING_COUNTED:
+        counted, nothing = NOTHING_COUNTED[key]
+        if not _count(row[counted]):
+            return _(nothing)
 
     def n(column: str) -> str:
         return format_decimal(_count(row[column]))
@@ -82,18 +136,9 @@ def basis_text(key: str, row: Any) -> str:
     def plural(column: str) -> int:
         return round(_count(row[column]))
 
-    if key == "otd":
-        text = ngettext(
-            "{part} of {n} receipt on time", "{part} of {n} receipts on time", plural("otd_receipts")
-        )
-        return text.format(part=n("otd_on_time"), n=n("otd_receipts"))
-    if key == "otif":
-        text = ngettext(
-            "{part} of {n} line due delivered in full on time",
-            "{part} of {n} lines due delivered in full on time",
-            plural("otif_lines"),
-        )
-        return text.format(part=n("otif_on_time"), n=n("otif_lines"))
+    if key in PART_OF:
+        part, count, sentence = PART_OF[key]
+        return sentence(plural(count)).format(part=n(part), n=n(count))
     if key == "avg_days_late":
         if not _count(row["late_lines"]):
             text = ngettext(
@@ -106,34 +151,6 @@ def basis_text(key: str, row: Any) -> str:
         lines = ngettext("{n} late line", "{n} late lines", plural("late_lines")).format(n=n("late_lines"))
         # TRANSLATORS: {days} is "3 days", {lines} is "2 late lines"
         return _("{days} late over {lines}").format(days=days, lines=lines)
-    if key == "schedule_adherence":
-        text = ngettext(
-            "{part} of {n} planned unit made on plan",
-            "{part} of {n} planned units made on plan",
-            plural("planned_qty"),
-        )
-        return text.format(part=n("credited_qty"), n=n("planned_qty"))
-    if key == "promise_reliability":
-        text = ngettext(
-            "{part} of {n} estimate never moved later",
-            "{part} of {n} estimates never moved later",
-            plural("promise_lines"),
-        )
-        return text.format(part=n("promises_kept"), n=n("promise_lines"))
-    if key == "quality":
-        text = ngettext(
-            "{part} rejected of {n} unit received",
-            "{part} rejected of {n} units received",
-            plural("received_qty"),
-        )
-        return text.format(part=n("rejected_qty"), n=n("received_qty"))
-    if key == "responsiveness":
-        text = ngettext(
-            "{part} of {n} production day reported in time",
-            "{part} of {n} production days reported in time",
-            plural("production_days"),
-        )
-        return text.format(part=n("reported_on_time"), n=n("production_days"))
     return sc.basis(row)[key]
 
 

@@ -10,6 +10,7 @@ from typing import TypeVar
 import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
+from streamlit.delta_generator import DeltaGenerator
 
 from portal.core import vocabulary
 from portal.i18n import (
@@ -22,7 +23,9 @@ from portal.i18n import (
     format_percent,
     ngettext,
 )
+from portal.queries.directory import supplier_codes
 from portal.queries.line_detail import LineDetail
+from portal.ui.context import read
 from portal.ui.text import plain
 
 #: Severity in a table cell: a word (tables cannot show icons; emoji need a font some machines lack).
@@ -116,6 +119,15 @@ def label_from(labels: Mapping[K, str]) -> Callable[[K], str]:
         return labels.get(option, "")
 
     return label
+
+
+def supplier_filter(column: DeltaGenerator, key: str) -> list[int]:
+    """The suppliers to narrow a table to, picked by code (none picked: all): their ids."""
+    suppliers = read(supplier_codes)
+    codes = dict(zip(suppliers["supplier_id"], suppliers["code"], strict=True))
+    return column.multiselect(
+        _("Supplier"), list(codes), format_func=label_from(codes), key=key, placeholder=_("All suppliers")
+    )
 
 
 def page_offset(key: str, page_size: int) -> int:
@@ -222,6 +234,16 @@ def line_detail_link(line_id: int, label: str) -> None:
         icon=":material/timeline:",
         query_params={"line": str(int(line_id))},
     )
+
+
+def ticked_line_link(lines: pd.DataFrame, ticked: list[int], *, hint: bool = True) -> None:
+    """A link to the detail of the line ticked in a table of ``lines`` (line_id, line); none ticked,
+    with ``hint``, how to open one."""
+    if ticked:
+        row = lines[lines["line_id"] == ticked[0]].iloc[0]
+        line_detail_link(int(row["line_id"]), str(row["line"]))
+    elif hint:
+        st.caption(_("Tick a line to open its detail: burn-up, schedule revisions, reports and alerts."))
 
 
 def flash(key: str, message: str | None = None) -> None:

@@ -1,5 +1,8 @@
 """Browser tests: a real portal (streamlit run) on a fresh demo database, driven by headless Chromium.
 
+Serving the portal, waiting for its runs (``idle``) and logging in (``login``) are
+:mod:`bench.live_portal`'s, shared with the browser bench.
+
 Each test module gets its own database and server, so modules can write without disturbing
 each other. Chromium comes from Debian (/usr/bin/chromium); Playwright never downloads one.
 """
@@ -8,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,15 +19,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-import requests
 from playwright.sync_api import Browser, Page
 
+from bench.live_portal import ROOT, free_port, serve
+from bench.live_portal import idle as idle  # the tests' import of these stays `tests.e2e.conftest`
+from bench.live_portal import login as login
 from tests.conftest import require_or_skip
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -40,19 +43,12 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = ROOT / "screenshots"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class PortalServer:
-    """A running portal: its base URL and the database URL behind it."""
+    """A running portal: its base URL, the database URL behind it and its output."""
 
-    def __init__(self, base_url: str, database_url: str, process: subprocess.Popen[bytes], log: Path):
+    def __init__(self, base_url: str, database_url: str, log: Path):
         self.base_url = base_url
         self.database_url = database_url
-        self.process = process
         self.log = log
 
 
@@ -67,46 +63,9 @@ def portal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PortalSe
     subprocess.run(
         [sys.executable, "-m", "portal", "demo", "load"], cwd=ROOT, env=env, check=True, capture_output=True
     )
-    port = _free_port()
     log = workdir / "streamlit.log"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "streamlit_app.py",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--server.fileWatcherType",
-            "none",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base_url}/_stcore/health", timeout=1).ok:
-                break
-        except requests.RequestException:
-            time.sleep(0.3)
-    else:
-        process.kill()
-        pytest.fail(f"the portal did not start: {log.read_text()[-2000:]}")
-    try:
-        yield PortalServer(base_url, database_url, process, log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with serve(database_url, free_port(), log, timeout=60) as base_url:
+        yield PortalServer(base_url, database_url, log)
 
 
 @pytest.fixture(scope="module")
@@ -132,18 +91,6 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-
-
-def idle(page: Page) -> None:
-    """Wait until Streamlit runs no script (the app's own notRunning state).
-
-    While a run is under way the previous run's elements stay on screen beside the new ones, so
-    a text can show twice: act on ``.first`` of a locator, after this wait where it matters.
-    """
-    page.locator(IDLE).wait_for(state="attached")
-
-
 def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
     """Poll ``condition`` (state the page cannot be asked to wait for, e.g. its cookies) until it holds."""
     deadline = time.monotonic() + timeout
@@ -156,34 +103,6 @@ def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30) ->
 def next_frame(page: Page) -> None:
     """Wait until the browser has drawn two more frames (what a typed key changed is on screen)."""
     page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
-
-
-def login(page: Page, base_url: str, username: str, password: str) -> None:
-    """Log in through the login form and wait for the first page.
-
-    Waits for Streamlit's own notRunning state before typing (a run still under way can redraw the
-    form and drop what was typed) and, when the session cookie does not come, tries once more: a
-    rerun on a loaded machine may swallow the first click.
-    """
-    for attempt in (1, 2):
-        page.goto(base_url)
-        idle(page)
-        page.get_by_role("textbox", name="Username").first.fill(username)
-        page.get_by_role("textbox", name="Password").first.fill(password)
-        page.get_by_role("button", name="Log in").first.click()
-        # The login sends the browser through /portal-auth/start (which sets the session cookie) and
-        # back: "Log out" may show before that round trip, and a click then would be lost in it.
-        deadline = time.monotonic() + 30
-        while not any(c["name"] == "portal_session" for c in page.context.cookies()):
-            if time.monotonic() > deadline:
-                break
-            page.wait_for_timeout(100)  # a poll interval (the page navigates meanwhile), not a wait for time
-        else:
-            break
-        if attempt == 2:
-            raise AssertionError("the login never set its session cookie")
-    page.wait_for_url(lambda url: "/portal-auth/" not in url)
-    page.get_by_role("button", name="Log out").first.wait_for()
 
 
 def line_labels(database_url: str, supplier_code: str, *, statuses: Sequence[str] = ()) -> set[str]:

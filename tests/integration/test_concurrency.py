@@ -32,8 +32,8 @@ from portal.core.domain import AlertStatus, ConflictError, SubjectType
 from portal.services import planning
 from portal.services.locks import advisory_key
 from portal.services.planning import PLANNING_LOCK, sweep
-from portal.services.production import post_report, revise_schedule
-from tests.builders import TODAY, small_world
+from portal.services.production import post_report
+from tests.builders import TODAY, revise, small_world
 
 pytestmark = pytest.mark.postgres
 
@@ -78,22 +78,12 @@ def test_sixteen_concurrent_writers_lose_nothing(postgres_db: Database) -> None:
         post_report(db, actor, line, report_date=day, good_qty=10 + i, confirm_correction=True, today=TODAY)
         record(Outcome("report", "PO-1/2" if i % 2 else "PO-2/1", 10 + i, True))
 
-    def revise(i: int) -> None:
+    def revise_same_schedule(i: int) -> None:
         # Four revise PO-1/1's schedule, each from revision 1 as it stood when they opened the form.
         barrier.wait()
         end = dt.date(2026, 3, 16) + dt.timedelta(days=i)
         try:
-            revise_schedule(
-                db,
-                world.acme_user,
-                po11,
-                start_date=dt.date(2026, 3, 2),
-                daily_output=90,
-                estimated_end_date=end,
-                reason=f"Writer {i}",
-                expected_revision=1,
-                today=TODAY,
-            )
+            revise(db, world.acme_user, po11, end=end, reason=f"Writer {i}", output=90)
             record(Outcome("schedule", "PO-1/1", i, True))
         except ConflictError as exc:
             record(Outcome("schedule", "PO-1/1", i, False, str(exc)))
@@ -101,7 +91,7 @@ def test_sixteen_concurrent_writers_lose_nothing(postgres_db: Database) -> None:
     jobs = (
         [(correct_same_day, i) for i in range(8)]
         + [(post_other_line, i) for i in range(4)]
-        + [(revise, i) for i in range(4)]
+        + [(revise_same_schedule, i) for i in range(4)]
     )
     assert len(jobs) == WRITERS
     errors: list[BaseException] = []

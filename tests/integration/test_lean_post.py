@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from db.engine import Database
-from db.models import Alert, Backorder, BackorderAllocation, LineForecast, PoLine
+from db.models import Alert, LineForecast, PoLine
 from portal.services.access import Actor
 from portal.services.alerts import acknowledge_alerts, resolve_alerts
 from portal.services.planning import SweepResult, sweep
@@ -21,72 +21,32 @@ from portal.services.planning.loaders import load_supplier_stats
 from portal.services.planning.pipeline import run_pipeline
 from portal.services.production import post_report, post_reports
 from portal.services.settings import load_settings
-from tests.builders import TODAY, SmallWorld, load, small_world
+from tests.builders import MORE_ITEMS_CSV, TODAY, SmallWorld, load, small_world
+from tests.integration.db_state import PLANNED, stored_rows
 
 WORKING_DAYS = [
     TODAY - dt.timedelta(days=d) for d in range(0, 40) if (TODAY - dt.timedelta(days=d)).weekday() < 5
 ]
 
 
+#: What a recompute writes; line and backorder alerts (a post leaves the suppliers' capacity alerts to
+#: the sweep).
+RECOMPUTED = {
+    **{name: PLANNED[name] for name in ("forecasts", "promises", "allocations")},
+    # People's decisions too: a post keeps acknowledgements, dismissals and reopen reasons as a sweep does.
+    "alerts": (
+        *PLANNED["alerts"],
+        Alert.message_args,
+        Alert.dismissed_severity,
+        Alert.dismissed_days_late,
+        Alert.reopen_reason,
+    ),
+}
+NOT_SUPPLIERS = {"alerts": Alert.subject_type != "supplier"}
+
+
 def stored(db: Database) -> dict[str, list[tuple[Any, ...]]]:
-    """What a recompute writes, without timestamps; line and backorder alerts (a post leaves the
-    suppliers' capacity alerts to the sweep)."""
-    with db.read() as session:
-        return {
-            "forecasts": [
-                (
-                    *(f.po_line_id, f.as_of, f.produced, f.remaining, f.rate_source, f.completion_p50),
-                    *(f.completion_p90, f.arrival_p50, f.arrival_p90, f.days_late_p50, f.days_late_p90),
-                    None if f.rate is None else round(f.rate, 9),
-                )
-                for f in session.scalars(select(LineForecast).order_by(LineForecast.po_line_id))
-            ],
-            "promises": [
-                tuple(r)
-                for r in session.execute(
-                    select(
-                        Backorder.id,
-                        Backorder.promise_date,
-                        Backorder.promise_status,
-                        Backorder.promise_reason,
-                    ).order_by(Backorder.id)
-                )
-            ],
-            "allocations": sorted(
-                (
-                    tuple(r)
-                    for r in session.execute(
-                        select(
-                            BackorderAllocation.backorder_id,
-                            BackorderAllocation.po_line_id,
-                            BackorderAllocation.quantity,
-                            BackorderAllocation.available_date,
-                        )
-                    )
-                ),
-                key=str,
-            ),
-            "alerts": sorted(
-                (
-                    tuple(r)
-                    for r in session.execute(
-                        select(
-                            Alert.rule,
-                            Alert.subject_key,
-                            Alert.severity,
-                            Alert.status,
-                            Alert.message,
-                            Alert.message_args,
-                            Alert.days_late,
-                            Alert.dismissed_severity,
-                            Alert.dismissed_days_late,
-                            Alert.reopen_reason,
-                        ).where(Alert.subject_type != "supplier")
-                    )
-                ),
-                key=str,
-            ),
-        }
+    return stored_rows(db, RECOMPUTED, where=NOT_SUPPLIERS)
 
 
 def full_pass(db: Database, as_of: dt.date) -> None:
@@ -104,13 +64,10 @@ def full_pass(db: Database, as_of: dt.date) -> None:
         session.commit()
 
 
-MORE_ITEMS = "sku,description,on_hand\nSKU-3,Hinge,5\nSKU-4,Spring,0\n"
-
-
 def random_world(db: Database, rng: random.Random) -> tuple[SmallWorld, list[int]]:
     """The small world, more lines of four items with schedules, backorders and random histories."""
     world = small_world(db)
-    assert load(db, world.buyer, "items", MORE_ITEMS).ok
+    assert load(db, world.buyer, "items", MORE_ITEMS_CSV).ok
     pos = ["po_number,line,supplier_code,sku,quantity,order_date,need_by_date"]
     schedules = ["po_number,line,start_date,daily_output,estimated_end_date,reason"]
     for n in range(6):
@@ -124,9 +81,7 @@ def random_world(db: Database, rng: random.Random) -> tuple[SmallWorld, list[int
             end = start + dt.timedelta(days=rng.randint(5, 30))
             schedules.append(f"PO-R{n},1,{start},{rng.randint(20, 150)},{end},")
     assert load(db, world.buyer, "pos", "\n".join(pos) + "\n").ok
-    assert load(
-        db, world.acme_user if False else Actor.system("test"), "schedules", "\n".join(schedules) + "\n"
-    ).ok
+    assert load(db, Actor.system("test"), "schedules", "\n".join(schedules) + "\n").ok
     backorders = ["order_ref,customer,sku,quantity,order_date,priority,communicated_date"]
     for n in range(5):
         told = "" if rng.random() < 0.4 else (TODAY + dt.timedelta(days=rng.randint(-3, 30))).isoformat()

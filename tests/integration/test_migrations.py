@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
 
 from alembic import command
 from db.base import Base
-from db.migrate import alembic_config, downgrade_to, upgrade_to_head
+from db.migrate import alembic_config, downgrade_to, scratch_postgres, upgrade_to_head
 from tests.conftest import POSTGRES_ADMIN_URL
 
 
@@ -23,14 +21,8 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'm.db'}"
         return
     request.getfixturevalue("postgres_server_url")  # skips (or fails under CI) without a server
-    name = f"portal_mig_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_postgres(POSTGRES_ADMIN_URL, "portal_mig") as url:
+        yield url
 
 
 def _tables(url: str) -> set[str]:

@@ -38,13 +38,13 @@ from portal.services.imports import ImportResult
 from portal.services.production import (
     CorrectionNeeded,
     ScheduleConflict,
-    ScheduleResult,
     implied_end_date,
     post_report,
     post_reports,
     revise_schedule,
 )
-from tests.builders import TODAY, SmallWorld, load, small_world
+from tests.builders import TODAY, SmallWorld, load, revise, small_world
+from tests.integration.db_state import reports_of
 
 MON = dt.date(2026, 3, 2)
 THU = dt.date(2026, 3, 5)
@@ -71,16 +71,6 @@ def schedules_of(db: Database, line_id: int) -> list[tuple]:
     return [tuple(r) for r in rows]
 
 
-def reports_of(db: Database, line_id: int, day: dt.date) -> list[tuple]:
-    with db.read() as session:
-        rows = session.execute(
-            select(ProductionReport.revision, ProductionReport.good_qty, ProductionReport.is_current)
-            .where(ProductionReport.po_line_id == line_id, ProductionReport.report_date == day)
-            .order_by(ProductionReport.revision)
-        ).all()
-    return [tuple(r) for r in rows]
-
-
 def stored_forecast(db: Database, line_id: int) -> LineForecast:
     with db.read() as session:
         return session.get_one(LineForecast, line_id)
@@ -100,28 +90,10 @@ def count_reports(db: Database) -> int:
         return int(session.scalars(select(func.count(ProductionReport.id))).one())
 
 
-def revise(
-    db: Database,
-    who: Actor,
-    line_id: int,
-    *,
-    end: dt.date,
-    reason: str | None = None,
-    expected: int | None = 1,
-    start: dt.date = MON,
-    output: int = 100,
-) -> ScheduleResult:
-    return revise_schedule(
-        db,
-        who,
-        line_id,
-        start_date=start,
-        daily_output=output,
-        estimated_end_date=end,
-        reason=reason,
-        expected_revision=expected,
-        today=TODAY,
-    )
+def schedule_second_acme_line(db: Database, world: SmallWorld) -> None:
+    """PO-1/2 (no schedule in the small world) makes 30 a day from Thursday to Tuesday 17 March."""
+    line = world.line_ids["PO-1/2"]
+    revise(db, world.acme_user, line, start=THU, output=30, end=dt.date(2026, 3, 17), expected=None)
 
 
 # --------------------------------------------------------------------------- schedules
@@ -423,15 +395,7 @@ def test_a_day_already_reported_asks_for_confirmation_then_corrects_keeping_the_
 
 
 def test_the_grid_posts_many_lines_for_one_day_and_recomputes_each(db: Database, world: SmallWorld) -> None:
-    revise(
-        db,
-        world.acme_user,
-        world.line_ids["PO-1/2"],
-        start=THU,
-        output=30,
-        end=dt.date(2026, 3, 17),
-        expected=None,
-    )
+    schedule_second_acme_line(db, world)
     before = stored_forecast(db, world.line_ids["PO-1/2"]).completion_p50
     grid = pd.DataFrame(
         {
@@ -514,15 +478,7 @@ def test_an_empty_grid_is_refused_with_a_message(db: Database, world: SmallWorld
 def test_the_output_sheet_lists_lines_that_produce_that_day_with_what_is_posted(
     db: Database, world: SmallWorld
 ) -> None:
-    revise(
-        db,
-        world.acme_user,
-        world.line_ids["PO-1/2"],
-        start=THU,
-        output=30,
-        end=dt.date(2026, 3, 17),
-        expected=None,
-    )
+    schedule_second_acme_line(db, world)
     # On Wednesday 4 March PO-1/2 has not started yet: it is not in that day's sheet.
     assert list(output_sheet(db, world.acme_user, dt.date(2026, 3, 4))["line"]) == ["PO-1/1"]
     sheet = output_sheet(db, world.acme_user, THU).set_index("line")

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
-
-from sqlalchemy import select
 
 from db.engine import Database
-from db.models import Alert, Backorder, LineForecast, SupplierStats
+from db.models import Alert, Backorder, SupplierStats
 from portal.core.domain import AlertStatus
 from portal.services.access import Actor
 from portal.services.planning import sweep
 from tests.builders import TODAY, load, load_files, small_world
+from tests.integration.db_state import PLANNED, stored_rows
 
 SYSTEM = Actor.system("test")
 LATER = dt.date(2026, 4, 15)
@@ -36,64 +34,40 @@ FUTURE_BACKORDERS = (
 )
 
 
-def what_the_sweep_stored(db: Database, backorder_refs: set[str]) -> dict[str, Any]:
-    """Forecasts, supplier statistics, promises of these backorders and open alerts, comparable."""
-    with db.read() as session:
-        forecasts = sorted(
-            session.execute(
-                select(
-                    LineForecast.po_line_id,
-                    LineForecast.produced,
-                    LineForecast.remaining,
-                    LineForecast.rate,
-                    LineForecast.completion_p50,
-                    LineForecast.completion_p90,
-                    LineForecast.arrival_p90,
-                )
-            ).all()
-        )
-        stats = sorted(
-            session.execute(
-                select(
-                    SupplierStats.supplier_id,
-                    SupplierStats.buffer_days,
-                    SupplierStats.deliveries,
-                    SupplierStats.median_lead_time_days,
-                    SupplierStats.observed_capacity_p90,
-                )
-            ).all()
-        )
-        promises = sorted(
-            session.execute(
-                select(Backorder.order_ref, Backorder.promise_date, Backorder.promise_status).where(
-                    Backorder.order_ref.in_(backorder_refs)
-                )
-            ).all()
-        )
-        alerts = sorted(
-            session.execute(
-                select(Alert.rule, Alert.subject_key, Alert.severity, Alert.message).where(
-                    Alert.status != AlertStatus.RESOLVED
-                )
-            ).all()
-        )
-    return {"forecasts": forecasts, "stats": stats, "promises": promises, "alerts": alerts}
+#: Forecasts, supplier statistics, promises and alerts: what a sweep stores from what it knows.
+SWEPT = {
+    "forecasts": PLANNED["forecasts"],
+    "stats": (
+        SupplierStats.supplier_id,
+        SupplierStats.buffer_days,
+        SupplierStats.deliveries,
+        SupplierStats.median_lead_time_days,
+        SupplierStats.observed_capacity_p90,
+    ),
+    "promises": (Backorder.order_ref, Backorder.promise_date, Backorder.promise_status),
+    "alerts": (Alert.rule, Alert.subject_key, Alert.severity, Alert.message),
+}
+#: The backorders known on TODAY, the alerts not resolved.
+KNOWN = {
+    "promises": Backorder.order_ref.in_({"SO-1", "SO-2"}),
+    "alerts": Alert.status != AlertStatus.RESOLVED,
+}
 
 
 def test_a_past_sweep_is_not_changed_by_what_happened_after_its_day(db: Database) -> None:
     world = small_world(db)
     assert load(db, SYSTEM, "receipts", KNOWN_RECEIPTS).ok
     sweep(db, world.buyer, TODAY)
-    before = what_the_sweep_stored(db, {"SO-1", "SO-2"})
+    before = stored_rows(db, SWEPT, where=KNOWN)
     assert before["forecasts"] and before["promises"]
 
     future = [("reports", FUTURE_REPORTS), ("pos", FUTURE_POS), ("backorders", FUTURE_BACKORDERS)]
     load_files(db, SYSTEM, [*future, ("receipts", FUTURE_RECEIPTS)], today=LATER)
     sweep(db, world.buyer, LATER)  # the present moves on: buffers learnt, lines received
-    assert what_the_sweep_stored(db, {"SO-1", "SO-2"}) != before
+    assert stored_rows(db, SWEPT, where=KNOWN) != before
 
     sweep(db, world.buyer, TODAY)
-    assert what_the_sweep_stored(db, {"SO-1", "SO-2"}) == before
+    assert stored_rows(db, SWEPT, where=KNOWN) == before
 
 
 def test_the_receipts_of_open_lines_are_those_of_every_line_open_on_the_day(db: Database) -> None:

@@ -4,95 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.engine import Database
-from db.models import Alert, Backorder, BackorderAllocation, LineForecast, SupplierStats
 from portal.core.domain import PortalError
 from portal.services.planning import sweep
 from portal.services.planning.shard import Shard
 from portal.services.production import post_report
-from tests.builders import TODAY, load, small_world
-
-MORE_ITEMS = "sku,description,on_hand\nSKU-3,Hinge,5\nSKU-4,Spring,0\n"
-MORE_POS = (
-    "po_number,line,supplier_code,sku,quantity,order_date,need_by_date\n"
-    "PO-7,1,BOLT,SKU-3,400,2026-02-05,2026-03-09\n"
-    "PO-7,2,ACME,SKU-4,900,2026-02-05,2026-05-15\n"
-    "PO-8,1,ACME,SKU-3,250,2026-02-06,2026-03-31\n"
-)
-MORE_BACKORDERS = (
-    "order_ref,customer,sku,quantity,order_date,priority,communicated_date\n"
-    "SO-7,Cy,SKU-3,120,2026-02-22,0,2026-03-05\n"
-    "SO-8,Di,SKU-4,60,2026-02-23,1,\n"
-)
-
-
-def stored(db: Database) -> dict[str, list[tuple[Any, ...]]]:
-    """Everything a sweep writes, without its timestamps."""
-    with db.read() as session:
-        return {
-            "forecasts": [
-                (
-                    *(f.po_line_id, f.produced, f.remaining, f.rate_source, f.completion_p50),
-                    *(f.completion_p90, f.arrival_p90, f.days_late_p90),
-                )
-                for f in session.scalars(select(LineForecast).order_by(LineForecast.po_line_id))
-            ],
-            "promises": [
-                tuple(r)
-                for r in session.execute(
-                    select(Backorder.id, Backorder.promise_date, Backorder.promise_status).order_by(
-                        Backorder.id
-                    )
-                )
-            ],
-            "allocations": sorted(
-                [
-                    tuple(r)
-                    for r in session.execute(
-                        select(
-                            BackorderAllocation.backorder_id,
-                            BackorderAllocation.po_line_id,
-                            BackorderAllocation.quantity,
-                            BackorderAllocation.available_date,
-                        )
-                    )
-                ],
-                key=str,
-            ),
-            "alerts": sorted(
-                [
-                    tuple(r)
-                    for r in session.execute(
-                        select(Alert.rule, Alert.subject_key, Alert.severity, Alert.status, Alert.message)
-                    )
-                ],
-                key=str,
-            ),
-            "stats": [
-                tuple(r)
-                for r in session.execute(
-                    select(
-                        SupplierStats.supplier_id,
-                        SupplierStats.buffer_days,
-                        SupplierStats.forecast_records,
-                        SupplierStats.rate_ratio,
-                    ).order_by(SupplierStats.supplier_id)
-                )
-            ],
-        }
+from tests.builders import MORE_LINES_FILES, TODAY, load_files, small_world
+from tests.integration.db_state import PLANNED, stored_rows
 
 
 @pytest.mark.parametrize("n", [2, 3])
 def test_n_shards_together_store_what_one_full_sweep_stores(db: Database, n: int) -> None:
     world = small_world(db)
-    for kind, text in (("items", MORE_ITEMS), ("pos", MORE_POS), ("backorders", MORE_BACKORDERS)):
-        assert load(db, world.buyer, kind, text).ok
+    load_files(db, world.buyer, MORE_LINES_FILES)
     sweep(db, world.admin, TODAY)
     # New data since that sweep: a line completes early, another falls behind, alerts change.
     post_report(
@@ -107,9 +36,9 @@ def test_n_shards_together_store_what_one_full_sweep_stores(db: Database, n: int
     later = TODAY + dt.timedelta(days=7)
     results = [sweep(db, world.admin, later, shard=Shard(k, n)) for k in range(1, n + 1)]
     assert sum(r.lines for r in results) == sweep(db, world.admin, later, shard=Shard(1, 1)).lines
-    sharded = stored(db)
+    sharded = stored_rows(db, PLANNED)
     sweep(db, world.admin, later)
-    full = stored(db)
+    full = stored_rows(db, PLANNED)
     assert sharded == full
     assert full["forecasts"] and full["promises"] and full["alerts"]
 

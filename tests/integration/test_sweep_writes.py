@@ -15,24 +15,12 @@ from db.models import Alert, Backorder, BackorderAllocation, LineForecast, Suppl
 from portal.services.alerts import acknowledge_alerts, resolve_alerts, snooze_alerts
 from portal.services.planning import SweepResult, sweep
 from portal.services.planning.shard import Shard
-from tests.builders import TODAY, load, small_world
+from tests.builders import MORE_LINES_FILES, TODAY, load, load_files, small_world
 
-MORE_ITEMS = "sku,description,on_hand\nSKU-3,Hinge,5\nSKU-4,Spring,0\n"
-MORE_POS = (
-    "po_number,line,supplier_code,sku,quantity,order_date,need_by_date\n"
-    "PO-7,1,BOLT,SKU-3,400,2026-02-05,2026-03-09\n"
-    "PO-7,2,ACME,SKU-4,900,2026-02-05,2026-05-15\n"
-    "PO-8,1,ACME,SKU-3,250,2026-02-06,2026-03-31\n"
-)
 MORE_SCHEDULES = (
     "po_number,line,start_date,daily_output,estimated_end_date,reason\n"
     "PO-7,1,2026-03-02,40,2026-03-13,\n"
     "PO-7,2,2026-03-03,60,2026-03-20,\n"
-)
-MORE_BACKORDERS = (
-    "order_ref,customer,sku,quantity,order_date,priority,communicated_date\n"
-    "SO-7,Cy,SKU-3,120,2026-02-22,0,2026-03-05\n"
-    "SO-8,Di,SKU-4,60,2026-02-23,1,\n"
 )
 LATER = TODAY + dt.timedelta(days=5)  # Wednesday 11 March
 #: Between the two sweeps: reports (a correction among them), a later schedule, receipts (one line
@@ -118,13 +106,7 @@ def run(
     """The same story each time: a world, a sweep, people acting on alerts, new data, sweeps again."""
     empty(db)
     world = small_world(db, recompute=False)
-    for kind, data in (
-        ("items", MORE_ITEMS),
-        ("pos", MORE_POS),
-        ("schedules", MORE_SCHEDULES),
-        ("backorders", MORE_BACKORDERS),
-    ):
-        assert load(db, world.buyer, kind, data, recompute=False).ok
+    load_files(db, world.buyer, (*MORE_LINES_FILES, ("schedules", MORE_SCHEDULES)), recompute=False)
     results = [sweep(db, world.admin, TODAY, write_all=write_all)]
     with db.read() as session:
         live = session.scalars(select(Alert).where(Alert.status == "open").order_by(Alert.id)).all()

@@ -16,15 +16,16 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from db.engine import Database
-from db.models import AlertComment, PoLine, ProductionReport, ProductionSchedule
+from db.models import AlertComment, PoLine, ProductionSchedule
 from portal.core.domain import LineStatus
 from portal.queries.lines import recent_working_days
 from portal.services.drafts import output_draft
 from portal.services.planning import sweep
-from portal.services.production import post_report, revise_schedule
+from portal.services.production import post_report
 from portal.services.settings import update_settings
 from tests.apptest import app_as, shown, texts
-from tests.builders import TODAY, SmallWorld, small_world
+from tests.builders import TODAY, SmallWorld, revise, small_world
+from tests.integration.db_state import reports_of
 
 PAGES = "portal/ui/views/supplier"
 
@@ -46,22 +47,24 @@ def last_working_day(db: Database, world: SmallWorld) -> dt.date:
     return recent_working_days(db, world.acme_user, dt.date.today(), count=1)[0]
 
 
+def grid_over_a_posted_day(
+    monkeypatch: pytest.MonkeyPatch, url: str, db: Database, world: SmallWorld, *, rejected: int = 0
+) -> AppTest:
+    """Daily output's grid on the last working day, when PO-1/1 already has 100 good units (and
+    ``rejected``) on record that day."""
+    day = last_working_day(db, world)
+    post_report(
+        db, world.acme_user, world.line_ids["PO-1/1"], report_date=day, good_qty=100, rejected_qty=rejected
+    )
+    return open_page(monkeypatch, url, world, "daily_output")
+
+
 def table_with(at: AppTest, column: str) -> pd.DataFrame:
     """The first table on the page with ``column`` (plain st.dataframe tables carry no key)."""
     for frame in at.dataframe:
         if column in frame.value.columns:
             return frame.value
     raise AssertionError(f"no table with a {column} column")
-
-
-def reports(db: Database, line_id: int, day: dt.date) -> list[tuple]:
-    with db.read() as session:
-        rows = session.execute(
-            select(ProductionReport.revision, ProductionReport.good_qty, ProductionReport.is_current)
-            .where(ProductionReport.po_line_id == line_id, ProductionReport.report_date == day)
-            .order_by(ProductionReport.revision)
-        ).all()
-    return [tuple(r) for r in rows]
 
 
 def revisions(db: Database, line_id: int) -> list[int]:
@@ -192,16 +195,7 @@ def test_a_conflicting_save_names_who_keeps_my_input_and_saves_after_a_reload(
     line = world.line_ids["PO-1/1"]
     at = schedule_page(monkeypatch, sqlite_url, world, "PO-1/1")
     # Meanwhile, the buyer saves revision 2.
-    revise_schedule(
-        sqlite_db,
-        world.buyer,
-        line,
-        start_date=dt.date(2026, 3, 2),
-        daily_output=100,
-        estimated_end_date=dt.date(2026, 3, 12),
-        expected_revision=1,
-        today=TODAY,
-    )
+    revise(sqlite_db, world.buyer, line, end=dt.date(2026, 3, 12))
     at.date_input(key=f"schedule.end.{line}").set_value(dt.date(2026, 3, 11))
     at.button(key=f"schedule.save.{line}").click().run()
     [error] = [e.value for e in at.error]
@@ -255,7 +249,7 @@ def test_the_grid_lists_my_lines_in_production_and_posts_what_i_type(
     assert at.button(key="daily_output.post").label == "Post 1 line"
     at.button(key="daily_output.post").click().run()
     assert not at.error, [e.value for e in at.error]
-    assert reports(sqlite_db, world.line_ids["PO-1/1"], day) == [(1, 120, True)]
+    assert reports_of(sqlite_db, world.line_ids["PO-1/1"], day) == [(1, 120, True)]
     assert f"Posted 1 report for {day:%a, %b} {day.day}, {day.year}." in texts(at)
     changes = table_with(at, "arrival_p50_before")
     assert list(changes["line"]) == ["PO-1/1"] and changes["produced"].iloc[0] == 620
@@ -274,26 +268,24 @@ def test_the_server_checks_every_grid_row_again_and_shows_the_problem_per_line(
     assert list(zip(problems["line"], problems["check"], strict=True)) == [
         ("PO-1/1", "Good quantity (-5) must be a whole number >= 0.")
     ]
-    assert reports(sqlite_db, world.line_ids["PO-1/1"], day) == []
+    assert reports_of(sqlite_db, world.line_ids["PO-1/1"], day) == []
 
 
 def test_correcting_a_day_on_record_in_the_grid_needs_a_tick_and_keeps_the_old_value(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
 ) -> None:
-    line = world.line_ids["PO-1/1"]
-    day = last_working_day(sqlite_db, world)
-    post_report(sqlite_db, world.acme_user, line, report_date=day, good_qty=100)
-    at = open_page(monkeypatch, sqlite_url, world, "daily_output")
+    line, day = world.line_ids["PO-1/1"], last_working_day(sqlite_db, world)
+    at = grid_over_a_posted_day(monkeypatch, sqlite_url, sqlite_db, world)
     assert at.data_editor[0].value["on_record"].iloc[0] == 100
     edit_grid(at, {0: {"good_qty": 90}})
     at.run()
     at.button(key="daily_output.post").click().run()
     assert any("Already reported: PO-1/1" in shown(e.value) for e in at.error)
-    assert reports(sqlite_db, line, day) == [(1, 100, True)]
+    assert reports_of(sqlite_db, line, day) == [(1, 100, True)]
     at.checkbox(key="daily_output.confirm.0").check().run()
     at.button(key="daily_output.post").click().run()
     assert not at.error, [e.value for e in at.error]
-    assert reports(sqlite_db, line, day) == [(1, 100, False), (2, 90, True)]
+    assert reports_of(sqlite_db, line, day) == [(1, 100, False), (2, 90, True)]
 
 
 def test_typed_but_unposted_values_come_back_in_a_new_session_and_go_once_posted(
@@ -314,17 +306,14 @@ def test_typed_but_unposted_values_come_back_in_a_new_session_and_go_once_posted
     assert again.button(key="daily_output.post").label == "Post 1 line"
     again.button(key="daily_output.post").click().run()
     assert not again.error, [e.value for e in again.error]
-    assert reports(sqlite_db, world.line_ids["PO-1/1"], day) == [(1, 77, True)]
+    assert reports_of(sqlite_db, world.line_ids["PO-1/1"], day) == [(1, 77, True)]
     assert output_draft(sqlite_db, world.acme_user, day) == {}
 
 
 def test_typing_what_is_on_record_is_no_correction_and_rejected_units_on_record_show(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
 ) -> None:
-    line = world.line_ids["PO-1/1"]
-    day = last_working_day(sqlite_db, world)
-    post_report(sqlite_db, world.acme_user, line, report_date=day, good_qty=100, rejected_qty=4)
-    at = open_page(monkeypatch, sqlite_url, world, "daily_output")
+    at = grid_over_a_posted_day(monkeypatch, sqlite_url, sqlite_db, world, rejected=4)
     grid = at.data_editor[0].value
     assert (grid["on_record"].iloc[0], grid["rejected_on_record"].iloc[0]) == (100, 4)
     edit_grid(at, {0: {"good_qty": 100, "rejected_qty": 4}})
@@ -336,10 +325,7 @@ def test_typing_what_is_on_record_is_no_correction_and_rejected_units_on_record_
 def test_the_correction_tick_appears_below_the_grid_so_the_rows_do_not_move(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
 ) -> None:
-    line = world.line_ids["PO-1/1"]
-    day = last_working_day(sqlite_db, world)
-    post_report(sqlite_db, world.acme_user, line, report_date=day, good_qty=100)
-    at = open_page(monkeypatch, sqlite_url, world, "daily_output")
+    at = grid_over_a_posted_day(monkeypatch, sqlite_url, sqlite_db, world)
     edit_grid(at, {0: {"good_qty": 90}})
     at.run()
     flat = _walk(at.main)
@@ -370,7 +356,7 @@ def test_in_the_card_layout_a_supplier_posts_a_line_from_its_card(
     at.number_input(key=f"daily_output.cards.0.rejected.{line}").set_value(2).run()
     at.button(key="daily_output.post").click().run()
     assert not at.error, [e.value for e in at.error]
-    assert reports(sqlite_db, line, day) == [(1, 33, True)]
+    assert reports_of(sqlite_db, line, day) == [(1, 33, True)]
 
 
 def test_one_line_and_day_in_the_form_starts_production(
@@ -385,7 +371,7 @@ def test_one_line_and_day_in_the_form_starts_production(
     at.number_input(key="daily_output.one_good.0").set_value(12)
     at.button(key="daily_output.one_post").click().run()
     assert not at.error, [e.value for e in at.error]
-    assert reports(sqlite_db, line, day) == [(1, 12, True)]
+    assert reports_of(sqlite_db, line, day) == [(1, 12, True)]
     with sqlite_db.read() as session:
         assert session.get_one(PoLine, line).status is LineStatus.IN_PRODUCTION
     # The same tab stays open, with an empty form for the next line.
@@ -414,8 +400,8 @@ def test_an_uploaded_file_is_previewed_row_by_row_and_posted_all_or_nothing(
     at.file_uploader(key="daily_output.file.0").set_value(("reports.csv", fixed.encode(), "text/csv")).run()
     at.button(key="daily_output.upload_post").click().run()
     assert not at.error, [e.value for e in at.error]
-    assert reports(sqlite_db, world.line_ids["PO-1/1"], day) == [(1, 50, True)]
-    assert reports(sqlite_db, world.line_ids["PO-1/2"], day) == [(1, 7, True)]
+    assert reports_of(sqlite_db, world.line_ids["PO-1/1"], day) == [(1, 50, True)]
+    assert reports_of(sqlite_db, world.line_ids["PO-1/2"], day) == [(1, 7, True)]
 
 
 # --------------------------------------------------------------------------- alerts
@@ -427,17 +413,7 @@ def test_the_alerts_page_shows_my_buyers_comment_and_sends_my_reply(
     from portal.services.alerts import comment_on_alert
 
     line = world.line_ids["PO-1/1"]
-    revise_schedule(
-        sqlite_db,
-        world.acme_user,
-        line,
-        start_date=dt.date(2026, 3, 2),
-        daily_output=100,
-        estimated_end_date=dt.date(2026, 3, 18),
-        reason="Resin late",
-        expected_revision=1,
-        today=TODAY,
-    )
+    revise(sqlite_db, world.acme_user, line, end=dt.date(2026, 3, 18), reason="Resin late")
     with sqlite_db.read() as session:
         from db.models import Alert
 

@@ -6,7 +6,7 @@ import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -589,17 +589,6 @@ def test_evaluate_all_gathers_line_supplier_and_backorder_conditions() -> None:
 class AlertStore:
     """The alerts table in memory: applies reconcile plans the way the database side will."""
 
-    LIVE_COLUMNS: ClassVar[list[str]] = [
-        "id",
-        "rule",
-        "subject_key",
-        "severity",
-        "status",
-        "snoozed_until",
-        "dismissed_severity",
-        "dismissed_days_late",
-    ]
-
     def __init__(self) -> None:
         self.alerts: dict[int, dict[str, Any]] = {}
 
@@ -609,7 +598,7 @@ class AlertStore:
             for a in self.alerts.values()
             if a["status"] != "resolved" or a.get("dismissed_severity") is not None
         ]
-        return pd.DataFrame(rows, columns=self.LIVE_COLUMNS)
+        return pd.DataFrame(rows, columns=alerts.LIVE_COLUMNS)
 
     def sweep(
         self,

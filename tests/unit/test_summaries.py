@@ -36,6 +36,11 @@ history = st.dictionaries(
 )
 
 
+#: Up to six lines, each a history and a quantity.
+lines_drawn = st.lists(st.tuples(history, st.integers(1, 6000)), min_size=1, max_size=6)
+DrawnLines = list[tuple[dict[int, tuple[int, int]], int]]
+
+
 def as_reports(line_id: int, days: dict[int, tuple[int, int]]) -> list[tuple[dt.date, int, int]]:
     return [(FIRST + dt.timedelta(days=d), g, r) for d, (g, r) in days.items()]
 
@@ -43,6 +48,25 @@ def as_reports(line_id: int, days: dict[int, tuple[int, int]]) -> list[tuple[dt.
 def frame_of(histories: dict[int, list[tuple[dt.date, int, int]]]) -> pd.DataFrame:
     rows = [(line_id, day, g, r) for line_id, reports in histories.items() for day, g, r in reports]
     return pd.DataFrame(rows, columns=["line_id", "report_date", "good_qty", "rejected_qty"])
+
+
+def drawn(lines: DrawnLines) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+    """Drawn lines (history, quantity) as their reports (dates as timestamps), their quantities, and
+    the (line_id, quantity) frame the raw-report paths take."""
+    histories = {i + 1: as_reports(i + 1, days) for i, (days, _) in enumerate(lines)}
+    quantities = pd.Series({i + 1: qty for i, (_, qty) in enumerate(lines)})
+    reports = frame_of(histories)
+    reports["report_date"] = pd.to_datetime(reports["report_date"])
+    frame = pd.DataFrame({"line_id": quantities.index, "quantity": quantities.to_numpy()})
+    return reports, quantities, frame
+
+
+def assert_same_days(ours: pd.DataFrame, raw: pd.DataFrame, columns: list[str]) -> None:
+    """The date columns hold the same days in both frames (missing where the other misses one)."""
+    for col in columns:
+        got = pd.to_datetime(ours[col]).to_numpy(dtype="datetime64[D]")
+        want = pd.to_datetime(raw[col]).to_numpy(dtype="datetime64[D]")
+        assert ((got == want) | (np.isnat(got) & np.isnat(want))).all(), col
 
 
 def row_of(summary: LineSummary, line_id: int) -> dict[str, object]:
@@ -78,24 +102,15 @@ def test_summaries_folded_post_by_post_equal_the_bulk_builder_bit_for_bit(
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(history, st.integers(1, 6000)), min_size=1, max_size=6))
-def test_statistics_from_summaries_equal_the_ones_from_raw_reports(
-    lines: list[tuple[dict[int, tuple[int, int]], int]],
-) -> None:
-    histories = {i + 1: as_reports(i + 1, days) for i, (days, _) in enumerate(lines)}
-    quantities = pd.Series({i + 1: qty for i, (_, qty) in enumerate(lines)})
-    reports = frame_of(histories)
-    reports["report_date"] = pd.to_datetime(reports["report_date"])
-    frame = pd.DataFrame({"line_id": quantities.index, "quantity": quantities.to_numpy()})
+@given(lines_drawn)
+def test_statistics_from_summaries_equal_the_ones_from_raw_reports(lines: DrawnLines) -> None:
+    reports, quantities, frame = drawn(lines)
     raw = _report_stats(frame, reports.astype({"line_id": "int64"}), dt.date(2030, 1, 1), 10)
     raw = raw.set_index("line_id")
     ours = report_stats(summarize_frame(reports, quantities, 10)).set_index("line_id")
     for col in ("produced", "rejected", "reported_days"):
         assert (ours[col].to_numpy() == raw[col].to_numpy()).all(), col
-    for col in ("last_report_date", "completed_on"):
-        got = pd.to_datetime(ours[col]).to_numpy(dtype="datetime64[D]")
-        want = pd.to_datetime(raw[col]).to_numpy(dtype="datetime64[D]")
-        assert ((got == want) | (np.isnat(got) & np.isnat(want))).all(), col
+    assert_same_days(ours, raw, ["last_report_date", "completed_on"])
     for col in ("mean_rate", "rate_sd", "ewm_rate"):
         np.testing.assert_allclose(ours[col].to_numpy(), raw[col].to_numpy(dtype="float64"), rtol=1e-9)
 
@@ -180,23 +195,16 @@ def test_differences_name_each_wrong_field_and_each_missing_summary() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(history, st.integers(1, 6000)), min_size=1, max_size=6))
+@given(lines_drawn)
 def test_the_calibrations_day_figures_from_summaries_equal_the_ones_from_raw_reports(
-    lines: list[tuple[dict[int, tuple[int, int]], int]],
+    lines: DrawnLines,
 ) -> None:
-    histories = {i + 1: as_reports(i + 1, days) for i, (days, _) in enumerate(lines)}
-    quantities = pd.Series({i + 1: qty for i, (_, qty) in enumerate(lines)})
-    reports = frame_of(histories)
-    reports["report_date"] = pd.to_datetime(reports["report_date"])
-    frame = pd.DataFrame({"line_id": quantities.index, "quantity": quantities.to_numpy()})
+    reports, quantities, frame = drawn(lines)
     raw = positive_day_rate(frame, reports.astype({"line_id": "int64"}), dt.date(2030, 1, 1), 10)
     raw = raw.set_index("line_id")
     summaries = summarize_frame(reports, quantities, 10)
     ours = calibration_stats(summaries).set_index("line_id")
-    for col in ("first_report", "last_report"):
-        got = pd.to_datetime(ours[col]).to_numpy(dtype="datetime64[D]")
-        want = pd.to_datetime(raw[col]).to_numpy(dtype="datetime64[D]")
-        assert ((got == want) | (np.isnat(got) & np.isnat(want))).all(), col
+    assert_same_days(ours, raw, ["first_report", "last_report"])
     for col in ("positive_rate", "steady_sd"):
         np.testing.assert_allclose(ours[col].to_numpy(), raw[col].to_numpy(dtype="float64"), rtol=1e-9)
     # The record's first day with output, too.

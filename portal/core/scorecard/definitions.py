@@ -125,9 +125,9 @@ TOTALS: tuple[str, ...] = (
     "reported_on_time",
 )
 
-SUMMARY_COLUMNS: list[str] = [
-    "supplier_id",
-    "period",
+#: A scorecard's numbers but the score, in the order shown: the line count, then each metric (mean
+#: slip beside promise reliability, PPM beside quality).
+NUMBERS: tuple[str, ...] = (
     "lines",
     "otd",
     "otif",
@@ -138,8 +138,6 @@ SUMMARY_COLUMNS: list[str] = [
     "quality",
     "ppm",
     "responsiveness",
-    "score",
-    "grade",
-    "score_note",
-    *TOTALS,
-]
+)
+
+SUMMARY_COLUMNS: list[str] = ["supplier_id", "period", *NUMBERS, "score", "grade", "score_note", *TOTALS]

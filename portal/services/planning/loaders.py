@@ -342,17 +342,7 @@ def live_alerts(session: Session, keys: Collection[str] | None, *, where: Any = 
 
     With the stored value of each :func:`alert_value_columns` column as ``stored_<column>``."""
     values = alert_value_columns()
-    cols = [
-        "id",
-        "rule",
-        "subject_key",
-        "severity",
-        "status",
-        "snoozed_until",
-        "dismissed_severity",
-        "dismissed_days_late",
-        *(f"stored_{c}" for c in values),
-    ]
+    cols = [*alert_rules.LIVE_COLUMNS, *(f"stored_{c}" for c in values)]
     stmt = select(
         Alert.id,
         Alert.rule,

@@ -10,7 +10,7 @@ from portal.i18n import _, format_date, format_day, ngettext
 from portal.queries.lines import output_sheet
 from portal.services.posting_links import PARAM, open_posting_link, post_with_link
 from portal.ui.context import get_db
-from portal.ui.output_cards import output_cards
+from portal.ui.output_cards import output_cards, post_label, refused_post, rows_to_post
 from portal.ui.text import plain
 
 VERSION = "post_output.version"
@@ -73,45 +73,21 @@ if (filled & recorded).any():
         key=f"post_output.confirm.{version}",
     )
 count = int(filled.sum())
-label = ngettext("Post {n} line", "Post {n} lines", count).format(n=count) if count else _("Post")
 if st.button(
-    label, type="primary", disabled=not filled.any(), key="post_output.post", icon=":material/send:"
+    post_label(count),
+    type="primary",
+    disabled=not filled.any(),
+    key="post_output.post",
+    icon=":material/send:",
 ):
-    rows = pd.DataFrame(
-        {
-            "po_number": sheet["po_number"],
-            "line": sheet["line_no"],
-            "good_qty": edited["good_qty"],
-            "rejected_qty": edited["rejected_qty"],
-            "note": edited["note"],
-        }
-    )[filled]
+    rows = rows_to_post(sheet, edited, filled)
     try:
         result = post_with_link(db, secret, rows, confirm_corrections=confirm)
     except PortalError as exc:
         st.error(plain(exc))
     else:
         if result.errors:
-            bad = len({e.row for e in result.errors})
-            st.error(
-                ngettext(
-                    "Nothing was posted: {n} line needs a fix.",
-                    "Nothing was posted: {n} lines need a fix.",
-                    bad,
-                ).format(n=bad)
-            )
-            assert result.preview is not None, "post_reports returns its preview"
-            st.dataframe(
-                result.preview[["line", "good_qty", "check"]],
-                hide_index=True,
-                width="stretch",
-                key="post_output.errors",
-                column_config={
-                    "line": st.column_config.TextColumn(_("Line")),
-                    "good_qty": st.column_config.NumberColumn(_("Good units")),
-                    "check": st.column_config.TextColumn(_("Problem")),
-                },
-            )
+            refused_post(result, "post_output.errors")
         else:
             st.session_state[DONE] = ngettext(
                 "Posted {n} report for {date}. Thank you: your buyer sees the updated forecast now.",

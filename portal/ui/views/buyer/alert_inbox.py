@@ -10,7 +10,6 @@ from portal.core import vocabulary
 from portal.core.alert_text import alert_message
 from portal.i18n import N_, _, format_date, format_number, ngettext
 from portal.queries.alerts import AlertFilter, alert_comments, alert_problems, alert_rule_names
-from portal.queries.directory import supplier_codes
 from portal.services.alerts import (
     acknowledge_alerts,
     comment_on_alerts,
@@ -26,7 +25,6 @@ from portal.ui.widgets import (
     date_input_format,
     datetime_format,
     flash,
-    label_from,
     line_detail_link,
     page_offset,
     pager,
@@ -34,6 +32,7 @@ from portal.ui.widgets import (
     selectable_table,
     severity_tones,
     severity_words,
+    supplier_filter,
 )
 
 TABLE = "alert_inbox.table"
@@ -57,16 +56,8 @@ if "alert_inbox.since" not in st.session_state:
     st.session_state["alert_inbox.since"] = call(mark_alerts_seen, renews=False) or dt.datetime.min
 since: dt.datetime = st.session_state["alert_inbox.since"]
 
-suppliers = read(supplier_codes)
-codes = dict(zip(suppliers["supplier_id"], suppliers["code"], strict=True))
 c1, c2, c3, c4, c5 = st.columns([2, 2, 1.6, 1.6, 1.2])
-supplier_ids = c1.multiselect(
-    _("Supplier"),
-    list(codes),
-    format_func=label_from(codes),
-    key="alert_inbox.suppliers",
-    placeholder=_("All suppliers"),
-)
+supplier_ids = supplier_filter(c1, "alert_inbox.suppliers")
 rules = c2.multiselect(
     _("Rule"),
     read(alert_rule_names),

@@ -3,17 +3,17 @@
 import streamlit as st
 
 from portal.i18n import _, format_number
-from portal.queries.directory import supplier_codes
 from portal.queries.late_lines import AT_RISK, LATE, LateLineFilter, late_lines
 from portal.ui.context import actor, read
 from portal.ui.widgets import (
     arrival_chance,
     date_format,
     label_from,
-    line_detail_link,
     page_offset,
     pager,
     selectable_table,
+    supplier_filter,
+    ticked_line_link,
 )
 
 PAGE = 100
@@ -29,16 +29,8 @@ st.caption(
     )
 )
 
-suppliers = read(supplier_codes)
-codes = dict(zip(suppliers["supplier_id"], suppliers["code"], strict=True))
 c1, c2, c3, c4 = st.columns([2, 1.6, 1.7, 1.5], vertical_alignment="bottom")
-supplier_ids = c1.multiselect(
-    _("Supplier"),
-    list(codes),
-    format_func=label_from(codes),
-    key="late_lines.suppliers",
-    placeholder=_("All suppliers"),
-)
+supplier_ids = supplier_filter(c1, "late_lines.suppliers")
 risks = c2.multiselect(
     _("Risk"),
     [LATE, AT_RISK],
@@ -120,8 +112,4 @@ selected = selectable_table(
     },
 )
 pager(total, PAGE, "late_lines.page")
-if selected:
-    row = frame[frame["line_id"] == selected[0]].iloc[0]
-    line_detail_link(int(row["line_id"]), str(row["line"]))
-else:
-    st.caption(_("Tick a line to open its detail: burn-up, schedule revisions, reports and alerts."))
+ticked_line_link(frame, selected)

@@ -4,7 +4,6 @@ import streamlit as st
 
 from portal.core import vocabulary
 from portal.i18n import _, format_percent
-from portal.queries.directory import supplier_codes
 from portal.queries.lines import LineFilter, open_lines
 from portal.ui.context import actor, read
 from portal.ui.widgets import (
@@ -12,12 +11,13 @@ from portal.ui.widgets import (
     arrival_chance,
     date_format,
     label_from,
-    line_detail_link,
     page_offset,
     pager,
     selectable_table,
     severity_tones,
     severity_words,
+    supplier_filter,
+    ticked_line_link,
 )
 
 actor()
@@ -29,15 +29,8 @@ st.caption(
     ).format(sure=format_percent(0.9))
 )
 
-suppliers = read(supplier_codes)
 c1, c2, c3, c4 = st.columns([2, 2, 1.8, 1.5], vertical_alignment="bottom")
-chosen = c1.multiselect(
-    _("Supplier"),
-    suppliers["supplier_id"].tolist(),
-    key="open_lines.suppliers",
-    format_func=label_from(dict(zip(suppliers["supplier_id"], suppliers["code"], strict=True))),
-    placeholder=_("All suppliers"),
-)
+chosen = supplier_filter(c1, "open_lines.suppliers")
 statuses = c2.multiselect(
     _("Status"),
     ["open", "in_production", "shipped"],
@@ -116,8 +109,4 @@ else:
         },
     )
     pager(total, PAGE, "open_lines.page")
-    if selected:
-        row = frame[frame["line_id"] == selected[0]].iloc[0]
-        line_detail_link(int(row["line_id"]), str(row["line"]))
-    else:
-        st.caption(_("Tick a line to open its detail: burn-up, schedule revisions, reports and alerts."))
+    ticked_line_link(frame, selected)

@@ -1,7 +1,9 @@
 """Supplier directory: contacts, working calendar, capacity, and open and late lines of each supplier."""
 
 import datetime as dt
+from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from portal.core import vocabulary
@@ -10,7 +12,7 @@ from portal.queries.directory import supplier_overview, supplier_profile
 from portal.queries.late_lines import AT_RISK, LATE, LateLineFilter, late_lines
 from portal.ui.context import actor, read
 from portal.ui.text import plain
-from portal.ui.widgets import date_format, line_detail_link, selectable_table
+from portal.ui.widgets import date_format, selectable_table, ticked_line_link
 
 actor()
 st.title(_("Supplier directory"))
@@ -115,55 +117,42 @@ m[4].metric(
     delta_arrow="off",
 )
 
+
+def listing(heading: str, rows: pd.DataFrame, none: str, columns: dict[str, Any]) -> None:
+    """A short list under its heading (Markdown), or ``none`` as a caption when it is empty."""
+    st.markdown(heading)
+    if rows.empty:
+        st.caption(none)
+    else:
+        st.dataframe(rows, hide_index=True, placeholder="–", width="stretch", column_config=columns)
+
+
 left, middle, right = st.columns([1.3, 1, 1])
 with left:
-    st.markdown(_("**Contacts**"))
-    if profile.contacts.empty:
-        st.caption(_("No contact e-mail on file."))
-    else:
-        st.dataframe(
-            profile.contacts,
-            hide_index=True,
-            placeholder="–",
-            width="stretch",
-            column_config={
-                "name": _("Name"),
-                "email": st.column_config.TextColumn(_("E-mail"), width="large"),
-            },
-        )
-with middle:
-    st.markdown(_("**Closures ahead**"))
-    if profile.closures.empty:
-        st.caption(_("No closure dates ahead."))
-    else:
-        st.dataframe(
-            profile.closures,
-            hide_index=True,
-            placeholder="–",
-            width="stretch",
-            column_config={
-                "closure_date": st.column_config.DateColumn(_("Date"), format=date_format(weekday=True)),
-                "reason": _("Reason"),
-            },
-        )
-with right:
-    st.markdown(
-        "**{}**".format(
-            _("Public holidays ({country}), next 12 months").format(
-                country=plain(h["country"]) or _("no country")
-            )
-        )
+    listing(
+        _("**Contacts**"),
+        profile.contacts,
+        _("No contact e-mail on file."),
+        {"name": _("Name"), "email": st.column_config.TextColumn(_("E-mail"), width="large")},
     )
-    if not profile.public_holidays:
-        st.caption(_("None known for this country."))
-    else:
-        st.dataframe(
-            {"date": profile.public_holidays},
-            hide_index=True,
-            placeholder="–",
-            width="stretch",
-            column_config={"date": st.column_config.DateColumn(_("Date"), format=date_format(weekday=True))},
-        )
+with middle:
+    listing(
+        _("**Closures ahead**"),
+        profile.closures,
+        _("No closure dates ahead."),
+        {
+            "closure_date": st.column_config.DateColumn(_("Date"), format=date_format(weekday=True)),
+            "reason": _("Reason"),
+        },
+    )
+with right:
+    country = plain(h["country"]) or _("no country")
+    listing(
+        "**{}**".format(_("Public holidays ({country}), next 12 months").format(country=country)),
+        pd.DataFrame({"date": profile.public_holidays}),
+        _("None known for this country."),
+        {"date": st.column_config.DateColumn(_("Date"), format=date_format(weekday=True))},
+    )
 
 st.markdown(_("**Late and at-risk lines**"))
 risk_labels = {LATE: _("Late"), AT_RISK: _("At risk")}
@@ -200,7 +189,5 @@ else:
             "backorders_waiting": st.column_config.NumberColumn(_("Backorders")),
         },
     )
-    if picked:
-        row = lines[lines["line_id"] == picked[0]].iloc[0]
-        line_detail_link(int(row["line_id"]), str(row["line"]))
+    ticked_line_link(lines, picked, hint=False)
 st.caption(_("As of {date}.").format(date=format_date(dt.date.today())))

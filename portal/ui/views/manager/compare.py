@@ -17,19 +17,7 @@ from portal.ui.text import plain
 from portal.ui.widgets import label_from
 
 SCORECARD_PAGE = "portal/ui/views/manager/scorecard.py"
-NUMBERS = (
-    "score",
-    "lines",
-    "otd",
-    "otif",
-    "avg_days_late",
-    "schedule_adherence",
-    "promise_reliability",
-    "mean_slip_days",
-    "quality",
-    "ppm",
-    "responsiveness",
-)
+NUMBERS = ("score", *sc.NUMBERS)
 #: Numbers where less is better.
 LOWER_IS_BETTER = frozenset({"avg_days_late", "mean_slip_days", "ppm"})
 

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from portal.core import vocabulary
-from portal.core.alert_text import alert_message, alert_messages
+from portal.core.alert_text import alert_message
 from portal.i18n import _, format_date, ngettext
 from portal.queries.alerts import alert_comments
 from portal.queries.supplier_alerts import supplier_alert_lines
@@ -103,8 +103,8 @@ elif critical:
 else:
     summary = ngettext("**{alerts} on {n} line**.", "**{alerts} on {n} lines**.", lines)
 st.markdown(summary.format(alerts=count, n=lines, critical=critical))
+# The alert's text is translated only for the selected line's detail below, not for a hidden column.
 view = frame.assign(
-    message=alert_messages(frame["rule"], frame["message_args"], frame["message"]),
     severity=frame["severity"].map(severity_label),
     what=frame["rule"].map(rule_text),
     also=frame["other_rules"].map(lambda rules: " · ".join(rule_text(r) for r in rules)),
@@ -121,16 +121,7 @@ selection = st.dataframe(
     height=248,  # about six rows: the selected line's alerts and comments stay in view below
     on_select="rerun",
     selection_mode="single-row",
-    column_order=[
-        "severity",
-        "line",
-        "what",
-        "also",
-        "days_late",
-        "need_by_date",
-        "comments",
-        "status",
-    ],
+    column_order=["severity", "line", "what", "also", "days_late", "need_by_date", "comments", "status"],
     # The widths add up to the page's width at 1280 px with the sidebar open (about 820 px with the
     # selection column): the alert's full text is in the selected line's detail below, not in a column.
     column_config={

@@ -23,7 +23,7 @@ from portal.services.production import post_report, post_reports, report_table
 from portal.services.settings import get_settings
 from portal.ui.charts import show_burnup
 from portal.ui.context import actor, call, get_db, read, today
-from portal.ui.output_cards import looks_like_a_phone, output_cards
+from portal.ui.output_cards import looks_like_a_phone, output_cards, post_label, refused_post, rows_to_post
 from portal.ui.text import plain
 from portal.ui.widgets import SUPPLIER_LINE_KEY, date_format, date_input_format, line_picker, line_summary
 
@@ -304,22 +304,15 @@ def grid(days: list[dt.date]) -> None:
     # Below the grid: a confirmation or an error appearing here never moves the rows being typed in.
     problems = st.container()
     send, corrections = _to_send(edited, sheet)
-    rows = pd.DataFrame(
-        {
-            "po_number": sheet["po_number"],
-            "line": sheet["line_no"],
-            "good_qty": edited["good_qty"],
-            "rejected_qty": edited["rejected_qty"],
-            "note": edited["note"],
-        }
-    )[send]
+    rows = rows_to_post(sheet, edited, send)
     todo = int(sheet["posted_good_qty"].isna().sum())
-    label = (
-        ngettext("Post {n} line", "Post {n} lines", len(rows)).format(n=len(rows)) if len(rows) else _("Post")
-    )
     assert actions is not None
     clicked = actions.button(
-        label, type="primary", disabled=rows.empty, key="daily_output.post", icon=":material/send:"
+        post_label(len(rows)),
+        type="primary",
+        disabled=rows.empty,
+        key="daily_output.post",
+        icon=":material/send:",
     )
     actions.caption(
         ngettext(
@@ -345,29 +338,7 @@ def grid(days: list[dt.date]) -> None:
         # Each row becomes a DailyReport's checked values (a bad cell is a row error, named in words).
         result = call(post_reports, report_table(rows, day), confirm_corrections=confirm)
         if result is not None and result.errors:
-            n_bad = len({e.row for e in result.errors})
-            st.error(
-                ngettext(
-                    "Nothing was posted: {n} line needs a fix.",
-                    "Nothing was posted: {n} lines need a fix.",
-                    n_bad,
-                ).format(n=n_bad)
-            )
-            assert result.preview is not None, "post_reports returns its preview"
-            bad = result.preview[
-                ~result.preview["check"].isin(["ok", "correction of a day already reported"])
-            ]
-            st.dataframe(
-                bad[["line", "good_qty", "check"]],
-                hide_index=True,
-                width="stretch",
-                key="daily_output.grid_errors",
-                column_config={
-                    "line": st.column_config.TextColumn(_("Line"), width=110),
-                    "good_qty": st.column_config.NumberColumn(_("Good units"), width=90),
-                    "check": st.column_config.TextColumn(_("Problem"), width="large"),
-                },
-            )
+            refused_post(result, "daily_output.grid_errors")
         elif result is not None:
             clear_output_draft(get_db(), actor(), day)
             st.session_state.pop(f"{DRAFT}.{day.isoformat()}", None)

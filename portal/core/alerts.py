@@ -467,7 +467,8 @@ def _at_risk(x: _Lines) -> pd.DataFrame:
 def _stale_update(x: _Lines) -> pd.DataFrame:
     """STALE_UPDATE: a line in production (status in_production, or any report while not shipped)
     with at least stale_update_days working days in (last report, D]; without a report, counted
-    from start_date when it is before D (a line that never reported and has not started is not due)."""
+    from start_date when it is before D (a line that never reported and has not started is not due).
+    A line whose good output reached its quantity is made: it has nothing left to report."""
     last = x.day("last_report_date")
     start = x.day("start_date")
     has_reports = ~np.isnat(last) | (x.num("produced") > 0) | (x.num("reported_days") > 0)
@@ -477,7 +478,8 @@ def _stale_update(x: _Lines) -> pd.DataFrame:
     local = "supplier_today" in x.frame.columns
     end = x.day("supplier_today") if local else None
     quiet = x.working_days_after(since, end)
-    fires = x.producing() & (in_production | has_reports) & (quiet >= x.settings.stale_update_days)
+    made = x.num("produced") >= x.num("quantity")  # NaN (no forecast yet) compares False: not made
+    fires = x.producing() & ~made & (in_production | has_reports) & (quiet >= x.settings.stale_update_days)
 
     def message(s: pd.DataFrame) -> _Said:
         since_text = _say("stale.last_report", s.index, date=s["last_report_date"]).where(

@@ -305,13 +305,17 @@ def test_an_import_with_a_bad_row_names_it_and_writes_nothing(
     at = open_page(monkeypatch, sqlite_url, world.buyer, "imports")
     at.file_uploader[0].set_value(("pos.csv", POS_WITH_A_BAD_ROW.encode(), "text/csv")).run()
     assert not at.exception
-    assert "1 problem(s) in 1 of 2 rows: nothing will be imported" in shown(at.error[0].value)
+    assert "1 problem in 1 of 2 rows: nothing will be imported. Fix this row" in shown(at.error[0].value)
     errors = at.dataframe[0].value
     assert list(zip(errors["row"], errors["column"], errors["value"], strict=True)) == [
         (3, "quantity", "seventy")
     ]
     assert not [b for b in at.button if b.key == "imports.commit"]
     assert po9(sqlite_db) == []
+    # Counted in words: two problems in two rows (no "problem(s)").
+    two_bad = POS_WITH_A_BAD_ROW.replace("2026-02-01,2026-04-01", "2026-02-01,someday")
+    at.file_uploader[0].set_value(("pos.csv", two_bad.encode(), "text/csv")).run()
+    assert "2 problems in 2 of 2 rows: nothing will be imported. Fix these rows" in shown(at.error[0].value)
 
 
 def test_the_downloadable_problems_of_an_import_neutralize_formulas(

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from portal.core.notifications import NOTIFY_SPECS
-from portal.i18n import _, pgettext
+from portal.i18n import _, format_number, ngettext, pgettext
 from portal.queries.notifications import (
     get_notify_settings,
     list_webhooks,
@@ -44,9 +44,11 @@ for column, (status, label) in zip(
     column.metric(label, counts[status])
 if counts["failed"]:
     st.warning(
-        _("{n} message(s) failed. Fix the cause (settings, address, webhook), then retry them.").format(
-            n=counts["failed"]
-        )
+        ngettext(
+            "{n} message failed. Fix the cause (settings, address, webhook), then retry it.",
+            "{n} messages failed. Fix the cause (settings, address, webhook), then retry them.",
+            counts["failed"],
+        ).format(n=format_number(counts["failed"]))
     )
 
 log_tab, settings_tab, hooks_tab, links_tab = st.tabs(

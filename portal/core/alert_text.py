@@ -317,6 +317,19 @@ def alert_message(rule: str, args: object, stored: str) -> str:
         return stored
 
 
+def backorder_phrase(args: object) -> str | None:
+    """The backorder a message names first ("Backorder SO-1 (50 x SKU-1)") in the current language,
+    from the alert's arguments (JSON text, or a dict); None when they name none."""
+    try:
+        parsed = json.loads(args) if isinstance(args, str) else args
+        what = parsed.get("what") if isinstance(parsed, dict) else None
+        if not isinstance(what, dict) or what.get("t") != "backorder":
+            return None
+        return render(what)
+    except (KeyError, ValueError, TypeError, IndexError):
+        return None
+
+
 def po_changed(
     label: str,
     who: str,

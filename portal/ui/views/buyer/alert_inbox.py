@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from portal.core import vocabulary
-from portal.core.alert_text import alert_message
+from portal.core.alert_text import alert_message, backorder_phrase
 from portal.i18n import N_, _, format_date, format_number, ngettext
 from portal.queries.alerts import AlertFilter, alert_comments, alert_problems, alert_rule_names
 from portal.queries.directory import supplier_codes
@@ -178,7 +178,11 @@ def _short(message: str, row: pd.Series) -> str:
     """A message without its leading subject, which the table already shows."""
     if row["line"] is not None and pd.notna(row["line"]):
         return message.removeprefix(str(row["line"])).lstrip(" :")
-    return re.sub(r"^Backorder \S+ \([^)]*\)\s*", "", message)
+    # The backorder as the message's language names it ("Rückstand SO-1 (50 x SKU-1)").
+    phrase = backorder_phrase(row["message_args"])
+    if phrase and message.startswith(phrase):
+        return message.removeprefix(phrase).lstrip(" :")
+    return re.sub(r"^Backorder \S+ \([^)]*\)\s*", "", message)  # an alert stored without arguments
 
 
 def _headline(row: pd.Series) -> str:

@@ -23,7 +23,7 @@ from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup, escape
 
 from portal.core import vocabulary
-from portal.core.alert_text import alert_message
+from portal.core.alert_text import alert_message, reopen_reason_text
 from portal.core.domain import Severity, ValidationError
 from portal.i18n import N_, _, format_date, ngettext
 
@@ -347,6 +347,8 @@ class AlertItem:
     reopen_reason: str | None = None
     #: The message's template and values (portal.core.alert_text); None: only the English message.
     message_args: str | None = None
+    #: The reopen reason's template and values; None: only the English reason.
+    reopen_args: str | None = None
 
     @property
     def text(self) -> str:
@@ -368,7 +370,9 @@ class AlertItem:
         """'new', 'reopened: was 3 days late when dismissed, now 9' for a dismissal that got worse,
         or 'now critical (was warning)' for a rise in severity."""
         if self.previous_severity is None and self.reopen_reason:
-            return _("reopened: {reason}").format(reason=self.reopen_reason)
+            return _("reopened: {reason}").format(
+                reason=reopen_reason_text(self.reopen_args, self.reopen_reason)
+            )
         if self.previous_severity is None:
             return _("new")
         return _("now {severity} (was {previous})").format(

@@ -171,6 +171,19 @@ def test_a_dismissed_problem_that_got_worse_comes_back_saying_why(
     assert str(back["message"]).startswith(
         f"Reopened (was {now_late - 4} days late when dismissed, now {now_late}): "
     )
+    # A German buyer reads the reason in German (a stand-in for the reason's template until the merge).
+    from dataclasses import replace
+
+    from tests.fake_catalog import install
+
+    install(
+        monkeypatch, "de", {"was {then} late when dismissed, now {now}": "war {then} zu spät, jetzt {now}"}
+    )
+    german = app_as(monkeypatch, sqlite_url, replace(world.buyer, language="de"))
+    back = german.dataframe[0].value.set_index("subject").loc["PO-3/1"]
+    assert str(back["message"]).startswith(
+        f"Wieder geöffnet (war {now_late - 4} Tage zu spät, jetzt {now_late}): "
+    ), back["message"]
 
 
 def st_cache_clear() -> None:

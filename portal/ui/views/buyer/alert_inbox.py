@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from portal.core import vocabulary
-from portal.core.alert_text import alert_message, backorder_phrase
+from portal.core.alert_text import alert_message, backorder_phrase, reopen_reason_text
 from portal.i18n import N_, _, format_date, format_number, ngettext
 from portal.queries.alerts import AlertFilter, alert_comments, alert_problems, alert_rule_names
 from portal.queries.directory import supplier_codes
@@ -187,8 +187,8 @@ def _short(message: str, row: pd.Series) -> str:
 
 def _headline(row: pd.Series) -> str:
     text = _short(alert_message(row["rule"], row["message_args"], str(row["message"])), row)
-    reason = row.get("reopen_reason")
-    if reason is not None and pd.notna(reason):
+    reason = reopen_reason_text(row.get("reopen_args"), row.get("reopen_reason"))
+    if reason is not None:
         return _("Reopened ({reason}): {text}").format(reason=reason, text=text)
     return text
 

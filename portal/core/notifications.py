@@ -66,6 +66,29 @@ USER_KINDS: dict[str, tuple[str, str, str]] = {
     ),
 }
 
+#: Each kind and channel of message as the admin's message log names it.
+KIND_NAMES: dict[str, str] = {
+    ALERT_DIGEST: N_("Alert digest"),
+    SUPPLIER_REMINDER: N_("Reporting reminder"),
+    CRITICAL_WEBHOOK: N_("Critical alert to a team webhook"),
+    PO_CHANGE: N_("Purchase-order change"),
+    TEST_EMAIL: N_("Test e-mail"),
+}
+CHANNEL_NAMES: dict[str, str] = {"email": N_("E-mail"), "webhook": N_("Webhook")}
+
+
+def kind_name(kind: object) -> str:
+    """'po_change' -> 'Purchase-order change', in the current language."""
+    name = KIND_NAMES.get(str(kind))
+    return _(name) if name else str(kind).replace("_", " ")
+
+
+def channel_name(channel: object) -> str:
+    """'email' -> 'E-mail', in the current language."""
+    name = CHANNEL_NAMES.get(str(channel))
+    return _(name) if name else str(channel)
+
+
 SEVERITY_ORDER: tuple[str, ...] = tuple(s.value for s in Severity.worst_first())
 SEVERITY_RANK: dict[str, int] = Severity.ranks()
 _SEVERITY_COLOR = {"critical": "#b42318", "warning": "#b54708", "info": "#175cd3"}

@@ -22,6 +22,7 @@ from portal.i18n import (
     format_number,
     format_percent,
     ngettext,
+    pgettext,
 )
 from portal.queries.line_detail import LineDetail
 from portal.ui.text import plain
@@ -113,6 +114,12 @@ def date_input_format() -> str:
     order = "".join(dict.fromkeys(ch for ch in pattern if ch in "YMD"))
     separator = next((ch for ch in pattern if ch in "/-."), "/")
     return separator.join({"Y": "YYYY", "M": "MM", "D": "DD"}[ch] for ch in order)
+
+
+def days_format() -> str:
+    """The ``format`` of a table's column of days ("%d d"; "%d g" in Turkish, "%d 天" in Chinese)."""
+    # Translators: the number format of a table column counting days: %d is the number, keep it.
+    return pgettext("table format", "%d d")
 
 
 def datetime_format() -> str:

@@ -98,3 +98,17 @@ def test_dates_inside_the_audit_trails_change_text_follow_the_table_dates(
         assert f"{old} → {new}" in text
         assert change_summary(None, {"start_date": "2026-11-27"}).endswith(old)
     assert "quantity" not in text.lower() and "note" not in text.lower()  # unchanged fields are left out
+
+
+def test_days_in_a_tables_number_columns_are_counted_in_the_users_language(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
+    from tests.fake_catalog import install
+
+    install(monkeypatch, "tr", {"%d d": "%d g"})  # gün: a stand-in until the catalogs are merged
+    for who, unit in ((replace(world.buyer, language="tr"), "%d g"), (world.buyer, "%d d")):
+        at = app_as(monkeypatch, sqlite_url, who)
+        assert not at.exception, [e.message for e in at.exception]
+        columns = json.loads(at.dataframe[0].proto.columns)
+        formats = {c.get("type_config", {}).get("format") for c in columns.values()}
+        assert unit in formats and ({"%d d", "%d g"} - {unit}).isdisjoint(formats), formats

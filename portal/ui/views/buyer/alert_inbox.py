@@ -25,6 +25,7 @@ from portal.ui.widgets import (
     clear_selection,
     date_input_format,
     datetime_format,
+    days_format,
     flash,
     label_from,
     line_detail_link,
@@ -243,7 +244,7 @@ selected_heads = selectable_table(
         "days_late": st.column_config.NumberColumn(
             _("Late"),
             width=52,
-            format="%d d",
+            format=days_format(),
             help=_("Days after need-by (lines) or after the date told (orders)"),
         ),
         "rule": st.column_config.TextColumn(_("Problem"), width=112, help=_("Its worst condition")),

@@ -11,6 +11,7 @@ from portal.ui.widgets import (
     STATUS_LABELS,
     arrival_chance,
     date_format,
+    days_format,
     label_from,
     line_detail_link,
     page_offset,
@@ -105,7 +106,10 @@ else:
                 help=arrival_chance(0.9),
             ),
             "days_late_p50": st.column_config.NumberColumn(
-                _("Late"), format="%d d", width=55, help=_("Arrival p50 minus need-by (negative: early)")
+                _("Late"),
+                format=days_format(),
+                width=55,
+                help=_("Arrival p50 minus need-by (negative: early)"),
             ),
             "item": st.column_config.TextColumn(_("Item")),
             "status": st.column_config.TextColumn(_("Status")),

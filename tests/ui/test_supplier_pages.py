@@ -289,7 +289,10 @@ def test_correcting_a_day_on_record_in_the_grid_needs_a_tick_and_keeps_the_old_v
     edit_grid(at, {0: {"good_qty": 90}})
     at.run()
     at.button(key="daily_output.post").click().run()
-    assert any("Already reported: PO-1/1" in shown(e.value) for e in at.error)
+    assert any(
+        "PO-1/1 is already on record for this day. Tick the box above to correct it" in shown(e.value)
+        for e in at.error
+    ), [e.value for e in at.error]
     assert reports(sqlite_db, line, day) == [(1, 100, True)]
     at.checkbox(key="daily_output.confirm.0").check().run()
     at.button(key="daily_output.post").click().run()

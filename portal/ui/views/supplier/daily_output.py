@@ -335,6 +335,19 @@ def grid(days: list[dt.date]) -> None:
         )
     if not clicked:
         return
+    if corrections.any() and not confirm:
+        # Said here, in the user's language, rather than by the service's refusal (English, for the API).
+        labels = sheet.loc[corrections, "line"].astype(str).tolist()
+        problems.error(
+            ngettext(
+                "{lines} is already on record for this day. Tick the box above to correct it (the old values "
+                "stay in the history).",
+                "{lines} are already on record for this day. Tick the box above to correct them (the old "
+                "values stay in the history).",
+                len(labels),
+            ).format(lines=plain(", ".join(labels)))
+        )
+        return
     with problems:
         # Each row becomes a DailyReport's checked values (a bad cell is a row error, named in words).
         result = call(post_reports, report_table(rows, day), confirm_corrections=confirm)

@@ -58,7 +58,7 @@ def test_the_buyer_changes_a_line_and_the_supplier_sees_it(
     page.get_by_role("heading", name="Imports").first.wait_for()
     uploader = page.locator("[data-testid='stFileUploader'] input[type='file']")
     uploader.set_input_files(files=[FilePayload(name="erp-changes.csv", mimeType="text/csv", buffer=csv)])
-    page.get_by_text("All 1 rows are valid").first.wait_for()
+    page.get_by_text("The row is valid.").first.wait_for()
     page.get_by_role("button", name="Import 1 row", exact=True).first.click()
     page.get_by_text("0 new purchase-order lines, 1 changed.").first.wait_for()
     with db.read() as session:

@@ -188,14 +188,14 @@ if preview.corrected:
         "All {rows} rows are valid ({n} corrects an earlier report). Nothing is written until you import.",
         "All {rows} rows are valid ({n} correct earlier reports). Nothing is written until you import.",
         preview.corrected,
-    )
+    ).format(rows=format_number(preview.rows), n=preview.corrected)
 else:
     valid = ngettext(
         "The row is valid. Nothing is written until you import.",
-        "All {rows} rows are valid. Nothing is written until you import.",
+        "All {n} rows are valid. Nothing is written until you import.",
         preview.rows,
-    )
-st.success(valid.format(rows=format_number(preview.rows), n=preview.corrected))
+    ).format(n=format_number(preview.rows))
+st.success(valid)
 shown = frame.head(PREVIEW_ROWS).rename(columns=effective)
 shown.insert(0, "row", range(2, 2 + len(shown)))
 st.dataframe(

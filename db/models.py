@@ -476,8 +476,11 @@ class Alert(Base):
     #: in place on SQLite, and rebuilding this table (which others reference) in a downgrade fails.
     dismissed_severity: Mapped[str | None] = mapped_column(String(20))
     dismissed_days_late: Mapped[int | None] = mapped_column(Integer)
-    #: Why a dismissed condition opened again ("was 3 days late when dismissed, now 9").
+    #: Why a dismissed condition opened again ("was 3 days late when dismissed, now 9"), in English.
     reopen_reason: Mapped[str | None] = mapped_column(Text)
+    #: The reason's template key and values as JSON text, as ``message_args`` for the message (NULL
+    #: for reasons written before it: those show ``reopen_reason``).
+    reopen_args: Mapped[str | None] = mapped_column(Text)
 
     comments: Mapped[list[AlertComment]] = relationship(
         back_populates="alert", cascade="all, delete-orphan", order_by="AlertComment.created_at"

@@ -191,6 +191,24 @@ TEMPLATES: dict[str, Template] = {
     "po_change.need_by": Template(N_("need-by moved earlier, {old} → {new}"), {"old": DATE, "new": DATE}),
     "po_change.quantity": Template(N_("quantity raised, {old} → {new}"), {"old": NUMBER, "new": NUMBER}),
     "po_change.both": Template(N_("{need_by}; {quantity}"), {"need_by": PHRASE, "quantity": PHRASE}),
+    # Why a dismissed condition reopened (alerts.reopen_reason, with its arguments in reopen_args). Its
+    # severity rose, so it was info or a warning then, and is a warning or critical now.
+    "reopen.severity": Template(N_("was {then} when dismissed, now {now}"), {"then": PHRASE, "now": PHRASE}),
+    "reopen.later": Template(
+        N_("was {then} late when dismissed, now {now}"), {"then": "days", "now": NUMBER}
+    ),
+    "reopen.both": Template(
+        N_("was {then_severity}, {then} late when dismissed; now {now_severity}, {now} late"),
+        {"then_severity": PHRASE, "then": "days", "now_severity": PHRASE, "now": "days"},
+    ),
+    # Translators: a severity in "was {then} when dismissed, now {now}": what it was then.
+    "severity.then.info": Template(N_("info"), {}),
+    # Translators: a severity in "was {then} when dismissed, now {now}": what it was then.
+    "severity.then.warning": Template(N_("a warning"), {}),
+    # Translators: a severity in "was {then} when dismissed, now {now}": what it is now.
+    "severity.now.warning": Template(N_("warning"), {}),
+    # Translators: a severity in "was {then} when dismissed, now {now}": what it is now.
+    "severity.now.critical": Template(N_("critical"), {}),
 }
 
 
@@ -315,6 +333,36 @@ def alert_message(rule: str, args: object, stored: str) -> str:
         return render(parsed)
     except (KeyError, ValueError, TypeError, IndexError):
         return stored
+
+
+def reopen_reason_text(args: object, stored: object) -> str | None:
+    """Why a dismissed alert reopened, in the reader's language: its arguments (JSON text, or a dict)
+    rendered, else the stored English reason (written before arguments existed, or not understood);
+    None when the alert has no reason (None, or NaN in a frame)."""
+    if stored is None or (isinstance(stored, float) and stored != stored):
+        return None
+    if current_language() == DEFAULT_LANGUAGE:
+        return str(stored)  # the English rendering is the stored text
+    try:
+        parsed = json.loads(args) if isinstance(args, str) else args
+        if not isinstance(parsed, dict) or not str(parsed.get("t", "")).startswith("reopen."):
+            return str(stored)
+        return render(parsed)
+    except (KeyError, ValueError, TypeError, IndexError):
+        return str(stored)
+
+
+def backorder_phrase(args: object) -> str | None:
+    """The backorder a message names first ("Backorder SO-1 (50 x SKU-1)") in the current language,
+    from the alert's arguments (JSON text, or a dict); None when they name none."""
+    try:
+        parsed = json.loads(args) if isinstance(args, str) else args
+        what = parsed.get("what") if isinstance(parsed, dict) else None
+        if not isinstance(what, dict) or what.get("t") != "backorder":
+            return None
+        return render(what)
+    except (KeyError, ValueError, TypeError, IndexError):
+        return None
 
 
 def po_changed(

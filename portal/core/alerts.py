@@ -484,7 +484,8 @@ def _at_risk(x: _Lines) -> pd.DataFrame:
 def _stale_update(x: _Lines) -> pd.DataFrame:
     """STALE_UPDATE: a line in production (status in_production, or any report while not shipped)
     with at least stale_update_days working days in (last report, D]; without a report, counted
-    from start_date when it is before D (a line that never reported and has not started is not due)."""
+    from start_date when it is before D (a line that never reported and has not started is not due).
+    A line whose good output reached its quantity is made: it has nothing left to report."""
     last = x.day("last_report_date")
     start = x.day("start_date")
     has_reports = ~np.isnat(last) | (x.num("produced") > 0) | (x.num("reported_days") > 0)
@@ -494,7 +495,8 @@ def _stale_update(x: _Lines) -> pd.DataFrame:
     local = "supplier_today" in x.frame.columns
     end = x.day("supplier_today") if local else None
     quiet = x.working_days_after(since, end)
-    fires = x.producing() & (in_production | has_reports) & (quiet >= x.settings.stale_update_days)
+    made = x.num("produced") >= x.num("quantity")  # NaN (no forecast yet) compares False: not made
+    fires = x.producing() & ~made & (in_production | has_reports) & (quiet >= x.settings.stale_update_days)
 
     def message(s: pd.DataFrame) -> _Said:
         since_text = _say("stale.last_report", s.index, date=s["last_report_date"]).where(
@@ -803,7 +805,8 @@ def evaluate_all(
 class ReconcilePlan:
     """What to write so that the stored alerts follow the conditions that hold now."""
 
-    inserts: pd.DataFrame  # INSERT_COLUMNS + reopen_reason: new alerts, open, first_seen = last_seen = now
+    #: INSERT_COLUMNS + reopen_reason and reopen_args: new alerts, open, first_seen = last_seen = now
+    inserts: pd.DataFrame
     updates: pd.DataFrame  # UPDATE_COLUMNS: live alerts whose condition still holds
     resolves: list[int]  # ids of live alerts whose condition cleared
     #: ids of dismissed alerts whose dismissal ends: the condition cleared, or it got worse and reopened.
@@ -812,12 +815,24 @@ class ReconcilePlan:
     kept_dismissed: int = 0
 
 
-def _severity_word(severity: pd.Series) -> pd.Series:
-    return ("a " + severity.astype(str)).where(severity.astype(str) != "info", "info")
+def _severity_then(severity: pd.Series) -> _Said:
+    """A severity as it was when dismissed ("a warning"; phrases "severity.then.<severity>")."""
+    return _severity_phrase(severity, "then")
 
 
-def reopen_reasons(worse: pd.DataFrame, reopen_days: int) -> pd.Series:
-    """Why each dismissed condition reopens, in words: "was 3 days late when dismissed, now 9".
+def _severity_phrase(severity: pd.Series, when: str) -> _Said:
+    """Phrases "severity.<when>.<severity>"; a severity with none (it cannot have risen from critical,
+    nor to info) reads as its code, in rows a reason never shows."""
+    keys = "severity." + when + "." + severity.astype(str)
+    known = keys.isin(list(TEMPLATES))
+    english = keys.map(lambda key: TEMPLATES[key].text if key in TEMPLATES else key.rsplit(".", 1)[-1])
+    args = ('{"t":' + keys.map(_json_text) + "}").where(known, "null")
+    return _Said(english.astype("str"), args.astype("str"))
+
+
+def reopen_reasons(worse: pd.DataFrame, reopen_days: int) -> _Said:
+    """Why each dismissed condition reopens: the English ("was 3 days late when dismissed, now 9") and
+    its arguments (templates "reopen.*" of portal.core.alert_text), to show in the reader's language.
 
     ``worse`` holds severity, days_late (now) and dismissed_severity, dismissed_days_late.
     """
@@ -827,22 +842,18 @@ def reopen_reasons(worse: pd.DataFrame, reopen_days: int) -> pd.Series:
     then_late = worse["dismissed_days_late"].astype(float)
     raised = rank_now > rank_then
     later = (now_late - then_late) >= reopen_days
-    severity_text = _fill(
-        "was {then} when dismissed, now {now}",
-        then=_severity_word(worse["dismissed_severity"]),
-        now=worse["severity"].astype(str),
-    )
-    late_text = _fill(
-        "was {then} late when dismissed, now {now}",
-        then=_count(then_late.fillna(0), "day"),
-        now=_num(now_late.fillna(0)),
-    )
-    both = _fill(
-        "was {then_sev}, {then} late when dismissed; now {now_sev}, {now} late",
-        then_sev=_severity_word(worse["dismissed_severity"]),
-        then=_count(then_late.fillna(0), "day"),
-        now_sev=worse["severity"].astype(str),
-        now=_count(now_late.fillna(0), "day"),
+    index = worse.index
+    then_severity = _severity_then(worse["dismissed_severity"])
+    now_severity = _severity_phrase(worse["severity"], "now")
+    severity_text = _say("reopen.severity", index, then=then_severity, now=now_severity)
+    late_text = _say("reopen.later", index, then=then_late.fillna(0), now=now_late.fillna(0))
+    both = _say(
+        "reopen.both",
+        index,
+        then_severity=then_severity,
+        then=then_late.fillna(0),
+        now_severity=now_severity,
+        now=now_late.fillna(0),
     )
     return both.where(raised & later, severity_text.where(raised, late_text))
 
@@ -891,12 +902,21 @@ def reconcile(
     ) | ((new["days_late"].astype(float) - new["dismissed_days_late"].astype(float)) >= reopen_days)
     reopened = was_dismissed & worse
     reasons = pd.Series(None, index=new.index, dtype="object")
+    reason_args = pd.Series(None, index=new.index, dtype="object")
     if reopened.any():
-        reasons[reopened] = reopen_reasons(new.loc[reopened], reopen_days)
+        said = reopen_reasons(new.loc[reopened], reopen_days)
+        reasons[reopened] = said.english
+        reason_args[reopened] = said.args
     opening = ~was_dismissed | reopened
     inserts = (
         new.loc[opening, CONDITION_COLUMNS]
-        .assign(status=AlertStatus.OPEN.value, first_seen=now, last_seen=now, reopen_reason=reasons[opening])
+        .assign(
+            status=AlertStatus.OPEN.value,
+            first_seen=now,
+            last_seen=now,
+            reopen_reason=reasons[opening],
+            reopen_args=reason_args[opening],
+        )
         .reset_index(drop=True)
     )
 

@@ -327,7 +327,8 @@ def _stale_update(x: _Line) -> None:
     since = last if last is not None else (start if start is not None and start < x.as_of else None)
     local = f.supplier_today is not None
     quiet = x.working_days_after(since, f.supplier_today if local else None)
-    if x.producing and (in_production or has_reports) and quiet >= x.settings.stale_update_days:
+    made = f.produced >= f.quantity  # a line made in full has nothing left to report
+    if x.producing and not made and (in_production or has_reports) and quiet >= x.settings.stale_update_days:
         if last is not None:
             since_text = say("stale.last_report", date=last)
         else:
@@ -516,7 +517,8 @@ class OnePlan:
     """What to write so that one scope's stored alerts follow its conditions (as
     :class:`portal.core.alerts.ReconcilePlan`, in rows of plain values)."""
 
-    #: Conditions to insert as new open alerts, each with its ``reopen_reason`` (None unless reopened).
+    #: Conditions to insert as new open alerts, each with its ``reopen_reason`` and ``reopen_args``
+    #: (None unless reopened).
     inserts: list[Condition]
     #: id, severity, message, message_args, days_late, status, raised: live alerts still holding.
     updates: list[dict[str, Any]]
@@ -533,30 +535,36 @@ def _float(value: Any) -> float:
     return NAN if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
 
 
-def _count_text(n: float, unit: str) -> str:
-    return f"{_number(n)} {unit}{'' if n == 1 else 's'}"
+def _severity_phrase(severity: Any, when: str) -> Said:
+    """A severity as :func:`portal.core.alerts._severity_phrase` words it ("a warning" then, "critical"
+    now); one with no phrase reads as its code, without arguments."""
+    key = f"severity.{when}.{severity}"
+    if key in TEMPLATES:
+        return Said(TEMPLATES[key].text, '{"t":' + _json_text(key) + "}")
+    return Said(str(severity), "null")
 
 
-def _severity_word(severity: str) -> str:
-    return "info" if severity == "info" else f"a {severity}"
-
-
-def reopen_reason(condition: Condition, dismissed: Mapping[str, Any], reopen_days: int) -> str:
-    """Why a dismissed condition reopens, as :func:`portal.core.alerts.reopen_reasons` words it."""
+def reopen_reason(condition: Condition, dismissed: Mapping[str, Any], reopen_days: int) -> Said:
+    """Why a dismissed condition reopens, as :func:`portal.core.alerts.reopen_reasons` says it (the
+    English and the arguments of its "reopen.*" template)."""
     raised = _rank(condition["severity"]) > _rank(dismissed["dismissed_severity"])
     now_late, then_late = _float(condition["days_late"]), _float(dismissed["dismissed_days_late"])
     later = (now_late - then_late) >= reopen_days
     now_late = 0.0 if math.isnan(now_late) else now_late
     then_late = 0.0 if math.isnan(then_late) else then_late
-    then_sev = _severity_word(str(dismissed["dismissed_severity"]))
+    then_severity = _severity_phrase(dismissed["dismissed_severity"], "then")
+    now_severity = _severity_phrase(condition["severity"], "now")
     if raised and later:
-        return (
-            f"was {then_sev}, {_count_text(then_late, 'day')} late when dismissed; "
-            f"now {condition['severity']}, {_count_text(now_late, 'day')} late"
+        return say(
+            "reopen.both",
+            then_severity=then_severity,
+            then=then_late,
+            now_severity=now_severity,
+            now=now_late,
         )
     if raised:
-        return f"was {then_sev} when dismissed, now {condition['severity']}"
-    return f"was {_count_text(then_late, 'day')} late when dismissed, now {_number(now_late)}"
+        return say("reopen.severity", then=then_severity, now=now_severity)
+    return say("reopen.later", then=then_late, now=now_late)
 
 
 def reconcile_one(
@@ -593,7 +601,7 @@ def reconcile_one(
             held.extend((c, a) for a in found)
             continue
         if key not in dismissed_by_key:
-            inserts.append({**c, "reopen_reason": None})
+            inserts.append({**c, "reopen_reason": None, "reopen_args": None})
             continue
         for d in dismissed_by_key[key]:
             worse = (
@@ -601,7 +609,8 @@ def reconcile_one(
                 or (_float(c["days_late"]) - _float(d["dismissed_days_late"])) >= reopen_days
             )
             if worse:
-                inserts.append({**c, "reopen_reason": reopen_reason(c, d, reopen_days)})
+                said = reopen_reason(c, d, reopen_days)
+                inserts.append({**c, "reopen_reason": said.english, "reopen_args": said.args})
                 ended_by_reopen.append(int(d["id"]))
             else:
                 kept += 1

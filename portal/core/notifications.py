@@ -23,7 +23,7 @@ from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup, escape
 
 from portal.core import vocabulary
-from portal.core.alert_text import alert_message
+from portal.core.alert_text import alert_message, reopen_reason_text
 from portal.core.domain import Severity, ValidationError
 from portal.i18n import N_, _, format_date, ngettext
 
@@ -65,6 +65,29 @@ USER_KINDS: dict[str, tuple[str, str, str]] = {
         ),
     ),
 }
+
+#: Each kind and channel of message as the admin's message log names it.
+KIND_NAMES: dict[str, str] = {
+    ALERT_DIGEST: N_("Alert digest"),
+    SUPPLIER_REMINDER: N_("Reporting reminder"),
+    CRITICAL_WEBHOOK: N_("Critical alert to a team webhook"),
+    PO_CHANGE: N_("Purchase-order change"),
+    TEST_EMAIL: N_("Test e-mail"),
+}
+CHANNEL_NAMES: dict[str, str] = {"email": N_("E-mail"), "webhook": N_("Webhook")}
+
+
+def kind_name(kind: object) -> str:
+    """'po_change' -> 'Purchase-order change', in the current language."""
+    name = KIND_NAMES.get(str(kind))
+    return _(name) if name else str(kind).replace("_", " ")
+
+
+def channel_name(channel: object) -> str:
+    """'email' -> 'E-mail', in the current language."""
+    name = CHANNEL_NAMES.get(str(channel))
+    return _(name) if name else str(channel)
+
 
 SEVERITY_ORDER: tuple[str, ...] = tuple(s.value for s in Severity.worst_first())
 SEVERITY_RANK: dict[str, int] = Severity.ranks()
@@ -347,6 +370,8 @@ class AlertItem:
     reopen_reason: str | None = None
     #: The message's template and values (portal.core.alert_text); None: only the English message.
     message_args: str | None = None
+    #: The reopen reason's template and values; None: only the English reason.
+    reopen_args: str | None = None
 
     @property
     def text(self) -> str:
@@ -368,7 +393,9 @@ class AlertItem:
         """'new', 'reopened: was 3 days late when dismissed, now 9' for a dismissal that got worse,
         or 'now critical (was warning)' for a rise in severity."""
         if self.previous_severity is None and self.reopen_reason:
-            return _("reopened: {reason}").format(reason=self.reopen_reason)
+            return _("reopened: {reason}").format(
+                reason=reopen_reason_text(self.reopen_args, self.reopen_reason)
+            )
         if self.previous_severity is None:
             return _("new")
         return _("now {severity} (was {previous})").format(

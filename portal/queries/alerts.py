@@ -48,7 +48,7 @@ INBOX_COLUMNS = [
     "is_new",
 ]
 #: What the details query reads, in order (INBOX_COLUMNS less is_new, plus the problem's columns).
-_DETAIL_COLUMNS = [*INBOX_COLUMNS[:-1], "subject_key", "reopen_reason", "customer", "priority"]
+_DETAIL_COLUMNS = [*INBOX_COLUMNS[:-1], "subject_key", "reopen_reason", "reopen_args", "customer", "priority"]
 
 SEVERITY_ORDER = severity_rank(Alert.severity)
 
@@ -144,6 +144,7 @@ def _details(ids: list[int]) -> Select[*tuple[Any, ...]]:
             func.coalesce(comments.c.n, 0),
             Alert.subject_key,
             Alert.reopen_reason,
+            Alert.reopen_args,
             Backorder.customer,
             Backorder.priority,
         )

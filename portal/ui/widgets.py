@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from functools import cache
@@ -22,6 +23,7 @@ from portal.i18n import (
     format_number,
     format_percent,
     ngettext,
+    pgettext,
 )
 from portal.queries.directory import supplier_codes
 from portal.queries.line_detail import LineDetail
@@ -68,17 +70,33 @@ def moment_pattern(cldr: str) -> str | None:
 
 
 @cache
-def _table_date_format(code: str) -> str:
+def _table_cldr_pattern(code: str) -> str | None:
+    """The CLDR pattern of a table's dates in language ``code``; None for ISO (English, or no
+    all-numeric pattern)."""
     if code == DEFAULT_LANGUAGE:
-        return "YYYY-MM-DD"  # English tables keep ISO dates, as they always have
+        return None  # English tables keep ISO dates, as they always have
     from babel import Locale
 
     formats = Locale.parse(babel_locale(code)).date_formats
     for length in ("medium", "short"):
-        pattern = moment_pattern(formats[length].pattern)
-        if pattern is not None:
-            return pattern
-    return "YYYY-MM-DD"
+        if moment_pattern(formats[length].pattern) is not None:
+            return str(formats[length].pattern)
+    return None
+
+
+@cache
+def _table_date_format(code: str) -> str:
+    cldr = _table_cldr_pattern(code)
+    return "YYYY-MM-DD" if cldr is None else str(moment_pattern(cldr))
+
+
+def table_date(value: dt.date) -> str:
+    """A date written as the user's tables show their date columns (:func:`date_format`): 27.11.2026 in
+    German, 2026年11月27日 in Chinese, ISO in English; for dates inside a table's text."""
+    from babel.dates import format_date as babel_format_date
+
+    cldr = _table_cldr_pattern(current_language())
+    return value.isoformat() if cldr is None else babel_format_date(value, format=cldr, locale=babel_locale())
 
 
 def date_format(*, weekday: bool = False) -> str:
@@ -99,6 +117,12 @@ def date_input_format() -> str:
     order = "".join(dict.fromkeys(ch for ch in pattern if ch in "YMD"))
     separator = next((ch for ch in pattern if ch in "/-."), "/")
     return separator.join({"Y": "YYYY", "M": "MM", "D": "DD"}[ch] for ch in order)
+
+
+def days_format() -> str:
+    """The ``format`` of a table's column of days ("%d d"; "%d g" in Turkish, "%d 天" in Chinese)."""
+    # Translators: the number format of a table column counting days: %d is the number, keep it.
+    return pgettext("table format", "%d d")
 
 
 def datetime_format() -> str:
@@ -288,6 +312,9 @@ def rule_label(rule: str) -> str:
     return _(vocabulary.rule_name(rule))
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def change_summary(before: dict | None, after: dict | None) -> str:
     """An audit event's change in one line, in words: 'Status: Open → Acknowledged; comment: ...'."""
     before, after = before or {}, after or {}
@@ -295,7 +322,14 @@ def change_summary(before: dict | None, after: dict | None) -> str:
     def show(name: str, value: object) -> str:
         if value is None or value == "":
             return "–"
-        return _(vocabulary.status_name(value)) if name == "status" else str(value)
+        if name == "status":
+            return _(vocabulary.status_name(value))
+        if isinstance(value, str) and _ISO_DAY.fullmatch(value):  # audit events store dates as ISO text
+            try:
+                return table_date(dt.date.fromisoformat(value))
+            except ValueError:
+                return value
+        return str(value)
 
     parts = []
     for name in dict.fromkeys([*before, *after]):

@@ -4,6 +4,7 @@ sees the change on its line and an alert to reply to."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -58,9 +59,12 @@ def test_the_buyer_changes_a_line_and_the_supplier_sees_it(
     page.get_by_role("heading", name="Imports").first.wait_for()
     uploader = page.locator("[data-testid='stFileUploader'] input[type='file']")
     uploader.set_input_files(files=[FilePayload(name="erp-changes.csv", mimeType="text/csv", buffer=csv)])
-    page.get_by_text("All 1 rows are valid").first.wait_for()
+    page.get_by_text("The row is valid.").first.wait_for()
     page.get_by_role("button", name="Import 1 row", exact=True).first.click()
-    page.get_by_text("0 new purchase-order lines, 1 changed.").first.wait_for()
+    # With e-mail off (the demo) a change order still queues its e-mails, for when e-mail is set up.
+    page.get_by_text(
+        re.compile(r"0 new purchase-order lines, 1 changed( \(\d+ change e-mails? to suppliers queued\))?\.")
+    ).first.wait_for()
     with db.read() as session:
         changed = session.get(PoLine, line_id)
         assert changed is not None

@@ -219,3 +219,33 @@ def test_a_post_on_a_line_not_open_on_its_day_goes_through_the_pipeline(
     assert calls
     with db.read() as session:
         assert session.get(LineForecast, line_id) is None
+
+
+def stale_alerts(db: Database, line_id: int) -> list[str]:
+    with db.read() as session:
+        return list(
+            session.scalars(
+                select(Alert.status).where(Alert.rule == "STALE_UPDATE", Alert.po_line_id == line_id)
+            )
+        )
+
+
+def test_a_line_made_in_full_gets_no_stale_update_from_the_post_nor_the_sweep(db: Database) -> None:
+    world = small_world(db)
+    line_id = world.line_ids["PO-1/2"]  # 300 units, nothing reported yet
+    # A catch-up post, four working days back, makes every unit: nothing is left to report.
+    post_report(db, world.acme_user, line_id, report_date=dt.date(2026, 3, 2), good_qty=300, today=TODAY)
+    assert stale_alerts(db, line_id) == []  # the post's own recompute (the lean path)
+    sweep(db, world.admin, TODAY)
+    assert stale_alerts(db, line_id) == []
+    # One unit short, the same post leaves the line quiet for four working days: it is stale.
+    post_report(
+        db,
+        world.acme_user,
+        line_id,
+        report_date=dt.date(2026, 3, 2),
+        good_qty=299,
+        confirm_correction=True,
+        today=TODAY,
+    )
+    assert stale_alerts(db, line_id) == ["open"]

@@ -982,15 +982,26 @@ def test_a_change_order_queues_its_e_mails_at_import_and_a_sweep_sends_them_once
     assert len(rows(db, "po_change")) == 4
 
 
-def test_a_change_order_with_e_mail_off_queues_nothing_and_the_alert_carries_it(
+def test_a_change_order_with_e_mail_off_waits_in_the_outbox_and_goes_out_once_e_mail_is_set_up(
     sqlite_db: Database, sqlite_world: SmallWorld, mailbox: Mailbox
 ) -> None:
     notify.update_notify_settings(sqlite_db, sqlite_world.admin, {"smtp.host": ""})
     result = load(sqlite_db, sqlite_world.buyer, "pos", PO_HEADER + "PO-1,1,ACME,SKU-1,1400,,2026-03-16,,,\n")
 
-    assert result.ok and result.changed == 1 and result.change_emails == 0
-    assert rows(sqlite_db, "po_change") == []
+    assert result.ok and result.changed == 1 and result.change_emails == 2  # ACME's user and its contact
     assert AlertRule.PO_CHANGED.value in {a.rule for a in open_alerts(sqlite_db)}
+    # Sweeps while e-mail is off leave them waiting, their attempts untouched (no retry used up).
+    for minutes in (0, 15):
+        off = run(sqlite_db, now=utcnow() + dt.timedelta(minutes=minutes))
+        assert off.delivery is not None and off.delivery.waiting_for_email == 2
+    assert [(r.status, r.attempts) for r in rows(sqlite_db, "po_change")] == [("pending", 0), ("pending", 0)]
+    assert mailbox.received == []
+
+    notify.update_notify_settings(sqlite_db, sqlite_world.admin, {"smtp.host": "127.0.0.1"})
+    run(sqlite_db, now=utcnow() + dt.timedelta(minutes=30))
+    assert [r.status for r in rows(sqlite_db, "po_change")] == ["sent", "sent"]
+    [mail] = po_change_mails(mailbox, ACME_CONTACT)
+    assert "Quantity: 1,000 → 1,400 (asks more of you)" in mail.text
 
 
 def test_two_change_orders_committing_at_once_each_queue_their_e_mail(

@@ -112,3 +112,17 @@ def test_an_english_buyer_reads_the_inbox_as_before(
     for message in inbox["message"]:
         assert any(full.endswith(message) for full in english), message
     assert "[de]" not in texts(at)
+
+
+@pytest.mark.parametrize("code", ["de", "es", "zh_Hans"])
+def test_a_backorders_headline_in_the_inbox_does_not_repeat_its_subject_in_any_language(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld, code: str
+) -> None:
+    # The real catalog: the backorder is named in the reader's language ("Rückstand SO-4 (...)").
+    at = app_as(monkeypatch, sqlite_url, replace(world.buyer, language=code))
+    assert not at.exception, [e.message for e in at.exception]
+    inbox = at.dataframe[0].value
+    orders = inbox[inbox["subject"].isin(list(world.backorder_ids))]
+    assert len(orders) > 0, list(inbox["subject"])
+    for subject, message in zip(orders["subject"], orders["message"], strict=True):
+        assert message and subject not in message, message

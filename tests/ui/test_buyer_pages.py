@@ -171,6 +171,19 @@ def test_a_dismissed_problem_that_got_worse_comes_back_saying_why(
     assert str(back["message"]).startswith(
         f"Reopened (was {now_late - 4} days late when dismissed, now {now_late}): "
     )
+    # A German buyer reads the reason in German (a stand-in for the reason's template until the merge).
+    from dataclasses import replace
+
+    from tests.fake_catalog import install
+
+    install(
+        monkeypatch, "de", {"was {then} late when dismissed, now {now}": "war {then} zu spät, jetzt {now}"}
+    )
+    german = app_as(monkeypatch, sqlite_url, replace(world.buyer, language="de"))
+    back = german.dataframe[0].value.set_index("subject").loc["PO-3/1"]
+    assert str(back["message"]).startswith(
+        f"Wieder geöffnet (war {now_late - 4} Tage zu spät, jetzt {now_late}): "
+    ), back["message"]
 
 
 def st_cache_clear() -> None:
@@ -305,13 +318,17 @@ def test_an_import_with_a_bad_row_names_it_and_writes_nothing(
     at = open_page(monkeypatch, sqlite_url, world.buyer, "imports")
     at.file_uploader[0].set_value(("pos.csv", POS_WITH_A_BAD_ROW.encode(), "text/csv")).run()
     assert not at.exception
-    assert "1 problem(s) in 1 of 2 rows: nothing will be imported" in shown(at.error[0].value)
+    assert "1 problem in 1 of 2 rows: nothing will be imported. Fix this row" in shown(at.error[0].value)
     errors = at.dataframe[0].value
     assert list(zip(errors["row"], errors["column"], errors["value"], strict=True)) == [
         (3, "quantity", "seventy")
     ]
     assert not [b for b in at.button if b.key == "imports.commit"]
     assert po9(sqlite_db) == []
+    # Counted in words: two problems in two rows (no "problem(s)").
+    two_bad = POS_WITH_A_BAD_ROW.replace("2026-02-01,2026-04-01", "2026-02-01,someday")
+    at.file_uploader[0].set_value(("pos.csv", two_bad.encode(), "text/csv")).run()
+    assert "2 problems in 2 of 2 rows: nothing will be imported. Fix these rows" in shown(at.error[0].value)
 
 
 def test_the_downloadable_problems_of_an_import_neutralize_formulas(

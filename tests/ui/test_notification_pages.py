@@ -95,8 +95,10 @@ def test_the_log_shows_a_failed_message_and_retry_now_delivers_it(
     assert at.title[0].value == "Notifications"
     assert by_label(at.metric, "Failed").value == "1"
     log = at.dataframe[0].value.set_index("id")
-    assert log.loc[failed_id, "status"] == "failed" and "550" in log.loc[failed_id, "last_error"]
-    assert "1 message(s) failed" in texts(at)
+    assert log.loc[failed_id, "status"] == "Failed" and "550" in log.loc[failed_id, "last_error"]
+    # Words, not codes: the kind and channel as the admin reads them.
+    assert (log.loc[failed_id, "kind"], log.loc[failed_id, "channel"]) == ("Alert digest", "E-mail")
+    assert "1 message failed. Fix the cause (settings, address, webhook), then retry it." in texts(at)
 
     mailbox.unknown = set()
     at.multiselect(key="admin_notify.retry_ids").select(failed_id)

@@ -11,7 +11,7 @@ import pytest
 from db.engine import Database
 from portal.i18n import language
 from portal.services.access import Actor
-from portal.ui.widgets import date_format, date_input_format, moment_pattern
+from portal.ui.widgets import change_summary, date_format, date_input_format, moment_pattern
 from tests.apptest import app_as
 from tests.builders import SmallWorld, small_world
 
@@ -78,3 +78,37 @@ def test_each_language_has_a_table_date_format_and_a_date_picker_format(
 ) -> None:
     with language(code):
         assert (date_format(), date_input_format()) == (table, picker)
+
+
+@pytest.mark.parametrize(
+    ("code", "old", "new"),
+    [
+        ("de", "27.11.2026", "20.11.2026"),
+        ("zh_Hans", "2026年11月27日", "2026年11月20日"),
+        ("en", "2026-11-27", "2026-11-20"),
+    ],
+)
+def test_dates_inside_the_audit_trails_change_text_follow_the_table_dates(
+    code: str, old: str, new: str
+) -> None:
+    before = {"need_by_date": "2026-11-27", "quantity": 300, "note": "2026-11-27 is a note, not a date"}
+    after = {"need_by_date": "2026-11-20", "quantity": 300, "note": "2026-11-27 is a note, not a date"}
+    with language(code):
+        text = change_summary(before, after)
+        assert f"{old} → {new}" in text
+        assert change_summary(None, {"start_date": "2026-11-27"}).endswith(old)
+    assert "quantity" not in text.lower() and "note" not in text.lower()  # unchanged fields are left out
+
+
+def test_days_in_a_tables_number_columns_are_counted_in_the_users_language(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
+    from tests.fake_catalog import install
+
+    install(monkeypatch, "tr", {"%d d": "%d g"})  # gün: a stand-in until the catalogs are merged
+    for who, unit in ((replace(world.buyer, language="tr"), "%d g"), (world.buyer, "%d d")):
+        at = app_as(monkeypatch, sqlite_url, who)
+        assert not at.exception, [e.message for e in at.exception]
+        columns = json.loads(at.dataframe[0].proto.columns)
+        formats = {c.get("type_config", {}).get("format") for c in columns.values()}
+        assert unit in formats and ({"%d d", "%d g"} - {unit}).isdisjoint(formats), formats

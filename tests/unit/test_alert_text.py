@@ -15,8 +15,21 @@ from hypothesis import given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from portal.core.alert_text import TEMPLATES, alert_message, alert_messages, po_changed, render
-from portal.core.alerts import backorder_conditions, evaluate_all, line_conditions, supplier_conditions
+from portal.core.alert_text import (
+    TEMPLATES,
+    alert_message,
+    alert_messages,
+    po_changed,
+    render,
+    reopen_reason_text,
+)
+from portal.core.alerts import (
+    backorder_conditions,
+    evaluate_all,
+    line_conditions,
+    reopen_reasons,
+    supplier_conditions,
+)
 from portal.i18n import language
 from tests.fake_catalog import install
 from tests.unit.test_alerts import (
@@ -122,8 +135,21 @@ def _po_changes() -> list[tuple[str, str]]:
     ]
 
 
+def _reopen_reasons() -> Any:
+    """Reopen reasons of each kind: later, more severe, both, and from info."""
+    worse = pd.DataFrame(
+        {
+            "severity": ["critical", "critical", "critical", "warning"],
+            "days_late": [9.0, 2.0, 4.0, 2.5],
+            "dismissed_severity": ["critical", "warning", "warning", "info"],
+            "dismissed_days_late": [3.0, 2.0, 1.0, np.nan],
+        }
+    )
+    return reopen_reasons(worse, 3)
+
+
 def test_every_template_is_used_by_some_rule_and_every_rule_writes_arguments(every: pd.DataFrame) -> None:
-    args = [*every["message_args"], *(a for _m, a in _po_changes())]
+    args = [*every["message_args"], *(a for _m, a in _po_changes()), *_reopen_reasons().args]
     used = {key for a in args for key in _keys(json.loads(a))}
     assert used == set(TEMPLATES)
     assert set(every["rule"]) == {
@@ -250,3 +276,36 @@ def test_an_alert_without_arguments_or_with_arguments_not_understood_shows_its_s
             alert_message("BEHIND_PLAN", good, stored),
             "changed",
         ]
+
+
+def test_reopen_reasons_keep_arguments_that_say_them_in_the_readers_language(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    said = _reopen_reasons()
+    assert said.english.tolist() == [
+        "was 3 days late when dismissed, now 9",
+        "was a warning when dismissed, now critical",
+        "was a warning, 1 day late when dismissed; now critical, 4 days late",
+        "was info when dismissed, now warning",
+    ]
+    args = said.args.tolist()
+    with language("en"):  # the arguments say exactly the English stored beside them
+        assert [render(json.loads(a)) for a in args] == said.english.tolist()
+    install(
+        monkeypatch,
+        "de",
+        {
+            "was {then} late when dismissed, now {now}": "war {then} zu spät, jetzt {now}",
+            "was {then} when dismissed, now {now}": "war {then}, jetzt {now}",
+            "a warning": "eine Warnung",
+            "critical": "kritisch",
+        },
+    )
+    with language("de"):
+        shown = [reopen_reason_text(a, e) for a, e in zip(args, said.english, strict=True)]
+        assert shown[:2] == ["war 3 Tage zu spät, jetzt 9", "war eine Warnung, jetzt kritisch"]
+        # Written before the arguments existed: the stored English; no reason at all: None.
+        assert reopen_reason_text(None, "was 3 days late when dismissed, now 9") == (
+            "was 3 days late when dismissed, now 9"
+        )
+        assert reopen_reason_text(None, None) is None and reopen_reason_text(np.nan, np.nan) is None

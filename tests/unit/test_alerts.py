@@ -341,6 +341,13 @@ def test_stale_update_ignores_a_shipped_line() -> None:
     assert "STALE_UPDATE" not in rules(stale(status="shipped"), dt.date(2026, 4, 8))
 
 
+def test_stale_update_ignores_a_line_made_in_full_but_not_yet_received() -> None:
+    # In production until the goods ship, but every unit is made: nothing is left to report.
+    assert "STALE_UPDATE" not in rules(stale(produced=1000, quantity=1000), dt.date(2026, 4, 8))
+    assert "STALE_UPDATE" not in rules(stale(produced=1010, quantity=1000), dt.date(2026, 4, 8))
+    assert "STALE_UPDATE" in rules(stale(produced=999, quantity=1000), dt.date(2026, 4, 8))
+
+
 # --- DATE_SLIPPED and UNREALISTIC_ESTIMATE ------------------------------------------------------
 
 

@@ -292,7 +292,7 @@ def test_reconcile_of_a_few_subjects_in_plain_python_plans_what_reconcile_plans(
     )
     one = reconcile_one(live, current, scope, reopen_days=reopen_days)
 
-    inserts = plain(plan.inserts[[*alerts.CONDITION_COLUMNS, "reopen_reason"]])
+    inserts = plain(plan.inserts[[*alerts.CONDITION_COLUMNS, "reopen_reason", "reopen_args"]])
     assert one.inserts == inserts
     updates = plan.updates.astype(object).to_dict("records")
     expected = [

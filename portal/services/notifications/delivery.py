@@ -43,12 +43,16 @@ class DeliveryReport:
     failed: int = 0
     interrupted: int = 0
     deferred: int = 0  # e-mails not tried because the mail server was unreachable in this run
+    #: E-mails left pending, attempts untouched, because e-mail is off (sent once it is set up).
+    waiting_for_email: int = 0
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         text = f"Delivered {self.sent}, retrying {self.retrying}, failed {self.failed}"
         if self.deferred:
             text += f", {self.deferred} e-mail(s) left for the next run (mail server unreachable)"
+        if self.waiting_for_email:
+            text += f", {self.waiting_for_email} e-mail(s) waiting until e-mail is set up"
         if self.interrupted:
             text += f", {self.interrupted} interrupted earlier (delivery unknown, shown to admins)"
         return text + "."
@@ -185,6 +189,11 @@ def deliver_pending(
     mail_server_down = False
     try:
         for notification_id, channel in due:
+            if channel == "email" and not settings.email_enabled:
+                # Queued while e-mail is off (a change order's e-mails): they wait, unclaimed and with
+                # their attempts untouched, and go out at the first delivery after e-mail is set up.
+                report.waiting_for_email += 1
+                continue
             if channel == "email" and mail_server_down:
                 # Unclaimed, attempts untouched: an unreachable server (each try waiting for the
                 # timeout) must not hold the run up, nor use up every message's attempts.

@@ -27,6 +27,7 @@ def alert_columns() -> tuple[Any, ...]:
         Alert.message,
         Alert.message_args,
         Alert.reopen_reason,
+        Alert.reopen_args,
         Alert.po_line_id.label("line_id"),
         Supplier.code.label("supplier_code"),
         PoLine.label.label("line_label"),
@@ -64,6 +65,7 @@ def alert_item(row: Any, base_url: str, previous: str | None = None) -> AlertIte
         previous_severity=previous,
         reopen_reason=getattr(row, "reopen_reason", None) or None,
         message_args=getattr(row, "message_args", None),
+        reopen_args=getattr(row, "reopen_args", None),
     )
 
 

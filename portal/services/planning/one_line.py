@@ -537,6 +537,7 @@ def apply_one_plan(
                     "last_seen": now,
                     "as_of": as_of,
                     "reopen_reason": row["reopen_reason"],
+                    "reopen_args": row["reopen_args"],
                 }
                 for row in plan.inserts
             ],

@@ -387,6 +387,7 @@ def apply_alert_plan(
                 last_seen=now,
                 as_of=as_of,
                 reopen_reason=ins["reopen_reason"].to_numpy(dtype=object),
+                reopen_args=ins["reopen_args"].to_numpy(dtype=object),
             )
         )
         bulk_insert(session, Alert.__tablename__, rows)

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from portal.core.notifications import NOTIFY_SPECS
-from portal.i18n import _, pgettext
+from portal.core.notifications import NOTIFY_SPECS, channel_name, kind_name
+from portal.i18n import _, format_number, ngettext, pgettext
 from portal.queries.notifications import (
     get_notify_settings,
     list_webhooks,
@@ -44,9 +44,11 @@ for column, (status, label) in zip(
     column.metric(label, counts[status])
 if counts["failed"]:
     st.warning(
-        _("{n} message(s) failed. Fix the cause (settings, address, webhook), then retry them.").format(
-            n=counts["failed"]
-        )
+        ngettext(
+            "{n} message failed. Fix the cause (settings, address, webhook), then retry it.",
+            "{n} messages failed. Fix the cause (settings, address, webhook), then retry them.",
+            counts["failed"],
+        ).format(n=format_number(counts["failed"]))
     )
 
 log_tab, settings_tab, hooks_tab, links_tab = st.tabs(
@@ -74,8 +76,13 @@ with log_tab:
         _("Show"), list(shown_as), format_func=label_from(shown_as), key="admin_notify.status_filter"
     )
     log = read(notification_log, None if show == "all" else show)
+    # Kinds, channels and statuses in words, as the filter above names them.
     st.dataframe(
-        log,
+        log.assign(
+            kind=log["kind"].map(kind_name),
+            channel=log["channel"].map(channel_name),
+            status=log["status"].map(lambda status: shown_as.get(status, status)),
+        ),
         hide_index=True,
         width="stretch",
         column_config={
@@ -100,7 +107,10 @@ with log_tab:
     else:
         labels = {
             int(r.id): _("#{id} {kind} to {recipient} ({status})").format(
-                id=r.id, kind=r.kind, recipient=r.recipient, status=shown_as.get(r.status, r.status)
+                id=r.id,
+                kind=kind_name(r.kind),
+                recipient=r.recipient,
+                status=shown_as.get(r.status, r.status),
             )
             for r in retryable.itertuples(index=False)
         }

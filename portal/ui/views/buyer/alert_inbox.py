@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from portal.core import vocabulary
-from portal.core.alert_text import alert_message
+from portal.core.alert_text import alert_message, backorder_phrase, reopen_reason_text
 from portal.i18n import N_, _, format_date, format_number, ngettext
 from portal.queries.alerts import AlertFilter, alert_comments, alert_problems, alert_rule_names
 from portal.services.alerts import (
@@ -24,6 +24,7 @@ from portal.ui.widgets import (
     clear_selection,
     date_input_format,
     datetime_format,
+    days_format,
     flash,
     line_detail_link,
     page_offset,
@@ -169,13 +170,17 @@ def _short(message: str, row: pd.Series) -> str:
     """A message without its leading subject, which the table already shows."""
     if row["line"] is not None and pd.notna(row["line"]):
         return message.removeprefix(str(row["line"])).lstrip(" :")
-    return re.sub(r"^Backorder \S+ \([^)]*\)\s*", "", message)
+    # The backorder as the message's language names it ("Rückstand SO-1 (50 x SKU-1)").
+    phrase = backorder_phrase(row["message_args"])
+    if phrase and message.startswith(phrase):
+        return message.removeprefix(phrase).lstrip(" :")
+    return re.sub(r"^Backorder \S+ \([^)]*\)\s*", "", message)  # an alert stored without arguments
 
 
 def _headline(row: pd.Series) -> str:
     text = _short(alert_message(row["rule"], row["message_args"], str(row["message"])), row)
-    reason = row.get("reopen_reason")
-    if reason is not None and pd.notna(reason):
+    reason = reopen_reason_text(row.get("reopen_args"), row.get("reopen_reason"))
+    if reason is not None:
         return _("Reopened ({reason}): {text}").format(reason=reason, text=text)
     return text
 
@@ -230,7 +235,7 @@ selected_heads = selectable_table(
         "days_late": st.column_config.NumberColumn(
             _("Late"),
             width=52,
-            format="%d d",
+            format=days_format(),
             help=_("Days after need-by (lines) or after the date told (orders)"),
         ),
         "rule": st.column_config.TextColumn(_("Problem"), width=112, help=_("Its worst condition")),

@@ -26,6 +26,7 @@ from portal.ui.text import plain
 from portal.ui.widgets import (
     clear_selection,
     date_format,
+    days_format,
     download_buttons,
     flash,
     label_from,
@@ -177,7 +178,7 @@ selected = selectable_table(
         ),
         "priority": st.column_config.NumberColumn(_("Priority"), help=_("Higher is served first")),
         "order_date": st.column_config.DateColumn(_("Ordered"), format=date_format()),
-        "slip_days": st.column_config.NumberColumn(_("Slip"), format="%d d"),
+        "slip_days": st.column_config.NumberColumn(_("Slip"), format=days_format()),
     },
 )
 pager(total, PAGE, "backorders.page")

@@ -121,7 +121,10 @@ remember = any(target != normalize_header(header) for header, target in mapping.
 
 signature = (upload.file_id, kind, tuple(sorted(effective.items())), tuple(frame.columns))
 if st.session_state.get("imports.checked") != signature:
-    with st.spinner(_("Checking {n} rows against the database...").format(n=format_number(len(frame)))):
+    checking = ngettext(
+        "Checking {n} row against the database...", "Checking {n} rows against the database...", len(frame)
+    )
+    with st.spinner(checking.format(n=format_number(len(frame)))):
         try:
             preview = call(
                 import_table, check_rows(frame, kind, effective), filename=upload.name, dry_run=True
@@ -138,11 +141,20 @@ preview = st.session_state["imports.preview"]
 
 if not preview.ok:
     bad_rows = sorted({e.row for e in preview.errors})
+    problems = ngettext("{n} problem", "{n} problems", len(preview.errors)).format(
+        n=format_number(len(preview.errors))
+    )
+    # Translators: {bad} rows with a problem, of the {n} rows of the file.
+    rows = ngettext("{bad} of {n} row", "{bad} of {n} rows", preview.rows).format(
+        bad=format_number(len(bad_rows)), n=format_number(preview.rows)
+    )
     st.error(
-        _(
-            "{problems} problem(s) in {bad} of {rows} rows: nothing will be imported. Fix these rows in your "
-            "file and upload it again."
-        ).format(problems=len(preview.errors), bad=len(bad_rows), rows=format_number(preview.rows)),
+        ngettext(
+            "{problems} in {rows}: nothing will be imported. Fix this row in your file and upload it again.",
+            "{problems} in {rows}: nothing will be imported. Fix these rows in your file and upload it "
+            "again.",
+            len(bad_rows),
+        ).format(problems=problems, rows=rows),
         icon=":material/block:",
     )
     errors = problems_frame(preview.errors)
@@ -176,10 +188,14 @@ if preview.corrected:
         "All {rows} rows are valid ({n} corrects an earlier report). Nothing is written until you import.",
         "All {rows} rows are valid ({n} correct earlier reports). Nothing is written until you import.",
         preview.corrected,
-    )
+    ).format(rows=format_number(preview.rows), n=preview.corrected)
 else:
-    valid = _("All {rows} rows are valid. Nothing is written until you import.")
-st.success(valid.format(rows=format_number(preview.rows), n=preview.corrected))
+    valid = ngettext(
+        "The row is valid. Nothing is written until you import.",
+        "All {n} rows are valid. Nothing is written until you import.",
+        preview.rows,
+    ).format(n=format_number(preview.rows))
+st.success(valid)
 shown = frame.head(PREVIEW_ROWS).rename(columns=effective)
 shown.insert(0, "row", range(2, 2 + len(shown)))
 st.dataframe(

@@ -8,6 +8,7 @@ from portal.ui.context import actor, read
 from portal.ui.widgets import (
     arrival_chance,
     date_format,
+    days_format,
     label_from,
     page_offset,
     pager,
@@ -93,7 +94,7 @@ selected = selectable_table(
         "days_late_p50": st.column_config.NumberColumn(
             _("Late"),
             width=55,
-            format="%d d",
+            format=days_format(),
             help=_("Days after need-by at p50 (the p90 date is later still)"),
         ),
         "backorders_waiting": st.column_config.NumberColumn(
@@ -106,7 +107,7 @@ selected = selectable_table(
             help=_("Units of those backorders this line supplies"),
         ),
         "remaining": st.column_config.NumberColumn(_("To make"), format="localized"),
-        "days_late_p90": st.column_config.NumberColumn(_("Late p90"), format="%d d"),
+        "days_late_p90": st.column_config.NumberColumn(_("Late p90"), format=days_format()),
         "estimated_end_date": st.column_config.DateColumn(_("Supplier's end"), format=date_format()),
         "open_alerts": st.column_config.NumberColumn(_("Alerts")),
     },

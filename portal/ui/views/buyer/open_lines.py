@@ -10,6 +10,7 @@ from portal.ui.widgets import (
     STATUS_LABELS,
     arrival_chance,
     date_format,
+    days_format,
     label_from,
     page_offset,
     pager,
@@ -98,7 +99,10 @@ else:
                 help=arrival_chance(0.9),
             ),
             "days_late_p50": st.column_config.NumberColumn(
-                _("Late"), format="%d d", width=55, help=_("Arrival p50 minus need-by (negative: early)")
+                _("Late"),
+                format=days_format(),
+                width=55,
+                help=_("Arrival p50 minus need-by (negative: early)"),
             ),
             "item": st.column_config.TextColumn(_("Item")),
             "status": st.column_config.TextColumn(_("Status")),

@@ -12,7 +12,7 @@ from portal.queries.directory import supplier_overview, supplier_profile
 from portal.queries.late_lines import AT_RISK, LATE, LateLineFilter, late_lines
 from portal.ui.context import actor, read
 from portal.ui.text import plain
-from portal.ui.widgets import date_format, selectable_table, ticked_line_link
+from portal.ui.widgets import date_format, days_format, selectable_table, ticked_line_link
 
 actor()
 st.title(_("Supplier directory"))
@@ -61,13 +61,13 @@ selected = selectable_table(
         "name": st.column_config.TextColumn(_("Supplier"), width=175),
         "country": st.column_config.TextColumn(_("Country"), width=62),
         "working_days": st.column_config.TextColumn(_("Works"), width=68, help=_("Working weekdays")),
-        "transit_days": st.column_config.NumberColumn(_("Transit"), format="%d d", width=60),
+        "transit_days": st.column_config.NumberColumn(_("Transit"), format=days_format(), width=60),
         "capacity_per_day": st.column_config.NumberColumn(
             _("Capacity/day"), format="localized", width=90, help=_("Declared by the supplier")
         ),
         "buffer_days": st.column_config.NumberColumn(
             _("Buffer"),
-            format="%d d",
+            format=days_format(),
             width=58,
             help=_("Days added to its lines' arrival p90 when promising"),
         ),
@@ -185,7 +185,7 @@ else:
             "need_by_date": st.column_config.DateColumn(_("Need by"), format=date_format()),
             "arrival_p50": st.column_config.DateColumn(_("Arrival p50"), format=date_format()),
             "arrival_p90": st.column_config.DateColumn(_("Arrival p90"), format=date_format()),
-            "days_late_p50": st.column_config.NumberColumn(_("Late p50"), format="%d d"),
+            "days_late_p50": st.column_config.NumberColumn(_("Late p50"), format=days_format()),
             "backorders_waiting": st.column_config.NumberColumn(_("Backorders")),
         },
     )

@@ -12,7 +12,7 @@ from portal.queries.supplier_alerts import supplier_alert_lines
 from portal.services.alerts import comment_on_alert
 from portal.ui.context import actor, call, read
 from portal.ui.text import plain
-from portal.ui.widgets import date_format, severity_label
+from portal.ui.widgets import date_format, days_format, severity_label
 
 SENT = "supplier_alerts.sent"
 
@@ -130,7 +130,10 @@ selection = st.dataframe(
         "what": st.column_config.TextColumn(_("Alert"), width=160, help=_("The line's most pressing alert")),
         "also": st.column_config.TextColumn(_("Also"), width=140, help=_("The line's other alerts")),
         "days_late": st.column_config.NumberColumn(
-            _("Late"), width=50, format="%d d", help=_("Days the line is forecast to arrive after need-by")
+            _("Late"),
+            width=50,
+            format=days_format(),
+            help=_("Days the line is forecast to arrive after need-by"),
         ),
         "need_by_date": st.column_config.DateColumn(_("Need by"), format=date_format(), width=90),
         "comments": st.column_config.NumberColumn(_("Comments"), width=75),

@@ -13,7 +13,13 @@ deliveries due before / from July 2011) of:
 * ``hgb late x severity``: ``HistGradientBoostingClassifier`` for P(late | features), times the
   supplier's recency-weighted share of late slips above b (blended with all suppliers' by its
   count of late deliveries); each delivery's padding is the knee ``argmax_b F(b) - lam b`` of that
-  distribution, lam swept for the frontier.
+  distribution, lam swept for the frontier;
+* ``aci`` (adaptive conformal inference, Gibbs & Candes 2021): per supplier, the portal's rule at a
+  level 1 - alpha_t that moves by ``gamma x (target - err)`` each time one of the supplier's promises
+  is known kept or broken (kept: once delivered; broken: once delivered or past its promised date
+  undelivered, whichever is first), levels 0.80-0.995;
+* ``tracker`` (online quantile tracking, Angelopoulos et al. 2023): the portal's buffer at quantile
+  q plus a per-supplier offset in days that moves by ``eta x (err - target)`` on the same events.
 
 Features at the promise moment t (computed from deliveries delivered before t and lines due before
 t): lead time (due - order date), log quantity, the supplier's recency-weighted late share and mean
@@ -151,6 +157,55 @@ def features(deliveries: pd.DataFrame, half_life_days: float = 90.0) -> pd.DataF
         out[name] = values
     out["portal_buffer"] = portal_buffers(deliveries)
     return out
+
+
+#: The levels the online rules move between: 0.80-0.98 by 0.01, then 0.985, 0.99, 0.995.
+ONLINE_LEVELS = (*(round(0.80 + k / 100, 2) for k in range(19)), 0.985, 0.99, 0.995)
+
+
+def online_paddings(
+    deliveries: pd.DataFrame,
+    levels: dict[float, np.ndarray],
+    kind: str,
+    target: float,
+    step: float,
+    q0: float,
+) -> np.ndarray:
+    """Padding per delivery from an online per-supplier update, strictly out of time.
+
+    ``levels``: the portal's buffer of every delivery at each quantile of ONLINE_LEVELS. ``kind``
+    "aci": the level is 1 - alpha (alpha starts at 1 - q0 and moves by step x (target - err));
+    "tracker": the buffer at q0 plus an offset (starts at 0, moves by step x (err - target) days).
+    A promise's outcome is used only from the day after it is known.
+    """
+    import heapq
+
+    qs = np.array(sorted(levels))
+    table = np.stack([levels[q] for q in qs], axis=1)
+    due = to_days(deliveries["due_date"]).astype(np.int64)
+    delivered = to_days(deliveries["delivered_date"]).astype(np.int64)
+    slip, moment = delivered - due, due - HORIZON_DAYS
+    supplier = deliveries["supplier_id"].to_numpy()
+    state: dict[object, float] = {}
+    start = 1 - q0 if kind == "aci" else 0.0
+    known: list[tuple[int, int, object, float]] = []
+    padding = np.zeros(len(deliveries))
+    for seq, i in enumerate(np.lexsort((np.arange(len(deliveries)), moment))):
+        while known and known[0][0] <= moment[i]:
+            _, _, who, err = heapq.heappop(known)
+            change = step * (target - err) if kind == "aci" else step * (err - target)
+            state[who] = state.get(who, start) + change
+        value = state.get(supplier[i], start)
+        if kind == "aci":
+            column = int(np.searchsorted(qs, min(max(1 - value, qs[0]), qs[-1]) - 1e-9))
+            pad = table[i, min(column, len(qs) - 1)]
+        else:
+            pad = max(table[i, int(np.argmin(np.abs(qs - q0)))] + value, 0.0)
+        padding[i] = np.ceil(pad - 1e-9)
+        broken = slip[i] > padding[i]
+        day = min(delivered[i], due[i] + int(padding[i])) if broken else delivered[i]
+        heapq.heappush(known, (max(day + 1, moment[i] + 1), seq, supplier[i], float(broken)))
+    return padding
 
 
 def _overdue(due: np.ndarray, delivered: np.ndarray, moment: np.ndarray) -> np.ndarray:
@@ -303,6 +358,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--refit-days", type=int, default=91)
     parser.add_argument("--scms-features", action="store_true", help="add mode, country, fulfil via, ...")
+    parser.add_argument("--online-only", action="store_true", help="stop after the portal and online rows")
     parser.add_argument("--skip-quantile", action="store_true", help="skip the (slow) quantile regressions")
     args = parser.parse_args(argv)
     # One thread each: on a shared machine OpenMP threads spin against each other (20 s a fit vs 0.5).
@@ -318,6 +374,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         for k, add, times in ((2, 5, 1.0), (6, 10, 1.0), (6, 14, 1.0), (3, 0, 2.0), (6, 0, 1.5)):
             bumped = np.where(frame["supplier_overdue"] >= k, np.maximum(base * times, base + add), base)
             rows.append(score(f"overdue bump q{quantile} k{k} +{add} x{times}", slip, bumped, early))
+    levels = {q: portal_buffers(deliveries, quantile=q) for q in ONLINE_LEVELS}
+    aci_settings = ((0.04, 0.001, 0.95), (0.05, 0.002, 0.95), (0.06, 0.001, 0.93), (0.08, 0.001, 0.95))
+    for target, gamma, q0 in aci_settings:
+        padding = online_paddings(deliveries, levels, "aci", target, gamma, q0)
+        rows.append(score(f"aci q{q0} target {target} gamma {gamma}", slip, padding, early))
+    for target, eta, q0 in ((0.04, 0.1, 0.92), (0.05, 0.1, 0.93), (0.06, 0.1, 0.92), (0.04, 0.5, 0.93)):
+        padding = online_paddings(deliveries, levels, "tracker", target, eta, q0)
+        rows.append(score(f"tracker q{q0} target {target} eta {eta}", slip, padding, early))
+    if args.online_only:
+        table = pd.DataFrame(rows)
+        print(table.to_string(index=False, float_format=lambda x: f"{x:.4f}"))
+        return 0
     cdf = late_times_severity(deliveries, frame, args.refit_days, args.scms_features)
     fitted = ~np.isnan(cdf[:, 0])
     for lam in (0.0006, 0.0008, 0.001, 0.0012, 0.0015, 0.002, 0.003):

@@ -14,7 +14,9 @@ Pure functions over frames (pandas only). Their inputs:
 Definitions (docs/evaluation.md says why):
 
 * calibration: over all (line, day) pairs with a forecast, the share of real arrivals on or before
-  arrival_p50 and arrival_p90 (about 50% and 90% when the forecast is calibrated);
+  arrival_p50 and arrival_p90 (about 50% and 90% when the forecast is calibrated), and the p90
+  share's standard error with the pairs clustered by line (a world of 150 lines reads about
+  +-1-1.5 points: seeds differ by that much even for a forecast that is right on average);
 * accuracy: mean absolute error in days of arrival_p50, and of the supplier's own date, over
   the pairs where both exist;
 * warning: among late lines whose need-by date falls in the replay, the share first flagged at
@@ -61,13 +63,38 @@ def late_lines(truth: pd.DataFrame) -> pd.DataFrame:
     return truth[truth["arrival_date"] > truth["need_by_date"]]
 
 
+def coverage_standard_error(covered: pd.Series, lines: pd.Series) -> float | None:
+    """Standard error of a coverage share whose pairs come in clusters (one cluster per line).
+
+    A line's weekly pairs are not independent (a line forecast too early is too early for weeks),
+    so the share is a ratio estimator over lines: with S_i covered pairs of N_i for line i and
+    c = sum S / sum N, var(c) ~ n / (n - 1) x sum (S_i - c N_i)^2 / (sum N)^2 (the clustered
+    "sandwich" variance). None with fewer than two lines.
+    """
+    if len(covered) == 0:
+        return None
+    per_line = pd.DataFrame({"s": covered.astype("float64").to_numpy(), "line": lines.to_numpy()})
+    sums = per_line.groupby("line")["s"].agg(["sum", "size"])
+    n = len(sums)
+    if n < 2:
+        return None
+    total = float(sums["size"].sum())
+    share = float(sums["sum"].sum()) / total
+    residual = sums["sum"].to_numpy() - share * sums["size"].to_numpy()
+    return float(np.sqrt(n / (n - 1) * np.sum(residual**2)) / total)
+
+
 def calibration(snapshots: pd.DataFrame, truth: pd.DataFrame) -> dict[str, Any]:
-    """Share of real arrivals on or before arrival_p50 and arrival_p90, over (line, day) pairs."""
+    """Share of real arrivals on or before arrival_p50 and arrival_p90, over (line, day) pairs,
+    and the p90 share's standard error by line (:func:`coverage_standard_error`)."""
     pairs = _with_truth(snapshots.dropna(subset=["arrival_p50", "arrival_p90"]), truth)
+    covered = pairs["arrival_date"] <= pairs["arrival_p90"]
+    lines = pairs["po_number"].astype(str) + "/" + pairs["line"].astype(str)
     return {
         "pairs": len(pairs),
         "p50_coverage": _share(pairs["arrival_date"] <= pairs["arrival_p50"]),
-        "p90_coverage": _share(pairs["arrival_date"] <= pairs["arrival_p90"]),
+        "p90_coverage": _share(covered),
+        "p90_coverage_se": coverage_standard_error(covered, lines),
     }
 
 
@@ -245,6 +272,11 @@ def _num(value: float | None, unit: str = "") -> str:
     return "n/a" if value is None or np.isnan(value) else f"{value:.1f}{unit}"
 
 
+def _se(value: float | None) -> str:
+    """The standard error of a share, in points: one world of ~150 lines reads +-1-2 points."""
+    return "" if value is None or np.isnan(value) else f" (standard error by line {100 * value:.1f} points)"
+
+
 def format_text(result: Evaluation) -> str:
     """The figures as a few lines of text."""
     c, a = result.calibration, result.accuracy
@@ -262,7 +294,7 @@ def format_text(result: Evaluation) -> str:
         [
             f"Lines: {result.lines}, late: {result.late}; (line, day) pairs with a forecast: {c['pairs']}",
             f"Calibration: arrival_p50 covered {_pct(c['p50_coverage'])} of real arrivals, "
-            f"arrival_p90 {_pct(c['p90_coverage'])}",
+            f"arrival_p90 {_pct(c['p90_coverage'])}{_se(c.get('p90_coverage_se'))}",
             f"Accuracy: arrival_p50 mean absolute error {_num(a['p50_mae_days'], ' d')} "
             f"(bias {_num(a['p50_bias_days'], ' d')}) vs {_num(a['supplier_mae_days'], ' d')} "
             f"for the supplier's date + transit ({ratio})",

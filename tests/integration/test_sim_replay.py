@@ -73,7 +73,7 @@ def test_the_cli_evaluates_a_small_world_and_writes_the_figures(
     assert figures["lines"] == 8
     assert figures["parameters"]["world"]["seed"] == 5
     assert figures["replay"]["steps"] == 3
-    assert set(figures["calibration"]) == {"pairs", "p50_coverage", "p90_coverage"}
+    assert set(figures["calibration"]) == {"pairs", "p50_coverage", "p90_coverage", "p90_coverage_se"}
     # The chart draws the figures of this run: its p90 coverage, as the JSON gives it.
     svg = ElementTree.fromstring(chart.read_text(encoding="utf-8"))
     texts = [node.text or "" for node in svg.iter("{http://www.w3.org/2000/svg}text")]

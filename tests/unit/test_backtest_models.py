@@ -72,3 +72,50 @@ def test_the_late_times_severity_model_pads_the_orders_the_feature_says_are_late
     # Big orders get the 21 days they slip, small ones nothing.
     assert (knee[fitted & big] == 21).all()
     assert (knee[fitted & ~big] == 0).all()
+
+
+def _levels(n: int) -> dict[float, np.ndarray]:
+    """A stand-in for the portal's buffers at each level: (level - 0.80) x 200 days for every delivery
+    (0 to 39 days: a 21-day slip is kept from level 0.905 up)."""
+    return {q: np.full(n, round((q - 0.80) * 200)) for q in bm.ONLINE_LEVELS}
+
+
+@pytest.mark.parametrize(("kind", "step"), [("aci", 0.01), ("tracker", 0.5)])
+def test_an_online_rule_pads_a_promise_only_from_outcomes_known_before_it(kind: str, step: float) -> None:
+    deliveries = synthetic(400)
+    due = bm.to_days(deliveries["due_date"]).astype(np.int64)
+    moment = due - bm.HORIZON_DAYS
+    cut = moment[200]
+    changed = deliveries.copy()
+    # Everything due on or after the cut now arrives 40 days later: none of it was known, kept or
+    # broken, before the cut (its promised date is not past yet).
+    changed.loc[due >= cut, "delivered_date"] += pd.Timedelta(days=40)
+    levels = _levels(len(deliveries))
+    before = moment < cut
+    padding = bm.online_paddings(deliveries, levels, kind, 0.05, step, 0.95)
+    again = bm.online_paddings(changed, levels, kind, 0.05, step, 0.95)
+    assert (padding[before] == again[before]).all()
+    assert not (padding[~before] == again[~before]).all()
+
+
+@pytest.mark.parametrize(("kind", "step"), [("aci", 0.01), ("tracker", 0.5)])
+def test_an_online_rule_pads_more_after_a_supplier_turns_late_and_less_while_it_is_on_time(
+    kind: str, step: float
+) -> None:
+    n = 600
+    due = pd.Timestamp("2010-01-01") + pd.to_timedelta(np.arange(n), unit="D")
+    late = np.arange(n) >= n // 2  # on time for 300 days, then 21 days late every time
+    deliveries = pd.DataFrame(
+        {
+            "supplier_id": "ACME",
+            "due_date": due,
+            "delivered_date": due + pd.to_timedelta(np.where(late, 21, 0), unit="D"),
+        }
+    )
+    padding = bm.online_paddings(deliveries, _levels(n), kind, 0.05, step, 0.95)
+    start = 30  # the level starts at 0.95: 30 days
+    assert padding[0] == start
+    # On time: the padding falls (ACI to its lowest level, 0 days); once late, it climbs again.
+    assert padding[n // 2 - 1] < start
+    assert padding[-1] > padding[n // 2 - 1]
+    assert padding[-1] >= 21

@@ -10,6 +10,7 @@ from portal.sim.evaluate import (
     alert_load,
     breakdown,
     calibration,
+    coverage_standard_error,
     evaluate,
     format_text,
     precision,
@@ -70,7 +71,28 @@ def test_coverage_counts_arrivals_on_or_before_p50_and_p90_over_line_day_pairs()
         ("2026-02-08", "B", "2026-03-10", "2026-03-20", None),  # p90 covers only
         ("2026-02-15", "B", None, None, None),  # no forecast: not a pair
     )
-    assert calibration(frame, LINES) == {"pairs": 4, "p50_coverage": 0.25, "p90_coverage": 0.75}
+    figures = calibration(frame, LINES)
+    assert {k: figures[k] for k in ("pairs", "p50_coverage", "p90_coverage")} == {
+        "pairs": 4,
+        "p50_coverage": 0.25,
+        "p90_coverage": 0.75,
+    }
+    # A covers both its pairs, B one of two: c = 3/4; residuals A: 2 - 1.5 =
+    # 0.5, B: 1 - 1.5 = -0.5; var = 2/1 x (0.25 + 0.25) / 4^2 = 1/16.
+    assert figures["p90_coverage_se"] == pytest.approx(0.25)
+
+
+def test_the_standard_error_of_coverage_treats_a_line_s_pairs_as_one_cluster() -> None:
+    covered = pd.Series([True, True, True, False, False, False])
+    # Three pairs per line, all alike within a line: the share (1/2) is as uncertain as two
+    # coin flips, not six: var = 2/1 x (1.5^2 + 1.5^2) / 6^2 = 1/4.
+    assert coverage_standard_error(covered, pd.Series(["a", "a", "a", "b", "b", "b"])) == pytest.approx(0.5)
+    # The same six pairs from six lines: var = 6/5 x 6 x 0.5^2 / 36 = 1/20.
+    assert coverage_standard_error(covered, pd.Series(list("abcdef"))) == pytest.approx(0.05**0.5)
+    # Every line covered as often as the whole: no spread between lines, no error.
+    assert coverage_standard_error(pd.Series([True, False, True, False]), pd.Series(list("aabb"))) == 0.0
+    assert coverage_standard_error(pd.Series([True, False]), pd.Series(["a", "a"])) is None
+    assert coverage_standard_error(pd.Series([], dtype=bool), pd.Series([], dtype=str)) is None
 
 
 def test_mean_absolute_error_compares_p50_and_the_supplier_date_on_the_same_pairs() -> None:

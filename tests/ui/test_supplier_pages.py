@@ -19,13 +19,12 @@ from db.engine import Database
 from db.models import AlertComment, PoLine, ProductionSchedule
 from portal.core.domain import LineStatus
 from portal.queries.lines import recent_working_days
-from portal.services.access import Actor
 from portal.services.drafts import output_draft
 from portal.services.planning import sweep
 from portal.services.production import post_report
 from portal.services.settings import update_settings
 from tests.apptest import app_as, shown, texts
-from tests.builders import TODAY, SmallWorld, load, revise, small_world
+from tests.builders import TODAY, SmallWorld, revise, small_world
 from tests.integration.db_state import reports_of
 
 PAGES = "portal/ui/views/supplier"
@@ -361,33 +360,6 @@ def test_in_the_card_layout_a_supplier_posts_a_line_from_its_card(
     at.button(key="daily_output.post").click().run()
     assert not at.error, [e.value for e in at.error]
     assert reports_of(sqlite_db, line, day) == [(1, 33, True)]
-
-
-def card_lines(at: AppTest) -> list[int]:
-    """The line ids of the cards, top to bottom (each card's good-units input is keyed by its line)."""
-    return [int(str(n.key).rsplit(".", 1)[1]) for n in at.number_input if ".good." in str(n.key)]
-
-
-def test_the_cards_keep_their_order_when_a_line_is_posted(
-    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
-) -> None:
-    # A second line in production at ACME: PO-1/2, needed a week after PO-1/1.
-    schedule = (
-        "po_number,line,start_date,daily_output,estimated_end_date,reason\nPO-1,2,2026-03-02,50,2026-03-09,\n"
-    )
-    assert load(sqlite_db, Actor.system("test"), "schedules", schedule).ok
-    first, second = world.line_ids["PO-1/1"], world.line_ids["PO-1/2"]
-    at = app_as(monkeypatch, sqlite_url, world.acme_user)
-    at.session_state["daily_output.layout"] = "Cards"
-    at.switch_page(f"{PAGES}/daily_output.py").run()
-    assert card_lines(at) == [first, second]  # earliest need-by first
-    at.number_input(key=f"daily_output.cards.0.good.{first}").set_value(40).run()
-    at.button(key="daily_output.post").click().run()
-    assert not at.error, [e.value for e in at.error]
-    # Posted, the first card stays first: nothing on record moves a card under the thumb.
-    assert card_lines(at) == [first, second]
-    at.run()
-    assert card_lines(at) == [first, second]
 
 
 def test_one_line_and_day_in_the_form_starts_production(

@@ -270,19 +270,7 @@ def test_reconcile_of_a_few_subjects_in_plain_python_plans_what_reconcile_plans(
     rows: tuple[list[dict[str, Any]], list[dict[str, Any]]], scope: list[str], reopen_days: int
 ) -> None:
     live, current = rows
-    live_frame = pd.DataFrame(
-        live,
-        columns=[
-            "id",
-            "rule",
-            "subject_key",
-            "severity",
-            "status",
-            "snoozed_until",
-            "dismissed_severity",
-            "dismissed_days_late",
-        ],
-    )
+    live_frame = pd.DataFrame(live, columns=alerts.LIVE_COLUMNS)
     live_frame["dismissed_days_late"] = pd.to_numeric(live_frame["dismissed_days_late"]).astype("Float64")
     conditions = pd.DataFrame(current, columns=alerts.CONDITION_COLUMNS).astype(alerts.CONDITION_DTYPES)
     if not current:

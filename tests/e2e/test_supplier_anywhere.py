@@ -103,9 +103,16 @@ def test_typed_values_survive_a_browser_refresh(portal_server: PortalServer, pag
     page.get_by_role("button", name="Cards").or_(page.get_by_role("radio", name="Cards")).first.click()
     idle(page)
     # The draft is written by the run the typing starts: reload only once the server holds it.
-    type_good_units(page, portal_server.database_url, 4321)
-    expect(page.get_by_role("button", name="Post 1 line").first).to_be_visible()
-    idle(page)
+    for _attempt in range(3):
+        type_good_units(page, portal_server.database_url, 4321)
+        expect(page.get_by_role("button", name="Post 1 line").first).to_be_visible()
+        idle(page)
+        # A run still queued from before the typing may redraw the cards once more (a rerun,
+        # tolerated): reload only once the draft still holds the value after the page went idle.
+        if drafts_hold(portal_server.database_url, 4321):
+            break
+    else:
+        raise AssertionError("the draft never kept 4321 once the page was idle")
 
     page.reload()
     page.get_by_role("heading", name="Daily output").first.wait_for()

@@ -19,12 +19,13 @@ from db.engine import Database
 from db.models import AlertComment, PoLine, ProductionSchedule
 from portal.core.domain import LineStatus
 from portal.queries.lines import recent_working_days
+from portal.services.access import Actor
 from portal.services.drafts import output_draft
 from portal.services.planning import sweep
 from portal.services.production import post_report
 from portal.services.settings import update_settings
 from tests.apptest import app_as, shown, texts
-from tests.builders import TODAY, SmallWorld, revise, small_world
+from tests.builders import TODAY, SmallWorld, load, revise, small_world
 from tests.integration.db_state import reports_of
 
 PAGES = "portal/ui/views/supplier"
@@ -360,6 +361,105 @@ def test_in_the_card_layout_a_supplier_posts_a_line_from_its_card(
     at.button(key="daily_output.post").click().run()
     assert not at.error, [e.value for e in at.error]
     assert reports_of(sqlite_db, line, day) == [(1, 33, True)]
+
+
+SECOND_LINE = (
+    "po_number,line,start_date,daily_output,estimated_end_date,reason\nPO-1,2,2026-03-02,50,2026-03-09,\n"
+)
+#: A line of ACME that starts production once typing has begun: before PO-1 by number and need-by.
+EARLIER_LINE_PO = (
+    "po_number,line,supplier_code,sku,quantity,order_date,need_by_date\n"
+    "PO-0,1,ACME,SKU-2,90,2026-02-01,2026-03-10\n"
+)
+EARLIER_LINE_SCHEDULE = (
+    "po_number,line,start_date,daily_output,estimated_end_date,reason\nPO-0,1,2026-03-02,30,2026-03-06,\n"
+)
+
+
+def typed_in_cards(at: AppTest) -> dict[int, float | None]:
+    """line id -> good units its card shows (each card's good-units input is keyed by its line)."""
+    return {int(str(n.key).rsplit(".", 1)[1]): n.value for n in at.number_input if ".good." in str(n.key)}
+
+
+def typed_in_table(at: AppTest) -> dict[str, object]:
+    """line label -> good units its row of the grid shows."""
+    grid = at.data_editor[0].value
+    return {
+        str(line): (None if pd.isna(good) else int(good))
+        for line, good in zip(grid["line"], grid["good_qty"], strict=True)
+    }
+
+
+def cards_page(monkeypatch: pytest.MonkeyPatch, url: str, world: SmallWorld) -> AppTest:
+    at = app_as(monkeypatch, url, world.acme_user)
+    at.session_state["daily_output.layout"] = "Cards"
+    at.switch_page(f"{PAGES}/daily_output.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_typed_values_stay_with_their_line_when_the_layout_changes(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
+    assert load(sqlite_db, Actor.system("test"), "schedules", SECOND_LINE).ok
+    first, second = world.line_ids["PO-1/1"], world.line_ids["PO-1/2"]
+    day = last_working_day(sqlite_db, world)
+    at = cards_page(monkeypatch, sqlite_url, world)
+    at.number_input(key=f"daily_output.cards.0.good.{second}").set_value(40).run()
+
+    # The wide grid shows what was typed in the cards, on the same line, and keeps it as the draft.
+    at.segmented_control(key="daily_output.layout").set_value("Table").run()
+    assert typed_in_table(at) == {"PO-1/1": None, "PO-1/2": 40}
+    assert output_draft(sqlite_db, world.acme_user, day) == {second: {"good_qty": 40}}
+    row = list(at.data_editor[0].value["line"]).index("PO-1/1")
+    at.session_state["daily_output.grid.0"] = {
+        "edited_rows": {row: {"good_qty": 7}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+
+    # And back: each card shows its own line's value.
+    at.segmented_control(key="daily_output.layout").set_value("Cards").run()
+    assert typed_in_cards(at) == {first: 7, second: 40}
+    assert output_draft(sqlite_db, world.acme_user, day) == {first: {"good_qty": 7}, second: {"good_qty": 40}}
+    assert at.button(key="daily_output.post").label == "Post 2 lines"
+
+
+@pytest.mark.parametrize("layout", ["Cards", "Table"])
+def test_typed_values_stay_with_their_line_when_a_line_starts_before_it(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld, layout: str
+) -> None:
+    line = world.line_ids["PO-1/1"]
+    day = last_working_day(sqlite_db, world)
+    at = cards_page(monkeypatch, sqlite_url, world)
+    if layout == "Cards":
+        at.number_input(key=f"daily_output.cards.0.good.{line}").set_value(55).run()
+    else:
+        at.segmented_control(key="daily_output.layout").set_value("Table").run()
+        edit_grid(at, {0: {"good_qty": 55}})
+        at.run()
+    # Meanwhile a buyer starts a line that comes first on the page (earlier PO, earlier need-by).
+    system = Actor.system("test")
+    assert load(sqlite_db, system, "pos", EARLIER_LINE_PO).ok
+    assert load(sqlite_db, system, "schedules", EARLIER_LINE_SCHEDULE).ok
+    st.cache_data.clear()
+    at.run()
+    earlier = line_of(sqlite_db, "PO-0", 1)
+    if layout == "Cards":
+        assert typed_in_cards(at) == {earlier: None, line: 55}
+    else:
+        assert typed_in_table(at) == {"PO-0/1": None, "PO-1/1": 55}
+    assert output_draft(sqlite_db, world.acme_user, day) == {line: {"good_qty": 55}}
+    at.run()  # and a rerun changes nothing
+    assert output_draft(sqlite_db, world.acme_user, day) == {line: {"good_qty": 55}}
+
+
+def line_of(db: Database, po_number: str, line: int) -> int:
+    with db.read() as session:
+        return int(
+            session.scalars(select(PoLine.id).where(PoLine.po_number == po_number, PoLine.line == line)).one()
+        )
 
 
 def test_one_line_and_day_in_the_form_starts_production(

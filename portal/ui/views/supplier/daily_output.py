@@ -194,6 +194,29 @@ def _save_draft(day: dt.date, values: dict[int, dict]) -> None:
     st.session_state[key] = values
 
 
+def _starting_values(sheet: pd.DataFrame, day: dt.date, layout: str) -> pd.DataFrame:
+    """What the grid or the cards start from: each line's values as last typed, aligned with ``sheet``.
+
+    The first run of a version (a new session after a refresh or a login, another day, after a post)
+    starts from the server-side draft. Later runs keep the same starting data, so the editor's own
+    state of what was typed stays valid; it is made afresh from what was typed so far (the session's
+    copy of the draft, by line id) when the layout changes (the other layout's widgets start empty
+    otherwise, and their first run would save that emptiness as the draft) or the lines change.
+    """
+    held_key = f"{DRAFT}.{day.isoformat()}"
+    base_key = f"{DRAFT}.base.{_version()}.{day.isoformat()}"
+    if base_key not in st.session_state:
+        data = _grid_data(sheet, output_draft(get_db(), actor(), day))
+        st.session_state[held_key] = _typed_values(data, sheet)
+        st.session_state[base_key] = (layout, data)
+        return data
+    built_for, data = st.session_state[base_key]
+    if built_for != layout or len(data) != len(sheet) or not data["line"].equals(sheet["line"]):
+        data = _grid_data(sheet, st.session_state.get(held_key, {}))
+        st.session_state[base_key] = (layout, data)
+    return data
+
+
 def _table(data: pd.DataFrame) -> pd.DataFrame:
     """The wide grid (a desktop): one row per line, typed in place."""
     return st.data_editor(
@@ -282,18 +305,7 @@ def grid(days: list[dt.date]) -> None:
             "until you post it, even if you leave the page."
         )
     )
-    # The grid starts from the server-side draft once per version (a refresh or a new login starts a
-    # new session and finds it again); later reruns keep the same starting data, so the editor's own
-    # state of what was typed stays valid.
-    base_key = f"{DRAFT}.base.{_version()}.{day.isoformat()}"
-    if base_key not in st.session_state:
-        draft = output_draft(get_db(), actor(), day)
-        st.session_state[base_key] = _grid_data(sheet, draft)
-        st.session_state[f"{DRAFT}.{day.isoformat()}"] = _typed_values(st.session_state[base_key], sheet)
-    data = st.session_state[base_key]
-    if len(data) != len(sheet) or not data["line"].equals(sheet["line"]):
-        # Lines started or finished since: rebuild from the draft.
-        data = st.session_state[base_key] = _grid_data(sheet, output_draft(get_db(), actor(), day))
+    data = _starting_values(sheet, day, "Cards" if cards else "Table")
     if cards:
         edited = output_cards(sheet, data, key=f"daily_output.cards.{_version()}")
         # Cards: the Post button comes after the last card, where the thumb is.

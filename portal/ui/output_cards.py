@@ -24,6 +24,14 @@ def looks_like_a_phone() -> bool:
     return any(marker in agent for marker in MOBILE_MARKERS)
 
 
+def in_working_order(sheet: pd.DataFrame) -> pd.DataFrame:
+    """The lines of an output sheet in one stable order: earliest need-by first, then PO number and
+    line number. Nothing a post or a rerun changes (what is on record) moves a line, so a card stays
+    where the thumb left it."""
+    ordered = sheet.sort_values(["need_by_date", "po_number", "line_no"], kind="stable", na_position="last")
+    return ordered.reset_index(drop=True)
+
+
 def _on_record(good: object, rejected: object) -> str:
     good_qty = as_int(good)
     if good_qty is None:

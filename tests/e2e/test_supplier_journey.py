@@ -215,10 +215,13 @@ def test_a_supplier_revises_a_schedule_posts_output_and_sees_the_forecast_change
     page.locator("[data-testid='stDataFrame'] table[role='grid'] td").first.wait_for(state="attached")
     screenshot(page, "supplier-workspace-my-lines", shows=["My lines", "Post today's output", "Log out"])
 
-    # The grid lists the lines still to post first: take the first one.
+    # The grid keeps one order (earliest need-by first): take its first line still to post today.
     go(page, "Daily output")
-    first = grid_rows(page)[0]
-    label, already_posted = first[0], first[3] != ""
+    rows = grid_rows(page)
+    still_to_post = [i for i, row in enumerate(rows) if row[3] == ""]
+    assert still_to_post, "every line of the demo supplier is on record today: nothing to post"
+    row = still_to_post[0]
+    label = rows[row][0]
     line_id = line_id_of(url, label)
 
     # Revise its schedule: the end date two weeks later, with the reason.
@@ -250,13 +253,11 @@ def test_a_supplier_revises_a_schedule_posts_output_and_sees_the_forecast_change
     # Post its output of the day in the grid; the chart below shows the same line.
     go(page, "Daily output")
     page.get_by_text("Forecast and burn-up").first.wait_for()
-    assert grid_rows(page)[0][0] == label
+    assert grid_rows(page)[row][0] == label
     # Typing reruns only the grid's fragment: the summary and chart below still show the line as before.
-    type_in_grid(page, 0, "good_qty", "123", then="Post 1 line")
+    type_in_grid(page, row, "good_qty", "123", then="Post 1 line")
     produced_before = produced(page)
     chart_before = chart_image(page)
-    if already_posted:
-        page.get_by_text("Correct 1 line already on record for this day").first.click()
     page.get_by_role("button", name="Post 1 line").first.click()
     page.get_by_text("Posted 1 report for", exact=False).first.wait_for()
     idle(page)

@@ -462,6 +462,22 @@ def line_of(db: Database, po_number: str, line: int) -> int:
         )
 
 
+def test_the_cards_keep_their_order_when_a_line_is_posted(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
+    assert load(sqlite_db, Actor.system("test"), "schedules", SECOND_LINE).ok  # needed a week after PO-1/1
+    first, second = world.line_ids["PO-1/1"], world.line_ids["PO-1/2"]
+    at = cards_page(monkeypatch, sqlite_url, world)
+    assert list(typed_in_cards(at)) == [first, second]  # earliest need-by first
+    at.number_input(key=f"daily_output.cards.0.good.{first}").set_value(40).run()
+    at.button(key="daily_output.post").click().run()
+    assert not at.error, [e.value for e in at.error]
+    # Posted, the first card stays first: nothing on record moves a card under the thumb.
+    assert list(typed_in_cards(at)) == [first, second]
+    at.run()
+    assert list(typed_in_cards(at)) == [first, second]
+
+
 def test_one_line_and_day_in_the_form_starts_production(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
 ) -> None:

@@ -10,7 +10,7 @@ from portal.i18n import _, format_date, format_day, ngettext
 from portal.queries.lines import output_sheet
 from portal.services.posting_links import PARAM, open_posting_link, post_with_link
 from portal.ui.context import get_db
-from portal.ui.output_cards import output_cards, post_label, refused_post, rows_to_post
+from portal.ui.output_cards import in_working_order, output_cards, post_label, refused_post, rows_to_post
 from portal.ui.text import plain
 
 VERSION = "post_output.version"
@@ -45,11 +45,8 @@ sheet = output_sheet(db, grant.actor, grant.today)
 if sheet.empty:
     st.info(_("None of your lines is in production today: there is nothing to post."))
     st.stop()
-# Lines still to post today come first.
-sheet = sheet.sort_values(
-    ["posted_good_qty", "line"], key=lambda c: c.notna() if c.name == "posted_good_qty" else c
-)
-sheet = sheet.reset_index(drop=True)
+# The daily output page's order: a post never moves the card being typed in.
+sheet = in_working_order(sheet)
 version = int(st.session_state.get(VERSION, 0))
 typed = pd.DataFrame(
     {

@@ -23,7 +23,14 @@ from portal.services.production import post_report, post_reports, report_table
 from portal.services.settings import get_settings
 from portal.ui.charts import show_burnup
 from portal.ui.context import actor, call, get_db, read, today
-from portal.ui.output_cards import looks_like_a_phone, output_cards, post_label, refused_post, rows_to_post
+from portal.ui.output_cards import (
+    in_working_order,
+    looks_like_a_phone,
+    output_cards,
+    post_label,
+    refused_post,
+    rows_to_post,
+)
 from portal.ui.text import plain
 from portal.ui.widgets import SUPPLIER_LINE_KEY, date_format, date_input_format, line_picker, line_summary
 
@@ -37,11 +44,6 @@ FORMAT_HELP = N_(
 )
 #: The grid's two layouts (values kept in English, labels translated where shown).
 LAYOUTS = {"Table": N_("Table"), "Cards": N_("Cards")}
-
-
-def _posted_key(column: pd.Series) -> pd.Series:
-    """Sort key: posted lines after the ones still to post, each group by line."""
-    return column.notna() if column.name == "posted_good_qty" else column
 
 
 def _version() -> int:
@@ -283,9 +285,8 @@ def grid(days: list[dt.date]) -> None:
             )
         )
         return
-    # Lines still to post come first: the common task is filling in those.
-    sheet = sheet.sort_values(["posted_good_qty", "line"], kind="stable", key=_posted_key)
-    sheet = sheet.reset_index(drop=True)
+    # One order whatever is posted: a post or a rerun never moves the row or card being typed in.
+    sheet = in_working_order(sheet)
     # A phone gets one card per line (no sideways scrolling); the browser's User-Agent picks the default.
     layout = right.segmented_control(
         _("Layout"),

@@ -44,6 +44,13 @@ def _on_record(good: object, rejected: object) -> str:
     )
 
 
+def _as_left(key: str, start: object) -> object:
+    """A card input's value as the user left it in this session (its widget state), else ``start``
+    (the draft). Given as the input's default as well: whatever makes the browser draw the input
+    afresh then shows what was typed last, never the older draft the page started from."""
+    return st.session_state.get(key, start)
+
+
 def output_cards(sheet: pd.DataFrame, typed: pd.DataFrame, key: str) -> pd.DataFrame:
     """One bordered card per line (line, item, plan/day, on record, good, rejected, note); returns what
     is typed as the grid does (columns good_qty, rejected_qty, note, one row per sheet row).
@@ -67,7 +74,7 @@ def output_cards(sheet: pd.DataFrame, typed: pd.DataFrame, key: str) -> pd.DataF
                     _("Good units"),
                     min_value=0,
                     step=1,
-                    value=as_int(typed["good_qty"].iloc[i]),
+                    value=as_int(_as_left(f"{key}.good.{row.line_id}", typed["good_qty"].iloc[i])),
                     key=f"{key}.good.{row.line_id}",
                     width="stretch",
                 )
@@ -77,12 +84,12 @@ def output_cards(sheet: pd.DataFrame, typed: pd.DataFrame, key: str) -> pd.DataF
                     _("Rejected"),
                     min_value=0,
                     step=1,
-                    value=as_int(typed["rejected_qty"].iloc[i]),
+                    value=as_int(_as_left(f"{key}.rejected.{row.line_id}", typed["rejected_qty"].iloc[i])),
                     key=f"{key}.rejected.{row.line_id}",
                     width="stretch",
                 )
             )
-            note = typed["note"].iloc[i]
+            note = _as_left(f"{key}.note.{row.line_id}", typed["note"].iloc[i])
             notes.append(
                 st.text_input(
                     _("Note"),

@@ -11,7 +11,7 @@ is scored in about 3 s CPU per world (docs/evaluation.md, "Sixteen worlds")::
 
 Unchanged, the re-forecast reproduces every stored p90 date and the run's four figures exactly.
 A variant is a patch of ``portal.core.calibration`` (or ``forecast_lines``) applied around
-:func:`reforecast`; PROJECTED_LATE is re-derived as ``portal.core.alerts._confidently_late`` does.
+:func:`reforecast`; PROJECTED_LATE is re-derived by the alert rule's own tests (``portal.core.alerts``).
 The simulated suppliers have no country, so every calendar is Monday to Friday.
 """
 
@@ -21,7 +21,6 @@ import argparse
 import pickle
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -31,7 +30,9 @@ from sqlalchemy import select
 from db.models import PoLine
 from portal.core import calibration as cal
 from portal.core import forecast as fc
+from portal.core.alerts import _confidently_late, _Lines
 from portal.core.calendar import CalendarSet
+from portal.core.settings import Settings
 from portal.sim import evaluate as ev
 from portal.sim import factory
 from portal.sim import replay as replay_module
@@ -149,8 +150,6 @@ def reforecast(world: dict[str, Any], recalibrate: Recalibrate | None = None) ->
         )
         f = f.merge(call["lines"][["line_id", "need_by_date"]], on="line_id")
         f["as_of"] = pd.Timestamp(call["as_of"])
-        f["confidence"] = call["settings"].projected_late_confidence
-        f["min_days"] = call["settings"].forecast_min_reported_days
         out.append(f)
     frame = pd.concat(out, ignore_index=True)
     frame["po_number"] = frame["line_id"].map(lambda i: world["ids"][i][0])
@@ -158,20 +157,12 @@ def reforecast(world: dict[str, Any], recalibrate: Recalibrate | None = None) ->
     return frame
 
 
-def projected_late(frame: pd.DataFrame) -> pd.DataFrame:
-    """The (as_of, line) pairs PROJECTED_LATE fires on: confidently late, or stalled."""
-    p50, p90 = pd.to_datetime(frame["arrival_p50"]), pd.to_datetime(frame["arrival_p90"])
-    late_days = (p50 - pd.to_datetime(frame["need_by_date"])).dt.days.astype("float64")
-    spread = (p90 - p50).dt.days.astype("float64").fillna(0).clip(lower=0)
-    z = NormalDist().inv_cdf(min(max(float(frame["confidence"].iloc[0]), 0.5), 0.999))
-    sure = (late_days > 0) & (late_days >= z * spread / cal.Z90)
-    stalled = (
-        (frame["remaining"] > 0)
-        & (frame["rate"] == 0)
-        & (frame["rate_source"] == "observed")
-        & (frame["reported_days"] >= frame["min_days"])
-    )
-    return frame.loc[sure.fillna(False) | stalled, ["as_of", "po_number", "line"]]
+def projected_late(frame: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """The (as_of, line) pairs PROJECTED_LATE fires on, by the alert rule's own tests: confidently
+    late (``projected_late_confidence``) or stalled."""
+    lines = _Lines(frame.reset_index(drop=True), np.datetime64("NaT"), MON_FRI, settings)
+    fires = _confidently_late(lines) | lines.stalled()
+    return frame.reset_index(drop=True).loc[fires, ["as_of", "po_number", "line"]]
 
 
 def score(world: dict[str, Any], frame: pd.DataFrame) -> dict[str, float]:
@@ -181,7 +172,7 @@ def score(world: dict[str, Any], frame: pd.DataFrame) -> dict[str, float]:
         world["snapshots"][["as_of", "po_number", "line", "supplier_arrival"]],
         on=["as_of", "po_number", "line"],
     )
-    flags = projected_late(frame)
+    flags = projected_late(frame, world["calls"][0]["settings"])
     c, a = ev.calibration(pairs, truth), ev.accuracy(pairs, truth)
     w, p = ev.warning(flags, truth, world["days"][-1]), ev.precision(flags, truth)
     return {

@@ -51,6 +51,7 @@ from portal.core.parsing import (
     whole_numbers,
 )
 from portal.core.timezones import is_timezone
+from portal.i18n import _
 
 #: A column of a file format is a field of its value object (name, kind, requirement, limits).
 Column = Field
@@ -113,7 +114,7 @@ class RowError:
         # A NUL or an escape sequence in a cell is shown, not sent to the user's terminal.
         shown = printable(shown)
         value = f" (value '{shown}')" if self.value != "" else ""
-        return f"{where}{value}: {self.reason}"
+        return f"{where}{value}: {_(self.reason)}"
 
 
 @dataclass
@@ -341,7 +342,7 @@ def problems_frame(errors: Iterable[RowError]) -> pd.DataFrame:
     # Control characters in a value show as \x00 escapes: a bare CR would split the CSV's row.
     return pd.DataFrame(
         [
-            (e.row, e.column, printable(e.value), e.reason)
+            (e.row, e.column, printable(e.value), _(e.reason))
             for e in sorted(errors, key=lambda e: (e.row, e.column))
         ],
         columns=["row", "column", "value", "reason"],

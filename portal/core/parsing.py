@@ -23,16 +23,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from portal.i18n import N_
+
 #: The largest whole number a cell may hold: the databases' INTEGER is 32 bits.
 MAX_WHOLE_NUMBER = 2**31 - 1
 
-#: Reasons, in the words a row error shows after the column name.
-NOT_WHOLE = "must be a whole number"
-NOT_ASCII_DIGITS = "must be written with the digits 0-9"
-TOO_LARGE = f"is too large (at most {MAX_WHOLE_NUMBER:,})"
-NOT_A_DATE = "is not a valid date (YYYY-MM-DD)"
-NOT_A_NUMBER = "must be a number"
-CONTROL_CHARACTER = "contains a control character (such as NUL or a line break): remove it"
+#: Reasons, in the words a row error shows after the column name (translated where shown).
+NOT_WHOLE = N_("must be a whole number")
+NOT_ASCII_DIGITS = N_("must be written with the digits 0-9")
+TOO_LARGE = N_("is too large (at most 2,147,483,647)")
+NOT_A_DATE = N_("is not a valid date (YYYY-MM-DD)")
+NOT_A_NUMBER = N_("must be a number")
+CONTROL_CHARACTER = N_("contains a control character (such as NUL or a line break): remove it")
 
 # A whole number: optional sign, ASCII digits, and an optional '.0' that some tools write.
 _WHOLE_RE = re.compile(r"([+-]?)0*([0-9]+?)(?:\.0*)?", re.ASCII)

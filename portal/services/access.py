@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from sqlalchemy import Select
 
 from portal.core.domain import NotFound, PermissionDenied, Role
-from portal.i18n import _
+from portal.i18n import N_, _
 
 if TYPE_CHECKING:
     from db.models import User
@@ -130,7 +130,7 @@ def scope_to_actor(
 
 #: How a supplier user is refused a line that is not its own, whether it is another supplier's or
 #: does not exist: the same words, so nobody learns which PO numbers other suppliers have.
-NOT_YOUR_LINE = "is not one of your lines"
+NOT_YOUR_LINE = N_("is not one of your lines")
 
 
 def require_line_access(actor: Actor, supplier_id: int | None, line_id: int) -> None:

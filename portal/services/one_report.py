@@ -25,10 +25,11 @@ from db.models import PoLine, ProductionReport, utcnow
 from portal.core.calendar import WorkCalendar
 from portal.core.domain import ConflictError, LineStatus, ValidationError
 from portal.core.fileformats import RowError, TooManyRows
-from portal.core.inputs import DailyReport, LineRef, Problem, ScheduleRevision, is_missing
+from portal.core.inputs import DailyReport, LineRef, Problem, ScheduleRevision, future_reason, is_missing
 from portal.core.settings import Settings
 from portal.core.summaries import LineSummary
 from portal.core.timezones import supplier_today
+from portal.i18n import N_, _, format_number
 from portal.services import audit
 from portal.services.access import Actor, require_line_access
 from portal.services.imports import ImportResult
@@ -59,7 +60,7 @@ PREVIEW_COLUMNS = [
     "posted_rejected_qty",
     "check",
 ]
-SAME_MOMENT = (
+SAME_MOMENT = N_(
     "Someone else posted output for the same line and day at the same moment: reload the page "
     "and check the posted values before posting again."
 )
@@ -83,15 +84,21 @@ def describe(error: RowError) -> str:
 def correction_needed(shown: list[str]) -> CorrectionNeeded:
     """The refusal of days already reported, naming each (what is on record for it)."""
     return CorrectionNeeded(
-        "Already reported: " + "; ".join(shown) + ". Confirm to correct "
-        "(the old values stay in the history).",
+        _("Already reported: {days}. Confirm to correct (the old values stay in the history).").format(
+            days="; ".join(shown)
+        ),
         shown,
     )
 
 
 def on_record(label: str, day: dt.date, good: int, rejected: int) -> str:
-    """ "PO-1/1 on 2026-03-06 (100 good, 0 rejected)": a day already reported."""
-    return f"{label} on {day:%Y-%m-%d} ({int(good):,} good, {int(rejected):,} rejected)"
+    """ "PO-1/1 on 2026-03-06 (100 good, 0 rejected)": a day already reported, in the reader's language."""
+    return _("{line} on {day} ({good} good, {rejected} rejected)").format(
+        line=label,
+        day=f"{day:%Y-%m-%d}",
+        good=format_number(int(good)),
+        rejected=format_number(int(rejected)),
+    )
 
 
 @dataclass(frozen=True)
@@ -174,7 +181,7 @@ def post_one_report(
             session.commit()
     except IntegrityError:
         # The unique index on current reports: someone posted the same line and day at the same moment.
-        raise ConflictError(SAME_MOMENT) from None
+        raise ConflictError(_(SAME_MOMENT)) from None
     result.line_ids = {line_id}
     result.created = 1
     result.corrected = int(previous is not None)
@@ -230,7 +237,7 @@ def _check(
         errors.append(RowError(1, "line", label, "is cancelled"))
     limit = today if today is not None else supplier_today(line.timezone, now)
     if day > limit:
-        errors.append(RowError(1, "date", f"{day:%Y-%m-%d}", f"is in the future (today is {limit:%Y-%m-%d})"))
+        errors.append(RowError(1, "date", f"{day:%Y-%m-%d}", future_reason(limit)))
     elif not calendar.is_working_day(day):
         errors.append(RowError(1, "date", f"{day:%Y-%m-%d}", NOT_A_WORKING_DAY))
     return errors

@@ -368,7 +368,7 @@ def _post(
             session.commit()
     except IntegrityError:
         # The unique index on current reports: someone posted the same line and day at the same moment.
-        raise ConflictError(SAME_MOMENT) from None
+        raise ConflictError(_(SAME_MOMENT)) from None
     result.preview["check"] = np.where(result.preview["posted_good_qty"].notna(), "corrected", "posted")
     return result
 

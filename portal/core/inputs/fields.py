@@ -78,6 +78,11 @@ def required_reason() -> str:
     return _("is required")
 
 
+def future_reason(today: dt.date) -> str:
+    """A day after the supplier's (or the portal's) own today, naming that today."""
+    return _("is in the future (today is {today})").format(today=f"{today:%Y-%m-%d}")
+
+
 def country_reason() -> str:
     return _("must be a two-letter ISO country code (e.g. DE)")
 
@@ -131,7 +136,8 @@ class Problem:
         joint = (
             " " if self.reason.split(" ", 1)[0] in ("is", "must", "duplicates", "are", "contains") else ": "
         )
-        return f"{_(self.label)}{value}{joint}{self.reason}."
+        # A reason kept as a constant (parsing's NOT_WHOLE, ...) is translated here, where it is shown.
+        return f"{_(self.label)}{value}{joint}{_(self.reason)}."
 
 
 class InvalidInput(ValidationError):

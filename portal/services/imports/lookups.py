@@ -15,6 +15,7 @@ from db.models import Item, PoLine, Supplier
 from portal.core.batching import chunked
 from portal.core.domain import LineStatus
 from portal.core.fileformats import CheckedTable, check_known, line_keys
+from portal.i18n import N_
 from portal.services.access import NOT_YOUR_LINE, Actor
 
 
@@ -69,7 +70,7 @@ def _attach_lines(session: Session, actor: Actor, table: CheckedTable) -> pd.Dat
     matched = lines.reindex(labels.where(known))
     matched.index = rows.index
     cancelled = matched["status"] == LineStatus.CANCELLED
-    table.add(cancelled.fillna(False).to_numpy(), "line", "is cancelled", labels)
+    table.add(cancelled.fillna(False).to_numpy(), "line", N_("is cancelled"), labels)
     return matched
 
 

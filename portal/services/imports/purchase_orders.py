@@ -19,6 +19,7 @@ from portal.core.batching import chunked
 from portal.core.change_order_email import ChangedLine, FieldChange
 from portal.core.domain import AlertRule, AlertStatus, LineStatus, Severity, SubjectType
 from portal.core.fileformats import CheckedTable, RowError, check_known, line_keys
+from portal.i18n import N_
 from portal.services.access import Actor
 from portal.services.imports.lookups import _dates, _ints, _lines, _skus, _supplier_codes
 from portal.services.imports.receipts import mark_received
@@ -45,7 +46,7 @@ def _write_pos(job: ImportJob) -> None:
     table.add(
         rows.index.isin(cancelled_new.index),
         "status",
-        "is cancelled, but this PO line does not exist yet: leave the row out",
+        N_("is cancelled, but this PO line does not exist yet: leave the row out"),
     )
     result.created = len(new_rows)
     if dry_run or table.errors:

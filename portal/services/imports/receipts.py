@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from db.models import PoLine, Receipt, utcnow
 from portal.core.batching import chunked
 from portal.core.domain import LineStatus
+from portal.core.inputs import future_reason
 from portal.services.imports.lookups import _attach_lines, _dates, _ints
 from portal.services.imports.result import ImportJob
 from portal.services.settings import load_settings
@@ -23,7 +24,7 @@ def _write_receipts(job: ImportJob) -> None:
     lines = _attach_lines(session, actor, table)
     today = today or dt.date.today()
     future = (rows["received_date"] > pd.Timestamp(today)).fillna(False).to_numpy()
-    table.add(future, "received_date", f"is in the future (today is {today.isoformat()})")
+    table.add(future, "received_date", future_reason(today))
     if dry_run or table.errors:
         return
     now = utcnow()

@@ -15,7 +15,9 @@ from db.models import PoLine, ProductionReport, Supplier, utcnow
 from portal.core.batching import chunked
 from portal.core.domain import LineStatus
 from portal.core.fileformats import CheckedTable
+from portal.core.inputs import future_reason
 from portal.core.timezones import supplier_today
+from portal.i18n import N_
 from portal.services.access import Actor
 from portal.services.calendars import load_calendars
 from portal.services.imports.lookups import _attach_lines, _dates, _ints, _texts
@@ -24,7 +26,7 @@ from portal.services.settings import load_settings
 from portal.services.summaries import add_daily_output, refresh_after_reports
 
 #: Why a report's date is refused when the supplier does not work that day.
-NOT_A_WORKING_DAY = "is not a working day for this supplier (weekend, public holiday or closure)"
+NOT_A_WORKING_DAY = N_("is not a working day for this supplier (weekend, public holiday or closure)")
 
 
 def check_report_days(
@@ -59,7 +61,7 @@ def check_report_days(
     future = (rows[column] > limits).fillna(False).to_numpy()
     for limit in limits[future].unique():
         mask = future & (limits == limit).to_numpy()
-        table.add(mask, column, f"is in the future (today is {pd.Timestamp(limit):%Y-%m-%d})")
+        table.add(mask, column, future_reason(pd.Timestamp(limit).date()))
     ok = known & rows[column].notna().to_numpy() & ~future
     if ok.any():
         supplier_ids = lines["supplier_id"].to_numpy()[ok].astype(int)

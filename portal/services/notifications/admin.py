@@ -14,6 +14,7 @@ from db.models import utcnow
 from portal.core import notifications as msg
 from portal.core.domain import NotFound, Role, ValidationError
 from portal.core.notifications import FAILED, PENDING, SENDING, SENT
+from portal.i18n import _
 from portal.services import audit
 from portal.services.access import Actor, service
 from portal.services.notifications.delivery import DeliveryReport, deliver_pending
@@ -29,20 +30,24 @@ def retry_notifications(
     """Send failed or waiting messages again right now (one more attempt each)."""
     ids = sorted({int(i) for i in notification_ids})
     if not ids:
-        raise ValidationError("Choose at least one message to retry.")
+        raise ValidationError(_("Choose at least one message to retry."))
     now = utcnow()
     with db.write() as session:
         rows = list(session.scalars(select(NotificationRow).where(NotificationRow.id.in_(ids))))
         missing = set(ids) - {r.id for r in rows}
         if missing:
-            raise NotFound(f"No notification with id {', '.join(map(str, sorted(missing)))}.")
+            raise NotFound(
+                _("No notification with id {ids}.").format(ids=", ".join(map(str, sorted(missing))))
+            )
         for row in rows:
             if row.status == SENT:
                 raise ValidationError(
-                    f"Notification {row.id} was already sent on {row.sent_at:%Y-%m-%d %H:%M}."
+                    _("Notification {id} was already sent on {when}.").format(
+                        id=row.id, when=f"{row.sent_at:%Y-%m-%d %H:%M}"
+                    )
                 )
             if row.status == SENDING:
-                raise ValidationError(f"Notification {row.id} is being sent right now.")
+                raise ValidationError(_("Notification {id} is being sent right now.").format(id=row.id))
             audit.record(
                 session,
                 actor,
@@ -71,11 +76,11 @@ def send_test_email(
     """Send a test e-mail now with the current settings (one attempt, logged like any message)."""
     to = (to or "").strip()
     if not msg.is_email_address(to):
-        raise ValidationError(f"'{to}' is not an e-mail address.")
+        raise ValidationError(_("'{address}' is not an e-mail address.").format(address=to))
     with db.write() as session:
         settings = load_notify_settings(session).settings
         if not settings.email_enabled:
-            raise ValidationError("Set the SMTP host and the from address first.")
+            raise ValidationError(_("Set the SMTP host and the from address first."))
         content = msg.trial_email(settings.base_url)
         row = add_to_outbox(
             session,

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from db.engine import Database
 from db.models import Webhook
 from portal.core.domain import NotFound, Role, ValidationError
+from portal.i18n import _
 from portal.services import audit
 from portal.services.access import Actor, service
 
@@ -25,13 +26,15 @@ def add_webhook(db: Database, actor: Actor, team: str, url: str) -> int:
     team = (team or "").strip()
     url = (url or "").strip()
     if not team or len(team) > 80:
-        raise ValidationError("Team: 1 to 80 characters.")
+        raise ValidationError(_("Team: 1 to 80 characters."))
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.netloc or len(url) > 500 or " " in url:
-        raise ValidationError("Webhook URL: an http(s) address of at most 500 characters.")
+        raise ValidationError(_("Webhook URL: an http(s) address of at most 500 characters."))
     with db.write() as session:
         if session.scalar(select(Webhook.id).where(Webhook.team == team)) is not None:
-            raise ValidationError(f"Team '{team}' already has a webhook: disable it or use another name.")
+            raise ValidationError(
+                _("Team '{team}' already has a webhook: disable it or use another name.").format(team=team)
+            )
         hook = Webhook(team=team, url=url, active=True)
         session.add(hook)
         session.flush()

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from db.models import Item, PoLine
 from portal.core.batching import id_chunks
 from portal.core.domain import ConflictError
+from portal.i18n import _
 from portal.services.locks import LOCK_NOT_AVAILABLE, advisory_key
 from portal.services.planning.shard import Shard
 
@@ -47,8 +48,10 @@ def share_planning_lock(session: Session, wait: float | None = None) -> None:
     except OperationalError as exc:
         if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
             raise ConflictError(
-                f"The planning sweep has been recomputing every forecast for over {wait:g} s: nothing "
-                "was saved; try again in a minute."
+                _(
+                    "The planning sweep has been recomputing every forecast for over {seconds} s: "
+                    "nothing was saved; try again in a minute."
+                ).format(seconds=f"{wait:g}")
             ) from None
         raise
     session.execute(text("SELECT set_config('lock_timeout', :t, true)"), {"t": previous})

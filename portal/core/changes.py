@@ -6,6 +6,8 @@ the database (ISO text or a ``date``, a float, ``None``) equals the same value c
 (``datetime64``, a nullable integer, ``NaN``):
 
 - ``"int"`` and ``"float"``: as float64 (exact for the whole numbers stored here); missing equals missing;
+- ``"exact"``: 64-bit integers compared exactly (hashes: float64 would drop their low bits); missing
+  equals missing;
 - ``"date"``: as days; missing (NaT, None) equals missing;
 - ``"text"``: as given (texts, or a ``StrEnum`` equal to its value); missing (None, NaN, NA) equals missing;
 - ``"json"``: as canonical JSON text (keys sorted), whether given as text or as Python values.
@@ -23,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-KINDS = ("int", "float", "date", "text", "json")
+KINDS = ("int", "exact", "float", "date", "text", "json")
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,11 @@ def normalised(values: pd.Series, kind: str) -> np.ndarray:
         except (TypeError, ValueError):
             days = pd.to_datetime(values.astype(object)).to_numpy().astype("datetime64[D]")
         return days
+    if kind == "exact":
+        exact: np.ndarray = pd.array(values.to_numpy(dtype=object), dtype="Int64").to_numpy(
+            dtype=object, na_value=None
+        )
+        return exact
     if kind == "text":
         # Texts as they come (a StrEnum equals its value); only the many kinds of missing unified.
         texts: np.ndarray = values.to_numpy(dtype=object).copy()

@@ -330,10 +330,13 @@ def count_rows(session: Session, model: Any, *where: Any) -> int:
 
 
 def alert_value_columns() -> list[str]:
-    """The stored alert columns an update writes (of ``UPDATE_COLUMNS``: all but the key and the
-    timestamps): a sweep compares them with the stored ones and writes only alerts that differ."""
+    """The stored alert columns a sweep compares an update with, to write only alerts that differ:
+    those an update writes (``UPDATE_COLUMNS`` and ``message_hash``) but the key, the timestamps
+    and the texts, which their hash stands for (so they are never read back)."""
     table = Alert.__table__
-    return [c for c in alert_rules.UPDATE_COLUMNS if c in table.c and c not in ("id", "last_seen")]
+    columns = [*alert_rules.UPDATE_COLUMNS, "message_hash"]
+    texts = ("message", "message_args")
+    return [c for c in columns if c in table.c and c not in ("id", "last_seen", *texts)]
 
 
 def live_alerts(session: Session, keys: Collection[str] | None, *, where: Any = None) -> pd.DataFrame:

@@ -19,7 +19,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Table, delete, select, true, update
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    Table,
+    delete,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.types import JSON
 
@@ -46,7 +58,9 @@ def value_kinds(table: Table, columns: Collection[str] | None = None) -> dict[st
         if columns is not None and column.name not in columns:
             continue
         kind = column.type
-        if isinstance(kind, Integer | Boolean):
+        if isinstance(kind, BigInteger):
+            kinds[column.name] = "exact"
+        elif isinstance(kind, Integer | Boolean):
             kinds[column.name] = "int"
         elif isinstance(kind, Float):
             kinds[column.name] = "float"
@@ -337,15 +351,17 @@ def _store_allocations(
 
 
 def _alert_updates(upd: pd.DataFrame) -> pd.DataFrame:
-    """The update rows in the alerts table's types: ids, texts as ``str`` (None when missing),
-    integers as nullable integers."""
+    """The update rows in the alerts table's types: ids, texts as ``str`` (None when missing: a
+    message kept as stored), integers as nullable integers."""
     table = Alert.__table__
     assert isinstance(table, Table)
-    kinds = value_kinds(table, alert_value_columns())
+    kinds = value_kinds(table, [c for c in upd.columns if c not in ("id", "last_seen")])
     data: dict[str, Any] = {"id": upd["id"].astype("int64").to_numpy()}
     for column, kind in kinds.items():
         values = upd[column]
-        if kind == "int":
+        if kind == "exact":
+            data[column] = values.astype("Int64").array
+        elif kind == "int":
             data[column] = values.astype("Float64").astype("Int64").array
         elif kind == "text":  # texts already (rule values, messages): only missing ones become None
             data[column] = values.astype(object).where(values.notna(), None).to_numpy(dtype=object)
@@ -378,8 +394,9 @@ def apply_alert_plan(
     """
     ins = plan.inserts
     if len(ins):
+        hashed = ["message_hash"] if "message_hash" in ins else []
         rows = (
-            ins[alert_rules.CONDITION_COLUMNS]
+            ins[[*alert_rules.CONDITION_COLUMNS, *hashed]]
             .astype({c: t for c, t in alert_rules.CONDITION_DTYPES.items() if t == "Int64"})
             .assign(
                 status=AlertStatus.OPEN.value,
@@ -395,14 +412,27 @@ def apply_alert_plan(
     changed = np.ones(len(upd), dtype=bool)
     if len(upd):
         new = _alert_updates(upd)
-        stored_columns = [f"stored_{c}" for c in new.columns if c != "id"]
-        if not write_all and live is not None and set(stored_columns) <= set(live.columns):
+        # The texts are not compared: their hash stands for them (equal hash, equal text).
+        compared = [c for c in alert_value_columns() if c in new.columns]
+        stored_columns = [f"stored_{c}" for c in compared]
+        if (
+            not write_all
+            and live is not None
+            and "message_hash" in compared
+            and set(stored_columns) <= set(live.columns)
+        ):
             table = Alert.__table__
             assert isinstance(table, Table)
             stored = live[["id", *stored_columns]].rename(columns=lambda c: c.removeprefix("stored_"))
-            kinds = value_kinds(table, [c for c in new.columns if c != "id"])
+            kinds = value_kinds(table, compared)
             changed = row_changes(new, stored.astype({"id": "int64"}), "id", kinds).update
-        bulk_update(session, Alert.__tablename__, new.loc[changed].assign(last_seen=now, as_of=as_of))
+        written = new.loc[changed].assign(last_seen=now, as_of=as_of)
+        # A message None is kept as stored (its hash is unchanged): those rows leave the texts alone.
+        worded = written["message"].notna().to_numpy()
+        bulk_update(session, Alert.__tablename__, written.loc[worded])
+        bulk_update(
+            session, Alert.__tablename__, written.loc[~worded].drop(columns=["message", "message_args"])
+        )
         raised = upd.loc[upd["raised"].astype(bool), "id"].astype(int).tolist()
         result.raised_alert_ids.extend(raised)
         result.alerts_raised += len(raised)
@@ -432,9 +462,14 @@ def _mark_seen(
     """Set ``last_seen`` (and ``as_of``) of the live alerts still holding that were not rewritten."""
     if not held:
         return 0
+    # message_hash set to itself: any other UPDATE of an alert clears it (see db.models.Alert).
     if by_id or seen is None:
         for chunk in id_chunks(held):
-            session.execute(update(Alert).where(Alert.id.in_(chunk)).values(last_seen=now, as_of=as_of))
+            session.execute(
+                update(Alert)
+                .where(Alert.id.in_(chunk))
+                .values(last_seen=now, as_of=as_of, message_hash=Alert.message_hash)
+            )
         return len(held)
     done = session.execute(
         update(Alert)
@@ -444,7 +479,7 @@ def _mark_seen(
             Alert.rule.not_in([r.value for r in EVENT_RULES]),
             Alert.last_seen != now,
         )
-        .values(last_seen=now, as_of=as_of)
+        .values(last_seen=now, as_of=as_of, message_hash=Alert.message_hash)
         .execution_options(synchronize_session=False)
     )
     return int(getattr(done, "rowcount", 0) or 0)

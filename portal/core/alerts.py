@@ -92,6 +92,14 @@ LIVE_COLUMNS = [
 ONE_DAY = np.timedelta64(1, "D")
 _NO_DAY = np.datetime64("NaT", "D")
 _SEVERITY_RANK = Severity.ranks()
+_SEVERITIES = pd.Index(list(_SEVERITY_RANK), dtype=object)
+_RANKS = np.array([*_SEVERITY_RANK.values(), np.nan], dtype=float)  # the last: an unknown severity
+
+
+def _severity_rank(values: pd.Series) -> pd.Series:
+    """Each severity's rank (NaN where missing or unknown), by one hash lookup per row."""
+    at = _SEVERITIES.get_indexer(values.to_numpy(dtype=object))
+    return pd.Series(_RANKS[at], index=values.index)  # -1 (not found) takes the last: NaN
 
 
 # --- text (vectorized) --------------------------------------------------------------------------
@@ -252,8 +260,11 @@ class KnownMessages:
     @classmethod
     def of(cls, live: pd.DataFrame, column: str = "message_hash") -> KnownMessages:
         """From live alerts (rule, subject_key, status, ``column``): the hashes of those not
-        resolved; a key held by two live alerts is left out (both get their texts again)."""
-        held = live.loc[(live["status"] != AlertStatus.RESOLVED.value) & live[column].notna()]
+        resolved (0 or missing: none); a key held by two live alerts is left out (both get their
+        texts again)."""
+        held = live.loc[
+            (live["status"] != AlertStatus.RESOLVED.value) & live[column].notna() & (live[column] != 0)
+        ]
         hashes: dict[str, pd.Series] = {}
         for rule, group in held.groupby("rule", sort=False):
             by_key = pd.Series(
@@ -314,6 +325,7 @@ def _worded(
         else np.zeros(len(s), dtype="uint64")
     )
     hashes = (hashed ^ _salt(rule, context)).view("int64")
+    hashes[hashes == 0] = 1  # 0 stands for "none stored" where the alerts are read
     fresh = ~known.same(rule, keys, hashes)
     english = pd.Series(None, index=s.index, dtype=object)
     args = pd.Series(None, index=s.index, dtype=object)
@@ -1078,7 +1090,7 @@ def reconcile(
     )
 
     held = merged.loc[found]
-    rank = {column: held[column].map(_SEVERITY_RANK).astype(float) for column in ("severity", "was_severity")}
+    rank = {column: _severity_rank(held[column]) for column in ("severity", "was_severity")}
     raised = rank["severity"] > rank["was_severity"]
     # Acknowledged stays acknowledged while the condition holds, unless it got worse.
     reopen = raised & (held["was_status"] == AlertStatus.ACKNOWLEDGED.value)
@@ -1097,10 +1109,12 @@ def reconcile(
         columns=[*UPDATE_COLUMNS, *(["message_hash"] if "message_hash" in held else [])],
     ).reset_index(drop=True)
 
-    current_keys = pd.MultiIndex.from_frame(current[key])
-    cleared = ~pd.MultiIndex.from_frame(live[key]).isin(current_keys)
+    # A live alert whose key some condition has was matched to it by the merge above.
+    cleared = ~live["id"].isin(held["id"]).to_numpy()
     gone = (
-        ~pd.MultiIndex.from_frame(dismissed[key]).isin(current_keys) if len(dismissed) else np.zeros(0, bool)
+        ~pd.MultiIndex.from_frame(dismissed[key]).isin(pd.MultiIndex.from_frame(current[key]))
+        if len(dismissed)
+        else np.zeros(0, bool)
     )
     if scope is not None:
         cleared &= live["subject_key"].isin(scope).to_numpy()

@@ -343,9 +343,13 @@ def live_alerts(session: Session, keys: Collection[str] | None, *, where: Any = 
     """The non-resolved alerts, and the dismissed ones (resolved by a person, dismissal not ended);
     all, or those of these subject keys, or (``where``) those meeting one more SQL condition.
 
-    With the stored value of each :func:`alert_value_columns` column as ``stored_<column>``."""
+    With the stored value of each :func:`alert_value_columns` column as ``stored_<column>`` (those
+    already among the live columns read once); ``stored_message_hash`` 0 where none is stored (a
+    NULL would turn the column into floats, which drop a hash's low bits)."""
     values = alert_value_columns()
-    cols = [*alert_rules.LIVE_COLUMNS, *(f"stored_{c}" for c in values)]
+    extra = [c for c in values if c not in alert_rules.LIVE_COLUMNS]
+    cols = [*alert_rules.LIVE_COLUMNS, *(f"stored_{c}" for c in extra)]
+    table = Alert.__table__
     stmt = select(
         Alert.id,
         Alert.rule,
@@ -355,7 +359,7 @@ def live_alerts(session: Session, keys: Collection[str] | None, *, where: Any = 
         Alert.snoozed_until,
         Alert.dismissed_severity,
         Alert.dismissed_days_late,
-        *(Alert.__table__.c[c] for c in values),
+        *(func.coalesce(table.c[c], 0) if c == "message_hash" else table.c[c] for c in extra),
     ).where(
         (Alert.status != AlertStatus.RESOLVED) | Alert.dismissed_severity.is_not(None),
         # Event alerts (a change order) hold no condition a recompute could find cleared.
@@ -373,6 +377,11 @@ def live_alerts(session: Session, keys: Collection[str] | None, *, where: Any = 
         frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
     # Raw driver rows: enum columns are already their values (VARCHAR), nothing to map.
     frame["dismissed_days_late"] = pd.to_numeric(frame["dismissed_days_late"]).astype("Float64")
+    for c in values:
+        if c in alert_rules.LIVE_COLUMNS:
+            frame[f"stored_{c}"] = frame[c]
+    if "stored_message_hash" in frame:
+        frame["stored_message_hash"] = frame["stored_message_hash"].astype("int64")
     return frame
 
 

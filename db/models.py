@@ -402,6 +402,10 @@ class LineForecast(Base):
     arrival_p90: Mapped[dt.date | None] = mapped_column(Date)
     days_late_p50: Mapped[int | None] = mapped_column(Integer)
     days_late_p90: Mapped[int | None] = mapped_column(Integer)
+    #: A hash of the values above as the sweep computed them (portal.core.changes.row_hashes): a later
+    #: sweep compares its new forecast's hash with it instead of reading every value back. Any other
+    #: UPDATE (a post's recompute) sets it back to NULL, so the sweep compares those rows in full.
+    values_hash: Mapped[int | None] = mapped_column(BigInteger, onupdate=null())
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     __table_args__ = (

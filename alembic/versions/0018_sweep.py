@@ -1,10 +1,12 @@
-"""Alert texts worded only when they change: each alert keeps the hash of what its message was worded
-from (``alerts.message_hash``); a sweep whose condition gives the same hash keeps the stored text.
+"""A sweep that compares hashes: each alert keeps the hash of what its message was worded from
+(``alerts.message_hash``; a sweep whose condition gives the same hash keeps the stored text), each
+line forecast the hash of its values (``line_forecasts.values_hash``; compared instead of reading
+every value back).
 
-Reviewed by hand: one nullable column. Alerts written before it keep NULL: the next sweep words their
-messages again and stores the hashes. Any other UPDATE of an alert sets it back to NULL (the model's
-``onupdate``), so a text written elsewhere is never taken for the one a hash stands for. The
-downgrade drops the column.
+Reviewed by hand: two nullable columns. Rows written before it keep NULL: the next sweep writes them
+again with their hashes. Any other UPDATE of such a row sets its hash back to NULL (the models'
+``onupdate``), so a row written elsewhere is never taken for the one a hash stands for. The
+downgrade drops the columns.
 
 Revision ID: 0018_sweep
 Revises: 0017_reopenargs
@@ -28,12 +30,15 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("alerts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("message_hash", sa.BigInteger(), nullable=True))
+    with op.batch_alter_table("line_forecasts", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("values_hash", sa.BigInteger(), nullable=True))
 
 
 def downgrade() -> None:
     # Dropped in place (as 0017 does): alerts is referenced by other tables, so SQLite's batch mode
     # (copy, drop, rename) would fail on their foreign keys; SQLite drops a plain column itself.
-    if op.get_context().dialect.name == "sqlite":
-        op.execute("ALTER TABLE alerts DROP COLUMN message_hash")
-    else:
-        op.drop_column("alerts", "message_hash")
+    for table, column in (("line_forecasts", "values_hash"), ("alerts", "message_hash")):
+        if op.get_context().dialect.name == "sqlite":
+            op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        else:
+            op.drop_column(table, column)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 import math
 import string
@@ -51,6 +50,7 @@ from portal.core.alert_text import (
 from portal.core.alert_text import english_number as _format_number
 from portal.core.alert_text import english_ordinal as _ordinal
 from portal.core.calendar import CalendarSet, to_date, to_days
+from portal.core.changes import row_hashes
 from portal.core.domain import AlertRule, AlertStatus, LineStatus, PromiseStatus, Severity, SubjectType
 from portal.core.forecast import Z90
 from portal.core.settings import Settings
@@ -299,11 +299,6 @@ class _Reading:
         return self.frame[column]
 
 
-def _salt(rule: AlertRule, context: tuple[Any, ...]) -> np.uint64:
-    text = repr((MESSAGE_CODE_VERSION, _TEMPLATES_SALT, rule.value, context))
-    return np.uint64(int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little"))
-
-
 def _worded(
     rule: AlertRule,
     keys: np.ndarray,
@@ -319,13 +314,8 @@ def _worded(
         return message(s), None
     probe = _Reading(s.iloc[:1])
     message(cast(pd.DataFrame, probe))
-    hashed = (
-        pd.util.hash_pandas_object(s[probe.read], index=False).to_numpy(dtype="uint64")
-        if probe.read
-        else np.zeros(len(s), dtype="uint64")
-    )
-    hashes = (hashed ^ _salt(rule, context)).view("int64")
-    hashes[hashes == 0] = 1  # 0 stands for "none stored" where the alerts are read
+    salt = repr((MESSAGE_CODE_VERSION, _TEMPLATES_SALT, rule.value, context))
+    hashes = row_hashes(s[probe.read], salt)
     fresh = ~known.same(rule, keys, hashes)
     english = pd.Series(None, index=s.index, dtype=object)
     args = pd.Series(None, index=s.index, dtype=object)

@@ -17,6 +17,7 @@ Pure pandas/numpy.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -137,3 +138,18 @@ def row_changes(new: pd.DataFrame, stored: pd.DataFrame, key: str, columns: Mapp
         update[rows] = changed
     gone = ~stored_keys.isin(new_keys)
     return RowChanges(insert=~found, update=update, delete=stored_keys[gone].tolist())
+
+
+def row_hashes(frame: pd.DataFrame, salt: str = "") -> np.ndarray:
+    """A 64-bit hash of each row's values (all columns, in order, with their types) and of
+    ``salt``, as int64 and never 0 (a store reads a missing hash as 0). Rows equal in values and
+    types hash alike in every process; a stored hash then stands for the values it was made from."""
+    hashed = (
+        pd.util.hash_pandas_object(frame, index=False).to_numpy(dtype="uint64")
+        if len(frame.columns)
+        else np.zeros(len(frame), dtype="uint64")
+    )
+    mixed = np.uint64(int.from_bytes(hashlib.sha256(salt.encode()).digest()[:8], "little"))
+    out: np.ndarray = (hashed ^ mixed).view("int64")
+    out[out == 0] = 1
+    return out

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Integer,
     Table,
     delete,
+    func,
     select,
     true,
     update,
@@ -41,7 +42,7 @@ from db.models import Alert, Backorder, BackorderAllocation, LineForecast, Suppl
 from portal.core import alerts as alert_rules
 from portal.core import calibration
 from portal.core.batching import IN_BATCH, id_chunks
-from portal.core.changes import RowChanges, normalised, row_changes
+from portal.core.changes import RowChanges, normalised, row_changes, row_hashes
 from portal.core.domain import EVENT_RULES, AlertStatus, BackorderStatus
 from portal.services.planning.loaders import STATS_COLUMNS, alert_value_columns, count_rows
 from portal.services.planning.result import SweepResult
@@ -81,9 +82,14 @@ def _stored(
     where: Any = None,
     ids: Collection[int] | None = None,
 ) -> pd.DataFrame:
-    """The stored rows (key and compared columns) of a scope: a SQL condition, or keys, or all."""
+    """The stored rows (key and compared columns) of a scope: a SQL condition, or keys, or all.
+
+    A hash (kind ``exact``) reads 0 where none is stored: a NULL would make the column floats."""
     columns = [key, *kinds]
-    stmt = select(*(table.c[c] for c in columns))
+    stmt = select(
+        table.c[key],
+        *(func.coalesce(table.c[c], 0) if k == "exact" else table.c[c] for c, k in kinds.items()),
+    )
     if where is not None:
         stmt = stmt.where(where)
     return read_frame_for_ids(session, stmt, table.c[key], ids, columns)
@@ -221,12 +227,18 @@ def store_forecasts(
     those of ``forecast``: lines no longer open lose theirs, only changed ones are rewritten."""
     table = LineForecast.__table__
     assert isinstance(table, Table)
-    kinds = value_kinds(table)
+    # Only the values' hash is read back and compared (a row stored without one differs).
+    kinds = {"values_hash": "exact"}
     if line_ids is None and shard is not None:
         stored = _stored(session, table, "po_line_id", kinds, LineForecast.po_line_id.in_(shard_lines(shard)))
     else:
         stored = _stored(session, table, "po_line_id", kinds, ids=line_ids)
-    rows = forecast_rows(forecast, as_of) if len(forecast) else pd.DataFrame(columns=["po_line_id", *kinds])
+    if len(forecast):
+        rows = forecast_rows(forecast, as_of)
+        values = [c for c in rows.columns if c not in ("po_line_id", "as_of")]
+        rows["values_hash"] = row_hashes(rows[values], f"as of {as_of.isoformat()}")
+    else:
+        rows = pd.DataFrame(columns=["po_line_id", *value_kinds(table)])
     changes = _changes(rows, stored, "po_line_id", kinds, write_all)
     written = _write(session, table, "po_line_id", rows, changes, {"computed_at": utcnow()})
     if result is not None:

@@ -186,3 +186,22 @@ def test_a_text_written_elsewhere_is_worded_again_and_the_others_are_kept(db: Da
         restored = session.get(Alert, alert_id)
         assert restored is not None
         assert (restored.message, restored.message_hash is not None) == (worded, True)
+
+
+def test_a_forecast_written_elsewhere_is_written_again_by_the_next_sweep(db: Database) -> None:
+    world = small_world(db)
+    sweep(db, world.admin, LATER)
+    with db.write() as session:
+        forecast = session.scalars(select(LineForecast).order_by(LineForecast.po_line_id)).first()
+        assert forecast is not None and forecast.values_hash is not None
+        remaining, line_id = forecast.remaining, forecast.po_line_id
+        forecast.remaining = remaining + 999  # any other write forgets the values' hash
+        session.commit()
+    again = sweep(db, world.admin, LATER)
+    assert again.rows_written["forecasts"] == 1, again.rows_written
+    with db.read() as session:
+        restored = session.get(LineForecast, line_id)
+        assert restored is not None and (restored.remaining, restored.values_hash is not None) == (
+            remaining,
+            True,
+        )

@@ -5,7 +5,11 @@ Only what changed is written. Each store reads the stored rows of its scope with
 compares them with the new rows column by column (:mod:`portal.core.changes`: every stored column but
 the timestamps, taken from the table itself, so a new column is compared without new code) and
 inserts, updates or deletes only the rows that differ, with the driver's executemany. A timestamp
-(``computed_at``) therefore says when a row last changed. The live alerts whose condition still holds
+(``computed_at``) therefore says when a row last changed. Two stores compare a hash instead of the
+values, so they read back one integer per row: the line forecasts (``values_hash``, of the row's
+values) and the alerts (``message_hash``, of what the message was worded from: the text itself is
+neither read back nor worded again while it holds; see :class:`portal.core.alerts.KnownMessages`).
+Any other writer's UPDATE clears those hashes (the models' ``onupdate``), so its rows are rewritten. The live alerts whose condition still holds
 get their ``last_seen`` in one set-based UPDATE, not one statement per row. ``write_all`` writes
 every row as before (the reference a test compares the change-only writes with).
 """

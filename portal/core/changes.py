@@ -105,7 +105,8 @@ def differs(new: pd.Series, old: pd.Series, kind: str) -> np.ndarray:
         a_values, a_missing = _exact(new)
         b_values, b_missing = _exact(old)
         equal = (a_missing & b_missing) | (~a_missing & ~b_missing & (a_values == b_values))
-        return ~equal
+        unequal: np.ndarray = ~equal
+        return unequal
     a = normalised(new, kind)
     b = normalised(old, kind)
     if kind in ("int", "float"):

@@ -9,9 +9,10 @@ inserts, updates or deletes only the rows that differ, with the driver's execute
 values, so they read back one integer per row: the line forecasts (``values_hash``, of the row's
 values) and the alerts (``message_hash``, of what the message was worded from: the text itself is
 neither read back nor worded again while it holds; see :class:`portal.core.alerts.KnownMessages`).
-Any other writer's UPDATE clears those hashes (the models' ``onupdate``), so its rows are rewritten. The live alerts whose condition still holds
-get their ``last_seen`` in one set-based UPDATE, not one statement per row. ``write_all`` writes
-every row as before (the reference a test compares the change-only writes with).
+Any other writer's UPDATE clears those hashes (the models' ``onupdate``), so its rows are rewritten.
+The live alerts whose condition still holds get their ``last_seen`` in one set-based UPDATE, not one
+statement per row. ``write_all`` writes every row as before (the reference a test compares the
+change-only writes with).
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ from sqlalchemy import (
     case,
     cast,
     literal,
+    null,
     text,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -401,6 +402,10 @@ class LineForecast(Base):
     arrival_p90: Mapped[dt.date | None] = mapped_column(Date)
     days_late_p50: Mapped[int | None] = mapped_column(Integer)
     days_late_p90: Mapped[int | None] = mapped_column(Integer)
+    #: A hash of the values above as the sweep computed them (portal.core.changes.row_hashes): a later
+    #: sweep compares its new forecast's hash with it instead of reading every value back. Any other
+    #: UPDATE (a post's recompute) sets it back to NULL, so the sweep compares those rows in full.
+    values_hash: Mapped[int | None] = mapped_column(BigInteger, onupdate=null())
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     __table_args__ = (
@@ -461,6 +466,11 @@ class Alert(Base):
     #: reader's language); NULL for alerts written before it: those show ``message``. Text, not JSON:
     #: the sweep compares it as it is stored, and PostgreSQL's json type has no equality.
     message_args: Mapped[str | None] = mapped_column(Text)
+    #: A hash of what the sweep worded ``message`` from (portal.core.alerts.KnownMessages): a later
+    #: sweep with the same hash keeps the stored text instead of wording it again. Any other UPDATE
+    #: of the alert (a post's recompute, a person's action) sets it back to NULL, so a text written
+    #: elsewhere is never taken for the one a hash stands for; the sweep's own writes set it.
+    message_hash: Mapped[int | None] = mapped_column(BigInteger, onupdate=null())
     days_late: Mapped[int | None] = mapped_column(Integer)
     first_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

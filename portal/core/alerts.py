@@ -27,10 +27,10 @@ import datetime as dt
 import json
 import math
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import TypeAlias
+from typing import Any, TypeAlias, cast
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,7 @@ from portal.core.alert_text import (
 from portal.core.alert_text import english_number as _format_number
 from portal.core.alert_text import english_ordinal as _ordinal
 from portal.core.calendar import CalendarSet, to_date, to_days
+from portal.core.changes import row_hashes
 from portal.core.domain import AlertRule, AlertStatus, LineStatus, PromiseStatus, Severity, SubjectType
 from portal.core.forecast import Z90
 from portal.core.settings import Settings
@@ -91,6 +92,14 @@ LIVE_COLUMNS = [
 ONE_DAY = np.timedelta64(1, "D")
 _NO_DAY = np.datetime64("NaT", "D")
 _SEVERITY_RANK = Severity.ranks()
+_SEVERITIES = pd.Index(list(_SEVERITY_RANK), dtype=object)
+_RANKS = np.array([*_SEVERITY_RANK.values(), np.nan], dtype=float)  # the last: an unknown severity
+
+
+def _severity_rank(values: pd.Series) -> pd.Series:
+    """Each severity's rank (NaN where missing or unknown), by one hash lookup per row."""
+    at = _SEVERITIES.get_indexer(values.to_numpy(dtype=object))
+    return pd.Series(_RANKS[at], index=values.index)  # -1 (not found) takes the last: NaN
 
 
 # --- text (vectorized) --------------------------------------------------------------------------
@@ -227,6 +236,96 @@ def _say(key: str, index: pd.Index, **values: _Value) -> _Said:
     return _Said(_fill(template.text, index, **english), args + "}")
 
 
+# --- texts built only where they change ---------------------------------------------------------
+# A sweep finds ~150,000 conditions still holding, nearly all worded as before: building their texts
+# was most of the rules' cost. Each condition row therefore gets ``message_hash``, a hash of every
+# value its message reads (the columns of its rows the message function looks up, found by running
+# it on one row) and of what else shapes the words (the rule, D, the settings, the templates). The
+# alerts store it beside the text; a condition whose hash equals its live alert's keeps the stored
+# text (``message`` and ``message_args`` None here, not written), and only the others are worded.
+
+#: Raise when a message's wording changes in code rather than in TEMPLATES (a number's format, a
+#: phrase chosen differently): every stored text is then worded again by the next sweep.
+MESSAGE_CODE_VERSION = 1
+_TEMPLATES_SALT = repr(sorted((key, t.text, sorted(t.fields.items())) for key, t in TEMPLATES.items()))
+
+
+@dataclass(frozen=True)
+class KnownMessages:
+    """The message hashes stored with the live alerts (not resolved): for each rule, a Series of
+    hashes (int64) by subject key. Empty: nothing known, every text is built (a rewrite)."""
+
+    hashes: Mapping[str, pd.Series] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def of(cls, live: pd.DataFrame, column: str = "message_hash") -> KnownMessages:
+        """From live alerts (rule, subject_key, status, ``column``): the hashes of those not
+        resolved (0 or missing: none); a key held by two live alerts is left out (both get their
+        texts again)."""
+        held = live.loc[
+            (live["status"] != AlertStatus.RESOLVED.value) & live[column].notna() & (live[column] != 0)
+        ]
+        hashes: dict[str, pd.Series] = {}
+        for rule, group in held.groupby("rule", sort=False):
+            by_key = pd.Series(
+                group[column].to_numpy(dtype="int64"), index=group["subject_key"].to_numpy(dtype=object)
+            )
+            hashes[str(rule)] = by_key[~by_key.index.duplicated(keep=False)]
+        return cls(hashes)
+
+    def same(self, rule: AlertRule, keys: np.ndarray, hashes: np.ndarray) -> np.ndarray:
+        """Per key: a live alert of the rule stores this very hash."""
+        known = self.hashes.get(rule.value)
+        if known is None or known.empty:
+            return np.zeros(len(keys), dtype=bool)
+        at = known.index.get_indexer(keys)
+        found = at >= 0
+        same = np.zeros(len(keys), dtype=bool)
+        same[found] = known.to_numpy(dtype="int64")[at[found]] == hashes[found]
+        return same
+
+
+class _Reading:
+    """A frame that notes the columns read from it (what a message function looks up)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.index = frame.index
+        self.read: list[str] = []
+
+    def __getitem__(self, column: str) -> pd.Series:
+        if column not in self.read:
+            self.read.append(column)
+        return self.frame[column]
+
+
+def _worded(
+    rule: AlertRule,
+    keys: np.ndarray,
+    s: pd.DataFrame,
+    message: Callable[[pd.DataFrame], _Said],
+    known: KnownMessages | None,
+    context: tuple[Any, ...] = (),
+) -> tuple[_Said, np.ndarray | None]:
+    """The messages of rows ``s`` (subjects ``keys``), and their hashes when ``known`` is given:
+    then only the rows whose hash differs from the stored one are worded (the others None).
+    ``context``: what else the message reads (D, settings), in the hash."""
+    if known is None:
+        return message(s), None
+    probe = _Reading(s.iloc[:1])
+    message(cast(pd.DataFrame, probe))
+    salt = repr((MESSAGE_CODE_VERSION, _TEMPLATES_SALT, rule.value, context))
+    hashes = row_hashes(s[probe.read], salt)
+    fresh = ~known.same(rule, keys, hashes)
+    english = pd.Series(None, index=s.index, dtype=object)
+    args = pd.Series(None, index=s.index, dtype=object)
+    if fresh.any():
+        said = message(s.loc[fresh])
+        english[fresh] = said.english.to_numpy(dtype=object)
+        args[fresh] = said.args.to_numpy(dtype=object)
+    return _Said(english, args), hashes
+
+
 # --- comparisons and rows -----------------------------------------------------------------------
 
 
@@ -248,9 +347,9 @@ def _as_day(value: dt.date | pd.Timestamp | np.datetime64) -> np.datetime64:
     return np.datetime64(to_date(value), "D")
 
 
-def empty_conditions() -> pd.DataFrame:
-    """A condition frame with no rows and the right dtypes."""
-    return _EMPTY.copy()
+def empty_conditions(*, hashed: bool = False) -> pd.DataFrame:
+    """A condition frame with no rows and the right dtypes (``hashed``: with ``message_hash``)."""
+    return _hashed(_EMPTY.copy()) if hashed else _EMPTY.copy()
 
 
 def _rows(
@@ -259,16 +358,17 @@ def _rows(
     subject_type: SubjectType,
     subject_ids: pd.Series,
     message: _Said,
+    message_hash: np.ndarray | None = None,
     **columns: pd.Series | np.ndarray | None,
 ) -> pd.DataFrame:
-    """Condition rows for the subjects given; ``columns`` fills the id columns and days_late."""
+    """Condition rows for the subjects given; ``columns`` fills the id columns and days_late;
+    ``message_hash``: the messages' hashes (see :func:`_worded`), as one more column."""
     n = len(subject_ids)
-    key = f"{subject_type.value}:" + subject_ids.astype("Int64").astype(str)
     data: dict[str, object] = {
         "rule": np.full(n, rule.value, dtype=object),
         "severity": np.full(n, severity.value, dtype=object),
         "subject_type": np.full(n, subject_type.value, dtype=object),
-        "subject_key": key.to_numpy(dtype=object),
+        "subject_key": _subject_keys(subject_type, subject_ids),
         "message": message.english.to_numpy(dtype=object),
         "message_args": message.args.to_numpy(dtype=object),
     }
@@ -277,7 +377,24 @@ def _rows(
         value = np.full(n, np.nan) if value is None else value
         # Through float, so a missing value (NaN) becomes <NA> in the nullable integer column.
         data[name] = pd.Series(value).to_numpy(float, na_value=np.nan)
-    return pd.DataFrame(data, columns=CONDITION_COLUMNS).astype(CONDITION_DTYPES)
+    frame = pd.DataFrame(data, columns=CONDITION_COLUMNS).astype(CONDITION_DTYPES)
+    if message_hash is not None:
+        frame["message_hash"] = message_hash
+    return frame
+
+
+def _subject_keys(subject_type: SubjectType, subject_ids: pd.Series) -> np.ndarray:
+    """The subjects' keys ("line:12")."""
+    key = f"{subject_type.value}:" + subject_ids.astype("Int64").astype(str)
+    keys: np.ndarray = key.to_numpy(dtype=object)
+    return keys
+
+
+def _hashed(frame: pd.DataFrame) -> pd.DataFrame:
+    """A condition frame with its ``message_hash`` column (empty frames: none yet)."""
+    if "message_hash" not in frame:
+        frame = frame.assign(message_hash=pd.Series(dtype="int64"))
+    return frame
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -296,6 +413,7 @@ class _Lines:
     as_of: np.datetime64
     calendars: CalendarSet
     settings: Settings
+    known: KnownMessages | None = None
 
     @property
     def as_of_text(self) -> str:
@@ -343,12 +461,16 @@ class _Lines:
         if not fires.any():
             return empty_conditions()
         sub = self.frame.loc[fires].assign(**{name: values[fires] for name, values in derived.items()})
+        keys = _subject_keys(SubjectType.LINE, sub["line_id"])
+        context = (self.as_of_text, repr(self.settings))
+        said, hashes = _worded(rule, keys, sub, message, self.known, context)
         return _rows(
             rule,
             severity,
             SubjectType.LINE,
             sub["line_id"],
-            message(sub),
+            said,
+            hashes,
             supplier_id=sub["supplier_id"],
             po_line_id=sub["line_id"],
             item_id=sub["item_id"],
@@ -632,10 +754,15 @@ def line_conditions(
     settings: Settings,
     *,
     lead_times: pd.DataFrame | None = None,
+    known: KnownMessages | None = None,
 ) -> pd.DataFrame:
-    """The line rules that hold as of ``as_of``: one row per (rule, line)."""
-    x = _Lines(lines.reset_index(drop=True), _as_day(as_of), calendars, settings)
-    return _concat([rule(x) for rule in _LINE_RULES] + [_short_lead_time(x, lead_times)])
+    """The line rules that hold as of ``as_of``: one row per (rule, line).
+
+    ``known``: the live alerts' message hashes; then the rows have a ``message_hash`` column and
+    only the messages that differ from the stored ones are worded (the others None)."""
+    x = _Lines(lines.reset_index(drop=True), _as_day(as_of), calendars, settings, known)
+    found = _concat([rule(x) for rule in _LINE_RULES] + [_short_lead_time(x, lead_times)])
+    return found if known is None else _hashed(found)
 
 
 # --- supplier rules -----------------------------------------------------------------------------
@@ -675,8 +802,12 @@ def supplier_conditions(
     as_of: dt.date,
     calendars: CalendarSet,
     settings: Settings,
+    *,
+    known: KnownMessages | None = None,
 ) -> pd.DataFrame:
-    """CAPACITY_OVERLOAD: suppliers whose unshipped lines need more output per day than their capacity."""
+    """CAPACITY_OVERLOAD: suppliers whose unshipped lines need more output per day than their capacity.
+
+    ``known``: see :func:`line_conditions`."""
     after_as_of = _as_day(as_of) + ONE_DAY
     todo = lines[(lines["status"] != LineStatus.SHIPPED.value) & (lines["remaining"] > 0)]
     # A line must be made by need_by - transit_days (calendar days), in the working days of
@@ -709,36 +840,46 @@ def supplier_conditions(
         )
         .merge(_capacity(suppliers, daily_output, as_of, settings.capacity_percentile), on="supplier_id")
     )
-    s = need.loc[_exceeds(need["required"], need["capacity"]) & (need["lines"] > 0)]
-    observed = _say("capacity.observed", s.index, percentile=settings.capacity_percentile * 100)
-    overdue_note = _nothing(s.index).where(
-        s["overdue"] == 0, _say("capacity.overdue", s.index, lines=s["overdue"])
-    )
-    message = _say(
-        "CAPACITY_OVERLOAD",
-        s.index,
-        supplier=s["supplier_code"],
-        required=s["required"],
-        lines=s["lines"],
-        capacity=s["capacity"],
-        source=_say("capacity.declared", s.index).where(s["declared"], observed),
-        overdue=overdue_note,
-    )
-    return _rows(
-        AlertRule.CAPACITY_OVERLOAD,
+    over = need.loc[_exceeds(need["required"], need["capacity"]) & (need["lines"] > 0)]
+
+    def message(s: pd.DataFrame) -> _Said:
+        observed = _say("capacity.observed", s.index, percentile=settings.capacity_percentile * 100)
+        overdue_note = _nothing(s.index).where(
+            s["overdue"] == 0, _say("capacity.overdue", s.index, lines=s["overdue"])
+        )
+        return _say(
+            "CAPACITY_OVERLOAD",
+            s.index,
+            supplier=s["supplier_code"],
+            required=s["required"],
+            lines=s["lines"],
+            capacity=s["capacity"],
+            source=_say("capacity.declared", s.index).where(s["declared"], observed),
+            overdue=overdue_note,
+        )
+
+    rule = AlertRule.CAPACITY_OVERLOAD
+    keys = _subject_keys(SubjectType.SUPPLIER, over["supplier_id"])
+    said, hashes = _worded(rule, keys, over, message, known, (repr(settings),))
+    found = _rows(
+        rule,
         Severity.WARNING,
         SubjectType.SUPPLIER,
-        s["supplier_id"],
-        message,
-        supplier_id=s["supplier_id"],
+        over["supplier_id"],
+        said,
+        hashes,
+        supplier_id=over["supplier_id"],
     )
+    return found if known is None else _hashed(found)
 
 
 # --- backorder rules ----------------------------------------------------------------------------
 
 
-def backorder_conditions(backorders: pd.DataFrame) -> pd.DataFrame:
-    """UNPROMISABLE (status unpromisable) and PROMISE_SLIPPED (promise_date > communicated_date)."""
+def backorder_conditions(backorders: pd.DataFrame, *, known: KnownMessages | None = None) -> pd.DataFrame:
+    """UNPROMISABLE (status unpromisable) and PROMISE_SLIPPED (promise_date > communicated_date).
+
+    ``known``: see :func:`line_conditions`."""
     slip = pd.Series(
         _days_between(to_days(backorders["promise_date"]), to_days(backorders["communicated_date"])),
         index=backorders.index,
@@ -749,33 +890,46 @@ def backorder_conditions(backorders: pd.DataFrame) -> pd.DataFrame:
     def what(b: pd.DataFrame) -> _Said:
         return _say("backorder", b.index, ref=b["order_ref"], qty=b["quantity"], sku=b["sku"])
 
-    def rows(rule: AlertRule, b: pd.DataFrame, message: _Said, days_late: pd.Series | None) -> pd.DataFrame:
+    def rows(
+        rule: AlertRule,
+        b: pd.DataFrame,
+        message: Callable[[pd.DataFrame], _Said],
+        days_late: pd.Series | None,
+    ) -> pd.DataFrame:
+        keys = _subject_keys(SubjectType.BACKORDER, b["backorder_id"])
+        said, hashes = _worded(rule, keys, b, message, known)
         return _rows(
             rule,
             Severity.CRITICAL,
             SubjectType.BACKORDER,
             b["backorder_id"],
-            message,
+            said,
+            hashes,
             backorder_id=b["backorder_id"],
             item_id=b["item_id"],
             days_late=days_late,
         )
 
+    def unpromisable_message(b: pd.DataFrame) -> _Said:
+        return _say("UNPROMISABLE", b.index, what=what(b))
+
+    def slipped_message(b: pd.DataFrame) -> _Said:
+        return _say(
+            "PROMISE_SLIPPED",
+            b.index,
+            what=what(b),
+            promise=b["promise_date"],
+            slip=b["slip"],
+            told=b["communicated_date"],
+        )
+
     frames = []
     if len(unpromisable):
-        message = _say("UNPROMISABLE", unpromisable.index, what=what(unpromisable))
-        frames.append(rows(AlertRule.UNPROMISABLE, unpromisable, message, None))
+        frames.append(rows(AlertRule.UNPROMISABLE, unpromisable, unpromisable_message, None))
     if len(slipped):
-        message = _say(
-            "PROMISE_SLIPPED",
-            slipped.index,
-            what=what(slipped),
-            promise=slipped["promise_date"],
-            slip=slipped["slip"],
-            told=slipped["communicated_date"],
-        )
-        frames.append(rows(AlertRule.PROMISE_SLIPPED, slipped, message, slipped["slip"]))
-    return _concat(frames)
+        frames.append(rows(AlertRule.PROMISE_SLIPPED, slipped, slipped_message, slipped["slip"]))
+    found = _concat(frames)
+    return found if known is None else _hashed(found)
 
 
 def evaluate_all(
@@ -805,9 +959,12 @@ def evaluate_all(
 class ReconcilePlan:
     """What to write so that the stored alerts follow the conditions that hold now."""
 
-    #: INSERT_COLUMNS + reopen_reason and reopen_args: new alerts, open, first_seen = last_seen = now
+    #: INSERT_COLUMNS + reopen_reason and reopen_args (and message_hash when the conditions have it):
+    #: new alerts, open, first_seen = last_seen = now
     inserts: pd.DataFrame
-    updates: pd.DataFrame  # UPDATE_COLUMNS: live alerts whose condition still holds
+    #: UPDATE_COLUMNS (and message_hash when the conditions have it): live alerts whose condition
+    #: still holds; message and message_args None where the stored text stays (its hash is the same).
+    updates: pd.DataFrame
     resolves: list[int]  # ids of live alerts whose condition cleared
     #: ids of dismissed alerts whose dismissal ends: the condition cleared, or it got worse and reopened.
     ended_dismissals: list[int] = dataclasses.field(default_factory=list)
@@ -892,8 +1049,10 @@ def reconcile(
         live.rename(columns={"severity": "was_severity", "status": "was_status"}), on=key, how="left"
     )
     found = merged["id"].notna()
+    # The messages' hashes when the rules gave them (line_conditions(known=...)): kept with the rows.
+    columns = [*CONDITION_COLUMNS, *(["message_hash"] if "message_hash" in current else [])]
 
-    new = merged.loc[~found, CONDITION_COLUMNS].reset_index(drop=True)
+    new = merged.loc[~found, columns].reset_index(drop=True)
     new = new.merge(dismissed.rename(columns={"id": "dismissed_id"}), on=key, how="left")
     was_dismissed = new["dismissed_id"].notna()
     worse = (
@@ -909,7 +1068,7 @@ def reconcile(
         reason_args[reopened] = said.args
     opening = ~was_dismissed | reopened
     inserts = (
-        new.loc[opening, CONDITION_COLUMNS]
+        new.loc[opening, columns]
         .assign(
             status=AlertStatus.OPEN.value,
             first_seen=now,
@@ -921,7 +1080,7 @@ def reconcile(
     )
 
     held = merged.loc[found]
-    rank = {column: held[column].map(_SEVERITY_RANK).astype(float) for column in ("severity", "was_severity")}
+    rank = {column: _severity_rank(held[column]) for column in ("severity", "was_severity")}
     raised = rank["severity"] > rank["was_severity"]
     # Acknowledged stays acknowledged while the condition holds, unless it got worse.
     reopen = raised & (held["was_status"] == AlertStatus.ACKNOWLEDGED.value)
@@ -935,14 +1094,17 @@ def reconcile(
             "last_seen": now,
             "status": held["was_status"].where(~reopen, AlertStatus.OPEN.value),
             "raised": raised.astype(bool),
+            **({"message_hash": held["message_hash"]} if "message_hash" in held else {}),
         },
-        columns=UPDATE_COLUMNS,
+        columns=[*UPDATE_COLUMNS, *(["message_hash"] if "message_hash" in held else [])],
     ).reset_index(drop=True)
 
-    current_keys = pd.MultiIndex.from_frame(current[key])
-    cleared = ~pd.MultiIndex.from_frame(live[key]).isin(current_keys)
+    # A live alert whose key some condition has was matched to it by the merge above.
+    cleared = ~live["id"].isin(held["id"]).to_numpy()
     gone = (
-        ~pd.MultiIndex.from_frame(dismissed[key]).isin(current_keys) if len(dismissed) else np.zeros(0, bool)
+        ~pd.MultiIndex.from_frame(dismissed[key]).isin(pd.MultiIndex.from_frame(current[key]))
+        if len(dismissed)
+        else np.zeros(0, bool)
     )
     if scope is not None:
         cleared &= live["subject_key"].isin(scope).to_numpy()

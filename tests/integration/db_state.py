@@ -16,7 +16,8 @@ from db.models import Alert, Backorder, BackorderAllocation, LineForecast, Produ
 
 #: What planning (a sweep, a line's recompute) stores, without the moments it was written.
 PLANNED: dict[str, tuple[Any, ...]] = {
-    "forecasts": tuple(c for c in LineForecast.__table__.c if c.name != "computed_at"),
+    # The values' hash is the sweep's own (a post's recompute leaves none): not what is planned.
+    "forecasts": tuple(c for c in LineForecast.__table__.c if c.name not in ("computed_at", "values_hash")),
     "promises": (Backorder.id, Backorder.promise_date, Backorder.promise_status, Backorder.promise_reason),
     "allocations": (
         BackorderAllocation.backorder_id,

@@ -167,3 +167,41 @@ def test_a_sweep_over_unchanged_data_writes_no_row_and_only_marks_live_alerts_se
         pd.testing.assert_frame_equal(before[name][columns], after[name][columns], obj=name)
     rewrite = sweep(db, world.admin, LATER, write_all=True)
     assert rewrite.written > 0
+
+
+def test_a_text_written_elsewhere_is_worded_again_and_the_others_are_kept(db: Database) -> None:
+    world = small_world(db)
+    sweep(db, world.admin, LATER)
+    with db.write() as session:
+        alert = session.scalars(select(Alert).where(Alert.status == "open").order_by(Alert.id)).first()
+        assert alert is not None and alert.message_hash is not None
+        worded, alert_id = alert.message, alert.id
+        alert.message = "written by someone else"  # any other write forgets the message's hash
+        session.commit()
+    with db.read() as session:
+        assert session.get(Alert, alert_id).message_hash is None  # type: ignore[union-attr]
+    again = sweep(db, world.admin, LATER)
+    assert again.rows_written["alerts"] == 1, again.rows_written
+    with db.read() as session:
+        restored = session.get(Alert, alert_id)
+        assert restored is not None
+        assert (restored.message, restored.message_hash is not None) == (worded, True)
+
+
+def test_a_forecast_written_elsewhere_is_written_again_by_the_next_sweep(db: Database) -> None:
+    world = small_world(db)
+    sweep(db, world.admin, LATER)
+    with db.write() as session:
+        forecast = session.scalars(select(LineForecast).order_by(LineForecast.po_line_id)).first()
+        assert forecast is not None and forecast.values_hash is not None
+        remaining, line_id = forecast.remaining, forecast.po_line_id
+        forecast.remaining = remaining + 999  # any other write forgets the values' hash
+        session.commit()
+    again = sweep(db, world.admin, LATER)
+    assert again.rows_written["forecasts"] == 1, again.rows_written
+    with db.read() as session:
+        restored = session.get(LineForecast, line_id)
+        assert restored is not None and (restored.remaining, restored.values_hash is not None) == (
+            remaining,
+            True,
+        )

@@ -907,3 +907,54 @@ def test_sweeping_the_same_conditions_again_changes_only_last_seen(lines: pd.Dat
     plan = store.sweep(found)
     assert plan.inserts.empty and plan.resolves == []
     assert len(plan.updates) == len(found) and not plan.updates["raised"].any()
+
+
+# --- texts worded only where they change ----------------------------------------------------------
+
+
+def _known(found: pd.DataFrame) -> alerts.KnownMessages:
+    """What a sweep reads back after storing ``found`` as live alerts."""
+    return alerts.KnownMessages.of(found.assign(status="open"))
+
+
+def test_a_condition_worded_as_before_keeps_its_stored_text_and_a_changed_one_is_worded_again() -> None:
+    lines = make_lines(
+        {"produced": 100, "remaining": 900},  # behind plan
+        {"produced": 200, "remaining": 800},  # behind plan
+        {"last_report_date": "2026-02-20", "reported_days": 3},  # stale
+    )
+    first = conditions(lines, known=alerts.KnownMessages())
+    assert first["message"].notna().all() and first["message_hash"].notna().all()
+    assert set(first["rule"]) >= {"BEHIND_PLAN", "STALE_UPDATE"}
+
+    again = conditions(lines, known=_known(first))
+    assert again["message"].isna().all() and again["message_args"].isna().all()
+    assert again["message_hash"].tolist() == first["message_hash"].tolist()
+
+    changed = lines.copy()
+    changed.loc[1, ["produced", "remaining"]] = [250, 750]  # the second line's figures moved
+    later = conditions(changed, known=_known(first)).set_index(["rule", "subject_key"])
+    moved = later.loc[("BEHIND_PLAN", "line:2")]
+    plain = conditions(changed).set_index(["rule", "subject_key"]).loc[("BEHIND_PLAN", "line:2")]
+    assert (moved["message"], moved["message_args"]) == (plain["message"], plain["message_args"])
+    assert "250" in moved["message"]
+    assert later.drop(index=("BEHIND_PLAN", "line:2"))["message"].isna().all()
+
+
+def test_the_stored_text_is_worded_again_on_another_day_or_with_other_settings() -> None:
+    lines = line(produced=100, remaining=900)
+    first = conditions(lines, known=alerts.KnownMessages())
+    assert conditions(lines, D + dt.timedelta(days=3), known=_known(first))["message"].notna().all()
+    stricter = Settings(behind_plan_tolerance=0.05)
+    other = line_conditions(lines, D, GERMANY, stricter, known=_known(first))
+    assert other["message"].notna().all()
+
+
+def test_a_reconcile_keeps_the_hashes_and_leaves_unchanged_texts_out_of_the_updates() -> None:
+    lines = line(produced=100, remaining=900)
+    first = conditions(lines, known=alerts.KnownMessages())
+    live = first[["rule", "subject_key", "severity"]].assign(id=range(1, len(first) + 1), status="open")
+    plan = reconcile(live, conditions(lines, known=_known(first)), NOW)
+    assert plan.inserts.empty and not plan.resolves
+    assert plan.updates["message"].isna().all()
+    assert plan.updates["message_hash"].tolist() == first["message_hash"].tolist()

@@ -330,19 +330,26 @@ def count_rows(session: Session, model: Any, *where: Any) -> int:
 
 
 def alert_value_columns() -> list[str]:
-    """The stored alert columns an update writes (of ``UPDATE_COLUMNS``: all but the key and the
-    timestamps): a sweep compares them with the stored ones and writes only alerts that differ."""
+    """The stored alert columns a sweep compares an update with, to write only alerts that differ:
+    those an update writes (``UPDATE_COLUMNS`` and ``message_hash``) but the key, the timestamps
+    and the texts, which their hash stands for (so they are never read back)."""
     table = Alert.__table__
-    return [c for c in alert_rules.UPDATE_COLUMNS if c in table.c and c not in ("id", "last_seen")]
+    columns = [*alert_rules.UPDATE_COLUMNS, "message_hash"]
+    texts = ("message", "message_args")
+    return [c for c in columns if c in table.c and c not in ("id", "last_seen", *texts)]
 
 
 def live_alerts(session: Session, keys: Collection[str] | None, *, where: Any = None) -> pd.DataFrame:
     """The non-resolved alerts, and the dismissed ones (resolved by a person, dismissal not ended);
     all, or those of these subject keys, or (``where``) those meeting one more SQL condition.
 
-    With the stored value of each :func:`alert_value_columns` column as ``stored_<column>``."""
+    With the stored value of each :func:`alert_value_columns` column as ``stored_<column>`` (those
+    already among the live columns read once); ``stored_message_hash`` 0 where none is stored (a
+    NULL would turn the column into floats, which drop a hash's low bits)."""
     values = alert_value_columns()
-    cols = [*alert_rules.LIVE_COLUMNS, *(f"stored_{c}" for c in values)]
+    extra = [c for c in values if c not in alert_rules.LIVE_COLUMNS]
+    cols = [*alert_rules.LIVE_COLUMNS, *(f"stored_{c}" for c in extra)]
+    table = Alert.__table__
     stmt = select(
         Alert.id,
         Alert.rule,
@@ -352,7 +359,7 @@ def live_alerts(session: Session, keys: Collection[str] | None, *, where: Any = 
         Alert.snoozed_until,
         Alert.dismissed_severity,
         Alert.dismissed_days_late,
-        *(Alert.__table__.c[c] for c in values),
+        *(func.coalesce(table.c[c], 0) if c == "message_hash" else table.c[c] for c in extra),
     ).where(
         (Alert.status != AlertStatus.RESOLVED) | Alert.dismissed_severity.is_not(None),
         # Event alerts (a change order) hold no condition a recompute could find cleared.
@@ -370,6 +377,11 @@ def live_alerts(session: Session, keys: Collection[str] | None, *, where: Any = 
         frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
     # Raw driver rows: enum columns are already their values (VARCHAR), nothing to map.
     frame["dismissed_days_late"] = pd.to_numeric(frame["dismissed_days_late"]).astype("Float64")
+    for c in values:
+        if c in alert_rules.LIVE_COLUMNS:
+            frame[f"stored_{c}"] = frame[c]
+    if "stored_message_hash" in frame:
+        frame["stored_message_hash"] = frame["stored_message_hash"].astype("int64")
     return frame
 
 

@@ -344,33 +344,14 @@ def run_pipeline(
     # it has (the sweep runs every few minutes from cron or the scheduler); a shard runs it for
     # its own suppliers, over their lines of every item (remaining units only: no forecast needed).
     lead = stats[["supplier_id", "median_lead_time_days"]] if len(stats) else None
-    line_cond = alert_rules.line_conditions(
-        with_supplier_today(session, frame, as_of), as_of, calendars, settings, lead_times=lead
-    )
-    if full:
-        suppliers = supplier_frame(session, None, stats)
-        supplier_cond = alert_rules.supplier_conditions(frame, suppliers, None, as_of, calendars, settings)
-    elif shard is not None:
-        supplier_cond = _shard_supplier_conditions(session, shard, as_of, settings, calendars, stats, bad)
-    else:
-        supplier_cond = alert_rules.empty_conditions()
-    if len(demand):
-        backorder_cond = alert_rules.backorder_conditions(
-            demand.merge(promises, on="backorder_id", how="left")
-        )
-    else:
-        backorder_cond = alert_rules.empty_conditions()
-    current = pd.concat([line_cond, supplier_cond, backorder_cond], ignore_index=True)
-    timer.mark("alert_conditions")
     seen: Any = None  # the alerts reconciled, as SQL (None: by their ids)
+    scope: pd.Series | None = None  # the subjects re-evaluated (None: every one)
     if full:
-        scope = None
         live = live_alerts(session, None)
         seen = true()
     elif shard is not None:
         seen = _shard_alert_condition(shard)
         live = live_alerts(session, None, where=seen)
-        scope = pd.Series(sorted(set(live["subject_key"]) | set(current["subject_key"])), dtype="object")
     else:
         all_line_ids = {int(i) for i in (line_ids or ())}
         scope = pd.Series(
@@ -379,6 +360,37 @@ def run_pipeline(
             dtype="object",
         )
         live = live_alerts(session, scope.tolist())
+    timer.mark("live_alerts")
+    # Texts are worded only where their hash differs from the live alert's (a rewrite: everywhere).
+    known = (
+        alert_rules.KnownMessages()
+        if write_all
+        else alert_rules.KnownMessages.of(live, "stored_message_hash")
+    )
+    line_cond = alert_rules.line_conditions(
+        with_supplier_today(session, frame, as_of), as_of, calendars, settings, lead_times=lead, known=known
+    )
+    if full:
+        suppliers = supplier_frame(session, None, stats)
+        supplier_cond = alert_rules.supplier_conditions(
+            frame, suppliers, None, as_of, calendars, settings, known=known
+        )
+    elif shard is not None:
+        supplier_cond = _shard_supplier_conditions(
+            session, shard, as_of, settings, calendars, stats, bad, known
+        )
+    else:
+        supplier_cond = alert_rules.empty_conditions(hashed=True)
+    if len(demand):
+        backorder_cond = alert_rules.backorder_conditions(
+            demand.merge(promises, on="backorder_id", how="left"), known=known
+        )
+    else:
+        backorder_cond = alert_rules.empty_conditions(hashed=True)
+    current = pd.concat([line_cond, supplier_cond, backorder_cond], ignore_index=True)
+    timer.mark("alert_conditions")
+    if shard is not None:
+        scope = pd.Series(sorted(set(live["subject_key"]) | set(current["subject_key"])), dtype="object")
     plan = alert_rules.reconcile(live, current, now, scope, reopen_days=settings.alert_reopen_days)
     timer.mark("reconcile")
     apply_alert_plan(session, plan, as_of, now, result, live=live, seen=seen, write_all=write_all)
@@ -393,6 +405,7 @@ def _shard_supplier_conditions(
     calendars: CalendarSet,
     stats: pd.DataFrame,
     bad: pd.DataFrame | None,
+    known: alert_rules.KnownMessages | None = None,
 ) -> pd.DataFrame:
     """CAPACITY_OVERLOAD for the shard's suppliers, over their open lines of every item.
 
@@ -403,7 +416,7 @@ def _shard_supplier_conditions(
         session, as_of=as_of, in_full=settings.in_full_threshold, where=shard.owns(PoLine.supplier_id)
     )
     if lines.empty:
-        return alert_rules.empty_conditions()
+        return alert_rules.empty_conditions(hashed=known is not None)
     report_stats, _ = report_stats_for(session, lines, as_of, settings, full=len(lines) >= 50_000, bad=bad)
     produced = (
         report_stats.set_index("line_id")["produced"]
@@ -415,7 +428,7 @@ def _shard_supplier_conditions(
     shipped = (lines["status"].astype(str) == "shipped").to_numpy()
     lines = lines.assign(remaining=np.where(shipped, 0.0, remaining).astype("int64"))
     suppliers = supplier_frame(session, sorted(set(lines["supplier_id"].astype(int))), stats)
-    return alert_rules.supplier_conditions(lines, suppliers, None, as_of, calendars, settings)
+    return alert_rules.supplier_conditions(lines, suppliers, None, as_of, calendars, settings, known=known)
 
 
 def _shard_alert_condition(shard: Shard) -> Any:

@@ -5,9 +5,14 @@ Only what changed is written. Each store reads the stored rows of its scope with
 compares them with the new rows column by column (:mod:`portal.core.changes`: every stored column but
 the timestamps, taken from the table itself, so a new column is compared without new code) and
 inserts, updates or deletes only the rows that differ, with the driver's executemany. A timestamp
-(``computed_at``) therefore says when a row last changed. The live alerts whose condition still holds
-get their ``last_seen`` in one set-based UPDATE, not one statement per row. ``write_all`` writes
-every row as before (the reference a test compares the change-only writes with).
+(``computed_at``) therefore says when a row last changed. Two stores compare a hash instead of the
+values, so they read back one integer per row: the line forecasts (``values_hash``, of the row's
+values) and the alerts (``message_hash``, of what the message was worded from: the text itself is
+neither read back nor worded again while it holds; see :class:`portal.core.alerts.KnownMessages`).
+Any other writer's UPDATE clears those hashes (the models' ``onupdate``), so its rows are rewritten.
+The live alerts whose condition still holds get their ``last_seen`` in one set-based UPDATE, not one
+statement per row. ``write_all`` writes every row as before (the reference a test compares the
+change-only writes with).
 """
 
 from __future__ import annotations
@@ -19,7 +24,20 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Table, delete, select, true, update
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    Table,
+    delete,
+    func,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.types import JSON
 
@@ -29,7 +47,7 @@ from db.models import Alert, Backorder, BackorderAllocation, LineForecast, Suppl
 from portal.core import alerts as alert_rules
 from portal.core import calibration
 from portal.core.batching import IN_BATCH, id_chunks
-from portal.core.changes import RowChanges, normalised, row_changes
+from portal.core.changes import RowChanges, normalised, row_changes, row_hashes
 from portal.core.domain import EVENT_RULES, AlertStatus, BackorderStatus
 from portal.services.planning.loaders import STATS_COLUMNS, alert_value_columns, count_rows
 from portal.services.planning.result import SweepResult
@@ -46,7 +64,9 @@ def value_kinds(table: Table, columns: Collection[str] | None = None) -> dict[st
         if columns is not None and column.name not in columns:
             continue
         kind = column.type
-        if isinstance(kind, Integer | Boolean):
+        if isinstance(kind, BigInteger):
+            kinds[column.name] = "exact"
+        elif isinstance(kind, Integer | Boolean):
             kinds[column.name] = "int"
         elif isinstance(kind, Float):
             kinds[column.name] = "float"
@@ -67,9 +87,14 @@ def _stored(
     where: Any = None,
     ids: Collection[int] | None = None,
 ) -> pd.DataFrame:
-    """The stored rows (key and compared columns) of a scope: a SQL condition, or keys, or all."""
+    """The stored rows (key and compared columns) of a scope: a SQL condition, or keys, or all.
+
+    A hash (kind ``exact``) reads 0 where none is stored: a NULL would make the column floats."""
     columns = [key, *kinds]
-    stmt = select(*(table.c[c] for c in columns))
+    stmt = select(
+        table.c[key],
+        *(func.coalesce(table.c[c], 0) if k == "exact" else table.c[c] for c, k in kinds.items()),
+    )
     if where is not None:
         stmt = stmt.where(where)
     return read_frame_for_ids(session, stmt, table.c[key], ids, columns)
@@ -207,12 +232,18 @@ def store_forecasts(
     those of ``forecast``: lines no longer open lose theirs, only changed ones are rewritten."""
     table = LineForecast.__table__
     assert isinstance(table, Table)
-    kinds = value_kinds(table)
+    # Only the values' hash is read back and compared (a row stored without one differs).
+    kinds = {"values_hash": "exact"}
     if line_ids is None and shard is not None:
         stored = _stored(session, table, "po_line_id", kinds, LineForecast.po_line_id.in_(shard_lines(shard)))
     else:
         stored = _stored(session, table, "po_line_id", kinds, ids=line_ids)
-    rows = forecast_rows(forecast, as_of) if len(forecast) else pd.DataFrame(columns=["po_line_id", *kinds])
+    if len(forecast):
+        rows = forecast_rows(forecast, as_of)
+        values = [c for c in rows.columns if c not in ("po_line_id", "as_of")]
+        rows["values_hash"] = row_hashes(rows[values], f"as of {as_of.isoformat()}")
+    else:
+        rows = pd.DataFrame(columns=["po_line_id", *value_kinds(table)])
     changes = _changes(rows, stored, "po_line_id", kinds, write_all)
     written = _write(session, table, "po_line_id", rows, changes, {"computed_at": utcnow()})
     if result is not None:
@@ -337,15 +368,17 @@ def _store_allocations(
 
 
 def _alert_updates(upd: pd.DataFrame) -> pd.DataFrame:
-    """The update rows in the alerts table's types: ids, texts as ``str`` (None when missing),
-    integers as nullable integers."""
+    """The update rows in the alerts table's types: ids, texts as ``str`` (None when missing: a
+    message kept as stored), integers as nullable integers."""
     table = Alert.__table__
     assert isinstance(table, Table)
-    kinds = value_kinds(table, alert_value_columns())
+    kinds = value_kinds(table, [c for c in upd.columns if c not in ("id", "last_seen")])
     data: dict[str, Any] = {"id": upd["id"].astype("int64").to_numpy()}
     for column, kind in kinds.items():
         values = upd[column]
-        if kind == "int":
+        if kind == "exact":
+            data[column] = values.astype("Int64").array
+        elif kind == "int":
             data[column] = values.astype("Float64").astype("Int64").array
         elif kind == "text":  # texts already (rule values, messages): only missing ones become None
             data[column] = values.astype(object).where(values.notna(), None).to_numpy(dtype=object)
@@ -378,8 +411,9 @@ def apply_alert_plan(
     """
     ins = plan.inserts
     if len(ins):
+        hashed = ["message_hash"] if "message_hash" in ins else []
         rows = (
-            ins[alert_rules.CONDITION_COLUMNS]
+            ins[[*alert_rules.CONDITION_COLUMNS, *hashed]]
             .astype({c: t for c, t in alert_rules.CONDITION_DTYPES.items() if t == "Int64"})
             .assign(
                 status=AlertStatus.OPEN.value,
@@ -395,14 +429,27 @@ def apply_alert_plan(
     changed = np.ones(len(upd), dtype=bool)
     if len(upd):
         new = _alert_updates(upd)
-        stored_columns = [f"stored_{c}" for c in new.columns if c != "id"]
-        if not write_all and live is not None and set(stored_columns) <= set(live.columns):
+        # The texts are not compared: their hash stands for them (equal hash, equal text).
+        compared = [c for c in alert_value_columns() if c in new.columns]
+        stored_columns = [f"stored_{c}" for c in compared]
+        if (
+            not write_all
+            and live is not None
+            and "message_hash" in compared
+            and set(stored_columns) <= set(live.columns)
+        ):
             table = Alert.__table__
             assert isinstance(table, Table)
             stored = live[["id", *stored_columns]].rename(columns=lambda c: c.removeprefix("stored_"))
-            kinds = value_kinds(table, [c for c in new.columns if c != "id"])
+            kinds = value_kinds(table, compared)
             changed = row_changes(new, stored.astype({"id": "int64"}), "id", kinds).update
-        bulk_update(session, Alert.__tablename__, new.loc[changed].assign(last_seen=now, as_of=as_of))
+        written = new.loc[changed].assign(last_seen=now, as_of=as_of)
+        # A message None is kept as stored (its hash is unchanged): those rows leave the texts alone.
+        worded = written["message"].notna().to_numpy()
+        bulk_update(session, Alert.__tablename__, written.loc[worded])
+        bulk_update(
+            session, Alert.__tablename__, written.loc[~worded].drop(columns=["message", "message_args"])
+        )
         raised = upd.loc[upd["raised"].astype(bool), "id"].astype(int).tolist()
         result.raised_alert_ids.extend(raised)
         result.alerts_raised += len(raised)
@@ -432,9 +479,14 @@ def _mark_seen(
     """Set ``last_seen`` (and ``as_of``) of the live alerts still holding that were not rewritten."""
     if not held:
         return 0
+    # message_hash set to itself: any other UPDATE of an alert clears it (see db.models.Alert).
     if by_id or seen is None:
         for chunk in id_chunks(held):
-            session.execute(update(Alert).where(Alert.id.in_(chunk)).values(last_seen=now, as_of=as_of))
+            session.execute(
+                update(Alert)
+                .where(Alert.id.in_(chunk))
+                .values(last_seen=now, as_of=as_of, message_hash=Alert.message_hash)
+            )
         return len(held)
     done = session.execute(
         update(Alert)
@@ -444,7 +496,7 @@ def _mark_seen(
             Alert.rule.not_in([r.value for r in EVENT_RULES]),
             Alert.last_seen != now,
         )
-        .values(last_seen=now, as_of=as_of)
+        .values(last_seen=now, as_of=as_of, message_hash=Alert.message_hash)
         .execution_options(synchronize_session=False)
     )
     return int(getattr(done, "rowcount", 0) or 0)

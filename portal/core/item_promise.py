@@ -106,9 +106,8 @@ def item_supply(
         padding = f" + {buffer} {_days(buffer)} {line.supplier_code} buffer" if buffer > 0 else ""
         available = max(expected + dt.timedelta(days=buffer), as_of)
         reason = f"{basis} {expected.isoformat()} of {line.label}{padding}"
-        supply.append(
-            (available, True, line.po_line_id, Supply(line.po_line_id, line.outstanding_qty, available, reason))
-        )
+        source = Supply(line.po_line_id, line.outstanding_qty, available, reason)
+        supply.append((available, True, line.po_line_id, source))
     supply.sort(key=lambda s: s[:3])
     return [s[3] for s in supply]
 
@@ -129,6 +128,7 @@ def promise_item(
             str(o.order_ref),
         ),
     )
+    supply = [s for s in supply if s.quantity > 0]
     total = sum(s.quantity for s in supply)
     safety = f" + {int(safety_days)} {_days(int(safety_days))} safety buffer" if safety_days else ""
     promised: dict[int, ItemPromise] = {}
@@ -149,23 +149,22 @@ def promise_item(
             )
             continue
         # The rows holding units (before, needed]: from the first ending after ``before`` to the
-        # first ending at or after ``needed``.
+        # first ending at or after ``needed`` (its date is the promise's).
         while supplied + supply[row].quantity <= before:
             supplied += supply[row].quantity
             row += 1
-        first, first_start = row, supplied
-        start = first_start
-        last = first
-        while start + supply[last].quantity < needed:
-            start += supply[last].quantity
-            last += 1
-        start = first_start
-        for n in range(first, last + 1):
+        start, n = supplied, row
+        while True:
             s = supply[n]
             upper, lower = min(start + s.quantity, needed), max(start, before)
-            allocations.append(ItemAllocation(order.backorder_id, s.po_line_id, upper - lower, s.available_date))
+            allocations.append(
+                ItemAllocation(order.backorder_id, s.po_line_id, upper - lower, s.available_date)
+            )
+            if start + s.quantity >= needed:
+                break
             start += s.quantity
-        source = supply[last]
+            n += 1
+        source = supply[n]
         promised[order.backorder_id] = ItemPromise(
             order.backorder_id,
             source.available_date + dt.timedelta(days=int(safety_days)),

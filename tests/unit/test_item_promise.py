@@ -166,10 +166,16 @@ def test_an_order_behind_one_the_supply_cannot_cover_is_unpromisable_even_if_sto
         ItemPromise(3, None, "unpromisable", "no open supply for 5 units"),
         ItemPromise(2, None, "unpromisable", "no open supply for 30 of 40 units"),
         ItemPromise(
-            1, day(13), "promised", "arrival p90 2026-03-23 of PO-7/1 + 2 days ACME buffer + 1 day safety buffer"
+            1,
+            day(13),
+            "promised",
+            "arrival p90 2026-03-23 of PO-7/1 + 2 days ACME buffer + 1 day safety buffer",
         ),
     ]
-    assert allocations == [ItemAllocation(1, None, 30, AS_OF), ItemAllocation(1, 7, 40, day(12))]
+    assert allocations == [
+        ItemAllocation(1, None, 30, AS_OF),
+        ItemAllocation(1, 7, 40, AS_OF + dt.timedelta(days=12)),
+    ]
 
 
 def test_an_order_of_no_units_is_refused() -> None:

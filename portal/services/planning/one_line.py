@@ -8,8 +8,10 @@ the same data; ``tests/integration/test_lean_post.py`` compares them):
   property-tested equal) fed by the line's stored production summary, its current schedule, its
   supplier's calendar and the supplier's stored statistics (one row of ``supplier_stats``, never
   all of them recomputed);
-* the item's promises run the pipeline's :func:`promise_backorders` over that one item (a few
-  lines and backorders), so allocation has one source of truth;
+* the item's promises are :func:`portal.services.planning.one_item.promise_one_item`: the item's
+  backorders, open lines and receipts read as plain rows, allocated by
+  :func:`portal.core.item_promise.promise_item` (the vectorized allocation's twin, property-tested
+  equal), only changed promises and allocations written;
 * the alerts run the core's plain-Python rules (:mod:`portal.core.line_alerts`, property-tested
   equal to :func:`portal.core.alerts.line_conditions` and
   :func:`~portal.core.alerts.backorder_conditions`) on the line and the item's backorders, and

@@ -47,14 +47,15 @@ from portal.core.line_alerts import BackorderFacts
 from portal.core.settings import Settings
 
 
-def _table(model: Any) -> Table:
+def model_table(model: Any) -> Table:
+    """A mapped class's Core table (typed: what plain-row statements write to)."""
     table = model.__table__
     assert isinstance(table, Table)
     return table
 
 
-_BACKORDERS = _table(Backorder)
-_ALLOCATIONS = _table(BackorderAllocation)
+_BACKORDERS = model_table(Backorder)
+_ALLOCATIONS = model_table(BackorderAllocation)
 
 _DEMAND = (
     select(
@@ -280,4 +281,4 @@ def _store_allocations(session: Session, backorder_ids: list[int], allocations: 
         session.execute(insert(_ALLOCATIONS), fresh)
 
 
-__all__ = ["promise_one_item"]
+__all__ = ["model_table", "promise_one_item"]

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, exists, insert, or_, select, update
+from sqlalchemy import bindparam, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.frames import as_int, enum_value
@@ -72,7 +72,7 @@ from portal.core.settings import Settings, resolve_lenient
 from portal.core.timezones import supplier_today
 from portal.services.planning.loaders import LINE_FIELDS
 from portal.services.planning.lock import lock_scope, share_planning_lock
-from portal.services.planning.one_item import promise_one_item
+from portal.services.planning.one_item import model_table, promise_one_item
 from portal.services.planning.recompute import recompute_affected
 from portal.services.planning.result import SweepResult
 
@@ -122,14 +122,8 @@ def supplier_calendar(
     return _calendar(country if isinstance(country, str) else None, mask, closures, default_holiday_years())
 
 
-def _table(model: Any) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-_FORECASTS = _table(LineForecast)
-_ALERTS = _table(Alert)
+_FORECASTS = model_table(LineForecast)
+_ALERTS = model_table(Alert)
 _STATS = (
     SupplierStats.median_lead_time_days,
     SupplierStats.forecast_records,

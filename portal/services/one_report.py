@@ -43,7 +43,7 @@ from portal.services.planning.one_line import (
     recompute_posted,
     supplier_calendar,
 )
-from portal.services.summaries import add_daily_totals, refresh_lines
+from portal.services.summaries import add_daily_totals_at_commit, refresh_lines
 
 #: How fields are named to people (the file columns keep the reports/schedules format's names).
 FIELD_LABELS: dict[str, str] = {
@@ -322,7 +322,10 @@ def _write(
     )
     change = good - (previous.good_qty if previous else 0)
     supplier_id = int(state.row.supplier_id)
-    add_daily_totals(session, [{"supplier_id": supplier_id, "report_date": day, "good_qty": change}])
+    # Written just before the commit: the supplier day's row stays locked for the commit only.
+    add_daily_totals_at_commit(
+        session, [{"supplier_id": supplier_id, "report_date": day, "good_qty": change}]
+    )
     if enum_value(state.row.status) == LineStatus.OPEN.value:
         session.execute(
             update(PoLine)

@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, event, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -262,18 +262,64 @@ def add_daily_output(session: Session, changes: pd.DataFrame) -> None:
 
     One upsert per (supplier, day): a correction adds new minus old, and posts of two lines of one
     supplier on one day add up whatever their order (INSERT ... ON CONFLICT DO UPDATE, atomic on
-    both databases).
+    both databases), written just before the transaction commits (:func:`add_daily_totals_at_commit`).
     """
     if changes.empty:
         return
     totals = changes.groupby(["supplier_id", "report_date"], as_index=False)["good_qty"].sum()
-    add_daily_totals(
+    add_daily_totals_at_commit(
         session,
         [
             {"supplier_id": int(s), "report_date": to_date(d), "good_qty": int(g)}
             for s, d, g in totals.itertuples(index=False, name=None)
         ],
     )
+
+
+#: ``session.info`` keys: the supplier days waiting to be written at commit, and whether the
+#: session's listeners are set.
+_AT_COMMIT = "daily_totals_at_commit"
+_LISTENING = "daily_totals_listening"
+
+
+def add_daily_totals_at_commit(session: Session, rows: list[dict[str, Any]]) -> None:
+    """:func:`add_daily_totals`, written as the transaction's last statement, just before it commits
+    (rows of one supplier day added up first); forgotten if it rolls back.
+
+    Why: the upsert locks the supplier's day row until commit, and every other post of that supplier
+    on that day queues behind it. Written with the report, it was held through the whole recompute
+    (16 writers at scale L on PostgreSQL spent over a quarter of their time in transactions waiting
+    for it); written last, it is held for the commit only. Every transaction that writes daily
+    totals goes through here, so each takes its supplier days after its line and item rows: one
+    order, no deadlock. Nothing reads the totals before the commit (only a sweep's observed
+    capacity does).
+    """
+    if not rows:
+        return
+    if not session.info.get(_LISTENING):
+        event.listen(session, "before_commit", _write_at_commit)
+        event.listen(session, "after_begin", _forget_at_commit)
+        event.listen(session, "after_rollback", _forget_at_commit)
+        session.info[_LISTENING] = True
+    session.info.setdefault(_AT_COMMIT, []).extend(rows)
+
+
+def _write_at_commit(session: Session) -> None:
+    rows = session.info.pop(_AT_COMMIT, None)
+    if not rows:
+        return
+    totals: dict[tuple[int, dt.date], int] = {}
+    for row in rows:
+        key = (int(row["supplier_id"]), row["report_date"])
+        totals[key] = totals.get(key, 0) + int(row["good_qty"])
+    add_daily_totals(
+        session,
+        [{"supplier_id": s, "report_date": d, "good_qty": g} for (s, d), g in totals.items()],
+    )
+
+
+def _forget_at_commit(session: Session, *_: Any) -> None:
+    session.info.pop(_AT_COMMIT, None)
 
 
 def add_daily_totals(session: Session, rows: list[dict[str, Any]]) -> None:

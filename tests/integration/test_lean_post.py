@@ -249,3 +249,48 @@ def test_a_line_made_in_full_gets_no_stale_update_from_the_post_nor_the_sweep(db
         today=TODAY,
     )
     assert stale_alerts(db, line_id) == ["open"]
+
+
+def test_a_post_as_of_a_past_day_counts_a_line_received_only_later_as_supply_as_a_full_pass_does(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = small_world(db)
+    # SKU-1's earliest supply: PO-9/1, received in part before TODAY and in full after it (open on
+    # TODAY with 40 to come); PO-9/2, received in full before TODAY (not supply on TODAY).
+    pos = (
+        "po_number,line,supplier_code,sku,quantity,order_date,need_by_date\n"
+        "PO-9,1,BOLT,SKU-1,100,2026-02-01,2026-03-09\n"
+        "PO-9,2,BOLT,SKU-1,70,2026-02-01,2026-03-02\n"
+    )
+    assert load(db, world.buyer, "pos", pos).ok
+    receipts = (
+        "po_number,line,received_date,quantity,rejected_qty\nPO-9,1,2026-03-04,60,0\nPO-9,2,2026-03-03,70,0\n"
+    )
+    assert load(db, world.buyer, "receipts", receipts).ok
+    later = "po_number,line,received_date,quantity,rejected_qty\nPO-9,1,2026-03-11,40,0\n"
+    assert load(db, world.buyer, "receipts", later, today=dt.date(2026, 3, 12)).ok
+    sweep(db, world.admin, TODAY)
+    calls = count_pipeline_calls(monkeypatch)
+    with db.read() as session:
+        received = dict(
+            session.execute(select(PoLine.line, PoLine.status).where(PoLine.po_number == "PO-9")).all()
+        )
+    assert {k: str(getattr(v, "value", v)) for k, v in received.items()} == {1: "received", 2: "received"}
+    for good in (130, 20):  # the arrival of PO-1/1 moves: SKU-1's promises are computed again
+        post_report(
+            db,
+            world.acme_user,
+            world.line_ids["PO-1/1"],
+            report_date=TODAY,
+            good_qty=good,
+            confirm_correction=True,
+            today=TODAY,
+        )
+        after_post = stored(db)
+        full_pass(db, TODAY)
+        assert stored(db) == after_post
+    assert not calls
+    with db.read() as session:
+        po91 = session.scalar(select(PoLine.id).where(PoLine.po_number == "PO-9", PoLine.line == 1))
+    # Its 40 units still to come on TODAY are promised (SKU-1 has no stock: it is the first supply).
+    assert sum(row[2] for row in after_post["allocations"] if row[1] == po91) == 40

@@ -23,6 +23,7 @@ from portal.services.planning import sweep
 from portal.services.production import post_report, post_reports
 from portal.services.settings import update_settings
 from portal.services.summaries import (
+    add_daily_totals_at_commit,
     load_summaries,
     rebuild,
     summaries_from_reports,
@@ -336,3 +337,33 @@ def test_the_sweep_from_summaries_computes_what_it_computes_from_the_raw_reports
     from_summaries = stored()
     assert from_summaries == from_reports
     assert len(from_reports[0]) >= 6 and any(s[1] for s in from_reports[1])  # lines and a record
+
+
+def test_daily_totals_are_written_when_their_transaction_commits_and_forgotten_when_it_rolls_back(
+    db: Database, world: SmallWorld
+) -> None:
+    day = dt.date(2026, 3, 9)
+
+    def total() -> int | None:
+        with db.read() as session:
+            return session.scalar(
+                select(SupplierDailyOutput.good_qty).where(
+                    SupplierDailyOutput.supplier_id == world.acme_id, SupplierDailyOutput.report_date == day
+                )
+            )
+
+    with db.write() as session:
+        add_daily_totals_at_commit(
+            session, [{"supplier_id": world.acme_id, "report_date": day, "good_qty": 40}]
+        )
+        session.rollback()
+        session.execute(select(PoLine.id)).all()  # the session's next transaction
+        session.commit()
+    assert total() is None
+    with db.write() as session:
+        rows = [{"supplier_id": world.acme_id, "report_date": day, "good_qty": n} for n in (40, 2)]
+        add_daily_totals_at_commit(session, rows[:1])
+        add_daily_totals_at_commit(session, rows[1:])  # one supplier day twice: added up
+        assert total() is None  # not before the commit
+        session.commit()
+    assert total() == 42

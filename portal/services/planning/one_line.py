@@ -8,8 +8,10 @@ the same data; ``tests/integration/test_lean_post.py`` compares them):
   property-tested equal) fed by the line's stored production summary, its current schedule, its
   supplier's calendar and the supplier's stored statistics (one row of ``supplier_stats``, never
   all of them recomputed);
-* the item's promises run the pipeline's :func:`promise_backorders` over that one item (a few
-  lines and backorders), so allocation has one source of truth;
+* the item's promises are :func:`portal.services.planning.one_item.promise_one_item`: the item's
+  backorders, open lines and receipts read as plain rows, allocated by
+  :func:`portal.core.item_promise.promise_item` (the vectorized allocation's twin, property-tested
+  equal), only changed promises and allocations written;
 * the alerts run the core's plain-Python rules (:mod:`portal.core.line_alerts`, property-tested
   equal to :func:`portal.core.alerts.line_conditions` and
   :func:`~portal.core.alerts.backorder_conditions`) on the line and the item's backorders, and
@@ -37,11 +39,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import pandas as pd
-from sqlalchemy import Table, bindparam, exists, insert, or_, select, update
+from sqlalchemy import bindparam, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from db.frames import as_date, as_int, enum_value
+from db.frames import as_int, enum_value
 from db.models import (
     Alert,
     LineForecast,
@@ -58,16 +59,22 @@ from portal.core import alerts as alert_rules
 from portal.core import line_alerts as one_alerts
 from portal.core import summaries as core_summaries
 from portal.core.calendar import WorkCalendar, default_holiday_years
-from portal.core.domain import EVENT_RULES, OPEN_LINE_STATUSES, AlertStatus, Severity, SubjectType
+from portal.core.domain import (
+    EVENT_RULES,
+    OPEN_LINE_STATUSES,
+    AlertStatus,
+    PromiseStatus,
+    Severity,
+    SubjectType,
+)
 from portal.core.line_forecast import LineForecastRow, OpenLine, SupplierRecord, forecast_line
 from portal.core.settings import Settings, resolve_lenient
 from portal.core.timezones import supplier_today
 from portal.services.planning.loaders import LINE_FIELDS
 from portal.services.planning.lock import lock_scope, share_planning_lock
-from portal.services.planning.pipeline import promise_backorders
+from portal.services.planning.one_item import model_table, promise_one_item
 from portal.services.planning.recompute import recompute_affected
 from portal.services.planning.result import SweepResult
-from portal.services.planning.stores import store_promises
 
 #: A post touching more lines than this recomputes them through the bulk pipeline at once.
 LEAN_LINES = 8
@@ -115,14 +122,8 @@ def supplier_calendar(
     return _calendar(country if isinstance(country, str) else None, mask, closures, default_holiday_years())
 
 
-def _table(model: Any) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-_FORECASTS = _table(LineForecast)
-_ALERTS = _table(Alert)
+_FORECASTS = model_table(LineForecast)
+_ALERTS = model_table(Alert)
 _STATS = (
     SupplierStats.median_lead_time_days,
     SupplierStats.forecast_records,
@@ -323,16 +324,9 @@ def recompute_line(
     backorders: list[one_alerts.BackorderFacts] = []
     if stored is None or tuple(stored) != (as_of, forecast.arrival_p90):
         # Promises of the line's item, with this line's fresh arrival (the others' are stored).
-        fresh = pd.DataFrame({"line_id": [line_id], "arrival_p90": [pd.Timestamp(forecast.arrival_p90)]})
-        item_stats = _item_buffers(session, item_id)
-        demand, promises, allocations = promise_backorders(
-            session, as_of, settings, {item_id}, fresh, item_stats
-        )
-        store_promises(session, demand, promises, allocations)
-        result.backorders = len(demand)
-        result.unpromisable = int((promises["status"] == "unpromisable").sum()) if len(promises) else 0
-        if len(demand):
-            backorders = _backorder_facts(demand.merge(promises, on="backorder_id", how="left"))
+        backorders = promise_one_item(session, item_id, as_of, settings, (line_id, forecast.arrival_p90))
+        result.backorders = len(backorders)
+        result.unpromisable = sum(b.status == PromiseStatus.UNPROMISABLE.value for b in backorders)
 
     median = None if stats is None else stats["median"]
     conditions = one_alerts.line_conditions_of(facts, as_of, calendar, settings, median_lead_time=median)
@@ -367,24 +361,6 @@ def _supplier_stats(
 
     median, records, delay, delay_sd, ratio, ratio_sd = (number(v) for v in found)
     return {"median": median}, SupplierRecord(records, delay, delay_sd, ratio, ratio_sd)
-
-
-def _item_buffers(session: Session, item_id: int) -> pd.DataFrame:
-    """supplier_id, buffer_days of the suppliers with open lines of the item (what its supply reads)."""
-    suppliers = select(PoLine.supplier_id).where(
-        PoLine.item_id == item_id, PoLine.status.in_(OPEN_LINE_STATUSES)
-    )
-    rows = session.execute(
-        select(SupplierStats.supplier_id, SupplierStats.buffer_days).where(
-            SupplierStats.supplier_id.in_(suppliers)
-        )
-    ).all()
-    return pd.DataFrame(
-        {
-            "supplier_id": pd.array([int(r[0]) for r in rows], dtype="Int64"),
-            "buffer_days": pd.array([int(r[1]) for r in rows], dtype="int64"),
-        }
-    )
 
 
 def _none_if_nan(value: float) -> float | None:
@@ -460,23 +436,6 @@ def _line_facts(
         arrival_p90=f.arrival_p90,
         supplier_today=local,
     )
-
-
-def _backorder_facts(backorders: pd.DataFrame) -> list[one_alerts.BackorderFacts]:
-    """The item's waiting backorders with their fresh promises (a few rows), as the rules read them."""
-    return [
-        one_alerts.BackorderFacts(
-            backorder_id=int(b.backorder_id),
-            item_id=int(b.item_id),
-            order_ref=b.order_ref,
-            sku=b.sku,
-            quantity=float(b.quantity),
-            status=b.status if isinstance(b.status, str) else None,
-            promise_date=as_date(b.promise_date),
-            communicated_date=as_date(b.communicated_date),
-        )
-        for b in backorders.itertuples(index=False)
-    ]
 
 
 _LIVE = select(

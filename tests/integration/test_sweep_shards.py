@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import Database
 from portal.core.domain import PortalError
-from portal.services.planning import full_sweep, sweep
-from portal.services.planning.full_sweep import item_chunks
+from portal.services.planning import sweep
 from portal.services.planning.shard import Shard
 from portal.services.production import post_report
 from tests.builders import MORE_LINES_FILES, TODAY, load_files, small_world
@@ -44,9 +43,7 @@ def test_n_shards_together_store_what_one_full_sweep_stores(db: Database, n: int
     assert full["forecasts"] and full["promises"] and full["alerts"]
 
 
-def test_a_sweep_of_many_lines_runs_in_item_chunks_and_stores_what_one_pass_stores(
-    db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_sweep_in_item_chunks_stores_what_one_pass_stores(db: Database) -> None:
     world = small_world(db)
     load_files(db, world.buyer, MORE_LINES_FILES)
     sweep(db, world.admin, TODAY)
@@ -60,15 +57,9 @@ def test_a_sweep_of_many_lines_runs_in_item_chunks_and_stores_what_one_pass_stor
         today=TODAY,
     )
     later = TODAY + dt.timedelta(days=7)
-    with db.read() as session:
-        assert item_chunks(session) == [None]  # a few lines: one pass
-        monkeypatch.setattr(full_sweep, "CHUNK_LINES", 2)  # "many" lines: two per chunk
-        parts = item_chunks(session)
-    assert len(parts) > 2 and all(isinstance(p, Shard) for p in parts)
-    chunked = sweep(db, world.admin, later)
+    chunked = sweep(db, world.admin, later, chunks=3)
     assert chunked.written > 0
     stored = stored_rows(db, PLANNED)
-    monkeypatch.setattr(full_sweep, "CHUNK_LINES", 250_000)
     again = sweep(db, world.admin, later)
     assert again.lines == chunked.lines and again.backorders == chunked.backorders
     assert again.written == 0  # one pass finds nothing to change

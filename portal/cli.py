@@ -159,6 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="only shard K of N: the items with item_id %% N == K-1 and the suppliers with "
         "supplier_id %% N == K-1; the N shards run side by side (docs/scaling.md)",
     )
+    sweep.add_argument(
+        "--chunks",
+        type=int,
+        default=1,
+        metavar="N",
+        help="a full sweep in N item chunks, one after the other: less memory, more CPU (docs/scaling.md)",
+    )
     sweep.set_defaults(handler=_sweep)
 
     summ = sub.add_parser("summaries", help="per-line production summaries").add_subparsers(
@@ -297,7 +304,7 @@ def _sweep(args: argparse.Namespace) -> int:
     db = _db()
     # The same lock as `sweep --notify` and the scheduler: one sweep at a time (one run per shard).
     with job_lock(db, SWEEP_LOCK if shard is None else f"{SWEEP_LOCK}:{shard}", wait=args.lock_wait):
-        result = sweep(db, _cli(), args.as_of, verify=args.verify, shard=shard)
+        result = sweep(db, _cli(), args.as_of, verify=args.verify, shard=shard, chunks=args.chunks)
     print(result.summary())
     print("Timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items()))
     for row in result.inconsistent_days.itertuples(index=False):

@@ -227,3 +227,18 @@ def test_a_sharded_sweep_refuses_to_notify_and_writes_nothing(
     assert "Sweep as of" in capsys.readouterr().out
     assert fingerprint(db) != before
     db.dispose()
+
+
+def test_a_sweep_in_item_chunks_from_the_command_line_forecasts_every_open_line(
+    cli: Callable[..., int], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for kind, text in (("suppliers", SUPPLIERS_CSV), ("items", ITEMS_CSV), ("pos", POS_CSV)):
+        assert cli("import", kind, write(tmp_path, f"{kind}.csv", text)) == 0
+    capsys.readouterr()
+    assert cli("sweep", "--chunks", "2") == 0
+    chunked = capsys.readouterr().out
+    assert cli("sweep") == 0
+    whole = capsys.readouterr().out
+    forecast = [line.split(":")[1].split(",")[0] for line in (chunked, whole)]
+    assert forecast[0] == forecast[1] and "open lines forecast" in forecast[0]
+    assert "0 rows written" in whole  # the chunks left nothing for one pass to change

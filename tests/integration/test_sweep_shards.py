@@ -43,6 +43,30 @@ def test_n_shards_together_store_what_one_full_sweep_stores(db: Database, n: int
     assert full["forecasts"] and full["promises"] and full["alerts"]
 
 
+def test_a_sweep_in_item_chunks_stores_what_one_pass_stores(db: Database) -> None:
+    world = small_world(db)
+    load_files(db, world.buyer, MORE_LINES_FILES)
+    sweep(db, world.admin, TODAY)
+    post_report(
+        db,
+        world.acme_user,
+        world.line_ids["PO-1/1"],
+        report_date=TODAY,
+        good_qty=600,
+        confirm_correction=True,
+        today=TODAY,
+    )
+    later = TODAY + dt.timedelta(days=7)
+    chunked = sweep(db, world.admin, later, chunks=3)
+    assert chunked.written > 0
+    stored = stored_rows(db, PLANNED)
+    again = sweep(db, world.admin, later)
+    assert again.lines == chunked.lines and again.backorders == chunked.backorders
+    assert again.written == 0  # one pass finds nothing to change
+    assert stored_rows(db, PLANNED) == stored
+    assert stored["forecasts"] and stored["promises"] and stored["alerts"]
+
+
 def test_a_shard_must_be_k_of_n() -> None:
     assert Shard.parse("2/4") == Shard(2, 4)
     for bad in ("0/4", "5/4", "2", "a/b"):

@@ -22,6 +22,18 @@ from portal.services.settings import load_settings
 from portal.services.summaries import verify_daily_outputs, verify_summaries
 
 
+def item_chunks(chunks: int = 1) -> list[Shard | None]:
+    """The parts a full sweep runs its pipeline in: ``[None]`` (everything at once), or the items
+    split as ``chunks`` shards split them, run one after the other.
+
+    Peak memory follows the chunk's lines instead of every open line, but each chunk repeats work
+    that does not shrink with it (calendars, the suppliers' capacity rule over their lines of every
+    item, reads by id lists): measured at scale L on PostgreSQL, 4 chunks took peak RSS from 660 to
+    345 MiB and the sweep's CPU from 8.5-9.1 s to 18.7-19.1 s. So it is a choice for a machine
+    short of memory (``sweep --chunks N``), not the default."""
+    return [None] if chunks <= 1 else [Shard(k, chunks) for k in range(1, chunks + 1)]
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off for the sweep's duration.
@@ -49,6 +61,7 @@ def sweep(
     from_reports: bool = False,
     shard: Shard | None = None,
     write_all: bool = False,
+    chunks: int = 1,
 ) -> SweepResult:
     """Recompute forecasts, supplier statistics, promises and alerts for everything as of ``as_of``.
 
@@ -61,7 +74,9 @@ def sweep(
     Only rows that changed are written (``result.rows_written``); ``write_all``: every row, as the
     sweep did before (the reference the tests compare with). Supplier statistics are learned again
     only when what they are learned from changed (:mod:`portal.services.planning.stats_inputs`;
-    ``result.statistics_reused``).
+    ``result.statistics_reused``). ``chunks`` > 1: a full sweep computes its forecasts, promises and
+    alerts in that many item chunks (:func:`item_chunks`), which together write what one pass
+    writes (the shards' split, one shard after the other, the statistics learned once).
     """
     as_of = as_of or dt.date.today()
     result = SweepResult(as_of=as_of)
@@ -100,19 +115,22 @@ def sweep(
             session, stats, shard, result=result, write_all=write_all, fingerprint=fingerprint
         )
         result.timings["supplier_stats"] = round(time.perf_counter() - locked, 4)
-        run_pipeline(
-            session,
-            as_of,
-            settings,
-            line_ids=None,
-            item_ids=None,
-            stats=stats,
-            result=result,
-            bad=bad,
-            from_reports=from_reports,
-            shard=shard,
-            write_all=write_all,
-        )
+        # The reference path (from reports) runs in one pass, as it always did.
+        parts = [shard] if shard is not None or from_reports else item_chunks(chunks)
+        for part in parts:
+            run_pipeline(
+                session,
+                as_of,
+                settings,
+                line_ids=None,
+                item_ids=None,
+                stats=stats,
+                result=result,
+                bad=bad,
+                from_reports=from_reports,
+                shard=part,
+                write_all=write_all,
+            )
         audit.record(
             session,
             actor,

@@ -325,7 +325,7 @@ def run_pipeline(
     )
     timer.mark("forecast")
     store_forecasts(session, frame, as_of, line_ids, shard, result=result, write_all=write_all)
-    result.lines = len(frame)
+    result.lines += len(frame)  # added up: a sweep in item chunks runs this once per chunk
     timer.mark("store_forecasts")
 
     scope_items = None if everything else set(item_ids or ()) | set(frame["item_id"].astype(int))
@@ -334,8 +334,8 @@ def run_pipeline(
     )
     timer.mark("promises")
     store_promises(session, demand, promises, allocations, shard, result=result, write_all=write_all)
-    result.backorders = len(demand)
-    result.unpromisable = int((promises["status"] == "unpromisable").sum()) if len(promises) else 0
+    result.backorders += len(demand)
+    result.unpromisable += int((promises["status"] == "unpromisable").sum()) if len(promises) else 0
     timer.mark("store_promises")
 
     # Alerts: line rules for the recomputed lines, backorder rules for the backorders whose

@@ -66,5 +66,6 @@ class Timer:
 
     def mark(self, step: str) -> None:
         now = time.perf_counter()
-        self.result.timings[step] = round(now - self.last, 4)
+        # Added up: a sweep in item chunks runs each step once per chunk.
+        self.result.timings[step] = round(self.result.timings.get(step, 0.0) + now - self.last, 4)
         self.last = now

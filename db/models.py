@@ -511,7 +511,7 @@ class Alert(Base):
         Index("ix_alerts_po_line_id", "po_line_id"),
         Index("ix_alerts_backorder_id", "backorder_id"),
         # Half of each page free (PostgreSQL): a sweep's last_seen update of every live alert
-        # then keeps each row on its page with no index entry added (see migration 0018_pgsweep).
+        # then keeps each row on its page with no index entry added (see migration 0019_fillfactor).
         {"postgresql_with": {"fillfactor": 50}},
     )
 

@@ -59,7 +59,7 @@ def test_0012_adds_the_users_language_and_takes_it_away_again(empty_url: str) ->
 
 
 @pytest.mark.postgres
-def test_0018_leaves_half_of_each_alerts_page_free_on_postgresql(postgres_server_url: str) -> None:
+def test_0019_leaves_half_of_each_alerts_page_free_on_postgresql(postgres_server_url: str) -> None:
     """Room for a sweep's last_seen update of every live alert to stay on its page (a HOT update)."""
 
     def options(url: str) -> list[str]:
@@ -76,7 +76,7 @@ def test_0018_leaves_half_of_each_alerts_page_free_on_postgresql(postgres_server
     with scratch_postgres(POSTGRES_ADMIN_URL, "portal_mig") as url:
         upgrade_to_head(url)
         assert "fillfactor=50" in options(url)
-        downgrade_to(url, "0017_reopenargs")
+        downgrade_to(url, "0018_sweep")
         assert options(url) == []
         upgrade_to_head(url)
         assert "fillfactor=50" in options(url)

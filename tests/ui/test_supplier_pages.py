@@ -12,13 +12,14 @@ from typing import Any
 import pandas as pd
 import pytest
 import streamlit as st
+import time_machine
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from db.engine import Database
 from db.models import AlertComment, PoLine, ProductionSchedule
 from portal.core.domain import LineStatus
-from portal.queries.lines import recent_working_days
+from portal.queries.lines import my_today, recent_working_days
 from portal.services.access import Actor
 from portal.services.drafts import output_draft
 from portal.services.planning import sweep
@@ -45,7 +46,9 @@ def open_page(monkeypatch: pytest.MonkeyPatch, url: str, world: SmallWorld, name
 
 
 def last_working_day(db: Database, world: SmallWorld) -> dt.date:
-    return recent_working_days(db, world.acme_user, dt.date.today(), count=1)[0]
+    """ACME's last working day up to its own today: ACME sits in Berlin, so from 23:00 UTC (22:00 in
+    summer) its today is the server's tomorrow, and the page offers that day."""
+    return recent_working_days(db, world.acme_user, my_today(db, world.acme_user), count=1)[0]
 
 
 def grid_over_a_posted_day(
@@ -254,6 +257,33 @@ def test_the_grid_lists_my_lines_in_production_and_posts_what_i_type(
     assert f"Posted 1 report for {day:%a, %b} {day.day}, {day.year}." in texts(at)
     changes = table_with(at, "arrival_p50_before")
     assert list(changes["line"]) == ["PO-1/1"] and changes["produced"].iloc[0] == 620
+
+
+@pytest.mark.parametrize(
+    ("utc", "berlin_day"),
+    [
+        (dt.datetime(2026, 12, 2, 23, 30, tzinfo=dt.UTC), dt.date(2026, 12, 3)),  # Thursday 00:30 in Berlin
+        (dt.datetime(2026, 12, 3, 10, 0, tzinfo=dt.UTC), dt.date(2026, 12, 3)),
+    ],
+    ids=["late evening UTC", "midday UTC"],
+)
+def test_the_grid_posts_for_the_suppliers_own_date_whatever_the_servers_date(
+    monkeypatch: pytest.MonkeyPatch,
+    sqlite_url: str,
+    sqlite_db: Database,
+    world: SmallWorld,
+    utc: dt.datetime,
+    berlin_day: dt.date,
+) -> None:
+    """At 23:30 UTC the server is still on Wednesday; ACME (Berlin) is on Thursday, and its post lands there."""
+    with time_machine.travel(utc, tick=True):
+        at = open_page(monkeypatch, sqlite_url, world, "daily_output")
+        edit_grid(at, {0: {"good_qty": 21}})
+        at.run()
+        at.button(key="daily_output.post").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert reports_of(sqlite_db, world.line_ids["PO-1/1"], berlin_day) == [(1, 21, True)]
+    assert reports_of(sqlite_db, world.line_ids["PO-1/1"], berlin_day - dt.timedelta(days=1)) == []
 
 
 def test_the_server_checks_every_grid_row_again_and_shows_the_problem_per_line(

@@ -275,7 +275,7 @@ def test_the_grid_posts_for_the_suppliers_own_date_whatever_the_servers_date(
     utc: dt.datetime,
     berlin_day: dt.date,
 ) -> None:
-    """At 23:30 UTC the server is still on Wednesday; ACME (Berlin) is on Thursday, and its post lands there."""
+    """At 23:30 UTC the server is still on Wednesday; ACME (Berlin) is on Thursday: its post lands there."""
     with time_machine.travel(utc, tick=True):
         at = open_page(monkeypatch, sqlite_url, world, "daily_output")
         edit_grid(at, {0: {"good_qty": 21}})

@@ -96,9 +96,9 @@ with holder:
     )
 base = SHOW[show]
 if phone:
-    chosen = [supplier_ids, rules, severities, text.strip(), min_age, show != next(iter(SHOW))]
-    if any(chosen):
-        n_set = sum(bool(value) for value in chosen)
+    set_filters = [supplier_ids, rules, severities, text.strip(), min_age, show != next(iter(SHOW))]
+    if any(set_filters):
+        n_set = sum(bool(value) for value in set_filters)
         st.caption(ngettext("{n} filter set", "{n} filters set", n_set).format(n=n_set))
 filters = AlertFilter(
     supplier_ids=tuple(supplier_ids),

@@ -51,7 +51,7 @@ from portal.core.parsing import (
     whole_numbers,
 )
 from portal.core.timezones import is_timezone
-from portal.i18n import _
+from portal.i18n import _, ngettext
 
 #: A column of a file format is a field of its value object (name, kind, requirement, limits).
 Column = Field
@@ -109,12 +109,18 @@ class RowError:
     reason: str
 
     def __str__(self) -> str:
-        where = f"Row {self.row}" + (f", column {self.column}" if self.column else "")
+        """'Row 3, column quantity (value 'x'): must be a whole number', in the current language
+        (a page's reader's; English from the command line, which has no language)."""
         shown = self.value if len(self.value) <= 60 else self.value[:57] + "..."
         # A NUL or an escape sequence in a cell is shown, not sent to the user's terminal.
-        shown = printable(shown)
-        value = f" (value '{shown}')" if self.value != "" else ""
-        return f"{where}{value}: {_(self.reason)}"
+        words = {"row": self.row, "column": self.column, "value": printable(shown), "reason": _(self.reason)}
+        if self.column and self.value != "":
+            return _("Row {row}, column {column} (value '{value}'): {reason}").format(**words)
+        if self.column:
+            return _("Row {row}, column {column}: {reason}").format(**words)
+        if self.value != "":
+            return _("Row {row} (value '{value}'): {reason}").format(**words)
+        return _("Row {row}: {reason}").format(**words)
 
 
 @dataclass
@@ -174,19 +180,29 @@ def check_columns(
     seen = [c for c in frame.columns if c]
     duplicates = sorted({c for c in seen if seen.count(c) > 1})
     if duplicates:
-        raise FileFormatError(f"Column(s) appear twice: {', '.join(duplicates)}.")
+        raise FileFormatError(_("Column(s) appear twice: {columns}.").format(columns=", ".join(duplicates)))
     missing = [c for c in fmt.required if c not in frame.columns]
     unknown = [c for c in frame.columns if c not in fmt.names]
     problems = []
     if missing:
-        problems.append("missing column(s): " + ", ".join(missing))
+        problems.append(_("missing column(s): {columns}").format(columns=", ".join(missing)))
     for col in unknown:
         guess = difflib.get_close_matches(col, fmt.names, n=1, cutoff=0.6)
-        hint = f" (did you mean '{guess[0]}'?)" if guess else ""
-        problems.append(f"unknown column '{printable(col)}'{hint}")
+        if guess:
+            problems.append(
+                _("unknown column '{column}' (did you mean '{guess}'?)").format(
+                    column=printable(col), guess=guess[0]
+                )
+            )
+        else:
+            problems.append(_("unknown column '{column}'").format(column=printable(col)))
     if problems:
         expected = ", ".join(c.name if c.required else f"[{c.name}]" for c in fmt.columns)
-        raise FileFormatError(f"The {fmt.kind} file has {'; '.join(problems)}. Expected columns: {expected}.")
+        raise FileFormatError(
+            _("The {kind} file has {problems}. Expected columns: {expected}.").format(
+                kind=fmt.kind, problems="; ".join(problems), expected=expected
+            )
+        )
     for col in fmt.names:
         if col not in frame.columns:
             frame[col] = ""
@@ -355,5 +371,6 @@ def describe_errors(errors: Iterable[RowError], limit: int | None = None) -> str
     shown = errors if limit is None else errors[:limit]
     text = "\n".join(str(e) for e in shown)
     if limit is not None and len(errors) > limit:
-        text += f"\n... and {len(errors) - limit} more"
+        more = len(errors) - limit
+        text += "\n" + ngettext("... and {n} more", "... and {n} more", more).format(n=more)
     return text

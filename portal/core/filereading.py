@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from portal.core.domain import PortalError
+from portal.i18n import _, format_number
 
 
 class FileFormatError(PortalError):
@@ -33,13 +34,13 @@ def normalize_header(name: object) -> str:
 
 def _decode(data: bytes) -> str:
     if b"\x00" in data[:4096]:
-        raise FileFormatError("The file is not a CSV or XLSX file (it contains binary data).")
+        raise FileFormatError(_("The file is not a CSV or XLSX file (it contains binary data)."))
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise FileFormatError("The file's text encoding is not UTF-8: save it as 'CSV UTF-8' and try again.")
+    raise FileFormatError(_("The file's text encoding is not UTF-8: save it as 'CSV UTF-8' and try again."))
 
 
 class TooManyRows(FileFormatError):
@@ -47,8 +48,10 @@ class TooManyRows(FileFormatError):
 
     def __init__(self, limit: int):
         super().__init__(
-            f"The file has more than {limit:,} rows; split it into files of at most {limit:,} rows "
-            "and import them one after the other."
+            _(
+                "The file has more than {limit} rows; split it into files of at most {limit} rows and "
+                "import them one after the other."
+            ).format(limit=format_number(limit))
         )
         self.limit = limit
 
@@ -61,7 +64,7 @@ MAX_COLUMNS = 200
 def _read_csv(data: bytes, max_rows: int | None = None) -> pd.DataFrame:
     text = _decode(data)
     if not text.strip():
-        raise FileFormatError("The file is empty.")
+        raise FileFormatError(_("The file is empty."))
     sample = "\n".join(text.splitlines()[:20])
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
@@ -79,9 +82,9 @@ def _read_csv(data: bytes, max_rows: int | None = None) -> pd.DataFrame:
             nrows=None if max_rows is None else max_rows + 1,
         )
     except (pd.errors.ParserError, csv.Error) as exc:
-        raise FileFormatError(f"The CSV file cannot be read: {exc}") from None
+        raise FileFormatError(_("The CSV file cannot be read: {error}").format(error=exc)) from None
     except pd.errors.EmptyDataError:
-        raise FileFormatError("The file is empty.") from None
+        raise FileFormatError(_("The file is empty.")) from None
     if max_rows is not None and len(frame) > max_rows:
         raise TooManyRows(max_rows)
     return frame
@@ -160,7 +163,9 @@ def _read_xlsx(data: bytes, kind: str | None, max_rows: int | None = None) -> pd
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
     except Exception as exc:  # openpyxl raises many types for a damaged file
-        raise FileFormatError(f"The Excel file cannot be read ({type(exc).__name__}).") from None
+        raise FileFormatError(
+            _("The Excel file cannot be read ({error}).").format(error=type(exc).__name__)
+        ) from None
     try:
         # A workbook with several sheets: take the one named after the kind, else the first with data.
         sheets = sorted(book.worksheets, key=lambda ws: not (kind and normalize_header(ws.title) == kind))
@@ -172,11 +177,13 @@ def _read_xlsx(data: bytes, kind: str | None, max_rows: int | None = None) -> pd
     except FileFormatError:
         raise
     except Exception as exc:
-        raise FileFormatError(f"The Excel file cannot be read ({type(exc).__name__}).") from None
+        raise FileFormatError(
+            _("The Excel file cannot be read ({error}).").format(error=type(exc).__name__)
+        ) from None
     finally:
         book.close()
     if rows is None:
-        raise FileFormatError("The Excel file has no data.")
+        raise FileFormatError(_("The Excel file has no data."))
     width = max(len(r) for r in rows)
     cells = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
     # Columns with neither a header nor a value are spreadsheet noise (a formatted empty column).
@@ -194,20 +201,24 @@ def read_table(
     no further than one row past it.
     """
     if not data:
-        raise FileFormatError("The file is empty.")
+        raise FileFormatError(_("The file is empty."))
     suffix = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
     is_zip = data[:4] == b"PK\x03\x04"
     if suffix in ("xlsx", "xlsm") or (is_zip and suffix not in ("csv", "txt")):
         if not is_zip:
-            raise FileFormatError("The file is named .xlsx but is not an Excel workbook.")
+            raise FileFormatError(_("The file is named .xlsx but is not an Excel workbook."))
         frame = _read_xlsx(data, kind, max_rows)
     elif suffix in ("csv", "txt", "tsv", ""):
         if is_zip:
-            raise FileFormatError("The file is named .csv but is an Excel workbook or a zip archive.")
+            raise FileFormatError(_("The file is named .csv but is an Excel workbook or a zip archive."))
         frame = _read_csv(data, max_rows)
     else:
-        raise FileFormatError(f"'{filename}' is not a CSV or XLSX file: upload a .csv or .xlsx file.")
+        raise FileFormatError(
+            _("'{filename}' is not a CSV or XLSX file: upload a .csv or .xlsx file.").format(
+                filename=filename
+            )
+        )
     frame = frame.astype(str).apply(lambda s: s.str.strip())
     if frame.empty:
-        raise FileFormatError("The file has a header but no rows.")
+        raise FileFormatError(_("The file has a header but no rows."))
     return frame

@@ -196,44 +196,65 @@ def is_email_address(text: str) -> bool:
 
 
 def validate_notify_setting(key: str, value: Any) -> Any:
-    """The checked value of one notification setting; raises ValidationError with the field's label."""
+    """The checked value of one notification setting; raises ValidationError with the field's label.
+
+    The refusal is in the current language (the admin page's; English where none is set)."""
     spec = NOTIFY_SPECS.get(key)
     if spec is None:
-        raise ValidationError(f"Unknown notification setting '{key}'.")
+        raise ValidationError(_("Unknown notification setting '{key}'.").format(key=key))
+    label = _(spec.label)
     text = "" if value is None else str(value)
     if "\r" in text or "\n" in text:
-        raise ValidationError(f"{spec.label}: must be one line.")
+        raise ValidationError(_("{setting}: must be one line.").format(setting=label))
     text = text.strip()
     if spec.kind == "int":
         try:
             number = int(text)
         except ValueError:
-            raise ValidationError(f"{spec.label}: must be a whole number, not '{text}'.") from None
+            raise ValidationError(
+                _("{setting}: must be a whole number, not '{value}'.").format(setting=label, value=text)
+            ) from None
         if not spec.minimum <= number <= spec.maximum:
-            raise ValidationError(f"{spec.label}: must be between {spec.minimum} and {spec.maximum}.")
+            raise ValidationError(
+                _("{setting}: must be between {minimum} and {maximum}.").format(
+                    setting=label, minimum=spec.minimum, maximum=spec.maximum
+                )
+            )
         return number
     if spec.kind == "choice":
         if text.lower() not in spec.choices:
-            raise ValidationError(f"{spec.label}: must be one of {', '.join(spec.choices)}, not '{text}'.")
+            raise ValidationError(
+                _("{setting}: must be one of {choices}, not '{value}'.").format(
+                    setting=label, choices=", ".join(spec.choices), value=text
+                )
+            )
         return text.lower()
     if spec.kind == "host":
         if text and not _HOST_RE.match(text):
-            raise ValidationError(f"{spec.label}: '{text}' is not a host name.")
+            raise ValidationError(
+                _("{setting}: '{value}' is not a host name.").format(setting=label, value=text)
+            )
         return text
     if spec.kind == "address":
         if text:
             _name, address = parseaddr(text)
             if not is_email_address(address):
-                raise ValidationError(f"{spec.label}: '{text}' is not an e-mail address.")
+                raise ValidationError(
+                    _("{setting}: '{value}' is not an e-mail address.").format(setting=label, value=text)
+                )
         return text
     if spec.kind == "url":
         parts = urlsplit(text)
         # Only web links: the URL ends up in every e-mail's href.
         if parts.scheme not in ("http", "https") or not parts.netloc or " " in text:
-            raise ValidationError(f"{spec.label}: must start with http:// or https://, not '{text}'.")
+            raise ValidationError(
+                _("{setting}: must start with http:// or https://, not '{value}'.").format(
+                    setting=label, value=text
+                )
+            )
         return text.rstrip("/")
     if len(text) > 500:
-        raise ValidationError(f"{spec.label}: at most 500 characters.")
+        raise ValidationError(_("{setting}: at most 500 characters.").format(setting=label))
     # A password keeps its spaces: only line breaks are refused above.
     return str(value) if spec.kind == "secret" and value is not None else text
 
@@ -295,7 +316,7 @@ def resolve_notify_settings(stored: Mapping[str, Any], env: Mapping[str, str]) -
             try:
                 values[key], sources[key] = validate_notify_setting(key, raw), source
             except ValidationError as exc:
-                where = spec.env if source == "environment" else f"the stored setting {key}"
+                where = spec.env if source == "environment" else _("the stored setting {key}").format(key=key)
                 problems.append(f"{where}: {exc}")
     settings = NotifySettings(**{SETTING_FIELDS[k]: v for k, v in values.items()})
     return ResolvedNotifySettings(settings, sources, problems)

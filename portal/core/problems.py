@@ -201,11 +201,14 @@ def supplier_order(problems: pd.DataFrame) -> pd.DataFrame:
     ordered = problems.assign(
         _rank=problems["severity"].map(_RANK).fillna(0).astype(int),
         _late=pd.to_numeric(problems["days_late"]).astype("Float64").fillna(-1.0).astype(float),
-        _need=pd.to_datetime(problems["need_by_date"]).fillna(pd.Timestamp.max),
+        # No need-by date sorts last by itself (na_position): a Timestamp.max fill does not fit the
+        # datetime64[s] that dates convert to (a Pandas4Warning, an error in pandas 4).
+        _need=pd.to_datetime(problems["need_by_date"]),
         _line=problems["line"].fillna("").astype(str),
     ).sort_values(
         ["live", "_rank", "_late", "_need", "_line", "subject_key"],
         ascending=[False, False, False, True, True, True],
         kind="stable",
+        na_position="last",
     )
     return ordered.drop(columns=["_rank", "_late", "_need", "_line"]).reset_index(drop=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 from portal.core.domain import ValidationError
 from portal.core.parsing import parse_decimal
-from portal.i18n import N_
+from portal.i18n import N_, _
 
 #: The scorecard metrics that take a weight, in display order.
 SCORE_METRICS: tuple[str, ...] = (
@@ -93,8 +93,15 @@ class Settings:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-#: How the weighted metrics are named on the settings page (the rest read well as they are).
-_WEIGHT_LABELS = {"otd": "on-time delivery (OTD)", "otif": "on time in full (OTIF)"}
+#: How each weight is named on the settings page (marked here, translated where shown).
+_WEIGHT_LABELS = {
+    "otd": N_("Weight: on-time delivery (OTD)"),
+    "otif": N_("Weight: on time in full (OTIF)"),
+    "schedule_adherence": N_("Weight: schedule adherence"),
+    "promise_reliability": N_("Weight: promise reliability"),
+    "quality": N_("Weight: quality"),
+    "responsiveness": N_("Weight: responsiveness"),
+}
 
 SPECS: dict[str, SettingSpec] = {
     "late_start_grace_days": SettingSpec(
@@ -262,29 +269,31 @@ SPECS: dict[str, SettingSpec] = {
     ),
     **{
         f"upload_rows_{kind}": SettingSpec(
-            f"Rows per upload: {label}",
-            f"The most rows one {label} file uploaded in the browser may hold; a bigger file is refused "
-            'before it is checked ("split it"). Checking costs server time per row, and an Excel file '
-            "compresses about 250:1, so the upload size cap alone does not bound it. The command line "
-            "(python -m portal import) has no row limit.",
+            label,
+            N_(
+                "The most rows one file of this kind uploaded in the browser may hold; a bigger file is "
+                'refused before it is checked ("split it"). Checking costs server time per row, and an '
+                "Excel file compresses about 250:1, so the upload size cap alone does not bound it. The "
+                "command line (python -m portal import) has no row limit."
+            ),
             10,
             500_000,
             N_("Uploads"),
             integer=True,
         )
         for kind, label in (
-            ("reports", "daily production reports"),
-            ("schedules", "production schedules"),
-            ("pos", "purchase-order lines"),
-            ("receipts", "receipts"),
-            ("backorders", "backorders"),
-            ("items", "items"),
-            ("suppliers", "suppliers"),
+            ("reports", N_("Rows per upload: daily production reports")),
+            ("schedules", N_("Rows per upload: production schedules")),
+            ("pos", N_("Rows per upload: purchase-order lines")),
+            ("receipts", N_("Rows per upload: receipts")),
+            ("backorders", N_("Rows per upload: backorders")),
+            ("items", N_("Rows per upload: items")),
+            ("suppliers", N_("Rows per upload: suppliers")),
         )
     },
     **{
         f"weight_{m}": SettingSpec(
-            f"Weight: {_WEIGHT_LABELS.get(m, m.replace('_', ' '))}",
+            _WEIGHT_LABELS[m],
             N_("Share of the score (all weights sum to 100)."),
             0,
             100,
@@ -298,19 +307,27 @@ SPECS: dict[str, SettingSpec] = {
 
 def _coerce(key: str, value: Any) -> int | float:
     spec = SPECS[key]
+    # Refusals in the reader's language (the admin page's, or English from the command line).
+    label = _(spec.label)
     if isinstance(value, bool) or value is None or value == "":
-        raise ValidationError(f"{spec.label}: a number is required")
+        raise ValidationError(_("{setting}: a number is required").format(setting=label))
     try:
         number = parse_decimal(value)
     except ValueError:
-        raise ValidationError(f"{spec.label}: '{value}' is not a number") from None
+        raise ValidationError(
+            _("{setting}: '{value}' is not a number").format(setting=label, value=value)
+        ) from None
     if spec.integer:
         if number != int(number):
-            raise ValidationError(f"{spec.label}: must be a whole number, got {value}")
+            raise ValidationError(
+                _("{setting}: must be a whole number, got {value}").format(setting=label, value=value)
+            )
         number = int(number)
     if not spec.minimum <= number <= spec.maximum:
         raise ValidationError(
-            f"{spec.label}: must be between {spec.minimum:g} and {spec.maximum:g}, got {value}"
+            _("{setting}: must be between {minimum} and {maximum}, got {value}").format(
+                setting=label, minimum=f"{spec.minimum:g}", maximum=f"{spec.maximum:g}", value=value
+            )
         )
     return number
 
@@ -319,13 +336,13 @@ def resolve(overrides: Mapping[str, Any]) -> Settings:
     """Defaults with ``overrides`` applied; raises ValidationError naming the bad setting."""
     unknown = sorted(set(overrides) - set(SPECS))
     if unknown:
-        raise ValidationError(f"Unknown setting(s): {', '.join(unknown)}")
+        raise ValidationError(_("Unknown setting(s): {names}").format(names=", ".join(unknown)))
     # Any: each setting's type (int or float) depends on its key; _coerce checked it against SPECS.
     values: dict[str, Any] = {key: _coerce(key, value) for key, value in overrides.items()}
     settings = replace(Settings(), **values)
     total = sum(settings.weights().values())
     if total != 100:
-        raise ValidationError(f"Scorecard weights must sum to 100, they sum to {total}")
+        raise ValidationError(_("Scorecard weights must sum to 100, they sum to {total}").format(total=total))
     return settings
 
 

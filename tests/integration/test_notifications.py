@@ -415,7 +415,7 @@ def test_opting_back_in_brings_the_alerts_not_yet_announced(
 def test_a_user_may_only_switch_the_kinds_of_their_role(
     sqlite_db: Database, sqlite_world: SmallWorld
 ) -> None:
-    with pytest.raises(ValidationError, match="supplier user gets no 'alert_digest'"):
+    with pytest.raises(ValidationError, match="Your role gets no “Alert digest” notifications"):
         notify.set_my_notification_preferences(
             sqlite_db, actor_of(sqlite_db, "acme"), {"alert_digest": False}
         )

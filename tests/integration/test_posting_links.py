@@ -32,9 +32,10 @@ def world(db: Database) -> SmallWorld:
 
 def reports_on(db: Database, day: dt.date) -> list[tuple[int, int, int | None]]:
     with db.read() as session:
+        # A Row unpacks like a tuple (Row.tuple() is deprecated in SQLAlchemy 2.1).
         return [
-            r.tuple()
-            for r in session.execute(
+            (line_id, good, by)
+            for line_id, good, by in session.execute(
                 select(
                     ProductionReport.po_line_id, ProductionReport.good_qty, ProductionReport.created_by_id
                 ).where(ProductionReport.report_date == day)

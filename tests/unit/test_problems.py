@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 
 from portal.core.problems import group_problems, supplier_order, waiting_customers
@@ -133,3 +135,24 @@ def test_a_suppliers_lines_come_by_severity_then_days_late_then_nearest_need_by(
     assert list(found["subject_key"]) == ["line:3", "line:2", "line:4", "line:1", "line:5"]
     assert list(found.loc[found["subject_key"] == "line:2", "other_rules"].iloc[0]) == ["STALE_UPDATE"]
     assert "_rank" not in found.columns
+
+
+def test_a_supplier_line_without_a_need_by_date_comes_after_the_dated_ones_of_its_rank() -> None:
+    grouped = group_problems(
+        alerts(
+            (1, "line:1", "BEHIND_PLAN", "warning", None),
+            (2, "line:2", "BEHIND_PLAN", "warning", None),
+            (3, "line:3", "BEHIND_PLAN", "warning", None),
+        ),
+        NOONE,
+    )
+    # Dates as the database gives them (datetime.date, None): pandas makes them datetime64[s].
+    need_by = {"line:1": None, "line:2": dt.date(2026, 5, 1), "line:3": dt.date(2026, 4, 1)}
+    found = supplier_order(
+        grouped.assign(
+            line=grouped["subject_key"],
+            live=True,
+            need_by_date=pd.Series([need_by[k] for k in grouped["subject_key"]], dtype=object),
+        )
+    )
+    assert list(found["subject_key"]) == ["line:3", "line:2", "line:1"]

@@ -10,6 +10,7 @@ from db.engine import Database
 from db.models import NotificationPreference, Supplier, SupplierFollow
 from portal.core import notifications as msg
 from portal.core.domain import NotFound, Role, ValidationError
+from portal.i18n import _
 from portal.services import audit
 from portal.services.access import ALL_ROLES, Actor, service
 
@@ -26,9 +27,12 @@ def set_my_notification_preferences(
     allowed = kinds_for(actor)
     for kind in choices:
         if kind not in allowed:
-            raise ValidationError(f"A {actor.role.value} user gets no '{kind}' notifications.")
+            known = msg.USER_KINDS.get(kind)
+            raise ValidationError(
+                _("Your role gets no “{kind}” notifications.").format(kind=_(known[1]) if known else kind)
+            )
     if actor.user_id is None:
-        raise ValidationError("Only a logged-in user has notification preferences.")
+        raise ValidationError(_("Only a logged-in user has notification preferences."))
     with db.write() as session:
         for kind, enabled in choices.items():
             row = session.get(NotificationPreference, (actor.user_id, kind))
@@ -59,7 +63,8 @@ def set_followed_suppliers(db: Database, actor: Actor, supplier_ids: Collection[
     with db.write() as session:
         known = set(session.scalars(select(Supplier.id).where(Supplier.id.in_(wanted)))) if wanted else set()
         if wanted - known:
-            raise NotFound(f"No supplier with id {', '.join(map(str, sorted(wanted - known)))}.")
+            missing = ", ".join(map(str, sorted(wanted - known)))
+            raise NotFound(_("No supplier with id {supplier_id}.").format(supplier_id=missing))
         current = set(
             session.scalars(select(SupplierFollow.supplier_id).where(SupplierFollow.user_id == actor.user_id))
         )

@@ -16,6 +16,7 @@ from db.models import Setting
 from portal.core import notifications as msg
 from portal.core.domain import Role, ValidationError
 from portal.core.notifications import ResolvedNotifySettings
+from portal.i18n import _
 from portal.services import audit
 from portal.services.access import Actor, service
 
@@ -60,7 +61,7 @@ def update_notify_settings(db: Database, actor: Actor, changes: Mapping[str, Any
         empty = value is None or str(value).strip() == ""
         checked[key] = None if empty else msg.validate_notify_setting(key, value)
         if empty and key not in msg.NOTIFY_SPECS:
-            raise ValidationError(f"Unknown notification setting '{key}'.")
+            raise ValidationError(_("Unknown notification setting '{key}'.").format(key=key))
     with db.write() as session:
         stored = {s.key: s for s in session.scalars(select(Setting).where(Setting.key.in_(list(checked))))}
         for key, value in checked.items():

@@ -51,7 +51,7 @@ def set_webhook_active(db: Database, actor: Actor, webhook_id: int, active: bool
     with db.write() as session:
         hook = session.get(Webhook, int(webhook_id))
         if hook is None:
-            raise NotFound(f"No webhook with id {webhook_id}.")
+            raise NotFound(_("No webhook with id {id}.").format(id=webhook_id))
         if hook.active == bool(active):
             return
         audit.record(

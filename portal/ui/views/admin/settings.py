@@ -3,11 +3,10 @@
 import streamlit as st
 
 from portal.core.settings import SCORE_METRICS, SPECS, Settings
-from portal.i18n import _
+from portal.i18n import _, format_date, format_number
 from portal.services.planning import sweep
 from portal.services.settings import get_settings, update_settings
 from portal.ui.context import actor, call, read
-from portal.ui.text import plain
 
 actor()
 st.title(_("Settings"))
@@ -122,4 +121,21 @@ if st.button(_("Run a sweep now"), key="settings.sweep"):
     with st.spinner(_("Sweeping...")):
         result = call(sweep)
     if result is not None:
-        st.success(plain(result.summary()))
+        # The sweep's own summary is English (logs, the command line): here in the admin's language.
+        st.success(
+            _(
+                "Sweep as of {date}: {lines} open lines forecast, {backorders} backorders ({unpromisable} "
+                "unpromisable), alerts: {opened} new, {updated} updated, {unchanged} unchanged, {resolved} "
+                "resolved; {written} rows written."
+            ).format(
+                date=format_date(result.as_of),
+                lines=format_number(result.lines),
+                backorders=format_number(result.backorders),
+                unpromisable=format_number(result.unpromisable),
+                opened=format_number(result.alerts_opened),
+                updated=format_number(result.alerts_updated),
+                unchanged=format_number(result.alerts_seen),
+                resolved=format_number(result.alerts_resolved),
+                written=format_number(result.written),
+            )
+        )

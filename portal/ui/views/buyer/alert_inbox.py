@@ -19,6 +19,7 @@ from portal.services.alerts import (
     unsnooze_alerts,
 )
 from portal.ui.context import actor, call, read
+from portal.ui.output_cards import looks_like_a_phone
 from portal.ui.text import plain
 from portal.ui.widgets import (
     clear_selection,
@@ -57,33 +58,48 @@ if "alert_inbox.since" not in st.session_state:
     st.session_state["alert_inbox.since"] = call(mark_alerts_seen, renews=False) or dt.datetime.min
 since: dt.datetime = st.session_state["alert_inbox.since"]
 
-c1, c2, c3, c4, c5 = st.columns([2, 2, 1.6, 1.6, 1.2])
-supplier_ids = supplier_filter(c1, "alert_inbox.suppliers")
-rules = c2.multiselect(
-    _("Rule"),
-    read(alert_rule_names),
-    format_func=rule_label,
-    key="alert_inbox.rules",
-    placeholder=_("All rules"),
+# On a phone the five filters and the choice of statuses fill the whole first screen before any alert:
+# there they wait in a collapsed expander (its label fixed: a new label would close it on every change),
+# with a caption under it when some are set; a wide screen shows them as before.
+phone = looks_like_a_phone()
+holder = (
+    st.expander(_("Filters"), icon=":material/filter_list:", key="alert_inbox.filters", on_change="rerun")
+    if phone
+    else st.container()
 )
-severities = c3.multiselect(
-    _("Severity"),
-    ["critical", "warning"],
-    format_func=lambda severity: severity_words()[severity],
-    key="alert_inbox.severities",
-    placeholder=_("All"),
-)
-text = c4.text_input(_("PO, SKU or order"), key="alert_inbox.text", placeholder=_("e.g. PO-1042"))
-min_age = c5.number_input(_("Open ≥ days"), min_value=0, max_value=3650, step=1, key="alert_inbox.age")
-show = st.radio(
-    _("Show"),
-    list(SHOW),
-    format_func=_,
-    horizontal=True,
-    key="alert_inbox.show",
-    label_visibility="collapsed",
-)
+with holder:
+    c1, c2, c3, c4, c5 = st.columns([2, 2, 1.6, 1.6, 1.2])
+    supplier_ids = supplier_filter(c1, "alert_inbox.suppliers")
+    rules = c2.multiselect(
+        _("Rule"),
+        read(alert_rule_names),
+        format_func=rule_label,
+        key="alert_inbox.rules",
+        placeholder=_("All rules"),
+    )
+    severities = c3.multiselect(
+        _("Severity"),
+        ["critical", "warning"],
+        format_func=lambda severity: severity_words()[severity],
+        key="alert_inbox.severities",
+        placeholder=_("All"),
+    )
+    text = c4.text_input(_("PO, SKU or order"), key="alert_inbox.text", placeholder=_("e.g. PO-1042"))
+    min_age = c5.number_input(_("Open ≥ days"), min_value=0, max_value=3650, step=1, key="alert_inbox.age")
+    show = st.radio(
+        _("Show"),
+        list(SHOW),
+        format_func=_,
+        horizontal=True,
+        key="alert_inbox.show",
+        label_visibility="collapsed",
+    )
 base = SHOW[show]
+if phone:
+    set_filters = [supplier_ids, rules, severities, text.strip(), min_age, show != next(iter(SHOW))]
+    if any(set_filters):
+        n_set = sum(bool(value) for value in set_filters)
+        st.caption(ngettext("{n} filter set", "{n} filters set", n_set).format(n=n_set))
 filters = AlertFilter(
     supplier_ids=tuple(supplier_ids),
     rules=tuple(rules),

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from portal.core import vocabulary
+from portal.core.promise_text import promise_reason_text
 from portal.i18n import _, format_number, ngettext, pgettext
 from portal.queries.backorders import (
     NOT_COMPUTED,
@@ -126,7 +127,8 @@ def _status(row: pd.Series) -> str:
     return STATUS_LABELS.get(row["status"]) or vocabulary.status_name(row["status"])
 
 
-view = frame.assign(status=frame.apply(_status, axis=1))
+# The reason is stored in English (the export and the API give it so): shown in the reader's language.
+view = frame.assign(status=frame.apply(_status, axis=1), reason=frame["reason"].map(promise_reason_text))
 tones = {label: STATUS_TONES[s] for s, label in STATUS_LABELS.items() if s in STATUS_TONES}
 slipped = frame["status"].eq(PROMISE_SLIPPED) & frame["slip_days"].notna()
 tones.update(dict.fromkeys(view.loc[slipped, "status"], "bad"))
@@ -220,7 +222,10 @@ if len(selected) == 1:
         st.warning(_("Nothing is allocated: stock and open lines of this item cannot cover the whole order."))
     else:
         st.dataframe(
-            supply.assign(line_status=supply["line_status"].map(vocabulary.status_name)),
+            supply.assign(
+                line_status=supply["line_status"].map(vocabulary.status_name),
+                source=supply["source"].where(supply["po_line_id"].notna(), _("on hand")),
+            ),
             hide_index=True,
             placeholder="–",
             width="stretch",

@@ -510,10 +510,36 @@ class Alert(Base):
         Index("ix_alerts_supplier_status", "supplier_id", "status"),
         Index("ix_alerts_po_line_id", "po_line_id"),
         Index("ix_alerts_backorder_id", "backorder_id"),
-        # Half of each page free (PostgreSQL): a sweep's last_seen update of every live alert
-        # then keeps each row on its page with no index entry added (see migration 0019_fillfactor).
+        # Half of each page free (PostgreSQL): an update keeps its row on its page with no index
+        # entry added (see migration 0019_fillfactor). Since 0020_lastseen a sweep no longer
+        # updates every live alert (see SweepRun), so this matters less than when it was set.
         {"postgresql_with": {"fillfactor": 50}},
     )
+
+
+class SweepRun(Base):
+    """One pass of a sweep over everything (or over one shard of it), recorded once.
+
+    A live alert still holding when a sweep passes over it is "seen" at that pass: instead of
+    writing ``last_seen`` and ``as_of`` into every such alert (146,000 rows per sweep at scale L),
+    the pass is recorded here, and an alert's ``last_seen`` is its own, or the latest pass after it
+    that covered its subject while it was live (portal.services.planning.seen).
+    """
+
+    __tablename__ = "sweep_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The pass's moment: what it would have written into ``last_seen`` of the alerts it saw.
+    seen_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    #: The day the pass computed as of: what it would have written into the alerts' ``as_of``.
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    #: The shard ``shard_k``/``shard_n`` it covered (a ``sweep --shard`` or one chunk of a sweep
+    #: in chunks); both NULL: everything.
+    shard_k: Mapped[int | None] = mapped_column(Integer)
+    shard_n: Mapped[int | None] = mapped_column(Integer)
+    finished_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_sweep_runs_shard_seen_at", "shard_n", "shard_k", "seen_at"),)
 
 
 class AlertComment(Base):

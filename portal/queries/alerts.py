@@ -25,6 +25,7 @@ from db.models import (
 from portal.core import problems as problem_rules
 from portal.core.domain import AlertStatus, BackorderStatus, Severity
 from portal.services.access import ALL_ROLES, Actor, service
+from portal.services.planning.seen import seen_columns
 
 INBOX_COLUMNS = [
     "alert_id",
@@ -115,8 +116,9 @@ def _inbox_ids(actor: Actor, filters: AlertFilter, today: dt.date) -> Select[*tu
     return stmt
 
 
-def _details(ids: list[int]) -> Select[*tuple[Any, ...]]:
-    """Everything the inbox shows about these alerts."""
+def _details(session: Session, ids: list[int]) -> Select[*tuple[Any, ...]]:
+    """Everything the inbox shows about these alerts (``last_seen`` as shown: see planning.seen)."""
+    last_seen, _ = seen_columns(session)
     comments = (
         select(AlertComment.alert_id, func.count(AlertComment.id).label("n"))
         .where(AlertComment.alert_id.in_(ids))
@@ -139,7 +141,7 @@ def _details(ids: list[int]) -> Select[*tuple[Any, ...]]:
             Alert.message_args,
             Alert.days_late,
             Alert.first_seen,
-            Alert.last_seen,
+            last_seen,
             Alert.snoozed_until,
             func.coalesce(comments.c.n, 0),
             Alert.subject_key,
@@ -189,7 +191,7 @@ def alert_inbox(
                 )
                 or 0
             )
-        rows = session.execute(_details(ids)).all() if ids else []
+        rows = session.execute(_details(session, ids)).all() if ids else []
     frame = pd.DataFrame([(*r[: len(INBOX_COLUMNS) - 1], False) for r in rows], columns=INBOX_COLUMNS)
     frame = frame.set_index("alert_id").reindex(ids).reset_index() if ids else frame
     for col in ("severity", "status"):
@@ -335,7 +337,7 @@ def alert_problems(
         page = grouped.iloc[offset : offset + limit]
         keys = [str(k) for k in page["subject_key"]]
         ids = [int(i) for i in session.scalars(inbox.where(Alert.subject_key.in_(keys)))] if keys else []
-        rows = session.execute(_details(ids)).all() if ids else []
+        rows = session.execute(_details(session, ids)).all() if ids else []
     detail = _frame(rows, _DETAIL_COLUMNS)
     for col in ("severity", "status"):
         detail[col] = detail[col].map(lambda v: getattr(v, "value", v))

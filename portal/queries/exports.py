@@ -34,6 +34,7 @@ from portal.queries.lines import current_schedule_subquery
 from portal.queries.scorecards import EXPORT_COLUMNS as SCORECARD_COLUMNS
 from portal.queries.scorecards import scorecard_export
 from portal.services.access import ALL_ROLES, Actor, scope_to_actor, service
+from portal.services.planning.seen import seen_columns
 
 EXPORT_COLUMNS: dict[str, list[str]] = {
     **{kind: fmt.names for kind, fmt in FORMATS.items()},
@@ -309,7 +310,7 @@ def _alerts(session: Session, actor: Actor) -> pd.DataFrame:
             Backorder.order_ref,
             Alert.message,
             Alert.first_seen,
-            Alert.last_seen,
+            seen_columns(session)[0],  # as shown: its own, or the latest sweep pass that saw it
         )
         .outerjoin(Supplier, Supplier.id == Alert.supplier_id)
         .outerjoin(PoLine, PoLine.id == Alert.po_line_id)

@@ -28,6 +28,7 @@ from db.models import (
 from portal.core.calendar import WorkCalendar
 from portal.core.forecast import FORECAST_DATES
 from portal.services.access import ALL_ROLES, Actor, require_line_access, service
+from portal.services.planning.seen import seen_columns
 
 #: A schedule revision as the line's pages and the API show it.
 SCHEDULE_COLUMNS = [
@@ -198,7 +199,7 @@ def line_detail(db: Database, actor: Actor, line_id: int) -> LineDetail:
                 Alert.message,
                 Alert.message_args,
                 Alert.first_seen,
-                Alert.last_seen,
+                seen_columns(session)[0],
                 Alert.snoozed_until,
             )
             .where(Alert.po_line_id == line_id)

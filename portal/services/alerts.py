@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection
 
 import pandas as pd
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from db.engine import Database
 from db.models import Alert, AlertComment, User, utcnow
@@ -21,6 +21,7 @@ from portal.core.parsing import CONTROL_CHARACTER, control_characters
 from portal.i18n import _
 from portal.services import audit
 from portal.services.access import Actor, service
+from portal.services.planning.seen import seen_columns
 from portal.services.settings import load_settings
 
 MAX_COMMENT_LENGTH = 4000
@@ -144,6 +145,11 @@ def resolve_alerts(db: Database, actor: Actor, alert_ids: Collection[int]) -> in
     """
 
     def resolve(alert: Alert) -> None:
+        # Its last_seen and as_of as shown until now, written in: no later sweep pass covers it.
+        session = object_session(alert)
+        assert session is not None
+        shown = session.execute(select(*seen_columns(session)).where(Alert.id == alert.id)).one()
+        alert.last_seen, alert.as_of = shown.last_seen, shown.as_of
         alert.status = AlertStatus.RESOLVED
         alert.resolved_by_id = actor.user_id
         alert.resolved_at = utcnow()

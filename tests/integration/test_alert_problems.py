@@ -184,7 +184,8 @@ def _grouped_in_pandas(db: Database, actor: Actor, filters: AlertFilter, since: 
         ids = [int(i) for i, _key, _seen in session.execute(lean)]
         new = {key for _i, key, seen in session.execute(lean) if seen > since}
         detail = pd.DataFrame(
-            [tuple(r) for r in session.execute(_details(ids))] if ids else [], columns=_DETAIL_COLUMNS
+            [tuple(r) for r in session.execute(_details(session, ids))] if ids else [],
+            columns=_DETAIL_COLUMNS,
         )
         waiting = _waiting(session, actor)
     for col in ("severity", "status"):

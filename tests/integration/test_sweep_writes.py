@@ -12,9 +12,15 @@ from sqlalchemy import select, text
 from db.base import Base
 from db.engine import Database
 from db.models import Alert, Backorder, BackorderAllocation, LineForecast, SupplierStats
+from portal.queries.alerts import AlertFilter, alert_inbox
+from portal.queries.exports import export_frame
+from portal.queries.line_detail import line_detail
+from portal.services.access import Actor
 from portal.services.alerts import acknowledge_alerts, resolve_alerts, snooze_alerts
 from portal.services.planning import SweepResult, sweep
+from portal.services.planning.seen import seen_columns
 from portal.services.planning.shard import Shard
+from portal.services.production import post_report
 from tests.builders import MORE_LINES_FILES, TODAY, load, load_files, small_world
 
 MORE_SCHEDULES = (
@@ -72,9 +78,7 @@ def empty(db: Database) -> None:
 def table_rows(db: Database, model: Any, order: list[str], drop: list[str]) -> pd.DataFrame:
     """A table's rows in a fixed order, without ``drop``; timestamps as their rank within the table."""
     table = model.__table__
-    with db.read() as session:
-        rows = session.execute(select(table)).all()
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=[c.name for c in table.columns])
+    frame = table_rows_raw(db, model)
     stamps = [c for c in TIMESTAMPS.get(table.name, []) if c in frame]
     if stamps:
         moments = sorted({v for c in stamps for v in frame[c] if v is not None and not pd.isna(v)})
@@ -84,6 +88,51 @@ def table_rows(db: Database, model: Any, order: list[str], drop: list[str]) -> p
     frame = frame.drop(columns=[*drop, *(c for c in WRITTEN_AT if c in frame)])
     frame = frame.astype(object).where(frame.notna(), None)
     return frame.sort_values(order, kind="stable").reset_index(drop=True)
+
+
+def shown(db: Database, actor: Actor) -> dict[str, pd.DataFrame]:
+    """What the readers show of every alert's last_seen (the inbox, the alerts export, each line's
+    detail and its API), each moment as its rank among the alerts' moments as shown."""
+    moments = sorted(
+        {
+            v
+            for c in TIMESTAMPS["alerts"]
+            for v in table_rows_raw(db, Alert)[c]
+            if v is not None and not pd.isna(v)
+        }
+    )
+    rank = {moment: i for i, moment in enumerate(moments)}
+    statuses = ("open", "acknowledged", "resolved")
+    inbox, _, _ = alert_inbox(
+        db, actor, AlertFilter(statuses=statuses, include_snoozed=True), today=LATER, limit=10_000
+    )
+    export = export_frame(db, actor, "alerts")
+    with db.read() as session:
+        line_ids = sorted({int(i) for i in session.scalars(select(Alert.po_line_id)) if i is not None})
+    details = pd.concat([line_detail(db, actor, i).alerts for i in line_ids], ignore_index=True)
+    frames = {
+        "inbox": inbox[["alert_id", "status", "last_seen"]].sort_values("alert_id"),
+        "export": export[["rule", "message", "first_seen", "last_seen"]],
+        "detail": details[["alert_id", "status", "last_seen"]].sort_values("alert_id"),
+    }
+    for frame in frames.values():
+        for c in ("first_seen", "last_seen"):
+            if c in frame:
+                frame[c] = [rank[pd.Timestamp(v).to_pydatetime()] for v in frame[c]]
+    assert len(frames["inbox"]) and len(frames["export"]) and len(frames["detail"])
+    return {k: v.reset_index(drop=True).astype(object) for k, v in frames.items()}
+
+
+def table_rows_raw(db: Database, model: Any) -> pd.DataFrame:
+    """A table's rows as stored, but the alerts' last_seen and as_of as the readers show them."""
+    table = model.__table__
+    with db.read() as session:
+        columns = list(table.columns)
+        if model is Alert:  # last_seen and as_of as the readers show them (see planning.seen)
+            seen = dict(zip(("last_seen", "as_of"), seen_columns(session), strict=True))
+            columns = [seen.get(c.name, c) for c in columns]
+        rows = session.execute(select(*columns)).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=[c.name for c in table.columns])
 
 
 def stored(db: Database) -> dict[str, pd.DataFrame]:
@@ -101,9 +150,12 @@ def stored(db: Database) -> dict[str, pd.DataFrame]:
 
 
 def run(
-    db: Database, *, write_all: bool, shards: int = 0
+    db: Database, *, write_all: bool, shards: int = 0, posts: bool = False
 ) -> tuple[dict[str, pd.DataFrame], list[SweepResult]]:
-    """The same story each time: a world, a sweep, people acting on alerts, new data, sweeps again."""
+    """The same story each time: a world, a sweep, people acting on alerts, new data, sweeps again.
+
+    ``posts``: a report posted (the lean post, no sweep) before the sweeps again, and after them
+    another post and one shard's sweep; what the readers show is kept too."""
     empty(db)
     world = small_world(db, recompute=False)
     load_files(db, world.buyer, (*MORE_LINES_FILES, ("schedules", MORE_SCHEDULES)), recompute=False)
@@ -118,12 +170,23 @@ def run(
     for kind, data in CHANGES:
         result = load(db, world.buyer, kind, data, today=LATER, recompute=False)
         assert result.ok, result
+    line = world.line_ids["PO-2/1"]
+    if posts:
+        posted = post_report(db, world.buyer, line, report_date=LATER, good_qty=30, today=LATER)
+        assert posted.ok, posted
     if shards:
         results += [
             sweep(db, world.admin, LATER, shard=Shard(k, shards), write_all=write_all) for k in (1, 2)
         ]
     results.append(sweep(db, world.admin, LATER, write_all=write_all))
-    return stored(db), results
+    if not posts:
+        return stored(db), results
+    # A post on another line, then one shard's sweep over data otherwise unchanged.
+    other = world.line_ids["PO-1/1"]
+    posted = post_report(db, world.buyer, other, report_date=LATER, good_qty=5, today=LATER)
+    assert posted.ok, posted
+    results.append(sweep(db, world.admin, LATER, shard=Shard(1, 2), write_all=write_all))
+    return {**stored(db), **shown(db, world.buyer)}, results
 
 
 def test_a_sweep_writing_only_changes_stores_what_a_sweep_rewriting_everything_stores(db: Database) -> None:
@@ -147,6 +210,23 @@ def test_shards_writing_only_changes_store_what_a_rewrite_stores(db: Database) -
     everything, _ = run(db, write_all=True, shards=2)
     for name in changes:
         pd.testing.assert_frame_equal(changes[name], everything[name], obj=name)
+
+
+def test_what_readers_show_of_last_seen_after_sweeps_posts_and_a_shard_equals_a_rewrite(db: Database) -> None:
+    """Sweep, people act, new data, a post, shards, a full sweep, a post, one shard again:
+    the alerts' last_seen and as_of, and what the inbox, the export and the line details show,
+    equal what the old sweep (writing every live alert) leaves."""
+    changes, by_change = run(db, write_all=False, shards=2, posts=True)
+    everything, by_rewrite = run(db, write_all=True, shards=2, posts=True)
+    for name in everything:
+        pd.testing.assert_frame_equal(changes[name], everything[name], obj=name)
+    # The last pass (one shard) wrote only the alerts that changed, not those it saw.
+    last, rewrite = by_change[-1], by_rewrite[-1]
+    assert last.alerts_seen > 0
+    assert last.rows_written["alerts"] == last.alerts_opened + last.alerts_updated + last.alerts_resolved
+    assert last.rows_written["alerts"] < rewrite.rows_written["alerts"]
+    alerts = changes["alerts"]
+    assert alerts["as_of"].nunique() > 1 and alerts["last_seen"].nunique() > 2
 
 
 def test_a_sweep_over_unchanged_data_writes_no_row_and_only_marks_live_alerts_seen(db: Database) -> None:

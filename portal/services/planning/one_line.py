@@ -75,6 +75,7 @@ from portal.services.planning.lock import lock_scope, share_planning_lock
 from portal.services.planning.one_item import model_table, promise_one_item
 from portal.services.planning.recompute import recompute_affected
 from portal.services.planning.result import SweepResult
+from portal.services.planning.seen import close_values
 
 #: A post touching more lines than this recomputes them through the bulk pipeline at once.
 LEAN_LINES = 8
@@ -537,7 +538,8 @@ def apply_one_plan(
         session.execute(
             update(Alert)
             .where(Alert.id.in_(plan.resolves))
-            .values(status=AlertStatus.RESOLVED, resolved_at=now)
+            # Their last_seen and as_of as shown until now, written in (see planning.seen).
+            .values(status=AlertStatus.RESOLVED, resolved_at=now, **close_values(session))
             .execution_options(synchronize_session=False)
         )
     if plan.ended_dismissals:

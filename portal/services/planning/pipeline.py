@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import String, cast, func, literal, or_, select, true
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from db.frames import read_frame, read_frame_for_ids
-from db.models import Alert, Backorder, Item, PoLine, ProductionReport, Supplier, SupplierDailyOutput, utcnow
+from db.models import Backorder, Item, PoLine, ProductionReport, Supplier, SupplierDailyOutput, utcnow
 from portal.core import alerts as alert_rules
 from portal.core import buffers as buffer_rules
 from portal.core import calibration, history
@@ -36,7 +36,8 @@ from portal.services.planning.loaders import (
     supplier_frame,
 )
 from portal.services.planning.result import SweepResult, Timer
-from portal.services.planning.shard import Shard
+from portal.services.planning.seen import record_run
+from portal.services.planning.shard import Shard, shard_alerts
 from portal.services.planning.stores import apply_alert_plan, store_forecasts, store_promises
 from portal.services.summaries import report_stats_for
 
@@ -350,7 +351,7 @@ def run_pipeline(
         live = live_alerts(session, None)
         seen = true()
     elif shard is not None:
-        seen = _shard_alert_condition(shard)
+        seen = shard_alerts(shard)
         live = live_alerts(session, None, where=seen)
     else:
         all_line_ids = {int(i) for i in (line_ids or ())}
@@ -394,6 +395,9 @@ def run_pipeline(
     plan = alert_rules.reconcile(live, current, now, scope, reopen_days=settings.alert_reopen_days)
     timer.mark("reconcile")
     apply_alert_plan(session, plan, as_of, now, result, live=live, seen=seen, write_all=write_all)
+    if seen is not None:
+        # The live alerts this pass found still holding are seen now: recorded once, not per alert.
+        record_run(session, now, as_of, shard)
     timer.mark("store_alerts")
 
 
@@ -429,17 +433,3 @@ def _shard_supplier_conditions(
     lines = lines.assign(remaining=np.where(shipped, 0.0, remaining).astype("int64"))
     suppliers = supplier_frame(session, sorted(set(lines["supplier_id"].astype(int))), stats)
     return alert_rules.supplier_conditions(lines, suppliers, None, as_of, calendars, settings, known=known)
-
-
-def _shard_alert_condition(shard: Shard) -> Any:
-    """The alerts whose subject is the shard's: a line or backorder of its items, or its supplier
-    (chosen in SQL by subject key, so a shard reads and touches only its own)."""
-
-    def keys(kind: str, column: Any, owner: Any) -> Any:
-        return select(literal(f"{kind}:") + cast(column, String)).where(shard.owns(owner))
-
-    return or_(
-        Alert.subject_key.in_(keys("line", PoLine.id, PoLine.item_id)),
-        Alert.subject_key.in_(keys("backorder", Backorder.id, Backorder.item_id)),
-        Alert.subject_key.in_(keys("supplier", Supplier.id, Supplier.id)),
-    )

@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, String, cast, literal, or_, select
 
-from db.models import Backorder, PoLine
+from db.models import Alert, Backorder, PoLine, Supplier
 from portal.core.domain import PortalError
 
 _SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
@@ -63,3 +63,17 @@ def shard_lines(shard: Shard) -> Any:
 def shard_backorders(shard: Shard) -> Any:
     """The ids of every backorder of the shard's items, as a subquery."""
     return select(Backorder.id).where(shard.owns(Backorder.item_id))
+
+
+def shard_alerts(shard: Shard) -> Any:
+    """The alerts whose subject is the shard's: a line or backorder of its items, or its supplier
+    (chosen in SQL by subject key, so a shard reads and touches only its own)."""
+
+    def keys(kind: str, column: Any, owner: Any) -> Any:
+        return select(literal(f"{kind}:") + cast(column, String)).where(shard.owns(owner))
+
+    return or_(
+        Alert.subject_key.in_(keys("line", PoLine.id, PoLine.item_id)),
+        Alert.subject_key.in_(keys("backorder", Backorder.id, Backorder.item_id)),
+        Alert.subject_key.in_(keys("supplier", Supplier.id, Supplier.id)),
+    )

@@ -10,9 +10,9 @@ values, so they read back one integer per row: the line forecasts (``values_hash
 values) and the alerts (``message_hash``, of what the message was worded from: the text itself is
 neither read back nor worded again while it holds; see :class:`portal.core.alerts.KnownMessages`).
 Any other writer's UPDATE clears those hashes (the models' ``onupdate``), so its rows are rewritten.
-The live alerts whose condition still holds get their ``last_seen`` in one set-based UPDATE, not one
-statement per row. ``write_all`` writes every row as before (the reference a test compares the
-change-only writes with).
+A sweep's pass writes nothing into the live alerts whose condition still holds: it is recorded once
+(:mod:`portal.services.planning.seen`), and they show its moment as their ``last_seen``.
+``write_all`` writes every row as before (the reference a test compares the change-only writes with).
 """
 
 from __future__ import annotations
@@ -48,7 +48,8 @@ from portal.core import alerts as alert_rules
 from portal.core import calibration
 from portal.core.batching import IN_BATCH, id_chunks
 from portal.core.changes import RowChanges, normalised, row_changes, row_hashes
-from portal.core.domain import EVENT_RULES, AlertStatus, BackorderStatus
+from portal.core.domain import AlertStatus, BackorderStatus
+from portal.services.planning import seen as seen_module
 from portal.services.planning.loaders import STATS_COLUMNS, alert_value_columns, count_rows
 from portal.services.planning.result import SweepResult
 from portal.services.planning.shard import Shard, shard_backorders, shard_lines
@@ -454,9 +455,14 @@ def apply_alert_plan(
         result.raised_alert_ids.extend(raised)
         result.alerts_raised += len(raised)
     if plan.resolves:
+        # Their last_seen and as_of as shown until now, written in: no later pass covers them.
+        closing = seen_module.close_values(session)
         for chunk in id_chunks(plan.resolves):
             session.execute(
-                update(Alert).where(Alert.id.in_(chunk)).values(status=AlertStatus.RESOLVED, resolved_at=now)
+                update(Alert)
+                .where(Alert.id.in_(chunk))
+                .values(status=AlertStatus.RESOLVED, resolved_at=now, **closing)
+                .execution_options(synchronize_session="fetch")
             )
     if plan.ended_dismissals:
         for chunk in id_chunks(plan.ended_dismissals):
@@ -476,27 +482,20 @@ def apply_alert_plan(
 def _mark_seen(
     session: Session, now: dt.datetime, as_of: dt.date, held: list[int], seen: Any, by_id: bool
 ) -> int:
-    """Set ``last_seen`` (and ``as_of``) of the live alerts still holding that were not rewritten."""
+    """Mark the live alerts still holding that were not rewritten as seen now.
+
+    A scope (a post's recompute) sets their ``last_seen`` and ``as_of`` by id; a sweep's pass
+    (``seen`` not None) writes nothing: the pipeline records the pass once in ``sweep_runs``, and
+    the alerts it saw show its moment from there (:mod:`portal.services.planning.seen`)."""
     if not held:
         return 0
-    # message_hash set to itself: any other UPDATE of an alert clears it (see db.models.Alert).
-    if by_id or seen is None:
-        for chunk in id_chunks(held):
-            session.execute(
-                update(Alert)
-                .where(Alert.id.in_(chunk))
-                .values(last_seen=now, as_of=as_of, message_hash=Alert.message_hash)
-            )
+    if not (by_id or seen is None):
         return len(held)
-    done = session.execute(
-        update(Alert)
-        .where(
-            seen,
-            Alert.status != AlertStatus.RESOLVED,
-            Alert.rule.not_in([r.value for r in EVENT_RULES]),
-            Alert.last_seen != now,
+    # message_hash set to itself: any other UPDATE of an alert clears it (see db.models.Alert).
+    for chunk in id_chunks(held):
+        session.execute(
+            update(Alert)
+            .where(Alert.id.in_(chunk))
+            .values(last_seen=now, as_of=as_of, message_hash=Alert.message_hash)
         )
-        .values(last_seen=now, as_of=as_of, message_hash=Alert.message_hash)
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(done, "rowcount", 0) or 0)
+    return len(held)

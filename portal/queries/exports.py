@@ -31,7 +31,7 @@ from db.models import (
 )
 from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, PermissionDenied
 from portal.core.fileformats import FORMATS, RowError, problems_frame
-from portal.queries.lines import current_schedule_subquery
+from portal.queries.lines import FORECAST_FIGURES, current_schedule_subquery
 from portal.queries.scorecards import EXPORT_COLUMNS as SCORECARD_COLUMNS
 from portal.queries.scorecards import scorecard_export
 from portal.services.access import ALL_ROLES, Actor, scope_to_actor, service
@@ -241,13 +241,7 @@ def _forecasts(session: Session, actor: Actor) -> pd.DataFrame:
                 Supplier.code,
                 Item.sku,
                 PoLine.quantity,
-                LineForecast.produced,
-                LineForecast.remaining,
-                LineForecast.rate,
-                LineForecast.completion_p50,
-                LineForecast.completion_p90,
-                LineForecast.arrival_p50,
-                LineForecast.arrival_p90,
+                *FORECAST_FIGURES,
                 PoLine.need_by_date,
                 current.c.estimated_end_date,
                 LineForecast.days_late_p50,

@@ -56,6 +56,17 @@ OPEN_LINE_COLUMNS = [
     "backorder_qty",
 ]
 
+#: A line's forecast figures, in the order the open-lines table and the forecasts export show them.
+FORECAST_FIGURES = (
+    LineForecast.produced,
+    LineForecast.remaining,
+    LineForecast.rate,
+    LineForecast.completion_p50,
+    LineForecast.completion_p90,
+    LineForecast.arrival_p50,
+    LineForecast.arrival_p90,
+)
+
 #: Customer backorders counting on a line: staff only (they name customers' orders, not the supplier's).
 BACKORDER_COLUMNS = ("backorders_waiting", "backorder_qty")
 
@@ -158,13 +169,7 @@ def _details_stmt(line_ids: Sequence[int], *, backorders: bool = True) -> Select
                 PoLine.need_by_date,
                 PoLine.promised_date,
                 sched.c.estimated_end_date,
-                LineForecast.produced,
-                LineForecast.remaining,
-                LineForecast.rate,
-                LineForecast.completion_p50,
-                LineForecast.completion_p90,
-                LineForecast.arrival_p50,
-                LineForecast.arrival_p90,
+                *FORECAST_FIGURES,
                 LineForecast.days_late_p50,
                 LineForecast.days_late_p90,
                 func.coalesce(alerts.c.n, 0),

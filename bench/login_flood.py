@@ -22,8 +22,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -33,7 +31,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from bench.run import AS_OF, ROOT, _posting_targets, percentile
+from bench.run import AS_OF, _posting_targets, percentile, python_on
 
 TARGET_P95_MS = 200.0
 
@@ -41,15 +39,7 @@ TARGET_P95_MS = 200.0
 def build_world(folder: Path) -> str:
     """A SQLite file holding the demo world as of the bench's date; returns its URL."""
     url = f"sqlite:///{folder / 'portal.db'}"
-    done = subprocess.run(
-        [sys.executable, "-m", "portal", "demo", "load", "--as-of", AS_OF.isoformat()],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": url},
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"loading the demo world failed:\n{done.stderr[-3000:]}")
+    python_on(url, ["-m", "portal", "demo", "load", "--as-of", AS_OF.isoformat()], "loading the demo world")
     return url
 
 

@@ -149,14 +149,11 @@ def prepare(
     return url, time.perf_counter() - started
 
 
-def _child(code: str, url: str, what: str) -> dict[str, Any]:
-    """Run ``code`` in a fresh Python on ``url``; its last output line is JSON. Adds its own peak RSS."""
-    code += (
-        ";import resource; peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
-        "print(json.dumps({**out, 'peak_kib': peak}))"
-    )
+def python_on(url: str, args: list[str], what: str) -> subprocess.CompletedProcess[str]:
+    """Run a fresh Python with ``args`` on the database at ``url``, its output captured; stop the bench
+    with the end of its errors when it fails (``what`` says what failed)."""
     done = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, *args],
         cwd=ROOT,
         env={**os.environ, "DATABASE_URL": url},
         capture_output=True,
@@ -164,6 +161,16 @@ def _child(code: str, url: str, what: str) -> dict[str, Any]:
     )
     if done.returncode != 0:
         raise SystemExit(f"{what} failed:\n{done.stderr[-3000:]}")
+    return done
+
+
+def _child(code: str, url: str, what: str) -> dict[str, Any]:
+    """Run ``code`` in a fresh Python on ``url``; its last output line is JSON. Adds its own peak RSS."""
+    code += (
+        ";import resource; peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
+        "print(json.dumps({**out, 'peak_kib': peak}))"
+    )
+    done = python_on(url, ["-c", code], what)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

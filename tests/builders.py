@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
@@ -197,5 +198,22 @@ def output_reports(
             "report_date": pd.to_datetime(days),
             "good_qty": good,
             "rejected_qty": rejected or [0] * len(good),
+        }
+    )
+
+
+def random_deliveries(
+    seed: int, n: int, *, first_due: str, due_days: int, suppliers: int, slips: list[int]
+) -> pd.DataFrame:
+    """``n`` delivered lines of suppliers 1..``suppliers``, due on a random day of the ``due_days``
+    from ``first_due``, delivered a random one of ``slips`` days after (supplier_id, due_date,
+    delivered_date): the history buffers are learned from."""
+    rng = np.random.default_rng(seed)
+    due = pd.Timestamp(first_due) + pd.to_timedelta(rng.integers(0, due_days, n), unit="D")
+    return pd.DataFrame(
+        {
+            "supplier_id": rng.integers(1, suppliers + 1, n),
+            "due_date": due,
+            "delivered_date": due + pd.to_timedelta(rng.choice(slips, n), unit="D"),
         }
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -172,6 +172,19 @@ def invalid_rows(errors: Sequence[RowError], what: str = "row") -> Problem:
         title="Invalid rows",
         errors=row_errors(errors),
     )
+
+
+def check_choices(values: Sequence[str], allowed: Collection[str], field: str) -> None:
+    """422 naming the values of query parameter ``field`` that are not among ``allowed`` (listed in
+    their own order when a sequence, sorted when a set)."""
+    bad = [v for v in values if v not in allowed]
+    if bad:
+        shown = list(allowed) if isinstance(allowed, Sequence) else sorted(allowed)
+        raise Problem(
+            422,
+            f"Unknown {field}: {', '.join(bad)}.",
+            errors=[{"index": None, "field": f"query.{field}", "reason": f"must be one of {shown}"}],
+        )
 
 
 def from_portal_error(exc: PortalError) -> Problem:

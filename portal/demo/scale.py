@@ -51,45 +51,27 @@ class Scale:
     #: Working days of production reported per in-production line, on average.
     reported_days: int
 
+    @classmethod
+    def per_supplier(cls, suppliers: int, reported_days: int) -> Scale:
+        """A world in a big buyer's proportions: per supplier 5 items, 100 open lines, 150
+        delivered lines with 200 receipts, and 50 backorders."""
+        return cls(
+            suppliers=suppliers,
+            items=5 * suppliers,
+            open_lines=100 * suppliers,
+            history_lines=150 * suppliers,
+            receipts=200 * suppliers,
+            backorders=50 * suppliers,
+            reported_days=reported_days,
+        )
+
 
 SCALES: dict[str, Scale] = {
-    "S": Scale(
-        suppliers=50,
-        items=250,
-        open_lines=5_000,
-        history_lines=7_500,
-        receipts=10_000,
-        backorders=2_500,
-        reported_days=30,
-    ),
-    "M": Scale(
-        suppliers=250,
-        items=1_250,
-        open_lines=25_000,
-        history_lines=37_500,
-        receipts=50_000,
-        backorders=12_500,
-        reported_days=30,
-    ),
-    "L": Scale(
-        suppliers=1_000,
-        items=5_000,
-        open_lines=100_000,
-        history_lines=150_000,
-        receipts=200_000,
-        backorders=50_000,
-        reported_days=37,
-    ),
+    "S": Scale.per_supplier(50, reported_days=30),
+    "M": Scale.per_supplier(250, reported_days=30),
+    "L": Scale.per_supplier(1_000, reported_days=37),
     # Ten times L: about 30,000,000 reports (PostgreSQL: the bench refuses XL on SQLite).
-    "XL": Scale(
-        suppliers=10_000,
-        items=50_000,
-        open_lines=1_000_000,
-        history_lines=1_500_000,
-        receipts=2_000_000,
-        backorders=500_000,
-        reported_days=35,
-    ),
+    "XL": Scale.per_supplier(10_000, reported_days=35),
 }
 
 #: At most this many report rows are built, written and summarised at once.

@@ -11,6 +11,7 @@ from sqlalchemy import CTE, Integer, Select, case, cast, func, literal, select, 
 from sqlalchemy.orm import Session
 
 from db.engine import Database
+from db.joins import with_alert_subjects
 from db.models import (
     Alert,
     AlertComment,
@@ -127,32 +128,31 @@ def _details(session: Session, ids: list[int]) -> Select[*tuple[Any, ...]]:
     )
     label = case((PoLine.id.is_not(None), PoLine.label), else_=None)
     return (
-        select(
-            Alert.id,
-            Alert.rule,
-            Alert.severity,
-            Alert.status,
-            Supplier.code,
-            label,
-            Alert.po_line_id,
-            Backorder.order_ref,
-            Item.sku,
-            Alert.message,
-            Alert.message_args,
-            Alert.days_late,
-            Alert.first_seen,
-            last_seen,
-            Alert.snoozed_until,
-            func.coalesce(comments.c.n, 0),
-            Alert.subject_key,
-            Alert.reopen_reason,
-            Alert.reopen_args,
-            Backorder.customer,
-            Backorder.priority,
+        with_alert_subjects(
+            select(
+                Alert.id,
+                Alert.rule,
+                Alert.severity,
+                Alert.status,
+                Supplier.code,
+                label,
+                Alert.po_line_id,
+                Backorder.order_ref,
+                Item.sku,
+                Alert.message,
+                Alert.message_args,
+                Alert.days_late,
+                Alert.first_seen,
+                last_seen,
+                Alert.snoozed_until,
+                func.coalesce(comments.c.n, 0),
+                Alert.subject_key,
+                Alert.reopen_reason,
+                Alert.reopen_args,
+                Backorder.customer,
+                Backorder.priority,
+            )
         )
-        .outerjoin(Supplier, Supplier.id == Alert.supplier_id)
-        .outerjoin(PoLine, PoLine.id == Alert.po_line_id)
-        .outerjoin(Backorder, Backorder.id == Alert.backorder_id)
         .outerjoin(Item, Item.id == func.coalesce(Alert.item_id, PoLine.item_id))
         .outerjoin(comments, comments.c.alert_id == Alert.id)
         .where(Alert.id.in_(ids))

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.frames import load_frame
+from db.joins import with_waiting_backorders_item
 from db.models import Backorder, BackorderAllocation, Item, LineForecast, PoLine, Supplier
-from portal.core.domain import BackorderStatus, PromiseStatus
+from portal.core.domain import PromiseStatus
 from portal.services.access import STAFF, Actor, service
 
 PROMISE_SLIPPED, UNPROMISABLE, PROMISED, NOT_COMPUTED = (
@@ -99,7 +100,7 @@ def _status_condition(status: str) -> Any:
 
 def _backorders_stmt(filters: BackorderFilter) -> Select[*tuple[Any, ...]]:
     slip = case((_SLIPPED, Backorder.promise_date), else_=None)
-    stmt = (
+    stmt = with_waiting_backorders_item(
         select(
             Backorder.id,
             Backorder.order_ref,
@@ -115,8 +116,6 @@ def _backorders_stmt(filters: BackorderFilter) -> Select[*tuple[Any, ...]]:
             slip.label("slipped_to"),
             Backorder.promise_reason,
         )
-        .join(Item, Item.id == Backorder.item_id)
-        .where(Backorder.status == BackorderStatus.WAITING)
     )
     if filters.statuses:
         stmt = stmt.where(or_(*(_status_condition(s) for s in filters.statuses)))

@@ -16,8 +16,8 @@ from portal.core.calendar import public_holidays
 from portal.core.domain import OPEN_LINE_STATUSES, LineStatus, NotFound, Role
 from portal.services.access import STAFF, Actor, service
 
-SUPPLIER_OVERVIEW_COLUMNS = [
-    "supplier_id",
+#: A supplier's own data in the overview (its code, name, place, calendar, transit, capacity, contacts).
+SUPPLIER_DATA_COLUMNS = [
     "code",
     "name",
     "country",
@@ -26,6 +26,10 @@ SUPPLIER_OVERVIEW_COLUMNS = [
     "transit_days",
     "capacity_per_day",
     "contacts",
+]
+SUPPLIER_OVERVIEW_COLUMNS = [
+    "supplier_id",
+    *SUPPLIER_DATA_COLUMNS,
     "lines",
     "open_lines",
     "late_lines",

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.frames import load_frame
+from db.joins import with_alert_subjects, with_line_supplier_and_item, with_waiting_backorders_item
 from db.models import (
     Alert,
     Backorder,
@@ -28,9 +29,9 @@ from db.models import (
     Supplier,
     SupplierContact,
 )
-from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, BackorderStatus, PermissionDenied
+from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, PermissionDenied
 from portal.core.fileformats import FORMATS, RowError, problems_frame
-from portal.queries.lines import current_schedule_subquery
+from portal.queries.lines import FORECAST_FIGURES, current_schedule_subquery
 from portal.queries.scorecards import EXPORT_COLUMNS as SCORECARD_COLUMNS
 from portal.queries.scorecards import scorecard_export
 from portal.services.access import ALL_ROLES, Actor, scope_to_actor, service
@@ -138,7 +139,7 @@ def _items(session: Session, actor: Actor) -> pd.DataFrame:
 
 
 def _pos(session: Session, actor: Actor) -> pd.DataFrame:
-    stmt = (
+    stmt = with_line_supplier_and_item(
         select(
             PoLine.po_number,
             PoLine.line,
@@ -151,10 +152,7 @@ def _pos(session: Session, actor: Actor) -> pd.DataFrame:
             PoLine.transit_days,
             PoLine.status,
         )
-        .join(Supplier, Supplier.id == PoLine.supplier_id)
-        .join(Item, Item.id == PoLine.item_id)
-        .order_by(PoLine.po_number, PoLine.line)
-    )
+    ).order_by(PoLine.po_number, PoLine.line)
     frame = _of_lines(session, actor, stmt, "pos")
     # The file's status column says only what a file may say: cancelled, or open (re-importable as is).
     status = frame["status"]
@@ -220,7 +218,7 @@ def _receipts(session: Session, actor: Actor) -> pd.DataFrame:
 
 
 def _backorders(session: Session, actor: Actor) -> pd.DataFrame:
-    stmt = (
+    stmt = with_waiting_backorders_item(
         select(
             Backorder.order_ref,
             Backorder.customer,
@@ -230,36 +228,26 @@ def _backorders(session: Session, actor: Actor) -> pd.DataFrame:
             Backorder.priority,
             Backorder.communicated_date,
         )
-        .join(Item, Item.id == Backorder.item_id)
-        .where(Backorder.status == BackorderStatus.WAITING)
-        .order_by(Backorder.order_ref)
-    )
+    ).order_by(Backorder.order_ref)
     return load_frame(session, stmt, EXPORT_COLUMNS["backorders"])
 
 
 def _forecasts(session: Session, actor: Actor) -> pd.DataFrame:
     current = current_schedule_subquery()
     stmt = (
-        select(
-            PoLine.po_number,
-            PoLine.line,
-            Supplier.code,
-            Item.sku,
-            PoLine.quantity,
-            LineForecast.produced,
-            LineForecast.remaining,
-            LineForecast.rate,
-            LineForecast.completion_p50,
-            LineForecast.completion_p90,
-            LineForecast.arrival_p50,
-            LineForecast.arrival_p90,
-            PoLine.need_by_date,
-            current.c.estimated_end_date,
-            LineForecast.days_late_p50,
+        with_line_supplier_and_item(
+            select(
+                PoLine.po_number,
+                PoLine.line,
+                Supplier.code,
+                Item.sku,
+                PoLine.quantity,
+                *FORECAST_FIGURES,
+                PoLine.need_by_date,
+                current.c.estimated_end_date,
+                LineForecast.days_late_p50,
+            ).join(LineForecast, LineForecast.po_line_id == PoLine.id)
         )
-        .join(LineForecast, LineForecast.po_line_id == PoLine.id)
-        .join(Supplier, Supplier.id == PoLine.supplier_id)
-        .join(Item, Item.id == PoLine.item_id)
         .outerjoin(current, current.c.po_line_id == PoLine.id)
         .where(PoLine.status.in_(OPEN_LINE_STATUSES))
         .order_by(PoLine.po_number, PoLine.line)
@@ -272,7 +260,7 @@ def _forecasts(session: Session, actor: Actor) -> pd.DataFrame:
 
 def _promises(session: Session, actor: Actor) -> pd.DataFrame:
     """Status ``slipped`` when the promise is later than the date told to the customer (by days_of_slip)."""
-    stmt = (
+    stmt = with_waiting_backorders_item(
         select(
             Backorder.order_ref,
             Backorder.customer,
@@ -284,10 +272,7 @@ def _promises(session: Session, actor: Actor) -> pd.DataFrame:
             Backorder.communicated_date,
             Backorder.promise_reason,
         )
-        .join(Item, Item.id == Backorder.item_id)
-        .where(Backorder.status == BackorderStatus.WAITING)
-        .order_by(Backorder.order_ref)
-    )
+    ).order_by(Backorder.order_ref)
     frame = load_frame(session, stmt, [c for c in EXPORT_COLUMNS["promises"] if c != "days_of_slip"])
     slip = [
         (promised - told).days if promised is not None and told is not None and promised > told else None
@@ -300,21 +285,20 @@ def _promises(session: Session, actor: Actor) -> pd.DataFrame:
 
 def _alerts(session: Session, actor: Actor) -> pd.DataFrame:
     stmt = (
-        select(
-            Alert.rule,
-            Alert.severity,
-            Alert.status,
-            Supplier.code,
-            PoLine.po_number,
-            PoLine.line,
-            Backorder.order_ref,
-            Alert.message,
-            Alert.first_seen,
-            seen_columns(session)[0],  # as shown: its own, or the latest sweep pass that saw it
+        with_alert_subjects(
+            select(
+                Alert.rule,
+                Alert.severity,
+                Alert.status,
+                Supplier.code,
+                PoLine.po_number,
+                PoLine.line,
+                Backorder.order_ref,
+                Alert.message,
+                Alert.first_seen,
+                seen_columns(session)[0],  # as shown: its own, or the latest sweep pass that saw it
+            )
         )
-        .outerjoin(Supplier, Supplier.id == Alert.supplier_id)
-        .outerjoin(PoLine, PoLine.id == Alert.po_line_id)
-        .outerjoin(Backorder, Backorder.id == Alert.backorder_id)
         .where(Alert.status != AlertStatus.RESOLVED)
         .order_by(Alert.first_seen, Alert.id)
     )

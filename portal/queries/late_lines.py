@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.frames import enum_values, normalise
+from db.joins import with_line_supplier_and_item
 from db.models import (
     Alert,
     Backorder,
@@ -128,7 +129,7 @@ def _matching(actor: Actor, filters: LateLineFilter) -> Select[*tuple[Any, ...]]
 def _details(line_ids: list[int]) -> Select[*tuple[Any, ...]]:
     """What the table shows of these lines, but the per-page extras."""
     risk = case((LineForecast.days_late_p50 > 0, literal(LATE)), else_=literal(AT_RISK))
-    return (
+    return with_line_supplier_and_item(
         select(
             PoLine.id,
             PoLine.label,
@@ -145,12 +146,8 @@ def _details(line_ids: list[int]) -> Select[*tuple[Any, ...]]:
             LineForecast.arrival_p90,
             LineForecast.days_late_p50,
             LineForecast.days_late_p90,
-        )
-        .join(LineForecast, LineForecast.po_line_id == PoLine.id)
-        .join(Supplier, Supplier.id == PoLine.supplier_id)
-        .join(Item, Item.id == PoLine.item_id)
-        .where(PoLine.id.in_(line_ids))
-    )
+        ).join(LineForecast, LineForecast.po_line_id == PoLine.id)
+    ).where(PoLine.id.in_(line_ids))
 
 
 def _per_line(session: Session, stmt: Select[*tuple[Any, ...]], columns: list[str]) -> pd.DataFrame:
@@ -284,10 +281,9 @@ def find_lines(db: Database, actor: Actor, text: str = "", *, limit: int = FIND_
     with db.read() as session:
         found = [int(i) for i in session.scalars(ids.limit(limit))]
         rows = session.execute(
-            select(PoLine.id, PoLine.label, Supplier.code, Item.sku, PoLine.status)
-            .join(Supplier, Supplier.id == PoLine.supplier_id)
-            .join(Item, Item.id == PoLine.item_id)
-            .where(PoLine.id.in_(found))
+            with_line_supplier_and_item(
+                select(PoLine.id, PoLine.label, Supplier.code, Item.sku, PoLine.status)
+            ).where(PoLine.id.in_(found))
         ).all()
     frame = normalise(pd.DataFrame(rows, columns=["line_id", "line", "supplier_code", "sku", "status"]))
     frame = frame.set_index("line_id").reindex(found).reset_index()

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from db.engine import Database
 from db.frames import as_date as as_date
 from db.frames import load_frame
+from db.joins import with_line_supplier_and_item
 from db.models import (
     Alert,
     AlertComment,
@@ -80,19 +81,18 @@ def line_detail(db: Database, actor: Actor, line_id: int) -> LineDetail:
     """One line's whole story; a supplier user only for its own lines. Staff also get the audit trail."""
     with db.read() as session:
         row = session.execute(
-            select(
-                PoLine,
-                Supplier.code,
-                Supplier.name,
-                Supplier.transit_days,
-                Supplier.country,
-                Supplier.working_weekdays,
-                Item.sku,
-                Item.description,
-            )
-            .join(Supplier, Supplier.id == PoLine.supplier_id)
-            .join(Item, Item.id == PoLine.item_id)
-            .where(PoLine.id == line_id)
+            with_line_supplier_and_item(
+                select(
+                    PoLine,
+                    Supplier.code,
+                    Supplier.name,
+                    Supplier.transit_days,
+                    Supplier.country,
+                    Supplier.working_weekdays,
+                    Item.sku,
+                    Item.description,
+                )
+            ).where(PoLine.id == line_id)
         ).first()
         require_line_access(actor, row[0].supplier_id if row is not None else None, line_id)
         assert row is not None, "require_line_access refuses a missing line"

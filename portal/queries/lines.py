@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 
 from db.engine import Database
 from db.frames import enum_values, load_frame
+from db.joins import with_line_supplier_and_item
 from db.models import (
     Alert,
     Backorder,
@@ -54,6 +55,17 @@ OPEN_LINE_COLUMNS = [
     "backorders_waiting",
     "backorder_qty",
 ]
+
+#: A line's forecast figures, in the order the open-lines table and the forecasts export show them.
+FORECAST_FIGURES = (
+    LineForecast.produced,
+    LineForecast.remaining,
+    LineForecast.rate,
+    LineForecast.completion_p50,
+    LineForecast.completion_p90,
+    LineForecast.arrival_p50,
+    LineForecast.arrival_p90,
+)
 
 #: Customer backorders counting on a line: staff only (they name customers' orders, not the supplier's).
 BACKORDER_COLUMNS = ("backorders_waiting", "backorder_qty")
@@ -99,9 +111,7 @@ class LineFilter:
 def _filtered_ids(actor: Actor, filters: LineFilter) -> Select[*tuple[Any, ...]]:
     """The ids of the lines matching ``filters`` that the actor may see (no details: cheap to sort)."""
     stmt = (
-        select(PoLine.id)
-        .join(Supplier, Supplier.id == PoLine.supplier_id)
-        .join(Item, Item.id == PoLine.item_id)
+        with_line_supplier_and_item(select(PoLine.id))
         .outerjoin(LineForecast, LineForecast.po_line_id == PoLine.id)
         .where(PoLine.status.in_(filters.statuses or OPEN_LINE_STATUSES))
     )
@@ -146,33 +156,27 @@ def _details_stmt(line_ids: Sequence[int], *, backorders: bool = True) -> Select
     )
     waiting_columns = (func.coalesce(waiting.c.n, 0), func.coalesce(waiting.c.qty, 0)) if backorders else ()
     stmt = (
-        select(
-            PoLine.id,
-            PoLine.label,
-            Supplier.code,
-            Supplier.name,
-            Item.sku,
-            Item.description,
-            PoLine.quantity,
-            PoLine.status,
-            PoLine.need_by_date,
-            PoLine.promised_date,
-            sched.c.estimated_end_date,
-            LineForecast.produced,
-            LineForecast.remaining,
-            LineForecast.rate,
-            LineForecast.completion_p50,
-            LineForecast.completion_p90,
-            LineForecast.arrival_p50,
-            LineForecast.arrival_p90,
-            LineForecast.days_late_p50,
-            LineForecast.days_late_p90,
-            func.coalesce(alerts.c.n, 0),
-            alerts.c.worst,
-            *waiting_columns,
+        with_line_supplier_and_item(
+            select(
+                PoLine.id,
+                PoLine.label,
+                Supplier.code,
+                Supplier.name,
+                Item.sku,
+                Item.description,
+                PoLine.quantity,
+                PoLine.status,
+                PoLine.need_by_date,
+                PoLine.promised_date,
+                sched.c.estimated_end_date,
+                *FORECAST_FIGURES,
+                LineForecast.days_late_p50,
+                LineForecast.days_late_p90,
+                func.coalesce(alerts.c.n, 0),
+                alerts.c.worst,
+                *waiting_columns,
+            )
         )
-        .join(Supplier, Supplier.id == PoLine.supplier_id)
-        .join(Item, Item.id == PoLine.item_id)
         .outerjoin(sched, sched.c.po_line_id == PoLine.id)
         .outerjoin(LineForecast, LineForecast.po_line_id == PoLine.id)
         .outerjoin(alerts, alerts.c.po_line_id == PoLine.id)

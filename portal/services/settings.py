@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -20,6 +20,36 @@ def load_settings(session: Session) -> Settings:
     """The effective settings: defaults with the stored overrides applied."""
     overrides: dict[str, Any] = dict(session.execute(select(Setting.key, Setting.value)).all())
     return resolve_lenient(overrides)
+
+
+def write_setting(
+    session: Session,
+    actor: Actor,
+    key: str,
+    value: Any,
+    row: Setting | None,
+    *,
+    before: Any,
+    shown: Callable[[Any], Any] | None = None,
+) -> None:
+    """Store one setting's new value over its stored ``row`` (``None``: remove the override) and audit
+    the change from ``before``; ``shown`` is what the audit trail may say of a value (not a secret)."""
+    if value is None:
+        if row is not None:
+            session.delete(row)
+    elif row is None:
+        session.add(Setting(key=key, value=value, updated_by_id=actor.user_id))
+    else:
+        row.value, row.updated_by_id = value, actor.user_id
+    audit.record(
+        session,
+        actor,
+        "setting.changed",
+        "setting",
+        key,
+        before={"value": shown(before) if shown else before},
+        after={"value": shown(value) if shown else value},
+    )
 
 
 @service(*ALL_ROLES, writes=False)
@@ -44,20 +74,7 @@ def update_settings(db: Database, actor: Actor, changes: Mapping[str, Any]) -> S
             before = current.get(key, defaults[key])
             if value == before:
                 continue
-            if key in stored:
-                stored[key].value = value
-                stored[key].updated_by_id = actor.user_id
-            else:
-                session.add(Setting(key=key, value=value, updated_by_id=actor.user_id))
-            audit.record(
-                session,
-                actor,
-                "setting.changed",
-                "setting",
-                key,
-                before={"value": before},
-                after={"value": value},
-            )
+            write_setting(session, actor, key, value, stored.get(key), before=before)
         span = merged.forecast_ewm_span
         if span != current.get("forecast_ewm_span", defaults["forecast_ewm_span"]):
             # The production summaries keep an EWM of the old span: fold them again with the new one.

@@ -4,6 +4,8 @@ button's label, a refused post's problems."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -51,6 +53,13 @@ def _as_left(key: str, start: object) -> object:
     return st.session_state.get(key, start)
 
 
+def _units(box: Any, label: str, key: str, start: object) -> Any:
+    """A whole-number input of units (0 or more) in ``box``, starting where the user left it."""
+    return box.number_input(
+        label, min_value=0, step=1, value=as_int(_as_left(key, start)), key=key, width="stretch"
+    )
+
+
 def output_cards(sheet: pd.DataFrame, typed: pd.DataFrame, key: str) -> pd.DataFrame:
     """One bordered card per line (line, item, plan/day, on record, good, rejected, note); returns what
     is typed as the grid does (columns good_qty, rejected_qty, note, one row per sheet row).
@@ -70,24 +79,10 @@ def output_cards(sheet: pd.DataFrame, typed: pd.DataFrame, key: str) -> pd.DataF
             # Side by side even on a phone (columns would stack below 640 px): the card stays short.
             row_box = st.container(horizontal=True, gap="small")
             good.append(
-                row_box.number_input(
-                    _("Good units"),
-                    min_value=0,
-                    step=1,
-                    value=as_int(_as_left(f"{key}.good.{row.line_id}", typed["good_qty"].iloc[i])),
-                    key=f"{key}.good.{row.line_id}",
-                    width="stretch",
-                )
+                _units(row_box, _("Good units"), f"{key}.good.{row.line_id}", typed["good_qty"].iloc[i])
             )
             rejected.append(
-                row_box.number_input(
-                    _("Rejected"),
-                    min_value=0,
-                    step=1,
-                    value=as_int(_as_left(f"{key}.rejected.{row.line_id}", typed["rejected_qty"].iloc[i])),
-                    key=f"{key}.rejected.{row.line_id}",
-                    width="stretch",
-                )
+                _units(row_box, _("Rejected"), f"{key}.rejected.{row.line_id}", typed["rejected_qty"].iloc[i])
             )
             note = _as_left(f"{key}.note.{row.line_id}", typed["note"].iloc[i])
             notes.append(

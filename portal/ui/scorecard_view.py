@@ -9,6 +9,7 @@ and :func:`show_scorecard`. The words: ``scorecard_text``; the lines: ``scorecar
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -44,17 +45,32 @@ def _numbers_for(card: SupplierScorecard, period: str) -> dict[str, Any]:
     return card.monthly.set_index("period").loc[period].to_dict()
 
 
+def _kept_choice(
+    column: Any,
+    label: str,
+    choices: list[str],
+    default: str,
+    *,
+    key: str,
+    format_func: Callable[[str], str],
+    help: str,
+) -> Any:
+    """A select box that keeps the user's choice while it is still offered, else starts at ``default``."""
+    if st.session_state.get(key) not in choices:
+        st.session_state[key] = default
+    return column.selectbox(label, choices, format_func=format_func, key=key, help=help)
+
+
 def pick_period(prefix: str, end_column: Any, period_column: Any) -> tuple[str, str]:
     """The end month of the 12 months and the period whose numbers are shown (rolling or one month)."""
     choices, default = read(scorecard_months)
-    end_key = f"{prefix}.end_month"
-    if st.session_state.get(end_key) not in choices:
-        st.session_state[end_key] = default
-    end = end_column.selectbox(
+    end = _kept_choice(
+        end_column,
         _("12 months ending"),
         choices,
+        default,
+        key=f"{prefix}.end_month",
         format_func=month_choice,
-        key=end_key,
         help=_(
             "The scorecard covers the 12 calendar months ending with this one (the current month to date)."
         ),
@@ -62,14 +78,13 @@ def pick_period(prefix: str, end_column: Any, period_column: Any) -> tuple[str, 
     last = sc.parse_month(end)
     months = [sc.month_label(m) for m in range(last - sc.ROLLING_MONTHS + 1, last + 1)]
     periods = [ROLLING, *reversed(months)]
-    period_key = f"{prefix}.period"
-    if st.session_state.get(period_key) not in periods:
-        st.session_state[period_key] = ROLLING
-    period = period_column.selectbox(
+    period = _kept_choice(
+        period_column,
         _("Numbers for"),
         periods,
+        ROLLING,
+        key=f"{prefix}.period",
         format_func=period_choice,
-        key=period_key,
         help=_("The rolling 12 months (what the ranking uses) or one month of them."),
     )
     return end, period

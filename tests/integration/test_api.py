@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from db.models import Alert, AlertComment, ApiToken, AuditEvent, PoLine, ProductionReport
 from portal.api.routes import buying
 from portal.core import fileformats
-from portal.core.domain import AlertStatus
+from portal.core.domain import AlertStatus, LineStatus
+from portal.queries.backorders import STATUSES as PROMISE_STATUSES
 from tests.integration.api_helpers import Api, api, is_problem  # noqa: F401
 
 DAY = "2026-03-09"  # Monday: a working day for ACME (DE) after the small world's last report
@@ -284,6 +285,25 @@ def test_alert_filters_refuse_unknown_values(api: Api) -> None:
     response = api.get("buyer", "/alerts", params={"severity": "catastrophic"})
     assert is_problem(response, 422)
     assert response.json()["errors"][0]["field"] == "query.severity"
+
+
+@pytest.mark.parametrize(
+    ("path", "known"),
+    [
+        ("/alerts", sorted(s.value for s in AlertStatus)),
+        ("/lines", sorted(s.value for s in LineStatus)),
+        ("/promises", list(PROMISE_STATUSES)),
+    ],
+)
+def test_status_filters_refuse_unknown_values_and_name_the_known_ones(
+    api: Api, path: str, known: list[str]
+) -> None:
+    response = api.get("buyer", path, params={"status": ["bogus", known[0], "nope"]})
+    assert is_problem(response, 422)
+    assert response.json()["detail"] == "Unknown status: bogus, nope."
+    assert response.json()["errors"] == [
+        {"index": None, "field": "query.status", "reason": f"must be one of {known}"}
+    ]
 
 
 # --------------------------------------------------------------------------- buyers and managers

@@ -64,6 +64,27 @@ def full_pass(db: Database, as_of: dt.date) -> None:
         session.commit()
 
 
+def post_and_check_against_a_full_pass(
+    db: Database, actor: Actor, line_id: int, day: dt.date, *, good: int, rejected: int = 0
+) -> dict[str, list[tuple[Any, ...]]]:
+    """Post one day's output (a correction confirmed), then check that a full pass over the same data
+    stores what the post stored; returns that."""
+    post_report(
+        db,
+        actor,
+        line_id,
+        report_date=day,
+        good_qty=good,
+        rejected_qty=rejected,
+        confirm_correction=True,
+        today=TODAY,
+    )
+    after_post = stored(db)
+    full_pass(db, TODAY)
+    assert stored(db) == after_post
+    return after_post
+
+
 def random_world(db: Database, rng: random.Random) -> tuple[SmallWorld, list[int]]:
     """The small world, more lines of four items with schedules, backorders and random histories."""
     world = small_world(db)
@@ -138,19 +159,9 @@ def test_a_post_through_the_lean_path_stores_what_a_full_pass_computes_for_the_s
         actor = world.acme_user if suppliers[line_id] == world.acme_id else world.bolt_user
         # Today (appended after the last day), or a day already reported (a correction).
         day = TODAY if rng.random() < 0.6 else rng.choice(WORKING_DAYS[1:10])
-        post_report(
-            db,
-            actor,
-            line_id,
-            report_date=day,
-            good_qty=rng.randint(0, 300),
-            rejected_qty=rng.randint(0, 9),
-            confirm_correction=True,
-            today=TODAY,
+        after_post = post_and_check_against_a_full_pass(
+            db, actor, line_id, day, good=rng.randint(0, 300), rejected=rng.randint(0, 9)
         )
-        after_post = stored(db)
-        full_pass(db, TODAY)
-        assert stored(db) == after_post
     assert not pipeline_calls  # every post took the lean path
     assert after_post["forecasts"] and after_post["promises"] and after_post["alerts"]
 
@@ -184,19 +195,7 @@ def test_posts_on_lines_whose_alerts_people_acknowledged_and_dismissed_store_wha
         # Nothing good and many rejects (worse), a lot at once (better), or a usual day.
         good, rejected = rng.choice([(0, 80), (5000, 0), (rng.randint(0, 200), rng.randint(0, 5))])
         day = TODAY if rng.random() < 0.5 else rng.choice(WORKING_DAYS[1:8])
-        post_report(
-            db,
-            actor,
-            line_id,
-            report_date=day,
-            good_qty=good,
-            rejected_qty=rejected,
-            confirm_correction=True,
-            today=TODAY,
-        )
-        after_post = stored(db)
-        full_pass(db, TODAY)
-        assert stored(db) == after_post
+        after_post = post_and_check_against_a_full_pass(db, actor, line_id, day, good=good, rejected=rejected)
     assert not pipeline_calls
     statuses = {(a[3], a[7] is not None) for a in after_post["alerts"]}
     assert ("acknowledged", False) in statuses and ("resolved", True) in statuses
@@ -277,18 +276,9 @@ def test_a_post_as_of_a_past_day_counts_a_line_received_only_later_as_supply_as_
         )
     assert {k: str(getattr(v, "value", v)) for k, v in received.items()} == {1: "received", 2: "received"}
     for good in (130, 20):  # the arrival of PO-1/1 moves: SKU-1's promises are computed again
-        post_report(
-            db,
-            world.acme_user,
-            world.line_ids["PO-1/1"],
-            report_date=TODAY,
-            good_qty=good,
-            confirm_correction=True,
-            today=TODAY,
+        after_post = post_and_check_against_a_full_pass(
+            db, world.acme_user, world.line_ids["PO-1/1"], TODAY, good=good
         )
-        after_post = stored(db)
-        full_pass(db, TODAY)
-        assert stored(db) == after_post
     assert not calls
     with db.read() as session:
         po91 = session.scalar(select(PoLine.id).where(PoLine.po_number == "PO-9", PoLine.line == 1))

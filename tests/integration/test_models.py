@@ -169,21 +169,22 @@ def test_a_receipt_cannot_reject_more_than_it_received(db: Database) -> None:
     )
 
 
-def test_a_supplier_user_must_belong_to_a_supplier(db: Database) -> None:
+@pytest.mark.parametrize(
+    ("role", "of_a_supplier"),
+    [(Role.SUPPLIER, False), (Role.BUYER, True)],
+    ids=["a supplier user must belong to a supplier", "a buyer cannot belong to a supplier"],
+)
+def test_only_a_supplier_user_belongs_to_a_supplier(db: Database, role: Role, of_a_supplier: bool) -> None:
     _fails(
         db,
         lambda s, sid, iid, lid: s.add(
-            User(username="x", display_name="x", password_hash="h", role=Role.SUPPLIER, supplier_id=None)
-        ),
-        "ck_users_supplier_user_has_supplier",
-    )
-
-
-def test_a_buyer_cannot_belong_to_a_supplier(db: Database) -> None:
-    _fails(
-        db,
-        lambda s, sid, iid, lid: s.add(
-            User(username="x", display_name="x", password_hash="h", role=Role.BUYER, supplier_id=sid)
+            User(
+                username="x",
+                display_name="x",
+                password_hash="h",
+                role=role,
+                supplier_id=sid if of_a_supplier else None,
+            )
         ),
         "ck_users_supplier_user_has_supplier",
     )

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import select, text, update
 
 from db.engine import Database
-from db.models import Alert, JobLock, User, utcnow
+from db.models import Alert, AuditEvent, JobLock, Setting, User, utcnow
 from db.models import Notification as NotificationRow
 from portal.cli import main
 from portal.core.domain import AlertRule, PermissionDenied, Role, Severity, ValidationError
@@ -615,6 +615,26 @@ def test_without_smtp_settings_nothing_is_planned_and_the_first_digest_catches_u
     assert "CRITICAL (2)" in digest.text
 
 
+def test_a_notification_setting_change_is_audited_and_a_secret_only_as_set_or_not(db: Database) -> None:
+    world = small_world(db)
+    notify.update_notify_settings(db, world.admin, {"smtp.password": "hunter2", "smtp.port": 2525})
+    notify.update_notify_settings(db, world.admin, {"smtp.password": "", "smtp.port": 2525})
+
+    with db.read() as session:
+        events = session.execute(
+            select(AuditEvent.entity_id, AuditEvent.before, AuditEvent.after)
+            .where(AuditEvent.action == "setting.changed")
+            .order_by(AuditEvent.id)
+        ).all()
+        stored: dict[str, Any] = dict(session.execute(select(Setting.key, Setting.value)).all())
+    assert [(key, before["value"], after["value"]) for key, before, after in events] == [
+        ("smtp.password", "(not set)", "(set)"),
+        ("smtp.port", None, 2525),
+        ("smtp.password", "(set)", "(not set)"),
+    ]
+    assert stored.get("smtp.port") == 2525 and "smtp.password" not in stored
+
+
 # ------------------------------------------------------------------------------ crash safety
 
 
@@ -639,14 +659,24 @@ class CrashingTransport(notify.LiveTransport):
         self.count += 1
 
 
-def test_a_crash_after_the_server_accepted_a_message_resumes_without_any_repeat(
-    db: Database, world: SmallWorld, mailbox: Mailbox
-) -> None:
+def die_on_the_second_message(db: Database, *, after_the_server_accepted: bool) -> None:
+    """Plan the messages, then deliver until the process dies on the second one, before or after the
+    mail server accepted it."""
     plan_only(db)
     with pytest.raises(Crash):
         notify.deliver_pending(
-            db, NOW, transport=CrashingTransport(live_settings(db), 2, after_the_server_accepted=True)
+            db,
+            NOW,
+            transport=CrashingTransport(
+                live_settings(db), 2, after_the_server_accepted=after_the_server_accepted
+            ),
         )
+
+
+def test_a_crash_after_the_server_accepted_a_message_resumes_without_any_repeat(
+    db: Database, world: SmallWorld, mailbox: Mailbox
+) -> None:
+    die_on_the_second_message(db, after_the_server_accepted=True)
     assert len(mailbox.received) == 3
     assert [r.status for r in rows(db)].count("sending") == 1
 
@@ -666,11 +696,7 @@ def test_a_crash_after_the_server_accepted_a_message_resumes_without_any_repeat(
 def test_a_crash_before_sending_leaves_the_message_to_an_admin_retry_and_it_arrives_once(
     db: Database, world: SmallWorld, mailbox: Mailbox
 ) -> None:
-    plan_only(db)
-    with pytest.raises(Crash):
-        notify.deliver_pending(
-            db, NOW, transport=CrashingTransport(live_settings(db), 2, after_the_server_accepted=False)
-        )
+    die_on_the_second_message(db, after_the_server_accepted=False)
     notify.deliver_pending(db, NOW + dt.timedelta(minutes=10))
     [interrupted] = [r for r in rows(db) if r.status == "failed"]
     assert mailbox.to(interrupted.recipient) == []
@@ -738,16 +764,28 @@ def _wait_for(condition: Callable[[], bool], what: str) -> None:
     raise AssertionError(f"gave up waiting for {what}")
 
 
+def _assert_one_runs_after_the_other(
+    db: Database, monkeypatch: pytest.MonkeyPatch, box: Mailbox, second_is_waiting: Callable[[], bool]
+) -> None:
+    """Start two sweeps at once, the first holding on until ``second_is_waiting``: the second runs after
+    the first ended, finds nothing left to send, and every recipient got one digest."""
+    events = _watch_sweeps(monkeypatch, lambda: _wait_for(second_is_waiting, "the second sweep to wait"))
+    results = _two_at_once(db)
+
+    assert events == ["start", "end", "start", "end"]
+    assert sorted(r.plan.digests for r in results if r.plan) == [0, 2]
+    assert box.recipients() == sorted([BUYER, BUYER2, ACME_USER, ACME_CONTACT, *BOLT_CONTACTS])
+
+
 @pytest.mark.postgres
 def test_two_sweeps_started_at_once_on_postgresql_run_one_after_the_other(
     postgres_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db = postgres_db
     with smtp_server() as box:
-        _world_on(db, box)
+        _world_on(postgres_db, box)
 
         def second_is_waiting() -> bool:
-            with db.engine.connect() as conn:
+            with postgres_db.engine.connect() as conn:
                 waiting = conn.execute(
                     text(
                         "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
@@ -756,20 +794,14 @@ def test_two_sweeps_started_at_once_on_postgresql_run_one_after_the_other(
                 ).scalar()
             return bool(waiting)
 
-        events = _watch_sweeps(monkeypatch, lambda: _wait_for(second_is_waiting, "the second sweep to wait"))
-        results = _two_at_once(db)
-
-        assert events == ["start", "end", "start", "end"]
-        assert sorted(r.plan.digests for r in results if r.plan) == [0, 2]
-        assert box.recipients() == sorted([BUYER, BUYER2, ACME_USER, ACME_CONTACT, *BOLT_CONTACTS])
+        _assert_one_runs_after_the_other(postgres_db, monkeypatch, box, second_is_waiting)
 
 
 def test_two_sweeps_started_at_once_on_sqlite_run_one_after_the_other(
     sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db = sqlite_db
     with smtp_server() as box:
-        _world_on(db, box)
+        _world_on(sqlite_db, box)
         refused = threading.Event()
         real_try = locks._try_row
 
@@ -780,12 +812,7 @@ def test_two_sweeps_started_at_once_on_sqlite_run_one_after_the_other(
             return other
 
         monkeypatch.setattr(locks, "_try_row", noting_refusals)
-        events = _watch_sweeps(monkeypatch, lambda: _wait_for(refused.is_set, "the second sweep to wait"))
-        results = _two_at_once(db)
-
-        assert events == ["start", "end", "start", "end"]
-        assert sorted(r.plan.digests for r in results if r.plan) == [0, 2]
-        assert box.recipients() == sorted([BUYER, BUYER2, ACME_USER, ACME_CONTACT, *BOLT_CONTACTS])
+        _assert_one_runs_after_the_other(sqlite_db, monkeypatch, box, refused.is_set)
 
 
 @pytest.mark.postgres

@@ -14,16 +14,19 @@ from portal.core.domain import PortalError
 from portal.services.planning import sweep
 from portal.services.planning.shard import Shard
 from portal.services.production import post_report
-from tests.builders import MORE_LINES_FILES, TODAY, load_files, small_world
+from tests.builders import MORE_LINES_FILES, TODAY, SmallWorld, load_files, small_world
 from tests.integration.db_state import PLANNED, stored_rows
 
+#: A week after the first sweep: the day the sweeps under test run.
+LATER = TODAY + dt.timedelta(days=7)
 
-@pytest.mark.parametrize("n", [2, 3])
-def test_n_shards_together_store_what_one_full_sweep_stores(db: Database, n: int) -> None:
+
+@pytest.fixture
+def world_changed_since_a_sweep(db: Database) -> SmallWorld:
+    """A world swept on TODAY, then new data: a line completes early, another falls behind, alerts change."""
     world = small_world(db)
     load_files(db, world.buyer, MORE_LINES_FILES)
     sweep(db, world.admin, TODAY)
-    # New data since that sweep: a line completes early, another falls behind, alerts change.
     post_report(
         db,
         world.acme_user,
@@ -33,34 +36,31 @@ def test_n_shards_together_store_what_one_full_sweep_stores(db: Database, n: int
         confirm_correction=True,
         today=TODAY,
     )
-    later = TODAY + dt.timedelta(days=7)
-    results = [sweep(db, world.admin, later, shard=Shard(k, n)) for k in range(1, n + 1)]
-    assert sum(r.lines for r in results) == sweep(db, world.admin, later, shard=Shard(1, 1)).lines
+    return world
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_n_shards_together_store_what_one_full_sweep_stores(
+    db: Database, world_changed_since_a_sweep: SmallWorld, n: int
+) -> None:
+    world = world_changed_since_a_sweep
+    results = [sweep(db, world.admin, LATER, shard=Shard(k, n)) for k in range(1, n + 1)]
+    assert sum(r.lines for r in results) == sweep(db, world.admin, LATER, shard=Shard(1, 1)).lines
     sharded = stored_rows(db, PLANNED)
-    sweep(db, world.admin, later)
+    sweep(db, world.admin, LATER)
     full = stored_rows(db, PLANNED)
     assert sharded == full
     assert full["forecasts"] and full["promises"] and full["alerts"]
 
 
-def test_a_sweep_in_item_chunks_stores_what_one_pass_stores(db: Database) -> None:
-    world = small_world(db)
-    load_files(db, world.buyer, MORE_LINES_FILES)
-    sweep(db, world.admin, TODAY)
-    post_report(
-        db,
-        world.acme_user,
-        world.line_ids["PO-1/1"],
-        report_date=TODAY,
-        good_qty=600,
-        confirm_correction=True,
-        today=TODAY,
-    )
-    later = TODAY + dt.timedelta(days=7)
-    chunked = sweep(db, world.admin, later, chunks=3)
+def test_a_sweep_in_item_chunks_stores_what_one_pass_stores(
+    db: Database, world_changed_since_a_sweep: SmallWorld
+) -> None:
+    world = world_changed_since_a_sweep
+    chunked = sweep(db, world.admin, LATER, chunks=3)
     assert chunked.written > 0
     stored = stored_rows(db, PLANNED)
-    again = sweep(db, world.admin, later)
+    again = sweep(db, world.admin, LATER)
     assert again.lines == chunked.lines and again.backorders == chunked.backorders
     assert again.written == 0  # one pass finds nothing to change
     assert stored_rows(db, PLANNED) == stored

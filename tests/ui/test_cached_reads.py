@@ -11,7 +11,6 @@ import functools
 from typing import Any
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import portal.queries.alerts as alerts_queries
@@ -20,15 +19,9 @@ from db.engine import Database
 from portal.services.access import Actor
 from portal.ui.context import ACTOR_KEY
 from tests.apptest import APP
-from tests.builders import SmallWorld, small_world
+from tests.builders import SmallWorld
 
 SUPPLIER = "portal/ui/views/supplier"
-
-
-@pytest.fixture
-def world(sqlite_db: Database) -> SmallWorld:
-    st.cache_data.clear()
-    return small_world(sqlite_db)
 
 
 def counted(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[str]:

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from db.engine import Database
 from tests.apptest import app_as, shown, texts
-from tests.builders import SmallWorld, small_world
-
-
-@pytest.fixture
-def world(sqlite_db: Database) -> SmallWorld:
-    return small_world(sqlite_db)
+from tests.builders import SmallWorld
 
 
 def test_login_page_logs_a_buyer_in(
@@ -112,15 +108,21 @@ def test_logout_returns_to_the_login_page(
     assert at.text_input(key="login.username") is not None
 
 
+def create_user_in_form(at: AppTest, username: str, role: str, password: str, *, name: str = "") -> None:
+    """Fill the admin's new-user form (the display name only when given) and press Create user."""
+    at.text_input(key="admin.new.username").input(username)
+    if name:
+        at.text_input(key="admin.new.name").input(name)
+    at.selectbox(key="admin.new.role").select(role)
+    at.text_input(key="admin.new.password").input(password)
+    at.button(key="FormSubmitter:admin.create_user-Create user").click().run()
+
+
 def test_a_refused_user_form_keeps_what_was_typed_and_lists_every_problem(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
 ) -> None:
     at = app_as(monkeypatch, sqlite_url, world.admin)
-    at.text_input(key="admin.new.username").input("Bad Name!")
-    at.text_input(key="admin.new.name").input("Someone")
-    at.selectbox(key="admin.new.role").select("supplier")
-    at.text_input(key="admin.new.password").input("short")
-    at.button(key="FormSubmitter:admin.create_user-Create user").click().run()
+    create_user_in_form(at, "Bad Name!", "supplier", "short", name="Someone")
     [error] = [shown(e.value) for e in at.error]
     assert "Username: 2-80 characters" in error
     assert "must belong to a supplier" in error
@@ -133,10 +135,7 @@ def test_a_new_user_is_in_the_table_at_once(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
 ) -> None:
     at = app_as(monkeypatch, sqlite_url, world.admin)
-    at.text_input(key="admin.new.username").input("newbuyer")
-    at.selectbox(key="admin.new.role").select("buyer")
-    at.text_input(key="admin.new.password").input("a-long-password-1")
-    at.button(key="FormSubmitter:admin.create_user-Create user").click().run()
+    create_user_in_form(at, "newbuyer", "buyer", "a-long-password-1")
     assert not at.error, [e.value for e in at.error]
     assert "newbuyer" in set(at.dataframe[0].value["username"])
     assert at.text_input(key="admin.new.username").value == ""

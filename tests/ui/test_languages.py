@@ -13,14 +13,9 @@ from db.engine import Database
 from db.models import User
 from portal.i18n import choose_language
 from tests.apptest import app_as
-from tests.builders import SmallWorld, small_world
+from tests.builders import SmallWorld
 
 ACCOUNT_PAGE = "portal/ui/views/account.py"
-
-
-@pytest.fixture
-def world(sqlite_db: Database) -> SmallWorld:
-    return small_world(sqlite_db)
 
 
 def test_a_supplier_who_chose_german_sees_german_titles_and_menu(

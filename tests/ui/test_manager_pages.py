@@ -243,17 +243,19 @@ def test_one_month_of_the_twelve_shows_that_months_numbers(
 # ----------------------------------------------------------------------------- compare
 
 
+def open_compare(
+    monkeypatch: pytest.MonkeyPatch, url: str, world: SmallWorld, supplier_ids: list[int]
+) -> AppTest:
+    """The compare page as the manager, with these suppliers picked and the test data's last month."""
+    return open_page(
+        monkeypatch, url, world.manager, COMPARE, compare__suppliers=supplier_ids, compare__end_month=END
+    )
+
+
 def test_compare_shows_the_suppliers_side_by_side(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
 ) -> None:
-    at = open_page(
-        monkeypatch,
-        sqlite_url,
-        world.manager,
-        COMPARE,
-        compare__suppliers=[world.acme_id, world.bolt_id],
-        compare__end_month=END,
-    )
+    at = open_compare(monkeypatch, sqlite_url, world, [world.acme_id, world.bolt_id])
     assert at.title[0].value == "Compare suppliers"
     table = table_with(at, "number").set_index("number")
     assert list(table.columns) == ["ACME", "BOLT"]
@@ -266,14 +268,7 @@ def test_compare_shows_the_suppliers_side_by_side(
 def test_compare_asks_for_at_least_two_suppliers(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
 ) -> None:
-    at = open_page(
-        monkeypatch,
-        sqlite_url,
-        world.manager,
-        COMPARE,
-        compare__suppliers=[world.acme_id],
-        compare__end_month=END,
-    )
+    at = open_compare(monkeypatch, sqlite_url, world, [world.acme_id])
     assert "Pick 2 to 4 suppliers to compare." in texts(at)
 
 

@@ -9,14 +9,9 @@ from db.engine import Database
 from portal.services.access import Actor
 from portal.services.posting_links import create_posting_link, revoke_posting_link
 from tests.apptest import app_as, texts
-from tests.builders import SmallWorld, small_world
+from tests.builders import SmallWorld
 
 PAGE = "portal/ui/views/post_output.py"
-
-
-@pytest.fixture
-def world(sqlite_db: Database) -> SmallWorld:
-    return small_world(sqlite_db)
 
 
 def open_link(monkeypatch: pytest.MonkeyPatch, url: str, secret: str) -> AppTest:

@@ -81,20 +81,14 @@ def line_page(monkeypatch: pytest.MonkeyPatch, url: str, who: Actor, line_id: in
 ACME_LINES = ["PO-1/1", "PO-1/2", "PO-3/1", "PO-4/1", "PO-5/1"]
 
 
-@pytest.mark.parametrize("line", [*ACME_LINES, "PO-2/1"])
-def test_the_line_detail_page_shows_no_raw_codes_to_a_buyer(
-    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld, line: str
+@pytest.mark.parametrize(
+    ("who", "line"),
+    [*(("buyer", line) for line in [*ACME_LINES, "PO-2/1"]), *(("acme_user", line) for line in ACME_LINES)],
+)
+def test_the_line_detail_page_shows_no_raw_codes_to_a_buyer_or_the_supplier(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld, who: str, line: str
 ) -> None:
-    at = line_page(monkeypatch, sqlite_url, world.buyer, world.line_ids[line])
-    assert shown(at.title[0].value) == f"Line {line}"
-    assert_no_raw_codes(at)
-
-
-@pytest.mark.parametrize("line", ACME_LINES)
-def test_the_line_detail_page_shows_no_raw_codes_to_the_supplier(
-    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld, line: str
-) -> None:
-    at = line_page(monkeypatch, sqlite_url, world.acme_user, world.line_ids[line])
+    at = line_page(monkeypatch, sqlite_url, getattr(world, who), world.line_ids[line])
     assert shown(at.title[0].value) == f"Line {line}"
     assert_no_raw_codes(at)
 
@@ -121,11 +115,19 @@ def test_the_world_has_a_line_in_every_state_with_history_and_alerts(
 SUPPLIER_PAGES = ["my_lines", "daily_output", "schedule", "alerts", "scorecard"]
 
 
-@pytest.mark.parametrize("page", SUPPLIER_PAGES)
-def test_a_supplier_page_shows_no_raw_codes(
-    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld, page: str
+#: Who opens which page (below portal/ui/views): every supplier and manager page, and everyone's account.
+PAGES_AND_READERS = [
+    *(("acme_user", f"supplier/{page}") for page in SUPPLIER_PAGES),
+    *(("manager", f"manager/{page}") for page in ["ranking", "scorecard", "compare", "suppliers"]),
+    *((who, "account") for who in ["acme_user", "buyer", "manager", "admin"]),
+]
+
+
+@pytest.mark.parametrize(("who", "page"), PAGES_AND_READERS)
+def test_a_supplier_or_manager_page_or_an_account_shows_no_raw_codes(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld, who: str, page: str
 ) -> None:
-    at = app_as(monkeypatch, sqlite_url, world.acme_user, page=f"portal/ui/views/supplier/{page}.py")
+    at = app_as(monkeypatch, sqlite_url, getattr(world, who), page=f"portal/ui/views/{page}.py")
     assert_no_raw_codes(at)
 
 
@@ -139,22 +141,6 @@ def test_daily_output_shows_no_raw_codes_in_either_layout(
             at.session_state["daily_output.layout"] = layout
             at.run()
         assert_no_raw_codes(at)
-
-
-@pytest.mark.parametrize("who", ["acme_user", "buyer", "manager", "admin"])
-def test_my_account_shows_no_raw_codes(
-    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld, who: str
-) -> None:
-    at = app_as(monkeypatch, sqlite_url, getattr(world, who), page="portal/ui/views/account.py")
-    assert_no_raw_codes(at)
-
-
-@pytest.mark.parametrize("page", ["ranking", "scorecard", "compare", "suppliers"])
-def test_a_manager_page_shows_no_raw_codes(
-    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld, page: str
-) -> None:
-    at = app_as(monkeypatch, sqlite_url, world.manager, page=f"portal/ui/views/manager/{page}.py")
-    assert_no_raw_codes(at)
 
 
 def test_the_scan_fails_on_a_page_with_a_raw_value(

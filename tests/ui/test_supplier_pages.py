@@ -26,17 +26,10 @@ from portal.services.planning import sweep
 from portal.services.production import post_report
 from portal.services.settings import update_settings
 from tests.apptest import app_as, shown, texts
-from tests.builders import TODAY, SmallWorld, load, revise, small_world
+from tests.builders import TODAY, SmallWorld, load, revise
 from tests.integration.db_state import reports_of
 
 PAGES = "portal/ui/views/supplier"
-
-
-@pytest.fixture
-def world(sqlite_db: Database) -> SmallWorld:
-    # Cached reads are keyed by actor and arguments, not by database: start each test afresh.
-    st.cache_data.clear()
-    return small_world(sqlite_db)
 
 
 def open_page(monkeypatch: pytest.MonkeyPatch, url: str, world: SmallWorld, name: str) -> AppTest:

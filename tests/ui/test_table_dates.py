@@ -8,17 +8,11 @@ from dataclasses import replace
 
 import pytest
 
-from db.engine import Database
 from portal.i18n import language
 from portal.services.access import Actor
 from portal.ui.widgets import change_summary, date_format, date_input_format, moment_pattern
 from tests.apptest import app_as
-from tests.builders import SmallWorld, small_world
-
-
-@pytest.fixture
-def world(sqlite_db: Database) -> SmallWorld:
-    return small_world(sqlite_db)
+from tests.builders import SmallWorld
 
 
 def date_formats(monkeypatch: pytest.MonkeyPatch, url: str, who: Actor) -> set[str]:

@@ -6,22 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import streamlit as st
 from sqlalchemy import select
 
-from db.engine import Database
 from db.models import Alert
 from portal.core import vocabulary
 from portal.core.domain import AlertRule, AlertStatus
 from portal.core.notifications import AlertItem, digest_email
 from tests.apptest import app_as, texts
-from tests.builders import SmallWorld, load, small_world
-
-
-@pytest.fixture
-def world(sqlite_db: Database) -> SmallWorld:
-    st.cache_data.clear()
-    return small_world(sqlite_db)
+from tests.builders import SmallWorld, load
 
 
 def test_every_rule_has_its_own_name_and_definition() -> None:

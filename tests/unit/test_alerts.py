@@ -761,10 +761,16 @@ def test_a_scoped_recompute_still_updates_and_inserts_its_own_subjects() -> None
     assert plan.inserts["subject_key"].tolist() == ["line:3"]
 
 
-def test_a_dismissed_alert_stays_closed_while_its_condition_holds_unchanged() -> None:
+def dismissed_when_3_days_late() -> AlertStore:
+    """A store whose one alert (line:1, critical, 3 days late) was dismissed."""
     store = AlertStore()
     store.sweep(current(condition("line:1", rule="PROJECTED_LATE", severity="critical", days_late=3)))
     store.dismiss(1)
+    return store
+
+
+def test_a_dismissed_alert_stays_closed_while_its_condition_holds_unchanged() -> None:
+    store = dismissed_when_3_days_late()
     plan = store.sweep(current(condition("line:1", rule="PROJECTED_LATE", severity="critical", days_late=5)))
     assert plan.inserts.empty and plan.updates.empty and plan.ended_dismissals == []
     assert plan.kept_dismissed == 1
@@ -772,9 +778,7 @@ def test_a_dismissed_alert_stays_closed_while_its_condition_holds_unchanged() ->
 
 
 def test_a_dismissed_alert_reopens_when_days_late_grows_by_the_threshold_and_says_why() -> None:
-    store = AlertStore()
-    store.sweep(current(condition("line:1", rule="PROJECTED_LATE", severity="critical", days_late=3)))
-    store.dismiss(1)
+    store = dismissed_when_3_days_late()
     plan = store.sweep(
         current(condition("line:1", rule="PROJECTED_LATE", severity="critical", days_late=9)), reopen_days=6
     )
@@ -790,9 +794,7 @@ def test_a_dismissed_alert_reopens_when_days_late_grows_by_the_threshold_and_say
 
 
 def test_growth_below_the_threshold_keeps_the_dismissal() -> None:
-    store = AlertStore()
-    store.sweep(current(condition("line:1", rule="PROJECTED_LATE", severity="critical", days_late=3)))
-    store.dismiss(1)
+    store = dismissed_when_3_days_late()
     plan = store.sweep(
         current(condition("line:1", rule="PROJECTED_LATE", severity="critical", days_late=8)), reopen_days=6
     )

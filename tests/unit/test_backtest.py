@@ -18,6 +18,7 @@ from portal.core.backtest import (
 )
 from portal.core.buffers import buffer_for, supplier_buffers
 from portal.core.settings import Settings
+from tests.builders import random_deliveries
 
 
 def history(*rows: tuple[int, str, str | None]) -> pd.DataFrame:
@@ -89,15 +90,8 @@ def test_default_policies_are_due_date_portal_and_plain_vendor_quantiles() -> No
 
 
 def test_portal_policy_is_supplier_buffers_called_on_the_history_before_each_promise() -> None:
-    rng = np.random.default_rng(3)
-    n = 250
-    due = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 700, n), unit="D")
-    frame = pd.DataFrame(
-        {
-            "supplier_id": rng.integers(1, 6, n),
-            "due_date": due,
-            "delivered_date": due + pd.to_timedelta(rng.choice([-5, 0, 0, 0, 0, 1, 3, 8, 40], n), unit="D"),
-        }
+    frame = random_deliveries(
+        3, 250, first_due="2023-01-01", due_days=700, suppliers=5, slips=[-5, 0, 0, 0, 0, 1, 3, 8, 40]
     )
     settings = Settings()
     padding = []

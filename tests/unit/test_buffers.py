@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portal.core.buffers import buffer_for, delivery_slips, supplier_buffers, supplier_buffers_before
+from tests.builders import random_deliveries
 
 PLAIN: dict[str, Any] = {"half_life_days": None, "tail_days": None}  # the classic per-vendor quantile
 
@@ -126,15 +127,8 @@ def test_invalid_settings_are_refused() -> None:
     "options", [{}, PLAIN, {"tail_days": None}, {"half_life_days": None}, {"quantile": 0.8}]
 )
 def test_replay_gives_what_supplier_buffers_gives_on_each_earlier_history(options: dict[str, Any]) -> None:
-    rng = np.random.default_rng(7)
-    n = 300
-    due = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 400, n), unit="D")
-    history = pd.DataFrame(
-        {
-            "supplier_id": rng.integers(1, 8, n),
-            "due_date": due,
-            "delivered_date": due + pd.to_timedelta(rng.choice([-3, 0, 0, 0, 1, 2, 5, 30], n), unit="D"),
-        }
+    history = random_deliveries(
+        7, 300, first_due="2024-01-01", due_days=400, suppliers=7, slips=[-3, 0, 0, 0, 1, 2, 5, 30]
     ).sort_values("delivered_date", kind="stable")
     cutoffs = pd.to_datetime(["2023-12-01", "2024-02-01", "2024-02-02", "2024-06-15", "2025-12-31"])
     replay = supplier_buffers_before(history, cutoffs, min_history=10, **options)

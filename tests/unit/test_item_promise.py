@@ -4,6 +4,7 @@ allocation (portal.core.promise) give for the same item: every date, status, rea
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -65,48 +66,56 @@ def waiting_orders(draw: Any) -> list[WaitingOrder]:
     ]
 
 
-def vectorized(
-    on_hand: int,
-    lines: list[SupplyLine],
-    buffers: dict[int, int],
-    default_buffer: int | None,
-    demand: list[WaitingOrder],
-    safety_days: int,
-) -> tuple[list[ItemPromise], list[ItemAllocation]]:
+@dataclass(frozen=True)
+class ItemCase:
+    """One item's stock, open lines, supplier buffers, waiting orders and safety days."""
+
+    on_hand: int
+    lines: list[SupplyLine]
+    buffers: dict[int, int]
+    default_buffer: int | None
+    demand: list[WaitingOrder]
+    safety_days: int
+
+
+def vectorized(case: ItemCase) -> tuple[list[ItemPromise], list[ItemAllocation]]:
     """The same item through build_supply and allocate (a buffer row without supplier: the default)."""
     stats = pd.DataFrame(
         {
             "supplier_id": pd.array(
-                [*buffers, *([None] if default_buffer is not None else [])], dtype="Int64"
+                [*case.buffers, *([None] if case.default_buffer is not None else [])], dtype="Int64"
             ),
-            "buffer_days": [*buffers.values(), *([default_buffer] if default_buffer is not None else [])],
+            "buffer_days": [
+                *case.buffers.values(),
+                *([case.default_buffer] if case.default_buffer is not None else []),
+            ],
         }
     )
     line_frame = pd.DataFrame(
         {
-            "po_line_id": [line.po_line_id for line in lines],
-            "item_id": [ITEM] * len(lines),
-            "supplier_id": [line.supplier_id for line in lines],
-            "outstanding_qty": pd.array([line.outstanding_qty for line in lines], dtype="int64"),
-            "arrival_p90": pd.to_datetime(pd.Series([line.arrival_p90 for line in lines], dtype=object)),
-            "due_date": pd.to_datetime(pd.Series([line.due_date for line in lines], dtype=object)),
-            "label": [line.label for line in lines],
-            "supplier_code": [line.supplier_code for line in lines],
+            "po_line_id": [line.po_line_id for line in case.lines],
+            "item_id": [ITEM] * len(case.lines),
+            "supplier_id": [line.supplier_id for line in case.lines],
+            "outstanding_qty": pd.array([line.outstanding_qty for line in case.lines], dtype="int64"),
+            "arrival_p90": pd.to_datetime(pd.Series([line.arrival_p90 for line in case.lines], dtype=object)),
+            "due_date": pd.to_datetime(pd.Series([line.due_date for line in case.lines], dtype=object)),
+            "label": [line.label for line in case.lines],
+            "supplier_code": [line.supplier_code for line in case.lines],
         }
     )
-    stock = pd.DataFrame({"item_id": [ITEM], "on_hand": [on_hand]})
+    stock = pd.DataFrame({"item_id": [ITEM], "on_hand": [case.on_hand]})
     supply = build_supply(stock, line_frame, stats, AS_OF)
     orders = pd.DataFrame(
         {
-            "backorder_id": [o.backorder_id for o in demand],
-            "item_id": [ITEM] * len(demand),
-            "quantity": [o.quantity for o in demand],
-            "priority": [o.priority for o in demand],
-            "order_date": pd.to_datetime(pd.Series([o.order_date for o in demand], dtype=object)),
-            "order_ref": [o.order_ref for o in demand],
+            "backorder_id": [o.backorder_id for o in case.demand],
+            "item_id": [ITEM] * len(case.demand),
+            "quantity": [o.quantity for o in case.demand],
+            "priority": [o.priority for o in case.demand],
+            "order_date": pd.to_datetime(pd.Series([o.order_date for o in case.demand], dtype=object)),
+            "order_ref": [o.order_ref for o in case.demand],
         }
     )
-    promises, allocations = allocate(supply, orders, safety_days)
+    promises, allocations = allocate(supply, orders, case.safety_days)
     return (
         [
             ItemPromise(
@@ -131,24 +140,22 @@ def vectorized(
 
 @settings(max_examples=300, deadline=None)
 @given(
-    on_hand=st.one_of(st.just(0), st.integers(-5, 150)),
-    lines=supply_lines(),
-    buffers=st.dictionaries(st.integers(1, 4), st.integers(0, 3), max_size=4),
-    default_buffer=st.one_of(st.none(), st.integers(0, 2)),
-    demand=waiting_orders(),
-    safety_days=st.integers(0, 2),
+    st.builds(
+        ItemCase,
+        on_hand=st.one_of(st.just(0), st.integers(-5, 150)),
+        lines=supply_lines(),
+        buffers=st.dictionaries(st.integers(1, 4), st.integers(0, 3), max_size=4),
+        default_buffer=st.one_of(st.none(), st.integers(0, 2)),
+        demand=waiting_orders(),
+        safety_days=st.integers(0, 2),
+    )
 )
-def test_one_items_promises_in_plain_python_equal_the_vectorized_allocation(
-    on_hand: int,
-    lines: list[SupplyLine],
-    buffers: dict[int, int],
-    default_buffer: int | None,
-    demand: list[WaitingOrder],
-    safety_days: int,
-) -> None:
-    supply = item_supply(on_hand, lines, buffers, AS_OF, default_buffer=default_buffer or 0)
-    plain = promise_item(supply, demand, safety_days)
-    assert plain == vectorized(on_hand, lines, buffers, default_buffer, demand, safety_days)
+def test_one_items_promises_in_plain_python_equal_the_vectorized_allocation(case: ItemCase) -> None:
+    supply = item_supply(
+        case.on_hand, case.lines, case.buffers, AS_OF, default_buffer=case.default_buffer or 0
+    )
+    plain = promise_item(supply, case.demand, case.safety_days)
+    assert plain == vectorized(case)
 
 
 def test_an_order_behind_one_the_supply_cannot_cover_is_unpromisable_even_if_stock_is_left() -> None:

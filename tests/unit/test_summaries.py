@@ -134,13 +134,13 @@ def test_one_summarys_plain_python_statistics_are_the_vectorized_ones_exactly(
             assert vector[key] == value, key
 
 
-def test_a_forecast_from_summaries_gives_the_same_dates_as_from_raw_reports() -> None:
-    rng = np.random.default_rng(3)
-    lines = pd.DataFrame(
+def lines_in_production(supplier_id: int | np.ndarray, quantity: np.ndarray) -> pd.DataFrame:
+    """Lines 1..n in production since 2 February 2026 at 100 a day, due 30 April."""
+    return pd.DataFrame(
         {
-            "line_id": np.arange(1, 201),
-            "supplier_id": 1,
-            "quantity": rng.integers(200, 5000, 200),
+            "line_id": np.arange(1, len(quantity) + 1),
+            "supplier_id": supplier_id,
+            "quantity": quantity,
             "status": "in_production",
             "transit_days": 3,
             "need_by_date": pd.Timestamp("2026-04-30"),
@@ -148,6 +148,11 @@ def test_a_forecast_from_summaries_gives_the_same_dates_as_from_raw_reports() ->
             "daily_output": 100.0,
         }
     )
+
+
+def test_a_forecast_from_summaries_gives_the_same_dates_as_from_raw_reports() -> None:
+    rng = np.random.default_rng(3)
+    lines = lines_in_production(1, rng.integers(200, 5000, 200))
     days = pd.bdate_range("2026-02-02", "2026-03-06")
     reports = pd.DataFrame(
         [
@@ -216,18 +221,8 @@ def test_the_calibrations_day_figures_from_summaries_equal_the_ones_from_raw_rep
 def test_a_calibrated_forecast_from_summaries_gives_the_same_dates_as_from_raw_reports() -> None:
     rng = np.random.default_rng(5)
     n = 300
-    lines = pd.DataFrame(
-        {
-            "line_id": np.arange(1, n + 1),
-            "supplier_id": rng.integers(1, 4, n),
-            "quantity": rng.integers(200, 5000, n),
-            "status": "in_production",
-            "transit_days": 3,
-            "need_by_date": pd.Timestamp("2026-04-30"),
-            "start_date": pd.Timestamp("2026-02-02"),
-            "daily_output": 100.0,
-        }
-    )
+    supplier_ids = rng.integers(1, 4, n)
+    lines = lines_in_production(supplier_ids, rng.integers(200, 5000, n))
     days = pd.bdate_range("2026-02-02", "2026-03-06")
     rows = []
     for line_id in lines["line_id"]:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from db.engine import Database
 from portal.api.auth import caller, database
 from portal.api.calls import run
-from portal.api.problems import Problem
+from portal.api.problems import check_choices
 from portal.api.schemas import (
     MAX_LIMIT,
     CommentOut,
@@ -32,18 +32,6 @@ AlertId = Path(ge=1, description="The alert's id (alert_id in GET /alerts)")
 COLUMNS = [c for c in INBOX_COLUMNS if c not in ("po_line_id", "is_new")]
 
 
-def _check_choices(values: list[str], allowed: set[str], field: str) -> None:
-    bad = [v for v in values if v not in allowed]
-    if bad:
-        raise Problem(
-            422,
-            f"Unknown {field}: {', '.join(bad)}.",
-            errors=[
-                {"index": None, "field": f"query.{field}", "reason": f"must be one of {sorted(allowed)}"}
-            ],
-        )
-
-
 @router.get("/alerts", response_model=Page, summary="Alerts, worst first then latest")
 async def list_alerts(
     request: Request,
@@ -58,8 +46,8 @@ async def list_alerts(
     db: Database = Depends(database),
 ) -> dict[str, Any]:
     """A supplier token sees the alerts of its own lines (never backorder alerts, which name customers)."""
-    _check_choices(status, {s.value for s in AlertStatus}, "status")
-    _check_choices(severity, {s.value for s in Severity}, "severity")
+    check_choices(status, {s.value for s in AlertStatus}, "status")
+    check_choices(severity, {s.value for s in Severity}, "severity")
     offset = decode_cursor(cursor)
     filters = AlertFilter(
         statuses=tuple(status),

@@ -13,7 +13,7 @@ from db.engine import Database
 from portal.api import idempotency
 from portal.api.auth import caller, database
 from portal.api.calls import require_role, run
-from portal.api.problems import Problem, invalid_rows
+from portal.api.problems import Problem, check_choices, invalid_rows
 from portal.api.routes.lines import split_label
 from portal.api.schemas import MAX_LIMIT, ImportOut, ImportRowsIn, Page, decode_cursor, page, records
 from portal.core.domain import Role
@@ -92,13 +92,7 @@ async def list_promises(
     db: Database = Depends(database),
 ) -> dict[str, Any]:
     """Worst first (slipped, unpromisable), then the allocation queue's order."""
-    bad = [s for s in status if s not in STATUSES]
-    if bad:
-        raise Problem(
-            422,
-            f"Unknown status: {', '.join(bad)}.",
-            errors=[{"index": None, "field": "query.status", "reason": f"must be one of {list(STATUSES)}"}],
-        )
+    check_choices(status, STATUSES, "status")
     offset = decode_cursor(cursor)
     filters = BackorderFilter(statuses=tuple(status), not_communicated=not_communicated)
     frame, total, _counts = await run(backorder_promises, db, actor, filters, limit=limit, offset=offset)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from db.engine import Database
 from portal.api.auth import caller, database
 from portal.api.calls import run
-from portal.api.problems import Problem
+from portal.api.problems import Problem, check_choices
 from portal.api.schemas import MAX_LIMIT, Page, ScheduleIn, ScheduleOut, decode_cursor, page, plain, records
 from portal.core.domain import OPEN_LINE_STATUSES, LineStatus
 from portal.core.forecast import FORECAST_DATES
@@ -88,14 +88,7 @@ async def list_lines(
     db: Database = Depends(database),
 ) -> dict[str, Any]:
     """A supplier token sees its own supplier's lines; staff tokens see every line."""
-    known = {s.value for s in LineStatus}
-    bad = [s for s in status if s not in known]
-    if bad:
-        raise Problem(
-            422,
-            f"Unknown status: {', '.join(bad)}.",
-            errors=[{"index": None, "field": "query.status", "reason": f"must be one of {sorted(known)}"}],
-        )
+    check_choices(status, {s.value for s in LineStatus}, "status")
     offset = decode_cursor(cursor)
     filters = LineFilter(statuses=tuple(status), late_only=late_only, text=q)
     frame, total = await run(open_lines, db, actor, filters, limit=limit, offset=offset)

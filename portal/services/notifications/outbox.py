@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Alert, Backorder, NotificationPreference, PoLine, Supplier, User
@@ -19,7 +19,8 @@ CHUNK = 1000
 
 
 def alert_columns() -> tuple[Any, ...]:
-    """The columns :func:`alert_item` reads, by name (select them with :func:`with_subjects`)."""
+    """The columns :func:`alert_item` reads, by name (select them with
+    :func:`db.joins.with_alert_subjects`)."""
     return (
         Alert.id.label("alert_id"),
         Alert.rule,
@@ -32,15 +33,6 @@ def alert_columns() -> tuple[Any, ...]:
         Supplier.code.label("supplier_code"),
         PoLine.label.label("line_label"),
         Backorder.order_ref,
-    )
-
-
-def with_subjects(stmt: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
-    """Join the supplier, line and backorder an alert is about (each may be missing)."""
-    return (
-        stmt.outerjoin(Supplier, Supplier.id == Alert.supplier_id)
-        .outerjoin(PoLine, PoLine.id == Alert.po_line_id)
-        .outerjoin(Backorder, Backorder.id == Alert.backorder_id)
     )
 
 

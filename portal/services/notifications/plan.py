@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
 
 from db.engine import Database
+from db.joins import with_alert_subjects
 from db.models import (
     Alert,
     AlertNotification,
@@ -38,7 +39,6 @@ from portal.services.notifications.outbox import (
     existing_keys,
     opted_out,
     visible_open,
-    with_subjects,
 )
 from portal.services.notifications.settings import load_notify_settings
 from portal.services.posting_links import issue_posting_link, link_url
@@ -83,7 +83,7 @@ def _plan_digests(
         .where(SupplierFollow.user_id == User.id, SupplierFollow.supplier_id == Alert.supplier_id)
         .exists()
     )
-    stmt = with_subjects(
+    stmt = with_alert_subjects(
         select(
             *alert_columns(),
             announced_rank.label("announced_rank"),
@@ -200,7 +200,7 @@ def _plan_reminders(
 
     Sent from REMINDER_LOCAL_HOUR on the supplier's own clock, dated (and keyed) by its local day.
     """
-    stmt = with_subjects(
+    stmt = with_alert_subjects(
         select(*alert_columns(), Alert.supplier_id, Supplier.name.label("supplier_name")).where(
             Alert.status != AlertStatus.RESOLVED,
             Alert.rule.in_([AlertRule.STALE_UPDATE.value, AlertRule.LATE_START.value]),
@@ -321,7 +321,7 @@ def _plan_webhooks(
     if not hooks:
         return
     rows = session.execute(
-        with_subjects(select(*alert_columns()))
+        with_alert_subjects(select(*alert_columns()))
         .where(visible_open(as_of), Alert.severity == Severity.CRITICAL)
         .order_by(Alert.id)
     ).all()

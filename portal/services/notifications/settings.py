@@ -17,8 +17,8 @@ from portal.core import notifications as msg
 from portal.core.domain import Role, ValidationError
 from portal.core.notifications import ResolvedNotifySettings
 from portal.i18n import _
-from portal.services import audit
 from portal.services.access import Actor, service
+from portal.services.settings import write_setting
 
 
 def load_notify_settings(session: Session, env: Mapping[str, str] | None = None) -> ResolvedNotifySettings:
@@ -53,6 +53,11 @@ def settings_view(resolved: ResolvedNotifySettings) -> NotifySettingsView:
     )
 
 
+def _secret_shown(value: Any) -> str:
+    """What the audit trail says of a secret: only whether it is set."""
+    return "(set)" if value else "(not set)"
+
+
 @service(Role.ADMIN)
 def update_notify_settings(db: Database, actor: Actor, changes: Mapping[str, Any]) -> NotifySettingsView:
     """Validate and store changed notification settings; an empty value removes the override."""
@@ -69,21 +74,9 @@ def update_notify_settings(db: Database, actor: Actor, changes: Mapping[str, Any
             before = None if row is None else row.value
             if value == before:
                 continue
-            if value is None:
-                session.delete(row)
-            elif row is None:
-                session.add(Setting(key=key, value=value, updated_by_id=actor.user_id))
-            else:
-                row.value, row.updated_by_id = value, actor.user_id
             secret = msg.NOTIFY_SPECS[key].kind == "secret"
-            audit.record(
-                session,
-                actor,
-                "setting.changed",
-                "setting",
-                key,
-                before={"value": ("(set)" if before else "(not set)") if secret else before},
-                after={"value": ("(set)" if value else "(not set)") if secret else value},
+            write_setting(
+                session, actor, key, value, row, before=before, shown=_secret_shown if secret else None
             )
         session.commit()
         return settings_view(load_notify_settings(session))

@@ -13,13 +13,13 @@ from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from db.frames import read_frame, read_frame_for_ids
+from db.joins import with_waiting_backorders_item
 from db.models import Backorder, Item, PoLine, ProductionReport, Supplier, SupplierDailyOutput, utcnow
 from portal.core import alerts as alert_rules
 from portal.core import buffers as buffer_rules
 from portal.core import calibration, history
 from portal.core import promise as promise_rules
 from portal.core.calendar import CalendarSet
-from portal.core.domain import BackorderStatus
 from portal.core.forecast import forecast_lines
 from portal.core.settings import Settings
 from portal.core.timezones import supplier_today
@@ -188,7 +188,7 @@ def promise_backorders(
         "communicated_date",
         "previous_promise_date",
     ]
-    stmt = (
+    stmt = with_waiting_backorders_item(
         select(
             Backorder.id,
             Backorder.order_ref,
@@ -200,8 +200,6 @@ def promise_backorders(
             Backorder.communicated_date,
             Backorder.promise_date,
         )
-        .join(Item, Item.id == Backorder.item_id)
-        .where(Backorder.status == BackorderStatus.WAITING)
     )
     if as_of < dt.date.today():
         stmt = stmt.where(Backorder.order_date <= as_of)  # a past-dated sweep: not yet ordered then

@@ -5,7 +5,7 @@ import streamlit as st
 from portal.core import vocabulary
 from portal.core.domain import Role
 from portal.i18n import _
-from portal.queries.directory import list_users, supplier_overview
+from portal.queries.directory import SUPPLIER_DATA_COLUMNS, list_users, supplier_overview
 from portal.services.suppliers import set_supplier_timezone
 from portal.services.users import create_user, reset_password, set_user_active
 from portal.ui.context import actor, call, read
@@ -117,19 +117,7 @@ with users_tab:
 with suppliers_tab:
     st.dataframe(
         suppliers.assign(working_weekdays=suppliers["working_weekdays"].map(vocabulary.weekdays_text))[
-            [
-                "code",
-                "name",
-                "country",
-                "timezone",
-                "working_weekdays",
-                "transit_days",
-                "capacity_per_day",
-                "contacts",
-                "open_lines",
-                "late_lines",
-                "received_lines",
-            ]
+            [*SUPPLIER_DATA_COLUMNS, "open_lines", "late_lines", "received_lines"]
         ],
         hide_index=True,
         width="stretch",

@@ -9,8 +9,9 @@ import streamlit as st
 from portal.core import vocabulary
 from portal.i18n import _, format_date, format_number, ngettext
 from portal.queries.directory import supplier_overview, supplier_profile
-from portal.queries.late_lines import AT_RISK, LATE, LateLineFilter, late_lines
+from portal.queries.late_lines import LateLineFilter, late_lines
 from portal.ui.context import actor, read
+from portal.ui.late_lines_table import LATE_LINE_COLUMNS, late_lines_table
 from portal.ui.text import plain
 from portal.ui.widgets import date_format, days_format, selectable_table, ticked_line_link
 
@@ -155,39 +156,16 @@ with right:
     )
 
 st.markdown(_("**Late and at-risk lines**"))
-risk_labels = {LATE: _("Late"), AT_RISK: _("At risk")}
 lines, total, _counts = read(late_lines, LateLineFilter(supplier_ids=(int(h["supplier_id"]),)), limit=200)
 if total == 0:
     st.caption(
         _("No open line of {supplier} is forecast after its need-by date.").format(supplier=plain(h["code"]))
     )
 else:
-    picked = selectable_table(
-        lines.assign(risk=lines["risk"].map(risk_labels)),
-        id_column="line_id",
+    picked = late_lines_table(
+        lines,
         key="suppliers.lines",
-        single=True,
-        tones={"risk": {risk_labels[LATE]: "bad", risk_labels[AT_RISK]: "warn"}},
-        column_order=[
-            "risk",
-            "line",
-            "sku",
-            "need_by_date",
-            "arrival_p50",
-            "arrival_p90",
-            "days_late_p50",
-            "backorders_waiting",
-        ],
-        column_config={
-            "risk": st.column_config.TextColumn(_("Risk"), width=65),
-            "line": _("Line"),
-            "sku": _("SKU"),
-            "need_by_date": st.column_config.DateColumn(_("Need by"), format=date_format()),
-            "arrival_p50": st.column_config.DateColumn(_("Arrival p50"), format=date_format()),
-            "arrival_p90": st.column_config.DateColumn(_("Arrival p90"), format=date_format()),
-            "days_late_p50": st.column_config.NumberColumn(_("Late p50"), format=days_format()),
-            "backorders_waiting": st.column_config.NumberColumn(_("Backorders")),
-        },
+        column_order=[c for c in LATE_LINE_COLUMNS if c not in ("supplier_code", "backorder_qty")],
     )
     ticked_line_link(lines, picked, hint=False)
 st.caption(_("As of {date}.").format(date=format_date(dt.date.today())))

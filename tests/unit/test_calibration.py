@@ -233,3 +233,57 @@ def test_a_stale_line_gets_no_credit_for_its_silent_days_unless_they_would_have_
     # 100 left: one silent day would have finished it, and a finished line stops reporting.
     finished = forecast([line(quantity=600)], reports, "2026-03-12", EMPTY).iloc[0]
     assert finished["completion_p50"] == pd.Timestamp("2026-03-09")
+
+
+def a_supplier_at(ratio: float, ratio_sd: float = 0.0) -> pd.DataFrame:
+    """A learned calibration of supplier 1: its lines take ``ratio`` x their planned days."""
+    return pd.DataFrame(
+        {
+            "supplier_id": [1],
+            "forecast_records": [8],
+            "start_delay_days": [0.0],
+            "start_delay_sd": [0.0],
+            "rate_ratio": [ratio],
+            "rate_ratio_sd": [ratio_sd],
+        }
+    )
+
+
+def test_an_early_observed_rate_is_blended_with_the_rate_the_supplier_record_expects() -> None:
+    # Planned 100 a day; the supplier's lines take 1.25 x their plan, so it is expected to make 80.
+    learned = a_supplier_at(1.25)
+    week = reports_for(1, WEEK, [40] * 5)  # its first week: 40 a day
+    early = forecast([line(quantity=5000)], week, "2026-03-06", learned).iloc[0]
+    alone = forecast([line(quantity=5000)], week, "2026-03-06", EMPTY).iloc[0]
+    assert alone["rate"] == pytest.approx(40.0)
+    # One block of its own (5 days) against half a block of the record: (1 x 40 + 0.5 x 80) / 1.5.
+    assert early["rate"] == pytest.approx(160.0 / 3.0)
+    assert early["completion_p50"] < alone["completion_p50"]
+    # After four weeks (20 reported days) its own rate alone counts.
+    days = pd.bdate_range("2026-03-02", periods=calibration.RATE_PRIOR_DAYS)
+    month = reports_for(1, [d.date().isoformat() for d in days], [40] * len(days))
+    later = forecast([line(quantity=5000)], month, days[-1].date().isoformat(), learned).iloc[0]
+    assert later["rate"] == pytest.approx(40.0)
+    # A line with no plan has no expected rate: its own rate alone.
+    unplanned = forecast([line(quantity=5000, daily_output=np.nan)], week, "2026-03-06", learned).iloc[0]
+    assert unplanned["rate"] == pytest.approx(40.0)
+
+
+def test_an_observed_p90_takes_the_larger_of_the_daily_and_the_drift_spread_not_their_sum() -> None:
+    learned = a_supplier_at(1.0, 0.4)  # cv 0.4
+    sid, observed, reported = np.array([1, 1]), np.array([True, True]), np.array([10, 10])
+    # 10 reported days: 2 blocks of 5 against the prior's 3, so 3/5 of the drift variance is left.
+    n50, n90 = np.array([20.0, 20.0]), np.array([24.0, 40.0])
+    wide = calibration.widen_for_rate_drift(
+        calibration=learned,
+        supplier_ids=sid,
+        observed=observed,
+        n50=n50,
+        n90=n90,
+        reported=reported,
+        min_reported_days=5,
+    )
+    drift = np.sqrt(0.6) * 0.4 * 20  # 6.2 days of sd; the daily spread of the first is 4 / z90 = 3.1
+    assert wide[0] == 20 + np.ceil(calibration.Z90 * drift)  # 28: the sum would give 29
+    assert wide[0] < 20 + np.ceil(calibration.Z90 * np.hypot(drift, 4 / calibration.Z90))
+    assert wide[1] == 40  # a daily spread larger than the drift's is kept as it is

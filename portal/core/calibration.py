@@ -52,12 +52,6 @@ PRIOR_LINES = 3.0
 RAMP_UP_DAYS = 3
 MIN_STEADY_DAYS = 3
 
-#: Weight of the supplier's expected rate (its plan / learned duration ratio) in an observed line's
-#: rate, in blocks of ``forecast_min_reported_days`` reported days (:func:`adjust_for_reports`).
-RATE_PRIOR_BLOCKS = 0.5
-#: ... while the line has fewer reported days than this (four weeks): past it, its own rate alone.
-RATE_PRIOR_DAYS = 20
-
 #: What the calibration reads of an open line's own days (:func:`positive_day_rate`).
 DAY_COLUMNS = ("first_report", "last_report", "positive_rate", "steady_sd")
 
@@ -204,9 +198,6 @@ def adjust_for_reports(
     start: np.ndarray,
     stale_days: int = 3,
     days: pd.DataFrame | None = None,
-    expected: np.ndarray | None = None,
-    min_reported_days: int = 5,
-    prior_blocks: float = RATE_PRIOR_BLOCKS,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Rate, sigma, remaining and start after the unreported-day and positive-day corrections.
 
@@ -215,12 +206,7 @@ def adjust_for_reports(
     are computed from ``reports``.
 
     * observed lines: the rate is the EWM over days with output after ramp-up, the spread the sd
-      of every reported day after ramp-up; with ``expected`` (:func:`expected_rate`, the rate the
-      supplier's record predicts), the rate is their weighted mean: the line's own with weight
-      m = reported days / ``min_reported_days``, the expected one with ``prior_blocks``. A line's
-      first observed days run below its rate (ramp-up, the supplier's other lines still busy), so
-      its own rate alone would forecast it too late (and flag it PROJECTED_LATE on one sweep);
-      the weight of the record fades as its reports accumulate and ends at RATE_PRIOR_DAYS;
+      of every reported day after ramp-up;
     * any line with reports: skipped working days inside its reported run count as made at the
       rate, and counting starts the working day after its last report (once the line is stale,
       only if those days would have finished it). A line whose reports and
@@ -234,13 +220,6 @@ def adjust_for_reports(
         days = positive_day_rate(lines, reports, as_of, span)
     spans = days
     pos_rate = spans["positive_rate"].to_numpy(dtype="float64")
-    if expected is not None:
-        blocks = np.asarray(reported, dtype="float64") / max(min_reported_days, 1)
-        known = np.isfinite(expected) & (expected > 0) & np.isfinite(pos_rate) & (pos_rate > 0)
-        known &= np.asarray(reported) < RATE_PRIOR_DAYS
-        safe = np.where(known, expected, 0.0)
-        blended = (blocks * pos_rate + prior_blocks * safe) / (blocks + prior_blocks)
-        pos_rate = np.where(known, blended, pos_rate)
     use = observed & np.isfinite(pos_rate) & (pos_rate > 0)
     rate = np.where(use, pos_rate, rate)
     steady_sd = spans["steady_sd"].to_numpy(dtype="float64")
@@ -273,21 +252,6 @@ def adjust_for_reports(
     start = np.where(credit & (after_last < start), after_last, start)
     start = np.where(covered, last, start)
     return rate, sigma, remaining, start
-
-
-def expected_rate(
-    calibration: pd.DataFrame | None, supplier_ids: np.ndarray, plan_rate: np.ndarray
-) -> np.ndarray | None:
-    """Per line: the daily output its supplier's record predicts, planned rate / learned duration
-    ratio (NaN without a plan or a learned ratio); None without a calibration."""
-    if calibration is None or calibration.empty or "rate_ratio" not in calibration:
-        return None
-    cal = calibration.drop_duplicates("supplier_id").set_index("supplier_id")
-    sid = pd.Series(supplier_ids).astype("int64")
-    ratio = pd.to_numeric(cal["rate_ratio"].reindex(sid), errors="coerce").to_numpy(dtype="float64")
-    plan = np.asarray(plan_rate, dtype="float64")
-    ok = np.isfinite(ratio) & (ratio > 0) & np.isfinite(plan) & (plan > 0)
-    return np.where(ok, plan / np.where(ok, ratio, 1.0), np.nan)
 
 
 def plan_days(
@@ -381,8 +345,5 @@ def widen_for_rate_drift(
     evidence = np.asarray(reported, dtype="float64") / max(min_reported_days, 1)
     left = prior_lines / (prior_lines + evidence)
     iid = (n90 - n50) / Z90
-    # The larger of the two spreads, not their sum: the daily spread counts a line's outage days
-    # and the supplier's duration-ratio spread counts them again (its lines differ partly by their
-    # outages), so summing them counted outages twice.
-    wide = n50 + np.ceil(Z90 * np.maximum(iid, np.sqrt(left) * cv * n50) - 1e-9)
+    wide = n50 + np.ceil(Z90 * np.sqrt(iid**2 + left * (cv * n50) ** 2) - 1e-9)
     return np.where(applies, np.maximum(wide, n90), n90)

@@ -241,8 +241,6 @@ def forecast_lines(
             start=start,
             stale_days=settings.stale_update_days,
             days=days,
-            expected=cal.expected_rate(calibration, supplier_ids, plan_rate),
-            min_reported_days=settings.forecast_min_reported_days,
         )
         learned, start, learned_n50, learned_n90 = cal.plan_days(
             calibration=calibration,

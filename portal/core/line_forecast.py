@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from portal.core.calendar import WorkCalendar
-from portal.core.calibration import PRIOR_LINES, RATE_PRIOR_BLOCKS, RATE_PRIOR_DAYS
+from portal.core.calibration import PRIOR_LINES
 from portal.core.forecast import MAX_FORECAST_DAYS, Z90
 from portal.core.settings import Settings
 
@@ -153,13 +153,6 @@ def forecast_line(
 
     # Calibration, first half (calibration.adjust_for_reports).
     pos_rate = float(stats["positive_rate"])  # type: ignore[arg-type]  # a float of line_stats
-    if record is not None:  # the record's expected rate (calibration.expected_rate)
-        r = record.rate_ratio
-        if math.isfinite(r) and r > 0 and math.isfinite(plan_rate) and plan_rate > 0:
-            expected = plan_rate / r
-            if math.isfinite(pos_rate) and pos_rate > 0 and reported < RATE_PRIOR_DAYS:
-                blocks = float(reported) / max(settings.forecast_min_reported_days, 1)
-                pos_rate = (blocks * pos_rate + RATE_PRIOR_BLOCKS * expected) / (blocks + RATE_PRIOR_BLOCKS)
     use = observed and math.isfinite(pos_rate) and pos_rate > 0
     if use:
         rate = pos_rate
@@ -228,8 +221,8 @@ def forecast_line(
                 evidence = float(reported) / max(settings.forecast_min_reported_days, 1)
                 left = PRIOR_LINES / (PRIOR_LINES + evidence)
                 iid = (n90 - n50) / Z90
-                drift = math.sqrt(left) * cv * n50
-                wide = n50 + _days(Z90 * max(iid, drift))
+                drift = cv * n50
+                wide = n50 + _days(Z90 * math.sqrt(iid * iid + left * (drift * drift)))
                 n90 = max(wide, n90)
             if learned:
                 n50, n90 = learned_n50, learned_n90

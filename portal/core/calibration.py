@@ -50,7 +50,7 @@ CALIBRATION_COLUMNS = (
 PRIOR_LINES = 3.0
 #: A line's first days with output (ramp-up), left out of its rate once it has MIN_STEADY_DAYS more.
 RAMP_UP_DAYS = 3
-MIN_STEADY_DAYS = 3
+MIN_STEADY_DAYS = 1
 
 #: What the calibration reads of an open line's own days (:func:`positive_day_rate`).
 DAY_COLUMNS = ("first_report", "last_report", "positive_rate", "steady_sd")

@@ -211,6 +211,23 @@ def test_ramp_up_days_leave_the_rate_once_enough_days_follow() -> None:
     assert out["rate"] == pytest.approx(100)
 
 
+def test_the_first_observed_forecast_already_leaves_the_ramp_up_out_of_the_rate() -> None:
+    # Five days with output (forecast_min_reported_days): the first three are the ramp-up and two
+    # follow them, so the rate is the line's full 100 a day, not an EWM dragged down to about 88.
+    reports = reports_for(1, WEEK, [50, 70, 90, 100, 100])
+    out = forecast([line(quantity=2000)], reports, "2026-03-06", EMPTY).iloc[0]
+    assert out["rate_source"] == "observed"
+    assert out["rate"] == pytest.approx(100)
+    assert out["completion_p50"] == pd.Timestamp("2026-03-30")  # 1,590 left at 100/day: 16 days
+    # One day after the ramp-up is enough to leave it out; with the ramp-up alone, all of it counts.
+    four = reports_for(1, WEEK[:4], [50, 70, 90, 100])
+    figures = calibration.positive_day_rate(pd.DataFrame([line()]), four, dt.date(2026, 3, 5), span=10)
+    assert figures["positive_rate"].iloc[0] == pytest.approx(100)
+    three = reports_for(1, WEEK[:3], [50, 70, 90])
+    figures = calibration.positive_day_rate(pd.DataFrame([line()]), three, dt.date(2026, 3, 4), span=10)
+    assert figures["positive_rate"].iloc[0] < 90
+
+
 def test_an_observed_rate_of_a_supplier_whose_lines_wander_gets_a_wider_p90() -> None:
     records = pd.DataFrame(
         {"line_id": range(8), "supplier_id": 1, "start_delay": 0.0, "rate_ratio": [0.6, 1.4] * 4}

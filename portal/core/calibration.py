@@ -345,5 +345,8 @@ def widen_for_rate_drift(
     evidence = np.asarray(reported, dtype="float64") / max(min_reported_days, 1)
     left = prior_lines / (prior_lines + evidence)
     iid = (n90 - n50) / Z90
-    wide = n50 + np.ceil(Z90 * np.sqrt(iid**2 + left * (cv * n50) ** 2) - 1e-9)
+    # An absurd learned ratio (a supplier at 1e-160 of its plan) makes this infinite: the forecast caps
+    # an infinite horizon later (forecast.MAX_FORECAST_DAYS), so the overflow is expected, not an error.
+    with np.errstate(over="ignore"):
+        wide = n50 + np.ceil(Z90 * np.sqrt(iid**2 + left * (cv * n50) ** 2) - 1e-9)
     return np.where(applies, np.maximum(wide, n90), n90)

@@ -152,7 +152,7 @@ selected = selectable_table(
     column_config={
         "status": st.column_config.TextColumn(
             _("Status"),
-            width=112,
+            width=136,  # "Verschoben +35 Tg." (German) whole
             help=_("Slipped: the promise is now later than the date told to the customer"),
         ),
         "order_ref": st.column_config.TextColumn(_("Order"), width=82),

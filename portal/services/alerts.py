@@ -21,7 +21,7 @@ from portal.core.parsing import CONTROL_CHARACTER, control_characters
 from portal.i18n import _
 from portal.services import audit
 from portal.services.access import Actor, service
-from portal.services.planning.seen import seen_columns
+from portal.services.planning.seen import Pass, as_of_column, last_seen_column, latest_passes
 from portal.services.settings import load_settings
 
 MAX_COMMENT_LENGTH = 4000
@@ -144,12 +144,19 @@ def resolve_alerts(db: Database, actor: Actor, alert_ids: Collection[int]) -> in
     dismissal ends, and the condition coming back opens a new alert as usual.
     """
 
+    passes: list[Pass] | None = None  # the sweep passes, read once for every alert of this call
+
     def resolve(alert: Alert) -> None:
         # Its last_seen and as_of as shown until now, written in: no later sweep pass covers it.
+        nonlocal passes
         session = object_session(alert)
         assert session is not None
-        shown = session.execute(select(*seen_columns(session)).where(Alert.id == alert.id)).one()
-        alert.last_seen, alert.as_of = shown.last_seen, shown.as_of
+        if passes is None:
+            passes = latest_passes(session)
+        shown = session.execute(
+            select(last_seen_column(passes), as_of_column(passes)).where(Alert.id == alert.id)
+        ).one()
+        alert.last_seen, alert.as_of = shown
         alert.status = AlertStatus.RESOLVED
         alert.resolved_by_id = actor.user_id
         alert.resolved_at = utcnow()

@@ -11,6 +11,7 @@ from sqlalchemy import CTE, Integer, Select, case, cast, func, literal, select, 
 from sqlalchemy.orm import Session
 
 from db.engine import Database
+from db.frames import enum_value, enum_values
 from db.joins import with_alert_subjects
 from db.models import (
     Alert,
@@ -195,7 +196,7 @@ def alert_inbox(
     frame = pd.DataFrame([(*r[: len(INBOX_COLUMNS) - 1], False) for r in rows], columns=INBOX_COLUMNS)
     frame = frame.set_index("alert_id").reindex(ids).reset_index() if ids else frame
     for col in ("severity", "status"):
-        frame[col] = frame[col].map(lambda v: getattr(v, "value", v))
+        frame[col] = enum_values(frame[col])
     frame["is_new"] = frame["first_seen"].map(lambda t: seen is None or t > seen) if len(frame) else []
     frame["days_late"] = frame["days_late"].astype("Int64")
     frame["po_line_id"] = frame["po_line_id"].astype("Int64")
@@ -340,7 +341,7 @@ def alert_problems(
         rows = session.execute(_details(session, ids)).all() if ids else []
     detail = _frame(rows, _DETAIL_COLUMNS)
     for col in ("severity", "status"):
-        detail[col] = detail[col].map(lambda v: getattr(v, "value", v))
+        detail[col] = enum_values(detail[col])
     frame = problem_rules.group_problems(detail.astype({"days_late": "Float64"}), impact=impact)
     frame = frame.set_index("subject_key").reindex(page["subject_key"]).reset_index()
     is_new = summary["new"].astype("int64") > 0
@@ -367,7 +368,7 @@ def alert_severity_counts(
     counts = {s.value: 0 for s in (Severity.CRITICAL, Severity.WARNING, Severity.INFO)}
     with db.read() as session:
         for value, n in session.execute(grouped):
-            counts[getattr(value, "value", value)] = int(n)
+            counts[enum_value(value)] = int(n)
     return counts
 
 

@@ -319,7 +319,7 @@ def line_counts(session: Session, months: list[int] | None = None) -> pd.DataFra
         ["supplier_id", "status", "n"],
     )
     by_status["n"] = by_status["n"].astype("int64")
-    by_status["status"] = by_status["status"].map(lambda v: getattr(v, "value", v))
+    by_status["status"] = enum_values(by_status["status"])
     per_status = by_status.pivot_table(index="supplier_id", columns="status", values="n", aggfunc="sum")
     per_status = per_status.reindex(columns=sorted({*per_status.columns, *open_values, "received"}))
     per_status = per_status.fillna(0).astype("int64")

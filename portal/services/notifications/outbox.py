@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db.frames import enum_value
 from db.models import Alert, Backorder, NotificationPreference, PoLine, Supplier, User
 from db.models import Notification as NotificationRow
 from portal.core import notifications as msg
@@ -49,7 +50,7 @@ def alert_item(row: Any, base_url: str, previous: str | None = None) -> AlertIte
     return AlertItem(
         alert_id=int(alert_id),
         rule=str(row.rule),
-        severity=getattr(row.severity, "value", str(row.severity)),
+        severity=str(enum_value(row.severity)),
         message=row.message,
         subject=subject,
         link=link,

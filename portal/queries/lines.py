@@ -30,6 +30,7 @@ from db.models import (
 )
 from portal.core.calendar import WorkCalendar
 from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, BackorderStatus, LineStatus, Severity
+from portal.core.fileformats import line_keys
 from portal.core.forecast import FORECAST_DATES
 from portal.core.timezones import supplier_today
 from portal.services.access import ALL_ROLES, Actor, scope_to_actor, service
@@ -255,7 +256,7 @@ def line_choices(db: Database, actor: Actor, *, open_only: bool = True) -> pd.Da
         frame = load_frame(
             session, stmt, ["line_id", "po_number", "line", "sku", "status", "supplier_id", "item_id", "item"]
         )
-    frame["label"] = frame["po_number"] + "/" + frame["line"].astype(str)
+    frame["label"] = line_keys(frame)
     return frame
 
 

@@ -30,6 +30,7 @@ from db.models import (
 from portal.core import scorecard as sc
 from portal.core.calendar import CalendarSet, holiday_years_for, to_date
 from portal.core.domain import OPEN_LINE_STATUSES, LineStatus
+from portal.core.fileformats import line_keys
 from portal.core.settings import Settings
 from portal.core.timezones import local_dates
 from portal.services.settings import load_settings
@@ -115,7 +116,7 @@ def load_scorecard_data(session: Session, supplier_ids: Collection[int] | None, 
         ],
     )
     lines["status"] = enum_values(lines["status"]).astype(object)
-    lines["label"] = lines["po_number"].astype(str) + "/" + lines["line"].astype(str)
+    lines["label"] = line_keys(lines)
     receipts = read_dated_frame(
         session,
         by_line(

@@ -36,6 +36,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from portal.core.fileformats import line_keys
+
 KEY = ["po_number", "line"]
 PROJECTED_LATE = "PROJECTED_LATE"
 
@@ -89,7 +91,7 @@ def calibration(snapshots: pd.DataFrame, truth: pd.DataFrame) -> dict[str, Any]:
     and the p90 share's standard error by line (:func:`coverage_standard_error`)."""
     pairs = _with_truth(snapshots.dropna(subset=["arrival_p50", "arrival_p90"]), truth)
     covered = pairs["arrival_date"] <= pairs["arrival_p90"]
-    lines = pairs["po_number"].astype(str) + "/" + pairs["line"].astype(str)
+    lines = line_keys(pairs)
     return {
         "pairs": len(pairs),
         "p50_coverage": _share(pairs["arrival_date"] <= pairs["arrival_p50"]),

@@ -1,16 +1,16 @@
 """A small client of the portal's API: a supplier posts a day's output, a buyer pulls every promise.
 
 Run: PORTAL_URL=http://localhost:8501 PORTAL_TOKEN=spt_... python docs/api_client.py
-(tokens: My account, or `python -m portal token create USERNAME`). Needs only `httpx`.
+(tokens: My account, or `python -m portal token create USERNAME`). Needs only `httpx2`.
 """
 
 import os
 import sys
 import uuid
 
-import httpx
+import httpx2
 
-api = httpx.Client(
+api = httpx2.Client(
     base_url=os.environ.get("PORTAL_URL", "http://localhost:8501") + "/api/v1",
     headers={"Authorization": f"Bearer {os.environ['PORTAL_TOKEN']}"},
     timeout=60,
@@ -23,7 +23,7 @@ def post_output(reports: list[dict]) -> dict:
     for _attempt in range(3):
         try:
             answer = api.post("/reports", json={"reports": reports}, headers={"Idempotency-Key": key})
-        except httpx.TransportError:
+        except httpx2.TransportError:
             continue  # same key, same body: never posted twice
         if answer.status_code < 400:
             return answer.json()

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
-
-with warnings.catch_warnings():
-    # Starlette 1.10 would rather have httpx2; the httpx it works with is the one the project pins.
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-    from starlette.testclient import TestClient
+from starlette.testclient import TestClient
 
 from db.engine import Database
 from portal.api import create_app
@@ -43,13 +38,13 @@ class Api:
         """The Authorization header of ``who``'s token."""
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
-    def get(self, who: str, path: str, **kwargs: Any) -> httpx.Response:
+    def get(self, who: str, path: str, **kwargs: Any) -> httpx2.Response:
         return self.client.get(path, headers={**self.auth(who), **kwargs.pop("headers", {})}, **kwargs)
 
-    def post(self, who: str, path: str, **kwargs: Any) -> httpx.Response:
+    def post(self, who: str, path: str, **kwargs: Any) -> httpx2.Response:
         return self.client.post(path, headers={**self.auth(who), **kwargs.pop("headers", {})}, **kwargs)
 
-    def put(self, who: str, path: str, **kwargs: Any) -> httpx.Response:
+    def put(self, who: str, path: str, **kwargs: Any) -> httpx2.Response:
         return self.client.put(path, headers={**self.auth(who), **kwargs.pop("headers", {})}, **kwargs)
 
 
@@ -89,7 +84,7 @@ def api(db: Database) -> Iterator[Api]:
     yield from make_api(db)
 
 
-def is_problem(response: httpx.Response, status: int) -> bool:
+def is_problem(response: httpx2.Response, status: int) -> bool:
     """Whether ``response`` is an RFC 9457 problem with ``status`` (and no traceback in it)."""
     body = response.json()
     return (

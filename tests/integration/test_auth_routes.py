@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-import httpx
+import httpx2
 import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -43,7 +43,7 @@ def _start(
     ticket_cookie: str | None = None,
     url_ticket: str | None = None,
     headers: dict[str, str] = SAME_ORIGIN,
-) -> httpx.Response:
+) -> httpx2.Response:
     params = {"next": "/backorders"} | ({"ticket": url_ticket} if url_ticket else {})
     cookies = {server.TICKET_COOKIE: ticket_cookie} if ticket_cookie else {}
     client.cookies.clear()
@@ -87,7 +87,7 @@ def _logged_in(db: Database, actor: Actor) -> str:
 
 def _end(
     client: TestClient, cookie: str, method: str = "POST", headers: dict[str, str] = SAME_ORIGIN
-) -> httpx.Response:
+) -> httpx2.Response:
     client.cookies.clear()
     client.cookies.set(COOKIE_NAME, cookie)
     return client.request(method, server.END_PATH, headers=headers)

@@ -65,8 +65,6 @@ FIND_LIMIT = 50
 #: Columns read for the page's lines only, once the page is known.
 _PER_PAGE = ("estimated_end_date", "backorders_waiting", "backorder_qty", "open_alerts", "worst_severity")
 
-_SEVERITY_RANK = severity_rank(Alert.severity)
-
 
 @dataclass(frozen=True)
 class LateLineFilter:
@@ -174,7 +172,7 @@ def _page_extras(session: Session, line_ids: Collection[int], *, backorders: boo
         )
     alerts = _per_line(
         session,
-        select(Alert.po_line_id, func.count(Alert.id), func.max(_SEVERITY_RANK))
+        select(Alert.po_line_id, func.count(Alert.id), func.max(severity_rank(Alert.severity)))
         .where(Alert.po_line_id.in_(ids), Alert.status != AlertStatus.RESOLVED)
         .group_by(Alert.po_line_id),
         ["line_id", "open_alerts", "worst"],

@@ -68,8 +68,6 @@ FORECAST_FIGURES = (
 #: Customer backorders counting on a line: staff only (they name customers' orders, not the supplier's).
 BACKORDER_COLUMNS = ("backorders_waiting", "backorder_qty")
 
-_SEVERITY_RANK = severity_rank(Alert.severity)
-
 
 @dataclass(frozen=True)
 class LineFilter:
@@ -113,7 +111,11 @@ def _details_stmt(line_ids: Sequence[int], *, backorders: bool = True) -> Select
     """Everything the open-lines tables show, for these lines only (subqueries aggregate just them)."""
     sched = current_schedule_subquery(line_ids)
     alerts = (
-        select(Alert.po_line_id, func.count(Alert.id).label("n"), func.max(_SEVERITY_RANK).label("worst"))
+        select(
+            Alert.po_line_id,
+            func.count(Alert.id).label("n"),
+            func.max(severity_rank(Alert.severity)).label("worst"),
+        )
         .where(Alert.status != AlertStatus.RESOLVED, Alert.po_line_id.in_(line_ids))
         .group_by(Alert.po_line_id)
         .subquery("line_alerts")

@@ -159,6 +159,15 @@ def features(deliveries: pd.DataFrame, half_life_days: float = 90.0) -> pd.DataF
     return out
 
 
+#: The gradient-boosted models' shared trees: small, slow-learning, and the same on every run.
+TREES = {
+    "max_iter": 100,
+    "learning_rate": 0.05,
+    "max_leaf_nodes": 15,
+    "min_samples_leaf": 40,
+    "random_state": 0,
+}
+
 #: The levels the online rules move between: 0.80-0.98 by 0.01, then 0.985, 0.99, 0.995.
 ONLINE_LEVELS = (*(round(0.80 + k / 100, 2) for k in range(19)), 0.985, 0.99, 0.995)
 
@@ -252,14 +261,7 @@ def quantile_paddings(
     moment = to_days(deliveries["due_date"]).astype(np.int64) - HORIZON_DAYS
     for train, predict in _refits(delivered, moment, step):
         model = HistGradientBoostingRegressor(
-            loss="quantile",
-            quantile=quantile,
-            max_iter=100,
-            learning_rate=0.05,
-            max_leaf_nodes=15,
-            min_samples_leaf=40,
-            categorical_features=categorical or None,
-            random_state=0,
+            loss="quantile", quantile=quantile, categorical_features=categorical or None, **TREES
         )
         model.fit(design[train], slip[train])
         padding[predict] = np.ceil(np.maximum(model.predict(design[predict]), 0.0) - 1e-9)
@@ -280,13 +282,7 @@ def late_times_severity(deliveries: pd.DataFrame, frame: pd.DataFrame, step: int
     p_late = np.full(len(deliveries), np.nan)
     for train, predict in _refits(delivered, moment, step):
         model = HistGradientBoostingClassifier(
-            max_iter=100,
-            learning_rate=0.05,
-            max_leaf_nodes=15,
-            min_samples_leaf=40,
-            l2_regularization=1.0,
-            categorical_features=categorical or None,
-            random_state=0,
+            l2_regularization=1.0, categorical_features=categorical or None, **TREES
         )
         model.fit(design[train], late[train])
         p_late[predict] = model.predict_proba(design[predict])[:, 1]

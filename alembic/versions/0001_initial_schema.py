@@ -5,14 +5,10 @@ Reviewed by hand: constraint names follow db.base.NAMING_CONVENTION; the two par
 indexes (one current report per line and day, one live alert per rule and subject) carry
 their WHERE clause for both SQLite and PostgreSQL.
 
-Revision ID: 0001
-Revises: 
 Create Date: 2026-11-27 07:53:54.325548
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -20,8 +16,6 @@ from alembic import op
 
 revision: str = '0001'
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

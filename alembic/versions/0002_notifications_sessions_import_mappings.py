@@ -3,14 +3,10 @@ sessions, remembered import column mappings.
 
 Reviewed by hand: new tables only, no change to existing ones.
 
-Revision ID: 0002
-Revises: 0001
 Create Date: 2026-11-27 08:10:05.438364
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -18,8 +14,6 @@ from alembic import op
 
 revision: str = '0002'
 down_revision: str | None = '0001'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -3,14 +3,10 @@
 Reviewed by hand: the downgrade drops the sessions whose ticket was never exchanged (their
 token is still empty) before making the token required again.
 
-Revision ID: 0003
-Revises: 0002
 Create Date: 2026-11-27 10:02:27.465553
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -18,8 +14,6 @@ from alembic import op
 
 revision: str = '0003'
 down_revision: str | None = '0002'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

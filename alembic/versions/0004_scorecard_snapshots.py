@@ -3,14 +3,10 @@
 Reviewed by hand: two new tables, nothing else changes; the downgrade drops them (a snapshot
 is derived data, recomputed by `portal scorecards refresh`).
 
-Revision ID: 0004
-Revises: 0003
 Create Date: 2026-11-27 11:12:12.679833
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -18,8 +14,6 @@ from alembic import op
 
 revision: str = '0004'
 down_revision: str | None = '0003'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

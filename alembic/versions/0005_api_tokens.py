@@ -5,14 +5,10 @@ Reviewed by hand: two new tables and one nullable column on audit_events (SQLite
 table in batch mode to add its foreign key). The downgrade drops them: tokens stop working and
 the audit events forget which token they came through (who did it stays).
 
-Revision ID: 0005
-Revises: 0004
 Create Date: 2026-12-01 23:15:04.025881
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -20,8 +16,6 @@ from alembic import op
 
 revision: str = '0005'
 down_revision: str | None = '0004'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -6,14 +6,10 @@ Migration 0013 fills them from the current reports with the application's own bu
 upgraded database forecasts exactly as before; the downgrade drops them (derived data, rebuilt on
 upgrade).
 
-Revision ID: 0006
-Revises: 0005
 Create Date: 2026-12-01 23:53:50.031685
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -21,8 +17,6 @@ from alembic import op
 
 revision: str = '0006'
 down_revision: str | None = '0005'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

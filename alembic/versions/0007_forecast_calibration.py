@@ -4,14 +4,10 @@ and duration ratio, and their spread (portal/core/calibration.py).
 Reviewed by hand: five new columns, one not null with a server default of 0 (existing rows are
 recomputed by the next sweep). The downgrade drops them: forecasts go back to the plain rule.
 
-Revision ID: 0007
-Revises: 0006
 Create Date: 2026-12-02 00:05:00
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -19,8 +15,6 @@ from alembic import op
 
 revision: str = "0007"
 down_revision: str | None = "0006"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 COLUMNS = ("start_delay_days", "start_delay_sd", "rate_ratio", "rate_ratio_sd")
 

@@ -7,14 +7,10 @@ migration has no dismissal, so its condition coming back opens a new alert as be
 downgrade drops them: dismissed conditions reopen at the next sweep, promise reasons
 come back with the next sweep after the next upgrade.
 
-Revision ID: 0008
-Revises: 0007
 Create Date: 2026-12-01 23:54:01.159736
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -22,8 +18,6 @@ from alembic import op
 
 revision: str = '0008'
 down_revision: str | None = '0007'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

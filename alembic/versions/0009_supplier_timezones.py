@@ -6,14 +6,10 @@ Reviewed by hand: three additions, nothing renamed. The backfill gives each exis
 its country's zone (portal.core.timezones.COUNTRY_ZONES, copied here so this file never changes
 with the code), else UTC. The downgrade drops them: suppliers' zones, drafts and links are lost.
 
-Revision ID: 0009
-Revises: 0008
 Create Date: 2026-12-01 23:53:30.039613
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -21,8 +17,6 @@ from alembic import op
 
 revision: str = '0009'
 down_revision: str | None = '0008'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 #: The country -> zone table as of this migration (the code's table may grow later).
 COUNTRY_ZONES = {

@@ -3,14 +3,10 @@
 Reviewed by hand: one new table, indexed by line and time (the line detail page reads a line's
 history). The downgrade drops it: lines keep their current values, their history is forgotten.
 
-Revision ID: 0010
-Revises: 0009
 Create Date: 2026-12-01 23:53:22.743355
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -18,8 +14,6 @@ from alembic import op
 
 revision: str = '0010'
 down_revision: str | None = '0009'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -3,14 +3,10 @@
 Reviewed by hand: one nullable JSON column. A snapshot without watermarks (stored before this
 revision) is not trusted: every view computes live until the next refresh.
 
-Revision ID: 0011
-Revises: 0010
 Create Date: 2026-12-02 00:04:03.571515
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -18,8 +14,6 @@ from alembic import op
 
 revision: str = '0011'
 down_revision: str | None = '0010'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

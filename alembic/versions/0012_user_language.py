@@ -3,14 +3,10 @@
 Reviewed by hand: one nullable short string column; no data to move. Not in batch mode: on SQLite
 a batch rebuilds users, which other tables' foreign keys refuse (SQLite 3.35+ drops a column in place).
 
-Revision ID: 0012
-Revises: 0011
 Create Date: 2026-12-02 02:45:00.000000
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -18,8 +14,6 @@ from alembic import op
 
 revision: str = '0012'
 down_revision: str | None = '0011'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

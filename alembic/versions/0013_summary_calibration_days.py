@@ -8,14 +8,10 @@ application's builder (0006 created the table empty for this reason: the builder
 current columns), so an upgraded database forecasts exactly as before; the downgrade drops the
 columns (derived data).
 
-Revision ID: 0013
-Revises: 0012
 Create Date: 2026-12-02 03:45:00
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -23,8 +19,6 @@ from alembic import op
 
 revision: str = "0013"
 down_revision: str | None = "0012"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 COUNTS = (
     ("positive_days", sa.Integer()),

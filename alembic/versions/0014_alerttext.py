@@ -4,14 +4,10 @@
 Reviewed by hand: one nullable column. Existing alerts keep NULL and show their stored English
 message until the next sweep writes their arguments; the downgrade drops the column.
 
-Revision ID: 0014_alerttext
-Revises: 0013
 Create Date: 2026-12-02 06:30:00
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -19,8 +15,6 @@ from alembic import op
 
 revision: str = "0014_alerttext"
 down_revision: str | None = "0013"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -3,14 +3,10 @@
 Reviewed by hand: one nullable column. Existing rows keep NULL (unknown inputs), so the next sweep
 learns the statistics again and stores the fingerprint; the downgrade drops the column.
 
-Revision ID: 0015_statsinputs
-Revises: 0014_alerttext
 Create Date: 2026-12-02 15:10:00
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -18,8 +14,6 @@ from alembic import op
 
 revision: str = "0015_statsinputs"
 down_revision: str | None = "0014_alerttext"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -6,14 +6,10 @@ every line; ``ix_line_forecasts_late`` (partial: days_late_p50 > 0) lets the lat
 from the late forecasts. Both tables are then ANALYZEd (a few seconds at scale L), so the planners
 use them at once. The downgrade drops both indexes.
 
-Revision ID: 0016_rankingcounts
-Revises: 0015_statsinputs
 Create Date: 2026-12-02 15:10:00
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -21,8 +17,6 @@ from alembic import op
 
 revision: str = "0016_rankingcounts"
 down_revision: str | None = "0015_statsinputs"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -4,14 +4,10 @@ values (``alerts.reopen_args``, JSON text) beside the English ``reopen_reason``.
 Reviewed by hand: one nullable column. Alerts reopened before it keep NULL and show their stored
 English reason; the downgrade drops the column.
 
-Revision ID: 0017_reopenargs
-Revises: 0016_rankingcounts
 Create Date: 2026-12-02 15:20:00
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -19,8 +15,6 @@ from alembic import op
 
 revision: str = "0017_reopenargs"
 down_revision: str | None = "0016_rankingcounts"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

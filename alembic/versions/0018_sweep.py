@@ -8,14 +8,10 @@ again with their hashes. Any other UPDATE of such a row sets its hash back to NU
 ``onupdate``), so a row written elsewhere is never taken for the one a hash stands for. The
 downgrade drops the columns.
 
-Revision ID: 0018_sweep
-Revises: 0017_reopenargs
 Create Date: 2026-12-02 20:45:00
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 
@@ -23,8 +19,6 @@ from alembic import op
 
 revision: str = "0018_sweep"
 down_revision: str | None = "0017_reopenargs"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -13,21 +13,15 @@ Only new pages are filled to 50 %: an existing database gets there as its alerts
 (the first sweep after the upgrade moves each live alert once). ``VACUUM FULL alerts`` does it at
 once. SQLite has no fillfactor: nothing to do there.
 
-Revision ID: 0019_fillfactor
-Revises: 0018_sweep
 Create Date: 2026-12-02 20:45:00
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from alembic import op
 
 revision: str = "0019_fillfactor"
 down_revision: str | None = "0018_sweep"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -465,12 +465,16 @@ _DIGEST_TEXT = _TEXT.from_string(
 """
 )
 
-_DIGEST_HTML = _HTML.from_string(
-    """<!DOCTYPE html>
+# The HTML mails open alike: the page's font and colour, the greeting and the opening sentence.
+_HTML_OPENING = """<!DOCTYPE html>
 <html><body style="font-family: Arial, Helvetica, sans-serif; color: #1d2939; font-size: 14px;">
 <p>{{ t.hello }}</p>
 <p>{{ t.intro }}</p>
-{% for group in groups %}
+"""
+
+_DIGEST_HTML = _HTML.from_string(
+    _HTML_OPENING
+    + """{% for group in groups %}
 <h3 style="color: {{ group.color }}; margin-bottom: 4px;">{{ group.title }} ({{ group.alerts|length }})</h3>
 <ul style="margin-top: 0;">
 {% for item in group.alerts %}
@@ -515,11 +519,8 @@ _REMINDER_TEXT = _TEXT.from_string(
 )
 
 _REMINDER_HTML = _HTML.from_string(
-    """<!DOCTYPE html>
-<html><body style="font-family: Arial, Helvetica, sans-serif; color: #1d2939; font-size: 14px;">
-<p>{{ t.hello }}</p>
-<p>{{ t.intro }}</p>
-{% for section in sections %}
+    _HTML_OPENING
+    + """{% for section in sections %}
 <h3 style="margin-bottom: 4px;">{{ section.title }}</h3>
 <ul style="margin-top: 0;">
 {% for item in section.alerts %}

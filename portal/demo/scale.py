@@ -140,6 +140,33 @@ class _Writer:
                 )
 
 
+def _po_lines(
+    first_id: int,
+    first_po: int,
+    supplier_id: np.ndarray,
+    item_id: np.ndarray,
+    quantity: np.ndarray,
+    order: np.ndarray,
+    need_by: np.ndarray,
+    status: object,
+) -> pd.DataFrame:
+    """PO lines with ids from ``first_id``, four to a PO, the POs numbered from ``first_po``."""
+    n = len(supplier_id)
+    return pd.DataFrame(
+        {
+            "id": np.arange(first_id, first_id + n),
+            "po_number": [f"PO-{first_po + i // 4}" for i in range(n)],
+            "line": np.arange(n) % 4 + 1,
+            "supplier_id": supplier_id,
+            "item_id": item_id,
+            "quantity": quantity,
+            "order_date": pd.to_datetime(order).date,
+            "need_by_date": pd.to_datetime(need_by).date,
+            "status": status,
+        }
+    )
+
+
 def generate(scale: Scale, seed: int, today: dt.date) -> tuple[dict[str, pd.DataFrame], _Reports]:
     """Every table's rows for ``scale`` with explicit ids (pure numpy/pandas): frames, and the
     reports to build in chunks."""
@@ -205,18 +232,8 @@ def generate(scale: Scale, seed: int, today: dt.date) -> tuple[dict[str, pd.Data
         + rng.integers(-10, 40, n_open).astype("timedelta64[D]")
         + suppliers["transit_days"].to_numpy()[open_sup - 1].astype("timedelta64[D]")
     )
-    open_lines = pd.DataFrame(
-        {
-            "id": np.arange(1, n_open + 1),
-            "po_number": [f"PO-{7_000_000 + i // 4}" for i in range(n_open)],
-            "line": np.arange(n_open) % 4 + 1,
-            "supplier_id": open_sup,
-            "item_id": rng.integers(1, n_items + 1, n_open),
-            "quantity": quantity,
-            "order_date": pd.to_datetime(order).date,
-            "need_by_date": pd.to_datetime(need_by).date,
-            "status": state,
-        }
+    open_lines = _po_lines(
+        1, 7_000_000, open_sup, rng.integers(1, n_items + 1, n_open), quantity, order, need_by, state
     )
 
     # --- delivered history ---------------------------------------------------------------
@@ -230,18 +247,15 @@ def generate(scale: Scale, seed: int, today: dt.date) -> tuple[dict[str, pd.Data
     )
     delivered = np.minimum(due + slip.astype("timedelta64[D]"), d - np.timedelta64(1, "D"))
     hist_order = due - rng.integers(30, 120, n_hist).astype("timedelta64[D]")
-    history = pd.DataFrame(
-        {
-            "id": np.arange(n_open + 1, n_open + n_hist + 1),
-            "po_number": [f"PO-{6_000_000 + i // 4}" for i in range(n_hist)],
-            "line": np.arange(n_hist) % 4 + 1,
-            "supplier_id": hist_sup,
-            "item_id": rng.integers(1, n_items + 1, n_hist),
-            "quantity": hist_qty,
-            "order_date": pd.to_datetime(hist_order).date,
-            "need_by_date": pd.to_datetime(due).date,
-            "status": "received",
-        }
+    history = _po_lines(
+        n_open + 1,
+        6_000_000,
+        hist_sup,
+        rng.integers(1, n_items + 1, n_hist),
+        hist_qty,
+        hist_order,
+        due,
+        "received",
     )
     lines = pd.concat([open_lines, history], ignore_index=True)
     lines["promised_date"] = None

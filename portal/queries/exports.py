@@ -17,7 +17,12 @@ from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.frames import load_frame
-from db.joins import with_alert_subjects, with_line_supplier_and_item, with_waiting_backorders_item
+from db.joins import (
+    current_schedule_subquery,
+    with_alert_subjects,
+    with_line_supplier_and_item,
+    with_waiting_backorders_item,
+)
 from db.models import (
     Alert,
     Backorder,
@@ -31,7 +36,7 @@ from db.models import (
 )
 from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, PermissionDenied
 from portal.core.fileformats import FORMATS, RowError, problems_frame
-from portal.queries.lines import FORECAST_FIGURES, current_schedule_subquery
+from portal.queries.lines import FORECAST_FIGURES
 from portal.queries.scorecards import EXPORT_COLUMNS as SCORECARD_COLUMNS
 from portal.queries.scorecards import scorecard_export
 from portal.services.access import ALL_ROLES, Actor, scope_to_actor, service

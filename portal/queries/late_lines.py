@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.frames import enum_values, normalise
-from db.joins import with_line_supplier_and_item
+from db.joins import current_schedule_subquery, with_line_supplier_and_item
 from db.models import (
     Alert,
     Backorder,
@@ -30,7 +30,6 @@ from db.models import (
     Item,
     LineForecast,
     PoLine,
-    ProductionSchedule,
     Supplier,
     severity_rank,
 )
@@ -65,8 +64,6 @@ LATE, AT_RISK = "late", "at_risk"
 FIND_LIMIT = 50
 #: Columns read for the page's lines only, once the page is known.
 _PER_PAGE = ("estimated_end_date", "backorders_waiting", "backorder_qty", "open_alerts", "worst_severity")
-
-_SEVERITY_RANK = severity_rank(Alert.severity)
 
 
 @dataclass(frozen=True)
@@ -157,20 +154,9 @@ def _per_line(session: Session, stmt: Select[*tuple[Any, ...]], columns: list[st
 def _page_extras(session: Session, line_ids: Collection[int], *, backorders: bool = True) -> pd.DataFrame:
     """Current schedule end, waiting backorders (when ``backorders``) and live alerts of these (few) lines."""
     ids = sorted(int(i) for i in line_ids)
-    latest = (
-        select(ProductionSchedule.po_line_id, func.max(ProductionSchedule.revision).label("revision"))
-        .where(ProductionSchedule.po_line_id.in_(ids))
-        .group_by(ProductionSchedule.po_line_id)
-        .subquery()
-    )
+    current = current_schedule_subquery(ids)
     schedules = _per_line(
-        session,
-        select(ProductionSchedule.po_line_id, ProductionSchedule.estimated_end_date).join(
-            latest,
-            (latest.c.po_line_id == ProductionSchedule.po_line_id)
-            & (latest.c.revision == ProductionSchedule.revision),
-        ),
-        ["line_id", "estimated_end_date"],
+        session, select(current.c.po_line_id, current.c.estimated_end_date), ["line_id", "estimated_end_date"]
     )
     waiting = _waiting_allocations().where(BackorderAllocation.po_line_id.in_(ids)).subquery()
     customers = pd.DataFrame(columns=["line_id"]).set_index("line_id")
@@ -186,7 +172,7 @@ def _page_extras(session: Session, line_ids: Collection[int], *, backorders: boo
         )
     alerts = _per_line(
         session,
-        select(Alert.po_line_id, func.count(Alert.id), func.max(_SEVERITY_RANK))
+        select(Alert.po_line_id, func.count(Alert.id), func.max(severity_rank(Alert.severity)))
         .where(Alert.po_line_id.in_(ids), Alert.status != AlertStatus.RESOLVED)
         .group_by(Alert.po_line_id),
         ["line_id", "open_alerts", "worst"],

@@ -8,9 +8,9 @@ import pandas as pd
 from sqlalchemy import select
 
 from db.engine import Database
+from db.joins import current_schedule_subquery
 from db.models import PoLine
 from portal.core.domain import NotFound
-from portal.queries.lines import current_schedule_subquery
 from portal.services.access import ALL_ROLES, Actor, scope_to_actor, service
 
 PLAN_COLUMNS = ["line_id", "label", "revision", "start_date", "daily_output", "estimated_end_date"]

@@ -9,12 +9,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, and_, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Select, func, select
 
 from db.engine import Database
 from db.frames import enum_values, load_frame
-from db.joins import with_line_supplier_and_item
+from db.joins import current_schedule_subquery, with_line_supplier_and_item
 from db.models import (
     Alert,
     Backorder,
@@ -23,7 +22,6 @@ from db.models import (
     LineForecast,
     PoLine,
     ProductionReport,
-    ProductionSchedule,
     Supplier,
     SupplierClosure,
     severity_rank,
@@ -71,31 +69,6 @@ FORECAST_FIGURES = (
 #: Customer backorders counting on a line: staff only (they name customers' orders, not the supplier's).
 BACKORDER_COLUMNS = ("backorders_waiting", "backorder_qty")
 
-_SEVERITY_RANK = severity_rank(Alert.severity)
-
-
-def current_schedule_subquery(line_ids: Sequence[int] | None = None) -> Any:
-    """Per line (of ``line_ids`` when given), its current (highest) schedule revision's row."""
-    latest_stmt = select(
-        ProductionSchedule.po_line_id, func.max(ProductionSchedule.revision).label("revision")
-    ).group_by(ProductionSchedule.po_line_id)
-    if line_ids is not None:
-        latest_stmt = latest_stmt.where(ProductionSchedule.po_line_id.in_(line_ids))
-    latest = latest_stmt.subquery("latest_revision")
-    current = aliased(ProductionSchedule, name="current_schedule")
-    return (
-        select(
-            current.po_line_id,
-            current.revision,
-            current.start_date,
-            current.daily_output,
-            current.estimated_end_date,
-            current.reason,
-        )
-        .join(latest, and_(latest.c.po_line_id == current.po_line_id, latest.c.revision == current.revision))
-        .subquery("current_schedule")
-    )
-
 
 @dataclass(frozen=True)
 class LineFilter:
@@ -139,7 +112,11 @@ def _details_stmt(line_ids: Sequence[int], *, backorders: bool = True) -> Select
     """Everything the open-lines tables show, for these lines only (subqueries aggregate just them)."""
     sched = current_schedule_subquery(line_ids)
     alerts = (
-        select(Alert.po_line_id, func.count(Alert.id).label("n"), func.max(_SEVERITY_RANK).label("worst"))
+        select(
+            Alert.po_line_id,
+            func.count(Alert.id).label("n"),
+            func.max(severity_rank(Alert.severity)).label("worst"),
+        )
         .where(Alert.status != AlertStatus.RESOLVED, Alert.po_line_id.in_(line_ids))
         .group_by(Alert.po_line_id)
         .subquery("line_alerts")

@@ -22,8 +22,9 @@ from sqlalchemy import func, select
 
 from db.engine import Database, open_database
 from db.frames import read_frame
+from db.joins import current_schedule_subquery
 from db.migrate import upgrade_to_head
-from db.models import Alert, LineForecast, PoLine, ProductionSchedule, Supplier
+from db.models import Alert, LineForecast, PoLine, Supplier
 from portal.core.domain import AlertStatus, PortalError
 from portal.core.fileformats import describe_errors
 from portal.services.access import Actor
@@ -104,20 +105,7 @@ def _setup(db: Database, actor: Actor, truth: Truth, today: dt.date) -> None:
 
 def snapshot(db: Database, as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The stored forecasts (with the supplier's current date + transit) and the open alerts."""
-    latest = (
-        select(ProductionSchedule.po_line_id, func.max(ProductionSchedule.revision).label("revision"))
-        .group_by(ProductionSchedule.po_line_id)
-        .subquery()
-    )
-    current = (
-        select(ProductionSchedule.po_line_id, ProductionSchedule.estimated_end_date)
-        .join(
-            latest,
-            (latest.c.po_line_id == ProductionSchedule.po_line_id)
-            & (latest.c.revision == ProductionSchedule.revision),
-        )
-        .subquery()
-    )
+    current = current_schedule_subquery()
     forecasts = (
         select(
             PoLine.po_number,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from db.joins import current_schedule_subquery
 from db.models import ProductionSchedule, utcnow
 from portal.core.fileformats import CheckedTable
 from portal.core.inputs import reason_required_reason, start_before_order_reason
@@ -18,19 +19,8 @@ def _current_schedules(session: Session, line_ids: list[int]) -> pd.DataFrame:
     cols = ["po_line_id", "revision", "estimated_end_date"]
     if not line_ids:
         return pd.DataFrame(columns=cols)
-    latest = (
-        select(ProductionSchedule.po_line_id, func.max(ProductionSchedule.revision).label("revision"))
-        .where(ProductionSchedule.po_line_id.in_(line_ids))
-        .group_by(ProductionSchedule.po_line_id)
-        .subquery()
-    )
-    stmt = select(
-        ProductionSchedule.po_line_id, ProductionSchedule.revision, ProductionSchedule.estimated_end_date
-    ).join(
-        latest,
-        (latest.c.po_line_id == ProductionSchedule.po_line_id)
-        & (latest.c.revision == ProductionSchedule.revision),
-    )
+    current = current_schedule_subquery(line_ids).c
+    stmt = select(current.po_line_id, current.revision, current.estimated_end_date)
     return pd.DataFrame(session.execute(stmt).all(), columns=cols)
 
 

@@ -18,7 +18,7 @@ from portal.i18n import _
 from portal.services import audit
 from portal.services.access import Actor, service
 from portal.services.notifications.delivery import DeliveryReport, deliver_pending
-from portal.services.notifications.outbox import add_to_outbox
+from portal.services.notifications.outbox import add_email_to_outbox
 from portal.services.notifications.settings import load_notify_settings
 from portal.services.notifications.transport import Transport
 
@@ -82,15 +82,8 @@ def send_test_email(
         if not settings.email_enabled:
             raise ValidationError(_("Set the SMTP host and the from address first."))
         content = msg.trial_email(settings.base_url)
-        row = add_to_outbox(
-            session,
-            channel="email",
-            kind=msg.TEST_EMAIL,
-            key=f"test:{uuid.uuid4().hex}",
-            recipient=to,
-            subject=content.subject,
-            payload={"to": to, "text": content.text, "html": content.html},
-            now=utcnow(),
+        row = add_email_to_outbox(
+            session, kind=msg.TEST_EMAIL, key=f"test:{uuid.uuid4().hex}", to=to, content=content, now=utcnow()
         )
         audit.record(session, actor, "notification.test", "notification", after={"to": to})
         session.flush()

@@ -14,7 +14,7 @@ from db.models import Alert, Backorder, NotificationPreference, PoLine, Supplier
 from db.models import Notification as NotificationRow
 from portal.core import notifications as msg
 from portal.core.domain import AlertStatus
-from portal.core.notifications import PENDING, AlertItem
+from portal.core.notifications import PENDING, AlertItem, EmailContent
 
 CHUNK = 1000
 
@@ -106,6 +106,30 @@ def add_to_outbox(
     )
     session.add(row)
     return row
+
+
+def add_email_to_outbox(
+    session: Session,
+    *,
+    kind: str,
+    key: str,
+    to: str,
+    content: EmailContent,
+    now: dt.datetime,
+    **extra: object,
+) -> NotificationRow:
+    """An e-mail to ``to`` into the outbox: its subject, and its text and HTML (and ``extra``) as payload."""
+    payload = {"to": to, "text": content.text, "html": content.html, **extra}
+    return add_to_outbox(
+        session,
+        channel="email",
+        kind=kind,
+        key=key,
+        recipient=to,
+        subject=content.subject,
+        payload=payload,
+        now=now,
+    )
 
 
 def existing_keys(session: Session, keys: list[str]) -> set[str]:

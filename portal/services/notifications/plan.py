@@ -33,6 +33,7 @@ from portal.core.notifications import AlertItem, NotifySettings
 from portal.core.timezones import local_time
 from portal.i18n import language
 from portal.services.notifications.outbox import (
+    add_email_to_outbox,
     add_to_outbox,
     alert_columns,
     alert_item,
@@ -120,15 +121,14 @@ def _plan_digests(
             content = msg.digest_email(
                 name, items, as_of=as_of, base_url=settings.base_url, limit=DIGEST_LIMIT
             )
-        digest = add_to_outbox(
+        digest = add_email_to_outbox(
             session,
-            channel="email",
             kind=msg.ALERT_DIGEST,
             key=msg.digest_key(user_id, items),
-            recipient=email,
-            subject=content.subject,
-            payload={"to": email, "text": content.text, "html": content.html, "alerts": len(items)},
+            to=email,
+            content=content,
             now=now,
+            alerts=len(items),
         )
         session.flush()
         session.add_all(
@@ -252,16 +252,7 @@ def _plan_reminders(
                 base_url=settings.base_url,
                 posting_link=link_url(settings.base_url, secret),
             )
-        add_to_outbox(
-            session,
-            channel="email",
-            kind=msg.SUPPLIER_REMINDER,
-            key=key,
-            recipient=email,
-            subject=content.subject,
-            payload={"to": email, "text": content.text, "html": content.html},
-            now=now,
-        )
+        add_email_to_outbox(session, kind=msg.SUPPLIER_REMINDER, key=key, to=email, content=content, now=now)
         result.reminders += 1
 
 
@@ -298,15 +289,14 @@ def plan_po_change_emails(
                 content = change_mail.po_change_email(
                     names[sid], [line for _t, line in lines], base_url=settings.base_url
                 )
-            add_to_outbox(
+            add_email_to_outbox(
                 session,
-                channel="email",
                 kind=change_mail.PO_CHANGE,
                 key=f"{change_mail.PO_CHANGE}:supplier:{sid}:{msg.address_key(email)}:{through}",
-                recipient=email,
-                subject=content.subject,
-                payload={"to": email, "text": content.text, "html": content.html, "alerts": len(lines)},
+                to=email,
+                content=content,
                 now=now,
+                alerts=len(lines),
             )
             written += 1
     session.flush()

@@ -37,23 +37,15 @@ def _input(name: str) -> float | int:
     )
     # The allowed range in the label itself: a value typed outside it is clamped, and the label says why.
     label = f"{_(spec.label)} ({spec.minimum:g}–{spec.maximum:g})"
-    if spec.integer:
-        return st.number_input(
-            label,
-            min_value=int(spec.minimum),
-            max_value=int(spec.maximum),
-            value=int(value),
-            step=1,
-            help=help_text,
-            key=key,
-        )
+    # Whole numbers step by 1 in Streamlit's own format; fractions by 0.01, shown with two decimals.
+    kind, step, shown = (int, 1, None) if spec.integer else (float, 0.01, "%.2f")
     return st.number_input(
         label,
-        min_value=float(spec.minimum),
-        max_value=float(spec.maximum),
-        value=float(value),
-        step=0.01,
-        format="%.2f",
+        min_value=kind(spec.minimum),
+        max_value=kind(spec.maximum),
+        value=kind(value),
+        step=step,
+        format=shown,
         help=help_text,
         key=key,
     )

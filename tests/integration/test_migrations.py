@@ -83,8 +83,9 @@ def test_0019_leaves_half_of_each_alerts_page_free_on_postgresql(postgres_server
 
 
 def test_0020_down_writes_each_alerts_last_seen_as_shown_into_it(empty_url: str) -> None:
-    """Going below 0020 drops the sweep passes; the alerts' last_seen and as_of they gave are
-    written into the alerts first, so every reader shows the same values after as before."""
+    """Going below 0020 drops the sweep passes; the alerts' last_seen and as_of they gave (full and
+    shard passes) are written into the alerts first, so every reader shows the same values after as
+    before."""
     import datetime as dt
 
     from sqlalchemy import select
@@ -94,6 +95,7 @@ def test_0020_down_writes_each_alerts_last_seen_as_shown_into_it(empty_url: str)
     from portal.services.access import Actor
     from portal.services.planning import sweep
     from portal.services.planning.seen import seen_columns
+    from portal.services.planning.shard import Shard
     from tests.builders import TODAY, small_world
 
     upgrade_to_head(empty_url)
@@ -102,13 +104,20 @@ def test_0020_down_writes_each_alerts_last_seen_as_shown_into_it(empty_url: str)
         world = small_world(db, recompute=False)
         sweep(db, world.admin, TODAY)
         sweep(db, Actor.system("test"), TODAY + dt.timedelta(days=1))
+        # Then a pass of each shard: each alert was last seen by its own shard's (the CASE in SQL
+        # over the shards' subjects: both shards' passes are after the full one).
+        sweep(db, Actor.system("test"), TODAY + dt.timedelta(days=2), shard=Shard(2, 2))
+        sweep(db, Actor.system("test"), TODAY + dt.timedelta(days=3), shard=Shard(1, 2))
         with db.read() as session:
             shown = session.execute(select(Alert.id, *seen_columns(session)).order_by(Alert.id)).all()
             stored = session.execute(select(Alert.id, Alert.last_seen, Alert.as_of).order_by(Alert.id)).all()
     finally:
         db.dispose()
-    # Some alert was seen by the second sweep without being written: its shown values differ.
+    # Some alert was seen by a later pass without being written: its shown values differ; each live
+    # alert shows its shard's pass (the migration's own SQL, not the app's, writes them back below:
+    # compared with the app's reading here).
     assert shown and [tuple(r) for r in shown] != [tuple(r) for r in stored]
+    assert all(r.as_of > TODAY + dt.timedelta(days=1) for r in shown if r.as_of > TODAY), shown
     downgrade_to(empty_url, "0019_fillfactor")
     engine = create_engine(empty_url)
     with engine.connect() as conn:

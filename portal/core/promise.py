@@ -97,14 +97,27 @@ def _line_reasons(
     iso = _iso(expected)
     texts: np.ndarray = (basis + iso + " of " + label + padding).to_numpy(dtype=object)
     key = pd.Series(f'{{"t":"{ARRIVAL_P90}"', index=range(n)).where(dated, f'{{"t":"{DUE_DATE}"')
-    # json.dumps per label and code: user text, escaped exactly as the one-item path escapes it.
-    padding_args = (',"buffer":' + days.astype(str) + ',"supplier":' + code.map(json.dumps)).where(
+    padding_args = (',"buffer":' + days.astype(str) + ',"supplier":' + _json_strings(code)).where(
         days > 0, ""
     )
     args: np.ndarray = (
-        key + ',"date":"' + iso + '","line":' + label.map(json.dumps) + padding_args + "}"
+        key + ',"date":"' + iso + '","line":' + _json_strings(label) + padding_args + "}"
     ).to_numpy(dtype=object)
     return texts, args
+
+
+#: A character json.dumps writes other than as itself: outside printable ASCII, a quote, a backslash.
+_ESCAPED = r'[^\x20-\x7e]|["\\]'
+
+
+def _json_strings(values: pd.Series) -> pd.Series:
+    """Each text as a JSON string, as json.dumps writes it (user text, escaped exactly as the one-item
+    path escapes it): only the few that need escaping go through json.dumps one by one."""
+    quoted = '"' + values + '"'
+    escaped = values.str.contains(_ESCAPED, regex=True).to_numpy(dtype=bool)
+    if escaped.any():
+        quoted[escaped] = values[escaped].map(json.dumps)
+    return quoted
 
 
 def allocate(

@@ -359,6 +359,8 @@ class Backorder(Base):
     promise_computed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     #: Why the promise date is what it is ("on hand", "arrival p90 ... of PO-1/2 + 2 days X buffer").
     promise_reason: Mapped[str | None] = mapped_column(Text)
+    #: The same as its template's key and values, JSON text (portal.core.promise_text): shown translated.
+    promise_reason_args: Mapped[str | None] = mapped_column(Text)
     communicated_date: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 

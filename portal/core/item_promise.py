@@ -19,6 +19,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from portal.core.domain import PromiseStatus, ValidationError
+from portal.core.promise_text import (
+    ARRIVAL_P90,
+    DUE_DATE,
+    line_args,
+    no_supply_args,
+    on_hand_args,
+    with_safety,
+)
 
 #: A backorder with no order date sorts after every dated one, as the vectorized queue does.
 _NO_ORDER_DATE = dt.date(9999, 12, 31)
@@ -50,22 +58,25 @@ class WaitingOrder:
 
 @dataclass(frozen=True)
 class Supply:
-    """One unit source: on-hand stock (``po_line_id`` None) or a line, available on a day, with why."""
+    """One unit source: on-hand stock (``po_line_id`` None) or a line, available on a day, with why
+    (in English, and as its template's arguments: :mod:`portal.core.promise_text`)."""
 
     po_line_id: int | None
     quantity: int
     available_date: dt.date
     reason: str
+    reason_args: str
 
 
 @dataclass(frozen=True)
 class ItemPromise:
-    """A backorder's promise: its date (None: unpromisable), status and reason."""
+    """A backorder's promise: its date (None: unpromisable), status and reason (English, and arguments)."""
 
     backorder_id: int
     promise_date: dt.date | None
     status: str
     reason: str
+    reason_args: str
 
 
 @dataclass(frozen=True)
@@ -94,7 +105,7 @@ def item_supply(
     buffer days by supplier id, ``default_buffer`` for a supplier without one."""
     supply: list[tuple[dt.date, bool, int, Supply]] = []
     if on_hand > 0:
-        supply.append((as_of, False, -1, Supply(None, int(on_hand), as_of, "on hand")))
+        supply.append((as_of, False, -1, Supply(None, int(on_hand), as_of, "on hand", on_hand_args())))
     for line in lines:
         if line.outstanding_qty <= 0:
             continue
@@ -106,7 +117,14 @@ def item_supply(
         padding = f" + {buffer} {_days(buffer)} {line.supplier_code} buffer" if buffer > 0 else ""
         available = max(expected + dt.timedelta(days=buffer), as_of)
         reason = f"{basis} {expected.isoformat()} of {line.label}{padding}"
-        source = Supply(line.po_line_id, line.outstanding_qty, available, reason)
+        args = line_args(
+            ARRIVAL_P90 if line.arrival_p90 is not None else DUE_DATE,
+            expected,
+            line.label,
+            buffer,
+            line.supplier_code,
+        )
+        source = Supply(line.po_line_id, line.outstanding_qty, available, reason, args)
         supply.append((available, True, line.po_line_id, source))
     supply.sort(key=lambda s: s[:3])
     return [s[3] for s in supply]
@@ -145,7 +163,11 @@ def promise_item(
                 else f"no open supply for {short:,} of {order.quantity:,} units"
             )
             promised[order.backorder_id] = ItemPromise(
-                order.backorder_id, None, PromiseStatus.UNPROMISABLE.value, text
+                order.backorder_id,
+                None,
+                PromiseStatus.UNPROMISABLE.value,
+                text,
+                no_supply_args(short, order.quantity),
             )
             continue
         # The rows holding units (before, needed]: from the first ending after ``before`` to the
@@ -170,6 +192,7 @@ def promise_item(
             source.available_date + dt.timedelta(days=int(safety_days)),
             PromiseStatus.PROMISED.value,
             f"{source.reason}{safety}",
+            with_safety(source.reason_args, int(safety_days)),
         )
     return [promised[o.backorder_id] for o in demand], allocations
 

@@ -21,6 +21,7 @@ so ``np.searchsorted`` finds every backorder's last unit in one call.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import numpy as np
@@ -29,6 +30,7 @@ import pandas as pd
 from portal.core.buffers import buffer_for
 from portal.core.calendar import to_days
 from portal.core.domain import PromiseStatus, ValidationError
+from portal.core.promise_text import ARRIVAL_P90, DUE_DATE, no_supply_args, on_hand_args, with_safety
 
 
 def _iso(days: np.ndarray) -> pd.Series:
@@ -38,10 +40,12 @@ def _iso(days: np.ndarray) -> pd.Series:
 def build_supply(
     on_hand: pd.DataFrame, lines: pd.DataFrame, buffers: pd.DataFrame, as_of: date
 ) -> pd.DataFrame:
-    """Supply rows (item_id, po_line_id <NA> for on-hand, quantity, available_date, reason) as of ``as_of``.
+    """Supply rows (item_id, po_line_id <NA> for on-hand, quantity, available_date, reason,
+    reason_args) as of ``as_of``.
 
     ``reason`` says in words where the date comes from: "on hand", or "arrival p90 2026-12-20 of
-    PO-40364/3 + 2 days ACME-DE buffer" (with ``lines``' optional label and supplier_code).
+    PO-40364/3 + 2 days ACME-DE buffer" (with ``lines``' optional label and supplier_code);
+    ``reason_args`` is the same as its template's arguments (:mod:`portal.core.promise_text`).
     """
     today = np.datetime64(as_of, "D")
     stock = on_hand[on_hand["on_hand"].to_numpy() > 0]
@@ -57,42 +61,63 @@ def build_supply(
     )
     quantity = np.concatenate([stock["on_hand"].to_numpy(), open_lines["outstanding_qty"].to_numpy()[dated]])
     available = np.concatenate([np.full(len(stock), today), available[dated]])
+    texts, args = _line_reasons(open_lines[dated], p90[dated], expected[dated], buffer[dated])
     return pd.DataFrame(
         {
             "item_id": np.concatenate([stock["item_id"].to_numpy(), open_lines["item_id"].to_numpy()[dated]]),
             "po_line_id": pd.array(line_ids, dtype="Int64"),
             "quantity": quantity.astype(np.int64),
             "available_date": np.maximum(available, today),
-            "reason": np.concatenate(
-                [
-                    np.full(len(stock), "on hand", dtype=object),
-                    _line_reasons(open_lines[dated], p90[dated], expected[dated], buffer[dated]),
-                ]
-            ),
+            "reason": np.concatenate([np.full(len(stock), "on hand", dtype=object), texts]),
+            "reason_args": np.concatenate([np.full(len(stock), on_hand_args(), dtype=object), args]),
         }
     )
 
 
 def _line_reasons(
     lines: pd.DataFrame, p90: np.ndarray, expected: np.ndarray, buffer: np.ndarray
-) -> np.ndarray:
-    """ "arrival p90 2026-12-20 of PO-40364/3 + 2 days ACME-DE buffer" for each supply line."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """ "arrival p90 2026-12-20 of PO-40364/3 + 2 days ACME-DE buffer" for each supply line, and the
+    same as arguments (JSON text in :func:`portal.core.promise_text.line_args`' form)."""
     n = len(lines)
     if n == 0:
-        return np.zeros(0, dtype=object)
+        return np.zeros(0, dtype=object), np.zeros(0, dtype=object)
     ids = pd.Series(lines["po_line_id"].to_numpy()).astype(str)
     label = pd.Series(lines["label"].to_numpy(), dtype="str") if "label" in lines else "line " + ids
     code = (
-        pd.Series(lines["supplier_code"].to_numpy(), dtype="str") + " "
+        pd.Series(lines["supplier_code"].to_numpy(), dtype="str")
         if "supplier_code" in lines
-        else pd.Series("supplier ", index=range(n))
+        else pd.Series("supplier", index=range(n))
     )
-    basis = pd.Series("arrival p90 ", index=range(n)).where(~np.isnat(p90), "due date ")
+    dated = ~np.isnat(p90)
+    basis = pd.Series("arrival p90 ", index=range(n)).where(dated, "due date ")
     days = pd.Series(buffer, index=range(n))
     plural = pd.Series(" days ", index=range(n)).where(days != 1, " day ")
-    padding = (" + " + days.astype(str) + plural + code + "buffer").where(days > 0, "")
-    texts: np.ndarray = (basis + _iso(expected) + " of " + label + padding).to_numpy(dtype=object)
-    return texts
+    padding = (" + " + days.astype(str) + plural + code + " buffer").where(days > 0, "")
+    iso = _iso(expected)
+    texts: np.ndarray = (basis + iso + " of " + label + padding).to_numpy(dtype=object)
+    key = pd.Series(f'{{"t":"{ARRIVAL_P90}"', index=range(n)).where(dated, f'{{"t":"{DUE_DATE}"')
+    padding_args = (',"buffer":' + days.astype(str) + ',"supplier":' + _json_strings(code)).where(
+        days > 0, ""
+    )
+    args: np.ndarray = (
+        key + ',"date":"' + iso + '","line":' + _json_strings(label) + padding_args + "}"
+    ).to_numpy(dtype=object)
+    return texts, args
+
+
+#: A character json.dumps writes other than as itself: outside printable ASCII, a quote, a backslash.
+_ESCAPED = r'[^\x20-\x7e]|["\\]'
+
+
+def _json_strings(values: pd.Series) -> pd.Series:
+    """Each text as a JSON string, as json.dumps writes it (user text, escaped exactly as the one-item
+    path escapes it): only the few that need escaping go through json.dumps one by one."""
+    quoted = '"' + values + '"'
+    escaped = values.str.contains(_ESCAPED, regex=True).to_numpy(dtype=bool)
+    if escaped.any():
+        quoted[escaped] = values[escaped].map(json.dumps)
+    return quoted
 
 
 def allocate(
@@ -148,10 +173,10 @@ def allocate(
             "backorder_id": demand["backorder_id"].to_numpy(),
             "promise_date": promise_date,
             "status": status,
-            "reason": _promise_reasons(
-                supply, s_order, last_unit, promised, d_order, d_cum, d_qty, supply_total[d_item], safety_days
-            ),
         }
+    )
+    promises["reason"], promises["reason_args"] = _promise_reasons(
+        supply, s_order, last_unit, promised, d_order, d_cum, d_qty, supply_total[d_item], safety_days
     )
 
     # The supply rows each promised backorder draws from: from the row holding its first unit
@@ -183,8 +208,9 @@ def _promise_reasons(
     d_qty: np.ndarray,
     item_supply: np.ndarray,
     safety_days: int,
-) -> np.ndarray:
-    """Why each promise date (demand input order): the supply of its last unit, or the units missing.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Why each promise date (demand input order): the supply of its last unit, or the units missing;
+    in English, and as arguments (:mod:`portal.core.promise_text`).
 
     A promised backorder's date is that of the supply holding its last unit ("on hand", "arrival
     p90 ... of PO-.../3 + 2 days ACME-DE buffer"), plus the safety buffer. An unpromisable one
@@ -192,19 +218,25 @@ def _promise_reasons(
     (or "17 of 40 units" when some of its units are there but it is promised only complete).
     """
     reasons = np.empty(len(d_order), dtype=object)
-    sources = supply["reason"].to_numpy(dtype=object)[s_order] if "reason" in supply else None
+    args = np.empty(len(d_order), dtype=object)
     safety = (
         f" + {int(safety_days)} day{'s' if safety_days != 1 else ''} safety buffer" if safety_days else ""
     )
-    if sources is not None and promised.any():
-        reasons[d_order[promised]] = [f"{text}{safety}" for text in sources[last_unit]]
+    if "reason" in supply and promised.any():
+        sources = supply["reason"].to_numpy(dtype=object)[s_order][last_unit]
+        reasons[d_order[promised]] = [f"{text}{safety}" for text in sources]
+    if "reason_args" in supply and promised.any():
+        source_args = supply["reason_args"].to_numpy(dtype=object)[s_order][last_unit]
+        args[d_order[promised]] = [with_safety(a, int(safety_days)) for a in source_args]
     short = np.minimum(d_qty, d_cum - item_supply)[~promised]
     whole = d_qty[~promised]
+    pairs = list(zip(short.tolist(), whole.tolist(), strict=True))
     reasons[d_order[~promised]] = [
         f"no open supply for {n:,} units" if n == w else f"no open supply for {n:,} of {w:,} units"
-        for n, w in zip(short.tolist(), whole.tolist(), strict=True)
+        for n, w in pairs
     ]
-    return reasons
+    args[d_order[~promised]] = [no_supply_args(n, w) for n, w in pairs]
+    return reasons, args
 
 
 def _cumsum_within(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:

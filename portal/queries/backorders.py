@@ -45,6 +45,7 @@ BACKORDER_COLUMNS = [
     "status",
     "slip_days",
     "reason",
+    "reason_args",
     "supply",
 ]
 SUPPLY_COLUMNS = [
@@ -115,6 +116,7 @@ def _backorders_stmt(filters: BackorderFilter) -> Select[*tuple[Any, ...]]:
             _STATUS.label("status"),
             slip.label("slipped_to"),
             Backorder.promise_reason,
+            Backorder.promise_reason_args,
         )
     )
     if filters.statuses:
@@ -137,19 +139,27 @@ def _backorders_stmt(filters: BackorderFilter) -> Select[*tuple[Any, ...]]:
     return stmt
 
 
-def _supply_text(allocations: pd.DataFrame) -> pd.Series:
-    """Per backorder, its supply in words: 'on hand 20 · PO-1/1 30 (2026-03-16)'."""
-    if allocations.empty:
-        return pd.Series(dtype=object)
-    parts = allocations.apply(
-        lambda r: (
-            f"on hand {r['quantity']:,}"
-            if pd.isna(r["po_line_id"])
-            else f"{r['source']} {r['quantity']:,} ({r['available_date'].isoformat()})"
-        ),
-        axis=1,
-    )
-    return parts.groupby(allocations["backorder_id"]).agg(" · ".join)
+#: One supply a promise counts on: the PO line's label (None: on hand), its units, the day they are there.
+SupplyPart = tuple[str | None, int, dt.date]
+
+
+def _supply_parts(allocations: pd.DataFrame) -> pd.Series:
+    """Per backorder, its supply as data, earliest first (the page writes it in the reader's words):
+    ``((None, 20, 2026-03-13), ("PO-1/1", 30, 2026-03-16))``."""
+    parts: dict[int, list[SupplyPart]] = {}
+    for backorder, source, line, quantity, day in zip(
+        allocations["backorder_id"],
+        allocations["source"],
+        allocations["po_line_id"],
+        allocations["quantity"],
+        allocations["available_date"],
+        strict=True,
+    ):
+        day = day.date() if isinstance(day, dt.datetime) else day
+        parts.setdefault(int(backorder), []).append(
+            (None if pd.isna(line) else str(source), int(quantity), day)
+        )
+    return pd.Series({backorder: tuple(each) for backorder, each in parts.items()}, dtype=object)
 
 
 @service(*STAFF, writes=False)
@@ -183,14 +193,14 @@ def backorder_promises(
         counts["not_communicated"] = int(session.scalar(not_told) or 0)
         ids = [int(r[0]) for r in rows]
         allocations = _allocations(session, ids)
-    frame = pd.DataFrame(rows, columns=[*BACKORDER_COLUMNS[:-3], "slipped_to", "reason"])
+    frame = pd.DataFrame(rows, columns=[*BACKORDER_COLUMNS[:-4], "slipped_to", "reason", "reason_args"])
     frame["slip_days"] = [
         (slipped - told).days if slipped is not None and told is not None else None
         for slipped, told in zip(frame["slipped_to"], frame["communicated_date"], strict=True)
     ]
     frame = frame.drop(columns="slipped_to")
     frame["slip_days"] = frame["slip_days"].astype("Int64")
-    supply = _supply_text(allocations)
+    supply = _supply_parts(allocations)
     frame["supply"] = supply.reindex(frame["backorder_id"]).to_numpy() if len(frame) else []
     for col in ("order_date", "promise_date", "communicated_date"):
         frame[col] = pd.to_datetime(frame[col])

@@ -23,7 +23,7 @@ from db.engine import Database
 from portal.bootstrap import open_configured_database
 from portal.config import load_config
 from portal.core.domain import PortalError
-from portal.i18n import _
+from portal.i18n import _, current_language
 from portal.services.access import Actor
 from portal.ui.text import plain
 
@@ -110,8 +110,10 @@ def refresh() -> None:
 
 
 def read(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Call a query for the current actor, cached for a minute per actor and arguments, until a
-    write changes what it shows (:func:`wrote`)."""
+    """Call a query for the current actor, cached for a minute per actor, language and arguments,
+    until a write changes what it shows (:func:`wrote`). The language is part of the key: some reads
+    give words (the notification settings' problems), and the actor does not say the language when
+    it follows the browser's."""
     who = actor()
     with _writes_lock:
         version = (_writes[EVERYONE], _writes[_own_scope(who)])
@@ -120,6 +122,7 @@ def read(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         fn.__module__ + "." + fn.__qualname__,
         fn,
         who,
+        current_language(),
         version,
         args,
         tuple(sorted(kwargs.items())),
@@ -132,11 +135,13 @@ def _cached_read(
     name: str,
     _fn: Callable[..., Any],
     who: Actor,
+    language: str,
     version: tuple[int, ...],
     args: tuple,
     kwargs: tuple,
 ) -> Any:
-    # ``version`` is only part of the key: the write counts this entry was computed under.
+    # ``language`` and ``version`` are only part of the key: the language the words are in (set for
+    # this thread already), and the write counts this entry was computed under.
     return _fn(_open(url), who, *args, **dict(kwargs))
 
 

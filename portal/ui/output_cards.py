@@ -14,17 +14,6 @@ from portal.i18n import _, format_number, ngettext
 from portal.services.imports import ImportResult
 from portal.ui.text import plain
 
-MOBILE_MARKERS = ("mobi", "android", "iphone", "ipod")
-
-
-def looks_like_a_phone() -> bool:
-    """Whether the browser says it is a phone (its User-Agent): the server cannot see the screen width."""
-    try:
-        agent = str(st.context.headers.get("User-Agent") or "").lower()
-    except Exception:  # no request (AppTest, bare mode): a desktop
-        return False
-    return any(marker in agent for marker in MOBILE_MARKERS)
-
 
 def in_working_order(sheet: pd.DataFrame) -> pd.DataFrame:
     """The lines of an output sheet in one stable order: earliest need-by first, then PO number and

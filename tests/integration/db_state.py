@@ -18,7 +18,13 @@ from db.models import Alert, Backorder, BackorderAllocation, LineForecast, Produ
 PLANNED: dict[str, tuple[Any, ...]] = {
     # The values' hash is the sweep's own (a post's recompute leaves none): not what is planned.
     "forecasts": tuple(c for c in LineForecast.__table__.c if c.name not in ("computed_at", "values_hash")),
-    "promises": (Backorder.id, Backorder.promise_date, Backorder.promise_status, Backorder.promise_reason),
+    "promises": (
+        Backorder.id,
+        Backorder.promise_date,
+        Backorder.promise_status,
+        Backorder.promise_reason,
+        Backorder.promise_reason_args,
+    ),
     "allocations": (
         BackorderAllocation.backorder_id,
         BackorderAllocation.po_line_id,

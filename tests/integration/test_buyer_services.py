@@ -306,7 +306,8 @@ def test_backorders_show_status_and_the_supply_they_count_on(db: Database, world
     assert pd.isna(by_ref.loc["SO-4", "promise_date"])
     assert by_ref.loc["SO-1", "status"] == PROMISED
     assert list(frame["order_ref"][:2]) == ["SO-2", "SO-4"]  # worst first
-    assert by_ref.loc["SO-3", "supply"].startswith("PO-3/1 60 (")
+    ((line, units, day),) = by_ref.loc["SO-3", "supply"]
+    assert (line, units, type(day)) == ("PO-3/1", 60, dt.date)
     assert by_ref.loc["SO-3", "reason"].startswith("arrival p90 ")
     assert " of PO-3/1" in by_ref.loc["SO-3", "reason"]
     assert by_ref.loc["SO-4", "reason"].startswith("no open supply for ")

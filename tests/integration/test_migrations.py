@@ -83,8 +83,9 @@ def test_0019_leaves_half_of_each_alerts_page_free_on_postgresql(postgres_server
 
 
 def test_0020_down_writes_each_alerts_last_seen_as_shown_into_it(empty_url: str) -> None:
-    """Going below 0020 drops the sweep passes; the alerts' last_seen and as_of they gave are
-    written into the alerts first, so every reader shows the same values after as before."""
+    """Going below 0020 drops the sweep passes; the alerts' last_seen and as_of they gave (full and
+    shard passes) are written into the alerts first, so every reader shows the same values after as
+    before."""
     import datetime as dt
 
     from sqlalchemy import select
@@ -94,6 +95,7 @@ def test_0020_down_writes_each_alerts_last_seen_as_shown_into_it(empty_url: str)
     from portal.services.access import Actor
     from portal.services.planning import sweep
     from portal.services.planning.seen import seen_columns
+    from portal.services.planning.shard import Shard
     from tests.builders import TODAY, small_world
 
     upgrade_to_head(empty_url)
@@ -102,13 +104,20 @@ def test_0020_down_writes_each_alerts_last_seen_as_shown_into_it(empty_url: str)
         world = small_world(db, recompute=False)
         sweep(db, world.admin, TODAY)
         sweep(db, Actor.system("test"), TODAY + dt.timedelta(days=1))
+        # Then a pass of each shard: each alert was last seen by its own shard's (the CASE in SQL
+        # over the shards' subjects: both shards' passes are after the full one).
+        sweep(db, Actor.system("test"), TODAY + dt.timedelta(days=2), shard=Shard(2, 2))
+        sweep(db, Actor.system("test"), TODAY + dt.timedelta(days=3), shard=Shard(1, 2))
         with db.read() as session:
             shown = session.execute(select(Alert.id, *seen_columns(session)).order_by(Alert.id)).all()
             stored = session.execute(select(Alert.id, Alert.last_seen, Alert.as_of).order_by(Alert.id)).all()
     finally:
         db.dispose()
-    # Some alert was seen by the second sweep without being written: its shown values differ.
+    # Some alert was seen by a later pass without being written: its shown values differ; each live
+    # alert shows its shard's pass (the migration's own SQL, not the app's, writes them back below:
+    # compared with the app's reading here).
     assert shown and [tuple(r) for r in shown] != [tuple(r) for r in stored]
+    assert all(r.as_of > TODAY + dt.timedelta(days=1) for r in shown if r.as_of > TODAY), shown
     downgrade_to(empty_url, "0019_fillfactor")
     engine = create_engine(empty_url)
     with engine.connect() as conn:
@@ -119,6 +128,54 @@ def test_0020_down_writes_each_alerts_last_seen_as_shown_into_it(empty_url: str)
         after = [(i, dt.datetime.fromisoformat(s), dt.date.fromisoformat(d)) for i, s, d in after]
     assert after == [tuple(r) for r in shown]
     upgrade_to_head(empty_url)
+
+
+def test_0021_reads_each_stored_promise_reason_into_the_arguments_a_sweep_writes(empty_url: str) -> None:
+    """Down below 0021 the arguments go; up again, each stored English reason is read back into
+    exactly the arguments the sweep wrote (so the next sweep rewrites nothing), and a reason that is
+    not the writers' English keeps none."""
+    from sqlalchemy import select, update
+
+    from db.engine import open_database
+    from db.models import Backorder
+    from portal.services.planning import sweep
+    from tests.builders import TODAY, small_world
+
+    def reasons(url: str) -> list[tuple[object, ...]]:
+        engine = create_engine(url)
+        try:
+            with engine.connect() as conn:
+                rows = conn.execute(
+                    text("SELECT id, promise_reason, promise_reason_args FROM backorders ORDER BY id")
+                ).all()
+        finally:
+            engine.dispose()
+        return [tuple(r) for r in rows]
+
+    upgrade_to_head(empty_url)
+    db = open_database(empty_url)
+    try:
+        world = small_world(db, recompute=False)
+        sweep(db, world.admin, TODAY)
+        with db.write.begin() as session:
+            typed = session.scalars(select(Backorder.id).order_by(Backorder.id).limit(1)).one()
+            session.execute(
+                update(Backorder)
+                .where(Backorder.id == typed)
+                .values(promise_reason="told by phone", promise_reason_args=None)
+            )
+    finally:
+        db.dispose()
+    written = reasons(empty_url)
+    assert [r[0] for r in written if r[2] is not None] == [2], written
+    downgrade_to(empty_url, "0020_lastseen")
+    engine = create_engine(empty_url)
+    try:
+        assert "promise_reason_args" not in {c["name"] for c in inspect(engine).get_columns("backorders")}
+    finally:
+        engine.dispose()
+    upgrade_to_head(empty_url)
+    assert reasons(empty_url) == written
 
 
 def test_alembic_check_finds_no_drift_between_models_and_migrations(empty_url: str) -> None:

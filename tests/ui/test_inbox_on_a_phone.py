@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from db.engine import Database
-from portal.ui import output_cards
+from portal.ui import device
 from tests.apptest import shown
 from tests.integration.test_buyer_services import BuyerWorld, buyer_world
 from tests.ui.test_buyer_pages import open_page
@@ -20,7 +20,7 @@ def world(sqlite_db: Database) -> BuyerWorld:
 def test_on_a_phone_the_inbox_filters_wait_in_a_collapsed_expander_that_says_what_is_set(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld
 ) -> None:
-    monkeypatch.setattr(output_cards, "looks_like_a_phone", lambda: True)
+    monkeypatch.setattr(device, "looks_like_a_phone", lambda: True)
     at = open_page(monkeypatch, sqlite_url, world.buyer, "alert_inbox")
     [filters] = [e for e in at.expander if e.label == "Filters"]
     assert filters.proto.expanded is False

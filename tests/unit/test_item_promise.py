@@ -123,6 +123,7 @@ def vectorized(case: ItemCase) -> tuple[list[ItemPromise], list[ItemAllocation]]
                 None if pd.isna(p.promise_date) else pd.Timestamp(p.promise_date).date(),
                 str(p.status),
                 str(p.reason),
+                str(p.reason_args),
             )
             for p in promises.itertuples(index=False)
         ],
@@ -170,13 +171,22 @@ def test_an_order_behind_one_the_supply_cannot_cover_is_unpromisable_even_if_sto
     small = WaitingOrder(3, 5, 0.0, day(-7), "SO-3")
     promises, allocations = promise_item(supply, [small, big, first], safety_days=1)
     assert promises == [
-        ItemPromise(3, None, "unpromisable", "no open supply for 5 units"),
-        ItemPromise(2, None, "unpromisable", "no open supply for 30 of 40 units"),
+        ItemPromise(
+            3, None, "unpromisable", "no open supply for 5 units", '{"t":"no_supply","short":5,"whole":5}'
+        ),
+        ItemPromise(
+            2,
+            None,
+            "unpromisable",
+            "no open supply for 30 of 40 units",
+            '{"t":"no_supply","short":30,"whole":40}',
+        ),
         ItemPromise(
             1,
             day(13),
             "promised",
             "arrival p90 2026-03-23 of PO-7/1 + 2 days ACME buffer + 1 day safety buffer",
+            '{"t":"arrival_p90","date":"2026-03-23","line":"PO-7/1","buffer":2,"supplier":"ACME","safety":1}',
         ),
     ]
     assert allocations == [

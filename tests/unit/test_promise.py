@@ -234,13 +234,20 @@ def test_lines_with_nothing_outstanding_and_empty_stock_are_not_supply() -> None
         AS_OF,
     )
     assert supply[["item_id", "quantity"]].values.tolist() == [[2, 4]]
-    assert list(supply.columns) == ["item_id", "po_line_id", "quantity", "available_date", "reason"]
+    assert list(supply.columns) == [
+        "item_id",
+        "po_line_id",
+        "quantity",
+        "available_date",
+        "reason",
+        "reason_args",
+    ]
     assert str(supply["po_line_id"].dtype) == "Int64"
 
 
 def test_no_demand_gives_empty_frames() -> None:
     promises, allocations = promise(stock(item_1=3), lines(), backorders())
-    assert list(promises.columns) == ["backorder_id", "promise_date", "status", "reason"]
+    assert list(promises.columns) == ["backorder_id", "promise_date", "status", "reason", "reason_args"]
     assert list(allocations.columns) == ["backorder_id", "po_line_id", "quantity", "available_date"]
     assert promises.empty and allocations.empty
 

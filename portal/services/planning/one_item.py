@@ -68,6 +68,7 @@ _DEMAND = (
         Backorder.promise_date,
         Backorder.promise_status,
         Backorder.promise_reason,
+        Backorder.promise_reason_args,
         Item.sku,
         Item.on_hand,
     )
@@ -224,13 +225,14 @@ _UPDATE_PROMISE = (
         promise_date=bindparam("new_date"),
         promise_status=bindparam("new_status"),
         promise_reason=bindparam("new_reason"),
+        promise_reason_args=bindparam("new_reason_args"),
         promise_computed_at=bindparam("computed_at"),
     )
 )
 
 
 def _store_promises(session: Session, demand: Sequence[Any], promises: list[ItemPromise]) -> None:
-    """Write the promises that differ from the stored ones (date, status, reason)."""
+    """Write the promises that differ from the stored ones (date, status, reason and its arguments)."""
     now = utcnow()
     changed = [
         {
@@ -238,11 +240,12 @@ def _store_promises(session: Session, demand: Sequence[Any], promises: list[Item
             "new_date": p.promise_date,
             "new_status": PromiseStatus(p.status),
             "new_reason": p.reason,
+            "new_reason_args": p.reason_args,
             "computed_at": now,
         }
         for b, p in zip(demand, promises, strict=True)
-        if (b.promise_date, enum_value(b.promise_status), b.promise_reason)
-        != (p.promise_date, p.status, p.reason)
+        if (b.promise_date, enum_value(b.promise_status), b.promise_reason, b.promise_reason_args)
+        != (p.promise_date, p.status, p.reason, p.reason_args)
     ]
     if changed:
         session.execute(_UPDATE_PROMISE, changed)

@@ -209,7 +209,7 @@ def promise_backorders(
     for col in ("order_date", "communicated_date", "previous_promise_date"):
         demand[col] = pd.to_datetime(demand[col])
     if demand.empty:
-        empty = pd.DataFrame(columns=["backorder_id", "promise_date", "status", "reason"])
+        empty = pd.DataFrame(columns=["backorder_id", "promise_date", "status", "reason", "reason_args"])
         return (
             demand,
             empty,

@@ -23,7 +23,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Date, DateTime, and_, case, func, literal, or_, select, update
+from sqlalchemy import Connection, Date, DateTime, and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from db.models import Alert, SweepRun
@@ -123,20 +123,3 @@ def close_values(session: Session | Connection) -> dict[str, Any]:
     ``as_of`` written in, so they stay what they were once no pass covers a closed alert."""
     passes = latest_passes(session)
     return {"last_seen": last_seen_column(passes), "as_of": as_of_column(passes)}
-
-
-def materialize_all(session: Session | Connection) -> int:
-    """Write every alert's shown ``last_seen`` and ``as_of`` into it (the downgrade's step)."""
-    passes = latest_passes(session)
-    if not passes:
-        return 0
-    # message_hash set to itself: any other UPDATE of an alert clears it (see db.models.Alert).
-    done = session.execute(
-        update(Alert)
-        .where(or_(*[_seen_by(p) for p in passes]))
-        .values(
-            last_seen=last_seen_column(passes), as_of=as_of_column(passes), message_hash=Alert.message_hash
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(done, "rowcount", 0) or 0)

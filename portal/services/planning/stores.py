@@ -293,6 +293,7 @@ def _store_promise_dates(session: Session, promises: pd.DataFrame, write_all: bo
             "promise_date": pd.to_datetime(promises["promise_date"]).to_numpy(),
             "promise_status": promises["status"].astype(str).to_numpy(),
             "promise_reason": promises["reason"].to_numpy(dtype=object),
+            "promise_reason_args": promises["reason_args"].to_numpy(dtype=object),
         }
     )
     kinds = value_kinds(table, list(rows.columns))

@@ -19,7 +19,7 @@ from portal.services.alerts import (
     unsnooze_alerts,
 )
 from portal.ui.context import actor, call, read
-from portal.ui.output_cards import looks_like_a_phone
+from portal.ui.device import looks_like_a_phone
 from portal.ui.text import plain
 from portal.ui.widgets import (
     clear_selection,

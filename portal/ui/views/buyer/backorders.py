@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from portal.core import vocabulary
-from portal.core.promise_text import promise_reason_text
+from portal.core.promise_text import promise_reason_texts, supply_text
 from portal.i18n import _, format_number, ngettext, pgettext
 from portal.queries.backorders import (
     NOT_COMPUTED,
@@ -127,8 +127,14 @@ def _status(row: pd.Series) -> str:
     return STATUS_LABELS.get(row["status"]) or vocabulary.status_name(row["status"])
 
 
-# The reason is stored in English (the export and the API give it so): shown in the reader's language.
-view = frame.assign(status=frame.apply(_status, axis=1), reason=frame["reason"].map(promise_reason_text))
+# The reason is stored in English (the export and the API give it so) and as its template's
+# arguments: shown in the reader's language.
+# The supply comes as data: written here in the reader's words.
+view = frame.drop(columns="reason_args").assign(
+    status=frame.apply(_status, axis=1),
+    reason=promise_reason_texts(frame["reason"], frame["reason_args"]),
+    supply=frame["supply"].map(supply_text),
+)
 tones = {label: STATUS_TONES[s] for s, label in STATUS_LABELS.items() if s in STATUS_TONES}
 slipped = frame["status"].eq(PROMISE_SLIPPED) & frame["slip_days"].notna()
 tones.update(dict.fromkeys(view.loc[slipped, "status"], "bad"))

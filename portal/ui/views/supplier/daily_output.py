@@ -23,9 +23,9 @@ from portal.services.production import post_report, post_reports, report_table
 from portal.services.settings import get_settings
 from portal.ui.charts import show_burnup
 from portal.ui.context import actor, call, get_db, read, today
+from portal.ui.device import looks_like_a_phone
 from portal.ui.output_cards import (
     in_working_order,
-    looks_like_a_phone,
     output_cards,
     post_label,
     refused_post,

@@ -6,14 +6,11 @@ sweep (everything, or one shard) is now one row here; an alert's ``last_seen`` i
 or the latest pass after it that covered it while it was live (portal.services.planning.seen).
 Nothing to convert: every stored ``last_seen`` is what it was, and no pass is recorded yet.
 
-Revision ID: 0020_lastseen
-Revises: 0019_fillfactor
 Create Date: 2026-12-03 08:10:00
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,8 +19,6 @@ from alembic import op
 
 revision: str = "0020_lastseen"
 down_revision: str | None = "0019_fillfactor"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -133,8 +133,8 @@ def test_an_english_reader_reads_exactly_the_stored_reason(german: None) -> None
 
 def _migration() -> ModuleType:
     """Migration 0021's module (its frozen reader of stored English reasons)."""
-    path = Path(__file__).parents[2] / "alembic" / "versions" / "0021_words.py"
-    spec = importlib.util.spec_from_file_location("migration_0021_words", path)
+    path = Path(__file__).parents[2] / "alembic" / "versions" / "0021_promiseargs.py"
+    spec = importlib.util.spec_from_file_location("migration_0021_promiseargs", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

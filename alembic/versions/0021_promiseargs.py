@@ -10,8 +10,6 @@ reason it cannot read (typed by hand, or older than the grammar) keeps NULL: the
 stored English text, and the next sweep that computes its promise writes both. The downgrade drops
 the column.
 
-Revision ID: 0021_words
-Revises: 0020_lastseen
 Create Date: 2026-12-03 13:40:00
 """
 
@@ -20,17 +18,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from alembic import op
 
-revision: str = "0021_words"
+revision: str = "0021_promiseargs"
 down_revision: str | None = "0020_lastseen"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 _SAFETY = re.compile(r"^(?P<rest>.+) \+ (?P<days>\d+) days? safety buffer$")
 _LINE = re.compile(

@@ -7,8 +7,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from db.engine import core_connection
 from db.models import AuditEvent
 from portal.services.access import Actor
 
@@ -52,3 +54,36 @@ def record(
     )
     session.add(event)
     return event
+
+
+_INSERT = insert(AuditEvent)
+
+
+def insert_event(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: object | None = None,
+    *,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    po_line_id: int | None = None,
+) -> None:
+    """:func:`record`'s event written at once by one INSERT, without the session's unit of work
+    (about 0.3 ms of a report post's CPU): for the hot paths that do not need the event object."""
+    core_connection(session).execute(
+        _INSERT,
+        {
+            "actor_id": actor.user_id,
+            "actor_name": actor.name,
+            "action": action,
+            "entity": entity,
+            "entity_id": None if entity_id is None else str(entity_id),
+            "po_line_id": po_line_id,
+            "before": _jsonable(before),
+            "after": _jsonable(after),
+            "api_token_id": actor.token_id,
+            "posting_link_id": actor.posting_link_id,
+        },
+    )

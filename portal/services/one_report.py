@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from db.engine import Database
+from db.engine import Database, core_connection
 from db.frames import enum_value
 from db.models import PoLine, ProductionReport, utcnow
 from portal.core.calendar import WorkCalendar
@@ -147,19 +147,8 @@ def post_one_report(
                 raise ValidationError("\n".join(describe(e) for e in sorted(errors, key=lambda e: e.column)))
             if actor.user_id is not None and settings.upload_row_limit("reports") < 1:
                 raise TooManyRows(settings.upload_row_limit("reports"))
-            found = session.execute(
-                select(
-                    ProductionReport.id,
-                    ProductionReport.revision,
-                    ProductionReport.good_qty,
-                    ProductionReport.rejected_qty,
-                    ProductionReport.note,
-                ).where(
-                    ProductionReport.is_current,
-                    ProductionReport.po_line_id == line_id,
-                    ProductionReport.report_date == day,
-                )
-            ).first()
+            day_on_record = {"line_id": line_id, "day": day}
+            found = core_connection(session).execute(_DAY_ON_RECORD, day_on_record).first()
             previous = None
             if found is not None:
                 previous = PreviousReport(
@@ -264,7 +253,7 @@ def audit_report(
             "rejected_qty": previous.rejected_qty,
             "note": None if is_missing(previous.note) else previous.note,
         }
-    audit.record(
+    audit.insert_event(
         session,
         actor,
         "report.corrected" if before else "report.posted",
@@ -282,6 +271,29 @@ def audit_report(
     )
 
 
+#: A post's statements, built once (one built per post costs its construction and cache key).
+_DAY_ON_RECORD = select(
+    ProductionReport.id,
+    ProductionReport.revision,
+    ProductionReport.good_qty,
+    ProductionReport.rejected_qty,
+    ProductionReport.note,
+).where(
+    ProductionReport.is_current,
+    ProductionReport.po_line_id == bindparam("line_id"),
+    ProductionReport.report_date == bindparam("day"),
+)
+_RETIRE_REPORT = (
+    update(ProductionReport).where(ProductionReport.id == bindparam("report_id")).values(is_current=False)
+)
+_INSERT_REPORT = insert(ProductionReport)
+_START_LINE = (
+    update(PoLine)
+    .where(PoLine.id == bindparam("line_id"), PoLine.status == LineStatus.OPEN)
+    .values(status=LineStatus.IN_PRODUCTION, updated_at=bindparam("now"))
+)
+
+
 def _write(
     session: Any,
     actor: Actor,
@@ -296,23 +308,23 @@ def _write(
 ) -> LineSummary | None:
     """The report as its day's current one, the line's summary, the supplier's daily total, the line
     in production: what write_reports writes for one row. Returns the line's summary after it."""
+    connection = core_connection(session)
     if previous is not None:
-        session.execute(
-            update(ProductionReport).where(ProductionReport.id == previous.id).values(is_current=False)
-        )
-    session.execute(
-        insert(ProductionReport).values(
-            po_line_id=line_id,
-            report_date=day,
-            revision=(previous.revision if previous else 0) + 1,
-            good_qty=good,
-            rejected_qty=rejected,
-            note=note,
-            is_current=True,
-            created_by_id=actor.user_id,
-            created_by_name=actor.name,
-            created_at=utcnow(),
-        )
+        connection.execute(_RETIRE_REPORT, {"report_id": previous.id})
+    connection.execute(
+        _INSERT_REPORT,
+        {
+            "po_line_id": line_id,
+            "report_date": day,
+            "revision": (previous.revision if previous else 0) + 1,
+            "good_qty": good,
+            "rejected_qty": rejected,
+            "note": note,
+            "is_current": True,
+            "created_by_id": actor.user_id,
+            "created_by_name": actor.name,
+            "created_at": utcnow(),
+        },
     )
     fresh = refresh_lines(
         session,
@@ -327,9 +339,5 @@ def _write(
         session, [{"supplier_id": supplier_id, "report_date": day, "good_qty": change}]
     )
     if enum_value(state.row.status) == LineStatus.OPEN.value:
-        session.execute(
-            update(PoLine)
-            .where(PoLine.id == line_id, PoLine.status == LineStatus.OPEN)
-            .values(status=LineStatus.IN_PRODUCTION, updated_at=utcnow())
-        )
+        connection.execute(_START_LINE, {"line_id": line_id, "now": utcnow()})
     return fresh.get(line_id)

@@ -27,7 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from db.bulk import bulk_insert
-from db.engine import Database
+from db.engine import Database, core_connection
 from db.frames import read_frame, read_frame_for_ids
 from db.models import LineProductionSummary, PoLine, ProductionReport, SupplierDailyOutput, utcnow
 from portal.core import summaries as core
@@ -221,16 +221,19 @@ def refresh_lines(
         fresh.update(_folded(session, again, quantities, span))
         again = []
     if fresh:
-        session.execute(delete(_S).where(_S.po_line_id.in_(sorted(fresh))))
+        connection = core_connection(session)
         rows = [
             {**summary.as_row(line_id), "updated_at": utcnow()}
             for line_id, summary in fresh.items()
-            if summary.reported_days > 0  # no row means nothing reported
+            if summary.reported_days > 0
         ]
         for record in rows:
             record["po_line_id"] = record.pop("line_id")
-        if rows:
-            session.execute(insert(_S), rows)
+        nothing = sorted(i for i, summary in fresh.items() if summary.reported_days <= 0)
+        if nothing:  # no row means nothing reported
+            connection.execute(delete(_S).where(_S.po_line_id.in_(nothing)))
+        if rows:  # one statement whether a line had a summary or not (a post's: one row)
+            connection.execute(_summary_upsert(connection.dialect.name == "postgresql"), rows)
     if again:
         folded = summaries_from_reports(
             session, again, span, quantities=pd.Series({i: quantities[i] for i in again}).sort_index()
@@ -329,6 +332,17 @@ def add_daily_totals(session: Session, rows: list[dict[str, Any]]) -> None:
     stmt = _daily_upsert(session.get_bind().dialect.name == "postgresql")
     # Days in a fixed order: two transactions upserting the same days never wait on each other in a cycle.
     session.execute(stmt, sorted(rows, key=lambda r: (r["supplier_id"], r["report_date"])))
+
+
+@lru_cache(maxsize=2)
+def _summary_upsert(postgresql: bool) -> Any:
+    """INSERT ... ON CONFLICT DO UPDATE of whole summary rows (built once per dialect)."""
+    table = _S.metadata.tables[_S.__tablename__]
+    stmt = (pg_insert if postgresql else sqlite_insert)(table)
+    return stmt.on_conflict_do_update(
+        index_elements=["po_line_id"],
+        set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name != "po_line_id"},
+    )
 
 
 @lru_cache(maxsize=2)

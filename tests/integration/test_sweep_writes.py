@@ -11,14 +11,14 @@ from sqlalchemy import select, text
 
 from db.base import Base
 from db.engine import Database
-from db.models import Alert, Backorder, BackorderAllocation, LineForecast, SupplierStats
+from db.models import Alert, Backorder, BackorderAllocation, LineForecast, SupplierStats, SweepRun
 from portal.queries.alerts import AlertFilter, alert_inbox
 from portal.queries.exports import export_frame
 from portal.queries.line_detail import line_detail
 from portal.services.access import Actor
 from portal.services.alerts import acknowledge_alerts, resolve_alerts, snooze_alerts
 from portal.services.planning import SweepResult, sweep
-from portal.services.planning.seen import seen_columns
+from portal.services.planning.seen import Pass, latest_passes, record_run, seen_columns
 from portal.services.planning.shard import Shard
 from portal.services.production import post_report
 from tests.builders import MORE_LINES_FILES, TODAY, load, load_files, small_world
@@ -285,3 +285,40 @@ def test_a_forecast_written_elsewhere_is_written_again_by_the_next_sweep(db: Dat
             remaining,
             True,
         )
+
+
+def test_sweep_runs_keeps_exactly_the_passes_readers_can_need(db: Database) -> None:
+    """Each recorded pass forgets the passes no reader can need: after every pass of a long mixed
+    history (full sweeps, shards of two splits, chunks), the table holds exactly the passes
+    latest_passes picks, and those are the ones it would pick from the whole history kept."""
+    start = dt.datetime(2026, 3, 9, 6, 0)
+    kinds = [None, Shard(1, 2), Shard(2, 2), Shard(1, 2), None, None, Shard(2, 2), Shard(1, 3)]
+    kinds += [Shard(1, 3), Shard(2, 2), None, Shard(1, 2)]
+    history: list[Pass] = []
+    most = 0
+    for minute, shard in enumerate(kinds):
+        moment = start + dt.timedelta(minutes=15 * minute)
+        day = TODAY + dt.timedelta(days=minute % 3)
+        with db.write() as session:
+            record_run(session, moment, day, shard)
+            session.commit()
+        history.append(Pass(moment, day, shard))
+        # What the readers' rule picks from the whole history: the latest full pass, then per shard
+        # its latest pass after that one.
+        full = [p for p in history if p.shard is None]
+        since = full[-1].seen_at if full else dt.datetime.min
+        latest: dict[Shard, Pass] = {}
+        for p in history:
+            if p.shard is not None and p.seen_at > since:
+                latest[p.shard] = p
+        expected = sorted(full[-1:] + list(latest.values()), key=lambda p: p.seen_at, reverse=True)
+        with db.read() as session:
+            assert latest_passes(session) == expected
+            kept = session.execute(
+                select(SweepRun.seen_at, SweepRun.as_of, SweepRun.shard_k, SweepRun.shard_n)
+            ).all()
+        assert sorted(r.seen_at for r in kept) == sorted(p.seen_at for p in expected)
+        most = max(most, len(kept))
+    # Twelve passes recorded; at most three kept at once (a full pass, then 2/2 and 1/3 after it,
+    # each of those passing twice), two at the end: the last full pass and shard 1/2 after it.
+    assert (len(history), most, len(expected)) == (12, 3, 2)

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Table, and_, bindparam, delete, exists, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from db.engine import core_connection
 from db.frames import enum_value
 from db.models import (
     Backorder,
@@ -134,11 +135,13 @@ def _supply_lines(
     line just forecast and its arrival; the others' stored), and their suppliers' buffers."""
     past = as_of < dt.date.today()
     params = {"item_id": item_id, "as_of": as_of}
-    rows = session.execute(_SUPPLY_THEN if past else _SUPPLY_NOW, params).all()
+    rows = core_connection(session).execute(_SUPPLY_THEN if past else _SUPPLY_NOW, params).all()
     good: dict[int, list[int]] = defaultdict(list)
     if rows:
         line_ids = [int(r.id) for r in rows]
-        for line_id, quantity, rejected in session.execute(_RECEIPTS, {"line_ids": line_ids, "as_of": as_of}):
+        for line_id, quantity, rejected in core_connection(session).execute(
+            _RECEIPTS, {"line_ids": line_ids, "as_of": as_of}
+        ):
             good[int(line_id)].append(int(quantity) - int(rejected or 0))
     lines, buffers = [], {}
     for r in rows:
@@ -185,7 +188,11 @@ def promise_one_item(
     """Promise the item's waiting backorders again with one line's fresh arrival p90 (``fresh``: its
     id and arrival), store what changed; the backorders with their promises, as the rules read them."""
     past = as_of < dt.date.today()
-    demand = session.execute(_DEMAND_THEN if past else _DEMAND, {"item_id": item_id, "as_of": as_of}).all()
+    demand = (
+        core_connection(session)
+        .execute(_DEMAND_THEN if past else _DEMAND, {"item_id": item_id, "as_of": as_of})
+        .all()
+    )
     if not demand:
         return []
     lines, buffers = _supply_lines(session, item_id, as_of, settings, fresh)
@@ -248,14 +255,14 @@ def _store_promises(session: Session, demand: Sequence[Any], promises: list[Item
         != (p.promise_date, p.status, p.reason, p.reason_args)
     ]
     if changed:
-        session.execute(_UPDATE_PROMISE, changed)
+        core_connection(session).execute(_UPDATE_PROMISE, changed)
 
 
 def _store_allocations(session: Session, backorder_ids: list[int], allocations: list[ItemAllocation]) -> None:
     """Replace the allocations of the backorders whose allocations changed (compared as sorted rows)."""
     stored_ids: dict[int, list[int]] = defaultdict(list)
     stored: dict[int, list[tuple[int, dt.date, int]]] = defaultdict(list)
-    for row in session.execute(_STORED_ALLOCATIONS, {"ids": backorder_ids}):
+    for row in core_connection(session).execute(_STORED_ALLOCATIONS, {"ids": backorder_ids}):
         stored_ids[int(row.backorder_id)].append(int(row.id))
         line = -1 if row.po_line_id is None else int(row.po_line_id)
         stored[int(row.backorder_id)].append((line, row.available_date, int(row.quantity)))
@@ -269,7 +276,7 @@ def _store_allocations(session: Session, backorder_ids: list[int], allocations: 
         return
     gone = [i for b in replaced for i in stored_ids.get(b, [])]
     if gone:
-        session.execute(delete(_ALLOCATIONS).where(_ALLOCATIONS.c.id.in_(gone)))
+        core_connection(session).execute(delete(_ALLOCATIONS).where(_ALLOCATIONS.c.id.in_(gone)))
     fresh = [
         {
             "backorder_id": a.backorder_id,
@@ -281,7 +288,7 @@ def _store_allocations(session: Session, backorder_ids: list[int], allocations: 
         if a.backorder_id in replaced
     ]
     if fresh:
-        session.execute(insert(_ALLOCATIONS), fresh)
+        core_connection(session).execute(insert(_ALLOCATIONS), fresh)
 
 
 __all__ = ["model_table", "promise_one_item"]

@@ -42,6 +42,7 @@ from typing import Any
 from sqlalchemy import bindparam, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from db.engine import core_connection
 from db.frames import as_int, enum_value
 from db.models import (
     Alert,
@@ -91,7 +92,7 @@ _SETTINGS_READ = select(Setting.key, Setting.value)
 def cached_settings(session: Session) -> Settings:
     """The effective settings (as :func:`portal.services.settings.load_settings`), resolved once per
     distinct set of stored overrides (read every time: an admin's change counts at once)."""
-    overrides: dict[str, Any] = dict(session.execute(_SETTINGS_READ).all())
+    overrides: dict[str, Any] = dict(core_connection(session).execute(_SETTINGS_READ).all())
     key = json.dumps(overrides, sort_keys=True, default=str)
     settings = _SETTINGS.get(key)
     if settings is None:
@@ -118,7 +119,7 @@ def supplier_calendar(
     session: Session, supplier_id: int, country: str | None, weekmask: str | None
 ) -> WorkCalendar:
     """The supplier's working calendar, as :func:`portal.services.calendars.load_calendars` builds it."""
-    closures = tuple(sorted(session.scalars(_CLOSURES, {"supplier_id": supplier_id})))
+    closures = tuple(sorted(core_connection(session).scalars(_CLOSURES, {"supplier_id": supplier_id})))
     mask = weekmask if isinstance(weekmask, str) and weekmask else None
     return _calendar(country if isinstance(country, str) else None, mask, closures, default_holiday_years())
 
@@ -187,9 +188,11 @@ def read_line_state(session: Session, line_id: int, *, lock: bool = False) -> Li
 
     The lock is its own statement: a locking SELECT that waited re-reads only the locked row, so
     the summary joined to it would be the one from before the other post committed."""
-    if lock:
-        session.execute(_LOCK_LINE, {"line_id": line_id})
-    row = session.execute(_STATE_OF_LINE, {"line_id": line_id}).first()
+    connection = core_connection(session)
+    # SQLite has no row locks: a writing transaction holds the database's from its BEGIN IMMEDIATE.
+    if lock and connection.dialect.name != "sqlite":
+        connection.execute(_LOCK_LINE, {"line_id": line_id})
+    row = connection.execute(_STATE_OF_LINE, {"line_id": line_id}).first()
     if row is None:
         return None
     summary = None
@@ -293,7 +296,7 @@ def recompute_line(
     result = SweepResult(as_of=as_of)
     item_id, supplier_id = int(row.item_id), int(row.supplier_id)
     lock_scope(session, [], [item_id])
-    schedules = session.execute(_SCHEDULES, {"line_id": line_id}).all()
+    schedules = core_connection(session).execute(_SCHEDULES, {"line_id": line_id}).all()
     current = schedules[0] if schedules else None
     previous_end = schedules[1].estimated_end_date if len(schedules) > 1 else None
     if posted is not None:
@@ -353,7 +356,7 @@ def _supplier_stats(
     """
     s = SupplierStats
     if found is None:
-        if not session.scalar(select(exists().where(s.supplier_id.is_not(None)))):
+        if not core_connection(session).scalar(select(exists().where(s.supplier_id.is_not(None)))):
             return None, None
         return {"median": math.nan}, SupplierRecord()
 
@@ -389,10 +392,10 @@ def _store_forecast(session: Session, f: LineForecastRow, as_of: dt.date, *, rep
         "computed_at": utcnow(),
     }
     if replace:
-        done = session.execute(_UPDATE_FORECAST, {"forecast_line_id": f.line_id, **values})
+        done = core_connection(session).execute(_UPDATE_FORECAST, {"forecast_line_id": f.line_id, **values})
         if getattr(done, "rowcount", 0) == 1:
             return
-    session.execute(insert(_FORECASTS), {"po_line_id": f.line_id, **values})
+    core_connection(session).execute(insert(_FORECASTS), {"po_line_id": f.line_id, **values})
 
 
 def _line_facts(
@@ -465,9 +468,9 @@ def live_alerts_of(
     plain rows (id, rule, subject_key, severity, status, dismissed_severity, dismissed_days_late)."""
     if backorder_ids:
         params = {"line_id": line_id, "ids": backorder_ids, "keys": keys}
-        rows = session.execute(_LIVE_OF_LINE_AND_BACKORDERS, params).all()
+        rows = core_connection(session).execute(_LIVE_OF_LINE_AND_BACKORDERS, params).all()
     else:
-        rows = session.execute(_LIVE_OF_LINE, {"line_id": line_id, "keys": keys}).all()
+        rows = core_connection(session).execute(_LIVE_OF_LINE, {"line_id": line_id, "keys": keys}).all()
     return [
         {
             "id": int(r.id),
@@ -482,6 +485,21 @@ def live_alerts_of(
     ]
 
 
+_UPDATE_ALERT = (
+    update(_ALERTS)
+    .where(_ALERTS.c.id == bindparam("alert_id"))
+    .values(
+        severity=bindparam("new_severity"),
+        message=bindparam("new_message"),
+        message_args=bindparam("new_args"),
+        days_late=bindparam("new_days_late"),
+        status=bindparam("new_status"),
+        last_seen=bindparam("seen_now"),
+        as_of=bindparam("seen_as_of"),
+    )
+)
+
+
 def apply_one_plan(
     session: Session, plan: one_alerts.OnePlan, as_of: dt.date, now: dt.datetime, result: SweepResult
 ) -> None:
@@ -489,7 +507,7 @@ def apply_one_plan(
     alert still holding rewritten and seen now), with one statement per kind of change."""
     table = _ALERTS
     if plan.inserts:
-        session.execute(
+        core_connection(session).execute(
             insert(table),
             [
                 {
@@ -507,18 +525,8 @@ def apply_one_plan(
             ],
         )
     if plan.updates:
-        session.execute(
-            update(table)
-            .where(table.c.id == bindparam("alert_id"))
-            .values(
-                severity=bindparam("new_severity"),
-                message=bindparam("new_message"),
-                message_args=bindparam("new_args"),
-                days_late=bindparam("new_days_late"),
-                status=bindparam("new_status"),
-                last_seen=now,
-                as_of=as_of,
-            ),
+        core_connection(session).execute(
+            _UPDATE_ALERT,
             [
                 {
                     "alert_id": u["id"],
@@ -527,6 +535,8 @@ def apply_one_plan(
                     "new_args": u["message_args"],
                     "new_days_late": u["days_late"],
                     "new_status": AlertStatus(u["status"]),
+                    "seen_now": now,
+                    "seen_as_of": as_of,
                 }
                 for u in plan.updates
             ],
@@ -535,7 +545,7 @@ def apply_one_plan(
         result.raised_alert_ids.extend(raised)
         result.alerts_raised += len(raised)
     if plan.resolves:
-        session.execute(
+        core_connection(session).execute(
             update(Alert)
             .where(Alert.id.in_(plan.resolves))
             # Their last_seen and as_of as shown until now, written in (see planning.seen).
@@ -543,7 +553,7 @@ def apply_one_plan(
             .execution_options(synchronize_session=False)
         )
     if plan.ended_dismissals:
-        session.execute(
+        core_connection(session).execute(
             update(Alert)
             .where(Alert.id.in_(plan.ended_dismissals))
             .values(dismissed_severity=None, dismissed_days_late=None)

@@ -14,7 +14,8 @@ A sweep used to set ``last_seen`` (and ``as_of``) of every live alert whose cond
   the alert was last evaluated as of.
 
 Only the latest full pass and, per shard, its latest pass after that can be an alert's latest
-covering pass, so the columns are a CASE over a handful of passes whatever the table's length.
+covering pass, so the columns are a CASE over a handful of passes, and :func:`record_run` deletes
+the passes that can no longer be one.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Date, DateTime, and_, case, func, literal, select
+from sqlalchemy import Connection, Date, DateTime, and_, case, delete, func, literal, select
 from sqlalchemy.orm import Session
 
 from db.models import Alert, SweepRun
@@ -41,7 +42,13 @@ class Pass:
 
 
 def record_run(session: Session, seen_at: dt.datetime, as_of: dt.date, shard: Shard | None) -> None:
-    """Record one pass of a sweep: every live alert of its scope still holding was seen at ``seen_at``."""
+    """Record one pass of a sweep: every live alert of its scope still holding was seen at ``seen_at``.
+
+    And forget the passes no reader can need any more (:func:`latest_passes` reads only the latest
+    full pass and each shard's latest pass after it): a full pass drops every earlier pass, a shard's
+    pass its own earlier passes. Passes are recorded in the order of their moments (a full sweep
+    waits for running shards and they for it; one shard's passes queue on its lock), so the table
+    keeps a handful of rows instead of one per sweep, every few minutes, for ever."""
     session.add(
         SweepRun(
             seen_at=seen_at,
@@ -51,6 +58,10 @@ def record_run(session: Session, seen_at: dt.datetime, as_of: dt.date, shard: Sh
         )
     )
     session.flush()
+    older = delete(SweepRun).where(SweepRun.seen_at < seen_at)
+    if shard is not None:
+        older = older.where(SweepRun.shard_n == shard.n, SweepRun.shard_k == shard.k)
+    session.execute(older.execution_options(synchronize_session=False))
 
 
 def latest_passes(session: Session | Connection) -> list[Pass]:

@@ -301,8 +301,8 @@ def test_at_risk_gives_way_to_projected_late() -> None:
     assert rules(line(arrival_p50="2026-03-24", arrival_p90="2026-03-27")) == {"PROJECTED_LATE"}
 
 
-# Need-by four weeks after D, p50 ten days later and sure: late, but is it confirmed?
-FAR_LATE = {"need_by_date": "2026-04-03", "arrival_p50": "2026-04-13", "arrival_p90": "2026-04-15"}
+# Need-by six weeks after D, p50 ten days later and sure: late, but is it confirmed?
+FAR_LATE = {"need_by_date": "2026-04-17", "arrival_p50": "2026-04-27", "arrival_p90": "2026-04-29"}
 
 
 def test_projected_late_first_seen_far_from_need_by_waits_as_at_risk_until_confirmed() -> None:

@@ -317,6 +317,8 @@ def test_one_lines_confirmation_is_the_vectorized_one(
     previous = None if stored is None else (day(stored[0]), day(stored[1]), day(stored[2]))
     one = confirmed_late(previous, day(need_by), AS_OF, config)
     cells = (None, None, None) if previous is None else previous
-    as_days = [pd.Timestamp(d) if d is not None else pd.NaT for d in (*cells, day(need_by))]
-    vectorized = alerts.confirmed_late(*(pd.Series([d]).to_numpy() for d in as_days), AS_OF, config)
+    as_of, p50, p90, due = (
+        pd.Series([pd.Timestamp(d) if d is not None else pd.NaT]).to_numpy() for d in (*cells, day(need_by))
+    )
+    vectorized = alerts.confirmed_late(as_of, p50, p90, due, AS_OF, config)
     assert [one] == vectorized.tolist()

@@ -165,14 +165,47 @@ def projected_late(frame: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     return frame.reset_index(drop=True).loc[fires, ["as_of", "po_number", "line"]]
 
 
-def score(world: dict[str, Any], frame: pd.DataFrame) -> dict[str, float]:
-    """p90 coverage (and its SE by line), p50 MAE ratio, warned share and precision, in percent."""
+def confirmed_projected_late(frame: pd.DataFrame, settings: Settings, within_days: int) -> pd.DataFrame:
+    """The (as_of, line) pairs a PROJECTED_LATE that waits for confirmation would raise on
+    (docs/evaluation.md, "PROJECTED_LATE confirmed on a second day"): confidently late on this sweep
+    and late or stalled on the line's sweep before (its alert raised, or its stored forecast late), or
+    need-by at most ``within_days`` after the sweep's day; a stalled line at once."""
+    f = frame.reset_index(drop=True)
+    lines = _Lines(f, np.datetime64("NaT"), MON_FRI, settings)
+    late, stalled = _confidently_late(lines), lines.stalled()
+    days = sorted({pd.Timestamp(d) for d in f["as_of"]})
+    sweep = f["as_of"].map({d: i for i, d in enumerate(days)}).to_numpy()
+    held = set(
+        zip(
+            sweep[late | stalled],
+            f.loc[late | stalled, "po_number"],
+            f.loc[late | stalled, "line"],
+            strict=True,
+        )
+    )
+    before = np.array(
+        [(i - 1, p, n) in held for i, p, n in zip(sweep, f["po_number"], f["line"], strict=True)], bool
+    )
+    near = (
+        (pd.to_datetime(f["need_by_date"]) - pd.to_datetime(f["as_of"])).dt.days <= within_days
+    ).to_numpy()
+    fires = (late & (before | near)) | stalled
+    return f.loc[fires, ["as_of", "po_number", "line"]]
+
+
+def score(world: dict[str, Any], frame: pd.DataFrame, confirm_within: int | None = None) -> dict[str, float]:
+    """p90 coverage (and its SE by line), p50 MAE ratio, warned share and precision, in percent;
+    ``confirm_within``: PROJECTED_LATE waits for confirmation (:func:`confirmed_projected_late`)."""
     truth = world["truth"]
     pairs = frame.merge(
         world["snapshots"][["as_of", "po_number", "line", "supplier_arrival"]],
         on=["as_of", "po_number", "line"],
     )
-    flags = projected_late(frame, world["calls"][0]["settings"])
+    settings = world["calls"][0]["settings"]
+    if confirm_within is None:
+        flags = projected_late(frame, settings)
+    else:
+        flags = confirmed_projected_late(frame, settings, confirm_within)
     c, a = ev.calibration(pairs, truth), ev.accuracy(pairs, truth)
     w, p = ev.warning(flags, truth, world["days"][-1]), ev.precision(flags, truth)
     return {
@@ -181,6 +214,8 @@ def score(world: dict[str, Any], frame: pd.DataFrame) -> dict[str, float]:
         "ratio": a["ratio"],
         "warned": 100 * w["warned_share"],
         "precision": 100 * p["precision"],
+        "median_warning": w["median_warning_days"],
+        "flagged": p["flagged_lines"],
     }
 
 
@@ -194,6 +229,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     cap.add_argument("--out", type=Path, default=Path("bench/results/worlds"))
     sc = sub.add_parser("score", help="re-forecast captured worlds unchanged and print their figures")
     sc.add_argument("files", type=Path, nargs="+")
+    sc.add_argument(
+        "--confirm-within",
+        type=int,
+        metavar="DAYS",
+        help="PROJECTED_LATE waits for a second sweep unless need-by is within DAYS (not the product's rule)",
+    )
     args = parser.parse_args(argv)
     if args.command == "capture":
         for seed in args.seeds:
@@ -202,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = []
     for file in args.files:
         world = pickle.loads(file.read_bytes())  # our own capture
-        rows.append({"world": file.stem, **score(world, reforecast(world))})
+        rows.append({"world": file.stem, **score(world, reforecast(world), args.confirm_within)})
     table = pd.DataFrame(rows)
     print(table.round(2).to_string(index=False))
     p90 = table["p90"].to_numpy()

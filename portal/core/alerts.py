@@ -537,19 +537,71 @@ def _confidently_late(x: _Lines) -> np.ndarray:
     confidence: reading the forecast as normal (sd = (p90 - p50) / z90), P(late) >= confidence
     when p50 - need_by >= z(confidence) x sd. Confidence 0.5 is DOMAIN.md's plain p50 rule."""
     late_days = _days_between(x.day("arrival_p50"), x.day("need_by_date"))
-    spread = np.nan_to_num(_days_between(x.day("arrival_p90"), x.day("arrival_p50")))
-    z = NormalDist().inv_cdf(min(max(x.settings.projected_late_confidence, 0.5), 0.999))
+    spread = _days_between(x.day("arrival_p90"), x.day("arrival_p50"))
+    return _late_with_confidence(late_days, spread, x.settings)
+
+
+def _late_with_confidence(late_days: np.ndarray, spread: np.ndarray, settings: Settings) -> np.ndarray:
+    """:func:`_confidently_late` from p50 - need_by and p90 - p50 in days (NaN: missing)."""
+    spread = np.nan_to_num(spread)
+    z = NormalDist().inv_cdf(min(max(settings.projected_late_confidence, 0.5), 0.999))
     late: np.ndarray = (late_days > 0) & (late_days >= z * np.maximum(spread, 0.0) / Z90)
     return late
 
 
+def confidently_late(lines: pd.DataFrame, settings: Settings) -> np.ndarray:
+    """Per line (arrival_p50, arrival_p90, need_by_date): late with the admin's confidence, the test
+    PROJECTED_LATE makes before its confirmation (:func:`_confidently_late`)."""
+    p50 = to_days(lines["arrival_p50"])
+    return _late_with_confidence(
+        _days_between(p50, to_days(lines["need_by_date"])),
+        _days_between(to_days(lines["arrival_p90"]), p50),
+        settings,
+    )
+
+
+def confirmed_late(
+    previous_as_of: np.ndarray,
+    previous_p50: np.ndarray,
+    previous_p90: np.ndarray,
+    need_by: np.ndarray,
+    as_of: dt.date,
+    settings: Settings,
+) -> np.ndarray:
+    """Whether each line's previous stored forecast, made on a day before ``as_of``, was already
+    confidently late (:func:`_confidently_late` on its p50 and p90): then PROJECTED_LATE held on two
+    sweeps of different days and is confirmed. Arrays of days (``datetime64[D]``, NaT: none stored)."""
+    earlier = to_days(previous_as_of) < _as_day(as_of)
+    p50 = to_days(previous_p50)
+    was = _late_with_confidence(
+        _days_between(p50, to_days(need_by)), _days_between(to_days(previous_p90), p50), settings
+    )
+    confirmed: np.ndarray = earlier & was
+    return confirmed
+
+
+def _raised_late(x: _Lines) -> np.ndarray:
+    """Confidently late, and confirmed: the condition already held on a sweep of an earlier day (the
+    frame's ``late_confirmed``: see :func:`confirmed_late`; a frame without it counts as confirmed), or
+    need-by is within ``projected_late_confirm_days`` of D, too near to wait. An unconfirmed one is
+    AT_RISK meanwhile: a single sweep's late p50 is too often a passing one."""
+    late = _confidently_late(x)
+    if "late_confirmed" not in x.frame:
+        return late
+    confirmed = x.frame["late_confirmed"].to_numpy(dtype=bool, na_value=False)
+    near = _days_between(x.day("need_by_date"), np.full(len(x.frame), x.as_of))
+    near_enough = near <= x.settings.projected_late_confirm_days
+    raised: np.ndarray = late & (confirmed | near_enough)
+    return raised
+
+
 def _projected_late(x: _Lines) -> pd.DataFrame:
     """PROJECTED_LATE: arrival_p50 > need_by_date with the admin's confidence (see
-    :func:`_confidently_late`); or stalled (an observed rate of zero with units remaining),
-    which has no arrival date and so no days_late."""
+    :func:`_confidently_late`), confirmed (:func:`_raised_late`); or stalled (an observed rate of zero
+    with units remaining), which has no arrival date and so no days_late."""
     late_days = _days_between(x.day("arrival_p50"), x.day("need_by_date"))
     stalled = x.stalled()
-    late = _confidently_late(x) & ~stalled
+    late = _raised_late(x) & ~stalled
 
     def message(s: pd.DataFrame) -> _Said:
         on_dates = _say(
@@ -583,10 +635,10 @@ def _projected_late(x: _Lines) -> pd.DataFrame:
 
 def _at_risk(x: _Lines) -> pd.DataFrame:
     """AT_RISK: arrival_p90 > need_by_date, and not PROJECTED_LATE (p50 on time, or late but not
-    with the confidence PROJECTED_LATE needs)."""
+    with the confidence PROJECTED_LATE needs, or not confirmed yet)."""
     need_by = x.day("need_by_date")
     p90_late = _days_between(x.day("arrival_p90"), need_by)
-    fires = (p90_late > 0) & ~_confidently_late(x) & ~x.stalled()
+    fires = (p90_late > 0) & ~_raised_late(x) & ~x.stalled()
 
     def message(s: pd.DataFrame) -> _Said:
         return _say(

@@ -180,6 +180,9 @@ class LineFacts:
     arrival_p90: dt.date | None
     #: The supplier's own today when a live run counts stale days up to it (else None: as of D).
     supplier_today: dt.date | None = None
+    #: PROJECTED_LATE already held on a sweep of an earlier day (see
+    #: :func:`portal.core.alerts.confirmed_late`); True: raise it as soon as it holds.
+    late_confirmed: bool = True
 
 
 @dataclass(frozen=True)
@@ -245,11 +248,39 @@ def _rate_phrase(f: LineFacts) -> Said:
 
 def _confidently_late(x: _Line) -> bool:
     f = x.facts
-    late_days = _days_between(f.arrival_p50, f.need_by_date)
-    spread = _days_between(f.arrival_p90, f.arrival_p50)
+    return late_with_confidence(f.arrival_p50, f.arrival_p90, f.need_by_date, x.settings)
+
+
+def late_with_confidence(
+    p50: dt.date | None, p90: dt.date | None, need_by: dt.date | None, settings: Settings
+) -> bool:
+    """:func:`portal.core.alerts._confidently_late` of one forecast."""
+    late_days = _days_between(p50, need_by)
+    spread = _days_between(p90, p50)
     spread = 0.0 if math.isnan(spread) else spread
-    z = NormalDist().inv_cdf(min(max(x.settings.projected_late_confidence, 0.5), 0.999))
+    z = NormalDist().inv_cdf(min(max(settings.projected_late_confidence, 0.5), 0.999))
     return late_days > 0 and late_days >= z * max(spread, 0.0) / Z90
+
+
+def confirmed_late(
+    previous: tuple[dt.date | None, dt.date | None, dt.date | None] | None,
+    need_by: dt.date | None,
+    as_of: dt.date,
+    settings: Settings,
+) -> bool:
+    """:func:`portal.core.alerts.confirmed_late` of one line: its previous stored forecast
+    (as_of, arrival_p50, arrival_p90), made on an earlier day, was already confidently late."""
+    if previous is None or previous[0] is None or previous[0] >= as_of:
+        return False
+    return late_with_confidence(previous[1], previous[2], need_by, settings)
+
+
+def _raised_late(x: _Line) -> bool:
+    """:func:`portal.core.alerts._raised_late` of one line."""
+    if not _confidently_late(x):
+        return False
+    near = _days_between(x.facts.need_by_date, x.as_of)
+    return x.facts.late_confirmed or near <= x.settings.projected_late_confirm_days
 
 
 def _late_start(x: _Line) -> None:
@@ -284,7 +315,7 @@ def _projected_late(x: _Line) -> None:
     f = x.facts
     late_days = _days_between(f.arrival_p50, f.need_by_date)
     stalled = x.stalled
-    late = _confidently_late(x) and not stalled
+    late = _raised_late(x) and not stalled
     if not (late or stalled):
         return
     if stalled:
@@ -308,7 +339,7 @@ def _projected_late(x: _Line) -> None:
 def _at_risk(x: _Line) -> None:
     f = x.facts
     p90_late = _days_between(f.arrival_p90, f.need_by_date)
-    if p90_late > 0 and not _confidently_late(x) and not x.stalled:
+    if p90_late > 0 and not _raised_late(x) and not x.stalled:
         message = say(
             "AT_RISK",
             ("chance",),

@@ -51,6 +51,7 @@ class Settings:
     capacity_percentile: float = 0.90
     alert_reopen_days: int = 3
     projected_late_confidence: float = 0.85
+    projected_late_confirm_days: int = 28
     # Forecast
     forecast_min_reported_days: int = 5
     forecast_ewm_span: int = 10
@@ -178,6 +179,17 @@ SPECS: dict[str, SettingSpec] = {
         0.5,
         0.99,
         N_("Alerts"),
+    ),
+    "projected_late_confirm_days": SettingSpec(
+        N_("Projected late: raise at once within (days of need-by)"),
+        N_(
+            "A line first found late waits for a sweep on a later day to confirm it (it is AT_RISK "
+            "meanwhile), unless its need-by date is at most this many days away. 366: never wait."
+        ),
+        0,
+        366,
+        N_("Alerts"),
+        integer=True,
     ),
     "forecast_min_reported_days": SettingSpec(
         N_("Reported days before the observed rate is used"),

@@ -301,6 +301,53 @@ def test_at_risk_gives_way_to_projected_late() -> None:
     assert rules(line(arrival_p50="2026-03-24", arrival_p90="2026-03-27")) == {"PROJECTED_LATE"}
 
 
+# Need-by six weeks after D, p50 ten days later and sure: late, but is it confirmed?
+FAR_LATE = {"need_by_date": "2026-04-17", "arrival_p50": "2026-04-27", "arrival_p90": "2026-04-29"}
+
+
+def test_projected_late_first_seen_far_from_need_by_waits_as_at_risk_until_confirmed() -> None:
+    assert rules(line(**FAR_LATE, late_confirmed=False)) == {"AT_RISK"}
+    found = only(conditions(line(**FAR_LATE, late_confirmed=True)), "PROJECTED_LATE")
+    assert found["days_late"] == 10
+
+
+def test_projected_late_near_need_by_is_raised_at_once_without_confirmation() -> None:
+    # Need-by 14 days after D: within projected_late_confirm_days (28 by default), no time to wait.
+    near = line(need_by_date="2026-03-20", arrival_p50="2026-03-30", arrival_p90="2026-04-01")
+    assert rules(near.assign(late_confirmed=False)) == {"PROJECTED_LATE"}
+    assert rules(line(**FAR_LATE, late_confirmed=False)) == {"AT_RISK"}
+    never_wait = Settings(projected_late_confirm_days=366)
+    assert set(line_conditions(line(**FAR_LATE, late_confirmed=False), D, GERMANY, never_wait)["rule"]) == {
+        "PROJECTED_LATE"
+    }
+
+
+def test_a_stalled_line_needs_no_confirmation() -> None:
+    stalled = line(produced=0, rate=0.0, reported_days=6, arrival_p50=None, arrival_p90=None)
+    assert "PROJECTED_LATE" in rules(
+        stalled.assign(late_confirmed=False, need_by_date=pd.Timestamp("2026-05-01"))
+    )
+
+
+def _days(*values: str | None) -> np.ndarray:
+    return pd.to_datetime(pd.Series(list(values))).to_numpy()
+
+
+def test_projected_late_is_confirmed_by_an_earlier_days_forecast_that_was_already_late() -> None:
+    # Four stored forecasts of lines due 2026-04-03, as D (Fri 6 March) sees them before storing its own:
+    # late and sure on Thursday; the same on D itself (a sweep an hour ago: no new day); on time on
+    # Thursday; none stored.
+    confirmed = alerts.confirmed_late(
+        _days("2026-03-05", "2026-03-06", "2026-03-05", None),
+        _days("2026-04-13", "2026-04-13", "2026-04-02", None),
+        _days("2026-04-15", "2026-04-15", "2026-04-04", None),
+        _days("2026-04-03", "2026-04-03", "2026-04-03", "2026-04-03"),
+        D,
+        SETTINGS,
+    )
+    assert confirmed.tolist() == [True, False, False, False]
+
+
 def test_a_shipped_line_can_still_be_projected_late() -> None:
     assert "PROJECTED_LATE" in rules(
         line(status="shipped", arrival_p50="2026-03-21", arrival_p90="2026-03-21")

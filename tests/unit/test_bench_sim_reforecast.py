@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench.sim_reforecast import projected_late
+from bench.sim_reforecast import confirmed_projected_late, projected_late
 from portal.core.settings import Settings
 
 
@@ -44,3 +44,24 @@ def test_a_stalled_line_is_flagged_though_its_dates_say_on_time() -> None:
     stalled = forecasts(rate=[10.0, 10.0, 0.0])
     flagged = projected_late(stalled, Settings(projected_late_confidence=0.85, forecast_min_reported_days=5))
     assert flagged["po_number"].tolist() == ["PO-1", "PO-3"]
+
+
+def test_a_confirmed_flag_needs_the_line_late_on_the_sweep_before_unless_need_by_is_near() -> None:
+    # Two weekly sweeps. PO-1 is late and sure on both; PO-2 and PO-3 only on the second, PO-2 due 31
+    # days after it, PO-3 10 days after it.
+    need_by = pd.to_datetime(["2026-06-08", "2026-06-08", "2026-05-18"])
+    first = forecasts(
+        arrival_p50=pd.to_datetime(["2026-06-21", "2026-05-25", "2026-05-10"]),
+        arrival_p90=pd.to_datetime(["2026-06-26", "2026-05-30", "2026-05-12"]),
+        need_by_date=need_by,
+    )
+    second = forecasts(
+        arrival_p50=pd.to_datetime(["2026-06-21"] * 3),
+        arrival_p90=pd.to_datetime(["2026-06-26"] * 3),
+        need_by_date=need_by,
+    ).assign(as_of=pd.Timestamp("2026-05-08"))
+    settings = Settings(projected_late_confidence=0.85)
+    both = pd.concat([first, second])
+    flagged = confirmed_projected_late(both, settings, within_days=21)
+    assert list(zip(flagged["as_of"].dt.day, flagged["po_number"], strict=True)) == [(8, "PO-1"), (8, "PO-3")]
+    assert len(projected_late(both, settings)) == 4  # unconfirmed: PO-1 on both sweeps, PO-2, PO-3

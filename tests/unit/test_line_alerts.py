@@ -19,6 +19,7 @@ from portal.core.line_alerts import (
     BackorderFacts,
     LineFacts,
     backorder_conditions_of,
+    confirmed_late,
     line_conditions_of,
     reconcile_one,
 )
@@ -77,6 +78,7 @@ def line_facts(draw: Any) -> LineFacts:
         arrival_p50=draw(offsets.map(day)),
         arrival_p90=draw(offsets.map(day)),
         supplier_today=draw(st.one_of(st.none(), st.integers(0, 1).map(day))),
+        late_confirmed=draw(st.booleans()),
     )
 
 
@@ -126,6 +128,7 @@ thresholds = st.builds(
     unrealistic_estimate_days=st.integers(0, 5),
     quality_reject_threshold=st.sampled_from([0.0, 0.05, 0.2]),
     projected_late_confidence=st.sampled_from([0.5, 0.85, 0.99]),
+    projected_late_confirm_days=st.sampled_from([0, 14, 366]),
     forecast_min_reported_days=st.integers(1, 8),
 )
 
@@ -299,3 +302,23 @@ def test_reconcile_of_a_few_subjects_in_plain_python_plans_what_reconcile_plans(
     assert sorted(one.resolves) == sorted(plan.resolves)
     assert one.ended_dismissals == plan.ended_dismissals
     assert one.kept_dismissed == plan.kept_dismissed
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    stored=st.one_of(st.none(), st.tuples(st.integers(-3, 0), offsets, offsets)),
+    need_by=offsets,
+    confidence=st.sampled_from([0.5, 0.85]),
+)
+def test_one_lines_confirmation_is_the_vectorized_one(
+    stored: tuple[int, int | None, int | None] | None, need_by: int | None, confidence: float
+) -> None:
+    config = Settings(projected_late_confidence=confidence)
+    previous = None if stored is None else (day(stored[0]), day(stored[1]), day(stored[2]))
+    one = confirmed_late(previous, day(need_by), AS_OF, config)
+    cells = (None, None, None) if previous is None else previous
+    as_of, p50, p90, due = (
+        pd.Series([pd.Timestamp(d) if d is not None else pd.NaT]).to_numpy() for d in (*cells, day(need_by))
+    )
+    vectorized = alerts.confirmed_late(as_of, p50, p90, due, AS_OF, config)
+    assert [one] == vectorized.tolist()

@@ -325,6 +325,18 @@ def load_stored_forecasts(session: Session, line_ids: Collection[int]) -> pd.Dat
     return frame
 
 
+def load_previous_forecasts(session: Session, line_ids: Collection[int]) -> pd.DataFrame:
+    """The stored forecasts' day and arrival p50 and p90 of these lines (before a run replaces them)."""
+    cols = ["line_id", "as_of", "arrival_p50", "arrival_p90"]
+    stmt = select(
+        LineForecast.po_line_id, LineForecast.as_of, LineForecast.arrival_p50, LineForecast.arrival_p90
+    )
+    frame = read_frame_for_ids(session, stmt, LineForecast.po_line_id, line_ids, cols)
+    for col in ("as_of", "arrival_p50", "arrival_p90"):
+        frame[col] = pd.to_datetime(frame[col])
+    return frame
+
+
 def count_rows(session: Session, model: Any, *where: Any) -> int:
     return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 

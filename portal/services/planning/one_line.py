@@ -31,6 +31,7 @@ plan's writes belong together (each hands the next what it read, so nothing is r
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -63,6 +64,7 @@ from portal.core.calendar import WorkCalendar, default_holiday_years
 from portal.core.domain import (
     EVENT_RULES,
     OPEN_LINE_STATUSES,
+    AlertRule,
     AlertStatus,
     PromiseStatus,
     Severity,
@@ -148,6 +150,7 @@ _STATE = select(
     LineForecast.po_line_id.label("forecast_line_id"),
     LineForecast.as_of.label("forecast_as_of"),
     LineForecast.arrival_p90.label("forecast_arrival_p90"),
+    LineForecast.arrival_p50.label("forecast_arrival_p50"),
     SupplierStats.supplier_id.label("stats_supplier_id"),
     *(c.label(f"stats_{c.key}") for c in _STATS),
 ).select_from(
@@ -172,6 +175,8 @@ class LineState:
     forecast: tuple[dt.date, dt.date | None] | None
     #: The supplier's stored statistics row (median lead time, then its calibration), None without.
     stats: tuple[Any, ...] | None
+    #: The stored forecast's arrival p50 (None: none stored, or no date).
+    forecast_arrival_p50: dt.date | None = None
 
     @property
     def status(self) -> str:
@@ -202,7 +207,7 @@ def read_line_state(session: Session, line_id: int, *, lock: bool = False) -> Li
     stats = None
     if row.stats_supplier_id is not None:
         stats = tuple(getattr(row, f"stats_{c.key}") for c in _STATS)
-    return LineState(row, summary, forecast, stats)
+    return LineState(row, summary, forecast, stats, row.forecast_arrival_p50)
 
 
 @dataclass(frozen=True)
@@ -317,6 +322,7 @@ def recompute_line(
     )
     forecast = forecast_line(line, core_summaries.line_stats(summary), calendar, as_of, settings, record)
     stored = state.forecast
+    previous = None if stored is None else (stored[0], state.forecast_arrival_p50, stored[1])
     _store_forecast(session, forecast, as_of, replace=stored is not None)
     result.lines = 1
 
@@ -333,11 +339,15 @@ def recompute_line(
         result.unpromisable = sum(b.status == PromiseStatus.UNPROMISABLE.value for b in backorders)
 
     median = None if stats is None else stats["median"]
-    conditions = one_alerts.line_conditions_of(facts, as_of, calendar, settings, median_lead_time=median)
-    conditions += one_alerts.backorder_conditions_of(backorders)
     backorder_ids = [b.backorder_id for b in backorders]
     keys = [f"line:{line_id}"] + [f"backorder:{i}" for i in backorder_ids]
     live = live_alerts_of(session, line_id, backorder_ids, keys)
+    # PROJECTED_LATE is confirmed once raised, or when it held on the forecast of an earlier day.
+    raised = any(a["rule"] == AlertRule.PROJECTED_LATE.value and a["subject_key"] == keys[0] for a in live)
+    confirmed = raised or one_alerts.confirmed_late(previous, row.need_by_date, as_of, settings)
+    facts = dataclasses.replace(facts, late_confirmed=confirmed)
+    conditions = one_alerts.line_conditions_of(facts, as_of, calendar, settings, median_lead_time=median)
+    conditions += one_alerts.backorder_conditions_of(backorders)
     if not conditions and not live:
         return result  # nothing holds and nothing was live: reconcile would write nothing
     plan = one_alerts.reconcile_one(live, conditions, keys, reopen_days=settings.alert_reopen_days)

@@ -170,21 +170,22 @@ SPECS: dict[str, SettingSpec] = {
         integer=True,
     ),
     "projected_late_confidence": SettingSpec(
-        N_("Projected late: confidence"),
+        N_("Forecast to arrive late: confidence"),
         N_(
-            "PROJECTED_LATE fires when the forecast says the line arrives after need-by with at least "
-            "this probability (from its p50 and p90); below it a line that may be late is AT_RISK. "
-            "0.5: arrival p50 after need-by."
+            "A line is “Forecast to arrive late” when the forecast says it arrives after need-by with at "
+            "least this probability (from its p50 and p90); below it, a line that may be late is “May "
+            "arrive late”. 0.5: arrival p50 after need-by."
         ),
         0.5,
         0.99,
         N_("Alerts"),
     ),
     "projected_late_confirm_days": SettingSpec(
-        N_("Projected late: raise at once within (days of need-by)"),
+        N_("Forecast to arrive late: alert at once within (days of need-by)"),
         N_(
-            "A line first found late waits for a sweep on a later day to confirm it (it is AT_RISK "
-            "meanwhile), unless its need-by date is at most this many days away. 366: never wait."
+            "A line first forecast late is alerted only when the next day's forecast still says so (it "
+            "shows as “May arrive late” meanwhile), unless its need-by date is at most this many days "
+            "away. 366: never wait."
         ),
         0,
         366,

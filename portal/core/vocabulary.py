@@ -34,7 +34,8 @@ RULES: dict[str, Term] = {
         N_("Forecast to arrive late"),
         N_(
             "The forecast says the line arrives after its need-by date, at least as surely as the admin's "
-            "confidence setting asks (85% by default)."
+            "confidence setting asks (85% by default), and said so on an earlier day too (at once within "
+            "28 days of need-by, by default)."
         ),
     ),
     "AT_RISK": Term(

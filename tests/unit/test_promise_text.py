@@ -50,14 +50,18 @@ def german(monkeypatch: pytest.MonkeyPatch) -> None:
     install(monkeypatch, "de", GERMAN)
 
 
-@settings(max_examples=200, deadline=None)
-@given(
+#: Any item: stock on hand, open supply lines, supplier buffers, waiting orders and a safety buffer.
+any_item = given(
     on_hand=st.integers(0, 150),
     lines=supply_lines(),
     buffers=st.dictionaries(st.integers(1, 4), st.integers(0, 3), max_size=4),
     demand=waiting_orders(),
     safety_days=st.integers(0, 2),
 )
+
+
+@settings(max_examples=200, deadline=None)
+@any_item
 def test_every_reason_the_writers_give_renders_in_english_as_the_stored_text(
     on_hand: int,
     lines: list[SupplyLine],
@@ -142,13 +146,7 @@ def _migration() -> ModuleType:
 
 
 @settings(max_examples=200, deadline=None)
-@given(
-    on_hand=st.integers(0, 150),
-    lines=supply_lines(),
-    buffers=st.dictionaries(st.integers(1, 4), st.integers(0, 3), max_size=4),
-    demand=waiting_orders(),
-    safety_days=st.integers(0, 2),
-)
+@any_item
 def test_migration_0021_reads_every_stored_reason_into_the_arguments_the_writers_store(
     on_hand: int,
     lines: list[SupplyLine],

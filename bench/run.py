@@ -595,7 +595,23 @@ def table(results: dict[str, Any]) -> str:
             ok = value < limit if op == "<" else value <= limit
             verdict = "met" if ok else "MISSED"
             lines.append(f"{label.strip()} on {backend}: {value:,.2f} {op} {limit:g}? {verdict}")
+            if not ok and key == "concurrent_post_p95_ms":
+                lines.append("  " + closed_loop_cause(results["backends"][backend]["concurrent"], limit))
     return "\n".join(lines)
+
+
+def closed_loop_cause(run: dict[str, float], limit_ms: float, cpus: int | None = None) -> str:
+    """Why closed-loop writers miss a latency target, from their own figures: they never pause, so
+    the machine is saturated and by Little's law the mean latency is writers / throughput; each post
+    then costs cpus / throughput of core time (the portal's Python and the database together)."""
+    cpus = cpus or os.cpu_count() or 1
+    rate = run["posts_per_second"]
+    needed = run["writers"] / (limit_ms / 1000)
+    return (
+        f"cause: {run['writers']:.0f} writers that never pause, {rate:.0f} posts/s on {cpus} cores = "
+        f"{1000 * cpus / rate:.1f} ms of core time per post; a mean of {limit_ms:g} ms needs >= {needed:.0f} "
+        f"posts/s, <= {1000 * cpus / needed:.1f} ms per post (and p95 more)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

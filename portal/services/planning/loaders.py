@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import case, false, func, select, true
+from sqlalchemy import Executable, Select, case, false, func, select, true, union_all
 from sqlalchemy.orm import Session, aliased
 
 from db.frames import read_frame, read_frame_for_ids
@@ -183,15 +183,32 @@ def load_receipts(
     if as_of is not None:
         stmt = stmt.where(Receipt.received_date <= as_of)
     if open_lines_only:
-        later = aliased(Receipt)
-        open_ids = select(PoLine.id).where(PoLine.status.in_(OPEN_LINE_STATUSES))
-        received_later = select(later.po_line_id).where(
-            later.received_date > as_of if as_of is not None else false()
-        )
-        stmt = stmt.where(Receipt.po_line_id.in_(open_ids) | Receipt.po_line_id.in_(received_later))
-    frame = read_frame_for_ids(session, stmt, Receipt.po_line_id, line_ids, cols)
+        if line_ids is not None:
+            raise ValueError("open_lines_only reads the receipts of every open line: give no line_ids")
+        frame = read_frame(session, _of_open_lines(stmt, as_of), cols)
+    else:
+        frame = read_frame_for_ids(session, stmt, Receipt.po_line_id, line_ids, cols)
     frame["received_date"] = pd.to_datetime(frame["received_date"])
     return frame
+
+
+def _of_open_lines(receipts: Select[int, dt.date, int, int], as_of: dt.date | None) -> Executable:
+    """``receipts`` of the lines open now, and of the lines received in full now whose receipts
+    continue after ``as_of`` (open on that day): two joins, one UNION ALL (the two sets are disjoint).
+
+    Not ``po_line_id IN (open lines) OR po_line_id IN (received later)``: under an OR PostgreSQL
+    cannot turn the IN into a semi-join, and with a million open lines its subplan no longer fits
+    ``work_mem`` to be hashed, so every receipt scanned the open lines again (the XL sweep spent
+    more than 8 minutes in that one statement)."""
+    with_line = receipts.join(PoLine, PoLine.id == Receipt.po_line_id)
+    is_open = PoLine.status.in_(OPEN_LINE_STATUSES)
+    if as_of is None:
+        return with_line.where(is_open)
+    later = aliased(Receipt)
+    received_later = select(later.po_line_id).where(later.received_date > as_of)
+    return union_all(
+        with_line.where(is_open), with_line.where(~is_open, Receipt.po_line_id.in_(received_later))
+    )
 
 
 def load_history_lines(session: Session, as_of: dt.date | None = None) -> pd.DataFrame:

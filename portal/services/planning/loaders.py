@@ -87,23 +87,27 @@ def load_open_lines(
     # Imports refuse receipts dated in the future, so only a past-dated sweep can find lines
     # received after its day: the hot path (a post, as of today) keeps the plain filter.
     past = as_of is not None and as_of < dt.date.today()
-    if past:
-        received_later = select(Receipt.po_line_id).where(Receipt.received_date > as_of)
-        stmt = stmt.where(
-            PoLine.status.in_(OPEN_LINE_STATUSES)
-            | ((PoLine.status == LineStatus.RECEIVED) & PoLine.id.in_(received_later)),
-            PoLine.order_date.is_(None) | (PoLine.order_date <= as_of),
-        )
-    else:
-        stmt = stmt.where(PoLine.status.in_(OPEN_LINE_STATUSES))
     if where is not None:
         stmt = stmt.where(where)
-    if supplier_ids is not None:
-        frame = read_frame_for_ids(session, stmt, PoLine.supplier_id, supplier_ids, LINE_COLS)
-    elif item_ids is not None:
-        frame = read_frame_for_ids(session, stmt, PoLine.item_id, item_ids, LINE_COLS)
+
+    def lines(*conditions: Any) -> pd.DataFrame:
+        chosen = stmt.where(*conditions)
+        if supplier_ids is not None:
+            return read_frame_for_ids(session, chosen, PoLine.supplier_id, supplier_ids, LINE_COLS)
+        if item_ids is not None:
+            return read_frame_for_ids(session, chosen, PoLine.item_id, item_ids, LINE_COLS)
+        return read_frame_for_ids(session, chosen, PoLine.id, line_ids, LINE_COLS)
+
+    if past:
+        # Two reads, not one ``status IN (...) OR id IN (received later)``: under an OR PostgreSQL
+        # cannot make the IN a semi-join, and a large subquery is no longer hashed (load_receipts).
+        ordered = PoLine.order_date.is_(None) | (PoLine.order_date <= as_of)
+        received_later = select(Receipt.po_line_id).where(Receipt.received_date > as_of)
+        still_open = lines(PoLine.status.in_(OPEN_LINE_STATUSES), ordered)
+        received = lines(PoLine.status == LineStatus.RECEIVED, PoLine.id.in_(received_later), ordered)
+        frame = pd.concat([still_open, received], ignore_index=True) if len(received) else still_open
     else:
-        frame = read_frame_for_ids(session, stmt, PoLine.id, line_ids, LINE_COLS)
+        frame = lines(PoLine.status.in_(OPEN_LINE_STATUSES))
     frame["label"] = frame["po_number"].astype(str) + "/" + frame["line"].astype(str)
     frame["status"] = frame["status"].astype(str).str.replace("LineStatus.", "", regex=False).str.lower()
     for col in ("order_date", "need_by_date", "promised_date"):

@@ -171,12 +171,10 @@ class LineState:
     row: Any
     #: The stored production summary (None: no report yet).
     summary: core_summaries.LineSummary | None
-    #: The stored forecast's as_of and arrival_p90 (None: no forecast stored).
-    forecast: tuple[dt.date, dt.date | None] | None
+    #: The stored forecast's as_of, arrival_p50 and arrival_p90 (None: no forecast stored).
+    forecast: tuple[dt.date, dt.date | None, dt.date | None] | None
     #: The supplier's stored statistics row (median lead time, then its calibration), None without.
     stats: tuple[Any, ...] | None
-    #: The stored forecast's arrival p50 (None: none stored, or no date).
-    forecast_arrival_p50: dt.date | None = None
 
     @property
     def status(self) -> str:
@@ -203,11 +201,13 @@ def read_line_state(session: Session, line_id: int, *, lock: bool = False) -> Li
     summary = None
     if row.summary_line_id is not None:
         summary = core_summaries.LineSummary(*(getattr(row, f"summary_{c.key}") for c in _SUMMARY))
-    forecast = None if row.forecast_line_id is None else (row.forecast_as_of, row.forecast_arrival_p90)
+    forecast = None
+    if row.forecast_line_id is not None:
+        forecast = (row.forecast_as_of, row.forecast_arrival_p50, row.forecast_arrival_p90)
     stats = None
     if row.stats_supplier_id is not None:
         stats = tuple(getattr(row, f"stats_{c.key}") for c in _STATS)
-    return LineState(row, summary, forecast, stats, row.forecast_arrival_p50)
+    return LineState(row, summary, forecast, stats)
 
 
 @dataclass(frozen=True)
@@ -322,7 +322,6 @@ def recompute_line(
     )
     forecast = forecast_line(line, core_summaries.line_stats(summary), calendar, as_of, settings, record)
     stored = state.forecast
-    previous = None if stored is None else (stored[0], state.forecast_arrival_p50, stored[1])
     _store_forecast(session, forecast, as_of, replace=stored is not None)
     result.lines = 1
 
@@ -332,7 +331,7 @@ def recompute_line(
     # recomputes them, so when this line's arrival is the one they were computed with on the same
     # day, they and their alerts stand as they are.
     backorders: list[one_alerts.BackorderFacts] = []
-    if stored is None or tuple(stored) != (as_of, forecast.arrival_p90):
+    if stored is None or (stored[0], stored[2]) != (as_of, forecast.arrival_p90):
         # Promises of the line's item, with this line's fresh arrival (the others' are stored).
         backorders = promise_one_item(session, item_id, as_of, settings, (line_id, forecast.arrival_p90))
         result.backorders = len(backorders)
@@ -344,7 +343,7 @@ def recompute_line(
     live = live_alerts_of(session, line_id, backorder_ids, keys)
     # PROJECTED_LATE is confirmed once raised, or when it held on the forecast of an earlier day.
     raised = any(a["rule"] == AlertRule.PROJECTED_LATE.value and a["subject_key"] == keys[0] for a in live)
-    confirmed = raised or one_alerts.confirmed_late(previous, row.need_by_date, as_of, settings)
+    confirmed = raised or one_alerts.confirmed_late(stored, row.need_by_date, as_of, settings)
     facts = dataclasses.replace(facts, late_confirmed=confirmed)
     conditions = one_alerts.line_conditions_of(facts, as_of, calendar, settings, median_lead_time=median)
     conditions += one_alerts.backorder_conditions_of(backorders)

@@ -40,6 +40,25 @@ def idle(page: Page) -> None:
     page.locator(IDLE).wait_for(state="attached")
 
 
+def open_page(page: Page, url: str, *, attempts: int = 2) -> None:
+    """Navigate to ``url`` and return once the browser has its answer (the caller then waits for
+    the element it needs).
+
+    Waits for the navigation's commit, not its "load" event: a page opened while another
+    navigation is still in flight (the logout's redirect, say) or on a saturated machine can
+    wait long for every script and font. A navigation that never commits is tried again.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(1, attempts + 1):
+        try:
+            page.goto(url, wait_until="commit")
+            return
+        except PlaywrightTimeout:
+            if attempt == attempts:
+                raise
+
+
 def login(
     page: Page, base_url: str, username: str, password: str, *, attempts: int = 2, cookie_wait: float = 30
 ) -> None:
@@ -52,7 +71,7 @@ def login(
     the first click.
     """
     for attempt in range(1, attempts + 1):
-        page.goto(base_url)
+        open_page(page, base_url)
         page.get_by_role("textbox", name="Username").first.wait_for()
         idle(page)
         page.get_by_role("textbox", name="Username").first.fill(username)

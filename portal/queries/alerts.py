@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import CTE, Integer, Select, case, cast, func, literal, select, union_all
+from sqlalchemy import CTE, ColumnElement, Integer, Select, case, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from db.engine import Database
@@ -293,8 +293,9 @@ def alert_problems(
     """
     today = today or dt.date.today()
     inbox = _inbox_ids(actor, filters, today).where(Alert.severity != Severity.INFO)
-    # One row per subject, summed in SQL: ordering every problem needs its headline severity (the
-    # worst), days late (the most), first seen (the oldest) and the orders waiting, no alert itself.
+    # One row per subject, summed, ordered and paged in SQL: ordering every problem needs its
+    # headline severity (the worst), days late (the most), first seen (the oldest) and the orders
+    # waiting, no alert itself; only the page shown comes back (a million problems at scale XL).
     with db.read() as session:
         seen = since if since is not None else _seen_at(session, actor)
         # New: a problem with an alert first seen after the visit before (all when never visited).
@@ -303,7 +304,7 @@ def alert_problems(
             inbox.with_only_columns(
                 Alert.subject_key.label("subject_key"),
                 func.max(SEVERITY_ORDER).label("rank"),
-                func.max(Alert.days_late).label("days_late"),
+                _positive(func.coalesce(func.max(Alert.days_late), 0)).label("days_late"),
                 func.min(Alert.first_seen).label("first_seen"),
                 func.max(new_alert).label("new"),
                 func.count().label("alerts"),
@@ -311,50 +312,101 @@ def alert_problems(
             .group_by(Alert.subject_key)
             .cte("per_subject")
         )
-        subjects = _frame(
-            session.execute(select(per_subject)),
-            columns=["subject_key", "rank", "days_late", "first_seen", "new", "alerts"],
+        page = _frame(
+            session.execute(_ordered_page(session, per_subject, actor, limit, offset)),
+            columns=[
+                "subject_key",
+                "rank",
+                "days_late",
+                "first_seen",
+                "new",
+                "alerts",
+                *_IMPACT_COLUMNS,
+                *_SUMS,
+            ],
         )
-        # The customer impact of each subject, summed in SQL too: the orders waiting (tens of
-        # thousands at scale) stay in the database. None wait for a supplier user.
-        impact = _frame(
-            session.execute(_impact(session, per_subject)) if not actor.is_supplier else [],
-            columns=["subject_key", "customers", "waiting_orders", "impact"],
-        )
-        severity_of = {rank: value for value, rank in Severity.ranks().items()}
-        summary = subjects.set_index("subject_key").assign(
-            severity=lambda f: f["rank"].map(severity_of),
-            days_late=lambda f: pd.to_numeric(f["days_late"]).astype("Float64").fillna(0).clip(lower=0),
-        )
-        impact = (
-            impact.set_index("subject_key")
-            .reindex(summary.index)
-            .fillna(0)
-            .astype({"customers": "float64", "waiting_orders": "int64", "impact": "float64"})
-        )
-        grouped = problem_rules.order_problems(
-            summary[["severity", "days_late", "first_seen"]].astype({"days_late": "int64"}), impact
-        )
-        page = grouped.iloc[offset : offset + limit]
+        if len(page):  # the sums came with the page (window sums over every problem)
+            sums = page.iloc[0][_SUMS].fillna(0).astype("int64").tolist()
+        else:  # past the last page, or no problem at all
+            sums = session.execute(select(*_sums(per_subject, window=False))).one()
         keys = [str(k) for k in page["subject_key"]]
         ids = [int(i) for i in session.scalars(inbox.where(Alert.subject_key.in_(keys)))] if keys else []
         rows = session.execute(_details(session, ids)).all() if ids else []
+    impact = page.set_index("subject_key")[_IMPACT_COLUMNS].astype(
+        {"customers": "float64", "waiting_orders": "int64", "impact": "float64"}
+    )
     detail = _frame(rows, _DETAIL_COLUMNS)
     for col in ("severity", "status"):
         detail[col] = enum_values(detail[col])
     frame = problem_rules.group_problems(detail.astype({"days_late": "Float64"}), impact=impact)
     frame = frame.set_index("subject_key").reindex(page["subject_key"]).reset_index()
-    is_new = summary["new"].astype("int64") > 0
-    frame["is_new"] = is_new.reindex(frame["subject_key"]).fillna(False).to_numpy(dtype=bool)
+    frame["is_new"] = page["new"].astype("int64").to_numpy() > 0
     frame["po_line_id"] = frame["po_line_id"].astype("Int64")
-    by_severity = {s.value: 0 for s in (Severity.CRITICAL, Severity.WARNING)}
-    by_severity.update(grouped["severity"].value_counts().to_dict())
+    total, new, alerts, critical, warning = (int(n or 0) for n in sums)
     return ProblemPage(
         rows=frame,
-        total=len(grouped),
-        new=int(is_new.sum()),
-        alerts=int(summary["alerts"].sum()),
-        by_severity={k: int(v) for k, v in by_severity.items()},
+        total=total,
+        new=new,
+        alerts=alerts,
+        by_severity={Severity.CRITICAL.value: critical, Severity.WARNING.value: warning},
+    )
+
+
+#: The customer impact of a problem, as :func:`portal.core.problems.customer_impact` names it.
+_IMPACT_COLUMNS = ["customers", "waiting_orders", "impact"]
+#: What the page's header counts over every problem under the filters (:func:`_sums`).
+_SUMS = ["problems", "new_problems", "problem_alerts", "critical", "warning"]
+
+
+def _sums(per_subject: CTE, *, window: bool) -> list[Any]:
+    """The :data:`_SUMS` of ``per_subject``: as window sums beside each row of a page (one scan of the
+    alerts for the page and its counts), or as one row of plain sums."""
+
+    def total(value: Any) -> Any:
+        summed = func.sum(value)
+        return summed.over() if window else summed
+
+    rank = per_subject.c.rank
+    return [
+        total(literal(1)).label("problems"),
+        total(per_subject.c.new).label("new_problems"),
+        total(per_subject.c.alerts).label("problem_alerts"),
+        *(
+            total(case((rank == s.rank, 1), else_=0)).label(s.value)
+            for s in (Severity.CRITICAL, Severity.WARNING)
+        ),
+    ]
+
+
+def _ordered_page(
+    session: Session, per_subject: CTE, actor: Actor, limit: int, offset: int
+) -> Select[*tuple[Any, ...]]:
+    """The ``per_subject`` rows of one page with their customer impact, in
+    :func:`portal.core.problems.order_problems`' order: impact, severity, days late (most first),
+    first seen (oldest first), then the subject's key (compared byte by byte, as Python does)."""
+    key = per_subject.c.subject_key
+    customers: ColumnElement[Any]
+    waiting: ColumnElement[Any]
+    impact: ColumnElement[Any]
+    if actor.is_supplier:  # no orders wait for a supplier user
+        customers, waiting, impact = literal(0.0), literal(0), literal(0.0)
+        stmt = select(per_subject)
+    else:
+        sums = _impact(session, per_subject).subquery()
+        customers, waiting, impact = (func.coalesce(c, 0) for c in list(sums.c)[1:])
+        stmt = select(per_subject).outerjoin(sums, sums.c.subject_key == key)
+    in_bytes = key.collate("C") if session.get_bind().dialect.name == "postgresql" else key
+    return (
+        stmt.add_columns(customers, waiting, impact, *_sums(per_subject, window=True))
+        .order_by(
+            impact.desc(),
+            per_subject.c.rank.desc(),
+            per_subject.c.days_late.desc(),
+            per_subject.c.first_seen,
+            in_bytes,
+        )
+        .limit(limit)
+        .offset(offset)
     )
 
 

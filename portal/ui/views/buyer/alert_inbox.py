@@ -119,8 +119,9 @@ problems = read(
     since=since,
 )
 frame, total, new = problems.rows, problems.total, problems.new
-m1, m2, m3, m4 = st.columns(4)
-m1.metric(
+# A grid, not columns: four across on a wide screen, two by two on a phone (columns stack to four rows).
+counts = st.grid(4, min_column_width=150)
+counts.metric(
     _("Problems"),
     format_number(total),
     help=_(
@@ -128,9 +129,9 @@ m1.metric(
         "line page only."
     ).format(alerts=format_number(problems.alerts)),
 )
-m2.metric(":red[**{}**]".format(_("Critical")), format_number(problems.by_severity["critical"]))
-m3.metric(":orange[**{}**]".format(_("Warning")), format_number(problems.by_severity["warning"]))
-m4.metric(
+counts.metric(":red[**{}**]".format(_("Critical")), format_number(problems.by_severity["critical"]))
+counts.metric(":orange[**{}**]".format(_("Warning")), format_number(problems.by_severity["warning"]))
+counts.metric(
     _("New since your last visit"),
     format_number(new),
     help=_("Problems with an alert first seen after your previous visit")

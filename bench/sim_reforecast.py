@@ -41,8 +41,9 @@ MON_FRI = CalendarSet({})
 Recalibrate = Callable[[pd.DataFrame, pd.Series], pd.DataFrame]
 
 
-def capture(seed: int, out: Path) -> Path:
-    """Replay the default world of ``seed`` and pickle its sweeps' forecast inputs and its truth."""
+def capture(seed: int, out: Path, step_days: int = 7) -> Path:
+    """Replay the default world of ``seed`` (a sweep every ``step_days``) and pickle its sweeps'
+    forecast inputs and its truth (``seedN.pkl``; ``seedN-dayK.pkl`` for another step)."""
     from portal.services.planning import pipeline
 
     calls: list[dict[str, Any]] = []
@@ -110,12 +111,12 @@ def capture(seed: int, out: Path) -> Path:
     try:
         params = factory.WorldParams(seed=seed)
         truth = factory.run(params, factory.Dynamics())
-        result = replay_module.replay(truth, params.weeks, 7)
+        result = replay_module.replay(truth, params.weeks, step_days)
     finally:
         for module, name, original in saved:
             setattr(module, name, original)
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"seed{seed}.pkl"
+    path = out / (f"seed{seed}.pkl" if step_days == 7 else f"seed{seed}-day{step_days}.pkl")
     world = {
         "calls": calls,
         "records": records,
@@ -227,6 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cap = sub.add_parser("capture", help="replay default worlds and keep their sweeps' forecast inputs")
     cap.add_argument("seeds", type=int, nargs="+")
     cap.add_argument("--out", type=Path, default=Path("bench/results/worlds"))
+    cap.add_argument("--step-days", type=int, default=7, help="days between sweeps (default weekly)")
     sc = sub.add_parser("score", help="re-forecast captured worlds unchanged and print their figures")
     sc.add_argument("files", type=Path, nargs="+")
     sc.add_argument(
@@ -238,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "capture":
         for seed in args.seeds:
-            print(capture(seed, args.out))
+            print(capture(seed, args.out, args.step_days))
         return 0
     rows = []
     for file in args.files:

@@ -222,7 +222,7 @@ def forecast_line(
                 left = PRIOR_LINES / (PRIOR_LINES + evidence)
                 iid = (n90 - n50) / Z90
                 drift = cv * n50
-                wide = n50 + _days(Z90 * math.sqrt(iid * iid + left * (drift * drift)))
+                wide = n50 + _days(Z90 * max(iid, math.sqrt(left) * drift))
                 n90 = max(wide, n90)
             if learned:
                 n50, n90 = learned_n50, learned_n90

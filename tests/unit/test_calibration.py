@@ -7,6 +7,9 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from portal.core import calibration
 from portal.core.calendar import CalendarSet
@@ -87,6 +90,30 @@ def test_a_supplier_with_few_lines_is_shrunk_toward_all_suppliers() -> None:
     # A supplier with no record learns nothing.
     assert learned.loc[3, "forecast_records"] == 0
     assert np.isnan(learned.loc[3, "start_delay_days"])
+
+
+def test_the_learned_sd_is_the_next_lines_spread_wider_the_fewer_lines_the_mean_rests_on() -> None:
+    # Supplier 1: 2 lines at 1.0 and 2.0, supplier 2: 10 lines alternating 1.0 and 2.0 (same mean).
+    # The next line's spread is the past lines' (shrunk as before) plus the uncertainty of the mean:
+    # var x (1 + 1 / (n + 3 pseudo-lines)), a factor 1.2 for supplier 1 and 1.08 for supplier 2.
+    records = pd.DataFrame(
+        {
+            "line_id": range(12),
+            "supplier_id": [1, 1] + [2] * 10,
+            "start_delay": 0.0,
+            "rate_ratio": [1.0, 2.0] + [1.0, 2.0] * 5,
+        }
+    )
+    learned = calibration.supplier_calibration(records, [1, 2], prior_lines=3).set_index("supplier_id")
+    values = records["rate_ratio"]
+    pooled_var = values.var(ddof=1)
+    for sid, n in ((1, 2), (2, 10)):
+        own_var = values[records["supplier_id"] == sid].var(ddof=1)
+        w = n / (n + 3)
+        lines_var = w * own_var + (1 - w) * pooled_var
+        expected = np.sqrt(lines_var * (1 + 1 / (n + 3)))
+        assert learned.loc[sid, "rate_ratio_sd"] == pytest.approx(expected)
+    assert learned.loc[1, "rate_ratio_sd"] > learned.loc[2, "rate_ratio_sd"]
 
 
 # --- plan-based forecasts ----------------------------------------------------------------------
@@ -239,6 +266,60 @@ def test_an_observed_rate_of_a_supplier_whose_lines_wander_gets_a_wider_p90() ->
     assert steady["completion_p50"] == wide["completion_p50"]
     assert steady["completion_p90"] == steady["completion_p50"]  # zero spread, no record
     assert wide["completion_p90"] > wide["completion_p50"]
+
+
+WANDERING = pd.DataFrame(
+    {"line_id": range(8), "supplier_id": 1, "start_delay": 0.0, "rate_ratio": [0.6, 1.4] * 4}
+)
+
+
+def _widened(n50: float, n90: float, reported: int = 5) -> float:
+    out = calibration.widen_for_rate_drift(
+        calibration=calibration.supplier_calibration(WANDERING, [1]),
+        supplier_ids=np.array([1]),
+        observed=np.array([True]),
+        n50=np.array([n50]),
+        n90=np.array([n90]),
+        reported=np.array([reported]),
+        min_reported_days=5,
+    )
+    return float(out[0])
+
+
+def test_an_observed_p90_takes_the_larger_of_the_daily_and_the_drift_spread_not_their_sum() -> None:
+    # The supplier's lines run at 0.6 and 1.4 of plan: cv = sd / mean = 0.428 (8 lines, ddof 1), 0.447
+    # for its next line (x sqrt(1 + 1 / 11)); one block of the line's own days leaves 3 / (3 + 1) of
+    # it, so 20 days to go drift by sqrt(0.75) x 0.447 x 20 = 7.73 days (sd) and p90 = 20 +
+    # ceil(1.2816 x 7.73) = 30 days.
+    cv = float(calibration.supplier_calibration(WANDERING, [1])["rate_ratio_sd"].iloc[0])
+    assert cv == pytest.approx(0.4276 * np.sqrt(1 + 1 / 11), abs=1e-4)
+    assert _widened(20, 20) == 30
+    # The line's own daily spread (n90 24: sd 3.1 days) is smaller: the drift alone decides. Added in
+    # quadrature, as before, the two gave 31 (sd 8.3): the line's days already hold its wandering so far.
+    assert _widened(20, 24) == 30
+    # A daily spread wider than the drift (sd 11.7 days) is kept as it is.
+    assert _widened(20, 35) == 35
+    # More of the line's own days pin down more of the drift: 30 reported days leave 3 / 9 of it.
+    assert _widened(20, 20, reported=30) == 20 + np.ceil(calibration.Z90 * np.sqrt(3 / 9) * cv * 20)
+
+
+@given(
+    n50=st.integers(1, 400),
+    extra=st.integers(0, 200),
+    reported=st.integers(5, 120),
+)
+@hyp_settings(max_examples=200, deadline=None)
+def test_the_widened_p90_lies_between_each_spread_alone_and_their_sum(
+    n50: int, extra: int, reported: int
+) -> None:
+    n90 = n50 + extra
+    wide = _widened(n50, n90, reported)
+    cv = float(calibration.supplier_calibration(WANDERING, [1])["rate_ratio_sd"].iloc[0])
+    drift = np.sqrt(3 / (3 + reported / 5)) * cv * n50
+    iid = extra / calibration.Z90
+    assert wide >= n90
+    assert wide >= n50 + np.ceil(calibration.Z90 * drift - 1e-9)
+    assert wide <= n50 + np.ceil(calibration.Z90 * np.sqrt(iid**2 + drift**2) - 1e-9)
 
 
 def test_a_stale_line_gets_no_credit_for_its_silent_days_unless_they_would_have_finished_it() -> None:

@@ -43,8 +43,10 @@ from portal.services import audit
 from portal.services.access import Actor, service
 from portal.services.settings import load_settings
 
-#: A refresh computes the suppliers of about this many PO lines at a time (whole suppliers).
-REFRESH_CHUNK_LINES = 200_000
+#: A refresh computes the suppliers of about this many PO lines at a time (whole suppliers). At scale L
+#: (250,000 lines, one supplier of 51,698) one piece took 30.0 s of CPU and peaked at 1,652 MiB,
+#: chunks of 200,000 lines 29.5 s / 1,357 MiB, of 50,000 lines 23.5 s / 733 MiB.
+REFRESH_CHUNK_LINES = 50_000
 
 
 @dataclass(frozen=True)

@@ -182,6 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
         "refresh", help="recompute and store every supplier's scorecard totals (the ranking reads them)"
     )
     refresh.add_argument("--as-of", type=_date, help="the day to count up to (default: today)")
+    refresh.add_argument(
+        "--changed-only",
+        action="store_true",
+        help="only the suppliers written to since the last refresh, when it counted up to the same day",
+    )
     refresh.set_defaults(handler=_scorecards_refresh)
 
     sched = sub.add_parser("scheduler", help="run sweep --notify every N minutes until stopped")
@@ -346,9 +351,10 @@ def _summaries_rebuild(args: argparse.Namespace) -> int:
 def _scorecards_refresh(args: argparse.Namespace) -> int:
     from portal.services.scorecards import refresh_scorecards
 
-    info = refresh_scorecards(_db(), _cli(), today=args.as_of)
+    info = refresh_scorecards(_db(), _cli(), today=args.as_of, changed_only=args.changed_only)
+    which = "suppliers written to since the last refresh" if info.changed_only else "suppliers"
     print(
-        f"Scorecards stored as of {info.as_of}: {info.suppliers} suppliers, "
+        f"Scorecards stored as of {info.as_of}: {info.suppliers} {which}, "
         f"{info.rows} supplier-months, in {info.seconds:.1f} s."
     )
     return EXIT_OK

@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from db.frames import enum_values, read_frame
+from db.frames import enum_values, read_frame, read_frame_for_ids
 from db.models import (
     Item,
     LineForecast,
@@ -174,18 +174,42 @@ def load_scorecard_data(session: Session, supplier_ids: Collection[int] | None, 
     return Loaded(suppliers[["supplier_id", "code", "name"]], lines, events, settings)
 
 
+def latest_snapshot(session: Session) -> ScorecardSnapshot | None:
+    """The stored snapshot (only the latest is kept), whatever day it counted up to."""
+    return session.scalar(select(ScorecardSnapshot).order_by(ScorecardSnapshot.id.desc()).limit(1))
+
+
+def snapshot_is_current(snapshot: ScorecardSnapshot | None, settings: Settings, today: dt.date) -> bool:
+    """Whether ``snapshot`` counted up to ``today`` with the settings of now (and has its watermarks):
+    then its totals are today's for every supplier not written to since."""
+    return (
+        snapshot is not None
+        and snapshot.as_of == today
+        and snapshot.watermarks is not None
+        and snapshot.on_time_tolerance_days == settings.on_time_tolerance_days
+        and snapshot.in_full_threshold == settings.in_full_threshold
+    )
+
+
 def _usable_snapshot(session: Session, settings: Settings, today: dt.date) -> ScorecardSnapshot | None:
     """The stored snapshot, if it counted up to ``today`` with the settings of now (and its watermarks)."""
-    snapshot = session.scalar(select(ScorecardSnapshot).order_by(ScorecardSnapshot.id.desc()).limit(1))
-    if (
-        snapshot is None
-        or snapshot.as_of != today
-        or snapshot.watermarks is None
-        or snapshot.on_time_tolerance_days != settings.on_time_tolerance_days
-        or snapshot.in_full_threshold != settings.in_full_threshold
-    ):
-        return None
-    return snapshot
+    snapshot = latest_snapshot(session)
+    return snapshot if snapshot_is_current(snapshot, settings, today) else None
+
+
+def lines_per_supplier(session: Session, supplier_ids: Collection[int] | None = None) -> pd.Series:
+    """PO lines per supplier (all suppliers with a line, or these): what computing them live reads,
+    roughly (reports, receipts and schedules hang off the lines). One grouped scan of an index."""
+    stmt = select(PoLine.supplier_id, func.count()).group_by(PoLine.supplier_id)
+    if supplier_ids is None:
+        frame = read_frame(session, stmt, ["supplier_id", "lines"])
+    else:
+        frame = read_frame_for_ids(
+            session, stmt, PoLine.supplier_id, sorted(supplier_ids), ["supplier_id", "lines"]
+        )
+    if frame.empty:
+        return pd.Series(dtype="int64", name="lines")
+    return frame.astype("int64").set_index("supplier_id")["lines"].sort_index()
 
 
 #: The tables whose rows the totals count, with the column naming each row's line (None: a supplier's).
@@ -221,6 +245,13 @@ def changed_suppliers(session: Session, marks: dict[str, int]) -> set[int]:
     return found
 
 
+#: The most PO lines a page view computes live from raw events (the ranking's suppliers written to
+#: since the snapshot, or every supplier when the snapshot counted up to an earlier day): about
+#: 0.1 ms of CPU a line plus 0.4 s (scale L, docs/performance.md 2026-12-03 stop 26), so well under
+#: a second. Beyond it the ranking shows those suppliers' stored totals and says as of when.
+LIVE_LINE_BUDGET = 5_000
+
+
 @dataclass(frozen=True)
 class Totals:
     """The additive monthly totals every scorecard view reads, exact as of a day."""
@@ -229,6 +260,10 @@ class Totals:
     lines: pd.Series  # (supplier_id, end_month) -> distinct lines of the 12 months ending then
     snapshot: ScorecardSnapshot | None  # the stored snapshot they came from, if any
     live_suppliers: int  # how many suppliers were computed live (changed since the snapshot)
+    #: Suppliers shown with the snapshot's totals although they may have changed since (written to
+    #: since, or the snapshot counted up to an earlier day): too many to compute live on a page view.
+    #: 0: every number is today's.
+    stale_suppliers: int = 0
 
 
 def current_totals(
@@ -237,26 +272,51 @@ def current_totals(
     months: list[int],
     today: dt.date,
     settings: Settings,
+    *,
+    live_budget: int | None = None,
 ) -> Totals:
     """The totals of these suppliers (None: all) for rolling windows ending in ``months``, as of ``today``.
 
     One truth: the stored snapshot's totals when it counted up to today with today's settings,
     except for the suppliers written to since (a receipt, report, schedule revision, line or
-    change order above its watermarks), whose totals are computed live the same way; without a
-    usable snapshot, everything live. Either way each number equals what computing every supplier
-    live today gives, so the ranking, the comparison, the scorecard and the export agree.
+    change order above its watermarks), whose totals are computed live the same way; a snapshot of
+    an earlier day (or other settings) counts for no supplier, every one is computed live; without
+    a snapshot, everything live. Each number then equals what computing every supplier live today
+    gives, so the ranking, the comparison, the scorecard and the export agree.
+
+    ``live_budget`` bounds that live part (PO lines of the suppliers to compute; None: no bound, as
+    for a comparison of 2-4 suppliers). Over it, those suppliers keep the snapshot's totals and
+    ``stale_suppliers`` says how many: the caller shows them as of the snapshot, never as today's.
     """
     ids = None if supplier_ids is None else sorted({int(s) for s in supplier_ids})
-    snapshot = _usable_snapshot(session, settings, today)
+    snapshot = latest_snapshot(session)
     first, last = sc.rolling_window(months[0])[0], months[-1]
+    stale_shown = 0
     if snapshot is None:
         live_ids, stored = ids, None
     else:
-        stale = changed_suppliers(session, snapshot.watermarks or {})
-        if ids is not None:
-            stale &= set(ids)
-        live_ids = sorted(stale)
-        stored = _stored_rows(session, snapshot.id, first, last, ids, exclude=stale)
+        current = snapshot_is_current(snapshot, settings, today)
+        if current:
+            # Nothing but a write changes a supplier's totals within the day.
+            stale: list[int] | None = sorted(changed_suppliers(session, snapshot.watermarks or {}))
+            if ids is not None:
+                stale = sorted(set(stale or ()) & set(ids))
+        else:
+            # Another day: every producing line's responsiveness (its judged days run to today),
+            # every due window and promise closing in between: any supplier can have moved.
+            stale = ids
+        cost = _live_cost(session, stale)
+        if live_budget is not None and cost > live_budget:
+            live_ids = []
+            stale_shown = len(stale) if stale is not None else _snapshot_suppliers(session, snapshot.id)
+            stored = _stored_rows(session, snapshot.id, first, last, ids)
+        elif stale is None:  # every supplier live: the snapshot has nothing to give
+            live_ids, stored = None, None
+        else:
+            live_ids = stale
+            stored = _stored_rows(session, snapshot.id, first, last, ids, exclude=stale)
+        if not current and not stale_shown:
+            snapshot = None  # nothing shown comes from it
     frames = [] if stored is None else [stored]
     if live_ids is None or live_ids:
         loaded = load_scorecard_data(session, live_ids, today)
@@ -276,7 +336,23 @@ def current_totals(
     ends = frame[frame["month"].isin(months)]
     lines = ends.set_index(["supplier_id", "month"])["window_lines"].rename_axis(["supplier_id", "end_month"])
     live = len(live_ids) if live_ids is not None else int(frame["supplier_id"].nunique())
-    return Totals(monthly, lines, snapshot, live)
+    return Totals(monthly, lines, snapshot, live, stale_shown)
+
+
+def _live_cost(session: Session, supplier_ids: list[int] | None) -> int:
+    """The PO lines computing these suppliers (None: all) live would read."""
+    if supplier_ids is None:
+        return int(session.scalar(select(func.count()).select_from(PoLine)) or 0)
+    if not supplier_ids:
+        return 0
+    return int(lines_per_supplier(session, supplier_ids).sum())
+
+
+def _snapshot_suppliers(session: Session, snapshot_id: int) -> int:
+    stmt = select(func.count(func.distinct(ScorecardTotal.supplier_id))).where(
+        ScorecardTotal.snapshot_id == snapshot_id
+    )
+    return int(session.scalar(stmt) or 0)
 
 
 def _stored_rows(

@@ -34,6 +34,7 @@ from portal.core import scorecard as sc
 from portal.core.domain import NotFound, ValidationError
 from portal.core.settings import Settings
 from portal.queries.scorecard_data import (
+    LIVE_LINE_BUDGET,
     Loaded,
     current_totals,
     line_counts,
@@ -96,6 +97,9 @@ class Ranking:
     computed_at: dt.datetime | None = None
     #: The day that snapshot counted up to.
     snapshot_as_of: dt.date | None = None
+    #: Suppliers shown with the snapshot's numbers although they may have changed since (too many
+    #: to compute live on a page view): the page says as of when. 0: every number is today's.
+    stale_suppliers: int = 0
 
 
 @service(*STAFF, writes=False)
@@ -104,9 +108,12 @@ def supplier_ranking(
 ) -> Ranking:
     """Suppliers ranked by rolling-12 score, with grade, trend, 12-month score history and line counts.
 
-    Reads the stored snapshot (``portal scorecards refresh``) when there is one computed with
-    the current on-time tolerance and in-full threshold and reaching the chosen month; else
-    computes live from every receipt and report (the same numbers, slower at scale).
+    Reads the stored snapshot (``portal scorecards refresh``) when it counted up to today with the
+    current on-time tolerance and in-full threshold, and computes live the suppliers written to since
+    (the same numbers as computing everyone live). When that live part is more than a page view can
+    afford (:data:`LIVE_LINE_BUDGET` lines; or the snapshot counted up to an earlier day and the
+    world is that large), those suppliers keep the snapshot's numbers and ``stale_suppliers`` says
+    how many; without a snapshot, everything is computed live.
     """
     today = today or dt.date.today()
     with db.read() as session:
@@ -120,7 +127,7 @@ def supplier_ranking(
         ids = suppliers["supplier_id"].astype("int64").tolist()
         months = _window_months(end)
         counts = line_counts(session, months)
-        totals = current_totals(session, None, months, today, settings)
+        totals = current_totals(session, None, months, today, settings, live_budget=LIVE_LINE_BUDGET)
         snapshot = totals.snapshot
         history = sc.rolling_from_totals(totals.monthly, totals.lines, settings, months, ids)
     current = history[history["end_month"] == end].set_index("supplier_id")
@@ -142,6 +149,7 @@ def supplier_ranking(
         settings,
         computed_at=snapshot.computed_at if snapshot is not None else None,
         snapshot_as_of=snapshot.as_of if snapshot is not None else None,
+        stale_suppliers=totals.stale_suppliers,
     )
 
 

@@ -1,5 +1,6 @@
 """An optional in-process schedule for single-machine installs: ``sweep --notify`` every N minutes,
-and the first run of each day also stores the supplier scorecards again (``scorecards refresh``).
+and the first run of each day also stores the supplier scorecards again (``scorecards refresh``);
+later runs store again those of the suppliers written to since.
 
 Cron (see docs/notifications.md) is the first choice. Where there is no cron, either run
 ``python -m portal scheduler`` as a service, or set ``PORTAL_SCHEDULER=1`` and have the app
@@ -20,10 +21,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import func, select
 
 from db.engine import Database
-from db.models import ScorecardSnapshot
 from portal.core.domain import ValidationError
 from portal.i18n import _
 from portal.services.access import Actor
@@ -57,18 +56,25 @@ def run_once(db: Database, as_of: dt.date | None = None) -> NotifyRun | None:
 
 
 def refresh_stale_scorecards(db: Database, as_of: dt.date | None = None) -> bool:
-    """Store the scorecards again when the stored ones count up to an earlier day (once a day)."""
+    """Store the scorecards again: everyone's when the stored ones count up to an earlier day (once a
+    day), else those of the suppliers written to since the last refresh (after every sweep, so the
+    ranking has few to compute live). False when nothing needed storing."""
     today = as_of or dt.date.today()
     try:
-        with db.read() as session:
-            stored = session.scalar(select(func.max(ScorecardSnapshot.as_of)))
-        if stored is not None and stored >= today:
-            return False
-        info = refresh_scorecards(db, Actor.system("scheduler"), today=today)
+        info = refresh_scorecards(db, Actor.system("scheduler"), today=today, changed_only=True)
     except Exception:
         log.exception("scheduled scorecard refresh failed")
         return False
-    log.info("scorecards stored as of %s: %s supplier-months in %.1f s", info.as_of, info.rows, info.seconds)
+    if info.changed_only and not info.suppliers:
+        return False
+    log.info(
+        "scorecards stored as of %s (%s): %s suppliers, %s supplier-months in %.1f s",
+        info.as_of,
+        "changed suppliers" if info.changed_only else "everyone",
+        info.suppliers,
+        info.rows,
+        info.seconds,
+    )
     return True
 
 

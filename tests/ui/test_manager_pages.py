@@ -112,6 +112,30 @@ def test_a_manager_stores_the_scores_and_the_ranking_then_reads_them(
     pd.testing.assert_frame_equal(stored.drop(columns="score_history"), live.drop(columns="score_history"))
 
 
+def test_the_ranking_says_so_when_it_shows_stored_numbers_of_suppliers_changed_since(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
+    import streamlit as st
+
+    from portal.queries import scorecards as queries
+    from portal.services.scorecards import refresh_scorecards
+
+    refresh_scorecards(sqlite_db, world.manager)
+    receipt = "po_number,line,received_date,quantity,rejected_qty\nPO-2,1,2026-04-12,800,0\n"
+    assert load(sqlite_db, world.admin, "receipts", receipt, today=dt.date(2026, 4, 15)).ok
+    monkeypatch.setattr(queries, "LIVE_LINE_BUDGET", 0)  # BOLT's lines: more than the page may compute
+    at = open_page(monkeypatch, sqlite_url, world.manager, ranking__end_month=END)
+    assert (
+        "1 supplier has had receipts, reports or schedules since and shows its numbers as of then"
+        in texts(at)
+    )
+    monkeypatch.undo()
+    refresh_scorecards(sqlite_db, world.manager, changed_only=True)
+    st.cache_data.clear()  # the page's reads are cached a minute; this refresh ran outside it
+    at = open_page(monkeypatch, sqlite_url, world.manager, ranking__end_month=END)
+    assert "Up to date as of today: the totals stored" in texts(at)
+
+
 def test_selecting_a_supplier_in_the_ranking_opens_its_scorecard(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
 ) -> None:

@@ -1,5 +1,7 @@
 """A manager's home: suppliers ranked by their rolling-12 scorecard, with their line counts."""
 
+import datetime as dt
+
 import streamlit as st
 
 from portal.core import scorecard as sc
@@ -43,7 +45,28 @@ c2.caption(
     )
 )
 source, button = st.columns([4, 1], vertical_alignment="center")
-if ranking.computed_at is not None:
+if ranking.computed_at is not None and ranking.stale_suppliers:
+    stored_at = format_date(ranking.computed_at.date()) + f" {ranking.computed_at:%H:%M}"
+    if ranking.snapshot_as_of is not None and ranking.snapshot_as_of < dt.date.today():
+        source.caption(
+            _(
+                "Scores as of {day}, stored {when} UTC: the next scheduled refresh (or Recompute) counts "
+                "them up to today. Each supplier's scorecard shows today's numbers."
+            ).format(day=format_date(ranking.snapshot_as_of), when=stored_at)
+        )
+    else:
+        source.caption(
+            ngettext(
+                "Scores stored {when} UTC. {n} supplier has had receipts, reports or schedules since and "
+                "shows its numbers as of then (its scorecard shows today's); the next scheduled refresh "
+                "(or Recompute) brings it up to date.",
+                "Scores stored {when} UTC. {n} suppliers have had receipts, reports or schedules since and "
+                "show their numbers as of then (their scorecards show today's); the next scheduled refresh "
+                "(or Recompute) brings them up to date.",
+                ranking.stale_suppliers,
+            ).format(when=stored_at, n=format_number(ranking.stale_suppliers, 0))
+        )
+elif ranking.computed_at is not None:
     source.caption(
         _(
             "Up to date as of today: the totals stored {when} UTC, with the suppliers whose receipts, "

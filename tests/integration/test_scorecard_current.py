@@ -1,0 +1,209 @@
+"""The ranking's stored scorecards kept current, on SQLite and PostgreSQL (issue 15, scale XL):
+
+* a changed-only refresh (what the scheduler runs after each sweep) stores again exactly the
+  suppliers written to since, and the snapshot plus those equals computing everyone live today;
+* a snapshot of an earlier day counts for nobody: yesterday's snapshot plus today's writes gives
+  what computing everyone live today gives;
+* over the page's live budget the ranking shows the stored numbers of the suppliers that changed,
+  says how many, and never mixes them with today's;
+* a refresh in supplier chunks stores the same totals as one in a single piece.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from sqlalchemy import delete, select
+
+from db.engine import Database
+from db.models import AuditEvent, PoLine, ProductionReport, Receipt, ScorecardSnapshot, ScorecardTotal
+from portal.core.domain import LineStatus, Role
+from portal.demo.load import load_demo_world
+from portal.queries import scorecard_data
+from portal.queries import scorecards as queries
+from portal.queries.scorecards import Ranking, supplier_ranking
+from portal.services.access import Actor
+from portal.services.imports import import_table, read_upload
+from portal.services.production import post_report
+from portal.services.scheduler import refresh_stale_scorecards
+from portal.services.scorecards import refresh_scorecards
+
+TODAY = dt.date(2026, 3, 6)  # a Friday
+YESTERDAY = TODAY - dt.timedelta(days=1)
+SYSTEM = Actor.system("test")
+COMPARED = ["code", "rank", "score", "grade", "trend", "lines", "otd", "otif", "avg_days_late",
+            "schedule_adherence", "promise_reliability", "quality", "responsiveness", "score_note",
+            "open_lines", "late_lines", "received_lines", "score_history"]  # fmt: skip
+
+
+@pytest.fixture
+def demo(db: Database) -> Database:
+    """The demo world, without a snapshot."""
+    load_demo_world(db, SYSTEM, seed=3, today=TODAY)
+    _forget_snapshot(db)
+    return db
+
+
+def _forget_snapshot(db: Database) -> None:
+    with db.write() as session:
+        session.execute(delete(ScorecardSnapshot))
+        session.execute(delete(AuditEvent).where(AuditEvent.action == "scorecards.refreshed"))
+        session.commit()
+
+
+def _table(ranking: Ranking) -> pd.DataFrame:
+    return ranking.table[COMPARED].set_index("code").sort_index()
+
+
+def _live(db: Database, month: str) -> pd.DataFrame:
+    """Every supplier computed live today, as without a snapshot."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scorecard_data, "latest_snapshot", lambda session: None)
+        live = supplier_ranking(db, SYSTEM, month, today=TODAY)
+    assert live.computed_at is None
+    return _table(live)
+
+
+def _receive(db: Database, supplier_id: int | None = None, rejected: float = 0.0) -> int:
+    """A receipt of today on an in-production line (of this supplier), ``rejected`` of it rejected;
+    returns the line's supplier."""
+    stmt = select(PoLine.po_number, PoLine.line, PoLine.supplier_id, PoLine.quantity).where(
+        PoLine.status == LineStatus.IN_PRODUCTION, PoLine.id.not_in(select(Receipt.po_line_id))
+    )
+    if supplier_id is not None:
+        stmt = stmt.where(PoLine.supplier_id == supplier_id)
+    with db.read() as session:
+        po, line, sid, qty = session.execute(stmt.order_by(PoLine.need_by_date, PoLine.id).limit(1)).one()
+    row = f"{po},{line},{TODAY.isoformat()},{qty},{int(qty * rejected)}"
+    text = f"po_number,line,received_date,quantity,rejected_qty\n{row}\n"
+    assert import_table(
+        db, SYSTEM, read_upload(text.encode(), "r.csv", "receipts"), filename="r.csv", today=TODAY
+    ).ok
+    return int(sid)
+
+
+def _report(db: Database, other_than: int) -> int:
+    """Today's production report on an in-production line of another supplier; returns that supplier."""
+    with db.read() as session:
+        line_id, sid = session.execute(
+            select(PoLine.id, PoLine.supplier_id)
+            .where(
+                PoLine.status == LineStatus.IN_PRODUCTION,
+                PoLine.supplier_id != other_than,
+                PoLine.id.in_(select(ProductionReport.po_line_id)),
+            )
+            .order_by(PoLine.id)
+            .limit(1)
+        ).one()
+    actor = Actor(None, "maker", Role.SUPPLIER, int(sid))
+    post_report(db, actor, line_id, report_date=TODAY, good_qty=7, confirm_correction=True, today=TODAY)
+    return int(sid)
+
+
+def test_a_changed_only_refresh_stores_the_changed_suppliers_and_equals_everyone_live(demo: Database) -> None:
+    full = refresh_scorecards(demo, SYSTEM, today=TODAY)
+    month = f"{TODAY:%Y-%m}"
+    assert refresh_scorecards(demo, SYSTEM, today=TODAY, changed_only=True).suppliers == 0  # nothing written
+    received = _receive(demo)
+    reported = _report(demo, other_than=received)
+
+    info = refresh_scorecards(demo, SYSTEM, today=TODAY, changed_only=True)
+    assert info.changed_only and info.snapshot_id == full.snapshot_id
+    assert info.suppliers == 2 and info.rows > 0
+    with demo.read() as session:
+        snapshot = session.scalars(select(ScorecardSnapshot)).one()
+        stored_for = set(session.scalars(select(ScorecardTotal.supplier_id).distinct()))
+        marks = scorecard_data.watermarks(session)
+    assert {received, reported} <= stored_for
+    assert snapshot.watermarks == marks  # raised to what it has now read
+
+    ranking = supplier_ranking(demo, SYSTEM, month, today=TODAY)
+    assert ranking.computed_at is not None and ranking.stale_suppliers == 0
+    pd.testing.assert_frame_equal(_table(ranking), _live(demo, month), check_dtype=False)
+    # The scheduler's run after the next sweep: nothing written since, nothing stored.
+    assert refresh_stale_scorecards(demo, TODAY) is False
+
+
+def test_a_snapshot_of_yesterday_and_the_writes_since_give_the_live_numbers_of_today(
+    demo: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    month = f"{TODAY:%Y-%m}"
+    refresh_scorecards(demo, SYSTEM, today=YESTERDAY)
+    yesterday = _table(supplier_ranking(demo, SYSTEM, month, today=YESTERDAY))
+    received = _receive(demo)
+
+    # Within the page's budget (the demo world): everyone live, the stale snapshot unused.
+    ranking = supplier_ranking(demo, SYSTEM, month, today=TODAY)
+    assert ranking.computed_at is None and ranking.stale_suppliers == 0
+    live = _live(demo, month)
+    pd.testing.assert_frame_equal(_table(ranking), live, check_dtype=False)
+    assert not _table(ranking).drop(columns=["late_lines"]).equals(yesterday.drop(columns=["late_lines"]))
+
+    # Over it: yesterday's numbers, said to be yesterday's (the line counts are always today's).
+    monkeypatch.setattr(queries, "LIVE_LINE_BUDGET", 0)
+    stale = supplier_ranking(demo, SYSTEM, month, today=TODAY)
+    assert stale.snapshot_as_of == YESTERDAY and stale.computed_at is not None
+    with demo.read() as session:
+        in_snapshot = len(session.scalars(select(ScorecardTotal.supplier_id).distinct()).all())
+    assert stale.stale_suppliers == in_snapshot
+    scores = ["score", "otd", "otif", "responsiveness", "promise_reliability"]
+    pd.testing.assert_frame_equal(_table(stale)[scores], yesterday[scores], check_dtype=False)
+    code = _code(demo, received)
+    assert _table(stale).at[code, "open_lines"] == live.at[code, "open_lines"]
+
+    # The first scheduled run of today stores everyone again: today's numbers, none stale.
+    assert refresh_stale_scorecards(demo, TODAY) is True
+    fresh = supplier_ranking(demo, SYSTEM, month, today=TODAY)
+    assert fresh.snapshot_as_of == TODAY and fresh.stale_suppliers == 0
+    pd.testing.assert_frame_equal(_table(fresh), live, check_dtype=False)
+
+
+def _code(db: Database, supplier_id: int) -> str:
+    from db.models import Supplier
+
+    with db.read() as session:
+        return str(session.scalar(select(Supplier.code).where(Supplier.id == supplier_id)))
+
+
+def test_over_the_live_budget_the_changed_suppliers_keep_their_stored_numbers_and_say_so(
+    demo: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    month = f"{TODAY:%Y-%m}"
+    refresh_scorecards(demo, SYSTEM, today=TODAY)
+    before = _table(supplier_ranking(demo, SYSTEM, month, today=TODAY))
+    code = _code(demo, _receive(demo, rejected=0.5))
+    live = _live(demo, month)
+    assert before.at[code, "quality"] != live.at[code, "quality"]
+
+    monkeypatch.setattr(queries, "LIVE_LINE_BUDGET", 0)
+    ranking = supplier_ranking(demo, SYSTEM, month, today=TODAY)
+    assert ranking.stale_suppliers == 1 and ranking.snapshot_as_of == TODAY
+    shown = _table(ranking)
+    scores = ["score", "grade", "lines", "otd", "otif", "quality", "responsiveness"]
+    # The changed supplier: as stored; everyone else: today's (unchanged since the snapshot).
+    pd.testing.assert_frame_equal(shown.loc[[code], scores], before.loc[[code], scores], check_dtype=False)
+    assert shown.at[code, "score_history"] == before.at[code, "score_history"]
+    others = shown.index != code
+    pd.testing.assert_frame_equal(shown.loc[others, scores], live.loc[others, scores], check_dtype=False)
+
+    # A changed-only refresh catches up: nothing stale, every number today's.
+    assert refresh_scorecards(demo, SYSTEM, today=TODAY, changed_only=True).suppliers == 1
+    caught_up = supplier_ranking(demo, SYSTEM, month, today=TODAY)
+    assert caught_up.stale_suppliers == 0
+    pd.testing.assert_frame_equal(_table(caught_up), live, check_dtype=False)
+
+
+def test_a_refresh_in_supplier_chunks_stores_the_same_totals(demo: Database) -> None:
+    def stored() -> pd.DataFrame:
+        with demo.read() as session:
+            frame = pd.read_sql(select(ScorecardTotal), session.connection())
+        frame = frame.drop(columns=["snapshot_id"]).sort_values(["supplier_id", "month"])
+        return frame.reset_index(drop=True)
+
+    whole = refresh_scorecards(demo, SYSTEM, today=TODAY, chunk_lines=10**9)
+    in_one = stored()
+    chunked = refresh_scorecards(demo, SYSTEM, today=TODAY, chunk_lines=1)  # one supplier a chunk
+    assert (chunked.rows, chunked.suppliers) == (whole.rows, whole.suppliers)
+    pd.testing.assert_frame_equal(stored(), in_one)

@@ -129,6 +129,13 @@ def test_the_ranking_says_so_when_it_shows_stored_numbers_of_suppliers_changed_s
         "1 supplier has had receipts, reports or schedules since and shows its numbers as of then"
         in texts(at)
     )
+    # The manager's Recompute stores again only the supplier changed since (the scheduler's refresh).
+    next(b for b in at.button if b.label == "Recompute").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert next(t.value for t in at.toast if "Scorecards stored" in t.value).startswith(
+        "Scorecards stored: 1 supplier in"
+    )
+    assert "Up to date as of today: the totals stored" in texts(at)
     monkeypatch.undo()
     refresh_scorecards(sqlite_db, world.manager, changed_only=True)
     st.cache_data.clear()  # the page's reads are cached a minute; this refresh ran outside it

@@ -79,10 +79,13 @@ else:
 if me.role in (Role.MANAGER, Role.ADMIN) and button.button(
     _("Recompute"),
     icon=":material/refresh:",
-    help=_("Store every supplier's scorecard again now (takes a while with many suppliers)."),
+    help=_(
+        "Store again now the scorecards of the suppliers with receipts, reports or schedules since the "
+        "last refresh (every supplier's when the stored ones are of another day: a while with many)."
+    ),
 ):
-    with st.spinner(_("Computing every supplier's scorecard...")):
-        info = call(refresh_scorecards)
+    with st.spinner(_("Computing the scorecards...")):
+        info = call(refresh_scorecards, changed_only=True)
     if info is not None:
         st.toast(
             ngettext(

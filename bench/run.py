@@ -257,7 +257,9 @@ def reference(url: str) -> dict[str, Any]:
 
 
 def _posting_targets(db: Any, count: int) -> list[tuple[int, Any]]:
-    """(line id, actor of its supplier) for ``count`` in-production lines of different suppliers."""
+    """(line id, actor of its supplier) for ``count`` in-production lines: every fifth of the lowest ids,
+    which belong mostly to the biggest suppliers (at L the 50 posts reach 36 suppliers holding 43% of
+    the lines: the ranking page's worst case after the posts)."""
     from db.models import PoLine, Supplier
     from portal.core.domain import Role
     from portal.services.access import Actor

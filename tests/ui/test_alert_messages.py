@@ -20,17 +20,14 @@ from portal.core.alert_text import TEMPLATES
 from portal.core.domain import AlertStatus
 from portal.ui.context import ACTOR_KEY
 from tests.apptest import APP, app_as, texts
+from tests.builders import BuyerWorld, buyer_world
 from tests.fake_catalog import install
-from tests.integration.test_buyer_services import BuyerWorld, buyer_world
+
+pytestmark = pytest.mark.world(build=buyer_world)
 
 SUPPLIER_ALERTS = "portal/ui/views/supplier/alerts.py"
 LINE_DETAIL = "portal/ui/views/buyer/line_detail.py"
 ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
-
-
-@pytest.fixture
-def world(sqlite_db: Database) -> BuyerWorld:
-    return buyer_world(sqlite_db)
 
 
 def marked(code: str) -> dict[str, str]:

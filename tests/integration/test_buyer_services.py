@@ -49,6 +49,7 @@ from portal.services.import_mappings import (
 )
 from portal.services.imports import import_table
 from tests.builders import TODAY, BuyerWorld, buyer_world, load
+from tests.integration.db_state import live_alerts
 
 SYSTEM = Actor.system("test")
 
@@ -60,11 +61,7 @@ def world(db: Database) -> BuyerWorld:
 
 def _alert_ids(db: Database, **where: object) -> dict[str, int]:
     """rule -> id of the live alerts matching ``where`` (column == value)."""
-    stmt = select(Alert.rule, Alert.id).where(Alert.status != AlertStatus.RESOLVED)
-    for column, value in where.items():
-        stmt = stmt.where(getattr(Alert, column) == value)
-    with db.read() as session:
-        return dict(session.execute(stmt).all())
+    return live_alerts(db, Alert.rule, Alert.id, **where)
 
 
 def _alert(db: Database, alert_id: int) -> Alert:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from db.engine import Database
-from db.models import PoLine, Supplier, User
+from db.models import Backorder, PoLine, Supplier, User
 from portal.core.domain import Role
 from portal.services.access import Actor
 from portal.services.imports import ImportResult, import_table, read_upload
@@ -141,6 +141,42 @@ def small_world(db: Database, *, recompute: bool = True) -> SmallWorld:
         bolt_id=ids["BOLT"],
         line_ids=lines,
     )
+
+
+#: A late line (PO-3/1: need-by 03-10, 20 a day from 03-09: arrives 03-23) on its own item SKU-3,
+#: which one customer waits on (SO-3) and another cannot get (SO-4, unpromisable).
+LATE_ITEM_CSV = "sku,description,on_hand\nSKU-3,Hinge,0\n"
+LATE_PO_CSV = (
+    "po_number,line,supplier_code,sku,quantity,order_date,need_by_date\n"
+    "PO-3,1,ACME,SKU-3,200,2026-02-01,2026-03-10\n"
+)
+LATE_SCHEDULE_CSV = (
+    "po_number,line,start_date,daily_output,estimated_end_date\nPO-3,1,2026-03-09,20,2026-03-20\n"
+)
+LATE_BACKORDERS_CSV = (
+    "order_ref,customer,sku,quantity,order_date,priority\n"
+    "SO-3,Cy,SKU-3,60,2026-02-25,0\n"
+    "SO-4,Dee,SKU-3,10000,2026-02-26,0\n"
+)
+
+
+@dataclass
+class BuyerWorld(SmallWorld):
+    """The small world plus a late line that customers wait on."""
+
+    late_line_id: int = 0
+    backorder_ids: dict[str, int] = field(default_factory=dict)
+
+
+def buyer_world(db: Database) -> BuyerWorld:
+    """Small world, then the late line PO-3/1 and backorders SO-3, SO-4, imported as files."""
+    base = small_world(db)
+    files = [("items", LATE_ITEM_CSV), ("pos", LATE_PO_CSV), ("schedules", LATE_SCHEDULE_CSV)]
+    load_files(db, Actor.system("test"), [*files, ("backorders", LATE_BACKORDERS_CSV)])
+    with db.read() as session:
+        late = session.scalars(select(PoLine.id).where(PoLine.po_number == "PO-3")).one()
+        backorders = dict(session.execute(select(Backorder.order_ref, Backorder.id)).all())
+    return BuyerWorld(**vars(base), late_line_id=int(late), backorder_ids=backorders)
 
 
 def revise(

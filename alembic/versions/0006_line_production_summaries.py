@@ -2,8 +2,9 @@
 
 Reviewed by hand: two new tables, one row per PO line with reports (see portal/core/summaries.py)
 and one per supplier and reported day (its total good output, which observed capacity reads).
-Migration 0013 fills them from the current reports with the application's own builder, so an
-upgraded database forecasts exactly as before; the downgrade drops them (derived data, rebuilt on
+Migration 0013 asks for them to be filled from the current reports by the application's own
+builder once the schema is at head (db.migrate.upgrade_to_head), so an upgraded database forecasts
+exactly as before; the downgrade drops them (derived data, rebuilt on
 upgrade).
 
 Create Date: 2026-12-01 23:53:50.031685
@@ -46,8 +47,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('po_line_id', name=op.f('pk_line_production_summaries'))
     )
     # ### end Alembic commands ###
-    # Filled by the newest migration that changes the summary's columns (0013), with the
-    # application's builder: it writes the current columns, which this table does not have yet.
+    # Filled at head by the application's builder, which 0013 asks for: it writes the current
+    # columns, which this table does not have yet.
 
 
 def downgrade() -> None:

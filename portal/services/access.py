@@ -21,6 +21,7 @@ from portal.core.domain import NotFound, PermissionDenied, Role
 from portal.i18n import N_, _
 
 if TYPE_CHECKING:
+    from db.engine import Database
     from db.models import User
 
 P = ParamSpec("P")
@@ -126,6 +127,15 @@ def scope_to_actor(
     if actor.is_supplier:
         return stmt.where(supplier_column == actor.supplier_id)
     return stmt
+
+
+def own_value(db: Database, actor: Actor, stmt: Select[*tuple[Any, ...]], user_column: Any) -> Any:
+    """The one value ``stmt`` reads among the actor's own rows (``user_column``: their user); None when
+    there is none, or when the actor is not a signed-in user (the system, a posting link)."""
+    if actor.user_id is None:
+        return None
+    with db.read() as session:
+        return session.scalar(stmt.where(user_column == actor.user_id))
 
 
 #: How a supplier user is refused a line that is not its own, whether it is another supplier's or

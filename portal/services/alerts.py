@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, object_session
 from db.engine import Database
 from db.models import Alert, AlertComment, User, utcnow
 from portal.core.domain import AlertStatus, NotFound, PermissionDenied, Role, ValidationError
+from portal.core.inputs.fields import bounded_text
 from portal.core.parsing import CONTROL_CHARACTER, control_characters
 from portal.i18n import _
 from portal.services import audit
@@ -169,15 +170,14 @@ def resolve_alerts(db: Database, actor: Actor, alert_ids: Collection[int]) -> in
 
 
 def _comment_text(body: str) -> str:
-    text = (body or "").strip()
-    if not text:
-        raise ValidationError(_("Write a comment first."))
-    if len(text) > MAX_COMMENT_LENGTH:
-        raise ValidationError(
-            _("A comment has at most {max_comment_length} characters ({given} given).").format(
-                max_comment_length=MAX_COMMENT_LENGTH, given=len(text)
-            )
-        )
+    text = bounded_text(
+        body,
+        MAX_COMMENT_LENGTH,
+        missing=_("Write a comment first."),
+        too_long=lambda given: _(
+            "A comment has at most {max_comment_length} characters ({given} given)."
+        ).format(max_comment_length=MAX_COMMENT_LENGTH, given=given),
+    )
     # PostgreSQL refuses NUL in text (a traceback, not a message); escapes would reach terminals.
     if control_characters(pd.Series([text]), line_breaks_allowed=True).iloc[0]:
         raise ValidationError(

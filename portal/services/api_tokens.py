@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from db.engine import Database
 from db.models import ApiToken, User, utcnow
 from portal.core.domain import NotFound, PermissionDenied, Role, ValidationError
+from portal.core.inputs.fields import bounded_text
 from portal.i18n import _
 from portal.services import audit
 from portal.services.access import ALL_ROLES, Actor, service
@@ -78,15 +79,14 @@ def create_api_token(
 ) -> NewToken:
     """Make a token for the actor (an admin, the command line: for ``username``); its secret is shown once."""
     now = now or utcnow()
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError(_("Give the token a name (what it is for, e.g. 'ERP nightly upload')."))
-    if len(name) > MAX_NAME_LENGTH:
-        raise ValidationError(
-            _("A token name has at most {max_name_length} characters ({given} given).").format(
-                max_name_length=MAX_NAME_LENGTH, given=len(name)
-            )
-        )
+    name = bounded_text(
+        name,
+        MAX_NAME_LENGTH,
+        missing=_("Give the token a name (what it is for, e.g. 'ERP nightly upload')."),
+        too_long=lambda given: _(
+            "A token name has at most {max_name_length} characters ({given} given)."
+        ).format(max_name_length=MAX_NAME_LENGTH, given=given),
+    )
     if expires_days is not None and not 1 <= int(expires_days) <= MAX_EXPIRY_DAYS:
         raise ValidationError(
             _("A token expires after 1 to {max_expiry_days} days ({expires_days} given).").format(

@@ -17,7 +17,7 @@ from db.engine import Database
 from db.models import OutputDraft, utcnow
 from portal.core.domain import Role, ValidationError
 from portal.i18n import _
-from portal.services.access import Actor, service
+from portal.services.access import Actor, own_value, service
 
 #: The fields a draft keeps per line; anything else sent is dropped.
 DRAFT_FIELDS = ("good_qty", "rejected_qty", "note")
@@ -74,14 +74,8 @@ def save_output_draft(
 @service(Role.SUPPLIER, Role.BUYER, Role.ADMIN, writes=False)
 def output_draft(db: Database, actor: Actor, report_date: dt.date) -> dict[int, dict[str, Any]]:
     """The user's unposted values of ``report_date``: line id -> {good_qty, rejected_qty, note}."""
-    if actor.user_id is None:
-        return {}
-    with db.read() as session:
-        values = session.scalar(
-            select(OutputDraft.values).where(
-                OutputDraft.user_id == actor.user_id, OutputDraft.report_date == report_date
-            )
-        )
+    stmt = select(OutputDraft.values).where(OutputDraft.report_date == report_date)
+    values = own_value(db, actor, stmt, OutputDraft.user_id)
     return {int(k): dict(v) for k, v in (values or {}).items()}
 
 

@@ -19,7 +19,7 @@ from portal.core.domain import PermissionDenied, Role, ValidationError
 from portal.core.fileformats import FORMATS, FileFormat, normalize_header
 from portal.i18n import _
 from portal.services import audit
-from portal.services.access import Actor, service
+from portal.services.access import Actor, own_value, service
 from portal.services.imports import KIND_ROLES
 
 #: The target of a file column that is not imported.
@@ -218,12 +218,5 @@ def save_import_mapping(db: Database, actor: Actor, kind: str, mapping: Mapping[
 def load_import_mapping(db: Database, actor: Actor, kind: str) -> dict[str, str]:
     """This user's remembered mapping for ``kind`` (empty when none)."""
     _check_allowed(actor, kind)
-    if actor.user_id is None:
-        return {}
-    with db.read() as session:
-        found = session.scalar(
-            select(ImportMapping.mapping).where(
-                ImportMapping.user_id == actor.user_id, ImportMapping.kind == kind
-            )
-        )
-    return dict(found or {})
+    stmt = select(ImportMapping.mapping).where(ImportMapping.kind == kind)
+    return dict(own_value(db, actor, stmt, ImportMapping.user_id) or {})

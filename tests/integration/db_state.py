@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, select
 from db.base import Base
 from db.engine import Database
 from db.models import Alert, Backorder, BackorderAllocation, LineForecast, ProductionReport, SupplierStats
+from portal.core.domain import AlertStatus
 
 #: What planning (a sweep, a line's recompute) stores, without the moments it was written.
 PLANNED: dict[str, tuple[Any, ...]] = {
@@ -86,3 +87,12 @@ def reports_of(db: Database, line_id: int, day: dt.date) -> list[tuple[Any, ...]
             .order_by(ProductionReport.revision)
         ).all()
     return [tuple(r) for r in rows]
+
+
+def live_alerts(db: Database, key: Any, value: Any, **where: object) -> dict[Any, Any]:
+    """``key`` -> ``value`` (two Alert columns) of the live alerts matching ``where`` (column == value)."""
+    stmt = select(key, value).where(Alert.status != AlertStatus.RESOLVED)
+    for column, wanted in where.items():
+        stmt = stmt.where(getattr(Alert, column) == wanted)
+    with db.read() as session:
+        return dict(session.execute(stmt).all())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
@@ -33,6 +34,24 @@ def _tables(url: str) -> set[str]:
         engine.dispose()
 
 
+def _columns(url: str, table: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return {c["name"] for c in inspect(engine).get_columns(table)}
+    finally:
+        engine.dispose()
+
+
+def _rows(url: str, sql: str) -> list[tuple[Any, ...]]:
+    """The rows of one query, read through an engine of its own (as the migrations leave the database)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(sql)).all()]
+    finally:
+        engine.dispose()
+
+
 def test_upgrade_downgrade_and_upgrade_again(empty_url: str) -> None:
     upgrade_to_head(empty_url)
     assert _tables(empty_url) == set(Base.metadata.tables)
@@ -43,19 +62,12 @@ def test_upgrade_downgrade_and_upgrade_again(empty_url: str) -> None:
 
 
 def test_0012_adds_the_users_language_and_takes_it_away_again(empty_url: str) -> None:
-    def columns() -> set[str]:
-        engine = create_engine(empty_url)
-        try:
-            return {c["name"] for c in inspect(engine).get_columns("users")}
-        finally:
-            engine.dispose()
-
     upgrade_to_head(empty_url)
-    assert "language" in columns()
+    assert "language" in _columns(empty_url, "users")
     downgrade_to(empty_url, "0011")
-    assert "language" not in columns()
+    assert "language" not in _columns(empty_url, "users")
     upgrade_to_head(empty_url)
-    assert "language" in columns()
+    assert "language" in _columns(empty_url, "users")
 
 
 @pytest.mark.postgres
@@ -63,15 +75,8 @@ def test_0019_leaves_half_of_each_alerts_page_free_on_postgresql(postgres_server
     """Room for a sweep's last_seen update of every live alert to stay on its page (a HOT update)."""
 
     def options(url: str) -> list[str]:
-        engine = create_engine(url)
-        try:
-            with engine.connect() as conn:
-                found = conn.execute(
-                    text("SELECT reloptions FROM pg_class WHERE relname = 'alerts'")
-                ).scalar()
-                return list(found or [])
-        finally:
-            engine.dispose()
+        [(found,)] = _rows(url, "SELECT reloptions FROM pg_class WHERE relname = 'alerts'")
+        return list(found or [])
 
     with scratch_postgres(POSTGRES_ADMIN_URL, "portal_mig") as url:
         upgrade_to_head(url)
@@ -119,11 +124,7 @@ def test_0020_down_writes_each_alerts_last_seen_as_shown_into_it(empty_url: str)
     assert shown and [tuple(r) for r in shown] != [tuple(r) for r in stored]
     assert all(r.as_of > TODAY + dt.timedelta(days=1) for r in shown if r.as_of > TODAY), shown
     downgrade_to(empty_url, "0019_fillfactor")
-    engine = create_engine(empty_url)
-    with engine.connect() as conn:
-        rows = conn.execute(text("SELECT id, last_seen, as_of FROM alerts ORDER BY id")).all()
-    engine.dispose()
-    after = [tuple(r) for r in rows]
+    after = _rows(empty_url, "SELECT id, last_seen, as_of FROM alerts ORDER BY id")
     if empty_url.startswith("sqlite"):  # text on SQLite: read back through the models' types
         after = [(i, dt.datetime.fromisoformat(s), dt.date.fromisoformat(d)) for i, s, d in after]
     assert after == [tuple(r) for r in shown]
@@ -142,15 +143,7 @@ def test_0021_reads_each_stored_promise_reason_into_the_arguments_a_sweep_writes
     from tests.builders import TODAY, small_world
 
     def reasons(url: str) -> list[tuple[object, ...]]:
-        engine = create_engine(url)
-        try:
-            with engine.connect() as conn:
-                rows = conn.execute(
-                    text("SELECT id, promise_reason, promise_reason_args FROM backorders ORDER BY id")
-                ).all()
-        finally:
-            engine.dispose()
-        return [tuple(r) for r in rows]
+        return _rows(url, "SELECT id, promise_reason, promise_reason_args FROM backorders ORDER BY id")
 
     upgrade_to_head(empty_url)
     db = open_database(empty_url)
@@ -169,13 +162,80 @@ def test_0021_reads_each_stored_promise_reason_into_the_arguments_a_sweep_writes
     written = reasons(empty_url)
     assert [r[0] for r in written if r[2] is not None] == [2], written
     downgrade_to(empty_url, "0020_lastseen")
+    assert "promise_reason_args" not in _columns(empty_url, "backorders")
+    upgrade_to_head(empty_url)
+    assert reasons(empty_url) == written
+
+
+def test_an_old_database_with_reports_gets_its_summaries_rebuilt_once_at_head(empty_url: str) -> None:
+    """0006 creates the production summaries and supplier daily outputs empty and 0013 only asks for
+    them (a migration imports no application code): upgraded from before them with reports, the
+    database has at head the summaries the application keeps with every report, and no request left.
+    A request left at head (an upgrade stopped after the migrations) keeps the database "not at
+    head" until the next upgrade does the rebuild."""
+    from db.engine import open_database
+    from db.migrate import REBUILD_SUMMARIES, is_at_head
+    from portal.services.settings import load_settings
+    from portal.services.summaries import verify_daily_outputs, verify_summaries
+    from tests.builders import small_world
+
+    def derived() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        lines = _rows(
+            empty_url,
+            "SELECT po_line_id, produced, rejected, reported_days, positive_days, steady_days, steady_sum"
+            " FROM line_production_summaries ORDER BY po_line_id",
+        )
+        days = _rows(
+            empty_url,
+            "SELECT supplier_id, report_date, good_qty FROM supplier_daily_outputs"
+            " ORDER BY supplier_id, report_date",
+        )
+        return lines, days
+
+    def check_consistent_at_head() -> None:
+        db = open_database(empty_url)
+        try:
+            assert is_at_head(db.engine)
+            with db.read() as session:
+                assert verify_summaries(session, load_settings(session).forecast_ewm_span).empty
+                assert verify_daily_outputs(session).empty
+        finally:
+            db.dispose()
+
+    upgrade_to_head(empty_url)
+    db = open_database(empty_url)
+    try:
+        small_world(db)
+    finally:
+        db.dispose()
+    kept = derived()
+    assert kept[0] and kept[1]
+    downgrade_to(empty_url, "0005")
+    assert "line_production_summaries" not in _tables(empty_url)
+    # Up to 0013 only: the request is there, the tables still empty (the migration folds nothing).
+    command.upgrade(alembic_config(empty_url), "0013")
+    assert derived() == ([], [])
+    assert (REBUILD_SUMMARIES,) in _rows(empty_url, "SELECT key FROM settings")
+    upgrade_to_head(empty_url)
+    assert derived() == kept
+    check_consistent_at_head()
+
+    # A request left at head, the summaries gone: not at head until the next upgrade rebuilds them.
     engine = create_engine(empty_url)
     try:
-        assert "promise_reason_args" not in {c["name"] for c in inspect(engine).get_columns("backorders")}
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM line_production_summaries"))
+            conn.execute(text("DELETE FROM supplier_daily_outputs"))
+            conn.execute(
+                text("INSERT INTO settings (key, value, updated_at) VALUES (:k, 'true', CURRENT_TIMESTAMP)"),
+                {"k": REBUILD_SUMMARIES},
+            )
+        assert not is_at_head(engine)
     finally:
         engine.dispose()
     upgrade_to_head(empty_url)
-    assert reasons(empty_url) == written
+    assert derived() == kept
+    check_consistent_at_head()
 
 
 def test_alembic_check_finds_no_drift_between_models_and_migrations(empty_url: str) -> None:

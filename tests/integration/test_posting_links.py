@@ -17,17 +17,12 @@ from portal.services.posting_links import (
     post_with_link,
     revoke_posting_link,
 )
-from tests.builders import SmallWorld, small_world
+from tests.builders import SmallWorld
 
 #: Tuesday 10 March 2026, 09:00 UTC: 10:00 in Berlin (ACME), 04:00 in Chicago (BOLT).
 NOW = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
 TUESDAY = dt.date(2026, 3, 10)
 ROW = {"po_number": "PO-1", "line": 1, "good_qty": 95, "rejected_qty": 1}
-
-
-@pytest.fixture
-def world(db: Database) -> SmallWorld:
-    return small_world(db)
 
 
 def reports_on(db: Database, day: dt.date) -> list[tuple[int, int, int | None]]:

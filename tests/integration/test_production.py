@@ -43,17 +43,12 @@ from portal.services.production import (
     post_reports,
     revise_schedule,
 )
-from tests.builders import TODAY, SmallWorld, load, revise, small_world
+from tests.builders import TODAY, SmallWorld, load, revise
 from tests.integration.db_state import reports_of
 
 MON = dt.date(2026, 3, 2)
 THU = dt.date(2026, 3, 5)
 SAT = dt.date(2026, 3, 7)
-
-
-@pytest.fixture
-def world(db: Database) -> SmallWorld:
-    return small_world(db)
 
 
 def schedules_of(db: Database, line_id: int) -> list[tuple]:

@@ -37,11 +37,6 @@ WORKING_DAYS = [d.date() for d in pd.bdate_range("2026-02-02", TODAY)]
 _numbers = itertools.count(1)
 
 
-@pytest.fixture
-def world(db: Database) -> SmallWorld:
-    return small_world(db)
-
-
 def new_line(db: Database, quantity: int) -> int:
     po = f"PO-H{next(_numbers)}"
     csv = (

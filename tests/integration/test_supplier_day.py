@@ -15,17 +15,12 @@ from portal.queries.lines import my_today
 from portal.queries.scorecards import supplier_scorecard
 from portal.services.production import post_report, post_reports
 from portal.services.suppliers import set_supplier_timezone
-from tests.builders import SmallWorld, load, small_world
+from tests.builders import SmallWorld, load
 
 #: Monday 9 March 2026, 22:30 UTC: Tuesday 06:30 in Shanghai, still Monday 23:30 in Berlin.
 NOW = dt.datetime(2026, 3, 9, 22, 30, tzinfo=dt.UTC)
 SHANGHAI_TODAY = dt.date(2026, 3, 10)
 BERLIN_TODAY = dt.date(2026, 3, 9)
-
-
-@pytest.fixture
-def world(db: Database) -> SmallWorld:
-    return small_world(db)
 
 
 def test_imported_suppliers_get_their_countrys_time_zone(db: Database, world: SmallWorld) -> None:

@@ -11,26 +11,22 @@ import re
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from db.engine import Database
 from db.models import Alert
 from portal.core.alert_text import TEMPLATES
-from portal.core.domain import AlertStatus
 from portal.ui.context import ACTOR_KEY
 from tests.apptest import APP, app_as, texts
+from tests.builders import BuyerWorld, buyer_world
 from tests.fake_catalog import install
-from tests.integration.test_buyer_services import BuyerWorld, buyer_world
+from tests.integration.db_state import live_alerts
+
+pytestmark = pytest.mark.world(build=buyer_world)
 
 SUPPLIER_ALERTS = "portal/ui/views/supplier/alerts.py"
 LINE_DETAIL = "portal/ui/views/buyer/line_detail.py"
 ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
-
-
-@pytest.fixture
-def world(sqlite_db: Database) -> BuyerWorld:
-    return buyer_world(sqlite_db)
 
 
 def marked(code: str) -> dict[str, str]:
@@ -40,11 +36,7 @@ def marked(code: str) -> dict[str, str]:
 
 def stored(db: Database, **where: object) -> dict[int, str]:
     """alert id -> the English message stored, of the live alerts matching ``where``."""
-    stmt = select(Alert.id, Alert.message).where(Alert.status != AlertStatus.RESOLVED)
-    for column, value in where.items():
-        stmt = stmt.where(getattr(Alert, column) == value)
-    with db.read() as session:
-        return dict(session.execute(stmt).all())
+    return live_alerts(db, Alert.id, Alert.message, **where)
 
 
 def shown_messages(at: AppTest) -> list[str]:

@@ -20,14 +20,11 @@ from portal.core.vocabulary import rule_name
 from portal.services.access import Actor
 from portal.services.settings import update_settings
 from tests.apptest import app_as, shown, texts
-from tests.integration.test_buyer_services import BuyerWorld, buyer_world
+from tests.builders import BuyerWorld, buyer_world
+
+pytestmark = pytest.mark.world(build=buyer_world)
 
 BUYER = "portal/ui/views/buyer"
-
-
-@pytest.fixture
-def world(sqlite_db: Database) -> BuyerWorld:
-    return buyer_world(sqlite_db)
 
 
 def link_labels(at: AppTest) -> list[str]:

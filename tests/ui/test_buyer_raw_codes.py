@@ -11,11 +11,12 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from db.engine import Database
 from portal.core import vocabulary
 from tests.apptest import shown, texts
-from tests.integration.test_buyer_services import BuyerWorld, buyer_world
+from tests.builders import BuyerWorld, buyer_world
 from tests.ui.test_buyer_pages import open_page, tick
+
+pytestmark = pytest.mark.world(build=buyer_world)
 
 #: Codes that must never be shown as they are stored.
 RAW = [
@@ -100,12 +101,6 @@ def assert_no_raw_codes(at: AppTest) -> None:
     text = page_text(at)
     found = sorted({m.group(0) for pattern in RAW for m in pattern.finditer(text)})
     assert found == [], f"raw codes on screen: {found}"
-
-
-@pytest.fixture
-def world(sqlite_db: Database) -> BuyerWorld:
-
-    return buyer_world(sqlite_db)
 
 
 @pytest.mark.parametrize("page", ["alert_inbox", "backorders", "late_lines", "open_lines"])

@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from db.engine import Database
 from portal.ui import device
 from tests.apptest import shown
-from tests.integration.test_buyer_services import BuyerWorld, buyer_world
+from tests.builders import BuyerWorld, buyer_world
 from tests.ui.test_buyer_pages import open_page
 
-
-@pytest.fixture
-def world(sqlite_db: Database) -> BuyerWorld:
-    return buyer_world(sqlite_db)
+pytestmark = pytest.mark.world(build=buyer_world)
 
 
 def test_on_a_phone_the_inbox_filters_wait_in_a_collapsed_expander_that_says_what_is_set(

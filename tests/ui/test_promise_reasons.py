@@ -16,17 +16,14 @@ from db.models import Backorder
 from portal.services.access import Actor
 from portal.ui.context import ACTOR_KEY
 from tests.apptest import APP
+from tests.builders import BuyerWorld, buyer_world
 from tests.fake_catalog import install
-from tests.integration.test_buyer_services import BuyerWorld, buyer_world
 from tests.unit.test_promise_text import GERMAN
+
+pytestmark = pytest.mark.world(build=buyer_world)
 
 BACKORDERS = "portal/ui/views/buyer/backorders.py"
 ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
-
-
-@pytest.fixture
-def world(sqlite_db: Database) -> BuyerWorld:
-    return buyer_world(sqlite_db)
 
 
 def stored_reasons(db: Database) -> dict[str, str]:

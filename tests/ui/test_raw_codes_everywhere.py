@@ -19,8 +19,7 @@ from db.models import PoLine
 from portal.core import vocabulary
 from portal.services.access import Actor
 from tests.apptest import app_as, shown
-from tests.builders import load
-from tests.integration.test_buyer_services import BuyerWorld, buyer_world
+from tests.builders import BuyerWorld, buyer_world, load
 from tests.ui.test_buyer_raw_codes import assert_no_raw_codes, page_text
 
 POS_HEADER = "po_number,line,supplier_code,sku,quantity,order_date,need_by_date,promised_date,transit_days"

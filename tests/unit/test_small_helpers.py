@@ -1,4 +1,4 @@
-"""The one severity ranking and the one chunking helper."""
+"""The one severity ranking, the one chunking helper and the one check of a required, bounded text."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import pytest
 
 from db.models import PoLine
 from portal.core.batching import chunked, id_chunks
-from portal.core.domain import Severity
+from portal.core.domain import Severity, ValidationError
+from portal.core.inputs.fields import bounded_text
 
 
 def test_severities_rank_from_info_up_to_critical_and_back() -> None:
@@ -35,3 +36,17 @@ def test_id_chunks_are_distinct_sorted_ids() -> None:
 def test_a_line_label_is_the_same_in_python_and_in_sql() -> None:
     assert PoLine(po_number="PO-1042", line=3).label == "PO-1042/3"
     assert "||" in str(PoLine.label.expression.compile())
+
+
+def test_a_bounded_text_is_stripped_and_refused_when_empty_or_too_long() -> None:
+    def check(value: str | None) -> str:
+        return bounded_text(
+            value, 5, missing="say something", too_long=lambda n: f"{n} characters, 5 at most"
+        )
+
+    assert check("  hello \n") == "hello"
+    for empty in (None, "", " \n\t "):
+        with pytest.raises(ValidationError, match="say something"):
+            check(empty)
+    with pytest.raises(ValidationError, match="6 characters, 5 at most"):
+        check(" hello! ")

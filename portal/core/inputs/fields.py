@@ -78,6 +78,17 @@ def required_reason() -> str:
     return _("is required")
 
 
+def bounded_text(value: str | None, limit: int, *, missing: str, too_long: Callable[[int], str]) -> str:
+    """``value`` without its surrounding white space; refused when nothing is left (``missing``) or
+    when longer than ``limit`` characters (``too_long``, given the length: the message)."""
+    text = (value or "").strip()
+    if not text:
+        raise ValidationError(missing)
+    if len(text) > limit:
+        raise ValidationError(too_long(len(text)))
+    return text
+
+
 def future_reason(today: dt.date) -> str:
     """A day after the supplier's (or the portal's) own today, naming that today."""
     return _("is in the future (today is {today})").format(today=f"{today:%Y-%m-%d}")

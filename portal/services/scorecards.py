@@ -29,6 +29,7 @@ from db.bulk import bulk_insert
 from db.engine import Database
 from db.models import ScorecardSnapshot, ScorecardTotal, utcnow
 from portal.core import scorecard as sc
+from portal.core.batching import id_chunks
 from portal.core.domain import Role
 from portal.core.settings import Settings
 from portal.queries.scorecard_data import (
@@ -200,11 +201,10 @@ def _store_changed(
         snapshot.watermarks = marks
         snapshot.computed_at = utcnow()
         snapshot.computed_by = actor.username
-        for start in range(0, len(changed), 500):
+        for chunk in id_chunks(changed):
             session.execute(
                 delete(ScorecardTotal).where(
-                    ScorecardTotal.snapshot_id == snapshot_id,
-                    ScorecardTotal.supplier_id.in_(changed[start : start + 500]),
+                    ScorecardTotal.snapshot_id == snapshot_id, ScorecardTotal.supplier_id.in_(chunk)
                 )
             )
         bulk_insert(session, "scorecard_totals", rows.assign(snapshot_id=snapshot_id))

@@ -45,8 +45,9 @@ c2.caption(
     )
 )
 source, button = st.columns([4, 1], vertical_alignment="center")
-if ranking.computed_at is not None and ranking.stale_suppliers:
-    stored_at = format_date(ranking.computed_at.date()) + f" {ranking.computed_at:%H:%M}"
+stored = ranking.computed_at
+stored_at = format_date(stored.date()) + f" {stored:%H:%M}" if stored is not None else ""
+if stored is not None and ranking.stale_suppliers:
     if ranking.snapshot_as_of is not None and ranking.snapshot_as_of < dt.date.today():
         source.caption(
             _(
@@ -66,13 +67,13 @@ if ranking.computed_at is not None and ranking.stale_suppliers:
                 ranking.stale_suppliers,
             ).format(when=stored_at, n=format_number(ranking.stale_suppliers, 0))
         )
-elif ranking.computed_at is not None:
+elif stored is not None:
     source.caption(
         _(
             "Up to date as of today: the totals stored {when} UTC, with the suppliers whose receipts, "
             "reports or schedules changed since computed again — the same numbers as each supplier's "
             "scorecard."
-        ).format(when=format_date(ranking.computed_at.date()) + f" {ranking.computed_at:%H:%M}")
+        ).format(when=stored_at)
     )
 else:
     source.caption(_("Scores computed live from every receipt and production report, as of today."))

@@ -76,6 +76,7 @@ from portal.core.timezones import supplier_today
 from portal.services.planning.loaders import LINE_FIELDS
 from portal.services.planning.lock import lock_scope, share_planning_lock
 from portal.services.planning.one_item import model_table, promise_one_item
+from portal.services.planning.problems import refresh_problems, subjects_of_items
 from portal.services.planning.recompute import recompute_affected
 from portal.services.planning.result import SweepResult
 from portal.services.planning.seen import close_values
@@ -331,7 +332,8 @@ def recompute_line(
     # recomputes them, so when this line's arrival is the one they were computed with on the same
     # day, they and their alerts stand as they are.
     backorders: list[one_alerts.BackorderFacts] = []
-    if stored is None or (stored[0], stored[2]) != (as_of, forecast.arrival_p90):
+    promised = stored is None or (stored[0], stored[2]) != (as_of, forecast.arrival_p90)
+    if promised:
         # Promises of the line's item, with this line's fresh arrival (the others' are stored).
         backorders = promise_one_item(session, item_id, as_of, settings, (line_id, forecast.arrival_p90))
         result.backorders = len(backorders)
@@ -347,10 +349,15 @@ def recompute_line(
     facts = dataclasses.replace(facts, late_confirmed=confirmed)
     conditions = one_alerts.line_conditions_of(facts, as_of, calendar, settings, median_lead_time=median)
     conditions += one_alerts.backorder_conditions_of(backorders)
-    if not conditions and not live:
-        return result  # nothing holds and nothing was live: reconcile would write nothing
+    # The inbox problems: the line's, and when the item's promises moved, those its orders wait on.
+    kept = subjects_of_items(session, [item_id]) if promised and backorders else []
+    if not conditions and not live:  # nothing holds and nothing was live: reconcile would write nothing
+        refresh_problems(session, as_of, kept)
+        return result
     plan = one_alerts.reconcile_one(live, conditions, keys, reopen_days=settings.alert_reopen_days)
     apply_one_plan(session, plan, as_of, utcnow(), result)
+    if plan.inserts or plan.updates or plan.resolves or kept:
+        refresh_problems(session, as_of, [*keys, *kept])
     return result
 
 

@@ -37,6 +37,7 @@ from portal.services.planning.loaders import (
     load_stored_forecasts,
     supplier_frame,
 )
+from portal.services.planning.problems import refresh_problems, subjects_of_items
 from portal.services.planning.result import SweepResult, Timer
 from portal.services.planning.seen import record_run
 from portal.services.planning.shard import Shard, shard_alerts
@@ -322,12 +323,15 @@ def run_pipeline(
     from_reports: bool = False,
     shard: Shard | None = None,
     write_all: bool = False,
+    keep_problems: bool = True,
 ) -> None:
     """The pipeline: forecasts -> promises -> alerts, for everything (ids None), a shard of
     everything (its items' lines and backorders, its suppliers), or a scope.
 
     Only what changed is written (see :mod:`portal.services.planning.stores`); ``write_all``:
-    every row, as a reference."""
+    every row, as a reference. ``keep_problems``: keep the inbox problems of the subjects it
+    reconciled and of its items' lines and backorders (a sweep over everything, which rebuilds
+    them all once at its end, passes False; see :mod:`portal.services.planning.problems`)."""
     timer = Timer(result)
     now = utcnow()
     everything = line_ids is None
@@ -426,6 +430,13 @@ def run_pipeline(
     plan = alert_rules.reconcile(live, current, now, scope, reopen_days=settings.alert_reopen_days)
     timer.mark("reconcile")
     apply_alert_plan(session, plan, as_of, now, result, live=live, seen=seen, write_all=write_all)
+    if keep_problems and not full:
+        kept = set(live["subject_key"]) | set(current["subject_key"])
+        if scope is not None:
+            kept |= set(scope)
+        if scope_items is not None:  # promises moved: the orders waiting on each line of the items
+            kept |= set(subjects_of_items(session, scope_items))
+        refresh_problems(session, as_of, kept)
     if seen is not None:
         # The live alerts this pass found still holding are seen now: recorded once, not per alert.
         record_run(session, now, as_of, shard)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -251,7 +252,8 @@ def alert_problems(
     with db.read() as session:
         seen = since if since is not None else _seen_at(session, actor)
         # New: a problem with an alert first seen after the visit before (all when never visited).
-        if kept and not actor.is_supplier and filters == AlertFilter() and problems_usable(session, today):
+        unfiltered = dataclasses.replace(filters, text=filters.text.strip()) == AlertFilter()
+        if kept and unfiltered and not actor.is_supplier and problems_usable(session, today):
             per_subject = _kept_problems(seen)
         else:
             grouped = subject_sums()

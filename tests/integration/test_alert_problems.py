@@ -21,15 +21,10 @@ from portal.services.auth import actor_for
 from portal.services.planning import sweep
 from portal.services.planning.problems import rebuild_problems
 from tests.builders import small_world
+from tests.integration.conftest import DEMO_TODAY
 
-TODAY = dt.date(2026, 3, 6)
+TODAY = DEMO_TODAY
 SYSTEM = Actor.system("test")
-
-
-@pytest.fixture
-def demo(db: Database) -> Database:
-    load_demo_world(db, SYSTEM, today=TODAY)
-    return db
 
 
 def _buyer(db: Database) -> Actor:

@@ -8,13 +8,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-import pytest
 from sqlalchemy import delete, select, update
 
 from db.engine import Database
 from db.models import Alert, Backorder, InboxProblem, PoLine, Setting, User
 from portal.core.domain import AlertStatus, BackorderStatus
-from portal.demo.load import load_demo_world
 from portal.queries.alerts import AlertFilter, alert_problems
 from portal.services.access import Actor
 from portal.services.alerts import acknowledge_alerts, resolve_alerts, snooze_alerts, unsnooze_alerts
@@ -24,15 +22,10 @@ from portal.services.planning import sweep
 from portal.services.planning.problems import COMPLETE, problems_usable
 from portal.services.planning.shard import Shard
 from portal.services.production import post_report
+from tests.integration.conftest import DEMO_TODAY
 
-TODAY = dt.date(2026, 3, 6)
+TODAY = DEMO_TODAY
 SYSTEM = Actor.system("test")
-
-
-@pytest.fixture
-def demo(db: Database) -> Database:
-    load_demo_world(db, SYSTEM, today=TODAY)
-    return db
 
 
 def _user(db: Database, **where: object) -> Actor:

@@ -512,8 +512,10 @@ class Alert(Base):
         Index("ix_alerts_supplier_status", "supplier_id", "status"),
         Index("ix_alerts_po_line_id", "po_line_id"),
         Index("ix_alerts_backorder_id", "backorder_id"),
-        # A subject's alerts (its inbox problem, portal.services.planning.problems; the inbox page's).
-        Index("ix_alerts_subject_key", "subject_key"),
+        # A subject's live alerts (its inbox problem, portal.services.planning.problems; the inbox
+        # page's). With the status: SQLite's planner, without statistics, otherwise prefers
+        # ix_alerts_status_severity and reads every live alert for a few subjects.
+        Index("ix_alerts_subject_key_status", "subject_key", "status"),
         # Half of each page free (PostgreSQL): an update keeps its row on its page with no index
         # entry added (see migration 0019_fillfactor). Since 0020_lastseen a sweep no longer
         # updates every live alert (see SweepRun), so this matters less than when it was set.

@@ -35,11 +35,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_inbox_problems_visible_from", "inbox_problems", ["visible_from"])
     op.create_index("ix_inbox_problems_snooze_ends", "inbox_problems", ["snooze_ends"])
-    op.create_index("ix_alerts_subject_key", "alerts", ["subject_key"])
+    op.create_index("ix_alerts_subject_key_status", "alerts", ["subject_key", "status"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_alerts_subject_key", table_name="alerts")
+    op.drop_index("ix_alerts_subject_key_status", table_name="alerts")
     op.drop_index("ix_inbox_problems_snooze_ends", table_name="inbox_problems")
     op.drop_index("ix_inbox_problems_visible_from", table_name="inbox_problems")
     op.drop_table("inbox_problems")

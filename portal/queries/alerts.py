@@ -369,7 +369,7 @@ def _ordered_page(
     elif "impact" in per_subject.c:  # kept with the problem (portal.services.planning.problems)
         customers, waiting, impact = (per_subject.c[name] for name in _IMPACT_COLUMNS)
     else:
-        sums = customer_impact(session, per_subject).subquery()
+        sums = customer_impact(session.get_bind().dialect.name, per_subject).subquery()
         customers, waiting, impact = (func.coalesce(c, 0) for c in list(sums.c)[1:])
         stmt = stmt.outerjoin(sums, sums.c.subject_key == key)
     in_bytes = key.collate("C") if session.get_bind().dialect.name == "postgresql" else key

@@ -21,25 +21,32 @@ alerts say: the inbox groups them live instead, as it does under any filter).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Collection, Iterable
 from typing import Any
 
 from sqlalchemy import (
     CTE,
     ColumnElement,
+    Date,
+    Executable,
     Integer,
     Select,
+    String,
+    bindparam,
     case,
     cast,
     delete,
     func,
     insert,
+    literal,
     select,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from db.engine import core_connection
 from db.models import Alert, Backorder, BackorderAllocation, InboxProblem, PoLine, Setting, severity_rank
 from portal.core.batching import chunked, id_chunks
 from portal.core.domain import AlertStatus, BackorderStatus, Severity
@@ -58,14 +65,14 @@ def positive(value: Any) -> Any:
     return case((value > 0, value), else_=0)
 
 
-def _days_after(session: Session, later: Any, earlier: Any) -> Any:
+def _days_after(dialect: str, later: Any, earlier: Any) -> Any:
     """Whole days from ``earlier`` to ``later`` (two DATE columns) in SQL; NULL when either is."""
-    if session.get_bind().dialect.name == "sqlite":
+    if dialect == "sqlite":
         return cast(func.julianday(later) - func.julianday(earlier), Integer)
     return later - earlier
 
 
-def customer_impact(session: Session, subjects: CTE) -> Select[tuple[Any, ...]]:
+def customer_impact(dialect: str, subjects: CTE) -> Select[tuple[Any, ...]]:
     """subject_key, customers, waiting_orders, impact of the ``subjects`` that orders wait on, in SQL.
 
     What :func:`portal.core.problems.customer_impact` computes in pandas: the waiting backorders
@@ -80,7 +87,7 @@ def customer_impact(session: Session, subjects: CTE) -> Select[tuple[Any, ...]]:
     days = positive(func.coalesce(subjects.c.days_late, 0))
     weight = 1 + positive(func.coalesce(Backorder.priority, 0))
     slip = positive(
-        func.coalesce(_days_after(session, Backorder.promise_date, Backorder.communicated_date), 0)
+        func.coalesce(_days_after(dialect, Backorder.promise_date, Backorder.communicated_date), 0)
     )
     columns = (
         key.label("subject_key"),
@@ -126,8 +133,9 @@ def subject_sums(shown: ColumnElement[bool] | None = None) -> dict[str, ColumnEl
     }
 
 
-def _rows(session: Session, built_for: dt.date, keys: Collection[str] | None) -> Select[tuple[Any, ...]]:
-    """The rows of ``keys`` (None: every subject with a live alert above info), as of ``built_for``."""
+def _rows(dialect: str, built_for: Any, keys: Any | None) -> Select[tuple[Any, ...]]:
+    """The rows of the subjects ``keys`` (None: every subject with a live alert above info), as of
+    ``built_for`` (values or bound parameters)."""
     shown = Alert.snoozed_until.is_(None) | (Alert.snoozed_until <= built_for)
     grouped = select(
         Alert.subject_key.label("subject_key"),
@@ -136,9 +144,9 @@ def _rows(session: Session, built_for: dt.date, keys: Collection[str] | None) ->
         func.min(case((Alert.snoozed_until > built_for, Alert.snoozed_until))).label("snooze_ends"),
     ).where(Alert.status.in_(LIVE), Alert.severity != Severity.INFO)
     if keys is not None:
-        grouped = grouped.where(Alert.subject_key.in_(list(keys)))
+        grouped = grouped.where(Alert.subject_key.in_(keys))
     per_subject = grouped.group_by(Alert.subject_key).cte("per_subject")
-    impact = customer_impact(session, per_subject).subquery()
+    impact = customer_impact(dialect, per_subject).subquery()
     return select(
         per_subject.c.subject_key,
         per_subject.c.rank,
@@ -172,49 +180,64 @@ _COLUMNS = [
 def rebuild_problems(session: Session, built_for: dt.date) -> None:
     """Every row again, from the live alerts, and mark the rows complete (the sweep's last step)."""
     session.flush()
+    dialect = session.get_bind().dialect.name
     session.execute(delete(InboxProblem))
-    session.execute(insert(InboxProblem).from_select(_COLUMNS, _rows(session, built_for, None)))
+    session.execute(insert(InboxProblem).from_select(_COLUMNS, _rows(dialect, built_for, None)))
     if session.get(Setting, COMPLETE) is None:
         session.add(Setting(key=COMPLETE, value=True))
         session.flush()
 
 
-def refresh_problems(session: Session, built_for: dt.date, keys: Iterable[str]) -> None:
-    """The rows of the subjects ``keys`` again, from their live alerts (a subject with none loses its row).
+@functools.cache
+def _keeping(dialect: str) -> tuple[Executable, Executable]:
+    """The two statements that keep the rows of some subjects (bound ``keys`` and ``built_for``), built
+    once per database kind: a post runs them, and building them each time cost more than running them.
 
     On PostgreSQL a write that refreshes a subject another transaction refreshed since this one
     deleted its row (two actions on one subject's alerts) takes the newer values instead of failing
     on the key: its own read of the alerts is the later one."""
+    keys: Any = bindparam("keys", expanding=True)
+    drop = delete(InboxProblem).where(InboxProblem.subject_key.in_(keys))
+    rows = _rows(dialect, bindparam("built_for", type_=Date), keys)
+    if dialect != "postgresql":
+        return drop, insert(InboxProblem).from_select(_COLUMNS, rows)
+    add = pg_insert(InboxProblem).from_select(_COLUMNS, rows)
+    return drop, add.on_conflict_do_update(
+        index_elements=[InboxProblem.subject_key], set_={c: add.excluded[c] for c in _COLUMNS[1:]}
+    )
+
+
+def refresh_problems(session: Session, built_for: dt.date, keys: Iterable[str]) -> None:
+    """The rows of the subjects ``keys`` again, from their live alerts (a subject with none loses its row)."""
     wanted = sorted(set(keys))
     if not wanted:
         return
     session.flush()
-    postgres = session.get_bind().dialect.name == "postgresql"
+    drop, add = _keeping(session.get_bind().dialect.name)
+    conn = core_connection(session)
     for chunk in chunked(wanted):
-        session.execute(delete(InboxProblem).where(InboxProblem.subject_key.in_(chunk)))
-        rows = _rows(session, built_for, chunk)
-        if postgres:
-            stmt = pg_insert(InboxProblem).from_select(_COLUMNS, rows)
-            session.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[InboxProblem.subject_key],
-                    set_={c: stmt.excluded[c] for c in _COLUMNS[1:]},
-                )
-            )
-        else:
-            session.execute(insert(InboxProblem).from_select(_COLUMNS, rows))
+        conn.execute(drop, {"keys": chunk})
+        conn.execute(add, {"keys": chunk, "built_for": built_for})
+
+
+_SUBJECTS_OF_ITEMS = union_all(
+    select(literal("line:") + cast(PoLine.id, String)).where(
+        PoLine.item_id.in_(bindparam("items", expanding=True))
+    ),
+    select(literal("backorder:") + cast(Backorder.id, String)).where(
+        Backorder.item_id.in_(bindparam("items", expanding=True))
+    ),
+)
 
 
 def subjects_of_items(session: Session, item_ids: Collection[int]) -> list[str]:
     """The subject keys of every line and backorder of these items: what their promises weigh."""
-    keys: list[str] = []
-    for chunk in id_chunks(item_ids):
-        keys += [f"line:{i}" for i in session.scalars(select(PoLine.id).where(PoLine.item_id.in_(chunk)))]
-        keys += [
-            f"backorder:{i}"
-            for i in session.scalars(select(Backorder.id).where(Backorder.item_id.in_(chunk)))
-        ]
-    return keys
+    conn = core_connection(session)
+    return [
+        str(k)
+        for chunk in id_chunks(item_ids)
+        for k in conn.execute(_SUBJECTS_OF_ITEMS, {"items": chunk}).scalars()
+    ]
 
 
 def problems_usable(session: Session, today: dt.date) -> bool:

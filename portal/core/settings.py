@@ -184,9 +184,9 @@ SPECS: dict[str, SettingSpec] = {
     "projected_late_confirm_days": SettingSpec(
         N_("Forecast to arrive late: alert at once within (days of need-by)"),
         N_(
-            "A line first forecast late is alerted only once the forecast has said so for the days set "
-            "below (it shows as “May arrive late” meanwhile), unless its need-by date is at most this "
-            "many days away. 366: never wait."
+            "A line forecast late is alerted only once its forecast has said so for the days of “alert "
+            "once late for” (it shows as “May arrive late” meanwhile), unless its need-by date is at "
+            "most this many days away. 366: never wait."
         ),
         0,
         366,
@@ -196,9 +196,10 @@ SPECS: dict[str, SettingSpec] = {
     "projected_late_held_days": SettingSpec(
         N_("Forecast to arrive late: alert once late for (days)"),
         N_(
-            "A line forecast late far from its need-by date is alerted once its forecast has said late "
-            "without a break for at least this many days, however often the forecasts are made. 0: at "
-            "once; 1: once a forecast of an earlier day said so too."
+            "A line forecast late further from its need-by date than “alert at once within” is alerted "
+            "once its forecast has said late without a break for at least this many days, however often "
+            "forecasts are made (nightly or weekly sweeps, posts). 0: at once; 1: once a forecast of an "
+            "earlier day said so too."
         ),
         0,
         366,

@@ -404,6 +404,10 @@ class LineForecast(Base):
     arrival_p90: Mapped[dt.date | None] = mapped_column(Date)
     days_late_p50: Mapped[int | None] = mapped_column(Integer)
     days_late_p90: Mapped[int | None] = mapped_column(Integer)
+    #: The day since which this line's forecast has been confidently late without a break
+    #: (portal.core.alerts.late_since), kept by the sweep and a post alike; NULL when it is not late.
+    #: PROJECTED_LATE far from need-by waits until it is projected_late_held_days old.
+    late_since: Mapped[dt.date | None] = mapped_column(Date)
     #: A hash of the values above as the sweep computed them (portal.core.changes.row_hashes): a later
     #: sweep compares its new forecast's hash with it instead of reading every value back. Any other
     #: UPDATE (a post's recompute) sets it back to NULL, so the sweep compares those rows in full.

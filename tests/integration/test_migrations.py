@@ -167,6 +167,31 @@ def test_0021_reads_each_stored_promise_reason_into_the_arguments_a_sweep_writes
     assert reasons(empty_url) == written
 
 
+def test_0022_adds_late_since_to_the_stored_forecasts_and_takes_it_away_again(empty_url: str) -> None:
+    """Up, each stored forecast has an empty late_since until the next sweep or post computes it;
+    down, the column goes and the forecasts stay."""
+    from db.engine import open_database
+    from portal.services.planning import sweep
+    from tests.builders import TODAY, small_world
+
+    upgrade_to_head(empty_url)
+    db = open_database(empty_url)
+    try:
+        world = small_world(db, recompute=False)
+        sweep(db, world.admin, TODAY)
+    finally:
+        db.dispose()
+    forecasts = "SELECT po_line_id, as_of, arrival_p50, arrival_p90 FROM line_forecasts ORDER BY po_line_id"
+    stored = _rows(empty_url, forecasts)
+    assert stored
+    downgrade_to(empty_url, "0021_promiseargs")
+    assert "late_since" not in _columns(empty_url, "line_forecasts")
+    assert _rows(empty_url, forecasts) == stored
+    upgrade_to_head(empty_url)
+    assert _rows(empty_url, "SELECT DISTINCT late_since FROM line_forecasts") == [(None,)]
+    assert _rows(empty_url, forecasts) == stored
+
+
 def test_an_old_database_with_reports_gets_its_summaries_rebuilt_once_at_head(empty_url: str) -> None:
     """0006 creates the production summaries and supplier daily outputs empty and 0013 only asks for
     them (a migration imports no application code): upgraded from before them with reports, the

@@ -18,8 +18,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision: str = "0022_latesince"
-down_revision: str | None = "0021_promiseargs"
+revision: str = "0023_latesince"
+down_revision: str | None = "0022_inboxproblems"
 
 
 def upgrade() -> None:

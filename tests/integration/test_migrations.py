@@ -184,7 +184,7 @@ def test_0022_adds_late_since_to_the_stored_forecasts_and_takes_it_away_again(em
     forecasts = "SELECT po_line_id, as_of, arrival_p50, arrival_p90 FROM line_forecasts ORDER BY po_line_id"
     stored = _rows(empty_url, forecasts)
     assert stored
-    downgrade_to(empty_url, "0021_promiseargs")
+    downgrade_to(empty_url, "0022_inboxproblems")
     assert "late_since" not in _columns(empty_url, "line_forecasts")
     assert _rows(empty_url, forecasts) == stored
     upgrade_to_head(empty_url)

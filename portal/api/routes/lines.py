@@ -97,6 +97,13 @@ async def list_lines(
     return want.page(line_items(frame, plans), total)
 
 
+async def _line_of(db: Database, actor: Actor, po_number: str, line: int) -> tuple[int, str]:
+    """The line's id and the 404 sentence of the calls about it: another supplier's line reads the
+    same as a line that does not exist."""
+    hidden = f"No PO line {po_number}/{line}."
+    return await run(line_id_for, db, actor, po_number, line, hidden=hidden), hidden
+
+
 @router.get(
     "/lines/{po_number}/{line}", summary="One line: header, schedule revisions, reports, forecast, alerts"
 )
@@ -107,8 +114,7 @@ async def get_line(
     db: Database = Depends(database),
 ) -> dict[str, Any]:
     """Another supplier's line is a 404, the same as a line that does not exist."""
-    hidden = f"No PO line {po_number}/{line}."
-    line_id = await run(line_id_for, db, actor, po_number, line, hidden=hidden)
+    line_id, hidden = await _line_of(db, actor, po_number, line)
     detail = await run(line_detail, db, actor, line_id, hidden=hidden)
     header = {k: plain(v, k.endswith("_date")) for k, v in detail.header.items()}
     schedules = records(detail.schedules, SCHEDULE_COLUMNS)
@@ -166,8 +172,7 @@ async def put_schedule(
     db: Database = Depends(database),
 ) -> dict[str, Any]:
     """Send the revision you read; if someone saved another since, 409 with the current revision."""
-    hidden = f"No PO line {po_number}/{line}."
-    line_id = await run(line_id_for, db, actor, po_number, line, hidden=hidden)
+    line_id, hidden = await _line_of(db, actor, po_number, line)
     try:
         result = await run(
             revise_schedule,

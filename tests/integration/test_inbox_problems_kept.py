@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 
 from db.engine import Database
 from db.models import Alert, Backorder, InboxProblem, PoLine, Setting, User
@@ -142,3 +142,36 @@ def test_a_filtered_inbox_and_a_supplier_user_group_the_live_alerts(demo: Databa
     own = alert_problems(demo, supplier, today=TODAY, limit=100_000).rows
     assert len(own) > 0
     assert (own["impact"] == 0).all()
+
+
+def test_a_sweep_rewrites_only_the_rows_that_changed_and_drops_the_ones_left_without_alerts(
+    demo: Database,
+) -> None:
+    buyer = _user(demo, username="buyer")
+    with demo.read() as session:
+        keys = session.scalars(select(InboxProblem.subject_key).order_by(InboxProblem.subject_key)).all()
+    assert len(keys) >= 3
+    wrong, gone = keys[0], "line:999999"
+    with demo.write() as session:  # one row gone wrong, one for a subject without alerts
+        session.execute(update(InboxProblem).where(InboxProblem.subject_key == wrong).values(impact=-1.0))
+        session.add(
+            InboxProblem(
+                subject_key=gone, rank=3, days_late=9, alerts=1, customers=0.0, waiting_orders=0, impact=0.0
+            )
+        )
+        session.commit()
+    postgres = demo.engine.dialect.name == "postgresql"
+    versions = "SELECT subject_key, xmin::text FROM inbox_problems"
+    with demo.engine.connect() as conn:
+        before: dict[str, str] = dict(conn.execute(text(versions)).tuples().all()) if postgres else {}
+    sweep(demo, SYSTEM, as_of=TODAY)
+    with demo.read() as session:
+        assert session.get(InboxProblem, gone) is None
+        fixed = session.get(InboxProblem, wrong)
+        assert fixed is not None and fixed.impact >= 0
+    if postgres:  # the rows that were right are the very same row versions: not written again
+        with demo.engine.connect() as conn:
+            after: dict[str, str] = dict(conn.execute(text(versions)).tuples().all())
+        assert after[wrong] != before[wrong]
+        assert [k for k in after if after[k] != before[k]] == [wrong]
+    assert_kept_is_live(demo, buyer)

@@ -768,6 +768,12 @@ class ScorecardSnapshot(Base):
     #: The highest id of each table its totals read, when computed ({"receipts": 812, ...}): rows
     #: above them name the suppliers whose totals are computed live until the next refresh.
     watermarks: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    #: The end month (``portal.core.scorecard.month_index``) of the rolling windows its rank rows
+    #: hold: the ranking's default month when computed. None: no rank rows (older snapshots).
+    rank_end_month: Mapped[int | None] = mapped_column(Integer)
+    #: The highest ``sweep_runs`` id when the rank rows' line counts were taken: a sweep since may
+    #: have moved any line's forecast, so the late lines are counted again until the next refresh.
+    counts_sweep_run: Mapped[int | None] = mapped_column(Integer)
 
 
 class ScorecardTotal(Base):
@@ -802,6 +808,47 @@ class ScorecardTotal(Base):
     production_days: Mapped[float] = mapped_column(Float, default=0)
     reported_on_time: Mapped[float] = mapped_column(Float, default=0)
     window_lines: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ScorecardRankRow(Base):
+    """What the ranking shows of one supplier for the snapshot's ``rank_end_month``, stored by a refresh.
+
+    The rolling-12 ``TOTALS`` and distinct ``lines`` of the window ending then (its rates and score
+    are derived when read, with the settings of then); ``history``, the score inputs of the 12
+    windows ending with each month of it, oldest first (``{"lines": [...], "otd": [...], ...}``:
+    the lines and the rates ``portal.core.settings.SCORE_METRICS`` weigh, None where unknown); and
+    the supplier's line counts when it was computed. One row per supplier, so the ranking of that
+    month reads one row per supplier instead of summing supplier-months and counting every line.
+    """
+
+    __tablename__ = "scorecard_rank_rows"
+
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("scorecard_snapshots.id", ondelete="CASCADE"), primary_key=True
+    )
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id", ondelete="CASCADE"), primary_key=True)
+    otd_receipts: Mapped[float] = mapped_column(Float, default=0)
+    otd_on_time: Mapped[float] = mapped_column(Float, default=0)
+    otif_lines: Mapped[float] = mapped_column(Float, default=0)
+    otif_on_time: Mapped[float] = mapped_column(Float, default=0)
+    late_lines: Mapped[float] = mapped_column(Float, default=0)
+    late_days: Mapped[float] = mapped_column(Float, default=0)
+    planned_qty: Mapped[float] = mapped_column(Float, default=0)
+    credited_qty: Mapped[float] = mapped_column(Float, default=0)
+    promise_lines: Mapped[float] = mapped_column(Float, default=0)
+    promises_kept: Mapped[float] = mapped_column(Float, default=0)
+    slipped_lines: Mapped[float] = mapped_column(Float, default=0)
+    slip_days: Mapped[float] = mapped_column(Float, default=0)
+    received_qty: Mapped[float] = mapped_column(Float, default=0)
+    rejected_qty: Mapped[float] = mapped_column(Float, default=0)
+    production_days: Mapped[float] = mapped_column(Float, default=0)
+    reported_on_time: Mapped[float] = mapped_column(Float, default=0)
+    lines: Mapped[int] = mapped_column(Integer, default=0)
+    history: Mapped[dict[str, list[float | None]]] = mapped_column(JSON)
+    count_total_lines: Mapped[int] = mapped_column(Integer, default=0)
+    count_open_lines: Mapped[int] = mapped_column(Integer, default=0)
+    count_late_lines: Mapped[int] = mapped_column(Integer, default=0)
+    count_received_lines: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ApiToken(Base):

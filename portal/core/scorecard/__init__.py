@@ -103,6 +103,7 @@ from portal.core.scorecard.totals import (
     trend,
     window_lines,
     window_summaries,
+    window_totals,
 )
 
 __all__ = [
@@ -147,4 +148,5 @@ __all__ = [
     "trend",
     "window_lines",
     "window_summaries",
+    "window_totals",
 ]

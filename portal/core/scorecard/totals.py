@@ -256,6 +256,28 @@ def totals_snapshot(events: ScorecardEvents, window: int = ROLLING_MONTHS) -> pd
     return out.reset_index()[columns]
 
 
+def window_totals(
+    events: ScorecardEvents, end_months: Sequence[int], window: int = ROLLING_MONTHS
+) -> pd.DataFrame:
+    """The rows of :func:`totals_snapshot` that rolling windows ending in ``end_months`` read: the
+    months of those windows (TOTALS) and the window lines of those ends; the same sums for them
+    without counting the distinct lines of every other window of the history (most of the work of
+    computing a few suppliers live)."""
+    columns = ["supplier_id", "month", *TOTALS, "window_lines"]
+    monthly = events.monthly
+    if monthly.empty or not len(end_months):
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
+    first = rolling_window(int(min(end_months)), window)[0]
+    last = int(max(end_months))
+    months = monthly.index.get_level_values("month")
+    monthly = monthly[(months >= first) & (months <= last)]
+    lines = window_lines(events.line_months, end_months, window).rename("window_lines")
+    keys = monthly.index.union(lines.index.rename(["supplier_id", "month"]))
+    out = monthly[list(TOTALS)].reindex(keys, fill_value=0.0)
+    out["window_lines"] = lines.rename_axis(["supplier_id", "month"]).reindex(keys, fill_value=0).to_numpy()
+    return out.reset_index()[columns]
+
+
 def trend(current: pd.Series | np.ndarray, previous: pd.Series | np.ndarray) -> np.ndarray:
     """▲ / ▼ when the score moved by TREND_STEP points or more, ▶ when less, '' when either is unscored."""
     cur = np.asarray(current, dtype="float64")

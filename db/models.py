@@ -758,7 +758,8 @@ class ScorecardSnapshot(Base):
     suppliers that takes seconds, so ``portal scorecards refresh`` (nightly, or the ranking's
     button) stores the monthly totals here. Only the latest snapshot is kept. It records the
     settings its events depend on: when an admin changes them, the ranking computes live until
-    the next refresh. Weights and the minimum line count apply when it is read.
+    the next refresh. Weights and the minimum line count apply when it is read. With it, one
+    :class:`ScorecardRankRow` per supplier holds what the ranking shows for ``rank_end_month``.
     """
 
     __tablename__ = "scorecard_snapshots"

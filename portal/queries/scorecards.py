@@ -107,7 +107,9 @@ def supplier_ranking(
     (the same numbers as computing everyone live). When that live part is more than a page view can
     afford (:data:`LIVE_LINE_BUDGET` lines; or the snapshot counted up to an earlier day and the
     world is that large), those suppliers keep the snapshot's numbers and ``stale_suppliers`` says
-    how many; without a snapshot, everything is computed live.
+    how many; without a snapshot, everything is computed live. For the snapshot's own end month
+    (the default when it was stored) it reads the stored rank rows, one per supplier, instead of
+    summing supplier-months and counting every line (:func:`_from_rank_rows`): the same numbers.
     """
     today = today or dt.date.today()
     with db.read() as session:

@@ -9,6 +9,13 @@ when there are more of them than a page view can afford, the ranking shows their
 says as of when. ``changed_only`` refreshes store those suppliers again (the scheduler does it after
 every sweep), so within a day the live part stays small.
 
+Summing 12 months of 10,000 suppliers for 12 window ends and counting a million lines still took
+seconds (scale XL), so a refresh also stores the ranking itself for its default end month: one
+rank row per supplier (:func:`rank_rows`: the end window's totals, the score inputs of the 12
+windows its history shows, the line counts), which the ranking of that month reads, computing
+only the suppliers written to since. A changed-only refresh stores their rank rows again, and
+after a sweep pass (which may move any line's forecast, so the late lines) everyone's counts.
+
 A supplier's totals depend on its own lines, receipts, schedules, reports and calendar only, so a
 refresh reads the suppliers in chunks of about :data:`REFRESH_CHUNK_LINES` PO lines: its memory
 follows the chunk, not the world (15 GiB at scale XL in one piece).

@@ -480,7 +480,7 @@ RANK_COLUMNS: list[str] = [
 ]
 
 
-def rank_rows(session: Session, snapshot_id: int) -> pd.DataFrame:
+def stored_rank_rows(session: Session, snapshot_id: int) -> pd.DataFrame:
     """The snapshot's stored rank rows: one per supplier (:class:`db.models.ScorecardRankRow`), with
     ``history`` parsed (PostgreSQL's driver parses JSON itself, SQLite's gives the text)."""
     stmt = select(*(getattr(ScorecardRankRow, c) for c in RANK_COLUMNS)).where(

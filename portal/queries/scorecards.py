@@ -39,9 +39,9 @@ from portal.queries.scorecard_data import (
     lines_per_supplier,
     load_scorecard_data,
     month_choices,
-    rank_rows,
     read_dated_frame,
     snapshot_is_current,
+    stored_rank_rows,
     sweep_mark,
 )
 from portal.services.access import ALL_ROLES, STAFF, Actor, require_supplier_access, service
@@ -188,7 +188,7 @@ def _from_rank_rows(
     every supplier-month or counting every line."""
     changed = sorted(changed_suppliers(session, snapshot.watermarks or {}))
     live = changed if lines_per_supplier(session, changed).sum() <= LIVE_LINE_BUDGET else []
-    stored = rank_rows(session, snapshot.id)
+    stored = stored_rank_rows(session, snapshot.id)
     stored["supplier_id"] = stored["supplier_id"].astype("int64")
     stored = stored[~stored["supplier_id"].isin(live)].set_index("supplier_id")
     # A supplier with neither (added since, without a line yet): nothing to count, as live.

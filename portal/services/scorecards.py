@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from db.bulk import bulk_insert
 from db.engine import Database
+from db.frames import read_frame
 from db.models import ScorecardRankRow, ScorecardSnapshot, ScorecardTotal, Supplier, utcnow
 from portal.core import scorecard as sc
 from portal.core.batching import id_chunks
@@ -344,12 +345,21 @@ def _store_changed(
 
 def _store_counts(session: Session, snapshot_id: int, counts: pd.DataFrame, skip: set[int]) -> None:
     """Write every supplier's line counts (``counts``, index supplier_id; none: 0) into its stored
-    rank row but those of ``skip`` (stored again whole)."""
-    stored = session.scalars(
-        select(ScorecardRankRow.supplier_id).where(ScorecardRankRow.snapshot_id == snapshot_id)
-    ).all()
-    ids = sorted(int(s) for s in stored if int(s) not in skip)
-    if not ids:
+    rank row but those of ``skip`` (stored again whole): the rows whose counts moved, only (a sweep
+    moves the late lines of a few suppliers, not of 10,000)."""
+    names = [f"count_{c}" for c in COUNT_COLUMNS]
+    stored = read_frame(
+        session,
+        select(ScorecardRankRow.supplier_id, *(getattr(ScorecardRankRow, n) for n in names)).where(
+            ScorecardRankRow.snapshot_id == snapshot_id
+        ),
+        ["supplier_id", *COUNT_COLUMNS],
+    )
+    stored = stored.astype("int64").set_index("supplier_id")
+    stored = stored[~stored.index.isin(list(skip))]
+    now = counts.reindex(stored.index, fill_value=0)[list(COUNT_COLUMNS)].astype("int64")
+    moved = now[(now != stored).any(axis=1)]
+    if moved.empty:
         return
     table = ScorecardRankRow.__table__
     assert isinstance(table, Table)
@@ -358,9 +368,9 @@ def _store_counts(session: Session, snapshot_id: int, counts: pd.DataFrame, skip
         .where(table.c.snapshot_id == snapshot_id, table.c.supplier_id == bindparam("b_supplier"))
         .values({f"count_{c}": bindparam(f"b_{c}") for c in COUNT_COLUMNS})
     )
-    shown = counts.reindex(ids, fill_value=0)
-    values = {c: shown[c].astype("int64").tolist() for c in COUNT_COLUMNS}
+    values = {c: moved[c].tolist() for c in COUNT_COLUMNS}
     params = [
-        {"b_supplier": sid, **{f"b_{c}": values[c][i] for c in COUNT_COLUMNS}} for i, sid in enumerate(ids)
+        {"b_supplier": int(sid), **{f"b_{c}": int(values[c][i]) for c in COUNT_COLUMNS}}
+        for i, sid in enumerate(moved.index)
     ]
     session.connection().execute(stmt, params)

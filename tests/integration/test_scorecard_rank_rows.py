@@ -138,7 +138,7 @@ def _rank_rows(db: Database) -> pd.DataFrame:
     with db.read() as session:
         snapshot = scorecard_data.latest_snapshot(session)
         assert snapshot is not None
-        frame = scorecard_data.rank_rows(session, snapshot.id)
+        frame = scorecard_data.stored_rank_rows(session, snapshot.id)
     return frame.sort_values("supplier_id").reset_index(drop=True)
 
 

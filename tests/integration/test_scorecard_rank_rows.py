@@ -305,3 +305,17 @@ def test_a_snapshot_without_rank_rows_sums_its_monthly_totals(demo: Database, fr
     ranking = _ranked(demo)
     assert from_rows == [] and ranking.computed_at is not None
     _assert_live(demo, ranking)
+
+
+def test_a_supplier_added_since_without_a_line_is_ranked_with_no_data_as_live(
+    demo: Database, from_rows: list[int]
+) -> None:
+    refresh_scorecards(demo, SYSTEM, today=TODAY)
+    with demo.write() as session:
+        session.add(Supplier(code="ZZNEW", name="New Works"))
+        session.commit()
+    ranking = _ranked(demo)
+    assert from_rows == [1] and ranking.stale_suppliers == 0
+    shown = _table(ranking)
+    assert shown.at["ZZNEW", "score_note"] == sc.NO_DATA and shown.at["ZZNEW", "open_lines"] == 0
+    _assert_live(demo, ranking)

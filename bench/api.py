@@ -31,9 +31,10 @@ import pandas as pd
 from sqlalchemy import select
 
 from db.engine import Database, open_database
-from db.migrate import scratch_postgres, upgrade_to_head
+from db.migrate import scratch_postgres
 from db.models import PoLine, User
 from portal.api import create_app
+from portal.bootstrap import upgrade_database
 from portal.core.domain import LineStatus
 from portal.demo.load import load_demo_world
 from portal.services.access import Actor
@@ -54,7 +55,7 @@ POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@1
 def database(backend: str) -> Iterator[Database]:
     """A fresh, migrated database of ``backend``, removed afterwards."""
     with _empty_database(backend) as url:
-        upgrade_to_head(url)
+        upgrade_database(url)
         db = open_database(url)
         try:
             yield db

@@ -33,6 +33,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -279,6 +280,19 @@ def _posting_targets(db: Any, count: int) -> list[tuple[int, Any]]:
     ]
 
 
+def _timing(fn: Callable[..., Any], into: list[float]) -> Callable[..., Any]:
+    """``fn``, appending the milliseconds each call takes to ``into`` (returned or raised)."""
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            into.append((time.perf_counter() - started) * 1000)
+
+    return timed
+
+
 def incremental(url: str, posts: int = 200) -> dict[str, float]:
     """Post one report at a time; time the recompute inside each post, and the whole post."""
     from db.engine import open_database
@@ -288,27 +302,11 @@ def incremental(url: str, posts: int = 200) -> dict[str, float]:
     db = open_database(url)
     recompute_ms: list[float] = []
     original = planning.recompute_affected
-
-    def timed(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return original(*args, **kwargs)
-        finally:
-            recompute_ms.append((time.perf_counter() - started) * 1000)
-
     # Every caller's name for it: the planning module's own, and the one production imported; a
     # single post recomputes through one_report's recompute_posted (its line alone).
-    planning.recompute_affected = production.recompute_affected = timed
+    planning.recompute_affected = production.recompute_affected = _timing(original, recompute_ms)
     lean = one_report.recompute_posted
-
-    def timed_lean(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return lean(*args, **kwargs)
-        finally:
-            recompute_ms.append((time.perf_counter() - started) * 1000)
-
-    one_report.recompute_posted = timed_lean
+    one_report.recompute_posted = _timing(lean, recompute_ms)
     post_ms: list[float] = []
     cpu_ms: list[float] = []
     try:

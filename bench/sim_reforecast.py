@@ -18,6 +18,7 @@ The simulated suppliers have no country, so every calendar is Monday to Friday.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import pickle
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,6 +29,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from db.models import PoLine
+from portal.core import alerts as alert_rules
 from portal.core import calibration as cal
 from portal.core import forecast as fc
 from portal.core.alerts import _confidently_late, _Lines
@@ -194,16 +196,61 @@ def confirmed_projected_late(frame: pd.DataFrame, settings: Settings, within_day
     return f.loc[fires, ["as_of", "po_number", "line"]]
 
 
-def score(world: dict[str, Any], frame: pd.DataFrame, confirm_within: int | None = None) -> dict[str, float]:
+def held_projected_late(frame: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """The (as_of, line) pairs the product's PROJECTED_LATE raises on, sweep after sweep as the
+    sweep stores them: confidently late and late since at least ``projected_late_held_days``
+    (:func:`portal.core.alerts.late_since`, :func:`portal.core.alerts.held_late`), or need-by at most
+    ``projected_late_confirm_days`` after the sweep's day; a stalled line at once. (A raised alert
+    stays confirmed while the condition holds: the same pairs, since the late_since of a line
+    still late is unchanged.)"""
+    f = frame.reset_index(drop=True)
+    lines = _Lines(f, np.datetime64("NaT"), MON_FRI, settings)
+    late, stalled = _confidently_late(lines), lines.stalled()
+    key = f["po_number"].astype(str) + "/" + f["line"].astype(str)
+    stored: dict[str, tuple[Any, Any]] = {}  # line: its stored forecast's (as_of, late_since)
+    held = np.zeros(len(f), bool)
+    for day, rows in f.groupby("as_of", sort=True).groups.items():
+        index = np.asarray(rows)
+        previous = [stored.get(k, (None, None)) for k in key.iloc[index]]
+        since = alert_rules.late_since(
+            late[index],
+            pd.to_datetime([p[0] for p in previous]).to_numpy(),
+            pd.to_datetime([p[1] for p in previous]).to_numpy(),
+            pd.Timestamp(day).date(),
+        )
+        held[index] = alert_rules.held_late(since, pd.Timestamp(day).date(), settings)
+        stored.update(zip(key.iloc[index], [(day, s) for s in since], strict=True))
+    near = (
+        (pd.to_datetime(f["need_by_date"]) - pd.to_datetime(f["as_of"])).dt.days
+        <= settings.projected_late_confirm_days
+    ).to_numpy()
+    fires = (late & (held | near)) | stalled
+    return f.loc[fires, ["as_of", "po_number", "line"]]
+
+
+def score(
+    world: dict[str, Any],
+    frame: pd.DataFrame,
+    confirm_within: int | None = None,
+    held_days: int | None = None,
+) -> dict[str, float]:
     """p90 coverage (and its SE by line), p50 MAE ratio, warned share and precision, in percent;
-    ``confirm_within``: PROJECTED_LATE waits for confirmation (:func:`confirmed_projected_late`)."""
+    ``confirm_within``: PROJECTED_LATE waits for confirmation (:func:`confirmed_projected_late`);
+    ``held_days``: the product's rule (:func:`held_projected_late`), late for that many days unless
+    need-by is within ``confirm_within`` (default: the setting's default)."""
     truth = world["truth"]
     pairs = frame.merge(
         world["snapshots"][["as_of", "po_number", "line", "supplier_arrival"]],
         on=["as_of", "po_number", "line"],
     )
     settings = world["calls"][0]["settings"]
-    if confirm_within is None:
+    if held_days is not None:
+        within = Settings().projected_late_confirm_days if confirm_within is None else confirm_within
+        rule = dataclasses.replace(
+            settings, projected_late_held_days=held_days, projected_late_confirm_days=within
+        )
+        flags = held_projected_late(frame, rule)
+    elif confirm_within is None:
         flags = projected_late(frame, settings)
     else:
         flags = confirmed_projected_late(frame, settings, confirm_within)
@@ -237,6 +284,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="DAYS",
         help="PROJECTED_LATE waits for a second sweep unless need-by is within DAYS (not the product's rule)",
     )
+    sc.add_argument(
+        "--held-days",
+        type=int,
+        metavar="DAYS",
+        help="the product's rule: PROJECTED_LATE once late for DAYS (projected_late_held_days), at once "
+        "within --confirm-within days of need-by (default the setting's)",
+    )
     args = parser.parse_args(argv)
     if args.command == "capture":
         for seed in args.seeds:
@@ -245,7 +299,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = []
     for file in args.files:
         world = pickle.loads(file.read_bytes())  # our own capture
-        rows.append({"world": file.stem, **score(world, reforecast(world), args.confirm_within)})
+        rows.append(
+            {"world": file.stem, **score(world, reforecast(world), args.confirm_within, args.held_days)}
+        )
     table = pd.DataFrame(rows)
     print(table.round(2).to_string(index=False))
     p90 = table["p90"].to_numpy()

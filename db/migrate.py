@@ -1,5 +1,6 @@
-"""Run Alembic migrations from code: the app and the CLI migrate the database to head; tests and
-benchmarks migrate databases of their own (:func:`scratch_postgres`)."""
+"""Run Alembic migrations from code (the schema): :func:`portal.bootstrap.upgrade_database` runs them
+and then rebuilds what a migration asked for; tests and benchmarks migrate databases of their own
+(:func:`scratch_postgres`)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,16 @@ from contextlib import contextmanager
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, delete, make_url, select, text
+from sqlalchemy import Connection, Engine, create_engine, make_url, select, text
 
 from alembic import command
-from db.engine import open_database
 from db.models import Setting
 from portal.config import PROJECT_ROOT
 
 #: The settings row a migration writes when the production summaries and supplier daily outputs
 #: must be folded again from the reports (0013 spells it out). A migration imports no application
-#: code, whose columns may be newer than its revision: :func:`upgrade_to_head` does the rebuild,
-#: once the schema is at head, with the application's builder of the day.
+#: code, whose columns may be newer than its revision: :func:`portal.bootstrap.upgrade_database` does
+#: the rebuild, once the schema is at head, with the application's builder of the day.
 REBUILD_SUMMARIES = "migrations.rebuild_summaries"
 
 
@@ -35,32 +35,17 @@ def alembic_config(url: str) -> AlembicConfig:
 
 
 def upgrade_to_head(url: str) -> None:
-    """Migrate the database at ``url`` to the newest revision, then rebuild what a migration asked for."""
+    """Migrate the schema of the database at ``url`` to the newest revision (the migrations only).
+
+    What a migration asked to be rebuilt is left requested: :func:`portal.bootstrap.upgrade_database`
+    runs this, then the rebuild with the application's code, and is what callers use.
+    """
     command.upgrade(alembic_config(url), "head")
-    _rebuild_requested(url)
 
 
-def _rebuild_pending(conn: Connection) -> bool:
+def rebuild_pending(conn: Connection) -> bool:
+    """True when a migration asked for the summaries to be rebuilt and no upgrade has done it yet."""
     return conn.execute(select(Setting.key).where(Setting.key == REBUILD_SUMMARIES)).first() is not None
-
-
-def _rebuild_requested(url: str) -> None:
-    """Fold the summaries and daily outputs again if a migration asked for it, and take the request
-    away, in one transaction (interrupted, the request stays and the next upgrade does it)."""
-    db = open_database(url)
-    try:
-        with db.write() as session:
-            if not _rebuild_pending(session.connection()):
-                return
-            # The application's code at head (imported here: the database layer does not need it else).
-            from portal.services.summaries import rebuild_daily_outputs, rebuild_summaries
-
-            rebuild_summaries(session)
-            rebuild_daily_outputs(session)
-            session.execute(delete(Setting).where(Setting.key == REBUILD_SUMMARIES))
-            session.commit()
-    finally:
-        db.dispose()
 
 
 def downgrade_to(url: str, revision: str) -> None:
@@ -69,11 +54,11 @@ def downgrade_to(url: str, revision: str) -> None:
 
 def is_at_head(engine: Engine) -> bool:
     """True when the database's revision is the newest one and no rebuild a migration asked for is
-    left (cheap: two small queries); else :func:`upgrade_to_head` has work to do."""
+    left (cheap: two small queries); else :func:`portal.bootstrap.upgrade_database` has work to do."""
     script = ScriptDirectory.from_config(alembic_config(engine.url.render_as_string(hide_password=False)))
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_heads()
-        return set(current) == set(script.get_heads()) and not _rebuild_pending(conn)
+        return set(current) == set(script.get_heads()) and not rebuild_pending(conn)
 
 
 @contextmanager

@@ -408,6 +408,10 @@ class LineForecast(Base):
     arrival_p90: Mapped[dt.date | None] = mapped_column(Date)
     days_late_p50: Mapped[int | None] = mapped_column(Integer)
     days_late_p90: Mapped[int | None] = mapped_column(Integer)
+    #: The day since which this line's forecast has been confidently late without a break
+    #: (portal.core.alerts.late_since), kept by the sweep and a post alike; NULL when it is not late.
+    #: PROJECTED_LATE far from need-by waits until it is projected_late_held_days old.
+    late_since: Mapped[dt.date | None] = mapped_column(Date)
     #: A hash of the values above as the sweep computed them (portal.core.changes.row_hashes): a later
     #: sweep compares its new forecast's hash with it instead of reading every value back. Any other
     #: UPDATE (a post's recompute) sets it back to NULL, so the sweep compares those rows in full.
@@ -516,6 +520,10 @@ class Alert(Base):
         Index("ix_alerts_supplier_status", "supplier_id", "status"),
         Index("ix_alerts_po_line_id", "po_line_id"),
         Index("ix_alerts_backorder_id", "backorder_id"),
+        # A subject's live alerts (its inbox problem, portal.services.planning.problems; the inbox
+        # page's). With the status: SQLite's planner, without statistics, otherwise prefers
+        # ix_alerts_status_severity and reads every live alert for a few subjects.
+        Index("ix_alerts_subject_key_status", "subject_key", "status"),
         # Half of each page free (PostgreSQL): an update keeps its row on its page with no index
         # entry added (see migration 0019_fillfactor). Since 0020_lastseen a sweep no longer
         # updates every live alert (see SweepRun), so this matters less than when it was set.
@@ -546,6 +554,43 @@ class SweepRun(Base):
     finished_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     __table_args__ = (Index("ix_sweep_runs_shard_seen_at", "shard_n", "shard_k", "seen_at"),)
+
+
+class InboxProblem(Base):
+    """One subject's live alerts in the buyer's inbox, grouped as a problem: what the inbox orders,
+    pages and counts by (portal.services.planning.problems keeps it; portal.queries.alerts reads it).
+
+    Written in the transaction of every write that changes a subject's alerts or the orders waiting
+    on it (the sweep: every subject; a post: its line and its item's; an action on alerts: theirs),
+    so the inbox of a million problems reads rows already grouped instead of grouping 1.4 million
+    alerts per view. Counts the open and acknowledged alerts above info that are not snoozed on
+    ``built_for``; ``visible_from``/``snooze_ends`` bound the days on which that still holds.
+    """
+
+    __tablename__ = "inbox_problems"
+
+    subject_key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    #: The worst severity's rank (portal.core.domain.Severity.rank), 0 without a visible alert.
+    rank: Mapped[int] = mapped_column(Integer)
+    days_late: Mapped[int] = mapped_column(Integer)
+    first_seen: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    #: The newest visible alert's first_seen: the problem is new to a reader who last came before it.
+    newest_seen: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    #: Visible alerts (0: every live alert of the subject is snoozed; the row is kept for its dates).
+    alerts: Mapped[int] = mapped_column(Integer)
+    customers: Mapped[float] = mapped_column(Float)
+    waiting_orders: Mapped[int] = mapped_column(Integer)
+    impact: Mapped[float] = mapped_column(Float)
+    #: The row holds for a reader whose today is on or after this (the latest snooze that had ended
+    #: when it was built; before it, that alert would still be snoozed). NULL: any day.
+    visible_from: Mapped[dt.date | None] = mapped_column(Date)
+    #: ... and before this (the first snooze still running when it was built). NULL: any day.
+    snooze_ends: Mapped[dt.date | None] = mapped_column(Date)
+
+    __table_args__ = (
+        Index("ix_inbox_problems_visible_from", "visible_from"),
+        Index("ix_inbox_problems_snooze_ends", "snooze_ends"),
+    )
 
 
 class AlertComment(Base):

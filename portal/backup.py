@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from db.migrate import upgrade_to_head
+from portal.bootstrap import upgrade_database
 from portal.core.domain import PortalError
 
 
@@ -102,5 +102,5 @@ def restore(database_url: str, source: Path) -> Path:
     finally:
         live.close()
         from_backup.close()
-    upgrade_to_head(database_url)
+    upgrade_database(database_url)
     return target

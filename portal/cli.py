@@ -281,10 +281,10 @@ def _cli() -> Actor:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    from db.migrate import upgrade_to_head
+    from portal.bootstrap import upgrade_database
 
     config = load_config()
-    upgrade_to_head(config.database_url)
+    upgrade_database(config.database_url)
     print(f"Database at the newest schema ({config.database_url.split('@')[-1]}).")
     return EXIT_OK
 

@@ -147,6 +147,25 @@ def format_day(value: dt.date | None) -> str:
     return format_skeleton("yMMMEd", value, locale=babel_locale())
 
 
+def format_utc(value: dt.datetime | None) -> str:
+    """A stored UTC time as the current language writes a date and time: Mar 12, 2026, 14:05 UTC.
+
+    The date is format_date's, the time 24-hour with "UTC" beside it (stored times are UTC and the
+    reader may sit anywhere), joined in the language's order: 12.03.2026, 14:05 UTC / 14:05 UTC 12 thg 3...
+    A naive value is taken as UTC; an aware one is converted to UTC first.
+    """
+    from babel import Locale
+    from babel.dates import format_skeleton
+
+    if value is None:
+        return ""
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    time = format_skeleton("Hm", value, locale=babel_locale()) + " UTC"
+    joined = Locale.parse(babel_locale()).datetime_formats["medium"]
+    return str(joined).format(time, format_date(value.date()))
+
+
 def format_number(value: float | int | None, digits: int = 0) -> str:
     """A number with the current language's separators (Babel): 1,234.5 / 1.234,5."""
     from babel.numbers import format_decimal

@@ -16,7 +16,7 @@ from db.models import Backorder, PoLine, Supplier, User
 from portal.core.domain import Role
 from portal.services.access import Actor
 from portal.services.imports import ImportResult, import_table, read_upload
-from portal.services.production import ScheduleResult, revise_schedule
+from portal.services.production import ScheduleResult, post_report, revise_schedule
 from portal.services.users import create_user
 
 TODAY = dt.date(2026, 3, 6)  # a Friday
@@ -201,6 +201,23 @@ def revise(
         estimated_end_date=end,
         reason=reason,
         expected_revision=expected,
+        today=TODAY,
+    )
+
+
+def post(
+    db: Database, who: Actor, line_id: int, day: dt.date, good: int, *, rejected: int = 0
+) -> ImportResult:
+    """A line's output of ``day`` posted through the real service on TODAY, as a confirmed correction
+    where the day is already reported."""
+    return post_report(
+        db,
+        who,
+        line_id,
+        report_date=day,
+        good_qty=good,
+        rejected_qty=rejected,
+        confirm_correction=True,
         today=TODAY,
     )
 

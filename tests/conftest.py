@@ -18,7 +18,8 @@ from sqlalchemy.engine import make_url
 
 from db.base import Base
 from db.engine import Database, open_database
-from db.migrate import scratch_postgres, upgrade_to_head
+from db.migrate import scratch_postgres
+from portal.bootstrap import upgrade_database
 
 if TYPE_CHECKING:
     from portal.services.access import Actor
@@ -45,7 +46,7 @@ def require_or_skip(reason: str) -> None:
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file migrated to head once; tests get copies of it."""
     path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
-    upgrade_to_head(f"sqlite:///{path}")
+    upgrade_database(f"sqlite:///{path}")
     return path
 
 
@@ -85,7 +86,7 @@ def postgres_server_url() -> Iterator[str]:
     if problem:
         require_or_skip(problem)
     with scratch_postgres(POSTGRES_ADMIN_URL, "portal_test") as url:
-        upgrade_to_head(url)
+        upgrade_database(url)
         yield url
 
 

@@ -6,9 +6,7 @@ so the API, the CSV columns and the screens say the same thing.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -17,10 +15,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from portal.api.problems import Problem
-
 MAX_BATCH = 5000
-MAX_LIMIT = 500
 
 
 class Strict(BaseModel):
@@ -137,35 +132,6 @@ class CommentOut(BaseModel):
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def encode_cursor(offset: int) -> str:
-    """An opaque cursor for the page starting at ``offset``."""
-    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> int:
-    """The offset a cursor stands for; 422 for a cursor this API did not give."""
-    if not cursor:
-        return 0
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        offset = json.loads(base64.urlsafe_b64decode(padded.encode()))["o"]
-        if not isinstance(offset, int) or offset < 0:
-            raise ValueError
-        return offset
-    except (ValueError, KeyError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
-        raise Problem(
-            422,
-            "The cursor is not one this API gave: pass next_cursor from the previous page as it is.",
-            errors=[{"index": None, "field": "query.cursor", "reason": "is not a valid cursor"}],
-        ) from None
-
-
-def page(items: list[dict[str, Any]], total: int, offset: int, limit: int) -> dict[str, Any]:
-    """A page with the cursor of the next one."""
-    more = offset + len(items) < total and len(items) > 0
-    return {"items": items, "total": total, "next_cursor": encode_cursor(offset + limit) if more else None}
 
 
 #: Columns that hold calendar dates (frames carry them as datetime64): written as YYYY-MM-DD.

@@ -560,31 +560,39 @@ def confidently_late(lines: pd.DataFrame, settings: Settings) -> np.ndarray:
     )
 
 
-def confirmed_late(
+def late_since(
+    late_now: np.ndarray,
     previous_as_of: np.ndarray,
-    previous_p50: np.ndarray,
-    previous_p90: np.ndarray,
-    need_by: np.ndarray,
+    previous_late_since: np.ndarray,
     as_of: dt.date,
-    settings: Settings,
 ) -> np.ndarray:
-    """Whether each line's previous stored forecast, made on a day before ``as_of``, was already
-    confidently late (:func:`_confidently_late` on its p50 and p90): then PROJECTED_LATE held on two
-    sweeps of different days and is confirmed. Arrays of days (``datetime64[D]``, NaT: none stored)."""
-    earlier = to_days(previous_as_of) < _as_day(as_of)
-    p50 = to_days(previous_p50)
-    was = _late_with_confidence(
-        _days_between(p50, to_days(need_by)), _days_between(to_days(previous_p90), p50), settings
-    )
-    confirmed: np.ndarray = earlier & was
-    return confirmed
+    """Per line, the day since which its forecast has been confidently late (:func:`confidently_late`),
+    stored with the forecast (``line_forecasts.late_since``): the stored forecast's ``late_since`` when
+    that forecast, made on or before ``as_of``, was late too; ``as_of`` when the line is late from this
+    forecast on; NaT when it is not late now. It does not depend on how often forecasts are made: a
+    nightly sweep and a weekly one, or a post in between, give the same day. Arrays of days
+    (``datetime64[D]``; NaT: no stored forecast, or not late)."""
+    day = _as_day(as_of)
+    since = to_days(previous_late_since)
+    kept = late_now & ~np.isnat(since) & (to_days(previous_as_of) <= day) & (since <= day)
+    found: np.ndarray = np.where(kept, since, np.where(late_now, day, np.datetime64("NaT", "D")))
+    return found.astype("datetime64[D]")
+
+
+def held_late(since: np.ndarray, as_of: dt.date, settings: Settings) -> np.ndarray:
+    """Whether each line has been confidently late for at least ``projected_late_held_days`` days
+    by ``as_of`` (``since``: its :func:`late_since`, NaT: not late): PROJECTED_LATE is confirmed."""
+    days = _days_between(np.full(len(since), _as_day(as_of)), to_days(since))
+    held: np.ndarray = days >= settings.projected_late_held_days  # NaN (not late): False
+    return held
 
 
 def _raised_late(x: _Lines) -> np.ndarray:
-    """Confidently late, and confirmed: the condition already held on a sweep of an earlier day (the
-    frame's ``late_confirmed``: see :func:`confirmed_late`; a frame without it counts as confirmed), or
-    need-by is within ``projected_late_confirm_days`` of D, too near to wait. An unconfirmed one is
-    AT_RISK meanwhile: a single sweep's late p50 is too often a passing one."""
+    """Confidently late, and confirmed: the condition has held for ``projected_late_held_days`` (the
+    frame's ``late_confirmed``: see :func:`held_late`, or the alert is raised already; a frame without
+    it counts as confirmed), or need-by is within ``projected_late_confirm_days`` of D, too near to
+    wait. An unconfirmed one is AT_RISK meanwhile: a late p50 that lasts a few days is too often a
+    passing one."""
     late = _confidently_late(x)
     if "late_confirmed" not in x.frame:
         return late

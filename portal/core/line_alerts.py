@@ -180,8 +180,8 @@ class LineFacts:
     arrival_p90: dt.date | None
     #: The supplier's own today when a live run counts stale days up to it (else None: as of D).
     supplier_today: dt.date | None = None
-    #: PROJECTED_LATE already held on a sweep of an earlier day (see
-    #: :func:`portal.core.alerts.confirmed_late`); True: raise it as soon as it holds.
+    #: PROJECTED_LATE has held for ``projected_late_held_days`` or is raised already (see
+    #: :func:`portal.core.alerts.held_late`); True: raise it as soon as it holds.
     late_confirmed: bool = True
 
 
@@ -262,17 +262,24 @@ def late_with_confidence(
     return late_days > 0 and late_days >= z * max(spread, 0.0) / Z90
 
 
-def confirmed_late(
-    previous: tuple[dt.date | None, dt.date | None, dt.date | None] | None,
-    need_by: dt.date | None,
+def late_since_of(
+    late_now: bool,
+    previous: tuple[dt.date | None, dt.date | None] | None,
     as_of: dt.date,
-    settings: Settings,
-) -> bool:
-    """:func:`portal.core.alerts.confirmed_late` of one line: its previous stored forecast
-    (as_of, arrival_p50, arrival_p90), made on an earlier day, was already confidently late."""
-    if previous is None or previous[0] is None or previous[0] >= as_of:
-        return False
-    return late_with_confidence(previous[1], previous[2], need_by, settings)
+) -> dt.date | None:
+    """:func:`portal.core.alerts.late_since` of one line: ``previous`` is its stored forecast's
+    (as_of, late_since), None when none is stored."""
+    if not late_now:
+        return None
+    stored_day, since = (None, None) if previous is None else previous
+    if stored_day is not None and since is not None and stored_day <= as_of and since <= as_of:
+        return since
+    return as_of
+
+
+def held_late_of(since: dt.date | None, as_of: dt.date, settings: Settings) -> bool:
+    """:func:`portal.core.alerts.held_late` of one line."""
+    return since is not None and (as_of - since).days >= settings.projected_late_held_days
 
 
 def _raised_late(x: _Line) -> bool:

@@ -52,6 +52,7 @@ class Settings:
     alert_reopen_days: int = 3
     projected_late_confidence: float = 0.85
     projected_late_confirm_days: int = 28
+    projected_late_held_days: int = 7
     # Forecast
     forecast_min_reported_days: int = 5
     forecast_ewm_span: int = 10
@@ -183,9 +184,22 @@ SPECS: dict[str, SettingSpec] = {
     "projected_late_confirm_days": SettingSpec(
         N_("Forecast to arrive late: alert at once within (days of need-by)"),
         N_(
-            "A line first forecast late is alerted only when the next day's forecast still says so (it "
-            "shows as “May arrive late” meanwhile), unless its need-by date is at most this many days "
-            "away. 366: never wait."
+            "A line forecast late is alerted only once its forecast has said so for the days of “alert "
+            "once late for” (it shows as “May arrive late” meanwhile), unless its need-by date is at "
+            "most this many days away. 366: never wait."
+        ),
+        0,
+        366,
+        N_("Alerts"),
+        integer=True,
+    ),
+    "projected_late_held_days": SettingSpec(
+        N_("Forecast to arrive late: alert once late for (days)"),
+        N_(
+            "A line forecast late further from its need-by date than “alert at once within” is alerted "
+            "once its forecast has said late without a break for at least this many days, however often "
+            "forecasts are made (nightly or weekly sweeps, posts). 0: at once; 1: once a forecast of an "
+            "earlier day said so too."
         ),
         0,
         366,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import CTE, ColumnElement, Integer, Select, case, cast, func, literal, select, union_all
+from sqlalchemy import CTE, ColumnElement, Select, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from db.engine import Database
@@ -17,7 +18,7 @@ from db.models import (
     Alert,
     AlertComment,
     Backorder,
-    BackorderAllocation,
+    InboxProblem,
     Item,
     PoLine,
     Supplier,
@@ -25,8 +26,9 @@ from db.models import (
     severity_rank,
 )
 from portal.core import problems as problem_rules
-from portal.core.domain import AlertStatus, BackorderStatus, Severity
+from portal.core.domain import AlertStatus, Severity
 from portal.services.access import ALL_ROLES, Actor, service
+from portal.services.planning.problems import customer_impact, problems_usable, subject_sums
 from portal.services.planning.seen import seen_columns
 
 INBOX_COLUMNS = [
@@ -222,59 +224,6 @@ def _frame(rows: Any, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame([tuple(row) for row in rows], columns=columns)
 
 
-def _positive(value: Any) -> Any:
-    """``value`` where above 0, else 0 (SQL, either database)."""
-    return case((value > 0, value), else_=0)
-
-
-def _days_after(session: Session, later: Any, earlier: Any) -> Any:
-    """Whole days from ``earlier`` to ``later`` (two DATE columns) in SQL; NULL when either is."""
-    if session.get_bind().dialect.name == "sqlite":
-        return cast(func.julianday(later) - func.julianday(earlier), Integer)
-    return later - earlier
-
-
-def _impact(session: Session, subjects: CTE) -> Select[*tuple[Any, ...]]:
-    """subject_key, customers, waiting_orders, impact of the ``subjects`` that orders wait on, in SQL.
-
-    What :func:`portal.core.problems.customer_impact` computes in pandas: the waiting backorders
-    allocated to a line (each once) and each waiting backorder on itself, weighted 1 + priority
-    (below 0 counts 0), times 1 + the larger of the subject's days late and the order's slip (the
-    days its promise is past the date told to its customer; 0 when not told or not later). The
-    subject's id is read from its key, so each join is an index lookup per subject.
-    """
-    key = subjects.c.subject_key
-    line_id = case((key.like("line:%"), cast(func.substr(key, 6), Integer)))
-    backorder_id = case((key.like("backorder:%"), cast(func.substr(key, 11), Integer)))
-    days = _positive(func.coalesce(subjects.c.days_late, 0))
-    weight = 1 + _positive(func.coalesce(Backorder.priority, 0))
-    slip = _positive(
-        func.coalesce(_days_after(session, Backorder.promise_date, Backorder.communicated_date), 0)
-    )
-    columns = (
-        key.label("subject_key"),
-        Backorder.id.label("backorder_id"),
-        weight.label("weight"),
-        (weight * (1 + case((days > slip, days), else_=slip))).label("customer_days"),
-    )
-    waiting = Backorder.status == BackorderStatus.WAITING
-    on_lines = (
-        select(*columns)
-        .select_from(subjects)
-        .join(BackorderAllocation, BackorderAllocation.po_line_id == line_id)
-        .join(Backorder, Backorder.id == BackorderAllocation.backorder_id)
-        .where(waiting)
-        .distinct()  # a backorder allocated twice to one line waits on it once
-    )
-    on_themselves = (
-        select(*columns).select_from(subjects).join(Backorder, Backorder.id == backorder_id).where(waiting)
-    )
-    rows = union_all(on_lines, on_themselves).subquery()
-    return select(
-        rows.c.subject_key, func.sum(rows.c.weight), func.count(), func.sum(rows.c.customer_days)
-    ).group_by(rows.c.subject_key)
-
-
 @service(*ALL_ROLES, writes=False)
 def alert_problems(
     db: Database,
@@ -285,11 +234,15 @@ def alert_problems(
     limit: int = 50,
     offset: int = 0,
     since: dt.datetime | None = None,
+    kept: bool = True,
 ) -> ProblemPage:
     """The inbox as problems: one row per subject, its worst alert as headline, customer impact first.
 
     Info-level alerts stay out (they live on the line page). Each row carries ``alert_ids`` (every
     alert of the problem under the filters), so an action on the row acts on the whole problem.
+    The default inbox of a buyer or manager is ordered and counted from the problems the writes keep
+    (:mod:`portal.services.planning.problems`) when they hold for ``today``; any filter, a supplier
+    user, or ``kept=False`` groups the live alerts (the same rows: tests compare the two).
     """
     today = today or dt.date.today()
     inbox = _inbox_ids(actor, filters, today).where(Alert.severity != Severity.INFO)
@@ -299,28 +252,25 @@ def alert_problems(
     with db.read() as session:
         seen = since if since is not None else _seen_at(session, actor)
         # New: a problem with an alert first seen after the visit before (all when never visited).
-        new_alert = case((Alert.first_seen > seen, 1), else_=0) if seen is not None else literal(1)
-        per_subject = (
-            inbox.with_only_columns(
-                Alert.subject_key.label("subject_key"),
-                func.max(SEVERITY_ORDER).label("rank"),
-                _positive(func.coalesce(func.max(Alert.days_late), 0)).label("days_late"),
-                func.min(Alert.first_seen).label("first_seen"),
-                func.max(new_alert).label("new"),
-                func.count().label("alerts"),
+        unfiltered = dataclasses.replace(filters, text=filters.text.strip()) == AlertFilter()
+        if kept and unfiltered and not actor.is_supplier and problems_usable(session, today):
+            per_subject = _kept_problems(seen)
+        else:
+            grouped = subject_sums()
+            newest = grouped.pop("newest_seen")
+            # New: a problem with an alert first seen after the visit before (all when never visited).
+            grouped["new"] = case((newest > seen, 1), else_=0) if seen is not None else literal(1)
+            per_subject = (
+                inbox.with_only_columns(
+                    Alert.subject_key.label("subject_key"), *(v.label(k) for k, v in grouped.items())
+                )
+                .group_by(Alert.subject_key)
+                .cte("per_subject")
             )
-            .group_by(Alert.subject_key)
-            .cte("per_subject")
-        )
         page = _frame(
             session.execute(_ordered_page(session, per_subject, actor, limit, offset)),
             columns=[
-                "subject_key",
-                "rank",
-                "days_late",
-                "first_seen",
-                "new",
-                "alerts",
+                *_PER_SUBJECT,
                 *_IMPACT_COLUMNS,
                 *_SUMS,
             ],
@@ -332,10 +282,12 @@ def alert_problems(
         keys = [str(k) for k in page["subject_key"]]
         ids = [int(i) for i in session.scalars(inbox.where(Alert.subject_key.in_(keys)))] if keys else []
         rows = session.execute(_details(session, ids)).all() if ids else []
+    detail = _frame(rows, _DETAIL_COLUMNS)
+    # A kept row whose alerts a write of this very moment closed has no alert left to show.
+    page = page[page["subject_key"].isin(set(detail["subject_key"]))].reset_index(drop=True)
     impact = page.set_index("subject_key")[_IMPACT_COLUMNS].astype(
         {"customers": "float64", "waiting_orders": "int64", "impact": "float64"}
     )
-    detail = _frame(rows, _DETAIL_COLUMNS)
     for col in ("severity", "status"):
         detail[col] = enum_values(detail[col])
     frame = problem_rules.group_problems(detail.astype({"days_late": "Float64"}), impact=impact)
@@ -352,10 +304,33 @@ def alert_problems(
     )
 
 
+#: What a problem is ordered and counted by, one row per subject (live, or kept: :func:`_kept_problems`).
+_PER_SUBJECT = ["subject_key", "rank", "days_late", "first_seen", "new", "alerts"]
 #: The customer impact of a problem, as :func:`portal.core.problems.customer_impact` names it.
 _IMPACT_COLUMNS = ["customers", "waiting_orders", "impact"]
 #: What the page's header counts over every problem under the filters (:func:`_sums`).
 _SUMS = ["problems", "new_problems", "problem_alerts", "critical", "warning"]
+
+
+def _kept_problems(seen: dt.datetime | None) -> CTE:
+    """The problems as the writes keep them (:mod:`portal.services.planning.problems`): what the
+    default inbox of a buyer or manager reads instead of grouping every live alert."""
+    new = case((InboxProblem.newest_seen > seen, 1), else_=0) if seen is not None else literal(1)
+    return (
+        select(
+            InboxProblem.subject_key,
+            InboxProblem.rank,
+            InboxProblem.days_late,
+            InboxProblem.first_seen,
+            new.label("new"),
+            InboxProblem.alerts,
+            InboxProblem.customers,
+            InboxProblem.waiting_orders,
+            InboxProblem.impact,
+        )
+        .where(InboxProblem.alerts > 0)
+        .cte("per_subject")
+    )
 
 
 def _sums(per_subject: CTE, *, window: bool) -> list[Any]:
@@ -388,13 +363,15 @@ def _ordered_page(
     customers: ColumnElement[Any]
     waiting: ColumnElement[Any]
     impact: ColumnElement[Any]
+    stmt = select(*(per_subject.c[name] for name in _PER_SUBJECT))
     if actor.is_supplier:  # no orders wait for a supplier user
         customers, waiting, impact = literal(0.0), literal(0), literal(0.0)
-        stmt = select(per_subject)
+    elif "impact" in per_subject.c:  # kept with the problem (portal.services.planning.problems)
+        customers, waiting, impact = (per_subject.c[name] for name in _IMPACT_COLUMNS)
     else:
-        sums = _impact(session, per_subject).subquery()
+        sums = customer_impact(session.get_bind().dialect.name, per_subject).subquery()
         customers, waiting, impact = (func.coalesce(c, 0) for c in list(sums.c)[1:])
-        stmt = select(per_subject).outerjoin(sums, sums.c.subject_key == key)
+        stmt = stmt.outerjoin(sums, sums.c.subject_key == key)
     in_bytes = key.collate("C") if session.get_bind().dialect.name == "postgresql" else key
     return (
         stmt.add_columns(customers, waiting, impact, *_sums(per_subject, window=True))

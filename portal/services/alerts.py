@@ -22,6 +22,8 @@ from portal.core.parsing import CONTROL_CHARACTER, control_characters
 from portal.i18n import _
 from portal.services import audit
 from portal.services.access import Actor, service
+from portal.services.planning.lock import share_planning_lock
+from portal.services.planning.problems import refresh_problems
 from portal.services.planning.seen import Pass, as_of_column, last_seen_column, latest_passes
 from portal.services.settings import load_settings
 
@@ -65,11 +67,15 @@ def _change_each(
     action: str,
     applies: Callable[[Alert], bool],
     change: Callable[[Alert], None],
+    today: dt.date | None = None,
 ) -> int:
     """``change`` each alert that it ``applies`` to, with its audit event ``action``, in one
-    transaction; returns how many changed."""
+    transaction, and keep their subjects' inbox problems; returns how many changed."""
     with db.write() as session:
+        # The inbox problems this keeps are a sweep's too: wait for a running one, as a post does.
+        share_planning_lock(session)
         changed = 0
+        subjects: set[str] = set()
         for alert in _load(session, actor, alert_ids):
             if not applies(alert):
                 continue
@@ -86,6 +92,8 @@ def _change_each(
                 po_line_id=alert.po_line_id,
             )
             changed += 1
+            subjects.add(alert.subject_key)
+        refresh_problems(session, today or dt.date.today(), subjects)
         session.commit()
         return changed
 
@@ -119,7 +127,7 @@ def snooze_alerts(
         alert.snoozed_until = until
 
     return _change_each(
-        db, actor, alert_ids, "alert.snoozed", lambda a: a.status is not AlertStatus.RESOLVED, snooze
+        db, actor, alert_ids, "alert.snoozed", lambda a: a.status is not AlertStatus.RESOLVED, snooze, today
     )
 
 

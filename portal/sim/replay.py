@@ -23,8 +23,8 @@ from sqlalchemy import func, select
 from db.engine import Database, open_database
 from db.frames import read_frame
 from db.joins import current_schedule_subquery
-from db.migrate import upgrade_to_head
 from db.models import Alert, LineForecast, PoLine, Supplier
+from portal.bootstrap import upgrade_database
 from portal.core.domain import AlertStatus, PortalError
 from portal.core.fileformats import describe_errors
 from portal.services.access import Actor
@@ -163,7 +163,7 @@ def replay(
     days = replay_days(truth.world.start, weeks, step_days)
     with tempfile.TemporaryDirectory(prefix="portal-sim-") as tmp:
         url = database_url or f"sqlite:///{Path(tmp) / 'sim.db'}"
-        upgrade_to_head(url)
+        upgrade_database(url)
         db = open_database(url)
         try:
             actor = Actor.system("evaluate")

@@ -85,6 +85,27 @@ def test_a_cursor_the_api_did_not_give_is_refused(api: Api) -> None:
     assert response.json()["errors"][0]["field"] == "query.cursor"
 
 
+@pytest.mark.parametrize("path", ["/forecasts", "/scorecards"])
+def test_a_forbidden_caller_hears_403_before_its_bad_cursor_is_read(api: Api, path: str) -> None:
+    assert is_problem(api.get("own", path, params={"cursor": "not-a-cursor"}), 403)
+    assert is_problem(api.get("manager", "/scorecards", params={"cursor": "not-a-cursor"}), 422)
+
+
+@pytest.mark.parametrize("limit", [0, 501])
+def test_a_limit_out_of_1_to_500_is_refused_as_a_query_error(api: Api, limit: int) -> None:
+    response = api.get("buyer", "/alerts", params={"limit": limit})
+    assert is_problem(response, 422)
+    assert "limit" in response.text
+
+
+def test_scorecards_are_paginated_like_every_list(api: Api) -> None:
+    first = api.get("manager", "/scorecards", params={"limit": 1}).json()
+    assert len(first["items"]) == 1 and first["total"] >= 2 and first["next_cursor"]
+    rest = api.get("manager", "/scorecards", params={"limit": 500, "cursor": first["next_cursor"]}).json()
+    assert len(rest["items"]) == first["total"] - 1 and rest["next_cursor"] is None
+    assert first["items"][0] not in rest["items"]
+
+
 def test_one_line_shows_its_schedule_revisions_reports_and_forecast(api: Api) -> None:
     response = api.get("own", "/lines/PO-1/1")
     assert response.status_code == 200

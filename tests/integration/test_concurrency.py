@@ -33,7 +33,7 @@ from portal.services import planning
 from portal.services.locks import advisory_key
 from portal.services.planning import PLANNING_LOCK, sweep
 from portal.services.production import post_report
-from tests.builders import TODAY, revise, small_world
+from tests.builders import TODAY, post, revise, small_world
 
 pytestmark = pytest.mark.postgres
 
@@ -65,9 +65,7 @@ def test_sixteen_concurrent_writers_lose_nothing(postgres_db: Database) -> None:
         # Eight suppliers' planners correct PO-1/1's output of Friday 6 March at the same moment.
         barrier.wait()
         value = 200 + i
-        post_report(
-            db, world.acme_user, po11, report_date=TODAY, good_qty=value, confirm_correction=True, today=TODAY
-        )
+        post(db, world.acme_user, po11, TODAY, value)
         record(Outcome("report", "PO-1/1", value, True))
 
     def post_other_line(i: int) -> None:

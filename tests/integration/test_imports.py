@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import pytest
 from sqlalchemy import func, select
 
@@ -86,6 +88,38 @@ def test_the_small_world_imports_with_forecasts(db: Database) -> None:
     assert status == LineStatus.IN_PRODUCTION
     assert count(db, Backorder) == 2
     assert count(db, Supplier) == 2
+
+
+def test_corrections_are_found_and_replaced_across_id_batches(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One line per ``IN (...)`` batch: the days already reported are still found on every line."""
+    from db import frames
+    from portal.core.batching import chunked
+    from portal.services.imports import reports
+
+    def one_by_one(ids: Collection[int], size: int = 1) -> list[list[int]]:
+        return chunked(sorted({int(i) for i in ids}), 1)
+
+    monkeypatch.setattr(frames, "id_chunks", one_by_one)
+    monkeypatch.setattr(reports, "id_chunks", one_by_one)
+    small_world(db)
+    text = "po_number,line,date,good_qty\nPO-1,2,2026-03-06,5\nPO-1,1,2026-03-04,90\nPO-1,1,2026-03-06,80\n"
+    result = load(db, SYSTEM, "reports", text)
+    assert result.ok and result.corrected == 2 and result.created == 3  # every row is a new current report
+    with db.read() as session:
+        current = session.execute(
+            select(PoLine.line, ProductionReport.report_date, ProductionReport.good_qty)
+            .join(PoLine, PoLine.id == ProductionReport.po_line_id)
+            .where(ProductionReport.is_current, ProductionReport.report_date >= TODAY.replace(day=4))
+            .order_by(PoLine.line, ProductionReport.report_date)
+        ).all()
+    assert [(line, day.day, qty) for line, day, qty in current] == [
+        (1, 4, 90),
+        (1, 5, 100),
+        (1, 6, 80),
+        (2, 6, 5),
+    ]
 
 
 def test_a_report_for_a_day_already_reported_is_a_correction_that_keeps_the_old_one(db: Database) -> None:

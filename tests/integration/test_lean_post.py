@@ -12,16 +12,17 @@ import pytest
 from sqlalchemy import select
 
 from db.engine import Database
-from db.models import Alert, LineForecast, PoLine
+from db.models import Alert, InboxProblem, LineForecast, PoLine
 from portal.services.access import Actor
 from portal.services.alerts import acknowledge_alerts, resolve_alerts
 from portal.services.planning import SweepResult, sweep
 from portal.services.planning import one_line as lean
 from portal.services.planning.loaders import load_supplier_stats
 from portal.services.planning.pipeline import run_pipeline
+from portal.services.planning.problems import rebuild_problems
 from portal.services.production import post_report, post_reports
 from portal.services.settings import load_settings
-from tests.builders import MORE_ITEMS_CSV, TODAY, SmallWorld, load, small_world
+from tests.builders import MORE_ITEMS_CSV, TODAY, SmallWorld, load, post, small_world
 from tests.integration.db_state import PLANNED, stored_rows
 
 WORKING_DAYS = [
@@ -41,8 +42,13 @@ RECOMPUTED = {
         Alert.dismissed_days_late,
         Alert.reopen_reason,
     ),
+    # The inbox's problems (portal.services.planning.problems): kept by the post, rebuilt by a sweep.
+    "problems": tuple(InboxProblem.__table__.c),
 }
-NOT_SUPPLIERS = {"alerts": Alert.subject_type != "supplier"}
+NOT_SUPPLIERS = {
+    "alerts": Alert.subject_type != "supplier",
+    "problems": InboxProblem.subject_key.not_like("supplier:%"),
+}
 
 
 def stored(db: Database) -> dict[str, list[tuple[Any, ...]]]:
@@ -61,6 +67,7 @@ def full_pass(db: Database, as_of: dt.date) -> None:
             stats=load_supplier_stats(session),
             result=SweepResult(as_of=as_of),
         )
+        rebuild_problems(session, as_of)  # as the sweep ends
         session.commit()
 
 
@@ -69,16 +76,7 @@ def post_and_check_against_a_full_pass(
 ) -> dict[str, list[tuple[Any, ...]]]:
     """Post one day's output (a correction confirmed), then check that a full pass over the same data
     stores what the post stored; returns that."""
-    post_report(
-        db,
-        actor,
-        line_id,
-        report_date=day,
-        good_qty=good,
-        rejected_qty=rejected,
-        confirm_correction=True,
-        today=TODAY,
-    )
+    post(db, actor, line_id, day, good, rejected=rejected)
     after_post = stored(db)
     full_pass(db, TODAY)
     assert stored(db) == after_post
@@ -207,9 +205,7 @@ def test_a_post_on_a_line_not_open_on_its_day_goes_through_the_pipeline(
     world = small_world(db)
     calls = count_pipeline_calls(monkeypatch)
     line_id = world.line_ids["PO-1/1"]
-    post_report(
-        db, world.acme_user, line_id, report_date=TODAY, good_qty=10, confirm_correction=True, today=TODAY
-    )
+    post(db, world.acme_user, line_id, TODAY, 10)
     assert not calls
     # As of a day before the line was ordered, it was not open: the pipeline drops its forecast.
     with db.write() as session:
@@ -238,15 +234,7 @@ def test_a_line_made_in_full_gets_no_stale_update_from_the_post_nor_the_sweep(db
     sweep(db, world.admin, TODAY)
     assert stale_alerts(db, line_id) == []
     # One unit short, the same post leaves the line quiet for four working days: it is stale.
-    post_report(
-        db,
-        world.acme_user,
-        line_id,
-        report_date=dt.date(2026, 3, 2),
-        good_qty=299,
-        confirm_correction=True,
-        today=TODAY,
-    )
+    post(db, world.acme_user, line_id, dt.date(2026, 3, 2), 299)
     assert stale_alerts(db, line_id) == ["open"]
 
 

@@ -11,7 +11,8 @@ from sqlalchemy import create_engine, inspect, text
 
 from alembic import command
 from db.base import Base
-from db.migrate import alembic_config, downgrade_to, scratch_postgres, upgrade_to_head
+from db.migrate import alembic_config, downgrade_to, scratch_postgres
+from portal.bootstrap import upgrade_database
 from tests.conftest import POSTGRES_ADMIN_URL
 
 
@@ -53,20 +54,20 @@ def _rows(url: str, sql: str) -> list[tuple[Any, ...]]:
 
 
 def test_upgrade_downgrade_and_upgrade_again(empty_url: str) -> None:
-    upgrade_to_head(empty_url)
+    upgrade_database(empty_url)
     assert _tables(empty_url) == set(Base.metadata.tables)
     downgrade_to(empty_url, "base")
     assert _tables(empty_url) == set()
-    upgrade_to_head(empty_url)
+    upgrade_database(empty_url)
     assert _tables(empty_url) == set(Base.metadata.tables)
 
 
 def test_0012_adds_the_users_language_and_takes_it_away_again(empty_url: str) -> None:
-    upgrade_to_head(empty_url)
+    upgrade_database(empty_url)
     assert "language" in _columns(empty_url, "users")
     downgrade_to(empty_url, "0011")
     assert "language" not in _columns(empty_url, "users")
-    upgrade_to_head(empty_url)
+    upgrade_database(empty_url)
     assert "language" in _columns(empty_url, "users")
 
 
@@ -93,11 +94,11 @@ def test_0019_leaves_half_of_each_alerts_page_free_on_postgresql(postgres_server
         return list(found or [])
 
     with scratch_postgres(POSTGRES_ADMIN_URL, "portal_mig") as url:
-        upgrade_to_head(url)
+        upgrade_database(url)
         assert "fillfactor=50" in options(url)
         downgrade_to(url, "0018_sweep")
         assert options(url) == []
-        upgrade_to_head(url)
+        upgrade_database(url)
         assert "fillfactor=50" in options(url)
 
 
@@ -117,7 +118,7 @@ def test_0020_down_writes_each_alerts_last_seen_as_shown_into_it(empty_url: str)
     from portal.services.planning.shard import Shard
     from tests.builders import TODAY, small_world
 
-    upgrade_to_head(empty_url)
+    upgrade_database(empty_url)
     db = open_database(empty_url)
     try:
         world = small_world(db, recompute=False)
@@ -142,7 +143,7 @@ def test_0020_down_writes_each_alerts_last_seen_as_shown_into_it(empty_url: str)
     if empty_url.startswith("sqlite"):  # text on SQLite: read back through the models' types
         after = [(i, dt.datetime.fromisoformat(s), dt.date.fromisoformat(d)) for i, s, d in after]
     assert after == [tuple(r) for r in shown]
-    upgrade_to_head(empty_url)
+    upgrade_database(empty_url)
 
 
 def test_0021_reads_each_stored_promise_reason_into_the_arguments_a_sweep_writes(empty_url: str) -> None:
@@ -159,7 +160,7 @@ def test_0021_reads_each_stored_promise_reason_into_the_arguments_a_sweep_writes
     def reasons(url: str) -> list[tuple[object, ...]]:
         return _rows(url, "SELECT id, promise_reason, promise_reason_args FROM backorders ORDER BY id")
 
-    upgrade_to_head(empty_url)
+    upgrade_database(empty_url)
     db = open_database(empty_url)
     try:
         world = small_world(db, recompute=False)
@@ -177,18 +178,44 @@ def test_0021_reads_each_stored_promise_reason_into_the_arguments_a_sweep_writes
     assert [r[0] for r in written if r[2] is not None] == [2], written
     downgrade_to(empty_url, "0020_lastseen")
     assert "promise_reason_args" not in _columns(empty_url, "backorders")
-    upgrade_to_head(empty_url)
+    upgrade_database(empty_url)
     assert reasons(empty_url) == written
+
+
+def test_0023_adds_late_since_to_the_stored_forecasts_and_takes_it_away_again(empty_url: str) -> None:
+    """Up, each stored forecast has an empty late_since until the next sweep or post computes it;
+    down, the column goes and the forecasts stay."""
+    from db.engine import open_database
+    from portal.services.planning import sweep
+    from tests.builders import TODAY, small_world
+
+    upgrade_database(empty_url)
+    db = open_database(empty_url)
+    try:
+        world = small_world(db, recompute=False)
+        sweep(db, world.admin, TODAY)
+    finally:
+        db.dispose()
+    forecasts = "SELECT po_line_id, as_of, arrival_p50, arrival_p90 FROM line_forecasts ORDER BY po_line_id"
+    stored = _rows(empty_url, forecasts)
+    assert stored
+    downgrade_to(empty_url, "0022_inboxproblems")
+    assert "late_since" not in _columns(empty_url, "line_forecasts")
+    assert _rows(empty_url, forecasts) == stored
+    upgrade_database(empty_url)
+    assert _rows(empty_url, "SELECT DISTINCT late_since FROM line_forecasts") == [(None,)]
+    assert _rows(empty_url, forecasts) == stored
 
 
 def test_an_old_database_with_reports_gets_its_summaries_rebuilt_once_at_head(empty_url: str) -> None:
     """0006 creates the production summaries and supplier daily outputs empty and 0013 only asks for
     them (a migration imports no application code): upgraded from before them with reports, the
-    database has at head the summaries the application keeps with every report, and no request left.
+    database has at head the summaries the application keeps with every report, and no request left
+    (the rebuild is portal.bootstrap.upgrade_database's: db.migrate only runs the migrations).
     A request left at head (an upgrade stopped after the migrations) keeps the database "not at
     head" until the next upgrade does the rebuild."""
     from db.engine import open_database
-    from db.migrate import REBUILD_SUMMARIES, is_at_head
+    from db.migrate import REBUILD_SUMMARIES, is_at_head, upgrade_to_head
     from portal.services.settings import load_settings
     from portal.services.summaries import verify_daily_outputs, verify_summaries
     from tests.builders import small_world
@@ -216,7 +243,7 @@ def test_an_old_database_with_reports_gets_its_summaries_rebuilt_once_at_head(em
         finally:
             db.dispose()
 
-    upgrade_to_head(empty_url)
+    upgrade_database(empty_url)
     db = open_database(empty_url)
     try:
         small_world(db)
@@ -230,7 +257,11 @@ def test_an_old_database_with_reports_gets_its_summaries_rebuilt_once_at_head(em
     command.upgrade(alembic_config(empty_url), "0013")
     assert derived() == ([], [])
     assert (REBUILD_SUMMARIES,) in _rows(empty_url, "SELECT key FROM settings")
+    # The schema at head (db/ alone) leaves the request: the rebuild is the application's.
     upgrade_to_head(empty_url)
+    assert derived() == ([], [])
+    assert (REBUILD_SUMMARIES,) in _rows(empty_url, "SELECT key FROM settings")
+    upgrade_database(empty_url)
     assert derived() == kept
     check_consistent_at_head()
 
@@ -247,13 +278,13 @@ def test_an_old_database_with_reports_gets_its_summaries_rebuilt_once_at_head(em
         assert not is_at_head(engine)
     finally:
         engine.dispose()
-    upgrade_to_head(empty_url)
+    upgrade_database(empty_url)
     assert derived() == kept
     check_consistent_at_head()
 
 
 def test_alembic_check_finds_no_drift_between_models_and_migrations(empty_url: str) -> None:
-    upgrade_to_head(empty_url)
+    upgrade_database(empty_url)
     # Raises alembic.util.exc.AutogenerateDiffsDetected when models and migrations differ.
     command.check(alembic_config(empty_url))
 
@@ -356,15 +387,16 @@ def _fill_every_table(url: str) -> dict[str, int]:
 
 
 def test_migrations_go_down_and_up_with_data_in_every_table(empty_url: str) -> None:
-    upgrade_to_head(empty_url)
+    upgrade_database(empty_url)
     before = _fill_every_table(empty_url)
     assert all(n > 0 for n in before.values()), {t: n for t, n in before.items() if n == 0}
     # Two steps down and up again keep the data, except what those steps drop by design: the
     # pending login ticket (0003), the scorecard snapshot, derived data recomputed on refresh (0004),
     # the API tokens and idempotency keys (0005), the drafts and posting links (0009), the
-    # lines' change history (0010), and the sweep passes (0020: written into the alerts first).
+    # lines' change history (0010), the sweep passes (0020: written into the alerts first), and the
+    # inbox problems with the row that marks them complete (0022: the next sweep builds them again).
     downgrade_to(empty_url, "0002")
-    upgrade_to_head(empty_url)
+    upgrade_database(empty_url)
     engine = create_engine(empty_url)
     with engine.connect() as conn:
         after = {t: conn.execute(text(f'SELECT COUNT(*) FROM "{t}"')).scalar_one() for t in before}
@@ -381,9 +413,11 @@ def test_migrations_go_down_and_up_with_data_in_every_table(empty_url: str) -> N
         "posting_links": 0,
         "po_line_changes": 0,
         "sweep_runs": 0,
+        "inbox_problems": 0,
+        "settings": before["settings"] - 1,
     }
     # All the way down and up: every table comes back.
     downgrade_to(empty_url, "base")
     assert _tables(empty_url) == set()
-    upgrade_to_head(empty_url)
+    upgrade_database(empty_url)
     assert _tables(empty_url) == set(Base.metadata.tables)

@@ -43,7 +43,7 @@ from portal.services.production import (
     post_reports,
     revise_schedule,
 )
-from tests.builders import TODAY, SmallWorld, load, revise
+from tests.builders import TODAY, SmallWorld, load, post, revise
 from tests.integration.db_state import reports_of
 
 MON = dt.date(2026, 3, 2)
@@ -380,9 +380,7 @@ def test_a_day_already_reported_asks_for_confirmation_then_corrects_keeping_the_
     ):
         post_report(db, world.acme_user, line, report_date=TODAY, good_qty=80, today=TODAY)
     assert reports_of(db, line, TODAY) == [(1, 100, True)]
-    result = post_report(
-        db, world.acme_user, line, report_date=TODAY, good_qty=80, confirm_correction=True, today=TODAY
-    )
+    result = post(db, world.acme_user, line, TODAY, 80)
     assert result.corrected == 1
     assert reports_of(db, line, TODAY) == [(1, 100, False), (2, 80, True)]
     assert stored_forecast(db, line).produced == 480

@@ -32,6 +32,7 @@ from portal.services.scorecards import refresh_scorecards
 
 TODAY = dt.date(2026, 3, 6)  # a Friday
 YESTERDAY = TODAY - dt.timedelta(days=1)
+MONTH = f"{TODAY:%Y-%m}"
 SYSTEM = Actor.system("test")
 COMPARED = ["code", "rank", "score", "grade", "trend", "lines", "otd", "otif", "avg_days_late",
             "schedule_adherence", "promise_reliability", "quality", "responsiveness", "score_note",
@@ -57,13 +58,23 @@ def _table(ranking: Ranking) -> pd.DataFrame:
     return ranking.table[COMPARED].set_index("code").sort_index()
 
 
-def _live(db: Database, month: str) -> pd.DataFrame:
+def _ranking(db: Database, today: dt.date = TODAY) -> Ranking:
+    """The ranking page's read of this month, as of ``today``."""
+    return supplier_ranking(db, SYSTEM, MONTH, today=today)
+
+
+def _live(db: Database) -> pd.DataFrame:
     """Every supplier computed live today, as without a snapshot."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(scorecard_data, "latest_snapshot", lambda session: None)
-        live = supplier_ranking(db, SYSTEM, month, today=TODAY)
+        live = _ranking(db)
     assert live.computed_at is None
     return _table(live)
+
+
+def _same(shown: pd.DataFrame, expected: pd.DataFrame) -> None:
+    """The same numbers (the dtypes of a stored and a live read may differ)."""
+    pd.testing.assert_frame_equal(shown, expected, check_dtype=False)
 
 
 def _receive(db: Database, supplier_id: int | None = None, rejected: float = 0.0) -> int:
@@ -104,7 +115,6 @@ def _report(db: Database, other_than: int) -> int:
 
 def test_a_changed_only_refresh_stores_the_changed_suppliers_and_equals_everyone_live(demo: Database) -> None:
     full = refresh_scorecards(demo, SYSTEM, today=TODAY)
-    month = f"{TODAY:%Y-%m}"
     assert refresh_scorecards(demo, SYSTEM, today=TODAY, changed_only=True).suppliers == 0  # nothing written
     received = _receive(demo)
     reported = _report(demo, other_than=received)
@@ -119,9 +129,9 @@ def test_a_changed_only_refresh_stores_the_changed_suppliers_and_equals_everyone
     assert {received, reported} <= stored_for
     assert snapshot.watermarks == marks  # raised to what it has now read
 
-    ranking = supplier_ranking(demo, SYSTEM, month, today=TODAY)
+    ranking = _ranking(demo)
     assert ranking.computed_at is not None and ranking.stale_suppliers == 0
-    pd.testing.assert_frame_equal(_table(ranking), _live(demo, month), check_dtype=False)
+    _same(_table(ranking), _live(demo))
     # The scheduler's run after the next sweep: nothing written since, nothing stored.
     assert refresh_stale_scorecards(demo, TODAY) is False
 
@@ -129,35 +139,34 @@ def test_a_changed_only_refresh_stores_the_changed_suppliers_and_equals_everyone
 def test_a_snapshot_of_yesterday_and_the_writes_since_give_the_live_numbers_of_today(
     demo: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    month = f"{TODAY:%Y-%m}"
     refresh_scorecards(demo, SYSTEM, today=YESTERDAY)
-    yesterday = _table(supplier_ranking(demo, SYSTEM, month, today=YESTERDAY))
+    yesterday = _table(_ranking(demo, YESTERDAY))
     received = _receive(demo)
 
     # Within the page's budget (the demo world): everyone live, the stale snapshot unused.
-    ranking = supplier_ranking(demo, SYSTEM, month, today=TODAY)
+    ranking = _ranking(demo)
     assert ranking.computed_at is None and ranking.stale_suppliers == 0
-    live = _live(demo, month)
-    pd.testing.assert_frame_equal(_table(ranking), live, check_dtype=False)
+    live = _live(demo)
+    _same(_table(ranking), live)
     assert not _table(ranking).drop(columns=["late_lines"]).equals(yesterday.drop(columns=["late_lines"]))
 
     # Over it: yesterday's numbers, said to be yesterday's (the line counts are always today's).
     monkeypatch.setattr(queries, "LIVE_LINE_BUDGET", 0)
-    stale = supplier_ranking(demo, SYSTEM, month, today=TODAY)
+    stale = _ranking(demo)
     assert stale.snapshot_as_of == YESTERDAY and stale.computed_at is not None
     with demo.read() as session:
         in_snapshot = len(session.scalars(select(ScorecardTotal.supplier_id).distinct()).all())
     assert stale.stale_suppliers == in_snapshot
     scores = ["score", "otd", "otif", "responsiveness", "promise_reliability"]
-    pd.testing.assert_frame_equal(_table(stale)[scores], yesterday[scores], check_dtype=False)
+    _same(_table(stale)[scores], yesterday[scores])
     code = _code(demo, received)
     assert _table(stale).at[code, "open_lines"] == live.at[code, "open_lines"]
 
     # The first scheduled run of today stores everyone again: today's numbers, none stale.
     assert refresh_stale_scorecards(demo, TODAY) is True
-    fresh = supplier_ranking(demo, SYSTEM, month, today=TODAY)
+    fresh = _ranking(demo)
     assert fresh.snapshot_as_of == TODAY and fresh.stale_suppliers == 0
-    pd.testing.assert_frame_equal(_table(fresh), live, check_dtype=False)
+    _same(_table(fresh), live)
 
 
 def _code(db: Database, supplier_id: int) -> str:
@@ -170,29 +179,28 @@ def _code(db: Database, supplier_id: int) -> str:
 def test_over_the_live_budget_the_changed_suppliers_keep_their_stored_numbers_and_say_so(
     demo: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    month = f"{TODAY:%Y-%m}"
     refresh_scorecards(demo, SYSTEM, today=TODAY)
-    before = _table(supplier_ranking(demo, SYSTEM, month, today=TODAY))
+    before = _table(_ranking(demo))
     code = _code(demo, _receive(demo, rejected=0.5))
-    live = _live(demo, month)
+    live = _live(demo)
     assert before.at[code, "quality"] != live.at[code, "quality"]
 
     monkeypatch.setattr(queries, "LIVE_LINE_BUDGET", 0)
-    ranking = supplier_ranking(demo, SYSTEM, month, today=TODAY)
+    ranking = _ranking(demo)
     assert ranking.stale_suppliers == 1 and ranking.snapshot_as_of == TODAY
     shown = _table(ranking)
     scores = ["score", "grade", "lines", "otd", "otif", "quality", "responsiveness"]
     # The changed supplier: as stored; everyone else: today's (unchanged since the snapshot).
-    pd.testing.assert_frame_equal(shown.loc[[code], scores], before.loc[[code], scores], check_dtype=False)
+    _same(shown.loc[[code], scores], before.loc[[code], scores])
     assert shown.at[code, "score_history"] == before.at[code, "score_history"]
     others = shown.index != code
-    pd.testing.assert_frame_equal(shown.loc[others, scores], live.loc[others, scores], check_dtype=False)
+    _same(shown.loc[others, scores], live.loc[others, scores])
 
     # A changed-only refresh catches up: nothing stale, every number today's.
     assert refresh_scorecards(demo, SYSTEM, today=TODAY, changed_only=True).suppliers == 1
-    caught_up = supplier_ranking(demo, SYSTEM, month, today=TODAY)
+    caught_up = _ranking(demo)
     assert caught_up.stale_suppliers == 0
-    pd.testing.assert_frame_equal(_table(caught_up), live, check_dtype=False)
+    _same(_table(caught_up), live)
 
 
 def test_a_refresh_in_supplier_chunks_stores_the_same_totals(demo: Database) -> None:

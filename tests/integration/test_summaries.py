@@ -20,7 +20,7 @@ from db.models import LineForecast, LineProductionSummary, PoLine, SupplierDaily
 from portal.cli import main
 from portal.services.access import Actor
 from portal.services.planning import sweep
-from portal.services.production import post_report, post_reports
+from portal.services.production import post_reports
 from portal.services.settings import update_settings
 from portal.services.summaries import (
     add_daily_totals_at_commit,
@@ -30,7 +30,7 @@ from portal.services.summaries import (
     verify_daily_outputs,
     verify_summaries,
 )
-from tests.builders import TODAY, SmallWorld, load, small_world
+from tests.builders import TODAY, SmallWorld, load, post, small_world
 
 #: ACME's working days (Germany, Mon-Fri, no public holiday in these weeks), up to TODAY.
 WORKING_DAYS = [d.date() for d in pd.bdate_range("2026-02-02", TODAY)]
@@ -95,16 +95,7 @@ def test_a_summary_kept_through_random_posts_and_corrections_equals_a_fold_of_th
         ]
         if how == "form":
             row = rows[0]
-            post_report(
-                db,
-                world.acme_user,
-                line_id,
-                report_date=row["date"],
-                good_qty=row["good_qty"],
-                rejected_qty=row["rejected_qty"],
-                confirm_correction=True,
-                today=TODAY,
-            )
+            post(db, world.acme_user, line_id, row["date"], row["good_qty"], rejected=row["rejected_qty"])
         elif how == "grid":
             post_reports(db, world.acme_user, rows, confirm_corrections=True, today=TODAY)
         else:
@@ -120,15 +111,7 @@ def test_days_posted_in_order_are_appended_and_a_correction_folds_the_line_again
 ) -> None:
     line_id = world.line_ids["PO-1/1"]  # 100 a day Mon 2 - Fri 6 March, from the builder's import
     assert_summary_matches_reports(db, line_id)
-    post_report(
-        db,
-        world.acme_user,
-        line_id,
-        report_date=dt.date(2026, 3, 4),
-        good_qty=40,
-        confirm_correction=True,
-        today=TODAY,
-    )
+    post(db, world.acme_user, line_id, dt.date(2026, 3, 4), 40)
     assert_summary_matches_reports(db, line_id)
     with db.read() as session:
         s = session.get_one(LineProductionSummary, line_id)
@@ -241,9 +224,7 @@ def test_what_a_post_stores_equals_what_a_full_sweep_computes_for_the_same_data(
         confirm_corrections=True,
         today=TODAY,
     )
-    post_report(
-        db, world.acme_user, line_id, report_date=TODAY, good_qty=161, confirm_correction=True, today=TODAY
-    )
+    post(db, world.acme_user, line_id, TODAY, 161)
     columns: tuple[str, ...] = (
         "produced",
         "remaining",

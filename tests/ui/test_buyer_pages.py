@@ -244,6 +244,9 @@ def test_the_line_detail_opens_on_the_line_in_the_url_and_takes_a_comment(
         ).one()
     assert tuple(comment) == ("Asked ACME for a second shift.", world.late_line_id)
     assert "Comment added." in texts(at)
+    # The thread under the alert: when (the reader's date and time, in UTC), who, what.
+    thread = [t.value for t in at.text if t.value.endswith(": Asked ACME for a second shift.")]
+    assert len(thread) == 1 and " UTC · " in thread[0], thread
 
 
 def test_the_line_detail_without_a_line_asks_to_choose_one(

@@ -333,19 +333,41 @@ def _days(*values: str | None) -> np.ndarray:
     return pd.to_datetime(pd.Series(list(values))).to_numpy()
 
 
-def test_projected_late_is_confirmed_by_an_earlier_days_forecast_that_was_already_late() -> None:
-    # Four stored forecasts of lines due 2026-04-03, as D (Fri 6 March) sees them before storing its own:
-    # late and sure on Thursday; the same on D itself (a sweep an hour ago: no new day); on time on
-    # Thursday; none stored.
-    confirmed = alerts.confirmed_late(
-        _days("2026-03-05", "2026-03-06", "2026-03-05", None),
-        _days("2026-04-13", "2026-04-13", "2026-04-02", None),
-        _days("2026-04-15", "2026-04-15", "2026-04-04", None),
-        _days("2026-04-03", "2026-04-03", "2026-04-03", "2026-04-03"),
+def test_late_since_is_kept_from_the_stored_forecast_while_the_line_stays_late() -> None:
+    # Five lines as D (Fri 6 March) sees them before storing its own forecast: late since Monday on
+    # Thursday's forecast and late now (kept); the same but on time now (none); late now but on time on
+    # Thursday's (from D on); late now with nothing stored (from D on); a stored forecast of a later
+    # day (a sweep replayed as of an earlier date): from D on.
+    since = alerts.late_since(
+        np.array([True, False, True, True, True]),
+        _days("2026-03-05", "2026-03-05", "2026-03-05", None, "2026-03-09"),
+        _days("2026-03-02", "2026-03-02", None, None, "2026-03-09"),
         D,
-        SETTINGS,
     )
-    assert confirmed.tolist() == [True, False, False, False]
+    assert since.tolist() == [dt.date(2026, 3, 2), None, D, D, D]
+
+
+def test_projected_late_is_confirmed_once_late_for_the_days_set_however_often_it_was_forecast() -> None:
+    since = _days("2026-02-27", "2026-02-28", "2026-03-06", None).astype("datetime64[D]")
+    # D is Fri 6 March: late for 7, 6 and 0 days, and not late.
+    assert alerts.held_late(since, D, Settings(projected_late_held_days=7)).tolist() == [
+        True,
+        False,
+        False,
+        False,
+    ]
+    assert alerts.held_late(since, D, Settings(projected_late_held_days=1)).tolist() == [
+        True,
+        True,
+        False,
+        False,
+    ]
+    assert alerts.held_late(since, D, Settings(projected_late_held_days=0)).tolist() == [
+        True,
+        True,
+        True,
+        False,
+    ]
 
 
 def test_a_shipped_line_can_still_be_projected_late() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench.sim_reforecast import confirmed_projected_late, projected_late
+from bench.sim_reforecast import confirmed_projected_late, held_projected_late, projected_late
 from portal.core.settings import Settings
 
 
@@ -65,3 +65,26 @@ def test_a_confirmed_flag_needs_the_line_late_on_the_sweep_before_unless_need_by
     flagged = confirmed_projected_late(both, settings, within_days=21)
     assert list(zip(flagged["as_of"].dt.day, flagged["po_number"], strict=True)) == [(8, "PO-1"), (8, "PO-3")]
     assert len(projected_late(both, settings)) == 4  # unconfirmed: PO-1 on both sweeps, PO-2, PO-3
+
+
+def test_the_products_flag_needs_the_line_late_for_the_days_set_without_a_break() -> None:
+    # Daily sweeps 1-8 May. PO-1 is late and sure on all of them; PO-2 too, but on time on 4 May;
+    # PO-3 never. Need-by 1 June, beyond a cut-off of 0 days: only the days late count.
+    late = {
+        "arrival_p50": pd.to_datetime(["2026-06-21", "2026-06-21", "2026-05-25"]),
+        "arrival_p90": pd.to_datetime(["2026-06-26", "2026-06-26", "2026-05-30"]),
+    }
+    on_time = {
+        "arrival_p50": pd.to_datetime(["2026-06-21", "2026-05-25", "2026-05-25"]),
+        "arrival_p90": pd.to_datetime(["2026-06-26", "2026-05-30", "2026-05-30"]),
+    }
+    sweeps = [
+        forecasts(**(on_time if day == 4 else late)).assign(as_of=pd.Timestamp(2026, 5, day))
+        for day in range(1, 9)
+    ]
+    settings = Settings(projected_late_held_days=7, projected_late_confirm_days=0)
+    flagged = held_projected_late(pd.concat(sweeps), settings)
+    assert list(zip(flagged["as_of"].dt.day, flagged["po_number"], strict=True)) == [(8, "PO-1")]
+    # Swept weekly, the break on 4 May is not seen: both lines were late on 1 and 8 May.
+    weekly = held_projected_late(pd.concat([sweeps[0], sweeps[7]]), settings)
+    assert list(zip(weekly["as_of"].dt.day, weekly["po_number"], strict=True)) == [(8, "PO-1"), (8, "PO-2")]

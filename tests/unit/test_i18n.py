@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from portal import i18n
-from portal.i18n import _, current_language, format_day, language, ngettext, set_language
+from portal.i18n import _, current_language, format_day, format_utc, language, ngettext, set_language
 
 
 @pytest.fixture(autouse=True)
@@ -62,3 +62,20 @@ def test_plurals_and_dates_follow_the_language() -> None:
         assert format_day(dt.date(2026, 3, 12)) == "Thu, Mar 12, 2026"
     with language("de"):
         assert format_day(dt.date(2026, 3, 12)) == "Do., 12. März 2026"
+
+
+def test_a_stored_utc_time_reads_as_the_language_writes_a_date_and_time_with_utc() -> None:
+    stored = dt.datetime(2026, 3, 12, 14, 5)
+    with language("en"):
+        assert format_utc(stored) == "Mar 12, 2026, 14:05 UTC"
+        assert format_utc(None) == ""
+    with language("de"):
+        assert format_utc(stored) == "12.03.2026, 14:05 UTC"
+    with language("zh_Hans"):
+        assert format_utc(stored) == "2026年3月12日 14:05 UTC"
+
+
+def test_an_aware_time_is_shown_in_utc() -> None:
+    berlin_summer = dt.timezone(dt.timedelta(hours=2))
+    with language("en"):
+        assert format_utc(dt.datetime(2026, 7, 1, 9, 30, tzinfo=berlin_summer)) == "Jul 1, 2026, 07:30 UTC"

@@ -32,8 +32,6 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
 ALLOWED: dict[tuple[str, str], str] = {
     # The stored scorecard totals are computed from the same inputs as the live read, by one loader.
     ("portal.services.scorecards", "portal.queries.scorecard_data"): "one loader for scorecard inputs",
-    # A migration imports no application code: it asks, and the upgrade rebuilds at head with today's builder.
-    ("db.migrate", "portal.services.summaries"): "derived data a migration asks for, rebuilt at head",
 }
 
 

@@ -19,7 +19,8 @@ from portal.core.line_alerts import (
     BackorderFacts,
     LineFacts,
     backorder_conditions_of,
-    confirmed_late,
+    held_late_of,
+    late_since_of,
     line_conditions_of,
     reconcile_one,
 )
@@ -129,6 +130,7 @@ thresholds = st.builds(
     quality_reject_threshold=st.sampled_from([0.0, 0.05, 0.2]),
     projected_late_confidence=st.sampled_from([0.5, 0.85, 0.99]),
     projected_late_confirm_days=st.sampled_from([0, 14, 366]),
+    projected_late_held_days=st.sampled_from([0, 1, 7]),
     forecast_min_reported_days=st.integers(1, 8),
 )
 
@@ -304,21 +306,20 @@ def test_reconcile_of_a_few_subjects_in_plain_python_plans_what_reconcile_plans(
     assert one.kept_dismissed == plan.kept_dismissed
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
-    stored=st.one_of(st.none(), st.tuples(st.integers(-3, 0), offsets, offsets)),
-    need_by=offsets,
-    confidence=st.sampled_from([0.5, 0.85]),
+    late_now=st.booleans(),
+    stored=st.one_of(st.none(), st.tuples(st.integers(-9, 3), st.one_of(st.none(), st.integers(-30, 3)))),
+    held_days=st.sampled_from([0, 1, 7, 14]),
 )
-def test_one_lines_confirmation_is_the_vectorized_one(
-    stored: tuple[int, int | None, int | None] | None, need_by: int | None, confidence: float
+def test_one_lines_late_since_and_confirmation_are_the_vectorized_ones(
+    late_now: bool, stored: tuple[int, int | None] | None, held_days: int
 ) -> None:
-    config = Settings(projected_late_confidence=confidence)
-    previous = None if stored is None else (day(stored[0]), day(stored[1]), day(stored[2]))
-    one = confirmed_late(previous, day(need_by), AS_OF, config)
-    cells = (None, None, None) if previous is None else previous
-    as_of, p50, p90, due = (
-        pd.Series([pd.Timestamp(d) if d is not None else pd.NaT]).to_numpy() for d in (*cells, day(need_by))
-    )
-    vectorized = alerts.confirmed_late(as_of, p50, p90, due, AS_OF, config)
-    assert [one] == vectorized.tolist()
+    config = Settings(projected_late_held_days=held_days)
+    previous = None if stored is None else (day(stored[0]), day(stored[1]))
+    since = late_since_of(late_now, previous, AS_OF)
+    cells = (None, None) if previous is None else previous
+    as_of, late = (pd.Series([pd.Timestamp(d) if d is not None else pd.NaT]).to_numpy() for d in cells)
+    vectorized = alerts.late_since(pd.Series([late_now]).to_numpy(), as_of, late, AS_OF)
+    assert [since] == [None if pd.isna(v) else pd.Timestamp(v).date() for v in vectorized]
+    assert [held_late_of(since, AS_OF, config)] == alerts.held_late(vectorized, AS_OF, config).tolist()

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portal.core.item_promise import SupplyLine, WaitingOrder, item_supply, promise_item
+from portal.core.item_promise import ItemPromise, SupplyLine, WaitingOrder, item_supply, promise_item
 from portal.core.promise_text import (
     ARRIVAL_P90,
     DUE_DATE,
@@ -50,28 +50,24 @@ def german(monkeypatch: pytest.MonkeyPatch) -> None:
     install(monkeypatch, "de", GERMAN)
 
 
-#: Any item: stock on hand, open supply lines, supplier buffers, waiting orders and a safety buffer.
-any_item = given(
-    on_hand=st.integers(0, 150),
-    lines=supply_lines(),
-    buffers=st.dictionaries(st.integers(1, 4), st.integers(0, 3), max_size=4),
-    demand=waiting_orders(),
-    safety_days=st.integers(0, 2),
-)
+@st.composite
+def promises_of_any_item(draw: st.DrawFn) -> list[ItemPromise]:
+    """The promises the item writer gives any item: stock on hand, open supply lines, supplier
+    buffers, waiting orders and a safety buffer."""
+    on_hand = draw(st.integers(0, 150))
+    lines = draw(supply_lines())
+    buffers = draw(st.dictionaries(st.integers(1, 4), st.integers(0, 3), max_size=4))
+    supply = item_supply(on_hand, lines, buffers, AS_OF)
+    promises, _allocations = promise_item(supply, draw(waiting_orders()), draw(st.integers(0, 2)))
+    return promises
 
 
 @settings(max_examples=200, deadline=None)
-@any_item
+@given(promises=promises_of_any_item())
 def test_every_reason_the_writers_give_renders_in_english_as_the_stored_text(
-    on_hand: int,
-    lines: list[SupplyLine],
-    buffers: dict[int, int],
-    demand: list[WaitingOrder],
-    safety_days: int,
+    promises: list[ItemPromise],
 ) -> None:
     # The vectorized writer gives the same reasons and arguments (tests/unit/test_item_promise.py).
-    supply = item_supply(on_hand, lines, buffers, AS_OF)
-    promises, _allocations = promise_item(supply, demand, safety_days)
     for promise in promises:
         assert render_promise_reason(json.loads(promise.reason_args)) == promise.reason, promise
 
@@ -146,18 +142,12 @@ def _migration() -> ModuleType:
 
 
 @settings(max_examples=200, deadline=None)
-@any_item
+@given(promises=promises_of_any_item())
 def test_migration_0021_reads_every_stored_reason_into_the_arguments_the_writers_store(
-    on_hand: int,
-    lines: list[SupplyLine],
-    buffers: dict[int, int],
-    demand: list[WaitingOrder],
-    safety_days: int,
+    promises: list[ItemPromise],
 ) -> None:
     # Equal text: the first sweep after the upgrade finds these promises unchanged and writes none.
     reason_args = _migration().reason_args
-    supply = item_supply(on_hand, lines, buffers, AS_OF)
-    promises, _allocations = promise_item(supply, demand, safety_days)
     for promise in promises:
         assert reason_args(promise.reason) == promise.reason_args, promise.reason
 

@@ -9,18 +9,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from db.engine import Database
 from portal.api.auth import caller, database
 from portal.api.calls import run
+from portal.api.paging import Cursor, Limit, window
 from portal.api.problems import check_choices
-from portal.api.schemas import (
-    MAX_LIMIT,
-    CommentOut,
-    CountOut,
-    Page,
-    ReplyIn,
-    SnoozeIn,
-    decode_cursor,
-    page,
-    records,
-)
+from portal.api.schemas import CommentOut, CountOut, Page, ReplyIn, SnoozeIn, records
 from portal.core.domain import AlertStatus, Severity
 from portal.queries.alerts import INBOX_COLUMNS, AlertFilter, alert_inbox
 from portal.services.access import Actor
@@ -40,15 +31,15 @@ async def list_alerts(
     rule: list[str] = Query(default=[], description="Alert rules, e.g. PROJECTED_LATE (default: all)"),
     include_snoozed: bool = Query(default=False),
     q: str = Query(default="", max_length=100, description="Part of a PO number, SKU or order_ref"),
-    limit: int = Query(default=100, ge=1, le=MAX_LIMIT),
-    cursor: str | None = Query(default=None, description="next_cursor of the previous page"),
+    limit: Limit = 100,
+    cursor: Cursor = None,
     actor: Actor = Depends(caller),
     db: Database = Depends(database),
 ) -> dict[str, Any]:
     """A supplier token sees the alerts of its own lines (never backorder alerts, which name customers)."""
     check_choices(status, {s.value for s in AlertStatus}, "status")
     check_choices(severity, {s.value for s in Severity}, "severity")
-    offset = decode_cursor(cursor)
+    want = window(limit, cursor)
     filters = AlertFilter(
         statuses=tuple(status),
         severities=tuple(severity),
@@ -57,14 +48,14 @@ async def list_alerts(
         text=q,
     )
     frame, total, _new = await run(
-        alert_inbox, db, actor, filters, today=request.app.state.today(), limit=limit, offset=offset
+        alert_inbox, db, actor, filters, today=request.app.state.today(), limit=want.limit, offset=want.offset
     )
     items = records(frame, COLUMNS)
     for item in items:
         item["po_number"], _, number = (item.pop("line") or "").rpartition("/")
         item["line"] = int(number) if number else None
         item["po_number"] = item["po_number"] or None
-    return page(items, total, offset, limit)
+    return want.page(items, total)
 
 
 @router.post(

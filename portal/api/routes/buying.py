@@ -13,9 +13,10 @@ from db.engine import Database
 from portal.api import idempotency
 from portal.api.auth import caller, database
 from portal.api.calls import require_role, run
+from portal.api.paging import Cursor, Limit, window
 from portal.api.problems import Problem, check_choices, invalid_rows
 from portal.api.routes.lines import split_label
-from portal.api.schemas import MAX_LIMIT, ImportOut, ImportRowsIn, Page, decode_cursor, page, records
+from portal.api.schemas import ImportOut, ImportRowsIn, Page, records
 from portal.core.domain import Role
 from portal.core.fileformats import FORMATS, IMPORT_KINDS, CheckedTable, check_rows, read_table, typed_table
 from portal.core.inputs import INPUTS_BY_KIND, build_rows
@@ -53,14 +54,14 @@ async def list_forecasts(
     late_only: bool = Query(
         default=False, description="Only lines whose p90 arrival is after the need-by date"
     ),
-    limit: int = Query(default=100, ge=1, le=MAX_LIMIT),
-    cursor: str | None = Query(default=None, description="next_cursor of the previous page"),
+    limit: Limit = 100,
+    cursor: Cursor = None,
     actor: Actor = Depends(caller),
     db: Database = Depends(database),
 ) -> dict[str, Any]:
     """Most urgent first (days late at p90, then need-by date)."""
     require_role(actor, STAFF, "read every supplier's forecasts")
-    offset = decode_cursor(cursor)
+    want = window(limit, cursor)
     supplier_ids: tuple[int, ...] = ()
     if supplier:
         codes = await run(supplier_codes, db, actor)
@@ -74,29 +75,31 @@ async def list_forecasts(
             )
         supplier_ids = tuple(int(known[c]) for c in supplier)
     filters = LineFilter(supplier_ids=supplier_ids, late_only=late_only)
-    frame, total = await run(open_lines, db, actor, filters, limit=limit, offset=offset)
+    frame, total = await run(open_lines, db, actor, filters, limit=want.limit, offset=want.offset)
     items = []
     for row in records(frame, FORECAST_COLUMNS):
         po_number, number = split_label(row.pop("line"))
         items.append({"po_number": po_number, "line": number, **row})
-    return page(items, total, offset, limit)
+    return want.page(items, total)
 
 
 @router.get("/promises", response_model=Page, tags=["buyers"], summary="Promise dates of waiting backorders")
 async def list_promises(
     status: list[str] = Query(default=[], description=STATUS_HELP),
     not_communicated: bool = Query(default=False, description="Only promises not yet told to the customer"),
-    limit: int = Query(default=100, ge=1, le=MAX_LIMIT),
-    cursor: str | None = Query(default=None, description="next_cursor of the previous page"),
+    limit: Limit = 100,
+    cursor: Cursor = None,
     actor: Actor = Depends(caller),
     db: Database = Depends(database),
 ) -> dict[str, Any]:
     """Worst first (slipped, unpromisable), then the allocation queue's order."""
     check_choices(status, STATUSES, "status")
-    offset = decode_cursor(cursor)
+    want = window(limit, cursor)
     filters = BackorderFilter(statuses=tuple(status), not_communicated=not_communicated)
-    frame, total, _counts = await run(backorder_promises, db, actor, filters, limit=limit, offset=offset)
-    return page(records(frame, PROMISE_COLUMNS), total, offset, limit)
+    frame, total, _counts = await run(
+        backorder_promises, db, actor, filters, limit=want.limit, offset=want.offset
+    )
+    return want.page(records(frame, PROMISE_COLUMNS), total)
 
 
 @router.get("/scorecards", response_model=Page, tags=["managers"], summary="Every supplier's scorecard")
@@ -104,19 +107,18 @@ async def list_scorecards(
     period: str | None = Query(
         default=None, pattern=r"^\d{4}-\d{2}$", description="A month YYYY-MM (default: the rolling 12 months)"
     ),
-    limit: int = Query(default=100, ge=1, le=MAX_LIMIT),
-    cursor: str | None = Query(default=None, description="next_cursor of the previous page"),
+    limit: Limit = 100,
+    cursor: Cursor = None,
     actor: Actor = Depends(caller),
     db: Database = Depends(database),
 ) -> dict[str, Any]:
     """One row per supplier (the scorecards export): rates are fractions 0-1, null where there is no data."""
     require_role(actor, SCORECARD_ROLES, "read scorecards")
-    offset = decode_cursor(cursor)
+    want = window(limit, cursor)
     frame = await run(export_frame, db, actor, "scorecards", period=period)
     total = len(frame)
-    return page(
-        records(frame.iloc[offset : offset + limit], EXPORT_COLUMNS["scorecards"]), total, offset, limit
-    )
+    rows = frame.iloc[want.offset : want.offset + want.limit]
+    return want.page(records(rows, EXPORT_COLUMNS["scorecards"]), total)
 
 
 async def _table_from_request(request: Request, kind: str) -> tuple[CheckedTable, str, bytes]:

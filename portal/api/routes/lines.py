@@ -10,8 +10,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from db.engine import Database
 from portal.api.auth import caller, database
 from portal.api.calls import run
+from portal.api.paging import Cursor, Limit, window
 from portal.api.problems import Problem, check_choices
-from portal.api.schemas import MAX_LIMIT, Page, ScheduleIn, ScheduleOut, decode_cursor, page, plain, records
+from portal.api.schemas import Page, ScheduleIn, ScheduleOut, plain, records
 from portal.core.domain import OPEN_LINE_STATUSES, LineStatus
 from portal.core.forecast import FORECAST_DATES
 from portal.queries.line_detail import SCHEDULE_COLUMNS, line_detail
@@ -82,18 +83,25 @@ async def list_lines(
         default=False, description="Only lines whose p90 arrival is after the need-by date"
     ),
     q: str = Query(default="", max_length=100, description="Part of a PO number, SKU or supplier code"),
-    limit: int = Query(default=100, ge=1, le=MAX_LIMIT),
-    cursor: str | None = Query(default=None, description="next_cursor of the previous page"),
+    limit: Limit = 100,
+    cursor: Cursor = None,
     actor: Actor = Depends(caller),
     db: Database = Depends(database),
 ) -> dict[str, Any]:
     """A supplier token sees its own supplier's lines; staff tokens see every line."""
     check_choices(status, {s.value for s in LineStatus}, "status")
-    offset = decode_cursor(cursor)
+    want = window(limit, cursor)
     filters = LineFilter(statuses=tuple(status), late_only=late_only, text=q)
-    frame, total = await run(open_lines, db, actor, filters, limit=limit, offset=offset)
+    frame, total = await run(open_lines, db, actor, filters, limit=want.limit, offset=want.offset)
     plans = await run(current_plans, db, actor, frame["line_id"].astype(int).tolist())
-    return page(line_items(frame, plans), total, offset, limit)
+    return want.page(line_items(frame, plans), total)
+
+
+async def _line_of(db: Database, actor: Actor, po_number: str, line: int) -> tuple[int, str]:
+    """The line's id and the 404 sentence of the calls about it: another supplier's line reads the
+    same as a line that does not exist."""
+    hidden = f"No PO line {po_number}/{line}."
+    return await run(line_id_for, db, actor, po_number, line, hidden=hidden), hidden
 
 
 @router.get(
@@ -106,8 +114,7 @@ async def get_line(
     db: Database = Depends(database),
 ) -> dict[str, Any]:
     """Another supplier's line is a 404, the same as a line that does not exist."""
-    hidden = f"No PO line {po_number}/{line}."
-    line_id = await run(line_id_for, db, actor, po_number, line, hidden=hidden)
+    line_id, hidden = await _line_of(db, actor, po_number, line)
     detail = await run(line_detail, db, actor, line_id, hidden=hidden)
     header = {k: plain(v, k.endswith("_date")) for k, v in detail.header.items()}
     schedules = records(detail.schedules, SCHEDULE_COLUMNS)
@@ -165,8 +172,7 @@ async def put_schedule(
     db: Database = Depends(database),
 ) -> dict[str, Any]:
     """Send the revision you read; if someone saved another since, 409 with the current revision."""
-    hidden = f"No PO line {po_number}/{line}."
-    line_id = await run(line_id_for, db, actor, po_number, line, hidden=hidden)
+    line_id, hidden = await _line_of(db, actor, po_number, line)
     try:
         result = await run(
             revise_schedule,

@@ -11,8 +11,9 @@ import pandas as pd
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from db.frames import read_frame_for_ids
 from db.models import PoLine, ProductionReport, Supplier, utcnow
-from portal.core.batching import chunked
+from portal.core.batching import id_chunks
 from portal.core.domain import LineStatus
 from portal.core.fileformats import CheckedTable
 from portal.core.inputs import future_reason
@@ -77,24 +78,20 @@ def _current_reports(session: Session, line_ids: list[int], dates: pd.Series) ->
     cols = ["id", "po_line_id", "report_date", "revision", "good_qty", "rejected_qty", "note"]
     if not line_ids or dates.dropna().empty:
         return pd.DataFrame(columns=cols)
-    frames = []
-    for chunk in chunked(line_ids, 2000):
-        stmt = select(
-            ProductionReport.id,
-            ProductionReport.po_line_id,
-            ProductionReport.report_date,
-            ProductionReport.revision,
-            ProductionReport.good_qty,
-            ProductionReport.rejected_qty,
-            ProductionReport.note,
-        ).where(
-            ProductionReport.is_current,
-            ProductionReport.po_line_id.in_(chunk),
-            ProductionReport.report_date >= dates.min().date(),
-            ProductionReport.report_date <= dates.max().date(),
-        )
-        frames.append(pd.DataFrame(session.execute(stmt).all(), columns=cols))
-    return pd.concat(frames, ignore_index=True)
+    stmt = select(
+        ProductionReport.id,
+        ProductionReport.po_line_id,
+        ProductionReport.report_date,
+        ProductionReport.revision,
+        ProductionReport.good_qty,
+        ProductionReport.rejected_qty,
+        ProductionReport.note,
+    ).where(
+        ProductionReport.is_current,
+        ProductionReport.report_date >= dates.min().date(),
+        ProductionReport.report_date <= dates.max().date(),
+    )
+    return read_frame_for_ids(session, stmt, ProductionReport.po_line_id, line_ids, cols)
 
 
 def check_reports(
@@ -143,7 +140,7 @@ def write_reports(
         previous = reported_before(session, lines, rows)
     if previous["id"].notna().any():
         old_ids = [int(i) for i in previous["id"].dropna()]
-        for chunk in chunked(old_ids):
+        for chunk in id_chunks(old_ids):
             session.execute(
                 update(ProductionReport).where(ProductionReport.id.in_(chunk)).values(is_current=False)
             )
@@ -215,7 +212,7 @@ def _write_reports(job: ImportJob) -> None:
 
 def mark_in_production(session: Session, line_ids: list[int]) -> None:
     """Open lines with output reported are in production."""
-    for chunk in chunked([int(i) for i in line_ids]):
+    for chunk in id_chunks(line_ids):
         session.execute(
             update(PoLine)
             .where(PoLine.id.in_(chunk), PoLine.status == LineStatus.OPEN)

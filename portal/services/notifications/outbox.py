@@ -13,10 +13,9 @@ from db.frames import enum_value
 from db.models import Alert, Backorder, NotificationPreference, PoLine, Supplier, User
 from db.models import Notification as NotificationRow
 from portal.core import notifications as msg
+from portal.core.batching import chunked
 from portal.core.domain import AlertStatus
 from portal.core.notifications import PENDING, AlertItem, EmailContent
-
-CHUNK = 1000
 
 
 def alert_columns() -> tuple[Any, ...]:
@@ -133,11 +132,9 @@ def add_email_to_outbox(
 
 
 def existing_keys(session: Session, keys: list[str]) -> set[str]:
+    """The dedup keys among ``keys`` that the outbox already holds."""
     found: set[str] = set()
-    for i in range(0, len(keys), CHUNK):
-        found |= set(
-            session.scalars(
-                select(NotificationRow.dedup_key).where(NotificationRow.dedup_key.in_(keys[i : i + CHUNK]))
-            )
-        )
+    stmt = select(NotificationRow.dedup_key)
+    for chunk in chunked(keys):
+        found |= set(session.scalars(stmt.where(NotificationRow.dedup_key.in_(chunk))))
     return found

@@ -14,6 +14,7 @@ from portal.services import audit
 from portal.services.access import Actor, service
 from portal.services.planning.lock import exclusive_planning_lock, shard_planning_lock
 from portal.services.planning.pipeline import run_pipeline, supplier_statistics, with_observed_capacity
+from portal.services.planning.problems import rebuild_problems
 from portal.services.planning.result import SweepResult
 from portal.services.planning.shard import Shard
 from portal.services.planning.stats_inputs import statistics_fingerprint, stored_statistics
@@ -130,7 +131,11 @@ def sweep(
                 from_reports=from_reports,
                 shard=part,
                 write_all=write_all,
+                keep_problems=shard is not None,
             )
+        if shard is None:  # every subject's inbox problem again, once (a shard keeps its own)
+            rebuild_problems(session, as_of)
+            result.timings["store_problems"] = round(time.perf_counter() - locked, 4)
         audit.record(
             session,
             actor,

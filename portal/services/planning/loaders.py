@@ -347,13 +347,11 @@ def load_stored_forecasts(session: Session, line_ids: Collection[int]) -> pd.Dat
 
 
 def load_previous_forecasts(session: Session, line_ids: Collection[int]) -> pd.DataFrame:
-    """The stored forecasts' day and arrival p50 and p90 of these lines (before a run replaces them)."""
-    cols = ["line_id", "as_of", "arrival_p50", "arrival_p90"]
-    stmt = select(
-        LineForecast.po_line_id, LineForecast.as_of, LineForecast.arrival_p50, LineForecast.arrival_p90
-    )
+    """The stored forecasts' day and late_since of these lines (before a run replaces them)."""
+    cols = ["line_id", "as_of", "late_since"]
+    stmt = select(LineForecast.po_line_id, LineForecast.as_of, LineForecast.late_since)
     frame = read_frame_for_ids(session, stmt, LineForecast.po_line_id, line_ids, cols)
-    for col in ("as_of", "arrival_p50", "arrival_p90"):
+    for col in ("as_of", "late_since"):
         frame[col] = pd.to_datetime(frame[col])
     return frame
 

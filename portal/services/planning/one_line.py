@@ -76,6 +76,7 @@ from portal.core.timezones import supplier_today
 from portal.services.planning.loaders import LINE_FIELDS
 from portal.services.planning.lock import lock_scope, share_planning_lock
 from portal.services.planning.one_item import model_table, promise_one_item
+from portal.services.planning.problems import refresh_problems, subjects_of_items
 from portal.services.planning.recompute import recompute_affected
 from portal.services.planning.result import SweepResult
 from portal.services.planning.seen import close_values
@@ -151,6 +152,7 @@ _STATE = select(
     LineForecast.as_of.label("forecast_as_of"),
     LineForecast.arrival_p90.label("forecast_arrival_p90"),
     LineForecast.arrival_p50.label("forecast_arrival_p50"),
+    LineForecast.late_since.label("forecast_late_since"),
     SupplierStats.supplier_id.label("stats_supplier_id"),
     *(c.label(f"stats_{c.key}") for c in _STATS),
 ).select_from(
@@ -171,8 +173,8 @@ class LineState:
     row: Any
     #: The stored production summary (None: no report yet).
     summary: core_summaries.LineSummary | None
-    #: The stored forecast's as_of, arrival_p50 and arrival_p90 (None: no forecast stored).
-    forecast: tuple[dt.date, dt.date | None, dt.date | None] | None
+    #: The stored forecast's as_of, arrival_p50, arrival_p90 and late_since (None: no forecast stored).
+    forecast: tuple[dt.date, dt.date | None, dt.date | None, dt.date | None] | None
     #: The supplier's stored statistics row (median lead time, then its calibration), None without.
     stats: tuple[Any, ...] | None
 
@@ -203,7 +205,12 @@ def read_line_state(session: Session, line_id: int, *, lock: bool = False) -> Li
         summary = core_summaries.LineSummary(*(getattr(row, f"summary_{c.key}") for c in _SUMMARY))
     forecast = None
     if row.forecast_line_id is not None:
-        forecast = (row.forecast_as_of, row.forecast_arrival_p50, row.forecast_arrival_p90)
+        forecast = (
+            row.forecast_as_of,
+            row.forecast_arrival_p50,
+            row.forecast_arrival_p90,
+            row.forecast_late_since,
+        )
     stats = None
     if row.stats_supplier_id is not None:
         stats = tuple(getattr(row, f"stats_{c.key}") for c in _STATS)
@@ -322,7 +329,12 @@ def recompute_line(
     )
     forecast = forecast_line(line, core_summaries.line_stats(summary), calendar, as_of, settings, record)
     stored = state.forecast
-    _store_forecast(session, forecast, as_of, replace=stored is not None)
+    # The day since which the line has been late: the stored forecast's, as the sweep keeps it.
+    late_now = one_alerts.late_with_confidence(
+        forecast.arrival_p50, forecast.arrival_p90, row.need_by_date, settings
+    )
+    since = one_alerts.late_since_of(late_now, None if stored is None else (stored[0], stored[3]), as_of)
+    _store_forecast(session, forecast, as_of, since, replace=stored is not None)
     result.lines = 1
 
     facts = _line_facts(row, status, line, current, previous_end, forecast, as_of)
@@ -331,7 +343,8 @@ def recompute_line(
     # recomputes them, so when this line's arrival is the one they were computed with on the same
     # day, they and their alerts stand as they are.
     backorders: list[one_alerts.BackorderFacts] = []
-    if stored is None or (stored[0], stored[2]) != (as_of, forecast.arrival_p90):
+    promised = stored is None or (stored[0], stored[2]) != (as_of, forecast.arrival_p90)
+    if promised:
         # Promises of the line's item, with this line's fresh arrival (the others' are stored).
         backorders = promise_one_item(session, item_id, as_of, settings, (line_id, forecast.arrival_p90))
         result.backorders = len(backorders)
@@ -341,16 +354,21 @@ def recompute_line(
     backorder_ids = [b.backorder_id for b in backorders]
     keys = [f"line:{line_id}"] + [f"backorder:{i}" for i in backorder_ids]
     live = live_alerts_of(session, line_id, backorder_ids, keys)
-    # PROJECTED_LATE is confirmed once raised, or when it held on the forecast of an earlier day.
+    # PROJECTED_LATE is confirmed once raised, or when it has held for the days the admin set.
     raised = any(a["rule"] == AlertRule.PROJECTED_LATE.value and a["subject_key"] == keys[0] for a in live)
-    confirmed = raised or one_alerts.confirmed_late(stored, row.need_by_date, as_of, settings)
+    confirmed = raised or one_alerts.held_late_of(since, as_of, settings)
     facts = dataclasses.replace(facts, late_confirmed=confirmed)
     conditions = one_alerts.line_conditions_of(facts, as_of, calendar, settings, median_lead_time=median)
     conditions += one_alerts.backorder_conditions_of(backorders)
-    if not conditions and not live:
-        return result  # nothing holds and nothing was live: reconcile would write nothing
+    # The inbox problems: the line's, and when the item's promises moved, those its orders wait on.
+    kept = subjects_of_items(session, [item_id]) if promised and backorders else []
+    if not conditions and not live:  # nothing holds and nothing was live: reconcile would write nothing
+        refresh_problems(session, as_of, kept)
+        return result
     plan = one_alerts.reconcile_one(live, conditions, keys, reopen_days=settings.alert_reopen_days)
     apply_one_plan(session, plan, as_of, utcnow(), result)
+    if plan.inserts or plan.updates or plan.resolves or kept:
+        refresh_problems(session, as_of, [*keys, *kept])
     return result
 
 
@@ -383,9 +401,11 @@ def _none_if_nan(value: float) -> float | None:
 _UPDATE_FORECAST = update(_FORECASTS).where(_FORECASTS.c.po_line_id == bindparam("forecast_line_id"))
 
 
-def _store_forecast(session: Session, f: LineForecastRow, as_of: dt.date, *, replace: bool) -> None:
-    """Write the line's forecast (what :func:`stores.store_forecasts` stores for it); ``replace``:
-    one is stored already (the line's row is locked, so it is still there)."""
+def _store_forecast(
+    session: Session, f: LineForecastRow, as_of: dt.date, late_since: dt.date | None, *, replace: bool
+) -> None:
+    """Write the line's forecast (what :func:`stores.store_forecasts` stores for it), late since
+    ``late_since``; ``replace``: one is stored already (the line's row is locked, so it is still there)."""
     values = {
         "as_of": as_of,
         "produced": f.produced,
@@ -398,6 +418,7 @@ def _store_forecast(session: Session, f: LineForecastRow, as_of: dt.date, *, rep
         "arrival_p90": f.arrival_p90,
         "days_late_p50": None if math.isnan(f.days_late_p50) else int(f.days_late_p50),
         "days_late_p90": None if math.isnan(f.days_late_p90) else int(f.days_late_p90),
+        "late_since": late_since,
         "computed_at": utcnow(),
     }
     if replace:

@@ -37,6 +37,7 @@ from portal.services.planning.loaders import (
     load_stored_forecasts,
     supplier_frame,
 )
+from portal.services.planning.problems import refresh_problems, subjects_of_items
 from portal.services.planning.result import SweepResult, Timer
 from portal.services.planning.seen import record_run
 from portal.services.planning.shard import Shard, shard_alerts
@@ -279,33 +280,33 @@ def with_supplier_today(session: Session, frame: pd.DataFrame, as_of: dt.date) -
     return frame.assign(supplier_today=frame["supplier_id"].astype(int).map(days).astype("datetime64[ns]"))
 
 
-def late_before(session: Session, frame: pd.DataFrame, as_of: dt.date, settings: Settings) -> np.ndarray:
-    """Per row of ``frame``: confidently late now and already on the line's stored forecast of an
-    earlier day (:func:`portal.core.alerts.confirmed_late`); read before the run stores its own."""
+def with_late_since(
+    session: Session, frame: pd.DataFrame, as_of: dt.date, settings: Settings
+) -> pd.DataFrame:
+    """The frame with ``late_since``, the day since which each line has been confidently late
+    (:func:`portal.core.alerts.late_since`, NaT: not late), kept from the line's stored forecast;
+    read before the run stores its own (which carries it)."""
     late_now = alert_rules.confidently_late(frame, settings) if len(frame) else np.zeros(0, bool)
-    if not late_now.any():
-        return late_now
-    previous = load_previous_forecasts(session, frame.loc[late_now, "line_id"].astype(int).tolist())
-    rows = frame[["line_id", "need_by_date"]].astype({"line_id": "int64"})
-    rows = rows.merge(previous.astype({"line_id": "int64"}), on="line_id", how="left")
-    confirmed = alert_rules.confirmed_late(
-        rows["as_of"].to_numpy(),
-        rows["arrival_p50"].to_numpy(),
-        rows["arrival_p90"].to_numpy(),
-        rows["need_by_date"].to_numpy(),
-        as_of,
-        settings,
-    )
-    was_late: np.ndarray = late_now & confirmed
-    return was_late
+    since = np.full(len(frame), np.datetime64("NaT", "D"))
+    if late_now.any():
+        previous = load_previous_forecasts(session, frame.loc[late_now, "line_id"].astype(int).tolist())
+        rows = frame[["line_id"]].astype({"line_id": "int64"})
+        rows = rows.merge(previous.astype({"line_id": "int64"}), on="line_id", how="left")
+        since = alert_rules.late_since(
+            late_now, rows["as_of"].to_numpy(), rows["late_since"].to_numpy(), as_of
+        )
+    return frame.assign(late_since=pd.to_datetime(since))
 
 
-def with_late_confirmed(frame: pd.DataFrame, was_late: np.ndarray, live: pd.DataFrame) -> pd.DataFrame:
-    """The frame with ``late_confirmed``: PROJECTED_LATE held on an earlier day's forecast
-    (``was_late``) or is raised already (a live or dismissed alert of the line)."""
+def with_late_confirmed(
+    frame: pd.DataFrame, as_of: dt.date, settings: Settings, live: pd.DataFrame
+) -> pd.DataFrame:
+    """The frame with ``late_confirmed``: PROJECTED_LATE has held for the days the admin set (its
+    ``late_since``) or is raised already (a live or dismissed alert of the line)."""
+    held = alert_rules.held_late(frame["late_since"].to_numpy(), as_of, settings)
     raised = set(live.loc[live["rule"] == AlertRule.PROJECTED_LATE.value, "subject_key"])
     keys = "line:" + frame["line_id"].astype("int64").astype(str)
-    return frame.assign(late_confirmed=was_late | keys.isin(raised).to_numpy(dtype=bool))
+    return frame.assign(late_confirmed=held | keys.isin(raised).to_numpy(dtype=bool))
 
 
 def run_pipeline(
@@ -322,12 +323,15 @@ def run_pipeline(
     from_reports: bool = False,
     shard: Shard | None = None,
     write_all: bool = False,
+    keep_problems: bool = True,
 ) -> None:
     """The pipeline: forecasts -> promises -> alerts, for everything (ids None), a shard of
     everything (its items' lines and backorders, its suppliers), or a scope.
 
     Only what changed is written (see :mod:`portal.services.planning.stores`); ``write_all``:
-    every row, as a reference."""
+    every row, as a reference. ``keep_problems``: keep the inbox problems of the subjects it
+    reconciled and of its items' lines and backorders (a sweep over everything, which rebuilds
+    them all once at its end, passes False; see :mod:`portal.services.planning.problems`)."""
     timer = Timer(result)
     now = utcnow()
     everything = line_ids is None
@@ -354,7 +358,7 @@ def run_pipeline(
         from_reports=from_reports,
     )
     timer.mark("forecast")
-    was_late = late_before(session, frame, as_of, settings)  # read before this run stores its own
+    frame = with_late_since(session, frame, as_of, settings)  # read before this run stores its own
     store_forecasts(session, frame, as_of, line_ids, shard, result=result, write_all=write_all)
     result.lines += len(frame)  # added up: a sweep in item chunks runs this once per chunk
     timer.mark("store_forecasts")
@@ -398,7 +402,7 @@ def run_pipeline(
         if write_all
         else alert_rules.KnownMessages.of(live, "stored_message_hash")
     )
-    frame = with_late_confirmed(frame, was_late, live)
+    frame = with_late_confirmed(frame, as_of, settings, live)
     line_cond = alert_rules.line_conditions(
         with_supplier_today(session, frame, as_of), as_of, calendars, settings, lead_times=lead, known=known
     )
@@ -426,6 +430,13 @@ def run_pipeline(
     plan = alert_rules.reconcile(live, current, now, scope, reopen_days=settings.alert_reopen_days)
     timer.mark("reconcile")
     apply_alert_plan(session, plan, as_of, now, result, live=live, seen=seen, write_all=write_all)
+    if keep_problems and not full:
+        kept = set(live["subject_key"]) | set(current["subject_key"])
+        if scope is not None:
+            kept |= set(scope)
+        if scope_items is not None:  # promises moved: the orders waiting on each line of the items
+            kept |= set(subjects_of_items(session, scope_items))
+        refresh_problems(session, as_of, kept)
     if seen is not None:
         # The live alerts this pass found still holding are seen now: recorded once, not per alert.
         record_run(session, now, as_of, shard)

@@ -215,6 +215,10 @@ def forecast_rows(forecast: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
             },
             "days_late_p50": f["days_late_p50"].astype("Float64").astype("Int64").array,
             "days_late_p90": f["days_late_p90"].astype("Float64").astype("Int64").array,
+            # the sweep's (pipeline.with_late_since); a frame without it: none late
+            "late_since": pd.to_datetime(
+                f["late_since"] if "late_since" in f else pd.Series(pd.NaT, index=f.index)
+            ).to_numpy(),
         }
     )
 

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from portal.core.domain import PortalError
-from portal.i18n import _, format_date, format_day, ngettext
+from portal.i18n import _, format_day, format_utc, ngettext
 from portal.queries.lines import output_sheet
 from portal.services.posting_links import PARAM, open_posting_link, post_with_link
 from portal.ui.context import get_db
@@ -36,9 +36,9 @@ st.markdown(
 )
 st.caption(
     _(
-        "This link works until {date} {time} UTC and posts only today's output "
+        "This link works until {when} and posts only today's output "
         "for your lines. To post another day or change a schedule, log in."
-    ).format(date=format_date(grant.expires_at.date()), time=f"{grant.expires_at:%H:%M}")
+    ).format(when=format_utc(grant.expires_at))
 )
 # Read as the link's actor: scoped to its supplier like any supplier user's read.
 sheet = output_sheet(db, grant.actor, grant.today)

@@ -8,7 +8,7 @@ import streamlit as st
 
 from portal.core import vocabulary
 from portal.core.alert_text import alert_message, backorder_phrase, reopen_reason_text
-from portal.i18n import N_, _, format_date, format_number, ngettext
+from portal.i18n import N_, _, format_date, format_number, format_utc, ngettext
 from portal.queries.alerts import AlertFilter, alert_comments, alert_problems, alert_rule_names
 from portal.services.alerts import (
     acknowledge_alerts,
@@ -136,7 +136,7 @@ counts.metric(
     format_number(new),
     help=_("Problems with an alert first seen after your previous visit")
     + (
-        " " + _("({when} UTC).").format(when=format_date(since.date()) + f" {since:%H:%M}")
+        " " + _("({when}).").format(when=format_utc(since))
         if since > dt.datetime.min
         else " " + _("(this is your first visit).")
     ),

@@ -11,7 +11,7 @@ from portal.core.alert_text import alert_message
 from portal.core.change_order_email import value_text
 from portal.core.domain import PortalError, Severity
 from portal.core.parsing import parse_whole_number
-from portal.i18n import _, format_date, format_number, format_percent, ngettext
+from portal.i18n import _, format_date, format_number, format_percent, format_utc, ngettext
 from portal.queries.late_lines import find_lines
 from portal.queries.line_detail import line_detail
 from portal.services.alerts import comment_on_alert
@@ -173,7 +173,7 @@ with tabs[0]:
             st.text(alert_message(alert.rule, alert.message_args, alert.message))
             thread = detail.comments[detail.comments["alert_id"] == alert.alert_id]
             for c in thread.itertuples(index=False):
-                st.text(f"{c.created_at:%Y-%m-%d %H:%M} · {c.author}: {c.body}")
+                st.text(f"{format_utc(c.created_at)} · {c.author}: {c.body}")
     if not live.empty:
         with st.form("line_detail.comment", clear_on_submit=True):
             options = {

@@ -6,7 +6,7 @@ import streamlit as st
 
 from portal.core import scorecard as sc
 from portal.core.domain import Role
-from portal.i18n import _, format_date, format_number, ngettext
+from portal.i18n import _, format_date, format_number, format_utc, ngettext
 from portal.queries.scorecards import scorecard_months, supplier_ranking
 from portal.services.scorecards import refresh_scorecards
 from portal.ui.context import actor, call, read
@@ -46,22 +46,22 @@ c2.caption(
 )
 source, button = st.columns([4, 1], vertical_alignment="center")
 stored = ranking.computed_at
-stored_at = format_date(stored.date()) + f" {stored:%H:%M}" if stored is not None else ""
+stored_at = format_utc(stored)
 if stored is not None and ranking.stale_suppliers:
     if ranking.snapshot_as_of is not None and ranking.snapshot_as_of < dt.date.today():
         source.caption(
             _(
-                "Scores as of {day}, stored {when} UTC: the next scheduled refresh (or Recompute) counts "
+                "Scores as of {day}, stored {when}: the next scheduled refresh (or Recompute) counts "
                 "them up to today. Each supplier's scorecard shows today's numbers."
             ).format(day=format_date(ranking.snapshot_as_of), when=stored_at)
         )
     else:
         source.caption(
             ngettext(
-                "Scores stored {when} UTC. {n} supplier has had receipts, reports or schedules since and "
+                "Scores stored {when}. {n} supplier has had receipts, reports or schedules since and "
                 "shows its numbers as of then (its scorecard shows today's); the next scheduled refresh "
                 "(or Recompute) brings it up to date.",
-                "Scores stored {when} UTC. {n} suppliers have had receipts, reports or schedules since and "
+                "Scores stored {when}. {n} suppliers have had receipts, reports or schedules since and "
                 "show their numbers as of then (their scorecards show today's); the next scheduled refresh "
                 "(or Recompute) brings them up to date.",
                 ranking.stale_suppliers,
@@ -70,7 +70,7 @@ if stored is not None and ranking.stale_suppliers:
 elif stored is not None:
     source.caption(
         _(
-            "Up to date as of today: the totals stored {when} UTC, with the suppliers whose receipts, "
+            "Up to date as of today: the totals stored {when}, with the suppliers whose receipts, "
             "reports or schedules changed since computed again — the same numbers as each supplier's "
             "scorecard."
         ).format(when=stored_at)

@@ -6,7 +6,7 @@ import streamlit as st
 
 from portal.core import vocabulary
 from portal.core.alert_text import alert_message
-from portal.i18n import _, format_date, ngettext
+from portal.i18n import _, format_utc, ngettext
 from portal.queries.alerts import alert_comments
 from portal.queries.supplier_alerts import supplier_alert_lines
 from portal.services.alerts import comment_on_alert
@@ -64,7 +64,7 @@ def thread(alert: pd.Series) -> None:
                 "supplier" if mine else "buyer", avatar=":material/factory:" if mine else None
             ):
                 said = pd.Timestamp(row.created_at)
-                st.caption(f"{plain(row.author)} · {format_date(said.date())} {said:%H:%M} UTC")
+                st.caption(f"{plain(row.author)} · {format_utc(said)}")
                 # Comments are other people's text: shown as plain text, never as markdown or HTML.
                 st.text(row.body)
 

@@ -178,7 +178,7 @@ class PoLine(Base):
         Index("ix_po_lines_status_need_by", "status", "need_by_date"),
         # The manager ranking's counts per status and supplier read this index alone (0015).
         Index("ix_po_lines_status_supplier", "status", "supplier_id"),
-        # The scorecards' month choices: the first and last need-by date, one index probe each (0022).
+        # The scorecards' month choices: the first and last need-by date, one index probe each (0024).
         Index("ix_po_lines_need_by_date", "need_by_date"),
     )
 
@@ -336,7 +336,7 @@ class Receipt(Base):
         CheckConstraint("quantity >= 0", name="quantity_non_negative"),
         CheckConstraint("rejected_qty >= 0 AND rejected_qty <= quantity", name="rejected_within_quantity"),
         Index("ix_receipts_line_date", "po_line_id", "received_date"),
-        # The scorecards' month choices: the first and last receipt date, one index probe each (0022).
+        # The scorecards' month choices: the first and last receipt date, one index probe each (0024).
         Index("ix_receipts_received_date", "received_date"),
     )
 

@@ -511,7 +511,7 @@ def month_choices(session: Session, supplier_id: int | None, today: dt.date) -> 
     ):
         if supplier_id is None and indexed:
             # Everyone's, on an indexed date: the min and the max apart, each a probe of one end of
-            # the index (SQLite optimizes a query holding one min() or max() alone; 0022).
+            # the index (SQLite optimizes a query holding one min() or max() alone; 0024).
             dates.append(session.scalar(select(func.min(low))))
             dates.append(session.scalar(select(func.max(high))))
             continue

@@ -71,16 +71,16 @@ def test_0012_adds_the_users_language_and_takes_it_away_again(empty_url: str) ->
     assert "language" in _columns(empty_url, "users")
 
 
-def test_0022_adds_the_rank_rows_and_the_snapshots_rank_month_and_takes_them_away_again(
+def test_0024_adds_the_rank_rows_and_the_snapshots_rank_month_and_takes_them_away_again(
     empty_url: str,
 ) -> None:
-    upgrade_to_head(empty_url)
+    upgrade_database(empty_url)
     assert "scorecard_rank_rows" in _tables(empty_url)
     assert {"rank_end_month", "counts_sweep_run"} <= _columns(empty_url, "scorecard_snapshots")
-    downgrade_to(empty_url, "0021_promiseargs")
+    downgrade_to(empty_url, "0023_latesince")
     assert "scorecard_rank_rows" not in _tables(empty_url)
     assert not {"rank_end_month", "counts_sweep_run"} & _columns(empty_url, "scorecard_snapshots")
-    upgrade_to_head(empty_url)
+    upgrade_database(empty_url)
     assert "scorecard_rank_rows" in _tables(empty_url)
     assert {"rank_end_month", "counts_sweep_run"} <= _columns(empty_url, "scorecard_snapshots")
 

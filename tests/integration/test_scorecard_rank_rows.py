@@ -296,7 +296,7 @@ def test_over_the_budget_the_changed_suppliers_show_their_stored_rows_and_todays
 
 
 def test_a_snapshot_without_rank_rows_sums_its_monthly_totals(demo: Database, from_rows: list[int]) -> None:
-    """One stored before the rank rows existed (migration 0022): read as before until the next refresh."""
+    """One stored before the rank rows existed (migration 0024): read as before until the next refresh."""
     refresh_scorecards(demo, SYSTEM, today=TODAY)
     with demo.write() as session:
         session.execute(delete(ScorecardRankRow))

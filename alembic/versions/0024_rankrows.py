@@ -21,8 +21,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision: str = "0022_rankrows"
-down_revision: str | None = "0021_promiseargs"
+revision: str = "0024_rankrows"
+down_revision: str | None = "0023_latesince"
 
 _TOTALS = (
     "otd_receipts",

@@ -178,6 +178,8 @@ class PoLine(Base):
         Index("ix_po_lines_status_need_by", "status", "need_by_date"),
         # The manager ranking's counts per status and supplier read this index alone (0015).
         Index("ix_po_lines_status_supplier", "status", "supplier_id"),
+        # The scorecards' month choices: the first and last need-by date, one index probe each (0024).
+        Index("ix_po_lines_need_by_date", "need_by_date"),
     )
 
     @hybrid_property
@@ -334,6 +336,8 @@ class Receipt(Base):
         CheckConstraint("quantity >= 0", name="quantity_non_negative"),
         CheckConstraint("rejected_qty >= 0 AND rejected_qty <= quantity", name="rejected_within_quantity"),
         Index("ix_receipts_line_date", "po_line_id", "received_date"),
+        # The scorecards' month choices: the first and last receipt date, one index probe each (0024).
+        Index("ix_receipts_received_date", "received_date"),
     )
 
 
@@ -799,7 +803,8 @@ class ScorecardSnapshot(Base):
     suppliers that takes seconds, so ``portal scorecards refresh`` (nightly, or the ranking's
     button) stores the monthly totals here. Only the latest snapshot is kept. It records the
     settings its events depend on: when an admin changes them, the ranking computes live until
-    the next refresh. Weights and the minimum line count apply when it is read.
+    the next refresh. Weights and the minimum line count apply when it is read. With it, one
+    :class:`ScorecardRankRow` per supplier holds what the ranking shows for ``rank_end_month``.
     """
 
     __tablename__ = "scorecard_snapshots"
@@ -813,6 +818,12 @@ class ScorecardSnapshot(Base):
     #: The highest id of each table its totals read, when computed ({"receipts": 812, ...}): rows
     #: above them name the suppliers whose totals are computed live until the next refresh.
     watermarks: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    #: The end month (``portal.core.scorecard.month_index``) of the rolling windows its rank rows
+    #: hold: the ranking's default month when computed. None: no rank rows (older snapshots).
+    rank_end_month: Mapped[int | None] = mapped_column(Integer)
+    #: The highest ``sweep_runs`` id when the rank rows' line counts were taken: a sweep since may
+    #: have moved any line's forecast, so the late lines are counted again until the next refresh.
+    counts_sweep_run: Mapped[int | None] = mapped_column(Integer)
 
 
 class ScorecardTotal(Base):
@@ -847,6 +858,47 @@ class ScorecardTotal(Base):
     production_days: Mapped[float] = mapped_column(Float, default=0)
     reported_on_time: Mapped[float] = mapped_column(Float, default=0)
     window_lines: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ScorecardRankRow(Base):
+    """What the ranking shows of one supplier for the snapshot's ``rank_end_month``, stored by a refresh.
+
+    The rolling-12 ``TOTALS`` and distinct ``lines`` of the window ending then (its rates and score
+    are derived when read, with the settings of then); ``history``, the score inputs of the 12
+    windows ending with each month of it, oldest first (``{"lines": [...], "otd": [...], ...}``:
+    the lines and the rates ``portal.core.settings.SCORE_METRICS`` weigh, None where unknown); and
+    the supplier's line counts when it was computed. One row per supplier, so the ranking of that
+    month reads one row per supplier instead of summing supplier-months and counting every line.
+    """
+
+    __tablename__ = "scorecard_rank_rows"
+
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("scorecard_snapshots.id", ondelete="CASCADE"), primary_key=True
+    )
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id", ondelete="CASCADE"), primary_key=True)
+    otd_receipts: Mapped[float] = mapped_column(Float, default=0)
+    otd_on_time: Mapped[float] = mapped_column(Float, default=0)
+    otif_lines: Mapped[float] = mapped_column(Float, default=0)
+    otif_on_time: Mapped[float] = mapped_column(Float, default=0)
+    late_lines: Mapped[float] = mapped_column(Float, default=0)
+    late_days: Mapped[float] = mapped_column(Float, default=0)
+    planned_qty: Mapped[float] = mapped_column(Float, default=0)
+    credited_qty: Mapped[float] = mapped_column(Float, default=0)
+    promise_lines: Mapped[float] = mapped_column(Float, default=0)
+    promises_kept: Mapped[float] = mapped_column(Float, default=0)
+    slipped_lines: Mapped[float] = mapped_column(Float, default=0)
+    slip_days: Mapped[float] = mapped_column(Float, default=0)
+    received_qty: Mapped[float] = mapped_column(Float, default=0)
+    rejected_qty: Mapped[float] = mapped_column(Float, default=0)
+    production_days: Mapped[float] = mapped_column(Float, default=0)
+    reported_on_time: Mapped[float] = mapped_column(Float, default=0)
+    lines: Mapped[int] = mapped_column(Integer, default=0)
+    history: Mapped[dict[str, list[float | None]]] = mapped_column(JSON)
+    count_total_lines: Mapped[int] = mapped_column(Integer, default=0)
+    count_open_lines: Mapped[int] = mapped_column(Integer, default=0)
+    count_late_lines: Mapped[int] = mapped_column(Integer, default=0)
+    count_received_lines: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ApiToken(Base):

@@ -4,6 +4,7 @@ the stored monthly totals (the snapshot) that the ranking sums when they are sti
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -17,15 +18,18 @@ from db.frames import enum_values, read_frame, read_frame_for_ids
 from db.models import (
     Item,
     LineForecast,
+    LineProductionSummary,
     PoLine,
     PoLineChange,
     ProductionReport,
     ProductionSchedule,
     Receipt,
+    ScorecardRankRow,
     ScorecardSnapshot,
     ScorecardTotal,
     Supplier,
     SupplierClosure,
+    SweepRun,
 )
 from portal.core import scorecard as sc
 from portal.core.calendar import CalendarSet, holiday_years_for, to_date
@@ -320,8 +324,7 @@ def current_totals(
     frames = [] if stored is None else [stored]
     if live_ids is None or live_ids:
         loaded = load_scorecard_data(session, live_ids, today)
-        rows = sc.totals_snapshot(loaded.events)
-        frames.append(rows[(rows["month"] >= first) & (rows["month"] <= last)])
+        frames.append(sc.window_totals(loaded.events, months))
     columns = ["supplier_id", "month", *sc.TOTALS, "window_lines"]
     frame = (
         pd.concat([f[columns] for f in frames], ignore_index=True)
@@ -379,9 +382,16 @@ def _stored_rows(
     return frame
 
 
-def line_counts(session: Session, months: list[int] | None = None) -> pd.DataFrame:
+#: The line counts of the ranking (:func:`line_counts`' columns).
+COUNT_COLUMNS: tuple[str, ...] = ("total_lines", "open_lines", "late_lines", "received_lines")
+
+
+def line_counts(
+    session: Session, months: list[int] | None = None, supplier_ids: Collection[int] | None = None
+) -> pd.DataFrame:
     """Per supplier: all, open and late lines now (open with forecast arrival p50 after need-by), and
-    the received lines with a receipt in the rolling window ending ``months[-1]`` (all time: None).
+    the received lines with a receipt in the rolling window ending ``months[-1]`` (all time: None);
+    of every supplier with a line, or of these.
 
     Three lean aggregates rather than one pass joining every line to its forecast: the lines per
     supplier and status come from the (supplier_id, status) index alone, the late ones from the
@@ -390,22 +400,31 @@ def line_counts(session: Session, months: list[int] | None = None) -> pd.DataFra
     tenths (docs/scaling.md).
     """
     open_values = [s.value for s in OPEN_LINE_STATUSES]
-    by_status = read_frame(
+    ids = None if supplier_ids is None else sorted({int(s) for s in supplier_ids})
+    by_status = read_frame_for_ids(
         session,
         select(PoLine.supplier_id, PoLine.status, func.count()).group_by(PoLine.supplier_id, PoLine.status),
+        PoLine.supplier_id,
+        ids,
         ["supplier_id", "status", "n"],
     )
+    if by_status.empty:  # none of these suppliers has a line
+        empty = pd.DataFrame({c: pd.Series(dtype="int64") for c in COUNT_COLUMNS})
+        empty.index = pd.Index([], dtype="int64", name="supplier_id")
+        return empty
     by_status["n"] = by_status["n"].astype("int64")
     by_status["status"] = enum_values(by_status["status"])
     per_status = by_status.pivot_table(index="supplier_id", columns="status", values="n", aggfunc="sum")
     per_status = per_status.reindex(columns=sorted({*per_status.columns, *open_values, "received"}))
     per_status = per_status.fillna(0).astype("int64")
-    late = read_frame(
+    late = read_frame_for_ids(
         session,
         select(PoLine.supplier_id, func.count())
         .join(LineForecast, LineForecast.po_line_id == PoLine.id)
         .where(LineForecast.days_late_p50 > 0, PoLine.status.in_(open_values))
         .group_by(PoLine.supplier_id),
+        PoLine.supplier_id,
+        ids,
         ["supplier_id", "late_lines"],
     )
     counts = pd.DataFrame(
@@ -437,8 +456,74 @@ def line_counts(session: Session, months: list[int] | None = None) -> pd.DataFra
             .where(PoLine.status == LineStatus.RECEIVED.value, in_window)
             .group_by(PoLine.supplier_id)
         )
-        window = read_frame(session, received, ["supplier_id", "received_lines"]).astype("int64")
+        window = read_frame_for_ids(
+            session, received, PoLine.supplier_id, ids, ["supplier_id", "received_lines"]
+        ).astype("int64")
         counts["received_lines"] = window.set_index("supplier_id")["received_lines"].reindex(
             counts.index, fill_value=0
         )
     return counts
+
+
+def sweep_mark(session: Session) -> int:
+    """The highest sweep pass id (0: none yet): a pass above it may have moved any line's forecast."""
+    return int(session.scalar(select(func.max(SweepRun.id))) or 0)
+
+
+#: The columns of a stored rank row the ranking reads (``history``: JSON of the 12 windows' score inputs).
+RANK_COLUMNS: list[str] = [
+    "supplier_id",
+    *sc.TOTALS,
+    "lines",
+    "history",
+    *(f"count_{c}" for c in COUNT_COLUMNS),
+]
+
+
+def stored_rank_rows(session: Session, snapshot_id: int) -> pd.DataFrame:
+    """The snapshot's stored rank rows: one per supplier (:class:`db.models.ScorecardRankRow`), with
+    ``history`` parsed (PostgreSQL's driver parses JSON itself, SQLite's gives the text)."""
+    stmt = select(*(getattr(ScorecardRankRow, c) for c in RANK_COLUMNS)).where(
+        ScorecardRankRow.snapshot_id == snapshot_id
+    )
+    frame = read_frame(session, stmt, RANK_COLUMNS)
+    frame["history"] = [json.loads(h) if isinstance(h, str) else h for h in frame["history"]]
+    return frame
+
+
+def month_choices(session: Session, supplier_id: int | None, today: dt.date) -> tuple[int, int, int]:
+    """(first month with data, default month, current month) for one supplier's data or everyone's.
+
+    The default is the current month, or (nothing in the last 12 months: a loaded history) the
+    latest month with data."""
+    current = sc.month_of(today)
+    dates: list[Any] = []
+    # The first and last date of each kind of event (three small aggregate queries). Reports are
+    # read from the lines' production summaries, kept with every report write (the first and last
+    # day of a line's current reports: the days of all its reports, as a correction keeps its day):
+    # one row per line instead of a scan of every report (0.65 s at scale L).
+    first_report = LineProductionSummary.first_report_date
+    last_report = LineProductionSummary.last_report_date
+    for low, high, line, indexed in (
+        (Receipt.received_date, Receipt.received_date, Receipt.po_line_id, True),
+        (PoLine.need_by_date, PoLine.need_by_date, None, True),
+        (first_report, last_report, LineProductionSummary.po_line_id, False),
+    ):
+        if supplier_id is None and indexed:
+            # Everyone's, on an indexed date: the min and the max apart, each a probe of one end of
+            # the index (SQLite optimizes a query holding one min() or max() alone; 0024).
+            dates.append(session.scalar(select(func.min(low))))
+            dates.append(session.scalar(select(func.max(high))))
+            continue
+        stmt = select(func.min(low), func.max(high))
+        if supplier_id is not None:  # joined only to scope: one table scans faster
+            if line is not None:
+                stmt = stmt.join(PoLine, PoLine.id == line)
+            stmt = stmt.where(PoLine.supplier_id == supplier_id)
+        dates.extend(session.execute(stmt).one())
+    months = [sc.month_of(d) for d in dates if d is not None]
+    months = [m for m in months if m <= current]
+    first = min(months, default=current)
+    latest = max(months, default=current)
+    default = current if latest > current - sc.ROLLING_MONTHS else latest
+    return first, default, current

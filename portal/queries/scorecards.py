@@ -20,26 +20,29 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.engine import Database
-from db.models import (
-    LineProductionSummary,
-    PoLine,
-    Receipt,
-    Supplier,
-)
+from db.models import ScorecardSnapshot, Supplier
 from portal.core import scorecard as sc
 from portal.core.domain import NotFound, ValidationError
 from portal.core.settings import Settings
+from portal.queries import scorecard_data
 from portal.queries.scorecard_data import (
+    COUNT_COLUMNS,
     LIVE_LINE_BUDGET,
     Loaded,
+    changed_suppliers,
     current_totals,
     line_counts,
+    lines_per_supplier,
     load_scorecard_data,
+    month_choices,
     read_dated_frame,
+    snapshot_is_current,
+    stored_rank_rows,
+    sweep_mark,
 )
 from portal.services.access import ALL_ROLES, STAFF, Actor, require_supplier_access, service
 from portal.services.settings import load_settings
@@ -67,15 +70,6 @@ def _end_month(loaded: Loaded, end_month: str | None, today: dt.date) -> int:
 def _window_months(end: int) -> list[int]:
     first, last = sc.rolling_window(end)
     return list(range(first, last + 1))
-
-
-def _as_lists(frame: pd.DataFrame, column: str, months: list[int]) -> pd.Series:
-    """Per supplier, the values of ``column`` over ``months`` in order, as lists (None where unknown)."""
-    grid = frame.pivot(index="supplier_id", columns="end_month", values=column).reindex(columns=months)
-    values = grid.to_numpy(dtype="float64")
-    return pd.Series(
-        [[None if np.isnan(v) else float(v) for v in row] for row in values], index=grid.index, dtype=object
-    )
 
 
 def _drop_totals(frame: pd.DataFrame) -> pd.DataFrame:
@@ -113,7 +107,9 @@ def supplier_ranking(
     (the same numbers as computing everyone live). When that live part is more than a page view can
     afford (:data:`LIVE_LINE_BUDGET` lines; or the snapshot counted up to an earlier day and the
     world is that large), those suppliers keep the snapshot's numbers and ``stale_suppliers`` says
-    how many; without a snapshot, everything is computed live.
+    how many; without a snapshot, everything is computed live. For the snapshot's own end month
+    (the default when it was stored) it reads the stored rank rows, one per supplier, instead of
+    summing supplier-months and counting every line (:func:`_from_rank_rows`): the same numbers.
     """
     today = today or dt.date.today()
     with db.read() as session:
@@ -123,20 +119,32 @@ def supplier_ranking(
             select(Supplier.id, Supplier.code, Supplier.name).order_by(Supplier.code),
             ["supplier_id", "code", "name"],
         )
-        end = sc.parse_month(end_month) if end_month else _month_choices(session, None, today)[1]
+        end = sc.parse_month(end_month) if end_month else month_choices(session, None, today)[1]
         ids = suppliers["supplier_id"].astype("int64").tolist()
         months = _window_months(end)
-        counts = line_counts(session, months)
-        totals = current_totals(session, None, months, today, settings, live_budget=LIVE_LINE_BUDGET)
-        snapshot = totals.snapshot
-        history = sc.rolling_from_totals(totals.monthly, totals.lines, settings, months, ids)
-    current = history[history["end_month"] == end].set_index("supplier_id")
-    previous = history[history["end_month"] == end - 1].set_index("supplier_id")["score"]
-    table = suppliers.set_index("supplier_id").join(_drop_totals(current).drop(columns=["end_month"]))
-    table["previous_score"] = previous.reindex(table.index)
+        snapshot = scorecard_data.latest_snapshot(session)
+        if (
+            snapshot is not None
+            and snapshot.rank_end_month == end
+            and snapshot_is_current(snapshot, settings, today)
+        ):
+            part = _from_rank_rows(session, snapshot, ids, months, today, settings)
+        else:
+            totals = current_totals(session, None, months, today, settings, live_budget=LIVE_LINE_BUDGET)
+            history = sc.rolling_from_totals(totals.monthly, totals.lines, settings, months, ids)
+            part = _Part(
+                history[history["end_month"] == end].set_index("supplier_id").drop(columns=["end_month"]),
+                _score_grid(history, months),
+                line_counts(session, months),
+                totals.snapshot,
+                totals.stale_suppliers,
+            )
+    snapshot = part.snapshot
+    table = suppliers.set_index("supplier_id").join(_drop_totals(part.current))
+    table["previous_score"] = part.scores[end - 1].reindex(table.index)
     table["trend"] = sc.trend(table["score"], table["previous_score"])
-    table["score_history"] = _as_lists(history, "score", months).reindex(table.index)
-    table = table.join(counts.reindex(table.index, fill_value=0))
+    table["score_history"] = _lists(part.scores).reindex(table.index)
+    table = table.join(part.counts.reindex(table.index, fill_value=0))
     table = table.reset_index().sort_values(
         ["score", "lines", "code"], ascending=[False, False, True], na_position="last", kind="stable"
     )
@@ -149,7 +157,81 @@ def supplier_ranking(
         settings,
         computed_at=snapshot.computed_at if snapshot is not None else None,
         snapshot_as_of=snapshot.as_of if snapshot is not None else None,
-        stale_suppliers=totals.stale_suppliers,
+        stale_suppliers=part.stale_suppliers,
+    )
+
+
+@dataclass(frozen=True)
+class _Part:
+    """The ranking's numbers before they are put in order: each supplier's rolling-12 row of the end
+    month (index supplier_id), its scores at the end of each month of the window (columns: the
+    months), its line counts, and where they came from."""
+
+    current: pd.DataFrame
+    scores: pd.DataFrame
+    counts: pd.DataFrame
+    snapshot: ScorecardSnapshot | None
+    stale_suppliers: int
+
+
+def _from_rank_rows(
+    session: Session,
+    snapshot: ScorecardSnapshot,
+    ids: list[int],
+    months: list[int],
+    today: dt.date,
+    settings: Settings,
+) -> _Part:
+    """The ranking of the snapshot's rank month from its stored rank rows (one per supplier), with the
+    suppliers written to since computed live (:data:`LIVE_LINE_BUDGET`; over it, shown as stored)
+    and patched in: the numbers :func:`current_totals` and :func:`line_counts` give, without summing
+    every supplier-month or counting every line."""
+    changed = sorted(changed_suppliers(session, snapshot.watermarks or {}))
+    live = changed if lines_per_supplier(session, changed).sum() <= LIVE_LINE_BUDGET else []
+    stored = stored_rank_rows(session, snapshot.id)
+    stored["supplier_id"] = stored["supplier_id"].astype("int64")
+    stored = stored[~stored["supplier_id"].isin(live)].set_index("supplier_id")
+    # A supplier with neither (added since, without a line yet): nothing to count, as live.
+    known = stored.index.union(pd.Index(live, dtype="int64"))
+    rest = pd.Index(sorted(set(ids) - set(known)), dtype="int64", name="supplier_id")
+    totals = stored[[*sc.TOTALS, "lines"]].astype("float64")
+    totals["lines"] = stored["lines"].astype("int64")
+    totals = pd.concat([totals, pd.DataFrame(0.0, index=rest, columns=totals.columns)])
+    totals["lines"] = totals["lines"].astype("int64")
+    totals.index.name = "supplier_id"
+    current = sc.window_summaries(totals, settings).set_index("supplier_id")
+    inputs = {
+        key: np.array([h[key] for h in stored["history"]], dtype="float64").reshape(len(stored), len(months))
+        for key in sc.RANK_HISTORY
+    }
+    scores = pd.DataFrame(sc.history_scores(inputs, settings), index=stored.index, columns=months)
+    scores = scores.reindex(stored.index.append(rest))
+    if snapshot.counts_sweep_run == sweep_mark(session):
+        kept = stored[~stored.index.isin(changed)]
+        counts = kept[[f"count_{c}" for c in COUNT_COLUMNS]].set_axis(list(COUNT_COLUMNS), axis=1)
+        if changed:
+            counts = pd.concat([counts, line_counts(session, months, changed)])
+    else:  # a sweep since may have moved any line's forecast: every supplier counted now
+        counts = line_counts(session, months)
+    if live:
+        fresh = current_totals(session, live, months, today, settings)
+        history = sc.rolling_from_totals(fresh.monthly, fresh.lines, settings, months, live)
+        now = history[history["end_month"] == months[-1]].set_index("supplier_id")
+        current = pd.concat([current, now.drop(columns=["end_month"])])
+        scores = pd.concat([scores, _score_grid(history, months)])
+    return _Part(current, scores, counts.astype("int64"), snapshot, len(changed) - len(live))
+
+
+def _score_grid(history: pd.DataFrame, months: list[int]) -> pd.DataFrame:
+    """Per supplier (index) the rolling-12 score at the end of each of ``months`` (columns)."""
+    return history.pivot(index="supplier_id", columns="end_month", values="score").reindex(columns=months)
+
+
+def _lists(grid: pd.DataFrame) -> pd.Series:
+    """Each row of ``grid`` as a list in column order (None where unknown)."""
+    values = grid.to_numpy(dtype="float64")
+    return pd.Series(
+        [[None if np.isnan(v) else float(v) for v in row] for row in values], index=grid.index, dtype=object
     )
 
 
@@ -300,7 +382,7 @@ def compare_suppliers(
         missing = sorted(set(ids) - set(names.index))
         if missing:
             raise NotFound(f"No supplier with id {', '.join(map(str, missing))}.")
-        end = sc.parse_month(end_month) if end_month else _month_choices(session, None, today)[1]
+        end = sc.parse_month(end_month) if end_month else month_choices(session, None, today)[1]
         months = _window_months(end)
         # The ranking's own totals: the same numbers for the same supplier and period.
         totals = current_totals(session, ids, months, today, settings)
@@ -330,40 +412,11 @@ def scorecard_months(db: Database, actor: Actor, *, today: dt.date | None = None
     """The months a scorecard can end with (newest first, from the first month with data) and the default."""
     today = today or dt.date.today()
     with db.read() as session:
-        first, default, current = _month_choices(
+        first, default, current = month_choices(
             session, actor.supplier_id if actor.is_supplier else None, today
         )
     choices = [sc.month_label(m) for m in range(current, first - 1, -1)]
     return choices, sc.month_label(default)
-
-
-def _month_choices(session: Session, supplier_id: int | None, today: dt.date) -> tuple[int, int, int]:
-    """(first month with data, default month, current month) for one supplier's data or everyone's."""
-    current = sc.month_of(today)
-    dates: list[Any] = []
-    # The first and last date of each kind of event (three small aggregate queries). Reports are
-    # read from the lines' production summaries, kept with every report write (the first and last
-    # day of a line's current reports: the days of all its reports, as a correction keeps its day):
-    # one row per line instead of a scan of every report (0.65 s at scale L).
-    first_report = LineProductionSummary.first_report_date
-    last_report = LineProductionSummary.last_report_date
-    for low, high, line in (
-        (Receipt.received_date, Receipt.received_date, Receipt.po_line_id),
-        (PoLine.need_by_date, PoLine.need_by_date, None),
-        (first_report, last_report, LineProductionSummary.po_line_id),
-    ):
-        stmt = select(func.min(low), func.max(high))
-        if supplier_id is not None:  # joined only to scope: one table scans faster
-            if line is not None:
-                stmt = stmt.join(PoLine, PoLine.id == line)
-            stmt = stmt.where(PoLine.supplier_id == supplier_id)
-        dates.extend(session.execute(stmt).one())
-    months = [sc.month_of(d) for d in dates if d is not None]
-    months = [m for m in months if m <= current]
-    first = min(months, default=current)
-    latest = max(months, default=current)
-    default = current if latest > current - sc.ROLLING_MONTHS else latest
-    return first, default, current
 
 
 # ----------------------------------------------------------------------------- export

@@ -71,6 +71,20 @@ def test_0012_adds_the_users_language_and_takes_it_away_again(empty_url: str) ->
     assert "language" in _columns(empty_url, "users")
 
 
+def test_0024_adds_the_rank_rows_and_the_snapshots_rank_month_and_takes_them_away_again(
+    empty_url: str,
+) -> None:
+    upgrade_database(empty_url)
+    assert "scorecard_rank_rows" in _tables(empty_url)
+    assert {"rank_end_month", "counts_sweep_run"} <= _columns(empty_url, "scorecard_snapshots")
+    downgrade_to(empty_url, "0023_latesince")
+    assert "scorecard_rank_rows" not in _tables(empty_url)
+    assert not {"rank_end_month", "counts_sweep_run"} & _columns(empty_url, "scorecard_snapshots")
+    upgrade_database(empty_url)
+    assert "scorecard_rank_rows" in _tables(empty_url)
+    assert {"rank_end_month", "counts_sweep_run"} <= _columns(empty_url, "scorecard_snapshots")
+
+
 @pytest.mark.postgres
 def test_0019_leaves_half_of_each_alerts_page_free_on_postgresql(postgres_server_url: str) -> None:
     """Room for a sweep's last_seen update of every live alert to stay on its page (a HOT update)."""
@@ -392,6 +406,7 @@ def test_migrations_go_down_and_up_with_data_in_every_table(empty_url: str) -> N
         "user_sessions": before["user_sessions"] - 1,
         "scorecard_snapshots": 0,
         "scorecard_totals": 0,
+        "scorecard_rank_rows": 0,
         "api_tokens": 0,
         "api_idempotency_keys": 0,
         "output_drafts": 0,

@@ -619,6 +619,56 @@ def test_the_rolling_12_months_pool_the_months_and_count_each_line_once() -> Non
     assert (row["otif_on_time"], row["otif_lines"]) == (1, 2)
 
 
+def _pooled_history() -> sc.ScorecardEvents:
+    return events(
+        [line(1), line(2, need_by_date="2025-04-10"), line(3, need_by_date="2025-03-31", supplier_id=2)],
+        [
+            receipt(1, "2026-02-27", 50),
+            receipt(1, "2026-03-10", 50, rejected=5),
+            receipt(2, "2025-04-11", 100),
+            receipt(3, "2025-03-31", 100),
+        ],
+    )
+
+
+def _rolled(rows: pd.DataFrame, ends: list[int]) -> pd.DataFrame:
+    monthly = rows.set_index(["supplier_id", "month"])[list(sc.TOTALS)]
+    at_ends = rows[rows["month"].isin(ends)].set_index(["supplier_id", "month"])["window_lines"]
+    return sc.rolling_from_totals(
+        monthly, at_ends.rename_axis(["supplier_id", "end_month"]), SETTINGS, ends, [1, 2]
+    )
+
+
+def test_the_window_totals_of_a_few_ends_roll_up_as_the_whole_stored_history_does() -> None:
+    ev = _pooled_history()
+    ends = [APRIL - 1, APRIL]
+    few = sc.window_totals(ev, ends)
+    assert few["month"].min() >= sc.rolling_window(ends[0])[0] and few["month"].max() <= ends[-1]
+    pd.testing.assert_frame_equal(_rolled(few, ends), _rolled(sc.totals_snapshot(ev), ends))
+    assert sc.window_totals(ev, []).empty
+
+
+def test_stored_window_totals_and_score_inputs_give_the_rolling_rows_and_scores() -> None:
+    ev = _pooled_history()
+    ends = [MARCH - 1, MARCH]
+    rolled = sc.rolling(ev, SETTINGS, ends, [1, 2])
+    at_march = rolled[rolled["end_month"] == MARCH].set_index("supplier_id")
+    summaries = sc.window_summaries(at_march[[*sc.TOTALS, "lines"]], SETTINGS)
+    pd.testing.assert_frame_equal(summaries, at_march.drop(columns=["end_month"]).reset_index())
+    grids = {
+        key: rolled.pivot(index="supplier_id", columns="end_month", values=key).to_numpy(dtype="float64")
+        for key in sc.RANK_HISTORY
+    }
+    scores = rolled.pivot(index="supplier_id", columns="end_month", values="score").to_numpy(dtype="float64")
+    lenient = Settings(min_lines_for_score=1, weight_otd=40, weight_otif=10)
+    np.testing.assert_array_equal(sc.history_scores(grids, SETTINGS), scores)
+    again = sc.rolling(ev, lenient, ends, [1, 2]).pivot(
+        index="supplier_id", columns="end_month", values="score"
+    )
+    np.testing.assert_array_equal(sc.history_scores(grids, lenient), again.to_numpy(dtype="float64"))
+    assert not np.isnan(again.to_numpy(dtype="float64")).all()
+
+
 def test_trend_arrows_compare_with_the_previous_score() -> None:
     arrows = sc.trend([80.0, 80.0, 80.0, 80.0, np.nan], [78.0, 81.5, 79.5, np.nan, 80.0])
     assert arrows.tolist() == [sc.TREND_UP, sc.TREND_DOWN, sc.TREND_FLAT, "", ""]

@@ -92,7 +92,9 @@ from portal.core.scorecard.months import (
 )
 from portal.core.scorecard.prose import basis
 from portal.core.scorecard.totals import (
+    RANK_HISTORY,
     by_month,
+    history_scores,
     rolling,
     rolling_from_totals,
     score_and_grade,
@@ -100,6 +102,8 @@ from portal.core.scorecard.totals import (
     totals_snapshot,
     trend,
     window_lines,
+    window_summaries,
+    window_totals,
 )
 
 __all__ = [
@@ -111,6 +115,7 @@ __all__ = [
     "NO_DATA",
     "NO_MONTH",
     "NUMBERS",
+    "RANK_HISTORY",
     "ROLLING_LABEL",
     "ROLLING_MONTHS",
     "SUMMARY_COLUMNS",
@@ -124,6 +129,7 @@ __all__ = [
     "basis",
     "by_month",
     "drill_down",
+    "history_scores",
     "month_first_day",
     "month_index",
     "month_label",
@@ -141,4 +147,6 @@ __all__ = [
     "totals_snapshot",
     "trend",
     "window_lines",
+    "window_summaries",
+    "window_totals",
 ]

@@ -31,16 +31,35 @@ def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     return (num / den.where(den > 0)).astype("float64")
 
 
-def score_and_grade(frame: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    """Add score (0-100, one decimal), grade (A-F or None) and score_note to rows with the metric rates."""
+#: What a stored rank row keeps of each window of its score history: the inputs of the score.
+RANK_HISTORY: tuple[str, ...] = ("lines", *SCORE_METRICS)
+
+
+def _raw_scores(values: np.ndarray, settings: Settings) -> np.ndarray:
+    """100 x the weighted mean of each row's SCORE_METRICS rates over those with data (NaN: none)."""
     weights = settings.weights()
     w = np.array([float(weights[m]) for m in SCORE_METRICS])
-    values = frame[list(SCORE_METRICS)].to_numpy(dtype="float64")
     has = ~np.isnan(values)
     weight_with_data = has.astype("float64") @ w
     weighted = np.where(has, values, 0.0) @ w
     with np.errstate(divide="ignore", invalid="ignore"):
-        raw = np.where(weight_with_data > 0, 100.0 * weighted / weight_with_data, np.nan)
+        raw: np.ndarray = np.where(weight_with_data > 0, 100.0 * weighted / weight_with_data, np.nan)
+    return raw
+
+
+def history_scores(history: dict[str, np.ndarray], settings: Settings) -> np.ndarray:
+    """The scores of windows from their stored score inputs (``RANK_HISTORY`` arrays of one shape),
+    as :func:`score_and_grade` gives them with ``settings``."""
+    lines = np.asarray(history["lines"], dtype="float64")
+    values = np.stack([np.asarray(history[m], dtype="float64").ravel() for m in SCORE_METRICS], axis=1)
+    raw = _raw_scores(values, settings).reshape(lines.shape)
+    scores: np.ndarray = np.where(lines >= settings.min_lines_for_score, np.round(raw, 1), np.nan)
+    return scores
+
+
+def score_and_grade(frame: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """Add score (0-100, one decimal), grade (A-F or None) and score_note to rows with the metric rates."""
+    raw = _raw_scores(frame[list(SCORE_METRICS)].to_numpy(dtype="float64"), settings)
     lines = frame["lines"].to_numpy(dtype="float64")
     enough = lines >= settings.min_lines_for_score
     score = np.where(enough, np.round(raw, 1), np.nan)
@@ -195,6 +214,14 @@ def rolling_from_totals(
     return out.reset_index(drop=True)
 
 
+def window_summaries(totals: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """The rolling scorecard of each row of stored window totals (index supplier_id; TOTALS and the
+    window's distinct lines): the rows :func:`rolling_from_totals` gives, without ``end_month``."""
+    frame = _rates(totals[[*TOTALS, "lines"]], settings).reset_index()
+    frame["period"] = ROLLING_LABEL
+    return frame[SUMMARY_COLUMNS].reset_index(drop=True)
+
+
 def rolling(
     events: ScorecardEvents,
     settings: Settings,
@@ -223,6 +250,28 @@ def totals_snapshot(events: ScorecardEvents, window: int = ROLLING_MONTHS) -> pd
     first, last = int(months.min()), int(months.max()) + window - 1
     ends = list(range(first, last + 1))
     lines = window_lines(events.line_months, ends, window).rename("window_lines")
+    keys = monthly.index.union(lines.index.rename(["supplier_id", "month"]))
+    out = monthly[list(TOTALS)].reindex(keys, fill_value=0.0)
+    out["window_lines"] = lines.rename_axis(["supplier_id", "month"]).reindex(keys, fill_value=0).to_numpy()
+    return out.reset_index()[columns]
+
+
+def window_totals(
+    events: ScorecardEvents, end_months: Sequence[int], window: int = ROLLING_MONTHS
+) -> pd.DataFrame:
+    """The rows of :func:`totals_snapshot` that rolling windows ending in ``end_months`` read: the
+    months of those windows (TOTALS) and the window lines of those ends; the same sums for them
+    without counting the distinct lines of every other window of the history (most of the work of
+    computing a few suppliers live)."""
+    columns = ["supplier_id", "month", *TOTALS, "window_lines"]
+    monthly = events.monthly
+    if monthly.empty or not len(end_months):
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
+    first = rolling_window(int(min(end_months)), window)[0]
+    last = int(max(end_months))
+    months = monthly.index.get_level_values("month")
+    monthly = monthly[(months >= first) & (months <= last)]
+    lines = window_lines(events.line_months, end_months, window).rename("window_lines")
     keys = monthly.index.union(lines.index.rename(["supplier_id", "month"]))
     out = monthly[list(TOTALS)].reindex(keys, fill_value=0.0)
     out["window_lines"] = lines.rename_axis(["supplier_id", "month"]).reindex(keys, fill_value=0).to_numpy()

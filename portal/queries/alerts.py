@@ -253,7 +253,8 @@ def alert_problems(
         seen = since if since is not None else _seen_at(session, actor)
         # New: a problem with an alert first seen after the visit before (all when never visited).
         unfiltered = dataclasses.replace(filters, text=filters.text.strip()) == AlertFilter()
-        if kept and unfiltered and not actor.is_supplier and problems_usable(session, today):
+        kept_rows = kept and unfiltered and not actor.is_supplier and problems_usable(session, today)
+        if kept_rows:
             per_subject = _kept_problems(seen)
         else:
             grouped = subject_sums()
@@ -267,17 +268,17 @@ def alert_problems(
                 .group_by(Alert.subject_key)
                 .cte("per_subject")
             )
+        # Grouped live, the counts ride along the page as window sums (one scan of the alerts for
+        # both); kept, the page reads the top rows and the counts are a second, narrow scan (at
+        # scale XL 0.17 + 0.14 s, where window sums over 724,000 rows took 1.65 s).
+        window = not kept_rows
         page = _frame(
-            session.execute(_ordered_page(session, per_subject, actor, limit, offset)),
-            columns=[
-                *_PER_SUBJECT,
-                *_IMPACT_COLUMNS,
-                *_SUMS,
-            ],
+            session.execute(_ordered_page(session, per_subject, actor, limit, offset, window=window)),
+            columns=[*_PER_SUBJECT, *_IMPACT_COLUMNS, *(_SUMS if window else [])],
         )
-        if len(page):  # the sums came with the page (window sums over every problem)
+        if window and len(page):  # the sums came with the page (window sums over every problem)
             sums = page.iloc[0][_SUMS].fillna(0).astype("int64").tolist()
-        else:  # past the last page, or no problem at all
+        else:  # kept rows, past the last page, or no problem at all
             sums = session.execute(select(*_sums(per_subject, window=False))).one()
         keys = [str(k) for k in page["subject_key"]]
         ids = [int(i) for i in session.scalars(inbox.where(Alert.subject_key.in_(keys)))] if keys else []
@@ -354,11 +355,12 @@ def _sums(per_subject: CTE, *, window: bool) -> list[Any]:
 
 
 def _ordered_page(
-    session: Session, per_subject: CTE, actor: Actor, limit: int, offset: int
+    session: Session, per_subject: CTE, actor: Actor, limit: int, offset: int, *, window: bool = True
 ) -> Select[*tuple[Any, ...]]:
     """The ``per_subject`` rows of one page with their customer impact, in
     :func:`portal.core.problems.order_problems`' order: impact, severity, days late (most first),
-    first seen (oldest first), then the subject's key (compared byte by byte, as Python does)."""
+    first seen (oldest first), then the subject's key (compared byte by byte, as Python does);
+    ``window``: with the :data:`_SUMS` over every row beside each."""
     key = per_subject.c.subject_key
     customers: ColumnElement[Any]
     waiting: ColumnElement[Any]
@@ -374,7 +376,7 @@ def _ordered_page(
         stmt = stmt.outerjoin(sums, sums.c.subject_key == key)
     in_bytes = key.collate("C") if session.get_bind().dialect.name == "postgresql" else key
     return (
-        stmt.add_columns(customers, waiting, impact, *_sums(per_subject, window=True))
+        stmt.add_columns(customers, waiting, impact, *(_sums(per_subject, window=True) if window else []))
         .order_by(
             impact.desc(),
             per_subject.c.rank.desc(),

@@ -163,7 +163,7 @@ def test_a_sweep_rewrites_only_the_rows_that_changed_and_drops_the_ones_left_wit
     postgres = demo.engine.dialect.name == "postgresql"
     versions = "SELECT subject_key, xmin::text FROM inbox_problems"
     with demo.engine.connect() as conn:
-        before: dict[str, str] = dict(conn.execute(text(versions)).tuples().all()) if postgres else {}
+        before: dict[str, str] = {str(k): str(v) for k, v in conn.execute(text(versions))} if postgres else {}
     sweep(demo, SYSTEM, as_of=TODAY)
     with demo.read() as session:
         assert session.get(InboxProblem, gone) is None
@@ -171,7 +171,7 @@ def test_a_sweep_rewrites_only_the_rows_that_changed_and_drops_the_ones_left_wit
         assert fixed is not None and fixed.impact >= 0
     if postgres:  # the rows that were right are the very same row versions: not written again
         with demo.engine.connect() as conn:
-            after: dict[str, str] = dict(conn.execute(text(versions)).tuples().all())
+            after: dict[str, str] = {str(k): str(v) for k, v in conn.execute(text(versions))}
         assert after[wrong] != before[wrong]
         assert [k for k in after if after[k] != before[k]] == [wrong]
     assert_kept_is_live(demo, buyer)

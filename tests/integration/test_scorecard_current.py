@@ -18,17 +18,15 @@ import pytest
 from sqlalchemy import delete, select
 
 from db.engine import Database
-from db.models import AuditEvent, PoLine, ProductionReport, Receipt, ScorecardSnapshot, ScorecardTotal
-from portal.core.domain import LineStatus, Role
+from db.models import AuditEvent, ScorecardSnapshot, ScorecardTotal
 from portal.demo.load import load_demo_world
 from portal.queries import scorecard_data
 from portal.queries import scorecards as queries
 from portal.queries.scorecards import Ranking, supplier_ranking
 from portal.services.access import Actor
-from portal.services.imports import import_table, read_upload
-from portal.services.production import post_report
 from portal.services.scheduler import refresh_stale_scorecards
 from portal.services.scorecards import refresh_scorecards
+from tests.integration.scorecard_writes import receive, report
 
 TODAY = dt.date(2026, 3, 6)  # a Friday
 YESTERDAY = TODAY - dt.timedelta(days=1)
@@ -77,47 +75,11 @@ def _same(shown: pd.DataFrame, expected: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(shown, expected, check_dtype=False)
 
 
-def _receive(db: Database, supplier_id: int | None = None, rejected: float = 0.0) -> int:
-    """A receipt of today on an in-production line (of this supplier), ``rejected`` of it rejected;
-    returns the line's supplier."""
-    stmt = select(PoLine.po_number, PoLine.line, PoLine.supplier_id, PoLine.quantity).where(
-        PoLine.status == LineStatus.IN_PRODUCTION, PoLine.id.not_in(select(Receipt.po_line_id))
-    )
-    if supplier_id is not None:
-        stmt = stmt.where(PoLine.supplier_id == supplier_id)
-    with db.read() as session:
-        po, line, sid, qty = session.execute(stmt.order_by(PoLine.need_by_date, PoLine.id).limit(1)).one()
-    row = f"{po},{line},{TODAY.isoformat()},{qty},{int(qty * rejected)}"
-    text = f"po_number,line,received_date,quantity,rejected_qty\n{row}\n"
-    assert import_table(
-        db, SYSTEM, read_upload(text.encode(), "r.csv", "receipts"), filename="r.csv", today=TODAY
-    ).ok
-    return int(sid)
-
-
-def _report(db: Database, other_than: int) -> int:
-    """Today's production report on an in-production line of another supplier; returns that supplier."""
-    with db.read() as session:
-        line_id, sid = session.execute(
-            select(PoLine.id, PoLine.supplier_id)
-            .where(
-                PoLine.status == LineStatus.IN_PRODUCTION,
-                PoLine.supplier_id != other_than,
-                PoLine.id.in_(select(ProductionReport.po_line_id)),
-            )
-            .order_by(PoLine.id)
-            .limit(1)
-        ).one()
-    actor = Actor(None, "maker", Role.SUPPLIER, int(sid))
-    post_report(db, actor, line_id, report_date=TODAY, good_qty=7, confirm_correction=True, today=TODAY)
-    return int(sid)
-
-
 def test_a_changed_only_refresh_stores_the_changed_suppliers_and_equals_everyone_live(demo: Database) -> None:
     full = refresh_scorecards(demo, SYSTEM, today=TODAY)
     assert refresh_scorecards(demo, SYSTEM, today=TODAY, changed_only=True).suppliers == 0  # nothing written
-    received = _receive(demo)
-    reported = _report(demo, other_than=received)
+    received = receive(demo)
+    reported = report(demo, other_than=received)
 
     info = refresh_scorecards(demo, SYSTEM, today=TODAY, changed_only=True)
     assert info.changed_only and info.snapshot_id == full.snapshot_id
@@ -141,7 +103,7 @@ def test_a_snapshot_of_yesterday_and_the_writes_since_give_the_live_numbers_of_t
 ) -> None:
     refresh_scorecards(demo, SYSTEM, today=YESTERDAY)
     yesterday = _table(_ranking(demo, YESTERDAY))
-    received = _receive(demo)
+    received = receive(demo)
 
     # Within the page's budget (the demo world): everyone live, the stale snapshot unused.
     ranking = _ranking(demo)
@@ -181,7 +143,7 @@ def test_over_the_live_budget_the_changed_suppliers_keep_their_stored_numbers_an
 ) -> None:
     refresh_scorecards(demo, SYSTEM, today=TODAY)
     before = _table(_ranking(demo))
-    code = _code(demo, _receive(demo, rejected=0.5))
+    code = _code(demo, receive(demo, rejected=0.5))
     live = _live(demo)
     assert before.at[code, "quality"] != live.at[code, "quality"]
 

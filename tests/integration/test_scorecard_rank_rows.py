@@ -26,24 +26,21 @@ from db.models import (
     AuditEvent,
     LineForecast,
     PoLine,
-    ProductionReport,
-    Receipt,
     ScorecardRankRow,
     ScorecardSnapshot,
     Supplier,
     SweepRun,
 )
 from portal.core import scorecard as sc
-from portal.core.domain import OPEN_LINE_STATUSES, LineStatus, Role
+from portal.core.domain import OPEN_LINE_STATUSES, Role
 from portal.demo.load import load_demo_world
 from portal.queries import scorecard_data
 from portal.queries import scorecards as queries
 from portal.queries.scorecards import Ranking, supplier_ranking
 from portal.services.access import Actor
-from portal.services.imports import import_table, read_upload
-from portal.services.production import post_report
 from portal.services.scorecards import refresh_scorecards
 from portal.services.settings import update_settings
+from tests.integration.scorecard_writes import receive, report
 
 TODAY = dt.date(2026, 3, 6)  # a Friday
 MONTH = f"{TODAY:%Y-%m}"
@@ -98,39 +95,6 @@ def _ranked(db: Database, month: str = MONTH) -> Ranking:
 
 def _assert_live(db: Database, ranking: Ranking, month: str = MONTH) -> None:
     pd.testing.assert_frame_equal(_table(ranking), _live(db, month), check_dtype=False)
-
-
-def _receive(db: Database, rejected: float = 0.0) -> int:
-    """A receipt of today on an in-production line, ``rejected`` of it rejected; returns its supplier."""
-    stmt = select(PoLine.po_number, PoLine.line, PoLine.supplier_id, PoLine.quantity).where(
-        PoLine.status == LineStatus.IN_PRODUCTION, PoLine.id.not_in(select(Receipt.po_line_id))
-    )
-    with db.read() as session:
-        po, line, sid, qty = session.execute(stmt.order_by(PoLine.need_by_date, PoLine.id).limit(1)).one()
-    row = f"{po},{line},{TODAY.isoformat()},{qty},{int(qty * rejected)}"
-    text = f"po_number,line,received_date,quantity,rejected_qty\n{row}\n"
-    assert import_table(
-        db, SYSTEM, read_upload(text.encode(), "r.csv", "receipts"), filename="r.csv", today=TODAY
-    ).ok
-    return int(sid)
-
-
-def _report(db: Database, other_than: int) -> int:
-    """Today's production report on an in-production line of another supplier; returns that supplier."""
-    with db.read() as session:
-        line_id, sid = session.execute(
-            select(PoLine.id, PoLine.supplier_id)
-            .where(
-                PoLine.status == LineStatus.IN_PRODUCTION,
-                PoLine.supplier_id != other_than,
-                PoLine.id.in_(select(ProductionReport.po_line_id)),
-            )
-            .order_by(PoLine.id)
-            .limit(1)
-        ).one()
-    actor = Actor(None, "maker", Role.SUPPLIER, int(sid))
-    post_report(db, actor, line_id, report_date=TODAY, good_qty=7, confirm_correction=True, today=TODAY)
-    return int(sid)
 
 
 def _rank_rows(db: Database) -> pd.DataFrame:
@@ -208,8 +172,8 @@ def test_posts_within_the_budget_are_computed_live_and_patched_into_the_stored_r
 ) -> None:
     refresh_scorecards(demo, SYSTEM, today=TODAY)
     before = _table(_ranked(demo))
-    received = _receive(demo, rejected=0.5)
-    _report(demo, other_than=received)
+    received = receive(demo, rejected=0.5)
+    report(demo, other_than=received)
 
     ranking = _ranked(demo)
     assert from_rows == [1, 1] and ranking.stale_suppliers == 0
@@ -222,8 +186,8 @@ def test_a_changed_only_refresh_stores_the_rank_rows_a_full_refresh_would(
     demo: Database, from_rows: list[int]
 ) -> None:
     full = refresh_scorecards(demo, SYSTEM, today=TODAY)
-    received = _receive(demo)
-    _report(demo, other_than=received)
+    received = receive(demo)
+    report(demo, other_than=received)
 
     info = refresh_scorecards(demo, SYSTEM, today=TODAY, changed_only=True)
     assert info.changed_only and info.snapshot_id == full.snapshot_id and info.suppliers == 2
@@ -276,7 +240,7 @@ def test_over_the_budget_the_changed_suppliers_show_their_stored_rows_and_todays
 ) -> None:
     refresh_scorecards(demo, SYSTEM, today=TODAY)
     before = _table(_ranked(demo))
-    sid = _receive(demo, rejected=0.5)
+    sid = receive(demo, rejected=0.5)
     live = _live(demo)
     with demo.read() as session:
         code = str(session.scalar(select(Supplier.code).where(Supplier.id == sid)))

@@ -6,9 +6,10 @@ each view costs seconds at scale XL (1.4 million alerts into 724,000 problems: 4
 view), so every write that changes a subject's alerts, or the orders waiting on it, keeps that
 subject's row in the same transaction:
 
-* the sweep (and a ``--chunks`` sweep) rebuilds every row (:func:`rebuild_problems`) and marks
-  the rows complete (:data:`COMPLETE`); a ``--shard`` sweep and the pipeline's recomputes keep the
-  subjects they reconciled and the lines of their items (:func:`refresh_problems`);
+* the sweep (and a ``--chunks`` sweep) computes every row again and writes those that differ
+  (:func:`rebuild_problems`), and marks the rows complete (:data:`COMPLETE`); a ``--shard``
+  sweep and the pipeline's recomputes keep the subjects they reconciled and the lines of their
+  items (:func:`refresh_problems`);
 * a post's lean recompute keeps its line's and, when its item's promises moved, the item's;
 * an action on alerts (acknowledge, snooze, resolve, ...) keeps the subjects of its alerts.
 

@@ -826,21 +826,11 @@ class ScorecardSnapshot(Base):
     counts_sweep_run: Mapped[int | None] = mapped_column(Integer)
 
 
-class ScorecardTotal(Base):
-    """One supplier's additive scorecard totals for one month of a snapshot, and its window's lines.
+class ScorecardTotalsColumns:
+    """The additive scorecard totals (``portal.core.scorecard.TOTALS``), one column each: what a
+    supplier-month (:class:`ScorecardTotal`) and a supplier's ranking window (:class:`ScorecardRankRow`)
+    both store."""
 
-    ``month`` counts months since 1970-01 (``portal.core.scorecard.month_index``); the columns
-    are ``portal.core.scorecard.TOTALS``; ``window_lines`` is the number of distinct lines in
-    the 12 months ending with this month (lines do not add up month by month).
-    """
-
-    __tablename__ = "scorecard_totals"
-
-    snapshot_id: Mapped[int] = mapped_column(
-        ForeignKey("scorecard_snapshots.id", ondelete="CASCADE"), primary_key=True
-    )
-    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id", ondelete="CASCADE"), primary_key=True)
-    month: Mapped[int] = mapped_column(Integer, primary_key=True)
     otd_receipts: Mapped[float] = mapped_column(Float, default=0)
     otd_on_time: Mapped[float] = mapped_column(Float, default=0)
     otif_lines: Mapped[float] = mapped_column(Float, default=0)
@@ -857,10 +847,27 @@ class ScorecardTotal(Base):
     rejected_qty: Mapped[float] = mapped_column(Float, default=0)
     production_days: Mapped[float] = mapped_column(Float, default=0)
     reported_on_time: Mapped[float] = mapped_column(Float, default=0)
+
+
+class ScorecardTotal(ScorecardTotalsColumns, Base):
+    """One supplier's additive scorecard totals for one month of a snapshot, and its window's lines.
+
+    ``month`` counts months since 1970-01 (``portal.core.scorecard.month_index``); the columns
+    are ``portal.core.scorecard.TOTALS``; ``window_lines`` is the number of distinct lines in
+    the 12 months ending with this month (lines do not add up month by month).
+    """
+
+    __tablename__ = "scorecard_totals"
+
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("scorecard_snapshots.id", ondelete="CASCADE"), primary_key=True
+    )
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id", ondelete="CASCADE"), primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
     window_lines: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class ScorecardRankRow(Base):
+class ScorecardRankRow(ScorecardTotalsColumns, Base):
     """What the ranking shows of one supplier for the snapshot's ``rank_end_month``, stored by a refresh.
 
     The rolling-12 ``TOTALS`` and distinct ``lines`` of the window ending then (its rates and score
@@ -877,22 +884,6 @@ class ScorecardRankRow(Base):
         ForeignKey("scorecard_snapshots.id", ondelete="CASCADE"), primary_key=True
     )
     supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id", ondelete="CASCADE"), primary_key=True)
-    otd_receipts: Mapped[float] = mapped_column(Float, default=0)
-    otd_on_time: Mapped[float] = mapped_column(Float, default=0)
-    otif_lines: Mapped[float] = mapped_column(Float, default=0)
-    otif_on_time: Mapped[float] = mapped_column(Float, default=0)
-    late_lines: Mapped[float] = mapped_column(Float, default=0)
-    late_days: Mapped[float] = mapped_column(Float, default=0)
-    planned_qty: Mapped[float] = mapped_column(Float, default=0)
-    credited_qty: Mapped[float] = mapped_column(Float, default=0)
-    promise_lines: Mapped[float] = mapped_column(Float, default=0)
-    promises_kept: Mapped[float] = mapped_column(Float, default=0)
-    slipped_lines: Mapped[float] = mapped_column(Float, default=0)
-    slip_days: Mapped[float] = mapped_column(Float, default=0)
-    received_qty: Mapped[float] = mapped_column(Float, default=0)
-    rejected_qty: Mapped[float] = mapped_column(Float, default=0)
-    production_days: Mapped[float] = mapped_column(Float, default=0)
-    reported_on_time: Mapped[float] = mapped_column(Float, default=0)
     lines: Mapped[int] = mapped_column(Integer, default=0)
     history: Mapped[dict[str, list[float | None]]] = mapped_column(JSON)
     count_total_lines: Mapped[int] = mapped_column(Integer, default=0)

@@ -480,15 +480,35 @@ RANK_COLUMNS: list[str] = [
 ]
 
 
-def stored_rank_rows(session: Session, snapshot_id: int) -> pd.DataFrame:
+def stored_rank_rows(session: Session, snapshot_id: int, *, with_history: bool = True) -> pd.DataFrame:
     """The snapshot's stored rank rows: one per supplier (:class:`db.models.ScorecardRankRow`), with
-    ``history`` parsed (PostgreSQL's driver parses JSON itself, SQLite's gives the text)."""
-    stmt = select(*(getattr(ScorecardRankRow, c) for c in RANK_COLUMNS)).where(
+    ``history`` parsed (PostgreSQL's driver parses JSON itself, SQLite's gives the text); without it
+    when ``with_history`` is false (reading every supplier's JSON is most of the cost at scale XL:
+    :func:`stored_rank_history` reads it for the rows shown)."""
+    columns = RANK_COLUMNS if with_history else [c for c in RANK_COLUMNS if c != "history"]
+    stmt = select(*(getattr(ScorecardRankRow, c) for c in columns)).where(
         ScorecardRankRow.snapshot_id == snapshot_id
     )
-    frame = read_frame(session, stmt, RANK_COLUMNS)
-    frame["history"] = [json.loads(h) if isinstance(h, str) else h for h in frame["history"]]
+    frame = read_frame(session, stmt, columns)
+    if with_history:
+        frame["history"] = _parsed(frame["history"])
     return frame
+
+
+def stored_rank_history(session: Session, snapshot_id: int, supplier_ids: Collection[int]) -> pd.DataFrame:
+    """The ``history`` of the snapshot's rank rows of these suppliers (columns supplier_id, history)."""
+    stmt = select(ScorecardRankRow.supplier_id, ScorecardRankRow.history).where(
+        ScorecardRankRow.snapshot_id == snapshot_id
+    )
+    frame = read_frame_for_ids(
+        session, stmt, ScorecardRankRow.supplier_id, sorted(supplier_ids), ["supplier_id", "history"]
+    )
+    frame["history"] = _parsed(frame["history"])
+    return frame
+
+
+def _parsed(history: pd.Series) -> list[Any]:
+    return [json.loads(h) if isinstance(h, str) else h for h in history]
 
 
 def month_choices(session: Session, supplier_id: int | None, today: dt.date) -> tuple[int, int, int]:

@@ -41,6 +41,7 @@ from portal.queries.scorecard_data import (
     month_choices,
     read_dated_frame,
     snapshot_is_current,
+    stored_rank_history,
     stored_rank_rows,
     sweep_mark,
 )
@@ -80,13 +81,28 @@ def _drop_totals(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
+class RankingSummary:
+    """What the ranking's header counts over every supplier (not only the rows of a page)."""
+
+    suppliers: int
+    scored: int
+    open_lines: int
+    late_lines: int
+    received_lines: int
+
+
+@dataclass(frozen=True)
 class Ranking:
-    """Every supplier's rolling-12 scorecard ending ``end_month``, best first."""
+    """Every supplier's rolling-12 scorecard ending ``end_month``, best first (``table``: the rows
+    asked for, a page of them or all)."""
 
     end_month: str
     months: list[str]
     table: pd.DataFrame
     settings: Settings
+    #: The whole ranking's counts, and how many suppliers match the search (``table`` is a page of them).
+    summary: RankingSummary
+    total: int
     #: When the stored snapshot it was read from was computed (UTC); None when computed live.
     computed_at: dt.datetime | None = None
     #: The day that snapshot counted up to.
@@ -98,7 +114,14 @@ class Ranking:
 
 @service(*STAFF, writes=False)
 def supplier_ranking(
-    db: Database, actor: Actor, end_month: str | None = None, *, today: dt.date | None = None
+    db: Database,
+    actor: Actor,
+    end_month: str | None = None,
+    *,
+    today: dt.date | None = None,
+    search: str = "",
+    limit: int | None = None,
+    offset: int = 0,
 ) -> Ranking:
     """Suppliers ranked by rolling-12 score, with grade, trend, 12-month score history and line counts.
 
@@ -110,6 +133,11 @@ def supplier_ranking(
     how many; without a snapshot, everything is computed live. For the snapshot's own end month
     (the default when it was stored) it reads the stored rank rows, one per supplier, instead of
     summing supplier-months and counting every line (:func:`_from_rank_rows`): the same numbers.
+
+    ``search`` keeps the suppliers whose code or name holds it; ``limit``/``offset`` cut a page of
+    that order (``rank`` stays the place in the whole ranking). The order is by the score, which the
+    admin's weights make when read, so every supplier's totals are read and ordered; the score
+    history (the trend and sparkline, most of the cost at scale XL) is read for the rows returned only.
     """
     today = today or dt.date.today()
     with db.read() as session:
@@ -139,39 +167,102 @@ def supplier_ranking(
                 totals.snapshot,
                 totals.stale_suppliers,
             )
-    snapshot = part.snapshot
-    table = suppliers.set_index("supplier_id").join(_drop_totals(part.current))
-    table["previous_score"] = part.scores[end - 1].reindex(table.index)
-    table["trend"] = sc.trend(table["score"], table["previous_score"])
-    table["score_history"] = _lists(part.scores).reindex(table.index)
-    table = table.join(part.counts.reindex(table.index, fill_value=0))
-    table = table.reset_index().sort_values(
-        ["score", "lines", "code"], ascending=[False, False, True], na_position="last", kind="stable"
+        table = _ranked(suppliers, part)
+        shown = _searched(table, search)
+        total = len(shown)
+        shown = shown.iloc[offset : None if limit is None else offset + limit]
+        scores = part.scores
+        unread = shown["supplier_id"][~shown["supplier_id"].isin(scores.index)].tolist()
+        if unread and part.history_of is not None:
+            scores = pd.concat([scores, _stored_scores(session, part.history_of, unread, months, settings)])
+    shown = shown.copy()
+    grid = scores.reindex(pd.Index(shown["supplier_id"], dtype="int64"))
+    shown.insert(shown.columns.get_loc("open_lines"), "previous_score", grid[end - 1].to_numpy())
+    shown.insert(
+        shown.columns.get_loc("open_lines"), "trend", sc.trend(shown["score"], shown["previous_score"])
     )
-    table.insert(0, "rank", np.where(table["score"].notna(), np.arange(1, len(table) + 1), np.nan))
-    table["rank"] = table["rank"].astype("Int64")
+    shown.insert(shown.columns.get_loc("open_lines"), "score_history", _lists(grid).to_numpy())
+    snapshot = part.snapshot
     return Ranking(
         sc.month_label(end),
         [sc.month_label(m) for m in months],
-        table.reset_index(drop=True),
+        shown.reset_index(drop=True),
         settings,
+        summary=RankingSummary(
+            suppliers=len(table),
+            scored=int(table["score"].notna().sum()),
+            open_lines=int(table["open_lines"].sum()),
+            late_lines=int(table["late_lines"].sum()),
+            received_lines=int(table["received_lines"].sum()),
+        ),
+        total=total,
         computed_at=snapshot.computed_at if snapshot is not None else None,
         snapshot_as_of=snapshot.as_of if snapshot is not None else None,
         stale_suppliers=part.stale_suppliers,
     )
 
 
+#: Columns of the ranking's download: the whole ranking, one row per supplier, best first.
+RANKING_EXPORT_COLUMNS = [
+    "rank",
+    "supplier_code",
+    "supplier_name",
+    "lines",
+    *sc.METRICS,
+    "score",
+    "grade",
+    "previous_score",
+    "trend",
+    "open_lines",
+    "late_lines",
+    "received_lines",
+]
+
+
+def ranking_export(ranking: Ranking) -> pd.DataFrame:
+    """A ranking's rows as its download holds them (rates as fractions 0-1, as the scorecard export)."""
+    out = ranking.table.rename(columns={"code": "supplier_code", "name": "supplier_name"})
+    return out[RANKING_EXPORT_COLUMNS].reset_index(drop=True)
+
+
+def _ranked(suppliers: pd.DataFrame, part: _Part) -> pd.DataFrame:
+    """Every supplier with its numbers and line counts, best first (score, then lines, then code: a
+    total order), ``rank`` numbering the scored ones."""
+    table = suppliers.set_index("supplier_id").join(_drop_totals(part.current))
+    table = table.join(part.counts.reindex(table.index, fill_value=0))
+    table = table.reset_index().sort_values(
+        ["score", "lines", "code"], ascending=[False, False, True], na_position="last", kind="stable"
+    )
+    table.insert(0, "rank", np.where(table["score"].notna(), np.arange(1, len(table) + 1), np.nan))
+    table["rank"] = table["rank"].astype("Int64")
+    return table.reset_index(drop=True)
+
+
+def _searched(table: pd.DataFrame, search: str) -> pd.DataFrame:
+    """The suppliers whose code or name holds ``search`` (any case); all when it is blank."""
+    needle = search.strip().casefold()
+    if not needle:
+        return table
+    found = table["code"].astype(str).str.casefold().str.contains(needle, regex=False) | table["name"].astype(
+        str
+    ).str.casefold().str.contains(needle, regex=False)
+    return table[found]
+
+
 @dataclass(frozen=True)
 class _Part:
     """The ranking's numbers before they are put in order: each supplier's rolling-12 row of the end
     month (index supplier_id), its scores at the end of each month of the window (columns: the
-    months), its line counts, and where they came from."""
+    months; the suppliers whose history is stored in rank rows may be left out: ``history_of``), its
+    line counts, and where they came from."""
 
     current: pd.DataFrame
     scores: pd.DataFrame
     counts: pd.DataFrame
     snapshot: ScorecardSnapshot | None
     stale_suppliers: int
+    #: The snapshot whose rank rows hold the score history of the suppliers ``scores`` leaves out.
+    history_of: int | None = None
 
 
 def _from_rank_rows(
@@ -185,10 +276,11 @@ def _from_rank_rows(
     """The ranking of the snapshot's rank month from its stored rank rows (one per supplier), with the
     suppliers written to since computed live (:data:`LIVE_LINE_BUDGET`; over it, shown as stored)
     and patched in: the numbers :func:`current_totals` and :func:`line_counts` give, without summing
-    every supplier-month or counting every line."""
+    every supplier-month or counting every line. The stored suppliers' score history is left to
+    :func:`_stored_scores`, for the rows shown."""
     changed = sorted(changed_suppliers(session, snapshot.watermarks or {}))
     live = changed if lines_per_supplier(session, changed).sum() <= LIVE_LINE_BUDGET else []
-    stored = stored_rank_rows(session, snapshot.id)
+    stored = stored_rank_rows(session, snapshot.id, with_history=False)
     stored["supplier_id"] = stored["supplier_id"].astype("int64")
     stored = stored[~stored["supplier_id"].isin(live)].set_index("supplier_id")
     # A supplier with neither (added since, without a line yet): nothing to count, as live.
@@ -200,12 +292,7 @@ def _from_rank_rows(
     totals["lines"] = totals["lines"].astype("int64")
     totals.index.name = "supplier_id"
     current = sc.window_summaries(totals, settings).set_index("supplier_id")
-    inputs = {
-        key: np.array([h[key] for h in stored["history"]], dtype="float64").reshape(len(stored), len(months))
-        for key in sc.RANK_HISTORY
-    }
-    scores = pd.DataFrame(sc.history_scores(inputs, settings), index=stored.index, columns=months)
-    scores = scores.reindex(stored.index.append(rest))
+    scores = pd.DataFrame(np.nan, index=rest, columns=months)
     if snapshot.counts_sweep_run == sweep_mark(session):
         kept = stored[~stored.index.isin(changed)]
         counts = kept[[f"count_{c}" for c in COUNT_COLUMNS]].set_axis(list(COUNT_COLUMNS), axis=1)
@@ -219,7 +306,23 @@ def _from_rank_rows(
         now = history[history["end_month"] == months[-1]].set_index("supplier_id")
         current = pd.concat([current, now.drop(columns=["end_month"])])
         scores = pd.concat([scores, _score_grid(history, months)])
-    return _Part(current, scores, counts.astype("int64"), snapshot, len(changed) - len(live))
+    return _Part(
+        current, scores, counts.astype("int64"), snapshot, len(changed) - len(live), history_of=snapshot.id
+    )
+
+
+def _stored_scores(
+    session: Session, snapshot_id: int, supplier_ids: list[int], months: list[int], settings: Settings
+) -> pd.DataFrame:
+    """Per supplier (index) its score at the end of each of ``months`` (columns), from the score inputs
+    its stored rank row keeps (read for these suppliers only)."""
+    stored = stored_rank_history(session, snapshot_id, supplier_ids)
+    inputs = {
+        key: np.array([h[key] for h in stored["history"]], dtype="float64").reshape(len(stored), len(months))
+        for key in sc.RANK_HISTORY
+    }
+    index = pd.Index(stored["supplier_id"].astype("int64"), name="supplier_id")
+    return pd.DataFrame(sc.history_scores(inputs, settings), index=index, columns=months)
 
 
 def _score_grid(history: pd.DataFrame, months: list[int]) -> pd.DataFrame:

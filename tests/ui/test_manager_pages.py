@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -152,6 +153,68 @@ def test_selecting_a_supplier_in_the_ranking_opens_its_scorecard(
     at.run()
     assert at.title[0].value == "Scorecard"
     assert at.selectbox(key="scorecard.supplier").value == world.bolt_id
+
+
+#: Suppliers without a line (not scored, tied on score and lines: their codes order them), so that the
+#: ranking has more than one page of 50.
+SPARES = "code,name,country,transit_days,capacity_per_day,email\n" + "".join(
+    f"S{n:03d},Spare {n:02d},DE,3,,s{n}@spare.example\n" for n in range(1, 61)
+)
+
+
+@pytest.fixture
+def many(sqlite_db: Database, world: SmallWorld) -> SmallWorld:
+    """The small world with 60 more suppliers: 62, two pages of the ranking."""
+    assert load(sqlite_db, world.admin, "suppliers", SPARES, today=dt.date(2026, 4, 15)).ok
+    return world
+
+
+def shown_suppliers(at: AppTest) -> list[str]:
+    return at.dataframe[0].value["supplier"].str.split(" · ").str[0].tolist()
+
+
+def test_the_ranking_shows_a_page_of_suppliers_and_the_next_page_the_next_ones(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, many: SmallWorld
+) -> None:
+    at = open_page(monkeypatch, sqlite_url, many.manager, ranking__end_month=END)
+    first = shown_suppliers(at)
+    assert len(first) == 50 and first[:3] == ["ACME", "BOLT", "S001"]  # ACME: 2 lines, BOLT: 1, spares: 0
+    assert "62 rows · page 1 of 2" in texts(at)
+    at.number_input(key="ranking.page").set_value(2).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert shown_suppliers(at) == [f"S{n:03d}" for n in range(49, 61)]
+    # The counts above the table are the whole ranking's, on every page.
+    assert metrics(at)["Suppliers"] == "62" and metrics(at)["Received lines"] == "2"
+
+
+def test_a_search_finds_a_supplier_beyond_the_first_page_and_keeps_the_whole_rankings_counts(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, many: SmallWorld
+) -> None:
+    at = open_page(monkeypatch, sqlite_url, many.manager, ranking__end_month=END)
+    assert "S060" not in shown_suppliers(at)
+    at.text_input(key="ranking.search").set_value("spare 60").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert shown_suppliers(at) == ["S060"]
+    assert metrics(at)["Suppliers"] == "62"
+    at.text_input(key="ranking.search").set_value("nobody").run()
+    assert "No supplier's code or name holds “nobody”." in texts(at)
+
+
+def test_the_ranking_download_holds_every_supplier(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, many: SmallWorld
+) -> None:
+    from portal.ui import widgets
+
+    made: dict[str, Callable[[], pd.DataFrame]] = {}
+
+    def kept(make_frame: Callable[[], pd.DataFrame], name: str, *, key: str) -> None:
+        made[name] = make_frame
+
+    monkeypatch.setattr(widgets, "download_buttons", kept)
+    at = open_page(monkeypatch, sqlite_url, many.manager, ranking__end_month=END)
+    assert len(at.dataframe[0].value) == 50
+    rows = made[f"supplier-ranking-{END}"]()
+    assert len(rows) == 62 and rows["supplier_code"].tolist()[:3] == ["ACME", "BOLT", "S001"]
 
 
 def test_the_suppliers_page_still_lists_each_suppliers_line_counts(

@@ -33,7 +33,7 @@ if st.session_state.get("compare.end_month") not in choices:
     st.session_state["compare.end_month"] = default
 if "compare.suppliers" not in st.session_state:
     # Start with the three best-ranked suppliers, so the page shows something useful at once.
-    top = read(supplier_ranking, default).table
+    top = read(supplier_ranking, default, limit=3).table
     st.session_state["compare.suppliers"] = [int(s) for s in top["supplier_id"].head(3)]
 c1, c2 = st.columns([3, 1])
 chosen = c1.multiselect(

@@ -7,13 +7,16 @@ import streamlit as st
 from portal.core import scorecard as sc
 from portal.core.domain import Role
 from portal.i18n import _, format_date, format_number, format_utc, ngettext
-from portal.queries.scorecards import scorecard_months, supplier_ranking
+from portal.queries.scorecards import ranking_export, scorecard_months, supplier_ranking
 from portal.services.scorecards import refresh_scorecards
-from portal.ui.context import actor, call, read
+from portal.ui.context import actor, call, get_db, read
 from portal.ui.scorecard_text import month_choice, score_note
 from portal.ui.text import plain
+from portal.ui.widgets import download_buttons, page_offset, pager
 
 SCORECARD_PAGE = "portal/ui/views/manager/scorecard.py"
+#: Suppliers shown at a time: the rest are a page, a search or the download away.
+PAGE = 50
 
 me = actor()
 st.title(_("Supplier ranking"))
@@ -28,8 +31,16 @@ end = c1.selectbox(
     format_func=month_choice,
     help=_("Each supplier is scored over the 12 calendar months ending with this one."),
 )
-ranking = read(supplier_ranking, end)
-table = ranking.table
+search = st.text_input(
+    _("Find a supplier"),
+    key="ranking.search",
+    placeholder=_("Code or name"),
+    icon=":material/search:",
+    # A new search starts at its first page (an old page number may be past its end).
+    on_change=lambda: st.session_state.update({"ranking.page": 1}),
+)
+ranking = read(supplier_ranking, end, search=search, limit=PAGE, offset=page_offset("ranking.page", PAGE))
+table, summary = ranking.table, ranking.summary
 weights = ranking.settings.weights()
 c2.caption(
     _(
@@ -96,7 +107,7 @@ if me.role in (Role.MANAGER, Role.ADMIN) and button.button(
             ).format(n=info.suppliers, seconds=format_number(info.seconds, 1))
         )
         st.rerun()
-if table.empty:
+if summary.suppliers == 0:
     st.info(
         _(
             "No suppliers yet: a buyer or admin imports them "
@@ -106,21 +117,24 @@ if table.empty:
     st.stop()
 
 cols = st.columns(5)
-cols[0].metric(_("Suppliers"), len(table))
-cols[1].metric(
-    _("Scored"), int(table["score"].notna().sum()), help=_("Suppliers with enough lines for a score")
-)
+cols[0].metric(_("Suppliers"), format_number(summary.suppliers))
+cols[1].metric(_("Scored"), format_number(summary.scored), help=_("Suppliers with enough lines for a score"))
 cols[2].metric(
-    _("Open lines now"), int(table["open_lines"].sum()), help=_("Lines still awaiting goods today")
+    _("Open lines now"), format_number(summary.open_lines), help=_("Lines still awaiting goods today")
 )
 cols[3].metric(
-    _("Late lines now (p50)"), int(table["late_lines"].sum()), help=_("Open lines forecast to arrive late")
+    _("Late lines now (p50)"),
+    format_number(summary.late_lines),
+    help=_("Open lines forecast to arrive late"),
 )
 cols[4].metric(
     _("Received lines"),
-    int(table["received_lines"].sum()),
+    format_number(summary.received_lines),
     help=_("Lines received in full with a receipt in the 12 months shown"),
 )
+if table.empty:
+    st.info(_("No supplier's code or name holds “{text}”.").format(text=plain(search.strip())))
+    st.stop()
 
 view = table.copy()
 for rate in ("otd", "otif"):
@@ -144,6 +158,7 @@ st.caption(
 picked = st.dataframe(
     view[
         [
+            "rank",
             "supplier",
             "score",
             "grade",
@@ -163,6 +178,7 @@ picked = st.dataframe(
     key="ranking.table",
     placeholder="–",
     column_config={
+        "rank": st.column_config.NumberColumn(_("Rank"), width=44, help=_("Place in the whole ranking")),
         "supplier": st.column_config.TextColumn(_("Supplier"), width=170),
         "score": st.column_config.NumberColumn(
             _("Score"), format="%.1f", width=56, help=_("0-100 over the 12 months; best first")
@@ -208,6 +224,7 @@ picked = st.dataframe(
         ),
     },
 )
+pager(ranking.total, PAGE, "ranking.page")
 unscored = table[table["score"].isna()]
 if len(unscored):
     st.caption(
@@ -217,6 +234,12 @@ if len(unscored):
             for code, row in zip(unscored["code"], unscored.to_dict("records"), strict=True)
         )
     )
+db, who, month = get_db(), me, end
+download_buttons(
+    lambda: ranking_export(supplier_ranking(db, who, month)),
+    f"supplier-ranking-{month}",
+    key="ranking.export",
+)
 selected = picked.selection.rows if picked is not None else []
 if selected:
     chosen = view.iloc[selected[0]]

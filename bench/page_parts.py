@@ -1,0 +1,111 @@
+"""What each staff page's first load spends, part by part: its queries, then the whole page in AppTest.
+
+`python -m bench.page_parts DATABASE_URL [--rounds 3]`: for the buyer's alert inbox, the late lines and
+the manager ranking, the wall and CPU seconds of each query the page calls (caches empty) and of the
+page itself (AppTest, first load); the rest of the page's time is rendering. Best of ``--rounds``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import logging
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _best(fn: Callable[[], Any], rounds: int) -> tuple[float, float]:
+    """(wall s, CPU s of this process) of the fastest of ``rounds`` calls."""
+    best = (float("inf"), float("inf"))
+    for _ in range(rounds):
+        wall, cpu = time.perf_counter(), time.process_time()
+        fn()
+        best = min(best, (time.perf_counter() - wall, time.process_time() - cpu))
+    return best
+
+
+def _first_load(app_test: Any, page: str, actor: Any) -> tuple[float, float]:
+    """(wall s, CPU s) of a page's first run with empty caches, as bench.run's ``pages``."""
+    import streamlit as st
+
+    from portal.ui.context import ACTOR_KEY
+
+    st.cache_data.clear()
+    at = app_test.from_file(str(ROOT / "streamlit_app.py"), default_timeout=600)
+    at.session_state[ACTOR_KEY] = actor
+    at.run()
+    at.switch_page(page)
+    st.cache_data.clear()
+    wall, cpu = time.perf_counter(), time.process_time()
+    at.run()
+    spent = (time.perf_counter() - wall, time.process_time() - cpu)
+    assert not at.exception, at.exception[0].message
+    return spent
+
+
+def measure(url: str, rounds: int) -> dict[str, tuple[float, float]]:
+    """Every part's (wall, CPU) seconds."""
+    from streamlit import logger as streamlit_logger
+    from streamlit.testing.v1 import AppTest
+
+    streamlit_logger.set_log_level("error")
+    logging.disable(logging.WARNING)
+    from db.engine import open_database
+    from db.models import User
+    from portal.core.domain import Role
+    from portal.queries.alerts import AlertFilter, alert_problems, alert_rule_names
+    from portal.queries.directory import supplier_codes
+    from portal.queries.late_lines import LateLineFilter, late_lines
+    from portal.queries.scorecards import supplier_ranking
+    from portal.services.auth import actor_for
+
+    os.environ["DATABASE_URL"] = url
+    db = open_database(url)
+    with db.read() as session:
+        buyer = actor_for(session.scalars(select(User).where(User.role == Role.BUYER).limit(1)).one())
+        manager = actor_for(session.scalars(select(User).where(User.role == Role.MANAGER).limit(1)).one())
+    paged = "limit" in inspect.signature(supplier_ranking).parameters
+    parts: dict[str, Callable[[], Any]] = {
+        "inbox: alert_problems (page of 50)": lambda: alert_problems(db, buyer, AlertFilter(), limit=50),
+        "inbox: alert_rule_names": lambda: alert_rule_names(db, buyer),
+        "inbox, late lines: supplier_codes": lambda: supplier_codes(db, buyer),
+        "late lines: late_lines (page of 100)": lambda: late_lines(db, buyer, LateLineFilter(), limit=100),
+        "ranking: supplier_ranking (as the page asks)": lambda: (
+            supplier_ranking(db, manager, limit=50) if paged else supplier_ranking(db, manager)
+        ),
+        "ranking: supplier_ranking (every row, the download)": lambda: supplier_ranking(db, manager),
+    }
+    out = {name: _best(fn, rounds) for name, fn in parts.items()}
+    for name, page, actor in (
+        ("inbox page (AppTest)", "portal/ui/views/buyer/alert_inbox.py", buyer),
+        ("late lines page (AppTest)", "portal/ui/views/buyer/late_lines.py", buyer),
+        ("ranking page (AppTest)", "portal/ui/views/manager/ranking.py", manager),
+    ):
+        best = (float("inf"), float("inf"))
+        for _ in range(rounds):
+            best = min(best, _first_load(AppTest, page, actor))
+        out[name] = best
+    db.dispose()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("url")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    print(f"load before {os.getloadavg()}", flush=True)
+    for name, (wall, cpu) in measure(args.url, args.rounds).items():
+        print(f"{name:55s} {wall:7.3f} s wall {cpu:7.3f} s CPU", flush=True)
+    print(f"load after {os.getloadavg()}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

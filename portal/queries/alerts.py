@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import CTE, ColumnElement, Select, case, func, literal, select
+from sqlalchemy import CTE, ColumnElement, Select, case, func, literal, select, text, union_all
 from sqlalchemy.orm import Session
 
 from db.engine import Database
@@ -26,6 +26,7 @@ from db.models import (
     severity_rank,
 )
 from portal.core import problems as problem_rules
+from portal.core import vocabulary
 from portal.core.domain import AlertStatus, Severity
 from portal.services.access import ALL_ROLES, Actor, service
 from portal.services.planning.problems import customer_impact, problems_usable, subject_sums
@@ -403,14 +404,41 @@ def alert_severity_counts(
     return counts
 
 
+#: An alert still live, as the partial index ``uq_alerts_live_rule_subject`` states it: literally, so that
+#: SQLite's planner (which cannot prove a bound parameter equal to the index's predicate) uses the index.
+_LIVE = text("alerts.status <> 'resolved'")
+
+
 @service(*ALL_ROLES, writes=False)
 def alert_rule_names(db: Database, actor: Actor) -> list[str]:
-    """The rules that have live alerts the actor may see, for the inbox's rule filter."""
-    stmt = select(Alert.rule).where(Alert.status != AlertStatus.RESOLVED).distinct().order_by(Alert.rule)
+    """The rules that have live alerts the actor may see, for the inbox's rule filter.
+
+    Staff: one probe of the live alerts' index on (rule, subject) per rule the portal knows
+    (:data:`portal.core.vocabulary.RULES`): a dozen index lookups, whatever the number of alerts (a
+    ``DISTINCT`` over them read every live alert: 0.6 s at scale L on SQLite). A supplier user's own
+    alerts are few: read through its supplier's index.
+    """
     if actor.is_supplier:
-        stmt = stmt.where(Alert.supplier_id == actor.supplier_id, Alert.backorder_id.is_(None))
+        stmt = (
+            select(Alert.rule)
+            .where(_LIVE, Alert.supplier_id == actor.supplier_id, Alert.backorder_id.is_(None))
+            .distinct()
+            .order_by(Alert.rule)
+        )
+    else:
+        # Ordered as the index, so that the planner walks it (PostgreSQL otherwise scans the table
+        # for a common rule, expecting one soon: 35 ms a rule at scale L).
+        probes = [
+            select(Alert.rule)
+            .where(Alert.rule == rule, _LIVE)
+            .order_by(Alert.rule, Alert.subject_key)
+            .limit(1)
+            .subquery()
+            for rule in sorted(vocabulary.RULES)
+        ]
+        stmt = union_all(*(select(probe.c.rule) for probe in probes))
     with db.read() as session:
-        return list(session.scalars(stmt))
+        return sorted(str(rule) for rule in session.scalars(stmt))
 
 
 @service(*ALL_ROLES, writes=False)

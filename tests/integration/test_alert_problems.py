@@ -14,7 +14,14 @@ from db.models import Alert, Backorder, BackorderAllocation, User
 from portal.core.domain import AlertStatus, BackorderStatus
 from portal.core.problems import customer_impact, group_problems, waiting_customers
 from portal.demo.load import load_demo_world
-from portal.queries.alerts import _DETAIL_COLUMNS, AlertFilter, _details, _inbox_ids, alert_problems
+from portal.queries.alerts import (
+    _DETAIL_COLUMNS,
+    AlertFilter,
+    _details,
+    _inbox_ids,
+    alert_problems,
+    alert_rule_names,
+)
 from portal.services.access import Actor
 from portal.services.alerts import resolve_alerts
 from portal.services.auth import actor_for
@@ -280,3 +287,29 @@ def test_the_customer_impact_summed_in_sql_is_the_pandas_join_of_every_waiting_o
     )
     # The page's order is the reference's order of the same problems.
     assert rows["impact"].is_monotonic_decreasing
+
+
+def _live_rules(db: Database, *where: object) -> list[str]:
+    """The rules of the live alerts, as a DISTINCT over every one of them says."""
+    with db.read() as session:
+        stmt = select(Alert.rule).where(Alert.status != AlertStatus.RESOLVED, *where).distinct()
+        return sorted(session.scalars(stmt))
+
+
+def test_the_rule_filter_lists_the_rules_of_the_live_alerts_each_reader_may_see(demo: Database) -> None:
+    buyer = _buyer(demo)
+    rules = alert_rule_names(demo, buyer)
+    assert rules == _live_rules(demo) and len(rules) >= 3
+    with demo.read() as session:
+        supplier = actor_for(session.scalars(select(User).where(User.role == "supplier").limit(1)).one())
+    assert alert_rule_names(demo, supplier) == _live_rules(
+        demo, Alert.supplier_id == supplier.supplier_id, Alert.backorder_id.is_(None)
+    )
+    # Every alert of a rule resolved: the rule leaves the filter.
+    gone = rules[0]
+    with demo.read() as session:
+        ids = session.scalars(
+            select(Alert.id).where(Alert.rule == gone, Alert.status != AlertStatus.RESOLVED)
+        ).all()
+    resolve_alerts(demo, buyer, ids)
+    assert alert_rule_names(demo, buyer) == [r for r in rules if r != gone] == _live_rules(demo)

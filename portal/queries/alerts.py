@@ -8,7 +8,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import CTE, ColumnElement, Select, case, func, literal, select, text, union_all
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    case,
+    func,
+    literal,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from db.engine import Database
@@ -418,6 +429,7 @@ def alert_rule_names(db: Database, actor: Actor) -> list[str]:
     ``DISTINCT`` over them read every live alert: 0.6 s at scale L on SQLite). A supplier user's own
     alerts are few: read through its supplier's index.
     """
+    stmt: Select[str] | CompoundSelect[str]
     if actor.is_supplier:
         stmt = (
             select(Alert.rule)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from db.engine import Database
@@ -289,7 +289,7 @@ def test_the_customer_impact_summed_in_sql_is_the_pandas_join_of_every_waiting_o
     assert rows["impact"].is_monotonic_decreasing
 
 
-def _live_rules(db: Database, *where: object) -> list[str]:
+def _live_rules(db: Database, *where: ColumnElement[bool]) -> list[str]:
     """The rules of the live alerts, as a DISTINCT over every one of them says."""
     with db.read() as session:
         stmt = select(Alert.rule).where(Alert.status != AlertStatus.RESOLVED, *where).distinct()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, case, func, literal, select
+from sqlalchemy import CTE, Select, case, func, literal, select, true
 from sqlalchemy.orm import Session
 
 from db.engine import Database
@@ -89,7 +89,8 @@ def _waiting_allocations() -> Select[*tuple[Any, ...]]:
 
 
 def _matching(actor: Actor, filters: LateLineFilter) -> Select[*tuple[Any, ...]]:
-    """The late or at-risk lines under ``filters``: (line id, days_late_p50), read from the forecasts.
+    """The late or at-risk lines under ``filters``: (line id, days_late_p50, days_late_p90), read from
+    the forecasts.
 
     Driven by line_forecasts with the line conditions as an IN subquery: one scan of the
     forecasts and one of the open lines, instead of a lookup per line.
@@ -107,7 +108,7 @@ def _matching(actor: Actor, filters: LateLineFilter) -> Select[*tuple[Any, ...]]
             | PoLine.supplier_id.in_(select(Supplier.id).where(func.lower(Supplier.code).like(like)))
         )
     # p90 >= p50 always, so "p50 or p90 after need-by" is "p90 after need-by".
-    stmt = select(LineForecast.po_line_id, LineForecast.days_late_p50).where(
+    stmt = select(LineForecast.po_line_id, LineForecast.days_late_p50, LineForecast.days_late_p90).where(
         LineForecast.days_late_p90 > 0, LineForecast.po_line_id.in_(lines)
     )
     if set(filters.risks) == {LATE}:
@@ -180,6 +181,44 @@ def _page_extras(session: Session, line_ids: Collection[int], *, backorders: boo
     return schedules.join(customers, how="outer").join(alerts, how="outer")
 
 
+def _page_and_counts(
+    matching: CTE, *, staff: bool
+) -> tuple[Select[*tuple[Any, ...]], Select[*tuple[Any, ...]]]:
+    """The matching lines latest first, each with the counts over all of them (total, late, waiting
+    backorders counting on them and their quantity; 0 for a supplier user); and those counts alone.
+
+    One statement: the matching lines are read once (the CTE, used three times, is materialized by
+    PostgreSQL and SQLite alike) where a page, its counts and its customers were three scans.
+    """
+    late = func.coalesce(func.sum(case((matching.c.days_late_p50 > 0, 1), else_=0)), 0)
+    totals = select(func.count().label("total"), late.label("late")).subquery("totals")
+    if staff:
+        waiting = (
+            _waiting_allocations()
+            .where(BackorderAllocation.po_line_id.in_(select(matching.c.po_line_id)))
+            .subquery("waiting")
+        )
+        customers = select(
+            func.count(func.distinct(waiting.c.backorder_id)).label("backorders"),
+            func.coalesce(func.sum(waiting.c.quantity), 0).label("qty"),
+        ).subquery("customers")
+    else:
+        customers = select(literal(0).label("backorders"), literal(0).label("qty")).subquery("customers")
+    counts = [totals.c.total, totals.c.late, customers.c.backorders, customers.c.qty]
+    page = (
+        select(matching.c.po_line_id, *counts)
+        .select_from(matching)
+        .join(totals, true())
+        .join(customers, true())
+        .order_by(
+            func.coalesce(matching.c.days_late_p50, -100_000).desc(),
+            matching.c.days_late_p90.desc(),
+            matching.c.po_line_id,
+        )
+    )
+    return page, select(*counts).select_from(totals).join(customers, true())
+
+
 @service(*ALL_ROLES, writes=False)
 def late_lines(
     db: Database,
@@ -198,28 +237,12 @@ def late_lines(
         raise PermissionDenied(
             "Backorders are for buyers and managers: a supplier user cannot filter by them."
         )
-    stmt = _matching(actor, filters)
-    page = stmt.with_only_columns(LineForecast.po_line_id).order_by(
-        func.coalesce(LineForecast.days_late_p50, -100_000).desc(),
-        LineForecast.days_late_p90.desc(),
-        LineForecast.po_line_id,
-    )
-    lateness = stmt.subquery()
-    summary = select(
-        func.count(), func.coalesce(func.sum(case((lateness.c.days_late_p50 > 0, 1), else_=0)), 0)
-    )
-    waiting = (
-        _waiting_allocations()
-        .where(BackorderAllocation.po_line_id.in_(stmt.with_only_columns(LineForecast.po_line_id)))
-        .subquery()
-    )
-    customers = select(
-        func.count(func.distinct(waiting.c.backorder_id)), func.coalesce(func.sum(waiting.c.quantity), 0)
-    )
+    page, counted = _page_and_counts(_matching(actor, filters).cte("matching"), staff=staff)
     with db.read() as session:
-        ids = [int(i) for i in session.scalars(page.limit(limit).offset(offset))]
-        total, late = session.execute(summary).one()
-        backorders, qty = session.execute(customers).one() if staff else (0, 0)
+        shown = session.execute(page.limit(limit).offset(offset)).all()
+        ids = [int(row[0]) for row in shown]
+        # The counts ride along every row of the page; past its end (or with none) they are read alone.
+        total, late, backorders, qty = shown[0][1:] if shown else session.execute(counted).one()
         rows = session.execute(_details(ids)).all() if ids else []
         extras = _page_extras(session, ids, backorders=staff) if ids else pd.DataFrame()
     frame = pd.DataFrame(rows, columns=[c for c in LATE_LINE_COLUMNS if c not in _PER_PAGE])

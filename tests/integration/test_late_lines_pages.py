@@ -16,7 +16,9 @@ from portal.services.auth import actor_for
 
 def _user(db: Database, role: str) -> Actor:
     with db.read() as session:
-        return actor_for(session.scalars(select(User).where(User.role == role).order_by(User.id)).first())
+        return actor_for(
+            session.scalars(select(User).where(User.role == role).order_by(User.id).limit(1)).one()
+        )
 
 
 def test_every_page_of_late_lines_is_the_slice_of_the_whole_order_with_the_same_counts(

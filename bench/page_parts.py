@@ -9,16 +9,10 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import logging
 import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
-
-from sqlalchemy import select
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _best(fn: Callable[[], Any], rounds: int) -> tuple[float, float]:
@@ -31,46 +25,15 @@ def _best(fn: Callable[[], Any], rounds: int) -> tuple[float, float]:
     return best
 
 
-def _first_load(app_test: Any, page: str, actor: Any) -> tuple[float, float]:
-    """(wall s, CPU s) of a page's first run with empty caches, as bench.run's ``pages``."""
-    import streamlit as st
-
-    from portal.ui.context import ACTOR_KEY
-
-    st.cache_data.clear()
-    at = app_test.from_file(str(ROOT / "streamlit_app.py"), default_timeout=600)
-    at.session_state[ACTOR_KEY] = actor
-    at.run()
-    at.switch_page(page)
-    st.cache_data.clear()
-    wall, cpu = time.perf_counter(), time.process_time()
-    at.run()
-    spent = (time.perf_counter() - wall, time.process_time() - cpu)
-    assert not at.exception, at.exception[0].message
-    return spent
-
-
 def measure(url: str, rounds: int) -> dict[str, tuple[float, float]]:
     """Every part's (wall, CPU) seconds."""
-    from streamlit import logger as streamlit_logger
-    from streamlit.testing.v1 import AppTest
-
-    streamlit_logger.set_log_level("error")
-    logging.disable(logging.WARNING)
-    from db.engine import open_database
-    from db.models import User
-    from portal.core.domain import Role
+    from bench.run import first_load, page_world
     from portal.queries.alerts import AlertFilter, alert_problems, alert_rule_names
     from portal.queries.directory import supplier_codes
     from portal.queries.late_lines import LateLineFilter, late_lines
     from portal.queries.scorecards import supplier_ranking
-    from portal.services.auth import actor_for
 
-    os.environ["DATABASE_URL"] = url
-    db = open_database(url)
-    with db.read() as session:
-        buyer = actor_for(session.scalars(select(User).where(User.role == Role.BUYER).limit(1)).one())
-        manager = actor_for(session.scalars(select(User).where(User.role == Role.MANAGER).limit(1)).one())
+    db, buyer, manager = page_world(url)
     paged = "limit" in inspect.signature(supplier_ranking).parameters
     parts: dict[str, Callable[[], Any]] = {
         "inbox: alert_problems (page of 50)": lambda: alert_problems(db, buyer, AlertFilter(), limit=50),
@@ -90,7 +53,9 @@ def measure(url: str, rounds: int) -> dict[str, tuple[float, float]]:
     ):
         best = (float("inf"), float("inf"))
         for _ in range(rounds):
-            best = min(best, _first_load(AppTest, page, actor))
+            wall, cpu, error = first_load(page, actor)
+            assert error is None, error
+            best = min(best, (wall, cpu))
         out[name] = best
     db.dispose()
     return out

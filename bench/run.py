@@ -392,12 +392,10 @@ def concurrent_posts(
 # --------------------------------------------------------------------------- reads
 
 
-def pages(url: str, only_ranking: bool = False) -> dict[str, float | str]:
-    """First-load server time of three pages in Streamlit's AppTest (caches empty), and exports
-    (``only_ranking``: the ranking page alone, and how many suppliers it showed as stored)."""
-    import streamlit as st
+def page_world(url: str) -> tuple[Any, Any, Any]:
+    """The database at ``url`` with Streamlit quiet outside a server, and its first buyer and manager:
+    (db, buyer, manager), for timing pages in AppTest."""
     from streamlit import logger as streamlit_logger
-    from streamlit.testing.v1 import AppTest
 
     # Outside a server every cached call warns "No runtime found": expected here, and noise.
     streamlit_logger.set_log_level("error")
@@ -406,16 +404,42 @@ def pages(url: str, only_ranking: bool = False) -> dict[str, float | str]:
     from db.engine import open_database
     from db.models import User
     from portal.core.domain import Role
-    from portal.queries.exports import export_frame, to_csv_bytes
-    from portal.services.access import Actor
     from portal.services.auth import actor_for
-    from portal.ui.context import ACTOR_KEY
 
     os.environ["DATABASE_URL"] = url
     db = open_database(url)
     with db.read() as session:
         buyer = actor_for(session.scalars(select(User).where(User.role == Role.BUYER).limit(1)).one())
         manager = actor_for(session.scalars(select(User).where(User.role == Role.MANAGER).limit(1)).one())
+    return db, buyer, manager
+
+
+def first_load(page: str, actor: Any) -> tuple[float, float, str | None]:
+    """(wall s, CPU s, error or None) of ``page``'s first run in AppTest as ``actor``, caches empty."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from portal.ui.context import ACTOR_KEY
+
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=600)
+    at.session_state[ACTOR_KEY] = actor
+    at.run()
+    at.switch_page(page)
+    st.cache_data.clear()
+    wall, cpu = time.perf_counter(), time.process_time()
+    at.run()
+    spent = (time.perf_counter() - wall, time.process_time() - cpu)
+    return (*spent, str(at.exception[0].message)[:200] if at.exception else None)
+
+
+def pages(url: str, only_ranking: bool = False) -> dict[str, float | str]:
+    """First-load server time of three pages in Streamlit's AppTest (caches empty), and exports
+    (``only_ranking``: the ranking page alone, and how many suppliers it showed as stored)."""
+    from portal.queries.exports import export_frame, to_csv_bytes
+    from portal.services.access import Actor
+
+    db, buyer, manager = page_world(url)
     out: dict[str, float | str] = {}
     measured = (
         ("page_late_lines_s", buyer, "portal/ui/views/buyer/late_lines.py"),
@@ -423,17 +447,9 @@ def pages(url: str, only_ranking: bool = False) -> dict[str, float | str]:
         ("page_ranking_s", manager, "portal/ui/views/manager/ranking.py"),
     )
     for key, actor, page in measured[2:] if only_ranking else measured:
-        st.cache_data.clear()
-        at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=600)
-        at.session_state[ACTOR_KEY] = actor
-        at.run()
-        at.switch_page(page)
-        st.cache_data.clear()
-        started = time.perf_counter()
-        at.run()
-        out[key] = time.perf_counter() - started
-        if at.exception:
-            out[f"{key}_error"] = str(at.exception[0].message)[:200]
+        out[key], _, error = first_load(page, actor)
+        if error is not None:
+            out[f"{key}_error"] = error
     from portal.queries.scorecards import supplier_ranking
 
     # Suppliers the ranking showed with stored numbers (too many lines changed to compute live).

@@ -187,6 +187,14 @@ def test_the_ranking_shows_a_page_of_suppliers_and_the_next_page_the_next_ones(
     assert metrics(at)["Suppliers"] == "62" and metrics(at)["Received lines"] == "2"
 
 
+def test_a_page_number_past_the_end_of_the_ranking_shows_its_first_page(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, many: SmallWorld
+) -> None:
+    at = open_page(monkeypatch, sqlite_url, many.manager, ranking__end_month=END, ranking__page=5)
+    assert shown_suppliers(at)[:3] == ["ACME", "BOLT", "S001"]
+    assert "62 rows · page 1 of 2" in texts(at)
+
+
 def test_a_search_finds_a_supplier_beyond_the_first_page_and_keeps_the_whole_rankings_counts(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str, many: SmallWorld
 ) -> None:

@@ -132,6 +132,9 @@ cols[4].metric(
     format_number(summary.received_lines),
     help=_("Lines received in full with a receipt in the 12 months shown"),
 )
+if table.empty and ranking.total:  # a page past the end (kept from a longer list): back to the first
+    st.session_state["ranking.page"] = 1
+    st.rerun()
 if table.empty:
     st.info(_("No supplier's code or name holds “{text}”.").format(text=plain(search.strip())))
     st.stop()

@@ -68,6 +68,7 @@ def test_a_buyer_acknowledges_and_comments_on_a_problem(
     tick_row(page, 0)
     page.get_by_text("1 problem selected").first.wait_for()
     screenshot(page, "buyer-alert-inbox-selected", shows=["Alert inbox", "1 problem selected", "Acknowledge"])
+    idle(page)
     page.get_by_role("button", name="Acknowledge").first.click()
     page.get_by_text(f"{n} alert{'s' if n != 1 else ''} of 1 problem acknowledged.").first.wait_for()
     with db.read() as session:
@@ -104,6 +105,7 @@ def test_a_buyer_resolves_a_problem_and_it_stays_closed_after_the_sweep(
     assert subject in grid_texts(page)[:40]
     tick_row(page, 0)
     page.get_by_text("1 problem selected").first.wait_for()
+    idle(page)  # the button belongs to the run the tick started: click once it is over
     page.get_by_role("button", name="Resolve").first.click()
     page.get_by_text("of 1 problem resolved.").first.wait_for()
     idle(page)

@@ -227,7 +227,7 @@ with tabs[1]:
                 "reason": st.column_config.TextColumn(_("Reason"), width=215),
                 "created_by": st.column_config.TextColumn(_("By"), width=110),
                 "created_at": st.column_config.DatetimeColumn(
-                    _("Posted (UTC)"), format="MM-DD HH:mm", width=100
+                    _("Posted (UTC)"), format=datetime_format(), width=130
                 ),
             },
         )
@@ -265,7 +265,7 @@ with tabs[2]:
                 "note": st.column_config.TextColumn(_("Note"), width=200),
                 "created_by": st.column_config.TextColumn(_("By"), width=110),
                 "created_at": st.column_config.DatetimeColumn(
-                    _("Posted (UTC)"), format="MM-DD HH:mm", width=100
+                    _("Posted (UTC)"), format=datetime_format(), width=130
                 ),
             },
         )
@@ -306,7 +306,7 @@ with tabs[2]:
                     "note": st.column_config.TextColumn(_("Note"), width=200),
                     "created_by": st.column_config.TextColumn(_("By"), width=110),
                     "created_at": st.column_config.DatetimeColumn(
-                        _("Posted (UTC)"), format="MM-DD HH:mm", width=100
+                        _("Posted (UTC)"), format=datetime_format(), width=130
                     ),
                 },
             )

@@ -27,7 +27,8 @@ def _typed_empty(**dtypes: str) -> pd.DataFrame:
 
 def _amount(values: pd.Series) -> np.ndarray:
     """Quantities as float64, a missing or unreadable one as 0."""
-    return pd.to_numeric(values, errors="coerce").fillna(0).astype("float64").to_numpy()
+    amounts: np.ndarray = pd.to_numeric(values, errors="coerce").fillna(0).astype("float64").to_numpy()
+    return amounts
 
 
 def _empty(columns: Sequence[str]) -> pd.DataFrame:

@@ -219,8 +219,7 @@ def adjust_for_reports(
       of every reported day after ramp-up;
     * any line with reports: skipped working days inside its reported run count as made at the
       rate, and counting starts the working day after its last report (once the line is stale,
-      only its last ``stale_days - 1`` silent days count, unless all of them would have finished
-      it). A line whose reports and
+      only if those days would have finished it). A line whose reports and
       skipped days cover its quantity finished on its last report day; otherwise it still needs
       at least a day.
     """
@@ -254,21 +253,13 @@ def adjust_for_reports(
         suppliers,
         roll="backward",
     )
-    # Days after the last report are a report not posted yet while the line is not stale. Once it
-    # is (stale_days working days without one), the line may have stopped: of its silent days only
-    # the last stale_days - 1 (the report lag a line that is not stale may have) still count, each
-    # further silent day does not, unless they all would have finished it (a finished line no
-    # longer reports). The forecast then slips one day per day of silence past that lag instead of
-    # jumping by the whole lag on the day the line goes stale: on a nightly sweep that jump made a
-    # passing late forecast near need-by (docs/evaluation.md, "2026-12-04 (stop 28)").
+    # Days after the last report are a report not posted yet while the line is not stale; once
+    # it is (stale_days working days without one), they are unknown and the line may have stopped,
+    # so they count only when they would have finished it (a finished line no longer reports).
     gap = calendars.count(after_last, np.full(len(lines), np.datetime64(as_of, "D") + 1), suppliers)
     gap = np.nan_to_num(gap)
     credit = has & ((gap < stale_days) | (remaining <= gap * np.nan_to_num(rate)))
-    counted = np.where(credit, gap, np.minimum(gap, max(stale_days - 1, 0)))
-    first_counted = calendars.offset(
-        np.where(has, after_last, np.datetime64("NaT")), (gap - counted).astype(np.int64), suppliers
-    )
-    start = np.where(has & (counted > 0) & (first_counted < start), first_counted, start)
+    start = np.where(credit & (after_last < start), after_last, start)
     start = np.where(covered, last, start)
     return rate, sigma, remaining, start
 

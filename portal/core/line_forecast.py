@@ -177,10 +177,8 @@ def forecast_line(
         after_last = _offset(calendar, last, 1, "backward")
         gap = _nan0(_count(calendar, after_last, as_of + one))
         credit = (gap < settings.stale_update_days) or (work <= gap * _nan0(rate))
-        counted = gap if credit else min(gap, max(settings.stale_update_days - 1, 0))
-        first_counted = _offset(calendar, after_last, int(gap - counted))
-        if counted > 0 and first_counted is not None and start is not None and first_counted < start:
-            start = first_counted
+        if credit and after_last is not None and start is not None and after_last < start:
+            start = after_last
         if covered:
             start = last
 

@@ -322,39 +322,12 @@ def test_the_widened_p90_lies_between_each_spread_alone_and_their_sum(
     assert wide <= n50 + np.ceil(calibration.Z90 * np.sqrt(iid**2 + drift**2) - 1e-9)
 
 
-def test_a_stale_line_keeps_only_the_report_lag_unless_its_silent_days_would_have_finished_it() -> None:
+def test_a_stale_line_gets_no_credit_for_its_silent_days_unless_they_would_have_finished_it() -> None:
     # Reported through Friday 6 March; D is Thursday 12 March: 4 silent working days, stale after 3.
     reports = reports_for(1, WEEK, [100] * 5)
     stopped = forecast([line()], reports, "2026-03-12", EMPTY).iloc[0]
-    # 500 left: the line may have stopped, so of its 4 silent days only the last 2 (a report lag of
-    # a line not yet stale) count: Wed 11 to Tue 17 at 100 a day. Before stop 28 none counted and
-    # counting started after D (Thu 19).
-    assert stopped["completion_p50"] == pd.Timestamp("2026-03-17")
+    # 500 left: the line may have stopped, so counting starts after D as the plain rule does.
+    assert stopped["completion_p50"] == pd.Timestamp("2026-03-19")
     # 100 left: one silent day would have finished it, and a finished line stops reporting.
     finished = forecast([line(quantity=600)], reports, "2026-03-12", EMPTY).iloc[0]
     assert finished["completion_p50"] == pd.Timestamp("2026-03-09")
-
-
-def test_a_line_going_stale_slips_a_day_per_silent_day_not_by_the_whole_lag() -> None:
-    # Reported through Friday 6 March, 500 left at 100 a day, stale after 3 silent working days.
-    reports = reports_for(1, WEEK, [100] * 5)
-
-    def p50(as_of: str) -> pd.Timestamp:
-        return forecast([line()], reports, as_of, EMPTY).iloc[0]["completion_p50"]
-
-    assert p50("2026-03-10") == pd.Timestamp("2026-03-13")  # Mon-Tue silent: a lag, Mon 9 to Fri 13
-    # Wednesday: 3 silent days, stale; Tue 10 and Wed 11 still count: Tue 10 to Mon 16 (was Wed 18).
-    assert p50("2026-03-11") == pd.Timestamp("2026-03-16")
-    assert p50("2026-03-12") == pd.Timestamp("2026-03-17")  # Wed 11 to Tue 17
-    # Friday: its 5 silent days would have made the 500 left, and a finished line stops reporting.
-    assert p50("2026-03-13") == pd.Timestamp("2026-03-13")
-    # A setting of 1: every silent day is stale and none counts (the plain rule's start, after D).
-    strict = forecast_lines(
-        pd.DataFrame([line()]),
-        reports,
-        MON_FRI,
-        dt.date(2026, 3, 10),
-        Settings(stale_update_days=1),
-        calibration=EMPTY,
-    )
-    assert strict.iloc[0]["completion_p50"] == pd.Timestamp("2026-03-17")  # Wed 11 to Tue 17

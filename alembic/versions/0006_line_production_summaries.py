@@ -3,7 +3,7 @@
 Reviewed by hand: two new tables, one row per PO line with reports (see portal/core/summaries.py)
 and one per supplier and reported day (its total good output, which observed capacity reads).
 Migration 0013 asks for them to be filled from the current reports by the application's own
-builder once the schema is at head (db.migrate.upgrade_to_head), so an upgraded database forecasts
+builder once the schema is at head (portal.bootstrap.upgrade_database), so an upgraded database forecasts
 exactly as before; the downgrade drops them (derived data, rebuilt on
 upgrade).
 

@@ -4,7 +4,7 @@ states; see portal/core/summaries.py), so the sweep reads summaries and never th
 
 Reviewed by hand: nine new columns on line_production_summaries, the not-null ones with a server
 default of 0. A database with reports gets a settings row asking for the summaries and supplier
-daily outputs to be folded again from the current reports; ``db.migrate.upgrade_to_head`` does it
+daily outputs to be folded again from the current reports; ``portal.bootstrap.upgrade_database`` does it
 once the schema is at head, with the application's builder of that day (a migration imports no
 application code: the builder writes the columns of head, which this revision may not have), so an
 upgraded database forecasts exactly as before. The downgrade drops the columns (derived data) and

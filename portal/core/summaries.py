@@ -35,51 +35,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
 
 from portal.core.calibration import DAY_COLUMNS, MIN_STEADY_DAYS, RAMP_UP_DAYS
-
-SUMMARY_COLUMNS = (
-    "line_id",
-    "quantity",
-    "ewm_span",
-    "produced",
-    "rejected",
-    "reported_days",
-    "good_sq_sum",
-    "first_report_date",
-    "last_report_date",
-    "ewm_num",
-    "ewm_den",
-    "completed_on",
-    "first_output_date",
-    "positive_days",
-    "positive_ewm_num",
-    "positive_ewm_den",
-    "steady_days",
-    "steady_sum",
-    "steady_sq_sum",
-    "steady_ewm_num",
-    "steady_ewm_den",
-)
-
-#: The summary's exact integer columns (the rest are dates and EWM floats).
-INTEGER_COLUMNS = (
-    "quantity",
-    "ewm_span",
-    "produced",
-    "rejected",
-    "reported_days",
-    "good_sq_sum",
-    "positive_days",
-    "steady_days",
-    "steady_sum",
-    "steady_sq_sum",
-)
-DATE_COLUMNS = ("first_report_date", "last_report_date", "completed_on", "first_output_date")
 
 #: The columns of :func:`portal.core.forecast._report_stats`, which :func:`report_stats` builds.
 STATS_COLUMNS = (
@@ -171,6 +132,13 @@ class LineSummary:
     def as_row(self, line_id: int) -> dict[str, object]:
         """The summary as a row of SUMMARY_COLUMNS."""
         return {"line_id": line_id, **{c: getattr(self, c) for c in SUMMARY_COLUMNS[1:]}}
+
+
+#: A summary row: line_id, then the fields of :class:`LineSummary` (the stored columns, in order).
+SUMMARY_COLUMNS = ("line_id", *(f.name for f in fields(LineSummary)))
+#: The summary's exact integer columns (the rest are dates and EWM floats).
+INTEGER_COLUMNS = tuple(f.name for f in fields(LineSummary) if f.type == "int")
+DATE_COLUMNS = tuple(f.name for f in fields(LineSummary) if f.type == "dt.date | None")
 
 
 def summarize(reports: Iterable[tuple[dt.date, int, int]], quantity: int, span: int) -> LineSummary:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import Database
 from db.models import PoLine, ProductionReport, ProductionSchedule, Supplier, SupplierClosure, User
+from portal.core.batching import chunked
 from portal.core.domain import LineStatus, PortalError, Role
 from portal.core.fileformats import check_rows, describe_errors
 from portal.services import audit
@@ -192,8 +193,8 @@ def _backdate(db: Database, seed: int, today: dt.date) -> None:
         now = dt.datetime.combine(today, dt.time(9))
         for u in updates:
             u["created_at"] = min(u["created_at"], now)
-        for i in range(0, len(updates), 5000):
-            session.execute(update(ProductionReport), updates[i : i + 5000])
+        for batch in chunked(updates):
+            session.execute(update(ProductionReport), batch)
         schedules = session.execute(
             select(ProductionSchedule.id, ProductionSchedule.revision, ProductionSchedule.start_date)
         ).all()
@@ -206,8 +207,8 @@ def _backdate(db: Database, seed: int, today: dt.date) -> None:
             }
             for sid, rev, start in schedules
         ]
-        for i in range(0, len(sched_updates), 5000):
-            session.execute(update(ProductionSchedule), sched_updates[i : i + 5000])
+        for batch in chunked(sched_updates):
+            session.execute(update(ProductionSchedule), batch)
         session.commit()
 
 

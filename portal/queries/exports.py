@@ -138,6 +138,10 @@ def _suppliers(session: Session, actor: Actor) -> pd.DataFrame:
     return frame
 
 
+#: A line as the purchase-order and forecast files name it: PO number, line, supplier, SKU, quantity.
+_LINE_IDENTITY = (PoLine.po_number, PoLine.line, Supplier.code, Item.sku, PoLine.quantity)
+
+
 def _items(session: Session, actor: Actor) -> pd.DataFrame:
     stmt = select(Item.sku, Item.description, Item.on_hand).order_by(Item.sku)
     return load_frame(session, stmt, ["sku", "description", "on_hand"])
@@ -146,11 +150,7 @@ def _items(session: Session, actor: Actor) -> pd.DataFrame:
 def _pos(session: Session, actor: Actor) -> pd.DataFrame:
     stmt = with_line_supplier_and_item(
         select(
-            PoLine.po_number,
-            PoLine.line,
-            Supplier.code,
-            Item.sku,
-            PoLine.quantity,
+            *_LINE_IDENTITY,
             PoLine.order_date,
             PoLine.need_by_date,
             PoLine.promised_date,
@@ -222,18 +222,15 @@ def _receipts(session: Session, actor: Actor) -> pd.DataFrame:
     )
 
 
-def _backorders(session: Session, actor: Actor) -> pd.DataFrame:
-    stmt = with_waiting_backorders_item(
-        select(
-            Backorder.order_ref,
-            Backorder.customer,
-            Item.sku,
-            Backorder.quantity,
-            Backorder.order_date,
-            Backorder.priority,
-            Backorder.communicated_date,
-        )
+def _waiting_backorders(*columns: Any) -> Select[Any]:
+    """The waiting backorders by order_ref: the order, its customer, SKU and quantity, then ``columns``."""
+    return with_waiting_backorders_item(
+        select(Backorder.order_ref, Backorder.customer, Item.sku, Backorder.quantity, *columns)
     ).order_by(Backorder.order_ref)
+
+
+def _backorders(session: Session, actor: Actor) -> pd.DataFrame:
+    stmt = _waiting_backorders(Backorder.order_date, Backorder.priority, Backorder.communicated_date)
     return load_frame(session, stmt, EXPORT_COLUMNS["backorders"])
 
 
@@ -242,11 +239,7 @@ def _forecasts(session: Session, actor: Actor) -> pd.DataFrame:
     stmt = (
         with_line_supplier_and_item(
             select(
-                PoLine.po_number,
-                PoLine.line,
-                Supplier.code,
-                Item.sku,
-                PoLine.quantity,
+                *_LINE_IDENTITY,
                 *FORECAST_FIGURES,
                 PoLine.need_by_date,
                 current.c.estimated_end_date,
@@ -265,19 +258,13 @@ def _forecasts(session: Session, actor: Actor) -> pd.DataFrame:
 
 def _promises(session: Session, actor: Actor) -> pd.DataFrame:
     """Status ``slipped`` when the promise is later than the date told to the customer (by days_of_slip)."""
-    stmt = with_waiting_backorders_item(
-        select(
-            Backorder.order_ref,
-            Backorder.customer,
-            Item.sku,
-            Backorder.quantity,
-            Backorder.priority,
-            Backorder.promise_date,
-            Backorder.promise_status,
-            Backorder.communicated_date,
-            Backorder.promise_reason,
-        )
-    ).order_by(Backorder.order_ref)
+    stmt = _waiting_backorders(
+        Backorder.priority,
+        Backorder.promise_date,
+        Backorder.promise_status,
+        Backorder.communicated_date,
+        Backorder.promise_reason,
+    )
     frame = load_frame(session, stmt, [c for c in EXPORT_COLUMNS["promises"] if c != "days_of_slip"])
     slip = [
         (promised - told).days if promised is not None and told is not None and promised > told else None

@@ -37,7 +37,7 @@ from sqlalchemy.exc import OperationalError
 from db.engine import Database
 from db.models import JobLock, utcnow
 from portal.core.domain import ConflictError
-from portal.i18n import _
+from portal.i18n import _, format_utc
 
 log = logging.getLogger("portal.locks")
 
@@ -191,8 +191,8 @@ def _acquire_row(db: Database, name: str, holder: str, wait: float | None, ttl: 
             return
         if deadline is not None and time.monotonic() >= deadline:
             raise LockBusy(
-                _("Another {name} is running (held by {holder} until {until} UTC).").format(
-                    name=name, holder=other[0], until=format(other[1], "%Y-%m-%d %H:%M")
+                _("Another {name} is running (held by {holder} until {until}).").format(
+                    name=name, holder=other[0], until=format_utc(other[1])
                 )
             )
         time.sleep(POLL_SECONDS)

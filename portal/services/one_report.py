@@ -33,7 +33,7 @@ from portal.i18n import N_, _, format_number
 from portal.services import audit
 from portal.services.access import Actor, require_line_access
 from portal.services.imports import ImportResult
-from portal.services.imports.reports import NOT_A_WORKING_DAY
+from portal.services.imports.reports import NOT_A_WORKING_DAY, RECORD_FIGURES, report_row
 from portal.services.planning import share_planning_lock
 from portal.services.planning.one_line import (
     LineState,
@@ -272,13 +272,7 @@ def audit_report(
 
 
 #: A post's statements, built once (one built per post costs its construction and cache key).
-_DAY_ON_RECORD = select(
-    ProductionReport.id,
-    ProductionReport.revision,
-    ProductionReport.good_qty,
-    ProductionReport.rejected_qty,
-    ProductionReport.note,
-).where(
+_DAY_ON_RECORD = select(ProductionReport.id, *RECORD_FIGURES).where(
     ProductionReport.is_current,
     ProductionReport.po_line_id == bindparam("line_id"),
     ProductionReport.report_date == bindparam("day"),
@@ -313,18 +307,9 @@ def _write(
         connection.execute(_RETIRE_REPORT, {"report_id": previous.id})
     connection.execute(
         _INSERT_REPORT,
-        {
-            "po_line_id": line_id,
-            "report_date": day,
-            "revision": (previous.revision if previous else 0) + 1,
-            "good_qty": good,
-            "rejected_qty": rejected,
-            "note": note,
-            "is_current": True,
-            "created_by_id": actor.user_id,
-            "created_by_name": actor.name,
-            "created_at": utcnow(),
-        },
+        report_row(
+            actor, line_id, day, (previous.revision if previous else 0) + 1, good, rejected, note, utcnow()
+        ),
     )
     fresh = refresh_lines(
         session,

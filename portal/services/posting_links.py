@@ -24,7 +24,7 @@ from db.models import PostingLink, Supplier, utcnow
 from portal.core.domain import NotFound, PermissionDenied, Role
 from portal.core.notifications import page_link
 from portal.core.timezones import supplier_today
-from portal.i18n import _
+from portal.i18n import _, format_utc
 from portal.services import audit
 from portal.services.access import Actor, service
 from portal.services.imports import ImportResult
@@ -131,9 +131,9 @@ def open_posting_link(db: Database, secret: str | None, *, now: dt.datetime | No
     if at >= link.expires_at:
         raise PermissionDenied(
             _(
-                "This posting link expired on {expires_at} UTC (links work for 24 hours). Log in "
+                "This posting link expired on {expires_at} (links work for 24 hours). Log in "
                 "to post your output, or use the link in your next reminder."
-            ).format(expires_at=format(link.expires_at, "%Y-%m-%d %H:%M"))
+            ).format(expires_at=format_utc(link.expires_at))
         )
     actor = Actor(
         user_id=None,

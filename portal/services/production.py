@@ -38,7 +38,7 @@ from portal.core.inputs import (
     is_missing,
 )
 from portal.core.schedule_fit import ImpliedEnd, fit_warning, implied_end_date
-from portal.i18n import _
+from portal.i18n import _, format_utc
 from portal.services import audit
 from portal.services.access import Actor, require_line_access, service
 from portal.services.calendars import load_calendars
@@ -126,12 +126,15 @@ def _conflict(
     label: str, latest: ProductionSchedule | None, submitted: Mapping[str, Any]
 ) -> ScheduleConflict:
     if latest is None:
-        message = f"The schedule of {label} changed since you opened it: reload it, then save again."
+        message = _("The schedule of {line} changed since you opened it: reload it, then save again.").format(
+            line=label
+        )
         return ScheduleConflict(message, submitted, None)
-    when = latest.created_at.strftime("%Y-%m-%d %H:%M")
-    message = (
-        f"The schedule of {label} was changed by {latest.created_by_name} at {when} UTC "
-        f"(now revision {latest.revision}): reload it, then save again."
+    message = _(
+        "The schedule of {line} was changed by {name} at {when} (now revision {revision}): "
+        "reload it, then save again."
+    ).format(
+        line=label, name=latest.created_by_name, when=format_utc(latest.created_at), revision=latest.revision
     )
     return ScheduleConflict(message, submitted, latest.revision)
 

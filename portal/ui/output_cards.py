@@ -13,6 +13,7 @@ from db.frames import as_int
 from portal.i18n import _, format_number, ngettext
 from portal.services.imports import ImportResult
 from portal.ui.text import plain
+from portal.ui.widgets import show_table
 
 
 def in_working_order(sheet: pd.DataFrame) -> pd.DataFrame:
@@ -123,10 +124,8 @@ def refused_post(result: ImportResult, key: str) -> None:
     )
     assert result.preview is not None, "post_reports returns its preview"
     problems = result.preview[~result.preview["check"].isin(["ok", "correction of a day already reported"])]
-    st.dataframe(
+    show_table(
         problems[["line", "good_qty", "check"]],
-        hide_index=True,
-        width="stretch",
         key=key,
         column_config={
             "line": st.column_config.TextColumn(_("Line"), width=110),

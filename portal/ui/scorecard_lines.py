@@ -25,7 +25,7 @@ from portal.ui.scorecard_text import (
     period_label,
     upper_first,
 )
-from portal.ui.widgets import date_format
+from portal.ui.widgets import date_format, show_table
 
 #: The ways a line is counted: (column header, what it means).
 LINE_SOURCE_LABELS = {
@@ -159,10 +159,8 @@ def _show_breakdown(card: SupplierScorecard, row: dict[str, Any], prefix: str) -
             "weight divided by the sum of the weights of the metrics that have data."
         )
     )
-    st.dataframe(
+    show_table(
         parts,
-        hide_index=True,
-        width="stretch",
         column_config={
             "metric": _("Metric"),
             "value": st.column_config.NumberColumn(_("Value"), format="%.1f%%"),
@@ -193,10 +191,8 @@ def show_lines(card: SupplierScorecard, key: str, period: str, row: dict[str, An
         return
     columns = drill_columns(key)
     order = [c for c in ("period", "label", "sku", *columns) if c in rows.columns]
-    st.dataframe(
+    show_table(
         rows[order],
-        hide_index=True,
-        width="stretch",
         column_config={**_common_columns(), **columns},
         key=f"{prefix}.lines.{key}",
         placeholder="–",

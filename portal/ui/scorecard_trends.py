@@ -18,6 +18,7 @@ from portal.i18n import _, babel_locale, format_percent
 from portal.i18n import format_number as format_decimal
 from portal.queries.scorecards import SupplierScorecard
 from portal.ui.scorecard_text import metric_label, month_name
+from portal.ui.widgets import show_table
 
 #: The numbers drawn, in order: the score, then every metric.
 TREND_NUMBERS: tuple[str, ...] = ("score", *sc.METRICS)
@@ -143,10 +144,8 @@ def show_trends(card: SupplierScorecard, prefix: str) -> None:
         rates = [k for k, m in sc.METRICS.items() if m.unit == "rate"]
         table[rates] *= 100  # shown as percentages
         st.caption(_("Each month on its own; – where the month has no data for that number."))
-        st.dataframe(
+        show_table(
             table,
-            hide_index=True,
-            width="stretch",
             placeholder="–",
             column_config={
                 "period": _("Month"),

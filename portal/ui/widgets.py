@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from functools import cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -211,6 +211,12 @@ def toned(frame: pd.DataFrame, tones: dict[str, dict[str, str]]) -> pd.DataFrame
     return style
 
 
+def show_table(data: pd.DataFrame | Styler, **options: Any) -> Any:
+    """A read-only table the page's width without the index column: ``st.dataframe`` with the portal's
+    table settings, ``options`` (column_config, column_order, key, placeholder, on_select...) passed on."""
+    return st.dataframe(data, hide_index=True, width="stretch", **options)
+
+
 def selectable_table(
     frame: pd.DataFrame,
     *,
@@ -231,10 +237,8 @@ def selectable_table(
             version += 1
             st.session_state[f"{key}.version"] = version
         st.session_state[f"{key}.ids"] = ids
-    state = st.dataframe(
+    state = show_table(
         toned(frame, tones or {}),
-        hide_index=True,
-        width="stretch",
         key=f"{key}.{version}",
         on_select="rerun",
         selection_mode="single-row" if single else "multi-row",

@@ -91,6 +91,12 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+def go(page: Page, menu: str) -> None:
+    """Open the page of a menu entry and wait for its heading (the page's title is its menu name)."""
+    page.get_by_role("link", name=menu, exact=True).first.click()
+    page.get_by_role("heading", name=menu).first.wait_for()
+
+
 def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
     """Poll ``condition`` (state the page cannot be asked to wait for, e.g. its cookies) until it holds."""
     deadline = time.monotonic() + timeout

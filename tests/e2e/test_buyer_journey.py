@@ -21,7 +21,7 @@ from portal.core.domain import AlertStatus, BackorderStatus
 from portal.queries.alerts import alert_problems
 from portal.queries.exports import EXPORT_COLUMNS
 from tests.builders import actor_of
-from tests.e2e.conftest import ROOT, PortalServer, grid_texts, idle, login, screenshot
+from tests.e2e.conftest import ROOT, PortalServer, go, grid_texts, idle, login, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -40,8 +40,7 @@ def open_as_buyer(page: Page, portal_server: PortalServer, menu: str | None = No
     login(page, portal_server.base_url, "buyer", "buyer-demo-3")
     page.get_by_role("heading", name="Alert inbox").first.wait_for()
     if menu:
-        page.get_by_role("link", name=menu, exact=True).first.click()
-        page.get_by_role("heading", name=menu).first.wait_for()
+        go(page, menu)
 
 
 def tick_row(page: Page, row: int, grid: int = 0) -> None:
@@ -68,6 +67,7 @@ def test_a_buyer_acknowledges_and_comments_on_a_problem(
     tick_row(page, 0)
     page.get_by_text("1 problem selected").first.wait_for()
     screenshot(page, "buyer-alert-inbox-selected", shows=["Alert inbox", "1 problem selected", "Acknowledge"])
+    idle(page)
     page.get_by_role("button", name="Acknowledge").first.click()
     page.get_by_text(f"{n} alert{'s' if n != 1 else ''} of 1 problem acknowledged.").first.wait_for()
     with db.read() as session:
@@ -104,6 +104,7 @@ def test_a_buyer_resolves_a_problem_and_it_stays_closed_after_the_sweep(
     assert subject in grid_texts(page)[:40]
     tick_row(page, 0)
     page.get_by_text("1 problem selected").first.wait_for()
+    idle(page)  # the button belongs to the run the tick started: click once it is over
     page.get_by_role("button", name="Resolve").first.click()
     page.get_by_text("of 1 problem resolved.").first.wait_for()
     idle(page)
@@ -237,17 +238,14 @@ def test_every_buyer_page_at_1280x800(portal_server: PortalServer, page: Page) -
     )
     screenshot(page, "buyer-line-detail-schedules", shows=["Line PO-", "Schedule revisions"])
 
-    page.get_by_role("link", name="Open lines", exact=True).first.click()
-    page.get_by_role("heading", name="Open lines").first.wait_for()
+    go(page, "Open lines")
     assert any(cell.startswith("PO-") for cell in grid_texts(page))
     screenshot(page, "buyer-open-lines", shows=["Open lines", "Search PO, SKU or supplier"])
 
-    page.get_by_role("link", name="Supplier directory", exact=True).first.click()
-    page.get_by_role("heading", name="Supplier directory").first.wait_for()
+    go(page, "Supplier directory")
     tick_row(page, 0)
     page.get_by_text("Closures ahead").first.wait_for()
     screenshot(page, "buyer-suppliers", shows=["Supplier directory", "Closures ahead"])
 
-    page.get_by_role("link", name="Imports", exact=True).first.click()
-    page.get_by_role("heading", name="Imports").first.wait_for()
+    go(page, "Imports")
     screenshot(page, "buyer-imports", shows=["Imports", "What are you importing?", "Empty template for"])

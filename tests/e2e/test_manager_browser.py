@@ -11,7 +11,7 @@ from playwright.sync_api import Page
 from sqlalchemy import create_engine, select
 
 from db.models import PoLine, Receipt, Supplier
-from tests.e2e.conftest import PortalServer, grid_texts, idle, line_labels, login, screenshot
+from tests.e2e.conftest import PortalServer, go, grid_texts, idle, line_labels, login, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -102,8 +102,7 @@ def test_a_manager_goes_from_the_ranking_to_a_scorecard_to_the_lines_behind_a_nu
 
 def test_a_manager_compares_suppliers_side_by_side(portal_server: PortalServer, page: Page) -> None:
     login(page, portal_server.base_url, "manager", "manager-demo-4")
-    page.get_by_role("link", name="Compare suppliers").first.click()
-    page.get_by_role("heading", name="Compare suppliers").first.wait_for()
+    go(page, "Compare suppliers")
     cells = grid_texts(page)
     assert "Score and grade" in cells
     assert "On time in full (OTIF)" in cells
@@ -112,8 +111,7 @@ def test_a_manager_compares_suppliers_side_by_side(portal_server: PortalServer, 
 
 def test_an_admin_sees_the_settings_with_the_weights_sum(portal_server: PortalServer, page: Page) -> None:
     login(page, portal_server.base_url, "admin", "admin-demo-5")
-    page.get_by_role("link", name="Settings").first.click()
-    page.get_by_role("heading", name="Settings").first.wait_for()
+    go(page, "Settings")
     page.get_by_role("tab", name="Scorecard weights").first.click()
     page.get_by_text("The weights sum to 100.").first.wait_for()
     screenshot(page, "admin-settings", shows=["Settings", "Scorecard weights", "The weights sum to 100."])
@@ -121,8 +119,7 @@ def test_an_admin_sees_the_settings_with_the_weights_sum(portal_server: PortalSe
 
 def test_a_supplier_sees_its_own_scorecard(portal_server: PortalServer, page: Page) -> None:
     login(page, portal_server.base_url, "supplier", "supplier-demo-1")
-    page.get_by_role("link", name="My scorecard").first.click()
-    page.get_by_role("heading", name="My scorecard").first.wait_for()
+    go(page, "My scorecard")
     page.get_by_role("heading", name="Month by month").first.wait_for()
     # The lines behind a number are read when asked for: none is open at first.
     assert not page.get_by_role("heading", name=re.compile("Behind")).count()

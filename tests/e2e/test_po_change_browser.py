@@ -16,7 +16,7 @@ from db.engine import Database, open_database
 from db.models import Item, PoLine, Receipt, Supplier
 from portal.core.domain import LineStatus
 from portal.i18n import format_date
-from tests.e2e.conftest import PortalServer, login, screenshot, wait_until
+from tests.e2e.conftest import PortalServer, go, login, screenshot, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -55,8 +55,7 @@ def test_the_buyer_changes_a_line_and_the_supplier_sees_it(
 
     login(page, portal_server.base_url, "buyer", "buyer-demo-3")
     page.get_by_role("heading", name="Alert inbox").first.wait_for()
-    page.get_by_role("link", name="Imports", exact=True).first.click()
-    page.get_by_role("heading", name="Imports").first.wait_for()
+    go(page, "Imports")
     uploader = page.locator("[data-testid='stFileUploader'] input[type='file']")
     uploader.set_input_files(files=[FilePayload(name="erp-changes.csv", mimeType="text/csv", buffer=csv)])
     page.get_by_text("The row is valid.").first.wait_for()
@@ -88,8 +87,7 @@ def test_the_buyer_changes_a_line_and_the_supplier_sees_it(
     assert page.get_by_role("tab", name="Audit trail").count() == 0
     screenshot(page, "supplier-line-detail-order-changes", shows=[f"Line {po}/{number}", "Order changes (2)"])
 
-    page.get_by_role("link", name="Alerts and messages", exact=True).first.click()
-    page.get_by_role("heading", name="Alerts and messages").first.wait_for()
+    go(page, "Alerts and messages")
     # The alerts table is a canvas grid: its cells are read from its accessible (hidden) table.
     # The grid draws only the rows in view, worst first: scroll it until the change's alert is drawn.
     page.locator("[data-testid='stDataFrame'] table[role='grid']").first.wait_for(state="attached")

@@ -18,7 +18,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import Executable, create_engine, func, select
 
 from db.models import LineForecast, PoLine, ProductionReport, ProductionSchedule
-from tests.e2e.conftest import PortalServer, grid_texts, idle, login, next_frame, screenshot
+from tests.e2e.conftest import PortalServer, go, grid_texts, idle, login, next_frame, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -54,13 +54,6 @@ def line_id_of(database_url: str, label: str) -> int:
             database_url, select(PoLine.id).where(PoLine.po_number == po_number, PoLine.line == int(line))
         )
     )
-
-
-def go(page: Page, name: str) -> None:
-    page.get_by_role("link", name=name).first.click()
-    page.get_by_role(
-        "heading", name=name.replace("Alerts and messages", "Alerts and messages")
-    ).first.wait_for()
 
 
 def pick_line(page: Page, label: str) -> None:

@@ -994,16 +994,8 @@ def ctx(template: tuple[Path, Ctx], sqlite_template: Path, tmp_path: Path, tiny_
     shutil.copy(sqlite_template, tmp_path / "empty.db")
     db = open_database(f"sqlite:///{tmp_path / 'world.db'}")
     empty = open_database(f"sqlite:///{tmp_path / 'empty.db'}")
-    yield Ctx(
-        db=db,
-        world=shape.world,
-        acme_line=shape.acme_line,
-        acme_alert=shape.acme_alert,
-        backorder=shape.backorder,
-        bolt_user_id=shape.bolt_user_id,
-        empty=empty,
-        tmp=tmp_path,
-    )
+    # The template's world and ACME objects, with this cell's databases and a mailbox of its own.
+    yield dataclasses.replace(shape, db=db, empty=empty, tmp=tmp_path, mail=[])
     db.dispose()
     empty.dispose()
 

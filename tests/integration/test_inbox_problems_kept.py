@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import delete, select, text, update
 
 from db.engine import Database
-from db.models import Alert, Backorder, InboxProblem, PoLine, Setting, User
+from db.models import Alert, Backorder, BackorderAllocation, InboxProblem, PoLine, Setting, User
 from portal.core.domain import AlertStatus, BackorderStatus
 from portal.queries.alerts import AlertFilter, alert_problems
 from portal.services.access import Actor
@@ -22,6 +22,7 @@ from portal.services.planning import sweep
 from portal.services.planning.problems import COMPLETE, problems_usable
 from portal.services.planning.shard import Shard
 from portal.services.production import post_report
+from portal.services.settings import update_settings
 from tests.integration.conftest import DEMO_TODAY
 
 TODAY = DEMO_TODAY
@@ -144,7 +145,7 @@ def test_a_filtered_inbox_and_a_supplier_user_group_the_live_alerts(demo: Databa
     assert (own["impact"] == 0).all()
 
 
-def test_a_sweep_rewrites_only_the_rows_that_changed_and_drops_the_ones_left_without_alerts(
+def test_a_sweep_that_rebuilds_rewrites_only_the_rows_that_changed_and_drops_the_ones_left_without_alerts(
     demo: Database,
 ) -> None:
     buyer = _user(demo, username="buyer")
@@ -164,7 +165,7 @@ def test_a_sweep_rewrites_only_the_rows_that_changed_and_drops_the_ones_left_wit
     versions = "SELECT subject_key, xmin::text FROM inbox_problems"
     with demo.engine.connect() as conn:
         before: dict[str, str] = {str(k): str(v) for k, v in conn.execute(text(versions))} if postgres else {}
-    sweep(demo, SYSTEM, as_of=TODAY)
+    assert sweep(demo, SYSTEM, as_of=TODAY, verify=True).problems == "rebuilt"  # a check: every row
     with demo.read() as session:
         assert session.get(InboxProblem, gone) is None
         fixed = session.get(InboxProblem, wrong)
@@ -175,3 +176,89 @@ def test_a_sweep_rewrites_only_the_rows_that_changed_and_drops_the_ones_left_wit
         assert after[wrong] != before[wrong]
         assert [k for k in after if after[k] != before[k]] == [wrong]
     assert_kept_is_live(demo, buyer)
+
+
+def _rows(db: Database) -> dict[str, tuple[object, ...]]:
+    with db.read() as session:
+        rows = session.execute(select(*InboxProblem.__table__.columns)).all()
+        return {str(r.subject_key): tuple(r) for r in rows}
+
+
+def test_a_later_sweep_of_the_day_keeps_only_the_subjects_it_wrote_and_the_next_day_rebuilds(
+    demo: Database,
+) -> None:
+    """The day's first sweep builds every row; a later one of the same day refreshes what it wrote
+    alerts or promises for (here: the admin's stricter stale-update rule and 5 more days of safety
+    buffer, which moves promises already told to customers), so the rows
+    still say what the alerts say; a row gone wrong elsewhere stays until the next day's first
+    sweep (or a check) rebuilds them all."""
+    buyer = _user(demo, username="buyer")
+    with demo.read() as session:  # promises told: a later promise weighs on the lines they wait on
+        told = session.scalars(
+            select(Backorder.id).where(
+                Backorder.status == BackorderStatus.WAITING, Backorder.promise_date.is_not(None)
+            )
+        ).all()
+    assert mark_promises_communicated(demo, buyer, told, today=TODAY) > 0
+    assert sweep(demo, SYSTEM, as_of=TODAY).problems == "refreshed"  # the fixture's sweep built them
+    before = _rows(demo)
+    update_settings(demo, SYSTEM, {"stale_update_days": 1, "safety_buffer_days": 5})
+    result = sweep(demo, SYSTEM, as_of=TODAY)
+    assert result.problems == "refreshed"
+    assert result.subjects_changed is not None
+    after = _rows(demo)
+    changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+    assert changed and changed <= result.subjects_changed
+    assert_kept_is_live(demo, buyer)
+
+    untouched = sorted(set(after) - result.subjects_changed)[0]
+    with demo.write() as session:
+        session.execute(update(InboxProblem).where(InboxProblem.subject_key == untouched).values(impact=-1.0))
+        session.commit()
+    steady = sweep(demo, SYSTEM, as_of=TODAY)
+    assert (steady.problems, steady.subjects_changed) == ("refreshed", set())
+    with demo.read() as session:
+        kept = session.get(InboxProblem, untouched)
+        assert kept is not None and kept.impact == -1.0  # nothing written for it: not read again
+
+    later = TODAY + dt.timedelta(days=1)
+    assert sweep(demo, SYSTEM, as_of=later).problems == "rebuilt"
+    with demo.read() as session:
+        fixed = session.get(InboxProblem, untouched)
+        assert fixed is None or fixed.impact >= 0
+    assert_kept_is_live(demo, buyer, later)
+
+
+def test_a_sweep_names_the_orders_whose_promise_or_allocations_it_wrote_and_their_lines(
+    demo: Database,
+) -> None:
+    """What the sweep's promise step wrote reaches the inbox rows: the order's own subject and the
+    lines it waits on (before and after), whether its date or its allocations were written."""
+    with demo.read() as session:
+        moved, line = session.execute(
+            select(BackorderAllocation.backorder_id, BackorderAllocation.po_line_id)
+            .join(Backorder, Backorder.id == BackorderAllocation.backorder_id)
+            .where(Backorder.status == BackorderStatus.WAITING, BackorderAllocation.po_line_id.is_not(None))
+            .order_by(BackorderAllocation.backorder_id)
+            .limit(1)
+        ).one()
+        reallocated = session.scalars(
+            select(BackorderAllocation.backorder_id)
+            .where(BackorderAllocation.backorder_id > moved, BackorderAllocation.po_line_id.is_not(None))
+            .order_by(BackorderAllocation.backorder_id)
+            .limit(1)
+        ).one()
+        its_lines = session.scalars(
+            select(BackorderAllocation.po_line_id).where(BackorderAllocation.backorder_id == reallocated)
+        ).all()
+    with demo.write() as session:  # as if stored by an older run: the sweep writes them again
+        promise = dt.date(2030, 1, 1)
+        session.execute(update(Backorder).where(Backorder.id == moved).values(promise_date=promise))
+        session.execute(delete(BackorderAllocation).where(BackorderAllocation.backorder_id == reallocated))
+        session.commit()
+    result = sweep(demo, SYSTEM, as_of=TODAY)
+    assert result.problems == "refreshed"
+    assert result.subjects_changed is not None
+    assert {f"backorder:{moved}", f"line:{line}", f"backorder:{reallocated}"} <= result.subjects_changed
+    assert {f"line:{i}" for i in its_lines if i is not None} <= result.subjects_changed
+    assert_kept_is_live(demo, _user(demo, username="buyer"))

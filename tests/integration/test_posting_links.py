@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from db.engine import Database
 from db.models import AuditEvent, PostingLink, ProductionReport
 from portal.core.domain import PermissionDenied
+from portal.i18n import language
 from portal.services.posting_links import (
     create_posting_link,
     list_posting_links,
@@ -79,12 +81,15 @@ def test_a_posting_link_used_for_another_suppliers_line_writes_nothing(
     assert reports_on(db, TUESDAY) == []
 
 
-def test_an_expired_posting_link_is_refused_with_a_clear_message_and_writes_nothing(
-    db: Database, world: SmallWorld
+@pytest.mark.parametrize(
+    ("code", "expired"), [("en", "Mar 11, 2026, 09:00 UTC"), ("de", "11.03.2026, 09:00 UTC")]
+)
+def test_an_expired_posting_link_is_refused_with_its_time_in_the_readers_language_and_writes_nothing(
+    db: Database, world: SmallWorld, code: str, expired: str
 ) -> None:
     _link_id, secret = create_posting_link(db, world.admin, world.acme_id, now=NOW)
     later = NOW + dt.timedelta(hours=24, minutes=1)
-    with pytest.raises(PermissionDenied, match=r"expired on 2026-03-11 09:00 UTC"):
+    with language(code), pytest.raises(PermissionDenied, match=re.escape(expired)):
         post_with_link(db, secret, [ROW], now=later)
     assert reports_on(db, TUESDAY) == []
 

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 import threading
 from collections.abc import Callable
+from functools import partial
 
 import pandas as pd
 import pytest
@@ -29,6 +30,7 @@ from portal.core.domain import (
     PortalError,
     ValidationError,
 )
+from portal.i18n import language
 from portal.queries.alerts import AlertFilter, alert_comments, alert_inbox
 from portal.queries.line_detail import line_detail
 from portal.queries.lines import LineFilter, line_choices, open_lines, output_sheet, recent_working_days
@@ -167,8 +169,15 @@ def test_the_services_take_typed_values_and_never_parse_text_cells_again(
         post_report(db, world.acme_user, line, report_date=THU, good_qty=-1, today=TODAY)
 
 
-def test_a_save_based_on_an_old_revision_is_refused_naming_who_and_when(
-    db: Database, world: SmallWorld
+@pytest.mark.parametrize(
+    ("code", "when"),
+    [
+        ("en", lambda at: f"{at:%b} {at.day}, {at:%Y, %H:%M} UTC"),
+        ("de", lambda at: f"{at:%d.%m.%Y, %H:%M} UTC"),
+    ],
+)
+def test_a_save_based_on_an_old_revision_is_refused_naming_who_and_when_in_the_readers_language(
+    db: Database, world: SmallWorld, code: str, when: Callable[[dt.datetime], str]
 ) -> None:
     line = world.line_ids["PO-1/1"]
     revise(db, world.acme_user, line, end=dt.date(2026, 3, 12))
@@ -178,10 +187,11 @@ def test_a_save_based_on_an_old_revision_is_refused_naming_who_and_when(
                 ProductionSchedule.po_line_id == line, ProductionSchedule.revision == 2
             )
         )
-    with pytest.raises(ScheduleConflict) as refused:
+    assert saved_at is not None
+    with language(code), pytest.raises(ScheduleConflict) as refused:
         revise(db, world.buyer, line, end=dt.date(2026, 3, 11), expected=1)
     message = str(refused.value)
-    assert f"changed by acme at {saved_at:%Y-%m-%d %H:%M} UTC" in message
+    assert f"changed by acme at {when(saved_at)}" in message
     assert "reload" in message
     # Nothing is lost: the refused input comes back with the refusal.
     assert refused.value.submitted["estimated_end_date"] == dt.date(2026, 3, 11)
@@ -262,27 +272,13 @@ def test_an_end_date_that_does_not_fit_the_plan_warns_with_the_implied_date_on_w
 ) -> None:
     # 300 units at 20 a day = 15 working days from Mon 30 March; German Good Friday (3 April) and
     # Easter Monday (6 April) are not worked, so the last unit is made on Tue 21 April, not Fri 17.
-    line = world.line_ids["PO-1/2"]
-    result = revise(
-        db,
-        world.acme_user,
-        line,
-        start=dt.date(2026, 3, 30),
-        output=20,
-        end=dt.date(2026, 4, 14),
-        expected=None,
+    twenty_a_day = partial(
+        revise, db, world.acme_user, world.line_ids["PO-1/2"], start=dt.date(2026, 3, 30), output=20
     )
+    result = twenty_a_day(end=dt.date(2026, 4, 14), expected=None)
     assert result.implied_end_date == dt.date(2026, 4, 21)
     assert result.warning is not None and "implied end date 2026-04-21" in result.warning
-    fits = revise(
-        db,
-        world.acme_user,
-        line,
-        start=dt.date(2026, 3, 30),
-        output=20,
-        end=dt.date(2026, 4, 21),
-        reason="fit",
-    )
+    fits = twenty_a_day(end=dt.date(2026, 4, 21), reason="fit")
     assert fits.warning is None
 
 
@@ -309,25 +305,10 @@ def test_a_schedule_change_recomputes_the_forecast_and_alerts_in_the_same_transa
 ) -> None:
     line = world.line_ids["PO-1/2"]
     assert stored_forecast(db, line).completion_p50 is None
-    revise(
-        db,
-        world.acme_user,
-        line,
-        start=dt.date(2026, 3, 9),
-        output=30,
-        end=dt.date(2026, 3, 20),
-        expected=None,
-    )
+    from_the_9th = partial(revise, db, world.acme_user, line, start=dt.date(2026, 3, 9))
+    from_the_9th(output=30, end=dt.date(2026, 3, 20), expected=None)
     assert stored_forecast(db, line).completion_p50 == dt.date(2026, 3, 20)
-    revise(
-        db,
-        world.acme_user,
-        line,
-        start=dt.date(2026, 3, 9),
-        output=20,
-        end=dt.date(2026, 3, 27),
-        reason="Dye",
-    )
+    from_the_9th(output=20, end=dt.date(2026, 3, 27), reason="Dye")
     assert stored_forecast(db, line).completion_p50 == dt.date(2026, 3, 27)
     with db.read() as session:
         slipped = session.scalar(select(Alert).where(Alert.po_line_id == line, Alert.rule == "DATE_SLIPPED"))

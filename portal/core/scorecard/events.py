@@ -27,6 +27,9 @@ from portal.core.settings import Settings
 #: Lines still being made: their in-production days run to as_of.
 _PRODUCING = frozenset({LineStatus.OPEN.value, LineStatus.IN_PRODUCTION.value})
 
+#: The key of every event row of a line in a month: the first columns of the day and promise rows.
+_LINE_MONTH = ["supplier_id", "line_id", "month"]
+
 
 @dataclass(frozen=True, eq=False)
 class ScorecardEvents:
@@ -200,9 +203,7 @@ def _reported_day_rows(
     today: np.datetime64,
 ) -> pd.DataFrame:
     columns = [
-        "supplier_id",
-        "line_id",
-        "month",
+        *_LINE_MONTH,
         "report_date",
         "good_qty",
         "planned",
@@ -268,9 +269,7 @@ def _promise_rows(
     lines: pd.DataFrame, schedules: pd.DataFrame, calendars: CalendarSet, today: np.datetime64
 ) -> pd.DataFrame:
     columns = [
-        "supplier_id",
-        "line_id",
-        "month",
+        *_LINE_MONTH,
         "original_end_date",
         "latest_end_date",
         "revisions",
@@ -317,9 +316,7 @@ def _production_day_rows(
     today: np.datetime64,
 ) -> pd.DataFrame:
     columns = [
-        "supplier_id",
-        "line_id",
-        "month",
+        *_LINE_MONTH,
         "first_day",
         "last_day",
         "working_days",

@@ -16,6 +16,21 @@ def _days_col(values: np.ndarray) -> pd.Series:
     return pd.Series(np.asarray(values, dtype="datetime64[D]").astype("datetime64[s]"))
 
 
+#: The dtype of a date column (pandas keeps dates at second resolution).
+_DAY = "datetime64[s]"
+
+
+def _typed_empty(**dtypes: str) -> pd.DataFrame:
+    """A frame without rows with these columns and dtypes (what a preparer returns for no input)."""
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in dtypes.items()})
+
+
+def _amount(values: pd.Series) -> np.ndarray:
+    """Quantities as float64, a missing or unreadable one as 0."""
+    amounts: np.ndarray = pd.to_numeric(values, errors="coerce").fillna(0).astype("float64").to_numpy()
+    return amounts
+
+
 def _empty(columns: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
 
@@ -44,27 +59,16 @@ def _prepare_lines(lines: pd.DataFrame) -> pd.DataFrame:
 def _prepare_receipts(receipts: pd.DataFrame, lines: pd.DataFrame, today: np.datetime64) -> pd.DataFrame:
     """Receipts of known lines with a known date on or before as_of (undated receipts fit no period)."""
     if receipts.empty:
-        return pd.DataFrame(
-            {
-                "po_line_id": pd.Series(dtype="int64"),
-                "received_date": pd.Series(dtype="datetime64[s]"),
-                "quantity": pd.Series(dtype="float64"),
-                "rejected_qty": pd.Series(dtype="float64"),
-            }
+        return _typed_empty(
+            po_line_id="int64", received_date=_DAY, quantity="float64", rejected_qty="float64"
         )
     day = to_dates(receipts["received_date"])
     out = pd.DataFrame(
         {
             "po_line_id": pd.to_numeric(receipts["po_line_id"]).astype("int64").to_numpy(),
             "received_date": _days_col(day),
-            "quantity": pd.to_numeric(receipts["quantity"], errors="coerce")
-            .fillna(0)
-            .astype("float64")
-            .to_numpy(),
-            "rejected_qty": pd.to_numeric(receipts["rejected_qty"], errors="coerce")
-            .fillna(0)
-            .astype("float64")
-            .to_numpy(),
+            "quantity": _amount(receipts["quantity"]),
+            "rejected_qty": _amount(receipts["rejected_qty"]),
         }
     )
     keep = ~np.isnat(day) & (day <= today) & out["po_line_id"].isin(lines["line_id"]).to_numpy()
@@ -82,15 +86,13 @@ def _posting_days(frame: pd.DataFrame) -> np.ndarray:
 def _schedule_revisions(schedules: pd.DataFrame, lines: pd.DataFrame, today: np.datetime64) -> pd.DataFrame:
     """Usable revisions of known lines, posted on or before as_of (unknown posting times kept)."""
     if schedules.empty:
-        return pd.DataFrame(
-            {
-                "line_id": pd.Series(dtype="int64"),
-                "revision": pd.Series(dtype="int64"),
-                "start_date": pd.Series(dtype="datetime64[s]"),
-                "daily_output": pd.Series(dtype="float64"),
-                "estimated_end_date": pd.Series(dtype="datetime64[s]"),
-                "posted": pd.Series(dtype="datetime64[s]"),
-            }
+        return _typed_empty(
+            line_id="int64",
+            revision="int64",
+            start_date=_DAY,
+            daily_output="float64",
+            estimated_end_date=_DAY,
+            posted=_DAY,
         )
     posted = _posting_days(schedules)
     out = pd.DataFrame(
@@ -112,15 +114,13 @@ def _schedule_revisions(schedules: pd.DataFrame, lines: pd.DataFrame, today: np.
 def _prepare_reports(reports: pd.DataFrame, lines: pd.DataFrame, today: np.datetime64) -> pd.DataFrame:
     """Every report revision of known lines dated on or before as_of, with its posting date."""
     if reports.empty:
-        return pd.DataFrame(
-            {
-                "line_id": pd.Series(dtype="int64"),
-                "report_date": pd.Series(dtype="datetime64[s]"),
-                "good_qty": pd.Series(dtype="float64"),
-                "rejected_qty": pd.Series(dtype="float64"),
-                "is_current": pd.Series(dtype="bool"),
-                "posted": pd.Series(dtype="datetime64[s]"),
-            }
+        return _typed_empty(
+            line_id="int64",
+            report_date=_DAY,
+            good_qty="float64",
+            rejected_qty="float64",
+            is_current="bool",
+            posted=_DAY,
         )
     day = to_dates(reports["report_date"])
     posted = _posting_days(reports)
@@ -133,16 +133,8 @@ def _prepare_reports(reports: pd.DataFrame, lines: pd.DataFrame, today: np.datet
         {
             "line_id": pd.to_numeric(reports["line_id"]).astype("int64").to_numpy(),
             "report_date": _days_col(day),
-            "good_qty": pd.to_numeric(reports["good_qty"], errors="coerce")
-            .fillna(0)
-            .astype("float64")
-            .to_numpy(),
-            "rejected_qty": pd.to_numeric(reports.get("rejected_qty", 0), errors="coerce")
-            .fillna(0)
-            .astype("float64")
-            .to_numpy()
-            if "rejected_qty" in reports.columns
-            else 0.0,
+            "good_qty": _amount(reports["good_qty"]),
+            "rejected_qty": _amount(reports["rejected_qty"]) if "rejected_qty" in reports.columns else 0.0,
             "is_current": current,
             "posted": _days_col(posted),
         }

@@ -5,6 +5,7 @@ current report, with the summaries the forecast reads."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -74,18 +75,46 @@ def check_report_days(
         table.add(mask, column, NOT_A_WORKING_DAY)
 
 
+#: What a new report of a day is compared with: the current report's revision, figures and note.
+RECORD_FIGURES = (
+    ProductionReport.revision,
+    ProductionReport.good_qty,
+    ProductionReport.rejected_qty,
+    ProductionReport.note,
+)
+
+
+def report_row(
+    actor: Actor,
+    line_id: int,
+    day: dt.date,
+    revision: int,
+    good: int,
+    rejected: int,
+    note: str | None,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """The row of a new current report of ``day`` by ``actor``, for ``insert(ProductionReport)``."""
+    return {
+        "po_line_id": line_id,
+        "report_date": day,
+        "revision": revision,
+        "good_qty": good,
+        "rejected_qty": rejected,
+        "note": note,
+        "is_current": True,
+        "created_by_id": actor.user_id,
+        "created_by_name": actor.name,
+        "created_at": now,
+    }
+
+
 def _current_reports(session: Session, line_ids: list[int], dates: pd.Series) -> pd.DataFrame:
     cols = ["id", "po_line_id", "report_date", "revision", "good_qty", "rejected_qty", "note"]
     if not line_ids or dates.dropna().empty:
         return pd.DataFrame(columns=cols)
     stmt = select(
-        ProductionReport.id,
-        ProductionReport.po_line_id,
-        ProductionReport.report_date,
-        ProductionReport.revision,
-        ProductionReport.good_qty,
-        ProductionReport.rejected_qty,
-        ProductionReport.note,
+        ProductionReport.id, ProductionReport.po_line_id, ProductionReport.report_date, *RECORD_FIGURES
     ).where(
         ProductionReport.is_current,
         ProductionReport.report_date >= dates.min().date(),
@@ -148,18 +177,7 @@ def write_reports(
     line_ids = lines["id"].astype(int).to_numpy()
     now = utcnow()
     values = [
-        {
-            "po_line_id": int(line_id),
-            "report_date": day,
-            "revision": int(rev),
-            "good_qty": good,
-            "rejected_qty": rejected,
-            "note": note,
-            "is_current": True,
-            "created_by_id": actor.user_id,
-            "created_by_name": actor.name,
-            "created_at": now,
-        }
+        report_row(actor, int(line_id), day, int(rev), good, rejected, note, now)
         for line_id, day, rev, good, rejected, note in zip(
             line_ids,
             _dates(rows["date"]),

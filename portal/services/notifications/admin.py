@@ -14,7 +14,7 @@ from db.models import utcnow
 from portal.core import notifications as msg
 from portal.core.domain import NotFound, Role, ValidationError
 from portal.core.notifications import FAILED, PENDING, SENDING, SENT
-from portal.i18n import _
+from portal.i18n import _, format_utc
 from portal.services import audit
 from portal.services.access import Actor, service
 from portal.services.notifications.delivery import DeliveryReport, deliver_pending
@@ -43,7 +43,7 @@ def retry_notifications(
             if row.status == SENT:
                 raise ValidationError(
                     _("Notification {id} was already sent on {when}.").format(
-                        id=row.id, when=f"{row.sent_at:%Y-%m-%d %H:%M}"
+                        id=row.id, when=format_utc(row.sent_at)
                     )
                 )
             if row.status == SENDING:

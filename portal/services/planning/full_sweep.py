@@ -14,7 +14,7 @@ from portal.services import audit
 from portal.services.access import Actor, service
 from portal.services.planning.lock import exclusive_planning_lock, shard_planning_lock
 from portal.services.planning.pipeline import run_pipeline, supplier_statistics, with_observed_capacity
-from portal.services.planning.problems import rebuild_problems
+from portal.services.planning.problems import keep_problems_after_sweep
 from portal.services.planning.result import SweepResult
 from portal.services.planning.shard import Shard
 from portal.services.planning.stats_inputs import statistics_fingerprint, stored_statistics
@@ -133,9 +133,11 @@ def sweep(
                 write_all=write_all,
                 keep_problems=shard is not None,
             )
-        if shard is None:  # every subject's inbox problem again, once (a shard keeps its own)
+        if shard is None:  # the inbox problems of what it changed, once (a shard keeps its own)
             started = time.perf_counter()
-            rebuild_problems(session, as_of)
+            if verify or from_reports or write_all:  # a check or a reference: every row again
+                result.subjects_changed = None
+            result.problems = keep_problems_after_sweep(session, as_of, result.subjects_changed)
             result.timings["store_problems"] = round(time.perf_counter() - started, 4)
         audit.record(
             session,

@@ -6,10 +6,11 @@ each view costs seconds at scale XL (1.4 million alerts into 724,000 problems: 4
 view), so every write that changes a subject's alerts, or the orders waiting on it, keeps that
 subject's row in the same transaction:
 
-* the sweep (and a ``--chunks`` sweep) computes every row again and writes those that differ
-  (:func:`rebuild_problems`), and marks the rows complete (:data:`COMPLETE`); a ``--shard``
-  sweep and the pipeline's recomputes keep the subjects they reconciled and the lines of their
-  items (:func:`refresh_problems`);
+* the day's first sweep over everything (in one pass or in ``--chunks``) computes every row again
+  and writes those that differ (:func:`rebuild_problems`), and marks the rows complete for that
+  day (:data:`COMPLETE`); a later sweep of the same day keeps only the subjects it wrote
+  (:func:`keep_problems_after_sweep`); a ``--shard`` sweep and the pipeline's recomputes keep the
+  subjects they reconciled and the lines of their items (:func:`refresh_problems`);
 * a post's lean recompute keeps its line's and, when its item's promises moved, the item's;
 * an action on alerts (acknowledge, snooze, resolve, ...) keeps the subjects of its alerts.
 
@@ -56,8 +57,9 @@ from db.models import Alert, Backorder, BackorderAllocation, InboxProblem, PoLin
 from portal.core.batching import chunked, id_chunks
 from portal.core.domain import AlertStatus, BackorderStatus, Severity
 
-#: The settings row a sweep over everything writes once it has rebuilt every row: until then (a
-#: database migrated to 0022 and not swept since) the inbox groups the alerts live.
+#: The settings row a sweep over everything writes once it has rebuilt every row, holding the day
+#: they were built for (ISO): until then (a database migrated to 0022 and not swept since) the inbox
+#: groups the alerts live.
 COMPLETE = "derived.inbox_problems_complete"
 #: The statuses an inbox problem counts (the inbox's default filter).
 LIVE = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
@@ -206,9 +208,33 @@ def rebuild_problems(session: Session, built_for: dt.date) -> None:
             where=changed,
         )
     )
-    if session.get(Setting, COMPLETE) is None:
-        session.add(Setting(key=COMPLETE, value=True))
-        session.flush()
+    built = session.get(Setting, COMPLETE)
+    if built is None:
+        session.add(Setting(key=COMPLETE, value=built_for.isoformat()))
+    else:
+        built.value = built_for.isoformat()
+    session.flush()
+
+
+def keep_problems_after_sweep(session: Session, built_for: dt.date, changed: set[str] | None) -> str:
+    """A sweep over everything keeps the rows: rebuilt, the first time it runs for ``built_for``
+    (a new day moves days late and ends snoozes everywhere) or when ``changed`` is not known;
+    otherwise only the subjects it wrote alerts or promises for, and those whose snooze began or
+    ended since their row was built (a sweep every few minutes writes few). Returns "rebuilt" or
+    "refreshed".
+
+    Every other write keeps its own subjects' rows, so the rows built for the day stay true between
+    sweeps; the day's first sweep also repairs any row that went wrong."""
+    built = session.get(Setting, COMPLETE)
+    if changed is None or built is None or built.value != built_for.isoformat():
+        rebuild_problems(session, built_for)
+        return "rebuilt"
+    session.flush()
+    snoozes = select(InboxProblem.subject_key).where(
+        (InboxProblem.snooze_ends <= built_for) | (InboxProblem.visible_from > built_for)
+    )
+    refresh_problems(session, built_for, changed | set(session.scalars(snoozes)))
+    return "refreshed"
 
 
 @functools.cache

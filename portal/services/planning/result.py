@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -41,6 +42,15 @@ class SweepResult:
     #: report_date, problem); observed capacity was then learned from the reports.
     inconsistent_days: pd.DataFrame = field(default_factory=lambda: _NO_DAYS.copy())
     inconsistent: pd.DataFrame = field(default_factory=lambda: _NO_LINES.copy())
+    #: The inbox subjects (``line:7``, ``backorder:3``, ...) whose alerts or waiting orders this run
+    #: wrote: what a sweep's inbox problems need again. None: not known (every row is rebuilt).
+    subjects_changed: set[str] | None = field(default_factory=set)
+    #: How a sweep over everything kept the inbox problems: "rebuilt" (all) or "refreshed" (what it wrote).
+    problems: str = ""
+
+    def subjects_touched(self, keys: Iterable[object]) -> None:
+        if self.subjects_changed is not None:
+            self.subjects_changed.update(str(k) for k in keys)
 
     @property
     def written(self) -> int:

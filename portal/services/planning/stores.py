@@ -279,16 +279,27 @@ def store_promises(
             scope, scope_ids = None, None  # every waiting backorder is recomputed: every allocation
         else:
             scope = None
+    moved: set[int] = set()  # backorders whose promise or allocations were written
+    old_lines: list[Any] = []  # the lines their replaced allocations were on
     if not demand.empty:
-        written["promises"] = _store_promise_dates(session, promises, write_all)
+        written["promises"], promised = _store_promise_dates(session, promises, write_all)
+        moved.update(promised)
     if scope_ids != []:
-        written["allocations"] = _store_allocations(session, allocations, scope, scope_ids, write_all)
+        written["allocations"], replaced, old_lines = _store_allocations(
+            session, allocations, scope, scope_ids, write_all
+        )
+        moved |= replaced
     if result is not None:
         for name, rows in written.items():
             result.count_written(name, rows)
+        # The inbox weighs a subject by the orders waiting on it: each moved order and its lines.
+        now_on = allocations.loc[allocations["backorder_id"].astype(int).isin(moved), "po_line_id"]
+        lines = {int(i) for i in pd.to_numeric(pd.Series([*old_lines, *now_on]), errors="coerce").dropna()}
+        result.subjects_touched([f"backorder:{i}" for i in moved] + [f"line:{i}" for i in lines])
 
 
-def _store_promise_dates(session: Session, promises: pd.DataFrame, write_all: bool) -> int:
+def _store_promise_dates(session: Session, promises: pd.DataFrame, write_all: bool) -> tuple[int, list[int]]:
+    """Write the promises that changed: how many rows, and their backorders' ids."""
     table = Backorder.__table__
     assert isinstance(table, Table)
     rows = pd.DataFrame(
@@ -314,7 +325,8 @@ def _store_promise_dates(session: Session, promises: pd.DataFrame, write_all: bo
         found = row_changes(rows, stored, "id", kinds)
         # Every backorder is stored: a promise is an update of its row, never an insert or a delete.
         changes = RowChanges(insert=np.zeros(len(rows), dtype=bool), update=found.update, delete=[])
-    return _write(session, table, "id", rows, changes, {"promise_computed_at": utcnow()})
+    written = _write(session, table, "id", rows, changes, {"promise_computed_at": utcnow()})
+    return written, rows.loc[changes.update, "id"].astype(int).tolist()
 
 
 #: Allocations of one backorder compared in order: its n-th allocation is keyed backorder_id x RANK + n.
@@ -341,8 +353,9 @@ def _ranked(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _store_allocations(
     session: Session, allocations: pd.DataFrame, scope: Any, scope_ids: list[int] | None, write_all: bool
-) -> int:
-    """Replace the allocations of the backorders (of the scope) whose allocations changed."""
+) -> tuple[int, set[int], list[Any]]:
+    """Replace the allocations of the backorders (of the scope) whose allocations changed: how many
+    rows, those backorders, and the lines their replaced allocations were on."""
     table = BackorderAllocation.__table__
     assert isinstance(table, Table)
     columns = ["backorder_id", "po_line_id", "quantity", "available_date"]
@@ -366,11 +379,12 @@ def _store_allocations(
         changes = row_changes(new, old, "key", kinds)
         replaced = {int(i) for i in new.loc[changes.insert | changes.update, "backorder_id"]}
         replaced |= {int(k) // RANK for k in changes.delete}
-    gone = stored.loc[stored["backorder_id"].astype(int).isin(replaced), "id"].astype(int).tolist()
+    old = stored.loc[stored["backorder_id"].astype(int).isin(replaced)]
+    gone = old["id"].astype(int).tolist()
     _delete(session, table.c.id, gone)
     fresh = rows.loc[rows["backorder_id"].isin(list(replaced))]
     bulk_insert(session, table.name, fresh)
-    return len(gone) + len(fresh)
+    return len(gone) + len(fresh), replaced, old["po_line_id"].tolist()
 
 
 def _alert_updates(upd: pd.DataFrame) -> pd.DataFrame:
@@ -476,6 +490,13 @@ def apply_alert_plan(
                 .where(Alert.id.in_(chunk))
                 .values(dismissed_severity=None, dismissed_days_late=None)
             )
+    written_ids = [*(upd.loc[changed, "id"].astype(int) if len(upd) else ()), *plan.resolves]
+    result.subjects_touched(ins["subject_key"] if len(ins) else ())
+    if written_ids:
+        if live is None:
+            result.subjects_changed = None
+        else:
+            result.subjects_touched(live.loc[live["id"].astype(int).isin(written_ids), "subject_key"])
     held = upd.loc[~changed, "id"].astype(int).tolist() if len(upd) else []
     result.alerts_seen += _mark_seen(session, now, as_of, held, seen, write_all or live is None)
     result.alerts_opened += len(ins)

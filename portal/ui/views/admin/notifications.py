@@ -20,7 +20,7 @@ from portal.services.notifications import (
 from portal.services.posting_links import list_posting_links, revoke_posting_link
 from portal.ui.context import actor, call, read
 from portal.ui.text import plain
-from portal.ui.widgets import datetime_format, label_from
+from portal.ui.widgets import datetime_format, label_from, show_table
 
 LAST = "admin_notify.last_result"
 
@@ -77,14 +77,12 @@ with log_tab:
     )
     log = read(notification_log, None if show == "all" else show)
     # Kinds, channels and statuses in words, as the filter above names them.
-    st.dataframe(
+    show_table(
         log.assign(
             kind=log["kind"].map(kind_name),
             channel=log["channel"].map(channel_name),
             status=log["status"].map(lambda status: shown_as.get(status, status)),
         ),
-        hide_index=True,
-        width="stretch",
         column_config={
             "id": "#",
             "created_at": st.column_config.DatetimeColumn(_("Planned (UTC)"), format=datetime_format()),
@@ -242,10 +240,8 @@ with hooks_tab:
         )
     )
     hooks = read(list_webhooks)
-    st.dataframe(
+    show_table(
         hooks,
-        hide_index=True,
-        width="stretch",
         column_config={
             "id": "#",
             "team": _("Team"),
@@ -292,10 +288,8 @@ with links_tab:
         )
     )
     links = read(list_posting_links)
-    st.dataframe(
+    show_table(
         links,
-        hide_index=True,
-        width="stretch",
         key="admin_notify.links",
         column_config={
             "id": "#",

@@ -9,7 +9,7 @@ from portal.queries.directory import SUPPLIER_DATA_COLUMNS, list_users, supplier
 from portal.services.suppliers import set_supplier_timezone
 from portal.services.users import create_user, reset_password, set_user_active
 from portal.ui.context import actor, call, read
-from portal.ui.widgets import datetime_format, label_from
+from portal.ui.widgets import datetime_format, label_from, show_table
 
 me = actor()
 st.title(_("Users and suppliers"))
@@ -18,12 +18,10 @@ users_tab, suppliers_tab = st.tabs([_("Users"), _("Suppliers")])
 
 with users_tab:
     users = read(list_users)
-    st.dataframe(
+    show_table(
         users[
             ["username", "display_name", "role", "supplier_code", "active", "locked_until", "last_login_at"]
         ].assign(role=users["role"].map(ROLE_NAMES).fillna(users["role"])),
-        hide_index=True,
-        width="stretch",
         column_config={
             "username": _("Username"),
             "display_name": _("Name"),
@@ -115,12 +113,10 @@ with users_tab:
                     )
 
 with suppliers_tab:
-    st.dataframe(
+    show_table(
         suppliers.assign(working_weekdays=suppliers["working_weekdays"].map(vocabulary.weekdays_text))[
             [*SUPPLIER_DATA_COLUMNS, "open_lines", "late_lines", "received_lines"]
         ],
-        hide_index=True,
-        width="stretch",
         column_config={
             "code": _("Code"),
             "name": _("Name"),

@@ -35,6 +35,7 @@ from portal.ui.widgets import (
     page_offset,
     pager,
     selectable_table,
+    show_table,
 )
 
 TABLE = "backorders.table"
@@ -227,14 +228,12 @@ if len(selected) == 1:
     if supply.empty:
         st.warning(_("Nothing is allocated: stock and open lines of this item cannot cover the whole order."))
     else:
-        st.dataframe(
+        show_table(
             supply.assign(
                 line_status=supply["line_status"].map(vocabulary.status_name),
                 source=supply["source"].where(supply["po_line_id"].notna(), _("on hand")),
             ),
-            hide_index=True,
             placeholder="–",
-            width="stretch",
             column_order=[
                 "source",
                 "supplier_code",

@@ -24,7 +24,7 @@ from portal.services.imports import KIND_ROLES, import_table
 from portal.services.settings import get_settings
 from portal.ui.context import actor, call, read
 from portal.ui.text import plain
-from portal.ui.widgets import flash, label_from
+from portal.ui.widgets import flash, label_from, show_table
 
 FLASH = "imports.flash"
 KINDS = {
@@ -158,11 +158,9 @@ if not preview.ok:
         icon=":material/block:",
     )
     errors = problems_frame(preview.errors)
-    st.dataframe(
+    show_table(
         errors,
-        hide_index=True,
         placeholder="–",
-        width="stretch",
         column_config={
             "row": st.column_config.NumberColumn(
                 _("Row"), width=60, help=_("Row in your file (the header is row 1)")
@@ -198,10 +196,8 @@ else:
 st.success(valid)
 shown = frame.head(PREVIEW_ROWS).rename(columns=effective)
 shown.insert(0, "row", range(2, 2 + len(shown)))
-st.dataframe(
+show_table(
     shown,
-    hide_index=True,
-    width="stretch",
     placeholder="",
     column_config={"row": st.column_config.NumberColumn(_("Row"), width=50, help=_("Row in your file"))},
 )

@@ -26,6 +26,7 @@ from portal.ui.widgets import (
     flash,
     label_from,
     rule_label,
+    show_table,
 )
 
 PICK = "line_detail.line"
@@ -199,11 +200,9 @@ with tabs[1]:
             ).dt.days.astype("Int64"),
             created_by=detail.schedules["created_by"].map(vocabulary.actor_name),
         ).iloc[::-1]
-        st.dataframe(
+        show_table(
             revisions,
-            hide_index=True,
             placeholder="–",
-            width="stretch",
             column_order=[
                 "revision",
                 "start_date",
@@ -227,7 +226,7 @@ with tabs[1]:
                 "reason": st.column_config.TextColumn(_("Reason"), width=215),
                 "created_by": st.column_config.TextColumn(_("By"), width=110),
                 "created_at": st.column_config.DatetimeColumn(
-                    _("Posted (UTC)"), format="MM-DD HH:mm", width=100
+                    _("Posted (UTC)"), format=datetime_format(), width=130
                 ),
             },
         )
@@ -239,11 +238,9 @@ with tabs[2]:
         current = reports[reports["is_current"]].sort_values("report_date", ascending=False)
         revised = reports.groupby("report_date")["revision"].transform("max")
         current = current.assign(corrected=(revised.loc[current.index] > 1).map({True: _("yes"), False: ""}))
-        st.dataframe(
+        show_table(
             current,
-            hide_index=True,
             placeholder="–",
-            width="stretch",
             column_order=[
                 "report_date",
                 "good_qty",
@@ -265,7 +262,7 @@ with tabs[2]:
                 "note": st.column_config.TextColumn(_("Note"), width=200),
                 "created_by": st.column_config.TextColumn(_("By"), width=110),
                 "created_at": st.column_config.DatetimeColumn(
-                    _("Posted (UTC)"), format="MM-DD HH:mm", width=100
+                    _("Posted (UTC)"), format=datetime_format(), width=130
                 ),
             },
         )
@@ -280,13 +277,11 @@ with tabs[2]:
                     ).format(n=corrections),
                 )
             )
-            st.dataframe(
+            show_table(
                 reports[~reports["is_current"]].sort_values(
                     ["report_date", "revision"], ascending=[False, True]
                 ),
-                hide_index=True,
                 placeholder="–",
-                width="stretch",
                 column_order=[
                     "report_date",
                     "revision",
@@ -306,7 +301,7 @@ with tabs[2]:
                     "note": st.column_config.TextColumn(_("Note"), width=200),
                     "created_by": st.column_config.TextColumn(_("By"), width=110),
                     "created_at": st.column_config.DatetimeColumn(
-                        _("Posted (UTC)"), format="MM-DD HH:mm", width=100
+                        _("Posted (UTC)"), format=datetime_format(), width=130
                     ),
                 },
             )
@@ -316,11 +311,9 @@ with tabs[3]:
         st.caption(_("Nothing received yet."))
     else:
         receipts = detail.receipts.assign(good=detail.receipts["quantity"] - detail.receipts["rejected_qty"])
-        st.dataframe(
+        show_table(
             receipts,
-            hide_index=True,
             placeholder="–",
-            width="stretch",
             column_config={
                 "received_date": st.column_config.DateColumn(_("Received"), format=date_format()),
                 "quantity": st.column_config.NumberColumn(_("Quantity"), format="localized"),
@@ -351,11 +344,9 @@ with tabs[4]:
                 for f, v in zip(detail.changes["field"], detail.changes["new_value"], strict=True)
             ],
         )
-        st.dataframe(
+        show_table(
             changes,
-            hide_index=True,
             placeholder="–",
-            width="stretch",
             column_order=["at", "who", "field", "old_value", "new_value", "source"],
             column_config={
                 "at": st.column_config.DatetimeColumn(_("When (UTC)"), format=datetime_format(), width=130),
@@ -384,11 +375,9 @@ with tabs[5]:
             entity=detail.audit["entity"].map(vocabulary.entity_name),
             who=detail.audit["who"].map(vocabulary.actor_name),
         )
-        st.dataframe(
+        show_table(
             audit,
-            hide_index=True,
             placeholder="–",
-            width="stretch",
             column_order=["at", "who", "action", "entity", "change"],
             column_config={
                 "at": st.column_config.DatetimeColumn(_("When (UTC)"), format=datetime_format(), width=130),

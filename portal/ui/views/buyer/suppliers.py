@@ -13,7 +13,7 @@ from portal.queries.late_lines import LateLineFilter, late_lines
 from portal.ui.context import actor, read
 from portal.ui.late_lines_table import LATE_LINE_COLUMNS, late_lines_table
 from portal.ui.text import plain
-from portal.ui.widgets import date_format, days_format, selectable_table, ticked_line_link
+from portal.ui.widgets import date_format, days_format, selectable_table, show_table, ticked_line_link
 
 actor()
 st.title(_("Supplier directory"))
@@ -125,7 +125,7 @@ def listing(heading: str, rows: pd.DataFrame, none: str, columns: dict[str, Any]
     if rows.empty:
         st.caption(none)
     else:
-        st.dataframe(rows, hide_index=True, placeholder="–", width="stretch", column_config=columns)
+        show_table(rows, placeholder="–", column_config=columns)
 
 
 left, middle, right = st.columns([1.3, 1, 1])

@@ -14,7 +14,7 @@ from portal.queries.scorecards import COMPARE_MAX, compare_suppliers, scorecard_
 from portal.ui.context import actor, read
 from portal.ui.scorecard_text import NO_DATA, format_number, metric_label, month_choice
 from portal.ui.text import plain
-from portal.ui.widgets import label_from
+from portal.ui.widgets import label_from, show_table
 
 SCORECARD_PAGE = "portal/ui/views/manager/scorecard.py"
 NUMBERS = ("score", *sc.NUMBERS)
@@ -127,10 +127,8 @@ for key in NUMBERS:
         )
     rows.append(record)
 table = pd.DataFrame(rows)
-st.dataframe(
+show_table(
     table,
-    hide_index=True,
-    width="stretch",
     column_config={"number": st.column_config.TextColumn(_("Number"), width="medium", pinned=True)},
     key="compare.table",
 )

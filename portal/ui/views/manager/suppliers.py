@@ -5,6 +5,7 @@ import streamlit as st
 from portal.i18n import _
 from portal.queries.directory import supplier_overview
 from portal.ui.context import actor, read
+from portal.ui.widgets import show_table
 
 actor()
 st.title(_("Suppliers"))
@@ -23,7 +24,7 @@ else:
     cols[1].metric(_("Open lines"), int(frame["open_lines"].sum()))
     cols[2].metric(_("Late lines (p50)"), int(frame["late_lines"].sum()))
     cols[3].metric(_("Received lines"), int(frame["received_lines"].sum()))
-    st.dataframe(
+    show_table(
         frame[
             [
                 "code",
@@ -36,8 +37,6 @@ else:
                 "cancelled_lines",
             ]
         ],
-        hide_index=True,
-        width="stretch",
         column_config={
             "code": _("Code"),
             "name": _("Supplier"),

@@ -12,7 +12,7 @@ from portal.queries.supplier_alerts import supplier_alert_lines
 from portal.services.alerts import comment_on_alert
 from portal.ui.context import actor, call, read
 from portal.ui.text import plain
-from portal.ui.widgets import date_format, days_format, severity_label
+from portal.ui.widgets import date_format, days_format, severity_label, show_table
 
 SENT = "supplier_alerts.sent"
 
@@ -113,10 +113,8 @@ view = frame.assign(
     days_late=frame["days_late"].astype("Int64").where(frame["days_late"] > 0),
     status=frame["status"].map(vocabulary.status_name),
 )
-selection = st.dataframe(
+selection = show_table(
     view,
-    hide_index=True,
-    width="stretch",
     key="supplier_alerts.table",
     height=248,  # about six rows: the selected line's alerts and comments stay in view below
     on_select="rerun",

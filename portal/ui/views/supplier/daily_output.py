@@ -32,7 +32,14 @@ from portal.ui.output_cards import (
     rows_to_post,
 )
 from portal.ui.text import plain
-from portal.ui.widgets import SUPPLIER_LINE_KEY, date_format, date_input_format, line_picker, line_summary
+from portal.ui.widgets import (
+    SUPPLIER_LINE_KEY,
+    date_format,
+    date_input_format,
+    line_picker,
+    line_summary,
+    show_table,
+)
 
 VERSION = "daily_output.version"
 TODAY = "daily_output.today"
@@ -103,10 +110,8 @@ def _show_changes() -> None:
         return
     now, _total = read_open_arrivals(tuple(int(i) for i in before["line_id"]))
     view = before.merge(now, on="line_id", how="left", suffixes=("_before", "_after"))
-    st.dataframe(
+    show_table(
         view,
-        hide_index=True,
-        width="stretch",
         key="daily_output.changes_table",
         column_order=["line", "arrival_p50_before", "arrival_p50_after", "produced", "remaining"],
         column_config={
@@ -474,10 +479,8 @@ def upload(days: list[dt.date], choices: pd.DataFrame) -> None:
         return
     checks = preview.preview
     assert checks is not None, "post_reports returns its preview"
-    st.dataframe(
+    show_table(
         checks,
-        hide_index=True,
-        width="stretch",
         key="daily_output.upload_preview",
         placeholder="",
         column_order=["row", "line", "check", "date", "good_qty", "rejected_qty", "posted_good_qty", "note"],

@@ -18,6 +18,7 @@ from portal.ui.widgets import (
     label_from,
     page_offset,
     pager,
+    show_table,
     status_label,
 )
 
@@ -132,10 +133,8 @@ styled = view.style.apply(
 # The actions on a selected line sit above the table: below a long table they would be off screen.
 actions = st.container()
 # Selection by row position: a filter or page change reorders the rows, so the table is keyed by them.
-selection = st.dataframe(
+selection = show_table(
     styled,
-    hide_index=True,
-    width="stretch",
     key=f"my_lines.table.{hash(tuple(frame['line_id']))}",
     on_select="rerun",
     selection_mode="single-row",

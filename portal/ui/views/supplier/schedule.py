@@ -24,7 +24,14 @@ from portal.ui.charts import show_burnup
 from portal.ui.context import actor, call, read, refresh
 from portal.ui.context import today as my_day
 from portal.ui.text import plain
-from portal.ui.widgets import date_format, date_input_format, datetime_format, line_picker, line_summary
+from portal.ui.widgets import (
+    date_format,
+    date_input_format,
+    datetime_format,
+    line_picker,
+    line_summary,
+    show_table,
+)
 
 NOTICE = "schedule.notice"
 
@@ -249,10 +256,8 @@ def history_table(detail: LineDetail) -> None:
             "reason": revisions["reason"],
         }
     ).iloc[::-1]
-    st.dataframe(
+    show_table(
         view,
-        hide_index=True,
-        width="stretch",
         key="schedule.history",
         placeholder="—",
         column_config={

@@ -15,6 +15,15 @@ VIEWS = "portal/ui/views"
 #: The page a reminder's posting link opens without a login (portal.services.posting_links.PAGE_PATH).
 POSTING_PATH = "post_output"
 
+#: On a phone a page title of one long word ("Lieferantenrangliste", "Tedarikçi sıralaması") at
+#: Streamlit's 2.75rem broke mid-word: titles are smaller below 640 px, and break between syllables
+#: where the browser knows the language's hyphenation.
+PHONE_STYLE = (
+    "<style>@media (max-width: 640px) {"
+    " [data-testid='stHeading'] h1 { font-size: 1.75rem; hyphens: auto; overflow-wrap: anywhere; }"
+    " }</style>"
+)
+
 
 def _page(path: str, title: str, icon: str, *, default: bool = False) -> st.Page:
     return st.Page(f"{VIEWS}/{path}", title=_(title), icon=icon, default=default)
@@ -236,6 +245,7 @@ def main() -> None:
     st.set_page_config(
         page_title=_("Supplier Portal"), page_icon=":material/precision_manufacturing:", layout="wide"
     )
+    st.html(PHONE_STYLE)  # only a style: Streamlit adds it to the page without an element
     if actor is None:
         st.navigation(login_pages(), position="hidden").run()
         return

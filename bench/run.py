@@ -506,7 +506,8 @@ def _swept(url: str) -> bool:
 
 
 def run_posts(backend: str, url: str, figures: dict[str, Any]) -> dict[str, Any]:
-    """The post measures alone (``--only post``): one report at a time, then 16 writers (PostgreSQL)."""
+    """The post measures alone (``--only post``): one report at a time, then 16 writers (PostgreSQL),
+    closed loop and with think time."""
     if not _swept(url):
         run_sweep(url)
         _analyze(url)
@@ -522,6 +523,13 @@ def run_posts(backend: str, url: str, figures: dict[str, Any]) -> dict[str, Any]
         c = figures["concurrent"]
         print(
             f"16 writers p50/p95 {c['p50_ms']:.0f}/{c['p95_ms']:.0f} ms, load {os.getloadavg()}", flush=True
+        )
+        # As people post: each writer pauses (4 s on average) between its posts.
+        figures["concurrent_paced"] = paced = concurrent_posts(url, each=8, think_seconds=4.0)
+        print(
+            f"16 writers, 4 s think time: p50/p95 {paced['p50_ms']:.0f}/{paced['p95_ms']:.0f} ms, "
+            f"load {os.getloadavg()}",
+            flush=True,
         )
     return figures
 

@@ -208,8 +208,9 @@ def adjust_for_reports(
     start: np.ndarray,
     stale_days: int = 3,
     days: pd.DataFrame | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Rate, sigma, remaining and start after the unreported-day and positive-day corrections.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rate, sigma, remaining and start after the unreported-day and positive-day corrections, and
+    the day p50 may already be (``finished_by``; NaT where the forecast's own p50 stands).
 
     ``days``: :func:`positive_day_rate`'s figures of ``lines`` (in their order) when known already
     (from the production summaries, :func:`portal.core.summaries.calibration_stats`); else they
@@ -222,6 +223,11 @@ def adjust_for_reports(
       only if those days would have finished it). A line whose reports and
       skipped days cover its quantity finished on its last report day; otherwise it still needs
       at least a day.
+    * a line whose skipped days leave at most half a day's output (``finished_by``): the skipped
+      days' output is an estimate, so read to the nearest whole day's output it finished on its
+      last report day too. That day is its p50; p90 keeps the day still to make (it may need it).
+      (A report posted late, day by day, leaves such a hole mostly once the finishing day itself
+      is in: on the evaluation's worlds 84-91% of these lines had finished by D; docs/evaluation.md.)
     """
     suppliers = lines["supplier_id"].to_numpy()
     if days is None:
@@ -245,8 +251,10 @@ def adjust_for_reports(
     still = remaining > 0
     # Reports and skipped days together cover the quantity: it finished on its last report day.
     covered = has & still & (remaining - estimated <= 0)
+    nearly = has & still & ~covered & (skipped > 0) & (remaining - estimated <= 0.5 * np.nan_to_num(rate))
     remaining = np.where(has & still, np.maximum(remaining - estimated, np.nan_to_num(rate)), remaining)
     remaining = np.where(covered, 1.0, remaining)
+    finished_by = np.where(nearly, last, np.datetime64("NaT"))
     after_last = calendars.offset(
         np.where(has, last, np.datetime64("NaT")),
         np.ones(len(lines), dtype=np.int64),
@@ -261,7 +269,7 @@ def adjust_for_reports(
     credit = has & ((gap < stale_days) | (remaining <= gap * np.nan_to_num(rate)))
     start = np.where(credit & (after_last < start), after_last, start)
     start = np.where(covered, last, start)
-    return rate, sigma, remaining, start
+    return rate, sigma, remaining, start, finished_by
 
 
 def plan_days(

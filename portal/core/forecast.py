@@ -224,10 +224,11 @@ def forecast_lines(
     # still forecast from the plan. ``work`` is the output still to make once skipped days count.
     # Without a calibration frame the plain rule of DOMAIN.md is kept exactly (the reference).
     work = remaining
+    finished_by = np.full(len(lines), np.datetime64("NaT"), dtype="datetime64[D]")
     learned = np.zeros(len(lines), dtype=bool)
     learned_n50 = learned_n90 = np.full(len(lines), np.nan)
     if calibration is not None:
-        rate, sigma, work, start = cal.adjust_for_reports(
+        rate, sigma, work, start, finished_by = cal.adjust_for_reports(
             lines=lines,
             reports=reports,
             calendars=calendars,
@@ -283,6 +284,8 @@ def forecast_lines(
     p90 = calendars.offset(
         np.where(can_forecast, start, np.datetime64("NaT")), np.maximum(n90 - 1, 0), supplier_ids
     )
+    # Skipped days that leave at most half a day's output: p50 is the last report day.
+    p50 = np.where(can_forecast & (finished_by < p50), finished_by, p50)
 
     # Finished lines: the completing report; shipped lines: that, else the last report, else D.
     completed_on = to_days(stats["completed_on"])

@@ -164,12 +164,15 @@ def forecast_line(
     has = reported > 0 and first is not None and math.isfinite(rate) and rate > 0
     work = remaining
     covered = False
+    finished_by: dt.date | None = None
     if has:
         run_days = _count(calendar, first, None if last is None else last + one)
         skipped = max(_nan0(run_days) - reported, 0.0)
         estimated = skipped * _nan0(rate)
         still = remaining > 0
         covered = still and (remaining - estimated <= 0)
+        if still and not covered and skipped > 0 and remaining - estimated <= 0.5 * _nan0(rate):
+            finished_by = last  # the skipped days leave at most half a day: p50 on the last report
         if still:
             work = max(remaining - estimated, _nan0(rate))
         if covered:
@@ -229,6 +232,8 @@ def forecast_line(
         n50_days, n90_days = int(min(n50, MAX_FORECAST_DAYS)), int(min(n90, MAX_FORECAST_DAYS))
     p50 = _offset(calendar, start, max(n50_days - 1, 0)) if can_forecast else None
     p90 = _offset(calendar, start, max(n90_days - 1, 0)) if can_forecast else None
+    if can_forecast and finished_by is not None and p50 is not None and finished_by < p50:
+        p50 = finished_by
 
     # Finished lines: the completing report; shipped lines: that, else the last report, else D.
     completed_on: dt.date | None = stats["completed_on"]  # type: ignore[assignment]  # a date of line_stats

@@ -219,6 +219,34 @@ def test_a_line_whose_reports_stop_short_of_its_quantity_only_by_skipped_days_is
     assert plain["completion_p50"] == pd.Timestamp("2026-03-24")
 
 
+SKIPPED_THURSDAY = ["2026-03-02", "2026-03-03", "2026-03-04", "2026-03-06", "2026-03-09"]
+
+
+def test_a_skipped_day_that_leaves_at_most_half_a_day_puts_p50_on_the_last_report_day() -> None:
+    # Thursday 5 March not reported; 500 reported through Monday 9, the skipped day credited at 100.
+    # 640 ordered: 40 left, less than half a day's 100, so p50 is Monday 9 (the last report), not
+    # Tuesday 10; p90 keeps the day still to make (1 day at 100 with no spread: Tuesday 10).
+    out = forecast([line(quantity=640)], reports_for(1, SKIPPED_THURSDAY, [100] * 5), "2026-03-09", EMPTY)
+    assert out.iloc[0]["rate"] == pytest.approx(100)
+    assert out.iloc[0]["remaining"] == 140  # what was reported, as DOMAIN says
+    assert out.iloc[0]["completion_p50"] == pd.Timestamp("2026-03-09")
+    assert out.iloc[0]["completion_p90"] == pd.Timestamp("2026-03-10")
+
+
+def test_a_skipped_day_that_leaves_more_than_half_a_day_still_needs_the_next_working_day() -> None:
+    # As above with 660 ordered: 60 left after the skipped day, more than half of 100.
+    out = forecast([line(quantity=660)], reports_for(1, SKIPPED_THURSDAY, [100] * 5), "2026-03-09", EMPTY)
+    assert out.iloc[0]["completion_p50"] == pd.Timestamp("2026-03-10")
+    assert out.iloc[0]["completion_p90"] == pd.Timestamp("2026-03-10")
+
+
+def test_less_than_half_a_day_left_with_no_skipped_day_still_needs_the_next_working_day() -> None:
+    # Monday to Thursday reported at 100, none skipped: 40 left is output still to make (no
+    # estimate to round), so p50 is Friday 6 March.
+    out = forecast([line(quantity=440)], reports_for(1, WEEK[:4], [100] * 4), "2026-03-05", EMPTY)
+    assert out.iloc[0]["completion_p50"] == pd.Timestamp("2026-03-06")
+
+
 def test_outage_days_leave_the_rate_but_widen_the_spread() -> None:
     days = pd.bdate_range("2026-03-02", "2026-03-13").strftime("%Y-%m-%d").tolist()
     good = [100, 100, 100, 0, 0, 0, 100, 100, 100, 100]

@@ -86,6 +86,23 @@ record = st.one_of(
     stale=1,
     cv=0.0,
 )
+# A skipped Thursday that leaves 40 of a day's 100: p50 on the last report day (Monday 12 January).
+@example(
+    days={0: (100, 0), 1: (100, 0), 2: (100, 0), 4: (100, 0), 7: (100, 0)},
+    quantity=640,
+    status="in_production",
+    transit=0,
+    need_by=None,
+    start=0,
+    daily_output=100.0,
+    as_of=7,
+    calendar="mon-fri",
+    supplier_record=None,
+    span=10,
+    min_days=5,
+    stale=3,
+    cv=0.3,
+)
 def test_the_plain_python_forecast_of_one_line_is_the_vectorized_one_exactly(
     days: dict[int, tuple[int, int]],
     quantity: int,

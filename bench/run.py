@@ -519,19 +519,20 @@ def run_posts(backend: str, url: str, figures: dict[str, Any]) -> dict[str, Any]
         flush=True,
     )
     if backend == "postgresql":
-        figures["concurrent"] = concurrent_posts(url)
-        c = figures["concurrent"]
-        print(
-            f"16 writers p50/p95 {c['p50_ms']:.0f}/{c['p95_ms']:.0f} ms, load {os.getloadavg()}", flush=True
-        )
-        # As people post: each writer pauses (4 s on average) between its posts.
-        figures["concurrent_paced"] = paced = concurrent_posts(url, each=8, think_seconds=4.0)
-        print(
-            f"16 writers, 4 s think time: p50/p95 {paced['p50_ms']:.0f}/{paced['p95_ms']:.0f} ms, "
-            f"load {os.getloadavg()}",
-            flush=True,
-        )
+        _writers(url, figures)
     return figures
+
+
+def _writers(url: str, figures: dict[str, Any]) -> None:
+    """16 writers at once: closed loop, then pausing (4 s on average) between posts as people do."""
+    for name, label, each, think in (
+        ("concurrent", "16 writers", 25, 0.0),
+        ("concurrent_paced", "16 writers, 4 s think time", 8, 4.0),
+    ):
+        figures[name] = run = concurrent_posts(url, each=each, think_seconds=think)
+        print(
+            f"{label}: p50/p95 {run['p50_ms']:.0f}/{run['p95_ms']:.0f} ms, load {os.getloadavg()}", flush=True
+        )
 
 
 def run_backend(
@@ -605,10 +606,7 @@ def run_backend(
     figures["incremental"] = incremental(url)
     print(f"incremental p95 {figures['incremental']['recompute_p95_ms']:.0f} ms", flush=True)
     if backend == "postgresql":
-        figures["concurrent"] = concurrent_posts(url)
-        print(f"16 writers p95 {figures['concurrent']['p95_ms']:.0f} ms", flush=True)
-        figures["concurrent_paced"] = concurrent_posts(url, each=8, think_seconds=4.0)
-        print(f"16 writers, 4 s think time: p95 {figures['concurrent_paced']['p95_ms']:.0f} ms", flush=True)
+        _writers(url, figures)
     figures["pages"] = pages(url)
     print(
         "pages: " + ", ".join(f"{k} {v:.2f}" for k, v in figures["pages"].items() if isinstance(v, float)),

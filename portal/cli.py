@@ -400,10 +400,11 @@ def _user_add(args: argparse.Namespace) -> int:
 
 
 def _token_create(args: argparse.Namespace) -> int:
+    from portal.i18n import format_utc
     from portal.services.api_tokens import create_api_token
 
     made = create_api_token(_db(), _cli(), args.name, username=args.username, expires_days=args.expires)
-    until = made.expires_at.strftime("%Y-%m-%d %H:%M UTC") if made.expires_at else "never"
+    until = format_utc(made.expires_at) if made.expires_at else "never"
     # The secret alone on stdout, so scripts can capture it; the rest on stderr.
     print(f"API token {made.token_id} '{made.name}' for {made.username}, expires {until}.", file=sys.stderr)
     print(

@@ -253,7 +253,7 @@ def audit_report(
             "rejected_qty": previous.rejected_qty,
             "note": None if is_missing(previous.note) else previous.note,
         }
-    audit.insert_event(
+    audit.record(
         session,
         actor,
         "report.corrected" if before else "report.posted",
@@ -268,6 +268,7 @@ def audit_report(
             "note": None if is_missing(note) else note,
         },
         po_line_id=line_id,
+        at_once=True,
     )
 
 

@@ -211,9 +211,16 @@ def toned(frame: pd.DataFrame, tones: dict[str, dict[str, str]]) -> pd.DataFrame
     return style
 
 
-def show_table(data: pd.DataFrame | Styler, **options: Any) -> Any:
+def show_table(
+    data: pd.DataFrame | Styler, *, columns: Mapping[str, Any] | None = None, **options: Any
+) -> Any:
     """A read-only table the page's width without the index column: ``st.dataframe`` with the portal's
-    table settings, ``options`` (column_config, column_order, key, placeholder, on_select...) passed on."""
+    table settings, ``options`` (column_config, column_order, key, placeholder, on_select...) passed on.
+
+    ``columns``: the columns shown, in this order, each with its ``st.column_config``: the column order
+    and the column config in one, so that each column is named once."""
+    if columns is not None:
+        options.update(column_config=dict(columns), column_order=list(columns))
     return st.dataframe(data, hide_index=True, width="stretch", **options)
 
 
@@ -222,12 +229,16 @@ def selectable_table(
     *,
     id_column: str,
     key: str,
-    column_config: dict,
-    column_order: list[str],
+    columns: Mapping[str, Any] | None = None,
+    column_config: dict | None = None,
+    column_order: list[str] | None = None,
     single: bool = False,
     tones: dict[str, dict[str, str]] | None = None,
 ) -> list[int]:
-    """A table whose rows can be ticked; returns the ids (``id_column``) of the ticked rows."""
+    """A table whose rows can be ticked; returns the ids (``id_column``) of the ticked rows.
+
+    The columns as :func:`show_table` takes them: ``columns``, or ``column_config`` and ``column_order``
+    (where the order shows only some of the configured columns)."""
     # When the rows shown change (a filter, another page, someone else's edit), the selection
     # starts afresh, so an action never lands on a row the user did not tick.
     ids = [int(i) for i in frame[id_column]]
@@ -242,6 +253,7 @@ def selectable_table(
         key=f"{key}.{version}",
         on_select="rerun",
         selection_mode="single-row" if single else "multi-row",
+        columns=columns,
         column_config=column_config,
         column_order=column_order,
         placeholder="–",

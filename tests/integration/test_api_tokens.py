@@ -14,6 +14,7 @@ from db.engine import Database, open_database
 from db.models import ApiToken, AuditEvent
 from portal.cli import main
 from portal.core.domain import NotFound, PermissionDenied, ValidationError
+from portal.i18n import format_utc
 from portal.services.access import Actor
 from portal.services.api_tokens import (
     actor_for_token,
@@ -135,6 +136,10 @@ def test_the_command_line_makes_a_token_prints_it_once_and_revokes_it(
     assert secret.startswith("spt_") and "shop floor" in out.err
     actor = actor_for_token(db, secret)
     assert actor is not None and actor.username == "acme"
+    with db.read() as session:
+        expires_at = session.get_one(ApiToken, actor.token_id).expires_at
+    # The expiry as the portal writes a UTC time everywhere else: Apr 10, 2026, 09:00 UTC.
+    assert f"expires {format_utc(expires_at)}." in out.err
     assert run("token", "revoke", str(actor.token_id)) == 0
     assert "Revoked" in capsys.readouterr().out
     assert actor_for_token(db, secret) is None

@@ -130,6 +130,16 @@ class Rule:
     uses: tuple[str, ...]
     broken: Callable[[Any], Any]
 
+    @classmethod
+    def at_least(cls, field: str, other: str, reason: Callable[[], str]) -> Rule:
+        """``field`` is refused when it is less than (a date: before) ``other``."""
+        return cls(field, reason, (field, other), lambda v: v[field] < v[other])
+
+    @classmethod
+    def at_most(cls, field: str, other: str, reason: Callable[[], str]) -> Rule:
+        """``field`` is refused when it is more than (a date: after) ``other``."""
+        return cls(field, reason, (field, other), lambda v: v[field] > v[other])
+
 
 @dataclass(frozen=True)
 class Problem:

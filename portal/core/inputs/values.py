@@ -64,12 +64,7 @@ class ScheduleRevision(Input):
         Field("reason", N_("Reason"), "str", required=False, max_length=MAX_TEXT_LENGTH, multiline=True),
     )
     RULES: ClassVar[tuple[Rule, ...]] = (
-        Rule(
-            "estimated_end_date",
-            lambda: _("is before the start date"),
-            ("estimated_end_date", "start_date"),
-            lambda v: v["estimated_end_date"] < v["start_date"],
-        ),
+        Rule.at_least("estimated_end_date", "start_date", lambda: _("is before the start date")),
     )
 
     def check_against(self, *, order_date: dt.date | None, current_end: dt.date | None) -> list[Problem]:
@@ -128,12 +123,7 @@ class ReceiptInput(Input):
         Field("rejected_qty", N_("Rejected quantity"), "int", required=False, minimum=0, default=0),
     )
     RULES: ClassVar[tuple[Rule, ...]] = (
-        Rule(
-            "rejected_qty",
-            lambda: _("is more than the quantity received"),
-            ("rejected_qty", "quantity"),
-            lambda v: v["rejected_qty"] > v["quantity"],
-        ),
+        Rule.at_most("rejected_qty", "quantity", lambda: _("is more than the quantity received")),
     )
 
 
@@ -165,18 +155,8 @@ class PoLineInput(Input):
         Field("status", N_("Status"), "str", required=False, max_length=20, lower=True),
     )
     RULES: ClassVar[tuple[Rule, ...]] = (
-        Rule(
-            "need_by_date",
-            lambda: _("is before the order date"),
-            ("need_by_date", "order_date"),
-            lambda v: v["need_by_date"] < v["order_date"],
-        ),
-        Rule(
-            "promised_date",
-            lambda: _("is before the order date"),
-            ("promised_date", "order_date"),
-            lambda v: v["promised_date"] < v["order_date"],
-        ),
+        Rule.at_least("need_by_date", "order_date", lambda: _("is before the order date")),
+        Rule.at_least("promised_date", "order_date", lambda: _("is before the order date")),
         Rule(
             "status",
             lambda: _("must be open or cancelled (or empty)"),

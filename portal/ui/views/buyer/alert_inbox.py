@@ -228,18 +228,7 @@ selected_heads = selectable_table(
     id_column="alert_id",
     key=TABLE,
     tones={"severity": severity_tones(), "state": {_("New"): "info"}},
-    column_order=[
-        "severity",
-        "subject",
-        "waiting",
-        "days_late",
-        "rule",
-        "also",
-        "message",
-        "supplier_code",
-        "state",
-    ],
-    column_config={
+    columns={
         "severity": st.column_config.TextColumn(_("Severity"), width=72),
         "subject": st.column_config.TextColumn(
             _("Line / order"), width=95, help=_("PO line, or customer backorder")

@@ -234,17 +234,7 @@ if len(selected) == 1:
                 source=supply["source"].where(supply["po_line_id"].notna(), _("on hand")),
             ),
             placeholder="–",
-            column_order=[
-                "source",
-                "supplier_code",
-                "quantity",
-                "available_date",
-                "need_by_date",
-                "arrival_p50",
-                "arrival_p90",
-                "line_status",
-            ],
-            column_config={
+            columns={
                 "source": st.column_config.TextColumn(pgettext("supply source", "From"), width=110),
                 "supplier_code": st.column_config.TextColumn(_("Supplier"), width=100),
                 "quantity": st.column_config.NumberColumn(_("Qty"), format="localized", width=60),

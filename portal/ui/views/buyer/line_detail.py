@@ -203,17 +203,7 @@ with tabs[1]:
         show_table(
             revisions,
             placeholder="–",
-            column_order=[
-                "revision",
-                "start_date",
-                "daily_output",
-                "estimated_end_date",
-                "moved",
-                "reason",
-                "created_by",
-                "created_at",
-            ],
-            column_config={
+            columns={
                 "revision": st.column_config.NumberColumn(_("Rev."), width=45),
                 "start_date": st.column_config.DateColumn(_("Start"), format=date_format(), width=90),
                 "daily_output": st.column_config.NumberColumn(_("Per day"), format="localized", width=65),
@@ -241,16 +231,7 @@ with tabs[2]:
         show_table(
             current,
             placeholder="–",
-            column_order=[
-                "report_date",
-                "good_qty",
-                "rejected_qty",
-                "corrected",
-                "note",
-                "created_by",
-                "created_at",
-            ],
-            column_config={
+            columns={
                 "report_date": st.column_config.DateColumn(_("Day"), format=date_format(), width=95),
                 "good_qty": st.column_config.NumberColumn(_("Good"), format="localized", width=70),
                 "rejected_qty": st.column_config.NumberColumn(_("Rejected"), format="localized", width=75),
@@ -282,16 +263,7 @@ with tabs[2]:
                     ["report_date", "revision"], ascending=[False, True]
                 ),
                 placeholder="–",
-                column_order=[
-                    "report_date",
-                    "revision",
-                    "good_qty",
-                    "rejected_qty",
-                    "note",
-                    "created_by",
-                    "created_at",
-                ],
-                column_config={
+                columns={
                     "report_date": st.column_config.DateColumn(_("Day"), format=date_format(), width=95),
                     "revision": st.column_config.NumberColumn(_("Rev."), width=50),
                     "good_qty": st.column_config.NumberColumn(_("Good (was)"), format="localized", width=85),
@@ -347,8 +319,7 @@ with tabs[4]:
         show_table(
             changes,
             placeholder="–",
-            column_order=["at", "who", "field", "old_value", "new_value", "source"],
-            column_config={
+            columns={
                 "at": st.column_config.DatetimeColumn(_("When (UTC)"), format=datetime_format(), width=130),
                 "who": st.column_config.TextColumn(_("Who"), width=130),
                 "field": st.column_config.TextColumn(_("What"), width=120),
@@ -378,8 +349,7 @@ with tabs[5]:
         show_table(
             audit,
             placeholder="–",
-            column_order=["at", "who", "action", "entity", "change"],
-            column_config={
+            columns={
                 "at": st.column_config.DatetimeColumn(_("When (UTC)"), format=datetime_format(), width=130),
                 "who": st.column_config.TextColumn(_("Who"), width=130),
                 "action": st.column_config.TextColumn(_("What"), width=140),

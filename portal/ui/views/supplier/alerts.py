@@ -119,10 +119,9 @@ selection = show_table(
     height=248,  # about six rows: the selected line's alerts and comments stay in view below
     on_select="rerun",
     selection_mode="single-row",
-    column_order=["severity", "line", "what", "also", "days_late", "need_by_date", "comments", "status"],
     # The widths add up to the page's width at 1280 px with the sidebar open (about 820 px with the
     # selection column): the alert's full text is in the selected line's detail below, not in a column.
-    column_config={
+    columns={
         "severity": st.column_config.TextColumn(_("Severity"), width=80),
         "line": st.column_config.TextColumn(_("Line"), width=90),
         "what": st.column_config.TextColumn(_("Alert"), width=160, help=_("The line's most pressing alert")),

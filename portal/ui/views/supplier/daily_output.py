@@ -113,8 +113,7 @@ def _show_changes() -> None:
     show_table(
         view,
         key="daily_output.changes_table",
-        column_order=["line", "arrival_p50_before", "arrival_p50_after", "produced", "remaining"],
-        column_config={
+        columns={
             "line": st.column_config.TextColumn(_("Line"), width=120),
             "arrival_p50_before": st.column_config.DateColumn(_("Arrival p50 before"), format=date_format()),
             "arrival_p50_after": st.column_config.DateColumn(_("Arrival p50 now"), format=date_format()),

@@ -25,9 +25,10 @@ def _best(fn: Callable[[], Any], rounds: int) -> tuple[float, float]:
     return best
 
 
-def measure(url: str, rounds: int) -> dict[str, tuple[float, float]]:
+def measure(url: str, rounds: int, ranking: bool = True) -> dict[str, tuple[float, float]]:
     """Every part's (wall, CPU) seconds."""
     from bench.run import first_load, page_world
+    from portal.queries import directory
     from portal.queries.alerts import AlertFilter, alert_problems, alert_rule_names
     from portal.queries.directory import supplier_codes
     from portal.queries.late_lines import LateLineFilter, late_lines
@@ -39,18 +40,32 @@ def measure(url: str, rounds: int) -> dict[str, tuple[float, float]]:
         "inbox: alert_problems (page of 50)": lambda: alert_problems(db, buyer, AlertFilter(), limit=50),
         "inbox: alert_rule_names": lambda: alert_rule_names(db, buyer),
         "inbox, late lines: supplier_codes": lambda: supplier_codes(db, buyer),
+        **(
+            {
+                "inbox, late lines: supplier_choices (first load, 200 listed)": lambda: (
+                    directory.supplier_choices(db, buyer, limit=200)
+                ),
+                "inbox, late lines: supplier_choices (a search, 50)": lambda: directory.supplier_choices(
+                    db, buyer, "factory 00", limit=50
+                ),
+            }
+            if hasattr(directory, "supplier_choices")
+            else {}
+        ),
         "late lines: late_lines (page of 100)": lambda: late_lines(db, buyer, LateLineFilter(), limit=100),
         "ranking: supplier_ranking (as the page asks)": lambda: (
             supplier_ranking(db, manager, limit=50) if paged else supplier_ranking(db, manager)
         ),
         "ranking: supplier_ranking (every row, the download)": lambda: supplier_ranking(db, manager),
     }
-    out = {name: _best(fn, rounds) for name, fn in parts.items()}
+    out = {name: _best(fn, rounds) for name, fn in parts.items() if ranking or not name.startswith("ranking")}
     for name, page, actor in (
         ("inbox page (AppTest)", "portal/ui/views/buyer/alert_inbox.py", buyer),
         ("late lines page (AppTest)", "portal/ui/views/buyer/late_lines.py", buyer),
         ("ranking page (AppTest)", "portal/ui/views/manager/ranking.py", manager),
     ):
+        if not ranking and name.startswith("ranking"):
+            continue
         best = (float("inf"), float("inf"))
         for _ in range(rounds):
             wall, cpu, error = first_load(page, actor)
@@ -61,14 +76,38 @@ def measure(url: str, rounds: int) -> dict[str, tuple[float, float]]:
     return out
 
 
+def filter_bytes(actor: Any) -> int:
+    """The bytes of the late lines page's supplier filter as sent to the browser (its widgets' protos)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from bench.run import ROOT
+    from portal.ui.context import ACTOR_KEY
+
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=600)
+    at.session_state[ACTOR_KEY] = actor
+    at.run()
+    at.switch_page("portal/ui/views/buyer/late_lines.py").run()
+    widgets = [*at.multiselect, *at.text_input]
+    return sum(w.proto.ByteSize() for w in widgets if str(w.key).startswith("late_lines.suppliers"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("url")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-ranking", action="store_true", help="leave the ranking's parts out")
     args = parser.parse_args()
     print(f"load before {os.getloadavg()}", flush=True)
-    for name, (wall, cpu) in measure(args.url, args.rounds).items():
+    for name, (wall, cpu) in measure(args.url, args.rounds, not args.no_ranking).items():
         print(f"{name:55s} {wall:7.3f} s wall {cpu:7.3f} s CPU", flush=True)
+    from bench.run import page_world
+
+    _db, buyer, _manager = page_world(args.url)
+    print(
+        f"{'late lines: supplier filter sent to the browser':55s} {filter_bytes(buyer):7d} bytes", flush=True
+    )
     print(f"load after {os.getloadavg()}", flush=True)
 
 

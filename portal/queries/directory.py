@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, literal, select
 
 from db.engine import Database
 from db.frames import enum_values
@@ -216,6 +216,55 @@ def list_users(db: Database, actor: Actor) -> pd.DataFrame:
         )
     frame["role"] = enum_values(frame["role"])
     return frame
+
+
+def supplier_search(search: str) -> ColumnElement[bool] | None:
+    """The suppliers whose code or name holds ``search`` (any case; ``%`` and ``_`` as typed), as a
+    condition on :class:`Supplier`; None when it is blank (every supplier). The one definition of
+    "find a supplier": the ranking's search and the staff pages' supplier filter.
+
+    Both sides are lower-cased by the database, so they agree: PostgreSQL folds every letter,
+    SQLite only A-Z (a name's "Ü" is then found by "Ü", not by "ü")."""
+    needle = search.strip()
+    if not needle:
+        return None
+    escaped = needle.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    pattern = func.lower(literal(f"%{escaped}%"))
+    return func.lower(Supplier.code).like(pattern, escape="/") | func.lower(Supplier.name).like(
+        pattern, escape="/"
+    )
+
+
+@dataclass(frozen=True)
+class SupplierChoices:
+    """Suppliers a picker offers (``suppliers``: supplier_id, code, name, by code): those asked to be
+    kept and the first matches of a search; ``more``: more suppliers match than were returned."""
+
+    suppliers: pd.DataFrame
+    found: int
+    more: bool
+
+
+@service(*STAFF, writes=False)
+def supplier_choices(
+    db: Database, actor: Actor, search: str = "", *, limit: int, keep: tuple[int, ...] = ()
+) -> SupplierChoices:
+    """The first ``limit`` suppliers by code whose code or name holds ``search`` (blank: every
+    supplier), with the suppliers ``keep`` (already picked; those that no longer exist left out):
+    a picker's options that stay small whatever the number of suppliers. ``found`` counts the
+    matches returned (at most ``limit``), ``more`` says whether others match too."""
+    columns = ["supplier_id", "code", "name"]
+    found = select(Supplier.id, Supplier.code, Supplier.name).order_by(Supplier.code).limit(limit + 1)
+    condition = supplier_search(search)
+    if condition is not None:
+        found = found.where(condition)
+    with db.read() as session:
+        matches = session.execute(found).all()
+        picked = select(Supplier.id, Supplier.code, Supplier.name).where(Supplier.id.in_(keep))
+        kept = session.execute(picked).all() if keep else []
+    frame = pd.DataFrame([*matches[:limit], *kept], columns=columns)
+    frame = frame.drop_duplicates("supplier_id").sort_values("code", kind="stable").reset_index(drop=True)
+    return SupplierChoices(frame, found=min(len(matches), limit), more=len(matches) > limit)
 
 
 @service(*STAFF, writes=False)

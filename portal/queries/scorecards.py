@@ -29,6 +29,7 @@ from portal.core import scorecard as sc
 from portal.core.domain import NotFound, ValidationError
 from portal.core.settings import Settings
 from portal.queries import scorecard_data
+from portal.queries.directory import supplier_search
 from portal.queries.scorecard_data import (
     COUNT_COLUMNS,
     LIVE_LINE_BUDGET,
@@ -168,7 +169,7 @@ def supplier_ranking(
                 totals.stale_suppliers,
             )
         table = _ranked(suppliers, part)
-        shown = _searched(table, search)
+        shown = _searched(session, table, search)
         total = len(shown)
         shown = shown.iloc[offset : None if limit is None else offset + limit]
         scores = part.scores
@@ -238,15 +239,12 @@ def _ranked(suppliers: pd.DataFrame, part: _Part) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
-def _searched(table: pd.DataFrame, search: str) -> pd.DataFrame:
-    """The suppliers whose code or name holds ``search`` (any case); all when it is blank."""
-    needle = search.strip().casefold()
-    if not needle:
+def _searched(session: Session, table: pd.DataFrame, search: str) -> pd.DataFrame:
+    """The suppliers whose code or name holds ``search`` (:func:`supplier_search`); all when it is blank."""
+    condition = supplier_search(search)
+    if condition is None:
         return table
-    found = table["code"].astype(str).str.casefold().str.contains(needle, regex=False) | table["name"].astype(
-        str
-    ).str.casefold().str.contains(needle, regex=False)
-    return table[found]
+    return table[table["supplier_id"].isin(session.scalars(select(Supplier.id).where(condition)).all())]
 
 
 @dataclass(frozen=True)

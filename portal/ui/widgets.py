@@ -11,7 +11,6 @@ from typing import Any, TypeVar
 import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
-from streamlit.delta_generator import DeltaGenerator
 
 from portal.core import vocabulary
 from portal.i18n import (
@@ -25,9 +24,7 @@ from portal.i18n import (
     ngettext,
     pgettext,
 )
-from portal.queries.directory import supplier_codes
 from portal.queries.line_detail import LineDetail
-from portal.ui.context import read
 from portal.ui.text import plain
 
 #: Severity in a table cell: a word (tables cannot show icons; emoji need a font some machines lack).
@@ -143,15 +140,6 @@ def label_from(labels: Mapping[K, str]) -> Callable[[K], str]:
         return labels.get(option, "")
 
     return label
-
-
-def supplier_filter(column: DeltaGenerator, key: str) -> list[int]:
-    """The suppliers to narrow a table to, picked by code (none picked: all): their ids."""
-    suppliers = read(supplier_codes)
-    codes = dict(zip(suppliers["supplier_id"], suppliers["code"], strict=True))
-    return column.multiselect(
-        _("Supplier"), list(codes), format_func=label_from(codes), key=key, placeholder=_("All suppliers")
-    )
 
 
 def page_offset(key: str, page_size: int) -> int:

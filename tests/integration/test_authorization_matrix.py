@@ -507,6 +507,11 @@ MATRIX: dict[str, Row] = {
         ONLY_ADMIN,
         lambda c, a, r: assert_true({"admin", "acme", "bolt"} <= set(r["username"])),
     ),
+    "queries.directory.supplier_choices": Row(
+        lambda c, a: svc("queries.directory.supplier_choices")(c.db, a, "", limit=50),
+        staff(),
+        lambda c, a, r: assert_equal(list(r.suppliers["code"]), ["ACME", "BOLT"]),
+    ),
     "queries.directory.supplier_codes": Row(
         lambda c, a: svc("queries.directory.supplier_codes")(c.db, a),
         staff(),

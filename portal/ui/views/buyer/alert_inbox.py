@@ -20,6 +20,7 @@ from portal.services.alerts import (
 )
 from portal.ui.context import actor, call, read
 from portal.ui.device import looks_like_a_phone
+from portal.ui.supplier_filter import supplier_filter
 from portal.ui.text import plain
 from portal.ui.widgets import (
     clear_selection,
@@ -34,7 +35,6 @@ from portal.ui.widgets import (
     selectable_table,
     severity_tones,
     severity_words,
-    supplier_filter,
 )
 
 TABLE = "alert_inbox.table"

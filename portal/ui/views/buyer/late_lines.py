@@ -6,11 +6,11 @@ from portal.i18n import _, format_number
 from portal.queries.late_lines import AT_RISK, LATE, LateLineFilter, late_lines
 from portal.ui.context import actor, read
 from portal.ui.late_lines_table import LATE_LINE_COLUMNS, late_lines_table, risk_labels
+from portal.ui.supplier_filter import supplier_filter
 from portal.ui.widgets import (
     label_from,
     page_offset,
     pager,
-    supplier_filter,
     ticked_line_link,
 )
 

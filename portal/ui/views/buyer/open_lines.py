@@ -6,6 +6,7 @@ from portal.core import vocabulary
 from portal.i18n import _, format_percent
 from portal.queries.lines import LineFilter, open_lines
 from portal.ui.context import actor, read
+from portal.ui.supplier_filter import supplier_filter
 from portal.ui.widgets import (
     STATUS_LABELS,
     arrival_chance,
@@ -17,7 +18,6 @@ from portal.ui.widgets import (
     selectable_table,
     severity_tones,
     severity_words,
-    supplier_filter,
     ticked_line_link,
 )
 

@@ -32,11 +32,20 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # SQLite's own lower() folds A-Z only; searches lower both sides ("find a supplier", "PO, SKU
+        # or supplier"), so a name's "Ü" or "İ" would not be found by "ü" or "i̇". Python's folds
+        # every letter, as PostgreSQL's does. No index is built on lower(), so overriding it is safe.
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         immediate = conn.get_execution_options().get("sqlite_immediate", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _lower(value: object) -> object:
+    """SQLite's ``lower()`` on connections of ours: every letter, not A-Z only (NULL and numbers as is)."""
+    return value.lower() if isinstance(value, str) else value
 
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:

@@ -223,8 +223,8 @@ def supplier_search(search: str) -> ColumnElement[bool] | None:
     condition on :class:`Supplier`; None when it is blank (every supplier). The one definition of
     "find a supplier": the ranking's search and the staff pages' supplier filter.
 
-    Both sides are lower-cased by the database, so they agree: PostgreSQL folds every letter,
-    SQLite only A-Z (a name's "Ü" is then found by "Ü", not by "ü")."""
+    Both sides are lower-cased by the database, so they agree; every letter folds, on SQLite too
+    (``db.engine`` gives SQLite Python's ``lower``)."""
     needle = search.strip()
     if not needle:
         return None

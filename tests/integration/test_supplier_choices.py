@@ -16,12 +16,13 @@ SPARES = (
     "code,name,country,transit_days,capacity_per_day,email\n"
     + "".join(f"S{n:03d},Spare {n:02d},DE,3,,s{n}@spare.example\n" for n in range(30, 0, -1))
     + "P_1,Fifty% Parts,DE,3,,p1@spare.example\n"
+    + "UE1,Überland Öl GmbH,DE,3,,ue@spare.example\n"
 )
 
 
 @pytest.fixture
 def many(db: Database, world: SmallWorld) -> SmallWorld:
-    """The small world (ACME, BOLT) with 31 more suppliers."""
+    """The small world (ACME, BOLT) with 32 more suppliers."""
     assert load(db, world.admin, "suppliers", SPARES, today=dt.date(2026, 4, 15)).ok
     return world
 
@@ -36,6 +37,8 @@ def test_a_search_finds_suppliers_by_code_or_name_in_any_case(db: Database, many
     assert codes(db, many, "acme", limit=50) == ["ACME"]
     assert codes(db, many, " bolt WORKS ", limit=50) == ["BOLT"]  # the name, trimmed, any case
     assert codes(db, many, "spare 1", limit=50) == [f"S{n:03d}" for n in range(10, 20)]
+    assert codes(db, many, "überland öl", limit=50) == ["UE1"]  # every letter folds, not A-Z only
+    assert codes(db, many, "ÜBERLAND", limit=50) == ["UE1"]
     choices = supplier_choices(db, many.buyer, "nobody", limit=50)
     assert choices.suppliers.empty and choices.found == 0 and not choices.more
 
@@ -52,9 +55,9 @@ def test_at_most_limit_matches_by_code_and_whether_more_match(db: Database, many
     assert list(first.suppliers["code"]) == ["S001", "S002", "S003", "S004", "S005"]
     assert first.found == 5 and first.more
     every = supplier_choices(db, many.buyer, limit=50)
-    assert len(every.suppliers) == 33 and not every.more
-    assert supplier_choices(db, many.buyer, limit=33).more is False
-    assert supplier_choices(db, many.buyer, limit=32).more is True
+    assert len(every.suppliers) == 34 and not every.more
+    assert supplier_choices(db, many.buyer, limit=34).more is False
+    assert supplier_choices(db, many.buyer, limit=33).more is True
 
 
 def test_the_suppliers_already_picked_are_kept_whatever_the_search(db: Database, many: SmallWorld) -> None:

@@ -55,6 +55,7 @@ def test_the_inbox_finds_suppliers_by_code_or_name_and_narrows_to_the_picked_one
     assert "ACME" in set(everything["supplier_code"])
     # Nothing searched yet: nothing to pick from, rather than every supplier.
     assert offered(at, "alert_inbox") == []
+    assert "type more" not in texts(at)  # nothing typed: no "first 50 matches are listed"
 
     search(at, "alert_inbox", "acme pl")  # part of ACME's name, another case
     assert offered(at, "alert_inbox") == ["ACME"]

@@ -9,12 +9,12 @@ import streamlit as st
 from portal.core import scorecard as sc
 from portal.i18n import _
 from portal.i18n import format_number as format_decimal
-from portal.queries.directory import supplier_codes
 from portal.queries.scorecards import COMPARE_MAX, compare_suppliers, scorecard_months, supplier_ranking
 from portal.ui.context import actor, read
 from portal.ui.scorecard_text import NO_DATA, format_number, metric_label, month_choice
+from portal.ui.supplier_filter import listed, supplier_picks
 from portal.ui.text import plain
-from portal.ui.widgets import label_from, show_table
+from portal.ui.widgets import show_table
 
 SCORECARD_PAGE = "portal/ui/views/manager/scorecard.py"
 NUMBERS = ("score", *sc.NUMBERS)
@@ -23,11 +23,10 @@ LOWER_IS_BETTER = frozenset({"avg_days_late", "mean_slip_days", "ppm"})
 
 actor()
 st.title(_("Compare suppliers"))
-suppliers = read(supplier_codes)
-if len(suppliers) < 2:
+every = listed()
+if not every.more and len(every.suppliers) < 2:
     st.info(_("Comparing needs at least two suppliers."))
     st.stop()
-names = dict(zip(suppliers["supplier_id"], suppliers["code"] + " · " + suppliers["name"], strict=True))
 choices, default = read(scorecard_months)
 if st.session_state.get("compare.end_month") not in choices:
     st.session_state["compare.end_month"] = default
@@ -36,12 +35,8 @@ if "compare.suppliers" not in st.session_state:
     top = read(supplier_ranking, default, limit=3).table
     st.session_state["compare.suppliers"] = [int(s) for s in top["supplier_id"].head(3)]
 c1, c2 = st.columns([3, 1])
-chosen = c1.multiselect(
-    _("Suppliers (2 to {n})").format(n=COMPARE_MAX),
-    list(names),
-    format_func=label_from(names),
-    max_selections=COMPARE_MAX,
-    key="compare.suppliers",
+chosen = supplier_picks(
+    c1, "compare.suppliers", _("Suppliers (2 to {n})").format(n=COMPARE_MAX), most=COMPARE_MAX
 )
 end = c2.selectbox(_("12 months ending"), choices, key="compare.end_month", format_func=month_choice)
 if len(chosen) < 2:

@@ -3,24 +3,18 @@
 import streamlit as st
 
 from portal.i18n import _
-from portal.queries.directory import supplier_codes
 from portal.queries.scorecards import supplier_scorecard
 from portal.ui.context import actor, read
 from portal.ui.scorecard_view import pick_period, show_scorecard
-from portal.ui.widgets import label_from
+from portal.ui.supplier_filter import listed, supplier_pick
 
 actor()
 st.title(_("Scorecard"))
-suppliers = read(supplier_codes)
-if suppliers.empty:
+if listed().suppliers.empty:
     st.info(_("No suppliers yet."))
     st.stop()
-names = dict(zip(suppliers["supplier_id"], suppliers["code"] + " · " + suppliers["name"], strict=True))
-if st.session_state.get("scorecard.supplier") not in names:
-    st.session_state["scorecard.supplier"] = int(suppliers["supplier_id"].iloc[0])
 c1, c2, c3 = st.columns([2, 1, 1])
-supplier_id = c1.selectbox(
-    _("Supplier"), list(names), format_func=label_from(names), key="scorecard.supplier"
-)
+# The ranking and the comparison open a supplier's scorecard by setting this key.
+supplier_id = supplier_pick(c1, "scorecard.supplier")
 end, period = pick_period("scorecard", c2, c3)
-show_scorecard(read(supplier_scorecard, int(supplier_id), end), period, "scorecard")
+show_scorecard(read(supplier_scorecard, supplier_id, end), period, "scorecard")

@@ -329,9 +329,10 @@ def add_daily_totals(session: Session, rows: list[dict[str, Any]]) -> None:
     """:func:`add_daily_output` from plain rows (supplier_id, report_date, good_qty), one per supplier day."""
     if not rows:
         return
-    stmt = _daily_upsert(session.get_bind().dialect.name == "postgresql")
+    connection = core_connection(session)
+    stmt = _daily_upsert(connection.dialect.name == "postgresql")
     # Days in a fixed order: two transactions upserting the same days never wait on each other in a cycle.
-    session.execute(stmt, sorted(rows, key=lambda r: (r["supplier_id"], r["report_date"])))
+    connection.execute(stmt, sorted(rows, key=lambda r: (r["supplier_id"], r["report_date"])))
 
 
 @lru_cache(maxsize=2)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from db.engine import core_connection
 from db.models import Item, PoLine
 from portal.core.batching import id_chunks
 from portal.core.domain import ConflictError
@@ -20,6 +21,17 @@ from portal.services.planning.shard import Shard
 PLANNING_LOCK = "planning"
 #: How long a write waits for a running sweep (scale L sweeps in about 15 s) before giving up.
 PLANNING_LOCK_WAIT_SECONDS = 120.0
+
+_PLANNING_KEY = advisory_key(PLANNING_LOCK)
+#: Built once: every post runs them (through the session's connection, not the ORM's execute: its
+#: per-statement work was a tenth of a post's CPU for these few statements).
+_TRY_SHARED = text("SELECT pg_try_advisory_xact_lock_shared(:k)")
+_LOCK_ITEMS = (
+    select(Item.id)
+    .where(Item.id.in_(bindparam("item_ids", expanding=True)))
+    .order_by(Item.id)
+    .with_for_update(key_share=True)
+)
 
 
 def share_planning_lock(session: Session, wait: float | None = None) -> None:
@@ -35,8 +47,8 @@ def share_planning_lock(session: Session, wait: float | None = None) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return
     wait = PLANNING_LOCK_WAIT_SECONDS if wait is None else wait
-    key = advisory_key(PLANNING_LOCK)
-    if session.scalar(text("SELECT pg_try_advisory_xact_lock_shared(:k)"), {"k": key}):
+    key = _PLANNING_KEY
+    if core_connection(session).scalar(_TRY_SHARED, {"k": key}):
         return  # no sweep running or waiting: one round trip
     previous = session.scalar(text("SELECT current_setting('lock_timeout')"))
     # At least 1 ms: a lock_timeout of 0 would mean "wait forever".
@@ -101,12 +113,7 @@ def lock_scope(session: Session, line_ids: Collection[int], item_ids: Collection
     for chunk in id_chunks(ids):
         items.update(int(i) for i in session.scalars(select(PoLine.item_id).where(PoLine.id.in_(chunk))))
     if items:
-        session.execute(
-            select(Item.id)
-            .where(Item.id.in_(sorted(items)))
-            .order_by(Item.id)
-            .with_for_update(key_share=True)
-        ).all()
+        core_connection(session).execute(_LOCK_ITEMS, {"item_ids": sorted(items)}).all()
 
 
 def shard_planning_lock(session: Session, shard: Shard) -> None:

@@ -18,26 +18,21 @@ the same data; ``tests/integration/test_lean_post.py`` compares them):
   :func:`~portal.core.line_alerts.reconcile_one` against the live alerts of those subjects, read by
   their indexed ids instead of a scan over every alert's key.
 
-What does not change per post is cached in the process: the resolved settings (keyed by the stored
-overrides, read each time) and the working calendars (keyed by country, weekmask and closures, read
-each time). A line the summary cannot answer (a changed quantity or span, a report after ``as_of``),
+The line, the settings and the supplier's calendar come from one statement
+(:func:`portal.services.planning.line_state.read_line_state`, which caches what is built from them in
+the process). A line the summary cannot answer (a changed quantity or span, a report after ``as_of``),
 or a line not open on ``as_of`` goes through the bulk pipeline instead. A past-dated recompute
 (tests pin their day) reads the item's supply and backorders as they were then, as the pipeline's
 own loaders do.
-
-Just over 500 lines: the post's one locked read (:func:`read_line_state`), the recompute and the
-plan's writes belong together (each hands the next what it read, so nothing is read twice).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import math
 from collections.abc import Collection
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, exists, insert, or_, select, update
@@ -48,19 +43,12 @@ from db.frames import as_int, enum_value
 from db.models import (
     Alert,
     LineForecast,
-    LineProductionSummary,
-    PoLine,
-    ProductionSchedule,
-    Setting,
-    Supplier,
-    SupplierClosure,
     SupplierStats,
     utcnow,
 )
 from portal.core import alerts as alert_rules
 from portal.core import line_alerts as one_alerts
 from portal.core import summaries as core_summaries
-from portal.core.calendar import WorkCalendar, default_holiday_years
 from portal.core.domain import (
     EVENT_RULES,
     OPEN_LINE_STATUSES,
@@ -71,9 +59,8 @@ from portal.core.domain import (
     SubjectType,
 )
 from portal.core.line_forecast import LineForecastRow, OpenLine, SupplierRecord, forecast_line
-from portal.core.settings import Settings, resolve_lenient
 from portal.core.timezones import supplier_today
-from portal.services.planning.loaders import LINE_FIELDS
+from portal.services.planning.line_state import LineState, read_line_state
 from portal.services.planning.lock import lock_scope, share_planning_lock
 from portal.services.planning.one_item import model_table, promise_one_item
 from portal.services.planning.problems import refresh_problems, subjects_of_items
@@ -84,150 +71,20 @@ from portal.services.planning.seen import close_values
 #: A post touching more lines than this recomputes them through the bulk pipeline at once.
 LEAN_LINES = 8
 
-_SUMMARY = [getattr(LineProductionSummary, c) for c in core_summaries.SUMMARY_COLUMNS[1:]]
 _OPEN = [s.value for s in OPEN_LINE_STATUSES]
-
-
-_SETTINGS: dict[str, Settings] = {}
-_SETTINGS_READ = select(Setting.key, Setting.value)
-
-
-def cached_settings(session: Session) -> Settings:
-    """The effective settings (as :func:`portal.services.settings.load_settings`), resolved once per
-    distinct set of stored overrides (read every time: an admin's change counts at once)."""
-    overrides: dict[str, Any] = dict(core_connection(session).execute(_SETTINGS_READ).all())
-    key = json.dumps(overrides, sort_keys=True, default=str)
-    settings = _SETTINGS.get(key)
-    if settings is None:
-        if len(_SETTINGS) >= 64:
-            _SETTINGS.clear()
-        settings = _SETTINGS[key] = resolve_lenient(overrides)
-    return settings
-
-
-@lru_cache(maxsize=4096)
-def _calendar(
-    country: str | None, weekmask: str | None, closures: tuple[dt.date, ...], years: tuple[int, int]
-) -> WorkCalendar:
-    country = country if country else None
-    return WorkCalendar.for_supplier(country, weekmask or None, closures, years)
-
-
-_CLOSURES = select(SupplierClosure.closure_date).where(
-    SupplierClosure.supplier_id == bindparam("supplier_id")
-)
-
-
-def supplier_calendar(
-    session: Session, supplier_id: int, country: str | None, weekmask: str | None
-) -> WorkCalendar:
-    """The supplier's working calendar, as :func:`portal.services.calendars.load_calendars` builds it."""
-    closures = tuple(sorted(core_connection(session).scalars(_CLOSURES, {"supplier_id": supplier_id})))
-    mask = weekmask if isinstance(weekmask, str) and weekmask else None
-    return _calendar(country if isinstance(country, str) else None, mask, closures, default_holiday_years())
-
-
 _FORECASTS = model_table(LineForecast)
 _ALERTS = model_table(Alert)
-_STATS = (
-    SupplierStats.median_lead_time_days,
-    SupplierStats.forecast_records,
-    SupplierStats.start_delay_days,
-    SupplierStats.start_delay_sd,
-    SupplierStats.rate_ratio,
-    SupplierStats.rate_ratio_sd,
-)
-#: What a post and its recompute read of the line, in one statement: the line and its supplier,
-#: the line's stored summary, its stored forecast's day and arrival p90, the supplier's statistics.
-_STATE = select(
-    *LINE_FIELDS,
-    PoLine.transit_days,
-    Supplier.transit_days.label("supplier_transit_days"),
-    Supplier.country,
-    Supplier.working_weekdays,
-    Supplier.timezone,
-    LineProductionSummary.po_line_id.label("summary_line_id"),
-    *(c.label(f"summary_{c.key}") for c in _SUMMARY),
-    LineForecast.po_line_id.label("forecast_line_id"),
-    LineForecast.as_of.label("forecast_as_of"),
-    LineForecast.arrival_p90.label("forecast_arrival_p90"),
-    LineForecast.arrival_p50.label("forecast_arrival_p50"),
-    LineForecast.late_since.label("forecast_late_since"),
-    SupplierStats.supplier_id.label("stats_supplier_id"),
-    *(c.label(f"stats_{c.key}") for c in _STATS),
-).select_from(
-    PoLine.__table__.join(Supplier, Supplier.id == PoLine.supplier_id)
-    .outerjoin(LineProductionSummary, LineProductionSummary.po_line_id == PoLine.id)
-    .outerjoin(LineForecast, LineForecast.po_line_id == PoLine.id)
-    .outerjoin(SupplierStats, SupplierStats.supplier_id == PoLine.supplier_id)
-)
-_STATE_OF_LINE = _STATE.where(PoLine.id == bindparam("line_id"))
-_LOCK_LINE = select(PoLine.id).where(PoLine.id == bindparam("line_id")).with_for_update(key_share=True)
-
-
-@dataclass(frozen=True)
-class LineState:
-    """A line as :func:`read_line_state` found it: its row (LINE_FIELDS, both transit days, the
-    supplier's country, weekmask and time zone), and what is stored about it."""
-
-    row: Any
-    #: The stored production summary (None: no report yet).
-    summary: core_summaries.LineSummary | None
-    #: The stored forecast's as_of, arrival_p50, arrival_p90 and late_since (None: no forecast stored).
-    forecast: tuple[dt.date, dt.date | None, dt.date | None, dt.date | None] | None
-    #: The supplier's stored statistics row (median lead time, then its calibration), None without.
-    stats: tuple[Any, ...] | None
-
-    @property
-    def status(self) -> str:
-        return str(enum_value(self.row.status))
-
-    @property
-    def label(self) -> str:
-        return f"{self.row.po_number}/{self.row.line}"
-
-
-def read_line_state(session: Session, line_id: int, *, lock: bool = False) -> LineState | None:
-    """The line, its supplier and what is stored about it, in one statement; ``lock``: the line's
-    row is locked first (PostgreSQL), so two posts of one line queue and the second sees the first.
-
-    The lock is its own statement: a locking SELECT that waited re-reads only the locked row, so
-    the summary joined to it would be the one from before the other post committed."""
-    connection = core_connection(session)
-    # SQLite has no row locks: a writing transaction holds the database's from its BEGIN IMMEDIATE.
-    if lock and connection.dialect.name != "sqlite":
-        connection.execute(_LOCK_LINE, {"line_id": line_id})
-    row = connection.execute(_STATE_OF_LINE, {"line_id": line_id}).first()
-    if row is None:
-        return None
-    summary = None
-    if row.summary_line_id is not None:
-        summary = core_summaries.LineSummary(*(getattr(row, f"summary_{c.key}") for c in _SUMMARY))
-    forecast = None
-    if row.forecast_line_id is not None:
-        forecast = (
-            row.forecast_as_of,
-            row.forecast_arrival_p50,
-            row.forecast_arrival_p90,
-            row.forecast_late_since,
-        )
-    stats = None
-    if row.stats_supplier_id is not None:
-        stats = tuple(getattr(row, f"stats_{c.key}") for c in _STATS)
-    return LineState(row, summary, forecast, stats)
 
 
 @dataclass(frozen=True)
 class Posted:
     """What a post already read and wrote for its line (its recompute reads none of it again): the
-    line's state before the post, its summary after, its supplier's calendar, the settings."""
+    line's state before the post (with the settings and its supplier's calendar), its summary after."""
 
     state: LineState
     #: The line's status after the post (a report puts an open line in production).
     status: str
     summary: core_summaries.LineSummary | None
-    calendar: WorkCalendar
-    settings: Settings
 
 
 def recompute_posted(
@@ -259,19 +116,6 @@ def recompute_posted(
     return result
 
 
-_SCHEDULES = (
-    select(
-        ProductionSchedule.revision,
-        ProductionSchedule.start_date,
-        ProductionSchedule.daily_output,
-        ProductionSchedule.estimated_end_date,
-    )
-    .where(ProductionSchedule.po_line_id == bindparam("line_id"))
-    .order_by(ProductionSchedule.revision.desc())
-    .limit(2)
-)
-
-
 def recompute_line(
     session: Session, line_id: int, *, as_of: dt.date | None = None, posted: Posted | None = None
 ) -> SweepResult:
@@ -280,11 +124,10 @@ def recompute_line(
     as_of = as_of or dt.date.today()
     if posted is None:
         share_planning_lock(session)
-        settings = cached_settings(session)
         state = read_line_state(session, line_id)
         stored_summary = None if state is None else state.summary
     else:
-        settings, state, stored_summary = posted.settings, posted.state, posted.summary
+        state, stored_summary = posted.state, posted.summary
     status = None if state is None else (posted.status if posted is not None else state.status)
     if (
         state is None
@@ -293,7 +136,7 @@ def recompute_line(
     ):
         # Not an open line on as_of: the pipeline drops its forecast and clears its alerts.
         return recompute_affected(session, line_ids=[line_id], as_of=as_of)
-    row = state.row
+    row, settings, calendar = state.row, state.settings, state.calendar
     status = str(status)
     span = settings.forecast_ewm_span
     summary = stored_summary or core_summaries.LineSummary(quantity=int(row.quantity), ewm_span=span)
@@ -308,13 +151,7 @@ def recompute_line(
     result = SweepResult(as_of=as_of)
     item_id, supplier_id = int(row.item_id), int(row.supplier_id)
     lock_scope(session, [], [item_id])
-    schedules = core_connection(session).execute(_SCHEDULES, {"line_id": line_id}).all()
-    current = schedules[0] if schedules else None
-    previous_end = schedules[1].estimated_end_date if len(schedules) > 1 else None
-    if posted is not None:
-        calendar = posted.calendar
-    else:
-        calendar = supplier_calendar(session, supplier_id, row.country, row.working_weekdays)
+    current, previous_end = state.schedule, state.previous_end
     stats, record = _supplier_stats(session, state.stats)
     transit = row.transit_days if row.transit_days is not None else row.supplier_transit_days
     line = OpenLine(
@@ -600,7 +437,6 @@ __all__ = [
     "LineState",
     "Posted",
     "apply_one_plan",
-    "cached_settings",
     "live_alerts_of",
     "read_line_state",
     "recompute_line",

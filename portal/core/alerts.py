@@ -537,11 +537,11 @@ def _confidently_late(x: _Lines) -> np.ndarray:
     confidence: reading the forecast as normal (sd = (p90 - p50) / z90), P(late) >= confidence
     when p50 - need_by >= z(confidence) x sd. Confidence 0.5 is DOMAIN.md's plain p50 rule.
 
-    Both are counted in the supplier's working days, the unit the forecast counts in: late = working
-    days in (need_by - transit, completion p50], the last day production may end and still arrive
-    on time to the day p50 says it ends, and the spread = working days in (p50, p90] of completion
-    (arrival - transit_days). A weekend between need-by and p50 is not lateness (docs/evaluation.md,
-    issue 16.10)."""
+    Both are counted in the supplier's working days, the unit the forecast counts in, on completion
+    dates (arrival - transit_days): late = working days after need_by - transit (the last day
+    production may end and still arrive on time) up to and including the p50 completion day; spread =
+    working days after the p50 completion day up to and including the p90 one. A weekend between
+    need-by and p50 is not lateness (docs/evaluation.md, issue 16.10)."""
     late_days, spread = _working_days_late(x.frame, x.calendars)
     return _late_with_confidence(late_days, spread, x.settings)
 
@@ -640,7 +640,8 @@ def _raised_stalled(x: _Lines) -> np.ndarray:
 def _projected_late(x: _Lines) -> pd.DataFrame:
     """PROJECTED_LATE: arrival_p50 > need_by_date with the admin's confidence (see
     :func:`_confidently_late`), confirmed (:func:`_raised_late`); or stalled (an observed rate of zero
-    with units remaining), which has no arrival date and so no days_late."""
+    with units remaining), which has no arrival date and so no days_late, confirmed the same way
+    (:func:`_raised_stalled`)."""
     late_days = _days_between(x.day("arrival_p50"), x.day("need_by_date"))
     stalled = _raised_stalled(x)
     late = _raised_late(x) & ~x.stalled()

@@ -151,7 +151,7 @@ def reforecast(world: dict[str, Any], recalibrate: Recalibrate | None = None) ->
             stats=call["stats"],
             calibration=learned,
         )
-        f = f.merge(call["lines"][["line_id", "need_by_date"]], on="line_id")
+        f = f.merge(call["lines"][["line_id", "need_by_date", "transit_days", "supplier_id"]], on="line_id")
         f["as_of"] = pd.Timestamp(call["as_of"])
         out.append(f)
     frame = pd.concat(out, ignore_index=True)
@@ -198,14 +198,14 @@ def confirmed_projected_late(frame: pd.DataFrame, settings: Settings, within_day
 
 def held_projected_late(frame: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """The (as_of, line) pairs the product's PROJECTED_LATE raises on, sweep after sweep as the
-    sweep stores them: confidently late and late since at least ``projected_late_held_days``
+    sweep stores them: confidently late or stalled, and so since at least ``projected_late_held_days``
     (:func:`portal.core.alerts.late_since`, :func:`portal.core.alerts.held_late`), or need-by at most
-    ``projected_late_confirm_days`` after the sweep's day; a stalled line at once. (A raised alert
+    ``projected_late_confirm_days`` after the sweep's day. (A raised alert
     stays confirmed while the condition holds: the same pairs, since the late_since of a line
     still late is unchanged.)"""
     f = frame.reset_index(drop=True)
     lines = _Lines(f, np.datetime64("NaT"), MON_FRI, settings)
-    late, stalled = _confidently_late(lines), lines.stalled()
+    late = _confidently_late(lines) | lines.stalled()
     key = f["po_number"].astype(str) + "/" + f["line"].astype(str)
     stored: dict[str, tuple[Any, Any]] = {}  # line: its stored forecast's (as_of, late_since)
     held = np.zeros(len(f), bool)
@@ -224,7 +224,7 @@ def held_projected_late(frame: pd.DataFrame, settings: Settings) -> pd.DataFrame
         (pd.to_datetime(f["need_by_date"]) - pd.to_datetime(f["as_of"])).dt.days
         <= settings.projected_late_confirm_days
     ).to_numpy()
-    fires = (late & (held | near)) | stalled
+    fires = late & (held | near)
     return f.loc[fires, ["as_of", "po_number", "line"]]
 
 

@@ -535,10 +535,33 @@ def _behind_plan(x: _Lines) -> pd.DataFrame:
 def _confidently_late(x: _Lines) -> np.ndarray:
     """arrival_p50 > need_by_date, by at least the margin that makes it late with the admin's
     confidence: reading the forecast as normal (sd = (p90 - p50) / z90), P(late) >= confidence
-    when p50 - need_by >= z(confidence) x sd. Confidence 0.5 is DOMAIN.md's plain p50 rule."""
-    late_days = _days_between(x.day("arrival_p50"), x.day("need_by_date"))
-    spread = _days_between(x.day("arrival_p90"), x.day("arrival_p50"))
+    when p50 - need_by >= z(confidence) x sd. Confidence 0.5 is DOMAIN.md's plain p50 rule.
+
+    Both are counted in the supplier's working days, the unit the forecast counts in, on completion
+    dates (arrival - transit_days): late = working days after need_by - transit (the last day
+    production may end and still arrive on time) up to and including the p50 completion day; spread =
+    working days after the p50 completion day up to and including the p90 one. A weekend between
+    need-by and p50 is not lateness (docs/evaluation.md, issue 16.10)."""
+    late_days, spread = _working_days_late(x.frame, x.calendars)
     return _late_with_confidence(late_days, spread, x.settings)
+
+
+def _working_days_late(frame: pd.DataFrame, calendars: CalendarSet) -> tuple[np.ndarray, np.ndarray]:
+    """Per line: working days in (need_by - transit, completion_p50] (negative when p50 is earlier)
+    and in (completion_p50, completion_p90], completion = arrival - ``transit_days`` (0 when the
+    frame has none); NaN where a date is missing."""
+    transit = (
+        frame["transit_days"].fillna(0).to_numpy(dtype="int64")
+        if "transit_days" in frame
+        else np.zeros(len(frame), dtype="int64")
+    ) * ONE_DAY
+    p50 = to_days(frame["arrival_p50"]) - transit
+    p90 = to_days(frame["arrival_p90"]) - transit
+    last_on_time = to_days(frame["need_by_date"]) - transit
+    suppliers = frame["supplier_id"].to_numpy()
+    late = calendars.count(last_on_time + ONE_DAY, p50 + ONE_DAY, suppliers)
+    spread = calendars.count(p50 + ONE_DAY, p90 + ONE_DAY, suppliers)
+    return late, spread
 
 
 def _late_with_confidence(late_days: np.ndarray, spread: np.ndarray, settings: Settings) -> np.ndarray:
@@ -549,15 +572,14 @@ def _late_with_confidence(late_days: np.ndarray, spread: np.ndarray, settings: S
     return late
 
 
-def confidently_late(lines: pd.DataFrame, settings: Settings) -> np.ndarray:
-    """Per line (arrival_p50, arrival_p90, need_by_date): late with the admin's confidence, the test
-    PROJECTED_LATE makes before its confirmation (:func:`_confidently_late`)."""
-    p50 = to_days(lines["arrival_p50"])
-    return _late_with_confidence(
-        _days_between(p50, to_days(lines["need_by_date"])),
-        _days_between(to_days(lines["arrival_p90"]), p50),
-        settings,
-    )
+def late_or_stalled(lines: pd.DataFrame, calendars: CalendarSet, settings: Settings) -> np.ndarray:
+    """Per line of the forecast frame (arrival_p50, arrival_p90, need_by_date, transit_days,
+    supplier_id; remaining, rate, rate_source, reported_days): confidently late
+    (:func:`_confidently_late`) or stalled, the condition PROJECTED_LATE raises on once confirmed
+    (:func:`late_since`, :func:`held_late`)."""
+    x = _Lines(lines.reset_index(drop=True), np.datetime64("NaT"), calendars, settings)
+    found: np.ndarray = _confidently_late(x) | x.stalled()
+    return found
 
 
 def late_since(
@@ -587,29 +609,42 @@ def held_late(since: np.ndarray, as_of: dt.date, settings: Settings) -> np.ndarr
     return held
 
 
-def _raised_late(x: _Lines) -> np.ndarray:
-    """Confidently late, and confirmed: the condition has held for ``projected_late_held_days`` (the
-    frame's ``late_confirmed``: see :func:`held_late`, or the alert is raised already; a frame without
-    it counts as confirmed), or need-by is within ``projected_late_confirm_days`` of D, too near to
-    wait. An unconfirmed one is AT_RISK meanwhile: a late p50 that lasts a few days is too often a
-    passing one."""
-    late = _confidently_late(x)
+def _confirmed(x: _Lines) -> np.ndarray:
+    """PROJECTED_LATE's condition (late or stalled) has held for ``projected_late_held_days`` (the
+    frame's ``late_confirmed``: see :func:`held_late`, or the alert is raised already; a frame
+    without it counts as confirmed), or need-by is within ``projected_late_confirm_days`` of D, too
+    near to wait."""
     if "late_confirmed" not in x.frame:
-        return late
+        return np.ones(len(x.frame), dtype=bool)
     confirmed = x.frame["late_confirmed"].to_numpy(dtype=bool, na_value=False)
     near = _days_between(x.day("need_by_date"), np.full(len(x.frame), x.as_of))
-    near_enough = near <= x.settings.projected_late_confirm_days
-    raised: np.ndarray = late & (confirmed | near_enough)
+    found: np.ndarray = confirmed | (near <= x.settings.projected_late_confirm_days)
+    return found
+
+
+def _raised_late(x: _Lines) -> np.ndarray:
+    """Confidently late, and confirmed (:func:`_confirmed`). An unconfirmed one is AT_RISK
+    meanwhile: a late p50 that lasts a few days is too often a passing one."""
+    raised: np.ndarray = _confidently_late(x) & _confirmed(x)
+    return raised
+
+
+def _raised_stalled(x: _Lines) -> np.ndarray:
+    """Stalled, and confirmed as a late line is (:func:`_confirmed`): a line whose first days were
+    an outage reads as stalled until it makes something, so far from need-by it waits as long as a
+    late forecast does (docs/evaluation.md, issue 16.10)."""
+    raised: np.ndarray = x.stalled() & _confirmed(x)
     return raised
 
 
 def _projected_late(x: _Lines) -> pd.DataFrame:
     """PROJECTED_LATE: arrival_p50 > need_by_date with the admin's confidence (see
     :func:`_confidently_late`), confirmed (:func:`_raised_late`); or stalled (an observed rate of zero
-    with units remaining), which has no arrival date and so no days_late."""
+    with units remaining), which has no arrival date and so no days_late, confirmed the same way
+    (:func:`_raised_stalled`)."""
     late_days = _days_between(x.day("arrival_p50"), x.day("need_by_date"))
-    stalled = x.stalled()
-    late = _raised_late(x) & ~stalled
+    stalled = _raised_stalled(x)
+    late = _raised_late(x) & ~x.stalled()
 
     def message(s: pd.DataFrame) -> _Said:
         on_dates = _say(

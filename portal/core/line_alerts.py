@@ -183,6 +183,8 @@ class LineFacts:
     #: PROJECTED_LATE has held for ``projected_late_held_days`` or is raised already (see
     #: :func:`portal.core.alerts.held_late`); True: raise it as soon as it holds.
     late_confirmed: bool = True
+    #: Calendar days from completion to arrival (the line's, else its supplier's).
+    transit_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -212,8 +214,7 @@ class _Line:
     @property
     def stalled(self) -> bool:
         f = self.facts
-        enough = f.reported_days >= self.settings.forecast_min_reported_days
-        return f.remaining > 0 and f.rate == 0 and f.rate_source == "observed" and enough
+        return stalled_of(f.remaining, f.rate, f.rate_source, f.reported_days, self.settings)
 
     def add(self, rule: AlertRule, severity: Severity, message: Said, days_late: float = NAN) -> None:
         f = self.facts
@@ -246,18 +247,46 @@ def _rate_phrase(f: LineFacts) -> Said:
     return say("rate.observed_plan", rate=f.rate, plan=f.daily_output)
 
 
+def stalled_of(
+    remaining: float, rate: float, rate_source: str, reported_days: float, settings: Settings
+) -> bool:
+    """:meth:`portal.core.alerts._Lines.stalled` of one line."""
+    enough = reported_days >= settings.forecast_min_reported_days
+    return remaining > 0 and rate == 0 and rate_source == "observed" and enough
+
+
 def _confidently_late(x: _Line) -> bool:
     f = x.facts
-    return late_with_confidence(f.arrival_p50, f.arrival_p90, f.need_by_date, x.settings)
+    return late_with_confidence(
+        f.arrival_p50, f.arrival_p90, f.need_by_date, f.transit_days, x.calendar, x.settings
+    )
 
 
 def late_with_confidence(
-    p50: dt.date | None, p90: dt.date | None, need_by: dt.date | None, settings: Settings
+    p50: dt.date | None,
+    p90: dt.date | None,
+    need_by: dt.date | None,
+    transit_days: int,
+    calendar: WorkCalendar,
+    settings: Settings,
 ) -> bool:
-    """:func:`portal.core.alerts._confidently_late` of one forecast."""
-    late_days = _days_between(p50, need_by)
-    spread = _days_between(p90, p50)
-    spread = 0.0 if math.isnan(spread) else spread
+    """:func:`portal.core.alerts._confidently_late` of one forecast (arrival dates), in the
+    supplier's working days of completion (arrival - ``transit_days``)."""
+    if p50 is None or need_by is None:
+        return False
+    transit = dt.timedelta(days=transit_days)
+
+    def working_days(start: dt.date, end: dt.date) -> float:  # in (start, end], signed
+        return float(
+            np.busday_count(
+                np.datetime64(start + _ONE_DAY, "D"),
+                np.datetime64(end + _ONE_DAY, "D"),
+                busdaycal=calendar.busdaycal,
+            )
+        )
+
+    late_days = working_days(need_by - transit, p50 - transit)
+    spread = 0.0 if p90 is None else working_days(p50 - transit, p90 - transit)
     z = NormalDist().inv_cdf(min(max(settings.projected_late_confidence, 0.5), 0.999))
     return late_days > 0 and late_days >= z * max(spread, 0.0) / Z90
 
@@ -282,12 +311,15 @@ def held_late_of(since: dt.date | None, as_of: dt.date, settings: Settings) -> b
     return since is not None and (as_of - since).days >= settings.projected_late_held_days
 
 
-def _raised_late(x: _Line) -> bool:
-    """:func:`portal.core.alerts._raised_late` of one line."""
-    if not _confidently_late(x):
-        return False
+def _confirmed(x: _Line) -> bool:
+    """:func:`portal.core.alerts._confirmed` of one line."""
     near = _days_between(x.facts.need_by_date, x.as_of)
     return x.facts.late_confirmed or near <= x.settings.projected_late_confirm_days
+
+
+def _raised_late(x: _Line) -> bool:
+    """:func:`portal.core.alerts._raised_late` of one line."""
+    return _confidently_late(x) and _confirmed(x)
 
 
 def _late_start(x: _Line) -> None:
@@ -321,8 +353,8 @@ def _behind_plan(x: _Line) -> None:
 def _projected_late(x: _Line) -> None:
     f = x.facts
     late_days = _days_between(f.arrival_p50, f.need_by_date)
-    stalled = x.stalled
-    late = _raised_late(x) and not stalled
+    stalled = x.stalled and _confirmed(x)
+    late = _raised_late(x) and not x.stalled
     if not (late or stalled):
         return
     if stalled:

@@ -1105,7 +1105,11 @@ def test_a_dismissed_alert_that_got_worse_comes_back_in_the_digest_saying_why(
 
     run(db)
     with db.read() as session:
-        late = session.scalars(select(Alert).where(Alert.rule == AlertRule.PROJECTED_LATE.value)).one()
+        # The open one: the schedules' import (as of 6 March, at the planned rate) raised one that the
+        # reports' import resolved.
+        late = session.scalars(
+            select(Alert).where(Alert.rule == AlertRule.PROJECTED_LATE.value, Alert.status == "open")
+        ).one()
     now_late = int(late.days_late or 0)
     assert now_late > 0
     assert resolve_alerts(db, actor_of(db, "buyer"), [late.id]) == 1

@@ -126,3 +126,35 @@ def test_a_line_no_longer_late_starts_its_count_again(db: Database) -> None:
     sweep(db, admin, THURSDAY + dt.timedelta(days=7))
     assert late_since(db) == THURSDAY + dt.timedelta(days=7)
     assert "PROJECTED_LATE" not in open_rules(db)
+
+
+# 200 units at 20 a day from Monday 2 March: on time for need-by 17 April, unless nothing is made.
+ON_TIME_LINE = (
+    "po_number,line,supplier_code,sku,quantity,order_date,need_by_date\n"
+    "PO-L,1,ACME,SKU-1,200,2026-02-02,2026-04-17\n"
+)
+ON_TIME_SCHEDULE = (
+    "po_number,line,start_date,daily_output,estimated_end_date,reason\nPO-L,1,2026-03-02,20,2026-03-13,\n"
+)
+
+
+def test_a_stalled_line_far_from_need_by_waits_as_a_late_one_through_a_post_and_the_sweep(
+    db: Database,
+) -> None:
+    world = small_world(db)
+    update_settings(db, world.admin, {"projected_late_held_days": 7})
+    assert load(db, world.buyer, "pos", ON_TIME_LINE).ok
+    assert load(db, SYSTEM, "schedules", ON_TIME_SCHEDULE).ok
+    for day in range(2, 7):  # Monday 2 to Friday 6 March (TODAY): nothing made, five reported days
+        posted = dt.date(2026, 3, day)
+        post_report(
+            db, world.acme_user, line_id(db), report_date=posted, good_qty=0, rejected_qty=0, today=posted
+        )
+    # Stalled since the fifth day, 42 days before need-by: counted, not raised yet.
+    assert late_since(db) == TODAY
+    assert "PROJECTED_LATE" not in open_rules(db)
+    sweep(db, world.admin, TODAY)
+    assert late_since(db) == TODAY and "PROJECTED_LATE" not in open_rules(db)
+    sweep(db, world.admin, TODAY + dt.timedelta(days=7))  # stalled for a week: raised
+    assert late_since(db) == TODAY
+    assert "PROJECTED_LATE" in open_rules(db)

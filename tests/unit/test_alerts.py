@@ -322,11 +322,27 @@ def test_projected_late_near_need_by_is_raised_at_once_without_confirmation() ->
     }
 
 
-def test_a_stalled_line_needs_no_confirmation() -> None:
+def test_a_stalled_line_far_from_need_by_waits_for_confirmation_as_a_late_one_does() -> None:
+    # Need-by eight weeks after D: a stalled line (whose first days may be an outage) is raised once
+    # the condition has held (late_confirmed), or at once within projected_late_confirm_days.
     stalled = line(produced=0, rate=0.0, reported_days=6, arrival_p50=None, arrival_p90=None)
-    assert "PROJECTED_LATE" in rules(
-        stalled.assign(late_confirmed=False, need_by_date=pd.Timestamp("2026-05-01"))
-    )
+    far = stalled.assign(need_by_date=pd.Timestamp("2026-05-01"))
+    assert "PROJECTED_LATE" not in rules(far.assign(late_confirmed=False))
+    assert pd.isna(only(conditions(far.assign(late_confirmed=True)), "PROJECTED_LATE")["days_late"])
+    near = stalled.assign(need_by_date=pd.Timestamp("2026-03-20"), late_confirmed=False)
+    assert "PROJECTED_LATE" in rules(near)
+
+
+def test_lateness_is_counted_in_the_supplier_working_days_of_completion() -> None:
+    # Transit 3 days, need-by Monday 23 March: production must end by Friday 20 March. p50 arrives
+    # Thursday 26 (completion Monday 23): one working day late, three calendar days.
+    sure = line(need_by_date="2026-03-23", arrival_p50="2026-03-26", arrival_p90="2026-03-27")
+    assert "PROJECTED_LATE" in rules(sure)  # p90 completion Tuesday: 1 >= z85 x 1 / z90 = 0.81
+    # p90 completion Thursday 26 (arrival Sunday 29), three working days after p50: in calendar
+    # days late by 3 >= 0.81 x 3 = 2.43, but in working days by 1 < 2.43: at risk, not late.
+    unsure = sure.assign(arrival_p90=pd.Timestamp("2026-03-29"))
+    assert "PROJECTED_LATE" not in rules(unsure)
+    assert "AT_RISK" in rules(unsure)
 
 
 def _days(*values: str | None) -> np.ndarray:

@@ -16,6 +16,7 @@ def forecasts(**overrides: list[float]) -> pd.DataFrame:
             "as_of": pd.Timestamp("2026-05-01"),
             "po_number": ["PO-1", "PO-2", "PO-3"],
             "line": [1, 1, 1],
+            "supplier_id": [1, 1, 1],
             "need_by_date": pd.Timestamp("2026-06-01"),
             "arrival_p50": pd.to_datetime(["2026-06-21", "2026-06-03", "2026-05-25"]),
             "arrival_p90": pd.to_datetime(["2026-06-26", "2026-06-23", "2026-05-30"]),
@@ -88,3 +89,16 @@ def test_the_products_flag_needs_the_line_late_for_the_days_set_without_a_break(
     # Swept weekly, the break on 4 May is not seen: both lines were late on 1 and 8 May.
     weekly = held_projected_late(pd.concat([sweeps[0], sweeps[7]]), settings)
     assert list(zip(weekly["as_of"].dt.day, weekly["po_number"], strict=True)) == [(8, "PO-1"), (8, "PO-2")]
+
+
+def test_the_products_flag_holds_a_stalled_line_as_a_late_one() -> None:
+    # Daily sweeps 1-8 May, need-by 1 June beyond a cut-off of 0 days: PO-3 is stalled on every sweep,
+    # flagged once stalled for the 7 days set, as PO-1 is once late for them.
+    sweeps = [
+        forecasts(rate=[10.0, 10.0, 0.0]).assign(as_of=pd.Timestamp(2026, 5, day)) for day in range(1, 9)
+    ]
+    settings = Settings(
+        projected_late_held_days=7, projected_late_confirm_days=0, forecast_min_reported_days=5
+    )
+    flagged = held_projected_late(pd.concat(sweeps), settings)
+    assert list(zip(flagged["as_of"].dt.day, flagged["po_number"], strict=True)) == [(8, "PO-1"), (8, "PO-3")]

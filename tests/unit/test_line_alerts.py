@@ -80,6 +80,7 @@ def line_facts(draw: Any) -> LineFacts:
         arrival_p90=draw(offsets.map(day)),
         supplier_today=draw(st.one_of(st.none(), st.integers(0, 1).map(day))),
         late_confirmed=draw(st.booleans()),
+        transit_days=draw(st.integers(0, 14)),
     )
 
 

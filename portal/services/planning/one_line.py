@@ -166,9 +166,11 @@ def recompute_line(
     )
     forecast = forecast_line(line, core_summaries.line_stats(summary), calendar, as_of, settings, record)
     stored = state.forecast
-    # The day since which the line has been late: the stored forecast's, as the sweep keeps it.
+    # The day since which the line has been late or stalled: the stored forecast's, as the sweep keeps it.
     late_now = one_alerts.late_with_confidence(
-        forecast.arrival_p50, forecast.arrival_p90, row.need_by_date, settings
+        forecast.arrival_p50, forecast.arrival_p90, row.need_by_date, line.transit_days, calendar, settings
+    ) or one_alerts.stalled_of(
+        forecast.remaining, forecast.rate, forecast.rate_source, forecast.reported_days, settings
     )
     since = one_alerts.late_since_of(late_now, None if stored is None else (stored[0], stored[3]), as_of)
     _store_forecast(session, forecast, as_of, since, replace=stored is not None)
@@ -306,6 +308,7 @@ def _line_facts(
         arrival_p50=f.arrival_p50,
         arrival_p90=f.arrival_p90,
         supplier_today=local,
+        transit_days=line.transit_days,
     )
 
 

@@ -281,12 +281,12 @@ def with_supplier_today(session: Session, frame: pd.DataFrame, as_of: dt.date) -
 
 
 def with_late_since(
-    session: Session, frame: pd.DataFrame, as_of: dt.date, settings: Settings
+    session: Session, frame: pd.DataFrame, as_of: dt.date, settings: Settings, calendars: CalendarSet
 ) -> pd.DataFrame:
-    """The frame with ``late_since``, the day since which each line has been confidently late
-    (:func:`portal.core.alerts.late_since`, NaT: not late), kept from the line's stored forecast;
-    read before the run stores its own (which carries it)."""
-    late_now = alert_rules.confidently_late(frame, settings) if len(frame) else np.zeros(0, bool)
+    """The frame with ``late_since``, the day since which each line has been confidently late or
+    stalled (:func:`portal.core.alerts.late_since`, NaT: neither), kept from the line's stored
+    forecast; read before the run stores its own (which carries it)."""
+    late_now = alert_rules.late_or_stalled(frame, calendars, settings) if len(frame) else np.zeros(0, bool)
     since = np.full(len(frame), np.datetime64("NaT", "D"))
     if late_now.any():
         previous = load_previous_forecasts(session, frame.loc[late_now, "line_id"].astype(int).tolist())
@@ -358,7 +358,7 @@ def run_pipeline(
         from_reports=from_reports,
     )
     timer.mark("forecast")
-    frame = with_late_since(session, frame, as_of, settings)  # read before this run stores its own
+    frame = with_late_since(session, frame, as_of, settings, calendars)  # read before this run stores its own
     store_forecasts(session, frame, as_of, line_ids, shard, result=result, write_all=write_all)
     result.lines += len(frame)  # added up: a sweep in item chunks runs this once per chunk
     timer.mark("store_forecasts")

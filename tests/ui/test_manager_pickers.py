@@ -14,15 +14,11 @@ from streamlit.testing.v1.element_tree import Selectbox
 
 from db.engine import Database
 from db.models import Supplier
-from portal.ui.supplier_filter import LISTED, MATCHES
+from portal.ui.supplier_filter import MATCHES
 from tests.apptest import texts
 from tests.builders import SmallWorld, load, small_world
 from tests.ui.test_manager_pages import COMPARE, END, RECEIPTS, SCORECARD, open_page
-
-#: More suppliers than the pickers list whole; none of them has a line.
-SPARES = "code,name,country,transit_days,capacity_per_day,email\n" + "".join(
-    f"S{n:03d},Spare {n:03d},DE,3,,s{n}@spare.example\n" for n in range(1, LISTED + 1)
-)
+from tests.ui.test_supplier_filter import SPARES  # more suppliers than the pickers list whole
 
 
 @pytest.fixture

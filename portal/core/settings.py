@@ -196,10 +196,10 @@ SPECS: dict[str, SettingSpec] = {
     "projected_late_held_days": SettingSpec(
         N_("Forecast to arrive late: alert once late for (days)"),
         N_(
-            "A line forecast late further from its need-by date than “alert at once within” is alerted "
-            "once its forecast has said late without a break for at least this many days, however often "
-            "forecasts are made (nightly or weekly sweeps, posts). 0: at once; 1: once a forecast of an "
-            "earlier day said so too."
+            "A line forecast late (or making nothing at all) further from its need-by date than “alert at "
+            "once within” is alerted once its forecast has said so without a break for at least this many "
+            "days, however often forecasts are made (nightly or weekly sweeps, posts). 0: at once; 1: once "
+            "a forecast of an earlier day said so too."
         ),
         0,
         366,

@@ -18,7 +18,8 @@ from portal.ui.supplier_filter import MATCHES
 from tests.apptest import texts
 from tests.builders import SmallWorld, load, small_world
 from tests.ui.test_manager_pages import COMPARE, END, RECEIPTS, SCORECARD, open_page
-from tests.ui.test_supplier_filter import SPARES  # more suppliers than the pickers list whole
+from tests.ui.test_supplier_filter import add_spares
+from tests.ui.test_supplier_filter import search_in as search
 
 
 @pytest.fixture
@@ -32,14 +33,8 @@ def few(sqlite_db: Database) -> SmallWorld:
 @pytest.fixture
 def many(sqlite_db: Database, few: SmallWorld) -> SmallWorld:
     """The small world with LISTED more suppliers."""
-    assert load(sqlite_db, few.admin, "suppliers", SPARES, today=dt.date(2026, 4, 15)).ok
+    add_spares(sqlite_db, few.admin)
     return few
-
-
-def search(at: AppTest, key: str, text: str) -> AppTest:
-    at.text_input(key=f"{key}.search").set_value(text).run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
 
 
 def codes(options: list[str]) -> list[str]:

@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from db.engine import Database
+from portal.services.access import Actor
 from portal.ui.supplier_filter import LISTED, MATCHES
 from tests.apptest import texts
 from tests.builders import BuyerWorld, buyer_world, load
@@ -23,17 +24,27 @@ SPARES = "code,name,country,transit_days,capacity_per_day,email\n" + "".join(
 )
 
 
+def add_spares(db: Database, admin: Actor) -> None:
+    """LISTED more suppliers (SPARES), so the pickers search instead of listing."""
+    assert load(db, admin, "suppliers", SPARES, today=dt.date(2026, 4, 15)).ok
+
+
 @pytest.fixture
 def many(sqlite_db: Database, world: BuyerWorld) -> BuyerWorld:
     """The buyer's world (ACME, BOLT) with LISTED more suppliers."""
-    assert load(sqlite_db, world.admin, "suppliers", SPARES, today=dt.date(2026, 4, 15)).ok
+    add_spares(sqlite_db, world.admin)
     return world
 
 
-def search(at: AppTest, page: str, text: str) -> AppTest:
-    at.text_input(key=f"{page}.suppliers.search").set_value(text).run()
+def search_in(at: AppTest, key: str, text: str) -> AppTest:
+    """Types ``text`` into the search box of the picker ``key``."""
+    at.text_input(key=f"{key}.search").set_value(text).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def search(at: AppTest, page: str, text: str) -> AppTest:
+    return search_in(at, f"{page}.suppliers", text)
 
 
 def pick(at: AppTest, page: str, *supplier_ids: int) -> AppTest:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+import time_machine
 from streamlit.testing.v1 import AppTest
 
 from db.engine import Database
@@ -49,3 +52,33 @@ def test_a_tampered_link_is_refused(
     at = open_link(monkeypatch, sqlite_url, secret[:-1] + "!")
     assert any("This posting link is not valid" in e.value for e in at.error)
     assert not at.number_input
+
+
+@pytest.mark.parametrize(
+    ("utc", "working"),
+    [
+        (dt.datetime(2026, 4, 17, 10, 0, tzinfo=dt.UTC), True),  # Friday in Germany
+        (dt.datetime(2026, 4, 17, 22, 30, tzinfo=dt.UTC), False),  # already Saturday in Germany (00:30)
+        (dt.datetime(2026, 4, 19, 12, 0, tzinfo=dt.UTC), False),  # Sunday
+    ],
+)
+def test_on_a_day_off_the_link_says_there_is_nothing_to_post_today(
+    monkeypatch: pytest.MonkeyPatch,
+    sqlite_url: str,
+    sqlite_db: Database,
+    world: SmallWorld,
+    utc: dt.datetime,
+    working: bool,
+) -> None:
+    """ACME (Germany, Monday to Friday) on its own day: cards on a working day; on a day off (its
+    local date, not the server's) no cards that every post would refuse, but where to post instead."""
+    with time_machine.travel(utc, tick=True):
+        _link_id, secret = create_posting_link(sqlite_db, Actor.system("test"), world.acme_id)
+        at = open_link(monkeypatch, sqlite_url, secret)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    said = " ".join(i.value for i in at.info)
+    if working:
+        assert "not one of your working days" not in said
+    else:
+        assert "Today is not one of your working days" in said and "Apr 17, 2026" in said, said
+        assert not at.number_input

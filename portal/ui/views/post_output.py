@@ -7,7 +7,7 @@ import streamlit as st
 
 from portal.core.domain import PortalError
 from portal.i18n import _, format_day, format_utc, ngettext
-from portal.queries.lines import output_sheet
+from portal.queries.lines import output_sheet, recent_working_days
 from portal.services.posting_links import PARAM, open_posting_link, post_with_link
 from portal.ui.context import get_db
 from portal.ui.output_cards import in_working_order, output_cards, post_label, refused_post, rows_to_post
@@ -41,6 +41,17 @@ st.caption(
     ).format(when=format_utc(grant.expires_at))
 )
 # Read as the link's actor: scoped to its supplier like any supplier user's read.
+last_working_day = recent_working_days(db, grant.actor, grant.today, count=1)[0]
+if last_working_day != grant.today:  # a weekend, a holiday or a closure: a report for today is refused
+    st.info(
+        _(
+            "Today is not one of your working days: there is nothing to post. To post the output of "
+            "your last working day, {day}, log in."
+        ).format(day=format_day(last_working_day)),
+        icon=":material/event_busy:",
+    )
+    st.page_link("portal/ui/views/login.py", label=_("Log in"), icon=":material/login:")
+    st.stop()
 sheet = output_sheet(db, grant.actor, grant.today)
 if sheet.empty:
     st.info(_("None of your lines is in production today: there is nothing to post."))

@@ -9,7 +9,7 @@ import pytest
 
 from db.engine import Database
 from portal.core.domain import PermissionDenied
-from portal.queries.directory import supplier_choices
+from portal.queries.directory import supplier_choices, supplier_codes
 from tests.builders import SmallWorld, load
 
 SPARES = (
@@ -72,3 +72,11 @@ def test_a_supplier_user_gets_no_list_of_suppliers(db: Database, many: SmallWorl
         supplier_choices(db, many.acme_user, "", limit=50)
     with pytest.raises(PermissionDenied):
         supplier_choices(db, many.acme_user, "bolt", limit=50, keep=(many.bolt_id,))
+
+
+def test_supplier_codes_looks_up_only_the_codes_asked_for(db: Database, many: SmallWorld) -> None:
+    """The API's ``?supplier=`` reads the codes it names, not every supplier."""
+    asked = supplier_codes(db, many.buyer, ("S002", "ACME", "NOPE"))
+    assert list(asked["code"]) == ["ACME", "S002"]
+    assert len(supplier_codes(db, many.buyer)) == 34
+    assert supplier_codes(db, many.buyer, ()).empty

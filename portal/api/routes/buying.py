@@ -64,7 +64,7 @@ async def list_forecasts(
     want = window(limit, cursor)
     supplier_ids: tuple[int, ...] = ()
     if supplier:
-        codes = await run(supplier_codes, db, actor)
+        codes = await run(supplier_codes, db, actor, tuple(supplier))
         known = dict(zip(codes["code"], codes["supplier_id"], strict=True))
         unknown = [c for c in supplier if c not in known]
         if unknown:

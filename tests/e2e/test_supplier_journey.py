@@ -18,7 +18,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import Executable, create_engine, func, select
 
 from db.models import LineForecast, PoLine, ProductionReport, ProductionSchedule
-from tests.e2e.conftest import PortalServer, go, grid_texts, idle, login, next_frame, screenshot
+from tests.e2e.conftest import PortalServer, go, grid_texts, idle, login, next_frame, screenshot, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -67,6 +67,10 @@ def pick_line(page: Page, label: str) -> None:
     )
     page.wait_for_function(f"label => {shown}", arg=label)
     idle(page)  # the rerun for the chosen line fills the form: until it ends the fields may be empty
+    # The form of the line shown before may still be on screen beside the chosen line's for a moment
+    # (its widgets have other keys): typing then goes to either. Wait until only one form is left.
+    starts = page.locator("[data-testid='stDateInput']").filter(has_text="Start date")
+    wait_until(lambda: starts.count() <= 1, "down to one schedule form")
 
 
 def date_field(page: Page, label: str) -> Locator:

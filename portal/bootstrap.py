@@ -25,7 +25,8 @@ def _rebuild_requested(url: str) -> None:
     Here and not in ``db/``: a migration imports no application code, and the database layer uses no
     services; the rebuild runs with the application's builder of the day, once the schema is at head.
     """
-    from portal.services.summaries import rebuild_daily_outputs, rebuild_summaries
+    from portal.services.daily_outputs import rebuild_daily_outputs
+    from portal.services.summaries import rebuild_summaries
 
     db = open_database(url)
     try:

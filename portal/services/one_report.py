@@ -32,12 +32,13 @@ from portal.core.timezones import supplier_today
 from portal.i18n import N_, _, format_number
 from portal.services import audit
 from portal.services.access import Actor, require_line_access
+from portal.services.daily_outputs import add_daily_totals_at_commit
 from portal.services.imports import ImportResult
 from portal.services.imports.reports import NOT_A_WORKING_DAY, report_row
 from portal.services.planning import share_planning_lock
 from portal.services.planning.line_state import LineState, read_line_state
 from portal.services.planning.one_line import Posted, recompute_posted
-from portal.services.summaries import add_daily_totals_at_commit, refresh_lines
+from portal.services.summaries import refresh_lines
 
 #: How fields are named to people (the file columns keep the reports/schedules format's names).
 FIELD_LABELS: dict[str, str] = {

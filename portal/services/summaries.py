@@ -9,6 +9,8 @@
 * :func:`report_stats_for` gives the forecast its per-line statistics from the summaries, falling
   back to the reports only for lines a summary cannot answer (reports after a past as-of date, a
   changed quantity or span), and with ``verify`` checks every summary against the reports first.
+
+The suppliers' daily totals, kept in the same transactions, are :mod:`portal.services.daily_outputs`.
 """
 
 from __future__ import annotations
@@ -21,15 +23,15 @@ from functools import lru_cache
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, event, func, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from db.bulk import bulk_insert
 from db.engine import Database, core_connection
-from db.frames import read_frame, read_frame_for_ids
-from db.models import LineProductionSummary, PoLine, ProductionReport, SupplierDailyOutput, utcnow
+from db.frames import read_frame_for_ids
+from db.models import LineProductionSummary, PoLine, ProductionReport, utcnow
 from portal.core import summaries as core
 from portal.core.batching import id_chunks
 from portal.core.calendar import to_date
@@ -37,6 +39,7 @@ from portal.core.domain import Role
 from portal.core.settings import Settings
 from portal.services import audit
 from portal.services.access import Actor, service
+from portal.services.daily_outputs import rebuild_daily_outputs, verify_daily_outputs
 
 _S = LineProductionSummary
 # The stored columns in SUMMARY_COLUMNS' order (the order of core.LineSummary's fields after line_id).
@@ -260,81 +263,6 @@ def _folded(
     return {i: core.summarize(reports[i], quantities[i], span) for i in line_ids}
 
 
-def add_daily_output(session: Session, changes: pd.DataFrame) -> None:
-    """Add good output to suppliers' daily totals: supplier_id, report_date (date), good_qty (a delta).
-
-    One upsert per (supplier, day): a correction adds new minus old, and posts of two lines of one
-    supplier on one day add up whatever their order (INSERT ... ON CONFLICT DO UPDATE, atomic on
-    both databases), written just before the transaction commits (:func:`add_daily_totals_at_commit`).
-    """
-    if changes.empty:
-        return
-    totals = changes.groupby(["supplier_id", "report_date"], as_index=False)["good_qty"].sum()
-    add_daily_totals_at_commit(
-        session,
-        [
-            {"supplier_id": int(s), "report_date": to_date(d), "good_qty": int(g)}
-            for s, d, g in totals.itertuples(index=False, name=None)
-        ],
-    )
-
-
-#: ``session.info`` keys: the supplier days waiting to be written at commit, and whether the
-#: session's listeners are set.
-_AT_COMMIT = "daily_totals_at_commit"
-_LISTENING = "daily_totals_listening"
-
-
-def add_daily_totals_at_commit(session: Session, rows: list[dict[str, Any]]) -> None:
-    """:func:`add_daily_totals`, written as the transaction's last statement, just before it commits
-    (rows of one supplier day added up first); forgotten if it rolls back.
-
-    Why: the upsert locks the supplier's day row until commit, and every other post of that supplier
-    on that day queues behind it. Written with the report, it was held through the whole recompute
-    (16 writers at scale L on PostgreSQL spent over a quarter of their time in transactions waiting
-    for it); written last, it is held for the commit only. Every transaction that writes daily
-    totals goes through here, so each takes its supplier days after its line and item rows: one
-    order, no deadlock. Nothing reads the totals before the commit (only a sweep's observed
-    capacity does).
-    """
-    if not rows:
-        return
-    if not session.info.get(_LISTENING):
-        event.listen(session, "before_commit", _write_at_commit)
-        event.listen(session, "after_begin", _forget_at_commit)
-        event.listen(session, "after_rollback", _forget_at_commit)
-        session.info[_LISTENING] = True
-    session.info.setdefault(_AT_COMMIT, []).extend(rows)
-
-
-def _write_at_commit(session: Session) -> None:
-    rows = session.info.pop(_AT_COMMIT, None)
-    if not rows:
-        return
-    totals: dict[tuple[int, dt.date], int] = {}
-    for row in rows:
-        key = (int(row["supplier_id"]), row["report_date"])
-        totals[key] = totals.get(key, 0) + int(row["good_qty"])
-    add_daily_totals(
-        session,
-        [{"supplier_id": s, "report_date": d, "good_qty": g} for (s, d), g in totals.items()],
-    )
-
-
-def _forget_at_commit(session: Session, *_: Any) -> None:
-    session.info.pop(_AT_COMMIT, None)
-
-
-def add_daily_totals(session: Session, rows: list[dict[str, Any]]) -> None:
-    """:func:`add_daily_output` from plain rows (supplier_id, report_date, good_qty), one per supplier day."""
-    if not rows:
-        return
-    connection = core_connection(session)
-    stmt = _daily_upsert(connection.dialect.name == "postgresql")
-    # Days in a fixed order: two transactions upserting the same days never wait on each other in a cycle.
-    connection.execute(stmt, sorted(rows, key=lambda r: (r["supplier_id"], r["report_date"])))
-
-
 @lru_cache(maxsize=2)
 def _summary_upsert(postgresql: bool) -> Any:
     """INSERT ... ON CONFLICT DO UPDATE of whole summary rows (built once per dialect)."""
@@ -343,62 +271,6 @@ def _summary_upsert(postgresql: bool) -> Any:
     return stmt.on_conflict_do_update(
         index_elements=["po_line_id"],
         set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name != "po_line_id"},
-    )
-
-
-@lru_cache(maxsize=2)
-def _daily_upsert(postgresql: bool) -> Any:
-    """INSERT ... ON CONFLICT DO UPDATE adding good output to a supplier's day (built once per dialect)."""
-    table = SupplierDailyOutput.metadata.tables[SupplierDailyOutput.__tablename__]
-    stmt = (pg_insert if postgresql else sqlite_insert)(table)
-    return stmt.on_conflict_do_update(
-        index_elements=["supplier_id", "report_date"],
-        set_={"good_qty": table.c.good_qty + stmt.excluded.good_qty},
-    )
-
-
-def rebuild_daily_outputs(session: Session) -> None:
-    """Sum every supplier's daily good output again from the current reports."""
-    session.execute(delete(SupplierDailyOutput))
-    daily = (
-        select(PoLine.supplier_id, ProductionReport.report_date, func.sum(ProductionReport.good_qty))
-        .join(PoLine, PoLine.id == ProductionReport.po_line_id)
-        .where(ProductionReport.is_current)
-        .group_by(PoLine.supplier_id, ProductionReport.report_date)
-    )
-    session.execute(
-        insert(SupplierDailyOutput).from_select(["supplier_id", "report_date", "good_qty"], daily)
-    )
-
-
-def verify_daily_outputs(session: Session) -> pd.DataFrame:
-    """Supplier days whose stored total disagrees with the reports: supplier_id, report_date, problem."""
-    cols = ["supplier_id", "report_date", "good_qty"]
-    stored = read_frame(session, select(*[SupplierDailyOutput.__table__.c[c] for c in cols]), cols)
-    expected = read_frame(
-        session,
-        select(PoLine.supplier_id, ProductionReport.report_date, func.sum(ProductionReport.good_qty))
-        .join(PoLine, PoLine.id == ProductionReport.po_line_id)
-        .where(ProductionReport.is_current)
-        .group_by(PoLine.supplier_id, ProductionReport.report_date),
-        cols,
-    )
-    for frame in (stored, expected):
-        frame["report_date"] = pd.to_datetime(frame["report_date"])
-        frame["good_qty"] = pd.to_numeric(frame["good_qty"]).astype("int64")
-    both = stored.merge(expected, on=["supplier_id", "report_date"], how="outer", suffixes=("", "_reports"))
-    both = both.fillna({"good_qty": 0, "good_qty_reports": 0})
-    wrong = both[both["good_qty"] != both["good_qty_reports"]]
-    return pd.DataFrame(
-        {
-            "supplier_id": wrong["supplier_id"].astype("int64").to_numpy(),
-            "report_date": wrong["report_date"].dt.date.to_numpy(),
-            "problem": [
-                f"daily output {int(a):,} stored, {int(b):,} from the reports"
-                for a, b in zip(wrong["good_qty"], wrong["good_qty_reports"], strict=True)
-            ],
-        },
-        columns=["supplier_id", "report_date", "problem"],
     )
 
 

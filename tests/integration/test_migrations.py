@@ -216,8 +216,9 @@ def test_an_old_database_with_reports_gets_its_summaries_rebuilt_once_at_head(em
     head" until the next upgrade does the rebuild."""
     from db.engine import open_database
     from db.migrate import REBUILD_SUMMARIES, is_at_head, upgrade_to_head
+    from portal.services.daily_outputs import verify_daily_outputs
     from portal.services.settings import load_settings
-    from portal.services.summaries import verify_daily_outputs, verify_summaries
+    from portal.services.summaries import verify_summaries
     from tests.builders import small_world
 
     def derived() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:

@@ -19,17 +19,11 @@ from db.engine import Database, open_database
 from db.models import LineForecast, LineProductionSummary, PoLine, SupplierDailyOutput
 from portal.cli import main
 from portal.services.access import Actor
+from portal.services.daily_outputs import add_daily_totals_at_commit, verify_daily_outputs
 from portal.services.planning import sweep
 from portal.services.production import post_reports
 from portal.services.settings import update_settings
-from portal.services.summaries import (
-    add_daily_totals_at_commit,
-    load_summaries,
-    rebuild,
-    summaries_from_reports,
-    verify_daily_outputs,
-    verify_summaries,
-)
+from portal.services.summaries import load_summaries, rebuild, summaries_from_reports, verify_summaries
 from tests.builders import TODAY, SmallWorld, load, post, small_world
 
 #: ACME's working days (Germany, Mon-Fri, no public holiday in these weeks), up to TODAY.

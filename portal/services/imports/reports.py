@@ -22,10 +22,11 @@ from portal.core.timezones import supplier_today
 from portal.i18n import N_
 from portal.services.access import Actor
 from portal.services.calendars import load_calendars
+from portal.services.daily_outputs import add_daily_output
 from portal.services.imports.lookups import _attach_lines, _dates, _ints, _texts
 from portal.services.imports.result import ImportJob, ImportResult
 from portal.services.settings import load_settings
-from portal.services.summaries import add_daily_output, refresh_after_reports
+from portal.services.summaries import refresh_after_reports
 
 #: Why a report's date is refused when the supplier does not work that day.
 NOT_A_WORKING_DAY = N_("is not a working day for this supplier (weekend, public holiday or closure)")

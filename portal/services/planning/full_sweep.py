@@ -12,6 +12,7 @@ from db.engine import Database
 from portal.core.domain import Role
 from portal.services import audit
 from portal.services.access import Actor, service
+from portal.services.daily_outputs import verify_daily_outputs
 from portal.services.planning.lock import exclusive_planning_lock, shard_planning_lock
 from portal.services.planning.pipeline import run_pipeline, supplier_statistics, with_observed_capacity
 from portal.services.planning.problems import keep_problems_after_sweep
@@ -20,7 +21,7 @@ from portal.services.planning.shard import Shard
 from portal.services.planning.stats_inputs import statistics_fingerprint, stored_statistics
 from portal.services.planning.stores import store_supplier_stats
 from portal.services.settings import load_settings
-from portal.services.summaries import verify_daily_outputs, verify_summaries
+from portal.services.summaries import verify_summaries
 
 
 def item_chunks(chunks: int = 1) -> list[Shard | None]:

@@ -108,7 +108,7 @@ def with_observed_capacity(
             ["supplier_id", "report_date", "good_qty"],
         )
     else:
-        # Kept with every report (portal.services.summaries.add_daily_output): no pass over the reports.
+        # Kept with every report (portal.services.daily_outputs.add_daily_output): no pass over the reports.
         daily = read_frame(
             session,
             select(

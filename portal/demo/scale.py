@@ -10,6 +10,9 @@ as ORM objects row by row. Explicit ids let every foreign key be known without r
 The reports, by far the largest table, are drawn as numpy arrays in one go (so a seed gives the
 same world whatever the chunk size) but turned into rows, written and summarised in chunks of
 whole lines (:data:`REPORT_CHUNK` reports at most), so memory stays a few GiB even at XL.
+
+Just over 500 lines on purpose: :func:`generate` draws the whole world in one seeded pass (every
+table's ids and foreign keys from the same arrays), which split in parts would need passing around.
 """
 
 from __future__ import annotations

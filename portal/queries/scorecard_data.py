@@ -1,5 +1,9 @@
 """Scorecard inputs: one query per table for a set of suppliers, with the core's events over them, and
-the stored monthly totals (the snapshot) that the ranking sums when they are still current."""
+the stored monthly totals (the snapshot) that the ranking sums when they are still current.
+
+Just over 500 lines on purpose: the live inputs and the stored totals are read side by side, and
+:func:`current_totals` decides per supplier which of the two is current, so both stay in one place.
+"""
 
 from __future__ import annotations
 

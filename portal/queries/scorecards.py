@@ -9,6 +9,9 @@ Periods: a month ``YYYY-MM`` or the rolling 12 months ending with a month (``end
 current month counts to date). Pages default to the current month, or to the latest month with
 data when nothing happened in the last 12 months (a loaded history); the export's ``rolling-12``
 always ends with the current month.
+
+Just over 500 lines on purpose: the ranking, one scorecard, the comparison and the export share the
+period helpers and the same loaded inputs, and read as one set of views of one computation.
 """
 
 from __future__ import annotations

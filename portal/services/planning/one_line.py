@@ -373,7 +373,7 @@ _UPDATE_ALERT = (
 def apply_one_plan(
     session: Session, plan: one_alerts.OnePlan, as_of: dt.date, now: dt.datetime, result: SweepResult
 ) -> None:
-    """Write a plan of a few subjects: what :func:`stores.apply_alert_plan` writes for it (every
+    """Write a plan of a few subjects: what :func:`alert_store.apply_alert_plan` writes for it (every
     alert still holding rewritten and seen now), with one statement per kind of change."""
     table = _ALERTS
     if plan.inserts:

@@ -25,6 +25,7 @@ from portal.core.forecast import forecast_lines
 from portal.core.settings import Settings
 from portal.core.timezones import supplier_today
 from portal.services.calendars import load_calendars
+from portal.services.planning.alert_store import apply_alert_plan
 from portal.services.planning.loaders import (
     live_alerts,
     load_forecast_record,
@@ -41,7 +42,7 @@ from portal.services.planning.problems import refresh_problems, subjects_of_item
 from portal.services.planning.result import SweepResult, Timer
 from portal.services.planning.seen import record_run
 from portal.services.planning.shard import Shard, shard_alerts
-from portal.services.planning.stores import apply_alert_plan, store_forecasts, store_promises
+from portal.services.planning.stores import store_forecasts, store_promises
 from portal.services.summaries import report_stats_for
 
 

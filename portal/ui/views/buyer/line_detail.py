@@ -3,6 +3,8 @@
 Reachable from other pages with ``?line=<id>`` (st.page_link / st.switch_page query_params).
 """
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -93,6 +95,22 @@ st.caption(
 
 def _day(value: object) -> str:
     return "–" if value is None or pd.isna(value) else format_date(pd.Timestamp(value).date())
+
+
+def _posted_by() -> dict[str, Any]:
+    """The last columns of the schedule and output tables: who posted the row, and when."""
+    return {
+        "created_by": st.column_config.TextColumn(_("By"), width=110),
+        "created_at": st.column_config.DatetimeColumn(_("Posted (UTC)"), format=datetime_format(), width=130),
+    }
+
+
+def _when_and_who() -> dict[str, Any]:
+    """The first columns of the change-order and audit tables: when, and who made the change."""
+    return {
+        "at": st.column_config.DatetimeColumn(_("When (UTC)"), format=datetime_format(), width=130),
+        "who": st.column_config.TextColumn(_("Who"), width=130),
+    }
 
 
 schedule = detail.current_schedule or {}
@@ -214,10 +232,7 @@ with tabs[1]:
                     _("End moved"), format="%+d d", width=80, help=_("Calendar days later (+) or earlier (-)")
                 ),
                 "reason": st.column_config.TextColumn(_("Reason"), width=215),
-                "created_by": st.column_config.TextColumn(_("By"), width=110),
-                "created_at": st.column_config.DatetimeColumn(
-                    _("Posted (UTC)"), format=datetime_format(), width=130
-                ),
+                **_posted_by(),
             },
         )
 
@@ -241,10 +256,7 @@ with tabs[2]:
                     help=_("Replaced by a correction; earlier values are listed below"),
                 ),
                 "note": st.column_config.TextColumn(_("Note"), width=200),
-                "created_by": st.column_config.TextColumn(_("By"), width=110),
-                "created_at": st.column_config.DatetimeColumn(
-                    _("Posted (UTC)"), format=datetime_format(), width=130
-                ),
+                **_posted_by(),
             },
         )
         if corrections:
@@ -271,10 +283,7 @@ with tabs[2]:
                         _("Rejected (was)"), format="localized", width=100
                     ),
                     "note": st.column_config.TextColumn(_("Note"), width=200),
-                    "created_by": st.column_config.TextColumn(_("By"), width=110),
-                    "created_at": st.column_config.DatetimeColumn(
-                        _("Posted (UTC)"), format=datetime_format(), width=130
-                    ),
+                    **_posted_by(),
                 },
             )
 
@@ -320,8 +329,7 @@ with tabs[4]:
             changes,
             placeholder="–",
             columns={
-                "at": st.column_config.DatetimeColumn(_("When (UTC)"), format=datetime_format(), width=130),
-                "who": st.column_config.TextColumn(_("Who"), width=130),
+                **_when_and_who(),
                 "field": st.column_config.TextColumn(_("What"), width=120),
                 "old_value": st.column_config.TextColumn(_("Was"), width=110),
                 "new_value": st.column_config.TextColumn(_("Now"), width=110),
@@ -350,8 +358,7 @@ with tabs[5]:
             audit,
             placeholder="–",
             columns={
-                "at": st.column_config.DatetimeColumn(_("When (UTC)"), format=datetime_format(), width=130),
-                "who": st.column_config.TextColumn(_("Who"), width=130),
+                **_when_and_who(),
                 "action": st.column_config.TextColumn(_("What"), width=140),
                 "entity": st.column_config.TextColumn(_("On"), width=80),
                 "change": st.column_config.TextColumn(_("Change"), width=300),

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import CTE, Select, case, func, literal, select, true
+from sqlalchemy import CTE, ColumnElement, Select, case, func, literal, select, true
 from sqlalchemy.orm import Session
 
 from db.engine import Database
@@ -88,6 +88,17 @@ def _waiting_allocations() -> Select[*tuple[Any, ...]]:
     )
 
 
+def _holds_text(text: str) -> ColumnElement[bool]:
+    """The line's PO number, SKU or supplier code holds ``text`` (any case): the search of the late
+    lines and of the line picker. SKU and supplier as id subqueries, so no join is needed."""
+    like = f"%{text.strip().lower()}%"
+    return (
+        func.lower(PoLine.po_number).like(like)
+        | PoLine.item_id.in_(select(Item.id).where(func.lower(Item.sku).like(like)))
+        | PoLine.supplier_id.in_(select(Supplier.id).where(func.lower(Supplier.code).like(like)))
+    )
+
+
 def _matching(actor: Actor, filters: LateLineFilter) -> Select[*tuple[Any, ...]]:
     """The late or at-risk lines under ``filters``: (line id, days_late_p50, days_late_p90), read from
     the forecasts.
@@ -101,12 +112,7 @@ def _matching(actor: Actor, filters: LateLineFilter) -> Select[*tuple[Any, ...]]
     if filters.supplier_ids:
         lines = lines.where(PoLine.supplier_id.in_(filters.supplier_ids))
     if filters.text.strip():
-        like = f"%{filters.text.strip().lower()}%"
-        lines = lines.where(
-            func.lower(PoLine.po_number).like(like)
-            | PoLine.item_id.in_(select(Item.id).where(func.lower(Item.sku).like(like)))
-            | PoLine.supplier_id.in_(select(Supplier.id).where(func.lower(Supplier.code).like(like)))
-        )
+        lines = lines.where(_holds_text(filters.text))
     # p90 >= p50 always, so "p50 or p90 after need-by" is "p90 after need-by".
     stmt = select(LineForecast.po_line_id, LineForecast.days_late_p50, LineForecast.days_late_p90).where(
         LineForecast.days_late_p90 > 0
@@ -286,12 +292,7 @@ def find_lines(db: Database, actor: Actor, text: str = "", *, limit: int = FIND_
     """Lines (any status) whose PO number, SKU or supplier holds ``text``; else the latest open ones."""
     ids = scope_to_actor(select(PoLine.id), PoLine.supplier_id, actor)
     if text.strip():
-        like = f"%{text.strip().lower()}%"
-        ids = ids.where(
-            func.lower(PoLine.po_number).like(like)
-            | PoLine.item_id.in_(select(Item.id).where(func.lower(Item.sku).like(like)))
-            | PoLine.supplier_id.in_(select(Supplier.id).where(func.lower(Supplier.code).like(like)))
-        ).order_by(PoLine.po_number, PoLine.line)
+        ids = ids.where(_holds_text(text)).order_by(PoLine.po_number, PoLine.line)
     else:
         ids = (
             ids.join(LineForecast, LineForecast.po_line_id == PoLine.id)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from db.engine import Database
 from db.models import User
-from portal.queries.late_lines import AT_RISK, LATE, LateLineFilter, late_lines
+from portal.queries.late_lines import AT_RISK, LATE, LateLineFilter, find_lines, late_lines
 from portal.services.access import Actor
 from portal.services.auth import actor_for
 
@@ -48,3 +48,32 @@ def test_a_suppliers_late_lines_page_counts_its_own_lines_only(demo: Database) -
     assert counts["late"] + counts["at_risk"] == total == len(whole)
     assert late_lines(demo, supplier, limit=5, offset=total)[1:] == (total, counts)
     assert late_lines(demo, supplier, LateLineFilter(risks=(LATE,)), limit=3)[1] == counts["late"]
+
+
+def _holding(frame: pd.DataFrame, text: str) -> list[int]:
+    """The rows' line ids whose PO number, SKU or supplier code holds ``text``, in any case."""
+    po_numbers = frame["line"].str.rpartition("/")[0]
+    held = pd.concat([po_numbers, frame["sku"], frame["supplier_code"]], axis=1).apply(
+        lambda column: column.str.lower().str.contains(text.lower(), regex=False)
+    )
+    return frame.loc[held.any(axis=1), "line_id"].tolist()
+
+
+def test_a_search_finds_late_lines_and_lines_to_pick_by_po_number_sku_or_supplier_in_any_case(
+    demo: Database,
+) -> None:
+    buyer = _user(demo, "buyer")
+    whole, _, _ = late_lines(demo, buyer, limit=100_000)
+    first = whole.iloc[0]
+    searches = [
+        first["line"].rpartition("/")[0].lower(),
+        first["sku"].lower(),
+        first["supplier_code"].lower(),
+    ]
+    for text in searches:
+        expected = _holding(whole, text)
+        found, total, _ = late_lines(demo, buyer, LateLineFilter(text=text.upper()), limit=100_000)
+        assert found["line_id"].tolist() == expected and total == len(expected) < len(whole), text
+        picked = find_lines(demo, buyer, f" {text.upper()} ", limit=100_000)
+        assert set(expected) <= set(picked["line_id"]), text
+        assert picked["line_id"].tolist() == _holding(picked, text), text  # every one holds it

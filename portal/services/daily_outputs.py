@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, event, func, insert, select
+from sqlalchemy import Select, delete, event, func, insert, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -113,17 +113,25 @@ def _daily_upsert(postgresql: bool) -> Any:
     )
 
 
-def rebuild_daily_outputs(session: Session) -> None:
-    """Sum every supplier's daily good output again from the current reports."""
-    session.execute(delete(SupplierDailyOutput))
-    daily = (
+def daily_output_from_reports(as_of: dt.date | None = None) -> Select[int, dt.date, int]:
+    """supplier_id, report_date, good_qty: each supplier's good output per day summed from the current
+    reports (dated on or before ``as_of`` when given), what :class:`SupplierDailyOutput` keeps."""
+    return (
         select(PoLine.supplier_id, ProductionReport.report_date, func.sum(ProductionReport.good_qty))
         .join(PoLine, PoLine.id == ProductionReport.po_line_id)
         .where(ProductionReport.is_current)
+        .where(ProductionReport.report_date <= as_of if as_of is not None else true())
         .group_by(PoLine.supplier_id, ProductionReport.report_date)
     )
+
+
+def rebuild_daily_outputs(session: Session) -> None:
+    """Sum every supplier's daily good output again from the current reports."""
+    session.execute(delete(SupplierDailyOutput))
     session.execute(
-        insert(SupplierDailyOutput).from_select(["supplier_id", "report_date", "good_qty"], daily)
+        insert(SupplierDailyOutput).from_select(
+            ["supplier_id", "report_date", "good_qty"], daily_output_from_reports()
+        )
     )
 
 
@@ -131,14 +139,7 @@ def verify_daily_outputs(session: Session) -> pd.DataFrame:
     """Supplier days whose stored total disagrees with the reports: supplier_id, report_date, problem."""
     cols = ["supplier_id", "report_date", "good_qty"]
     stored = read_frame(session, select(*[SupplierDailyOutput.__table__.c[c] for c in cols]), cols)
-    expected = read_frame(
-        session,
-        select(PoLine.supplier_id, ProductionReport.report_date, func.sum(ProductionReport.good_qty))
-        .join(PoLine, PoLine.id == ProductionReport.po_line_id)
-        .where(ProductionReport.is_current)
-        .group_by(PoLine.supplier_id, ProductionReport.report_date),
-        cols,
-    )
+    expected = read_frame(session, daily_output_from_reports(), cols)
     for frame in (stored, expected):
         frame["report_date"] = pd.to_datetime(frame["report_date"])
         frame["good_qty"] = pd.to_numeric(frame["good_qty"]).astype("int64")

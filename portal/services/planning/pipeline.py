@@ -9,12 +9,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select, true
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from db.frames import read_frame, read_frame_for_ids
 from db.joins import with_waiting_backorders_item
-from db.models import Backorder, Item, PoLine, ProductionReport, Supplier, SupplierDailyOutput, utcnow
+from db.models import Backorder, Item, PoLine, Supplier, SupplierDailyOutput, utcnow
 from portal.core import alerts as alert_rules
 from portal.core import buffers as buffer_rules
 from portal.core import calibration, history
@@ -25,6 +25,7 @@ from portal.core.forecast import forecast_lines
 from portal.core.settings import Settings
 from portal.core.timezones import supplier_today
 from portal.services.calendars import load_calendars
+from portal.services.daily_outputs import daily_output_from_reports
 from portal.services.planning.alert_store import apply_alert_plan
 from portal.services.planning.loaders import (
     live_alerts,
@@ -100,13 +101,7 @@ def with_observed_capacity(
     supplier and day) and changed by every report, so a sweep learns it every time."""
     if from_reports:
         daily = read_frame(
-            session,
-            select(PoLine.supplier_id, ProductionReport.report_date, func.sum(ProductionReport.good_qty))
-            .join(PoLine, PoLine.id == ProductionReport.po_line_id)
-            .where(ProductionReport.is_current)
-            .where(ProductionReport.report_date <= as_of if as_of is not None else true())
-            .group_by(PoLine.supplier_id, ProductionReport.report_date),
-            ["supplier_id", "report_date", "good_qty"],
+            session, daily_output_from_reports(as_of), ["supplier_id", "report_date", "good_qty"]
         )
     else:
         # Kept with every report (portal.services.daily_outputs.add_daily_output): no pass over the reports.

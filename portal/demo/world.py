@@ -151,21 +151,6 @@ def line_states(world: DemoWorld) -> pd.Series:
     return state
 
 
-def to_text_cells(frame: pd.DataFrame) -> pd.DataFrame:
-    """A frame as an import file's text cells: ISO dates, whole numbers, '' for missing."""
-    return frame.map(_cell_text).astype(object)
-
-
-def _cell_text(value: object) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    if isinstance(value, dt.date | pd.Timestamp):
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
-
-
 # ---------------------------------------------------------------------------- calendars
 
 

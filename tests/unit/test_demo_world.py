@@ -13,13 +13,13 @@ from portal.core.calendar import CalendarSet, default_holiday_years
 from portal.core.domain import LineStatus, Role
 from portal.core.fileformats import check_rows
 from portal.core.forecast import forecast_lines
+from portal.demo.load import as_text_cells
 from portal.demo.world import (
     LINE_PROFILES,
     DemoWorld,
     generate_world,
     line_states,
     supplier_calendars,
-    to_text_cells,
 )
 
 TODAY = dt.date(2026, 3, 6)  # a Friday, two weeks after Chinese New Year
@@ -132,10 +132,10 @@ def test_every_frame_passes_the_import_checks(world: DemoWorld) -> None:
         assert table.errors == [], (kind, [str(e) for e in table.errors[:5]])
 
 
-def test_to_text_cells_writes_what_a_csv_file_holds(world: DemoWorld) -> None:
+def test_as_text_cells_writes_what_a_csv_file_holds(world: DemoWorld) -> None:
     for _, frame in _frames(world):
-        pd.testing.assert_frame_equal(to_text_cells(frame), _cells(frame).astype(object))
-    assert "" in set(to_text_cells(world.pos)["order_date"])  # an unknown order date is an empty cell
+        pd.testing.assert_frame_equal(as_text_cells(frame).astype(object), _cells(frame).astype(object))
+    assert "" in set(as_text_cells(world.pos)["order_date"])  # an unknown order date is an empty cell
 
 
 def test_every_reference_points_at_something_that_exists(world: DemoWorld) -> None:

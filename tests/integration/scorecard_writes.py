@@ -1,19 +1,35 @@
-"""Writes the scorecard tests make on the demo world as of :data:`DEMO_TODAY`: a receipt and a report
-of today, each changing one supplier's numbers."""
+"""Writes the scorecard tests make on the demo world as of :data:`DEMO_TODAY`: the world without a
+scorecard snapshot yet, then a receipt and a report of today, each changing one supplier's numbers."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from db.engine import Database
-from db.models import PoLine, ProductionReport, Receipt
+from db.models import AuditEvent, PoLine, ProductionReport, Receipt, ScorecardSnapshot
 from portal.core.domain import LineStatus, Role
+from portal.demo.load import load_demo_world
 from portal.services.access import Actor
 from portal.services.imports import import_table, read_upload
 from portal.services.production import post_report
 from tests.integration.conftest import DEMO_TODAY as TODAY
 
 SYSTEM = Actor.system("test")
+
+
+def demo_without_snapshot(db: Database) -> Database:
+    """The demo world of seed 3 (every metric has data) as of today, as before any scorecard refresh."""
+    load_demo_world(db, SYSTEM, seed=3, today=TODAY)
+    forget_snapshot(db)
+    return db
+
+
+def forget_snapshot(db: Database) -> None:
+    """Remove the scorecard snapshot and the audit of its refresh: the scorecards are computed live."""
+    with db.write() as session:
+        session.execute(delete(ScorecardSnapshot))
+        session.execute(delete(AuditEvent).where(AuditEvent.action == "scorecards.refreshed"))
+        session.commit()
 
 
 def receive(db: Database, supplier_id: int | None = None, rejected: float = 0.0) -> int:

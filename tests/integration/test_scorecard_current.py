@@ -15,18 +15,17 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from db.engine import Database
-from db.models import AuditEvent, ScorecardSnapshot, ScorecardTotal
-from portal.demo.load import load_demo_world
+from db.models import ScorecardSnapshot, ScorecardTotal
 from portal.queries import scorecard_data
 from portal.queries import scorecards as queries
 from portal.queries.scorecards import Ranking, supplier_ranking
 from portal.services.access import Actor
 from portal.services.scheduler import refresh_stale_scorecards
 from portal.services.scorecards import refresh_scorecards
-from tests.integration.scorecard_writes import receive, report
+from tests.integration.scorecard_writes import demo_without_snapshot, receive, report
 
 TODAY = dt.date(2026, 3, 6)  # a Friday
 YESTERDAY = TODAY - dt.timedelta(days=1)
@@ -39,17 +38,7 @@ COMPARED = ["code", "rank", "score", "grade", "trend", "lines", "otd", "otif", "
 
 @pytest.fixture
 def demo(db: Database) -> Database:
-    """The demo world, without a snapshot."""
-    load_demo_world(db, SYSTEM, seed=3, today=TODAY)
-    _forget_snapshot(db)
-    return db
-
-
-def _forget_snapshot(db: Database) -> None:
-    with db.write() as session:
-        session.execute(delete(ScorecardSnapshot))
-        session.execute(delete(AuditEvent).where(AuditEvent.action == "scorecards.refreshed"))
-        session.commit()
+    return demo_without_snapshot(db)
 
 
 def _table(ranking: Ranking) -> pd.DataFrame:

@@ -23,7 +23,6 @@ from sqlalchemy import delete, select, update
 
 from db.engine import Database
 from db.models import (
-    AuditEvent,
     LineForecast,
     PoLine,
     ScorecardRankRow,
@@ -33,14 +32,13 @@ from db.models import (
 )
 from portal.core import scorecard as sc
 from portal.core.domain import OPEN_LINE_STATUSES, Role
-from portal.demo.load import load_demo_world
 from portal.queries import scorecard_data
 from portal.queries import scorecards as queries
 from portal.queries.scorecards import Ranking, supplier_ranking
 from portal.services.access import Actor
 from portal.services.scorecards import refresh_scorecards
 from portal.services.settings import update_settings
-from tests.integration.scorecard_writes import receive, report
+from tests.integration.scorecard_writes import demo_without_snapshot, receive, report
 
 TODAY = dt.date(2026, 3, 6)  # a Friday
 MONTH = f"{TODAY:%Y-%m}"
@@ -53,13 +51,7 @@ COMPARED = ["code", "rank", "score", "grade", "trend", "lines", "otd", "otif", "
 
 @pytest.fixture
 def demo(db: Database) -> Database:
-    """The demo world, without a snapshot."""
-    load_demo_world(db, SYSTEM, seed=3, today=TODAY)
-    with db.write() as session:
-        session.execute(delete(ScorecardSnapshot))
-        session.execute(delete(AuditEvent).where(AuditEvent.action == "scorecards.refreshed"))
-        session.commit()
-    return db
+    return demo_without_snapshot(db)
 
 
 @pytest.fixture

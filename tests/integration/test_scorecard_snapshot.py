@@ -7,16 +7,16 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from db.engine import Database
 from db.models import AuditEvent, ScorecardSnapshot, ScorecardTotal
 from portal.core.domain import PermissionDenied
-from portal.demo.load import load_demo_world
 from portal.queries.scorecards import Ranking, scorecard_months, supplier_ranking
 from portal.services.access import Actor
 from portal.services.scorecards import refresh_scorecards
 from portal.services.settings import update_settings
+from tests.integration.scorecard_writes import demo_without_snapshot
 
 TODAY = dt.date(2026, 3, 6)
 COMPARED = ["code", "rank", "score", "grade", "trend", "lines", "otd", "otif", "avg_days_late",
@@ -26,13 +26,7 @@ COMPARED = ["code", "rank", "score", "grade", "trend", "lines", "otd", "otif", "
 
 @pytest.fixture
 def demo(db: Database) -> Database:
-    """The demo world (every metric has data), without a snapshot yet."""
-    load_demo_world(db, Actor.system("test"), seed=3, today=TODAY)
-    with db.write() as session:
-        session.execute(delete(ScorecardSnapshot))
-        session.execute(delete(AuditEvent).where(AuditEvent.action == "scorecards.refreshed"))
-        session.commit()
-    return db
+    return demo_without_snapshot(db)
 
 
 def _table(ranking: Ranking) -> pd.DataFrame:

@@ -179,6 +179,25 @@ def buyer_world(db: Database) -> BuyerWorld:
     return BuyerWorld(**vars(base), late_line_id=int(late), backorder_ids=backorders)
 
 
+#: A month after the small world's need-by dates: its scorecards have receipts to count.
+RECEIVED_AS_OF = dt.date(2026, 4, 15)
+#: PO-1/1 (ACME, due 20 March) arrives complete a day early; PO-1/2 (ACME, due 27 March) three days
+#: late in two parts; BOLT's PO-2/1 (due 10 April) has nothing yet.
+RECEIPTS_CSV = """po_number,line,received_date,quantity,rejected_qty
+PO-1,1,2026-03-19,1000,10
+PO-1,2,2026-03-25,200,0
+PO-1,2,2026-03-30,100,0
+"""
+
+
+def received_world(db: Database) -> SmallWorld:
+    """Small world, then :data:`RECEIPTS_CSV` imported as of :data:`RECEIVED_AS_OF`: a world to score."""
+    world = small_world(db)
+    result = load(db, world.admin, "receipts", RECEIPTS_CSV, today=RECEIVED_AS_OF)
+    assert result.ok, result.errors
+    return world
+
+
 def revise(
     db: Database,
     who: Actor,

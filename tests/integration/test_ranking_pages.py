@@ -4,8 +4,6 @@ header counts and a search are over every supplier."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 import pytest
 
@@ -13,15 +11,10 @@ from db.engine import Database
 from portal.queries.scorecards import Ranking, ranking_export, supplier_ranking
 from portal.services.scorecards import refresh_scorecards
 from portal.services.settings import update_settings
-from tests.builders import SmallWorld, load, small_world
+from tests.builders import RECEIVED_AS_OF as AS_OF
+from tests.builders import SmallWorld, load, received_world
 
-AS_OF = dt.date(2026, 4, 15)
 END = "2026-04"
-RECEIPTS = """po_number,line,received_date,quantity,rejected_qty
-PO-1,1,2026-03-19,1000,10
-PO-1,2,2026-03-25,200,0
-PO-1,2,2026-03-30,100,0
-"""
 #: Suppliers without a line: not scored, all tied on score and lines, so only their code orders them.
 #: Imported in reverse so that the database's own order is not already the ranking's.
 SPARES = "code,name,country,transit_days,capacity_per_day,email\n" + "".join(
@@ -31,8 +24,7 @@ SPARES = "code,name,country,transit_days,capacity_per_day,email\n" + "".join(
 
 @pytest.fixture
 def world(db: Database) -> SmallWorld:
-    w = small_world(db)
-    assert load(db, w.admin, "receipts", RECEIPTS, today=AS_OF).ok
+    w = received_world(db)
     assert load(db, w.admin, "suppliers", SPARES, today=AS_OF).ok
     update_settings(db, w.admin, {"min_lines_for_score": 1})  # ACME and BOLT scored
     return w

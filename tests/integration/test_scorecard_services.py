@@ -3,7 +3,6 @@ columns and values, and the admin settings that change the scores (validated and
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import os
 import re
@@ -28,18 +27,11 @@ from portal.queries.scorecards import (
     supplier_scorecard,
 )
 from portal.services.settings import get_settings, load_settings, update_settings
-from tests.builders import SmallWorld, load, small_world
+from tests.builders import RECEIVED_AS_OF as AS_OF
+from tests.builders import SmallWorld, received_world
 
 DOMAIN = Path(__file__).parents[3] / "shared" / "DOMAIN.md"
 ROOT = Path(__file__).parents[2]
-AS_OF = dt.date(2026, 4, 15)
-# PO-1/1 (ACME, due 20 March) arrives complete a day early; PO-1/2 (ACME, due 27 March) three days
-# late in two parts; BOLT's PO-2/1 (due 10 April) has nothing yet.
-RECEIPTS = """po_number,line,received_date,quantity,rejected_qty
-PO-1,1,2026-03-19,1000,10
-PO-1,2,2026-03-25,200,0
-PO-1,2,2026-03-30,100,0
-"""
 EXPECTED_EXPORT_COLUMNS = [
     "supplier_code",
     "period",
@@ -58,10 +50,7 @@ EXPECTED_EXPORT_COLUMNS = [
 
 @pytest.fixture
 def world(db: Database) -> SmallWorld:
-    w = small_world(db)
-    result = load(db, w.admin, "receipts", RECEIPTS, today=AS_OF)
-    assert result.ok, result.errors
-    return w
+    return received_world(db)
 
 
 def _rows(frame: pd.DataFrame) -> dict[str, dict]:

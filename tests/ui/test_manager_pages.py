@@ -22,7 +22,7 @@ from portal.services.access import Actor
 from portal.services.settings import load_settings
 from portal.ui.context import ACTOR_KEY
 from tests.apptest import APP, texts
-from tests.builders import SmallWorld, load, small_world
+from tests.builders import SmallWorld, load, received_world
 
 RANKING = "portal/ui/views/manager/ranking.py"
 SCORECARD = "portal/ui/views/manager/scorecard.py"
@@ -30,18 +30,11 @@ COMPARE = "portal/ui/views/manager/compare.py"
 SETTINGS = "portal/ui/views/admin/settings.py"
 MY_SCORECARD = "portal/ui/views/supplier/scorecard.py"
 END = "2026-04"  # the pages default to the current month; tests pin the 12 months they look at
-RECEIPTS = """po_number,line,received_date,quantity,rejected_qty
-PO-1,1,2026-03-19,1000,10
-PO-1,2,2026-03-25,200,0
-PO-1,2,2026-03-30,100,0
-"""
 
 
 @pytest.fixture
 def world(sqlite_db: Database) -> SmallWorld:
-    w = small_world(sqlite_db)
-    assert load(sqlite_db, w.admin, "receipts", RECEIPTS, today=dt.date(2026, 4, 15)).ok
-    return w
+    return received_world(sqlite_db)
 
 
 def open_page(

@@ -5,8 +5,6 @@ with few suppliers they list every supplier, without a search."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
@@ -16,8 +14,8 @@ from db.engine import Database
 from db.models import Supplier
 from portal.ui.supplier_filter import MATCHES
 from tests.apptest import texts
-from tests.builders import SmallWorld, load, small_world
-from tests.ui.test_manager_pages import COMPARE, END, RECEIPTS, SCORECARD, open_page
+from tests.builders import SmallWorld, received_world
+from tests.ui.test_manager_pages import COMPARE, END, SCORECARD, open_page
 from tests.ui.test_supplier_filter import add_spares
 from tests.ui.test_supplier_filter import search_in as search
 
@@ -25,9 +23,7 @@ from tests.ui.test_supplier_filter import search_in as search
 @pytest.fixture
 def few(sqlite_db: Database) -> SmallWorld:
     """The small world (ACME with receipts, BOLT)."""
-    w = small_world(sqlite_db)
-    assert load(sqlite_db, w.admin, "receipts", RECEIPTS, today=dt.date(2026, 4, 15)).ok
-    return w
+    return received_world(sqlite_db)
 
 
 @pytest.fixture

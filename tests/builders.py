@@ -260,6 +260,14 @@ def forecast_line(**overrides: object) -> dict:
     return base
 
 
+#: No reports, as the forecast reads them.
+NO_REPORTS = pd.DataFrame(
+    {"line_id": [], "report_date": pd.to_datetime([]), "good_qty": [], "rejected_qty": []}
+)
+#: The first working week of :func:`forecast_line`: Monday 2 to Friday 6 March 2026.
+WEEK = ["2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05", "2026-03-06"]
+
+
 def output_reports(
     line_id: int, days: list[str], good: list[int], rejected: list[int] | None = None
 ) -> pd.DataFrame:

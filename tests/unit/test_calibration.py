@@ -15,14 +15,10 @@ from portal.core import calibration
 from portal.core.calendar import CalendarSet
 from portal.core.forecast import forecast_lines
 from portal.core.settings import Settings
-from tests.builders import forecast_line
+from tests.builders import NO_REPORTS, WEEK, forecast_line
 from tests.builders import output_reports as reports_for
 
 MON_FRI = CalendarSet({})
-NO_REPORTS = pd.DataFrame(
-    {"line_id": [], "report_date": pd.to_datetime([]), "good_qty": [], "rejected_qty": []}
-)
-WEEK = ["2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05", "2026-03-06"]
 
 
 def line(**overrides: object) -> dict:

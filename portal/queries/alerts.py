@@ -39,6 +39,7 @@ from db.models import (
 from portal.core import problems as problem_rules
 from portal.core import vocabulary
 from portal.core.domain import AlertStatus, Severity
+from portal.queries.text_search import holds, typed_text
 from portal.services.access import ALL_ROLES, Actor, service
 from portal.services.planning.problems import customer_impact, problems_usable, subject_sums
 from portal.services.planning.seen import seen_columns
@@ -120,12 +121,11 @@ def _inbox_ids(actor: Actor, filters: AlertFilter, today: dt.date) -> Select[*tu
         stmt = stmt.where(Alert.first_seen <= cutoff)
     if filters.po_line_id is not None:
         stmt = stmt.where(Alert.po_line_id == filters.po_line_id)
-    if filters.text.strip():
-        like = f"%{filters.text.strip().lower()}%"
-        skus = select(Item.id).where(func.lower(Item.sku).like(like))
-        refs = select(Backorder.id).where(func.lower(Backorder.order_ref).like(like))
+    if (pattern := typed_text(filters.text)) is not None:
+        skus = select(Item.id).where(holds(Item.sku, pattern))
+        refs = select(Backorder.id).where(holds(Backorder.order_ref, pattern))
         stmt = stmt.where(
-            func.lower(PoLine.po_number).like(like)
+            holds(PoLine.po_number, pattern)
             | func.coalesce(Alert.item_id, PoLine.item_id).in_(skus)
             | Alert.backorder_id.in_(refs)
         )

@@ -21,6 +21,7 @@ from db.frames import load_frame
 from db.joins import with_waiting_backorders_item
 from db.models import Backorder, BackorderAllocation, Item, LineForecast, PoLine, Supplier
 from portal.core.domain import PromiseStatus
+from portal.queries.text_search import holds, typed_text
 from portal.services.access import STAFF, Actor, service
 
 PROMISE_SLIPPED, UNPROMISABLE, PROMISED, NOT_COMPUTED = (
@@ -129,12 +130,11 @@ def _backorders_stmt(filters: BackorderFilter) -> Select[*tuple[Any, ...]]:
         )
     if filters.item_ids:
         stmt = stmt.where(Backorder.item_id.in_(filters.item_ids))
-    if filters.text.strip():
-        like = f"%{filters.text.strip().lower()}%"
+    if (pattern := typed_text(filters.text)) is not None:
         stmt = stmt.where(
-            func.lower(Backorder.order_ref).like(like)
-            | func.lower(func.coalesce(Backorder.customer, "")).like(like)
-            | func.lower(Item.sku).like(like)
+            holds(Backorder.order_ref, pattern)
+            | holds(func.coalesce(Backorder.customer, ""), pattern)
+            | holds(Item.sku, pattern)
         )
     return stmt
 

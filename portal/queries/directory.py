@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, case, func, literal, select
+from sqlalchemy import ColumnElement, case, func, select
 
 from db.engine import Database
 from db.frames import enum_values
 from db.models import LineForecast, PoLine, Supplier, SupplierClosure, SupplierContact, SupplierStats, User
 from portal.core.calendar import public_holidays
 from portal.core.domain import OPEN_LINE_STATUSES, LineStatus, NotFound, Role
+from portal.queries.text_search import holds, typed_text
 from portal.services.access import STAFF, Actor, service
 
 #: A supplier's own data in the overview (its code, name, place, calendar, transit, capacity, contacts).
@@ -223,16 +224,11 @@ def supplier_search(search: str) -> ColumnElement[bool] | None:
     condition on :class:`Supplier`; None when it is blank (every supplier). The one definition of
     "find a supplier": the ranking's search and the staff pages' supplier filter.
 
-    Both sides are lower-cased by the database, so they agree; every letter folds, on SQLite too
-    (``db.engine`` gives SQLite Python's ``lower``)."""
-    needle = search.strip()
-    if not needle:
+    Matched as every search box matches (:mod:`portal.queries.text_search`)."""
+    pattern = typed_text(search)
+    if pattern is None:
         return None
-    escaped = needle.replace("/", "//").replace("%", "/%").replace("_", "/_")
-    pattern = func.lower(literal(f"%{escaped}%"))
-    return func.lower(Supplier.code).like(pattern, escape="/") | func.lower(Supplier.name).like(
-        pattern, escape="/"
-    )
+    return holds(Supplier.code, pattern) | holds(Supplier.name, pattern)
 
 
 @dataclass(frozen=True)

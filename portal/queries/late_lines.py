@@ -35,6 +35,7 @@ from db.models import (
 )
 from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, BackorderStatus, PermissionDenied, Severity
 from portal.queries.lines import BACKORDER_COLUMNS
+from portal.queries.text_search import holds, typed_text
 from portal.services.access import ALL_ROLES, Actor, scope_to_actor, service
 
 LATE_LINE_COLUMNS = [
@@ -88,14 +89,14 @@ def _waiting_allocations() -> Select[*tuple[Any, ...]]:
     )
 
 
-def _holds_text(text: str) -> ColumnElement[bool]:
-    """The line's PO number, SKU or supplier code holds ``text`` (any case): the search of the late
-    lines and of the line picker. SKU and supplier as id subqueries, so no join is needed."""
-    like = f"%{text.strip().lower()}%"
+def _holds_text(pattern: ColumnElement[str]) -> ColumnElement[bool]:
+    """The line's PO number, SKU or supplier code holds the typed text ``pattern``
+    (:func:`typed_text`): the search of the late lines and of the line picker. SKU and supplier as
+    id subqueries, so no join is needed."""
     return (
-        func.lower(PoLine.po_number).like(like)
-        | PoLine.item_id.in_(select(Item.id).where(func.lower(Item.sku).like(like)))
-        | PoLine.supplier_id.in_(select(Supplier.id).where(func.lower(Supplier.code).like(like)))
+        holds(PoLine.po_number, pattern)
+        | PoLine.item_id.in_(select(Item.id).where(holds(Item.sku, pattern)))
+        | PoLine.supplier_id.in_(select(Supplier.id).where(holds(Supplier.code, pattern)))
     )
 
 
@@ -111,8 +112,8 @@ def _matching(actor: Actor, filters: LateLineFilter) -> Select[*tuple[Any, ...]]
     )
     if filters.supplier_ids:
         lines = lines.where(PoLine.supplier_id.in_(filters.supplier_ids))
-    if filters.text.strip():
-        lines = lines.where(_holds_text(filters.text))
+    if (pattern := typed_text(filters.text)) is not None:
+        lines = lines.where(_holds_text(pattern))
     # p90 >= p50 always, so "p50 or p90 after need-by" is "p90 after need-by".
     stmt = select(LineForecast.po_line_id, LineForecast.days_late_p50, LineForecast.days_late_p90).where(
         LineForecast.days_late_p90 > 0
@@ -291,8 +292,8 @@ def late_lines(
 def find_lines(db: Database, actor: Actor, text: str = "", *, limit: int = FIND_LIMIT) -> pd.DataFrame:
     """Lines (any status) whose PO number, SKU or supplier holds ``text``; else the latest open ones."""
     ids = scope_to_actor(select(PoLine.id), PoLine.supplier_id, actor)
-    if text.strip():
-        ids = ids.where(_holds_text(text)).order_by(PoLine.po_number, PoLine.line)
+    if (pattern := typed_text(text)) is not None:
+        ids = ids.where(_holds_text(pattern)).order_by(PoLine.po_number, PoLine.line)
     else:
         ids = (
             ids.join(LineForecast, LineForecast.po_line_id == PoLine.id)

@@ -31,6 +31,7 @@ from portal.core.domain import OPEN_LINE_STATUSES, AlertStatus, BackorderStatus,
 from portal.core.fileformats import line_keys
 from portal.core.forecast import FORECAST_DATES
 from portal.core.timezones import supplier_today
+from portal.queries.text_search import holds, typed_text
 from portal.services.access import ALL_ROLES, Actor, scope_to_actor, service
 
 OPEN_LINE_COLUMNS = [
@@ -98,12 +99,9 @@ def _filtered_ids(actor: Actor, filters: LineFilter) -> Select[*tuple[Any, ...]]
         stmt = stmt.where(PoLine.id.in_(filters.line_ids))
     if filters.late_only:
         stmt = stmt.where(LineForecast.days_late_p90 > 0)
-    if filters.text:
-        like = f"%{filters.text.strip().lower()}%"
+    if (pattern := typed_text(filters.text)) is not None:
         stmt = stmt.where(
-            func.lower(PoLine.po_number).like(like)
-            | func.lower(Item.sku).like(like)
-            | func.lower(Supplier.code).like(like)
+            holds(PoLine.po_number, pattern) | holds(Item.sku, pattern) | holds(Supplier.code, pattern)
         )
     return stmt
 

@@ -78,6 +78,9 @@ def test_admin_home_lists_users_and_suppliers(
     assert {"admin", "buyer", "manager", "acme", "bolt"} <= set(users["username"])
     suppliers = at.dataframe[1].value
     assert sorted(suppliers["code"]) == ["ACME", "BOLT"]
+    # A buyer has no supplier and nobody is locked: those cells are empty, and read "–", not "None".
+    assert users["supplier_code"].isna().any() and users["locked_until"].isna().all()
+    assert at.dataframe[0].proto.placeholder == "–"
 
 
 def test_admin_creates_a_supplier_user_bound_to_its_supplier(

@@ -226,6 +226,23 @@ def test_the_schedule_form_shows_the_implied_end_date_as_i_type(
     assert at.date_input(key=f"schedule.end.{line}").value == start
 
 
+def test_the_schedule_warning_reads_as_words_with_dates_as_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
+    line = world.line_ids["PO-1/2"]
+    at = schedule_page(monkeypatch, sqlite_url, world, "PO-1/2")
+    start = at.date_input(key=f"schedule.start.{line}").value
+    assert isinstance(start, dt.date)
+    # 300 units at 100 a day take three working days: an end on the start day is too early.
+    at.number_input(key=f"schedule.output.{line}").set_value(100).run()
+    at.date_input(key=f"schedule.end.{line}").set_value(start).run()
+    [warning] = [w.value for w in at.warning]
+    day = f"{start:%b} {start.day}, {start.year}"
+    assert warning.startswith(f"Your estimated end date {day} is too early for this plan: implied end date ")
+    assert f"300 units at 100 a day take 3 working days from {day} on your working days" in warning
+    assert "(s)" not in warning and start.isoformat() not in warning
+
+
 # --------------------------------------------------------------------------- daily output
 
 

@@ -326,6 +326,8 @@ def test_an_import_with_a_bad_row_names_it_and_writes_nothing(
     assert list(zip(errors["row"], errors["column"], errors["value"], strict=True)) == [
         (3, "quantity", "seventy")
     ]
+    # What is wrong comes right after where: on a phone the value is the column off screen, not the problem.
+    assert list(at.dataframe[0].proto.column_order) == ["row", "column", "reason", "value"]
     assert not [b for b in at.button if b.key == "imports.commit"]
     assert po9(sqlite_db) == []
     # Counted in words: two problems in two rows (no "problem(s)").

@@ -194,12 +194,21 @@ def test_a_snoozed_alert_leaves_the_inbox(
 ) -> None:
     at = app_as(monkeypatch, sqlite_url, world.buyer)
     before = len(at.dataframe[0].value)
+    subject = at.dataframe[0].value["subject"].iloc[0]
     tick(at, "alert_inbox.table", [0])
+    # Nothing listed here is snoozed: no Unsnooze button that could only unsnooze nothing.
+    assert not [b for b in at.button if b.key == "alert_inbox.unsnooze"]
     at.button(key="alert_inbox.snooze").click().run()
     assert not at.error, [e.value for e in at.error]
     assert len(at.dataframe[0].value) == before - 1
     at.radio(key="alert_inbox.show").set_value("Including snoozed").run()
     assert len(at.dataframe[0].value) == before
+    # Listed with the snoozed ones, it can be unsnoozed: back in the inbox.
+    tick(at, "alert_inbox.table", [list(at.dataframe[0].value["subject"]).index(subject)])
+    at.button(key="alert_inbox.unsnooze").click().run()
+    assert not at.error, [e.value for e in at.error]
+    at.radio(key="alert_inbox.show").set_value("Open and acknowledged").run()
+    assert subject in set(at.dataframe[0].value["subject"])
 
 
 def test_the_late_lines_page_shows_the_customers_waiting_and_links_the_line(

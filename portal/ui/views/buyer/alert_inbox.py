@@ -305,13 +305,20 @@ with st.container(border=True):
         )
     )
 
-    b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1.3, 1], vertical_alignment="bottom")
+    # Unsnooze only where snoozed alerts are listed: elsewhere none of the ticked ones is snoozed, and
+    # the button could only answer "0 alerts unsnoozed".
+    if base.include_snoozed:
+        b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1.3, 1], vertical_alignment="bottom")
+    else:
+        b1, b2, b4, b5 = st.columns([1, 1, 1.3, 1], vertical_alignment="bottom")
     done = None
     if b1.button(_("Acknowledge"), icon=":material/done:", key="alert_inbox.ack", width="stretch"):
         done = call(acknowledge_alerts, selected), "acknowledged"
     if b2.button(_("Resolve"), icon=":material/task_alt:", key="alert_inbox.resolve", width="stretch"):
         done = call(resolve_alerts, selected), "resolved"
-    if b3.button(_("Unsnooze"), icon=":material/alarm_off:", key="alert_inbox.unsnooze", width="stretch"):
+    if base.include_snoozed and b3.button(
+        _("Unsnooze"), icon=":material/alarm_off:", key="alert_inbox.unsnooze", width="stretch"
+    ):
         done = call(unsnooze_alerts, selected), "unsnoozed"
     until = b4.date_input(
         _("Snooze until"),

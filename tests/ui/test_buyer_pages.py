@@ -265,7 +265,8 @@ def test_the_line_detail_without_a_line_asks_to_choose_one(
     assert "Choose a line" in texts(at)
     # The page's title heads it, above the line pickers (not between them and the hint).
     first = at.main.children[0]
-    assert first.type == "title" and first.value == "Line detail", first
+    assert first.type == "title" and first == at.title[0], first
+    assert at.title[0].value == "Line detail"
     at.text_input(key="line_detail.search").input("PO-2").run()
     at.selectbox(key="line_detail.line").select(world.line_ids["PO-2/1"]).run()
     assert shown(at.title[0].value) == "Line PO-2/1"

@@ -378,6 +378,25 @@ def test_the_correction_tick_appears_below_the_grid_so_the_rows_do_not_move(
     assert grid_at < tick_at
 
 
+def test_on_the_cards_the_correction_box_comes_before_the_post_button(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
+    line = world.line_ids["PO-1/1"]
+    day = last_working_day(sqlite_db, world)
+    post_report(sqlite_db, world.acme_user, line, report_date=day, good_qty=100, rejected_qty=0)
+    at = cards_page(monkeypatch, sqlite_url, world)
+    at.number_input(key=f"daily_output.cards.0.good.{line}").set_value(90).run()
+    flat = _walk(at.main)
+    tick_at = next(i for i, e in enumerate(flat) if getattr(e, "key", None) == "daily_output.confirm.0")
+    post_at = next(i for i, e in enumerate(flat) if getattr(e, "key", None) == "daily_output.post")
+    # On a phone the box was under the button: pressed first, then told to tick "the box above".
+    assert tick_at < post_at
+    at.checkbox(key="daily_output.confirm.0").check().run()
+    at.button(key="daily_output.post").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert reports_of(sqlite_db, line, day)[-1][:2] == (2, 90)
+
+
 def _walk(node: Any) -> list[Any]:
     """Every element under ``node``, in the order the page shows them."""
     out = []

@@ -101,6 +101,10 @@ def test_a_buyer_acknowledges_and_comments_on_ticked_problems(
     assert {statuses[i] for i in chosen} == {AlertStatus.ACKNOWLEDGED}
     assert sum(s is AlertStatus.ACKNOWLEDGED for s in statuses.values()) == len(chosen)
     assert f"{len(chosen)} alerts of 2 problems acknowledged." in texts(at)
+    # Ticked again, nothing of theirs is open: Acknowledge is off rather than acknowledging nothing.
+    rows = [int(i) for i, ids in enumerate(at.dataframe[0].value["alert_ids"]) if set(ids) <= set(chosen)]
+    tick(at, "alert_inbox.table", rows)
+    assert at.button(key="alert_inbox.ack").disabled
 
     tick(at, "alert_inbox.table", [0])
     first = at.dataframe[0].value.iloc[0]

@@ -215,6 +215,15 @@ def test_a_snoozed_alert_leaves_the_inbox(
     assert subject in set(at.dataframe[0].value["subject"])
 
 
+def test_the_late_lines_counts_sit_in_a_grid_two_by_two_on_a_phone_not_in_columns(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld
+) -> None:
+    at = open_page(monkeypatch, sqlite_url, world.buyer, "late_lines")
+    assert [m.label for m in at.metric][2:] == ["Backorders waiting on them", "Backordered units on them"]
+    # Columns stack one per row on a phone: four counts took a screen before the table.
+    assert not [column for column in at.columns if column.metric]
+
+
 def test_the_late_lines_page_shows_the_customers_waiting_and_links_the_line(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld
 ) -> None:

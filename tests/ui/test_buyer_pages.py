@@ -224,6 +224,14 @@ def test_the_late_lines_counts_sit_in_a_grid_two_by_two_on_a_phone_not_in_column
     assert not [column for column in at.columns if column.metric]
 
 
+def test_the_backorder_counts_sit_in_a_grid_not_in_columns(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld
+) -> None:
+    at = open_page(monkeypatch, sqlite_url, world.buyer, "backorders")
+    assert at.metric[0].label == "Waiting" and len(at.metric) == 5
+    assert not [column for column in at.columns if column.metric]  # five rows of counts on a phone
+
+
 def test_the_late_lines_page_shows_the_customers_waiting_and_links_the_line(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld
 ) -> None:

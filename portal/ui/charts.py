@@ -8,6 +8,7 @@ serialises it, about 0.3-0.5 s of a page's script run for this one chart (and it
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -15,7 +16,7 @@ import streamlit as st
 
 from portal.core.burnup import actual_cumulative, forecast_band, planned_cumulative
 from portal.core.calendar import WorkCalendar
-from portal.i18n import _, format_date
+from portal.i18n import DEFAULT_LANGUAGE, _, babel_locale, current_language, format_date
 from portal.queries.line_detail import LineDetail, as_date
 
 PLANNED = "#9aa5b1"
@@ -24,6 +25,41 @@ FORECAST = "#f0883e"
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 
 Spec = dict[str, Any]
+
+
+@lru_cache(maxsize=16)
+def _vega_locale(code: str) -> dict[str, Any]:
+    from babel import Locale
+
+    cldr = Locale.parse(babel_locale(code))
+    symbols = cldr.number_symbols[cldr.default_numbering_system]
+    months, days = cldr.months["format"], cldr.days["format"]
+    week = (6, 0, 1, 2, 3, 4, 5)  # d3 counts from Sunday, CLDR from Monday
+    return {
+        "number": {
+            "decimal": symbols["decimal"],
+            "thousands": symbols["group"],
+            "grouping": [3],
+            "currency": ["", ""],
+        },
+        "time": {
+            "dateTime": "%x %X",
+            "date": "%Y-%m-%d",
+            "time": "%H:%M:%S",
+            "periods": ["AM", "PM"],
+            "days": [days["wide"][d] for d in week],
+            "shortDays": [days["abbreviated"][d] for d in week],
+            "months": [months["wide"][m] for m in range(1, 13)],
+            "shortMonths": [months["abbreviated"][m] for m in range(1, 13)],
+        },
+    }
+
+
+def vega_config() -> dict[str, Any]:
+    """A chart's ``config`` in the reader's language: Vega writes axis dates ("Oct 25", "Wed 21") and
+    numbers ("20,000") in English unless given the month and day names and separators (from CLDR)."""
+    code = current_language()
+    return {} if code == DEFAULT_LANGUAGE else {"locale": _vega_locale(code)}
 
 
 def _values(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -164,7 +200,7 @@ def burnup_chart(detail: LineDetail, calendar: WorkCalendar | None = None) -> Sp
     )
     if len(layers) <= 1:
         return None
-    return {"$schema": SCHEMA, "layer": layers, "height": 320}
+    return {"$schema": SCHEMA, "layer": layers, "height": 320, "config": vega_config()}
 
 
 def show_burnup(detail: LineDetail, calendar: WorkCalendar | None = None) -> None:

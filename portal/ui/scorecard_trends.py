@@ -17,6 +17,7 @@ from portal.core import scorecard as sc
 from portal.i18n import _, babel_locale, format_percent
 from portal.i18n import format_number as format_decimal
 from portal.queries.scorecards import SupplierScorecard
+from portal.ui.charts import vega_config
 from portal.ui.scorecard_text import metric_label, month_name
 from portal.ui.widgets import show_table
 
@@ -125,6 +126,7 @@ def trend_spec() -> dict[str, Any]:
         "vconcat": [_panel(key) for key in TREND_NUMBERS],
         "spacing": 18,
         "resolve": {"scale": {"y": "independent"}},
+        "config": vega_config(),
     }
 
 

@@ -206,9 +206,11 @@ def show_table(
     table settings, ``options`` (column_config, column_order, key, placeholder, on_select...) passed on.
 
     ``columns``: the columns shown, in this order, each with its ``st.column_config``: the column order
-    and the column config in one, so that each column is named once."""
+    and the column config in one, so that each column is named once. An empty cell shows "–"
+    (Streamlit's own placeholder is the word "None")."""
     if columns is not None:
         options.update(column_config=dict(columns), column_order=list(columns))
+    options.setdefault("placeholder", "–")
     return st.dataframe(data, hide_index=True, width="stretch", **options)
 
 

@@ -161,7 +161,7 @@ def test_a_po_file_with_a_bad_row_is_refused_then_the_fixed_file_is_imported(
     uploader.set_input_files(files=[FilePayload(name="pos-e2e.csv", mimeType="text/csv", buffer=bad)])
     page.get_by_text("nothing will be imported").first.wait_for()
     cells = grid_texts(page)
-    assert cells[:4] == ["3", "quantity", "twelve", "must be a whole number"]
+    assert cells[:4] == ["3", "quantity", "must be a whole number", "twelve"]  # the problem before the value
     assert page.get_by_role("button", name="Import").count() == 0
     assert _lines_of(db, "PO-E2E") == []
     screenshot(page, "buyer-imports-refused", shows=["Imports", "nothing will be imported", "pos-e2e.csv"])

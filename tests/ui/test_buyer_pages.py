@@ -101,6 +101,10 @@ def test_a_buyer_acknowledges_and_comments_on_ticked_problems(
     assert {statuses[i] for i in chosen} == {AlertStatus.ACKNOWLEDGED}
     assert sum(s is AlertStatus.ACKNOWLEDGED for s in statuses.values()) == len(chosen)
     assert f"{len(chosen)} alerts of 2 problems acknowledged." in texts(at)
+    # Ticked again, nothing of theirs is open: Acknowledge is off rather than acknowledging nothing.
+    rows = [int(i) for i, ids in enumerate(at.dataframe[0].value["alert_ids"]) if set(ids) <= set(chosen)]
+    tick(at, "alert_inbox.table", rows)
+    assert at.button(key="alert_inbox.ack").disabled
 
     tick(at, "alert_inbox.table", [0])
     first = at.dataframe[0].value.iloc[0]
@@ -194,12 +198,38 @@ def test_a_snoozed_alert_leaves_the_inbox(
 ) -> None:
     at = app_as(monkeypatch, sqlite_url, world.buyer)
     before = len(at.dataframe[0].value)
+    subject = at.dataframe[0].value["subject"].iloc[0]
     tick(at, "alert_inbox.table", [0])
+    # Nothing listed here is snoozed: no Unsnooze button that could only unsnooze nothing.
+    assert not [b for b in at.button if b.key == "alert_inbox.unsnooze"]
     at.button(key="alert_inbox.snooze").click().run()
     assert not at.error, [e.value for e in at.error]
     assert len(at.dataframe[0].value) == before - 1
     at.radio(key="alert_inbox.show").set_value("Including snoozed").run()
     assert len(at.dataframe[0].value) == before
+    # Listed with the snoozed ones, it can be unsnoozed: back in the inbox.
+    tick(at, "alert_inbox.table", [list(at.dataframe[0].value["subject"]).index(subject)])
+    at.button(key="alert_inbox.unsnooze").click().run()
+    assert not at.error, [e.value for e in at.error]
+    at.radio(key="alert_inbox.show").set_value("Open and acknowledged").run()
+    assert subject in set(at.dataframe[0].value["subject"])
+
+
+def test_the_late_lines_counts_sit_in_a_grid_two_by_two_on_a_phone_not_in_columns(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld
+) -> None:
+    at = open_page(monkeypatch, sqlite_url, world.buyer, "late_lines")
+    assert [m.label for m in at.metric][2:] == ["Backorders waiting on them", "Backordered units on them"]
+    # Columns stack one per row on a phone: four counts took a screen before the table.
+    assert not [column for column in at.columns if column.metric]
+
+
+def test_the_backorder_counts_sit_in_a_grid_not_in_columns(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: BuyerWorld
+) -> None:
+    at = open_page(monkeypatch, sqlite_url, world.buyer, "backorders")
+    assert at.metric[0].label == "Waiting" and len(at.metric) == 5
+    assert not [column for column in at.columns if column.metric]  # five rows of counts on a phone
 
 
 def test_the_late_lines_page_shows_the_customers_waiting_and_links_the_line(
@@ -254,6 +284,10 @@ def test_the_line_detail_without_a_line_asks_to_choose_one(
 ) -> None:
     at = open_page(monkeypatch, sqlite_url, world.buyer, "line_detail")
     assert "Choose a line" in texts(at)
+    # The page's title heads it, above the line pickers (not between them and the hint).
+    first = at.main.children[0]
+    assert first.type == "title" and first == at.title[0], first
+    assert at.title[0].value == "Line detail"
     at.text_input(key="line_detail.search").input("PO-2").run()
     at.selectbox(key="line_detail.line").select(world.line_ids["PO-2/1"]).run()
     assert shown(at.title[0].value) == "Line PO-2/1"
@@ -323,6 +357,8 @@ def test_an_import_with_a_bad_row_names_it_and_writes_nothing(
     assert list(zip(errors["row"], errors["column"], errors["value"], strict=True)) == [
         (3, "quantity", "seventy")
     ]
+    # What is wrong comes right after where: on a phone the value is the column off screen, not the problem.
+    assert list(at.dataframe[0].proto.column_order) == ["row", "column", "reason", "value"]
     assert not [b for b in at.button if b.key == "imports.commit"]
     assert po9(sqlite_db) == []
     # Counted in words: two problems in two rows (no "problem(s)").

@@ -52,7 +52,11 @@ def shown_tables(at: AppTest) -> list[str]:
                     if isinstance(cell, np.ndarray):
                         cell = cell.tolist()
                     if cell is None or (not isinstance(cell, (list, tuple)) and pd.isna(cell)):
-                        continue  # an empty cell shows the table's placeholder
+                        # An empty cell shows the table's placeholder: without one, the word "None".
+                        assert table.proto.HasField("placeholder"), (
+                            f"an empty cell of {column!r} reads 'None'"
+                        )
+                        continue
                     parts.append(str(cell))
     return parts
 

@@ -69,6 +69,14 @@ def test_manager_home_shows_suppliers_with_line_counts(
     assert open_lines["BOLT · Bolt Works"] == 1
 
 
+def test_the_ranking_counts_sit_in_a_grid_not_in_columns(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
+    at = app_as(monkeypatch, sqlite_url, world.manager)
+    assert [m.label for m in at.metric][:2] == ["Suppliers", "Scored"]
+    assert not [column for column in at.columns if column.metric]  # five rows of counts on a phone
+
+
 def test_admin_home_lists_users_and_suppliers(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
 ) -> None:
@@ -78,6 +86,9 @@ def test_admin_home_lists_users_and_suppliers(
     assert {"admin", "buyer", "manager", "acme", "bolt"} <= set(users["username"])
     suppliers = at.dataframe[1].value
     assert sorted(suppliers["code"]) == ["ACME", "BOLT"]
+    # A buyer has no supplier and nobody is locked: those cells are empty, and read "–", not "None".
+    assert users["supplier_code"].isna().any() and users["locked_until"].isna().all()
+    assert at.dataframe[0].proto.placeholder == "–"
 
 
 def test_admin_creates_a_supplier_user_bound_to_its_supplier(

@@ -3,7 +3,9 @@ logged out, the browser's language (its Accept-Language header)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -26,6 +28,39 @@ def test_a_supplier_who_chose_german_sees_german_titles_and_menu(
     assert at.title[0].value == "Meine Positionen"
     assert at.sidebar.button(key="auth.logout").label == "Abmelden"
     assert "Lieferant" in [c.value for c in at.sidebar.caption]
+
+
+def chart_configs(at: AppTest) -> list[dict[str, Any]]:
+    """The ``config`` of every Vega-Lite chart on the page."""
+    return [json.loads(chart.proto.spec).get("config", {}) for chart in at.get("vega_lite_chart")]
+
+
+@pytest.mark.parametrize(
+    ("code", "months", "thousands"),
+    [("de", ["Okt.", "Nov.", "Dez."], "."), ("zh_Hans", ["10月", "11月", "12月"], ",")],
+)
+def test_charts_name_months_and_days_and_write_numbers_in_the_users_language(
+    monkeypatch: pytest.MonkeyPatch,
+    sqlite_url: str,
+    world: SmallWorld,
+    code: str,
+    months: list[str],
+    thousands: str,
+) -> None:
+    # The burn-up's axis says "Wed 21", "Oct 25" and "20,000" unless Vega is given the language's names.
+    at = app_as(monkeypatch, sqlite_url, replace(world.acme_user, language=code))
+    at.switch_page("portal/ui/views/supplier/schedule.py").run()
+    at.selectbox(key="schedule.line").select(world.line_ids["PO-1/1"]).run()
+    [burnup] = chart_configs(at)
+    assert burnup["locale"]["time"]["shortMonths"][9:] == months
+    assert burnup["locale"]["number"]["thousands"] == thousands
+    at.switch_page("portal/ui/views/supplier/scorecard.py").run()
+    [trends] = chart_configs(at)
+    assert trends == burnup
+    english = app_as(monkeypatch, sqlite_url, world.acme_user)
+    english.switch_page("portal/ui/views/supplier/schedule.py").run()
+    english.selectbox(key="schedule.line").select(world.line_ids["PO-1/1"]).run()
+    assert chart_configs(english) == [{}]  # Vega's own English
 
 
 def test_without_a_choice_the_user_sees_english(

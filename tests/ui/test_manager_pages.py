@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -358,6 +359,20 @@ def test_compare_shows_the_suppliers_side_by_side(
     assert table.loc["On-time delivery (OTD)", "BOLT"] == "no data"
     assert table.loc["On time in full (OTIF)", "ACME"] == "50.0% ★"
     assert len(at.get("vega_lite_chart")) == 1
+
+
+def test_compare_names_the_months_in_the_managers_language(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
+    at = open_compare(monkeypatch, sqlite_url, world, [world.acme_id, world.bolt_id])
+    # German from the next run on (AppTest formats the English page's pickers in its own thread).
+    at.session_state[ACTOR_KEY] = replace(world.manager, language="de")
+    at.run()
+    assert at.title[0].value == "Lieferanten vergleichen"
+    [chart] = at.get("vega_lite_chart")
+    locale = json.loads(chart.proto.spec)["config"]["locale"]
+    assert locale["time"]["shortMonths"][:3] == ["Jan.", "Feb.", "März"]  # the axis said "Mar 26"
+    assert locale["number"]["decimal"] == ","
 
 
 def test_compare_asks_for_at_least_two_suppliers(

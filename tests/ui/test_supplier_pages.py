@@ -226,6 +226,23 @@ def test_the_schedule_form_shows_the_implied_end_date_as_i_type(
     assert at.date_input(key=f"schedule.end.{line}").value == start
 
 
+def test_the_schedule_warning_reads_as_words_with_dates_as_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
+    line = world.line_ids["PO-1/2"]
+    at = schedule_page(monkeypatch, sqlite_url, world, "PO-1/2")
+    start = at.date_input(key=f"schedule.start.{line}").value
+    assert isinstance(start, dt.date)
+    # 300 units at 100 a day take three working days: an end on the start day is too early.
+    at.number_input(key=f"schedule.output.{line}").set_value(100).run()
+    at.date_input(key=f"schedule.end.{line}").set_value(start).run()
+    [warning] = [w.value for w in at.warning]
+    day = f"{start:%b} {start.day}, {start.year}"
+    assert warning.startswith(f"Your estimated end date {day} is too early for this plan: implied end date ")
+    assert f"300 units at 100 a day take 3 working days from {day} on your working days" in warning
+    assert "(s)" not in warning and start.isoformat() not in warning
+
+
 # --------------------------------------------------------------------------- daily output
 
 
@@ -359,6 +376,25 @@ def test_the_correction_tick_appears_below_the_grid_so_the_rows_do_not_move(
     grid_at = next(i for i, e in enumerate(flat) if e is at.data_editor[0] or e == at.data_editor[0])
     tick_at = next(i for i, e in enumerate(flat) if getattr(e, "key", None) == "daily_output.confirm.0")
     assert grid_at < tick_at
+
+
+def test_on_the_cards_the_correction_box_comes_before_the_post_button(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
+    line = world.line_ids["PO-1/1"]
+    day = last_working_day(sqlite_db, world)
+    post_report(sqlite_db, world.acme_user, line, report_date=day, good_qty=100, rejected_qty=0)
+    at = cards_page(monkeypatch, sqlite_url, world)
+    at.number_input(key=f"daily_output.cards.0.good.{line}").set_value(90).run()
+    flat = _walk(at.main)
+    tick_at = next(i for i, e in enumerate(flat) if getattr(e, "key", None) == "daily_output.confirm.0")
+    post_at = next(i for i, e in enumerate(flat) if getattr(e, "key", None) == "daily_output.post")
+    # On a phone the box was under the button: pressed first, then told to tick "the box above".
+    assert tick_at < post_at
+    at.checkbox(key="daily_output.confirm.0").check().run()
+    at.button(key="daily_output.post").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert reports_of(sqlite_db, line, day)[-1][:2] == (2, 90)
 
 
 def _walk(node: Any) -> list[Any]:

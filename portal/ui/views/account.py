@@ -133,6 +133,7 @@ else:
             )
         ),
         hide_index=True,
+        placeholder="–",
         column_config={
             "name": _("Name"),
             "prefix": _("Starts with"),

@@ -76,29 +76,33 @@ with log_tab:
         _("Show"), list(shown_as), format_func=label_from(shown_as), key="admin_notify.status_filter"
     )
     log = read(notification_log, None if show == "all" else show)
-    # Kinds, channels and statuses in words, as the filter above names them.
-    show_table(
-        log.assign(
-            kind=log["kind"].map(kind_name),
-            channel=log["channel"].map(channel_name),
-            status=log["status"].map(lambda status: shown_as.get(status, status)),
-        ),
-        column_config={
-            "id": "#",
-            "created_at": st.column_config.DatetimeColumn(_("Planned (UTC)"), format=datetime_format()),
-            "kind": _("Kind"),
-            "channel": _("Channel"),
-            "recipient": _("Recipient"),
-            "subject": _("Subject"),
-            "status": _("Status"),
-            "attempts": _("Attempts"),
-            "next_attempt_at": st.column_config.DatetimeColumn(
-                _("Next attempt (UTC)"), format=datetime_format()
+    if log.empty:
+        # Rather than an empty grid saying "empty" in English, whatever the reader's language.
+        st.caption(_("No messages to show."))
+    else:
+        # Kinds, channels and statuses in words, as the filter above names them.
+        show_table(
+            log.assign(
+                kind=log["kind"].map(kind_name),
+                channel=log["channel"].map(channel_name),
+                status=log["status"].map(lambda status: shown_as.get(status, status)),
             ),
-            "sent_at": st.column_config.DatetimeColumn(_("Sent (UTC)"), format=datetime_format()),
-            "last_error": st.column_config.TextColumn(_("Last error"), width="large"),
-        },
-    )
+            column_config={
+                "id": "#",
+                "created_at": st.column_config.DatetimeColumn(_("Planned (UTC)"), format=datetime_format()),
+                "kind": _("Kind"),
+                "channel": _("Channel"),
+                "recipient": _("Recipient"),
+                "subject": _("Subject"),
+                "status": _("Status"),
+                "attempts": _("Attempts"),
+                "next_attempt_at": st.column_config.DatetimeColumn(
+                    _("Next attempt (UTC)"), format=datetime_format()
+                ),
+                "sent_at": st.column_config.DatetimeColumn(_("Sent (UTC)"), format=datetime_format()),
+                "last_error": st.column_config.TextColumn(_("Last error"), width="large"),
+            },
+        )
     retryable = log[log["status"].isin(["failed", "pending"])]
     if retryable.empty:
         st.caption(_("Nothing to retry."))

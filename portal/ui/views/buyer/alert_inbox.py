@@ -8,6 +8,7 @@ import streamlit as st
 
 from portal.core import vocabulary
 from portal.core.alert_text import alert_message, backorder_phrase, reopen_reason_text
+from portal.core.domain import AlertStatus
 from portal.i18n import N_, _, format_date, format_number, format_utc, ngettext
 from portal.queries.alerts import AlertFilter, alert_comments, alert_problems, alert_rule_names
 from portal.services.alerts import (
@@ -305,13 +306,29 @@ with st.container(border=True):
         )
     )
 
-    b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1.3, 1], vertical_alignment="bottom")
+    # Unsnooze only where snoozed alerts are listed: elsewhere none of the ticked ones is snoozed, and
+    # the button could only answer "0 alerts unsnoozed".
+    if base.include_snoozed:
+        b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1.3, 1], vertical_alignment="bottom")
+    else:
+        b1, b2, b4, b5 = st.columns([1, 1, 1.3, 1], vertical_alignment="bottom")
     done = None
-    if b1.button(_("Acknowledge"), icon=":material/done:", key="alert_inbox.ack", width="stretch"):
+    # A problem is open while any of its alerts is: when none of the ticked ones is, there is nothing to
+    # acknowledge (the button answered "0 alerts of 1 problem acknowledged.").
+    nothing_open = bool((chosen["status"] != AlertStatus.OPEN.value).all())
+    if b1.button(
+        _("Acknowledge"),
+        icon=":material/done:",
+        key="alert_inbox.ack",
+        width="stretch",
+        disabled=nothing_open,
+    ):
         done = call(acknowledge_alerts, selected), "acknowledged"
     if b2.button(_("Resolve"), icon=":material/task_alt:", key="alert_inbox.resolve", width="stretch"):
         done = call(resolve_alerts, selected), "resolved"
-    if b3.button(_("Unsnooze"), icon=":material/alarm_off:", key="alert_inbox.unsnooze", width="stretch"):
+    if base.include_snoozed and b3.button(
+        _("Unsnooze"), icon=":material/alarm_off:", key="alert_inbox.unsnooze", width="stretch"
+    ):
         done = call(unsnooze_alerts, selected), "unsnoozed"
     until = b4.date_input(
         _("Snooze until"),

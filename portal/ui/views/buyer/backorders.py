@@ -83,21 +83,22 @@ frame, total, counts = read(
     backorder_promises, filters, limit=PAGE, offset=page_offset("backorders.page", PAGE)
 )
 
-m1, m2, m3, m4, m5 = st.columns(5)
+# A grid, not columns: five across on a wide screen, two a row on a phone (not five rows of counts).
+counts_grid = st.grid(5, min_column_width=140)
 # The counts follow the filters: they add up to what the table holds.
-m1.metric(_("Waiting"), format_number(sum(counts[s] for s in STATUS_LABELS)))
-m2.metric(
+counts_grid.metric(_("Waiting"), format_number(sum(counts[s] for s in STATUS_LABELS)))
+counts_grid.metric(
     f":red[**{STATUS_LABELS[PROMISE_SLIPPED]}**]",
     format_number(counts[PROMISE_SLIPPED]),
     help=_("Promise later than the date told"),
 )
-m3.metric(
+counts_grid.metric(
     f":red[**{STATUS_LABELS[UNPROMISABLE]}**]",
     format_number(counts[UNPROMISABLE]),
     help=_("Stock and open lines cannot cover it"),
 )
-m4.metric(f":green[**{STATUS_LABELS[PROMISED]}**]", format_number(counts[PROMISED]))
-m5.metric(
+counts_grid.metric(f":green[**{STATUS_LABELS[PROMISED]}**]", format_number(counts[PROMISED]))
+counts_grid.metric(
     _("Not yet told"),
     format_number(counts["not_communicated"]),
     help=_("Promised dates not yet communicated"),

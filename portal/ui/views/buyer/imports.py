@@ -158,16 +158,16 @@ if not preview.ok:
         icon=":material/block:",
     )
     errors = problems_frame(preview.errors)
+    # Row, column, then the problem: on a phone those three fit the screen, the value can scroll.
     show_table(
         errors,
-        placeholder="–",
-        column_config={
+        columns={
             "row": st.column_config.NumberColumn(
                 _("Row"), width=60, help=_("Row in your file (the header is row 1)")
             ),
-            "column": st.column_config.TextColumn(_("Column"), width=140),
-            "value": st.column_config.TextColumn(_("Value"), width=160),
+            "column": st.column_config.TextColumn(_("Column"), width=120),
             "reason": st.column_config.TextColumn(_("Problem"), width="large"),
+            "value": st.column_config.TextColumn(_("Value"), width=160),
         },
     )
     st.download_button(

@@ -43,11 +43,13 @@ filters = LateLineFilter(
 )
 frame, total, counts = read(late_lines, filters, limit=PAGE, offset=page_offset("late_lines.page", PAGE))
 
-m1, m2, m3, m4 = st.columns(4)
-m1.metric(_(":red[**Late**] (p50 after need-by)"), format_number(counts["late"]))
-m2.metric(_(":orange[**At risk**] (only p90 after)"), format_number(counts["at_risk"]))
-m3.metric(_("Backorders waiting on them"), format_number(counts["backorders"]))
-m4.metric(_("Backordered units on them"), format_number(counts["backorder_qty"]))
+# A grid, not columns: four across on a wide screen, two by two on a phone (columns stack to four rows
+# and push the table a screen down), as on the alert inbox.
+counts_grid = st.grid(4, min_column_width=150)
+counts_grid.metric(_(":red[**Late**] (p50 after need-by)"), format_number(counts["late"]))
+counts_grid.metric(_(":orange[**At risk**] (only p90 after)"), format_number(counts["at_risk"]))
+counts_grid.metric(_("Backorders waiting on them"), format_number(counts["backorders"]))
+counts_grid.metric(_("Backordered units on them"), format_number(counts["backorder_qty"]))
 
 if total == 0:
     st.success(_("No open line is forecast to arrive after its need-by date with these filters."))

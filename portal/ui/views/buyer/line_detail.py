@@ -74,7 +74,7 @@ line_id = pick_right.selectbox(
     help=_("Up to 50 lines matching the search; without one, the latest open lines"),
 )
 if line_id is None:
-    st.title(_("Line detail"))
+    title.title(_("Line detail"))
     st.info(
         _(
             "Choose a line in the **Line** box above (type a PO number, SKU or supplier in **Find a line** "

@@ -10,6 +10,7 @@ from portal.core import scorecard as sc
 from portal.i18n import _
 from portal.i18n import format_number as format_decimal
 from portal.queries.scorecards import COMPARE_MAX, compare_suppliers, scorecard_months, supplier_ranking
+from portal.ui.charts import vega_config
 from portal.ui.context import actor, read
 from portal.ui.scorecard_text import NO_DATA, format_number, metric_label, month_choice
 from portal.ui.supplier_filter import listed, supplier_picks
@@ -173,6 +174,8 @@ chart = (
     )
     .properties(height=320)
 )
+if config := vega_config():  # month names in the reader's language ("%b %y": "Okt. 26", "10月 26")
+    chart = chart.configure(**config)
 st.altair_chart(chart, width="stretch")
 missing = [c for c, v in zip(summary["code"], summary[metric], strict=True) if v is None or math.isnan(v)]
 st.caption(

@@ -116,18 +116,21 @@ if summary.suppliers == 0:
     )
     st.stop()
 
-cols = st.columns(5)
-cols[0].metric(_("Suppliers"), format_number(summary.suppliers))
-cols[1].metric(_("Scored"), format_number(summary.scored), help=_("Suppliers with enough lines for a score"))
-cols[2].metric(
+# A grid, not columns: five across on a wide screen, two a row on a phone (not five rows of counts).
+counts_grid = st.grid(5, min_column_width=140)
+counts_grid.metric(_("Suppliers"), format_number(summary.suppliers))
+counts_grid.metric(
+    _("Scored"), format_number(summary.scored), help=_("Suppliers with enough lines for a score")
+)
+counts_grid.metric(
     _("Open lines now"), format_number(summary.open_lines), help=_("Lines still awaiting goods today")
 )
-cols[3].metric(
+counts_grid.metric(
     _("Late lines now (p50)"),
     format_number(summary.late_lines),
     help=_("Open lines forecast to arrive late"),
 )
-cols[4].metric(
+counts_grid.metric(
     _("Received lines"),
     format_number(summary.received_lines),
     help=_("Lines received in full with a receipt in the 12 months shown"),

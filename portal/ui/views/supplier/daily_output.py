@@ -311,15 +311,19 @@ def grid(days: list[dt.date]) -> None:
         )
     )
     data = _starting_values(sheet, day, "Cards" if cards else "Table")
+    problems = None
     if cards:
         edited = output_cards(sheet, data, key=f"daily_output.cards.{_version()}")
-        # Cards: the Post button comes after the last card, where the thumb is.
+        # Cards: after the last card, the correction's tick box and then the Post button (where the
+        # thumb is), so the box is ticked on the way down rather than found under the button.
+        problems = st.container()
         actions = st.container(horizontal=True, vertical_alignment="center")
     else:
         edited = _table(data)
     _save_draft(day, _typed_values(edited, sheet))
-    # Below the grid: a confirmation or an error appearing here never moves the rows being typed in.
-    problems = st.container()
+    if problems is None:
+        # Below the grid: a confirmation or an error appearing here never moves the rows being typed in.
+        problems = st.container()
     send, corrections = _to_send(edited, sheet)
     rows = rows_to_post(sheet, edited, send)
     todo = int(sheet["posted_good_qty"].isna().sum())

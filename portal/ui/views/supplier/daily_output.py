@@ -224,7 +224,9 @@ def _starting_values(sheet: pd.DataFrame, day: dt.date, layout: str) -> pd.DataF
 
 
 def _table(data: pd.DataFrame) -> pd.DataFrame:
-    """The wide grid (a desktop): one row per line, typed in place."""
+    """The wide grid (a desktop): one row per line, typed in place. The columns typed into are wide
+    enough for their header and its edit mark at 1280 px ("Good units", "Rejected"), the item and the
+    note give way."""
     return st.data_editor(
         data,
         key=f"daily_output.grid.{_version()}",
@@ -235,7 +237,7 @@ def _table(data: pd.DataFrame) -> pd.DataFrame:
         column_config={
             # Translators: a purchase-order line (PO number / line number), as in every table header "Line".
             "line": st.column_config.TextColumn(_("Line"), pinned=True, width=95),
-            "item": st.column_config.TextColumn(_("Item"), width=130),
+            "item": st.column_config.TextColumn(_("Item"), width=110),
             "plan": st.column_config.NumberColumn(
                 # Translators: short column header: planned good units per working day.
                 _("Plan/day"),
@@ -249,20 +251,20 @@ def _table(data: pd.DataFrame) -> pd.DataFrame:
                 # Translators: short column header: rejected units already posted for the day.
                 _("Rej. on record"),
                 help=_("Rejected units already posted for this day"),
-                width=75,
+                width=100,
             ),
             "good_qty": st.column_config.NumberColumn(
                 _("Good units"),
                 min_value=0,
                 step=1,
                 format="%d",
-                width=85,
+                width=105,
                 help=_("Good units made that day"),
             ),
             "rejected_qty": st.column_config.NumberColumn(
-                _("Rejected"), min_value=0, step=1, format="%d", width=75, help=_("Units rejected that day")
+                _("Rejected"), min_value=0, step=1, format="%d", width=95, help=_("Units rejected that day")
             ),
-            "note": st.column_config.TextColumn(_("Note"), max_chars=2000, width=120),
+            "note": st.column_config.TextColumn(_("Note"), max_chars=2000, width=90),
             "remaining": st.column_config.NumberColumn(
                 _("Remaining"), format="localized", help=_("Ordered minus good units posted so far"), width=80
             ),

@@ -373,6 +373,8 @@ def test_compare_names_the_months_in_the_managers_language(
     locale = json.loads(chart.proto.spec)["config"]["locale"]
     assert locale["time"]["shortMonths"][:3] == ["Jan.", "Feb.", "März"]  # the axis said "Mar 26"
     assert locale["number"]["decimal"] == ","
+    # The picker of the chart's figure is a metric ("Kennzahl"), not a "number" (Chinese read "编号", an ID).
+    assert [s.label for s in at.selectbox if s.key == "compare.metric"] == ["Kennzahl"]
 
 
 def test_compare_asks_for_at_least_two_suppliers(

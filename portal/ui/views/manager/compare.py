@@ -125,7 +125,7 @@ for key in NUMBERS:
 table = pd.DataFrame(rows)
 show_table(
     table,
-    column_config={"number": st.column_config.TextColumn(_("Number"), width="medium", pinned=True)},
+    column_config={"number": st.column_config.TextColumn(_("Metric"), width="medium", pinned=True)},
     key="compare.table",
 )
 buttons = st.columns(len(summary))
@@ -140,7 +140,7 @@ for col, supplier in zip(buttons, summary.itertuples(index=False), strict=True):
 
 st.subheader(_("Month by month"))
 metric = st.selectbox(
-    _("Number"),
+    _("Metric"),
     ["score", *sc.METRICS],
     format_func=lambda k: _("Score") if k == "score" else metric_label(k),
     key="compare.metric",

@@ -116,7 +116,9 @@ view = frame.assign(
 selection = show_table(
     view,
     key="supplier_alerts.table",
-    height=248,  # about six rows: the selected line's alerts and comments stay in view below
+    # Six and a half rows when there are more (35 px a row and the header): the half row shows that
+    # the table scrolls; the selected line's alerts and comments stay in view below.
+    height=266 if len(view) > 6 else "content",
     on_select="rerun",
     selection_mode="single-row",
     # The widths add up to the page's width at 1280 px with the sidebar open (about 820 px with the

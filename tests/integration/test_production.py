@@ -362,6 +362,9 @@ def test_a_day_already_reported_asks_for_confirmation_then_corrects_keeping_the_
     ):
         post_report(db, world.acme_user, line, report_date=TODAY, good_qty=80, today=TODAY)
     assert reports_of(db, line, TODAY) == [(1, 100, True)]
+    with language("de"), pytest.raises(CorrectionNeeded) as refused:  # a German supplier's own date
+        post_report(db, world.acme_user, line, report_date=TODAY, good_qty=80, today=TODAY)
+    assert "PO-1/1 am 06.03.2026" in str(refused.value) and "2026-03-06" not in str(refused.value)
     result = post(db, world.acme_user, line, TODAY, 80)
     assert result.corrected == 1
     assert reports_of(db, line, TODAY) == [(1, 100, False), (2, 80, True)]

@@ -7,6 +7,7 @@ days up to today, so the tests post for the first of them, whatever the date the
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -151,6 +152,12 @@ def test_the_schedule_page_saves_a_revision_with_its_reason_and_lists_it(
     history = at.dataframe[0].value
     assert list(history["end_change"]) == ["2026-03-13 → 2026-03-20", "2026-03-13"]
     assert history["reason"].iloc[0] == "Resin arrived late"
+    # In German the old and new end dates read as the table's date columns do.
+    german = app_as(
+        monkeypatch, sqlite_url, replace(world.acme_user, language="de"), page=f"{PAGES}/schedule.py"
+    )
+    german.selectbox(key="schedule.line").select(line).run()
+    assert list(german.dataframe[0].value["end_change"]) == ["13.03.2026 → 20.03.2026", "13.03.2026"]
 
 
 def test_a_later_end_date_without_a_reason_is_refused_on_the_page(

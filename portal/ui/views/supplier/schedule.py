@@ -31,6 +31,7 @@ from portal.ui.widgets import (
     line_picker,
     line_summary,
     show_table,
+    table_date,
 )
 
 NOTICE = "schedule.notice"
@@ -264,7 +265,7 @@ def history_table(detail: LineDetail) -> None:
         return
 
     def day(value: object) -> str:
-        return "—" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+        return "—" if value is None or pd.isna(value) else table_date(pd.Timestamp(value).date())
 
     view = pd.DataFrame(
         {

@@ -34,5 +34,8 @@ def test_writers_in_two_processes_post_each_target_once(demo: Database) -> None:
 
     assert (run["processes"], run["writers"], run["posts"], run["failures"]) == (2, 4, 8, 0)
     assert run["posts_per_second"] > 0 and run["client_cpu_ms_per_post"] > 0
-    # Every target posted once (no writer's share lost or posted by two processes): one report each.
-    assert _posted(demo, targets) == dict.fromkeys(targets, (1, 60, 1))
+    # Every target posted once (no writer's share lost or posted by two processes), after each
+    # process's unmeasured warm-up posted its writers' first targets (writer i: targets[i::4]) once:
+    # those were corrected by the measured post.
+    first, rest = targets[:4], targets[4:]
+    assert _posted(demo, targets) == dict.fromkeys(first, (1, 60, 2)) | dict.fromkeys(rest, (1, 60, 1))

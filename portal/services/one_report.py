@@ -35,7 +35,7 @@ from portal.services.access import Actor, require_line_access
 from portal.services.daily_outputs import add_daily_totals_at_commit
 from portal.services.imports import ImportResult
 from portal.services.imports.reports import NOT_A_WORKING_DAY, report_row
-from portal.services.planning import share_planning_lock
+from portal.services.planning import lock_line_to_post
 from portal.services.planning.line_state import LineState, read_line_state
 from portal.services.planning.one_line import Posted, recompute_posted
 from portal.services.summaries import refresh_lines
@@ -127,12 +127,13 @@ def post_one_report(
     note = None if report.note is None else str(report.note)
     try:
         with db.write() as session:
-            # First, before any row is locked: a running sweep commits, then this recomputes.
-            share_planning_lock(session)
-            # The line's row, locked: two posts of one line and day queue, the second sees the first.
-            # With it, in the same statement, what the recompute reads of the line, the settings,
-            # the supplier's calendar and the day's current report.
-            state = read_line_state(session, line_id, lock=True, day=day)
+            # First the planning lock (a running sweep commits, then this recomputes), then the
+            # line's row and its item's (one statement when no sweep runs): two posts of one line
+            # and day queue, the second sees the first; two of one item queue for its promises.
+            item_locked = lock_line_to_post(session, line_id)
+            # Then, in one statement, what the recompute reads of the line, the settings, the
+            # supplier's calendar and the day's current report.
+            state = read_line_state(session, line_id, day=day)
             require_line_access(actor, state.row.supplier_id if state is not None else None, line_id)
             assert state is not None
             line = state.row
@@ -156,7 +157,7 @@ def post_one_report(
                 session,
                 line_ids=[line_id],
                 as_of=max(today or dt.date.today(), day),
-                posted=Posted(state, after, summary),
+                posted=Posted(state, after, summary, item_locked),
             )
             session.commit()
     except IntegrityError:

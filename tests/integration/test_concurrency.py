@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
 
 from db.engine import Database
 from db.models import (
@@ -25,13 +26,14 @@ from db.models import (
     Backorder,
     BackorderAllocation,
     LineForecast,
+    PoLine,
     ProductionReport,
     ProductionSchedule,
 )
 from portal.core.domain import AlertStatus, ConflictError, SubjectType
 from portal.services import planning
-from portal.services.locks import advisory_key
-from portal.services.planning import PLANNING_LOCK, sweep
+from portal.services.locks import LOCK_NOT_AVAILABLE, advisory_key
+from portal.services.planning import PLANNING_LOCK, lock_line_to_post, sweep
 from portal.services.production import post_report
 from tests.builders import TODAY, post, revise, small_world
 
@@ -308,5 +310,69 @@ def test_a_post_kept_waiting_too_long_by_a_sweep_is_refused_and_writes_nothing(
     # The sweep is over: the same post lands, and its recompute with it.
     post_report(db, world.acme_user, line_id, report_date=TODAY, good_qty=30, today=TODAY)
     assert reports() == 1
+    with db.read() as session:
+        assert session.get_one(LineForecast, line_id).produced == 30
+
+
+def _locked_elsewhere(db: Database, line_id: int, item_id: int) -> dict[str, bool]:
+    """Which of the planning lock (exclusive), the line's row and the item's row another transaction
+    could not take at once."""
+    held = {}
+    for name, statement, params in (
+        ("planning", "SELECT NOT pg_try_advisory_xact_lock(:k)", {"k": advisory_key(PLANNING_LOCK)}),
+        ("line", "SELECT id FROM po_lines WHERE id = :id FOR NO KEY UPDATE NOWAIT", {"id": line_id}),
+        ("item", "SELECT id FROM items WHERE id = :id FOR NO KEY UPDATE NOWAIT", {"id": item_id}),
+    ):
+        with db.engine.connect() as other:
+            try:
+                answer = other.execute(text(statement), params).scalar()
+                # The planning statement says whether it is held; a row's says nothing: it was free.
+                held[name] = bool(answer) if name == "planning" else False
+            except OperationalError as exc:
+                assert getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE
+                held[name] = True
+            other.rollback()
+    return held
+
+
+def test_a_post_takes_the_planning_lock_then_its_line_and_item_and_holds_nothing_while_a_sweep_runs(
+    postgres_db: Database,
+) -> None:
+    db = postgres_db
+    world = small_world(db)
+    line_id = world.line_ids["PO-1/2"]
+    with db.read() as session:
+        item_id = int(session.scalar(select(PoLine.item_id).where(PoLine.id == line_id)) or 0)
+
+    # No sweep: one statement holds the planning lock shared, the line and its item.
+    with db.write() as posting:
+        assert lock_line_to_post(posting, line_id) is True
+        assert _locked_elsewhere(db, line_id, item_id) == {"planning": True, "line": True, "item": True}
+        posting.rollback()
+    assert _locked_elsewhere(db, line_id, item_id) == {"planning": False, "line": False, "item": False}
+
+    # A sweep running: the post waits for it holding neither row, then takes both.
+    took: list[bool] = []
+    with db.write() as sweeping:
+        sweeping.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(PLANNING_LOCK)})
+
+        def post_side() -> None:
+            with db.write() as posting:
+                took.append(lock_line_to_post(posting, line_id))
+                took.append(all(_locked_elsewhere(db, line_id, item_id).values()))
+                posting.rollback()
+
+        waiting = threading.Thread(target=post_side)
+        waiting.start()
+        waiting.join(timeout=1.0)
+        assert waiting.is_alive() and not took  # it waits for the sweep
+        held = _locked_elsewhere(db, line_id, item_id)
+        assert (held["line"], held["item"]) == (False, False)
+        sweeping.commit()
+    waiting.join(timeout=30)
+    assert took == [True, True]
+
+    # And a post lands as before once the sweep is over.
+    post_report(db, world.acme_user, line_id, report_date=TODAY, good_qty=30, today=TODAY)
     with db.read() as session:
         assert session.get_one(LineForecast, line_id).produced == 30

@@ -25,6 +25,7 @@ from portal.services.planning.lock import (
     PLANNING_LOCK,
     PLANNING_LOCK_WAIT_SECONDS,
     exclusive_planning_lock,
+    lock_line_to_post,
     share_planning_lock,
 )
 from portal.services.planning.recompute import recompute_affected
@@ -38,6 +39,7 @@ __all__ = [
     "load_history_lines",
     "load_open_lines",
     "load_receipts",
+    "lock_line_to_post",
     "recompute_affected",
     "share_planning_lock",
     "sweep",

@@ -198,7 +198,6 @@ _SCHEDULE = (
     ProductionSchedule.daily_output,
     ProductionSchedule.estimated_end_date,
 )
-_LOCK_LINE = select(PoLine.id).where(PoLine.id == bindparam("line_id")).with_for_update(key_share=True)
 
 
 @dataclass(frozen=True)
@@ -250,20 +249,16 @@ def _overrides(value: Any) -> dict[str, Any]:
     return dict(json.loads(value) if isinstance(value, str) else value)
 
 
-def read_line_state(
-    session: Session, line_id: int, *, lock: bool = False, day: dt.date | None = None
-) -> LineState | None:
-    """The line, its supplier and what is stored about it, in one statement; ``lock``: the line's
-    row is locked first (PostgreSQL), so two posts of one line queue and the second sees the first;
-    ``day``: with that day's current report.
+def read_line_state(session: Session, line_id: int, *, day: dt.date | None = None) -> LineState | None:
+    """The line, its supplier and what is stored about it, in one statement; ``day``: with that day's
+    current report.
 
-    The lock is its own statement: a locking SELECT that waited re-reads only the locked row, so
-    the summary joined to it would be the one from before the other post committed."""
+    A post locks the line first (:func:`portal.services.planning.lock.lock_line_to_post`), so two
+    posts of one line queue and the second reads what the first wrote. The lock is its own
+    statement: a locking SELECT that waited re-reads only the locked row, so the summary joined to
+    it would be the one from before the other post committed."""
     connection = core_connection(session)
     dialect = connection.dialect.name
-    # SQLite has no row locks: a writing transaction holds the database's from its BEGIN IMMEDIATE.
-    if lock and dialect != "sqlite":
-        connection.execute(_LOCK_LINE, {"line_id": line_id})
     params: dict[str, Any] = {"line_id": line_id}
     if day is not None:
         params["day"] = day

@@ -85,6 +85,8 @@ class Posted:
     #: The line's status after the post (a report puts an open line in production).
     status: str
     summary: core_summaries.LineSummary | None
+    #: The post locked the line's item already (:func:`lock_line_to_post`, PostgreSQL).
+    item_locked: bool = False
 
 
 def recompute_posted(
@@ -150,7 +152,8 @@ def recompute_line(
 
     result = SweepResult(as_of=as_of)
     item_id, supplier_id = int(row.item_id), int(row.supplier_id)
-    lock_scope(session, [], [item_id])
+    if posted is None or not posted.item_locked:
+        lock_scope(session, [], [item_id])
     current, previous_end = state.schedule, state.previous_end
     stats, record = _supplier_stats(session, state.stats)
     transit = row.transit_days if row.transit_days is not None else row.supplier_transit_days

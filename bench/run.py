@@ -18,8 +18,10 @@ On each backend it loads the synthetic world of the chosen scale (or reuses one)
 It prints a table and writes JSON to bench/results/. Figures are measurements of this machine at
 this moment, not assertions: no test depends on them.
 
-Just over 500 lines: one measure per function, run in order by :func:`main` (``--only sweep``: the
-sweep and its reference alone).
+Over 500 lines on purpose (about 900): one measure per function (the sweep, a post, the writers, the
+pages, the exports), run in order by :func:`main` (``--only sweep``: the sweep and its reference
+alone) and printed in one table; the larger helpers have their own modules (``bench.reference``,
+``bench.curve``, ``bench.browser``, ``bench.post_profile``).
 """
 
 from __future__ import annotations

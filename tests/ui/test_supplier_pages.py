@@ -564,6 +564,27 @@ def test_one_line_and_day_in_the_form_starts_production(
     assert at.number_input(key="daily_output.one_good.1").value is None
 
 
+def test_a_day_on_record_names_who_posted_it_in_words(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
+) -> None:
+    line = world.line_ids["PO-1/2"]
+    day = last_working_day(sqlite_db, world)
+    # Posted by the data import (the CLI's account "cli"), not by a person.
+    load(
+        sqlite_db,
+        Actor.system("cli"),
+        "reports",
+        f"po_number,line,date,good_qty\nPO-1,2,{day},30\n",
+        today=day,
+    )
+    at = open_page(monkeypatch, sqlite_url, world, "daily_output")
+    at.session_state["daily_output.tab"] = "One line"
+    at.run()
+    at.selectbox(key="daily_output.one_line").select(line).run()
+    [notice] = [i.value for i in at.info if "Already posted" in i.value]
+    assert "30 good, 0 rejected, by Data import." in notice, notice
+
+
 def test_an_uploaded_file_is_previewed_row_by_row_and_posted_all_or_nothing(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str, sqlite_db: Database, world: SmallWorld
 ) -> None:

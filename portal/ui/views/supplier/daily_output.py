@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from portal.core import vocabulary
 from portal.core.domain import PortalError
 from portal.core.fileformats import FileFormatError, check_rows, read_table
 from portal.core.inputs import DailyReport, InvalidInput
@@ -417,7 +418,7 @@ def one_line(days: list[dt.date], choices: pd.DataFrame) -> None:
                 date=format_date(day),
                 good=format_number(int(old["good_qty"])),
                 rejected=format_number(int(old["rejected_qty"])),
-                who=plain(old["created_by"]),
+                who=plain(vocabulary.actor_name(old["created_by"])),
             )
         )
         confirm = st.checkbox(_("Correct this day"), key=f"daily_output.one_confirm.{_version()}")

@@ -169,9 +169,18 @@ def burnup_chart(detail: LineDetail, calendar: WorkCalendar | None = None) -> Sp
     markers = [(_("Need by"), as_date(header["need_by_date"]), "#d1242f", 8)]
     if schedule is not None:
         markers.append((_("Supplier's estimate"), as_date(schedule["estimated_end_date"]), "#8250df", 24))
+    # A label reads away from the chart's nearer edge: rightwards in its left half, leftwards in its
+    # right half, so a date near the end does not run off a phone's narrow chart.
+    days = sorted(
+        [str(v["date"])[:10] for layer in layers for v in layer["data"].get("values", []) if v.get("date")]
+        + [day.isoformat() for _name, day, _color, _y in markers if day is not None]
+    )
+    first, last = (as_date(days[0]), as_date(days[-1])) if days else (None, None)
+    middle = first + (last - first) / 2 if first and last else None
     for name, day, color, label_y in markers:
         if day is None:
             continue
+        leftwards = middle is not None and day > middle
         rule = [{"date": day.isoformat(), "label": f"{name} {format_date(day)}"}]
         layers.append(
             {
@@ -183,7 +192,14 @@ def burnup_chart(detail: LineDetail, calendar: WorkCalendar | None = None) -> Sp
         layers.append(
             {
                 "data": {"values": rule},
-                "mark": {"type": "text", "align": "left", "dx": 4, "dy": -6, "color": color, "fontSize": 11},
+                "mark": {
+                    "type": "text",
+                    "align": "right" if leftwards else "left",
+                    "dx": -4 if leftwards else 4,
+                    "dy": -6,
+                    "color": color,
+                    "fontSize": 11,
+                },
                 "encoding": {
                     "x": _date(),
                     "y": {"value": label_y},

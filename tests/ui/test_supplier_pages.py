@@ -7,6 +7,7 @@ days up to today, so the tests post for the first of them, whatever the date the
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -158,6 +159,26 @@ def test_the_schedule_page_saves_a_revision_with_its_reason_and_lists_it(
     )
     german.selectbox(key="schedule.line").select(line).run()
     assert list(german.dataframe[0].value["end_change"]) == ["13.03.2026 → 20.03.2026", "13.03.2026"]
+
+
+def test_the_burnups_date_labels_read_away_from_the_nearer_edge(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, world: SmallWorld
+) -> None:
+    at = schedule_page(monkeypatch, sqlite_url, world, "PO-1/1")
+    [chart] = at.get("vega_lite_chart")
+    layers = json.loads(chart.proto.spec)["layer"]
+    days = sorted(str(v["date"])[:10] for layer in layers for v in layer["data"]["values"] if v.get("date"))
+    middle = pd.Timestamp(days[0]) + (pd.Timestamp(days[-1]) - pd.Timestamp(days[0])) / 2
+    labels = [layer for layer in layers if layer["mark"]["type"] == "text"]
+    assert labels, "the need-by date and the supplier's estimate are labelled"
+    for label in labels:
+        [marker] = label["data"]["values"]
+        right_half = pd.Timestamp(marker["date"]) > middle
+        # In the right half a label ends at its line (a phone's chart would cut it off on the right).
+        assert (label["mark"]["align"], label["mark"]["dx"] < 0) == (
+            ("right", True) if right_half else ("left", False)
+        ), marker["label"]
+    assert any(pd.Timestamp(layer["data"]["values"][0]["date"]) > middle for layer in labels)
 
 
 def test_a_later_end_date_without_a_reason_is_refused_on_the_page(

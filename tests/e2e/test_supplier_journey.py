@@ -224,7 +224,20 @@ def test_a_supplier_revises_a_schedule_posts_output_and_sees_the_forecast_change
     # Revise its schedule: the end date two weeks later, with the reason.
     go(page, "Schedules")
     pick_line(page, label)
-    end = dt.date.fromisoformat(date_field(page, "Estimated end date").input_value())
+    # The line's end date on record, and its form showing it: the form of the line shown before can
+    # linger alone for a moment after the pick, and a date read from it was another line's (typed
+    # there, the revision moved that line's end, or this line's by the wrong days).
+    end = db_value(
+        url,
+        select(ProductionSchedule.estimated_end_date)
+        .where(ProductionSchedule.po_line_id == line_id)
+        .order_by(ProductionSchedule.revision.desc())
+        .limit(1),
+    )
+    ends = date_field(page, "Estimated end date")
+    wait_until(
+        lambda: ends.evaluate_all("es => es.map(e => e.value)") == [end.isoformat()], "this line's form"
+    )
     revisions_before = db_value(
         url, select(func.count(ProductionSchedule.id)).where(ProductionSchedule.po_line_id == line_id)
     )

@@ -138,6 +138,15 @@ def format_date(value: dt.date | None, fmt: str = "medium") -> str:
     return babel_format_date(value, format=fmt, locale=babel_locale())
 
 
+def message_date(value: dt.date) -> str:
+    """A date inside a message: ISO in English, as English messages and the API's clients have always
+    read it (2026-12-02); the current language's own way otherwise (02.12.2026, 2026年12月2日). A
+    datetime (a pandas Timestamp too) is written as its day."""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return value.isoformat() if current_language() == DEFAULT_LANGUAGE else format_date(value)
+
+
 def format_day(value: dt.date | None) -> str:
     """A day with its weekday, as the current language writes it: Wed, Dec 2, 2026 / Mi., 2. Dez. 2026."""
     from babel.dates import format_skeleton

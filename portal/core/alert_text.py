@@ -22,7 +22,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from portal.i18n import DEFAULT_LANGUAGE, N_, _, current_language, format_date, language, ngettext, pgettext
+from portal.i18n import (
+    DEFAULT_LANGUAGE,
+    N_,
+    _,
+    current_language,
+    language,
+    message_date,
+    ngettext,
+    pgettext,
+)
 
 #: Kinds of field. ``text`` is user data (a line label, a supplier code), never translated.
 TEXT, DATE, NUMBER, SHARE, SHARE_1, LIMIT, ORDINAL, PHRASE = (
@@ -267,10 +276,8 @@ def _percent(value: Decimal, decimals: int) -> str:
 def _date(value: Any) -> str:
     if not isinstance(value, str):
         return ""
-    if current_language() == DEFAULT_LANGUAGE:
-        return value  # ISO, as the English message has always said it
     try:
-        return format_date(dt.date.fromisoformat(value))
+        return message_date(dt.date.fromisoformat(value))
     except ValueError:
         return value
 

@@ -29,7 +29,16 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from portal.i18n import DEFAULT_LANGUAGE, N_, _, current_language, format_date, format_number, ngettext
+from portal.i18n import (
+    DEFAULT_LANGUAGE,
+    N_,
+    _,
+    current_language,
+    format_date,
+    format_number,
+    message_date,
+    ngettext,
+)
 
 ON_HAND = "on hand"
 
@@ -72,8 +81,7 @@ def no_supply_args(short: int, whole: int) -> str:
 
 
 def _date(iso: str) -> str:
-    # English keeps ISO dates, as it always wrote them; another language writes its own.
-    return iso if current_language() == DEFAULT_LANGUAGE else format_date(dt.date.fromisoformat(iso))
+    return message_date(dt.date.fromisoformat(iso))
 
 
 def render_promise_reason(args: Mapping[str, Any]) -> str:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from portal.core.calendar import WorkCalendar
+from portal.i18n import _, format_number, message_date, ngettext
 
 
 @dataclass(frozen=True)
@@ -54,20 +56,36 @@ def implied_end_date(
     return ImpliedEnd(calendar.add_working_days(first, days - 1), first, remaining, days)
 
 
-def fit_warning(estimated_end_date: dt.date, implied: ImpliedEnd | None, daily_output: int) -> str | None:
-    """A warning when the estimated end date is not the day the plan makes its last unit (None when it is)."""
+def fit_warning(
+    estimated_end_date: dt.date,
+    implied: ImpliedEnd | None,
+    daily_output: int,
+    *,
+    write_date: Callable[[dt.date], str] = message_date,
+) -> str | None:
+    """A warning when the estimated end date is not the day the plan makes its last unit (None when it
+    is), in the current language with its numbers; ``write_date`` writes its dates (by default as
+    messages do: ISO in English, as the API's clients read them; the schedule page writes them as its
+    other dates)."""
     if implied is None or implied.end_date == estimated_end_date:
         return None
-    plan = (
-        f"{implied.remaining:,} units at {daily_output:,} a day take {implied.working_days} working "
-        f"day(s) from {implied.first_day.isoformat()} on your working days"
+    plan = ngettext(
+        "{remaining} units at {output} a day take {days} working day from {first} on your working days",
+        "{remaining} units at {output} a day take {days} working days from {first} on your working days",
+        implied.working_days,
+    ).format(
+        remaining=format_number(implied.remaining),
+        output=format_number(daily_output),
+        days=format_number(implied.working_days),
+        first=write_date(implied.first_day),
     )
     if estimated_end_date < implied.end_date:
-        return (
-            f"Your estimated end date {estimated_end_date.isoformat()} is too early for this plan: "
-            f"implied end date {implied.end_date.isoformat()} ({plan})."
+        text = _(
+            "Your estimated end date {end} is too early for this plan: implied end date {implied} ({plan})."
         )
-    return (
-        f"Your estimated end date {estimated_end_date.isoformat()} is later than the plan needs: "
-        f"implied end date {implied.end_date.isoformat()} ({plan}). Keep it if you allow a margin."
-    )
+    else:
+        text = _(
+            "Your estimated end date {end} is later than the plan needs: implied end date {implied} "
+            "({plan}). Keep it if you allow a margin."
+        )
+    return text.format(end=write_date(estimated_end_date), implied=write_date(implied.end_date), plan=plan)

@@ -22,14 +22,14 @@ from sqlalchemy.exc import IntegrityError
 from db.engine import Database, core_connection
 from db.frames import enum_value
 from db.models import PoLine, ProductionReport, utcnow
-from portal.core.calendar import WorkCalendar, to_date
+from portal.core.calendar import WorkCalendar
 from portal.core.domain import ConflictError, LineStatus, ValidationError
 from portal.core.fileformats import RowError, TooManyRows
 from portal.core.inputs import DailyReport, LineRef, Problem, ScheduleRevision, future_reason, is_missing
 from portal.core.settings import Settings
 from portal.core.summaries import LineSummary
 from portal.core.timezones import supplier_today
-from portal.i18n import N_, _, current_language, format_date, format_number
+from portal.i18n import N_, _, format_number, message_date
 from portal.services import audit
 from portal.services.access import Actor, require_line_access
 from portal.services.daily_outputs import add_daily_totals_at_commit
@@ -92,7 +92,7 @@ def on_record(label: str, day: dt.date, good: int, rejected: int) -> str:
     and as the API's clients read it."""
     return _("{line} on {day} ({good} good, {rejected} rejected)").format(
         line=label,
-        day=f"{day:%Y-%m-%d}" if current_language() == "en" else format_date(to_date(day)),
+        day=message_date(day),
         good=format_number(int(good)),
         rejected=format_number(int(rejected)),
     )

@@ -9,14 +9,14 @@ from db.engine import Database
 from portal.core import vocabulary
 from portal.core.domain import PortalError
 from portal.core.inputs import InvalidInput, ScheduleRevision
-from portal.i18n import _, format_date, format_number, ngettext
+from portal.i18n import _, format_date, format_number
 from portal.queries.line_detail import LineDetail, as_date, line_detail
 from portal.queries.lines import line_choices
 from portal.services.access import Actor
 from portal.services.production import (
-    ImpliedEnd,
     ScheduleConflict,
     ScheduleResult,
+    fit_warning,
     implied_end_date,
     revise_schedule,
 )
@@ -86,32 +86,6 @@ def _plan_text(start: dt.date | None, output: int | None, end: dt.date | None) -
     )
 
 
-def _fit_warning(end: dt.date, implied: ImpliedEnd, output: int) -> str | None:
-    """The core's fit_warning in the reader's language: dates and numbers formatted, days counted."""
-    if implied.end_date == end:
-        return None
-    plan = ngettext(
-        "{remaining} units at {output} a day take {days} working day from {first} on your working days",
-        "{remaining} units at {output} a day take {days} working days from {first} on your working days",
-        implied.working_days,
-    ).format(
-        remaining=format_number(implied.remaining),
-        output=format_number(output),
-        days=format_number(implied.working_days),
-        first=format_date(implied.first_day),
-    )
-    if end < implied.end_date:
-        text = _(
-            "Your estimated end date {end} is too early for this plan: implied end date {implied} ({plan})."
-        )
-    else:
-        text = _(
-            "Your estimated end date {end} is later than the plan needs: implied end date {implied} "
-            "({plan}). Keep it if you allow a margin."
-        )
-    return text.format(end=format_date(end), implied=format_date(implied.end_date), plan=plan)
-
-
 def _use_implied(line_id: int, day: dt.date) -> None:
     st.session_state[_field(line_id, "end")] = day
 
@@ -176,7 +150,9 @@ def schedule_form(detail: LineDetail) -> None:
                 today=today,
             )
         if implied is not None and output is not None:  # implied is only computed with an output
-            warning = _fit_warning(end, implied, int(output)) if end is not None else None
+            warning = (
+                fit_warning(end, implied, int(output), write_date=format_date) if end is not None else None
+            )
             hint = st.container(horizontal=True, vertical_alignment="center")
             if warning:
                 hint.warning(warning, icon=":material/warning:")
